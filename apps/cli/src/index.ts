@@ -1,0 +1,2 @@
+// @tsvisor/cli has no code yet; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// @tsvisor/kernel has no code yet; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// @tsvisor/mm has no code yet; see README.md.
+export {};

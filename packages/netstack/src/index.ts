@@ -1,0 +1,2 @@
+// @tsvisor/netstack has no code yet; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// @tsvisor/procfs has no code yet; see README.md.
+export {};

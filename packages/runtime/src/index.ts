@@ -1,0 +1,2 @@
+// @tsvisor/runtime has no code yet; see README.md.
+export {};

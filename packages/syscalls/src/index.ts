@@ -1,0 +1,2 @@
+// @tsvisor/syscalls has no code yet; see README.md.
+export {};

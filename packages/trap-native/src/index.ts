@@ -1,0 +1,2 @@
+// @tsvisor/trap-native has no code yet; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// @tsvisor/vfs has no code yet; see README.md.
+export {};
