@@ -1,0 +1,201 @@
+/**
+ * Descriptors of Linux constant groups, so that one generic decoder can render any flags or enum
+ * argument the way strace does (`O_RDONLY|O_CLOEXEC`, `MAP_PRIVATE|MAP_ANONYMOUS`, `SEEK_END`).
+ *
+ * Values are JavaScript numbers (exact up to 2^53, enough for every flag Linux defines, e.g.
+ * `CLONE_INTO_CGROUP` = 2^33); decoding accepts a number or a raw 64-bit register as bigint and
+ * works on two 32-bit halves so it allocates nothing but the output string.
+ *
+ * @module
+ */
+
+/** One named value of a group. */
+export interface NamedValue {
+  /** The Linux name, e.g. `O_CLOEXEC`. */
+  readonly name: string;
+  /** Its value (a bit, a multi-bit combination, or an enum value). */
+  readonly value: number;
+}
+
+/**
+ * The enum part that Linux mixes into some flag words: `O_ACCMODE` in open flags, `MAP_TYPE` in
+ * mmap flags, the exit signal (`CSIGNAL`) in clone flags.
+ */
+export interface ModePart {
+  /** The bits that hold the enum value. */
+  readonly mask: number;
+  /** Names for the values of `value & mask`. */
+  readonly values: readonly NamedValue[];
+  /** Print the mode before the flags (open) or after them (clone's exit signal). */
+  readonly position: 'first' | 'last';
+  /** Leave the mode out when it is 0 (clone without an exit signal). */
+  readonly omitZero: boolean;
+}
+
+/** A flag word: named bits, optionally with an enum part. */
+export interface FlagSet {
+  readonly kind: 'flags';
+  /** A short name for the group, e.g. `open`. */
+  readonly name: string;
+  /** Named bits and bit combinations, in the order strace prints them (first match wins). */
+  readonly bits: readonly NamedValue[];
+  /** The enum part of the word, if Linux mixes one in. */
+  readonly mode?: ModePart;
+  /** What strace prints for 0 when no mode part names it: `0`, `PROT_NONE`, ... */
+  readonly zero: string;
+}
+
+/** A set of exclusive values (an enum): `SEEK_*`, `F_*` commands, `CLOCK_*`. */
+export interface EnumSet {
+  readonly kind: 'enum';
+  readonly name: string;
+  /** The values with their names; the first name of a value is the one printed. */
+  readonly values: readonly NamedValue[];
+  /** Interpret the raw value as a signed 32-bit int (true for `int` arguments, the default). */
+  readonly signed: boolean;
+}
+
+/** A flag set or an enum set. */
+export type ConstantSet = FlagSet | EnumSet;
+
+const TWO32 = 4294967296;
+
+/** Splits a non-negative number below 2^53 into 32-bit halves. */
+function halves(v: number): [lo: number, hi: number] {
+  const lo = v >>> 0;
+  return [lo, Math.floor(v / TWO32) >>> 0];
+}
+
+/** Builds a {@link FlagSet}. `bits` are given in print order. */
+export function defineFlags(
+  name: string,
+  bits: readonly NamedValue[] | Readonly<Record<string, number>>,
+  options: { zero?: string; mode?: ModePart } = {},
+): FlagSet {
+  const list = Array.isArray(bits) ? bits : namedValues(bits as Readonly<Record<string, number>>);
+  const set: FlagSet = {
+    kind: 'flags',
+    name,
+    bits: Object.freeze(list.filter((b) => b.value !== 0)),
+    zero: options.zero ?? '0',
+    ...(options.mode ? { mode: options.mode } : {}),
+  };
+  return Object.freeze(set);
+}
+
+/** Builds an {@link EnumSet}. */
+export function defineEnum(
+  name: string,
+  values: readonly NamedValue[] | Readonly<Record<string, number>>,
+  options: { signed?: boolean } = {},
+): EnumSet {
+  const list = Array.isArray(values) ? values : namedValues(values as Readonly<Record<string, number>>);
+  return Object.freeze({ kind: 'enum', name, values: Object.freeze(list), signed: options.signed ?? true });
+}
+
+/** Turns `{ O_RDONLY: 0, ... }` into named values in key order. */
+export function namedValues(record: Readonly<Record<string, number>>): NamedValue[] {
+  return Object.entries(record).map(([name, value]) => ({ name, value }));
+}
+
+/** Names with a prefix prepended: `withPrefix('O_', O)` maps `{ RDONLY: 0 }` to `O_RDONLY`. */
+export function withPrefix(prefix: string, record: Readonly<Record<string, number>>): NamedValue[] {
+  return Object.entries(record).map(([name, value]) => ({ name: prefix + name, value }));
+}
+
+function hex(lo: number, hi: number): string {
+  if (hi === 0) return '0x' + lo.toString(16);
+  return '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+}
+
+/** Splits a raw value (number or 64-bit bigint, two's complement for negatives) into halves. */
+export function splitRaw(value: number | bigint): [lo: number, hi: number] {
+  if (typeof value === 'bigint') {
+    const v = BigInt.asUintN(64, value);
+    return [Number(v & 0xffffffffn), Number(v >> 32n)];
+  }
+  if (!Number.isFinite(value)) return [0, 0];
+  const t = Math.trunc(value);
+  if (t >= 0) return t < 2 ** 64 ? halves(t % 2 ** 53 === t ? t : Math.min(t, 2 ** 53)) : [0, 0];
+  // Negative numbers: two's complement over 64 bits.
+  const [lo, hi] = halves(Math.min(-t, 2 ** 53));
+  const nlo = (~lo + 1) >>> 0;
+  const nhi = (~hi + (nlo === 0 ? 1 : 0)) >>> 0;
+  return [nlo, nhi];
+}
+
+/**
+ * Renders a flag word like strace: names joined with `|`, unknown bits as one hex number at the
+ * end, and the set's `zero` text for 0. Never throws, whatever the value.
+ *
+ * @example
+ * ```ts
+ * decodeFlags(openFlags, O.O_WRONLY | O.O_CREAT | O.O_TRUNC); // 'O_WRONLY|O_CREAT|O_TRUNC'
+ * decodeFlags(protFlags, 0); // 'PROT_NONE'
+ * decodeFlags(protFlags, 0x10n); // '0x10'
+ * ```
+ */
+export function decodeFlags(set: FlagSet, value: number | bigint): string {
+  let [lo, hi] = splitRaw(value);
+  const parts: string[] = [];
+  let modeText: string | undefined;
+  const mode = set.mode;
+  if (mode) {
+    const [mlo, mhi] = halves(mode.mask);
+    const vlo = (lo & mlo) >>> 0;
+    const vhi = (hi & mhi) >>> 0;
+    lo = (lo & ~mlo) >>> 0;
+    hi = (hi & ~mhi) >>> 0;
+    const v = vhi * TWO32 + vlo;
+    if (v !== 0 || !mode.omitZero) {
+      const named = mode.values.find((n) => n.value === v);
+      modeText = named ? named.name : hex(vlo, vhi);
+    }
+    if (modeText !== undefined && mode.position === 'first') parts.push(modeText);
+  }
+  for (const bit of set.bits) {
+    if (lo === 0 && hi === 0) break;
+    const [blo, bhi] = halves(bit.value);
+    if (((lo & blo) >>> 0) === blo && ((hi & bhi) >>> 0) === bhi) {
+      parts.push(bit.name);
+      lo = (lo & ~blo) >>> 0;
+      hi = (hi & ~bhi) >>> 0;
+    }
+  }
+  if (lo !== 0 || hi !== 0) parts.push(hex(lo, hi));
+  if (modeText !== undefined && mode?.position === 'last') parts.push(modeText);
+  return parts.length === 0 ? set.zero : parts.join('|');
+}
+
+/**
+ * Renders an enum value like strace: its name, or the number itself when unnamed (decimal, as a
+ * signed int when the set is signed). Never throws.
+ *
+ * @example
+ * ```ts
+ * decodeEnum(seekWhence, 2); // 'SEEK_END'
+ * decodeEnum(seekWhence, 99); // '99'
+ * ```
+ */
+export function decodeEnum(set: EnumSet, value: number | bigint): string {
+  const v = enumValue(set, value);
+  for (const n of set.values) if (n.value === v) return n.name;
+  return String(v);
+}
+
+/** The value an enum argument holds: the low 32 bits, signed or not as the set says. */
+function enumValue(set: EnumSet, value: number | bigint): number {
+  const [lo] = splitRaw(value);
+  return set.signed ? lo | 0 : lo;
+}
+
+/** Decodes a value with either kind of set. */
+export function decodeConstant(set: ConstantSet, value: number | bigint): string {
+  return set.kind === 'flags' ? decodeFlags(set, value) : decodeEnum(set, value);
+}
+
+/** The name of a value in a set (`undefined` when unnamed). */
+export function constantName(set: ConstantSet, value: number): string | undefined {
+  const list = set.kind === 'flags' ? [...set.bits, ...(set.mode?.values ?? [])] : set.values;
+  return list.find((n) => n.value === value)?.name;
+}
