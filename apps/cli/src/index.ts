@@ -1,2 +1,10 @@
-// @tsvisor/cli has no code yet; see README.md.
-export {};
+export { main, type MainIo } from './main.js';
+export {
+  parseArgs,
+  parseVolume,
+  mergeEnv,
+  MAIN_HELP,
+  DO_HELP,
+  type Command,
+  type DoCommand,
+} from './args.js';

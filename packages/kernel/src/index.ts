@@ -1,2 +1,155 @@
-// @tsvisor/kernel has no code yet; see README.md.
-export {};
+// @tsvisor/kernel: the process kernel of a sandbox. See README.md.
+
+// Ports the runtime implements.
+export {
+  TASK_SIZE,
+  UIO_MAXIOV,
+  MAX_RW_COUNT,
+  TaskMemoryBase,
+  userAddress,
+  accessOk,
+  type TaskMemory,
+  type Iovec,
+} from './ports/task-memory.js';
+export { SparseMemory, type PageProt } from './ports/sparse-memory.js';
+export {
+  CpuState,
+  REG,
+  USER_REGS_COUNT,
+  USER_CS,
+  USER_DS,
+  INITIAL_EFLAGS,
+  defaultFpState,
+  type RegName,
+  type FpState,
+} from './ports/cpu-state.js';
+export type { PlatformPort, PlatformTask, HostCloneKind } from './ports/platform.js';
+
+// Control results.
+export {
+  ControlResult,
+  ERESTARTSYS,
+  ERESTARTNOINTR,
+  ERESTARTNOHAND,
+  ERESTART_RESTARTBLOCK,
+  NO_RESULT,
+  TASK_GONE,
+  isControl,
+  type ControlKind,
+} from './control.js';
+
+// Cold state.
+export {
+  makeCredentials,
+  capable,
+  inGroup,
+  setId,
+  setReId,
+  setResId,
+  setFsId,
+  setGroups,
+  NGROUPS_MAX,
+  ID_UNCHANGED,
+  type Credentials,
+} from './creds/credentials.js';
+export {
+  RLIM_NLIMITS,
+  NR_OPEN,
+  defaultRlimits,
+  setRlimit,
+  softLimit,
+  type ResourceLimit,
+  type Rlimits,
+} from './creds/rlimits.js';
+export { UtsNamespace, UTS_LEN, TSVISOR_RELEASE, TSVISOR_VERSION, type Utsname } from './uts.js';
+export {
+  FdTable,
+  O_CLOEXEC,
+  CLOSE_RANGE_CLOEXEC,
+  CLOSE_RANGE_UNSHARE,
+  type FileRefs,
+  type FdEntry,
+} from './fd-table.js';
+
+// Waiting, time, futexes, log.
+export { Waiter, WaitQueue, type WakeReason } from './wait-queue.js';
+export { FutexTable, FUTEX_BITSET_MATCH_ANY, type FutexWaitData } from './futex.js';
+export { HostTime, ManualTime, type TimeSource } from './time/time-source.js';
+export { Syslog, BOOT_MESSAGES, renderLine, renderKmsg, type LogRecord } from './syslog.js';
+
+// Tasks, processes, signals.
+export {
+  Task,
+  ThreadGroup,
+  ProcessGroup,
+  Session,
+  AddressSpace,
+  FsContext,
+  type AltStack,
+  type JobNotice,
+  type CpuTimes,
+  type RestartBlock,
+  type IntervalTimer,
+} from './task/task.js';
+export { Kernel, CLK_TCK, ticks, type KernelOptions, type WaitSelector, type WaitReport } from './kernel.js';
+export {
+  deliverSignals,
+  sigreturn,
+  forceSigsegv,
+  onAltStack,
+  altStackFlags,
+  NR_RESTART_SYSCALL,
+  type DeliveryOutcome,
+} from './signal/delivery.js';
+export {
+  SignalActions,
+  PendingSignals,
+  SIG_DFL_ACTION,
+  SIG_DFL,
+  SIG_IGN,
+  KNOWN_SA_FLAGS,
+  toSiginfo,
+  siginfoBytes,
+  userInfo,
+  type SigAction,
+  type SigInfo,
+} from './signal/signal-state.js';
+
+// ELF loader.
+export {
+  parseElf,
+  planLoad,
+  imageSpan,
+  segmentProt,
+  isElf,
+  ELF,
+  ELF_ET_DYN_BASE,
+  STACK_TOP,
+  PAGE_SIZE,
+  type FileReader,
+  type ElfFile,
+  type ElfHeader,
+  type ProgramHeader,
+  type LoadMapping,
+  type LoadPlan,
+} from './elf/elf.js';
+export {
+  parseShebang,
+  scriptArgv,
+  BINPRM_BUF_SIZE,
+  MAX_INTERP_DEPTH,
+  type ShebangLine,
+} from './elf/script.js';
+export { buildInitialStack, AT, MAX_ARG_STRLEN, type AuxInfo, type InitialStack } from './elf/stack.js';
+export {
+  resolveProgram,
+  layoutExec,
+  type ExecFile,
+  type ExecOpener,
+  type ExecProgram,
+  type ExecLayout,
+  type PlaceImage,
+} from './elf/exec.js';
+
+// procfs's view of the kernel.
+export { KernelProcSource } from './proc-source.js';

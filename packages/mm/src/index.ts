@@ -1,2 +1,24 @@
-// @tsvisor/mm has no code yet; see README.md.
-export {};
+/**
+ * @tsvisor/mm: the address-space model. One {@link AddressSpace} per process holds its VMAs and
+ * implements mmap, munmap, mprotect, mremap, madvise, msync, mincore, mlock, brk, stack growth,
+ * fork and exec with Linux x86-64's semantics, journaling the host operations that keep a real
+ * host process in step. Renderers produce /proc/<pid>/maps, smaps, statm and status lines.
+ *
+ * @module
+ */
+export { AddressSpace, mmapBaseFor } from './address-space.js';
+export type { AddressSpaceOptions, MmLayout, MmStats } from './address-space.js';
+export type { HostOp, MapFile, MmLimits, Vma, Word, WritebackRange } from './types.js';
+export { ShmemFile } from './shmem-file.js';
+export { VM, VM_SPECIAL, vmFlagMnemonics } from './vm-flags.js';
+export {
+  mapsLine,
+  renderMaps,
+  renderSmaps,
+  renderStatm,
+  renderStatusMemory,
+  statusMemory,
+  vmaName,
+} from './render.js';
+export type { StatusMemory, VmaResidency } from './render.js';
+export * from './constants.js';

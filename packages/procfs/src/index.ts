@@ -1,2 +1,98 @@
-// @tsvisor/procfs has no code yet; see README.md.
-export {};
+/**
+ * @tsvisor/procfs: /proc and a minimal /sys, declared as trees of (name, mode, generator) nodes
+ * over a {@link ProcSource} that the kernel implements.
+ *
+ * - {@link createProcfs} / {@link createSysfs}: filesystems to mount into a `@tsvisor/vfs` Vfs.
+ * - {@link ProcSource} and the types it returns: what the kernel must provide.
+ * - {@link FixtureProcSource}: a fake kernel with a few processes, for tests and simulations.
+ * - {@link KernFs} and the node types: the kernfs-like helper, to declare other pseudo
+ *   filesystems the same way.
+ * - The `render*` functions: Linux's formats of each file, from plain values.
+ *
+ * Nothing throws for bad input: lookups of unknown names give ENOENT, writes to read-only files
+ * give the errno Linux gives (EINVAL, EIO or EACCES).
+ *
+ * @packageDocumentation
+ */
+
+export type {
+  ProcSource,
+  ProcTask,
+  ProcCaller,
+  ProcCreds,
+  ProcFd,
+  ProcMemory,
+  ProcLayout,
+  ProcTimes,
+  ProcSched,
+  ProcSignals,
+  ProcMount,
+  ProcMeminfo,
+  ProcKernelInfo,
+  ProcCpu,
+  ProcCpuTimes,
+  ProcTunables,
+  TaskState,
+  ProcRlimit,
+  NamespaceKind,
+} from './source.js';
+export { createProcfs, createSysfs, PROC_SUPER_MAGIC, SYSFS_MAGIC } from './procfs.js';
+export { procTree, sysTree, parseNumber, parseKernelInt } from './proc-tree.js';
+export type { ProcTreeOptions } from './proc-tree.js';
+export { KernFs, KernDir, file, symlink, dir, bytesOf, byteString } from './kernfs.js';
+export type { TreeNode, FileNode, SymlinkNode, DirNode, DynamicEntries, NodeAttrs } from './kernfs.js';
+export {
+  renderStatus,
+  renderStat,
+  renderStatm,
+  renderFdinfo,
+  renderMountinfo,
+  renderMounts,
+  renderMeminfo,
+  renderCpuinfo,
+  renderUptime,
+  renderLoadavg,
+  renderVersion,
+  renderProcStat,
+  renderFilesystems,
+  renderLimits,
+  escapeComm,
+  mangle,
+  cpuList,
+  cpuMask,
+  ticks,
+  USER_HZ,
+  PAGE_SIZE,
+} from './render.js';
+export type { StatCounters } from './render.js';
+export { vfsMounts } from './vfs-mounts.js';
+export type { MountDescription } from './vfs-mounts.js';
+export {
+  FixtureProcSource,
+  FixtureTask,
+  fixtureCreds,
+  fixtureMemory,
+  fixtureRlimits,
+  fixtureNet,
+} from './fixture.js';
+export {
+  renderNetDev,
+  renderTcp,
+  renderTcp6,
+  renderUdp,
+  renderUdp6,
+  renderUnix,
+  renderIfInet6,
+  renderRoute,
+} from './net.js';
+export type {
+  ProcNetSource,
+  ProcNetDevice,
+  ProcNetDeviceStats,
+  ProcInet6Address,
+  ProcSockAddr,
+  ProcInetSocket,
+  ProcUnixSocket,
+  ProcRoute,
+} from './net.js';
+export type { FixtureTaskData, FixtureTaskInit } from './fixture.js';

@@ -1,2 +1,46 @@
-// @tsvisor/vfs has no code yet; see README.md.
-export {};
+/**
+ * @tsvisor/vfs: a POSIX virtual filesystem with Linux's semantics.
+ *
+ * - {@link Vfs}: a mount namespace and the path syscalls (openat, mkdirat, renameat2, ...).
+ * - {@link FileDescription}: an open file (read, write, pread, lseek, getdents, ...).
+ * - Filesystems: {@link Tmpfs} (memory), pipes ({@link createPipe}).
+ * - {@link Posix}: numeric fds over a Vfs, for standalone use.
+ * - For filesystem authors: {@link Inode}, {@link FilesystemImpl}, {@link FileDescriptionImpl}.
+ *
+ * Results are `T | LinuxError` (from `@tsvisor/abi`); nothing throws for bad input.
+ *
+ * @packageDocumentation
+ */
+
+export * from './constants.js';
+export { nowNs } from './clock.js';
+export { ALL_CAPS, ROOT_CREDS, userCreds, capable } from './types.js';
+export type { Creds, FsContext, Location, Stat, Statfs, Dirent, DirentSink, SetAttr } from './types.js';
+export { WOULD_BLOCK, WaitQueue, waitForEvents } from './wait.js';
+export type { WouldBlock, Waiter, Waitable } from './wait.js';
+export { Inode } from './inode.js';
+export type { FilesystemImpl, CreateAttrs } from './inode.js';
+export { FileDescription, FileDescriptionImpl, DEFAULT_POLLMASK } from './file.js';
+export { Mount, MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC } from './mount.js';
+export { MAY_EXEC, MAY_READ, MAY_WRITE, permission, inGroup } from './permission.js';
+export { Vfs } from './vfs.js';
+export type { Timespec } from './vfs.js';
+export { DeviceRegistry, makedev, major, minor, anonDev } from './devices.js';
+export type { CharDevice } from './devices.js';
+export { Pipe, createPipe } from './pipe.js';
+export {
+  Tmpfs,
+  TmpfsDir,
+  TmpfsFile,
+  TmpfsSymlink,
+  TmpfsInode,
+  TMPFS_MAGIC,
+  direntType,
+} from './tmpfs/tmpfs.js';
+export type { TmpfsOptions } from './tmpfs/tmpfs.js';
+export { Posix } from './posix.js';
+export { Devfs, registerMemDevices } from './devfs/devfs.js';
+export type { DevfsOptions, TtyHook } from './devfs/devfs.js';
+export { Hostfs, HostDir, HostNode, HostRegularFile, hostError } from './hostfs/hostfs.js';
+export type { HostfsOptions } from './hostfs/hostfs.js';
+export { Overlayfs, OverlayNode } from './overlay/overlay.js';

@@ -30,6 +30,23 @@ export interface ModePart {
   readonly position: 'first' | 'last';
   /** Leave the mode out when it is 0 (clone without an exit signal). */
   readonly omitZero: boolean;
+  /**
+   * An unnamed mode value: printed as `0x5 /* MAP_??? *\/` in its place (`comment`, the default),
+   * or left among the unknown bits (`remainder`, as strace does for socket types).
+   */
+  readonly unknown?: 'comment' | 'remainder';
+}
+
+/**
+ * A numeric field inside a flag word, printed as `N<<NAME` after the flags: the huge page size
+ * of mmap and memfd_create (`21<<MAP_HUGE_SHIFT`).
+ */
+export interface ShiftedField {
+  readonly shift: number;
+  /** The field's mask after shifting (0x3f for 6 bits). */
+  readonly mask: number;
+  /** The name of the shift, e.g. `MAP_HUGE_SHIFT`. */
+  readonly name: string;
 }
 
 /** A flag word: named bits, optionally with an enum part. */
@@ -41,8 +58,18 @@ export interface FlagSet {
   readonly bits: readonly NamedValue[];
   /** The enum part of the word, if Linux mixes one in. */
   readonly mode?: ModePart;
+  /** A numeric field inside the word, if any. */
+  readonly field?: ShiftedField;
   /** What strace prints for 0 when no mode part names it: `0`, `PROT_NONE`, ... */
   readonly zero: string;
+  /** The names' prefix, for strace's comment on values it cannot name: `0x10 /* PROT_??? *\/`. */
+  readonly prefix: string;
+  /**
+   * How many bits of the register the kernel reads: 32 for `int`/`unsigned int` flag arguments
+   * (the upper half of the register is ignored, as the kernel ignores it), 64 for `unsigned long`
+   * ones (mmap, clone, unshare).
+   */
+  readonly width: 32 | 64;
 }
 
 /** A set of exclusive values (an enum): `SEEK_*`, `F_*` commands, `CLOCK_*`. */
@@ -53,6 +80,10 @@ export interface EnumSet {
   readonly values: readonly NamedValue[];
   /** Interpret the raw value as a signed 32-bit int (true for `int` arguments, the default). */
   readonly signed: boolean;
+  /** The names' prefix, for strace's comment on unnamed values: `0x4d /* SEEK_??? *\/`. */
+  readonly prefix: string;
+  /** How an unnamed value prints: hex with the comment (strace's default) or a plain decimal. */
+  readonly unknown: 'hex' | 'decimal';
 }
 
 /** A flag set or an enum set. */
@@ -70,15 +101,19 @@ function halves(v: number): [lo: number, hi: number] {
 export function defineFlags(
   name: string,
   bits: readonly NamedValue[] | Readonly<Record<string, number>>,
-  options: { zero?: string; mode?: ModePart } = {},
+  options: { zero?: string; mode?: ModePart; field?: ShiftedField; prefix?: string; width?: 32 | 64 } = {},
 ): FlagSet {
   const list = Array.isArray(bits) ? bits : namedValues(bits as Readonly<Record<string, number>>);
+  const first = options.mode?.values[0] ?? list[0];
   const set: FlagSet = {
     kind: 'flags',
     name,
     bits: Object.freeze(list.filter((b) => b.value !== 0)),
     zero: options.zero ?? '0',
+    prefix: options.prefix ?? prefixOf(first?.name ?? ''),
+    width: options.width ?? (list.some((b) => b.value > 0xffffffff) ? 64 : 32),
     ...(options.mode ? { mode: options.mode } : {}),
+    ...(options.field ? { field: options.field } : {}),
   };
   return Object.freeze(set);
 }
@@ -87,20 +122,28 @@ export function defineFlags(
 export function defineEnum(
   name: string,
   values: readonly NamedValue[] | Readonly<Record<string, number>>,
-  options: { signed?: boolean } = {},
+  options: { signed?: boolean; prefix?: string; unknown?: 'hex' | 'decimal' } = {},
 ): EnumSet {
   const list = Array.isArray(values) ? values : namedValues(values as Readonly<Record<string, number>>);
-  return Object.freeze({ kind: 'enum', name, values: Object.freeze(list), signed: options.signed ?? true });
+  return Object.freeze({
+    kind: 'enum',
+    name,
+    values: Object.freeze(list),
+    signed: options.signed ?? true,
+    prefix: options.prefix ?? prefixOf(list[0]?.name ?? ''),
+    unknown: options.unknown ?? 'hex',
+  });
+}
+
+/** `O_` from `O_CREAT`, `MAP_` from `MAP_FIXED`, `__W` stays whole: strace's `???` comment prefix. */
+function prefixOf(name: string): string {
+  const m = /^_*[A-Za-z0-9]+_/.exec(name);
+  return m ? m[0].replace(/^_+/, '') : name;
 }
 
 /** Turns `{ O_RDONLY: 0, ... }` into named values in key order. */
 export function namedValues(record: Readonly<Record<string, number>>): NamedValue[] {
   return Object.entries(record).map(([name, value]) => ({ name, value }));
-}
-
-/** Names with a prefix prepended: `withPrefix('O_', O)` maps `{ RDONLY: 0 }` to `O_RDONLY`. */
-export function withPrefix(prefix: string, record: Readonly<Record<string, number>>): NamedValue[] {
-  return Object.entries(record).map(([name, value]) => ({ name: prefix + name, value }));
 }
 
 function hex(lo: number, hi: number): string {
@@ -116,27 +159,30 @@ export function splitRaw(value: number | bigint): [lo: number, hi: number] {
   }
   if (!Number.isFinite(value)) return [0, 0];
   const t = Math.trunc(value);
-  if (t >= 0) return t < 2 ** 64 ? halves(t % 2 ** 53 === t ? t : Math.min(t, 2 ** 53)) : [0, 0];
+  if (t >= 0) return halves(t);
   // Negative numbers: two's complement over 64 bits.
-  const [lo, hi] = halves(Math.min(-t, 2 ** 53));
+  const [lo, hi] = halves(-t);
   const nlo = (~lo + 1) >>> 0;
   const nhi = (~hi + (nlo === 0 ? 1 : 0)) >>> 0;
   return [nlo, nhi];
 }
 
 /**
- * Renders a flag word like strace: names joined with `|`, unknown bits as one hex number at the
- * end, and the set's `zero` text for 0. Never throws, whatever the value.
+ * Renders a flag word like strace: the enum part (if any), the names in the set's order joined
+ * with `|`, unknown bits as one hex number, then a shifted field (`21<<MAP_HUGE_SHIFT`); the
+ * set's `zero` text for 0, and a value with no known name at all as hex with a
+ * `/* PREFIX_??? *\/` comment. Never throws, whatever the value.
  *
  * @example
  * ```ts
- * decodeFlags(openFlags, O.O_WRONLY | O.O_CREAT | O.O_TRUNC); // 'O_WRONLY|O_CREAT|O_TRUNC'
+ * decodeFlags(openFlags, OpenFlag.O_WRONLY | OpenFlag.O_CREAT | OpenFlag.O_TRUNC); // 'O_WRONLY|O_CREAT|O_TRUNC'
  * decodeFlags(protFlags, 0); // 'PROT_NONE'
- * decodeFlags(protFlags, 0x10n); // '0x10'
+ * decodeFlags(protFlags, 0x10n); // '0x10 /* PROT_??? *\/'
  * ```
  */
 export function decodeFlags(set: FlagSet, value: number | bigint): string {
   let [lo, hi] = splitRaw(value);
+  if (set.width === 32) hi = 0;
   const parts: string[] = [];
   let modeText: string | undefined;
   const mode = set.mode;
@@ -144,43 +190,65 @@ export function decodeFlags(set: FlagSet, value: number | bigint): string {
     const [mlo, mhi] = halves(mode.mask);
     const vlo = (lo & mlo) >>> 0;
     const vhi = (hi & mhi) >>> 0;
-    lo = (lo & ~mlo) >>> 0;
-    hi = (hi & ~mhi) >>> 0;
     const v = vhi * TWO32 + vlo;
-    if (v !== 0 || !mode.omitZero) {
-      const named = mode.values.find((n) => n.value === v);
-      modeText = named ? named.name : hex(vlo, vhi);
+    const named = mode.values.find((n) => n.value === v);
+    if (named || mode.unknown !== 'remainder') {
+      lo = (lo & ~mlo) >>> 0;
+      hi = (hi & ~mhi) >>> 0;
+      if (v !== 0 || !mode.omitZero) modeText = named ? named.name : unknownText(set.prefix, vlo, vhi);
     }
     if (modeText !== undefined && mode.position === 'first') parts.push(modeText);
+  }
+  let fieldText: string | undefined;
+  const field = set.field;
+  if (field) {
+    const f = (lo >>> field.shift) & field.mask;
+    if (f !== 0) {
+      fieldText = `${f}<<${field.name}`;
+      lo = (lo & ~(field.mask << field.shift)) >>> 0;
+    }
   }
   for (const bit of set.bits) {
     if (lo === 0 && hi === 0) break;
     const [blo, bhi] = halves(bit.value);
-    if (((lo & blo) >>> 0) === blo && ((hi & bhi) >>> 0) === bhi) {
+    if ((lo & blo) >>> 0 === blo && (hi & bhi) >>> 0 === bhi) {
       parts.push(bit.name);
       lo = (lo & ~blo) >>> 0;
       hi = (hi & ~bhi) >>> 0;
     }
   }
-  if (lo !== 0 || hi !== 0) parts.push(hex(lo, hi));
+  if (lo !== 0 || hi !== 0) {
+    if (parts.length === 0 && modeText === undefined && fieldText === undefined) {
+      return unknownText(set.prefix, lo, hi);
+    }
+    parts.push(hex(lo, hi));
+  }
+  if (fieldText !== undefined) parts.push(fieldText);
   if (modeText !== undefined && mode?.position === 'last') parts.push(modeText);
   return parts.length === 0 ? set.zero : parts.join('|');
 }
 
+function unknownText(prefix: string, lo: number, hi: number): string {
+  if (lo === 0 && hi === 0) return `0 /* ${prefix}??? */`;
+  return `${hex(lo, hi)} /* ${prefix}??? */`;
+}
+
 /**
- * Renders an enum value like strace: its name, or the number itself when unnamed (decimal, as a
- * signed int when the set is signed). Never throws.
+ * Renders an enum value like strace: its name, or for an unnamed value the number in hex with a
+ * `/* PREFIX_??? *\/` comment (or in decimal for sets such as signals that strace prints that way).
+ * Never throws.
  *
  * @example
  * ```ts
  * decodeEnum(seekWhence, 2); // 'SEEK_END'
- * decodeEnum(seekWhence, 99); // '99'
+ * decodeEnum(seekWhence, 77); // '0x4d /* SEEK_??? *\/'
  * ```
  */
 export function decodeEnum(set: EnumSet, value: number | bigint): string {
   const v = enumValue(set, value);
   for (const n of set.values) if (n.value === v) return n.name;
-  return String(v);
+  if (set.unknown === 'decimal') return String(v);
+  return unknownText(set.prefix, v >>> 0, 0);
 }
 
 /** The value an enum argument holds: the low 32 bits, signed or not as the set says. */

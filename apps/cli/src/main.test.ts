@@ -1,0 +1,102 @@
+// The command end to end: in process through main() (sources), and once through bin/tsvisor.js
+// (the built files, which nx builds before tests).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from './main.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsvisor-cli-'));
+  execFileSync('gcc', [
+    '-static',
+    '-nostdlib',
+    '-fno-pie',
+    '-no-pie',
+    '-O1',
+    '-fno-stack-protector',
+    '-fcf-protection=none',
+    '-o',
+    join(dir, 'echo-exit'),
+    join(here, 'testdata', 'echo-exit.c'),
+  ]);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs main() with stdout/stderr captured in files. */
+async function run(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out = join(dir, 'out');
+  const err = join(dir, 'err');
+  const fds: [number, number, number] = [openSync('/dev/null', 'r'), openSync(out, 'w'), openSync(err, 'w')];
+  try {
+    const status = await main(args, { stdio: fds, env: { PATH: '/usr/bin:/bin' } });
+    return { status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    fds.forEach((fd) => closeSync(fd));
+  }
+}
+
+describe('tsvisor do', () => {
+  it("passes the arguments and returns the program's exit status", async () => {
+    const r = await run(['do', '-v', `${dir}:/t:ro`, '--', '/t/echo-exit', '42', 'a b', 'c']);
+    expect(r.status).toBe(42);
+    expect(r.stdout).toBe('a b\nc\n');
+  });
+
+  it('adds --env settings to the environment', async () => {
+    const r = await run(['do', '--env', 'TSVISOR_CLI_TEST=yes', '-v', `${dir}:/t:ro`, '/t/echo-exit', '0']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('env=yes\n');
+  });
+
+  it('--strace-log writes the trace to a file, execve first and exit_group last', async () => {
+    const log = join(dir, 'trace');
+    const r = await run(['do', '--strace-log', log, '-v', `${dir}:/t:ro`, '/t/echo-exit', '3', 'x']);
+    expect(r.status).toBe(3);
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^execve\("\/t\/echo-exit", \["\/t\/echo-exit", "3", "x"\], 0x[0-9a-f]+ \/\* \d+ vars? \*\/\) = 0$/,
+    );
+    expect(lines).toContain('write(1, "x", 1) = 1');
+    expect(lines.at(-2)).toBe('exit_group(3) = ?');
+    expect(lines.at(-1)).toBe('+++ exited with 3 +++');
+  });
+
+  it('exits 127 with a message when the program does not exist', async () => {
+    const r = await run(['do', '/no/such/program']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/^tsvisor: \/no\/such\/program: No such file or directory/);
+  });
+
+  it('prints usage and exits 2 for a bad command line', async () => {
+    const r = await run(['do', '--bogus', 'x']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
+  it('prints help', async () => {
+    const r = await run(['do', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: tsvisor do/);
+  });
+});
+
+describe('bin/tsvisor.js', () => {
+  it('runs a program and exits with its status', () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(here, '..', 'bin', 'tsvisor.js'), 'do', '-v', `${dir}:/t:ro`, '/t/echo-exit', '7', 'hi'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.stdout).toBe('hi\n');
+    expect(r.status).toBe(7);
+  });
+});

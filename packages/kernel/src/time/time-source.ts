@@ -1,0 +1,110 @@
+/**
+ * Where the kernel gets time and timer callbacks from. The kernel never reads a clock or calls
+ * `setTimeout` directly: it asks a {@link TimeSource}, so tests run on a {@link ManualTime} that
+ * advances only when told and are deterministic.
+ *
+ * @module
+ */
+
+/** A source of the two base clocks and of timer callbacks. */
+export interface TimeSource {
+  /** Nanoseconds since the Unix epoch (CLOCK_REALTIME). */
+  realtimeNs(): bigint;
+  /** Nanoseconds of a clock that never jumps (CLOCK_MONOTONIC). */
+  monotonicNs(): bigint;
+  /**
+   * Calls `fire` once the monotonic clock reaches `deadlineNs` (at once, asynchronously, if it
+   * already has). Returns a function that cancels the timer if it has not fired.
+   */
+  setTimer(deadlineNs: bigint, fire: () => void): () => void;
+}
+
+/** The host's clocks: `Date` anchored to `process.hrtime` for realtime, hrtime for monotonic. */
+export class HostTime implements TimeSource {
+  private readonly epochAtStart = BigInt(Date.now()) * 1_000_000n;
+  private readonly hrAtStart = process.hrtime.bigint();
+
+  realtimeNs(): bigint {
+    return this.epochAtStart + (process.hrtime.bigint() - this.hrAtStart);
+  }
+
+  monotonicNs(): bigint {
+    return process.hrtime.bigint();
+  }
+
+  setTimer(deadlineNs: bigint, fire: () => void): () => void {
+    const ms = Number(deadlineNs - process.hrtime.bigint()) / 1e6;
+    // setTimeout has millisecond granularity and may fire early by a fraction: re-arm until due.
+    let handle: ReturnType<typeof setTimeout>;
+    const arm = (delay: number): void => {
+      handle = setTimeout(
+        () => {
+          const left = Number(deadlineNs - process.hrtime.bigint()) / 1e6;
+          if (left > 0) arm(left);
+          else fire();
+        },
+        Math.max(0, Math.ceil(delay)),
+      );
+    };
+    arm(ms);
+    return () => clearTimeout(handle);
+  }
+}
+
+/**
+ * A clock that moves only when {@link advance} is called; due timers fire, in deadline order,
+ * during `advance`.
+ *
+ * @example
+ * ```ts
+ * const t = new ManualTime();
+ * let fired = false;
+ * t.setTimer(1_000n, () => (fired = true));
+ * t.advance(1_000n); // fired === true
+ * ```
+ */
+export class ManualTime implements TimeSource {
+  private mono: bigint;
+  private readonly timers = new Set<{ at: bigint; fire: () => void }>();
+
+  constructor(
+    private readonly realtimeOffset = 1_700_000_000_000_000_000n,
+    start = 1_000_000_000n,
+  ) {
+    this.mono = start;
+  }
+
+  realtimeNs(): bigint {
+    return this.realtimeOffset + this.mono;
+  }
+
+  monotonicNs(): bigint {
+    return this.mono;
+  }
+
+  setTimer(deadlineNs: bigint, fire: () => void): () => void {
+    const t = { at: deadlineNs, fire };
+    this.timers.add(t);
+    if (deadlineNs <= this.mono) queueMicrotask(() => this.fireDue());
+    return () => this.timers.delete(t);
+  }
+
+  /** Moves the clock forward by `ns` and fires the timers that became due. */
+  advance(ns: bigint): void {
+    this.mono += ns;
+    this.fireDue();
+  }
+
+  /** Number of armed timers (for tests that check cancellation). */
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  private fireDue(): void {
+    const due = [...this.timers].filter((t) => t.at <= this.mono).sort((a, b) => (a.at < b.at ? -1 : 1));
+    for (const t of due) {
+      this.timers.delete(t);
+      t.fire();
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The UTS namespace of a sandbox: what uname(2) reports, and the host and domain names that
+ * sethostname(2)/setdomainname(2) change.
+ *
+ * @module
+ */
+import { E, type LinuxError } from '@tsvisor/abi';
+
+/** Linux's `__NEW_UTS_LEN`: each name holds at most 64 bytes (plus the NUL). */
+export const UTS_LEN = 64;
+
+/** The release string tsvisor reports: a Linux 6.x kernel, so libcs enable modern paths. */
+export const TSVISOR_RELEASE = '6.8.0-tsvisor';
+
+/** The version string: names tsvisor, as `uname -v` shows. */
+export const TSVISOR_VERSION = '#1 SMP PREEMPT_DYNAMIC tsvisor 0.1.0 (TypeScript application kernel)';
+
+/** The six fields of `struct new_utsname`. */
+export interface Utsname {
+  readonly sysname: string;
+  readonly nodename: string;
+  readonly release: string;
+  readonly version: string;
+  readonly machine: string;
+  readonly domainname: string;
+}
+
+/**
+ * A UTS namespace. Names are kept as bytes (as Linux does) and decoded for display.
+ *
+ * @example
+ * ```ts
+ * const uts = new UtsNamespace('box');
+ * uts.uname().release; // '6.8.0-tsvisor'
+ * ```
+ */
+export class UtsNamespace {
+  private host: Uint8Array;
+  private domain: Uint8Array;
+
+  constructor(hostname = 'tsvisor', domainname = '(none)') {
+    this.host = enc.encode(hostname).subarray(0, UTS_LEN);
+    this.domain = enc.encode(domainname).subarray(0, UTS_LEN);
+  }
+
+  /** The current names. */
+  uname(): Utsname {
+    return {
+      sysname: 'Linux',
+      nodename: dec.decode(this.host),
+      release: TSVISOR_RELEASE,
+      version: TSVISOR_VERSION,
+      machine: 'x86_64',
+      domainname: dec.decode(this.domain),
+    };
+  }
+
+  /** The host name bytes (for uname's buffer and /proc/sys/kernel/hostname). */
+  get hostnameBytes(): Uint8Array {
+    return this.host;
+  }
+
+  /** The domain name bytes. */
+  get domainnameBytes(): Uint8Array {
+    return this.domain;
+  }
+
+  /** sethostname(2) after the pointer was read: `EINVAL` past {@link UTS_LEN} bytes. */
+  setHostname(name: Uint8Array): undefined | LinuxError {
+    if (name.length > UTS_LEN) return E.EINVAL;
+    this.host = new Uint8Array(name);
+    return undefined;
+  }
+
+  /** setdomainname(2) after the pointer was read: `EINVAL` past {@link UTS_LEN} bytes. */
+  setDomainname(name: Uint8Array): undefined | LinuxError {
+    if (name.length > UTS_LEN) return E.EINVAL;
+    this.domain = new Uint8Array(name);
+    return undefined;
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();

@@ -1,0 +1,278 @@
+/**
+ * /proc/net: the network interface procfs declares ({@link ProcNetSource}, implemented by the
+ * network stack for one network namespace) and the renderers of its files in Linux's formats
+ * (net/core/net-procfs.c, net/ipv4/tcp_ipv4.c, net/ipv6/tcp_ipv6.c, net/ipv4/udp.c,
+ * net/unix/af_unix.c, net/ipv6/addrconf.c, net/ipv4/fib_trie.c).
+ *
+ * Kernel pointers (`%pK` fields) are printed as zeros, what Linux prints to readers it does not
+ * trust with addresses.
+ *
+ * @module
+ */
+
+/** Counters of one network device (/proc/net/dev); absent counters are 0. */
+export interface ProcNetDeviceStats {
+  readonly rxBytes?: number;
+  readonly rxPackets?: number;
+  readonly rxErrs?: number;
+  readonly rxDrop?: number;
+  readonly rxFifo?: number;
+  readonly rxFrame?: number;
+  readonly rxCompressed?: number;
+  readonly rxMulticast?: number;
+  readonly txBytes?: number;
+  readonly txPackets?: number;
+  readonly txErrs?: number;
+  readonly txDrop?: number;
+  readonly txFifo?: number;
+  readonly txColls?: number;
+  readonly txCarrier?: number;
+  readonly txCompressed?: number;
+}
+
+/** A network device. */
+export interface ProcNetDevice {
+  readonly name: string;
+  readonly index: number;
+  readonly stats: ProcNetDeviceStats;
+}
+
+/** An IPv6 address of a device (/proc/net/if_inet6). */
+export interface ProcInet6Address {
+  /** 16 bytes. */
+  readonly address: Uint8Array;
+  readonly device: string;
+  readonly ifindex: number;
+  readonly prefixLen: number;
+  /** IPV6_ADDR_* scope bits as Linux prints them (0x00 global, 0x10 host, 0x20 link). */
+  readonly scope: number;
+  /** IFA_F_* flags (0x80 permanent, ...). */
+  readonly flags: number;
+}
+
+/** An address and port of an IP socket; the address has 4 (IPv4) or 16 (IPv6) bytes. */
+export interface ProcSockAddr {
+  readonly address: Uint8Array;
+  readonly port: number;
+}
+
+/** An IP socket as /proc/net/{tcp,tcp6,udp,udp6} shows it. */
+export interface ProcInetSocket {
+  readonly local: ProcSockAddr;
+  readonly remote: ProcSockAddr;
+  /** TCP_* state number (1 ESTABLISHED ... 10 LISTEN); UDP uses 7 (CLOSE) or 1 when connected. */
+  readonly state: number;
+  readonly txQueue: number;
+  readonly rxQueue: number;
+  readonly uid: number;
+  readonly inode: number;
+  /** Socket reference count (default 1 for TCP, 2 for UDP). */
+  readonly refCount?: number;
+  /** TCP timer: 0 none, 1 retransmit, 2 keepalive, 4 zero window probe; default 0. */
+  readonly timerActive?: number;
+  /** Clock ticks until the timer fires; default 0. */
+  readonly timerTicks?: number;
+  readonly retransmits?: number;
+  /** TCP: retransmit timeout and ack timeout in clock ticks, congestion window and ssthresh. */
+  readonly rtoTicks?: number;
+  readonly atoTicks?: number;
+  readonly quickAck?: number;
+  readonly cwnd?: number;
+  readonly ssthresh?: number;
+  /** UDP: dropped datagrams. */
+  readonly drops?: number;
+  /** UDP: the hash slot (`sl` column); default the socket's index in the list. */
+  readonly slot?: number;
+}
+
+/** A Unix domain socket (/proc/net/unix). */
+export interface ProcUnixSocket {
+  readonly refCount: number;
+  /** __SO_ACCEPTCON (0x10000) for a listening socket, else 0. */
+  readonly flags: number;
+  /** SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5. */
+  readonly type: number;
+  /** SS_UNCONNECTED 1, SS_CONNECTING 2, SS_CONNECTED 3, SS_DISCONNECTING 4. */
+  readonly state: number;
+  readonly inode: number;
+  /** The bound path; an abstract name starts with a NUL byte. Absent when unbound. */
+  readonly path?: string;
+}
+
+/** An IPv4 route (/proc/net/route). Addresses are the 4 bytes in network order. */
+export interface ProcRoute {
+  readonly device: string;
+  readonly destination: Uint8Array;
+  readonly gateway: Uint8Array;
+  /** RTF_UP 1, RTF_GATEWAY 2, RTF_HOST 4... */
+  readonly flags: number;
+  readonly metric: number;
+  readonly mask: Uint8Array;
+  readonly mtu?: number;
+  readonly window?: number;
+  readonly irtt?: number;
+}
+
+/** What /proc/net shows of one network namespace; implemented by the network stack. */
+export interface ProcNetSource {
+  devices(): readonly ProcNetDevice[];
+  inet6Addresses(): readonly ProcInet6Address[];
+  tcp(): readonly ProcInetSocket[];
+  tcp6(): readonly ProcInetSocket[];
+  udp(): readonly ProcInetSocket[];
+  udp6(): readonly ProcInetSocket[];
+  unix(): readonly ProcUnixSocket[];
+  routes(): readonly ProcRoute[];
+}
+
+const ZERO_PTR = '0000000000000000';
+
+function hex(v: number, width: number): string {
+  return (v >>> 0).toString(16).toUpperCase().padStart(width, '0');
+}
+
+/** A 4-byte address as Linux prints a __be32 with %08X on little-endian x86. */
+function be32(b: Uint8Array): string {
+  const v = ((b[3] ?? 0) << 24) | ((b[2] ?? 0) << 16) | ((b[1] ?? 0) << 8) | (b[0] ?? 0);
+  return hex(v, 8);
+}
+
+/** A 16-byte address as tcp6/udp6 print it: four native-endian 32-bit words. */
+function in6(b: Uint8Array): string {
+  let out = '';
+  for (let w = 0; w < 4; w++) out += be32(b.subarray(w * 4, w * 4 + 4));
+  return out;
+}
+
+/** Pad a line to `width` characters, as seq_setwidth/seq_pad do. */
+function pad(line: string, width: number): string {
+  return line.padEnd(width, ' ') + '\n';
+}
+
+/** /proc/net/dev. */
+export function renderNetDev(devices: readonly ProcNetDevice[]): string {
+  let out =
+    'Inter-|   Receive                                                |  Transmit\n' +
+    ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
+  for (const d of devices) {
+    const s = d.stats;
+    const n = (v: number | undefined, w: number): string => String(v ?? 0).padStart(w);
+    out +=
+      `${d.name.padStart(6)}: ${n(s.rxBytes, 7)} ${n(s.rxPackets, 7)} ${n(s.rxErrs, 4)} ${n(s.rxDrop, 4)} ` +
+      `${n(s.rxFifo, 4)} ${n(s.rxFrame, 5)} ${n(s.rxCompressed, 10)} ${n(s.rxMulticast, 9)} ` +
+      `${n(s.txBytes, 8)} ${n(s.txPackets, 7)} ${n(s.txErrs, 4)} ${n(s.txDrop, 4)} ${n(s.txFifo, 4)} ` +
+      `${n(s.txColls, 5)} ${n(s.txCarrier, 7)} ${n(s.txCompressed, 10)}\n`;
+  }
+  return out;
+}
+
+/** The columns shared by tcp and tcp6 after the addresses. */
+function tcpTail(s: ProcInetSocket): string {
+  const listen = s.state === 10;
+  return (
+    `${hex(s.state, 2)} ${hex(s.txQueue, 8)}:${hex(s.rxQueue, 8)} ${hex(s.timerActive ?? 0, 2)}:` +
+    `${hex(s.timerTicks ?? 0, 8)} ${hex(s.retransmits ?? 0, 8)} ${String(s.uid).padStart(5)} ` +
+    `${String(0).padStart(8)} ${s.inode} ${s.refCount ?? 1} ${ZERO_PTR} ${s.rtoTicks ?? 100} ` +
+    `${s.atoTicks ?? 0} ${s.quickAck ?? 0} ${s.cwnd ?? 10} ${s.ssthresh ?? (listen ? 0 : -1)}`
+  );
+}
+
+/** /proc/net/tcp: lines padded to 149 columns. */
+export function renderTcp(sockets: readonly ProcInetSocket[]): string {
+  let out = pad(
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    149,
+  );
+  sockets.forEach((s, i) => {
+    out += pad(
+      `${String(i).padStart(4)}: ${be32(s.local.address)}:${hex(s.local.port, 4)} ` +
+        `${be32(s.remote.address)}:${hex(s.remote.port, 4)} ${tcpTail(s)}`,
+      149,
+    );
+  });
+  return out;
+}
+
+/** /proc/net/tcp6. */
+export function renderTcp6(sockets: readonly ProcInetSocket[]): string {
+  let out =
+    '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+  sockets.forEach((s, i) => {
+    out +=
+      `${String(i).padStart(4)}: ${in6(s.local.address)}:${hex(s.local.port, 4)} ` +
+      `${in6(s.remote.address)}:${hex(s.remote.port, 4)} ${tcpTail(s)}\n`;
+  });
+  return out;
+}
+
+function udpTail(s: ProcInetSocket): string {
+  return (
+    `${hex(s.state, 2)} ${hex(s.txQueue, 8)}:${hex(s.rxQueue, 8)} 00:00000000 00000000 ` +
+    `${String(s.uid).padStart(5)} ${String(0).padStart(8)} ${s.inode} ${s.refCount ?? 2} ${ZERO_PTR} ${s.drops ?? 0}`
+  );
+}
+
+/** /proc/net/udp: lines padded to 127 columns. */
+export function renderUdp(sockets: readonly ProcInetSocket[]): string {
+  let out = pad(
+    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    127,
+  );
+  sockets.forEach((s, i) => {
+    out += pad(
+      `${String(s.slot ?? i).padStart(5)}: ${be32(s.local.address)}:${hex(s.local.port, 4)} ` +
+        `${be32(s.remote.address)}:${hex(s.remote.port, 4)} ${udpTail(s)}`,
+      127,
+    );
+  });
+  return out;
+}
+
+/** /proc/net/udp6. */
+export function renderUdp6(sockets: readonly ProcInetSocket[]): string {
+  let out =
+    '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
+  sockets.forEach((s, i) => {
+    out +=
+      `${String(s.slot ?? i).padStart(5)}: ${in6(s.local.address)}:${hex(s.local.port, 4)} ` +
+      `${in6(s.remote.address)}:${hex(s.remote.port, 4)} ${udpTail(s)}\n`;
+  });
+  return out;
+}
+
+/** /proc/net/unix: an abstract name prints as `@name` with its NULs as `@`. */
+export function renderUnix(sockets: readonly ProcUnixSocket[]): string {
+  let out = 'Num       RefCount Protocol Flags    Type St Inode Path\n';
+  for (const s of sockets) {
+    out +=
+      `${ZERO_PTR}: ${hex(s.refCount, 8)} 00000000 ${hex(s.flags, 8)} ${hex(s.type, 4)} ` +
+      `${hex(s.state, 2)} ${String(s.inode).padStart(5)}`;
+    if (s.path !== undefined) out += ' ' + s.path.replace(/\0/g, '@');
+    out += '\n';
+  }
+  return out;
+}
+
+/** /proc/net/if_inet6. */
+export function renderIfInet6(addrs: readonly ProcInet6Address[]): string {
+  return addrs
+    .map((a) => {
+      const addr = Array.from(a.address, (b) => b.toString(16).padStart(2, '0')).join('');
+      const h = (v: number): string => v.toString(16).padStart(2, '0');
+      return `${addr} ${h(a.ifindex)} ${h(a.prefixLen)} ${h(a.scope)} ${h(a.flags)} ${a.device.padStart(8)}\n`;
+    })
+    .join('');
+}
+
+/** /proc/net/route: tab-separated, every line padded to 127 columns. */
+export function renderRoute(routes: readonly ProcRoute[]): string {
+  let out = pad('Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT', 127);
+  for (const r of routes) {
+    out += pad(
+      `${r.device}\t${be32(r.destination)}\t${be32(r.gateway)}\t${hex(r.flags, 4)}\t0\t0\t${r.metric}\t` +
+        `${be32(r.mask)}\t${r.mtu ?? 0}\t${r.window ?? 0}\t${r.irtt ?? 0}`,
+      127,
+    );
+  }
+  return out;
+}

@@ -1,0 +1,453 @@
+/**
+ * The `ProcSource` interface: everything /proc and /sys show about the kernel comes through it.
+ * procfs declares it; the kernel implements it (and {@link FixtureProcSource} implements it for
+ * tests and simulations). One source is one pid namespace's view: every pid and tid it takes or
+ * returns is a number in that namespace, as a procfs mount belongs to one pid namespace in Linux.
+ *
+ * Units: memory figures are bytes, times are nanoseconds (procfs converts to kB, pages and
+ * clock ticks as each file wants). Optional methods have the documented default; a kernel can
+ * implement them as it grows.
+ *
+ * Re-entrancy: procfs calls the source synchronously, from inside a VFS operation (lookup,
+ * readlink, open, write); it never holds anything across an `await`. A source must not call back
+ * into the same procfs synchronously.
+ *
+ * @module
+ */
+
+import type { LinuxError } from '@tsvisor/abi';
+import type { ProcNetSource } from './net.js';
+
+/** The Linux task state letters of /proc/<pid>/stat (fs/proc/array.c task_state_array). */
+export type TaskState = 'R' | 'S' | 'D' | 'T' | 't' | 'X' | 'Z' | 'P' | 'I';
+
+/** A task's credentials (struct cred), ids as seen in the source's user namespace. */
+export interface ProcCreds {
+  readonly ruid: number;
+  readonly euid: number;
+  readonly suid: number;
+  readonly fsuid: number;
+  readonly rgid: number;
+  readonly egid: number;
+  readonly sgid: number;
+  readonly fsgid: number;
+  /** Supplementary groups. */
+  readonly groups: readonly number[];
+  /** Capability sets as 64-bit masks (bit n = capability n). */
+  readonly capInh: bigint;
+  readonly capPrm: bigint;
+  readonly capEff: bigint;
+  readonly capBnd: bigint;
+  readonly capAmb: bigint;
+}
+
+/** Who is reading: the calling task, in the source's pid namespace. */
+export interface ProcCaller {
+  readonly tgid: number;
+  readonly tid: number;
+  readonly creds: ProcCreds;
+}
+
+/** One open file of a task, for fd/N (symlink) and fdinfo/N. */
+export interface ProcFd {
+  /** The symlink target: a path from the task's root, `pipe:[ino]`, `socket:[ino]`, `anon_inode:[eventfd]`... */
+  readonly path: string;
+  /** Access mode and status flags as F_GETFL reports them, plus O_CLOEXEC when the fd has FD_CLOEXEC. */
+  readonly flags: number;
+  /** The file position. */
+  readonly pos: number;
+  /** The mount id of the file (mountinfo's first field). */
+  readonly mntId: number;
+  /** The inode number. */
+  readonly ino: number;
+  /** Extra fdinfo lines for the file type (`eventfd-count: ...`, `tfd: ...`), without newlines. */
+  readonly extra?: readonly string[];
+}
+
+/** Memory figures of a process (struct mm_struct counters), all in bytes. */
+export interface ProcMemory {
+  /** Peak virtual size (VmPeak). */
+  readonly vmPeak: number;
+  /** Virtual size (VmSize, total_vm). */
+  readonly vmSize: number;
+  /** Locked (VmLck). */
+  readonly vmLck: number;
+  /** Pinned (VmPin). */
+  readonly vmPin: number;
+  /** Peak resident (VmHWM). */
+  readonly vmHWM: number;
+  /** Resident anonymous memory. */
+  readonly rssAnon: number;
+  /** Resident file mappings. */
+  readonly rssFile: number;
+  /** Resident shared memory. */
+  readonly rssShmem: number;
+  /** Private writable non-stack mappings (VmData). */
+  readonly vmData: number;
+  /** Stack (VmStk). */
+  readonly vmStk: number;
+  /** Text (VmExe: end_code - start_code). */
+  readonly vmExe: number;
+  /** Executable mappings other than the text (VmLib). */
+  readonly vmLib: number;
+  /** Page tables (VmPTE). */
+  readonly vmPTE: number;
+  /** Swapped out (VmSwap). */
+  readonly vmSwap: number;
+}
+
+/** Address-space layout of a process (the mm_struct fields /proc/<pid>/stat shows). */
+export interface ProcLayout {
+  readonly startCode: number;
+  readonly endCode: number;
+  readonly startData: number;
+  readonly endData: number;
+  readonly startBrk: number;
+  /** Current program break (not shown in stat, but statm's data derives from mappings). */
+  readonly brk: number;
+  readonly startStack: number;
+  readonly argStart: number;
+  readonly argEnd: number;
+  readonly envStart: number;
+  readonly envEnd: number;
+}
+
+/** CPU times and start time, in nanoseconds. */
+export interface ProcTimes {
+  /** User time (of the thread, or of the whole thread group: see {@link ProcTask.times}). */
+  readonly utimeNs: number;
+  readonly stimeNs: number;
+  /** Times of waited-for children. */
+  readonly cutimeNs: number;
+  readonly cstimeNs: number;
+  /** Start time, nanoseconds after boot (stat field 22 converts it to clock ticks). */
+  readonly startNs: number;
+}
+
+/** Scheduling and accounting figures. Each defaults to 0 (or the Linux default noted). */
+export interface ProcSched {
+  /** Nice value, -20..19 (priority is derived: 20 + nice for normal policies). */
+  readonly nice?: number;
+  /** SCHED_* policy number (default 0, SCHED_OTHER). */
+  readonly policy?: number;
+  readonly rtPriority?: number;
+  /** CPU the task last ran on. */
+  readonly processor?: number;
+  readonly voluntaryCtxtSwitches?: number;
+  readonly nonvoluntaryCtxtSwitches?: number;
+  readonly minflt?: number;
+  readonly cminflt?: number;
+  readonly majflt?: number;
+  readonly cmajflt?: number;
+  /** PF_* flags of stat field 9; default 0x400000 (PF_RANDOMIZE), what a plain user process shows. */
+  readonly flags?: number;
+}
+
+/** Signal state of a task, masks as 64-bit values (bit n-1 = signal n). */
+export interface ProcSignals {
+  /** Thread-private pending. */
+  readonly pending: bigint;
+  /** Process-shared pending. */
+  readonly shared: bigint;
+  readonly blocked: bigint;
+  readonly ignored: bigint;
+  readonly caught: bigint;
+  /** Queued signals of the real uid and its RLIMIT_SIGPENDING (status SigQ). */
+  readonly queued: number;
+  readonly queueLimit: number;
+}
+
+/** One mount as /proc/<pid>/mountinfo shows it (fs/proc_namespace.c show_mountinfo). */
+export interface ProcMount {
+  readonly mountId: number;
+  readonly parentId: number;
+  readonly major: number;
+  readonly minor: number;
+  /** Path of the mount's root inside its filesystem (`/` unless a bind mount of a subdirectory). */
+  readonly root: string;
+  /** Mount point, from the reading task's root. */
+  readonly mountPoint: string;
+  /** Per-mount options: `rw,nosuid,nodev,noexec,relatime`... */
+  readonly mountOptions: string;
+  /** Optional fields (`shared:1`, `master:2`); empty for private mounts. */
+  readonly optional?: readonly string[];
+  readonly fsType: string;
+  /** The source (`proc`, `tmpfs`, `/dev/sda1`, `none`). */
+  readonly source: string;
+  /** Per-superblock options: `rw,size=...`. */
+  readonly superOptions: string;
+}
+
+/** One resource limit (struct rlimit); `null` is RLIM_INFINITY. */
+export interface ProcRlimit {
+  readonly soft: number | null;
+  readonly hard: number | null;
+}
+
+/** The namespace kinds of /proc/<pid>/ns, in Linux's listing order. */
+export type NamespaceKind =
+  | 'cgroup'
+  | 'ipc'
+  | 'mnt'
+  | 'net'
+  | 'pid'
+  | 'pid_for_children'
+  | 'time'
+  | 'time_for_children'
+  | 'user'
+  | 'uts';
+
+/** A thread (or thread group leader) seen through procfs. */
+export interface ProcTask {
+  /** Thread id in the source's pid namespace. */
+  readonly tid: number;
+  /** Thread group id (the process id). */
+  readonly tgid: number;
+  /** The command name (at most 15 bytes, as a byte string). */
+  comm(): string;
+  /**
+   * Set the command name (a write to /proc/<pid>/comm; `name` is already cut to 15 bytes and
+   * at the first newline). Absent: comm is read-only for this source, writes give EACCES.
+   */
+  setComm?(name: string): LinuxError | undefined;
+  state(): TaskState;
+  /** Parent's tgid (0 when the parent is outside the namespace). */
+  ppid(): number;
+  pgrp(): number;
+  session(): number;
+  /** Controlling terminal device number (0: none); default 0. */
+  ttyNr?(): number;
+  /** Foreground process group of the controlling terminal (-1: none); default -1. */
+  tpgid?(): number;
+  /** Tracer's tgid, 0 when not traced; default 0. */
+  tracerPid?(): number;
+  creds(): ProcCreds;
+  /** The process umask; default 0o022. */
+  umask?(): number;
+  /** Thread ids of the thread group, ascending (the leader first if alive). */
+  threads(): readonly number[];
+  /**
+   * The argument bytes (arg_start..arg_end of the task's memory, NULs included). The kernel reads
+   * them through the task's memory; an error (EFAULT...) or an empty array for zombies/kernel
+   * threads.
+   */
+  cmdline(): Uint8Array | LinuxError;
+  /** The environment bytes (env_start..env_end). */
+  environ(): Uint8Array | LinuxError;
+  /** Path of the executable from the reader's root, or null (readlink then gives ENOENT). */
+  exe(): string | null;
+  cwd(): string | null;
+  root(): string | null;
+  /** Open fd numbers, ascending. */
+  fds(): readonly number[];
+  /** One open fd, or null when not open. */
+  fd(n: number): ProcFd | null;
+  /** The fd table size (status FDSize); default: from 64, doubled until above the highest open fd. */
+  fdTableSize?(): number;
+  /** The lines of /proc/<pid>/maps without newlines, as the mm package renders them. */
+  maps(): readonly string[];
+  /** Memory figures, or null for a process without an address space (zombie). */
+  memory(): ProcMemory | null;
+  /** Address-space layout, or null for a process without an address space. */
+  layout(): ProcLayout | null;
+  /**
+   * CPU times. `whole` is true for /proc/<pid>/stat (the thread group's totals, dead threads
+   * included) and false for /proc/<pid>/task/<tid>/stat (this thread only), as do_task_stat's
+   * `whole` argument.
+   */
+  times(whole: boolean): ProcTimes;
+  /** Scheduling and accounting figures (fault counts summed over the group when `whole`); default all zero. */
+  sched?(whole: boolean): ProcSched;
+  /** Signal state; default nothing pending, blocked, ignored or caught. */
+  signals?(): ProcSignals;
+  /** Exit signal sent to the parent (stat field 38); default 17 (SIGCHLD). */
+  exitSignal?(): number;
+  /** Exit status for a zombie (stat field 52, wait status); default 0. */
+  exitCode?(): number;
+  /** no_new_privs; default false. */
+  noNewPrivs?(): boolean;
+  /** Seccomp mode (0 none, 1 strict, 2 filter) and filter count; default 0, 0. */
+  seccomp?(): { readonly mode: number; readonly filters: number };
+  /** Whether the process is dumpable (ptrace access by same-uid readers); default true. */
+  dumpable?(): boolean;
+  /** The mounts of the task's mount namespace, seen from its root, in mount order. */
+  mounts(): readonly ProcMount[];
+  /** Resource limits indexed by RLIMIT_* number (0 RLIMIT_CPU ... 15 RLIMIT_RTTIME). */
+  rlimits(): readonly ProcRlimit[];
+  /** oom_score_adj, -1000..1000; default 0. */
+  oomScoreAdj?(): number;
+  /**
+   * Set oom_score_adj (procfs checked the range and that lowering it needs CAP_SYS_RESOURCE).
+   * Absent: writes give EACCES.
+   */
+  setOomScoreAdj?(value: number): LinuxError | undefined;
+  /** The personality(2) value; default 0 (PER_LINUX). */
+  personality?(): number;
+  /** The auxiliary vector bytes as the ELF loader placed them; default empty. */
+  auxv?(): Uint8Array | LinuxError;
+  /**
+   * Inode numbers of the task's namespaces, for the ns/ links (`pid:[4026531836]`). Kinds left
+   * out are not listed; default none.
+   */
+  namespaces?(): Partial<Readonly<Record<NamespaceKind, number>>>;
+  /**
+   * The user namespace's uid map as (first id inside, first id outside, count) extents; default
+   * the initial namespace's identity map `0 0 4294967295`. The map is set, so writes give EPERM.
+   */
+  uidMap?(): readonly (readonly [number, number, number])[];
+  /** The gid map, as {@link ProcTask.uidMap}. */
+  gidMap?(): readonly (readonly [number, number, number])[];
+  /** Whether setgroups(2) is allowed in the task's user namespace; default true. */
+  setgroupsAllowed?(): boolean;
+  /** The task's network namespace, for /proc/<pid>/net (and /proc/net); absent: no net/ entries. */
+  net?(): ProcNetSource | null;
+}
+
+/** /proc/meminfo figures, in bytes. Anything not given is shown as 0. */
+export interface ProcMeminfo {
+  readonly memTotal: number;
+  readonly memFree: number;
+  readonly memAvailable: number;
+  readonly buffers?: number;
+  readonly cached?: number;
+  readonly active?: number;
+  readonly inactive?: number;
+  readonly activeAnon?: number;
+  readonly inactiveAnon?: number;
+  readonly activeFile?: number;
+  readonly inactiveFile?: number;
+  readonly swapTotal?: number;
+  readonly swapFree?: number;
+  readonly anonPages?: number;
+  readonly mapped?: number;
+  readonly shmem?: number;
+  readonly slab?: number;
+  readonly kernelStack?: number;
+  readonly pageTables?: number;
+  readonly committedAs?: number;
+}
+
+/** Identity of the running kernel (uname fields and /proc/version). */
+export interface ProcKernelInfo {
+  /** `Linux`. */
+  readonly ostype: string;
+  /** The release, e.g. `6.18.0-tsvisor`. */
+  readonly osrelease: string;
+  /** The version field of uname, e.g. `#1 SMP PREEMPT_DYNAMIC tsvisor`. */
+  readonly version: string;
+  /** Who built it and with what, the middle of /proc/version: `(tsvisor@tsvisor) (node v22)`. */
+  readonly builder: string;
+}
+
+/** One CPU as /proc/cpuinfo describes it. */
+export interface ProcCpu {
+  readonly vendorId: string;
+  readonly family: number;
+  readonly model: number;
+  readonly modelName: string;
+  readonly stepping: number;
+  readonly mhz: number;
+  /** Cache size in KB. */
+  readonly cacheSizeKb: number;
+  readonly flags: readonly string[];
+  readonly bogomips: number;
+  readonly addressSizes: string;
+  /** The highest standard CPUID leaf (`cpuid level`). */
+  readonly cpuidLevel: number;
+}
+
+/** System-wide CPU time of one CPU (a `cpuN` line of /proc/stat), nanoseconds. */
+export interface ProcCpuTimes {
+  readonly userNs: number;
+  readonly niceNs: number;
+  readonly systemNs: number;
+  readonly idleNs: number;
+  readonly iowaitNs: number;
+  readonly irqNs: number;
+  readonly softirqNs: number;
+}
+
+/** Kernel tunables shown under /proc/sys. Defaults are Linux's on x86-64. */
+export interface ProcTunables {
+  /** kernel.pid_max (default 4194304 on 64-bit with many CPUs; Linux's minimum default 32768). */
+  readonly pidMax?: number;
+  /** kernel.ngroups_max (65536). */
+  readonly ngroupsMax?: number;
+  /** vm.overcommit_memory (0). */
+  readonly overcommitMemory?: number;
+  /** vm.max_map_count (65530). */
+  readonly maxMapCount?: number;
+  /** fs.file-max (9223372036854775807). */
+  readonly fileMax?: bigint;
+  /** fs.nr_open (1048576). */
+  readonly nrOpen?: number;
+  /** fs.pipe-max-size (1048576). */
+  readonly pipeMaxSize?: number;
+  /** kernel.threads-max (derived from RAM on Linux; default 126935, 2 GiB's value). */
+  readonly threadsMax?: number;
+  /** kernel.shmmax (18446744073692774399). */
+  readonly shmmax?: bigint;
+  /** kernel.shmall (18446744073692774399). */
+  readonly shmall?: bigint;
+  /** vm.mmap_min_addr (65536). */
+  readonly mmapMinAddr?: number;
+  /** net.core.somaxconn (4096). */
+  readonly somaxconn?: number;
+  /** fs.inotify.max_queued_events (16384). */
+  readonly inotifyMaxQueuedEvents?: number;
+  /** fs.inotify.max_user_instances (128). */
+  readonly inotifyMaxUserInstances?: number;
+  /** fs.inotify.max_user_watches (derived from RAM on Linux; default 8192, the historical value). */
+  readonly inotifyMaxUserWatches?: number;
+}
+
+/**
+ * What procfs reads from the kernel. Implemented by the kernel for a pid namespace, and by
+ * {@link FixtureProcSource} for tests.
+ */
+export interface ProcSource {
+  /**
+   * The task making the current request, or null when the reader is not a task of this
+   * namespace (a tool of the supervisor): then /proc/self gives ENOENT and permission checks
+   * that depend on the reader (environ, fd/, exe...) are passed.
+   */
+  caller(): ProcCaller | null;
+  /** Thread group ids (process ids) of the namespace, ascending. */
+  pids(): readonly number[];
+  /** The task with thread id `tid` (a process leader or any thread), or null. */
+  task(tid: number): ProcTask | null;
+  /** Time since boot (CLOCK_BOOTTIME), nanoseconds. */
+  uptimeNs(): number;
+  /** Sum of idle time of all CPUs, nanoseconds (second field of /proc/uptime). */
+  idleNs(): number;
+  /** Boot time, seconds since the epoch (btime of /proc/stat). */
+  bootTimeSec(): number;
+  /** The hostname of the reader's UTS namespace. */
+  hostname(): string;
+  /** Set the hostname (a write to /proc/sys/kernel/hostname by a reader with write permission). */
+  setHostname(name: string): LinuxError | undefined;
+  /** The NIS domain name of the reader's UTS namespace (`(none)` when unset). */
+  domainname(): string;
+  /** Set the domain name (a write to /proc/sys/kernel/domainname). */
+  setDomainname(name: string): LinuxError | undefined;
+  kernel(): ProcKernelInfo;
+  meminfo(): ProcMeminfo;
+  /** The online CPUs, described; the count is what nproc and /sys/devices/system/cpu/online show. */
+  cpus(): readonly ProcCpu[];
+  /** Per-CPU times for /proc/stat; default: idle time spread over the CPUs, the rest 0. */
+  cpuTimes?(): readonly ProcCpuTimes[];
+  /** Load averages over 1, 5 and 15 minutes. */
+  loadavg(): readonly [number, number, number];
+  /** The most recently allocated pid (loadavg's last field). */
+  lastPid(): number;
+  /** Processes and threads created since boot (/proc/stat `processes`); default: lastPid(). */
+  forks?(): number;
+  /** Context switches since boot (/proc/stat `ctxt`); default 0. */
+  contextSwitches?(): number;
+  /** A random UUID fixed at boot (/proc/sys/kernel/random/boot_id). */
+  bootId(): string;
+  /** Filesystem types (/proc/filesystems); `nodev` for those that need no device. */
+  filesystems(): readonly { readonly name: string; readonly nodev: boolean }[];
+  /** Tunables under /proc/sys; default Linux's x86-64 defaults. */
+  tunables?(): ProcTunables;
+}

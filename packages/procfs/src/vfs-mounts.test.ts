@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, ROOT_CREDS, Tmpfs, Vfs } from '@tsvisor/vfs';
+import { KernFs, dir } from './kernfs.js';
+import { renderMountinfo } from './render.js';
+import { vfsMounts } from './vfs-mounts.js';
+
+describe('vfsMounts', () => {
+  it('lists the mounts of a Vfs in mount order with their flags and paths', () => {
+    const vfs = new Vfs(new Tmpfs({ mode: 0o755 }));
+    const ctx = vfs.rootContext(ROOT_CREDS);
+    vfs.mkdirat(ctx, ctx.cwd, '/proc', 0o555);
+    vfs.mkdirat(ctx, ctx.cwd, '/a', 0o755);
+    vfs.mkdirat(ctx, ctx.cwd, '/a/b c', 0o755);
+    vfs.mount(ctx, ctx.cwd, '/proc', new KernFs('proc', 0x9fa0, dir({})), MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    vfs.mount(ctx, ctx.cwd, '/a/b c', new Tmpfs(), MS_RDONLY);
+    const m = vfsMounts(vfs, ctx, (mnt) =>
+      mnt.fs.type === 'tmpfs' ? { source: 'tmpfs', fsOptions: ['mode=1777'] } : {},
+    );
+    expect(m.map((x) => [x.mountPoint, x.fsType, x.mountOptions, x.superOptions, x.source])).toEqual([
+      ['/', 'tmpfs', 'rw,relatime', 'rw,mode=1777', 'tmpfs'],
+      ['/proc', 'proc', 'rw,nosuid,nodev,noexec,relatime', 'rw', 'proc'],
+      ['/a/b c', 'tmpfs', 'ro,relatime', 'rw,mode=1777', 'tmpfs'],
+    ]);
+    expect(m[1]?.parentId).toBe(m[0]?.mountId);
+    expect(m.every((x) => x.root === '/')).toBe(true);
+    // The space in the mount point is escaped in mountinfo.
+    expect(renderMountinfo(m).split('\n')[2]).toMatch(
+      /^\d+ \d+ 0:\d+ \/ \/a\/b\\040c ro,relatime - tmpfs tmpfs rw,mode=1777$/,
+    );
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * The mount table of a `@tsvisor/vfs` namespace as {@link ProcMount} records, so a kernel can
+ * answer {@link ProcTask.mounts} from its Vfs in one call.
+ *
+ * @module
+ */
+
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, major, minor } from '@tsvisor/vfs';
+import type { FsContext, Inode, Mount, Vfs } from '@tsvisor/vfs';
+import type { ProcMount } from './source.js';
+
+/** What the VFS does not know about a mount: its source and its filesystem's options. */
+export interface MountDescription {
+  /** The source string (`/dev/sda1`, `tmpfs`, `overlay`); default the filesystem type. */
+  readonly source?: string;
+  /** Per-superblock options after rw/ro (`mode=1777`, `lowerdir=...`); default none. */
+  readonly fsOptions?: readonly string[];
+}
+
+/** The path of directory `inode` inside its filesystem, from `fsRoot`. */
+function pathInFs(inode: Inode, fsRoot: Inode): string {
+  const parts: string[] = [];
+  let cur: Inode = inode;
+  while (cur !== fsRoot) {
+    const p = cur.parent;
+    if (p === null || p === cur) break;
+    parts.push(cur.name);
+    cur = p;
+  }
+  return '/' + parts.reverse().join('/');
+}
+
+/**
+ * The mounts of `vfs` seen from `ctx.root`, in mount order (by mount id), for mountinfo and
+ * mounts. Mounts not reachable from the root (outside a chroot) are left out, as Linux does.
+ */
+export function vfsMounts(
+  vfs: Vfs,
+  ctx: FsContext,
+  describe: (m: Mount) => MountDescription = () => ({}),
+): ProcMount[] {
+  const all: Mount[] = [];
+  const visit = (m: Mount): void => {
+    all.push(m);
+    for (const c of m.children.values()) visit(c);
+  };
+  visit(vfs.rootMount);
+  all.sort((a, b) => a.id - b.id);
+  const out: ProcMount[] = [];
+  for (const m of all) {
+    const mountPoint = vfs.pathOf(ctx, { mount: m, inode: m.root });
+    if (mountPoint.startsWith('(unreachable)')) continue;
+    const d = describe(m);
+    const f = m.flags;
+    const mountOptions = [
+      f & MS_RDONLY ? 'ro' : 'rw',
+      ...(f & MS_NOSUID ? ['nosuid'] : []),
+      ...(f & MS_NODEV ? ['nodev'] : []),
+      ...(f & MS_NOEXEC ? ['noexec'] : []),
+      'relatime',
+    ].join(',');
+    out.push({
+      mountId: m.id,
+      parentId: m.parent?.id ?? m.id,
+      major: major(m.fs.dev),
+      minor: minor(m.fs.dev),
+      root: pathInFs(m.root, m.fs.root),
+      mountPoint,
+      mountOptions,
+      fsType: m.fs.type,
+      source: d.source ?? m.fs.type,
+      superOptions: ['rw', ...(d.fsOptions ?? [])].join(','),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,283 @@
+/**
+ * Applying `@tsvisor/mm`'s host-operation journal to a stub process: each {@link HostOp} becomes
+ * a system call injected into a stopped host thread of the address space (mmap, munmap, mprotect,
+ * mremap, madvise), so the host pages follow the model exactly.
+ *
+ * Private file mappings are filled by copying the file's bytes into fresh anonymous memory
+ * (mapped writable first, then protected as asked) unless the file has a host fd, which is then
+ * passed into the stub and mapped for real. The stub's own pages ({@link STUB_REGION}) are never
+ * touched: operations are clipped around them.
+ *
+ * @module
+ */
+import { E, errorOf, isError, type LinuxError } from '@tsvisor/abi';
+import type { HostOp, MapFile } from '@tsvisor/mm';
+import { STUB_REGION, type Task as HostTask } from '@tsvisor/trap-native';
+import { FileDescription } from '@tsvisor/vfs';
+
+const NR_CLOSE = 3;
+const NR_MMAP = 9;
+const NR_MPROTECT = 10;
+const NR_MUNMAP = 11;
+const NR_MREMAP = 25;
+const NR_MADVISE = 28;
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 0x01;
+const MAP_PRIVATE = 0x02;
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+const MAP_POPULATE = 0x8000;
+const MREMAP_MAYMOVE = 1;
+const MREMAP_FIXED = 2;
+const MREMAP_DONTUNMAP = 4;
+
+/** Reads file bytes for a copied private mapping. */
+export type ContentReader = (
+  offset: number,
+  length: number,
+) => Uint8Array | LinuxError | Promise<Uint8Array | LinuxError>;
+
+/**
+ * A mappable file whose bytes come from a reader, for files that live only in this process (the
+ * ELF loader maps the binary through one). The fields {@link MapFile} asks for are given by the
+ * creator.
+ */
+export class ReaderMapFile implements MapFile {
+  readonly mapReadable = true;
+  readonly mapWritable = false;
+  constructor(
+    /** Where the bytes come from. */
+    readonly content: ContentReader,
+    private readonly path: string,
+    readonly mapDevMajor = 0,
+    readonly mapDevMinor = 0,
+    readonly mapInode = 0,
+  ) {}
+
+  mapPath(): string {
+    return this.path;
+  }
+}
+
+/**
+ * The VFS open file behind a mapped file: the file itself, or the `description` a wrapper (the
+ * syscall layer's map file) carries.
+ */
+function descriptionOf(file: MapFile): FileDescription | undefined {
+  if (file instanceof FileDescription) return file;
+  const inner = (file as { description?: unknown }).description;
+  return inner instanceof FileDescription ? inner : undefined;
+}
+
+/** The content reader of a mapped file, or undefined if the runtime cannot read it. */
+function readerOf(file: MapFile): ContentReader | undefined {
+  if (file instanceof ReaderMapFile) return file.content;
+  const fd = descriptionOf(file);
+  if (fd) return (offset, length) => preadFully(fd, offset, length);
+  return undefined;
+}
+
+/**
+ * Reads `length` bytes at `offset`, or fewer at end of file: a filesystem may return short reads
+ * (hostfs reads in chunks), so this repeats until the count or EOF.
+ */
+export function preadFully(file: FileDescription, offset: number, length: number): Uint8Array | LinuxError {
+  const buf = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = file.pread(buf.subarray(done), offset + done);
+    if (typeof n !== 'number') return isError(n) ? n : E.EIO;
+    if (n === 0) break;
+    done += n;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+/** The host fd behind a mapped file, if it has one. */
+function hostFdOf(file: MapFile): number | null {
+  return descriptionOf(file)?.hostFd() ?? null;
+}
+
+function result(n: number): number | LinuxError {
+  return n < 0 && n > -4096 ? errorOf(-n) : n;
+}
+
+function overlapsStub(addr: number, len: number): boolean {
+  return addr < STUB_REGION.end && addr + len > STUB_REGION.start;
+}
+
+/** `[addr, addr+len)` minus the stub's pages, as at most two ranges. */
+function clip(addr: number, len: number): [number, number][] {
+  const end = addr + len;
+  const s = STUB_REGION.start;
+  const e = STUB_REGION.end;
+  if (end <= s || addr >= e) return [[addr, len]];
+  const out: [number, number][] = [];
+  if (addr < s) out.push([addr, s - addr]);
+  if (end > e) out.push([e, end - e]);
+  return out;
+}
+
+/**
+ * Applies `ops` in order inside `host` (stopped). Stops at the first failure and returns its
+ * errno (ENOMEM for most host refusals). Completes synchronously unless a copied file mapping
+ * needs an asynchronous read.
+ */
+export function applyHostOps(
+  host: HostTask,
+  ops: readonly HostOp[],
+): undefined | LinuxError | Promise<undefined | LinuxError> {
+  for (let i = 0; i < ops.length; i++) {
+    const r = applyOne(host, ops[i] as HostOp);
+    if (r === undefined) continue;
+    if (r instanceof Promise) return continueAsync(host, ops, i, r);
+    return r;
+  }
+  return undefined;
+}
+
+async function continueAsync(
+  host: HostTask,
+  ops: readonly HostOp[],
+  at: number,
+  pending: Promise<undefined | LinuxError>,
+): Promise<undefined | LinuxError> {
+  const first = await pending;
+  if (first) return first;
+  for (let i = at + 1; i < ops.length; i++) {
+    const r = await applyOne(host, ops[i] as HostOp);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+function applyOne(host: HostTask, op: HostOp): undefined | LinuxError | Promise<undefined | LinuxError> {
+  switch (op.op) {
+    case 'mmap':
+      return mmapOp(host, op);
+    case 'munmap':
+      for (const [a, l] of clip(op.addr, op.length)) {
+        const r = result(host.hostSyscall(NR_MUNMAP, a, l));
+        if (isError(r)) return r;
+      }
+      return undefined;
+    case 'mprotect':
+      for (const [a, l] of clip(op.addr, op.length)) {
+        const r = result(host.hostSyscall(NR_MPROTECT, a, l, op.prot));
+        // Holes in the range are allowed by the contract; the host reports them as ENOMEM.
+        if (isError(r) && r !== E.ENOMEM) return r;
+      }
+      return undefined;
+    case 'madvise':
+      for (const [a, l] of clip(op.addr, op.length)) {
+        const r = result(host.hostSyscall(NR_MADVISE, a, l, op.advice));
+        if (isError(r) && r !== E.ENOMEM) return r;
+      }
+      return undefined;
+    case 'mremap': {
+      if (overlapsStub(op.oldAddr, op.oldLength) || overlapsStub(op.newAddr, op.newLength)) return E.ENOMEM;
+      const r =
+        op.newAddr === op.oldAddr && !op.dontUnmap
+          ? result(host.hostSyscall(NR_MREMAP, op.oldAddr, op.oldLength, op.newLength, 0))
+          : result(
+              host.hostSyscall(
+                NR_MREMAP,
+                op.oldAddr,
+                op.oldLength,
+                op.newLength,
+                MREMAP_MAYMOVE | MREMAP_FIXED | (op.dontUnmap ? MREMAP_DONTUNMAP : 0),
+                op.newAddr,
+              ),
+            );
+      return isError(r) ? r : undefined;
+    }
+  }
+}
+
+function mmapOp(
+  host: HostTask,
+  op: Extract<HostOp, { op: 'mmap' }>,
+): undefined | LinuxError | Promise<undefined | LinuxError> {
+  const populate = op.populate ? MAP_POPULATE : 0;
+  if (overlapsStub(op.addr, op.length)) {
+    // Only the stub's reservation (or a MAP_FIXED over it) gets here: leave the stub alone and
+    // map whatever lies around it as anonymous memory.
+    for (const [a, l] of clip(op.addr, op.length)) {
+      const r = anon(host, a, l, op.prot, op.shared, populate);
+      if (r) return r;
+    }
+    return undefined;
+  }
+  const file = op.file;
+  if (file === null || (op.shared && hostFdOf(file) === null && readerOf(file) === undefined)) {
+    // Shared anonymous memory (a ShmemFile) is host shared anonymous memory: a host fork keeps it
+    // shared, which is what fork children of the sandbox need.
+    return anon(host, op.addr, op.length, op.prot, op.shared, populate);
+  }
+  const fd = hostFdOf(file);
+  if (fd !== null) {
+    const stubFd = host.passFd(fd);
+    if (isError(stubFd)) return stubFd;
+    const r = result(
+      host.hostSyscall(
+        NR_MMAP,
+        op.addr,
+        op.length,
+        op.prot,
+        (op.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | populate,
+        stubFd,
+        op.offset,
+      ),
+    );
+    host.hostSyscall(NR_CLOSE, stubFd);
+    return isError(r) ? r : undefined;
+  }
+  if (op.shared) return E.ENODEV; // a shared mapping of a file that lives only in this process
+  const read = readerOf(file);
+  if (!read) return E.ENODEV;
+  const m = anon(host, op.addr, op.length, op.prot | PROT_READ | PROT_WRITE, false, 0);
+  if (m) return m;
+  const bytes = read(op.offset, op.length);
+  if (bytes instanceof Promise) return bytes.then((b) => fill(host, op, b));
+  return fill(host, op, bytes);
+}
+
+function fill(
+  host: HostTask,
+  op: Extract<HostOp, { op: 'mmap' }>,
+  bytes: Uint8Array | LinuxError,
+): undefined | LinuxError {
+  if (isError(bytes)) return bytes;
+  if (bytes.length > 0) {
+    const w = host.writeMemory(op.addr, bytes.subarray(0, op.length));
+    if (isError(w)) return w;
+  }
+  if ((op.prot & (PROT_READ | PROT_WRITE)) !== (PROT_READ | PROT_WRITE)) {
+    const r = result(host.hostSyscall(NR_MPROTECT, op.addr, op.length, op.prot));
+    if (isError(r)) return r;
+  }
+  return undefined;
+}
+
+function anon(
+  host: HostTask,
+  addr: number,
+  len: number,
+  prot: number,
+  shared: boolean,
+  populate: number,
+): undefined | LinuxError {
+  const r = result(
+    host.hostSyscall(
+      NR_MMAP,
+      addr,
+      len,
+      prot,
+      (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | MAP_ANONYMOUS | populate,
+      -1,
+      0,
+    ),
+  );
+  return isError(r) ? r : undefined;
+}

@@ -1,0 +1,124 @@
+// The trap loop against real processes: signal delivery and rt_sigreturn through the kernel,
+// faults turned into signals, stack growth, handlers that wait or throw. Each case also runs
+// natively first, so the expectations are Linux's.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { E } from '@tsvisor/abi';
+import { createSyscallTable } from '@tsvisor/syscalls';
+import { Platform } from '@tsvisor/trap-native';
+import { NOLIBC, captureStdio, compile, workDir } from './c-programs.test-util.js';
+import { createSandbox, type SandboxConfig } from './sandbox.js';
+
+let work: ReturnType<typeof workDir>;
+let platform: Platform;
+let signals: string;
+
+beforeAll(() => {
+  work = workDir();
+  signals = compile(work.dir, 'signals', NOLIBC);
+  compile(work.dir, 'first-light', NOLIBC);
+  platform = Platform.create();
+});
+
+afterAll(() => {
+  platform.close();
+  work.cleanup();
+});
+
+/** Runs `argv` (programs under /test) in a sandbox; returns the status, output and log. */
+async function sandboxed(
+  argv: string[],
+  extra: Partial<SandboxConfig> = {},
+): Promise<{ status: number; stdout: string; log: string[] }> {
+  const io = captureStdio(work.dir);
+  const log: string[] = [];
+  const status = await createSandbox({
+    argv,
+    volumes: [{ host: work.dir, sandbox: '/test', readOnly: true }],
+    stdio: io.fds,
+    platform,
+    log: (l) => log.push(l),
+    ...extra,
+  }).run();
+  io.close();
+  return { status, stdout: io.read().stdout, log };
+}
+
+/** The native run's status in the shell's convention (128 + signal). */
+function native(path: string, args: string[]): { status: number; stdout: string } {
+  const r = spawnSync(path, args, { encoding: 'utf8' });
+  const sig = r.signal ? ({ SIGSEGV: 11, SIGKILL: 9 } as Record<string, number>)[r.signal] : undefined;
+  return { status: sig !== undefined ? 128 + sig : (r.status ?? -1), stdout: r.stdout };
+}
+
+describe('signals and faults, as natively', () => {
+  for (const mode of ['handler', 'blocked', 'segv', 'segvh', 'kill9', 'stack', 'spin']) {
+    it(mode, async () => {
+      const want = native(signals, [mode]);
+      const got = await sandboxed(['/test/signals', mode]);
+      expect(got.status).toBe(want.status);
+      expect(got.stdout).toBe(want.stdout);
+    });
+  }
+
+  it('the expected statuses hold natively (the comparison is not vacuous)', () => {
+    expect(native(signals, ['handler']).status).toBe(0);
+    expect(native(signals, ['segv']).status).toBe(139);
+    expect(native(signals, ['segvh']).status).toBe(42);
+    expect(native(signals, ['kill9']).status).toBe(137);
+  });
+});
+
+describe('handlers', () => {
+  it('a handler that throws is logged with its syscall and answered ENOSYS; the sandbox goes on', async () => {
+    const table = createSyscallTable();
+    table.override(
+      'getppid',
+      () => {
+        throw new Error('boom');
+      },
+      { level: 'full' },
+    );
+    const got = await sandboxed(['/test/first-light', 'one', 'two'], { syscalls: table });
+    // Everything but the getppid bit (2) still holds.
+    expect(got.status).toBe(127 - 2);
+    expect(got.log.some((l) => l.includes('getppid(110)') && l.includes('boom'))).toBe(true);
+  });
+
+  it('a handler that returns a promise parks only its task while the event loop runs', async () => {
+    const table = createSyscallTable();
+    let timerRan = false;
+    table.override(
+      'getppid',
+      () =>
+        new Promise((resolve) => {
+          setTimeout(() => {
+            timerRan = true;
+            resolve(0);
+          }, 20);
+        }),
+      { level: 'full' },
+    );
+    const lines: string[] = [];
+    const got = await sandboxed(['/test/first-light', 'one', 'two'], {
+      syscalls: table,
+      strace: (l) => lines.push(l),
+    });
+    expect(timerRan).toBe(true);
+    expect(got.status).toBe(127);
+    // Nothing else printed while it waited: one complete line, as strace prints it.
+    expect(lines).toContain('getppid() = 0');
+  });
+
+  it('an errno result reaches the program as -errno', async () => {
+    const table = createSyscallTable();
+    table.override('getpid', () => E.EPERM, { level: 'full' });
+    const lines: string[] = [];
+    const got = await sandboxed(['/test/first-light', 'one', 'two'], {
+      syscalls: table,
+      strace: (l) => lines.push(l),
+    });
+    expect(got.status).toBe(127 - 1);
+    expect(lines).toContain('getpid() = -1 EPERM (Operation not permitted)');
+  });
+});

@@ -1,0 +1,645 @@
+/**
+ * The trap loop and the kernel's platform port over `@tsvisor/trap-native`.
+ *
+ * Every sandboxed thread is a pair: the kernel's `Task` (all Linux state) and a traced host thread.
+ * One loop per pair switches into the host thread and serves what stops it:
+ * - a syscall: registers are copied into the task's `CpuState`, the syscall table's handler runs
+ *   (synchronously on the fast path; a returned promise parks only this task, the event loop and
+ *   the other tasks keep going), the result goes to rax, restart results and pending signals go
+ *   through the kernel's signal delivery, and the registers that changed go back to the host;
+ * - a fault: a fault below a stack VMA grows the stack (mm's model, then the host); any other
+ *   becomes the signal Linux would force on the thread, delivered by the kernel;
+ * - a signal sent to the host process from outside: forwarded to the sandboxed process;
+ * - the host thread's end: the kernel learns of it if it did not cause it.
+ *
+ * A handler that throws is a bug: it is logged with the syscall and answered with ENOSYS, and the
+ * sandbox keeps running.
+ *
+ * @module
+ */
+import { E, SiCode, Signal, isError, type LinuxError } from '@tsvisor/abi';
+import {
+  ERESTARTNOHAND,
+  ERESTARTNOINTR,
+  ERESTARTSYS,
+  ERESTART_RESTARTBLOCK,
+  TASK_SIZE,
+  SIG_DFL_ACTION,
+  SIG_IGN,
+  TASK_GONE,
+  deliverSignals,
+  isControl,
+  type ControlResult,
+  type CpuState,
+  type FpState,
+  type HostCloneKind,
+  type Kernel,
+  type PlatformPort,
+  type PlatformTask,
+  type Task,
+  type TaskMemory,
+} from '@tsvisor/kernel';
+import { AddressSpace as MmSpace, type HostOp } from '@tsvisor/mm';
+import { dispatch, type SyscallArgs, type SyscallResult, type SyscallTable } from '@tsvisor/syscalls';
+import {
+  Registers,
+  STUB_REGION,
+  TrapError,
+  type Platform,
+  type Task as HostTask,
+  type TaskEvent,
+} from '@tsvisor/trap-native';
+import { applyHostOps } from './host-memory.js';
+import type { Strace } from './strace.js';
+import { TrapMemory } from './trap-memory.js';
+
+const NR_EXIT = 60;
+const ESRCH = 3;
+/**
+ * The host signal that makes a running stub stop so a sandbox signal can be delivered: SIGURG,
+ * whose default action is to be ignored, so it is harmless even if it ever reached the stub.
+ */
+const NUDGE_SIGNAL = 23;
+const NUDGE_SIGNAL_NAME = 'SIGURG';
+const NR_RT_SIGRETURN = 15;
+const NR_EXECVE = 59;
+const NR_EXECVEAT = 322;
+const RAX = 10;
+const PAGE = 4096;
+const REG_COUNT = 27;
+const FP_XSTATE_MAGIC1 = 0x46505853;
+
+/** The strace state of one call: its line rendered before it ran, if it is an execve. */
+interface TraceState {
+  readonly exec: string | undefined;
+}
+
+/** A sandboxed thread: the kernel's task and the host thread that runs it. */
+interface Thread {
+  readonly task: Task;
+  /** The host thread (replaced when a task that shares its host process execs). */
+  host: HostTask;
+  /** Scratch register set for the host copies (reused: no allocation per syscall). */
+  readonly regs: Registers;
+  /** The registers as the host had them at the last stop, to find what a handler changed. */
+  readonly before: BigUint64Array;
+  /** The FP state object last synchronised with the host (pushed, or pulled). */
+  fpSynced: FpState | undefined;
+  /** True when the task's FP state was pulled since the host thread last ran. */
+  fpFresh: boolean;
+  /** True while the host thread runs application code (inside `switch()`). */
+  running: boolean;
+  /** Last fault address handled by growing the stack (a second fault there is a real one). */
+  lastGrowFault: number;
+}
+
+/** Options of a {@link Machine}. */
+export interface MachineOptions {
+  readonly table: SyscallTable;
+  readonly strace?: Strace | undefined;
+}
+
+/**
+ * Runs the tasks of one kernel on one platform. Create it, hand {@link port} to the kernel's
+ * options, {@link bind} the kernel and the platform, then {@link adopt} the first task.
+ */
+export class Machine {
+  #platform: Platform | undefined;
+  readonly #table: SyscallTable;
+  /** The strace renderer, when tracing. */
+  readonly strace: Strace | undefined;
+  readonly #threads = new Map<number, Thread>();
+  readonly #loops = new Set<Promise<void>>();
+  /** Nudges sent per host process and not yet seen (see {@link NUDGE_SIGNAL}). */
+  readonly #nudges = new Map<number, number>();
+  /** Children created during the current syscall, started once the parent's call completes. */
+  readonly #toStart: Thread[] = [];
+  #kernel: Kernel | undefined;
+
+  /** The kernel's platform port, implemented over this machine. */
+  readonly port: PlatformPort<HostOp>;
+
+  constructor(opts: MachineOptions) {
+    this.#table = opts.table;
+    this.strace = opts.strace;
+    this.port = {
+      applyMemoryOps: (task, ops) => this.#applyMemoryOps(task, ops),
+      createTask: (parent, child, kind, cpu) => this.#createTask(parent, child, kind, cpu),
+      execAddressSpace: (task) => this.#execAddressSpace(task),
+      destroyTask: (task) => this.#destroyTask(task),
+      interruptTask: (task) => this.#interruptTask(task),
+    };
+  }
+
+  /** Binds the kernel (created with {@link port}) and the platform its tasks run on. */
+  bind(kernel: Kernel, platform: Platform): void {
+    this.#kernel = kernel;
+    this.#platform = platform;
+  }
+
+  get #k(): Kernel {
+    if (!this.#kernel) throw new Error('Machine.bind(kernel) was not called');
+    return this.#kernel;
+  }
+
+  /** The host thread of a kernel task, if it has one. */
+  hostOf(tid: number): HostTask | undefined {
+    return this.#threads.get(tid)?.host;
+  }
+
+  /** Pairs a kernel task with a stopped host thread whose registers the task's `regs` already hold, and starts its loop. */
+  adopt(task: Task, host: HostTask): void {
+    const th = this.#newThread(task, host);
+    this.#pushRegs(th, true);
+    this.#start(th);
+  }
+
+  /** Resolves when every loop has ended. */
+  async settled(): Promise<void> {
+    while (this.#loops.size > 0) await Promise.allSettled([...this.#loops]);
+  }
+
+  #newThread(task: Task, host: HostTask): Thread {
+    const regs = new Registers();
+    const th: Thread = {
+      task,
+      host,
+      regs,
+      before: new BigUint64Array(REG_COUNT),
+      fpSynced: task.regs.fp,
+      fpFresh: false,
+      running: false,
+      lastGrowFault: -1,
+    };
+    this.#threads.set(task.tid, th);
+    if (this.#threads.size > 1 && this.strace) this.strace.multi = true;
+    if (task.memory instanceof TrapMemory) task.memory.attach(host);
+    return th;
+  }
+
+  #start(th: Thread): void {
+    const p = this.#loop(th).catch((e: unknown) => {
+      this.#k.log(`bug: trap loop of task ${th.task.tid} failed: ${describe(e)}`);
+      if (th.task.state === 'alive') this.#k.killGroup(th.task.group, Signal.SIGKILL);
+    });
+    this.#loops.add(p);
+    void p.finally(() => this.#loops.delete(p));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The loop
+
+  async #loop(th: Thread): Promise<void> {
+    const task = th.task;
+    for (;;) {
+      if (task.state !== 'alive') return this.#retire(th);
+      let ev: TaskEvent;
+      try {
+        th.running = true;
+        ev = await th.host.switch();
+        th.running = false;
+      } catch (e) {
+        th.running = false;
+        if (e instanceof TrapError && e.code === 'ESRCH') return this.#hostGone(th, Signal.SIGKILL << 0);
+        throw e;
+      }
+      if (task.state !== 'alive') return this.#retire(th);
+      switch (ev.kind) {
+        case 'syscall': {
+          const p = this.#syscall(th, ev.nr);
+          if (p) await p;
+          break;
+        }
+        case 'fault': {
+          const p = this.#fault(th, ev.signo, ev.code, ev.addr);
+          if (p) await p;
+          break;
+        }
+        case 'signal': {
+          // The platform's own nudge (interruptTask), or a signal from outside the sandbox to the
+          // host process, which the sandboxed process gets.
+          const nudges = this.#nudges.get(th.host.tgid) ?? 0;
+          if (ev.signo === NUDGE_SIGNAL && nudges > 0) this.#nudges.set(th.host.tgid, nudges - 1);
+          else this.#k.sendToGroup(task.group, { signo: ev.signo, code: SiCode.SI_KERNEL });
+          this.#pullRegs(th);
+          const p = this.#deliver(th, undefined);
+          if (p) await p;
+          break;
+        }
+        case 'exited':
+          return this.#hostGone(th, (ev.status & 0xff) << 8);
+        case 'killed':
+          return this.#hostGone(th, ev.signo | (ev.coreDumped ? 0x80 : 0));
+      }
+    }
+  }
+
+  /** Host registers → the task's CpuState (and the snapshot that tells what changed). */
+  #pullRegs(th: Thread): void {
+    th.host.getRegs(th.regs);
+    th.task.regs.regs.set(th.regs.raw);
+    th.before.set(th.regs.raw);
+    th.fpFresh = false;
+  }
+
+  /**
+   * The task's CpuState → host, writing only what changed: nothing, rax alone (the common
+   * syscall return), or the whole set; and the FP state if the kernel replaced it.
+   */
+  #pushRegs(th: Thread, all = false): void {
+    const cur = th.task.regs.regs;
+    let others = all;
+    for (let i = 0; i < REG_COUNT && !others; i++) if (i !== RAX && cur[i] !== th.before[i]) others = true;
+    if (others) {
+      th.regs.raw.set(cur);
+      th.host.setRegs(th.regs);
+    } else if (cur[RAX] !== th.before[RAX]) {
+      th.host.setSyscallResult(cur[RAX] as bigint);
+    }
+    const fp = th.task.regs.fp;
+    if (fp !== th.fpSynced || all) {
+      // The kernel replaced the FP state (signal handler entry, rt_sigreturn, execve).
+      th.host.setFpRegs(this.#hostFp(fp));
+      th.fpSynced = fp;
+    }
+  }
+
+  /** Loads the host FP state into the task (before a signal frame is built or torn down). */
+  #pullFp(th: Thread): void {
+    if (th.fpFresh) return;
+    const bytes = th.host.getFpRegs();
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // The kernel puts its fpx_sw_bytes (with XCR0 as xfeatures) in the software-reserved area.
+    const xfeatures =
+      bytes.length > 512 && dv.getUint32(464, true) === FP_XSTATE_MAGIC1
+        ? dv.getBigUint64(472, true)
+        : bytes.length > 520
+          ? dv.getBigUint64(512, true) | 3n
+          : 3n;
+    const fp: FpState = { bytes: new Uint8Array(bytes), xsave: bytes.length > 512, xfeatures };
+    th.task.regs.fp = fp;
+    th.fpSynced = fp;
+    th.fpFresh = true;
+  }
+
+  /** An FP image in the platform's size (a 512-byte fxsave image gets an XSAVE header). */
+  #hostFp(fp: FpState): Uint8Array {
+    const size = this.#platform?.fpStateSize ?? fp.bytes.length;
+    if (fp.bytes.length === size) return fp.bytes;
+    const out = new Uint8Array(size);
+    out.set(fp.bytes.subarray(0, Math.min(512, size)));
+    out.fill(0, 464, 512);
+    if (size > 520) new DataView(out.buffer).setBigUint64(512, 3n, true); // XSTATE_BV: x87 | SSE
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Syscalls
+
+  #syscall(th: Thread, nr: number): void | Promise<void> {
+    this.#pullRegs(th);
+    const task = th.task;
+    if (nr === NR_RT_SIGRETURN) this.#pullFp(th);
+    const args = task.regs.syscallArgs();
+    const strace = this.strace;
+    // execve replaces the memory its arguments live in: render its line before it runs.
+    const trace: TraceState | undefined = strace
+      ? {
+          exec:
+            nr === NR_EXECVE || nr === NR_EXECVEAT
+              ? strace.render(task.tid, nr, args, 0, this.#reader(task))
+              : undefined,
+        }
+      : undefined;
+    let res: SyscallResult | Promise<SyscallResult>;
+    try {
+      res = dispatch(this.#table, task, nr, args);
+    } catch (e) {
+      res = this.#bug(task, nr, e);
+    }
+    if (res instanceof Promise) {
+      if (strace && trace && trace.exec === undefined) strace.begin(task.tid, nr, args, this.#reader(task));
+      return res.then(
+        (r) => this.#complete(th, nr, args, r, trace),
+        (e: unknown) => this.#complete(th, nr, args, this.#bug(task, nr, e), trace),
+      );
+    }
+    return this.#complete(th, nr, args, res, trace);
+  }
+
+  /** After the handler: result to rax, strace, signals, registers back to the host. */
+  #complete(
+    th: Thread,
+    nr: number,
+    args: SyscallArgs,
+    res: SyscallResult,
+    trace: TraceState | undefined,
+  ): void | Promise<void> {
+    const task = th.task;
+    const strace = this.strace;
+    if (res === TASK_GONE || task.state !== 'alive') {
+      if (strace) strace.noReturn(task.tid, nr, args, this.#reader(task));
+      this.#flushStarts();
+      return;
+    }
+    if (!isControl(res)) task.regs.setSyscallResult(isError(res) ? -res.errno : res);
+    const sync = this.#syncMemory(th);
+    if (sync) return sync.then(() => this.#afterSync(th, nr, args, res, trace));
+    return this.#afterSync(th, nr, args, res, trace);
+  }
+
+  /**
+   * Host operations the model journaled and nobody applied yet (a handler that changed the
+   * address space without calling the port): applied before the task runs again.
+   */
+  #syncMemory(th: Thread): Promise<unknown> | undefined {
+    const model = th.task.mm.model;
+    if (!(model instanceof MmSpace)) return undefined;
+    const ops = model.drainHostOps();
+    if (ops.length === 0) return undefined;
+    const r = applyHostOps(th.host, ops);
+    if (r instanceof Promise) return r.then((e) => this.#memoryFailed(th, e));
+    this.#memoryFailed(th, r);
+    return undefined;
+  }
+
+  /** The host refused a change the model made: the process cannot go on consistently. */
+  #memoryFailed(th: Thread, e: LinuxError | undefined): void {
+    if (!e) return;
+    this.#k.log(`task ${th.task.tid}: the host refused a memory change (${e.name}); killing the process`);
+    this.#k.killGroup(th.task.group, Signal.SIGKILL);
+  }
+
+  #afterSync(
+    th: Thread,
+    nr: number,
+    args: SyscallArgs,
+    res: SyscallResult,
+    trace: TraceState | undefined,
+  ): void | Promise<void> {
+    const task = th.task;
+    const strace = this.strace;
+    if (task.state !== 'alive') return;
+    if (strace && trace) {
+      const read = this.#reader(task);
+      if (isRestart(res)) strace.restarted(task.tid, nr, args, res, read);
+      else if (trace.exec !== undefined && !isError(res)) strace.emit(task.tid, trace.exec);
+      else strace.complete(task.tid, nr, args, task.regs.get('rax'), read);
+    }
+    const p = this.#deliver(th, res);
+    this.#flushStarts();
+    return p;
+  }
+
+  /** A thrown handler is a bug: log it with the syscall, answer ENOSYS. */
+  #bug(task: Task, nr: number, e: unknown): LinuxError {
+    const name = this.#table.get(nr)?.name ?? `syscall ${nr}`;
+    this.#k.log(`bug: ${name}(${nr}) of task ${task.tid} threw: ${describe(e)}; answered ENOSYS`);
+    return E.ENOSYS;
+  }
+
+  /**
+   * Signal delivery before returning to user mode, then the registers back to the host. A
+   * stopped process waits here for SIGCONT (only this task's loop is parked).
+   */
+  #deliver(th: Thread, res: SyscallResult | undefined): void | Promise<void> {
+    const task = th.task;
+    if (isRestart(res) || task.hasInterruptingSignal() || task.savedMask !== undefined) {
+      if (task.state === 'alive') this.#pullFp(th);
+      const out = deliverSignals(this.#k, task, res);
+      if (out === 'exited') return;
+      if (out === 'stopped') return this.#waitStopped(th);
+    }
+    if (task.state === 'alive') this.#pushRegs(th);
+  }
+
+  async #waitStopped(th: Thread): Promise<void> {
+    const task = th.task;
+    for (;;) {
+      await this.#k.waitWhileStopped(task);
+      if (task.state !== 'alive') return;
+      const out = deliverSignals(this.#k, task);
+      if (out === 'exited') return;
+      if (out === 'run') break;
+    }
+    this.#pushRegs(th);
+  }
+
+  #reader(task: Task): (addr: number, len: number) => Uint8Array | LinuxError {
+    const mem = task.memory;
+    return (addr, len) => mem.read(addr, len);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Faults
+
+  #fault(th: Thread, signo: number, code: number, addr: number): void | Promise<void> {
+    this.#pullRegs(th);
+    const task = th.task;
+    const model = task.mm.model;
+    if (
+      signo === Signal.SIGSEGV &&
+      model instanceof MmSpace &&
+      addr !== th.lastGrowFault &&
+      !model.findVma(addr)
+    ) {
+      // A touch below a growsdown VMA: grow the stack as Linux's fault handler does.
+      if (model.expandStack(addr) === 0) {
+        th.lastGrowFault = addr;
+        const r = applyHostOps(th.host, model.drainHostOps());
+        if (r instanceof Promise) return r.then(() => undefined);
+        if (!r) return;
+      }
+    }
+    th.lastGrowFault = -1;
+    this.#forceSignal(task, signo, code, addr);
+    return this.#deliver(th, undefined);
+  }
+
+  /** force_sig_fault: a blocked or ignored synchronous signal is unblocked and reset to default. */
+  #forceSignal(task: Task, signo: number, code: number, addr: number): void {
+    const act = task.group.actions.get(signo);
+    if (task.mask.has(signo) || act.handler === SIG_IGN) {
+      task.group.actions.set(signo, SIG_DFL_ACTION);
+      task.mask.delete(signo);
+    }
+    this.#k.sendToTask(task, { signo, code, addr: BigInt(addr) });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Task ends
+
+  /** The kernel task is gone: end the host thread if it still lives, and forget the pair. */
+  async #retire(th: Thread): Promise<void> {
+    const { task, host } = th;
+    if (host.alive) {
+      const whole = task.group.state !== 'alive' || task.group.exiting;
+      try {
+        if (whole) host.kill();
+        else if (host.hostSyscall(NR_EXIT, 0) !== -3 /* ESRCH: it ended */) host.kill();
+      } catch (e) {
+        // Already dead (the whole stub was killed): its next switch reports it.
+        if (!(e instanceof TrapError)) throw e;
+      }
+      for (let i = 0; host.alive && i < 8; i++) {
+        const ev = await host.switch().catch(() => undefined);
+        if (!ev || ev.kind === 'exited' || ev.kind === 'killed') break;
+      }
+    }
+    this.#forget(th);
+    if (this.strace && task.tid === task.tgid && task.group.state !== 'alive')
+      this.strace.processEnd(task.tid, task.group.exitStatus);
+  }
+
+  /** The host thread ended without the kernel asking: the kernel kills the sandboxed process. */
+  #hostGone(th: Thread, waitStatus: number): void {
+    const task = th.task;
+    if (task.state === 'alive') this.#k.killGroup(task.group, waitStatus);
+    this.#forget(th);
+    if (this.strace && task.tid === task.tgid) this.strace.processEnd(task.tid, task.group.exitStatus);
+  }
+
+  #forget(th: Thread): void {
+    if (this.#threads.get(th.task.tid) === th) this.#threads.delete(th.task.tid);
+    if (th.task.memory instanceof TrapMemory) th.task.memory.detach(th.host);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The platform port
+
+  #applyMemoryOps(
+    task: PlatformTask,
+    ops: readonly HostOp[],
+  ): undefined | LinuxError | Promise<undefined | LinuxError> {
+    if (ops.length === 0) return undefined;
+    const host = this.#stoppedHost(task);
+    if (!host) return E.ENOMEM;
+    return applyHostOps(host, ops);
+  }
+
+  /** A stopped host thread of `task`'s address space: the task's own, or another of its group. */
+  #stoppedHost(task: PlatformTask): HostTask | undefined {
+    const th = this.#threads.get(task.tid);
+    if (th?.host.alive) return th.host;
+    const kt = this.#kernel?.task(task.tid);
+    const mem = kt?.memory;
+    return mem instanceof TrapMemory ? mem.host : undefined;
+  }
+
+  #createTask(
+    parent: PlatformTask,
+    child: PlatformTask,
+    kind: HostCloneKind,
+    cpu: CpuState,
+  ): TaskMemory | undefined | LinuxError {
+    const pth = this.#threads.get(parent.tid);
+    if (!pth) return E.EAGAIN;
+    const host = kind === 'thread' ? pth.host.newThread() : pth.host.fork();
+    if (isError(host)) return host;
+    const task = this.#k.task(child.tid);
+    if (!task) {
+      host.kill();
+      return E.EAGAIN;
+    }
+    // A fork child has its own host address space; a thread shares the parent's memory object.
+    const memory = kind === 'fork' ? new TrapMemory(host) : undefined;
+    const th = this.#newThread(task, host);
+    task.regs = cpu;
+    th.regs.raw.set(cpu.regs);
+    host.setRegs(th.regs);
+    th.before.set(cpu.regs);
+    // The host clone copied the parent's FP state, which is the child's.
+    th.fpSynced = cpu.fp;
+    // The child starts when the parent's call completes (the kernel has then written the tids
+    // it owes the child), or on the next turn of the event loop if that call waits (vfork).
+    this.#toStart.push(th);
+    setImmediate(() => this.#flushStarts());
+    return memory;
+  }
+
+  #flushStarts(): void {
+    while (this.#toStart.length > 0) this.#start(this.#toStart.shift() as Thread);
+  }
+
+  #execAddressSpace(task: PlatformTask): TaskMemory | LinuxError {
+    const th = this.#threads.get(task.tid);
+    if (!th?.host.alive) return E.ENOMEM;
+    if (th.task.memory instanceof TrapMemory) th.task.memory.detach(th.host);
+    if (this.#sharesHostProcess(th)) {
+      // A vfork child (or a thread) runs in its parent's host process: it gets a process of its
+      // own, a host fork emptied below, and its old host thread ends.
+      const fresh = th.host.fork();
+      if (isError(fresh)) return E.ENOMEM;
+      const old = th.host;
+      th.host = fresh;
+      if (old.hostSyscall(NR_EXIT, 0) === -ESRCH) void old.switch().catch(() => undefined);
+      else old.kill();
+    }
+    const err = clearAddressSpace(th.host);
+    if (err) return err;
+    return new TrapMemory(th.host);
+  }
+
+  /** True when another live task runs in the same host process as `th`. */
+  #sharesHostProcess(th: Thread): boolean {
+    for (const other of this.#threads.values())
+      if (other !== th && other.host.alive && other.host.tgid === th.host.tgid) return true;
+    return false;
+  }
+
+  /**
+   * A signal is pending for a task that may be running application code: a host signal stops
+   * its host process at once (ptrace reports it instead of delivering it), and the loop then
+   * delivers the sandbox's signal. A task waiting in a handler is woken by the kernel instead.
+   */
+  #interruptTask(task: PlatformTask): void {
+    const th = this.#threads.get(task.tid);
+    if (!th?.running || !th.host.alive) return;
+    const pid = th.host.tgid;
+    try {
+      process.kill(pid, NUDGE_SIGNAL_NAME);
+      this.#nudges.set(pid, (this.#nudges.get(pid) ?? 0) + 1);
+    } catch {
+      // The host process is gone; its loop learns it at its next switch.
+    }
+  }
+
+  #destroyTask(task: PlatformTask): void {
+    const th = this.#threads.get(task.tid);
+    if (!th || !th.host.alive) return;
+    const g = th.task.group;
+    // A dying process loses all its host threads at once; a single exiting thread is ended by
+    // its own loop (it is stopped at its exit call).
+    if (g.exiting || g.tasks.size === 0) {
+      try {
+        th.host.kill();
+      } catch (e) {
+        // Already dead: nothing to free.
+        if (!(e instanceof TrapError)) throw e;
+      }
+    }
+  }
+}
+
+/** Unmaps every page of a host address space but the stub's. */
+export function clearAddressSpace(host: HostTask): undefined | LinuxError {
+  const NR_MUNMAP = 11;
+  for (const [a, e] of [
+    [PAGE, STUB_REGION.start],
+    [STUB_REGION.end, TASK_SIZE],
+  ] as const) {
+    const r = host.hostSyscall(NR_MUNMAP, a, e - a);
+    if (r < 0) return E.ENOMEM;
+  }
+  return undefined;
+}
+
+function isRestart(res: unknown): res is ControlResult {
+  return (
+    res === ERESTARTSYS || res === ERESTARTNOINTR || res === ERESTARTNOHAND || res === ERESTART_RESTARTBLOCK
+  );
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}

@@ -1,0 +1,34 @@
+/**
+ * The dispatcher: from a trapped syscall (number and raw arguments) to a handler's result. An
+ * unknown or unimplemented number answers ENOSYS and is reported once per name in the sandbox
+ * log, so a user learns what their program missed without a flood.
+ *
+ * @module
+ */
+import { E } from '@tsvisor/abi';
+import type { Task } from '@tsvisor/kernel';
+import type { SyscallTable } from './table.js';
+import type { SyscallArgs, SyscallResult } from './types.js';
+
+/**
+ * Runs syscall `nr` for `task`. Returns the handler's result (value, errno, control result, or a
+ * promise of one). Never throws for app input; a handler that throws is a bug, which the trap
+ * loop catches and logs.
+ */
+export function dispatch(
+  table: SyscallTable,
+  task: Task,
+  nr: number,
+  args: SyscallArgs,
+): SyscallResult | Promise<SyscallResult> {
+  const entry = table.get(nr);
+  if (!entry) {
+    task.kernel.logOnce(`nr:${nr}`, `unknown syscall ${nr}: answered ENOSYS`);
+    return E.ENOSYS;
+  }
+  if (!entry.handler) {
+    task.kernel.logOnce(`nr:${nr}`, `unsupported syscall ${entry.name}(${nr}): answered ENOSYS`);
+    return E.ENOSYS;
+  }
+  return entry.handler(task, args);
+}

@@ -1,0 +1,1005 @@
+/**
+ * File syscalls over `@tsvisor/vfs`: open/close, read/write and their vector and positional
+ * forms, lseek, dup family, fcntl, ioctl, the stat family, getdents64, the path operations
+ * (mkdir, unlink, rename, symlink, link, readlink, access, chmod, chown, utimensat, truncate),
+ * getcwd/chdir/fchdir, pipe2 and close_range.
+ *
+ * Blocking: the VFS never blocks; it answers WOULD_BLOCK and the handler waits on the
+ * description's wait queue, so a signal interrupts with ERESTARTSYS (restarted under SA_RESTART).
+ *
+ * @module
+ */
+import {
+  E,
+  SiCode,
+  Signal,
+  isError,
+  stat as statStruct,
+  statfs as statfsStruct,
+  statx as statxStruct,
+  timespec,
+  Dirent64Writer,
+  type LinuxError,
+} from '@tsvisor/abi';
+import { CLOSE_RANGE_UNSHARE, ERESTARTSYS, MAX_RW_COUNT, O_CLOEXEC, type Task } from '@tsvisor/kernel';
+import {
+  AT_FDCWD,
+  AT_REMOVEDIR,
+  AT_SYMLINK_NOFOLLOW,
+  O_CREAT,
+  O_NONBLOCK,
+  O_TRUNC,
+  O_WRONLY,
+  POLLIN,
+  POLLOUT,
+  WOULD_BLOCK,
+  createPipe,
+  type FileDescription,
+  type Stat,
+  type Statfs,
+  type Timespec as VfsTimespec,
+  type WouldBlock,
+} from '@tsvisor/vfs';
+import { readStruct, writeStruct } from './user-structs.js';
+import {
+  ctxOf,
+  dirOf,
+  fileAt,
+  filesOf,
+  nofile,
+  pathArg,
+  pathBytes,
+  realCreds,
+  vfsOf,
+  waitReady,
+} from './vfs-context.js';
+import {
+  FULL,
+  int,
+  long,
+  partial,
+  ptr,
+  size,
+  uint,
+  type SyscallArgs,
+  type SyscallFamily,
+  type SyscallResult,
+} from './types.js';
+
+const F_DUPFD = 0;
+const F_GETFD = 1;
+const F_SETFD = 2;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const F_DUPFD_CLOEXEC = 1030;
+const FD_CLOEXEC = 1;
+const FIONCLEX = 0x5450;
+const FIOCLEX = 0x5451;
+const FIONBIO = 0x5421;
+const FIOASYNC = 0x5452;
+const FIONREAD = 0x541b;
+
+type IoResult = number | LinuxError | WouldBlock;
+
+/** Runs a VFS operation until it stops answering WOULD_BLOCK, waiting for `events` in between. */
+async function blocking(
+  t: Task,
+  file: FileDescription,
+  events: number,
+  op: () => IoResult,
+): Promise<SyscallResult> {
+  for (;;) {
+    const r = op();
+    if (r !== WOULD_BLOCK) return r;
+    if ((await waitReady(t, file, events)) === 'interrupted') return ERESTARTSYS;
+  }
+}
+
+function maybeBlocking(
+  t: Task,
+  file: FileDescription,
+  events: number,
+  op: () => IoResult,
+): SyscallResult | Promise<SyscallResult> {
+  const r = op();
+  if (r !== WOULD_BLOCK) return r;
+  return blocking(t, file, events, op);
+}
+
+/** EPIPE from a write also sends SIGPIPE to the writer, as Linux does. */
+function sigpipe(t: Task, r: SyscallResult): SyscallResult {
+  if (r === E.EPIPE)
+    t.kernel.sendToTask(t, { signo: Signal.SIGPIPE, code: SiCode.SI_USER, pid: t.tgid, uid: t.creds.uid });
+  return r;
+}
+
+/** Copies what a read produced to the app; a fault part way gives the bytes copied. */
+function deliver(t: Task, addr: number, data: Uint8Array, got: number): SyscallResult {
+  if (got <= 0) return got;
+  const n = t.memory.write(addr, data.subarray(0, got));
+  if (isError(n)) return n;
+  return n;
+}
+
+/** implements read(2). */
+function read(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  const len = Math.min(size(a[2]), MAX_RW_COUNT);
+  const buf = new Uint8Array(len);
+  const addr = ptr(a[1]);
+  const r = maybeBlocking(t, file, POLLIN, () => file.read(buf));
+  const finish = (v: SyscallResult): SyscallResult => (typeof v === 'number' ? deliver(t, addr, buf, v) : v);
+  return r instanceof Promise ? r.then(finish) : finish(r);
+}
+
+/** Reads the app's buffer for a write: all of it, or the readable prefix (EFAULT if none). */
+function gather(t: Task, addr: number, len: number): Uint8Array | LinuxError {
+  const buf = new Uint8Array(len);
+  if (len === 0) return buf;
+  const n = t.memory.readInto(addr, buf);
+  if (isError(n)) return n;
+  return buf.subarray(0, n);
+}
+
+/** implements write(2); EPIPE also raises SIGPIPE. */
+function write(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  if (!file.writable) return E.EBADF;
+  const data = gather(t, ptr(a[1]), Math.min(size(a[2]), MAX_RW_COUNT));
+  if (isError(data)) return data;
+  const r = maybeBlocking(t, file, POLLOUT, () => file.write(data));
+  return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
+}
+
+function offsetArg(a: bigint): number | LinuxError {
+  const o = long(a);
+  if (o < 0n) return E.EINVAL;
+  return o > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(o);
+}
+
+/** implements pread64(2): `EINVAL` for a negative offset, `ESPIPE` on pipes. */
+function pread64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  const off = offsetArg(a[3]);
+  if (isError(off)) return off;
+  const buf = new Uint8Array(Math.min(size(a[2]), MAX_RW_COUNT));
+  const addr = ptr(a[1]);
+  const r = maybeBlocking(t, file, POLLIN, () => file.pread(buf, off));
+  const finish = (v: SyscallResult): SyscallResult => (typeof v === 'number' ? deliver(t, addr, buf, v) : v);
+  return r instanceof Promise ? r.then(finish) : finish(r);
+}
+
+/** implements pwrite64(2). */
+function pwrite64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  const off = offsetArg(a[3]);
+  if (isError(off)) return off;
+  if (!file.writable) return E.EBADF;
+  const data = gather(t, ptr(a[1]), Math.min(size(a[2]), MAX_RW_COUNT));
+  if (isError(data)) return data;
+  const r = maybeBlocking(t, file, POLLOUT, () => file.pwrite(data, off));
+  return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
+}
+
+/** implements readv(2): one read into a buffer of the total length, scattered to the iovecs. */
+function readv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  const iov = t.memory.readIovecs(ptr(a[1]), int(a[2]));
+  if (isError(iov)) return iov;
+  let total = 0;
+  for (const v of iov) total = Math.min(total + v.len, MAX_RW_COUNT);
+  const buf = new Uint8Array(total);
+  const r = maybeBlocking(t, file, POLLIN, () => file.read(buf));
+  const finish = (v: SyscallResult): SyscallResult => {
+    if (typeof v !== 'number' || v <= 0) return v;
+    let done = 0;
+    for (const vec of iov) {
+      if (done >= v) break;
+      const n = Math.min(vec.len, v - done);
+      const w = t.memory.write(vec.base, buf.subarray(done, done + n));
+      if (isError(w)) return done > 0 ? done : w;
+      done += w;
+      if (w < n) break;
+    }
+    return done;
+  };
+  return r instanceof Promise ? r.then(finish) : finish(r);
+}
+
+/** implements writev(2): gathers the iovecs (up to the first fault) and writes once. */
+function writev(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  if (!file.writable) return E.EBADF;
+  const iov = t.memory.readIovecs(ptr(a[1]), int(a[2]));
+  if (isError(iov)) return iov;
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const v of iov) {
+    const want = Math.min(v.len, MAX_RW_COUNT - total);
+    if (want <= 0) break;
+    const part = gather(t, v.base, want);
+    if (isError(part)) {
+      if (total === 0) return part;
+      break;
+    }
+    parts.push(part);
+    total += part.length;
+    if (part.length < want) break;
+  }
+  const data = Buffer.concat(parts, total);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const r = maybeBlocking(t, file, POLLOUT, () => file.write(bytes));
+  return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
+}
+
+/** implements lseek(2). */
+function lseek(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  const off = long(a[1]);
+  const n =
+    off > BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number.MAX_SAFE_INTEGER
+      : off < -BigInt(Number.MAX_SAFE_INTEGER)
+        ? -Number.MAX_SAFE_INTEGER
+        : Number(off);
+  return file.lseek(n, int(a[2]));
+}
+
+/** Installs a new description, releasing it if the table is full. */
+function install(t: Task, file: FileDescription, cloexec: boolean): SyscallResult {
+  const fd = filesOf(t).install(file, { limit: nofile(t), cloexec });
+  if (isError(fd)) file.release();
+  return fd;
+}
+
+/**
+ * implements openat(2): a FIFO opened without a peer waits (interruptibly) for one;
+ * O_CLOEXEC applies to the new descriptor.
+ */
+function openat(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  const flags = int(a[2]);
+  const file = vfsOf(t).openat(ctxOf(t), dirOf(t, int(a[0])), path, flags, uint(a[3]));
+  if (isError(file)) return file;
+  const cloexec = (flags & O_CLOEXEC) !== 0;
+  const wait = file.openWait;
+  if (!wait) return install(t, file, cloexec);
+  return (async (): Promise<SyscallResult> => {
+    if ((await waitReady(t, wait, POLLIN)) === 'interrupted') {
+      file.release();
+      return ERESTARTSYS;
+    }
+    file.openWait = null;
+    return install(t, file, cloexec);
+  })();
+}
+
+/** implements open(2). */
+function open(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  return openat(t, [BigInt.asUintN(64, BigInt(AT_FDCWD)), a[0], a[1], a[2], 0n, 0n]);
+}
+
+/** implements creat(2). */
+function creat(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  return openat(t, [
+    BigInt.asUintN(64, BigInt(AT_FDCWD)),
+    a[0],
+    BigInt(O_CREAT | O_WRONLY | O_TRUNC),
+    a[1],
+    0n,
+    0n,
+  ]);
+}
+
+/** implements close(2). */
+function close(t: Task, a: SyscallArgs): SyscallResult {
+  const r = filesOf(t).close(int(a[0]));
+  return isError(r) ? r : 0;
+}
+
+/** implements close_range(2). */
+function closeRange(t: Task, a: SyscallArgs): SyscallResult {
+  const flags = uint(a[2]);
+  if (flags & CLOSE_RANGE_UNSHARE && t.files !== undefined) {
+    // Unshare first so other tasks sharing the table keep their descriptors.
+    t.files = t.files.fork();
+  }
+  return filesOf(t).closeRange(uint(a[0]), uint(a[1]), flags) ?? 0;
+}
+
+/** implements dup(2). */
+function dup(t: Task, a: SyscallArgs): SyscallResult {
+  return filesOf(t).dup(int(a[0]), nofile(t));
+}
+
+/** implements dup2(2). */
+function dup2(t: Task, a: SyscallArgs): SyscallResult {
+  return filesOf(t).dup2(int(a[0]), int(a[1]), nofile(t));
+}
+
+/** implements dup3(2). */
+function dup3(t: Task, a: SyscallArgs): SyscallResult {
+  return filesOf(t).dup3(int(a[0]), int(a[1]), int(a[2]), nofile(t));
+}
+
+/**
+ * implements fcntl(2): F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL here; other
+ * commands go to the file (pipe sizes, ...), and `EINVAL` if it does not know them.
+ */
+function fcntl(t: Task, a: SyscallArgs): SyscallResult {
+  const fd = int(a[0]);
+  const cmd = int(a[1]);
+  const files = filesOf(t);
+  const entry = files.entry(fd);
+  if (!entry) return E.EBADF;
+  switch (cmd) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+      return files.dupMin(fd, int(a[2]), cmd === F_DUPFD_CLOEXEC, nofile(t));
+    case F_GETFD:
+      return entry.cloexec ? FD_CLOEXEC : 0;
+    case F_SETFD:
+      return files.setCloexec(fd, (int(a[2]) & FD_CLOEXEC) !== 0) ?? 0;
+    case F_GETFL:
+      return entry.file.getFlags();
+    case F_SETFL:
+      return entry.file.setFlags(int(a[2])) ?? 0;
+    default: {
+      const r = entry.file.fcntl(cmd, int(a[2]));
+      return r;
+    }
+  }
+}
+
+/**
+ * implements ioctl(2): FIOCLEX/FIONCLEX/FIONBIO/FIOASYNC here, FIONREAD written through the
+ * pointer; other requests go to the file, which answers ENOTTY for what it does not know.
+ */
+function ioctl(t: Task, a: SyscallArgs): SyscallResult {
+  const fd = int(a[0]);
+  const cmd = uint(a[1]);
+  const files = filesOf(t);
+  const entry = files.entry(fd);
+  if (!entry) return E.EBADF;
+  switch (cmd) {
+    case FIOCLEX:
+    case FIONCLEX:
+      return files.setCloexec(fd, cmd === FIOCLEX) ?? 0;
+    case FIONBIO: {
+      const on = t.memory.readI32(ptr(a[2]));
+      if (isError(on)) return on;
+      const fl = entry.file.getFlags();
+      return entry.file.setFlags(on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) ?? 0;
+    }
+    case FIOASYNC: {
+      const on = t.memory.readI32(ptr(a[2]));
+      return isError(on) ? on : 0;
+    }
+    case FIONREAD: {
+      const n = entry.file.ioctl(cmd, a[2]);
+      if (isError(n)) return n;
+      return t.memory.writeI32(ptr(a[2]), n) ?? 0;
+    }
+    default:
+      return entry.file.ioctl(cmd, a[2]);
+  }
+}
+
+function splitNs(ns: bigint): [number, number] {
+  return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
+}
+
+function statValue(s: Stat): Parameters<typeof statStruct.encode>[0] {
+  const [as, an] = splitNs(s.atimeNs);
+  const [ms, mn] = splitNs(s.mtimeNs);
+  const [cs, cn] = splitNs(s.ctimeNs);
+  return {
+    st_dev: BigInt(s.dev),
+    st_ino: BigInt(s.ino),
+    st_nlink: s.nlink,
+    st_mode: s.mode,
+    st_uid: s.uid,
+    st_gid: s.gid,
+    __pad0: 0,
+    st_rdev: BigInt(s.rdev),
+    st_size: BigInt(s.size),
+    st_blksize: s.blksize,
+    st_blocks: BigInt(s.blocks),
+    st_atime: as,
+    st_atime_nsec: an,
+    st_mtime: ms,
+    st_mtime_nsec: mn,
+    st_ctime: cs,
+    st_ctime_nsec: cn,
+    __unused: new Uint8Array(24),
+  };
+}
+
+/** implements fstat(2). */
+function fstat(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  return writeStruct(t, ptr(a[1]), statStruct, statValue(file.stat())) ?? 0;
+}
+
+function statPath(t: Task, dirfd: number, pathAddr: bigint, flags: number): Stat | LinuxError {
+  const path = pathArg(t, ptr(pathAddr));
+  if (isError(path)) return path;
+  return vfsOf(t).statat(ctxOf(t), dirOf(t, dirfd), path, flags);
+}
+
+/** implements newfstatat(2). */
+function newfstatat(t: Task, a: SyscallArgs): SyscallResult {
+  const s = statPath(t, int(a[0]), a[1], int(a[3]));
+  if (isError(s)) return s;
+  return writeStruct(t, ptr(a[2]), statStruct, statValue(s)) ?? 0;
+}
+
+/** implements stat(2). */
+function stat(t: Task, a: SyscallArgs): SyscallResult {
+  const s = statPath(t, AT_FDCWD, a[0], 0);
+  return isError(s) ? s : (writeStruct(t, ptr(a[1]), statStruct, statValue(s)) ?? 0);
+}
+
+/** implements lstat(2). */
+function lstat(t: Task, a: SyscallArgs): SyscallResult {
+  const s = statPath(t, AT_FDCWD, a[0], AT_SYMLINK_NOFOLLOW);
+  return isError(s) ? s : (writeStruct(t, ptr(a[1]), statStruct, statValue(s)) ?? 0);
+}
+
+const STATX_BASIC_STATS = 0x7ff;
+const STATX_BTIME = 0x800;
+const STATX_MNT_ID = 0x1000;
+const STATX_RESERVED = 0x80000000;
+
+/** implements statx(2): basic stats, birth time and mount id; `EINVAL` for STATX__RESERVED. */
+function statx(t: Task, a: SyscallArgs): SyscallResult {
+  const mask = uint(a[3]);
+  if (mask & STATX_RESERVED) return E.EINVAL;
+  const s = statPath(t, int(a[0]), a[1], int(a[2]) & ~0x6000);
+  if (isError(s)) return s;
+  const ts = (ns: bigint): { tv_sec: number; tv_nsec: number; __reserved: number } => {
+    const [sec, nsec] = splitNs(ns);
+    return { tv_sec: sec, tv_nsec: nsec, __reserved: 0 };
+  };
+  const value = {
+    stx_mask: STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID,
+    stx_blksize: s.blksize,
+    stx_attributes: 0n,
+    stx_nlink: s.nlink,
+    stx_uid: s.uid,
+    stx_gid: s.gid,
+    stx_mode: s.mode,
+    __spare0: 0,
+    stx_ino: BigInt(s.ino),
+    stx_size: BigInt(s.size),
+    stx_blocks: BigInt(s.blocks),
+    stx_attributes_mask: 0n,
+    stx_atime: ts(s.atimeNs),
+    stx_btime: ts(s.btimeNs),
+    stx_ctime: ts(s.ctimeNs),
+    stx_mtime: ts(s.mtimeNs),
+    stx_rdev_major: (s.rdev >>> 8) & 0xfff,
+    stx_rdev_minor: (s.rdev & 0xff) | ((s.rdev >>> 12) & 0xfff00),
+    stx_dev_major: (s.dev >>> 8) & 0xfff,
+    stx_dev_minor: (s.dev & 0xff) | ((s.dev >>> 12) & 0xfff00),
+    stx_mnt_id: BigInt(s.mountId),
+    stx_dio_mem_align: 0,
+    stx_dio_offset_align: 0,
+    __spare3: new Uint8Array(96),
+  } as unknown as Parameters<typeof statxStruct.encode>[0];
+  return writeStruct(t, ptr(a[4]), statxStruct, value) ?? 0;
+}
+
+function statfsValue(s: Statfs): Parameters<typeof statfsStruct.encode>[0] {
+  return {
+    f_type: s.type,
+    f_bsize: s.bsize,
+    f_blocks: BigInt(s.blocks),
+    f_bfree: BigInt(s.bfree),
+    f_bavail: BigInt(s.bavail),
+    f_files: BigInt(s.files),
+    f_ffree: BigInt(s.ffree),
+    f_fsid: [s.fsid | 0, 0],
+    f_namelen: s.namelen,
+    f_frsize: s.frsize,
+    f_flags: BigInt(s.flags),
+    f_spare: new Uint8Array(32),
+  } as unknown as Parameters<typeof statfsStruct.encode>[0];
+}
+
+/** implements statfs(2). */
+function statfs(t: Task, a: SyscallArgs): SyscallResult {
+  const path = pathArg(t, ptr(a[0]));
+  if (isError(path)) return path;
+  const s = vfsOf(t).statfsat(ctxOf(t), t.fs.cwd as never, path);
+  if (isError(s)) return s;
+  return writeStruct(t, ptr(a[1]), statfsStruct, statfsValue(s)) ?? 0;
+}
+
+/** implements fstatfs(2). */
+function fstatfs(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  return writeStruct(t, ptr(a[1]), statfsStruct, statfsValue(vfsOf(t).statfsOf(file.location))) ?? 0;
+}
+
+/** implements getdents64(2): `EINVAL` when the buffer cannot hold the next entry. */
+function getdents64(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  const len = Math.min(size(a[2]), MAX_RW_COUNT);
+  const buf = new Uint8Array(len);
+  const w = new Dirent64Writer(buf);
+  let more = false;
+  const r = file.getdents((ino, next, type, name) => {
+    const ok = w.add(BigInt(ino), BigInt(next), type, pathBytes(name));
+    if (!ok) more = true;
+    return ok;
+  });
+  if (isError(r)) return r;
+  const n = w.result(more);
+  if (isError(n)) return n;
+  return t.memory.writeExact(ptr(a[1]), buf.subarray(0, n)) ?? n;
+}
+
+/** implements readlinkat(2): truncates to `bufsiz` without a NUL; `EINVAL` for bufsiz <= 0. */
+function readlinkat(t: Task, a: SyscallArgs): SyscallResult {
+  const bufsiz = int(a[3]);
+  if (bufsiz <= 0) return E.EINVAL;
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  const target = vfsOf(t).readlinkat(ctxOf(t), dirOf(t, int(a[0])), path);
+  if (isError(target)) return target;
+  const bytes = pathBytes(target).subarray(0, bufsiz);
+  return t.memory.writeExact(ptr(a[2]), bytes) ?? bytes.length;
+}
+
+/** implements readlink(2). */
+function readlink(t: Task, a: SyscallArgs): SyscallResult {
+  return readlinkat(t, [BigInt.asUintN(64, BigInt(AT_FDCWD)), a[0], a[1], a[2], 0n, 0n]);
+}
+
+const CWD = BigInt.asUintN(64, BigInt(AT_FDCWD));
+
+/** implements mkdirat(2). */
+function mkdirat(t: Task, a: SyscallArgs): SyscallResult {
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  return vfsOf(t).mkdirat(ctxOf(t), dirOf(t, int(a[0])), path, uint(a[2])) ?? 0;
+}
+
+/** implements mkdir(2). */
+function mkdir(t: Task, a: SyscallArgs): SyscallResult {
+  return mkdirat(t, [CWD, a[0], a[1], 0n, 0n, 0n]);
+}
+
+/** implements mknodat(2). */
+function mknodat(t: Task, a: SyscallArgs): SyscallResult {
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  return vfsOf(t).mknodat(ctxOf(t), dirOf(t, int(a[0])), path, uint(a[2]), uint(a[3])) ?? 0;
+}
+
+/** implements mknod(2). */
+function mknod(t: Task, a: SyscallArgs): SyscallResult {
+  return mknodat(t, [CWD, a[0], a[1], a[2], 0n, 0n]);
+}
+
+/** implements unlinkat(2): `EINVAL` for flags other than AT_REMOVEDIR. */
+function unlinkat(t: Task, a: SyscallArgs): SyscallResult {
+  const flags = int(a[2]);
+  if (flags & ~AT_REMOVEDIR) return E.EINVAL;
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  return vfsOf(t).unlinkat(ctxOf(t), dirOf(t, int(a[0])), path, flags) ?? 0;
+}
+
+/** implements unlink(2). */
+function unlink(t: Task, a: SyscallArgs): SyscallResult {
+  return unlinkat(t, [CWD, a[0], 0n, 0n, 0n, 0n]);
+}
+
+/** implements rmdir(2). */
+function rmdir(t: Task, a: SyscallArgs): SyscallResult {
+  return unlinkat(t, [CWD, a[0], BigInt(AT_REMOVEDIR), 0n, 0n, 0n]);
+}
+
+/** implements renameat2(2). */
+function renameat2(t: Task, a: SyscallArgs): SyscallResult {
+  const from = pathArg(t, ptr(a[1]));
+  if (isError(from)) return from;
+  const to = pathArg(t, ptr(a[3]));
+  if (isError(to)) return to;
+  return vfsOf(t).renameat2(ctxOf(t), dirOf(t, int(a[0])), from, dirOf(t, int(a[2])), to, uint(a[4])) ?? 0;
+}
+
+/** implements renameat(2). */
+function renameat(t: Task, a: SyscallArgs): SyscallResult {
+  return renameat2(t, [a[0], a[1], a[2], a[3], 0n, 0n]);
+}
+
+/** implements rename(2). */
+function rename(t: Task, a: SyscallArgs): SyscallResult {
+  return renameat2(t, [CWD, a[0], CWD, a[1], 0n, 0n]);
+}
+
+/** implements symlinkat(2). */
+function symlinkat(t: Task, a: SyscallArgs): SyscallResult {
+  const target = pathArg(t, ptr(a[0]));
+  if (isError(target)) return target;
+  const path = pathArg(t, ptr(a[2]));
+  if (isError(path)) return path;
+  return vfsOf(t).symlinkat(ctxOf(t), target, dirOf(t, int(a[1])), path) ?? 0;
+}
+
+/** implements symlink(2). */
+function symlink(t: Task, a: SyscallArgs): SyscallResult {
+  return symlinkat(t, [a[0], CWD, a[1], 0n, 0n, 0n]);
+}
+
+/** implements linkat(2). */
+function linkat(t: Task, a: SyscallArgs): SyscallResult {
+  const from = pathArg(t, ptr(a[1]));
+  if (isError(from)) return from;
+  const to = pathArg(t, ptr(a[3]));
+  if (isError(to)) return to;
+  return vfsOf(t).linkat(ctxOf(t), dirOf(t, int(a[0])), from, dirOf(t, int(a[2])), to, int(a[4])) ?? 0;
+}
+
+/** implements link(2). */
+function link(t: Task, a: SyscallArgs): SyscallResult {
+  return linkat(t, [CWD, a[0], CWD, a[1], 0n, 0n]);
+}
+
+/** implements faccessat2(2): without AT_EACCESS, checks with the real uid/gid. */
+function faccessat2(t: Task, a: SyscallArgs): SyscallResult {
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  return vfsOf(t).faccessat(ctxOf(t), dirOf(t, int(a[0])), path, int(a[2]), int(a[3]), realCreds(t)) ?? 0;
+}
+
+/** implements faccessat(2) (no flags argument). */
+function faccessat(t: Task, a: SyscallArgs): SyscallResult {
+  return faccessat2(t, [a[0], a[1], a[2], 0n, 0n, 0n]);
+}
+
+/** implements access(2). */
+function access(t: Task, a: SyscallArgs): SyscallResult {
+  return faccessat2(t, [CWD, a[0], a[1], 0n, 0n, 0n]);
+}
+
+/** implements fchmodat(2) (and fchmodat2's flags). */
+function fchmodat(t: Task, a: SyscallArgs): SyscallResult {
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  return vfsOf(t).fchmodat(ctxOf(t), dirOf(t, int(a[0])), path, uint(a[2]), int(a[3])) ?? 0;
+}
+
+/** implements chmod(2). */
+function chmod(t: Task, a: SyscallArgs): SyscallResult {
+  return fchmodat(t, [CWD, a[0], a[1], 0n, 0n, 0n]);
+}
+
+/** implements fchmod(2). */
+function fchmod(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  return vfsOf(t).fchmod(ctxOf(t), file, uint(a[1])) ?? 0;
+}
+
+/** implements fchownat(2). */
+function fchownat(t: Task, a: SyscallArgs): SyscallResult {
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  return vfsOf(t).fchownat(ctxOf(t), dirOf(t, int(a[0])), path, int(a[2]), int(a[3]), int(a[4])) ?? 0;
+}
+
+/** implements chown(2). */
+function chown(t: Task, a: SyscallArgs): SyscallResult {
+  return fchownat(t, [CWD, a[0], a[1], a[2], 0n, 0n]);
+}
+
+/** implements lchown(2). */
+function lchown(t: Task, a: SyscallArgs): SyscallResult {
+  return fchownat(t, [CWD, a[0], a[1], a[2], BigInt(AT_SYMLINK_NOFOLLOW), 0n]);
+}
+
+/** implements fchown(2). */
+function fchown(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  return vfsOf(t).fchown(ctxOf(t), file, int(a[1]), int(a[2])) ?? 0;
+}
+
+/**
+ * implements utimensat(2): a NULL path means the fd itself (futimens); NULL times mean now.
+ */
+function utimensat(t: Task, a: SyscallArgs): SyscallResult {
+  let times: [VfsTimespec, VfsTimespec] | null = null;
+  if (a[2] !== 0n) {
+    const at0 = readStruct(t, ptr(a[2]), timespec);
+    if (isError(at0)) return at0;
+    const at1 = readStruct(t, ptr(a[2]) + 16, timespec);
+    if (isError(at1)) return at1;
+    times = [
+      { sec: at0.tv_sec, nsec: at0.tv_nsec },
+      { sec: at1.tv_sec, nsec: at1.tv_nsec },
+    ];
+  }
+  const flags = int(a[3]);
+  const dirfd = int(a[0]);
+  if (a[1] === 0n) {
+    if (dirfd === AT_FDCWD) return E.EFAULT;
+    const file = fileAt(t, dirfd);
+    if (isError(file)) return file;
+    return vfsOf(t).futimens(ctxOf(t), file, times) ?? 0;
+  }
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  return vfsOf(t).utimensat(ctxOf(t), dirOf(t, dirfd), path, times, flags) ?? 0;
+}
+
+/** implements truncate(2): `EINVAL` for a negative length. */
+function truncate(t: Task, a: SyscallArgs): SyscallResult {
+  const path = pathArg(t, ptr(a[0]));
+  if (isError(path)) return path;
+  const len = long(a[1]);
+  if (len < 0n) return E.EINVAL;
+  return vfsOf(t).truncateat(ctxOf(t), t.fs.cwd as never, path, Number(len)) ?? 0;
+}
+
+/** implements ftruncate(2). */
+function ftruncate(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  const len = long(a[1]);
+  if (len < 0n) return E.EINVAL;
+  return vfsOf(t).ftruncate(file, Number(len)) ?? 0;
+}
+
+/** implements getcwd(2): `ERANGE` when the buffer is too small; returns the length with NUL. */
+function getcwd(t: Task, a: SyscallArgs): SyscallResult {
+  const cwd = vfsOf(t).getcwd(ctxOf(t));
+  if (isError(cwd)) return cwd;
+  const bytes = pathBytes(cwd + '\0');
+  if (bytes.length > size(a[1])) return E.ERANGE;
+  return t.memory.writeExact(ptr(a[0]), bytes) ?? bytes.length;
+}
+
+/** implements chdir(2). */
+function chdir(t: Task, a: SyscallArgs): SyscallResult {
+  const path = pathArg(t, ptr(a[0]));
+  if (isError(path)) return path;
+  const loc = vfsOf(t).chdir(ctxOf(t), t.fs.cwd as never, path);
+  if (isError(loc)) return loc;
+  t.fs.cwd = loc;
+  return 0;
+}
+
+/** implements fchdir(2). */
+function fchdir(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  const loc = vfsOf(t).fchdir(ctxOf(t), file.location);
+  if (isError(loc)) return loc;
+  t.fs.cwd = loc;
+  return 0;
+}
+
+/** implements pipe2(2): `EINVAL` for unknown flags, `EMFILE`, `EFAULT` (both fds closed again). */
+function pipe2(t: Task, a: SyscallArgs): SyscallResult {
+  const flags = int(a[1]);
+  const ends = createPipe(ctxOf(t).creds, flags & ~O_CLOEXEC);
+  if (isError(ends)) return ends;
+  const [r, w] = ends;
+  const files = filesOf(t);
+  const cloexec = (flags & O_CLOEXEC) !== 0;
+  const rfd = files.install(r, { limit: nofile(t), cloexec });
+  if (isError(rfd)) {
+    r.release();
+    w.release();
+    return rfd;
+  }
+  const wfd = files.install(w, { limit: nofile(t), cloexec });
+  if (isError(wfd)) {
+    files.close(rfd);
+    w.release();
+    return wfd;
+  }
+  const out = new Uint8Array(8);
+  const v = new DataView(out.buffer);
+  v.setInt32(0, rfd, true);
+  v.setInt32(4, wfd, true);
+  const e = t.memory.writeExact(ptr(a[0]), out);
+  if (e) {
+    files.close(rfd);
+    files.close(wfd);
+    return e;
+  }
+  return 0;
+}
+
+/** implements pipe(2). */
+function pipe(t: Task, a: SyscallArgs): SyscallResult {
+  return pipe2(t, [a[0], 0n, 0n, 0n, 0n, 0n]);
+}
+
+/** implements fsync(2) and fdatasync(2): the file's fsync (EINVAL for pipes, as Linux). */
+function fsync(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  return file.fsync() ?? 0;
+}
+
+/** implements sync(2): nothing is buffered outside the filesystems' own state. */
+function sync(): SyscallResult {
+  return 0;
+}
+
+/** implements syncfs(2). */
+function syncfs(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  return isError(file) ? file : 0;
+}
+
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+
+/**
+ * implements flock(2): validates like Linux (`EBADF`, `EINVAL` for a bad operation) and grants
+ * every lock: one sandbox's processes are not yet arbitrated against each other.
+ */
+function flock(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  if (file.isPath) return E.EBADF;
+  const op = int(a[1]) & ~LOCK_NB;
+  if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) return E.EINVAL;
+  return 0;
+}
+
+/** implements fadvise64(2): advice is accepted and ignored; `ESPIPE` on pipes, `EINVAL` bad advice. */
+function fadvise64(t: Task, a: SyscallArgs): SyscallResult {
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  const advice = int(a[3]);
+  if (advice < 0 || advice > 5 || long(a[2]) < 0n) return E.EINVAL;
+  if ((file.stat().mode & 0o170000) === 0o010000) return E.ESPIPE;
+  return 0;
+}
+
+/**
+ * implements sendfile(2): reads from `in_fd` (at `*offset` when given, updating it) and writes
+ * to `out_fd`, in chunks, until `count` bytes or a short transfer.
+ */
+async function sendfile(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  const out = fileAt(t, int(a[0]));
+  if (isError(out)) return out;
+  const inp = fileAt(t, int(a[1]));
+  if (isError(inp)) return inp;
+  if (!inp.readable || !out.writable) return E.EBADF;
+  let offset: number | undefined;
+  const offAddr = a[2] === 0n ? 0 : ptr(a[2]);
+  if (offAddr) {
+    const o = t.memory.readU64(offAddr);
+    if (isError(o)) return o;
+    if (BigInt.asIntN(64, o) < 0n) return E.EINVAL;
+    offset = Number(o);
+  }
+  let left = Math.min(size(a[3]), MAX_RW_COUNT);
+  let done = 0;
+  const buf = new Uint8Array(Math.min(left, 65536));
+  while (left > 0) {
+    const chunk = buf.subarray(0, Math.min(left, buf.length));
+    const off = offset;
+    const r = await blocking(t, inp, POLLIN, () =>
+      off === undefined ? inp.read(chunk) : inp.pread(chunk, off),
+    );
+    if (typeof r !== 'number') {
+      if (done > 0) break;
+      return r;
+    }
+    if (r === 0) break;
+    const w = await blocking(t, out, POLLOUT, () => out.write(chunk.subarray(0, r)));
+    if (typeof w !== 'number') {
+      if (done > 0) break;
+      return sigpipe(t, w);
+    }
+    done += w;
+    left -= w;
+    if (offset !== undefined) offset += w;
+    if (w < r) break;
+  }
+  if (offAddr && offset !== undefined) {
+    const e = t.memory.writeU64(offAddr, BigInt(offset));
+    if (e) return e;
+  }
+  return done;
+}
+
+/** File syscalls. */
+export const fileSyscalls: SyscallFamily = {
+  fsync: { handler: fsync, support: FULL },
+  fdatasync: { handler: fsync, support: FULL },
+  sync: { handler: sync, support: FULL },
+  syncfs: { handler: syncfs, support: FULL },
+  flock: {
+    handler: flock,
+    support: partial('validated and always granted: no arbitration between processes yet'),
+  },
+  fadvise64: { handler: fadvise64, support: partial('advice is accepted and ignored') },
+  sendfile: { handler: sendfile, support: FULL },
+  read: { handler: read, support: FULL },
+  write: { handler: write, support: FULL },
+  pread64: { handler: pread64, support: FULL },
+  pwrite64: { handler: pwrite64, support: FULL },
+  readv: { handler: readv, support: FULL },
+  writev: { handler: writev, support: FULL },
+  lseek: { handler: lseek, support: FULL },
+  open: { handler: open, support: FULL },
+  openat: { handler: openat, support: partial('O_TMPFILE is EOPNOTSUPP') },
+  creat: { handler: creat, support: FULL },
+  close: { handler: close, support: FULL },
+  close_range: { handler: closeRange, support: FULL },
+  dup: { handler: dup, support: FULL },
+  dup2: { handler: dup2, support: FULL },
+  dup3: { handler: dup3, support: FULL },
+  fcntl: { handler: fcntl, support: partial('no record locks, leases or owners yet') },
+  ioctl: {
+    handler: ioctl,
+    support: partial('generic fd ioctls here; device ioctls as the file implements them'),
+  },
+  fstat: { handler: fstat, support: FULL },
+  stat: { handler: stat, support: FULL },
+  lstat: { handler: lstat, support: FULL },
+  newfstatat: { handler: newfstatat, support: FULL },
+  statx: { handler: statx, support: partial('basic stats, btime and mnt_id') },
+  statfs: { handler: statfs, support: FULL },
+  fstatfs: { handler: fstatfs, support: FULL },
+  getdents64: { handler: getdents64, support: FULL },
+  readlinkat: { handler: readlinkat, support: FULL },
+  readlink: { handler: readlink, support: FULL },
+  mkdirat: { handler: mkdirat, support: FULL },
+  mkdir: { handler: mkdir, support: FULL },
+  mknodat: { handler: mknodat, support: FULL },
+  mknod: { handler: mknod, support: FULL },
+  unlinkat: { handler: unlinkat, support: FULL },
+  unlink: { handler: unlink, support: FULL },
+  rmdir: { handler: rmdir, support: FULL },
+  renameat2: { handler: renameat2, support: partial('RENAME_WHITEOUT is EOPNOTSUPP') },
+  renameat: { handler: renameat, support: FULL },
+  rename: { handler: rename, support: FULL },
+  symlinkat: { handler: symlinkat, support: FULL },
+  symlink: { handler: symlink, support: FULL },
+  linkat: { handler: linkat, support: FULL },
+  link: { handler: link, support: FULL },
+  faccessat2: { handler: faccessat2, support: FULL },
+  faccessat: { handler: faccessat, support: FULL },
+  access: { handler: access, support: FULL },
+  fchmodat: { handler: fchmodat, support: FULL },
+  chmod: { handler: chmod, support: FULL },
+  fchmod: { handler: fchmod, support: FULL },
+  fchownat: { handler: fchownat, support: FULL },
+  chown: { handler: chown, support: FULL },
+  lchown: { handler: lchown, support: FULL },
+  fchown: { handler: fchown, support: FULL },
+  utimensat: { handler: utimensat, support: FULL },
+  truncate: { handler: truncate, support: FULL },
+  ftruncate: { handler: ftruncate, support: FULL },
+  getcwd: { handler: getcwd, support: FULL },
+  chdir: { handler: chdir, support: FULL },
+  fchdir: { handler: fchdir, support: FULL },
+  pipe2: { handler: pipe2, support: FULL },
+  pipe: { handler: pipe, support: FULL },
+};

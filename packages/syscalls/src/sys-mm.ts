@@ -1,0 +1,179 @@
+/**
+ * Memory syscalls over `@tsvisor/mm`: brk, mmap, munmap, mprotect, mremap, madvise, msync,
+ * mincore, mlock family. The model decides (addresses, errors, VMAs); the host operations it
+ * journals are then applied to the task's host address space through the platform port, before
+ * the task runs again.
+ *
+ * @module
+ */
+import { E, isError, type LinuxError } from '@tsvisor/abi';
+import type { Task } from '@tsvisor/kernel';
+import { MAP_ANONYMOUS, type AddressSpace, type MapFile } from '@tsvisor/mm';
+import { MS_NOEXEC, S_IFMT, S_IFREG, type FileDescription } from '@tsvisor/vfs';
+import { ctxOf, fileAt, vfsOf } from './vfs-context.js';
+import {
+  FULL,
+  int,
+  partial,
+  ptr,
+  type SyscallArgs,
+  type SyscallFamily,
+  type SyscallResult,
+} from './types.js';
+
+/** The task's address-space model; a sandbox without one is a configuration bug. */
+export function modelOf(t: Task): AddressSpace {
+  const m = t.mm.model as AddressSpace | undefined;
+  if (!m || typeof (m as { drainHostOps?: unknown }).drainHostOps !== 'function') {
+    throw new Error('memory syscall on a task without an mm AddressSpace model');
+  }
+  return m;
+}
+
+/**
+ * Applies the model's journal to the host. A host failure after the model changed leaves the
+ * two out of step; it is reported as ENOMEM, the errno the app would see for a failed mapping.
+ */
+export async function applyHostOps(t: Task): Promise<LinuxError | undefined> {
+  const ops = modelOf(t).drainHostOps();
+  const platform = t.kernel.platform;
+  if (ops.length === 0 || !platform) return undefined;
+  const r = await platform.applyMemoryOps(t, ops);
+  return r ?? undefined;
+}
+
+async function settle(t: Task, r: number | LinuxError): Promise<SyscallResult> {
+  const e = await applyHostOps(t);
+  if (isError(r)) return r;
+  return e ?? r;
+}
+
+/**
+ * A VFS open file as the memory model sees it. `description` is there for the platform, which
+ * maps it (through `description.hostFd()`) or copies its bytes for a private mapping.
+ */
+export class VfsMapFile implements MapFile {
+  readonly mapReadable: boolean;
+  readonly mapWritable: boolean;
+  readonly mapNoexec: boolean;
+  readonly mapError?: LinuxError;
+  readonly mapDevMajor: number;
+  readonly mapDevMinor: number;
+  readonly mapInode: number;
+
+  constructor(
+    readonly description: FileDescription,
+    private readonly path: () => string,
+  ) {
+    const st = description.stat();
+    this.mapReadable = description.readable;
+    this.mapWritable = description.writable;
+    this.mapNoexec = (description.location.mount.flags & MS_NOEXEC) !== 0;
+    if ((st.mode & S_IFMT) !== S_IFREG && description.hostFd() === null) this.mapError = E.ENODEV;
+    this.mapDevMajor = (st.dev >>> 8) & 0xfff;
+    this.mapDevMinor = (st.dev & 0xff) | ((st.dev >>> 12) & 0xfff00);
+    this.mapInode = st.ino;
+  }
+
+  mapPath(): string {
+    return this.path();
+  }
+}
+
+/** The MapFile for an mmap fd argument (EBADF passed through for the model to report). */
+function mapFileOf(t: Task, fd: number): MapFile | LinuxError {
+  const f = fileAt(t, fd);
+  if (isError(f)) return f;
+  const ctx = ctxOf(t);
+  return new VfsMapFile(f, () => vfsOf(t).pathOf(ctx, f.location));
+}
+
+/** implements brk(2): returns the new break, or the old one when the request fails. */
+function brk(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  return settle(t, modelOf(t).brk(a[0]));
+}
+
+/** implements mmap(2). */
+function mmap(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  const flags = Number(a[3] & 0xffffffffn);
+  const file = flags & MAP_ANONYMOUS ? null : mapFileOf(t, int(a[4]));
+  return settle(t, modelOf(t).mmap(a[0], a[1], a[2], a[3], file, a[5]));
+}
+
+/** implements munmap(2). */
+function munmap(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  return settle(t, modelOf(t).munmap(a[0], a[1]));
+}
+
+/** implements mprotect(2). */
+function mprotect(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  return settle(t, modelOf(t).mprotect(a[0], a[1], a[2]));
+}
+
+/** implements mremap(2). */
+function mremap(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  return settle(t, modelOf(t).mremap(a[0], a[1], a[2], a[3], a[4]));
+}
+
+/** implements madvise(2). */
+function madvise(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  return settle(t, modelOf(t).madvise(a[0], a[1], a[2]));
+}
+
+/** implements msync(2): validation and ranges from the model; shared file pages are the host's. */
+function msync(t: Task, a: SyscallArgs): SyscallResult {
+  const r = modelOf(t).msync(a[0], a[1], a[2]);
+  return isError(r) ? r : 0;
+}
+
+/**
+ * implements mincore(2): the model checks the range; every page of a mapped range is reported
+ * resident (the host keeps residency).
+ */
+function mincore(t: Task, a: SyscallArgs): SyscallResult {
+  const pages = modelOf(t).mincore(a[0], a[1]);
+  if (isError(pages)) return pages;
+  return t.memory.writeExact(ptr(a[2]), new Uint8Array(pages).fill(1)) ?? 0;
+}
+
+/** implements mlock(2). */
+function mlock(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  return settle(t, modelOf(t).mlock(a[0], a[1]));
+}
+
+/** implements mlock2(2). */
+function mlock2(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  return settle(t, modelOf(t).mlock(a[0], a[1], a[2]));
+}
+
+/** implements munlock(2). */
+function munlock(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  return settle(t, modelOf(t).munlock(a[0], a[1]));
+}
+
+/** implements mlockall(2). */
+function mlockall(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  return settle(t, modelOf(t).mlockall(a[0]));
+}
+
+/** implements munlockall(2). */
+function munlockall(t: Task): Promise<SyscallResult> {
+  return settle(t, modelOf(t).munlockall());
+}
+
+/** Memory syscalls. */
+export const mmSyscalls: SyscallFamily = {
+  brk: { handler: brk, support: FULL },
+  mmap: { handler: mmap, support: partial('file mappings need a file the platform can map or copy') },
+  munmap: { handler: munmap, support: FULL },
+  mprotect: { handler: mprotect, support: FULL },
+  mremap: { handler: mremap, support: FULL },
+  madvise: { handler: madvise, support: FULL },
+  msync: { handler: msync, support: partial('validates; shared file pages are written back by the host') },
+  mincore: { handler: mincore, support: partial('reports every mapped page resident') },
+  mlock: { handler: mlock, support: FULL },
+  mlock2: { handler: mlock2, support: FULL },
+  munlock: { handler: munlock, support: FULL },
+  mlockall: { handler: mlockall, support: FULL },
+  munlockall: { handler: munlockall, support: FULL },
+};

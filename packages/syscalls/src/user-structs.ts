@@ -1,0 +1,19 @@
+/**
+ * Reading and writing abi struct values in a task's memory, with Linux's EFAULT rules.
+ *
+ * @module
+ */
+import { isError, type FixedStruct, type LinuxError } from '@tsvisor/abi';
+import type { Task } from '@tsvisor/kernel';
+
+/** Reads a struct from app memory (`EFAULT` if any byte is unreachable). */
+export function readStruct<V>(t: Task, addr: number, s: FixedStruct<V>): V | LinuxError {
+  const raw = t.memory.read(addr, s.size);
+  if (isError(raw)) return raw;
+  return s.parse(raw, 0);
+}
+
+/** Writes a struct to app memory (`EFAULT` if any byte is unreachable). */
+export function writeStruct<V>(t: Task, addr: number, s: FixedStruct<V>, value: V): LinuxError | undefined {
+  return t.memory.writeExact(addr, s.encode(value));
+}

@@ -1,0 +1,375 @@
+/**
+ * Open file descriptions: the VFS-owned {@link FileDescription} (flags, offset, where it was
+ * opened) and the per-filesystem {@link FileDescriptionImpl} that does the I/O.
+ *
+ * There is no reference count here: the kernel's fd tables hold references and call
+ * {@link FileDescription.release} once, when the last descriptor (and mapping) goes away.
+ *
+ * @module
+ */
+
+import { E, isError } from '@tsvisor/abi';
+import type { LinuxError } from '@tsvisor/abi';
+import {
+  MAX_LFS_FILESIZE,
+  O_ACCMODE,
+  O_APPEND,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDONLY,
+  O_RDWR,
+  O_WRONLY,
+  POLLIN,
+  POLLOUT,
+  POLLRDNORM,
+  POLLWRNORM,
+  SEEK_CUR,
+  SEEK_DATA,
+  SEEK_END,
+  SEEK_HOLE,
+  SEEK_SET,
+  SETFL_MASK,
+} from './constants.js';
+import { fillStat } from './stat.js';
+import type { Creds, DirentSink, Dirent, Location, Stat } from './types.js';
+import { WOULD_BLOCK } from './wait.js';
+import type { WaitQueue, Waitable, WouldBlock } from './wait.js';
+
+/** The readiness of a file that is always ready (Linux's DEFAULT_POLLMASK). */
+export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+
+/**
+ * What a filesystem implements for an open file (Linux's file_operations). Defaults are Linux's
+ * answers for a missing operation; each says which.
+ */
+export abstract class FileDescriptionImpl {
+  /**
+   * True for objects without a file position (pipes, FIFOs, sockets): read/write ignore offsets,
+   * and pread/pwrite/lseek give ESPIPE (no FMODE_PREAD / no llseek).
+   */
+  get stream(): boolean {
+    return false;
+  }
+
+  /**
+   * Read into `dst` from `offset` (-1 for streams). Returns the byte count (0 at end of file),
+   * {@link WOULD_BLOCK} when a blocking read would wait, or an error. No read op: EINVAL.
+   */
+  read(_dst: Uint8Array, _offset: number, _file: FileDescription): number | LinuxError | WouldBlock {
+    return E.EINVAL;
+  }
+
+  /**
+   * Write `src` at `offset` (-1 for streams). Returns the byte count written (possibly short),
+   * {@link WOULD_BLOCK}, or an error. No write op: EINVAL.
+   */
+  write(_src: Uint8Array, _offset: number, _file: FileDescription): number | LinuxError | WouldBlock {
+    return E.EINVAL;
+  }
+
+  /**
+   * The new offset for lseek(2). The default is generic_file_llseek over the inode's size, with
+   * SEEK_DATA treating the whole file as data and SEEK_HOLE finding the hole at its end.
+   */
+  seek(file: FileDescription, offset: number, whence: number): number | LinuxError {
+    const size = file.location.inode.size();
+    let pos: number;
+    switch (whence) {
+      case SEEK_SET:
+        pos = offset;
+        break;
+      case SEEK_CUR:
+        pos = file.offset + offset;
+        break;
+      case SEEK_END:
+        pos = size + offset;
+        break;
+      case SEEK_DATA:
+        if (offset < 0 || offset >= size) return E.ENXIO;
+        pos = offset;
+        break;
+      case SEEK_HOLE:
+        if (offset < 0 || offset >= size) return E.ENXIO;
+        pos = size;
+        break;
+      default:
+        return E.EINVAL;
+    }
+    if (pos < 0 || pos > MAX_LFS_FILESIZE) return E.EINVAL;
+    return pos;
+  }
+
+  /**
+   * Emit directory entries starting at directory offset `pos` until `sink` refuses one or the
+   * directory ends; return the offset to continue from. No iterate op: ENOTDIR.
+   */
+  getdents(_pos: number, _sink: DirentSink, _file: FileDescription): number | LinuxError {
+    return E.ENOTDIR;
+  }
+
+  /** ioctl(2) on this file; `arg` is the raw argument. No ioctl op: ENOTTY. */
+  ioctl(_cmd: number, _arg: bigint, _file: FileDescription): number | LinuxError {
+    return E.ENOTTY;
+  }
+
+  /**
+   * fcntl(2) commands that belong to the file type (F_SETPIPE_SZ/F_GETPIPE_SZ for pipes).
+   * Return undefined for a command this type does not know (the caller then gives EINVAL).
+   */
+  fcntl(_cmd: number, _arg: number, _file: FileDescription): number | LinuxError | undefined {
+    return undefined;
+  }
+
+  /** The ready poll events within `mask`. No poll op: always readable and writable. */
+  readiness(mask: number): number {
+    return mask & DEFAULT_POLLMASK;
+  }
+
+  /** Where readiness changes are announced; null when they never change (no poll op). */
+  get waitQueue(): WaitQueue | null {
+    return null;
+  }
+
+  /** fsync(2)/fdatasync(2). No fsync op: EINVAL. */
+  fsync(): LinuxError | undefined {
+    return E.EINVAL;
+  }
+
+  /**
+   * A host file descriptor holding this file's bytes, for file-backed mmap by the platform, or
+   * null when the data lives only in this process (then mmap copies or uses a memfd).
+   */
+  hostFd(): number | null {
+    return null;
+  }
+
+  /** The last reference went away (Linux's release). Default: nothing to free. */
+  release(_file: FileDescription): void {}
+}
+
+/**
+ * An open file description (Linux's struct file): what open(2) creates and dup(2) shares.
+ *
+ * I/O methods take caller-provided buffers and return a count, an error, or {@link WOULD_BLOCK}
+ * (only for blocking descriptions; O_NONBLOCK ones get EAGAIN).
+ */
+export class FileDescription implements Waitable {
+  /** The file position (directory offset for directories). */
+  offset = 0;
+  /**
+   * Set when opening must wait for a peer (a FIFO opened without O_NONBLOCK and without the
+   * other end): the kernel waits until it reports POLLIN, then clears it and returns the fd.
+   */
+  openWait: Waitable | null = null;
+  /** Status flags and access mode as F_GETFL reports them. */
+  private statusFlags: number;
+  private released = false;
+
+  constructor(
+    /** The filesystem's part. */
+    readonly impl: FileDescriptionImpl,
+    /** Where it was opened (also what fchdir and /proc/self/fd use). */
+    readonly location: Location,
+    flags: number,
+    /** The opener's credentials (Linux's f_cred). */
+    readonly creds: Creds,
+  ) {
+    this.statusFlags = flags & ~0o2000000; // O_CLOEXEC belongs to the descriptor, not here
+  }
+
+  /** True for an O_PATH description (no I/O at all). */
+  get isPath(): boolean {
+    return (this.statusFlags & O_PATH) !== 0;
+  }
+
+  /** Opened for reading (O_RDONLY or O_RDWR, not O_PATH). */
+  get readable(): boolean {
+    const acc = this.statusFlags & O_ACCMODE;
+    return !this.isPath && (acc === O_RDONLY || acc === O_RDWR);
+  }
+
+  /** Opened for writing (O_WRONLY or O_RDWR, not O_PATH). */
+  get writable(): boolean {
+    const acc = this.statusFlags & O_ACCMODE;
+    return !this.isPath && (acc === O_WRONLY || acc === O_RDWR);
+  }
+
+  /** Implements F_GETFL: access mode and status flags. */
+  getFlags(): number {
+    return this.statusFlags;
+  }
+
+  /** Implements F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change. */
+  setFlags(flags: number): LinuxError | undefined {
+    if (this.isPath) return E.EBADF;
+    this.statusFlags = (this.statusFlags & ~SETFL_MASK) | (flags & SETFL_MASK);
+    return undefined;
+  }
+
+  private blocked(): LinuxError | WouldBlock {
+    return (this.statusFlags & O_NONBLOCK) !== 0 ? E.EAGAIN : WOULD_BLOCK;
+  }
+
+  /** Implements read(2) at the file position. */
+  read(dst: Uint8Array): number | LinuxError | WouldBlock {
+    if (!this.readable) return E.EBADF;
+    const impl = this.impl;
+    if (impl.stream) {
+      const n = impl.read(dst, -1, this);
+      return n === WOULD_BLOCK ? this.blocked() : n;
+    }
+    const n = impl.read(dst, this.offset, this);
+    if (typeof n === 'number') this.offset += n;
+    else if (n === WOULD_BLOCK) return this.blocked();
+    return n;
+  }
+
+  /** Implements pread64(2): read at `offset`, the file position unchanged. */
+  pread(dst: Uint8Array, offset: number): number | LinuxError | WouldBlock {
+    if (!this.readable) return E.EBADF;
+    if (offset < 0 || !Number.isSafeInteger(offset)) return E.EINVAL;
+    if (this.impl.stream) return E.ESPIPE;
+    const n = this.impl.read(dst, offset, this);
+    return n === WOULD_BLOCK ? this.blocked() : n;
+  }
+
+  /** Implements write(2) at the file position (at the end with O_APPEND). */
+  write(src: Uint8Array): number | LinuxError | WouldBlock {
+    if (!this.writable) return E.EBADF;
+    const impl = this.impl;
+    if (impl.stream) {
+      const n = impl.write(src, -1, this);
+      return n === WOULD_BLOCK ? this.blocked() : n;
+    }
+    const off = (this.statusFlags & O_APPEND) !== 0 ? this.location.inode.size() : this.offset;
+    const n = impl.write(src, off, this);
+    if (typeof n === 'number') this.offset = off + n;
+    else if (n === WOULD_BLOCK) return this.blocked();
+    return n;
+  }
+
+  /**
+   * Implements pwrite64(2): write at `offset`, the file position unchanged. With O_APPEND Linux
+   * appends anyway (a documented Linux bug, kept for compatibility).
+   */
+  pwrite(src: Uint8Array, offset: number): number | LinuxError | WouldBlock {
+    if (!this.writable) return E.EBADF;
+    if (offset < 0 || !Number.isSafeInteger(offset)) return E.EINVAL;
+    if (this.impl.stream) return E.ESPIPE;
+    const off = (this.statusFlags & O_APPEND) !== 0 ? this.location.inode.size() : offset;
+    const n = this.impl.write(src, off, this);
+    return n === WOULD_BLOCK ? this.blocked() : n;
+  }
+
+  /** Implements readv(2) over caller buffers: stops at the first short read. */
+  readv(dsts: readonly Uint8Array[]): number | LinuxError | WouldBlock {
+    let total = 0;
+    for (const d of dsts) {
+      if (d.length === 0) continue;
+      const n = this.read(d);
+      if (typeof n !== 'number') return total > 0 ? total : n;
+      total += n;
+      if (n < d.length) break;
+    }
+    return total;
+  }
+
+  /** Implements writev(2) over caller buffers: stops at the first short write. */
+  writev(srcs: readonly Uint8Array[]): number | LinuxError | WouldBlock {
+    let total = 0;
+    for (const s of srcs) {
+      if (s.length === 0) continue;
+      const n = this.write(s);
+      if (typeof n !== 'number') return total > 0 ? total : n;
+      total += n;
+      if (n < s.length) break;
+    }
+    return total;
+  }
+
+  /** Implements lseek(2). O_PATH: EBADF; pipes: ESPIPE. */
+  lseek(offset: number, whence: number): number | LinuxError {
+    if (this.isPath) return E.EBADF;
+    if (this.impl.stream) return E.ESPIPE;
+    if (!Number.isSafeInteger(offset)) return E.EINVAL;
+    const pos = this.impl.seek(this, offset, whence);
+    if (isError(pos)) return pos;
+    this.offset = pos;
+    return pos;
+  }
+
+  /**
+   * Implements getdents64(2): hands entries to `sink` from the current directory offset until it
+   * refuses one; the offset advances past the accepted ones. Returns 0 (entries went to the sink)
+   * or an error (ENOTDIR for a non-directory, EBADF for O_PATH).
+   */
+  getdents(sink: DirentSink): 0 | LinuxError {
+    if (this.isPath) return E.EBADF;
+    const pos = this.impl.getdents(this.offset, sink, this);
+    if (isError(pos)) return pos;
+    this.offset = pos;
+    return 0;
+  }
+
+  /** Every remaining entry of a directory, from the current offset (a convenience for tests/tools). */
+  readdirAll(): Dirent[] | LinuxError {
+    const out: Dirent[] = [];
+    const r = this.getdents((ino, off, type, name) => {
+      out.push({ ino, off, type, name });
+      return true;
+    });
+    return isError(r) ? r : out;
+  }
+
+  /** Implements fstat(2) (allowed on O_PATH descriptions). */
+  stat(): Stat {
+    return fillStat(this.location);
+  }
+
+  /** Implements the file-type fcntl(2) commands (F_GETPIPE_SZ/F_SETPIPE_SZ); EINVAL if unknown. */
+  fcntl(cmd: number, arg: number): number | LinuxError {
+    if (this.isPath) return E.EBADF;
+    return this.impl.fcntl(cmd, arg, this) ?? E.EINVAL;
+  }
+
+  /** Implements ioctl(2) for file-type commands. O_PATH: EBADF. */
+  ioctl(cmd: number, arg: bigint): number | LinuxError {
+    if (this.isPath) return E.EBADF;
+    return this.impl.ioctl(cmd, arg, this);
+  }
+
+  /** Implements fsync(2)/fdatasync(2). O_PATH: EBADF. */
+  fsync(): LinuxError | undefined {
+    if (this.isPath) return E.EBADF;
+    return this.impl.fsync();
+  }
+
+  /** Ready poll events within `mask`; an O_PATH description is never ready (POLLNVAL is the kernel's). */
+  readiness(mask: number): number {
+    if (this.isPath) return 0;
+    return this.impl.readiness(mask);
+  }
+
+  /** Where readiness changes are announced (null: never changes). */
+  get waitQueue(): WaitQueue | null {
+    return this.impl.waitQueue;
+  }
+
+  /** A host fd with this file's bytes for file-backed mmap, or null. */
+  hostFd(): number | null {
+    return this.impl.hostFd();
+  }
+
+  /**
+   * Drop the description: call once, when the last fd and mapping referring to it are gone.
+   * Later calls do nothing. Pipes see their end close here (EOF / EPIPE for the peer).
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.impl.release(this);
+  }
+}
+
+/** The impl of an O_PATH description: every I/O operation answers EBADF (the VFS checks first). */
+export class PathFileImpl extends FileDescriptionImpl {}

@@ -1,0 +1,594 @@
+/**
+ * hostfs: a host directory as a filesystem, read-only or read-write, confined to that directory.
+ *
+ * Confinement: the only host path string ever built from outside is the mount's root, given by
+ * whoever assembles the sandbox. Every other host access names one component relative to a
+ * directory fd this filesystem holds: `/proc/self/fd/<dirfd>/<name>` with O_NOFOLLOW, where
+ * `name` comes from the VFS (never `.`, `..`, empty or containing `/`). The VFS resolves `..`
+ * with its own parent pointers (never the host's) and symlinks in the sandbox's namespace (a
+ * host symlink to /etc/passwd means the sandbox's /etc/passwd). A symlink swapped in on the host
+ * during a walk makes that component's O_NOFOLLOW open fail instead of being followed.
+ *
+ * Metadata changes go through an O_PATH fd of the object (`/proc/self/fd/<fd>` names exactly
+ * that inode), so they cannot be redirected either. Host errnos are mapped one to one.
+ *
+ * Limits: mknod is not supported (EPERM); RENAME_EXCHANGE gives EINVAL (node:fs lacks
+ * renameat2); timestamps set through utimensat keep microsecond precision; directory fds stay
+ * open while the filesystem lives (one per directory visited).
+ *
+ * @module
+ */
+
+import * as fs from 'node:fs';
+import { E, errorOf } from '@tsvisor/abi';
+import type { LinuxError } from '@tsvisor/abi';
+import { MAX_LFS_FILESIZE, O_ACCMODE, O_NOATIME, O_PATH, S_IFDIR, S_IFMT } from '../constants.js';
+import { FileDescriptionImpl } from '../file.js';
+import { Inode } from '../inode.js';
+import type { CreateAttrs, FilesystemImpl } from '../inode.js';
+import { direntType } from '../tmpfs/tmpfs.js';
+import type { DirentSink, SetAttr, Statfs } from '../types.js';
+
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_CREAT, O_EXCL, O_RDWR, O_NONBLOCK } = fs.constants;
+const O_CLOEXEC = 0o2000000;
+const HOST_O_PATH = 0o10000000;
+
+/** The LinuxError for a host error thrown by node:fs. */
+export function hostError(e: unknown): LinuxError {
+  const errno = (e as { errno?: unknown }).errno;
+  if (typeof errno === 'number' && errno < 0 && errno >= -4095) return errorOf(-errno);
+  return E.EIO;
+}
+
+function at(dirFd: number, name: string): Buffer {
+  return Buffer.from(`/proc/self/fd/${dirFd}/${name}`, 'latin1');
+}
+
+function self(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}
+
+/** Options of a {@link Hostfs}. */
+export interface HostfsOptions {
+  /** Refuse every change with EROFS (also mount it MS_RDONLY so open(O_WRONLY) fails early). */
+  readOnly?: boolean;
+}
+
+/** A host directory mounted into the sandbox. */
+export class Hostfs implements FilesystemImpl {
+  readonly type = 'hostfs';
+  readonly dev: number;
+  readonly root: HostDir;
+  readonly readOnly: boolean;
+  /** Directories by host (dev, ino): one object (and one fd) per directory. */
+  private readonly dirs = new Map<number, Map<number, HostDir>>();
+
+  /** Open `hostPath` (a directory) as the root. Throws if it cannot be opened (a setup error). */
+  constructor(hostPath: string, options: HostfsOptions = {}) {
+    this.readOnly = options.readOnly === true;
+    const fd = fs.openSync(hostPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const st = fs.fstatSync(fd, { bigint: true });
+    this.dev = Number(st.dev);
+    this.root = new HostDir(this, fd, st);
+    this.root.parent = this.root;
+    this.remember(this.root, st);
+  }
+
+  private remember(d: HostDir, st: fs.BigIntStats): void {
+    const dev = Number(st.dev);
+    let m = this.dirs.get(dev);
+    if (m === undefined) {
+      m = new Map();
+      this.dirs.set(dev, m);
+    }
+    m.set(Number(st.ino), d);
+  }
+
+  /** The directory object for a freshly opened host directory fd (closing it if known). */
+  dirFor(fd: number, parent: HostDir, name: string): HostDir | LinuxError {
+    let st: fs.BigIntStats;
+    try {
+      st = fs.fstatSync(fd, { bigint: true });
+    } catch (e) {
+      fs.closeSync(fd);
+      return hostError(e);
+    }
+    const known = this.dirs.get(Number(st.dev))?.get(Number(st.ino));
+    if (known !== undefined) {
+      fs.closeSync(fd);
+      known.load(st);
+      if (known !== this.root) {
+        known.parent = parent;
+        known.name = name;
+      }
+      return known;
+    }
+    const d = new HostDir(this, fd, st);
+    d.parent = parent;
+    d.name = name;
+    this.remember(d, st);
+    return d;
+  }
+
+  /** Forget a removed directory and close its fd. */
+  forget(d: HostDir): void {
+    this.dirs.get(d.hostDev)?.delete(d.ino);
+    d.close();
+  }
+
+  statfs(): Statfs {
+    const s = fs.statfsSync(self(this.root.fd));
+    return {
+      type: Number(s.type),
+      bsize: Number(s.bsize),
+      blocks: Number(s.blocks),
+      bfree: Number(s.bfree),
+      bavail: Number(s.bavail),
+      files: Number(s.files),
+      ffree: Number(s.ffree),
+      fsid: 0,
+      namelen: 255,
+      frsize: Number(s.bsize),
+      flags: 0,
+    };
+  }
+}
+
+/** Common part of host inodes: metadata from a host stat. */
+abstract class HostInode extends Inode {
+  hostDev = 0;
+  private sizeBytes = 0;
+  private blockCount = 0;
+  private blockSize = 4096;
+
+  constructor(readonly fs: Hostfs) {
+    super();
+  }
+
+  /** Copy a host stat into the fields. */
+  load(st: fs.BigIntStats): void {
+    this.hostDev = Number(st.dev);
+    this.ino = Number(st.ino);
+    this.mode = Number(st.mode);
+    this.uid = Number(st.uid);
+    this.gid = Number(st.gid);
+    this.nlink = Number(st.nlink);
+    this.rdev = Number(st.rdev);
+    this.sizeBytes = Number(st.size);
+    this.blockCount = Number(st.blocks);
+    this.blockSize = Number(st.blksize);
+    this.atimeNs = st.atimeNs;
+    this.mtimeNs = st.mtimeNs;
+    this.ctimeNs = st.ctimeNs;
+    this.btimeNs = st.birthtimeNs;
+  }
+
+  override size(): number {
+    return this.sizeBytes;
+  }
+
+  override stDev(): number {
+    return this.hostDev;
+  }
+
+  override blocks(): number {
+    return this.blockCount;
+  }
+
+  override blksize(): number {
+    return this.blockSize;
+  }
+
+  /** A `/proc/self/fd/N` path naming exactly this inode, valid during `fn`. */
+  protected abstract withPath<T>(fn: (path: string) => T): T | LinuxError;
+
+  override setattr(attr: SetAttr): LinuxError | undefined {
+    if (this.fs.readOnly) return E.EROFS;
+    const r = this.withPath((p) => {
+      try {
+        if (attr.size !== undefined) fs.truncateSync(p, attr.size);
+        if (attr.mode !== undefined) fs.chmodSync(p, attr.mode & 0o7777);
+        if (attr.uid !== undefined || attr.gid !== undefined) fs.chownSync(p, attr.uid ?? -1, attr.gid ?? -1);
+        if (attr.atimeNs !== undefined || attr.mtimeNs !== undefined) {
+          const a = attr.atimeNs ?? this.atimeNs;
+          const m = attr.mtimeNs ?? this.mtimeNs;
+          fs.utimesSync(p, Number(a) / 1e9, Number(m) / 1e9);
+        }
+        this.load(fs.statSync(p, { bigint: true }));
+        return undefined;
+      } catch (e) {
+        return hostError(e);
+      }
+    });
+    return r;
+  }
+}
+
+/** A host directory, held open. */
+export class HostDir extends HostInode {
+  private closed = false;
+
+  constructor(
+    fs: Hostfs,
+    readonly fd: number,
+    st: fs.BigIntStats,
+  ) {
+    super(fs);
+    this.load(st);
+  }
+
+  close(): void {
+    if (!this.closed) {
+      this.closed = true;
+      fs.closeSync(this.fd);
+    }
+  }
+
+  override refresh(): void {
+    if (this.closed) return;
+    try {
+      this.load(fs.fstatSync(this.fd, { bigint: true }));
+    } catch {
+      // keep the last known values
+    }
+  }
+
+  protected withPath<T>(fn: (path: string) => T): T | LinuxError {
+    return fn(self(this.fd));
+  }
+
+  override lookup(name: string): Inode | LinuxError {
+    let st: fs.BigIntStats;
+    try {
+      st = fs.lstatSync(at(this.fd, name), { bigint: true });
+    } catch (e) {
+      return hostError(e);
+    }
+    if ((Number(st.mode) & S_IFMT) === S_IFDIR) return this.openDir(name);
+    return new HostNode(this.fs, this, name, st);
+  }
+
+  private openDir(name: string): HostDir | LinuxError {
+    let fd: number;
+    try {
+      fd = fs.openSync(at(this.fd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    } catch (e) {
+      return hostError(e);
+    }
+    return this.fs.dirFor(fd, this, name);
+  }
+
+  private touched(): void {
+    this.refresh();
+  }
+
+  /** Give a new host object the sandbox's owner and exact mode through an fd of it. */
+  private own(fd: number, attrs: CreateAttrs): void {
+    fs.fchownSync(fd, attrs.uid, attrs.gid);
+    fs.fchmodSync(fd, attrs.mode & 0o7777);
+  }
+
+  override create(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    if (this.fs.readOnly) return E.EROFS;
+    try {
+      const fd = fs.openSync(at(this.fd, name), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o600);
+      try {
+        this.own(fd, attrs);
+        const st = fs.fstatSync(fd, { bigint: true });
+        this.touched();
+        return new HostNode(this.fs, this, name, st);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  override mkdir(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    if (this.fs.readOnly) return E.EROFS;
+    try {
+      fs.mkdirSync(at(this.fd, name), 0o700);
+      const fd = fs.openSync(at(this.fd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      this.own(fd, attrs);
+      this.touched();
+      return this.fs.dirFor(fd, this, name);
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  override symlink(name: string, target: string, attrs: CreateAttrs): Inode | LinuxError {
+    if (this.fs.readOnly) return E.EROFS;
+    try {
+      const p = at(this.fd, name);
+      fs.symlinkSync(Buffer.from(target, 'latin1'), p);
+      fs.lchownSync(p, attrs.uid, attrs.gid);
+      this.touched();
+      return new HostNode(this.fs, this, name, fs.lstatSync(p, { bigint: true }));
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  override link(name: string, target: Inode): LinuxError | undefined {
+    if (this.fs.readOnly) return E.EROFS;
+    if (!(target instanceof HostNode) || target.fs !== this.fs) return E.EXDEV;
+    try {
+      fs.linkSync(at(target.dir.fd, target.hostName), at(this.fd, name));
+      target.refresh();
+      this.touched();
+      return undefined;
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  override unlink(name: string, child: Inode): LinuxError | undefined {
+    if (this.fs.readOnly) return E.EROFS;
+    try {
+      fs.unlinkSync(at(this.fd, name));
+      child.nlink = Math.max(0, child.nlink - 1);
+      this.touched();
+      return undefined;
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  override rmdir(name: string, child: Inode): LinuxError | undefined {
+    if (this.fs.readOnly) return E.EROFS;
+    try {
+      fs.rmdirSync(at(this.fd, name));
+      child.nlink = 0;
+      if (child instanceof HostDir) this.fs.forget(child);
+      this.touched();
+      return undefined;
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  override rename(
+    oldName: string,
+    moved: Inode,
+    newDir: Inode,
+    newName: string,
+    replaced: Inode | null,
+    exchange: boolean,
+  ): LinuxError | undefined {
+    if (this.fs.readOnly) return E.EROFS;
+    if (exchange) return E.EINVAL;
+    if (!(newDir instanceof HostDir) || newDir.fs !== this.fs) return E.EXDEV;
+    try {
+      fs.renameSync(at(this.fd, oldName), at(newDir.fd, newName));
+    } catch (e) {
+      return hostError(e);
+    }
+    if (moved instanceof HostDir) {
+      moved.parent = newDir;
+      moved.name = newName;
+    } else if (moved instanceof HostNode) {
+      moved.dir = newDir;
+      moved.hostName = newName;
+    }
+    if (replaced instanceof HostDir) this.fs.forget(replaced);
+    if (replaced !== null) replaced.nlink = Math.max(0, replaced.nlink - 1);
+    this.touched();
+    newDir.touched();
+    return undefined;
+  }
+
+  override open(_flags: number): FileDescriptionImpl | LinuxError {
+    return new HostDirFile(this);
+  }
+
+  override truncate(): LinuxError | undefined {
+    return E.EISDIR;
+  }
+}
+
+/** A host non-directory, named by its directory and name. */
+export class HostNode extends HostInode {
+  constructor(
+    fs: Hostfs,
+    public dir: HostDir,
+    public hostName: string,
+    st: fs.BigIntStats,
+  ) {
+    super(fs);
+    this.load(st);
+  }
+
+  override refresh(): void {
+    try {
+      this.load(fs.lstatSync(at(this.dir.fd, this.hostName), { bigint: true }));
+    } catch {
+      // removed on the host: keep the last known values
+    }
+  }
+
+  override size(): number {
+    this.refresh();
+    return super.size();
+  }
+
+  protected withPath<T>(fn: (path: string) => T): T | LinuxError {
+    let fd: number;
+    try {
+      fd = fs.openSync(at(this.dir.fd, this.hostName), HOST_O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    } catch (e) {
+      return hostError(e);
+    }
+    try {
+      return fn(self(fd));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  override setattr(attr: SetAttr): LinuxError | undefined {
+    if (this.isSymlink) {
+      if (this.fs.readOnly) return E.EROFS;
+      try {
+        const p = at(this.dir.fd, this.hostName);
+        if (attr.uid !== undefined || attr.gid !== undefined)
+          fs.lchownSync(p, attr.uid ?? -1, attr.gid ?? -1);
+        if (attr.atimeNs !== undefined || attr.mtimeNs !== undefined) {
+          fs.lutimesSync(
+            p,
+            Number(attr.atimeNs ?? this.atimeNs) / 1e9,
+            Number(attr.mtimeNs ?? this.mtimeNs) / 1e9,
+          );
+        }
+        this.refresh();
+        return undefined;
+      } catch (e) {
+        return hostError(e);
+      }
+    }
+    return super.setattr(attr);
+  }
+
+  override readlink(): string | LinuxError {
+    if (!this.isSymlink) return E.EINVAL;
+    try {
+      return fs.readlinkSync(at(this.dir.fd, this.hostName), { encoding: 'buffer' }).toString('latin1');
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  override truncate(size: number): LinuxError | undefined {
+    return this.setattr({ size });
+  }
+
+  override open(flags: number): FileDescriptionImpl | LinuxError {
+    if (!this.isRegular) return E.ENXIO;
+    const acc = flags & O_ACCMODE;
+    if (this.fs.readOnly && acc !== 0) return E.EROFS;
+    let hostFlags =
+      (acc === 0 ? O_RDONLY : acc === 1 ? fs.constants.O_WRONLY : O_RDWR) |
+      O_NOFOLLOW |
+      O_CLOEXEC |
+      O_NONBLOCK;
+    if ((flags & O_NOATIME) !== 0) hostFlags |= O_NOATIME;
+    if ((flags & O_PATH) !== 0) hostFlags = HOST_O_PATH | O_NOFOLLOW | O_CLOEXEC;
+    try {
+      const fd = fs.openSync(at(this.dir.fd, this.hostName), hostFlags);
+      return new HostRegularFile(this, fd);
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+}
+
+/** An open host regular file: I/O on its own host fd. */
+export class HostRegularFile extends FileDescriptionImpl {
+  private closed = false;
+
+  constructor(
+    readonly inode: HostNode,
+    readonly fd: number,
+  ) {
+    super();
+  }
+
+  override read(dst: Uint8Array, offset: number): number | LinuxError {
+    if (dst.length === 0) return 0;
+    try {
+      return fs.readSync(this.fd, dst, 0, dst.length, offset);
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  /** With O_APPEND the VFS passes the current end of file as `offset`. */
+  override write(src: Uint8Array, offset: number): number | LinuxError {
+    if (offset + src.length > MAX_LFS_FILESIZE) return E.EFBIG;
+    if (src.length === 0) return 0;
+    try {
+      return fs.writeSync(this.fd, src, 0, src.length, offset);
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  override fsync(): LinuxError | undefined {
+    try {
+      fs.fsyncSync(this.fd);
+      return undefined;
+    } catch (e) {
+      return hostError(e);
+    }
+  }
+
+  override hostFd(): number {
+    return this.fd;
+  }
+
+  override release(): void {
+    if (!this.closed) {
+      this.closed = true;
+      fs.closeSync(this.fd);
+    }
+  }
+}
+
+/** An open host directory: a listing snapshot taken at offset 0, indexed by position. */
+class HostDirFile extends FileDescriptionImpl {
+  private listing: { name: string; type: number; ino: number }[] | null = null;
+
+  constructor(private readonly dir: HostDir) {
+    super();
+  }
+
+  override read(): number | LinuxError {
+    return E.EISDIR;
+  }
+
+  override write(): number | LinuxError {
+    return E.EISDIR;
+  }
+
+  override getdents(pos: number, sink: DirentSink): number | LinuxError {
+    const dir = this.dir;
+    if (pos === 0 || this.listing === null) {
+      try {
+        const names = fs.readdirSync(self(dir.fd), { encoding: 'buffer' });
+        const list: { name: string; type: number; ino: number }[] = [];
+        for (const n of names) {
+          const name = n.toString('latin1');
+          try {
+            const st = fs.lstatSync(at(dir.fd, name), { bigint: true });
+            list.push({ name, type: direntType(Number(st.mode)), ino: Number(st.ino) });
+          } catch {
+            // removed meanwhile
+          }
+        }
+        this.listing = list;
+      } catch (e) {
+        return hostError(e);
+      }
+    }
+    if (pos === 0) {
+      if (!sink(dir.ino, 1, 4, '.')) return 0;
+      pos = 1;
+    }
+    if (pos === 1) {
+      if (!sink((dir.parent ?? dir).ino, 2, 4, '..')) return 1;
+      pos = 2;
+    }
+    const list = this.listing;
+    for (let i = pos - 2; i < list.length; i++) {
+      const e = list[i];
+      if (e === undefined) break;
+      if (!sink(e.ino, i + 3, e.type, e.name)) return i + 2;
+    }
+    return list.length + 2;
+  }
+
+  override fsync(): LinuxError | undefined {
+    return undefined;
+  }
+}

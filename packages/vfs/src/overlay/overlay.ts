@@ -1,0 +1,577 @@
+/**
+ * overlay: a writable union of a read-only lower filesystem (typically hostfs of the host root)
+ * and a writable upper one (typically tmpfs), as Linux's overlayfs presents it.
+ *
+ * - Reads come from the topmost layer that has the file.
+ * - The first change to a lower file (open for writing, truncate, chmod, chown, utimes, link)
+ *   copies it up: data, mode, owner and timestamps, after copying up its parent directories.
+ * - Removing a lower name leaves a whiteout in the upper layer (a 0/0 character device, as
+ *   overlayfs uses); a directory made where a whiteout was is opaque (hides the lower one).
+ * - Directory listings merge both layers; whiteouts hide lower names.
+ * - st_ino of a file stays the lower file's number after copy-up; files born in the upper layer
+ *   get the upper number plus 2^48, so the two ranges never meet. st_dev is the overlay's.
+ * - Renaming a directory that has a lower part gives EXDEV (overlayfs without redirect_dir;
+ *   `mv` then copies), RENAME_EXCHANGE of lower files gives EXDEV too.
+ * - Nothing is ever written to the lower layer: the overlay calls only its lookup, open for
+ *   reading, readlink and readdir.
+ *
+ * Layer operations are called directly on the layers' inodes (the VFS already checked the
+ * caller's permissions against the overlay's view), like overlayfs acting with the mounter's
+ * credentials.
+ *
+ * @module
+ */
+
+import { E, isError } from '@tsvisor/abi';
+import type { LinuxError } from '@tsvisor/abi';
+import {
+  O_ACCMODE,
+  O_NOATIME,
+  O_RDONLY,
+  O_TRUNC,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+} from '../constants.js';
+import { anonDev } from '../devices.js';
+import { FileDescription, FileDescriptionImpl } from '../file.js';
+import { Inode } from '../inode.js';
+import type { CreateAttrs, FilesystemImpl } from '../inode.js';
+import { Mount } from '../mount.js';
+import { direntType } from '../tmpfs/tmpfs.js';
+import { ROOT_CREDS } from '../types.js';
+import type { DirentSink, SetAttr, Statfs } from '../types.js';
+
+const UPPER_INO_BASE = 2 ** 48;
+const COPY_CHUNK = 1 << 20;
+
+function isWhiteout(i: Inode): boolean {
+  return (i.mode & S_IFMT) === S_IFCHR && i.rdev === 0;
+}
+
+/** An overlay of `upper` (writable) on `lower` (never written). */
+export class Overlayfs implements FilesystemImpl {
+  readonly type = 'overlay';
+  readonly dev = anonDev();
+  readonly root: OverlayNode;
+  /** Upper directories that hide the lower layer entirely. */
+  readonly opaque = new WeakSet<Inode>();
+  /** The overlay inode number of upper inodes made by copy-up (hard links share it). */
+  readonly inoOfUpper = new WeakMap<Inode, number>();
+  private readonly lowerMount: Mount;
+  private readonly upperMount: Mount;
+
+  constructor(
+    readonly lower: FilesystemImpl,
+    readonly upper: FilesystemImpl,
+  ) {
+    this.lowerMount = new Mount(lower, lower.root, null, null, 0);
+    this.upperMount = new Mount(upper, upper.root, null, null, 0);
+    this.root = new OverlayNode(this, upper.root, lower.root);
+    this.root.parent = this.root;
+    this.inoOfUpper.set(upper.root, this.root.ino);
+  }
+
+  statfs(): Statfs {
+    return this.upper.statfs();
+  }
+
+  /** A description of a layer inode for the overlay's own reads (copy-up). */
+  layerFile(impl: FileDescriptionImpl, inode: Inode, upper: boolean): FileDescription {
+    return new FileDescription(
+      impl,
+      { mount: upper ? this.upperMount : this.lowerMount, inode },
+      O_RDONLY | O_NOATIME,
+      ROOT_CREDS,
+    );
+  }
+}
+
+/** A file of the overlay: its upper and lower inodes (at least one). */
+export class OverlayNode extends Inode {
+  private children: Map<string, OverlayNode> | null = null;
+
+  constructor(
+    readonly fs: Overlayfs,
+    public upper: Inode | null,
+    public lower: Inode | null,
+  ) {
+    super();
+    const known = upper !== null ? fs.inoOfUpper.get(upper) : undefined;
+    this.ino = known ?? (lower !== null ? lower.ino : (upper as Inode).ino + UPPER_INO_BASE);
+    this.load();
+  }
+
+  private get top(): Inode {
+    return (this.upper ?? this.lower) as Inode;
+  }
+
+  private load(): void {
+    const t = this.top;
+    this.mode = t.mode;
+    this.uid = t.uid;
+    this.gid = t.gid;
+    this.nlink = t.nlink;
+    this.rdev = t.rdev;
+    this.atimeNs = t.atimeNs;
+    this.mtimeNs = t.mtimeNs;
+    this.ctimeNs = t.ctimeNs;
+    this.btimeNs = t.btimeNs;
+    // overlayfs: "nlink=1 seems to pacify 'find' and other utilities" for merged directories.
+    if (this.upper !== null && this.upper.isDir && this.mergesLower()) this.nlink = 1;
+  }
+
+  override refresh(): void {
+    this.top.refresh();
+    this.load();
+  }
+
+  override size(): number {
+    return this.top.size();
+  }
+
+  override blocks(): number {
+    return this.top.blocks();
+  }
+
+  override blksize(): number {
+    return this.top.blksize();
+  }
+
+  override readlink(): string | LinuxError {
+    return this.top.readlink();
+  }
+
+  /** True when the lower directory shows through this one. */
+  private mergesLower(): boolean {
+    return (
+      this.lower !== null && this.lower.isDir && (this.upper === null || !this.fs.opaque.has(this.upper))
+    );
+  }
+
+  override lookup(name: string): Inode | LinuxError {
+    const cached = this.children?.get(name);
+    if (cached !== undefined) return cached;
+    let up: Inode | null = null;
+    if (this.upper !== null) {
+      const u = this.upper.lookup(name);
+      if (!isError(u)) {
+        if (isWhiteout(u)) return E.ENOENT;
+        up = u;
+      } else if (u !== E.ENOENT) return u;
+    }
+    let low: Inode | null = null;
+    if (this.mergesLower() && (up === null || up.isDir)) {
+      const l = (this.lower as Inode).lookup(name);
+      if (!isError(l)) {
+        if (up === null || (l.isDir && !this.fs.opaque.has(up))) low = l;
+      } else if (l !== E.ENOENT) return l;
+    }
+    if (up === null && low === null) return E.ENOENT;
+    if (up !== null && low !== null && !low.isDir) low = null;
+    return this.adopt(name, new OverlayNode(this.fs, up, low));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Copy-up
+
+  /** Copy up `child` (named `name` in this directory). */
+  copyUpChild(name: string, child: OverlayNode): LinuxError | undefined {
+    if (child.upper !== null) return undefined;
+    const err = this.copyUpSelf();
+    if (err) return err;
+    const dir = this.upper as Inode;
+    const low = child.lower as Inode;
+    const whiteout = dir.lookup(name);
+    if (!isError(whiteout) && isWhiteout(whiteout)) {
+      const e = dir.unlink(name, whiteout);
+      if (e) return e;
+    }
+    const attrs: CreateAttrs = { mode: low.mode, uid: low.uid, gid: low.gid, rdev: low.rdev };
+    let made: Inode | LinuxError;
+    switch (low.mode & S_IFMT) {
+      case S_IFREG:
+        made = dir.create(name, attrs);
+        if (!isError(made)) {
+          const e = this.copyData(low, made);
+          if (e) {
+            dir.unlink(name, made);
+            return e;
+          }
+        }
+        break;
+      case S_IFDIR:
+        made = dir.mkdir(name, attrs);
+        break;
+      case S_IFLNK: {
+        const t = low.readlink();
+        if (isError(t)) return t;
+        made = dir.symlink(name, t, attrs);
+        break;
+      }
+      default:
+        made = dir.mknod(name, attrs);
+    }
+    if (isError(made)) return made;
+    made.setattr({ uid: low.uid, gid: low.gid, atimeNs: low.atimeNs, mtimeNs: low.mtimeNs });
+    if (!made.isSymlink) made.setattr({ mode: low.mode & 0o7777 });
+    this.fs.inoOfUpper.set(made, child.ino);
+    child.upper = made;
+    child.load();
+    return undefined;
+  }
+
+  /** Copy up this directory (and its ancestors). */
+  private copyUpSelf(): LinuxError | undefined {
+    if (this.upper !== null) return undefined;
+    const parent = this.parent;
+    if (!(parent instanceof OverlayNode) || parent === this) return E.EIO;
+    return parent.copyUpChild(this.name, this);
+  }
+
+  private copyData(from: Inode, to: Inode): LinuxError | undefined {
+    const src = from.open(O_RDONLY | O_NOATIME);
+    if (isError(src)) return src;
+    const dst = to.open(2);
+    if (isError(dst)) return dst;
+    const rf = this.fs.layerFile(src, from, false);
+    const wf = this.fs.layerFile(dst, to, true);
+    const buf = new Uint8Array(Math.min(COPY_CHUNK, Math.max(from.size(), 1)));
+    try {
+      for (let off = 0; ;) {
+        const n = src.read(buf, off, rf);
+        if (typeof n !== 'number') return isError(n) ? n : E.EIO;
+        if (n === 0) break;
+        const w = dst.write(buf.subarray(0, n), off, wf);
+        if (typeof w !== 'number') return isError(w) ? w : E.EIO;
+        off += n;
+      }
+      const size = from.size();
+      if (to.size() < size) to.truncate(size);
+      return undefined;
+    } finally {
+      src.release(rf);
+      dst.release(wf);
+    }
+  }
+
+  /** Copy this node up, for a change (through its parent, which knows its name). */
+  private copyUpForChange(): LinuxError | undefined {
+    if (this.upper !== null) return undefined;
+    if (this.isDir) return this.copyUpSelf();
+    const parent = this.fileParent;
+    if (parent === null) return E.EIO;
+    return parent.copyUpChild(this.fileName, this);
+  }
+
+  /** For a non-directory: where it was last looked up (copy-up needs a name). */
+  fileParent: OverlayNode | null = null;
+  fileName = '';
+
+  // ---------------------------------------------------------------------------------------------
+  // Directory changes
+
+  /** The child node for a name after a change, cached so later lookups see the same object. */
+  private adopt(name: string, node: OverlayNode): OverlayNode {
+    if (node.isDir) {
+      node.parent = this;
+      node.name = name;
+    } else {
+      node.fileParent = this;
+      node.fileName = name;
+    }
+    (this.children ??= new Map()).set(name, node);
+    return node;
+  }
+
+  /** Prepare the upper directory for a new entry `name`: copy up, drop a whiteout. */
+  private prepareName(name: string): { dir: Inode; hadWhiteout: boolean } | LinuxError {
+    const err = this.copyUpSelf();
+    if (err) return err;
+    const dir = this.upper as Inode;
+    const existing = dir.lookup(name);
+    if (!isError(existing) && isWhiteout(existing)) {
+      const e = dir.unlink(name, existing);
+      if (e) return e;
+      return { dir, hadWhiteout: true };
+    }
+    return { dir, hadWhiteout: false };
+  }
+
+  private made(name: string, r: Inode | LinuxError): Inode | LinuxError {
+    if (isError(r)) return r;
+    this.refresh();
+    return this.adopt(name, new OverlayNode(this.fs, r, null));
+  }
+
+  override create(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const p = this.prepareName(name);
+    if (isError(p)) return p;
+    return this.made(name, p.dir.create(name, attrs));
+  }
+
+  override tmpfile(attrs: CreateAttrs): Inode | LinuxError {
+    const err = this.copyUpSelf();
+    if (err) return err;
+    const r = (this.upper as Inode).tmpfile(attrs);
+    if (isError(r)) return r;
+    const node = new OverlayNode(this.fs, r, null);
+    node.fileParent = this;
+    return node;
+  }
+
+  override mkdir(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const p = this.prepareName(name);
+    if (isError(p)) return p;
+    const r = p.dir.mkdir(name, attrs);
+    // Made where a lower name was removed: whatever the lower layer has there stays hidden.
+    if (!isError(r) && p.hadWhiteout) this.fs.opaque.add(r);
+    return this.made(name, r);
+  }
+
+  override mknod(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const p = this.prepareName(name);
+    if (isError(p)) return p;
+    return this.made(name, p.dir.mknod(name, attrs));
+  }
+
+  override symlink(name: string, target: string, attrs: CreateAttrs): Inode | LinuxError {
+    const p = this.prepareName(name);
+    if (isError(p)) return p;
+    return this.made(name, p.dir.symlink(name, target, attrs));
+  }
+
+  override link(name: string, target: Inode): LinuxError | undefined {
+    if (!(target instanceof OverlayNode) || target.fs !== this.fs) return E.EXDEV;
+    const err = target.copyUpForChange();
+    if (err) return err;
+    const p = this.prepareName(name);
+    if (isError(p)) return p;
+    const e = p.dir.link(name, target.upper as Inode);
+    if (e) return e;
+    target.refresh();
+    this.refresh();
+    this.adopt(name, target);
+    return undefined;
+  }
+
+  /** Leave a whiteout for `name` in the upper directory. */
+  private whiteout(name: string): LinuxError | undefined {
+    const r = (this.upper as Inode).mknod(name, { mode: S_IFCHR, uid: 0, gid: 0, rdev: 0 });
+    return isError(r) ? r : undefined;
+  }
+
+  override unlink(name: string, child: Inode): LinuxError | undefined {
+    if (!(child instanceof OverlayNode)) return E.EIO;
+    const err = this.copyUpSelf();
+    if (err) return err;
+    const dir = this.upper as Inode;
+    if (child.upper !== null) {
+      const e = dir.unlink(name, child.upper);
+      if (e) return e;
+    }
+    if (child.lower !== null || (this.mergesLower() && !isError((this.lower as Inode).lookup(name)))) {
+      const e = this.whiteout(name);
+      if (e) return e;
+    }
+    this.children?.delete(name);
+    child.refresh();
+    if (child.upper === null) child.nlink = 0;
+    this.refresh();
+    return undefined;
+  }
+
+  /** The names the merged directory shows (whiteouts removed), with their overlay inode numbers. */
+  mergedNames(): Map<string, { ino: number; type: number }> | LinuxError {
+    const names = new Map<string, number>();
+    const collect = (dir: Inode, upper: boolean): LinuxError | undefined => {
+      const impl = dir.open(O_RDONLY);
+      if (isError(impl)) return impl;
+      const f = this.fs.layerFile(impl, dir, upper);
+      const r = impl.getdents(
+        2,
+        (_ino, _off, type, name) => {
+          if (name !== '.' && name !== '..' && !names.has(name)) names.set(name, type);
+          return true;
+        },
+        f,
+      );
+      impl.release(f);
+      return isError(r) ? r : undefined;
+    };
+    if (this.upper !== null) {
+      const e = collect(this.upper, true);
+      if (e) return e;
+    }
+    if (this.mergesLower()) {
+      const e = collect(this.lower as Inode, false);
+      if (e) return e;
+    }
+    const out = new Map<string, { ino: number; type: number }>();
+    for (const name of names.keys()) {
+      const node = this.lookup(name);
+      if (isError(node)) continue; // a whiteout
+      out.set(name, { ino: node.ino, type: direntType(node.mode) });
+    }
+    return out;
+  }
+
+  override rmdir(name: string, child: Inode): LinuxError | undefined {
+    if (!(child instanceof OverlayNode)) return E.EIO;
+    const names = child.mergedNames();
+    if (isError(names)) return names;
+    if (names.size > 0) return E.ENOTEMPTY;
+    const err = this.copyUpSelf();
+    if (err) return err;
+    const dir = this.upper as Inode;
+    if (child.upper !== null) {
+      // Remove the whiteouts it holds, then the directory.
+      const up = child.upper;
+      const impl = up.open(O_RDONLY);
+      if (isError(impl)) return impl;
+      const f = this.fs.layerFile(impl, up, true);
+      const wh: string[] = [];
+      impl.getdents(
+        2,
+        (_i, _o, _t, n) => {
+          wh.push(n);
+          return true;
+        },
+        f,
+      );
+      impl.release(f);
+      for (const n of wh) {
+        const w = up.lookup(n);
+        if (!isError(w)) up.unlink(n, w);
+      }
+      const e = dir.rmdir(name, up);
+      if (e) return e;
+    }
+    if (child.lower !== null) {
+      const e = this.whiteout(name);
+      if (e) return e;
+    }
+    this.children?.delete(name);
+    child.nlink = 0;
+    this.refresh();
+    return undefined;
+  }
+
+  override rename(
+    oldName: string,
+    moved: Inode,
+    newDir: Inode,
+    newName: string,
+    replaced: Inode | null,
+    exchange: boolean,
+  ): LinuxError | undefined {
+    if (!(moved instanceof OverlayNode) || !(newDir instanceof OverlayNode)) return E.EXDEV;
+    if (moved.isDir && moved.lower !== null) return E.EXDEV;
+    if (exchange) {
+      if (!(replaced instanceof OverlayNode)) return E.ENOENT;
+      if (replaced.isDir && replaced.lower !== null) return E.EXDEV;
+      const err = this.copyUpSelf() ?? newDir.copyUpSelf() ?? newDir.copyUpChild(newName, replaced);
+      if (err) return err;
+    }
+    if (!exchange && replaced instanceof OverlayNode && replaced.isDir) {
+      const names = replaced.mergedNames();
+      if (isError(names)) return names;
+      if (names.size > 0) return E.ENOTEMPTY;
+      if (replaced.lower !== null) return E.EXDEV;
+    }
+    let err = this.copyUpSelf() ?? newDir.copyUpSelf();
+    if (err) return err;
+    err = this.copyUpChild(oldName, moved);
+    if (err) return err;
+    const p = newDir.prepareName(newName);
+    if (isError(p)) return p;
+    const upReplaced = replaced instanceof OverlayNode ? replaced.upper : null;
+    err = (this.upper as Inode).rename(oldName, moved.upper as Inode, p.dir, newName, upReplaced, exchange);
+    if (err) return err;
+    const lowerHadOld = this.mergesLower() && !isError((this.lower as Inode).lookup(oldName));
+    if (!exchange && lowerHadOld) {
+      err = this.whiteout(oldName);
+      if (err) return err;
+    }
+    this.children?.delete(oldName);
+    newDir.children?.delete(newName);
+    if (exchange && replaced instanceof OverlayNode) this.adopt(oldName, replaced);
+    newDir.adopt(newName, moved);
+    if (replaced instanceof OverlayNode && !exchange) replaced.refresh();
+    moved.refresh();
+    this.refresh();
+    newDir.refresh();
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Files
+
+  override setattr(attr: SetAttr): LinuxError | undefined {
+    const err = this.copyUpForChange();
+    if (err) return err;
+    const e = (this.upper as Inode).setattr(attr);
+    this.load();
+    return e;
+  }
+
+  override truncate(size: number): LinuxError | undefined {
+    return this.setattr({ size });
+  }
+
+  override open(flags: number): FileDescriptionImpl | LinuxError {
+    if (this.isDir) return new OverlayDirFile(this);
+    if ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0) {
+      const err = this.copyUpForChange();
+      if (err) return err;
+    }
+    return this.top.open(flags);
+  }
+}
+
+/** A merged directory listing, taken at offset 0 and indexed by position. */
+class OverlayDirFile extends FileDescriptionImpl {
+  private listing: { name: string; ino: number; type: number }[] | null = null;
+
+  constructor(private readonly dir: OverlayNode) {
+    super();
+  }
+
+  override read(): number | LinuxError {
+    return E.EISDIR;
+  }
+
+  override write(): number | LinuxError {
+    return E.EISDIR;
+  }
+
+  override getdents(pos: number, sink: DirentSink): number | LinuxError {
+    const dir = this.dir;
+    if (pos === 0 || this.listing === null) {
+      const names = dir.mergedNames();
+      if (isError(names)) return names;
+      this.listing = [...names].map(([name, v]) => ({ name, ino: v.ino, type: v.type }));
+    }
+    if (pos === 0) {
+      if (!sink(dir.ino, 1, 4, '.')) return 0;
+      pos = 1;
+    }
+    if (pos === 1) {
+      if (!sink((dir.parent ?? dir).ino, 2, 4, '..')) return 1;
+      pos = 2;
+    }
+    const list = this.listing;
+    for (let i = pos - 2; i < list.length; i++) {
+      const e = list[i];
+      if (e === undefined) break;
+      if (!sink(e.ino, i + 3, e.type, e.name)) return i + 2;
+    }
+    return list.length + 2;
+  }
+
+  override fsync(): LinuxError | undefined {
+    return undefined;
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * Differential testing against the real kernel: the same operation list runs through the
+ * host-ops C helper (in a chroot of a host directory, optionally on a fresh Linux tmpfs) and
+ * through a {@link Posix} facade over the VFS; the result lines must match.
+ */
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isError } from '@tsvisor/abi';
+import type { LinuxError } from '@tsvisor/abi';
+import type { Posix } from '../posix.js';
+import type { Stat } from '../types.js';
+import { userCreds, ROOT_CREDS } from '../types.js';
+
+/** One operation; strings are byte strings (latin1). */
+export type Op =
+  | ['open', string, number, number]
+  | ['openat', number, string, number, number]
+  | ['close', number]
+  | ['read', number, number]
+  | ['pread', number, number, number]
+  | ['write', number, string]
+  | ['pwrite', number, string, number]
+  | ['lseek', number, number, number]
+  | ['stat', string, number]
+  | ['fstat', number]
+  | ['mkdir', string, number]
+  | ['mknod', string, number, number]
+  | ['unlinkat', string, number]
+  | ['rename', string, string, number]
+  | ['symlink', string, string]
+  | ['readlink', string]
+  | ['link', string, string, number]
+  | ['access', string, number, number]
+  | ['chmod', string, number]
+  | ['fchmod', number, number]
+  | ['chown', string, number, number, number]
+  | ['truncate', string, number]
+  | ['ftruncate', number, number]
+  | ['chdir', string]
+  | ['fchdir', number]
+  | ['getcwd']
+  | ['utimens', string, number, number, number, number, boolean, number]
+  | ['getdents', number]
+  | ['umask', number]
+  | ['as', number, number, ...number[]]
+  | ['pipe', number]
+  | ['fcntl', number, number, number];
+
+const hex = (s: string): string => (s.length === 0 ? '-' : Buffer.from(s, 'latin1').toString('hex'));
+
+let helper: string | null = null;
+
+/** Compile host-ops.c once per test process. */
+export function hostOps(): string {
+  if (helper !== null) return helper;
+  const dir = mkdtempSync(join(tmpdir(), 'tsvisor-vfs-helper-'));
+  const src = fileURLToPath(new URL('./host-ops.c', import.meta.url));
+  const out = join(dir, 'host-ops');
+  execFileSync('gcc', ['-O1', '-o', out, src]);
+  helper = out;
+  return out;
+}
+
+function encode(op: Op): string {
+  const [name, ...args] = op;
+  switch (name) {
+    case 'open':
+    case 'stat':
+    case 'mkdir':
+    case 'mknod':
+    case 'unlinkat':
+    case 'readlink':
+    case 'access':
+    case 'chmod':
+    case 'chown':
+    case 'truncate':
+    case 'chdir':
+      return [name, hex(args[0] as string), ...args.slice(1)].join(' ');
+    case 'openat':
+      return [name, args[0], hex(args[1] as string), args[2], args[3]].join(' ');
+    case 'write':
+    case 'pwrite':
+      return [name, args[0], hex(args[1] as string), ...args.slice(2)].join(' ');
+    case 'rename':
+    case 'symlink':
+    case 'link':
+      return [name, hex(args[0] as string), hex(args[1] as string), ...args.slice(2)].join(' ');
+    case 'utimens': {
+      const [p, as, an, ms, mn, nul, fl] = args as [string, number, number, number, number, boolean, number];
+      return ['utimens', hex(p), as, an, ms, mn, nul ? 1 : 0, fl].join(' ');
+    }
+    default:
+      return [name, ...args].join(' ');
+  }
+}
+
+/**
+ * Run `ops` on the real kernel in a fresh directory: a fresh Linux tmpfs (default), the plain
+ * directory (`tmpfs: false`), or a Linux overlayfs over `overlayLower` with a tmpfs upper layer.
+ */
+export function runHost(
+  ops: readonly Op[],
+  opts: { tmpfs?: boolean; dir?: string; overlayLower?: string } = {},
+): string[] {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tsvisor-vfs-ref-'));
+  try {
+    const args =
+      opts.overlayLower !== undefined
+        ? ['-o', opts.overlayLower, dir]
+        : opts.tmpfs === false
+          ? [dir]
+          : ['-t', dir];
+    const r = spawnSync(hostOps(), args, { input: ops.map(encode).join('\n') + '\n', encoding: 'latin1' });
+    if (r.status !== 0) throw new Error(`host-ops failed: ${r.stderr}`);
+    return r.stdout.split('\n').slice(0, ops.length);
+  } finally {
+    if (opts.dir === undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function statLine(st: Stat): string {
+  const t = (ns: bigint): string => {
+    const sec = ns / 1_000_000_000n;
+    const nsec = ns % 1_000_000_000n;
+    return `${sec}.${nsec.toString().padStart(9, '0')}`;
+  };
+  return `OK ${st.mode.toString(8)} ${st.nlink} ${st.uid} ${st.gid} ${st.size} ${st.rdev} ${t(st.atimeNs)} ${t(st.mtimeNs)}`;
+}
+
+/** Run `ops` through the facade, formatting results as host-ops does. */
+export function runVfs(p: Posix, ops: readonly Op[]): string[] {
+  const handles: number[] = [];
+  const h = (i: number): number => handles[i] ?? -1;
+  const fmt = (r: unknown, value?: (x: never) => string): string => {
+    if (isError(r)) return `E${r.errno}`;
+    if (value !== undefined) return value(r as never);
+    return 'OK';
+  };
+  const out: string[] = [];
+  p.umask(0o022);
+  for (const op of ops) {
+    const [name] = op;
+    let line: string;
+    switch (name) {
+      case 'open': {
+        const fd = p.open(op[1], op[2], op[3]);
+        if (!isError(fd)) handles.push(fd);
+        line = fmt(fd);
+        break;
+      }
+      case 'openat': {
+        const fd = p.openat(h(op[1]), op[2], op[3], op[4]);
+        if (!isError(fd)) handles.push(fd);
+        line = fmt(fd);
+        break;
+      }
+      case 'close':
+        line = fmt(p.close(h(op[1])));
+        break;
+      case 'read':
+      case 'pread': {
+        const buf = new Uint8Array(Math.min(op[2], 1 << 20));
+        const n = name === 'read' ? p.read(h(op[1]), buf) : p.pread(h(op[1]), buf, op[3] as number);
+        line = fmt(n, (x: number) => `OK ${x} ${Buffer.from(buf.subarray(0, x)).toString('hex')}`);
+        break;
+      }
+      case 'write':
+      case 'pwrite': {
+        const data = Buffer.from(op[2], 'latin1');
+        const n = name === 'write' ? p.write(h(op[1]), data) : p.pwrite(h(op[1]), data, op[3] as number);
+        line = fmt(n, (x: number) => `OK ${x}`);
+        break;
+      }
+      case 'lseek':
+        line = fmt(p.lseek(h(op[1]), op[2], op[3]), (x: number) => `OK ${x}`);
+        break;
+      case 'stat':
+        line = fmt(p.fstatat(-100, op[1], op[2]), statLine);
+        break;
+      case 'fstat':
+        line = fmt(p.fstat(h(op[1])), statLine);
+        break;
+      case 'mkdir':
+        line = fmt(p.mkdir(op[1], op[2]));
+        break;
+      case 'mknod':
+        line = fmt(p.mknodat(-100, op[1], op[2], op[3]));
+        break;
+      case 'unlinkat':
+        line = fmt(p.unlinkat(-100, op[1], op[2]));
+        break;
+      case 'rename':
+        line = fmt(p.renameat2(-100, op[1], -100, op[2], op[3]));
+        break;
+      case 'symlink':
+        line = fmt(p.symlink(op[1], op[2]));
+        break;
+      case 'readlink':
+        line = fmt(p.readlink(op[1]), (x: string) => `OK ${Buffer.from(x, 'latin1').toString('hex')}`);
+        break;
+      case 'link':
+        line = fmt(p.linkat(-100, op[1], -100, op[2], op[3]));
+        break;
+      case 'access':
+        line = fmt(p.faccessat(-100, op[1], op[2], op[3]));
+        break;
+      case 'chmod':
+        line = fmt(p.chmod(op[1], op[2]));
+        break;
+      case 'fchmod':
+        line = fmt(p.fchmod(h(op[1]), op[2]));
+        break;
+      case 'chown':
+        line = fmt(p.fchownat(-100, op[1], op[2], op[3], op[4]));
+        break;
+      case 'truncate':
+        line = fmt(p.truncate(op[1], op[2]));
+        break;
+      case 'ftruncate':
+        line = fmt(p.ftruncate(h(op[1]), op[2]));
+        break;
+      case 'chdir':
+        line = fmt(p.chdir(op[1]));
+        break;
+      case 'fchdir':
+        line = fmt(p.fchdir(h(op[1])));
+        break;
+      case 'getcwd':
+        line = fmt(p.getcwd(), (x: string) => `OK ${x}`);
+        break;
+      case 'utimens': {
+        const [, path, as, an, ms, mn, nul, fl] = op;
+        line = fmt(
+          p.utimensat(
+            -100,
+            path,
+            nul
+              ? null
+              : [
+                  { sec: as, nsec: an },
+                  { sec: ms, nsec: mn },
+                ],
+            fl,
+          ),
+        );
+        break;
+      }
+      case 'getdents': {
+        const r = p.getdents(h(op[1]));
+        line = fmt(
+          r,
+          (x: { type: number; name: string }[]) =>
+            'OK' + x.map((e) => ` ${e.type}:${Buffer.from(e.name, 'latin1').toString('hex')}`).join(''),
+        );
+        break;
+      }
+      case 'umask':
+        line = `OK ${p.umask(op[1]).toString(8)}`;
+        break;
+      case 'as': {
+        const [, uid, gid, ...groups] = op;
+        p.setCreds(uid === 0 ? ROOT_CREDS : userCreds(uid, gid, groups));
+        line = 'OK';
+        break;
+      }
+      case 'pipe': {
+        const r = p.pipe2(op[1]);
+        if (!isError(r)) handles.push(r[0], r[1]);
+        line = fmt(r as number | LinuxError);
+        break;
+      }
+      case 'fcntl':
+        line = fmt(p.fcntl(h(op[1]), op[2], op[3]), (x: number) => `OK ${x}`);
+        break;
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+/** Drop timestamps from stat lines (they differ between two runs) unless `keepTimes`. */
+export function normalize(lines: readonly string[], ops: readonly Op[], keepTimes = false): string[] {
+  return lines.map((l, i) => {
+    const op = ops[i];
+    if (op === undefined) return l;
+    if ((op[0] === 'stat' || op[0] === 'fstat') && l.startsWith('OK')) {
+      const f = l.split(' ');
+      const mode = parseInt(f[1] ?? '0', 8);
+      // Directory sizes are filesystem-specific only when the reference is not tmpfs.
+      return keepTimes ? l : f.slice(0, 7).join(' ') + (mode ? '' : '');
+    }
+    if (op[0] === 'getdents' && l.startsWith('OK')) {
+      return (
+        'OK' +
+        l
+          .slice(2)
+          .split(' ')
+          .filter(Boolean)
+          .sort()
+          .map((e) => ' ' + e)
+          .join('')
+      );
+    }
+    return l;
+  });
+}

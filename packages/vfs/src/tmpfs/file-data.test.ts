@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FileData } from './file-data.js';
+
+describe('FileData', () => {
+  it('behaves like a flat byte array under random writes, reads and truncates', () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('w' as const),
+        off: fc.integer({ min: 0, max: 300000 }),
+        len: fc.integer({ min: 0, max: 70000 }),
+        b: fc.integer({ min: 1, max: 255 }),
+      }),
+      fc.record({ kind: fc.constant('t' as const), size: fc.integer({ min: 0, max: 300000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 20 }), fc.integer({ min: 0, max: 400000 }), (ops, readAt) => {
+        const d = new FileData();
+        let model = new Uint8Array(0);
+        for (const o of ops) {
+          if (o.kind === 'w') {
+            d.write(new Uint8Array(o.len).fill(o.b), o.off);
+            if (o.off + o.len > model.length) {
+              const m = new Uint8Array(o.off + o.len);
+              m.set(model);
+              model = m;
+            }
+            model.fill(o.b, o.off, o.off + o.len);
+          } else {
+            d.truncate(o.size);
+            const m = new Uint8Array(o.size);
+            m.set(model.subarray(0, o.size));
+            model = m;
+          }
+        }
+        expect(d.size).toBe(model.length);
+        const buf = new Uint8Array(80000).fill(9);
+        const n = d.read(buf, readAt);
+        const want = model.subarray(readAt, readAt + 80000);
+        expect(n).toBe(want.length);
+        expect(Buffer.from(buf.subarray(0, n)).equals(Buffer.from(want))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('holds a huge sparse file cheaply and finds its data', () => {
+    const d = new FileData();
+    const far = 2 ** 50;
+    d.write(new Uint8Array([1, 2, 3]), far);
+    expect(d.size).toBe(far + 3);
+    expect(d.pages()).toBe(1);
+    expect(d.nextData(0)).toBe(far);
+    expect(d.nextHole(0)).toBe(0);
+    expect(d.nextHole(far)).toBe(far + 3);
+    const buf = new Uint8Array(4);
+    expect(d.read(buf, far - 1)).toBe(4);
+    expect([...buf]).toEqual([0, 1, 2, 3]);
+    d.truncate(10);
+    expect(d.pages()).toBe(0);
+    expect(d.nextData(0)).toBe(-1);
+  });
+});

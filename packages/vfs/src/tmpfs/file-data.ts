@@ -1,0 +1,150 @@
+/**
+ * Sparse, growable storage for the bytes of an in-memory regular file.
+ *
+ * The file is cut into 64 KiB chunks kept in a map by index; a chunk never written is a hole
+ * (reads as zeros, costs nothing, however far away: a file can be 2^52 bytes long and hold one
+ * page). A chunk is allocated at the size first needed and doubled as writes extend it, so small
+ * files stay small and large sequential writes copy each byte once. Each chunk records which of
+ * its 4 KiB pages were written, so SEEK_DATA/SEEK_HOLE and st_blocks have Linux tmpfs's page
+ * granularity.
+ *
+ * @module
+ */
+
+const CHUNK = 1 << 16;
+const PAGE = 4096;
+const PAGES_PER_CHUNK = CHUNK / PAGE;
+const MIN_ALLOC = 64;
+
+interface Chunk {
+  data: Uint8Array;
+  /** Bit i: page i of the chunk was written. */
+  present: number;
+}
+
+function popcount16(x: number): number {
+  x = x - ((x >>> 1) & 0x5555);
+  x = (x & 0x3333) + ((x >>> 2) & 0x3333);
+  x = (x + (x >>> 4)) & 0x0f0f;
+  return (x + (x >>> 8)) & 0x1f;
+}
+
+/** The bytes of one regular file. */
+export class FileData {
+  private readonly chunks = new Map<number, Chunk>();
+  /** The file size (may extend past the last allocated chunk: a trailing hole). */
+  size = 0;
+
+  /** Pages holding data (st_blocks is 8 per page). */
+  pages(): number {
+    let n = 0;
+    for (const c of this.chunks.values()) n += popcount16(c.present);
+    return n;
+  }
+
+  /** Copy up to `dst.length` bytes from `offset` into `dst`; returns the count (0 at or past EOF). */
+  read(dst: Uint8Array, offset: number): number {
+    const size = this.size;
+    if (offset >= size) return 0;
+    const n = Math.min(dst.length, size - offset);
+    let done = 0;
+    while (done < n) {
+      const pos = offset + done;
+      const ci = Math.floor(pos / CHUNK);
+      const within = pos - ci * CHUNK;
+      const take = Math.min(n - done, CHUNK - within);
+      const chunk = this.chunks.get(ci);
+      if (chunk === undefined || within >= chunk.data.length) {
+        dst.fill(0, done, done + take);
+      } else {
+        const data = chunk.data;
+        const avail = Math.min(take, data.length - within);
+        dst.set(data.subarray(within, within + avail), done);
+        if (avail < take) dst.fill(0, done + avail, done + take);
+      }
+      done += take;
+    }
+    return n;
+  }
+
+  /** Write all of `src` at `offset`, growing the file as needed. */
+  write(src: Uint8Array, offset: number): void {
+    const n = src.length;
+    let done = 0;
+    while (done < n) {
+      const pos = offset + done;
+      const ci = Math.floor(pos / CHUNK);
+      const within = pos - ci * CHUNK;
+      const take = Math.min(n - done, CHUNK - within);
+      const chunk = this.ensure(ci, within + take);
+      chunk.data.set(src.subarray(done, done + take), within);
+      const first = Math.floor(within / PAGE);
+      const last = Math.floor((within + take - 1) / PAGE);
+      chunk.present |= ((1 << (last + 1)) - 1) & ~((1 << first) - 1);
+      done += take;
+    }
+    if (offset + n > this.size) this.size = offset + n;
+  }
+
+  private ensure(ci: number, need: number): Chunk {
+    let chunk = this.chunks.get(ci);
+    if (chunk !== undefined && chunk.data.length >= need) return chunk;
+    const cur = chunk?.data;
+    let len = cur === undefined ? MIN_ALLOC : cur.length * 2;
+    while (len < need) len *= 2;
+    if (len > CHUNK) len = CHUNK;
+    const grown = new Uint8Array(len);
+    if (cur !== undefined) grown.set(cur);
+    if (chunk === undefined) {
+      chunk = { data: grown, present: 0 };
+      this.chunks.set(ci, chunk);
+    } else chunk.data = grown;
+    return chunk;
+  }
+
+  /** Set the size: shrinking frees pages past the end and zeroes the tail of the last one. */
+  truncate(size: number): void {
+    if (size < this.size) {
+      const keep = Math.ceil(size / CHUNK);
+      for (const ci of [...this.chunks.keys()]) if (ci >= keep) this.chunks.delete(ci);
+      const last = this.chunks.get(keep - 1);
+      if (last !== undefined) {
+        const within = size - (keep - 1) * CHUNK;
+        if (within < last.data.length) last.data.fill(0, within);
+        last.present &= (1 << Math.ceil(within / PAGE)) - 1;
+      }
+    }
+    this.size = size;
+  }
+
+  /** SEEK_DATA: the first offset >= `offset` in a written page, or -1. */
+  nextData(offset: number): number {
+    let best = -1;
+    const startChunk = Math.floor(offset / CHUNK);
+    for (const [ci, c] of this.chunks) {
+      if (ci < startChunk || c.present === 0) continue;
+      for (let pg = 0; pg < PAGES_PER_CHUNK; pg++) {
+        if (((c.present >>> pg) & 1) === 0) continue;
+        const pageEnd = ci * CHUNK + (pg + 1) * PAGE;
+        if (pageEnd <= offset) continue;
+        const at = Math.max(offset, ci * CHUNK + pg * PAGE);
+        if (best < 0 || at < best) best = at;
+        break;
+      }
+    }
+    return best >= this.size ? -1 : best;
+  }
+
+  /** SEEK_HOLE: the first offset >= `offset` in a hole (the end of file counts as one). */
+  nextHole(offset: number): number {
+    let pos = offset;
+    while (pos < this.size) {
+      const ci = Math.floor(pos / CHUNK);
+      const c = this.chunks.get(ci);
+      const pg = Math.floor((pos - ci * CHUNK) / PAGE);
+      if (c === undefined || ((c.present >>> pg) & 1) === 0) return pos;
+      pos = ci * CHUNK + (pg + 1) * PAGE;
+    }
+    return this.size;
+  }
+}

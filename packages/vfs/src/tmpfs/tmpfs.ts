@@ -1,0 +1,452 @@
+/**
+ * tmpfs: a filesystem in memory (Linux's mm/shmem.c as seen from user space).
+ *
+ * Directories keep stable getdents offsets ({@link DirEntries}), regular files are sparse
+ * ({@link FileData}), hard links share one inode, and removed files live on while open (the
+ * description holds the inode). Device nodes and FIFOs are plain inodes: the VFS opens them
+ * through its device registry and FIFO table, as Linux does for every filesystem.
+ *
+ * @module
+ */
+
+import { E } from '@tsvisor/abi';
+import type { LinuxError } from '@tsvisor/abi';
+import { nowNs } from '../clock.js';
+import {
+  DT_BLK,
+  DT_CHR,
+  DT_DIR,
+  DT_FIFO,
+  DT_LNK,
+  DT_REG,
+  DT_SOCK,
+  DT_UNKNOWN,
+  MAX_LFS_FILESIZE,
+  O_NOATIME,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  SEEK_CUR,
+  SEEK_DATA,
+  SEEK_HOLE,
+  SEEK_SET,
+} from '../constants.js';
+import { anonDev } from '../devices.js';
+import { FileDescriptionImpl } from '../file.js';
+import type { FileDescription } from '../file.js';
+import { Inode } from '../inode.js';
+import type { CreateAttrs, FilesystemImpl } from '../inode.js';
+import type { DirentSink, SetAttr, Statfs } from '../types.js';
+import { DirEntries } from './dir-entries.js';
+import { FileData } from './file-data.js';
+
+/** TMPFS_MAGIC for statfs f_type. */
+export const TMPFS_MAGIC = 0x01021994;
+/** tmpfs counts 20 bytes of directory size per entry. */
+const BOGO_DIRENT_SIZE = 20;
+const DAY_NS = 86_400_000_000_000n;
+
+/** The d_type of a mode. */
+export function direntType(mode: number): number {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return DT_REG;
+    case S_IFDIR:
+      return DT_DIR;
+    case S_IFLNK:
+      return DT_LNK;
+    case 0o020000:
+      return DT_CHR;
+    case 0o060000:
+      return DT_BLK;
+    case 0o010000:
+      return DT_FIFO;
+    case 0o140000:
+      return DT_SOCK;
+    default:
+      return DT_UNKNOWN;
+  }
+}
+
+/** Options of a tmpfs instance (the mount options Linux's tmpfs has for its root). */
+export interface TmpfsOptions {
+  /** Mode of the root directory (default 01777, as Linux's tmpfs). */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** An in-memory filesystem. */
+export class Tmpfs implements FilesystemImpl {
+  readonly type: string = 'tmpfs';
+  readonly dev = anonDev();
+  readonly root: TmpfsDir;
+  private nextIno = 1;
+  /** Inodes in use (for statfs). */
+  inodes = 0;
+
+  constructor(options: TmpfsOptions = {}) {
+    this.root = new TmpfsDir(this, {
+      mode: S_IFDIR | ((options.mode ?? 0o1777) & 0o7777),
+      uid: options.uid ?? 0,
+      gid: options.gid ?? 0,
+      rdev: 0,
+    });
+    this.root.parent = this.root;
+  }
+
+  /** A fresh inode number. */
+  allocIno(): number {
+    this.inodes++;
+    return this.nextIno++;
+  }
+
+  statfs(): Statfs {
+    const blocks = 1 << 20;
+    return {
+      type: TMPFS_MAGIC,
+      bsize: 4096,
+      blocks,
+      bfree: blocks,
+      bavail: blocks,
+      files: 1 << 20,
+      ffree: (1 << 20) - this.inodes,
+      fsid: 0,
+      namelen: 255,
+      frsize: 4096,
+      flags: 0,
+    };
+  }
+}
+
+/** Common part of tmpfs inodes. */
+export abstract class TmpfsInode extends Inode {
+  constructor(
+    readonly fs: Tmpfs,
+    attrs: CreateAttrs,
+  ) {
+    super();
+    this.ino = fs.allocIno();
+    this.mode = attrs.mode;
+    this.uid = attrs.uid;
+    this.gid = attrs.gid;
+    this.rdev = attrs.rdev;
+    const now = nowNs();
+    this.atimeNs = now;
+    this.mtimeNs = now;
+    this.ctimeNs = now;
+    this.btimeNs = now;
+  }
+
+  override setattr(attr: SetAttr): LinuxError | undefined {
+    return super.setattr(attr);
+  }
+
+  /** Device nodes, FIFOs and sockets are opened by the VFS itself; this is never reached for them. */
+  override open(_flags: number): FileDescriptionImpl | LinuxError {
+    return E.ENXIO;
+  }
+}
+
+/** A tmpfs directory. */
+export class TmpfsDir extends TmpfsInode {
+  readonly entries = new DirEntries<TmpfsInode>();
+
+  constructor(fs: Tmpfs, attrs: CreateAttrs) {
+    super(fs, attrs);
+    this.nlink = 2;
+  }
+
+  override size(): number {
+    return (this.entries.size + 2) * BOGO_DIRENT_SIZE;
+  }
+
+  override lookup(name: string): Inode | LinuxError {
+    return this.entries.get(name) ?? E.ENOENT;
+  }
+
+  private added(child: TmpfsInode, name: string): void {
+    this.entries.add(name, child);
+    const now = child.ctimeNs;
+    this.mtimeNs = now;
+    this.ctimeNs = now;
+  }
+
+  override create(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const f = new TmpfsFile(this.fs, attrs);
+    this.added(f, name);
+    return f;
+  }
+
+  override tmpfile(attrs: CreateAttrs): Inode | LinuxError {
+    const f = new TmpfsFile(this.fs, attrs);
+    f.nlink = 0;
+    return f;
+  }
+
+  override mkdir(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const d = new TmpfsDir(this.fs, attrs);
+    d.parent = this;
+    d.name = name;
+    this.nlink++;
+    this.added(d, name);
+    return d;
+  }
+
+  override mknod(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const n = new TmpfsSpecial(this.fs, attrs);
+    this.added(n, name);
+    return n;
+  }
+
+  override symlink(name: string, target: string, attrs: CreateAttrs): Inode | LinuxError {
+    const l = new TmpfsSymlink(this.fs, attrs, target);
+    this.added(l, name);
+    return l;
+  }
+
+  override link(name: string, target: Inode): LinuxError | undefined {
+    if (!(target instanceof TmpfsInode) || target.fs !== this.fs) return E.EXDEV;
+    target.nlink++;
+    const now = nowNs();
+    target.ctimeNs = now;
+    this.entries.add(name, target);
+    this.mtimeNs = now;
+    this.ctimeNs = now;
+    return undefined;
+  }
+
+  override unlink(name: string, child: Inode): LinuxError | undefined {
+    this.entries.remove(name);
+    child.nlink--;
+    const now = nowNs();
+    child.ctimeNs = now;
+    this.mtimeNs = now;
+    this.ctimeNs = now;
+    if (child.nlink === 0) this.fs.inodes--;
+    return undefined;
+  }
+
+  override rmdir(name: string, child: Inode): LinuxError | undefined {
+    if (!(child instanceof TmpfsDir)) return E.ENOTDIR;
+    if (child.entries.size > 0) return E.ENOTEMPTY;
+    this.entries.remove(name);
+    child.nlink = 0;
+    this.nlink--;
+    const now = nowNs();
+    child.ctimeNs = now;
+    this.mtimeNs = now;
+    this.ctimeNs = now;
+    this.fs.inodes--;
+    return undefined;
+  }
+
+  override rename(
+    oldName: string,
+    moved: Inode,
+    newDir: Inode,
+    newName: string,
+    replaced: Inode | null,
+    exchange: boolean,
+  ): LinuxError | undefined {
+    if (!(newDir instanceof TmpfsDir) || !(moved instanceof TmpfsInode)) return E.EXDEV;
+    const now = nowNs();
+    if (exchange) {
+      if (!(replaced instanceof TmpfsInode)) return E.ENOENT;
+      this.entries.replace(oldName, replaced);
+      newDir.entries.replace(newName, moved);
+      if (moved.isDir !== replaced.isDir && this !== newDir) {
+        if (moved.isDir) {
+          this.nlink--;
+          newDir.nlink++;
+        } else {
+          this.nlink++;
+          newDir.nlink--;
+        }
+      }
+      if (moved instanceof TmpfsDir) {
+        moved.parent = newDir;
+        moved.name = newName;
+      }
+      if (replaced instanceof TmpfsDir) {
+        replaced.parent = this;
+        replaced.name = oldName;
+      }
+      replaced.ctimeNs = now;
+    } else {
+      if (replaced !== null) {
+        if (replaced instanceof TmpfsDir) {
+          if (replaced.entries.size > 0) return E.ENOTEMPTY;
+          replaced.nlink = 0;
+          newDir.nlink--;
+          this.fs.inodes--;
+        } else {
+          replaced.nlink--;
+          if (replaced.nlink === 0) this.fs.inodes--;
+        }
+        replaced.ctimeNs = now;
+        newDir.entries.remove(newName);
+      }
+      this.entries.remove(oldName);
+      newDir.entries.add(newName, moved);
+      if (moved instanceof TmpfsDir) {
+        moved.parent = newDir;
+        moved.name = newName;
+        if (this !== newDir) {
+          this.nlink--;
+          newDir.nlink++;
+        }
+      }
+    }
+    moved.ctimeNs = now;
+    this.mtimeNs = now;
+    this.ctimeNs = now;
+    newDir.mtimeNs = now;
+    newDir.ctimeNs = now;
+    return undefined;
+  }
+
+  override open(_flags: number): FileDescriptionImpl | LinuxError {
+    return new TmpfsDirFile(this);
+  }
+
+  override truncate(_size: number): LinuxError | undefined {
+    return E.EISDIR;
+  }
+}
+
+/** An open tmpfs directory: getdents with stable offsets. */
+class TmpfsDirFile extends FileDescriptionImpl {
+  constructor(private readonly dir: TmpfsDir) {
+    super();
+  }
+
+  override read(): number | LinuxError {
+    return E.EISDIR;
+  }
+
+  override write(): number | LinuxError {
+    return E.EISDIR;
+  }
+
+  /** dcache_dir_lseek: SEEK_SET and SEEK_CUR only. */
+  override seek(file: FileDescription, offset: number, whence: number): number | LinuxError {
+    const pos = whence === SEEK_SET ? offset : whence === SEEK_CUR ? file.offset + offset : -1;
+    return pos < 0 ? E.EINVAL : pos;
+  }
+
+  override getdents(pos: number, sink: DirentSink): number | LinuxError {
+    const dir = this.dir;
+    if (pos === 0) {
+      if (!sink(dir.ino, 1, DT_DIR, '.')) return 0;
+      pos = 1;
+    }
+    if (pos === 1) {
+      const parent = dir.parent ?? dir;
+      if (!sink(parent.ino, 2, DT_DIR, '..')) return 1;
+      pos = 2;
+    }
+    return dir.entries.iterate(pos, (e) => sink(e.value.ino, e.key + 1, direntType(e.value.mode), e.name));
+  }
+
+  override fsync(): LinuxError | undefined {
+    return undefined;
+  }
+}
+
+/** A tmpfs regular file. */
+export class TmpfsFile extends TmpfsInode {
+  readonly data = new FileData();
+
+  override size(): number {
+    return this.data.size;
+  }
+
+  override blocks(): number {
+    return this.data.pages() * 8;
+  }
+
+  override truncate(size: number): LinuxError | undefined {
+    if (size > MAX_LFS_FILESIZE) return E.EFBIG;
+    this.data.truncate(size);
+    return undefined;
+  }
+
+  override open(_flags: number): FileDescriptionImpl | LinuxError {
+    return new TmpfsRegularFile(this);
+  }
+}
+
+/** An open tmpfs regular file. */
+export class TmpfsRegularFile extends FileDescriptionImpl {
+  constructor(readonly inode: TmpfsFile) {
+    super();
+  }
+
+  override read(dst: Uint8Array, offset: number, file: FileDescription): number | LinuxError {
+    const inode = this.inode;
+    const n = inode.data.read(dst, offset);
+    if ((file.getFlags() & O_NOATIME) === 0) {
+      // relatime: update atime when it is not newer than mtime/ctime, or a day old.
+      const a = inode.atimeNs;
+      if (a <= inode.mtimeNs || a <= inode.ctimeNs) inode.atimeNs = nowNs();
+      else {
+        const now = nowNs();
+        if (now - a >= DAY_NS) inode.atimeNs = now;
+      }
+    }
+    return n;
+  }
+
+  override write(src: Uint8Array, offset: number): number | LinuxError {
+    const len = src.length;
+    if (offset + len > MAX_LFS_FILESIZE) {
+      if (offset >= MAX_LFS_FILESIZE) return E.EFBIG;
+      src = src.subarray(0, MAX_LFS_FILESIZE - offset);
+    }
+    if (src.length === 0) return 0;
+    const inode = this.inode;
+    inode.data.write(src, offset);
+    const now = nowNs();
+    inode.mtimeNs = now;
+    inode.ctimeNs = now;
+    return src.length;
+  }
+
+  override seek(file: FileDescription, offset: number, whence: number): number | LinuxError {
+    if (whence === SEEK_DATA || whence === SEEK_HOLE) {
+      const data = this.inode.data;
+      if (offset < 0 || offset >= data.size) return E.ENXIO;
+      const pos = whence === SEEK_DATA ? data.nextData(offset) : data.nextHole(offset);
+      return pos < 0 ? E.ENXIO : pos;
+    }
+    return super.seek(file, offset, whence);
+  }
+
+  override fsync(): LinuxError | undefined {
+    return undefined;
+  }
+}
+
+/** A tmpfs symbolic link. */
+export class TmpfsSymlink extends TmpfsInode {
+  constructor(
+    fs: Tmpfs,
+    attrs: CreateAttrs,
+    readonly target: string,
+  ) {
+    super(fs, attrs);
+  }
+
+  override size(): number {
+    return this.target.length;
+  }
+
+  override readlink(): string | LinuxError {
+    return this.target;
+  }
+}
+
+/** A tmpfs device node, FIFO or socket. */
+export class TmpfsSpecial extends TmpfsInode {}
