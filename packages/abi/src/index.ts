@@ -70,6 +70,14 @@ export {
   memfdFlags,
   Fadvise,
   fadviseAdvice,
+  Rwf,
+  rwfFlags,
+  MountFlag,
+  mountFlags,
+  UmountFlag,
+  umountFlags,
+  DnotifyFlag,
+  dnotifyFlags,
 } from './constants/open.js';
 export {
   Mode,
@@ -133,18 +141,18 @@ export {
   ipProtocols,
   IpOption,
   Ipv6Option,
+  Ipv6OptionLinux,
   TcpOption,
   MsgFlag,
   msgFlags,
   Shut,
   shutHow,
+  ipOptions,
+  ipv6Options,
+  tcpOptions,
+  socketGetOptions,
 } from './constants/socket.js';
-export {
-  IocDir,
-  _IOC,
-  Ioctl,
-  ioctlRequests,
-} from './constants/ioctl.js';
+export { IocDir, _IOC, Ioctl, ioctlRequests } from './constants/ioctl.js';
 export {
   PollEvent,
   pollEvents,
@@ -164,12 +172,7 @@ export {
   Futex2,
   futex2Flags,
 } from './constants/futex.js';
-export {
-  Prctl,
-  prctlOptions,
-  ArchPrctl,
-  archPrctlCodes,
-} from './constants/prctl.js';
+export { Prctl, prctlOptions, ArchPrctl, archPrctlCodes, PrctlArg } from './constants/prctl.js';
 export {
   Rlimit,
   rlimitResources,
@@ -198,11 +201,7 @@ export {
   Baud,
   TcAction,
 } from './constants/termios.js';
-export {
-  Capability,
-  capabilities,
-  CapVersion,
-} from './constants/capability.js';
+export { Capability, capabilities, CapVersion } from './constants/capability.js';
 export {
   Grnd,
   grndFlags,
@@ -216,12 +215,8 @@ export {
   inotifyMask,
   inotifyInitFlags,
 } from './constants/misc.js';
-export {
-  constantGroups,
-} from './constants/groups.js';
-export type {
-  ConstantGroup,
-} from './constants/groups.js';
+export { constantGroups } from './constants/groups.js';
+export type { ConstantGroup } from './constants/groups.js';
 export {
   Signal,
   SIGNAL_ALIASES,
@@ -259,19 +254,8 @@ export {
   SigSet,
   SIGSET_SIZE,
 } from './signals.js';
-export type {
-  ScalarKind,
-  ArgType,
-  SyscallArg,
-  ReturnKind,
-  SyscallInfo,
-} from './syscalls/signature.js';
-export {
-  syscallTable,
-  SYSCALL_MAX,
-  syscallByNumber,
-  syscallByName,
-} from './syscalls/table.js';
+export type { ScalarKind, ArgType, SyscallArg, ReturnKind, SyscallInfo } from './syscalls/signature.js';
+export { syscallTable, SYSCALL_MAX, syscallByNumber, syscallByName } from './syscalls/table.js';
 export {
   quoteBytes,
   quoteBytesHex,
@@ -280,13 +264,7 @@ export {
   formatSyscallEntry,
   bufferReader,
 } from './trace/format.js';
-export type {
-  MemoryReader,
-  RawValue,
-  StructContext,
-  StructDecoder,
-  FormatOptions,
-} from './trace/format.js';
+export type { MemoryReader, RawValue, StructContext, StructDecoder, FormatOptions } from './trace/format.js';
 
 // Struct views (src/structs)
 export {

@@ -88,7 +88,7 @@ int main(void) {
 }`;
     const bin = compileC(tmp.path, 'dfl', { 'dfl.c': src });
     const seen = new Map<number, string>();
-    for (const line of execFileSync(bin).toString().trim().split('\n')) {
+    for (const line of execFileSync(bin, { timeout: 60_000 }).toString().trim().split('\n')) {
       const [sig, what] = line.split(' ') as [string, string];
       seen.set(Number(sig), what);
     }

@@ -61,7 +61,9 @@ describe('decodeFlags', () => {
     expect(decodeEnum(futexOps, 0x80 | 1)).toBe('FUTEX_WAKE_PRIVATE');
     expect(decodeEnum(futexOps, 0x80 | 9 | 256)).toBe('FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME');
     expect(decodeEnum(futexOps, 0x80 | 3 | 256)).toBe('0x183 /* FUTEX_??? */');
-    expect(decodeFlags(mapFlags, 0x5c040022)).toBe('MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|23<<MAP_HUGE_SHIFT');
+    expect(decodeFlags(mapFlags, 0x5c040022)).toBe(
+      'MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|23<<MAP_HUGE_SHIFT',
+    );
     expect(decodeFlags(mapFlags, 0x125)).toBe('0x5 /* MAP_??? */|MAP_ANONYMOUS|MAP_GROWSDOWN');
     expect(decodeFlags(sockTypes, 0xc | 0o2000000)).toBe('SOCK_CLOEXEC|0xc');
     expect(decodeFlags(statxAtFlags, 0)).toBe('AT_STATX_SYNC_AS_STAT');
@@ -80,15 +82,7 @@ describe('decodeFlags', () => {
   });
 
   it('never throws on any 64-bit value, and the names it prints belong to the set', () => {
-    const sets = [
-      openFlags,
-      protFlags,
-      mapFlags,
-      cloneFlags,
-      unshareFlags,
-      sockTypes,
-      statxAtFlags,
-    ];
+    const sets = [openFlags, protFlags, mapFlags, cloneFlags, unshareFlags, sockTypes, statxAtFlags];
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.constantFrom(...sets), (v, set) => {
         const text = decodeFlags(set, v);

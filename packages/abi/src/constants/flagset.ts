@@ -60,6 +60,13 @@ export interface FlagSet {
   readonly mode?: ModePart;
   /** A numeric field inside the word, if any. */
   readonly field?: ShiftedField;
+  /**
+   * Whether leftover bits get strace's `/* X_??? *\/` comment when no flag of the word has a
+   * name. strace does so for plain flag words and socket types, not after open's or mmap's mode.
+   */
+  readonly remainderComment: boolean;
+  /** The comment's text when it is not `${prefix}???` (strace writes `RENAME_??`). */
+  readonly marker?: string;
   /** What strace prints for 0 when no mode part names it: `0`, `PROT_NONE`, ... */
   readonly zero: string;
   /** The names' prefix, for strace's comment on values it cannot name: `0x10 /* PROT_??? *\/`. */
@@ -84,6 +91,8 @@ export interface EnumSet {
   readonly prefix: string;
   /** How an unnamed value prints: hex with the comment (strace's default) or a plain decimal. */
   readonly unknown: 'hex' | 'decimal';
+  /** The comment's text when it is not `${prefix}???` (strace writes `SOL_??` for levels). */
+  readonly marker?: string;
 }
 
 /** A flag set or an enum set. */
@@ -101,9 +110,20 @@ function halves(v: number): [lo: number, hi: number] {
 export function defineFlags(
   name: string,
   bits: readonly NamedValue[] | Readonly<Record<string, number>>,
-  options: { zero?: string; mode?: ModePart; field?: ShiftedField; prefix?: string; width?: 32 | 64 } = {},
+  options: {
+    zero?: string;
+    mode?: ModePart;
+    field?: ShiftedField;
+    prefix?: string;
+    width?: 32 | 64;
+    remainderComment?: boolean;
+    marker?: string;
+  } = {},
 ): FlagSet {
-  const list = Array.isArray(bits) ? bits : namedValues(bits as Readonly<Record<string, number>>);
+  // C ints such as `1 << 31` are negative; as flag bits they mean the unsigned 32-bit value.
+  const list = (Array.isArray(bits) ? bits : namedValues(bits as Readonly<Record<string, number>>)).map(
+    (b) => (b.value < 0 && b.value >= -0x80000000 ? { name: b.name, value: b.value >>> 0 } : b),
+  );
   const first = options.mode?.values[0] ?? list[0];
   const set: FlagSet = {
     kind: 'flags',
@@ -112,6 +132,8 @@ export function defineFlags(
     zero: options.zero ?? '0',
     prefix: options.prefix ?? prefixOf(first?.name ?? ''),
     width: options.width ?? (list.some((b) => b.value > 0xffffffff) ? 64 : 32),
+    remainderComment: options.remainderComment ?? options.mode === undefined,
+    ...(options.marker !== undefined ? { marker: options.marker } : {}),
     ...(options.mode ? { mode: options.mode } : {}),
     ...(options.field ? { field: options.field } : {}),
   };
@@ -122,7 +144,7 @@ export function defineFlags(
 export function defineEnum(
   name: string,
   values: readonly NamedValue[] | Readonly<Record<string, number>>,
-  options: { signed?: boolean; prefix?: string; unknown?: 'hex' | 'decimal' } = {},
+  options: { signed?: boolean; prefix?: string; unknown?: 'hex' | 'decimal'; marker?: string } = {},
 ): EnumSet {
   const list = Array.isArray(values) ? values : namedValues(values as Readonly<Record<string, number>>);
   return Object.freeze({
@@ -132,6 +154,7 @@ export function defineEnum(
     signed: options.signed ?? true,
     prefix: options.prefix ?? prefixOf(list[0]?.name ?? ''),
     unknown: options.unknown ?? 'hex',
+    ...(options.marker !== undefined ? { marker: options.marker } : {}),
   });
 }
 
@@ -147,7 +170,7 @@ export function namedValues(record: Readonly<Record<string, number>>): NamedValu
 }
 
 function hex(lo: number, hi: number): string {
-  if (hi === 0) return '0x' + lo.toString(16);
+  if (hi === 0) return lo === 0 ? '0' : '0x' + lo.toString(16);
   return '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
 }
 
@@ -184,6 +207,7 @@ export function decodeFlags(set: FlagSet, value: number | bigint): string {
   let [lo, hi] = splitRaw(value);
   if (set.width === 32) hi = 0;
   const parts: string[] = [];
+  let named = 0;
   let modeText: string | undefined;
   const mode = set.mode;
   if (mode) {
@@ -191,11 +215,11 @@ export function decodeFlags(set: FlagSet, value: number | bigint): string {
     const vlo = (lo & mlo) >>> 0;
     const vhi = (hi & mhi) >>> 0;
     const v = vhi * TWO32 + vlo;
-    const named = mode.values.find((n) => n.value === v);
-    if (named || mode.unknown !== 'remainder') {
+    const name = mode.values.find((n) => n.value === v)?.name;
+    if (name !== undefined || mode.unknown !== 'remainder') {
       lo = (lo & ~mlo) >>> 0;
       hi = (hi & ~mhi) >>> 0;
-      if (v !== 0 || !mode.omitZero) modeText = named ? named.name : unknownText(set.prefix, vlo, vhi);
+      if (v !== 0 || !mode.omitZero) modeText = name ?? unknownText(set, vlo, vhi);
     }
     if (modeText !== undefined && mode.position === 'first') parts.push(modeText);
   }
@@ -213,24 +237,23 @@ export function decodeFlags(set: FlagSet, value: number | bigint): string {
     const [blo, bhi] = halves(bit.value);
     if ((lo & blo) >>> 0 === blo && (hi & bhi) >>> 0 === bhi) {
       parts.push(bit.name);
+      named++;
       lo = (lo & ~blo) >>> 0;
       hi = (hi & ~bhi) >>> 0;
     }
   }
   if (lo !== 0 || hi !== 0) {
-    if (parts.length === 0 && modeText === undefined && fieldText === undefined) {
-      return unknownText(set.prefix, lo, hi);
-    }
-    parts.push(hex(lo, hi));
+    const alone = parts.length === 0 && modeText === undefined && fieldText === undefined;
+    parts.push(alone || (named === 0 && set.remainderComment) ? unknownText(set, lo, hi) : hex(lo, hi));
   }
   if (fieldText !== undefined) parts.push(fieldText);
   if (modeText !== undefined && mode?.position === 'last') parts.push(modeText);
   return parts.length === 0 ? set.zero : parts.join('|');
 }
 
-function unknownText(prefix: string, lo: number, hi: number): string {
-  if (lo === 0 && hi === 0) return `0 /* ${prefix}??? */`;
-  return `${hex(lo, hi)} /* ${prefix}??? */`;
+function unknownText(set: { prefix: string; marker?: string }, lo: number, hi: number): string {
+  const marker = set.marker ?? `${set.prefix}???`;
+  return `${hex(lo, hi)} /* ${marker} */`;
 }
 
 /**
@@ -248,7 +271,7 @@ export function decodeEnum(set: EnumSet, value: number | bigint): string {
   const v = enumValue(set, value);
   for (const n of set.values) if (n.value === v) return n.name;
   if (set.unknown === 'decimal') return String(v);
-  return unknownText(set.prefix, v >>> 0, 0);
+  return unknownText(set, v >>> 0, 0);
 }
 
 /** The value an enum argument holds: the low 32 bits, signed or not as the set says. */

@@ -88,7 +88,14 @@ export const FutexWakeOp = {
 } as const;
 
 const wakeOps = ['FUTEX_OP_SET', 'FUTEX_OP_ADD', 'FUTEX_OP_OR', 'FUTEX_OP_ANDN', 'FUTEX_OP_XOR'];
-const wakeCmps = ['FUTEX_OP_CMP_EQ', 'FUTEX_OP_CMP_NE', 'FUTEX_OP_CMP_LT', 'FUTEX_OP_CMP_LE', 'FUTEX_OP_CMP_GT', 'FUTEX_OP_CMP_GE'];
+const wakeCmps = [
+  'FUTEX_OP_CMP_EQ',
+  'FUTEX_OP_CMP_NE',
+  'FUTEX_OP_CMP_LT',
+  'FUTEX_OP_CMP_LE',
+  'FUTEX_OP_CMP_GT',
+  'FUTEX_OP_CMP_GE',
+];
 
 /**
  * Renders FUTEX_WAKE_OP's encoded operation like strace:
@@ -113,7 +120,11 @@ export function decodeFutexWakeOp(val3: number): string {
 /** The bitset of FUTEX_WAIT_BITSET / FUTEX_WAKE_BITSET: `FUTEX_BITSET_MATCH_ANY` or hex. */
 export function decodeFutexBitset(val3: number): string {
   const v = val3 >>> 0;
-  return v === Futex.FUTEX_BITSET_MATCH_ANY ? 'FUTEX_BITSET_MATCH_ANY' : v === 0 ? '0' : '0x' + v.toString(16);
+  return v === Futex.FUTEX_BITSET_MATCH_ANY
+    ? 'FUTEX_BITSET_MATCH_ANY'
+    : v === 0
+      ? '0'
+      : '0x' + v.toString(16);
 }
 
 /** futex2 flags (futex_waitv, futex_wake, futex_wait, futex_requeue). */

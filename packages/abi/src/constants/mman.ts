@@ -50,6 +50,20 @@ export const MapFlag = {
   /** Huge page size selection: log2(size) << MAP_HUGE_SHIFT. */
   MAP_HUGE_SHIFT: 26,
   MAP_HUGE_MASK: 0x3f,
+  /** Huge page sizes for MAP_HUGETLB (log2 of the size, shifted by MAP_HUGE_SHIFT). */
+  MAP_HUGE_16KB: 14 * 2 ** 26,
+  MAP_HUGE_64KB: 16 * 2 ** 26,
+  MAP_HUGE_512KB: 19 * 2 ** 26,
+  MAP_HUGE_1MB: 20 * 2 ** 26,
+  MAP_HUGE_2MB: 21 * 2 ** 26,
+  MAP_HUGE_8MB: 23 * 2 ** 26,
+  MAP_HUGE_16MB: 24 * 2 ** 26,
+  MAP_HUGE_32MB: 25 * 2 ** 26,
+  MAP_HUGE_256MB: 28 * 2 ** 26,
+  MAP_HUGE_512MB: 29 * 2 ** 26,
+  MAP_HUGE_1GB: 30 * 2 ** 26,
+  MAP_HUGE_2GB: 31 * 2 ** 26,
+  MAP_HUGE_16GB: 34 * 2 ** 26,
 } as const;
 
 /**

@@ -275,7 +275,7 @@ export const flockOps = defineFlags('flock', Flock);
 export const Rename = { RENAME_NOREPLACE: 1, RENAME_EXCHANGE: 2, RENAME_WHITEOUT: 4 } as const;
 
 /** renameat2(2) flags, for decoding. */
-export const renameFlags = defineFlags('rename', Rename);
+export const renameFlags = defineFlags('rename', Rename, { marker: 'RENAME_??' });
 
 /** fallocate(2) modes. */
 export const Falloc = {
@@ -329,6 +329,19 @@ export const Memfd = {
   /** Huge page size selection: log2(size) << MFD_HUGE_SHIFT, with MFD_HUGETLB. */
   MFD_HUGE_SHIFT: 26,
   MFD_HUGE_MASK: 0x3f,
+  /** Huge page sizes for MFD_HUGETLB. */
+  MFD_HUGE_64KB: 16 * 2 ** 26,
+  MFD_HUGE_512KB: 19 * 2 ** 26,
+  MFD_HUGE_1MB: 20 * 2 ** 26,
+  MFD_HUGE_2MB: 21 * 2 ** 26,
+  MFD_HUGE_8MB: 23 * 2 ** 26,
+  MFD_HUGE_16MB: 24 * 2 ** 26,
+  MFD_HUGE_32MB: 25 * 2 ** 26,
+  MFD_HUGE_256MB: 28 * 2 ** 26,
+  MFD_HUGE_512MB: 29 * 2 ** 26,
+  MFD_HUGE_1GB: 30 * 2 ** 26,
+  MFD_HUGE_2GB: 31 * 2 ** 26,
+  MFD_HUGE_16GB: 34 * 2 ** 26,
 } as const;
 
 /** memfd_create(2) flags, for decoding (`MFD_HUGETLB|21<<MFD_HUGE_SHIFT`). */
@@ -402,8 +415,14 @@ export const MountFlag = {
   MS_I_VERSION: 1 << 23,
   MS_STRICTATIME: 1 << 24,
   MS_LAZYTIME: 1 << 25,
+  /** Bits 26-29 are superblock flags internal to the kernel; the uapi header names them anyway. */
+  MS_SUBMOUNT: 1 << 26,
+  MS_NOREMOTELOCK: 1 << 27,
+  MS_NOSEC: 1 << 28,
+  MS_BORN: 1 << 29,
   MS_ACTIVE: 1 << 30,
-  MS_NOUSER: 0x80000000,
+  /** `1 << 31` in C: an int, so negative. */
+  MS_NOUSER: 1 << 31,
   MS_MGC_VAL: 0xc0ed0000,
   MS_MGC_MSK: 0xffff0000,
 } as const;
@@ -430,3 +449,17 @@ export const UmountFlag = { MNT_FORCE: 1, MNT_DETACH: 2, MNT_EXPIRE: 4, UMOUNT_N
 
 /** umount2 flags, for decoding. */
 export const umountFlags = defineFlags('umount', UmountFlag);
+
+/** F_NOTIFY directory notification events (`DN_*`). */
+export const DnotifyFlag = {
+  DN_ACCESS: 0x00000001,
+  DN_MODIFY: 0x00000002,
+  DN_CREATE: 0x00000004,
+  DN_DELETE: 0x00000008,
+  DN_RENAME: 0x00000010,
+  DN_ATTRIB: 0x00000020,
+  DN_MULTISHOT: 0x80000000,
+} as const;
+
+/** F_NOTIFY events, for decoding. */
+export const dnotifyFlags = defineFlags('dnotify', DnotifyFlag);

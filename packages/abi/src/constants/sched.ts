@@ -49,6 +49,7 @@ const cloneBits = Object.entries(CloneFlag)
 /** clone(2) flags, for decoding: flags then the exit signal (`CLONE_VM|...|SIGCHLD`), like strace. */
 export const cloneFlags = defineFlags('clone', cloneBits, {
   prefix: 'CLONE_',
+  remainderComment: true,
   mode: { mask: CloneFlag.CSIGNAL, position: 'last', omitZero: true, values: signals.values },
 });
 

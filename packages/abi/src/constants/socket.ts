@@ -97,6 +97,7 @@ export const sockTypes = defineFlags(
       values: sockTypeValues,
       unknown: 'remainder',
     },
+    remainderComment: true,
   },
 );
 
@@ -151,7 +152,7 @@ export const SocketLevel = {
 } as const;
 
 /** Socket levels, for decoding. */
-export const socketLevels = defineEnum('sol', SocketLevel);
+export const socketLevels = defineEnum('sol', SocketLevel, { marker: 'SOL_??' });
 
 /** `SOL_SOCKET` options (`SO_*`), x86-64 values (the time options are the 64-bit-time "OLD" ones). */
 export const SocketOption = {
@@ -183,6 +184,8 @@ export const SocketOption = {
   SO_SECURITY_ENCRYPTION_NETWORK: 24,
   SO_BINDTODEVICE: 25,
   SO_ATTACH_FILTER: 26,
+  /** getsockopt's name for 26. */
+  SO_GET_FILTER: 26,
   SO_DETACH_FILTER: 27,
   SO_PEERNAME: 28,
   SO_TIMESTAMP: 29,
@@ -242,9 +245,17 @@ export const SocketOption = {
 /** Socket options of SOL_SOCKET, for decoding (first name of a number wins). */
 export const socketOptions = defineEnum(
   'so',
+  // strace names 20, 21, 29, 35 and 37 by their explicit x86-64 "_OLD" names (SO_TIMESTAMP_OLD).
   Object.entries(SocketOption)
-    .filter(([n]) => !n.endsWith('_OLD'))
-    .map(([name, value]) => ({ name, value })),
+    .filter(
+      ([n, v]) =>
+        n !== 'SO_GET_FILTER' &&
+        (n.endsWith('_OLD') ||
+          !(`${n}_OLD` in SocketOption && SocketOption[`${n}_OLD` as keyof typeof SocketOption] === v)),
+    )
+    .map(([name, value]) => ({ name, value }))
+    .sort((a, b) => a.value - b.value),
+  { prefix: 'SO_' },
 );
 
 /** Control-message types at SOL_SOCKET (`SCM_*`). */
@@ -336,6 +347,14 @@ export const IpOption = {
   IP_ADD_SOURCE_MEMBERSHIP: 39,
   IP_DROP_SOURCE_MEMBERSHIP: 40,
   IP_MSFILTER: 41,
+  /** Protocol-independent multicast options, valid at SOL_IP and SOL_IPV6. */
+  MCAST_JOIN_GROUP: 42,
+  MCAST_BLOCK_SOURCE: 43,
+  MCAST_UNBLOCK_SOURCE: 44,
+  MCAST_LEAVE_GROUP: 45,
+  MCAST_JOIN_SOURCE_GROUP: 46,
+  MCAST_LEAVE_SOURCE_GROUP: 47,
+  MCAST_MSFILTER: 48,
   IP_MULTICAST_ALL: 49,
   IP_UNICAST_IF: 50,
   /** Linux 6.3. */
@@ -404,6 +423,16 @@ export const Ipv6Option = {
   IPV6_FREEBIND: 78,
 } as const;
 
+/**
+ * IPv6 options only the uapi header <linux/in6.h> defines (glibc's <netinet/in.h> lacks them and
+ * conflicts with it).
+ */
+export const Ipv6OptionLinux = {
+  IPV6_FLOWINFO: 11,
+  IPV6_FLOWLABEL_MGR: 32,
+  IPV6_FLOWINFO_SEND: 33,
+} as const;
+
 /** `SOL_TCP` options (`TCP_*`). */
 export const TcpOption = {
   TCP_NODELAY: 1,
@@ -420,6 +449,8 @@ export const TcpOption = {
   TCP_QUICKACK: 12,
   TCP_CONGESTION: 13,
   TCP_MD5SIG: 14,
+  /** Removed from Linux in 3.10; glibc still defines it and strace still names it. */
+  TCP_COOKIE_TRANSACTIONS: 15,
   TCP_THIN_LINEAR_TIMEOUTS: 16,
   TCP_THIN_DUPACK: 17,
   TCP_USER_TIMEOUT: 18,
@@ -489,3 +520,39 @@ export const Shut = { SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 } as const;
 
 /** shutdown modes, for decoding. */
 export const shutHow = defineEnum('shut', Shut);
+
+function firstNames(record: Readonly<Record<string, number>>): { name: string; value: number }[] {
+  const seen = new Set<number>();
+  const out: { name: string; value: number }[] = [];
+  for (const [name, value] of Object.entries(record)) {
+    if (!seen.has(value)) out.push({ name, value });
+    seen.add(value);
+  }
+  return out;
+}
+
+/** `SOL_IP` options, for decoding (the first name of a number wins). */
+export const ipOptions = defineEnum('ip_opt', firstNames(IpOption), { prefix: 'IP_' });
+
+/** `SOL_IPV6` options, for decoding. */
+export const ipv6Options = defineEnum(
+  'ipv6_opt',
+  [
+    ...firstNames(Ipv6Option),
+    ...firstNames(Ipv6OptionLinux),
+    ...Object.entries(IpOption)
+      .filter(([n]) => n.startsWith('MCAST_'))
+      .map(([name, value]) => ({ name, value })),
+  ],
+  { prefix: 'IPV6_' },
+);
+
+/** `SOL_TCP` options, for decoding. */
+export const tcpOptions = defineEnum('tcp_opt', firstNames(TcpOption), { prefix: 'TCP_' });
+
+/** SOL_SOCKET options as getsockopt names them (26 reads the filter: SO_GET_FILTER). */
+export const socketGetOptions = defineEnum(
+  'so_get',
+  [{ name: 'SO_GET_FILTER', value: SocketOption.SO_GET_FILTER }, ...socketOptions.values],
+  { prefix: 'SO_' },
+);

@@ -57,6 +57,8 @@ export type ScalarKind =
   | 'fdPair'
   /** A NULL-terminated array of string pointers (execve argv): `["ls", "-l"]`. */
   | 'argv'
+  /** A pid or fd the kernel stores at the pointer (clone's parent_tid): `[1234]` on exit. */
+  | 'intOut'
   /** FUTEX_WAIT_BITSET's bitset: `FUTEX_BITSET_MATCH_ANY` or hex. */
   | 'futexBitset'
   /** FUTEX_WAKE_OP's encoded operation: `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1`. */
@@ -92,6 +94,8 @@ export type ArgType =
 export interface SyscallArg {
   readonly name: string;
   readonly type: ArgType;
+  /** Printed as `label=value` (strace names clone's arguments: `child_stack=NULL`). */
+  readonly label?: string;
 }
 
 /** How the return value is printed. */

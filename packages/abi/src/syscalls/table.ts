@@ -20,6 +20,7 @@ import {
   fadviseAdvice,
   fcntlCmds,
   FcntlCmd,
+  dnotifyFlags,
   fdFlags,
   flockOps,
   fallocFlags,
@@ -50,6 +51,7 @@ import {
   protFlags,
 } from '../constants/mman.js';
 import {
+  CloneFlag,
   cloneFlags,
   idTypes,
   nsTypes,
@@ -62,8 +64,14 @@ import {
 } from '../constants/sched.js';
 import {
   AddressFamily,
+  SocketLevel,
   addressFamilies,
+  ipOptions,
   ipProtocols,
+  ipv6Options,
+  socketGetOptions,
+  socketOptions,
+  tcpOptions,
   msgFlags,
   shutHow,
   sockFlags,
@@ -75,14 +83,7 @@ import { epollCreateFlags, epollCtlOps } from '../constants/poll.js';
 import { Futex, futex2Flags, futexOps } from '../constants/futex.js';
 import { archPrctlCodes, prctlOptions } from '../constants/prctl.js';
 import { itimerWhich, prioWhich, rlimitResources, rusageWho, timerFlags } from '../constants/resource.js';
-import {
-  efdFlags,
-  grndFlags,
-  inotifyInitFlags,
-  inotifyMask,
-  sfdFlags,
-  tfdFlags,
-} from '../constants/misc.js';
+import { efdFlags, grndFlags, inotifyInitFlags, inotifyMask, sfdFlags, tfdFlags } from '../constants/misc.js';
 import { sigHow } from '../signals.js';
 import type { ArgType, ReturnKind, ScalarKind, SyscallArg, SyscallInfo } from './signature.js';
 
@@ -638,13 +639,14 @@ const fcntlThird: Readonly<Record<number, ArgType | null>> = {
   [FcntlCmd.F_GET_SEALS]: null,
   [FcntlCmd.F_SETFD]: { kind: 'flags', set: fdFlags },
   [FcntlCmd.F_SETFL]: { kind: 'flags', set: openFlags },
-  [FcntlCmd.F_DUPFD]: { kind: 'int' },
-  [FcntlCmd.F_DUPFD_CLOEXEC]: { kind: 'int' },
+  [FcntlCmd.F_DUPFD]: { kind: 'uint' },
+  [FcntlCmd.F_DUPFD_CLOEXEC]: { kind: 'uint' },
   [FcntlCmd.F_DUPFD_QUERY]: { kind: 'fd' },
   [FcntlCmd.F_SETOWN]: { kind: 'int' },
   [FcntlCmd.F_SETSIG]: { kind: 'signal' },
   [FcntlCmd.F_SETLEASE]: { kind: 'enum', set: lockTypes },
-  [FcntlCmd.F_SETPIPE_SZ]: { kind: 'int' },
+  [FcntlCmd.F_SETPIPE_SZ]: { kind: 'uint' },
+  [FcntlCmd.F_NOTIFY]: { kind: 'flags', set: dnotifyFlags },
   [FcntlCmd.F_ADD_SEALS]: { kind: 'flags', set: sealFlags },
   [FcntlCmd.F_GETLK]: { kind: 'struct', struct: 'flock', dir: 'inout' },
   [FcntlCmd.F_SETLK]: { kind: 'struct', struct: 'flock', dir: 'in' },
@@ -726,6 +728,60 @@ function socketRefine(all: readonly SyscallArg[]): SyscallInfo['refine'] {
   };
 }
 
+/**
+ * clone(2) as strace shows it: `clone(child_stack=..., flags=...)`, then parent_tid, tls and
+ * child_tidptr only when the flags use them. x86-64 register order: flags, newsp, parent_tidptr,
+ * child_tidptr, tls.
+ */
+function cloneRefine(all: readonly SyscallArg[]): SyscallInfo['refine'] {
+  const [flags, newsp, ptid, ctid, tls] = all as [SyscallArg, SyscallArg, SyscallArg, SyscallArg, SyscallArg];
+  const labeled = (a: SyscallArg, label: string, type: ArgType = a.type): SyscallArg =>
+    Object.freeze({ name: a.name, type: Object.freeze(type), label });
+  const stackArg = labeled(newsp, 'child_stack');
+  const flagsArg = labeled(flags, 'flags');
+  const ptidArg = labeled(ptid, 'parent_tid', { kind: 'intOut' });
+  const tlsArg = labeled(tls, 'tls', { kind: 'address' });
+  const ctidArg = labeled(ctid, 'child_tidptr', { kind: 'address' });
+  const cache = new Map<number, readonly SyscallArg[]>();
+  return (args) => {
+    const f = low32(args[0]);
+    const key =
+      (f & (CloneFlag.CLONE_PARENT_SETTID | CloneFlag.CLONE_PIDFD) ? 1 : 0) |
+      (f & CloneFlag.CLONE_SETTLS ? 2 : 0) |
+      (f & (CloneFlag.CLONE_CHILD_SETTID | CloneFlag.CLONE_CHILD_CLEARTID) ? 4 : 0);
+    let out = cache.get(key);
+    if (!out) {
+      out = Object.freeze([
+        stackArg,
+        flagsArg,
+        ...(key & 1 ? [ptidArg] : []),
+        ...(key & 2 ? [tlsArg] : []),
+        ...(key & 4 ? [ctidArg] : []),
+      ]);
+      cache.set(key, out);
+    }
+    return out;
+  };
+}
+
+/** setsockopt/getsockopt: the option name is decoded by level, as strace does. */
+function sockoptRefine(all: readonly SyscallArg[], get: boolean): SyscallInfo['refine'] {
+  const byLevel = new Map<number, readonly SyscallArg[]>();
+  const levels: [number, EnumSet][] = [
+    [SocketLevel.SOL_SOCKET, get ? socketGetOptions : socketOptions],
+    [SocketLevel.SOL_IP, ipOptions],
+    [SocketLevel.SOL_IPV6, ipv6Options],
+    [SocketLevel.SOL_TCP, tcpOptions],
+  ];
+  for (const [level, set] of levels) {
+    byLevel.set(
+      level,
+      Object.freeze([all[0]!, all[1]!, arg(all[2]!.name, { kind: 'enum', set }), ...all.slice(3)]),
+    );
+  }
+  return (args) => byLevel.get(low32(args[1])) ?? all;
+}
+
 /** mremap(2) shows new_addr only when MREMAP_MAYMOVE and MREMAP_FIXED are both set, as strace. */
 function mremapRefine(all: readonly SyscallArg[]): SyscallInfo['refine'] {
   const short = all.slice(0, 4);
@@ -755,6 +811,9 @@ const refiners: Readonly<Record<string, (all: readonly SyscallArg[]) => SyscallI
   socket: socketRefine,
   socketpair: socketRefine,
   mremap: mremapRefine,
+  clone: cloneRefine,
+  setsockopt: (all) => sockoptRefine(all, false),
+  getsockopt: (all) => sockoptRefine(all, true),
 };
 
 const byNumber: (SyscallInfo | undefined)[] = [];

@@ -135,6 +135,29 @@ describe('formatSyscall', () => {
     );
   });
 
+  it('names clone arguments like strace and reads parent_tid after success', () => {
+    const m = memoryWith(Uint8Array.of(0xd3, 0x04, 0, 0));
+    const threadFlags = 0x3d0f00; // CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID
+    expect(
+      formatSyscall(
+        56,
+        [threadFlags, 0x7f0000100000, m.at[0]!, 0x7f0000200000, 0x7f0000300000],
+        1235,
+        m.read,
+      ),
+    ).toBe(
+      'clone(child_stack=0x7f0000100000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|' +
+        'CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, parent_tid=[1235], ' +
+        'tls=0x7f0000300000, child_tidptr=0x7f0000200000) = 1235',
+    );
+    expect(formatSyscall(56, [17, 0, 0, 0, 0], 4321, fail)).toBe(
+      'clone(child_stack=NULL, flags=SIGCHLD) = 4321',
+    );
+    expect(formatSyscallEntry(56, [17, 0, 0, 0, 0], fail)).toBe(
+      'clone(child_stack=NULL, flags=SIGCHLD, <unfinished ...>',
+    );
+  });
+
   it('pads to a column and prefixes like strace -a / -f', () => {
     expect(formatSyscall(3, [3], 0, fail, { column: 40, prefix: '7 ' })).toBe(
       '7 close(3)' + ' '.repeat(29) + ' = 0',

@@ -365,6 +365,8 @@ class Renderer {
         return phase.ok && v !== 0n ? formatCString(this.read, v, PATH_MAX) : pointer(v);
       case 'fdPair':
         return phase.ok ? this.fdPair(v) : pointer(v);
+      case 'intOut':
+        return phase.ok ? this.intAt(v) : pointer(v);
       case 'argv':
         return this.argv(v);
       case 'envp':
@@ -415,6 +417,13 @@ class Renderer {
     }
     if (!array) return parts[0]!;
     return `[${parts.join(', ')}${count > BigInt(ARRAY_LIMIT) ? ', ...' : ''}]`;
+  }
+
+  intAt(v: bigint): string {
+    const addr = toAddress(v);
+    const b = addr === undefined ? undefined : safeRead(this.read, addr, 4);
+    if (!b) return pointer(v);
+    return `[${new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true)}]`;
   }
 
   fdPair(v: bigint): string {
@@ -513,7 +522,8 @@ function callText(
   }
   const parts = visibleArgs(info, args).map((a) => {
     const v = args[info.args.findIndex((x) => x.name === a.name)] ?? 0n;
-    return render.arg(a.type, v, args, phase);
+    const text = render.arg(a.type, v, args, phase);
+    return a.label === undefined ? text : `${a.label}=${text}`;
   });
   return { name: info.name, text: parts.join(', '), info };
 }
@@ -572,7 +582,8 @@ export function formatSyscallEntry(
   for (const a of visibleArgs(info, raw)) {
     if (isOutput(a.type)) break;
     const index = info.args.findIndex((x) => x.name === a.name);
-    shown.push(render.arg(a.type, raw[index] ?? 0n, raw, { ret: undefined, ok: false }));
+    const text = render.arg(a.type, raw[index] ?? 0n, raw, { ret: undefined, ok: false });
+    shown.push(a.label === undefined ? text : `${a.label}=${text}`);
   }
   return `${prefix}${info.name}(${shown.map((s) => s + ', ').join('')}<unfinished ...>`;
 }
@@ -582,6 +593,7 @@ function isOutput(t: ArgType): boolean {
     case 'outBuffer':
     case 'outString':
     case 'fdPair':
+    case 'intOut':
       return true;
     case 'struct':
     case 'array':

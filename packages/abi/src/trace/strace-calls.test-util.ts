@@ -24,6 +24,7 @@ export const STRACE_PROGRAM = String.raw`
 #include <linux/falloc.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sched.h>
 
 static char side[1 << 20];
 static size_t sidelen;
@@ -262,6 +263,17 @@ int main(int argc, char **argv) {
   mem(&st, sizeof st);
   C6(SYS_newfstatat, AT_FDCWD, "/nonexistent", &st, 0, 0, 0);
   memstr("/nonexistent");
+  /* clone with flag combinations the kernel refuses, so no child is made. */
+  static int ptid = 77, ctid;
+  C6(SYS_clone, CLONE_SIGHAND, 0, 0, 0, 0, 0);
+  C6(SYS_clone, CLONE_THREAD | SIGCHLD, 0x1000, 0, 0, 0, 0);
+  C6(SYS_clone, CLONE_THREAD | CLONE_PARENT_SETTID | CLONE_SETTLS | CLONE_CHILD_CLEARTID | SIGCHLD, 0x1000, &ptid,
+     &ctid, 0x2000, 0);
+  mem(&ptid, 4);
+  C6(SYS_clone, CLONE_PIDFD | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID, 0, &ptid, &ctid, 0, 0);
+  mem(&ptid, 4);
+  C6(SYS_clone, CLONE_VFORK | CLONE_THREAD | 0x40000000 | SIGUSR1, 0, 0, 0, 0, 0);
+  C6(SYS_clone, CLONE_SIGHAND | 0, 0, 0, 0, 0, 0);
   C3(SYS_sched_yield, 0, 0, 0);
   C3(SYS_getppid, 0, 0, 0);
   C3(SYS_madvise, 0, 0, MADV_DONTNEED);

@@ -43,7 +43,10 @@ static void memstr(const char *s) {
   for (unsigned long i = 0; i < 4096 - (a & 4095); i++) emit("%02x", b[i]);
   emit("\n");
 }
-static unsigned long long state = 0x2545f4914f6cdd1dULL;
+#ifndef SEED
+#define SEED 0x2545f4914f6cdd1dULL
+#endif
+static unsigned long long state = SEED;
 static unsigned rnd32(void) {
   state ^= state << 13;
   state ^= state >> 7;
@@ -85,6 +88,8 @@ int main(void) {
   memstr("m");
   memstr("/nonexistent");
   memstr("user.x");
+  static struct { long sec, nsec; } zero_ts;
+  emit("M %lx 00000000000000000000000000000000\n", (unsigned long)&zero_ts);
   raw(SYS_close, -1000, 0, 0, 0, 0, 0);
   for (int i = 0; i < ROUNDS; i++) {
     C6(SYS_openat, BAD, "x", flags(037777777), 0644, 0, 0);
@@ -140,7 +145,8 @@ int main(void) {
     static const int dynclocks[] = {-2, -6, -1, -3, -7, -11, -14}; /* CPU clocks, clock fds */
     int dynclock = dynclocks[pick(0, 6)];
     C3(SYS_clock_getres, dynclock, 0);
-    C6(SYS_clock_nanosleep, pick(0, 12), flags(1), 0, 0, 0, 0);
+    /* A zero timeout: with a NULL one, a CPU-time clock sleeps instead of failing with EFAULT. */
+    C6(SYS_clock_nanosleep, pick(0, 12), flags(1), &zero_ts, 0, 0, 0);
     C3(SYS_socket, pick(0, 2) == 0 ? AF_UNIX : AF_INET6, pick(1, 6) | flags(02004000), 0);
     C3(SYS_socketpair, AF_UNIX, pick(1, 6) | flags(02004000), 0);
     C3(SYS_access, "/nonexistent", pick(0, 7));
@@ -148,6 +154,33 @@ int main(void) {
     C6(SYS_preadv2, BAD, 0, 0, 7, 0, flags_skew(0xff, RWF_SKEW));
     C6(SYS_pwritev, BAD, 0, 0, 9, 0, 0);
     C3(SYS_umount2, "/nonexistent", flags(0xf));
+    /* Levels whose option names this package decodes, and an unknown one; options 64 and up are
+       netfilter's (IPT_SO_*), which strace names and this package prints as numbers, and 63 is
+       IPV6_USE_MIN_MTU, which strace names but <linux/in6.h> leaves under #if 0. */
+    static const int levels[] = {1, 0, 41, 6, 999};
+    /* IP_LOCAL_PORT_RANGE and IP_PROTOCOL (51, 52) are newer than strace 6.1. */
+    int level = levels[pick(0, 4)], opt = pick(0, 62);
+    if (level == 0 && (opt == 51 || opt == 52)) opt = 50;
+    C6(SYS_setsockopt, BAD, level, opt, 0, 0, 0);
+    level = levels[pick(0, 4)], opt = pick(0, 62);
+    if (level == 0 && (opt == 51 || opt == 52)) opt = 50;
+    C6(SYS_getsockopt, BAD, level, opt, 0, 0, 0);
+    /* fcntl commands strace 6.1 names: not F_DUPFD_QUERY/F_CREATED_QUERY (6.10, 6.12) nor the
+       F_*_RW_HINT commands, nor 12-14 which strace names by their 32-bit F_*LK64 meaning; plus
+       two unknown ones. Seal bits stop before F_SEAL_EXEC (6.3). */
+    static const int cmds[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 36, 37, 38,
+                               1024, 1025, 1026, 1029, 1030, 1031, 1032, 1033, 1034, 17, 99};
+    int cmd = cmds[pick(0, 27)];
+    long farg = rnd32() % 3 ? (long)pick(0, 40) : (long)flags(0x8000001f);
+    if (cmd == 5 || cmd == 6 || cmd == 7 || cmd == 36 || cmd == 37 || cmd == 38 || cmd == 15 || cmd == 16 ||
+        cmd >= 1035)
+      farg = 0; /* pointer arguments: NULL */
+    if (cmd == 1033) farg &= ~0x20L; /* F_SEAL_EXEC */
+    C3(SYS_fcntl, BAD, cmd, farg);
+    C6(SYS_rt_sigaction, pick(0, 66), 0, 0, 8, 0, 0);
+    C3(SYS_tgkill, NOPID, NOPID, pick(0, 66));
+    C3(SYS_getrlimit, pick(0, 17), 0);
+    C6(SYS_signalfd4, BAD, 0, 8, flags(02004000), 0, 0);
     C6(SYS_mount, "/nonexistent", "/nonexistent", 0, (rnd32() % 2 ? 0xc0ed0000u : 0) | flags(0x43ffffff), 0, 0);
   }
   emit("C %lx %lx %lx %lx %lx %lx %lx %lx\n", (long)SYS_exit_group, 0L, 0L, 0L, 0L, 0L, 0L, 0L);
