@@ -279,7 +279,7 @@ describe('fork and exec', () => {
       [2 * PAGE_SIZE, 3 * PAGE_SIZE],
       [3 * PAGE_SIZE, 4 * PAGE_SIZE],
     ]);
-    expect(child.stats()).toMatchObject({ totalVm: 3, lockedVm: 0 });
+    expect(child.stats()).toMatchObject({ totalVm: 3, peakVm: 4, lockedVm: 0 });
     expect(child.drainHostOps()).toEqual([
       { op: 'munmap', addr: a, length: PAGE_SIZE },
       {
@@ -374,6 +374,12 @@ describe('msync, mincore, isAccessible', () => {
     expect(as.mincore(0x10000000, 3 * PAGE_SIZE)).toBe(E.ENOMEM);
     expect(as.isAccessible(0x10000010, 100, PROT_WRITE)).toBe(true);
     expect(as.isAccessible(0x10001000, 2 * PAGE_SIZE, PROT_READ)).toBe(false);
+    ok(as.mmap(0x10002000, PAGE_SIZE, PROT_WRITE, ANON | MAP_FIXED, null, 0));
+    ok(as.mmap(0x10003000, PAGE_SIZE, PROT_NONE, ANON | MAP_FIXED, null, 0));
+    expect(as.isAccessible(0x10001000, 2 * PAGE_SIZE, PROT_READ)).toBe(true); // write-only reads on x86
+    expect(as.isAccessible(0x10003000, 1, PROT_READ)).toBe(false);
+    expect(as.isAccessible(0x10000000, 1, PROT_WRITE | PROT_READ)).toBe(true);
+    expect(as.isAccessible(0xfffffffff000, 1, PROT_READ)).toBe(false);
   });
 });
 
@@ -388,5 +394,21 @@ describe('lookup scales', () => {
     expect(as.mapCount).toBe(10_000);
     expect(as.findVma(0x10000000 + 2 * 5000 * PAGE_SIZE + 5)?.start).toBe(0x10000000 + 2 * 5000 * PAGE_SIZE);
     expect(as.findVma(0x10000000 + (2 * 5000 + 1) * PAGE_SIZE)).toBeUndefined();
+  });
+});
+
+describe('anonymous VMA names', () => {
+  it('names split and merge VMAs; file mappings refuse with EBADF', () => {
+    const as = new AddressSpace();
+    ok(as.mmap(0x10000000, 4 * PAGE_SIZE, RW, ANON | MAP_FIXED, null, 0));
+    expect(as.setAnonName(0x10001000, 2 * PAGE_SIZE, 'cache')).toBe(0);
+    expect(as.list().map((v) => v.anonName)).toEqual([undefined, 'cache', undefined]);
+    expect(renderMaps(as)).toContain('[anon:cache]');
+    expect(as.setAnonName(0x10000000, 4 * PAGE_SIZE, undefined)).toBe(0);
+    expect(as.mapCount).toBe(1);
+    ok(as.mmap(0x20000000, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_FIXED, fileOf('/f'), 0));
+    expect(as.setAnonName(0x20000000, PAGE_SIZE, 'x')).toBe(E.EBADF);
+    expect(as.setAnonName(0x30000000, PAGE_SIZE, 'x')).toBe(E.ENOMEM);
+    expect(as.setAnonName(0x10000001, PAGE_SIZE, 'x')).toBe(E.EINVAL);
   });
 });

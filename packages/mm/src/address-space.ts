@@ -216,6 +216,8 @@ export function mmapBaseFor(rlimitStack: number, random: number = 0, randomizeSt
 export interface MmStats {
   /** All mapped pages (VmSize). */
   readonly totalVm: number;
+  /** The most pages ever mapped at once (VmPeak). */
+  readonly peakVm: number;
   /** Private writable non-stack pages (VmData). */
   readonly dataVm: number;
   /** Executable, non-writable pages (VmExe + VmLib). */
@@ -224,6 +226,11 @@ export interface MmStats {
   readonly stackVm: number;
   /** mlocked pages (VmLck). */
   readonly lockedVm: number;
+  /**
+   * Pages charged to overcommit accounting (private writable memory, VM_ACCOUNT); the sum over
+   * a sandbox's processes is /proc/meminfo's Committed_AS.
+   */
+  readonly committedVm: number;
   /** The number of VMAs. */
   readonly mapCount: number;
 }
@@ -284,10 +291,14 @@ export class AddressSpace {
   /** `mm->def_flags`: VM_LOCKED[|VM_LOCKONFAULT] after mlockall(MCL_FUTURE). */
   private defFlags = 0;
   private totalVm = 0;
+  /** `hiwater_vm`: the largest totalVm so far (VmPeak). */
+  private peakVm = 0;
   private dataVm = 0;
   private execVm = 0;
   private stackVm = 0;
   private lockedVm = 0;
+  /** Pages charged to the overcommit accounting (VM_ACCOUNT): this process's Committed_AS. */
+  private committedVm = 0;
 
   constructor(private readonly options: AddressSpaceOptions = {}) {
     this.mmapBase = options.mmapBase ?? mmapBaseFor(8 * 1024 * 1024);
@@ -332,8 +343,9 @@ export class AddressSpace {
   }
 
   /**
-   * Whether `[addr, addr+len)` is entirely mapped with at least `prot` (PROT_READ/WRITE/EXEC
-   * bits). TaskMemory uses it to answer EFAULT before touching host memory.
+   * Whether `[addr, addr+len)` is entirely mapped and allows `prot` (PROT_READ/WRITE/EXEC bits)
+   * as x86 enforces it: a page with any access right can be read, writing needs PROT_WRITE.
+   * TaskMemory uses it to answer EFAULT before touching host memory.
    */
   isAccessible(addr: number, len: number, prot: number): boolean {
     if (len === 0) return true;
@@ -344,7 +356,10 @@ export class AddressSpace {
     while (at < end) {
       const v = this.vmas[i++];
       if (!v || v.start > at) return false;
-      if ((v.flags & prot & 7) !== (prot & 7)) return false;
+      // x86 page tables: any access right makes a page readable (and executable); writing
+      // needs VM_WRITE.
+      if (prot & PROT_WRITE && (v.flags & VM.WRITE) === 0) return false;
+      if (prot & (PROT_READ | PROT_EXEC) && (v.flags & VM_ACCESS_FLAGS) === 0) return false;
       at = v.end;
     }
     return true;
@@ -354,10 +369,12 @@ export class AddressSpace {
   stats(): MmStats {
     return {
       totalVm: this.totalVm,
+      peakVm: this.peakVm,
       dataVm: this.dataVm,
       execVm: this.execVm,
       stackVm: this.stackVm,
       lockedVm: this.lockedVm,
+      committedVm: this.committedVm,
       mapCount: this.vmas.length,
     };
   }
@@ -460,9 +477,6 @@ export class AddressSpace {
       }
       if (theFile.mapError) return theFile.mapError;
       if (vmFlags & VM.GROWSDOWN) return E.EINVAL;
-      // No file here supports synchronous faults (DAX); Linux 6.18 refuses MAP_SYNC on any file
-      // (private ones too), after the checks above.
-      if (flagsOf(flagsW).low & MAP_SYNC) return E.EOPNOTSUPP;
     } else {
       switch (flags & MAP_TYPE) {
         case MAP_SHARED:
@@ -485,7 +499,10 @@ export class AddressSpace {
     }
     if (flags & MAP_NORESERVE) vmFlags |= VM.NORESERVE;
     const populate = (vmFlags & VM.LOCKED) !== 0 || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE;
-    return this.mmapRegion(theFile, addr, len, vmFlags, pgoff, populate);
+    // No file here supports synchronous faults (DAX). Linux 6.18 refuses MAP_SYNC on any file
+    // (private ones too) only once the file's mmap hook ran: what MAP_FIXED replaced is gone.
+    const lateError = theFile && flagsOf(flagsW).low & MAP_SYNC ? E.EOPNOTSUPP : undefined;
+    return this.mmapRegion(theFile, addr, len, vmFlags, pgoff, populate, lateError);
   }
 
   /** `mmap_region()`: replace whatever is in the range with one new VMA and merge it. */
@@ -496,6 +513,7 @@ export class AddressSpace {
     vmFlags: number,
     pgoff: number,
     populate: boolean,
+    lateError?: LinuxError,
   ): number | LinuxError {
     const end = addr + len;
     // Unmapping a hole in the middle of one VMA adds one.
@@ -508,6 +526,13 @@ export class AddressSpace {
     if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE) vmFlags |= VM.ACCOUNT;
     let backing = file;
     if (!file && vmFlags & VM.SHARED) backing = new ShmemFile(len);
+    if (lateError) {
+      const removed = this.removeRange(addr, end);
+      const lo = removed[0];
+      const hi = removed[removed.length - 1];
+      if (lo && hi) this.journal.push({ op: 'munmap', addr: lo.start, length: hi.end - lo.start });
+      return lateError;
+    }
     this.removeRange(addr, end);
     this.insert(new VmaRecord(addr, end, vmFlags, pgoff, backing, undefined, undefined));
     this.journal.push({
@@ -735,14 +760,7 @@ export class AddressSpace {
       }
     }
     if ((flags & MREMAP_MAYMOVE) === 0) return E.ENOMEM;
-    const pgoff = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
-    const to = this.getUnmappedArea(
-      vma.file,
-      0,
-      newLen,
-      vma.flags & VM.MAYSHARE ? MAP_SHARED : MAP_PRIVATE,
-      pgoff,
-    );
+    const to = this.getUnmappedArea(vma.file, 0, newLen, vma.flags & VM.MAYSHARE ? MAP_SHARED : MAP_PRIVATE);
     if (isError(to)) return to;
     return this.moveVma(vma, addr, oldLen, to, newLen, flags);
   }
@@ -790,13 +808,11 @@ export class AddressSpace {
     if (flags & MREMAP_DONTUNMAP && !this.mayExpandVm(vma.flags, pagesOf(oldLen))) return E.ENOMEM;
     let target = newAddr;
     if ((flags & MREMAP_FIXED) === 0) {
-      const pgoff = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
       const t = this.getUnmappedArea(
         vma.file,
         newAddr,
         newLen,
         vma.flags & VM.MAYSHARE ? MAP_SHARED : MAP_PRIVATE,
-        pgoff,
       );
       if (isError(t)) return t;
       target = t;
@@ -1434,6 +1450,7 @@ export class AddressSpace {
     Object.assign(child.limits, this.limits);
     Object.assign(child.layout, this.layout);
     child.defFlags = this.defFlags & VM.NOHUGEPAGE;
+    child.peakVm = this.peakVm; // dup_mm copies hiwater_vm
     for (const v of this.vmas) {
       if (v.flags & VM.DONTCOPY) {
         child.journal.push({ op: 'munmap', addr: v.start, length: v.end - v.start });
@@ -1531,10 +1548,12 @@ export class AddressSpace {
   private account(v: VmaRecord, sign: 1 | -1): void {
     const n = v.pages * sign;
     this.totalVm += n;
+    if (this.totalVm > this.peakVm) this.peakVm = this.totalVm;
     if (isExecMapping(v.flags)) this.execVm += n;
     else if (isStackMapping(v.flags)) this.stackVm += n;
     else if (isDataMapping(v.flags)) this.dataVm += n;
     if (v.flags & VM.LOCKED) this.lockedVm += n;
+    if (v.flags & VM.ACCOUNT) this.committedVm += n;
   }
 
   private mayExpandVm(flags: number, npages: number): boolean {
@@ -1568,7 +1587,6 @@ export class AddressSpace {
     addr: number,
     len: number,
     flags: number,
-    _pgoff = 0,
   ): number | LinuxError {
     if (len > TASK_SIZE) return E.ENOMEM;
     let at: number | LinuxError;
@@ -1765,17 +1783,37 @@ export class AddressSpace {
       return E.ENOMEM;
     if (end < v.end && this.vmas.length + (start > v.start ? 1 : 0) >= this.maxMapCount && !mergesPrev)
       return E.ENOMEM;
-    let k = this.splitAt(start);
-    this.splitAt(end);
-    const target = this.vmas[k] as VmaRecord;
-    this.account(target, -1);
-    change(target);
-    this.account(target, 1);
-    if (merge) {
-      this.tryMerge(k + 1);
-      if (this.tryMerge(k)) k--;
+    // Build the pieces and the merges first, then edit the array with a single splice (it is
+    // O(n) to edit, so one edit instead of up to four). Merging does not change the counters.
+    this.account(v, -1);
+    this.account(probe, 1);
+    const pieces: VmaRecord[] = [];
+    if (start > v.start) {
+      const lower = v.clone();
+      lower.end = start;
+      this.account(lower, 1);
+      pieces.push(lower);
     }
-    return k;
+    let covering: VmaRecord = probe;
+    if (mergesPrev && prev) {
+      prev.end = end;
+      covering = prev;
+    } else {
+      pieces.push(probe);
+    }
+    let removed = 1;
+    if (end < v.end) {
+      const upper = v.clone();
+      upper.start = end;
+      upper.pgoff = v.pgoff + (end - v.start) / PAGE_SIZE;
+      this.account(upper, 1);
+      pieces.push(upper);
+    } else if (mergesNext && next) {
+      covering.end = next.end;
+      removed = 2;
+    }
+    this.vmas.splice(i, removed, ...pieces);
+    return covering === prev ? i - 1 : i + (start > v.start ? 1 : 0);
   }
 }
 

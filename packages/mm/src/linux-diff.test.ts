@@ -3,7 +3,7 @@
  * mlock2 at addresses inside a reserved region run in a real Linux process (src/mm-helper.c) and
  * in the model; results, errnos and the maps lines of the region must be equal after every step.
  */
-import { isError } from '@tsvisor/abi';
+import { E, isError } from '@tsvisor/abi';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressSpace } from './address-space.js';
@@ -52,7 +52,8 @@ import {
 } from './constants.js';
 import { LinuxOracle, type OracleStep } from './linux-oracle.test-util.js';
 import { mapsLine } from './render.js';
-import type { Word } from './types.js';
+import type { HostOp, Word } from './types.js';
+import { VM } from './vm-flags.js';
 
 const BASE = 0x100000000000;
 const PAGES = 64;
@@ -62,6 +63,8 @@ interface Model {
   as: AddressSpace;
   steps: OracleStep[];
   i: number;
+  /** Per step: the host operations it produced (as helper lines) and the model's maps after it. */
+  replay: { ops: string[]; maps: string[] }[];
 }
 
 let oracle: LinuxOracle;
@@ -72,7 +75,12 @@ beforeAll(() => {
 afterAll(() => oracle?.dispose());
 
 function freshModel(): AddressSpace {
-  const as = new AddressSpace({ limits: { capIpcLock: true, capSysRawio: true } });
+  // mmap_base 1 GiB above the region: what the model maps "elsewhere" stays clear of the
+  // helper's own mappings when its host operations are replayed.
+  const as = new AddressSpace({
+    mmapBase: BASE + 0x40000000,
+    limits: { capIpcLock: true, capSysRawio: true },
+  });
   const r = as.mmap(BASE, SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, null, 0);
   if (r !== BASE) throw new Error('reserve failed');
   as.drainHostOps();
@@ -97,7 +105,34 @@ function normMaps(lines: readonly string[]): string[] {
   );
 }
 
-type Kind = 'mmap' | 'munmap' | 'mprotect' | 'mremap' | 'madvise' | 'msync' | 'mlock2' | 'munlock' | 'fork';
+/** The page counters computed from scratch, as Linux's vm_stat_account() defines them. */
+function recount(as: AddressSpace): Record<string, number> {
+  const c = { totalVm: 0, dataVm: 0, execVm: 0, stackVm: 0, lockedVm: 0, committedVm: 0, mapCount: 0 };
+  for (const v of as.list()) {
+    const n = (v.end - v.start) / PAGE_SIZE;
+    c.mapCount++;
+    c.totalVm += n;
+    if ((v.flags & (VM.EXEC | VM.WRITE | VM.GROWSDOWN)) === VM.EXEC) c.execVm += n;
+    else if (v.flags & VM.GROWSDOWN) c.stackVm += n;
+    else if ((v.flags & (VM.WRITE | VM.SHARED | VM.GROWSDOWN)) === VM.WRITE) c.dataVm += n;
+    if (v.flags & VM.LOCKED) c.lockedVm += n;
+    if (v.flags & VM.ACCOUNT) c.committedVm += n;
+  }
+  return c;
+}
+
+type Kind =
+  | 'mmap'
+  | 'munmap'
+  | 'mprotect'
+  | 'mremap'
+  | 'madvise'
+  | 'msync'
+  | 'mlock2'
+  | 'munlock'
+  | 'mincore'
+  | 'touch'
+  | 'fork';
 
 class MmCommand implements fc.Command<Model, object> {
   constructor(
@@ -150,6 +185,21 @@ class MmCommand implements fc.Command<Model, object> {
       case 'munlock':
         r = as.munlock(a[0]!, a[1]!);
         break;
+      case 'touch': {
+        // A read fault: the kernel grows a growsdown VMA below, then checks access (x86: any of
+        // read, write or exec permits a read).
+        const addr = Number(a[0]);
+        const grown = as.expandStack(addr);
+        const v = as.findVma(addr);
+        r = !isError(grown) && v && v.flags & 7 ? 0 : E.EFAULT;
+        break;
+      }
+      case 'mincore': {
+        // The model checks the range; the helper's answer is 0 on success.
+        const x = as.mincore(a[0]!, a[1]!);
+        r = isError(x) ? x : 0;
+        break;
+      }
     }
     expect(normResult(resultText(r), isAddr), `result of ${this.toString()}`).toBe(
       normResult(step.result, isAddr),
@@ -159,6 +209,16 @@ class MmCommand implements fc.Command<Model, object> {
       .filter((v) => v.end > BASE && v.start < BASE + SIZE)
       .map((v) => mapsLine(shown, v));
     expect(normMaps(mine), `maps after ${this.toString()}`).toEqual(normMaps(step.maps));
+    const parentMaps = as
+      .list()
+      .filter((v) => v.end > BASE && v.start < BASE + SIZE)
+      .map((v) => mapsLine(as, v));
+    m.replay.push({ ops: as.drainHostOps().map(hostOpLine), maps: parentMaps });
+    // The incrementally kept page counters agree with a recount.
+    for (const space of [as, shown]) {
+      const { totalVm, dataVm, execVm, stackVm, lockedVm, committedVm, mapCount } = space.stats();
+      expect({ totalVm, dataVm, execVm, stackVm, lockedVm, committedVm, mapCount }).toEqual(recount(space));
+    }
   }
   toString(): string {
     if (this.kind === 'mmap') {
@@ -271,12 +331,100 @@ const commandArbs = [
   fc.tuple(addrArb, lenArb).map(([a, l]) => new MmCommand('mlock2', [a, l, MLOCK_ONFAULT])),
   fc.tuple(addrArb, lenArb).map(([a, l]) => new MmCommand('munlock', [a, l])),
   fc.constant(null).map(() => new MmCommand('fork', [])),
+  fc.tuple(addrArb, lenArb).map(([a, l]) => new MmCommand('mincore', [a, l])),
+  // Faults in the region, often just below a MAP_GROWSDOWN mapping.
+  page.map((p) => new MmCommand('touch', [BASE + p * PAGE_SIZE + 8])),
+  fc
+    .tuple(page, fc.integer({ min: 1, max: 8 }), protArb)
+    .map(
+      ([p, n, prot]) =>
+        new MmCommand('mmap', [
+          BASE + p * PAGE_SIZE,
+          n * PAGE_SIZE,
+          prot & 7,
+          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN,
+          -1,
+          0,
+        ]),
+    ),
 ];
 
 function check(cmds: Iterable<fc.Command<Model, object>>): void {
   const lines = [...cmds].map((c) => c.toString());
   const steps = oracle.run(lines);
-  fc.modelRun(() => ({ model: { as: freshModel(), steps, i: 0 }, real: {} }), cmds);
+  const model: Model = { as: freshModel(), steps, i: 0, replay: [] };
+  fc.modelRun(() => ({ model, real: {} }), cmds);
+  // The host-operation contract: a second process that starts from the same reservation and
+  // applies only the journaled operations ends up with the model's pages, step by step.
+  const replayLines = model.replay.flatMap((r) => [...r.ops, 'nop']);
+  const replayed = oracle.run(replayLines);
+  let at = 0;
+  for (const [n, r] of model.replay.entries()) {
+    for (const op of r.ops) {
+      expect(replayed[at]?.result, `host op ${op} (step ${n})`).not.toMatch(/^-/);
+      at++;
+    }
+    const host = replayed[at++];
+    expect(pageView(host?.maps ?? []), `host pages after step ${n}: ${lines[n]}`).toEqual(pageView(r.maps));
+  }
+}
+
+/** A HostOp as a helper command line. */
+function hostOpLine(op: HostOp): string {
+  const hex = (n: number): string => n.toString(16);
+  switch (op.op) {
+    case 'mmap': {
+      const fi = op.file === oracle.files[0] ? 0 : op.file === oracle.files[1] ? 1 : -1;
+      const flags = MAP_FIXED | (op.shared ? MAP_SHARED : MAP_PRIVATE) | (fi < 0 ? MAP_ANONYMOUS : 0);
+      return `mmap ${hex(op.addr)} ${hex(op.length)} ${hex(op.prot)} ${hex(flags)} ${fi} ${hex(op.offset)}`;
+    }
+    case 'munmap':
+      return `munmap ${hex(op.addr)} ${hex(op.length)}`;
+    case 'mprotect':
+      return `mprotect ${hex(op.addr)} ${hex(op.length)} ${hex(op.prot)}`;
+    case 'madvise':
+      return `madvise ${hex(op.addr)} ${hex(op.length)} ${hex(op.advice)}`;
+    case 'mremap': {
+      const flags =
+        op.newAddr === op.oldAddr ? 0 : MREMAP_MAYMOVE | MREMAP_FIXED | (op.dontUnmap ? MREMAP_DONTUNMAP : 0);
+      return `mremap ${hex(op.oldAddr)} ${hex(op.oldLength)} ${hex(op.newLength)} ${hex(flags)} ${hex(op.newAddr)}`;
+    }
+  }
+}
+
+/**
+ * Maps lines reduced to what the pages are, whatever the VMA boundaries: runs of pages with the
+ * same permissions and backing (and contiguous file offsets) joined. The host may split and
+ * merge differently, since flags such as VM_NORESERVE or VM_NOHUGEPAGE never reach it.
+ */
+function pageView(lines: readonly string[]): string[] {
+  const out: { s: number; e: number; key: string; off: number; file: boolean }[] = [];
+  for (const l of lines) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$/.exec(l);
+    if (!m) throw new Error(`bad maps line ${l}`);
+    const [, s, e, perms, off, dev, ino, name] = m as unknown as string[];
+    const shm = name === '/dev/zero (deleted)';
+    const file = ino !== '0' && !shm;
+    const cur = {
+      s: Math.max(parseInt(s!, 16), BASE),
+      e: Math.min(parseInt(e!, 16), BASE + SIZE),
+      key: `${perms} ${shm ? 'shm' : `${dev} ${ino} ${name}`}`,
+      off: parseInt(off!, 16) + (file ? Math.max(0, BASE - parseInt(s!, 16)) : 0),
+      file,
+    };
+    const last = out[out.length - 1];
+    if (
+      last &&
+      last.e === cur.s &&
+      last.key === cur.key &&
+      (!cur.file || last.off + (last.e - last.s) === cur.off)
+    ) {
+      last.e = cur.e;
+    } else out.push(cur);
+  }
+  return out.map(
+    (r) => `${r.s.toString(16)}-${r.e.toString(16)} ${r.key}${r.file ? ` @${r.off.toString(16)}` : ''}`,
+  );
 }
 
 describe('differential against Linux', () => {
@@ -387,6 +535,25 @@ describe('differential scenarios', () => {
         new MmCommand('munlock', [at(0), 8 * P]),
       ],
     ],
+    [
+      'a fault below a MAP_GROWSDOWN mapping grows it, except into the guard gap',
+      [
+        new MmCommand('munmap', [at(10), 10 * P]),
+        new MmCommand('mmap', [
+          at(20),
+          4 * P,
+          3,
+          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN,
+          -1,
+          0,
+        ]),
+        new MmCommand('touch', [at(15) + 8]),
+        new MmCommand('mmap', [at(10), P, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0]),
+        new MmCommand('touch', [at(12) + 8]),
+        new MmCommand('mprotect', [at(10), P, 0]),
+        new MmCommand('touch', [at(12) + 8]),
+      ],
+    ],
   ])('%s', (_name, cmds) => {
     check(cmds);
   });
@@ -446,6 +613,7 @@ describe('differential bad input', () => {
     fc
       .tuple(addr, length, fc.oneof(junk32, fc.constantFrom(1n, 4n)))
       .map(([a, l, f]) => new MmCommand('msync', [a, l, f])),
+    fc.tuple(addr, length).map(([a, l]) => new MmCommand('mincore', [a, l])),
   ];
   it('gives the errnos and results of the host kernel', () => {
     fc.assert(

@@ -7,12 +7,15 @@
  *   commands (numbers in hex):  mmap addr len prot flags fileidx off   (fileidx -1: anonymous,
  *   0: FILE opened O_RDWR, 1: FILE opened O_RDONLY), munmap addr len, mprotect addr len prot,
  *   mremap addr oldlen newlen flags newaddr, madvise addr len advice, msync addr len flags,
- *   mlock2 addr len flags, munlock addr len, brkinit addr (prctl PR_SET_MM start_brk = brk =
+ *   mlock2 addr len flags, munlock addr len, mincore addr len, touch addr (read a byte;
+ *   -EFAULT if it faults), nop (just the maps), brkinit addr (prctl PR_SET_MM start_brk = brk =
  *   addr), brk addr, fork (answers with the child's maps lines)
  *   answers: "R <hex result or -errno>", then "M <maps line>"..., then "E".
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +70,12 @@ static long set_brk(unsigned long at) {
       .auxv = 0, .auxv_size = 0, .exe_fd = (unsigned)-1,
   };
   return prctl(PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m, 0);
+}
+
+static sigjmp_buf fault_jump;
+static void on_fault(int sig) {
+  (void)sig;
+  siglongjmp(fault_jump, 1);
 }
 
 int main(int argc, char **argv) {
@@ -155,6 +164,26 @@ int main(int argc, char **argv) {
     } else if (!strcmp(cmd, "brk")) {
       sscanf(line, "%*s %lx", &a[0]);
       res = syscall(SYS_brk, a[0]);
+    } else if (!strcmp(cmd, "touch")) {
+      /* Reads a byte: a fault below a MAP_GROWSDOWN mapping grows it (or fails: -EFAULT). */
+      sscanf(line, "%*s %lx", &a[0]);
+      struct sigaction sa = {0};
+      sa.sa_handler = on_fault;
+      sigaction(SIGSEGV, &sa, 0);
+      sigaction(SIGBUS, &sa, 0);
+      if (sigsetjmp(fault_jump, 1) == 0) {
+        (void)*(volatile char *)a[0];
+        res = 0;
+      } else {
+        res = -1;
+        errno = EFAULT;
+      }
+    } else if (!strcmp(cmd, "nop")) {
+      res = 0;
+    } else if (!strcmp(cmd, "mincore")) {
+      static unsigned char vec[1 << 16];
+      sscanf(line, "%*s %lx %lx", &a[0], &a[1]);
+      res = syscall(SYS_mincore, a[0], a[1], vec);
     } else if (!strcmp(cmd, "fork")) {
       /* Answers with the child's maps lines: what fork gave it. */
       printf("R 0\n");

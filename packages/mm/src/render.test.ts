@@ -12,7 +12,14 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from './constants.js';
-import { renderMaps, renderSmaps, renderStatm, renderStatusMemory, statusMemory } from './render.js';
+import {
+  renderMaps,
+  renderSmaps,
+  renderStatm,
+  renderStatusMemory,
+  statusMemory,
+  VSYSCALL_LINE,
+} from './render.js';
 import type { MapFile } from './types.js';
 
 const exe: MapFile = {
@@ -63,6 +70,13 @@ describe('renderMaps', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('ends with the vsyscall page like the host kernel when asked', () => {
+    const host = readFileSync('/proc/self/maps', 'utf8').trimEnd().split('\n').at(-1);
+    const mine = renderMaps(new AddressSpace(), { vsyscall: true }).trimEnd();
+    if (host?.includes('[vsyscall]')) expect(mine).toBe(host);
+    else expect(mine).toBe(VSYSCALL_LINE); // a host booted with vsyscall=none has no such line
   });
 
   it('shows shared mappings with s, and shared anonymous memory as /dev/zero (deleted)', () => {

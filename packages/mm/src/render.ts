@@ -50,18 +50,27 @@ export function mapsLine(as: AddressSpace, v: Vma): string {
 }
 
 /**
- * /proc/<pid>/maps.
+ * /proc/<pid>/maps. Pass `{ vsyscall: true }` to end it with the vsyscall page as x86-64 Linux
+ * does.
  *
  * @example
  * ```ts
  * renderMaps(as); // "7f0000000000-7f0000002000 rw-p 00000000 00:00 0 \n"
  * ```
  */
-export function renderMaps(as: AddressSpace): string {
+export function renderMaps(as: AddressSpace, options: { vsyscall?: boolean } = {}): string {
   let out = '';
   for (const v of as.list()) out += mapsLine(as, v) + '\n';
+  if (options.vsyscall) out += VSYSCALL_LINE + '\n';
   return out;
 }
+
+/**
+ * The x86-64 vsyscall page, which Linux lists last in every process's maps (it is not a VMA) when
+ * booted with vsyscall=xonly, the default.
+ */
+export const VSYSCALL_LINE =
+  'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 '.padEnd(72, ' ') + ' [vsyscall]';
 
 /**
  * Per-VMA resident figures for smaps. The model does not see page faults, so the caller supplies
@@ -136,7 +145,7 @@ export interface StatusMemory {
   VmLib: number;
 }
 
-/** The memory figures of /proc/<pid>/status (`task_mem()`), in kB. VmPeak is VmSize here. */
+/** The memory figures of /proc/<pid>/status (`task_mem()`), in kB. */
 export function statusMemory(as: AddressSpace): StatusMemory {
   const s = as.stats();
   const L = as.layout;
@@ -148,7 +157,7 @@ export function statusMemory(as: AddressSpace): StatusMemory {
   const lib = s.execVm * PAGE_SIZE - text;
   const k = PAGE_SIZE / 1024;
   return {
-    VmPeak: s.totalVm * k,
+    VmPeak: s.peakVm * k,
     VmSize: s.totalVm * k,
     VmLck: s.lockedVm * k,
     VmData: s.dataVm * k,

@@ -1,0 +1,16 @@
+// The README's example, run through the public entry point.
+import { isError } from '@tsvisor/abi';
+import { expect, it } from 'vitest';
+import { AddressSpace, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, renderMaps } from './index.js';
+
+it('README example', () => {
+  const as = new AddressSpace();
+  const addr = as.mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+  if (isError(addr)) throw addr;
+  as.mprotect(addr, 4096, PROT_READ);
+  expect(renderMaps(as)).toBe(
+    '7ffbff6fe000-7ffbff6ff000 r--p 00000000 00:00 0 \n' +
+      '7ffbff6ff000-7ffbff700000 rw-p 00000000 00:00 0 \n',
+  );
+  expect(as.drainHostOps().map((op) => op.op)).toEqual(['mmap', 'mprotect']);
+});
