@@ -2,16 +2,9 @@
  * Model operations per second with 10 000 VMAs: an mmap+munmap pair, an mprotect that splits and
  * a second one that merges back, and an address lookup. Run with `npx vitest bench`.
  */
+import { MapFlag, Prot } from '@tsvisor/abi';
 import { bench, describe } from 'vitest';
-import {
-  AddressSpace,
-  MAP_ANONYMOUS,
-  MAP_FIXED,
-  MAP_PRIVATE,
-  PAGE_SIZE,
-  PROT_READ,
-  PROT_WRITE,
-} from '../src/index.js';
+import { AddressSpace, PAGE_SIZE } from '../src/index.js';
 
 const BASE = 0x100000000000;
 const N = 10_000;
@@ -23,8 +16,8 @@ function populated(): AddressSpace {
     as.mmap(
       BASE + i * 2 * PAGE_SIZE,
       2 * PAGE_SIZE,
-      i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
-      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+      i % 2 ? Prot.PROT_READ : Prot.PROT_READ | Prot.PROT_WRITE,
+      MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED,
       null,
       0,
     );
@@ -37,15 +30,15 @@ describe(`${N} VMAs`, () => {
   const as = populated();
   let k = 0;
   bench('mmap + munmap (address chosen top-down)', () => {
-    const a = as.mmap(0, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+    const a = as.mmap(0, PAGE_SIZE, Prot.PROT_READ, MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS, null, 0);
     as.munmap(a as number, PAGE_SIZE);
     as.drainHostOps();
   });
   bench('mprotect split + merge back', () => {
     const i = (k++ % (N / 2)) * 2; // an RW VMA
     const at = BASE + i * 2 * PAGE_SIZE;
-    as.mprotect(at, PAGE_SIZE, PROT_READ);
-    as.mprotect(at, PAGE_SIZE, PROT_READ | PROT_WRITE);
+    as.mprotect(at, PAGE_SIZE, Prot.PROT_READ);
+    as.mprotect(at, PAGE_SIZE, Prot.PROT_READ | Prot.PROT_WRITE);
     as.drainHostOps();
   });
   bench('findVma', () => {

@@ -16,71 +16,24 @@
  *
  * @module
  */
-import { E, errorOf, isError, type LinuxError } from '@tsvisor/abi';
+import {
+  E,
+  errorOf,
+  isError,
+  type LinuxError,
+  Madv,
+  MapFlag,
+  Mcl,
+  Mlock,
+  Mremap,
+  Msync,
+  Prot,
+} from '@tsvisor/abi';
 import {
   DEFAULT_MAX_MAP_COUNT,
   DEFAULT_MMAP_MIN_ADDR,
-  MADV_COLD,
-  MADV_COLLAPSE,
-  MADV_DODUMP,
-  MADV_DOFORK,
-  MADV_DONTDUMP,
-  MADV_DONTFORK,
-  MADV_DONTNEED,
-  MADV_DONTNEED_LOCKED,
-  MADV_FREE,
-  MADV_GUARD_INSTALL,
-  MADV_GUARD_REMOVE,
-  MADV_HUGEPAGE,
-  MADV_KEEPONFORK,
-  MADV_MERGEABLE,
-  MADV_NOHUGEPAGE,
-  MADV_NORMAL,
-  MADV_PAGEOUT,
-  MADV_POPULATE_READ,
-  MADV_POPULATE_WRITE,
-  MADV_RANDOM,
-  MADV_REMOVE,
-  MADV_SEQUENTIAL,
-  MADV_UNMERGEABLE,
-  MADV_WILLNEED,
-  MADV_WIPEONFORK,
-  MAP_32BIT,
-  MAP_ABOVE4G,
-  MAP_ANONYMOUS,
-  MAP_DROPPABLE,
-  MAP_FIXED,
-  MAP_FIXED_NOREPLACE,
-  MAP_GROWSDOWN,
-  MAP_HUGETLB,
-  MAP_LOCKED,
-  MAP_NONBLOCK,
-  MAP_NORESERVE,
-  MAP_POPULATE,
-  MAP_PRIVATE,
-  MAP_SHARED,
-  MAP_SHARED_VALIDATE,
-  MAP_STACK,
-  MAP_SYNC,
-  MAP_TYPE,
   LEGACY_MAP_MASK,
-  MCL_CURRENT,
-  MCL_FUTURE,
-  MCL_ONFAULT,
-  MLOCK_ONFAULT,
-  MREMAP_DONTUNMAP,
-  MREMAP_FIXED,
-  MREMAP_MAYMOVE,
-  MS_ASYNC,
-  MS_INVALIDATE,
-  MS_SYNC,
   PAGE_SIZE,
-  PROT_EXEC,
-  PROT_GROWSDOWN,
-  PROT_GROWSUP,
-  PROT_READ,
-  PROT_SEM,
-  PROT_WRITE,
   STACK_GUARD_GAP,
   TASK_SIZE,
 } from './constants.js';
@@ -140,6 +93,22 @@ function pageAlign(n: number): number {
   const r = Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
   return r >= U64_MAX ? 0 : r;
 }
+/**
+ * The range check of madvise(2), which prctl(PR_SET_VMA_ANON_NAME) repeats as Linux's
+ * madvise_set_anon_name() does: a page-aligned start, a length rounded up to pages without
+ * wrapping, an end inside the 64-bit space; each failure is EINVAL. Returns [start, end), empty
+ * for a zero length.
+ */
+function adviceRange(startW: Word, lenW: Word): readonly [number, number] | LinuxError {
+  if (pageOffsetOf(startW) !== 0) return E.EINVAL;
+  const start = u64(startW);
+  const lenIn = u64(lenW);
+  const len = pageAlign(lenIn);
+  if (lenIn !== 0 && len === 0) return E.EINVAL;
+  const end = start + len;
+  if (end >= U64_MAX) return E.EINVAL;
+  return [start, end];
+}
 function pagesOf(bytes: number): number {
   return bytes / PAGE_SIZE;
 }
@@ -147,7 +116,7 @@ function protOfFlags(flags: number): number {
   return flags & (VM.READ | VM.WRITE | VM.EXEC);
 }
 function vmProtBits(prot: number): number {
-  return prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+  return prot & (Prot.PROT_READ | Prot.PROT_WRITE | Prot.PROT_EXEC);
 }
 
 /** One VMA as the model stores it (mutable inside this module, read-only outside). */
@@ -358,8 +327,8 @@ export class AddressSpace {
       if (!v || v.start > at) return false;
       // x86 page tables: any access right makes a page readable (and executable); writing
       // needs VM_WRITE.
-      if (prot & PROT_WRITE && (v.flags & VM.WRITE) === 0) return false;
-      if (prot & (PROT_READ | PROT_EXEC) && (v.flags & VM_ACCESS_FLAGS) === 0) return false;
+      if (prot & Prot.PROT_WRITE && (v.flags & VM.WRITE) === 0) return false;
+      if (prot & (Prot.PROT_READ | Prot.PROT_EXEC) && (v.flags & VM_ACCESS_FLAGS) === 0) return false;
       at = v.end;
     }
     return true;
@@ -409,13 +378,13 @@ export class AddressSpace {
     const flagsHigh = flagsOf(flagsW).high;
     const prot = flagsOf(protW).low;
     let theFile: MapFile | null = null;
-    if ((flags & MAP_ANONYMOUS) === 0) {
+    if ((flags & MapFlag.MAP_ANONYMOUS) === 0) {
       if (isError(file)) return file;
       if (file === null) return E.EBADF;
-      if (flags & MAP_HUGETLB) return E.EINVAL;
+      if (flags & MapFlag.MAP_HUGETLB) return E.EINVAL;
       theFile = file;
-    } else if (flags & MAP_HUGETLB) {
-      const log = (flags >>> 26) & 0x3f;
+    } else if (flags & MapFlag.MAP_HUGETLB) {
+      const log = (flags >>> MapFlag.MAP_HUGE_SHIFT) & MapFlag.MAP_HUGE_MASK;
       if (log !== 0 && log !== 21 && log !== 30) return E.EINVAL;
       if (u64(lenW) === 0) return E.EINVAL;
       // No huge pages are reserved in the sandbox: the reservation fails. (Linux accepts
@@ -426,46 +395,47 @@ export class AddressSpace {
 
     // do_mmap()
     if (u64(lenW) === 0) return E.EINVAL;
-    if (flags & MAP_FIXED_NOREPLACE) flags |= MAP_FIXED;
+    if (flags & MapFlag.MAP_FIXED_NOREPLACE) flags |= MapFlag.MAP_FIXED;
     let addr = u64(addrW);
-    if ((flags & MAP_FIXED) === 0) addr = this.roundHintToMin(addr);
+    if ((flags & MapFlag.MAP_FIXED) === 0) addr = this.roundHintToMin(addr);
     const len = pageAlignW(lenW);
     if (len === 0) return E.ENOMEM;
     if (this.vmas.length > this.maxMapCount) return E.ENOMEM;
     // A fixed address in the last 4095 bytes of the 64-bit space reads as an error value to
     // Linux's IS_ERR_VALUE() and comes back as that errno.
-    const asErr = flags & MAP_FIXED && len <= TASK_SIZE ? errValueOf(addrW) : 0;
+    const asErr = flags & MapFlag.MAP_FIXED && len <= TASK_SIZE ? errValueOf(addrW) : 0;
     if (asErr) return errorOf(asErr);
     const chosen = this.getUnmappedArea(theFile, addr, len, flags);
     if (isError(chosen)) return chosen;
     addr = chosen;
-    if (flags & MAP_FIXED_NOREPLACE && this.intersects(addr, addr + len)) return E.EEXIST;
+    if (flags & MapFlag.MAP_FIXED_NOREPLACE && this.intersects(addr, addr + len)) return E.EEXIST;
 
     let vmFlags = vmProtBits(prot) | this.defFlags | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
-    if (flags & MAP_GROWSDOWN) vmFlags |= VM.GROWSDOWN;
-    if (flags & MAP_LOCKED) vmFlags |= VM.LOCKED;
-    if (flags & MAP_SYNC) vmFlags |= VM.SYNC;
-    if (flags & MAP_STACK) vmFlags |= VM.NOHUGEPAGE;
-    if (this.defFlags & VM.LOCKED) flags |= MAP_LOCKED;
-    if (flags & MAP_LOCKED && !this.canDoMlock()) return E.EPERM;
+    if (flags & MapFlag.MAP_GROWSDOWN) vmFlags |= VM.GROWSDOWN;
+    if (flags & MapFlag.MAP_LOCKED) vmFlags |= VM.LOCKED;
+    if (flags & MapFlag.MAP_SYNC) vmFlags |= VM.SYNC;
+    if (flags & MapFlag.MAP_STACK) vmFlags |= VM.NOHUGEPAGE;
+    if (this.defFlags & VM.LOCKED) flags |= MapFlag.MAP_LOCKED;
+    if (flags & MapFlag.MAP_LOCKED && !this.canDoMlock()) return E.EPERM;
     if (!this.mlockFutureOk(vmFlags, len)) return E.EAGAIN;
 
     let pgoff = pgoffIn;
     if (theFile) {
       const max = theFile.mapMaxBytes ?? 2 ** 63 - 1;
       if (pgoff * PAGE_SIZE + len > max) return E.EOVERFLOW;
-      let type = flags & MAP_TYPE;
+      let type = flags & MapFlag.MAP_TYPE;
       let validate = true;
-      if (type === MAP_SHARED) {
+      if (type === MapFlag.MAP_SHARED) {
         flags &= LEGACY_MAP_MASK;
-        type = MAP_SHARED_VALIDATE;
+        type = MapFlag.MAP_SHARED_VALIDATE;
         validate = false;
       }
-      if (type !== MAP_SHARED_VALIDATE && type !== MAP_PRIVATE) return E.EINVAL;
-      if (type === MAP_SHARED_VALIDATE) {
+      if (type !== MapFlag.MAP_SHARED_VALIDATE && type !== MapFlag.MAP_PRIVATE) return E.EINVAL;
+      if (type === MapFlag.MAP_SHARED_VALIDATE) {
         // Plain MAP_SHARED arrives here with its unknown flags cleared.
-        if ((flags & ~(LEGACY_MAP_MASK | MAP_ABOVE4G)) !== 0 || (validate && flagsHigh)) return E.EOPNOTSUPP;
-        if (prot & PROT_WRITE && !theFile.mapWritable) return E.EACCES;
+        if ((flags & ~(LEGACY_MAP_MASK | MapFlag.MAP_ABOVE4G)) !== 0 || (validate && flagsHigh))
+          return E.EOPNOTSUPP;
+        if (prot & Prot.PROT_WRITE && !theFile.mapWritable) return E.EACCES;
         if (theFile.mapAppendOnly && theFile.mapWritable) return E.EACCES;
         vmFlags |= VM.SHARED | VM.MAYSHARE;
         if (!theFile.mapWritable) vmFlags &= ~(VM.MAYWRITE | VM.SHARED);
@@ -478,30 +448,32 @@ export class AddressSpace {
       if (theFile.mapError) return theFile.mapError;
       if (vmFlags & VM.GROWSDOWN) return E.EINVAL;
     } else {
-      switch (flags & MAP_TYPE) {
-        case MAP_SHARED:
+      switch (flags & MapFlag.MAP_TYPE) {
+        case MapFlag.MAP_SHARED:
           if (vmFlags & VM.GROWSDOWN) return E.EINVAL;
           pgoff = 0;
           vmFlags |= VM.SHARED | VM.MAYSHARE;
           break;
-        case MAP_DROPPABLE:
+        case MapFlag.MAP_DROPPABLE:
           // Droppable pages are neither locked, nor a stack, nor reserved, nor inherited.
           if (vmFlags & (VM.GROWSDOWN | VM.LOCKED)) return E.EINVAL;
           vmFlags |= VM_DROPPABLE | VM.NORESERVE | VM.WIPEONFORK | VM.DONTDUMP;
           pgoff = addr / PAGE_SIZE;
           break;
-        case MAP_PRIVATE:
+        case MapFlag.MAP_PRIVATE:
           pgoff = addr / PAGE_SIZE;
           break;
         default:
           return E.EINVAL;
       }
     }
-    if (flags & MAP_NORESERVE) vmFlags |= VM.NORESERVE;
-    const populate = (vmFlags & VM.LOCKED) !== 0 || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE;
+    if (flags & MapFlag.MAP_NORESERVE) vmFlags |= VM.NORESERVE;
+    const populate =
+      (vmFlags & VM.LOCKED) !== 0 ||
+      (flags & (MapFlag.MAP_POPULATE | MapFlag.MAP_NONBLOCK)) === MapFlag.MAP_POPULATE;
     // No file here supports synchronous faults (DAX). Linux 6.18 refuses MAP_SYNC on any file
     // (private ones too) only once the file's mmap hook ran: what MAP_FIXED replaced is gone.
-    const lateError = theFile && flagsOf(flagsW).low & MAP_SYNC ? E.EOPNOTSUPP : undefined;
+    const lateError = theFile && flagsOf(flagsW).low & MapFlag.MAP_SYNC ? E.EOPNOTSUPP : undefined;
     return this.mmapRegion(theFile, addr, len, vmFlags, pgoff, populate, lateError);
   }
 
@@ -556,13 +528,13 @@ export class AddressSpace {
   mapSpecial(addr: number, len: number, prot: number, name: string): number | LinuxError {
     len = pageAlign(len);
     if (len === 0) return E.EINVAL;
-    const flags = addr ? MAP_FIXED : 0;
-    const at = this.getUnmappedArea(null, addr, len, flags | MAP_PRIVATE);
+    const flags = addr ? MapFlag.MAP_FIXED : 0;
+    const at = this.getUnmappedArea(null, addr, len, flags | MapFlag.MAP_PRIVATE);
     if (isError(at)) return at;
     if (!this.mayExpandVm(VM.DONTEXPAND, pagesOf(len))) return E.ENOMEM;
     // Like the kernel's vDSO (rd ex mr mw me de) and vvar pages (rd mr pf io de dd).
     const vmFlags =
-      prot & PROT_EXEC
+      prot & Prot.PROT_EXEC
         ? vmProtBits(prot) | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC | VM.DONTEXPAND
         : vmProtBits(prot) | VM.MAYREAD | VM.PFNMAP | VM.IO | VM.DONTEXPAND | VM.DONTDUMP;
     this.removeRange(at, at + len);
@@ -616,9 +588,9 @@ export class AddressSpace {
   /** Implements mprotect(2), including PROT_GROWSDOWN and the partial change before a hole. */
   mprotect(startW: Word, lenW: Word, protW: Word): 0 | LinuxError {
     const p = flagsOf(protW);
-    const grows = p.low & (PROT_GROWSDOWN | PROT_GROWSUP);
-    const reqprot = p.low & ~(PROT_GROWSDOWN | PROT_GROWSUP);
-    if (grows === (PROT_GROWSDOWN | PROT_GROWSUP)) return E.EINVAL;
+    const grows = p.low & (Prot.PROT_GROWSDOWN | Prot.PROT_GROWSUP);
+    const reqprot = p.low & ~(Prot.PROT_GROWSDOWN | Prot.PROT_GROWSUP);
+    if (grows === (Prot.PROT_GROWSDOWN | Prot.PROT_GROWSUP)) return E.EINVAL;
     if (pageOffsetOf(startW) !== 0) return E.EINVAL;
     let start = u64(startW);
     const rawLen = u64(lenW);
@@ -626,16 +598,17 @@ export class AddressSpace {
     const len = pageAlign(rawLen);
     let end = start + len;
     if (len === 0 || end >= U64_MAX) return E.ENOMEM;
-    if (p.high || reqprot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) return E.EINVAL;
+    if (p.high || reqprot & ~(Prot.PROT_READ | Prot.PROT_WRITE | Prot.PROT_EXEC | Prot.PROT_SEM))
+      return E.EINVAL;
     let i = this.indexAfter(start);
     const vma = this.vmas[i];
     if (!vma || vma.start >= end) return E.ENOMEM;
-    if (grows & PROT_GROWSDOWN) {
+    if (grows & Prot.PROT_GROWSDOWN) {
       start = vma.start;
       if ((vma.flags & VM.GROWSDOWN) === 0) return E.EINVAL;
     } else {
       if (vma.start > start) return E.ENOMEM;
-      if (grows & PROT_GROWSUP) {
+      if (grows & Prot.PROT_GROWSUP) {
         end = vma.end;
         return E.EINVAL; // x86 has no VM_GROWSUP
       }
@@ -704,18 +677,19 @@ export class AddressSpace {
     const flags = f.low;
     const addr = u64(addrW);
     const newAddr = u64(newAddrW);
-    if (f.high || flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) return E.EINVAL;
+    if (f.high || flags & ~(Mremap.MREMAP_FIXED | Mremap.MREMAP_MAYMOVE | Mremap.MREMAP_DONTUNMAP))
+      return E.EINVAL;
     if (pageOffsetOf(addrW) !== 0) return E.EINVAL;
     const oldLen = pageAlignW(oldLenW);
     const newLen = pageAlignW(newLenW);
     if (newLen === 0) return E.EINVAL;
     if (newLen > TASK_SIZE) return E.EINVAL;
-    const impliesNewAddr = (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0;
+    const impliesNewAddr = (flags & (Mremap.MREMAP_FIXED | Mremap.MREMAP_DONTUNMAP)) !== 0;
     if (impliesNewAddr) {
       if (newAddr > TASK_SIZE - newLen) return E.EINVAL;
       if (pageOffsetOf(newAddrW) !== 0) return E.EINVAL;
-      if ((flags & MREMAP_MAYMOVE) === 0) return E.EINVAL;
-      if (flags & MREMAP_DONTUNMAP && oldLen !== newLen) return E.EINVAL;
+      if ((flags & Mremap.MREMAP_MAYMOVE) === 0) return E.EINVAL;
+      if (flags & Mremap.MREMAP_DONTUNMAP && oldLen !== newLen) return E.EINVAL;
       // 64-bit arithmetic: a huge old_len wraps around and does not count as overlapping.
       const oldEnd = (addr + oldLen) % U64_MAX;
       if (oldEnd > newAddr && newAddr + newLen > addr) return E.EINVAL;
@@ -725,7 +699,7 @@ export class AddressSpace {
     if (!vma) return E.EFAULT;
     // check_prep_vma()
     if (oldLen === 0 && (vma.flags & VM.MAYSHARE) === 0) return E.EINVAL;
-    if (flags & MREMAP_DONTUNMAP && vma.flags & (VM.DONTEXPAND | VM.PFNMAP)) return E.EINVAL;
+    if (flags & Mremap.MREMAP_DONTUNMAP && vma.flags & (VM.DONTEXPAND | VM.PFNMAP)) return E.EINVAL;
     if (vma.flags & VM.HUGETLB) return E.EINVAL;
     if (impliesNewAddr) return this.mremapTo(addr, oldLen, newAddr, newLen, flags);
     // Shrinking in place is an munmap of the tail.
@@ -759,8 +733,13 @@ export class AddressSpace {
         return addr;
       }
     }
-    if ((flags & MREMAP_MAYMOVE) === 0) return E.ENOMEM;
-    const to = this.getUnmappedArea(vma.file, 0, newLen, vma.flags & VM.MAYSHARE ? MAP_SHARED : MAP_PRIVATE);
+    if ((flags & Mremap.MREMAP_MAYMOVE) === 0) return E.ENOMEM;
+    const to = this.getUnmappedArea(
+      vma.file,
+      0,
+      newLen,
+      vma.flags & VM.MAYSHARE ? MapFlag.MAP_SHARED : MapFlag.MAP_PRIVATE,
+    );
     if (isError(to)) return to;
     return this.moveVma(vma, addr, oldLen, to, newLen, flags);
   }
@@ -785,13 +764,13 @@ export class AddressSpace {
     flags: number,
   ): number | LinuxError {
     const first = this.findVmaRecord(addr);
-    if (flags & MREMAP_FIXED && oldLen === newLen && first && oldLen > first.end - addr) {
+    if (flags & Mremap.MREMAP_FIXED && oldLen === newLen && first && oldLen > first.end - addr) {
       return this.moveMany(addr, oldLen, newAddr, flags);
     }
     if (!first) return E.EFAULT;
     const early = this.resizeCheck(first, addr, Math.min(oldLen, newLen), newLen);
     if (early) return early;
-    if (flags & MREMAP_FIXED) {
+    if (flags & Mremap.MREMAP_FIXED) {
       const r = this.doMunmap(newAddr, newAddr + newLen);
       if (isError(r)) return r;
     }
@@ -805,14 +784,14 @@ export class AddressSpace {
     }
     const bad = this.resizeCheck(vma, addr, oldLen, newLen);
     if (bad) return bad;
-    if (flags & MREMAP_DONTUNMAP && !this.mayExpandVm(vma.flags, pagesOf(oldLen))) return E.ENOMEM;
+    if (flags & Mremap.MREMAP_DONTUNMAP && !this.mayExpandVm(vma.flags, pagesOf(oldLen))) return E.ENOMEM;
     let target = newAddr;
-    if ((flags & MREMAP_FIXED) === 0) {
+    if ((flags & Mremap.MREMAP_FIXED) === 0) {
       const t = this.getUnmappedArea(
         vma.file,
         newAddr,
         newLen,
-        vma.flags & VM.MAYSHARE ? MAP_SHARED : MAP_PRIVATE,
+        vma.flags & VM.MAYSHARE ? MapFlag.MAP_SHARED : MapFlag.MAP_PRIVATE,
       );
       if (isError(t)) return t;
       target = t;
@@ -854,7 +833,7 @@ export class AddressSpace {
     flags: number,
   ): number | LinuxError {
     if (this.vmas.length >= this.maxMapCount - 3) return E.ENOMEM;
-    const dontUnmap = (flags & MREMAP_DONTUNMAP) !== 0;
+    const dontUnmap = (flags & Mremap.MREMAP_DONTUNMAP) !== 0;
     const pgoff = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
     const moved = new VmaRecord(
       to,
@@ -916,13 +895,9 @@ export class AddressSpace {
   madvise(startW: Word, lenW: Word, adviceW: Word): 0 | LinuxError {
     const advice = flagsOf(adviceW).low | 0; // an int in the syscall: high bits are dropped
     if (!isValidAdvice(advice)) return E.EINVAL;
-    if (pageOffsetOf(startW) !== 0) return E.EINVAL;
-    const start = u64(startW);
-    const lenIn = u64(lenW);
-    const len = pageAlign(lenIn);
-    if (lenIn !== 0 && len === 0) return E.EINVAL;
-    const end = start + len;
-    if (end >= U64_MAX) return E.EINVAL;
+    const range = adviceRange(startW, lenW);
+    if (isError(range)) return range;
+    const [start, end] = range;
     if (end === start) return 0;
     const touched: [number, number][] = [];
     const r = this.walkVmas(start, end, (i, s, e) => {
@@ -942,76 +917,76 @@ export class AddressSpace {
     if (!v) throw new Error('madviseVma: no VMA');
     let newFlags = v.flags;
     switch (advice) {
-      case MADV_REMOVE:
+      case Madv.MADV_REMOVE:
         if (v.flags & VM.LOCKED) return E.EINVAL;
         if (!v.file) return E.EINVAL;
         if ((v.flags & (VM.SHARED | VM.MAYWRITE)) !== (VM.SHARED | VM.MAYWRITE)) return E.EACCES;
         return i + 1;
-      case MADV_COLD:
-      case MADV_PAGEOUT:
+      case Madv.MADV_COLD:
+      case Madv.MADV_PAGEOUT:
         if (v.flags & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) return E.EINVAL;
         return i + 1;
-      case MADV_WILLNEED:
-      case MADV_POPULATE_READ:
-      case MADV_POPULATE_WRITE:
-      case MADV_COLLAPSE:
+      case Madv.MADV_WILLNEED:
+      case Madv.MADV_POPULATE_READ:
+      case Madv.MADV_POPULATE_WRITE:
+      case Madv.MADV_COLLAPSE:
         return i + 1;
-      case MADV_FREE:
-      case MADV_DONTNEED:
-      case MADV_DONTNEED_LOCKED: {
-        const forbidden = VM.PFNMAP | VM.HUGETLB | (advice === MADV_DONTNEED_LOCKED ? 0 : VM.LOCKED);
+      case Madv.MADV_FREE:
+      case Madv.MADV_DONTNEED:
+      case Madv.MADV_DONTNEED_LOCKED: {
+        const forbidden = VM.PFNMAP | VM.HUGETLB | (advice === Madv.MADV_DONTNEED_LOCKED ? 0 : VM.LOCKED);
         if (v.flags & forbidden) return E.EINVAL;
-        if (advice === MADV_FREE && (v.file !== null || v.special !== undefined)) return E.EINVAL;
+        if (advice === Madv.MADV_FREE && (v.file !== null || v.special !== undefined)) return E.EINVAL;
         return i + 1;
       }
-      case MADV_GUARD_INSTALL:
-      case MADV_GUARD_REMOVE:
+      case Madv.MADV_GUARD_INSTALL:
+      case Madv.MADV_GUARD_REMOVE:
         if (v.flags & (VM_SPECIAL | VM.HUGETLB)) return E.EINVAL;
-        if (advice === MADV_GUARD_INSTALL && v.flags & VM.LOCKED) return E.EINVAL;
+        if (advice === Madv.MADV_GUARD_INSTALL && v.flags & VM.LOCKED) return E.EINVAL;
         return i + 1;
-      case MADV_NORMAL:
+      case Madv.MADV_NORMAL:
         newFlags &= ~(VM.RAND_READ | VM.SEQ_READ);
         break;
-      case MADV_SEQUENTIAL:
+      case Madv.MADV_SEQUENTIAL:
         newFlags = (newFlags & ~VM.RAND_READ) | VM.SEQ_READ;
         break;
-      case MADV_RANDOM:
+      case Madv.MADV_RANDOM:
         newFlags = (newFlags & ~VM.SEQ_READ) | VM.RAND_READ;
         break;
-      case MADV_DONTFORK:
+      case Madv.MADV_DONTFORK:
         newFlags |= VM.DONTCOPY;
         break;
-      case MADV_DOFORK:
+      case Madv.MADV_DOFORK:
         if (v.flags & VM.IO) return E.EINVAL;
         newFlags &= ~VM.DONTCOPY;
         break;
-      case MADV_WIPEONFORK:
+      case Madv.MADV_WIPEONFORK:
         if (v.file || v.flags & VM.SHARED) return E.EINVAL;
         newFlags |= VM.WIPEONFORK;
         break;
-      case MADV_KEEPONFORK:
+      case Madv.MADV_KEEPONFORK:
         if (v.flags & VM_DROPPABLE) return E.EINVAL;
         newFlags &= ~VM.WIPEONFORK;
         break;
-      case MADV_DONTDUMP:
+      case Madv.MADV_DONTDUMP:
         newFlags |= VM.DONTDUMP;
         break;
-      case MADV_DODUMP:
+      case Madv.MADV_DODUMP:
         if (newFlags & VM_SPECIAL || newFlags & VM_DROPPABLE) return E.EINVAL;
         newFlags &= ~VM.DONTDUMP;
         break;
-      case MADV_MERGEABLE:
+      case Madv.MADV_MERGEABLE:
         // KSM only marks VMAs it can merge: private, not special.
         if (v.flags & (VM.SHARED | VM.MAYSHARE | VM_SPECIAL | VM.HUGETLB | VM_DROPPABLE)) return i + 1;
         newFlags |= VM.MERGEABLE;
         break;
-      case MADV_UNMERGEABLE:
+      case Madv.MADV_UNMERGEABLE:
         newFlags &= ~VM.MERGEABLE;
         break;
-      case MADV_HUGEPAGE:
+      case Madv.MADV_HUGEPAGE:
         newFlags = (newFlags & ~VM.NOHUGEPAGE) | VM.HUGEPAGE;
         break;
-      case MADV_NOHUGEPAGE:
+      case Madv.MADV_NOHUGEPAGE:
         newFlags = (newFlags & ~VM.HUGEPAGE) | VM.NOHUGEPAGE;
         break;
       default:
@@ -1029,13 +1004,9 @@ export class AddressSpace {
    * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME) does; the caller has validated the name string.
    */
   setAnonName(startW: Word, lenW: Word, name: string | undefined): 0 | LinuxError {
-    if (pageOffsetOf(startW) !== 0) return E.EINVAL;
-    const start = u64(startW);
-    const lenIn = u64(lenW);
-    const len = pageAlign(lenIn);
-    if (lenIn !== 0 && len === 0) return E.EINVAL;
-    const end = start + len;
-    if (end >= U64_MAX) return E.EINVAL;
+    const range = adviceRange(startW, lenW);
+    if (isError(range)) return range;
+    const [start, end] = range;
     if (end === start) return 0;
     return this.walkVmas(start, end, (i, s, e) => {
       const v = this.vmas[i];
@@ -1086,9 +1057,9 @@ export class AddressSpace {
    */
   msync(startW: Word, lenW: Word, flagsW: Word): WritebackRange[] | LinuxError {
     const flags = flagsOf(flagsW).low; // an int in the syscall
-    if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) return E.EINVAL;
+    if (flags & ~(Msync.MS_ASYNC | Msync.MS_INVALIDATE | Msync.MS_SYNC)) return E.EINVAL;
     if (pageOffsetOf(startW) !== 0) return E.EINVAL;
-    if (flags & MS_ASYNC && flags & MS_SYNC) return E.EINVAL;
+    if (flags & Msync.MS_ASYNC && flags & Msync.MS_SYNC) return E.EINVAL;
     let start = u64(startW);
     const len = pageAlignW(lenW);
     const end = start + len;
@@ -1101,16 +1072,16 @@ export class AddressSpace {
       const v = this.vmas[i];
       if (!v) return E.ENOMEM;
       if (start < v.start) {
-        if (flags === MS_ASYNC) return E.ENOMEM;
+        if (flags === Msync.MS_ASYNC) return E.ENOMEM;
         start = v.start;
         if (start >= end) return E.ENOMEM;
         unmapped = E.ENOMEM;
       }
-      if (flags & MS_INVALIDATE && v.flags & VM.LOCKED) return E.EBUSY;
+      if (flags & Msync.MS_INVALIDATE && v.flags & VM.LOCKED) return E.EBUSY;
       const fstart = start - v.start + v.pgoff * PAGE_SIZE;
       const seg = Math.min(end, v.end) - start;
       start = v.end;
-      if (flags & MS_SYNC && v.file && v.flags & VM.SHARED)
+      if (flags & Msync.MS_SYNC && v.file && v.flags & VM.SHARED)
         out.push({ file: v.file, offset: fstart, length: seg });
       if (start >= end) break;
       i = this.indexAfter(start);
@@ -1144,8 +1115,8 @@ export class AddressSpace {
   /** Implements mlock(2) and mlock2(2) (`flags` = MLOCK_ONFAULT or 0). */
   mlock(startW: Word, lenW: Word, flagsW: Word = 0): 0 | LinuxError {
     const f = flagsOf(flagsW).low; // an int in the syscall
-    if (f & ~MLOCK_ONFAULT) return E.EINVAL;
-    const vmFlags = VM.LOCKED | (f & MLOCK_ONFAULT ? VM.LOCKONFAULT : 0);
+    if (f & ~Mlock.MLOCK_ONFAULT) return E.EINVAL;
+    const vmFlags = VM.LOCKED | (f & Mlock.MLOCK_ONFAULT ? VM.LOCKONFAULT : 0);
     if (!this.canDoMlock()) return E.EPERM;
     const r = this.lockRange(startW, lenW);
     if (isError(r)) return r;
@@ -1184,10 +1155,11 @@ export class AddressSpace {
   /** Implements mlockall(2). */
   mlockall(flagsW: Word): 0 | LinuxError {
     const flags = flagsOf(flagsW).low; // an int in the syscall
-    if (!flags || flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) || flags === MCL_ONFAULT) return E.EINVAL;
+    if (!flags || flags & ~(Mcl.MCL_CURRENT | Mcl.MCL_FUTURE | Mcl.MCL_ONFAULT) || flags === Mcl.MCL_ONFAULT)
+      return E.EINVAL;
     if (!this.canDoMlock()) return E.EPERM;
     const limit = Math.floor(this.limits.memlock / PAGE_SIZE);
-    if (flags & MCL_CURRENT && this.totalVm > limit && !this.limits.capIpcLock) return E.ENOMEM;
+    if (flags & Mcl.MCL_CURRENT && this.totalVm > limit && !this.limits.capIpcLock) return E.ENOMEM;
     this.applyMlockall(flags);
     return 0;
   }
@@ -1246,9 +1218,9 @@ export class AddressSpace {
 
   private applyMlockall(flags: number): void {
     this.defFlags &= ~VM_LOCKED_MASK;
-    if (flags & MCL_FUTURE) this.defFlags |= VM.LOCKED | (flags & MCL_ONFAULT ? VM.LOCKONFAULT : 0);
-    if (flags !== 0 && (flags & MCL_CURRENT) === 0) return;
-    const toAdd = flags === 0 ? 0 : VM.LOCKED | (flags & MCL_ONFAULT ? VM.LOCKONFAULT : 0);
+    if (flags & Mcl.MCL_FUTURE) this.defFlags |= VM.LOCKED | (flags & Mcl.MCL_ONFAULT ? VM.LOCKONFAULT : 0);
+    if (flags !== 0 && (flags & Mcl.MCL_CURRENT) === 0) return;
+    const toAdd = flags === 0 ? 0 : VM.LOCKED | (flags & Mcl.MCL_ONFAULT ? VM.LOCKONFAULT : 0);
     let i = 0;
     while (i < this.vmas.length) {
       const v = this.vmas[i];
@@ -1340,7 +1312,7 @@ export class AddressSpace {
       op: 'mmap',
       addr: oldPage,
       length: len,
-      prot: PROT_READ | PROT_WRITE,
+      prot: Prot.PROT_READ | Prot.PROT_WRITE,
       shared: false,
       file: null,
       offset: 0,
@@ -1590,8 +1562,14 @@ export class AddressSpace {
   ): number | LinuxError {
     if (len > TASK_SIZE) return E.ENOMEM;
     let at: number | LinuxError;
-    if (flags & MAP_FIXED) at = addr;
-    else if (!file && !(flags & MAP_SHARED) && !addr && len % PMD_SIZE === 0 && !(flags & MAP_32BIT)) {
+    if (flags & MapFlag.MAP_FIXED) at = addr;
+    else if (
+      !file &&
+      !(flags & MapFlag.MAP_SHARED) &&
+      !addr &&
+      len % PMD_SIZE === 0 &&
+      !(flags & MapFlag.MAP_32BIT)
+    ) {
       // Anonymous mappings of whole 2 MiB multiples are placed 2 MiB-aligned (THP).
       const padded = this.topDown(0, len + PMD_SIZE, flags);
       if (isError(padded)) at = this.topDown(0, len, flags);
@@ -1608,7 +1586,7 @@ export class AddressSpace {
   }
 
   private topDown(hint: number, len: number, flags: number): number | LinuxError {
-    if (flags & MAP_32BIT) return this.bottomUp(hint, len, flags);
+    if (flags & MapFlag.MAP_32BIT) return this.bottomUp(hint, len, flags);
     if (hint) {
       hint -= hint % PAGE_SIZE;
       if (TASK_SIZE - len >= hint) {
@@ -1616,7 +1594,7 @@ export class AddressSpace {
         if (!v || hint + len <= this.startGap(v)) return hint;
       }
     }
-    const low = Math.max(flags & MAP_ABOVE4G ? 2 ** 32 : PAGE_SIZE, this.mmapMinAddr);
+    const low = Math.max(flags & MapFlag.MAP_ABOVE4G ? 2 ** 32 : PAGE_SIZE, this.mmapMinAddr);
     const found = this.unmappedAreaTopdown(len, low, this.mmapBase);
     if (!isError(found)) return found;
     // A failed mmap very likely kills the program: Linux falls back to a bottom-up search.
@@ -1626,7 +1604,7 @@ export class AddressSpace {
   private bottomUp(hint: number, len: number, flags: number): number | LinuxError {
     let begin = this.mmapLegacyBase;
     let end = TASK_SIZE;
-    if (flags & MAP_32BIT) {
+    if (flags & MapFlag.MAP_32BIT) {
       begin = this.map32BitBase;
       end = 0x80000000;
     }
@@ -1819,31 +1797,31 @@ export class AddressSpace {
 
 function isValidAdvice(a: number): boolean {
   switch (a) {
-    case MADV_NORMAL:
-    case MADV_RANDOM:
-    case MADV_SEQUENTIAL:
-    case MADV_WILLNEED:
-    case MADV_DONTNEED:
-    case MADV_FREE:
-    case MADV_REMOVE:
-    case MADV_DONTFORK:
-    case MADV_DOFORK:
-    case MADV_MERGEABLE:
-    case MADV_UNMERGEABLE:
-    case MADV_HUGEPAGE:
-    case MADV_NOHUGEPAGE:
-    case MADV_DONTDUMP:
-    case MADV_DODUMP:
-    case MADV_WIPEONFORK:
-    case MADV_KEEPONFORK:
-    case MADV_COLD:
-    case MADV_PAGEOUT:
-    case MADV_POPULATE_READ:
-    case MADV_POPULATE_WRITE:
-    case MADV_DONTNEED_LOCKED:
-    case MADV_COLLAPSE:
-    case MADV_GUARD_INSTALL:
-    case MADV_GUARD_REMOVE:
+    case Madv.MADV_NORMAL:
+    case Madv.MADV_RANDOM:
+    case Madv.MADV_SEQUENTIAL:
+    case Madv.MADV_WILLNEED:
+    case Madv.MADV_DONTNEED:
+    case Madv.MADV_FREE:
+    case Madv.MADV_REMOVE:
+    case Madv.MADV_DONTFORK:
+    case Madv.MADV_DOFORK:
+    case Madv.MADV_MERGEABLE:
+    case Madv.MADV_UNMERGEABLE:
+    case Madv.MADV_HUGEPAGE:
+    case Madv.MADV_NOHUGEPAGE:
+    case Madv.MADV_DONTDUMP:
+    case Madv.MADV_DODUMP:
+    case Madv.MADV_WIPEONFORK:
+    case Madv.MADV_KEEPONFORK:
+    case Madv.MADV_COLD:
+    case Madv.MADV_PAGEOUT:
+    case Madv.MADV_POPULATE_READ:
+    case Madv.MADV_POPULATE_WRITE:
+    case Madv.MADV_DONTNEED_LOCKED:
+    case Madv.MADV_COLLAPSE:
+    case Madv.MADV_GUARD_INSTALL:
+    case Madv.MADV_GUARD_REMOVE:
       return true;
     default:
       return false;
@@ -1853,16 +1831,16 @@ function isValidAdvice(a: number): boolean {
 /** Advice whose effect lives in the host's page tables or fork behaviour. */
 function passesToHost(a: number): boolean {
   switch (a) {
-    case MADV_DONTNEED:
-    case MADV_DONTNEED_LOCKED:
-    case MADV_FREE:
-    case MADV_REMOVE:
-    case MADV_DONTFORK:
-    case MADV_DOFORK:
-    case MADV_WIPEONFORK:
-    case MADV_KEEPONFORK:
-    case MADV_GUARD_INSTALL:
-    case MADV_GUARD_REMOVE:
+    case Madv.MADV_DONTNEED:
+    case Madv.MADV_DONTNEED_LOCKED:
+    case Madv.MADV_FREE:
+    case Madv.MADV_REMOVE:
+    case Madv.MADV_DONTFORK:
+    case Madv.MADV_DOFORK:
+    case Madv.MADV_WIPEONFORK:
+    case Madv.MADV_KEEPONFORK:
+    case Madv.MADV_GUARD_INSTALL:
+    case Madv.MADV_GUARD_REMOVE:
       return true;
     default:
       return false;

@@ -3,11 +3,11 @@
  * (prctl PR_SET_MM_MAP), then runs random brk calls mixed with fixed mmap/munmap/mprotect there;
  * the model must return the same breaks and show the same maps lines, [heap] included.
  */
-import { isError } from '@tsvisor/abi';
+import { isError, MapFlag } from '@tsvisor/abi';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressSpace } from './address-space.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PAGE_SIZE } from './constants.js';
+import { PAGE_SIZE } from './constants.js';
 import { LinuxOracle, type OracleStep } from './linux-oracle.test-util.js';
 import { mapsLine } from './render.js';
 
@@ -42,7 +42,8 @@ class BrkCommand implements fc.Command<Model, object> {
     const [a = 0, b = 0, c = 0] = this.args;
     let r: number | { errno: number };
     if (this.kind === 'brk') r = m.as.brk(a);
-    else if (this.kind === 'mmap') r = m.as.mmap(a, b, c, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+    else if (this.kind === 'mmap')
+      r = m.as.mmap(a, b, c, MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED, null, 0);
     else if (this.kind === 'munmap') r = m.as.munmap(a, b);
     else r = m.as.mprotect(a, b, c);
     const text = isError(r) ? `-${r.errno}` : r.toString(16);

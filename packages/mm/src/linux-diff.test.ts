@@ -3,53 +3,11 @@
  * mlock2 at addresses inside a reserved region run in a real Linux process (src/mm-helper.c) and
  * in the model; results, errnos and the maps lines of the region must be equal after every step.
  */
-import { E, isError } from '@tsvisor/abi';
+import { E, isError, Madv, MapFlag, Mlock, Mremap, Msync, Prot } from '@tsvisor/abi';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressSpace } from './address-space.js';
-import {
-  MADV_COLD,
-  MADV_DODUMP,
-  MADV_DOFORK,
-  MADV_DONTDUMP,
-  MADV_DONTFORK,
-  MADV_DONTNEED,
-  MADV_FREE,
-  MADV_HUGEPAGE,
-  MADV_KEEPONFORK,
-  MADV_MERGEABLE,
-  MADV_NOHUGEPAGE,
-  MADV_NORMAL,
-  MADV_PAGEOUT,
-  MADV_RANDOM,
-  MADV_REMOVE,
-  MADV_SEQUENTIAL,
-  MADV_UNMERGEABLE,
-  MADV_WILLNEED,
-  MADV_WIPEONFORK,
-  MAP_32BIT,
-  MAP_ANONYMOUS,
-  MAP_DROPPABLE,
-  MAP_FIXED,
-  MAP_FIXED_NOREPLACE,
-  MAP_GROWSDOWN,
-  MAP_NORESERVE,
-  MAP_PRIVATE,
-  MAP_SHARED,
-  MAP_SHARED_VALIDATE,
-  MAP_STACK,
-  MLOCK_ONFAULT,
-  MREMAP_DONTUNMAP,
-  MREMAP_FIXED,
-  MREMAP_MAYMOVE,
-  MS_ASYNC,
-  MS_INVALIDATE,
-  MS_SYNC,
-  PAGE_SIZE,
-  PROT_GROWSDOWN,
-  PROT_NONE,
-  PROT_SEM,
-} from './constants.js';
+import { PAGE_SIZE } from './constants.js';
 import { LinuxOracle, type OracleStep } from './linux-oracle.test-util.js';
 import { mapsLine } from './render.js';
 import type { HostOp, Word } from './types.js';
@@ -81,7 +39,14 @@ function freshModel(): AddressSpace {
     mmapBase: BASE + 0x40000000,
     limits: { capIpcLock: true, capSysRawio: true },
   });
-  const r = as.mmap(BASE, SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, null, 0);
+  const r = as.mmap(
+    BASE,
+    SIZE,
+    Prot.PROT_NONE,
+    MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_NORESERVE | MapFlag.MAP_FIXED,
+    null,
+    0,
+  );
   if (r !== BASE) throw new Error('reserve failed');
   as.drainHostOps();
   return as;
@@ -241,7 +206,7 @@ const lenArb = fc.oneof(
 );
 const protArb = fc.oneof(
   { weight: 20, arbitrary: fc.integer({ min: 0, max: 7 }) },
-  { weight: 1, arbitrary: fc.constantFrom(PROT_SEM | 1, PROT_GROWSDOWN | 3, 0x10, 0x30000000) },
+  { weight: 1, arbitrary: fc.constantFrom(Prot.PROT_SEM | 1, Prot.PROT_GROWSDOWN | 3, 0x10, 0x30000000) },
 );
 
 const mmapArb = fc
@@ -251,16 +216,26 @@ const mmapArb = fc
     len: lenArb,
     prot: protArb,
     type: fc.constantFrom(
-      MAP_PRIVATE,
-      MAP_PRIVATE,
-      MAP_PRIVATE,
-      MAP_SHARED,
-      MAP_SHARED_VALIDATE,
+      MapFlag.MAP_PRIVATE,
+      MapFlag.MAP_PRIVATE,
+      MapFlag.MAP_PRIVATE,
+      MapFlag.MAP_SHARED,
+      MapFlag.MAP_SHARED_VALIDATE,
       0,
-      MAP_DROPPABLE,
+      MapFlag.MAP_DROPPABLE,
     ),
     file: fc.constantFrom(-1, -1, -1, 0, 1),
-    extra: fc.constantFrom(0, 0, 0, 0, MAP_GROWSDOWN, MAP_NORESERVE, MAP_STACK, MAP_32BIT, 0x800000),
+    extra: fc.constantFrom(
+      0,
+      0,
+      0,
+      0,
+      MapFlag.MAP_GROWSDOWN,
+      MapFlag.MAP_NORESERVE,
+      MapFlag.MAP_STACK,
+      MapFlag.MAP_32BIT,
+      0x800000,
+    ),
     // 'same' maps file page n at region page n, so separate mappings have contiguous offsets.
     off: fc.oneof(
       { weight: 10, arbitrary: fc.integer({ min: 0, max: 40 }).map((p) => p * PAGE_SIZE) },
@@ -269,33 +244,33 @@ const mmapArb = fc
     ),
   })
   .map(({ where, addr, len, prot, type, file, extra, off }) => {
-    let flags = type | extra | (file < 0 ? MAP_ANONYMOUS : 0);
-    if (where === 'fixed') flags |= MAP_FIXED;
-    if (where === 'noreplace') flags |= MAP_FIXED_NOREPLACE;
+    let flags = type | extra | (file < 0 ? MapFlag.MAP_ANONYMOUS : 0);
+    if (where === 'fixed') flags |= MapFlag.MAP_FIXED;
+    if (where === 'noreplace') flags |= MapFlag.MAP_FIXED_NOREPLACE;
     const offset = off === 'same' ? Math.floor((addr - BASE) / PAGE_SIZE) * PAGE_SIZE : off;
     return new MmCommand('mmap', [where === 'zero' ? 0 : addr, len, prot, flags, file, offset]);
   });
 
 const adviceArb = fc.constantFrom(
-  MADV_NORMAL,
-  MADV_RANDOM,
-  MADV_SEQUENTIAL,
-  MADV_WILLNEED,
-  MADV_DONTNEED,
-  MADV_FREE,
-  MADV_REMOVE,
-  MADV_DONTFORK,
-  MADV_DOFORK,
-  MADV_MERGEABLE,
-  MADV_UNMERGEABLE,
-  MADV_HUGEPAGE,
-  MADV_NOHUGEPAGE,
-  MADV_DONTDUMP,
-  MADV_DODUMP,
-  MADV_WIPEONFORK,
-  MADV_KEEPONFORK,
-  MADV_COLD,
-  MADV_PAGEOUT,
+  Madv.MADV_NORMAL,
+  Madv.MADV_RANDOM,
+  Madv.MADV_SEQUENTIAL,
+  Madv.MADV_WILLNEED,
+  Madv.MADV_DONTNEED,
+  Madv.MADV_FREE,
+  Madv.MADV_REMOVE,
+  Madv.MADV_DONTFORK,
+  Madv.MADV_DOFORK,
+  Madv.MADV_MERGEABLE,
+  Madv.MADV_UNMERGEABLE,
+  Madv.MADV_HUGEPAGE,
+  Madv.MADV_NOHUGEPAGE,
+  Madv.MADV_DONTDUMP,
+  Madv.MADV_DODUMP,
+  Madv.MADV_WIPEONFORK,
+  Madv.MADV_KEEPONFORK,
+  Madv.MADV_COLD,
+  Madv.MADV_PAGEOUT,
   77,
 );
 
@@ -313,11 +288,11 @@ const commandArbs = [
       fc.constantFrom(
         0,
         0,
-        MREMAP_MAYMOVE,
-        MREMAP_MAYMOVE | MREMAP_FIXED,
-        MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
-        MREMAP_MAYMOVE | MREMAP_DONTUNMAP,
-        MREMAP_FIXED,
+        Mremap.MREMAP_MAYMOVE,
+        Mremap.MREMAP_MAYMOVE | Mremap.MREMAP_FIXED,
+        Mremap.MREMAP_MAYMOVE | Mremap.MREMAP_FIXED | Mremap.MREMAP_DONTUNMAP,
+        Mremap.MREMAP_MAYMOVE | Mremap.MREMAP_DONTUNMAP,
+        Mremap.MREMAP_FIXED,
         8,
       ),
       addrArb,
@@ -326,9 +301,20 @@ const commandArbs = [
   fc.tuple(addrArb, lenArb, adviceArb).map(([a, l, adv]) => new MmCommand('madvise', [a, l, adv])),
   fc.tuple(addrArb, lenArb, adviceArb).map(([a, l, adv]) => new MmCommand('madvise', [a, l, adv])),
   fc
-    .tuple(addrArb, lenArb, fc.constantFrom(MS_ASYNC, MS_SYNC, MS_INVALIDATE, MS_ASYNC | MS_SYNC, 0, 8))
+    .tuple(
+      addrArb,
+      lenArb,
+      fc.constantFrom(
+        Msync.MS_ASYNC,
+        Msync.MS_SYNC,
+        Msync.MS_INVALIDATE,
+        Msync.MS_ASYNC | Msync.MS_SYNC,
+        0,
+        8,
+      ),
+    )
     .map(([a, l, f]) => new MmCommand('msync', [a, l, f])),
-  fc.tuple(addrArb, lenArb).map(([a, l]) => new MmCommand('mlock2', [a, l, MLOCK_ONFAULT])),
+  fc.tuple(addrArb, lenArb).map(([a, l]) => new MmCommand('mlock2', [a, l, Mlock.MLOCK_ONFAULT])),
   fc.tuple(addrArb, lenArb).map(([a, l]) => new MmCommand('munlock', [a, l])),
   fc.constant(null).map(() => new MmCommand('fork', [])),
   fc.tuple(addrArb, lenArb).map(([a, l]) => new MmCommand('mincore', [a, l])),
@@ -342,7 +328,7 @@ const commandArbs = [
           BASE + p * PAGE_SIZE,
           n * PAGE_SIZE,
           prot & 7,
-          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN,
+          MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED | MapFlag.MAP_GROWSDOWN,
           -1,
           0,
         ]),
@@ -375,7 +361,10 @@ function hostOpLine(op: HostOp): string {
   switch (op.op) {
     case 'mmap': {
       const fi = op.file === oracle.files[0] ? 0 : op.file === oracle.files[1] ? 1 : -1;
-      const flags = MAP_FIXED | (op.shared ? MAP_SHARED : MAP_PRIVATE) | (fi < 0 ? MAP_ANONYMOUS : 0);
+      const flags =
+        MapFlag.MAP_FIXED |
+        (op.shared ? MapFlag.MAP_SHARED : MapFlag.MAP_PRIVATE) |
+        (fi < 0 ? MapFlag.MAP_ANONYMOUS : 0);
       return `mmap ${hex(op.addr)} ${hex(op.length)} ${hex(op.prot)} ${hex(flags)} ${fi} ${hex(op.offset)}`;
     }
     case 'munmap':
@@ -386,7 +375,9 @@ function hostOpLine(op: HostOp): string {
       return `madvise ${hex(op.addr)} ${hex(op.length)} ${hex(op.advice)}`;
     case 'mremap': {
       const flags =
-        op.newAddr === op.oldAddr ? 0 : MREMAP_MAYMOVE | MREMAP_FIXED | (op.dontUnmap ? MREMAP_DONTUNMAP : 0);
+        op.newAddr === op.oldAddr
+          ? 0
+          : Mremap.MREMAP_MAYMOVE | Mremap.MREMAP_FIXED | (op.dontUnmap ? Mremap.MREMAP_DONTUNMAP : 0);
       return `mremap ${hex(op.oldAddr)} ${hex(op.oldLength)} ${hex(op.newLength)} ${hex(flags)} ${hex(op.newAddr)}`;
     }
   }
@@ -443,7 +434,7 @@ describe('differential against Linux', () => {
 describe('differential scenarios', () => {
   const at = (page: number): number => BASE + page * PAGE_SIZE;
   const P = PAGE_SIZE;
-  const fixedFile = MAP_PRIVATE | MAP_FIXED;
+  const fixedFile = MapFlag.MAP_PRIVATE | MapFlag.MAP_FIXED;
   it.each<[string, MmCommand[]]>([
     [
       'a private file mapping made read-only keeps VM_ACCOUNT and does not merge',
@@ -466,27 +457,27 @@ describe('differential scenarios', () => {
     [
       'shared file mappings, read-only open, msync',
       [
-        new MmCommand('mmap', [at(8), 2 * P, 3, MAP_SHARED | MAP_FIXED, 1, 0]),
-        new MmCommand('mmap', [at(8), 2 * P, 1, MAP_SHARED | MAP_FIXED, 1, 0]),
+        new MmCommand('mmap', [at(8), 2 * P, 3, MapFlag.MAP_SHARED | MapFlag.MAP_FIXED, 1, 0]),
+        new MmCommand('mmap', [at(8), 2 * P, 1, MapFlag.MAP_SHARED | MapFlag.MAP_FIXED, 1, 0]),
         new MmCommand('mprotect', [at(8), P, 3]),
-        new MmCommand('mmap', [at(10), 2 * P, 3, MAP_SHARED | MAP_FIXED, 0, 2 * P]),
-        new MmCommand('msync', [at(8), 4 * P, MS_SYNC]),
-        new MmCommand('madvise', [at(10), P, MADV_REMOVE]),
-        new MmCommand('madvise', [at(8), P, MADV_REMOVE]),
+        new MmCommand('mmap', [at(10), 2 * P, 3, MapFlag.MAP_SHARED | MapFlag.MAP_FIXED, 0, 2 * P]),
+        new MmCommand('msync', [at(8), 4 * P, Msync.MS_SYNC]),
+        new MmCommand('madvise', [at(10), P, Madv.MADV_REMOVE]),
+        new MmCommand('madvise', [at(8), P, Madv.MADV_REMOVE]),
       ],
     ],
     [
       'mremap of a file mapping keeps its offset and merges at the destination',
       [
         new MmCommand('mmap', [at(20), 4 * P, 1, fixedFile, 0, 0]),
-        new MmCommand('mremap', [at(22), 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, at(30)]),
+        new MmCommand('mremap', [at(22), 2 * P, 2 * P, Mremap.MREMAP_MAYMOVE | Mremap.MREMAP_FIXED, at(30)]),
         new MmCommand('mmap', [at(28), 2 * P, 1, fixedFile, 0, 0]),
         new MmCommand('mremap', [at(30), 2 * P, 4 * P, 0, 0]),
         new MmCommand('mremap', [
           at(30),
           2 * P,
           2 * P,
-          MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
+          Mremap.MREMAP_MAYMOVE | Mremap.MREMAP_FIXED | Mremap.MREMAP_DONTUNMAP,
           at(40),
         ]),
       ],
@@ -498,39 +489,67 @@ describe('differential scenarios', () => {
           at(10),
           8 * P,
           3,
-          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN,
+          MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED | MapFlag.MAP_GROWSDOWN,
           -1,
           0,
         ]),
-        new MmCommand('mprotect', [at(14), P, 1 | PROT_GROWSDOWN]),
-        new MmCommand('mprotect', [at(30), P, 1 | PROT_GROWSDOWN]),
-        new MmCommand('mmap', [at(9), P, 3, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]),
+        new MmCommand('mprotect', [at(14), P, 1 | Prot.PROT_GROWSDOWN]),
+        new MmCommand('mprotect', [at(30), P, 1 | Prot.PROT_GROWSDOWN]),
+        new MmCommand('mmap', [at(9), P, 3, MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS, -1, 0]),
       ],
     ],
     [
       'shared anonymous mappings, split and moved, stay one object',
       [
-        new MmCommand('mmap', [at(0), 4 * P, 3, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0]),
-        new MmCommand('mmap', [at(4), 4 * P, 3, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0]),
+        new MmCommand('mmap', [
+          at(0),
+          4 * P,
+          3,
+          MapFlag.MAP_SHARED | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED,
+          -1,
+          0,
+        ]),
+        new MmCommand('mmap', [
+          at(4),
+          4 * P,
+          3,
+          MapFlag.MAP_SHARED | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED,
+          -1,
+          0,
+        ]),
         new MmCommand('mprotect', [at(1), P, 1]),
-        new MmCommand('mremap', [at(2), 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, at(1)]),
-        new MmCommand('mremap', [at(0), 0, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, at(20)]),
+        new MmCommand('mremap', [at(2), 2 * P, 2 * P, Mremap.MREMAP_MAYMOVE | Mremap.MREMAP_FIXED, at(1)]),
+        new MmCommand('mremap', [at(0), 0, 2 * P, Mremap.MREMAP_MAYMOVE | Mremap.MREMAP_FIXED, at(20)]),
       ],
     ],
     [
       'fork drops DONTFORK ranges, keeps WIPEONFORK ones, unlocks without merging',
       [
-        new MmCommand('mmap', [at(0), 8 * P, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0]),
-        new MmCommand('madvise', [at(1), P, MADV_DONTFORK]),
-        new MmCommand('madvise', [at(3), P, MADV_WIPEONFORK]),
-        new MmCommand('mlock2', [at(5), P, MLOCK_ONFAULT]),
+        new MmCommand('mmap', [
+          at(0),
+          8 * P,
+          3,
+          MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED,
+          -1,
+          0,
+        ]),
+        new MmCommand('madvise', [at(1), P, Madv.MADV_DONTFORK]),
+        new MmCommand('madvise', [at(3), P, Madv.MADV_WIPEONFORK]),
+        new MmCommand('mlock2', [at(5), P, Mlock.MLOCK_ONFAULT]),
         new MmCommand('fork', []),
       ],
     ],
     [
       'mlock of PROT_NONE memory locks it but fails to fault it in: ENOMEM',
       [
-        new MmCommand('mmap', [at(2), 2 * P, 1, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0]),
+        new MmCommand('mmap', [
+          at(2),
+          2 * P,
+          1,
+          MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED,
+          -1,
+          0,
+        ]),
         new MmCommand('mlock2', [at(0), 4 * P, 0]),
         new MmCommand('munlock', [at(0), 8 * P]),
       ],
@@ -543,12 +562,19 @@ describe('differential scenarios', () => {
           at(20),
           4 * P,
           3,
-          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN,
+          MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED | MapFlag.MAP_GROWSDOWN,
           -1,
           0,
         ]),
         new MmCommand('touch', [at(15) + 8]),
-        new MmCommand('mmap', [at(10), P, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0]),
+        new MmCommand('mmap', [
+          at(10),
+          P,
+          3,
+          MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED,
+          -1,
+          0,
+        ]),
         new MmCommand('touch', [at(12) + 8]),
         new MmCommand('mprotect', [at(10), P, 0]),
         new MmCommand('touch', [at(12) + 8]),
@@ -608,7 +634,7 @@ describe('differential bad input', () => {
       )
       .map(([a, o, n, f, na]) => new MmCommand('mremap', [a, o, n, f, na])),
     fc
-      .tuple(addr, length, fc.constantFrom(0n, 77n, U - 1n, 2n ** 32n, MADV_WILLNEED))
+      .tuple(addr, length, fc.constantFrom(0n, 77n, U - 1n, 2n ** 32n, Madv.MADV_WILLNEED))
       .map(([a, l, adv]) => new MmCommand('madvise', [a, l, adv])),
     fc
       .tuple(addr, length, fc.oneof(junk32, fc.constantFrom(1n, 4n)))

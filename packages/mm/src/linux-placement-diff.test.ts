@@ -4,22 +4,11 @@
  * MAP_GROWSDOWN guard gaps pick addresses inside it; the model, given the same surroundings
  * (the two file pages around the region, mmap_base just above them), must pick the same ones.
  */
-import { isError } from '@tsvisor/abi';
+import { isError, MapFlag, Mremap, Prot } from '@tsvisor/abi';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressSpace } from './address-space.js';
-import {
-  MAP_ANONYMOUS,
-  MAP_FIXED,
-  MAP_GROWSDOWN,
-  MAP_NORESERVE,
-  MAP_PRIVATE,
-  MAP_SHARED,
-  MAP_STACK,
-  MREMAP_MAYMOVE,
-  PAGE_SIZE,
-  PROT_NONE,
-} from './constants.js';
+import { PAGE_SIZE } from './constants.js';
 import { LinuxOracle, type OracleStep } from './linux-oracle.test-util.js';
 import { mapsLine } from './render.js';
 
@@ -97,29 +86,35 @@ const range = fc
   .tuple(page, fc.integer({ min: 1, max: 10 }))
   .map(([p, n]): [number, number] => [p * PAGE_SIZE, Math.min(n, PAGES - p) * PAGE_SIZE]);
 const prot = fc.integer({ min: 0, max: 3 });
-const anon = MAP_PRIVATE | MAP_ANONYMOUS;
+const anon = MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS;
 const commandArbs = [
   // No hint: top-down.
   fc
     .tuple(
       len,
       prot,
-      fc.constantFrom(anon, anon, anon | MAP_GROWSDOWN, anon | MAP_STACK, MAP_SHARED | MAP_ANONYMOUS),
+      fc.constantFrom(
+        anon,
+        anon,
+        anon | MapFlag.MAP_GROWSDOWN,
+        anon | MapFlag.MAP_STACK,
+        MapFlag.MAP_SHARED | MapFlag.MAP_ANONYMOUS,
+      ),
     )
     .map(([l, p, f]) => new PlacedCommand('mmap', [0, l, p, f])),
   // A hint inside the region.
   fc
-    .tuple(page, len, prot, fc.constantFrom(anon, anon, anon | MAP_GROWSDOWN))
+    .tuple(page, len, prot, fc.constantFrom(anon, anon, anon | MapFlag.MAP_GROWSDOWN))
     .map(([pg, l, p, f]) => new PlacedCommand('mmap', [{ rel: pg * PAGE_SIZE }, l, p, f])),
   fc
-    .tuple(range, prot, fc.constantFrom(anon, anon | MAP_GROWSDOWN))
-    .map(([[off, l], p, f]) => new PlacedCommand('mmap', [{ rel: off }, l, p, f | MAP_FIXED])),
+    .tuple(range, prot, fc.constantFrom(anon, anon | MapFlag.MAP_GROWSDOWN))
+    .map(([[off, l], p, f]) => new PlacedCommand('mmap', [{ rel: off }, l, p, f | MapFlag.MAP_FIXED])),
   range.map(([off, l]) => new PlacedCommand('munmap', [{ rel: off }, l])),
   range.map(([off, l]) => new PlacedCommand('munmap', [{ rel: off }, l])),
   fc.tuple(range, prot).map(([[off, l], p]) => new PlacedCommand('mprotect', [{ rel: off }, l, p])),
   fc
     .tuple(range, len)
-    .map(([[off, o], n]) => new PlacedCommand('mremap', [{ rel: off }, o, n, MREMAP_MAYMOVE, 0])),
+    .map(([[off, o], n]) => new PlacedCommand('mremap', [{ rel: off }, o, n, Mremap.MREMAP_MAYMOVE, 0])),
 ];
 
 describe('placement differential against Linux', () => {
@@ -130,10 +125,15 @@ describe('placement differential against Linux', () => {
         const as = new AddressSpace({ mmapBase: base + SIZE + PAGE_SIZE, limits: { capSysRawio: true } });
         const guard = oracle.files[1];
         for (const at of [base - PAGE_SIZE, base + SIZE]) {
-          if (as.mmap(at, PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_FIXED, guard, 0) !== at)
+          if (
+            as.mmap(at, PAGE_SIZE, Prot.PROT_NONE, MapFlag.MAP_PRIVATE | MapFlag.MAP_FIXED, guard, 0) !== at
+          )
             throw new Error('guard');
         }
-        if (as.mmap(base, SIZE, PROT_NONE, anon | MAP_NORESERVE | MAP_FIXED, null, 0) !== base)
+        if (
+          as.mmap(base, SIZE, Prot.PROT_NONE, anon | MapFlag.MAP_NORESERVE | MapFlag.MAP_FIXED, null, 0) !==
+          base
+        )
           throw new Error('reserve');
         fc.modelRun(() => ({ model: { as, base, steps, i: 0 }, real: {} }), cmds);
       }),

@@ -1,17 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { isError } from '@tsvisor/abi';
+import { isError, MapFlag, Prot } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { AddressSpace } from './address-space.js';
-import {
-  MAP_ANONYMOUS,
-  MAP_FIXED,
-  MAP_PRIVATE,
-  MAP_SHARED,
-  PAGE_SIZE,
-  PROT_EXEC,
-  PROT_READ,
-  PROT_WRITE,
-} from './constants.js';
+import { PAGE_SIZE } from './constants.js';
 import {
   renderMaps,
   renderSmaps,
@@ -33,9 +24,9 @@ const exe: MapFile = {
 
 function loaded(): AddressSpace {
   const as = new AddressSpace();
-  const fx = MAP_PRIVATE | MAP_FIXED;
-  const text = as.mmap(0x555555554000, 2 * PAGE_SIZE, PROT_READ | PROT_EXEC, fx, exe, 0);
-  const data = as.mmap(0x555555556000, PAGE_SIZE, PROT_READ | PROT_WRITE, fx, exe, 2 * PAGE_SIZE);
+  const fx = MapFlag.MAP_PRIVATE | MapFlag.MAP_FIXED;
+  const text = as.mmap(0x555555554000, 2 * PAGE_SIZE, Prot.PROT_READ | Prot.PROT_EXEC, fx, exe, 0);
+  const data = as.mmap(0x555555556000, PAGE_SIZE, Prot.PROT_READ | Prot.PROT_WRITE, fx, exe, 2 * PAGE_SIZE);
   if (isError(text) || isError(data)) throw new Error('map failed');
   as.layout.startCode = 0x555555554000;
   as.layout.endCode = 0x555555555800;
@@ -46,14 +37,14 @@ function loaded(): AddressSpace {
   const named = as.mmap(
     0x7ffff7fc0000,
     PAGE_SIZE,
-    PROT_READ | PROT_WRITE,
-    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+    Prot.PROT_READ | Prot.PROT_WRITE,
+    MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED,
     null,
     0,
   );
   if (isError(named)) throw named;
   as.setAnonName(named, PAGE_SIZE, 'arena');
-  as.mapSpecial(0x7ffff7fc1000, 2 * PAGE_SIZE, PROT_READ | PROT_EXEC, '[vdso]');
+  as.mapSpecial(0x7ffff7fc1000, 2 * PAGE_SIZE, Prot.PROT_READ | Prot.PROT_EXEC, '[vdso]');
   return as;
 }
 
@@ -81,7 +72,14 @@ describe('renderMaps', () => {
 
   it('shows shared mappings with s, and shared anonymous memory as /dev/zero (deleted)', () => {
     const as = new AddressSpace();
-    as.mmap(0x10000000, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+    as.mmap(
+      0x10000000,
+      PAGE_SIZE,
+      Prot.PROT_READ,
+      MapFlag.MAP_SHARED | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED,
+      null,
+      0,
+    );
     expect(renderMaps(as)).toMatch(/^10000000-10001000 r--s 00000000 00:01 \d+ +\/dev\/zero \(deleted\)\n$/);
   });
 });
