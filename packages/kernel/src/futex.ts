@@ -35,7 +35,10 @@ export class FutexTable {
    */
   enqueue(key: string, bitset: number = FUTEX_BITSET_MATCH_ANY): Waiter<FutexWaitData> {
     const w = new Waiter<FutexWaitData>({ bitset });
-    this.queue(key).add(w);
+    const q = this.queue(key);
+    q.add(w);
+    // A waiter that times out or is interrupted leaves its queue; drop the queue once empty.
+    void w.promise.then(() => this.prune(key, q));
     return w;
   }
 
@@ -76,6 +79,11 @@ export class FutexTable {
   }
 
   private prune(key: string, q: WaitQueue<FutexWaitData>): void {
-    if (q.size === 0) this.queues.delete(key);
+    if (q.size === 0 && this.queues.get(key) === q) this.queues.delete(key);
+  }
+
+  /** Number of futex words with waiters (for leak checks). */
+  get activeKeys(): number {
+    return this.queues.size;
   }
 }

@@ -76,6 +76,7 @@ export { Waiter, WaitQueue, type WakeReason } from './wait-queue.js';
 export { FutexTable, FUTEX_BITSET_MATCH_ANY, type FutexWaitData } from './futex.js';
 export { HostTime, ManualTime, type TimeSource } from './time/time-source.js';
 export { Syslog, BOOT_MESSAGES, renderLine, renderKmsg, type LogRecord } from './syslog.js';
+export { kmsgDevice } from './kmsg.js';
 
 // Tasks, processes, signals.
 export {
@@ -96,6 +97,7 @@ export {
   deliverSignals,
   sigreturn,
   forceSigsegv,
+  forceSigsegvAt,
   onAltStack,
   altStackFlags,
   NR_RESTART_SYSCALL,
@@ -153,3 +155,4 @@ export {
 
 // procfs's view of the kernel.
 export { KernelProcSource } from './proc-source.js';
+export { hostCpuAux, parseAuxv, DEFAULT_CPU_AUX } from './host-aux.js';

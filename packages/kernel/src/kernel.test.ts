@@ -263,3 +263,19 @@ describe('robust futexes', () => {
     expect(await waiter.promise).toBe('notified');
   });
 });
+
+describe('wait4 and SIGCHLD together', () => {
+  it('returns the child even when its SIGCHLD (with a handler) interrupts the wait', async () => {
+    const { kernel, init } = bootTestKernel();
+    init.group.actions.set(Signal.SIGCHLD, {
+      handler: 0x401000n,
+      flags: 0,
+      restorer: 0n,
+      mask: new SigSet(),
+    });
+    const c = forkOf(kernel, init);
+    const waiting = kernel.waitChild(init, { kind: 'any' }, WEXITED);
+    kernel.exitGroup(c, 4);
+    expect(await waiting).toMatchObject({ pid: c.tgid, status: 4 << 8 });
+  });
+});

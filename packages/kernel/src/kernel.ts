@@ -164,7 +164,7 @@ export class Kernel<F = unknown> {
     this.cpuCount = opts.cpuCount ?? availableParallelism();
     this.vfs = opts.vfs;
     this.stackTop = opts.stackTop ?? STACK_TOP;
-    // Without the host's values: SSE2-era x86-64 features and the fxsave-only frame size.
+    // Without the embedder's values (see hostCpuAux): SSE2-era x86-64 and a 2 KiB frame.
     this.cpuAux = opts.cpuAux ?? { hwcap: 0x178bfbff, hwcap2: 2, minSigStackSize: 2048 };
     this.fileRefs = opts.fileRefs;
     this.logSink = opts.log ?? ((line) => process.stderr.write(`tsvisor: ${line}\n`));
@@ -632,7 +632,12 @@ export class Kernel<F = unknown> {
       const r = this.tryWait(t, sel, options);
       if (r !== 'none' || options & WaitOption.WNOHANG) return r;
       const why = await t.wait([t.group.childEvents]);
-      if (why === 'interrupted') return ERESTARTSYS;
+      if (why === 'interrupted') {
+        // Like do_wait, look at the children once more before giving up: the SIGCHLD that
+        // interrupted us usually comes with the exit that makes a child reapable.
+        const again = this.tryWait(t, sel, options);
+        return again === 'none' ? ERESTARTSYS : again;
+      }
     }
   }
 

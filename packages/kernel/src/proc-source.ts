@@ -166,12 +166,16 @@ class KernelProcTask implements ProcTask {
     if (typeof f.getFlags !== 'function') return null;
     const st = f.stat();
     const type = st.mode & 0o170000;
+    // Anonymous-inode files (epoll, eventfd...) name themselves through an `anonName` on their impl.
+    const anon = (f.impl as { anonName?: unknown }).anonName;
     const path =
-      type === 0o010000 && !f.location.name
-        ? `pipe:[${st.ino}]`
-        : type === 0o140000
-          ? `socket:[${st.ino}]`
-          : (this.path(f.location) ?? '');
+      typeof anon === 'string'
+        ? `anon_inode:${anon}`
+        : type === 0o010000 && !f.location.name
+          ? `pipe:[${st.ino}]`
+          : type === 0o140000
+            ? `socket:[${st.ino}]`
+            : (this.path(f.location) ?? '');
     return {
       path,
       flags: f.getFlags() | (e.cloexec ? O_CLOEXEC : 0),
@@ -246,6 +250,18 @@ class KernelProcTask implements ProcTask {
     };
   }
 
+  auxv(): Uint8Array | LinuxError {
+    return this.t.group.auxv ?? new Uint8Array(16);
+  }
+
+  personality(): number {
+    return this.t.group.personality;
+  }
+
+  sched(): { nice: number } {
+    return { nice: this.t.group.nice };
+  }
+
   exitSignal(): number {
     return this.t.group.exitSignal;
   }
@@ -291,7 +307,8 @@ export class KernelProcSource implements ProcSource {
   private readonly bootRealtimeSec: number;
 
   constructor(private readonly k: Kernel) {
-    this.bootRealtimeSec = Number(k.time.realtimeNs() / 1_000_000_000n) - Number(k.uptimeNs() / 1_000_000_000n);
+    this.bootRealtimeSec =
+      Number(k.time.realtimeNs() / 1_000_000_000n) - Number(k.uptimeNs() / 1_000_000_000n);
   }
 
   /** @internal a VFS context rooted at the task's root, for path rendering. */
@@ -361,7 +378,12 @@ export class KernelProcSource implements ProcSource {
   }
 
   kernel(): ProcKernelInfo {
-    return { ostype: 'Linux', osrelease: TSVISOR_RELEASE, version: TSVISOR_VERSION, builder: 'tsvisor@sandbox' };
+    return {
+      ostype: 'Linux',
+      osrelease: TSVISOR_RELEASE,
+      version: TSVISOR_VERSION,
+      builder: 'tsvisor@sandbox',
+    };
   }
 
   meminfo(): ProcMeminfo {
@@ -382,7 +404,39 @@ export class KernelProcSource implements ProcSource {
         stepping: 0,
         mhz: h?.speed ?? 0,
         cacheSizeKb: 0,
-        flags: ['fpu', 'vme', 'de', 'pse', 'tsc', 'msr', 'pae', 'mce', 'cx8', 'apic', 'sep', 'mtrr', 'pge', 'mca', 'cmov', 'pat', 'pse36', 'clflush', 'mmx', 'fxsr', 'sse', 'sse2', 'syscall', 'nx', 'lm', 'pni', 'ssse3', 'cx16', 'sse4_1', 'sse4_2', 'popcnt'],
+        flags: [
+          'fpu',
+          'vme',
+          'de',
+          'pse',
+          'tsc',
+          'msr',
+          'pae',
+          'mce',
+          'cx8',
+          'apic',
+          'sep',
+          'mtrr',
+          'pge',
+          'mca',
+          'cmov',
+          'pat',
+          'pse36',
+          'clflush',
+          'mmx',
+          'fxsr',
+          'sse',
+          'sse2',
+          'syscall',
+          'nx',
+          'lm',
+          'pni',
+          'ssse3',
+          'cx16',
+          'sse4_1',
+          'sse4_2',
+          'popcnt',
+        ],
         bogomips: 0,
         addressSizes: '46 bits physical, 48 bits virtual',
         cpuidLevel: 13,

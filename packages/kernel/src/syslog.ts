@@ -42,6 +42,9 @@ export const BOOT_MESSAGES: readonly string[] = [
  */
 export class Syslog {
   private records: LogRecord[] = [];
+  /** Rendered size of `records`, kept as records come and go. */
+  private size = 0;
+  private readonly listeners = new Set<(r: LogRecord) => void>();
   private nextSeq = 0;
   private clearedBefore = 0;
   private readBefore = 0;
@@ -57,11 +60,28 @@ export class Syslog {
   append(level: number, text: string): LogRecord {
     const rec: LogRecord = { seq: this.nextSeq++, level: level & 7, usec: this.nowUsec(), text };
     this.records.push(rec);
-    let size = this.records.reduce((n, r) => n + renderLine(r).length, 0);
-    while (size > this.capacity && this.records.length > 1) {
-      size -= renderLine(this.records.shift() as LogRecord).length;
+    this.size += renderLine(rec).length;
+    while (this.size > this.capacity && this.records.length > 1) {
+      this.size -= renderLine(this.records.shift() as LogRecord).length;
     }
+    for (const l of this.listeners) l(rec);
     return rec;
+  }
+
+  /** Calls `listener` for every new record (/dev/kmsg readers wake up). Returns an unsubscribe. */
+  onAppend(listener: (r: LogRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The sequence number the next record will get. */
+  get nextSequence(): number {
+    return this.nextSeq;
+  }
+
+  /** The first sequence number SYSLOG_ACTION_CLEAR left visible (SEEK_DATA of /dev/kmsg). */
+  get clearSequence(): number {
+    return this.clearedBefore;
   }
 
   /** Appends {@link BOOT_MESSAGES} at KERN_INFO. */

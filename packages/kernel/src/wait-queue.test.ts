@@ -67,4 +67,16 @@ describe('FutexTable', () => {
     expect(f.wake(to, 1)).toBe(1);
     expect(ws[1]?.reason).toBe('notified');
   });
+
+  it('forgets futex words whose waiters all left', async () => {
+    const time = new ManualTime();
+    const f = new FutexTable();
+    const w = f.enqueue(FutexTable.key(1, 0x40));
+    w.setDeadline(time, time.monotonicNs() + 10n);
+    expect(f.activeKeys).toBe(1);
+    time.advance(10n);
+    await w.promise;
+    await Promise.resolve();
+    expect(f.activeKeys).toBe(0);
+  });
 });

@@ -299,6 +299,43 @@ const cases: Case[] = [
   { name: 'sendfile', args: [9999, 9999, 'NULL', 10] },
   { name: 'syncfs', args: [9999] },
   { name: 'sync', args: [] },
+  { name: 'lgetxattr', args: ['BUF', 'BUF', 'NULL', 0], fill: [[0, 'str', '/tsvisor-nonexistent']] },
+  { name: 'lgetxattr', args: ['BAD', 'BUF', 'NULL', 0] },
+  { name: 'fgetxattr', args: [9999, 'BUF', 'NULL', 0] },
+  { name: 'fgetxattr', args: [9999, 'BUF', 'NULL', 0], fill: [[0, 'str', 'user.x']] },
+  { name: 'getxattr', args: ['BUF', 'BUF', 'NULL', 0], fill: [[0, 'str', '/']] },
+  { name: 'listxattr', args: ['BUF', 'NULL', 0], fill: [[0, 'str', '/tsvisor-nonexistent']] },
+  { name: 'flistxattr', args: [9999, 'NULL', 0] },
+  { name: 'chroot', args: ['BUF'], fill: [[0, 'str', '/tsvisor-nonexistent']] },
+  { name: 'chroot', args: ['BAD'] },
+  { name: 'eventfd2', args: [0, 0x10] },
+  { name: 'capget', args: ['BUF', 'NULL'], fill: [[0, 4, 12345]] },
+  { name: 'capget', args: ['BAD', 'NULL'] },
+  {
+    name: 'capget',
+    args: ['BUF', 'BUF'],
+    fill: [
+      [0, 4, 0x20080522],
+      [4, 4, NOPID],
+    ],
+  },
+  { name: 'capget', args: ['BUF', 'BAD'], fill: [[0, 4, 0x20080522]] },
+  {
+    name: 'capget',
+    args: ['BUF', 'NULL'],
+    fill: [
+      [0, 4, 0x20080522],
+      [4, 4, -5],
+    ],
+  },
+  { name: 'personality', args: [0xffffffff] },
+  { name: 'unshare', args: [0x1] },
+  { name: 'unshare', args: [0x400] },
+  { name: 'epoll_create', args: [0] },
+  { name: 'epoll_create1', args: [1] },
+  { name: 'epoll_ctl', args: [9999, 1, 0, 'BUF'] },
+  { name: 'epoll_wait', args: [9999, 'BUF', 1, 0] },
+  { name: 'epoll_wait', args: [9999, 'BUF', 0, 0] },
 ];
 
 function cArg(a: Arg): string {

@@ -21,6 +21,8 @@ export function dispatch(
   nr: number,
   args: SyscallArgs,
 ): SyscallResult | Promise<SyscallResult> {
+  // procfs asks the kernel who is reading; this is the task whose syscall runs now.
+  task.kernel.current = task;
   const entry = table.get(nr);
   if (!entry) {
     task.kernel.logOnce(`nr:${nr}`, `unknown syscall ${nr}: answered ENOSYS`);

@@ -374,3 +374,12 @@ describe('compatibility page', () => {
     expect(md).toMatch(/\d+ full, \d+ partial/);
   });
 });
+
+describe('refused syscalls', () => {
+  it('answer their fixed errno and say why in the table', async () => {
+    const h = harness();
+    expect(await h.call('settimeofday', 0, 0)).toBe(E.EPERM);
+    expect(await h.call('ptrace', 16, 0, 0, 0)).toBe(E.EPERM);
+    expect(createSyscallTable().get(165)?.support).toMatchObject({ level: 'errno', errno: E.EPERM });
+  });
+});

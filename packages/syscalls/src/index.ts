@@ -1,5 +1,8 @@
 // @tsvisor/syscalls: the syscall table as data and one handler file per family. See README.md.
+import { capsSyscalls } from './sys-caps.js';
 import { cloneSyscalls } from './sys-clone.js';
+import { epollSyscalls } from './sys-epoll.js';
+import { eventfdSyscalls } from './sys-eventfd.js';
 import { execSyscalls } from './sys-exec.js';
 import { fileSyscalls } from './sys-file.js';
 import { futexSyscalls } from './sys-futex.js';
@@ -9,12 +12,14 @@ import { mmSyscalls } from './sys-mm.js';
 import { pollSyscalls } from './sys-poll.js';
 import { processSyscalls } from './sys-process.js';
 import { randomSyscalls } from './sys-random.js';
+import { refusedSyscalls } from './sys-refused.js';
 import { rlimitSyscalls } from './sys-rlimit.js';
 import { schedSyscalls } from './sys-sched.js';
 import { signalSyscalls } from './sys-signal.js';
 import { threadSyscalls } from './sys-thread.js';
 import { timeSyscalls } from './sys-time.js';
 import { timerSyscalls } from './sys-timer.js';
+import { xattrSyscalls } from './sys-xattr.js';
 import { SyscallTable } from './table.js';
 import type { SyscallFamily } from './types.js';
 
@@ -38,12 +43,19 @@ export { SyscallTable, type SyscallEntry } from './table.js';
 export { dispatch } from './dispatch.js';
 export { compatibilityMarkdown } from './compatibility.js';
 export { handleSyscall, deliverUntilRunnable } from './syscall-entry.js';
+export { handleFault, type FaultAccess } from './fault.js';
+export { execProgram } from './sys-exec.js';
 export { readStruct, writeStruct } from './user-structs.js';
 export { readClock } from './sys-time.js';
 export { PATH_MAX, fileDescriptionRefs, waitReady } from './vfs-context.js';
 export { VfsMapFile, applyHostOps, modelOf } from './sys-mm.js';
+export { EpollImpl } from './sys-epoll.js';
+export { EventfdImpl } from './sys-eventfd.js';
 export {
+  capsSyscalls,
   cloneSyscalls,
+  epollSyscalls,
+  eventfdSyscalls,
   execSyscalls,
   fileSyscalls,
   futexSyscalls,
@@ -53,17 +65,22 @@ export {
   infoSyscalls,
   processSyscalls,
   randomSyscalls,
+  refusedSyscalls,
   rlimitSyscalls,
   schedSyscalls,
   signalSyscalls,
   threadSyscalls,
   timeSyscalls,
   timerSyscalls,
+  xattrSyscalls,
 };
 
 /** Every family this package implements, in table order of precedence (later ones win). */
 export const allFamilies: readonly SyscallFamily[] = [
+  capsSyscalls,
   cloneSyscalls,
+  epollSyscalls,
+  eventfdSyscalls,
   execSyscalls,
   fileSyscalls,
   futexSyscalls,
@@ -73,12 +90,14 @@ export const allFamilies: readonly SyscallFamily[] = [
   pollSyscalls,
   processSyscalls,
   randomSyscalls,
+  refusedSyscalls,
   rlimitSyscalls,
   schedSyscalls,
   signalSyscalls,
   threadSyscalls,
   timeSyscalls,
   timerSyscalls,
+  xattrSyscalls,
 ];
 
 /**

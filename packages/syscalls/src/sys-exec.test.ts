@@ -189,3 +189,23 @@ describe('fork and threads', () => {
     expect(await p).toBe(2);
   });
 });
+
+describe('execProgram (the runtime starting pid 1)', () => {
+  it('starts a program from JS values', async () => {
+    const { execProgram } = await import('./sys-exec.js');
+    const platform = new FakePlatform();
+    const h = harness({ platform });
+    await install(h, '/bin/busybox', new Uint8Array(readFileSync('/bin/busybox')));
+    const r = await execProgram(
+      h.task,
+      enc.encode('/bin/busybox'),
+      ['sh', '-c', 'exit 42'].map((s) => enc.encode(s)),
+      [enc.encode('PATH=/bin')],
+    );
+    expect(r).toBe(NO_RESULT);
+    const sp = Number(h.task.regs.get('rsp'));
+    expect(h.task.memory.readU64(sp)).toBe(3n);
+    expect(h.task.memory.readCString(Number(h.task.memory.readU64(sp + 24)), 100)).toBe('exit 42');
+    expect(await execProgram(h.task, enc.encode('/missing'), [], [])).toBe(E.ENOENT);
+  });
+});

@@ -91,8 +91,8 @@ function mapImage(
 }
 
 /**
- * The common body of execve and execveat. Errors before the point of no return leave the caller
- * untouched; after it (the old image is gone) a failure kills the process with SIGSEGV, as Linux.
+ * Reads execve's arguments from the app and runs {@link execProgram}. Errors before the point of
+ * no return leave the caller untouched.
  */
 async function doExecve(
   t: Task,
@@ -105,10 +105,38 @@ async function doExecve(
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) return E.EINVAL;
   const path = pathArg(t, pathAddr);
   if (isError(path)) return path;
-  const argv = t.memory.readStringArray(argvAddr, MAX_ARG_STRINGS, MAX_ARG_STRLEN);
+  // Linux charges each pointer against a quarter of the stack limit; stop reading there (E2BIG)
+  // rather than walk an endless vector.
+  const stackLimit = softLimit(t.group.rlimits, Rlimit.RLIMIT_STACK);
+  const maxPointers = Math.min(
+    MAX_ARG_STRINGS,
+    Math.floor(Math.max(Number.isFinite(stackLimit) ? stackLimit / 4 : 6 << 20, 32 * 4096) / 8),
+  );
+  const argv = t.memory.readStringArray(argvAddr, maxPointers, MAX_ARG_STRLEN);
   if (isError(argv)) return argv;
-  const envp = t.memory.readStringArray(envpAddr, MAX_ARG_STRINGS, MAX_ARG_STRLEN);
+  const envp = t.memory.readStringArray(envpAddr, maxPointers - argv.length, MAX_ARG_STRLEN);
   if (isError(envp)) return envp;
+  return execProgram(t, pathBytes(path), argv, envp, { dirfd, flags });
+}
+
+/**
+ * Replaces the task's program, as execve does once the arguments are known: what the runtime
+ * calls to start the first program of a sandbox (pid 1 made with `Kernel.spawnInit`), with argv
+ * and envp from the command line. `path` is resolved in the sandbox VFS from the task's cwd (or
+ * `opts.dirfd`). Returns NO_RESULT when the task now runs the new program (registers set), an
+ * errno when nothing changed, or TASK_GONE when a failure after the point of no return killed
+ * the process (SIGSEGV, as Linux).
+ */
+export async function execProgram(
+  t: Task,
+  pathIn: Uint8Array,
+  argv: readonly Uint8Array[],
+  envp: readonly Uint8Array[],
+  opts: { dirfd?: number; flags?: number } = {},
+): Promise<SyscallResult> {
+  const dirfd = opts.dirfd ?? -100;
+  const flags = opts.flags ?? 0;
+  const path = Buffer.from(pathIn).toString('latin1');
   if (path.length === 0 && !(flags & AT_EMPTY_PATH)) return E.ENOENT;
 
   const opened = new Map<Uint8Array, OpenedExec>();
@@ -229,6 +257,13 @@ async function doExecve(
   t.files.closeOnExec();
   t.group.actions.resetForExec();
   t.group.didExec = true;
+  const auxv = new Uint8Array((layout.stack.auxv.length + 1) * 16);
+  const av = new DataView(auxv.buffer);
+  layout.stack.auxv.forEach(([k, v], i) => {
+    av.setBigUint64(i * 16, BigInt(k), true);
+    av.setBigUint64(i * 16 + 8, BigInt(v), true);
+  });
+  t.group.auxv = auxv;
   t.altStack = { sp: 0, size: 0, flags: 0 };
   t.clearChildTid = 0;
   t.robustList = { head: 0, len: 0 };

@@ -142,3 +142,16 @@ describe('file syscalls over the VFS', () => {
     expect(await h.call('fcntl', fd, 3)).toBe(O_RDWR | 0o100000);
   });
 });
+
+describe('huge counts and kernel pointers', () => {
+  it('rejects ranges outside user space with EFAULT and never allocates the whole count', async () => {
+    const h = harness();
+    const fd = (await h.call('openat', CWD, str(h, BUF, '/big'), O_RDWR | O_CREAT, 0o600)) as number;
+    h.mem.write(BUF + 100, enc.encode('abc'));
+    expect(await h.call('write', fd, BUF + 100, 3)).toBe(3);
+    await h.call('lseek', fd, 0, 0);
+    expect(await h.call('read', fd, 0xffff800000000000n, 10)).toBe(E.EFAULT);
+    expect(await h.call('read', fd, BUF + 200, 2n ** 47n)).toBe(E.EFAULT); // runs past TASK_SIZE
+    expect(await h.call('read', fd, BUF + 200, 2n ** 40n)).toBe(3); // in range: clamped, short read
+  });
+});

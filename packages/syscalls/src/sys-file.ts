@@ -21,7 +21,15 @@ import {
   Dirent64Writer,
   type LinuxError,
 } from '@tsvisor/abi';
-import { CLOSE_RANGE_UNSHARE, ERESTARTSYS, MAX_RW_COUNT, O_CLOEXEC, type Task } from '@tsvisor/kernel';
+import {
+  CLOSE_RANGE_UNSHARE,
+  ERESTARTSYS,
+  MAX_RW_COUNT,
+  O_CLOEXEC,
+  accessOk,
+  capable,
+  type Task,
+} from '@tsvisor/kernel';
 import {
   AT_FDCWD,
   AT_REMOVEDIR,
@@ -91,7 +99,11 @@ async function blocking(
   for (;;) {
     const r = op();
     if (r !== WOULD_BLOCK) return r;
-    if ((await waitReady(t, file, events)) === 'interrupted') return ERESTARTSYS;
+    if ((await waitReady(t, file, events)) === 'interrupted') {
+      // Data that arrived with the signal is still returned, as pipe_read checks before it gives up.
+      const last = op();
+      return last === WOULD_BLOCK ? ERESTARTSYS : last;
+    }
   }
 }
 
@@ -121,13 +133,29 @@ function deliver(t: Task, addr: number, data: Uint8Array, got: number): SyscallR
   return n;
 }
 
+/**
+ * The byte count one read/write moves: Linux's MAX_RW_COUNT, and at most {@link IO_CHUNK} so a
+ * huge count never makes the supervisor allocate gigabytes (the call then transfers less, which
+ * read(2)/write(2) allow and callers loop on). `EFAULT` when the range leaves user space, as
+ * access_ok does before any byte moves.
+ */
+function ioLength(addr: number, count: bigint): number | LinuxError {
+  // vfs_read/vfs_write check the whole requested range before clamping it to MAX_RW_COUNT.
+  if (!accessOk(addr, size(count))) return E.EFAULT;
+  return Math.min(size(count), MAX_RW_COUNT, IO_CHUNK);
+}
+
+/** The largest transfer of one read/write call (16 MiB). */
+const IO_CHUNK = 16 << 20;
+
 /** implements read(2). */
 function read(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
-  const len = Math.min(size(a[2]), MAX_RW_COUNT);
-  const buf = new Uint8Array(len);
   const addr = ptr(a[1]);
+  const len = ioLength(addr, a[2]);
+  if (isError(len)) return len;
+  const buf = new Uint8Array(len);
   const r = maybeBlocking(t, file, POLLIN, () => file.read(buf));
   const finish = (v: SyscallResult): SyscallResult => (typeof v === 'number' ? deliver(t, addr, buf, v) : v);
   return r instanceof Promise ? r.then(finish) : finish(r);
@@ -147,7 +175,9 @@ function write(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
   if (!file.writable) return E.EBADF;
-  const data = gather(t, ptr(a[1]), Math.min(size(a[2]), MAX_RW_COUNT));
+  const wlen = ioLength(ptr(a[1]), a[2]);
+  if (isError(wlen)) return wlen;
+  const data = gather(t, ptr(a[1]), wlen);
   if (isError(data)) return data;
   const r = maybeBlocking(t, file, POLLOUT, () => file.write(data));
   return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
@@ -165,8 +195,10 @@ function pread64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult
   if (isError(file)) return file;
   const off = offsetArg(a[3]);
   if (isError(off)) return off;
-  const buf = new Uint8Array(Math.min(size(a[2]), MAX_RW_COUNT));
   const addr = ptr(a[1]);
+  const len = ioLength(addr, a[2]);
+  if (isError(len)) return len;
+  const buf = new Uint8Array(len);
   const r = maybeBlocking(t, file, POLLIN, () => file.pread(buf, off));
   const finish = (v: SyscallResult): SyscallResult => (typeof v === 'number' ? deliver(t, addr, buf, v) : v);
   return r instanceof Promise ? r.then(finish) : finish(r);
@@ -179,7 +211,9 @@ function pwrite64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResul
   const off = offsetArg(a[3]);
   if (isError(off)) return off;
   if (!file.writable) return E.EBADF;
-  const data = gather(t, ptr(a[1]), Math.min(size(a[2]), MAX_RW_COUNT));
+  const wlen = ioLength(ptr(a[1]), a[2]);
+  if (isError(wlen)) return wlen;
+  const data = gather(t, ptr(a[1]), wlen);
   if (isError(data)) return data;
   const r = maybeBlocking(t, file, POLLOUT, () => file.pwrite(data, off));
   return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
@@ -192,7 +226,7 @@ function readv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
   const iov = t.memory.readIovecs(ptr(a[1]), int(a[2]));
   if (isError(iov)) return iov;
   let total = 0;
-  for (const v of iov) total = Math.min(total + v.len, MAX_RW_COUNT);
+  for (const v of iov) total = Math.min(total + v.len, MAX_RW_COUNT, IO_CHUNK);
   const buf = new Uint8Array(total);
   const r = maybeBlocking(t, file, POLLIN, () => file.read(buf));
   const finish = (v: SyscallResult): SyscallResult => {
@@ -221,7 +255,7 @@ function writev(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult>
   const parts: Uint8Array[] = [];
   let total = 0;
   for (const v of iov) {
-    const want = Math.min(v.len, MAX_RW_COUNT - total);
+    const want = Math.min(v.len, Math.min(MAX_RW_COUNT, IO_CHUNK) - total);
     if (want <= 0) break;
     const part = gather(t, v.base, want);
     if (isError(part)) {
@@ -536,7 +570,7 @@ function fstatfs(t: Task, a: SyscallArgs): SyscallResult {
 function getdents64(t: Task, a: SyscallArgs): SyscallResult {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
-  const len = Math.min(size(a[2]), MAX_RW_COUNT);
+  const len = Math.min(size(a[2]), 1 << 20);
   const buf = new Uint8Array(len);
   const w = new Dirent64Writer(buf);
   let more = false;
@@ -795,6 +829,17 @@ function fchdir(t: Task, a: SyscallArgs): SyscallResult {
   return 0;
 }
 
+/** implements chroot(2): a searchable directory (ENOTDIR, EACCES), then EPERM without privilege. */
+function chroot(t: Task, a: SyscallArgs): SyscallResult {
+  const path = pathArg(t, ptr(a[0]));
+  if (isError(path)) return path;
+  const loc = vfsOf(t).chdir(ctxOf(t), t.fs.cwd as never, path);
+  if (isError(loc)) return loc;
+  if (!capable(t.creds)) return E.EPERM;
+  t.fs.root = loc;
+  return 0;
+}
+
 /** implements pipe2(2): `EINVAL` for unknown flags, `EMFILE`, `EFAULT` (both fds closed again). */
 function pipe2(t: Task, a: SyscallArgs): SyscallResult {
   const flags = int(a[1]);
@@ -1002,4 +1047,5 @@ export const fileSyscalls: SyscallFamily = {
   fchdir: { handler: fchdir, support: FULL },
   pipe2: { handler: pipe2, support: FULL },
   pipe: { handler: pipe, support: FULL },
+  chroot: { handler: chroot, support: FULL },
 };

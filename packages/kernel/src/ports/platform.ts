@@ -68,7 +68,9 @@ export interface PlatformPort<MemOp = unknown> {
 
   /**
    * Gives `task` a fresh, empty host address space for execve (other threads of its group are
-   * already gone) and returns its {@link TaskMemory}. The kernel then maps the new image through
+   * already gone) and returns its {@link TaskMemory}. The task may still share its current host
+   * address space with other tasks (a vfork child, or CLONE_VM without CLONE_THREAD): those keep
+   * the old one, so the new space must be the task's alone (a new host process). The kernel then maps the new image through
    * {@link applyMemoryOps}, writes the stack and sets the registers.
    */
   execAddressSpace(task: PlatformTask): TaskMemory | LinuxError | Promise<TaskMemory | LinuxError>;

@@ -337,3 +337,17 @@ export function forceSigsegv<F>(kernel: Kernel<F>, task: Task<F>): void {
   task.mask.delete(Signal.SIGSEGV);
   kernel.sendToTask(task, { signo: Signal.SIGSEGV, code: SiCode.SI_KERNEL });
 }
+
+/**
+ * A synchronous SIGSEGV for a bad access at `addr` (force_sig_fault): a handler runs if one is
+ * installed and the signal is not blocked; otherwise (blocked or ignored) the handler is reset
+ * and the process dies, as Linux does for faults it cannot deliver.
+ */
+export function forceSigsegvAt<F>(kernel: Kernel<F>, task: Task<F>, addr: bigint, code: number): void {
+  const act = task.group.actions.get(Signal.SIGSEGV);
+  if (task.mask.has(Signal.SIGSEGV) || act.handler === SIG_IGN) {
+    task.group.actions.set(Signal.SIGSEGV, SIG_DFL_ACTION);
+    task.mask.delete(Signal.SIGSEGV);
+  }
+  kernel.sendToTask(task, { signo: Signal.SIGSEGV, code, addr });
+}

@@ -133,6 +133,10 @@ export class ThreadGroup {
   readonly childTimes: CpuTimes = { userNs: 0n, sysNs: 0n };
   /** The ITIMER_REAL timer, when armed (its SIGALRM goes to the process). */
   itimerReal: IntervalTimer | undefined;
+  /** The auxiliary vector execve gave the program (/proc/<pid>/auxv), AT_NULL included. */
+  auxv: Uint8Array | undefined;
+  /** personality(2) persona (PER_LINUX = 0). */
+  personality = 0;
   /** Nice value (getpriority/setpriority), -20..19. */
   nice = 0;
   /** PR_SET_DUMPABLE (1 by default; execve of a set-id binary would clear it). */
