@@ -12,6 +12,30 @@ function counted(): { refs: Map<string, number>; table: FdTable<string> } {
 }
 
 describe('FdTable', () => {
+  it('tells the refs which table closed a descriptor (close, dup2 over it, close-on-exec), before release', () => {
+    const events: string[] = [];
+    const table = new FdTable<string>({
+      retain: () => {},
+      release: (f) => events.push(`release ${f}`),
+      closed: (f, t) => events.push(`closed ${f} ${t === table ? 'by table' : 'by another'}`),
+    });
+    table.install('a', { limit: 10 });
+    table.install('b', { limit: 10, cloexec: true });
+    table.install('c', { limit: 10 });
+    const child = table.fork();
+    table.close(0);
+    expect(table.dup2(2, 1, 10)).toBe(1);
+    table.closeOnExec();
+    expect(events).toEqual(['closed a by table', 'release a', 'closed b by table', 'release b']);
+    events.length = 0;
+    child.closeAll();
+    expect(events.filter((e) => e.startsWith('closed'))).toEqual([
+      'closed a by another',
+      'closed b by another',
+      'closed c by another',
+    ]);
+  });
+
   it('installs at the lowest free descriptor and reports EMFILE at the limit', () => {
     const { table } = counted();
     expect(table.install('a', { limit: 3 })).toBe(0);

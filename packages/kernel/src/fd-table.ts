@@ -17,6 +17,13 @@ export interface FileRefs<F> {
   retain(file: F): void;
   /** A descriptor referring to `file` went away (close, dup2 over it, close-on-exec, exit). */
   release(file: F): void;
+  /**
+   * Called before {@link release} when a descriptor of `table` referring to `file` is closed (not
+   * when a table is merely dropped without closing). The VFS drops the POSIX record locks that
+   * `table` owns on the file here, as Linux's filp_close does (locks_remove_posix): closing any
+   * descriptor of a file releases all of its owner's locks on it.
+   */
+  closed?(file: F, table: FdTable<F>): void;
 }
 
 /** One descriptor's entry. */
@@ -92,6 +99,7 @@ export class FdTable<F> {
     const e = this.entries.get(fd);
     if (!e) return E.EBADF;
     this.entries.delete(fd);
+    this.refs.closed?.(e.file, this);
     this.refs.release(e.file);
     return e.file;
   }
@@ -137,7 +145,10 @@ export class FdTable<F> {
     this.refs.retain(file);
     const old = this.entries.get(fd);
     this.entries.set(fd, { file, cloexec });
-    if (old) this.refs.release(old.file);
+    if (old) {
+      this.refs.closed?.(old.file, this);
+      this.refs.release(old.file);
+    }
     return fd;
   }
 

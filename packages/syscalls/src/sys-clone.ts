@@ -172,7 +172,11 @@ async function clone3(t: Task, a: SyscallArgs): Promise<SyscallResult> {
   const setTidSize = u(9);
   const cgroup = u(10);
   if (exitSignal > 64n) return E.EINVAL;
-  if ((flags & 0xffn) !== 0n) return E.EINVAL; // CSIGNAL bits are not flags in clone3
+  // clone3_args_valid, in its order: flag bits beyond the legacy 32 other than CLEAR_SIGHAND and
+  // INTO_CGROUP, CLONE_DETACHED and the CSIGNAL bits (exit_signal has its own field).
+  if (flags & ~(0xffffffffn | f('CLONE_CLEAR_SIGHAND') | f('CLONE_INTO_CGROUP'))) return E.EINVAL;
+  if (flags & f('CLONE_DETACHED')) return E.EINVAL;
+  if ((flags & 0xffn) !== 0n) return E.EINVAL;
   if ((stack === 0n) !== (stackSize === 0n)) return E.EINVAL;
   if (setTidSize !== 0n) return E.EINVAL;
   if (flags & f('CLONE_INTO_CGROUP') || cgroup !== 0n) return E.EINVAL;

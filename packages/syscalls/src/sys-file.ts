@@ -31,6 +31,7 @@ import {
   type Task,
 } from '@tsvisor/kernel';
 import {
+  AT_EMPTY_PATH,
   AT_FDCWD,
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
@@ -41,7 +42,13 @@ import {
   POLLIN,
   POLLOUT,
   WOULD_BLOCK,
+  F_UNLCK,
   createPipe,
+  flock as vfsFlock,
+  getRecordLock,
+  lockWaitQueue,
+  setRecordLock,
+  type Waitable,
   type FileDescription,
   type Stat,
   type Statfs,
@@ -86,6 +93,20 @@ const FIOCLEX = 0x5451;
 const FIONBIO = 0x5421;
 const FIOASYNC = 0x5452;
 const FIONREAD = 0x541b;
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+/** Obsolete mandatory flock bit: ignored. */
+const LOCK_MAND = 32;
+const F_GETLK = 5;
+const F_SETLK = 6;
+const F_SETLKW = 7;
+const F_OFD_GETLK = 36;
+const F_OFD_SETLK = 37;
+const F_OFD_SETLKW = 38;
+const F_SETPIPE_SZ = 1031;
+const F_GETPIPE_SZ = 1032;
 
 type IoResult = number | LinuxError | WouldBlock;
 
@@ -125,11 +146,23 @@ function sigpipe(t: Task, r: SyscallResult): SyscallResult {
   return r;
 }
 
-/** Copies what a read produced to the app; a fault part way gives the bytes copied. */
-function deliver(t: Task, addr: number, data: Uint8Array, got: number): SyscallResult {
+/**
+ * Copies what a read produced to the app; a fault part way gives the bytes copied. Linux copies
+ * straight from the page cache, so bytes that never reached the app stay unread: for a read at
+ * the file position (`rewind`), the position moves back over what was not copied.
+ */
+function deliver(
+  t: Task,
+  file: FileDescription,
+  rewind: boolean,
+  addr: number,
+  data: Uint8Array,
+  got: number,
+): SyscallResult {
   if (got <= 0) return got;
   const n = t.memory.write(addr, data.subarray(0, got));
-  if (isError(n)) return n;
+  const copied = isError(n) ? 0 : n;
+  if (rewind && copied < got && !file.impl.stream) file.offset -= got - copied;
   return n;
 }
 
@@ -148,16 +181,52 @@ function ioLength(addr: number, count: bigint): number | LinuxError {
 /** The largest transfer of one read/write call (16 MiB). */
 const IO_CHUNK = 16 << 20;
 
+const LLONG_MAX = (1n << 63n) - 1n;
+
+function min(a: bigint, b: number): bigint {
+  return a < BigInt(b) ? a : BigInt(b);
+}
+
+/**
+ * rw_verify_area: `EINVAL` when the transfer would start at a negative position or end past
+ * LLONG_MAX (with the whole requested count, before clamping). Streams have no position to check.
+ */
+function verifyArea(file: FileDescription, pos: bigint, count: bigint): LinuxError | undefined {
+  if (file.impl.stream) return undefined;
+  if (pos < 0n || pos + count > LLONG_MAX) return E.EINVAL;
+  return undefined;
+}
+
+/**
+ * The checks vfs_read does before any byte moves, in its order: `EBADF` without read access,
+ * `EFAULT` (access_ok), `EINVAL` (rw_verify_area). Returns the count to transfer.
+ */
+function readLength(file: FileDescription, addr: number, count: bigint, pos: bigint): number | LinuxError {
+  if (!file.readable) return E.EBADF;
+  const len = ioLength(addr, count);
+  if (isError(len)) return len;
+  return verifyArea(file, pos, count) ?? len;
+}
+
+/** The same for vfs_write. */
+function writeLength(file: FileDescription, addr: number, count: bigint, pos: bigint): number | LinuxError {
+  if (!file.writable) return E.EBADF;
+  const len = ioLength(addr, count);
+  if (isError(len)) return len;
+  return verifyArea(file, pos, count) ?? len;
+}
+
 /** implements read(2). */
 function read(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
   const addr = ptr(a[1]);
-  const len = ioLength(addr, a[2]);
+  const len = readLength(file, addr, a[2], BigInt(file.offset));
   if (isError(len)) return len;
   const buf = new Uint8Array(len);
   const r = maybeBlocking(t, file, POLLIN, () => file.read(buf));
-  const finish = (v: SyscallResult): SyscallResult => (typeof v === 'number' ? deliver(t, addr, buf, v) : v);
+  const finish = (v: SyscallResult): SyscallResult =>
+    typeof v === 'number' ? deliver(t, file, true, addr, buf, v) : v;
   return r instanceof Promise ? r.then(finish) : finish(r);
 }
 
@@ -174,8 +243,7 @@ function gather(t: Task, addr: number, len: number): Uint8Array | LinuxError {
 function write(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
-  if (!file.writable) return E.EBADF;
-  const wlen = ioLength(ptr(a[1]), a[2]);
+  const wlen = writeLength(file, ptr(a[1]), a[2], BigInt(file.offset));
   if (isError(wlen)) return wlen;
   const data = gather(t, ptr(a[1]), wlen);
   if (isError(data)) return data;
@@ -183,36 +251,40 @@ function write(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
   return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
 }
 
-function offsetArg(a: bigint): number | LinuxError {
+function offsetArg(a: bigint): number {
   const o = long(a);
-  if (o < 0n) return E.EINVAL;
   return o > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(o);
 }
 
-/** implements pread64(2): `EINVAL` for a negative offset, `ESPIPE` on pipes. */
+/**
+ * implements pread64(2) in ksys_pread64's order: `EINVAL` for a negative offset (before the fd
+ * is looked up), `EBADF`, `ESPIPE` on streams, then vfs_read's checks.
+ */
 function pread64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  if (long(a[3]) < 0n) return E.EINVAL;
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
-  const off = offsetArg(a[3]);
-  if (isError(off)) return off;
+  if (file.impl.stream) return E.ESPIPE;
   const addr = ptr(a[1]);
-  const len = ioLength(addr, a[2]);
+  const len = readLength(file, addr, a[2], long(a[3]));
   if (isError(len)) return len;
+  const off = offsetArg(a[3]);
   const buf = new Uint8Array(len);
   const r = maybeBlocking(t, file, POLLIN, () => file.pread(buf, off));
-  const finish = (v: SyscallResult): SyscallResult => (typeof v === 'number' ? deliver(t, addr, buf, v) : v);
+  const finish = (v: SyscallResult): SyscallResult =>
+    typeof v === 'number' ? deliver(t, file, false, addr, buf, v) : v;
   return r instanceof Promise ? r.then(finish) : finish(r);
 }
 
-/** implements pwrite64(2). */
+/** implements pwrite64(2), in the order of pread64(2). */
 function pwrite64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  if (long(a[3]) < 0n) return E.EINVAL;
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
-  const off = offsetArg(a[3]);
-  if (isError(off)) return off;
-  if (!file.writable) return E.EBADF;
-  const wlen = ioLength(ptr(a[1]), a[2]);
+  if (file.impl.stream) return E.ESPIPE;
+  const wlen = writeLength(file, ptr(a[1]), a[2], long(a[3]));
   if (isError(wlen)) return wlen;
+  const off = offsetArg(a[3]);
   const data = gather(t, ptr(a[1]), wlen);
   if (isError(data)) return data;
   const r = maybeBlocking(t, file, POLLOUT, () => file.pwrite(data, off));
@@ -223,10 +295,17 @@ function pwrite64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResul
 function readv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
+  if (!file.readable) return E.EBADF;
   const iov = t.memory.readIovecs(ptr(a[1]), int(a[2]));
   if (isError(iov)) return iov;
   let total = 0;
-  for (const v of iov) total = Math.min(total + v.len, MAX_RW_COUNT, IO_CHUNK);
+  let requested = 0n;
+  for (const v of iov) {
+    total = Math.min(total + v.len, MAX_RW_COUNT, IO_CHUNK);
+    requested += BigInt(v.len);
+  }
+  const bad = verifyArea(file, BigInt(file.offset), min(requested, MAX_RW_COUNT));
+  if (bad) return bad;
   const buf = new Uint8Array(total);
   const r = maybeBlocking(t, file, POLLIN, () => file.read(buf));
   const finish = (v: SyscallResult): SyscallResult => {
@@ -236,11 +315,13 @@ function readv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
       if (done >= v) break;
       const n = Math.min(vec.len, v - done);
       const w = t.memory.write(vec.base, buf.subarray(done, done + n));
-      if (isError(w)) return done > 0 ? done : w;
+      if (isError(w)) break;
       done += w;
       if (w < n) break;
     }
-    return done;
+    // As for read(2): what was not copied stays unread.
+    if (done < v && !file.impl.stream) file.offset -= v - done;
+    return done > 0 ? done : E.EFAULT;
   };
   return r instanceof Promise ? r.then(finish) : finish(r);
 }
@@ -252,6 +333,11 @@ function writev(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult>
   if (!file.writable) return E.EBADF;
   const iov = t.memory.readIovecs(ptr(a[1]), int(a[2]));
   if (isError(iov)) return iov;
+  let requested = 0n;
+  for (const v of iov) requested += BigInt(v.len);
+  // import_iovec shortens the vector to MAX_RW_COUNT before rw_verify_area sees its total.
+  const bad = verifyArea(file, BigInt(file.offset), min(requested, MAX_RW_COUNT));
+  if (bad) return bad;
   const parts: Uint8Array[] = [];
   let total = 0;
   for (const v of iov) {
@@ -364,11 +450,94 @@ function dup3(t: Task, a: SyscallArgs): SyscallResult {
   return filesOf(t).dup3(int(a[0]), int(a[1]), int(a[2]), nofile(t));
 }
 
+/** Offsets in x86-64's struct flock (32 bytes). */
+const FLOCK_SIZE = 32;
+
 /**
- * implements fcntl(2): F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL here; other
- * commands go to the file (pipe sizes, ...), and `EINVAL` if it does not know them.
+ * fcntl's record locks: F_GETLK/F_SETLK/F_SETLKW, owned by the fd table (Linux's
+ * current->files; released when the table closes any descriptor of the file, see
+ * fileDescriptionRefs), and the F_OFD_* forms, owned by the open file description. In
+ * do_fcntl's order: `EBADF` for O_PATH, `EFAULT` for the struct, then the lock's own checks
+ * (`EINVAL` for a bad type, whence or an OFD l_pid other than 0, `EBADF` for a lock type the
+ * open mode does not allow, `EAGAIN` on conflict, `EDEADLK`).
  */
-function fcntl(t: Task, a: SyscallArgs): SyscallResult {
+function recordLock(
+  t: Task,
+  file: FileDescription,
+  cmd: number,
+  addr: number,
+): SyscallResult | Promise<SyscallResult> {
+  if (file.isPath) return E.EBADF;
+  const raw = new Uint8Array(FLOCK_SIZE);
+  const bad = t.memory.readExact(addr, raw);
+  if (bad) return bad;
+  const v = new DataView(raw.buffer);
+  const start = v.getBigInt64(8, true);
+  const len = v.getBigInt64(16, true);
+  const clamp = (x: bigint): number =>
+    x > BigInt(Number.MAX_SAFE_INTEGER)
+      ? 2 ** 53
+      : x < -BigInt(Number.MAX_SAFE_INTEGER)
+        ? -(2 ** 53)
+        : Number(x);
+  const req = {
+    type: v.getInt16(0, true),
+    whence: v.getInt16(2, true),
+    start: clamp(start),
+    len: clamp(len),
+    pid: v.getInt32(24, true),
+  };
+  const ofd = cmd === F_OFD_GETLK || cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW;
+  if (ofd && req.pid !== 0) return E.EINVAL;
+  const owner: object = ofd ? file : filesOf(t);
+  if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
+    const r = getRecordLock(file, owner, req);
+    if (isError(r)) return r;
+    const out = new Uint8Array(raw);
+    const o = new DataView(out.buffer);
+    o.setInt16(0, r.type, true);
+    if (r.type !== F_UNLCK) {
+      o.setInt16(2, r.whence, true);
+      o.setBigInt64(8, BigInt(r.start), true);
+      o.setBigInt64(16, BigInt(r.len), true);
+      o.setInt32(24, r.pid, true);
+    }
+    return t.memory.writeExact(addr, out) ?? 0;
+  }
+  // F_GETLK reports an OFD lock's holder as pid -1.
+  const pid = ofd ? -1 : t.tgid;
+  const wait = cmd === F_SETLKW || cmd === F_OFD_SETLKW;
+  return lockWithWait(t, file, () => setRecordLock(file, owner, pid, req, wait));
+}
+
+/**
+ * Runs a lock attempt; while it answers WOULD_BLOCK, sleeps until the next unlock of the file's
+ * inode and tries again. A signal ends the wait with ERESTARTSYS (F_SETLKW and flock(2) are
+ * restarted under SA_RESTART, as on Linux).
+ */
+function lockWithWait(
+  t: Task,
+  file: FileDescription,
+  attempt: () => 0 | LinuxError | WouldBlock,
+): SyscallResult | Promise<SyscallResult> {
+  const first = attempt();
+  if (first !== WOULD_BLOCK) return first;
+  const unlocked: Waitable = { readiness: () => 0, waitQueue: lockWaitQueue(file.location.inode) };
+  return (async (): Promise<SyscallResult> => {
+    for (;;) {
+      if ((await waitReady(t, unlocked, POLLIN)) === 'interrupted') return ERESTARTSYS;
+      const r = attempt();
+      if (r !== WOULD_BLOCK) return r;
+    }
+  })();
+}
+
+/**
+ * implements fcntl(2): F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL and the
+ * record locks here; other commands go to the file (pipe sizes, ...), and `EINVAL` if it does
+ * not know them.
+ */
+function fcntl(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const fd = int(a[0]);
   const cmd = int(a[1]);
   const files = filesOf(t);
@@ -386,10 +555,20 @@ function fcntl(t: Task, a: SyscallArgs): SyscallResult {
       return entry.file.getFlags();
     case F_SETFL:
       return entry.file.setFlags(int(a[2])) ?? 0;
-    default: {
-      const r = entry.file.fcntl(cmd, int(a[2]));
-      return r;
-    }
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return recordLock(t, entry.file, cmd, ptr(a[2]));
+    case F_SETPIPE_SZ:
+    case F_GETPIPE_SZ:
+      // pipe_fcntl: get_pipe_info() finds no pipe behind any other file: EBADF.
+      if (entry.file.isPath) return E.EBADF;
+      return entry.file.impl.fcntl(cmd, int(a[2]), entry.file) ?? E.EBADF;
+    default:
+      return entry.file.fcntl(cmd, int(a[2]));
   }
 }
 
@@ -402,7 +581,8 @@ function ioctl(t: Task, a: SyscallArgs): SyscallResult {
   const cmd = uint(a[1]);
   const files = filesOf(t);
   const entry = files.entry(fd);
-  if (!entry) return E.EBADF;
+  // ioctl looks the fd up with fdget, which does not see O_PATH descriptions.
+  if (!entry || entry.file.isPath) return E.EBADF;
   switch (cmd) {
     case FIOCLEX:
     case FIONCLEX:
@@ -418,7 +598,12 @@ function ioctl(t: Task, a: SyscallArgs): SyscallResult {
       return isError(on) ? on : 0;
     }
     case FIONREAD: {
-      const n = entry.file.ioctl(cmd, a[2]);
+      const file = entry.file;
+      const inode = file.location.inode;
+      // do_vfs_ioctl answers for regular files itself: the bytes between the position and EOF,
+      // stored as an int.
+      if (inode.isRegular) return t.memory.writeI32(ptr(a[2]), (inode.size() - file.offset) | 0) ?? 0;
+      const n = file.ioctl(cmd, a[2]);
       if (isError(n)) return n;
       return t.memory.writeI32(ptr(a[2]), n) ?? 0;
     }
@@ -493,11 +678,17 @@ const STATX_BASIC_STATS = 0x7ff;
 const STATX_BTIME = 0x800;
 const STATX_MNT_ID = 0x1000;
 const STATX_RESERVED = 0x80000000;
+/** AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC. */
+const AT_STATX_SYNC_TYPE = 0x6000;
 
-/** implements statx(2): basic stats, birth time and mount id; `EINVAL` for STATX__RESERVED. */
+/**
+ * implements statx(2): basic stats, birth time and mount id; `EINVAL` for STATX__RESERVED and
+ * for AT_STATX_FORCE_SYNC together with AT_STATX_DONT_SYNC (do_statx's order).
+ */
 function statx(t: Task, a: SyscallArgs): SyscallResult {
   const mask = uint(a[3]);
   if (mask & STATX_RESERVED) return E.EINVAL;
+  if ((int(a[2]) & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) return E.EINVAL;
   const s = statPath(t, int(a[0]), a[1], int(a[2]) & ~0x6000);
   if (isError(s)) return s;
   const ts = (ns: bigint): { tv_sec: number; tv_nsec: number; __reserved: number } => {
@@ -566,23 +757,48 @@ function fstatfs(t: Task, a: SyscallArgs): SyscallResult {
   return writeStruct(t, ptr(a[1]), statfsStruct, statfsValue(vfsOf(t).statfsOf(file.location))) ?? 0;
 }
 
-/** implements getdents64(2): `EINVAL` when the buffer cannot hold the next entry. */
+/**
+ * implements getdents64(2): `EINVAL` when the buffer cannot hold the next entry, `EFAULT` when
+ * no entry could be copied. Linux's filldir64 copies entry by entry and the directory position
+ * moves only past entries that reached the app, so entries that could not be copied (bad buffer,
+ * buffer too small) are listed by the next call.
+ */
 function getdents64(t: Task, a: SyscallArgs): SyscallResult {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
-  const len = Math.min(size(a[2]), 1 << 20);
+  const start = file.offset;
+  const len = Math.min(uint(a[2]), 1 << 20);
   const buf = new Uint8Array(len);
   const w = new Dirent64Writer(buf);
   let more = false;
+  // End of each entry in `buf` and the directory offset after it.
+  const ends: number[] = [];
+  const nexts: number[] = [];
   const r = file.getdents((ino, next, type, name) => {
     const ok = w.add(BigInt(ino), BigInt(next), type, pathBytes(name));
     if (!ok) more = true;
+    else {
+      ends.push(w.written);
+      nexts.push(next);
+    }
     return ok;
   });
   if (isError(r)) return r;
   const n = w.result(more);
   if (isError(n)) return n;
-  return t.memory.writeExact(ptr(a[1]), buf.subarray(0, n)) ?? n;
+  if (n === 0) return 0;
+  const copied = t.memory.write(ptr(a[1]), buf.subarray(0, n));
+  const got = isError(copied) ? 0 : copied;
+  if (got === n) return n;
+  // A fault part way: keep the entries copied whole, give the rest back to the directory.
+  let k = ends.length;
+  while (k > 0 && (ends[k - 1] ?? 0) > got) k--;
+  if (k === 0) {
+    file.offset = start;
+    return E.EFAULT;
+  }
+  file.offset = nexts[k - 1] ?? start;
+  return ends[k - 1] ?? 0;
 }
 
 /** implements readlinkat(2): truncates to `bufsiz` without a NUL; `EINVAL` for bufsiz <= 0. */
@@ -711,11 +927,12 @@ function access(t: Task, a: SyscallArgs): SyscallResult {
   return faccessat2(t, [CWD, a[0], a[1], 0n, 0n, 0n]);
 }
 
-/** implements fchmodat(2) (and fchmodat2's flags). */
+/** implements fchmodat(2) (no flags argument: that is fchmodat2's). */
 function fchmodat(t: Task, a: SyscallArgs): SyscallResult {
   const path = pathArg(t, ptr(a[1]));
   if (isError(path)) return path;
-  return vfsOf(t).fchmodat(ctxOf(t), dirOf(t, int(a[0])), path, uint(a[2]), int(a[3])) ?? 0;
+  // fchmodat has three arguments: the fourth register is whatever the caller left there.
+  return vfsOf(t).fchmodat(ctxOf(t), dirOf(t, int(a[0])), path, uint(a[2]), 0) ?? 0;
 }
 
 /** implements chmod(2). */
@@ -772,7 +989,9 @@ function utimensat(t: Task, a: SyscallArgs): SyscallResult {
   const flags = int(a[3]);
   const dirfd = int(a[0]);
   if (a[1] === 0n) {
-    if (dirfd === AT_FDCWD) return E.EFAULT;
+    if (dirfd === AT_FDCWD) return flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) ? E.EINVAL : E.EFAULT;
+    // do_utimes_fd: no flag applies to an fd.
+    if (flags !== 0) return E.EINVAL;
     const file = fileAt(t, dirfd);
     if (isError(file)) return file;
     return vfsOf(t).futimens(ctxOf(t), file, times) ?? 0;
@@ -896,22 +1115,20 @@ function syncfs(t: Task, a: SyscallArgs): SyscallResult {
   return isError(file) ? file : 0;
 }
 
-const LOCK_SH = 1;
-const LOCK_EX = 2;
-const LOCK_NB = 4;
-const LOCK_UN = 8;
-
 /**
- * implements flock(2): validates like Linux (`EBADF`, `EINVAL` for a bad operation) and grants
- * every lock: one sandbox's processes are not yet arbitrated against each other.
+ * implements flock(2) over the VFS's flock locks (owned by the open file description): 0 for
+ * LOCK_MAND, `EINVAL` for a bad operation, then `EBADF`, `EWOULDBLOCK` with LOCK_NB on conflict,
+ * otherwise waits (interruptibly) for the holder to unlock.
  */
-function flock(t: Task, a: SyscallArgs): SyscallResult {
+function flock(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const op = uint(a[1]);
+  // Linux ignores LOCK_MAND requests (and says so once in its log) before looking at anything.
+  if (op & LOCK_MAND) return 0;
+  const kind = op & ~LOCK_NB;
+  if (kind !== LOCK_SH && kind !== LOCK_EX && kind !== LOCK_UN) return E.EINVAL;
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
-  if (file.isPath) return E.EBADF;
-  const op = int(a[1]) & ~LOCK_NB;
-  if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) return E.EINVAL;
-  return 0;
+  return lockWithWait(t, file, () => vfsFlock(file, op));
 }
 
 /** implements fadvise64(2): advice is accepted and ignored; `ESPIPE` on pipes, `EINVAL` bad advice. */
@@ -973,24 +1190,26 @@ async function sendfile(t: Task, a: SyscallArgs): Promise<SyscallResult> {
   return done;
 }
 
+const STREAM_FAULT =
+  'bytes read from a pipe or another stream are lost when copying them to the app faults (Linux leaves them unread)';
+const WRITE_COPIES_FIRST =
+  'the buffer is copied in before the file sees it, so an unreadable buffer gives EFAULT even for /dev/null, /dev/zero and /dev/full (Linux: the count, ENOSPC)';
+
 /** File syscalls. */
 export const fileSyscalls: SyscallFamily = {
   fsync: { handler: fsync, support: FULL },
   fdatasync: { handler: fsync, support: FULL },
   sync: { handler: sync, support: FULL },
   syncfs: { handler: syncfs, support: FULL },
-  flock: {
-    handler: flock,
-    support: partial('validated and always granted: no arbitration between processes yet'),
-  },
+  flock: { handler: flock, support: FULL },
   fadvise64: { handler: fadvise64, support: partial('advice is accepted and ignored') },
   sendfile: { handler: sendfile, support: FULL },
-  read: { handler: read, support: FULL },
-  write: { handler: write, support: FULL },
+  read: { handler: read, support: partial(STREAM_FAULT) },
+  write: { handler: write, support: partial(WRITE_COPIES_FIRST) },
   pread64: { handler: pread64, support: FULL },
-  pwrite64: { handler: pwrite64, support: FULL },
-  readv: { handler: readv, support: FULL },
-  writev: { handler: writev, support: FULL },
+  pwrite64: { handler: pwrite64, support: partial(WRITE_COPIES_FIRST) },
+  readv: { handler: readv, support: partial(STREAM_FAULT) },
+  writev: { handler: writev, support: partial(WRITE_COPIES_FIRST) },
   lseek: { handler: lseek, support: FULL },
   open: { handler: open, support: FULL },
   openat: { handler: openat, support: partial('O_TMPFILE is EOPNOTSUPP') },
@@ -1000,7 +1219,12 @@ export const fileSyscalls: SyscallFamily = {
   dup: { handler: dup, support: FULL },
   dup2: { handler: dup2, support: FULL },
   dup3: { handler: dup3, support: FULL },
-  fcntl: { handler: fcntl, support: partial('no record locks, leases or owners yet') },
+  fcntl: {
+    handler: fcntl,
+    support: partial(
+      'descriptor flags, status flags, dup, POSIX and OFD record locks, pipe sizes; no leases, F_SETOWN/F_GETOWN, F_NOTIFY or seals (EINVAL)',
+    ),
+  },
   ioctl: {
     handler: ioctl,
     support: partial('generic fd ioctls here; device ioctls as the file implements them'),

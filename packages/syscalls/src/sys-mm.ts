@@ -80,10 +80,14 @@ export class VfsMapFile implements MapFile {
   }
 }
 
-/** The MapFile for an mmap fd argument (EBADF passed through for the model to report). */
+/**
+ * The MapFile for an mmap fd argument (EBADF passed through for the model to report). mmap looks
+ * the fd up with fget, which does not see O_PATH descriptions: EBADF for those too.
+ */
 function mapFileOf(t: Task, fd: number): MapFile | LinuxError {
   const f = fileAt(t, fd);
   if (isError(f)) return f;
+  if (f.isPath) return E.EBADF;
   const ctx = ctxOf(t);
   return new VfsMapFile(f, () => vfsOf(t).pathOf(ctx, f.location));
 }
@@ -164,7 +168,12 @@ function munlockall(t: Task): Promise<SyscallResult> {
 /** Memory syscalls. */
 export const mmSyscalls: SyscallFamily = {
   brk: { handler: brk, support: FULL },
-  mmap: { handler: mmap, support: partial('file mappings need a file the platform can map or copy') },
+  mmap: {
+    handler: mmap,
+    support: partial(
+      'file mappings need a file the platform can map or copy: MAP_SHARED of a file whose bytes live only in the supervisor (tmpfs, overlay copies) answers ENODEV',
+    ),
+  },
   munmap: { handler: munmap, support: FULL },
   mprotect: { handler: mprotect, support: FULL },
   mremap: { handler: mremap, support: FULL },

@@ -181,11 +181,16 @@ function kill(t: Task, a: SyscallArgs): SyscallResult {
 
 /** implements tgkill(2). */
 function tgkill(t: Task, a: SyscallArgs): SyscallResult {
-  return t.kernel.tgkill(t, int(a[0]), int(a[1]), int(a[2])) ?? 0;
+  const tgid = int(a[0]);
+  const tid = int(a[1]);
+  // Neither id may be 0 or negative (no process-group or broadcast forms, unlike kill).
+  if (tgid <= 0 || tid <= 0) return E.EINVAL;
+  return t.kernel.tgkill(t, tgid, tid, int(a[2])) ?? 0;
 }
 
 /** implements tkill(2). */
 function tkill(t: Task, a: SyscallArgs): SyscallResult {
+  if (int(a[0]) <= 0) return E.EINVAL;
   return t.kernel.tgkill(t, -1, int(a[0]), int(a[1])) ?? 0;
 }
 

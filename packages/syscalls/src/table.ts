@@ -24,6 +24,67 @@ const NOT_IMPLEMENTED: Support = Object.freeze({
   reason: 'not implemented yet',
 });
 
+const SOCKETS = 'sockets: @tsvisor/netstack is not wired into the syscall layer yet';
+const SYSV_IPC = 'System V IPC is not implemented yet';
+const REMOVED = 'removed from Linux, which answers ENOSYS too';
+
+/**
+ * Why some syscalls without a handler answer ENOSYS, where there is more to say than "not
+ * implemented yet" (the compatibility page shows it).
+ */
+export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
+  socket: SOCKETS,
+  socketpair: SOCKETS,
+  connect: SOCKETS,
+  accept: SOCKETS,
+  accept4: SOCKETS,
+  bind: SOCKETS,
+  listen: SOCKETS,
+  shutdown: SOCKETS,
+  sendto: SOCKETS,
+  recvfrom: SOCKETS,
+  sendmsg: SOCKETS,
+  recvmsg: SOCKETS,
+  sendmmsg: SOCKETS,
+  recvmmsg: SOCKETS,
+  getsockname: SOCKETS,
+  getpeername: SOCKETS,
+  setsockopt: SOCKETS,
+  getsockopt: SOCKETS,
+  openat2: 'needs the RESOLVE_* path-walk flags in @tsvisor/vfs; programs fall back to openat',
+  rseq: 'restartable sequences are not emulated; glibc runs without them when it gets ENOSYS',
+  shmget: SYSV_IPC,
+  shmat: SYSV_IPC,
+  shmdt: SYSV_IPC,
+  shmctl: SYSV_IPC,
+  semget: SYSV_IPC,
+  semop: SYSV_IPC,
+  semtimedop: SYSV_IPC,
+  semctl: SYSV_IPC,
+  msgget: SYSV_IPC,
+  msgsnd: SYSV_IPC,
+  msgrcv: SYSV_IPC,
+  msgctl: SYSV_IPC,
+  create_module: REMOVED,
+  get_kernel_syms: REMOVED,
+  query_module: REMOVED,
+  nfsservctl: REMOVED,
+  getpmsg: REMOVED,
+  putpmsg: REMOVED,
+  afs_syscall: REMOVED,
+  tuxcall: REMOVED,
+  security: REMOVED,
+  vserver: REMOVED,
+  _sysctl: REMOVED,
+  epoll_ctl_old: REMOVED,
+  epoll_wait_old: REMOVED,
+};
+
+function unimplemented(name: string): Support {
+  const reason = ENOSYS_REASONS[name];
+  return reason === undefined ? NOT_IMPLEMENTED : Object.freeze({ level: 'errno', errno: E.ENOSYS, reason });
+}
+
 /** A syscall table. Replace or add handlers with {@link SyscallTable.override}. */
 export class SyscallTable {
   private readonly rows: SyscallEntry[] = [];
@@ -31,7 +92,12 @@ export class SyscallTable {
   /** A table with every Linux x86-64 syscall, and the handlers of `families`. */
   constructor(families: readonly SyscallFamily[]) {
     for (const info of abiTable) {
-      this.rows[info.nr] = { nr: info.nr, name: info.name, handler: undefined, support: NOT_IMPLEMENTED };
+      this.rows[info.nr] = {
+        nr: info.nr,
+        name: info.name,
+        handler: undefined,
+        support: unimplemented(info.name),
+      };
     }
     for (const fam of families) {
       for (const [name, def] of Object.entries(fam)) this.override(name, def.handler, def.support);

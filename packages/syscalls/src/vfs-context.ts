@@ -13,6 +13,7 @@ import {
   type Creds,
   type FileDescription,
   type FsContext,
+  releasePosixLocks,
   type Location,
   type Vfs,
   type Waitable,
@@ -108,6 +109,11 @@ export function fileDescriptionRefs(): FileRefs<FileDescription> {
   return {
     retain(f) {
       counts.set(f, (counts.get(f) ?? 0) + 1);
+    },
+    closed(f, table) {
+      // fcntl(2) record locks belong to the descriptor table (see sys-file.ts); closing an
+      // O_PATH descriptor leaves them alone, as filp_flush does.
+      if (!f.isPath) releasePosixLocks(f.location.inode, table);
     },
     release(f) {
       const n = (counts.get(f) ?? 0) - 1;

@@ -29,8 +29,15 @@ import {
   SEEK_HOLE,
   SEEK_SET,
   SETFL_MASK,
+  CAP_FSETID,
+  S_ISGID,
+  S_ISUID,
+  S_IXGRP,
 } from './constants.js';
+import { nowNs } from './clock.js';
+import { releaseDescriptionLocks } from './locks.js';
 import { fillStat } from './stat.js';
+import { capable } from './types.js';
 import type { Creds, DirentSink, Dirent, Location, Stat } from './types.js';
 import { WOULD_BLOCK } from './wait.js';
 import type { WaitQueue, Waitable, WouldBlock } from './wait.js';
@@ -128,6 +135,14 @@ export abstract class FileDescriptionImpl {
   /** Where readiness changes are announced; null when they never change (no poll op). */
   get waitQueue(): WaitQueue | null {
     return null;
+  }
+
+  /**
+   * fallocate(2) after the VFS's checks (mode is 0, FALLOC_FL_KEEP_SIZE, or PUNCH_HOLE with
+   * KEEP_SIZE; the range is valid). No fallocate op: EOPNOTSUPP.
+   */
+  fallocate(_mode: number, _offset: number, _len: number, _file: FileDescription): LinuxError | undefined {
+    return E.EOPNOTSUPP;
   }
 
   /** fsync(2)/fdatasync(2). No fsync op: EINVAL. */
@@ -241,11 +256,26 @@ export class FileDescription implements Waitable {
       const n = impl.write(src, -1, this);
       return n === WOULD_BLOCK ? this.blocked() : n;
     }
-    const off = (this.statusFlags & O_APPEND) !== 0 ? this.location.inode.size() : this.offset;
+    const inode = this.location.inode;
+    if ((inode.mode & 0o6000) !== 0 && src.length > 0) this.killPriv();
+    const off = (this.statusFlags & O_APPEND) !== 0 ? inode.size() : this.offset;
     const n = impl.write(src, off, this);
     if (typeof n === 'number') this.offset = off + n;
     else if (n === WOULD_BLOCK) return this.blocked();
     return n;
+  }
+
+  /**
+   * file_remove_privs: a write by someone without CAP_FSETID drops setuid, and setgid when
+   * group-executable, from a regular file.
+   */
+  private killPriv(): void {
+    const inode = this.location.inode;
+    if (!inode.isRegular || capable(this.creds, CAP_FSETID)) return;
+    const m = inode.mode;
+    let nm = m & ~S_ISUID;
+    if ((m & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) nm &= ~S_ISGID;
+    if (nm !== m) inode.setattr({ mode: nm & 0o7777, ctimeNs: nowNs() });
   }
 
   /**
@@ -256,7 +286,9 @@ export class FileDescription implements Waitable {
     if (!this.writable) return E.EBADF;
     if (offset < 0 || !Number.isSafeInteger(offset)) return E.EINVAL;
     if (this.impl.stream) return E.ESPIPE;
-    const off = (this.statusFlags & O_APPEND) !== 0 ? this.location.inode.size() : offset;
+    const inode = this.location.inode;
+    if ((inode.mode & 0o6000) !== 0 && src.length > 0) this.killPriv();
+    const off = (this.statusFlags & O_APPEND) !== 0 ? inode.size() : offset;
     const n = this.impl.write(src, off, this);
     return n === WOULD_BLOCK ? this.blocked() : n;
   }
@@ -338,6 +370,40 @@ export class FileDescription implements Waitable {
     return this.impl.ioctl(cmd, arg, this);
   }
 
+  /** Implements fallocate(2) with vfs_fallocate's checks in Linux's order. */
+  fallocate(mode: number, offset: number, len: number): LinuxError | undefined {
+    if (this.isPath) return E.EBADF;
+    if (offset < 0 || len <= 0 || !Number.isSafeInteger(offset) || !Number.isSafeInteger(len))
+      return E.EINVAL;
+    // Linux 6.x: KEEP_SIZE plus exactly one mode (allocate, punch, collapse, zero, insert,
+    // unshare, write-zeroes), with the KEEP_SIZE rules of each.
+    if ((mode & ~0xff) !== 0) return E.EOPNOTSUPP;
+    switch (mode & 0xfe) {
+      case 0:
+      case 0x10:
+      case 0x40:
+        break;
+      case 0x02:
+        if ((mode & 1) === 0) return E.EOPNOTSUPP;
+        break;
+      case 0x08:
+      case 0x20:
+      case 0x80:
+        if ((mode & 1) !== 0) return E.EOPNOTSUPP;
+        break;
+      default:
+        return E.EOPNOTSUPP;
+    }
+    if (!this.writable) return E.EBADF;
+    const inode = this.location.inode;
+    const type = inode.mode & 0o170000;
+    if (type === 0o010000) return E.ESPIPE;
+    if (inode.isDir) return E.EISDIR;
+    if (!inode.isRegular && type !== 0o060000) return E.ENODEV;
+    if (offset + len > MAX_LFS_FILESIZE) return E.EFBIG;
+    return this.impl.fallocate(mode, offset, len, this);
+  }
+
   /** Implements fsync(2)/fdatasync(2). O_PATH: EBADF. */
   fsync(): LinuxError | undefined {
     if (this.isPath) return E.EBADF;
@@ -367,6 +433,7 @@ export class FileDescription implements Waitable {
   release(): void {
     if (this.released) return;
     this.released = true;
+    releaseDescriptionLocks(this);
     this.impl.release(this);
   }
 }

@@ -3,7 +3,9 @@
  *
  * - {@link Vfs}: a mount namespace and the path syscalls (openat, mkdirat, renameat2, ...).
  * - {@link FileDescription}: an open file (read, write, pread, lseek, getdents, ...).
- * - Filesystems: {@link Tmpfs} (memory), pipes ({@link createPipe}).
+ * - Filesystems: {@link Tmpfs} (memory), {@link Devfs}, {@link Hostfs} (a confined host
+ *   directory), {@link Overlayfs}; pipes and FIFOs ({@link createPipe}); locks ({@link flock},
+ *   {@link setRecordLock}).
  * - {@link Posix}: numeric fds over a Vfs, for standalone use.
  * - For filesystem authors: {@link Inode}, {@link FilesystemImpl}, {@link FileDescriptionImpl}.
  *
@@ -44,3 +46,19 @@ export type { DevfsOptions, TtyHook } from './devfs/devfs.js';
 export { Hostfs, HostDir, HostNode, HostRegularFile, hostError } from './hostfs/hostfs.js';
 export type { HostfsOptions } from './hostfs/hostfs.js';
 export { Overlayfs, OverlayNode } from './overlay/overlay.js';
+export {
+  F_RDLCK,
+  F_WRLCK,
+  F_UNLCK,
+  LOCK_SH,
+  LOCK_EX,
+  LOCK_NB,
+  LOCK_UN,
+  flock,
+  getRecordLock,
+  setRecordLock,
+  releasePosixLocks,
+  cancelLockWait,
+  lockWaitQueue,
+} from './locks.js';
+export type { FlockRequest } from './locks.js';

@@ -186,6 +186,30 @@ export abstract class Inode {
     return null;
   }
 
+  /** The value of extended attribute `name`. No xattr support: EOPNOTSUPP; missing: ENODATA. */
+  getxattr(_name: string): Uint8Array | LinuxError {
+    return E.EOPNOTSUPP;
+  }
+
+  /**
+   * Set extended attribute `name` (the VFS checked permissions, the flags and the size).
+   * `flags`: XATTR_CREATE (EEXIST if present), XATTR_REPLACE (ENODATA if absent). No xattr
+   * support: EOPNOTSUPP.
+   */
+  setxattr(_name: string, _value: Uint8Array, _flags: number): LinuxError | undefined {
+    return E.EOPNOTSUPP;
+  }
+
+  /** Remove extended attribute `name`: ENODATA if absent. No xattr support: EOPNOTSUPP. */
+  removexattr(_name: string): LinuxError | undefined {
+    return E.EOPNOTSUPP;
+  }
+
+  /** The names of the extended attributes. No xattr support: none. */
+  listxattr(): string[] | LinuxError {
+    return [];
+  }
+
   /** The target of a symlink. Not a symlink (no get_link): EINVAL. */
   readlink(): string | LinuxError {
     return E.EINVAL;

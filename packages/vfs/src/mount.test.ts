@@ -73,6 +73,13 @@ describe('mounts', () => {
     expect(p.rename('/mnt', '/elsewhere')).toBe(E.EBUSY);
   });
 
+  it('lists mounts with their paths', () => {
+    const { p, vfs } = setup();
+    const paths = vfs.mounts().map((m) => vfs.pathOf(p.ctx, { mount: m, inode: m.root }));
+    expect(paths).toEqual(['/', '/mnt', '/ro']);
+    expect(vfs.mounts()[2]?.readOnly).toBe(true);
+  });
+
   it('unmounts and shows the covered directory again', () => {
     const { p, vfs } = setup();
     p.open('/mnt/f', O_CREAT | O_RDWR, 0o644);

@@ -118,9 +118,9 @@ export class Pipe {
 
   /** Write `src`: EPIPE without readers; all of it, or what fits (see the module comment). */
   write(src: Uint8Array): number | LinuxError | WouldBlock {
-    if (this.readers === 0) return E.EPIPE;
     const total = src.length;
     if (total === 0) return 0;
+    if (this.readers === 0) return E.EPIPE;
     let done = 0;
     const rem = total & (PAGE - 1);
     if (this.slots > 0 && rem !== 0) {

@@ -21,6 +21,8 @@ import {
   O_CLOEXEC,
 } from './constants.js';
 import type { FileDescription } from './file.js';
+import { flock, getRecordLock, releasePosixLocks, setRecordLock } from './locks.js';
+import type { FlockRequest } from './locks.js';
 import { createPipe } from './pipe.js';
 import type { Creds, Dirent, FsContext, Location, Stat, Statfs } from './types.js';
 import type { Timespec, Vfs } from './vfs.js';
@@ -94,11 +96,12 @@ export class Posix {
     return fd;
   }
 
-  /** Implements close(2): the description is released with its last fd. */
+  /** Implements close(2): POSIX locks of the file go; the description goes with its last fd. */
   close(fd: number): 0 | LinuxError {
     const s = this.fds[fd];
     if (s === undefined) return E.EBADF;
     this.fds[fd] = undefined;
+    releasePosixLocks(s.file.location.inode, this);
     const n = (this.refs.get(s.file) ?? 1) - 1;
     if (n === 0) {
       this.refs.delete(s.file);
@@ -440,5 +443,34 @@ export class Posix {
       default:
         return s.file.fcntl(cmd, arg);
     }
+  }
+
+  /** Implements flock(2) (EAGAIN where a blocking flock would wait). */
+  flock(fd: number, op: number): 0 | LinuxError {
+    const f = this.file(fd);
+    if (isError(f)) return f;
+    const r = flock(f, op);
+    return r === WOULD_BLOCK ? E.EAGAIN : r;
+  }
+
+  /**
+   * Implements the record-lock fcntls: F_GETLK/F_SETLK/F_SETLKW (owned by this process, `pid`)
+   * and F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW (owned by the description). GETLK fills `lock`.
+   */
+  lock(fd: number, cmd: number, lock: FlockRequest, pid = 1): 0 | LinuxError {
+    const f = this.file(fd);
+    if (isError(f)) return f;
+    const ofd = cmd === 36 || cmd === 37 || cmd === 38;
+    if (ofd && lock.pid !== 0) return E.EINVAL;
+    const owner: object = ofd ? f : this;
+    if (cmd === 5 || cmd === 36) {
+      const r = getRecordLock(f, owner, lock);
+      if (isError(r)) return r;
+      Object.assign(lock, r);
+      return 0;
+    }
+    if (cmd !== 6 && cmd !== 7 && cmd !== 37 && cmd !== 38) return E.EINVAL;
+    const r = setRecordLock(f, owner, ofd ? -1 : pid, lock, cmd === 7 || cmd === 38);
+    return r === WOULD_BLOCK ? E.EAGAIN : r;
   }
 }

@@ -26,6 +26,7 @@ import {
   CAP_FOWNER,
   CAP_FSETID,
   CAP_MKNOD,
+  CAP_SYS_ADMIN,
   MAX_LFS_FILESIZE,
   MAXSYMLINKS,
   O_ACCMODE,
@@ -57,6 +58,7 @@ import {
   S_IFSOCK,
   S_ISGID,
   S_ISUID,
+  S_ISVTX,
   S_IXGRP,
   UTIME_NOW,
   UTIME_OMIT,
@@ -188,6 +190,20 @@ export class Vfs {
     if (m.children.size > 0) return E.EBUSY;
     m.parent.children.delete(m.mountpoint);
     return undefined;
+  }
+
+  /**
+   * Every mount of the namespace, parents before children (for /proc/self/mounts and
+   * mountinfo: the path of a mount is `pathOf(ctx, { mount: m, inode: m.root })`).
+   */
+  mounts(): Mount[] {
+    const out: Mount[] = [];
+    const visit = (m: Mount): void => {
+      out.push(m);
+      for (const c of m.children.values()) visit(c);
+    };
+    visit(this.rootMount);
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -807,6 +823,85 @@ export class Vfs {
       }
     }
     return od.rename(op.last, moved, nd, np.last, replaced, exchange);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Extended attributes
+
+  /**
+   * xattr_permission: the namespace rules (trusted.* needs CAP_SYS_ADMIN; user.* only on
+   * regular files and directories, owner-only on sticky directories), then read or write
+   * permission on the file.
+   */
+  private xattrPermission(creds: Creds, inode: Inode, name: string, write: boolean): LinuxError | undefined {
+    // security.*: no VFS check; the capability module wants CAP_SYS_ADMIN to change them.
+    if (name.startsWith('security.')) return write && !capable(creds, CAP_SYS_ADMIN) ? E.EPERM : undefined;
+    if (name.startsWith('system.')) return undefined;
+    if (name.startsWith('trusted.')) {
+      if (!capable(creds, CAP_SYS_ADMIN)) return write ? E.EPERM : E.ENODATA;
+      return undefined;
+    }
+    if (name.startsWith('user.')) {
+      if (!inode.isRegular && !inode.isDir) return write ? E.EPERM : E.ENODATA;
+      if (write && inode.isDir && (inode.mode & S_ISVTX) !== 0 && !ownerOrCapable(creds, inode))
+        return E.EPERM;
+    }
+    return permission(creds, inode, write ? MAY_WRITE : MAY_READ);
+  }
+
+  /**
+   * Implements getxattr(2)/lgetxattr/fgetxattr on a resolved location: the whole value (the
+   * kernel answers ERANGE when the caller's buffer is too small, or the size for size 0).
+   */
+  getxattr(ctx: FsContext, loc: Location, name: string): Uint8Array | LinuxError {
+    const inode = loc.inode;
+    inode.refresh();
+    const err = this.xattrPermission(ctx.creds, inode, name, false);
+    if (err) return err;
+    return inode.getxattr(name);
+  }
+
+  /**
+   * Implements setxattr(2) and friends: flags XATTR_CREATE (1) / XATTR_REPLACE (2), values up to
+   * 64 KiB (E2BIG), EROFS on read-only mounts. The kernel has checked the name (ERANGE).
+   */
+  setxattr(
+    ctx: FsContext,
+    loc: Location,
+    name: string,
+    value: Uint8Array,
+    flags: number,
+  ): LinuxError | undefined {
+    if ((flags & ~3) !== 0) return E.EINVAL;
+    if (value.length > 65536) return E.E2BIG;
+    const inode = loc.inode;
+    inode.refresh();
+    if (loc.mount.readOnly) return E.EROFS;
+    const err = this.xattrPermission(ctx.creds, inode, name, true);
+    if (err) return err;
+    return inode.setxattr(name, value, flags);
+  }
+
+  /** Implements removexattr(2) and friends. */
+  removexattr(ctx: FsContext, loc: Location, name: string): LinuxError | undefined {
+    const inode = loc.inode;
+    inode.refresh();
+    if (loc.mount.readOnly) return E.EROFS;
+    const err = this.xattrPermission(ctx.creds, inode, name, true);
+    if (err) return err;
+    return inode.removexattr(name);
+  }
+
+  /**
+   * Implements listxattr(2) and friends: the names (trusted.* only for CAP_SYS_ADMIN); the kernel
+   * packs them NUL-separated and answers ERANGE for a short buffer.
+   */
+  listxattr(ctx: FsContext, loc: Location): string[] | LinuxError {
+    const inode = loc.inode;
+    inode.refresh();
+    const names = inode.listxattr();
+    if (isError(names)) return names;
+    return capable(ctx.creds, CAP_SYS_ADMIN) ? names : names.filter((n) => !n.startsWith('trusted.'));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -72,6 +72,55 @@ describe('hostfs against the host kernel', () => {
   });
 });
 
+describe('hostfs directory fds', () => {
+  it('keeps at most maxOpenDirs directory fds and reopens evicted ones', () => {
+    const root = tempDir();
+    for (let i = 0; i < 60; i++) {
+      mkdirSync(join(root, `d${i}`, 'sub'), { recursive: true });
+      writeFileSync(join(root, `d${i}`, 'sub', 'f'), `file ${i}`);
+    }
+    const fsys = new Hostfs(root, { maxOpenDirs: 16 });
+    const p = new Posix(new Vfs(fsys), ROOT_CREDS);
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    expect(p.chdir('/d0/sub')).toBe(0);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 60; i++) {
+        const fd = p.open(`/d${i}/sub/f`, O_RDONLY);
+        expect(typeof fd).toBe('number');
+        const buf = new Uint8Array(20);
+        const n = p.read(fd as number, buf) as number;
+        expect(new TextDecoder().decode(buf.subarray(0, n))).toBe(`file ${i}`);
+        p.close(fd as number);
+      }
+    }
+    expect(fsys.openDirCount).toBeLessThanOrEqual(17);
+    expect(readdirSync('/proc/self/fd').length - fdsBefore).toBeLessThanOrEqual(17);
+    // The cwd's fd was evicted long ago; it is reopened from its parent.
+    expect(p.open('f', O_RDONLY)).toBeTypeOf('number');
+    expect(p.getcwd()).toBe('/d0/sub');
+    expect(p.mkdir('/d59/sub/new', 0o755)).toBe(0);
+    expect(p.rename('/d1/sub/f', '/d58/sub/g')).toBe(0);
+    expect(readFileSync(join(root, 'd58', 'sub', 'g'), 'utf8')).toBe('file 1');
+  });
+
+  it('does not reopen an evicted directory that the host replaced', () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'keep'));
+    writeFileSync(join(root, 'keep', 'old'), 'old');
+    for (let i = 0; i < 40; i++) mkdirSync(join(root, `x${i}`));
+    const fsys = new Hostfs(root, { maxOpenDirs: 16 });
+    const p = new Posix(new Vfs(fsys), ROOT_CREDS);
+    expect(p.chdir('/keep')).toBe(0);
+    for (let i = 0; i < 40; i++) expect(p.stat(`/x${i}/.`)).toMatchObject({ nlink: 2 });
+    renameSync(join(root, 'keep'), join(root, 'gone'));
+    mkdirSync(join(root, 'keep'));
+    writeFileSync(join(root, 'keep', 'new'), 'new');
+    expect(p.open('old', O_RDONLY)).toBe(E.ENOENT);
+    expect(p.open('new', O_RDONLY)).toBe(E.ENOENT);
+    expect(p.open('/keep/new', O_RDONLY)).toBeTypeOf('number');
+  });
+});
+
 describe('hostfs confinement', () => {
   function layout(): { base: string; root: string; secret: string } {
     const base = tempDir();

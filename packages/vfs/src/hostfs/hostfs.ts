@@ -52,6 +52,13 @@ function self(fd: number): string {
 export interface HostfsOptions {
   /** Refuse every change with EROFS (also mount it MS_RDONLY so open(O_WRONLY) fails early). */
   readOnly?: boolean;
+  /**
+   * How many directory fds to keep open (default 512). Beyond that the least recently used are
+   * closed and reopened on demand, one component at a time from their parent, checking that the
+   * host directory is still the same (dev, ino); a directory replaced on the host meanwhile
+   * answers ENOENT.
+   */
+  maxOpenDirs?: number;
 }
 
 /** A host directory mounted into the sandbox. */
@@ -60,12 +67,16 @@ export class Hostfs implements FilesystemImpl {
   readonly dev: number;
   readonly root: HostDir;
   readonly readOnly: boolean;
-  /** Directories by host (dev, ino): one object (and one fd) per directory. */
+  /** Directories by host (dev, ino): one object per directory. */
   private readonly dirs = new Map<number, Map<number, HostDir>>();
+  /** Directories holding an open fd, least recently used first (the root is not listed). */
+  private readonly openDirs = new Map<HostDir, true>();
+  private readonly maxOpenDirs: number;
 
   /** Open `hostPath` (a directory) as the root. Throws if it cannot be opened (a setup error). */
   constructor(hostPath: string, options: HostfsOptions = {}) {
     this.readOnly = options.readOnly === true;
+    this.maxOpenDirs = Math.max(16, options.maxOpenDirs ?? 512);
     const fd = fs.openSync(hostPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     const st = fs.fstatSync(fd, { bigint: true });
     this.dev = Number(st.dev);
@@ -95,7 +106,8 @@ export class Hostfs implements FilesystemImpl {
     }
     const known = this.dirs.get(Number(st.dev))?.get(Number(st.ino));
     if (known !== undefined) {
-      fs.closeSync(fd);
+      if (!known.adoptFd(fd)) fs.closeSync(fd);
+      else this.track(known);
       known.load(st);
       if (known !== this.root) {
         known.parent = parent;
@@ -107,12 +119,61 @@ export class Hostfs implements FilesystemImpl {
     d.parent = parent;
     d.name = name;
     this.remember(d, st);
+    this.track(d);
     return d;
+  }
+
+  /** Count `d` as holding an fd, closing the least recently used directory's if over the cap. */
+  track(d: HostDir): void {
+    this.openDirs.delete(d);
+    this.openDirs.set(d, true);
+    if (this.openDirs.size > this.maxOpenDirs) {
+      const lru = this.openDirs.keys().next().value as HostDir;
+      this.openDirs.delete(lru);
+      lru.evict();
+    }
+  }
+
+  /** Mark `d` as just used. */
+  touch(d: HostDir): void {
+    if (this.openDirs.delete(d)) this.openDirs.set(d, true);
+  }
+
+  /** Open an evicted directory again from its parent; -1 if it is gone or was replaced. */
+  reopen(d: HostDir): number {
+    const parent = d.parent;
+    if (!(parent instanceof HostDir) || parent === d) return -1;
+    const pfd = parent.fd;
+    if (pfd < 0) return -1;
+    let fd: number;
+    try {
+      fd = fs.openSync(at(pfd, d.name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    } catch {
+      return -1;
+    }
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      if (Number(st.dev) !== d.hostDev || Number(st.ino) !== d.ino) {
+        fs.closeSync(fd);
+        return -1;
+      }
+    } catch {
+      fs.closeSync(fd);
+      return -1;
+    }
+    this.track(d);
+    return fd;
+  }
+
+  /** Directories currently holding a host fd (the root included). */
+  get openDirCount(): number {
+    return this.openDirs.size + 1;
   }
 
   /** Forget a removed directory and close its fd. */
   forget(d: HostDir): void {
     this.dirs.get(d.hostDev)?.delete(d.ino);
+    this.openDirs.delete(d);
     d.close();
   }
 
@@ -204,30 +265,52 @@ abstract class HostInode extends Inode {
   }
 }
 
-/** A host directory, held open. */
+/** A host directory, reached through a directory fd (reopened on demand after eviction). */
 export class HostDir extends HostInode {
   private closed = false;
+  private openFd: number;
 
-  constructor(
-    fs: Hostfs,
-    readonly fd: number,
-    st: fs.BigIntStats,
-  ) {
+  constructor(fs: Hostfs, fd: number, st: fs.BigIntStats) {
     super(fs);
+    this.openFd = fd;
     this.load(st);
+  }
+
+  /** The directory fd, reopened if it was evicted; -1 when the directory is gone. */
+  get fd(): number {
+    if (this.openFd < 0 && !this.closed) this.openFd = this.fs.reopen(this);
+    else if (this.openFd >= 0) this.fs.touch(this);
+    return this.openFd;
+  }
+
+  /** Take a freshly opened fd of this directory if it has none; false if it already has one. */
+  adoptFd(fd: number): boolean {
+    if (this.openFd >= 0 || this.closed) return false;
+    this.openFd = fd;
+    return true;
+  }
+
+  /** Close the fd to save descriptors; the next use reopens it. */
+  evict(): void {
+    if (this.openFd >= 0) {
+      fs.closeSync(this.openFd);
+      this.openFd = -1;
+    }
   }
 
   close(): void {
     if (!this.closed) {
       this.closed = true;
-      fs.closeSync(this.fd);
+      this.evict();
     }
   }
 
   override refresh(): void {
     if (this.closed) return;
+    const fd = this.fd;
+    if (fd < 0) return;
     try {
-      this.load(fs.fstatSync(this.fd, { bigint: true }));
+      this.load(fs.fstatSync(fd, { bigint: true }));
     } catch {
       // keep the last known values
     }

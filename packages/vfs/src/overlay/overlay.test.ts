@@ -157,3 +157,33 @@ describe('overlay against Linux overlayfs', () => {
     expect(readFileSync(join(lower, 'b'), 'utf8')).toBe('lower b contents');
   });
 });
+
+describe('overlay over a tmpfs lower layer', () => {
+  it('copies extended attributes up and supports O_TMPFILE', () => {
+    const lowerFs = new Tmpfs({ mode: 0o755 });
+    const setupVfs = new Vfs(lowerFs);
+    const setup = new Posix(setupVfs, ROOT_CREDS);
+    setup.mkdir('/dir', 0o755);
+    setup.close(setup.open('/dir/file', O_CREAT | O_RDWR, 0o644) as number);
+    const lowerLoc = setupVfs.lookupat(setup.ctx, setup.ctx.cwd, '/dir/file', 0);
+    if (isError(lowerLoc)) throw new Error();
+    expect(setupVfs.setxattr(setup.ctx, lowerLoc, 'user.tag', new Uint8Array([1, 2]), 0)).toBeUndefined();
+
+    const vfs = new Vfs(new Overlayfs(lowerFs, new Tmpfs({ mode: 0o755 })));
+    const p = new Posix(vfs, ROOT_CREDS);
+    const loc = vfs.lookupat(p.ctx, p.ctx.cwd, '/dir/file', 0);
+    if (isError(loc)) throw new Error();
+    expect(vfs.getxattr(p.ctx, loc, 'user.tag')).toEqual(new Uint8Array([1, 2]));
+    expect(vfs.setxattr(p.ctx, loc, 'user.more', new Uint8Array([3]), 0)).toBeUndefined();
+    expect(vfs.listxattr(p.ctx, loc)).toEqual(['user.tag', 'user.more']);
+    // The lower file kept only its own attribute.
+    expect(setupVfs.listxattr(setup.ctx, lowerLoc)).toEqual(['user.tag']);
+    expect(vfs.removexattr(p.ctx, loc, 'user.none')).toBe(E.ENODATA);
+
+    const fd = p.open('/dir', 0o20200000 | O_RDWR, 0o600) as number;
+    expect(p.write(fd, new Uint8Array([7]))).toBe(1);
+    expect(p.linkat(fd, '', -100, '/dir/born', 0x1000)).toBe(0);
+    expect(p.stat('/dir/born')).toMatchObject({ size: 1, nlink: 1 });
+    expect(setup.stat('/dir/born')).toBe(E.ENOENT);
+  });
+});

@@ -144,6 +144,33 @@ export class OverlayNode extends Inode {
     return this.top.readlink();
   }
 
+  override getxattr(name: string): Uint8Array | LinuxError {
+    return this.top.getxattr(name);
+  }
+
+  override listxattr(): string[] | LinuxError {
+    return this.top.listxattr();
+  }
+
+  override setxattr(name: string, value: Uint8Array, flags: number): LinuxError | undefined {
+    const err = this.copyUpForChange();
+    if (err) return err;
+    const e = (this.upper as Inode).setxattr(name, value, flags);
+    this.load();
+    return e;
+  }
+
+  override removexattr(name: string): LinuxError | undefined {
+    // Removing a name the file does not have must not copy it up.
+    const has = this.top.getxattr(name);
+    if (isError(has)) return has;
+    const err = this.copyUpForChange();
+    if (err) return err;
+    const e = (this.upper as Inode).removexattr(name);
+    this.load();
+    return e;
+  }
+
   /** True when the lower directory shows through this one. */
   private mergesLower(): boolean {
     return (
@@ -217,6 +244,13 @@ export class OverlayNode extends Inode {
     if (isError(made)) return made;
     made.setattr({ uid: low.uid, gid: low.gid, atimeNs: low.atimeNs, mtimeNs: low.mtimeNs });
     if (!made.isSymlink) made.setattr({ mode: low.mode & 0o7777 });
+    const names = low.listxattr();
+    if (!isError(names)) {
+      for (const n of names) {
+        const v = low.getxattr(n);
+        if (!isError(v)) made.setxattr(n, v, 0);
+      }
+    }
     this.fs.inoOfUpper.set(made, child.ino);
     child.upper = made;
     child.load();

@@ -5,15 +5,20 @@
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isError } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
+import { flock, getRecordLock, setRecordLock } from '../locks.js';
 import type { Posix } from '../posix.js';
 import type { Stat } from '../types.js';
-import { userCreds, ROOT_CREDS } from '../types.js';
+import { ALL_CAPS, userCreds, ROOT_CREDS } from '../types.js';
+
+/** The capabilities setfsuid(2) to a non-zero uid drops (CAP_FS_MASK, bits below 32). */
+const FS_CAPS = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 9) | (1 << 27);
 
 /** One operation; strings are byte strings (latin1). */
 export type Op =
@@ -47,20 +52,37 @@ export type Op =
   | ['getdents', number]
   | ['umask', number]
   | ['as', number, number, ...number[]]
+  | ['capdrop', number]
   | ['pipe', number]
-  | ['fcntl', number, number, number];
+  | ['fcntl', number, number, number]
+  | ['flock', number, number]
+  | ['falloc', number, number, number, number]
+  | ['xset', string, string, string, number, boolean]
+  | ['xget', string, string, boolean]
+  | ['xrm', string, string, boolean]
+  | ['xlist', string, boolean]
+  | ['ofd', number, number, number, number, number, number];
 
 const hex = (s: string): string => (s.length === 0 ? '-' : Buffer.from(s, 'latin1').toString('hex'));
 
 let helper: string | null = null;
 
-/** Compile host-ops.c once per test process. */
+/**
+ * The host-ops binary, compiled once per version of its source into a fixed directory named by
+ * the source's hash (so runs and parallel workers share it and nothing piles up in /tmp).
+ */
 export function hostOps(): string {
   if (helper !== null) return helper;
-  const dir = mkdtempSync(join(tmpdir(), 'tsvisor-vfs-helper-'));
   const src = fileURLToPath(new URL('./host-ops.c', import.meta.url));
+  const hash = createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `tsvisor-vfs-helper-${hash}`);
   const out = join(dir, 'host-ops');
-  execFileSync('gcc', ['-O1', '-o', out, src]);
+  if (!existsSync(out)) {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${out}.${process.pid}`;
+    execFileSync('gcc', ['-O1', '-o', tmp, src]);
+    renameSync(tmp, out);
+  }
   helper = out;
   return out;
 }
@@ -89,6 +111,17 @@ function encode(op: Op): string {
     case 'symlink':
     case 'link':
       return [name, hex(args[0] as string), hex(args[1] as string), ...args.slice(2)].join(' ');
+    case 'xset': {
+      const [p, n, v, fl, follow] = args as [string, string, string, number, boolean];
+      return ['xset', hex(p), hex(n), hex(v), fl, follow ? 1 : 0].join(' ');
+    }
+    case 'xget':
+    case 'xrm': {
+      const [p, n, follow] = args as [string, string, boolean];
+      return [name, hex(p), hex(n), follow ? 1 : 0].join(' ');
+    }
+    case 'xlist':
+      return ['xlist', hex(args[0] as string), args[1] ? 1 : 0].join(' ');
     case 'utimens': {
       const [p, as, an, ms, mn, nul, fl] = args as [string, number, number, number, number, boolean, number];
       return ['utimens', hex(p), as, an, ms, mn, nul ? 1 : 0, fl].join(' ');
@@ -263,10 +296,15 @@ export function runVfs(p: Posix, ops: readonly Op[]): string[] {
         break;
       case 'as': {
         const [, uid, gid, ...groups] = op;
-        p.setCreds(uid === 0 ? ROOT_CREDS : userCreds(uid, gid, groups));
+        // setfsuid(2) drops only the filesystem capabilities; the others stay effective.
+        p.setCreds(uid === 0 ? ROOT_CREDS : { ...userCreds(uid, gid, groups), caps: ALL_CAPS & ~FS_CAPS });
         line = 'OK';
         break;
       }
+      case 'capdrop':
+        p.setCreds({ ...p.ctx.creds, caps: p.ctx.creds.caps & ~(1 << op[1]) });
+        line = 'OK';
+        break;
       case 'pipe': {
         const r = p.pipe2(op[1]);
         if (!isError(r)) handles.push(r[0], r[1]);
@@ -276,6 +314,56 @@ export function runVfs(p: Posix, ops: readonly Op[]): string[] {
       case 'fcntl':
         line = fmt(p.fcntl(h(op[1]), op[2], op[3]), (x: number) => `OK ${x}`);
         break;
+      case 'xset':
+      case 'xget':
+      case 'xrm':
+      case 'xlist': {
+        const follow = op[0] === 'xset' ? op[5] : op[0] === 'xlist' ? op[2] : op[3];
+        const loc = p.vfs.lookupat(p.ctx, p.ctx.cwd, op[1], follow ? 0 : 0x100);
+        if (isError(loc)) {
+          line = fmt(loc);
+          break;
+        }
+        if (op[0] === 'xset')
+          line = fmt(p.vfs.setxattr(p.ctx, loc, op[2], Buffer.from(op[3], 'latin1'), op[4]));
+        else if (op[0] === 'xget')
+          line = fmt(
+            p.vfs.getxattr(p.ctx, loc, op[2]),
+            (x: Uint8Array) => `OK ${Buffer.from(x).toString('hex')}`,
+          );
+        else if (op[0] === 'xrm') line = fmt(p.vfs.removexattr(p.ctx, loc, op[2]));
+        else
+          line = fmt(
+            p.vfs.listxattr(p.ctx, loc),
+            (x: string[]) => 'OK' + x.map((n) => ' ' + Buffer.from(n, 'latin1').toString('hex')).join(''),
+          );
+        break;
+      }
+      case 'falloc': {
+        const f = p.file(h(op[1]));
+        line = fmt(isError(f) ? f : f.fallocate(op[2], op[3], op[4]));
+        break;
+      }
+      case 'flock': {
+        const f = p.file(h(op[1]));
+        line = fmt(isError(f) ? f : flock(f, op[2]));
+        break;
+      }
+      case 'ofd': {
+        const [, fd, cmd, type, whence, start, len] = op;
+        const f = p.file(h(fd));
+        const req = { type, whence, start, len, pid: 0 };
+        if (isError(f)) line = fmt(f);
+        else if (cmd === 36) {
+          const r = getRecordLock(f, f, req);
+          line = fmt(
+            r,
+            (x: { type: number; start: number; len: number; pid: number }) =>
+              `OK ${x.type} ${x.start} ${x.len} ${x.pid}`,
+          );
+        } else line = fmt(setRecordLock(f, f, -1, req, false));
+        break;
+      }
     }
     out.push(line);
   }
@@ -293,7 +381,7 @@ export function normalize(lines: readonly string[], ops: readonly Op[], keepTime
       // Directory sizes are filesystem-specific only when the reference is not tmpfs.
       return keepTimes ? l : f.slice(0, 7).join(' ') + (mode ? '' : '');
     }
-    if (op[0] === 'getdents' && l.startsWith('OK')) {
+    if ((op[0] === 'getdents' || op[0] === 'xlist') && l.startsWith('OK')) {
       return (
         'OK' +
         l

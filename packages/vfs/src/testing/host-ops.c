@@ -14,11 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
+#include <linux/capability.h>
 #include <unistd.h>
 
 static int fds[4096];
@@ -237,6 +240,14 @@ int main(int argc, char **argv) {
       }
     } else if (!strcmp(op, "umask")) {
       printf("OK %o\n", umask(atoi(tok(&s))));
+    } else if (!strcmp(op, "capdrop")) {
+      // Drop one capability from the effective set (the permitted set keeps it for "as 0").
+      struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+      struct __user_cap_data_struct d[2];
+      syscall(SYS_capget, &h, d);
+      int cap = atoi(tok(&s));
+      d[cap / 32].effective &= ~(1u << (cap % 32));
+      if (!res(syscall(SYS_capset, &h, d))) printf("OK\n");
     } else if (!strcmp(op, "as")) {
       int u = atoi(tok(&s));
       int g = atoi(tok(&s));
@@ -245,6 +256,14 @@ int main(int argc, char **argv) {
       for (char *t = tok(&s); *t; t = tok(&s)) groups[ng++] = atoi(t);
       setfsuid(0);
       setfsgid(0);
+      {
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct d[2];
+        syscall(SYS_capget, &h, d);
+        d[0].effective = d[0].permitted;
+        d[1].effective = d[1].permitted;
+        syscall(SYS_capset, &h, d);
+      }
       if (setgroups(ng, groups) < 0) { perror("setgroups"); return 4; }
       setfsgid(g);
       setfsuid(u);
@@ -252,6 +271,60 @@ int main(int argc, char **argv) {
     } else if (!strcmp(op, "pipe")) {
       int p[2];
       if (!res(pipe2(p, atoi(tok(&s))))) { fds[nfds++] = p[0]; fds[nfds++] = p[1]; printf("OK\n"); }
+    } else if (!strcmp(op, "xset")) {
+      unhex(tok(&s), p1);
+      unhex(tok(&s), p2);
+      size_t n = unhex(tok(&s), data);
+      int flags = atoi(tok(&s));
+      int follow = atoi(tok(&s));
+      if (!res(follow ? setxattr(p1, p2, data, n, flags) : lsetxattr(p1, p2, data, n, flags))) printf("OK\n");
+    } else if (!strcmp(op, "xget")) {
+      unhex(tok(&s), p1);
+      unhex(tok(&s), p2);
+      int follow = atoi(tok(&s));
+      ssize_t n = follow ? getxattr(p1, p2, data, sizeof data) : lgetxattr(p1, p2, data, sizeof data);
+      if (!res(n)) {
+        printf("OK ");
+        for (ssize_t i = 0; i < n; i++) printf("%02x", (unsigned char)data[i]);
+        printf("\n");
+      }
+    } else if (!strcmp(op, "xrm")) {
+      unhex(tok(&s), p1);
+      unhex(tok(&s), p2);
+      int follow = atoi(tok(&s));
+      if (!res(follow ? removexattr(p1, p2) : lremovexattr(p1, p2))) printf("OK\n");
+    } else if (!strcmp(op, "xlist")) {
+      unhex(tok(&s), p1);
+      int follow = atoi(tok(&s));
+      ssize_t n = follow ? listxattr(p1, data, sizeof data) : llistxattr(p1, data, sizeof data);
+      if (!res(n)) {
+        printf("OK");
+        for (ssize_t i = 0; i < n; i += strlen(data + i) + 1) {
+          printf(" ");
+          for (char *c = data + i; *c; c++) printf("%02x", (unsigned char)*c);
+        }
+        printf("\n");
+      }
+    } else if (!strcmp(op, "falloc")) {
+      int fd = H(tok(&s));
+      int mode = atoi(tok(&s));
+      long long off = atoll(tok(&s));
+      if (!res(fallocate(fd, mode, off, atoll(tok(&s))))) printf("OK\n");
+    } else if (!strcmp(op, "flock")) {
+      int fd = H(tok(&s));
+      if (!res(flock(fd, atoi(tok(&s))))) printf("OK\n");
+    } else if (!strcmp(op, "ofd")) {
+      int fd = H(tok(&s));
+      int cmd = atoi(tok(&s));
+      struct flock fl = {0};
+      fl.l_type = atoi(tok(&s));
+      fl.l_whence = atoi(tok(&s));
+      fl.l_start = atoll(tok(&s));
+      fl.l_len = atoll(tok(&s));
+      if (!res(fcntl(fd, cmd, &fl))) {
+        if (cmd == F_OFD_GETLK) printf("OK %d %lld %lld %d\n", fl.l_type, (long long)fl.l_start, (long long)fl.l_len, fl.l_pid);
+        else printf("OK\n");
+      }
     } else if (!strcmp(op, "fcntl")) {
       int fd = H(tok(&s));
       int cmd = atoi(tok(&s));

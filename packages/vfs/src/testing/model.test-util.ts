@@ -78,9 +78,33 @@ const common: fc.Arbitrary<Op>[] = [
 /** A random filesystem operation over a small name space (so operations collide). */
 export const opArb: fc.Arbitrary<Op> = fc.oneof(...common);
 
-/** {@link opArb} plus mknod of FIFOs and device nodes (for filesystems that support mknod). */
+const xname = fc.constantFrom('user.a', 'user.b', 'trusted.t', 'security.s', 'bogus.x');
+
+/**
+ * {@link opArb} plus mknod of FIFOs and device nodes, extended attributes and fallocate (for
+ * filesystems that support them, like tmpfs).
+ */
 export const opArbWithMknod: fc.Arbitrary<Op> = fc.oneof(
   ...common,
+  fc.tuple(
+    fc.constant('xset' as const),
+    path,
+    xname,
+    fc.constantFrom('', 'v', 'value'),
+    fc.integer({ min: 0, max: 3 }),
+    fc.boolean(),
+  ),
+  fc.tuple(fc.constant('xget' as const), path, xname, fc.boolean()),
+  fc.tuple(fc.constant('xrm' as const), path, xname, fc.boolean()),
+  fc.tuple(fc.constant('xlist' as const), path, fc.boolean()),
+  fc.constant<Op>(['capdrop', 21]),
+  fc.tuple(
+    fc.constant('falloc' as const),
+    handle,
+    fc.constantFrom(0, 1, 2, 3, 8),
+    fc.constantFrom(0, 100, 5000, 70000),
+    fc.constantFrom(1, 4096, 10000),
+  ),
   fc.tuple(
     fc.constant('mknod' as const),
     path,

@@ -117,6 +117,43 @@ export class FileData {
     this.size = size;
   }
 
+  /** fallocate mode 0 / KEEP_SIZE: make the pages of [offset, offset+len) present (zeros). */
+  allocate(offset: number, len: number): void {
+    const endPage = Math.ceil((offset + len) / PAGE);
+    for (let pg = Math.floor(offset / PAGE); pg < endPage;) {
+      const ci = Math.floor(pg / PAGES_PER_CHUNK);
+      const first = pg - ci * PAGES_PER_CHUNK;
+      const last = Math.min(PAGES_PER_CHUNK, endPage - ci * PAGES_PER_CHUNK) - 1;
+      const chunk = this.ensure(ci, (last + 1) * PAGE);
+      chunk.present |= ((1 << (last + 1)) - 1) & ~((1 << first) - 1);
+      pg = ci * PAGES_PER_CHUNK + last + 1;
+    }
+  }
+
+  /** FALLOC_FL_PUNCH_HOLE: zero [offset, offset+len) and free the whole pages inside it. */
+  punch(offset: number, len: number): void {
+    const end = Math.min(offset + len, this.size);
+    if (offset >= end) return;
+    for (let pos = offset; pos < end;) {
+      const ci = Math.floor(pos / CHUNK);
+      const within = pos - ci * CHUNK;
+      const take = Math.min(end - pos, CHUNK - within);
+      const chunk = this.chunks.get(ci);
+      if (chunk !== undefined) {
+        if (within < chunk.data.length)
+          chunk.data.fill(0, within, Math.min(chunk.data.length, within + take));
+        const firstWhole = Math.ceil(within / PAGE);
+        const lastWhole = Math.floor((within + take) / PAGE) - 1;
+        const atEof = pos + take >= this.size;
+        const lastFreed = atEof ? Math.ceil((within + take) / PAGE) - 1 : lastWhole;
+        if (lastFreed >= firstWhole)
+          chunk.present &= ~(((1 << (lastFreed + 1)) - 1) & ~((1 << firstWhole) - 1));
+        if (chunk.present === 0) this.chunks.delete(ci);
+      }
+      pos += take;
+    }
+  }
+
   /** SEEK_DATA: the first offset >= `offset` in a written page, or -1. */
   nextData(offset: number): number {
     let best = -1;

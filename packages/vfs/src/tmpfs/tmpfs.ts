@@ -37,7 +37,7 @@ import { FileDescriptionImpl } from '../file.js';
 import type { FileDescription } from '../file.js';
 import { Inode } from '../inode.js';
 import type { CreateAttrs, FilesystemImpl } from '../inode.js';
-import type { DirentSink, SetAttr, Statfs } from '../types.js';
+import type { DirentSink, Statfs } from '../types.js';
 import { DirEntries } from './dir-entries.js';
 import { FileData } from './file-data.js';
 
@@ -139,8 +139,37 @@ export abstract class TmpfsInode extends Inode {
     this.btimeNs = now;
   }
 
-  override setattr(attr: SetAttr): LinuxError | undefined {
-    return super.setattr(attr);
+  private xattrs: Map<string, Uint8Array> | null = null;
+
+  /** tmpfs keeps the security., trusted. and user. namespaces. */
+  private static xattrNamespace(name: string): boolean {
+    return name.startsWith('user.') || name.startsWith('trusted.') || name.startsWith('security.');
+  }
+
+  override getxattr(name: string): Uint8Array | LinuxError {
+    if (!TmpfsInode.xattrNamespace(name)) return E.EOPNOTSUPP;
+    return this.xattrs?.get(name) ?? E.ENODATA;
+  }
+
+  override setxattr(name: string, value: Uint8Array, flags: number): LinuxError | undefined {
+    if (!TmpfsInode.xattrNamespace(name)) return E.EOPNOTSUPP;
+    const present = this.xattrs?.has(name) === true;
+    if ((flags & 1) !== 0 && present) return E.EEXIST;
+    if ((flags & 2) !== 0 && !present) return E.ENODATA;
+    (this.xattrs ??= new Map()).set(name, value.slice());
+    this.ctimeNs = nowNs();
+    return undefined;
+  }
+
+  override removexattr(name: string): LinuxError | undefined {
+    if (!TmpfsInode.xattrNamespace(name)) return E.EOPNOTSUPP;
+    if (this.xattrs?.delete(name) !== true) return E.ENODATA;
+    this.ctimeNs = nowNs();
+    return undefined;
+  }
+
+  override listxattr(): string[] {
+    return this.xattrs === null ? [] : [...this.xattrs.keys()];
   }
 
   /** Device nodes, FIFOs and sockets are opened by the VFS itself; this is never reached for them. */
@@ -422,6 +451,21 @@ export class TmpfsRegularFile extends FileDescriptionImpl {
       return pos < 0 ? E.ENXIO : pos;
     }
     return super.seek(file, offset, whence);
+  }
+
+  /** shmem_fallocate: allocation (optionally keeping the size) and hole punching. */
+  override fallocate(mode: number, offset: number, len: number): LinuxError | undefined {
+    if ((mode & ~3) !== 0) return E.EOPNOTSUPP;
+    const inode = this.inode;
+    // Allocated pages read as zeros and count as holes for SEEK_HOLE until written (shmem marks
+    // them not up to date), which is what a sparse range already is here; st_blocks does not
+    // count them (a known difference).
+    if ((mode & 2) !== 0) inode.data.punch(offset, len);
+    else if ((mode & 1) === 0 && offset + len > inode.data.size) inode.data.truncate(offset + len);
+    const now = nowNs();
+    inode.mtimeNs = now;
+    inode.ctimeNs = now;
+    return undefined;
   }
 
   override fsync(): LinuxError | undefined {
