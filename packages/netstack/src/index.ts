@@ -1,2 +1,88 @@
-// @tsvisor/netstack has no code yet; see README.md.
-export {};
+// @tsvisor/netstack: a userspace TCP/IP stack in smoltcp's layering.
+// Devices (phy), wire formats (wire), storage, the interface (iface), sockets, and Stack.
+
+// Wire formats
+export { WireError, isWireError } from './wire/error.js';
+export { get16, get32, set16, set32 } from './wire/bytes.js';
+export {
+  checksumAdd,
+  checksumFold,
+  internetChecksum,
+  pseudoHeaderSum,
+  checksumVerifies,
+} from './wire/checksum.js';
+export { Ipv4Address, Ipv6Address, IpCidr, parseIpAddress, endpointToString } from './wire/ip-address.js';
+export type { IpAddress, IpEndpoint } from './wire/ip-address.js';
+export {
+  EthernetAddress,
+  EthernetFrame,
+  EthernetRepr,
+  EtherType,
+  ETHERNET_HEADER_LEN,
+} from './wire/ethernet.js';
+export { ArpPacket, ArpRepr, ArpOperation, ARP_PACKET_LEN } from './wire/arp.js';
+export { Ipv4Packet, Ipv4Repr, IpProtocol, IPV4_HEADER_LEN } from './wire/ipv4.js';
+export { Ipv6Packet, Ipv6Repr, IPV6_HEADER_LEN } from './wire/ipv6.js';
+export { Icmpv4Packet, Icmpv4Repr, Icmpv4Type, Icmpv4Unreachable, ICMPV4_HEADER_LEN } from './wire/icmpv4.js';
+export { Icmpv6Packet, Icmpv6Repr, Icmpv6Type, Icmpv6Unreachable, ICMPV6_HEADER_LEN } from './wire/icmpv6.js';
+export { UdpPacket, UdpRepr, UDP_HEADER_LEN } from './wire/udp.js';
+export {
+  TcpPacket,
+  TcpRepr,
+  TcpFlag,
+  TcpOptionKind,
+  TCP_HEADER_LEN,
+  TCP_MAX_HEADER_LEN,
+  tcpSegmentLen,
+  seqAdd,
+  seqDiff,
+  seqLt,
+  seqLe,
+} from './wire/tcp.js';
+export type { SackBlock } from './wire/tcp.js';
+
+// Devices
+export type { Device, DeviceCapabilities, Medium } from './phy/device.js';
+export { LoopbackDevice, linkPair } from './phy/loopback.js';
+export { FaultInjector, seededRandom } from './phy/fault-injector.js';
+export type { FaultConfig } from './phy/fault-injector.js';
+export { PcapWriter, PcapLinkType } from './phy/pcap-writer.js';
+export type { PcapSink } from './phy/pcap-writer.js';
+
+// Storage
+export { RingBuffer, PacketBuffer } from './storage/ring-buffer.js';
+export { Assembler } from './storage/assembler.js';
+
+// Interface
+export { Interface, cidr } from './iface/interface.js';
+export { Ipv4Reassembler, fragmentIpv4 } from './iface/fragment.js';
+export type { ReassemblyLimits } from './iface/fragment.js';
+export type { InterfaceConfig, InterfaceStats, SocketTable } from './iface/interface.js';
+export type { Outgoing, EmitResult, DispatchContext } from './iface/outgoing.js';
+
+// Sockets
+export { WOULD_BLOCK } from './socket/would-block.js';
+export type { WouldBlock } from './socket/would-block.js';
+export { EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX } from './socket/socket-set.js';
+export type { SocketEnv } from './socket/socket-set.js';
+export { UdpSocket, udpBuffers } from './socket/udp.js';
+export type { UdpBuffers, UdpReceived } from './socket/udp.js';
+export { TcpSocket, TcpListener } from './socket/tcp.js';
+export { IcmpSocket } from './socket/icmp.js';
+export type { IcmpReceived } from './socket/icmp.js';
+export type { TcpState, TcpConfig, TcpBuffers } from './socket/tcp.js';
+
+// The stack
+export { Stack, rstFor } from './stack.js';
+export type { StackConfig } from './stack.js';
+
+// The socket layer (shaped for the socket syscalls)
+export { InetSocket } from './socket/inet-socket.js';
+export type { InetSocketConfig, RecvResult } from './socket/inet-socket.js';
+export {
+  parseSockaddr,
+  emitSockaddr,
+  sockaddrFamily,
+  SOCKADDR_IN_LEN,
+  SOCKADDR_IN6_LEN,
+} from './socket/sockaddr.js';

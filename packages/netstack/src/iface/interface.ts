@@ -1,0 +1,603 @@
+/**
+ * The interface: the layer between a device and the sockets. It parses what the device
+ * receives (Ethernet and ARP when the medium is Ethernet, then IPv4/IPv6, ICMP, UDP, TCP),
+ * answers what the stack itself answers (ARP requests, ICMP echo, ICMP port unreachable, TCP
+ * RST for closed ports), hands the rest to sockets, and serialises what sockets send, routing
+ * packets for the stack's own addresses back into itself (loopback).
+ *
+ * There is no clock and no thread: `poll(now, ...)` does all pending work and returns the time
+ * it next needs to run.
+ *
+ * @module
+ */
+import { E, type LinuxError } from '@tsvisor/abi';
+import type { Device } from '../phy/device.js';
+import { ARP_PACKET_LEN, ArpOperation, ArpPacket, ArpRepr } from '../wire/arp.js';
+import { isWireError } from '../wire/error.js';
+import {
+  ETHERNET_HEADER_LEN,
+  EtherType,
+  EthernetAddress,
+  EthernetFrame,
+  EthernetRepr,
+} from '../wire/ethernet.js';
+import { Icmpv4Packet, Icmpv4Repr, Icmpv4Unreachable } from '../wire/icmpv4.js';
+import { Icmpv6Packet, Icmpv6Repr, Icmpv6Unreachable } from '../wire/icmpv6.js';
+import type { IpAddress } from '../wire/ip-address.js';
+import { IpCidr, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import { IPV4_HEADER_LEN, IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
+import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
+import { TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
+import { UdpPacket, UdpRepr } from '../wire/udp.js';
+import { fragmentIpv4, Ipv4Reassembler, type ReassemblyLimits } from './fragment.js';
+import { NEIGHBOR_RETRY, type DispatchContext, type EmitResult, type Outgoing } from './outgoing.js';
+
+/** How the interface reaches the sockets (implemented by the stack's socket table). */
+export interface SocketTable {
+  /** Delivers an ICMP echo reply (the whole ICMP message) to the ping socket with its identifier. */
+  icmpEchoReplyInput(src: IpAddress, dst: IpAddress, ident: number, message: Uint8Array): void;
+  /** Delivers a UDP datagram; false when no socket wants it. */
+  udpInput(src: IpAddress, dst: IpAddress, udp: UdpRepr): boolean;
+  /** An ICMP error about a UDP datagram we sent from `localPort` to `remote`. */
+  udpError(
+    local: IpAddress,
+    localPort: number,
+    remote: IpAddress,
+    remotePort: number,
+    error: LinuxError,
+  ): void;
+  /** Delivers a TCP segment; returns a reply to send (e.g. a RST), if any. */
+  tcpInput(now: number, src: IpAddress, dst: IpAddress, tcp: TcpRepr): TcpRepr | undefined;
+  /** A neighbor answered: sockets holding packets for it may try again now. */
+  neighborResolved(): void;
+  /** Lets every socket send what it has; true when any packet left. */
+  dispatch(ctx: DispatchContext): boolean;
+  /** The earliest time a socket needs to run (now when it has work). */
+  pollAt(now: number): number | undefined;
+}
+
+/** Interface settings. */
+export interface InterfaceConfig {
+  /** The interface's addresses with their prefixes; the loopback ranges are always local. */
+  readonly addresses: readonly IpCidr[];
+  /** The MAC address (required on an Ethernet device). */
+  readonly hardwareAddress?: EthernetAddress;
+  /** Default routers for destinations outside every prefix. */
+  readonly gateways?: readonly IpAddress[];
+  /** Verify checksums on received packets (default true). */
+  readonly verifyChecksums?: boolean;
+  /** Limits of IPv4 reassembly (defaults: 64 datagrams, 4 MiB, 30 s). */
+  readonly reassembly?: Partial<ReassemblyLimits>;
+}
+
+/** How long an ARP entry lives (ms); unanswered requests repeat every NEIGHBOR_RETRY. */
+const NEIGHBOR_LIFETIME = 60_000;
+/** Rounds of receive/dispatch per poll before yielding (returns `now` as the deadline). */
+const MAX_ROUNDS = 256;
+
+/** Traffic counters (like /proc/net/snmp, a few of them). */
+export interface InterfaceStats {
+  rxFrames: number;
+  txFrames: number;
+  rxDropped: number;
+  icmpEchoReplies: number;
+  tcpResets: number;
+  udpNoPort: number;
+}
+
+/**
+ * A network interface bound to one device.
+ *
+ * @example
+ * ```ts
+ * const iface = new Interface({ addresses: [IpCidr.parse('127.0.0.1/8')!] });
+ * const deadline = iface.poll(now, device, sockets);
+ * ```
+ */
+export class Interface {
+  readonly addresses: IpCidr[];
+  readonly hardwareAddress: EthernetAddress | undefined;
+  readonly gateways: IpAddress[];
+  readonly stats: InterfaceStats = {
+    rxFrames: 0,
+    txFrames: 0,
+    rxDropped: 0,
+    icmpEchoReplies: 0,
+    tcpResets: 0,
+    udpNoPort: 0,
+  };
+  private readonly verify: boolean;
+  /** ARP cache: IPv4 address key -> MAC and expiry. */
+  private readonly neighbors = new Map<string, { mac: EthernetAddress; expires: number }>();
+  /** Outstanding ARP requests: address key -> time of the last request. */
+  private readonly arpPending = new Map<string, number>();
+  /** Collects IPv4 fragments addressed to this host. */
+  readonly reassembler: Ipv4Reassembler;
+  /** Identification of the next fragmented IPv4 datagram. */
+  private ipIdent = 0;
+  /** IP packets routed to ourselves, waiting to be received. */
+  private readonly loopQueue: Uint8Array[] = [];
+
+  constructor(config: InterfaceConfig) {
+    this.addresses = [...config.addresses];
+    this.hardwareAddress = config.hardwareAddress;
+    this.gateways = [...(config.gateways ?? [])];
+    this.verify = config.verifyChecksums ?? true;
+    this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
+    this.reassembler = new Ipv4Reassembler(config.reassembly);
+  }
+
+  /** The directed broadcast addresses of the IPv4 prefixes (computed once). */
+  private readonly broadcasts: Ipv4Address[];
+
+  /** True when `addr` is the directed broadcast address of one of the interface's prefixes. */
+  isDirectedBroadcast(addr: IpAddress): boolean {
+    for (const b of this.broadcasts) if (b.equals(addr)) return true;
+    return false;
+  }
+
+  /** True when `addr` belongs to this host: an interface address or a loopback address. */
+  hasAddress(addr: IpAddress): boolean {
+    if (addr.isLoopback()) return true;
+    return this.addresses.some((c) => c.address.equals(addr));
+  }
+
+  /** True when a packet to `addr` is for this host (own, broadcast or multicast). */
+  private acceptsDestination(addr: IpAddress): boolean {
+    if (this.hasAddress(addr) || addr.isMulticast() || addr.isBroadcast()) return true;
+    return this.isDirectedBroadcast(addr);
+  }
+
+  /** True when packets to `dst` can leave: on-link, or a gateway of its family exists. */
+  hasRoute(dst: IpAddress): boolean {
+    for (const c of this.addresses) if (c.contains(dst)) return true;
+    for (const g of this.gateways) if (g.version === dst.version) return true;
+    return dst.isBroadcast() || dst.isMulticast();
+  }
+
+  /** The source address for packets to `dst` (undefined: no route). */
+  sourceAddressFor(dst: IpAddress): IpAddress | undefined {
+    if (dst.isLoopback()) return dst.version === 4 ? Ipv4Address.LOOPBACK : Ipv6Address.LOOPBACK;
+    if (this.hasAddress(dst)) return dst;
+    const same = this.addresses.filter((c) => c.address.version === dst.version && !c.address.isLoopback());
+    const onLink = same.find((c) => c.contains(dst));
+    if (onLink) return onLink.address;
+    if ((dst.isBroadcast() || dst.isMulticast()) && same[0]) return same[0].address;
+    if (this.gateways.some((g) => g.version === dst.version) && same[0]) return same[0].address;
+    return undefined;
+  }
+
+  /**
+   * Does all pending work at time `now`: receives every frame the device has, lets sockets
+   * send, repeats while packets move. Returns the time of the next deadline (a timer, a
+   * delayed frame), `now` when work remains, or undefined when idle until new input.
+   */
+  poll(now: number, device: Device, sockets: SocketTable): number | undefined {
+    const ctx: DispatchContext = { now, emit: (p) => this.emit(now, device, p) };
+    let rounds = 0;
+    for (; rounds < MAX_ROUNDS; rounds++) {
+      let progress = false;
+      for (let f = device.receive(now); f; f = device.receive(now)) {
+        progress = true;
+        this.stats.rxFrames++;
+        this.receiveFrame(now, device, f, sockets);
+      }
+      for (let p = this.loopQueue.shift(); p; p = this.loopQueue.shift()) {
+        progress = true;
+        this.receiveIp(now, device, p, sockets);
+      }
+      if (sockets.dispatch(ctx)) progress = true;
+      if (!progress) break;
+    }
+    if (rounds === MAX_ROUNDS) return now;
+    let next = sockets.pollAt(now);
+    const dev = device.pollAt?.(now);
+    if (dev !== undefined) next = next === undefined ? dev : Math.min(next, dev);
+    return next;
+  }
+
+  // ---- ingress ----
+
+  private receiveFrame(now: number, device: Device, frame: Uint8Array, sockets: SocketTable): void {
+    if (device.capabilities.medium === 'ip') {
+      this.receiveIp(now, device, frame, sockets);
+      return;
+    }
+    const eth = EthernetFrame.checked(frame);
+    if (isWireError(eth)) return this.drop();
+    const repr = EthernetRepr.parse(eth);
+    const me = this.hardwareAddress;
+    if (!me || !(repr.dst.equals(me) || repr.dst.isMulticast())) return this.drop();
+    switch (repr.ethertype) {
+      case EtherType.ARP:
+        return this.receiveArp(now, device, eth.payload, sockets);
+      case EtherType.IPV4:
+      case EtherType.IPV6:
+        return this.receiveIp(now, device, eth.payload, sockets);
+      default:
+        return this.drop();
+    }
+  }
+
+  private receiveArp(now: number, device: Device, bytes: Uint8Array, sockets: SocketTable): void {
+    const p = ArpPacket.checked(bytes);
+    if (isWireError(p)) return this.drop();
+    const arp = ArpRepr.parse(p);
+    if (isWireError(arp)) return this.drop();
+    const forMe = this.addresses.some((c) => c.address.equals(arp.targetProtocolAddr));
+    // RFC 826: update an existing entry from any packet; create one when the packet is for us.
+    const key = arp.sourceProtocolAddr.key;
+    if (arp.sourceHardwareAddr.isUnicast() && (forMe || this.neighbors.has(key))) {
+      this.neighbors.set(key, { mac: arp.sourceHardwareAddr, expires: now + NEIGHBOR_LIFETIME });
+      if (this.arpPending.delete(key)) sockets.neighborResolved();
+    }
+    if (forMe && arp.operation === ArpOperation.REQUEST && this.hardwareAddress) {
+      const reply: ArpRepr = {
+        operation: ArpOperation.REPLY,
+        sourceHardwareAddr: this.hardwareAddress,
+        sourceProtocolAddr: arp.targetProtocolAddr,
+        targetHardwareAddr: arp.sourceHardwareAddr,
+        targetProtocolAddr: arp.sourceProtocolAddr,
+      };
+      this.sendArp(now, device, reply, arp.sourceHardwareAddr);
+    }
+  }
+
+  private receiveIp(now: number, device: Device, bytes: Uint8Array, sockets: SocketTable): void {
+    const version = bytes.length > 0 ? bytes[0]! >>> 4 : 0;
+    if (version === 4) {
+      const p = Ipv4Packet.checked(bytes);
+      if (isWireError(p)) return this.drop();
+      if (p.moreFragments || p.fragmentOffset !== 0) {
+        if (p.version !== 4 || (this.verify && !p.verifyChecksum())) return this.drop();
+        if (!this.acceptsDestination(p.dst)) return this.drop();
+        const whole = this.reassembler.add(now, p);
+        if (whole) this.receiveIp(now, device, whole, sockets);
+        return;
+      }
+      const ip = Ipv4Repr.parse(p, this.verify);
+      if (isWireError(ip)) return this.drop();
+      if (!this.acceptsDestination(ip.dst)) return this.drop(); // no forwarding
+      this.receiveTransport(now, device, ip.src, ip.dst, ip.protocol, p.payload, p.packet, sockets);
+    } else if (version === 6) {
+      const p = Ipv6Packet.checked(bytes);
+      if (isWireError(p)) return this.drop();
+      const ip = Ipv6Repr.parse(p);
+      if (isWireError(ip)) return this.drop();
+      if (!this.acceptsDestination(ip.dst)) return this.drop();
+      this.receiveTransport(now, device, ip.src, ip.dst, ip.nextHeader, p.payload, p.packet, sockets);
+    } else {
+      this.drop();
+    }
+  }
+
+  private receiveTransport(
+    now: number,
+    device: Device,
+    src: IpAddress,
+    dst: IpAddress,
+    protocol: number,
+    payload: Uint8Array,
+    whole: Uint8Array,
+    sockets: SocketTable,
+  ): void {
+    const unicastDst = !dst.isMulticast() && !dst.isBroadcast() && !this.isDirectedBroadcast(dst);
+    switch (protocol) {
+      case IpProtocol.ICMP:
+        if (src.version === 4 && dst.version === 4)
+          return this.receiveIcmpv4(now, device, src, dst, payload, unicastDst, sockets);
+        return this.drop();
+      case IpProtocol.ICMPV6:
+        if (src.version === 6 && dst.version === 6)
+          return this.receiveIcmpv6(now, device, src, dst, payload, unicastDst, sockets);
+        return this.drop();
+      case IpProtocol.UDP: {
+        const p = UdpPacket.checked(payload);
+        if (isWireError(p)) return this.drop();
+        const udp = UdpRepr.parse(p, src, dst, this.verify);
+        if (isWireError(udp)) return this.drop();
+        if (sockets.udpInput(src, dst, udp)) return;
+        this.stats.udpNoPort++;
+        if (unicastDst) this.sendPortUnreachable(now, device, src, dst, whole);
+        return;
+      }
+      case IpProtocol.TCP: {
+        if (!unicastDst) return this.drop();
+        const p = TcpPacket.checked(payload);
+        if (isWireError(p)) return this.drop();
+        const tcp = TcpRepr.parse(p, src, dst, this.verify);
+        if (isWireError(tcp)) return this.drop();
+        const reply = sockets.tcpInput(now, src, dst, tcp);
+        if (reply) {
+          if (reply.flags & TcpFlag.RST) this.stats.tcpResets++;
+          this.emit(now, device, { kind: 'tcp', src: dst, dst: src, hopLimit: 64, tcp: reply });
+        }
+        return;
+      }
+      default:
+        return this.drop();
+    }
+  }
+
+  private receiveIcmpv4(
+    now: number,
+    device: Device,
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    payload: Uint8Array,
+    unicastDst: boolean,
+    sockets: SocketTable,
+  ): void {
+    const p = Icmpv4Packet.checked(payload);
+    if (isWireError(p)) return this.drop();
+    const icmp = Icmpv4Repr.parse(p, this.verify);
+    if (isWireError(icmp)) return this.drop();
+    if (icmp.type === 'echoRequest') {
+      if (!unicastDst) return; // Linux ignores broadcast echo by default (icmp_echo_ignore_broadcasts)
+      this.stats.icmpEchoReplies++;
+      this.emit(now, device, {
+        kind: 'icmpv4',
+        src: dst,
+        dst: src,
+        hopLimit: 64,
+        icmp: { type: 'echoReply', ident: icmp.ident, seqNo: icmp.seqNo, data: icmp.data },
+      });
+    } else if (icmp.type === 'echoReply') {
+      sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload);
+    } else if (icmp.type === 'destUnreachable') {
+      const err =
+        icmp.code === Icmpv4Unreachable.PORT || icmp.code === Icmpv4Unreachable.PROTOCOL
+          ? E.ECONNREFUSED
+          : E.EHOSTUNREACH;
+      this.quotedUdpError(icmp.invoking, err, sockets);
+    }
+  }
+
+  private receiveIcmpv6(
+    now: number,
+    device: Device,
+    src: Ipv6Address,
+    dst: Ipv6Address,
+    payload: Uint8Array,
+    unicastDst: boolean,
+    sockets: SocketTable,
+  ): void {
+    const p = Icmpv6Packet.checked(payload);
+    if (isWireError(p)) return this.drop();
+    const icmp = Icmpv6Repr.parse(p, src, dst, this.verify);
+    if (isWireError(icmp)) return this.drop();
+    if (icmp.type === 'echoRequest') {
+      if (!unicastDst) return;
+      this.stats.icmpEchoReplies++;
+      this.emit(now, device, {
+        kind: 'icmpv6',
+        src: dst,
+        dst: src,
+        hopLimit: 64,
+        icmp: { type: 'echoReply', ident: icmp.ident, seqNo: icmp.seqNo, data: icmp.data },
+      });
+    } else if (icmp.type === 'echoReply') {
+      sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload);
+    } else if (icmp.type === 'destUnreachable') {
+      const err = icmp.code === Icmpv6Unreachable.PORT ? E.ECONNREFUSED : E.EHOSTUNREACH;
+      this.quotedUdpError(icmp.invoking, err, sockets);
+    }
+  }
+
+  /** Finds the UDP socket an ICMP error is about, from the quoted IP and UDP headers. */
+  private quotedUdpError(invoking: Uint8Array, err: LinuxError, sockets: SocketTable): void {
+    const version = invoking.length > 0 ? invoking[0]! >>> 4 : 0;
+    let src: IpAddress, dst: IpAddress, proto: number, rest: Uint8Array;
+    if (version === 4 && invoking.length >= IPV4_HEADER_LEN) {
+      const hl = (invoking[0]! & 0x0f) * 4;
+      if (hl < IPV4_HEADER_LEN || invoking.length < hl + 8) return;
+      src = new Ipv4Address(invoking.subarray(12, 16));
+      dst = new Ipv4Address(invoking.subarray(16, 20));
+      proto = invoking[9]!;
+      rest = invoking.subarray(hl);
+    } else if (version === 6 && invoking.length >= IPV6_HEADER_LEN + 8) {
+      src = new Ipv6Address(invoking.subarray(8, 24));
+      dst = new Ipv6Address(invoking.subarray(24, 40));
+      proto = invoking[6]!;
+      rest = invoking.subarray(IPV6_HEADER_LEN);
+    } else return;
+    if (proto !== IpProtocol.UDP) return;
+    sockets.udpError(src, (rest[0]! << 8) | rest[1]!, dst, (rest[2]! << 8) | rest[3]!, err);
+  }
+
+  private sendPortUnreachable(
+    now: number,
+    device: Device,
+    src: IpAddress,
+    dst: IpAddress,
+    whole: Uint8Array,
+  ): void {
+    if (src.version === 4 && dst.version === 4) {
+      // RFC 1812 §4.3.2.3: quote as much as fits in 576 bytes.
+      const invoking = whole.subarray(0, Math.min(whole.length, 576 - IPV4_HEADER_LEN - 8));
+      this.emit(now, device, {
+        kind: 'icmpv4',
+        src: dst,
+        dst: src,
+        hopLimit: 64,
+        icmp: { type: 'destUnreachable', code: Icmpv4Unreachable.PORT, nextHopMtu: 0, invoking },
+      });
+    } else if (src.version === 6 && dst.version === 6) {
+      const invoking = whole.subarray(0, Math.min(whole.length, 1280 - IPV6_HEADER_LEN - 8));
+      this.emit(now, device, {
+        kind: 'icmpv6',
+        src: dst,
+        dst: src,
+        hopLimit: 64,
+        icmp: { type: 'destUnreachable', code: Icmpv6Unreachable.PORT, invoking },
+      });
+    }
+  }
+
+  private drop(): void {
+    this.stats.rxDropped++;
+  }
+
+  // ---- egress ----
+
+  /** Serialises and routes one packet. */
+  emit(now: number, device: Device, out: Outgoing): EmitResult {
+    const ipHeaderLen = out.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    let transportLen: number, protocol: number;
+    switch (out.kind) {
+      case 'udp':
+        transportLen = UdpRepr.bufferLen(out.udp);
+        protocol = IpProtocol.UDP;
+        break;
+      case 'tcp':
+        transportLen = TcpRepr.bufferLen(out.tcp);
+        protocol = IpProtocol.TCP;
+        break;
+      case 'icmpv4':
+        transportLen = Icmpv4Repr.bufferLen(out.icmp);
+        protocol = IpProtocol.ICMP;
+        break;
+      case 'icmpv6':
+        transportLen = Icmpv6Repr.bufferLen(out.icmp);
+        protocol = IpProtocol.ICMPV6;
+        break;
+    }
+    const local = this.hasAddress(out.dst);
+    let fragment = false;
+    const viaDevice = !local || device.capabilities.loopback === true;
+    let linkDst: EthernetAddress | undefined;
+    const ethernet = viaDevice && device.capabilities.medium === 'ethernet';
+    if (viaDevice) {
+      if (ipHeaderLen + transportLen > device.capabilities.mtu) {
+        // Datagrams are fragmented (IPv4 only; TCP segments always fit the MSS).
+        if (out.dst.version !== 4 || out.kind === 'tcp') return 'unroutable';
+        fragment = true;
+      }
+      if (ethernet) {
+        const r = this.resolve(now, device, out.dst);
+        if (!(r instanceof EthernetAddress)) return r;
+        linkDst = r;
+      } else if (!local && !this.hasRoute(out.dst)) return 'unroutable';
+    }
+    const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
+    const frame = new Uint8Array(linkLen + ipHeaderLen + transportLen);
+    if (ethernet)
+      EthernetRepr.emit(
+        {
+          src: this.hardwareAddress!,
+          dst: linkDst!,
+          ethertype: out.dst.version === 4 ? EtherType.IPV4 : EtherType.IPV6,
+        },
+        EthernetFrame.unchecked(frame),
+      );
+    const ipBuf = frame.subarray(linkLen);
+    if (out.src.version === 4 && out.dst.version === 4)
+      Ipv4Repr.emit(
+        { src: out.src, dst: out.dst, protocol, payloadLen: transportLen, ttl: out.hopLimit },
+        Ipv4Packet.unchecked(ipBuf),
+      );
+    else if (out.src.version === 6 && out.dst.version === 6)
+      Ipv6Repr.emit(
+        {
+          src: out.src,
+          dst: out.dst,
+          nextHeader: protocol,
+          payloadLen: transportLen,
+          hopLimit: out.hopLimit,
+        },
+        Ipv6Packet.unchecked(ipBuf),
+      );
+    else throw new Error('source and destination of different IP versions');
+    const tBuf = ipBuf.subarray(ipHeaderLen);
+    switch (out.kind) {
+      case 'udp':
+        UdpRepr.emit(out.udp, UdpPacket.unchecked(tBuf), out.src, out.dst);
+        break;
+      case 'tcp':
+        TcpRepr.emit(out.tcp, TcpPacket.unchecked(tBuf), out.src, out.dst);
+        break;
+      case 'icmpv4':
+        Icmpv4Repr.emit(out.icmp, Icmpv4Packet.unchecked(tBuf));
+        break;
+      case 'icmpv6':
+        Icmpv6Repr.emit(
+          out.icmp,
+          Icmpv6Packet.unchecked(tBuf),
+          out.src as Ipv6Address,
+          out.dst as Ipv6Address,
+        );
+        break;
+    }
+    if (!viaDevice) {
+      this.loopQueue.push(frame);
+      return 'sent';
+    }
+    if (fragment) {
+      ipBuf[6] = 0; // clear DF: this datagram is fragmented on purpose
+      this.ipIdent = (this.ipIdent + 1) & 0xffff;
+      for (const f of fragmentIpv4(ipBuf, device.capabilities.mtu, this.ipIdent)) {
+        const framed = new Uint8Array(linkLen + f.length);
+        framed.set(frame.subarray(0, linkLen));
+        framed.set(f, linkLen);
+        this.stats.txFrames++;
+        device.transmit(now, framed);
+      }
+      return 'sent';
+    }
+    this.stats.txFrames++;
+    device.transmit(now, frame);
+    return 'sent';
+  }
+
+  /** The link address of the next hop to `dst`, or why there is none yet. */
+  private resolve(now: number, device: Device, dst: IpAddress): EthernetAddress | 'pending' | 'unroutable' {
+    if (dst.version === 6) return 'unroutable'; // IPv6 over Ethernet needs NDP, not implemented yet
+    if (dst.isBroadcast() || this.isDirectedBroadcast(dst)) return EthernetAddress.BROADCAST;
+    if (dst.isMulticast()) {
+      const b = dst.bytes; // RFC 1112 §6.4: 01:00:5e + low 23 bits
+      return new EthernetAddress([0x01, 0x00, 0x5e, b[1]! & 0x7f, b[2]!, b[3]!]);
+    }
+    const onLink = this.addresses.some((c) => c.address.version === 4 && c.contains(dst));
+    const hop = onLink ? dst : (this.gateways.find((g) => g.version === 4) as Ipv4Address | undefined);
+    if (!hop) return 'unroutable';
+    const entry = this.neighbors.get(hop.key);
+    if (entry && entry.expires > now) return entry.mac;
+    const last = this.arpPending.get(hop.key);
+    if (last === undefined || now - last >= NEIGHBOR_RETRY) {
+      this.arpPending.set(hop.key, now);
+      const src = this.sourceAddressFor(hop);
+      if (src && src.version === 4)
+        this.sendArp(
+          now,
+          device,
+          {
+            operation: ArpOperation.REQUEST,
+            sourceHardwareAddr: this.hardwareAddress!,
+            sourceProtocolAddr: src,
+            targetHardwareAddr: EthernetAddress.ZERO,
+            targetProtocolAddr: hop,
+          },
+          EthernetAddress.BROADCAST,
+        );
+    }
+    return 'pending';
+  }
+
+  private sendArp(now: number, device: Device, arp: ArpRepr, to: EthernetAddress): void {
+    const frame = new Uint8Array(ETHERNET_HEADER_LEN + ARP_PACKET_LEN);
+    EthernetRepr.emit(
+      { src: this.hardwareAddress!, dst: to, ethertype: EtherType.ARP },
+      EthernetFrame.unchecked(frame),
+    );
+    ArpRepr.emit(arp, ArpPacket.unchecked(frame.subarray(ETHERNET_HEADER_LEN)));
+    this.stats.txFrames++;
+    device.transmit(now, frame);
+  }
+}
+
+/** Parses `a.b.c.d/n` or IPv6 CIDR text, throwing on a bad literal (configuration, not input). */
+export function cidr(text: string): IpCidr {
+  const c = IpCidr.parse(text);
+  if (!c) throw new RangeError(`bad CIDR ${text}`);
+  return c;
+}

@@ -1,0 +1,62 @@
+/**
+ * What sockets hand to the interface to send: the IP-level addresses and one transport repr.
+ * The interface picks the route, adds IP and link headers and serialises.
+ *
+ * @module
+ */
+import type { Icmpv4Repr } from '../wire/icmpv4.js';
+import type { Icmpv6Repr } from '../wire/icmpv6.js';
+import type { IpAddress, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import type { TcpRepr } from '../wire/tcp.js';
+import type { UdpRepr } from '../wire/udp.js';
+
+/** A packet to send, before serialisation. */
+export type Outgoing =
+  | {
+      readonly kind: 'udp';
+      readonly src: IpAddress;
+      readonly dst: IpAddress;
+      readonly hopLimit: number;
+      readonly udp: UdpRepr;
+    }
+  | {
+      readonly kind: 'tcp';
+      readonly src: IpAddress;
+      readonly dst: IpAddress;
+      readonly hopLimit: number;
+      readonly tcp: TcpRepr;
+    }
+  | {
+      readonly kind: 'icmpv4';
+      readonly src: Ipv4Address;
+      readonly dst: Ipv4Address;
+      readonly hopLimit: number;
+      readonly icmp: Icmpv4Repr;
+    }
+  | {
+      readonly kind: 'icmpv6';
+      readonly src: Ipv6Address;
+      readonly dst: Ipv6Address;
+      readonly hopLimit: number;
+      readonly icmp: Icmpv6Repr;
+    };
+
+/**
+ * The result of handing a packet to the interface: sent (or queued on the device), held
+ * back because the next hop's link address is being resolved (retry later), or dropped
+ * because there is no route.
+ */
+export type EmitResult = 'sent' | 'pending' | 'unroutable';
+
+/**
+ * How long a socket waits after a 'pending' result before trying again (the ARP retry
+ * interval); the interface cuts the wait short when the neighbor answers.
+ */
+export const NEIGHBOR_RETRY = 1_000;
+
+/** The interface as sockets see it while dispatching. */
+export interface DispatchContext {
+  readonly now: number;
+  /** Sends a packet. */
+  emit(packet: Outgoing): EmitResult;
+}

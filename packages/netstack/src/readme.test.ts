@@ -1,0 +1,71 @@
+// The README's example, run through the public entry point.
+import { AddressFamily, isError, SockType } from '@tsvisor/abi';
+import { expect, it } from 'vitest';
+import {
+  cidr,
+  emitSockaddr,
+  InetSocket,
+  linkPair,
+  Ipv4Address,
+  LoopbackDevice,
+  RingBuffer,
+  Stack,
+  WOULD_BLOCK,
+} from './index.js';
+
+it('README example: two stacks talking in one process', () => {
+  const [devA, devB] = linkPair({ medium: 'ip', mtu: 1500 });
+  const a = new Stack({ device: devA, addresses: [cidr('10.0.0.1/24')] });
+  const b = new Stack({ device: devB, addresses: [cidr('10.0.0.2/24')] });
+  const rings = () => ({
+    rx: new RingBuffer(new Uint8Array(65536)),
+    tx: new RingBuffer(new Uint8Array(65536)),
+  });
+
+  const listener = b.tcpListener(4, rings);
+  listener.bind({ addr: Ipv4Address.UNSPECIFIED, port: 80 });
+  listener.listen(16);
+
+  const client = a.tcpSocket(4, rings());
+  client.connect({ addr: Ipv4Address.parse('10.0.0.2')!, port: 80 });
+
+  const run = (now: number) => {
+    for (let i = 0; i < 10; i++) {
+      a.poll(now);
+      b.poll(now);
+    }
+  };
+  run(0);
+  client.send(new TextEncoder().encode('hello'));
+  run(1);
+  const server = listener.accept();
+  if (server === WOULD_BLOCK || isError(server)) throw new Error('no connection');
+  const buf = new Uint8Array(100);
+  const n = server.recv(buf);
+  expect(n).toBe(5);
+  expect(new TextDecoder().decode(buf.subarray(0, n as number))).toBe('hello');
+});
+
+it('README example: the socket layer', () => {
+  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')] });
+  const udp = InetSocket.create(
+    stack,
+    AddressFamily.AF_INET,
+    SockType.SOCK_DGRAM | SockType.SOCK_NONBLOCK,
+    0,
+  );
+  if (isError(udp)) throw udp;
+  expect(udp.bind(emitSockaddr({ addr: Ipv4Address.LOOPBACK, port: 5353 }))).toBe(0);
+  expect(
+    udp.sendto(new TextEncoder().encode('hi'), 0, emitSockaddr({ addr: Ipv4Address.LOOPBACK, port: 5353 })),
+  ).toBe(2);
+  stack.poll(0);
+  const r = udp.recvfrom(new Uint8Array(16));
+  expect(r).toEqual({
+    n: 2,
+    len: 2,
+    from: emitSockaddr({ addr: Ipv4Address.LOOPBACK, port: 5353 }),
+    truncated: false,
+  });
+  expect(udp.recvfrom(new Uint8Array(16)) === WOULD_BLOCK).toBe(true);
+});

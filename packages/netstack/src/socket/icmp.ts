@@ -1,0 +1,228 @@
+/**
+ * ICMP echo ("ping") sockets: Linux's SOCK_DGRAM + IPPROTO_ICMP / IPPROTO_ICMPV6 sockets that
+ * let unprivileged programs ping. The application writes an echo request (header and data);
+ * the stack puts the socket's identifier in it (the identifier plays the port's role: bind
+ * picks it, 0 means "choose one") and computes the checksum. Echo replies carrying that
+ * identifier come back whole. Whether the caller may open one (net.ipv4.ping_group_range) is
+ * the kernel's decision, not the stack's.
+ *
+ * @module
+ */
+import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
+import { PacketBuffer } from '../storage/ring-buffer.js';
+import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
+import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import { Icmpv4Type } from '../wire/icmpv4.js';
+import { Icmpv6Type } from '../wire/icmpv6.js';
+import type { PortSpace, SocketEnv } from './socket-set.js';
+import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+
+const ICMP_HEADER_LEN = 8;
+const SCRATCH = new Uint8Array(65536);
+
+interface TxMeta {
+  readonly src: IpAddress;
+  readonly dst: IpAddress;
+}
+
+/** A received echo reply: its length, sender (port 0) and truncation. */
+export interface IcmpReceived {
+  readonly len: number;
+  readonly from: IpEndpoint;
+  readonly truncated: boolean;
+}
+
+/** An ICMP echo socket; create it with `Stack.icmpSocket`. */
+export class IcmpSocket {
+  /** The bound address and identifier (as `port`), or undefined before bind. */
+  local: IpEndpoint | undefined;
+  /** The connected peer (port ignored), if any. */
+  remote: IpEndpoint | undefined;
+  reuseAddr = false; // SO_REUSEADDR is recorded but identifiers are never shared
+  /** IP_TTL / IPV6_UNICAST_HOPS. */
+  hopLimit = 64;
+  private closed = false;
+  private readonly rx: PacketBuffer<IpEndpoint>;
+  private readonly tx: PacketBuffer<TxMeta>;
+
+  /** @internal created by the stack. */
+  constructor(
+    readonly family: 4 | 6,
+    private readonly env: SocketEnv,
+    private readonly idents: PortSpace<IcmpSocket>,
+    bytes = 65536,
+  ) {
+    this.rx = new PacketBuffer(64, new Uint8Array(bytes));
+    this.tx = new PacketBuffer(64, new Uint8Array(bytes));
+  }
+
+  private unspecified(): IpAddress {
+    return this.family === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
+  }
+
+  /** Implements bind(2): the port is the echo identifier (0 picks one). */
+  bind(ep: IpEndpoint): undefined | LinuxError {
+    if (this.local) return E.EINVAL;
+    if (ep.addr.version !== this.family) return E.EINVAL;
+    if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
+    let ident = ep.port;
+    if (ident === 0) {
+      const p = this.idents.ephemeral(this, ep.addr);
+      if (typeof p !== 'number') return p;
+      ident = p;
+    } else {
+      const err = this.idents.check(this, { addr: ep.addr, port: ident }, false);
+      if (err) return err;
+    }
+    this.local = { addr: ep.addr, port: ident };
+    this.idents.add(this, ident);
+    return undefined;
+  }
+
+  /** Implements connect(2): fixes the destination (its port is ignored). */
+  connect(ep: IpEndpoint): undefined | LinuxError {
+    if (ep.addr.version !== this.family) return E.EAFNOSUPPORT;
+    if (!this.env.sourceAddressFor(ep.addr)) return E.ENETUNREACH;
+    if (!this.local) {
+      const err = this.bind({ addr: this.unspecified(), port: 0 });
+      if (err) return err;
+    }
+    this.remote = { addr: ep.addr, port: 0 };
+    return undefined;
+  }
+
+  /** connect(2) with AF_UNSPEC. */
+  disconnect(): void {
+    this.remote = undefined;
+  }
+
+  /**
+   * Implements sendto(2): `message` must be an echo request (type 8 / 128, code 0) of at least
+   * 8 bytes, else EINVAL; its identifier and checksum are replaced.
+   */
+  sendto(message: Uint8Array, to?: IpEndpoint): number | LinuxError | WouldBlock {
+    if (this.closed) return E.EBADF;
+    const dst = to ?? this.remote;
+    if (!dst) return E.EDESTADDRREQ;
+    if (dst.addr.version !== this.family) return E.EAFNOSUPPORT;
+    if (message.length < ICMP_HEADER_LEN) return E.EINVAL;
+    const echo = this.family === 4 ? Icmpv4Type.ECHO_REQUEST : Icmpv6Type.ECHO_REQUEST;
+    if (message[0] !== echo || message[1] !== 0) return E.EINVAL;
+    if (message.length > this.tx.payloadCapacity) return E.EMSGSIZE;
+    const src =
+      this.local && !this.local.addr.isUnspecified() ? this.local.addr : this.env.sourceAddressFor(dst.addr);
+    if (!src) return E.ENETUNREACH;
+    if (!this.local) {
+      const err = this.bind({ addr: this.unspecified(), port: 0 });
+      if (err) return err;
+    }
+    if (!this.tx.enqueue({ src, dst: dst.addr }, message)) return WOULD_BLOCK;
+    return message.length;
+  }
+
+  /** Implements recvfrom(2): the next echo reply, whole; `peek` leaves it queued. */
+  recvfrom(out: Uint8Array, peek = false): IcmpReceived | LinuxError | WouldBlock {
+    if (this.closed) return E.EBADF;
+    if (peek) {
+      const p = this.rx.peekInto(out);
+      return p ? { len: p.len, from: p.meta, truncated: p.len > out.length } : WOULD_BLOCK;
+    }
+    const d = this.rx.dequeue(out);
+    return d ? { len: d.len, from: d.meta, truncated: d.truncated } : WOULD_BLOCK;
+  }
+
+  /** Readiness for poll/epoll (as datagram_poll). */
+  readiness(): number {
+    let ev = 0;
+    if (!this.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
+    if (this.tx.canEnqueue(ICMP_HEADER_LEN))
+      ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLWRBAND;
+    return ev;
+  }
+
+  /** SO_ERROR: ping sockets report ICMP errors only with IP_RECVERR, which is not supported yet. */
+  takeError(): LinuxError | undefined {
+    return undefined;
+  }
+
+  /** FIONREAD: length of the next reply. */
+  nextDatagramLength(): number {
+    return this.rx.peek()?.len ?? 0;
+  }
+
+  /** SIOCOUTQ: bytes waiting to be sent. */
+  queuedBytes(): number {
+    return this.tx.bytes;
+  }
+
+  /** Releases the identifier. */
+  close(): void {
+    if (this.local) this.idents.remove(this, this.local.port);
+    this.closed = true;
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @internal an echo reply for `ident` to `dst`. */
+  matches(dst: IpAddress, ident: number, src: IpAddress): boolean {
+    const l = this.local;
+    if (this.closed || !l || l.port !== ident || l.addr.version !== dst.version) return false;
+    if (!l.addr.isUnspecified() && !l.addr.equals(dst)) return false;
+    void src; // Linux ping_lookup matches identifier and bound address only
+    return true;
+  }
+
+  /** @internal queues a reply (dropped when the queue is full). */
+  process(src: IpAddress, message: Uint8Array): void {
+    this.rx.enqueue({ addr: src, port: 0 }, message);
+  }
+
+  /** @internal the socket has requests to send. */
+  wantsDispatch(): boolean {
+    return !this.tx.isEmpty();
+  }
+
+  /** Packets wait for the next hop's link address until then (ms). */
+  private holdUntil = 0;
+
+  /** @internal the neighbor answered: try again at once. */
+  clearHold(): void {
+    this.holdUntil = 0;
+  }
+
+  /** @internal when this socket next wants dispatch, given it has packets queued. */
+  dispatchAt(now: number): number {
+    return Math.max(now, this.holdUntil);
+  }
+
+  /** @internal sends queued requests. */
+  dispatch(ctx: DispatchContext): boolean {
+    let sent = false;
+    for (let head = this.tx.peek(); head && this.local; head = this.tx.peek()) {
+      const msg = SCRATCH.subarray(0, head.len);
+      this.tx.peekInto(msg);
+      const echo = {
+        type: 'echoRequest' as const,
+        ident: this.local.port,
+        seqNo: (msg[6]! << 8) | msg[7]!,
+        data: msg.subarray(ICMP_HEADER_LEN),
+      };
+      const m = head.meta;
+      const r =
+        m.src.version === 4 && m.dst.version === 4
+          ? ctx.emit({ kind: 'icmpv4', src: m.src, dst: m.dst, hopLimit: this.hopLimit, icmp: echo })
+          : m.src.version === 6 && m.dst.version === 6
+            ? ctx.emit({ kind: 'icmpv6', src: m.src, dst: m.dst, hopLimit: this.hopLimit, icmp: echo })
+            : 'unroutable';
+      if (r === 'pending') {
+        this.holdUntil = ctx.now + NEIGHBOR_RETRY;
+        break;
+      }
+      this.tx.dequeue(msg);
+      sent = true;
+    }
+    return sent;
+  }
+}

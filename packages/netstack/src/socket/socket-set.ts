@@ -1,0 +1,95 @@
+/**
+ * The set of sockets of one stack, and the port spaces they bind in. Sockets are created
+ * through the set so that bind, connect and ephemeral-port choice see every other socket;
+ * the interface walks the set to deliver and to dispatch packets.
+ *
+ * @module
+ */
+import { E, type LinuxError } from '@tsvisor/abi';
+import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
+
+/** What sockets need from the stack they live in. */
+export interface SocketEnv {
+  /** True when `addr` is one of the stack's addresses (including the loopback ranges). */
+  isLocalAddress(addr: IpAddress): boolean;
+  /** The source address for packets to `dst`, or undefined when `dst` has no route. */
+  sourceAddressFor(dst: IpAddress): IpAddress | undefined;
+  /** The IP MTU on the way to `dst`. */
+  mtuFor(dst: IpAddress): number;
+  /** A random number in [0, 1) (initial sequence numbers, ephemeral ports). */
+  random(): number;
+}
+
+/** Linux's default ephemeral range (net.ipv4.ip_local_port_range). */
+export const EPHEMERAL_PORT_MIN = 32768;
+/** Upper end (inclusive) of the ephemeral range. */
+export const EPHEMERAL_PORT_MAX = 60999;
+
+/** A binding in a port space. */
+export interface PortBinding {
+  readonly local: IpEndpoint | undefined;
+  /** SO_REUSEADDR. */
+  readonly reuseAddr: boolean;
+  /** A listening TCP socket: SO_REUSEADDR never lets another socket share its port. */
+  readonly isListening?: boolean;
+}
+
+/**
+ * One protocol's port space (TCP and UDP each have one). Two bindings conflict when their
+ * ports are equal, their families are equal and either address is unspecified or both are
+ * equal, unless both set SO_REUSEADDR and the existing one is not listening (Linux
+ * inet_bind_conflict). Connections accepted from a listener and connections in TIME_WAIT keep
+ * their port bound, as on Linux.
+ */
+export class PortSpace<S extends PortBinding> {
+  private readonly byPort = new Map<number, Set<S>>();
+  private next: number | undefined;
+
+  constructor(private readonly random: () => number) {}
+
+  /** Sockets bound to `port`. */
+  bound(port: number): ReadonlySet<S> | undefined {
+    return this.byPort.get(port);
+  }
+
+  /** EADDRINUSE when `ep` conflicts with an existing binding of another socket. */
+  check(socket: S, ep: IpEndpoint, reuseAddr: boolean): LinuxError | undefined {
+    const others = this.byPort.get(ep.port);
+    if (!others) return undefined;
+    for (const o of others) {
+      if (o === socket || !o.local || o.local.addr.version !== ep.addr.version) continue;
+      const overlap = o.local.addr.isUnspecified() || ep.addr.isUnspecified() || o.local.addr.equals(ep.addr);
+      if (overlap && !(reuseAddr && o.reuseAddr && !o.isListening)) return E.EADDRINUSE;
+    }
+    return undefined;
+  }
+
+  /** Records that `socket` is bound to `port`. */
+  add(socket: S, port: number): void {
+    let set = this.byPort.get(port);
+    if (!set) this.byPort.set(port, (set = new Set()));
+    set.add(socket);
+  }
+
+  /** Forgets `socket`'s binding to `port`. */
+  remove(socket: S, port: number): void {
+    const set = this.byPort.get(port);
+    if (!set) return;
+    set.delete(socket);
+    if (set.size === 0) this.byPort.delete(port);
+  }
+
+  /** A free ephemeral port for `addr` (EADDRNOTAVAIL when the range is exhausted, as Linux says). */
+  ephemeral(socket: S, addr: IpAddress): number | LinuxError {
+    const span = EPHEMERAL_PORT_MAX - EPHEMERAL_PORT_MIN + 1;
+    this.next ??= Math.floor(this.random() * span);
+    for (let i = 0; i < span; i++) {
+      const port = EPHEMERAL_PORT_MIN + ((this.next + i) % span);
+      if (!this.byPort.has(port) && !this.check(socket, { addr, port }, false)) {
+        this.next = (this.next + i + 1) % span;
+        return port;
+      }
+    }
+    return E.EADDRNOTAVAIL;
+  }
+}

@@ -1,0 +1,1294 @@
+/**
+ * TCP sockets per RFC 9293: the connection state machine (active and passive open,
+ * simultaneous open, orderly close through FIN_WAIT/CLOSING/LAST_ACK/TIME_WAIT), send and
+ * receive windows with window scaling and MSS negotiation, retransmission with the RTO of
+ * RFC 6298 (Karn's rule, exponential backoff, go-back-N from SND.UNA), zero-window probing,
+ * RST and SYN handling hardened per RFC 5961, SACK blocks in our ACKs, and out-of-order
+ * reassembly straight into the receive ring with bounded bookkeeping, and congestion control
+ * per RFC 5681 (slow start, congestion avoidance) with fast retransmit and NewReno recovery
+ * (RFC 6582).
+ *
+ * Keepalive (SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT) probes an idle connection and drops
+ * it with ETIMEDOUT when the peer stays silent, as Linux does.
+ *
+ * Nagle's algorithm (Minshall's variant, as Linux) holds small segments unless TCP_NODELAY.
+ *
+ * Not yet (see README): CUBIC, acting on the peer's SACK blocks, timestamps/PAWS, delayed
+ * ACK, urgent data.
+ *
+ * @module
+ */
+import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
+import { Assembler } from '../storage/assembler.js';
+import type { RingBuffer } from '../storage/ring-buffer.js';
+import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
+import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import {
+  seqAdd,
+  seqDiff,
+  seqLe,
+  seqLt,
+  TcpFlag,
+  tcpSegmentLen,
+  type SackBlock,
+  type TcpRepr,
+} from '../wire/tcp.js';
+import type { PortSpace, SocketEnv } from './socket-set.js';
+import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+
+/** The connection states of RFC 9293 §3.3.2. */
+export type TcpState =
+  | 'CLOSED'
+  | 'LISTEN'
+  | 'SYN_SENT'
+  | 'SYN_RECEIVED'
+  | 'ESTABLISHED'
+  | 'FIN_WAIT_1'
+  | 'FIN_WAIT_2'
+  | 'CLOSE_WAIT'
+  | 'CLOSING'
+  | 'LAST_ACK'
+  | 'TIME_WAIT';
+
+/** TCP tunables (milliseconds and counts); defaults follow Linux. */
+export interface TcpConfig {
+  /** Initial RTO before any RTT sample (RFC 6298 §2.1: 1 s). */
+  rtoInitial: number;
+  /** Lower bound of the RTO (Linux TCP_RTO_MIN: 200 ms). */
+  rtoMin: number;
+  /** Upper bound of the RTO (Linux TCP_RTO_MAX: 120 s). */
+  rtoMax: number;
+  /** Retransmissions of data before giving up with ETIMEDOUT (Linux tcp_retries2: 15). */
+  maxRetries: number;
+  /** Retransmissions of a SYN before giving up (Linux tcp_syn_retries: 6). */
+  synRetries: number;
+  /** Time spent in TIME_WAIT (Linux: 60 s). */
+  timeWait: number;
+  /** Separate out-of-order ranges kept per connection. */
+  maxOooRanges: number;
+}
+
+const DEFAULTS: TcpConfig = {
+  rtoInitial: 1000,
+  rtoMin: 200,
+  rtoMax: 120_000,
+  maxRetries: 15,
+  synRetries: 6,
+  timeWait: 60_000,
+  maxOooRanges: 32,
+};
+
+/** RFC 9293 §3.7.1: the MSS assumed when the peer sends none. */
+const DEFAULT_MSS = { 4: 536, 6: 1220 } as const;
+const EMPTY = new Uint8Array(0);
+/** Staging for outgoing payloads: filled and serialised within one synchronous emit, so shared. */
+const SCRATCH = new Uint8Array(65536);
+
+/** The caller-owned rings of a TCP connection. */
+export interface TcpBuffers {
+  readonly rx: RingBuffer;
+  readonly tx: RingBuffer;
+}
+
+function unspecified(version: 4 | 6): IpAddress {
+  return version === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
+}
+
+/** A TCP connection endpoint; create it with `Stack.tcpSocket` (or get it from accept). */
+export class TcpSocket {
+  state: TcpState = 'CLOSED';
+  local: IpEndpoint | undefined;
+  remote: IpEndpoint | undefined;
+  /** SO_REUSEADDR. */
+  reuseAddr = false;
+  /** IP_TTL / IPV6_UNICAST_HOPS. */
+  hopLimit = 64;
+  /** TCP_NODELAY: send small segments at once instead of waiting for the ACK of the last one. */
+  noDelay = false;
+  /** SO_KEEPALIVE. */
+  keepAlive = false;
+  /** TCP_KEEPIDLE, TCP_KEEPINTVL (ms) and TCP_KEEPCNT; Linux's defaults. */
+  keepIdle = 7_200_000;
+  keepIntvl = 75_000;
+  keepCnt = 9;
+  /** The listener that created this socket, until accepted. */
+  parent: TcpListener | undefined;
+  private readonly cfg: TcpConfig;
+  private registered = false;
+  private released = false;
+  private everConnected = false;
+  /** Set when the connection failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT); sticky like sk_err. */
+  private error: LinuxError | undefined;
+  private errorReported = false;
+
+  // send sequence space (RFC 9293 §3.3.1)
+  private iss = 0;
+  private sndUna = 0;
+  private sndNxt = 0;
+  private sndWnd = 0;
+  private sndWl1 = 0;
+  private sndWl2 = 0;
+  private maxSndWnd = 0;
+  /** Sequence number of the first byte in the send ring. */
+  private txBase = 0;
+  /** The application closed its sending side: a FIN follows the queued data. */
+  private finQueued = false;
+  /** End of the last segment sent smaller than the MSS (for Nagle). */
+  private smallSentEnd: number | undefined;
+  /** The highest sequence number sent so far (SND.NXT goes back on a timeout; this does not). */
+  private sndMax = 0;
+
+  // receive sequence space
+  private irs = 0;
+  private rcvNxt = 0;
+  private remoteFin = false;
+  private readonly assembler: Assembler;
+
+  // options
+  private sndShift = 0;
+  private rcvShift = 0;
+  private sackOk = false;
+  private peerMss = 536;
+  private lastAdvertised = 0;
+  /** The peer's SYN asked for window scaling / SACK (passive open). */
+  private peerWs: number | undefined;
+
+  // timers (RFC 6298)
+  private rto: number;
+  private srtt: number | undefined;
+  private rttvar = 0;
+  private rtoAt: number | undefined;
+  private retries = 0;
+
+  // congestion control (RFC 5681, RFC 6582)
+  private cwnd = 0;
+  private ssthresh = 0x7fffffff;
+  private dupAcks = 0;
+  private inRecovery = false;
+  /** NewReno's "recover": the highest sequence number sent when recovery began. */
+  private recover = 0;
+  private retransmitHeadDue = false;
+  /** Counters for tests and TCP_INFO. */
+  readonly stats = { segmentsSent: 0, retransmits: 0, fastRetransmits: 0, timeouts: 0, windowProbes: 0 };
+  private rttSample: { seq: number; at: number } | undefined;
+  private probeDue = false;
+  private timeWaitAt: number | undefined;
+  private ackDue = false;
+  /** When the peer last sent us anything, and keepalive probes sent since. */
+  private lastHeard = 0;
+  private keepProbes = 0;
+  /** Segments wait for the next hop's link address until then (ms). */
+  private holdUntil = 0;
+  /** In-order segments received since our last ACK (RFC 5681 §4.2: ACK at least every second). */
+  private segsUnacked = 0;
+  /** An out-of-order or duplicate segment arrived: acknowledge at once (RFC 5681 §4.2). */
+  private ackNow = false;
+  private rstDue = false;
+
+  /** @internal created by the stack or a listener. */
+  constructor(
+    readonly family: 4 | 6,
+    private readonly buffers: TcpBuffers,
+    private readonly env: SocketEnv,
+    private readonly ports: PortSpace<TcpSocket | TcpListener>,
+    config: Partial<TcpConfig> = {},
+  ) {
+    this.cfg = { ...DEFAULTS, ...config };
+    this.rto = this.cfg.rtoInitial;
+    this.assembler = new Assembler(this.cfg.maxOooRanges);
+
+    let shift = 0;
+    while (buffers.rx.capacity >>> shift > 0xffff && shift < 14) shift++;
+    this.rcvShift = shift;
+  }
+
+  // ---- application side ----
+
+  /** Implements bind(2) for a TCP socket (EINVAL when bound or connected, EADDRINUSE, EADDRNOTAVAIL). */
+  bind(ep: IpEndpoint): undefined | LinuxError {
+    if (this.local || this.state !== 'CLOSED') return E.EINVAL;
+    if (ep.addr.version !== this.family) return E.EINVAL;
+    if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
+    let port = ep.port;
+    if (port === 0) {
+      const p = this.ports.ephemeral(this, ep.addr);
+      if (typeof p !== 'number') return p;
+      port = p;
+    } else {
+      const err = this.ports.check(this, { addr: ep.addr, port }, this.reuseAddr);
+      if (err) return err;
+    }
+    this.local = { addr: ep.addr, port };
+    this.ports.add(this, port);
+    this.registered = true;
+    return undefined;
+  }
+
+  /**
+   * Implements connect(2): starts the three-way handshake (the SYN leaves on the next poll).
+   * EISCONN when connected, EALREADY while connecting, ENETUNREACH without a route.
+   */
+  connect(ep: IpEndpoint): undefined | LinuxError {
+    if (this.state === 'SYN_SENT') return E.EALREADY;
+    if (this.state !== 'CLOSED') return E.EISCONN;
+    if (this.everConnected) return E.EISCONN;
+    if (ep.addr.version !== this.family) return E.EAFNOSUPPORT;
+    if (ep.port === 0 || ep.addr.isUnspecified() || ep.addr.isMulticast() || ep.addr.isBroadcast())
+      return E.ECONNREFUSED;
+    const src = this.env.sourceAddressFor(ep.addr);
+    if (!src) return E.ENETUNREACH;
+    if (!this.local) {
+      const err = this.bind({ addr: unspecified(this.family), port: 0 });
+      if (err) return err;
+    }
+    if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
+    this.remote = ep;
+    this.iss = Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.sndMax = this.iss;
+    this.txBase = seqAdd(this.iss, 1);
+    this.state = 'SYN_SENT';
+    this.everConnected = true;
+    return undefined;
+  }
+
+  /**
+   * Implements send(2): queues bytes; returns how many fit. WOULD_BLOCK when the send ring is
+   * full or the handshake has not finished; EPIPE after shutdown; the connection's error
+   * (ECONNRESET...) once it failed; ENOTCONN when never connected.
+   */
+  send(data: Uint8Array): number | LinuxError | WouldBlock {
+    if (this.error && !this.errorReported) return this.reportError();
+    switch (this.state) {
+      case 'SYN_SENT':
+      case 'SYN_RECEIVED':
+        return WOULD_BLOCK;
+      case 'ESTABLISHED':
+      case 'CLOSE_WAIT':
+        break;
+      case 'CLOSED':
+      case 'LISTEN':
+        return E.EPIPE; // Linux sk_stream_wait_connect: EPIPE unless connecting
+      default:
+        return E.EPIPE;
+    }
+    if (this.finQueued) return E.EPIPE;
+    if (data.length === 0) return 0;
+    const n = this.buffers.tx.enqueue(data);
+    return n === 0 ? WOULD_BLOCK : n;
+  }
+
+  /**
+   * Implements recv(2): moves received bytes into `out`. 0 at end of stream (the peer sent
+   * FIN), WOULD_BLOCK when no data yet, the connection's error once it failed, ENOTCONN when
+   * not connected.
+   */
+  recv(out: Uint8Array): number | LinuxError | WouldBlock {
+    const rx = this.buffers.rx;
+    if (!rx.isEmpty()) return rx.dequeue(out);
+    if (this.error && !this.errorReported) return this.reportError();
+    if (this.remoteFin) return 0;
+    if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
+    if (out.length === 0) return 0;
+    return WOULD_BLOCK;
+  }
+
+  /** Copies received bytes into `out` without consuming them (MSG_PEEK); same results as recv. */
+  peek(out: Uint8Array): number | LinuxError | WouldBlock {
+    const rx = this.buffers.rx;
+    if (!rx.isEmpty()) return rx.read(0, out);
+    if (this.error && !this.errorReported) return this.reportError();
+    if (this.remoteFin) return 0;
+    if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
+    return out.length === 0 ? 0 : WOULD_BLOCK;
+  }
+
+  /** Bytes waiting to be read (FIONREAD). */
+  get recvQueue(): number {
+    return this.buffers.rx.length;
+  }
+  /** Bytes not yet acknowledged by the peer (SIOCOUTQ). */
+  get sendQueue(): number {
+    return this.buffers.tx.length;
+  }
+
+  /**
+   * Implements shutdown(SHUT_WR): a FIN follows the queued data. In SYN_SENT the connection
+   * simply closes.
+   */
+  shutdownWrite(): void {
+    switch (this.state) {
+      case 'SYN_SENT':
+        this.toClosed();
+        return;
+      case 'SYN_RECEIVED':
+      case 'ESTABLISHED':
+        this.finQueued = true;
+        this.state = 'FIN_WAIT_1';
+        return;
+      case 'CLOSE_WAIT':
+        this.finQueued = true;
+        this.state = 'LAST_ACK';
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Implements close(2) on the socket: like Linux, unread received data turns the close into
+   * an abort (RST); otherwise the sending side is shut down and the connection finishes on its
+   * own (through TIME_WAIT). The stack forgets the socket once it is CLOSED.
+   */
+  close(): void {
+    this.released = true;
+    if (this.state === 'LISTEN' || this.state === 'CLOSED') {
+      this.toClosed();
+      return;
+    }
+    if (!this.buffers.rx.isEmpty() && this.state !== 'SYN_SENT') {
+      this.abort();
+      return;
+    }
+    this.shutdownWrite();
+  }
+
+  /** Sends a RST and closes at once (SO_LINGER with a zero timeout). */
+  abort(): void {
+    this.released = true;
+    if (
+      this.state === 'CLOSED' ||
+      this.state === 'LISTEN' ||
+      this.state === 'SYN_SENT' ||
+      this.state === 'TIME_WAIT'
+    ) {
+      this.toClosed();
+      return;
+    }
+    this.rstDue = true;
+  }
+
+  /** Readiness for poll/epoll. */
+  readiness(): number {
+    // Follows Linux tcp_poll: a closed socket is hung up (and writable, so a failed connect wakes
+    // POLLOUT waiters); a received FIN reads as end of stream; connecting sockets are neither.
+    let ev = 0;
+    const closed = this.state === 'CLOSED';
+    const rcvShut = this.remoteFin || (closed && this.everConnected);
+    const sndShut = this.finQueued || (closed && this.everConnected);
+    if (this.error && !this.errorReported) ev |= PollEvent.POLLERR;
+    if ((rcvShut && sndShut) || closed) ev |= PollEvent.POLLHUP;
+    if (rcvShut) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM | PollEvent.POLLRDHUP;
+    if (this.state !== 'SYN_SENT' && this.state !== 'SYN_RECEIVED') {
+      if (!this.buffers.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
+      if (sndShut || this.buffers.tx.window > 0) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM;
+    }
+    return ev;
+  }
+
+  /** SO_ERROR: the connection's error, reported once. */
+  takeError(): LinuxError | undefined {
+    if (!this.error || this.errorReported) return undefined;
+    return this.reportError();
+  }
+
+  /** True once the connection is established (or was, and is closing). */
+  get isConnected(): boolean {
+    return (
+      this.state !== 'CLOSED' &&
+      this.state !== 'LISTEN' &&
+      this.state !== 'SYN_SENT' &&
+      this.state !== 'SYN_RECEIVED'
+    );
+  }
+
+  /** Congestion window (bytes), for tests and TCP_INFO. */
+  get congestionWindow(): number {
+    return this.cwnd;
+  }
+
+  /** Current retransmission timeout (ms), for tests and TCP_INFO. */
+  get retransmitTimeout(): number {
+    return this.rto;
+  }
+
+  // ---- stack side ----
+
+  /** @internal the stack may forget this socket. */
+  isReapable(): boolean {
+    return this.released && this.state === 'CLOSED';
+  }
+
+  /** @internal this socket owns the connection (local, remote) of an incoming segment. */
+  matches(dst: IpAddress, dstPort: number, src: IpAddress, srcPort: number): boolean {
+    const l = this.local;
+    const r = this.remote;
+    return (
+      this.state !== 'CLOSED' &&
+      this.state !== 'LISTEN' &&
+      !!l &&
+      !!r &&
+      l.port === dstPort &&
+      r.port === srcPort &&
+      l.addr.equals(dst) &&
+      r.addr.equals(src)
+    );
+  }
+
+  /** @internal starts a passive open from a listener's SYN; the connection holds the port too. */
+  acceptSyn(now: number, local: IpEndpoint, remote: IpEndpoint, seg: TcpRepr, reuseAddr: boolean): void {
+    this.local = local;
+    this.reuseAddr = reuseAddr;
+    this.ports.add(this, local.port);
+    this.registered = true;
+    this.remote = remote;
+    this.irs = seg.seqNumber;
+    this.rcvNxt = seqAdd(seg.seqNumber, 1);
+    this.iss = Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.sndMax = this.iss;
+    this.txBase = seqAdd(this.iss, 1);
+    this.sndWnd = seg.windowLen; // unscaled in a SYN (RFC 7323 §2.2)
+    this.lastHeard = now;
+    this.sndWl1 = seg.seqNumber;
+    this.sndWl2 = this.iss;
+    this.maxSndWnd = this.sndWnd;
+    this.takeSynOptions(seg);
+    this.state = 'SYN_RECEIVED';
+    this.everConnected = true;
+  }
+
+  private takeSynOptions(seg: TcpRepr): void {
+    this.peerMss =
+      seg.maxSegSize !== undefined && seg.maxSegSize > 0 ? seg.maxSegSize : DEFAULT_MSS[this.family];
+    this.peerWs = seg.windowScale;
+    if (seg.windowScale !== undefined) this.sndShift = seg.windowScale;
+    else this.rcvShift = 0; // RFC 7323 §2.2: both sides must send the option
+    this.sackOk = seg.sackPermitted === true;
+  }
+
+  /** Our MSS: the route MTU minus IP and TCP headers. */
+  private ourMss(): number {
+    const mtu = this.remote ? this.env.mtuFor(this.remote.addr) : 1500;
+    return Math.max(mtu - (this.family === 4 ? 20 : 40) - 20, 64);
+  }
+
+  /** The largest payload per segment we send. */
+  private sendMss(): number {
+    return Math.max(1, Math.min(this.peerMss, this.ourMss()));
+  }
+
+  /**
+   * @internal processes one incoming segment (RFC 9293 §3.10.7); returns a segment to send
+   * at once (a RST), if any. Everything else is sent by the next dispatch.
+   */
+  process(now: number, seg: TcpRepr): TcpRepr | undefined {
+    this.lastHeard = now;
+    this.keepProbes = 0;
+    if (this.state === 'SYN_SENT') return this.processSynSent(now, seg);
+    const rst = (seg.flags & TcpFlag.RST) !== 0;
+    const syn = (seg.flags & TcpFlag.SYN) !== 0;
+    const segLen = tcpSegmentLen(seg);
+    const wnd = this.buffers.rx.window;
+
+    // 1. sequence number check
+    const off = seqDiff(seg.seqNumber, this.rcvNxt);
+    let acceptable: boolean;
+    if (segLen === 0) acceptable = wnd === 0 ? off === 0 : off >= 0 && off < wnd;
+    else if (wnd === 0) acceptable = false;
+    else {
+      const lastOff = off + segLen - 1;
+      acceptable = (off >= 0 && off < wnd) || (lastOff >= 0 && lastOff < wnd);
+    }
+    // A zero-window probe or an ACK-only segment at RCV.NXT must still update the send side.
+    if (!acceptable && !(wnd === 0 && off === 0 && !rst)) {
+      // A retransmitted SYN means our SYN-ACK was lost: send it again. Anything else gets an
+      // ACK (which is also how a simultaneous open completes).
+      if (this.state === 'SYN_RECEIVED' && syn && seg.ackNumber === undefined) this.sndNxt = this.iss;
+      else if (!rst) this.ackDue = true;
+      if (this.state === 'TIME_WAIT' && (seg.flags & TcpFlag.FIN) !== 0)
+        this.timeWaitAt = now + this.cfg.timeWait;
+      return undefined;
+    }
+
+    // 2. RST (RFC 5961 §3.2: only an exact match resets; others get a challenge ACK)
+    if (rst) {
+      if (off !== 0) {
+        this.ackDue = true;
+        return undefined;
+      }
+      if (this.state === 'SYN_RECEIVED' && this.parent) {
+        this.toClosed(); // back to LISTEN: the listener forgets the embryo
+        return undefined;
+      }
+      if (this.state === 'CLOSING' || this.state === 'LAST_ACK' || this.state === 'TIME_WAIT')
+        this.toClosed();
+      else this.fail(E.ECONNRESET);
+      return undefined;
+    }
+
+    // 3. SYN in a synchronized state: challenge ACK (RFC 5961 §4)
+    if (syn) {
+      if (this.state === 'SYN_RECEIVED' && seg.seqNumber === this.irs)
+        this.sndNxt = this.iss; // peer lost our SYN-ACK
+      else this.ackDue = true;
+      return undefined;
+    }
+
+    // 4. ACK
+    if (seg.ackNumber === undefined) return undefined;
+    const ack = seg.ackNumber;
+    if (this.state === 'SYN_RECEIVED') {
+      if (!(seqLt(this.sndUna, ack) && seqLe(ack, this.sndMax))) return this.resetFor(seg);
+      this.establish();
+      this.sndWnd = seg.windowLen << this.sndShift;
+      this.sndWl1 = seg.seqNumber;
+      this.sndWl2 = ack;
+      this.maxSndWnd = Math.max(this.maxSndWnd, this.sndWnd);
+    }
+    // RFC 5961 §5: ACKs for data never sent, or far older than the window, are dropped with an ACK.
+    if (seqLt(this.sndMax, ack) || seqLt(ack, seqAdd(this.sndUna, -this.maxSndWnd))) {
+      this.ackDue = true;
+      return undefined;
+    }
+    this.processAck(now, seg, ack);
+    if (this.state === 'CLOSED') return undefined;
+
+    // 5. data
+    const fin = (seg.flags & TcpFlag.FIN) !== 0;
+    if (this.state === 'ESTABLISHED' || this.state === 'FIN_WAIT_1' || this.state === 'FIN_WAIT_2') {
+      if (seg.payload.length > 0) this.receiveData(seg.seqNumber, seg.payload);
+      // 6. FIN, once everything before it has arrived
+      if (fin && seqAdd(seg.seqNumber, seg.payload.length) === this.rcvNxt) {
+        this.rcvNxt = seqAdd(this.rcvNxt, 1);
+        this.remoteFin = true;
+        this.ackDue = true;
+        if (this.state === 'ESTABLISHED') this.state = 'CLOSE_WAIT';
+        else if (this.state === 'FIN_WAIT_1') this.state = 'CLOSING';
+        else this.enterTimeWait(now);
+      }
+    } else if (segLen > 0) {
+      this.ackDue = true; // retransmitted FIN or data after FIN: acknowledge again
+      if (this.state === 'TIME_WAIT') this.timeWaitAt = now + this.cfg.timeWait;
+    }
+    if (this.ackNow || this.segsUnacked >= 2) return this.immediateAck();
+    return undefined;
+  }
+
+  /** An ACK sent straight back from `process` (out-of-order data, every second segment). */
+  private immediateAck(): TcpRepr {
+    this.ackNow = false;
+    this.segsUnacked = 0;
+    this.ackDue = false;
+    this.stats.segmentsSent++;
+    return {
+      srcPort: this.local!.port,
+      dstPort: this.remote!.port,
+      seqNumber: this.sndMax, // never below what the peer already has (see the pure ACK in dispatch)
+      ackNumber: this.rcvNxt,
+      flags: 0,
+      windowLen: this.windowField(false),
+      sackBlocks: this.sackBlocks(),
+      payload: EMPTY,
+    };
+  }
+
+  private processSynSent(now: number, seg: TcpRepr): TcpRepr | undefined {
+    const ack = seg.ackNumber;
+    const ackOk = ack !== undefined && seqLt(this.iss, ack) && seqLe(ack, this.sndNxt);
+    if (ack !== undefined && !ackOk) return seg.flags & TcpFlag.RST ? undefined : this.resetFor(seg);
+    if (seg.flags & TcpFlag.RST) {
+      if (ackOk) this.fail(E.ECONNREFUSED);
+      return undefined;
+    }
+    if (!(seg.flags & TcpFlag.SYN)) return undefined;
+    this.irs = seg.seqNumber;
+    this.rcvNxt = seqAdd(seg.seqNumber, 1);
+    this.takeSynOptions(seg);
+    this.ackDue = true;
+    if (ackOk) {
+      this.sndUna = ack;
+      this.sndWnd = seg.windowLen;
+      this.sndWl1 = seg.seqNumber;
+      this.sndWl2 = ack;
+      this.maxSndWnd = this.sndWnd;
+      this.sampleRtt(now, ack);
+      this.rtoAt = undefined;
+      this.retries = 0;
+      this.establish();
+    } else {
+      // Simultaneous open: answer with SYN-ACK (our SYN again, now acknowledging theirs).
+      this.state = 'SYN_RECEIVED';
+      this.sndNxt = this.iss;
+      this.sndWnd = seg.windowLen;
+      this.sndWl1 = seg.seqNumber;
+      this.maxSndWnd = this.sndWnd;
+    }
+    return undefined;
+  }
+
+  private processAck(now: number, seg: TcpRepr, ack: number): void {
+    // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN, and
+    // leaves the window unchanged, while data is outstanding.
+    const duplicate =
+      ack === this.sndUna &&
+      this.sndMax !== this.sndUna &&
+      seg.payload.length === 0 &&
+      (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) === 0 &&
+      seg.windowLen << this.sndShift === this.sndWnd;
+    if (duplicate && this.isConnected) this.onDuplicateAck();
+    if (seqLt(this.sndUna, ack)) {
+      this.onNewAck(seqDiff(ack, this.sndUna), ack);
+      if (seqLt(this.sndNxt, ack)) this.sndNxt = ack; // acknowledged before we resent it
+      const dataEnd = seqAdd(this.txBase, this.buffers.tx.length);
+      const dataAcked = seqDiff(seqLt(dataEnd, ack) ? dataEnd : ack, this.txBase);
+      if (dataAcked > 0) {
+        this.buffers.tx.discard(dataAcked);
+        this.txBase = seqAdd(this.txBase, dataAcked);
+      }
+      this.sampleRtt(now, ack);
+      this.sndUna = ack;
+      if (this.retries > 0 || this.probeDue) this.rto = this.computedRto(); // new data acked: drop the backoff
+      this.retries = 0;
+      this.probeDue = false;
+      // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
+      this.rtoAt = this.sndUna === this.sndMax ? undefined : now + this.rto;
+    }
+    // Window update (RFC 9293 §3.10.7.4: only from a newer segment).
+    if (seqLt(this.sndWl1, seg.seqNumber) || (this.sndWl1 === seg.seqNumber && seqLe(this.sndWl2, ack))) {
+      this.sndWnd = seg.windowLen << this.sndShift;
+      this.sndWl1 = seg.seqNumber;
+      this.sndWl2 = ack;
+      this.maxSndWnd = Math.max(this.maxSndWnd, this.sndWnd);
+    }
+    const fin = this.finSeqNo();
+    const finAcked = fin !== undefined && seqLt(fin, ack);
+    if (!finAcked) return;
+    switch (this.state) {
+      case 'FIN_WAIT_1':
+        this.state = 'FIN_WAIT_2';
+        break;
+      case 'CLOSING':
+        this.enterTimeWait(now);
+        break;
+      case 'LAST_ACK':
+        this.toClosed();
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Enters ESTABLISHED with the initial congestion state. */
+  private establish(): void {
+    this.state = 'ESTABLISHED';
+    this.cwnd = this.initialWindow();
+    this.ssthresh = 0x7fffffff;
+    this.recover = seqAdd(this.sndUna, -1); // below SND.UNA: the first loss may use fast retransmit
+  }
+
+  /** The initial window of RFC 6928 (10 segments, at least 2 and about 14600 bytes). */
+  private initialWindow(): number {
+    const mss = this.sendMss();
+    return Math.min(10 * mss, Math.max(2 * mss, 14600));
+  }
+
+  /** Bytes sent and not yet acknowledged (sequence space). */
+  private flightSize(): number {
+    return seqDiff(this.sndMax, this.sndUna);
+  }
+
+  /** Sets SND.NXT, keeping the highest sequence number sent. */
+  private setNxt(seq: number): void {
+    this.sndNxt = seq;
+    if (seqLt(this.sndMax, seq)) this.sndMax = seq;
+  }
+
+  /**
+   * The sequence number of our FIN once the application shut down sending: right after the
+   * last queued byte (no byte can be queued after it, so this never moves).
+   */
+  private finSeqNo(): number | undefined {
+    return this.finQueued ? seqAdd(this.txBase, this.buffers.tx.length) : undefined;
+  }
+
+  private onNewAck(acked: number, ack: number): void {
+    const mss = this.sendMss();
+    this.dupAcks = 0;
+    if (this.inRecovery) {
+      if (seqLe(this.recover, ack)) {
+        // Full acknowledgment: leave recovery with the reduced window (RFC 6582 §3.2 step 3).
+        this.inRecovery = false;
+        this.cwnd = this.ssthresh;
+      } else {
+        // Partial acknowledgment: the next hole is lost too; resend it and deflate.
+        this.retransmitHeadDue = true;
+        this.cwnd = Math.max(this.cwnd - acked + mss, mss);
+      }
+    } else if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, mss);
+    else this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd));
+  }
+
+  private onDuplicateAck(): void {
+    const mss = this.sendMss();
+    this.dupAcks++;
+    if (this.inRecovery) {
+      this.cwnd += mss; // each duplicate means a segment left the network
+      return;
+    }
+    // Three duplicates: fast retransmit, unless this loss window was already recovered.
+    if (this.dupAcks === 3 && seqLt(this.recover, this.sndUna)) {
+      this.ssthresh = Math.max(Math.floor(this.flightSize() / 2), 2 * mss);
+      this.recover = this.sndNxt;
+      this.inRecovery = true;
+      this.retransmitHeadDue = true;
+      this.cwnd = this.ssthresh + 3 * mss;
+    }
+  }
+
+  /** Resends one segment from SND.UNA (fast retransmit, NewReno partial ACK). */
+  private retransmitHead(ctx: DispatchContext): boolean {
+    const offset = seqDiff(this.sndUna, this.txBase);
+    const n = Math.min(this.buffers.tx.length - offset, this.sendMss(), seqDiff(this.sndMax, this.sndUna));
+    const finSeq = this.finSeqNo();
+    const finSent = finSeq !== undefined && seqLt(finSeq, this.sndMax);
+    if (n > 0) {
+      const payload = SCRATCH.subarray(0, n);
+      this.buffers.tx.read(offset, payload);
+      const fin = finSent && seqAdd(this.sndUna, n) === finSeq ? TcpFlag.FIN : 0;
+      if (this.emit(ctx, TcpFlag.PSH | fin, this.sndUna, payload, false) === 'pending') return false;
+    } else if (finSent && finSeq === this.sndUna) {
+      if (this.emit(ctx, TcpFlag.FIN, this.sndUna, EMPTY, false) === 'pending') return false;
+    } else return false;
+    this.rttSample = undefined; // Karn
+    this.stats.retransmits++;
+    this.stats.fastRetransmits++;
+    return true;
+  }
+
+  /** RFC 6298 §2: update SRTT/RTTVAR/RTO from the timed segment, if `ack` covers it (Karn: never a retransmission). */
+  private sampleRtt(now: number, ack: number): void {
+    const s = this.rttSample;
+    if (!s || !seqLt(s.seq, ack)) return;
+    this.rttSample = undefined;
+    const r = Math.max(now - s.at, 0);
+    if (this.srtt === undefined) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
+    this.rto = this.computedRto();
+  }
+
+  /** RFC 6298 §2.3: SRTT + max(G, 4 RTTVAR), clamped; the current RTO before any sample. */
+  private computedRto(): number {
+    if (this.srtt === undefined) return this.rto;
+    const clockGranularity = 1;
+    return Math.min(
+      Math.max(this.srtt + Math.max(clockGranularity, 4 * this.rttvar), this.cfg.rtoMin),
+      this.cfg.rtoMax,
+    );
+  }
+
+  /** Places payload bytes at their offset in the receive ring; in-order bytes become readable. */
+  private receiveData(seq: number, payload: Uint8Array): void {
+    let off = seqDiff(seq, this.rcvNxt);
+    let data = payload;
+    if (off < 0) {
+      data = data.subarray(-off);
+      off = 0;
+    }
+    this.ackDue = true;
+    if (data.length === 0 || off > 0) this.ackNow = true; // duplicate or out of order
+    if (data.length === 0) return;
+    const rx = this.buffers.rx;
+    const n = rx.writeUnallocated(off, data);
+    if (n === 0) return;
+    if (off === 0) {
+      this.segsUnacked++;
+      if (!this.assembler.isEmpty()) this.ackNow = true; // filling a hole: tell the sender at once
+      const extra = this.assembler.advance(n);
+      rx.commit(n + extra);
+      this.rcvNxt = seqAdd(this.rcvNxt, n + extra);
+    } else {
+      this.assembler.add(off, n); // refused when too fragmented: the bytes are simply not kept
+    }
+  }
+
+  private enterTimeWait(now: number): void {
+    this.state = 'TIME_WAIT';
+    this.timeWaitAt = now + this.cfg.timeWait;
+    this.rtoAt = undefined;
+  }
+
+  private fail(err: LinuxError): void {
+    this.error = err;
+    this.errorReported = false;
+    this.toClosed();
+  }
+
+  private reportError(): LinuxError {
+    this.errorReported = true;
+    return this.error!;
+  }
+
+  private toClosed(): void {
+    this.state = 'CLOSED';
+    this.rtoAt = undefined;
+    this.timeWaitAt = undefined;
+    this.ackDue = false;
+    if (this.registered && this.local) this.ports.remove(this, this.local.port);
+    this.registered = false;
+    if (this.parent) this.parent.childClosed(this);
+  }
+
+  /** A RST answering an unacceptable segment (RFC 9293 §3.10.7.3, SYN-RECEIVED/SYN-SENT). */
+  private resetFor(seg: TcpRepr): TcpRepr {
+    return {
+      srcPort: seg.dstPort,
+      dstPort: seg.srcPort,
+      seqNumber: seg.ackNumber ?? 0,
+      ackNumber: undefined,
+      flags: TcpFlag.RST,
+      windowLen: 0,
+      payload: EMPTY,
+    };
+  }
+
+  // ---- output ----
+
+  private windowField(syn: boolean): number {
+    const w = this.buffers.rx.window;
+    if (syn) {
+      this.lastAdvertised = Math.min(w, 0xffff);
+      return this.lastAdvertised;
+    }
+    const field = Math.min(w >>> this.rcvShift, 0xffff);
+    this.lastAdvertised = field << this.rcvShift;
+    return field;
+  }
+
+  private windowUpdateDue(): boolean {
+    if (!this.isConnected || this.remoteFin) return false;
+    const w = this.buffers.rx.window;
+    const threshold = Math.min(this.ourMss(), this.buffers.rx.capacity >>> 1);
+    return w - this.lastAdvertised >= Math.max(threshold, 1 << this.rcvShift);
+  }
+
+  private sackBlocks(): SackBlock[] | undefined {
+    if (!this.sackOk || this.assembler.isEmpty()) return undefined;
+    return this.assembler
+      .held()
+      .slice(0, 3)
+      .map(([s, e]) => [seqAdd(this.rcvNxt, s), seqAdd(this.rcvNxt, e)] as const);
+  }
+
+  private canSendData(): boolean {
+    return (
+      this.state === 'ESTABLISHED' ||
+      this.state === 'CLOSE_WAIT' ||
+      this.state === 'FIN_WAIT_1' ||
+      this.state === 'CLOSING' ||
+      this.state === 'LAST_ACK'
+    );
+  }
+
+  /**
+   * Nagle's algorithm in Minshall's form, as Linux has it: while a segment smaller than the MSS
+   * is unacknowledged, hold back another small one (unless TCP_NODELAY, or it carries the FIN).
+   */
+  private nagleHolds(offset: number, mss: number): boolean {
+    if (this.noDelay || this.finQueued) return false;
+    const unsent = this.buffers.tx.length - offset;
+    return unsent < mss && this.smallSentEnd !== undefined && seqLt(this.sndUna, this.smallSentEnd);
+  }
+
+  /** Bytes of the send ring not yet sent, and how many the window lets out now. */
+  private sendable(): { offset: number; count: number } {
+    const offset = seqDiff(this.sndNxt, this.txBase);
+    const avail = this.buffers.tx.length - offset;
+    const inFlight = seqDiff(this.sndNxt, this.sndUna);
+    let win = Math.min(this.sndWnd, this.cwnd) - inFlight;
+    if (this.probeDue && inFlight === 0) win = Math.max(win, 1);
+    return { offset, count: Math.max(0, Math.min(avail, win)) };
+  }
+
+  private finDue(): boolean {
+    return this.finQueued && this.sndNxt === this.finSeqNo();
+  }
+
+  /** @internal the neighbor answered: try again at once. */
+  clearHold(): void {
+    this.holdUntil = 0;
+  }
+
+  /**
+   * When the next keepalive probe (or the verdict after the last one) is due: only on an idle
+   * synchronized connection with nothing outstanding, like Linux's tcp_keepalive_timer.
+   */
+  private keepAliveAt(): number | undefined {
+    if (
+      !this.keepAlive ||
+      !(this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT' || this.state === 'FIN_WAIT_2')
+    )
+      return undefined;
+    if (this.sndMax !== this.sndUna || !this.buffers.tx.isEmpty()) return undefined;
+    return this.lastHeard + this.keepIdle + this.keepProbes * this.keepIntvl;
+  }
+
+  /** @internal the earliest time this socket needs dispatch. */
+  pollAt(now: number): number | undefined {
+    const due = Math.max(now, this.holdUntil); // while the next hop is resolved, wait
+    if (this.rstDue) return due;
+    if (this.state === 'CLOSED' || this.state === 'LISTEN') return undefined;
+    let t: number | undefined = this.rtoAt;
+    if (this.ackDue || (this.retransmitHeadDue && this.canSendData())) return Math.min(due, t ?? due);
+    if ((this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') && this.sndNxt === this.iss)
+      return Math.min(due, t ?? due);
+    if (this.canSendData()) {
+      const { offset, count } = this.sendable();
+      if ((count > 0 && !this.nagleHolds(offset, this.sendMss())) || this.finDue())
+        return Math.min(due, t ?? due);
+    }
+    if (this.windowUpdateDue()) return Math.min(due, t ?? due);
+    if (this.timeWaitAt !== undefined) t = t === undefined ? this.timeWaitAt : Math.min(t, this.timeWaitAt);
+    const ka = this.keepAliveAt();
+    if (ka !== undefined) t = t === undefined ? ka : Math.min(t, ka);
+    return t;
+  }
+
+  /** @internal sends what is due at `ctx.now`; true when a packet left. */
+  dispatch(ctx: DispatchContext): boolean {
+    const now = ctx.now;
+    if (this.rstDue) {
+      this.rstDue = false;
+      this.emit(ctx, TcpFlag.RST, this.sndMax, EMPTY, true);
+      this.toClosed();
+      return true;
+    }
+    if (this.state === 'CLOSED' || this.state === 'LISTEN') return false;
+    if (this.timeWaitAt !== undefined && now >= this.timeWaitAt) {
+      this.toClosed();
+      return false;
+    }
+    if (this.rtoAt !== undefined && now >= this.rtoAt) {
+      this.onRetransmitTimeout(now);
+      if ((this.state as TcpState) === 'CLOSED') return false;
+    }
+    if (now < this.holdUntil) return false;
+    const ka = this.keepAliveAt();
+    if (ka !== undefined && now >= ka) {
+      if (this.keepProbes >= this.keepCnt) {
+        // The peer never answered: reset and report ETIMEDOUT (Linux tcp_keepalive_timer).
+        this.emit(ctx, TcpFlag.RST, this.sndMax, EMPTY, true);
+        this.fail(E.ETIMEDOUT);
+        return true;
+      }
+      // A probe one byte before SND.UNA: out of the peer's window, so it must answer with an ACK.
+      if (this.emit(ctx, 0, seqAdd(this.sndUna, -1), EMPTY, false) === 'pending') return false;
+      this.keepProbes++;
+      return true;
+    }
+    let sent = false;
+    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') {
+      if (this.sndNxt === this.iss) {
+        const r = this.emitSyn(ctx);
+        if (r === 'pending') return false;
+        this.setNxt(seqAdd(this.iss, 1));
+        if (this.retries === 0 && !this.rttSample) this.rttSample = { seq: this.iss, at: now };
+        this.rtoAt ??= now + this.rto;
+        this.ackDue = false;
+        return true;
+      }
+      if (this.state === 'SYN_SENT') return false;
+    }
+    if (this.canSendData()) {
+      const mss = this.sendMss();
+      if (this.retransmitHeadDue) {
+        this.retransmitHeadDue = false;
+        if (this.retransmitHead(ctx)) sent = true;
+        else if (now < this.holdUntil) this.retransmitHeadDue = true; // try again after the neighbor answers
+      }
+      for (;;) {
+        const { offset, count } = this.sendable();
+        const n = Math.min(count, mss);
+        if (n <= 0) break;
+        if (this.nagleHolds(offset, mss)) break;
+        const payload = SCRATCH.subarray(0, n);
+        this.buffers.tx.read(offset, payload);
+        const last = offset + n === this.buffers.tx.length;
+        let flags = last ? TcpFlag.PSH : 0;
+        const withFin = last && this.finQueued;
+        if (withFin) flags |= TcpFlag.FIN;
+        if (this.emit(ctx, flags, this.sndNxt, payload, false) === 'pending') return sent;
+        if (!this.rttSample && this.retries === 0) this.rttSample = { seq: this.sndNxt, at: now };
+        this.setNxt(seqAdd(this.sndNxt, n + (withFin ? 1 : 0)));
+        if (n < mss) this.smallSentEnd = this.sndNxt;
+        this.probeDue = false;
+        this.rtoAt ??= now + this.rto;
+        sent = true;
+      }
+      if (this.finDue()) {
+        if (this.emit(ctx, TcpFlag.FIN, this.sndNxt, EMPTY, false) === 'pending') return sent;
+        this.setNxt(seqAdd(this.sndNxt, 1));
+        this.rtoAt ??= now + this.rto;
+        sent = true;
+      }
+      // Zero window with data waiting and nothing in flight: arm the persist timer.
+      const waiting = this.buffers.tx.length - seqDiff(this.sndNxt, this.txBase) > 0;
+      if (waiting && this.sndNxt === this.sndUna && this.rtoAt === undefined) this.rtoAt = now + this.rto;
+    }
+    if (!sent && (this.ackDue || this.windowUpdateDue())) {
+      // SEG.SEQ of a bare ACK is the highest sequence number sent: after a timeout rewinds SND.NXT,
+      // a lower one would fall below the peer's RCV.NXT and be dropped as unacceptable.
+      if (this.emit(ctx, 0, this.sndMax, EMPTY, true) === 'pending') return false;
+      sent = true;
+    }
+    if (sent) {
+      this.ackDue = false;
+      this.segsUnacked = 0;
+    }
+    return sent;
+  }
+
+  private onRetransmitTimeout(now: number): void {
+    const inFlight = this.sndMax !== this.sndUna;
+    if (!inFlight || (this.sndWnd === 0 && this.isConnected)) {
+      // Persist timer: probe the zero window with one byte; probes answered by ACKs never time out.
+      this.probeDue = true;
+      this.stats.windowProbes++;
+      this.rttSample = undefined; // a probe's ACK may wait for the window: never time it
+      this.sndNxt = this.sndUna;
+      this.rto = Math.min(this.rto * 2, this.cfg.rtoMax);
+      this.rtoAt = now + this.rto;
+      return;
+    }
+    this.retries++;
+    const limit =
+      this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED' ? this.cfg.synRetries : this.cfg.maxRetries;
+    if (this.retries > limit) {
+      if (this.state === 'SYN_RECEIVED' && this.parent) this.toClosed();
+      else this.fail(E.ETIMEDOUT);
+      return;
+    }
+    // RFC 5681 §3.1: after a timeout, one segment at a time and half the flight as threshold.
+    this.stats.timeouts++;
+    if (this.isConnected) {
+      const mss = this.sendMss();
+      if (this.retries === 1) this.ssthresh = Math.max(Math.floor(this.flightSize() / 2), 2 * mss);
+      this.cwnd = mss;
+      this.inRecovery = false;
+      this.dupAcks = 0;
+      this.retransmitHeadDue = false;
+      this.recover = this.sndNxt;
+    }
+    // RFC 6298 §5.4-5.6: back off, retransmit from SND.UNA, restart the timer. Karn: no sample.
+    this.rto = Math.min(this.rto * 2, this.cfg.rtoMax);
+    this.rttSample = undefined;
+    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') this.sndNxt = this.iss;
+    else {
+      this.sndNxt = this.sndUna;
+    }
+    this.rtoAt = now + this.rto;
+  }
+
+  /** Hands a segment to the interface; a 'pending' neighbor holds this socket back for a while. */
+  private transmitSegment(ctx: DispatchContext, tcp: TcpRepr): 'sent' | 'pending' | 'unroutable' {
+    const r = ctx.emit({
+      kind: 'tcp',
+      src: this.local!.addr,
+      dst: this.remote!.addr,
+      hopLimit: this.hopLimit,
+      tcp,
+    });
+    if (r === 'pending') this.holdUntil = ctx.now + NEIGHBOR_RETRY;
+    return r;
+  }
+
+  private emitSyn(ctx: DispatchContext): 'sent' | 'pending' | 'unroutable' {
+    const passive = this.state === 'SYN_RECEIVED';
+    const offerWs = !passive || this.peerWs !== undefined;
+    const tcp: TcpRepr = {
+      srcPort: this.local!.port,
+      dstPort: this.remote!.port,
+      seqNumber: this.iss,
+      ackNumber: passive ? this.rcvNxt : undefined,
+      flags: TcpFlag.SYN,
+      windowLen: this.windowField(true),
+      maxSegSize: this.ourMss(),
+      windowScale: offerWs ? this.rcvShift : undefined,
+      sackPermitted: !passive || this.sackOk ? true : undefined,
+      payload: EMPTY,
+    };
+    return this.transmitSegment(ctx, tcp);
+  }
+
+  private emit(
+    ctx: DispatchContext,
+    flags: number,
+    seq: number,
+    payload: Uint8Array,
+    pureAck: boolean,
+  ): 'sent' | 'pending' | 'unroutable' {
+    const tcp: TcpRepr = {
+      srcPort: this.local!.port,
+      dstPort: this.remote!.port,
+      seqNumber: seq,
+      ackNumber:
+        flags & TcpFlag.RST && !this.isConnected && this.state !== 'SYN_RECEIVED' ? undefined : this.rcvNxt,
+      flags,
+      windowLen: flags & TcpFlag.RST ? 0 : this.windowField(false),
+      sackBlocks: pureAck ? this.sackBlocks() : undefined,
+      payload,
+    };
+    this.stats.segmentsSent++;
+    return this.transmitSegment(ctx, tcp);
+  }
+}
+
+/**
+ * A listening TCP socket: answers SYNs with new connections in SYN_RECEIVED, keeps at most
+ * `backlog` connections waiting for accept (more SYNs are dropped, as Linux does when the
+ * accept queue is full), and hands out established ones.
+ */
+export class TcpListener {
+  local: IpEndpoint | undefined;
+  /** SO_REUSEADDR. */
+  reuseAddr = false;
+  backlog = 0;
+  private listening = false;
+  private closed = false;
+  private readonly queue: TcpSocket[] = [];
+
+  /** @internal created by the stack. */
+  constructor(
+    readonly family: 4 | 6,
+    private readonly makeBuffers: () => TcpBuffers,
+    private readonly env: SocketEnv,
+    private readonly ports: PortSpace<TcpSocket | TcpListener>,
+    private readonly adopt: (child: TcpSocket) => void,
+    private readonly config: Partial<TcpConfig>,
+  ) {}
+
+  /** Implements bind(2) (EINVAL when bound, EADDRINUSE, EADDRNOTAVAIL). */
+  bind(ep: IpEndpoint): undefined | LinuxError {
+    if (this.local) return E.EINVAL;
+    if (ep.addr.version !== this.family) return E.EINVAL;
+    if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
+    let port = ep.port;
+    if (port === 0) {
+      const p = this.ports.ephemeral(this, ep.addr);
+      if (typeof p !== 'number') return p;
+      port = p;
+    } else {
+      const err = this.ports.check(this, { addr: ep.addr, port }, this.reuseAddr);
+      if (err) return err;
+    }
+    this.local = { addr: ep.addr, port };
+    this.ports.add(this, port);
+    return undefined;
+  }
+
+  /** True while listening (for the port space's conflict rule). */
+  get isListening(): boolean {
+    return this.listening;
+  }
+
+  /** Implements listen(2): an unbound socket gets an ephemeral port, as on Linux. */
+  listen(backlog: number): undefined | LinuxError {
+    if (this.closed) return E.EBADF;
+    if (!this.local) {
+      const err = this.bind({ addr: unspecified(this.family), port: 0 });
+      if (err) return err;
+    }
+    // Linux clamps to somaxconn (4096) and treats negative as the maximum.
+    this.backlog = backlog < 0 || backlog > 4096 ? 4096 : Math.max(backlog, 1);
+    this.listening = true;
+    return undefined;
+  }
+
+  /** Implements accept(2): the oldest established connection, or WOULD_BLOCK. */
+  accept(): TcpSocket | LinuxError | WouldBlock {
+    if (!this.listening) return E.EINVAL;
+    const i = this.queue.findIndex((s) => s.state !== 'SYN_RECEIVED');
+    if (i < 0) return WOULD_BLOCK;
+    const s = this.queue.splice(i, 1)[0]!;
+    s.parent = undefined;
+    return s;
+  }
+
+  /** Readiness: POLLIN when a connection is ready to accept. */
+  readiness(): number {
+    return this.queue.some((s) => s.state !== 'SYN_RECEIVED') ? PollEvent.POLLIN | PollEvent.POLLRDNORM : 0;
+  }
+
+  /** Closes the listener; connections not yet accepted are reset. */
+  close(): void {
+    if (this.local) this.ports.remove(this, this.local.port);
+    this.closed = true;
+    this.listening = false;
+    for (const s of this.queue.splice(0)) {
+      s.parent = undefined;
+      s.abort();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @internal */
+  matches(dst: IpAddress, port: number): boolean {
+    const l = this.local;
+    return (
+      this.listening &&
+      !!l &&
+      l.port === port &&
+      l.addr.version === dst.version &&
+      (l.addr.isUnspecified() || l.addr.equals(dst))
+    );
+  }
+
+  /** @internal a connection left SYN_RECEIVED for CLOSED before being accepted. */
+  childClosed(child: TcpSocket): void {
+    const i = this.queue.indexOf(child);
+    if (i >= 0 && child.state === 'CLOSED') {
+      this.queue.splice(i, 1);
+      child.close();
+    }
+  }
+
+  /** @internal a segment for the listening port with no connection (RFC 9293 §3.10.7.2). */
+  process(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined {
+    if (seg.flags & TcpFlag.RST) return undefined;
+    if (seg.ackNumber !== undefined)
+      return {
+        srcPort: seg.dstPort,
+        dstPort: seg.srcPort,
+        seqNumber: seg.ackNumber,
+        ackNumber: undefined,
+        flags: TcpFlag.RST,
+        windowLen: 0,
+        payload: EMPTY,
+      };
+    if (!(seg.flags & TcpFlag.SYN) || seg.flags & TcpFlag.FIN) return undefined;
+    if (this.queue.length >= this.backlog) return undefined; // accept queue full: drop, the peer retries
+    const child = new TcpSocket(this.family, this.makeBuffers(), this.env, this.ports, this.config);
+    child.parent = this;
+    child.acceptSyn(
+      now,
+      { addr: dst, port: seg.dstPort },
+      { addr: src, port: seg.srcPort },
+      seg,
+      this.reuseAddr,
+    );
+    this.queue.push(child);
+    this.adopt(child);
+    return undefined;
+  }
+}

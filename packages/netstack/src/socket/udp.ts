@@ -1,0 +1,272 @@
+/**
+ * UDP sockets: bind, connect, sendto/recvfrom over caller-owned datagram queues. A connected
+ * socket receives only from its peer and learns of ICMP port-unreachable as ECONNREFUSED on
+ * its next call, as on Linux; an unconnected one ignores ICMP errors (no IP_RECVERR yet).
+ *
+ * @module
+ */
+import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
+import { PacketBuffer } from '../storage/ring-buffer.js';
+import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
+import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import type { UdpRepr } from '../wire/udp.js';
+import type { PortSpace, SocketEnv } from './socket-set.js';
+import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+
+/** Largest UDP payload over IPv4 and IPv6 (65535 - IP header - UDP header). */
+const MAX_PAYLOAD = { 4: 65507, 6: 65527 } as const;
+/** Staging for outgoing datagrams: filled and serialised within one synchronous emit, so shared. */
+const SCRATCH = new Uint8Array(65536);
+
+/** A datagram received: its length, sender and whether `out` was too short for it. */
+export interface UdpReceived {
+  readonly len: number;
+  readonly from: IpEndpoint;
+  /** MSG_TRUNC: the datagram was longer than the buffer (the rest is discarded). */
+  readonly truncated: boolean;
+}
+
+interface TxMeta {
+  readonly src: IpAddress;
+  readonly dst: IpEndpoint;
+}
+
+/** The caller-owned queues of a UDP socket. */
+export interface UdpBuffers {
+  readonly rx: PacketBuffer<IpEndpoint>;
+  readonly tx: PacketBuffer<TxMeta>;
+}
+
+/** Makes the two queues of a UDP socket over fresh storage (a convenience for callers). */
+export function udpBuffers(slots = 64, bytes = 65536): UdpBuffers {
+  return {
+    rx: new PacketBuffer(slots, new Uint8Array(bytes)),
+    tx: new PacketBuffer(slots, new Uint8Array(bytes)),
+  };
+}
+
+function unspecified(version: 4 | 6): IpAddress {
+  return version === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
+}
+
+/** A UDP socket; create it with `Stack.udpSocket`. */
+export class UdpSocket {
+  /** The bound endpoint (address may be unspecified), or undefined before bind. */
+  local: IpEndpoint | undefined;
+  /** The connected peer, if any. */
+  remote: IpEndpoint | undefined;
+  /** SO_REUSEADDR. */
+  reuseAddr = false;
+  /** IP_TTL / IPV6_UNICAST_HOPS. */
+  hopLimit = 64;
+  /** An asynchronous error (from ICMP) reported by the next call, like Linux's sk_err. */
+  private pendingError: LinuxError | undefined;
+  private closed = false;
+
+  /** @internal created by the stack. */
+  constructor(
+    readonly family: 4 | 6,
+    private readonly buffers: UdpBuffers,
+    private readonly env: SocketEnv,
+    private readonly ports: PortSpace<UdpSocket>,
+  ) {}
+
+  /**
+   * Implements bind(2): EINVAL when already bound or the address family differs,
+   * EADDRNOTAVAIL for an address not on this stack, EADDRINUSE on conflict. Port 0 picks an
+   * ephemeral port.
+   */
+  bind(ep: IpEndpoint): undefined | LinuxError {
+    if (this.local) return E.EINVAL;
+    if (ep.addr.version !== this.family) return E.EINVAL;
+    if (!ep.addr.isUnspecified() && !ep.addr.isMulticast() && !this.env.isLocalAddress(ep.addr))
+      return E.EADDRNOTAVAIL;
+    let port = ep.port;
+    if (port === 0) {
+      const p = this.ports.ephemeral(this, ep.addr);
+      if (typeof p !== 'number') return p;
+      port = p;
+    } else {
+      const err = this.ports.check(this, { addr: ep.addr, port }, this.reuseAddr);
+      if (err) return err;
+    }
+    this.local = { addr: ep.addr, port };
+    this.ports.add(this, port);
+    return undefined;
+  }
+
+  /**
+   * Implements connect(2): fixes the peer, binds an ephemeral port if needed and picks the
+   * local address from the route (ENETUNREACH without one).
+   */
+  connect(ep: IpEndpoint): undefined | LinuxError {
+    if (ep.addr.version !== this.family) return E.EAFNOSUPPORT;
+    if (ep.port === 0) return E.ECONNREFUSED;
+    const src = this.env.sourceAddressFor(ep.addr);
+    if (!src) return E.ENETUNREACH;
+    if (!this.local) {
+      const err = this.bind({ addr: unspecified(this.family), port: 0 });
+      if (err) return err;
+    }
+    if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
+    this.remote = ep;
+    this.pendingError = undefined;
+    return undefined;
+  }
+
+  /** connect(2) with AF_UNSPEC: forgets the peer (the bound port stays). */
+  disconnect(): void {
+    this.remote = undefined;
+  }
+
+  /**
+   * Implements sendto(2)/send(2): queues one datagram. EDESTADDRREQ without a destination on an
+   * unconnected socket, EMSGSIZE when too large, a pending ICMP error first; WOULD_BLOCK when the
+   * send queue is full.
+   */
+  sendto(data: Uint8Array, to?: IpEndpoint): number | LinuxError | WouldBlock {
+    if (this.closed) return E.EBADF;
+    const err = this.takeError();
+    if (err) return err;
+    const dst = to ?? this.remote;
+    if (!dst) return E.EDESTADDRREQ;
+    if (dst.addr.version !== this.family) return E.EAFNOSUPPORT;
+    if (dst.port === 0) return E.EINVAL;
+    if (data.length > MAX_PAYLOAD[this.family] || data.length > this.buffers.tx.payloadCapacity)
+      return E.EMSGSIZE;
+    const src0 =
+      this.local && !this.local.addr.isUnspecified() ? this.local.addr : this.env.sourceAddressFor(dst.addr);
+    if (!src0) return E.ENETUNREACH;
+    // IPv4 datagrams larger than the MTU are fragmented; IPv6 fragmentation is not implemented yet.
+    if (this.family === 6 && data.length + 8 + 40 > this.env.mtuFor(dst.addr)) return E.EMSGSIZE;
+    if (!this.local) {
+      const e = this.bind({ addr: unspecified(this.family), port: 0 });
+      if (e) return e;
+    }
+    if (!this.buffers.tx.enqueue({ src: src0, dst }, data)) return WOULD_BLOCK;
+    return data.length;
+  }
+
+  /**
+   * Implements recvfrom(2)/recv(2): copies the next datagram into `out`. With `peek`
+   * (MSG_PEEK) the datagram stays queued. WOULD_BLOCK when none is queued.
+   */
+  recvfrom(out: Uint8Array, peek = false): UdpReceived | LinuxError | WouldBlock {
+    if (this.closed) return E.EBADF;
+    const err = this.takeError();
+    if (err) return err;
+    if (peek) {
+      const p = this.buffers.rx.peekInto(out);
+      return p ? { len: p.len, from: p.meta, truncated: p.len > out.length } : WOULD_BLOCK;
+    }
+    const d = this.buffers.rx.dequeue(out);
+    return d ? { len: d.len, from: d.meta, truncated: d.truncated } : WOULD_BLOCK;
+  }
+
+  /** Readiness for poll/epoll: POLLIN with a datagram or error queued, POLLOUT with room, POLLERR with an error. */
+  readiness(): number {
+    let ev = 0;
+    if (!this.buffers.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
+    if (this.buffers.tx.canEnqueue(1)) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLWRBAND;
+    if (this.pendingError) ev |= PollEvent.POLLERR;
+    return ev;
+  }
+
+  /** FIONREAD for a datagram socket: the length of the next datagram (0 when none). */
+  nextDatagramLength(): number {
+    return this.buffers.rx.peek()?.len ?? 0;
+  }
+
+  /** SIOCOUTQ for a datagram socket: payload bytes waiting to be sent. */
+  queuedBytes(): number {
+    return this.buffers.tx.bytes;
+  }
+
+  /** SO_ERROR: returns and clears the pending error. */
+  takeError(): LinuxError | undefined {
+    const e = this.pendingError;
+    this.pendingError = undefined;
+    return e;
+  }
+
+  /** Releases the port; the socket is unusable afterwards. */
+  close(): void {
+    if (this.local) this.ports.remove(this, this.local.port);
+    this.closed = true;
+  }
+  /** True after close(). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @internal how well this socket matches an incoming datagram (-1: not at all). */
+  matchScore(dst: IpAddress, dstPort: number, src: IpAddress, srcPort: number): number {
+    const l = this.local;
+    if (this.closed || !l || l.port !== dstPort || l.addr.version !== dst.version) return -1;
+    let score = 0;
+    if (!l.addr.isUnspecified()) {
+      if (!l.addr.equals(dst)) return -1;
+      score += 2;
+    }
+    if (this.remote) {
+      if (this.remote.port !== srcPort || !this.remote.addr.equals(src)) return -1;
+      score += 4;
+    }
+    return score;
+  }
+
+  /** @internal delivers a datagram (dropped silently when the receive queue is full, as Linux does). */
+  process(src: IpAddress, udp: UdpRepr): void {
+    this.buffers.rx.enqueue({ addr: src, port: udp.srcPort }, udp.payload);
+  }
+
+  /** @internal an ICMP error about a datagram this socket sent to `to`. */
+  icmpError(to: IpEndpoint, error: LinuxError): void {
+    if (this.remote && this.remote.port === to.port && this.remote.addr.equals(to.addr))
+      this.pendingError = error;
+  }
+
+  /** Packets wait for the next hop's link address until then (ms). */
+  private holdUntil = 0;
+
+  /** @internal the neighbor answered: try again at once. */
+  clearHold(): void {
+    this.holdUntil = 0;
+  }
+
+  /** @internal when this socket next wants dispatch, given it has packets queued. */
+  dispatchAt(now: number): number {
+    return Math.max(now, this.holdUntil);
+  }
+
+  /** @internal sends queued datagrams; true when any packet left. */
+  dispatch(ctx: DispatchContext): boolean {
+    let sent = false;
+    const tx = this.buffers.tx;
+    for (let head = tx.peek(); head && this.local; head = tx.peek()) {
+      const buf = SCRATCH.subarray(0, head.len);
+      const meta = head.meta;
+      tx.peekInto(buf);
+      const r = ctx.emit({
+        kind: 'udp',
+        src: meta.src,
+        dst: meta.dst.addr,
+        hopLimit: this.hopLimit,
+        udp: { srcPort: this.local.port, dstPort: meta.dst.port, payload: buf },
+      });
+      if (r === 'pending') {
+        this.holdUntil = ctx.now + NEIGHBOR_RETRY;
+        break;
+      }
+      tx.dequeue(buf);
+      sent = true;
+    }
+    return sent;
+  }
+
+  /** @internal the socket wants dispatch now when it has queued datagrams. */
+  wantsDispatch(): boolean {
+    return !this.buffers.tx.isEmpty();
+  }
+}

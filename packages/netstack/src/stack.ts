@@ -1,0 +1,257 @@
+/**
+ * A stack: one interface on one device plus its sockets, driven by `poll(now)`. This is the
+ * entry point for standalone use (two stacks in one process, a stack on a TAP device later);
+ * the kernel's socket layer builds on the same pieces.
+ *
+ * @module
+ */
+import type { LinuxError } from '@tsvisor/abi';
+import type { DispatchContext } from './iface/outgoing.js';
+import { Interface, type InterfaceConfig, type SocketTable } from './iface/interface.js';
+import type { Device } from './phy/device.js';
+import { seededRandom } from './phy/fault-injector.js';
+import { PortSpace, type SocketEnv } from './socket/socket-set.js';
+import { TcpListener, TcpSocket, type TcpBuffers, type TcpConfig } from './socket/tcp.js';
+import { IcmpSocket } from './socket/icmp.js';
+import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
+import type { IpAddress } from './wire/ip-address.js';
+import { TcpFlag, tcpSegmentLen, type TcpRepr } from './wire/tcp.js';
+import type { UdpRepr } from './wire/udp.js';
+
+/** Stack settings: the interface's, plus the randomness source and TCP tunables. */
+export interface StackConfig extends InterfaceConfig {
+  readonly device: Device;
+  /** Seed for the stack's PRNG (initial sequence numbers, ephemeral ports); default random. */
+  readonly seed?: number;
+  /** TCP tunables. */
+  readonly tcp?: Partial<TcpConfig>;
+}
+
+/**
+ * A userspace TCP/IP stack on one device.
+ *
+ * @example
+ * ```ts
+ * const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8'), cidr('::1/128')] });
+ * const a = stack.udpSocket(4);
+ * a.bind({ addr: Ipv4Address.LOOPBACK, port: 7 });
+ * const next = stack.poll(now); // time of the next timer, if any
+ * ```
+ */
+export class Stack implements SocketTable, SocketEnv {
+  readonly iface: Interface;
+  readonly device: Device;
+  private readonly udp: UdpSocket[] = [];
+  private readonly tcp: TcpSocket[] = [];
+  private readonly listeners: TcpListener[] = [];
+  private readonly icmp: IcmpSocket[] = [];
+  readonly random: () => number;
+  private readonly udpPorts: PortSpace<UdpSocket>;
+  private readonly icmpIdents: PortSpace<IcmpSocket>;
+  private readonly tcpPorts: PortSpace<TcpSocket | TcpListener>;
+  private readonly tcpConfig: Partial<TcpConfig>;
+
+  constructor(config: StackConfig) {
+    this.iface = new Interface(config);
+    this.device = config.device;
+    this.random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.udpPorts = new PortSpace(this.random);
+    this.icmpIdents = new PortSpace(this.random);
+    this.tcpPorts = new PortSpace(this.random);
+    this.tcpConfig = config.tcp ?? {};
+  }
+
+  /** Does all pending work; returns the next deadline (see {@link Interface.poll}). */
+  poll(now: number): number | undefined {
+    const next = this.iface.poll(now, this.device, this);
+    this.reap();
+    this.notifyWatchers();
+    return next;
+  }
+
+  private readonly watchers = new Map<
+    object,
+    { readiness: () => number; last: number; wake: (events: number) => void }
+  >();
+
+  /**
+   * Readiness events for poll/epoll: after every `poll`, `wake(events)` runs for each watched
+   * socket whose readiness bits changed (with the new bits). The first call reports the current
+   * bits if any are set. Returns a function that stops watching.
+   */
+  watch(key: object, readiness: () => number, wake: (events: number) => void): () => void {
+    this.watchers.set(key, { readiness, last: 0, wake });
+    return () => this.watchers.delete(key);
+  }
+
+  /** Runs the readiness callbacks of sockets whose bits changed (also useful after socket calls). */
+  notifyWatchers(): void {
+    for (const w of this.watchers.values()) {
+      const m = w.readiness();
+      if (m === w.last) continue;
+      w.last = m;
+      w.wake(m);
+    }
+  }
+
+  /** A new UDP socket of address family `family` (4 or 6) over the given (or fresh) queues. */
+  udpSocket(family: 4 | 6, buffers: UdpBuffers = udpBuffers()): UdpSocket {
+    const s = new UdpSocket(family, buffers, this, this.udpPorts);
+    this.udp.push(s);
+    return s;
+  }
+
+  /** A new ICMP echo (ping) socket of address family `family`. */
+  icmpSocket(family: 4 | 6): IcmpSocket {
+    const s = new IcmpSocket(family, this, this.icmpIdents);
+    this.icmp.push(s);
+    return s;
+  }
+
+  /** A new TCP socket of address family `family` over caller-owned receive and send rings. */
+  tcpSocket(family: 4 | 6, buffers: TcpBuffers): TcpSocket {
+    const s = new TcpSocket(family, buffers, this, this.tcpPorts, { ...this.tcpConfig });
+    this.tcp.push(s);
+    return s;
+  }
+
+  /**
+   * A new listening TCP socket: bound to `local`, with room for `backlog` connections waiting
+   * for accept. `buffers` makes the rings of each accepted connection.
+   */
+  tcpListener(family: 4 | 6, buffers: () => TcpBuffers): TcpListener {
+    const l = new TcpListener(family, buffers, this, this.tcpPorts, (child) => this.tcp.push(child), {
+      ...this.tcpConfig,
+    });
+    this.listeners.push(l);
+    return l;
+  }
+
+  // ---- SocketEnv ----
+
+  isLocalAddress(addr: IpAddress): boolean {
+    return this.iface.hasAddress(addr);
+  }
+  sourceAddressFor(dst: IpAddress): IpAddress | undefined {
+    return this.iface.sourceAddressFor(dst);
+  }
+  mtuFor(dst: IpAddress): number {
+    return this.iface.hasAddress(dst) && !this.device.capabilities.loopback
+      ? 65535
+      : this.device.capabilities.mtu;
+  }
+
+  // ---- SocketTable ----
+
+  /** @internal */
+  udpInput(src: IpAddress, dst: IpAddress, udp: UdpRepr): boolean {
+    const broadcast = dst.isBroadcast() || dst.isMulticast();
+    let best: UdpSocket | undefined;
+    let bestScore = -1;
+    for (const s of this.udp) {
+      const score = s.matchScore(dst, udp.dstPort, src, udp.srcPort);
+      if (score < 0) continue;
+      if (broadcast)
+        s.process(src, udp); // every matching socket gets a broadcast
+      else if (score > bestScore) {
+        best = s;
+        bestScore = score;
+      }
+    }
+    if (broadcast) return true;
+    if (!best) return false;
+    best.process(src, udp);
+    return true;
+  }
+
+  /** @internal */
+  icmpEchoReplyInput(src: IpAddress, dst: IpAddress, ident: number, message: Uint8Array): void {
+    for (const s of this.icmp) if (s.matches(dst, ident, src)) s.process(src, message);
+  }
+
+  /** @internal */
+  udpError(
+    local: IpAddress,
+    localPort: number,
+    remote: IpAddress,
+    remotePort: number,
+    error: LinuxError,
+  ): void {
+    for (const s of this.udp)
+      if (s.matchScore(local, localPort, remote, remotePort) >= 0)
+        s.icmpError({ addr: remote, port: remotePort }, error);
+  }
+
+  /** @internal */
+  tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined {
+    for (const s of this.tcp) if (s.matches(dst, seg.dstPort, src, seg.srcPort)) return s.process(now, seg);
+    let listener: TcpListener | undefined;
+    for (const l of this.listeners) {
+      if (!l.matches(dst, seg.dstPort)) continue;
+      if (!listener || (listener.local!.addr.isUnspecified() && !l.local!.addr.isUnspecified())) listener = l;
+    }
+    if (listener) return listener.process(now, src, dst, seg);
+    return rstFor(seg);
+  }
+
+  /** @internal */
+  neighborResolved(): void {
+    for (const s of this.udp) s.clearHold();
+    for (const s of this.icmp) s.clearHold();
+    for (const s of this.tcp) s.clearHold();
+  }
+
+  /** @internal */
+  dispatch(ctx: DispatchContext): boolean {
+    let sent = false;
+    for (const s of this.udp) if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
+    for (const s of this.icmp) if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
+    for (const s of this.tcp) if (s.dispatch(ctx)) sent = true;
+    return sent;
+  }
+
+  /** @internal */
+  pollAt(now: number): number | undefined {
+    let next: number | undefined;
+    const at = (t: number | undefined): void => {
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    };
+    for (const s of this.udp) if (s.wantsDispatch()) at(s.dispatchAt(now));
+    for (const s of this.icmp) if (s.wantsDispatch()) at(s.dispatchAt(now));
+    for (const s of this.tcp) at(s.pollAt(now));
+    return next;
+  }
+
+  /** Forgets closed sockets the application has released. */
+  private reap(): void {
+    for (let i = this.udp.length - 1; i >= 0; i--) if (this.udp[i]!.isClosed) this.udp.splice(i, 1);
+    for (let i = this.icmp.length - 1; i >= 0; i--) if (this.icmp[i]!.isClosed) this.icmp.splice(i, 1);
+    for (let i = this.tcp.length - 1; i >= 0; i--) if (this.tcp[i]!.isReapable()) this.tcp.splice(i, 1);
+    for (let i = this.listeners.length - 1; i >= 0; i--)
+      if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
+  }
+}
+
+/** The RST answering a segment for which no socket exists (RFC 9293 §3.10.7.1). */
+export function rstFor(seg: TcpRepr): TcpRepr | undefined {
+  if (seg.flags & TcpFlag.RST) return undefined;
+  if (seg.ackNumber !== undefined)
+    return {
+      srcPort: seg.dstPort,
+      dstPort: seg.srcPort,
+      seqNumber: seg.ackNumber,
+      ackNumber: undefined,
+      flags: TcpFlag.RST,
+      windowLen: 0,
+      payload: new Uint8Array(0),
+    };
+  return {
+    srcPort: seg.dstPort,
+    dstPort: seg.srcPort,
+    seqNumber: 0,
+    ackNumber: (seg.seqNumber + tcpSegmentLen(seg)) >>> 0,
+    flags: TcpFlag.RST,
+    windowLen: 0,
+    payload: new Uint8Array(0),
+  };
+}
