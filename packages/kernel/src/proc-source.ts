@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { RLIM_INFINITY, type LinuxError } from '@tsvisor/abi';
-import { mapsLine, statusMemory, type AddressSpace as MmSpace } from '@tsvisor/mm';
+import { E, RLIM_INFINITY, type LinuxError } from '@tsvisor/abi';
+import { mapsLine, renderSmaps, statusMemory, type AddressSpace as MmSpace } from '@tsvisor/mm';
 import {
   vfsMounts,
   type ProcCaller,
@@ -14,6 +14,8 @@ import {
   type ProcCreds,
   type ProcFd,
   type ProcKernelInfo,
+  type ProcKmsg,
+  type ProcSyscall,
   type ProcLayout,
   type ProcMeminfo,
   type ProcMemory,
@@ -25,12 +27,21 @@ import {
   type ProcTimes,
   type TaskState,
 } from '@tsvisor/procfs';
-import type { FileDescription, FsContext, Location } from '@tsvisor/vfs';
+import {
+  FileDescriptionImpl,
+  WOULD_BLOCK,
+  WaitQueue,
+  type FileDescription,
+  type FsContext,
+  type Location,
+  type WouldBlock,
+} from '@tsvisor/vfs';
 import { randomUUID } from 'node:crypto';
 import { cpus as hostCpus, freemem, totalmem } from 'node:os';
 import { capable, type Credentials } from './creds/credentials.js';
 import type { Kernel } from './kernel.js';
 import { SIG_IGN } from './signal/signal-state.js';
+import type { Syslog } from './syslog.js';
 import type { Task } from './task/task.js';
 import { TSVISOR_RELEASE, TSVISOR_VERSION } from './uts.js';
 
@@ -155,6 +166,19 @@ class KernelProcTask implements ProcTask {
     return this.path(this.t.fs.root);
   }
 
+  /** The magic-link targets: the task's own locations, reached without resolving a path. */
+  exeLocation(): Location | null {
+    return (this.t.exe as Location | undefined) ?? null;
+  }
+
+  cwdLocation(): Location | null {
+    return (this.t.fs.cwd as Location | undefined) ?? null;
+  }
+
+  rootLocation(): Location | null {
+    return (this.t.fs.root as Location | undefined) ?? null;
+  }
+
   fds(): readonly number[] {
     return this.t.state === 'alive' ? this.t.files.fds() : [];
   }
@@ -182,7 +206,24 @@ class KernelProcTask implements ProcTask {
       pos: f.offset,
       mntId: f.location.mount.id,
       ino: st.ino,
+      location: f.location,
     };
+  }
+
+  smaps(): string {
+    const m = this.model();
+    return m && this.t.group.state === 'alive' ? renderSmaps(m) : '';
+  }
+
+  /**
+   * A task blocked in the kernel is inside the syscall its registers name (orig_rax, the
+   * argument registers, rsp and rip as the trap left them); any other live task is running.
+   */
+  syscall(): ProcSyscall | null {
+    if (this.t.state !== 'alive') return null;
+    const r = this.t.regs;
+    if (!this.t.blocked) return 'running';
+    return { nr: r.syscallNr, args: r.syscallArgs(), sp: r.get('rsp'), pc: r.get('rip') };
   }
 
   maps(): readonly string[] {
@@ -456,6 +497,17 @@ export class KernelProcSource implements ProcSource {
     return this.bootUuid;
   }
 
+  /** /proc/kmsg: SYSLOG_ACTION_READ through a file (CAP_SYSLOG checked at open, as Linux). */
+  kmsg(): ProcKmsg {
+    return {
+      open: () => {
+        const t = this.k.current;
+        if (t && !capable(t.group.creds)) return E.EPERM;
+        return new ProcKmsgFile(this.k.syslog);
+      },
+    };
+  }
+
   filesystems(): readonly { readonly name: string; readonly nodev: boolean }[] {
     return [
       { name: 'sysfs', nodev: true },
@@ -465,5 +517,45 @@ export class KernelProcSource implements ProcSource {
       { name: 'pipefs', nodev: true },
       { name: 'overlay', nodev: true },
     ];
+  }
+}
+
+const POLLIN = 0x1;
+const POLLRDNORM = 0x40;
+const kmsgEnc = new TextEncoder();
+
+/**
+ * An open /proc/kmsg: each read consumes whole unread records in syslog format
+ * (`<6>[    0.000000] text`), shared with syslog(2)'s SYSLOG_ACTION_READ, and waits when
+ * nothing is unread (EAGAIN with O_NONBLOCK).
+ */
+class ProcKmsgFile extends FileDescriptionImpl {
+  private readonly queue = new WaitQueue();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly log: Syslog) {
+    super();
+    this.unsubscribe = log.onAppend(() => this.queue.notify(POLLIN | POLLRDNORM));
+  }
+
+  override read(dst: Uint8Array): number | LinuxError | WouldBlock {
+    if (this.log.sizeUnread() === 0) return WOULD_BLOCK;
+    const bytes = kmsgEnc.encode(this.log.consume(dst.length));
+    // A buffer too small for the next whole record (Linux would hand it out in parts).
+    if (bytes.length === 0) return E.EINVAL;
+    dst.set(bytes);
+    return bytes.length;
+  }
+
+  override readiness(mask: number): number {
+    return this.log.sizeUnread() > 0 ? mask & (POLLIN | POLLRDNORM) : 0;
+  }
+
+  override get waitQueue(): WaitQueue {
+    return this.queue;
+  }
+
+  override release(): void {
+    this.unsubscribe();
   }
 }

@@ -8,13 +8,18 @@
 
 import { E } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
+import { FileDescriptionImpl } from '@tsvisor/vfs';
+import type { Location } from '@tsvisor/vfs';
 import type { ProcNetSource } from './net.js';
 import type {
   ProcCaller,
   ProcCpu,
   ProcCreds,
   ProcFd,
+  ProcIo,
   ProcKernelInfo,
+  ProcKmsg,
+  ProcSyscall,
   ProcLayout,
   ProcMeminfo,
   ProcMemory,
@@ -84,6 +89,18 @@ export interface FixtureTaskData {
   oomScoreAdj: number;
   /** Makes cmdline reads fail (as a read of unmapped memory would: EFAULT...). */
   memoryError: LinuxError | null;
+  /** Where exe, cwd and root are in a Vfs (for the magic links); absent: paths are resolved. */
+  exeLocation?: Location | null;
+  cwdLocation?: Location | null;
+  rootLocation?: Location | null;
+  /** The smaps text; absent: no smaps method (empty files). */
+  smaps?: string;
+  io?: ProcIo;
+  /** The syscall the task is in; absent: no syscall file. */
+  syscall?: ProcSyscall;
+  timerslackNs?: number;
+  loginuid?: number;
+  sessionid?: number;
 }
 
 const MB = 1024 * 1024;
@@ -192,6 +209,51 @@ export class FixtureTask implements ProcTask {
   }
   maps(): readonly string[] {
     return this.data.maps;
+  }
+  exeLocation(): Location | null {
+    return this.data.exeLocation ?? null;
+  }
+  cwdLocation(): Location | null {
+    return this.data.cwdLocation ?? null;
+  }
+  rootLocation(): Location | null {
+    return this.data.rootLocation ?? null;
+  }
+  smaps(): string {
+    return this.data.smaps ?? '';
+  }
+  io(_whole: boolean): ProcIo {
+    return (
+      this.data.io ?? {
+        rchar: 0,
+        wchar: 0,
+        syscr: 0,
+        syscw: 0,
+        readBytes: 0,
+        writeBytes: 0,
+        cancelledWriteBytes: 0,
+      }
+    );
+  }
+  syscall(): ProcSyscall | null {
+    return this.data.syscall ?? null;
+  }
+  timerslackNs(): number {
+    return this.data.timerslackNs ?? 50000;
+  }
+  setTimerslackNs(ns: bigint): LinuxError | undefined {
+    this.data.timerslackNs = ns === 0n ? 50000 : Number(ns);
+    return undefined;
+  }
+  loginuid(): number {
+    return this.data.loginuid ?? 4294967295;
+  }
+  setLoginuid(uid: number): LinuxError | undefined {
+    this.data.loginuid = uid;
+    return undefined;
+  }
+  sessionid(): number {
+    return this.data.sessionid ?? 4294967295;
   }
   memory(): ProcMemory | null {
     return this.data.memory;
@@ -323,6 +385,10 @@ export class FixtureProcSource implements ProcSource {
   lastPidValue = 0;
   bootIdValue = '2b6e6a0c-7d4f-4a43-9f3c-0d1c7a6e5b11';
   tunableValues: ProcTunables = {};
+  /** /proc/cmdline's content. */
+  cmdlineValue = 'console=ttyS0 quiet';
+  /** Lines /proc/kmsg hands out (consumed by reads); null: no /proc/kmsg. */
+  kmsgLines: string[] | null = null;
   filesystemList = [
     { name: 'sysfs', nodev: true },
     { name: 'tmpfs', nodev: true },
@@ -477,6 +543,13 @@ export class FixtureProcSource implements ProcSource {
   }
   lastPid(): number {
     return this.lastPidValue;
+  }
+  bootCmdline(): string {
+    return this.cmdlineValue;
+  }
+  kmsg(): ProcKmsg | null {
+    const lines = this.kmsgLines;
+    return lines === null ? null : { open: () => new FixtureKmsg(lines) };
   }
   bootId(): string {
     return this.bootIdValue;
@@ -658,4 +731,22 @@ export function fixtureNet(): ProcNetSource {
       },
     ],
   };
+}
+
+/** /proc/kmsg over a list of lines: each read consumes whole lines (EAGAIN when none are left). */
+class FixtureKmsg extends FileDescriptionImpl {
+  constructor(private readonly lines: string[]) {
+    super();
+  }
+  override read(dst: Uint8Array): number | LinuxError {
+    let n = 0;
+    while (this.lines.length > 0) {
+      const line = new TextEncoder().encode((this.lines[0] as string) + '\n');
+      if (n + line.length > dst.length) break;
+      dst.set(line, n);
+      n += line.length;
+      this.lines.shift();
+    }
+    return n === 0 && this.lines.length === 0 ? E.EAGAIN : n;
+  }
 }

@@ -21,6 +21,10 @@ export type {
   ProcCaller,
   ProcCreds,
   ProcFd,
+  ProcIo,
+  ProcSyscall,
+  ProcKmsg,
+  WritableTunable,
   ProcMemory,
   ProcLayout,
   ProcTimes,
@@ -65,6 +69,14 @@ export {
   PAGE_SIZE,
 } from './render.js';
 export type { StatCounters } from './render.js';
+export {
+  renderIo,
+  renderOomScore,
+  renderSched,
+  renderSchedstat,
+  renderSmapsRollup,
+  renderSyscall,
+} from './render-task.js';
 export { vfsMounts } from './vfs-mounts.js';
 export type { MountDescription } from './vfs-mounts.js';
 export {
@@ -84,7 +96,9 @@ export {
   renderUnix,
   renderIfInet6,
   renderRoute,
+  renderMib,
 } from './net.js';
+export { SNMP_GROUPS, NETSTAT_GROUPS } from './net-mib.js';
 export type {
   ProcNetSource,
   ProcNetDevice,

@@ -35,7 +35,16 @@ import {
   anonDev,
   nowNs,
 } from '@tsvisor/vfs';
-import type { CreateAttrs, DirentSink, FileDescription, FilesystemImpl, SetAttr, Statfs } from '@tsvisor/vfs';
+import type {
+  CreateAttrs,
+  DirentSink,
+  FileDescription,
+  FilesystemImpl,
+  FsContext,
+  Location,
+  SetAttr,
+  Statfs,
+} from '@tsvisor/vfs';
 
 /** Owner and, optionally, a mode computed when the VFS looks at a node (task-owned files). */
 export interface NodeAttrs {
@@ -73,6 +82,11 @@ export interface FileNode extends NodeBase {
   readonly open?: (flags: number) => LinuxError | undefined;
   /** st_size (0 for procfs files, 4096 for sysfs attributes). */
   readonly size?: number;
+  /**
+   * A file that is not generated text (/proc/kmsg): opening it makes this description instead
+   * (after the `open` check). `read`/`write` are then unused.
+   */
+  readonly openFile?: (flags: number) => FileDescriptionImpl | LinuxError;
 }
 
 /** A symbolic link with a computed target. */
@@ -82,6 +96,11 @@ export interface SymlinkNode extends NodeBase {
   readonly target: () => string | LinuxError;
   /** st_size (0 for most procfs links, 64 for fd links). */
   readonly size?: number;
+  /**
+   * A magic link (Linux's nd_jump_link): the location the walk jumps to instead of resolving
+   * the target text, or an error (EACCES, ENOENT). Null: resolve `target` as a path.
+   */
+  readonly jump?: (ctx: FsContext) => Location | LinuxError | null;
 }
 
 /** Entries of a directory computed on demand (pids, fds, tids). */
@@ -92,6 +111,13 @@ export interface DynamicEntries {
   list(): readonly string[];
   /** The node for `name`, or null when there is no such entry. Must accept exactly the listed names. */
   lookup(name: string): TreeNode | null;
+  /**
+   * A stable getdents cookie of a listed name (a pid, an fd number): non-negative, strictly
+   * increasing in listing order, and the same for as long as the entry exists, so a directory
+   * read across calls neither skips nor repeats entries while others come and go (as Linux's
+   * `pid + TGID_OFFSET` and `fd + 2` offsets). Absent: names get their listing index.
+   */
+  cookie?(name: string): number;
 }
 
 /** A directory. */
@@ -230,6 +256,7 @@ class KernFile extends KernInode {
     if (writing && this.node.strictWrite === true && (this.mode & 0o222) === 0) return E.EACCES;
     const err = this.node.open?.(flags);
     if (err) return err;
+    if (this.node.openFile !== undefined) return this.node.openFile(flags);
     return new GeneratedFile(this.node, acc === O_RDONLY || acc === O_RDWR);
   }
 }
@@ -302,6 +329,10 @@ class KernSymlink extends KernInode {
   override readlink(): string | LinuxError {
     return this.node.target();
   }
+
+  override magicLink(ctx: FsContext): Location | LinuxError | null {
+    return this.node.jump?.(ctx) ?? null;
+  }
 }
 
 function nodeInode(fs: KernFs, node: TreeNode, parent: KernDir, name: string): KernInode {
@@ -360,22 +391,29 @@ export class KernDir extends KernInode {
     return made;
   }
 
-  /** Names and d_types in listing order (after `.` and `..`). */
-  entryList(): { name: string; type: number }[] {
+  /**
+   * Names, d_types and getdents offsets in listing order (after `.` and `..`, which are 0 and
+   * 1). Static entries take 2, 3, ...; dynamic ones follow at their stable cookie (or index).
+   */
+  entryList(): { name: string; type: number; off: number }[] {
     if (!this.isValid()) return [];
-    const out: { name: string; type: number }[] = [];
+    const out: { name: string; type: number; off: number }[] = [];
     const entries = this.node.entries;
     if (entries !== undefined)
-      for (const [name, n] of Object.entries(entries)) out.push({ name, type: DT[n.kind] });
+      for (const [name, n] of Object.entries(entries))
+        out.push({ name, type: DT[n.kind], off: out.length + 2 });
     const dyn = this.node.dynamic;
     if (dyn !== undefined) {
+      const base = out.length + 2;
       const names = dyn.list();
       const live = new Set(names);
       for (const name of this.cache.keys()) {
         if (entries !== undefined && Object.hasOwn(entries, name)) continue;
         if (!live.has(name)) this.cache.delete(name);
       }
-      for (const name of names) out.push({ name, type: DT[dyn.kind] });
+      names.forEach((name, i) => {
+        out.push({ name, type: DT[dyn.kind], off: base + (dyn.cookie?.(name) ?? i) });
+      });
     }
     return out;
   }
@@ -406,9 +444,10 @@ export class KernDir extends KernInode {
 }
 
 /**
- * An open declared directory. Offsets: 0 is `.`, 1 is `..`, then one per entry in listing order
- * (a listing that changes between getdents calls may skip or repeat a dynamic entry, as
- * index-based offsets do).
+ * An open declared directory. Offsets: 0 is `.`, 1 is `..`, then each entry's own offset (see
+ * {@link KernDir.entryList}); a read resumes at the first entry whose offset is at least the
+ * file position, so with stable cookies entries that come and go between calls never make the
+ * others be skipped or repeated. (Without cookies, offsets are listing indexes, which may.)
  */
 class KernDirFile extends FileDescriptionImpl {
   constructor(private readonly dir: KernDir) {
@@ -429,13 +468,15 @@ class KernDirFile extends FileDescriptionImpl {
       pos = 2;
     }
     const list = d.entryList();
-    for (let i = pos - 2; i < list.length; i++) {
-      const e = list[i] as { name: string; type: number };
+    let end = pos;
+    for (const e of list) {
+      if (e.off < pos) continue;
       const child = d.lookup(e.name);
       if (isError(child)) continue; // gone between listing and lookup
-      if (!sink(child.ino, i + 3, e.type, e.name)) return i + 2;
+      if (!sink(child.ino, e.off + 1, e.type, e.name)) return e.off;
+      end = e.off + 1;
     }
-    return list.length + 2;
+    return end;
   }
 
   override seek(file: FileDescription, offset: number, whence: number): number | LinuxError {

@@ -178,7 +178,18 @@ describe('/proc/net in the tree', () => {
   it('links /proc/net to self/net and lists the files', () => {
     const { p } = mounted();
     expect(p.readlink('/proc/net')).toBe('self/net');
-    expect(list(p, '/proc/net')).toEqual(['dev', 'if_inet6', 'route', 'tcp', 'tcp6', 'udp', 'udp6', 'unix']);
+    expect(list(p, '/proc/net')).toEqual([
+      'dev',
+      'if_inet6',
+      'netstat',
+      'route',
+      'snmp',
+      'tcp',
+      'tcp6',
+      'udp',
+      'udp6',
+      'unix',
+    ]);
   });
 
   it('shows the fixture sockets, devices and routes', () => {

@@ -123,6 +123,42 @@ export interface ProcNetSource {
   udp6(): readonly ProcInetSocket[];
   unix(): readonly ProcUnixSocket[];
   routes(): readonly ProcRoute[];
+  /**
+   * MIB counters for /proc/net/snmp and /proc/net/netstat, keyed `Group.Name` (`Tcp.ActiveOpens`,
+   * `TcpExt.ListenOverflows`). Counters not given are 0, except the constants Linux reports
+   * (Ip.Forwarding 2, Ip.DefaultTTL 64, Tcp.RtoAlgorithm 1, Tcp.RtoMin 200, Tcp.RtoMax 120000,
+   * Tcp.MaxConn -1). Absent: all counters are those defaults.
+   */
+  mib?(): Readonly<Record<string, number>>;
+}
+
+/** The values Linux reports for the MIB entries that are settings rather than counters. */
+const MIB_CONSTANTS: Readonly<Record<string, number>> = {
+  'Ip.Forwarding': 2,
+  'Ip.DefaultTTL': 64,
+  'Tcp.RtoAlgorithm': 1,
+  'Tcp.RtoMin': 200,
+  'Tcp.RtoMax': 120000,
+  'Tcp.MaxConn': -1,
+};
+
+/**
+ * A MIB file (/proc/net/snmp, /proc/net/netstat): for each group, a line of names and a line of
+ * values, both prefixed `Group:`.
+ */
+export function renderMib(
+  groups: readonly (readonly [string, readonly string[]])[],
+  counters: Readonly<Record<string, number>>,
+): string {
+  let out = '';
+  for (const [group, names] of groups) {
+    const values = names.map((n) => {
+      const key = `${group}.${n}`;
+      return String(counters[key] ?? MIB_CONSTANTS[key] ?? 0);
+    });
+    out += `${group}: ${names.join(' ')}\n${group}: ${values.join(' ')}\n`;
+  }
+  return out;
 }
 
 const ZERO_PTR = '0000000000000000';

@@ -12,6 +12,7 @@
 import { E } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import { O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY } from '@tsvisor/vfs';
+import type { Location } from '@tsvisor/vfs';
 import { byteString, dir, symlink } from './kernfs.js';
 import type { DirNode, FileNode, NodeAttrs, SymlinkNode, TreeNode } from './kernfs.js';
 import {
@@ -41,14 +42,39 @@ import {
   renderUdp,
   renderUdp6,
   renderUnix,
+  renderMib,
 } from './net.js';
+import { NETSTAT_GROUPS, SNMP_GROUPS } from './net-mib.js';
 import type { ProcNetSource } from './net.js';
-import type { NamespaceKind, ProcCpuTimes, ProcSource, ProcTask, ProcTunables } from './source.js';
+import type {
+  NamespaceKind,
+  ProcCpuTimes,
+  ProcSource,
+  ProcTask,
+  ProcTunables,
+  WritableTunable,
+} from './source.js';
+import {
+  renderIo,
+  renderOomScore,
+  renderSched,
+  renderSchedstat,
+  renderSmapsRollup,
+  renderSyscall,
+} from './render-task.js';
 
 /** CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_SYS_RESOURCE (capabilities(7)). */
 const CAP_SYS_PTRACE = 19n;
 const CAP_SYS_ADMIN = 21n;
 const CAP_SYS_RESOURCE = 24n;
+const CAP_SYS_NICE = 23n;
+const CAP_AUDIT_CONTROL = 30n;
+/** CORENAME_MAX_SIZE: the longest core_pattern. */
+const CORENAME_MAX = 128;
+/** The default timer slack (50 us). */
+const DEFAULT_TIMERSLACK_NS = 50000;
+/** AUDIT_UID_UNSET / AUDIT_SID_UNSET: (unsigned)-1. */
+const AUDIT_UNSET = 4294967295;
 /** CAP_LAST_CAP of Linux 6.x (CAP_CHECKPOINT_RESTORE). */
 const CAP_LAST_CAP = 40;
 /** The ns/ entries in Linux's order. */
@@ -120,7 +146,29 @@ const DEFAULT_TUNABLES: Required<ProcTunables> = {
   inotifyMaxQueuedEvents: 16384,
   inotifyMaxUserInstances: 128,
   inotifyMaxUserWatches: 8192,
+  corePattern: 'core',
 };
+
+/** Character devices Linux registers whatever the hardware (drivers/char/mem.c, tty_io.c). */
+const DEFAULT_DEVICES = {
+  char: [
+    [1, 'mem'],
+    [5, '/dev/tty'],
+    [5, '/dev/console'],
+    [5, '/dev/ptmx'],
+  ],
+  block: [],
+} as const;
+
+/** /proc/devices: `%3d %s` per major, character devices then block devices. */
+function renderDevices(d: {
+  readonly char: readonly (readonly [number, string])[];
+  readonly block: readonly (readonly [number, string])[];
+}): string {
+  const rows = (l: readonly (readonly [number, string])[]): string =>
+    l.map(([maj, name]) => `${String(maj).padStart(3)} ${name}\n`).join('');
+  return `Character devices:\n${rows(d.char)}\nBlock devices:\n${rows(d.block)}`;
+}
 
 /** A /proc name that is a pid or fd number: canonical decimal (no sign, no leading zero). */
 export function parseNumber(name: string): number | null {
@@ -138,8 +186,15 @@ export interface ProcTreeOptions {
 /** Declare the /proc tree over `src`. */
 export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNode {
   const randomUuid = options.randomUuid ?? (() => crypto.randomUUID());
+  /** Tunables written through this mount when the source has no setTunable. */
+  const written = new Map<keyof ProcTunables, unknown>();
   const tunable = <K extends keyof ProcTunables>(k: K): Required<ProcTunables>[K] =>
-    (src.tunables?.()[k] ?? DEFAULT_TUNABLES[k]) as Required<ProcTunables>[K];
+    (written.get(k) ?? src.tunables?.()[k] ?? DEFAULT_TUNABLES[k]) as Required<ProcTunables>[K];
+  const setTunable = (t: WritableTunable): LinuxError | undefined => {
+    if (src.setTunable !== undefined) return src.setTunable(t);
+    written.set(t.key, t.value);
+    return undefined;
+  };
 
   /** __ptrace_may_access with PTRACE_MODE_READ_FSCREDS, as procfs uses it. */
   const mayAccess = (task: ProcTask): boolean => {
@@ -223,7 +278,10 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         : {}),
     });
     /** exe, cwd, root: readable by those with ptrace access; ENOENT when unset. */
-    const pathLink = (which: (t: ProcTask) => string | null): SymlinkNode => ({
+    const pathLink = (
+      which: (t: ProcTask) => string | null,
+      where: (t: ProcTask) => Location | null | undefined,
+    ): SymlinkNode => ({
       kind: 'symlink',
       mode: 0o777,
       attrs,
@@ -232,6 +290,14 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         if (t === null) return E.ENOENT;
         if (!mayAccess(t)) return E.EACCES;
         return which(t) ?? E.ENOENT;
+      },
+      // proc_exe_link / proc_cwd_link / proc_root_link through proc_pid_get_link: the walk jumps
+      // to the task's own location (nd_jump_link) once ptrace read access is granted.
+      jump: () => {
+        const t = get();
+        if (t === null) return E.ENOENT;
+        if (!mayAccess(t)) return E.EACCES;
+        return where(t) ?? null;
       },
     });
 
@@ -287,8 +353,18 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
               if (!mayAccess(cur)) return E.EACCES;
               return cur.fd(n)?.path ?? E.ENOENT;
             },
+            // proc_fd_link: the open file itself, whatever its path has become.
+            jump: () => {
+              const cur = get();
+              if (cur === null) return E.ENOENT;
+              if (!mayAccess(cur)) return E.EACCES;
+              const fd = cur.fd(n);
+              if (fd === null) return E.ENOENT;
+              return fd.location ?? null;
+            },
           };
         },
+        cookie: (name) => Number(name),
       },
     };
 
@@ -299,6 +375,7 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
       valid: () => get() !== null,
       dynamic: {
         kind: 'file',
+        cookie: (name) => Number(name),
         list: () => get()?.fds().map(String) ?? [],
         lookup: (name) => {
           const n = parseNumber(name);
@@ -340,6 +417,61 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         if (v < Math.min(0, t.oomScoreAdj?.() ?? 0) && !callerHas(CAP_SYS_RESOURCE)) return E.EACCES;
         if (t.setOomScoreAdj === undefined) return E.EACCES;
         return t.setOomScoreAdj(v) ?? data.length;
+      },
+    };
+
+    const timerslack: FileNode = {
+      kind: 'file',
+      mode: 0o666,
+      attrs,
+      // timerslack_ns_show: ptrace read access, or CAP_SYS_NICE for another's task.
+      open: () => {
+        const t = get();
+        if (t === null) return E.ESRCH;
+        const caller = src.caller();
+        if (caller !== null && caller.tgid !== t.tgid && !mayAccess(t)) return E.EACCES;
+        return undefined;
+      },
+      read: () => {
+        const t = get();
+        return t === null ? E.ESRCH : `${t.timerslackNs?.() ?? DEFAULT_TIMERSLACK_NS}\n`;
+      },
+      // timerslack_ns_write: kstrtoull; changing another task's slack needs CAP_SYS_NICE.
+      write: (data) => {
+        const t = get();
+        if (t === null) return E.ESRCH;
+        const text = byteString(data).trim();
+        if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(text)) return E.EINVAL;
+        const v = BigInt(/^0[0-7]+$/.test(text) ? '0o' + text.slice(1) : text);
+        if (v > 0xffffffffffffffffn) return E.ERANGE;
+        const caller = src.caller();
+        if (caller !== null && caller.tgid !== t.tgid && !callerHas(CAP_SYS_NICE)) return E.EPERM;
+        if (t.setTimerslackNs === undefined) return E.EPERM;
+        return t.setTimerslackNs(v) ?? data.length;
+      },
+    };
+
+    const loginuid: FileNode = {
+      kind: 'file',
+      mode: 0o644,
+      attrs,
+      read: () => {
+        const t = get();
+        return t === null ? E.ESRCH : `${t.loginuid?.() ?? AUDIT_UNSET}`;
+      },
+      // proc_loginuid_write: only a task's own thread group, a uint (-1 is unset), and
+      // audit_set_loginuid wants CAP_AUDIT_CONTROL.
+      write: (data, offset) => {
+        const t = get();
+        if (t === null) return E.ESRCH;
+        const caller = src.caller();
+        if (caller !== null && caller.tgid !== t.tgid) return E.EPERM;
+        if (offset !== 0) return E.EINVAL;
+        const text = byteString(data).trim();
+        if (!/^[0-9]+$/.test(text) || Number(text) > AUDIT_UNSET) return E.EINVAL;
+        if (!callerHas(CAP_AUDIT_CONTROL)) return E.EPERM;
+        if (t.setLoginuid === undefined) return E.EPERM;
+        return t.setLoginuid(Number(text)) ?? data.length;
       },
     };
 
@@ -413,7 +545,9 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
       entries: {
         dev: netFile((n) => renderNetDev(n.devices())),
         if_inet6: netFile((n) => renderIfInet6(n.inet6Addresses())),
+        netstat: netFile((n) => renderMib(NETSTAT_GROUPS, n.mib?.() ?? {})),
         route: netFile((n) => renderRoute(n.routes())),
+        snmp: netFile((n) => renderMib(SNMP_GROUPS, n.mib?.() ?? {})),
         tcp: netFile((n) => renderTcp(n.tcp())),
         tcp6: netFile((n) => renderTcp6(n.tcp6())),
         udp: netFile((n) => renderUdp(n.udp())),
@@ -428,13 +562,21 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
       cgroup: taskFile(() => '0::/\n'),
       cmdline: taskFile((t) => t.cmdline()),
       comm,
-      cwd: pathLink((t) => t.cwd()),
+      cwd: pathLink(
+        (t) => t.cwd(),
+        (t) => t.cwdLocation?.(),
+      ),
       environ: taskFile((t) => t.environ(), 0o400, true),
-      exe: pathLink((t) => t.exe()),
+      exe: pathLink(
+        (t) => t.exe(),
+        (t) => t.exeLocation?.(),
+      ),
       fd: fdDir,
       fdinfo: fdinfoDir,
       gid_map: idMap((t) => t.gidMap?.()),
+      io: taskFile((t) => renderIo(t.io?.(tgid === null)), 0o400, true),
       limits: taskFile((t) => renderLimits(t.rlimits())),
+      loginuid,
       maps: taskFile(
         (t) =>
           t
@@ -448,15 +590,32 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
       mounts: taskFile((t) => renderMounts(t.mounts())),
       net: netDir,
       ns: nsDir,
+      oom_score: taskFile((t) => renderOomScore(t, src.meminfo())),
       oom_score_adj: oomScoreAdj,
       personality: taskFile(
         (t) => `${(t.personality?.() ?? 0).toString(16).padStart(8, '0')}\n`,
         0o400,
         true,
       ),
-      root: pathLink((t) => t.root()),
+      root: pathLink(
+        (t) => t.root(),
+        (t) => t.rootLocation?.(),
+      ),
       setgroups,
       stat: taskFile((t) => renderStat(t, mayAccess(t), tgid === null)),
+      sched: taskFile((t) => renderSched(t), 0o644),
+      schedstat: taskFile((t) => renderSchedstat(t)),
+      sessionid: taskFile((t) => `${t.sessionid?.() ?? AUDIT_UNSET}`),
+      smaps: taskFile((t) => t.smaps?.() ?? '', 0o444, true),
+      smaps_rollup: taskFile(
+        (t) => {
+          const text = t.smaps?.() ?? '';
+          return typeof text === 'string' ? renderSmapsRollup(text) : text;
+        },
+        0o444,
+        true,
+      ),
+      timerslack_ns: timerslack,
       statm: taskFile((t) => renderStatm(t)),
       // The kernel stack: only CAP_SYS_ADMIN may read it, and a TypeScript kernel has none to show.
       stack: taskFile(() => (callerHas(CAP_SYS_ADMIN) ? '' : E.EACCES), 0o400, true),
@@ -465,6 +624,15 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
       // No kernel symbols: Linux prints 0 when it cannot name the wait channel.
       wchan: taskFile(() => '0'),
     };
+    if ((src.task(tid)?.syscall?.() ?? null) !== null)
+      entries['syscall'] = taskFile(
+        (t) => {
+          const sc = t.syscall?.() ?? null;
+          return sc === null ? E.ESRCH : renderSyscall(sc);
+        },
+        0o400,
+        true,
+      );
     if (withTasks) {
       entries['task'] = {
         kind: 'dir',
@@ -474,6 +642,7 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         dynamic: {
           kind: 'dir',
           list: () => get()?.threads().map(String) ?? [],
+          cookie: (name) => Number(name),
           lookup: (name) => {
             const n = parseNumber(name);
             const t = get();
@@ -490,8 +659,12 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
 
   const readOnly = (read: () => string): FileNode => ({ kind: 'file', mode: 0o444, read, strictWrite: true });
 
-  /** A UTS name file (hostname, domainname): proc_do_uts_string. */
-  const utsString = (get: () => string, set: (v: string) => LinuxError | undefined): FileNode => ({
+  /** A string sysctl (hostname, domainname, core_pattern): proc_dostring, at most `max` bytes. */
+  const utsString = (
+    get: () => string,
+    set: (v: string) => LinuxError | undefined,
+    max = UTS_LEN,
+  ): FileNode => ({
     kind: 'file',
     mode: 0o644,
     strictWrite: true,
@@ -504,7 +677,7 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
       let s = byteString(data);
       const cut = s.search(/[\n\0]/);
       if (cut >= 0) s = s.slice(0, cut);
-      const next = (cur.slice(0, offset) + s).slice(0, UTS_LEN);
+      const next = (cur.slice(0, offset) + s).slice(0, max);
       return set(next) ?? data.length;
     },
   });
@@ -517,6 +690,46 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
     (v) => src.setDomainname(v),
   );
 
+  /**
+   * An int sysctl written with proc_dointvec_minmax (overcommit_memory) or a converter
+   * (pipe-max-size): one optionally signed decimal with surrounding blanks, else EINVAL; a
+   * write past offset 0 is ignored (sysctl_writes_strict).
+   */
+  const intTunable = (read: () => string, store: (v: number) => LinuxError | undefined): FileNode => ({
+    kind: 'file',
+    mode: 0o644,
+    strictWrite: true,
+    read,
+    write: (data, offset) => {
+      if (offset !== 0) return data.length;
+      const text = byteString(data);
+      const m = /^[ \t\n]*([+-]?[0-9]+)[ \t\n\0]*$/.exec(text);
+      if (m === null) return E.EINVAL;
+      const v = Number(m[1]);
+      if (!Number.isSafeInteger(v)) return E.EINVAL;
+      return store(v) ?? data.length;
+    },
+  });
+  const overcommit = intTunable(
+    () => `${tunable('overcommitMemory')}\n`,
+    (v) => (v < 0 || v > 2 ? E.EINVAL : setTunable({ key: 'overcommitMemory', value: v })),
+  );
+  // proc_dopipe_max_size: round_pipe_size (at least a page, a power of two, at most 2^31).
+  const pipeMaxSize = intTunable(
+    () => `${tunable('pipeMaxSize')}\n`,
+    (v) => {
+      if (v < 0 || v > 2 ** 31) return E.EINVAL;
+      let size = 4096;
+      while (size < v) size *= 2;
+      return setTunable({ key: 'pipeMaxSize', value: size });
+    },
+  );
+  const corePattern = utsString(
+    () => tunable('corePattern'),
+    (v) => setTunable({ key: 'corePattern', value: v }),
+    CORENAME_MAX - 1,
+  );
+
   const sys = dir({
     fs: dir({
       'file-max': readOnly(() => `${tunable('fileMax')}\n`),
@@ -526,10 +739,11 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         max_user_watches: readOnly(() => `${tunable('inotifyMaxUserWatches')}\n`),
       }),
       nr_open: readOnly(() => `${tunable('nrOpen')}\n`),
-      'pipe-max-size': readOnly(() => `${tunable('pipeMaxSize')}\n`),
+      'pipe-max-size': pipeMaxSize,
     }),
     kernel: dir({
       cap_last_cap: readOnly(() => `${CAP_LAST_CAP}\n`),
+      core_pattern: corePattern,
       domainname,
       hostname,
       ngroups_max: readOnly(() => `${tunable('ngroupsMax')}\n`),
@@ -553,7 +767,7 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
     vm: dir({
       max_map_count: readOnly(() => `${tunable('maxMapCount')}\n`),
       mmap_min_addr: readOnly(() => `${tunable('mmapMinAddr')}\n`),
-      overcommit_memory: readOnly(() => `${tunable('overcommitMemory')}\n`),
+      overcommit_memory: overcommit,
     }),
   });
 
@@ -587,12 +801,25 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
     return c === null ? E.ENOENT : `${c.tgid}/task/${c.tid}`;
   });
 
+  const kmsg = src.kmsg?.() ?? null;
   const root: DirNode = {
     kind: 'dir',
     mode: 0o555,
     entries: {
       sys,
+      cmdline: rootFile(() => `${src.bootCmdline?.() ?? ''}\n`),
       cpuinfo: rootFile(() => renderCpuinfo(src.cpus())),
+      devices: rootFile(() => renderDevices(src.devices?.() ?? DEFAULT_DEVICES)),
+      ...(kmsg === null
+        ? {}
+        : {
+            kmsg: {
+              kind: 'file',
+              mode: 0o400,
+              writeError: E.EIO,
+              openFile: (flags: number) => kmsg.open(flags),
+            } satisfies FileNode,
+          }),
       filesystems: rootFile(() => renderFilesystems(src.filesystems())),
       loadavg: rootFile(() => {
         const threads = allThreads();
@@ -624,6 +851,8 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
     dynamic: {
       kind: 'dir',
       list: () => src.pids().map(String),
+      // proc_pid_readdir: a pid's offset is pid + TGID_OFFSET, stable while others come and go.
+      cookie: (name) => Number(name),
       // Any thread id resolves (Linux hides non-leader tids from the listing but finds them).
       lookup: (name) => {
         const n = parseNumber(name);

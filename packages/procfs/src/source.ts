@@ -16,6 +16,7 @@
  */
 
 import type { LinuxError } from '@tsvisor/abi';
+import type { FileDescriptionImpl, Location } from '@tsvisor/vfs';
 import type { ProcNetSource } from './net.js';
 
 /** The Linux task state letters of /proc/<pid>/stat (fs/proc/array.c task_state_array). */
@@ -62,6 +63,54 @@ export interface ProcFd {
   readonly ino: number;
   /** Extra fdinfo lines for the file type (`eventfd-count: ...`, `tfd: ...`), without newlines. */
   readonly extra?: readonly string[];
+  /**
+   * Where the open file description is (its `location` in the VFS): /proc/<pid>/fd/N is a magic
+   * link that jumps here, so reopening reaches a pipe, a socket or a deleted file. Absent: the
+   * link resolves {@link ProcFd.path} as an ordinary symlink.
+   */
+  readonly location?: Location;
+}
+
+/** I/O accounting of /proc/<pid>/io (struct task_io_accounting), bytes and counts. */
+export interface ProcIo {
+  /** Bytes read through read-like syscalls (rchar). */
+  readonly rchar: number;
+  /** Bytes written through write-like syscalls (wchar). */
+  readonly wchar: number;
+  /** Read syscalls (syscr). */
+  readonly syscr: number;
+  /** Write syscalls (syscw). */
+  readonly syscw: number;
+  /** Bytes fetched from storage (read_bytes). */
+  readonly readBytes: number;
+  /** Bytes sent to storage (write_bytes). */
+  readonly writeBytes: number;
+  /** Written bytes whose writeback was cancelled by truncation (cancelled_write_bytes). */
+  readonly cancelledWriteBytes: number;
+}
+
+/**
+ * What /proc/<pid>/syscall shows: the system call the task is blocked in (number, six
+ * arguments, stack and instruction pointers), or `running`.
+ */
+export type ProcSyscall =
+  | 'running'
+  | {
+      /** The syscall number, or -1 when the task is stopped outside a syscall. */
+      readonly nr: number;
+      readonly args: readonly [bigint, bigint, bigint, bigint, bigint, bigint];
+      readonly sp: bigint;
+      readonly pc: bigint;
+    };
+
+/** /proc/kmsg: the kernel's syslog reader (syslog(2) SYSLOG_ACTION_READ through a file). */
+export interface ProcKmsg {
+  /**
+   * Open /proc/kmsg (procfs checked the mode: 0400 root). The kernel checks CAP_SYSLOG /
+   * dmesg_restrict and returns a description whose reads consume the log as
+   * SYSLOG_ACTION_READ does.
+   */
+  open(flags: number): FileDescriptionImpl | LinuxError;
 }
 
 /** Memory figures of a process (struct mm_struct counters), all in bytes. */
@@ -238,6 +287,14 @@ export interface ProcTask {
   exe(): string | null;
   cwd(): string | null;
   root(): string | null;
+  /**
+   * The executable, working directory and root as VFS locations, for the exe/cwd/root magic
+   * links (nd_jump_link). Absent or null: the links resolve the path of {@link ProcTask.exe}
+   * (and cwd, root) as ordinary symlinks (ENOENT when that is null too).
+   */
+  exeLocation?(): Location | null;
+  cwdLocation?(): Location | null;
+  rootLocation?(): Location | null;
   /** Open fd numbers, ascending. */
   fds(): readonly number[];
   /** One open fd, or null when not open. */
@@ -246,6 +303,28 @@ export interface ProcTask {
   fdTableSize?(): number;
   /** The lines of /proc/<pid>/maps without newlines, as the mm package renders them. */
   maps(): readonly string[];
+  /**
+   * /proc/<pid>/smaps as the mm package renders it (`renderSmaps`); smaps_rollup is summed from
+   * it. Absent: both files are empty, as for a task without an address space.
+   */
+  smaps?(): string | LinuxError;
+  /** I/O accounting (of the thread, or of the whole group when `whole`); default all zero. */
+  io?(whole: boolean): ProcIo;
+  /**
+   * The syscall the task is in (/proc/<pid>/syscall). Absent or null (the source cannot tell):
+   * the file is not listed, as on a kernel without CONFIG_HAVE_ARCH_TRACEHOOK.
+   */
+  syscall?(): ProcSyscall | null;
+  /** The timer slack in nanoseconds (prctl PR_GET_TIMERSLACK); default 50000. */
+  timerslackNs?(): number;
+  /** Set the timer slack (0 means the default); absent: writes give EPERM. */
+  setTimerslackNs?(ns: bigint): LinuxError | undefined;
+  /** The audit login uid; default 4294967295 (AUDIT_UID_UNSET). */
+  loginuid?(): number;
+  /** Set the audit login uid (procfs checked CAP_AUDIT_CONTROL); absent: writes give EPERM. */
+  setLoginuid?(uid: number): LinuxError | undefined;
+  /** The audit session id; default 4294967295 (AUDIT_SID_UNSET). */
+  sessionid?(): number;
   /** Memory figures, or null for a process without an address space (zombie). */
   memory(): ProcMemory | null;
   /** Address-space layout, or null for a process without an address space. */
@@ -399,7 +478,15 @@ export interface ProcTunables {
   readonly inotifyMaxUserInstances?: number;
   /** fs.inotify.max_user_watches (derived from RAM on Linux; default 8192, the historical value). */
   readonly inotifyMaxUserWatches?: number;
+  /** kernel.core_pattern (`core`). */
+  readonly corePattern?: string;
 }
+
+/** The tunables a program may write (through /proc/sys), with their parsed value. */
+export type WritableTunable =
+  | { readonly key: 'overcommitMemory'; readonly value: number }
+  | { readonly key: 'pipeMaxSize'; readonly value: number }
+  | { readonly key: 'corePattern'; readonly value: string };
 
 /**
  * What procfs reads from the kernel. Implemented by the kernel for a pid namespace, and by
@@ -450,4 +537,24 @@ export interface ProcSource {
   filesystems(): readonly { readonly name: string; readonly nodev: boolean }[];
   /** Tunables under /proc/sys; default Linux's x86-64 defaults. */
   tunables?(): ProcTunables;
+  /**
+   * Store a tunable written through /proc/sys (procfs parsed and range-checked it). Absent:
+   * procfs keeps the value itself (per mount), so reads show what was written.
+   */
+  setTunable?(t: WritableTunable): LinuxError | undefined;
+  /** The kernel command line (/proc/cmdline, without the newline); default empty. */
+  bootCmdline?(): string;
+  /**
+   * Registered device majors for /proc/devices, in ascending major order; default: the
+   * character devices Linux always registers (1 mem; 5 /dev/tty, /dev/console, /dev/ptmx).
+   */
+  devices?(): {
+    readonly char: readonly (readonly [number, string])[];
+    readonly block: readonly (readonly [number, string])[];
+  };
+  /**
+   * The kernel log reader behind /proc/kmsg, asked once when procfs is created; absent or null:
+   * /proc/kmsg is not there.
+   */
+  kmsg?(): ProcKmsg | null;
 }
