@@ -19,6 +19,9 @@ import {
   statx as statxStruct,
   timespec,
   Dirent64Writer,
+  OPEN_HOW_SIZE_VER0,
+  PAGE_SIZE,
+  parseOpenHow,
   type LinuxError,
 } from '@tsvisor/abi';
 import {
@@ -43,6 +46,7 @@ import {
   POLLOUT,
   WOULD_BLOCK,
   F_UNLCK,
+  checkOpenHow,
   createPipe,
   flock as vfsFlock,
   getRecordLock,
@@ -389,7 +393,40 @@ function openat(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult>
   const flags = int(a[2]);
   const file = vfsOf(t).openat(ctxOf(t), dirOf(t, int(a[0])), path, flags, uint(a[3]));
   if (isError(file)) return file;
-  const cloexec = (flags & O_CLOEXEC) !== 0;
+  return installOpened(t, file, (flags & O_CLOEXEC) !== 0);
+}
+
+/**
+ * implements openat2(2): `struct open_how` read with copy_struct_from_user's size rules (EINVAL
+ * below 24 bytes, E2BIG above a page or for non-zero bytes past the known fields), then
+ * build_open_flags' EINVAL/EAGAIN checks before the path is read, then openat's path with the
+ * RESOLVE_* restrictions.
+ */
+function openat2(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  const usize = Number(a[3] > 8192n ? 8192n : a[3]);
+  const raw =
+    usize >= OPEN_HOW_SIZE_VER0 && usize <= PAGE_SIZE ? t.memory.read(ptr(a[2]), usize) : new Uint8Array(0);
+  if (isError(raw)) return raw;
+  const how = parseOpenHow(raw, 0, usize);
+  if (isError(how)) return how;
+  // No valid flag, mode or resolve bit lies above bit 31.
+  if (how.flags > 0xffffffffn || how.mode > 0xffffffffn || how.resolve > 0xffffffffn) return E.EINVAL;
+  const req = { flags: Number(how.flags) | 0, mode: Number(how.mode), resolve: Number(how.resolve) };
+  const bad = checkOpenHow(req);
+  if (bad) return bad;
+  const path = pathArg(t, ptr(a[1]));
+  if (isError(path)) return path;
+  const file = vfsOf(t).openat2(ctxOf(t), dirOf(t, int(a[0])), path, req);
+  if (isError(file)) return file;
+  return installOpened(t, file, (req.flags & O_CLOEXEC) !== 0);
+}
+
+/** Installs a newly opened description, first waiting for a FIFO's peer if it needs one. */
+function installOpened(
+  t: Task,
+  file: FileDescription,
+  cloexec: boolean,
+): SyscallResult | Promise<SyscallResult> {
   const wait = file.openWait;
   if (!wait) return install(t, file, cloexec);
   return (async (): Promise<SyscallResult> => {
@@ -1213,6 +1250,7 @@ export const fileSyscalls: SyscallFamily = {
   lseek: { handler: lseek, support: FULL },
   open: { handler: open, support: FULL },
   openat: { handler: openat, support: partial('O_TMPFILE is EOPNOTSUPP') },
+  openat2: { handler: openat2, support: FULL },
   creat: { handler: creat, support: FULL },
   close: { handler: close, support: FULL },
   close_range: { handler: closeRange, support: FULL },

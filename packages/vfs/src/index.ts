@@ -25,11 +25,12 @@ export type { FilesystemImpl, CreateAttrs } from './inode.js';
 export { FileDescription, FileDescriptionImpl, DEFAULT_POLLMASK } from './file.js';
 export { Mount, MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC } from './mount.js';
 export { MAY_EXEC, MAY_READ, MAY_WRITE, permission, inGroup } from './permission.js';
-export { Vfs } from './vfs.js';
-export type { Timespec } from './vfs.js';
+export { Vfs, checkOpenHow } from './vfs.js';
+export type { Timespec, OpenHowRequest } from './vfs.js';
 export { DeviceRegistry, makedev, major, minor, anonDev } from './devices.js';
 export type { CharDevice } from './devices.js';
 export { Pipe, createPipe } from './pipe.js';
+export { anonInode, anonInodeName } from './anon-inode.js';
 export {
   Tmpfs,
   TmpfsDir,

@@ -119,6 +119,18 @@ export abstract class Inode {
     return E.ENOTDIR;
   }
 
+  /**
+   * What Linux's dentry cache would answer for `name` without calling the filesystem, for
+   * openat2's RESOLVE_CACHED: the child (or an error such as ENOTDIR), or null when the kernel
+   * would need ->lookup (and so may block), which the walk turns into EAGAIN. The default suits
+   * an in-memory filesystem: found names are cached, misses are not (tmpfs keeps no negative
+   * dentries). Filesystems whose lookups do I/O return null.
+   */
+  lookupCached(name: string): Inode | LinuxError | null {
+    const child = this.lookup(name);
+    return child === E.ENOENT ? null : child;
+  }
+
   /** Create a regular file (the name is free). No create op: open(O_CREAT) gives EACCES. */
   create(_name: string, _attrs: CreateAttrs): Inode | LinuxError {
     return E.EACCES;

@@ -25,7 +25,7 @@ import { flock, getRecordLock, releasePosixLocks, setRecordLock } from './locks.
 import type { FlockRequest } from './locks.js';
 import { createPipe } from './pipe.js';
 import type { Creds, Dirent, FsContext, Location, Stat, Statfs } from './types.js';
-import type { Timespec, Vfs } from './vfs.js';
+import type { OpenHowRequest, Timespec, Vfs } from './vfs.js';
 import { WOULD_BLOCK } from './wait.js';
 
 const F_DUPFD = 0;
@@ -124,6 +124,20 @@ export class Posix {
       return E.EAGAIN;
     }
     return this.install(f, (flags & O_CLOEXEC) !== 0);
+  }
+
+  /**
+   * Implements openat2(2) with `struct open_how` as numbers (the RESOLVE_* path-walk
+   * restrictions; see {@link Vfs.openat2}).
+   */
+  openat2(dirfd: number, path: string, how: OpenHowRequest): number | LinuxError {
+    const f = this.vfs.openat2(this.ctx, this.dir(dirfd), path, how);
+    if (isError(f)) return f;
+    if (f.openWait !== null) {
+      f.release();
+      return E.EAGAIN;
+    }
+    return this.install(f, (how.flags & O_CLOEXEC) !== 0);
   }
 
   /** Implements open(2). */

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { E, isError } from '@tsvisor/abi';
+import { E, isError, Resolve } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import { nowNs } from './clock.js';
 import {
@@ -43,6 +43,7 @@ import {
   O_RDWR,
   O_TMPFILE,
   O_TRUNC,
+  O_VALID_FLAGS,
   O_WRONLY,
   R_OK,
   RENAME_EXCHANGE,
@@ -83,7 +84,16 @@ import { fillStat } from './stat.js';
 import type { Creds, FsContext, Location, SetAttr, Stat, Statfs } from './types.js';
 import { capable } from './types.js';
 import type { Walk } from './walk.js';
-import { checkPath, enter, lookupChild, resolve, startWalk, stepLast, walkParent } from './walk.js';
+import {
+  checkPath,
+  enter,
+  lookupChild,
+  magicJumpAllowed,
+  resolve,
+  startWalk,
+  stepLast,
+  walkParent,
+} from './walk.js';
 
 /** A timespec as utimensat(2) takes it; `nsec` may be UTIME_NOW or UTIME_OMIT. */
 export interface Timespec {
@@ -102,6 +112,51 @@ interface Parent {
   w: Walk;
   last: string;
   trailing: boolean;
+}
+
+/** openat2(2)'s arguments as numbers (`struct open_how` after its size rules). */
+export interface OpenHowRequest {
+  /** O_* flags (bits above 31 have no meaning: the syscall layer gives EINVAL for them). */
+  readonly flags: number;
+  /** The creation mode; must be 0 unless O_CREAT or O_TMPFILE. */
+  readonly mode: number;
+  /** `RESOLVE_*` bits. */
+  readonly resolve: number;
+}
+
+const { RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS } = Resolve;
+/** Every RESOLVE_* bit Linux knows. */
+const RESOLVE_ALL = Object.values(Resolve).reduce((a, b) => a | b, 0);
+const RESOLVE_BENEATH_IN_ROOT = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
+/** The flags O_PATH may come with in openat2 (O_PATH_FLAGS; O_CLOEXEC is stripped first). */
+const O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH;
+
+/**
+ * The checks openat2(2) makes on `struct open_how` before touching the path (build_open_flags),
+ * in Linux's order: EINVAL for unknown O_* or RESOLVE_* bits, for BENEATH with IN_ROOT, for a
+ * mode with bits outside 07777 or a mode without O_CREAT/O_TMPFILE, for O_CREAT with
+ * O_DIRECTORY, for O_TMPFILE without O_DIRECTORY or write access, for O_PATH with flags other
+ * than O_DIRECTORY/O_NOFOLLOW/O_CLOEXEC; EAGAIN for RESOLVE_CACHED with O_CREAT, O_TRUNC or
+ * O_TMPFILE. Undefined when the request is acceptable.
+ */
+export function checkOpenHow(how: OpenHowRequest): LinuxError | undefined {
+  const flags = how.flags & ~O_CLOEXEC;
+  if ((flags & ~O_VALID_FLAGS) !== 0) return E.EINVAL;
+  if ((how.resolve & ~RESOLVE_ALL) !== 0) return E.EINVAL;
+  if ((how.resolve & RESOLVE_BENEATH_IN_ROOT) === RESOLVE_BENEATH_IN_ROOT) return E.EINVAL;
+  if ((flags & (O_CREAT | O_TMPFILE_BIT)) !== 0) {
+    if ((how.mode & ~0o7777) !== 0) return E.EINVAL;
+  } else if (how.mode !== 0) return E.EINVAL;
+  if ((flags & (O_DIRECTORY | O_CREAT)) === (O_DIRECTORY | O_CREAT)) return E.EINVAL;
+  if ((flags & O_TMPFILE_BIT) !== 0) {
+    if ((flags & O_DIRECTORY) === 0) return E.EINVAL;
+    const acc = flags & O_ACCMODE;
+    if (acc !== O_WRONLY && acc !== O_RDWR) return E.EINVAL;
+  }
+  if ((flags & O_PATH) !== 0 && (flags & ~O_PATH_FLAGS) !== 0) return E.EINVAL;
+  if ((how.resolve & RESOLVE_CACHED) !== 0 && (flags & (O_TRUNC | O_CREAT | O_TMPFILE_BIT)) !== 0)
+    return E.EAGAIN;
+  return undefined;
 }
 
 function isDotOrDotDot(name: string): boolean {
@@ -209,10 +264,15 @@ export class Vfs {
   // ---------------------------------------------------------------------------------------------
   // Lookups
 
-  private parentOf(ctx: FsContext, dir: Location | LinuxError, rawPath: string): Parent | LinuxError {
+  private parentOf(
+    ctx: FsContext,
+    dir: Location | LinuxError,
+    rawPath: string,
+    resolveFlags = 0,
+  ): Parent | LinuxError {
     const path = checkPath(rawPath, false);
     if (isError(path)) return path;
-    const w = startWalk(ctx, dir, path);
+    const w = startWalk(ctx, dir, path, resolveFlags);
     if (isError(w)) return w;
     const last = walkParent(w, path);
     if (isError(last)) return last;
@@ -222,18 +282,20 @@ export class Vfs {
   /**
    * Resolve a path to a location (for chdir, chroot, mount, fstatat, ...). `flags`:
    * AT_SYMLINK_NOFOLLOW (do not follow a final symlink), AT_EMPTY_PATH (an empty path means
-   * `dir` itself).
+   * `dir` itself). `resolveFlags`: openat2(2)'s `RESOLVE_*` bits, already checked by
+   * {@link checkOpenHow}.
    */
   lookupat(
     ctx: FsContext,
     dir: Location | LinuxError,
     rawPath: string,
     flags: number,
+    resolveFlags = 0,
   ): Location | LinuxError {
     const path = checkPath(rawPath, (flags & AT_EMPTY_PATH) !== 0);
     if (isError(path)) return path;
     if (path.length === 0) return dir;
-    const w = startWalk(ctx, dir, path);
+    const w = startWalk(ctx, dir, path, resolveFlags);
     if (isError(w)) return w;
     return resolve(w, path, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   }
@@ -314,6 +376,9 @@ export class Vfs {
    * table and applies O_CLOEXEC there). A FIFO opened without a peer and without O_NONBLOCK
    * returns a description whose {@link FileDescription.openWait} is set: the kernel waits on
    * it for POLLIN before returning the fd (and releases the description if interrupted).
+   *
+   * `resolveFlags` are openat2(2)'s `RESOLVE_*` bits (see {@link Vfs.openat2}, which checks
+   * them); plain openat passes none.
    */
   openat(
     ctx: FsContext,
@@ -321,11 +386,13 @@ export class Vfs {
     rawPath: string,
     flags: number,
     mode = 0,
+    resolveFlags = 0,
   ): FileDescription | LinuxError {
     if ((flags & O_PATH) !== 0) flags &= O_PATH_KEEP;
-    else if ((flags & O_TMPFILE_BIT) !== 0) return this.openTmpfile(ctx, dir, rawPath, flags, mode);
+    else if ((flags & O_TMPFILE_BIT) !== 0)
+      return this.openTmpfile(ctx, dir, rawPath, flags, mode, resolveFlags);
     if ((flags & O_CREAT) !== 0 && (flags & O_DIRECTORY) !== 0) return E.EINVAL;
-    const p = this.parentOf(ctx, dir, rawPath);
+    const p = this.parentOf(ctx, dir, rawPath, resolveFlags);
     if (isError(p)) return p;
     const w = p.w;
     let last = p.last;
@@ -354,7 +421,8 @@ export class Vfs {
           );
           if (isError(made)) return made;
           created = true;
-          enter(w, made, last);
+          const e = enter(w, made, last);
+          if (e) return e;
           break;
         }
         if (isError(child)) return child;
@@ -362,8 +430,11 @@ export class Vfs {
         if (child.isSymlink) {
           if ((flags & O_NOFOLLOW) !== 0) return E.ELOOP;
           if (++w.links > MAXSYMLINKS) return E.ELOOP;
+          if ((resolveFlags & RESOLVE_NO_SYMLINKS) !== 0) return E.ELOOP;
           const jump = child.magicLink(ctx);
           if (jump !== null) {
+            const e = magicJumpAllowed(w, jump);
+            if (e) return e;
             if (isError(jump)) return jump;
             if (jump.inode.isDir) return E.EISDIR;
             return this.openLocation(ctx, jump, flags, false);
@@ -377,13 +448,41 @@ export class Vfs {
           trailing = w.trailing;
           continue;
         }
-        enter(w, child, last);
+        const e = enter(w, child, last);
+        if (e) return e;
         if (w.inode.isDir) return E.EISDIR;
         break;
       }
       target = w.here();
     }
     return this.openLocation(ctx, target, flags, created);
+  }
+
+  /**
+   * Implements openat2(2) once its `struct open_how` was read (the syscall layer applies the
+   * size rules, e.g. with `@tsvisor/abi`'s `parseOpenHow`): {@link checkOpenHow}'s EINVAL and
+   * EAGAIN rules, then {@link Vfs.openat} with the `RESOLVE_*` restrictions on the path walk:
+   * BENEATH (EXDEV for an absolute path, `..` above `dir`, an absolute symlink or a magic link),
+   * IN_ROOT (`dir` acts as the root for `..` and absolute paths and symlinks; EXDEV for magic
+   * links), NO_XDEV (EXDEV when the walk would cross a mount), NO_SYMLINKS (ELOOP for any
+   * symlink followed), NO_MAGICLINKS (ELOOP for procfs-style links) and CACHED (EAGAIN when a
+   * name is not in what Linux's dentry cache would hold).
+   *
+   * @example
+   * ```ts
+   * const dir = vfs.openat(ctx, ctx.cwd, '/srv', O_DIRECTORY | O_PATH);
+   * vfs.openat2(ctx, dir.location, '../etc/passwd', { flags: O_RDONLY, mode: 0, resolve: 0x08 }); // E.EXDEV
+   * ```
+   */
+  openat2(
+    ctx: FsContext,
+    dir: Location | LinuxError,
+    rawPath: string,
+    how: OpenHowRequest,
+  ): FileDescription | LinuxError {
+    const err = checkOpenHow(how);
+    if (err) return err;
+    return this.openat(ctx, dir, rawPath, how.flags & ~O_CLOEXEC, how.mode, how.resolve);
   }
 
   /** O_TMPFILE: an unnamed regular file in the directory at `path` (linkable unless O_EXCL). */
@@ -393,10 +492,11 @@ export class Vfs {
     path: string,
     flags: number,
     mode: number,
+    resolveFlags: number,
   ): FileDescription | LinuxError {
     const acc = flags & O_ACCMODE;
     if ((flags & O_DIRECTORY) === 0 || (acc !== O_WRONLY && acc !== O_RDWR)) return E.EINVAL;
-    const loc = this.lookupat(ctx, dir, path, 0);
+    const loc = this.lookupat(ctx, dir, path, 0, resolveFlags);
     if (isError(loc)) return loc;
     if (!loc.inode.isDir) return E.ENOTDIR;
     const err = permission(ctx.creds, loc.inode, MAY_WRITE | MAY_EXEC);

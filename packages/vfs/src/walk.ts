@@ -5,7 +5,7 @@
  * @module
  */
 
-import { E, isError } from '@tsvisor/abi';
+import { E, isError, Resolve } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import { MAXSYMLINKS, NAME_MAX, PATH_MAX } from './constants.js';
 import type { Inode } from './inode.js';
@@ -14,6 +14,17 @@ import { MAY_EXEC, permission } from './permission.js';
 import type { FsContext, Location } from './types.js';
 
 const SLASH = 47;
+
+const {
+  RESOLVE_NO_XDEV,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
+  RESOLVE_BENEATH,
+  RESOLVE_IN_ROOT,
+  RESOLVE_CACHED,
+} = Resolve;
+/** The resolve flags that make the dirfd the root of the walk (Linux's LOOKUP_IS_SCOPED). */
+const SCOPED = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
 
 /**
  * The state of one path walk: where it is, how many symlinks it followed, and whether the last
@@ -27,19 +38,49 @@ export class Walk {
   /** When standing on a non-directory: the directory it is in and its name there. */
   fileParent: Inode | null = null;
   fileName = '';
+  /**
+   * Where `..` stops and absolute symlinks lead: the caller's root, or the starting directory
+   * under RESOLVE_BENEATH / RESOLVE_IN_ROOT (Linux's nd->root of a scoped lookup).
+   */
+  readonly root: Location;
+  /**
+   * Whether the walk has fetched its root yet (Linux's nd->root.mnt being set: at the start of
+   * a scoped walk or an absolute path, at the first `..` or absolute symlink). Under
+   * RESOLVE_NO_XDEV an absolute symlink before that point is EXDEV, as in nd_jump_root.
+   */
+  rootKnown: boolean;
 
+  /**
+   * @param resolve openat2(2)'s `RESOLVE_*` bits (0 for every other call); the caller checked
+   * that only known bits are set and that BENEATH and IN_ROOT are not both set.
+   */
   constructor(
     readonly ctx: FsContext,
     start: Location,
+    readonly resolve = 0,
+    root: Location = ctx.root,
+    rootKnown = false,
   ) {
     this.mount = start.mount;
     this.inode = start.inode;
+    this.root = root;
+    this.rootKnown = rootKnown;
   }
 
-  /** Jump to the caller's root (absolute paths and absolute symlinks). */
-  toRoot(): void {
-    this.mount = this.ctx.root.mount;
-    this.inode = this.ctx.root.inode;
+  /**
+   * Jump to the walk's root for an absolute symlink (nd_jump_root): EXDEV under RESOLVE_BENEATH,
+   * and under RESOLVE_NO_XDEV when the root is on another mount than the walk or was not
+   * fetched yet (see {@link Walk.rootKnown}).
+   */
+  toRoot(): LinuxError | undefined {
+    if ((this.resolve & (RESOLVE_BENEATH | RESOLVE_NO_XDEV)) !== 0) {
+      if ((this.resolve & RESOLVE_BENEATH) !== 0) return E.EXDEV;
+      if (!this.rootKnown || this.mount !== this.root.mount) return E.EXDEV;
+    }
+    this.rootKnown = true;
+    this.mount = this.root.mount;
+    this.inode = this.root.inode;
+    return undefined;
   }
 
   /** The current position as a location. */
@@ -65,47 +106,70 @@ export function checkPath(path: string, emptyOk: boolean): string | LinuxError {
  * Start a walk of `path` (already checked) relative to `dir` (ignored for absolute paths; an
  * error there is returned only when the path needs it, as Linux reports a bad dirfd).
  */
-export function startWalk(ctx: FsContext, dir: Location | LinuxError, path: string): Walk | LinuxError {
-  if (path.charCodeAt(0) === SLASH) {
-    const w = new Walk(ctx, ctx.root);
-    return w;
+export function startWalk(
+  ctx: FsContext,
+  dir: Location | LinuxError,
+  path: string,
+  resolve = 0,
+): Walk | LinuxError {
+  const absolute = path.charCodeAt(0) === SLASH;
+  if (resolve === 0) {
+    if (absolute) return new Walk(ctx, ctx.root, 0, ctx.root, true);
+  } else if ((resolve & SCOPED) !== 0) {
+    // Scoped lookups (path_init with LOOKUP_IS_SCOPED): the dirfd is the root; an absolute path
+    // is EXDEV under BENEATH and starts at the dirfd under IN_ROOT.
+    if (absolute && (resolve & RESOLVE_BENEATH) !== 0) return E.EXDEV;
+    if (isError(dir)) return dir;
+    if (path.length > 0 && !dir.inode.isDir) return E.ENOTDIR;
+    return new Walk(ctx, dir, resolve, dir, true);
+  } else if (absolute) {
+    return new Walk(ctx, ctx.root, resolve, ctx.root, true);
   }
   if (isError(dir)) return dir;
   if (path.length > 0 && !dir.inode.isDir) return E.ENOTDIR;
-  return new Walk(ctx, dir);
+  return new Walk(ctx, dir, resolve);
 }
 
-/** Step into mounts stacked on the current directory. */
-function crossMounts(w: Walk): void {
+/** Step into mounts stacked on the current directory (EXDEV under RESOLVE_NO_XDEV). */
+function crossMounts(w: Walk): LinuxError | undefined {
   let m = w.mount;
-  if (m.children.size === 0) return;
+  if (m.children.size === 0) return undefined;
   let sub = m.children.get(w.inode);
+  if (sub !== undefined && (w.resolve & RESOLVE_NO_XDEV) !== 0) return E.EXDEV;
   while (sub !== undefined) {
     m = sub;
     w.mount = sub;
     w.inode = sub.root;
     sub = m.children.size === 0 ? undefined : m.children.get(sub.root);
   }
+  return undefined;
 }
 
-/** follow_dotdot: to the parent, never above the caller's root, across mount boundaries. */
-export function dotdot(w: Walk): void {
-  const root = w.ctx.root;
+/**
+ * follow_dotdot: to the parent, never above the walk's root (EXDEV there under RESOLVE_BENEATH),
+ * across mount boundaries (EXDEV under RESOLVE_NO_XDEV).
+ */
+export function dotdot(w: Walk): LinuxError | undefined {
+  const root = w.root;
+  w.rootKnown = true;
   for (;;) {
-    if (w.mount === root.mount && w.inode === root.inode) return;
+    if (w.mount === root.mount && w.inode === root.inode) {
+      return (w.resolve & RESOLVE_BENEATH) !== 0 ? E.EXDEV : undefined;
+    }
     if (w.inode === w.mount.root) {
       const parent = w.mount.parent;
       const mp = w.mount.mountpoint;
-      if (parent === null || mp === null) return;
+      if (parent === null || mp === null) return (w.resolve & RESOLVE_BENEATH) !== 0 ? E.EXDEV : undefined;
       w.mount = parent;
       w.inode = mp;
+      if ((w.resolve & RESOLVE_NO_XDEV) !== 0) return E.EXDEV;
       continue;
     }
     break;
   }
   const p = w.inode.parent;
   if (p !== null) w.inode = p;
-  crossMounts(w);
+  return crossMounts(w);
 }
 
 /**
@@ -114,17 +178,25 @@ export function dotdot(w: Walk): void {
  */
 export function lookupChild(w: Walk, name: string): Inode | LinuxError {
   if (name.length > NAME_MAX) return E.ENAMETOOLONG;
+  if ((w.resolve & RESOLVE_CACHED) !== 0) {
+    // RESOLVE_CACHED: what Linux's dcache cannot answer needs ->lookup, which may block: EAGAIN.
+    return w.inode.lookupCached(name) ?? E.EAGAIN;
+  }
   return w.inode.lookup(name);
 }
 
-/** Move the walk onto `child` (a directory or other file found in the current directory). */
-export function enter(w: Walk, child: Inode, name: string): void {
+/**
+ * Move the walk onto `child` (a directory or other file found in the current directory). Fails
+ * only with EXDEV, when `child` is a mountpoint and the walk has RESOLVE_NO_XDEV.
+ */
+export function enter(w: Walk, child: Inode, name: string): LinuxError | undefined {
   if (!child.isDir) {
     w.fileParent = w.inode;
     w.fileName = name;
   }
   w.inode = child;
-  if (child.isDir) crossMounts(w);
+  if (child.isDir) return crossMounts(w);
+  return undefined;
 }
 
 /**
@@ -133,8 +205,11 @@ export function enter(w: Walk, child: Inode, name: string): void {
  */
 export function followLink(w: Walk, link: Inode): LinuxError | undefined {
   if (++w.links > MAXSYMLINKS) return E.ELOOP;
+  if ((w.resolve & RESOLVE_NO_SYMLINKS) !== 0) return E.ELOOP;
   const jump = link.magicLink(w.ctx);
   if (jump !== null) {
+    const err = magicJumpAllowed(w, jump);
+    if (err) return err;
     if (isError(jump)) return jump;
     w.mount = jump.mount;
     w.inode = jump.inode;
@@ -145,7 +220,10 @@ export function followLink(w: Walk, link: Inode): LinuxError | undefined {
   const target = link.readlink();
   if (isError(target)) return target;
   if (target.length === 0) return E.ENOENT;
-  if (target.charCodeAt(0) === SLASH) w.toRoot();
+  if (target.charCodeAt(0) === SLASH) {
+    const e = w.toRoot();
+    if (e) return e;
+  }
   const saved = w.trailing;
   const last = walkParent(w, target);
   if (isError(last)) return last;
@@ -164,7 +242,8 @@ export function walkParent(w: Walk, path: string): string | LinuxError {
   const n = path.length;
   let i = 0;
   if (path.charCodeAt(0) === SLASH) {
-    w.toRoot();
+    const err = w.toRoot();
+    if (err) return err;
     while (i < n && path.charCodeAt(i) === SLASH) i++;
   }
   w.trailing = false;
@@ -194,14 +273,26 @@ export function walkParent(w: Walk, path: string): string | LinuxError {
  */
 export function stepLast(w: Walk, name: string, follow: boolean): LinuxError | undefined {
   if (name === '' || name === '.') return undefined;
-  if (name === '..') {
-    dotdot(w);
-    return undefined;
-  }
+  if (name === '..') return dotdot(w);
   const child = lookupChild(w, name);
   if (isError(child)) return child;
   if (follow && child.isSymlink) return followLink(w, child);
-  enter(w, child, name);
+  return enter(w, child, name);
+}
+
+/**
+ * The checks Linux makes before a magic link's jump (the ECHILD of a lockless walk, then
+ * nd_jump_link): EAGAIN under RESOLVE_CACHED, ELOOP under RESOLVE_NO_MAGICLINKS, EXDEV under
+ * RESOLVE_NO_XDEV when the target is on another mount and under BENEATH / IN_ROOT always.
+ */
+export function magicJumpAllowed(w: Walk, jump: Location | LinuxError): LinuxError | undefined {
+  const r = w.resolve;
+  if (r === 0) return undefined;
+  if ((r & RESOLVE_CACHED) !== 0) return E.EAGAIN;
+  if (isError(jump)) return undefined;
+  if ((r & RESOLVE_NO_MAGICLINKS) !== 0) return E.ELOOP;
+  if ((r & RESOLVE_NO_XDEV) !== 0 && jump.mount !== w.mount) return E.EXDEV;
+  if ((r & SCOPED) !== 0) return E.EXDEV;
   return undefined;
 }
 

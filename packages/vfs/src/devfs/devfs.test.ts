@@ -103,3 +103,19 @@ describe('devfs', () => {
     expect(vfs.openat(ctx, ctx.cwd, '/nodev', O_RDONLY)).toBe(E.ENXIO);
   });
 });
+
+describe('Devfs.addNode', () => {
+  it('makes a root-owned character node for a driver registered elsewhere', () => {
+    const { vfs, devfs, ctx } = setup();
+    expect(devfs.addNode('kmsg', 0o644, 1, 11)).toBeUndefined();
+    const st = vfs.statat(ctx, ctx.cwd, '/dev/kmsg', 0);
+    if (isError(st)) throw new Error(String(st));
+    expect(st.mode).toBe(0o20644);
+    expect(st.rdev).toBe(makedev(1, 11));
+    expect(st.uid).toBe(0);
+    expect(devfs.addNode('kmsg', 0o644, 1, 11)).toBe(E.EEXIST);
+    expect(devfs.addNode('nodir/x', 0o644, 1, 11)).toBe(E.ENOENT);
+    // No driver registered yet: opening answers as Linux does for an unknown char device.
+    expect(vfs.openat(ctx, ctx.cwd, '/dev/kmsg', O_RDONLY)).toBe(E.ENXIO);
+  });
+});

@@ -195,7 +195,18 @@ export class Devfs extends Tmpfs {
     return this.addNode(path, mode, maj, min);
   }
 
-  private addNode(path: string, mode: number, maj: number, min: number): LinuxError | undefined {
+  /**
+   * Add a character device node at `path` (relative to /dev, e.g. `kmsg`) for a driver that is
+   * (or will be) registered in the {@link DeviceRegistry} under `maj`:`min`, as mknod(2) would
+   * make it: owned by root, mode `mode & 07777`. EEXIST if the name is taken, ENOENT/ENOTDIR if
+   * a parent directory is missing.
+   *
+   * @example
+   * ```ts
+   * devfs.addNode('kmsg', 0o644, 1, 11); // /dev/kmsg, whose driver the kernel registered
+   * ```
+   */
+  addNode(path: string, mode: number, maj: number, min: number): LinuxError | undefined {
     const at = this.dirOf(path);
     if (isError(at)) return at;
     const r = at[0].mknod(at[1], {

@@ -320,6 +320,11 @@ export class HostDir extends HostInode {
     return fn(self(this.fd));
   }
 
+  /** Every lookup asks the host (no dentry cache): RESOLVE_CACHED gives EAGAIN. */
+  override lookupCached(_name: string): Inode | LinuxError | null {
+    return null;
+  }
+
   override lookup(name: string): Inode | LinuxError {
     let st: fs.BigIntStats;
     try {

@@ -178,6 +178,11 @@ export class OverlayNode extends Inode {
     );
   }
 
+  /** Only names already merged are cached; anything else asks the layers. */
+  override lookupCached(name: string): Inode | LinuxError | null {
+    return this.children?.get(name) ?? null;
+  }
+
   override lookup(name: string): Inode | LinuxError {
     const cached = this.children?.get(name);
     if (cached !== undefined) return cached;

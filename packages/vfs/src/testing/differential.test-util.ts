@@ -14,6 +14,7 @@ import { isError } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import { flock, getRecordLock, setRecordLock } from '../locks.js';
 import type { Posix } from '../posix.js';
+import { Tmpfs } from '../tmpfs/tmpfs.js';
 import type { Stat } from '../types.js';
 import { ALL_CAPS, userCreds, ROOT_CREDS } from '../types.js';
 
@@ -24,6 +25,10 @@ const FS_CAPS = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 9) 
 export type Op =
   | ['open', string, number, number]
   | ['openat', number, string, number, number]
+  /** openat2(dir handle or -100 for AT_FDCWD, path, flags, mode, resolve): the file's mode and size, then close. */
+  | ['openat2', number, string, number, number, number]
+  /** Mount a fresh tmpfs (mode 0755) on a directory. */
+  | ['mounttmpfs', string]
   | ['close', number]
   | ['read', number, number]
   | ['pread', number, number, number]
@@ -101,7 +106,10 @@ function encode(op: Op): string {
     case 'chown':
     case 'truncate':
     case 'chdir':
+    case 'mounttmpfs':
       return [name, hex(args[0] as string), ...args.slice(1)].join(' ');
+    case 'openat2':
+      return [name, args[0], hex(args[1] as string), ...args.slice(2)].join(' ');
     case 'openat':
       return [name, args[0], hex(args[1] as string), args[2], args[3]].join(' ');
     case 'write':
@@ -191,6 +199,20 @@ export function runVfs(p: Posix, ops: readonly Op[]): string[] {
         line = fmt(fd);
         break;
       }
+      case 'openat2': {
+        const [, dh, path, flags, mode, resolve] = op;
+        const fd = p.openat2(dh === -100 ? -100 : h(dh), path, { flags, mode, resolve });
+        const st = isError(fd) ? fd : p.fstat(fd);
+        line = fmt(
+          st,
+          (x: Stat) => `OK ${x.mode.toString(8)} ${(x.mode & 0o170000) === 0o100000 ? x.size : 0}`,
+        );
+        if (!isError(fd)) p.close(fd);
+        break;
+      }
+      case 'mounttmpfs':
+        line = fmt(p.vfs.mount(p.ctx, p.ctx.cwd, op[1], new Tmpfs({ mode: 0o755 })));
+        break;
       case 'close':
         line = fmt(p.close(h(op[1])));
         break;

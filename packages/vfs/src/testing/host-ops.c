@@ -22,6 +22,7 @@
 #include <sys/types.h>
 #include <sys/xattr.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 static int fds[4096];
@@ -125,6 +126,28 @@ int main(int argc, char **argv) {
       int mode = atoi(tok(&s));
       int fd = openat(d, p1, flags, mode);
       if (!res(fd)) { fds[nfds++] = fd; printf("OK\n"); }
+    } else if (!strcmp(op, "openat2")) {
+      // openat2 DIRH PATH FLAGS MODE RESOLVE: DIRH -100 is AT_FDCWD. Prints the opened file's
+      // mode and size (so the test sees which file it reached) and closes it.
+      const char *dh = tok(&s);
+      int d = atoi(dh) == AT_FDCWD ? AT_FDCWD : H(dh);
+      unhex(tok(&s), p1);
+      struct open_how how = {0};
+      how.flags = strtoull(tok(&s), NULL, 10);
+      how.mode = strtoull(tok(&s), NULL, 10);
+      how.resolve = strtoull(tok(&s), NULL, 10);
+      int fd = (int)syscall(SYS_openat2, d, p1, &how, sizeof how);
+      if (!res(fd)) {
+        struct stat st;
+        if (fstat(fd, &st) < 0) st.st_mode = 0, st.st_size = -1;
+        printf("OK %o %lld\n", st.st_mode, S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
+        close(fd);
+      }
+    } else if (!strcmp(op, "mounttmpfs")) {
+      // A fresh tmpfs (mode 0755) on PATH, for mount-crossing cases (needs -t: a private mount
+      // namespace).
+      unhex(tok(&s), p1);
+      if (!res(mount("tmpfs", p1, "tmpfs", 0, "mode=755"))) printf("OK\n");
     } else if (!strcmp(op, "close")) {
       if (!res(close(H(tok(&s))))) printf("OK\n");
     } else if (!strcmp(op, "read") || !strcmp(op, "pread")) {

@@ -44,6 +44,55 @@ describe('FileData', () => {
     );
   });
 
+  it('keeps large chunk-aligned writes and appends (shared slabs) exact across truncates', () => {
+    const CH = 65536;
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('w' as const),
+        chunk: fc.integer({ min: 0, max: 40 }),
+        jitter: fc.constantFrom(0, 0, 1, 4096),
+        len: fc.integer({ min: CH, max: 3 * CH + 5 }),
+        b: fc.integer({ min: 1, max: 255 }),
+      }),
+      fc.record({
+        kind: fc.constant('a' as const),
+        chunks: fc.integer({ min: 1, max: 20 }),
+        b: fc.integer({ min: 1, max: 255 }),
+      }),
+      fc.record({ kind: fc.constant('t' as const), size: fc.integer({ min: 0, max: 40 * CH }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 12 }), (ops) => {
+        const d = new FileData();
+        let model = new Uint8Array(0);
+        const put = (off: number, len: number, b: number): void => {
+          d.write(new Uint8Array(len).fill(b), off);
+          if (off + len > model.length) {
+            const m = new Uint8Array(off + len);
+            m.set(model);
+            model = m;
+          }
+          model.fill(b, off, off + len);
+        };
+        for (const o of ops) {
+          if (o.kind === 'w') put(o.chunk * CH + o.jitter, o.len, o.b);
+          else if (o.kind === 'a') put(model.length, o.chunks * CH, o.b);
+          else {
+            d.truncate(o.size);
+            const m = new Uint8Array(o.size);
+            m.set(model.subarray(0, o.size));
+            model = m;
+          }
+        }
+        expect(d.size).toBe(model.length);
+        const buf = new Uint8Array(model.length);
+        expect(d.read(buf, 0)).toBe(model.length);
+        expect(Buffer.from(buf).equals(Buffer.from(model))).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('holds a huge sparse file cheaply and finds its data', () => {
     const d = new FileData();
     const far = 2 ** 50;

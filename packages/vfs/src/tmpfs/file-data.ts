@@ -15,6 +15,12 @@ const CHUNK = 1 << 16;
 const PAGE = 4096;
 const PAGES_PER_CHUNK = CHUNK / PAGE;
 const MIN_ALLOC = 64;
+/** The most chunks one call of a large write fills (1 MiB). */
+const SLAB_CHUNKS = 16;
+/** The most chunks one slab holds (16 MiB). */
+const MAX_SLAB = 256;
+/** The `present` bits of a chunk whose every page was written. */
+const FULL_CHUNK = (1 << PAGES_PER_CHUNK) - 1;
 
 interface Chunk {
   data: Uint8Array;
@@ -32,6 +38,8 @@ function popcount16(x: number): number {
 /** The bytes of one regular file. */
 export class FileData {
   private readonly chunks = new Map<number, Chunk>();
+  /** The unused end of the last slab (see {@link FileData.writeSlab}). */
+  private spare: { slab: Uint8Array; chunks: number; used: number; nextCi: number } | null = null;
   /** The file size (may extend past the last allocated chunk: a trailing hole). */
   size = 0;
 
@@ -75,6 +83,10 @@ export class FileData {
       const pos = offset + done;
       const ci = Math.floor(pos / CHUNK);
       const within = pos - ci * CHUNK;
+      if (within === 0 && n - done >= CHUNK && !this.chunks.has(ci)) {
+        done += this.writeSlab(src, done, ci);
+        continue;
+      }
       const take = Math.min(n - done, CHUNK - within);
       const chunk = this.ensure(ci, within + take);
       chunk.data.set(src.subarray(done, done + take), within);
@@ -84,6 +96,41 @@ export class FileData {
       done += take;
     }
     if (offset + n > this.size) this.size = offset + n;
+  }
+
+  /**
+   * A large write into absent chunks: each whole absent chunk from `ci` on (at most SLAB_CHUNKS
+   * in one call) becomes a view of a shared allocation, filled by one copy. Fewer, larger
+   * buffers make big sequential writes much cheaper for the allocator and the garbage collector
+   * (V8 collects after every so many bytes of new buffers, whatever their size, and each
+   * collection walks the heap). A file that keeps growing at its end gets slabs that grow with
+   * it (up to MAX_SLAB), the unused rest kept in `spare` for the following chunks, as memfs
+   * and realloc-style buffers do; the price is that a slab's memory is freed only when all its
+   * chunks are (and the spare with the next truncation). Returns the bytes written.
+   */
+  private writeSlab(src: Uint8Array, from: number, ci: number): number {
+    let k = 1;
+    while (k < SLAB_CHUNKS && src.length - from >= (k + 1) * CHUNK && !this.chunks.has(ci + k)) k++;
+    let spare = this.spare;
+    if (spare === null || spare.nextCi !== ci || spare.chunks - spare.used < k) {
+      // Only a file growing at its end gets more than it asked for.
+      const atEnd = ci * CHUNK >= this.size;
+      const want = atEnd ? Math.min(MAX_SLAB, Math.max(k, Math.floor(this.size / CHUNK / 4))) : k;
+      // Every byte handed out is overwritten first, so the allocation need not be zeroed
+      // (Node's unpooled, uninitialised buffer saves a pass over memory).
+      spare = { slab: Buffer.allocUnsafeSlow(want * CHUNK), chunks: want, used: 0, nextCi: ci };
+    }
+    const base = spare.used * CHUNK;
+    const len = k * CHUNK;
+    spare.slab.set(src.subarray(from, from + len), base);
+    for (let j = 0; j < k; j++) {
+      const at = base + j * CHUNK;
+      this.chunks.set(ci + j, { data: spare.slab.subarray(at, at + CHUNK), present: FULL_CHUNK });
+    }
+    spare.used += k;
+    spare.nextCi = ci + k;
+    this.spare = spare.used < spare.chunks ? spare : null;
+    return len;
   }
 
   private ensure(ci: number, need: number): Chunk {
@@ -104,6 +151,7 @@ export class FileData {
 
   /** Set the size: shrinking frees pages past the end and zeroes the tail of the last one. */
   truncate(size: number): void {
+    this.spare = null;
     if (size < this.size) {
       const keep = Math.ceil(size / CHUNK);
       for (const ci of [...this.chunks.keys()]) if (ci >= keep) this.chunks.delete(ci);
