@@ -29,7 +29,7 @@ for (const m of plain.matchAll(/^\s*Tests\s+(.*)$/gm)) {
   failed += f ? Number(f[1]) : 0;
 }
 
-const repo = run('node', ['--test', 'scripts/check-layering.test.mjs']);
+const repo = run('node', ['--test', 'scripts/check-layering.test.mjs', 'scripts/compatibility.test.mjs']);
 if (repo.status !== 0) ok = false;
 passed += Number(/^# pass (\d+)/m.exec(repo.out)?.[1] ?? 0);
 failed += Number(/^# fail (\d+)/m.exec(repo.out)?.[1] ?? 0);

@@ -86,3 +86,13 @@ export {
   SOCKADDR_IN_LEN,
   SOCKADDR_IN6_LEN,
 } from './socket/sockaddr.js';
+
+// AF_UNIX
+export { UnixDomain, UnixSocket, UNIX_DEFAULT_SNDBUF, UNIX_DEFAULT_RCVBUF } from './unix/unix-socket.js';
+export type {
+  UnixAncillary,
+  UnixCreds,
+  UnixDomainHooks,
+  UnixPathBinder,
+  UnixRecvResult,
+} from './unix/unix-socket.js';

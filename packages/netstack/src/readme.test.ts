@@ -69,3 +69,21 @@ it('README example: the socket layer', () => {
   });
   expect(udp.recvfrom(new Uint8Array(16)) === WOULD_BLOCK).toBe(true);
 });
+
+it('README example: AF_UNIX socket pair', async () => {
+  const { E, SockType } = await import('@tsvisor/abi');
+  const { UnixDomain, UnixSocket } = await import('./index.js');
+  const dropped: unknown[] = [];
+  const domain = new UnixDomain({ dropRights: (refs) => dropped.push(...refs) });
+  const me = { pid: 1, uid: 0, gid: 0 };
+  const pair = UnixSocket.pair(domain, SockType.SOCK_STREAM, me);
+  if (isError(pair)) throw new Error('pair');
+  const [a, b] = pair;
+  expect(a.send(new TextEncoder().encode('hi'), 0, undefined, undefined, { rights: ['an fd'] })).toBe(2);
+  const r = b.recv(new Uint8Array(16));
+  expect(r !== WOULD_BLOCK && !isError(r) && r.n === 2 && r.rights?.[0] === 'an fd').toBe(true);
+  expect(b.recv(new Uint8Array(16))).toBe(WOULD_BLOCK);
+  b.close();
+  expect(a.send(new Uint8Array(1))).toBe(E.EPIPE);
+  expect(dropped).toEqual([]);
+});

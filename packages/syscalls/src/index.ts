@@ -16,6 +16,7 @@ import { refusedSyscalls } from './sys-refused.js';
 import { rlimitSyscalls } from './sys-rlimit.js';
 import { schedSyscalls } from './sys-sched.js';
 import { signalSyscalls } from './sys-signal.js';
+import { socketSyscalls } from './sys-socket.js';
 import { threadSyscalls } from './sys-thread.js';
 import { timeSyscalls } from './sys-time.js';
 import { timerSyscalls } from './sys-timer.js';
@@ -69,6 +70,7 @@ export {
   rlimitSyscalls,
   schedSyscalls,
   signalSyscalls,
+  socketSyscalls,
   threadSyscalls,
   timeSyscalls,
   timerSyscalls,
@@ -94,6 +96,7 @@ export const allFamilies: readonly SyscallFamily[] = [
   rlimitSyscalls,
   schedSyscalls,
   signalSyscalls,
+  socketSyscalls,
   threadSyscalls,
   timeSyscalls,
   timerSyscalls,

@@ -24,7 +24,7 @@ const NOT_IMPLEMENTED: Support = Object.freeze({
   reason: 'not implemented yet',
 });
 
-const SOCKETS = 'sockets: @tsvisor/netstack is not wired into the syscall layer yet';
+const SOCKETS = 'not implemented yet: use sendmsg/recvmsg, which are';
 const SYSV_IPC = 'System V IPC is not implemented yet';
 const REMOVED = 'removed from Linux, which answers ENOSYS too';
 
@@ -33,25 +33,8 @@ const REMOVED = 'removed from Linux, which answers ENOSYS too';
  * implemented yet" (the compatibility page shows it).
  */
 export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
-  socket: SOCKETS,
-  socketpair: SOCKETS,
-  connect: SOCKETS,
-  accept: SOCKETS,
-  accept4: SOCKETS,
-  bind: SOCKETS,
-  listen: SOCKETS,
-  shutdown: SOCKETS,
-  sendto: SOCKETS,
-  recvfrom: SOCKETS,
-  sendmsg: SOCKETS,
-  recvmsg: SOCKETS,
   sendmmsg: SOCKETS,
   recvmmsg: SOCKETS,
-  getsockname: SOCKETS,
-  getpeername: SOCKETS,
-  setsockopt: SOCKETS,
-  getsockopt: SOCKETS,
-  openat2: 'needs the RESOLVE_* path-walk flags in @tsvisor/vfs; programs fall back to openat',
   rseq: 'restartable sequences are not emulated; glibc runs without them when it gets ENOSYS',
   shmget: SYSV_IPC,
   shmat: SYSV_IPC,

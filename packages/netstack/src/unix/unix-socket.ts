@@ -1,0 +1,627 @@
+/**
+ * AF_UNIX sockets (stream, datagram, seqpacket) as Linux's net/unix/af_unix.c behaves, in plain
+ * TypeScript with no VFS: names in the filesystem are created and resolved by the caller through
+ * {@link UnixPathBinder} (the kernel makes the S_IFSOCK node and hands back a stable key for it),
+ * abstract names live in the {@link UnixDomain}. File descriptors passed with SCM_RIGHTS are
+ * opaque references the kernel supplies; the domain gives back the ones that are never received
+ * (a socket closed with messages queued) through {@link UnixDomainHooks.dropRights}.
+ *
+ * Results are `T | LinuxError`, or {@link WOULD_BLOCK} when a blocking call would wait: the
+ * caller waits for {@link UnixSocket.readiness} (its listener runs when the bits may have
+ * changed) or answers EAGAIN. SIGPIPE for EPIPE is the caller's business.
+ *
+ * @module
+ */
+import { E, isError, MsgFlag, PollEvent, Shut, SockType, type LinuxError, type Sockaddr } from '@tsvisor/abi';
+import { WOULD_BLOCK, type WouldBlock } from '../socket/would-block.js';
+
+/** Credentials as SO_PEERCRED and SCM_CREDENTIALS carry them. */
+export interface UnixCreds {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** What the kernel plugs into a domain. */
+export interface UnixDomainHooks {
+  /** SCM_RIGHTS references that will never be received (the receiving socket closed). */
+  dropRights(refs: readonly unknown[]): void;
+}
+
+/**
+ * Filesystem names, implemented by the kernel for one call (the caller's cwd and credentials).
+ * Keys identify the socket node (e.g. device and inode numbers), so a renamed or hard-linked
+ * node still reaches its socket.
+ */
+export interface UnixPathBinder {
+  /** Creates the S_IFSOCK node for bind(2): its key, or EADDRINUSE (it exists), ENOENT, EACCES... */
+  create(path: Uint8Array): string | LinuxError;
+  /** Removes a node just made by {@link create} (a bind that fails after creating it). */
+  remove(path: Uint8Array): void;
+  /** Finds the node for connect/sendto: its key, or ENOENT, EACCES, ECONNREFUSED (not a socket)... */
+  lookup(path: Uint8Array): string | LinuxError;
+}
+
+/** Ancillary data attached to a message. */
+export interface UnixAncillary {
+  /** SCM_RIGHTS: opaque file references (the sender's kernel already took a reference each). */
+  readonly rights?: readonly unknown[] | undefined;
+  /** SCM_CREDENTIALS as the sender gave them (already checked by the kernel) or its own. */
+  readonly creds?: UnixCreds | undefined;
+}
+
+/** What a receive returns. */
+export interface UnixRecvResult {
+  /** Bytes copied into the buffer. */
+  readonly n: number;
+  /** The message's full length (datagram/seqpacket; what MSG_TRUNC returns), else n. */
+  readonly len: number;
+  /** The sender's address (datagram), or the peer's for streams; undefined when it has none. */
+  readonly from: Sockaddr | undefined;
+  /** The message did not fit (MSG_TRUNC in msg_flags). */
+  readonly truncated: boolean;
+  /** Passed references, now owned by the caller (absent when none or when peeking). */
+  readonly rights: readonly unknown[] | undefined;
+  /** The sender's credentials, when this socket has SO_PASSCRED. */
+  readonly creds: UnixCreds | undefined;
+}
+
+/** Linux's defaults: net.core.wmem_default / rmem_default and net.unix.max_dgram_qlen. */
+export const UNIX_DEFAULT_SNDBUF = 212992;
+/** Default receive buffer size (reported by SO_RCVBUF). */
+export const UNIX_DEFAULT_RCVBUF = 212992;
+const MAX_DGRAM_QLEN = 10;
+/** A socket without credentials reports pid 0 and the overflow ids, as cred_to_ucred does. */
+const NO_CREDS: UnixCreds = { pid: 0, uid: 65534, gid: 65534 };
+
+interface Message {
+  data: Uint8Array;
+  /** Bytes of `data` already read (streams). */
+  off: number;
+  sender: UnixSocket;
+  rights: readonly unknown[] | undefined;
+  creds: UnixCreds;
+}
+
+type State = 'unconnected' | 'listening' | 'connected';
+
+/** The AF_UNIX namespace of one sandbox: abstract names, bound paths, autobind numbers. */
+export class UnixDomain {
+  /** @internal */
+  readonly abstract = new Map<string, UnixSocket>();
+  /** @internal */
+  readonly paths = new Map<string, UnixSocket>();
+  private nextAuto = 0;
+
+  constructor(readonly hooks: UnixDomainHooks) {}
+
+  /** @internal The next free autobind name (5 hex digits, as unix_autobind). */
+  autoName(): Uint8Array | LinuxError {
+    for (let i = 0; i < 0x100000; i++) {
+      const name = (this.nextAuto++ & 0xfffff).toString(16).padStart(5, '0');
+      const bytes = new TextEncoder().encode(name);
+      if (!this.abstract.has(keyOf(bytes))) return bytes;
+    }
+    return E.ENOSPC;
+  }
+}
+
+function keyOf(name: Uint8Array): string {
+  return Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
+}
+
+function isConnectionType(type: number): boolean {
+  return type === SockType.SOCK_STREAM || type === SockType.SOCK_SEQPACKET;
+}
+
+/**
+ * One AF_UNIX socket, with one method per socket syscall.
+ *
+ * @example
+ * ```ts
+ * const domain = new UnixDomain({ dropRights: () => {} });
+ * const [a, b] = UnixSocket.pair(domain, SockType.SOCK_STREAM, CREDS) as [UnixSocket, UnixSocket];
+ * a.send(new TextEncoder().encode('hi')); // 2
+ * b.recv(new Uint8Array(8)); // { n: 2, ... }
+ * ```
+ */
+export class UnixSocket {
+  /** SO_SNDBUF (bytes this socket may have queued at its peers). */
+  sndbuf = UNIX_DEFAULT_SNDBUF;
+  /** SO_RCVBUF (reported only; Linux bounds unix queues by the sender's buffer). */
+  rcvbuf = UNIX_DEFAULT_RCVBUF;
+  /** SO_PASSCRED: received messages carry the sender's credentials. */
+  passcred = false;
+  private state: State = 'unconnected';
+  private addr: Sockaddr | undefined;
+  private pathKey: string | undefined;
+  private peer: UnixSocket | undefined;
+  /** The peer's credentials (SO_PEERCRED). */
+  private peerCreds: UnixCreds | undefined;
+  private readonly queue: Message[] = [];
+  private readonly backlogQueue: UnixSocket[] = [];
+  /** Sockets whose connect waits for room in this listener's backlog. */
+  private readonly connectWaiters = new Set<UnixSocket>();
+  private backlog = 0;
+  /** Bytes this socket sent that are still queued somewhere. */
+  private inflight = 0;
+  private shutRcv = false;
+  private shutSend = false;
+  private error: LinuxError | undefined;
+  private closed = false;
+  private listener: ((events: number) => void) | undefined;
+
+  private constructor(
+    private readonly domain: UnixDomain,
+    /** SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET. */
+    readonly type: number,
+    /**
+     * The owner's credentials: what the peer sees with SO_PEERCRED (the kernel updates them to
+     * the caller's at connect and listen, as Linux's init_peercred does).
+     */
+    public creds: UnixCreds,
+  ) {}
+
+  /**
+   * Implements socket(2) for AF_UNIX: ESOCKTNOSUPPORT for other types (SOCK_RAW is mapped to
+   * SOCK_DGRAM, as Linux does), EPROTONOSUPPORT for a protocol other than 0 or PF_UNIX. `type`
+   * is the bare type: SOCK_NONBLOCK/SOCK_CLOEXEC belong to the file.
+   */
+  static create(domain: UnixDomain, type: number, creds: UnixCreds, protocol = 0): UnixSocket | LinuxError {
+    if (protocol !== 0 && protocol !== 1) return E.EPROTONOSUPPORT;
+    if (type === SockType.SOCK_RAW) type = SockType.SOCK_DGRAM;
+    if (type !== SockType.SOCK_STREAM && type !== SockType.SOCK_DGRAM && type !== SockType.SOCK_SEQPACKET)
+      return E.ESOCKTNOSUPPORT;
+    return new UnixSocket(domain, type, creds);
+  }
+
+  /** Implements socketpair(2): two connected sockets. */
+  static pair(
+    domain: UnixDomain,
+    type: number,
+    creds: UnixCreds,
+    protocol = 0,
+  ): [UnixSocket, UnixSocket] | LinuxError {
+    const a = UnixSocket.create(domain, type, creds, protocol);
+    if (isError(a)) return a;
+    const b = new UnixSocket(domain, a.type, creds);
+    a.link(b);
+    return [a, b];
+  }
+
+  private link(b: UnixSocket): void {
+    this.peer = b;
+    b.peer = this;
+    if (isConnectionType(this.type)) {
+      this.state = 'connected';
+      b.state = 'connected';
+      this.peerCreds = b.creds;
+      b.peerCreds = this.creds;
+    }
+  }
+
+  /** The bound address, if any. */
+  get address(): Sockaddr | undefined {
+    return this.addr;
+  }
+
+  /** Whether the socket is listening (SO_ACCEPTCONN). */
+  get listening(): boolean {
+    return this.state === 'listening';
+  }
+
+  /**
+   * Implements bind(2) with an already parsed AF_UNIX address: `unix-unnamed` autobinds, an
+   * abstract name must be free (EADDRINUSE), a path is created through `fs`. EINVAL when the
+   * socket already has a name.
+   */
+  bind(addr: Sockaddr, fs?: UnixPathBinder): 0 | LinuxError {
+    if (addr.kind === 'unix-path' && fs && this.addr) {
+      // unix_bind_bsd makes the node first: an existing name is EADDRINUSE even for a bound socket.
+      const made = fs.create(addr.path);
+      if (isError(made)) return made;
+      fs.remove(addr.path);
+      return E.EINVAL;
+    }
+    if (addr.kind === 'unix-unnamed') {
+      if (this.addr) return E.EINVAL;
+      return this.autobind();
+    }
+    if (this.addr) return E.EINVAL;
+    if (addr.kind === 'unix-abstract') {
+      const key = keyOf(addr.name);
+      if (this.domain.abstract.has(key)) return E.EADDRINUSE;
+      this.domain.abstract.set(key, this);
+      this.addr = addr;
+      return 0;
+    }
+    if (addr.kind !== 'unix-path' || !fs) return E.EINVAL;
+    const key = fs.create(addr.path);
+    if (typeof key !== 'string') return key;
+    this.domain.paths.set(key, this);
+    this.pathKey = key;
+    this.addr = addr;
+    return 0;
+  }
+
+  private autobind(): 0 | LinuxError {
+    const name = this.domain.autoName();
+    if (isError(name)) return name;
+    this.domain.abstract.set(keyOf(name), this);
+    this.addr = { kind: 'unix-abstract', name };
+    return 0;
+  }
+
+  /** Implements listen(2): EOPNOTSUPP for datagrams, EINVAL unbound or connected. */
+  listen(backlog: number): 0 | LinuxError {
+    if (!isConnectionType(this.type)) return E.EOPNOTSUPP;
+    if (!this.addr) return E.EINVAL;
+    if (this.state === 'connected') return E.EINVAL;
+    // somaxconn (4096) caps the backlog; a negative one means the maximum.
+    this.backlog = backlog < 0 || backlog > 4096 ? 4096 : backlog;
+    this.state = 'listening';
+    // A waiting connect may fit now.
+    this.changed();
+    return 0;
+  }
+
+  private find(addr: Sockaddr, fs: UnixPathBinder | undefined): UnixSocket | LinuxError {
+    let target: UnixSocket | undefined;
+    if (addr.kind === 'unix-abstract') target = this.domain.abstract.get(keyOf(addr.name));
+    else if (addr.kind === 'unix-path') {
+      if (!fs) return E.ECONNREFUSED;
+      const key = fs.lookup(addr.path);
+      if (typeof key !== 'string') return key;
+      target = this.domain.paths.get(key);
+    } else return E.EINVAL;
+    if (!target || target.closed) return E.ECONNREFUSED;
+    if (target.type !== this.type) return E.EPROTOTYPE;
+    return target;
+  }
+
+  /**
+   * Implements connect(2). Streams and seqpackets join the listener's accept queue at once
+   * (ECONNREFUSED when nothing listens there, WOULD_BLOCK while its backlog is full, EISCONN
+   * when connected, EINVAL on a listener); datagram sockets set their default peer
+   * (`unix-unnamed`, i.e. AF_UNSPEC, disconnects).
+   */
+  connect(addr: Sockaddr, fs?: UnixPathBinder): 0 | LinuxError | WouldBlock {
+    if (!isConnectionType(this.type)) {
+      if (addr.kind === 'other' && addr.family === 0) {
+        this.disconnectDgram();
+        return 0;
+      }
+      const target = this.find(addr, fs);
+      if (isError(target)) return target;
+      if (this.passcred && !this.addr) this.autobind();
+      if (this.peer && this.peer !== target) this.disconnectDgram();
+      this.peer = target;
+      return 0;
+    }
+    if (addr.kind === 'unix-unnamed' || (addr.kind === 'other' && addr.family === 0)) return E.EINVAL;
+    if (this.state === 'connected') return E.EISCONN;
+    if (this.state === 'listening') return E.EINVAL;
+    const target = this.find(addr, fs);
+    if (isError(target)) return target;
+    if (target.state !== 'listening' || target.shutRcv) return E.ECONNREFUSED;
+    if (target.backlogQueue.length > target.backlog) {
+      // Woken (through its readiness listener) when the listener accepts or closes.
+      target.connectWaiters.add(this);
+      return WOULD_BLOCK;
+    }
+    target.connectWaiters.delete(this);
+    if (this.passcred && !this.addr) {
+      const err = this.autobind();
+      if (err !== 0) return err;
+    }
+    const server = new UnixSocket(this.domain, this.type, target.creds);
+    server.addr = target.addr;
+    server.passcred = target.passcred;
+    server.sndbuf = target.sndbuf;
+    this.link(server);
+    target.backlogQueue.push(server);
+    target.changed();
+    this.changed();
+    return 0;
+  }
+
+  private disconnectDgram(): void {
+    this.peer = undefined;
+  }
+
+  /** Implements accept4(2): EOPNOTSUPP for datagrams, EINVAL unless listening, else WOULD_BLOCK. */
+  accept(): UnixSocket | LinuxError | WouldBlock {
+    if (!isConnectionType(this.type)) return E.EOPNOTSUPP;
+    if (this.state !== 'listening') return E.EINVAL;
+    const s = this.backlogQueue.shift();
+    if (!s) return WOULD_BLOCK;
+    this.changed();
+    this.wakeConnectors();
+    return s;
+  }
+
+  private wakeConnectors(): void {
+    const waiting = [...this.connectWaiters];
+    this.connectWaiters.clear();
+    for (const w of waiting) w.changed();
+  }
+
+  /**
+   * Implements sendmsg(2)'s data path. Streams send what fits (at least one byte, else
+   * WOULD_BLOCK); datagrams and seqpackets send the whole message or nothing (EMSGSIZE when it can
+   * never fit). `to` on a connected stream is EISCONN, on an unconnected one EOPNOTSUPP.
+   * MSG_OOB is not supported (EOPNOTSUPP).
+   */
+  send(
+    data: Uint8Array,
+    flags = 0,
+    to?: Sockaddr,
+    fs?: UnixPathBinder,
+    anc: UnixAncillary = {},
+  ): number | LinuxError | WouldBlock {
+    if (flags & MsgFlag.MSG_OOB) return E.EOPNOTSUPP;
+    const creds = anc.creds ?? this.creds;
+    if (this.type === SockType.SOCK_DGRAM) return this.sendDgram(data, to, fs, anc.rights, creds);
+    if (to) return this.state === 'connected' ? E.EISCONN : E.EOPNOTSUPP;
+    if (this.state !== 'connected' || !this.peer) return E.ENOTCONN;
+    if (this.shutSend) return E.EPIPE;
+    const err = this.takeError();
+    if (err) return err;
+    const other = this.peer;
+    if (other.closed || other.shutRcv) return E.EPIPE;
+    if (this.type === SockType.SOCK_SEQPACKET) {
+      if (data.length > this.sndbuf - 32) return E.EMSGSIZE;
+      if (this.inflight > 0 && this.inflight + data.length > this.sndbuf) return WOULD_BLOCK;
+      this.enqueue(other, data.slice(), anc.rights, creds);
+      return data.length;
+    }
+    const room = this.sndbuf - this.inflight;
+    if (room <= 0) return WOULD_BLOCK;
+    if (data.length === 0) return 0;
+    const n = Math.min(room, data.length);
+    this.enqueue(other, data.slice(0, n), anc.rights, creds);
+    return n;
+  }
+
+  private sendDgram(
+    data: Uint8Array,
+    to: Sockaddr | undefined,
+    fs: UnixPathBinder | undefined,
+    rights: readonly unknown[] | undefined,
+    creds: UnixCreds,
+  ): number | LinuxError | WouldBlock {
+    if (data.length > this.sndbuf - 32) return E.EMSGSIZE;
+    let other: UnixSocket;
+    if (to) {
+      const t = this.find(to, fs);
+      if (isError(t)) return t;
+      other = t;
+    } else {
+      if (!this.peer) return E.ENOTCONN;
+      if (this.peer.closed) {
+        this.peer = undefined;
+        return E.ECONNREFUSED;
+      }
+      other = this.peer;
+    }
+    if (this.passcred && !this.addr) this.autobind();
+    if (other.peer && other.peer !== this) return E.EPERM;
+    if (other.shutRcv) return E.EPIPE;
+    if (this.shutSend) return E.EPIPE;
+    if (other.peer !== this && other.queue.length >= MAX_DGRAM_QLEN) return WOULD_BLOCK;
+    if (this.inflight > 0 && this.inflight + data.length > this.sndbuf) return WOULD_BLOCK;
+    this.enqueue(other, data.slice(), rights, creds);
+    return data.length;
+  }
+
+  private enqueue(
+    other: UnixSocket,
+    data: Uint8Array,
+    rights: readonly unknown[] | undefined,
+    creds: UnixCreds,
+  ) {
+    other.queue.push({
+      data,
+      off: 0,
+      sender: this,
+      rights: rights && rights.length > 0 ? rights : undefined,
+      creds,
+    });
+    this.inflight += data.length;
+    other.changed();
+    this.changed();
+  }
+
+  private consumed(m: Message, bytes: number): void {
+    m.sender.inflight -= bytes;
+    m.sender.changed();
+  }
+
+  /**
+   * Implements recvmsg(2)'s data path with MSG_PEEK and MSG_TRUNC. Streams read across queued
+   * writes but never past one that carries descriptors (those arrive with their own bytes);
+   * end of file is n = 0. WOULD_BLOCK when nothing is queued; MSG_WAITALL is the caller's loop.
+   */
+  recv(buf: Uint8Array, flags = 0): UnixRecvResult | LinuxError | WouldBlock {
+    const peek = (flags & MsgFlag.MSG_PEEK) !== 0;
+    if (flags & MsgFlag.MSG_OOB) return E.EOPNOTSUPP;
+    if (this.type === SockType.SOCK_STREAM) return this.recvStream(buf, peek);
+    if (this.type === SockType.SOCK_SEQPACKET && this.state !== 'connected') return E.ENOTCONN;
+    const m = this.queue[0];
+    if (!m) {
+      const err = this.takeError();
+      if (err) return err;
+      if (this.shutRcv) return this.eof();
+      return WOULD_BLOCK;
+    }
+    const n = Math.min(buf.length, m.data.length);
+    buf.set(m.data.subarray(0, n));
+    if (!peek) {
+      this.queue.shift();
+      this.consumed(m, m.data.length);
+    }
+    return {
+      n,
+      len: m.data.length,
+      from: m.sender.addr,
+      truncated: n < m.data.length,
+      rights: peek ? undefined : m.rights,
+      creds: this.passcred ? m.creds : undefined,
+    };
+  }
+
+  private eof(): UnixRecvResult {
+    return { n: 0, len: 0, from: undefined, truncated: false, rights: undefined, creds: undefined };
+  }
+
+  private recvStream(buf: Uint8Array, peek: boolean): UnixRecvResult | LinuxError | WouldBlock {
+    if (this.state !== 'connected') return E.EINVAL;
+    if (this.queue.length === 0) {
+      const err = this.takeError();
+      if (err) return err;
+      if (this.shutRcv) return this.eof();
+      return WOULD_BLOCK;
+    }
+    let n = 0;
+    let rights: readonly unknown[] | undefined;
+    const first = this.queue[0]!;
+    const from = first.sender.addr;
+    const creds = this.passcred ? first.creds : undefined;
+    let i = 0;
+    while (n < buf.length && i < this.queue.length) {
+      const m = this.queue[i]!;
+      // unix_stream_read_generic stops at a message from another sender (credentials differ)
+      // and at one carrying descriptors once it has bytes.
+      if (n > 0 && (m.rights || (this.passcred && m.creds !== first.creds))) break;
+      const take = Math.min(buf.length - n, m.data.length - m.off);
+      buf.set(m.data.subarray(m.off, m.off + take), n);
+      n += take;
+      if (!peek) {
+        if (m.rights) {
+          rights = m.rights;
+          m.rights = undefined;
+        }
+        m.off += take;
+        this.consumed(m, take);
+        if (m.off === m.data.length) this.queue.shift();
+        else break;
+      } else {
+        if (take < m.data.length - m.off) break;
+        i++;
+      }
+      if (rights) break;
+    }
+    return { n, len: n, from, truncated: false, rights, creds };
+  }
+
+  /** Implements shutdown(2): EINVAL for a bad `how`; an unconnected socket is marked too (as unix_shutdown). */
+  shutdown(how: number): 0 | LinuxError {
+    if (how !== Shut.SHUT_RD && how !== Shut.SHUT_WR && how !== Shut.SHUT_RDWR) return E.EINVAL;
+    const rd = how !== Shut.SHUT_WR;
+    const wr = how !== Shut.SHUT_RD;
+    if (rd) this.shutRcv = true;
+    if (wr) this.shutSend = true;
+    const other = this.peer;
+    if (other && isConnectionType(this.type)) {
+      if (rd) other.shutSend = true;
+      if (wr) other.shutRcv = true;
+      other.changed();
+    }
+    this.changed();
+    return 0;
+  }
+
+  /** Implements getsockname(2): the bound name, or the unnamed address. */
+  getsockname(): Sockaddr {
+    return this.addr ?? { kind: 'unix-unnamed' };
+  }
+
+  /** Implements getpeername(2): ENOTCONN without a peer. */
+  getpeername(): Sockaddr | LinuxError {
+    const p = this.peer;
+    if (!p || (isConnectionType(this.type) && this.state !== 'connected')) return E.ENOTCONN;
+    return p.addr ?? { kind: 'unix-unnamed' };
+  }
+
+  /** SO_PEERCRED: the peer's credentials at connect time, or pid 0 and the overflow ids. */
+  peercred(): UnixCreds {
+    return this.peerCreds ?? NO_CREDS;
+  }
+
+  /** SO_ERROR: the pending error, cleared by reading it. */
+  takeError(): LinuxError | undefined {
+    const e = this.error;
+    this.error = undefined;
+    return e;
+  }
+
+  /** FIONREAD (SIOCINQ): queued bytes (stream) or the next message's length. */
+  inq(): number | LinuxError {
+    if (this.state === 'listening') return E.EINVAL;
+    if (this.type === SockType.SOCK_STREAM) return this.queue.reduce((s, m) => s + m.data.length - m.off, 0);
+    return this.queue[0]?.data.length ?? 0;
+  }
+
+  /** SIOCOUTQ: bytes this socket sent that the peer has not read. */
+  outq(): number {
+    return this.inflight;
+  }
+
+  /** poll(2)/epoll readiness, as unix_poll and unix_dgram_poll compute it. */
+  readiness(): number {
+    let ev = 0;
+    if (this.error) ev |= PollEvent.POLLERR;
+    if (this.shutRcv) ev |= PollEvent.POLLRDHUP | PollEvent.POLLIN | PollEvent.POLLRDNORM;
+    if (this.shutRcv && this.shutSend) ev |= PollEvent.POLLHUP;
+    if (this.queue.length > 0 || this.backlogQueue.length > 0) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
+    if (isConnectionType(this.type) && this.state === 'unconnected') ev |= PollEvent.POLLHUP;
+    if (this.state === 'listening') return ev;
+    let writable = this.inflight * 4 <= this.sndbuf;
+    if (this.type !== SockType.SOCK_STREAM && this.peer && this.peer.peer !== this) {
+      if (this.peer.queue.length >= MAX_DGRAM_QLEN) writable = false;
+    }
+    if (writable) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLWRBAND;
+    return ev;
+  }
+
+  /** Registers `wake(events)`, run whenever the readiness may have changed; undefined unregisters. */
+  setReadinessListener(wake: ((events: number) => void) | undefined): void {
+    this.listener = wake;
+  }
+
+  private changed(): void {
+    this.listener?.(this.readiness());
+  }
+
+  /**
+   * Implements close(2) of the last reference: unread descriptors go back to the kernel, the
+   * name is freed, a connected peer sees end of file (ECONNRESET if this socket left data
+   * unread), and connections never accepted are reset.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.listener = undefined;
+    if (this.addr?.kind === 'unix-abstract') {
+      const key = keyOf(this.addr.name);
+      if (this.domain.abstract.get(key) === this) this.domain.abstract.delete(key);
+    }
+    if (this.pathKey !== undefined && this.domain.paths.get(this.pathKey) === this)
+      this.domain.paths.delete(this.pathKey);
+    const unread = this.queue.length > 0;
+    for (const m of this.queue.splice(0)) {
+      if (m.rights) this.domain.hooks.dropRights(m.rights);
+      this.consumed(m, m.data.length - m.off);
+    }
+    for (const s of this.backlogQueue.splice(0)) s.close();
+    this.wakeConnectors();
+    const other = this.peer;
+    this.peer = undefined;
+    if (other && isConnectionType(this.type)) {
+      other.shutRcv = true;
+      other.shutSend = true;
+      if (unread) other.error = E.ECONNRESET;
+      other.changed();
+    }
+  }
+}

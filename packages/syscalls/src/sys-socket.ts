@@ -1,0 +1,893 @@
+/**
+ * The socket syscalls: socket, socketpair, bind, listen, accept/accept4, connect, getsockname,
+ * getpeername, sendto/recvfrom, sendmsg/recvmsg, shutdown, setsockopt/getsockopt. AF_UNIX goes to
+ * netstack's UnixSocket (path names become S_IFSOCK nodes of the sandbox VFS), AF_INET/AF_INET6
+ * to the sandbox's loopback netstack Stack.
+ *
+ * Blocking: a socket call that answers WOULD_BLOCK waits for the next readiness change of the
+ * socket and retries; a signal ends the wait with ERESTARTSYS (or the bytes already moved).
+ *
+ * @module
+ */
+import {
+  AddressFamily,
+  CmsgWriter,
+  E,
+  MsgFlag,
+  SCM_MAX_FD,
+  SiCode,
+  Signal,
+  SockType,
+  SocketLevel,
+  SocketOption,
+  encodeSockaddr,
+  isError,
+  msghdr,
+  parseCmsgs,
+  parseScmCredentials,
+  parseScmRights,
+  parseSockaddr,
+  ucred,
+  type LinuxError,
+  type Sockaddr,
+} from '@tsvisor/abi';
+import {
+  ERESTARTSYS,
+  MAX_RW_COUNT,
+  Waiter,
+  capable,
+  isControl,
+  type ControlResult,
+  type Task,
+} from '@tsvisor/kernel';
+import {
+  InetSocket,
+  UnixSocket,
+  WOULD_BLOCK as NET_WOULD_BLOCK,
+  type UnixCreds,
+  type UnixPathBinder,
+} from '@tsvisor/netstack';
+import { FileDescription, O_NONBLOCK, O_RDWR } from '@tsvisor/vfs';
+import {
+  SocketImpl,
+  netOf,
+  socketInode,
+  socketOf,
+  type AnySocket,
+  type InFlight,
+} from './sys-socket-file.js';
+import {
+  FULL,
+  int,
+  partial,
+  ptr,
+  type SyscallArgs,
+  type SyscallFamily,
+  type SyscallResult,
+} from './types.js';
+import { ctxOf, fileAt, filesOf, nofile, vfsCreds, vfsOf } from './vfs-context.js';
+
+const SOCK_MAX = 11;
+const AF_MAX = 46;
+const SOCKADDR_STORAGE = 128;
+const S_IFMT = 0o170000;
+const S_IFSOCK = 0o140000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const W_OK = 2;
+const INT_MAX = 0x7fffffff;
+const SOCK_MIN_SNDBUF = 4608;
+const SOCK_MIN_RCVBUF = 2304;
+const WMEM_MAX = 212992;
+const FLAG_BITS = SockType.SOCK_NONBLOCK | SockType.SOCK_CLOEXEC;
+
+type Result = SyscallResult | Promise<SyscallResult>;
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+function credsOf(t: Task): UnixCreds {
+  return { pid: t.tgid, uid: t.creds.euid, gid: t.creds.egid };
+}
+
+function sockAt(t: Task, fd: number): { file: FileDescription; s: SocketImpl } | LinuxError {
+  const file = fileAt(t, fd);
+  if (isError(file)) return file;
+  if (file.isPath) return E.EBADF;
+  const s = socketOf(file);
+  return isError(s) ? s : { file, s };
+}
+
+function install(t: Task, sock: AnySocket, flags: number): number | LinuxError {
+  const impl = new SocketImpl(sock, netOf(t.kernel));
+  const file = new FileDescription(
+    impl,
+    socketInode(),
+    O_RDWR | (flags & SockType.SOCK_NONBLOCK ? O_NONBLOCK : 0),
+    vfsCreds(t),
+  );
+  if (sock instanceof InetSocket) sock.nonBlocking = (flags & SockType.SOCK_NONBLOCK) !== 0;
+  const fd = filesOf(t).install(file, { limit: nofile(t), cloexec: (flags & SockType.SOCK_CLOEXEC) !== 0 });
+  if (isError(fd)) file.release();
+  return fd;
+}
+
+function nonBlocking(file: FileDescription, flags: number): boolean {
+  return (file.getFlags() & O_NONBLOCK) !== 0 || (flags & MsgFlag.MSG_DONTWAIT) !== 0;
+}
+
+/**
+ * Retries `op` until it stops answering WOULD_BLOCK, sleeping until the socket's next readiness
+ * change in between; a signal gives `onSignal()`.
+ */
+async function retry<T>(
+  t: Task,
+  s: SocketImpl,
+  op: () => T | typeof NET_WOULD_BLOCK,
+  onSignal: () => T | LinuxError | ControlResult = () => ERESTARTSYS,
+): Promise<T | LinuxError | ControlResult> {
+  for (;;) {
+    // Subscribe before trying: running the stack inside the attempt may already change readiness.
+    const w = new Waiter(undefined);
+    const sub = { mask: -1, notify: (): void => void w.wake('notified') };
+    s.queue.add(sub);
+    try {
+      const r = op();
+      s.settle();
+      if (r !== NET_WOULD_BLOCK) return r;
+      if (w.reason !== undefined) continue;
+      if ((await t.block(w)) === 'interrupted') return onSignal();
+    } finally {
+      s.queue.remove(sub);
+    }
+  }
+}
+
+/** Runs `op` once; WOULD_BLOCK becomes EAGAIN when non-blocking, else a wait. */
+function maybeWait<T>(
+  t: Task,
+  s: SocketImpl,
+  nb: boolean,
+  op: () => T | typeof NET_WOULD_BLOCK,
+): T | LinuxError | ControlResult | Promise<T | LinuxError | ControlResult> {
+  const r = op();
+  s.settle();
+  if (r !== NET_WOULD_BLOCK) return r;
+  if (nb) return E.EAGAIN;
+  return retry(t, s, op);
+}
+
+function then<T>(r: T | Promise<T>, f: (v: T) => SyscallResult): Result {
+  return r instanceof Promise ? r.then(f) : f(r);
+}
+
+/** move_addr_to_kernel: `EINVAL` for a length outside [0, 128], `EFAULT`. */
+function readAddr(t: Task, addr: number, len: number): Uint8Array | LinuxError {
+  if (len < 0 || len > SOCKADDR_STORAGE) return E.EINVAL;
+  if (len === 0) return new Uint8Array(0);
+  return t.memory.read(addr, len);
+}
+
+/** move_addr_to_user: copies at most `*lenp` bytes of `bytes`, then stores the full length. */
+function writeAddr(t: Task, addr: number, lenp: number, bytes: Uint8Array): LinuxError | undefined {
+  const len = t.memory.readI32(lenp);
+  if (isError(len)) return len;
+  if (len < 0) return E.EINVAL;
+  const n = Math.min(len, bytes.length);
+  if (n > 0) {
+    const err = t.memory.writeExact(addr, bytes.subarray(0, n));
+    if (err) return err;
+  }
+  return t.memory.writeI32(lenp, bytes.length);
+}
+
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
+/** Socket names in the VFS, for one call of `t` (its cwd, root, umask and credentials). */
+function pathBinder(t: Task): UnixPathBinder {
+  const vfs = vfsOf(t);
+  const ctx = ctxOf(t);
+  return {
+    create(path) {
+      const p = latin1(path);
+      const err = vfs.mknodat(ctx, ctx.cwd, p, S_IFSOCK | 0o777, 0);
+      if (err) return err === E.EEXIST ? E.EADDRINUSE : err;
+      const st = vfs.statat(ctx, ctx.cwd, p, AT_SYMLINK_NOFOLLOW);
+      return isError(st) ? st : `${st.dev}:${st.ino}`;
+    },
+    remove(path) {
+      vfs.unlinkat(ctx, ctx.cwd, latin1(path), 0);
+    },
+    lookup(path) {
+      const p = latin1(path);
+      const st = vfs.statat(ctx, ctx.cwd, p, 0);
+      if (isError(st)) return st;
+      if ((st.mode & S_IFMT) !== S_IFSOCK) return E.ECONNREFUSED;
+      const err = vfs.faccessat(ctx, ctx.cwd, p, W_OK, 0);
+      return err ?? `${st.dev}:${st.ino}`;
+    },
+  };
+}
+
+/** An AF_UNIX address from user bytes: EINVAL unless the family is AF_UNIX (AF_UNSPEC passes through). */
+function unixAddr(bytes: Uint8Array): Sockaddr | LinuxError {
+  const a = parseSockaddr(bytes, 0, bytes.length);
+  if (isError(a)) return a;
+  if (a.kind === 'unix-path' || a.kind === 'unix-abstract' || a.kind === 'unix-unnamed') return a;
+  if (a.kind === 'other' && a.family === AddressFamily.AF_UNSPEC) return a;
+  return E.EINVAL;
+}
+
+function sigpipe(t: Task, r: SyscallResult, flags: number): SyscallResult {
+  if (r === E.EPIPE && (flags & MsgFlag.MSG_NOSIGNAL) === 0)
+    t.kernel.sendToTask(t, { signo: Signal.SIGPIPE, code: SiCode.SI_USER, pid: t.tgid, uid: t.creds.uid });
+  return r;
+}
+
+// ---- socket, socketpair -------------------------------------------------------------------------
+
+function create(t: Task, domain: number, type: number, protocol: number): AnySocket | LinuxError {
+  if (type & ~(SockType.SOCK_TYPE_MASK | FLAG_BITS)) return E.EINVAL;
+  const kind = type & SockType.SOCK_TYPE_MASK;
+  if (domain < 0 || domain >= AF_MAX) return E.EAFNOSUPPORT;
+  if (kind >= SOCK_MAX) return E.EINVAL;
+  if (domain === AddressFamily.AF_UNIX)
+    return UnixSocket.create(netOf(t.kernel).unix, kind, credsOf(t), protocol);
+  if (domain === AddressFamily.AF_INET || domain === AddressFamily.AF_INET6)
+    return InetSocket.create(netOf(t.kernel).stack, domain, kind, protocol);
+  return E.EAFNOSUPPORT;
+}
+
+/** implements socket(2): AF_UNIX, AF_INET, AF_INET6; `EAFNOSUPPORT` for other families. */
+function socket(t: Task, a: SyscallArgs): SyscallResult {
+  const type = int(a[1]);
+  const s = create(t, int(a[0]), type, int(a[2]));
+  if (isError(s)) return s;
+  return install(t, s, type);
+}
+
+/**
+ * implements socketpair(2) in __sys_socketpair's order: `EINVAL` for unknown flags, `EMFILE`,
+ * then the two descriptor numbers are stored (`EFAULT`) before the sockets are made, so a later
+ * `EAFNOSUPPORT`/`EOPNOTSUPP` (the inet families) leaves them written, as Linux does.
+ */
+function socketpair(t: Task, a: SyscallArgs): SyscallResult {
+  const domain = int(a[0]);
+  const type = int(a[1]);
+  if (type & ~(SockType.SOCK_TYPE_MASK | FLAG_BITS)) return E.EINVAL;
+  const files = filesOf(t);
+  const used = new Set(files.fds());
+  let fd0 = 0;
+  while (used.has(fd0)) fd0++;
+  let fd1 = fd0 + 1;
+  while (used.has(fd1)) fd1++;
+  if (fd1 >= nofile(t)) return E.EMFILE;
+  const sv = new Uint8Array(8);
+  new DataView(sv.buffer).setInt32(0, fd0, true);
+  new DataView(sv.buffer).setInt32(4, fd1, true);
+  const err = t.memory.writeExact(ptr(a[3]), sv);
+  if (err) return err;
+  if (domain !== AddressFamily.AF_UNIX) {
+    const probe = create(t, domain, type, int(a[2]));
+    if (isError(probe)) return probe;
+    probe.close();
+    return E.EOPNOTSUPP;
+  }
+  if ((type & SockType.SOCK_TYPE_MASK) >= SOCK_MAX) return E.EINVAL;
+  const pair = UnixSocket.pair(netOf(t.kernel).unix, type & SockType.SOCK_TYPE_MASK, credsOf(t), int(a[2]));
+  if (isError(pair)) return pair;
+  const got0 = install(t, pair[0], type);
+  const got1 = install(t, pair[1], type);
+  if (got0 !== fd0 || got1 !== fd1)
+    throw new Error('socketpair: descriptors changed under a synchronous call');
+  return 0;
+}
+
+// ---- bind, listen, connect, accept --------------------------------------------------------------
+
+/** implements bind(2). */
+function bind(t: Task, a: SyscallArgs): SyscallResult {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const bytes = readAddr(t, ptr(a[1]), int(a[2]));
+  if (isError(bytes)) return bytes;
+  const sock = f.s.sock;
+  if (sock instanceof InetSocket) {
+    const r = sock.bind(bytes);
+    f.s.settle();
+    return r;
+  }
+  const addr = unixAddr(bytes);
+  if (isError(addr)) return addr;
+  if (addr.kind === 'other') return E.EINVAL;
+  return sock.bind(addr, pathBinder(t));
+}
+
+/** implements listen(2). */
+function listen(t: Task, a: SyscallArgs): SyscallResult {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const sock = f.s.sock;
+  if (sock instanceof UnixSocket) sock.creds = credsOf(t);
+  const r = sock.listen(int(a[1]));
+  f.s.settle();
+  return r;
+}
+
+/** implements connect(2): blocking connects wait (interruptible); EINPROGRESS when non-blocking. */
+function connect(t: Task, a: SyscallArgs): Result {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const bytes = readAddr(t, ptr(a[1]), int(a[2]));
+  if (isError(bytes)) return bytes;
+  const s = f.s;
+  const sock = s.sock;
+  if (sock instanceof InetSocket) {
+    sock.nonBlocking = (f.file.getFlags() & O_NONBLOCK) !== 0;
+    const r = sock.connect(bytes);
+    s.settle();
+    if (r !== NET_WOULD_BLOCK) return r;
+    return retry(t, s, () => sock.finishConnect());
+  }
+  const addr = unixAddr(bytes);
+  if (isError(addr)) return addr;
+  sock.creds = credsOf(t);
+  const fs = pathBinder(t);
+  return maybeWait(t, s, nonBlocking(f.file, 0), () => sock.connect(addr, fs));
+}
+
+/** implements accept4(2): `EINVAL` for unknown flags (before the fd is looked up). */
+function accept4(t: Task, a: SyscallArgs): Result {
+  const flags = int(a[3]);
+  if (flags & ~FLAG_BITS) return E.EINVAL;
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const sock = f.s.sock;
+  const addrp = ptr(a[1]);
+  const lenp = ptr(a[2]);
+  const r =
+    sock instanceof UnixSocket
+      ? maybeWait<AnySocket | LinuxError>(t, f.s, nonBlocking(f.file, 0), () => sock.accept())
+      : maybeWait<AnySocket | LinuxError>(t, f.s, nonBlocking(f.file, 0), () => sock.accept(flags));
+  return then(r, (c) => {
+    if (isError(c) || isControl(c)) return c;
+    if (addrp !== 0) {
+      const peer = c instanceof UnixSocket ? encodeSockaddr(peerOrUnnamed(c)) : c.getpeername();
+      const err = writeAddr(t, addrp, lenp, isError(peer) ? new Uint8Array(0) : peer);
+      if (err) {
+        c.close();
+        return err;
+      }
+    }
+    return install(t, c, flags);
+  });
+}
+
+function peerOrUnnamed(c: UnixSocket): Sockaddr {
+  const p = c.getpeername();
+  return isError(p) ? { kind: 'unix-unnamed' } : p;
+}
+
+/** implements accept(2). */
+function accept(t: Task, a: SyscallArgs): Result {
+  return accept4(t, [a[0], a[1], a[2], 0n, 0n, 0n]);
+}
+
+/** implements getsockname(2). */
+function getsockname(t: Task, a: SyscallArgs): SyscallResult {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const sock = f.s.sock;
+  const bytes = sock instanceof UnixSocket ? encodeSockaddr(sock.getsockname()) : sock.getsockname();
+  return writeAddr(t, ptr(a[1]), ptr(a[2]), bytes) ?? 0;
+}
+
+/** implements getpeername(2): `ENOTCONN` without a peer. */
+function getpeername(t: Task, a: SyscallArgs): SyscallResult {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const sock = f.s.sock;
+  const p = sock.getpeername();
+  if (isError(p)) return p;
+  const bytes = p instanceof Uint8Array ? p : encodeSockaddr(p);
+  return writeAddr(t, ptr(a[1]), ptr(a[2]), bytes) ?? 0;
+}
+
+/** implements shutdown(2). */
+function shutdown(t: Task, a: SyscallArgs): SyscallResult {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const r = f.s.sock.shutdown(int(a[1]));
+  f.s.settle();
+  return r;
+}
+
+// ---- send -----------------------------------------------------------------------------------------
+
+interface Outgoing {
+  data: Uint8Array;
+  to: Uint8Array | undefined;
+  rights: InFlight[] | undefined;
+  creds: UnixCreds | undefined;
+}
+
+/**
+ * Sends `out` on the socket: streams loop until everything is sent when blocking (a signal or an
+ * error after some bytes gives the count), messages go whole. EPIPE raises SIGPIPE unless
+ * MSG_NOSIGNAL. Descriptors that were not sent go back.
+ */
+function doSend(t: Task, f: { file: FileDescription; s: SocketImpl }, out: Outgoing, flags: number): Result {
+  const sock = f.s.sock;
+  const nb = nonBlocking(f.file, flags);
+  let to: Sockaddr | undefined;
+  if (sock instanceof UnixSocket && out.to && out.to.length > 0) {
+    const addr = unixAddr(out.to);
+    if (isError(addr)) return dropAll(t, out, addr);
+    to = addr;
+  }
+  const fs = sock instanceof UnixSocket ? pathBinder(t) : undefined;
+  // Credentials the receiver sees unless the sender gave its own: the sending process's pid and
+  // real ids (scm_send's current_uid/current_gid), not the socket owner's.
+  out.creds ??= { pid: t.tgid, uid: t.creds.uid, gid: t.creds.gid };
+  const isStream = sock.type === SockType.SOCK_STREAM;
+  let sent = 0;
+  let rightsSent = false;
+  const once = (): number | LinuxError | typeof NET_WOULD_BLOCK => {
+    const chunk = out.data.subarray(sent);
+    if (sock instanceof UnixSocket) {
+      const anc = rightsSent ? {} : { rights: out.rights, creds: out.creds };
+      const r = sock.send(chunk, flags, to, fs, anc);
+      if (typeof r === 'number') rightsSent = true;
+      return r;
+    }
+    return sock.sendto(chunk, flags, out.to && out.to.length > 0 ? out.to : undefined);
+  };
+  const finish = (r: number | LinuxError | ControlResult): SyscallResult => {
+    if (!rightsSent) dropAll(t, out, undefined);
+    if (isError(r)) return sent > 0 ? sent : sigpipe(t, r, flags);
+    return r;
+  };
+  const step = (): number | LinuxError | typeof NET_WOULD_BLOCK => {
+    for (;;) {
+      const r = once();
+      f.s.settle();
+      if (typeof r !== 'number') return r;
+      sent += r;
+      if (!isStream || sent >= out.data.length || r === 0) return sent;
+    }
+  };
+  const r = step();
+  if (r !== NET_WOULD_BLOCK) return finish(r);
+  if (nb) return finish(sent > 0 ? sent : E.EAGAIN);
+  return retry(t, f.s, step, () => (sent > 0 ? sent : ERESTARTSYS)).then(finish);
+}
+
+function dropAll(t: Task, out: Outgoing, r: LinuxError | undefined): LinuxError {
+  if (out.rights) for (const x of out.rights) netOf(t.kernel).inFlight.close(x.slot);
+  out.rights = undefined;
+  return r ?? E.EINVAL;
+}
+
+function readData(t: Task, addr: number, len: number): Uint8Array | LinuxError {
+  return t.memory.read(addr, Math.min(len, MAX_RW_COUNT));
+}
+
+/** implements sendto(2) (and send(3)). */
+function sendto(t: Task, a: SyscallArgs): Result {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  let len = Number(a[2] & 0xffff_ffffn);
+  if (a[2] > BigInt(INT_MAX)) len = INT_MAX;
+  const data = readData(t, ptr(a[1]), len);
+  if (isError(data)) return data;
+  let to: Uint8Array | undefined;
+  if (ptr(a[4]) !== 0) {
+    const b = readAddr(t, ptr(a[4]), int(a[5]));
+    if (isError(b)) return b;
+    to = b;
+  }
+  return doSend(t, f, { data, to, rights: undefined, creds: undefined }, int(a[3]));
+}
+
+/** Gathers a msghdr's iovecs (EMSGSIZE above UIO_MAXIOV, EFAULT). */
+function gatherIov(t: Task, iovAddr: number, iovlen: number): Uint8Array | LinuxError {
+  if (iovlen > 1024) return E.EMSGSIZE;
+  const iov = t.memory.readIovecs(iovAddr, iovlen);
+  if (isError(iov)) return iov;
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const v of iov) {
+    const n = Math.min(v.len, MAX_RW_COUNT - total);
+    if (n <= 0) break;
+    const b = t.memory.read(v.base, n);
+    if (isError(b)) return b;
+    parts.push(b);
+    total += n;
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** __scm_send for AF_UNIX: SCM_RIGHTS (EBADF, EINVAL past SCM_MAX_FD) and SCM_CREDENTIALS (EPERM). */
+function scmSend(
+  t: Task,
+  control: Uint8Array,
+  isUnix: boolean,
+): Pick<Outgoing, 'rights' | 'creds'> | LinuxError {
+  const msgs = parseCmsgs(control, 0, control.length);
+  if (isError(msgs)) return msgs;
+  const net = netOf(t.kernel);
+  const rights: InFlight[] = [];
+  let creds: UnixCreds | undefined;
+  const fail = (e: LinuxError): LinuxError => {
+    for (const x of rights) net.inFlight.close(x.slot);
+    return e;
+  };
+  for (const m of msgs) {
+    if (m.level !== SocketLevel.SOL_SOCKET) continue;
+    if (!isUnix) return fail(E.EINVAL);
+    if (m.type === 1) {
+      const fds = parseScmRights(m.data);
+      if (isError(fds)) return fail(fds);
+      if (rights.length + fds.length > SCM_MAX_FD) return fail(E.EINVAL);
+      for (const fd of fds) {
+        const file = fileAt(t, fd);
+        if (isError(file) || file.isPath) return fail(E.EBADF);
+        const slot = net.inFlight.install(file, { limit: 1 << 30 });
+        if (isError(slot)) return fail(slot);
+        rights.push({ file, slot });
+      }
+    } else if (m.type === 2) {
+      const c = parseScmCredentials(m.data);
+      if (isError(c)) return fail(c);
+      const cr = t.creds;
+      const admin = capable(cr);
+      if (c.pid !== t.tgid && !admin) return fail(E.EPERM);
+      if (c.uid !== cr.uid && c.uid !== cr.euid && c.uid !== cr.suid && !admin) return fail(E.EPERM);
+      if (c.gid !== cr.gid && c.gid !== cr.egid && c.gid !== cr.sgid && !admin) return fail(E.EPERM);
+      creds = { pid: c.pid, uid: c.uid, gid: c.gid };
+    } else return fail(E.EINVAL);
+  }
+  return { rights: rights.length > 0 ? rights : undefined, creds };
+}
+
+/** implements sendmsg(2): data from the iovecs, an optional address, SCM_RIGHTS/SCM_CREDENTIALS. */
+function sendmsg(t: Task, a: SyscallArgs): Result {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const raw = t.memory.read(ptr(a[1]), msghdr.size);
+  if (isError(raw)) return raw;
+  const m = msghdr.parse(raw, 0);
+  if (isError(m)) return m;
+  if (m.msg_namelen < 0) return E.EINVAL;
+  let to: Uint8Array | undefined;
+  if (m.msg_name !== 0 && m.msg_namelen > 0) {
+    const b = readAddr(t, m.msg_name, Math.min(m.msg_namelen, SOCKADDR_STORAGE));
+    if (isError(b)) return b;
+    to = b;
+  }
+  const data = gatherIov(t, m.msg_iov, m.msg_iovlen);
+  if (isError(data)) return data;
+  let anc: Pick<Outgoing, 'rights' | 'creds'> = { rights: undefined, creds: undefined };
+  if (m.msg_controllen > 0) {
+    if (m.msg_controllen > INT_MAX) return E.ENOBUFS;
+    if (m.msg_controllen < 16) return E.EINVAL;
+    const control = t.memory.read(m.msg_control, m.msg_controllen);
+    if (isError(control)) return control;
+    const r = scmSend(t, control, f.s.sock instanceof UnixSocket);
+    if (isError(r)) return r;
+    anc = r;
+  }
+  return doSend(t, f, { data, to, ...anc }, int(a[2]));
+}
+
+// ---- receive --------------------------------------------------------------------------------------
+
+interface Received {
+  n: number;
+  len: number;
+  truncated: boolean;
+  from: Uint8Array | undefined;
+  rights: readonly unknown[] | undefined;
+  creds: UnixCreds | undefined;
+}
+
+/**
+ * Receives into `buf` with MSG_PEEK/MSG_TRUNC/MSG_DONTWAIT/MSG_WAITALL: a stream socket with
+ * MSG_WAITALL keeps reading until the buffer is full, end of file, an error or a signal.
+ */
+function doRecv(
+  t: Task,
+  f: { file: FileDescription; s: SocketImpl },
+  buf: Uint8Array,
+  flags: number,
+): Received | LinuxError | ControlResult | Promise<Received | LinuxError | ControlResult> {
+  const sock = f.s.sock;
+  const nb = nonBlocking(f.file, flags);
+  const waitall =
+    (flags & MsgFlag.MSG_WAITALL) !== 0 &&
+    !nb &&
+    sock.type === SockType.SOCK_STREAM &&
+    !(flags & MsgFlag.MSG_PEEK);
+  let got: Received | undefined;
+  const once = (): Received | LinuxError | typeof NET_WOULD_BLOCK => {
+    const dst = buf.subarray(got?.n ?? 0);
+    if (sock instanceof UnixSocket) {
+      const r = sock.recv(dst, flags);
+      if (r === NET_WOULD_BLOCK || isError(r)) return r;
+      return { ...r, from: r.from ? encodeSockaddr(r.from) : undefined };
+    }
+    const r = sock.recvfrom(dst, flags);
+    if (r === NET_WOULD_BLOCK || isError(r)) return r;
+    return { ...r, rights: undefined, creds: undefined };
+  };
+  const step = (): Received | LinuxError | typeof NET_WOULD_BLOCK => {
+    for (;;) {
+      const r = once();
+      f.s.settle();
+      if (r === NET_WOULD_BLOCK || isError(r)) {
+        if (got && (isError(r) || !waitall)) return got;
+        return r;
+      }
+      if (!got) got = r;
+      else {
+        got = { ...got, n: got.n + r.n, len: got.len + r.len, rights: got.rights ?? r.rights };
+      }
+      if (!waitall || r.n === 0 || got.n >= buf.length || r.rights) return got;
+    }
+  };
+  const r = step();
+  if (r !== NET_WOULD_BLOCK) return r;
+  if (nb) return E.EAGAIN;
+  return retry(t, f.s, step, () => got ?? ERESTARTSYS);
+}
+
+/** Frees received descriptors that will not be installed. */
+function dropReceived(t: Task, rights: readonly unknown[] | undefined): void {
+  if (!rights) return;
+  for (const r of rights) netOf(t.kernel).inFlight.close((r as InFlight).slot);
+}
+
+/** implements recvfrom(2) (and recv(3)). */
+function recvfrom(t: Task, a: SyscallArgs): Result {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const flags = int(a[3]);
+  let len = Number(a[2] & 0xffff_ffffn);
+  if (a[2] > BigInt(INT_MAX)) len = INT_MAX;
+  const buf = new Uint8Array(Math.min(len, MAX_RW_COUNT, 1 << 24));
+  return then(doRecv(t, f, buf, flags), (r) => {
+    if (isError(r) || isControl(r)) return r;
+    dropReceived(t, r.rights);
+    if (r.n > 0) {
+      const err = t.memory.writeExact(ptr(a[1]), buf.subarray(0, r.n));
+      if (err) return err;
+    }
+    if (ptr(a[4]) !== 0) {
+      const err = writeAddr(t, ptr(a[4]), ptr(a[5]), r.from ?? new Uint8Array(0));
+      if (err) return err;
+    }
+    return flags & MsgFlag.MSG_TRUNC && f.s.sock.type !== SockType.SOCK_STREAM ? r.len : r.n;
+  });
+}
+
+/** implements recvmsg(2): scatter to the iovecs, the sender's address, SCM_CREDENTIALS, SCM_RIGHTS. */
+function recvmsg(t: Task, a: SyscallArgs): Result {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const flags = int(a[2]);
+  const mp = ptr(a[1]);
+  const raw = t.memory.read(mp, msghdr.size);
+  if (isError(raw)) return raw;
+  const m = msghdr.parse(raw, 0);
+  if (isError(m)) return m;
+  if (m.msg_namelen < 0) return E.EINVAL;
+  if (m.msg_iovlen > 1024) return E.EMSGSIZE;
+  const iov = t.memory.readIovecs(m.msg_iov, m.msg_iovlen);
+  if (isError(iov)) return iov;
+  let total = 0;
+  for (const v of iov) total = Math.min(total + v.len, MAX_RW_COUNT, 1 << 24);
+  const buf = new Uint8Array(total);
+  return then(doRecv(t, f, buf, flags), (r) => {
+    if (isError(r) || isControl(r)) return r;
+    let done = 0;
+    for (const v of iov) {
+      if (done >= r.n) break;
+      const n = Math.min(v.len, r.n - done);
+      const err = t.memory.writeExact(v.base, buf.subarray(done, done + n));
+      if (err) {
+        dropReceived(t, r.rights);
+        return err;
+      }
+      done += n;
+    }
+    let msgFlags = r.truncated ? MsgFlag.MSG_TRUNC : 0;
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    // msg_namelen: the full length of the address (0 when there is none), a prefix copied.
+    const from = r.from ?? new Uint8Array(0);
+    if (m.msg_name !== 0 && from.length > 0) {
+      const n = Math.min(Math.min(m.msg_namelen, SOCKADDR_STORAGE), from.length);
+      const err = n > 0 ? t.memory.writeExact(m.msg_name, from.subarray(0, n)) : undefined;
+      if (err) {
+        dropReceived(t, r.rights);
+        return err;
+      }
+    }
+    dv.setInt32(8, m.msg_name !== 0 ? from.length : 0, true);
+    // put_cmsg: no control buffer (or one too small for a header) only sets MSG_CTRUNC.
+    const controlLen = m.msg_control === 0 ? 0 : Math.min(m.msg_controllen, 1 << 16);
+    const control = new Uint8Array(controlLen);
+    const w = new CmsgWriter(control, 0, controlLen);
+    if (r.creds) w.put(SocketLevel.SOL_SOCKET, 2, ucred.encode(r.creds));
+    if (r.rights) {
+      const room = m.msg_control === 0 ? 0 : w.maxRights();
+      const fds: number[] = [];
+      const cloexec = (flags & MsgFlag.MSG_CMSG_CLOEXEC) !== 0;
+      for (const x of r.rights.slice(0, room) as InFlight[]) {
+        const fd = filesOf(t).install(x.file, { limit: nofile(t), cloexec });
+        if (isError(fd)) break;
+        fds.push(fd);
+      }
+      dropReceived(t, r.rights);
+      if (fds.length > 0 || r.rights.length > 0) w.putRights(fds, r.rights.length);
+    }
+    msgFlags |= w.flags;
+    if (w.written > 0) {
+      const err = t.memory.writeExact(m.msg_control, control.subarray(0, w.written));
+      if (err) return err;
+    }
+    dv.setBigUint64(40, BigInt(w.written), true);
+    dv.setInt32(48, msgFlags, true);
+    const err = t.memory.writeExact(mp, raw);
+    if (err) return err;
+    return flags & MsgFlag.MSG_TRUNC && f.s.sock.type !== SockType.SOCK_STREAM ? r.len : r.n;
+  });
+}
+
+// ---- options --------------------------------------------------------------------------------------
+
+/** Boolean SOL_SOCKET options Linux keeps on any socket: SO_REUSEADDR, SO_KEEPALIVE, SO_DONTROUTE, SO_BROADCAST, SO_OOBINLINE. */
+const GENERIC_FLAGS: readonly number[] = [
+  SocketOption.SO_REUSEADDR,
+  SocketOption.SO_KEEPALIVE,
+  SocketOption.SO_DONTROUTE,
+  SocketOption.SO_BROADCAST,
+  SocketOption.SO_OOBINLINE,
+];
+const unixFlags = new WeakMap<UnixSocket, Map<number, boolean>>();
+function genericFlags(s: UnixSocket): Map<number, boolean> {
+  let m = unixFlags.get(s);
+  if (!m) {
+    m = new Map();
+    unixFlags.set(s, m);
+  }
+  return m;
+}
+
+/** implements setsockopt(2) for integer options (EINVAL when optlen < 4, EFAULT). */
+function setsockopt(t: Task, a: SyscallArgs): SyscallResult {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const level = int(a[1]);
+  const name = int(a[2]);
+  const optlen = int(a[4]);
+  const sock = f.s.sock;
+  if (sock instanceof UnixSocket && level !== SocketLevel.SOL_SOCKET) return E.EOPNOTSUPP;
+  if (optlen < 4) return E.EINVAL;
+  const v = t.memory.readI32(ptr(a[3]));
+  if (isError(v)) return v;
+  if (level === SocketLevel.SOL_SOCKET) {
+    if (name === SocketOption.SO_SNDBUF || name === SocketOption.SO_RCVBUF) {
+      // sock_setsockopt: the value is capped at wmem_max/rmem_max, then doubled for overhead.
+      const val = Math.min(Math.max(v, 0), WMEM_MAX) * 2;
+      if (sock instanceof UnixSocket) {
+        if (name === SocketOption.SO_SNDBUF) sock.sndbuf = Math.max(val, SOCK_MIN_SNDBUF);
+        else sock.rcvbuf = Math.max(val, SOCK_MIN_RCVBUF);
+        return 0;
+      }
+      return E.ENOPROTOOPT;
+    }
+    if (sock instanceof UnixSocket) {
+      if (name === SocketOption.SO_PASSCRED) {
+        sock.passcred = v !== 0;
+        return 0;
+      }
+      if (GENERIC_FLAGS.includes(name)) {
+        // sock_setsockopt stores these for every family; AF_UNIX never looks at them.
+        genericFlags(sock).set(name, v !== 0);
+        return 0;
+      }
+      return E.ENOPROTOOPT;
+    }
+  }
+  const r = (sock as InetSocket).setsockopt(level, name, v);
+  f.s.settle();
+  return r;
+}
+
+/** implements getsockopt(2): integer options, and SO_PEERCRED as a struct ucred. */
+function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const level = int(a[1]);
+  const name = int(a[2]);
+  const lenp = ptr(a[4]);
+  const len = t.memory.readI32(lenp);
+  if (isError(len)) return len;
+  if (len < 0) return E.EINVAL;
+  const sock = f.s.sock;
+  let bytes: Uint8Array;
+  if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_PEERCRED) {
+    const c = sock instanceof UnixSocket ? sock.peercred() : { pid: 0, uid: 65534, gid: 65534 };
+    bytes = ucred.encode(c);
+  } else {
+    const v = optionValue(sock, level, name);
+    if (isError(v)) return v;
+    bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setInt32(0, v, true);
+  }
+  const n = Math.min(len, bytes.length);
+  const err = t.memory.writeExact(ptr(a[3]), bytes.subarray(0, n));
+  if (err) return err;
+  return t.memory.writeI32(lenp, n) ?? 0;
+}
+
+function optionValue(sock: AnySocket, level: number, name: number): number | LinuxError {
+  if (sock instanceof InetSocket) return sock.getsockopt(level, name);
+  if (level !== SocketLevel.SOL_SOCKET) return E.EOPNOTSUPP;
+  switch (name) {
+    case SocketOption.SO_TYPE:
+      return sock.type;
+    case SocketOption.SO_DOMAIN:
+      return AddressFamily.AF_UNIX;
+    case SocketOption.SO_PROTOCOL:
+      return 0;
+    case SocketOption.SO_ERROR:
+      return sock.takeError()?.errno ?? 0;
+    case SocketOption.SO_PASSCRED:
+      return sock.passcred ? 1 : 0;
+    case SocketOption.SO_SNDBUF:
+      return sock.sndbuf;
+    case SocketOption.SO_RCVBUF:
+      return sock.rcvbuf;
+    case SocketOption.SO_ACCEPTCONN:
+      return sock.listening ? 1 : 0;
+    default:
+      if (GENERIC_FLAGS.includes(name)) return genericFlags(sock).get(name) ? 1 : 0;
+      return E.ENOPROTOOPT;
+  }
+}
+
+/** Socket syscalls. */
+export const socketSyscalls: SyscallFamily = {
+  socket: {
+    handler: socket,
+    support: partial('AF_UNIX, AF_INET and AF_INET6 (loopback only); other families EAFNOSUPPORT'),
+  },
+  socketpair: { handler: socketpair, support: FULL },
+  bind: { handler: bind, support: FULL },
+  listen: { handler: listen, support: FULL },
+  accept: { handler: accept, support: FULL },
+  accept4: { handler: accept4, support: FULL },
+  connect: { handler: connect, support: FULL },
+  getsockname: { handler: getsockname, support: FULL },
+  getpeername: { handler: getpeername, support: FULL },
+  shutdown: { handler: shutdown, support: FULL },
+  sendto: { handler: sendto, support: partial('MSG_OOB is EOPNOTSUPP on AF_UNIX') },
+  recvfrom: { handler: recvfrom, support: partial('MSG_OOB and MSG_ERRQUEUE are not supported') },
+  sendmsg: {
+    handler: sendmsg,
+    support: partial('SOL_SOCKET control messages only on AF_UNIX (SCM_RIGHTS, SCM_CREDENTIALS)'),
+  },
+  recvmsg: { handler: recvmsg, support: partial('MSG_OOB and MSG_ERRQUEUE are not supported') },
+  setsockopt: {
+    handler: setsockopt,
+    support: partial('integer options only; no SO_RCVTIMEO/SO_SNDTIMEO/SO_LINGER yet (ENOPROTOOPT)'),
+  },
+  getsockopt: { handler: getsockopt, support: partial('integer options and SO_PEERCRED') },
+};
