@@ -25,6 +25,7 @@ describe('parseArgs', () => {
       argv: ['ls', '-la'],
       strace: true,
       straceLog: undefined,
+      log: undefined,
       cwd: '/tmp',
       env: ['A=1', 'B=2'],
       volumes: [
@@ -37,6 +38,10 @@ describe('parseArgs', () => {
   it('starts the program at the first non-option, so its own options stay its own', () => {
     const c = parseArgs(['do', '/bin/ls', '--strace', '-v']);
     expect(c).toMatchObject({ kind: 'do', argv: ['/bin/ls', '--strace', '-v'], strace: false });
+  });
+
+  it('--log names the sandbox log file', () => {
+    expect(parseArgs(['do', '--log=/tmp/l', 'true'])).toMatchObject({ log: '/tmp/l', strace: false });
   });
 
   it('--strace-log implies --strace', () => {

@@ -10,6 +10,8 @@ export interface DoCommand {
   readonly argv: readonly string[];
   readonly strace: boolean;
   readonly straceLog: string | undefined;
+  /** Where the sandbox log goes (unsupported syscalls, caught bugs): a file, `-` for stderr, or with the strace output when undefined. */
+  readonly log: string | undefined;
   readonly cwd: string | undefined;
   /** `KEY=VALUE` pairs given with `--env`, in order. */
   readonly env: readonly string[];
@@ -42,6 +44,8 @@ status is the program's (128+n when signal n killed it).
 Options:
   --strace              print every system call in strace's format to stderr
   --strace-log FILE     print them to FILE instead (implies --strace)
+  --log FILE            write the sandbox log (unsupported syscalls, ...) to FILE (- for stderr;
+                        by default it goes only with --strace output)
   --cwd DIR             working directory inside the sandbox (default /)
   --env KEY=VALUE       set an environment variable (repeatable)
   -v, --volume HOST:SANDBOX[:ro]
@@ -57,6 +61,7 @@ export function parseArgs(args: readonly string[]): Command {
   if (cmd !== 'do') return { kind: 'error', message: `unknown command '${cmd}'` };
   let strace = false;
   let straceLog: string | undefined;
+  let log: string | undefined;
   let cwd: string | undefined;
   const env: string[] = [];
   const volumes: { host: string; sandbox: string; readOnly: boolean }[] = [];
@@ -90,6 +95,12 @@ export function parseArgs(args: readonly string[]): Command {
         strace = true;
         break;
       }
+      case '--log': {
+        const v = value(name, inline);
+        if (typeof v !== 'string') return { kind: 'error', message: v.error };
+        log = v;
+        break;
+      }
       case '--cwd': {
         const v = value(name, inline);
         if (typeof v !== 'string') return { kind: 'error', message: v.error };
@@ -120,7 +131,7 @@ export function parseArgs(args: readonly string[]): Command {
   const argv = rest.slice(i);
   if (argv.length === 0)
     return { kind: 'error', message: 'no program given: tsvisor do [options] -- CMD [ARGS...]' };
-  return { kind: 'do', argv, strace, straceLog, cwd, env, volumes };
+  return { kind: 'do', argv, strace, straceLog, log, cwd, env, volumes };
 }
 
 /** `HOST:SANDBOX[:ro]` (or `:rw`), both absolute paths. */

@@ -1,6 +1,6 @@
 // The command end to end: in process through main() (sources), and once through bin/tsvisor.js
 // (the built files, which nx builds before tests).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -68,10 +68,45 @@ describe('tsvisor do', () => {
     expect(lines.at(-1)).toBe('+++ exited with 3 +++');
   });
 
+  it('--log sends the sandbox log to a file, leaving stderr to the program', async () => {
+    const log = join(dir, 'log');
+    const r = await run([
+      'do',
+      '--log',
+      log,
+      '-v',
+      `${dir}:/t:ro`,
+      '/bin/busybox',
+      'sh',
+      '-c',
+      'busybox true; echo hi >&2',
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('hi\n');
+    expect(readFileSync(log, 'utf8')).toMatch(/^tsvisor: unsupported syscall /m);
+  });
+
+  it('keeps the sandbox log off stderr by default and puts it there with --log -', async () => {
+    const argv = ['-v', `${dir}:/t:ro`, '/bin/busybox', 'sh', '-c', 'busybox true; echo hi >&2'];
+    const quiet = await run(['do', ...argv]);
+    expect(quiet.status).toBe(0);
+    expect(quiet.stderr).toBe('hi\n');
+    const loud = await run(['do', '--log', '-', ...argv]);
+    expect(loud.status).toBe(0);
+    expect(loud.stderr).toMatch(/^tsvisor: unsupported syscall /m);
+    expect(loud.stderr).toMatch(/^hi$/m);
+  });
+
   it('exits 127 with a message when the program does not exist', async () => {
     const r = await run(['do', '/no/such/program']);
     expect(r.status).toBe(127);
     expect(r.stderr).toMatch(/^tsvisor: \/no\/such\/program: No such file or directory/);
+  });
+
+  it('exits 2 when the trace file cannot be opened', async () => {
+    const r = await run(['do', '--strace-log', '/no/such/dir/trace', '/bin/true']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^tsvisor: cannot open \/no\/such\/dir\/trace: /);
   });
 
   it('prints usage and exits 2 for a bad command line', async () => {
@@ -98,5 +133,39 @@ describe('bin/tsvisor.js', () => {
     );
     expect(r.stdout).toBe('hi\n');
     expect(r.status).toBe(7);
+  });
+
+  it('forwards SIGTERM to the sandbox and exits with what the program made of it', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(here, '..', 'bin', 'tsvisor.js'),
+        'do',
+        '/bin/sh',
+        '-c',
+        'trap "exit 9" TERM; echo ready; while :; do :; done',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.kill('SIGTERM');
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    expect(status).toBe(9);
+  });
+
+  it("passes terminal ioctls to a host terminal: the window size and modes are the terminal's", () => {
+    // script(1) gives the command a pseudo-terminal as stdio.
+    const bin = join(here, '..', 'bin', 'tsvisor.js');
+    const r = spawnSync(
+      'script',
+      [
+        '-qec',
+        `stty cols 100 rows 30; ${process.execPath} ${bin} do --log /dev/null /bin/busybox stty size`,
+        '/dev/null',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout.replace(/\r/g, '')).toBe('30 100\n');
   });
 });

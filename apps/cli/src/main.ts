@@ -33,16 +33,29 @@ export async function main(args: readonly string[], io: MainIo = {}): Promise<nu
     return 2;
   }
   let traceFd: number | undefined;
+  let logFd: number | undefined;
   try {
-    if (cmd.straceLog !== undefined) traceFd = openSync(cmd.straceLog, 'w');
+    const open = (path: string, flags: string): number | undefined => {
+      try {
+        return openSync(path, flags);
+      } catch (e) {
+        err(`tsvisor: cannot open ${path}: ${(e as Error).message}\n`);
+        return undefined;
+      }
+    };
+    if (cmd.straceLog !== undefined && (traceFd = open(cmd.straceLog, 'w')) === undefined) return 2;
+    if (cmd.log !== undefined && cmd.log !== '-' && (logFd = open(cmd.log, 'a')) === undefined) return 2;
     const out = traceFd ?? stdio[2];
+    // The sandbox log stays off the program's stderr unless asked for, so a sandboxed run prints
+    // what a native run prints: `--log FILE`, `--log -` (stderr), or alongside an --strace trace.
+    const logOut = logFd ?? (cmd.log === '-' ? stdio[2] : cmd.strace ? out : undefined);
     const sandbox = createSandbox({
       argv: cmd.argv,
       env: mergeEnv(io.env ?? process.env, cmd.env),
       ...(cmd.cwd !== undefined ? { cwd: cmd.cwd } : {}),
       volumes: cmd.volumes,
       stdio,
-      log: (line) => err(`tsvisor: ${line}\n`),
+      log: (line) => void (logOut !== undefined && writeSync(logOut, `tsvisor: ${line}\n`)),
       ...(cmd.strace ? { strace: (line: string) => void writeSync(out, `${line}\n`) } : {}),
     });
     // SIGTERM and SIGHUP sent to tsvisor go to the sandbox's pid 1. SIGINT and SIGQUIT from the
@@ -68,5 +81,6 @@ export async function main(args: readonly string[], io: MainIo = {}): Promise<nu
     return e.errno?.name === 'ENOENT' ? 127 : 126;
   } finally {
     if (traceFd !== undefined) closeSync(traceFd);
+    if (logFd !== undefined) closeSync(logFd);
   }
 }

@@ -7,24 +7,9 @@
  *
  * @module
  */
-import { E, isError, type LinuxError } from '@tsvisor/abi';
-import {
-  AT,
-  CpuState,
-  layoutExec,
-  resolveProgram,
-  type ExecFile,
-  type ExecOpener,
-  type ExecProgram,
-} from '@tsvisor/kernel';
-import {
-  AddressSpace as MmSpace,
-  MAP_ANONYMOUS,
-  MAP_FIXED,
-  MAP_PRIVATE,
-  PROT_NONE,
-  mmapBaseFor,
-} from '@tsvisor/mm';
+import { E, MapFlag, Prot, isError, type LinuxError } from '@tsvisor/abi';
+import { CpuState, layoutExec, resolveProgram, type ExecFile, type ExecOpener } from '@tsvisor/kernel';
+import { AddressSpace as MmSpace, mmapBaseFor } from '@tsvisor/mm';
 import { STUB_REGION, type Task as HostTask } from '@tsvisor/trap-native';
 import {
   MAY_EXEC,
@@ -34,9 +19,9 @@ import {
   S_IFREG,
   permission,
   type FsContext,
+  type Location,
   type Vfs,
 } from '@tsvisor/vfs';
-import { readFileSync } from 'node:fs';
 import { ReaderMapFile, applyHostOps, preadFully } from './host-memory.js';
 
 /** Where the initial stack ends: just below the stub's pages, which sit at the top of user space. */
@@ -62,6 +47,13 @@ export interface LoadedImage {
   readonly stackBase: number;
   readonly stackBytes: Uint8Array;
   readonly execfnAddr: number;
+  /** Where the ELF file was found, when the opener says (for /proc/<pid>/exe). */
+  readonly exe: unknown;
+}
+
+/** An executable opened in the sandbox VFS, with where it was found (for /proc/<pid>/exe). */
+interface VfsExecFile extends ExecFile {
+  readonly location: Location;
 }
 
 /**
@@ -80,39 +72,13 @@ export function vfsExecOpener(vfs: Vfs, ctx: FsContext): ExecOpener {
     const denied = permission(ctx.creds, inode, MAY_EXEC);
     if (denied) return denied;
     if (f.location.mount.flags & MS_NOEXEC) return E.EACCES;
-    const file: ExecFile = { read: (offset, length) => preadFully(f, offset, length) };
+    const file: VfsExecFile = {
+      read: (offset, length) => preadFully(f, offset, length),
+      location: f.location,
+    };
     return file;
   };
 }
-
-/**
- * Host facts the auxiliary vector repeats (AT_HWCAP, AT_HWCAP2, AT_MINSIGSTKSZ), read from this
- * process's own auxiliary vector: the sandbox runs on the same CPU.
- */
-export function hostCpuAux(): { hwcap: number; hwcap2: number; minSigStackSize: number } {
-  auxCache ??= readHostAux();
-  return auxCache;
-}
-
-function readHostAux(): { hwcap: number; hwcap2: number; minSigStackSize: number } {
-  const out = { hwcap: 0, hwcap2: 0, minSigStackSize: 2048 };
-  try {
-    const raw = readFileSync('/proc/self/auxv');
-    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    for (let i = 0; i + 16 <= raw.length; i += 16) {
-      const key = Number(dv.getBigUint64(i, true));
-      const val = Number(dv.getBigUint64(i + 8, true));
-      if (key === AT.HWCAP) out.hwcap = val;
-      else if (key === AT.HWCAP2) out.hwcap2 = val;
-      else if (key === AT.MINSIGSTKSZ) out.minSigStackSize = val;
-    }
-  } catch {
-    // Without /proc the defaults stand: glibc asks CPUID itself.
-  }
-  return out;
-}
-
-let auxCache: ReturnType<typeof readHostAux> | undefined;
 
 /**
  * Loads `path` into the empty address space of `host` (a fresh stub): resolves `#!` lines and the
@@ -127,6 +93,8 @@ export async function loadProgram(opts: {
   argv: readonly string[];
   envp: readonly string[];
   creds: { uid: number; gid: number };
+  /** CPU facts for the auxiliary vector (the kernel's `cpuAux`). */
+  cpu: { hwcap: number; hwcap2: number; minSigStackSize: number };
   stackLimit?: number;
 }): Promise<LoadedImage | LinuxError> {
   const enc = new TextEncoder();
@@ -148,12 +116,12 @@ export async function loadProgram(opts: {
   if (isError(reserved)) return reserved;
   const place = (length: number, align: number): number | LinuxError => {
     const span = length + align;
-    const at = mm.mmap(0, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+    const at = mm.mmap(0, span, Prot.PROT_NONE, MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS, null, 0);
     if (isError(at)) return at;
     mm.munmap(at, span);
     return Math.ceil(at / align) * align;
   };
-  const cpu = hostCpuAux();
+  const cpu = opts.cpu;
   const random = new Uint8Array(16);
   crypto.getRandomValues(random);
   const layout = layoutExec(prog, {
@@ -186,8 +154,15 @@ export async function loadProgram(opts: {
     for (const m of img.plan.mappings) {
       const r =
         m.kind === 'file'
-          ? mm.mmap(m.addr, m.len, m.prot, MAP_PRIVATE | MAP_FIXED, mapFile, m.offset)
-          : mm.mmap(m.addr, m.len, m.prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, null, 0);
+          ? mm.mmap(m.addr, m.len, m.prot, MapFlag.MAP_PRIVATE | MapFlag.MAP_FIXED, mapFile, m.offset)
+          : mm.mmap(
+              m.addr,
+              m.len,
+              m.prot,
+              MapFlag.MAP_PRIVATE | MapFlag.MAP_FIXED | MapFlag.MAP_ANONYMOUS,
+              null,
+              0,
+            );
       if (isError(r)) return r;
       // Linux's padzero clears from the end of the file data to the end of its page (not only to
       // p_memsz): ld.so's early allocator takes the rest of that page and expects zeros.
@@ -229,6 +204,7 @@ export async function loadProgram(opts: {
     stackBase: stack.sp,
     stackBytes: stack.bytes,
     execfnAddr: stack.execfn,
+    exe: (prog.file as Partial<VfsExecFile>).location,
   };
 }
 
@@ -258,5 +234,3 @@ export function commOf(path: string): string {
   const slash = path.lastIndexOf('/');
   return path.slice(slash + 1).slice(0, 15);
 }
-
-export type { ExecProgram };

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { E, errorOf, isError, type LinuxError } from '@tsvisor/abi';
+import { E, MapFlag, Mremap, Prot, errorOf, isError, type LinuxError } from '@tsvisor/abi';
 import type { HostOp, MapFile } from '@tsvisor/mm';
 import { STUB_REGION, type Task as HostTask } from '@tsvisor/trap-native';
 import { FileDescription } from '@tsvisor/vfs';
@@ -21,16 +21,9 @@ const NR_MPROTECT = 10;
 const NR_MUNMAP = 11;
 const NR_MREMAP = 25;
 const NR_MADVISE = 28;
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 0x01;
-const MAP_PRIVATE = 0x02;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
-const MAP_POPULATE = 0x8000;
-const MREMAP_MAYMOVE = 1;
-const MREMAP_FIXED = 2;
-const MREMAP_DONTUNMAP = 4;
+const { PROT_READ, PROT_WRITE } = Prot;
+const { MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE } = MapFlag;
+const { MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP } = Mremap;
 
 /** Reads file bytes for a copied private mapping. */
 export type ContentReader = (

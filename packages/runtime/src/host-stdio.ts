@@ -34,6 +34,7 @@ import {
   type WouldBlock,
 } from '@tsvisor/vfs';
 import * as fs from 'node:fs';
+import { isatty } from 'node:tty';
 
 class HostStdioFs implements FilesystemImpl {
   readonly type = 'hoststdio';
@@ -72,17 +73,50 @@ class HostFdInode extends Inode {
   }
 }
 
-/** I/O on a host fd. */
+/**
+ * I/O on a host fd. Writes go straight to the host fd. Reads of a regular file do too; reads of a
+ * pipe or terminal are done ahead on the libuv thread pool (so the event loop never blocks on
+ * them) into a buffer the sandbox then reads from; a read finding it empty waits for it.
+ */
+/**
+ * Runs a terminal ioctl on a host fd on behalf of the calling task, inside its host process, so
+ * that the host kernel reads and writes the task's own memory at `arg`. Returns the result or
+ * the errno.
+ */
+export type HostIoctl = (hostFd: number, cmd: number, arg: bigint) => number | LinuxError;
+
+/**
+ * Terminal ioctls passed to a host terminal: get and set its modes, read its window size. Others
+ * (process groups, sessions, input injection) concern the host's processes and are refused.
+ */
+const TTY_IOCTLS: ReadonlySet<number> = new Set([
+  0x5401, // TCGETS
+  0x5402, // TCSETS
+  0x5403, // TCSETSW
+  0x5404, // TCSETSF
+  0x5413, // TIOCGWINSZ
+]);
+
 class HostFdImpl extends FileDescriptionImpl {
   readonly #queue = new WaitQueue();
-  #polling = false;
-  #readable = false;
+  /** Bytes read from the host and not yet given to the sandbox. */
+  #buffered: Uint8Array = new Uint8Array(0);
+  #eof = false;
+  #error: LinuxError | undefined;
+  #reading = false;
 
   constructor(
     private readonly fd: number,
     private readonly seekable: boolean,
+    private readonly terminal: boolean,
+    private readonly hostIoctl: HostIoctl | undefined,
   ) {
     super();
+  }
+
+  override ioctl(cmd: number, arg: bigint, _file: FileDescription): number | LinuxError {
+    if (!this.terminal || !this.hostIoctl || !TTY_IOCTLS.has(cmd)) return E.ENOTTY;
+    return this.hostIoctl(this.fd, cmd, arg);
   }
 
   override get stream(): boolean {
@@ -95,21 +129,31 @@ class HostFdImpl extends FileDescriptionImpl {
 
   override read(dst: Uint8Array, _offset: number, _file: FileDescription): number | LinuxError | WouldBlock {
     if (dst.length === 0) return 0;
-    if (!this.seekable && !this.#readable) {
-      this.#poll();
-      return WOULD_BLOCK;
-    }
-    this.#readable = false;
-    try {
-      return fs.readSync(this.fd, dst, 0, dst.length, null);
-    } catch (e) {
-      const err = hostErrno(e);
-      if (err === E.EAGAIN) {
-        this.#poll();
-        return WOULD_BLOCK;
+    if (this.seekable) {
+      try {
+        return fs.readSync(this.fd, dst, 0, dst.length, null);
+      } catch (e) {
+        return hostErrno(e);
       }
-      return err;
     }
+    if (this.#buffered.length > 0) {
+      const n = Math.min(dst.length, this.#buffered.length);
+      dst.set(this.#buffered.subarray(0, n));
+      this.#buffered = this.#buffered.subarray(n);
+      return n;
+    }
+    if (this.#error) {
+      const e = this.#error;
+      this.#error = undefined;
+      return e;
+    }
+    if (this.#eof) {
+      // A terminal's end of file (^D) is one read of 0; later reads wait for more input.
+      this.#eof = false;
+      return 0;
+    }
+    this.#readAhead();
+    return WOULD_BLOCK;
   }
 
   override write(src: Uint8Array, _offset: number, _file: FileDescription): number | LinuxError | WouldBlock {
@@ -124,23 +168,33 @@ class HostFdImpl extends FileDescriptionImpl {
   }
 
   override readiness(mask: number): number {
-    return ((this.seekable || this.#readable ? POLLIN : 0) | POLLOUT) & mask;
+    const readable = this.seekable || this.#buffered.length > 0 || this.#eof || this.#error !== undefined;
+    if (!readable && (mask & POLLIN) !== 0) this.#readAhead();
+    return ((readable ? POLLIN : 0) | POLLOUT) & mask;
   }
 
   override hostFd(): number | null {
     return this.fd;
   }
 
-  /**
-   * Learns when the host fd has data without blocking the event loop: a zero-length read on the
-   * libuv thread pool returns once the fd is readable (terminals and pipes), then waiters wake.
-   */
-  #poll(): void {
-    if (this.#polling) return;
-    this.#polling = true;
-    fs.read(this.fd, Buffer.alloc(0), 0, 0, null, () => {
-      this.#polling = false;
-      this.#readable = true;
+  /** Starts one read of the host fd on the thread pool; waiters wake when it completes. */
+  #readAhead(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    const buf = Buffer.alloc(65536);
+    fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
+      if (err && hostErrno(err) === E.EAGAIN) {
+        // The host fd is non-blocking (its flags are shared with the host): look again soon.
+        setTimeout(() => {
+          this.#reading = false;
+          this.#readAhead();
+        }, 10);
+        return;
+      }
+      this.#reading = false;
+      if (err) this.#error = hostErrno(err);
+      else if (n === 0) this.#eof = true;
+      else this.#buffered = new Uint8Array(buf.buffer, buf.byteOffset, n);
       this.#queue.notify(POLLIN);
     });
   }
@@ -156,9 +210,14 @@ let stdioMount: Mount | undefined;
 
 /**
  * Opens file descriptions over host fds (typically 0, 1, 2), with the access mode the host fd
- * has. A host fd that is not open gives a description whose I/O fails with EBADF.
+ * has. A host fd that is not open gives a description whose I/O fails with EBADF. On a host
+ * terminal, the terminal ioctls go through `hostIoctl`.
  */
-export function hostStdio(hostFds: readonly number[], creds: Creds): FileDescription[] {
+export function hostStdio(
+  hostFds: readonly number[],
+  creds: Creds,
+  hostIoctl?: HostIoctl,
+): FileDescription[] {
   stdioFs ??= new HostStdioFs();
   stdioMount ??= new Mount(stdioFs, stdioFs.root, null, null, 0);
   return hostFds.map((fd) => {
@@ -181,8 +240,9 @@ export function hostStdio(hostFds: readonly number[], creds: Creds): FileDescrip
     }
     const inode = new HostFdInode(fsys, mode, fsys.nextIno++);
     const seekable = (mode & 0o170000) === S_IFREG;
+    const terminal = (mode & 0o170000) === S_IFCHR && isatty(fd);
     return new FileDescription(
-      new HostFdImpl(fd, seekable),
+      new HostFdImpl(fd, seekable, terminal, hostIoctl),
       { mount: stdioMount as Mount, inode },
       flags,
       creds,

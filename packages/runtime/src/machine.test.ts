@@ -1,7 +1,9 @@
 // The trap loop against real processes: signal delivery and rt_sigreturn through the kernel,
 // faults turned into signals, stack growth, handlers that wait or throw. Each case also runs
 // natively first, so the expectations are Linux's.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E } from '@tsvisor/abi';
 import { createSyscallTable } from '@tsvisor/syscalls';
@@ -9,6 +11,7 @@ import { Platform } from '@tsvisor/trap-native';
 import { NOLIBC, captureStdio, compile, workDir } from './c-programs.test-util.js';
 import { createSandbox, type SandboxConfig } from './sandbox.js';
 
+const here = dirname(fileURLToPath(import.meta.url));
 let work: ReturnType<typeof workDir>;
 let platform: Platform;
 let signals: string;
@@ -52,7 +55,7 @@ function native(path: string, args: string[]): { status: number; stdout: string 
 }
 
 describe('signals and faults, as natively', () => {
-  for (const mode of ['handler', 'blocked', 'segv', 'segvh', 'kill9', 'stack', 'spin']) {
+  for (const mode of ['handler', 'blocked', 'segv', 'segvh', 'kill9', 'stack', 'spin', 'unmap']) {
     it(mode, async () => {
       const want = native(signals, [mode]);
       const got = await sandboxed(['/test/signals', mode]);
@@ -66,6 +69,32 @@ describe('signals and faults, as natively', () => {
     expect(native(signals, ['segv']).status).toBe(139);
     expect(native(signals, ['segvh']).status).toBe(42);
     expect(native(signals, ['kill9']).status).toBe(137);
+  });
+});
+
+describe('vfork', () => {
+  it("a vfork child's failed exec and exit, or its exec, leave the parent running", async () => {
+    const bin = join(work.dir, 'vfork-exit');
+    execFileSync('gcc', ['-O1', '-static', '-o', bin, join(here, 'testdata', 'vfork-exit.c')]);
+    const want = native(bin, []);
+    expect(want).toEqual({
+      status: 0,
+      stdout: 'failed exec: child status 127\nexec: child status 0, parent memory intact\n',
+    });
+    const got = await sandboxed(['/test/vfork-exit']);
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.status).toBe(0);
+  });
+});
+
+describe('CPU time', () => {
+  it("a child's user time, spent without syscalls, reaches the parent's wait4 rusage", async () => {
+    const bin = join(work.dir, 'cpu-time');
+    execFileSync('gcc', ['-O1', '-static', '-o', bin, join(here, 'testdata', 'cpu-time.c')]);
+    const want = native(bin, []);
+    expect(want.stdout).toBe('child user time >= 100 ms: yes\n');
+    const got = await sandboxed(['/test/cpu-time']);
+    expect(got.stdout).toBe(want.stdout);
   });
 });
 

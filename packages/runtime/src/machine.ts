@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { E, SiCode, Signal, isError, type LinuxError } from '@tsvisor/abi';
+import { E, SiCode, Signal, errorOf, isError, type LinuxError } from '@tsvisor/abi';
 import {
   ERESTARTNOHAND,
   ERESTARTNOINTR,
@@ -49,11 +49,18 @@ import {
   type Task as HostTask,
   type TaskEvent,
 } from '@tsvisor/trap-native';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { applyHostOps } from './host-memory.js';
 import type { Strace } from './strace.js';
 import { TrapMemory } from './trap-memory.js';
 
 const NR_EXIT = 60;
+const NR_EXIT_GROUP = 231;
+/** How often a busy task's CPU times are read from the host, in ms. */
+const CPU_SAMPLE_MS = 20;
+const NR_CLOSE = 3;
+const NR_IOCTL = 16;
 const ESRCH = 3;
 /**
  * The host signal that makes a running stub stop so a sandbox signal can be delivered: SIGURG,
@@ -91,6 +98,8 @@ interface Thread {
   running: boolean;
   /** Last fault address handled by growing the stack (a second fault there is a real one). */
   lastGrowFault: number;
+  /** When the task's CPU times were last read from the host (performance.now() ms). */
+  cpuSampledAt: number;
 }
 
 /** Options of a {@link Machine}. */
@@ -115,6 +124,7 @@ export class Machine {
   /** Children created during the current syscall, started once the parent's call completes. */
   readonly #toStart: Thread[] = [];
   #kernel: Kernel | undefined;
+  #current: Task | undefined;
 
   /** The kernel's platform port, implemented over this machine. */
   readonly port: PlatformPort<HostOp>;
@@ -140,6 +150,26 @@ export class Machine {
   get #k(): Kernel {
     if (!this.#kernel) throw new Error('Machine.bind(kernel) was not called');
     return this.#kernel;
+  }
+
+  /** The task whose syscall handler is running synchronously right now (procfs's reader). */
+  get current(): Task | undefined {
+    return this.#current;
+  }
+
+  /**
+   * Runs `ioctl(hostFd, cmd, arg)` inside the host process of the task whose syscall is being
+   * served, so `arg` points into that task's memory (terminal ioctls on passed-through stdio).
+   * ENOTTY outside a syscall.
+   */
+  hostIoctl(hostFd: number, cmd: number, arg: bigint): number | LinuxError {
+    const th = this.#current ? this.#threads.get(this.#current.tid) : undefined;
+    if (!th?.host.alive) return E.ENOTTY;
+    const stubFd = th.host.passFd(hostFd);
+    if (isError(stubFd)) return E.ENOTTY;
+    const r = th.host.hostSyscall(NR_IOCTL, stubFd, cmd, arg);
+    th.host.hostSyscall(NR_CLOSE, stubFd);
+    return r < 0 ? errorOf(-r) : r;
   }
 
   /** The host thread of a kernel task, if it has one. */
@@ -170,6 +200,7 @@ export class Machine {
       fpFresh: false,
       running: false,
       lastGrowFault: -1,
+      cpuSampledAt: 0,
     };
     this.#threads.set(task.tid, th);
     if (this.#threads.size > 1 && this.strace) this.strace.multi = true;
@@ -200,9 +231,12 @@ export class Machine {
         th.running = false;
       } catch (e) {
         th.running = false;
-        if (e instanceof TrapError && e.code === 'ESRCH') return this.#hostGone(th, Signal.SIGKILL << 0);
+        if (e instanceof TrapError && e.code === 'ESRCH') return this.#hostGone(th, Signal.SIGKILL);
         throw e;
       }
+      // The platform's own nudge (interruptTask) is consumed here; any other host signal comes
+      // from outside the sandbox and goes to the sandboxed process.
+      const nudge = ev.kind === 'signal' && ev.signo === NUDGE_SIGNAL && this.#takeNudge(th.host.tgid);
       if (task.state !== 'alive') return this.#retire(th);
       switch (ev.kind) {
         case 'syscall': {
@@ -216,11 +250,7 @@ export class Machine {
           break;
         }
         case 'signal': {
-          // The platform's own nudge (interruptTask), or a signal from outside the sandbox to the
-          // host process, which the sandboxed process gets.
-          const nudges = this.#nudges.get(th.host.tgid) ?? 0;
-          if (ev.signo === NUDGE_SIGNAL && nudges > 0) this.#nudges.set(th.host.tgid, nudges - 1);
-          else this.#k.sendToGroup(task.group, { signo: ev.signo, code: SiCode.SI_KERNEL });
+          if (!nudge) this.#k.sendToGroup(task.group, { signo: ev.signo, code: SiCode.SI_KERNEL });
           this.#pullRegs(th);
           const p = this.#deliver(th, undefined);
           if (p) await p;
@@ -299,6 +329,12 @@ export class Machine {
   #syscall(th: Thread, nr: number): void | Promise<void> {
     this.#pullRegs(th);
     const task = th.task;
+    // CPU times come from the host: sampled now and then, and always before a thread exits.
+    const now = performance.now();
+    if (now - th.cpuSampledAt >= CPU_SAMPLE_MS || nr === NR_EXIT || nr === NR_EXIT_GROUP) {
+      th.cpuSampledAt = now;
+      sampleCpu(th.host, task);
+    }
     if (nr === NR_RT_SIGRETURN) this.#pullFp(th);
     const args = task.regs.syscallArgs();
     const strace = this.strace;
@@ -312,10 +348,13 @@ export class Machine {
         }
       : undefined;
     let res: SyscallResult | Promise<SyscallResult>;
+    this.#current = task;
     try {
       res = dispatch(this.#table, task, nr, args);
     } catch (e) {
       res = this.#bug(task, nr, e);
+    } finally {
+      this.#current = undefined;
     }
     if (res instanceof Promise) {
       if (strace && trace && trace.exec === undefined) strace.begin(task.tid, nr, args, this.#reader(task));
@@ -404,7 +443,7 @@ export class Machine {
    */
   #deliver(th: Thread, res: SyscallResult | undefined): void | Promise<void> {
     const task = th.task;
-    if (isRestart(res) || task.hasInterruptingSignal() || task.savedMask !== undefined) {
+    if (isRestart(res) || signalsPending(task) || task.savedMask !== undefined) {
       if (task.state === 'alive') this.#pullFp(th);
       const out = deliverSignals(this.#k, task, res);
       if (out === 'exited') return;
@@ -473,10 +512,11 @@ export class Machine {
   async #retire(th: Thread): Promise<void> {
     const { task, host } = th;
     if (host.alive) {
-      const whole = task.group.state !== 'alive' || task.group.exiting;
       try {
-        if (whole) host.kill();
-        else if (host.hostSyscall(NR_EXIT, 0) !== -3 /* ESRCH: it ended */) host.kill();
+        // The whole host process goes when it holds only this dying process; a thread that
+        // exits alone, or a vfork child living in its parent's host process, ends by itself.
+        if (this.#ownsHostProcess(th) && (task.group.exiting || task.group.state !== 'alive')) host.kill();
+        else host.hostSyscall(NR_EXIT, 0);
       } catch (e) {
         // Already dead (the whole stub was killed): its next switch reports it.
         if (!(e instanceof TrapError)) throw e;
@@ -489,6 +529,14 @@ export class Machine {
     this.#forget(th);
     if (this.strace && task.tid === task.tgid && task.group.state !== 'alive')
       this.strace.processEnd(task.tid, task.group.exitStatus);
+  }
+
+  /** True when no task of another process runs in `th`'s host process (a vfork parent would). */
+  #ownsHostProcess(th: Thread): boolean {
+    for (const other of this.#threads.values())
+      if (other.task.group !== th.task.group && other.host.alive && other.host.tgid === th.host.tgid)
+        return false;
+    return true;
   }
 
   /** The host thread ended without the kernel asking: the kernel kills the sandboxed process. */
@@ -604,22 +652,63 @@ export class Machine {
     }
   }
 
+  /** Counts down one nudge sent to host process `pid`; false if none was outstanding. */
+  #takeNudge(pid: number): boolean {
+    const n = this.#nudges.get(pid) ?? 0;
+    if (n === 0) return false;
+    if (n === 1) this.#nudges.delete(pid);
+    else this.#nudges.set(pid, n - 1);
+    return true;
+  }
+
   #destroyTask(task: PlatformTask): void {
     const th = this.#threads.get(task.tid);
     if (!th || !th.host.alive) return;
     const g = th.task.group;
-    // A dying process loses all its host threads at once; a single exiting thread is ended by
-    // its own loop (it is stopped at its exit call).
-    if (g.exiting || g.tasks.size === 0) {
+    // A dead process loses all its host threads at once, once the kernel has released the last
+    // of its tasks (until then it still writes their clear_child_tid words and robust lists into
+    // the process's memory), unless its host process also runs another process (a vfork child
+    // in its parent's): then each loop ends its own thread. A thread that exits alone is ended by
+    // its loop too (it is stopped at its exit call).
+    if (g.tasks.size === 0 && this.#ownsHostProcess(th)) {
       try {
         th.host.kill();
       } catch (e) {
         // Already dead: nothing to free.
         if (!(e instanceof TrapError)) throw e;
       }
+    } else if (th.running) {
+      // Ended by another task (execve ends the other threads) while running app code: stop it
+      // so that its loop ends it now.
+      this.#interruptTask(task);
     }
   }
 }
+
+/**
+ * Copies the host thread's user and system CPU time (clock ticks in /proc/<pid>/task/<tid>/stat)
+ * into the task, for times(2), getrusage(2), wait4's rusage and /proc.
+ */
+function sampleCpu(host: HostTask, task: Task): void {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${host.tgid}/task/${host.tid}/stat`, 'latin1');
+  } catch {
+    return; // the host thread is gone
+  }
+  // Fields after the parenthesised comm: state is field 3, utime 14, stime 15.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksNs = 1_000_000_000n / BigInt(HOST_CLK_TCK);
+  const utime = BigInt(rest[11] ?? '0') * ticksNs;
+  const stime = BigInt(rest[12] ?? '0') * ticksNs;
+  // Host counters only grow; a task that moved to a fresh host process (execve from a vfork
+  // child) keeps what it had.
+  if (utime > task.cpu.userNs) task.cpu.userNs = utime;
+  if (stime > task.cpu.sysNs) task.cpu.sysNs = stime;
+}
+
+/** The host's clock tick rate (sysconf(_SC_CLK_TCK), 100 on x86-64 Linux). */
+const HOST_CLK_TCK = 100;
 
 /** Unmaps every page of a host address space but the stub's. */
 export function clearAddressSpace(host: HostTask): undefined | LinuxError {
@@ -632,6 +721,16 @@ export function clearAddressSpace(host: HostTask): undefined | LinuxError {
     if (r < 0) return E.ENOMEM;
   }
   return undefined;
+}
+
+/**
+ * True when delivery has something to look at: the kernel's full check (which builds a set) runs
+ * only when some signal is pending at all, which is rare on the syscall fast path.
+ */
+function signalsPending(task: Task): boolean {
+  if (task.pending.set.isEmpty() && task.group.sharedPending.set.isEmpty() && !task.group.exiting)
+    return false;
+  return task.hasInterruptingSignal();
 }
 
 function isRestart(res: unknown): res is ControlResult {

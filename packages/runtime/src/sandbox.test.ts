@@ -1,5 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Platform } from '@tsvisor/trap-native';
+import { O_CREAT, O_WRONLY, Posix, ROOT_CREDS, Tmpfs, Vfs } from '@tsvisor/vfs';
 import { NOLIBC, captureStdio, compile, workDir } from './c-programs.test-util.js';
 import { createSandbox, exitCodeOf } from './sandbox.js';
 
@@ -70,5 +73,109 @@ describe('exitCodeOf', () => {
     expect(exitCodeOf(42 << 8)).toBe(42);
     expect(exitCodeOf(9)).toBe(137);
     expect(exitCodeOf(11 | 0x80)).toBe(139);
+  });
+});
+
+describe('Sandbox.signal', () => {
+  it("reaches pid 1 even while it spins in user code, and runs the shell's trap", async () => {
+    const io = captureStdio(work.dir);
+    const sandbox = createSandbox({
+      argv: ['/bin/sh', '-c', 'trap "exit 9" TERM; echo ready; while :; do :; done'],
+      stdio: io.fds,
+      platform,
+      log: () => undefined,
+    });
+    const running = sandbox.run();
+    // Wait for the loop to start, then signal it.
+    for (let i = 0; i < 200 && io.read().stdout !== 'ready\n'; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(sandbox.signal(15)).toBe(true);
+    expect(await running).toBe(9);
+    io.close();
+    expect(sandbox.signal(15)).toBe(false);
+  });
+});
+
+describe('credentials and working directory', () => {
+  it('runs as the configured uid/gid in the configured cwd', async () => {
+    const io = captureStdio(work.dir);
+    const status = await createSandbox({
+      argv: ['/bin/busybox', 'sh', '-c', 'busybox id -u; busybox id -g; busybox pwd; echo x > /etc/not-mine'],
+      uid: 1000,
+      gid: 1000,
+      cwd: '/usr/bin',
+      stdio: io.fds,
+      platform,
+      log: () => undefined,
+    }).run();
+    io.close();
+    const { stdout, stderr } = io.read();
+    expect(stdout).toBe('1000\n1000\n/usr/bin\n');
+    // /etc belongs to root: an unprivileged user may not create files there, overlay or not.
+    expect(stderr).toMatch(/Permission denied/);
+    expect(status).not.toBe(0);
+  });
+
+  it('refuses a cwd that does not exist', () => {
+    expect(() => createSandbox({ argv: ['/bin/true'], cwd: '/no/such/dir', platform })).toThrow(
+      /ENOENT|No such file/,
+    );
+  });
+});
+
+describe('finding and loading the first program', () => {
+  it('looks a bare name up in PATH and runs #! scripts through their interpreter', async () => {
+    writeFileSync(join(work.dir, 'greet'), '#!/bin/busybox sh\necho "script says $1"\n', { mode: 0o755 });
+    const io = captureStdio(work.dir);
+    const status = await createSandbox({
+      argv: ['greet', 'hi'],
+      env: ['PATH=/nowhere:/scripts'],
+      volumes: [{ host: work.dir, sandbox: '/scripts', readOnly: true }],
+      stdio: io.fds,
+      platform,
+      log: () => undefined,
+    }).run();
+    io.close();
+    expect(io.read().stdout).toBe('script says hi\n');
+    expect(status).toBe(0);
+  });
+
+  it('refuses a file without execute permission with EACCES', async () => {
+    writeFileSync(join(work.dir, 'plain'), '#!/bin/busybox sh\n', { mode: 0o644 });
+    const sandbox = createSandbox({
+      argv: ['/scripts/plain'],
+      volumes: [{ host: work.dir, sandbox: '/scripts', readOnly: true }],
+      platform,
+      log: () => undefined,
+    });
+    await expect(sandbox.run()).rejects.toMatchObject({ errno: { name: 'EACCES' } });
+  });
+});
+
+describe('a custom root', () => {
+  it('runs a program from an in-memory root that holds only it (nothing of the host is visible)', async () => {
+    const root = new Tmpfs({ mode: 0o755 });
+    const posix = new Posix(new Vfs(root), ROOT_CREDS);
+    expect(posix.mkdir('/bin', 0o755)).toBe(0);
+    const fd = posix.open('/bin/first-light', O_CREAT | O_WRONLY, 0o755);
+    if (typeof fd !== 'number') throw fd;
+    const bytes = new Uint8Array(readFileSync(join(work.dir, 'first-light')));
+    expect(posix.write(fd, bytes)).toBe(bytes.length);
+    posix.close(fd);
+    const io = captureStdio(work.dir);
+    const status = await createSandbox({
+      argv: ['/bin/first-light', 'one', 'two'],
+      root,
+      stdio: io.fds,
+      platform,
+      log: () => undefined,
+    }).run();
+    io.close();
+    expect(status).toBe(127);
+    expect(io.read().stdout).toBe('first light\n');
+    // The host's /bin/sh is not there.
+    await expect(
+      createSandbox({ argv: ['/bin/sh'], root, platform, log: () => undefined }).run(),
+    ).rejects.toThrow(/ENOENT|No such file/);
   });
 });

@@ -5,12 +5,16 @@
  * @module
  */
 import { E, SiCode, isError, isValidSignal, type LinuxError } from '@tsvisor/abi';
-import { FsContext as TaskFs, Kernel, type PlatformPort } from '@tsvisor/kernel';
+import { FsContext as TaskFs, Kernel, hostCpuAux, type PlatformPort } from '@tsvisor/kernel';
 import { createSyscallTable, fileDescriptionRefs, type SyscallTable } from '@tsvisor/syscalls';
+import { createProcfs, createSysfs } from '@tsvisor/procfs';
 import { Platform } from '@tsvisor/trap-native';
 import {
   Devfs,
   Hostfs,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
   MS_RDONLY,
   O_RDONLY,
   Overlayfs,
@@ -25,9 +29,10 @@ import {
   type FilesystemImpl,
   type FsContext,
 } from '@tsvisor/vfs';
-import { STACK_TOP, commOf, hostCpuAux, loadProgram, vfsExecOpener } from './exec.js';
+import { STACK_TOP, commOf, loadProgram, vfsExecOpener } from './exec.js';
 import { hostStdio } from './host-stdio.js';
 import { Machine } from './machine.js';
+import { SandboxProcSource } from './proc-source.js';
 import { Strace, type TraceSink } from './strace.js';
 import { TrapMemory } from './trap-memory.js';
 
@@ -137,11 +142,14 @@ export class Sandbox {
         argv: cfg.argv,
         envp: env,
         creds: { uid: cfg.uid ?? 0, gid: cfg.gid ?? 0 },
+        cpu: this.kernel.cpuAux,
       });
       if (isError(image)) throw new SandboxError(`${path}: ${image.message}`, image);
       const memory = new TrapMemory(stub.task);
       const files = this.kernel.newFdTable();
-      const stdio = hostStdio(cfg.stdio ?? [0, 1, 2], this.fsContext.creds);
+      const stdio = hostStdio(cfg.stdio ?? [0, 1, 2], this.fsContext.creds, (fd, cmd, arg) =>
+        machine.hostIoctl(fd, cmd, arg),
+      );
       stdio.forEach((f, fd) => files.replace(f, fd, false, 1024));
       const task = this.kernel.spawnInit({
         mm: this.kernel.newAddressSpace(memory, image.mm),
@@ -151,6 +159,7 @@ export class Sandbox {
         fs: new TaskFs(0o022, this.fsContext.cwd, this.fsContext.root),
       });
       task.group.didExec = true;
+      task.exe = image.exe;
       strace?.emit(
         task.tid,
         strace.render(task.tid, 59, [image.execfnAddr, image.argvAddr, image.envpAddr], 0, (addr, len) => {
@@ -160,7 +169,10 @@ export class Sandbox {
         }),
       );
       machine.adopt(task, stub.task);
-      const status = await this.kernel.initExited;
+      // Tasks parked in handlers wait on promises only; this keeps Node running while they do
+      // (a sandbox whose tasks all wait forever hangs, as it would on Linux, instead of exiting).
+      const keepAlive = setInterval(() => undefined, 1 << 30);
+      const status = await this.kernel.initExited.finally(() => clearInterval(keepAlive));
       stub.kill();
       await machine.settled();
       return exitCodeOf(status);
@@ -193,7 +205,7 @@ export class Sandbox {
       const f = this.vfs.openat(this.fsContext, this.fsContext.cwd, candidate, O_RDONLY);
       if (isError(f)) continue;
       const mode = f.location.inode.mode;
-      f.release?.();
+      f.release();
       if ((mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0) return candidate;
       err = E.EACCES;
     }
@@ -218,10 +230,7 @@ export function createSandbox(config: SandboxConfig): Sandbox {
   const rootCtx = vfs.rootContext(ROOT_CREDS);
   mountAt(vfs, rootCtx, '/dev', new Devfs(vfs.devices));
   mountAt(vfs, rootCtx, '/tmp', new Tmpfs());
-  // Until the kernel offers procfs a ProcSource, empty read-only directories hide the host's
-  // /proc and /sys (which the overlay would otherwise show from the host root).
-  mountAt(vfs, rootCtx, '/proc', new Tmpfs({ mode: 0o555 }), MS_RDONLY);
-  mountAt(vfs, rootCtx, '/sys', new Tmpfs({ mode: 0o555 }), MS_RDONLY);
+
   for (const v of config.volumes ?? []) {
     mountAt(
       vfs,
@@ -256,15 +265,26 @@ export function createSandbox(config: SandboxConfig): Sandbox {
     vfs,
     ...(config.log ? { log: config.log } : {}),
   });
+  // /proc and /sys describe the sandbox, never the host (the overlay would show the host's).
+  const proc = new SandboxProcSource(kernel, vfs, rootCtx, () => machine.current);
+  mountAt(vfs, rootCtx, '/proc', createProcfs(proc), MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  mountAt(vfs, rootCtx, '/sys', createSysfs(proc), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   return new Sandbox(kernel, vfs, config, ctx, machine);
 }
 
-/** Mounts `fs` at `path`, creating the directory in the root filesystem if it is missing. */
+/**
+ * Mounts `fs` at `path`, creating the directory and its missing parents first (in the overlay's
+ * memory layer by default, so the host never sees them).
+ */
 function mountAt(vfs: Vfs, ctx: FsContext, path: string, fs: FilesystemImpl, flags = 0): void {
   let m = vfs.mount(ctx, ctx.cwd, path, fs, flags);
   if (m === E.ENOENT) {
-    const made = vfs.mkdirat(ctx, ctx.cwd, path, 0o755);
-    if (made === undefined) m = vfs.mount(ctx, ctx.cwd, path, fs, flags);
+    const parts = path.split('/').filter((p) => p !== '');
+    for (let i = 1; i <= parts.length; i++) {
+      const made = vfs.mkdirat(ctx, ctx.cwd, `/${parts.slice(0, i).join('/')}`, 0o755);
+      if (made !== undefined && made !== E.EEXIST) break;
+    }
+    m = vfs.mount(ctx, ctx.cwd, path, fs, flags);
   }
   if (isError(m)) throw new SandboxError(`cannot mount ${fs.type} at ${path}: ${m.message}`, m);
 }

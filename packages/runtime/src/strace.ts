@@ -84,17 +84,7 @@ export class Strace {
 
   /** The line of a call that returned `ret` (the value now in rax). */
   complete(tid: number, nr: number, args: readonly RawValue[], ret: RawValue, read: MemoryReader): void {
-    const full = this.render(tid, nr, args, ret, read);
-    const p = this.#pending.get(tid);
-    this.#pending.delete(tid);
-    if (!p?.announced) return this.#out(tid, full);
-    const entry = p.line.endsWith('<unfinished ...>')
-      ? p.line.slice(0, -'<unfinished ...>'.length).trimEnd()
-      : '';
-    const prefix = this.#prefix(tid);
-    const name = syscallByNumber(nr)?.name ?? `syscall_${nr}`;
-    const rest = entry && full.startsWith(entry) ? full.slice(entry.length) : full.slice(prefix.length);
-    this.#out(tid, `${prefix}<... ${name} resumed>${rest}`);
+    this.#finish(tid, nr, this.render(tid, nr, args, ret, read));
   }
 
   /** The line of a call that ended in a restart control value (no value reaches the app). */
@@ -105,14 +95,30 @@ export class Strace {
     why: ControlResult,
     read: MemoryReader,
   ): void {
-    this.#pending.delete(tid);
-    this.#out(tid, `${this.#callText(tid, nr, args, read)} = ? ${RESTART_TEXT.get(why) ?? why.kind}`);
+    this.#finish(tid, nr, `${this.#callText(tid, nr, args, read)} = ? ${RESTART_TEXT.get(why) ?? why.kind}`);
   }
 
   /** The line of a call that did not return (exit, exit_group). */
   noReturn(tid: number, nr: number, args: readonly RawValue[], read: MemoryReader): void {
+    this.#finish(tid, nr, `${this.#callText(tid, nr, args, read)} = ?`);
+  }
+
+  /**
+   * Prints the full line of a finished call, or, if its entry line was printed, the rest of it
+   * as `<... name resumed>...`.
+   */
+  #finish(tid: number, nr: number, full: string): void {
+    const p = this.#pending.get(tid);
     this.#pending.delete(tid);
-    this.#out(tid, `${this.#callText(tid, nr, args, read)} = ?`);
+    if (!p?.announced) return this.#out(tid, full);
+    const entry = p.line.endsWith('<unfinished ...>') ? p.line.slice(0, -'<unfinished ...>'.length) : '';
+    const prefix = this.#prefix(tid);
+    const name = syscallByNumber(nr)?.name ?? `syscall_${nr}`;
+    // The arguments print again only if they still render as at entry (the memory of a task that
+    // died meanwhile cannot be read): otherwise just the result, as strace does.
+    const rest =
+      entry && full.startsWith(entry) ? full.slice(entry.length) : `)${full.slice(full.lastIndexOf(' = '))}`;
+    this.#out(tid, `${prefix}<... ${name} resumed>${rest}`);
   }
 
   #callText(tid: number, nr: number, args: readonly RawValue[], read: MemoryReader): string {

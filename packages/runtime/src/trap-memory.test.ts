@@ -73,4 +73,14 @@ describe('TrapMemory', () => {
     const orphan = new TrapMemory();
     expect(orphan.readInto(BASE, new Uint8Array(4))).toBe(E.EFAULT);
   });
+
+  it('answers EFAULT, never throws, when its host process was just killed', () => {
+    const other = platform.createStub();
+    const m = new TrapMemory(other.task);
+    expect(other.task.hostSyscall(NR_MMAP, BASE, PAGE, PROT_READ | PROT_WRITE, ANON_FIXED, -1, 0)).toBe(BASE);
+    expect(m.write(BASE, new Uint8Array(4))).toBe(4);
+    other.kill();
+    expect(m.readInto(BASE, new Uint8Array(4))).toBe(E.EFAULT);
+    expect(m.writeU32(BASE, 1)).toBe(E.EFAULT);
+  });
 });

@@ -11,7 +11,7 @@
  */
 import { E, type LinuxError } from '@tsvisor/abi';
 import { TASK_SIZE, TaskMemoryBase, accessOk } from '@tsvisor/kernel';
-import type { Task as HostTask } from '@tsvisor/trap-native';
+import { TrapError, type Task as HostTask } from '@tsvisor/trap-native';
 
 /**
  * Memory of one host address space. Threads that share it are added with {@link attach}; when the
@@ -64,25 +64,36 @@ export class TrapMemory extends TaskMemoryBase {
   readInto(addr: number, dst: Uint8Array): number | LinuxError {
     if (dst.length === 0) return 0;
     if (!accessOk(addr, dst.length)) return inUserSpace(addr) ? this.#partial(addr, dst, false) : E.EFAULT;
-    const h = this.#current();
-    if (!h) return E.EFAULT;
-    return h.readMemory(addr, dst);
+    return this.#access(addr, dst, false);
   }
 
   write(addr: number, bytes: Uint8Array): number | LinuxError {
     if (bytes.length === 0) return 0;
     if (!accessOk(addr, bytes.length)) return inUserSpace(addr) ? this.#partial(addr, bytes, true) : E.EFAULT;
-    const h = this.#current();
-    if (!h) return E.EFAULT;
-    return h.writeMemory(addr, bytes);
+    return this.#access(addr, bytes, true);
+  }
+
+  /**
+   * One native access through a live host thread. A thread the platform no longer knows (its
+   * process was just killed, the platform learns it at the next switch) throws; it is dropped and
+   * the next one tried, and with none left the answer is EFAULT, never an exception.
+   */
+  #access(addr: number, buf: Uint8Array, write: boolean): number | LinuxError {
+    for (;;) {
+      const h = this.#current();
+      if (!h) return E.EFAULT;
+      try {
+        return write ? h.writeMemory(addr, buf) : h.readMemory(addr, buf);
+      } catch (e) {
+        if (!(e instanceof TrapError)) throw e;
+        this.detach(h);
+      }
+    }
   }
 
   /** A range that starts in user space but runs past its end: move what lies below the end. */
   #partial(addr: number, buf: Uint8Array, write: boolean): number | LinuxError {
-    const h = this.#current();
-    if (!h) return E.EFAULT;
-    const part = buf.subarray(0, TASK_SIZE - addr);
-    return write ? h.writeMemory(addr, part) : h.readMemory(addr, part);
+    return this.#access(addr, buf.subarray(0, TASK_SIZE - addr), write);
   }
 }
 

@@ -4,6 +4,7 @@
  * argument passing, --env and the exit status.
  *   echo-exit 42 a b    prints "a\nb\n" and exits 42
  * When the environment has TSVISOR_CLI_TEST, its value is printed last as "env=<value>".
+ * It first makes syscall 100000, which no kernel has (ENOSYS; tsvisor logs it).
  */
 #define SYS_write 1
 #define SYS_exit_group 231
@@ -34,6 +35,7 @@ __attribute__((used)) static void start_c(long *sp) {
   char **argv = (char **)(sp + 1);
   char **envp = argv + argc + 1;
   int code = 0;
+  sys3(100000, 0, 0, 0);
   for (const char *p = argc > 1 ? argv[1] : ""; *p >= '0' && *p <= '9'; p++) code = code * 10 + (*p - '0');
   for (long i = 2; i < argc; i++) {
     put(argv[i]);

@@ -177,7 +177,9 @@ export type LoadMapping =
       readonly prot: number;
       /**
        * Bytes `[zeroFrom, zeroTo)` inside the last file page lie past the segment's file data and
-       * must read as zero (bss start). Linux clears them after mapping ("padzero").
+       * must read as zero (bss start). Linux clears them after mapping ("padzero") up to the end
+       * of the page, even where p_memsz ends earlier: ld.so allocates from the rest of its last
+       * data page and relies on those zeros.
        */
       readonly zeroFrom?: number;
       readonly zeroTo?: number;
@@ -231,7 +233,7 @@ export function planLoad(elf: ElfFile, bias: number): LoadPlan {
     if (p.filesz > 0) {
       const zero =
         p.memsz > p.filesz && fileEnd % PAGE_SIZE !== 0
-          ? { zeroFrom: fileEnd, zeroTo: Math.min(fileMapEnd, memEnd) }
+          ? { zeroFrom: fileEnd, zeroTo: fileMapEnd }
           : {};
       const m: LoadMapping = {
         kind: 'file',

@@ -8,6 +8,8 @@
  *   kill9    kill(getpid(), SIGKILL): killed by SIGKILL.
  *   stack    recursion that touches 4 MiB of stack (growth below the initial stack): exit 0.
  *   blocked  SIGUSR1 blocked, sent, then unblocked: the handler runs at the unblock; exit 0.
+ *   unmap    munmap and mprotect of the pages at the top of user space (where tsvisor keeps
+ *            its stub) and a mmap over them; the program goes on: exit 0 (natively too).
  *   spin     a forked child spins without syscalls; the parent's SIGUSR1 must still reach it:
  *            its handler exits 7, and the parent exits with the child's status (7).
  */
@@ -18,6 +20,9 @@
 #define SYS_kill 62
 #define SYS_exit_group 231
 #define SYS_clone 56
+#define SYS_mmap 9
+#define SYS_mprotect 10
+#define SYS_munmap 11
 #define SYS_wait4 61
 #define SIGCHLD 17
 #define SIGKILL 9
@@ -114,6 +119,26 @@ static int case_spin(void) {
   return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 4;
 }
 
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+  long r;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+  return r;
+}
+
+static int case_unmap(void) {
+  const long top = 0x7ffffff00000;
+  sys4(SYS_munmap, top, 0x2000, 0, 0);
+  sys4(SYS_mprotect, top, 0x2000, 0, 0);
+  long r = sys6(SYS_mmap, top, 0x2000, 3, 0x32 /* PRIVATE|FIXED|ANON */, -1, 0);
+  if (r != top) return 1;
+  sys4(SYS_munmap, top, 0x2000, 0, 0);
+  say("ok still running\n");
+  return 0;
+}
+
 static int case_blocked(void) {
   handle(SIGUSR1, on_usr1);
   unsigned long set = 1ul << (SIGUSR1 - 1);
@@ -132,6 +157,7 @@ __attribute__((used)) static void start_c(long *sp) {
   if (streq(mode, "handler")) status = case_handler();
   else if (streq(mode, "blocked")) status = case_blocked();
   else if (streq(mode, "spin")) status = case_spin();
+  else if (streq(mode, "unmap")) status = case_unmap();
   else if (streq(mode, "segv")) *(volatile int *)0 = 1;
   else if (streq(mode, "segvh")) {
     handle(SIGSEGV, on_segv);
