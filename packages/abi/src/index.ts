@@ -441,3 +441,7 @@ export type {
   CloneArgs,
   OpenHow,
 } from './structs/index.js';
+
+// The x86-64 user register set (src/user-regs.ts)
+export { UserReg, USER_REGS_COUNT } from './user-regs.js';
+export type { UserRegName } from './user-regs.js';

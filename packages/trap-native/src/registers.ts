@@ -5,42 +5,16 @@
  * @module
  */
 
+import { USER_REGS_COUNT, UserReg, type UserRegName } from '@tsvisor/abi';
+
 /** Index of each register in {@link Registers.raw}, in `user_regs_struct` order. */
-export const REG = Object.freeze({
-  r15: 0,
-  r14: 1,
-  r13: 2,
-  r12: 3,
-  rbp: 4,
-  rbx: 5,
-  r11: 6,
-  r10: 7,
-  r9: 8,
-  r8: 9,
-  rax: 10,
-  rcx: 11,
-  rdx: 12,
-  rsi: 13,
-  rdi: 14,
-  orig_rax: 15,
-  rip: 16,
-  cs: 17,
-  eflags: 18,
-  rsp: 19,
-  ss: 20,
-  fs_base: 21,
-  gs_base: 22,
-  ds: 23,
-  es: 24,
-  fs: 25,
-  gs: 26,
-} as const);
+export const REG = UserReg;
 
 /** A register name of `user_regs_struct`. */
-export type RegisterName = keyof typeof REG;
+export type RegisterName = UserRegName;
 
 /** Number of 64-bit words in `user_regs_struct`. */
-export const REGISTER_COUNT = 27;
+export const REGISTER_COUNT = USER_REGS_COUNT;
 
 /**
  * A reusable register set. `raw` is what the platform copies in and out; the named accessors

@@ -10,42 +10,16 @@
  * @module
  */
 
+import { USER_REGS_COUNT, UserReg, type UserRegName } from '@tsvisor/abi';
+
 /** Register slots of `struct user_regs_struct` (x86-64), in order. */
-export const REG = {
-  r15: 0,
-  r14: 1,
-  r13: 2,
-  r12: 3,
-  rbp: 4,
-  rbx: 5,
-  r11: 6,
-  r10: 7,
-  r9: 8,
-  r8: 9,
-  rax: 10,
-  rcx: 11,
-  rdx: 12,
-  rsi: 13,
-  rdi: 14,
-  orig_rax: 15,
-  rip: 16,
-  cs: 17,
-  eflags: 18,
-  rsp: 19,
-  ss: 20,
-  fs_base: 21,
-  gs_base: 22,
-  ds: 23,
-  es: 24,
-  fs: 25,
-  gs: 26,
-} as const;
+export const REG = UserReg;
 
 /** A register name of {@link REG}. */
-export type RegName = keyof typeof REG;
+export type RegName = UserRegName;
 
 /** Number of 64-bit slots in `struct user_regs_struct`. */
-export const USER_REGS_COUNT = 27;
+export { USER_REGS_COUNT };
 
 /** User code segment selector on x86-64 Linux (`__USER_CS`). */
 export const USER_CS = 0x33n;
