@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { E, type LinuxError } from '@tsvisor/abi';
+import { E, OpenFlag, type LinuxError } from '@tsvisor/abi';
 
 /** Reference-count hooks for the objects a table holds. */
 export interface FileRefs<F> {
@@ -33,7 +33,7 @@ export interface FdEntry<F> {
 }
 
 /** `O_CLOEXEC` as dup3(2) and F_DUPFD_CLOEXEC understand it. */
-export const O_CLOEXEC = 0o2000000;
+export const O_CLOEXEC: number = OpenFlag.O_CLOEXEC;
 
 /** `CLOSE_RANGE_UNSHARE` and `CLOSE_RANGE_CLOEXEC`. */
 export const CLOSE_RANGE_UNSHARE = 2;

@@ -1,5 +1,5 @@
-import { E } from '@tsvisor/abi';
-import { O_NONBLOCK, O_RDWR, ROOT_CREDS, S_IFCHR, Tmpfs, Vfs, WOULD_BLOCK, makedev } from '@tsvisor/vfs';
+import { E, Mode, OpenFlag } from '@tsvisor/abi';
+import { ROOT_CREDS, Tmpfs, Vfs, WOULD_BLOCK, makedev } from '@tsvisor/vfs';
 import { describe, expect, it } from 'vitest';
 import { kmsgDevice } from './kmsg.js';
 import { Syslog } from './syslog.js';
@@ -11,7 +11,7 @@ function setup(): { log: Syslog; open: (flags: number) => ReturnType<Vfs['openat
   const vfs = new Vfs(new Tmpfs());
   vfs.devices.registerChar(1, 11, kmsgDevice(log));
   const ctx = vfs.rootContext(ROOT_CREDS);
-  expect(vfs.mknodat(ctx, ctx.cwd, '/kmsg', S_IFCHR | 0o644, makedev(1, 11))).toBeUndefined();
+  expect(vfs.mknodat(ctx, ctx.cwd, '/kmsg', Mode.S_IFCHR | 0o644, makedev(1, 11))).toBeUndefined();
   return { log, open: (flags) => vfs.openat(ctx, ctx.cwd, '/kmsg', flags) };
 }
 
@@ -20,7 +20,7 @@ const dec = new TextDecoder();
 describe('/dev/kmsg', () => {
   it('reads one record per read, then would block; writes append', () => {
     const { log, open } = setup();
-    const f = open(O_RDWR);
+    const f = open(OpenFlag.O_RDWR);
     if (!('read' in f)) throw new Error(String(f));
     const buf = new Uint8Array(256);
     let n = f.read(buf) as number;
@@ -40,9 +40,9 @@ describe('/dev/kmsg', () => {
     expect(dec.decode(buf.subarray(0, n))).toContain('first');
   });
 
-  it('answers EAGAIN with O_NONBLOCK at the end', () => {
+  it('answers EAGAIN with OpenFlag.O_NONBLOCK at the end', () => {
     const { open } = setup();
-    const f = open(O_RDWR | O_NONBLOCK);
+    const f = open(OpenFlag.O_RDWR | OpenFlag.O_NONBLOCK);
     if (!('read' in f)) throw new Error(String(f));
     f.lseek(0, 2);
     expect(f.read(new Uint8Array(100))).toBe(E.EAGAIN);

@@ -1,17 +1,6 @@
-import { E, isError } from '@tsvisor/abi';
+import { E, isError, OpenFlag } from '@tsvisor/abi';
 import { createProcfs } from '@tsvisor/procfs';
-import {
-  O_CREAT,
-  O_NONBLOCK,
-  O_RDONLY,
-  O_RDWR,
-  O_WRONLY,
-  ROOT_CREDS,
-  Tmpfs,
-  Vfs,
-  createPipe,
-  type FileDescription,
-} from '@tsvisor/vfs';
+import { ROOT_CREDS, Tmpfs, Vfs, createPipe, type FileDescription } from '@tsvisor/vfs';
 import { describe, expect, it } from 'vitest';
 import { Kernel } from './kernel.js';
 import { CpuState } from './ports/cpu-state.js';
@@ -61,7 +50,7 @@ describe('procfs over the kernel: magic links', () => {
     const [r, w] = pipe;
     expect(init.files.install(r, { limit: 1024 })).toBe(0);
     expect(init.files.install(w, { limit: 1024 })).toBe(1);
-    const f = open('/data/gone', O_CREAT | O_RDWR);
+    const f = open('/data/gone', OpenFlag.O_CREAT | OpenFlag.O_RDWR);
     expect(f.write(enc.encode('still here'))).toBe(10);
     expect(vfs.unlinkat(ctx, ctx.cwd, '/data/gone', 0)).toBeUndefined();
     expect(init.files.install(f, { limit: 1024 })).toBe(2);
@@ -69,10 +58,10 @@ describe('procfs over the kernel: magic links', () => {
     const ino = w.stat().ino;
     expect(vfs.readlinkat(ctx, ctx.cwd, '/proc/self/fd/1')).toBe(`pipe:[${ino}]`);
     expect(vfs.readlinkat(ctx, ctx.cwd, '/proc/1/fd/2')).toBe('/data/gone (deleted)');
-    const w2 = open('/proc/self/fd/1', O_WRONLY);
+    const w2 = open('/proc/self/fd/1', OpenFlag.O_WRONLY);
     expect(w2.write(enc.encode('via /proc'))).toBe(9);
     expect(readAll(r)).toBe('via /proc');
-    expect(readAll(open('/proc/self/fd/2', O_RDONLY))).toBe('still here');
+    expect(readAll(open('/proc/self/fd/2', OpenFlag.O_RDONLY))).toBe('still here');
     // cwd and root jump to the task's own directories.
     expect(isError(vfs.lookupat(ctx, ctx.cwd, '/proc/self/cwd/data', 0))).toBe(false);
     expect(isError(vfs.lookupat(ctx, ctx.cwd, '/proc/1/root/proc/1', 0))).toBe(false);
@@ -83,13 +72,13 @@ describe('procfs over the kernel: the new files', () => {
   it('/proc/kmsg consumes the syslog ring; syscall reads running for the caller', () => {
     const { kernel, open, readAll } = boot();
     kernel.syslog.append(6, 'hello from the test');
-    const f = open('/proc/kmsg', O_RDONLY | O_NONBLOCK);
+    const f = open('/proc/kmsg', OpenFlag.O_RDONLY | OpenFlag.O_NONBLOCK);
     const text = readAll(f);
     expect(text).toMatch(/^<\d>\[ *\d+\.\d{6}\] /);
     expect(text).toContain('] hello from the test\n');
     expect(kernel.syslog.sizeUnread()).toBe(0);
     expect(f.read(new Uint8Array(100))).toBe(E.EAGAIN);
-    expect(readAll(open('/proc/self/syscall', O_RDONLY))).toBe('running\n');
-    expect(readAll(open('/proc/1/smaps_rollup', O_RDONLY))).toBe('');
+    expect(readAll(open('/proc/self/syscall', OpenFlag.O_RDONLY))).toBe('running\n');
+    expect(readAll(open('/proc/1/smaps_rollup', OpenFlag.O_RDONLY))).toBe('');
   });
 });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { E, RLIM_INFINITY, type LinuxError } from '@tsvisor/abi';
+import { E, OpenFlag, RLIM_INFINITY, type LinuxError } from '@tsvisor/abi';
 import { mapsLine, renderSmaps, statusMemory, type AddressSpace as MmSpace } from '@tsvisor/mm';
 import {
   vfsMounts,
@@ -31,6 +31,7 @@ import {
   FileDescriptionImpl,
   WOULD_BLOCK,
   WaitQueue,
+  anonInodeName,
   type FileDescription,
   type FsContext,
   type Location,
@@ -47,7 +48,6 @@ import { TSVISOR_RELEASE, TSVISOR_VERSION } from './uts.js';
 
 /** All 41 capabilities Linux 6.x defines (CAP_LAST_CAP = 40). */
 const ALL_CAPS = (1n << 41n) - 1n;
-const O_CLOEXEC = 0o2000000;
 
 function procCreds(c: Credentials): ProcCreds {
   const caps = capable(c) ? ALL_CAPS : 0n;
@@ -190,11 +190,11 @@ class KernelProcTask implements ProcTask {
     if (typeof f.getFlags !== 'function') return null;
     const st = f.stat();
     const type = st.mode & 0o170000;
-    // Anonymous-inode files (epoll, eventfd...) name themselves through an `anonName` on their impl.
-    const anon = (f.impl as { anonName?: unknown }).anonName;
+    // Anonymous-inode files (epoll, eventfd...) carry their name on anon_inodefs' location.
+    const anon = anonInodeName(f.location);
     const path =
-      typeof anon === 'string'
-        ? `anon_inode:${anon}`
+      anon !== null
+        ? anon
         : type === 0o010000 && !f.location.name
           ? `pipe:[${st.ino}]`
           : type === 0o140000
@@ -202,7 +202,7 @@ class KernelProcTask implements ProcTask {
             : (this.path(f.location) ?? '');
     return {
       path,
-      flags: f.getFlags() | (e.cloexec ? O_CLOEXEC : 0),
+      flags: f.getFlags() | (e.cloexec ? OpenFlag.O_CLOEXEC : 0),
       pos: f.offset,
       mntId: f.location.mount.id,
       ino: st.ino,

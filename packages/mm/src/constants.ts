@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { MapFlag, Prot } from '@tsvisor/abi';
+import { MapFlag } from '@tsvisor/abi';
 
 /** Size of a page on x86-64. */
 export const PAGE_SIZE = 4096;
@@ -47,15 +47,3 @@ export const LEGACY_MAP_MASK =
   MapFlag.MAP_HUGETLB |
   MapFlag.MAP_32BIT |
   (MapFlag.MAP_HUGE_MASK << MapFlag.MAP_HUGE_SHIFT);
-
-// The four flat names that @tsvisor/syscalls (sys-mm.ts, sys-exec.ts) still imports from this
-// package, from before @tsvisor/abi had the mman tables. They are abi's values, not copies; drop
-// them once those imports move to abi.
-/** @deprecated Use `Prot.PROT_NONE` from `@tsvisor/abi`. */
-export const PROT_NONE = Prot.PROT_NONE;
-/** @deprecated Use `MapFlag.MAP_PRIVATE` from `@tsvisor/abi`. */
-export const MAP_PRIVATE = MapFlag.MAP_PRIVATE;
-/** @deprecated Use `MapFlag.MAP_FIXED` from `@tsvisor/abi`. */
-export const MAP_FIXED = MapFlag.MAP_FIXED;
-/** @deprecated Use `MapFlag.MAP_ANONYMOUS` from `@tsvisor/abi`. */
-export const MAP_ANONYMOUS = MapFlag.MAP_ANONYMOUS;

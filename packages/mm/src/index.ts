@@ -23,8 +23,7 @@ export {
 } from './render.js';
 export type { StatusMemory, VmaResidency } from './render.js';
 // Address-space layout figures and mm's kernel-internal numbers. The syscall flag values are
-// @tsvisor/abi's Prot, MapFlag, Mremap, Madv, Msync, Mcl and Mlock (import them from there);
-// the four deprecated flat names stay only until their remaining importers move to abi.
+// @tsvisor/abi's Prot, MapFlag, Mremap, Madv, Msync, Mcl and Mlock (import them from there).
 export {
   PAGE_SIZE,
   PAGE_SHIFT,
@@ -34,8 +33,4 @@ export {
   STACK_GUARD_GAP,
   RLIM_INFINITY,
   LEGACY_MAP_MASK,
-  PROT_NONE,
-  MAP_PRIVATE,
-  MAP_FIXED,
-  MAP_ANONYMOUS,
 } from './constants.js';

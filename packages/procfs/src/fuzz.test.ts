@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LinuxError } from '@tsvisor/abi';
-import { O_RDONLY, O_RDWR, O_WRONLY, userCreds } from '@tsvisor/vfs';
+import { LinuxError, OpenFlag } from '@tsvisor/abi';
+import { userCreds } from '@tsvisor/vfs';
 import { mounted } from './mount.test-util.js';
 
 const names = [
@@ -58,7 +58,7 @@ describe('procfs under arbitrary operations', () => {
           minLength: 1,
           maxLength: 6,
         }),
-        fc.constantFrom(O_RDONLY, O_WRONLY, O_RDWR),
+        fc.constantFrom(OpenFlag.O_RDONLY, OpenFlag.O_WRONLY, OpenFlag.O_RDWR),
         fc.uint8Array({ maxLength: 80 }),
         fc.boolean(),
         fc.constantFrom<number | null>(null, 1, 7, 9, 12, 13, 99),

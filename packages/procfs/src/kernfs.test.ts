@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { E, isError } from '@tsvisor/abi';
-import { O_RDONLY, O_RDWR, O_WRONLY, Posix, ROOT_CREDS, Vfs } from '@tsvisor/vfs';
+import { E, isError, OpenFlag } from '@tsvisor/abi';
+import { Posix, ROOT_CREDS, Vfs } from '@tsvisor/vfs';
 import type { Stat } from '@tsvisor/vfs';
 import { KernFs, dir, file, symlink } from './kernfs.js';
 import type { DirNode } from './kernfs.js';
@@ -48,7 +48,7 @@ describe('KernFs', () => {
     const p = mountTree(t.root);
     expect(readAll(p, '/counter')).toBe('1\n');
     expect(readAll(p, '/counter')).toBe('2\n');
-    const fd = p.open('/counter', O_RDONLY) as number;
+    const fd = p.open('/counter', OpenFlag.O_RDONLY) as number;
     expect(t.reads.n).toBe(2); // opening alone generates nothing
     const b = new Uint8Array(1);
     expect(p.read(fd, b)).toBe(1);
@@ -62,14 +62,14 @@ describe('KernFs', () => {
   it('calls write handlers; reading a write-only file gives EINVAL', () => {
     const t = tree();
     const p = mountTree(t.root);
-    const fd = p.open('/value', O_RDWR) as number;
+    const fd = p.open('/value', OpenFlag.O_RDWR) as number;
     expect(p.write(fd, new TextEncoder().encode('hello'))).toBe(5);
     expect(t.value.v).toBe('hello');
     expect(readAll(p, '/value')).toBe('hello');
-    const s = p.open('/sink', O_WRONLY) as number;
+    const s = p.open('/sink', OpenFlag.O_WRONLY) as number;
     expect(p.write(s, new Uint8Array(3))).toBe(3);
     // root may open a 0200 file for reading (DAC override), but there is nothing to read
-    const r = p.open('/sink', O_RDONLY) as number;
+    const r = p.open('/sink', OpenFlag.O_RDONLY) as number;
     expect(p.read(r, new Uint8Array(4))).toBe(E.EINVAL);
   });
 
@@ -98,7 +98,7 @@ describe('KernFs', () => {
 
   it('lists . and .. with the right inode numbers', () => {
     const p = mountTree(tree().root);
-    const fd = p.open('/items', O_RDONLY) as number;
+    const fd = p.open('/items', OpenFlag.O_RDONLY) as number;
     const ents = p.getdents(fd) as { name: string; ino: number }[];
     expect(ents.slice(0, 2).map((e) => e.name)).toEqual(['.', '..']);
     expect(ents[0]?.ino).toBe((p.stat('/items') as Stat).ino);

@@ -15,26 +15,9 @@
  * @module
  */
 
-import { E, isError } from '@tsvisor/abi';
+import { E, isError, Mode, OpenFlag, Seek } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
-import {
-  DT_DIR,
-  DT_LNK,
-  DT_REG,
-  FileDescriptionImpl,
-  Inode,
-  O_ACCMODE,
-  O_RDONLY,
-  O_RDWR,
-  O_WRONLY,
-  S_IFDIR,
-  S_IFLNK,
-  S_IFREG,
-  SEEK_CUR,
-  SEEK_SET,
-  anonDev,
-  nowNs,
-} from '@tsvisor/vfs';
+import { DT_DIR, DT_LNK, DT_REG, FileDescriptionImpl, Inode, anonDev, nowNs } from '@tsvisor/vfs';
 import type {
   CreateAttrs,
   DirentSink,
@@ -154,7 +137,7 @@ export function dir(entries: Readonly<Record<string, TreeNode>>, mode = 0o555): 
   return { kind: 'dir', mode, entries };
 }
 
-const TYPE_BITS = { file: S_IFREG, symlink: S_IFLNK, dir: S_IFDIR } as const;
+const TYPE_BITS = { file: Mode.S_IFREG, symlink: Mode.S_IFLNK, dir: Mode.S_IFDIR } as const;
 const DT = { file: DT_REG, symlink: DT_LNK, dir: DT_DIR } as const;
 
 /**
@@ -251,13 +234,13 @@ class KernFile extends KernInode {
   }
 
   override open(flags: number): FileDescriptionImpl | LinuxError {
-    const acc = flags & O_ACCMODE;
-    const writing = acc === O_WRONLY || acc === O_RDWR;
+    const acc = flags & OpenFlag.O_ACCMODE;
+    const writing = acc === OpenFlag.O_WRONLY || acc === OpenFlag.O_RDWR;
     if (writing && this.node.strictWrite === true && (this.mode & 0o222) === 0) return E.EACCES;
     const err = this.node.open?.(flags);
     if (err) return err;
     if (this.node.openFile !== undefined) return this.node.openFile(flags);
-    return new GeneratedFile(this.node, acc === O_RDONLY || acc === O_RDWR);
+    return new GeneratedFile(this.node, acc === OpenFlag.O_RDONLY || acc === OpenFlag.O_RDWR);
   }
 }
 
@@ -310,8 +293,8 @@ class GeneratedFile extends FileDescriptionImpl {
   /** seq_lseek: SEEK_SET and SEEK_CUR only, never negative. */
   override seek(file: FileDescription, offset: number, whence: number): number | LinuxError {
     let pos: number;
-    if (whence === SEEK_SET) pos = offset;
-    else if (whence === SEEK_CUR) pos = file.offset + offset;
+    if (whence === Seek.SEEK_SET) pos = offset;
+    else if (whence === Seek.SEEK_CUR) pos = file.offset + offset;
     else return E.EINVAL;
     if (pos < 0 || !Number.isSafeInteger(pos)) return E.EINVAL;
     return pos;
@@ -419,8 +402,8 @@ export class KernDir extends KernInode {
   }
 
   override open(flags: number): FileDescriptionImpl | LinuxError {
-    const acc = flags & O_ACCMODE;
-    if (acc !== O_RDONLY) return E.EISDIR;
+    const acc = flags & OpenFlag.O_ACCMODE;
+    if (acc !== OpenFlag.O_RDONLY) return E.EISDIR;
     return new KernDirFile(this);
   }
 
@@ -481,8 +464,8 @@ class KernDirFile extends FileDescriptionImpl {
 
   override seek(file: FileDescription, offset: number, whence: number): number | LinuxError {
     let pos: number;
-    if (whence === SEEK_SET) pos = offset;
-    else if (whence === SEEK_CUR) pos = file.offset + offset;
+    if (whence === Seek.SEEK_SET) pos = offset;
+    else if (whence === Seek.SEEK_CUR) pos = file.offset + offset;
     else return E.EINVAL;
     if (pos < 0 || !Number.isSafeInteger(pos)) return E.EINVAL;
     return pos;

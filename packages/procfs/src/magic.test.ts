@@ -12,19 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { E, isError } from '@tsvisor/abi';
-import {
-  AT_SYMLINK_FOLLOW,
-  AT_SYMLINK_NOFOLLOW,
-  O_CREAT,
-  O_RDONLY,
-  O_RDWR,
-  O_TMPFILE,
-  O_WRONLY,
-  S_IFLNK,
-  S_IFMT,
-  userCreds,
-} from '@tsvisor/vfs';
+import { E, isError, At, Mode, OpenFlag } from '@tsvisor/abi';
+import { userCreds } from '@tsvisor/vfs';
 import type { FileDescription, Location, Stat } from '@tsvisor/vfs';
 import type { FixtureTask } from './fixture.js';
 import { list, mounted, readAll } from './mount.test-util.js';
@@ -60,19 +49,19 @@ function setup() {
 describe('magic links: /proc/<pid>/fd/N, cwd, root, exe jump to the real file', () => {
   it('reopens a deleted file through fd/N, and readlink still shows the text', () => {
     const { p, task, desc } = setup();
-    const fd = p.open('/data/log', O_CREAT | O_RDWR, 0o600) as number;
+    const fd = p.open('/data/log', OpenFlag.O_CREAT | OpenFlag.O_RDWR, 0o600) as number;
     expect(p.write(fd, enc.encode('hello'))).toBe(5);
     expect(p.unlink('/data/log')).toBe(0);
     expose(task, 5, desc(fd), '/data/log (deleted)');
     expect(p.readlink('/proc/self/fd/5')).toBe('/data/log (deleted)');
     // Following the text as a path would give ENOENT; the magic link reaches the file.
     expect(readAll(p, '/proc/self/fd/5')).toBe('hello');
-    const again = p.open('/proc/7/fd/5', O_WRONLY) as number;
+    const again = p.open('/proc/7/fd/5', OpenFlag.O_WRONLY) as number;
     expect(p.write(again, enc.encode('J'))).toBe(1);
     const buf = new Uint8Array(5);
     expect(p.pread(fd, buf, 0)).toBe(5);
     expect(dec.decode(buf)).toBe('Jello');
-    expect(((p.stat('/proc/self/fd/5') as Stat).mode & S_IFMT) >>> 0).toBe(0o100000);
+    expect(((p.stat('/proc/self/fd/5') as Stat).mode & Mode.S_IFMT) >>> 0).toBe(0o100000);
   });
 
   it('reopens a pipe through fd/N and shows pipe:[ino] with the access mode', () => {
@@ -84,10 +73,10 @@ describe('magic links: /proc/<pid>/fd/N, cwd, root, exe jump to the real file', 
     expect(list(p, '/proc/self/fd')).toContain('4');
     expect(p.readlink('/proc/self/fd/4')).toBe(`pipe:[${ino}]`);
     const l = p.lstat('/proc/self/fd/4') as Stat;
-    expect(l.mode & S_IFMT).toBe(S_IFLNK);
+    expect(l.mode & Mode.S_IFMT).toBe(Mode.S_IFLNK);
     expect(l.mode & 0o777).toBe(0o300); // l-wx------
     expect((p.lstat('/proc/self/fd/3') as Stat).mode & 0o777).toBe(0o500); // lr-x------
-    const w2 = p.open('/proc/self/fd/4', O_WRONLY) as number;
+    const w2 = p.open('/proc/self/fd/4', OpenFlag.O_WRONLY) as number;
     expect(w2).toBeGreaterThanOrEqual(0);
     expect(p.write(w2, enc.encode('through proc'))).toBe(12);
     const buf = new Uint8Array(32);
@@ -95,27 +84,27 @@ describe('magic links: /proc/<pid>/fd/N, cwd, root, exe jump to the real file', 
     expect(dec.decode(buf.subarray(0, n))).toBe('through proc');
     // `cat /proc/self/fd/3`: the read end reopened.
     expect(p.write(w, enc.encode('again'))).toBe(5);
-    const r2 = p.open('/proc/self/fd/3', O_RDONLY) as number;
+    const r2 = p.open('/proc/self/fd/3', OpenFlag.O_RDONLY) as number;
     const m = p.read(r2, buf) as number;
     expect(dec.decode(buf.subarray(0, m))).toBe('again');
   });
 
-  it('links an O_TMPFILE file into the tree with linkat(AT_SYMLINK_FOLLOW) from fd/N', () => {
+  it('links an OpenFlag.O_TMPFILE file into the tree with linkat(At.AT_SYMLINK_FOLLOW) from fd/N', () => {
     const { p, task, desc } = setup();
-    const fd = p.open('/data', O_TMPFILE | O_RDWR, 0o644) as number;
+    const fd = p.open('/data', OpenFlag.O_TMPFILE | OpenFlag.O_RDWR, 0o644) as number;
     expect(fd).toBeGreaterThanOrEqual(0);
     expect(p.write(fd, enc.encode('anon'))).toBe(4);
     expose(task, 9, desc(fd), '/data/#1234 (deleted)');
     // Without AT_SYMLINK_FOLLOW the procfs link itself would be linked: EXDEV, as on Linux.
     expect(p.linkat(-100, '/proc/self/fd/9', -100, '/data/named', 0)).toBe(E.EXDEV);
-    expect(p.linkat(-100, '/proc/self/fd/9', -100, '/data/named', AT_SYMLINK_FOLLOW)).toBe(0);
+    expect(p.linkat(-100, '/proc/self/fd/9', -100, '/data/named', At.AT_SYMLINK_FOLLOW)).toBe(0);
     expect(readAll(p, '/data/named')).toBe('anon');
   });
 
   it('jumps through cwd, root and exe to their locations, not their path text', () => {
     const { p, task, vfs } = setup();
     expect(p.mkdir('/data/sub', 0o755)).toBe(0);
-    const fd = p.open('/data/sub/f', O_CREAT | O_WRONLY, 0o644) as number;
+    const fd = p.open('/data/sub/f', OpenFlag.O_CREAT | OpenFlag.O_WRONLY, 0o644) as number;
     expect(p.write(fd, enc.encode('x'))).toBe(1);
     const ctx = vfs.rootContext(userCreds(0, 0));
     const sub = vfs.lookupat(ctx, ctx.cwd, '/data/sub', 0) as Location;
@@ -136,26 +125,26 @@ describe('magic links: /proc/<pid>/fd/N, cwd, root, exe jump to the real file', 
     const { p, src, task, vfs } = setup();
     const ctx = vfs.rootContext(userCreds(0, 0));
     task.data.cwdLocation = vfs.lookupat(ctx, ctx.cwd, '/data', 0) as Location;
-    const fd = p.open('/data/f', O_CREAT | O_RDWR, 0o644) as number;
+    const fd = p.open('/data/f', OpenFlag.O_CREAT | OpenFlag.O_RDWR, 0o644) as number;
     expose(task, 5, p.file(fd) as FileDescription, '/data/f');
     expect(
-      p.openat2(-100, '/proc/7/fd/5', { flags: O_RDONLY, mode: 0, resolve: RESOLVE_NO_MAGICLINKS }),
+      p.openat2(-100, '/proc/7/fd/5', { flags: OpenFlag.O_RDONLY, mode: 0, resolve: RESOLVE_NO_MAGICLINKS }),
     ).toBe(E.ELOOP);
     // The readlink text stays readable without following (lstat of the link itself).
-    expect(isError(p.fstatat(-100, '/proc/7/cwd', AT_SYMLINK_NOFOLLOW))).toBe(false);
+    expect(isError(p.fstatat(-100, '/proc/7/cwd', At.AT_SYMLINK_NOFOLLOW))).toBe(false);
     // Another user (uid 1000, task 12) has no ptrace access to root's task 7.
     src.callerTid = 12;
     p.setCreds(userCreds(1000, 1000));
     expect(p.stat('/proc/7/cwd')).toBe(E.EACCES);
-    expect(p.open('/proc/7/cwd/f', O_RDONLY)).toBe(E.EACCES);
+    expect(p.open('/proc/7/cwd/f', OpenFlag.O_RDONLY)).toBe(E.EACCES);
     // ...but does to its own: task 12's cwd has no location, so its path is followed.
     expect(isError(p.stat('/proc/self/cwd'))).toBe(false);
     // A task that has gone: ENOENT.
     src.callerTid = 7;
     p.setCreds(userCreds(0, 0));
-    const dirfd = p.open('/proc/13', O_RDONLY) as number;
+    const dirfd = p.open('/proc/13', OpenFlag.O_RDONLY) as number;
     src.removeTask(13);
-    expect(p.openat(dirfd, 'cwd', O_RDONLY)).toBe(E.ENOENT);
+    expect(p.openat(dirfd, 'cwd', OpenFlag.O_RDONLY)).toBe(E.ENOENT);
   });
 });
 
@@ -185,7 +174,7 @@ describe('the same sequences on the host kernel', () => {
       closeSync(fd);
       // tsvisor: the same steps give the same answers.
       const { p, task, desc } = setup();
-      const ours = p.open('/data/log', O_CREAT | O_RDWR, 0o600) as number;
+      const ours = p.open('/data/log', OpenFlag.O_CREAT | OpenFlag.O_RDWR, 0o600) as number;
       p.write(ours, enc.encode('hello'));
       p.unlink('/data/log');
       expose(task, 5, desc(ours), '/data/log (deleted)');

@@ -2,9 +2,9 @@
 
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isError } from '@tsvisor/abi';
+import { isError, Mode, OpenFlag } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
-import { O_DIRECTORY, O_RDONLY, Posix, ROOT_CREDS, S_IFDIR, S_IFLNK, S_IFMT, Tmpfs, Vfs } from '@tsvisor/vfs';
+import { Posix, ROOT_CREDS, Tmpfs, Vfs } from '@tsvisor/vfs';
 import type { Creds } from '@tsvisor/vfs';
 import { FixtureProcSource } from './fixture.js';
 import { createProcfs, createSysfs } from './procfs.js';
@@ -32,7 +32,7 @@ export function mounted(creds: Creds = ROOT_CREDS, src = FixtureProcSource.sampl
 
 /** Read a whole file through the fd API (small reads, to exercise offsets), or the open/read error. */
 export function readAll(p: Posix, path: string, chunk = 7): string | LinuxError {
-  const fd = p.open(path, O_RDONLY);
+  const fd = p.open(path, OpenFlag.O_RDONLY);
   if (isError(fd)) return fd;
   let out = '';
   const buf = new Uint8Array(chunk);
@@ -51,7 +51,7 @@ export function readAll(p: Posix, path: string, chunk = 7): string | LinuxError 
 
 /** The names of a directory (without `.` and `..`), or the error. */
 export function list(p: Posix, path: string): string[] | LinuxError {
-  const fd = p.open(path, O_RDONLY | O_DIRECTORY);
+  const fd = p.open(path, OpenFlag.O_RDONLY | OpenFlag.O_DIRECTORY);
   if (isError(fd)) return fd;
   const ents = p.getdents(fd);
   p.close(fd);
@@ -71,11 +71,11 @@ export function materialize(p: Posix, from: string, to: string): void {
     const dst = join(to, n);
     const st = p.lstat(src);
     if (isError(st)) continue;
-    const type = st.mode & S_IFMT;
-    if (type === S_IFDIR) {
+    const type = st.mode & Mode.S_IFMT;
+    if (type === Mode.S_IFDIR) {
       mkdirSync(dst);
       materialize(p, src, dst);
-    } else if (type === S_IFLNK) {
+    } else if (type === Mode.S_IFLNK) {
       const target = p.readlink(src);
       if (!isError(target)) symlinkSync(target, dst);
     } else {

@@ -9,9 +9,8 @@
  * @module
  */
 
-import { E } from '@tsvisor/abi';
+import { E, OpenFlag } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
-import { O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY } from '@tsvisor/vfs';
 import type { Location } from '@tsvisor/vfs';
 import { byteString, dir, symlink } from './kernfs.js';
 import type { DirNode, FileNode, NodeAttrs, SymlinkNode, TreeNode } from './kernfs.js';
@@ -341,10 +340,10 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
               const fd = get()?.fd(n) ?? null;
               const o = attrs();
               if (fd === null) return o;
-              const acc = fd.flags & O_ACCMODE;
-              const path = (fd.flags & O_PATH) !== 0;
-              const r = !path && (acc === O_RDONLY || acc === O_RDWR) ? 0o500 : 0;
-              const w = !path && (acc === O_WRONLY || acc === O_RDWR) ? 0o300 : 0;
+              const acc = fd.flags & OpenFlag.O_ACCMODE;
+              const path = (fd.flags & OpenFlag.O_PATH) !== 0;
+              const r = !path && (acc === OpenFlag.O_RDONLY || acc === OpenFlag.O_RDWR) ? 0o500 : 0;
+              const w = !path && (acc === OpenFlag.O_WRONLY || acc === OpenFlag.O_RDWR) ? 0o300 : 0;
               return { uid: o.uid, gid: o.gid, mode: r | w };
             },
             target: () => {

@@ -1,23 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { E, isError } from '@tsvisor/abi';
-import {
-  AT_SYMLINK_NOFOLLOW,
-  O_CREAT,
-  O_TRUNC,
-  O_DIRECTORY,
-  O_RDONLY,
-  O_RDWR,
-  O_WRONLY,
-  ROOT_CREDS,
-  S_IFDIR,
-  S_IFLNK,
-  S_IFMT,
-  S_IFREG,
-  SEEK_CUR,
-  SEEK_END,
-  SEEK_SET,
-  userCreds,
-} from '@tsvisor/vfs';
+import { E, isError, At, Mode, OpenFlag, Seek } from '@tsvisor/abi';
+import { ROOT_CREDS, userCreds } from '@tsvisor/vfs';
 import type { Stat } from '@tsvisor/vfs';
 import { list, mounted, readAll } from './mount.test-util.js';
 import { PROC_SUPER_MAGIC, SYSFS_MAGIC } from './procfs.js';
@@ -88,7 +71,7 @@ describe('procfs through the VFS', () => {
     expect(p.readlink('/proc/7/exe')).toBe('/usr/bin/python3.11');
     expect(p.readlink('/proc/7/root')).toBe('/');
     // cwd is a link to "/", a directory of the tmpfs root.
-    expect(((p.stat('/proc/1/cwd') as Stat).mode & S_IFMT) >>> 0).toBe(S_IFDIR);
+    expect(((p.stat('/proc/1/cwd') as Stat).mode & Mode.S_IFMT) >>> 0).toBe(Mode.S_IFDIR);
     expect(p.readlink('/proc/13/exe')).toBe(E.ENOENT);
   });
 
@@ -123,13 +106,13 @@ describe('procfs through the VFS', () => {
     ]) {
       expect(p.stat(path), path).toBe(E.ENOENT);
     }
-    expect(p.open('/proc/7/status/x', O_RDONLY)).toBe(E.ENOTDIR);
+    expect(p.open('/proc/7/status/x', OpenFlag.O_RDONLY)).toBe(E.ENOTDIR);
   });
 
   it('refuses to create, remove or chmod anything as Linux does', () => {
     const { p } = mounted();
     expect(p.mkdir('/proc/x', 0o755)).toBe(E.ENOENT);
-    expect(p.open('/proc/newfile', O_CREAT | O_WRONLY, 0o644)).toBe(E.ENOENT);
+    expect(p.open('/proc/newfile', OpenFlag.O_CREAT | OpenFlag.O_WRONLY, 0o644)).toBe(E.ENOENT);
     expect(p.unlink('/proc/7/status')).toBe(E.EPERM);
     expect(p.rmdir('/proc/7')).toBe(E.EPERM);
     expect(p.chmod('/proc/meminfo', 0o777)).toBe(E.EPERM);
@@ -139,7 +122,7 @@ describe('procfs through the VFS', () => {
   it('answers writes to read-only files with the errno Linux gives', () => {
     const { p } = mounted();
     const writeTo = (path: string): unknown => {
-      const fd = p.open(path, O_WRONLY);
+      const fd = p.open(path, OpenFlag.O_WRONLY);
       if (isError(fd)) return fd;
       const r = p.write(fd, enc.encode('x'));
       p.close(fd);
@@ -151,42 +134,42 @@ describe('procfs through the VFS', () => {
     expect(writeTo('/proc/uptime')).toBe(E.EIO);
     expect(writeTo('/proc/sys/kernel/ostype')).toBe(E.EACCES);
     expect(writeTo('/sys/devices/system/cpu/online')).toBe(E.EACCES);
-    expect(p.open('/proc/7', O_RDWR)).toBe(E.EISDIR);
+    expect(p.open('/proc/7', OpenFlag.O_RDWR)).toBe(E.EISDIR);
   });
 
   it('renames a task by writing comm (15 bytes kept, count returned)', () => {
     const { p, src } = mounted();
-    const fd = p.open('/proc/self/comm', O_RDWR) as number;
+    const fd = p.open('/proc/self/comm', OpenFlag.O_RDWR) as number;
     expect(p.write(fd, enc.encode('abcdefghijklmnopqrstuv\n'))).toBe(23);
     expect(src.tasks.get(7)!.data.comm).toBe('abcdefghijklmno');
-    expect(p.lseek(fd, 0, SEEK_SET)).toBe(0);
+    expect(p.lseek(fd, 0, Seek.SEEK_SET)).toBe(0);
     const buf = new Uint8Array(64);
     const n = p.read(fd, buf) as number;
     expect(Buffer.from(buf.subarray(0, n)).toString()).toBe('abcdefghijklmno\n');
     p.close(fd);
     // A newline written is kept, and status escapes it.
-    const fd2 = p.open('/proc/self/comm', O_WRONLY) as number;
+    const fd2 = p.open('/proc/self/comm', OpenFlag.O_WRONLY) as number;
     expect(p.write(fd2, enc.encode('foo\n'))).toBe(4);
     expect(readAll(p, '/proc/self/comm')).toBe('foo\n\n');
     expect((readAll(p, '/proc/self/status') as string).split('\n')[0]).toBe('Name:\tfoo\\n');
     // Another process may not rename it.
-    const fd3 = p.open('/proc/1/comm', O_WRONLY) as number;
+    const fd3 = p.open('/proc/1/comm', OpenFlag.O_WRONLY) as number;
     expect(p.write(fd3, enc.encode('x'))).toBe(E.EINVAL);
   });
 
   it('sets the hostname through /proc/sys/kernel/hostname', () => {
     const { p, src } = mounted();
     expect(readAll(p, '/proc/sys/kernel/hostname')).toBe('tsvisor\n');
-    const fd = p.open('/proc/sys/kernel/hostname', O_WRONLY) as number;
+    const fd = p.open('/proc/sys/kernel/hostname', OpenFlag.O_WRONLY) as number;
     expect(p.write(fd, enc.encode('sandbox\n'))).toBe(8);
     expect(src.hostnameValue).toBe('sandbox');
     const user = mounted(userCreds(1000, 1000), src);
-    expect(user.p.open('/proc/sys/kernel/hostname', O_WRONLY)).toBe(E.EACCES);
+    expect(user.p.open('/proc/sys/kernel/hostname', OpenFlag.O_WRONLY)).toBe(E.EACCES);
   });
 
   it('reads one snapshot per open with offsets, and regenerates from offset 0', () => {
     const { p, src } = mounted();
-    const fd = p.open('/proc/uptime', O_RDONLY) as number;
+    const fd = p.open('/proc/uptime', OpenFlag.O_RDONLY) as number;
     const buf = new Uint8Array(3);
     expect(p.read(fd, buf)).toBe(3);
     expect(Buffer.from(buf).toString()).toBe('123');
@@ -194,12 +177,12 @@ describe('procfs through the VFS', () => {
     const rest = new Uint8Array(64);
     const n = p.read(fd, rest) as number;
     expect(Buffer.from(rest.subarray(0, n)).toString()).toBe('45.67 20000.00\n');
-    expect(p.lseek(fd, 0, SEEK_SET)).toBe(0);
+    expect(p.lseek(fd, 0, Seek.SEEK_SET)).toBe(0);
     const m = p.read(fd, rest) as number;
     expect(Buffer.from(rest.subarray(0, m)).toString()).toBe('99.00 20000.00\n');
-    expect(p.lseek(fd, 0, SEEK_END)).toBe(E.EINVAL);
-    expect(p.lseek(fd, -1000, SEEK_CUR)).toBe(E.EINVAL);
-    expect(p.lseek(fd, 100000, SEEK_SET)).toBe(100000);
+    expect(p.lseek(fd, 0, Seek.SEEK_END)).toBe(E.EINVAL);
+    expect(p.lseek(fd, -1000, Seek.SEEK_CUR)).toBe(E.EINVAL);
+    expect(p.lseek(fd, 100000, Seek.SEEK_SET)).toBe(100000);
     expect(p.read(fd, rest)).toBe(0);
   });
 
@@ -208,11 +191,11 @@ describe('procfs through the VFS', () => {
     const st = (path: string): Stat => p.lstat(path) as Stat;
     expect(st('/proc/12').uid).toBe(1000);
     expect(st('/proc/12/status').gid).toBe(1000);
-    expect(st('/proc/12/status').mode).toBe(S_IFREG | 0o444);
-    expect(st('/proc/12/environ').mode).toBe(S_IFREG | 0o400);
-    expect(st('/proc/12/comm').mode).toBe(S_IFREG | 0o644);
-    expect(st('/proc/12/fd').mode).toBe(S_IFDIR | 0o500);
-    expect(st('/proc/12/exe').mode).toBe(S_IFLNK | 0o777);
+    expect(st('/proc/12/status').mode).toBe(Mode.S_IFREG | 0o444);
+    expect(st('/proc/12/environ').mode).toBe(Mode.S_IFREG | 0o400);
+    expect(st('/proc/12/comm').mode).toBe(Mode.S_IFREG | 0o644);
+    expect(st('/proc/12/fd').mode).toBe(Mode.S_IFDIR | 0o500);
+    expect(st('/proc/12/exe').mode).toBe(Mode.S_IFLNK | 0o777);
     expect(st('/proc/12/status').size).toBe(0);
     expect(st('/sys/devices/system/cpu/online').size).toBe(4096);
     // Directories are stable objects: the same inode number on every lookup.
@@ -220,13 +203,15 @@ describe('procfs through the VFS', () => {
     expect(st('/proc/7/fd').ino).toBe(st('/proc/self/fd').ino);
     expect((p.statfs('/proc/7') as { type: number }).type).toBe(PROC_SUPER_MAGIC);
     expect((p.statfs('/sys') as { type: number }).type).toBe(SYSFS_MAGIC);
-    expect(p.fstatat(-100, '/proc/self', AT_SYMLINK_NOFOLLOW)).toMatchObject({ mode: S_IFLNK | 0o777 });
+    expect(p.fstatat(-100, '/proc/self', At.AT_SYMLINK_NOFOLLOW)).toMatchObject({
+      mode: Mode.S_IFLNK | 0o777,
+    });
   });
 
   it('forgets an exited process: lookups fail, an open directory reads ENOENT', () => {
     const { p, src } = mounted();
-    const dirFd = p.open('/proc/12', O_RDONLY | O_DIRECTORY) as number;
-    const fd = p.open('/proc/12/status', O_RDONLY) as number;
+    const dirFd = p.open('/proc/12', OpenFlag.O_RDONLY | OpenFlag.O_DIRECTORY) as number;
+    const fd = p.open('/proc/12/status', OpenFlag.O_RDONLY) as number;
     src.removeTask(12);
     expect(p.stat('/proc/12')).toBe(E.ENOENT);
     expect(list(p, '/proc')).not.toContain('12');
@@ -239,7 +224,7 @@ describe('procfs through the VFS', () => {
 
   it('keeps getdents offsets: a listing read one entry at a time is the whole listing', () => {
     const { p } = mounted();
-    const fd = p.open('/proc/7', O_RDONLY | O_DIRECTORY) as number;
+    const fd = p.open('/proc/7', OpenFlag.O_RDONLY | OpenFlag.O_DIRECTORY) as number;
     const file = p.file(fd);
     if (isError(file)) throw new Error('no file');
     const names: string[] = [];
@@ -289,10 +274,10 @@ describe('procfs through the VFS', () => {
 });
 
 describe('procfs details', () => {
-  it('accepts a shell redirection (O_CREAT|O_TRUNC) and then answers the write', () => {
+  it('accepts a shell redirection (OpenFlag.O_CREAT|OpenFlag.O_TRUNC) and then answers the write', () => {
     const { p, src } = mounted();
     const redirect = (path: string, text: string): unknown => {
-      const fd = p.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o666);
+      const fd = p.open(path, OpenFlag.O_WRONLY | OpenFlag.O_CREAT | OpenFlag.O_TRUNC, 0o666);
       if (isError(fd)) return fd;
       const r = p.write(fd, enc.encode(text));
       p.close(fd);
@@ -342,13 +327,13 @@ describe('more per-process files', () => {
     expect(list(p, '/proc/self/ns')).toEqual(['ipc', 'mnt', 'net', 'pid', 'user', 'uts']);
     expect(p.readlink('/proc/self/ns/pid')).toBe('pid:[4026531836]');
     expect(p.readlink('/proc/self/ns/cgroup')).toBe(E.ENOENT);
-    expect((p.stat('/proc/self/ns') as Stat).mode).toBe(S_IFDIR | 0o511);
+    expect((p.stat('/proc/self/ns') as Stat).mode).toBe(Mode.S_IFDIR | 0o511);
   });
 
   it('reads and writes oom_score_adj with kstrtoint parsing and range checks', () => {
     const { p, src } = mounted();
     const put = (text: string): unknown => {
-      const fd = p.open('/proc/self/oom_score_adj', O_WRONLY) as number;
+      const fd = p.open('/proc/self/oom_score_adj', OpenFlag.O_WRONLY) as number;
       const r = p.write(fd, enc.encode(text));
       p.close(fd);
       return r;
@@ -364,7 +349,7 @@ describe('more per-process files', () => {
     expect(put('-1000')).toBe(5); // root has CAP_SYS_RESOURCE
     const user = mounted(userCreds(1000, 1000), src);
     src.callerTid = 12;
-    const fd = user.p.open('/proc/12/oom_score_adj', O_WRONLY) as number;
+    const fd = user.p.open('/proc/12/oom_score_adj', OpenFlag.O_WRONLY) as number;
     expect(user.p.write(fd, enc.encode('-1'))).toBe(E.EACCES);
     expect(user.p.write(fd, enc.encode('100'))).toBe(3);
   });
@@ -372,7 +357,7 @@ describe('more per-process files', () => {
   it('refuses to change the id maps and setgroups once set, as Linux does', () => {
     const { p } = mounted();
     const put = (path: string, text: string): unknown => {
-      const fd = p.open(path, O_WRONLY) as number;
+      const fd = p.open(path, OpenFlag.O_WRONLY) as number;
       const r = p.write(fd, enc.encode(text));
       p.close(fd);
       return r;
@@ -410,9 +395,9 @@ describe('more per-process files', () => {
     src.callerTid = 12;
     const user = mounted(userCreds(1000, 1000), src);
     expect(readAll(user.p, '/proc/self/stack')).toBe(E.EACCES);
-    expect(user.p.open('/proc/1/auxv', O_RDONLY)).toBe(E.EACCES);
+    expect(user.p.open('/proc/1/auxv', OpenFlag.O_RDONLY)).toBe(E.EACCES);
     expect(readAll(p, '/proc/sys/kernel/domainname')).toBe('(none)\n');
-    const fd = p.open('/proc/sys/kernel/domainname', O_WRONLY) as number;
+    const fd = p.open('/proc/sys/kernel/domainname', OpenFlag.O_WRONLY) as number;
     expect(p.write(fd, enc.encode('example.org\n'))).toBe(12);
     expect(src.domainnameValue).toBe('example.org');
   });
@@ -424,12 +409,12 @@ describe('procfs access rules for another user', () => {
     src.callerTid = 12; // the reader is uid 1000's sleep
     expect(readAll(p, '/proc/1/status')).toMatch(/^Name:\tsh\n/);
     expect(readAll(p, '/proc/1/cmdline')).toBe('/bin/sh\0-c\0python3 app.py & sleep 100\0');
-    expect(p.open('/proc/1/environ', O_RDONLY)).toBe(E.EACCES);
-    expect(p.open('/proc/7/maps', O_RDONLY)).toBe(E.EACCES);
+    expect(p.open('/proc/1/environ', OpenFlag.O_RDONLY)).toBe(E.EACCES);
+    expect(p.open('/proc/7/maps', OpenFlag.O_RDONLY)).toBe(E.EACCES);
     expect(p.readlink('/proc/1/exe')).toBe(E.EACCES);
     expect(p.readlink('/proc/1/cwd')).toBe(E.EACCES);
     expect(list(p, '/proc/1/fd')).toBe(E.EACCES);
-    expect(p.open('/proc/7/fdinfo/3', O_RDONLY)).toBe(E.EACCES);
+    expect(p.open('/proc/7/fdinfo/3', OpenFlag.O_RDONLY)).toBe(E.EACCES);
     // Its own process is fine.
     expect(readAll(p, '/proc/self/environ')).toBe('PATH=/usr/bin:/bin\0HOME=/root\0');
     expect(p.readlink('/proc/self/exe')).toBe('/usr/bin/sleep');

@@ -1,6 +1,7 @@
+import { OpenFlag } from '@tsvisor/abi';
 // The README's examples, verbatim apart from the imports and the assertions.
 import { describe, expect, it } from 'vitest';
-import { O_RDONLY, Posix, ROOT_CREDS, Tmpfs, Vfs } from '@tsvisor/vfs';
+import { Posix, ROOT_CREDS, Tmpfs, Vfs } from '@tsvisor/vfs';
 import { FixtureProcSource, KernFs, createProcfs, createSysfs, dir, file, symlink } from './index.js';
 import { readAll } from './mount.test-util.js';
 
@@ -16,7 +17,7 @@ describe('README', () => {
 
     const p = new Posix(vfs, ROOT_CREDS);
     expect(p.readlink('/proc/self')).toBe('7');
-    const fd = p.open('/proc/self/status', O_RDONLY) as number;
+    const fd = p.open('/proc/self/status', OpenFlag.O_RDONLY) as number;
     const buf = new Uint8Array(4096);
     const n = p.read(fd, buf) as number;
     expect(new TextDecoder().decode(buf.subarray(0, n))).toMatch(/^Name:\tpython3\nUmask:\t0022\n/);

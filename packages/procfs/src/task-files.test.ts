@@ -10,8 +10,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E, isError } from '@tsvisor/abi';
-import { O_DIRECTORY, O_RDONLY, O_WRONLY, userCreds } from '@tsvisor/vfs';
+import { E, isError, OpenFlag } from '@tsvisor/abi';
+import { userCreds } from '@tsvisor/vfs';
 import type { FileDescription, Stat } from '@tsvisor/vfs';
 import { FixtureProcSource, fixtureMemory } from './fixture.js';
 import type { FixtureTask } from './fixture.js';
@@ -258,7 +258,7 @@ describe('system files against the host', () => {
     src.kmsgLines = ['<6>[    0.000000] Linux version 6.18.0-tsvisor', '<5>[    0.000001] second'];
     const { p } = mounted(undefined, src);
     expect((p.stat('/proc/kmsg') as Stat).mode & 0o7777).toBe(0o400);
-    const fd = p.open('/proc/kmsg', O_RDONLY) as number;
+    const fd = p.open('/proc/kmsg', OpenFlag.O_RDONLY) as number;
     const buf = new Uint8Array(100);
     const n = p.read(fd, buf) as number;
     expect(new TextDecoder().decode(buf.subarray(0, n))).toBe(
@@ -267,7 +267,7 @@ describe('system files against the host', () => {
     expect(p.read(fd, buf)).toBe(E.EAGAIN);
     expect(p.write(fd, enc.encode('x'))).toBe(E.EBADF);
     p.setCreds(userCreds(1000, 1000));
-    expect(p.open('/proc/kmsg', O_RDONLY)).toBe(E.EACCES);
+    expect(p.open('/proc/kmsg', OpenFlag.O_RDONLY)).toBe(E.EACCES);
   });
 });
 
@@ -275,7 +275,7 @@ describe('writable per-process files', () => {
   it('timerslack_ns: own task or CAP_SYS_NICE; 0 restores the default', () => {
     const { p, src } = mounted();
     const write = (path: string, s: string): number | Error => {
-      const fd = p.open(path, O_WRONLY);
+      const fd = p.open(path, OpenFlag.O_WRONLY);
       if (isError(fd)) return fd;
       const r = p.write(fd, enc.encode(s));
       p.close(fd);
@@ -294,11 +294,11 @@ describe('writable per-process files', () => {
 
   it('loginuid: set once by a privileged task for itself', () => {
     const { p, src } = mounted();
-    const fd = p.open('/proc/self/loginuid', O_WRONLY) as number;
+    const fd = p.open('/proc/self/loginuid', OpenFlag.O_WRONLY) as number;
     expect(p.write(fd, enc.encode('1000'))).toBe(4);
     expect(readAll(p, '/proc/self/loginuid')).toBe('1000');
     expect(p.pwrite(fd, enc.encode('abc'), 0)).toBe(E.EINVAL);
-    const other = p.open('/proc/12/loginuid', O_WRONLY) as number;
+    const other = p.open('/proc/12/loginuid', OpenFlag.O_WRONLY) as number;
     expect(p.write(other, enc.encode('5'))).toBe(E.EPERM);
     const t12 = src.tasks.get(12) as FixtureTask;
     expect(t12.loginuid()).toBe(4294967295);
@@ -307,7 +307,7 @@ describe('writable per-process files', () => {
 
 describe('writable /proc/sys tunables', () => {
   const write = (p: ReturnType<typeof mounted>['p'], path: string, s: string): number | Error => {
-    const fd = p.open(path, O_WRONLY);
+    const fd = p.open(path, OpenFlag.O_WRONLY);
     if (isError(fd)) return fd;
     const r = p.write(fd, enc.encode(s));
     p.close(fd);
@@ -323,7 +323,7 @@ describe('writable /proc/sys tunables', () => {
     expect(readAll(p, '/proc/sys/vm/overcommit_memory')).toBe('2\n');
     // Mode 0644 root: another user may not open it for writing.
     p.setCreds(userCreds(1000, 1000));
-    expect(p.open('/proc/sys/vm/overcommit_memory', O_WRONLY)).toBe(E.EACCES);
+    expect(p.open('/proc/sys/vm/overcommit_memory', OpenFlag.O_WRONLY)).toBe(E.EACCES);
   });
 
   it('fs/pipe-max-size rounds up to a power-of-two number of pages', () => {
@@ -372,7 +372,7 @@ describe('getdents offsets stay valid while entries come and go', () => {
   it('/proc: a reader resuming after pids exit and appear neither skips nor repeats', () => {
     const { p, src } = mounted();
     for (let pid = 100; pid < 110; pid++) src.addTask({ tid: pid, comm: `p${pid}` });
-    const fd = p.open('/proc', O_RDONLY | O_DIRECTORY) as number;
+    const fd = p.open('/proc', OpenFlag.O_RDONLY | OpenFlag.O_DIRECTORY) as number;
     const f = p.file(fd) as FileDescription;
     const seen: string[] = [];
     let gone = -1;
@@ -403,7 +403,7 @@ describe('getdents offsets stay valid while entries come and go', () => {
   it('fd/: removing an fd already listed does not skip the next one', () => {
     const { p, src } = mounted();
     const t = src.tasks.get(7) as FixtureTask;
-    const fd = p.open('/proc/7/fd', O_RDONLY | O_DIRECTORY) as number;
+    const fd = p.open('/proc/7/fd', OpenFlag.O_RDONLY | OpenFlag.O_DIRECTORY) as number;
     const f = p.file(fd) as FileDescription;
     const names = readSome(f, 3); // ., .., 0
     expect(names).toEqual(['.', '..', '0']);
@@ -423,9 +423,9 @@ describe('the new files through the tree', () => {
     expect(readAll(p, '/proc/12/smaps')).toBe(''); // no smaps hook data: empty, like no mm
     src.callerTid = 12;
     p.setCreds(userCreds(1000, 1000));
-    expect(p.open('/proc/7/smaps', O_RDONLY)).toBe(E.EACCES);
-    expect(p.open('/proc/7/smaps_rollup', O_RDONLY)).toBe(E.EACCES);
-    expect(p.open('/proc/7/io', O_RDONLY)).toBe(E.EACCES);
+    expect(p.open('/proc/7/smaps', OpenFlag.O_RDONLY)).toBe(E.EACCES);
+    expect(p.open('/proc/7/smaps_rollup', OpenFlag.O_RDONLY)).toBe(E.EACCES);
+    expect(p.open('/proc/7/io', OpenFlag.O_RDONLY)).toBe(E.EACCES);
   });
 
   it('syscall is listed when the source can tell, and oom_score follows oom_score_adj', () => {

@@ -17,10 +17,10 @@ import {
   isError,
   timespec,
   type LinuxError,
+  OpenFlag,
 } from '@tsvisor/abi';
 import { ERESTARTNOHAND, Waiter, type Task } from '@tsvisor/kernel';
-import { FileDescription, FileDescriptionImpl, O_RDWR, WaitQueue, type WouldBlock } from '@tsvisor/vfs';
-import { anonInode } from './anon-inode.js';
+import { FileDescription, FileDescriptionImpl, WaitQueue, anonInode, type WouldBlock } from '@tsvisor/vfs';
 import { readStruct } from './user-structs.js';
 import { fileAt, filesOf, nofile, vfsCreds } from './vfs-context.js';
 import { FULL, int, ptr, size, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
@@ -45,8 +45,6 @@ interface Interest {
 
 /** The implementation behind an epoll file description. */
 export class EpollImpl extends FileDescriptionImpl {
-  /** What /proc/<pid>/fd shows: `anon_inode:[eventpoll]`. */
-  readonly anonName = '[eventpoll]';
   readonly interests = new Map<string, Interest>();
   /** Woken when an interest may have become ready (or the list changed). */
   readonly queue = new WaitQueue();
@@ -124,7 +122,7 @@ function assignId(f: FileDescription): number {
 }
 
 function createEpoll(t: Task, cloexec: boolean): SyscallResult {
-  const file = new FileDescription(new EpollImpl(), anonInode(), O_RDWR, vfsCreds(t));
+  const file = new FileDescription(new EpollImpl(), anonInode('[eventpoll]'), OpenFlag.O_RDWR, vfsCreds(t));
   const fd = filesOf(t).install(file, { limit: nofile(t), cloexec });
   if (isError(fd)) file.release();
   return fd;

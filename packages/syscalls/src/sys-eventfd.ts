@@ -4,18 +4,16 @@
  *
  * @module
  */
-import { E, isError, type LinuxError } from '@tsvisor/abi';
+import { E, isError, type LinuxError, OpenFlag } from '@tsvisor/abi';
 import type { Task } from '@tsvisor/kernel';
 import {
   FileDescription,
   FileDescriptionImpl,
-  O_NONBLOCK,
-  O_RDWR,
   WOULD_BLOCK,
   WaitQueue,
+  anonInode,
   type WouldBlock,
 } from '@tsvisor/vfs';
-import { anonInode } from './anon-inode.js';
 import { filesOf, nofile, vfsCreds } from './vfs-context.js';
 import { FULL, int, uint, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
 
@@ -28,7 +26,6 @@ const POLLOUT = 0x4;
 
 /** The counter behind an eventfd. */
 export class EventfdImpl extends FileDescriptionImpl {
-  readonly anonName = '[eventfd]';
   private readonly queue = new WaitQueue();
 
   constructor(
@@ -78,8 +75,8 @@ function create(t: Task, initval: number, flags: number): SyscallResult {
   if (flags & ~(EFD_SEMAPHORE | EFD_CLOEXEC | EFD_NONBLOCK)) return E.EINVAL;
   const file = new FileDescription(
     new EventfdImpl(BigInt(initval), (flags & EFD_SEMAPHORE) !== 0),
-    anonInode(),
-    O_RDWR | (flags & EFD_NONBLOCK ? O_NONBLOCK : 0),
+    anonInode('[eventfd]'),
+    OpenFlag.O_RDWR | (flags & EFD_NONBLOCK ? OpenFlag.O_NONBLOCK : 0),
     vfsCreds(t),
   );
   const fd = filesOf(t).install(file, { limit: nofile(t), cloexec: (flags & EFD_CLOEXEC) !== 0 });

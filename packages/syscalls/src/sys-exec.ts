@@ -6,7 +6,18 @@
  *
  * @module
  */
-import { E, Rlimit, isError, type LinuxError } from '@tsvisor/abi';
+import {
+  AccessMode,
+  At,
+  E,
+  MapFlag,
+  Mode,
+  OpenFlag,
+  Prot,
+  Rlimit,
+  isError,
+  type LinuxError,
+} from '@tsvisor/abi';
 import {
   CpuState,
   MAX_ARG_STRLEN,
@@ -19,17 +30,8 @@ import {
   type LoadPlan,
   type Task,
 } from '@tsvisor/kernel';
-import { AddressSpace, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NONE, mmapBaseFor } from '@tsvisor/mm';
-import {
-  AT_EMPTY_PATH,
-  AT_SYMLINK_NOFOLLOW,
-  MS_NOEXEC,
-  O_RDONLY,
-  S_IFMT,
-  S_IFREG,
-  X_OK,
-  type FileDescription,
-} from '@tsvisor/vfs';
+import { AddressSpace, mmapBaseFor } from '@tsvisor/mm';
+import { MS_NOEXEC, type FileDescription } from '@tsvisor/vfs';
 import { webcrypto } from 'node:crypto';
 import { VfsMapFile } from './sys-mm.js';
 import { ctxOf, dirOf, pathArg, pathBytes, vfsOf } from './vfs-context.js';
@@ -49,17 +51,17 @@ interface OpenedExec extends ExecFile {
 function openExec(t: Task, dirfd: number, path: string, flags: number): OpenedExec | LinuxError {
   const vfs = vfsOf(t);
   const ctx = ctxOf(t);
-  const lookupFlags = (flags & AT_SYMLINK_NOFOLLOW) | (flags & AT_EMPTY_PATH);
+  const lookupFlags = (flags & At.AT_SYMLINK_NOFOLLOW) | (flags & At.AT_EMPTY_PATH);
   const loc =
-    path.length === 0 && flags & AT_EMPTY_PATH
+    path.length === 0 && flags & At.AT_EMPTY_PATH
       ? dirOf(t, dirfd)
       : vfs.lookupat(ctx, dirOf(t, dirfd), path, lookupFlags);
   if (isError(loc)) return loc;
-  if ((loc.inode.mode & S_IFMT) !== S_IFREG) return E.EACCES;
+  if ((loc.inode.mode & Mode.S_IFMT) !== Mode.S_IFREG) return E.EACCES;
   if (loc.mount.flags & MS_NOEXEC) return E.EACCES;
-  const access = vfs.faccessat({ ...ctx }, loc, '', X_OK, AT_EMPTY_PATH | 0x200);
+  const access = vfs.faccessat({ ...ctx }, loc, '', AccessMode.X_OK, At.AT_EMPTY_PATH | 0x200);
   if (access) return access;
-  const file = vfs.openLocation(ctx, loc, O_RDONLY);
+  const file = vfs.openLocation(ctx, loc, OpenFlag.O_RDONLY);
   if (isError(file)) return file;
   return {
     description: file,
@@ -83,8 +85,15 @@ function mapImage(
   for (const m of plan.mappings) {
     const r =
       m.kind === 'file'
-        ? model.mmap(m.addr, m.len, m.prot, MAP_PRIVATE | MAP_FIXED, mf, m.offset)
-        : model.mmap(m.addr, m.len, m.prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, null, 0);
+        ? model.mmap(m.addr, m.len, m.prot, MapFlag.MAP_PRIVATE | MapFlag.MAP_FIXED, mf, m.offset)
+        : model.mmap(
+            m.addr,
+            m.len,
+            m.prot,
+            MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS | MapFlag.MAP_FIXED,
+            null,
+            0,
+          );
     if (isError(r)) return r;
   }
   return undefined;
@@ -102,7 +111,7 @@ async function doExecve(
   envpAddr: number,
   flags: number,
 ): Promise<SyscallResult> {
-  if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) return E.EINVAL;
+  if (flags & ~(At.AT_EMPTY_PATH | At.AT_SYMLINK_NOFOLLOW)) return E.EINVAL;
   const path = pathArg(t, pathAddr);
   if (isError(path)) return path;
   // Linux charges each pointer against a quarter of the stack limit; stop reading there (E2BIG)
@@ -137,7 +146,7 @@ export async function execProgram(
   const dirfd = opts.dirfd ?? -100;
   const flags = opts.flags ?? 0;
   const path = Buffer.from(pathIn).toString('latin1');
-  if (path.length === 0 && !(flags & AT_EMPTY_PATH)) return E.ENOENT;
+  if (path.length === 0 && !(flags & At.AT_EMPTY_PATH)) return E.ENOENT;
 
   const opened = new Map<Uint8Array, OpenedExec>();
   let first = true;
@@ -166,7 +175,14 @@ export async function execProgram(
   const layout = layoutExec(prog, {
     place: (len, align) => {
       // Reserve the whole image where mm's top-down search puts it, aligned as its segments ask.
-      const addr = model.mmap(0, len + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+      const addr = model.mmap(
+        0,
+        len + align,
+        Prot.PROT_NONE,
+        MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS,
+        null,
+        0,
+      );
       if (isError(addr)) return addr;
       const aligned = Math.ceil(addr / align) * align;
       model.munmap(addr, len + align);

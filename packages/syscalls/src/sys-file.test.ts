@@ -1,5 +1,8 @@
 import { E, Signal, isError, stat as statStruct } from '@tsvisor/abi';
 import { ERESTARTSYS } from '@tsvisor/kernel';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUF, harness } from './harness.test-util.js';
 
@@ -153,5 +156,65 @@ describe('huge counts and kernel pointers', () => {
     expect(await h.call('read', fd, 0xffff800000000000n, 10)).toBe(E.EFAULT);
     expect(await h.call('read', fd, BUF + 200, 2n ** 47n)).toBe(E.EFAULT); // runs past TASK_SIZE
     expect(await h.call('read', fd, BUF + 200, 2n ** 40n)).toBe(3); // in range: clamped, short read
+  });
+});
+
+describe('O_TMPFILE', () => {
+  const O_TMPFILE = 0o20200000;
+  const AT_EMPTY_PATH = 0x1000;
+  const O_EXCL = 0o200;
+
+  /** The host's answer to open(path, flags) on a fresh directory with a file `f` in it. */
+  function hostOpen(rel: string, flags: number): number {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvisor-tmpfile-'));
+    try {
+      writeFileSync(join(dir, 'f'), '');
+      const fd = openSync(join(dir, rel), flags, 0o600);
+      closeSync(fd);
+      return 0;
+    } catch (e) {
+      return (e as { errno: number }).errno; // node's errno is already negative
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('opens an unnamed file in a tmpfs directory that linkat can name, as the host does', async () => {
+    const h = harness();
+    expect(await h.call('mkdir', str(h, BUF, '/d'), 0o755)).toBe(0);
+    expect(await h.call('openat', CWD, str(h, BUF, '/d/f'), O_RDWR | O_CREAT, 0o600)).toBe(0);
+    expect(await h.call('close', 0)).toBe(0);
+    const cases: [string, number][] = [
+      ['', O_TMPFILE | O_RDWR],
+      ['', O_TMPFILE], // no write access: EINVAL
+      ['f', O_TMPFILE | O_RDWR], // not a directory: ENOTDIR
+    ];
+    for (const [rel, flags] of cases) {
+      const r = await h.call('openat', CWD, str(h, BUF, rel ? `/d/${rel}` : '/d'), flags, 0o600);
+      const ours = typeof r === 'number' ? 0 : -(r as { errno: number }).errno;
+      expect([rel, flags, ours]).toEqual([rel, flags, hostOpen(rel, flags)]);
+      if (typeof r === 'number') await h.call('close', r);
+    }
+
+    const fd = (await h.call('openat', CWD, str(h, BUF, '/d'), O_TMPFILE | O_RDWR, 0o600)) as number;
+    h.mem.write(BUF + 100, enc.encode('abc'));
+    expect(await h.call('write', fd, BUF + 100, 3)).toBe(3);
+    expect(await h.call('fstat', fd, BUF + 400)).toBe(0);
+    const st = statStruct.parse(h.mem.peek(BUF + 400, statStruct.size));
+    if (isError(st)) throw new Error('stat');
+    expect(st.st_nlink).toBe(0);
+    expect(
+      await h.call('linkat', fd, str(h, BUF, ''), CWD, str(h, BUF + 50, '/d/named'), AT_EMPTY_PATH),
+    ).toBe(0);
+    expect(await h.call('newfstatat', CWD, str(h, BUF, '/d/named'), BUF + 400, 0)).toBe(0);
+    const named = statStruct.parse(h.mem.peek(BUF + 400, statStruct.size));
+    if (isError(named)) throw new Error('stat');
+    expect([named.st_size, named.st_nlink]).toEqual([3n, 1]);
+
+    // O_EXCL: the file can never get a name (linkat's ENOENT for nlink 0 without I_LINKABLE).
+    const ex = (await h.call('openat', CWD, str(h, BUF, '/d'), O_TMPFILE | O_RDWR | O_EXCL, 0o600)) as number;
+    expect(
+      await h.call('linkat', ex, str(h, BUF, ''), CWD, str(h, BUF + 50, '/d/never'), AT_EMPTY_PATH),
+    ).toBe(E.ENOENT);
   });
 });

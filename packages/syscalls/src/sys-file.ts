@@ -11,7 +11,10 @@
  */
 import {
   E,
+  Mode,
+  PollEvent,
   SiCode,
+  SockType,
   Signal,
   isError,
   stat as statStruct,
@@ -23,29 +26,20 @@ import {
   PAGE_SIZE,
   parseOpenHow,
   type LinuxError,
+  At,
+  LockType,
+  OpenFlag,
 } from '@tsvisor/abi';
 import {
   CLOSE_RANGE_UNSHARE,
   ERESTARTSYS,
   MAX_RW_COUNT,
-  O_CLOEXEC,
   accessOk,
   capable,
   type Task,
 } from '@tsvisor/kernel';
 import {
-  AT_EMPTY_PATH,
-  AT_FDCWD,
-  AT_REMOVEDIR,
-  AT_SYMLINK_NOFOLLOW,
-  O_CREAT,
-  O_NONBLOCK,
-  O_TRUNC,
-  O_WRONLY,
-  POLLIN,
-  POLLOUT,
   WOULD_BLOCK,
-  F_UNLCK,
   checkOpenHow,
   createPipe,
   flock as vfsFlock,
@@ -59,6 +53,8 @@ import {
   type Timespec as VfsTimespec,
   type WouldBlock,
 } from '@tsvisor/vfs';
+import { writeStream, type WriteOutcome } from './stream-write.js';
+import { SocketImpl } from './sys-socket-file.js';
 import { readStruct, writeStruct } from './user-structs.js';
 import {
   ctxOf,
@@ -228,7 +224,7 @@ function read(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const len = readLength(file, addr, a[2], BigInt(file.offset));
   if (isError(len)) return len;
   const buf = new Uint8Array(len);
-  const r = maybeBlocking(t, file, POLLIN, () => file.read(buf));
+  const r = maybeBlocking(t, file, PollEvent.POLLIN, () => file.read(buf));
   const finish = (v: SyscallResult): SyscallResult =>
     typeof v === 'number' ? deliver(t, file, true, addr, buf, v) : v;
   return r instanceof Promise ? r.then(finish) : finish(r);
@@ -251,8 +247,35 @@ function write(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
   if (isError(wlen)) return wlen;
   const data = gather(t, ptr(a[1]), wlen);
   if (isError(data)) return data;
-  const r = maybeBlocking(t, file, POLLOUT, () => file.write(data));
-  return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
+  return writeFile(t, file, data);
+}
+
+/**
+ * Writes `data` at the file position. Pipes, FIFOs and stream sockets that block keep going
+ * until all of it is written (pipe_write, unix_stream_sendmsg, tcp_sendmsg); a signal after some
+ * bytes gives their count. EPIPE raises SIGPIPE: always on a pipe (pipe_write sends it even after
+ * a partial write), on a socket only when nothing went out.
+ */
+function writeFile(t: Task, file: FileDescription, data: Uint8Array): SyscallResult | Promise<SyscallResult> {
+  const type = file.location.inode.mode & Mode.S_IFMT;
+  const sock = file.impl instanceof SocketImpl ? file.impl.sock : undefined;
+  const loop = type === Mode.S_IFIFO || sock?.type === SockType.SOCK_STREAM;
+  // Sockets wake their waiters on any readiness change (see sys-socket.ts); pipes on POLLOUT.
+  const mask = sock ? -1 : PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLERR | PollEvent.POLLHUP;
+  const attempt = (sent: number): number | LinuxError | 'block' => {
+    const r = file.write(data.subarray(sent));
+    return r === WOULD_BLOCK ? 'block' : r;
+  };
+  // O_NONBLOCK is the description's: its write answers EAGAIN rather than WOULD_BLOCK.
+  const out = writeStream(t, { queue: file.waitQueue ?? undefined, mask }, data.length, attempt, {
+    nonBlocking: false,
+    loop,
+  });
+  const finish = (o: WriteOutcome): SyscallResult => {
+    if (o.stop === E.EPIPE && (o.sent === 0 || type === Mode.S_IFIFO)) sigpipe(t, o.stop);
+    return o.sent > 0 ? o.sent : (o.stop ?? 0);
+  };
+  return out instanceof Promise ? out.then(finish) : finish(out);
 }
 
 function offsetArg(a: bigint): number {
@@ -274,7 +297,7 @@ function pread64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult
   if (isError(len)) return len;
   const off = offsetArg(a[3]);
   const buf = new Uint8Array(len);
-  const r = maybeBlocking(t, file, POLLIN, () => file.pread(buf, off));
+  const r = maybeBlocking(t, file, PollEvent.POLLIN, () => file.pread(buf, off));
   const finish = (v: SyscallResult): SyscallResult =>
     typeof v === 'number' ? deliver(t, file, false, addr, buf, v) : v;
   return r instanceof Promise ? r.then(finish) : finish(r);
@@ -291,7 +314,7 @@ function pwrite64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResul
   const off = offsetArg(a[3]);
   const data = gather(t, ptr(a[1]), wlen);
   if (isError(data)) return data;
-  const r = maybeBlocking(t, file, POLLOUT, () => file.pwrite(data, off));
+  const r = maybeBlocking(t, file, PollEvent.POLLOUT, () => file.pwrite(data, off));
   return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
 }
 
@@ -311,7 +334,7 @@ function readv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
   const bad = verifyArea(file, BigInt(file.offset), min(requested, MAX_RW_COUNT));
   if (bad) return bad;
   const buf = new Uint8Array(total);
-  const r = maybeBlocking(t, file, POLLIN, () => file.read(buf));
+  const r = maybeBlocking(t, file, PollEvent.POLLIN, () => file.read(buf));
   const finish = (v: SyscallResult): SyscallResult => {
     if (typeof v !== 'number' || v <= 0) return v;
     let done = 0;
@@ -330,7 +353,7 @@ function readv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
   return r instanceof Promise ? r.then(finish) : finish(r);
 }
 
-/** implements writev(2): gathers the iovecs (up to the first fault) and writes once. */
+/** implements writev(2): gathers the iovecs (up to the first fault) and writes them as write(2). */
 function writev(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
@@ -357,9 +380,7 @@ function writev(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult>
     if (part.length < want) break;
   }
   const data = Buffer.concat(parts, total);
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const r = maybeBlocking(t, file, POLLOUT, () => file.write(bytes));
-  return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
+  return writeFile(t, file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
 /** implements lseek(2). */
@@ -393,7 +414,7 @@ function openat(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult>
   const flags = int(a[2]);
   const file = vfsOf(t).openat(ctxOf(t), dirOf(t, int(a[0])), path, flags, uint(a[3]));
   if (isError(file)) return file;
-  return installOpened(t, file, (flags & O_CLOEXEC) !== 0);
+  return installOpened(t, file, (flags & OpenFlag.O_CLOEXEC) !== 0);
 }
 
 /**
@@ -418,7 +439,7 @@ function openat2(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult
   if (isError(path)) return path;
   const file = vfsOf(t).openat2(ctxOf(t), dirOf(t, int(a[0])), path, req);
   if (isError(file)) return file;
-  return installOpened(t, file, (req.flags & O_CLOEXEC) !== 0);
+  return installOpened(t, file, (req.flags & OpenFlag.O_CLOEXEC) !== 0);
 }
 
 /** Installs a newly opened description, first waiting for a FIFO's peer if it needs one. */
@@ -430,7 +451,7 @@ function installOpened(
   const wait = file.openWait;
   if (!wait) return install(t, file, cloexec);
   return (async (): Promise<SyscallResult> => {
-    if ((await waitReady(t, wait, POLLIN)) === 'interrupted') {
+    if ((await waitReady(t, wait, PollEvent.POLLIN)) === 'interrupted') {
       file.release();
       return ERESTARTSYS;
     }
@@ -441,15 +462,15 @@ function installOpened(
 
 /** implements open(2). */
 function open(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
-  return openat(t, [BigInt.asUintN(64, BigInt(AT_FDCWD)), a[0], a[1], a[2], 0n, 0n]);
+  return openat(t, [BigInt.asUintN(64, BigInt(At.AT_FDCWD)), a[0], a[1], a[2], 0n, 0n]);
 }
 
 /** implements creat(2). */
 function creat(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   return openat(t, [
-    BigInt.asUintN(64, BigInt(AT_FDCWD)),
+    BigInt.asUintN(64, BigInt(At.AT_FDCWD)),
     a[0],
-    BigInt(O_CREAT | O_WRONLY | O_TRUNC),
+    BigInt(OpenFlag.O_CREAT | OpenFlag.O_WRONLY | OpenFlag.O_TRUNC),
     a[1],
     0n,
     0n,
@@ -533,7 +554,7 @@ function recordLock(
     const out = new Uint8Array(raw);
     const o = new DataView(out.buffer);
     o.setInt16(0, r.type, true);
-    if (r.type !== F_UNLCK) {
+    if (r.type !== LockType.F_UNLCK) {
       o.setInt16(2, r.whence, true);
       o.setBigInt64(8, BigInt(r.start), true);
       o.setBigInt64(16, BigInt(r.len), true);
@@ -562,7 +583,7 @@ function lockWithWait(
   const unlocked: Waitable = { readiness: () => 0, waitQueue: lockWaitQueue(file.location.inode) };
   return (async (): Promise<SyscallResult> => {
     for (;;) {
-      if ((await waitReady(t, unlocked, POLLIN)) === 'interrupted') return ERESTARTSYS;
+      if ((await waitReady(t, unlocked, PollEvent.POLLIN)) === 'interrupted') return ERESTARTSYS;
       const r = attempt();
       if (r !== WOULD_BLOCK) return r;
     }
@@ -628,7 +649,7 @@ function ioctl(t: Task, a: SyscallArgs): SyscallResult {
       const on = t.memory.readI32(ptr(a[2]));
       if (isError(on)) return on;
       const fl = entry.file.getFlags();
-      return entry.file.setFlags(on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) ?? 0;
+      return entry.file.setFlags(on ? fl | OpenFlag.O_NONBLOCK : fl & ~OpenFlag.O_NONBLOCK) ?? 0;
     }
     case FIOASYNC: {
       const on = t.memory.readI32(ptr(a[2]));
@@ -701,13 +722,13 @@ function newfstatat(t: Task, a: SyscallArgs): SyscallResult {
 
 /** implements stat(2). */
 function stat(t: Task, a: SyscallArgs): SyscallResult {
-  const s = statPath(t, AT_FDCWD, a[0], 0);
+  const s = statPath(t, At.AT_FDCWD, a[0], 0);
   return isError(s) ? s : (writeStruct(t, ptr(a[1]), statStruct, statValue(s)) ?? 0);
 }
 
 /** implements lstat(2). */
 function lstat(t: Task, a: SyscallArgs): SyscallResult {
-  const s = statPath(t, AT_FDCWD, a[0], AT_SYMLINK_NOFOLLOW);
+  const s = statPath(t, At.AT_FDCWD, a[0], At.AT_SYMLINK_NOFOLLOW);
   return isError(s) ? s : (writeStruct(t, ptr(a[1]), statStruct, statValue(s)) ?? 0);
 }
 
@@ -852,10 +873,10 @@ function readlinkat(t: Task, a: SyscallArgs): SyscallResult {
 
 /** implements readlink(2). */
 function readlink(t: Task, a: SyscallArgs): SyscallResult {
-  return readlinkat(t, [BigInt.asUintN(64, BigInt(AT_FDCWD)), a[0], a[1], a[2], 0n, 0n]);
+  return readlinkat(t, [BigInt.asUintN(64, BigInt(At.AT_FDCWD)), a[0], a[1], a[2], 0n, 0n]);
 }
 
-const CWD = BigInt.asUintN(64, BigInt(AT_FDCWD));
+const CWD = BigInt.asUintN(64, BigInt(At.AT_FDCWD));
 
 /** implements mkdirat(2). */
 function mkdirat(t: Task, a: SyscallArgs): SyscallResult {
@@ -884,7 +905,7 @@ function mknod(t: Task, a: SyscallArgs): SyscallResult {
 /** implements unlinkat(2): `EINVAL` for flags other than AT_REMOVEDIR. */
 function unlinkat(t: Task, a: SyscallArgs): SyscallResult {
   const flags = int(a[2]);
-  if (flags & ~AT_REMOVEDIR) return E.EINVAL;
+  if (flags & ~At.AT_REMOVEDIR) return E.EINVAL;
   const path = pathArg(t, ptr(a[1]));
   if (isError(path)) return path;
   return vfsOf(t).unlinkat(ctxOf(t), dirOf(t, int(a[0])), path, flags) ?? 0;
@@ -897,7 +918,7 @@ function unlink(t: Task, a: SyscallArgs): SyscallResult {
 
 /** implements rmdir(2). */
 function rmdir(t: Task, a: SyscallArgs): SyscallResult {
-  return unlinkat(t, [CWD, a[0], BigInt(AT_REMOVEDIR), 0n, 0n, 0n]);
+  return unlinkat(t, [CWD, a[0], BigInt(At.AT_REMOVEDIR), 0n, 0n, 0n]);
 }
 
 /** implements renameat2(2). */
@@ -998,7 +1019,7 @@ function chown(t: Task, a: SyscallArgs): SyscallResult {
 
 /** implements lchown(2). */
 function lchown(t: Task, a: SyscallArgs): SyscallResult {
-  return fchownat(t, [CWD, a[0], a[1], a[2], BigInt(AT_SYMLINK_NOFOLLOW), 0n]);
+  return fchownat(t, [CWD, a[0], a[1], a[2], BigInt(At.AT_SYMLINK_NOFOLLOW), 0n]);
 }
 
 /** implements fchown(2). */
@@ -1026,7 +1047,8 @@ function utimensat(t: Task, a: SyscallArgs): SyscallResult {
   const flags = int(a[3]);
   const dirfd = int(a[0]);
   if (a[1] === 0n) {
-    if (dirfd === AT_FDCWD) return flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) ? E.EINVAL : E.EFAULT;
+    if (dirfd === At.AT_FDCWD)
+      return flags & ~(At.AT_SYMLINK_NOFOLLOW | At.AT_EMPTY_PATH) ? E.EINVAL : E.EFAULT;
     // do_utimes_fd: no flag applies to an fd.
     if (flags !== 0) return E.EINVAL;
     const file = fileAt(t, dirfd);
@@ -1099,11 +1121,11 @@ function chroot(t: Task, a: SyscallArgs): SyscallResult {
 /** implements pipe2(2): `EINVAL` for unknown flags, `EMFILE`, `EFAULT` (both fds closed again). */
 function pipe2(t: Task, a: SyscallArgs): SyscallResult {
   const flags = int(a[1]);
-  const ends = createPipe(ctxOf(t).creds, flags & ~O_CLOEXEC);
+  const ends = createPipe(ctxOf(t).creds, flags & ~OpenFlag.O_CLOEXEC);
   if (isError(ends)) return ends;
   const [r, w] = ends;
   const files = filesOf(t);
-  const cloexec = (flags & O_CLOEXEC) !== 0;
+  const cloexec = (flags & OpenFlag.O_CLOEXEC) !== 0;
   const rfd = files.install(r, { limit: nofile(t), cloexec });
   if (isError(rfd)) {
     r.release();
@@ -1202,7 +1224,7 @@ async function sendfile(t: Task, a: SyscallArgs): Promise<SyscallResult> {
   while (left > 0) {
     const chunk = buf.subarray(0, Math.min(left, buf.length));
     const off = offset;
-    const r = await blocking(t, inp, POLLIN, () =>
+    const r = await blocking(t, inp, PollEvent.POLLIN, () =>
       off === undefined ? inp.read(chunk) : inp.pread(chunk, off),
     );
     if (typeof r !== 'number') {
@@ -1210,7 +1232,7 @@ async function sendfile(t: Task, a: SyscallArgs): Promise<SyscallResult> {
       return r;
     }
     if (r === 0) break;
-    const w = await blocking(t, out, POLLOUT, () => out.write(chunk.subarray(0, r)));
+    const w = await blocking(t, out, PollEvent.POLLOUT, () => out.write(chunk.subarray(0, r)));
     if (typeof w !== 'number') {
       if (done > 0) break;
       return sigpipe(t, w);
@@ -1249,7 +1271,10 @@ export const fileSyscalls: SyscallFamily = {
   writev: { handler: writev, support: partial(WRITE_COPIES_FIRST) },
   lseek: { handler: lseek, support: FULL },
   open: { handler: open, support: FULL },
-  openat: { handler: openat, support: partial('O_TMPFILE is EOPNOTSUPP') },
+  openat: {
+    handler: openat,
+    support: partial('O_TMPFILE works on tmpfs, devfs and the overlay root; hostfs volumes give EOPNOTSUPP'),
+  },
   openat2: { handler: openat2, support: FULL },
   creat: { handler: creat, support: FULL },
   close: { handler: close, support: FULL },

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { E, isError, type LinuxError } from '@tsvisor/abi';
+import { E, MapFlag, Mode, isError, type LinuxError } from '@tsvisor/abi';
 import type { Task } from '@tsvisor/kernel';
-import { MAP_ANONYMOUS, type AddressSpace, type MapFile } from '@tsvisor/mm';
-import { MS_NOEXEC, S_IFMT, S_IFREG, type FileDescription } from '@tsvisor/vfs';
+import type { AddressSpace, MapFile } from '@tsvisor/mm';
+import { MS_NOEXEC, type FileDescription } from '@tsvisor/vfs';
 import { ctxOf, fileAt, vfsOf } from './vfs-context.js';
 import {
   FULL,
@@ -69,7 +69,7 @@ export class VfsMapFile implements MapFile {
     this.mapReadable = description.readable;
     this.mapWritable = description.writable;
     this.mapNoexec = (description.location.mount.flags & MS_NOEXEC) !== 0;
-    if ((st.mode & S_IFMT) !== S_IFREG && description.hostFd() === null) this.mapError = E.ENODEV;
+    if ((st.mode & Mode.S_IFMT) !== Mode.S_IFREG && description.hostFd() === null) this.mapError = E.ENODEV;
     this.mapDevMajor = (st.dev >>> 8) & 0xfff;
     this.mapDevMinor = (st.dev & 0xff) | ((st.dev >>> 12) & 0xfff00);
     this.mapInode = st.ino;
@@ -100,7 +100,7 @@ function brk(t: Task, a: SyscallArgs): Promise<SyscallResult> {
 /** implements mmap(2). */
 function mmap(t: Task, a: SyscallArgs): Promise<SyscallResult> {
   const flags = Number(a[3] & 0xffffffffn);
-  const file = flags & MAP_ANONYMOUS ? null : mapFileOf(t, int(a[4]));
+  const file = flags & MapFlag.MAP_ANONYMOUS ? null : mapFileOf(t, int(a[4]));
   return settle(t, modelOf(t).mmap(a[0], a[1], a[2], a[3], file, a[5]));
 }
 

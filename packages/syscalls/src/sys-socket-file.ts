@@ -137,7 +137,6 @@ export function vfsBlock<T>(r: T | typeof NET_WOULD_BLOCK): T | WouldBlock {
 
 /** The file side of a socket (Linux's socket_file_ops). */
 export class SocketImpl extends FileDescriptionImpl {
-  readonly anonName = 'socket';
   readonly queue = new WaitQueue();
 
   constructor(

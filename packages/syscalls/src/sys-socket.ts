@@ -30,6 +30,7 @@ import {
   ucred,
   type LinuxError,
   type Sockaddr,
+  OpenFlag,
 } from '@tsvisor/abi';
 import {
   ERESTARTSYS,
@@ -47,7 +48,7 @@ import {
   type UnixCreds,
   type UnixPathBinder,
 } from '@tsvisor/netstack';
-import { FileDescription, O_NONBLOCK, O_RDWR } from '@tsvisor/vfs';
+import { FileDescription } from '@tsvisor/vfs';
 import {
   SocketImpl,
   netOf,
@@ -56,6 +57,7 @@ import {
   type AnySocket,
   type InFlight,
 } from './sys-socket-file.js';
+import { writeStream, type WriteOutcome } from './stream-write.js';
 import {
   FULL,
   int,
@@ -101,7 +103,7 @@ function install(t: Task, sock: AnySocket, flags: number): number | LinuxError {
   const file = new FileDescription(
     impl,
     socketInode(),
-    O_RDWR | (flags & SockType.SOCK_NONBLOCK ? O_NONBLOCK : 0),
+    OpenFlag.O_RDWR | (flags & SockType.SOCK_NONBLOCK ? OpenFlag.O_NONBLOCK : 0),
     vfsCreds(t),
   );
   if (sock instanceof InetSocket) sock.nonBlocking = (flags & SockType.SOCK_NONBLOCK) !== 0;
@@ -111,7 +113,7 @@ function install(t: Task, sock: AnySocket, flags: number): number | LinuxError {
 }
 
 function nonBlocking(file: FileDescription, flags: number): boolean {
-  return (file.getFlags() & O_NONBLOCK) !== 0 || (flags & MsgFlag.MSG_DONTWAIT) !== 0;
+  return (file.getFlags() & OpenFlag.O_NONBLOCK) !== 0 || (flags & MsgFlag.MSG_DONTWAIT) !== 0;
 }
 
 /**
@@ -323,7 +325,7 @@ function connect(t: Task, a: SyscallArgs): Result {
   const s = f.s;
   const sock = s.sock;
   if (sock instanceof InetSocket) {
-    sock.nonBlocking = (f.file.getFlags() & O_NONBLOCK) !== 0;
+    sock.nonBlocking = (f.file.getFlags() & OpenFlag.O_NONBLOCK) !== 0;
     const r = sock.connect(bytes);
     s.settle();
     if (r !== NET_WOULD_BLOCK) return r;
@@ -429,37 +431,29 @@ function doSend(t: Task, f: { file: FileDescription; s: SocketImpl }, out: Outgo
   // Credentials the receiver sees unless the sender gave its own: the sending process's pid and
   // real ids (scm_send's current_uid/current_gid), not the socket owner's.
   out.creds ??= { pid: t.tgid, uid: t.creds.uid, gid: t.creds.gid };
-  const isStream = sock.type === SockType.SOCK_STREAM;
-  let sent = 0;
   let rightsSent = false;
-  const once = (): number | LinuxError | typeof NET_WOULD_BLOCK => {
+  const attempt = (sent: number): number | LinuxError | 'block' => {
     const chunk = out.data.subarray(sent);
+    let r: number | LinuxError | typeof NET_WOULD_BLOCK;
     if (sock instanceof UnixSocket) {
       const anc = rightsSent ? {} : { rights: out.rights, creds: out.creds };
-      const r = sock.send(chunk, flags, to, fs, anc);
+      r = sock.send(chunk, flags, to, fs, anc);
       if (typeof r === 'number') rightsSent = true;
-      return r;
-    }
-    return sock.sendto(chunk, flags, out.to && out.to.length > 0 ? out.to : undefined);
+    } else r = sock.sendto(chunk, flags, out.to && out.to.length > 0 ? out.to : undefined);
+    f.s.settle();
+    return r === NET_WOULD_BLOCK ? 'block' : r;
   };
-  const finish = (r: number | LinuxError | ControlResult): SyscallResult => {
+  const finish = (o: WriteOutcome): SyscallResult => {
     if (!rightsSent) dropAll(t, out, undefined);
-    if (isError(r)) return sent > 0 ? sent : sigpipe(t, r, flags);
-    return r;
+    if (o.sent > 0) return o.sent;
+    return o.stop === undefined ? 0 : isError(o.stop) ? sigpipe(t, o.stop, flags) : o.stop;
   };
-  const step = (): number | LinuxError | typeof NET_WOULD_BLOCK => {
-    for (;;) {
-      const r = once();
-      f.s.settle();
-      if (typeof r !== 'number') return r;
-      sent += r;
-      if (!isStream || sent >= out.data.length || r === 0) return sent;
-    }
-  };
-  const r = step();
-  if (r !== NET_WOULD_BLOCK) return finish(r);
-  if (nb) return finish(sent > 0 ? sent : E.EAGAIN);
-  return retry(t, f.s, step, () => (sent > 0 ? sent : ERESTARTSYS)).then(finish);
+  // Sockets notify on every readiness change, so any change wakes the sender to try again.
+  const r = writeStream(t, { queue: f.s.queue, mask: -1 }, out.data.length, attempt, {
+    nonBlocking: nb,
+    loop: sock.type === SockType.SOCK_STREAM,
+  });
+  return r instanceof Promise ? r.then(finish) : finish(r);
 }
 
 function dropAll(t: Task, out: Outgoing, r: LinuxError | undefined): LinuxError {

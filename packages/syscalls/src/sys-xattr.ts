@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { E, isError } from '@tsvisor/abi';
+import { E, isError, At } from '@tsvisor/abi';
 import type { Task } from '@tsvisor/kernel';
-import { AT_SYMLINK_NOFOLLOW } from '@tsvisor/vfs';
 import { ctxOf, dirOf, fileAt, pathArg, vfsOf } from './vfs-context.js';
 import {
   int,
@@ -37,7 +36,7 @@ function onPath(follow: boolean, withName: boolean) {
     }
     const path = pathArg(t, ptr(a[0]));
     if (isError(path)) return path;
-    const loc = vfsOf(t).lookupat(ctxOf(t), dirOf(t, -100), path, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+    const loc = vfsOf(t).lookupat(ctxOf(t), dirOf(t, -100), path, follow ? 0 : At.AT_SYMLINK_NOFOLLOW);
     if (isError(loc)) return loc;
     return E.EOPNOTSUPP;
   };

@@ -5,11 +5,10 @@
  *
  * @module
  */
-import { Rlimit, isError, type LinuxError } from '@tsvisor/abi';
+import { Rlimit, isError, type LinuxError, At } from '@tsvisor/abi';
 import { Waiter, capable, softLimit, type FdTable, type FileRefs, type Task } from '@tsvisor/kernel';
 import {
   ALL_CAPS,
-  AT_FDCWD,
   type Creds,
   type FileDescription,
   type FsContext,
@@ -65,7 +64,7 @@ export function ctxOf(t: Task): FsContext {
 
 /** The starting directory of an *at() call: AT_FDCWD is the cwd, else the fd's location. */
 export function dirOf(t: Task, dirfd: number): Location | LinuxError {
-  if (dirfd === AT_FDCWD) return t.fs.cwd as Location;
+  if (dirfd === At.AT_FDCWD) return t.fs.cwd as Location;
   const f = fileAt(t, dirfd);
   return isError(f) ? f : f.location;
 }

@@ -232,9 +232,7 @@ export function planLoad(elf: ElfFile, bias: number): LoadPlan {
     const fileMapEnd = ceilPage(fileEnd);
     if (p.filesz > 0) {
       const zero =
-        p.memsz > p.filesz && fileEnd % PAGE_SIZE !== 0
-          ? { zeroFrom: fileEnd, zeroTo: fileMapEnd }
-          : {};
+        p.memsz > p.filesz && fileEnd % PAGE_SIZE !== 0 ? { zeroFrom: fileEnd, zeroTo: fileMapEnd } : {};
       const m: LoadMapping = {
         kind: 'file',
         addr: start,
