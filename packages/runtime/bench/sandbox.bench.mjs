@@ -1,81 +1,242 @@
-// Benchmark of issue 4: startup of `tsvisor do /bin/true` (median ms) and a syscall-heavy loop
-// (getppid; open/read/close of a small file) under tsvisor, natively and under gVisor's
-// `runsc --network=none do`, measured in one run and printed as ratios. Not a test: run it with
-// `npm run bench` in packages/runtime after a build. runsc is optional (skipped if missing).
+#!/usr/bin/env node
+// Benchmark of issue 4: startup (`/bin/true` and a static binary) and syscall-heavy loops
+// (getppid; open/read/close), measured in one run natively, under gVisor
+// (`runsc --network=none do`) and under tsvisor, printed as medians with ratios. Not a test:
+// `npm run bench -w @tsvisor/runtime` after a build (`npx tsc -b` here). See README.md.
+//
+//   node bench/sandbox.bench.mjs [--tsvisor "CMD PREFIX"] [--runs N] [--loop-runs N]
+//                                [--budget MS] [--true PROGRAM] [--no-runsc] [--no-tsvisor] [--json]
+//
+// --tsvisor   the command that runs a program under tsvisor, split on spaces; the program and its
+//             arguments are appended. Default: a fresh node running this package's dist/
+//             createSandbox (default root, as `tsvisor do`), module loading included.
+// --true      the program whose startup is timed (default /bin/true)
+// --runs      startup runs per sandbox (median reported; default 15)
+// --loop-runs runs of each loop program per sandbox (median reported; default 3)
+// --budget    milliseconds each loop program runs for (default 500)
+// A measurement whose command fails (e.g. tsvisor cannot run it yet) is skipped and the reason
+// printed; the others are still measured.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '..', 'dist', 'index.js');
-const dir = mkdtempSync(join(tmpdir(), 'tsvisor-bench-'));
-const loop = join(dir, 'syscall-loop');
-execFileSync('gcc', ['-O2', '-static', '-o', loop, join(here, 'syscall-loop.c')]);
-const hasRunsc = spawnSync('runsc', ['--version']).status === 0;
 
-// A sandbox run in a fresh Node process, as `tsvisor do` runs: module loading included.
+// A sandbox run in a fresh Node process, as `tsvisor do` runs one: module loading included.
 const tsvisorScript = `
 import { createSandbox } from ${JSON.stringify(dist)};
-const argv = process.argv.slice(1);
-const sandbox = createSandbox({ argv, volumes: [{ host: ${JSON.stringify(dir)}, sandbox: '/bench', readOnly: true }], log: () => {} });
-process.exit(await sandbox.run());
+process.exit(await createSandbox({ argv: process.argv.slice(1), log: () => {} }).run());
 `;
 
-const runners = {
-  native: (argv) => spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' }),
-  tsvisor: (argv) =>
-    spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', tsvisorScript, '--', ...argv.map((a) => a.replace(dir, '/bench'))],
-      {
-        encoding: 'utf8',
-      },
-    ),
-  ...(hasRunsc
-    ? { runsc: (argv) => spawnSync('runsc', ['--network=none', 'do', ...argv], { encoding: 'utf8' }) }
-    : {}),
-};
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-const results = {};
-for (const [name, run] of Object.entries(runners)) {
-  const times = [];
-  for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
-    const r = run(['/bin/true']);
-    times.push(performance.now() - t0);
-    if (r.status !== 0) throw new Error(`${name} /bin/true failed: ${r.stderr}`);
+function parseArgs(argv) {
+  const opts = {
+    tsvisor: [process.execPath, '--input-type=module', '-e', tsvisorScript, '--'],
+    trueProgram: '/bin/true',
+    runs: 15,
+    loopRuns: 3,
+    budget: 500,
+    runsc: true,
+    tsvisorOn: true,
+    json: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--tsvisor') opts.tsvisor = next().split(' ').filter(Boolean);
+    else if (a === '--true') opts.trueProgram = next();
+    else if (a === '--runs') opts.runs = Number(next());
+    else if (a === '--loop-runs') opts.loopRuns = Number(next());
+    else if (a === '--budget') opts.budget = Number(next());
+    else if (a === '--no-runsc') opts.runsc = false;
+    else if (a === '--no-tsvisor') opts.tsvisorOn = false;
+    else if (a === '--json') opts.json = true;
+    else throw new Error(`unknown argument ${a}`);
   }
-  const per = (what, n) => {
-    const r = run([loop, what, String(n)]);
-    if (r.status !== 0) throw new Error(`${name} ${what} failed: ${r.stderr}`);
-    return Number(r.stdout.trim());
-  };
-  results[name] = {
-    startupMs: median(times),
-    getppidUs: per('getppid', 20000),
-    openReadCloseUs: per('open', 5000),
+  for (const k of ['runs', 'loopRuns', 'budget']) {
+    if (!(opts[k] > 0)) throw new Error(`--${k} must be a positive number`);
+  }
+  return opts;
+}
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runs argv; returns its wall time in ms, exit status, whether it started, and its output. */
+function run(argv, timeoutMs = 120_000) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const why = r.error ? String(r.error.message) : r.signal ? `killed by ${r.signal}` : '';
+  return {
+    ms,
+    status: r.status,
+    started: !r.error || r.status !== null,
+    stdout: r.stdout ?? '',
+    stderr: (r.stderr ?? '') + why,
   };
 }
 
-const fmt = (x) => x.toFixed(x < 10 ? 2 : 1);
-console.log('                    startup ms   getppid µs   open/read/close µs');
-for (const [name, r] of Object.entries(results))
-  console.log(
-    `${name.padEnd(18)} ${fmt(r.startupMs).padStart(10)} ${fmt(r.getppidUs).padStart(12)} ${fmt(r.openReadCloseUs).padStart(20)}`,
-  );
-const t = results.tsvisor;
-for (const base of ['native', 'runsc'].filter((b) => results[b])) {
-  const b = results[base];
-  console.log(
-    `tsvisor / ${base}: startup ${fmt(t.startupMs / b.startupMs)}x, getppid ${fmt(t.getppidUs / b.getppidUs)}x, open/read/close ${fmt(t.openReadCloseUs / b.openReadCloseUs)}x`,
-  );
+function firstLine(text) {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.length > 160 ? `${line.slice(0, 160)}...` : line;
 }
-rmSync(dir, { recursive: true, force: true });
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const customTsvisor = process.argv.includes('--tsvisor');
+  if (opts.tsvisorOn && !customTsvisor && !existsSync(dist)) {
+    throw new Error(`${dist} is missing: build first (npx tsc -b in packages/runtime)`);
+  }
+  // Not under /tmp: tsvisor gives the sandbox its own tmpfs there, so host /tmp is invisible.
+  const work = mkdtempSync('/var/tmp/tsvisor-bench-');
+  try {
+    const loop = join(work, 'syscall-loop');
+    execFileSync('gcc', ['-O1', '-static', '-o', loop, join(here, 'syscall-loop.c')]);
+    const sandboxes = [{ name: 'native', prefix: [] }];
+    if (opts.runsc) sandboxes.push({ name: 'runsc', prefix: ['runsc', '--network=none', 'do'] });
+    if (opts.tsvisorOn) sandboxes.push({ name: 'tsvisor', prefix: opts.tsvisor });
+
+    // Each (sandbox, metric) pair is measured on its own: a sandbox that cannot run /bin/true yet
+    // may still run the static loop programs. The first failure of a pair skips it, with the reason.
+    const results = {};
+    const skipped = [];
+    for (const s of sandboxes) results[s.name] = { startup: [], static: [], getppid: [], open: [] };
+    const failed = new Set();
+    const attempt = (s, key, argv, parse) => {
+      if (failed.has(`${s.name}/${key}`)) return;
+      const r = run([...s.prefix, ...argv]);
+      let problem;
+      if (r.status === 0) {
+        const value = parse(r);
+        if (typeof value === 'number') {
+          results[s.name][key].push(value);
+          return;
+        }
+        problem = value;
+      } else {
+        const why = !r.started
+          ? 'could not start'
+          : r.status === null
+            ? 'did not finish'
+            : `exited with ${r.status}`;
+        problem = `${why}: ${firstLine(r.stderr) || firstLine(r.stdout) || 'no output'}`;
+      }
+      failed.add(`${s.name}/${key}`);
+      results[s.name][key] = [];
+      skipped.push(`${s.name} ${key}: \`${[...s.prefix, ...argv].join(' ')}\` ${problem}`);
+    };
+    const loops = ['getppid', 'open'];
+    // A loop program reports "<µs per op> <ops>" timed by its own clock_gettime; the time it
+    // claims must fit in the wall time of its run, or the sandbox's clock is wrong.
+    const loopValue = (r) => {
+      const [perOp, ops] = r.stdout.trim().split(/\s+/).map(Number);
+      if (!Number.isFinite(perOp) || !(ops > 0)) return `printed ${JSON.stringify(firstLine(r.stdout))}`;
+      const claimedMs = (perOp * ops) / 1000;
+      if (claimedMs > r.ms * 1.05 + 1) {
+        return `claims ${claimedMs.toFixed(0)} ms of work in a ${r.ms.toFixed(0)} ms run (clock inside is off)`;
+      }
+      return perOp;
+    };
+
+    // One warm-up run each (page cache, runsc's first start), then rounds that interleave the
+    // sandboxes so that load changes on a shared machine hit all of them alike.
+    for (const s of sandboxes) attempt(s, 'startup', [opts.trueProgram], () => 0);
+    for (const s of sandboxes) results[s.name].startup = [];
+    // A static program that exits at once: startup without the dynamic loader and libc.
+    const staticTrue = [loop, 'getppid', '0'];
+    for (const s of sandboxes) attempt(s, 'static', staticTrue, () => 0);
+    for (const s of sandboxes) results[s.name].static = [];
+    for (let i = 0; i < opts.runs; i++) {
+      for (const s of sandboxes) {
+        attempt(s, 'startup', [opts.trueProgram], (r) => r.ms);
+        attempt(s, 'static', staticTrue, (r) => r.ms);
+      }
+    }
+    for (let i = 0; i < opts.loopRuns; i++) {
+      for (const s of sandboxes) {
+        for (const key of loops) attempt(s, key, [loop, key, String(opts.budget)], loopValue);
+      }
+    }
+
+    const metrics = [
+      ['startup', `${opts.trueProgram} startup, median (ms)`],
+      ['static', 'static binary startup, median (ms)'],
+      ['getppid', 'getppid (µs/call)'],
+      ['open', 'open+read+close 64 B (µs/iter)'],
+    ];
+    const table = {};
+    for (const [key] of metrics) {
+      table[key] = {};
+      for (const s of sandboxes) {
+        const samples = results[s.name][key];
+        if (samples.length) table[key][s.name] = median(samples);
+      }
+    }
+    if (opts.json) {
+      console.log(JSON.stringify({ opts, skipped, medians: table, samples: results }, null, 2));
+      return;
+    }
+    const fmt = (v) =>
+      v === undefined ? '-' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+    const ratio = (a, b) => (a === undefined || b === undefined ? '-' : `${(a / b).toFixed(1)}x`);
+    console.log(`tsvisor do benchmark, ${new Date().toISOString()}`);
+    console.log(
+      `host: ${cpus().length} cpus, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; startup runs ${opts.runs}, loop runs ${opts.loopRuns} x ${opts.budget} ms`,
+    );
+    console.log(
+      `tsvisor command: ${customTsvisor ? opts.tsvisor.join(' ') : `node -e <createSandbox from ${dist}> --`}`,
+    );
+    for (const why of skipped) console.log(`skipped ${why}`);
+    const header = [
+      'metric',
+      'native',
+      'runsc',
+      'tsvisor',
+      'runsc/native',
+      'tsvisor/native',
+      'tsvisor/runsc',
+    ];
+    const rows = metrics.map(([key, label]) => {
+      const t = table[key];
+      return [
+        label,
+        fmt(t.native),
+        fmt(t.runsc),
+        fmt(t.tsvisor),
+        ratio(t.runsc, t.native),
+        ratio(t.tsvisor, t.native),
+        ratio(t.tsvisor, t.runsc),
+      ];
+    });
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    const line = (cells) =>
+      cells.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
+    console.log(line(header));
+    for (const r of rows) console.log(line(r));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`sandbox.bench: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+}

@@ -1,7 +1,7 @@
 /*
  * escape: tries to reach a host file from inside a sandbox (tsvisor issue 4, check 10).
  *
- * Usage: escape [--volume DIR] [--dangerous] SECRET_PATH
+ * Usage: escape [--volume DIR] [--read-only DIR] [--dangerous] SECRET_PATH
  *
  * The test creates SECRET_PATH on the host in a directory the sandbox must not see (with
  * `tsvisor do`, a fresh directory under the host's /tmp: the sandbox has its own tmpfs at /tmp).
@@ -23,6 +23,8 @@
  * --volume DIR: a writable directory shared with the host (`-v HOST:DIR`); the program also tries
  *   `..` and symlinks from inside it, which reach the host if the sandbox resolves them on the
  *   host side.
+ * --read-only DIR: a directory shared with the host read-only (`-v HOST:DIR:ro`); the program
+ *   tries to create DIR/escape-read-only-volume there (a sandbox must answer EROFS).
  * --dangerous: also ptrace(PTRACE_ATTACH) the parent and pid 1. Only for runs inside a sandbox:
  *   natively, as root, it would really stop those processes for a moment.
  *
@@ -48,6 +50,7 @@
 static const char *secret;   /* absolute host path of the secret */
 static char secret_dir[PATH_MAX];
 static const char *volume;   /* optional shared volume, as seen inside the sandbox */
+static const char *readonly; /* optional read-only shared volume, as seen inside the sandbox */
 static char work[64];        /* our scratch directory (inside our own view) */
 static int foreign[MAXFD];   /* fds open at start that we did not open ourselves */
 static int escapes;
@@ -292,6 +295,8 @@ int main(int argc, char **argv) {
   for (; i < argc && argv[i][0] == '-'; i++) {
     if (strcmp(argv[i], "--volume") == 0 && i + 1 < argc) {
       volume = argv[++i];
+    } else if (strcmp(argv[i], "--read-only") == 0 && i + 1 < argc) {
+      readonly = argv[++i];
     } else if (strcmp(argv[i], "--dangerous") == 0) {
       dangerous = 1;
     } else {
@@ -299,7 +304,7 @@ int main(int argc, char **argv) {
     }
   }
   if (i != argc - 1 || argv[i][0] != '/') {
-    fprintf(stderr, "usage: escape [--volume DIR] [--dangerous] /ABSOLUTE/SECRET/PATH\n");
+    fprintf(stderr, "usage: escape [--volume DIR] [--read-only DIR] [--dangerous] /ABSOLUTE/SECRET/PATH\n");
     return 1;
   }
   secret = argv[i];
@@ -509,6 +514,8 @@ int main(int argc, char **argv) {
       printf("create volume-dir-symlink: symlink %s\n", errname(errno));
     unlink(p);
   }
+
+  if (readonly) try_create("read-only-volume", readonly);
 
   chroot_escape();
 

@@ -5,6 +5,9 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { Platform } from '@tsvisor/trap-native';
+import { createSandbox, type SandboxConfig } from './sandbox.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -50,4 +53,67 @@ export function captureStdio(dir: string): {
     read: () => ({ stdout: readFileSync(outPath, 'utf8'), stderr: readFileSync(errPath, 'utf8') }),
     close: () => fds.forEach((fd) => closeSync(fd)),
   };
+}
+
+/** What {@link Testbed.run} saw: the exit status, the captured output and the sandbox log. */
+export interface SandboxRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+  log: string[];
+}
+
+/** A test file's temp dir and ptrace platform, and a way to run sandboxes on them. */
+export interface Testbed {
+  readonly dir: string;
+  readonly platform: Platform;
+  /** Runs `argv` in a sandbox on this platform, stdio captured in `dir`, log collected. */
+  run(argv: string[], config?: Partial<SandboxConfig>): Promise<SandboxRun>;
+}
+
+/**
+ * Registers the fixture most test files share: a temp dir (then `setup(dir)`, e.g. to compile
+ * programs) and a platform, made in `beforeAll` and released in `afterAll`.
+ */
+export function testbed(setup: (dir: string) => void = () => undefined): Testbed {
+  let work: ReturnType<typeof workDir> | undefined;
+  let platform: Platform | undefined;
+  beforeAll(() => {
+    work = workDir();
+    setup(work.dir);
+    platform = Platform.create();
+  });
+  afterAll(() => {
+    platform?.close();
+    work?.cleanup();
+  });
+  const ready = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('testbed used outside a test');
+    return v;
+  };
+  const bed: Testbed = {
+    get dir() {
+      return ready(work).dir;
+    },
+    get platform() {
+      return ready(platform);
+    },
+    async run(argv, config = {}) {
+      const io = captureStdio(bed.dir);
+      const log: string[] = [];
+      try {
+        const status = await createSandbox({
+          argv,
+          stdio: io.fds,
+          platform: bed.platform,
+          log: (l) => log.push(l),
+          ...config,
+        }).run();
+        return { status, ...io.read(), log };
+      } finally {
+        io.close();
+      }
+    },
+  };
+  return bed;
 }

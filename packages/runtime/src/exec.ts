@@ -23,14 +23,12 @@ import {
   type Vfs,
 } from '@tsvisor/vfs';
 import { ReaderMapFile, applyHostOps, preadFully } from './host-memory.js';
+import { NR_MPROTECT } from './host-nr.js';
 
 /** Where the initial stack ends: just below the stub's pages, which sit at the top of user space. */
 export const STACK_TOP = STUB_REGION.start;
 
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const PROT_EXEC = 4;
-const NR_MPROTECT = 10;
+const { PROT_READ, PROT_WRITE, PROT_EXEC } = Prot;
 
 /** What the loader produced: the model of the address space and the first registers. */
 export interface LoadedImage {

@@ -14,13 +14,8 @@ import { E, MapFlag, Mremap, Prot, errorOf, isError, type LinuxError } from '@ts
 import type { HostOp, MapFile } from '@tsvisor/mm';
 import { STUB_REGION, type Task as HostTask } from '@tsvisor/trap-native';
 import { FileDescription } from '@tsvisor/vfs';
+import { NR_CLOSE, NR_MADVISE, NR_MMAP, NR_MPROTECT, NR_MREMAP, NR_MUNMAP } from './host-nr.js';
 
-const NR_CLOSE = 3;
-const NR_MMAP = 9;
-const NR_MPROTECT = 10;
-const NR_MUNMAP = 11;
-const NR_MREMAP = 25;
-const NR_MADVISE = 28;
 const { PROT_READ, PROT_WRITE } = Prot;
 const { MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE } = MapFlag;
 const { MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP } = Mremap;

@@ -1,31 +1,19 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Platform } from '@tsvisor/trap-native';
-import { workDir } from './c-programs.test-util.js';
+import { describe, expect, it } from 'vitest';
+import { testbed } from './c-programs.test-util.js';
 import { createSandbox } from './sandbox.js';
 
-let work: ReturnType<typeof workDir>;
-let platform: Platform;
-
-beforeAll(() => {
-  work = workDir();
-  platform = Platform.create();
-});
-
-afterAll(() => {
-  platform.close();
-  work.cleanup();
-});
+const bed = testbed();
 
 describe('host stdio', () => {
   it('reads a host pipe that delivers slowly without blocking the event loop', async () => {
-    const fifo = join(work.dir, 'fifo');
+    const fifo = join(bed.dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     const writer = spawn('/bin/sh', ['-c', `exec > ${fifo}; echo hello; sleep 0.3; echo world`]);
     const stdin = openSync(fifo, 'r');
-    const out = join(work.dir, 'out');
+    const out = join(bed.dir, 'out');
     const stdout = openSync(out, 'w');
     const stderr = openSync('/dev/null', 'w');
     let ticks = 0;
@@ -34,7 +22,7 @@ describe('host stdio', () => {
       const status = await createSandbox({
         argv: ['/bin/busybox', 'cat'],
         stdio: [stdin, stdout, stderr],
-        platform,
+        platform: bed.platform,
         log: () => undefined,
       }).run();
       expect(status).toBe(0);
@@ -49,15 +37,15 @@ describe('host stdio', () => {
   });
 
   it('reads a regular file and reports its end', async () => {
-    const input = join(work.dir, 'in');
+    const input = join(bed.dir, 'in');
     execFileSync('/bin/sh', ['-c', `printf 'one\\ntwo\\n' > ${input}`]);
-    const out = join(work.dir, 'out2');
+    const out = join(bed.dir, 'out2');
     const fds = [openSync(input, 'r'), openSync(out, 'w'), openSync('/dev/null', 'w')] as const;
     try {
       const status = await createSandbox({
         argv: ['/bin/busybox', 'wc', '-l'],
         stdio: [fds[0], fds[1], fds[2]],
-        platform,
+        platform: bed.platform,
         log: () => undefined,
       }).run();
       expect(status).toBe(0);

@@ -12,6 +12,5 @@ export { Machine, type MachineOptions } from './machine.js';
 export { TrapMemory } from './trap-memory.js';
 export { applyHostOps, preadFully, ReaderMapFile, type ContentReader } from './host-memory.js';
 export { loadProgram, vfsExecOpener, STACK_TOP, type LoadedImage } from './exec.js';
-export { SandboxProcSource } from './proc-source.js';
 export { hostStdio, type HostIoctl } from './host-stdio.js';
 export { Strace, type TraceSink } from './strace.js';

@@ -2,49 +2,79 @@
 // default root (the host's / read-only under an in-memory overlay). Where a native run means
 // something, the output is compared with it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Platform } from '@tsvisor/trap-native';
-import { captureStdio, workDir } from './c-programs.test-util.js';
-import { createSandbox, type SandboxConfig } from './sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { testbed, type SandboxRun } from './c-programs.test-util.js';
+import type { SandboxConfig } from './sandbox.js';
+
+/**
+ * Where tsvisor still answers conformance/bad-input.c otherwise than Linux: each line as Linux
+ * prints it and as tsvisor does, why, and the package where the fix belongs. Check 9 fails when a
+ * new difference appears and also when one of these gets fixed (then delete its entry).
+ */
+const KNOWN_BAD_INPUT_DIFFERENCES: readonly {
+  linux: string;
+  tsvisor: string;
+  cause: string;
+  fixIn: string;
+}[] = [
+  {
+    linux: 'write(/dev/null, NULL, 16) = 16',
+    tsvisor: 'write(/dev/null, NULL, 16) = -1 EFAULT',
+    cause:
+      "write(2) copies the app's buffer (gather in sys-file.ts) before the file's write; Linux's /dev/null never reads it",
+    fixIn: '@tsvisor/syscalls',
+  },
+  {
+    linux: 'writev(/dev/null, {NULL, 4}, 1) = 4',
+    tsvisor: 'writev(/dev/null, {NULL, 4}, 1) = -1 EFAULT',
+    cause: 'writev(2) copies each iovec before the write, as write(2) above',
+    fixIn: '@tsvisor/syscalls',
+  },
+  {
+    linux: 'mmap(NULL, 4096, R, MAP_SHARED_VALIDATE, file, 0) = addr',
+    tsvisor: 'mmap(NULL, 4096, R, MAP_SHARED_VALIDATE, file, 0) = -1 ENODEV',
+    cause:
+      "the file is in the sandbox's /tmp (tmpfs, bytes in the supervisor): MAP_SHARED needs a file the platform can map (sys-mm.ts mapError)",
+    fixIn: '@tsvisor/syscalls (sys-mm.ts), with a host-mappable tmpfs backing from @tsvisor/vfs',
+  },
+];
 
 const here = dirname(fileURLToPath(import.meta.url));
-let work: ReturnType<typeof workDir>;
-let platform: Platform;
-
-beforeAll(() => {
-  work = workDir();
-  platform = Platform.create();
-});
-
-afterAll(() => {
-  platform.close();
-  work.cleanup();
-});
+const conformance = join(here, '..', 'conformance');
+const bed = testbed();
 
 const ENV = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/root', 'LC_ALL=C'];
 
-async function sandboxed(
-  argv: string[],
-  extra: Partial<SandboxConfig> = {},
-): Promise<{ status: number; stdout: string; stderr: string; log: string[] }> {
-  const io = captureStdio(work.dir);
-  const log: string[] = [];
-  try {
-    const status = await createSandbox({
-      argv,
-      env: ENV,
-      stdio: io.fds,
-      platform,
-      log: (l) => log.push(l),
-      ...extra,
-    }).run();
-    return { status, ...io.read(), log };
-  } finally {
-    io.close();
-  }
+function sandboxed(argv: string[], extra: Partial<SandboxConfig> = {}): Promise<SandboxRun> {
+  return bed.run(argv, { env: ENV, ...extra });
+}
+
+/**
+ * Check 7's python run: a thread, a subprocess (`subArgv`, a Python list that prints "sub ok")
+ * and a listing of /proc/self/fd, all printed as Linux would.
+ */
+async function expectPythonThreadSubprocessFds(subArgv: string): Promise<void> {
+  const script = [
+    'import os, subprocess, threading',
+    't = threading.Thread(target=lambda: print("thread ok")); t.start(); t.join()',
+    `print(subprocess.run(${subArgv}, capture_output=True, text=True).stdout, end="")`,
+    'print(sorted(os.listdir("/proc/self/fd")))',
+  ].join('\n');
+  const got = await sandboxed(['/usr/bin/python3.11', '-c', script]);
+  expect(got.stderr).toBe('');
+  expect(got).toMatchObject({ status: 0, stdout: "thread ok\nsub ok\n['0', '1', '2', '3']\n" });
 }
 
 function native(argv: string[]): { status: number; stdout: string } {
@@ -117,15 +147,7 @@ describe('issue 4 checks', () => {
   });
 
   it('7. python runs a thread, a dynamic /bin/echo subprocess and lists /proc/self/fd', async () => {
-    const script = [
-      'import os, subprocess, threading',
-      't = threading.Thread(target=lambda: print("thread ok")); t.start(); t.join()',
-      'print(subprocess.run(["/bin/echo", "sub ok"], capture_output=True, text=True).stdout, end="")',
-      'print(sorted(os.listdir("/proc/self/fd")))',
-    ].join('\n');
-    const got = await sandboxed(['/usr/bin/python3.11', '-c', script]);
-    expect(got.stderr).toBe('');
-    expect(got).toMatchObject({ status: 0, stdout: "thread ok\nsub ok\n['0', '1', '2', '3']\n" });
+    await expectPythonThreadSubprocessFds('["/bin/echo", "sub ok"]');
   });
 
   it('6. sh -c "exit 42" exits 42 and sh -c "kill -9 $$" exits 137, as natively', async () => {
@@ -156,18 +178,18 @@ describe('issue 4 checks', () => {
 
   it('11. -v HOST:/data lets sh write to the host directory', async () => {
     const got = await sandboxed(['/bin/sh', '-c', 'echo x > /data/f'], {
-      volumes: [{ host: work.dir, sandbox: '/data' }],
+      volumes: [{ host: bed.dir, sandbox: '/data' }],
     });
     expect(got.status).toBe(0);
-    expect(readFileSync(join(work.dir, 'f'), 'utf8')).toBe('x\n');
+    expect(readFileSync(join(bed.dir, 'f'), 'utf8')).toBe('x\n');
   });
 
   it('11. a volume mounted at a path the host root lacks gets its mount point in the overlay', async () => {
     const got = await sandboxed(['/bin/sh', '-c', 'echo y > /srv/tsvisor/nested/vol/g'], {
-      volumes: [{ host: work.dir, sandbox: '/srv/tsvisor/nested/vol' }],
+      volumes: [{ host: bed.dir, sandbox: '/srv/tsvisor/nested/vol' }],
     });
     expect(got.status).toBe(0);
-    expect(readFileSync(join(work.dir, 'g'), 'utf8')).toBe('y\n');
+    expect(readFileSync(join(bed.dir, 'g'), 'utf8')).toBe('y\n');
     expect(existsSync('/srv/tsvisor')).toBe(false);
   });
 });
@@ -204,78 +226,131 @@ describe('/proc and dmesg (checks 5 and 7, with static busybox and python childr
   });
 
   it('python runs a thread, a subprocess and lists /proc/self/fd', async () => {
-    const script = [
-      'import os, subprocess, threading',
-      't = threading.Thread(target=lambda: print("thread ok")); t.start(); t.join()',
-      'print(subprocess.run(["/bin/busybox", "echo", "sub ok"], capture_output=True, text=True).stdout, end="")',
-      'print(sorted(os.listdir("/proc/self/fd")))',
-    ].join('\n');
-    const got = await sandboxed(['/usr/bin/python3.11', '-c', script]);
-    expect(got.stderr).toBe('');
-    expect(got).toMatchObject({ status: 0, stdout: "thread ok\nsub ok\n['0', '1', '2', '3']\n" });
+    await expectPythonThreadSubprocessFds('["/bin/busybox", "echo", "sub ok"]');
   });
 });
 
 describe('check 9: bad pointers, lengths, fds, flags and unknown syscalls', () => {
-  it('a static C program prints the same results natively and under tsvisor, and survives', async () => {
-    const bin = join(work.dir, 'conformance');
-    execFileSync('gcc', ['-w', '-O1', '-static', '-o', bin, join(here, 'testdata', 'conformance.c')]);
+  it('conformance/bad-input.c survives under tsvisor and differs from Linux only by the known list', async () => {
+    const bin = join(bed.dir, 'bad-input');
+    execFileSync('gcc', ['-w', '-O1', '-static', '-o', bin, join(conformance, 'bad-input.c')]);
     const want = spawnSync(bin, [], { encoding: 'utf8', cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(want.status).toBe(0);
-    for (const e of ['ENOSYS', 'EFAULT', 'EBADF', 'EINVAL', 'ESPIPE']) expect(want.stdout).toContain(e);
-    const got = await sandboxed(['/work/conformance'], {
-      volumes: [{ host: work.dir, sandbox: '/work', readOnly: true }],
+    expect(want.stdout.endsWith('\nsurvived\n')).toBe(true);
+    // The recorded output is Linux 6.18's; another host kernel may answer a few cases otherwise,
+    // which is why the sandbox is compared with this run's native output, not with the file.
+    if (release().startsWith('6.18.')) {
+      expect(want.stdout).toBe(readFileSync(join(conformance, 'bad-input.expected'), 'utf8'));
+    }
+    const got = await sandboxed(['/work/bad-input'], {
+      volumes: [{ host: bed.dir, sandbox: '/work', readOnly: true }],
     });
-    expect(got.stdout).toBe(want.stdout);
-    expect(got.stdout.endsWith('alive\n')).toBe(true);
     expect(got.status).toBe(0);
+    expect(got.stdout.endsWith('\nsurvived\n')).toBe(true);
+    const native = want.stdout.split('\n');
+    const inSandbox = got.stdout.split('\n');
+    expect(inSandbox.length).toBe(native.length);
+    const differing = native.flatMap((line, i) =>
+      line === inSandbox[i] ? [] : [{ linux: line, tsvisor: inSandbox[i] ?? '' }],
+    );
+    expect(differing).toEqual(KNOWN_BAD_INPUT_DIFFERENCES.map(({ linux, tsvisor }) => ({ linux, tsvisor })));
   });
 });
 
+/**
+ * What conformance/escape.c must print as pid 1 of a correct sandbox (its README, "In a correct
+ * sandbox"): every attempt fails. A RegExp marks a line whose errno depends on whether tsvisor
+ * implements that call (any errno is fine there, success is not).
+ */
+const ESCAPE_EXPECTED: readonly (string | RegExp)[] = [
+  'read direct: ENOENT',
+  'read dotdot-from-root: ENOENT',
+  'read dotdot-from-cwd: ENOENT',
+  'read openat-root-fd-dotdot: ENOENT',
+  'read absolute-symlink: ENOENT',
+  'read relative-symlink: ENOENT',
+  'read symlink-to-root-dotdot: ENOENT',
+  'read symlink-to-dotdots: ENOENT',
+  'read proc-self-root: ENOENT',
+  'read proc-thread-self-root: ENOENT',
+  'read proc-1-root: ENOENT',
+  'read proc-parent-root: no parent pid (0)',
+  'read proc-self-cwd-dotdot: ENOENT',
+  'read proc-1-cwd-dotdot: ENOENT',
+  'read proc-self-fd-root-dotdot: ENOENT',
+  'read via-every-proc-pid-root: no pid',
+  'read hard-link: link ENOENT',
+  /^read via-open-by-handle: (ENOENT|name_to_handle_at E[A-Z0-9]+)$/,
+  'read volume-dotdot: ENOENT',
+  'read volume-absolute-symlink: ENOENT',
+  'read volume-relative-symlink: ENOENT',
+  'read volume-hard-link: link ENOENT',
+  'info foreign fds open at start (3..1023): 0',
+  'create direct: ENOENT',
+  'create root-fd-dotdot: ENOENT',
+  'create proc-self-root: ENOENT',
+  'create proc-1-root: ENOENT',
+  'create via-dir-symlink: ENOENT',
+  'create mkdir: ENOENT',
+  'create symlinkat: ENOENT',
+  'create rename-into: ENOENT',
+  'create link-into: ENOENT',
+  'create volume-dotdot: ENOENT',
+  'create volume-dir-symlink: ENOENT',
+  'create read-only-volume: EROFS',
+  /^read via-chroot-escape: (ENOENT|chroot E[A-Z0-9]+)$/,
+  /^create chroot-escape: (ENOENT|chroot E[A-Z0-9]+)$/,
+  // Whatever tsvisor does with mknod, the node never opens a host device.
+  /^info mknod block device of \/: (E[A-Z0-9]+|created, open E[A-Z0-9]+)$/,
+  'info kill(-1, 0): ESRCH',
+  'ptrace parent: not a distinct process (pid <= 0)',
+  'ptrace pid-1: not a distinct process (pid is self)',
+  'escapes: 0',
+  'done',
+];
+
 describe('check 10: escapes', () => {
-  it('symlinks, .., /proc/*/root, stray fds, a read-only volume and ptrace stay inside the view', async () => {
-    const vol = join(work.dir, 'vol');
-    const ro = join(work.dir, 'ro');
+  it('conformance/escape.c reaches nothing outside the view: host secret, volumes, /proc, fds, ptrace', async () => {
+    const vol = join(bed.dir, 'vol');
+    const ro = join(bed.dir, 'ro');
     mkdirSync(vol);
     mkdirSync(ro);
-    symlinkSync('/etc', join(vol, 'abs'));
-    symlinkSync('../../../..', join(vol, 'up'));
-    execFileSync('gcc', [
-      '-w',
-      '-O1',
-      '-static',
-      '-o',
-      join(ro, 'escape'),
-      join(here, 'testdata', 'escape.c'),
-    ]);
-    const tag = `t${process.pid}`;
-    const got = await sandboxed(['/ro/escape', tag], {
-      volumes: [
-        { host: vol, sandbox: '/data' },
-        { host: ro, sandbox: '/ro', readOnly: true },
-      ],
-    });
-    expect(got.status).toBe(0);
-    expect(got.stdout).toBe(
-      [
-        'create through abs symlink: ok',
-        'create through up symlink: ok',
-        'create through ..: ok',
-        'cwd after 20 x ..: /',
-        'create through /proc/1/root: ok',
-        'create through /proc/self/root: ok',
-        'open fds above 2: 0',
-        'create in read-only volume: EROFS',
-        'ptrace attach parent: refused',
-        'ptrace attach 1: refused',
-        'done',
-        '',
-      ].join('\n'),
-    );
-    // The creations landed in the sandbox's own /etc (the overlay), never in the host's.
-    expect(readdirSync('/etc').filter((n) => n.includes(tag))).toEqual([]);
-    expect(readdirSync(vol).sort()).toEqual(['abs', 'up']);
-    expect(readdirSync(ro)).toEqual(['escape']);
+    execFileSync('gcc', ['-w', '-O1', '-static', '-o', join(ro, 'escape'), join(conformance, 'escape.c')]);
+    // The secret sits in the host's /tmp, which the sandbox covers with its own tmpfs.
+    const secretDir = mkdtempSync('/tmp/tsvisor-secret-');
+    const secret = join(secretDir, 'secret');
+    const secretValue = `tsvisor-secret-${process.pid}`;
+    writeFileSync(secret, `${secretValue}\n`);
+    try {
+      const got = await sandboxed(
+        ['/ro/escape', '--volume', '/data', '--read-only', '/ro', '--dangerous', secret],
+        {
+          volumes: [
+            { host: vol, sandbox: '/data' },
+            { host: ro, sandbox: '/ro', readOnly: true },
+          ],
+        },
+      );
+      expect(got.stderr).toBe('');
+      expect(got.status).toBe(0);
+      const lines = got.stdout.split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines).toHaveLength(ESCAPE_EXPECTED.length);
+      lines.forEach((line, i) => {
+        const want = ESCAPE_EXPECTED[i] as string | RegExp;
+        if (typeof want === 'string') expect(line).toBe(want);
+        else expect(line).toMatch(want);
+      });
+      // On the host: the secret is untouched and never printed, nothing was created next to it or
+      // in either volume.
+      expect(got.stdout).not.toContain(secretValue);
+      expect(readFileSync(secret, 'utf8')).toBe(`${secretValue}\n`);
+      expect(readdirSync(secretDir)).toEqual(['secret']);
+      expect(readdirSync(vol)).toEqual([]);
+      expect(readdirSync(ro)).toEqual(['escape']);
+    } finally {
+      rmSync(secretDir, { recursive: true, force: true });
+    }
   });
 });
 

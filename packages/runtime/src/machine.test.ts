@@ -4,47 +4,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { E } from '@tsvisor/abi';
 import { createSyscallTable } from '@tsvisor/syscalls';
-import { Platform } from '@tsvisor/trap-native';
-import { NOLIBC, captureStdio, compile, workDir } from './c-programs.test-util.js';
-import { createSandbox, type SandboxConfig } from './sandbox.js';
+import { NOLIBC, compile, testbed, type SandboxRun } from './c-programs.test-util.js';
+import type { SandboxConfig } from './sandbox.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-let work: ReturnType<typeof workDir>;
-let platform: Platform;
-let signals: string;
-
-beforeAll(() => {
-  work = workDir();
-  signals = compile(work.dir, 'signals', NOLIBC);
-  compile(work.dir, 'first-light', NOLIBC);
-  platform = Platform.create();
-});
-
-afterAll(() => {
-  platform.close();
-  work.cleanup();
+let signals = '';
+const bed = testbed((dir) => {
+  signals = compile(dir, 'signals', NOLIBC);
+  compile(dir, 'first-light', NOLIBC);
 });
 
 /** Runs `argv` (programs under /test) in a sandbox; returns the status, output and log. */
-async function sandboxed(
-  argv: string[],
-  extra: Partial<SandboxConfig> = {},
-): Promise<{ status: number; stdout: string; log: string[] }> {
-  const io = captureStdio(work.dir);
-  const log: string[] = [];
-  const status = await createSandbox({
-    argv,
-    volumes: [{ host: work.dir, sandbox: '/test', readOnly: true }],
-    stdio: io.fds,
-    platform,
-    log: (l) => log.push(l),
-    ...extra,
-  }).run();
-  io.close();
-  return { status, stdout: io.read().stdout, log };
+function sandboxed(argv: string[], extra: Partial<SandboxConfig> = {}): Promise<SandboxRun> {
+  return bed.run(argv, { volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }], ...extra });
 }
 
 /** The native run's status in the shell's convention (128 + signal). */
@@ -74,7 +49,7 @@ describe('signals and faults, as natively', () => {
 
 describe('vfork', () => {
   it("a vfork child's failed exec and exit, or its exec, leave the parent running", async () => {
-    const bin = join(work.dir, 'vfork-exit');
+    const bin = join(bed.dir, 'vfork-exit');
     execFileSync('gcc', ['-O1', '-static', '-o', bin, join(here, 'testdata', 'vfork-exit.c')]);
     const want = native(bin, []);
     expect(want).toEqual({
@@ -89,7 +64,7 @@ describe('vfork', () => {
 
 describe('CPU time', () => {
   it("a child's user time, spent without syscalls, reaches the parent's wait4 rusage", async () => {
-    const bin = join(work.dir, 'cpu-time');
+    const bin = join(bed.dir, 'cpu-time');
     execFileSync('gcc', ['-O1', '-static', '-o', bin, join(here, 'testdata', 'cpu-time.c')]);
     const want = native(bin, []);
     expect(want.stdout).toBe('child user time >= 100 ms: yes\n');

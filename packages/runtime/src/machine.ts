@@ -52,15 +52,21 @@ import {
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { applyHostOps } from './host-memory.js';
+import {
+  NR_CLOSE,
+  NR_EXECVE,
+  NR_EXECVEAT,
+  NR_EXIT,
+  NR_EXIT_GROUP,
+  NR_IOCTL,
+  NR_MUNMAP,
+  NR_RT_SIGRETURN,
+} from './host-nr.js';
 import type { Strace } from './strace.js';
 import { TrapMemory } from './trap-memory.js';
 
-const NR_EXIT = 60;
-const NR_EXIT_GROUP = 231;
 /** How often a busy task's CPU times are read from the host, in ms. */
 const CPU_SAMPLE_MS = 20;
-const NR_CLOSE = 3;
-const NR_IOCTL = 16;
 const ESRCH = 3;
 /**
  * The host signal that makes a running stub stop so a sandbox signal can be delivered: SIGURG,
@@ -68,9 +74,6 @@ const ESRCH = 3;
  */
 const NUDGE_SIGNAL = 23;
 const NUDGE_SIGNAL_NAME = 'SIGURG';
-const NR_RT_SIGRETURN = 15;
-const NR_EXECVE = 59;
-const NR_EXECVEAT = 322;
 const RAX = 10;
 const PAGE = 4096;
 const REG_COUNT = 27;
@@ -712,7 +715,6 @@ const HOST_CLK_TCK = 100;
 
 /** Unmaps every page of a host address space but the stub's. */
 export function clearAddressSpace(host: HostTask): undefined | LinuxError {
-  const NR_MUNMAP = 11;
   for (const [a, e] of [
     [PAGE, STUB_REGION.start],
     [STUB_REGION.end, TASK_SIZE],

@@ -1,34 +1,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Platform } from '@tsvisor/trap-native';
+import { describe, expect, it } from 'vitest';
 import { O_CREAT, O_WRONLY, Posix, ROOT_CREDS, Tmpfs, Vfs } from '@tsvisor/vfs';
-import { NOLIBC, captureStdio, compile, workDir } from './c-programs.test-util.js';
+import { NOLIBC, captureStdio, compile, testbed } from './c-programs.test-util.js';
 import { createSandbox, exitCodeOf } from './sandbox.js';
 
-let work: ReturnType<typeof workDir>;
-let platform: Platform;
-
-beforeAll(() => {
-  work = workDir();
-  compile(work.dir, 'first-light', NOLIBC);
-  platform = Platform.create();
-});
-
-afterAll(() => {
-  platform.close();
-  work.cleanup();
-});
+const bed = testbed((dir) => compile(dir, 'first-light', NOLIBC));
 
 describe('a static program under the sandbox', () => {
   it('gets its answers from the TypeScript kernel: pid 1, ENOSYS, uname, EFAULT, argv', async () => {
-    const io = captureStdio(work.dir);
+    const io = captureStdio(bed.dir);
     const log: string[] = [];
     const sandbox = createSandbox({
       argv: ['/test/first-light', 'one', 'two'],
-      volumes: [{ host: work.dir, sandbox: '/test', readOnly: true }],
+      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
       stdio: io.fds,
-      platform,
+      platform: bed.platform,
       log: (l) => log.push(l),
     });
     const status = await sandbox.run();
@@ -41,13 +28,13 @@ describe('a static program under the sandbox', () => {
   });
 
   it('reports the program as pid 1 in strace format, from execve to exit_group', async () => {
-    const io = captureStdio(work.dir);
+    const io = captureStdio(bed.dir);
     const lines: string[] = [];
     const status = await createSandbox({
       argv: ['/test/first-light', 'one', 'two'],
-      volumes: [{ host: work.dir, sandbox: '/test', readOnly: true }],
+      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
       stdio: io.fds,
-      platform,
+      platform: bed.platform,
       log: () => undefined,
       strace: (l) => lines.push(l),
     }).run();
@@ -63,7 +50,11 @@ describe('a static program under the sandbox', () => {
   });
 
   it('fails to start with the errno execve would give', async () => {
-    const sandbox = createSandbox({ argv: ['/nonexistent/program'], platform, log: () => undefined });
+    const sandbox = createSandbox({
+      argv: ['/nonexistent/program'],
+      platform: bed.platform,
+      log: () => undefined,
+    });
     await expect(sandbox.run()).rejects.toThrow(/ENOENT|No such file/);
   });
 });
@@ -78,11 +69,11 @@ describe('exitCodeOf', () => {
 
 describe('Sandbox.signal', () => {
   it("reaches pid 1 even while it spins in user code, and runs the shell's trap", async () => {
-    const io = captureStdio(work.dir);
+    const io = captureStdio(bed.dir);
     const sandbox = createSandbox({
       argv: ['/bin/sh', '-c', 'trap "exit 9" TERM; echo ready; while :; do :; done'],
       stdio: io.fds,
-      platform,
+      platform: bed.platform,
       log: () => undefined,
     });
     const running = sandbox.run();
@@ -98,14 +89,14 @@ describe('Sandbox.signal', () => {
 
 describe('credentials and working directory', () => {
   it('runs as the configured uid/gid in the configured cwd', async () => {
-    const io = captureStdio(work.dir);
+    const io = captureStdio(bed.dir);
     const status = await createSandbox({
       argv: ['/bin/busybox', 'sh', '-c', 'busybox id -u; busybox id -g; busybox pwd; echo x > /etc/not-mine'],
       uid: 1000,
       gid: 1000,
       cwd: '/usr/bin',
       stdio: io.fds,
-      platform,
+      platform: bed.platform,
       log: () => undefined,
     }).run();
     io.close();
@@ -117,7 +108,7 @@ describe('credentials and working directory', () => {
   });
 
   it('refuses a cwd that does not exist', () => {
-    expect(() => createSandbox({ argv: ['/bin/true'], cwd: '/no/such/dir', platform })).toThrow(
+    expect(() => createSandbox({ argv: ['/bin/true'], cwd: '/no/such/dir', platform: bed.platform })).toThrow(
       /ENOENT|No such file/,
     );
   });
@@ -125,14 +116,14 @@ describe('credentials and working directory', () => {
 
 describe('finding and loading the first program', () => {
   it('looks a bare name up in PATH and runs #! scripts through their interpreter', async () => {
-    writeFileSync(join(work.dir, 'greet'), '#!/bin/busybox sh\necho "script says $1"\n', { mode: 0o755 });
-    const io = captureStdio(work.dir);
+    writeFileSync(join(bed.dir, 'greet'), '#!/bin/busybox sh\necho "script says $1"\n', { mode: 0o755 });
+    const io = captureStdio(bed.dir);
     const status = await createSandbox({
       argv: ['greet', 'hi'],
       env: ['PATH=/nowhere:/scripts'],
-      volumes: [{ host: work.dir, sandbox: '/scripts', readOnly: true }],
+      volumes: [{ host: bed.dir, sandbox: '/scripts', readOnly: true }],
       stdio: io.fds,
-      platform,
+      platform: bed.platform,
       log: () => undefined,
     }).run();
     io.close();
@@ -141,11 +132,11 @@ describe('finding and loading the first program', () => {
   });
 
   it('refuses a file without execute permission with EACCES', async () => {
-    writeFileSync(join(work.dir, 'plain'), '#!/bin/busybox sh\n', { mode: 0o644 });
+    writeFileSync(join(bed.dir, 'plain'), '#!/bin/busybox sh\n', { mode: 0o644 });
     const sandbox = createSandbox({
       argv: ['/scripts/plain'],
-      volumes: [{ host: work.dir, sandbox: '/scripts', readOnly: true }],
-      platform,
+      volumes: [{ host: bed.dir, sandbox: '/scripts', readOnly: true }],
+      platform: bed.platform,
       log: () => undefined,
     });
     await expect(sandbox.run()).rejects.toMatchObject({ errno: { name: 'EACCES' } });
@@ -159,15 +150,15 @@ describe('a custom root', () => {
     expect(posix.mkdir('/bin', 0o755)).toBe(0);
     const fd = posix.open('/bin/first-light', O_CREAT | O_WRONLY, 0o755);
     if (typeof fd !== 'number') throw fd;
-    const bytes = new Uint8Array(readFileSync(join(work.dir, 'first-light')));
+    const bytes = new Uint8Array(readFileSync(join(bed.dir, 'first-light')));
     expect(posix.write(fd, bytes)).toBe(bytes.length);
     posix.close(fd);
-    const io = captureStdio(work.dir);
+    const io = captureStdio(bed.dir);
     const status = await createSandbox({
       argv: ['/bin/first-light', 'one', 'two'],
       root,
       stdio: io.fds,
-      platform,
+      platform: bed.platform,
       log: () => undefined,
     }).run();
     io.close();
@@ -175,7 +166,7 @@ describe('a custom root', () => {
     expect(io.read().stdout).toBe('first light\n');
     // The host's /bin/sh is not there.
     await expect(
-      createSandbox({ argv: ['/bin/sh'], root, platform, log: () => undefined }).run(),
+      createSandbox({ argv: ['/bin/sh'], root, platform: bed.platform, log: () => undefined }).run(),
     ).rejects.toThrow(/ENOENT|No such file/);
   });
 });

@@ -5,7 +5,13 @@
  * @module
  */
 import { E, SiCode, isError, isValidSignal, type LinuxError } from '@tsvisor/abi';
-import { FsContext as TaskFs, Kernel, hostCpuAux, type PlatformPort } from '@tsvisor/kernel';
+import {
+  FsContext as TaskFs,
+  Kernel,
+  KernelProcSource,
+  hostCpuAux,
+  type PlatformPort,
+} from '@tsvisor/kernel';
 import { createSyscallTable, fileDescriptionRefs, type SyscallTable } from '@tsvisor/syscalls';
 import { createProcfs, createSysfs } from '@tsvisor/procfs';
 import { Platform } from '@tsvisor/trap-native';
@@ -32,7 +38,6 @@ import {
 import { STACK_TOP, commOf, loadProgram, vfsExecOpener } from './exec.js';
 import { hostStdio } from './host-stdio.js';
 import { Machine } from './machine.js';
-import { SandboxProcSource } from './proc-source.js';
 import { Strace, type TraceSink } from './strace.js';
 import { TrapMemory } from './trap-memory.js';
 
@@ -266,7 +271,7 @@ export function createSandbox(config: SandboxConfig): Sandbox {
     ...(config.log ? { log: config.log } : {}),
   });
   // /proc and /sys describe the sandbox, never the host (the overlay would show the host's).
-  const proc = new SandboxProcSource(kernel, vfs, rootCtx, () => machine.current);
+  const proc = new KernelProcSource(kernel);
   mountAt(vfs, rootCtx, '/proc', createProcfs(proc), MS_NOSUID | MS_NODEV | MS_NOEXEC);
   mountAt(vfs, rootCtx, '/sys', createSysfs(proc), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   return new Sandbox(kernel, vfs, config, ctx, machine);

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E } from '@tsvisor/abi';
 import { TASK_SIZE } from '@tsvisor/kernel';
 import { Platform, type Stub } from '@tsvisor/trap-native';
+import { NR_MMAP, NR_MPROTECT } from './host-nr.js';
 import { TrapMemory } from './trap-memory.js';
 
-const NR_MMAP = 9;
-const NR_MPROTECT = 10;
 const PROT_READ = 1;
 const PROT_WRITE = 2;
 const ANON_FIXED = 0x02 | 0x10 | 0x20;
