@@ -28,6 +28,7 @@ import {
   WOULD_BLOCK,
   WaitQueue,
   anonDev,
+  simpleStatfs,
   type Creds,
   type FilesystemImpl,
   type Statfs,
@@ -45,19 +46,7 @@ class HostStdioFs implements FilesystemImpl {
     this.root = new HostFdInode(this, 0o040555, 1);
   }
   statfs(): Statfs {
-    return {
-      type: 0x48535444,
-      bsize: 4096,
-      blocks: 0,
-      bfree: 0,
-      bavail: 0,
-      files: 0,
-      ffree: 0,
-      fsid: 0,
-      namelen: 255,
-      frsize: 4096,
-      flags: 0,
-    };
+    return simpleStatfs(0x48535444);
   }
 }
 

@@ -13,6 +13,7 @@ import { anonDev } from './devices.js';
 import { Inode } from './inode.js';
 import type { FilesystemImpl } from './inode.js';
 import { Mount } from './mount.js';
+import { simpleStatfs } from './stat.js';
 import type { Location, Statfs } from './types.js';
 
 /** ANON_INODE_FS_MAGIC. */
@@ -28,19 +29,7 @@ class AnonInodeFs implements FilesystemImpl {
     this.mount = new Mount(this, this.root, null, null, 0);
   }
   statfs(): Statfs {
-    return {
-      type: ANON_INODE_FS_MAGIC,
-      bsize: 4096,
-      blocks: 0,
-      bfree: 0,
-      bavail: 0,
-      files: 0,
-      ffree: 0,
-      fsid: 0,
-      namelen: 255,
-      frsize: 4096,
-      flags: 0,
-    };
+    return simpleStatfs(ANON_INODE_FS_MAGIC);
   }
 }
 

@@ -7,7 +7,8 @@
  *   directory), {@link Overlayfs}; pipes and FIFOs ({@link createPipe}); locks ({@link flock},
  *   {@link setRecordLock}).
  * - {@link Posix}: numeric fds over a Vfs, for standalone use.
- * - For filesystem authors: {@link Inode}, {@link FilesystemImpl}, {@link FileDescriptionImpl}.
+ * - For filesystem authors: {@link Inode}, {@link FilesystemImpl}, {@link FileDescriptionImpl},
+ *   {@link simpleStatfs}.
  *
  * Results are `T | LinuxError` (from `@tsvisor/abi`); nothing throws for bad input.
  *
@@ -31,6 +32,7 @@ export { DeviceRegistry, makedev, major, minor, anonDev } from './devices.js';
 export type { CharDevice } from './devices.js';
 export { Pipe, createPipe } from './pipe.js';
 export { anonInode, anonInodeName } from './anon-inode.js';
+export { simpleStatfs } from './stat.js';
 export {
   Tmpfs,
   TmpfsDir,

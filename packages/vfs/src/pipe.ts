@@ -40,6 +40,7 @@ import { FileDescription, FileDescriptionImpl } from './file.js';
 import { Inode } from './inode.js';
 import type { FilesystemImpl } from './inode.js';
 import { Mount } from './mount.js';
+import { simpleStatfs } from './stat.js';
 import type { Creds, Location, Statfs } from './types.js';
 import { capable } from './types.js';
 import { WOULD_BLOCK, WaitQueue } from './wait.js';
@@ -250,19 +251,7 @@ class PipeFs implements FilesystemImpl {
     this.root.parent = this.root;
   }
   statfs(): Statfs {
-    return {
-      type: 0x50495045,
-      bsize: 4096,
-      blocks: 0,
-      bfree: 0,
-      bavail: 0,
-      files: 0,
-      ffree: 0,
-      fsid: 0,
-      namelen: 255,
-      frsize: 4096,
-      flags: 0,
-    };
+    return simpleStatfs(0x50495045);
   }
 }
 

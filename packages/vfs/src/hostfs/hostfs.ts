@@ -23,11 +23,13 @@ import * as fs from 'node:fs';
 import { E, errorOf } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import { MAX_LFS_FILESIZE, O_ACCMODE, O_NOATIME, O_PATH, S_IFDIR, S_IFMT } from '../constants.js';
+import { SnapshotDirFile } from '../dir-file.js';
+import type { DirListEntry } from '../dir-file.js';
 import { FileDescriptionImpl } from '../file.js';
 import { Inode } from '../inode.js';
 import type { CreateAttrs, FilesystemImpl } from '../inode.js';
 import { direntType } from '../tmpfs/tmpfs.js';
-import type { DirentSink, SetAttr, Statfs } from '../types.js';
+import type { SetAttr, Statfs } from '../types.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_CREAT, O_EXCL, O_RDWR, O_NONBLOCK } = fs.constants;
 const O_CLOEXEC = 0o2000000;
@@ -624,59 +626,28 @@ export class HostRegularFile extends FileDescriptionImpl {
 }
 
 /** An open host directory: a listing snapshot taken at offset 0, indexed by position. */
-class HostDirFile extends FileDescriptionImpl {
-  private listing: { name: string; type: number; ino: number }[] | null = null;
-
-  constructor(private readonly dir: HostDir) {
+class HostDirFile extends SnapshotDirFile {
+  constructor(protected override readonly dir: HostDir) {
     super();
   }
 
-  override read(): number | LinuxError {
-    return E.EISDIR;
-  }
-
-  override write(): number | LinuxError {
-    return E.EISDIR;
-  }
-
-  override getdents(pos: number, sink: DirentSink): number | LinuxError {
+  protected override list(): DirListEntry[] | LinuxError {
     const dir = this.dir;
-    if (pos === 0 || this.listing === null) {
-      try {
-        const names = fs.readdirSync(self(dir.fd), { encoding: 'buffer' });
-        const list: { name: string; type: number; ino: number }[] = [];
-        for (const n of names) {
-          const name = n.toString('latin1');
-          try {
-            const st = fs.lstatSync(at(dir.fd, name), { bigint: true });
-            list.push({ name, type: direntType(Number(st.mode)), ino: Number(st.ino) });
-          } catch {
-            // removed meanwhile
-          }
+    try {
+      const names = fs.readdirSync(self(dir.fd), { encoding: 'buffer' });
+      const list: DirListEntry[] = [];
+      for (const n of names) {
+        const name = n.toString('latin1');
+        try {
+          const st = fs.lstatSync(at(dir.fd, name), { bigint: true });
+          list.push({ name, type: direntType(Number(st.mode)), ino: Number(st.ino) });
+        } catch {
+          // removed meanwhile
         }
-        this.listing = list;
-      } catch (e) {
-        return hostError(e);
       }
+      return list;
+    } catch (e) {
+      return hostError(e);
     }
-    if (pos === 0) {
-      if (!sink(dir.ino, 1, 4, '.')) return 0;
-      pos = 1;
-    }
-    if (pos === 1) {
-      if (!sink((dir.parent ?? dir).ino, 2, 4, '..')) return 1;
-      pos = 2;
-    }
-    const list = this.listing;
-    for (let i = pos - 2; i < list.length; i++) {
-      const e = list[i];
-      if (e === undefined) break;
-      if (!sink(e.ino, i + 3, e.type, e.name)) return i + 2;
-    }
-    return list.length + 2;
-  }
-
-  override fsync(): LinuxError | undefined {
-    return undefined;
   }
 }

@@ -36,13 +36,16 @@ import {
   S_IFREG,
 } from '../constants.js';
 import { anonDev } from '../devices.js';
-import { FileDescription, FileDescriptionImpl } from '../file.js';
+import { SnapshotDirFile } from '../dir-file.js';
+import type { DirListEntry } from '../dir-file.js';
+import { FileDescription } from '../file.js';
+import type { FileDescriptionImpl } from '../file.js';
 import { Inode } from '../inode.js';
 import type { CreateAttrs, FilesystemImpl } from '../inode.js';
 import { Mount } from '../mount.js';
 import { direntType } from '../tmpfs/tmpfs.js';
 import { ROOT_CREDS } from '../types.js';
-import type { DirentSink, SetAttr, Statfs } from '../types.js';
+import type { SetAttr, Statfs } from '../types.js';
 
 const UPPER_INO_BASE = 2 ** 48;
 const COPY_CHUNK = 1 << 20;
@@ -571,46 +574,14 @@ export class OverlayNode extends Inode {
 }
 
 /** A merged directory listing, taken at offset 0 and indexed by position. */
-class OverlayDirFile extends FileDescriptionImpl {
-  private listing: { name: string; ino: number; type: number }[] | null = null;
-
-  constructor(private readonly dir: OverlayNode) {
+class OverlayDirFile extends SnapshotDirFile {
+  constructor(protected override readonly dir: OverlayNode) {
     super();
   }
 
-  override read(): number | LinuxError {
-    return E.EISDIR;
-  }
-
-  override write(): number | LinuxError {
-    return E.EISDIR;
-  }
-
-  override getdents(pos: number, sink: DirentSink): number | LinuxError {
-    const dir = this.dir;
-    if (pos === 0 || this.listing === null) {
-      const names = dir.mergedNames();
-      if (isError(names)) return names;
-      this.listing = [...names].map(([name, v]) => ({ name, ino: v.ino, type: v.type }));
-    }
-    if (pos === 0) {
-      if (!sink(dir.ino, 1, 4, '.')) return 0;
-      pos = 1;
-    }
-    if (pos === 1) {
-      if (!sink((dir.parent ?? dir).ino, 2, 4, '..')) return 1;
-      pos = 2;
-    }
-    const list = this.listing;
-    for (let i = pos - 2; i < list.length; i++) {
-      const e = list[i];
-      if (e === undefined) break;
-      if (!sink(e.ino, i + 3, e.type, e.name)) return i + 2;
-    }
-    return list.length + 2;
-  }
-
-  override fsync(): LinuxError | undefined {
-    return undefined;
+  protected override list(): DirListEntry[] | LinuxError {
+    const names = this.dir.mergedNames();
+    if (isError(names)) return names;
+    return [...names].map(([name, v]) => ({ name, ino: v.ino, type: v.type }));
   }
 }

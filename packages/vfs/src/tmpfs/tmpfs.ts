@@ -33,6 +33,7 @@ import {
   SEEK_SET,
 } from '../constants.js';
 import { anonDev } from '../devices.js';
+import { DirFileImpl } from '../dir-file.js';
 import { FileDescriptionImpl } from '../file.js';
 import type { FileDescription } from '../file.js';
 import { Inode } from '../inode.js';
@@ -346,17 +347,9 @@ export class TmpfsDir extends TmpfsInode {
 }
 
 /** An open tmpfs directory: getdents with stable offsets. */
-class TmpfsDirFile extends FileDescriptionImpl {
-  constructor(private readonly dir: TmpfsDir) {
+class TmpfsDirFile extends DirFileImpl {
+  constructor(protected override readonly dir: TmpfsDir) {
     super();
-  }
-
-  override read(): number | LinuxError {
-    return E.EISDIR;
-  }
-
-  override write(): number | LinuxError {
-    return E.EISDIR;
   }
 
   /** dcache_dir_lseek: SEEK_SET and SEEK_CUR only. */
@@ -365,22 +358,10 @@ class TmpfsDirFile extends FileDescriptionImpl {
     return pos < 0 ? E.EINVAL : pos;
   }
 
-  override getdents(pos: number, sink: DirentSink): number | LinuxError {
-    const dir = this.dir;
-    if (pos === 0) {
-      if (!sink(dir.ino, 1, DT_DIR, '.')) return 0;
-      pos = 1;
-    }
-    if (pos === 1) {
-      const parent = dir.parent ?? dir;
-      if (!sink(parent.ino, 2, DT_DIR, '..')) return 1;
-      pos = 2;
-    }
-    return dir.entries.iterate(pos, (e) => sink(e.value.ino, e.key + 1, direntType(e.value.mode), e.name));
-  }
-
-  override fsync(): LinuxError | undefined {
-    return undefined;
+  protected override entriesFrom(pos: number, sink: DirentSink): number | LinuxError {
+    return this.dir.entries.iterate(pos, (e) =>
+      sink(e.value.ino, e.key + 1, direntType(e.value.mode), e.name),
+    );
   }
 }
 
