@@ -67,13 +67,13 @@ export { EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX } from './socket/socket-set.js';
 export type { SocketEnv } from './socket/socket-set.js';
 export { UdpSocket, udpBuffers } from './socket/udp.js';
 export type { UdpBuffers, UdpReceived } from './socket/udp.js';
-export { TcpSocket, TcpListener } from './socket/tcp.js';
+export { TcpSocket, TcpListener, rstFor } from './socket/tcp.js';
 export { IcmpSocket } from './socket/icmp.js';
 export type { IcmpReceived } from './socket/icmp.js';
 export type { TcpState, TcpConfig, TcpBuffers } from './socket/tcp.js';
 
 // The stack
-export { Stack, rstFor } from './stack.js';
+export { Stack } from './stack.js';
 export type { StackConfig } from './stack.js';
 
 // The socket layer (shaped for the socket syscalls)

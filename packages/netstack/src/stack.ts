@@ -11,11 +11,11 @@ import { Interface, type InterfaceConfig, type SocketTable } from './iface/inter
 import type { Device } from './phy/device.js';
 import { seededRandom } from './phy/fault-injector.js';
 import { PortSpace, type SocketEnv } from './socket/socket-set.js';
-import { TcpListener, TcpSocket, type TcpBuffers, type TcpConfig } from './socket/tcp.js';
+import { rstFor, TcpListener, TcpSocket, type TcpBuffers, type TcpConfig } from './socket/tcp.js';
 import { IcmpSocket } from './socket/icmp.js';
 import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
 import type { IpAddress } from './wire/ip-address.js';
-import { TcpFlag, tcpSegmentLen, type TcpRepr } from './wire/tcp.js';
+import type { TcpRepr } from './wire/tcp.js';
 import type { UdpRepr } from './wire/udp.js';
 
 /** Stack settings: the interface's, plus the randomness source and TCP tunables. */
@@ -230,28 +230,4 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = this.listeners.length - 1; i >= 0; i--)
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
   }
-}
-
-/** The RST answering a segment for which no socket exists (RFC 9293 §3.10.7.1). */
-export function rstFor(seg: TcpRepr): TcpRepr | undefined {
-  if (seg.flags & TcpFlag.RST) return undefined;
-  if (seg.ackNumber !== undefined)
-    return {
-      srcPort: seg.dstPort,
-      dstPort: seg.srcPort,
-      seqNumber: seg.ackNumber,
-      ackNumber: undefined,
-      flags: TcpFlag.RST,
-      windowLen: 0,
-      payload: new Uint8Array(0),
-    };
-  return {
-    srcPort: seg.dstPort,
-    dstPort: seg.srcPort,
-    seqNumber: 0,
-    ackNumber: (seg.seqNumber + tcpSegmentLen(seg)) >>> 0,
-    flags: TcpFlag.RST,
-    windowLen: 0,
-    payload: new Uint8Array(0),
-  };
 }

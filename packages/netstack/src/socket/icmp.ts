@@ -12,7 +12,7 @@ import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
 import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
 import { PacketBuffer } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
-import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import { unspecifiedAddress } from '../wire/ip-address.js';
 import { Icmpv4Type } from '../wire/icmpv4.js';
 import { Icmpv6Type } from '../wire/icmpv6.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
@@ -57,26 +57,14 @@ export class IcmpSocket {
     this.tx = new PacketBuffer(64, new Uint8Array(bytes));
   }
 
-  private unspecified(): IpAddress {
-    return this.family === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
-  }
-
   /** Implements bind(2): the port is the echo identifier (0 picks one). */
   bind(ep: IpEndpoint): undefined | LinuxError {
     if (this.local) return E.EINVAL;
     if (ep.addr.version !== this.family) return E.EINVAL;
     if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
-    let ident = ep.port;
-    if (ident === 0) {
-      const p = this.idents.ephemeral(this, ep.addr);
-      if (typeof p !== 'number') return p;
-      ident = p;
-    } else {
-      const err = this.idents.check(this, { addr: ep.addr, port: ident }, false);
-      if (err) return err;
-    }
+    const ident = this.idents.claim(this, ep.addr, ep.port, false);
+    if (typeof ident !== 'number') return ident;
     this.local = { addr: ep.addr, port: ident };
-    this.idents.add(this, ident);
     return undefined;
   }
 
@@ -85,7 +73,7 @@ export class IcmpSocket {
     if (ep.addr.version !== this.family) return E.EAFNOSUPPORT;
     if (!this.env.sourceAddressFor(ep.addr)) return E.ENETUNREACH;
     if (!this.local) {
-      const err = this.bind({ addr: this.unspecified(), port: 0 });
+      const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (err) return err;
     }
     this.remote = { addr: ep.addr, port: 0 };
@@ -114,7 +102,7 @@ export class IcmpSocket {
       this.local && !this.local.addr.isUnspecified() ? this.local.addr : this.env.sourceAddressFor(dst.addr);
     if (!src) return E.ENETUNREACH;
     if (!this.local) {
-      const err = this.bind({ addr: this.unspecified(), port: 0 });
+      const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (err) return err;
     }
     if (!this.tx.enqueue({ src, dst: dst.addr }, message)) return WOULD_BLOCK;

@@ -26,7 +26,7 @@ import {
 import { RingBuffer } from '../storage/ring-buffer.js';
 import type { Stack } from '../stack.js';
 import type { IpEndpoint } from '../wire/ip-address.js';
-import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import { unspecifiedAddress } from '../wire/ip-address.js';
 import { emitSockaddr, parseSockaddr, sockaddrFamily } from './sockaddr.js';
 import type { TcpBuffers, TcpListener, TcpSocket } from './tcp.js';
 import type { IcmpSocket } from './icmp.js';
@@ -155,7 +155,7 @@ export class InetSocket {
   }
 
   private unspecified(): IpEndpoint {
-    return { addr: this.family === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED, port: 0 };
+    return { addr: unspecifiedAddress(this.family), port: 0 };
   }
 
   /** Implements bind(2). */

@@ -71,6 +71,24 @@ export class PortSpace<S extends PortBinding> {
     set.add(socket);
   }
 
+  /**
+   * The port half of bind(2), alike for every socket kind: port 0 takes a free ephemeral port,
+   * any other is refused on conflict (EADDRINUSE); then the binding is recorded. Returns the
+   * port bound.
+   */
+  claim(socket: S, addr: IpAddress, port: number, reuseAddr: boolean): number | LinuxError {
+    if (port === 0) {
+      const p = this.ephemeral(socket, addr);
+      if (typeof p !== 'number') return p;
+      port = p;
+    } else {
+      const err = this.check(socket, { addr, port }, reuseAddr);
+      if (err) return err;
+    }
+    this.add(socket, port);
+    return port;
+  }
+
   /** Forgets `socket`'s binding to `port`. */
   remove(socket: S, port: number): void {
     const set = this.byPort.get(port);

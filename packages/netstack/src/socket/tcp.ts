@@ -23,7 +23,7 @@ import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
 import { Assembler } from '../storage/assembler.js';
 import type { RingBuffer } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
-import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import { unspecifiedAddress } from '../wire/ip-address.js';
 import {
   seqAdd,
   seqDiff,
@@ -89,10 +89,6 @@ const SCRATCH = new Uint8Array(65536);
 export interface TcpBuffers {
   readonly rx: RingBuffer;
   readonly tx: RingBuffer;
-}
-
-function unspecified(version: 4 | 6): IpAddress {
-  return version === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
 }
 
 /** A TCP connection endpoint; create it with `Stack.tcpSocket` (or get it from accept). */
@@ -210,17 +206,9 @@ export class TcpSocket {
     if (this.local || this.state !== 'CLOSED') return E.EINVAL;
     if (ep.addr.version !== this.family) return E.EINVAL;
     if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
-    let port = ep.port;
-    if (port === 0) {
-      const p = this.ports.ephemeral(this, ep.addr);
-      if (typeof p !== 'number') return p;
-      port = p;
-    } else {
-      const err = this.ports.check(this, { addr: ep.addr, port }, this.reuseAddr);
-      if (err) return err;
-    }
+    const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr);
+    if (typeof port !== 'number') return port;
     this.local = { addr: ep.addr, port };
-    this.ports.add(this, port);
     this.registered = true;
     return undefined;
   }
@@ -239,7 +227,7 @@ export class TcpSocket {
     const src = this.env.sourceAddressFor(ep.addr);
     if (!src) return E.ENETUNREACH;
     if (!this.local) {
-      const err = this.bind({ addr: unspecified(this.family), port: 0 });
+      const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (err) return err;
     }
     if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
@@ -1180,17 +1168,9 @@ export class TcpListener {
     if (this.local) return E.EINVAL;
     if (ep.addr.version !== this.family) return E.EINVAL;
     if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
-    let port = ep.port;
-    if (port === 0) {
-      const p = this.ports.ephemeral(this, ep.addr);
-      if (typeof p !== 'number') return p;
-      port = p;
-    } else {
-      const err = this.ports.check(this, { addr: ep.addr, port }, this.reuseAddr);
-      if (err) return err;
-    }
+    const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr);
+    if (typeof port !== 'number') return port;
     this.local = { addr: ep.addr, port };
-    this.ports.add(this, port);
     return undefined;
   }
 
@@ -1203,7 +1183,7 @@ export class TcpListener {
   listen(backlog: number): undefined | LinuxError {
     if (this.closed) return E.EBADF;
     if (!this.local) {
-      const err = this.bind({ addr: unspecified(this.family), port: 0 });
+      const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (err) return err;
     }
     // Linux clamps to somaxconn (4096) and treats negative as the maximum.
@@ -1266,16 +1246,7 @@ export class TcpListener {
   /** @internal a segment for the listening port with no connection (RFC 9293 §3.10.7.2). */
   process(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined {
     if (seg.flags & TcpFlag.RST) return undefined;
-    if (seg.ackNumber !== undefined)
-      return {
-        srcPort: seg.dstPort,
-        dstPort: seg.srcPort,
-        seqNumber: seg.ackNumber,
-        ackNumber: undefined,
-        flags: TcpFlag.RST,
-        windowLen: 0,
-        payload: EMPTY,
-      };
+    if (seg.ackNumber !== undefined) return rstFor(seg); // an ACK to a listener is answered as if no socket existed
     if (!(seg.flags & TcpFlag.SYN) || seg.flags & TcpFlag.FIN) return undefined;
     if (this.queue.length >= this.backlog) return undefined; // accept queue full: drop, the peer retries
     const child = new TcpSocket(this.family, this.makeBuffers(), this.env, this.ports, this.config);
@@ -1291,4 +1262,28 @@ export class TcpListener {
     this.adopt(child);
     return undefined;
   }
+}
+
+/** The RST answering a segment for which no socket exists (RFC 9293 §3.10.7.1). */
+export function rstFor(seg: TcpRepr): TcpRepr | undefined {
+  if (seg.flags & TcpFlag.RST) return undefined;
+  if (seg.ackNumber !== undefined)
+    return {
+      srcPort: seg.dstPort,
+      dstPort: seg.srcPort,
+      seqNumber: seg.ackNumber,
+      ackNumber: undefined,
+      flags: TcpFlag.RST,
+      windowLen: 0,
+      payload: EMPTY,
+    };
+  return {
+    srcPort: seg.dstPort,
+    dstPort: seg.srcPort,
+    seqNumber: 0,
+    ackNumber: (seg.seqNumber + tcpSegmentLen(seg)) >>> 0,
+    flags: TcpFlag.RST,
+    windowLen: 0,
+    payload: EMPTY,
+  };
 }

@@ -9,7 +9,7 @@ import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
 import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
 import { PacketBuffer } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
-import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import { unspecifiedAddress } from '../wire/ip-address.js';
 import type { UdpRepr } from '../wire/udp.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
@@ -46,10 +46,6 @@ export function udpBuffers(slots = 64, bytes = 65536): UdpBuffers {
   };
 }
 
-function unspecified(version: 4 | 6): IpAddress {
-  return version === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
-}
-
 /** A UDP socket; create it with `Stack.udpSocket`. */
 export class UdpSocket {
   /** The bound endpoint (address may be unspecified), or undefined before bind. */
@@ -82,17 +78,9 @@ export class UdpSocket {
     if (ep.addr.version !== this.family) return E.EINVAL;
     if (!ep.addr.isUnspecified() && !ep.addr.isMulticast() && !this.env.isLocalAddress(ep.addr))
       return E.EADDRNOTAVAIL;
-    let port = ep.port;
-    if (port === 0) {
-      const p = this.ports.ephemeral(this, ep.addr);
-      if (typeof p !== 'number') return p;
-      port = p;
-    } else {
-      const err = this.ports.check(this, { addr: ep.addr, port }, this.reuseAddr);
-      if (err) return err;
-    }
+    const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr);
+    if (typeof port !== 'number') return port;
     this.local = { addr: ep.addr, port };
-    this.ports.add(this, port);
     return undefined;
   }
 
@@ -106,7 +94,7 @@ export class UdpSocket {
     const src = this.env.sourceAddressFor(ep.addr);
     if (!src) return E.ENETUNREACH;
     if (!this.local) {
-      const err = this.bind({ addr: unspecified(this.family), port: 0 });
+      const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (err) return err;
     }
     if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
@@ -141,7 +129,7 @@ export class UdpSocket {
     // IPv4 datagrams larger than the MTU are fragmented; IPv6 fragmentation is not implemented yet.
     if (this.family === 6 && data.length + 8 + 40 > this.env.mtuFor(dst.addr)) return E.EMSGSIZE;
     if (!this.local) {
-      const e = this.bind({ addr: unspecified(this.family), port: 0 });
+      const e = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (e) return e;
     }
     if (!this.buffers.tx.enqueue({ src: src0, dst }, data)) return WOULD_BLOCK;

@@ -8,6 +8,7 @@
 import { get16, set16 } from './bytes.js';
 import { checksumVerifies, internetChecksum } from './checksum.js';
 import { WireError } from './error.js';
+import { emitEcho, ICMP_FIELD, IcmpHeaderView, parseEcho, type IcmpEcho } from './icmp-header.js';
 
 /** ICMPv4 message types. */
 export const Icmpv4Type = { ECHO_REPLY: 0, DEST_UNREACHABLE: 3, ECHO_REQUEST: 8, TIME_EXCEEDED: 11 } as const;
@@ -22,14 +23,16 @@ export const Icmpv4Unreachable = {
   ADMIN_PROHIBITED: 13,
 } as const;
 
-const F = { TYPE: 0, CODE: 1, CHECKSUM: 2, IDENT: 4, SEQ: 6, MTU: 6, DATA: 8 } as const;
+const F = { ...ICMP_FIELD, MTU: 6 } as const;
 
 /** Length of the ICMPv4 header (type, code, checksum and the 4-byte rest of header). */
 export const ICMPV4_HEADER_LEN = F.DATA;
 
 /** A zero-copy view of an ICMPv4 message. */
-export class Icmpv4Packet {
-  private constructor(readonly buffer: Uint8Array) {}
+export class Icmpv4Packet extends IcmpHeaderView {
+  private constructor(buffer: Uint8Array) {
+    super(buffer);
+  }
   /** Wraps untrusted bytes (the whole IP payload). */
   static checked(buffer: Uint8Array): Icmpv4Packet | WireError {
     return buffer.length < F.DATA ? WireError.Truncated : new Icmpv4Packet(buffer);
@@ -38,27 +41,9 @@ export class Icmpv4Packet {
   static unchecked(buffer: Uint8Array): Icmpv4Packet {
     return new Icmpv4Packet(buffer);
   }
-  get msgType(): number {
-    return this.buffer[F.TYPE]!;
-  }
-  get code(): number {
-    return this.buffer[F.CODE]!;
-  }
-  get checksum(): number {
-    return get16(this.buffer, F.CHECKSUM);
-  }
-  get echoIdent(): number {
-    return get16(this.buffer, F.IDENT);
-  }
-  get echoSeqNo(): number {
-    return get16(this.buffer, F.SEQ);
-  }
   /** Next-hop MTU of a fragmentation-needed message (RFC 1191). */
   get nextHopMtu(): number {
     return get16(this.buffer, F.MTU);
-  }
-  get data(): Uint8Array {
-    return this.buffer.subarray(F.DATA);
   }
   verifyChecksum(): boolean {
     return checksumVerifies(this.buffer);
@@ -67,12 +52,7 @@ export class Icmpv4Packet {
 
 /** An ICMPv4 message this stack understands. */
 export type Icmpv4Repr =
-  | {
-      readonly type: 'echoRequest' | 'echoReply';
-      readonly ident: number;
-      readonly seqNo: number;
-      readonly data: Uint8Array;
-    }
+  | IcmpEcho
   | {
       readonly type: 'destUnreachable';
       readonly code: number;
@@ -90,13 +70,7 @@ export const Icmpv4Repr = {
     switch (p.msgType) {
       case Icmpv4Type.ECHO_REQUEST:
       case Icmpv4Type.ECHO_REPLY:
-        if (p.code !== 0) return WireError.Malformed;
-        return {
-          type: p.msgType === Icmpv4Type.ECHO_REQUEST ? 'echoRequest' : 'echoReply',
-          ident: p.echoIdent,
-          seqNo: p.echoSeqNo,
-          data: p.data,
-        };
+        return parseEcho(p, Icmpv4Type.ECHO_REQUEST);
       case Icmpv4Type.DEST_UNREACHABLE:
         return {
           type: 'destUnreachable',
@@ -120,10 +94,7 @@ export const Icmpv4Repr = {
     switch (repr.type) {
       case 'echoRequest':
       case 'echoReply':
-        b[F.TYPE] = repr.type === 'echoRequest' ? Icmpv4Type.ECHO_REQUEST : Icmpv4Type.ECHO_REPLY;
-        set16(b, F.IDENT, repr.ident);
-        set16(b, F.SEQ, repr.seqNo);
-        b.set(repr.data, F.DATA);
+        emitEcho(b, repr, Icmpv4Type.ECHO_REQUEST, Icmpv4Type.ECHO_REPLY);
         break;
       case 'destUnreachable':
         b[F.TYPE] = Icmpv4Type.DEST_UNREACHABLE;

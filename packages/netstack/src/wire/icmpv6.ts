@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { get16, get32, set16, set32 } from './bytes.js';
+import { get32, set16, set32 } from './bytes.js';
 import { checksumVerifies, internetChecksum, pseudoHeaderSum } from './checksum.js';
 import { WireError } from './error.js';
+import { emitEcho, ICMP_FIELD, IcmpHeaderView, parseEcho, type IcmpEcho } from './icmp-header.js';
 import type { Ipv6Address } from './ip-address.js';
 import { IpProtocol } from './ipv4.js';
 
@@ -29,14 +30,16 @@ export const Icmpv6Unreachable = {
   PORT: 4,
 } as const;
 
-const F = { TYPE: 0, CODE: 1, CHECKSUM: 2, IDENT: 4, SEQ: 6, PARAM: 4, DATA: 8 } as const;
+const F = { ...ICMP_FIELD, PARAM: 4 } as const;
 
 /** Length of the ICMPv6 header. */
 export const ICMPV6_HEADER_LEN = F.DATA;
 
 /** A zero-copy view of an ICMPv6 message. */
-export class Icmpv6Packet {
-  private constructor(readonly buffer: Uint8Array) {}
+export class Icmpv6Packet extends IcmpHeaderView {
+  private constructor(buffer: Uint8Array) {
+    super(buffer);
+  }
   /** Wraps untrusted bytes (the whole IPv6 payload). */
   static checked(buffer: Uint8Array): Icmpv6Packet | WireError {
     return buffer.length < F.DATA ? WireError.Truncated : new Icmpv6Packet(buffer);
@@ -45,27 +48,9 @@ export class Icmpv6Packet {
   static unchecked(buffer: Uint8Array): Icmpv6Packet {
     return new Icmpv6Packet(buffer);
   }
-  get msgType(): number {
-    return this.buffer[F.TYPE]!;
-  }
-  get code(): number {
-    return this.buffer[F.CODE]!;
-  }
-  get checksum(): number {
-    return get16(this.buffer, F.CHECKSUM);
-  }
-  get echoIdent(): number {
-    return get16(this.buffer, F.IDENT);
-  }
-  get echoSeqNo(): number {
-    return get16(this.buffer, F.SEQ);
-  }
   /** The 32-bit parameter: MTU of packet-too-big, pointer of parameter-problem. */
   get param(): number {
     return get32(this.buffer, F.PARAM);
-  }
-  get data(): Uint8Array {
-    return this.buffer.subarray(F.DATA);
   }
   verifyChecksum(src: Ipv6Address, dst: Ipv6Address): boolean {
     return checksumVerifies(
@@ -79,12 +64,7 @@ export class Icmpv6Packet {
 
 /** An ICMPv6 message this stack understands. */
 export type Icmpv6Repr =
-  | {
-      readonly type: 'echoRequest' | 'echoReply';
-      readonly ident: number;
-      readonly seqNo: number;
-      readonly data: Uint8Array;
-    }
+  | IcmpEcho
   | { readonly type: 'destUnreachable'; readonly code: number; readonly invoking: Uint8Array }
   | { readonly type: 'packetTooBig'; readonly mtu: number; readonly invoking: Uint8Array }
   | { readonly type: 'timeExceeded'; readonly code: number; readonly invoking: Uint8Array }
@@ -103,13 +83,7 @@ export const Icmpv6Repr = {
     switch (p.msgType) {
       case Icmpv6Type.ECHO_REQUEST:
       case Icmpv6Type.ECHO_REPLY:
-        if (p.code !== 0) return WireError.Malformed;
-        return {
-          type: p.msgType === Icmpv6Type.ECHO_REQUEST ? 'echoRequest' : 'echoReply',
-          ident: p.echoIdent,
-          seqNo: p.echoSeqNo,
-          data: p.data,
-        };
+        return parseEcho(p, Icmpv6Type.ECHO_REQUEST);
       case Icmpv6Type.DEST_UNREACHABLE:
         return { type: 'destUnreachable', code: p.code, invoking: p.data };
       case Icmpv6Type.PACKET_TOO_BIG:
@@ -133,10 +107,7 @@ export const Icmpv6Repr = {
     switch (repr.type) {
       case 'echoRequest':
       case 'echoReply':
-        b[F.TYPE] = repr.type === 'echoRequest' ? Icmpv6Type.ECHO_REQUEST : Icmpv6Type.ECHO_REPLY;
-        set16(b, F.IDENT, repr.ident);
-        set16(b, F.SEQ, repr.seqNo);
-        b.set(repr.data, F.DATA);
+        emitEcho(b, repr, Icmpv6Type.ECHO_REQUEST, Icmpv6Type.ECHO_REPLY);
         break;
       case 'destUnreachable':
         b[F.TYPE] = Icmpv6Type.DEST_UNREACHABLE;

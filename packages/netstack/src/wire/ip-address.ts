@@ -183,6 +183,11 @@ export class Ipv6Address {
 /** An IPv4 or IPv6 address. */
 export type IpAddress = Ipv4Address | Ipv6Address;
 
+/** The unspecified (any) address of a family: 0.0.0.0 or ::. */
+export function unspecifiedAddress(version: 4 | 6): IpAddress {
+  return version === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
+}
+
 /** Parses an IPv4 or IPv6 address; undefined when `text` is neither. */
 export function parseIpAddress(text: string): IpAddress | undefined {
   return text.includes(':') ? Ipv6Address.parse(text) : Ipv4Address.parse(text);
