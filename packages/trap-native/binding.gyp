@@ -6,7 +6,7 @@
   'targets': [
     {
       'target_name': 'trap_native',
-      'sources': ['native/addon.cc'],
+      'sources': ['native/addon.cc', 'native/host-socket.cc', 'native/host-fs.cc'],
       'dependencies': ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       'defines': ['NAPI_VERSION=8', '_GNU_SOURCE', '_FORTIFY_SOURCE=2'],
       'cflags!': ['-fno-exceptions'],

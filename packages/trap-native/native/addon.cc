@@ -109,6 +109,15 @@ struct AsyncResult {
 
 class Addon;
 
+}  // namespace
+
+// native/host-socket.cc: the host socket functions of network mode `host`.
+void DefineHostSocket(Napi::Env env, Napi::Object exports);
+// native/host-fs.cc: mknodat, renameat2, xattrs, lseek and fallocate for hostfs volumes.
+void DefineHostFs(Napi::Env env, Napi::Object exports);
+
+namespace {
+
 // One helper thread that waits for one running task at a time.
 struct Waiter {
   std::thread thread;
@@ -151,6 +160,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Forget(const Napi::CallbackInfo& info);
   Napi::Value TaskInfo(const Napi::CallbackInfo& info);
   Napi::Value Affinity(const Napi::CallbackInfo& info);
+  Napi::Value MemfdCreate(const Napi::CallbackInfo& info);
+  Napi::Value MemfdAddSeals(const Napi::CallbackInfo& info);
 
   // ---- helpers ----
   void CheckTracer(Napi::Env env);
@@ -260,8 +271,11 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("forget", &Addon::Forget),
                            InstanceMethod("taskInfo", &Addon::TaskInfo),
                            InstanceMethod("affinity", &Addon::Affinity),
+                           InstanceMethod("memfdCreate", &Addon::MemfdCreate),
+                           InstanceMethod("memfdAddSeals", &Addon::MemfdAddSeals),
                        });
-  (void)env;
+  DefineHostSocket(env, exports);
+  DefineHostFs(env, exports);
 }
 
 Addon::~Addon() {
@@ -1240,6 +1254,28 @@ Napi::Value Addon::HostClone(const Napi::CallbackInfo& info) {
 }
 
 // passFd(tid, hostFd) -> the fd number in the task's host fd table, or -errno
+// memfd_create(2) for the supervisor itself (Node has no binding): a close-on-exec memory file
+// whose seals can be added, the backing of shared mappings of in-memory files. Returns the fd or
+// -errno; the name is only what the host's /proc shows.
+Napi::Value Addon::MemfdCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) Throw(env, "EINVAL", "Usage: memfdCreate(name: string)");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  int fd = static_cast<int>(syscall(SYS_memfd_create, name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  return Napi::Number::New(env, fd < 0 ? -errno : fd);
+}
+
+// fcntl(fd, F_ADD_SEALS, seals): 0 or -errno (EBUSY when a writable shared mapping exists).
+Napi::Value Addon::MemfdAddSeals(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    Throw(env, "EINVAL", "Usage: memfdAddSeals(fd: number, seals: number)");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int seals = info[1].As<Napi::Number>().Int32Value();
+  int r = fcntl(fd, F_ADD_SEALS, seals);
+  return Napi::Number::New(env, r < 0 ? -errno : 0);
+}
+
 Napi::Value Addon::PassFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Task& t = StoppedTaskArg(info, 0);

@@ -5,3 +5,8 @@ export type { RegisterName } from './registers.js';
 export { TrapError } from './errors.js';
 export type { TrapErrorCode } from './errors.js';
 export type { TaskEvent, SyscallEvent, FaultEvent, SignalEvent, ExitEvent, KilledEvent } from './events.js';
+export { memfdCreate, memfdAddSeals } from './memfd.js';
+export { hostSockets } from './host-socket.js';
+export type { HostSocketCalls, HostFdWatch } from './host-socket.js';
+export { hostFsCalls } from './host-fs.js';
+export type { HostFsCalls } from './host-fs.js';

@@ -77,6 +77,44 @@ export interface NativeAddon {
   forget(tid: number): number;
   /** [tgid, sandbox id, state: 0 stopped, 1 running, 2 dead]. */
   taskInfo(tid: number): [number, number, number];
+  /** A new memfd (MFD_CLOEXEC | MFD_ALLOW_SEALING) of the supervisor, or -errno. */
+  memfdCreate(name: string): number;
+  /** fcntl(fd, F_ADD_SEALS, seals): 0 or -errno. */
+  memfdAddSeals(fd: number, seals: number): number;
+  // Host sockets (native/host-socket.cc): each returns its result or -errno.
+  sockSocket(domain: number, type: number, protocol: number): number;
+  sockBind(fd: number, addr: Uint8Array): number;
+  sockConnect(fd: number, addr: Uint8Array): number;
+  sockListen(fd: number, backlog: number): number;
+  sockAccept(fd: number, flags: number): number;
+  /** The full address length; at most out.length bytes stored. */
+  sockName(fd: number, peer: 0 | 1, out: Uint8Array): number;
+  sockSend(fd: number, data: Uint8Array, addr: Uint8Array | null, flags: number): number;
+  /** meta[0] = the sender address's length, meta[1] = msg_flags. */
+  sockRecv(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, meta: Int32Array): number;
+  sockSetOpt(fd: number, level: number, name: number, value: Uint8Array): number;
+  /** The value's length. */
+  sockGetOpt(fd: number, level: number, name: number, out: Uint8Array): number;
+  sockShutdown(fd: number, how: number): number;
+  /** The int an ioctl stores at its argument. */
+  ioctlInt(fd: number, cmd: number): number;
+  /** poll(2) of one fd with a zero timeout: revents. */
+  fdPoll(fd: number, events: number): number;
+  fdWatchInit(dispatch: (id: number, events: number) => void): void;
+  /** A disarmed readiness watch of fd on libuv's epoll: its id. */
+  fdWatch(fd: number): number;
+  /** One report of any of `events` (1 readable, 2 writable, 4 hung up); 0 disarms. */
+  fdWatchArm(id: number, events: number): number;
+  fdUnwatch(id: number): void;
+  // Host filesystem calls (native/host-fs.cc): each returns its result or -errno.
+  hostMknodat(dirFd: number, name: string, mode: number, dev: number): number;
+  hostRenameat2(oldDirFd: number, oldName: string, newDirFd: number, newName: string, flags: number): number;
+  hostGetxattr(dirFd: number, name: string | null, attr: string): Uint8Array | number;
+  hostSetxattr(dirFd: number, name: string | null, attr: string, value: Uint8Array, flags: number): number;
+  hostListxattr(dirFd: number, name: string | null): string[] | number;
+  hostRemovexattr(dirFd: number, name: string | null, attr: string): number;
+  hostLseek(fd: number, offset: number, whence: number): number;
+  hostFallocate(fd: number, mode: number, offset: number, len: number): number;
 }
 
 /** Where the native files are. */
