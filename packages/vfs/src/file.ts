@@ -36,6 +36,8 @@ import {
 } from './constants.js';
 import { nowNs } from './clock.js';
 import { releaseDescriptionLocks } from './locks.js';
+import type { IOSequence } from './io-sequence.js';
+import { IN_ACCESS, IN_MODIFY, fsnotifyClose, fsnotifyLocation, fsnotifyOpen } from './fsnotify.js';
 import { fillStat } from './stat.js';
 import { capable } from './types.js';
 import type { Creds, DirentSink, Dirent, Location, Stat } from './types.js';
@@ -59,6 +61,14 @@ export abstract class FileDescriptionImpl {
   }
 
   /**
+   * True when I/O can be asked not to wait (Linux's FMODE_NOWAIT): preadv2/pwritev2 with
+   * RWF_NOWAIT give EOPNOTSUPP on other files. Linux's tmpfs does not have it, pipes do.
+   */
+  get nowait(): boolean {
+    return false;
+  }
+
+  /**
    * Read into `dst` from `offset` (-1 for streams). Returns the byte count (0 at end of file),
    * {@link WOULD_BLOCK} when a blocking read would wait, or an error. No read op: EINVAL.
    */
@@ -72,6 +82,37 @@ export abstract class FileDescriptionImpl {
    */
   write(_src: Uint8Array, _offset: number, _file: FileDescription): number | LinuxError | WouldBlock {
     return E.EINVAL;
+  }
+
+  /**
+   * Read from `offset` (-1 for streams) straight into `dst`, which may fault part way. Returns
+   * the bytes that reached `dst` (a fault after some gives their count, before any `EFAULT`),
+   * {@link WOULD_BLOCK}, or an error. Bytes a file produced but could not deliver must count as
+   * unread: the VFS advances the position only by the result.
+   *
+   * The default bounces through {@link read} (so filesystems need not implement this): right for
+   * files with a position, but a stream loses what it read and could not deliver, so stream
+   * types (pipes) override it.
+   */
+  readIO(dst: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
+    const buf = new Uint8Array(dst.length);
+    const n = this.read(buf, offset, file);
+    if (typeof n !== 'number' || n <= 0) return n;
+    return dst.copyOut(buf.subarray(0, n));
+  }
+
+  /**
+   * Write from `src`, which may fault part way, at `offset` (-1 for streams). Returns the bytes
+   * written, {@link WOULD_BLOCK}, or an error (`EFAULT` when nothing could be copied in and the
+   * file would have read it). The default copies in the readable prefix of `src` and hands it
+   * to {@link write}; devices that never look at the bytes override it.
+   */
+  writeIO(src: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
+    const buf = new Uint8Array(src.length);
+    if (buf.length === 0) return this.write(buf, offset, file);
+    const got = src.copyIn(buf);
+    if (isError(got)) return got;
+    return this.write(buf.subarray(0, got), offset, file);
   }
 
   /**
@@ -190,6 +231,7 @@ export class FileDescription implements Waitable {
     readonly creds: Creds,
   ) {
     this.statusFlags = flags & ~0o2000000; // O_CLOEXEC belongs to the descriptor, not here
+    fsnotifyOpen(this);
   }
 
   /** True for an O_PATH description (no I/O at all). */
@@ -227,41 +269,98 @@ export class FileDescription implements Waitable {
 
   /** Implements read(2) at the file position. */
   read(dst: Uint8Array): number | LinuxError | WouldBlock {
-    if (!this.readable) return E.EBADF;
-    const impl = this.impl;
-    if (impl.stream) {
-      const n = impl.read(dst, -1, this);
-      return n === WOULD_BLOCK ? this.blocked() : n;
-    }
-    const n = impl.read(dst, this.offset, this);
-    if (typeof n === 'number') this.offset += n;
-    else if (n === WOULD_BLOCK) return this.blocked();
-    return n;
+    return this.readAt(null, (off) => this.impl.read(dst, off, this));
+  }
+
+  /**
+   * Implements read(2) into an {@link IOSequence} (readv(2) when it has several ranges): bytes
+   * go straight to their destination, and the position moves only over those that arrived.
+   */
+  readIO(dst: IOSequence): number | LinuxError | WouldBlock {
+    return this.readAt(null, (off) => this.impl.readIO(dst, off, this));
   }
 
   /** Implements pread64(2): read at `offset`, the file position unchanged. */
   pread(dst: Uint8Array, offset: number): number | LinuxError | WouldBlock {
+    return this.readAt(offset, (off) => this.impl.read(dst, off, this));
+  }
+
+  /** Implements pread64(2)/preadv(2) into an {@link IOSequence}. */
+  preadIO(dst: IOSequence, offset: number): number | LinuxError | WouldBlock {
+    return this.readAt(offset, (off) => this.impl.readIO(dst, off, this));
+  }
+
+  /** A read at the file position (`at` null) or at `at` (positional: ESPIPE on streams). */
+  private readAt(
+    at: number | null,
+    op: (offset: number) => number | LinuxError | WouldBlock,
+  ): number | LinuxError | WouldBlock {
     if (!this.readable) return E.EBADF;
-    if (offset < 0 || !Number.isSafeInteger(offset)) return E.EINVAL;
-    if (this.impl.stream) return E.ESPIPE;
-    const n = this.impl.read(dst, offset, this);
-    return n === WOULD_BLOCK ? this.blocked() : n;
+    const stream = this.impl.stream;
+    if (at !== null) {
+      if (at < 0 || !Number.isSafeInteger(at)) return E.EINVAL;
+      if (stream) return E.ESPIPE;
+    }
+    const n = op(stream ? -1 : (at ?? this.offset));
+    if (n === WOULD_BLOCK) return this.blocked();
+    if (at === null && !stream && typeof n === 'number') this.offset += n;
+    if (typeof n === 'number' && n > 0) fsnotifyLocation(this.location, IN_ACCESS);
+    return n;
   }
 
   /** Implements write(2) at the file position (at the end with O_APPEND). */
   write(src: Uint8Array): number | LinuxError | WouldBlock {
+    return this.writeAt(null, src.length, undefined, (off) => this.impl.write(src, off, this));
+  }
+
+  /**
+   * Implements write(2)/writev(2) from an {@link IOSequence}: the file copies the bytes in itself
+   * (or never does: /dev/null). `append` overrides O_APPEND (pwritev2's RWF_APPEND and
+   * RWF_NOAPPEND); undefined keeps the description's flag.
+   */
+  writeIO(src: IOSequence, append?: boolean): number | LinuxError | WouldBlock {
+    return this.writeAt(null, src.length, append, (off) => this.impl.writeIO(src, off, this));
+  }
+
+  /**
+   * Implements pwrite64(2): write at `offset`, the file position unchanged. With O_APPEND Linux
+   * appends anyway (a documented Linux bug, kept for compatibility).
+   */
+  pwrite(src: Uint8Array, offset: number): number | LinuxError | WouldBlock {
+    return this.writeAt(offset, src.length, undefined, (off) => this.impl.write(src, off, this));
+  }
+
+  /** Implements pwrite64(2)/pwritev(2) from an {@link IOSequence}; `append` as in {@link writeIO}. */
+  pwriteIO(src: IOSequence, offset: number, append?: boolean): number | LinuxError | WouldBlock {
+    return this.writeAt(offset, src.length, append, (off) => this.impl.writeIO(src, off, this));
+  }
+
+  /** A write at the file position (`at` null) or at `at`; `len` is the length asked for. */
+  private writeAt(
+    at: number | null,
+    len: number,
+    append: boolean | undefined,
+    op: (offset: number) => number | LinuxError | WouldBlock,
+  ): number | LinuxError | WouldBlock {
     if (!this.writable) return E.EBADF;
     const impl = this.impl;
+    if (at !== null) {
+      if (at < 0 || !Number.isSafeInteger(at)) return E.EINVAL;
+      if (impl.stream) return E.ESPIPE;
+    }
     if (impl.stream) {
-      const n = impl.write(src, -1, this);
+      const n = op(-1);
+      if (typeof n === 'number' && n > 0) fsnotifyLocation(this.location, IN_MODIFY);
       return n === WOULD_BLOCK ? this.blocked() : n;
     }
     const inode = this.location.inode;
-    if ((inode.mode & 0o6000) !== 0 && src.length > 0) this.killPriv();
-    const off = (this.statusFlags & O_APPEND) !== 0 ? inode.size() : this.offset;
-    const n = impl.write(src, off, this);
-    if (typeof n === 'number') this.offset = off + n;
-    else if (n === WOULD_BLOCK) return this.blocked();
+    if ((inode.mode & 0o6000) !== 0 && len > 0) this.killPriv();
+    const appending = append ?? (this.statusFlags & O_APPEND) !== 0;
+    const off = appending ? inode.size() : (at ?? this.offset);
+    const n = op(off);
+    if (n === WOULD_BLOCK) return this.blocked();
+    if (at === null && typeof n === 'number') this.offset = off + n;
+    if (typeof n === 'number' && n > 0) fsnotifyLocation(this.location, IN_MODIFY);
     return n;
   }
 
@@ -276,21 +375,6 @@ export class FileDescription implements Waitable {
     let nm = m & ~S_ISUID;
     if ((m & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) nm &= ~S_ISGID;
     if (nm !== m) inode.setattr({ mode: nm & 0o7777, ctimeNs: nowNs() });
-  }
-
-  /**
-   * Implements pwrite64(2): write at `offset`, the file position unchanged. With O_APPEND Linux
-   * appends anyway (a documented Linux bug, kept for compatibility).
-   */
-  pwrite(src: Uint8Array, offset: number): number | LinuxError | WouldBlock {
-    if (!this.writable) return E.EBADF;
-    if (offset < 0 || !Number.isSafeInteger(offset)) return E.EINVAL;
-    if (this.impl.stream) return E.ESPIPE;
-    const inode = this.location.inode;
-    if ((inode.mode & 0o6000) !== 0 && src.length > 0) this.killPriv();
-    const off = (this.statusFlags & O_APPEND) !== 0 ? inode.size() : offset;
-    const n = this.impl.write(src, off, this);
-    return n === WOULD_BLOCK ? this.blocked() : n;
   }
 
   /** Implements readv(2) over caller buffers: stops at the first short read. */
@@ -340,6 +424,7 @@ export class FileDescription implements Waitable {
     const pos = this.impl.getdents(this.offset, sink, this);
     if (isError(pos)) return pos;
     this.offset = pos;
+    fsnotifyLocation(this.location, IN_ACCESS);
     return 0;
   }
 
@@ -433,6 +518,7 @@ export class FileDescription implements Waitable {
   release(): void {
     if (this.released) return;
     this.released = true;
+    fsnotifyClose(this);
     releaseDescriptionLocks(this);
     this.impl.release(this);
   }

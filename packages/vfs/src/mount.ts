@@ -26,13 +26,25 @@ export class Mount {
     readonly fs: FilesystemImpl,
     /** The directory of `fs` that appears at the mount point (its root, or a bind mount's source). */
     readonly root: Inode,
-    /** The mount this one is attached to (null for the namespace root). */
-    readonly parent: Mount | null,
+    /** The mount this one is attached to (null for the namespace root or a detached mount). */
+    public parent: Mount | null,
     /** The directory of `parent` this mount covers (null for the namespace root). */
-    readonly mountpoint: Inode | null,
-    /** MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC. */
+    public mountpoint: Inode | null,
+    /**
+     * MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, which the VFS enforces, plus the atime bits
+     * (MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME) that mountinfo shows.
+     */
     public flags: number,
   ) {}
+
+  /** The source string given to mount(2) (`tmpfs`, `none`); undefined: the filesystem type. */
+  source: string | undefined = undefined;
+  /** Peer group id when the mount is shared (mountinfo `shared:N`); 0 when it is not. */
+  peerGroup = 0;
+  /** Peer group this mount is a slave of (mountinfo `master:N`); 0 when it is not a slave. */
+  masterGroup = 0;
+  /** Set by MS_UNBINDABLE: the mount cannot be the source of a bind mount. */
+  unbindable = false;
 
   /** True for a read-only mount (writes give EROFS). */
   get readOnly(): boolean {

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { E } from '@tsvisor/abi';
+import { E, isError } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import { nowNs } from './clock.js';
 import {
@@ -38,6 +38,8 @@ import {
 import { anonDev } from './devices.js';
 import { FileDescription, FileDescriptionImpl } from './file.js';
 import { Inode } from './inode.js';
+import { BufferIOSequence } from './io-sequence.js';
+import type { IOSequence } from './io-sequence.js';
 import type { FilesystemImpl } from './inode.js';
 import { Mount } from './mount.js';
 import { simpleStatfs } from './stat.js';
@@ -50,6 +52,15 @@ import type { Waitable, WouldBlock } from './wait.js';
 const FIONREAD = 0x541b;
 
 const PAGE = 4096;
+
+/** A reused buffer for gathering a transfer (pipes are served one call at a time). */
+let stageBuf = new Uint8Array(16 * PAGE);
+
+/** The first `n` bytes of the staging buffer, grown as needed. */
+function staging(n: number): Uint8Array {
+  if (stageBuf.length < n) stageBuf = new Uint8Array(Math.max(n, stageBuf.length * 2));
+  return stageBuf.subarray(0, n);
+}
 
 /** One page of a pipe (Linux's pipe_buffer): bytes [start, end) of `data` are unread. */
 interface PipeBuf {
@@ -93,16 +104,39 @@ export class Pipe {
 
   /** Read what is buffered into `dst`: 0 at EOF (no writers), WOULD_BLOCK when empty with writers. */
   read(dst: Uint8Array): number | WouldBlock {
-    if (dst.length === 0) return 0;
+    const n = this.readIO(new BufferIOSequence([dst]));
+    return isError(n) ? 0 : n;
+  }
+
+  /**
+   * pipe_read into a sequence that may fault: a buffer's bytes are consumed only when all of
+   * them that were asked for arrived, so a fault leaves them (even a partly copied piece) in the
+   * pipe. The count of what was consumed, or `EFAULT` when nothing was. The bytes go out in one
+   * copy (one host call for a task's memory), which reaches exactly as far as Linux's per-buffer
+   * copies would.
+   */
+  readIO(dst: IOSequence): number | LinuxError | WouldBlock {
+    const want = dst.length;
+    if (want === 0) return 0;
     if (this.length === 0) return this.writers === 0 ? 0 : WOULD_BLOCK;
-    let done = 0;
+    const n = Math.min(want, this.length);
     const bufs = this.bufs;
-    while (done < dst.length && this.first < bufs.length) {
+    const stage = staging(n);
+    for (let i = this.first, at = 0; at < n; i++) {
+      const b = bufs[i] as PipeBuf;
+      const k = Math.min(n - at, b.end - b.start);
+      stage.set(b.data.subarray(b.start, b.start + k), at);
+      at += k;
+    }
+    const got = dst.copyOut(stage);
+    const reached = isError(got) ? 0 : got;
+    let done = 0;
+    while (done < n) {
       const b = bufs[this.first] as PipeBuf;
-      const n = Math.min(dst.length - done, b.end - b.start);
-      dst.set(b.data.subarray(b.start, b.start + n), done);
-      b.start += n;
-      done += n;
+      const k = Math.min(n - done, b.end - b.start);
+      if (done + k > reached) break;
+      b.start += k;
+      done += k;
       if (b.start === b.end) {
         this.spare.push(b.data);
         this.first++;
@@ -112,35 +146,70 @@ export class Pipe {
       this.bufs = bufs.slice(this.first);
       this.first = 0;
     }
+    if (done === 0) return E.EFAULT;
     this.length -= done;
     this.waitQueue.notify(POLLOUT | POLLWRNORM);
     return done;
   }
 
+  /**
+   * Copies the first bytes buffered into `dst` without consuming them (what tee(2) duplicates);
+   * returns how many.
+   */
+  peek(dst: Uint8Array): number {
+    const n = Math.min(dst.length, this.length);
+    for (let i = this.first, at = 0; at < n; i++) {
+      const b = this.bufs[i] as PipeBuf;
+      const k = Math.min(n - at, b.end - b.start);
+      dst.set(b.data.subarray(b.start, b.start + k), at);
+      at += k;
+    }
+    return n;
+  }
+
   /** Write `src`: EPIPE without readers; all of it, or what fits (see the module comment). */
   write(src: Uint8Array): number | LinuxError | WouldBlock {
+    return this.writeIO(new BufferIOSequence([src]));
+  }
+
+  /**
+   * pipe_write from a sequence that may fault. As Linux: the sub-page remainder merged into the
+   * last page must copy whole (else `EFAULT`); then each page is filled, and a page cut short by
+   * a fault is dropped and ends the write with the count before it (`EFAULT` if none). What fits
+   * is copied in at once and then cut into pages, with the same outcome.
+   */
+  writeIO(src: IOSequence): number | LinuxError | WouldBlock {
     const total = src.length;
     if (total === 0) return 0;
     if (this.readers === 0) return E.EPIPE;
-    let done = 0;
     const rem = total & (PAGE - 1);
-    if (this.slots > 0 && rem !== 0) {
-      const last = this.bufs[this.bufs.length - 1] as PipeBuf;
-      if (last.end + rem <= PAGE) {
-        last.data.set(src.subarray(0, rem), last.end);
-        last.end += rem;
-        done = rem;
+    const last = this.slots > 0 ? (this.bufs[this.bufs.length - 1] as PipeBuf) : undefined;
+    const merge = last !== undefined && rem !== 0 && last.end + rem <= PAGE ? rem : 0;
+    const n = Math.min(total, merge + (this.maxSlots - this.slots) * PAGE);
+    if (n === 0) return WOULD_BLOCK;
+    const stage = staging(n);
+    const got = src.copyIn(stage);
+    const reached = isError(got) ? 0 : got;
+    let done = 0;
+    if (merge > 0 && last !== undefined) {
+      if (reached < merge) return E.EFAULT;
+      last.data.set(stage.subarray(0, merge), last.end);
+      last.end += merge;
+      done = merge;
+    }
+    let fault = false;
+    while (done < n) {
+      const k = Math.min(PAGE, n - done);
+      if (done + k > reached) {
+        fault = true;
+        break;
       }
-    }
-    while (done < total) {
-      if (this.slots >= this.maxSlots) break;
-      const n = Math.min(PAGE, total - done);
       const data = this.spare.pop() ?? new Uint8Array(PAGE);
-      data.set(src.subarray(done, done + n), 0);
-      this.bufs.push({ data, start: 0, end: n });
-      done += n;
+      data.set(stage.subarray(done, done + k), 0);
+      this.bufs.push({ data, start: 0, end: k });
+      done += k;
     }
-    if (done === 0) return WOULD_BLOCK;
+    if (done === 0) return fault ? E.EFAULT : WOULD_BLOCK;
     this.length += done;
     this.waitQueue.notify(POLLIN | POLLRDNORM);
     return done;
@@ -190,6 +259,10 @@ export class PipeEnd extends FileDescriptionImpl {
     return true;
   }
 
+  override get nowait(): boolean {
+    return true;
+  }
+
   override read(dst: Uint8Array): number | LinuxError | WouldBlock {
     const n = this.pipe.read(dst);
     if (typeof n === 'number' && n > 0) this.inode.atimeNs = nowNs();
@@ -197,7 +270,21 @@ export class PipeEnd extends FileDescriptionImpl {
   }
 
   override write(src: Uint8Array): number | LinuxError | WouldBlock {
-    const n = this.pipe.write(src);
+    return this.wrote(this.pipe.write(src));
+  }
+
+  /** Bytes that did not reach the app stay in the pipe (see {@link Pipe.readIO}). */
+  override readIO(dst: IOSequence): number | LinuxError | WouldBlock {
+    const n = this.pipe.readIO(dst);
+    if (typeof n === 'number' && n > 0) this.inode.atimeNs = nowNs();
+    return n;
+  }
+
+  override writeIO(src: IOSequence): number | LinuxError | WouldBlock {
+    return this.wrote(this.pipe.writeIO(src));
+  }
+
+  private wrote(n: number | LinuxError | WouldBlock): number | LinuxError | WouldBlock {
     if (typeof n === 'number' && n > 0) {
       const now = nowNs();
       this.inode.mtimeNs = now;

@@ -21,7 +21,16 @@ import {
   O_CLOEXEC,
 } from './constants.js';
 import type { FileDescription } from './file.js';
-import { flock, getRecordLock, releasePosixLocks, setRecordLock } from './locks.js';
+import {
+  LOCK_EX,
+  LOCK_NB,
+  LOCK_SH,
+  LOCK_UN,
+  flock,
+  getRecordLock,
+  releasePosixLocks,
+  setRecordLock,
+} from './locks.js';
 import type { FlockRequest } from './locks.js';
 import { createPipe } from './pipe.js';
 import type { Creds, Dirent, FsContext, Location, Stat, Statfs } from './types.js';
@@ -459,8 +468,14 @@ export class Posix {
     }
   }
 
-  /** Implements flock(2) (EAGAIN where a blocking flock would wait). */
+  /**
+   * Implements flock(2) (EAGAIN where a blocking flock would wait). As in Linux, LOCK_MAND is
+   * ignored and a bad operation is EINVAL before the fd is looked at.
+   */
   flock(fd: number, op: number): 0 | LinuxError {
+    if ((op & 32) !== 0) return 0; // LOCK_MAND
+    const kind = op & ~LOCK_NB;
+    if (kind !== LOCK_SH && kind !== LOCK_EX && kind !== LOCK_UN) return E.EINVAL;
     const f = this.file(fd);
     if (isError(f)) return f;
     const r = flock(f, op);

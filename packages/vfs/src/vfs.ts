@@ -70,6 +70,15 @@ import { DeviceRegistry } from './devices.js';
 import { FileDescription, PathFileImpl } from './file.js';
 import type { CreateAttrs, FilesystemImpl, Inode } from './inode.js';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, Mount } from './mount.js';
+import {
+  IN_ATTRIB,
+  IN_MODIFY,
+  fsnotifyCreate,
+  fsnotifyDelete,
+  fsnotifyLink,
+  fsnotifyLocation,
+  fsnotifyMove,
+} from './fsnotify.js';
 import { openFifo } from './pipe.js';
 import {
   MAY_EXEC,
@@ -94,6 +103,7 @@ import {
   stepLast,
   walkParent,
 } from './walk.js';
+import { memfdPath } from './tmpfs/memfd.js';
 
 /** A timespec as utimensat(2) takes it; `nsec` may be UTIME_NOW or UTIME_OMIT. */
 export interface Timespec {
@@ -321,6 +331,8 @@ export class Vfs {
    * Linux's "(unreachable)" prefix; a removed file gets the " (deleted)" suffix.
    */
   pathOf(ctx: FsContext, loc: Location): string {
+    const memfd = memfdPath(loc);
+    if (memfd !== null) return memfd;
     const parts: string[] = [];
     let mount = loc.mount;
     let inode = loc.inode;
@@ -421,6 +433,7 @@ export class Vfs {
           );
           if (isError(made)) return made;
           created = true;
+          fsnotifyCreate(dirInode, last, false);
           const e = enter(w, made, last);
           if (e) return e;
           break;
@@ -568,6 +581,7 @@ export class Vfs {
       this.killPriv(ctx.creds, inode, attr);
       const err = inode.setattr(attr);
       if (err) return err;
+      fsnotifyLocation(loc, IN_MODIFY);
     }
     const impl = inode.open(flags);
     if (isError(impl)) return impl;
@@ -728,7 +742,9 @@ export class Vfs {
       p.last,
       this.createAttrs(ctx, p.w.inode, S_IFDIR | (mode & 0o1777 & ~ctx.umask)),
     );
-    return isError(made) ? made : undefined;
+    if (isError(made)) return made;
+    fsnotifyCreate(p.w.inode, p.last, true);
+    return undefined;
   }
 
   /** Implements mknodat(2): regular files, FIFOs, sockets, and (with CAP_MKNOD) devices. */
@@ -754,7 +770,9 @@ export class Vfs {
     const rdev = type === S_IFCHR || type === S_IFBLK ? dev >>> 0 : 0;
     const attrs = this.createAttrs(ctx, p.w.inode, type | (mode & 0o7777 & ~ctx.umask), rdev);
     const made = type === S_IFREG ? p.w.inode.create(p.last, attrs) : p.w.inode.mknod(p.last, attrs);
-    return isError(made) ? made : undefined;
+    if (isError(made)) return made;
+    fsnotifyCreate(p.w.inode, p.last, false);
+    return undefined;
   }
 
   /** Implements symlinkat(2): `target` is stored as given (ENOENT if empty). */
@@ -771,7 +789,9 @@ export class Vfs {
     const err = this.prepareCreate(ctx, p, false);
     if (err) return err;
     const made = p.w.inode.symlink(p.last, target, this.createAttrs(ctx, p.w.inode, S_IFLNK | 0o777));
-    return isError(made) ? made : undefined;
+    if (isError(made)) return made;
+    fsnotifyCreate(p.w.inode, p.last, false);
+    return undefined;
   }
 
   /** Implements linkat(2): AT_SYMLINK_FOLLOW, AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH). */
@@ -813,7 +833,10 @@ export class Vfs {
     if (inode.isDir) return E.EPERM;
     if (inode.nlink === 0 && !inode.linkable) return E.ENOENT;
     err = p.w.inode.link(p.last, inode);
-    if (!err) inode.linkable = false;
+    if (!err) {
+      inode.linkable = false;
+      fsnotifyLink(p.w.inode, p.last, inode);
+    }
     return err;
   }
 
@@ -859,9 +882,13 @@ export class Vfs {
     if (err) return err;
     if (rmdir) {
       if (victim === ctx.root.inode && w.mount === ctx.root.mount) return E.EBUSY;
-      return w.inode.rmdir(last, victim);
+      const e = w.inode.rmdir(last, victim);
+      if (!e) fsnotifyDelete(w.inode, last, victim, true);
+      return e;
     }
-    return w.inode.unlink(last, victim);
+    const e = w.inode.unlink(last, victim);
+    if (!e) fsnotifyDelete(w.inode, last, victim, false);
+    return e;
   }
 
   /** Implements renameat2(2) with RENAME_NOREPLACE and RENAME_EXCHANGE. */
@@ -922,7 +949,13 @@ export class Vfs {
         if (err) return err;
       }
     }
-    return od.rename(op.last, moved, nd, np.last, replaced, exchange);
+    err = od.rename(op.last, moved, nd, np.last, replaced, exchange);
+    if (err) return err;
+    if (exchange && replaced !== null) {
+      fsnotifyMove(od, op.last, nd, np.last, moved, null);
+      fsnotifyMove(nd, np.last, od, op.last, replaced, null);
+    } else fsnotifyMove(od, op.last, nd, np.last, moved, replaced);
+    return undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -979,7 +1012,7 @@ export class Vfs {
     if (loc.mount.readOnly) return E.EROFS;
     const err = this.xattrPermission(ctx.creds, inode, name, true);
     if (err) return err;
-    return inode.setxattr(name, value, flags);
+    return notified(loc, IN_ATTRIB, inode.setxattr(name, value, flags));
   }
 
   /** Implements removexattr(2) and friends. */
@@ -989,7 +1022,7 @@ export class Vfs {
     if (loc.mount.readOnly) return E.EROFS;
     const err = this.xattrPermission(ctx.creds, inode, name, true);
     if (err) return err;
-    return inode.removexattr(name);
+    return notified(loc, IN_ATTRIB, inode.removexattr(name));
   }
 
   /**
@@ -1048,7 +1081,7 @@ export class Vfs {
     mode &= 0o7777;
     if ((mode & S_ISGID) !== 0 && !inGroup(ctx.creds, inode.gid) && !capable(ctx.creds, CAP_FSETID))
       mode &= ~S_ISGID;
-    return inode.setattr({ mode, ctimeNs: nowNs() });
+    return notified(loc, IN_ATTRIB, inode.setattr({ mode, ctimeNs: nowNs() }));
   }
 
   /** Implements fchownat(2): -1 leaves an id unchanged. */
@@ -1102,7 +1135,7 @@ export class Vfs {
       if (nm !== m) attr.mode = nm & 0o7777;
     }
     attr.ctimeNs = nowNs();
-    return inode.setattr(attr);
+    return notified(loc, IN_ATTRIB, inode.setattr(attr));
   }
 
   /**
@@ -1182,7 +1215,7 @@ export class Vfs {
       if (a !== undefined) attr.atimeNs = a;
       if (m !== undefined) attr.mtimeNs = m;
     }
-    return inode.setattr(attr);
+    return notified(loc, IN_ATTRIB, inode.setattr(attr));
   }
 
   /** Implements truncate(2) (follows symlinks; needs write permission). */
@@ -1202,7 +1235,7 @@ export class Vfs {
     const err = permission(ctx.creds, inode, MAY_WRITE);
     if (err) return err;
     if (loc.mount.readOnly) return E.EROFS;
-    return this.truncateInode(ctx.creds, inode, length);
+    return notified(loc, IN_MODIFY, this.truncateInode(ctx.creds, inode, length));
   }
 
   /** Implements ftruncate(2): the description must be open for writing (EINVAL otherwise). */
@@ -1212,7 +1245,7 @@ export class Vfs {
     if (!Number.isSafeInteger(length) || length > MAX_LFS_FILESIZE) return E.EFBIG;
     const inode = file.location.inode;
     if (!inode.isRegular || !file.writable) return E.EINVAL;
-    return this.truncateInode(file.creds, inode, length);
+    return notified(file.location, IN_MODIFY, this.truncateInode(file.creds, inode, length));
   }
 
   private truncateInode(creds: Creds, inode: Inode, length: number): LinuxError | undefined {
@@ -1221,6 +1254,12 @@ export class Vfs {
     this.killPriv(creds, inode, attr);
     return inode.setattr(attr);
   }
+}
+
+/** Passes `err` through; on success first reports `mask` (fsnotify_change) on `loc`. */
+function notified(loc: Location, mask: number, err: LinuxError | undefined): LinuxError | undefined {
+  if (!err) fsnotifyLocation(loc, mask);
+  return err;
 }
 
 /** True when directory `a` is `b` or one of its ancestors (fs-level parents). */

@@ -15,6 +15,7 @@ import { makedev } from '../devices.js';
 import type { CharDevice, DeviceRegistry } from '../devices.js';
 import { FileDescriptionImpl } from '../file.js';
 import type { FileDescription } from '../file.js';
+import type { IOSequence } from '../io-sequence.js';
 import type { Creds, Location } from '../types.js';
 import { Tmpfs, TmpfsDir } from '../tmpfs/tmpfs.js';
 
@@ -31,18 +32,32 @@ abstract class MemDevice extends FileDescriptionImpl {
   }
 }
 
+/** /dev/null and /dev/zero never wait (FMODE_NOWAIT); /dev/full does not say so on Linux. */
+abstract class NowaitMemDevice extends MemDevice {
+  override get nowait(): boolean {
+    return true;
+  }
+}
+
 /** /dev/null: reads give EOF, writes vanish. */
-class NullFile extends MemDevice {
+class NullFile extends NowaitMemDevice {
   override read(): number {
     return 0;
   }
   override write(src: Uint8Array): number {
     return src.length;
   }
+  override readIO(): number {
+    return 0;
+  }
+  /** write_iter_null: the count, the buffer never read (so even a NULL one is fine). */
+  override writeIO(src: IOSequence): number {
+    return src.length;
+  }
 }
 
 /** /dev/zero: reads give zeros, writes vanish. */
-class ZeroFile extends MemDevice {
+class ZeroFile extends NowaitMemDevice {
   override read(dst: Uint8Array): number {
     dst.fill(0);
     return dst.length;
@@ -50,16 +65,31 @@ class ZeroFile extends MemDevice {
   override write(src: Uint8Array): number {
     return src.length;
   }
+  /** read_iter_zero: clears the destination, stopping at a fault. */
+  override readIO(dst: IOSequence): number | LinuxError {
+    return dst.zeroOut(dst.length);
+  }
+  override writeIO(src: IOSequence): number {
+    return src.length;
+  }
 }
 
-/** /dev/full: reads give zeros, writes fail with ENOSPC. */
+/** /dev/full: reads give zeros, writes fail with ENOSPC (even empty ones). */
 class FullFile extends MemDevice {
   override read(dst: Uint8Array): number {
     dst.fill(0);
     return dst.length;
   }
-  override write(src: Uint8Array): number | LinuxError {
-    return src.length === 0 ? 0 : E.ENOSPC;
+  /** write_full: ENOSPC whatever the count, even 0. */
+  override write(): LinuxError {
+    return E.ENOSPC;
+  }
+  override readIO(dst: IOSequence): number | LinuxError {
+    return dst.zeroOut(dst.length);
+  }
+  /** write_full: ENOSPC without reading the buffer. */
+  override writeIO(): LinuxError {
+    return E.ENOSPC;
   }
 }
 

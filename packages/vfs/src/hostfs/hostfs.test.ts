@@ -103,6 +103,31 @@ describe('hostfs directory fds', () => {
     expect(readFileSync(join(root, 'd58', 'sub', 'g'), 'utf8')).toBe('file 1');
   });
 
+  it('gives its directory fds back: evictAll keeps it usable, close releases the root too', () => {
+    const root = tempDir();
+    for (let i = 0; i < 30; i++) {
+      mkdirSync(join(root, `d${i}`, 'sub'), { recursive: true });
+      writeFileSync(join(root, `d${i}`, 'sub', 'f'), `file ${i}`);
+    }
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    const fsys = new Hostfs(root);
+    const p = new Posix(new Vfs(fsys), ROOT_CREDS);
+    for (let i = 0; i < 30; i++) expect(p.stat(`/d${i}/sub/f`)).not.toSatisfy(isError);
+    expect(readdirSync('/proc/self/fd').length - fdsBefore).toBeGreaterThanOrEqual(60);
+    fsys.evictAll();
+    expect(fsys.openDirCount).toBe(1);
+    expect(readdirSync('/proc/self/fd').length - fdsBefore).toBe(1);
+    // Still usable: directories reopen on demand.
+    const fd = p.open('/d7/sub/f', O_RDONLY);
+    expect(fd).toBeTypeOf('number');
+    p.close(fd as number);
+    fsys.close();
+    expect(fsys.openDirCount).toBe(0);
+    expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+    expect(p.open('/d8/sub/f', O_RDONLY)).toSatisfy(isError);
+    fsys.close();
+  });
+
   it('does not reopen an evicted directory that the host replaced', () => {
     const root = tempDir();
     mkdirSync(join(root, 'keep'));

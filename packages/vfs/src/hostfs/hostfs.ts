@@ -12,20 +12,38 @@
  * Metadata changes go through an O_PATH fd of the object (`/proc/self/fd/<fd>` names exactly
  * that inode), so they cannot be redirected either. Host errnos are mapped one to one.
  *
- * Limits: mknod is not supported (EPERM); RENAME_EXCHANGE gives EINVAL (node:fs lacks
- * renameat2); timestamps set through utimensat keep microsecond precision; directory fds stay
- * open while the filesystem lives (one per directory visited).
+ * Host calls node:fs lacks (mknodat, renameat2, the l*xattr family, fallocate) come from an
+ * optional {@link HostCalls} the assembler supplies (the runtime has native code; this package
+ * has none).
+ * They too name one component under a held directory fd. Without them: mknod gives EPERM,
+ * RENAME_EXCHANGE gives EINVAL, RENAME_NOREPLACE is checked by the VFS rather than by the host
+ * (a name appearing on the host in between is replaced), and extended attributes give
+ * EOPNOTSUPP. With them, user.* attributes pass through (other namespaces stay EOPNOTSUPP: a
+ * sandbox must not set the host's trusted.* or security.* labels).
+ *
+ * Limits: timestamps set through utimensat keep microsecond precision; directory fds stay open
+ * while the filesystem lives (one per directory visited).
  *
  * @module
  */
 
 import * as fs from 'node:fs';
-import { E, errorOf } from '@tsvisor/abi';
+import { E, errorOf, isError } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
-import { MAX_LFS_FILESIZE, O_ACCMODE, O_NOATIME, O_PATH, S_IFDIR, S_IFMT } from '../constants.js';
+import {
+  MAX_LFS_FILESIZE,
+  O_ACCMODE,
+  O_NOATIME,
+  O_PATH,
+  S_IFDIR,
+  S_IFMT,
+  SEEK_END,
+  SEEK_HOLE,
+} from '../constants.js';
 import { SnapshotDirFile } from '../dir-file.js';
 import type { DirListEntry } from '../dir-file.js';
 import { FileDescriptionImpl } from '../file.js';
+import type { FileDescription } from '../file.js';
 import { Inode } from '../inode.js';
 import type { CreateAttrs, FilesystemImpl } from '../inode.js';
 import { direntType } from '../tmpfs/tmpfs.js';
@@ -50,8 +68,49 @@ function self(fd: number): string {
   return `/proc/self/fd/${fd}`;
 }
 
+/**
+ * Host system calls that node:fs does not offer, for {@link Hostfs}. Each names one component
+ * `name` in the directory open as `dirFd` (never a path) and must not follow a symlink in it
+ * (`/proc/self/fd/<dirFd>/<name>` with the l* variants); with `name` null it is the directory
+ * `dirFd` itself (the f* variants on the fd: an l* call on the /proc magic link would name the
+ * link). Results are 0 (or the value) on success and a negative errno on failure; nothing
+ * throws.
+ */
+export interface HostCalls {
+  /** mknodat(2). */
+  mknodat(dirFd: number, name: string, mode: number, dev: number): number;
+  /** renameat2(2) with RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2). */
+  renameat2(oldDirFd: number, oldName: string, newDirFd: number, newName: string, flags: number): number;
+  /** lgetxattr(2): the value, or a negative errno. */
+  getxattr(dirFd: number, name: string | null, attr: string): Uint8Array | number;
+  /** lsetxattr(2) with XATTR_CREATE / XATTR_REPLACE flags. */
+  setxattr(dirFd: number, name: string | null, attr: string, value: Uint8Array, flags: number): number;
+  /** llistxattr(2): the attribute names, or a negative errno. */
+  listxattr(dirFd: number, name: string | null): string[] | number;
+  /** lremovexattr(2). */
+  removexattr(dirFd: number, name: string | null, attr: string): number;
+  /**
+   * lseek(2) on the directory `fd` for SEEK_END, SEEK_DATA and SEEK_HOLE, whose answers depend on
+   * the host filesystem (ext4 puts a directory's end at its hash limit, near 2^63). Optional:
+   * without it the end of a directory is its st_size.
+   */
+  lseek?(fd: number, offset: number, whence: number): number;
+  /**
+   * fallocate(2) on an open host file `fd`, after the VFS's checks. Optional: without it hostfs
+   * files answer EOPNOTSUPP.
+   */
+  fallocate?(fd: number, mode: number, offset: number, len: number): number;
+}
+
+/** The LinuxError for a HostCalls result, or undefined for success. */
+function callError(r: number): LinuxError | undefined {
+  return r < 0 ? errorOf(-r) : undefined;
+}
+
 /** Options of a {@link Hostfs}. */
 export interface HostfsOptions {
+  /** mknod, renameat2 and xattrs on the host (see {@link HostCalls}); absent: not supported. */
+  hostCalls?: HostCalls;
   /** Refuse every change with EROFS (also mount it MS_RDONLY so open(O_WRONLY) fails early). */
   readOnly?: boolean;
   /**
@@ -63,21 +122,37 @@ export interface HostfsOptions {
   maxOpenDirs?: number;
 }
 
+/**
+ * A Hostfs nobody closed gives its root fd back when it is garbage collected (its other
+ * directory fds are closed by {@link Hostfs.evictAll} or {@link Hostfs.close}).
+ */
+const hostRoots = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
+
 /** A host directory mounted into the sandbox. */
 export class Hostfs implements FilesystemImpl {
   readonly type = 'hostfs';
   readonly dev: number;
   readonly root: HostDir;
   readonly readOnly: boolean;
+  /** The host calls node:fs lacks, if the assembler gave them. */
+  readonly calls: HostCalls | null;
   /** Directories by host (dev, ino): one object per directory. */
   private readonly dirs = new Map<number, Map<number, HostDir>>();
   /** Directories holding an open fd, least recently used first (the root is not listed). */
   private readonly openDirs = new Map<HostDir, true>();
   private readonly maxOpenDirs: number;
+  private closed = false;
 
   /** Open `hostPath` (a directory) as the root. Throws if it cannot be opened (a setup error). */
   constructor(hostPath: string, options: HostfsOptions = {}) {
     this.readOnly = options.readOnly === true;
+    this.calls = options.hostCalls ?? null;
     this.maxOpenDirs = Math.max(16, options.maxOpenDirs ?? 512);
     const fd = fs.openSync(hostPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     const st = fs.fstatSync(fd, { bigint: true });
@@ -85,6 +160,7 @@ export class Hostfs implements FilesystemImpl {
     this.root = new HostDir(this, fd, st);
     this.root.parent = this.root;
     this.remember(this.root, st);
+    hostRoots.register(this, fd, this);
   }
 
   private remember(d: HostDir, st: fs.BigIntStats): void {
@@ -143,6 +219,7 @@ export class Hostfs implements FilesystemImpl {
 
   /** Open an evicted directory again from its parent; -1 if it is gone or was replaced. */
   reopen(d: HostDir): number {
+    if (this.closed) return -1;
     const parent = d.parent;
     if (!(parent instanceof HostDir) || parent === d) return -1;
     const pfd = parent.fd;
@@ -167,9 +244,35 @@ export class Hostfs implements FilesystemImpl {
     return fd;
   }
 
-  /** Directories currently holding a host fd (the root included). */
+  /** Directories currently holding a host fd (the root included, unless closed). */
   get openDirCount(): number {
-    return this.openDirs.size + 1;
+    return this.openDirs.size + (this.closed ? 0 : 1);
+  }
+
+  /**
+   * Closes every directory fd but the root's; each reopens on its next use. For an owner whose
+   * programs have finished (a sandbox after its run) and who may still read files through it.
+   */
+  evictAll(): void {
+    for (const d of this.openDirs.keys()) d.evict();
+    this.openDirs.clear();
+  }
+
+  /**
+   * Closes every host fd this filesystem holds, the root's included. Open files keep their own
+   * fds until released; everything else answers ENOENT from then on. Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.evictAll();
+    for (const byIno of this.dirs.values()) for (const d of byIno.values()) d.close();
+    hostRoots.unregister(this);
+  }
+
+  /** True once {@link close} ran. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Forget a removed directory and close its fd. */
@@ -244,6 +347,52 @@ abstract class HostInode extends Inode {
 
   /** A `/proc/self/fd/N` path naming exactly this inode, valid during `fn`. */
   protected abstract withPath<T>(fn: (path: string) => T): T | LinuxError;
+
+  /** Where this inode is for {@link HostCalls}: a directory fd and a name (null: the fd itself). */
+  protected abstract place(): [number, string | null];
+
+  /** The host calls for user.* attributes, or the error for any other name / no host calls. */
+  private xattrCalls(attr: string): HostCalls | LinuxError {
+    const calls = this.fs.calls;
+    if (calls === null || !attr.startsWith('user.')) return E.EOPNOTSUPP;
+    return calls;
+  }
+
+  override getxattr(attr: string): Uint8Array | LinuxError {
+    const calls = this.xattrCalls(attr);
+    if (isError(calls)) return calls;
+    const [fd, name] = this.place();
+    const r = calls.getxattr(fd, name, attr);
+    return typeof r === 'number' ? errorOf(-r) : r;
+  }
+
+  override setxattr(attr: string, value: Uint8Array, flags: number): LinuxError | undefined {
+    if (this.fs.readOnly) return E.EROFS;
+    const calls = this.xattrCalls(attr);
+    if (isError(calls)) return calls;
+    const [fd, name] = this.place();
+    const err = callError(calls.setxattr(fd, name, attr, value, flags));
+    if (err === undefined) this.refresh();
+    return err;
+  }
+
+  override removexattr(attr: string): LinuxError | undefined {
+    if (this.fs.readOnly) return E.EROFS;
+    const calls = this.xattrCalls(attr);
+    if (isError(calls)) return calls;
+    const [fd, name] = this.place();
+    const err = callError(calls.removexattr(fd, name, attr));
+    if (err === undefined) this.refresh();
+    return err;
+  }
+
+  override listxattr(): string[] | LinuxError {
+    const calls = this.fs.calls;
+    if (calls === null) return [];
+    const [fd, name] = this.place();
+    const r = calls.listxattr(fd, name);
+    return typeof r === 'number' ? errorOf(-r) : r.filter((n) => n.startsWith('user.'));
+  }
 
   override setattr(attr: SetAttr): LinuxError | undefined {
     if (this.fs.readOnly) return E.EROFS;
@@ -320,6 +469,10 @@ export class HostDir extends HostInode {
 
   protected withPath<T>(fn: (path: string) => T): T | LinuxError {
     return fn(self(this.fd));
+  }
+
+  protected place(): [number, string | null] {
+    return [this.fd, null];
   }
 
   /** Every lookup asks the host (no dentry cache): RESOLVE_CACHED gives EAGAIN. */
@@ -401,6 +554,28 @@ export class HostDir extends HostInode {
     }
   }
 
+  /**
+   * mknod through the host: the node is made with mode 0600, then given the sandbox's owner and
+   * mode through an O_PATH fd of it (as create does), so the supervisor's umask does not matter.
+   */
+  override mknod(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const calls = this.fs.calls;
+    if (calls === null) return E.EPERM;
+    if (this.fs.readOnly) return E.EROFS;
+    const err = callError(calls.mknodat(this.fd, name, (attrs.mode & S_IFMT) | 0o600, attrs.rdev));
+    if (err) return err;
+    let node: HostNode;
+    try {
+      node = new HostNode(this.fs, this, name, fs.lstatSync(at(this.fd, name), { bigint: true }));
+    } catch (e) {
+      return hostError(e);
+    }
+    const own = node.setattr({ uid: attrs.uid, gid: attrs.gid, mode: attrs.mode & 0o7777 });
+    if (own) return own;
+    this.touched();
+    return node;
+  }
+
   override link(name: string, target: Inode): LinuxError | undefined {
     if (this.fs.readOnly) return E.EROFS;
     if (!(target instanceof HostNode) || target.fs !== this.fs) return E.EXDEV;
@@ -448,22 +623,34 @@ export class HostDir extends HostInode {
     exchange: boolean,
   ): LinuxError | undefined {
     if (this.fs.readOnly) return E.EROFS;
-    if (exchange) return E.EINVAL;
     if (!(newDir instanceof HostDir) || newDir.fs !== this.fs) return E.EXDEV;
-    try {
-      fs.renameSync(at(this.fd, oldName), at(newDir.fd, newName));
-    } catch (e) {
-      return hostError(e);
+    const calls = this.fs.calls;
+    if (exchange && calls === null) return E.EINVAL;
+    if (calls !== null) {
+      // The host checks what the VFS checked, atomically: no name appears or goes in between.
+      const flags = exchange ? 2 : replaced === null ? 1 : 0;
+      const err = callError(calls.renameat2(this.fd, oldName, newDir.fd, newName, flags));
+      if (err) return err;
+    } else {
+      try {
+        fs.renameSync(at(this.fd, oldName), at(newDir.fd, newName));
+      } catch (e) {
+        return hostError(e);
+      }
     }
-    if (moved instanceof HostDir) {
-      moved.parent = newDir;
-      moved.name = newName;
-    } else if (moved instanceof HostNode) {
-      moved.dir = newDir;
-      moved.hostName = newName;
-    }
-    if (replaced instanceof HostDir) this.fs.forget(replaced);
-    if (replaced !== null) replaced.nlink = Math.max(0, replaced.nlink - 1);
+    const place = (node: Inode, dir: HostDir, name: string): void => {
+      if (node instanceof HostDir) {
+        node.parent = dir;
+        node.name = name;
+      } else if (node instanceof HostNode) {
+        node.dir = dir;
+        node.hostName = name;
+      }
+    };
+    place(moved, newDir, newName);
+    if (exchange && replaced !== null) place(replaced, this, oldName);
+    else if (replaced instanceof HostDir) this.fs.forget(replaced);
+    if (replaced !== null && !exchange) replaced.nlink = Math.max(0, replaced.nlink - 1);
     this.touched();
     newDir.touched();
     return undefined;
@@ -501,6 +688,10 @@ export class HostNode extends HostInode {
   override size(): number {
     this.refresh();
     return super.size();
+  }
+
+  protected place(): [number, string | null] {
+    return [this.dir.fd, this.hostName];
   }
 
   protected withPath<T>(fn: (path: string) => T): T | LinuxError {
@@ -613,6 +804,15 @@ export class HostRegularFile extends FileDescriptionImpl {
     }
   }
 
+  /** On the host file itself (through {@link HostCalls.fallocate}), then the size is reloaded. */
+  override fallocate(mode: number, offset: number, len: number): LinuxError | undefined {
+    const fallocate = this.inode.fs.calls?.fallocate;
+    if (fallocate === undefined) return E.EOPNOTSUPP;
+    const err = callError(fallocate(this.fd, mode, offset, len));
+    if (err === undefined) this.inode.refresh();
+    return err;
+  }
+
   override hostFd(): number {
     return this.fd;
   }
@@ -629,6 +829,18 @@ export class HostRegularFile extends FileDescriptionImpl {
 class HostDirFile extends SnapshotDirFile {
   constructor(protected override readonly dir: HostDir) {
     super();
+  }
+
+  /**
+   * SEEK_END/SEEK_DATA/SEEK_HOLE answer what the host filesystem answers (through
+   * {@link HostCalls.lseek}), capped at the VFS's largest offset (2^53 - 1): offsets are numbers.
+   */
+  override seek(file: FileDescription, offset: number, whence: number): number | LinuxError {
+    const lseek = this.dir.fs.calls?.lseek;
+    if (lseek === undefined || whence < SEEK_END || whence > SEEK_HOLE)
+      return super.seek(file, offset, whence);
+    const r = lseek(this.dir.fd, offset, whence);
+    return r < 0 ? errorOf(-r) : Math.min(r, MAX_LFS_FILESIZE);
   }
 
   protected override list(): DirListEntry[] | LinuxError {

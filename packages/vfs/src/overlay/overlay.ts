@@ -10,8 +10,13 @@
  * - Directory listings merge both layers; whiteouts hide lower names.
  * - st_ino of a file stays the lower file's number after copy-up; files born in the upper layer
  *   get the upper number plus 2^48, so the two ranges never meet. st_dev is the overlay's.
- * - Renaming a directory that has a lower part gives EXDEV (overlayfs without redirect_dir;
- *   `mv` then copies), RENAME_EXCHANGE of lower files gives EXDEV too.
+ * - Renaming a directory that has a lower part gives EXDEV by default (overlayfs without
+ *   redirect_dir, the kernel's default; `mv` then copies). With {@link OverlayOptions.redirectDir}
+ *   the rename works as with redirect_dir=on: the directory inode alone is copied up, renamed,
+ *   and given a redirect to its lower path (overlayfs's trusted.overlay.redirect), so its lower
+ *   children still show; a whiteout hides the old name (RENAME_EXCHANGE gives both directories
+ *   their redirect). An upper-only directory moved into a merged one is made opaque, so a lower
+ *   directory of its new name does not show through.
  * - Nothing is ever written to the lower layer: the overlay calls only its lookup, open for
  *   reading, readlink and readdir.
  *
@@ -34,6 +39,8 @@ import {
   S_IFLNK,
   S_IFMT,
   S_IFREG,
+  SEEK_CUR,
+  SEEK_SET,
 } from '../constants.js';
 import { anonDev } from '../devices.js';
 import { SnapshotDirFile } from '../dir-file.js';
@@ -54,6 +61,16 @@ function isWhiteout(i: Inode): boolean {
   return (i.mode & S_IFMT) === S_IFCHR && i.rdev === 0;
 }
 
+/** Mount options of an {@link Overlayfs}. */
+export interface OverlayOptions {
+  /**
+   * overlayfs's `redirect_dir=on`: a directory with a lower part can be renamed (the upper copy
+   * records where its lower part is). Off by default, as the kernel's own default
+   * (CONFIG_OVERLAY_FS_REDIRECT_DIR=n): such a rename gives EXDEV.
+   */
+  readonly redirectDir?: boolean;
+}
+
 /** An overlay of `upper` (writable) on `lower` (never written). */
 export class Overlayfs implements FilesystemImpl {
   readonly type = 'overlay';
@@ -63,13 +80,22 @@ export class Overlayfs implements FilesystemImpl {
   readonly opaque = new WeakSet<Inode>();
   /** The overlay inode number of upper inodes made by copy-up (hard links share it). */
   readonly inoOfUpper = new WeakMap<Inode, number>();
+  /**
+   * Upper directories renamed away from their lower part (redirect_dir): the lower path, from
+   * the lower root, their lower part is found at instead of their own name.
+   */
+  readonly redirects = new WeakMap<Inode, readonly string[]>();
+  /** Whether directories with a lower part can be renamed ({@link OverlayOptions.redirectDir}). */
+  readonly redirectDir: boolean;
   private readonly lowerMount: Mount;
   private readonly upperMount: Mount;
 
   constructor(
     readonly lower: FilesystemImpl,
     readonly upper: FilesystemImpl,
+    options: OverlayOptions = {},
   ) {
+    this.redirectDir = options.redirectDir ?? false;
     this.lowerMount = new Mount(lower, lower.root, null, null, 0);
     this.upperMount = new Mount(upper, upper.root, null, null, 0);
     this.root = new OverlayNode(this, upper.root, lower.root);
@@ -77,8 +103,53 @@ export class Overlayfs implements FilesystemImpl {
     this.inoOfUpper.set(upper.root, this.root.ino);
   }
 
+  /**
+   * The upper layer's statfs (where writes go, as ovl_statfs reports), with the lower layer's
+   * used blocks added to the total and used counts: the files a program sees live there too, so
+   * a sandbox's root does not look empty (`df`, shutil.disk_usage). Free space stays the upper's.
+   */
   statfs(): Statfs {
-    return this.upper.statfs();
+    const up = this.upper.statfs();
+    const low = this.lower.statfs();
+    const lowerUsed = Math.max(0, Math.floor(((low.blocks - low.bfree) * low.frsize) / up.frsize));
+    const lowerFiles = Math.max(0, low.files - low.ffree);
+    return { ...up, blocks: up.blocks + lowerUsed, files: up.files + lowerFiles };
+  }
+
+  /** The lower directory at `path` from the lower root, or null if there is none. */
+  lowerDirAt(path: readonly string[]): Inode | null {
+    let d: Inode = this.lower.root;
+    for (const name of path) {
+      const next = d.lookup(name);
+      if (isError(next) || !next.isDir) return null;
+      d = next;
+    }
+    return d;
+  }
+
+  /**
+   * Removes every entry of the upper directory `up` of an empty merged directory: only whiteouts
+   * are left there (mergedNames found nothing), which must go before it is removed or replaced.
+   */
+  clearWhiteouts(up: Inode): LinuxError | undefined {
+    const impl = up.open(O_RDONLY);
+    if (isError(impl)) return impl;
+    const f = this.layerFile(impl, up, true);
+    const names: string[] = [];
+    impl.getdents(
+      2,
+      (_i, _o, _t, n) => {
+        if (n !== '.' && n !== '..') names.push(n);
+        return true;
+      },
+      f,
+    );
+    impl.release(f);
+    for (const n of names) {
+      const w = up.lookup(n);
+      if (!isError(w)) up.unlink(n, w);
+    }
+    return undefined;
   }
 
   /** A description of a layer inode for the overlay's own reads (copy-up). */
@@ -174,6 +245,27 @@ export class OverlayNode extends Inode {
     return e;
   }
 
+  /**
+   * For a directory that is not merged (one layer only, or an opaque upper): that layer's
+   * directory and whether it is the upper one; null for a merged directory.
+   */
+  realDir(): { dir: Inode; upper: boolean } | null {
+    if (this.upper === null) return this.lower === null ? null : { dir: this.lower, upper: false };
+    return this.mergesLower() ? null : { dir: this.upper, upper: true };
+  }
+
+  /**
+   * Where this directory's lower part lies, from the lower root: its redirect if it was renamed,
+   * else its parent's lower path and its name (lookup found it there).
+   */
+  private lowerPath(): string[] {
+    const r = this.upper !== null ? this.fs.redirects.get(this.upper) : undefined;
+    if (r !== undefined) return [...r];
+    const parent = this.parent;
+    if (this === this.fs.root || !(parent instanceof OverlayNode) || parent === this) return [];
+    return [...parent.lowerPath(), this.name];
+  }
+
   /** True when the lower directory shows through this one. */
   private mergesLower(): boolean {
     return (
@@ -198,7 +290,12 @@ export class OverlayNode extends Inode {
       } else if (u !== E.ENOENT) return u;
     }
     let low: Inode | null = null;
-    if (this.mergesLower() && (up === null || up.isDir)) {
+    const redirect =
+      up !== null && up.isDir && !this.fs.opaque.has(up) ? this.fs.redirects.get(up) : undefined;
+    if (redirect !== undefined) {
+      // A renamed directory: its lower part is where it came from, not under its new name.
+      low = this.fs.lowerDirAt(redirect);
+    } else if (this.mergesLower() && (up === null || up.isDir)) {
       const l = (this.lower as Inode).lookup(name);
       if (!isError(l)) {
         if (up === null || (l.isDir && !this.fs.opaque.has(up))) low = l;
@@ -374,6 +471,9 @@ export class OverlayNode extends Inode {
   }
 
   override mknod(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    // ovl_create_object: a 0/0 character device is a whiteout, which the overlay never makes
+    // on request.
+    if ((attrs.mode & S_IFMT) === S_IFCHR && attrs.rdev === 0) return E.EPERM;
     const p = this.prepareName(name);
     if (isError(p)) return p;
     return this.made(name, p.dir.mknod(name, attrs));
@@ -471,23 +571,8 @@ export class OverlayNode extends Inode {
     if (child.upper !== null) {
       // Remove the whiteouts it holds, then the directory.
       const up = child.upper;
-      const impl = up.open(O_RDONLY);
-      if (isError(impl)) return impl;
-      const f = this.fs.layerFile(impl, up, true);
-      const wh: string[] = [];
-      impl.getdents(
-        2,
-        (_i, _o, _t, n) => {
-          wh.push(n);
-          return true;
-        },
-        f,
-      );
-      impl.release(f);
-      for (const n of wh) {
-        const w = up.lookup(n);
-        if (!isError(w)) up.unlink(n, w);
-      }
+      const cleared = this.fs.clearWhiteouts(up);
+      if (cleared) return cleared;
       const e = dir.rmdir(name, up);
       if (e) return e;
     }
@@ -510,10 +595,11 @@ export class OverlayNode extends Inode {
     exchange: boolean,
   ): LinuxError | undefined {
     if (!(moved instanceof OverlayNode) || !(newDir instanceof OverlayNode)) return E.EXDEV;
-    if (moved.isDir && moved.lower !== null) return E.EXDEV;
+    const redirect = moved.isDir && moved.lower !== null;
+    if (redirect && !this.fs.redirectDir) return E.EXDEV;
     if (exchange) {
       if (!(replaced instanceof OverlayNode)) return E.ENOENT;
-      if (replaced.isDir && replaced.lower !== null) return E.EXDEV;
+      if (replaced.isDir && replaced.lower !== null && !this.fs.redirectDir) return E.EXDEV;
       const err = this.copyUpSelf() ?? newDir.copyUpSelf() ?? newDir.copyUpChild(newName, replaced);
       if (err) return err;
     }
@@ -521,10 +607,19 @@ export class OverlayNode extends Inode {
       const names = replaced.mergedNames();
       if (isError(names)) return names;
       if (names.size > 0) return E.ENOTEMPTY;
-      if (replaced.lower !== null) return E.EXDEV;
+      // An empty merged directory: its upper part may still hold whiteouts, which must go
+      // before the upper rename can replace it (overlayfs clears it the same way).
+      if (replaced.upper !== null) {
+        const e = this.fs.clearWhiteouts(replaced.upper);
+        if (e) return e;
+      }
     }
     let err = this.copyUpSelf() ?? newDir.copyUpSelf();
     if (err) return err;
+    // Computed before the move changes the nodes' parents and names.
+    const lowerPath = redirect ? moved.lowerPath() : null;
+    const swapped = exchange && replaced instanceof OverlayNode && replaced.isDir ? replaced : null;
+    const swappedLowerPath = swapped !== null && swapped.lower !== null ? swapped.lowerPath() : null;
     err = this.copyUpChild(oldName, moved);
     if (err) return err;
     const p = newDir.prepareName(newName);
@@ -532,6 +627,16 @@ export class OverlayNode extends Inode {
     const upReplaced = replaced instanceof OverlayNode ? replaced.upper : null;
     err = (this.upper as Inode).rename(oldName, moved.upper as Inode, p.dir, newName, upReplaced, exchange);
     if (err) return err;
+    if (lowerPath !== null) this.fs.redirects.set(moved.upper as Inode, lowerPath);
+    else if (moved.isDir && newDir.mergesLower()) {
+      // An upper-only directory moved into a merged one must not merge with a lower directory
+      // of its new name: overlayfs marks it opaque.
+      this.fs.opaque.add(moved.upper as Inode);
+    }
+    if (swapped !== null) {
+      if (swappedLowerPath !== null) this.fs.redirects.set(swapped.upper as Inode, swappedLowerPath);
+      else if (this.mergesLower()) this.fs.opaque.add(swapped.upper as Inode);
+    }
     const lowerHadOld = this.mergesLower() && !isError((this.lower as Inode).lookup(oldName));
     if (!exchange && lowerHadOld) {
       err = this.whiteout(oldName);
@@ -577,6 +682,27 @@ export class OverlayNode extends Inode {
 class OverlayDirFile extends SnapshotDirFile {
   constructor(protected override readonly dir: OverlayNode) {
     super();
+  }
+
+  /**
+   * ovl_dir_llseek: a directory of one layer seeks as that layer's directory does; a merged one
+   * takes SEEK_SET and SEEK_CUR only (EINVAL otherwise).
+   */
+  override seek(file: FileDescription, offset: number, whence: number): number | LinuxError {
+    const real = this.dir.realDir();
+    if (real === null) {
+      const pos = whence === SEEK_SET ? offset : whence === SEEK_CUR ? file.offset + offset : -1;
+      return pos < 0 ? E.EINVAL : pos;
+    }
+    const impl = real.dir.open(O_RDONLY);
+    if (isError(impl)) return impl;
+    const f = this.dir.fs.layerFile(impl, real.dir, real.upper);
+    f.offset = file.offset;
+    try {
+      return impl.seek(f, offset, whence);
+    } finally {
+      impl.release(f);
+    }
   }
 
   protected override list(): DirListEntry[] | LinuxError {

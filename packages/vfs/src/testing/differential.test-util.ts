@@ -4,7 +4,8 @@
  * through a {@link Posix} facade over the VFS; the result lines must match.
  */
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +13,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isError } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
-import { flock, getRecordLock, setRecordLock } from '../locks.js';
+import { AT_SYMLINK_NOFOLLOW, O_DIRECTORY, O_RDONLY } from '../constants.js';
+import { getRecordLock, setRecordLock } from '../locks.js';
 import type { Posix } from '../posix.js';
 import { Tmpfs } from '../tmpfs/tmpfs.js';
-import type { Stat } from '../types.js';
+import type { Stat, Statfs } from '../types.js';
 import { ALL_CAPS, userCreds, ROOT_CREDS } from '../types.js';
 
 /** The capabilities setfsuid(2) to a non-zero uid drops (CAP_FS_MASK, bits below 32). */
@@ -29,6 +31,10 @@ export type Op =
   | ['openat2', number, string, number, number, number]
   /** Mount a fresh tmpfs (mode 0755) on a directory. */
   | ['mounttmpfs', string]
+  /** statfs(path): blocks, bfree, bavail, files, ffree. */
+  | ['statfs', string]
+  /** The entries of a directory with their lstat (mode, nlink, uid, gid, size), no handle kept. */
+  | ['ls', string]
   | ['close', number]
   | ['read', number, number]
   | ['pread', number, number, number]
@@ -106,6 +112,8 @@ function encode(op: Op): string {
     case 'chown':
     case 'truncate':
     case 'chdir':
+    case 'statfs':
+    case 'ls':
     case 'mounttmpfs':
       return [name, hex(args[0] as string), ...args.slice(1)].join(' ');
     case 'openat2':
@@ -145,17 +153,29 @@ function encode(op: Op): string {
  */
 export function runHost(
   ops: readonly Op[],
-  opts: { tmpfs?: boolean; dir?: string; overlayLower?: string } = {},
+  opts: {
+    tmpfs?: boolean;
+    tmpfsData?: string;
+    dir?: string;
+    overlayLower?: string;
+    redirectDir?: boolean;
+  } = {},
 ): string[] {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tsvisor-vfs-ref-'));
   try {
     const args =
       opts.overlayLower !== undefined
         ? ['-o', opts.overlayLower, dir]
-        : opts.tmpfs === false
-          ? [dir]
-          : ['-t', dir];
-    const r = spawnSync(hostOps(), args, { input: ops.map(encode).join('\n') + '\n', encoding: 'latin1' });
+        : opts.tmpfsData !== undefined
+          ? ['-T', opts.tmpfsData, dir]
+          : opts.tmpfs === false
+            ? [dir]
+            : ['-t', dir];
+    const r = spawnSync(hostOps(), args, {
+      input: ops.map(encode).join('\n') + '\n',
+      encoding: 'latin1',
+      ...(opts.redirectDir ? { env: { ...process.env, HOST_OPS_REDIRECT_DIR: 'on' } } : {}),
+    });
     if (r.status !== 0) throw new Error(`host-ops failed: ${r.stderr}`);
     return r.stdout.split('\n').slice(0, ops.length);
   } finally {
@@ -174,6 +194,15 @@ function statLine(st: Stat): string {
 
 /** Run `ops` through the facade, formatting results as host-ops does. */
 export function runVfs(p: Posix, ops: readonly Op[]): string[] {
+  const step = vfsStepper(p);
+  return ops.map(step);
+}
+
+/**
+ * A runner of single operations on `p` that keeps the handles of earlier `open`s, for
+ * step-by-step comparisons; results are formatted as host-ops formats them.
+ */
+export function vfsStepper(p: Posix): (op: Op) => string {
   const handles: number[] = [];
   const h = (i: number): number => handles[i] ?? -1;
   const fmt = (r: unknown, value?: (x: never) => string): string => {
@@ -181,11 +210,10 @@ export function runVfs(p: Posix, ops: readonly Op[]): string[] {
     if (value !== undefined) return value(r as never);
     return 'OK';
   };
-  const out: string[] = [];
   p.umask(0o022);
-  for (const op of ops) {
+  return (op: Op): string => {
     const [name] = op;
-    let line: string;
+    let line = '';
     switch (name) {
       case 'open': {
         const fd = p.open(op[1], op[2], op[3]);
@@ -212,6 +240,34 @@ export function runVfs(p: Posix, ops: readonly Op[]): string[] {
       }
       case 'mounttmpfs':
         line = fmt(p.vfs.mount(p.ctx, p.ctx.cwd, op[1], new Tmpfs({ mode: 0o755 })));
+        break;
+      case 'ls': {
+        const fd = p.open(op[1], O_RDONLY | O_DIRECTORY);
+        if (isError(fd)) {
+          line = fmt(fd);
+          break;
+        }
+        const list = p.getdents(fd);
+        line = fmt(list, (x: { type: number; name: string }[]) => {
+          let l = 'OK';
+          for (const e of x) {
+            l += ` ${e.type}:${Buffer.from(e.name, 'latin1').toString('hex')}`;
+            if (e.name === '.' || e.name === '..') continue;
+            const st = p.fstatat(fd, e.name, AT_SYMLINK_NOFOLLOW);
+            if (isError(st)) continue;
+            const dir = (st.mode & 0o170000) === 0o040000;
+            l += `:${st.mode.toString(8)}:${st.nlink}:${st.uid}:${st.gid}:${dir ? 0 : st.size}`;
+          }
+          return l;
+        });
+        p.close(fd);
+        break;
+      }
+      case 'statfs':
+        line = fmt(
+          p.statfs(op[1]),
+          (f: Statfs) => `OK ${f.blocks} ${f.bfree} ${f.bavail} ${f.files} ${f.ffree}`,
+        );
         break;
       case 'close':
         line = fmt(p.close(h(op[1])));
@@ -366,11 +422,9 @@ export function runVfs(p: Posix, ops: readonly Op[]): string[] {
         line = fmt(isError(f) ? f : f.fallocate(op[2], op[3], op[4]));
         break;
       }
-      case 'flock': {
-        const f = p.file(h(op[1]));
-        line = fmt(isError(f) ? f : flock(f, op[2]));
+      case 'flock':
+        line = fmt(p.flock(h(op[1]), op[2]));
         break;
-      }
       case 'ofd': {
         const [, fd, cmd, type, whence, start, len] = op;
         const f = p.file(h(fd));
@@ -387,9 +441,8 @@ export function runVfs(p: Posix, ops: readonly Op[]): string[] {
         break;
       }
     }
-    out.push(line);
-  }
-  return out;
+    return line;
+  };
 }
 
 /** Drop timestamps from stat lines (they differ between two runs) unless `keepTimes`. */
@@ -403,7 +456,12 @@ export function normalize(lines: readonly string[], ops: readonly Op[], keepTime
       // Directory sizes are filesystem-specific only when the reference is not tmpfs.
       return keepTimes ? l : f.slice(0, 7).join(' ') + (mode ? '' : '');
     }
-    if ((op[0] === 'getdents' || op[0] === 'xlist') && l.startsWith('OK')) {
+    // Offsets are numbers in the VFS: beyond 2^53 - 1 (ext4 puts a directory's end near 2^63)
+    // it answers 2^53 - 1, so both sides compare as "at least that".
+    if (op[0] === 'lseek' && l.startsWith('OK ') && Number(l.slice(3)) >= Number.MAX_SAFE_INTEGER) {
+      return 'OK >=2^53-1';
+    }
+    if ((op[0] === 'getdents' || op[0] === 'xlist' || op[0] === 'ls') && l.startsWith('OK')) {
       return (
         'OK' +
         l
@@ -417,4 +475,66 @@ export function normalize(lines: readonly string[], ops: readonly Op[], keepTime
     }
     return l;
   });
+}
+
+/**
+ * One host-ops process answering operations one at a time (for step-by-step model tests): the
+ * same references as {@link runHost} (a fresh Linux tmpfs, a plain directory, or overlayfs).
+ */
+export class HostSession {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private buffered = '';
+  private readonly waiting: ((line: string) => void)[] = [];
+  private readonly exited: Promise<void>;
+  private failure: string | null = null;
+
+  private constructor(
+    /** The directory the process works in (chrooted there, or below it for overlay). */
+    readonly dir: string,
+    args: string[],
+  ) {
+    this.child = spawn(hostOps(), [...args, dir], { env: { ...process.env, HOST_OPS_LINEBUF: '1' } });
+    this.child.stdout.setEncoding('latin1');
+    let stderr = '';
+    this.child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    this.child.stdout.on('data', (chunk: string) => {
+      this.buffered += chunk;
+      for (let nl = this.buffered.indexOf('\n'); nl >= 0; nl = this.buffered.indexOf('\n')) {
+        const line = this.buffered.slice(0, nl);
+        this.buffered = this.buffered.slice(nl + 1);
+        this.waiting.shift()?.(line);
+      }
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        if (code !== 0) this.failure = `host-ops exited with ${code}: ${stderr}`;
+        for (const w of this.waiting.splice(0)) w(`EXIT ${this.failure ?? ''}`);
+        resolve();
+      }),
+    );
+  }
+
+  /** Start a session on a fresh directory. */
+  static start(opts: { tmpfs?: boolean; overlayLower?: string } = {}): HostSession {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvisor-vfs-session-'));
+    const args =
+      opts.overlayLower !== undefined ? ['-o', opts.overlayLower] : opts.tmpfs === false ? [] : ['-t'];
+    return new HostSession(dir, args);
+  }
+
+  /** Run one operation; its result line. */
+  step(op: Op): Promise<string> {
+    if (this.failure !== null) return Promise.resolve(`EXIT ${this.failure}`);
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.stdin.write(encode(op) + '\n');
+    });
+  }
+
+  /** End the process and remove its directory. */
+  async close(): Promise<void> {
+    this.child.stdin.end();
+    await this.exited;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

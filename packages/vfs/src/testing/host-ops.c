@@ -1,7 +1,7 @@
 // Runs filesystem syscalls read from stdin against the real kernel and prints one result line
 // per command, for the VFS differential tests. Usage: host-ops [-t] DIR
 //   -t: mount a fresh tmpfs on DIR first (in a private mount namespace), so the reference is
-//       Linux's own tmpfs.
+//       Linux's own tmpfs.  -T DATA: the same with mount options (size=64k,nr_inodes=8,...).
 // The process chroots into DIR, so absolute paths and symlinks mean the same as in the VFS.
 // Strings (paths, data) are hex-encoded. Results: "E<errno>" or "OK[ value]".
 #define _GNU_SOURCE
@@ -18,6 +18,7 @@
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
@@ -78,10 +79,15 @@ static int H(const char *s) {
 int main(int argc, char **argv) {
   int tmpfs = 0;
   const char *lower = NULL;
+  const char *tmpfs_data = NULL;
   int ai = 1;
   if (argc > 1 && strcmp(argv[1], "-t") == 0) {
     tmpfs = 1;
     ai++;
+  } else if (argc > 2 && strcmp(argv[1], "-T") == 0) {
+    tmpfs = 1;
+    tmpfs_data = argv[2];
+    ai += 2;
   } else if (argc > 2 && strcmp(argv[1], "-o") == 0) {
     lower = argv[2];
     ai += 2;
@@ -93,7 +99,7 @@ int main(int argc, char **argv) {
   if (tmpfs || lower) {
     if (unshare(CLONE_NEWNS) < 0) { perror("unshare"); return 3; }
     if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) { perror("mount private"); return 3; }
-    if (mount("tmpfs", dir, "tmpfs", 0, NULL) < 0) { perror("mount tmpfs"); return 3; }
+    if (mount("tmpfs", dir, "tmpfs", 0, tmpfs_data) < 0) { perror("mount tmpfs"); return 3; }
   }
   if (lower) {
     // Linux overlayfs: lower = the given directory, upper and work on the fresh tmpfs.
@@ -102,12 +108,16 @@ int main(int argc, char **argv) {
     snprintf(work, sizeof work, "%s/w", dir);
     snprintf(root, sizeof root, "%s/m", dir);
     if (mkdir(up, 0755) < 0 || mkdir(work, 0755) < 0 || mkdir(root, 0755) < 0) { perror("mkdir"); return 3; }
-    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off,index=off,metacopy=off", lower, up, work);
+    // HOST_OPS_REDIRECT_DIR=on: overlayfs's redirect_dir=on (renames of lower directories).
+    const char *redirect = getenv("HOST_OPS_REDIRECT_DIR") ? getenv("HOST_OPS_REDIRECT_DIR") : "off";
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=%s,index=off,metacopy=off", lower, up, work, redirect);
     if (mount("overlay", root, "overlay", 0, opts) < 0) { perror("mount overlay"); return 3; }
   }
   if (chroot(root) < 0 || chdir("/") < 0) { perror("chroot"); return 3; }
   umask(022);
-  setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+  // HOST_OPS_LINEBUF: answer each command at once (the step-by-step model tests talk to it).
+  if (getenv("HOST_OPS_LINEBUF")) setvbuf(stdout, NULL, _IOLBF, 0);
+  else setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   while (fgets(line, sizeof line, stdin)) {
     line[strcspn(line, "\n")] = 0;
     char *s = line;
@@ -143,6 +153,13 @@ int main(int argc, char **argv) {
         printf("OK %o %lld\n", st.st_mode, S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
         close(fd);
       }
+    } else if (!strcmp(op, "statfs")) {
+      // statfs PATH: block and inode counts.
+      unhex(tok(&s), p1);
+      struct statfs sf;
+      if (!res(statfs(p1, &sf)))
+        printf("OK %llu %llu %llu %llu %llu\n", (unsigned long long)sf.f_blocks, (unsigned long long)sf.f_bfree,
+               (unsigned long long)sf.f_bavail, (unsigned long long)sf.f_files, (unsigned long long)sf.f_ffree);
     } else if (!strcmp(op, "mounttmpfs")) {
       // A fresh tmpfs (mode 0755) on PATH, for mount-crossing cases (needs -t: a private mount
       // namespace).
@@ -260,6 +277,30 @@ int main(int argc, char **argv) {
           off += d->reclen;
         }
         printf("\n");
+      }
+    } else if (!strcmp(op, "ls")) {
+      // ls PATH: every entry (getdents order) as type:hexname:mode:nlink:uid:gid:size, without
+      // keeping a descriptor (directory sizes print as 0: they are filesystem-specific).
+      unhex(tok(&s), p1);
+      int fd = open(p1, O_RDONLY | O_DIRECTORY);
+      if (!res(fd)) {
+        char buf[65536];
+        long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+        if (!res(n)) {
+          printf("OK");
+          for (long off = 0; off < n;) {
+            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d = (void *)(buf + off);
+            printf(" %u:", d->type);
+            for (char *c = d->name; *c; c++) printf("%02x", (unsigned char)*c);
+            struct stat st;
+            if (strcmp(d->name, ".") && strcmp(d->name, "..") && fstatat(fd, d->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+              printf(":%o:%lu:%u:%u:%lld", st.st_mode, (unsigned long)st.st_nlink, st.st_uid, st.st_gid,
+                     S_ISDIR(st.st_mode) ? 0LL : (long long)st.st_size);
+            off += d->reclen;
+          }
+          printf("\n");
+        }
+        close(fd);
       }
     } else if (!strcmp(op, "umask")) {
       printf("OK %o\n", umask(atoi(tok(&s))));

@@ -112,3 +112,30 @@ export const opArbWithMknod: fc.Arbitrary<Op> = fc.oneof(
     fc.constantFrom(0, 0x103),
   ),
 );
+
+const userXname = fc.constantFrom('user.a', 'user.b');
+
+/**
+ * {@link opArb} plus what hostfs passes to the host through its HostCalls: mknod of FIFOs,
+ * sockets and device nodes, user.* extended attributes (the only namespace it passes).
+ */
+export const opArbHostCalls: fc.Arbitrary<Op> = fc.oneof(
+  ...common,
+  fc.tuple(
+    fc.constant('xset' as const),
+    path,
+    userXname,
+    fc.constantFrom('', 'v', 'value'),
+    fc.integer({ min: 0, max: 3 }),
+    fc.boolean(),
+  ),
+  fc.tuple(fc.constant('xget' as const), path, userXname, fc.boolean()),
+  fc.tuple(fc.constant('xrm' as const), path, userXname, fc.boolean()),
+  fc.tuple(fc.constant('xlist' as const), path, fc.boolean()),
+  fc.tuple(
+    fc.constant('mknod' as const),
+    path,
+    fc.constantFrom(0o10644, 0o20666, 0o140755, 0o100600, 0o60600),
+    fc.constantFrom(0, 0x103),
+  ),
+);

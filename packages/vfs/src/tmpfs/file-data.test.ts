@@ -1,3 +1,6 @@
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FileData } from './file-data.js';
@@ -108,5 +111,52 @@ describe('FileData', () => {
     d.truncate(10);
     expect(d.pages()).toBe(0);
     expect(d.nextData(0)).toBe(-1);
+  });
+});
+
+describe('FileData in host memory', () => {
+  it('reads, writes, truncates and punches like the in-memory form, moved at any point', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvisor-filedata-'));
+    let files = 0;
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('w' as const),
+        off: fc.integer({ min: 0, max: 200000 }),
+        len: fc.integer({ min: 0, max: 70000 }),
+        b: fc.integer({ min: 1, max: 255 }),
+      }),
+      fc.record({ kind: fc.constant('t' as const), size: fc.integer({ min: 0, max: 200000 }) }),
+      fc.record({
+        kind: fc.constant('p' as const),
+        off: fc.integer({ min: 0, max: 200000 }),
+        len: fc.integer({ min: 1, max: 70000 }),
+      }),
+    );
+    try {
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 12 }), fc.nat(12), fc.nat(250000), (ops, moveAt, readAt) => {
+          const mem = new FileData();
+          const host = new FileData();
+          ops.forEach((o, i) => {
+            if (i === moveAt)
+              expect(host.moveToHost(openSync(join(dir, `f${files++}`), 'w+'))).toBeUndefined();
+            for (const d of [mem, host]) {
+              if (o.kind === 'w') d.write(new Uint8Array(o.len).fill(o.b), o.off);
+              else if (o.kind === 't') d.truncate(o.size);
+              else d.punch(o.off, o.len);
+            }
+          });
+          if (host.hostFd === null) host.moveToHost(openSync(join(dir, `f${files++}`), 'w+'));
+          expect(host.size).toBe(mem.size);
+          const a = new Uint8Array(5000).fill(9);
+          const b = new Uint8Array(5000).fill(9);
+          expect(host.read(a, readAt)).toBe(mem.read(b, readAt));
+          expect(a).toEqual(b);
+        }),
+        { numRuns: 60 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

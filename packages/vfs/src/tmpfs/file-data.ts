@@ -8,8 +8,46 @@
  * its 4 KiB pages were written, so SEEK_DATA/SEEK_HOLE and st_blocks have Linux tmpfs's page
  * granularity.
  *
+ * A file the sandbox maps can move its bytes into host memory ({@link FileData.moveToHost}: a
+ * memfd given by a {@link HostMemoryProvider}), once; from then on every read, write and size
+ * change goes through that host fd, so the mappings (which map the same memfd) and read(2) /
+ * write(2) see each other's bytes. Sparseness is then the host's business: SEEK_DATA/SEEK_HOLE
+ * see one extent of data, and punching a hole writes zeros.
+ *
  * @module
  */
+
+import * as fs from 'node:fs';
+import { E } from '@tsvisor/abi';
+import type { LinuxError } from '@tsvisor/abi';
+
+/**
+ * Where an in-memory filesystem gets host memory for files that are mapped (the runtime gives
+ * memfds; a standalone VFS has none, and its files are then never host-mapped).
+ */
+export interface HostMemoryProvider {
+  /**
+   * A new, empty host memory file open for reading and writing (node:fs I/O with a position
+   * must work on it), or an error. `name` is for the host's /proc only.
+   */
+  create(name: string): number | LinuxError;
+  /**
+   * Adds F_SEAL_* `seals` to a file from {@link create}, where the host's mappings are:
+   * `EBUSY` for F_SEAL_WRITE while a writable shared mapping exists.
+   */
+  addSeals(fd: number, seals: number): LinuxError | undefined;
+}
+
+/** Host fds of collected files are closed (a mapping keeps its own reference to the memory). */
+const hostFds = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
+
+const ZERO_PAGE = new Uint8Array(65536);
 
 const CHUNK = 1 << 16;
 const PAGE = 4096;
@@ -42,9 +80,54 @@ export class FileData {
   private spare: { slab: Uint8Array; chunks: number; used: number; nextCi: number } | null = null;
   /** The file size (may extend past the last allocated chunk: a trailing hole). */
   size = 0;
+  /** The host fd holding the bytes once they moved to host memory, else -1. */
+  private host = -1;
+
+  /** The host fd the bytes live in, or null while they are in this process. */
+  get hostFd(): number | null {
+    return this.host < 0 ? null : this.host;
+  }
+
+  /**
+   * Moves the bytes into the empty host file `fd` (from a {@link HostMemoryProvider}), which
+   * this object owns from now on (it is closed when this is collected). Holes stay holes.
+   * On a host error the bytes stay here, `fd` is closed and the error returned.
+   */
+  moveToHost(fd: number): LinuxError | undefined {
+    if (this.host >= 0) throw new Error('FileData.moveToHost: already in host memory');
+    try {
+      for (const [ci, c] of this.chunks) {
+        const at = ci * CHUNK;
+        const len = Math.min(c.data.length, this.size - at);
+        if (len > 0) writeAll(fd, c.data.subarray(0, len), at);
+      }
+      fs.ftruncateSync(fd, this.size);
+    } catch (e) {
+      fs.closeSync(fd);
+      return hostErrno(e);
+    }
+    this.chunks.clear();
+    this.spare = null;
+    this.host = fd;
+    hostFds.register(this, fd, this);
+    return undefined;
+  }
+
+  /**
+   * The file is gone for good (evicted): close its host memory now rather than when this is
+   * collected (host mappings keep their own reference to the pages). The data reads as empty.
+   */
+  releaseHostMemory(): void {
+    if (this.host < 0) return;
+    hostFds.unregister(this);
+    fs.closeSync(this.host);
+    this.host = -1;
+    this.size = 0;
+  }
 
   /** Pages holding data (st_blocks is 8 per page). */
   pages(): number {
+    if (this.host >= 0) return Math.ceil(fs.fstatSync(this.host).blocks / 8);
     let n = 0;
     for (const c of this.chunks.values()) n += popcount16(c.present);
     return n;
@@ -55,6 +138,16 @@ export class FileData {
     const size = this.size;
     if (offset >= size) return 0;
     const n = Math.min(dst.length, size - offset);
+    if (this.host >= 0) {
+      let got = 0;
+      while (got < n) {
+        const r = fs.readSync(this.host, dst, got, n - got, offset + got);
+        if (r === 0) break;
+        got += r;
+      }
+      dst.fill(0, got, n);
+      return n;
+    }
     let done = 0;
     while (done < n) {
       const pos = offset + done;
@@ -78,6 +171,11 @@ export class FileData {
   /** Write all of `src` at `offset`, growing the file as needed. */
   write(src: Uint8Array, offset: number): void {
     const n = src.length;
+    if (this.host >= 0) {
+      writeAll(this.host, src, offset);
+      if (offset + n > this.size) this.size = offset + n;
+      return;
+    }
     let done = 0;
     while (done < n) {
       const pos = offset + done;
@@ -151,6 +249,11 @@ export class FileData {
 
   /** Set the size: shrinking frees pages past the end and zeroes the tail of the last one. */
   truncate(size: number): void {
+    if (this.host >= 0) {
+      fs.ftruncateSync(this.host, size);
+      this.size = size;
+      return;
+    }
     this.spare = null;
     if (size < this.size) {
       const keep = Math.ceil(size / CHUNK);
@@ -167,6 +270,7 @@ export class FileData {
 
   /** fallocate mode 0 / KEEP_SIZE: make the pages of [offset, offset+len) present (zeros). */
   allocate(offset: number, len: number): void {
+    if (this.host >= 0) return; // host memory is allocated when touched
     const endPage = Math.ceil((offset + len) / PAGE);
     for (let pg = Math.floor(offset / PAGE); pg < endPage;) {
       const ci = Math.floor(pg / PAGES_PER_CHUNK);
@@ -182,6 +286,12 @@ export class FileData {
   punch(offset: number, len: number): void {
     const end = Math.min(offset + len, this.size);
     if (offset >= end) return;
+    if (this.host >= 0) {
+      // node:fs has no fallocate: the range reads as zeros, its memory is not given back.
+      for (let at = offset; at < end; at += ZERO_PAGE.length)
+        writeAll(this.host, ZERO_PAGE.subarray(0, Math.min(ZERO_PAGE.length, end - at)), at);
+      return;
+    }
     for (let pos = offset; pos < end;) {
       const ci = Math.floor(pos / CHUNK);
       const within = pos - ci * CHUNK;
@@ -204,6 +314,7 @@ export class FileData {
 
   /** SEEK_DATA: the first offset >= `offset` in a written page, or -1. */
   nextData(offset: number): number {
+    if (this.host >= 0) return offset < this.size ? offset : -1;
     let best = -1;
     const startChunk = Math.floor(offset / CHUNK);
     for (const [ci, c] of this.chunks) {
@@ -222,6 +333,7 @@ export class FileData {
 
   /** SEEK_HOLE: the first offset >= `offset` in a hole (the end of file counts as one). */
   nextHole(offset: number): number {
+    if (this.host >= 0) return this.size;
     let pos = offset;
     while (pos < this.size) {
       const ci = Math.floor(pos / CHUNK);
@@ -232,4 +344,15 @@ export class FileData {
     }
     return this.size;
   }
+}
+
+function writeAll(fd: number, src: Uint8Array, offset: number): void {
+  let done = 0;
+  while (done < src.length) done += fs.writeSync(fd, src, done, src.length - done, offset + done);
+}
+
+/** The errno of a node:fs failure on host memory (ENOMEM/ENOSPC when the host runs out). */
+function hostErrno(e: unknown): LinuxError {
+  const code = (e as { code?: unknown }).code;
+  return code === 'ENOSPC' ? E.ENOSPC : code === 'EPERM' ? E.EPERM : E.ENOMEM;
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { E } from '@tsvisor/abi';
+import { E, isError } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import { nowNs } from '../clock.js';
 import {
@@ -38,9 +38,12 @@ import { FileDescriptionImpl } from '../file.js';
 import type { FileDescription } from '../file.js';
 import { Inode } from '../inode.js';
 import type { CreateAttrs, FilesystemImpl } from '../inode.js';
-import type { DirentSink, Statfs } from '../types.js';
+import type { DirentSink, SetAttr, Statfs } from '../types.js';
 import { DirEntries } from './dir-entries.js';
 import { FileData } from './file-data.js';
+import type { HostMemoryProvider } from './file-data.js';
+import { fallocateSealed, modeSealed, resizeSealed, sealFcntl, writeSealed } from './seals.js';
+import { TMPFS_PAGE, TmpfsSpace, symlinkTakesBlock, xattrSpace } from './space.js';
 
 /** TMPFS_MAGIC for statfs f_type. */
 export const TMPFS_MAGIC = 0x01021994;
@@ -70,24 +73,52 @@ export function direntType(mode: number): number {
   }
 }
 
-/** Options of a tmpfs instance (the mount options Linux's tmpfs has for its root). */
+/**
+ * Options of a tmpfs instance: Linux tmpfs's mount options (`parseTmpfsMountData` reads them
+ * from a mount(2) data string).
+ */
 export interface TmpfsOptions {
   /** Mode of the root directory (default 01777, as Linux's tmpfs). */
   mode?: number;
+  /** Owner of the root directory (default 0). */
   uid?: number;
+  /** Group of the root directory (default 0). */
   gid?: number;
+  /**
+   * `size=`: the most bytes of file data (rounded up to 4 KiB pages); writes, fallocate and long
+   * symlinks past it give ENOSPC. 0 or absent: unlimited (statfs then reports a nominal 4 GiB).
+   */
+  size?: number;
+  /**
+   * `nr_inodes=`: the most inodes (the root and every extra hard link count); creating past it
+   * gives ENOSPC. 0 or absent: unlimited (statfs reports a nominal 2^20).
+   */
+  nrInodes?: number;
 }
+
+/** statfs figures of an unlimited tmpfs (Linux would derive them from the machine's RAM). */
+const NOMINAL_BLOCKS = 1 << 20;
+const NOMINAL_INODES = 1 << 20;
 
 /** An in-memory filesystem. */
 export class Tmpfs implements FilesystemImpl {
   readonly type: string = 'tmpfs';
   readonly dev = anonDev();
   readonly root: TmpfsDir;
+  /** Block and inode accounting against the `size=` / `nr_inodes=` limits. */
+  readonly space: TmpfsSpace;
+  /**
+   * Host memory for files that get mapped (the runtime gives memfds). Null in a standalone VFS:
+   * file bytes then stay in this process and shared mappings of them are refused.
+   */
+  hostMemory: HostMemoryProvider | null = null;
   private nextIno = 1;
-  /** Inodes in use (for statfs). */
-  inodes = 0;
 
   constructor(options: TmpfsOptions = {}) {
+    this.space = new TmpfsSpace(Math.ceil((options.size ?? 0) / TMPFS_PAGE), options.nrInodes ?? 0);
+    // The root takes an inode like any other (a tmpfs with nr_inodes=1 holds nothing more).
+    this.space.usedIspace = 0;
+    this.space.reserveInode();
     this.root = new TmpfsDir(this, {
       mode: S_IFDIR | ((options.mode ?? 0o1777) & 0o7777),
       uid: options.uid ?? 0,
@@ -97,22 +128,45 @@ export class Tmpfs implements FilesystemImpl {
     this.root.parent = this.root;
   }
 
-  /** A fresh inode number. */
+  /** Inodes in use (statfs f_files - f_ffree). */
+  get inodes(): number {
+    return this.space.usedInodes;
+  }
+
+  /** A fresh inode number (the inode was reserved with {@link TmpfsSpace.reserveInode}). */
   allocIno(): number {
-    this.inodes++;
     return this.nextIno++;
   }
 
+  /**
+   * The last name of `inode` is gone: free its inode and space now, or (a regular file still
+   * open) when its last open description is released, as Linux frees at the final iput.
+   */
+  evict(inode: TmpfsInode): void {
+    if (inode instanceof TmpfsFile && (inode.opens > 0 || inode.nlink > 0)) return;
+    inode.dropXattrs();
+    if (inode instanceof TmpfsFile) {
+      this.space.freeBlocks(this.space.blocksLimited ? TmpfsSpace.pagesOf(inode) : 0);
+      inode.data.releaseHostMemory();
+    } else if (inode instanceof TmpfsSymlink && symlinkTakesBlock(inode.target)) {
+      this.space.freeBlocks(1);
+    }
+    this.space.freeInode();
+  }
+
   statfs(): Statfs {
-    const blocks = 1 << 20;
+    const sp = this.space;
+    const blocks = sp.maxBlocks !== 0 ? sp.maxBlocks : NOMINAL_BLOCKS;
+    const bfree = sp.maxBlocks !== 0 ? sp.maxBlocks - sp.usedBlocks : NOMINAL_BLOCKS;
+    const files = sp.maxInodes !== 0 ? sp.maxInodes : NOMINAL_INODES;
     return {
       type: TMPFS_MAGIC,
       bsize: 4096,
       blocks,
-      bfree: blocks,
-      bavail: blocks,
-      files: 1 << 20,
-      ffree: (1 << 20) - this.inodes,
+      bfree,
+      bavail: bfree,
+      files,
+      ffree: files - sp.usedInodes,
       fsid: 0,
       namelen: 255,
       frsize: 4096,
@@ -154,9 +208,17 @@ export abstract class TmpfsInode extends Inode {
 
   override setxattr(name: string, value: Uint8Array, flags: number): LinuxError | undefined {
     if (!TmpfsInode.xattrNamespace(name)) return E.EOPNOTSUPP;
-    const present = this.xattrs?.has(name) === true;
-    if ((flags & 1) !== 0 && present) return E.EEXIST;
-    if ((flags & 2) !== 0 && !present) return E.ENODATA;
+    // With nr_inodes= the new value is charged first (ENOSPC before EEXIST/ENODATA), then the
+    // value it replaces is given back, as shmem_xattr_handler_set does.
+    const space = this.fs.space;
+    const cost = space.xattrsCharged ? xattrSpace(name, value.length) : 0;
+    if (!space.reserveIspace(cost)) return E.ENOSPC;
+    const old = this.xattrs?.get(name);
+    if (((flags & 1) !== 0 && old !== undefined) || ((flags & 2) !== 0 && old === undefined)) {
+      space.freeIspace(cost);
+      return old !== undefined ? E.EEXIST : E.ENODATA;
+    }
+    if (old !== undefined && space.xattrsCharged) space.freeIspace(xattrSpace(name, old.length));
     (this.xattrs ??= new Map()).set(name, value.slice());
     this.ctimeNs = nowNs();
     return undefined;
@@ -164,9 +226,21 @@ export abstract class TmpfsInode extends Inode {
 
   override removexattr(name: string): LinuxError | undefined {
     if (!TmpfsInode.xattrNamespace(name)) return E.EOPNOTSUPP;
-    if (this.xattrs?.delete(name) !== true) return E.ENODATA;
+    const old = this.xattrs?.get(name);
+    if (old === undefined) return E.ENODATA;
+    this.xattrs?.delete(name);
+    if (this.fs.space.xattrsCharged) this.fs.space.freeIspace(xattrSpace(name, old.length));
     this.ctimeNs = nowNs();
     return undefined;
+  }
+
+  /** Eviction: the extended attributes go, and with them their inode space. */
+  dropXattrs(): void {
+    const xattrs = this.xattrs;
+    if (xattrs === null) return;
+    if (this.fs.space.xattrsCharged)
+      for (const [n, v] of xattrs) this.fs.space.freeIspace(xattrSpace(n, v.length));
+    this.xattrs = null;
   }
 
   override listxattr(): string[] {
@@ -204,18 +278,24 @@ export class TmpfsDir extends TmpfsInode {
   }
 
   override create(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const full = this.fs.space.reserveInode();
+    if (full) return full;
     const f = new TmpfsFile(this.fs, attrs);
     this.added(f, name);
     return f;
   }
 
   override tmpfile(attrs: CreateAttrs): Inode | LinuxError {
+    const full = this.fs.space.reserveInode();
+    if (full) return full;
     const f = new TmpfsFile(this.fs, attrs);
     f.nlink = 0;
     return f;
   }
 
   override mkdir(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const full = this.fs.space.reserveInode();
+    if (full) return full;
     const d = new TmpfsDir(this.fs, attrs);
     d.parent = this;
     d.name = name;
@@ -225,12 +305,22 @@ export class TmpfsDir extends TmpfsInode {
   }
 
   override mknod(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const full = this.fs.space.reserveInode();
+    if (full) return full;
     const n = new TmpfsSpecial(this.fs, attrs);
     this.added(n, name);
     return n;
   }
 
   override symlink(name: string, target: string, attrs: CreateAttrs): Inode | LinuxError {
+    const space = this.fs.space;
+    const full = space.reserveInode();
+    if (full) return full;
+    // A long target takes a page of its own (shmem_symlink), which may not be there.
+    if (symlinkTakesBlock(target) && !space.reserveBlocks(1)) {
+      space.freeInode();
+      return E.ENOSPC;
+    }
     const l = new TmpfsSymlink(this.fs, attrs, target);
     this.added(l, name);
     return l;
@@ -238,6 +328,11 @@ export class TmpfsDir extends TmpfsInode {
 
   override link(name: string, target: Inode): LinuxError | undefined {
     if (!(target instanceof TmpfsInode) || target.fs !== this.fs) return E.EXDEV;
+    // Every link but the first of an inode costs an inode's worth (shmem_link).
+    if (target.nlink > 0) {
+      const full = this.fs.space.reserveInode();
+      if (full) return full;
+    }
     target.nlink++;
     const now = nowNs();
     target.ctimeNs = now;
@@ -254,8 +349,15 @@ export class TmpfsDir extends TmpfsInode {
     child.ctimeNs = now;
     this.mtimeNs = now;
     this.ctimeNs = now;
-    if (child.nlink === 0) this.fs.inodes--;
+    this.dropLink(child);
     return undefined;
+  }
+
+  /** A name of the non-directory `child` went (its nlink already lowered): account for it. */
+  private dropLink(child: Inode): void {
+    if (!(child instanceof TmpfsInode)) return;
+    if (child.nlink > 0) this.fs.space.freeInode();
+    else this.fs.evict(child);
   }
 
   override rmdir(name: string, child: Inode): LinuxError | undefined {
@@ -268,7 +370,7 @@ export class TmpfsDir extends TmpfsInode {
     child.ctimeNs = now;
     this.mtimeNs = now;
     this.ctimeNs = now;
-    this.fs.inodes--;
+    this.fs.evict(child);
     return undefined;
   }
 
@@ -310,10 +412,10 @@ export class TmpfsDir extends TmpfsInode {
           if (replaced.entries.size > 0) return E.ENOTEMPTY;
           replaced.nlink = 0;
           newDir.nlink--;
-          this.fs.inodes--;
+          this.fs.evict(replaced);
         } else {
           replaced.nlink--;
-          if (replaced.nlink === 0) this.fs.inodes--;
+          this.dropLink(replaced);
         }
         replaced.ctimeNs = now;
         newDir.entries.remove(newName);
@@ -368,22 +470,58 @@ class TmpfsDirFile extends DirFileImpl {
 /** A tmpfs regular file. */
 export class TmpfsFile extends TmpfsInode {
   readonly data = new FileData();
+  /** Fallocated pages not written yet (see {@link SpaceFile.reserved}). */
+  reserved: Set<number> | null = null;
+  /** Open descriptions: an unlinked file keeps its space until the last one is released. */
+  opens = 0;
+  /** F_SEAL_* seals of a memfd; null for other files (no sealing at all). */
+  seals: number | null = null;
+
+  /**
+   * The host fd holding the bytes, moving them into host memory from the filesystem's
+   * {@link Tmpfs.hostMemory} on first use (seals go along); null without host memory.
+   */
+  hostBacking(): number | null {
+    const data = this.data;
+    if (data.hostFd !== null) return data.hostFd;
+    const provider = this.fs.hostMemory;
+    if (provider === null) return null;
+    const fd = provider.create(`tsvisor-tmpfs:${this.ino}`);
+    if (isError(fd) || data.moveToHost(fd) !== undefined) return null;
+    if (this.seals) provider.addSeals(fd, this.seals);
+    return fd;
+  }
+
+  /** shmem_setattr: F_SEAL_EXEC keeps the exec bits (checked before any change is made). */
+  override setattr(attr: SetAttr): LinuxError | undefined {
+    if (attr.mode !== undefined) {
+      const sealed = modeSealed(this, attr.mode);
+      if (sealed) return sealed;
+    }
+    return super.setattr(attr);
+  }
 
   override size(): number {
     return this.data.size;
   }
 
   override blocks(): number {
-    return this.data.pages() * 8;
+    return TmpfsSpace.pagesOf(this) * 8;
   }
 
   override truncate(size: number): LinuxError | undefined {
     if (size > MAX_LFS_FILESIZE) return E.EFBIG;
+    const sealed = resizeSealed(this, size);
+    if (sealed) return sealed;
+    const space = this.fs.space;
+    const before = space.blocksLimited ? this.data.pages() : -1;
     this.data.truncate(size);
+    space.released(this, before, size, Infinity);
     return undefined;
   }
 
   override open(_flags: number): FileDescriptionImpl | LinuxError {
+    this.opens++;
     return new TmpfsRegularFile(this);
   }
 }
@@ -417,6 +555,11 @@ export class TmpfsRegularFile extends FileDescriptionImpl {
     }
     if (src.length === 0) return 0;
     const inode = this.inode;
+    const sealed = writeSealed(inode, offset, src.length);
+    if (sealed) return sealed;
+    const fits = inode.fs.space.fitWrite(inode, offset, src.length);
+    if (fits === 0) return E.ENOSPC;
+    if (fits < src.length) src = src.subarray(0, fits);
     inode.data.write(src, offset);
     const now = nowNs();
     inode.mtimeNs = now;
@@ -438,11 +581,21 @@ export class TmpfsRegularFile extends FileDescriptionImpl {
   override fallocate(mode: number, offset: number, len: number): LinuxError | undefined {
     if ((mode & ~3) !== 0) return E.EOPNOTSUPP;
     const inode = this.inode;
+    const sealed = fallocateSealed(inode, mode, offset, len);
+    if (sealed) return sealed;
     // Allocated pages read as zeros and count as holes for SEEK_HOLE until written (shmem marks
-    // them not up to date), which is what a sparse range already is here; st_blocks does not
-    // count them (a known difference).
-    if ((mode & 2) !== 0) inode.data.punch(offset, len);
-    else if ((mode & 1) === 0 && offset + len > inode.data.size) inode.data.truncate(offset + len);
+    // them not up to date), which is what a sparse range already is here; the space accounting
+    // keeps them apart, so they count in st_blocks and against size= as in Linux.
+    const space = inode.fs.space;
+    if ((mode & 2) !== 0) {
+      const before = space.blocksLimited ? inode.data.pages() : -1;
+      inode.data.punch(offset, len);
+      space.released(inode, before, offset, offset + len);
+    } else {
+      const full = space.fallocate(inode, offset, len);
+      if (full) return full;
+      if ((mode & 1) === 0 && offset + len > inode.data.size) inode.data.truncate(offset + len);
+    }
     const now = nowNs();
     inode.mtimeNs = now;
     inode.ctimeNs = now;
@@ -451,6 +604,22 @@ export class TmpfsRegularFile extends FileDescriptionImpl {
 
   override fsync(): LinuxError | undefined {
     return undefined;
+  }
+
+  /** The bytes move to host memory (once) so the platform can map them, shared or private. */
+  override hostFd(): number | null {
+    return this.inode.hostBacking();
+  }
+
+  /** F_ADD_SEALS / F_GET_SEALS (see seals.ts). */
+  override fcntl(cmd: number, arg: number, file: FileDescription): number | LinuxError | undefined {
+    return sealFcntl(this.inode, cmd, arg, file);
+  }
+
+  override release(_file: FileDescription): void {
+    const inode = this.inode;
+    inode.opens--;
+    if (inode.nlink === 0) inode.fs.evict(inode);
   }
 }
 

@@ -1,0 +1,239 @@
+/**
+ * I/O sequences: where the bytes of a read go and where those of a write come from, without
+ * copying them first (gVisor's usermem.IOSequence, Linux's iov_iter).
+ *
+ * A read or write used to see a Uint8Array that the syscall layer had already filled from (or
+ * would later copy to) the app's memory. That gets Linux wrong in three ways: /dev/null and
+ * /dev/full never touch the buffer (write(null_fd, NULL, 10) is 10 on Linux), and a pipe read
+ * whose copy-out faults must leave the uncopied bytes in the pipe. An {@link IOSequence} lets the
+ * file decide when, and how much, to copy, and tells it exactly how much did get copied.
+ *
+ * Sequences are immutable values: {@link IOSequence.dropFirst} and {@link IOSequence.takeFirst}
+ * make new ones, so a blocked operation can be retried with the same sequence.
+ *
+ * @module
+ */
+
+import { E, isError } from '@tsvisor/abi';
+import type { LinuxError } from '@tsvisor/abi';
+
+/**
+ * A scatter list of byte ranges in some memory (an app's address space, or plain buffers).
+ *
+ * Copies stop at the first unreachable byte: the result is the count copied before it, or
+ * `EFAULT` when not even the first byte could be reached. A copy never reports a count larger
+ * than asked for, and copies nothing past {@link IOSequence.length}.
+ */
+export interface IOSequence {
+  /** The total number of bytes the sequence covers. */
+  readonly length: number;
+  /** Copies `src` (at most {@link length} bytes of it) to the start of the sequence. */
+  copyOut(src: Uint8Array): number | LinuxError;
+  /** Copies the start of the sequence into `dst` (at most {@link length} bytes). */
+  copyIn(dst: Uint8Array): number | LinuxError;
+  /** Writes `len` zero bytes to the start of the sequence (clear_user). */
+  zeroOut(len: number): number | LinuxError;
+  /** The sequence without its first `n` bytes. */
+  dropFirst(n: number): IOSequence;
+  /** The first `n` bytes of the sequence (all of it when `n >= length`). */
+  takeFirst(n: number): IOSequence;
+}
+
+/**
+ * The memory an {@link IOSequence} reaches: the two copies a task's memory offers (the kernel's
+ * `TaskMemory` has this shape). Both return the count copied, with the partial-count rule of
+ * {@link IOSequence}.
+ */
+export interface UserMemoryIO {
+  /** Copies `dst.length` bytes at `addr` into `dst`. */
+  readInto(addr: number, dst: Uint8Array): number | LinuxError;
+  /** Copies `bytes` to `addr`. */
+  write(addr: number, bytes: Uint8Array): number | LinuxError;
+}
+
+/** One range of an address space. */
+export interface IORange {
+  readonly base: number;
+  readonly len: number;
+}
+
+const ZEROES = new Uint8Array(65536);
+
+/**
+ * An {@link IOSequence} over ranges of an address space (an app's buffer or iovec array).
+ *
+ * @example
+ * ```ts
+ * const seq = new UserIOSequence(task.memory, [{ base: 0x1000, len: 64 }]);
+ * const n = file.readIO(seq); // bytes land straight in the app's buffer
+ * ```
+ */
+export class UserIOSequence implements IOSequence {
+  readonly length: number;
+  private readonly ranges: readonly IORange[];
+
+  constructor(
+    private readonly mem: UserMemoryIO,
+    ranges: readonly IORange[],
+  ) {
+    const kept: IORange[] = [];
+    let total = 0;
+    for (const r of ranges) {
+      if (r.len <= 0) continue;
+      kept.push(r);
+      total += r.len;
+    }
+    this.ranges = kept;
+    this.length = total;
+  }
+
+  copyOut(src: Uint8Array): number | LinuxError {
+    return this.copy(src, (addr, part) => this.mem.write(addr, part));
+  }
+
+  copyIn(dst: Uint8Array): number | LinuxError {
+    return this.copy(dst, (addr, part) => this.mem.readInto(addr, part));
+  }
+
+  zeroOut(len: number): number | LinuxError {
+    let done = 0;
+    const want = Math.min(len, this.length);
+    while (done < want) {
+      const n = Math.min(ZEROES.length, want - done);
+      const r = this.dropFirst(done).copyOut(ZEROES.subarray(0, n));
+      if (isError(r)) return done > 0 ? done : r;
+      done += r;
+      if (r < n) break;
+    }
+    return done;
+  }
+
+  private copy(
+    buf: Uint8Array,
+    op: (addr: number, part: Uint8Array) => number | LinuxError,
+  ): number | LinuxError {
+    const want = Math.min(buf.length, this.length);
+    let done = 0;
+    for (const r of this.ranges) {
+      if (done >= want) break;
+      const n = Math.min(r.len, want - done);
+      const got = op(r.base, buf.subarray(done, done + n));
+      if (isError(got)) return done > 0 ? done : got;
+      done += got;
+      if (got < n) break;
+    }
+    return done === 0 && want > 0 ? E.EFAULT : done;
+  }
+
+  dropFirst(n: number): UserIOSequence {
+    if (n <= 0) return this;
+    const out: IORange[] = [];
+    let skip = n;
+    for (const r of this.ranges) {
+      if (skip >= r.len) {
+        skip -= r.len;
+        continue;
+      }
+      out.push(skip > 0 ? { base: r.base + skip, len: r.len - skip } : r);
+      skip = 0;
+    }
+    return new UserIOSequence(this.mem, out);
+  }
+
+  takeFirst(n: number): UserIOSequence {
+    if (n >= this.length) return this;
+    const out: IORange[] = [];
+    let left = Math.max(0, n);
+    for (const r of this.ranges) {
+      if (left <= 0) break;
+      out.push(r.len <= left ? r : { base: r.base, len: left });
+      left -= r.len;
+    }
+    return new UserIOSequence(this.mem, out);
+  }
+}
+
+/**
+ * An {@link IOSequence} over buffers of this process: copies never fault. For callers that hold
+ * the bytes themselves (tools, tests, sendfile's bounce buffer).
+ *
+ * @example
+ * ```ts
+ * const buf = new Uint8Array(16);
+ * file.readIO(new BufferIOSequence([buf]));
+ * ```
+ */
+export class BufferIOSequence implements IOSequence {
+  readonly length: number;
+  private readonly bufs: readonly Uint8Array[];
+
+  constructor(bufs: readonly Uint8Array[]) {
+    this.bufs = bufs.filter((b) => b.length > 0);
+    let total = 0;
+    for (const b of this.bufs) total += b.length;
+    this.length = total;
+  }
+
+  copyOut(src: Uint8Array): number {
+    let done = 0;
+    const want = Math.min(src.length, this.length);
+    for (const b of this.bufs) {
+      if (done >= want) break;
+      const n = Math.min(b.length, want - done);
+      b.set(src.subarray(done, done + n));
+      done += n;
+    }
+    return done;
+  }
+
+  copyIn(dst: Uint8Array): number {
+    let done = 0;
+    const want = Math.min(dst.length, this.length);
+    for (const b of this.bufs) {
+      if (done >= want) break;
+      const n = Math.min(b.length, want - done);
+      dst.set(b.subarray(0, n), done);
+      done += n;
+    }
+    return done;
+  }
+
+  zeroOut(len: number): number {
+    let done = 0;
+    const want = Math.min(len, this.length);
+    for (const b of this.bufs) {
+      if (done >= want) break;
+      const n = Math.min(b.length, want - done);
+      b.fill(0, 0, n);
+      done += n;
+    }
+    return done;
+  }
+
+  dropFirst(n: number): BufferIOSequence {
+    if (n <= 0) return this;
+    const out: Uint8Array[] = [];
+    let skip = n;
+    for (const b of this.bufs) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
+      }
+      out.push(b.subarray(skip));
+      skip = 0;
+    }
+    return new BufferIOSequence(out);
+  }
+
+  takeFirst(n: number): BufferIOSequence {
+    if (n >= this.length) return this;
+    const out: Uint8Array[] = [];
+    let left = Math.max(0, n);
+    for (const b of this.bufs) {
+      if (left <= 0) break;
+      out.push(b.subarray(0, Math.min(b.length, left)));
+      left -= b.length;
+    }
+    return new BufferIOSequence(out);
+  }
+}
