@@ -390,7 +390,7 @@ describe('msync, mincore, isAccessible', () => {
 });
 
 describe('lookup scales', () => {
-  it('finds VMAs among 10 000 by bisection', () => {
+  it('finds VMAs among 10 000 in O(log n)', () => {
     const as = new AddressSpace();
     for (let i = 0; i < 10_000; i++) {
       ok(
@@ -432,5 +432,30 @@ describe('anonymous VMA names', () => {
     expect(as.setAnonName(0x20000000, PAGE_SIZE, 'x')).toBe(E.EBADF);
     expect(as.setAnonName(0x30000000, PAGE_SIZE, 'x')).toBe(E.ENOMEM);
     expect(as.setAnonName(0x10000001, PAGE_SIZE, 'x')).toBe(E.EINVAL);
+  });
+});
+
+describe('write-sealed files (memfd with F_SEAL_WRITE / F_SEAL_FUTURE_WRITE)', () => {
+  const sealed: MapFile = { ...fileOf('/memfd:s (deleted)'), mapWriteSealed: true };
+  const SHARED = MapFlag.MAP_SHARED;
+
+  it('refuses a shared writable mapping with EPERM and records nothing', () => {
+    const as = new AddressSpace();
+    expect(as.mmap(0, PAGE_SIZE, RW, SHARED, sealed, 0)).toBe(E.EPERM);
+    expect(as.mapCount).toBe(0);
+    expect(as.drainHostOps()).toEqual([]);
+  });
+
+  it('lets a shared read-only mapping in, but never makes it writable', () => {
+    const as = new AddressSpace();
+    const a = ok(as.mmap(0, PAGE_SIZE, Prot.PROT_READ, SHARED, sealed, 0));
+    expect(as.mprotect(a, PAGE_SIZE, RW)).toBe(E.EACCES);
+  });
+
+  it('leaves private mappings alone: they are copy-on-write', () => {
+    const as = new AddressSpace();
+    const a = ok(as.mmap(0, PAGE_SIZE, RW, MapFlag.MAP_PRIVATE, sealed, 0));
+    expect(as.mprotect(a, PAGE_SIZE, Prot.PROT_READ)).toBe(0);
+    expect(as.mprotect(a, PAGE_SIZE, RW)).toBe(0);
   });
 });

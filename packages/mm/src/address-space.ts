@@ -1,8 +1,8 @@
 /**
- * The address-space model: one per process (threads share it), holding the VMAs in a sorted
- * array searched by bisection, and implementing the mmap family with Linux x86-64's argument
- * checks, address choice, splitting and merging (mm/mmap.c, mm/vma.c, mm/mprotect.c,
- * mm/mremap.c, mm/madvise.c, mm/mlock.c, mm/msync.c).
+ * The address-space model: one per process (threads share it), holding the VMAs in an augmented
+ * balanced tree (`VmaTree`: O(log n) lookup, insertion, removal and hole search), and implementing
+ * the mmap family with Linux x86-64's argument checks, address choice, splitting and merging
+ * (mm/mmap.c, mm/vma.c, mm/mprotect.c, mm/mremap.c, mm/madvise.c, mm/mlock.c, mm/msync.c).
  *
  * Every change also appends the host operations that make the real host process match to a
  * journal the platform drains ({@link AddressSpace.drainHostOps}).
@@ -38,11 +38,13 @@ import {
   TASK_SIZE,
 } from './constants.js';
 import { ShmemFile } from './shmem-file.js';
+import { VmaTree } from './vma-tree.js';
 import type { HostOp, MapFile, MmLimits, Vma, Word, WritebackRange } from './types.js';
 import {
   VM,
   VM_ACCESS_FLAGS,
   VM_LOCKED_MASK,
+  VM_SEALED,
   VM_SPECIAL,
   isDataMapping,
   isExecMapping,
@@ -61,6 +63,11 @@ function u64(w: Word): number {
   if (typeof w === 'bigint') return Number(BigInt.asUintN(64, w));
   if (w < 0) return w + U64_MAX;
   return w;
+}
+/** A syscall argument as an exact unsigned 64-bit bigint (a number is taken as its integer part). */
+function u64Big(w: Word): bigint {
+  if (typeof w === 'bigint') return BigInt.asUintN(64, w);
+  return Number.isFinite(w) ? BigInt.asUintN(64, BigInt(Math.trunc(w))) : 0n;
 }
 /** The low 12 bits of a syscall argument, exactly. */
 function pageOffsetOf(w: Word): number {
@@ -167,6 +174,30 @@ export interface AddressSpaceOptions {
   map32BitBase?: number;
   /** Resource limits; missing fields are unlimited / not privileged. */
   limits?: Partial<MmLimits>;
+  /**
+   * Ranges the platform owns inside the address space (the host stub's pages). See
+   * {@link ReservedRange} for what the model answers about them.
+   */
+  reserved?: readonly ReservedRange[];
+}
+
+/**
+ * A range of the address space that belongs to the platform, not the program: the stub that
+ * traps system calls lives in every sandboxed process at 0x7ffffff00000. The model holds it as
+ * a VMA sealed as by mseal(2), the way Linux 6.15+ seals its own system mappings (vDSO, vvar):
+ * placement never picks it, MAP_FIXED_NOREPLACE over it gives EEXIST, and MAP_FIXED, munmap,
+ * mremap, mprotect and discarding madvise touching it give EPERM, leaving everything unchanged
+ * where Linux does. It shows in /proc/<pid>/maps under `name` (smaps flag `sl`) and counts in
+ * VmSize like a vDSO, is kept by fork and recreated by exec, and never yields host operations.
+ */
+export interface ReservedRange {
+  /** Page-aligned bounds, `end` exclusive, inside the user address space. */
+  readonly start: number;
+  readonly end: number;
+  /** The access the program has there (PROT_* bits; the stub's code is PROT_READ | PROT_EXEC). */
+  readonly prot: number;
+  /** What /proc/<pid>/maps shows, e.g. `[tsvisor]`. */
+  readonly name: string;
 }
 
 /** Linux's placement of `mmap_base` below the stack (`mmap_base()` in arch/x86/mm/mmap.c). */
@@ -255,7 +286,7 @@ export class AddressSpace {
   readonly stackGuardGap: number;
   readonly map32BitBase: number;
 
-  private vmas: VmaRecord[] = [];
+  private vmas = new VmaTree<VmaRecord>();
   private journal: HostOp[] = [];
   /** `mm->def_flags`: VM_LOCKED[|VM_LOCKONFAULT] after mlockall(MCL_FUTURE). */
   private defFlags = 0;
@@ -286,6 +317,27 @@ export class AddressSpace {
       capSysRawio: false,
       ...options.limits,
     };
+    for (const r of options.reserved ?? []) this.reserve(r);
+  }
+
+  /** Adds a reserved range (a configuration error, not untrusted input, if it does not fit). */
+  private reserve(r: ReservedRange): void {
+    if (r.start % PAGE_SIZE || r.end % PAGE_SIZE || r.start >= r.end || r.start < 0 || r.end > TASK_SIZE)
+      throw new Error(`reserved range ${r.start.toString(16)}-${r.end.toString(16)} is not a page range`);
+    if (this.intersects(r.start, r.end))
+      throw new Error(`reserved range ${r.start.toString(16)}-${r.end.toString(16)} overlaps another`);
+    const mayFlags = VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
+    const v = new VmaRecord(
+      r.start,
+      r.end,
+      vmProtBits(r.prot) | mayFlags | VM_SEALED,
+      r.start / PAGE_SIZE,
+      null,
+      undefined,
+      r.name,
+    );
+    this.vmas.splice(this.indexAfter(r.start), 0, v);
+    this.account(v, 1);
   }
 
   // ---------------------------------------------------------------- queries
@@ -297,18 +349,18 @@ export class AddressSpace {
 
   /** All VMAs in address order (a snapshot array of read-only views). */
   list(): readonly Vma[] {
-    return this.vmas.slice();
+    return this.vmas.toArray();
   }
 
   /** The VMA containing `addr`, in O(log n). */
   findVma(addr: number): Vma | undefined {
-    const v = this.vmas[this.indexAfter(addr)];
+    const v = this.vmas.after(addr);
     return v && v.start <= addr ? v : undefined;
   }
 
   /** The first VMA that ends above `addr` (Linux `find_vma`): the one containing it, or the next. */
   nextVma(addr: number): Vma | undefined {
-    return this.vmas[this.indexAfter(addr)];
+    return this.vmas.after(addr);
   }
 
   /**
@@ -323,7 +375,7 @@ export class AddressSpace {
     let i = this.indexAfter(addr);
     let at = addr;
     while (at < end) {
-      const v = this.vmas[i++];
+      const v = this.vmas.at(i++);
       if (!v || v.start > at) return false;
       // x86 page tables: any access right makes a page readable (and executable); writing
       // needs VM_WRITE.
@@ -447,6 +499,10 @@ export class AddressSpace {
       }
       if (theFile.mapError) return theFile.mapError;
       if (vmFlags & VM.GROWSDOWN) return E.EINVAL;
+      if (theFile.mapWriteSealed && vmFlags & VM.MAYSHARE) {
+        if (vmFlags & VM.SHARED && vmFlags & VM.WRITE) return E.EPERM;
+        vmFlags &= ~VM.MAYWRITE;
+      }
     } else {
       switch (flags & MapFlag.MAP_TYPE) {
         case MapFlag.MAP_SHARED:
@@ -490,9 +546,10 @@ export class AddressSpace {
     const end = addr + len;
     // Unmapping a hole in the middle of one VMA adds one.
     const i = this.indexAfter(addr);
-    const first = this.vmas[i];
+    const first = this.vmas.at(i);
     if (first && first.start < addr && first.end > end && this.vmas.length >= this.maxMapCount)
       return E.ENOMEM;
+    if (this.sealedRefusal(addr, end)) return E.EPERM;
     const replaced = this.pagesIn(addr, end);
     if (!this.mayExpandVm(vmFlags, pagesOf(len) - replaced)) return E.ENOMEM;
     if ((vmFlags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE) vmFlags |= VM.ACCOUNT;
@@ -531,6 +588,7 @@ export class AddressSpace {
     const flags = addr ? MapFlag.MAP_FIXED : 0;
     const at = this.getUnmappedArea(null, addr, len, flags | MapFlag.MAP_PRIVATE);
     if (isError(at)) return at;
+    if (this.sealedRefusal(at, at + len)) return E.EPERM;
     if (!this.mayExpandVm(VM.DONTEXPAND, pagesOf(len))) return E.ENOMEM;
     // Like the kernel's vDSO (rd ex mr mw me de) and vvar pages (rd mr pf io de dd).
     const vmFlags =
@@ -573,9 +631,10 @@ export class AddressSpace {
 
   private doMunmap(start: number, end: number): 0 | LinuxError {
     const i = this.indexAfter(start);
-    const first = this.vmas[i];
+    const first = this.vmas.at(i);
     if (!first || first.start >= end) return 0;
     if (first.start < start && end < first.end && this.vmas.length >= this.maxMapCount) return E.ENOMEM;
+    if (this.sealedRefusal(start, end)) return E.EPERM;
     const removed = this.removeRange(start, end);
     const lo = removed[0];
     const hi = removed[removed.length - 1];
@@ -601,7 +660,7 @@ export class AddressSpace {
     if (p.high || reqprot & ~(Prot.PROT_READ | Prot.PROT_WRITE | Prot.PROT_EXEC | Prot.PROT_SEM))
       return E.EINVAL;
     let i = this.indexAfter(start);
-    const vma = this.vmas[i];
+    const vma = this.vmas.at(i);
     if (!vma || vma.start >= end) return E.ENOMEM;
     if (grows & Prot.PROT_GROWSDOWN) {
       start = vma.start;
@@ -618,7 +677,7 @@ export class AddressSpace {
     let error: LinuxError | undefined;
     const changed: [number, number][] = [];
     while (i < this.vmas.length) {
-      const v = this.vmas[i];
+      const v = this.vmas.at(i);
       if (!v || v.start >= end) break;
       if (v.start !== tmp) {
         error = E.ENOMEM;
@@ -627,6 +686,10 @@ export class AddressSpace {
       let newFlags = vmProtBits(reqprot) | (v.flags & ~VM_ACCESS_FLAGS);
       if (newFlags & ~(newFlags >>> 4) & VM_ACCESS_FLAGS) {
         error = E.EACCES;
+        break;
+      }
+      if (v.flags & VM_SEALED) {
+        error = E.EPERM;
         break;
       }
       tmp = Math.min(v.end, end);
@@ -697,6 +760,7 @@ export class AddressSpace {
     }
     const vma = this.findVmaRecord(addr);
     if (!vma) return E.EFAULT;
+    if (vma.flags & VM_SEALED) return E.EPERM;
     // check_prep_vma()
     if (oldLen === 0 && (vma.flags & VM.MAYSHARE) === 0) return E.EINVAL;
     if (flags & Mremap.MREMAP_DONTUNMAP && vma.flags & (VM.DONTEXPAND | VM.PFNMAP)) return E.EINVAL;
@@ -715,11 +779,12 @@ export class AddressSpace {
     // Growing: in place when the VMA ends at the old range and the space after it is free.
     if (oldLen === vma.end - addr) {
       const delta = newLen - oldLen;
-      const next = this.vmas[this.indexAfter(vma.end)];
+      const next = this.vmas.at(this.indexAfter(vma.end));
       const newEnd = vma.end + delta;
       if (newEnd <= TASK_SIZE && (!next || next.start >= newEnd)) {
         this.account(vma, -1);
         vma.end = newEnd;
+        this.vmas.touch(vma);
         this.account(vma, 1);
         this.tryMerge(this.indexAfter(newEnd - 1) + 1);
         this.journal.push({
@@ -807,11 +872,13 @@ export class AddressSpace {
   private moveMany(addr: number, len: number, newAddr: number, flags: number): number | LinuxError {
     const pieces: [number, number][] = [];
     for (let i = this.indexAfter(addr); i < this.vmas.length; i++) {
-      const v = this.vmas[i] as VmaRecord;
+      const v = this.vmas.at(i) as VmaRecord;
       if (v.start >= addr + len) break;
       pieces.push([Math.max(v.start, addr), Math.min(v.end, addr + len)]);
     }
     for (const [s, e] of pieces) {
+      // Each VMA is checked as its turn comes (check_prep_vma): earlier ones have moved.
+      if ((this.findVmaRecord(s) as VmaRecord).flags & VM_SEALED) return E.EPERM;
       const to = newAddr + (s - addr);
       const r = this.doMunmap(to, to + (e - s));
       if (isError(r)) return r;
@@ -913,8 +980,11 @@ export class AddressSpace {
   }
 
   private madviseVma(i: number, start: number, end: number, advice: number): number | LinuxError {
-    const v = this.vmas[i];
+    const v = this.vmas.at(i);
     if (!v) throw new Error('madviseVma: no VMA');
+    // can_madvise_modify(): a sealed VMA refuses discarding advice unless the program could
+    // write (or the file could give back) the contents anyway.
+    if (v.flags & VM_SEALED && isDiscard(advice) && !v.file && (v.flags & VM.WRITE) === 0) return E.EPERM;
     let newFlags = v.flags;
     switch (advice) {
       case Madv.MADV_REMOVE:
@@ -1009,7 +1079,7 @@ export class AddressSpace {
     const [start, end] = range;
     if (end === start) return 0;
     return this.walkVmas(start, end, (i, s, e) => {
-      const v = this.vmas[i];
+      const v = this.vmas.at(i);
       if (!v) throw new Error('setAnonName: no VMA');
       if (v.file && !(v.file instanceof ShmemFile)) return E.EBADF;
       if (v.anonName === name) return i + 1;
@@ -1032,7 +1102,7 @@ export class AddressSpace {
     let unmapped: LinuxError | undefined;
     let i = this.indexAfter(start);
     for (;;) {
-      const v = this.vmas[i];
+      const v = this.vmas.at(i);
       if (!v) return E.ENOMEM;
       if (start < v.start) {
         unmapped = E.ENOMEM;
@@ -1069,7 +1139,7 @@ export class AddressSpace {
     let unmapped: LinuxError | undefined;
     let i = this.indexAfter(start);
     for (;;) {
-      const v = this.vmas[i];
+      const v = this.vmas.at(i);
       if (!v) return E.ENOMEM;
       if (start < v.start) {
         if (flags === Msync.MS_ASYNC) return E.ENOMEM;
@@ -1103,7 +1173,7 @@ export class AddressSpace {
     let at = start;
     let i = this.indexAfter(start);
     while (at < end) {
-      const v = this.vmas[i++];
+      const v = this.vmas.at(i++);
       if (!v || v.start > at) return E.ENOMEM;
       at = v.end;
     }
@@ -1137,7 +1207,7 @@ export class AddressSpace {
   private populateCheck(start: number, end: number): 0 | LinuxError {
     if (end <= start) return 0;
     for (let i = this.indexAfter(start); i < this.vmas.length; i++) {
-      const v = this.vmas[i] as VmaRecord;
+      const v = this.vmas.at(i) as VmaRecord;
       if (v.start >= end) break;
       if (v.flags & (VM.IO | VM.PFNMAP) || v.flags & VM.LOCKONFAULT) continue;
       if ((v.flags & VM_ACCESS_FLAGS) === 0) return E.ENOMEM;
@@ -1170,25 +1240,28 @@ export class AddressSpace {
     return 0;
   }
 
+  /**
+   * mlock's range: the start rounded down to a page, `len + offset` rounded up with 64-bit
+   * wrap-around (a length that wraps to 0 locks nothing and succeeds), EINVAL past 2^64.
+   */
   private lockRange(startW: Word, lenW: Word): [number, number] | LinuxError {
-    const raw = u64(startW);
-    const off = pageOffsetOf(startW);
-    const len = pageAlign(u64(lenW) + off);
-    const start = raw - off;
-    if (start + len >= U64_MAX) return E.EINVAL;
-    return [start, len];
+    const off = BigInt(pageOffsetOf(startW));
+    const start = u64Big(startW) - off;
+    const len = BigInt.asUintN(64, u64Big(lenW) + off + 0xfffn) & ~0xfffn;
+    if (start + len >= 2n ** 64n) return E.EINVAL;
+    return [Number(start), Number(len)];
   }
 
   private applyLockFlags(start: number, len: number, lockFlags: number): 0 | LinuxError {
     const end = start + len;
     if (end === start) return 0;
     let i = this.indexAfter(start);
-    const first = this.vmas[i];
+    const first = this.vmas.at(i);
     if (!first || first.start > start) return E.ENOMEM;
     let nstart = start;
     let tmp = first.start;
     while (i < this.vmas.length) {
-      const v = this.vmas[i];
+      const v = this.vmas.at(i);
       if (!v || v.start >= end) break;
       if (v.start !== tmp) return E.ENOMEM;
       const newFlags = (v.flags & ~VM_LOCKED_MASK) | lockFlags;
@@ -1206,7 +1279,7 @@ export class AddressSpace {
   }
 
   private mlockFixup(i: number, start: number, end: number, newFlags: number): number | LinuxError {
-    const v = this.vmas[i];
+    const v = this.vmas.at(i);
     if (!v) throw new Error('mlockFixup: no VMA');
     if (newFlags === v.flags || v.flags & VM_SPECIAL || v.flags & VM.HUGETLB || v.flags & VM_DROPPABLE)
       return i + 1;
@@ -1223,7 +1296,7 @@ export class AddressSpace {
     const toAdd = flags === 0 ? 0 : VM.LOCKED | (flags & Mcl.MCL_ONFAULT ? VM.LOCKONFAULT : 0);
     let i = 0;
     while (i < this.vmas.length) {
-      const v = this.vmas[i];
+      const v = this.vmas.at(i);
       if (!v) break;
       const r = this.mlockFixup(i, v.start, v.end, (v.flags & ~VM_LOCKED_MASK) | toAdd);
       i = isError(r) ? i + 1 : r;
@@ -1268,14 +1341,14 @@ export class AddressSpace {
     if (newBrk <= L.brk) {
       // Shrinking needs a VMA in the freed pages (otherwise the break stays where it is).
       if (!this.intersects(newPage, oldPage)) return orig;
+      if (isError(this.doMunmap(newPage, oldPage))) return orig;
       L.brk = newBrk;
-      this.doMunmap(newPage, oldPage);
       return newBrk;
     }
     // check_brk_limits()
     if (newPage === 0 || newPage > TASK_SIZE) return orig;
     if (!this.mlockFutureOk(this.defFlags, newPage - oldPage)) return orig;
-    const next = this.vmas[this.indexAfter(oldPage)];
+    const next = this.vmas.at(this.indexAfter(oldPage));
     if (
       next &&
       next.start < newPage + PAGE_SIZE + this.stackGuardGap &&
@@ -1288,7 +1361,7 @@ export class AddressSpace {
     if (!this.mayExpandVm(flags, pagesOf(len))) return orig;
     if (this.vmas.length > this.maxMapCount) return orig;
     const pi = this.indexAfter(oldPage) - 1;
-    const prev = pi >= 0 ? this.vmas[pi] : undefined;
+    const prev = pi >= 0 ? this.vmas.at(pi) : undefined;
     if (
       prev &&
       prev.end > L.startBrk &&
@@ -1301,6 +1374,7 @@ export class AddressSpace {
     ) {
       this.account(prev, -1);
       prev.end = newPage;
+      this.vmas.touch(prev);
       this.account(prev, 1);
     } else {
       this.insert(
@@ -1372,13 +1446,13 @@ export class AddressSpace {
    */
   expandStack(addr: number): 0 | LinuxError {
     const i = this.indexAfter(addr);
-    const v = this.vmas[i];
+    const v = this.vmas.at(i);
     if (!v) return E.EFAULT;
     if (v.start <= addr) return 0;
     if ((v.flags & VM.GROWSDOWN) === 0) return E.EFAULT;
     const address = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
     if (address < this.mmapMinAddr) return E.EPERM;
-    const prev = i > 0 ? this.vmas[i - 1] : undefined;
+    const prev = i > 0 ? this.vmas.at(i - 1) : undefined;
     if (
       prev &&
       (prev.flags & VM.GROWSDOWN) === 0 &&
@@ -1395,6 +1469,7 @@ export class AddressSpace {
     this.account(v, -1);
     v.pgoff -= grow;
     v.start = address;
+    this.vmas.touch(v);
     this.account(v, 1);
     this.journal.push({
       op: 'mmap',
@@ -1423,7 +1498,7 @@ export class AddressSpace {
     Object.assign(child.layout, this.layout);
     child.defFlags = this.defFlags & VM.NOHUGEPAGE;
     child.peakVm = this.peakVm; // dup_mm copies hiwater_vm
-    for (const v of this.vmas) {
+    for (const v of this.vmas.toArray()) {
       if (v.flags & VM.DONTCOPY) {
         child.journal.push({ op: 'munmap', addr: v.start, length: v.end - v.start });
         continue;
@@ -1455,7 +1530,9 @@ export class AddressSpace {
   exec(): AddressSpace {
     const fresh = new AddressSpace(this.options);
     Object.assign(fresh.limits, this.limits);
-    const ranges = coalesce(this.vmas.map((v): [number, number] => [v.start, v.end]));
+    // The platform's reserved ranges stay where they are on the host; the fresh model has them.
+    const owned = this.vmas.toArray().filter((v) => !(v.flags & VM_SEALED && v.special !== undefined));
+    const ranges = coalesce(owned.map((v): [number, number] => [v.start, v.end]));
     for (const [s, e] of ranges) fresh.journal.push({ op: 'munmap', addr: s, length: e - s });
     return fresh;
   }
@@ -1464,14 +1541,7 @@ export class AddressSpace {
 
   /** Index of the first VMA with `end > addr` (Linux `find_vma`), or `vmas.length`. */
   private indexAfter(addr: number): number {
-    let lo = 0;
-    let hi = this.vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.vmas[mid] as VmaRecord).end > addr) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    return this.vmas.indexAfter(addr);
   }
 
   private vmaEndAt(addr: number): number {
@@ -1481,19 +1551,43 @@ export class AddressSpace {
   }
 
   private findVmaRecord(addr: number): VmaRecord | undefined {
-    const v = this.vmas[this.indexAfter(addr)];
+    const v = this.vmas.after(addr);
     return v && v.start <= addr ? v : undefined;
   }
 
   private intersects(start: number, end: number): boolean {
-    const v = this.vmas[this.indexAfter(start)];
+    const v = this.vmas.after(start);
     return v !== undefined && v.start < end;
+  }
+
+  /**
+   * Whether unmapping `[start, end)` meets a sealed VMA (`vms_gather_munmap_vmas()`). As in Linux,
+   * the first VMA is split at `start` before the later ones are checked, and that split stays
+   * when a sealed VMA further on refuses the whole operation.
+   */
+  private sealedRefusal(start: number, end: number): boolean {
+    if (!this.sealedIn(start, end)) return false;
+    const first = this.vmas.after(start);
+    if (first && first.start < start && (first.flags & VM_SEALED) === 0) this.splitAt(start);
+    return true;
+  }
+
+  /** Whether a sealed VMA intersects `[start, end)` (`can_modify_vma()` fails for it). */
+  private sealedIn(start: number, end: number): boolean {
+    // Only reserved ranges are sealed (the model has no mseal(2)): most spaces have none.
+    if (!this.options.reserved?.length) return false;
+    for (let i = this.indexAfter(start); i < this.vmas.length; i++) {
+      const v = this.vmas.at(i) as VmaRecord;
+      if (v.start >= end) return false;
+      if (v.flags & VM_SEALED) return true;
+    }
+    return false;
   }
 
   private pagesIn(start: number, end: number): number {
     let n = 0;
     for (let i = this.indexAfter(start); i < this.vmas.length; i++) {
-      const v = this.vmas[i] as VmaRecord;
+      const v = this.vmas.at(i) as VmaRecord;
       if (v.start >= end) break;
       n += Math.min(v.end, end) - Math.max(v.start, start);
     }
@@ -1503,7 +1597,7 @@ export class AddressSpace {
   private lockedPagesIn(start: number, end: number): number {
     let n = 0;
     for (let i = this.indexAfter(start); i < this.vmas.length; i++) {
-      const v = this.vmas[i] as VmaRecord;
+      const v = this.vmas.at(i) as VmaRecord;
       if (v.start >= end) break;
       if (v.flags & VM.LOCKED) n += Math.min(v.end, end) - Math.max(v.start, start);
     }
@@ -1590,7 +1684,7 @@ export class AddressSpace {
     if (hint) {
       hint -= hint % PAGE_SIZE;
       if (TASK_SIZE - len >= hint) {
-        const v = this.vmas[this.indexAfter(hint)];
+        const v = this.vmas.at(this.indexAfter(hint));
         if (!v || hint + len <= this.startGap(v)) return hint;
       }
     }
@@ -1611,7 +1705,7 @@ export class AddressSpace {
     if (len > end) return E.ENOMEM;
     if (hint) {
       hint = pageAlign(hint);
-      const v = this.vmas[this.indexAfter(hint)];
+      const v = this.vmas.at(this.indexAfter(hint));
       if (end - len >= hint && (!v || hint + len <= this.startGap(v))) return hint;
     }
     return this.unmappedArea(len, begin, end);
@@ -1620,25 +1714,25 @@ export class AddressSpace {
   /**
    * `unmapped_area_topdown()`: the highest free range of `len` in `[low, high)`. As in Linux, when
    * the range found ends inside the guard gap of a growsdown VMA above it, the search starts
-   * again below that guard gap (skipping any holes in between).
+   * again below that guard gap (skipping any holes in between). O(log n): the hole straddling
+   * `high` is checked directly, every lower one through the tree's gap summaries.
    */
   private unmappedAreaTopdown(len: number, low: number, high: number): number | LinuxError {
     for (;;) {
       let k = this.indexAfter(high - 1);
-      let gapEnd = -1;
-      for (;;) {
-        const above = this.vmas[k];
-        const below = k > 0 ? this.vmas[k - 1] : undefined;
-        const e = Math.min(above ? above.start : high, high);
-        const st = Math.max(below ? below.end : 0, low);
-        if (e - st >= len) {
-          gapEnd = e;
-          break;
-        }
+      const above = this.vmas.at(k);
+      const below = k > 0 ? this.vmas.at(k - 1) : undefined;
+      let gapEnd = Math.min(above ? above.start : high, high);
+      if (gapEnd - Math.max(below ? below.end : 0, low) < len) {
         if (!below || below.end <= low) return E.ENOMEM;
-        k--;
+        // The highest hole of `len` below `below`; if it reaches under `low` none fits.
+        k = this.vmas.lastGapBefore(below.start, len);
+        if (k < 0) return E.ENOMEM;
+        const b = k > 0 ? this.vmas.at(k - 1) : undefined;
+        gapEnd = (this.vmas.at(k) as VmaRecord).start;
+        if (gapEnd - Math.max(b ? b.end : 0, low) < len) return E.ENOMEM;
       }
-      const next = this.vmas[k];
+      const next = this.vmas.at(k);
       if (next && next.flags & VM.GROWSDOWN && this.startGap(next) < gapEnd) {
         high = this.startGap(next);
         if (high < low) return E.ENOMEM;
@@ -1648,25 +1742,28 @@ export class AddressSpace {
     }
   }
 
-  /** `unmapped_area()`: the lowest free range of `len` in `[low, high)`, with the same guard-gap retry. */
+  /**
+   * `unmapped_area()`: the lowest free range of `len` in `[low, high)`, with the same guard-gap
+   * retry, in O(log n) the same way.
+   */
   private unmappedArea(len: number, low: number, high: number): number | LinuxError {
     low = Math.max(low, this.mmapMinAddr);
     for (;;) {
       let k = this.indexAfter(low);
-      let gap = -1;
-      for (;;) {
-        const above = this.vmas[k];
-        const below = k > 0 ? this.vmas[k - 1] : undefined;
-        const st = Math.max(below ? below.end : 0, low);
-        const e = Math.min(above ? above.start : high, high);
-        if (e - st >= len) {
-          gap = st;
-          break;
-        }
+      const above = this.vmas.at(k);
+      const below = k > 0 ? this.vmas.at(k - 1) : undefined;
+      let gap = Math.max(below ? below.end : 0, low);
+      if (Math.min(above ? above.start : high, high) - gap < len) {
         if (!above || above.end >= high) return E.ENOMEM;
-        k++;
+        // The lowest hole of `len` above `above` (or the space after the last VMA); if it
+        // reaches past `high` none fits.
+        k = this.vmas.firstGapAfter(above.end, len);
+        if (k < 0) k = this.vmas.length;
+        const a = this.vmas.at(k);
+        gap = (this.vmas.at(k - 1) as VmaRecord).end;
+        if (Math.min(a ? a.start : high, high) - gap < len) return E.ENOMEM;
       }
-      const next = this.vmas[k];
+      const next = this.vmas.at(k);
       if (next && next.flags & VM.GROWSDOWN && this.startGap(next) < gap + len) {
         low = next.end;
         continue;
@@ -1678,19 +1775,20 @@ export class AddressSpace {
   /** Splits the VMA containing `addr` there (if `addr` is inside it); returns the upper index. */
   private splitAt(addr: number): number {
     const i = this.indexAfter(addr);
-    const v = this.vmas[i];
+    const v = this.vmas.at(i);
     if (!v || v.start >= addr) return i;
     const upper = v.clone();
     upper.start = addr;
     upper.pgoff = v.pgoff + (addr - v.start) / PAGE_SIZE;
     v.end = addr;
+    this.vmas.touch(v);
     this.vmas.splice(i + 1, 0, upper);
     return i + 1;
   }
 
   /** Removes every VMA page in `[start, end)`, splitting at the edges; returns what was removed. */
   private removeRange(start: number, end: number): VmaRecord[] {
-    const v = this.vmas[this.indexAfter(start)];
+    const v = this.vmas.at(this.indexAfter(start));
     if (!v || v.start >= end) return [];
     const i = this.splitAt(start);
     const j = this.splitAt(end);
@@ -1716,8 +1814,8 @@ export class AddressSpace {
       (a.flags & VM_SPECIAL) === 0 &&
       a.file === b.file &&
       a.anonName === b.anonName &&
-      a.special === undefined &&
-      b.special === undefined &&
+      // Special mappings carry VM_SPECIAL flags; pieces of one reserved range may re-merge.
+      a.special === b.special &&
       !a.file?.mapNoMerge &&
       b.pgoff === a.pgoff + a.pages
     );
@@ -1726,11 +1824,12 @@ export class AddressSpace {
   /** Merges `vmas[i-1]` and `vmas[i]` when Linux would; returns whether it did. */
   private tryMerge(i: number): boolean {
     if (i <= 0) return false;
-    const a = this.vmas[i - 1];
-    const b = this.vmas[i];
+    const a = this.vmas.at(i - 1);
+    const b = this.vmas.at(i);
     if (!a || !b || !this.mergeable(a, b)) return false;
-    a.end = b.end;
     this.vmas.splice(i, 1);
+    a.end = b.end;
+    this.vmas.touch(a);
     return true;
   }
 
@@ -1746,15 +1845,15 @@ export class AddressSpace {
     change: (v: VmaRecord) => void,
     merge = true,
   ): number | LinuxError {
-    const v = this.vmas[i];
+    const v = this.vmas.at(i);
     if (!v) throw new Error('modifyRange: no VMA');
     const probe = v.clone();
     probe.start = start;
     probe.end = end;
     probe.pgoff = v.pgoff + (start - v.start) / PAGE_SIZE;
     change(probe);
-    const prev = this.vmas[i - 1];
-    const next = this.vmas[i + 1];
+    const prev = this.vmas.at(i - 1);
+    const next = this.vmas.at(i + 1);
     const mergesPrev = merge && start === v.start && prev !== undefined && this.mergeable(prev, probe);
     const mergesNext = merge && end === v.end && next !== undefined && this.mergeable(probe, next);
     if (start > v.start && this.vmas.length >= this.maxMapCount && !(end === v.end && mergesNext))
@@ -1791,6 +1890,7 @@ export class AddressSpace {
       removed = 2;
     }
     this.vmas.splice(i, removed, ...pieces);
+    if (covering === prev) this.vmas.touch(prev);
     return covering === prev ? i - 1 : i + (start > v.start ? 1 : 0);
   }
 }
@@ -1822,6 +1922,22 @@ function isValidAdvice(a: number): boolean {
     case Madv.MADV_COLLAPSE:
     case Madv.MADV_GUARD_INSTALL:
     case Madv.MADV_GUARD_REMOVE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** `is_discard()`: advice that throws page contents away or keeps them from a child. */
+function isDiscard(a: number): boolean {
+  switch (a) {
+    case Madv.MADV_FREE:
+    case Madv.MADV_DONTNEED:
+    case Madv.MADV_DONTNEED_LOCKED:
+    case Madv.MADV_REMOVE:
+    case Madv.MADV_DONTFORK:
+    case Madv.MADV_WIPEONFORK:
+    case Madv.MADV_GUARD_INSTALL:
       return true;
     default:
       return false;

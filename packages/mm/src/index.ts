@@ -7,7 +7,7 @@
  * @module
  */
 export { AddressSpace, mmapBaseFor } from './address-space.js';
-export type { AddressSpaceOptions, MmLayout, MmStats } from './address-space.js';
+export type { AddressSpaceOptions, MmLayout, MmStats, ReservedRange } from './address-space.js';
 export type { HostOp, MapFile, MmLimits, Vma, Word, WritebackRange } from './types.js';
 export { ShmemFile } from './shmem-file.js';
 export { VM, VM_SPECIAL, vmFlagMnemonics } from './vm-flags.js';
@@ -34,3 +34,5 @@ export {
   RLIM_INFINITY,
   LEGACY_MAP_MASK,
 } from './constants.js';
+export { meminfoTotals } from './meminfo.js';
+export type { MeminfoTotals } from './meminfo.js';

@@ -640,6 +640,10 @@ describe('differential bad input', () => {
       .tuple(addr, length, fc.oneof(junk32, fc.constantFrom(1n, 4n)))
       .map(([a, l, f]) => new MmCommand('msync', [a, l, f])),
     fc.tuple(addr, length).map(([a, l]) => new MmCommand('mincore', [a, l])),
+    fc
+      .tuple(addr, length, fc.oneof(junk32, fc.constantFrom(0n, 1n)))
+      .map(([a, l, f]) => new MmCommand('mlock2', [a, l, f])),
+    fc.tuple(addr, length).map(([a, l]) => new MmCommand('munlock', [a, l])),
   ];
   it('gives the errnos and results of the host kernel', () => {
     fc.assert(

@@ -7,7 +7,7 @@
  *   commands (numbers in hex):  mmap addr len prot flags fileidx off   (fileidx -1: anonymous,
  *   0: FILE opened O_RDWR, 1: FILE opened O_RDONLY), munmap addr len, mprotect addr len prot,
  *   mremap addr oldlen newlen flags newaddr, madvise addr len advice, msync addr len flags,
- *   mlock2 addr len flags, munlock addr len, mincore addr len, touch addr (read a byte;
+ *   mlock2 addr len flags, munlock addr len, mincore addr len, mseal addr len, touch addr (read a byte;
  *   -EFAULT if it faults), nop (just the maps), brkinit addr (prctl PR_SET_MM start_brk = brk =
  *   addr), brk addr, fork (answers with the child's maps lines)
  *   answers: "R <hex result or -errno>", then "M <maps line>"..., then "E".
@@ -26,6 +26,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
 
 static unsigned long base, size;
 
@@ -198,6 +202,9 @@ int main(int argc, char **argv) {
       printf("E\n");
       fflush(stdout);
       continue;
+    } else if (!strcmp(cmd, "mseal")) {
+      sscanf(line, "%*s %lx %lx", &a[0], &a[1]);
+      res = syscall(SYS_mseal, a[0], a[1], 0);
     } else if (!strcmp(cmd, "munlock")) {
       sscanf(line, "%*s %lx %lx", &a[0], &a[1]);
       res = syscall(SYS_munlock, a[0], a[1]);

@@ -1,7 +1,7 @@
 // The README's example, run through the public entry point.
-import { isError, MapFlag, Prot } from '@tsvisor/abi';
+import { E, isError, MapFlag, Prot } from '@tsvisor/abi';
 import { expect, it } from 'vitest';
-import { AddressSpace, renderMaps } from './index.js';
+import { AddressSpace, meminfoTotals, renderMaps } from './index.js';
 
 it('README example', () => {
   const as = new AddressSpace();
@@ -20,4 +20,31 @@ it('README example', () => {
       '7ffbff6ff000-7ffbff700000 rw-p 00000000 00:00 0 \n',
   );
   expect(as.drainHostOps().map((op) => op.op)).toEqual(['mmap', 'mprotect']);
+});
+
+it('README reserved-range example', () => {
+  const as = new AddressSpace({
+    reserved: [
+      { start: 0x7ffffff00000, end: 0x7ffffff01000, prot: Prot.PROT_READ | Prot.PROT_EXEC, name: '[stub]' },
+    ],
+  });
+  expect(as.munmap(0x7ffffff00000, 4096)).toBe(E.EPERM);
+  expect(renderMaps(as)).toMatch(/^7ffffff00000-7ffffff01000 r-xp 00000000 00:00 0 +\[stub\]\n$/);
+});
+
+it('README meminfo example', () => {
+  const parent = new AddressSpace();
+  parent.mmap(
+    0,
+    8192,
+    Prot.PROT_READ | Prot.PROT_WRITE,
+    MapFlag.MAP_PRIVATE | MapFlag.MAP_ANONYMOUS,
+    null,
+    0,
+  );
+  const child = parent.fork();
+  const hostRss = new Map([[parent, 4096]]);
+  const t = meminfoTotals([parent, child], (as) => hostRss.get(as) ?? null);
+  expect(t.committedAs).toBe(2 * 8192);
+  expect(t.anonPages).toBe(4096 + 8192);
 });

@@ -46,6 +46,12 @@ export interface MapFile {
    * so the model keeps their VMAs apart too.
    */
   readonly mapNoMerge?: boolean;
+  /**
+   * The file carries F_SEAL_WRITE or F_SEAL_FUTURE_WRITE (a sealed memfd): a shared writable
+   * mapping is refused with EPERM and a shared read-only one can never become writable
+   * (`memfd_check_seals_mmap`).
+   */
+  readonly mapWriteSealed?: boolean;
 }
 
 /**

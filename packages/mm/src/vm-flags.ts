@@ -38,6 +38,13 @@ export const VM = Object.freeze({
   MERGEABLE: 1 << 31,
 });
 
+/**
+ * `VM_SEALED` (mseal(2)): the VMA cannot be unmapped, replaced, moved, resized or have its
+ * protection changed (EPERM). Linux keeps it above bit 31; this model uses the free bit 12 (it
+ * does not model userfaultfd's VM_UFFD_WP there) and marks the platform's reserved ranges with it.
+ */
+export const VM_SEALED = 1 << 12;
+
 /** Flags that forbid merging and expansion (`VM_SPECIAL`). */
 export const VM_SPECIAL = VM.IO | VM.DONTEXPAND | VM.PFNMAP | VM.MIXEDMAP;
 /** `VM_LOCKED_MASK`. */
@@ -73,6 +80,7 @@ const MNEMONICS: readonly (readonly [number, string])[] = [
   [VM.HUGEPAGE, 'hg'],
   [VM.NOHUGEPAGE, 'nh'],
   [VM.MERGEABLE, 'mg'],
+  [VM_SEALED, 'sl'],
 ];
 
 /** The smaps `VmFlags:` mnemonics of a flag word, in kernel order (`rd wr mr mw me ac`). */
