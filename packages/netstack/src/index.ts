@@ -24,8 +24,15 @@ export { ArpPacket, ArpRepr, ArpOperation, ARP_PACKET_LEN } from './wire/arp.js'
 export { Ipv4Packet, Ipv4Repr, IpProtocol, IPV4_HEADER_LEN } from './wire/ipv4.js';
 export { Ipv6Packet, Ipv6Repr, IPV6_HEADER_LEN } from './wire/ipv6.js';
 export { Icmpv4Packet, Icmpv4Repr, Icmpv4Type, Icmpv4Unreachable, ICMPV4_HEADER_LEN } from './wire/icmpv4.js';
-export { Icmpv6Packet, Icmpv6Repr, Icmpv6Type, Icmpv6Unreachable, ICMPV6_HEADER_LEN } from './wire/icmpv6.js';
-export { UdpPacket, UdpRepr, UDP_HEADER_LEN } from './wire/udp.js';
+export {
+  Icmpv6Packet,
+  Icmpv6Repr,
+  Icmpv6Type,
+  Icmpv6Unreachable,
+  ICMPV6_HEADER_LEN,
+  NdpOption,
+} from './wire/icmpv6.js';
+export { UdpPacket, UdpRepr, UdpLiteRepr, UDP_HEADER_LEN } from './wire/udp.js';
 export {
   TcpPacket,
   TcpRepr,
@@ -47,6 +54,7 @@ export { LoopbackDevice, linkPair } from './phy/loopback.js';
 export { FaultInjector, seededRandom } from './phy/fault-injector.js';
 export type { FaultConfig } from './phy/fault-injector.js';
 export { PcapWriter, PcapLinkType } from './phy/pcap-writer.js';
+export { StreamDevice, STREAM_FRAME_MAX } from './phy/stream-device.js';
 export type { PcapSink } from './phy/pcap-writer.js';
 
 // Storage
@@ -54,8 +62,17 @@ export { RingBuffer, PacketBuffer } from './storage/ring-buffer.js';
 export { Assembler } from './storage/assembler.js';
 
 // Interface
-export { Interface, cidr } from './iface/interface.js';
-export { Ipv4Reassembler, fragmentIpv4 } from './iface/fragment.js';
+export { Interface, cidr, linkLocalAddress, solicitedNodeAddress } from './iface/interface.js';
+export {
+  Ipv4Reassembler,
+  Ipv6Reassembler,
+  fragmentIpv4,
+  fragmentIpv6,
+  parseIpv6Fragment,
+  IPV6_FRAGMENT_HEADER,
+  IPV6_FRAGMENT_HEADER_LEN,
+} from './iface/fragment.js';
+export type { Ipv6FragmentHeader } from './iface/fragment.js';
 export type { ReassemblyLimits } from './iface/fragment.js';
 export type { InterfaceConfig, InterfaceStats, SocketTable } from './iface/interface.js';
 export type { Outgoing, EmitResult, DispatchContext } from './iface/outgoing.js';
@@ -71,10 +88,21 @@ export { TcpSocket, TcpListener, rstFor } from './socket/tcp.js';
 export { IcmpSocket } from './socket/icmp.js';
 export type { IcmpReceived } from './socket/icmp.js';
 export type { TcpState, TcpConfig, TcpBuffers } from './socket/tcp.js';
+export {
+  Cubic,
+  Reno,
+  congestionControl,
+  CONGESTION_ALGORITHMS,
+  CUBIC_BETA,
+  CUBIC_C,
+} from './socket/congestion.js';
+export type { CongestionAlgorithm, CongestionControl } from './socket/congestion.js';
+export { encodeTcpInfo, TCP_INFO_LEN } from './socket/tcp-info.js';
+export type { TcpInfo } from './socket/tcp-info.js';
 
 // The stack
-export { Stack } from './stack.js';
-export type { StackConfig } from './stack.js';
+export { Stack, LINUX_TCP_STATE } from './stack.js';
+export type { StackConfig, SocketEntry } from './stack.js';
 
 // The socket layer (shaped for the socket syscalls)
 export { InetSocket } from './socket/inet-socket.js';

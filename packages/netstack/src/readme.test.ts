@@ -87,3 +87,54 @@ it('README example: AF_UNIX socket pair', async () => {
   expect(a.send(new Uint8Array(1))).toBe(E.EPIPE);
   expect(dropped).toEqual([]);
 });
+
+it('README example: options in bytes (TCP_CONGESTION, TCP_INFO)', async () => {
+  const { SocketLevel, TcpOption } = await import('@tsvisor/abi');
+  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')] });
+  const tcp = InetSocket.create(
+    stack,
+    AddressFamily.AF_INET,
+    SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK,
+    0,
+  );
+  if (isError(tcp)) throw tcp;
+  expect(
+    tcp.setsockoptBytes(SocketLevel.SOL_TCP, TcpOption.TCP_CONGESTION, new TextEncoder().encode('reno')),
+  ).toBe(0);
+  const info = tcp.getsockoptBytes(SocketLevel.SOL_TCP, TcpOption.TCP_INFO, 232);
+  if (isError(info)) throw info;
+  expect(info.length).toBe(232);
+  expect(info[0]).toBe(7); // TCP_CLOSE: not connected yet
+});
+
+it('README example: dual-stack listener and stack.sockets()', async () => {
+  const { Ipv6Address, LINUX_TCP_STATE } = await import('./index.js');
+  const { E } = await import('@tsvisor/abi');
+  const stack = new Stack({
+    device: new LoopbackDevice(),
+    addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
+  });
+  const listener = InetSocket.create(stack, AddressFamily.AF_INET6, SockType.SOCK_STREAM, 0);
+  if (isError(listener)) throw listener;
+  expect(listener.bind(emitSockaddr({ addr: Ipv6Address.UNSPECIFIED, port: 8000 }))).toBe(0);
+  expect(listener.listen(5)).toBe(0);
+  expect(stack.sockets()).toMatchObject([
+    { protocol: 'tcp', family: 6, state: LINUX_TCP_STATE.LISTEN, local: { port: 8000 }, owner: listener },
+  ]);
+  // An IPv4 client reaches the `::` listener.
+  const client = InetSocket.create(
+    stack,
+    AddressFamily.AF_INET,
+    SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK,
+    0,
+  );
+  if (isError(client)) throw client;
+  expect(client.connect(emitSockaddr({ addr: Ipv4Address.LOOPBACK, port: 8000 }))).toBe(E.EINPROGRESS);
+  for (let i = 0; i < 8; i++) stack.poll(0);
+  const conn = listener.accept();
+  if (conn === WOULD_BLOCK || isError(conn)) throw new Error('no connection');
+  const peer = conn.getpeername();
+  if (isError(peer)) throw peer;
+  // sockaddr_in6 of ::ffff:127.0.0.1
+  expect([...peer].slice(8, 24)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 127, 0, 0, 1]);
+});

@@ -10,13 +10,40 @@ import type { DispatchContext } from './iface/outgoing.js';
 import { Interface, type InterfaceConfig, type SocketTable } from './iface/interface.js';
 import type { Device } from './phy/device.js';
 import { seededRandom } from './phy/fault-injector.js';
+import type { CongestionAlgorithm } from './socket/congestion.js';
 import { PortSpace, type SocketEnv } from './socket/socket-set.js';
-import { rstFor, TcpListener, TcpSocket, type TcpBuffers, type TcpConfig } from './socket/tcp.js';
+import {
+  LINUX_TCP_STATE,
+  rstFor,
+  TcpListener,
+  TcpSocket,
+  type TcpBuffers,
+  type TcpConfig,
+} from './socket/tcp.js';
 import { IcmpSocket } from './socket/icmp.js';
 import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
-import type { IpAddress } from './wire/ip-address.js';
+import type { IpAddress, IpEndpoint } from './wire/ip-address.js';
 import type { TcpRepr } from './wire/tcp.js';
-import type { UdpRepr } from './wire/udp.js';
+import type { UdpLiteRepr, UdpRepr } from './wire/udp.js';
+
+export { LINUX_TCP_STATE };
+
+/** One TCP or UDP socket of a {@link Stack}, as {@link Stack.sockets} lists it. */
+export interface SocketEntry {
+  readonly protocol: 'tcp' | 'udp' | 'udplite';
+  /** The IP version the socket speaks (an IPv4 connection of a dual-stack AF_INET6 socket is 4). */
+  readonly family: 4 | 6;
+  /** Linux's TCP state number ({@link LINUX_TCP_STATE}); UDP: 1 when connected, else 7. */
+  readonly state: number;
+  readonly local: IpEndpoint | undefined;
+  readonly remote: IpEndpoint | undefined;
+  /** Bytes waiting to be read (a listener: connections waiting for accept). */
+  readonly rxQueue: number;
+  /** Bytes not yet acknowledged or sent (a listener: its backlog). */
+  readonly txQueue: number;
+  /** The socket-layer object that owns it (an InetSocket), undefined once the application closed it. */
+  readonly owner: object | undefined;
+}
 
 /** Stack settings: the interface's, plus the randomness source and TCP tunables. */
 export interface StackConfig extends InterfaceConfig {
@@ -47,6 +74,7 @@ export class Stack implements SocketTable, SocketEnv {
   private readonly icmp: IcmpSocket[] = [];
   readonly random: () => number;
   private readonly udpPorts: PortSpace<UdpSocket>;
+  private readonly udplitePorts: PortSpace<UdpSocket>;
   private readonly icmpIdents: PortSpace<IcmpSocket>;
   private readonly tcpPorts: PortSpace<TcpSocket | TcpListener>;
   private readonly tcpConfig: Partial<TcpConfig>;
@@ -56,9 +84,15 @@ export class Stack implements SocketTable, SocketEnv {
     this.device = config.device;
     this.random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.udpPorts = new PortSpace(this.random);
+    this.udplitePorts = new PortSpace(this.random);
     this.icmpIdents = new PortSpace(this.random);
     this.tcpPorts = new PortSpace(this.random);
     this.tcpConfig = config.tcp ?? {};
+  }
+
+  /** The congestion control (TCP_CONGESTION name) new TCP connections start with. */
+  get defaultCongestion(): CongestionAlgorithm {
+    return this.tcpConfig.congestion ?? 'cubic';
   }
 
   /** Does all pending work; returns the next deadline (see {@link Interface.poll}). */
@@ -97,6 +131,13 @@ export class Stack implements SocketTable, SocketEnv {
   /** A new UDP socket of address family `family` (4 or 6) over the given (or fresh) queues. */
   udpSocket(family: 4 | 6, buffers: UdpBuffers = udpBuffers()): UdpSocket {
     const s = new UdpSocket(family, buffers, this, this.udpPorts);
+    this.udp.push(s);
+    return s;
+  }
+
+  /** A new UDP-Lite (RFC 3828) socket: UDP with partial checksum coverage, its own ports. */
+  udpliteSocket(family: 4 | 6, buffers: UdpBuffers = udpBuffers()): UdpSocket {
+    const s = new UdpSocket(family, buffers, this, this.udplitePorts, true);
     this.udp.push(s);
     return s;
   }
@@ -144,15 +185,16 @@ export class Stack implements SocketTable, SocketEnv {
   // ---- SocketTable ----
 
   /** @internal */
-  udpInput(src: IpAddress, dst: IpAddress, udp: UdpRepr): boolean {
+  udpInput(src: IpAddress, dst: IpAddress, udp: UdpRepr, lite?: UdpLiteRepr): boolean {
     const broadcast = dst.isBroadcast() || dst.isMulticast();
     let best: UdpSocket | undefined;
     let bestScore = -1;
     for (const s of this.udp) {
+      if (s.lite !== (lite !== undefined)) continue;
       const score = s.matchScore(dst, udp.dstPort, src, udp.srcPort);
       if (score < 0) continue;
       if (broadcast)
-        s.process(src, udp); // every matching socket gets a broadcast
+        s.process(src, udp, lite?.coverage); // every matching socket gets a broadcast
       else if (score > bestScore) {
         best = s;
         bestScore = score;
@@ -160,8 +202,13 @@ export class Stack implements SocketTable, SocketEnv {
     }
     if (broadcast) return true;
     if (!best) return false;
-    best.process(src, udp);
+    best.process(src, udp, lite?.coverage);
     return true;
+  }
+
+  /** @internal */
+  udpliteInput(src: IpAddress, dst: IpAddress, udp: UdpLiteRepr): boolean {
+    return this.udpInput(src, dst, udp, udp);
   }
 
   /** @internal */
@@ -178,7 +225,7 @@ export class Stack implements SocketTable, SocketEnv {
     error: LinuxError,
   ): void {
     for (const s of this.udp)
-      if (s.matchScore(local, localPort, remote, remotePort) >= 0)
+      if (!s.lite && s.matchScore(local, localPort, remote, remotePort) >= 0)
         s.icmpError({ addr: remote, port: remotePort }, error);
   }
 
@@ -188,7 +235,8 @@ export class Stack implements SocketTable, SocketEnv {
     let listener: TcpListener | undefined;
     for (const l of this.listeners) {
       if (!l.matches(dst, seg.dstPort)) continue;
-      if (!listener || (listener.local!.addr.isUnspecified() && !l.local!.addr.isUnspecified())) listener = l;
+      // Prefer a specific address, then the packet's own family (as Linux's compute_score).
+      if (!listener || listenerRank(l, dst) > listenerRank(listener, dst)) listener = l;
     }
     if (listener) return listener.process(now, src, dst, seg);
     return rstFor(seg);
@@ -222,6 +270,56 @@ export class Stack implements SocketTable, SocketEnv {
     return next;
   }
 
+  /**
+   * The TCP and UDP sockets that hold an address (bound, listening or connected, including
+   * connections the application closed that are still finishing, and connections waiting for
+   * accept), as /proc/net/{tcp,udp}, `ss` and `netstat` list them.
+   */
+  sockets(): SocketEntry[] {
+    const out: SocketEntry[] = [];
+    for (const l of this.listeners) {
+      if (l.isClosed || !l.local) continue;
+      out.push({
+        protocol: 'tcp',
+        family: l.family,
+        state: l.isListening ? LINUX_TCP_STATE.LISTEN : LINUX_TCP_STATE.CLOSED,
+        local: l.local,
+        remote: undefined,
+        // Linux shows a listener's accept queue as rx_queue and its backlog as tx_queue.
+        rxQueue: l.pendingCount,
+        txQueue: l.isListening ? l.backlog : 0,
+        owner: l.owner,
+      });
+    }
+    for (const t of this.tcp) {
+      if (!t.local || (t.state === 'CLOSED' && t.owner === undefined)) continue;
+      out.push({
+        protocol: 'tcp',
+        family: t.family,
+        state: LINUX_TCP_STATE[t.state],
+        local: t.local,
+        remote: t.state === 'CLOSED' ? undefined : t.remote,
+        rxQueue: t.recvQueue,
+        txQueue: t.sendQueue,
+        owner: t.owner,
+      });
+    }
+    for (const u of this.udp) {
+      if (u.isClosed || !u.local) continue;
+      out.push({
+        protocol: u.lite ? 'udplite' : 'udp',
+        family: u.family,
+        state: u.remote ? LINUX_TCP_STATE.ESTABLISHED : LINUX_TCP_STATE.CLOSED,
+        local: u.local,
+        remote: u.remote,
+        rxQueue: u.receivedBytes(),
+        txQueue: u.queuedBytes(),
+        owner: u.owner,
+      });
+    }
+    return out;
+  }
+
   /** Forgets closed sockets the application has released. */
   private reap(): void {
     for (let i = this.udp.length - 1; i >= 0; i--) if (this.udp[i]!.isClosed) this.udp.splice(i, 1);
@@ -230,4 +328,10 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = this.listeners.length - 1; i >= 0; i--)
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
   }
+}
+
+/** How well a listener matching `dst` fits it: a specific address, then the same family. */
+function listenerRank(l: TcpListener, dst: IpAddress): number {
+  const a = l.local!.addr;
+  return (a.isUnspecified() ? 0 : 2) + (a.version === dst.version ? 1 : 0);
 }

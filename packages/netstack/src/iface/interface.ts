@@ -28,8 +28,17 @@ import { IpCidr, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { IPV4_HEADER_LEN, IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
 import { TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
-import { UdpPacket, UdpRepr } from '../wire/udp.js';
-import { fragmentIpv4, Ipv4Reassembler, type ReassemblyLimits } from './fragment.js';
+import { UdpLiteRepr, UdpPacket, UdpRepr } from '../wire/udp.js';
+import {
+  fragmentIpv4,
+  fragmentIpv6,
+  IPV6_FRAGMENT_HEADER,
+  IPV6_FRAGMENT_HEADER_LEN,
+  Ipv4Reassembler,
+  Ipv6Reassembler,
+  parseIpv6Fragment,
+  type ReassemblyLimits,
+} from './fragment.js';
 import { NEIGHBOR_RETRY, type DispatchContext, type EmitResult, type Outgoing } from './outgoing.js';
 
 /** How the interface reaches the sockets (implemented by the stack's socket table). */
@@ -38,6 +47,8 @@ export interface SocketTable {
   icmpEchoReplyInput(src: IpAddress, dst: IpAddress, ident: number, message: Uint8Array): void;
   /** Delivers a UDP datagram; false when no socket wants it. */
   udpInput(src: IpAddress, dst: IpAddress, udp: UdpRepr): boolean;
+  /** Delivers a UDP-Lite datagram; false when no socket wants it. */
+  udpliteInput(src: IpAddress, dst: IpAddress, udp: UdpLiteRepr): boolean;
   /** An ICMP error about a UDP datagram we sent from `localPort` to `remote`. */
   udpError(
     local: IpAddress,
@@ -66,9 +77,49 @@ export interface InterfaceConfig {
   readonly gateways?: readonly IpAddress[];
   /** Verify checksums on received packets (default true). */
   readonly verifyChecksums?: boolean;
-  /** Limits of IPv4 reassembly (defaults: 64 datagrams, 4 MiB, 30 s). */
+  /** Limits of IPv4 and of IPv6 reassembly, each (defaults: 64 datagrams, 4 MiB, 30 s). */
   readonly reassembly?: Partial<ReassemblyLimits>;
+  /**
+   * Add the IPv6 link-local address fe80::/64 derived from `hardwareAddress` (modified EUI-64,
+   * RFC 4291 Appendix A), as Linux does on an Ethernet link. Off by default so that an
+   * interface has exactly the configured addresses unless asked.
+   */
+  readonly ipv6LinkLocal?: boolean;
 }
+
+/** The link-local address of a MAC (fe80::/64 with the modified EUI-64 interface identifier). */
+export function linkLocalAddress(mac: EthernetAddress): Ipv6Address {
+  const m = mac.bytes;
+  return new Ipv6Address([
+    0xfe,
+    0x80,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    m[0]! ^ 0x02,
+    m[1]!,
+    m[2]!,
+    0xff,
+    0xfe,
+    m[3]!,
+    m[4]!,
+    m[5]!,
+  ]);
+}
+
+/** The solicited-node multicast address of `addr` (RFC 4291 §2.7.1: ff02::1:ff + low 24 bits). */
+export function solicitedNodeAddress(addr: Ipv6Address): Ipv6Address {
+  const b = addr.bytes;
+  return new Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, b[13]!, b[14]!, b[15]!]);
+}
+
+/** ff02::1, all nodes on the link. */
+const ALL_NODES = new Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+/** RFC 4861 §7.1: neighbor discovery messages are sent, and must arrive, with hop limit 255. */
+const NDP_HOP_LIMIT = 255;
 
 /** How long an ARP entry lives (ms); unanswered requests repeat every NEIGHBOR_RETRY. */
 const NEIGHBOR_LIFETIME = 60_000;
@@ -107,12 +158,16 @@ export class Interface {
     udpNoPort: 0,
   };
   private readonly verify: boolean;
-  /** ARP cache: IPv4 address key -> MAC and expiry. */
+  /** Neighbor cache (ARP for IPv4, NDP for IPv6): address key -> MAC and expiry. */
   private readonly neighbors = new Map<string, { mac: EthernetAddress; expires: number }>();
-  /** Outstanding ARP requests: address key -> time of the last request. */
+  /** Outstanding ARP requests and neighbor solicitations: address key -> time of the last one. */
   private readonly arpPending = new Map<string, number>();
   /** Collects IPv4 fragments addressed to this host. */
   readonly reassembler: Ipv4Reassembler;
+  /** Collects IPv6 fragments addressed to this host (same limits, counted separately). */
+  readonly reassembler6: Ipv6Reassembler;
+  /** Identification of the next fragmented IPv6 packet. */
+  private ip6Ident = 0;
   /** Identification of the next fragmented IPv4 datagram. */
   private ipIdent = 0;
   /** IP packets routed to ourselves, waiting to be received. */
@@ -121,10 +176,15 @@ export class Interface {
   constructor(config: InterfaceConfig) {
     this.addresses = [...config.addresses];
     this.hardwareAddress = config.hardwareAddress;
+    if (config.ipv6LinkLocal && config.hardwareAddress) {
+      const ll = linkLocalAddress(config.hardwareAddress);
+      if (!this.addresses.some((c) => c.address.equals(ll))) this.addresses.push(new IpCidr(ll, 64));
+    }
     this.gateways = [...(config.gateways ?? [])];
     this.verify = config.verifyChecksums ?? true;
     this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
     this.reassembler = new Ipv4Reassembler(config.reassembly);
+    this.reassembler6 = new Ipv6Reassembler(config.reassembly);
   }
 
   /** The directed broadcast addresses of the IPv4 prefixes (computed once). */
@@ -265,7 +325,39 @@ export class Interface {
       const ip = Ipv6Repr.parse(p);
       if (isWireError(ip)) return this.drop();
       if (!this.acceptsDestination(ip.dst)) return this.drop();
-      this.receiveTransport(now, device, ip.src, ip.dst, ip.nextHeader, p.payload, p.packet, sockets);
+      if (ip.nextHeader === IPV6_FRAGMENT_HEADER) {
+        const frag = parseIpv6Fragment(p.payload);
+        if (!frag) return this.drop();
+        if (frag.offset === 0 && !frag.more) {
+          // An atomic fragment (RFC 6946): the packet is whole, no reassembly state.
+          const inner = p.payload.subarray(IPV6_FRAGMENT_HEADER_LEN);
+          return this.receiveTransport(
+            now,
+            device,
+            ip.src,
+            ip.dst,
+            frag.nextHeader,
+            inner,
+            p.packet,
+            sockets,
+            ip.hopLimit,
+          );
+        }
+        const whole = this.reassembler6.add(now, p, frag);
+        if (whole) this.receiveIp(now, device, whole, sockets);
+        return;
+      }
+      this.receiveTransport(
+        now,
+        device,
+        ip.src,
+        ip.dst,
+        ip.nextHeader,
+        p.payload,
+        p.packet,
+        sockets,
+        ip.hopLimit,
+      );
     } else {
       this.drop();
     }
@@ -280,6 +372,7 @@ export class Interface {
     payload: Uint8Array,
     whole: Uint8Array,
     sockets: SocketTable,
+    hopLimit = 0,
   ): void {
     const unicastDst = !dst.isMulticast() && !dst.isBroadcast() && !this.isDirectedBroadcast(dst);
     switch (protocol) {
@@ -289,7 +382,7 @@ export class Interface {
         return this.drop();
       case IpProtocol.ICMPV6:
         if (src.version === 6 && dst.version === 6)
-          return this.receiveIcmpv6(now, device, src, dst, payload, unicastDst, sockets);
+          return this.receiveIcmpv6(now, device, src, dst, payload, unicastDst, sockets, hopLimit);
         return this.drop();
       case IpProtocol.UDP: {
         const p = UdpPacket.checked(payload);
@@ -297,6 +390,14 @@ export class Interface {
         const udp = UdpRepr.parse(p, src, dst, this.verify);
         if (isWireError(udp)) return this.drop();
         if (sockets.udpInput(src, dst, udp)) return;
+        this.stats.udpNoPort++;
+        if (unicastDst) this.sendPortUnreachable(now, device, src, dst, whole);
+        return;
+      }
+      case IpProtocol.UDPLITE: {
+        const udp = UdpLiteRepr.parse(payload, src, dst, this.verify);
+        if (isWireError(udp)) return this.drop();
+        if (sockets.udpliteInput(src, dst, udp)) return;
         this.stats.udpNoPort++;
         if (unicastDst) this.sendPortUnreachable(now, device, src, dst, whole);
         return;
@@ -361,11 +462,20 @@ export class Interface {
     payload: Uint8Array,
     unicastDst: boolean,
     sockets: SocketTable,
+    hopLimit: number,
   ): void {
     const p = Icmpv6Packet.checked(payload);
     if (isWireError(p)) return this.drop();
     const icmp = Icmpv6Repr.parse(p, src, dst, this.verify);
     if (isWireError(icmp)) return this.drop();
+    if (icmp.type === 'neighborSolicit' || icmp.type === 'neighborAdvert') {
+      // RFC 4861 §7.1: a hop limit below 255 means the message crossed a router: forged.
+      if (hopLimit !== NDP_HOP_LIMIT || !this.hardwareAddress) return this.drop();
+      if (icmp.type === 'neighborSolicit')
+        this.receiveSolicit(now, device, src, icmp.target, icmp.sourceLinkAddr, sockets);
+      else if (icmp.targetLinkAddr) this.learnNeighbor(now, icmp.target, icmp.targetLinkAddr, false, sockets);
+      return;
+    }
     if (icmp.type === 'echoRequest') {
       if (!unicastDst) return;
       this.stats.icmpEchoReplies++;
@@ -382,6 +492,54 @@ export class Interface {
       const err = icmp.code === Icmpv6Unreachable.PORT ? E.ECONNREFUSED : E.EHOSTUNREACH;
       this.quotedUdpError(icmp.invoking, err, sockets);
     }
+  }
+
+  /**
+   * RFC 4861 §7.2.3-7.2.4: a solicitation for one of our addresses teaches us the sender's link
+   * address and is answered with a solicited advertisement (to all nodes for duplicate address
+   * detection, whose source is unspecified).
+   */
+  private receiveSolicit(
+    now: number,
+    device: Device,
+    src: Ipv6Address,
+    target: Ipv6Address,
+    sourceLink: EthernetAddress | undefined,
+    sockets: SocketTable,
+  ): void {
+    if (!this.addresses.some((c) => c.address.equals(target))) return;
+    const dad = src.isUnspecified();
+    if (dad && sourceLink) return this.drop(); // §7.1.1: DAD solicitations carry no link address
+    if (!dad && sourceLink) this.learnNeighbor(now, src, sourceLink, true, sockets);
+    this.emit(now, device, {
+      kind: 'icmpv6',
+      src: target,
+      dst: dad ? ALL_NODES : src,
+      hopLimit: NDP_HOP_LIMIT,
+      icmp: {
+        type: 'neighborAdvert',
+        router: false,
+        solicited: !dad,
+        override: true,
+        target,
+        targetLinkAddr: this.hardwareAddress,
+      },
+    });
+  }
+
+  /** Records a neighbor's link address: always when it asked us, else only when we asked or know it. */
+  private learnNeighbor(
+    now: number,
+    addr: IpAddress,
+    mac: EthernetAddress,
+    create: boolean,
+    sockets: SocketTable,
+  ): void {
+    if (!mac.isUnicast()) return;
+    const key = addr.key;
+    if (!create && !this.neighbors.has(key) && !this.arpPending.has(key)) return;
+    this.neighbors.set(key, { mac, expires: now + NEIGHBOR_LIFETIME });
+    if (this.arpPending.delete(key)) sockets.neighborResolved();
   }
 
   /** Finds the UDP socket an ICMP error is about, from the quoted IP and UDP headers. */
@@ -447,7 +605,7 @@ export class Interface {
     switch (out.kind) {
       case 'udp':
         transportLen = UdpRepr.bufferLen(out.udp);
-        protocol = IpProtocol.UDP;
+        protocol = out.liteCoverage === undefined ? IpProtocol.UDP : IpProtocol.UDPLITE;
         break;
       case 'tcp':
         transportLen = TcpRepr.bufferLen(out.tcp);
@@ -469,8 +627,8 @@ export class Interface {
     const ethernet = viaDevice && device.capabilities.medium === 'ethernet';
     if (viaDevice) {
       if (ipHeaderLen + transportLen > device.capabilities.mtu) {
-        // Datagrams are fragmented (IPv4 only; TCP segments always fit the MSS).
-        if (out.dst.version !== 4 || out.kind === 'tcp') return 'unroutable';
+        // Datagrams are fragmented (TCP segments always fit the MSS).
+        if (out.kind === 'tcp') return 'unroutable';
         fragment = true;
       }
       if (ethernet) {
@@ -511,7 +669,9 @@ export class Interface {
     const tBuf = ipBuf.subarray(ipHeaderLen);
     switch (out.kind) {
       case 'udp':
-        UdpRepr.emit(out.udp, UdpPacket.unchecked(tBuf), out.src, out.dst);
+        if (out.liteCoverage === undefined)
+          UdpRepr.emit(out.udp, UdpPacket.unchecked(tBuf), out.src, out.dst);
+        else UdpLiteRepr.emit({ ...out.udp, coverage: out.liteCoverage }, tBuf, out.src, out.dst);
         break;
       case 'tcp':
         TcpRepr.emit(out.tcp, TcpPacket.unchecked(tBuf), out.src, out.dst);
@@ -533,9 +693,16 @@ export class Interface {
       return 'sent';
     }
     if (fragment) {
-      ipBuf[6] = 0; // clear DF: this datagram is fragmented on purpose
-      this.ipIdent = (this.ipIdent + 1) & 0xffff;
-      for (const f of fragmentIpv4(ipBuf, device.capabilities.mtu, this.ipIdent)) {
+      let fragments: Uint8Array[];
+      if (out.dst.version === 4) {
+        ipBuf[6] = 0; // clear DF: this datagram is fragmented on purpose
+        this.ipIdent = (this.ipIdent + 1) & 0xffff;
+        fragments = fragmentIpv4(ipBuf, device.capabilities.mtu, this.ipIdent);
+      } else {
+        this.ip6Ident = (this.ip6Ident + 1) >>> 0;
+        fragments = fragmentIpv6(ipBuf, device.capabilities.mtu, this.ip6Ident);
+      }
+      for (const f of fragments) {
         const framed = new Uint8Array(linkLen + f.length);
         framed.set(frame.subarray(0, linkLen));
         framed.set(f, linkLen);
@@ -551,7 +718,7 @@ export class Interface {
 
   /** The link address of the next hop to `dst`, or why there is none yet. */
   private resolve(now: number, device: Device, dst: IpAddress): EthernetAddress | 'pending' | 'unroutable' {
-    if (dst.version === 6) return 'unroutable'; // IPv6 over Ethernet needs NDP, not implemented yet
+    if (dst.version === 6) return this.resolveIpv6(now, device, dst);
     if (dst.isBroadcast() || this.isDirectedBroadcast(dst)) return EthernetAddress.BROADCAST;
     if (dst.isMulticast()) {
       const b = dst.bytes; // RFC 1112 §6.4: 01:00:5e + low 23 bits
@@ -579,6 +746,40 @@ export class Interface {
           },
           EthernetAddress.BROADCAST,
         );
+    }
+    return 'pending';
+  }
+
+  /**
+   * IPv6 next-hop resolution by neighbor discovery (RFC 4861 §7.2.2): multicast maps to
+   * 33:33 + the low 32 bits (RFC 2464 §7); an unknown neighbor is solicited at its
+   * solicited-node address, again every NEIGHBOR_RETRY while packets wait.
+   */
+  private resolveIpv6(
+    now: number,
+    device: Device,
+    dst: Ipv6Address,
+  ): EthernetAddress | 'pending' | 'unroutable' {
+    const b = dst.bytes;
+    if (dst.isMulticast()) return new EthernetAddress([0x33, 0x33, b[12]!, b[13]!, b[14]!, b[15]!]);
+    const onLink =
+      dst.isLinkLocal() || this.addresses.some((c) => c.address.version === 6 && c.contains(dst));
+    const hop = onLink ? dst : (this.gateways.find((g) => g.version === 6) as Ipv6Address | undefined);
+    if (!hop) return 'unroutable';
+    const entry = this.neighbors.get(hop.key);
+    if (entry && entry.expires > now) return entry.mac;
+    const last = this.arpPending.get(hop.key);
+    if (last === undefined || now - last >= NEIGHBOR_RETRY) {
+      this.arpPending.set(hop.key, now);
+      const src = this.sourceAddressFor(hop);
+      if (src && src.version === 6)
+        this.emit(now, device, {
+          kind: 'icmpv6',
+          src,
+          dst: solicitedNodeAddress(hop),
+          hopLimit: NDP_HOP_LIMIT,
+          icmp: { type: 'neighborSolicit', target: hop, sourceLinkAddr: this.hardwareAddress },
+        });
     }
     return 'pending';
   }

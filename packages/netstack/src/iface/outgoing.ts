@@ -18,6 +18,8 @@ export type Outgoing =
       readonly dst: IpAddress;
       readonly hopLimit: number;
       readonly udp: UdpRepr;
+      /** UDP-Lite (RFC 3828) with this checksum coverage (0: the whole datagram); absent: UDP. */
+      readonly liteCoverage?: number;
     }
   | {
       readonly kind: 'tcp';

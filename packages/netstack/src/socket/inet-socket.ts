@@ -26,8 +26,10 @@ import {
 import { RingBuffer } from '../storage/ring-buffer.js';
 import type { Stack } from '../stack.js';
 import type { IpEndpoint } from '../wire/ip-address.js';
-import { unspecifiedAddress } from '../wire/ip-address.js';
+import { Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
+import { CONGESTION_ALGORITHMS, type CongestionAlgorithm } from './congestion.js';
 import { emitSockaddr, parseSockaddr, sockaddrFamily } from './sockaddr.js';
+import { EMPTY_TCP_INFO, encodeTcpInfo, type TcpInfo } from './tcp-info.js';
 import type { TcpBuffers, TcpListener, TcpSocket } from './tcp.js';
 import type { IcmpSocket } from './icmp.js';
 import { udpBuffers, type UdpSocket } from './udp.js';
@@ -40,6 +42,15 @@ export interface InetSocketConfig {
 }
 
 const DEFAULT_CONFIG: InetSocketConfig = { rcvBuf: 131072, sndBuf: 65536 };
+/** Linux TCP_CA_NAME_MAX: the size of a congestion control name with its NUL. */
+const TCP_CA_NAME_MAX = 16;
+/** SOL_UDP (IPPROTO_UDP) and SOL_UDPLITE (IPPROTO_UDPLITE), and UDP-Lite's coverage options. */
+const SOL_UDP = 17;
+const SOL_UDPLITE = 136;
+const UDPLITE_SEND_CSCOV = 10;
+const UDPLITE_RECV_CSCOV = 11;
+/** Linux's TCP_LISTEN state number, for TCP_INFO of a listener. */
+const LINUX_TCP_LISTEN = 10;
 
 /** What recvfrom returns: bytes copied, the datagram's full length (MSG_TRUNC), and the sender. */
 export interface RecvResult {
@@ -74,6 +85,7 @@ export class InetSocket {
   nonBlocking = false;
   private impl: Impl;
   private reuseAddr = false;
+  private reusePort = false;
   private keepAlive = false;
   /** TCP_KEEPIDLE, TCP_KEEPINTVL (seconds) and TCP_KEEPCNT, Linux's defaults. */
   private keepIdle = 7200;
@@ -81,7 +93,22 @@ export class InetSocket {
   private keepCnt = 9;
   private broadcast = false;
   private noDelay = false;
+  /** TCP_CORK, TCP_QUICKACK (Linux reports 1 until set to 0), TCP_USER_TIMEOUT (ms), TCP_CONGESTION. */
+  private cork = false;
+  private quickAck: number | undefined;
+  private userTimeout = 0;
+  private congestion: CongestionAlgorithm | undefined;
+  /** SO_LINGER: l_onoff and l_linger (seconds). */
+  private linger = { onoff: 0, seconds: 0 };
   private hopLimit = 64;
+  /** IP_TTL of an AF_INET6 socket (for its IPv4-mapped traffic); AF_INET uses hopLimit. */
+  private ipTtl = 64;
+  /**
+   * IPV6_V6ONLY, off by default as Linux's net.ipv6.bindv6only=0: an AF_INET6 TCP socket on `::`
+   * also takes IPv4 connections and may connect to ::ffff:a.b.c.d, and IPv4 peers show as
+   * IPv4-mapped addresses.
+   */
+  private v6only = false;
   private shutRd = false;
   private shutWr = false;
   private connecting = false;
@@ -94,15 +121,19 @@ export class InetSocket {
     readonly type: number,
     private readonly config: InetSocketConfig,
     impl?: Impl,
-    ping = false,
+    proto: 'default' | 'ping' | 'udplite' = 'default',
   ) {
+    const rx = (): ReturnType<typeof udpBuffers> => udpBuffers(256, config.rcvBuf);
     this.impl =
       impl ??
       (type === SockType.SOCK_STREAM
         ? { kind: 'tcp', sock: stack.tcpSocket(family, this.rings()) }
-        : ping
+        : proto === 'ping'
           ? { kind: 'icmp', sock: stack.icmpSocket(family) }
-          : { kind: 'udp', sock: stack.udpSocket(family, udpBuffers(256, config.rcvBuf)) });
+          : proto === 'udplite'
+            ? { kind: 'udp', sock: stack.udpliteSocket(family, rx()) }
+            : { kind: 'udp', sock: stack.udpSocket(family, rx()) });
+    if (this.impl.kind !== 'icmp') this.impl.sock.owner = this;
   }
 
   /**
@@ -126,7 +157,12 @@ export class InetSocket {
     if (kind === SockType.SOCK_STREAM) {
       if (protocol !== 0 && protocol !== IpProto.IPPROTO_TCP) return E.EPROTONOSUPPORT;
     } else if (kind === SockType.SOCK_DGRAM) {
-      if (protocol !== 0 && protocol !== IpProto.IPPROTO_UDP && protocol !== pingProto)
+      if (
+        protocol !== 0 &&
+        protocol !== IpProto.IPPROTO_UDP &&
+        protocol !== IpProto.IPPROTO_UDPLITE &&
+        protocol !== pingProto
+      )
         return E.EPROTONOSUPPORT;
     } else return E.ESOCKTNOSUPPORT;
     const s = new InetSocket(
@@ -135,7 +171,7 @@ export class InetSocket {
       kind,
       { ...DEFAULT_CONFIG, ...config },
       undefined,
-      protocol === pingProto,
+      protocol === pingProto ? 'ping' : protocol === IpProto.IPPROTO_UDPLITE ? 'udplite' : 'default',
     );
     s.nonBlocking = (type & SockType.SOCK_NONBLOCK) !== 0;
     return s;
@@ -148,14 +184,29 @@ export class InetSocket {
     };
   }
 
-  /** The IP protocol: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6. */
+  /** The IP protocol: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_ICMP or IPPROTO_ICMPV6. */
   get protocol(): number {
     if (this.impl.kind === 'icmp') return this.family === 4 ? IpProto.IPPROTO_ICMP : IpProto.IPPROTO_ICMPV6;
+    if (this.impl.kind === 'udp' && this.impl.sock.lite) return IpProto.IPPROTO_UDPLITE;
     return this.type === SockType.SOCK_STREAM ? IpProto.IPPROTO_TCP : IpProto.IPPROTO_UDP;
   }
 
   private unspecified(): IpEndpoint {
     return { addr: unspecifiedAddress(this.family), port: 0 };
+  }
+
+  /** A sockaddr of this socket's family: IPv4 endpoints of an AF_INET6 socket as ::ffff:a.b.c.d. */
+  private emit(ep: IpEndpoint): Uint8Array {
+    if (this.family === 6 && ep.addr.version === 4)
+      return emitSockaddr({ addr: Ipv6Address.mapped(ep.addr), port: ep.port });
+    return emitSockaddr(ep);
+  }
+
+  /** Pushes IPV6_V6ONLY down to the TCP socket or listener (it decides port sharing and matching). */
+  private applyV6only(): void {
+    const impl = this.impl;
+    if (this.family === 6 && (impl.kind === 'tcp' || impl.kind === 'listener'))
+      impl.sock.v6only = this.v6only;
   }
 
   /** Implements bind(2). */
@@ -164,6 +215,8 @@ export class InetSocket {
     if (isError(ep)) return ep;
     const s = this.impl.sock;
     s.reuseAddr = this.reuseAddr;
+    if (this.impl.kind !== 'icmp') this.impl.sock.reusePort = this.reusePort;
+    this.applyV6only();
     return s.bind(ep) ?? 0;
   }
 
@@ -177,9 +230,12 @@ export class InetSocket {
     }
     if (impl.sock.state !== 'CLOSED' || this.connecting) return E.EINVAL;
     const local = impl.sock.local;
+    impl.sock.owner = undefined;
     impl.sock.close(); // releases the port for the listener that takes over
     const l = this.stack.tcpListener(this.family, () => this.rings());
     l.reuseAddr = this.reuseAddr;
+    l.reusePort = this.reusePort;
+    if (this.family === 6) l.v6only = this.v6only;
     if (local) {
       const err = l.bind(local);
       if (err) return err;
@@ -187,12 +243,15 @@ export class InetSocket {
     const err = l.listen(backlog);
     if (err) return err;
     this.impl = { kind: 'listener', sock: l };
+    l.owner = this;
     return 0;
   }
 
   /** Implements accept4(2): EINVAL unless listening; WOULD_BLOCK when no connection is ready. */
   accept(flags = 0): InetSocket | LinuxError | WouldBlock {
     if (flags & ~(SockType.SOCK_NONBLOCK | SockType.SOCK_CLOEXEC)) return E.EINVAL;
+    // Datagram sockets have no accept (sock_no_accept); an unlistening stream socket is EINVAL.
+    if (this.impl.kind === 'udp' || this.impl.kind === 'icmp') return E.EOPNOTSUPP;
     if (this.impl.kind !== 'listener') return E.EINVAL;
     const c = this.impl.sock.accept();
     if (c === WOULD_BLOCK || isError(c)) return c;
@@ -205,6 +264,10 @@ export class InetSocket {
     s.keepIntvl = this.keepIntvl;
     s.keepCnt = this.keepCnt;
     s.hopLimit = this.hopLimit;
+    s.userTimeout = this.userTimeout;
+    s.congestion = this.congestion;
+    s.linger = { ...this.linger };
+    s.v6only = this.v6only;
     s.applyTcpOptions();
     return s;
   }
@@ -235,11 +298,25 @@ export class InetSocket {
       return s.takeError() ?? 0;
     }
     if (s.state !== 'CLOSED') return E.EISCONN;
-    const ep = parseSockaddr(sockaddr, this.family);
+    let ep = parseSockaddr(sockaddr, this.family);
     if (isError(ep)) return ep;
-    s.reuseAddr = this.reuseAddr;
+    const mapped = ep.addr.version === 6 ? ep.addr.v4Mapped() : undefined;
+    let conn = s;
+    if (mapped) {
+      // An IPv4 peer named as ::ffff:a.b.c.d: an IPv4 connection underneath (unbound sockets only).
+      if (this.v6only) return E.ENETUNREACH;
+      if (s.local) return E.ENETUNREACH;
+      s.owner = undefined;
+      s.close();
+      conn = this.stack.tcpSocket(4, this.rings());
+      this.impl = { kind: 'tcp', sock: conn };
+      conn.owner = this;
+      ep = { addr: mapped, port: ep.port };
+    }
+    conn.reuseAddr = this.reuseAddr;
+    conn.reusePort = this.reusePort;
     this.applyTcpOptions();
-    const err = s.connect(ep);
+    const err = conn.connect(ep);
     if (err) return err;
     this.connecting = true;
     return this.nonBlocking ? E.EINPROGRESS : WOULD_BLOCK;
@@ -261,6 +338,12 @@ export class InetSocket {
     if (impl.kind === 'listener') return E.EPIPE;
     if (this.shutWr) return E.EPIPE;
     if (impl.kind === 'tcp') return impl.sock.send(data);
+    // inet_send_prepare: an unbound datagram socket gets its ephemeral port before anything
+    // else is checked, so even a send that fails (EDESTADDRREQ) leaves it bound.
+    if (impl.kind === 'udp' && !impl.sock.local) {
+      const err = impl.sock.bind(this.unspecified());
+      if (err) return err;
+    }
     let dst: IpEndpoint | undefined;
     if (to && to.length > 0) {
       const ep = parseSockaddr(to, this.family);
@@ -292,7 +375,7 @@ export class InetSocket {
       return { n: 0, len: 0, from: undefined, truncated: false };
     if (r === WOULD_BLOCK || isError(r)) return r;
     const n = Math.min(r.len, buf.length);
-    return { n, len: r.len, from: emitSockaddr(r.from), truncated: r.truncated };
+    return { n, len: r.len, from: this.emit(r.from), truncated: r.truncated };
   }
 
   /** Implements shutdown(2): EINVAL for a bad `how`, ENOTCONN when not connected. */
@@ -319,7 +402,7 @@ export class InetSocket {
 
   /** Implements getsockname(2): the bound address, or the unspecified address and port 0. */
   getsockname(): Uint8Array {
-    return emitSockaddr(this.impl.sock.local ?? this.unspecified());
+    return this.emit(this.impl.sock.local ?? this.unspecified());
   }
 
   /** Implements getpeername(2): ENOTCONN without a peer. */
@@ -328,7 +411,7 @@ export class InetSocket {
     if (impl.kind === 'listener') return E.ENOTCONN;
     if (impl.kind === 'tcp' && !impl.sock.isConnected) return E.ENOTCONN;
     const r = impl.sock.remote;
-    return r ? emitSockaddr(r) : E.ENOTCONN;
+    return r ? this.emit(r) : E.ENOTCONN;
   }
 
   /**
@@ -349,6 +432,8 @@ export class InetSocket {
           return this.impl.kind === 'listener' ? 0 : (this.impl.sock.takeError()?.errno ?? 0);
         case SocketOption.SO_REUSEADDR:
           return this.reuseAddr ? 1 : 0;
+        case SocketOption.SO_REUSEPORT:
+          return this.reusePort ? 1 : 0;
         case SocketOption.SO_KEEPALIVE:
           return this.keepAlive ? 1 : 0;
         case SocketOption.SO_BROADCAST:
@@ -373,15 +458,31 @@ export class InetSocket {
           return this.keepIntvl;
         case TcpOption.TCP_KEEPCNT:
           return this.keepCnt;
+        case TcpOption.TCP_CORK:
+          return this.cork ? 1 : 0;
+        case TcpOption.TCP_QUICKACK:
+          return this.quickAck ?? 1;
+        case TcpOption.TCP_USER_TIMEOUT:
+          return this.userTimeout;
         default:
           return E.ENOPROTOOPT;
       }
     }
-    if (level === SocketLevel.SOL_IP && this.family === 4 && name === IpOption.IP_TTL) return this.hopLimit;
+    if (!tcp && (level === SOL_UDP || level === SOL_UDPLITE) && this.impl.kind === 'udp') {
+      // udp_lib_getsockopt: the coverages read 0 (full coverage) on plain UDP sockets too.
+      if (name === UDPLITE_SEND_CSCOV) return this.impl.sock.sendCoverage;
+      if (name === UDPLITE_RECV_CSCOV) return this.impl.sock.recvCoverage;
+    }
+    if (level === SocketLevel.SOL_IP && name === IpOption.IP_TTL)
+      return this.family === 4 ? this.hopLimit : this.ipTtl;
     if (level === SocketLevel.SOL_IPV6 && this.family === 6) {
       if (name === Ipv6Option.IPV6_UNICAST_HOPS) return this.hopLimit;
-      if (name === Ipv6Option.IPV6_V6ONLY) return 1; // no dual-stack sockets yet: always v6-only
+      if (name === Ipv6Option.IPV6_V6ONLY) return this.v6only ? 1 : 0;
     }
+    // An AF_INET socket hands other levels to do_ip_getsockopt, which refuses any but SOL_IP
+    // with EOPNOTSUPP; the protocol's own level (SOL_TCP, SOL_UDP) and SOL_IP say ENOPROTOOPT.
+    const own = tcp ? level === SocketLevel.SOL_TCP : level === SOL_UDP || level === SOL_UDPLITE;
+    if (this.family === 4 && level !== SocketLevel.SOL_IP && !own) return E.EOPNOTSUPP;
     return E.ENOPROTOOPT;
   }
 
@@ -393,6 +494,9 @@ export class InetSocket {
       switch (name) {
         case SocketOption.SO_REUSEADDR:
           this.reuseAddr = flag;
+          return 0;
+        case SocketOption.SO_REUSEPORT:
+          this.reusePort = flag;
           return 0;
         case SocketOption.SO_KEEPALIVE:
           this.keepAlive = flag;
@@ -423,6 +527,19 @@ export class InetSocket {
           this.keepCnt = value;
           this.applyTcpOptions();
           return 0;
+        case TcpOption.TCP_CORK:
+          this.cork = flag;
+          if (this.impl.kind === 'tcp') this.impl.sock.setCork(flag);
+          return 0;
+        case TcpOption.TCP_QUICKACK:
+          this.quickAck = flag ? 1 : 0;
+          this.applyTcpOptions();
+          return 0;
+        case TcpOption.TCP_USER_TIMEOUT: // Linux: negative is EINVAL
+          if (value < 0) return E.EINVAL;
+          this.userTimeout = value;
+          this.applyTcpOptions();
+          return 0;
         default:
           return E.ENOPROTOOPT;
       }
@@ -430,6 +547,25 @@ export class InetSocket {
     const hops =
       (level === SocketLevel.SOL_IP && this.family === 4 && name === IpOption.IP_TTL) ||
       (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_UNICAST_HOPS);
+    const cscov = name === UDPLITE_SEND_CSCOV || name === UDPLITE_RECV_CSCOV;
+    if (!tcp && (level === SOL_UDP || level === SOL_UDPLITE) && cscov && this.impl.kind === 'udp') {
+      // udp_lib_setsockopt: UDP-Lite only; 1..7 become 8 (the header), above 65535 is 65535.
+      const u = this.impl.sock;
+      if (!u.lite) return E.ENOPROTOOPT;
+      const v = value !== 0 && value < 8 ? 8 : Math.min(value, 0xffff);
+      if (name === UDPLITE_SEND_CSCOV) u.sendCoverage = v;
+      else {
+        u.recvCoverage = v;
+        u.recvCoverageSet = true;
+      }
+      return 0;
+    }
+    if (level === SocketLevel.SOL_IP && this.family === 6 && name === IpOption.IP_TTL) {
+      if (value === -1) value = 64;
+      if (value < 1 || value > 255) return E.EINVAL;
+      this.ipTtl = value;
+      return 0;
+    }
     if (hops) {
       if (value === -1) value = 64;
       if (value < 1 || value > 255) return E.EINVAL;
@@ -437,8 +573,13 @@ export class InetSocket {
       if (this.impl.kind !== 'listener') this.impl.sock.hopLimit = value;
       return 0;
     }
-    if (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_V6ONLY)
-      return flag ? 0 : E.ENOPROTOOPT; // dual-stack (v4-mapped) sockets are not supported yet
+    if (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_V6ONLY) {
+      // Linux (do_ipv6_setsockopt): only before the socket is bound.
+      if (this.impl.sock.local) return E.EINVAL;
+      this.v6only = flag;
+      this.applyV6only();
+      return 0;
+    }
     return E.ENOPROTOOPT;
   }
 
@@ -452,6 +593,78 @@ export class InetSocket {
     s.keepCnt = this.keepCnt;
     s.hopLimit = this.hopLimit;
     s.noDelay = this.noDelay;
+    // TCP_QUICKACK=1 (Linux leaves delayed-ACK "pingpong" mode): here it means an ACK for every
+    // segment; the default keeps delayed ACKs, which Linux also reports as 1.
+    s.quickAck = this.quickAck === 1;
+    s.userTimeout = this.userTimeout;
+    if (this.congestion) s.setCongestion(this.congestion);
+  }
+
+  /**
+   * Implements getsockopt(2) with its bytes: the options with struct or string values
+   * (SO_LINGER, TCP_INFO, TCP_CONGESTION) and every integer option of {@link getsockopt}, cut
+   * to `optlen` as Linux copies at most that much. EINVAL for a negative length.
+   */
+  getsockoptBytes(level: number, name: number, optlen: number): Uint8Array | LinuxError {
+    if (optlen < 0) return E.EINVAL;
+    const tcp = this.type === SockType.SOCK_STREAM;
+    let full: Uint8Array;
+    if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_LINGER) {
+      full = new Uint8Array(8);
+      const dv = new DataView(full.buffer);
+      dv.setInt32(0, this.linger.onoff, true);
+      dv.setInt32(4, this.linger.seconds, true);
+    } else if (level === SocketLevel.SOL_TCP && tcp && name === TcpOption.TCP_INFO) {
+      full = encodeTcpInfo(this.tcpInfo());
+    } else if (level === SocketLevel.SOL_TCP && tcp && name === TcpOption.TCP_CONGESTION) {
+      full = new Uint8Array(TCP_CA_NAME_MAX); // char[16], zero-padded
+      full.set(new TextEncoder().encode(this.congestionName()));
+    } else {
+      const v = this.getsockopt(level, name);
+      if (isError(v)) return v;
+      full = new Uint8Array(4);
+      new DataView(full.buffer).setInt32(0, v, true);
+    }
+    return full.subarray(0, Math.min(optlen, full.length));
+  }
+
+  /**
+   * Implements setsockopt(2) with its bytes: SO_LINGER (`struct linger`), TCP_CONGESTION (a
+   * name: ENOENT when unknown), and every integer option of {@link setsockopt} (EINVAL when
+   * shorter than an int).
+   */
+  setsockoptBytes(level: number, name: number, optval: Uint8Array): 0 | LinuxError {
+    const tcp = this.type === SockType.SOCK_STREAM;
+    const dv = new DataView(optval.buffer, optval.byteOffset, optval.byteLength);
+    if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_LINGER) {
+      if (optval.length < 8) return E.EINVAL;
+      this.linger = { onoff: dv.getInt32(0, true) !== 0 ? 1 : 0, seconds: dv.getInt32(4, true) };
+      return 0;
+    }
+    if (level === SocketLevel.SOL_TCP && tcp && name === TcpOption.TCP_CONGESTION) {
+      if (optval.length < 1) return E.EINVAL;
+      const raw = optval.subarray(0, Math.min(optval.length, TCP_CA_NAME_MAX - 1));
+      const nul = raw.indexOf(0);
+      const text = new TextDecoder().decode(nul >= 0 ? raw.subarray(0, nul) : raw);
+      const algo = CONGESTION_ALGORITHMS.find((a) => a === text);
+      if (!algo) return E.ENOENT;
+      this.congestion = algo;
+      this.applyTcpOptions();
+      return 0;
+    }
+    if (optval.length < 4) return E.EINVAL;
+    return this.setsockopt(level, name, dv.getInt32(0, true));
+  }
+
+  private congestionName(): CongestionAlgorithm {
+    if (this.impl.kind === 'tcp') return this.impl.sock.congestion;
+    return this.congestion ?? this.stack.defaultCongestion;
+  }
+
+  /** TCP_INFO for this socket; a listener reports LISTEN and zeros. */
+  private tcpInfo(): TcpInfo {
+    if (this.impl.kind === 'tcp') return this.impl.sock.info();
+    return { ...EMPTY_TCP_INFO, state: LINUX_TCP_LISTEN };
   }
 
   /** FIONREAD: bytes (stream) or the next datagram's length waiting to be read. */
@@ -491,9 +704,25 @@ export class InetSocket {
   }
   private unwatch: (() => void) | undefined;
 
-  /** Implements close(2) of the last reference. */
+  /**
+   * Implements close(2) of the last reference. With SO_LINGER on and a zero timeout a TCP
+   * connection is aborted with a RST, as Linux does; with a non-zero timeout the connection
+   * closes in the background as without linger (the caller may wait on `lingerDone`).
+   */
   close(): void {
     this.setReadinessListener(undefined);
-    this.impl.sock.close();
+    if (this.impl.kind !== 'icmp') this.impl.sock.owner = undefined;
+    if (this.impl.kind === 'tcp' && this.linger.onoff && this.linger.seconds === 0) this.impl.sock.abort();
+    else this.impl.sock.close();
+  }
+
+  /** SO_LINGER with a timeout: whether everything sent was acknowledged (what a lingering close waits for). */
+  lingerDone(): boolean {
+    return this.impl.kind !== 'tcp' || this.impl.sock.sendQueue === 0 || !this.impl.sock.isConnected;
+  }
+
+  /** The SO_LINGER timeout (ms) a blocking close waits at most, or undefined when not lingering. */
+  get lingerTimeout(): number | undefined {
+    return this.linger.onoff && this.linger.seconds > 0 ? this.linger.seconds * 1000 : undefined;
   }
 }

@@ -32,6 +32,16 @@ export interface PortBinding {
   readonly reuseAddr: boolean;
   /** A listening TCP socket: SO_REUSEADDR never lets another socket share its port. */
   readonly isListening?: boolean;
+  /**
+   * An AF_INET6 socket with IPV6_V6ONLY off: bound to `::` it also holds the port for IPv4, so
+   * it conflicts with IPv4 bindings of that port (Linux's inet6_rcv_saddr_equal).
+   */
+  readonly dualStack?: boolean;
+  /**
+   * SO_REUSEPORT: sockets that all set it may bind the same address and port (Linux also
+   * requires the same owner uid; netstack has no uids, the caller checks that if it must).
+   */
+  readonly reusePort?: boolean;
 }
 
 /**
@@ -57,9 +67,17 @@ export class PortSpace<S extends PortBinding> {
     const others = this.byPort.get(ep.port);
     if (!others) return undefined;
     for (const o of others) {
-      if (o === socket || !o.local || o.local.addr.version !== ep.addr.version) continue;
-      const overlap = o.local.addr.isUnspecified() || ep.addr.isUnspecified() || o.local.addr.equals(ep.addr);
-      if (overlap && !(reuseAddr && o.reuseAddr && !o.isListening)) return E.EADDRINUSE;
+      if (o === socket || !o.local) continue;
+      let overlap: boolean;
+      if (o.local.addr.version !== ep.addr.version) {
+        // Only a dual-stack `::` spans both families.
+        const oWild = o.local.addr.version === 6 && o.local.addr.isUnspecified() && o.dualStack === true;
+        const meWild = ep.addr.version === 6 && ep.addr.isUnspecified() && socket.dualStack === true;
+        overlap = oWild || meWild;
+      } else
+        overlap = o.local.addr.isUnspecified() || ep.addr.isUnspecified() || o.local.addr.equals(ep.addr);
+      if (overlap && !(reuseAddr && o.reuseAddr && !o.isListening) && !(socket.reusePort && o.reusePort))
+        return E.EADDRINUSE;
     }
     return undefined;
   }

@@ -8,7 +8,7 @@ import { RingBuffer } from '../storage/ring-buffer.js';
 import { settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
 import { Ipv4Address } from '../wire/ip-address.js';
-import type { TcpBuffers, TcpSocket } from './tcp.js';
+import type { TcpBuffers, TcpConfig, TcpSocket } from './tcp.js';
 import { WOULD_BLOCK } from './would-block.js';
 
 export const bufs = (rx = 65536, tx = 65536): TcpBuffers => ({
@@ -30,6 +30,8 @@ export function transfer(
     dropFrames?: readonly number[];
     /** The server reads one chunk per step instead of draining (a slow reader). */
     readOnce?: boolean;
+    /** TCP tunables of both stacks. */
+    tcp?: Partial<TcpConfig>;
   } = {},
 ): {
   sent: Uint8Array;
@@ -51,11 +53,13 @@ export function transfer(
     device: injectorA,
     addresses: [cidr('10.0.0.1/24')],
     seed,
+    ...(opts.tcp ? { tcp: opts.tcp } : {}),
   });
   const stackB = new Stack({
     device: new FaultInjector(db, faults, seed + 1),
     addresses: [cidr('10.0.0.2/24')],
     seed: seed + 2,
+    ...(opts.tcp ? { tcp: opts.tcp } : {}),
   });
   const l = stackB.tcpListener(4, () => bufs(opts.rxBuf ?? 65536));
   l.bind({ addr: Ipv4Address.UNSPECIFIED, port: 5001 });

@@ -354,7 +354,7 @@ describe('two stacks over a faulty link', () => {
     expect(r.client.stats.timeouts).toBe(0);
   });
 
-  it('a lost segment halves the congestion window (RFC 5681 §3.2)', () => {
+  it('a lost segment reduces the congestion window (CUBIC: to 0.7 of the flight)', () => {
     const clean = transfer({ delay: 5 }, 22, 400_000, { txBuf: 1 << 20, rxBuf: 1 << 20 });
     const lossy = transfer({ delay: 5 }, 22, 400_000, { txBuf: 1 << 20, rxBuf: 1 << 20, dropFrames: [200] });
     expect(Buffer.from(lossy.got).equals(Buffer.from(lossy.sent))).toBe(true);
@@ -369,7 +369,8 @@ describe('two stacks over a faulty link', () => {
   });
 
   it('a slow reader closes the window; zero-window probes resume the transfer', () => {
-    const r = transfer({ drop: 0.1 }, 5, 100_000, { rxBuf: 4096, readChunk: 700, readOnce: true });
+    // Seed 1: one of the runs where a window update is lost while the window is closed.
+    const r = transfer({ drop: 0.1 }, 1, 100_000, { rxBuf: 4096, readChunk: 700, readOnce: true });
     expect(Buffer.from(r.got).equals(Buffer.from(r.sent))).toBe(true);
     expect(r.client.stats.windowProbes).toBeGreaterThan(0);
   });
@@ -379,6 +380,18 @@ describe('two stacks over a faulty link', () => {
     expect(Buffer.from(r.got).equals(Buffer.from(r.sent))).toBe(true);
     // 2 MiB at one 40 ms RTT per window: with a 64 KiB window this takes > 1.2 s of virtual time.
     expect(r.elapsed).toBeLessThan(1000);
+  });
+
+  it('a lost small last segment is resent after a timeout although Nagle holds small segments (found by the property below)', () => {
+    const r = transfer({ drop: 0.18872351292520764, delay: 8 }, 23, 59194, {
+      mtu: 599,
+      back: 17549,
+      rxBuf: 1024,
+      readOnce: true,
+      readChunk: 1000,
+    });
+    expect(Buffer.from(r.got).equals(Buffer.from(r.sent))).toBe(true);
+    expect(Buffer.from(r.gotBack).equals(Buffer.from(r.backSent))).toBe(true);
   });
 
   it('property: any fault mix and seed delivers the stream intact (shrinks to a minimal failing case)', () => {
@@ -397,14 +410,20 @@ describe('two stacks over a faulty link', () => {
         fc.integer({ min: 0, max: 50_000 }),
         fc.integer({ min: 1024, max: 1 << 20 }),
         fc.boolean(),
-        (faults, seed, size, back, rxBuf, readOnce) => {
-          // Random MTU, receive ring (window scaling or tiny windows) and reader speed.
+        fc.record({
+          sack: fc.boolean(),
+          timestamps: fc.boolean(),
+          congestion: fc.constantFrom('cubic' as const, 'reno' as const),
+        }),
+        (faults, seed, size, back, rxBuf, readOnce, tcp) => {
+          // Random MTU, receive ring (window scaling or tiny windows), reader speed and options.
           const r = transfer(faults, seed, size, {
             mtu: 576 + (seed % 1000),
             back,
             rxBuf,
             readOnce,
             readChunk: 1000,
+            tcp,
           });
           expect(r.got.length).toBe(size);
           expect(Buffer.from(r.got).equals(Buffer.from(r.sent))).toBe(true);

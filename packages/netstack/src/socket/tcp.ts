@@ -3,18 +3,28 @@
  * simultaneous open, orderly close through FIN_WAIT/CLOSING/LAST_ACK/TIME_WAIT), send and
  * receive windows with window scaling and MSS negotiation, retransmission with the RTO of
  * RFC 6298 (Karn's rule, exponential backoff, go-back-N from SND.UNA), zero-window probing,
- * RST and SYN handling hardened per RFC 5961, SACK blocks in our ACKs, and out-of-order
- * reassembly straight into the receive ring with bounded bookkeeping, and congestion control
- * per RFC 5681 (slow start, congestion avoidance) with fast retransmit and NewReno recovery
- * (RFC 6582).
+ * RST and SYN handling hardened per RFC 5961, and out-of-order reassembly straight into the
+ * receive ring with bounded bookkeeping (at most `maxOooRanges` ranges, all inside the window).
+ *
+ * Loss recovery: with SACK (RFC 2018; our ACKs report the most recent block first) the sender
+ * keeps a scoreboard and recovers per RFC 6675 (pipe, NextSeg, retransmitting only the holes);
+ * without it, fast retransmit and NewReno (RFC 6582). Congestion control is pluggable
+ * (TCP_CONGESTION): CUBIC (RFC 9438, the default as on Linux) or Reno.
+ *
+ * Timestamps (RFC 7323): TSval/TSecr on every segment once negotiated, RTT samples from the
+ * echoed TSecr on every ACK that acknowledges new data, and PAWS against old duplicates.
+ *
+ * Delayed ACK: an ACK for every second full-sized segment, else after 40 ms (Linux's
+ * TCP_ATO_MIN), with Linux's quick-ACK start (the first 16 ACKs of a connection go at once)
+ * and TCP_QUICKACK. TCP_CORK holds partial segments (for at most 200 ms, as tcp(7) says);
+ * TCP_USER_TIMEOUT bounds how long data may stay unacknowledged.
  *
  * Keepalive (SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT) probes an idle connection and drops
  * it with ETIMEDOUT when the peer stays silent, as Linux does.
  *
  * Nagle's algorithm (Minshall's variant, as Linux) holds small segments unless TCP_NODELAY.
  *
- * Not yet (see README): CUBIC, acting on the peer's SACK blocks, timestamps/PAWS, delayed
- * ACK, urgent data.
+ * Not yet (see README): urgent data, D-SACK, RFC 6675's rescue retransmission, HyStart.
  *
  * @module
  */
@@ -34,7 +44,10 @@ import {
   type SackBlock,
   type TcpRepr,
 } from '../wire/tcp.js';
+import { congestionControl, type CongestionAlgorithm, type CongestionControl } from './congestion.js';
+import { DUP_THRESH, SackScoreboard } from './sack-scoreboard.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
+import type { TcpInfo } from './tcp-info.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
 /** The connection states of RFC 9293 §3.3.2. */
@@ -67,6 +80,14 @@ export interface TcpConfig {
   timeWait: number;
   /** Separate out-of-order ranges kept per connection. */
   maxOooRanges: number;
+  /** Offer timestamps (RFC 7323) in our SYN (Linux net.ipv4.tcp_timestamps). */
+  timestamps: boolean;
+  /** Offer SACK (RFC 2018) in our SYN (Linux net.ipv4.tcp_sack). */
+  sack: boolean;
+  /** How long an ACK may be delayed (Linux TCP_ATO_MIN: 40 ms); 0 acknowledges every segment at once. */
+  delayedAck: number;
+  /** The congestion control of new connections (Linux net.ipv4.tcp_congestion_control). */
+  congestion: CongestionAlgorithm;
 }
 
 const DEFAULTS: TcpConfig = {
@@ -77,6 +98,37 @@ const DEFAULTS: TcpConfig = {
   synRetries: 6,
   timeWait: 60_000,
   maxOooRanges: 32,
+  timestamps: true,
+  sack: true,
+  delayedAck: 40,
+  congestion: 'cubic',
+};
+
+/** Linux TCP_MAX_QUICKACKS: ACKs sent at once at the start of a connection. */
+const MAX_QUICKACKS = 16;
+/** tcp(7): corked output waits at most 200 ms. */
+const CORK_CEILING = 200;
+/** Size of the timestamps option as sent on every segment (NOP NOP + 10). */
+const TS_OPTION_LEN = 12;
+/** RFC 7323 §5.5: TS.Recent older than 24 days is no longer trusted for PAWS. */
+const PAWS_IDLE = 24 * 24 * 3600 * 1000;
+
+/**
+ * Linux's TCP_ESTABLISHED... numbering of states (include/net/tcp_states.h), as TCP_INFO and
+ * /proc/net/tcp show them.
+ */
+export const LINUX_TCP_STATE: Readonly<Record<TcpState, number>> = {
+  ESTABLISHED: 1,
+  SYN_SENT: 2,
+  SYN_RECEIVED: 3,
+  FIN_WAIT_1: 4,
+  FIN_WAIT_2: 5,
+  TIME_WAIT: 6,
+  CLOSED: 7,
+  CLOSE_WAIT: 8,
+  LAST_ACK: 9,
+  LISTEN: 10,
+  CLOSING: 11,
 };
 
 /** RFC 9293 §3.7.1: the MSS assumed when the peer sends none. */
@@ -98,6 +150,12 @@ export class TcpSocket {
   remote: IpEndpoint | undefined;
   /** SO_REUSEADDR. */
   reuseAddr = false;
+  /** SO_REUSEPORT (see {@link PortBinding.reusePort}). */
+  reusePort = false;
+  /** IPV6_V6ONLY (AF_INET6 only): off, a binding to `::` also holds the port for IPv4. */
+  v6only = true;
+  /** The socket-layer object this socket serves (an InetSocket), for /proc/net; undefined once closed. */
+  owner: object | undefined;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
   /** TCP_NODELAY: send small segments at once instead of waiting for the ACK of the last one. */
@@ -108,6 +166,13 @@ export class TcpSocket {
   keepIdle = 7_200_000;
   keepIntvl = 75_000;
   keepCnt = 9;
+  /** TCP_QUICKACK: acknowledge every segment at once instead of delaying ACKs. */
+  quickAck = false;
+  /**
+   * TCP_USER_TIMEOUT (ms): once data has stayed unacknowledged (or a zero window has been
+   * probed) this long, the connection fails with ETIMEDOUT; 0 leaves it to the retry limit.
+   */
+  userTimeout = 0;
   /** The listener that created this socket, until accepted. */
   parent: TcpListener | undefined;
   private readonly cfg: TcpConfig;
@@ -157,16 +222,73 @@ export class TcpSocket {
   private rtoAt: number | undefined;
   private retries = 0;
 
-  // congestion control (RFC 5681, RFC 6582)
-  private cwnd = 0;
-  private ssthresh = 0x7fffffff;
+  // congestion control (RFC 5681, RFC 6582, RFC 9438) and SACK loss recovery (RFC 6675)
+  private cc: CongestionControl;
   private dupAcks = 0;
+  private readonly scoreboard = new SackScoreboard();
+  /** RFC 6675 HighRxt: the end of the highest retransmitted range in this recovery. */
+  private highRxt = 0;
+  /** RFC 6675 loss recovery is running (SACK negotiated); otherwise `inRecovery` is NewReno's. */
+  private sackRecovery = false;
   private inRecovery = false;
   /** NewReno's "recover": the highest sequence number sent when recovery began. */
   private recover = 0;
   private retransmitHeadDue = false;
   /** Counters for tests and TCP_INFO. */
-  readonly stats = { segmentsSent: 0, retransmits: 0, fastRetransmits: 0, timeouts: 0, windowProbes: 0 };
+  readonly stats = {
+    segmentsSent: 0,
+    segmentsReceived: 0,
+    dataSegmentsSent: 0,
+    dataSegmentsReceived: 0,
+    retransmits: 0,
+    /** Payload bytes sent again (RFC 4898 OctetsRetrans). */
+    bytesRetransmitted: 0,
+    fastRetransmits: 0,
+    timeouts: 0,
+    windowProbes: 0,
+    /** RTT samples taken (from timestamps, or one timed segment per RTT without them). */
+    rttSamples: 0,
+    /** Segments dropped by PAWS (RFC 7323 §5). */
+    pawsRejected: 0,
+    /** Out-of-order segments received. */
+    outOfOrderReceived: 0,
+    /** ACKs held back by the delayed-ACK timer and sent when it fired. */
+    delayedAcks: 0,
+    bytesSent: 0,
+    bytesAcked: 0,
+    bytesReceived: 0,
+  };
+  /** TCP_CORK: hold partial segments (see `setCork`). */
+  private cork = false;
+  /** When corked output started waiting (tcp(7): at most 200 ms). */
+  private corkedSince: number | undefined;
+  /** Send what is queued now, Nagle notwithstanding (after uncorking, as Linux's TCP_NAGLE_PUSH). */
+  private pushOnce = false;
+  // timestamps (RFC 7323)
+  private tsOk = false;
+  private tsOffset = 0;
+  private tsRecent = 0;
+  private tsRecentAt = 0;
+  /** TSval of our last retransmission: echoes older than this are not timed. */
+  private tsRtxFloor: number | undefined;
+  /** RCV.NXT as of the last ACK we sent (Last.ACK.sent of RFC 7323 §4.3). */
+  private lastAckSent = 0;
+  // delayed ACK
+  private ackDelayAt: number | undefined;
+  private quickAcksLeft = 0;
+  private receivedAnyData = false;
+  /** In-order bytes received since our last ACK. */
+  private bytesUnacked = 0;
+  /** The largest segment the peer sent (Linux's rcv_mss estimate). */
+  private rcvMss = 536;
+  // times for TCP_USER_TIMEOUT and TCP_INFO (ms, the stack's clock)
+  /** When the oldest unacknowledged data was sent, or zero-window probing began. */
+  private stallSince: number | undefined;
+  private lastDataSent = 0;
+  private lastDataRecv = 0;
+  private lastAckRecv = 0;
+  private lastNow = 0;
+  private minRtt: number | undefined;
   private rttSample: { seq: number; at: number } | undefined;
   private probeDue = false;
   private timeWaitAt: number | undefined;
@@ -176,8 +298,6 @@ export class TcpSocket {
   private keepProbes = 0;
   /** Segments wait for the next hop's link address until then (ms). */
   private holdUntil = 0;
-  /** In-order segments received since our last ACK (RFC 5681 §4.2: ACK at least every second). */
-  private segsUnacked = 0;
   /** An out-of-order or duplicate segment arrived: acknowledge at once (RFC 5681 §4.2). */
   private ackNow = false;
   private rstDue = false;
@@ -193,6 +313,7 @@ export class TcpSocket {
     this.cfg = { ...DEFAULTS, ...config };
     this.rto = this.cfg.rtoInitial;
     this.assembler = new Assembler(this.cfg.maxOooRanges);
+    this.cc = congestionControl(this.cfg.congestion, 0);
 
     let shift = 0;
     while (buffers.rx.capacity >>> shift > 0xffff && shift < 14) shift++;
@@ -211,6 +332,11 @@ export class TcpSocket {
     this.local = { addr: ep.addr, port };
     this.registered = true;
     return undefined;
+  }
+
+  /** An AF_INET6 socket whose `::` binding also holds the port for IPv4 (IPV6_V6ONLY off). */
+  get dualStack(): boolean {
+    return this.family === 6 && !this.v6only;
   }
 
   /**
@@ -233,6 +359,7 @@ export class TcpSocket {
     if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
     this.remote = ep;
     this.iss = Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    this.tsOffset = Math.floor(this.env.random() * 2 ** 32) >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -275,7 +402,13 @@ export class TcpSocket {
    */
   recv(out: Uint8Array): number | LinuxError | WouldBlock {
     const rx = this.buffers.rx;
-    if (!rx.isEmpty()) return rx.dequeue(out);
+    if (!rx.isEmpty()) {
+      const n = rx.dequeue(out);
+      // The application drained the queue while an ACK was being delayed: send it now (Linux's
+      // tcp_cleanup_rbuf), or a Nagle-held sender waits out the delayed-ACK timer each window.
+      if (rx.isEmpty() && this.ackDelayAt !== undefined) this.ackDue = true;
+      return n;
+    }
     if (this.error && !this.errorReported) return this.reportError();
     if (this.remoteFin) return 0;
     if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
@@ -394,7 +527,113 @@ export class TcpSocket {
 
   /** Congestion window (bytes), for tests and TCP_INFO. */
   get congestionWindow(): number {
-    return this.cwnd;
+    return Math.floor(this.cc.cwnd);
+  }
+
+  /** Slow start threshold (bytes; 0x7fffffff until the first loss). */
+  get slowStartThreshold(): number {
+    return Math.floor(this.cc.ssthresh);
+  }
+
+  /** TCP_CONGESTION: the congestion control algorithm's name. */
+  get congestion(): CongestionAlgorithm {
+    return this.cc.name;
+  }
+
+  /** Sets TCP_CONGESTION; an established connection keeps its window and threshold. */
+  setCongestion(name: CongestionAlgorithm): void {
+    if (name === this.cc.name) return;
+    const next = congestionControl(name, this.cc.cwnd);
+    next.ssthresh = this.cc.ssthresh;
+    this.cc = next;
+  }
+
+  /** TCP_CORK state. */
+  get corked(): boolean {
+    return this.cork;
+  }
+
+  /**
+   * Sets TCP_CORK: while corked only full-sized segments leave (partial ones wait at most
+   * 200 ms); uncorking sends what is queued at once, Nagle notwithstanding, as Linux does.
+   */
+  setCork(on: boolean): void {
+    if (this.cork && !on) this.pushOnce = true;
+    this.cork = on;
+    this.corkedSince = undefined;
+  }
+
+  /** Smoothed RTT (ms), once measured. */
+  get smoothedRtt(): number | undefined {
+    return this.srtt;
+  }
+
+  /** The options the handshake settled: timestamps, SACK, window scaling. */
+  get negotiated(): { timestamps: boolean; sack: boolean; windowScaling: boolean } {
+    return {
+      timestamps: this.tsOk,
+      sack: this.sackOk,
+      windowScaling: this.peerWs !== undefined && this.isConnected,
+    };
+  }
+
+  /**
+   * TCP_INFO: the connection's state and counters, as Linux's tcp_get_info fills
+   * `struct tcp_info` (times in µs where Linux uses µs, windows in segments). `now` defaults
+   * to the stack time this socket last saw.
+   */
+  info(now = this.lastNow): TcpInfo {
+    const mss = this.sendMss();
+    const sacked = this.scoreboard.sackedBytes();
+    const flight = this.isConnected ? this.flightSize() : 0;
+    const since = (t: number): number => (t === 0 ? 0 : Math.max(0, Math.floor(now - t)));
+    const lost = this.sackRecovery
+      ? this.scoreboard.unsackedBetween(this.sndUna, this.scoreboard.lossBoundary(this.sndUna, mss))
+      : 0;
+    const retrans = this.sackRecovery ? this.scoreboard.unsackedBetween(this.sndUna, this.highRxt) : 0;
+    return {
+      state: LINUX_TCP_STATE[this.state],
+      caState: this.retries > 0 ? 4 : this.inRecovery || this.sackRecovery ? 3 : this.dupAcks > 0 ? 1 : 0,
+      retransmits: this.retries,
+      probes: this.probeDue ? this.retries : 0,
+      backoff: this.retries,
+      options: (this.tsOk ? 1 : 0) | (this.sackOk ? 2 : 0) | (this.peerWs !== undefined ? 4 : 0),
+      sndWscale: this.peerWs !== undefined ? this.sndShift : 0,
+      rcvWscale: this.peerWs !== undefined ? this.rcvShift : 0,
+      rto: Math.round(this.rto * 1000),
+      ato: this.isConnected ? this.cfg.delayedAck * 1000 : 0,
+      sndMss: mss,
+      rcvMss: this.rcvMss,
+      unacked: Math.ceil(flight / mss),
+      sacked: Math.ceil(sacked / mss),
+      lost: Math.ceil(lost / mss),
+      retrans: Math.ceil(retrans / mss),
+      lastDataSent: since(this.lastDataSent),
+      lastDataRecv: since(this.lastDataRecv),
+      lastAckRecv: since(this.lastAckRecv),
+      pmtu: this.remote ? this.env.mtuFor(this.remote.addr) : 1500,
+      rcvSsthresh: this.buffers.rx.capacity,
+      rtt: Math.round((this.srtt ?? 0) * 1000),
+      rttvar: Math.round(this.rttvar * 1000),
+      sndSsthresh: this.cc.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(this.cc.ssthresh / mss),
+      sndCwnd: Math.floor(this.cc.cwnd / mss),
+      advmss: this.ourMss(),
+      reordering: 3,
+      rcvSpace: this.buffers.rx.capacity,
+      totalRetrans: this.stats.retransmits,
+      bytesAcked: this.stats.bytesAcked,
+      bytesReceived: this.stats.bytesReceived,
+      segsOut: this.stats.segmentsSent,
+      segsIn: this.stats.segmentsReceived,
+      notsentBytes: Math.max(0, this.buffers.tx.length - seqDiff(this.sndMax, this.txBase)),
+      minRtt: Math.round((this.minRtt ?? 0) * 1000),
+      dataSegsIn: this.stats.dataSegmentsReceived,
+      dataSegsOut: this.stats.dataSegmentsSent,
+      bytesSent: this.stats.bytesSent,
+      bytesRetrans: this.stats.bytesRetransmitted,
+      rcvOoopack: this.stats.outOfOrderReceived,
+      sndWnd: this.sndWnd,
+    };
   }
 
   /** Current retransmission timeout (ms), for tests and TCP_INFO. */
@@ -427,6 +666,7 @@ export class TcpSocket {
 
   /** @internal starts a passive open from a listener's SYN; the connection holds the port too. */
   acceptSyn(now: number, local: IpEndpoint, remote: IpEndpoint, seg: TcpRepr, reuseAddr: boolean): void {
+    this.lastNow = now;
     this.local = local;
     this.reuseAddr = reuseAddr;
     this.ports.add(this, local.port);
@@ -434,7 +674,9 @@ export class TcpSocket {
     this.remote = remote;
     this.irs = seg.seqNumber;
     this.rcvNxt = seqAdd(seg.seqNumber, 1);
+    this.lastAckSent = this.rcvNxt;
     this.iss = Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    this.tsOffset = Math.floor(this.env.random() * 2 ** 32) >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -455,7 +697,18 @@ export class TcpSocket {
     this.peerWs = seg.windowScale;
     if (seg.windowScale !== undefined) this.sndShift = seg.windowScale;
     else this.rcvShift = 0; // RFC 7323 §2.2: both sides must send the option
-    this.sackOk = seg.sackPermitted === true;
+    this.sackOk = this.cfg.sack && seg.sackPermitted === true;
+    // RFC 7323 §3.2: timestamps are on when both SYNs carry the option.
+    this.tsOk = this.cfg.timestamps && seg.timestamp !== undefined;
+    if (seg.timestamp) {
+      this.tsRecent = seg.timestamp.tsVal;
+      this.tsRecentAt = this.lastNow;
+    }
+  }
+
+  /** Our TSval clock: milliseconds plus a per-connection random offset (as Linux since 4.13). */
+  private tsNow(now: number): number {
+    return (Math.floor(now) + this.tsOffset) >>> 0;
   }
 
   /** Our MSS: the route MTU minus IP and TCP headers. */
@@ -466,7 +719,8 @@ export class TcpSocket {
 
   /** The largest payload per segment we send. */
   private sendMss(): number {
-    return Math.max(1, Math.min(this.peerMss, this.ourMss()));
+    // RFC 6691: the MSS counts no options, so the timestamps on every segment come out of it.
+    return Math.max(1, Math.min(this.peerMss, this.ourMss()) - (this.tsOk ? TS_OPTION_LEN : 0));
   }
 
   /**
@@ -474,13 +728,36 @@ export class TcpSocket {
    * at once (a RST), if any. Everything else is sent by the next dispatch.
    */
   process(now: number, seg: TcpRepr): TcpRepr | undefined {
+    this.lastNow = now;
     this.lastHeard = now;
     this.keepProbes = 0;
+    this.stats.segmentsReceived++;
+    if (seg.payload.length > 0) {
+      this.stats.dataSegmentsReceived++;
+      this.lastDataRecv = now;
+    }
+    if (seg.ackNumber !== undefined) this.lastAckRecv = now;
     if (this.state === 'SYN_SENT') return this.processSynSent(now, seg);
     const rst = (seg.flags & TcpFlag.RST) !== 0;
     const syn = (seg.flags & TcpFlag.SYN) !== 0;
     const segLen = tcpSegmentLen(seg);
     const wnd = this.buffers.rx.window;
+
+    // 0. PAWS (RFC 7323 §5.3 R1): a TSval older than TS.Recent marks an old duplicate; it is
+    // acknowledged and dropped. RSTs are exempt, and TS.Recent idle 24 days is not trusted.
+    const ts = seg.timestamp;
+    if (
+      this.tsOk &&
+      ts &&
+      !rst &&
+      seqLt(ts.tsVal, this.tsRecent) &&
+      this.state !== 'SYN_RECEIVED' &&
+      now - this.tsRecentAt < PAWS_IDLE
+    ) {
+      this.stats.pawsRejected++;
+      this.ackDue = true;
+      return undefined;
+    }
 
     // 1. sequence number check
     const off = seqDiff(seg.seqNumber, this.rcvNxt);
@@ -500,6 +777,13 @@ export class TcpSocket {
       if (this.state === 'TIME_WAIT' && (seg.flags & TcpFlag.FIN) !== 0)
         this.timeWaitAt = now + this.cfg.timeWait;
       return undefined;
+    }
+
+    // RFC 7323 §4.3: remember the TSval to echo, from segments that do not skip ahead of what we
+    // acknowledged (so that the echo times the earliest unacknowledged segment).
+    if (this.tsOk && ts && seqLe(seg.seqNumber, this.lastAckSent) && !seqLt(ts.tsVal, this.tsRecent)) {
+      this.tsRecent = ts.tsVal;
+      this.tsRecentAt = now;
     }
 
     // 2. RST (RFC 5961 §3.2: only an exact match resets; others get a challenge ACK)
@@ -562,15 +846,28 @@ export class TcpSocket {
       this.ackDue = true; // retransmitted FIN or data after FIN: acknowledge again
       if (this.state === 'TIME_WAIT') this.timeWaitAt = now + this.cfg.timeWait;
     }
-    if (this.ackNow || this.segsUnacked >= 2) return this.immediateAck();
+    if (this.bytesUnacked > 0) {
+      // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2, Linux __tcp_ack_snd_check): at once for
+      // more than one full-sized segment, in quick-ACK mode, or with TCP_QUICKACK; otherwise
+      // within the delayed-ACK timeout.
+      if (
+        this.bytesUnacked > this.rcvMss ||
+        this.quickAck ||
+        this.quickAcksLeft > 0 ||
+        this.cfg.delayedAck <= 0
+      ) {
+        this.ackNow = true;
+        if (this.quickAcksLeft > 0) this.quickAcksLeft--;
+      } else this.ackDelayAt ??= now + this.cfg.delayedAck;
+    }
+    if (this.ackNow) return this.immediateAck(now);
     return undefined;
   }
 
   /** An ACK sent straight back from `process` (out-of-order data, every second segment). */
-  private immediateAck(): TcpRepr {
-    this.ackNow = false;
-    this.segsUnacked = 0;
+  private immediateAck(now: number): TcpRepr {
     this.ackDue = false;
+    this.ackSent();
     this.stats.segmentsSent++;
     return {
       srcPort: this.local!.port,
@@ -580,8 +877,17 @@ export class TcpSocket {
       flags: 0,
       windowLen: this.windowField(false),
       sackBlocks: this.sackBlocks(),
+      timestamp: this.tsOk ? { tsVal: this.tsNow(now), tsEcr: this.tsRecent } : undefined,
       payload: EMPTY,
     };
+  }
+
+  /** Any segment carrying our current ACK resets the delayed-ACK state. */
+  private ackSent(): void {
+    this.ackNow = false;
+    this.ackDelayAt = undefined;
+    this.bytesUnacked = 0;
+    this.lastAckSent = this.rcvNxt;
   }
 
   private processSynSent(now: number, seg: TcpRepr): TcpRepr | undefined {
@@ -595,6 +901,7 @@ export class TcpSocket {
     if (!(seg.flags & TcpFlag.SYN)) return undefined;
     this.irs = seg.seqNumber;
     this.rcvNxt = seqAdd(seg.seqNumber, 1);
+    this.lastAckSent = this.rcvNxt;
     this.takeSynOptions(seg);
     this.ackDue = true;
     if (ackOk) {
@@ -620,31 +927,53 @@ export class TcpSocket {
 
   private processAck(now: number, seg: TcpRepr, ack: number): void {
     // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN, and
-    // leaves the window unchanged, while data is outstanding.
-    const duplicate =
+    // leaves the window unchanged, while data is outstanding. RFC 6675 §2 also counts an ACK
+    // at SND.UNA that SACKs new data.
+    const outstanding = this.sndMax !== this.sndUna;
+    let duplicate =
       ack === this.sndUna &&
-      this.sndMax !== this.sndUna &&
+      outstanding &&
       seg.payload.length === 0 &&
       (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) === 0 &&
       seg.windowLen << this.sndShift === this.sndWnd;
-    if (duplicate && this.isConnected) this.onDuplicateAck();
-    if (seqLt(this.sndUna, ack)) {
-      this.onNewAck(seqDiff(ack, this.sndUna), ack);
+    const advanced = seqLt(this.sndUna, ack);
+    if (advanced) {
+      const acked = seqDiff(ack, this.sndUna);
       if (seqLt(this.sndNxt, ack)) this.sndNxt = ack; // acknowledged before we resent it
       const dataEnd = seqAdd(this.txBase, this.buffers.tx.length);
       const dataAcked = seqDiff(seqLt(dataEnd, ack) ? dataEnd : ack, this.txBase);
       if (dataAcked > 0) {
         this.buffers.tx.discard(dataAcked);
         this.txBase = seqAdd(this.txBase, dataAcked);
+        this.stats.bytesAcked += dataAcked;
       }
-      this.sampleRtt(now, ack);
+      // RTT: from the echoed timestamp when there is one (RFC 7323 §4), else the timed segment.
+      const ts = seg.timestamp;
+      // An echo older than our last retransmission may time a segment whose ACK was lost, so
+      // the sample would include the timeout (and feed back into ever larger RTOs): Karn's rule
+      // in timestamp form.
+      if (this.tsOk && ts && ts.tsEcr !== 0) {
+        const r = (this.tsNow(now) - ts.tsEcr) >>> 0;
+        const stale = this.tsRtxFloor !== undefined && seqLt(ts.tsEcr, this.tsRtxFloor);
+        if (r < 0x7fffffff && !stale) this.takeRttSample(r);
+        this.rttSample = undefined;
+      } else this.sampleRtt(now, ack);
       this.sndUna = ack;
+      this.scoreboard.advance(ack);
       if (this.retries > 0 || this.probeDue) this.rto = this.computedRto(); // new data acked: drop the backoff
       this.retries = 0;
       this.probeDue = false;
       // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
       this.rtoAt = this.sndUna === this.sndMax ? undefined : now + this.rto;
+      this.stallSince = this.sndUna === this.sndMax ? undefined : now;
+      this.onNewAck(acked, ack, now);
     }
+    if (this.sackOk && seg.sackBlocks && this.isConnected) {
+      const newly = this.scoreboard.update(seg.sackBlocks, this.sndUna, this.sndMax);
+      if (newly > 0 && ack === this.sndUna && outstanding) duplicate = true;
+    }
+    if (duplicate && this.isConnected) this.onDuplicateAck(now);
+    if (this.sackOk && !this.sackRecovery && this.isConnected) this.maybeEnterSackRecovery(now);
     // Window update (RFC 9293 §3.10.7.4: only from a newer segment).
     if (seqLt(this.sndWl1, seg.seqNumber) || (this.sndWl1 === seg.seqNumber && seqLe(this.sndWl2, ack))) {
       this.sndWnd = seg.windowLen << this.sndShift;
@@ -673,9 +1002,9 @@ export class TcpSocket {
   /** Enters ESTABLISHED with the initial congestion state. */
   private establish(): void {
     this.state = 'ESTABLISHED';
-    this.cwnd = this.initialWindow();
-    this.ssthresh = 0x7fffffff;
+    this.cc = congestionControl(this.cc.name, this.initialWindow());
     this.recover = seqAdd(this.sndUna, -1); // below SND.UNA: the first loss may use fast retransmit
+    this.lastAckSent = this.rcvNxt;
   }
 
   /** The initial window of RFC 6928 (10 segments, at least 2 and about 14600 bytes). */
@@ -703,56 +1032,157 @@ export class TcpSocket {
     return this.finQueued ? seqAdd(this.txBase, this.buffers.tx.length) : undefined;
   }
 
-  private onNewAck(acked: number, ack: number): void {
+  private onNewAck(acked: number, ack: number, now: number): void {
     const mss = this.sendMss();
     this.dupAcks = 0;
+    if (this.sackRecovery) {
+      // RFC 6675 §5: recovery ends when the ACK covers RecoveryPoint; partial ACKs just let
+      // the recovery loop (pipe, NextSeg) go on.
+      if (seqLe(this.recover, ack)) {
+        this.sackRecovery = false;
+        this.cc.cwnd = this.cc.ssthresh;
+      }
+      return;
+    }
     if (this.inRecovery) {
       if (seqLe(this.recover, ack)) {
         // Full acknowledgment: leave recovery with the reduced window (RFC 6582 §3.2 step 3).
         this.inRecovery = false;
-        this.cwnd = this.ssthresh;
+        this.cc.cwnd = this.cc.ssthresh;
       } else {
         // Partial acknowledgment: the next hole is lost too; resend it and deflate.
         this.retransmitHeadDue = true;
-        this.cwnd = Math.max(this.cwnd - acked + mss, mss);
+        this.cc.cwnd = Math.max(this.cc.cwnd - acked + mss, mss);
       }
-    } else if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, mss);
-    else this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd));
+    } else this.cc.onAck(acked, mss, now, this.srtt);
   }
 
-  private onDuplicateAck(): void {
+  private onDuplicateAck(now: number): void {
     const mss = this.sendMss();
     this.dupAcks++;
+    if (this.sackOk) return; // SACK: maybeEnterSackRecovery decides, and recovery never inflates cwnd
     if (this.inRecovery) {
-      this.cwnd += mss; // each duplicate means a segment left the network
+      this.cc.cwnd += mss; // each duplicate means a segment left the network
       return;
     }
     // Three duplicates: fast retransmit, unless this loss window was already recovered.
     if (this.dupAcks === 3 && seqLt(this.recover, this.sndUna)) {
-      this.ssthresh = Math.max(Math.floor(this.flightSize() / 2), 2 * mss);
+      this.cc.onLoss(this.flightSize(), mss, now);
       this.recover = this.sndNxt;
       this.inRecovery = true;
       this.retransmitHeadDue = true;
-      this.cwnd = this.ssthresh + 3 * mss;
+      this.cc.cwnd = this.cc.ssthresh + 3 * mss;
     }
+  }
+
+  /**
+   * RFC 6675 §5 step 4: DupThresh duplicate ACKs, or the scoreboard says SND.UNA is lost,
+   * start loss recovery (once per window of data: not again until SND.UNA passes
+   * RecoveryPoint).
+   */
+  private maybeEnterSackRecovery(now: number): void {
+    if (this.sndUna === this.sndMax || !seqLt(this.recover, this.sndUna)) return;
+    const mss = this.sendMss();
+    const lost = seqLt(this.sndUna, this.scoreboard.lossBoundary(this.sndUna, mss));
+    if (this.dupAcks < DUP_THRESH && !lost) return;
+    this.cc.onLoss(this.flightSize(), mss, now);
+    this.cc.cwnd = this.cc.ssthresh;
+    this.recover = this.sndMax;
+    this.sackRecovery = true;
+    this.highRxt = this.sndUna;
+    this.retransmitHeadDue = true; // step 4.3: the first hole goes at once, whatever the pipe
+  }
+
+  /**
+   * RFC 6675 SetPipe: bytes believed in the network. Each unSACKed byte counts once unless
+   * lost, and once more if retransmitted in this recovery (below HighRxt).
+   */
+  private pipe(mss: number): number {
+    const sb = this.scoreboard;
+    const una = this.sndUna;
+    const high = this.sndMax;
+    const boundary = sb.lossBoundary(una, mss);
+    const lostEnd = seqLt(high, boundary) ? high : boundary;
+    const rxtEnd = seqLt(high, this.highRxt) ? high : this.highRxt;
+    return sb.unsackedBetween(una, high) - sb.unsackedBetween(una, lostEnd) + sb.unsackedBetween(una, rxtEnd);
+  }
+
+  /**
+   * RFC 6675 NextSeg for retransmissions: rule 1 (the first lost hole above HighRxt), else
+   * rule 3 (a hole above HighRxt with SACKed data beyond it) when no new data can go (rule 2,
+   * `newDataReady`). The range is [seq, limit), at most one MSS is sent from it.
+   */
+  private nextRetransmission(mss: number, newDataReady: boolean): readonly [number, number] | undefined {
+    const sb = this.scoreboard;
+    const from = seqLt(this.highRxt, this.sndUna) ? this.sndUna : this.highRxt;
+    const hole = sb.nextHole(from, this.sndMax);
+    if (!hole) return undefined;
+    if (seqLt(hole[0], sb.lossBoundary(this.sndUna, mss))) return hole;
+    if (newDataReady) return undefined;
+    const top = sb.highest();
+    return top !== undefined && seqLt(hole[0], top) ? hole : undefined;
+  }
+
+  /** Loss recovery's sending (RFC 6675 §5 steps 4.3-4.4 and C): while cwnd - pipe >= 1 MSS. */
+  private sendRecovery(ctx: DispatchContext): boolean {
+    const mss = this.sendMss();
+    let sent = false;
+    for (let guard = 0; guard < 4096; guard++) {
+      const forced = this.retransmitHeadDue;
+      if (!forced && this.cc.cwnd - this.pipe(mss) < mss) break;
+      const { offset, count } = this.sendable(false);
+      const newReady = count > 0 && !this.sendHolds(offset, mss, ctx.now);
+      const hole = forced
+        ? this.scoreboard.nextHole(this.sndUna, this.sndMax)
+        : this.nextRetransmission(mss, newReady);
+      this.retransmitHeadDue = false;
+      if (hole) {
+        const n = this.retransmitAt(ctx, hole[0], hole[1]);
+        if (n < 0) {
+          if (forced) this.retransmitHeadDue = true;
+          return sent;
+        }
+        if (n === 0) break;
+        const end = seqAdd(hole[0], n);
+        if (seqLt(this.highRxt, end)) this.highRxt = end;
+        this.stats.fastRetransmits++;
+        sent = true;
+        continue;
+      }
+      if (!newReady) break;
+      const r = this.sendNewSegment(ctx, mss, false);
+      if (r === 'pending') return sent;
+      if (r === 'none') break;
+      sent = true;
+    }
+    return sent;
+  }
+
+  /**
+   * Resends up to one MSS from `seq`, not beyond `limit` (the FIN too when it lies there).
+   * Returns the sequence space sent, 0 when there was nothing, -1 when the next hop is pending.
+   */
+  private retransmitAt(ctx: DispatchContext, seq: number, limit: number): number {
+    const offset = seqDiff(seq, this.txBase);
+    const n = Math.max(0, Math.min(this.buffers.tx.length - offset, this.sendMss(), seqDiff(limit, seq)));
+    const finSeq = this.finSeqNo();
+    const finSent = finSeq !== undefined && seqLt(finSeq, this.sndMax);
+    const withFin = finSent && seqAdd(seq, n) === finSeq && seqLt(finSeq, limit);
+    if (n === 0 && !withFin) return 0;
+    const payload = SCRATCH.subarray(0, n);
+    if (n > 0) this.buffers.tx.read(offset, payload);
+    const flags = (n > 0 ? TcpFlag.PSH : 0) | (withFin ? TcpFlag.FIN : 0);
+    if (this.emit(ctx, flags, seq, payload, false) === 'pending') return -1;
+    this.rttSample = undefined; // Karn
+    this.tsRtxFloor = this.tsNow(ctx.now);
+    this.stats.retransmits++;
+    this.stats.bytesRetransmitted += n;
+    return n + (withFin ? 1 : 0);
   }
 
   /** Resends one segment from SND.UNA (fast retransmit, NewReno partial ACK). */
   private retransmitHead(ctx: DispatchContext): boolean {
-    const offset = seqDiff(this.sndUna, this.txBase);
-    const n = Math.min(this.buffers.tx.length - offset, this.sendMss(), seqDiff(this.sndMax, this.sndUna));
-    const finSeq = this.finSeqNo();
-    const finSent = finSeq !== undefined && seqLt(finSeq, this.sndMax);
-    if (n > 0) {
-      const payload = SCRATCH.subarray(0, n);
-      this.buffers.tx.read(offset, payload);
-      const fin = finSent && seqAdd(this.sndUna, n) === finSeq ? TcpFlag.FIN : 0;
-      if (this.emit(ctx, TcpFlag.PSH | fin, this.sndUna, payload, false) === 'pending') return false;
-    } else if (finSent && finSeq === this.sndUna) {
-      if (this.emit(ctx, TcpFlag.FIN, this.sndUna, EMPTY, false) === 'pending') return false;
-    } else return false;
-    this.rttSample = undefined; // Karn
-    this.stats.retransmits++;
+    if (this.retransmitAt(ctx, this.sndUna, this.sndMax) <= 0) return false;
     this.stats.fastRetransmits++;
     return true;
   }
@@ -762,7 +1192,12 @@ export class TcpSocket {
     const s = this.rttSample;
     if (!s || !seqLt(s.seq, ack)) return;
     this.rttSample = undefined;
-    const r = Math.max(now - s.at, 0);
+    this.takeRttSample(Math.max(now - s.at, 0));
+  }
+
+  private takeRttSample(r: number): void {
+    this.stats.rttSamples++;
+    if (this.minRtt === undefined || r < this.minRtt) this.minRtt = r;
     if (this.srtt === undefined) {
       this.srtt = r;
       this.rttvar = r / 2;
@@ -791,21 +1226,43 @@ export class TcpSocket {
       data = data.subarray(-off);
       off = 0;
     }
-    this.ackDue = true;
-    if (data.length === 0 || off > 0) this.ackNow = true; // duplicate or out of order
+    if (data.length === 0 || off > 0) this.ackNow = true; // duplicate or out of order: ACK at once
     if (data.length === 0) return;
+    if (payload.length > this.rcvMss) this.rcvMss = Math.min(payload.length, this.ourMss());
+    if (!this.receivedAnyData) {
+      // Linux tcp_event_data_recv: the first data of a connection starts quick-ACK mode.
+      this.receivedAnyData = true;
+      this.quickAcksLeft = Math.max(
+        2,
+        Math.min(MAX_QUICKACKS, Math.floor(this.buffers.rx.capacity / (2 * this.rcvMss))),
+      );
+    }
     const rx = this.buffers.rx;
     const n = rx.writeUnallocated(off, data);
-    if (n === 0) return;
+    if (n === 0) {
+      this.ackNow = true; // no room: tell the sender our window
+      return;
+    }
     if (off === 0) {
-      this.segsUnacked++;
       if (!this.assembler.isEmpty()) this.ackNow = true; // filling a hole: tell the sender at once
       const extra = this.assembler.advance(n);
       rx.commit(n + extra);
       this.rcvNxt = seqAdd(this.rcvNxt, n + extra);
+      this.bytesUnacked += n + extra;
+      this.stats.bytesReceived += n + extra;
     } else {
-      this.assembler.add(off, n); // refused when too fragmented: the bytes are simply not kept
+      this.stats.outOfOrderReceived++;
+      // Refused when too fragmented: the bytes are simply not kept, and the sender resends them.
+      if (this.assembler.add(off, n)) this.noteSackArrival(seqAdd(this.rcvNxt, off));
     }
+  }
+
+  /** The most recent out-of-order arrivals, newest first (RFC 2018 §4 orders our SACK blocks so). */
+  private recentOoo: number[] = [];
+  private noteSackArrival(seq: number): void {
+    const r = this.recentOoo;
+    r.unshift(seq);
+    if (r.length > 4) r.length = 4;
   }
 
   private enterTimeWait(now: number): void {
@@ -868,12 +1325,23 @@ export class TcpSocket {
     return w - this.lastAdvertised >= Math.max(threshold, 1 << this.rcvShift);
   }
 
+  /**
+   * RFC 2018 §4: the first block holds the most recently received segment, then the blocks of
+   * the other recent arrivals, then the rest (highest first); the wire format keeps what fits.
+   */
   private sackBlocks(): SackBlock[] | undefined {
     if (!this.sackOk || this.assembler.isEmpty()) return undefined;
-    return this.assembler
-      .held()
-      .slice(0, 3)
-      .map(([s, e]) => [seqAdd(this.rcvNxt, s), seqAdd(this.rcvNxt, e)] as const);
+    const held = this.assembler.held();
+    const order: number[] = [];
+    for (const seq of this.recentOoo) {
+      const off = seqDiff(seq, this.rcvNxt);
+      const i = held.findIndex(([s, e]) => off >= s && off < e);
+      if (i >= 0 && !order.includes(i)) order.push(i);
+    }
+    for (let i = held.length - 1; i >= 0 && order.length < 4; i--) if (!order.includes(i)) order.push(i);
+    return order
+      .slice(0, 4)
+      .map((i) => [seqAdd(this.rcvNxt, held[i]![0]), seqAdd(this.rcvNxt, held[i]![1])] as const);
   }
 
   private canSendData(): boolean {
@@ -887,21 +1355,32 @@ export class TcpSocket {
   }
 
   /**
-   * Nagle's algorithm in Minshall's form, as Linux has it: while a segment smaller than the MSS
-   * is unacknowledged, hold back another small one (unless TCP_NODELAY, or it carries the FIN).
+   * Whether a partial segment waits: TCP_CORK holds it (up to 200 ms), and Nagle's algorithm in
+   * Minshall's form, as Linux has it, holds it while another segment smaller than the MSS is
+   * unacknowledged (unless TCP_NODELAY). Full segments, the FIN, resends and an uncork push
+   * never wait.
    */
-  private nagleHolds(offset: number, mss: number): boolean {
-    if (this.noDelay || this.finQueued) return false;
+  private sendHolds(offset: number, mss: number, now: number): boolean {
     const unsent = this.buffers.tx.length - offset;
-    return unsent < mss && this.smallSentEnd !== undefined && seqLt(this.sndUna, this.smallSentEnd);
+    if (unsent >= mss || this.finQueued || this.pushOnce) return false;
+    // Resending after a timeout (below SND.MAX) is never held: the small segment Nagle waits
+    // for may be this very one.
+    if (seqLt(this.sndNxt, this.sndMax)) return false;
+    if (this.cork) {
+      this.corkedSince ??= now;
+      return now < this.corkedSince + CORK_CEILING;
+    }
+    if (this.noDelay) return false;
+    return this.smallSentEnd !== undefined && seqLt(this.sndUna, this.smallSentEnd);
   }
 
-  /** Bytes of the send ring not yet sent, and how many the window lets out now. */
-  private sendable(): { offset: number; count: number } {
+  /** Bytes of the send ring not yet sent, and how many the windows let out now (cwnd too unless in SACK recovery, where pipe rules). */
+  private sendable(useCwnd = true): { offset: number; count: number } {
     const offset = seqDiff(this.sndNxt, this.txBase);
     const avail = this.buffers.tx.length - offset;
     const inFlight = seqDiff(this.sndNxt, this.sndUna);
-    let win = Math.min(this.sndWnd, this.cwnd) - inFlight;
+    // cwnd may be fractional (CUBIC): whole bytes only.
+    let win = Math.floor(useCwnd ? Math.min(this.sndWnd, this.cc.cwnd) : this.sndWnd) - inFlight;
     if (this.probeDue && inFlight === 0) win = Math.max(win, 1);
     return { offset, count: Math.max(0, Math.min(avail, win)) };
   }
@@ -939,11 +1418,21 @@ export class TcpSocket {
     if ((this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') && this.sndNxt === this.iss)
       return Math.min(due, t ?? due);
     if (this.canSendData()) {
-      const { offset, count } = this.sendable();
-      if ((count > 0 && !this.nagleHolds(offset, this.sendMss())) || this.finDue())
-        return Math.min(due, t ?? due);
+      const { offset, count } = this.sendable(!this.sackRecovery);
+      const mss = this.sendMss();
+      const newReady = count > 0 && !this.sendHolds(offset, mss, now);
+      const ready = this.sackRecovery
+        ? this.cc.cwnd - this.pipe(mss) >= mss &&
+          (newReady || this.nextRetransmission(mss, false) !== undefined)
+        : newReady;
+      if (ready || this.finDue()) return Math.min(due, t ?? due);
+      if (count > 0 && this.cork && this.corkedSince !== undefined) {
+        const c = this.corkedSince + CORK_CEILING;
+        t = t === undefined ? c : Math.min(t, c);
+      }
     }
     if (this.windowUpdateDue()) return Math.min(due, t ?? due);
+    if (this.ackDelayAt !== undefined) t = t === undefined ? this.ackDelayAt : Math.min(t, this.ackDelayAt);
     if (this.timeWaitAt !== undefined) t = t === undefined ? this.timeWaitAt : Math.min(t, this.timeWaitAt);
     const ka = this.keepAliveAt();
     if (ka !== undefined) t = t === undefined ? ka : Math.min(t, ka);
@@ -953,6 +1442,7 @@ export class TcpSocket {
   /** @internal sends what is due at `ctx.now`; true when a packet left. */
   dispatch(ctx: DispatchContext): boolean {
     const now = ctx.now;
+    this.lastNow = now;
     if (this.rstDue) {
       this.rstDue = false;
       this.emit(ctx, TcpFlag.RST, this.sndMax, EMPTY, true);
@@ -969,6 +1459,7 @@ export class TcpSocket {
       if ((this.state as TcpState) === 'CLOSED') return false;
     }
     if (now < this.holdUntil) return false;
+    if (this.ackDelayAt !== undefined && now >= this.ackDelayAt) this.ackDue = true; // delayed ACK timer
     const ka = this.keepAliveAt();
     if (ka !== undefined && now >= ka) {
       if (this.keepProbes >= this.keepCnt) {
@@ -988,6 +1479,7 @@ export class TcpSocket {
         const r = this.emitSyn(ctx);
         if (r === 'pending') return false;
         this.setNxt(seqAdd(this.iss, 1));
+        this.stallSince ??= now;
         if (this.retries === 0 && !this.rttSample) this.rttSample = { seq: this.iss, at: now };
         this.rtoAt ??= now + this.rto;
         this.ackDue = false;
@@ -997,30 +1489,23 @@ export class TcpSocket {
     }
     if (this.canSendData()) {
       const mss = this.sendMss();
-      if (this.retransmitHeadDue) {
-        this.retransmitHeadDue = false;
-        if (this.retransmitHead(ctx)) sent = true;
-        else if (now < this.holdUntil) this.retransmitHeadDue = true; // try again after the neighbor answers
+      if (this.sackRecovery) {
+        if (this.sendRecovery(ctx)) sent = true;
+        if (now < this.holdUntil) return sent;
+      } else {
+        if (this.retransmitHeadDue) {
+          this.retransmitHeadDue = false;
+          if (this.retransmitHead(ctx)) sent = true;
+          else if (now < this.holdUntil) this.retransmitHeadDue = true; // try again after the neighbor answers
+        }
+        for (;;) {
+          const r = this.sendNewSegment(ctx, mss, true);
+          if (r === 'pending') return sent;
+          if (r === 'none') break;
+          sent = true;
+        }
       }
-      for (;;) {
-        const { offset, count } = this.sendable();
-        const n = Math.min(count, mss);
-        if (n <= 0) break;
-        if (this.nagleHolds(offset, mss)) break;
-        const payload = SCRATCH.subarray(0, n);
-        this.buffers.tx.read(offset, payload);
-        const last = offset + n === this.buffers.tx.length;
-        let flags = last ? TcpFlag.PSH : 0;
-        const withFin = last && this.finQueued;
-        if (withFin) flags |= TcpFlag.FIN;
-        if (this.emit(ctx, flags, this.sndNxt, payload, false) === 'pending') return sent;
-        if (!this.rttSample && this.retries === 0) this.rttSample = { seq: this.sndNxt, at: now };
-        this.setNxt(seqAdd(this.sndNxt, n + (withFin ? 1 : 0)));
-        if (n < mss) this.smallSentEnd = this.sndNxt;
-        this.probeDue = false;
-        this.rtoAt ??= now + this.rto;
-        sent = true;
-      }
+      if (this.pushOnce && seqDiff(this.sndNxt, this.txBase) >= this.buffers.tx.length) this.pushOnce = false;
       if (this.finDue()) {
         if (this.emit(ctx, TcpFlag.FIN, this.sndNxt, EMPTY, false) === 'pending') return sent;
         this.setNxt(seqAdd(this.sndNxt, 1));
@@ -1037,17 +1522,55 @@ export class TcpSocket {
       if (this.emit(ctx, 0, this.sndMax, EMPTY, true) === 'pending') return false;
       sent = true;
     }
-    if (sent) {
-      this.ackDue = false;
-      this.segsUnacked = 0;
-    }
+    if (sent) this.ackDue = false;
     return sent;
+  }
+
+  /**
+   * Sends one new segment from SND.NXT if the windows (and Nagle, TCP_CORK) allow: 'none' when
+   * nothing may go, 'pending' when the next hop is not resolved yet.
+   */
+  private sendNewSegment(ctx: DispatchContext, mss: number, useCwnd: boolean): 'sent' | 'none' | 'pending' {
+    const now = ctx.now;
+    const { offset, count } = this.sendable(useCwnd);
+    const n = Math.min(count, mss);
+    if (n <= 0) return 'none';
+    if (this.sendHolds(offset, mss, now)) return 'none';
+    const payload = SCRATCH.subarray(0, n);
+    this.buffers.tx.read(offset, payload);
+    const last = offset + n === this.buffers.tx.length;
+    let flags = last ? TcpFlag.PSH : 0;
+    const withFin = last && this.finQueued;
+    if (withFin) flags |= TcpFlag.FIN;
+    if (this.sndUna === this.sndMax) this.stallSince = now;
+    if (this.emit(ctx, flags, this.sndNxt, payload, false) === 'pending') return 'pending';
+    if (!this.rttSample && this.retries === 0) this.rttSample = { seq: this.sndNxt, at: now };
+    // A segment below SND.MAX is a go-back-N resend after a timeout.
+    if (seqLt(this.sndNxt, this.sndMax)) {
+      this.tsRtxFloor = this.tsNow(now);
+      this.stats.retransmits++;
+      this.stats.bytesRetransmitted += n;
+    }
+    this.setNxt(seqAdd(this.sndNxt, n + (withFin ? 1 : 0)));
+    if (n < mss) this.smallSentEnd = this.sndNxt;
+    this.corkedSince = undefined;
+    this.probeDue = false;
+    this.rtoAt ??= now + this.rto;
+    return 'sent';
   }
 
   private onRetransmitTimeout(now: number): void {
     const inFlight = this.sndMax !== this.sndUna;
+    // TCP_USER_TIMEOUT: data unacknowledged (or a zero window probed) for that long fails the
+    // connection, whatever the retry count (Linux tcp_write_timeout / tcp_probe_timer).
+    if (this.userTimeout > 0 && this.stallSince !== undefined && now - this.stallSince >= this.userTimeout) {
+      if (this.state === 'SYN_RECEIVED' && this.parent) this.toClosed();
+      else this.fail(E.ETIMEDOUT);
+      return;
+    }
     if (!inFlight || (this.sndWnd === 0 && this.isConnected)) {
       // Persist timer: probe the zero window with one byte; probes answered by ACKs never time out.
+      this.stallSince ??= now;
       this.probeDue = true;
       this.stats.windowProbes++;
       this.rttSample = undefined; // a probe's ACK may wait for the window: never time it
@@ -1068,9 +1591,11 @@ export class TcpSocket {
     this.stats.timeouts++;
     if (this.isConnected) {
       const mss = this.sendMss();
-      if (this.retries === 1) this.ssthresh = Math.max(Math.floor(this.flightSize() / 2), 2 * mss);
-      this.cwnd = mss;
+      if (this.retries === 1) this.cc.onTimeout(this.flightSize(), mss, now);
+      this.cc.cwnd = mss;
       this.inRecovery = false;
+      this.sackRecovery = false;
+      this.scoreboard.clear(); // RFC 2018 §8: the peer may have reneged
       this.dupAcks = 0;
       this.retransmitHeadDue = false;
       this.recover = this.sndNxt;
@@ -1083,6 +1608,9 @@ export class TcpSocket {
       this.sndNxt = this.sndUna;
     }
     this.rtoAt = now + this.rto;
+    // Linux tcp_clamp_rto_to_user_timeout: wake up when the user timeout expires, not later.
+    if (this.userTimeout > 0 && this.stallSince !== undefined)
+      this.rtoAt = Math.min(this.rtoAt, this.stallSince + this.userTimeout);
   }
 
   /** Hands a segment to the interface; a 'pending' neighbor holds this socket back for a while. */
@@ -1110,7 +1638,11 @@ export class TcpSocket {
       windowLen: this.windowField(true),
       maxSegSize: this.ourMss(),
       windowScale: offerWs ? this.rcvShift : undefined,
-      sackPermitted: !passive || this.sackOk ? true : undefined,
+      sackPermitted: this.cfg.sack && (!passive || this.sackOk) ? true : undefined,
+      timestamp:
+        this.cfg.timestamps && (!passive || this.tsOk)
+          ? { tsVal: this.tsNow(ctx.now), tsEcr: passive ? this.tsRecent : 0 }
+          : undefined,
       payload: EMPTY,
     };
     return this.transmitSegment(ctx, tcp);
@@ -1123,19 +1655,32 @@ export class TcpSocket {
     payload: Uint8Array,
     pureAck: boolean,
   ): 'sent' | 'pending' | 'unroutable' {
+    const rst = (flags & TcpFlag.RST) !== 0;
+    const ackNumber = rst && !this.isConnected && this.state !== 'SYN_RECEIVED' ? undefined : this.rcvNxt;
     const tcp: TcpRepr = {
       srcPort: this.local!.port,
       dstPort: this.remote!.port,
       seqNumber: seq,
-      ackNumber:
-        flags & TcpFlag.RST && !this.isConnected && this.state !== 'SYN_RECEIVED' ? undefined : this.rcvNxt,
+      ackNumber,
       flags,
-      windowLen: flags & TcpFlag.RST ? 0 : this.windowField(false),
+      windowLen: rst ? 0 : this.windowField(false),
       sackBlocks: pureAck ? this.sackBlocks() : undefined,
+      timestamp: this.tsOk && !rst ? { tsVal: this.tsNow(ctx.now), tsEcr: this.tsRecent } : undefined,
       payload,
     };
+    const r = this.transmitSegment(ctx, tcp);
+    if (r === 'pending') return r;
     this.stats.segmentsSent++;
-    return this.transmitSegment(ctx, tcp);
+    if (payload.length > 0) {
+      this.stats.dataSegmentsSent++;
+      this.stats.bytesSent += payload.length;
+      this.lastDataSent = ctx.now;
+    }
+    if (ackNumber !== undefined) {
+      if (this.ackDelayAt !== undefined && ctx.now >= this.ackDelayAt && pureAck) this.stats.delayedAcks++;
+      this.ackSent();
+    }
+    return r;
   }
 }
 
@@ -1148,6 +1693,15 @@ export class TcpListener {
   local: IpEndpoint | undefined;
   /** SO_REUSEADDR. */
   reuseAddr = false;
+  /** SO_REUSEPORT (see {@link PortBinding.reusePort}). */
+  reusePort = false;
+  /**
+   * IPV6_V6ONLY (AF_INET6 only): off, a listener on `::` also takes IPv4 connections, which are
+   * IPv4 connections underneath (their owner shows the addresses as ::ffff:a.b.c.d).
+   */
+  v6only = true;
+  /** The socket-layer object this socket serves (an InetSocket), for /proc/net; undefined once closed. */
+  owner: object | undefined;
   backlog = 0;
   private listening = false;
   private closed = false;
@@ -1177,6 +1731,16 @@ export class TcpListener {
   /** True while listening (for the port space's conflict rule). */
   get isListening(): boolean {
     return this.listening;
+  }
+
+  /** Connections waiting for accept, established or not (the rx_queue of /proc/net/tcp). */
+  get pendingCount(): number {
+    return this.queue.length;
+  }
+
+  /** An AF_INET6 listener that also takes IPv4 (see {@link PortBinding.dualStack}). */
+  get dualStack(): boolean {
+    return this.family === 6 && !this.v6only;
   }
 
   /** Implements listen(2): an unbound socket gets an ephemeral port, as on Linux. */
@@ -1229,8 +1793,9 @@ export class TcpListener {
       this.listening &&
       !!l &&
       l.port === port &&
-      l.addr.version === dst.version &&
-      (l.addr.isUnspecified() || l.addr.equals(dst))
+      (l.addr.version === dst.version
+        ? l.addr.isUnspecified() || l.addr.equals(dst)
+        : dst.version === 4 && this.dualStack && l.addr.isUnspecified())
     );
   }
 
@@ -1249,7 +1814,8 @@ export class TcpListener {
     if (seg.ackNumber !== undefined) return rstFor(seg); // an ACK to a listener is answered as if no socket existed
     if (!(seg.flags & TcpFlag.SYN) || seg.flags & TcpFlag.FIN) return undefined;
     if (this.queue.length >= this.backlog) return undefined; // accept queue full: drop, the peer retries
-    const child = new TcpSocket(this.family, this.makeBuffers(), this.env, this.ports, this.config);
+    // An IPv4 connection to a dual-stack listener is an IPv4 connection.
+    const child = new TcpSocket(dst.version, this.makeBuffers(), this.env, this.ports, this.config);
     child.parent = this;
     child.acceptSyn(
       now,

@@ -10,7 +10,7 @@ import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
 import { PacketBuffer } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { unspecifiedAddress } from '../wire/ip-address.js';
-import type { UdpRepr } from '../wire/udp.js';
+import { UDP_HEADER_LEN, type UdpRepr } from '../wire/udp.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
@@ -54,18 +54,36 @@ export class UdpSocket {
   remote: IpEndpoint | undefined;
   /** SO_REUSEADDR. */
   reuseAddr = false;
+  /** SO_REUSEPORT (see {@link PortBinding.reusePort}). */
+  reusePort = false;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
+  /** The socket-layer object this socket serves (an InetSocket), for /proc/net; undefined once closed. */
+  owner: object | undefined;
   /** An asynchronous error (from ICMP) reported by the next call, like Linux's sk_err. */
   private pendingError: LinuxError | undefined;
   private closed = false;
 
   /** @internal created by the stack. */
+  /**
+   * UDP-Lite (RFC 3828, IPPROTO_UDPLITE) only: UDPLITE_SEND_CSCOV, the checksum coverage of sent
+   * datagrams (0: all), and UDPLITE_RECV_CSCOV, the least coverage a received one must have.
+   */
+  sendCoverage = 0;
+  recvCoverage = 0;
+  /**
+   * UDPLITE_RECV_CSCOV was set: from then on partially covered datagrams need at least
+   * `recvCoverage` covered bytes, and none are taken while it is 0 (Linux's UDPLITE_RECV_CC).
+   */
+  recvCoverageSet = false;
+
   constructor(
     readonly family: 4 | 6,
     private readonly buffers: UdpBuffers,
     private readonly env: SocketEnv,
     private readonly ports: PortSpace<UdpSocket>,
+    /** A UDP-Lite socket (its own port space and IP protocol 136). */
+    readonly lite = false,
   ) {}
 
   /**
@@ -126,8 +144,7 @@ export class UdpSocket {
     const src0 =
       this.local && !this.local.addr.isUnspecified() ? this.local.addr : this.env.sourceAddressFor(dst.addr);
     if (!src0) return E.ENETUNREACH;
-    // IPv4 datagrams larger than the MTU are fragmented; IPv6 fragmentation is not implemented yet.
-    if (this.family === 6 && data.length + 8 + 40 > this.env.mtuFor(dst.addr)) return E.EMSGSIZE;
+    // Datagrams larger than the MTU are fragmented by the interface (IPv4 and IPv6).
     if (!this.local) {
       const e = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (e) return e;
@@ -164,6 +181,11 @@ export class UdpSocket {
   /** FIONREAD for a datagram socket: the length of the next datagram (0 when none). */
   nextDatagramLength(): number {
     return this.buffers.rx.peek()?.len ?? 0;
+  }
+
+  /** Payload bytes of the datagrams waiting to be read. */
+  receivedBytes(): number {
+    return this.buffers.rx.bytes;
   }
 
   /** SIOCOUTQ for a datagram socket: payload bytes waiting to be sent. */
@@ -205,7 +227,10 @@ export class UdpSocket {
   }
 
   /** @internal delivers a datagram (dropped silently when the receive queue is full, as Linux does). */
-  process(src: IpAddress, udp: UdpRepr): void {
+  process(src: IpAddress, udp: UdpRepr, coverage = 0): void {
+    // UDP-Lite: a partially covered datagram is dropped when UDPLITE_RECV_CSCOV asks for more.
+    const partial = coverage !== 0 && coverage < UDP_HEADER_LEN + udp.payload.length;
+    if (partial && this.recvCoverageSet && (this.recvCoverage === 0 || coverage < this.recvCoverage)) return;
     this.buffers.rx.enqueue({ addr: src, port: udp.srcPort }, udp.payload);
   }
 
@@ -242,6 +267,7 @@ export class UdpSocket {
         dst: meta.dst.addr,
         hopLimit: this.hopLimit,
         udp: { srcPort: this.local.port, dstPort: meta.dst.port, payload: buf },
+        ...(this.lite ? { liteCoverage: this.sendCoverage } : {}),
       });
       if (r === 'pending') {
         this.holdUntil = ctx.now + NEIGHBOR_RETRY;

@@ -126,6 +126,23 @@ export class Ipv6Address {
     return new Ipv6Address(bytes);
   }
 
+  /** The IPv4-mapped address ::ffff:a.b.c.d (RFC 4291 §2.5.5.2) of `v4`. */
+  static mapped(v4: Ipv4Address): Ipv6Address {
+    const b = new Uint8Array(16);
+    b[10] = 0xff;
+    b[11] = 0xff;
+    b.set(v4.bytes, 12);
+    return new Ipv6Address(b);
+  }
+
+  /** The IPv4 address when this is an IPv4-mapped one (::ffff:a.b.c.d), else undefined. */
+  v4Mapped(): Ipv4Address | undefined {
+    const b = this.bytes;
+    for (let i = 0; i < 10; i++) if (b[i] !== 0) return undefined;
+    if (b[10] !== 0xff || b[11] !== 0xff) return undefined;
+    return new Ipv4Address(b.subarray(12, 16));
+  }
+
   /** Same address (an IPv4 address never equals an IPv6 one). */
   equals(other: IpAddress): boolean {
     return other.version === 6 && bytesEqual(this.bytes, other.bytes);

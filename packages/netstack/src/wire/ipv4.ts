@@ -11,7 +11,7 @@ import { WireError } from './error.js';
 import { Ipv4Address } from './ip-address.js';
 
 /** IP protocol numbers this stack knows (shared by IPv6 next-header values). */
-export const IpProtocol = { ICMP: 1, TCP: 6, UDP: 17, ICMPV6: 58 } as const;
+export const IpProtocol = { ICMP: 1, TCP: 6, UDP: 17, ICMPV6: 58, UDPLITE: 136 } as const;
 
 const F = {
   VER_IHL: 0,

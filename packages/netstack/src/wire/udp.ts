@@ -92,3 +92,55 @@ export const UdpRepr = {
     set16(b, F.CHECKSUM, sum === 0 ? 0xffff : sum);
   },
 };
+
+/** A UDP-Lite datagram (RFC 3828): a UDP datagram whose checksum covers its first `coverage` bytes. */
+export interface UdpLiteRepr extends UdpRepr {
+  /** Checksum coverage in bytes from the header's start; 0 means the whole datagram. */
+  readonly coverage: number;
+}
+
+/**
+ * parse / bufferLen / emit for {@link UdpLiteRepr}. The header is UDP's with the length field
+ * holding the checksum coverage (the length comes from the IP layer); the checksum is mandatory
+ * and its pseudo-header carries protocol 136 and the full length.
+ */
+export const UdpLiteRepr = {
+  /** Validates a whole UDP-Lite datagram (`buffer` is the IP payload). */
+  parse(buffer: Uint8Array, src: IpAddress, dst: IpAddress, verifyChecksum = true): UdpLiteRepr | WireError {
+    if (buffer.length < F.PAYLOAD) return WireError.Truncated;
+    const coverage = get16(buffer, F.LENGTH);
+    // RFC 3828 §3.1: a coverage below the header or beyond the datagram is discarded.
+    if (coverage !== 0 && (coverage < F.PAYLOAD || coverage > buffer.length)) return WireError.Malformed;
+    if (get16(buffer, F.DST_PORT) === 0) return WireError.Malformed;
+    if (get16(buffer, F.CHECKSUM) === 0) return WireError.Checksum;
+    const covered = coverage === 0 ? buffer.length : coverage;
+    const pseudo = pseudoHeaderSum(src, dst, IpProtocol.UDPLITE, buffer.length);
+    if (verifyChecksum && !checksumVerifies(buffer, 0, covered, pseudo)) return WireError.Checksum;
+    return {
+      srcPort: get16(buffer, F.SRC_PORT),
+      dstPort: get16(buffer, F.DST_PORT),
+      payload: buffer.subarray(F.PAYLOAD),
+      coverage,
+    };
+  },
+  bufferLen(repr: UdpLiteRepr): number {
+    return F.PAYLOAD + repr.payload.length;
+  },
+  /** Writes header, payload and the checksum over the covered bytes (a coverage past the end covers all). */
+  emit(repr: UdpLiteRepr, b: Uint8Array, src: IpAddress, dst: IpAddress): void {
+    const len = F.PAYLOAD + repr.payload.length;
+    const coverage = repr.coverage === 0 || repr.coverage >= len ? 0 : repr.coverage;
+    set16(b, F.SRC_PORT, repr.srcPort);
+    set16(b, F.DST_PORT, repr.dstPort);
+    set16(b, F.LENGTH, coverage);
+    set16(b, F.CHECKSUM, 0);
+    b.set(repr.payload, F.PAYLOAD);
+    const sum = internetChecksum(
+      b,
+      0,
+      coverage === 0 ? len : coverage,
+      pseudoHeaderSum(src, dst, IpProtocol.UDPLITE, len),
+    );
+    set16(b, F.CHECKSUM, sum === 0 ? 0xffff : sum);
+  },
+};

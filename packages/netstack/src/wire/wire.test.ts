@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArpOperation, ArpPacket, ArpRepr } from './arp.js';
-import { internetChecksum } from './checksum.js';
+import { checksumAdd, internetChecksum } from './checksum.js';
 import { EthernetAddress, EthernetFrame, EthernetRepr } from './ethernet.js';
 import { isWireError, WireError } from './error.js';
 import { Icmpv4Packet, Icmpv4Repr } from './icmpv4.js';
@@ -10,7 +10,7 @@ import { IpCidr, Ipv4Address, Ipv6Address } from './ip-address.js';
 import { Ipv4Packet, Ipv4Repr } from './ipv4.js';
 import { Ipv6Packet, Ipv6Repr } from './ipv6.js';
 import { TcpFlag, TcpPacket, TcpRepr, seqLt } from './tcp.js';
-import { UdpPacket, UdpRepr } from './udp.js';
+import { UdpLiteRepr, UdpPacket, UdpRepr } from './udp.js';
 import { bytes, ipAddrPair, ipv4, ipv6, mac, port, u16, u32 } from './wire.test-util.js';
 
 const hex = (s: string): Uint8Array =>
@@ -208,7 +208,50 @@ describe('emit -> parse -> equal', () => {
       pointer: u32,
       invoking: bytes(),
     }),
+    fc.record({
+      type: fc.constant('neighborSolicit' as const),
+      target: ipv6.filter((a) => !a.isMulticast()),
+      sourceLinkAddr: fc.option(mac, { nil: undefined }),
+    }),
+    fc.record({
+      type: fc.constant('neighborAdvert' as const),
+      router: fc.boolean(),
+      solicited: fc.boolean(),
+      override: fc.boolean(),
+      target: ipv6.filter((a) => !a.isMulticast()),
+      targetLinkAddr: fc.option(mac, { nil: undefined }),
+    }),
   );
+  it('NDP: a neighbor solicitation as Linux sends it (known bytes), options of other lengths skipped, bad ones rejected', () => {
+    const src = Ipv6Address.parse('fe80::1')!;
+    const dst = Ipv6Address.parse('ff02::1:ff00:2')!;
+    const target = Ipv6Address.parse('fe80::2')!;
+    const repr: Icmpv6Repr = {
+      type: 'neighborSolicit',
+      target,
+      sourceLinkAddr: EthernetAddress.parse('02:00:00:00:00:01')!,
+    };
+    const buf = new Uint8Array(Icmpv6Repr.bufferLen(repr));
+    Icmpv6Repr.emit(repr, Icmpv6Packet.unchecked(buf), src, dst);
+    // type 135, code 0, checksum, reserved, target, option 1 (length 1 = 8 bytes) + MAC
+    expect(Buffer.from(buf).toString('hex')).toBe(
+      '8700' +
+        Buffer.from(buf.subarray(2, 4)).toString('hex') +
+        '00000000' +
+        'fe800000000000000000000000000002' +
+        '0101020000000001',
+    );
+    expect(internetChecksum(buf, 0, buf.length, 0)).not.toBe(0); // the pseudo-header is needed
+    // An unknown 16-byte option before the link address is skipped.
+    const withOther = new Uint8Array(buf.length + 16);
+    withOther.set(buf.subarray(0, 24));
+    withOther.set([99, 2], 24);
+    withOther.set(buf.subarray(24), 40);
+    const view = Icmpv6Packet.unchecked(withOther);
+    expect(Icmpv6Repr.parse(view, src, dst, false)).toEqual(repr);
+    withOther[25] = 0; // a zero-length option
+    expect(Icmpv6Repr.parse(view, src, dst, false)).toBe(WireError.Malformed);
+  });
   it('ICMPv6', () => {
     fc.assert(
       fc.property(icmpv6Arb, ipv6, ipv6, (repr, src, dst) => {
@@ -230,6 +273,31 @@ describe('emit -> parse -> equal', () => {
         expect(UdpRepr.parse(ok(UdpPacket.checked(buf)), src, dst)).toEqual(repr);
         expect(ok(UdpPacket.checked(buf)).checksum).not.toBe(0);
       }),
+    );
+  });
+  it('UDP-Lite: round trip; only the covered bytes are checksummed', () => {
+    fc.assert(
+      fc.property(
+        ipAddrPair,
+        port.filter((p) => p !== 0),
+        port.filter((p) => p !== 0),
+        bytes().filter((b) => b.length > 0),
+        fc.nat(),
+        ([src, dst], srcPort, dstPort, payload, cut) => {
+          const len = 8 + payload.length;
+          // 0 (everything) or a coverage from the header up to the whole datagram.
+          const coverage = cut % 3 === 0 ? 0 : 8 + (cut % (payload.length + 1));
+          const repr: UdpLiteRepr = { srcPort, dstPort, payload, coverage: coverage === len ? 0 : coverage };
+          const buf = new Uint8Array(UdpLiteRepr.bufferLen(repr));
+          UdpLiteRepr.emit(repr, buf, src, dst);
+          expect(UdpLiteRepr.parse(buf, src, dst)).toEqual(repr);
+          const flip = (at: number): Uint8Array => buf.map((b, i) => (i === at ? b ^ 0x5a : b));
+          // A changed byte inside the coverage fails; one past it does not.
+          expect(UdpLiteRepr.parse(flip(0), src, dst)).toBe(WireError.Checksum);
+          if (repr.coverage !== 0)
+            expect(UdpLiteRepr.parse(flip(len - 1), src, dst)).not.toBe(WireError.Checksum);
+        },
+      ),
     );
   });
   const sackBlock = fc.tuple(u32, u32);
@@ -359,4 +427,22 @@ describe('untrusted bytes never throw', () => {
     expect(seqLt(5, 0xfffffff0)).toBe(false);
     expect(EthernetAddress.parse('02:00:00:00:00:01')?.isUnicast()).toBe(true);
   });
+});
+
+it('checksumAdd (word-at-a-time fast path) equals the RFC 1071 byte-pair sum for any range', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 3000 }),
+      fc.nat(),
+      fc.nat(),
+      fc.nat({ max: 0xffffff }),
+      (b, x, y, init) => {
+        const start = b.length ? x % b.length : 0;
+        const end = start + (b.length - start ? y % (b.length - start + 1) : 0);
+        let s = init;
+        for (let i = start; i < end; i += 2) s += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
+        expect(checksumAdd(init, b, start, end)).toBe(s);
+      },
+    ),
+  );
 });
