@@ -13,6 +13,7 @@ import type { Location } from '@tsvisor/vfs';
 import type { ProcNetSource } from './net.js';
 import type {
   ProcCaller,
+  ProcCgroup,
   ProcCpu,
   ProcCreds,
   ProcFd,
@@ -396,6 +397,15 @@ export class FixtureProcSource implements ProcSource {
     { name: 'devtmpfs', nodev: true },
     { name: 'overlay', nodev: true },
   ];
+  /** The cgroup every task is in (null: unlimited, no controllers). */
+  cgroupValue: ProcCgroup | null = {
+    controllers: ['cpu', 'memory', 'pids'],
+    memoryMax: 512 * MB,
+    cpuQuotaUs: 150000,
+    cpuPeriodUs: 100000,
+    pidsMax: 64,
+    memoryCurrent: () => 60 * MB,
+  };
   /** The network namespace every task is in (null: no /proc/net). */
   netValue: ProcNetSource | null = fixtureNet();
   /** The mount table every task sees. */
@@ -560,6 +570,9 @@ export class FixtureProcSource implements ProcSource {
   tunables(): ProcTunables {
     return this.tunableValues;
   }
+  cgroup(): ProcCgroup | null {
+    return this.cgroupValue;
+  }
 
   /**
    * A small machine: pid 1 `sh` (root), pid 7 `python3` with threads 8 and 9 (root, reading by
@@ -673,7 +686,12 @@ export function fixtureNet(): ProcNetSource {
   return {
     devices: () => [
       { name: 'lo', index: 1, stats: { rxBytes: 3193, rxPackets: 29, txBytes: 3193, txPackets: 29 } },
-      { name: 'eth0', index: 2, stats: { rxBytes: 123456, rxPackets: 100, txBytes: 6543, txPackets: 60 } },
+      {
+        name: 'eth0',
+        index: 2,
+        stats: { rxBytes: 123456, rxPackets: 100, txBytes: 6543, txPackets: 60 },
+        address: new Uint8Array([0x02, 0x42, 0xac, 0x11, 0x00, 0x02]),
+      },
     ],
     inet6Addresses: () => [
       { address: LOOPBACK6, device: 'lo', ifindex: 1, prefixLen: 128, scope: 0x10, flags: 0x80 },

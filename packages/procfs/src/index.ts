@@ -39,8 +39,20 @@ export type {
   TaskState,
   ProcRlimit,
   NamespaceKind,
+  ProcCgroup,
+  ProcCgroupCpuUsage,
+  ProcCgroupCpuThrottling,
+  ProcCgroupMemoryEvents,
 } from './source.js';
-export { createProcfs, createSysfs, PROC_SUPER_MAGIC, SYSFS_MAGIC } from './procfs.js';
+export {
+  createProcfs,
+  createSysfs,
+  createCgroupfs,
+  PROC_SUPER_MAGIC,
+  SYSFS_MAGIC,
+  CGROUP2_SUPER_MAGIC,
+} from './procfs.js';
+export { cgroupTree } from './cgroup-tree.js';
 export { procTree, sysTree, parseNumber, parseKernelInt } from './proc-tree.js';
 export type { ProcTreeOptions } from './proc-tree.js';
 export { KernFs, KernDir, file, symlink, dir, bytesOf, byteString } from './kernfs.js';
@@ -52,6 +64,7 @@ export {
   renderFdinfo,
   renderMountinfo,
   renderMounts,
+  renderMountstats,
   renderMeminfo,
   renderCpuinfo,
   renderUptime,
@@ -69,6 +82,16 @@ export {
   PAGE_SIZE,
 } from './render.js';
 export type { StatCounters } from './render.js';
+export {
+  renderSysvShm,
+  renderSysvSem,
+  renderSysvMsg,
+  type ProcSysvIpc,
+  type ProcIpcPerm,
+  type ProcShm,
+  type ProcSem,
+  type ProcMsg,
+} from './sysvipc.js';
 export {
   renderIo,
   renderOomScore,

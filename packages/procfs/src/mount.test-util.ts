@@ -7,7 +7,7 @@ import type { LinuxError } from '@tsvisor/abi';
 import { Posix, ROOT_CREDS, Tmpfs, Vfs } from '@tsvisor/vfs';
 import type { Creds } from '@tsvisor/vfs';
 import { FixtureProcSource } from './fixture.js';
-import { createProcfs, createSysfs } from './procfs.js';
+import { createCgroupfs, createProcfs, createSysfs } from './procfs.js';
 
 export interface Mounted {
   src: FixtureProcSource;
@@ -27,6 +27,8 @@ export function mounted(creds: Creds = ROOT_CREDS, src = FixtureProcSource.sampl
   if (isError(pm)) throw new Error('mount /proc');
   const sm = vfs.mount(ctx, ctx.cwd, '/sys', createSysfs(src));
   if (isError(sm)) throw new Error('mount /sys');
+  const cm = vfs.mount(ctx, ctx.cwd, '/sys/fs/cgroup', createCgroupfs(src));
+  if (isError(cm)) throw new Error('mount /sys/fs/cgroup');
   return { src, vfs, p: new Posix(vfs, creds) };
 }
 

@@ -35,7 +35,8 @@ function fromIn6(h: string): Uint8Array {
 }
 
 /** Zero the %pK pointer column (16 hex digits between spaces). */
-const zeroPtr = (text: string): string => text.replace(/ [0-9a-f]{16} /g, ' 0000000000000000 ');
+/** Kernel pointers (%pK) zeroed, inside a line or at its end (timewait sockets end with one). */
+const zeroPtr = (text: string): string => text.replace(/ [0-9a-f]{16}(?= |$)/gm, ' 0000000000000000');
 
 function parseInet(text: string, v6: boolean, udp: boolean): ProcInetSocket[] {
   return lines(text, 1).map((line) => {
@@ -107,6 +108,26 @@ describe('/proc/net renderers against the host', () => {
     expect(renderTcp(parseInet(tcp, false, false))).toBe(zeroPtr(tcp));
     const tcp6 = host('/proc/net/tcp6');
     expect(renderTcp6(parseInet(tcp6, true, false))).toBe(zeroPtr(tcp6));
+  });
+
+  it('a TIME_WAIT socket ends at its pointer, as get_timewait4_sock prints it', () => {
+    const tw: ProcInetSocket = {
+      local: { address: new Uint8Array([127, 0, 0, 1]), port: 0xd6ce },
+      remote: { address: new Uint8Array([127, 0, 0, 1]), port: 0x997d },
+      state: 6,
+      txQueue: 0,
+      rxQueue: 0,
+      timerActive: 3,
+      timerTicks: 0xf6e,
+      uid: 0,
+      inode: 0,
+      refCount: 3,
+    };
+    const line = renderTcp([tw]).split('\n')[1] ?? '';
+    expect(line.trimEnd()).toBe(
+      '   0: 0100007F:D6CE 0100007F:997D 06 00000000:00000000 03:00000F6E 00000000     0        0 0 3 0000000000000000',
+    );
+    expect(line).toHaveLength(149);
   });
 
   it('udp and udp6', () => {

@@ -35,6 +35,24 @@ export interface ProcNetDevice {
   readonly name: string;
   readonly index: number;
   readonly stats: ProcNetDeviceStats;
+  /**
+   * ARPHRD_* link type (/sys/class/net/<if>/type): 1 Ethernet, 772 loopback; default 772 for a
+   * device named `lo`, else 1.
+   */
+  readonly type?: number;
+  /** The hardware address (6 bytes for Ethernet); default all zero. */
+  readonly address?: Uint8Array;
+  /** The MTU; default 65536 for loopback, else 1500. */
+  readonly mtu?: number;
+  /**
+   * dev->flags as sysfs shows them (IFF_UP 0x1, IFF_BROADCAST 0x2, IFF_LOOPBACK 0x8,
+   * IFF_MULTICAST 0x1000); default 0x9 for loopback, else 0x1003.
+   */
+  readonly flags?: number;
+  /** RFC 2863 operational state; default `unknown` for loopback (as Linux), else `up`. */
+  readonly operstate?: 'up' | 'down' | 'unknown' | 'dormant' | 'lowerlayerdown';
+  /** Transmit queue length; default 1000. */
+  readonly txQueueLen?: number;
 }
 
 /** An IPv6 address of a device (/proc/net/if_inet6). */
@@ -203,12 +221,19 @@ export function renderNetDev(devices: readonly ProcNetDevice[]): string {
 }
 
 /** The columns shared by tcp and tcp6 after the addresses. */
+/** TCP_TIME_WAIT: such sockets are timewait minisocks, printed without the TCP figures. */
+const TCP_TIME_WAIT = 6;
+
 function tcpTail(s: ProcInetSocket): string {
   const listen = s.state === 10;
-  return (
+  const common =
     `${hex(s.state, 2)} ${hex(s.txQueue, 8)}:${hex(s.rxQueue, 8)} ${hex(s.timerActive ?? 0, 2)}:` +
     `${hex(s.timerTicks ?? 0, 8)} ${hex(s.retransmits ?? 0, 8)} ${String(s.uid).padStart(5)} ` +
-    `${String(0).padStart(8)} ${s.inode} ${s.refCount ?? 1} ${ZERO_PTR} ${s.rtoTicks ?? 100} ` +
+    `${String(0).padStart(8)} ${s.inode} ${s.refCount ?? 1} ${ZERO_PTR}`;
+  // get_timewait4_sock / get_timewait6_sock end at the socket pointer.
+  if (s.state === TCP_TIME_WAIT) return common;
+  return (
+    `${common} ${s.rtoTicks ?? 100} ` +
     `${s.atoTicks ?? 0} ${s.quickAck ?? 0} ${s.cwnd ?? 10} ${s.ssthresh ?? (listen ? 0 : -1)}`
   );
 }

@@ -25,6 +25,7 @@ import {
   renderMeminfo,
   renderMountinfo,
   renderMounts,
+  renderMountstats,
   renderProcStat,
   renderStat,
   renderStatm,
@@ -44,6 +45,8 @@ import {
   renderMib,
 } from './net.js';
 import { NETSTAT_GROUPS, SNMP_GROUPS } from './net-mib.js';
+import { sysNetTrees } from './sys-net.js';
+import { renderSysvMsg, renderSysvSem, renderSysvShm } from './sysvipc.js';
 import type { ProcNetSource } from './net.js';
 import type {
   NamespaceKind,
@@ -555,7 +558,28 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
       },
     };
 
+    /**
+     * attr/: the LSM attributes. With no LSM loaded (as on this kernel), security_getprocattr and
+     * security_setprocattr answer EINVAL: the files open, and reads and writes fail.
+     */
+    const lsmAttr = (mode: number): FileNode => ({ kind: 'file', mode, attrs, read: () => E.EINVAL });
+    const attrDir: DirNode = {
+      kind: 'dir',
+      mode: 0o555,
+      attrs,
+      valid: () => get() !== null,
+      entries: {
+        current: lsmAttr(0o666),
+        exec: lsmAttr(0o666),
+        fscreate: lsmAttr(0o666),
+        keycreate: lsmAttr(0o666),
+        prev: lsmAttr(0o444),
+        sockcreate: lsmAttr(0o666),
+      },
+    };
+
     const entries: Record<string, TreeNode> = {
+      attr: attrDir,
       auxv: taskFile((t) => t.auxv?.() ?? new Uint8Array(0), 0o400, true),
       // Without a cgroup hierarchy the task sits at the root of a cgroup v2 namespace.
       cgroup: taskFile(() => '0::/\n'),
@@ -587,6 +611,7 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
       ),
       mountinfo: taskFile((t) => renderMountinfo(t.mounts())),
       mounts: taskFile((t) => renderMounts(t.mounts())),
+      mountstats: taskFile((t) => renderMountstats(t.mounts()), 0o400),
       net: netDir,
       ns: nsDir,
       oom_score: taskFile((t) => renderOomScore(t, src.meminfo())),
@@ -842,6 +867,11 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         });
       }),
       swaps: rootFile(() => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'),
+      sysvipc: dir({
+        shm: rootFile(() => renderSysvShm(src.sysvipc?.().shm ?? [])),
+        sem: rootFile(() => renderSysvSem(src.sysvipc?.().sem ?? [])),
+        msg: rootFile(() => renderSysvMsg(src.sysvipc?.().msg ?? [])),
+      }),
       uptime: rootFile(() => renderUptime(src.uptimeNs(), src.idleNs())),
       version: rootFile(() => renderVersion(src.kernel())),
       self: selfLink,
@@ -867,7 +897,9 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
 
 /**
  * Declare the minimal /sys tree over `src`: /sys/devices/system/cpu/{online,possible,present,
- * cpuN/topology} and /sys/kernel/mm/transparent_hugepage/{enabled,defrag}.
+ * cpuN/topology}, /sys/kernel/mm/transparent_hugepage/{enabled,defrag}, /sys/class/net/<if>
+ * (symlinks to /sys/devices/virtual/net/<if>, the devices of the reader's network namespace) and
+ * the empty mount point /sys/fs/cgroup.
  */
 export function sysTree(src: ProcSource): DirNode {
   /** A sysfs attribute: 0444, st_size 4096, no write (open for writing: EACCES). */
@@ -910,8 +942,18 @@ export function sysTree(src: ProcSource): DirNode {
       },
       0o755,
     );
+  // The network namespace sysfs shows: the reader's, else the first process's.
+  const net = (): ProcNetSource | null => {
+    const c = src.caller();
+    const t = src.task(c?.tid ?? src.pids()[0] ?? 0);
+    return t?.net?.() ?? null;
+  };
+  const { classNet, virtualNet } = sysNetTrees(net);
   return dir(
     {
+      class: dir({ net: classNet }, 0o755),
+      // The mount point of the cgroup v2 view (createCgroupfs), empty as on Linux before the mount.
+      fs: dir({ cgroup: dir({}, 0o755) }, 0o755),
       kernel: dir(
         {
           mm: dir(
@@ -951,6 +993,7 @@ export function sysTree(src: ProcSource): DirNode {
             },
             0o755,
           ),
+          virtual: dir({ net: virtualNet }, 0o755),
         },
         0o755,
       ),

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { cgroupTree } from './cgroup-tree.js';
 import { KernFs } from './kernfs.js';
 import { procTree, sysTree } from './proc-tree.js';
 import type { ProcTreeOptions } from './proc-tree.js';
@@ -13,6 +14,8 @@ import type { ProcSource } from './source.js';
 export const PROC_SUPER_MAGIC = 0x9fa0;
 /** SYSFS_MAGIC, statfs's f_type for /sys. */
 export const SYSFS_MAGIC = 0x62656572;
+/** CGROUP2_SUPER_MAGIC, statfs's f_type for a cgroup v2 mount. */
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /**
  * A procfs instance showing `source` (one pid namespace). Mount it into a Vfs.
@@ -29,7 +32,25 @@ export function createProcfs(source: ProcSource, options: ProcTreeOptions = {}):
   return new KernFs('proc', PROC_SUPER_MAGIC, procTree(source, options));
 }
 
-/** A minimal sysfs (CPU topology) showing `source`. */
+/**
+ * A minimal sysfs showing `source`: CPU topology, transparent huge pages, the network devices
+ * (`class/net`) and an empty `fs/cgroup` to mount {@link createCgroupfs} on.
+ */
 export function createSysfs(source: ProcSource): KernFs {
   return new KernFs('sysfs', SYSFS_MAGIC, sysTree(source));
+}
+
+/**
+ * A read-only cgroup v2 filesystem (type `cgroup2`) showing the cgroup of `source`
+ * ({@link ProcSource.cgroup}): mount it at /sys/fs/cgroup. Tools and runtimes that size
+ * themselves from cgroup limits (memory.max, cpu.max, pids.max) read it after finding `0::/` in
+ * /proc/self/cgroup.
+ *
+ * @example
+ * ```ts
+ * vfs.mount(ctx, ctx.cwd, '/sys/fs/cgroup', createCgroupfs(source), MS_RDONLY);
+ * ```
+ */
+export function createCgroupfs(source: ProcSource): KernFs {
+  return new KernFs('cgroup2', CGROUP2_SUPER_MAGIC, cgroupTree(source));
 }

@@ -318,6 +318,19 @@ export function renderMountinfo(mounts: readonly ProcMount[]): string {
 }
 
 /**
+ * /proc/<pid>/mountstats (show_vfsstat): `device <source> mounted on <point> with fstype <type>`
+ * per mount; filesystems without statistics (all of the sandbox's: no NFS) add nothing more.
+ */
+export function renderMountstats(mounts: readonly ProcMount[]): string {
+  return mounts
+    .map(
+      (m) =>
+        `${m.source === '' ? 'no device' : `device ${mangle(m.source)}`} mounted on ${mangle(m.mountPoint)} with fstype ${mangle(m.fsType)}\n`,
+    )
+    .join('');
+}
+
+/**
  * /proc/<pid>/mounts (show_vfsmnt): `source mountpoint type options 0 0`, the options being ro/rw
  * (read-only if either the mount or the superblock is), the mount flags, then the filesystem's own.
  */

@@ -18,6 +18,7 @@
 import type { LinuxError } from '@tsvisor/abi';
 import type { FileDescriptionImpl, Location } from '@tsvisor/vfs';
 import type { ProcNetSource } from './net.js';
+import type { ProcSysvIpc } from './sysvipc.js';
 
 /** The Linux task state letters of /proc/<pid>/stat (fs/proc/array.c task_state_array). */
 export type TaskState = 'R' | 'S' | 'D' | 'T' | 't' | 'X' | 'Z' | 'P' | 'I';
@@ -488,6 +489,60 @@ export type WritableTunable =
   | { readonly key: 'pipeMaxSize'; readonly value: number }
   | { readonly key: 'corePattern'; readonly value: string };
 
+/** CPU time charged to a cgroup (cpu.stat), nanoseconds. */
+export interface ProcCgroupCpuUsage {
+  readonly userNs: number;
+  readonly systemNs: number;
+}
+
+/**
+ * The cgroup (v2) every task of the source belongs to, as a container sees its own cgroup: the
+ * root of its cgroup namespace (/proc/<pid>/cgroup reads `0::/`), shown read-only under
+ * /sys/fs/cgroup by {@link createCgroupfs}. The limits are those the kernel enforces (or that
+ * the sandbox's config sets); `null` is Linux's `max` (no limit).
+ */
+export interface ProcCgroup {
+  /** Enabled controllers in Linux's order (`cpuset cpu io memory hugetlb pids rdma misc`). */
+  readonly controllers: readonly string[];
+  /** memory.max in bytes (rounded down to pages when shown), or null for `max`. */
+  readonly memoryMax: number | null;
+  /** cpu.max's quota in microseconds per period, or null for `max`. */
+  readonly cpuQuotaUs: number | null;
+  /** cpu.max's period in microseconds (Linux's default 100000). */
+  readonly cpuPeriodUs: number;
+  /** pids.max: the most tasks (threads) the cgroup may hold, or null for `max`. */
+  readonly pidsMax: number | null;
+  /** memory.current: bytes charged to the cgroup now. */
+  memoryCurrent(): number;
+  /** memory.peak: the highest memory.current seen; default memory.current. */
+  memoryPeak?(): number;
+  /** CPU time of the cgroup's tasks, live and reaped; default the sum over live tasks. */
+  cpuUsage?(): ProcCgroupCpuUsage;
+  /**
+   * pids.current: the tasks charged to the cgroup, zombies included until they are reaped;
+   * default the threads of the listed processes.
+   */
+  pidsCurrent?(): number;
+  /** memory.events: times memory.max was hit, OOMs and OOM kills; default none. */
+  memoryEvents?(): ProcCgroupMemoryEvents;
+  /** cpu.stat's throttling counters of the cpu controller; default none. */
+  cpuThrottling?(): ProcCgroupCpuThrottling;
+}
+
+/** memory.events counters (`max`, `oom`, `oom_kill`; the others are 0 in this view). */
+export interface ProcCgroupMemoryEvents {
+  readonly max: number;
+  readonly oom: number;
+  readonly oomKill: number;
+}
+
+/** cpu.stat's `nr_periods`, `nr_throttled` and `throttled_usec`. */
+export interface ProcCgroupCpuThrottling {
+  readonly nrPeriods: number;
+  readonly nrThrottled: number;
+  readonly throttledUs: number;
+}
+
 /**
  * What procfs reads from the kernel. Implemented by the kernel for a pid namespace, and by
  * {@link FixtureProcSource} for tests.
@@ -553,8 +608,15 @@ export interface ProcSource {
     readonly block: readonly (readonly [number, string])[];
   };
   /**
+   * The cgroup every task is in (/sys/fs/cgroup and /proc/<pid>/cgroup); absent or null: an
+   * unlimited cgroup with no controllers enabled.
+   */
+  cgroup?(): ProcCgroup | null;
+  /**
    * The kernel log reader behind /proc/kmsg, asked once when procfs is created; absent or null:
    * /proc/kmsg is not there.
    */
   kmsg?(): ProcKmsg | null;
+  /** The System V IPC objects of the reader's namespace (/proc/sysvipc); absent: none. */
+  sysvipc?(): ProcSysvIpc;
 }

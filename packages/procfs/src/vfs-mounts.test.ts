@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, ROOT_CREDS, Tmpfs, Vfs } from '@tsvisor/vfs';
+import { MountFlag } from '@tsvisor/abi';
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, ROOT_CREDS, Tmpfs, Vfs, type Mount } from '@tsvisor/vfs';
 import { KernFs, dir } from './kernfs.js';
 import { renderMountinfo } from './render.js';
 import { vfsMounts } from './vfs-mounts.js';
@@ -27,5 +28,23 @@ describe('vfsMounts', () => {
     expect(renderMountinfo(m).split('\n')[2]).toMatch(
       /^\d+ \d+ 0:\d+ \/ \/a\/b\\040c ro,relatime - tmpfs tmpfs rw,mode=1777$/,
     );
+  });
+
+  it('shows the source, atime policy and propagation mount(2) recorded', () => {
+    const vfs = new Vfs(new Tmpfs({ mode: 0o755 }));
+    const ctx = vfs.rootContext(ROOT_CREDS);
+    vfs.mkdirat(ctx, ctx.cwd, '/s', 0o755);
+    vfs.mkdirat(ctx, ctx.cwd, '/u', 0o755);
+    const s = vfs.mount(ctx, ctx.cwd, '/s', new Tmpfs(), MS_NOSUID) as Mount;
+    s.source = 'scratch';
+    s.flags |= MountFlag.MS_NOATIME;
+    s.peerGroup = 3;
+    s.masterGroup = 1;
+    const u = vfs.mount(ctx, ctx.cwd, '/u', new Tmpfs()) as Mount;
+    u.flags |= MountFlag.MS_STRICTATIME;
+    u.unbindable = true;
+    const lines = renderMountinfo(vfsMounts(vfs, ctx)).split('\n');
+    expect(lines[1]).toMatch(/ \/ \/s rw,nosuid,noatime shared:3 master:1 - tmpfs scratch rw$/);
+    expect(lines[2]).toMatch(/ \/ \/u rw unbindable - tmpfs tmpfs rw$/);
   });
 });

@@ -6,6 +6,10 @@
  */
 
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, major, minor } from '@tsvisor/vfs';
+import { MountFlag } from '@tsvisor/abi';
+
+/** mount(2)'s atime flags, which {@link Mount.flags} records too. */
+const { MS_NOATIME, MS_NODIRATIME, MS_STRICTATIME } = MountFlag;
 import type { FsContext, Inode, Mount, Vfs } from '@tsvisor/vfs';
 import type { ProcMount } from './source.js';
 
@@ -57,8 +61,17 @@ export function vfsMounts(
       ...(f & MS_NOSUID ? ['nosuid'] : []),
       ...(f & MS_NODEV ? ['nodev'] : []),
       ...(f & MS_NOEXEC ? ['noexec'] : []),
-      'relatime',
+      ...(f & MS_NOATIME ? ['noatime'] : []),
+      ...(f & MS_NODIRATIME ? ['nodiratime'] : []),
+      // Linux's default atime policy is relatime; MS_STRICTATIME or MS_NOATIME replace it.
+      ...(f & (MS_NOATIME | MS_STRICTATIME) ? [] : ['relatime']),
     ].join(',');
+    // Propagation (show_mountinfo): shared:N, master:N, unbindable; nothing for a private mount.
+    const optional = [
+      ...(m.peerGroup !== 0 ? [`shared:${m.peerGroup}`] : []),
+      ...(m.masterGroup !== 0 ? [`master:${m.masterGroup}`] : []),
+      ...(m.unbindable ? ['unbindable'] : []),
+    ];
     out.push({
       mountId: m.id,
       parentId: m.parent?.id ?? m.id,
@@ -67,8 +80,9 @@ export function vfsMounts(
       root: pathInFs(m.root, m.fs.root),
       mountPoint,
       mountOptions,
+      ...(optional.length > 0 ? { optional } : {}),
       fsType: m.fs.type,
-      source: d.source ?? m.fs.type,
+      source: d.source ?? m.source ?? m.fs.type,
       superOptions: ['rw', ...(d.fsOptions ?? [])].join(','),
     });
   }
