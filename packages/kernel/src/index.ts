@@ -42,6 +42,7 @@ export {
 export {
   makeCredentials,
   capable,
+  ptraceCredsMatch,
   inGroup,
   setId,
   setReId,
@@ -70,6 +71,61 @@ export {
   type FileRefs,
   type FdEntry,
 } from './fd-table.js';
+
+// System V IPC.
+export { IpcNamespace } from './ipc/ipc-namespace.js';
+export {
+  IpcObject,
+  IpcIds,
+  ipcPermitted,
+  ipcOwnerCheck,
+  ipcSetPerm,
+  IPC_PRIVATE,
+  IPC_CREAT,
+  IPC_EXCL,
+  IPC_NOWAIT,
+  IPC_RMID,
+  IPC_SET,
+  IPC_STAT,
+  IPC_INFO,
+} from './ipc/ipc-ids.js';
+export {
+  ShmNamespace,
+  ShmSegment,
+  SHMMAX,
+  SHMALL,
+  SHMMNI,
+  SHMMIN,
+  SHM_DEST,
+  SHM_LOCKED,
+  type ShmBacking,
+} from './ipc/shm.js';
+export {
+  SemNamespace,
+  SemSet,
+  SEMMSL,
+  SEMMNS,
+  SEMOPM,
+  SEMMNI,
+  SEMVMX,
+  SEMAEM,
+  SEM_UNDO,
+  type Sembuf,
+  type SemopOutcome,
+  type SemSleeper,
+} from './ipc/sem.js';
+export {
+  MsgNamespace,
+  MsgQueue,
+  MSGMAX,
+  MSGMNB,
+  MSGMNI,
+  MSG_NOERROR,
+  MSG_EXCEPT,
+  MSG_COPY,
+  badMsgSize,
+  type Message,
+} from './ipc/msg.js';
 
 // Waiting, time, futexes, log.
 export { Waiter, WaitQueue, type WakeReason } from './wait-queue.js';
@@ -116,6 +172,16 @@ export {
   type SigAction,
   type SigInfo,
 } from './signal/signal-state.js';
+export { watchSignals } from './signal/signal-watch.js';
+export { ExpiringTimer } from './time/interval-timer.js';
+export { CpuClock, getCpuItimer, setCpuItimer, runCpuTimers, type CpuItimerKind } from './time/cpu-timers.js';
+export {
+  PosixTimer,
+  PosixTimerTable,
+  posixTimersOf,
+  exitPosixTimers,
+  type TimerNotify,
+} from './time/posix-timers.js';
 
 // ELF loader.
 export {
@@ -152,7 +218,41 @@ export {
   type ExecLayout,
   type PlaceImage,
 } from './elf/exec.js';
+export { execTask, type ExecRequest, type ExecResult } from './exec.js';
+
+// Terminals: pty pairs, devpts, job control.
+export { Termios, TERMIOS_SIZE, encodeWinsize, decodeWinsize, type Winsize } from './tty/termios.js';
+export { Tty, TIOCPKT_FLUSHREAD, TIOCPKT_FLUSHWRITE, type TtySignals } from './tty/tty.js';
+export {
+  Devpts,
+  PtyMaster,
+  PtySlave,
+  ttyOf,
+  DEVPTS_SUPER_MAGIC,
+  PTMX_MAJOR,
+  PTMX_MINOR,
+  PTY_SLAVE_MAJOR,
+} from './tty/devpts.js';
+export {
+  controllingTty,
+  setControllingTty,
+  tiocsctty,
+  tiocnotty,
+  sessionLeaderExited,
+  ttyCheckChange,
+  isOrphaned,
+  kernelTtySignals,
+} from './tty/job-control.js';
 
 // procfs's view of the kernel.
-export { KernelProcSource } from './proc-source.js';
+export {
+  KernelProcSource,
+  LoadAverage,
+  hostResident,
+  hostSmapsResidency,
+  parseCpuinfo,
+  type KernelProcSourceOptions,
+  type ResidentMemory,
+  type SandboxLimits,
+} from './proc-source.js';
 export { hostCpuAux, parseAuxv, DEFAULT_CPU_AUX } from './host-aux.js';

@@ -22,18 +22,24 @@ import {
   type LinuxError,
 } from '@tsvisor/abi';
 import type { Vfs } from '@tsvisor/vfs';
-import { availableParallelism } from 'node:os';
+import type { ReservedRange } from '@tsvisor/mm';
+import { availableParallelism, cpus } from 'node:os';
 import { ERESTARTSYS, type ControlResult } from './control.js';
 import { capable, makeCredentials, type Credentials } from './creds/credentials.js';
 import { defaultRlimits } from './creds/rlimits.js';
 import { STACK_TOP } from './elf/elf.js';
+import { orphanedGroupsOnExit, sessionLeaderExited } from './tty/job-control.js';
 import { FdTable, type FileRefs } from './fd-table.js';
 import { FutexTable } from './futex.js';
+import { IpcNamespace } from './ipc/ipc-namespace.js';
 import { Waiter } from './wait-queue.js';
 import type { CpuState } from './ports/cpu-state.js';
 import type { PlatformPort } from './ports/platform.js';
 import type { TaskMemory } from './ports/task-memory.js';
+import type { SandboxLimits } from './proc-source.js';
 import { SIG_DFL, SIG_IGN, SignalActions, type SigInfo } from './signal/signal-state.js';
+import { notifySignalQueued } from './signal/signal-watch.js';
+import { exitPosixTimers } from './time/posix-timers.js';
 import { Syslog } from './syslog.js';
 import {
   AddressSpace,
@@ -74,8 +80,16 @@ export interface KernelOptions<F> {
    * platform keeps a region of its own near the top of the address space.
    */
   stackTop?: number;
+  /**
+   * The platform's own pages in every address space (the stub), which the memory model holds as
+   * sealed reserved ranges (@tsvisor/mm `ReservedRange`). Default: everything from `stackTop` up
+   * to {@link STACK_TOP}, when `stackTop` is lower.
+   */
+  reserved?: readonly ReservedRange[];
   /** What execve puts in the auxiliary vector about the CPU (the host's values, ideally). */
   cpuAux?: CpuAux;
+  /** The sandbox's cgroup limits (/sys/fs/cgroup; pids.max is enforced by clone). Default none. */
+  limits?: SandboxLimits;
 }
 
 /** CPU facts for the auxiliary vector. */
@@ -126,6 +140,8 @@ export class Kernel<F = unknown> {
   readonly time: TimeSource;
   readonly uts: UtsNamespace;
   readonly futexes = new FutexTable();
+  /** The sandbox's System V IPC namespace (shm, sem, msg). */
+  readonly ipc: IpcNamespace = new IpcNamespace(() => this.tasks.values());
   readonly syslog: Syslog;
   readonly platform: PlatformPort | undefined;
   /** Monotonic time at boot: uptime and boottime count from here. */
@@ -136,8 +152,12 @@ export class Kernel<F = unknown> {
   readonly vfs: Vfs | undefined;
   /** Top of new stacks. */
   readonly stackTop: number;
+  /** The platform's reserved ranges (see {@link KernelOptions.reserved}), or undefined. */
+  readonly reserved: readonly ReservedRange[] | undefined;
   /** CPU facts for execve's auxiliary vector. */
   readonly cpuAux: CpuAux;
+  /** The sandbox's cgroup limits. */
+  readonly limits: SandboxLimits;
   /** The task whose syscall is being handled (procfs's reader); set by the syscall layer. */
   current: Task<F> | undefined;
   /** Resolves with pid 1's wait status when it exits (the sandbox's result). */
@@ -161,12 +181,15 @@ export class Kernel<F = unknown> {
     this.syslog = new Syslog(() => Number((this.time.monotonicNs() - this.bootNs) / 1000n));
     if (!opts.quietBoot) this.syslog.bootLog();
     this.platform = opts.platform;
-    this.cpuCount = opts.cpuCount ?? availableParallelism();
+    // The host's CPUs, not the supervisor's affinity (the platform may pin it to one CPU).
+    this.cpuCount = opts.cpuCount ?? (cpus().length || availableParallelism());
     this.vfs = opts.vfs;
     this.stackTop = opts.stackTop ?? STACK_TOP;
+    this.reserved = opts.reserved;
     // Without the embedder's values (see hostCpuAux): SSE2-era x86-64 and a 2 KiB frame.
     this.cpuAux = opts.cpuAux ?? { hwcap: 0x178bfbff, hwcap2: 2, minSigStackSize: 2048 };
     this.fileRefs = opts.fileRefs;
+    this.limits = opts.limits ?? {};
     this.logSink = opts.log ?? ((line) => process.stderr.write(`tsvisor: ${line}\n`));
     this.initCreds = makeCredentials(opts.uid ?? 0, opts.gid ?? 0, opts.groups ?? []);
     this.initExited = new Promise((r) => (this.resolveInit = r));
@@ -253,6 +276,13 @@ export class Kernel<F = unknown> {
     return [...this.tasks.values()].sort((a, b) => a.tid - b.tid);
   }
 
+  /** The tasks the pids controller charges: live ones, and zombies until they are reaped. */
+  chargedTasks(): number {
+    let zombies = 0;
+    for (const g of this.groups.values()) if (g.state === 'zombie') zombies++;
+    return this.tasks.size + zombies;
+  }
+
   /** Every thread group (alive or zombie), by ascending pid. */
   allThreadGroups(): ThreadGroup[] {
     return [...this.groups.values()].sort((a, b) => a.tgid - b.tgid);
@@ -299,6 +329,9 @@ export class Kernel<F = unknown> {
     if (NS_FLAGS.some((b) => has(b))) return E.EPERM;
     if (has(PARENT) && parent.group.parent === undefined) return E.EINVAL; // init cannot make siblings
     if (!has(VM) && !opts.mm) throw new Error('clone without CLONE_VM needs the child address space');
+    // The pids controller (pids_can_fork): one task more than pids.max fails with EAGAIN.
+    const pidsMax = this.limits.pidsMax;
+    if (pidsMax !== undefined && pidsMax !== null && this.chargedTasks() >= pidsMax) return E.EAGAIN;
 
     const pg = parent.group;
     const id = this.nextId++;
@@ -324,6 +357,8 @@ export class Kernel<F = unknown> {
     const t = new Task<F>(this, id, g, mm, opts.regs, files, fs, parent.comm);
     t.mask.set(parent.mask);
     t.exe = parent.exe;
+    t.timerSlackNs = parent.timerSlackNs;
+    t.defaultTimerSlackNs = parent.timerSlackNs;
     t.altStack = has(VM) && !has(0x00004000) ? { sp: 0, size: 0, flags: 0 } : parent.altStack;
     this.attach(t, g, !has(THREAD));
     return t;
@@ -472,15 +507,21 @@ export class Kernel<F = unknown> {
   private groupDied(g: ThreadGroup): void {
     g.itimerReal?.cancel();
     g.itimerReal = undefined;
+    exitPosixTimers(g);
+    this.ipc.sem.exitUndo(g, g.tgid, Number(this.time.realtimeNs() / 1_000_000_000n));
     this.tasks.delete(g.tgid);
     g.state = 'zombie';
     g.exiting = true;
+    g.exitEvents.notify();
+    // A session leader's exit hangs its controlling terminal's foreground group up.
+    if (g.isSessionLeader) sessionLeaderExited(this as Kernel, g);
     const init = this.groups.get(1);
     if (g.tgid === 1) {
       // The init of a pid namespace takes everyone with it.
       for (const other of this.groups.values()) if (other !== g) this.killGroup(other, Signal.SIGKILL);
     }
-    for (const child of [...g.children]) {
+    const formerChildren = [...g.children];
+    for (const child of formerChildren) {
       g.children.delete(child);
       for (const ct of child.tasks) {
         if (ct.pdeathSignal)
@@ -495,7 +536,10 @@ export class Kernel<F = unknown> {
         if (child.state === 'zombie') this.reap(child);
       }
     }
+    // Groups this exit orphans get SIGHUP and SIGCONT when they have stopped jobs.
+    orphanedGroupsOnExit(this as Kernel, g, formerChildren);
     if (g.tgid === 1) {
+      this.ipc.destroy();
       this.resolveInit(g.exitStatus);
       this.reap(g);
       return;
@@ -538,6 +582,7 @@ export class Kernel<F = unknown> {
   private reap(g: ThreadGroup): void {
     if (g.state === 'reaped') return;
     g.state = 'reaped';
+    g.exitEvents.notify();
     const p = g.parent;
     if (p) {
       p.children.delete(g);
@@ -679,6 +724,7 @@ export class Kernel<F = unknown> {
     const blockedAll = tasks.every((t) => t.mask.has(sig));
     if (ignored && !blockedAll) return;
     (target ? target.pending : g.sharedPending).enqueue(info);
+    notifySignalQueued(this, g);
     const chosen = target ?? this.pickThread(g, sig);
     if (!chosen) return;
     const fatal = act.handler === SIG_DFL && (def === SignalDefault.Term || def === SignalDefault.Core);

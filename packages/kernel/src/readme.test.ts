@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuState, Kernel, SparseMemory } from './index.js';
+import { CpuState, ExpiringTimer, Kernel, ManualTime, SparseMemory } from './index.js';
 
 describe('README example', () => {
   it('runs as written', async () => {
@@ -14,5 +14,14 @@ describe('README example', () => {
     expect(init.tgid).toBe(1);
     kernel.kill(init, 1, 15);
     expect(await kernel.initExited).toBe(15);
+  });
+
+  it('runs the Timers example as written', () => {
+    const time = new ManualTime();
+    const counts: bigint[] = [];
+    const timer = new ExpiringTimer(time, (n) => counts.push(n));
+    timer.arm(time.monotonicNs() + 10n, 5n);
+    time.advance(20n);
+    expect(counts).toEqual([3n]);
   });
 });

@@ -55,6 +55,23 @@ export function capable(c: Credentials): boolean {
   return c.euid === 0;
 }
 
+/**
+ * `__ptrace_may_access` with PTRACE_MODE_REALCREDS, as far as credentials go: the caller is
+ * privileged, or its real uid and gid equal all three of the target's (real, effective, saved).
+ * Callers check "same thread group" first (always allowed), since that needs no credentials.
+ */
+export function ptraceCredsMatch(caller: Credentials, target: Credentials): boolean {
+  if (capable(caller)) return true;
+  return (
+    caller.uid === target.uid &&
+    caller.uid === target.euid &&
+    caller.uid === target.suid &&
+    caller.gid === target.gid &&
+    caller.gid === target.egid &&
+    caller.gid === target.sgid
+  );
+}
+
 /** True when `gid` is the fs gid or a supplementary group (`in_group_p`). */
 export function inGroup(c: Credentials, gid: number): boolean {
   return c.fsgid === gid || c.groups.includes(gid);

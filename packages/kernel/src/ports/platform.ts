@@ -82,6 +82,19 @@ export interface PlatformPort<MemOp = unknown> {
   destroyTask(task: PlatformTask): void | Promise<void>;
 
   /**
+   * Residency of `pages` pages from page-aligned `start` in `task`'s host address space, one byte
+   * per page as mincore(2) fills its vector (bit 0 set when the page is in memory). The kernel
+   * calls it only for a range its memory model holds as fully mapped, while `task` is stopped in
+   * a syscall: residency is the host's alone (the model sees no page faults or reclaim). A
+   * platform without it makes mincore report every mapped page resident.
+   */
+  mincore?(
+    task: PlatformTask,
+    start: number,
+    pages: number,
+  ): Uint8Array | LinuxError | Promise<Uint8Array | LinuxError>;
+
+  /**
    * A signal is pending for `task` while it may be running application code on the host: make
    * it enter the kernel soon (e.g. a host signal that makes the stub trap), so the kernel can
    * deliver. A task blocked in a syscall is woken by the kernel itself; this need not act then.

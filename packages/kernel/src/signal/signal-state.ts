@@ -34,6 +34,15 @@ export interface SigInfo {
   readonly addr?: bigint;
   /** sigqueue/timer value. */
   readonly value?: bigint;
+  /** POSIX timer signals: the kernel's timer id (si_tid) and the overrun count (si_overrun). */
+  readonly timerId?: number;
+  readonly overrun?: number;
+  /**
+   * Called when the instance is dequeued; returns the record to deliver, or undefined to drop
+   * it. POSIX timers use it to count the expirations that happened while their signal was
+   * pending (si_overrun), and to drop the signal of a timer deleted or re-armed since.
+   */
+  readonly onDequeue?: (info: SigInfo) => SigInfo | undefined;
 }
 
 /** `SI_USER` info as kill(2) sends it. */
@@ -56,7 +65,13 @@ export function toSiginfo(info: SigInfo): Siginfo {
     case 'rt':
       return { ...head, layout: 'rt', si_pid: pid, si_uid: uid, si_value: info.value ?? 0n };
     case 'timer':
-      return { ...head, layout: 'timer', si_tid: 0, si_overrun: 0, si_value: info.value ?? 0n };
+      return {
+        ...head,
+        layout: 'timer',
+        si_tid: info.timerId ?? 0,
+        si_overrun: info.overrun ?? 0,
+        si_value: info.value ?? 0n,
+      };
     case 'chld':
       return {
         ...head,
@@ -187,26 +202,38 @@ export class PendingSignals {
    * lowest number (Linux delivers the synchronous, low-numbered ones first).
    */
   dequeue(blocked: SigSet): SigInfo | undefined {
-    const ready = this.set.clone().subtract(blocked);
-    if (ready.isEmpty()) return undefined;
-    const sig = ready.has(Signal.SIGKILL)
-      ? Signal.SIGKILL
-      : ready.has(Signal.SIGSTOP)
-        ? Signal.SIGSTOP
-        : ready.lowest();
-    return this.take(sig);
+    for (;;) {
+      const ready = this.set.clone().subtract(blocked);
+      if (ready.isEmpty()) return undefined;
+      const sig = ready.has(Signal.SIGKILL)
+        ? Signal.SIGKILL
+        : ready.has(Signal.SIGSTOP)
+          ? Signal.SIGSTOP
+          : ready.lowest();
+      const info = this.take(sig);
+      if (info) return info;
+      // Every instance of `sig` was dropped (a stale timer signal): look again.
+    }
   }
 
   /** Removes and returns the first instance of `sig`, if pending. */
   take(sig: number): SigInfo | undefined {
-    const list = this.infos.get(sig);
-    if (!list || list.length === 0) return undefined;
-    const info = list.shift() as SigInfo;
-    if (list.length === 0) {
-      this.infos.delete(sig);
-      this.set.delete(sig);
+    for (;;) {
+      const list = this.infos.get(sig);
+      if (!list || list.length === 0) return undefined;
+      const info = list.shift() as SigInfo;
+      if (list.length === 0) {
+        this.infos.delete(sig);
+        this.set.delete(sig);
+      }
+      const out = info.onDequeue ? info.onDequeue(info) : info;
+      if (out) return out;
     }
-    return info;
+  }
+
+  /** True when this exact instance is still queued (it was neither merged, dropped nor taken). */
+  holds(info: SigInfo): boolean {
+    return this.infos.get(info.signo)?.includes(info) ?? false;
   }
 
   /** Drops every instance of `sig` (SIGCONT drops stop signals and vice versa; SIG_IGN drops). */

@@ -100,6 +100,18 @@ export interface IntervalTimer {
   cancel: () => void;
 }
 
+/** struct task_io_accounting's syscall-level counters. */
+export interface IoAccounting {
+  /** Bytes returned by read-like syscalls. */
+  rchar: number;
+  /** Bytes accepted by write-like syscalls. */
+  wchar: number;
+  /** Read-like syscalls made. */
+  syscr: number;
+  /** Write-like syscalls made. */
+  syscw: number;
+}
+
 /** A process: the tasks sharing one pid (tgid). */
 export class ThreadGroup {
   readonly tasks = new Set<Task>();
@@ -110,6 +122,8 @@ export class ThreadGroup {
   readonly childEvents = new WaitQueue();
   /** Woken when this group stops being stopped (SIGCONT) or dies. */
   readonly continued = new WaitQueue();
+  /** Woken when this group exits (becomes a zombie) and when it is reaped: pidfds poll here. */
+  readonly exitEvents = new WaitQueue();
   /** Parent process; undefined for pid 1. */
   parent: ThreadGroup | undefined;
   pgrp!: ProcessGroup;
@@ -150,6 +164,8 @@ export class ThreadGroup {
   /** Peak RSS in KiB reported by the runtime (ru_maxrss). */
   maxRssKib = 0;
   childMaxRssKib = 0;
+  /** I/O accounting of the whole group, exited threads included (/proc/<pid>/io). */
+  readonly ioac: IoAccounting = { rchar: 0, wchar: 0, syscr: 0, syscw: 0 };
 
   constructor(
     readonly tgid: number,
@@ -208,6 +224,17 @@ export class Task<F = unknown> {
   pdeathSignal = 0;
   /** PR_SET_NO_NEW_PRIVS (inherited across fork and execve, never cleared). */
   noNewPrivs = false;
+  /** PR_SET_TIMERSLACK: the timer slack in ns, and the value 0 restores (the parent's at clone). */
+  timerSlackNs = 50_000;
+  defaultTimerSlackNs = 50_000;
+  /** I/O accounting of this thread (read/write syscalls and bytes; /proc/<pid>/task/<tid>/io). */
+  readonly ioac: IoAccounting = { rchar: 0, wchar: 0, syscr: 0, syscw: 0 };
+  /**
+   * The scheduling policy (SCHED_*) and real-time priority /proc/<pid>/stat and sched show; the
+   * sched_* syscalls set them (and keep the rest of the scheduling state themselves).
+   */
+  schedPolicy = 0;
+  schedRtPriority = 0;
   /** PR_SET_NAME / the comm shown in /proc (up to 15 bytes). */
   comm: string;
   /** CPU time used so far (the runtime adds to it). */
@@ -284,6 +311,8 @@ export class Task<F = unknown> {
       return await waiter.promise;
     } finally {
       if (this.waiter === (waiter as Waiter<unknown>)) this.waiter = undefined;
+      // The handler resumes: it is again the task whose syscall runs (signalfd reads its queues).
+      this.kernel.current = this;
     }
   }
 
