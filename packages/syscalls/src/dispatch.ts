@@ -6,7 +6,8 @@
  * @module
  */
 import { E } from '@tsvisor/abi';
-import type { Task } from '@tsvisor/kernel';
+import { runCpuTimers, type Task } from '@tsvisor/kernel';
+import { collectPendingIo } from '@tsvisor/vfs';
 import type { SyscallTable } from './table.js';
 import type { SyscallArgs, SyscallResult } from './types.js';
 
@@ -23,6 +24,8 @@ export function dispatch(
 ): SyscallResult | Promise<SyscallResult> {
   // procfs asks the kernel who is reading; this is the task whose syscall runs now.
   task.kernel.current = task;
+  // CPU time is sampled at syscall entry, so the CPU-time interval timers are checked here.
+  runCpuTimers(task.kernel, task.group);
   const entry = table.get(nr);
   if (!entry) {
     task.kernel.logOnce(`nr:${nr}`, `unknown syscall ${nr}: answered ENOSYS`);
@@ -32,5 +35,12 @@ export function dispatch(
     task.kernel.logOnce(`nr:${nr}`, `unsupported syscall ${entry.name}(${nr}): answered ENOSYS`);
     return E.ENOSYS;
   }
-  return entry.handler(task, args);
+  // A filesystem whose callbacks answer later (userfs with async callbacks) makes a path
+  // operation answer EAGAIN while its callback is in flight; the same call repeated once the
+  // callback settled finds the answer (see settleVfs in @tsvisor/vfs). Blocking reads and writes
+  // wait through the file's wait queue instead and never get here with EAGAIN.
+  const handler = entry.handler;
+  const { result, pending } = collectPendingIo(() => handler(task, args));
+  if (pending !== null && result === E.EAGAIN) return pending.then(() => dispatch(table, task, nr, args));
+  return result;
 }

@@ -1,7 +1,7 @@
-import { isError } from '@tsvisor/abi';
+import { E, isError, type LinuxError } from '@tsvisor/abi';
 import { SparseMemory, type PlatformPort, type PlatformTask, type TaskMemory } from '@tsvisor/kernel';
 import type { HostOp } from '@tsvisor/mm';
-import { VfsMapFile } from './sys-mm.js';
+import { FileDescription } from '@tsvisor/vfs';
 
 /**
  * A platform whose "host" address spaces are SparseMemory objects: it applies mm's journal for
@@ -26,9 +26,11 @@ export class FakePlatform implements PlatformPort {
       if (op.op === 'mmap') {
         mem.unmap(op.addr, op.length);
         mem.map(op.addr, op.length, { read: true, write: true });
-        if (op.file instanceof VfsMapFile) {
+        // The syscall layer's and the exec loader's map files both carry their VFS open file.
+        const description = (op.file as { description?: unknown } | null)?.description;
+        if (description instanceof FileDescription) {
           const buf = new Uint8Array(op.length);
-          const n = op.file.description.pread(buf, op.offset);
+          const n = description.pread(buf, op.offset);
           if (typeof n === 'number' && !isError(n)) mem.write(op.addr, buf.subarray(0, n));
         }
         mem.protect(op.addr, op.length, { read: (op.prot & 1) !== 0, write: (op.prot & 2) !== 0 });
@@ -37,6 +39,21 @@ export class FakePlatform implements PlatformPort {
         mem.protect(op.addr, op.length, { read: (op.prot & 1) !== 0, write: (op.prot & 2) !== 0 });
     }
     return undefined;
+  }
+
+  /** Every page the fake host maps counts as resident; a page it lacks is the host's ENOMEM. */
+  mincore(t: PlatformTask, start: number, pages: number): Uint8Array | LinuxError {
+    const mem = this.memoryOf(t);
+    const vec = new Uint8Array(pages);
+    for (let i = 0; i < pages; i++) {
+      try {
+        mem.peek(start + i * 4096, 1); // throws for a page the fake host does not map
+      } catch {
+        return E.ENOMEM;
+      }
+      vec[i] = 1;
+    }
+    return vec;
   }
 
   createTask(parent: PlatformTask, child: PlatformTask, kind: 'thread' | 'fork'): TaskMemory | undefined {

@@ -380,6 +380,6 @@ describe('refused syscalls', () => {
     const h = harness();
     expect(await h.call('settimeofday', 0, 0)).toBe(E.EPERM);
     expect(await h.call('ptrace', 16, 0, 0, 0)).toBe(E.EPERM);
-    expect(createSyscallTable().get(165)?.support).toMatchObject({ level: 'errno', errno: E.EPERM });
+    expect(createSyscallTable().get(169)?.support).toMatchObject({ level: 'errno', errno: E.EPERM });
   });
 });

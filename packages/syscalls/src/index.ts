@@ -5,10 +5,20 @@ import { epollSyscalls } from './sys-epoll.js';
 import { eventfdSyscalls } from './sys-eventfd.js';
 import { execSyscalls } from './sys-exec.js';
 import { fileSyscalls } from './sys-file.js';
+import { fileRangeSyscalls } from './sys-file-range.js';
+import { legacyFileSyscalls } from './sys-legacy-file.js';
+import { spliceSyscalls } from './sys-splice.js';
+import { pidfdSyscalls } from './sys-pidfd.js';
+import { membarrierSyscalls } from './sys-membarrier.js';
+import { ioprioSyscalls } from './sys-ioprio.js';
+import { kcmpSyscalls } from './sys-kcmp.js';
 import { futexSyscalls } from './sys-futex.js';
 import { identitySyscalls } from './sys-identity.js';
 import { infoSyscalls } from './sys-info.js';
+import { memfdSyscalls } from './sys-memfd.js';
 import { mmSyscalls } from './sys-mm.js';
+import { mountSyscalls } from './sys-mount.js';
+import { inotifySyscalls } from './sys-inotify.js';
 import { pollSyscalls } from './sys-poll.js';
 import { processSyscalls } from './sys-process.js';
 import { randomSyscalls } from './sys-random.js';
@@ -20,7 +30,14 @@ import { socketSyscalls } from './sys-socket.js';
 import { threadSyscalls } from './sys-thread.js';
 import { timeSyscalls } from './sys-time.js';
 import { timerSyscalls } from './sys-timer.js';
+import { timerfdSyscalls } from './sys-timerfd.js';
+import { signalfdSyscalls } from './sys-signalfd.js';
+import { sigwaitSyscalls } from './sys-sigwait.js';
+import { posixTimerSyscalls } from './sys-ptimer.js';
 import { xattrSyscalls } from './sys-xattr.js';
+import { sysvMsgSyscalls } from './sys-sysv-msg.js';
+import { sysvSemSyscalls } from './sys-sysv-sem.js';
+import { sysvShmSyscalls } from './sys-sysv-shm.js';
 import { SyscallTable } from './table.js';
 import type { SyscallFamily } from './types.js';
 
@@ -52,6 +69,19 @@ export { PATH_MAX, fileDescriptionRefs, waitReady } from './vfs-context.js';
 export { VfsMapFile, applyHostOps, modelOf } from './sys-mm.js';
 export { EpollImpl } from './sys-epoll.js';
 export { EventfdImpl } from './sys-eventfd.js';
+export { ShmMapFile } from './sys-sysv-shm.js';
+export { configureMounts, type MountSetup, type FilesystemFactory } from './sys-mount.js';
+export {
+  INOTIFY_MAX_USER_INSTANCES,
+  INOTIFY_MAX_USER_WATCHES,
+  INOTIFY_MAX_QUEUED_EVENTS,
+} from './sys-inotify.js';
+export { TimerfdImpl } from './sys-timerfd.js';
+export { SignalfdImpl, signalfdSiginfo, SIGNALFD_SIGINFO_SIZE } from './sys-signalfd.js';
+export { configureNetwork, type NetworkSetup } from './sys-socket-file.js';
+export { procNetSource } from './sys-socket-proc.js';
+export { configureHostNetwork, hostSockaddr, type HostSockets, type HostFdWatch } from './sys-socket-host.js';
+export { ARPHRD_LOOPBACK, ARPHRD_NONE, IfFlag, type LinkInfo } from './sys-netlink.js';
 export {
   capsSyscalls,
   cloneSyscalls,
@@ -59,11 +89,21 @@ export {
   eventfdSyscalls,
   execSyscalls,
   fileSyscalls,
+  fileRangeSyscalls,
+  legacyFileSyscalls,
+  spliceSyscalls,
+  pidfdSyscalls,
+  membarrierSyscalls,
+  ioprioSyscalls,
+  kcmpSyscalls,
   futexSyscalls,
   mmSyscalls,
+  mountSyscalls,
+  inotifySyscalls,
   pollSyscalls,
   identitySyscalls,
   infoSyscalls,
+  memfdSyscalls,
   processSyscalls,
   randomSyscalls,
   refusedSyscalls,
@@ -75,6 +115,13 @@ export {
   timeSyscalls,
   timerSyscalls,
   xattrSyscalls,
+  timerfdSyscalls,
+  signalfdSyscalls,
+  sigwaitSyscalls,
+  posixTimerSyscalls,
+  sysvShmSyscalls,
+  sysvSemSyscalls,
+  sysvMsgSyscalls,
 };
 
 /** Every family this package implements, in table order of precedence (later ones win). */
@@ -85,10 +132,20 @@ export const allFamilies: readonly SyscallFamily[] = [
   eventfdSyscalls,
   execSyscalls,
   fileSyscalls,
+  fileRangeSyscalls,
+  legacyFileSyscalls,
+  spliceSyscalls,
+  pidfdSyscalls,
+  membarrierSyscalls,
+  ioprioSyscalls,
+  kcmpSyscalls,
   futexSyscalls,
   identitySyscalls,
   infoSyscalls,
+  memfdSyscalls,
   mmSyscalls,
+  mountSyscalls,
+  inotifySyscalls,
   pollSyscalls,
   processSyscalls,
   randomSyscalls,
@@ -101,6 +158,13 @@ export const allFamilies: readonly SyscallFamily[] = [
   timeSyscalls,
   timerSyscalls,
   xattrSyscalls,
+  timerfdSyscalls,
+  signalfdSyscalls,
+  sigwaitSyscalls,
+  posixTimerSyscalls,
+  sysvShmSyscalls,
+  sysvSemSyscalls,
+  sysvMsgSyscalls,
 ];
 
 /**

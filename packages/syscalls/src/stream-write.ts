@@ -6,7 +6,9 @@
  * restart never sends a byte twice. O_NONBLOCK (or MSG_DONTWAIT) gives what fitted, or EAGAIN.
  *
  * The underlying objects never block: one attempt writes what fits now and answers
- * "would block" when nothing does.
+ * "would block" when nothing does. An attempt copies from the app's buffer itself (write(2)
+ * hands the file an I/O sequence from `@tsvisor/vfs`): a fault there is an error of that attempt,
+ * so bytes already sent are reported and the fault only when none were, as in Linux.
  *
  * @module
  */

@@ -52,10 +52,14 @@ import {
   type Statfs,
   type Timespec as VfsTimespec,
   type WouldBlock,
+  type IOSequence,
+  UserIOSequence,
 } from '@tsvisor/vfs';
 import { writeStream, type WriteOutcome } from './stream-write.js';
 import { SocketImpl } from './sys-socket-file.js';
 import { readStruct, writeStruct } from './user-structs.js';
+import { ttyIoCheck, ttyIoctl } from './sys-tty.js';
+import { lingerOnClose, socketIoctl } from './sys-socket.js';
 import {
   ctxOf,
   dirOf,
@@ -78,6 +82,7 @@ import {
   uint,
   type SyscallArgs,
   type SyscallFamily,
+  type SyscallHandler,
   type SyscallResult,
 } from './types.js';
 
@@ -106,6 +111,8 @@ const F_OFD_GETLK = 36;
 const F_OFD_SETLK = 37;
 const F_OFD_SETLKW = 38;
 const F_SETPIPE_SZ = 1031;
+const F_NOTIFY = 1026;
+const DN_MULTISHOT = 0x80000000n;
 const F_GETPIPE_SZ = 1032;
 
 type IoResult = number | LinuxError | WouldBlock;
@@ -144,26 +151,6 @@ function sigpipe(t: Task, r: SyscallResult): SyscallResult {
   if (r === E.EPIPE)
     t.kernel.sendToTask(t, { signo: Signal.SIGPIPE, code: SiCode.SI_USER, pid: t.tgid, uid: t.creds.uid });
   return r;
-}
-
-/**
- * Copies what a read produced to the app; a fault part way gives the bytes copied. Linux copies
- * straight from the page cache, so bytes that never reached the app stay unread: for a read at
- * the file position (`rewind`), the position moves back over what was not copied.
- */
-function deliver(
-  t: Task,
-  file: FileDescription,
-  rewind: boolean,
-  addr: number,
-  data: Uint8Array,
-  got: number,
-): SyscallResult {
-  if (got <= 0) return got;
-  const n = t.memory.write(addr, data.subarray(0, got));
-  const copied = isError(n) ? 0 : n;
-  if (rewind && copied < got && !file.impl.stream) file.offset -= got - copied;
-  return n;
 }
 
 /**
@@ -216,6 +203,11 @@ function writeLength(file: FileDescription, addr: number, count: bigint, pos: bi
   return verifyArea(file, pos, count) ?? len;
 }
 
+/** The app's buffer `[addr, addr+len)` as an I/O sequence: the file copies to or from it itself. */
+function userBuffer(t: Task, addr: number, len: number): UserIOSequence {
+  return new UserIOSequence(t.memory, [{ base: addr, len }]);
+}
+
 /** implements read(2). */
 function read(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
@@ -223,20 +215,10 @@ function read(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const addr = ptr(a[1]);
   const len = readLength(file, addr, a[2], BigInt(file.offset));
   if (isError(len)) return len;
-  const buf = new Uint8Array(len);
-  const r = maybeBlocking(t, file, PollEvent.POLLIN, () => file.read(buf));
-  const finish = (v: SyscallResult): SyscallResult =>
-    typeof v === 'number' ? deliver(t, file, true, addr, buf, v) : v;
-  return r instanceof Promise ? r.then(finish) : finish(r);
-}
-
-/** Reads the app's buffer for a write: all of it, or the readable prefix (EFAULT if none). */
-function gather(t: Task, addr: number, len: number): Uint8Array | LinuxError {
-  const buf = new Uint8Array(len);
-  if (len === 0) return buf;
-  const n = t.memory.readInto(addr, buf);
-  if (isError(n)) return n;
-  return buf.subarray(0, n);
+  const dst = userBuffer(t, addr, len);
+  const stopped = ttyIoCheck(t, file, false);
+  if (stopped !== undefined) return stopped;
+  return maybeBlocking(t, file, PollEvent.POLLIN, () => file.readIO(dst));
 }
 
 /** implements write(2); EPIPE also raises SIGPIPE. */
@@ -245,34 +227,51 @@ function write(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
   if (isError(file)) return file;
   const wlen = writeLength(file, ptr(a[1]), a[2], BigInt(file.offset));
   if (isError(wlen)) return wlen;
-  const data = gather(t, ptr(a[1]), wlen);
-  if (isError(data)) return data;
-  return writeFile(t, file, data);
+  const stopped = ttyIoCheck(t, file, true);
+  if (stopped !== undefined) return stopped;
+  return writeFile(t, file, userBuffer(t, ptr(a[1]), wlen));
+}
+
+/** How pwritev2's flags change a write (RWF_APPEND, RWF_NOAPPEND, RWF_NOWAIT, RWF_NOSIGNAL). */
+interface WriteMode {
+  /** Overrides O_APPEND; undefined keeps it. */
+  readonly append?: boolean | undefined;
+  /** Never wait: EAGAIN (or the count so far) where the write would block. */
+  readonly nowait?: boolean;
+  /** No SIGPIPE with EPIPE. */
+  readonly nosignal?: boolean;
 }
 
 /**
- * Writes `data` at the file position. Pipes, FIFOs and stream sockets that block keep going
+ * Writes `src` at the file position. Pipes, FIFOs and stream sockets that block keep going
  * until all of it is written (pipe_write, unix_stream_sendmsg, tcp_sendmsg); a signal after some
- * bytes gives their count. EPIPE raises SIGPIPE: always on a pipe (pipe_write sends it even after
- * a partial write), on a socket only when nothing went out.
+ * bytes gives their count, and so does a fault in the app's buffer. EPIPE raises SIGPIPE: always
+ * on a pipe (pipe_write sends it even after a partial write), on a socket only when nothing
+ * went out.
  */
-function writeFile(t: Task, file: FileDescription, data: Uint8Array): SyscallResult | Promise<SyscallResult> {
+function writeFile(
+  t: Task,
+  file: FileDescription,
+  src: IOSequence,
+  mode: WriteMode = {},
+): SyscallResult | Promise<SyscallResult> {
   const type = file.location.inode.mode & Mode.S_IFMT;
   const sock = file.impl instanceof SocketImpl ? file.impl.sock : undefined;
   const loop = type === Mode.S_IFIFO || sock?.type === SockType.SOCK_STREAM;
   // Sockets wake their waiters on any readiness change (see sys-socket.ts); pipes on POLLOUT.
   const mask = sock ? -1 : PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLERR | PollEvent.POLLHUP;
   const attempt = (sent: number): number | LinuxError | 'block' => {
-    const r = file.write(data.subarray(sent));
+    const r = file.writeIO(src.dropFirst(sent), mode.append);
     return r === WOULD_BLOCK ? 'block' : r;
   };
   // O_NONBLOCK is the description's: its write answers EAGAIN rather than WOULD_BLOCK.
-  const out = writeStream(t, { queue: file.waitQueue ?? undefined, mask }, data.length, attempt, {
-    nonBlocking: false,
+  const out = writeStream(t, { queue: file.waitQueue ?? undefined, mask }, src.length, attempt, {
+    nonBlocking: mode.nowait === true,
     loop,
   });
   const finish = (o: WriteOutcome): SyscallResult => {
-    if (o.stop === E.EPIPE && (o.sent === 0 || type === Mode.S_IFIFO)) sigpipe(t, o.stop);
+    if (o.stop === E.EPIPE && (o.sent === 0 || type === Mode.S_IFIFO) && mode.nosignal !== true)
+      sigpipe(t, o.stop);
     return o.sent > 0 ? o.sent : (o.stop ?? 0);
   };
   return out instanceof Promise ? out.then(finish) : finish(out);
@@ -296,11 +295,8 @@ function pread64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult
   const len = readLength(file, addr, a[2], long(a[3]));
   if (isError(len)) return len;
   const off = offsetArg(a[3]);
-  const buf = new Uint8Array(len);
-  const r = maybeBlocking(t, file, PollEvent.POLLIN, () => file.pread(buf, off));
-  const finish = (v: SyscallResult): SyscallResult =>
-    typeof v === 'number' ? deliver(t, file, false, addr, buf, v) : v;
-  return r instanceof Promise ? r.then(finish) : finish(r);
+  const dst = userBuffer(t, addr, len);
+  return maybeBlocking(t, file, PollEvent.POLLIN, () => file.preadIO(dst, off));
 }
 
 /** implements pwrite64(2), in the order of pread64(2). */
@@ -312,75 +308,185 @@ function pwrite64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResul
   const wlen = writeLength(file, ptr(a[1]), a[2], long(a[3]));
   if (isError(wlen)) return wlen;
   const off = offsetArg(a[3]);
-  const data = gather(t, ptr(a[1]), wlen);
-  if (isError(data)) return data;
-  const r = maybeBlocking(t, file, PollEvent.POLLOUT, () => file.pwrite(data, off));
+  const src = userBuffer(t, ptr(a[1]), wlen);
+  const r = maybeBlocking(t, file, PollEvent.POLLOUT, () => file.pwriteIO(src, off));
   return r instanceof Promise ? r.then((v) => sigpipe(t, v)) : sigpipe(t, r);
 }
 
-/** implements readv(2): one read into a buffer of the total length, scattered to the iovecs. */
+/**
+ * The iovec array of a vector read/write as one sequence, shortened to MAX_RW_COUNT (and
+ * {@link IO_CHUNK}) as import_iovec does, after rw_verify_area's check of its total at `pos`
+ * (the file position, or the offset of preadv/pwritev).
+ */
+function userVector(
+  t: Task,
+  file: FileDescription,
+  iovAddr: number,
+  count: number,
+  pos: bigint,
+): UserIOSequence | LinuxError {
+  const iov = t.memory.readIovecs(iovAddr, count);
+  if (isError(iov)) return iov;
+  let requested = 0n;
+  for (const v of iov) requested += BigInt(v.len);
+  const bad = verifyArea(file, pos, min(requested, MAX_RW_COUNT));
+  if (bad) return bad;
+  return new UserIOSequence(t.memory, iov).takeFirst(Math.min(MAX_RW_COUNT, IO_CHUNK));
+}
+
+/** implements readv(2): one read straight into the iovecs. */
 function readv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
   if (!file.readable) return E.EBADF;
-  const iov = t.memory.readIovecs(ptr(a[1]), int(a[2]));
-  if (isError(iov)) return iov;
-  let total = 0;
-  let requested = 0n;
-  for (const v of iov) {
-    total = Math.min(total + v.len, MAX_RW_COUNT, IO_CHUNK);
-    requested += BigInt(v.len);
-  }
-  const bad = verifyArea(file, BigInt(file.offset), min(requested, MAX_RW_COUNT));
-  if (bad) return bad;
-  const buf = new Uint8Array(total);
-  const r = maybeBlocking(t, file, PollEvent.POLLIN, () => file.read(buf));
-  const finish = (v: SyscallResult): SyscallResult => {
-    if (typeof v !== 'number' || v <= 0) return v;
-    let done = 0;
-    for (const vec of iov) {
-      if (done >= v) break;
-      const n = Math.min(vec.len, v - done);
-      const w = t.memory.write(vec.base, buf.subarray(done, done + n));
-      if (isError(w)) break;
-      done += w;
-      if (w < n) break;
-    }
-    // As for read(2): what was not copied stays unread.
-    if (done < v && !file.impl.stream) file.offset -= v - done;
-    return done > 0 ? done : E.EFAULT;
-  };
-  return r instanceof Promise ? r.then(finish) : finish(r);
+  const dst = userVector(t, file, ptr(a[1]), int(a[2]), BigInt(file.offset));
+  if (isError(dst)) return dst;
+  if (dst.length === 0) return 0; // vfs_readv: the file is not asked at all
+  const stopped = ttyIoCheck(t, file, false);
+  if (stopped !== undefined) return stopped;
+  return maybeBlocking(t, file, PollEvent.POLLIN, () => file.readIO(dst));
 }
 
-/** implements writev(2): gathers the iovecs (up to the first fault) and writes them as write(2). */
+/** implements writev(2): one write straight from the iovecs, as write(2). */
 function writev(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
   if (!file.writable) return E.EBADF;
-  const iov = t.memory.readIovecs(ptr(a[1]), int(a[2]));
-  if (isError(iov)) return iov;
-  let requested = 0n;
-  for (const v of iov) requested += BigInt(v.len);
-  // import_iovec shortens the vector to MAX_RW_COUNT before rw_verify_area sees its total.
-  const bad = verifyArea(file, BigInt(file.offset), min(requested, MAX_RW_COUNT));
+  const src = userVector(t, file, ptr(a[1]), int(a[2]), BigInt(file.offset));
+  if (isError(src)) return src;
+  if (src.length === 0) return 0; // vfs_writev: the file is not asked at all (/dev/full too)
+  const stopped = ttyIoCheck(t, file, true);
+  if (stopped !== undefined) return stopped;
+  return writeFile(t, file, src);
+}
+
+const RWF_HIPRI = 0x01;
+const RWF_DSYNC = 0x02;
+const RWF_SYNC = 0x04;
+const RWF_NOWAIT = 0x08;
+const RWF_APPEND = 0x10;
+const RWF_NOAPPEND = 0x20;
+const RWF_ATOMIC = 0x40;
+const RWF_DONTCACHE = 0x80;
+const RWF_NOSIGNAL = 0x100;
+const RWF_SUPPORTED =
+  RWF_HIPRI |
+  RWF_DSYNC |
+  RWF_SYNC |
+  RWF_NOWAIT |
+  RWF_APPEND |
+  RWF_NOAPPEND |
+  RWF_ATOMIC |
+  RWF_DONTCACHE |
+  RWF_NOSIGNAL;
+
+/**
+ * kiocb_set_rw_flags: `EOPNOTSUPP` for unknown flags, RWF_ATOMIC (no file here can write
+ * atomically), RWF_DONTCACHE (no uncached buffered I/O here) and RWF_NOWAIT on a file without
+ * FMODE_NOWAIT. The sync flags need nothing: every write here is as durable as it gets.
+ */
+function rwFlags(file: FileDescription, flags: number): LinuxError | undefined {
+  if ((flags & ~RWF_SUPPORTED) !== 0) return E.EOPNOTSUPP;
+  if ((flags & (RWF_ATOMIC | RWF_DONTCACHE)) !== 0) return E.EOPNOTSUPP;
+  if ((flags & RWF_NOWAIT) !== 0 && !file.impl.nowait) return E.EOPNOTSUPP;
+  return undefined;
+}
+
+/**
+ * The offset of preadv/pwritev and their v2 forms: pos_from_hilo on x86-64, where the low
+ * register holds the whole 64-bit offset and the high one is shifted out.
+ */
+function vectorOffset(lo: bigint): bigint {
+  return long(lo);
+}
+
+/**
+ * implements preadv(2) and preadv2(2) (`flags` 0 for preadv): `EINVAL` for a negative offset
+ * other than preadv2's -1 (which reads at the file position, streams included), then `EBADF`,
+ * `ESPIPE` for a positional read of a stream, the iovecs, and the RWF_* flags once there is a
+ * byte to read. RWF_NOWAIT turns waiting into EAGAIN.
+ */
+function preadvCommon(
+  t: Task,
+  a: SyscallArgs,
+  flags: number,
+  v2: boolean,
+): SyscallResult | Promise<SyscallResult> {
+  const pos = vectorOffset(a[3]);
+  const atPosition = v2 && pos === -1n;
+  if (!atPosition && pos < 0n) return E.EINVAL;
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  if (!atPosition && file.impl.stream) return E.ESPIPE;
+  if (!file.readable) return E.EBADF;
+  const dst = userVector(t, file, ptr(a[1]), int(a[2]), atPosition ? BigInt(file.offset) : pos);
+  if (isError(dst)) return dst;
+  if (dst.length === 0) return 0;
+  const bad = rwFlags(file, flags);
   if (bad) return bad;
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (const v of iov) {
-    const want = Math.min(v.len, Math.min(MAX_RW_COUNT, IO_CHUNK) - total);
-    if (want <= 0) break;
-    const part = gather(t, v.base, want);
-    if (isError(part)) {
-      if (total === 0) return part;
-      break;
-    }
-    parts.push(part);
-    total += part.length;
-    if (part.length < want) break;
+  const off = offsetArg(a[3]);
+  const op = (): IoResult => (atPosition ? file.readIO(dst) : file.preadIO(dst, off));
+  if ((flags & RWF_NOWAIT) !== 0) {
+    const r = op();
+    return r === WOULD_BLOCK ? E.EAGAIN : r;
   }
-  const data = Buffer.concat(parts, total);
-  return writeFile(t, file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return maybeBlocking(t, file, PollEvent.POLLIN, op);
+}
+
+/** implements pwritev(2) and pwritev2(2), in the order of {@link preadvCommon}. */
+function pwritevCommon(
+  t: Task,
+  a: SyscallArgs,
+  flags: number,
+  v2: boolean,
+): SyscallResult | Promise<SyscallResult> {
+  const pos = vectorOffset(a[3]);
+  const atPosition = v2 && pos === -1n;
+  if (!atPosition && pos < 0n) return E.EINVAL;
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  if (!atPosition && file.impl.stream) return E.ESPIPE;
+  if (!file.writable) return E.EBADF;
+  const src = userVector(t, file, ptr(a[1]), int(a[2]), atPosition ? BigInt(file.offset) : pos);
+  if (isError(src)) return src;
+  if (src.length === 0) return 0;
+  const bad = rwFlags(file, flags);
+  if (bad) return bad;
+  const mode: WriteMode = {
+    append: (flags & RWF_APPEND) !== 0 ? true : (flags & RWF_NOAPPEND) !== 0 ? false : undefined,
+    nowait: (flags & RWF_NOWAIT) !== 0,
+    nosignal: (flags & RWF_NOSIGNAL) !== 0,
+  };
+  if (atPosition) return writeFile(t, file, src, mode);
+  const off = offsetArg(a[3]);
+  const op = (): IoResult => file.pwriteIO(src, off, mode.append);
+  const done = (v: SyscallResult): SyscallResult => (mode.nosignal ? v : sigpipe(t, v));
+  if (mode.nowait) {
+    const r = op();
+    return done(r === WOULD_BLOCK ? E.EAGAIN : r);
+  }
+  const r = maybeBlocking(t, file, PollEvent.POLLOUT, op);
+  return r instanceof Promise ? r.then(done) : done(r);
+}
+
+/** implements preadv(2). */
+function preadv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  return preadvCommon(t, a, 0, false);
+}
+
+/** implements preadv2(2). */
+function preadv2(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  return preadvCommon(t, a, int(a[5]), true);
+}
+
+/** implements pwritev(2). */
+function pwritev(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  return pwritevCommon(t, a, 0, false);
+}
+
+/** implements pwritev2(2). */
+function pwritev2(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
+  return pwritevCommon(t, a, int(a[5]), true);
 }
 
 /** implements lseek(2). */
@@ -478,9 +584,9 @@ function creat(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
 }
 
 /** implements close(2). */
-function close(t: Task, a: SyscallArgs): SyscallResult {
+function close(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const r = filesOf(t).close(int(a[0]));
-  return isError(r) ? r : 0;
+  return isError(r) ? r : lingerOnClose(t, r);
 }
 
 /** implements close_range(2). */
@@ -620,6 +726,8 @@ function fcntl(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
     case F_OFD_SETLK:
     case F_OFD_SETLKW:
       return recordLock(t, entry.file, cmd, ptr(a[2]));
+    case F_NOTIFY:
+      return dirNotify(entry.file, a[2]);
     case F_SETPIPE_SZ:
     case F_GETPIPE_SZ:
       // pipe_fcntl: get_pipe_info() finds no pipe behind any other file: EBADF.
@@ -628,6 +736,19 @@ function fcntl(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
     default:
       return entry.file.fcntl(cmd, int(a[2]));
   }
+}
+
+/**
+ * fcntl(F_NOTIFY) (fcntl_dirnotify): `EBADF` for O_PATH; a request of DN_MULTISHOT alone (bit 31
+ * of the unsigned long, which must not be truncated to an int) removes the registration and
+ * succeeds on any file; other requests need a directory (`ENOTDIR`) and are accepted, but no
+ * change signal is sent.
+ */
+function dirNotify(file: FileDescription, arg: bigint): SyscallResult {
+  if (file.isPath) return E.EBADF;
+  if ((arg & ~DN_MULTISHOT) === 0n) return 0;
+  if ((file.stat().mode & 0o170000) !== 0o040000) return E.ENOTDIR;
+  return 0;
 }
 
 /**
@@ -666,7 +787,12 @@ function ioctl(t: Task, a: SyscallArgs): SyscallResult {
       return t.memory.writeI32(ptr(a[2]), n) ?? 0;
     }
     default:
-      return entry.file.ioctl(cmd, a[2]);
+      // Terminal requests on pty ends need the caller and its memory (sys-tty.ts).
+      return (
+        ttyIoctl(t, entry.file, cmd, a[2]) ??
+        socketIoctl(t, entry.file, cmd, a[2]) ??
+        entry.file.ioctl(cmd, a[2])
+      );
   }
 }
 
@@ -1215,8 +1341,18 @@ async function sendfile(t: Task, a: SyscallArgs): Promise<SyscallResult> {
   if (offAddr) {
     const o = t.memory.readU64(offAddr);
     if (isError(o)) return o;
+    // An offset needs a positional input (FMODE_PREAD): pipes and sockets give ESPIPE.
+    const inType = inp.stat().mode & 0o170000;
+    if (inType === 0o010000 || inType === 0o140000) return E.ESPIPE;
     if (BigInt.asIntN(64, o) < 0n) return E.EINVAL;
     offset = Number(o);
+  }
+  // Unless the output is a pipe, Linux splices directly, which takes regular or block-device
+  // input only (splice_direct_to_actor) and refuses an O_APPEND output.
+  if ((out.stat().mode & 0o170000) !== 0o010000) {
+    const inType = inp.stat().mode & 0o170000;
+    if (inType !== 0o100000 && inType !== 0o060000) return E.EINVAL;
+    if (out.getFlags() & 0o2000) return E.EINVAL;
   }
   let left = Math.min(size(a[3]), MAX_RW_COUNT);
   let done = 0;
@@ -1249,10 +1385,65 @@ async function sendfile(t: Task, a: SyscallArgs): Promise<SyscallResult> {
   return done;
 }
 
-const STREAM_FAULT =
-  'bytes read from a pipe or another stream are lost when copying them to the app faults (Linux leaves them unread)';
-const WRITE_COPIES_FIRST =
-  'the buffer is copied in before the file sees it, so an unreadable buffer gives EFAULT even for /dev/null, /dev/zero and /dev/full (Linux: the count, ENOSPC)';
+const SOCKET_FAULT =
+  'a stream socket whose copy to the app faults part way through one queued write keeps the bytes that arrived consumed (Linux refuses that socket buffer whole: EFAULT or a shorter count); nothing is ever lost, and files, pipes and devices copy straight into the app';
+const RWF_NOTE =
+  'RWF_ATOMIC and RWF_DONTCACHE give EOPNOTSUPP; RWF_NOWAIT works on pipes, /dev/null and /dev/zero (EOPNOTSUPP elsewhere, as on tmpfs)';
+
+/** How a read/write syscall reaches the file, which decides when Linux counts it (see {@link accounted}). */
+type IoShape = 'plain' | 'positional' | 'vector' | 'vectorPositional' | 'vectorPositional2';
+
+/**
+ * Whether Linux counts a call in syscr/syscw. read, write, pread64 and pwrite64 count only once
+ * vfs_read/vfs_write is past its checks (not for a bad fd, ESPIPE, a negative offset, or a
+ * buffer outside user space; a fault while copying counts). The vector calls count always
+ * (do_readv and friends increment after vfs_readv whatever it answered), except for the
+ * negative offset refused first.
+ */
+function counted(shape: IoShape, a: SyscallArgs, r: SyscallResult): boolean {
+  const negative = r === E.EINVAL && long(a[3]) < 0n;
+  switch (shape) {
+    case 'plain':
+      return r !== E.EBADF && !(r === E.EFAULT && !accessOk(ptr(a[1]), size(a[2])));
+    case 'positional':
+      return (
+        r !== E.EBADF && r !== E.ESPIPE && !negative && !(r === E.EFAULT && !accessOk(ptr(a[1]), size(a[2])))
+      );
+    case 'vector':
+      return true;
+    case 'vectorPositional':
+      return !negative;
+    case 'vectorPositional2':
+      return !(negative && long(a[3]) !== -1n);
+  }
+}
+
+/**
+ * Task I/O accounting (add_rchar/inc_syscr, add_wchar/inc_syscw) around a read-like or
+ * write-like handler, for /proc/<pid>/io: the calls Linux counts ({@link counted}) and the bytes
+ * they moved. The thread's and the process's counters both grow, so the process keeps the counts
+ * of its exited threads.
+ */
+function accounted(kind: 'read' | 'write', shape: IoShape, h: SyscallHandler): SyscallHandler {
+  const count = (t: Task, a: SyscallArgs, r: SyscallResult): SyscallResult => {
+    if (!counted(shape, a, r)) return r;
+    const bytes = typeof r === 'number' && r > 0 ? r : 0;
+    for (const io of [t.ioac, t.group.ioac]) {
+      if (kind === 'read') {
+        io.syscr++;
+        io.rchar += bytes;
+      } else {
+        io.syscw++;
+        io.wchar += bytes;
+      }
+    }
+    return r;
+  };
+  return (t, a) => {
+    const r = h(t, a);
+    return r instanceof Promise ? r.then((v) => count(t, a, v)) : count(t, a, r);
+  };
+}
 
 /** File syscalls. */
 export const fileSyscalls: SyscallFamily = {
@@ -1263,12 +1454,16 @@ export const fileSyscalls: SyscallFamily = {
   flock: { handler: flock, support: FULL },
   fadvise64: { handler: fadvise64, support: partial('advice is accepted and ignored') },
   sendfile: { handler: sendfile, support: FULL },
-  read: { handler: read, support: partial(STREAM_FAULT) },
-  write: { handler: write, support: partial(WRITE_COPIES_FIRST) },
-  pread64: { handler: pread64, support: FULL },
-  pwrite64: { handler: pwrite64, support: partial(WRITE_COPIES_FIRST) },
-  readv: { handler: readv, support: partial(STREAM_FAULT) },
-  writev: { handler: writev, support: partial(WRITE_COPIES_FIRST) },
+  read: { handler: accounted('read', 'plain', read), support: partial(SOCKET_FAULT) },
+  write: { handler: accounted('write', 'plain', write), support: FULL },
+  pread64: { handler: accounted('read', 'positional', pread64), support: FULL },
+  pwrite64: { handler: accounted('write', 'positional', pwrite64), support: FULL },
+  readv: { handler: accounted('read', 'vector', readv), support: partial(SOCKET_FAULT) },
+  writev: { handler: accounted('write', 'vector', writev), support: FULL },
+  preadv: { handler: accounted('read', 'vectorPositional', preadv), support: FULL },
+  pwritev: { handler: accounted('write', 'vectorPositional', pwritev), support: FULL },
+  preadv2: { handler: accounted('read', 'vectorPositional2', preadv2), support: partial(RWF_NOTE) },
+  pwritev2: { handler: accounted('write', 'vectorPositional2', pwritev2), support: partial(RWF_NOTE) },
   lseek: { handler: lseek, support: FULL },
   open: { handler: open, support: FULL },
   openat: {
@@ -1285,12 +1480,14 @@ export const fileSyscalls: SyscallFamily = {
   fcntl: {
     handler: fcntl,
     support: partial(
-      'descriptor flags, status flags, dup, POSIX and OFD record locks, pipe sizes; no leases, F_SETOWN/F_GETOWN, F_NOTIFY or seals (EINVAL)',
+      'descriptor flags, status flags, dup, POSIX and OFD record locks, pipe sizes, memfd seals; F_NOTIFY accepted on directories without sending signals; no leases, F_SETOWN/F_GETOWN (EINVAL)',
     ),
   },
   ioctl: {
     handler: ioctl,
-    support: partial('generic fd ioctls here; device ioctls as the file implements them'),
+    support: partial(
+      'generic fd ioctls (FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIONREAD); terminal ioctls on ptys (termios, window size, job control, pty numbers and locks, packet mode; no TIOCSTI or legacy termio); SIOCGIF* interface ioctls on sockets; other device ioctls as the file implements them',
+    ),
   },
   fstat: { handler: fstat, support: FULL },
   stat: { handler: stat, support: FULL },

@@ -7,9 +7,15 @@
  * @module
  */
 import { E, MapFlag, Mode, isError, type LinuxError } from '@tsvisor/abi';
-import type { Task } from '@tsvisor/kernel';
+import { TASK_SIZE, type Task } from '@tsvisor/kernel';
 import type { AddressSpace, MapFile } from '@tsvisor/mm';
-import { MS_NOEXEC, type FileDescription } from '@tsvisor/vfs';
+import {
+  F_GET_SEALS,
+  F_SEAL_FUTURE_WRITE,
+  F_SEAL_WRITE,
+  MS_NOEXEC,
+  type FileDescription,
+} from '@tsvisor/vfs';
 import { ctxOf, fileAt, vfsOf } from './vfs-context.js';
 import {
   FULL,
@@ -56,6 +62,7 @@ export class VfsMapFile implements MapFile {
   readonly mapReadable: boolean;
   readonly mapWritable: boolean;
   readonly mapNoexec: boolean;
+  readonly mapWriteSealed: boolean;
   readonly mapError?: LinuxError;
   readonly mapDevMajor: number;
   readonly mapDevMinor: number;
@@ -69,6 +76,9 @@ export class VfsMapFile implements MapFile {
     this.mapReadable = description.readable;
     this.mapWritable = description.writable;
     this.mapNoexec = (description.location.mount.flags & MS_NOEXEC) !== 0;
+    // Only memfds answer F_GET_SEALS; every other file gives EINVAL.
+    const seals = description.fcntl(F_GET_SEALS, 0);
+    this.mapWriteSealed = typeof seals === 'number' && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
     if ((st.mode & Mode.S_IFMT) !== Mode.S_IFREG && description.hostFd() === null) this.mapError = E.ENODEV;
     this.mapDevMajor = (st.dev >>> 8) & 0xfff;
     this.mapDevMinor = (st.dev & 0xff) | ((st.dev >>> 12) & 0xfff00);
@@ -130,14 +140,53 @@ function msync(t: Task, a: SyscallArgs): SyscallResult {
   return isError(r) ? r : 0;
 }
 
+const PAGE = 4096;
+
 /**
- * implements mincore(2): the model checks the range; every page of a mapped range is reported
- * resident (the host keeps residency).
+ * implements mincore(2). Linux's order of checks: an unaligned start is EINVAL, a range outside
+ * the user address space ENOMEM, a vector that cannot hold one byte per page EFAULT, then a hole
+ * in the range ENOMEM (the model's VMAs decide all of these). Residency itself is the host's: the
+ * platform runs mincore in the task's host process (a platform without that reports every mapped
+ * page resident). Like Linux, which fills the vector one VMA at a time, a range with a hole still
+ * gets the bytes of its mapped prefix written before the ENOMEM.
  */
-function mincore(t: Task, a: SyscallArgs): SyscallResult {
-  const pages = modelOf(t).mincore(a[0], a[1]);
-  if (isError(pages)) return pages;
-  return t.memory.writeExact(ptr(a[2]), new Uint8Array(pages).fill(1)) ?? 0;
+async function mincore(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+  if (a[0] % BigInt(PAGE) !== 0n) return E.EINVAL;
+  const start = a[0];
+  const len = a[1];
+  if (start > BigInt(TASK_SIZE) || len > BigInt(TASK_SIZE) - start) return E.ENOMEM;
+  const pages = Math.ceil(Number(len) / PAGE);
+  if (a[2] + BigInt(pages) > BigInt(TASK_SIZE)) return E.EFAULT; // access_ok(vec, pages)
+  const model = modelOf(t);
+  const checked = model.mincore(start, len);
+  if (checked === 0) return 0;
+  // The range checks are done above: an error here is a hole (ENOMEM).
+  const mapped = isError(checked) ? mappedPrefix(model, Number(start), pages) : checked;
+  if (mapped > 0) {
+    const platform = t.kernel.platform;
+    const vec = platform?.mincore
+      ? await platform.mincore(t, Number(start), mapped)
+      : new Uint8Array(mapped).fill(1);
+    if (isError(vec)) return vec;
+    const e = t.memory.writeExact(ptr(a[2]), vec);
+    if (e) return e;
+  }
+  return isError(checked) ? checked : 0;
+}
+
+/**
+ * How many pages from `start` (of the `pages` asked, which are not all mapped) the model maps
+ * without a hole: mapping is monotone in the length, so a binary search over the model's checks.
+ */
+function mappedPrefix(model: AddressSpace, start: number, pages: number): number {
+  let lo = 0; // mapped
+  let hi = pages; // not all mapped
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (isError(model.mincore(start, mid * PAGE))) hi = mid;
+    else lo = mid;
+  }
+  return lo;
 }
 
 /** implements mlock(2). */
@@ -171,7 +220,7 @@ export const mmSyscalls: SyscallFamily = {
   mmap: {
     handler: mmap,
     support: partial(
-      'file mappings need a file the platform can map or copy: MAP_SHARED of a file whose bytes live only in the supervisor (tmpfs, overlay copies) answers ENODEV',
+      'host files map through their host fd; tmpfs, overlay copies and memfds move their bytes into a host memfd when first mapped, so shared mappings see read(2)/write(2) and each other; in a kernel assembled without a host-memory provider, MAP_SHARED of an in-memory file answers ENODEV',
     ),
   },
   munmap: { handler: munmap, support: FULL },
@@ -179,7 +228,7 @@ export const mmSyscalls: SyscallFamily = {
   mremap: { handler: mremap, support: FULL },
   madvise: { handler: madvise, support: FULL },
   msync: { handler: msync, support: partial('validates; shared file pages are written back by the host') },
-  mincore: { handler: mincore, support: partial('reports every mapped page resident') },
+  mincore: { handler: mincore, support: FULL },
   mlock: { handler: mlock, support: FULL },
   mlock2: { handler: mlock2, support: FULL },
   munlock: { handler: munlock, support: FULL },

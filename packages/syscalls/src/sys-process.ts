@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { E, IdType, Signal, WaitOption } from '@tsvisor/abi';
+import { E, IdType, Signal, WaitOption, isError } from '@tsvisor/abi';
 import { TASK_GONE, type Task, type WaitReport, type WaitSelector } from '@tsvisor/kernel';
+import { pidfdTarget } from './sys-pidfd.js';
 import { writeRusage } from './sys-rlimit.js';
 import {
   FULL,
@@ -75,14 +76,14 @@ function isReport(r: unknown): r is WaitReport {
 }
 
 /**
- * implements waitid(2): P_ALL, P_PID, P_PGID (0 = the caller's group); P_PIDFD answers EBADF
- * (tsvisor has no pidfds yet). Requires one of WEXITED/WSTOPPED/WCONTINUED. Fills si_signo,
+ * implements waitid(2): P_ALL, P_PID, P_PGID (0 = the caller's group), P_PIDFD. Requires one of WEXITED/WSTOPPED/WCONTINUED. Fills si_signo,
  * si_errno, si_code, si_pid, si_uid and si_status (all 0 under WNOHANG with nothing to report).
  */
 async function waitid(t: Task, a: SyscallArgs): Promise<SyscallResult> {
   const idtype = int(a[0]);
   const id = int(a[1]);
-  const options = uint(a[3]);
+  let options = uint(a[3]);
+  let forcedNohang = false;
   let sel: WaitSelector;
   switch (idtype) {
     case IdType.P_ALL:
@@ -96,13 +97,25 @@ async function waitid(t: Task, a: SyscallArgs): Promise<SyscallResult> {
       if (id < 0) return E.EINVAL;
       sel = { kind: 'pgid', pgid: id };
       break;
-    case IdType.P_PIDFD:
-      return E.EBADF;
+    case IdType.P_PIDFD: {
+      // pidfd_get_pid: the process the pidfd holds (ECHILD once reaped, as its pid is gone);
+      // a nonblocking pidfd makes the wait WNOHANG, and EAGAIN when nothing is ready.
+      const target = pidfdTarget(t, id);
+      if (isError(target)) return target;
+      if (target.group.state === 'reaped') return E.ECHILD;
+      sel = { kind: 'pid', pid: target.group.tgid };
+      if (target.nonblock && (options & WaitOption.WNOHANG) === 0) {
+        options |= WaitOption.WNOHANG;
+        forcedNohang = true;
+      }
+      break;
+    }
     default:
       return E.EINVAL;
   }
   const r = await t.kernel.waitChild(t, sel, options);
   if (r !== 'none' && !isReport(r)) return r;
+  if (r === 'none' && forcedNohang) return E.EAGAIN;
   if (a[2] !== 0n) {
     const b = new Uint8Array(28);
     const v = new DataView(b.buffer);
@@ -174,7 +187,7 @@ export const processSyscalls: SyscallFamily = {
     handler: wait4,
     support: partial('ru_maxrss and CPU times only in the rusage; __WNOTHREAD is ignored'),
   },
-  waitid: { handler: waitid, support: partial('no P_PIDFD (EBADF)') },
+  waitid: { handler: waitid, support: FULL },
   getpgid: { handler: getpgid, support: FULL },
   getpgrp: { handler: getpgrp, support: FULL },
   setpgid: { handler: setpgid, support: FULL },

@@ -1,6 +1,6 @@
 /**
  * Syscalls a sandboxed program may make but is never allowed to have its way with: changing the
- * machine's clock, mounting, tracing, loading kernel modules, rebooting, raw I/O ports. Each
+ * machine's clock, tracing, loading kernel modules, rebooting, raw I/O ports. Each
  * answers a fixed errno, the one Linux gives a process without the privilege, and says why in
  * the table.
  *
@@ -14,7 +14,6 @@ function refused(errno: LinuxError, reason: string): SyscallDef {
 }
 
 const CLOCK = 'the sandbox cannot set the host clock';
-const MOUNT = 'the mount table is fixed when the sandbox is created';
 const HOST = 'a sandboxed program may not change the host machine';
 
 /** Refused syscalls. */
@@ -23,9 +22,6 @@ export const refusedSyscalls: SyscallFamily = {
   clock_settime: refused(E.EPERM, CLOCK),
   clock_adjtime: refused(E.EPERM, CLOCK),
   adjtimex: refused(E.EPERM, CLOCK),
-  mount: refused(E.EPERM, MOUNT),
-  umount2: refused(E.EPERM, MOUNT),
-  pivot_root: refused(E.EPERM, MOUNT),
   ptrace: refused(E.EPERM, 'tsvisor traces the sandbox itself; tracing inside it is not supported'),
   process_vm_readv: refused(E.EPERM, 'cross-process memory access is not supported'),
   process_vm_writev: refused(E.EPERM, 'cross-process memory access is not supported'),

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { E, isError, type LinuxError } from '@tsvisor/abi';
+import { E, MsgFlag, SockType, isError, type LinuxError } from '@tsvisor/abi';
+import { ARPHRD_LOOPBACK, IfFlag, NetlinkDomain, type LinkInfo, type NetlinkSocket } from './sys-netlink.js';
 import type { FdTable, Kernel } from '@tsvisor/kernel';
 import {
   InetSocket,
@@ -25,6 +26,7 @@ import {
   WOULD_BLOCK,
   WaitQueue,
   type FileDescription,
+  type IOSequence,
   type Location,
   type WouldBlock,
 } from '@tsvisor/vfs';
@@ -33,6 +35,27 @@ const FIONREAD = 0x541b;
 const SIOCOUTQ = 0x5411;
 
 let sockLocation: Location | undefined;
+let sockfs: { vfs: Vfs; ctx: ReturnType<Vfs['rootContext']> } | undefined;
+let sockSeq = 0;
+
+/**
+ * A fresh S_IFSOCK inode for one socket, as Linux's sock_alloc gives every socket its own
+ * inode: its number is what `/proc/<pid>/fd` shows as `socket:[ino]` and /proc/net lists as the
+ * socket's inode. `dispose()` frees the node when the socket goes away.
+ */
+export function newSocketInode(): { location: Location; dispose: () => void } {
+  if (!sockfs) {
+    const vfs = new Vfs(new Tmpfs());
+    sockfs = { vfs, ctx: vfs.rootContext(ROOT_CREDS, 0) };
+  }
+  const { vfs, ctx } = sockfs;
+  const name = `/socket-${String(++sockSeq)}`;
+  const err = vfs.mknodat(ctx, ctx.cwd, name, 0o140777, 0);
+  if (err) throw new Error(`socket inode: ${String(err)}`);
+  const location = vfs.lookupat(ctx, ctx.cwd, name, 0);
+  if (isError(location)) throw new Error(`socket inode: ${String(location)}`);
+  return { location, dispose: () => void vfs.unlinkat(ctx, ctx.cwd, name, 0) };
+}
 
 /**
  * The inode socket files stand on, as Linux's sockfs: an S_IFSOCK node of mode 0777 on a
@@ -58,8 +81,19 @@ export interface InFlight {
   readonly slot: number;
 }
 
+/**
+ * A sandbox's network when it is not loopback-only: the stack its inet sockets use and the links
+ * rtnetlink reports (see {@link configureNetwork}).
+ */
+export interface NetworkSetup {
+  readonly stack: Stack;
+  readonly links: () => readonly LinkInfo[];
+}
+
 /** The network state of one sandbox (one kernel). */
 export class NetState {
+  /** Set by {@link configureNetwork}; loopback only without it. */
+  setup: NetworkSetup | undefined;
   /** AF_UNIX names of the sandbox. */
   readonly unix: UnixDomain;
   private stackValue: Stack | undefined;
@@ -67,6 +101,12 @@ export class NetState {
   private timerAt = Infinity;
   /** Holds one reference per descriptor in flight, so closing the sender's fd does not free it. */
   readonly inFlight: FdTable<FileDescription>;
+  /** AF_NETLINK port ids, and the links rtnetlink reports. */
+  readonly netlink = new NetlinkDomain(() => this.links());
+  /** Open socket files of the sandbox (for /proc/net: inode and owner of each socket). */
+  readonly open = new Set<SocketImpl>();
+  /** The file side of each open socket. */
+  readonly fileOf = new WeakMap<object, SocketImpl>();
 
   constructor(kernel: Kernel) {
     this.inFlight = kernel.newFdTable() as FdTable<FileDescription>;
@@ -77,13 +117,40 @@ export class NetState {
     });
   }
 
+  /** True once a stack exists (a socket was made). */
+  get hasStack(): boolean {
+    return this.stackValue !== undefined;
+  }
+
   /** The loopback-only stack (network mode `none`): 127.0.0.1/8 and ::1. */
   get stack(): Stack {
+    this.stackValue ??= this.setup?.stack;
     this.stackValue ??= new Stack({
       device: new LoopbackDevice(),
       addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
     });
     return this.stackValue;
+  }
+
+  /** The sandbox's interfaces as rtnetlink and getifaddrs see them: `lo` (ifindex 1). */
+  links(): readonly LinkInfo[] {
+    if (this.setup) return this.setup.links();
+    const stack = this.stack;
+    const stats = stack.iface.stats;
+    return [
+      {
+        index: 1,
+        name: 'lo',
+        flags: IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP,
+        mtu: stack.device.capabilities.mtu,
+        type: ARPHRD_LOOPBACK,
+        address: new Uint8Array(6),
+        broadcast: new Uint8Array(6),
+        addresses: stack.iface.addresses,
+        gateways: stack.iface.gateways,
+        stats: () => ({ rxPackets: stats.rxFrames, txPackets: stats.txFrames }),
+      },
+    ];
   }
 
   /**
@@ -127,8 +194,20 @@ export function netOf(kernel: Kernel): NetState {
   return s;
 }
 
-/** Either kind of socket. */
-export type AnySocket = UnixSocket | InetSocket;
+/**
+ * Gives the sandboxed kernel `setup`'s stack and links instead of the loopback-only default
+ * (network mode `none`). Call before the first socket is made. Returns the function to call when
+ * packets arrive from outside (it runs the stack and wakes the sockets they concern).
+ */
+export function configureNetwork(kernel: Kernel, setup: NetworkSetup): () => void {
+  const net = netOf(kernel);
+  if (net.hasStack) throw new Error('configureNetwork: the network is already in use');
+  net.setup = setup;
+  return () => net.kick();
+}
+
+/** Any kind of socket: AF_UNIX, AF_INET/AF_INET6, AF_NETLINK. */
+export type AnySocket = UnixSocket | InetSocket | NetlinkSocket;
 
 /** Maps netstack's would-block to the VFS's. */
 export function vfsBlock<T>(r: T | typeof NET_WOULD_BLOCK): T | WouldBlock {
@@ -139,12 +218,27 @@ export function vfsBlock<T>(r: T | typeof NET_WOULD_BLOCK): T | WouldBlock {
 export class SocketImpl extends FileDescriptionImpl {
   readonly queue = new WaitQueue();
 
+  /** The socket's own inode number (`socket:[ino]`) and its owner's fsuid, for /proc/net. */
+  inode = 0;
+  uid = 0;
+  private disposeInode: (() => void) | undefined;
+
   constructor(
     readonly sock: AnySocket,
     readonly net: NetState,
   ) {
     super();
     sock.setReadinessListener((ev) => this.queue.notify(ev));
+    net.open.add(this);
+    net.fileOf.set(sock, this);
+  }
+
+  /** Gives this socket its own inode (see newSocketInode); returns its location. */
+  ownInode(): Location {
+    const { location, dispose } = newSocketInode();
+    this.disposeInode = dispose;
+    this.inode = location.inode.ino;
+    return location;
   }
 
   /** Runs the stack after an inet socket call, so packets move and readiness updates. */
@@ -161,6 +255,38 @@ export class SocketImpl extends FileDescriptionImpl {
     this.settle();
     if (r === NET_WOULD_BLOCK || isError(r)) return vfsBlock(r);
     return r.n;
+  }
+
+  /**
+   * read(2)/readv(2) into app memory that may fault part way. A stream socket's bytes are
+   * peeked, copied out, and only what reached the app is consumed, so a fault leaves the rest
+   * queued (tcp_recvmsg / unix_stream_read_generic stop at the failed copy and return what they
+   * copied). A datagram that cannot be copied is consumed, as Linux drops it too.
+   */
+  override readIO(dst: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
+    const sock = this.sock;
+    // Netlink sockets are datagram sockets (SOCK_RAW/SOCK_DGRAM).
+    if (
+      sock.type !== SockType.SOCK_STREAM ||
+      dst.length === 0 ||
+      !(sock instanceof UnixSocket || sock instanceof InetSocket)
+    )
+      return super.readIO(dst, offset, file);
+    const stage = new Uint8Array(dst.length);
+    const peeked =
+      sock instanceof UnixSocket
+        ? sock.recv(stage, MsgFlag.MSG_PEEK)
+        : sock.recvfrom(stage, MsgFlag.MSG_PEEK);
+    this.settle();
+    if (peeked === NET_WOULD_BLOCK || isError(peeked)) return vfsBlock(peeked);
+    if (peeked.n === 0) return 0;
+    const got = dst.copyOut(stage.subarray(0, peeked.n));
+    if (isError(got)) return got;
+    const taken =
+      sock instanceof UnixSocket ? sock.recv(stage.subarray(0, got)) : sock.recvfrom(stage.subarray(0, got));
+    this.settle();
+    if (taken === NET_WOULD_BLOCK || isError(taken)) return vfsBlock(taken);
+    return taken.n;
   }
 
   override write(src: Uint8Array): number | LinuxError | WouldBlock {
@@ -184,7 +310,13 @@ export class SocketImpl extends FileDescriptionImpl {
     return E.ENOTTY;
   }
 
+  /** Set once the last reference went away (close(2) then lingers: see lingerOnClose). */
+  released = false;
+
   override release(): void {
+    this.released = true;
+    this.net.open.delete(this);
+    this.disposeInode?.();
     this.sock.close();
     this.settle();
   }

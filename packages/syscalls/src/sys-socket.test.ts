@@ -54,7 +54,9 @@ describe('socket syscalls', () => {
   it('validates domain, type, protocol and fds as Linux does', async () => {
     const h = harness();
     expect(await h.call('socket', 99, SOCK_STREAM, 0)).toBe(E.EAFNOSUPPORT);
-    expect(await h.call('socket', 16, SOCK_DGRAM, 0)).toBe(E.EAFNOSUPPORT);
+    expect(await h.call('socket', 12, SOCK_DGRAM, 0)).toBe(E.EAFNOSUPPORT); // AF_DECnet, gone from Linux
+    expect(await h.call('socket', 16, SOCK_STREAM, 0)).toBe(E.ESOCKTNOSUPPORT); // AF_NETLINK
+    expect(await h.call('socket', 16, SOCK_DGRAM, 1)).toBe(E.EPROTONOSUPPORT);
     expect(await h.call('socket', AF_UNIX, 0x100, 0)).toBe(E.EINVAL);
     expect(await h.call('socket', AF_UNIX, 4, 0)).toBe(E.ESOCKTNOSUPPORT);
     expect(await h.call('socket', AF_UNIX, SOCK_STREAM, 6)).toBe(E.EPROTONOSUPPORT);

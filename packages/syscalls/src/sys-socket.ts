@@ -20,6 +20,7 @@ import {
   SockType,
   SocketLevel,
   SocketOption,
+  TcpOption,
   encodeSockaddr,
   isError,
   msghdr,
@@ -31,6 +32,7 @@ import {
   type LinuxError,
   type Sockaddr,
   OpenFlag,
+  timespec,
 } from '@tsvisor/abi';
 import {
   ERESTARTSYS,
@@ -49,20 +51,17 @@ import {
   type UnixPathBinder,
 } from '@tsvisor/netstack';
 import { FileDescription } from '@tsvisor/vfs';
-import {
-  SocketImpl,
-  netOf,
-  socketInode,
-  socketOf,
-  type AnySocket,
-  type InFlight,
-} from './sys-socket-file.js';
+import { SocketImpl, netOf, socketOf, type AnySocket, type InFlight } from './sys-socket-file.js';
+import { NetlinkSocket, interfaceIoctl } from './sys-netlink.js';
+import { HostSocketImpl, hostInterfaceIoctl, withHostSockets } from './sys-socket-host.js';
 import { writeStream, type WriteOutcome } from './stream-write.js';
+import { readStruct, writeStruct } from './user-structs.js';
 import {
   FULL,
   int,
   partial,
   ptr,
+  uint,
   type SyscallArgs,
   type SyscallFamily,
   type SyscallResult,
@@ -100,9 +99,10 @@ function sockAt(t: Task, fd: number): { file: FileDescription; s: SocketImpl } |
 
 function install(t: Task, sock: AnySocket, flags: number): number | LinuxError {
   const impl = new SocketImpl(sock, netOf(t.kernel));
+  impl.uid = t.creds.fsuid;
   const file = new FileDescription(
     impl,
-    socketInode(),
+    impl.ownInode(),
     OpenFlag.O_RDWR | (flags & SockType.SOCK_NONBLOCK ? OpenFlag.O_NONBLOCK : 0),
     vfsCreds(t),
   );
@@ -226,6 +226,26 @@ function sigpipe(t: Task, r: SyscallResult, flags: number): SyscallResult {
   return r;
 }
 
+/**
+ * The interface ioctls every socket answers (SIOCGIFINDEX, SIOCGIFCONF, ...: see
+ * interfaceIoctl), over the sandbox's links; undefined when `file` is not a socket or `cmd` is
+ * not one of them. ioctl(2) asks this before the file's own ioctl.
+ */
+export function socketIoctl(
+  t: Task,
+  file: FileDescription,
+  cmd: number,
+  arg: bigint,
+): SyscallResult | undefined {
+  if (file.impl instanceof HostSocketImpl) return hostInterfaceIoctl(t, file.impl, cmd, arg);
+  const s = socketOf(file);
+  if (isError(s)) return undefined;
+  const inet =
+    s.sock instanceof InetSocket &&
+    s.sock.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_DOMAIN) === AddressFamily.AF_INET;
+  return interfaceIoctl(netOf(t.kernel).links(), t.memory, cmd, ptr(arg), inet);
+}
+
 // ---- socket, socketpair -------------------------------------------------------------------------
 
 function create(t: Task, domain: number, type: number, protocol: number): AnySocket | LinuxError {
@@ -237,10 +257,12 @@ function create(t: Task, domain: number, type: number, protocol: number): AnySoc
     return UnixSocket.create(netOf(t.kernel).unix, kind, credsOf(t), protocol);
   if (domain === AddressFamily.AF_INET || domain === AddressFamily.AF_INET6)
     return InetSocket.create(netOf(t.kernel).stack, domain, kind, protocol);
+  if (domain === AddressFamily.AF_NETLINK)
+    return NetlinkSocket.create(netOf(t.kernel).netlink, kind, protocol, t.tgid);
   return E.EAFNOSUPPORT;
 }
 
-/** implements socket(2): AF_UNIX, AF_INET, AF_INET6; `EAFNOSUPPORT` for other families. */
+/** implements socket(2): AF_UNIX, AF_INET, AF_INET6, AF_NETLINK; `EAFNOSUPPORT` for other families. */
 function socket(t: Task, a: SyscallArgs): SyscallResult {
   const type = int(a[1]);
   const s = create(t, int(a[0]), type, int(a[2]));
@@ -294,7 +316,7 @@ function bind(t: Task, a: SyscallArgs): SyscallResult {
   const bytes = readAddr(t, ptr(a[1]), int(a[2]));
   if (isError(bytes)) return bytes;
   const sock = f.s.sock;
-  if (sock instanceof InetSocket) {
+  if (!(sock instanceof UnixSocket)) {
     const r = sock.bind(bytes);
     f.s.settle();
     return r;
@@ -324,6 +346,7 @@ function connect(t: Task, a: SyscallArgs): Result {
   if (isError(bytes)) return bytes;
   const s = f.s;
   const sock = s.sock;
+  if (sock instanceof NetlinkSocket) return sock.connect(bytes);
   if (sock instanceof InetSocket) {
     sock.nonBlocking = (f.file.getFlags() & OpenFlag.O_NONBLOCK) !== 0;
     const r = sock.connect(bytes);
@@ -554,7 +577,12 @@ function scmSend(
 function sendmsg(t: Task, a: SyscallArgs): Result {
   const f = sockAt(t, int(a[0]));
   if (isError(f)) return f;
-  const raw = t.memory.read(ptr(a[1]), msghdr.size);
+  return sendOne(t, f, ptr(a[1]), int(a[2]));
+}
+
+/** ___sys_sendmsg: one message described by the msghdr at `mp`. */
+function sendOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: number, flags: number): Result {
+  const raw = t.memory.read(mp, msghdr.size);
   if (isError(raw)) return raw;
   const m = msghdr.parse(raw, 0);
   if (isError(m)) return m;
@@ -577,7 +605,7 @@ function sendmsg(t: Task, a: SyscallArgs): Result {
     if (isError(r)) return r;
     anc = r;
   }
-  return doSend(t, f, { data, to, ...anc }, int(a[2]));
+  return doSend(t, f, { data, to, ...anc }, flags);
 }
 
 // ---- receive --------------------------------------------------------------------------------------
@@ -674,8 +702,11 @@ function recvfrom(t: Task, a: SyscallArgs): Result {
 function recvmsg(t: Task, a: SyscallArgs): Result {
   const f = sockAt(t, int(a[0]));
   if (isError(f)) return f;
-  const flags = int(a[2]);
-  const mp = ptr(a[1]);
+  return recvOne(t, f, ptr(a[1]), int(a[2]));
+}
+
+/** ___sys_recvmsg: one message into the msghdr at `mp`. */
+function recvOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: number, flags: number): Result {
   const raw = t.memory.read(mp, msghdr.size);
   if (isError(raw)) return raw;
   const m = msghdr.parse(raw, 0);
@@ -743,6 +774,136 @@ function recvmsg(t: Task, a: SyscallArgs): Result {
   });
 }
 
+// ---- sendmmsg, recvmmsg ---------------------------------------------------------------------------
+
+/** sizeof(struct mmsghdr): a msghdr and the `unsigned int msg_len` the kernel fills, padded. */
+const MMSGHDR_SIZE = 64;
+const MSG_LEN_OFFSET = 56;
+const UIO_MAXIOV = 1024;
+const MSG_CMSG_COMPAT = 0x80000000;
+
+/**
+ * Runs `step(0)`, `step(1)`, ... up to `n - 1` while it answers true, synchronously until a step
+ * has to wait; then `done()` gives the syscall's result.
+ */
+function eachMessage(
+  n: number,
+  step: (i: number) => boolean | Promise<boolean>,
+  done: () => SyscallResult,
+): Result {
+  const run = (from: number): Result => {
+    for (let i = from; i < n; i++) {
+      const go = step(i);
+      if (go instanceof Promise) return go.then((more) => (more ? run(i + 1) : done()));
+      if (!go) break;
+    }
+    return done();
+  };
+  return run(0);
+}
+
+function thenBool(r: Result, f: (v: SyscallResult) => boolean): boolean | Promise<boolean> {
+  return r instanceof Promise ? r.then(f) : f(r);
+}
+
+/**
+ * implements sendmmsg(2): sendmsg for each entry of the vector (at most UIO_MAXIOV), storing
+ * each sent length in its `msg_len`. An error after the first message ends the batch and is
+ * dropped: the count of messages sent is returned, as __sys_sendmmsg does.
+ */
+function sendmmsg(t: Task, a: SyscallArgs): Result {
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const vec = ptr(a[1]);
+  const vlen = Math.min(uint(a[2]), UIO_MAXIOV);
+  const flags = int(a[3]);
+  let sent = 0;
+  let stop: SyscallResult | undefined;
+  const step = (i: number): boolean | Promise<boolean> => {
+    const entry = vec + i * MMSGHDR_SIZE;
+    return thenBool(sendOne(t, f, entry, flags), (r) => {
+      if (typeof r !== 'number') {
+        stop = r;
+        return false;
+      }
+      const err = t.memory.writeI32(entry + MSG_LEN_OFFSET, r);
+      if (err) {
+        stop = err;
+        return false;
+      }
+      sent++;
+      return true;
+    });
+  };
+  return eachMessage(vlen, step, () => (sent > 0 ? sent : (stop ?? 0)));
+}
+
+/**
+ * implements recvmmsg(2): recvmsg into each entry of the vector (at most UIO_MAXIOV), storing
+ * each length in its `msg_len`. MSG_WAITFORONE makes every receive after the first
+ * non-blocking. The timeout, as in Linux, is checked only after each message arrives (it never
+ * cuts a wait short: see recvmmsg(2) BUGS); the time left is written back when messages came.
+ * An error after the first message ends the batch and the count is returned.
+ */
+function recvmmsg(t: Task, a: SyscallArgs): Result {
+  let flags = int(a[3]);
+  if (flags & MSG_CMSG_COMPAT) return E.EINVAL;
+  const tp = ptr(a[4]);
+  let deadline: bigint | undefined;
+  if (a[4] !== 0n) {
+    const ts = readStruct(t, tp, timespec);
+    if (isError(ts)) return ts;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1e9) return E.EINVAL;
+    // poll_select_set_timeout: a zero timeout is the deadline 0, already past after one message.
+    deadline =
+      ts.tv_sec === 0 && ts.tv_nsec === 0
+        ? 0n
+        : t.kernel.time.monotonicNs() + BigInt(ts.tv_sec) * 1_000_000_000n + BigInt(ts.tv_nsec);
+  }
+  const f = sockAt(t, int(a[0]));
+  if (isError(f)) return f;
+  const vec = ptr(a[1]);
+  const vlen = Math.min(uint(a[2]), UIO_MAXIOV);
+  let got = 0;
+  let stop: SyscallResult | undefined;
+  let left = 0n;
+  const step = (i: number): boolean | Promise<boolean> => {
+    const entry = vec + i * MMSGHDR_SIZE;
+    return thenBool(recvOne(t, f, entry, flags & ~MsgFlag.MSG_WAITFORONE), (r) => {
+      if (typeof r !== 'number') {
+        stop = r;
+        return false;
+      }
+      const err = t.memory.writeI32(entry + MSG_LEN_OFFSET, r);
+      if (err) {
+        stop = err;
+        return false;
+      }
+      got++;
+      if (flags & MsgFlag.MSG_WAITFORONE) flags |= MsgFlag.MSG_DONTWAIT;
+      if (deadline !== undefined) {
+        left = deadline - t.kernel.time.monotonicNs();
+        if (left <= 0n) {
+          left = 0n;
+          return false;
+        }
+      }
+      return true;
+    });
+  };
+  return eachMessage(vlen, step, () => {
+    if (got === 0) return stop ?? 0;
+    if (deadline !== undefined) {
+      const err = writeStruct(t, tp, timespec, {
+        tv_sec: Number(left / 1_000_000_000n),
+        tv_nsec: Number(left % 1_000_000_000n),
+      });
+      if (err) return err;
+    }
+    return got;
+  });
+}
+
 // ---- options --------------------------------------------------------------------------------------
 
 /** Boolean SOL_SOCKET options Linux keeps on any socket: SO_REUSEADDR, SO_KEEPALIVE, SO_DONTROUTE, SO_BROADCAST, SO_OOBINLINE. */
@@ -772,9 +933,19 @@ function setsockopt(t: Task, a: SyscallArgs): SyscallResult {
   const optlen = int(a[4]);
   const sock = f.s.sock;
   if (sock instanceof UnixSocket && level !== SocketLevel.SOL_SOCKET) return E.EOPNOTSUPP;
+  if (sock instanceof NetlinkSocket && level === SocketLevel.SOL_NETLINK && optlen < 4) {
+    // netlink_setsockopt reads the int only when optlen allows one; a shorter value is 0.
+    return sock.setsockopt(level, name, 0);
+  }
+  if (sock instanceof InetSocket && !isRecverr(sock, level, name) && !isBufferSize(level, name)) {
+    const r = setInetOption(t, sock, level, name, ptr(a[3]), optlen);
+    f.s.settle();
+    return r;
+  }
   if (optlen < 4) return E.EINVAL;
   const v = t.memory.readI32(ptr(a[3]));
   if (isError(v)) return v;
+  if (sock instanceof NetlinkSocket) return sock.setsockopt(level, name, v);
   if (level === SocketLevel.SOL_SOCKET) {
     if (name === SocketOption.SO_SNDBUF || name === SocketOption.SO_RCVBUF) {
       // sock_setsockopt: the value is capped at wmem_max/rmem_max, then doubled for overhead.
@@ -799,9 +970,93 @@ function setsockopt(t: Task, a: SyscallArgs): SyscallResult {
       return E.ENOPROTOOPT;
     }
   }
+  if (isRecverr(sock, level, name)) {
+    recverr.set(sock as InetSocket, v !== 0);
+    return 0;
+  }
   const r = (sock as InetSocket).setsockopt(level, name, v);
   f.s.settle();
   return r;
+}
+
+const TCP_CA_NAME_MAX = 16;
+const LINGER_LEN = 8;
+
+function isBufferSize(level: number, name: number): boolean {
+  return (
+    level === SocketLevel.SOL_SOCKET && (name === SocketOption.SO_SNDBUF || name === SocketOption.SO_RCVBUF)
+  );
+}
+
+/**
+ * setsockopt(2) on an AF_INET/AF_INET6 socket: reads as many bytes as the option's value has
+ * (a `struct linger` for SO_LINGER, up to TCP_CA_NAME_MAX - 1 name bytes for TCP_CONGESTION, an
+ * int otherwise) and hands them to netstack. As Linux, a too-short optlen is EINVAL before
+ * memory is touched (TCP_CONGESTION needs one byte, everything else an int), and SO_LINGER
+ * shorter than its struct is EINVAL.
+ */
+function setInetOption(
+  t: Task,
+  sock: InetSocket,
+  level: number,
+  name: number,
+  addr: number,
+  optlen: number,
+): 0 | LinuxError {
+  const congestion = level === SocketLevel.SOL_TCP && name === TcpOption.TCP_CONGESTION;
+  const linger = level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_LINGER;
+  if (optlen < (congestion ? 1 : 4)) return E.EINVAL;
+  const want = congestion ? TCP_CA_NAME_MAX - 1 : linger ? LINGER_LEN : 4;
+  const raw = t.memory.read(addr, Math.min(optlen, want));
+  if (isError(raw)) return raw;
+  return sock.setsockoptBytes(level, name, raw);
+}
+
+/**
+ * The lingering part of close(2), as Linux's inet_release with SO_LINGER on and a non-zero
+ * timeout: when `file` was the last reference to a TCP socket whose sent data is not yet
+ * acknowledged, the calling task waits until it is, the linger time passes, or a signal comes.
+ * close returns 0 in every case, and O_NONBLOCK does not shorten the wait (both checked against
+ * Linux in sys-socket-linger.test.ts). A zero timeout (abort with RST) is done by netstack's close.
+ */
+export function lingerOnClose(t: Task, file: FileDescription): 0 | Promise<0> {
+  const impl = file.impl;
+  if (!(impl instanceof SocketImpl) || !impl.released) return 0;
+  const sock = impl.sock;
+  if (!(sock instanceof InetSocket)) return 0;
+  const ms = sock.lingerTimeout;
+  if (ms === undefined || sock.lingerDone()) return 0;
+  const w = new Waiter(undefined);
+  const stop = impl.net.stack.watch(
+    w,
+    () => (sock.lingerDone() ? 1 : 0),
+    (done) => {
+      if (done) w.wake('notified');
+    },
+  );
+  w.setDeadline(t.kernel.time, t.kernel.time.monotonicNs() + BigInt(ms) * 1_000_000n);
+  impl.net.kick();
+  return t.block(w).then(() => {
+    stop();
+    return 0 as const;
+  });
+}
+
+const SOL_IP = 0;
+const SOL_IPV6 = 41;
+const IP_RECVERR = 11;
+const IPV6_RECVERR = 25;
+/**
+ * IP_RECVERR/IPV6_RECVERR as set on inet sockets. glibc's DNS resolver turns it on and gives up
+ * when it fails; the flag is kept and reported, but there is no error queue (MSG_ERRQUEUE) yet:
+ * ICMP errors still reach connected sockets as their recv errors.
+ */
+const recverr = new WeakMap<InetSocket, boolean>();
+function isRecverr(sock: AnySocket, level: number, name: number): boolean {
+  return (
+    sock instanceof InetSocket &&
+    ((level === SOL_IP && name === IP_RECVERR) || (level === SOL_IPV6 && name === IPV6_RECVERR))
+  );
 }
 
 /** implements getsockopt(2): integer options, and SO_PEERCRED as a struct ucred. */
@@ -819,6 +1074,11 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
   if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_PEERCRED) {
     const c = sock instanceof UnixSocket ? sock.peercred() : { pid: 0, uid: 65534, gid: 65534 };
     bytes = ucred.encode(c);
+  } else if (sock instanceof InetSocket && !isRecverr(sock, level, name)) {
+    // Struct and string values (SO_LINGER, TCP_INFO, TCP_CONGESTION) as well as ints.
+    const v = sock.getsockoptBytes(level, name, len);
+    if (isError(v)) return v;
+    bytes = v;
   } else {
     const v = optionValue(sock, level, name);
     if (isError(v)) return v;
@@ -832,7 +1092,8 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
 }
 
 function optionValue(sock: AnySocket, level: number, name: number): number | LinuxError {
-  if (sock instanceof InetSocket) return sock.getsockopt(level, name);
+  if (sock instanceof InetSocket && isRecverr(sock, level, name)) return recverr.get(sock) ? 1 : 0;
+  if (!(sock instanceof UnixSocket)) return sock.getsockopt(level, name);
   if (level !== SocketLevel.SOL_SOCKET) return E.EOPNOTSUPP;
   switch (name) {
     case SocketOption.SO_TYPE:
@@ -857,11 +1118,13 @@ function optionValue(sock: AnySocket, level: number, name: number): number | Lin
   }
 }
 
-/** Socket syscalls. */
-export const socketSyscalls: SyscallFamily = {
+/** Socket syscalls (in network mode `host`, AF_INET/AF_INET6 ones go to sys-socket-host.ts). */
+export const socketSyscalls: SyscallFamily = withHostSockets({
   socket: {
     handler: socket,
-    support: partial('AF_UNIX, AF_INET and AF_INET6 (loopback only); other families EAFNOSUPPORT'),
+    support: partial(
+      'AF_UNIX, AF_INET and AF_INET6 (loopback only), AF_NETLINK (NETLINK_ROUTE queries); other families EAFNOSUPPORT',
+    ),
   },
   socketpair: { handler: socketpair, support: FULL },
   bind: { handler: bind, support: FULL },
@@ -879,9 +1142,22 @@ export const socketSyscalls: SyscallFamily = {
     support: partial('SOL_SOCKET control messages only on AF_UNIX (SCM_RIGHTS, SCM_CREDENTIALS)'),
   },
   recvmsg: { handler: recvmsg, support: partial('MSG_OOB and MSG_ERRQUEUE are not supported') },
+  sendmmsg: {
+    handler: sendmmsg,
+    support: partial('as sendmsg; an error after the first message is dropped, as in Linux'),
+  },
+  recvmmsg: {
+    handler: recvmmsg,
+    support: partial('as recvmsg; an error after the first message is not kept for the next call (SO_ERROR)'),
+  },
   setsockopt: {
     handler: setsockopt,
-    support: partial('integer options only; no SO_RCVTIMEO/SO_SNDTIMEO/SO_LINGER yet (ENOPROTOOPT)'),
+    support: partial(
+      'integer options, SO_LINGER and TCP_CONGESTION; no SO_RCVTIMEO/SO_SNDTIMEO yet (ENOPROTOOPT); IP_RECVERR is kept but there is no error queue',
+    ),
   },
-  getsockopt: { handler: getsockopt, support: partial('integer options and SO_PEERCRED') },
-};
+  getsockopt: {
+    handler: getsockopt,
+    support: partial('integer options, SO_PEERCRED, SO_LINGER, TCP_INFO and TCP_CONGESTION'),
+  },
+});

@@ -141,8 +141,10 @@ function prctl(t: Task, a: SyscallArgs): SyscallResult {
     case Prctl.PR_GET_CHILD_SUBREAPER:
       return t.memory.writeI32(ptr(a[1]), g.childSubreaper ? 1 : 0) ?? 0;
     case Prctl.PR_GET_TIMERSLACK:
-      return 50_000;
+      return t.timerSlackNs;
     case Prctl.PR_SET_TIMERSLACK:
+      // arg2 is unsigned: 0 restores the default slack (the parent's at clone).
+      t.timerSlackNs = a[1] === 0n ? t.defaultTimerSlackNs : Number(BigInt.asUintN(64, a[1]));
       return 0;
     case Prctl.PR_GET_THP_DISABLE:
       if (!zeroFrom(1)) return E.EINVAL;

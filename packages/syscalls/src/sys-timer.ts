@@ -1,11 +1,21 @@
 /**
  * Process timers and system information: alarm, setitimer, getitimer (ITIMER_REAL), sysinfo,
- * getpriority/setpriority, and the scheduler-policy queries.
+ * getpriority/setpriority (the scheduler-policy calls are in sys-sched.ts).
  *
  * @module
  */
-import { E, Itimer, SiCode, Signal, isError, itimerval, sysinfo, type LinuxError } from '@tsvisor/abi';
-import { capable, type Task, type ThreadGroup } from '@tsvisor/kernel';
+import {
+  E,
+  Itimer,
+  Rlimit,
+  SiCode,
+  Signal,
+  isError,
+  itimerval,
+  sysinfo,
+  type LinuxError,
+} from '@tsvisor/abi';
+import { capable, getCpuItimer, setCpuItimer, type Task, type ThreadGroup } from '@tsvisor/kernel';
 import { freemem, totalmem } from 'node:os';
 import { readStruct, writeStruct } from './user-structs.js';
 import {
@@ -64,14 +74,17 @@ function alarm(t: Task, a: SyscallArgs): SyscallResult {
 }
 
 function readItimer(t: Task, which: number, addr: number): LinuxError | undefined {
-  const r = which === Itimer.ITIMER_REAL ? remaining(t, t.group) : { value: 0n, interval: 0n };
+  const r =
+    which === Itimer.ITIMER_REAL
+      ? remaining(t, t.group)
+      : getCpuItimer(t.group, which === Itimer.ITIMER_VIRTUAL ? 'virtual' : 'prof');
   return writeStruct(t, addr, itimerval, {
     it_interval: toTimeval(r.interval),
     it_value: toTimeval(r.value),
   });
 }
 
-/** implements getitimer(2): ITIMER_REAL is kept; the CPU-time timers read as disarmed. */
+/** implements getitimer(2): ITIMER_REAL, and the CPU-time ITIMER_VIRTUAL and ITIMER_PROF. */
 function getitimer(t: Task, a: SyscallArgs): SyscallResult {
   const which = int(a[0]);
   if (which < 0 || which > Itimer.ITIMER_PROF) return E.EINVAL;
@@ -79,8 +92,9 @@ function getitimer(t: Task, a: SyscallArgs): SyscallResult {
 }
 
 /**
- * implements setitimer(2): `EINVAL` for a bad timer or timeval, `EFAULT`; ITIMER_VIRTUAL and
- * ITIMER_PROF are accepted but never fire (CPU time is charged by the runtime, not sampled).
+ * implements setitimer(2): `EINVAL` for a bad timer or timeval, `EFAULT`. ITIMER_VIRTUAL and
+ * ITIMER_PROF fire at the first syscall after their CPU time is used (the runtime samples CPU
+ * time at syscall entry; see the kernel's cpu-timers).
  */
 function setitimer(t: Task, a: SyscallArgs): SyscallResult {
   const which = int(a[0]);
@@ -100,6 +114,8 @@ function setitimer(t: Task, a: SyscallArgs): SyscallResult {
     if (e) return e;
   }
   if (next && which === Itimer.ITIMER_REAL) armReal(t, t.group, next.value, next.interval);
+  else if (next)
+    setCpuItimer(t.group, which === Itimer.ITIMER_VIRTUAL ? 'virtual' : 'prof', next.value, next.interval);
   return 0;
 }
 
@@ -157,7 +173,7 @@ function getpriority(t: Task, a: SyscallArgs): SyscallResult {
   return 20 - Math.min(...gs.map((g) => g.nice));
 }
 
-/** implements setpriority(2): clamps to -20..19; lowering nice needs privilege (EACCES). */
+/** implements setpriority(2): clamps to -20..19; lowering nice needs RLIMIT_NICE or privilege (EACCES). */
 function setpriority(t: Task, a: SyscallArgs): SyscallResult {
   const gs = prioTargets(t, int(a[0]), int(a[1]));
   if (isError(gs)) return gs;
@@ -165,35 +181,23 @@ function setpriority(t: Task, a: SyscallArgs): SyscallResult {
   const nice = Math.max(-20, Math.min(19, int(a[2])));
   for (const g of gs) {
     if (g.creds.uid !== t.creds.euid && g.creds.euid !== t.creds.euid && !capable(t.creds)) return E.EPERM;
-    if (nice < g.nice && !capable(t.creds)) return E.EACCES;
+    // can_nice: RLIMIT_NICE (as 20 - nice) of the target lets it go lower without privilege.
+    const lim = g.rlimits[Rlimit.RLIMIT_NICE]?.cur ?? 0n;
+    if (nice < g.nice && !capable(t.creds) && BigInt(20 - nice) > lim) return E.EACCES;
     g.nice = nice;
   }
   return 0;
 }
 
-/** implements sched_getscheduler(2): every task is SCHED_OTHER. */
-function schedGetscheduler(t: Task, a: SyscallArgs): SyscallResult {
-  const pid = int(a[0]);
-  if (pid < 0) return E.EINVAL;
-  return pid === 0 || t.kernel.task(pid) ? 0 : E.ESRCH;
-}
-
-/** implements sched_getparam(2): priority 0 (SCHED_OTHER). */
-function schedGetparam(t: Task, a: SyscallArgs): SyscallResult {
-  const pid = int(a[0]);
-  if (pid < 0 || a[1] === 0n) return E.EINVAL;
-  if (pid !== 0 && !t.kernel.task(pid)) return E.ESRCH;
-  return t.memory.writeI32(ptr(a[1]), 0) ?? 0;
-}
-
 /** Timer and system-information syscalls. */
 export const timerSyscalls: SyscallFamily = {
   alarm: { handler: alarm, support: FULL },
-  getitimer: { handler: getitimer, support: partial('ITIMER_VIRTUAL and ITIMER_PROF never fire') },
-  setitimer: { handler: setitimer, support: partial('ITIMER_VIRTUAL and ITIMER_PROF never fire') },
+  getitimer: { handler: getitimer, support: FULL },
+  setitimer: {
+    handler: setitimer,
+    support: partial('ITIMER_VIRTUAL and ITIMER_PROF fire at the first syscall after their CPU time is used'),
+  },
   sysinfo: { handler: sysinfoHandler, support: partial('no load averages or swap') },
   getpriority: { handler: getpriority, support: FULL },
   setpriority: { handler: setpriority, support: partial('recorded; the host scheduler is not told') },
-  sched_getscheduler: { handler: schedGetscheduler, support: FULL },
-  sched_getparam: { handler: schedGetparam, support: FULL },
 };

@@ -24,8 +24,6 @@ const NOT_IMPLEMENTED: Support = Object.freeze({
   reason: 'not implemented yet',
 });
 
-const SOCKETS = 'not implemented yet: use sendmsg/recvmsg, which are';
-const SYSV_IPC = 'System V IPC is not implemented yet';
 const REMOVED = 'removed from Linux, which answers ENOSYS too';
 
 /**
@@ -33,21 +31,7 @@ const REMOVED = 'removed from Linux, which answers ENOSYS too';
  * implemented yet" (the compatibility page shows it).
  */
 export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
-  sendmmsg: SOCKETS,
-  recvmmsg: SOCKETS,
   rseq: 'restartable sequences are not emulated; glibc runs without them when it gets ENOSYS',
-  shmget: SYSV_IPC,
-  shmat: SYSV_IPC,
-  shmdt: SYSV_IPC,
-  shmctl: SYSV_IPC,
-  semget: SYSV_IPC,
-  semop: SYSV_IPC,
-  semtimedop: SYSV_IPC,
-  semctl: SYSV_IPC,
-  msgget: SYSV_IPC,
-  msgsnd: SYSV_IPC,
-  msgrcv: SYSV_IPC,
-  msgctl: SYSV_IPC,
   create_module: REMOVED,
   get_kernel_syms: REMOVED,
   query_module: REMOVED,
