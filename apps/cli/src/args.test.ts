@@ -32,7 +32,29 @@ describe('parseArgs', () => {
         { host: '/h', sandbox: '/s', readOnly: true },
         { host: '/x', sandbox: '/y', readOnly: false },
       ],
+      network: 'sandbox',
+      ports: [],
     });
+  });
+
+  it('--network and -p: the mode and the port forwards', () => {
+    expect(parseArgs(['do', '--network', 'none', 'true'])).toMatchObject({ network: 'none', ports: [] });
+    expect(parseArgs(['do', '-p', '8080:80', '--publish=5353:53/udp', 'true'])).toMatchObject({
+      network: 'sandbox',
+      ports: [
+        { host: 8080, sandbox: 80, protocol: 'tcp' },
+        { host: 5353, sandbox: 53, protocol: 'udp' },
+      ],
+    });
+    expect(parseArgs(['do', '--network=bridge', 'true'])).toMatchObject({ kind: 'error' });
+    expect(parseArgs(['do', '--network', 'host', 'true'])).toMatchObject({ kind: 'do', network: 'host' });
+    expect(parseArgs(['do', '--network', 'host', '-p', '1:2', 'true'])).toMatchObject({ kind: 'error' });
+    expect(parseArgs(['do', '--network', 'none', '-p', '1:2', 'true'])).toEqual({
+      kind: 'error',
+      message: '-p needs --network sandbox',
+    });
+    for (const bad of ['80', '0:80', '80:70000', 'a:b', '80:80/sctp'])
+      expect(parseArgs(['do', '-p', bad, 'true'])).toMatchObject({ kind: 'error' });
   });
 
   it('starts the program at the first non-option, so its own options stay its own', () => {

@@ -16,6 +16,33 @@ export interface DoCommand {
   /** `KEY=VALUE` pairs given with `--env`, in order. */
   readonly env: readonly string[];
   readonly volumes: readonly { host: string; sandbox: string; readOnly: boolean }[];
+  /**
+   * `--network`: `sandbox` (the default: loopback plus a NIC behind the gateway), `none`, or
+   * `host` (inet sockets are host sockets).
+   */
+  readonly network: 'none' | 'sandbox' | 'host';
+  /** `-p HOST:SANDBOX[/udp]` forwards, in order. */
+  readonly ports: readonly PortSpec[];
+  /** The cgroup limits of `--memory`, `--cpus` and `--pids`; absent when none is given. */
+  readonly limits?: LimitSpec;
+}
+
+/** Limits for the sandbox's cgroup, in the runtime's `SandboxConfig.limits` units. */
+export interface LimitSpec {
+  /** memory.max in bytes. */
+  readonly memoryMax?: number;
+  /** cpu.max's quota in microseconds per {@link cpuPeriodUs}. */
+  readonly cpuQuotaUs?: number;
+  readonly cpuPeriodUs?: number;
+  /** pids.max. */
+  readonly pidsMax?: number;
+}
+
+/** An inbound port forward: the host's 127.0.0.1:`host` to the sandbox's port `sandbox`. */
+export interface PortSpec {
+  readonly host: number;
+  readonly sandbox: number;
+  readonly protocol: 'tcp' | 'udp';
 }
 
 /** What the command line asks for. */
@@ -50,6 +77,17 @@ Options:
   --env KEY=VALUE       set an environment variable (repeatable)
   -v, --volume HOST:SANDBOX[:ro]
                         mount host directory HOST at SANDBOX, read-only with :ro (repeatable)
+  --network MODE        sandbox (default): loopback and eth0 (10.0.2.15), whose traffic a gateway
+                        in tsvisor carries over host sockets (10.0.2.2 is the host's 127.0.0.1,
+                        DNS at 10.0.2.3); none: loopback only; host: sockets are the host's
+                        (fastest, least isolated: the program reaches what the host reaches)
+  -p, --publish HOST:SANDBOX[/udp]
+                        forward the host's 127.0.0.1:HOST to the sandbox's port SANDBOX, TCP or
+                        UDP (repeatable; needs --network sandbox)
+  --memory SIZE         memory.max of the sandbox (bytes, or with a K, M, G or T suffix): past
+                        it the largest process is killed with SIGKILL
+  --cpus N              CPU share, e.g. 0.5 (cpu.max N*100000 per 100000 us)
+  --pids N              pids.max: the most tasks (threads) the sandbox may hold
   -h, --help            show this help
 `;
 
@@ -65,6 +103,9 @@ export function parseArgs(args: readonly string[]): Command {
   let cwd: string | undefined;
   const env: string[] = [];
   const volumes: { host: string; sandbox: string; readOnly: boolean }[] = [];
+  let network: 'none' | 'sandbox' | 'host' = 'sandbox';
+  const ports: PortSpec[] = [];
+  let limits: LimitSpec | undefined;
   let i = 0;
   const value = (name: string, inline: string | undefined): string | { error: string } => {
     if (inline !== undefined) return inline;
@@ -124,6 +165,33 @@ export function parseArgs(args: readonly string[]): Command {
         volumes.push(vol);
         break;
       }
+      case '--network': {
+        const v = value(name, inline);
+        if (typeof v !== 'string') return { kind: 'error', message: v.error };
+        if (v !== 'none' && v !== 'sandbox' && v !== 'host')
+          return { kind: 'error', message: `--network wants none, sandbox or host: '${v}'` };
+        network = v;
+        break;
+      }
+      case '-p':
+      case '--publish': {
+        const v = value(name, inline);
+        if (typeof v !== 'string') return { kind: 'error', message: v.error };
+        const port = parsePort(v);
+        if (typeof port === 'string') return { kind: 'error', message: port };
+        ports.push(port);
+        break;
+      }
+      case '--memory':
+      case '--cpus':
+      case '--pids': {
+        const v = value(name, inline);
+        if (typeof v !== 'string') return { kind: 'error', message: v.error };
+        const l = parseLimit(name, v);
+        if (typeof l === 'string') return { kind: 'error', message: l };
+        limits = { ...limits, ...l };
+        break;
+      }
       default:
         return { kind: 'error', message: `unknown option '${a}'` };
     }
@@ -131,7 +199,56 @@ export function parseArgs(args: readonly string[]): Command {
   const argv = rest.slice(i);
   if (argv.length === 0)
     return { kind: 'error', message: 'no program given: tsvisor do [options] -- CMD [ARGS...]' };
-  return { kind: 'do', argv, strace, straceLog, log, cwd, env, volumes };
+  if (ports.length > 0 && network !== 'sandbox')
+    return { kind: 'error', message: '-p needs --network sandbox' };
+  return {
+    kind: 'do',
+    argv,
+    strace,
+    straceLog,
+    log,
+    cwd,
+    env,
+    volumes,
+    network,
+    ports,
+    ...(limits ? { limits } : {}),
+  };
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/**
+ * `--memory SIZE` (bytes, optional K/M/G/T suffix, binary units as docker's), `--cpus N` (a
+ * positive decimal: quota N*100000 us per 100000 us) or `--pids N` (a positive integer).
+ */
+export function parseLimit(name: '--memory' | '--cpus' | '--pids', v: string): LimitSpec | string {
+  if (name === '--memory') {
+    const m = /^(\d+)([kmgt]?)b?$/i.exec(v);
+    const bytes = m ? Number(m[1]) * (SIZE_UNITS[(m[2] ?? '').toLowerCase()] ?? 1) : NaN;
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) return `--memory wants a size such as 256M: '${v}'`;
+    return { memoryMax: bytes };
+  }
+  if (name === '--cpus') {
+    const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+    const quota = Math.round(n * 100000);
+    // cpu.max's smallest quota is 1000 us.
+    if (!Number.isFinite(n) || quota < 1000) return `--cpus wants a number of CPUs of at least 0.01: '${v}'`;
+    return { cpuQuotaUs: quota, cpuPeriodUs: 100000 };
+  }
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) return `--pids wants a positive integer: '${v}'`;
+  return { pidsMax: n };
+}
+
+/** `HOST:SANDBOX` or `HOST:SANDBOX/udp` (or `/tcp`), ports 1-65535. */
+export function parsePort(spec: string): PortSpec | string {
+  const m = /^(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(spec);
+  const host = Number(m?.[1]);
+  const sandbox = Number(m?.[2]);
+  if (!m || host < 1 || host > 65535 || sandbox < 1 || sandbox > 65535)
+    return `-p wants HOST:SANDBOX[/udp] with ports 1-65535: '${spec}'`;
+  return { host, sandbox, protocol: m[3] === 'udp' ? 'udp' : 'tcp' };
 }
 
 /** `HOST:SANDBOX[:ro]` (or `:rw`), both absolute paths. */

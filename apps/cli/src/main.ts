@@ -54,6 +54,9 @@ export async function main(args: readonly string[], io: MainIo = {}): Promise<nu
       env: mergeEnv(io.env ?? process.env, cmd.env),
       ...(cmd.cwd !== undefined ? { cwd: cmd.cwd } : {}),
       volumes: cmd.volumes,
+      network: cmd.network,
+      ports: cmd.ports,
+      ...(cmd.limits ? { limits: cmd.limits } : {}),
       stdio,
       log: (line) => void (logOut !== undefined && writeSync(logOut, `tsvisor: ${line}\n`)),
       ...(cmd.strace ? { strace: (line: string) => void writeSync(out, `${line}\n`) } : {}),
@@ -74,6 +77,7 @@ export async function main(args: readonly string[], io: MainIo = {}): Promise<nu
       return await sandbox.run();
     } finally {
       for (const [sig, h] of handlers) process.off(sig, h);
+      sandbox.close();
     }
   } catch (e) {
     if (!(e instanceof SandboxError)) throw e;

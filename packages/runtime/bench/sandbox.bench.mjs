@@ -106,6 +106,9 @@ function main() {
   try {
     const loop = join(work, 'syscall-loop');
     execFileSync('gcc', ['-O1', '-static', '-o', loop, join(here, 'syscall-loop.c')]);
+    // Issue 6: a malloc-heavy program, one mmap and one munmap per allocation.
+    const mallocBin = join(work, 'mm-malloc');
+    execFileSync('gcc', ['-O1', '-static', '-o', mallocBin, join(here, '..', 'conformance', 'mm-malloc.c')]);
     const sandboxes = [{ name: 'native', prefix: [] }];
     if (opts.runsc) sandboxes.push({ name: 'runsc', prefix: ['runsc', '--network=none', 'do'] });
     if (opts.tsvisorOn) sandboxes.push({ name: 'tsvisor', prefix: opts.tsvisor });
@@ -114,7 +117,8 @@ function main() {
     // may still run the static loop programs. The first failure of a pair skips it, with the reason.
     const results = {};
     const skipped = [];
-    for (const s of sandboxes) results[s.name] = { startup: [], static: [], getppid: [], open: [] };
+    for (const s of sandboxes)
+      results[s.name] = { startup: [], static: [], getppid: [], open: [], malloc: [] };
     const failed = new Set();
     const attempt = (s, key, argv, parse) => {
       if (failed.has(`${s.name}/${key}`)) return;
@@ -171,12 +175,28 @@ function main() {
         for (const key of loops) attempt(s, key, [loop, key, String(opts.budget)], loopValue);
       }
     }
+    // mm-malloc prints "ns/iteration N" last, timed inside; the same clock check as the loops.
+    const MALLOC_ITERATIONS = 5000;
+    const mallocValue = (r) => {
+      const ns = Number(/ns\/iteration (\d+)/.exec(r.stdout)?.[1]);
+      if (!(ns > 0)) return `printed ${JSON.stringify(firstLine(r.stdout))}`;
+      const claimedMs = (ns * MALLOC_ITERATIONS) / 1e6;
+      if (claimedMs > r.ms * 1.05 + 1) {
+        return `claims ${claimedMs.toFixed(0)} ms of work in a ${r.ms.toFixed(0)} ms run (clock inside is off)`;
+      }
+      return ns / 1000;
+    };
+    for (let i = 0; i < opts.loopRuns; i++) {
+      for (const s of sandboxes)
+        attempt(s, 'malloc', [mallocBin, String(MALLOC_ITERATIONS), 'time'], mallocValue);
+    }
 
     const metrics = [
       ['startup', `${opts.trueProgram} startup, median (ms)`],
       ['static', 'static binary startup, median (ms)'],
       ['getppid', 'getppid (µs/call)'],
       ['open', 'open+read+close 64 B (µs/iter)'],
+      ['malloc', 'malloc+free 128-380 KiB, mmap+munmap (µs/iter)'],
     ];
     const table = {};
     for (const [key] of metrics) {

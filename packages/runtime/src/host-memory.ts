@@ -3,49 +3,54 @@
  * a system call injected into a stopped host thread of the address space (mmap, munmap, mprotect,
  * mremap, madvise), so the host pages follow the model exactly.
  *
- * Private file mappings are filled by copying the file's bytes into fresh anonymous memory
- * (mapped writable first, then protected as asked) unless the file has a host fd, which is then
- * passed into the stub and mapped for real. The stub's own pages ({@link STUB_REGION}) are never
- * touched: operations are clipped around them.
+ * A file with a host fd is passed into the stub and mapped for real, shared or private: host
+ * files (hostfs, the overlay's lower layer) have their own fd, and in-memory files (tmpfs, the
+ * overlay's upper layer, memfds) move their bytes into a memfd of the supervisor the first time
+ * they are mapped ({@link attachHostMemory} gives them one), so every sharer, fork children and
+ * read(2)/write(2) included, sees the same pages. Files that can only be read (filesystems without host
+ * memory: a kernel assembled without a provider) are copied into fresh anonymous memory
+ * for a private mapping (mapped writable first, then protected as asked); a shared mapping of
+ * them gives ENODEV. The stub's own pages ({@link STUB_REGION}) are never touched: the model
+ * holds them as reserved (sealed) ranges ({@link STUB_RESERVED}) and never journals an operation
+ * over them; operations are clipped around them all the same, as a second line of defence.
  *
  * @module
  */
 import { E, MapFlag, Mremap, Prot, errorOf, isError, type LinuxError } from '@tsvisor/abi';
-import type { HostOp, MapFile } from '@tsvisor/mm';
-import { STUB_REGION, type Task as HostTask } from '@tsvisor/trap-native';
-import { FileDescription } from '@tsvisor/vfs';
+import type { HostOp, MapFile, ReservedRange } from '@tsvisor/mm';
+import { STUB_REGION, memfdAddSeals, memfdCreate, type Task as HostTask } from '@tsvisor/trap-native';
+import {
+  FileDescription,
+  Overlayfs,
+  Tmpfs,
+  memfdFsOf,
+  type HostMemoryProvider,
+  type Vfs,
+} from '@tsvisor/vfs';
 import { NR_CLOSE, NR_MADVISE, NR_MMAP, NR_MPROTECT, NR_MREMAP, NR_MUNMAP } from './host-nr.js';
 
 const { PROT_READ, PROT_WRITE } = Prot;
 const { MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE } = MapFlag;
 const { MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP } = Mremap;
 
-/** Reads file bytes for a copied private mapping. */
-export type ContentReader = (
-  offset: number,
-  length: number,
-) => Uint8Array | LinuxError | Promise<Uint8Array | LinuxError>;
+/** Host memory from memfds of the supervisor (see `memfdCreate` in `@tsvisor/trap-native`). */
+export const memfdHostMemory: HostMemoryProvider = {
+  create: (name) => memfdCreate(name),
+  addSeals: (fd, seals) => memfdAddSeals(fd, seals),
+};
 
 /**
- * A mappable file whose bytes come from a reader, for files that live only in this process (the
- * ELF loader maps the binary through one). The fields {@link MapFile} asks for are given by the
- * creator.
+ * Gives host memory to the in-memory filesystems of `vfs` as mounted now (every tmpfs, devfs
+ * included, and the tmpfs upper layer of an overlay) and to its memfds, so the platform can map
+ * their files shared. A tmpfs mounted later by the sandbox keeps its bytes to itself.
  */
-export class ReaderMapFile implements MapFile {
-  readonly mapReadable = true;
-  readonly mapWritable = false;
-  constructor(
-    /** Where the bytes come from. */
-    readonly content: ContentReader,
-    private readonly path: string,
-    readonly mapDevMajor = 0,
-    readonly mapDevMinor = 0,
-    readonly mapInode = 0,
-  ) {}
-
-  mapPath(): string {
-    return this.path;
+export function attachHostMemory(vfs: Vfs, provider: HostMemoryProvider = memfdHostMemory): void {
+  for (const m of vfs.mounts()) {
+    const fs = m.fs;
+    if (fs instanceof Tmpfs) fs.hostMemory = provider;
+    else if (fs instanceof Overlayfs && fs.upper instanceof Tmpfs) fs.upper.hostMemory = provider;
   }
+  memfdFsOf(vfs).hostMemory = provider;
 }
 
 /**
@@ -58,9 +63,11 @@ function descriptionOf(file: MapFile): FileDescription | undefined {
   return inner instanceof FileDescription ? inner : undefined;
 }
 
+/** Reads file bytes for a copied private mapping. */
+type ContentReader = (offset: number, length: number) => Uint8Array | LinuxError;
+
 /** The content reader of a mapped file, or undefined if the runtime cannot read it. */
 function readerOf(file: MapFile): ContentReader | undefined {
-  if (file instanceof ReaderMapFile) return file.content;
   const fd = descriptionOf(file);
   if (fd) return (offset, length) => preadFully(fd, offset, length);
   return undefined;
@@ -91,6 +98,25 @@ function result(n: number): number | LinuxError {
   return n < 0 && n > -4096 ? errorOf(-n) : n;
 }
 
+/**
+ * The stub's pages as the memory model reserves them in every address space (the kernel's
+ * `reserved` option): its code page (r-x) and its scratch page (rw-), both `[tsvisor]` in maps.
+ */
+export const STUB_RESERVED: readonly ReservedRange[] = [
+  {
+    start: STUB_REGION.start,
+    end: STUB_REGION.start + 0x1000,
+    prot: Prot.PROT_READ | Prot.PROT_EXEC,
+    name: '[tsvisor]',
+  },
+  {
+    start: STUB_REGION.start + 0x1000,
+    end: STUB_REGION.end,
+    prot: Prot.PROT_READ | Prot.PROT_WRITE,
+    name: '[tsvisor]',
+  },
+];
+
 function overlapsStub(addr: number, len: number): boolean {
   return addr < STUB_REGION.end && addr + len > STUB_REGION.start;
 }
@@ -109,38 +135,17 @@ function clip(addr: number, len: number): [number, number][] {
 
 /**
  * Applies `ops` in order inside `host` (stopped). Stops at the first failure and returns its
- * errno (ENOMEM for most host refusals). Completes synchronously unless a copied file mapping
- * needs an asynchronous read.
+ * errno (ENOMEM for most host refusals).
  */
-export function applyHostOps(
-  host: HostTask,
-  ops: readonly HostOp[],
-): undefined | LinuxError | Promise<undefined | LinuxError> {
-  for (let i = 0; i < ops.length; i++) {
-    const r = applyOne(host, ops[i] as HostOp);
-    if (r === undefined) continue;
-    if (r instanceof Promise) return continueAsync(host, ops, i, r);
-    return r;
-  }
-  return undefined;
-}
-
-async function continueAsync(
-  host: HostTask,
-  ops: readonly HostOp[],
-  at: number,
-  pending: Promise<undefined | LinuxError>,
-): Promise<undefined | LinuxError> {
-  const first = await pending;
-  if (first) return first;
-  for (let i = at + 1; i < ops.length; i++) {
-    const r = await applyOne(host, ops[i] as HostOp);
+export function applyHostOps(host: HostTask, ops: readonly HostOp[]): undefined | LinuxError {
+  for (const op of ops) {
+    const r = applyOne(host, op);
     if (r) return r;
   }
   return undefined;
 }
 
-function applyOne(host: HostTask, op: HostOp): undefined | LinuxError | Promise<undefined | LinuxError> {
+function applyOne(host: HostTask, op: HostOp): undefined | LinuxError {
   switch (op.op) {
     case 'mmap':
       return mmapOp(host, op);
@@ -183,10 +188,7 @@ function applyOne(host: HostTask, op: HostOp): undefined | LinuxError | Promise<
   }
 }
 
-function mmapOp(
-  host: HostTask,
-  op: Extract<HostOp, { op: 'mmap' }>,
-): undefined | LinuxError | Promise<undefined | LinuxError> {
+function mmapOp(host: HostTask, op: Extract<HostOp, { op: 'mmap' }>): undefined | LinuxError {
   const populate = op.populate ? MAP_POPULATE : 0;
   if (overlapsStub(op.addr, op.length)) {
     // Only the stub's reservation (or a MAP_FIXED over it) gets here: leave the stub alone and
@@ -226,9 +228,7 @@ function mmapOp(
   if (!read) return E.ENODEV;
   const m = anon(host, op.addr, op.length, op.prot | PROT_READ | PROT_WRITE, false, 0);
   if (m) return m;
-  const bytes = read(op.offset, op.length);
-  if (bytes instanceof Promise) return bytes.then((b) => fill(host, op, b));
-  return fill(host, op, bytes);
+  return fill(host, op, read(op.offset, op.length));
 }
 
 function fill(

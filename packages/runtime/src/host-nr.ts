@@ -19,6 +19,7 @@ export const NR_MPROTECT = nr('mprotect');
 export const NR_MUNMAP = nr('munmap');
 export const NR_MREMAP = nr('mremap');
 export const NR_MADVISE = nr('madvise');
+export const NR_MINCORE = nr('mincore');
 export const NR_IOCTL = nr('ioctl');
 export const NR_RT_SIGRETURN = nr('rt_sigreturn');
 export const NR_EXECVE = nr('execve');

@@ -8,9 +8,21 @@ export {
   type SandboxConfig,
   type Volume,
 } from './sandbox.js';
+export {
+  Gateway,
+  SANDBOX_ADDRESS,
+  GATEWAY_ADDRESS,
+  DNS_ADDRESS,
+  type PortForward,
+  type GatewayLog,
+  type GatewayOptions,
+  type Resolver,
+  hostResolver,
+} from './gateway/gateway.js';
 export { Machine, type MachineOptions } from './machine.js';
+export { probeHostCgroup, type HostCgroupProbe, type LimitMode } from './cgroup.js';
 export { TrapMemory } from './trap-memory.js';
-export { applyHostOps, preadFully, ReaderMapFile, type ContentReader } from './host-memory.js';
-export { loadProgram, vfsExecOpener, STACK_TOP, type LoadedImage } from './exec.js';
+export { applyHostOps, attachHostMemory, memfdHostMemory, preadFully } from './host-memory.js';
+export { spawnFirstProgram, STACK_TOP } from './exec.js';
 export { hostStdio, type HostIoctl } from './host-stdio.js';
 export { Strace, type TraceSink } from './strace.js';

@@ -28,28 +28,7 @@ const KNOWN_BAD_INPUT_DIFFERENCES: readonly {
   tsvisor: string;
   cause: string;
   fixIn: string;
-}[] = [
-  {
-    linux: 'write(/dev/null, NULL, 16) = 16',
-    tsvisor: 'write(/dev/null, NULL, 16) = -1 EFAULT',
-    cause:
-      "write(2) copies the app's buffer (gather in sys-file.ts) before the file's write; Linux's /dev/null never reads it",
-    fixIn: '@tsvisor/syscalls',
-  },
-  {
-    linux: 'writev(/dev/null, {NULL, 4}, 1) = 4',
-    tsvisor: 'writev(/dev/null, {NULL, 4}, 1) = -1 EFAULT',
-    cause: 'writev(2) copies each iovec before the write, as write(2) above',
-    fixIn: '@tsvisor/syscalls',
-  },
-  {
-    linux: 'mmap(NULL, 4096, R, MAP_SHARED_VALIDATE, file, 0) = addr',
-    tsvisor: 'mmap(NULL, 4096, R, MAP_SHARED_VALIDATE, file, 0) = -1 ENODEV',
-    cause:
-      "the file is in the sandbox's /tmp (tmpfs, bytes in the supervisor): MAP_SHARED needs a file the platform can map (sys-mm.ts mapError)",
-    fixIn: '@tsvisor/syscalls (sys-mm.ts), with a host-mappable tmpfs backing from @tsvisor/vfs',
-  },
-];
+}[] = [];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const conformance = join(here, '..', 'conformance');

@@ -52,6 +52,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { applyHostOps } from './host-memory.js';
+import { hostMincore } from './host-mincore.js';
 import {
   NR_CLOSE,
   NR_EXECVE,
@@ -109,6 +110,11 @@ interface Thread {
 export interface MachineOptions {
   readonly table: SyscallTable;
   readonly strace?: Strace | undefined;
+  /**
+   * Called at every syscall boundary, before a task goes back to the host (the supervisor-mode
+   * memory limit samples there and may kill the task).
+   */
+  readonly atSyscall?: (() => void) | undefined;
 }
 
 /**
@@ -128,6 +134,10 @@ export class Machine {
   readonly #toStart: Thread[] = [];
   #kernel: Kernel | undefined;
   #current: Task | undefined;
+  /** While set, trap loops wait for it before switching into the host (CPU throttling). */
+  #gate: Promise<void> | undefined;
+  #openGate: (() => void) | undefined;
+  readonly #atSyscall: (() => void) | undefined;
 
   /** The kernel's platform port, implemented over this machine. */
   readonly port: PlatformPort<HostOp>;
@@ -135,12 +145,17 @@ export class Machine {
   constructor(opts: MachineOptions) {
     this.#table = opts.table;
     this.strace = opts.strace;
+    this.#atSyscall = opts.atSyscall;
     this.port = {
       applyMemoryOps: (task, ops) => this.#applyMemoryOps(task, ops),
       createTask: (parent, child, kind, cpu) => this.#createTask(parent, child, kind, cpu),
       execAddressSpace: (task) => this.#execAddressSpace(task),
       destroyTask: (task) => this.#destroyTask(task),
       interruptTask: (task) => this.#interruptTask(task),
+      mincore: (task, start, pages) => {
+        const host = this.#stoppedHost(task);
+        return host ? hostMincore(host, start, pages) : E.ENOMEM;
+      },
     };
   }
 
@@ -180,11 +195,63 @@ export class Machine {
     return this.#threads.get(tid)?.host;
   }
 
-  /** Pairs a kernel task with a stopped host thread whose registers the task's `regs` already hold, and starts its loop. */
+  /**
+   * Pairs a kernel task with a stopped host thread without running it yet, so the kernel can
+   * exec a program into it (the platform port then finds its host thread).
+   */
+  attach(task: Task, host: HostTask): void {
+    this.#newThread(task, host);
+  }
+
+  /** Pairs a kernel task with a stopped host thread (unless {@link attach}ed) and starts its loop with the task's `regs`. */
   adopt(task: Task, host: HostTask): void {
-    const th = this.#newThread(task, host);
+    const known = this.#threads.get(task.tid);
+    const th = known?.task === task ? known : this.#newThread(task, host);
     this.#pushRegs(th, true);
     this.#start(th);
+  }
+
+  /**
+   * Holds every trap loop before its next switch into the host and stops the tasks that run
+   * application code now (with the platform's nudge), until {@link resume}: how cpu.max is
+   * enforced without a host cgroup.
+   */
+  pause(): void {
+    if (this.#gate) return;
+    this.#gate = new Promise((resolve) => (this.#openGate = resolve));
+    // One nudge per host process: it is process-directed, and a second one sent before the
+    // first is taken would merge with it (a standard signal) and be counted as owed.
+    const nudged = new Set<number>();
+    for (const th of this.#threads.values()) {
+      if (!th.running || nudged.has(th.host.tgid)) continue;
+      nudged.add(th.host.tgid);
+      this.#interruptTask(th.task);
+    }
+  }
+
+  /** Releases the loops held by {@link pause}. */
+  resume(): void {
+    const open = this.#openGate;
+    this.#gate = undefined;
+    this.#openGate = undefined;
+    open?.();
+  }
+
+  /** The host processes that run sandbox tasks, each with the ids of those host threads. */
+  hostProcesses(): Map<number, number[]> {
+    const out = new Map<number, number[]>();
+    for (const th of this.#threads.values()) {
+      if (!th.host.alive) continue;
+      const tids = out.get(th.host.tgid);
+      if (tids) tids.push(th.host.tid);
+      else out.set(th.host.tgid, [th.host.tid]);
+    }
+    return out;
+  }
+
+  /** The kernel tasks whose host thread is in host process `pid`. */
+  tasksInHost(pid: number): Task[] {
+    return [...this.#threads.values()].filter((th) => th.host.tgid === pid).map((th) => th.task);
   }
 
   /** Resolves when every loop has ended. */
@@ -226,6 +293,9 @@ export class Machine {
   async #loop(th: Thread): Promise<void> {
     const task = th.task;
     for (;;) {
+      if (this.#gate) await this.#gate;
+      // Between two syscalls (or faults) of this task: it may be killed here (memory.max).
+      this.#atSyscall?.();
       if (task.state !== 'alive') return this.#retire(th);
       let ev: TaskEvent;
       try {
@@ -385,8 +455,7 @@ export class Machine {
       return;
     }
     if (!isControl(res)) task.regs.setSyscallResult(isError(res) ? -res.errno : res);
-    const sync = this.#syncMemory(th);
-    if (sync) return sync.then(() => this.#afterSync(th, nr, args, res, trace));
+    this.#syncMemory(th);
     return this.#afterSync(th, nr, args, res, trace);
   }
 
@@ -394,15 +463,12 @@ export class Machine {
    * Host operations the model journaled and nobody applied yet (a handler that changed the
    * address space without calling the port): applied before the task runs again.
    */
-  #syncMemory(th: Thread): Promise<unknown> | undefined {
+  #syncMemory(th: Thread): void {
     const model = th.task.mm.model;
-    if (!(model instanceof MmSpace)) return undefined;
+    if (!(model instanceof MmSpace)) return;
     const ops = model.drainHostOps();
-    if (ops.length === 0) return undefined;
-    const r = applyHostOps(th.host, ops);
-    if (r instanceof Promise) return r.then((e) => this.#memoryFailed(th, e));
-    this.#memoryFailed(th, r);
-    return undefined;
+    if (ops.length === 0) return;
+    this.#memoryFailed(th, applyHostOps(th.host, ops));
   }
 
   /** The host refused a change the model made: the process cannot go on consistently. */
@@ -488,9 +554,7 @@ export class Machine {
       // A touch below a growsdown VMA: grow the stack as Linux's fault handler does.
       if (model.expandStack(addr) === 0) {
         th.lastGrowFault = addr;
-        const r = applyHostOps(th.host, model.drainHostOps());
-        if (r instanceof Promise) return r.then(() => undefined);
-        if (!r) return;
+        if (!applyHostOps(th.host, model.drainHostOps())) return;
       }
     }
     th.lastGrowFault = -1;
@@ -558,10 +622,7 @@ export class Machine {
   // ---------------------------------------------------------------------------------------------
   // The platform port
 
-  #applyMemoryOps(
-    task: PlatformTask,
-    ops: readonly HostOp[],
-  ): undefined | LinuxError | Promise<undefined | LinuxError> {
+  #applyMemoryOps(task: PlatformTask, ops: readonly HostOp[]): undefined | LinuxError {
     if (ops.length === 0) return undefined;
     const host = this.#stoppedHost(task);
     if (!host) return E.ENOMEM;

@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isError } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { O_CREAT, O_WRONLY, Posix, ROOT_CREDS, Tmpfs, Vfs } from '@tsvisor/vfs';
 import { NOLIBC, captureStdio, compile, testbed } from './c-programs.test-util.js';
@@ -168,5 +169,38 @@ describe('a custom root', () => {
     await expect(
       createSandbox({ argv: ['/bin/sh'], root, platform: bed.platform, log: () => undefined }).run(),
     ).rejects.toThrow(/ENOENT|No such file/);
+  });
+});
+
+describe('host descriptors', () => {
+  it('a finished sandbox holds only its host roots, and none after close()', async () => {
+    // Directory fds only: other tests' stubs and pipes may still be closing in the background.
+    const fds = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return statSync(`/proc/self/fd/${fd}`).isDirectory();
+        } catch {
+          return false;
+        }
+      }).length;
+    const before = fds();
+    const io = captureStdio(bed.dir);
+    const sandbox = createSandbox({
+      // ls -R walks many host directories, each opened as a directory fd by hostfs.
+      argv: ['/bin/ls', '-R', '/usr/lib/python3.11/'],
+      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
+      stdio: io.fds,
+      platform: bed.platform,
+      log: () => undefined,
+    });
+    expect(await sandbox.run()).toBe(0);
+    io.close();
+    expect(io.read().stdout.split('\n').length).toBeGreaterThan(100);
+    // The host root and the /test volume keep one fd each, so results stay readable.
+    expect(fds() - before).toBeLessThanOrEqual(2);
+    const p = new Posix(sandbox.vfs, ROOT_CREDS);
+    expect(isError(p.stat('/test/first-light'))).toBe(false);
+    sandbox.close();
+    expect(fds()).toBe(before);
   });
 });

@@ -6,15 +6,26 @@
  */
 import { E, SiCode, isError, isValidSignal, type LinuxError } from '@tsvisor/abi';
 import {
-  FsContext as TaskFs,
+  Devpts,
   Kernel,
-  KernelProcSource,
+  PTMX_MAJOR,
+  PTMX_MINOR,
   hostCpuAux,
+  hostResident,
+  hostSmapsResidency,
   type PlatformPort,
+  type SandboxLimits,
 } from '@tsvisor/kernel';
-import { createSyscallTable, fileDescriptionRefs, type SyscallTable } from '@tsvisor/syscalls';
-import { createProcfs, createSysfs } from '@tsvisor/procfs';
-import { Platform } from '@tsvisor/trap-native';
+import {
+  configureMounts,
+  configureNetwork,
+  createSyscallTable,
+  fileDescriptionRefs,
+  procNetSource,
+  type SyscallTable,
+} from '@tsvisor/syscalls';
+import { createCgroupfs, createProcfs, createSysfs } from '@tsvisor/procfs';
+import { Platform, hostFsCalls } from '@tsvisor/trap-native';
 import {
   Devfs,
   Hostfs,
@@ -22,7 +33,10 @@ import {
   MS_NOEXEC,
   MS_NOSUID,
   MS_RDONLY,
+  O_CREAT,
   O_RDONLY,
+  O_TRUNC,
+  O_WRONLY,
   Overlayfs,
   ROOT_CREDS,
   S_IFMT,
@@ -35,11 +49,14 @@ import {
   type FilesystemImpl,
   type FsContext,
 } from '@tsvisor/vfs';
-import { STACK_TOP, commOf, loadProgram, vfsExecOpener } from './exec.js';
+import { STACK_TOP, spawnFirstProgram } from './exec.js';
+import { STUB_RESERVED, attachHostMemory, memfdHostMemory } from './host-memory.js';
+import { DNS_ADDRESS, Gateway, type PortForward, type Resolver } from './gateway/gateway.js';
+import { enableHostNetwork } from './host-network.js';
 import { hostStdio } from './host-stdio.js';
 import { Machine } from './machine.js';
+import { LimitedProcSource, createResourceControl, machineLimitTarget, type LimitMode } from './cgroup.js';
 import { Strace, type TraceSink } from './strace.js';
-import { TrapMemory } from './trap-memory.js';
 
 /** A host directory mounted into the sandbox (`-v HOST:SANDBOX[:ro]`). */
 export interface Volume {
@@ -78,6 +95,35 @@ export interface SandboxConfig {
   readonly platform?: Platform;
   /** A syscall table (to add or replace handlers). Default: `createSyscallTable()`. */
   readonly syscalls?: SyscallTable;
+  /**
+   * The sandbox's cgroup limits, shown read-only at /sys/fs/cgroup (memory.max, cpu.max,
+   * pids.max) and in /proc/meminfo's MemTotal; pids.max is enforced at clone (EAGAIN). Default:
+   * no limits.
+   */
+  readonly limits?: SandboxLimits;
+  /**
+   * How memory.max and cpu.max are enforced (see the README): `host-cgroup` (a child cgroup v2
+   * of the supervisor's; run() fails without one), `supervisor` (sampling and throttling by the
+   * supervisor). Default: the host cgroup when usable, else the supervisor. The sandbox log
+   * names the mode used.
+   */
+  readonly limitMode?: LimitMode;
+  /**
+   * The cgroup v2 directory under which the host cgroup is created (a delegated cgroup with the
+   * memory and cpu controllers and no processes of its own). Default: the supervisor's cgroup,
+   * usable only when it is the root cgroup or already delegates those controllers.
+   */
+  readonly cgroupParent?: string;
+  /**
+   * The network: `none` (loopback only; the default) or `sandbox` (loopback plus `eth0`, whose
+   * far side is a gateway carrying TCP/UDP over host sockets; DNS from the host's resolver) or
+   * `host` (inet sockets are host sockets of the supervisor; the host's interfaces, read-only).
+   */
+  readonly network?: 'none' | 'sandbox' | 'host';
+  /** Inbound forwards of mode `sandbox`: the host's 127.0.0.1:host to the sandbox's port. */
+  readonly ports?: readonly PortForward[];
+  /** What answers the sandbox's DNS queries in mode `sandbox`. Default: the host's resolver. */
+  readonly resolver?: Resolver;
 }
 
 const DEFAULT_ENV = [
@@ -119,6 +165,9 @@ export class Sandbox {
     private readonly config: SandboxConfig,
     private readonly fsContext: FsContext,
     private readonly machine: Machine,
+    private readonly hostDirs: readonly Hostfs[],
+    private readonly gateway?: Gateway,
+    private readonly proc?: LimitedProcSource,
   ) {}
 
   /**
@@ -133,46 +182,47 @@ export class Sandbox {
     const ownPlatform = cfg.platform === undefined;
     const platform = cfg.platform ?? Platform.create();
     const stub = platform.createStub();
+    let control: ReturnType<typeof createResourceControl>;
     try {
+      if (cfg.limits && this.proc) {
+        control = createResourceControl(
+          cfg.limits,
+          machineLimitTarget(this.machine, this.kernel as Kernel),
+          cfg.limitMode,
+          cfg.cgroupParent,
+        );
+        if (control) {
+          this.kernel.log(
+            control.mode === 'host-cgroup'
+              ? 'limits: memory.max and cpu.max enforced by a host cgroup v2'
+              : `limits: memory.max and cpu.max enforced by the supervisor (no host cgroup: ${control.reason ?? ''})`,
+          );
+          control.start(stub.task.tgid);
+          this.proc.control = control;
+        }
+      }
+      await this.gateway?.open();
       const machine = this.machine;
-      const strace = machine.strace;
       machine.bind(this.kernel as Kernel, platform);
       const path = this.#resolve(cfg.argv[0] ?? '');
       if (isError(path)) throw new SandboxError(`${cfg.argv[0] ?? ''}: ${path.message}`, path);
       const env = cfg.env ?? DEFAULT_ENV;
-      const image = await loadProgram({
-        host: stub.task,
-        open: vfsExecOpener(this.vfs, this.fsContext),
-        path,
-        argv: cfg.argv,
-        envp: env,
-        creds: { uid: cfg.uid ?? 0, gid: cfg.gid ?? 0 },
-        cpu: this.kernel.cpuAux,
-      });
-      if (isError(image)) throw new SandboxError(`${path}: ${image.message}`, image);
-      const memory = new TrapMemory(stub.task);
       const files = this.kernel.newFdTable();
       const stdio = hostStdio(cfg.stdio ?? [0, 1, 2], this.fsContext.creds, (fd, cmd, arg) =>
         machine.hostIoctl(fd, cmd, arg),
       );
       stdio.forEach((f, fd) => files.replace(f, fd, false, 1024));
-      const task = this.kernel.spawnInit({
-        mm: this.kernel.newAddressSpace(memory, image.mm),
-        regs: image.regs,
-        comm: commOf(image.path),
+      const task = await spawnFirstProgram({
+        kernel: this.kernel,
+        machine,
+        host: stub.task,
+        ctx: this.fsContext,
         files,
-        fs: new TaskFs(0o022, this.fsContext.cwd, this.fsContext.root),
+        path,
+        argv: cfg.argv,
+        envp: env,
       });
-      task.group.didExec = true;
-      task.exe = image.exe;
-      strace?.emit(
-        task.tid,
-        strace.render(task.tid, 59, [image.execfnAddr, image.argvAddr, image.envpAddr], 0, (addr, len) => {
-          const off = addr - image.stackBase;
-          if (off < 0 || off + len > image.stackBytes.length) return E.EFAULT;
-          return image.stackBytes.subarray(off, off + len);
-        }),
-      );
+      if (isError(task)) throw new SandboxError(`${path}: ${task.message}`, task);
       machine.adopt(task, stub.task);
       // Tasks parked in handlers wait on promises only; this keeps Node running while they do
       // (a sandbox whose tasks all wait forever hangs, as it would on Linux, instead of exiting).
@@ -183,8 +233,28 @@ export class Sandbox {
       return exitCodeOf(status);
     } finally {
       stub.kill();
+      if (control) {
+        // The host cgroup can be removed only once its processes are gone.
+        await this.machine.settled();
+        await control
+          .stop()
+          .catch((e: unknown) => this.kernel.log(`limits: cannot remove the host cgroup: ${String(e)}`));
+      }
+      this.gateway?.close();
       if (ownPlatform) platform.close();
+      // The programs are gone: keep only the root fd of each host filesystem, so a caller can
+      // still read results through `vfs` until close().
+      for (const h of this.hostDirs) h.evictAll();
     }
+  }
+
+  /**
+   * Gives back every host fd the sandbox's own host filesystems hold (the read-only host root and
+   * the `volumes`); `vfs` answers ENOENT for their files afterwards. Call it after {@link run}
+   * when the sandbox is no longer needed; a program that creates many sandboxes should.
+   */
+  close(): void {
+    for (const h of this.hostDirs) h.close();
   }
 
   /**
@@ -230,20 +300,20 @@ export class Sandbox {
  */
 export function createSandbox(config: SandboxConfig): Sandbox {
   if (config.argv.length === 0) throw new SandboxError('argv is empty', E.EINVAL);
-  const root = config.root ?? defaultRoot();
+  // Host filesystems this sandbox opened itself (not a caller's root): their directory fds are
+  // given back after the run and at close().
+  const hostDirs: Hostfs[] = [];
+  const root = config.root ?? defaultRoot(hostDirs);
   const vfs = new Vfs(root);
   const rootCtx = vfs.rootContext(ROOT_CREDS);
-  mountAt(vfs, rootCtx, '/dev', new Devfs(vfs.devices));
+  const devfs = new Devfs(vfs.devices);
+  mountAt(vfs, rootCtx, '/dev', devfs);
   mountAt(vfs, rootCtx, '/tmp', new Tmpfs());
 
   for (const v of config.volumes ?? []) {
-    mountAt(
-      vfs,
-      rootCtx,
-      v.sandbox,
-      new Hostfs(v.host, { readOnly: v.readOnly === true }),
-      v.readOnly ? MS_RDONLY : 0,
-    );
+    const volume = new Hostfs(v.host, { readOnly: v.readOnly === true, hostCalls: hostFsCalls });
+    hostDirs.push(volume);
+    mountAt(vfs, rootCtx, v.sandbox, volume, v.readOnly ? MS_RDONLY : 0);
   }
   const uid = config.uid ?? 0;
   const gid = config.gid ?? 0;
@@ -256,6 +326,7 @@ export function createSandbox(config: SandboxConfig): Sandbox {
   }
   const machine = new Machine({
     table: config.syscalls ?? createSyscallTable(),
+    atSyscall: () => proc.control?.atSyscall(),
     strace: config.strace ? new Strace(config.strace) : undefined,
   });
   const kernel = new Kernel<FileDescription>({
@@ -266,15 +337,66 @@ export function createSandbox(config: SandboxConfig): Sandbox {
     fileRefs: fileDescriptionRefs(),
     // New stacks end below the stub's pages; the auxiliary vector describes the host CPU.
     stackTop: STACK_TOP,
+    reserved: STUB_RESERVED,
     cpuAux: hostCpuAux(),
+    ...(config.limits ? { limits: config.limits } : {}),
     vfs,
     ...(config.log ? { log: config.log } : {}),
   });
   // /proc and /sys describe the sandbox, never the host (the overlay would show the host's).
-  const proc = new KernelProcSource(kernel);
+  // Resident memory is the host's figure for the process that runs a task.
+  const proc = new LimitedProcSource(kernel, {
+    resident: (tid) => {
+      const host = machine.hostOf(tid);
+      return host ? hostResident(host.tgid) : null;
+    },
+    residency: (tid) => {
+      const host = machine.hostOf(tid);
+      return host ? hostSmapsResidency(host.tgid) : null;
+    },
+    // /proc/net and /sys/class/net over netstack; in network mode host the sockets are the host's.
+    ...(config.network === 'host' ? {} : { net: () => procNetSource(kernel as Kernel) }),
+  });
   mountAt(vfs, rootCtx, '/proc', createProcfs(proc), MS_NOSUID | MS_NODEV | MS_NOEXEC);
-  mountAt(vfs, rootCtx, '/sys', createSysfs(proc), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-  return new Sandbox(kernel, vfs, config, ctx, machine);
+  // Pseudo-terminals: /dev/ptmx and /dev/pts (devpts), /dev/tty is the caller's terminal.
+  const devpts = new Devpts(kernel as Kernel, vfs.devices);
+  mountAt(vfs, rootCtx, '/dev/pts', devpts, MS_NOSUID | MS_NOEXEC);
+  devfs.addNode('ptmx', 0o666, PTMX_MAJOR, PTMX_MINOR);
+  devfs.setTty(devpts.controllingTtyHook());
+  const sysfs = createSysfs(proc);
+  mountAt(vfs, rootCtx, '/sys', sysfs, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  const cgroupFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  const cgroupfs = createCgroupfs(proc);
+  mountAt(vfs, rootCtx, '/sys/fs/cgroup', cgroupfs, cgroupFlags);
+  attachHostMemory(vfs);
+  // mount(2) inside the sandbox: a new procfs per mount; sysfs, cgroup2 and devpts share their
+  // one instance (as Linux shares the sysfs and cgroup2 superblocks); new tmpfs get host memory.
+  configureMounts(kernel as Kernel, {
+    filesystems: {
+      proc: () => createProcfs(proc),
+      sysfs: () => sysfs,
+      cgroup2: () => cgroupfs,
+      devpts: () => devpts,
+    },
+    hostMemory: memfdHostMemory,
+  });
+  let gateway: Gateway | undefined;
+  if (config.network === 'sandbox') {
+    const g = new Gateway({
+      forwards: config.ports ?? [],
+      ...(config.log ? { log: config.log } : {}),
+      ...(config.resolver ? { resolver: config.resolver } : {}),
+    });
+    g.kickSandbox = configureNetwork(kernel, { stack: g.stack, links: () => g.links() });
+    // Names resolve through the gateway (the host's resolv.conf may name servers the sandbox cannot reach).
+    writeSandboxFile(vfs, rootCtx, '/etc/resolv.conf', `nameserver ${DNS_ADDRESS}\n`);
+    gateway = g;
+  } else if (config.network === 'host' && !config.ports?.length) {
+    enableHostNetwork(kernel);
+  } else if (config.ports && config.ports.length > 0) {
+    throw new SandboxError('port forwards (-p) need network mode sandbox', E.EINVAL);
+  }
+  return new Sandbox(kernel, vfs, config, ctx, machine, hostDirs, gateway, proc);
 }
 
 /**
@@ -294,7 +416,17 @@ function mountAt(vfs: Vfs, ctx: FsContext, path: string, fs: FilesystemImpl, fla
   if (isError(m)) throw new SandboxError(`cannot mount ${fs.type} at ${path}: ${m.message}`, m);
 }
 
+/** Writes a file in the sandbox's view (the overlay's memory layer by default); best effort. */
+function writeSandboxFile(vfs: Vfs, ctx: FsContext, path: string, text: string): void {
+  const f = vfs.openat(ctx, ctx.cwd, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644);
+  if (isError(f)) return;
+  f.write(new TextEncoder().encode(text));
+  f.release();
+}
+
 /** The host's `/`, read-only, under an in-memory writable layer: writes never reach the host. */
-function defaultRoot(): FilesystemImpl {
-  return new Overlayfs(new Hostfs('/', { readOnly: true }), new Tmpfs({ mode: 0o755 }));
+function defaultRoot(hostDirs: Hostfs[]): FilesystemImpl {
+  const lower = new Hostfs('/', { readOnly: true, hostCalls: hostFsCalls });
+  hostDirs.push(lower);
+  return new Overlayfs(lower, new Tmpfs({ mode: 0o755 }));
 }

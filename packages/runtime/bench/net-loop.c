@@ -1,0 +1,122 @@
+// Loopback TCP between two processes of one sandbox, timed inside with CLOCK_MONOTONIC:
+//   net-loop tcp BYTES   a forked server reads BYTES sent by the client in 64 KiB writes;
+//                        prints "<µs total> <bytes>" (socket setup, connect and teardown included)
+//   net-loop connect MS  a forked server accepts and closes; the client connects and closes for
+//                        MS milliseconds; prints "<µs per connection> <connections>"
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int listener(struct sockaddr_in *a) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  a->sin_family = AF_INET;
+  a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a->sin_port = 0;
+  socklen_t len = sizeof *a;
+  if (bind(s, (struct sockaddr *)a, sizeof *a) || listen(s, 128) || getsockname(s, (struct sockaddr *)a, &len)) {
+    perror("listener");
+    exit(2);
+  }
+  return s;
+}
+
+static char buf[1 << 16];
+
+static int bulk(long bytes) {
+  double t0 = now_us();
+  struct sockaddr_in a;
+  int l = listener(&a);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int c = accept(l, NULL, NULL);
+    long got = 0;
+    for (;;) {
+      ssize_t n = read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      got += n;
+    }
+    _exit(got == bytes ? 0 : 3);
+  }
+  close(l);
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(s, (struct sockaddr *)&a, sizeof a)) {
+    perror("connect");
+    return 2;
+  }
+  memset(buf, 'x', sizeof buf);
+  for (long sent = 0; sent < bytes;) {
+    long want = bytes - sent < (long)sizeof buf ? bytes - sent : (long)sizeof buf;
+    ssize_t n = write(s, buf, want);
+    if (n <= 0) {
+      perror("write");
+      return 2;
+    }
+    sent += n;
+  }
+  close(s);
+  int status;
+  waitpid(pid, &status, 0);
+  double t1 = now_us();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "server saw the wrong byte count\n");
+    return 2;
+  }
+  printf("%.1f %ld\n", t1 - t0, bytes);
+  return 0;
+}
+
+static int connections(long ms) {
+  struct sockaddr_in a;
+  int l = listener(&a);
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (;;) {
+      int c = accept(l, NULL, NULL);
+      if (c < 0) _exit(0);
+      char b;
+      // Wait for the client's close, so the connection is complete on both sides.
+      if (read(c, &b, 1) != 0) _exit(4);
+      close(c);
+    }
+  }
+  close(l);
+  double t0 = now_us(), t = t0;
+  long n = 0;
+  while (t - t0 < ms * 1000.0) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, (struct sockaddr *)&a, sizeof a)) {
+      perror("connect");
+      return 2;
+    }
+    close(s);
+    n++;
+    t = now_us();
+  }
+  kill(pid, 9);
+  waitpid(pid, NULL, 0);
+  printf("%.2f %ld\n", (t - t0) / n, n);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "tcp") == 0) return bulk(atol(argv[2]));
+  if (argc == 3 && strcmp(argv[1], "connect") == 0) return connections(atol(argv[2]));
+  fprintf(stderr, "usage: net-loop tcp BYTES | net-loop connect MS\n");
+  return 1;
+}

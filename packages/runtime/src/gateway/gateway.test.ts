@@ -1,0 +1,135 @@
+// Network mode `sandbox` end to end: sandboxed python3.11 programs reach servers this test runs
+// on the host's 127.0.0.1 through the gateway, and host clients reach sandboxed servers through
+// `-p` forwards. Traffic never leaves the host's loopback.
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureStdio, testbed } from '../c-programs.test-util.js';
+import { createSandbox } from '../sandbox.js';
+import { hostResolver } from './gateway.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const scripts = join(here, '..', 'testdata');
+const bed = testbed();
+const volumes = [{ host: scripts, sandbox: '/scripts', readOnly: true }];
+
+/** A port nothing listens on right now (the kernel's choice, then closed). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('outbound: a sandboxed client reaches the host through the gateway', () => {
+  let tcp: Server;
+  const udp = createSocket('udp4');
+  beforeAll(async () => {
+    // A TCP echo server and a UDP server that answers in capitals, on the host's loopback only.
+    tcp = createServer((c) => c.pipe(c));
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    udp.on('message', (m, r) => udp.send(Buffer.from(m.toString().toUpperCase()), r.port, r.address));
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+  });
+  afterAll(() => {
+    tcp.close();
+    udp.close();
+  });
+
+  it('TCP echo, UDP, a refused port, and DNS from the host resolver', async () => {
+    const tcpPort = (tcp.address() as AddressInfo).port;
+    const udpPort = udp.address().port;
+    const closed = await freePort();
+    const r = await bed.run(
+      ['python3.11', '/scripts/net-gateway-client.py', String(tcpPort), String(udpPort), String(closed)],
+      {
+        volumes,
+        network: 'sandbox',
+        // The host's resolver for localhost (its /etc/hosts); other names must not leave the
+        // host, so they do not exist here.
+        resolver: (name, family) =>
+          name === 'localhost' ? hostResolver(name, family) : Promise.resolve('nxdomain'),
+      },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual([
+      'tcp echo of 256 KiB True',
+      "udp reply b'UDP PING' True",
+      'closed port refused True',
+      "resolv.conf ['nameserver', '10.0.2.3']",
+      "dns localhost A (True, 0, ['127.0.0.1'])",
+      'dns no.such.name.invalid A (True, 3, [])',
+      'getaddrinfo of a missing name True',
+      '',
+    ]);
+    expect(r.status).toBe(0);
+  });
+
+  it('shows eth0 and the default route to `ip`', async () => {
+    const r = await bed.run(['sh', '-c', 'ip -o -4 addr; ip route; ip link show eth0'], {
+      network: 'sandbox',
+    });
+    expect(r.stdout).toContain('    link/none \n');
+    expect(r.stdout).toContain('2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0');
+    expect(r.stdout).toContain('default via 10.0.2.2 dev eth0 proto static');
+    expect(r.stdout).toContain('10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15');
+  });
+});
+
+describe('inbound: host clients reach sandboxed servers through -p', () => {
+  it('TCP and UDP echo through forwarded ports', async () => {
+    const [hostTcp, hostUdp] = [await freePort(), await freePort()];
+    const io = captureStdio(bed.dir);
+    const log: string[] = [];
+    const sandbox = createSandbox({
+      argv: ['python3.11', '/scripts/net-gateway-server.py', '8000', '8001'],
+      volumes,
+      network: 'sandbox',
+      ports: [
+        { host: hostTcp, sandbox: 8000, protocol: 'tcp' },
+        { host: hostUdp, sandbox: 8001, protocol: 'udp' },
+      ],
+      stdio: io.fds,
+      platform: bed.platform,
+      log: (l) => log.push(l),
+    });
+    const running = sandbox.run();
+    const stdout = (): string => readFileSync(join(bed.dir, 'stdout'), 'utf8');
+    for (let i = 0; i < 400 && !stdout().includes('ready'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(stdout()).toContain('ready');
+
+    const blob = Buffer.alloc(300_000, 7);
+    const echoed = await new Promise<Buffer>((resolve, reject) => {
+      const c = connect(hostTcp, '127.0.0.1');
+      const parts: Buffer[] = [];
+      c.on('data', (d) => parts.push(d));
+      c.on('end', () => resolve(Buffer.concat(parts)));
+      c.on('error', reject);
+      c.end(blob);
+    });
+    expect(echoed.equals(blob)).toBe(true);
+
+    const u = createSocket('udp4');
+    const reply = await new Promise<string>((resolve) => {
+      u.on('message', (m) => resolve(m.toString()));
+      u.send('udp hello', hostUdp, '127.0.0.1');
+    });
+    u.close();
+    expect(reply).toBe('UDP HELLO');
+    expect(await running).toBe(0);
+    io.close();
+    expect(io.read().stdout).toBe(
+      "ready\ntcp client from 10.0.2.2 sent 300000\nudp client from 10.0.2.2 b'udp hello'\n",
+    );
+  });
+
+  it('-p needs network mode sandbox', () => {
+    expect(() =>
+      createSandbox({ argv: ['true'], network: 'none', ports: [{ host: 1, sandbox: 2, protocol: 'tcp' }] }),
+    ).toThrow(/network mode sandbox/);
+  });
+});

@@ -1,0 +1,622 @@
+/**
+ * Network mode `sandbox`: the sandbox's netstack gets, besides loopback, a NIC `eth0`
+ * (10.0.2.15/24, default route via 10.0.2.2) whose far side is this gateway, in the supervisor.
+ * The gateway carries the sandbox's flows over ordinary host sockets, so it needs no root, no
+ * TUN device and no iptables (the slirp idea, on netstack):
+ *
+ * - TCP out: a SYN from the sandbox to `D:P` makes the gateway connect a host socket to `D:P`
+ *   (10.0.2.2 stands for the host's 127.0.0.1). Only when that connect succeeds does the
+ *   gateway's own netstack (which then listens on `D:P`) answer the SYN, so a refused host
+ *   connection is a refused sandbox connection (RST), not an accepted one that dies.
+ * - UDP out: one host datagram socket per sandbox source port; replies come back as packets
+ *   from the address they came from.
+ * - DNS: queries to 10.0.2.3:53 are answered from the host's resolver (getaddrinfo, so
+ *   /etc/hosts too), A and AAAA.
+ * - Inbound (`-p HOST:SANDBOX`, TCP or UDP): the gateway listens on the host's 127.0.0.1:HOST
+ *   and carries each connection or datagram to 10.0.2.15:SANDBOX.
+ *
+ * IPv4 only on eth0; IPv6 stays on loopback.
+ *
+ * @module
+ */
+import { lookup } from 'node:dns';
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { isError } from '@tsvisor/abi';
+import {
+  IpCidr,
+  IpProtocol,
+  Ipv4Address,
+  Ipv4Packet,
+  Ipv4Repr,
+  IPV4_HEADER_LEN,
+  RingBuffer,
+  Stack,
+  TcpFlag,
+  TcpPacket,
+  UDP_HEADER_LEN,
+  UdpPacket,
+  UdpRepr,
+  WOULD_BLOCK,
+  cidr,
+  isWireError,
+  linkPair,
+  type Device,
+  type TcpListener,
+  type TcpSocket,
+} from '@tsvisor/netstack';
+import { ARPHRD_LOOPBACK, ARPHRD_NONE, IfFlag, type LinkInfo } from '@tsvisor/syscalls';
+import { answerDns, parseDnsQuery } from './dns.js';
+
+/** The sandbox's address on eth0. */
+export const SANDBOX_ADDRESS = '10.0.2.15';
+/** The gateway's address: connections to it reach the host's loopback. */
+export const GATEWAY_ADDRESS = '10.0.2.2';
+/** The DNS server the sandbox's /etc/resolv.conf names. */
+export const DNS_ADDRESS = '10.0.2.3';
+
+const HOST_LOOPBACK = '127.0.0.1';
+const MTU = 1500;
+const BUFFER = 256 * 1024;
+/** A UDP mapping with no traffic for this long is closed (Linux conntrack's UDP default). */
+const UDP_IDLE_MS = 30_000;
+
+/** An inbound port forward: the host's 127.0.0.1:`host` to the sandbox's `sandbox` port. */
+export interface PortForward {
+  readonly host: number;
+  readonly sandbox: number;
+  readonly protocol: 'tcp' | 'udp';
+}
+
+/** What the gateway logs (connection failures); optional. */
+export type GatewayLog = (line: string) => void;
+
+/**
+ * Answers the gateway's DNS server: the addresses of `name` of one family (none is a NOERROR
+ * answer without records), or 'nxdomain' when the name does not exist.
+ */
+export type Resolver = (name: string, family: 4 | 6) => Promise<readonly string[] | 'nxdomain'>;
+
+/** The host's resolver (getaddrinfo: /etc/hosts, then the host's DNS servers). */
+export const hostResolver: Resolver = (name, family) =>
+  new Promise((resolve) => {
+    lookup(name, { family, all: true }, (err, addrs) => {
+      if (err) resolve(err.code === 'ENOTFOUND' ? 'nxdomain' : []);
+      else resolve(addrs.map((a) => a.address));
+    });
+  });
+
+/** How a {@link Gateway} is set up. Every field has a default. */
+export interface GatewayOptions {
+  /** Inbound forwards (`-p`). Default none. */
+  readonly forwards?: readonly PortForward[];
+  /** Where connection failures are reported. Default: nowhere. */
+  readonly log?: GatewayLog;
+  /** What answers DNS queries to 10.0.2.3. Default {@link hostResolver}. */
+  readonly resolver?: Resolver;
+}
+
+/** A frame queue in front of a device, for frames the gateway holds back or makes itself. */
+class TappedDevice implements Device {
+  readonly capabilities;
+  private readonly injected: Uint8Array[] = [];
+
+  constructor(
+    private readonly inner: Device,
+    /** Sees every received frame first; true when it consumed the frame. */
+    private readonly tap: (frame: Uint8Array) => boolean,
+    private readonly sent: () => void,
+  ) {
+    this.capabilities = inner.capabilities;
+  }
+
+  inject(frame: Uint8Array): void {
+    this.injected.push(frame);
+  }
+
+  receive(now: number): Uint8Array | undefined {
+    const held = this.injected.shift();
+    if (held) return held;
+    for (let f = this.inner.receive(now); f; f = this.inner.receive(now)) if (!this.tap(f)) return f;
+    return undefined;
+  }
+
+  transmit(now: number, frame: Uint8Array): boolean {
+    const ok = this.inner.transmit(now, frame);
+    this.sent();
+    return ok;
+  }
+}
+
+/** One TCP connection carried between the gateway's netstack and a host socket. */
+class Splice {
+  private readonly buf = new Uint8Array(64 * 1024);
+  private pendingToSandbox: Uint8Array[] = [];
+  private hostEnded = false;
+  private sandboxEnded = false;
+  private done = false;
+
+  constructor(
+    readonly tcp: TcpSocket,
+    readonly host: Socket,
+    private readonly wake: () => void,
+    private readonly finished: (s: Splice) => void,
+  ) {
+    host.on('data', (d: Buffer) => {
+      this.pendingToSandbox.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      host.pause();
+      this.wake();
+    });
+    host.on('end', () => {
+      this.hostEnded = true;
+      this.wake();
+    });
+    host.on('drain', () => this.wake());
+    host.on('error', () => {
+      this.tcp.abort();
+      this.finish();
+    });
+    host.on('close', () => {
+      if (!this.hostEnded) this.tcp.abort();
+      this.wake();
+    });
+  }
+
+  /** Moves what can move in both directions; called after every poll of the gateway stack. */
+  pump(): void {
+    if (this.done) return;
+    // host -> sandbox
+    while (this.pendingToSandbox.length > 0) {
+      const chunk = this.pendingToSandbox[0]!;
+      const n = this.tcp.send(chunk);
+      if (n === WOULD_BLOCK) break;
+      if (isError(n)) {
+        this.host.destroy();
+        this.finish();
+        return;
+      }
+      if (n < chunk.length) {
+        this.pendingToSandbox[0] = chunk.subarray(n);
+        break;
+      }
+      this.pendingToSandbox.shift();
+    }
+    if (this.pendingToSandbox.length === 0) {
+      if (this.hostEnded) this.tcp.shutdownWrite();
+      else if (this.host.isPaused()) this.host.resume();
+    }
+    // sandbox -> host, while the host socket takes more
+    while (!this.sandboxEnded && !this.host.writableNeedDrain) {
+      const n = this.tcp.recv(this.buf);
+      if (n === WOULD_BLOCK) break;
+      if (isError(n)) {
+        this.host.destroy();
+        this.finish();
+        return;
+      }
+      if (n === 0) {
+        this.sandboxEnded = true;
+        this.host.end();
+        break;
+      }
+      this.host.write(this.buf.slice(0, n));
+    }
+    if (this.hostEnded && this.sandboxEnded && this.pendingToSandbox.length === 0) {
+      this.tcp.close();
+      this.finish();
+    } else if (this.tcp.state === 'CLOSED') {
+      this.host.destroy();
+      this.finish();
+    }
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.finished(this);
+  }
+
+  close(): void {
+    this.tcp.abort();
+    this.host.destroy();
+    this.finish();
+  }
+}
+
+function tcpBuffers(): { rx: RingBuffer; tx: RingBuffer } {
+  return { rx: new RingBuffer(new Uint8Array(BUFFER)), tx: new RingBuffer(new Uint8Array(BUFFER)) };
+}
+
+/** A UDP flow from one sandbox port, over one host datagram socket. */
+interface UdpFlow {
+  readonly socket: DgramSocket;
+  idle: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * The gateway and the sandbox-side stack it serves. Give {@link stack} and {@link links} to the
+ * sandbox's kernel (`configureNetwork`), then {@link open} before the sandbox runs and
+ * {@link close} after.
+ */
+export class Gateway {
+  /** The sandbox's stack: lo (127.0.0.1/8, ::1) and eth0 (10.0.2.15/24 via 10.0.2.2). */
+  readonly stack: Stack;
+  private readonly gw: Stack;
+  private readonly sandboxSide: TappedDevice;
+  private readonly gatewaySide: TappedDevice;
+  private readonly sandboxAddr = Ipv4Address.parse(SANDBOX_ADDRESS)!;
+  private readonly gatewayAddr = Ipv4Address.parse(GATEWAY_ADDRESS)!;
+  private readonly dnsAddr = Ipv4Address.parse(DNS_ADDRESS)!;
+  private readonly listeners = new Map<string, TcpListener>();
+  private readonly connecting = new Set<string>();
+  private readonly splices = new Set<Splice>();
+  private readonly udpFlows = new Map<number, UdpFlow>();
+  private readonly servers: (Server | DgramSocket)[] = [];
+  /** Inbound UDP: gateway-side source port -> the host client it stands for. */
+  private readonly udpClients = new Map<number, { socket: DgramSocket; address: string; port: number }>();
+  private nextUdpPort = 40000;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private scheduled = false;
+  private closed = false;
+  /** Set by the sandbox: runs its stack after the gateway sent it packets. */
+  kickSandbox: () => void = () => undefined;
+
+  private readonly forwards: readonly PortForward[];
+  private readonly log: GatewayLog;
+  private readonly resolver: Resolver;
+
+  constructor(options: GatewayOptions = {}) {
+    this.forwards = options.forwards ?? [];
+    this.log = options.log ?? ((): void => undefined);
+    this.resolver = options.resolver ?? hostResolver;
+    const [a, b] = linkPair({ medium: 'ip', mtu: MTU });
+    this.sandboxSide = new TappedDevice(
+      a,
+      () => false,
+      () => this.schedule(),
+    );
+    this.gatewaySide = new TappedDevice(
+      b,
+      (f) => this.tap(f),
+      () => this.kickSandboxSoon(),
+    );
+    this.stack = new Stack({
+      device: this.sandboxSide,
+      addresses: [cidr('127.0.0.1/8'), cidr('::1/128'), cidr(`${SANDBOX_ADDRESS}/24`)],
+      gateways: [this.gatewayAddr],
+    });
+    this.gw = new Stack({ device: this.gatewaySide, addresses: [cidr(`${GATEWAY_ADDRESS}/24`)] });
+  }
+
+  /** The sandbox's links for rtnetlink: lo and eth0. */
+  links(): LinkInfo[] {
+    const iface = this.stack.iface;
+    const stats = iface.stats;
+    return [
+      {
+        index: 1,
+        name: 'lo',
+        flags: IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP,
+        // What netstack uses for local traffic (Linux's lo says 65536).
+        mtu: 65535,
+        type: ARPHRD_LOOPBACK,
+        address: new Uint8Array(6),
+        broadcast: new Uint8Array(6),
+        addresses: iface.addresses.filter((c) => c.address.isLoopback()),
+        gateways: [],
+        // Loopback traffic never crosses a device here, so it is not counted.
+        stats: () => ({ rxPackets: 0, txPackets: 0 }),
+      },
+      {
+        index: 2,
+        name: 'eth0',
+        flags:
+          IfFlag.IFF_UP | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP | IfFlag.IFF_NOARP | IfFlag.IFF_MULTICAST,
+        mtu: MTU,
+        type: ARPHRD_NONE,
+        address: new Uint8Array(0),
+        broadcast: new Uint8Array(0),
+        addresses: iface.addresses.filter((c) => !c.address.isLoopback()),
+        gateways: iface.gateways,
+        stats: () => ({ rxPackets: stats.rxFrames, txPackets: stats.txFrames }),
+      },
+    ];
+  }
+
+  /** Opens the host listeners of the port forwards; rejects when one cannot listen. */
+  async open(): Promise<void> {
+    for (const f of this.forwards) {
+      if (f.protocol === 'tcp') {
+        // Half-open: the client's FIN must not end the sandbox's direction.
+        const server = createServer({ allowHalfOpen: true }, (c) => this.inboundTcp(c, f.sandbox));
+        this.servers.push(server);
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(f.host, HOST_LOOPBACK, () => resolve());
+        });
+        server.unref();
+      } else {
+        const sock = createSocket('udp4');
+        this.servers.push(sock);
+        sock.on('message', (msg, rinfo) => this.inboundUdp(sock, msg, rinfo.address, rinfo.port, f.sandbox));
+        await new Promise<void>((resolve, reject) => {
+          sock.once('error', reject);
+          sock.bind(f.host, HOST_LOOPBACK, () => resolve());
+        });
+        sock.unref();
+      }
+    }
+  }
+
+  /** Closes every host socket and listener. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of this.servers) s.close();
+    for (const s of [...this.splices]) s.close();
+    for (const f of this.udpFlows.values()) {
+      clearTimeout(f.idle);
+      f.socket.close();
+    }
+    this.udpFlows.clear();
+    for (const h of this.pendingHosts.values()) h.destroy();
+    this.pendingHosts.clear();
+  }
+
+  private sandboxKickDue = false;
+
+  /** Runs the sandbox's stack once after the gateway's current burst of packets. */
+  private kickSandboxSoon(): void {
+    if (this.sandboxKickDue) return;
+    this.sandboxKickDue = true;
+    queueMicrotask(() => {
+      this.sandboxKickDue = false;
+      this.kickSandbox();
+    });
+  }
+
+  /** Runs the gateway's stack soon (after the sandbox's current poll). */
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.poll();
+    });
+  }
+
+  private poll(): void {
+    if (this.closed) return;
+    let next: number | undefined;
+    for (let i = 0; i < 64; i++) {
+      const now = performance.now();
+      next = this.gw.poll(now);
+      this.acceptAll();
+      for (const s of [...this.splices]) s.pump();
+      next = this.gw.poll(performance.now());
+      if (next === undefined || next > performance.now()) break;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (next === undefined) return;
+    this.timer = setTimeout(() => this.poll(), Math.max(0, next - performance.now()));
+    this.timer.unref();
+  }
+
+  // ---- sandbox -> outside ------------------------------------------------------------------------
+
+  /** Sees each packet the sandbox sends out; true when the gateway handled it itself. */
+  private tap(frame: Uint8Array): boolean {
+    const ip = Ipv4Packet.checked(frame);
+    if (!(ip instanceof Ipv4Packet) || ip.moreFragments || ip.fragmentOffset !== 0) return false;
+    if (ip.protocol === IpProtocol.UDP) {
+      this.outboundUdp(ip);
+      return true;
+    }
+    if (ip.protocol !== IpProtocol.TCP) return false;
+    const tcp = TcpPacket.checked(ip.payload);
+    if (!(tcp instanceof TcpPacket)) return false;
+    const syn = (tcp.flags & TcpFlag.SYN) !== 0 && (tcp.flags & TcpFlag.ACK) === 0;
+    if (!syn) return false;
+    const dst = ip.dst;
+    const key = `${dst.toString()}:${tcp.dstPort}`;
+    const flow = `${tcp.srcPort}>${key}`;
+    if (this.listeners.has(key) && this.hostFor(flow)) return false;
+    // A retransmitted SYN while the host connect is under way: the first one will be answered.
+    if (this.connecting.has(flow)) return true;
+    this.connecting.add(flow);
+    const held = frame.slice();
+    const host = connect({ host: this.toHost(dst), port: tcp.dstPort, allowHalfOpen: true });
+    const release = (ok: boolean): void => {
+      this.connecting.delete(flow);
+      if (this.closed) {
+        host.destroy();
+        return;
+      }
+      if (ok) {
+        this.ensureListener(dst, tcp.dstPort);
+        this.pendingHosts.set(flow, host);
+      } else this.ensureAddress(dst);
+      // With a listener the gateway's stack answers SYN+ACK; without one, RST (refused).
+      this.gatewaySide.inject(held);
+      this.schedule();
+    };
+    host.once('connect', () => release(true));
+    host.once('error', (e) => {
+      if (this.connecting.has(flow)) {
+        this.log(`gateway: connect to ${key}: ${e.message}`);
+        release(false);
+      }
+    });
+    return true;
+  }
+
+  /** Host sockets connected for a sandbox SYN, waiting for the gateway's accept. */
+  private readonly pendingHosts = new Map<string, Socket>();
+
+  private hostFor(flow: string): boolean {
+    return this.pendingHosts.has(flow);
+  }
+
+  /** The host address a sandbox destination stands for: the gateway is the host's loopback. */
+  private toHost(dst: Ipv4Address): string {
+    return dst.equals(this.gatewayAddr) ? HOST_LOOPBACK : dst.toString();
+  }
+
+  private ensureAddress(addr: Ipv4Address): void {
+    if (!this.gw.iface.hasAddress(addr)) this.gw.iface.addresses.push(new IpCidr(addr, 32));
+  }
+
+  private ensureListener(addr: Ipv4Address, port: number): void {
+    const key = `${addr.toString()}:${port}`;
+    if (this.listeners.has(key)) return;
+    this.ensureAddress(addr);
+    const l = this.gw.tcpListener(4, tcpBuffers);
+    const err = l.bind({ addr, port }) ?? l.listen(128);
+    if (err) {
+      this.log(`gateway: cannot listen on ${key}: ${err.message}`);
+      return;
+    }
+    this.listeners.set(key, l);
+  }
+
+  private acceptAll(): void {
+    for (const [key, l] of this.listeners) {
+      for (let c = l.accept(); c !== WOULD_BLOCK && !isError(c); c = l.accept()) {
+        const flow = `${c.remote?.port ?? 0}>${key}`;
+        const host = this.pendingHosts.get(flow);
+        if (!host) {
+          c.abort();
+          continue;
+        }
+        this.pendingHosts.delete(flow);
+        this.splice(c, host);
+      }
+    }
+  }
+
+  private splice(tcp: TcpSocket, host: Socket): void {
+    const s = new Splice(
+      tcp,
+      host,
+      () => this.schedule(),
+      (done) => {
+        this.splices.delete(done);
+        this.schedule();
+      },
+    );
+    this.splices.add(s);
+    s.pump();
+  }
+
+  private outboundUdp(ip: Ipv4Packet): void {
+    const udpPacket = UdpPacket.checked(ip.payload);
+    if (!(udpPacket instanceof UdpPacket)) return;
+    const udp = UdpRepr.parse(udpPacket, ip.src, ip.dst);
+    if (isWireError(udp)) return;
+    const dst = ip.dst;
+    if (dst.equals(this.dnsAddr) && udp.dstPort === 53) {
+      this.dns(udp.srcPort, udp.payload);
+      return;
+    }
+    if (dst.equals(this.gatewayAddr)) {
+      const client = this.udpClients.get(udp.dstPort);
+      if (client) {
+        client.socket.send(udp.payload, client.port, client.address);
+        return;
+      }
+    }
+    let flow = this.udpFlows.get(udp.srcPort);
+    if (!flow) {
+      const socket = createSocket('udp4');
+      const srcPort = udp.srcPort;
+      socket.on('message', (msg, rinfo) => {
+        const from = rinfo.address === HOST_LOOPBACK ? this.gatewayAddr : Ipv4Address.parse(rinfo.address);
+        if (from) this.sendUdpToSandbox(from, rinfo.port, srcPort, msg);
+      });
+      socket.on('error', (e) => this.log(`gateway: udp from port ${srcPort}: ${e.message}`));
+      socket.unref();
+      const f: UdpFlow = { socket, idle: setTimeout(() => undefined, 0) };
+      flow = f;
+      this.udpFlows.set(srcPort, f);
+    }
+    const f = flow;
+    clearTimeout(f.idle);
+    f.idle = setTimeout(() => {
+      f.socket.close();
+      this.udpFlows.delete(udp.srcPort);
+    }, UDP_IDLE_MS);
+    f.idle.unref();
+    f.socket.send(udp.payload, udp.dstPort, this.toHost(dst));
+  }
+
+  private dns(srcPort: number, query: Uint8Array): void {
+    const q = parseDnsQuery(query);
+    if (!q) return;
+    const family = q.qtype === 28 ? 6 : q.qtype === 1 ? 4 : 0;
+    const reply = (addresses: readonly string[], nxdomain: boolean): void =>
+      this.sendUdpToSandbox(this.dnsAddr, 53, srcPort, answerDns(query, q, addresses, nxdomain));
+    if (family === 0) {
+      reply([], false);
+      return;
+    }
+    this.resolver(q.name, family).then(
+      (r) => (r === 'nxdomain' ? reply([], true) : reply(r, false)),
+      () => reply([], false),
+    );
+  }
+
+  // ---- outside -> sandbox ------------------------------------------------------------------------
+
+  /** Sends a UDP datagram from `from:fromPort` to the sandbox's `port` on eth0. */
+  private sendUdpToSandbox(from: Ipv4Address, fromPort: number, port: number, payload: Uint8Array): void {
+    if (this.closed) return;
+    const udp: UdpRepr = { srcPort: fromPort, dstPort: port, payload };
+    const udpLen = UDP_HEADER_LEN + payload.length;
+    if (IPV4_HEADER_LEN + udpLen > MTU) {
+      this.log(`gateway: dropped a ${payload.length}-byte datagram larger than the MTU`);
+      return;
+    }
+    const frame = new Uint8Array(IPV4_HEADER_LEN + udpLen);
+    Ipv4Repr.emit(
+      { src: from, dst: this.sandboxAddr, protocol: IpProtocol.UDP, payloadLen: udpLen, ttl: 64 },
+      Ipv4Packet.unchecked(frame),
+    );
+    UdpRepr.emit(udp, UdpPacket.unchecked(frame.subarray(IPV4_HEADER_LEN)), from, this.sandboxAddr);
+    this.gatewaySide.transmit(performance.now(), frame);
+  }
+
+  private inboundTcp(host: Socket, port: number): void {
+    if (this.closed) {
+      host.destroy();
+      return;
+    }
+    host.pause();
+    const tcp = this.gw.tcpSocket(4, tcpBuffers());
+    const err = tcp.connect({ addr: this.sandboxAddr, port });
+    if (err) {
+      host.destroy();
+      return;
+    }
+    this.splice(tcp, host);
+    this.schedule();
+  }
+
+  private inboundUdp(
+    sock: DgramSocket,
+    msg: Buffer,
+    address: string,
+    port: number,
+    sandboxPort: number,
+  ): void {
+    let gwPort: number | undefined;
+    for (const [p, c] of this.udpClients)
+      if (c.socket === sock && c.address === address && c.port === port) gwPort = p;
+    if (gwPort === undefined) {
+      gwPort = this.nextUdpPort++;
+      if (this.nextUdpPort > 60999) this.nextUdpPort = 40000;
+      this.udpClients.set(gwPort, { socket: sock, address, port });
+    }
+    this.sendUdpToSandbox(this.gatewayAddr, gwPort, sandboxPort, new Uint8Array(msg));
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Network mode `host`: the sandbox's AF_INET/AF_INET6 sockets are host sockets of the supervisor
+ * (see @tsvisor/syscalls' sys-socket-host.ts), and rtnetlink, getifaddrs and the interface
+ * ioctls show the host's interfaces, read-only.
+ *
+ * The interfaces are read from the host's own descriptions rather than by running `ip -j addr`
+ * (iproute2 may be missing, its JSON differs across versions, and a process per query is slow):
+ * the addresses from getifaddrs (Node's `os.networkInterfaces()`), and everything else a link
+ * has (ifindex, flags, MTU, type, hardware addresses, counters) from `/sys/class/net/<name>/`,
+ * default gateways from `/proc/net/route` and `/proc/net/ipv6_route`. Each netlink request reads
+ * them afresh, so the sandbox sees the host as it is now. Nothing the sandbox sends changes the
+ * host's interfaces: netlink stays the sandbox's own (RTM_NEW* and RTM_DEL* are refused there).
+ *
+ * @module
+ */
+import type { Kernel } from '@tsvisor/kernel';
+import { IpCidr, LoopbackDevice, Stack, cidr, parseIpAddress, type IpAddress } from '@tsvisor/netstack';
+import { IfFlag, configureHostNetwork, configureNetwork, type LinkInfo } from '@tsvisor/syscalls';
+import { hostSockets } from '@tsvisor/trap-native';
+import { readFileSync, readdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+
+function sysValue(name: string, attr: string): string | undefined {
+  try {
+    return readFileSync(`/sys/class/net/${name}/${attr}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function sysNumber(name: string, attr: string): number {
+  const v = sysValue(name, attr);
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function hwAddress(text: string | undefined): Uint8Array {
+  if (!text) return new Uint8Array(0);
+  const parts = text.split(':');
+  if (!parts.every((p) => /^[0-9a-f]{2}$/i.test(p))) return new Uint8Array(0);
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+}
+
+/** Default gateways per interface name, from the host's routing tables. */
+function defaultGateways(): Map<string, IpAddress[]> {
+  const out = new Map<string, IpAddress[]>();
+  const add = (dev: string, a: IpAddress | undefined): void => {
+    if (!a) return;
+    const list = out.get(dev) ?? [];
+    list.push(a);
+    out.set(dev, list);
+  };
+  try {
+    // Iface Destination Gateway ...: hex, in the host's (little-endian) byte order.
+    for (const line of readFileSync('/proc/net/route', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 3 || f[1] !== '00000000' || f[2] === '00000000') continue;
+      const g = parseInt(f[2] ?? '', 16);
+      add(f[0] ?? '', parseIpAddress([g & 255, (g >>> 8) & 255, (g >>> 16) & 255, g >>> 24].join('.')));
+    }
+  } catch {
+    // No IPv4 routing table (no IPv4 on the host).
+  }
+  try {
+    // dest plen src splen nexthop metric refcnt use flags dev
+    for (const line of readFileSync('/proc/net/ipv6_route', 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || !/^0{32}$/.test(f[0] ?? '') || f[1] !== '00' || /^0{32}$/.test(f[4] ?? ''))
+        continue;
+      const hex = f[4] ?? '';
+      add(f[9] ?? '', parseIpAddress(hex.match(/.{4}/g)?.join(':') ?? ''));
+    }
+  } catch {
+    // No IPv6.
+  }
+  return out;
+}
+
+const IFF_RUNNING_LOWER_UP = IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP;
+
+/** The host's network interfaces as rtnetlink describes them, read now. */
+export function hostLinks(): LinkInfo[] {
+  let names: string[];
+  try {
+    names = readdirSync('/sys/class/net');
+  } catch {
+    names = [];
+  }
+  const addrs = networkInterfaces();
+  const gateways = defaultGateways();
+  const links: LinkInfo[] = [];
+  for (const name of names) {
+    const index = sysNumber(name, 'ifindex');
+    if (index <= 0) continue;
+    let flags = parseInt(sysValue(name, 'flags') ?? '0', 16) || 0;
+    // sysfs shows dev->flags; the operational bits come from the carrier, as dev_get_flags adds them.
+    if ((flags & IfFlag.IFF_UP) !== 0 && sysValue(name, 'carrier') === '1') flags |= IFF_RUNNING_LOWER_UP;
+    const addresses: IpCidr[] = [];
+    for (const a of addrs[name] ?? []) {
+      const c = a.cidr ? IpCidr.parse(a.cidr) : undefined;
+      if (c) addresses.push(c);
+    }
+    links.push({
+      index,
+      name,
+      flags,
+      mtu: sysNumber(name, 'mtu'),
+      type: sysNumber(name, 'type'),
+      address: hwAddress(sysValue(name, 'address')),
+      broadcast: hwAddress(sysValue(name, 'broadcast')),
+      addresses,
+      gateways: gateways.get(name) ?? [],
+      stats: () => ({
+        rxPackets: sysNumber(name, 'statistics/rx_packets'),
+        txPackets: sysNumber(name, 'statistics/tx_packets'),
+      }),
+    });
+  }
+  return links.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Puts `kernel` in network mode `host`: AF_INET/AF_INET6 sockets become host sockets, and the
+ * sandbox's rtnetlink reports {@link hostLinks}. AF_UNIX stays the sandbox's own.
+ */
+export function enableHostNetwork(kernel: Kernel): void {
+  configureHostNetwork(kernel, hostSockets);
+  // The netstack stack stays for what is not a host socket; inet sockets never reach it.
+  const stack = new Stack({
+    device: new LoopbackDevice(),
+    addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
+  });
+  configureNetwork(kernel, { stack, links: hostLinks });
+}

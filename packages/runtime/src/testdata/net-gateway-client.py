@@ -1,0 +1,52 @@
+# Run in network mode `sandbox`: reaches the test's servers on the host's 127.0.0.1:PORT through
+# the gateway (10.0.2.2), asks the gateway's DNS server (10.0.2.3) directly, and checks that a
+# closed host port is refused.
+import os, socket, struct, sys
+
+tcp_port, udp_port, closed_port = map(int, sys.argv[1:4])
+c = socket.create_connection(('10.0.2.2', tcp_port), timeout=20)
+blob = bytes(range(256)) * 1024
+c.sendall(blob)
+c.shutdown(socket.SHUT_WR)
+got = b''
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    got += b
+print('tcp echo of 256 KiB', got == blob)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(20)
+u.sendto(b'udp ping', ('10.0.2.2', udp_port))
+data, peer = u.recvfrom(100)
+print('udp reply', data, peer == ('10.0.2.2', udp_port))
+try:
+    socket.create_connection(('10.0.2.2', closed_port), timeout=20)
+    print('closed port refused', False)
+except ConnectionRefusedError:
+    print('closed port refused', True)
+
+print('resolv.conf', open('/etc/resolv.conf').read().split())
+def query(name, qtype):
+    q = struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0)
+    q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0' + struct.pack('>HH', qtype, 1)
+    d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    d.settimeout(20)
+    d.sendto(q, ('10.0.2.3', 53))
+    r, _ = d.recvfrom(512)
+    ident, flags, qd, an = struct.unpack('>HHHH', r[:8])
+    answers = []
+    off = len(q)
+    for _ in range(an):
+        rtype, rclass, ttl, rdlen = struct.unpack('>HHIH', r[off + 2:off + 12])
+        answers.append(socket.inet_ntop(socket.AF_INET if rtype == 1 else socket.AF_INET6, r[off + 12:off + 12 + rdlen]))
+        off += 12 + rdlen
+    return ident == 0x1234, flags & 0xf, sorted(answers)
+print('dns localhost A', query('localhost', 1))
+print('dns no.such.name.invalid A', query('no.such.name.invalid', 1))
+# The C library's resolver uses the same server for names /etc/hosts does not know.
+try:
+    socket.getaddrinfo('no.such.name.invalid', 80)
+    print('getaddrinfo of a missing name', 'resolved?')
+except socket.gaierror as e:
+    print('getaddrinfo of a missing name', e.errno == socket.EAI_NONAME)
