@@ -38,6 +38,26 @@ test('importing a package above in the layering fails', () => {
   assert.match(problems[0], /packages\/abi\/src\/bad\.ts: imports @tsvisor\/kernel/);
 });
 
+test('an import shown in a comment is not an import; one after a comment is', () => {
+  const tmp = skeleton();
+  fs.writeFileSync(
+    path.join(tmp, 'packages/abi/src/doc.ts'),
+    [
+      '/**',
+      ' * ```ts',
+      " * import { x } from '@tsvisor/kernel';",
+      ' * ```',
+      ' */',
+      "// import { y } from '@tsvisor/vfs';",
+      "/* a note */ import { z } from '@tsvisor/mm';",
+      '',
+    ].join('\n'),
+  );
+  const problems = checkLayering(tmp);
+  assert.deepEqual(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0], /doc\.ts: imports @tsvisor\/mm/);
+});
+
 test("importing another package's src/ fails, by name or by relative path", () => {
   const tmp = skeleton();
   fs.writeFileSync(

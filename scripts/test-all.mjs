@@ -20,13 +20,16 @@ let ok = true;
 
 const nx = run('npx', ['nx', 'run-many', '-t', 'build', 'lint', 'typecheck', 'test', '--outputStyle=static']);
 if (nx.status !== 0) ok = false;
-// vitest prints "Tests  N passed | M failed (T)" per package; a cached nx task replays it.
+// vitest prints "Test Files  F failed | ..." then "Tests  N passed | M failed (T)" per package; a
+// cached nx task replays it. A file whose setup failed (a beforeAll that threw: a C program that
+// did not compile) fails with its tests "skipped", so a package counts at least its failed files.
 const plain = nx.out.replace(/\x1b\[[0-9;]*m/g, '');
-for (const m of plain.matchAll(/^\s*Tests\s+(.*)$/gm)) {
-  const p = /(\d+) passed/.exec(m[1]);
-  const f = /(\d+) failed/.exec(m[1]);
+for (const m of plain.matchAll(/^\s*Test Files\s+(.*)\n\s*Tests\s+(.*)$/gm)) {
+  const p = /(\d+) passed/.exec(m[2]);
+  const f = /(\d+) failed/.exec(m[2]);
+  const files = /(\d+) failed/.exec(m[1]);
   passed += p ? Number(p[1]) : 0;
-  failed += f ? Number(f[1]) : 0;
+  failed += Math.max(f ? Number(f[1]) : 0, files ? Number(files[1]) : 0);
 }
 
 const repo = run('node', ['--test', 'scripts/check-layering.test.mjs', 'scripts/compatibility.test.mjs']);
