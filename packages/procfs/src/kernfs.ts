@@ -117,6 +117,11 @@ export interface DirNode extends NodeBase {
   readonly valid?: () => boolean;
   /** st_nlink (default 2 plus the static subdirectories). */
   readonly nlink?: number;
+  /**
+   * For a /proc/<tgid> directory: the process it stands for. Linux accepts an fd of such a
+   * directory as a pidfd (pidfd_send_signal), so the syscall layer asks for it.
+   */
+  readonly tgid?: number;
 }
 
 /** Any node of a declared tree. */

@@ -676,7 +676,14 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         },
       };
     }
-    return { kind: 'dir', mode: 0o555, attrs, valid: () => get() !== null, entries };
+    return {
+      kind: 'dir',
+      mode: 0o555,
+      attrs,
+      valid: () => get() !== null,
+      entries,
+      ...(withTasks ? { tgid: tid } : {}),
+    };
   };
 
   // --- /proc/sys ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 import { E, OpenFlag, PollEvent, isError, type LinuxError } from '@tsvisor/abi';
 import { Waiter, ptraceCredsMatch, type Task, type ThreadGroup } from '@tsvisor/kernel';
 import { FileDescription, FileDescriptionImpl, WaitQueue, anonInode, type WouldBlock } from '@tsvisor/vfs';
+import { KernDir } from '@tsvisor/procfs';
 import { fileAt, filesOf, nofile, vfsCreds } from './vfs-context.js';
 import {
   FULL,
@@ -73,8 +74,23 @@ export class PidfdImpl extends FileDescriptionImpl {
 export function pidfdTarget(t: Task, fd: number): { group: ThreadGroup; nonblock: boolean } | LinuxError {
   const file = fileAt(t, fd);
   if (isError(file)) return file;
-  if (!(file.impl instanceof PidfdImpl)) return E.EBADF;
-  return { group: file.impl.group, nonblock: (file.getFlags() & OpenFlag.O_NONBLOCK) !== 0 };
+  const nonblock = (file.getFlags() & OpenFlag.O_NONBLOCK) !== 0;
+  if (file.impl instanceof PidfdImpl) return { group: file.impl.group, nonblock };
+  return E.EBADF;
+}
+
+/**
+ * pidfd_send_signal's `pidfd_to_pid`: a pidfd, or an fd of a /proc/<tgid> directory (ESRCH once
+ * that process is gone).
+ */
+function signalTarget(t: Task, fd: number): ThreadGroup | LinuxError {
+  const file = fileAt(t, fd);
+  if (isError(file)) return file;
+  if (file.impl instanceof PidfdImpl) return file.impl.group;
+  const inode = file.location.inode;
+  if (!(inode instanceof KernDir) || inode.node.tgid === undefined) return E.EBADF;
+  const g = t.kernel.threadGroup(inode.node.tgid);
+  return g && g.state !== 'reaped' ? g : E.ESRCH;
 }
 
 /** Installs a new close-on-exec pidfd for `g` in `t`'s fd table (pidfd_open, CLONE_PIDFD). */
@@ -119,9 +135,8 @@ function pidfdSendSignal(t: Task, a: SyscallArgs): SyscallResult {
   const flags = uint(a[3]);
   const scopes = PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP;
   if ((flags & ~scopes) !== 0 || (flags & (flags - 1)) !== 0) return E.EINVAL;
-  const target = pidfdTarget(t, int(a[0]));
-  if (isError(target)) return target;
-  const g = target.group;
+  const g = signalTarget(t, int(a[0]));
+  if (isError(g)) return g;
   if (g.state === 'reaped') return E.ESRCH;
   // A caller-made siginfo is not supported (see the support note).
   if (a[2] !== 0n) return E.EINVAL;

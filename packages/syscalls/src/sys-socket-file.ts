@@ -206,6 +206,21 @@ export function configureNetwork(kernel: Kernel, setup: NetworkSetup): () => voi
   return () => net.kick();
 }
 
+/** Largest staging buffer kept between calls; bigger reads and writes get their own. */
+const STAGING_KEEP = 1 << 20;
+let stagingBuf = new Uint8Array(1 << 16);
+
+/**
+ * A buffer of exactly `n` bytes for one synchronous copy between app memory and a socket (its
+ * contents are garbage). Reused across calls: a stream read or write then allocates nothing,
+ * where a fresh zero-filled 64 KiB array per syscall costs more than the copy itself.
+ */
+function staging(n: number): Uint8Array {
+  if (n > STAGING_KEEP) return new Uint8Array(n);
+  if (stagingBuf.length < n) stagingBuf = new Uint8Array(Math.max(n, stagingBuf.length * 2));
+  return stagingBuf.subarray(0, n);
+}
+
 /** Any kind of socket: AF_UNIX, AF_INET/AF_INET6, AF_NETLINK. */
 export type AnySocket = UnixSocket | InetSocket | NetlinkSocket;
 
@@ -272,14 +287,17 @@ export class SocketImpl extends FileDescriptionImpl {
       !(sock instanceof UnixSocket || sock instanceof InetSocket)
     )
       return super.readIO(dst, offset, file);
-    const stage = new Uint8Array(dst.length);
+    const stage = staging(dst.length);
     const peeked =
       sock instanceof UnixSocket
         ? sock.recv(stage, MsgFlag.MSG_PEEK)
         : sock.recvfrom(stage, MsgFlag.MSG_PEEK);
-    this.settle();
-    if (peeked === NET_WOULD_BLOCK || isError(peeked)) return vfsBlock(peeked);
-    if (peeked.n === 0) return 0;
+    // A peek changes nothing, so the stack runs once, after the bytes are taken (or here when
+    // there are none to take).
+    if (peeked === NET_WOULD_BLOCK || isError(peeked) || peeked.n === 0) {
+      this.settle();
+      return peeked === NET_WOULD_BLOCK || isError(peeked) ? vfsBlock(peeked) : 0;
+    }
     const got = dst.copyOut(stage.subarray(0, peeked.n));
     if (isError(got)) return got;
     const taken =
@@ -293,6 +311,21 @@ export class SocketImpl extends FileDescriptionImpl {
     const r = this.sock instanceof UnixSocket ? this.sock.send(src) : this.sock.sendto(src);
     this.settle();
     return vfsBlock(r);
+  }
+
+  /**
+   * write(2)/writev(2) from app memory on a TCP socket: the bytes are staged in a reused buffer
+   * (TCP copies them into its send ring at once) instead of a fresh zeroed one per call; a fault
+   * part way sends what was copied, as the generic path does.
+   */
+  override writeIO(src: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
+    const sock = this.sock;
+    if (!(sock instanceof InetSocket) || sock.type !== SockType.SOCK_STREAM || src.length === 0)
+      return super.writeIO(src, offset, file);
+    const stage = staging(src.length);
+    const got = src.copyIn(stage);
+    if (isError(got)) return got;
+    return this.write(stage.subarray(0, got));
   }
 
   override readiness(mask: number): number {

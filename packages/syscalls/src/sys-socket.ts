@@ -29,6 +29,7 @@ import {
   parseScmRights,
   parseSockaddr,
   ucred,
+  type Cmsg,
   type LinuxError,
   type Sockaddr,
   OpenFlag,
@@ -434,6 +435,8 @@ interface Outgoing {
   to: Uint8Array | undefined;
   rights: InFlight[] | undefined;
   creds: UnixCreds | undefined;
+  /** Control messages of levels other than SOL_SOCKET (IP_TTL, IPV6_TCLASS, ...), for inet sockets. */
+  control?: Cmsg[] | undefined;
 }
 
 /**
@@ -462,7 +465,10 @@ function doSend(t: Task, f: { file: FileDescription; s: SocketImpl }, out: Outgo
       const anc = rightsSent ? {} : { rights: out.rights, creds: out.creds };
       r = sock.send(chunk, flags, to, fs, anc);
       if (typeof r === 'number') rightsSent = true;
-    } else r = sock.sendto(chunk, flags, out.to && out.to.length > 0 ? out.to : undefined);
+    } else {
+      const dst = out.to && out.to.length > 0 ? out.to : undefined;
+      r = sock instanceof InetSocket ? sock.sendto(chunk, flags, dst, out.control) : sock.sendto(chunk, flags, dst);
+    }
     f.s.settle();
     return r === NET_WOULD_BLOCK ? 'block' : r;
   };
@@ -535,18 +541,22 @@ function scmSend(
   t: Task,
   control: Uint8Array,
   isUnix: boolean,
-): Pick<Outgoing, 'rights' | 'creds'> | LinuxError {
+): Pick<Outgoing, 'rights' | 'creds' | 'control'> | LinuxError {
   const msgs = parseCmsgs(control, 0, control.length);
   if (isError(msgs)) return msgs;
   const net = netOf(t.kernel);
   const rights: InFlight[] = [];
   let creds: UnixCreds | undefined;
+  const other: Cmsg[] = [];
   const fail = (e: LinuxError): LinuxError => {
     for (const x of rights) net.inFlight.close(x.slot);
     return e;
   };
   for (const m of msgs) {
-    if (m.level !== SocketLevel.SOL_SOCKET) continue;
+    if (m.level !== SocketLevel.SOL_SOCKET) {
+      other.push(m);
+      continue;
+    }
     if (!isUnix) return fail(E.EINVAL);
     if (m.type === 1) {
       const fds = parseScmRights(m.data);
@@ -570,7 +580,7 @@ function scmSend(
       creds = { pid: c.pid, uid: c.uid, gid: c.gid };
     } else return fail(E.EINVAL);
   }
-  return { rights: rights.length > 0 ? rights : undefined, creds };
+  return { rights: rights.length > 0 ? rights : undefined, creds, control: other };
 }
 
 /** implements sendmsg(2): data from the iovecs, an optional address, SCM_RIGHTS/SCM_CREDENTIALS. */
@@ -595,7 +605,7 @@ function sendOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: numbe
   }
   const data = gatherIov(t, m.msg_iov, m.msg_iovlen);
   if (isError(data)) return data;
-  let anc: Pick<Outgoing, 'rights' | 'creds'> = { rights: undefined, creds: undefined };
+  let anc: Pick<Outgoing, 'rights' | 'creds' | 'control'> = { rights: undefined, creds: undefined };
   if (m.msg_controllen > 0) {
     if (m.msg_controllen > INT_MAX) return E.ENOBUFS;
     if (m.msg_controllen < 16) return E.EINVAL;
@@ -617,6 +627,8 @@ interface Received {
   from: Uint8Array | undefined;
   rights: readonly unknown[] | undefined;
   creds: UnixCreds | undefined;
+  /** IP-level control messages of a datagram (IP_PKTINFO, IPV6_HOPLIMIT, ...). */
+  control?: readonly Cmsg[] | undefined;
 }
 
 /**
@@ -749,6 +761,8 @@ function recvOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: numbe
     const control = new Uint8Array(controlLen);
     const w = new CmsgWriter(control, 0, controlLen);
     if (r.creds) w.put(SocketLevel.SOL_SOCKET, 2, ucred.encode(r.creds));
+    // put_cmsg: each message goes whole, cut (MSG_CTRUNC) or, without room for a header, dropped.
+    for (const c of r.control ?? []) w.put(c.level, c.type, c.data);
     if (r.rights) {
       const room = m.msg_control === 0 ? 0 : w.maxRights();
       const fds: number[] = [];

@@ -603,6 +603,15 @@ static void pidfds(void) {
   SHOW("pidfd_send_signal(flags 3)", syscall(SYS_pidfd_send_signal, pfd, 0, NULL, 3));
   SHOW("pidfd_send_signal(flags 8)", syscall(SYS_pidfd_send_signal, pfd, 0, NULL, 8));
   SHOW("pidfd_send_signal(not a pidfd)", syscall(SYS_pidfd_send_signal, pp[0], 0, NULL, 0));
+  {
+    // A /proc/<tgid> directory fd works as a pidfd for pidfd_send_signal; other /proc dirs do not.
+    int procdir = open("/proc/self", O_RDONLY | O_DIRECTORY);
+    SHOW("pidfd_send_signal(/proc/self dir)", syscall(SYS_pidfd_send_signal, procdir, 0, NULL, 0));
+    int fddir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+    SHOW("pidfd_send_signal(/proc/self/fd dir)", syscall(SYS_pidfd_send_signal, fddir, 0, NULL, 0));
+    close(procdir);
+    close(fddir);
+  }
   write(got, "x", 1);
   p.revents = 0;
   SHOW("poll(exiting child, 5 s)", poll(&p, 1, 5000));
