@@ -83,7 +83,7 @@ export type { WouldBlock } from './socket/would-block.js';
 export { EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX } from './socket/socket-set.js';
 export type { SocketEnv } from './socket/socket-set.js';
 export { UdpSocket, udpBuffers } from './socket/udp.js';
-export type { UdpBuffers, UdpReceived } from './socket/udp.js';
+export type { UdpBuffers, UdpReceived, UdpRxMeta, UdpSendOptions } from './socket/udp.js';
 export { TcpSocket, TcpListener, rstFor } from './socket/tcp.js';
 export { IcmpSocket } from './socket/icmp.js';
 export type { IcmpReceived } from './socket/icmp.js';

@@ -138,3 +138,34 @@ it('README example: dual-stack listener and stack.sockets()', async () => {
   // sockaddr_in6 of ::ffff:127.0.0.1
   expect([...peer].slice(8, 24)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 127, 0, 0, 1]);
 });
+
+it('README example: IP-level control messages (IPV6_HOPLIMIT)', async () => {
+  const { Ipv6Address } = await import('./index.js');
+  const { Ipv6Option, SocketLevel } = await import('@tsvisor/abi');
+  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('::1/128')] });
+  const open = (): InetSocket => {
+    const s = InetSocket.create(
+      stack,
+      AddressFamily.AF_INET6,
+      SockType.SOCK_DGRAM | SockType.SOCK_NONBLOCK,
+      0,
+    );
+    if (isError(s)) throw new Error(s.name);
+    return s;
+  };
+  const rx6 = open();
+  const tx6 = open();
+  expect(rx6.bind(emitSockaddr({ addr: Ipv6Address.LOOPBACK, port: 0 }))).toBe(0);
+  expect(rx6.setsockopt(SocketLevel.SOL_IPV6, Ipv6Option.IPV6_RECVHOPLIMIT, 1)).toBe(0);
+  const hop = new Uint8Array(new Int32Array([3]).buffer);
+  const data = new Uint8Array([1, 2]);
+  expect(
+    tx6.sendto(data, 0, rx6.getsockname(), [
+      { level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_HOPLIMIT, data: hop },
+    ]),
+  ).toBe(2);
+  stack.poll(0);
+  const r = rx6.recvfrom(new Uint8Array(64));
+  if (r === WOULD_BLOCK || isError(r)) throw new Error('nothing received');
+  expect(r.control).toEqual([{ level: 41, type: Ipv6Option.IPV6_HOPLIMIT, data: hop }]);
+});

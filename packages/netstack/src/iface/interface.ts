@@ -41,14 +41,22 @@ import {
 } from './fragment.js';
 import { NEIGHBOR_RETRY, type DispatchContext, type EmitResult, type Outgoing } from './outgoing.js';
 
+/** The IP header fields a received datagram carries up to its socket (IP_RECVTTL, IPV6_RECVTCLASS...). */
+export interface ReceivedIp {
+  /** TTL (IPv4) or hop limit (IPv6). */
+  readonly hopLimit: number;
+  /** The TOS byte (IPv4) or traffic class (IPv6). */
+  readonly trafficClass: number;
+}
+
 /** How the interface reaches the sockets (implemented by the stack's socket table). */
 export interface SocketTable {
   /** Delivers an ICMP echo reply (the whole ICMP message) to the ping socket with its identifier. */
   icmpEchoReplyInput(src: IpAddress, dst: IpAddress, ident: number, message: Uint8Array): void;
-  /** Delivers a UDP datagram; false when no socket wants it. */
-  udpInput(src: IpAddress, dst: IpAddress, udp: UdpRepr): boolean;
-  /** Delivers a UDP-Lite datagram; false when no socket wants it. */
-  udpliteInput(src: IpAddress, dst: IpAddress, udp: UdpLiteRepr): boolean;
+  /** Delivers a UDP datagram with its IP header's fields; false when no socket wants it. */
+  udpInput(src: IpAddress, dst: IpAddress, udp: UdpRepr, ip: ReceivedIp): boolean;
+  /** Delivers a UDP-Lite datagram with its IP header's fields; false when no socket wants it. */
+  udpliteInput(src: IpAddress, dst: IpAddress, udp: UdpLiteRepr, ip: ReceivedIp): boolean;
   /** An ICMP error about a UDP datagram we sent from `localPort` to `remote`. */
   udpError(
     local: IpAddress,
@@ -126,6 +134,12 @@ const NEIGHBOR_LIFETIME = 60_000;
 /** Rounds of receive/dispatch per poll before yielding (returns `now` as the deadline). */
 const MAX_ROUNDS = 256;
 
+/** Offloaded frames shorter than this are not kept for reuse (allocating them is cheap). */
+const SPARE_MIN = 4096;
+/** How many consumed frames of one length, and how many lengths, are kept for reuse. */
+const SPARE_PER_LENGTH = 4;
+const SPARE_LENGTHS = 8;
+
 /** Traffic counters (like /proc/net/snmp, a few of them). */
 export interface InterfaceStats {
   rxFrames: number;
@@ -172,6 +186,21 @@ export class Interface {
   private ipIdent = 0;
   /** IP packets routed to ourselves, waiting to be received. */
   private readonly loopQueue: Uint8Array[] = [];
+  /**
+   * TCP packets this interface emitted without a checksum because they never leave the host
+   * (to itself, or through a loopback device), like Linux's CHECKSUM_UNNECESSARY on `lo`. Only
+   * these exact objects skip verification on the way in: a copy (a fault injector's corrupted
+   * or duplicated frame) is verified as usual.
+   */
+  private readonly offloaded = new WeakSet<Uint8Array>();
+  /** True while the packet being received is one of {@link offloaded}. */
+  private rxOffloaded = false;
+  /**
+   * Large offloaded frames that came back and were consumed (TCP copies a segment's payload
+   * into the receive ring and keeps no view of it), by length, for the next segments of that
+   * size: a bulk transfer then allocates (and zero-fills) no 64 KiB frame per segment.
+   */
+  private readonly spareFrames = new Map<number, Uint8Array[]>();
 
   constructor(config: InterfaceConfig) {
     this.addresses = [...config.addresses];
@@ -240,11 +269,17 @@ export class Interface {
       for (let f = device.receive(now); f; f = device.receive(now)) {
         progress = true;
         this.stats.rxFrames++;
+        this.rxOffloaded = this.offloaded.delete(f);
         this.receiveFrame(now, device, f, sockets);
+        if (this.rxOffloaded) this.recycle(f);
+        this.rxOffloaded = false;
       }
       for (let p = this.loopQueue.shift(); p; p = this.loopQueue.shift()) {
         progress = true;
+        this.rxOffloaded = this.offloaded.delete(p);
         this.receiveIp(now, device, p, sockets);
+        if (this.rxOffloaded) this.recycle(p);
+        this.rxOffloaded = false;
       }
       if (sockets.dispatch(ctx)) progress = true;
       if (!progress) break;
@@ -318,7 +353,18 @@ export class Interface {
       const ip = Ipv4Repr.parse(p, this.verify);
       if (isWireError(ip)) return this.drop();
       if (!this.acceptsDestination(ip.dst)) return this.drop(); // no forwarding
-      this.receiveTransport(now, device, ip.src, ip.dst, ip.protocol, p.payload, p.packet, sockets);
+      this.receiveTransport(
+        now,
+        device,
+        ip.src,
+        ip.dst,
+        ip.protocol,
+        p.payload,
+        p.packet,
+        sockets,
+        ip.ttl,
+        ip.tos,
+      );
     } else if (version === 6) {
       const p = Ipv6Packet.checked(bytes);
       if (isWireError(p)) return this.drop();
@@ -341,6 +387,7 @@ export class Interface {
             p.packet,
             sockets,
             ip.hopLimit,
+            ip.trafficClass,
           );
         }
         const whole = this.reassembler6.add(now, p, frag);
@@ -357,6 +404,7 @@ export class Interface {
         p.packet,
         sockets,
         ip.hopLimit,
+        ip.trafficClass,
       );
     } else {
       this.drop();
@@ -373,6 +421,7 @@ export class Interface {
     whole: Uint8Array,
     sockets: SocketTable,
     hopLimit = 0,
+    trafficClass = 0,
   ): void {
     const unicastDst = !dst.isMulticast() && !dst.isBroadcast() && !this.isDirectedBroadcast(dst);
     switch (protocol) {
@@ -389,7 +438,7 @@ export class Interface {
         if (isWireError(p)) return this.drop();
         const udp = UdpRepr.parse(p, src, dst, this.verify);
         if (isWireError(udp)) return this.drop();
-        if (sockets.udpInput(src, dst, udp)) return;
+        if (sockets.udpInput(src, dst, udp, { hopLimit, trafficClass })) return;
         this.stats.udpNoPort++;
         if (unicastDst) this.sendPortUnreachable(now, device, src, dst, whole);
         return;
@@ -397,7 +446,7 @@ export class Interface {
       case IpProtocol.UDPLITE: {
         const udp = UdpLiteRepr.parse(payload, src, dst, this.verify);
         if (isWireError(udp)) return this.drop();
-        if (sockets.udpliteInput(src, dst, udp)) return;
+        if (sockets.udpliteInput(src, dst, udp, { hopLimit, trafficClass })) return;
         this.stats.udpNoPort++;
         if (unicastDst) this.sendPortUnreachable(now, device, src, dst, whole);
         return;
@@ -406,7 +455,7 @@ export class Interface {
         if (!unicastDst) return this.drop();
         const p = TcpPacket.checked(payload);
         if (isWireError(p)) return this.drop();
-        const tcp = TcpRepr.parse(p, src, dst, this.verify);
+        const tcp = TcpRepr.parse(p, src, dst, this.verify && !this.rxOffloaded);
         if (isWireError(tcp)) return this.drop();
         const reply = sockets.tcpInput(now, src, dst, tcp);
         if (reply) {
@@ -638,7 +687,11 @@ export class Interface {
       } else if (!local && !this.hasRoute(out.dst)) return 'unroutable';
     }
     const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
-    const frame = new Uint8Array(linkLen + ipHeaderLen + transportLen);
+    // TCP that stays on this host carries no checksum (see `offloaded`).
+    const offload = out.kind === 'tcp' && (!viaDevice || device.capabilities.loopback === true);
+    const frame = offload
+      ? this.frameOfSize(linkLen + ipHeaderLen + transportLen)
+      : new Uint8Array(linkLen + ipHeaderLen + transportLen);
     if (ethernet)
       EthernetRepr.emit(
         {
@@ -651,7 +704,14 @@ export class Interface {
     const ipBuf = frame.subarray(linkLen);
     if (out.src.version === 4 && out.dst.version === 4)
       Ipv4Repr.emit(
-        { src: out.src, dst: out.dst, protocol, payloadLen: transportLen, ttl: out.hopLimit },
+        {
+          src: out.src,
+          dst: out.dst,
+          protocol,
+          payloadLen: transportLen,
+          ttl: out.hopLimit,
+          tos: out.kind === 'udp' ? (out.trafficClass ?? 0) : 0,
+        },
         Ipv4Packet.unchecked(ipBuf),
       );
     else if (out.src.version === 6 && out.dst.version === 6)
@@ -662,6 +722,7 @@ export class Interface {
           nextHeader: protocol,
           payloadLen: transportLen,
           hopLimit: out.hopLimit,
+          trafficClass: out.kind === 'udp' ? (out.trafficClass ?? 0) : 0,
         },
         Ipv6Packet.unchecked(ipBuf),
       );
@@ -674,7 +735,8 @@ export class Interface {
         else UdpLiteRepr.emit({ ...out.udp, coverage: out.liteCoverage }, tBuf, out.src, out.dst);
         break;
       case 'tcp':
-        TcpRepr.emit(out.tcp, TcpPacket.unchecked(tBuf), out.src, out.dst);
+        TcpRepr.emit(out.tcp, TcpPacket.unchecked(tBuf), out.src, out.dst, !offload);
+        if (offload) this.offloaded.add(frame);
         break;
       case 'icmpv4':
         Icmpv4Repr.emit(out.icmp, Icmpv4Packet.unchecked(tBuf));
@@ -714,6 +776,27 @@ export class Interface {
     this.stats.txFrames++;
     device.transmit(now, frame);
     return 'sent';
+  }
+
+  /** A frame of `size` bytes for an offloaded packet: a spare one when there is one. */
+  private frameOfSize(size: number): Uint8Array {
+    const f = size >= SPARE_MIN ? this.spareFrames.get(size)?.pop() : undefined;
+    if (!f) return new Uint8Array(size);
+    // Headers (at most 100 bytes) read as in a fresh frame; the payload is overwritten whole.
+    f.fill(0, 0, Math.min(size, 128));
+    return f;
+  }
+
+  /** Keeps a consumed offloaded frame for reuse (a few per length, a few lengths). */
+  private recycle(frame: Uint8Array): void {
+    if (frame.length < SPARE_MIN) return;
+    let list = this.spareFrames.get(frame.length);
+    if (!list) {
+      if (this.spareFrames.size >= SPARE_LENGTHS) this.spareFrames.clear();
+      list = [];
+      this.spareFrames.set(frame.length, list);
+    }
+    if (list.length < SPARE_PER_LENGTH) list.push(frame);
   }
 
   /** The link address of the next hop to `dst`, or why there is none yet. */

@@ -20,6 +20,8 @@ export type Outgoing =
       readonly udp: UdpRepr;
       /** UDP-Lite (RFC 3828) with this checksum coverage (0: the whole datagram); absent: UDP. */
       readonly liteCoverage?: number;
+      /** The TOS byte (IPv4) or traffic class (IPv6); absent is 0. */
+      readonly trafficClass?: number;
     }
   | {
       readonly kind: 'tcp';

@@ -21,6 +21,7 @@ import {
   SocketLevel,
   SocketOption,
   TcpOption,
+  type Cmsg,
   type LinuxError,
 } from '@tsvisor/abi';
 import { RingBuffer } from '../storage/ring-buffer.js';
@@ -28,20 +29,39 @@ import type { Stack } from '../stack.js';
 import type { IpEndpoint } from '../wire/ip-address.js';
 import { Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
 import { CONGESTION_ALGORITHMS, type CongestionAlgorithm } from './congestion.js';
+import { ipRecvControl, noIpRecvFlags, parseIpSendControl, type IpRecvFlags } from './ip-cmsg.js';
 import { emitSockaddr, parseSockaddr, sockaddrFamily } from './sockaddr.js';
 import { EMPTY_TCP_INFO, encodeTcpInfo, type TcpInfo } from './tcp-info.js';
 import type { TcpBuffers, TcpListener, TcpSocket } from './tcp.js';
 import type { IcmpSocket } from './icmp.js';
-import { udpBuffers, type UdpSocket } from './udp.js';
+import { udpBuffers, type UdpReceived, type UdpSocket } from './udp.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
 /** Buffer sizes of sockets made by the socket layer (bytes). */
 export interface InetSocketConfig {
+  /** Storage of a TCP receive ring and of a datagram socket's receive queue. */
   readonly rcvBuf: number;
+  /** Storage of a TCP send ring. */
   readonly sndBuf: number;
+  /** net.core.rmem_max and wmem_max: the most SO_RCVBUF/SO_SNDBUF may ask for (before doubling). */
+  readonly rmemMax: number;
+  readonly wmemMax: number;
 }
 
-const DEFAULT_CONFIG: InetSocketConfig = { rcvBuf: 131072, sndBuf: 65536 };
+/** Linux's net.core.{r,w}mem_max and {r,w}mem_default (a datagram socket's initial buffers). */
+const LINUX_MEM_MAX = 212992;
+const LINUX_MEM_DEFAULT = 212992;
+/** SOCK_MIN_SNDBUF and SOCK_MIN_RCVBUF of include/net/sock.h (x86-64). */
+const SOCK_MIN_SNDBUF = 4608;
+const SOCK_MIN_RCVBUF = 2304;
+const INT_MAX = 0x7fffffff;
+
+const DEFAULT_CONFIG: InetSocketConfig = {
+  rcvBuf: 131072,
+  sndBuf: 65536,
+  rmemMax: LINUX_MEM_MAX,
+  wmemMax: LINUX_MEM_MAX,
+};
 /** Linux TCP_CA_NAME_MAX: the size of a congestion control name with its NUL. */
 const TCP_CA_NAME_MAX = 16;
 /** SOL_UDP (IPPROTO_UDP) and SOL_UDPLITE (IPPROTO_UDPLITE), and UDP-Lite's coverage options. */
@@ -62,6 +82,8 @@ export interface RecvResult {
   readonly from: Uint8Array | undefined;
   /** The datagram was cut short (sets MSG_TRUNC in msg_flags). */
   readonly truncated: boolean;
+  /** IP-level control messages for recvmsg (IP_PKTINFO, IPV6_HOPLIMIT, ...), in Linux's order. */
+  readonly control?: readonly Cmsg[];
 }
 
 type Impl =
@@ -109,6 +131,21 @@ export class InetSocket {
    * IPv4-mapped addresses.
    */
   private v6only = false;
+  /** What recvmsg reports of IPv4 (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS) and IPv6 datagrams. */
+  private readonly rxFlags: { readonly v4: IpRecvFlags; readonly v6: IpRecvFlags } = {
+    v4: noIpRecvFlags(),
+    v6: noIpRecvFlags(),
+  };
+  /** IP_TOS (the TOS byte of IPv4 datagrams) and IPV6_TCLASS. */
+  private ipTos = 0;
+  private tclass = 0;
+  /**
+   * SO_SNDBUF and SO_RCVBUF as Linux keeps them (sk_sndbuf, sk_rcvbuf: twice what was asked).
+   * A datagram socket's receive queue holds at most sk_rcvbuf payload bytes; a TCP socket's
+   * rings keep the sizes they were made with (the values are reported, not applied).
+   */
+  private sndBuf: number;
+  private rcvBuf: number;
   private shutRd = false;
   private shutWr = false;
   private connecting = false;
@@ -134,6 +171,11 @@ export class InetSocket {
             ? { kind: 'udp', sock: stack.udpliteSocket(family, rx()) }
             : { kind: 'udp', sock: stack.udpSocket(family, rx()) });
     if (this.impl.kind !== 'icmp') this.impl.sock.owner = this;
+    const stream = type === SockType.SOCK_STREAM;
+    this.sndBuf = stream ? config.sndBuf : LINUX_MEM_DEFAULT;
+    this.rcvBuf = stream ? config.rcvBuf : LINUX_MEM_DEFAULT;
+    if (this.impl.kind === 'udp') this.impl.sock.rcvLimit = this.rcvBuf;
+    this.applyV6only();
   }
 
   /**
@@ -179,8 +221,10 @@ export class InetSocket {
 
   private rings(): TcpBuffers {
     return {
-      rx: new RingBuffer(new Uint8Array(this.config.rcvBuf)),
-      tx: new RingBuffer(new Uint8Array(this.config.sndBuf)),
+      // Sized now, allocated on the first byte (see RingBuffer): a connection that carries no
+      // data costs no buffer memory.
+      rx: new RingBuffer(this.config.rcvBuf),
+      tx: new RingBuffer(this.config.sndBuf),
     };
   }
 
@@ -202,10 +246,10 @@ export class InetSocket {
     return emitSockaddr(ep);
   }
 
-  /** Pushes IPV6_V6ONLY down to the TCP socket or listener (it decides port sharing and matching). */
+  /** Pushes IPV6_V6ONLY down to the TCP, UDP socket or listener (it decides port sharing and matching). */
   private applyV6only(): void {
     const impl = this.impl;
-    if (this.family === 6 && (impl.kind === 'tcp' || impl.kind === 'listener'))
+    if (this.family === 6 && (impl.kind === 'tcp' || impl.kind === 'listener' || impl.kind === 'udp'))
       impl.sock.v6only = this.v6only;
   }
 
@@ -331,8 +375,17 @@ export class InetSocket {
     return s.takeError() ?? 0;
   }
 
-  /** Implements sendto(2)/send(2). `to` is ignored on stream sockets, as Linux does. */
-  sendto(data: Uint8Array, flags = 0, to?: Uint8Array): number | LinuxError | WouldBlock {
+  /**
+   * Implements sendto(2)/send(2), and sendmsg(2) with `control`, its IP-level control messages
+   * (see {@link parseIpSendControl}; stream sockets ignore them). `to` is ignored on stream
+   * sockets, as Linux does.
+   */
+  sendto(
+    data: Uint8Array,
+    flags = 0,
+    to?: Uint8Array,
+    control?: readonly Cmsg[],
+  ): number | LinuxError | WouldBlock {
     void flags; // MSG_DONTWAIT/MSG_NOSIGNAL are decided by the caller; others have no effect here
     const impl = this.impl;
     if (impl.kind === 'listener') return E.EPIPE;
@@ -353,7 +406,14 @@ export class InetSocket {
     impl.sock.hopLimit = this.hopLimit;
     if (dst && (dst.addr.isBroadcast() || this.stack.iface.isDirectedBroadcast(dst.addr)) && !this.broadcast)
       return E.EACCES; // Linux needs SO_BROADCAST to send to a broadcast address
-    return dst ? impl.sock.sendto(data, dst) : impl.sock.sendto(data);
+    if (impl.kind === 'icmp') return dst ? impl.sock.sendto(data, dst) : impl.sock.sendto(data);
+    impl.sock.trafficClass = this.family === 4 ? this.ipTos : this.tclass;
+    let opts;
+    if (control && control.length > 0) {
+      opts = parseIpSendControl(this.family, control, (i) => i === this.stack.ifindex);
+      if (isError(opts)) return opts;
+    }
+    return impl.sock.sendto(data, dst, opts);
   }
 
   /** Implements recvfrom(2)/recv(2) with MSG_PEEK and MSG_TRUNC; MSG_WAITALL is the caller's loop. */
@@ -375,7 +435,14 @@ export class InetSocket {
       return { n: 0, len: 0, from: undefined, truncated: false };
     if (r === WOULD_BLOCK || isError(r)) return r;
     const n = Math.min(r.len, buf.length);
-    return { n, len: r.len, from: this.emit(r.from), truncated: r.truncated };
+    const res = { n, len: r.len, from: this.emit(r.from), truncated: r.truncated };
+    if (impl.kind !== 'udp') return res;
+    const meta = (r as UdpReceived).meta;
+    const on = (f: IpRecvFlags): boolean => f.pktinfo || f.hopLimit || f.trafficClass;
+    if (!on(this.rxFlags.v4) && !(this.family === 6 && on(this.rxFlags.v6))) return res;
+    const spec = this.stack.sourceAddressFor(r.from.addr) ?? meta.dst;
+    const control = ipRecvControl(meta, this.rxFlags, this.stack.ifindex, spec, this.family);
+    return control.length > 0 ? { ...res, control } : res;
   }
 
   /** Implements shutdown(2): EINVAL for a bad `how`, ENOTCONN when not connected. */
@@ -415,8 +482,9 @@ export class InetSocket {
   }
 
   /**
-   * Implements getsockopt(2) for integer options. ENOPROTOOPT for options not known here
-   * (SO_RCVBUF/SO_SNDBUF report the ring sizes, not Linux's doubled accounting).
+   * Implements getsockopt(2) for integer options. ENOPROTOOPT for options not known here.
+   * SO_RCVBUF/SO_SNDBUF report Linux's doubled values once set; before, a datagram socket
+   * reports Linux's 212992 and a TCP socket its ring sizes.
    */
   getsockopt(level: number, name: number): number | LinuxError {
     const tcp = this.type === SockType.SOCK_STREAM;
@@ -441,9 +509,9 @@ export class InetSocket {
         case SocketOption.SO_ACCEPTCONN:
           return this.impl.kind === 'listener' ? 1 : 0;
         case SocketOption.SO_RCVBUF:
-          return this.config.rcvBuf;
+          return this.rcvBuf;
         case SocketOption.SO_SNDBUF:
-          return this.config.sndBuf;
+          return this.sndBuf;
         default:
           return E.ENOPROTOOPT;
       }
@@ -475,6 +543,11 @@ export class InetSocket {
     }
     if (level === SocketLevel.SOL_IP && name === IpOption.IP_TTL)
       return this.family === 4 ? this.hopLimit : this.ipTtl;
+    const rx = this.rxFlag(level, name);
+    if (rx) return rx.flags[rx.key] ? 1 : 0;
+    if (level === SocketLevel.SOL_IP && name === IpOption.IP_TOS) return this.ipTos;
+    if (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_TCLASS)
+      return this.tclass;
     if (level === SocketLevel.SOL_IPV6 && this.family === 6) {
       if (name === Ipv6Option.IPV6_UNICAST_HOPS) return this.hopLimit;
       if (name === Ipv6Option.IPV6_V6ONLY) return this.v6only ? 1 : 0;
@@ -486,7 +559,10 @@ export class InetSocket {
     return E.ENOPROTOOPT;
   }
 
-  /** Implements setsockopt(2) for integer options (EINVAL for out-of-range values). */
+  /**
+   * Implements setsockopt(2) for integer options (EINVAL for out-of-range values).
+   * SO_SNDBUFFORCE/SO_RCVBUFFORCE are taken as allowed: the caller checks CAP_NET_ADMIN.
+   */
   setsockopt(level: number, name: number, value: number): 0 | LinuxError {
     const tcp = this.type === SockType.SOCK_STREAM;
     const flag = value !== 0;
@@ -504,6 +580,12 @@ export class InetSocket {
           return 0;
         case SocketOption.SO_BROADCAST:
           this.broadcast = flag;
+          return 0;
+        case SocketOption.SO_SNDBUF:
+        case SocketOption.SO_RCVBUF:
+        case SocketOption.SO_SNDBUFFORCE:
+        case SocketOption.SO_RCVBUFFORCE:
+          this.setBufferSize(name, value);
           return 0;
         default:
           return E.ENOPROTOOPT;
@@ -544,6 +626,24 @@ export class InetSocket {
           return E.ENOPROTOOPT;
       }
     }
+    const rx = this.rxFlag(level, name);
+    if (rx) {
+      rx.flags[rx.key] = flag;
+      return 0;
+    }
+    if (level === SocketLevel.SOL_IP && name === IpOption.IP_TOS) {
+      // __ip_sock_set_tos: the low byte; a stream socket keeps its ECN bits (TCP owns them).
+      const v = value & 0xff;
+      this.ipTos = tcp ? (v & ~3) | (this.ipTos & 3) : v;
+      return 0;
+    }
+    if (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_TCLASS) {
+      // RFC 3542 6.5: -1 restores the default, 0.
+      if (value < -1 || value > 0xff) return E.EINVAL;
+      const v = value === -1 ? 0 : value;
+      this.tclass = tcp ? (v & ~3) | (this.tclass & 3) : v;
+      return 0;
+    }
     const hops =
       (level === SocketLevel.SOL_IP && this.family === 4 && name === IpOption.IP_TTL) ||
       (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_UNICAST_HOPS);
@@ -581,6 +681,45 @@ export class InetSocket {
       return 0;
     }
     return E.ENOPROTOOPT;
+  }
+
+  /**
+   * The receive-report flag an option names: IP_PKTINFO, IP_RECVTTL, IP_RECVTOS (any inet
+   * socket) and IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS (AF_INET6).
+   */
+  private rxFlag(level: number, name: number): { flags: IpRecvFlags; key: keyof IpRecvFlags } | undefined {
+    if (level === SocketLevel.SOL_IP) {
+      const f = this.rxFlags.v4;
+      if (name === IpOption.IP_PKTINFO) return { flags: f, key: 'pktinfo' };
+      if (name === IpOption.IP_RECVTTL) return { flags: f, key: 'hopLimit' };
+      if (name === IpOption.IP_RECVTOS) return { flags: f, key: 'trafficClass' };
+    } else if (level === SocketLevel.SOL_IPV6 && this.family === 6) {
+      const f = this.rxFlags.v6;
+      if (name === Ipv6Option.IPV6_RECVPKTINFO) return { flags: f, key: 'pktinfo' };
+      if (name === Ipv6Option.IPV6_RECVHOPLIMIT) return { flags: f, key: 'hopLimit' };
+      if (name === Ipv6Option.IPV6_RECVTCLASS) return { flags: f, key: 'trafficClass' };
+    }
+    return undefined;
+  }
+
+  /**
+   * sock_setsockopt's SO_SNDBUF/SO_RCVBUF: the value, read as unsigned (a negative one is huge),
+   * is capped at wmem_max/rmem_max, then doubled for bookkeeping overhead and raised to
+   * SOCK_MIN_*. The FORCE variants (the caller has checked CAP_NET_ADMIN) skip the cap and take
+   * a negative value as 0.
+   */
+  private setBufferSize(name: number, value: number): void {
+    const force = name === SocketOption.SO_SNDBUFFORCE || name === SocketOption.SO_RCVBUFFORCE;
+    const snd = name === SocketOption.SO_SNDBUF || name === SocketOption.SO_SNDBUFFORCE;
+    let v = force
+      ? Math.max(value, 0)
+      : Math.min(value >>> 0, snd ? this.config.wmemMax : this.config.rmemMax);
+    v = Math.min(v, Math.floor(INT_MAX / 2));
+    if (snd) this.sndBuf = Math.max(v * 2, SOCK_MIN_SNDBUF);
+    else {
+      this.rcvBuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
+      if (this.impl.kind === 'udp') this.impl.sock.rcvLimit = this.rcvBuf;
+    }
   }
 
   /** Pushes the keepalive settings and hop limit down to the TCP connection. */

@@ -1408,11 +1408,36 @@ export class TcpSocket {
     return this.lastHeard + this.keepIdle + this.keepProbes * this.keepIntvl;
   }
 
+  /**
+   * @internal true for a TIME_WAIT connection that needs no dispatch before {@link timeWaitEnd}
+   * unless a segment arrives for it (the stack then keeps it off its per-poll loops).
+   */
+  get parkable(): boolean {
+    return this.state === 'TIME_WAIT' && !this.rstDue && this.quietTimeWait();
+  }
+
+  /** @internal when TIME_WAIT ends (undefined in other states). */
+  get timeWaitEnd(): number | undefined {
+    return this.timeWaitAt;
+  }
+
+  /** A TIME_WAIT connection with nothing to send and no timer but its own end. */
+  private quietTimeWait(): boolean {
+    return (
+      !this.ackDue &&
+      this.rtoAt === undefined &&
+      this.ackDelayAt === undefined &&
+      !this.retransmitHeadDue &&
+      this.remoteFin
+    );
+  }
+
   /** @internal the earliest time this socket needs dispatch. */
   pollAt(now: number): number | undefined {
     const due = Math.max(now, this.holdUntil); // while the next hop is resolved, wait
     if (this.rstDue) return due;
     if (this.state === 'CLOSED' || this.state === 'LISTEN') return undefined;
+    if (this.state === 'TIME_WAIT' && this.quietTimeWait()) return this.timeWaitAt;
     let t: number | undefined = this.rtoAt;
     if (this.ackDue || (this.retransmitHeadDue && this.canSendData())) return Math.min(due, t ?? due);
     if ((this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') && this.sndNxt === this.iss)
@@ -1454,6 +1479,9 @@ export class TcpSocket {
       this.toClosed();
       return false;
     }
+    // TIME_WAIT only ever answers (an ACK for a repeated FIN): skip the rest while nothing is
+    // due, since a busy connection rate keeps thousands of these around for 60 s.
+    if (this.state === 'TIME_WAIT' && this.quietTimeWait()) return false;
     if (this.rtoAt !== undefined && now >= this.rtoAt) {
       this.onRetransmitTimeout(now);
       if ((this.state as TcpState) === 'CLOSED') return false;

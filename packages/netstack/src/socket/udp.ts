@@ -6,6 +6,7 @@
  * @module
  */
 import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
+import type { ReceivedIp } from '../iface/interface.js';
 import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
 import { PacketBuffer } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
@@ -19,22 +20,45 @@ const MAX_PAYLOAD = { 4: 65507, 6: 65527 } as const;
 /** Staging for outgoing datagrams: filled and serialised within one synchronous emit, so shared. */
 const SCRATCH = new Uint8Array(65536);
 
-/** A datagram received: its length, sender and whether `out` was too short for it. */
+/** What a received datagram keeps of its IP header, for recvmsg's ancillary data. */
+export interface UdpRxMeta {
+  readonly from: IpEndpoint;
+  /** The destination address of the IP header (IP_PKTINFO's ipi_addr, IPV6_PKTINFO's address). */
+  readonly dst: IpAddress;
+  /** TTL or hop limit (IP_RECVTTL, IPV6_RECVHOPLIMIT). */
+  readonly hopLimit: number;
+  /** TOS byte or traffic class (IP_RECVTOS, IPV6_RECVTCLASS). */
+  readonly trafficClass: number;
+}
+
+/** A datagram received: its length, sender, IP header fields and whether `out` was too short for it. */
 export interface UdpReceived {
   readonly len: number;
   readonly from: IpEndpoint;
   /** MSG_TRUNC: the datagram was longer than the buffer (the rest is discarded). */
   readonly truncated: boolean;
+  /** The IP header fields of the datagram. */
+  readonly meta: UdpRxMeta;
+}
+
+/** Per-datagram overrides from sendmsg's ancillary data (IP_TTL/IPV6_HOPLIMIT, IP_TOS/IPV6_TCLASS, *_PKTINFO). */
+export interface UdpSendOptions {
+  readonly hopLimit?: number;
+  readonly trafficClass?: number;
+  /** Source address to send from (must be local: EINVAL otherwise, as ip6_datagram_send_ctl). */
+  readonly src?: IpAddress;
 }
 
 interface TxMeta {
   readonly src: IpAddress;
   readonly dst: IpEndpoint;
+  readonly hopLimit: number;
+  readonly trafficClass: number;
 }
 
 /** The caller-owned queues of a UDP socket. */
 export interface UdpBuffers {
-  readonly rx: PacketBuffer<IpEndpoint>;
+  readonly rx: PacketBuffer<UdpRxMeta>;
   readonly tx: PacketBuffer<TxMeta>;
 }
 
@@ -58,6 +82,20 @@ export class UdpSocket {
   reusePort = false;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
+  /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of sent datagrams. */
+  trafficClass = 0;
+  /**
+   * SO_RCVBUF: a datagram arriving while more than this many payload bytes are queued is
+   * dropped, Linux's rule; Linux also charges each datagram its buffer overhead (skb truesize),
+   * which this payload-only count does not, so it may hold more small datagrams than Linux.
+   */
+  rcvLimit = Infinity;
+  /**
+   * IPV6_V6ONLY of an AF_INET6 socket (the socket layer sets it; Linux's default is off). With it
+   * off the socket is dual-stack: bound to `::` it also receives IPv4 datagrams, and IPv4-mapped
+   * addresses (::ffff:a.b.c.d) name IPv4 peers and local addresses.
+   */
+  v6only = true;
   /** The socket-layer object this socket serves (an InetSocket), for /proc/net; undefined once closed. */
   owner: object | undefined;
   /** An asynchronous error (from ICMP) reported by the next call, like Linux's sk_err. */
@@ -94,20 +132,48 @@ export class UdpSocket {
   bind(ep: IpEndpoint): undefined | LinuxError {
     if (this.local) return E.EINVAL;
     if (ep.addr.version !== this.family) return E.EINVAL;
-    if (!ep.addr.isUnspecified() && !ep.addr.isMulticast() && !this.env.isLocalAddress(ep.addr))
+    // inet6_bind: an IPv4-mapped address binds the IPv4 address (EINVAL on a v6-only socket).
+    const mapped = this.mapped(ep.addr);
+    if (mapped === null) return E.EINVAL;
+    const addr = mapped ?? ep.addr;
+    if (!addr.isUnspecified() && !addr.isMulticast() && !this.env.isLocalAddress(addr))
       return E.EADDRNOTAVAIL;
-    const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr);
+    const port = this.ports.claim(this, addr, ep.port, this.reuseAddr);
     if (typeof port !== 'number') return port;
-    this.local = { addr: ep.addr, port };
+    this.local = { addr, port };
     return undefined;
+  }
+
+  /** An AF_INET6 socket without IPV6_V6ONLY: bound to `::`, it holds the port for IPv4 too. */
+  get dualStack(): boolean {
+    return this.family === 6 && !this.v6only;
+  }
+
+  /**
+   * The IPv4 address an IPv4-mapped address of an AF_INET6 socket stands for; undefined for
+   * any other address, null when the socket is v6-only (the caller's errno).
+   */
+  private mapped(addr: IpAddress): IpAddress | undefined | null {
+    const v4 = addr.version === 6 && this.family === 6 ? addr.v4Mapped() : undefined;
+    if (!v4) return undefined;
+    return this.v6only ? null : v4;
+  }
+
+  /** A peer as the stack sees it: ::ffff:a.b.c.d becomes a.b.c.d (null: v6-only socket). */
+  private peer(ep: IpEndpoint): IpEndpoint | null {
+    const m = this.mapped(ep.addr);
+    if (m === null) return null;
+    return m ? { addr: m, port: ep.port } : ep;
   }
 
   /**
    * Implements connect(2): fixes the peer, binds an ephemeral port if needed and picks the
    * local address from the route (ENETUNREACH without one).
    */
-  connect(ep: IpEndpoint): undefined | LinuxError {
-    if (ep.addr.version !== this.family) return E.EAFNOSUPPORT;
+  connect(to: IpEndpoint): undefined | LinuxError {
+    if (to.addr.version !== this.family) return E.EAFNOSUPPORT;
+    const ep = this.peer(to);
+    if (!ep) return E.ENETUNREACH; // udpv6 on a v6-only socket
     if (ep.port === 0) return E.ECONNREFUSED;
     const src = this.env.sourceAddressFor(ep.addr);
     if (!src) return E.ENETUNREACH;
@@ -131,25 +197,39 @@ export class UdpSocket {
    * unconnected socket, EMSGSIZE when too large, a pending ICMP error first; WOULD_BLOCK when the
    * send queue is full.
    */
-  sendto(data: Uint8Array, to?: IpEndpoint): number | LinuxError | WouldBlock {
+  sendto(data: Uint8Array, to?: IpEndpoint, opts?: UdpSendOptions): number | LinuxError | WouldBlock {
     if (this.closed) return E.EBADF;
     const err = this.takeError();
     if (err) return err;
-    const dst = to ?? this.remote;
-    if (!dst) return E.EDESTADDRREQ;
-    if (dst.addr.version !== this.family) return E.EAFNOSUPPORT;
+    const given = to ?? this.remote;
+    if (!given) return E.EDESTADDRREQ;
+    if (given.addr.version !== this.family && !(given === this.remote && this.dualStack))
+      return E.EAFNOSUPPORT;
+    const dst = this.peer(given);
+    if (!dst) return E.ENETUNREACH; // udpv6_sendmsg to a mapped address on a v6-only socket
     if (dst.port === 0) return E.EINVAL;
-    if (data.length > MAX_PAYLOAD[this.family] || data.length > this.buffers.tx.payloadCapacity)
+    if (data.length > MAX_PAYLOAD[dst.addr.version] || data.length > this.buffers.tx.payloadCapacity)
       return E.EMSGSIZE;
+    if (opts?.src && !opts.src.isUnspecified() && !this.env.isLocalAddress(opts.src)) return E.EINVAL;
     const src0 =
-      this.local && !this.local.addr.isUnspecified() ? this.local.addr : this.env.sourceAddressFor(dst.addr);
+      opts?.src && !opts.src.isUnspecified() && opts.src.version === dst.addr.version
+        ? opts.src
+        : this.local && !this.local.addr.isUnspecified() && this.local.addr.version === dst.addr.version
+          ? this.local.addr
+          : this.env.sourceAddressFor(dst.addr);
     if (!src0) return E.ENETUNREACH;
     // Datagrams larger than the MTU are fragmented by the interface (IPv4 and IPv6).
     if (!this.local) {
       const e = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (e) return e;
     }
-    if (!this.buffers.tx.enqueue({ src: src0, dst }, data)) return WOULD_BLOCK;
+    const meta: TxMeta = {
+      src: src0,
+      dst,
+      hopLimit: opts?.hopLimit ?? this.hopLimit,
+      trafficClass: opts?.trafficClass ?? this.trafficClass,
+    };
+    if (!this.buffers.tx.enqueue(meta, data)) return WOULD_BLOCK;
     return data.length;
   }
 
@@ -163,10 +243,10 @@ export class UdpSocket {
     if (err) return err;
     if (peek) {
       const p = this.buffers.rx.peekInto(out);
-      return p ? { len: p.len, from: p.meta, truncated: p.len > out.length } : WOULD_BLOCK;
+      return p ? { len: p.len, from: p.meta.from, truncated: p.len > out.length, meta: p.meta } : WOULD_BLOCK;
     }
     const d = this.buffers.rx.dequeue(out);
-    return d ? { len: d.len, from: d.meta, truncated: d.truncated } : WOULD_BLOCK;
+    return d ? { len: d.len, from: d.meta.from, truncated: d.truncated, meta: d.meta } : WOULD_BLOCK;
   }
 
   /** Readiness for poll/epoll: POLLIN with a datagram or error queued, POLLOUT with room, POLLERR with an error. */
@@ -213,7 +293,10 @@ export class UdpSocket {
   /** @internal how well this socket matches an incoming datagram (-1: not at all). */
   matchScore(dst: IpAddress, dstPort: number, src: IpAddress, srcPort: number): number {
     const l = this.local;
-    if (this.closed || !l || l.port !== dstPort || l.addr.version !== dst.version) return -1;
+    if (this.closed || !l || l.port !== dstPort) return -1;
+    // A dual-stack socket on `::` takes IPv4 too (a wildcard match, as Linux scores it).
+    if (l.addr.version !== dst.version && !(dst.version === 4 && this.dualStack && l.addr.isUnspecified()))
+      return -1;
     let score = 0;
     if (!l.addr.isUnspecified()) {
       if (!l.addr.equals(dst)) return -1;
@@ -227,11 +310,19 @@ export class UdpSocket {
   }
 
   /** @internal delivers a datagram (dropped silently when the receive queue is full, as Linux does). */
-  process(src: IpAddress, udp: UdpRepr, coverage = 0): void {
+  process(src: IpAddress, dst: IpAddress, udp: UdpRepr, ip: ReceivedIp, coverage = 0): void {
     // UDP-Lite: a partially covered datagram is dropped when UDPLITE_RECV_CSCOV asks for more.
     const partial = coverage !== 0 && coverage < UDP_HEADER_LEN + udp.payload.length;
     if (partial && this.recvCoverageSet && (this.recvCoverage === 0 || coverage < this.recvCoverage)) return;
-    this.buffers.rx.enqueue({ addr: src, port: udp.srcPort }, udp.payload);
+    const rx = this.buffers.rx;
+    if (rx.bytes > this.rcvLimit) return; // __udp_enqueue_schedule_skb: the queue is already over
+    const meta: UdpRxMeta = {
+      from: { addr: src, port: udp.srcPort },
+      dst,
+      hopLimit: ip.hopLimit,
+      trafficClass: ip.trafficClass,
+    };
+    this.buffers.rx.enqueue(meta, udp.payload);
   }
 
   /** @internal an ICMP error about a datagram this socket sent to `to`. */
@@ -265,7 +356,8 @@ export class UdpSocket {
         kind: 'udp',
         src: meta.src,
         dst: meta.dst.addr,
-        hopLimit: this.hopLimit,
+        hopLimit: meta.hopLimit,
+        trafficClass: meta.trafficClass,
         udp: { srcPort: this.local.port, dstPort: meta.dst.port, payload: buf },
         ...(this.lite ? { liteCoverage: this.sendCoverage } : {}),
       });

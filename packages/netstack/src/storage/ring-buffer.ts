@@ -22,12 +22,27 @@
 export class RingBuffer {
   private head = 0;
   private used = 0;
+  private storage: Uint8Array;
+  private readonly cap: number;
 
-  constructor(private readonly storage: Uint8Array) {}
+  /**
+   * A ring over `storage`, or, given a byte count, over storage of that size allocated on the
+   * first write: a connection that never carries data (a connect-and-close) then costs no
+   * buffer memory, as Linux allocates socket buffers per skb rather than per socket.
+   */
+  constructor(storage: Uint8Array | number) {
+    if (typeof storage === 'number') {
+      this.cap = storage;
+      this.storage = EMPTY_STORAGE;
+    } else {
+      this.cap = storage.length;
+      this.storage = storage;
+    }
+  }
 
   /** Total bytes the storage holds. */
   get capacity(): number {
-    return this.storage.length;
+    return this.cap;
   }
   /** Bytes queued. */
   get length(): number {
@@ -35,13 +50,13 @@ export class RingBuffer {
   }
   /** Bytes that can still be enqueued. */
   get window(): number {
-    return this.storage.length - this.used;
+    return this.cap - this.used;
   }
   isEmpty(): boolean {
     return this.used === 0;
   }
   isFull(): boolean {
-    return this.used === this.storage.length;
+    return this.used === this.cap;
   }
   /** Drops everything. */
   clear(): void {
@@ -66,7 +81,7 @@ export class RingBuffer {
   /** Drops up to `n` bytes from the head; returns the count dropped. */
   discard(n: number): number {
     const k = Math.min(n, this.used);
-    this.head = (this.head + k) % (this.storage.length || 1);
+    this.head = (this.head + k) % (this.cap || 1);
     this.used -= k;
     // The head is not reset when the ring empties: bytes written past the tail (out-of-order
     // TCP data) must stay where they are.
@@ -75,7 +90,7 @@ export class RingBuffer {
 
   /** Copies queued bytes starting `offset` bytes after the head into `out`, without removing them. */
   read(offset: number, out: Uint8Array): number {
-    const cap = this.storage.length;
+    const cap = this.cap;
     if (offset >= this.used) return 0;
     const n = Math.min(out.length, this.used - offset);
     const start = (this.head + offset) % cap;
@@ -90,10 +105,12 @@ export class RingBuffer {
    * returns the count written (clipped at the free space). Commit with {@link commit}.
    */
   writeUnallocated(offset: number, data: Uint8Array): number {
-    const cap = this.storage.length;
+    const cap = this.cap;
     const free = cap - this.used;
     if (offset >= free) return 0;
     const n = Math.min(data.length, free - offset);
+    if (n <= 0) return 0;
+    if (this.storage.length !== cap) this.storage = new Uint8Array(cap);
     const start = (this.head + this.used + offset) % cap;
     const first = Math.min(n, cap - start);
     this.storage.set(data.subarray(0, first), start);
@@ -104,9 +121,13 @@ export class RingBuffer {
   /** Queues `n` bytes already written at the tail with {@link writeUnallocated}. */
   commit(n: number): void {
     if (n < 0 || n > this.window) throw new RangeError('commit beyond free space');
+    if (n > 0 && this.storage.length !== this.cap) this.storage = new Uint8Array(this.cap);
     this.used += n;
   }
 }
+
+/** Storage of a lazily allocated ring before its first write. */
+const EMPTY_STORAGE = new Uint8Array(0);
 
 /** A queued datagram's metadata and its length in the payload ring. */
 interface Slot<H> {

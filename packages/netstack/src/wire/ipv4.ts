@@ -114,6 +114,8 @@ export interface Ipv4Repr {
   readonly protocol: number;
   readonly payloadLen: number;
   readonly ttl: number;
+  /** The TOS byte (DSCP and ECN); absent is 0 (IP_TOS, and what IP_RECVTOS reports). */
+  readonly tos?: number;
 }
 
 /** parse / bufferLen / emit for {@link Ipv4Repr}. */
@@ -126,17 +128,24 @@ export const Ipv4Repr = {
     if (p.version !== 4) return WireError.Malformed;
     if (verifyChecksum && !p.verifyChecksum()) return WireError.Checksum;
     if (p.moreFragments || p.fragmentOffset !== 0) return WireError.Unsupported;
-    return { src: p.src, dst: p.dst, protocol: p.protocol, payloadLen: p.totalLen - p.headerLen, ttl: p.ttl };
+    return {
+      src: p.src,
+      dst: p.dst,
+      protocol: p.protocol,
+      payloadLen: p.totalLen - p.headerLen,
+      ttl: p.ttl,
+      tos: p.dscpEcn,
+    };
   },
   /** The header length this stack emits (no options). */
   bufferLen(_repr: Ipv4Repr): number {
     return IPV4_HEADER_LEN;
   },
-  /** Writes a 20-byte header with DF set, ident 0 and the checksum. */
+  /** Writes a 20-byte header with DF set, ident 0, the TOS byte and the checksum. */
   emit(repr: Ipv4Repr, p: Ipv4Packet): void {
     const b = p.buffer;
     b[F.VER_IHL] = 0x45;
-    b[F.DSCP_ECN] = 0;
+    b[F.DSCP_ECN] = (repr.tos ?? 0) & 0xff;
     set16(b, F.TOTAL_LEN, IPV4_HEADER_LEN + repr.payloadLen);
     set16(b, F.IDENT, 0);
     set16(b, F.FLAGS_FRAG, 0x4000);

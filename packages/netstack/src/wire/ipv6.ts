@@ -78,6 +78,8 @@ export interface Ipv6Repr {
   readonly nextHeader: number;
   readonly payloadLen: number;
   readonly hopLimit: number;
+  /** Traffic class (IPV6_TCLASS, what IPV6_RECVTCLASS reports); absent is 0. */
+  readonly trafficClass?: number;
 }
 
 /** parse / bufferLen / emit for {@link Ipv6Repr}. */
@@ -91,15 +93,16 @@ export const Ipv6Repr = {
       nextHeader: p.nextHeader,
       payloadLen: p.payloadLen,
       hopLimit: p.hopLimit,
+      trafficClass: p.trafficClass,
     };
   },
   bufferLen(_repr: Ipv6Repr): number {
     return IPV6_HEADER_LEN;
   },
-  /** Writes the fixed header with traffic class and flow label 0. */
+  /** Writes the fixed header with flow label 0. */
   emit(repr: Ipv6Repr, p: Ipv6Packet): void {
     const b = p.buffer;
-    set32(b, F.VER_TC_FLOW, 0x60000000);
+    set32(b, F.VER_TC_FLOW, (0x60000000 | (((repr.trafficClass ?? 0) & 0xff) << 20)) >>> 0);
     set16(b, F.PAYLOAD_LEN, repr.payloadLen);
     b[F.NEXT_HEADER] = repr.nextHeader;
     b[F.HOP_LIMIT] = repr.hopLimit;

@@ -255,8 +255,12 @@ export const TcpRepr = {
   bufferLen(repr: TcpRepr): number {
     return TcpRepr.headerLen(repr) + repr.payload.length;
   },
-  /** Writes the segment and its checksum into a buffer of exactly `bufferLen(repr)` bytes. */
-  emit(repr: TcpRepr, p: TcpPacket, src: IpAddress, dst: IpAddress): void {
+  /**
+   * Writes the segment and its checksum into a buffer of exactly `bufferLen(repr)` bytes. With
+   * `checksum` false the checksum field stays zero: for a segment that never leaves the host
+   * (Linux's loopback leaves it to "hardware" and marks the packet CHECKSUM_UNNECESSARY).
+   */
+  emit(repr: TcpRepr, p: TcpPacket, src: IpAddress, dst: IpAddress, checksum = true): void {
     const b = p.buffer;
     const hlen = TcpRepr.headerLen(repr);
     set16(b, F.SRC_PORT, repr.srcPort);
@@ -311,6 +315,7 @@ export const TcpRepr = {
     }
     while (i < hlen) b[i++] = TcpOptionKind.END;
     b.set(repr.payload, hlen);
+    if (!checksum) return;
     const len = hlen + repr.payload.length;
     set16(b, F.CHECKSUM, internetChecksum(b, 0, len, pseudoHeaderSum(src, dst, IpProtocol.TCP, len)));
   },

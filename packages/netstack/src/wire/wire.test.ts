@@ -128,8 +128,9 @@ describe('emit -> parse -> equal', () => {
         fc.integer({ min: 0, max: 255 }),
         fc.integer({ min: 0, max: 200 }),
         fc.integer({ min: 0, max: 255 }),
-        (src, dst, protocol, payloadLen, ttl) => {
-          const repr: Ipv4Repr = { src, dst, protocol, payloadLen, ttl };
+        fc.integer({ min: 0, max: 255 }),
+        (src, dst, protocol, payloadLen, ttl, tos) => {
+          const repr: Ipv4Repr = { src, dst, protocol, payloadLen, ttl, tos };
           const buf = new Uint8Array(Ipv4Repr.bufferLen(repr) + payloadLen);
           Ipv4Repr.emit(repr, Ipv4Packet.unchecked(buf));
           expect(Ipv4Repr.parse(ok(Ipv4Packet.checked(buf)))).toEqual(repr);
@@ -145,8 +146,9 @@ describe('emit -> parse -> equal', () => {
         fc.integer({ min: 0, max: 255 }),
         fc.integer({ min: 0, max: 200 }),
         fc.integer({ min: 0, max: 255 }),
-        (src, dst, nextHeader, payloadLen, hopLimit) => {
-          const repr: Ipv6Repr = { src, dst, nextHeader, payloadLen, hopLimit };
+        fc.integer({ min: 0, max: 255 }),
+        (src, dst, nextHeader, payloadLen, hopLimit, trafficClass) => {
+          const repr: Ipv6Repr = { src, dst, nextHeader, payloadLen, hopLimit, trafficClass };
           const buf = new Uint8Array(Ipv6Repr.bufferLen(repr) + payloadLen);
           Ipv6Repr.emit(repr, Ipv6Packet.unchecked(buf));
           expect(Ipv6Repr.parse(ok(Ipv6Packet.checked(buf)))).toEqual(repr);

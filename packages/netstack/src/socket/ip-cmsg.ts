@@ -1,0 +1,166 @@
+/**
+ * IP-level ancillary data of datagram sockets (RFC 3542 for IPv6, Linux's IP_* for IPv4):
+ * the control messages recvmsg reports when IP_PKTINFO/IP_RECVTTL/IP_RECVTOS or
+ * IPV6_RECVPKTINFO/IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS are on, and the per-datagram overrides
+ * sendmsg takes (ip_cmsg_send and ip6_datagram_send_ctl).
+ *
+ * @module
+ */
+import { E, IpOption, Ipv6Option, SocketLevel, type Cmsg, type LinuxError } from '@tsvisor/abi';
+import type { IpAddress } from '../wire/ip-address.js';
+import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import type { UdpRxMeta, UdpSendOptions } from './udp.js';
+
+/** Which IP header fields recvmsg reports, per IP version of the received datagram. */
+export interface IpRecvFlags {
+  /** IP_PKTINFO / IPV6_RECVPKTINFO. */
+  pktinfo: boolean;
+  /** IP_RECVTTL / IPV6_RECVHOPLIMIT. */
+  hopLimit: boolean;
+  /** IP_RECVTOS / IPV6_RECVTCLASS. */
+  trafficClass: boolean;
+}
+
+/** All reports off (the default of a new socket). */
+export function noIpRecvFlags(): IpRecvFlags {
+  return { pktinfo: false, hopLimit: false, trafficClass: false };
+}
+
+function int(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, v, true);
+  return b;
+}
+
+/**
+ * The control messages for one received datagram, in the order Linux writes them
+ * (ip_cmsg_recv_offset: PKTINFO, TTL, TOS; ip6_datagram_recv_specific_ctl: PKTINFO, HOPLIMIT,
+ * TCLASS). IP_TOS carries one byte, the others an int or a pktinfo struct. `specDst` is
+ * in_pktinfo's ipi_spec_dst, the local address that would answer the sender. An IPv4 datagram
+ * on a dual-stack AF_INET6 socket gets the IPv4 messages and then the IPv6 ones, with the
+ * IPv4-mapped destination (udpv6_recvmsg).
+ */
+export function ipRecvControl(
+  meta: UdpRxMeta,
+  flags: { readonly v4: IpRecvFlags; readonly v6: IpRecvFlags },
+  ifindex: number,
+  specDst: IpAddress,
+  socketFamily: 4 | 6 = meta.dst.version,
+): Cmsg[] {
+  const out: Cmsg[] = [];
+  const dst6 = meta.dst.version === 4 ? Ipv6Address.mapped(meta.dst) : meta.dst;
+  if (meta.dst.version === 4) {
+    const f = flags.v4;
+    if (f.pktinfo) {
+      // struct in_pktinfo { int ipi_ifindex; struct in_addr ipi_spec_dst; struct in_addr ipi_addr; }
+      const b = new Uint8Array(12);
+      new DataView(b.buffer).setInt32(0, ifindex, true);
+      b.set(specDst.version === 4 ? specDst.bytes : meta.dst.bytes, 4);
+      b.set(meta.dst.bytes, 8);
+      out.push({ level: SocketLevel.SOL_IP, type: IpOption.IP_PKTINFO, data: b });
+    }
+    if (f.hopLimit) out.push({ level: SocketLevel.SOL_IP, type: IpOption.IP_TTL, data: int(meta.hopLimit) });
+    if (f.trafficClass)
+      out.push({ level: SocketLevel.SOL_IP, type: IpOption.IP_TOS, data: Uint8Array.of(meta.trafficClass) });
+    if (socketFamily === 4) return out;
+  }
+  const f = flags.v6;
+  if (f.pktinfo) {
+    // struct in6_pktinfo { struct in6_addr ipi6_addr; int ipi6_ifindex; }
+    const b = new Uint8Array(20);
+    b.set(dst6.bytes, 0);
+    new DataView(b.buffer).setInt32(16, ifindex, true);
+    out.push({ level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_PKTINFO, data: b });
+  }
+  if (f.hopLimit)
+    out.push({ level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_HOPLIMIT, data: int(meta.hopLimit) });
+  if (f.trafficClass)
+    out.push({ level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_TCLASS, data: int(meta.trafficClass) });
+  return out;
+}
+
+function readInt(data: Uint8Array): number {
+  return new DataView(data.buffer, data.byteOffset, 4).getInt32(0, true);
+}
+
+/**
+ * Parses sendmsg's control messages for a datagram socket of `family`. An AF_INET socket reads
+ * SOL_IP messages as ip_cmsg_send does (IP_TTL 1..255, IP_TOS an int or a byte 0..255,
+ * IP_PKTINFO); an AF_INET6 socket reads SOL_IPV6 ones as ip6_datagram_send_ctl does
+ * (IPV6_HOPLIMIT and IPV6_TCLASS -1..255, IPV6_PKTINFO). Other levels
+ * are skipped; a wrong length, a value out of range or a type not handled here is EINVAL, a
+ * non-local source address EINVAL, an unknown interface index ENODEV.
+ */
+export function parseIpSendControl(
+  family: 4 | 6,
+  msgs: readonly Cmsg[],
+  ifindexExists: (index: number) => boolean,
+): UdpSendOptions | LinuxError {
+  let hopLimit: number | undefined;
+  let trafficClass: number | undefined;
+  let src: IpAddress | undefined;
+  for (const m of msgs) {
+    const len = m.data.length;
+    if (family === 4) {
+      if (m.level !== SocketLevel.SOL_IP) continue;
+      switch (m.type) {
+        case IpOption.IP_TTL: {
+          if (len !== 4) return E.EINVAL;
+          const v = readInt(m.data);
+          if (v < 1 || v > 255) return E.EINVAL;
+          hopLimit = v;
+          break;
+        }
+        case IpOption.IP_TOS: {
+          let v: number;
+          if (len === 4) v = readInt(m.data);
+          else if (len === 1) v = m.data[0]!;
+          else return E.EINVAL;
+          if (v < 0 || v > 255) return E.EINVAL;
+          trafficClass = v;
+          break;
+        }
+        case IpOption.IP_PKTINFO: {
+          if (len !== 12) return E.EINVAL;
+          const index = readInt(m.data);
+          if (index !== 0 && !ifindexExists(index)) return E.ENODEV;
+          const a = new Ipv4Address(m.data.subarray(4, 8));
+          if (!a.isUnspecified()) src = a;
+          break;
+        }
+        default:
+          return E.EINVAL;
+      }
+      continue;
+    }
+    if (m.level !== SocketLevel.SOL_IPV6) continue;
+    switch (m.type) {
+      case Ipv6Option.IPV6_HOPLIMIT:
+      case Ipv6Option.IPV6_TCLASS: {
+        if (len !== 4) return E.EINVAL;
+        const v = readInt(m.data);
+        if (v < -1 || v > 255) return E.EINVAL;
+        // -1 asks for the socket's hop limit; a traffic class of -1 goes out as its low byte,
+        // 0xff, as Linux's ip6_datagram_send_ctl leaves it (measured, see ip-cmsg.c).
+        if (m.type === Ipv6Option.IPV6_TCLASS) trafficClass = v & 0xff;
+        else if (v !== -1) hopLimit = v;
+        break;
+      }
+      case Ipv6Option.IPV6_PKTINFO: {
+        if (len < 20) return E.EINVAL;
+        const index = readInt(m.data.subarray(16, 20));
+        if (index !== 0 && !ifindexExists(index)) return E.ENODEV;
+        const a = new Ipv6Address(m.data.subarray(0, 16));
+        if (!a.isUnspecified()) src = a;
+        break;
+      }
+      default:
+        return E.EINVAL;
+    }
+  }
+  return {
+    ...(hopLimit !== undefined ? { hopLimit } : {}),
+    ...(trafficClass !== undefined ? { trafficClass } : {}),
+    ...(src !== undefined ? { src } : {}),
+  };
+}
