@@ -467,7 +467,10 @@ function doSend(t: Task, f: { file: FileDescription; s: SocketImpl }, out: Outgo
       if (typeof r === 'number') rightsSent = true;
     } else {
       const dst = out.to && out.to.length > 0 ? out.to : undefined;
-      r = sock instanceof InetSocket ? sock.sendto(chunk, flags, dst, out.control) : sock.sendto(chunk, flags, dst);
+      r =
+        sock instanceof InetSocket
+          ? sock.sendto(chunk, flags, dst, out.control)
+          : sock.sendto(chunk, flags, dst);
     }
     f.s.settle();
     return r === NET_WOULD_BLOCK ? 'block' : r;
@@ -951,7 +954,11 @@ function setsockopt(t: Task, a: SyscallArgs): SyscallResult {
     // netlink_setsockopt reads the int only when optlen allows one; a shorter value is 0.
     return sock.setsockopt(level, name, 0);
   }
-  if (sock instanceof InetSocket && !isRecverr(sock, level, name) && !isBufferSize(level, name)) {
+  const forced =
+    level === SocketLevel.SOL_SOCKET &&
+    (name === SocketOption.SO_SNDBUFFORCE || name === SocketOption.SO_RCVBUFFORCE);
+  if (sock instanceof InetSocket && forced && !capable(t.creds)) return E.EPERM; // CAP_NET_ADMIN
+  if (sock instanceof InetSocket && !isRecverr(sock, level, name)) {
     const r = setInetOption(t, sock, level, name, ptr(a[3]), optlen);
     f.s.settle();
     return r;
@@ -995,12 +1002,6 @@ function setsockopt(t: Task, a: SyscallArgs): SyscallResult {
 
 const TCP_CA_NAME_MAX = 16;
 const LINGER_LEN = 8;
-
-function isBufferSize(level: number, name: number): boolean {
-  return (
-    level === SocketLevel.SOL_SOCKET && (name === SocketOption.SO_SNDBUF || name === SocketOption.SO_RCVBUF)
-  );
-}
 
 /**
  * setsockopt(2) on an AF_INET/AF_INET6 socket: reads as many bytes as the option's value has
