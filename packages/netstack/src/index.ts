@@ -102,7 +102,7 @@ export type { TcpInfo } from './socket/tcp-info.js';
 
 // The stack
 export { Stack, LINUX_TCP_STATE } from './stack.js';
-export type { StackConfig, SocketEntry } from './stack.js';
+export type { StackConfig, SocketEntry, StackSysctl } from './stack.js';
 
 // The socket layer (shaped for the socket syscalls)
 export { InetSocket } from './socket/inet-socket.js';

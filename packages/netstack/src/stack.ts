@@ -11,7 +11,7 @@ import { Interface, type InterfaceConfig, type ReceivedIp, type SocketTable } fr
 import type { Device } from './phy/device.js';
 import { seededRandom } from './phy/fault-injector.js';
 import type { CongestionAlgorithm } from './socket/congestion.js';
-import { PortSpace, type SocketEnv } from './socket/socket-set.js';
+import { EPHEMERAL_PORT_MAX, EPHEMERAL_PORT_MIN, PortSpace, type SocketEnv } from './socket/socket-set.js';
 import {
   LINUX_TCP_STATE,
   rstFor,
@@ -55,6 +55,22 @@ export interface StackConfig extends InterfaceConfig {
 }
 
 /**
+ * The stack's net.ipv4 sysctls that /proc/sys/net/ipv4 shows and sets. They are read when a
+ * socket is created or an ephemeral port is picked, so a change applies to later sockets only,
+ * as on Linux.
+ */
+export interface StackSysctl {
+  /** net.ipv4.ip_local_port_range: the ephemeral ports, inclusive (Linux: 32768 60999). */
+  portRange: readonly [number, number];
+  /** net.ipv4.tcp_congestion_control: the congestion control of new TCP sockets. */
+  congestion: CongestionAlgorithm;
+  /** net.ipv4.tcp_sack: offer SACK on new connections unless 0 (Linux: 1). */
+  sack: number;
+  /** net.ipv4.tcp_timestamps: offer timestamps on new connections unless 0 (Linux: 1). */
+  timestamps: number;
+}
+
+/**
  * A userspace TCP/IP stack on one device.
  *
  * @example
@@ -84,6 +100,8 @@ export class Stack implements SocketTable, SocketEnv {
   private readonly icmpIdents: PortSpace<IcmpSocket>;
   private readonly tcpPorts: PortSpace<TcpSocket | TcpListener>;
   private readonly tcpConfig: Partial<TcpConfig>;
+  /** The tunables new sockets take (see {@link StackSysctl}); set them to change later sockets. */
+  readonly sysctl: StackSysctl;
   /**
    * The interface index IP_PKTINFO/IPV6_PKTINFO report for datagrams received here; the owner
    * sets it to the index rtnetlink shows for this interface (1, lo, by default).
@@ -94,16 +112,30 @@ export class Stack implements SocketTable, SocketEnv {
     this.iface = new Interface(config);
     this.device = config.device;
     this.random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
-    this.udpPorts = new PortSpace(this.random);
-    this.udplitePorts = new PortSpace(this.random);
-    this.icmpIdents = new PortSpace(this.random);
-    this.tcpPorts = new PortSpace(this.random);
     this.tcpConfig = config.tcp ?? {};
+    this.sysctl = {
+      portRange: [EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX],
+      congestion: this.tcpConfig.congestion ?? 'cubic',
+      sack: this.tcpConfig.sack === false ? 0 : 1,
+      timestamps: this.tcpConfig.timestamps === false ? 0 : 1,
+    };
+    const range = (): readonly [number, number] => this.sysctl.portRange;
+    this.udpPorts = new PortSpace(this.random, range);
+    this.udplitePorts = new PortSpace(this.random, range);
+    // Echo identifiers are not ports: ip_local_port_range does not apply to them (ping_get_port).
+    this.icmpIdents = new PortSpace(this.random);
+    this.tcpPorts = new PortSpace(this.random, range);
+  }
+
+  /** The TcpConfig of a new TCP socket: the stack's config under the current sysctls. */
+  private newTcpConfig(): Partial<TcpConfig> {
+    const { congestion, sack, timestamps } = this.sysctl;
+    return { ...this.tcpConfig, congestion, sack: sack !== 0, timestamps: timestamps !== 0 };
   }
 
   /** The congestion control (TCP_CONGESTION name) new TCP connections start with. */
   get defaultCongestion(): CongestionAlgorithm {
-    return this.tcpConfig.congestion ?? 'cubic';
+    return this.sysctl.congestion;
   }
 
   /** Does all pending work; returns the next deadline (see {@link Interface.poll}). */
@@ -162,7 +194,7 @@ export class Stack implements SocketTable, SocketEnv {
 
   /** A new TCP socket of address family `family` over caller-owned receive and send rings. */
   tcpSocket(family: 4 | 6, buffers: TcpBuffers): TcpSocket {
-    const s = new TcpSocket(family, buffers, this, this.tcpPorts, { ...this.tcpConfig });
+    const s = new TcpSocket(family, buffers, this, this.tcpPorts, this.newTcpConfig());
     this.tcp.push(s);
     return s;
   }
@@ -172,9 +204,14 @@ export class Stack implements SocketTable, SocketEnv {
    * for accept. `buffers` makes the rings of each accepted connection.
    */
   tcpListener(family: 4 | 6, buffers: () => TcpBuffers): TcpListener {
-    const l = new TcpListener(family, buffers, this, this.tcpPorts, (child) => this.tcp.push(child), {
-      ...this.tcpConfig,
-    });
+    const l = new TcpListener(
+      family,
+      buffers,
+      this,
+      this.tcpPorts,
+      (child) => this.tcp.push(child),
+      this.newTcpConfig(),
+    );
     this.listeners.push(l);
     return l;
   }

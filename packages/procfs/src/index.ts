@@ -131,5 +131,7 @@ export type {
   ProcInetSocket,
   ProcUnixSocket,
   ProcRoute,
+  ProcNetSysctl,
+  ProcNetSysctlWrite,
 } from './net.js';
 export type { FixtureTaskData, FixtureTaskInit } from './fixture.js';

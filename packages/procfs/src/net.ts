@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { LinuxError } from '@tsvisor/abi';
 
 /** Counters of one network device (/proc/net/dev); absent counters are 0. */
 export interface ProcNetDeviceStats {
@@ -148,7 +149,34 @@ export interface ProcNetSource {
    * Tcp.MaxConn -1). Absent: all counters are those defaults.
    */
   mib?(): Readonly<Record<string, number>>;
+  /**
+   * The namespace's net.ipv4 sysctls for /proc/sys/net/ipv4. Absent: Linux's defaults, and
+   * writes are kept by the procfs mount.
+   */
+  sysctl?(): ProcNetSysctl;
+  /** Apply a write to /proc/sys/net/ipv4 (procfs parsed and range-checked it). */
+  setSysctl?(w: ProcNetSysctlWrite): LinuxError | undefined;
 }
+
+/** The net.ipv4 sysctls a network namespace applies to its new sockets. */
+export interface ProcNetSysctl {
+  /** ip_local_port_range: the ephemeral ports, inclusive (Linux: 32768 60999). */
+  readonly ipLocalPortRange: readonly [number, number];
+  /** tcp_congestion_control: the algorithm of new TCP sockets (Linux: cubic). */
+  readonly tcpCongestionControl: string;
+  /** tcp_available_congestion_control: the algorithms known, in Linux's listing order. */
+  readonly tcpAvailableCongestionControl: readonly string[];
+  /** tcp_sack (1: offer SACK). */
+  readonly tcpSack: number;
+  /** tcp_timestamps (0 off; 1 on, with random offsets; 2 on without). */
+  readonly tcpTimestamps: number;
+}
+
+/** A write to a net.ipv4 sysctl, parsed and checked by procfs. */
+export type ProcNetSysctlWrite =
+  | { readonly key: 'ipLocalPortRange'; readonly value: readonly [number, number] }
+  | { readonly key: 'tcpCongestionControl'; readonly value: string }
+  | { readonly key: 'tcpSack' | 'tcpTimestamps'; readonly value: number };
 
 /** The values Linux reports for the MIB entries that are settings rather than counters. */
 const MIB_CONSTANTS: Readonly<Record<string, number>> = {

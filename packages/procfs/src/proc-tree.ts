@@ -46,6 +46,7 @@ import {
 } from './net.js';
 import { NETSTAT_GROUPS, SNMP_GROUPS } from './net-mib.js';
 import { sysNetTrees } from './sys-net.js';
+import { netIpv4Tree } from './sys-net-ipv4.js';
 import { renderSysvMsg, renderSysvSem, renderSysvShm } from './sysvipc.js';
 import type { ProcNetSource } from './net.js';
 import type {
@@ -793,6 +794,11 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
     net: dir({
       core: dir({
         somaxconn: readOnly(() => `${tunable('somaxconn')}\n`),
+      }),
+      // The reader's network namespace, else the first process's (as sysfs's net views).
+      ipv4: netIpv4Tree(() => {
+        const c = src.caller();
+        return src.task(c?.tid ?? src.pids()[0] ?? 0)?.net?.() ?? null;
       }),
     }),
     vm: dir({

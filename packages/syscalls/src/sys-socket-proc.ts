@@ -9,12 +9,22 @@
  */
 import { isError } from '@tsvisor/abi';
 import type { Kernel } from '@tsvisor/kernel';
-import { Ipv6Address, UnixSocket, type IpEndpoint, type SocketEntry } from '@tsvisor/netstack';
+import {
+  CONGESTION_ALGORITHMS,
+  Ipv6Address,
+  UnixSocket,
+  type CongestionAlgorithm,
+  type IpEndpoint,
+  type SocketEntry,
+  type Stack,
+} from '@tsvisor/netstack';
 import type {
   ProcInet6Address,
   ProcInetSocket,
   ProcNetDevice,
   ProcNetSource,
+  ProcNetSysctl,
+  ProcNetSysctlWrite,
   ProcRoute,
   ProcSockAddr,
   ProcUnixSocket,
@@ -47,7 +57,42 @@ export function procNetSource(kernel: Kernel): ProcNetSource {
     udp6: () => inet('udp', 6),
     unix: () => unixSockets(net),
     routes: () => routes(net),
+    sysctl: () => netSysctl(net.stack),
+    setSysctl: (w) => setNetSysctl(net.stack, w),
   };
+}
+
+/** /proc/sys/net/ipv4 from the stack's settings for new sockets. */
+function netSysctl(stack: Stack): ProcNetSysctl {
+  const s = stack.sysctl;
+  return {
+    ipLocalPortRange: s.portRange,
+    tcpCongestionControl: s.congestion,
+    tcpAvailableCongestionControl: CONGESTION_ALGORITHMS,
+    tcpSack: s.sack,
+    tcpTimestamps: s.timestamps,
+  };
+}
+
+/** A /proc/sys/net/ipv4 write (procfs checked it) applied to the stack's later sockets. */
+function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
+  const s = stack.sysctl;
+  switch (w.key) {
+    case 'ipLocalPortRange':
+      s.portRange = [w.value[0], w.value[1]];
+      break;
+    case 'tcpCongestionControl':
+      // procfs accepted only names of tcpAvailableCongestionControl, CONGESTION_ALGORITHMS.
+      s.congestion = w.value as CongestionAlgorithm;
+      break;
+    case 'tcpSack':
+      s.sack = w.value;
+      break;
+    case 'tcpTimestamps':
+      s.timestamps = w.value;
+      break;
+  }
+  return undefined;
 }
 
 function devices(net: NetState): ProcNetDevice[] {

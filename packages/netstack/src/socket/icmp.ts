@@ -74,7 +74,8 @@ export class IcmpSocket {
     if (!this.env.sourceAddressFor(ep.addr)) return E.ENETUNREACH;
     if (!this.local) {
       const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
-      if (err) return err;
+      // inet_autobind: no free identifier is EAGAIN.
+      if (err) return err === E.EADDRINUSE ? E.EAGAIN : err;
     }
     this.remote = { addr: ep.addr, port: 0 };
     return undefined;
@@ -103,7 +104,8 @@ export class IcmpSocket {
     if (!src) return E.ENETUNREACH;
     if (!this.local) {
       const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
-      if (err) return err;
+      // inet_autobind: no free identifier is EAGAIN.
+      if (err) return err === E.EADDRINUSE ? E.EAGAIN : err;
     }
     if (!this.tx.enqueue({ src, dst: dst.addr }, message)) return WOULD_BLOCK;
     return message.length;

@@ -55,7 +55,14 @@ export class PortSpace<S extends PortBinding> {
   private readonly byPort = new Map<number, Set<S>>();
   private next: number | undefined;
 
-  constructor(private readonly random: () => number) {}
+  /**
+   * `range` gives the ephemeral ports (inclusive) when one is picked, so a change of
+   * net.ipv4.ip_local_port_range applies to the next autobind or connect.
+   */
+  constructor(
+    private readonly random: () => number,
+    private readonly range: () => readonly [number, number] = () => [EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX],
+  ) {}
 
   /** Sockets bound to `port`. */
   bound(port: number): ReadonlySet<S> | undefined {
@@ -92,12 +99,14 @@ export class PortSpace<S extends PortBinding> {
   /**
    * The port half of bind(2), alike for every socket kind: port 0 takes a free ephemeral port,
    * any other is refused on conflict (EADDRINUSE); then the binding is recorded. Returns the
-   * port bound.
+   * port bound. A full ephemeral range is EADDRINUSE too, as bind(2) and listen(2) say; an
+   * implicit bind turns it into its own errno (EAGAIN for datagram sockets, EADDRNOTAVAIL for
+   * a TCP connect).
    */
   claim(socket: S, addr: IpAddress, port: number, reuseAddr: boolean): number | LinuxError {
     if (port === 0) {
       const p = this.ephemeral(socket, addr);
-      if (typeof p !== 'number') return p;
+      if (typeof p !== 'number') return E.EADDRINUSE;
       port = p;
     } else {
       const err = this.check(socket, { addr, port }, reuseAddr);
@@ -115,12 +124,14 @@ export class PortSpace<S extends PortBinding> {
     if (set.size === 0) this.byPort.delete(port);
   }
 
-  /** A free ephemeral port for `addr` (EADDRNOTAVAIL when the range is exhausted, as Linux says). */
+  /** A free ephemeral port for `addr` (EADDRNOTAVAIL when the range is exhausted). */
   ephemeral(socket: S, addr: IpAddress): number | LinuxError {
-    const span = EPHEMERAL_PORT_MAX - EPHEMERAL_PORT_MIN + 1;
-    this.next ??= Math.floor(this.random() * span);
+    const [low, high] = this.range();
+    const span = high - low + 1;
+    if (span <= 0) return E.EADDRNOTAVAIL;
+    this.next = (this.next ?? Math.floor(this.random() * span)) % span;
     for (let i = 0; i < span; i++) {
-      const port = EPHEMERAL_PORT_MIN + ((this.next + i) % span);
+      const port = low + ((this.next + i) % span);
       if (!this.byPort.has(port) && !this.check(socket, { addr, port }, false)) {
         this.next = (this.next + i + 1) % span;
         return port;

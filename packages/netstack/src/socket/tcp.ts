@@ -354,7 +354,8 @@ export class TcpSocket {
     if (!src) return E.ENETUNREACH;
     if (!this.local) {
       const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
-      if (err) return err;
+      // inet_hash_connect: no free port for the connection is EADDRNOTAVAIL.
+      if (err) return err === E.EADDRINUSE ? E.EADDRNOTAVAIL : err;
     }
     if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
     this.remote = ep;

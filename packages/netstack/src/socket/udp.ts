@@ -179,7 +179,8 @@ export class UdpSocket {
     if (!src) return E.ENETUNREACH;
     if (!this.local) {
       const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
-      if (err) return err;
+      // inet_autobind: a full ephemeral range is EAGAIN.
+      if (err) return err === E.EADDRINUSE ? E.EAGAIN : err;
     }
     if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
     this.remote = ep;
@@ -221,7 +222,7 @@ export class UdpSocket {
     // Datagrams larger than the MTU are fragmented by the interface (IPv4 and IPv6).
     if (!this.local) {
       const e = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
-      if (e) return e;
+      if (e) return e === E.EADDRINUSE ? E.EAGAIN : e;
     }
     const meta: TxMeta = {
       src: src0,

@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { E, isError, OpenFlag, type LinuxError } from '@tsvisor/abi';
+import { userCreds, type Posix } from '@tsvisor/vfs';
+import { FixtureProcSource } from './fixture.js';
+import { list, mounted, readAll } from './mount.test-util.js';
+import type { ProcNetSysctl, ProcNetSysctlWrite } from './net.js';
+
+const enc = new TextEncoder();
+const IPV4 = '/proc/sys/net/ipv4';
+
+/** One write(2) at offset 0, as `printf ... > file` does it. */
+function put(p: Posix, path: string, text: string): number | LinuxError {
+  const fd = p.open(path, OpenFlag.O_WRONLY | OpenFlag.O_TRUNC);
+  if (isError(fd)) return fd;
+  const r = p.write(fd, enc.encode(text));
+  p.close(fd);
+  return r;
+}
+
+/** Inputs whose outcome on ip_local_port_range is compared with Linux's. */
+const RANGE_INPUTS = [
+  '40000 40000',
+  '40001 40000',
+  '1000 2000',
+  '1024 2000',
+  '0 100',
+  '3000 70000',
+  '5000',
+  'abc',
+  '5000 6000 7000',
+  ' 7000  8000 ',
+  '5000x 6000',
+  '7000\t8000\n',
+  '-5 100',
+];
+
+/**
+ * Each input written in a fresh network namespace of the real kernel: `ok <value>` or `err`.
+ * Null where `unshare -n` is not allowed.
+ */
+function nativeRanges(): string[] | null {
+  const script = RANGE_INPUTS.map(
+    (_, i) =>
+      `unshare -n sh -c 'printf "%s" "$1" > ${IPV4}/ip_local_port_range 2>/dev/null && echo "ok $(cat ${IPV4}/ip_local_port_range)" || echo err' x "\${${i + 1}}"`,
+  ).join('\n');
+  try {
+    const out = execFileSync('sh', ['-c', script, 'sh', ...RANGE_INPUTS], { encoding: 'utf8' });
+    return out.trimEnd().split('\n');
+  } catch {
+    return null;
+  }
+}
+
+describe('/proc/sys/net/ipv4', () => {
+  it('lists the tunables with Linux defaults, writable ones 0644', () => {
+    const { p } = mounted();
+    expect(list(p, IPV4)).toEqual([
+      'ip_local_port_range',
+      'tcp_allowed_congestion_control',
+      'tcp_available_congestion_control',
+      'tcp_congestion_control',
+      'tcp_fin_timeout',
+      'tcp_keepalive_intvl',
+      'tcp_keepalive_probes',
+      'tcp_keepalive_time',
+      'tcp_sack',
+      'tcp_timestamps',
+      'tcp_window_scaling',
+    ]);
+    expect(readAll(p, `${IPV4}/ip_local_port_range`)).toBe('32768\t60999\n');
+    expect(readAll(p, `${IPV4}/tcp_congestion_control`)).toBe('cubic\n');
+    expect(readAll(p, `${IPV4}/tcp_available_congestion_control`)).toBe('reno cubic\n');
+    expect(readAll(p, `${IPV4}/tcp_keepalive_time`)).toBe('7200\n');
+    expect(readAll(p, `${IPV4}/tcp_fin_timeout`)).toBe('60\n');
+    const mode = (n: string): number => {
+      const st = p.stat(`${IPV4}/${n}`);
+      if (isError(st)) throw new Error(n);
+      return st.mode & 0o777;
+    };
+    expect(mode('ip_local_port_range')).toBe(0o644);
+    expect(mode('tcp_sack')).toBe(0o644);
+    expect(mode('tcp_available_congestion_control')).toBe(0o444);
+    expect(put(p, `${IPV4}/tcp_window_scaling`, '0')).toBe(E.EACCES);
+  });
+
+  it("parses ip_local_port_range writes as Linux does (compared with the host's kernel)", () => {
+    const mine = RANGE_INPUTS.map((text) => {
+      const { p } = mounted();
+      const r = put(p, `${IPV4}/ip_local_port_range`, text);
+      return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/ip_local_port_range`) as string).trimEnd()}`;
+    });
+    // What Linux 6.x gives (the expectations when the host cannot run `unshare -n`).
+    expect(mine).toEqual([
+      'ok 40000\t40000',
+      'err',
+      'err',
+      'ok 1024\t2000',
+      'err',
+      'err',
+      'ok 5000\t60999',
+      'err',
+      'ok 5000\t6000',
+      'ok 7000\t8000',
+      'err',
+      'ok 7000\t8000',
+      'err',
+    ]);
+    const native = nativeRanges();
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('checks congestion control names and u8 flags', () => {
+    const { p } = mounted();
+    const cc = `${IPV4}/tcp_congestion_control`;
+    expect(put(p, cc, 'reno\n')).toBe(5);
+    expect(readAll(p, cc)).toBe('reno\n');
+    expect(put(p, cc, 'bbr')).toBe(E.ENOENT);
+    expect(put(p, cc, 'reno ')).toBe(E.ENOENT);
+    expect(readAll(p, cc)).toBe('reno\n');
+    expect(put(p, `${IPV4}/tcp_sack`, '2')).toBe(1);
+    expect(readAll(p, `${IPV4}/tcp_sack`)).toBe('2\n');
+    expect(put(p, `${IPV4}/tcp_sack`, '256')).toBe(E.EINVAL);
+    expect(put(p, `${IPV4}/tcp_timestamps`, '-1')).toBe(E.EINVAL);
+    expect(put(p, `${IPV4}/tcp_timestamps`, 'x')).toBe(E.EINVAL);
+    expect(readAll(p, `${IPV4}/tcp_timestamps`)).toBe('1\n');
+  });
+
+  it("reads and writes the namespace's sysctls; only root may write", () => {
+    const src = FixtureProcSource.sample();
+    const net = src.netValue;
+    if (net === null) throw new Error('fixture has a network namespace');
+    let state: ProcNetSysctl = {
+      ipLocalPortRange: [2000, 3000],
+      tcpCongestionControl: 'reno',
+      tcpAvailableCongestionControl: ['reno', 'cubic'],
+      tcpSack: 0,
+      tcpTimestamps: 1,
+    };
+    const writes: ProcNetSysctlWrite[] = [];
+    src.netValue = {
+      ...net,
+      sysctl: () => state,
+      setSysctl: (w) => {
+        writes.push(w);
+        state = { ...state, [w.key]: w.value };
+        return undefined;
+      },
+    };
+    const { p } = mounted(undefined, src);
+    expect(readAll(p, `${IPV4}/ip_local_port_range`)).toBe('2000\t3000\n');
+    expect(readAll(p, `${IPV4}/tcp_sack`)).toBe('0\n');
+    // One number keeps the high end the namespace has.
+    expect(put(p, `${IPV4}/ip_local_port_range`, '2500')).toBe(4);
+    expect(put(p, `${IPV4}/tcp_congestion_control`, 'cubic')).toBe(5);
+    expect(writes).toEqual([
+      { key: 'ipLocalPortRange', value: [2500, 3000] },
+      { key: 'tcpCongestionControl', value: 'cubic' },
+    ]);
+    const user = mounted(userCreds(1000, 1000), src);
+    expect(readAll(user.p, `${IPV4}/tcp_congestion_control`)).toBe('cubic\n');
+    expect(put(user.p, `${IPV4}/tcp_congestion_control`, 'reno')).toBe(E.EACCES);
+    expect(writes).toHaveLength(2);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * /proc/sys/net/ipv4: the IPv4/TCP sysctls of the reader's network namespace. The ones the
+ * namespace's stack applies (the ephemeral port range, the default congestion control, SACK and
+ * timestamps) are read from and written to {@link ProcNetSource.sysctl}; the others show Linux's
+ * defaults, read-only, since nothing would honour a change.
+ *
+ * @module
+ */
+import { E, isError, type LinuxError } from '@tsvisor/abi';
+import { byteString, dir } from './kernfs.js';
+import type { DirNode, FileNode } from './kernfs.js';
+import type { ProcNetSource, ProcNetSysctl, ProcNetSysctlWrite } from './net.js';
+
+/** Linux's defaults, shown when the namespace has no stack (and kept per mount when written). */
+export const DEFAULT_NET_SYSCTL: ProcNetSysctl = {
+  ipLocalPortRange: [32768, 60999],
+  tcpCongestionControl: 'cubic',
+  tcpAvailableCongestionControl: ['reno', 'cubic'],
+  tcpSack: 1,
+  tcpTimestamps: 1,
+};
+
+/** net.ipv4.ip_unprivileged_port_start: the range's low end may not go below it (EINVAL). */
+const IP_PROT_SOCK = 1024;
+/** TCP_CA_NAME_MAX: congestion control names are at most 15 bytes. */
+const TCP_CA_NAME_MAX = 16;
+
+/**
+ * Parse a write to a proc_dointvec vector of `n` ints: blank-separated decimals, each ending at a
+ * blank or the end; fewer than `n` keep the tail of `current`, more are ignored. Null: EINVAL.
+ */
+export function parseIntVector(text: string, current: readonly number[]): number[] | null {
+  const out = [...current];
+  const re = /[ \t\n]*([+-]?[0-9]+)(?=[ \t\n]|$)/y;
+  let i = 0;
+  let pos = 0;
+  for (; i < out.length; i++) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (m === null) break;
+    const v = Number(m[1]);
+    if (!Number.isSafeInteger(v) || v > 0x7fffffff || v < -0x80000000) return null;
+    out[i] = v;
+    pos = re.lastIndex;
+  }
+  // Nothing parsed, or something that is neither a number nor blanks where one was expected.
+  if (i === 0) return null;
+  if (i < out.length && !/^[ \t\n\0]*$/.test(text.slice(pos))) return null;
+  return out;
+}
+
+/** Check and form a write to ip_local_port_range (ipv4_local_port_range): EINVAL or the value. */
+export function parsePortRange(
+  text: string,
+  current: readonly [number, number],
+): ProcNetSysctlWrite | LinuxError {
+  const v = parseIntVector(text, current);
+  if (v === null) return E.EINVAL;
+  const [low = 0, high = 0] = v;
+  // proc_dointvec_minmax bounds each end to 1..65535; then the range must be ordered and stay
+  // clear of the privileged ports.
+  if (low < 1 || low > 65535 || high < 1 || high > 65535) return E.EINVAL;
+  if (high < low || low < IP_PROT_SOCK) return E.EINVAL;
+  return { key: 'ipLocalPortRange', value: [low, high] };
+}
+
+/** The tree of /proc/sys/net/ipv4 over the reader's namespace `net()` (null: defaults). */
+export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
+  /** Values written through this mount when the namespace cannot store them. */
+  let local: ProcNetSysctl = DEFAULT_NET_SYSCTL;
+  const get = (): ProcNetSysctl => net()?.sysctl?.() ?? local;
+  const set = (w: ProcNetSysctlWrite): LinuxError | undefined => {
+    const n = net();
+    if (n?.setSysctl !== undefined) return n.setSysctl(w);
+    local = { ...local, [w.key]: w.value };
+    return undefined;
+  };
+  const readOnly = (read: () => string): FileNode => ({ kind: 'file', mode: 0o444, read, strictWrite: true });
+  /** A 0644 sysctl; writes past offset 0 are ignored (sysctl_writes_strict). */
+  const writable = (
+    read: () => string,
+    parse: (text: string) => ProcNetSysctlWrite | LinuxError,
+  ): FileNode => ({
+    kind: 'file',
+    mode: 0o644,
+    strictWrite: true,
+    read,
+    write: (data, offset) => {
+      if (offset !== 0) return data.length;
+      const w = parse(byteString(data));
+      if (isError(w)) return w;
+      return set(w) ?? data.length;
+    },
+  });
+  /** A proc_dou8vec_minmax flag: one int in 0..255. */
+  const u8 = (key: 'tcpSack' | 'tcpTimestamps'): FileNode =>
+    writable(
+      () => `${get()[key]}\n`,
+      (text) => {
+        const v = parseIntVector(text, [0]);
+        if (v === null || v[0] === undefined || v[0] < 0 || v[0] > 255) return E.EINVAL;
+        return { key, value: v[0] };
+      },
+    );
+
+  return dir({
+    ip_local_port_range: writable(
+      () => get().ipLocalPortRange.join('\t') + '\n',
+      (text) => parsePortRange(text, get().ipLocalPortRange),
+    ),
+    tcp_allowed_congestion_control: readOnly(() => get().tcpAvailableCongestionControl.join(' ') + '\n'),
+    tcp_available_congestion_control: readOnly(() => get().tcpAvailableCongestionControl.join(' ') + '\n'),
+    // proc_tcp_congestion_control: proc_dostring into a TCP_CA_NAME_MAX buffer, then a lookup
+    // that gives ENOENT for an unknown name (the name keeps any blanks: `reno ` is unknown).
+    tcp_congestion_control: writable(
+      () => get().tcpCongestionControl + '\n',
+      (text) => {
+        const cut = text.search(/[\n\0]/);
+        const name = (cut >= 0 ? text.slice(0, cut) : text).slice(0, TCP_CA_NAME_MAX - 1);
+        if (!get().tcpAvailableCongestionControl.includes(name)) return E.ENOENT;
+        return { key: 'tcpCongestionControl', value: name };
+      },
+    ),
+    tcp_fin_timeout: readOnly(() => '60\n'),
+    tcp_keepalive_intvl: readOnly(() => '75\n'),
+    tcp_keepalive_probes: readOnly(() => '9\n'),
+    tcp_keepalive_time: readOnly(() => '7200\n'),
+    tcp_sack: u8('tcpSack'),
+    tcp_timestamps: u8('tcpTimestamps'),
+    tcp_window_scaling: readOnly(() => '1\n'),
+  });
+}
