@@ -249,6 +249,14 @@ export class Sandbox {
   }
 
   /**
+   * How many host directory fds the sandbox's own host filesystems hold now: one per root after
+   * {@link run} (so results stay readable), 0 after {@link close}.
+   */
+  get hostDirFds(): number {
+    return this.hostDirs.reduce((n, h) => n + h.openDirCount, 0);
+  }
+
+  /**
    * Gives back every host fd the sandbox's own host filesystems hold (the read-only host root and
    * the `volumes`); `vfs` answers ENOENT for their files afterwards. Call it after {@link run}
    * when the sandbox is no longer needed; a program that creates many sandboxes should.
