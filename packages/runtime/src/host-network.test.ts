@@ -5,10 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startEchoServers, type EchoServers } from './loopback-servers.test-util.js';
 import { captureStdio, testbed } from './c-programs.test-util.js';
 import { hostLinks } from './host-network.js';
 import { createSandbox } from './sandbox.js';
@@ -21,32 +22,15 @@ const bed = testbed((dir) => {
 });
 const volumes = [{ host: scripts, sandbox: '/scripts', readOnly: true }];
 
-/** A port nothing listens on right now (the kernel's choice, then closed). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 describe('outbound: a sandboxed client reaches 127.0.0.1 through host sockets', () => {
-  let tcp: Server;
-  const udp = createSocket('udp4');
+  let servers: EchoServers;
   beforeAll(async () => {
-    tcp = createServer((c) => c.pipe(c));
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    udp.on('message', (m, r) => udp.send(Buffer.from(m.toString().toUpperCase()), r.port, r.address));
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    servers = await startEchoServers();
   });
-  afterAll(() => {
-    tcp.close();
-    udp.close();
-  });
+  afterAll(() => servers.close());
 
   it('TCP echo, UDP, a refused port', async () => {
-    const tcpPort = (tcp.address() as AddressInfo).port;
-    const udpPort = udp.address().port;
+    const { tcpPort, udpPort } = servers;
     const closed = await freePort();
     const r = await bed.run(
       ['python3.11', '/scripts/net-host-client.py', String(tcpPort), String(udpPort), String(closed)],

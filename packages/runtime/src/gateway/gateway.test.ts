@@ -3,10 +3,11 @@
 // `-p` forwards. Traffic never leaves the host's loopback.
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startEchoServers, type EchoServers } from '../loopback-servers.test-util.js';
 import { captureStdio, testbed } from '../c-programs.test-util.js';
 import { createSandbox } from '../sandbox.js';
 import { hostResolver } from './gateway.js';
@@ -16,33 +17,15 @@ const scripts = join(here, '..', 'testdata');
 const bed = testbed();
 const volumes = [{ host: scripts, sandbox: '/scripts', readOnly: true }];
 
-/** A port nothing listens on right now (the kernel's choice, then closed). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 describe('outbound: a sandboxed client reaches the host through the gateway', () => {
-  let tcp: Server;
-  const udp = createSocket('udp4');
+  let servers: EchoServers;
   beforeAll(async () => {
-    // A TCP echo server and a UDP server that answers in capitals, on the host's loopback only.
-    tcp = createServer((c) => c.pipe(c));
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    udp.on('message', (m, r) => udp.send(Buffer.from(m.toString().toUpperCase()), r.port, r.address));
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    servers = await startEchoServers();
   });
-  afterAll(() => {
-    tcp.close();
-    udp.close();
-  });
+  afterAll(() => servers.close());
 
   it('TCP echo, UDP, a refused port, and DNS from the host resolver', async () => {
-    const tcpPort = (tcp.address() as AddressInfo).port;
-    const udpPort = udp.address().port;
+    const { tcpPort, udpPort } = servers;
     const closed = await freePort();
     const r = await bed.run(
       ['python3.11', '/scripts/net-gateway-client.py', String(tcpPort), String(udpPort), String(closed)],
