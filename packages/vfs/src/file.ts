@@ -33,6 +33,9 @@ import {
   S_ISGID,
   S_ISUID,
   S_IXGRP,
+  S_IFDIR,
+  S_IFMT,
+  S_IFREG,
 } from './constants.js';
 import { nowNs } from './clock.js';
 import { releaseDescriptionLocks } from './locks.js';
@@ -220,6 +223,8 @@ export class FileDescription implements Waitable {
   /** Status flags and access mode as F_GETFL reports them. */
   private statusFlags: number;
   private released = false;
+  /** The inode counts this description through {@link Inode.hold} (its open() did not see it). */
+  private readonly holdsInode: boolean;
 
   constructor(
     /** The filesystem's part. */
@@ -231,6 +236,9 @@ export class FileDescription implements Waitable {
     readonly creds: Creds,
   ) {
     this.statusFlags = flags & ~0o2000000; // O_CLOEXEC belongs to the descriptor, not here
+    const type = location.inode.mode & S_IFMT;
+    this.holdsInode = (flags & O_PATH) !== 0 || (type !== S_IFREG && type !== S_IFDIR);
+    if (this.holdsInode) location.inode.hold(1);
     fsnotifyOpen(this);
   }
 
@@ -521,6 +529,7 @@ export class FileDescription implements Waitable {
     fsnotifyClose(this);
     releaseDescriptionLocks(this);
     this.impl.release(this);
+    if (this.holdsInode) this.location.inode.hold(-1);
   }
 }
 

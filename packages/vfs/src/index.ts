@@ -28,6 +28,16 @@ export { UserIOSequence, BufferIOSequence } from './io-sequence.js';
 export type { IOSequence, IORange, UserMemoryIO } from './io-sequence.js';
 export { Mount, MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC } from './mount.js';
 export {
+  attachMount,
+  changePropagation,
+  copyForBind,
+  mountTree,
+  MOUNT_MAX,
+  umountMounts,
+  umountPropagation,
+} from './propagation.js';
+export type { PropagationType } from './propagation.js';
+export {
   IN_ACCESS,
   IN_MODIFY,
   IN_ATTRIB,

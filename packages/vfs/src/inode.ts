@@ -94,6 +94,14 @@ export abstract class Inode {
   /** Bring the metadata fields up to date (hostfs re-reads the host file). Default: they are. */
   refresh(): void {}
 
+  /**
+   * An open description that this inode's {@link Inode.open} did not make (an O_PATH one, or a
+   * FIFO, socket or device node, which the VFS opens itself) took (+1) or dropped (-1) its
+   * reference. Linux frees an unlinked inode only when its last open file goes, so a filesystem
+   * that frees unlinked inodes itself counts these along with its own opens. Default: nothing.
+   */
+  hold(_delta: 1 | -1): void {}
+
   /** st_size. */
   size(): number {
     return 0;

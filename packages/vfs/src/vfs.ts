@@ -80,6 +80,7 @@ import {
   fsnotifyMove,
 } from './fsnotify.js';
 import { openFifo } from './pipe.js';
+import { attachMount, copyForBind, mountTree, umountMounts, umountPropagation } from './propagation.js';
 import {
   MAY_EXEC,
   MAY_READ,
@@ -225,7 +226,13 @@ export class Vfs {
     return this.mountAt(at, fs, fs.root, flags);
   }
 
-  /** Bind mount: make the directory `source` appear at the directory at `path` as well. */
+  /**
+   * Bind mount: make `source` appear at `path` as well. A directory goes on a directory; any
+   * non-directory (regular file, device, FIFO, ...) goes on a non-directory, covering that one
+   * link of it. ENOTDIR when the kinds differ (graft_tree), EINVAL for an unbindable source.
+   * The new mount is a peer of a shared source, and propagates when the target mount is shared
+   * (see {@link attachMount}).
+   */
   bindMount(
     ctx: FsContext,
     source: Location,
@@ -235,15 +242,23 @@ export class Vfs {
   ): Mount | LinuxError {
     const at = this.lookupat(ctx, dir, path, 0);
     if (isError(at)) return at;
-    if (!source.inode.isDir) return E.ENOTDIR;
-    return this.mountAt(at, source.mount.fs, source.inode, flags);
+    if (source.mount.unbindable) return E.EINVAL;
+    if (source.inode.isDir !== at.inode.isDir) return E.ENOTDIR;
+    return this.mountAt(at, source.mount.fs, source.inode, flags, source);
   }
 
-  private mountAt(at: Location, fs: FilesystemImpl, root: Inode, flags: number): Mount | LinuxError {
-    if (!at.inode.isDir) return E.ENOTDIR;
-    const m = new Mount(fs, root, at.mount, at.inode, flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
-    at.mount.children.set(at.inode, m);
-    return m;
+  private mountAt(
+    at: Location,
+    fs: FilesystemImpl,
+    root: Inode,
+    flags: number,
+    source?: Location,
+  ): Mount | LinuxError {
+    if (root.isDir !== at.inode.isDir) return E.ENOTDIR;
+    const m = source === undefined ? new Mount(fs, root, null, null, 0) : copyForBind(source, false);
+    m.flags = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    const err = attachMount(this.rootMount, m, at);
+    return err ?? m;
   }
 
   /** Detach the mount whose root is at `path` (umount2 without flags). EINVAL if not a mount root. */
@@ -253,8 +268,18 @@ export class Vfs {
     const m = at.mount;
     if (at.inode !== m.root || m.parent === null || m.mountpoint === null) return E.EINVAL;
     if (m.children.size > 0) return E.EBUSY;
-    m.parent.children.delete(m.mountpoint);
+    umountMounts(this.rootMount, [m, ...umountPropagation(this.rootMount, [m])]);
     return undefined;
+  }
+
+  /**
+   * is_local_mountpoint: is `inode`, found as `name` in directory `dir`, covered by a mount of
+   * this namespace (through any mount of its filesystem)? Unlink, rmdir and rename of such an
+   * entry give EBUSY.
+   */
+  isMountpoint(dir: Inode, name: string, inode: Inode): boolean {
+    if (this.rootMount.children.size === 0) return false;
+    return this.mounts().some((m) => m.mountOn(inode, dir, name) !== undefined);
   }
 
   /**
@@ -262,13 +287,7 @@ export class Vfs {
    * mountinfo: the path of a mount is `pathOf(ctx, { mount: m, inode: m.root })`).
    */
   mounts(): Mount[] {
-    const out: Mount[] = [];
-    const visit = (m: Mount): void => {
-      out.push(m);
-      for (const c of m.children.values()) visit(c);
-    };
-    visit(this.rootMount);
-    return out;
+    return mountTree(this.rootMount);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -337,10 +356,23 @@ export class Vfs {
     let mount = loc.mount;
     let inode = loc.inode;
     let deleted = false;
-    if (!inode.isDir && loc.parent !== undefined && loc.name !== undefined) {
-      parts.push(loc.name);
-      if (inode.nlink === 0) deleted = true;
-      inode = loc.parent;
+    if (!inode.isDir) {
+      let dir = loc.parent;
+      let name = loc.name;
+      // A file bind mount: the path is that of the file it covers (maybe itself a mount's root).
+      while (inode === mount.root && mount.parent !== null && mount.mountpoint !== null) {
+        if (mount.mountpointDir !== null) {
+          dir = mount.mountpointDir;
+          name = mount.mountpointName;
+        }
+        inode = mount.mountpoint;
+        mount = mount.parent;
+      }
+      if (dir !== undefined && name !== undefined) {
+        parts.push(name);
+        if (loc.inode.nlink === 0) deleted = true;
+        inode = dir;
+      }
     }
     const root = ctx.root;
     let reachable = true;
@@ -857,7 +889,8 @@ export class Vfs {
     if (!stickyAllows(creds, dir, victim)) return E.EPERM;
     if (isDir) {
       if (!victim.isDir) return E.ENOTDIR;
-      if (victim === mount.root || mount.children.has(victim)) return E.EBUSY;
+      if (victim === mount.root || mount.children.has(victim) || this.isMountpoint(dir, '', victim))
+        return E.EBUSY;
     } else if (victim.isDir) return E.EISDIR;
     return undefined;
   }
@@ -886,6 +919,7 @@ export class Vfs {
       if (!e) fsnotifyDelete(w.inode, last, victim, true);
       return e;
     }
+    if (this.isMountpoint(w.inode, last, victim)) return E.EBUSY;
     const e = w.inode.unlink(last, victim);
     if (!e) fsnotifyDelete(w.inode, last, victim, false);
     return e;
@@ -949,6 +983,13 @@ export class Vfs {
         if (err) return err;
       }
     }
+    // vfs_rename: neither a covered file nor the file it would replace may go (directories were
+    // checked by mayDelete).
+    if (
+      (!moved.isDir && this.isMountpoint(od, op.last, moved)) ||
+      (replaced !== null && !replaced.isDir && this.isMountpoint(nd, np.last, replaced))
+    )
+      return E.EBUSY;
     err = od.rename(op.last, moved, nd, np.last, replaced, exchange);
     if (err) return err;
     if (exchange && replaced !== null) {

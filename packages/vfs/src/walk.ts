@@ -130,7 +130,7 @@ export function startWalk(
   return new Walk(ctx, dir, resolve);
 }
 
-/** Step into mounts stacked on the current directory (EXDEV under RESOLVE_NO_XDEV). */
+/** Step into mounts stacked on the current inode (EXDEV under RESOLVE_NO_XDEV). */
 function crossMounts(w: Walk): LinuxError | undefined {
   let m = w.mount;
   if (m.children.size === 0) return undefined;
@@ -186,17 +186,26 @@ export function lookupChild(w: Walk, name: string): Inode | LinuxError {
 }
 
 /**
- * Move the walk onto `child` (a directory or other file found in the current directory). Fails
- * only with EXDEV, when `child` is a mountpoint and the walk has RESOLVE_NO_XDEV.
+ * Move the walk onto `child` (a directory or other file found in the current directory), and
+ * onto the mounts stacked on it (a non-directory may carry file bind mounts). Fails only with
+ * EXDEV, when `child` is a mountpoint and the walk has RESOLVE_NO_XDEV.
  */
 export function enter(w: Walk, child: Inode, name: string): LinuxError | undefined {
   if (!child.isDir) {
-    w.fileParent = w.inode;
+    // A file bind mount covers one link of a file: cross only when it is mounted on this one.
+    const dir = w.inode;
+    w.fileParent = dir;
     w.fileName = name;
+    w.inode = child;
+    const sub = w.mount.mountOn(child, dir, name);
+    if (sub === undefined) return undefined;
+    if ((w.resolve & RESOLVE_NO_XDEV) !== 0) return E.EXDEV;
+    w.mount = sub;
+    w.inode = sub.root;
+    return crossMounts(w);
   }
   w.inode = child;
-  if (child.isDir) return crossMounts(w);
-  return undefined;
+  return crossMounts(w);
 }
 
 /**

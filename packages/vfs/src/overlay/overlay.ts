@@ -18,7 +18,32 @@
  *   their redirect). An upper-only directory moved into a merged one is made opaque, so a lower
  *   directory of its new name does not show through.
  * - Nothing is ever written to the lower layer: the overlay calls only its lookup, open for
- *   reading, readlink and readdir.
+ *   reading, readlink, readdir and getxattr/listxattr.
+ *
+ * ## Marks kept in the upper layer ({@link OverlayOptions.userxattr})
+ * By default whiteouts are 0/0 character devices and opaque marks and redirects live in memory,
+ * so they last as long as the overlay object. With `userxattr` and an upper layer that has
+ * extended attributes (tmpfs; hostfs with its host calls), they are written where Linux
+ * overlayfs mounted with `-o userxattr` keeps them, and read back by an overlay later mounted
+ * over the same upper layer (or by Linux):
+ * - opaque directory: `user.overlay.opaque` = `y`;
+ * - renamed directory: `user.overlay.redirect` = its lower path from the root (`/a/b`);
+ * - whiteout: a 0/0 character device when the upper layer lets the overlay make one (tmpfs, or
+ *   hostfs whose host calls make devices); otherwise (tsvisor's native host calls refuse every
+ *   device) an empty regular file with `user.overlay.whiteout`, its directory marked
+ *   `user.overlay.opaque` = `x` (it holds xattr whiteouts) and `user.overlay.impure` = `y`.
+ *   overlayfs.rst documents this form for lower layers; in an upper layer Linux honours it on
+ *   lookup, and in readdir only because `impure` makes it look each name up (which needs all
+ *   layers on one filesystem, or xino).
+ * - The app's own `user.overlay.*` attributes are stored escaped (`user.overlay.overlay.*`) and
+ *   the overlay's own are hidden from it, as overlayfs does; copy-up leaves the lower layer's own
+ *   overlay attributes behind.
+ *
+ * Linux refuses `userxattr` together with `redirect_dir` (it forces `redirect_dir=nofollow` and
+ * answers EPERM for a directory with a redirect), so a tree with renamed lower directories is
+ * readable by this overlay only. Not kept across a remount: st_ino of copied-up files (overlayfs
+ * keeps it through `overlay.origin` file handles; here a remounted copy-up shows the upper
+ * inode's number). Changes are not crash-atomic (overlayfs prepares them in its workdir).
  *
  * Layer operations are called directly on the layers' inodes (the VFS already checked the
  * caller's permissions against the overlay's view), like overlayfs acting with the mounter's
@@ -57,9 +82,21 @@ import type { SetAttr, Statfs } from '../types.js';
 const UPPER_INO_BASE = 2 ** 48;
 const COPY_CHUNK = 1 << 20;
 
-function isWhiteout(i: Inode): boolean {
+/** The prefix of overlayfs's own attributes with `userxattr` (OVL_XATTR_USER_PREFIX). */
+const OVL_PREFIX = 'user.overlay.';
+/** An app's `user.overlay.X` is stored as `user.overlay.overlay.X` (overlayfs's escaping). */
+const OVL_ESCAPED = 'user.overlay.overlay.';
+const OVL_OPAQUE = 'user.overlay.opaque';
+const OVL_REDIRECT = 'user.overlay.redirect';
+const OVL_WHITEOUT = 'user.overlay.whiteout';
+const OVL_IMPURE = 'user.overlay.impure';
+
+function isCharWhiteout(i: Inode): boolean {
   return (i.mode & S_IFMT) === S_IFCHR && i.rdev === 0;
 }
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+const bytes = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
 /** Mount options of an {@link Overlayfs}. */
 export interface OverlayOptions {
@@ -69,6 +106,13 @@ export interface OverlayOptions {
    * (CONFIG_OVERLAY_FS_REDIRECT_DIR=n): such a rename gives EXDEV.
    */
   readonly redirectDir?: boolean;
+  /**
+   * overlayfs's `userxattr`: keep whiteouts, opaque marks and redirects in the upper layer's
+   * `user.overlay.*` attributes, so an overlay mounted later over the same upper layer (or Linux
+   * overlayfs with `-o userxattr`) sees the same tree. Takes effect only when the upper layer
+   * has extended attributes ({@link Overlayfs.xattrMarks}). Off by default, as in Linux.
+   */
+  readonly userxattr?: boolean;
 }
 
 /** An overlay of `upper` (writable) on `lower` (never written). */
@@ -76,17 +120,28 @@ export class Overlayfs implements FilesystemImpl {
   readonly type = 'overlay';
   readonly dev = anonDev();
   readonly root: OverlayNode;
-  /** Upper directories that hide the lower layer entirely. */
-  readonly opaque = new WeakSet<Inode>();
+  /** Upper directories that hide the lower layer entirely (see {@link isOpaque}). */
+  private readonly opaque = new WeakSet<Inode>();
+  /** Upper directories holding xattr whiteouts (`user.overlay.opaque` = `x`). */
+  private readonly xwhiteoutDirs = new WeakSet<Inode>();
+  /** Upper directories whose marks were read from their attributes. */
+  private readonly marksRead = new WeakSet<Inode>();
+  /** Redirects read in relative form (a name beside the parent's lower path). */
+  private readonly relativeRedirects = new WeakMap<Inode, string>();
   /** The overlay inode number of upper inodes made by copy-up (hard links share it). */
   readonly inoOfUpper = new WeakMap<Inode, number>();
   /**
    * Upper directories renamed away from their lower part (redirect_dir): the lower path, from
    * the lower root, their lower part is found at instead of their own name.
    */
-  readonly redirects = new WeakMap<Inode, readonly string[]>();
+  private readonly redirects = new WeakMap<Inode, readonly string[]>();
   /** Whether directories with a lower part can be renamed ({@link OverlayOptions.redirectDir}). */
   readonly redirectDir: boolean;
+  /**
+   * Whether whiteouts, opaque marks and redirects are kept in the upper layer's attributes:
+   * {@link OverlayOptions.userxattr} was given and the upper layer has extended attributes.
+   */
+  readonly xattrMarks: boolean;
   private readonly lowerMount: Mount;
   private readonly upperMount: Mount;
 
@@ -96,6 +151,8 @@ export class Overlayfs implements FilesystemImpl {
     options: OverlayOptions = {},
   ) {
     this.redirectDir = options.redirectDir ?? false;
+    // As overlayfs probes its upper layer at mount: no xattr support, no marks there.
+    this.xattrMarks = options.userxattr === true && upper.root.getxattr(OVL_OPAQUE) !== E.EOPNOTSUPP;
     this.lowerMount = new Mount(lower, lower.root, null, null, 0);
     this.upperMount = new Mount(upper, upper.root, null, null, 0);
     this.root = new OverlayNode(this, upper.root, lower.root);
@@ -114,6 +171,111 @@ export class Overlayfs implements FilesystemImpl {
     const lowerUsed = Math.max(0, Math.floor(((low.blocks - low.bfree) * low.frsize) / up.frsize));
     const lowerFiles = Math.max(0, low.files - low.ffree);
     return { ...up, blocks: up.blocks + lowerUsed, files: up.files + lowerFiles };
+  }
+
+  /** Read the marks of upper directory `up` from its attributes, once. */
+  private readMarks(up: Inode): void {
+    if (!this.xattrMarks || this.marksRead.has(up)) return;
+    this.marksRead.add(up);
+    const opaque = up.getxattr(OVL_OPAQUE);
+    if (!isError(opaque)) {
+      const v = latin1(opaque);
+      if (v === 'y') this.opaque.add(up);
+      else if (v === 'x') this.xwhiteoutDirs.add(up);
+    }
+    const redirect = up.getxattr(OVL_REDIRECT);
+    if (!isError(redirect)) {
+      const v = latin1(redirect);
+      const path = v.split('/').filter((n) => n !== '');
+      if (v.startsWith('/')) this.redirects.set(up, path);
+      else if (path.length === 1) this.relativeRedirects.set(up, v);
+    }
+  }
+
+  /** Whether upper directory `up` hides the lower layer (an opaque directory). */
+  isOpaque(up: Inode): boolean {
+    this.readMarks(up);
+    return this.opaque.has(up);
+  }
+
+  /** Mark upper directory `up` opaque (and say so in its attributes). */
+  markOpaque(up: Inode): LinuxError | undefined {
+    this.opaque.add(up);
+    this.xwhiteoutDirs.delete(up);
+    return this.xattrMarks ? up.setxattr(OVL_OPAQUE, bytes('y'), 0) : undefined;
+  }
+
+  /**
+   * The lower path upper directory `up` was renamed from, if it was (`parentLowerPath` places a
+   * relative redirect, which Linux writes for a rename within one directory).
+   */
+  redirectOf(up: Inode, parentLowerPath: () => readonly string[]): readonly string[] | undefined {
+    this.readMarks(up);
+    const abs = this.redirects.get(up);
+    if (abs !== undefined) return abs;
+    const rel = this.relativeRedirects.get(up);
+    return rel === undefined ? undefined : [...parentLowerPath(), rel];
+  }
+
+  /** Record that upper directory `up` has its lower part at `path` (an absolute redirect). */
+  setRedirect(up: Inode, path: readonly string[]): LinuxError | undefined {
+    this.readMarks(up);
+    this.redirects.set(up, path);
+    this.relativeRedirects.delete(up);
+    return this.xattrMarks ? up.setxattr(OVL_REDIRECT, bytes(`/${path.join('/')}`), 0) : undefined;
+  }
+
+  /**
+   * Whether `child`, found in upper directory `dir`, is a whiteout: a 0/0 character device, or
+   * (with xattr marks, in a directory marked as holding them) an empty regular file with
+   * `user.overlay.whiteout`.
+   */
+  isWhiteoutIn(dir: Inode, child: Inode): boolean {
+    if (isCharWhiteout(child)) return true;
+    if (!this.xattrMarks || !child.isRegular || child.size() !== 0) return false;
+    this.readMarks(dir);
+    return this.xwhiteoutDirs.has(dir) && !isError(child.getxattr(OVL_WHITEOUT));
+  }
+
+  /**
+   * Leave a whiteout for `name` in upper directory `dir`: a 0/0 character device, or where the
+   * upper layer makes no devices (tsvisor's hostfs), an xattr whiteout.
+   */
+  makeWhiteout(dir: Inode, name: string): LinuxError | undefined {
+    const r = dir.mknod(name, { mode: S_IFCHR, uid: 0, gid: 0, rdev: 0 });
+    if (!isError(r)) return undefined;
+    if (!this.xattrMarks || r !== E.EPERM) return r;
+    this.readMarks(dir);
+    if (!this.xwhiteoutDirs.has(dir)) {
+      // Marked before the first one is made, so no whiteout is ever unrecognised.
+      const e = dir.setxattr(OVL_OPAQUE, bytes('x'), 0) ?? dir.setxattr(OVL_IMPURE, bytes('y'), 0);
+      if (e) return e;
+      this.xwhiteoutDirs.add(dir);
+    }
+    const f = dir.create(name, { mode: S_IFREG | 0o600, uid: 0, gid: 0, rdev: 0 });
+    if (isError(f)) return f;
+    const e = f.setxattr(OVL_WHITEOUT, bytes('y'), 0);
+    if (e) {
+      dir.unlink(name, f);
+      return e;
+    }
+    return undefined;
+  }
+
+  /**
+   * The name an attribute the app names `name` is stored under: the app's `user.overlay.*` are
+   * escaped with a second `overlay.` (ovl_xattr_escape), so they never meet the overlay's own.
+   */
+  storedXattr(name: string): string {
+    return this.xattrMarks && name.startsWith(OVL_PREFIX)
+      ? OVL_ESCAPED + name.slice(OVL_PREFIX.length)
+      : name;
+  }
+
+  /** The name the app sees for stored attribute `stored`, or null for the overlay's own. */
+  shownXattr(stored: string): string | null {
+    if (!this.xattrMarks || !stored.startsWith(OVL_PREFIX)) return stored;
+    return stored.startsWith(OVL_ESCAPED) ? OVL_PREFIX + stored.slice(OVL_ESCAPED.length) : null;
   }
 
   /** The lower directory at `path` from the lower root, or null if there is none. */
@@ -219,28 +381,36 @@ export class OverlayNode extends Inode {
   }
 
   override getxattr(name: string): Uint8Array | LinuxError {
-    return this.top.getxattr(name);
+    return this.top.getxattr(this.fs.storedXattr(name));
   }
 
   override listxattr(): string[] | LinuxError {
-    return this.top.listxattr();
+    const names = this.top.listxattr();
+    if (isError(names)) return names;
+    const shown: string[] = [];
+    for (const n of names) {
+      const s = this.fs.shownXattr(n);
+      if (s !== null) shown.push(s);
+    }
+    return shown;
   }
 
   override setxattr(name: string, value: Uint8Array, flags: number): LinuxError | undefined {
     const err = this.copyUpForChange();
     if (err) return err;
-    const e = (this.upper as Inode).setxattr(name, value, flags);
+    const e = (this.upper as Inode).setxattr(this.fs.storedXattr(name), value, flags);
     this.load();
     return e;
   }
 
   override removexattr(name: string): LinuxError | undefined {
+    const stored = this.fs.storedXattr(name);
     // Removing a name the file does not have must not copy it up.
-    const has = this.top.getxattr(name);
+    const has = this.top.getxattr(stored);
     if (isError(has)) return has;
     const err = this.copyUpForChange();
     if (err) return err;
-    const e = (this.upper as Inode).removexattr(name);
+    const e = (this.upper as Inode).removexattr(stored);
     this.load();
     return e;
   }
@@ -259,18 +429,18 @@ export class OverlayNode extends Inode {
    * else its parent's lower path and its name (lookup found it there).
    */
   private lowerPath(): string[] {
-    const r = this.upper !== null ? this.fs.redirects.get(this.upper) : undefined;
-    if (r !== undefined) return [...r];
     const parent = this.parent;
-    if (this === this.fs.root || !(parent instanceof OverlayNode) || parent === this) return [];
+    const isRoot = this === this.fs.root || !(parent instanceof OverlayNode) || parent === this;
+    const r =
+      this.upper !== null && !isRoot ? this.fs.redirectOf(this.upper, () => parent.lowerPath()) : undefined;
+    if (r !== undefined) return [...r];
+    if (isRoot) return [];
     return [...parent.lowerPath(), this.name];
   }
 
   /** True when the lower directory shows through this one. */
   private mergesLower(): boolean {
-    return (
-      this.lower !== null && this.lower.isDir && (this.upper === null || !this.fs.opaque.has(this.upper))
-    );
+    return this.lower !== null && this.lower.isDir && (this.upper === null || !this.fs.isOpaque(this.upper));
   }
 
   /** Only names already merged are cached; anything else asks the layers. */
@@ -285,20 +455,22 @@ export class OverlayNode extends Inode {
     if (this.upper !== null) {
       const u = this.upper.lookup(name);
       if (!isError(u)) {
-        if (isWhiteout(u)) return E.ENOENT;
+        if (this.fs.isWhiteoutIn(this.upper, u)) return E.ENOENT;
         up = u;
       } else if (u !== E.ENOENT) return u;
     }
     let low: Inode | null = null;
     const redirect =
-      up !== null && up.isDir && !this.fs.opaque.has(up) ? this.fs.redirects.get(up) : undefined;
+      up !== null && up.isDir && !this.fs.isOpaque(up)
+        ? this.fs.redirectOf(up, () => this.lowerPath())
+        : undefined;
     if (redirect !== undefined) {
       // A renamed directory: its lower part is where it came from, not under its new name.
       low = this.fs.lowerDirAt(redirect);
     } else if (this.mergesLower() && (up === null || up.isDir)) {
       const l = (this.lower as Inode).lookup(name);
       if (!isError(l)) {
-        if (up === null || (l.isDir && !this.fs.opaque.has(up))) low = l;
+        if (up === null || (l.isDir && !this.fs.isOpaque(up))) low = l;
       } else if (l !== E.ENOENT) return l;
     }
     if (up === null && low === null) return E.ENOENT;
@@ -317,7 +489,7 @@ export class OverlayNode extends Inode {
     const dir = this.upper as Inode;
     const low = child.lower as Inode;
     const whiteout = dir.lookup(name);
-    if (!isError(whiteout) && isWhiteout(whiteout)) {
+    if (!isError(whiteout) && this.fs.isWhiteoutIn(dir, whiteout)) {
       const e = dir.unlink(name, whiteout);
       if (e) return e;
     }
@@ -352,6 +524,8 @@ export class OverlayNode extends Inode {
     const names = low.listxattr();
     if (!isError(names)) {
       for (const n of names) {
+        // The lower layer's own overlay attributes stay behind (ovl_copy_xattr).
+        if (this.fs.shownXattr(n) === null) continue;
         const v = low.getxattr(n);
         if (!isError(v)) made.setxattr(n, v, 0);
       }
@@ -431,7 +605,7 @@ export class OverlayNode extends Inode {
     if (err) return err;
     const dir = this.upper as Inode;
     const existing = dir.lookup(name);
-    if (!isError(existing) && isWhiteout(existing)) {
+    if (!isError(existing) && this.fs.isWhiteoutIn(dir, existing)) {
       const e = dir.unlink(name, existing);
       if (e) return e;
       return { dir, hadWhiteout: true };
@@ -466,7 +640,13 @@ export class OverlayNode extends Inode {
     if (isError(p)) return p;
     const r = p.dir.mkdir(name, attrs);
     // Made where a lower name was removed: whatever the lower layer has there stays hidden.
-    if (!isError(r) && p.hadWhiteout) this.fs.opaque.add(r);
+    if (!isError(r) && p.hadWhiteout) {
+      const e = this.fs.markOpaque(r);
+      if (e) {
+        p.dir.rmdir(name, r);
+        return e;
+      }
+    }
     return this.made(name, r);
   }
 
@@ -501,8 +681,7 @@ export class OverlayNode extends Inode {
 
   /** Leave a whiteout for `name` in the upper directory. */
   private whiteout(name: string): LinuxError | undefined {
-    const r = (this.upper as Inode).mknod(name, { mode: S_IFCHR, uid: 0, gid: 0, rdev: 0 });
-    return isError(r) ? r : undefined;
+    return this.fs.makeWhiteout(this.upper as Inode, name);
   }
 
   override unlink(name: string, child: Inode): LinuxError | undefined {
@@ -627,15 +806,17 @@ export class OverlayNode extends Inode {
     const upReplaced = replaced instanceof OverlayNode ? replaced.upper : null;
     err = (this.upper as Inode).rename(oldName, moved.upper as Inode, p.dir, newName, upReplaced, exchange);
     if (err) return err;
-    if (lowerPath !== null) this.fs.redirects.set(moved.upper as Inode, lowerPath);
+    if (lowerPath !== null) err = this.fs.setRedirect(moved.upper as Inode, lowerPath);
     else if (moved.isDir && newDir.mergesLower()) {
       // An upper-only directory moved into a merged one must not merge with a lower directory
       // of its new name: overlayfs marks it opaque.
-      this.fs.opaque.add(moved.upper as Inode);
+      err = this.fs.markOpaque(moved.upper as Inode);
     }
+    if (err) return err;
     if (swapped !== null) {
-      if (swappedLowerPath !== null) this.fs.redirects.set(swapped.upper as Inode, swappedLowerPath);
-      else if (this.mergesLower()) this.fs.opaque.add(swapped.upper as Inode);
+      if (swappedLowerPath !== null) err = this.fs.setRedirect(swapped.upper as Inode, swappedLowerPath);
+      else if (this.mergesLower()) err = this.fs.markOpaque(swapped.upper as Inode);
+      if (err) return err;
     }
     const lowerHadOld = this.mergesLower() && !isError((this.lower as Inode).lookup(oldName));
     if (!exchange && lowerHadOld) {

@@ -8,6 +8,13 @@
  * its 4 KiB pages were written, so SEEK_DATA/SEEK_HOLE and st_blocks have Linux tmpfs's page
  * granularity.
  *
+ * Large writes fill whole chunks carved from shared slabs (see {@link FileData.writeSlab}); a
+ * file written sequentially gets slabs that double in size (up to 256 MiB), so a 1 GiB file
+ * costs about a dozen allocations. A slab is freed when none of its chunks is left; when
+ * truncation or hole punching leaves less than half of a slab's chunks, those are copied out
+ * into an allocation of their own so the slab can go (the copy is never larger than what was
+ * freed, so it costs at most one more pass over the bytes written).
+ *
  * A file the sandbox maps can move its bytes into host memory ({@link FileData.moveToHost}: a
  * memfd given by a {@link HostMemoryProvider}), once; from then on every read, write and size
  * change goes through that host fd, so the mappings (which map the same memfd) and read(2) /
@@ -55,8 +62,8 @@ const PAGES_PER_CHUNK = CHUNK / PAGE;
 const MIN_ALLOC = 64;
 /** The most chunks one call of a large write fills (1 MiB). */
 const SLAB_CHUNKS = 16;
-/** The most chunks one slab holds (16 MiB). */
-const MAX_SLAB = 256;
+/** The most chunks one slab holds (256 MiB). */
+const MAX_SLAB = 4096;
 /** The `present` bits of a chunk whose every page was written. */
 const FULL_CHUNK = (1 << PAGES_PER_CHUNK) - 1;
 
@@ -64,6 +71,27 @@ interface Chunk {
   data: Uint8Array;
   /** Bit i: page i of the chunk was written. */
   present: number;
+  /** The slab `data` is a view of, or null when the chunk has a buffer of its own. */
+  slab: Slab | null;
+}
+
+/**
+ * One allocation shared by whole chunks of one file. Its chunks have indices in
+ * [firstCi, endCi) and sit in index order (some may have gone since, and a compacted slab
+ * skips indices), so two consecutive indices in one slab are adjacent in its memory.
+ */
+interface Slab {
+  readonly buf: Uint8Array;
+  /** Chunks the slab can hold. */
+  readonly chunks: number;
+  /** Chunks handed out so far. */
+  used: number;
+  /** Chunks handed out and still in the file. */
+  live: number;
+  /** The lowest chunk index handed out. */
+  firstCi: number;
+  /** One past the highest chunk index handed out: where a sequential writer continues. */
+  endCi: number;
 }
 
 function popcount16(x: number): number {
@@ -76,8 +104,8 @@ function popcount16(x: number): number {
 /** The bytes of one regular file. */
 export class FileData {
   private readonly chunks = new Map<number, Chunk>();
-  /** The unused end of the last slab (see {@link FileData.writeSlab}). */
-  private spare: { slab: Uint8Array; chunks: number; used: number; nextCi: number } | null = null;
+  /** The slab last written into (its unused end serves the chunks that follow). */
+  private last: Slab | null = null;
   /** The file size (may extend past the last allocated chunk: a trailing hole). */
   size = 0;
   /** The host fd holding the bytes once they moved to host memory, else -1. */
@@ -107,7 +135,7 @@ export class FileData {
       return hostErrno(e);
     }
     this.chunks.clear();
-    this.spare = null;
+    this.last = null;
     this.host = fd;
     hostFds.register(this, fd, this);
     return undefined;
@@ -123,6 +151,24 @@ export class FileData {
     fs.closeSync(this.host);
     this.host = -1;
     this.size = 0;
+  }
+
+  /**
+   * Bytes of this process's memory the data keeps alive: chunk buffers, and every slab with a
+   * chunk left counted whole (its never-touched end takes address space only). 0 once the
+   * bytes are in host memory. For diagnostics and for tests that memory is given back.
+   */
+  heldBytes(): number {
+    const slabs = new Set<Slab>();
+    let n = 0;
+    for (const c of this.chunks.values()) {
+      if (c.slab === null) n += c.data.length;
+      else if (!slabs.has(c.slab)) {
+        slabs.add(c.slab);
+        n += c.slab.buf.length;
+      }
+    }
+    return n;
   }
 
   /** Pages holding data (st_blocks is 8 per page). */
@@ -157,6 +203,19 @@ export class FileData {
       const chunk = this.chunks.get(ci);
       if (chunk === undefined || within >= chunk.data.length) {
         dst.fill(0, done, done + take);
+      } else if (chunk.slab !== null && within + take === CHUNK) {
+        // The following chunks of the same slab go in the same copy: a slab keeps its chunks in
+        // index order, so consecutive indices in one slab are adjacent in its memory.
+        const data = chunk.data;
+        let run = take;
+        for (let next = ci + 1; done + run < n; next++) {
+          const c = this.chunks.get(next);
+          if (c === undefined || c.slab !== chunk.slab) break;
+          run += Math.min(n - done - run, CHUNK);
+        }
+        dst.set(new Uint8Array(data.buffer, data.byteOffset + within, run), done);
+        done += run;
+        continue;
       } else {
         const data = chunk.data;
         const avail = Math.min(take, data.length - within);
@@ -200,34 +259,36 @@ export class FileData {
    * A large write into absent chunks: each whole absent chunk from `ci` on (at most SLAB_CHUNKS
    * in one call) becomes a view of a shared allocation, filled by one copy. Fewer, larger
    * buffers make big sequential writes much cheaper for the allocator and the garbage collector
-   * (V8 collects after every so many bytes of new buffers, whatever their size, and each
-   * collection walks the heap). A file that keeps growing at its end gets slabs that grow with
-   * it (up to MAX_SLAB), the unused rest kept in `spare` for the following chunks, as memfs
-   * and realloc-style buffers do; the price is that a slab's memory is freed only when all its
-   * chunks are (and the spare with the next truncation). Returns the bytes written.
+   * (V8 weighs every new buffer against a limit that grows with what survived the last
+   * collection, so many medium buffers cost many full collections, each walking the whole
+   * heap). A write that continues where the last slab ended gets a slab twice that one's size
+   * (up to MAX_SLAB), as memfs and realloc-style buffers grow, but without copying what was
+   * written; the unused end serves the following chunks. Only touched pages of an allocation
+   * this large take memory. Returns the bytes written.
    */
   private writeSlab(src: Uint8Array, from: number, ci: number): number {
     let k = 1;
     while (k < SLAB_CHUNKS && src.length - from >= (k + 1) * CHUNK && !this.chunks.has(ci + k)) k++;
-    let spare = this.spare;
-    if (spare === null || spare.nextCi !== ci || spare.chunks - spare.used < k) {
-      // Only a file growing at its end gets more than it asked for.
-      const atEnd = ci * CHUNK >= this.size;
-      const want = atEnd ? Math.min(MAX_SLAB, Math.max(k, Math.floor(this.size / CHUNK / 4))) : k;
+    let slab = this.last;
+    if (slab === null || slab.endCi !== ci || slab.chunks - slab.used < k) {
+      const want = slab !== null && slab.endCi === ci ? Math.min(MAX_SLAB, Math.max(k, 2 * slab.chunks)) : k;
       // Every byte handed out is overwritten first, so the allocation need not be zeroed
       // (Node's unpooled, uninitialised buffer saves a pass over memory).
-      spare = { slab: Buffer.allocUnsafeSlow(want * CHUNK), chunks: want, used: 0, nextCi: ci };
+      const buf = Buffer.allocUnsafeSlow(want * CHUNK);
+      slab = { buf, chunks: want, used: 0, live: 0, firstCi: ci, endCi: ci };
+      this.last = slab;
     }
-    const base = spare.used * CHUNK;
+    const base = slab.used * CHUNK;
     const len = k * CHUNK;
-    spare.slab.set(src.subarray(from, from + len), base);
+    const buf = slab.buf;
+    buf.set(src.subarray(from, from + len), base);
     for (let j = 0; j < k; j++) {
       const at = base + j * CHUNK;
-      this.chunks.set(ci + j, { data: spare.slab.subarray(at, at + CHUNK), present: FULL_CHUNK });
+      this.chunks.set(ci + j, { data: buf.subarray(at, at + CHUNK), present: FULL_CHUNK, slab });
     }
-    spare.used += k;
-    spare.nextCi = ci + k;
-    this.spare = spare.used < spare.chunks ? spare : null;
+    slab.used += k;
+    slab.live += k;
+    slab.endCi = ci + k;
     return len;
   }
 
@@ -241,10 +302,45 @@ export class FileData {
     const grown = new Uint8Array(len);
     if (cur !== undefined) grown.set(cur);
     if (chunk === undefined) {
-      chunk = { data: grown, present: 0 };
+      chunk = { data: grown, present: 0, slab: null };
       this.chunks.set(ci, chunk);
     } else chunk.data = grown;
     return chunk;
+  }
+
+  /** Remove chunk `ci`; returns its slab when that may now be worth compacting. */
+  private drop(ci: number, chunk: Chunk): Slab | null {
+    this.chunks.delete(ci);
+    const slab = chunk.slab;
+    if (slab === null) return null;
+    slab.live--;
+    return slab;
+  }
+
+  /**
+   * After chunks of `slab` went: when fewer than half of the chunks it handed out are left, copy
+   * those into an allocation of their own, so the slab (and the memory of the chunks that went)
+   * is freed. The copy is at most as large as what was dropped.
+   */
+  private compact(slab: Slab): void {
+    if (slab.live * 2 >= slab.used) return;
+    if (this.last === slab) this.last = null;
+    if (slab.live === 0) return;
+    const buf = Buffer.allocUnsafeSlow(slab.live * CHUNK);
+    const packed: Slab = { buf, chunks: slab.live, used: slab.live, live: slab.live, firstCi: -1, endCi: -1 };
+    let j = 0;
+    for (let ci = slab.firstCi; ci < slab.endCi && j < slab.live; ci++) {
+      const c = this.chunks.get(ci);
+      if (c === undefined || c.slab !== slab) continue;
+      const at = j * CHUNK;
+      buf.set(c.data, at);
+      c.data = buf.subarray(at, at + CHUNK);
+      c.slab = packed;
+      if (j === 0) packed.firstCi = ci;
+      packed.endCi = ci + 1;
+      j++;
+    }
+    if (j !== slab.live) throw new Error('FileData.compact: slab bookkeeping is off');
   }
 
   /** Set the size: shrinking frees pages past the end and zeroes the tail of the last one. */
@@ -254,10 +350,17 @@ export class FileData {
       this.size = size;
       return;
     }
-    this.spare = null;
+    // A later write past the end starts a new slab (the old one's spare end is not reused).
+    this.last = null;
     if (size < this.size) {
       const keep = Math.ceil(size / CHUNK);
-      for (const ci of [...this.chunks.keys()]) if (ci >= keep) this.chunks.delete(ci);
+      let touched: Set<Slab> | null = null;
+      for (const [ci, c] of this.chunks)
+        if (ci >= keep) {
+          const slab = this.drop(ci, c);
+          if (slab !== null) (touched ??= new Set()).add(slab);
+        }
+      if (touched !== null) for (const slab of touched) this.compact(slab);
       const last = this.chunks.get(keep - 1);
       if (last !== undefined) {
         const within = size - (keep - 1) * CHUNK;
@@ -292,6 +395,7 @@ export class FileData {
         writeAll(this.host, ZERO_PAGE.subarray(0, Math.min(ZERO_PAGE.length, end - at)), at);
       return;
     }
+    let touched: Set<Slab> | null = null;
     for (let pos = offset; pos < end;) {
       const ci = Math.floor(pos / CHUNK);
       const within = pos - ci * CHUNK;
@@ -306,10 +410,14 @@ export class FileData {
         const lastFreed = atEof ? Math.ceil((within + take) / PAGE) - 1 : lastWhole;
         if (lastFreed >= firstWhole)
           chunk.present &= ~(((1 << (lastFreed + 1)) - 1) & ~((1 << firstWhole) - 1));
-        if (chunk.present === 0) this.chunks.delete(ci);
+        if (chunk.present === 0) {
+          const slab = this.drop(ci, chunk);
+          if (slab !== null) (touched ??= new Set()).add(slab);
+        }
       }
       pos += take;
     }
+    if (touched !== null) for (const slab of touched) this.compact(slab);
   }
 
   /** SEEK_DATA: the first offset >= `offset` in a written page, or -1. */

@@ -8,6 +8,10 @@ import {
   O_APPEND,
   O_CREAT,
   O_DIRECTORY,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDONLY,
   O_RDWR,
   O_TMPFILE,
   O_TRUNC,
@@ -17,6 +21,7 @@ import {
   Tmpfs,
   Vfs,
   parseTmpfsMountData,
+  registerMemDevices,
 } from '../index.js';
 import { normalize, runHost, runVfs } from '../testing/differential.test-util.js';
 import type { Op } from '../testing/differential.test-util.js';
@@ -25,7 +30,9 @@ function compare(data: string, ops: Op[]): void {
   const host = normalize(runHost(ops, { tmpfsData: data }), ops, false);
   const options = parseTmpfsMountData(data);
   if (isError(options)) throw new Error(`bad options ${data}`);
-  const p = new Posix(new Vfs(new Tmpfs(options)), ROOT_CREDS);
+  const vfs = new Vfs(new Tmpfs(options));
+  registerMemDevices(vfs.devices);
+  const p = new Posix(vfs, ROOT_CREDS);
   const mine = normalize(runVfs(p, ops), ops, false);
   const diffs = ops
     .map((op, i) => ({ i, op: JSON.stringify(op).slice(0, 100), host: host[i], mine: mine[i] }))
@@ -124,6 +131,81 @@ describe('tmpfs mount options against Linux tmpfs', () => {
     ]);
   });
 
+  it('an O_PATH fd keeps an unlinked file: its blocks and its inode stay used until closed', () => {
+    compare('size=16k,nr_inodes=4', [
+      ['open', '/a', O_CREAT | O_RDWR, 0o644],
+      ['write', 0, page('a', 12000)],
+      ['open', '/a', O_PATH, 0],
+      ['close', 0],
+      ['unlinkat', '/a', 0],
+      ['statfs', '/'],
+      ['fstat', 1],
+      ['open', '/b', O_CREAT | O_RDWR, 0o644],
+      ['write', 2, page('b', 8192)],
+      ['close', 1],
+      ['statfs', '/'],
+      ['write', 2, page('b', 8192)],
+      ['statfs', '/'],
+    ]);
+  });
+
+  it('every kind of fd and every hard link keeps the inode and its space until the last goes', () => {
+    compare('size=16k,nr_inodes=8', [
+      // A regular file with two names, open read-only, then O_PATH; names go first.
+      ['open', '/f', O_CREAT | O_RDWR, 0o644],
+      ['write', 0, page('f', 8192)],
+      ['link', '/f', '/g', 0],
+      ['close', 0],
+      ['open', '/g', O_RDONLY, 0],
+      ['open', '/f', O_PATH, 0],
+      ['unlinkat', '/f', 0],
+      ['statfs', '/'],
+      ['unlinkat', '/g', 0],
+      ['statfs', '/'],
+      ['close', 1],
+      ['statfs', '/'],
+      ['close', 2],
+      ['statfs', '/'],
+      // A directory held open (and one held by O_PATH) after rmdir.
+      ['mkdir', '/d', 0o755],
+      ['mkdir', '/e', 0o755],
+      ['open', '/d', O_RDONLY | O_DIRECTORY, 0],
+      ['open', '/e', O_PATH | O_DIRECTORY, 0],
+      ['unlinkat', '/d', AT_REMOVEDIR],
+      ['unlinkat', '/e', AT_REMOVEDIR],
+      ['statfs', '/'],
+      ['close', 3],
+      ['statfs', '/'],
+      ['close', 4],
+      ['statfs', '/'],
+      // A FIFO open for reading and writing, and a long symlink held by O_PATH | O_NOFOLLOW.
+      ['mknod', '/p', 0o10644, 0],
+      ['open', '/p', O_RDWR | O_NONBLOCK, 0],
+      ['symlink', 'l'.repeat(200), '/s'],
+      ['open', '/s', O_PATH | O_NOFOLLOW, 0],
+      ['unlinkat', '/p', 0],
+      ['unlinkat', '/s', 0],
+      ['statfs', '/'],
+      ['close', 5],
+      ['statfs', '/'],
+      ['close', 6],
+      ['statfs', '/'],
+      // O_TMPFILE: no name at all, the fd alone holds it.
+      ['open', '/', O_TMPFILE | O_RDWR, 0o600],
+      ['write', 7, page('t', 4096)],
+      ['statfs', '/'],
+      ['close', 7],
+      ['statfs', '/'],
+      // A character device node (/dev/null's number) open for writing.
+      ['mknod', '/n', 0o20666, (1 << 8) | 3],
+      ['open', '/n', O_WRONLY, 0],
+      ['unlinkat', '/n', 0],
+      ['statfs', '/'],
+      ['close', 8],
+      ['statfs', '/'],
+    ]);
+  });
+
   it('nr_inodes=: create, mkdir, symlink, mknod, link and O_TMPFILE give ENOSPC past it', () => {
     compare('nr_inodes=6,size=1m', [
       ['statfs', '/'],
@@ -216,6 +298,8 @@ describe('tmpfs mount options against Linux tmpfs', () => {
     const op: fc.Arbitrary<Op> = fc.oneof(
       name.map((p): Op => ['open', p, O_CREAT | O_RDWR, 0o644]),
       name.map((p): Op => ['open', p, O_CREAT | O_RDWR | O_TRUNC, 0o644]),
+      name.map((p): Op => ['open', p, O_PATH, 0]),
+      fc.constant<Op>(['open', '/d', O_RDONLY | O_DIRECTORY, 0]),
       fc.tuple(fc.nat(5), fc.nat(9000)).map(([h, n]): Op => ['write', h, 'w'.repeat(n)]),
       fc
         .tuple(fc.nat(5), fc.nat(6000), fc.nat(40000))

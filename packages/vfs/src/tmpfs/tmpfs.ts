@@ -139,11 +139,13 @@ export class Tmpfs implements FilesystemImpl {
   }
 
   /**
-   * The last name of `inode` is gone: free its inode and space now, or (a regular file still
-   * open) when its last open description is released, as Linux frees at the final iput.
+   * The last name of `inode` is gone: free its inode and space now, or, while a description of
+   * it is open (any kind: O_PATH too), when the last one is released, as Linux frees at the
+   * final iput. Does nothing while the inode still has a name, and only once.
    */
   evict(inode: TmpfsInode): void {
-    if (inode instanceof TmpfsFile && (inode.opens > 0 || inode.nlink > 0)) return;
+    if (inode.nlink > 0 || inode.opens > 0 || inode.holds > 0 || inode.evicted) return;
+    inode.evicted = true;
     inode.dropXattrs();
     if (inode instanceof TmpfsFile) {
       this.space.freeBlocks(this.space.blocksLimited ? TmpfsSpace.pagesOf(inode) : 0);
@@ -195,6 +197,18 @@ export abstract class TmpfsInode extends Inode {
   }
 
   private xattrs: Map<string, Uint8Array> | null = null;
+  /** Descriptions made by this inode's open() and not released yet. */
+  opens = 0;
+  /** Other descriptions referring to this inode (see {@link Inode.hold}): O_PATH, FIFOs, ... */
+  holds = 0;
+  /** The inode and its space were given back ({@link Tmpfs.evict}). */
+  evicted = false;
+
+  /** An unlinked inode goes with the last description referring to it. */
+  override hold(delta: 1 | -1): void {
+    this.holds += delta;
+    if (this.holds === 0 && this.nlink === 0) this.fs.evict(this);
+  }
 
   /** tmpfs keeps the security., trusted. and user. namespaces. */
   private static xattrNamespace(name: string): boolean {
@@ -440,6 +454,7 @@ export class TmpfsDir extends TmpfsInode {
   }
 
   override open(_flags: number): FileDescriptionImpl | LinuxError {
+    this.opens++;
     return new TmpfsDirFile(this);
   }
 
@@ -465,6 +480,13 @@ class TmpfsDirFile extends DirFileImpl {
       sink(e.value.ino, e.key + 1, direntType(e.value.mode), e.name),
     );
   }
+
+  /** A removed directory's inode goes with its last open description. */
+  override release(_file: FileDescription): void {
+    const dir = this.dir;
+    dir.opens--;
+    if (dir.nlink === 0) dir.fs.evict(dir);
+  }
 }
 
 /** A tmpfs regular file. */
@@ -472,8 +494,6 @@ export class TmpfsFile extends TmpfsInode {
   readonly data = new FileData();
   /** Fallocated pages not written yet (see {@link SpaceFile.reserved}). */
   reserved: Set<number> | null = null;
-  /** Open descriptions: an unlinked file keeps its space until the last one is released. */
-  opens = 0;
   /** F_SEAL_* seals of a memfd; null for other files (no sealing at all). */
   seals: number | null = null;
 

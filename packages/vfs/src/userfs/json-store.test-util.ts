@@ -1,21 +1,38 @@
 // A JSON object exposed as a directory tree, as userfs callbacks: objects are directories,
-// strings are files, `{ link: target }` objects under the '@links' key are symlinks. With
+// strings are files, `{ link: target }` objects are symlinks, `{ node: mode, rdev }` objects are
+// FIFOs, sockets and devices made by mknod (devices refused unless `devices`), and extended
+// attributes live beside the tree in `xattrs` (path -> name -> value, moved by rename). With
 // `async`, every answer comes from a promise resolved on a later turn of the event loop.
 import { E } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
-import { S_IFDIR, S_IFLNK, S_IFREG } from '../constants.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../constants.js';
+
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
 import type { UserfsAttr, UserfsOps, UserfsResult } from './userfs.js';
 
-type Tree = { [name: string]: Tree | string | { link: string } };
+type Node = { node: number; rdev: number };
+type Tree = { [name: string]: Tree | string | { link: string } | Node };
+type Entry = Tree[string];
 
 const isLink = (v: unknown): v is { link: string } =>
   typeof v === 'object' && v !== null && typeof (v as { link?: unknown }).link === 'string';
+const isNode = (v: unknown): v is Node =>
+  typeof v === 'object' && v !== null && typeof (v as { node?: unknown }).node === 'number';
+const isLeaf = (v: Entry): v is string | { link: string } | Node =>
+  typeof v === 'string' || isLink(v) || isNode(v);
 
 export interface StoreCalls {
   [op: string]: number;
 }
 
-export function jsonStore(data: Tree, opts: { async?: boolean; calls?: StoreCalls } = {}): UserfsOps {
+export type Xattrs = Map<string, Map<string, Uint8Array>>;
+
+export function jsonStore(
+  data: Tree,
+  opts: { async?: boolean; calls?: StoreCalls; xattrs?: Xattrs; devices?: boolean } = {},
+): UserfsOps {
+  const xattrs: Xattrs = opts.xattrs ?? new Map();
   const enc = new TextEncoder();
   const dec = new TextDecoder();
   const later = <T>(v: T | LinuxError): UserfsResult<T> =>
@@ -24,11 +41,11 @@ export function jsonStore(data: Tree, opts: { async?: boolean; calls?: StoreCall
     if (opts.calls) opts.calls[op] = (opts.calls[op] ?? 0) + 1;
   };
   const parts = (path: string): string[] => path.split('/').filter((p) => p !== '');
-  const find = (path: string): Tree | string | { link: string } | undefined => {
-    let cur: Tree | string | { link: string } = data;
+  const find = (path: string): Entry | undefined => {
+    let cur: Entry = data;
     for (const p of parts(path)) {
-      if (typeof cur === 'string' || isLink(cur)) return undefined;
-      const next: Tree | string | { link: string } | undefined = cur[p];
+      if (isLeaf(cur)) return undefined;
+      const next: Entry | undefined = cur[p];
       if (next === undefined) return undefined;
       cur = next;
     }
@@ -39,15 +56,25 @@ export function jsonStore(data: Tree, opts: { async?: boolean; calls?: StoreCall
     const name = ps.pop() ?? '';
     const dir = find('/' + ps.join('/'));
     if (dir === undefined) return E.ENOENT;
-    if (typeof dir === 'string' || isLink(dir)) return E.ENOTDIR;
+    if (isLeaf(dir)) return E.ENOTDIR;
     return [dir, name];
   };
-  const attr = (v: Tree | string | { link: string }): UserfsAttr =>
+  const attr = (v: Entry): UserfsAttr =>
     typeof v === 'string'
       ? { mode: S_IFREG | 0o644, size: enc.encode(v).length }
       : isLink(v)
         ? { mode: S_IFLNK | 0o777, size: v.link.length }
-        : { mode: S_IFDIR | 0o755 };
+        : isNode(v)
+          ? { mode: v.node, rdev: v.rdev }
+          : { mode: S_IFDIR | 0o755 };
+  /** Move the attributes of `from` and everything below it to `to`. */
+  const moveXattrs = (from: string, to: string): void => {
+    for (const [p, v] of [...xattrs]) {
+      if (p !== from && !p.startsWith(`${from}/`)) continue;
+      xattrs.delete(p);
+      xattrs.set(to + p.slice(from.length), v);
+    }
+  };
   return {
     getattr(path) {
       count('getattr');
@@ -58,7 +85,7 @@ export function jsonStore(data: Tree, opts: { async?: boolean; calls?: StoreCall
       count('readdir');
       const v = find(path);
       if (v === undefined) return later(E.ENOENT);
-      if (typeof v === 'string' || isLink(v)) return later(E.ENOTDIR);
+      if (isLeaf(v)) return later(E.ENOTDIR);
       return later(Object.entries(v).map(([name, x]) => ({ name, mode: attr(x).mode })));
     },
     read(path, offset, length) {
@@ -110,6 +137,7 @@ export function jsonStore(data: Tree, opts: { async?: boolean; calls?: StoreCall
       const at = parentOf(path);
       if (!Array.isArray(at)) return later(at);
       delete at[0][at[1]];
+      xattrs.delete(path);
       return later(undefined);
     },
     rmdir(path) {
@@ -117,8 +145,9 @@ export function jsonStore(data: Tree, opts: { async?: boolean; calls?: StoreCall
       const at = parentOf(path);
       if (!Array.isArray(at)) return later(at);
       const v = at[0][at[1]];
-      if (typeof v === 'object' && !isLink(v) && Object.keys(v).length > 0) return later(E.ENOTEMPTY);
+      if (typeof v === 'object' && !isLeaf(v) && Object.keys(v).length > 0) return later(E.ENOTEMPTY);
       delete at[0][at[1]];
+      xattrs.delete(path);
       return later(undefined);
     },
     rename(from, to) {
@@ -131,6 +160,8 @@ export function jsonStore(data: Tree, opts: { async?: boolean; calls?: StoreCall
       if (v === undefined) return later(E.ENOENT);
       delete a[0][a[1]];
       b[0][b[1]] = v;
+      xattrs.delete(to);
+      moveXattrs(from, to);
       return later(undefined);
     },
     setattr(path, changes) {
@@ -145,6 +176,41 @@ export function jsonStore(data: Tree, opts: { async?: boolean; calls?: StoreCall
         at[0][at[1]] = dec.decode(out);
       }
       // Modes and times are not stored: the JSON has no place for them.
+      return later(undefined);
+    },
+    mknod(path, mode, rdev) {
+      count('mknod');
+      const type = mode & S_IFMT;
+      if ((type === S_IFCHR || type === S_IFBLK) && opts.devices !== true) return later(E.EPERM);
+      const at = parentOf(path);
+      if (!Array.isArray(at)) return later(at);
+      at[0][at[1]] = { node: mode, rdev };
+      return later(undefined);
+    },
+    getxattr(path, name) {
+      count('getxattr');
+      if (find(path) === undefined) return later(E.ENOENT);
+      return later(xattrs.get(path)?.get(name) ?? E.ENODATA);
+    },
+    setxattr(path, name, value, flags) {
+      count('setxattr');
+      if (find(path) === undefined) return later(E.ENOENT);
+      const mine = xattrs.get(path) ?? new Map<string, Uint8Array>();
+      if ((flags & XATTR_CREATE) !== 0 && mine.has(name)) return later(E.EEXIST);
+      if ((flags & XATTR_REPLACE) !== 0 && !mine.has(name)) return later(E.ENODATA);
+      mine.set(name, value.slice());
+      xattrs.set(path, mine);
+      return later(undefined);
+    },
+    listxattr(path) {
+      count('listxattr');
+      if (find(path) === undefined) return later(E.ENOENT);
+      return later([...(xattrs.get(path)?.keys() ?? [])]);
+    },
+    removexattr(path, name) {
+      count('removexattr');
+      const mine = xattrs.get(path);
+      if (mine?.delete(name) !== true) return later(E.ENODATA);
       return later(undefined);
     },
   };

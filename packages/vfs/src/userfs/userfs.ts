@@ -4,9 +4,10 @@
  *
  * The callbacks are path-based, like FUSE's high-level API: paths are relative to the userfs
  * root and start with `/` (the root is `/`). Any subset may be given; a missing one answers what
- * Linux answers for a missing inode or file operation (mkdir: EPERM, create: EACCES, read and
- * write: EINVAL, readlink: EINVAL, ...). A callback returns its value, a `LinuxError` (`E.ENOENT`)
- * or a promise of either; a throw or a rejection that is not a `LinuxError` becomes EIO.
+ * Linux answers for a missing inode or file operation (mkdir, mknod, link: EPERM, create: EACCES,
+ * read and write: EINVAL, readlink: EINVAL, getxattr/setxattr/removexattr: EOPNOTSUPP, listxattr:
+ * no names, ...). A callback returns its value, a `LinuxError` (`E.ENOENT`) or a promise of
+ * either; a throw or a rejection that is not a `LinuxError` becomes EIO.
  *
  * Permissions are the VFS's, from the modes and owners the callbacks report (FUSE's
  * `default_permissions`).
@@ -67,13 +68,19 @@ export type UserfsResult<T> = T | LinuxError | Promise<T | LinuxError>;
  * a stable inode number per path, times of the mount.
  */
 export interface UserfsAttr {
-  /** S_IFREG, S_IFDIR or S_IFLNK with the permission bits (`S_IFREG | 0o644`). */
+  /**
+   * The file type (S_IFREG, S_IFDIR, S_IFLNK, or S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK for nodes
+   * made by `mknod`) with the permission bits (`S_IFREG | 0o644`). The VFS opens FIFOs and
+   * devices itself; only regular files and directories reach `open`/`readdir`.
+   */
   mode: number;
   size?: number;
   uid?: number;
   gid?: number;
   nlink?: number;
   ino?: number;
+  /** Device number of a character or block device (Linux's new_encode_dev layout). */
+  rdev?: number;
   atimeNs?: bigint;
   mtimeNs?: bigint;
   ctimeNs?: bigint;
@@ -136,6 +143,35 @@ export interface UserfsOps {
   readlink?(path: string): UserfsResult<string>;
   /** Change attributes (chmod, chown, truncate, utimes); the new attributes, or nothing. */
   setattr?(path: string, changes: UserfsSetattr): UserfsResult<UserfsAttr | undefined>;
+  /**
+   * Make a FIFO, socket or device node at `path` (the name is free). `mode` holds the type;
+   * `rdev` the device number of a device (0 otherwise). The VFS has already required
+   * CAP_MKNOD for devices; a filesystem that wants none returns EPERM for them. Regular files
+   * made by mknod(2) go to `create`.
+   */
+  mknod?(
+    path: string,
+    mode: number,
+    rdev: number,
+    caller: UserfsCaller,
+  ): UserfsResult<UserfsAttr | undefined>;
+  /**
+   * Make `path` a new hard link to the non-directory `target` (the name is free, both in this
+   * filesystem); the file's new attributes (nlink included), or nothing (then nlink goes up by
+   * one and the new name shows the file's inode number).
+   */
+  link?(target: string, path: string): UserfsResult<UserfsAttr | undefined>;
+  /** The value of extended attribute `name` of `path` (ENODATA when absent). */
+  getxattr?(path: string, name: string): UserfsResult<Uint8Array>;
+  /**
+   * Set extended attribute `name` of `path`. `flags`: XATTR_CREATE (1: EEXIST if present),
+   * XATTR_REPLACE (2: ENODATA if absent). The VFS checked the namespace and permissions.
+   */
+  setxattr?(path: string, name: string, value: Uint8Array, flags: number): UserfsResult<undefined | void>;
+  /** The names of the extended attributes of `path`. */
+  listxattr?(path: string): UserfsResult<readonly string[]>;
+  /** Remove extended attribute `name` of `path` (ENODATA when absent). */
+  removexattr?(path: string, name: string): UserfsResult<undefined | void>;
 }
 
 /** Options of a {@link Userfs}. */
@@ -417,6 +453,16 @@ export class Userfs implements FilesystemImpl {
     }
   }
 
+  /** @hidden A name of the non-directory numbered `ino` went away: its other names lose a link. */
+  unlinked(ino: number): void {
+    const now = nowNs();
+    for (const node of this.nodes.values()) {
+      if (node.ino !== ino || node.isDir || node.nlink === 0) continue;
+      node.nlink--;
+      node.ctimeNs = now;
+    }
+  }
+
   /** @hidden `from` became `to` through this filesystem (or they swapped). */
   moved(from: string, to: string, exchange: boolean): void {
     const rekey = <V>(map: Map<string, V>, a: string, b: string): void => {
@@ -444,6 +490,7 @@ export class Userfs implements FilesystemImpl {
       uid: attrs.uid,
       gid: attrs.gid,
       size,
+      rdev: attrs.rdev,
       atimeNs: now,
       mtimeNs: now,
       ctimeNs: now,
@@ -451,7 +498,7 @@ export class Userfs implements FilesystemImpl {
   }
 }
 
-/** A file, directory or symlink of a {@link Userfs}. */
+/** A file, directory, symlink or node (FIFO, socket, device) of a {@link Userfs}. */
 export class UserfsNode extends Inode {
   /** When the name-to-node entry must be looked up again (ms since the epoch). */
   entryExpires = Infinity;
@@ -478,6 +525,7 @@ export class UserfsNode extends Inode {
     this.uid = a.uid ?? fs.options.uid ?? 0;
     this.gid = a.gid ?? fs.options.gid ?? 0;
     this.nlink = a.nlink ?? (this.isDir ? 2 : 1);
+    this.rdev = a.rdev ?? 0;
     this.atimeNs = a.atimeNs ?? fs.bornNs;
     this.mtimeNs = a.mtimeNs ?? fs.bornNs;
     this.ctimeNs = a.ctimeNs ?? fs.bornNs;
@@ -513,7 +561,8 @@ export class UserfsNode extends Inode {
     if (r !== PENDING && !isError(r)) this.fresh(r);
   }
 
-  private fresh(a: UserfsAttr): void {
+  /** @hidden Take attributes a callback just reported for this file. */
+  fresh(a: UserfsAttr): void {
     if ((a.mode & S_IFMT) !== (this.mode & S_IFMT)) return;
     this.setAttrs(a);
     this.attrExpires = Date.now() + (this.fs.options.attrTimeoutMs ?? 1000);
@@ -577,6 +626,101 @@ export class UserfsNode extends Inode {
     );
   }
 
+  override mknod(name: string, attrs: CreateAttrs): Inode | LinuxError {
+    const { ops } = this.fs;
+    const mknod = ops.mknod;
+    const path = join(this.path, name);
+    return this.make(
+      name,
+      attrs,
+      mknod && ((c) => mknod.call(ops, path, attrs.mode, attrs.rdev, c)),
+      'mknod',
+      () => super.mknod(name, attrs),
+    );
+  }
+
+  override link(name: string, target: Inode): LinuxError | undefined {
+    const fs = this.fs;
+    const link = fs.ops.link;
+    // vfs_link: a directory without a link operation is EPERM.
+    if (link === undefined) return E.EPERM;
+    if (!(target instanceof UserfsNode) || target.fs !== fs) return E.EXDEV;
+    const path = join(this.path, name);
+    const from = target.path;
+    const r = fs.call(`link:${from}:${path}`, () => link.call(fs.ops, from, path), { shadows: [path] });
+    if (r === PENDING) return E.EAGAIN;
+    if (isError(r)) return r;
+    if (r !== undefined) target.fresh({ ...r, ino: r.ino ?? target.ino });
+    else {
+      target.nlink++;
+      target.ctimeNs = nowNs();
+    }
+    this.changed();
+    // The new name is the same file: same inode number, attributes and link count.
+    fs.place(this, name, target.attrs(), Date.now() + (fs.options.entryTimeoutMs ?? 1000));
+    return undefined;
+  }
+
+  /** The cached attributes, as a callback would report them. */
+  attrs(): UserfsAttr {
+    return {
+      mode: this.mode,
+      size: this.sizeBytes,
+      uid: this.uid,
+      gid: this.gid,
+      nlink: this.nlink,
+      ino: this.ino,
+      rdev: this.rdev,
+      atimeNs: this.atimeNs,
+      mtimeNs: this.mtimeNs,
+      ctimeNs: this.ctimeNs,
+    };
+  }
+
+  override getxattr(name: string): Uint8Array | LinuxError {
+    const fs = this.fs;
+    const getxattr = fs.ops.getxattr;
+    // No xattr handlers: __vfs_getxattr's EOPNOTSUPP.
+    if (getxattr === undefined) return E.EOPNOTSUPP;
+    const r = fs.call(`getxattr:${this.path}:${name}`, () => getxattr.call(fs.ops, this.path, name));
+    return r === PENDING ? E.EAGAIN : r;
+  }
+
+  override listxattr(): string[] | LinuxError {
+    const fs = this.fs;
+    const listxattr = fs.ops.listxattr;
+    // No listxattr operation: vfs_listxattr lists only security labels, of which there are none.
+    if (listxattr === undefined) return [];
+    const r = fs.call(`listxattr:${this.path}`, () => listxattr.call(fs.ops, this.path));
+    if (r === PENDING) return E.EAGAIN;
+    return isError(r) ? r : [...r];
+  }
+
+  override setxattr(name: string, value: Uint8Array, flags: number): LinuxError | undefined {
+    const fs = this.fs;
+    const setxattr = fs.ops.setxattr;
+    if (setxattr === undefined) return E.EOPNOTSUPP;
+    const copy = value.slice();
+    // The value is part of the key: a repeated call with other bytes is another operation.
+    const key = `setxattr:${this.path}:${name}:${flags}:${Buffer.from(copy).toString('latin1')}`;
+    const r = fs.call(key, () => setxattr.call(fs.ops, this.path, name, copy, flags));
+    if (r === PENDING) return E.EAGAIN;
+    if (isError(r)) return r;
+    this.ctimeNs = nowNs();
+    return undefined;
+  }
+
+  override removexattr(name: string): LinuxError | undefined {
+    const fs = this.fs;
+    const removexattr = fs.ops.removexattr;
+    if (removexattr === undefined) return E.EOPNOTSUPP;
+    const r = fs.call(`removexattr:${this.path}:${name}`, () => removexattr.call(fs.ops, this.path, name));
+    if (r === PENDING) return E.EAGAIN;
+    if (isError(r)) return r;
+    this.ctimeNs = nowNs();
+    return undefined;
+  }
+
   override mkdir(name: string, attrs: CreateAttrs): Inode | LinuxError {
     const { ops } = this.fs;
     const mkdir = ops.mkdir;
@@ -612,7 +756,10 @@ export class UserfsNode extends Inode {
     const r = fs.call(`${kind}:${path}`, () => cb.call(fs.ops, path), { shadows: [path] });
     if (r === PENDING) return E.EAGAIN;
     if (isError(r)) return r;
+    const gone = fs.peekNode(path);
     fs.removed(path);
+    // The file's other names (hard links) lose one link, as its inode does in the kernel.
+    if (gone !== undefined && !gone.isDir && gone.nlink > 1) fs.unlinked(gone.ino);
     this.changed();
     return undefined;
   }
