@@ -32,6 +32,7 @@ export {
   ICMPV6_HEADER_LEN,
   NdpOption,
 } from './wire/icmpv6.js';
+export type { PrefixInfo } from './wire/icmpv6.js';
 export { UdpPacket, UdpRepr, UdpLiteRepr, UDP_HEADER_LEN } from './wire/udp.js';
 export {
   TcpPacket,
@@ -59,6 +60,7 @@ export type { PcapSink } from './phy/pcap-writer.js';
 
 // Storage
 export { RingBuffer, PacketBuffer } from './storage/ring-buffer.js';
+export type { SpanCopy } from './storage/ring-buffer.js';
 export { Assembler } from './storage/assembler.js';
 
 // Interface
@@ -75,6 +77,8 @@ export {
 export type { Ipv6FragmentHeader } from './iface/fragment.js';
 export type { ReassemblyLimits } from './iface/fragment.js';
 export type { InterfaceConfig, InterfaceStats, SocketTable } from './iface/interface.js';
+export { Slaac } from './iface/slaac.js';
+export type { SlaacTarget } from './iface/slaac.js';
 export type { Outgoing, EmitResult, DispatchContext } from './iface/outgoing.js';
 
 // Sockets
@@ -95,6 +99,7 @@ export {
   CONGESTION_ALGORITHMS,
   CUBIC_BETA,
   CUBIC_C,
+  HyStartPlusPlus,
 } from './socket/congestion.js';
 export type { CongestionAlgorithm, CongestionControl } from './socket/congestion.js';
 export { encodeTcpInfo, TCP_INFO_LEN } from './socket/tcp-info.js';

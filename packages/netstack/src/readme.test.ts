@@ -169,3 +169,21 @@ it('README example: IP-level control messages (IPV6_HOPLIMIT)', async () => {
   if (r === WOULD_BLOCK || isError(r)) throw new Error('nothing received');
   expect(r.control).toEqual([{ level: 41, type: Ipv6Option.IPV6_HOPLIMIT, data: hop }]);
 });
+
+it('README example: copies straight into and out of the rings on loopback', () => {
+  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')] });
+  const addr = emitSockaddr({ addr: Ipv4Address.LOOPBACK, port: 7 });
+  const l = InetSocket.create(stack, AddressFamily.AF_INET, SockType.SOCK_STREAM, 0) as InetSocket;
+  expect(l.bind(addr)).toBe(0);
+  expect(l.listen(1)).toBe(0);
+  const c = InetSocket.create(stack, AddressFamily.AF_INET, SockType.SOCK_STREAM, 0) as InetSocket;
+  c.connect(addr);
+  stack.poll(0);
+  const s = l.accept() as InetSocket;
+  const src = new TextEncoder().encode('hello');
+  expect(c.sendFrom(src.length, (span) => (span.set(src.subarray(0, span.length)), span.length))).toBe(5);
+  stack.poll(0);
+  const out = new Uint8Array(16);
+  expect(s.recvInto(out.length, (span) => (out.set(span), span.length))).toBe(5);
+  expect(new TextDecoder().decode(out.subarray(0, 5))).toBe('hello');
+});

@@ -68,6 +68,21 @@ export interface StackSysctl {
   sack: number;
   /** net.ipv4.tcp_timestamps: offer timestamps on new connections unless 0 (Linux: 1). */
   timestamps: number;
+  /**
+   * net.ipv4.tcp_keepalive_time (s, Linux: 7200): the idle time before the first keepalive
+   * probe. This and the three below apply, when the timer is next armed, to every socket that
+   * did not set its own value (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_LINGER2), as on Linux.
+   */
+  keepaliveTime: number;
+  /** net.ipv4.tcp_keepalive_intvl (s, Linux: 75): between unanswered keepalive probes. */
+  keepaliveIntvl: number;
+  /** net.ipv4.tcp_keepalive_probes (Linux: 9): unanswered probes before the connection fails. */
+  keepaliveProbes: number;
+  /**
+   * net.ipv4.tcp_fin_timeout (s, Linux: 60): how long a connection the application closed
+   * waits in FIN_WAIT_2 for the peer's FIN (not the TIME_WAIT length, which stays 60 s).
+   */
+  finTimeout: number;
 }
 
 /**
@@ -92,6 +107,12 @@ export class Stack implements SocketTable, SocketEnv {
    * that end. A segment for one moves it back to `tcp`, as does the end of its timer.
    */
   private readonly tcpParked: TcpSocket[] = [];
+  /**
+   * How many parked connections have each (local port, remote port) pair (see parkKey): a new
+   * connection's SYN, which matches none of them, then costs no scan of thousands of TIME_WAIT
+   * connections (the connection-rate benchmark leaves one per connection for 60 s).
+   */
+  private readonly parkedPorts = new Map<number, number>();
   private readonly listeners: TcpListener[] = [];
   private readonly icmp: IcmpSocket[] = [];
   readonly random: () => number;
@@ -118,6 +139,10 @@ export class Stack implements SocketTable, SocketEnv {
       congestion: this.tcpConfig.congestion ?? 'cubic',
       sack: this.tcpConfig.sack === false ? 0 : 1,
       timestamps: this.tcpConfig.timestamps === false ? 0 : 1,
+      keepaliveTime: 7200,
+      keepaliveIntvl: 75,
+      keepaliveProbes: 9,
+      finTimeout: 60,
     };
     const range = (): readonly [number, number] => this.sysctl.portRange;
     this.udpPorts = new PortSpace(this.random, range);
@@ -280,13 +305,15 @@ export class Stack implements SocketTable, SocketEnv {
   /** @internal */
   tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined {
     for (const s of this.tcp) if (s.matches(dst, seg.dstPort, src, seg.srcPort)) return s.process(now, seg);
-    for (let i = 0; i < this.tcpParked.length; i++) {
-      const s = this.tcpParked[i]!;
-      if (!s.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
-      this.tcpParked.splice(i, 1);
-      this.tcp.push(s);
-      return s.process(now, seg);
-    }
+    if (this.parkedPorts.has(seg.dstPort * 65536 + seg.srcPort))
+      for (let i = 0; i < this.tcpParked.length; i++) {
+        const s = this.tcpParked[i]!;
+        if (!s.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
+        this.tcpParked.splice(i, 1);
+        this.countParked(s, -1);
+        this.tcp.push(s);
+        return s.process(now, seg);
+      }
     let listener: TcpListener | undefined;
     for (const l of this.listeners) {
       if (!l.matches(dst, seg.dstPort)) continue;
@@ -381,7 +408,19 @@ export class Stack implements SocketTable, SocketEnv {
   private unpark(now: number): void {
     let k = 0;
     while (k < this.tcpParked.length && (this.tcpParked[k]!.timeWaitEnd ?? 0) <= now) k++;
-    if (k > 0) for (const s of this.tcpParked.splice(0, k)) this.tcp.push(s);
+    if (k > 0)
+      for (const s of this.tcpParked.splice(0, k)) {
+        this.countParked(s, -1);
+        this.tcp.push(s);
+      }
+  }
+
+  /** Keeps {@link parkedPorts} in step as `s` is parked (+1) or leaves the parked list (-1). */
+  private countParked(s: TcpSocket, delta: 1 | -1): void {
+    const key = (s.local?.port ?? 0) * 65536 + (s.remote?.port ?? 0);
+    const n = (this.parkedPorts.get(key) ?? 0) + delta;
+    if (n > 0) this.parkedPorts.set(key, n);
+    else this.parkedPorts.delete(key);
   }
 
   /** Forgets closed sockets the application has released, and parks quiet TIME_WAIT ones. */
@@ -397,6 +436,7 @@ export class Stack implements SocketTable, SocketEnv {
       let j = this.tcpParked.length; // usually the last: connections enter TIME_WAIT in order
       while (j > 0 && (this.tcpParked[j - 1]!.timeWaitEnd ?? 0) > end) j--;
       this.tcpParked.splice(j, 0, s);
+      this.countParked(s, 1);
     }
     for (let i = this.listeners.length - 1; i >= 0; i--)
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);

@@ -20,6 +20,10 @@ describe('Stack.sysctl', () => {
       congestion: 'cubic',
       sack: 1,
       timestamps: 1,
+      keepaliveTime: 7200,
+      keepaliveIntvl: 75,
+      keepaliveProbes: 9,
+      finTimeout: 60,
     });
   });
 

@@ -12,6 +12,7 @@
  */
 import { E, type LinuxError } from '@tsvisor/abi';
 import type { Device } from '../phy/device.js';
+import { LoopbackDevice } from '../phy/loopback.js';
 import { ARP_PACKET_LEN, ArpOperation, ArpPacket, ArpRepr } from '../wire/arp.js';
 import { isWireError } from '../wire/error.js';
 import {
@@ -40,6 +41,7 @@ import {
   type ReassemblyLimits,
 } from './fragment.js';
 import { NEIGHBOR_RETRY, type DispatchContext, type EmitResult, type Outgoing } from './outgoing.js';
+import { Slaac } from './slaac.js';
 
 /** The IP header fields a received datagram carries up to its socket (IP_RECVTTL, IPV6_RECVTCLASS...). */
 export interface ReceivedIp {
@@ -93,6 +95,12 @@ export interface InterfaceConfig {
    * interface has exactly the configured addresses unless asked.
    */
   readonly ipv6LinkLocal?: boolean;
+  /**
+   * IPv6 stateless address autoconfiguration (RFC 4862, see slaac.ts) from router
+   * advertisements, with the link-local address (needs `ipv6LinkLocal` and a MAC). Linux does
+   * it by default on a host; here it is asked for, like the link-local address.
+   */
+  readonly slaac?: boolean;
 }
 
 /** The link-local address of a MAC (fe80::/64 with the modified EUI-64 interface identifier). */
@@ -139,6 +147,57 @@ const SPARE_MIN = 4096;
 /** How many consumed frames of one length, and how many lengths, are kept for reuse. */
 const SPARE_PER_LENGTH = 4;
 const SPARE_LENGTHS = 8;
+/** Size of the reused payload buffers of looped segments (the largest loopback payload fits). */
+const LOOP_PAYLOAD_SIZE = 65536;
+const NO_PAYLOAD = new Uint8Array(0);
+
+/**
+ * A TCP segment that stays on the host, queued as its parsed form: what the receiving side
+ * would get from parsing the frame (see {@link wireImage}), without building and parsing one.
+ */
+interface LoopSegment {
+  readonly src: IpAddress;
+  readonly dst: IpAddress;
+  readonly tcp: TcpRepr;
+  /** It went through the loopback device (and counts as a frame each way), not the local shortcut. */
+  readonly viaDevice: boolean;
+  /** The reused buffer its payload was copied into, if any. */
+  readonly pooled: Uint8Array | undefined;
+}
+
+/**
+ * The segment a receiver parses out of the frame that `TcpRepr.emit` would build from `t`, with
+ * `payload` as its payload: fields clipped to their wire widths, ACK folded into `ackNumber`,
+ * the window scale capped at 14 as the parser caps it, absent options undefined, and only the
+ * SACK blocks that fit in the 40 option bytes. Loopback TCP hands this to the receiver instead of
+ * a frame; a test checks it against emit-then-parse.
+ */
+export function wireImage(t: TcpRepr, payload: Uint8Array): TcpRepr {
+  const optLen =
+    (t.maxSegSize !== undefined ? 4 : 0) +
+    (t.windowScale !== undefined ? 4 : 0) +
+    (t.sackPermitted ? 4 : 0) +
+    (t.timestamp ? 12 : 0);
+  const sackRoom = Math.floor((40 - optLen - 4) / 8);
+  const sack = t.sackBlocks;
+  return {
+    srcPort: t.srcPort & 0xffff,
+    dstPort: t.dstPort & 0xffff,
+    seqNumber: t.seqNumber >>> 0,
+    ackNumber: t.ackNumber === undefined ? undefined : t.ackNumber >>> 0,
+    flags: t.flags & ~TcpFlag.ACK & 0xff,
+    windowLen: t.windowLen & 0xffff,
+    maxSegSize: t.maxSegSize === undefined ? undefined : t.maxSegSize & 0xffff,
+    windowScale: t.windowScale === undefined ? undefined : Math.min(t.windowScale & 0xff, 14),
+    sackPermitted: t.sackPermitted ? true : undefined,
+    sackBlocks:
+      sack && sack.length > 0 && sackRoom > 0
+        ? sack.slice(0, sackRoom).map(([l, r]) => [l >>> 0, r >>> 0] as const)
+        : undefined,
+    timestamp: t.timestamp ? { tsVal: t.timestamp.tsVal >>> 0, tsEcr: t.timestamp.tsEcr >>> 0 } : undefined,
+    payload,
+  };
+}
 
 /** Traffic counters (like /proc/net/snmp, a few of them). */
 export interface InterfaceStats {
@@ -163,6 +222,8 @@ export class Interface {
   readonly addresses: IpCidr[];
   readonly hardwareAddress: EthernetAddress | undefined;
   readonly gateways: IpAddress[];
+  /** Stateless autoconfiguration, when enabled (`slaac`). */
+  readonly slaac: Slaac | undefined;
   readonly stats: InterfaceStats = {
     rxFrames: 0,
     txFrames: 0,
@@ -201,15 +262,27 @@ export class Interface {
    * size: a bulk transfer then allocates (and zero-fills) no 64 KiB frame per segment.
    */
   private readonly spareFrames = new Map<number, Uint8Array[]>();
+  /**
+   * TCP segments on their way back into this stack through a {@link LoopbackDevice} (or to one of
+   * its own addresses): the sender's segment, copied, is what the receiver gets, as Linux's
+   * loopback hands the skb itself to the receive path. Serialising a frame and parsing it back
+   * would only cost time: nothing between the two ends can see or change it.
+   */
+  private readonly loopSegments: LoopSegment[] = [];
+  /** Payload buffers of looped segments, reused once their receiver copied the bytes out. */
+  private readonly loopPayloads: Uint8Array[] = [];
 
   constructor(config: InterfaceConfig) {
     this.addresses = [...config.addresses];
     this.hardwareAddress = config.hardwareAddress;
+    let ll: Ipv6Address | undefined;
     if (config.ipv6LinkLocal && config.hardwareAddress) {
-      const ll = linkLocalAddress(config.hardwareAddress);
-      if (!this.addresses.some((c) => c.address.equals(ll))) this.addresses.push(new IpCidr(ll, 64));
+      ll = linkLocalAddress(config.hardwareAddress);
+      if (!this.addresses.some((c) => c.address.equals(ll!))) this.addresses.push(new IpCidr(ll, 64));
     }
     this.gateways = [...(config.gateways ?? [])];
+    this.slaac =
+      config.slaac && ll && config.hardwareAddress ? new Slaac(this, ll, config.hardwareAddress) : undefined;
     this.verify = config.verifyChecksums ?? true;
     this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
     this.reassembler = new Ipv4Reassembler(config.reassembly);
@@ -252,7 +325,11 @@ export class Interface {
     const onLink = same.find((c) => c.contains(dst));
     if (onLink) return onLink.address;
     if ((dst.isBroadcast() || dst.isMulticast()) && same[0]) return same[0].address;
-    if (this.gateways.some((g) => g.version === dst.version) && same[0]) return same[0].address;
+    if (this.gateways.some((g) => g.version === dst.version) && same[0]) {
+      // RFC 6724 rule 2: a global destination gets a global source (an autoconfigured one) if any.
+      const global = same.find((c) => !(c.address.version === 6 && c.address.isLinkLocal()));
+      return (global ?? same[0]).address;
+    }
     return undefined;
   }
 
@@ -281,13 +358,20 @@ export class Interface {
         if (this.rxOffloaded) this.recycle(p);
         this.rxOffloaded = false;
       }
+      for (let seg = this.loopSegments.shift(); seg; seg = this.loopSegments.shift()) {
+        progress = true;
+        this.receiveLoopSegment(now, device, seg, sockets);
+      }
       if (sockets.dispatch(ctx)) progress = true;
       if (!progress) break;
     }
     if (rounds === MAX_ROUNDS) return now;
+    // After the frames of this poll: an advertisement just received starts DAD at once.
+    const slaacAt = this.slaac?.poll(now, ctx.emit);
     let next = sockets.pollAt(now);
     const dev = device.pollAt?.(now);
     if (dev !== undefined) next = next === undefined ? dev : Math.min(next, dev);
+    if (slaacAt !== undefined) next = next === undefined ? slaacAt : Math.min(next, slaacAt);
     return next;
   }
 
@@ -520,9 +604,20 @@ export class Interface {
     if (icmp.type === 'neighborSolicit' || icmp.type === 'neighborAdvert') {
       // RFC 4861 §7.1: a hop limit below 255 means the message crossed a router: forged.
       if (hopLimit !== NDP_HOP_LIMIT || !this.hardwareAddress) return this.drop();
-      if (icmp.type === 'neighborSolicit')
+      if (icmp.type === 'neighborSolicit') {
+        this.slaac?.onSolicit(src, icmp.target);
         this.receiveSolicit(now, device, src, icmp.target, icmp.sourceLinkAddr, sockets);
-      else if (icmp.targetLinkAddr) this.learnNeighbor(now, icmp.target, icmp.targetLinkAddr, false, sockets);
+      } else {
+        this.slaac?.onNeighborAdvert(icmp.target);
+        if (icmp.targetLinkAddr) this.learnNeighbor(now, icmp.target, icmp.targetLinkAddr, false, sockets);
+      }
+      return;
+    }
+    if (icmp.type === 'routerAdvert' || icmp.type === 'routerSolicit') {
+      // RFC 4861 §6.1.2: only from a link-local source with hop limit 255; a host ignores
+      // solicitations (§6.2.6 is for routers).
+      if (icmp.type === 'routerAdvert' && hopLimit === NDP_HOP_LIMIT && src.isLinkLocal())
+        this.slaac?.onRouterAdvert(now, src, icmp);
       return;
     }
     if (icmp.type === 'echoRequest') {
@@ -686,6 +781,14 @@ export class Interface {
         linkDst = r;
       } else if (!local && !this.hasRoute(out.dst)) return 'unroutable';
     }
+    if (out.kind === 'tcp' && (!viaDevice || device instanceof LoopbackDevice))
+      return this.loopSegment(
+        out.src,
+        out.dst,
+        out.tcp,
+        viaDevice,
+        viaDevice ? (device as LoopbackDevice).queueLimit : Infinity,
+      );
     const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
     // TCP that stays on this host carries no checksum (see `offloaded`).
     const offload = out.kind === 'tcp' && (!viaDevice || device.capabilities.loopback === true);
@@ -776,6 +879,63 @@ export class Interface {
     this.stats.txFrames++;
     device.transmit(now, frame);
     return 'sent';
+  }
+
+  /** Queues a TCP segment that stays on the host (see {@link loopSegments}). */
+  private loopSegment(
+    src: IpAddress,
+    dst: IpAddress,
+    tcp: TcpRepr,
+    viaDevice: boolean,
+    limit: number,
+  ): EmitResult {
+    if (viaDevice) this.stats.txFrames++;
+    // A full device queue drops the packet, as LoopbackDevice.transmit would; TCP resends it.
+    // Packets to the stack's own addresses on another device were never limited.
+    if (this.loopSegments.length >= limit) return 'sent';
+    const n = tcp.payload.length;
+    let pooled: Uint8Array | undefined;
+    let payload: Uint8Array = NO_PAYLOAD;
+    if (n > 0) {
+      // The sender's payload is a view of its send ring or of a scratch buffer that the next
+      // segment overwrites: the receiver gets its own copy.
+      pooled =
+        n <= LOOP_PAYLOAD_SIZE
+          ? (this.loopPayloads.pop() ?? new Uint8Array(LOOP_PAYLOAD_SIZE))
+          : new Uint8Array(n);
+      pooled.set(tcp.payload);
+      payload = pooled.subarray(0, n);
+    }
+    this.loopSegments.push({ src, dst, tcp: wireImage(tcp, payload), viaDevice, pooled });
+    return 'sent';
+  }
+
+  /**
+   * Receives a looped TCP segment: the checks the IP and TCP parsers and receiveTransport make
+   * on such a packet (our own destination, unicast, non-zero ports), then the socket table.
+   */
+  private receiveLoopSegment(now: number, device: Device, seg: LoopSegment, sockets: SocketTable): void {
+    if (seg.viaDevice) this.stats.rxFrames++;
+    const { src, dst, tcp } = seg;
+    if (
+      !this.acceptsDestination(dst) ||
+      dst.isMulticast() ||
+      dst.isBroadcast() ||
+      this.isDirectedBroadcast(dst) ||
+      tcp.srcPort === 0 ||
+      tcp.dstPort === 0
+    ) {
+      this.drop();
+    } else {
+      const reply = sockets.tcpInput(now, src, dst, tcp);
+      if (reply) {
+        if (reply.flags & TcpFlag.RST) this.stats.tcpResets++;
+        this.emit(now, device, { kind: 'tcp', src: dst, dst: src, hopLimit: 64, tcp: reply });
+      }
+    }
+    // TCP copied the payload into its receive ring and keeps no view of it.
+    if (seg.pooled?.length === LOOP_PAYLOAD_SIZE && this.loopPayloads.length < SPARE_PER_LENGTH)
+      this.loopPayloads.push(seg.pooled);
   }
 
   /** A frame of `size` bytes for an offloaded packet: a spare one when there is one. */

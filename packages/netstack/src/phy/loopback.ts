@@ -19,11 +19,17 @@ import { FrameQueue } from './device.js';
  */
 export class LoopbackDevice implements Device {
   readonly capabilities: DeviceCapabilities;
+  /**
+   * Packets the device holds before it drops more (Linux's netdev_max_backlog is 1000). The
+   * interface applies it to the TCP segments it loops back without a frame, too.
+   */
+  readonly queueLimit: number;
   private readonly queue: FrameQueue;
 
   constructor(options: { mtu?: number; queueLimit?: number } = {}) {
     this.capabilities = { medium: 'ip', mtu: options.mtu ?? 65535, loopback: true };
-    this.queue = new FrameQueue(options.queueLimit ?? 1024);
+    this.queueLimit = options.queueLimit ?? 1024;
+    this.queue = new FrameQueue(this.queueLimit);
   }
   receive(_now: number): Uint8Array | undefined {
     return this.queue.shift();

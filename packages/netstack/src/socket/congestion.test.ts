@@ -85,3 +85,71 @@ describe('CUBIC (RFC 9438)', () => {
     expect(c.cwnd).toBe(2 * MSS);
   });
 });
+
+describe('HyStart++ (RFC 9406)', () => {
+  /**
+   * Slow start of a CUBIC sender: each round acknowledges the whole window, one segment per
+   * ACK, each with the RTT `rttOf(round)`; returns cwnd (segments) after each round.
+   */
+  const seqs = new WeakMap<Cubic, { una: number }>();
+  function slowStart(c: Cubic, rounds: number, rttOf: (round: number) => number): number[] {
+    const st = seqs.get(c) ?? { una: 0 };
+    seqs.set(c, st);
+    let nxt = st.una;
+    let una = st.una;
+    const trace: number[] = [];
+    for (let r = 0; r < rounds && c.cwnd < c.ssthresh; r++) {
+      const segs = Math.floor(c.cwnd / MSS);
+      nxt = una + segs * MSS; // the window goes out at the start of the round
+      for (let i = 0; i < segs; i++) {
+        una += MSS;
+        c.onRoundAck(rttOf(r), una, nxt);
+        c.onAck(MSS, MSS, r * 100 + i, rttOf(r));
+      }
+      trace.push(c.cwnd / MSS);
+    }
+    st.una = una;
+    return trace;
+  }
+
+  it('doubles per round while the RTT holds', () => {
+    const c = new Cubic(10 * MSS);
+    expect(slowStart(c, 4, () => 50)).toEqual([20, 40, 80, 160]);
+    expect(c.hystart.inCss).toBe(false);
+  });
+
+  it('a rising RTT turns slow start conservative (a quarter of the growth), then ends it after 5 rounds', () => {
+    const c = new Cubic(10 * MSS);
+    // Round 2's RTT is 10 ms above round 1's (threshold: max(4, min(50 / 8, 16)) = 6.25 ms).
+    const trace = slowStart(c, 12, (r) => (r < 2 ? 50 : 60));
+    expect(trace[0]).toBe(20);
+    expect(trace[1]).toBe(40);
+    // Round 2: 7 samples at full growth, then CSS from the 8th (the check comes before its
+    // growth): 40 + 7 + 33 / 4 segments.
+    expect(trace[2]).toBe(40 + 7 + 33 / 4);
+    expect(c.hystart.inCss || c.ssthresh < 0x7fffffff).toBe(true);
+    // Each CSS round grows by a quarter of its ACKs.
+    expect(trace[3]).toBe(trace[2]! + Math.floor(trace[2]!) / 4);
+    // After 5 CSS rounds, slow start is over: ssthresh = cwnd, and growth is CUBIC's.
+    expect(c.ssthresh).toBeLessThan(0x7fffffff);
+    expect(c.hystart.done).toBe(true);
+    expect(c.cwnd).toBeGreaterThanOrEqual(c.ssthresh);
+    expect(c.cwnd).toBeLessThan(c.ssthresh * 1.05); // the rest of that round in avoidance
+  });
+
+  it('goes back to slow start when the RTT falls below the CSS baseline', () => {
+    const c = new Cubic(10 * MSS);
+    slowStart(c, 3, (r) => (r < 2 ? 50 : 60));
+    expect(c.hystart.inCss).toBe(true);
+    const t = slowStart(c, 1, () => 50);
+    expect(c.hystart.inCss).toBe(false);
+    // The first 7 ACKs of the round are still conservative; the other 48 double again.
+    expect(t[0]).toBe(55.25 + 7 / 4 + 48);
+  });
+
+  it('a loss ends it for good', () => {
+    const c = new Cubic(10 * MSS);
+    c.onLoss(10 * MSS, MSS, 0);
+    expect(c.hystart.done).toBe(true);
+  });
+});

@@ -6,8 +6,9 @@
  * - `reno`: RFC 5681 slow start and congestion avoidance (one MSS per RTT), halving on loss.
  * - `cubic` (the default, as on Linux): RFC 9438, a cubic function of the time since the last
  *   loss that plateaus near the window where the loss happened (W_max), with multiplicative
- *   decrease β = 0.7, fast convergence, and the Reno-friendly region of §4.3. Slow start is
- *   standard (no HyStart).
+ *   decrease β = 0.7, fast convergence, and the Reno-friendly region of §4.3. Slow start ends
+ *   early by HyStart++ (RFC 9406) when the round trip time starts to grow (a queue builds),
+ *   through Conservative Slow Start, before losses force it.
  *
  * Windows are in bytes; the algorithms are pure state machines driven by the connection with
  * the current time (ms), so they are deterministic and testable on their own.
@@ -37,6 +38,89 @@ export interface CongestionControl {
   onLoss(flight: number, mss: number, now: number): void;
   /** The retransmission timer fired (the first time for this loss): ssthresh as for a loss, cwnd one segment. */
   onTimeout(flight: number, mss: number, now: number): void;
+  /**
+   * Before each `onAck` outside recovery: the ACK's RTT sample (ms) if it gave one, the ACK
+   * number and SND.NXT, for algorithms that watch RTTs per round trip (HyStart++).
+   */
+  onRoundAck?(rttSample: number | undefined, ack: number, sndNxt: number): void;
+}
+
+/** RFC 9406 §4.3 constants (non-paced sender). */
+const HYSTART = {
+  MIN_RTT_THRESH: 4,
+  MAX_RTT_THRESH: 16,
+  MIN_RTT_DIVISOR: 8,
+  N_RTT_SAMPLE: 8,
+  CSS_GROWTH_DIVISOR: 4,
+  CSS_ROUNDS: 5,
+} as const;
+
+/**
+ * HyStart++ (RFC 9406): per round trip (a round ends when the ACK passes the SND.NXT of its
+ * start) it keeps the lowest RTT of the first samples; when a round's minimum exceeds the last
+ * round's by a threshold (1/8 of it, clamped to 4..16 ms), slow start turns into Conservative
+ * Slow Start (growth divided by 4); if the RTT falls back below the baseline, slow start
+ * resumes, and after 5 CSS rounds the sender moves to congestion avoidance (ssthresh = cwnd).
+ */
+export class HyStartPlusPlus {
+  private windowEnd: number | undefined;
+  private lastRoundMinRtt = Infinity;
+  private currentRoundMinRtt = Infinity;
+  private rttSampleCount = 0;
+  /** The round minimum that started CSS, and rounds spent in CSS (undefined: not in CSS). */
+  private cssBaselineMinRtt = Infinity;
+  private cssRounds: number | undefined;
+  /** Set once slow start is over for good (CSS finished, or a loss). */
+  done = false;
+
+  /** In Conservative Slow Start: slow start growth is divided by CSS_GROWTH_DIVISOR. */
+  get inCss(): boolean {
+    return this.cssRounds !== undefined;
+  }
+
+  /** An ACK in slow start; returns true when slow start should end now (ssthresh = cwnd). */
+  onAck(rtt: number | undefined, ack: number, sndNxt: number): boolean {
+    if (this.done) return false;
+    if (this.windowEnd === undefined || seqLe32(this.windowEnd, ack)) {
+      // A new round begins.
+      if (this.windowEnd !== undefined && this.cssRounds !== undefined) {
+        this.cssRounds++;
+        if (this.cssRounds >= HYSTART.CSS_ROUNDS) {
+          this.done = true;
+          return true;
+        }
+      }
+      this.lastRoundMinRtt = this.currentRoundMinRtt;
+      this.currentRoundMinRtt = Infinity;
+      this.rttSampleCount = 0;
+      this.windowEnd = sndNxt;
+    }
+    if (rtt === undefined) return false;
+    this.currentRoundMinRtt = Math.min(this.currentRoundMinRtt, rtt);
+    this.rttSampleCount++;
+    if (this.rttSampleCount < HYSTART.N_RTT_SAMPLE) return false;
+    if (this.cssRounds === undefined) {
+      if (this.currentRoundMinRtt === Infinity || this.lastRoundMinRtt === Infinity) return false;
+      const thresh = Math.max(
+        HYSTART.MIN_RTT_THRESH,
+        Math.min(this.lastRoundMinRtt / HYSTART.MIN_RTT_DIVISOR, HYSTART.MAX_RTT_THRESH),
+      );
+      if (this.currentRoundMinRtt >= this.lastRoundMinRtt + thresh) {
+        this.cssBaselineMinRtt = this.currentRoundMinRtt;
+        this.cssRounds = 0;
+      }
+    } else if (this.currentRoundMinRtt < this.cssBaselineMinRtt) {
+      // The RTT rise was spurious: back to slow start.
+      this.cssBaselineMinRtt = Infinity;
+      this.cssRounds = undefined;
+    }
+    return false;
+  }
+}
+
+/** `a` <= `b` in 32-bit sequence space. */
+function seqLe32(a: number, b: number): boolean {
+  return ((b - a) | 0) >= 0;
 }
 
 /** RFC 5681 Reno (the growth NewReno uses). */
@@ -77,6 +161,8 @@ export class Cubic implements CongestionControl {
   private epochStart: number | undefined;
   /** W_est: the Reno-friendly estimate (segments). */
   private wEst = 0;
+  /** HyStart++ (RFC 9406 §4.2) for the initial slow start; off after the first loss. */
+  readonly hystart = new HyStartPlusPlus();
 
   constructor(
     public cwnd: number,
@@ -88,9 +174,16 @@ export class Cubic implements CongestionControl {
     return CUBIC_C * (t - this.k) ** 3 + this.wMax;
   }
 
+  onRoundAck(rttSample: number | undefined, ack: number, sndNxt: number): void {
+    if (this.cwnd >= this.ssthresh) return;
+    if (this.hystart.onAck(rttSample, ack, sndNxt)) this.ssthresh = this.cwnd; // CSS over: avoidance
+  }
+
   onAck(acked: number, mss: number, now: number, rtt: number | undefined): void {
     if (this.cwnd < this.ssthresh) {
-      this.cwnd += Math.min(acked, mss); // slow start (RFC 9438 §4.10 allows standard slow start)
+      // Slow start (RFC 9438 §4.10), a quarter as fast in HyStart++'s Conservative Slow Start.
+      const inc = Math.min(acked, mss);
+      this.cwnd += this.hystart.inCss ? inc / HYSTART.CSS_GROWTH_DIVISOR : inc;
       return;
     }
     const cwndSeg = this.cwnd / mss;
@@ -129,6 +222,7 @@ export class Cubic implements CongestionControl {
 
   /** §4.6 multiplicative decrease with §4.7 fast convergence; cwnd follows ssthresh at recovery exit. */
   private reduce(flight: number, mss: number): void {
+    this.hystart.done = true; // RFC 9406 §4.2: a loss ends slow start and HyStart++ with it
     const cwndSeg = this.cwnd / mss;
     this.wMax = cwndSeg < this.wMax ? (cwndSeg * (1 + CUBIC_BETA)) / 2 : cwndSeg;
     // Linux (and §4.6) scale the window in flight rather than cwnd when the sender was app-limited.

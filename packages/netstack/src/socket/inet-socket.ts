@@ -24,7 +24,7 @@ import {
   type Cmsg,
   type LinuxError,
 } from '@tsvisor/abi';
-import { RingBuffer } from '../storage/ring-buffer.js';
+import { RingBuffer, type SpanCopy } from '../storage/ring-buffer.js';
 import type { Stack } from '../stack.js';
 import type { IpEndpoint } from '../wire/ip-address.js';
 import { Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
@@ -39,10 +39,20 @@ import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
 /** Buffer sizes of sockets made by the socket layer (bytes). */
 export interface InetSocketConfig {
-  /** Storage of a TCP receive ring and of a datagram socket's receive queue. */
+  /** A datagram socket's receive queue; the SO_RCVBUF a TCP socket reports before it is set. */
   readonly rcvBuf: number;
-  /** Storage of a TCP send ring. */
+  /** The SO_SNDBUF a TCP socket reports before it is set. */
   readonly sndBuf: number;
+  /**
+   * Capacity of a TCP receive ring, so the largest window it advertises. Storage is allocated
+   * as data arrives (see RingBuffer), so a large value costs memory only while a transfer
+   * fills it. Default 1 MiB: like Linux's autotuning (which may reach tcp_rmem[2], 6 MiB) it
+   * lets a writer run ahead of its reader, without the multi-megabyte working set that would
+   * push a loopback transfer's bytes out of the cache between their copies.
+   */
+  readonly tcpRcvRing?: number;
+  /** Capacity of a TCP send ring, allocated likewise. Default 1 MiB (Linux's tcp_wmem[2]: 4 MiB). */
+  readonly tcpSndRing?: number;
   /** net.core.rmem_max and wmem_max: the most SO_RCVBUF/SO_SNDBUF may ask for (before doubling). */
   readonly rmemMax: number;
   readonly wmemMax: number;
@@ -59,6 +69,8 @@ const INT_MAX = 0x7fffffff;
 const DEFAULT_CONFIG: InetSocketConfig = {
   rcvBuf: 131072,
   sndBuf: 65536,
+  tcpRcvRing: 1 << 20,
+  tcpSndRing: 1 << 20,
   rmemMax: LINUX_MEM_MAX,
   wmemMax: LINUX_MEM_MAX,
 };
@@ -109,10 +121,14 @@ export class InetSocket {
   private reuseAddr = false;
   private reusePort = false;
   private keepAlive = false;
-  /** TCP_KEEPIDLE, TCP_KEEPINTVL (seconds) and TCP_KEEPCNT, Linux's defaults. */
-  private keepIdle = 7200;
-  private keepIntvl = 75;
-  private keepCnt = 9;
+  /**
+   * TCP_KEEPIDLE, TCP_KEEPINTVL (seconds), TCP_KEEPCNT and TCP_LINGER2 (seconds, -1: none);
+   * undefined (never set, or TCP_LINGER2 0) follows the stack's net.ipv4 sysctls.
+   */
+  private keepIdle: number | undefined;
+  private keepIntvl: number | undefined;
+  private keepCnt: number | undefined;
+  private linger2: number | undefined;
   private broadcast = false;
   private noDelay = false;
   /** TCP_CORK, TCP_QUICKACK (Linux reports 1 until set to 0), TCP_USER_TIMEOUT (ms), TCP_CONGESTION. */
@@ -223,8 +239,8 @@ export class InetSocket {
     return {
       // Sized now, allocated on the first byte (see RingBuffer): a connection that carries no
       // data costs no buffer memory.
-      rx: new RingBuffer(this.config.rcvBuf),
-      tx: new RingBuffer(this.config.sndBuf),
+      rx: new RingBuffer(this.config.tcpRcvRing ?? this.config.rcvBuf),
+      tx: new RingBuffer(this.config.tcpSndRing ?? this.config.sndBuf),
     };
   }
 
@@ -272,7 +288,8 @@ export class InetSocket {
       impl.sock.listen(backlog);
       return 0;
     }
-    if (impl.sock.state !== 'CLOSED' || this.connecting) return E.EINVAL;
+    // inet_listen: only an unconnected socket (a connected one stays so even once reset).
+    if (impl.sock.state !== 'CLOSED' || this.connecting || impl.sock.connectStarted) return E.EINVAL;
     const local = impl.sock.local;
     impl.sock.owner = undefined;
     impl.sock.close(); // releases the port for the listener that takes over
@@ -307,6 +324,7 @@ export class InetSocket {
     s.keepIdle = this.keepIdle;
     s.keepIntvl = this.keepIntvl;
     s.keepCnt = this.keepCnt;
+    s.linger2 = this.linger2;
     s.hopLimit = this.hopLimit;
     s.userTimeout = this.userTimeout;
     s.congestion = this.congestion;
@@ -333,15 +351,20 @@ export class InetSocket {
       return impl.sock.connect(ep) ?? 0;
     }
     if (impl.kind === 'listener') return E.EISCONN;
+    if (sockaddr.length >= 2 && sockaddrFamily(sockaddr) === AddressFamily.AF_UNSPEC) {
+      this.disconnectTcp(); // tcp_disconnect: reset a live connection; the socket may connect again
+      return 0;
+    }
     const s = impl.sock;
     if (this.connecting) {
       if (s.state === 'SYN_SENT' || s.state === 'SYN_RECEIVED') return E.EALREADY;
-      // Linux: the first connect after the handshake finished reports its outcome (0 or the
-      // error); later ones say EISCONN.
-      this.connecting = false;
-      return s.takeError() ?? 0;
+      // Linux: the first connect after the handshake finished reports its outcome (0, or the
+      // error and the socket is disconnected so that a later connect starts afresh); after
+      // that the socket is connected and connect says EISCONN.
+      return this.connectOutcome();
     }
-    if (s.state !== 'CLOSED') return E.EISCONN;
+    // A socket that connected (or was accepted) stays connected for connect(2), even reset.
+    if (s.state !== 'CLOSED' || s.connectStarted) return E.EISCONN;
     let ep = parseSockaddr(sockaddr, this.family);
     if (isError(ep)) return ep;
     const mapped = ep.addr.version === 6 ? ep.addr.v4Mapped() : undefined;
@@ -349,7 +372,7 @@ export class InetSocket {
     if (mapped) {
       // An IPv4 peer named as ::ffff:a.b.c.d: an IPv4 connection underneath (unbound sockets only).
       if (this.v6only) return E.ENETUNREACH;
-      if (s.local) return E.ENETUNREACH;
+      if (s.holdsPort) return E.ENETUNREACH;
       s.owner = undefined;
       s.close();
       conn = this.stack.tcpSocket(4, this.rings());
@@ -371,8 +394,39 @@ export class InetSocket {
     if (this.impl.kind !== 'tcp') return 0;
     const s = this.impl.sock;
     if (s.state === 'SYN_SENT' || s.state === 'SYN_RECEIVED') return WOULD_BLOCK;
+    return this.connectOutcome();
+  }
+
+  /**
+   * The outcome of a finished handshake, as __inet_stream_connect reports it: 0 when the
+   * connection is (or was) up; when it already closed, its error (ECONNABORTED once SO_ERROR
+   * took it) and a disconnect, so that the next connect(2) starts a new connection.
+   */
+  private connectOutcome(): 0 | LinuxError {
     this.connecting = false;
-    return s.takeError() ?? 0;
+    if (this.impl.kind !== 'tcp' || this.impl.sock.state !== 'CLOSED') return 0;
+    const err = this.impl.sock.takeError() ?? E.ECONNABORTED;
+    this.disconnectTcp();
+    return err;
+  }
+
+  /**
+   * Linux's tcp_disconnect: a fresh TCP socket of this family takes the old one's place (see
+   * TcpSocket.takeOver), with this socket's options and no shutdown.
+   */
+  private disconnectTcp(): void {
+    if (this.impl.kind !== 'tcp') return;
+    const old = this.impl.sock;
+    const fresh = this.stack.tcpSocket(this.family, this.rings());
+    old.owner = undefined;
+    fresh.takeOver(old);
+    this.impl = { kind: 'tcp', sock: fresh };
+    fresh.owner = this;
+    this.connecting = false;
+    this.shutRd = false;
+    this.shutWr = false;
+    this.applyTcpOptions();
+    if (this.cork) fresh.setCork(true);
   }
 
   /**
@@ -414,6 +468,32 @@ export class InetSocket {
       if (isError(opts)) return opts;
     }
     return impl.sock.sendto(data, dst, opts);
+  }
+
+  /**
+   * send(2) on a stream socket with the bytes copied straight from the caller's memory into the
+   * send ring by `copy` (see {@link TcpSocket.sendFrom}): the results of {@link sendto}, EFAULT
+   * only when `copy` moved nothing. EOPNOTSUPP on datagram sockets (they take whole datagrams).
+   */
+  sendFrom(max: number, copy: SpanCopy): number | LinuxError | WouldBlock {
+    const impl = this.impl;
+    if (impl.kind === 'listener') return E.EPIPE;
+    if (this.shutWr) return E.EPIPE;
+    if (impl.kind !== 'tcp') return E.EOPNOTSUPP;
+    return impl.sock.sendFrom(max, copy);
+  }
+
+  /**
+   * recv(2) on a stream socket with the bytes copied straight from the receive ring into the
+   * caller's memory by `copy` (see {@link TcpSocket.recvInto}); MSG_PEEK leaves them queued.
+   * The results of {@link recvfrom} as a byte count. EOPNOTSUPP on datagram sockets.
+   */
+  recvInto(max: number, copy: SpanCopy, flags = 0): number | LinuxError | WouldBlock {
+    const impl = this.impl;
+    if (impl.kind === 'listener') return E.ENOTCONN;
+    if (impl.kind !== 'tcp') return E.EOPNOTSUPP;
+    if (this.shutRd && impl.sock.recvQueue === 0) return 0;
+    return impl.sock.recvInto(max, copy, (flags & MsgFlag.MSG_PEEK) !== 0);
   }
 
   /** Implements recvfrom(2)/recv(2) with MSG_PEEK and MSG_TRUNC; MSG_WAITALL is the caller's loop. */
@@ -521,11 +601,13 @@ export class InetSocket {
         case TcpOption.TCP_NODELAY:
           return this.noDelay ? 1 : 0;
         case TcpOption.TCP_KEEPIDLE:
-          return this.keepIdle;
+          return this.keepIdle ?? this.stack.sysctl.keepaliveTime;
         case TcpOption.TCP_KEEPINTVL:
-          return this.keepIntvl;
+          return this.keepIntvl ?? this.stack.sysctl.keepaliveIntvl;
         case TcpOption.TCP_KEEPCNT:
-          return this.keepCnt;
+          return this.keepCnt ?? this.stack.sysctl.keepaliveProbes;
+        case TcpOption.TCP_LINGER2:
+          return this.linger2 ?? this.stack.sysctl.finTimeout;
         case TcpOption.TCP_CORK:
           return this.cork ? 1 : 0;
         case TcpOption.TCP_QUICKACK:
@@ -607,6 +689,10 @@ export class InetSocket {
         case TcpOption.TCP_KEEPCNT: // 1..MAX_TCP_KEEPCNT (127)
           if (value < 1 || value > 127) return E.EINVAL;
           this.keepCnt = value;
+          this.applyTcpOptions();
+          return 0;
+        case TcpOption.TCP_LINGER2: // negative: -1; above TCP_FIN_TIMEOUT_MAX (120 s): 120; 0: the sysctl
+          this.linger2 = value < 0 ? -1 : value === 0 ? undefined : Math.min(value, 120);
           this.applyTcpOptions();
           return 0;
         case TcpOption.TCP_CORK:
@@ -727,9 +813,10 @@ export class InetSocket {
     if (this.impl.kind !== 'tcp') return;
     const s = this.impl.sock;
     s.keepAlive = this.keepAlive;
-    s.keepIdle = this.keepIdle * 1000;
-    s.keepIntvl = this.keepIntvl * 1000;
+    s.keepIdle = this.keepIdle === undefined ? undefined : this.keepIdle * 1000;
+    s.keepIntvl = this.keepIntvl === undefined ? undefined : this.keepIntvl * 1000;
     s.keepCnt = this.keepCnt;
+    s.linger2 = this.linger2 === undefined || this.linger2 < 0 ? this.linger2 : this.linger2 * 1000;
     s.hopLimit = this.hopLimit;
     s.noDelay = this.noDelay;
     // TCP_QUICKACK=1 (Linux leaves delayed-ACK "pingpong" mode): here it means an ACK for every

@@ -18,6 +18,16 @@ export interface SocketEnv {
   mtuFor(dst: IpAddress): number;
   /** A random number in [0, 1) (initial sequence numbers, ephemeral ports). */
   random(): number;
+  /**
+   * The net.ipv4 TCP timer sysctls (seconds; probes a count), read when a timer is armed so a
+   * change reaches existing sockets as on Linux. Absent: Linux's defaults (7200, 75, 9, 60).
+   */
+  readonly sysctl?: {
+    readonly keepaliveTime: number;
+    readonly keepaliveIntvl: number;
+    readonly keepaliveProbes: number;
+    readonly finTimeout: number;
+  };
 }
 
 /** Linux's default ephemeral range (net.ipv4.ip_local_port_range). */

@@ -62,6 +62,8 @@ export interface TcpInfo {
   readonly bytesSent: number;
   readonly bytesRetrans: number;
   readonly rcvOoopack: number;
+  /** D-SACK blocks received (duplicates the peer reported). */
+  readonly dsackDups: number;
   /** The peer's window after scaling (bytes). */
   readonly sndWnd: number;
 }
@@ -108,6 +110,7 @@ export const EMPTY_TCP_INFO: TcpInfo = {
   bytesSent: 0,
   bytesRetrans: 0,
   rcvOoopack: 0,
+  dsackDups: 0,
   sndWnd: 0,
 };
 
@@ -164,7 +167,7 @@ const FIELDS: readonly (readonly [cName: string, width: Width, from: keyof TcpIn
   ['tcpi_delivered_ce', 4, undefined],
   ['tcpi_bytes_sent', 8, 'bytesSent'],
   ['tcpi_bytes_retrans', 8, 'bytesRetrans'],
-  ['tcpi_dsack_dups', 4, undefined],
+  ['tcpi_dsack_dups', 4, 'dsackDups'],
   ['tcpi_reord_seen', 4, undefined],
   ['tcpi_rcv_ooopack', 4, 'rcvOoopack'],
   ['tcpi_snd_wnd', 4, 'sndWnd'],

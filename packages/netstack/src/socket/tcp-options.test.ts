@@ -20,7 +20,8 @@ function lossyFlight(
 ): { peer: RawPeer; sock: ReturnType<typeof connectToRawPeer>['sock']; flight: TcpRepr[]; base: number } {
   const { sock, peer, iss } = connectToRawPeer(
     { sackPermitted: sack ? true : undefined, windowScale: 7 },
-    { tcp: { timestamps: false, congestion } },
+    // RFC 6675's DupThresh marking (RACK off): rack-tlp.test.ts covers the RACK default.
+    { tcp: { timestamps: false, congestion, rack: false, tlp: false } },
   );
   expect(sock.send(new Uint8Array(30 * SEG).fill(7))).toBe(30 * SEG);
   settle([peer.stack], 0);

@@ -6,10 +6,14 @@
  * RST and SYN handling hardened per RFC 5961, and out-of-order reassembly straight into the
  * receive ring with bounded bookkeeping (at most `maxOooRanges` ranges, all inside the window).
  *
- * Loss recovery: with SACK (RFC 2018; our ACKs report the most recent block first) the sender
- * keeps a scoreboard and recovers per RFC 6675 (pipe, NextSeg, retransmitting only the holes);
- * without it, fast retransmit and NewReno (RFC 6582). Congestion control is pluggable
- * (TCP_CONGESTION): CUBIC (RFC 9438, the default as on Linux) or Reno.
+ * Loss recovery: with SACK (RFC 2018; our ACKs report the most recent block first, and
+ * duplicates in a D-SACK block, RFC 2883) the sender keeps a scoreboard and recovers per
+ * RFC 6675 (pipe, NextSeg, retransmitting only the holes) with losses found by RACK and tail
+ * loss probes (RFC 8985, rack.ts) and the send rate set by PRR (RFC 6937, prr.ts), as Linux
+ * does by default; `rack: false` keeps RFC 6675's DupThresh rules. D-SACKs undo reductions
+ * that proved needless. Without SACK, fast retransmit and NewReno (RFC 6582). Congestion
+ * control is pluggable (TCP_CONGESTION): CUBIC (RFC 9438 with HyStart++, the default as on
+ * Linux) or Reno.
  *
  * Timestamps (RFC 7323): TSval/TSecr on every segment once negotiated, RTT samples from the
  * echoed TSecr on every ACK that acknowledges new data, and PAWS against old duplicates.
@@ -19,19 +23,20 @@
  * and TCP_QUICKACK. TCP_CORK holds partial segments (for at most 200 ms, as tcp(7) says);
  * TCP_USER_TIMEOUT bounds how long data may stay unacknowledged.
  *
- * Keepalive (SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT) probes an idle connection and drops
- * it with ETIMEDOUT when the peer stays silent, as Linux does.
+ * Keepalive (SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT, else the stack's tcp_keepalive_*
+ * sysctls) probes an idle connection and drops it with ETIMEDOUT when the peer stays silent, as
+ * Linux does; an orphaned FIN_WAIT_2 ends after TCP_LINGER2 or tcp_fin_timeout.
  *
  * Nagle's algorithm (Minshall's variant, as Linux) holds small segments unless TCP_NODELAY.
  *
- * Not yet (see README): urgent data, D-SACK, RFC 6675's rescue retransmission, HyStart.
+ * Not yet (see README): urgent data, RFC 6675's rescue retransmission, Eifel undo, F-RTO.
  *
  * @module
  */
 import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
 import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
 import { Assembler } from '../storage/assembler.js';
-import type { RingBuffer } from '../storage/ring-buffer.js';
+import type { RingBuffer, SpanCopy } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { unspecifiedAddress } from '../wire/ip-address.js';
 import {
@@ -45,6 +50,8 @@ import {
   type TcpRepr,
 } from '../wire/tcp.js';
 import { congestionControl, type CongestionAlgorithm, type CongestionControl } from './congestion.js';
+import { Prr } from './prr.js';
+import { Rack } from './rack.js';
 import { DUP_THRESH, SackScoreboard } from './sack-scoreboard.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import type { TcpInfo } from './tcp-info.js';
@@ -88,6 +95,13 @@ export interface TcpConfig {
   delayedAck: number;
   /** The congestion control of new connections (Linux net.ipv4.tcp_congestion_control). */
   congestion: CongestionAlgorithm;
+  /**
+   * RACK loss detection (RFC 8985) and PRR (RFC 6937) when SACK is on, as Linux's default
+   * net.ipv4.tcp_recovery=1; off, SACK recovery marks losses by RFC 6675's DupThresh rule.
+   */
+  rack: boolean;
+  /** Tail loss probes (RFC 8985 §7, Linux net.ipv4.tcp_early_retrans=3) along with RACK. */
+  tlp: boolean;
 }
 
 const DEFAULTS: TcpConfig = {
@@ -102,7 +116,14 @@ const DEFAULTS: TcpConfig = {
   sack: true,
   delayedAck: 40,
   congestion: 'cubic',
+  rack: true,
+  tlp: true,
 };
+
+/** What RACK's loss detection finds when there is nothing it could find. */
+const NO_LOSS = { lost: 0, wait: undefined } as const;
+/** Linux TCP_DELACK_MAX: a lone segment's probe also waits out the peer's longest delayed ACK. */
+const DELACK_MAX = 200;
 
 /** Linux TCP_MAX_QUICKACKS: ACKs sent at once at the start of a connection. */
 const MAX_QUICKACKS = 16;
@@ -162,10 +183,20 @@ export class TcpSocket {
   noDelay = false;
   /** SO_KEEPALIVE. */
   keepAlive = false;
-  /** TCP_KEEPIDLE, TCP_KEEPINTVL (ms) and TCP_KEEPCNT; Linux's defaults. */
-  keepIdle = 7_200_000;
-  keepIntvl = 75_000;
-  keepCnt = 9;
+  /**
+   * TCP_KEEPIDLE, TCP_KEEPINTVL (ms) and TCP_KEEPCNT. Undefined follows the stack's
+   * net.ipv4.tcp_keepalive_time/intvl/probes, read each time they are used (as Linux's
+   * keepalive_time_when), so a sysctl change reaches every socket that set no value of its own.
+   */
+  keepIdle: number | undefined;
+  keepIntvl: number | undefined;
+  keepCnt: number | undefined;
+  /**
+   * TCP_LINGER2 (ms): how long a connection the application closed waits in FIN_WAIT_2 for the
+   * peer's FIN; negative: not at all (it closes at once, with a RST when closed in FIN_WAIT_2);
+   * undefined follows net.ipv4.tcp_fin_timeout. Never shorter than 3.5 RTO (tcp_fin_time).
+   */
+  linger2: number | undefined;
   /** TCP_QUICKACK: acknowledge every segment at once instead of delaying ACKs. */
   quickAck = false;
   /**
@@ -177,6 +208,12 @@ export class TcpSocket {
   parent: TcpListener | undefined;
   private readonly cfg: TcpConfig;
   private registered = false;
+  /**
+   * bind(2) named an address / a port (Linux's SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): a failed
+   * or disconnected connection keeps them, where an automatic choice is forgotten.
+   */
+  private bindAddrLock = false;
+  private bindPortLock = false;
   private released = false;
   private everConnected = false;
   /** Set when the connection failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT); sticky like sk_err. */
@@ -234,6 +271,31 @@ export class TcpSocket {
   /** NewReno's "recover": the highest sequence number sent when recovery began. */
   private recover = 0;
   private retransmitHeadDue = false;
+  /**
+   * Linux's undo of a spurious reduction (RFC 2883 §5, D-SACK): `undoMarker` is SND.UNA when the
+   * loss episode (recovery or timeout) began, `undoRanges` what was retransmitted since and the
+   * peer has not yet reported as duplicate; when none is left every retransmission was needless
+   * and the window and threshold from before the episode come back. (Linux counts D-SACKs
+   * below SND.UNA without checking what they name; the ranges make that exact.)
+   */
+  private undoMarker: number | undefined;
+  private undoRanges: [number, number][] = [];
+  private priorCwnd = 0;
+  private priorSsthresh = 0;
+  /** RACK-TLP (RFC 8985) and PRR (RFC 6937), used when SACK is on and `cfg.rack`. */
+  private readonly rack = new Rack();
+  private readonly prr = new Prr();
+  /** Bytes ACKs delivered since the sender's last turn to send (PRR credit at recovery start). */
+  private deliveredThisRound = 0;
+  /** RACK's reorder timer: when to look for losses again. */
+  private rackTimerAt: number | undefined;
+  /** The probe timeout (PTO), and the episode of the last probe: SND.MAX after it, its range. */
+  private tlpAt: number | undefined;
+  private tlpHighSeq: number | undefined;
+  private tlpStart = 0;
+  private tlpRetrans = false;
+  /** A duplicate segment arrived: the D-SACK block (RFC 2883) our next ACK reports first. */
+  private dsack: readonly [number, number] | undefined;
   /** Counters for tests and TCP_INFO. */
   readonly stats = {
     segmentsSent: 0,
@@ -244,6 +306,16 @@ export class TcpSocket {
     /** Payload bytes sent again (RFC 4898 OctetsRetrans). */
     bytesRetransmitted: 0,
     fastRetransmits: 0,
+    /** D-SACK blocks received (TCP_INFO tcpi_dsack_dups) and sent. */
+    dsacksReceived: 0,
+    dsacksSent: 0,
+    /** Loss episodes undone because D-SACKs showed every retransmission needless (TCPDSACKUndo). */
+    undos: 0,
+    /** Tail loss probes sent (TCPLossProbes), and those that repaired a loss (TCPLossProbeRecovery). */
+    tlpProbes: 0,
+    tlpRecoveries: 0,
+    /** Times RACK's reorder timer marked segments lost. */
+    rackTimeouts: 0,
     timeouts: 0,
     windowProbes: 0,
     /** RTT samples taken (from timestamps, or one timed segment per RTT without them). */
@@ -324,14 +396,75 @@ export class TcpSocket {
 
   /** Implements bind(2) for a TCP socket (EINVAL when bound or connected, EADDRINUSE, EADDRNOTAVAIL). */
   bind(ep: IpEndpoint): undefined | LinuxError {
-    if (this.local || this.state !== 'CLOSED') return E.EINVAL;
+    // Linux (inet_bind) refuses only a socket that holds a port: one whose failed connection
+    // released its automatic port may be bound again.
+    if (this.registered || this.state !== 'CLOSED') return E.EINVAL;
     if (ep.addr.version !== this.family) return E.EINVAL;
     if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
+    const err = this.claimLocal(ep);
+    if (err) return err;
+    this.bindAddrLock = !ep.addr.isUnspecified();
+    this.bindPortLock = ep.port !== 0;
+    return undefined;
+  }
+
+  /** Takes `ep`'s port (an ephemeral one for 0) and makes `ep` the local address. */
+  private claimLocal(ep: IpEndpoint): undefined | LinuxError {
     const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr);
     if (typeof port !== 'number') return port;
     this.local = { addr: ep.addr, port };
     this.registered = true;
     return undefined;
+  }
+
+  /** Whether this socket holds its local port in the port space (bound, connecting or connected). */
+  get holdsPort(): boolean {
+    return this.registered;
+  }
+
+  /**
+   * Whether connect started on this socket (or it came from accept): the socket layer's
+   * "connected" once the connect call reported the outcome (see {@link takeOver}).
+   */
+  get connectStarted(): boolean {
+    return this.everConnected;
+  }
+
+  /**
+   * @internal Linux's tcp_disconnect, done by replacement: this fresh socket takes the place of
+   * `old` (connect(AF_UNSPEC), or the connect call that reports a failed connection). A live
+   * `old` is reset (RST to the peer, ECONNRESET pending here, as Linux sets sk_err); a
+   * connection in TIME_WAIT finishes on its own. An address and a port bind(2) named stay (the
+   * port moves here); automatic ones are forgotten, though getsockname still shows the old port
+   * with the unspecified address, as on Linux.
+   */
+  takeOver(old: TcpSocket): void {
+    if (this.state !== 'CLOSED' || this.everConnected || this.registered)
+      throw new Error('takeOver needs a fresh socket');
+    const live = old.state !== 'CLOSED' && old.state !== 'TIME_WAIT' && old.state !== 'LISTEN';
+    const keepPort = old.bindPortLock && old.registered && old.local !== undefined;
+    if (keepPort) {
+      old.ports.remove(old, old.local!.port);
+      old.registered = false;
+    }
+    if (live) {
+      old.abort(); // RST unless still in SYN_SENT
+      this.error = E.ECONNRESET;
+      this.errorReported = false;
+    } else old.close();
+    this.reuseAddr = old.reuseAddr;
+    this.reusePort = old.reusePort;
+    this.v6only = old.v6only;
+    this.bindAddrLock = old.bindAddrLock;
+    this.bindPortLock = old.bindPortLock;
+    if (old.local) {
+      const addr = old.bindAddrLock ? old.local.addr : unspecifiedAddress(this.family);
+      this.local = { addr, port: old.local.port };
+      if (keepPort) {
+        this.ports.add(this, old.local.port);
+        this.registered = true;
+      }
+    }
   }
 
   /** An AF_INET6 socket whose `::` binding also holds the port for IPv4 (IPV6_V6ONLY off). */
@@ -346,14 +479,16 @@ export class TcpSocket {
   connect(ep: IpEndpoint): undefined | LinuxError {
     if (this.state === 'SYN_SENT') return E.EALREADY;
     if (this.state !== 'CLOSED') return E.EISCONN;
+    // One connection per TcpSocket: the socket layer connects again through a fresh one (takeOver).
     if (this.everConnected) return E.EISCONN;
     if (ep.addr.version !== this.family) return E.EAFNOSUPPORT;
     if (ep.port === 0 || ep.addr.isUnspecified() || ep.addr.isMulticast() || ep.addr.isBroadcast())
       return E.ECONNREFUSED;
     const src = this.env.sourceAddressFor(ep.addr);
     if (!src) return E.ENETUNREACH;
-    if (!this.local) {
-      const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
+    if (!this.registered) {
+      const addr = this.bindAddrLock && this.local ? this.local.addr : unspecifiedAddress(this.family);
+      const err = this.claimLocal({ addr, port: 0 });
       // inet_hash_connect: no free port for the connection is EADDRNOTAVAIL.
       if (err) return err === E.EADDRINUSE ? E.EADDRNOTAVAIL : err;
     }
@@ -427,6 +562,40 @@ export class TcpSocket {
     return out.length === 0 ? 0 : WOULD_BLOCK;
   }
 
+  /**
+   * send(2) with the bytes copied in place: `copy` writes up to `max` bytes straight into the
+   * send ring's free space (from an app's memory, say), so they are copied once. The results of
+   * {@link send}; a copy that stops short queues what it moved, and its error (EFAULT) is the
+   * result only when nothing moved, as tcp_sendmsg reports a fault.
+   */
+  sendFrom(max: number, copy: SpanCopy): number | LinuxError | WouldBlock {
+    const refused = this.send(EMPTY); // the checks of send(2), which end in 0 for no bytes
+    if (refused !== 0 || max === 0) return refused;
+    const n = this.buffers.tx.fillFrom(max, copy);
+    return n === 0 ? WOULD_BLOCK : n;
+  }
+
+  /**
+   * recv(2) (or MSG_PEEK with `peek`) with the bytes copied in place: `copy` takes up to `max`
+   * bytes straight from the receive ring. Only what the copies moved is consumed: a copy that
+   * stops short ends the call with the count so far, and its error (EFAULT) is the result only
+   * when nothing moved (tcp_recvmsg stops at the failed copy). Otherwise the results of
+   * {@link recv}.
+   */
+  recvInto(max: number, copy: SpanCopy, peek = false): number | LinuxError | WouldBlock {
+    const rx = this.buffers.rx;
+    if (rx.isEmpty()) {
+      if (this.error && !this.errorReported) return this.reportError();
+      if (this.remoteFin) return 0;
+      if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
+      return max === 0 ? 0 : WOULD_BLOCK;
+    }
+    const n = rx.drainTo(max, copy, !peek);
+    // As in recv: a drained queue sends the ACK being delayed now (tcp_cleanup_rbuf).
+    if (!peek && rx.isEmpty() && this.ackDelayAt !== undefined) this.ackDue = true;
+    return n;
+  }
+
   /** Bytes waiting to be read (FIONREAD). */
   get recvQueue(): number {
     return this.buffers.rx.length;
@@ -472,6 +641,10 @@ export class TcpSocket {
     }
     if (!this.buffers.rx.isEmpty() && this.state !== 'SYN_SENT') {
       this.abort();
+      return;
+    }
+    if (this.state === 'FIN_WAIT_2') {
+      this.orphanInFinWait2(this.lastNow, true);
       return;
     }
     this.shutdownWrite();
@@ -588,10 +761,17 @@ export class TcpSocket {
     const sacked = this.scoreboard.sackedBytes();
     const flight = this.isConnected ? this.flightSize() : 0;
     const since = (t: number): number => (t === 0 ? 0 : Math.max(0, Math.floor(now - t)));
-    const lost = this.sackRecovery
-      ? this.scoreboard.unsackedBetween(this.sndUna, this.scoreboard.lossBoundary(this.sndUna, mss))
-      : 0;
-    const retrans = this.sackRecovery ? this.scoreboard.unsackedBetween(this.sndUna, this.highRxt) : 0;
+    const rackCounts = this.rackOn ? this.rack.counts() : undefined;
+    const lost = rackCounts
+      ? rackCounts.lost
+      : this.sackRecovery
+        ? this.scoreboard.unsackedBetween(this.sndUna, this.scoreboard.lossBoundary(this.sndUna, mss))
+        : 0;
+    const retrans = rackCounts
+      ? rackCounts.retrans
+      : this.sackRecovery
+        ? this.scoreboard.unsackedBetween(this.sndUna, this.highRxt)
+        : 0;
     return {
       state: LINUX_TCP_STATE[this.state],
       caState: this.retries > 0 ? 4 : this.inRecovery || this.sackRecovery ? 3 : this.dupAcks > 0 ? 1 : 0,
@@ -633,6 +813,7 @@ export class TcpSocket {
       bytesSent: this.stats.bytesSent,
       bytesRetrans: this.stats.bytesRetransmitted,
       rcvOoopack: this.stats.outOfOrderReceived,
+      dsackDups: this.stats.dsacksReceived,
       sndWnd: this.sndWnd,
     };
   }
@@ -774,7 +955,10 @@ export class TcpSocket {
       // A retransmitted SYN means our SYN-ACK was lost: send it again. Anything else gets an
       // ACK (which is also how a simultaneous open completes).
       if (this.state === 'SYN_RECEIVED' && syn && seg.ackNumber === undefined) this.sndNxt = this.iss;
-      else if (!rst) this.ackDue = true;
+      else if (!rst) {
+        this.ackDue = true;
+        if (seg.payload.length > 0) this.noteDuplicate(seg.seqNumber, seg.payload.length);
+      }
       if (this.state === 'TIME_WAIT' && (seg.flags & TcpFlag.FIN) !== 0)
         this.timeWaitAt = now + this.cfg.timeWait;
       return undefined;
@@ -799,7 +983,8 @@ export class TcpSocket {
       }
       if (this.state === 'CLOSING' || this.state === 'LAST_ACK' || this.state === 'TIME_WAIT')
         this.toClosed();
-      else this.fail(E.ECONNRESET);
+      // Linux tcp_reset: after the peer's FIN the error is EPIPE, else ECONNRESET.
+      else this.fail(this.state === 'CLOSE_WAIT' ? E.EPIPE : E.ECONNRESET);
       return undefined;
     }
 
@@ -927,6 +1112,10 @@ export class TcpSocket {
   }
 
   private processAck(now: number, seg: TcpRepr, ack: number): void {
+    const rackOn = this.rackOn && this.isConnected;
+    const unaBefore = this.sndUna;
+    this.latestRtt = undefined;
+    const sackedBefore = rackOn && !this.scoreboard.isEmpty() ? this.scoreboard.sackedBytes() : 0;
     // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN, and
     // leaves the window unchanged, while data is outstanding. RFC 6675 §2 also counts an ACK
     // at SND.UNA that SACKs new data.
@@ -938,6 +1127,8 @@ export class TcpSocket {
       (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) === 0 &&
       seg.windowLen << this.sndShift === this.sndWnd;
     const advanced = seqLt(this.sndUna, ack);
+    let dsackBlock: SackBlock | undefined;
+    let sackNews = false;
     if (advanced) {
       const acked = seqDiff(ack, this.sndUna);
       if (seqLt(this.sndNxt, ack)) this.sndNxt = ack; // acknowledged before we resent it
@@ -971,10 +1162,25 @@ export class TcpSocket {
     }
     if (this.sackOk && seg.sackBlocks && this.isConnected) {
       const newly = this.scoreboard.update(seg.sackBlocks, this.sndUna, this.sndMax);
+      const dsack = isDsack(seg.sackBlocks, ack);
       if (newly > 0 && ack === this.sndUna && outstanding) duplicate = true;
+      else if (dsack) duplicate = false; // RFC 6675 §2: reporting a duplicate is no sign of loss
+      if (dsack) {
+        dsackBlock = seg.sackBlocks[0]!;
+        this.onDsack(dsackBlock, ack);
+        if (rackOn) this.rack.onDsack(this.sndUna, this.sndMax);
+      }
+      sackNews = newly > 0;
     }
     if (duplicate && this.isConnected) this.onDuplicateAck(now);
-    if (this.sackOk && !this.sackRecovery && this.isConnected) this.maybeEnterSackRecovery(now);
+    if (rackOn) {
+      this.rack.onAck(this.sndUna, this.scoreboard, now, this.minRtt ?? 0);
+      const delivered = seqDiff(this.sndUna, unaBefore) + this.scoreboard.sackedBytes() - sackedBefore;
+      this.rackLossCheck(now, delivered, seqLt(unaBefore, this.sndUna));
+      this.deliveredThisRound += delivered;
+      if (this.tlpHighSeq !== undefined) this.processTlpAck(now, ack, unaBefore, sackNews, dsackBlock);
+      if (seqLt(unaBefore, this.sndUna)) this.armTlp(now);
+    } else if (this.sackOk && !this.sackRecovery && this.isConnected) this.maybeEnterSackRecovery(now);
     // Window update (RFC 9293 §3.10.7.4: only from a newer segment).
     if (seqLt(this.sndWl1, seg.seqNumber) || (this.sndWl1 === seg.seqNumber && seqLe(this.sndWl2, ack))) {
       this.sndWnd = seg.windowLen << this.sndShift;
@@ -988,6 +1194,7 @@ export class TcpSocket {
     switch (this.state) {
       case 'FIN_WAIT_1':
         this.state = 'FIN_WAIT_2';
+        if (this.released) this.orphanInFinWait2(now, false);
         break;
       case 'CLOSING':
         this.enterTimeWait(now);
@@ -1042,6 +1249,7 @@ export class TcpSocket {
       if (seqLe(this.recover, ack)) {
         this.sackRecovery = false;
         this.cc.cwnd = this.cc.ssthresh;
+        if (this.rackOn) this.rack.onRecoveryEnd();
       }
       return;
     }
@@ -1055,7 +1263,10 @@ export class TcpSocket {
         this.retransmitHeadDue = true;
         this.cc.cwnd = Math.max(this.cc.cwnd - acked + mss, mss);
       }
-    } else this.cc.onAck(acked, mss, now, this.srtt);
+    } else {
+      this.cc.onRoundAck?.(this.latestRtt, ack, this.sndMax);
+      this.cc.onAck(acked, mss, now, this.srtt);
+    }
   }
 
   private onDuplicateAck(now: number): void {
@@ -1068,6 +1279,7 @@ export class TcpSocket {
     }
     // Three duplicates: fast retransmit, unless this loss window was already recovered.
     if (this.dupAcks === 3 && seqLt(this.recover, this.sndUna)) {
+      this.startUndo();
       this.cc.onLoss(this.flightSize(), mss, now);
       this.recover = this.sndNxt;
       this.inRecovery = true;
@@ -1086,6 +1298,7 @@ export class TcpSocket {
     const mss = this.sendMss();
     const lost = seqLt(this.sndUna, this.scoreboard.lossBoundary(this.sndUna, mss));
     if (this.dupAcks < DUP_THRESH && !lost) return;
+    this.startUndo();
     this.cc.onLoss(this.flightSize(), mss, now);
     this.cc.cwnd = this.cc.ssthresh;
     this.recover = this.sndMax;
@@ -1094,11 +1307,206 @@ export class TcpSocket {
     this.retransmitHeadDue = true; // step 4.3: the first hole goes at once, whatever the pipe
   }
 
+  /** RACK-TLP and PRR are on: SACK was negotiated and the configuration asks for them. */
+  private get rackOn(): boolean {
+    return this.sackOk && this.cfg.rack;
+  }
+
+  /**
+   * Loss recovery's bookkeeping of payload [seq, seq + n) just sent (`resend`: again): the undo
+   * ranges, PRR's prr_out, RACK's transmit times.
+   */
+  private noteSent(seq: number, n: number, now: number, resend: boolean): void {
+    if (n === 0) return;
+    if (resend && this.undoMarker !== undefined) this.noteRetransmitted(seq, n);
+    if (!this.rackOn) return;
+    if (this.sackRecovery) this.prr.sent(n);
+    if (resend && seqLe(seqAdd(seq, n), this.sndMax)) this.rack.resent(seq, seqAdd(seq, n), now);
+    else this.rack.sent(seq, seqAdd(seq, n), now);
+  }
+
+  /**
+   * RACK's loss detection after an ACK (or when its reorder timer fires): marks what is lost,
+   * starts fast recovery on the first loss (RFC 6675 §5 with RACK's losses, Linux's
+   * tcp_time_to_recover) and, in recovery, sets cwnd by PRR from the bytes this ACK delivered.
+   */
+  private rackLossCheck(now: number, delivered: number, unaAdvanced: boolean): void {
+    const mss = this.sendMss();
+    const check = this.rack.mayDetect(!this.scoreboard.isEmpty());
+    const reo = check ? this.rack.reorderWindow(this.minRtt ?? 0, this.srtt ?? 0, this.sackRecovery) : 0;
+    const { lost, wait } = check ? this.rack.detectLoss(now, reo) : NO_LOSS;
+    this.rackTimerAt = wait === undefined ? undefined : now + wait;
+    if (lost > 0 && !this.sackRecovery && this.sndUna !== this.sndMax && seqLt(this.recover, this.sndUna)) {
+      this.startUndo();
+      const prior = this.cc.cwnd;
+      // The window, not the flight (as Linux's CUBIC and Reno): ACKs handled in one batch before
+      // the sender's turn would make the flight look as if the sender had been idle.
+      this.cc.onLoss(Math.max(this.flightSize(), prior), mss, now);
+      this.prr.start(prior, this.deliveredThisRound);
+      this.recover = this.sndMax;
+      this.sackRecovery = true;
+      this.highRxt = this.sndUna;
+      this.retransmitHeadDue = true;
+      this.tlpAt = undefined;
+      this.tlpHighSeq = undefined;
+    }
+    if (this.sackRecovery)
+      this.cc.cwnd = this.prr.cwnd(delivered, this.pipe(mss), this.cc.ssthresh, mss, unaAdvanced, lost > 0);
+  }
+
+  /**
+   * Schedules the tail loss probe (RFC 8985 §7.2, Linux tcp_schedule_loss_probe): two SRTTs
+   * after the last transmission or ACK while data is outstanding outside recovery (a lone
+   * segment also waits for a delayed ACK), never later than the RTO.
+   */
+  private armTlp(now: number): void {
+    this.tlpAt = undefined;
+    if (!this.rackOn || !this.cfg.tlp || this.srtt === undefined || this.tlpHighSeq !== undefined) return;
+    if (this.sackRecovery || this.retries > 0 || this.sndUna === this.sndMax || !this.canSendData()) return;
+    let pto = 2 * this.srtt;
+    // One segment out (a FIN riding on it aside): the peer may hold its ACK for the delayed-ACK
+    // timeout, so the probe waits for that too (Linux: packets_out == 1).
+    const fin = this.finSeqNo();
+    const finOut = fin !== undefined && seqLt(fin, this.sndMax) ? 1 : 0;
+    const lone = this.flightSize() - finOut <= this.sendMss();
+    pto = lone ? Math.max(pto, 1.5 * this.srtt + DELACK_MAX) : Math.max(pto, 2);
+    if (this.rtoAt !== undefined) pto = Math.min(pto, this.rtoAt - now);
+    this.tlpAt = now + Math.max(pto, 0);
+  }
+
+  /**
+   * The probe timeout fired (RFC 8985 §7.3): send one new segment if the peer's window takes
+   * it, else the last segment again, so that its ACK (or SACK) lets RACK find a tail loss
+   * without waiting for the RTO; then the RTO runs from now.
+   */
+  private sendLossProbe(ctx: DispatchContext): boolean {
+    const mss = this.sendMss();
+    const before = this.sndMax;
+    let retrans = false;
+    let start = this.sndNxt;
+    if (this.sendable(false).count > 0 && this.sndNxt === this.sndMax) {
+      const r = this.sendNewSegment(ctx, mss, false);
+      if (r === 'pending') return false;
+    }
+    if (this.sndMax === before) {
+      // The last MSS of payload (and the FIN after it, if sent).
+      const fin = this.finSeqNo();
+      const dataEnd = fin !== undefined && seqLt(fin, this.sndMax) ? fin : this.sndMax;
+      const last = seqAdd(dataEnd, -mss);
+      start = seqLt(last, this.sndUna) ? this.sndUna : last;
+      if (this.retransmitAt(ctx, start, this.sndMax) <= 0) return false;
+      retrans = true;
+    }
+    this.tlpRetrans = retrans;
+    this.tlpStart = start;
+    this.tlpHighSeq = this.sndMax;
+    this.stats.tlpProbes++;
+    this.rtoAt = ctx.now + this.rto;
+    return true;
+  }
+
+  /**
+   * The ACKs of a probe episode (Linux tcp_process_tlp_ack, RFC 8985 §7.4): a D-SACK of the
+   * probe means nothing was lost; an ACK beyond it without one means the probe repaired a
+   * loss, which gets the congestion response (cwnd down to the new ssthresh).
+   */
+  private processTlpAck(
+    now: number,
+    ack: number,
+    unaBefore: number,
+    sackNews: boolean,
+    dsack: SackBlock | undefined,
+  ): void {
+    const high = this.tlpHighSeq!;
+    if (seqLt(ack, high)) return;
+    const probeDsacked = dsack !== undefined && seqLt(dsack[0], high) && seqLt(this.tlpStart, dsack[1]);
+    if (!this.tlpRetrans || probeDsacked) this.tlpHighSeq = undefined;
+    else if (seqLt(high, ack)) {
+      const mss = this.sendMss();
+      this.cc.onLoss(this.flightSize(), mss, now);
+      this.cc.cwnd = Math.min(this.cc.cwnd, this.cc.ssthresh);
+      this.tlpHighSeq = undefined;
+      this.stats.tlpRecoveries++;
+    } else if (ack === unaBefore && !sackNews) this.tlpHighSeq = undefined; // both copies arrived
+  }
+
+  /**
+   * Records a retransmission of [seq, seq + n) for the undo check. Past 64 separate ranges the
+   * episode can no longer be proven spurious (undo is off for it), which errs on the safe side.
+   */
+  private noteRetransmitted(seq: number, n: number): void {
+    if (n === 0) return;
+    const rs = this.undoRanges;
+    const last = rs[rs.length - 1];
+    if (last && last[1] === seq) last[1] = seqAdd(seq, n);
+    else if (rs.length < 64) rs.push([seq, seqAdd(seq, n)]);
+    else this.undoMarker = undefined;
+  }
+
+  /** A loss episode begins: remember what to restore should it prove spurious (tcp_init_undo). */
+  private startUndo(): void {
+    this.undoMarker = this.sndUna;
+    this.undoRanges = [];
+    this.priorCwnd = this.cc.cwnd;
+    // Linux's tcp_current_ssthresh: at least three quarters of the window.
+    this.priorSsthresh = Math.max(this.cc.ssthresh, this.cc.cwnd * 0.75);
+  }
+
+  /**
+   * A D-SACK block arrived (RFC 2883 §5, Linux tcp_sacktag_write_queue and tcp_try_undo_dsack):
+   * one of our retransmissions below the cumulative ACK was a duplicate. Once every byte
+   * retransmitted in the episode is so reported, the reduction is undone: cwnd and ssthresh
+   * go back to where they were and recovery ends.
+   */
+  private onDsack(block: SackBlock, ack: number): void {
+    this.stats.dsacksReceived++;
+    const rs = this.undoRanges;
+    if (this.undoMarker === undefined || rs.length === 0 || !seqLe(block[1], ack)) return;
+    // Take the reported bytes out of the retransmitted ranges, once: a range resent twice
+    // (a resend deemed lost, then resent again) needs a duplicate report for each copy.
+    let report: [number, number][] = [[block[0], block[1]]];
+    const left: [number, number][] = [];
+    for (const [s, e] of rs) {
+      let pieces: [number, number][] = [[s, e]];
+      const unused: [number, number][] = [];
+      for (const [ds, de] of report) {
+        const next: [number, number][] = [];
+        let hit = false;
+        for (const [ps, pe] of pieces) {
+          if (hit || !seqLt(ds, pe) || !seqLt(ps, de)) {
+            next.push([ps, pe]);
+            continue;
+          }
+          hit = true;
+          if (seqLt(ps, ds)) next.push([ps, ds]);
+          if (seqLt(de, pe)) next.push([de, pe]);
+          // What of the report lies outside this piece may still match a later copy.
+          if (seqLt(ds, ps)) unused.push([ds, ps]);
+          if (seqLt(pe, de)) unused.push([pe, de]);
+        }
+        pieces = next;
+        if (!hit) unused.push([ds, de]);
+      }
+      report = unused;
+      left.push(...pieces);
+    }
+    this.undoRanges = left;
+    if (left.length > 0) return;
+    this.cc.cwnd = Math.max(this.cc.cwnd, this.priorCwnd);
+    this.cc.ssthresh = Math.max(this.cc.ssthresh, this.priorSsthresh);
+    this.undoMarker = undefined;
+    this.inRecovery = false;
+    this.sackRecovery = false;
+    this.retransmitHeadDue = false;
+    this.stats.undos++;
+  }
+
   /**
    * RFC 6675 SetPipe: bytes believed in the network. Each unSACKed byte counts once unless
    * lost, and once more if retransmitted in this recovery (below HighRxt).
    */
   private pipe(mss: number): number {
+    if (this.rackOn) return this.rack.pipe();
     const sb = this.scoreboard;
     const una = this.sndUna;
     const high = this.sndMax;
@@ -1114,6 +1522,7 @@ export class TcpSocket {
    * `newDataReady`). The range is [seq, limit), at most one MSS is sent from it.
    */
   private nextRetransmission(mss: number, newDataReady: boolean): readonly [number, number] | undefined {
+    if (this.rackOn) return this.rack.nextLost(); // RACK: exactly the segments it marked lost
     const sb = this.scoreboard;
     const from = seqLt(this.highRxt, this.sndUna) ? this.sndUna : this.highRxt;
     const hole = sb.nextHole(from, this.sndMax);
@@ -1126,6 +1535,12 @@ export class TcpSocket {
 
   /** Loss recovery's sending (RFC 6675 §5 steps 4.3-4.4 and C): while cwnd - pipe >= 1 MSS. */
   private sendRecovery(ctx: DispatchContext): boolean {
+    const sent = this.sendRecoveryRound(ctx);
+    this.prr.roundDone();
+    return sent;
+  }
+
+  private sendRecoveryRound(ctx: DispatchContext): boolean {
     const mss = this.sendMss();
     let sent = false;
     for (let guard = 0; guard < 4096; guard++) {
@@ -1134,7 +1549,8 @@ export class TcpSocket {
       const { offset, count } = this.sendable(false);
       const newReady = count > 0 && !this.sendHolds(offset, mss, ctx.now);
       const hole = forced
-        ? this.scoreboard.nextHole(this.sndUna, this.sndMax)
+        ? ((this.rackOn ? this.rack.nextLost() : undefined) ??
+          this.scoreboard.nextHole(this.sndUna, this.sndMax))
         : this.nextRetransmission(mss, newReady);
       this.retransmitHeadDue = false;
       if (hole) {
@@ -1178,6 +1594,7 @@ export class TcpSocket {
     this.tsRtxFloor = this.tsNow(ctx.now);
     this.stats.retransmits++;
     this.stats.bytesRetransmitted += n;
+    this.noteSent(seq, n, ctx.now, true);
     return n + (withFin ? 1 : 0);
   }
 
@@ -1196,7 +1613,11 @@ export class TcpSocket {
     this.takeRttSample(Math.max(now - s.at, 0));
   }
 
+  /** The RTT sample of the ACK being processed (for HyStart++), if it gave one. */
+  private latestRtt: number | undefined;
+
   private takeRttSample(r: number): void {
+    this.latestRtt = r;
     this.stats.rttSamples++;
     if (this.minRtt === undefined || r < this.minRtt) this.minRtt = r;
     if (this.srtt === undefined) {
@@ -1221,6 +1642,7 @@ export class TcpSocket {
 
   /** Places payload bytes at their offset in the receive ring; in-order bytes become readable. */
   private receiveData(seq: number, payload: Uint8Array): void {
+    this.noteDuplicate(seq, payload.length);
     let off = seqDiff(seq, this.rcvNxt);
     let data = payload;
     if (off < 0) {
@@ -1258,6 +1680,28 @@ export class TcpSocket {
     }
   }
 
+  /**
+   * RFC 2883 §4 (Linux tcp_dsack_set/extend): with SACK on, a segment that brings bytes we
+   * already have is reported in a D-SACK block: its part below RCV.NXT, else its first overlap
+   * with the out-of-order queue.
+   */
+  private noteDuplicate(seq: number, len: number): void {
+    if (!this.sackOk || len === 0) return;
+    const off = seqDiff(seq, this.rcvNxt);
+    if (off < 0) {
+      this.dsack = [seq, seqAdd(seq, Math.min(len, -off))];
+      return;
+    }
+    for (const [s, e] of this.assembler.held()) {
+      const lo = Math.max(s, off);
+      const hi = Math.min(e, off + len);
+      if (lo < hi) {
+        this.dsack = [seqAdd(this.rcvNxt, lo), seqAdd(this.rcvNxt, hi)];
+        return;
+      }
+    }
+  }
+
   /** The most recent out-of-order arrivals, newest first (RFC 2018 §4 orders our SACK blocks so). */
   private recentOoo: number[] = [];
   private noteSackArrival(seq: number): void {
@@ -1288,8 +1732,12 @@ export class TcpSocket {
     this.rtoAt = undefined;
     this.timeWaitAt = undefined;
     this.ackDue = false;
-    if (this.registered && this.local) this.ports.remove(this, this.local.port);
-    this.registered = false;
+    // A port bind(2) named stays held while the application keeps the socket (as Linux's
+    // SOCK_BINDPORT_LOCK), so a failed connection can be tried again from it.
+    if (this.registered && this.local && !(this.bindPortLock && !this.released)) {
+      this.ports.remove(this, this.local.port);
+      this.registered = false;
+    }
     if (this.parent) this.parent.childClosed(this);
   }
 
@@ -1322,7 +1770,13 @@ export class TcpSocket {
   private windowUpdateDue(): boolean {
     if (!this.isConnected || this.remoteFin) return false;
     const w = this.buffers.rx.window;
-    const threshold = Math.min(this.ourMss(), this.buffers.rx.capacity >>> 1);
+    const capacity = this.buffers.rx.capacity;
+    // Linux's tcp_cleanup_rbuf: no window update while the peer still has more than half the
+    // buffer of window left (the ACKs of its data carry the window anyway); a reader that keeps
+    // up with a bulk sender then costs no extra segment per read.
+    const remaining = seqDiff(seqAdd(this.lastAckSent, this.lastAdvertised), this.rcvNxt);
+    if (2 * remaining > capacity) return false;
+    const threshold = Math.min(this.ourMss(), capacity >>> 1);
     return w - this.lastAdvertised >= Math.max(threshold, 1 << this.rcvShift);
   }
 
@@ -1331,7 +1785,20 @@ export class TcpSocket {
    * the other recent arrivals, then the rest (highest first); the wire format keeps what fits.
    */
   private sackBlocks(): SackBlock[] | undefined {
+    const dsack = this.dsack;
+    if (dsack) {
+      // RFC 2883: the D-SACK block goes first, once; the other blocks follow as usual (the one
+      // holding a duplicate of out-of-order data is the newest arrival, so it comes second).
+      this.dsack = undefined;
+      this.stats.dsacksSent++;
+      const rest = this.sackOk && !this.assembler.isEmpty() ? this.sackBlocksHeld() : [];
+      return [dsack, ...rest.slice(0, 3)];
+    }
     if (!this.sackOk || this.assembler.isEmpty()) return undefined;
+    return this.sackBlocksHeld();
+  }
+
+  private sackBlocksHeld(): SackBlock[] {
     const held = this.assembler.held();
     const order: number[] = [];
     for (const seq of this.recentOoo) {
@@ -1406,7 +1873,47 @@ export class TcpSocket {
     )
       return undefined;
     if (this.sndMax !== this.sndUna || !this.buffers.tx.isEmpty()) return undefined;
-    return this.lastHeard + this.keepIdle + this.keepProbes * this.keepIntvl;
+    return this.lastHeard + this.keepIdleMs() + this.keepProbes * this.keepIntvlMs();
+  }
+
+  /** The keepalive idle time (ms): TCP_KEEPIDLE, else net.ipv4.tcp_keepalive_time. */
+  keepIdleMs(): number {
+    return this.keepIdle ?? Math.max(0, (this.env.sysctl?.keepaliveTime ?? 7200) * 1000);
+  }
+
+  /** The keepalive probe interval (ms): TCP_KEEPINTVL, else net.ipv4.tcp_keepalive_intvl. */
+  keepIntvlMs(): number {
+    return this.keepIntvl ?? Math.max(0, (this.env.sysctl?.keepaliveIntvl ?? 75) * 1000);
+  }
+
+  /** The keepalive probe count: TCP_KEEPCNT, else net.ipv4.tcp_keepalive_probes. */
+  keepProbeLimit(): number {
+    return this.keepCnt ?? this.env.sysctl?.keepaliveProbes ?? 9;
+  }
+
+  /**
+   * Linux's tcp_fin_time: how long an orphaned connection waits in FIN_WAIT_2, TCP_LINGER2 or
+   * net.ipv4.tcp_fin_timeout, but at least 3.5 RTO.
+   */
+  private finTime(): number {
+    const l2 = this.linger2 !== undefined && this.linger2 > 0 ? this.linger2 : undefined;
+    return Math.max(l2 ?? (this.env.sysctl?.finTimeout ?? 60) * 1000, 3.5 * this.rto);
+  }
+
+  /**
+   * An orphaned connection (the application closed it) is in FIN_WAIT_2: the peer gets
+   * tcp_fin_time to send its FIN, then the connection goes silently (Linux hands it to a
+   * FIN_WAIT2 timewait socket). TCP_LINGER2 < 0 ends it at once: a RST when the close itself
+   * found FIN_WAIT_2 (`closing`), silently when our FIN's ACK arrived after the close.
+   * `timeWaitAt` is the timer, as for TIME_WAIT: a FIN moves the connection on to TIME_WAIT.
+   */
+  private orphanInFinWait2(now: number, closing: boolean): void {
+    if (this.linger2 !== undefined && this.linger2 < 0) {
+      if (closing) this.abort();
+      else this.toClosed();
+      return;
+    }
+    this.timeWaitAt = now + this.finTime();
   }
 
   /**
@@ -1462,6 +1969,8 @@ export class TcpSocket {
     if (this.timeWaitAt !== undefined) t = t === undefined ? this.timeWaitAt : Math.min(t, this.timeWaitAt);
     const ka = this.keepAliveAt();
     if (ka !== undefined) t = t === undefined ? ka : Math.min(t, ka);
+    for (const at of [this.rackTimerAt, this.tlpAt])
+      if (at !== undefined) t = t === undefined ? at : Math.min(t, at);
     return t;
   }
 
@@ -1488,10 +1997,15 @@ export class TcpSocket {
       if ((this.state as TcpState) === 'CLOSED') return false;
     }
     if (now < this.holdUntil) return false;
+    if (this.rackTimerAt !== undefined && now >= this.rackTimerAt) {
+      this.rackTimerAt = undefined;
+      this.stats.rackTimeouts++;
+      this.rackLossCheck(now, 0, false);
+    }
     if (this.ackDelayAt !== undefined && now >= this.ackDelayAt) this.ackDue = true; // delayed ACK timer
     const ka = this.keepAliveAt();
     if (ka !== undefined && now >= ka) {
-      if (this.keepProbes >= this.keepCnt) {
+      if (this.keepProbes >= this.keepProbeLimit()) {
         // The peer never answered: reset and report ETIMEDOUT (Linux tcp_keepalive_timer).
         this.emit(ctx, TcpFlag.RST, this.sndMax, EMPTY, true);
         this.fail(E.ETIMEDOUT);
@@ -1516,8 +2030,14 @@ export class TcpSocket {
       }
       if (this.state === 'SYN_SENT') return false;
     }
+    const maxBefore = this.sndMax;
+    if (this.tlpAt !== undefined && now >= this.tlpAt) {
+      this.tlpAt = undefined;
+      if (this.canSendData() && this.sendLossProbe(ctx)) sent = true;
+    }
     if (this.canSendData()) {
       const mss = this.sendMss();
+      this.deliveredThisRound = 0;
       if (this.sackRecovery) {
         if (this.sendRecovery(ctx)) sent = true;
         if (now < this.holdUntil) return sent;
@@ -1545,6 +2065,7 @@ export class TcpSocket {
       const waiting = this.buffers.tx.length - seqDiff(this.sndNxt, this.txBase) > 0;
       if (waiting && this.sndNxt === this.sndUna && this.rtoAt === undefined) this.rtoAt = now + this.rto;
     }
+    if (this.sndMax !== maxBefore) this.armTlp(now); // new data: the probe timeout starts again
     if (!sent && (this.ackDue || this.windowUpdateDue())) {
       // SEG.SEQ of a bare ACK is the highest sequence number sent: after a timeout rewinds SND.NXT,
       // a lower one would fall below the peer's RCV.NXT and be dropped as unacceptable.
@@ -1565,14 +2086,14 @@ export class TcpSocket {
     const n = Math.min(count, mss);
     if (n <= 0) return 'none';
     if (this.sendHolds(offset, mss, now)) return 'none';
-    const payload = SCRATCH.subarray(0, n);
-    this.buffers.tx.read(offset, payload);
+    const payload = this.txPayload(offset, n);
     const last = offset + n === this.buffers.tx.length;
     let flags = last ? TcpFlag.PSH : 0;
     const withFin = last && this.finQueued;
     if (withFin) flags |= TcpFlag.FIN;
     if (this.sndUna === this.sndMax) this.stallSince = now;
     if (this.emit(ctx, flags, this.sndNxt, payload, false) === 'pending') return 'pending';
+    this.noteSent(this.sndNxt, n, now, seqLt(this.sndNxt, this.sndMax));
     if (!this.rttSample && this.retries === 0) this.rttSample = { seq: this.sndNxt, at: now };
     // A segment below SND.MAX is a go-back-N resend after a timeout.
     if (seqLt(this.sndNxt, this.sndMax)) {
@@ -1586,6 +2107,19 @@ export class TcpSocket {
     this.probeDue = false;
     this.rtoAt ??= now + this.rto;
     return 'sent';
+  }
+
+  /**
+   * `n` bytes of the send ring from `offset` as a segment payload: a view of the ring when they
+   * do not wrap (the interface copies the payload into a frame or a queued segment at once, so no staging copy is
+   * needed), else a copy in the shared scratch buffer.
+   */
+  private txPayload(offset: number, n: number): Uint8Array {
+    const span = this.buffers.tx.readableSpan(offset);
+    if (span.length >= n) return span.subarray(0, n);
+    const payload = SCRATCH.subarray(0, n);
+    this.buffers.tx.read(offset, payload);
+    return payload;
   }
 
   private onRetransmitTimeout(now: number): void {
@@ -1620,11 +2154,19 @@ export class TcpSocket {
     this.stats.timeouts++;
     if (this.isConnected) {
       const mss = this.sendMss();
-      if (this.retries === 1) this.cc.onTimeout(this.flightSize(), mss, now);
+      if (this.retries === 1) {
+        // Linux tcp_enter_loss: a timeout during recovery continues that episode's undo state.
+        if (!(this.inRecovery || this.sackRecovery) || this.undoMarker === undefined) this.startUndo();
+        this.cc.onTimeout(this.flightSize(), mss, now);
+      }
       this.cc.cwnd = mss;
       this.inRecovery = false;
       this.sackRecovery = false;
       this.scoreboard.clear(); // RFC 2018 §8: the peer may have reneged
+      this.rack.onTimeout();
+      this.rackTimerAt = undefined;
+      this.tlpAt = undefined;
+      this.tlpHighSeq = undefined;
       this.dupAcks = 0;
       this.retransmitHeadDue = false;
       this.recover = this.sndNxt;
@@ -1857,6 +2399,18 @@ export class TcpListener {
     this.adopt(child);
     return undefined;
   }
+}
+
+/**
+ * RFC 2883 §4 as Linux's tcp_check_dsack reads it: the first SACK block of an ACK is a D-SACK
+ * when it starts below the cumulative ACK, or lies inside the second block.
+ */
+function isDsack(blocks: readonly SackBlock[], ack: number): boolean {
+  const first = blocks[0];
+  if (!first) return false;
+  if (seqLt(first[0], ack)) return true;
+  const second = blocks[1];
+  return second !== undefined && seqLe(second[0], first[0]) && seqLe(first[1], second[1]);
 }
 
 /** The RST answering a segment for which no socket exists (RFC 9293 §3.10.7.1). */

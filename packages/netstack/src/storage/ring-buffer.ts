@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { LinuxError } from '@tsvisor/abi';
 
 /**
  * A byte ring over caller-owned storage. Besides FIFO enqueue/dequeue it supports reading at an
@@ -20,15 +21,20 @@
  * ```
  */
 export class RingBuffer {
+  /** Where the queued bytes start in `storage`. */
   private head = 0;
   private used = 0;
+  /** The bytes; shorter than `cap` while a ring made from a byte count has not needed more. */
   private storage: Uint8Array;
   private readonly cap: number;
 
   /**
-   * A ring over `storage`, or, given a byte count, over storage of that size allocated on the
-   * first write: a connection that never carries data (a connect-and-close) then costs no
-   * buffer memory, as Linux allocates socket buffers per skb rather than per socket.
+   * A ring over `storage`, or, given a byte count, a ring of that capacity whose storage is
+   * allocated as bytes arrive: nothing before the first write (a connection that never carries
+   * data, a connect-and-close, costs no buffer memory), then {@link GROW_MIN} bytes, doubled
+   * whenever more must be held, up to the capacity. So a socket may have a large window (Linux
+   * autotunes TCP buffers up to tcp_rmem[2]/tcp_wmem[2]) and pay for it only when a bulk transfer
+   * fills it; Linux too allocates socket memory per skb rather than per socket.
    */
   constructor(storage: Uint8Array | number) {
     if (typeof storage === 'number') {
@@ -40,7 +46,7 @@ export class RingBuffer {
     }
   }
 
-  /** Total bytes the storage holds. */
+  /** Total bytes the ring can hold. */
   get capacity(): number {
     return this.cap;
   }
@@ -64,6 +70,24 @@ export class RingBuffer {
     this.used = 0;
   }
 
+  /**
+   * Makes the storage hold at least `need` bytes from the head (queued bytes, plus bytes
+   * written past the tail), moving everything it holds, head first, to the start of a larger
+   * array. `need` never exceeds the capacity.
+   */
+  private reserve(need: number): void {
+    const size = this.storage.length;
+    if (need <= size) return;
+    let grown = Math.max(size * 2, GROW_MIN);
+    while (grown < need) grown *= 2;
+    const next = new Uint8Array(Math.min(grown, this.cap));
+    // Everything from the head on (queued and out-of-order bytes) keeps its offset from the head.
+    next.set(this.storage.subarray(this.head), 0);
+    next.set(this.storage.subarray(0, this.head), size - this.head);
+    this.storage = next;
+    this.head = 0;
+  }
+
   /** Copies as much of `data` as fits onto the tail; returns the count copied. */
   enqueue(data: Uint8Array): number {
     const n = this.writeUnallocated(0, data);
@@ -81,7 +105,7 @@ export class RingBuffer {
   /** Drops up to `n` bytes from the head; returns the count dropped. */
   discard(n: number): number {
     const k = Math.min(n, this.used);
-    this.head = (this.head + k) % (this.cap || 1);
+    this.head = (this.head + k) % (this.storage.length || 1);
     this.used -= k;
     // The head is not reset when the ring empties: bytes written past the tail (out-of-order
     // TCP data) must stay where they are.
@@ -90,11 +114,11 @@ export class RingBuffer {
 
   /** Copies queued bytes starting `offset` bytes after the head into `out`, without removing them. */
   read(offset: number, out: Uint8Array): number {
-    const cap = this.cap;
     if (offset >= this.used) return 0;
+    const size = this.storage.length;
     const n = Math.min(out.length, this.used - offset);
-    const start = (this.head + offset) % cap;
-    const first = Math.min(n, cap - start);
+    const start = (this.head + offset) % size;
+    const first = Math.min(n, size - start);
     out.set(this.storage.subarray(start, start + first), 0);
     if (n > first) out.set(this.storage.subarray(0, n - first), first);
     return n;
@@ -105,26 +129,109 @@ export class RingBuffer {
    * returns the count written (clipped at the free space). Commit with {@link commit}.
    */
   writeUnallocated(offset: number, data: Uint8Array): number {
-    const cap = this.cap;
-    const free = cap - this.used;
+    const free = this.cap - this.used;
     if (offset >= free) return 0;
     const n = Math.min(data.length, free - offset);
     if (n <= 0) return 0;
-    if (this.storage.length !== cap) this.storage = new Uint8Array(cap);
-    const start = (this.head + this.used + offset) % cap;
-    const first = Math.min(n, cap - start);
+    this.reserve(this.used + offset + n);
+    const size = this.storage.length;
+    const start = (this.head + this.used + offset) % size;
+    const first = Math.min(n, size - start);
     this.storage.set(data.subarray(0, first), start);
     if (n > first) this.storage.set(data.subarray(first, n), 0);
     return n;
   }
 
-  /** Queues `n` bytes already written at the tail with {@link writeUnallocated}. */
+  /**
+   * The queued bytes from `offset` after the head up to where they wrap (or end): the first
+   * contiguous piece, as a view of the storage, empty when nothing is queued there. A reader
+   * that copies straight out of the ring (into an app's memory, into a frame) takes this piece,
+   * then the one at `offset + piece.length`, and {@link discard}s what it consumed. The view is
+   * only good until the ring changes.
+   */
+  readableSpan(offset = 0): Uint8Array {
+    if (offset < 0 || offset >= this.used) return EMPTY_STORAGE;
+    const size = this.storage.length;
+    const start = (this.head + offset) % size;
+    return this.storage.subarray(start, start + Math.min(this.used - offset, size - start));
+  }
+
+  /**
+   * The free space from `offset` bytes past the tail up to where it wraps (or ends), as a view
+   * of the storage, which first grows to hold `want` more bytes there if it can: a writer fills
+   * it in place, then the piece at `offset + piece.length`, and {@link commit}s what it wrote.
+   * Empty when no space is free there.
+   */
+  writableSpan(offset = 0, want = Infinity): Uint8Array {
+    const free = this.cap - this.used;
+    if (offset < 0 || offset >= free || want <= 0) return EMPTY_STORAGE;
+    this.reserve(this.used + offset + Math.min(want, free - offset));
+    const size = this.storage.length;
+    const start = (this.head + this.used + offset) % size;
+    return this.storage.subarray(start, start + Math.min(size - this.used - offset, size - start));
+  }
+
+  /**
+   * Queues up to `max` bytes that `copy` writes straight into the free space (in at most two
+   * pieces, where the ring wraps): no intermediate buffer. Returns the count queued: what the
+   * copies moved up to the first one that stopped short, or that copy's error when nothing moved.
+   */
+  fillFrom(max: number, copy: SpanCopy): number | LinuxError {
+    let done = 0;
+    while (done < max) {
+      let span = this.writableSpan(0, max - done);
+      if (span.length === 0) break;
+      if (span.length > max - done) span = span.subarray(0, max - done);
+      const r = copy(span);
+      if (typeof r !== 'number') return done > 0 ? done : r;
+      this.used += r;
+      done += r;
+      if (r < span.length) break;
+    }
+    return done;
+  }
+
+  /**
+   * Hands up to `max` queued bytes from the head to `copy` (in at most two pieces) and, when
+   * `consume`, drops what it took; the rest stays queued. Returns the count taken, or the first
+   * copy's error when nothing was taken (then nothing is dropped).
+   */
+  drainTo(max: number, copy: SpanCopy, consume: boolean): number | LinuxError {
+    let done = 0;
+    while (done < max) {
+      let span = this.readableSpan(done);
+      if (span.length === 0) break;
+      if (span.length > max - done) span = span.subarray(0, max - done);
+      const r = copy(span);
+      if (typeof r !== 'number') {
+        if (done === 0) return r;
+        break;
+      }
+      done += r;
+      if (r < span.length) break;
+    }
+    if (consume) this.discard(done);
+    return done;
+  }
+
+  /** Queues `n` bytes already written at the tail (with {@link writeUnallocated} or into a {@link writableSpan}). */
   commit(n: number): void {
     if (n < 0 || n > this.window) throw new RangeError('commit beyond free space');
-    if (n > 0 && this.storage.length !== this.cap) this.storage = new Uint8Array(this.cap);
+    if (n > 0) this.reserve(this.used + n);
     this.used += n;
   }
 }
+
+/** The first storage of a ring made from a byte count (or all of it, when smaller). */
+const GROW_MIN = 16384;
+
+/**
+ * One piece of a copy between a ring and memory the ring does not own (an app's buffer behind
+ * process_vm_readv/writev): moves bytes between `span` and that memory and returns the count
+ * moved, fewer than `span.length` when it reached an unreachable address, or an error (EFAULT)
+ * when it moved none.
+ */
+export type SpanCopy = (span: Uint8Array) => number | LinuxError;
 
 /** Storage of a lazily allocated ring before its first write. */
 const EMPTY_STORAGE = new Uint8Array(0);

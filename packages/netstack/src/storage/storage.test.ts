@@ -1,3 +1,4 @@
+import { E, type LinuxError } from '@tsvisor/abi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Assembler } from './assembler.js';
@@ -44,6 +45,116 @@ describe('RingBuffer', () => {
     const out = new Uint8Array(8);
     expect(ring.dequeue(out)).toBe(5);
     expect(Array.from(out.subarray(0, 5))).toEqual([6, 7, 8, 9, 9]);
+  });
+});
+
+describe('RingBuffer spans and in-place copies', () => {
+  /** A copy that moves at most `limit` bytes (then "faults"), or fails at once when limit is 0. */
+  const limited = (src: Uint8Array, limit: number, into: boolean) => {
+    let at = 0;
+    return (span: Uint8Array): number | LinuxError => {
+      const n = Math.min(span.length, limit - at);
+      if (n <= 0) return E.EFAULT;
+      if (into) span.set(src.subarray(at, at + n));
+      else src.set(span.subarray(0, n), at);
+      at += n;
+      return n;
+    };
+  };
+
+  it('behaves as a FIFO of bytes against an array model, growing its storage as it fills', () => {
+    const op = fc.oneof(
+      fc.record({ fill: fc.integer({ min: 0, max: 40_000 }), limit: fc.integer({ min: 0, max: 40_000 }) }),
+      fc.record({
+        drain: fc.integer({ min: 0, max: 40_000 }),
+        limit: fc.integer({ min: 0, max: 40_000 }),
+        peek: fc.boolean(),
+      }),
+      fc.record({ enq: fc.integer({ min: 0, max: 40_000 }) }),
+    );
+    const caps = fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 16_000, max: 70_000 }));
+    fc.assert(
+      fc.property(caps, fc.array(op, { maxLength: 25 }), (cap, ops) => {
+        const ring = new RingBuffer(cap); // storage allocated as bytes arrive
+        let model: number[] = [];
+        let seq = 0;
+        const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => seq++ & 0xff);
+        for (const o of ops) {
+          if ('fill' in o) {
+            const src = bytes(o.fill);
+            const want = Math.min(o.fill, cap - model.length);
+            const r = ring.fillFrom(o.fill, limited(src, o.limit, true));
+            const moved = Math.min(want, o.limit);
+            if (moved === 0 && want > 0) expect(r).toBe(E.EFAULT);
+            else expect(r).toBe(moved);
+            model.push(...src.subarray(0, moved));
+          } else if ('drain' in o) {
+            const out = new Uint8Array(o.drain);
+            const want = Math.min(o.drain, model.length);
+            const r = ring.drainTo(o.drain, limited(out, o.limit, false), !o.peek);
+            const moved = Math.min(want, o.limit);
+            if (moved === 0 && want > 0) expect(r).toBe(E.EFAULT);
+            else expect(r).toBe(moved);
+            expect(Array.from(out.subarray(0, moved))).toEqual(model.slice(0, moved));
+            if (!o.peek) model = model.slice(moved);
+          } else {
+            const n = ring.enqueue(bytes(o.enq));
+            expect(n).toBe(Math.min(o.enq, cap - model.length));
+            for (let i = 0; i < n; i++) model.push((seq - o.enq + i) & 0xff);
+          }
+          expect(ring.length).toBe(model.length);
+          expect(ring.window).toBe(cap - model.length);
+          // The spans cover the queued bytes and the free space, each in at most two pieces.
+          const first = ring.readableSpan(0);
+          const second = ring.readableSpan(first.length);
+          expect(first.length + second.length).toBe(model.length);
+          expect(Array.from(first)).toEqual(model.slice(0, first.length));
+          expect(Array.from(second)).toEqual(model.slice(first.length));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps bytes written past the tail (out-of-order data) when the storage grows', () => {
+    const ring = new RingBuffer(100_000);
+    const data = Uint8Array.from({ length: 30_000 }, (_, i) => (i * 13) & 0xff);
+    expect(ring.enqueue(data.subarray(0, 10))).toBe(10);
+    const out = new Uint8Array(30_000);
+    expect(ring.dequeue(out.subarray(0, 5))).toBe(5); // the head is no longer at the start
+    // Queued: data[5..10). Bytes 15 000 past the tail (data[15 010...]) make the storage grow.
+    expect(ring.writeUnallocated(15_000, data.subarray(15_010, 20_010))).toBe(5_000);
+    expect(ring.writeUnallocated(0, data.subarray(10, 15_010))).toBe(15_000); // the hole
+    ring.commit(20_000);
+    expect(ring.length).toBe(20_005);
+    expect(ring.dequeue(out)).toBe(20_005);
+    expect(Buffer.compare(out.subarray(0, 20_005), data.subarray(5, 20_010))).toBe(0);
+  });
+
+  it('a writable span is free space in place: written and committed, it reads back', () => {
+    const ring = new RingBuffer(new Uint8Array(8));
+    ring.enqueue(Uint8Array.of(1, 2, 3, 4, 5, 6));
+    ring.discard(4);
+    const span = ring.writableSpan(0);
+    expect(span.length).toBe(2); // up to the end of the storage; the rest wraps
+    span.set([7, 8]);
+    ring.commit(2);
+    const wrapped = ring.writableSpan(0);
+    expect(wrapped.length).toBe(4);
+    wrapped.set([9, 10, 11, 12]);
+    ring.commit(4);
+    expect(ring.isFull()).toBe(true);
+    expect(ring.writableSpan(0).length).toBe(0);
+    expect(Array.from(ring.readableSpan(0))).toEqual([5, 6, 7, 8]);
+    expect(Array.from(ring.readableSpan(4))).toEqual([9, 10, 11, 12]);
+  });
+
+  it('allocates nothing for a ring that never holds a byte', () => {
+    const ring = new RingBuffer(6 << 20);
+    expect(ring.readableSpan(0).length).toBe(0);
+    expect(ring.fillFrom(0, () => E.EFAULT)).toBe(0);
+    expect(ring.fillFrom(100, () => E.EFAULT)).toBe(E.EFAULT);
+    expect(ring.writableSpan(0, 10).buffer.byteLength).toBe(16384); // the first storage, not 6 MiB
   });
 });
 

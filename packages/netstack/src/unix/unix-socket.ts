@@ -20,6 +20,8 @@ export interface UnixCreds {
   readonly pid: number;
   readonly uid: number;
   readonly gid: number;
+  /** The supplementary groups (SO_PEERGROUPS); none when not given. */
+  readonly groups?: readonly number[] | undefined;
 }
 
 /** What the kernel plugs into a domain. */
@@ -132,6 +134,12 @@ export class UnixSocket {
   rcvbuf = UNIX_DEFAULT_RCVBUF;
   /** SO_PASSCRED: received messages carry the sender's credentials. */
   passcred = false;
+  /**
+   * SO_PEEK_OFF: where the next MSG_PEEK starts, in bytes past what a read would return, or -1
+   * (off: every peek starts at the front). A peek moves it on by what it returned, a read back
+   * by what it consumed (sk_peek_offset_fwd / sk_peek_offset_bwd).
+   */
+  peekOff = -1;
   private state: State = 'unconnected';
   private addr: Sockaddr | undefined;
   private pathKey: string | undefined;
@@ -186,6 +194,9 @@ export class UnixSocket {
     if (isError(a)) return a;
     const b = new UnixSocket(domain, a.type, creds);
     a.link(b);
+    // unix_socketpair gives both ends peer credentials, datagram ones too (connect does not).
+    a.peerCreds = b.creds;
+    b.peerCreds = a.creds;
     return [a, b];
   }
 
@@ -447,22 +458,31 @@ export class UnixSocket {
     if (flags & MsgFlag.MSG_OOB) return E.EOPNOTSUPP;
     if (this.type === SockType.SOCK_STREAM) return this.recvStream(buf, peek);
     if (this.type === SockType.SOCK_SEQPACKET && this.state !== 'connected') return E.ENOTCONN;
-    const m = this.queue[0];
+    // With SO_PEEK_OFF a peek skips that many bytes: whole messages first, then into one
+    // (__skb_try_recv_datagram); an empty queue past the offset is "nothing to read".
+    let skip = peek ? Math.max(this.peekOff, 0) : 0;
+    let at = 0;
+    while (peek && at < this.queue.length && skip > 0 && skip >= this.queue[at]!.data.length) {
+      skip -= this.queue[at]!.data.length;
+      at++;
+    }
+    const m = this.queue[at];
     if (!m) {
       const err = this.takeError();
       if (err) return err;
       if (this.shutRcv) return this.eof();
       return WOULD_BLOCK;
     }
-    const n = Math.min(buf.length, m.data.length);
-    buf.set(m.data.subarray(0, n));
+    const n = Math.min(buf.length, m.data.length - skip);
+    buf.set(m.data.subarray(skip, skip + n));
     if (!peek) {
       this.queue.shift();
       this.consumed(m, m.data.length);
-    }
+      if (this.peekOff >= 0) this.peekOff = Math.max(this.peekOff - m.data.length, 0);
+    } else if (this.peekOff >= 0) this.peekOff += n;
     return {
       n,
-      len: m.data.length,
+      len: m.data.length - skip,
       from: m.sender.addr,
       truncated: n < m.data.length,
       rights: peek ? undefined : m.rights,
@@ -484,17 +504,29 @@ export class UnixSocket {
     }
     let n = 0;
     let rights: readonly unknown[] | undefined;
-    const first = this.queue[0]!;
+    // SO_PEEK_OFF: a peek starts that many bytes in (unix_stream_read_generic's skip).
+    let skip = peek ? Math.max(this.peekOff, 0) : 0;
+    let i = 0;
+    while (skip > 0 && i < this.queue.length && skip >= this.queue[i]!.data.length - this.queue[i]!.off) {
+      skip -= this.queue[i]!.data.length - this.queue[i]!.off;
+      i++;
+    }
+    const first = this.queue[i];
+    if (!first) {
+      if (this.shutRcv) return this.eof();
+      return WOULD_BLOCK;
+    }
     const from = first.sender.addr;
     const creds = this.passcred ? first.creds : undefined;
-    let i = 0;
     while (n < buf.length && i < this.queue.length) {
       const m = this.queue[i]!;
       // unix_stream_read_generic stops at a message from another sender (credentials differ)
       // and at one carrying descriptors once it has bytes.
       if (n > 0 && (m.rights || (this.passcred && m.creds !== first.creds))) break;
-      const take = Math.min(buf.length - n, m.data.length - m.off);
-      buf.set(m.data.subarray(m.off, m.off + take), n);
+      const start = m.off + skip;
+      skip = 0;
+      const take = Math.min(buf.length - n, m.data.length - start);
+      buf.set(m.data.subarray(start, start + take), n);
       n += take;
       if (!peek) {
         if (m.rights) {
@@ -506,11 +538,12 @@ export class UnixSocket {
         if (m.off === m.data.length) this.queue.shift();
         else break;
       } else {
-        if (take < m.data.length - m.off) break;
+        if (take < m.data.length - start) break;
         i++;
       }
       if (rights) break;
     }
+    if (this.peekOff >= 0) this.peekOff = peek ? this.peekOff + n : Math.max(this.peekOff - n, 0);
     return { n, len: n, from, truncated: false, rights, creds };
   }
 
@@ -546,6 +579,14 @@ export class UnixSocket {
   /** SO_PEERCRED: the peer's credentials at connect time, or pid 0 and the overflow ids. */
   peercred(): UnixCreds {
     return this.peerCreds ?? NO_CREDS;
+  }
+
+  /**
+   * SO_PEERGROUPS: the peer's supplementary groups at connect time; undefined when the socket
+   * has no peer credentials (sk_peer_cred NULL: ENODATA).
+   */
+  peerGroups(): readonly number[] | undefined {
+    return this.peerCreds ? (this.peerCreds.groups ?? []) : undefined;
   }
 
   /** SO_ERROR: the pending error, cleared by reading it. */

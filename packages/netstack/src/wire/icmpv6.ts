@@ -1,8 +1,9 @@
 /**
- * ICMPv6 (RFC 4443): echo request/reply and the four error messages, and the neighbor
- * solicitation and advertisement of neighbor discovery (RFC 4861 §4.3-4.4) with their
- * source/target link-layer address options (Ethernet). The checksum covers the IPv6
- * pseudo-header. Router discovery and redirects are not parsed (Unsupported).
+ * ICMPv6 (RFC 4443): echo request/reply and the four error messages, and neighbor discovery
+ * (RFC 4861): router solicitation and advertisement (§4.1-4.2, with the prefix information,
+ * MTU and source link-layer address options) and neighbor solicitation and advertisement
+ * (§4.3-4.4) with their source/target link-layer address options (Ethernet). The checksum
+ * covers the IPv6 pseudo-header. Redirects are not parsed (Unsupported).
  *
  * @module
  */
@@ -22,6 +23,8 @@ export const Icmpv6Type = {
   PARAM_PROBLEM: 4,
   ECHO_REQUEST: 128,
   ECHO_REPLY: 129,
+  ROUTER_SOLICIT: 133,
+  ROUTER_ADVERT: 134,
   NEIGHBOR_SOLICIT: 135,
   NEIGHBOR_ADVERT: 136,
 } as const;
@@ -30,7 +33,32 @@ export const Icmpv6Type = {
 export const NdpOption = {
   SOURCE_LINK_ADDR: 1,
   TARGET_LINK_ADDR: 2,
+  PREFIX_INFO: 3,
+  MTU: 5,
 } as const;
+
+/** A prefix information option of a router advertisement (RFC 4861 §4.6.2). */
+export interface PrefixInfo {
+  readonly prefix: Ipv6Address;
+  readonly prefixLength: number;
+  /** L: the prefix is on-link. */
+  readonly onLink: boolean;
+  /** A: hosts may form addresses in it by stateless autoconfiguration (RFC 4862). */
+  readonly autonomous: boolean;
+  /** Seconds; 0xffffffff is infinity. */
+  readonly validLifetime: number;
+  readonly preferredLifetime: number;
+}
+
+/** Router advertisement flags, prefix information flags, and the fixed part lengths. */
+const RA_MANAGED = 0x80;
+const RA_OTHER = 0x40;
+const PI_ON_LINK = 0x80;
+const PI_AUTONOMOUS = 0x40;
+const RA_FIXED_LEN = 16;
+const RS_FIXED_LEN = 8;
+const PREFIX_OPTION_LEN = 32;
+const MTU_OPTION_LEN = 8;
 
 /** Neighbor advertisement flag bits (RFC 4861 §4.4). */
 const NA_ROUTER = 0x80;
@@ -94,6 +122,22 @@ export type Icmpv6Repr =
       readonly pointer: number;
       readonly invoking: Uint8Array;
     }
+  | { readonly type: 'routerSolicit'; readonly sourceLinkAddr?: EthernetAddress | undefined }
+  | {
+      readonly type: 'routerAdvert';
+      /** Cur Hop Limit (0: unspecified). */
+      readonly curHopLimit: number;
+      readonly managed: boolean;
+      readonly other: boolean;
+      /** Seconds as a default router (0: not one). */
+      readonly routerLifetime: number;
+      /** Milliseconds (0: unspecified). */
+      readonly reachableTime: number;
+      readonly retransTimer: number;
+      readonly sourceLinkAddr?: EthernetAddress | undefined;
+      readonly mtu?: number | undefined;
+      readonly prefixes: readonly PrefixInfo[];
+    }
   | {
       readonly type: 'neighborSolicit';
       readonly target: Ipv6Address;
@@ -123,6 +167,48 @@ function linkAddrOption(opts: Uint8Array, kind: number): EthernetAddress | undef
     i += len;
   }
   return found;
+}
+
+/** Router solicitation and advertisement (RFC 4861 §4.1-4.2; §6.1 validity checks). */
+function parseRouterMessage(p: Icmpv6Packet): Icmpv6Repr | WireError {
+  const b = p.buffer;
+  const advert = p.msgType === Icmpv6Type.ROUTER_ADVERT;
+  const fixed = advert ? RA_FIXED_LEN : RS_FIXED_LEN;
+  if (p.code !== 0 || b.length < fixed) return WireError.Malformed;
+  const opts = b.subarray(fixed);
+  const link = linkAddrOption(opts, NdpOption.SOURCE_LINK_ADDR);
+  if (link instanceof WireError) return link;
+  if (!advert) return { type: 'routerSolicit', sourceLinkAddr: link };
+  const prefixes: PrefixInfo[] = [];
+  let mtu: number | undefined;
+  // linkAddrOption checked every option's length already.
+  for (let i = 0; i < opts.length; i += opts[i + 1]! * 8) {
+    const kind = opts[i]!;
+    const len = opts[i + 1]! * 8;
+    if (kind === NdpOption.PREFIX_INFO && len === PREFIX_OPTION_LEN) {
+      const flags = opts[i + 3]!;
+      prefixes.push({
+        prefix: new Ipv6Address(opts.subarray(i + 16, i + 32)),
+        prefixLength: opts[i + 2]!,
+        onLink: (flags & PI_ON_LINK) !== 0,
+        autonomous: (flags & PI_AUTONOMOUS) !== 0,
+        validLifetime: get32(opts, i + 4),
+        preferredLifetime: get32(opts, i + 8),
+      });
+    } else if (kind === NdpOption.MTU && len === MTU_OPTION_LEN) mtu = get32(opts, i + 4);
+  }
+  return {
+    type: 'routerAdvert',
+    curHopLimit: b[4]!,
+    managed: (b[5]! & RA_MANAGED) !== 0,
+    other: (b[5]! & RA_OTHER) !== 0,
+    routerLifetime: (b[6]! << 8) | b[7]!,
+    reachableTime: get32(b, 8),
+    retransTimer: get32(b, 12),
+    sourceLinkAddr: link,
+    mtu,
+    prefixes,
+  };
 }
 
 function parseNdp(p: Icmpv6Packet): Icmpv6Repr | WireError {
@@ -187,11 +273,22 @@ export const Icmpv6Repr = {
       case Icmpv6Type.NEIGHBOR_SOLICIT:
       case Icmpv6Type.NEIGHBOR_ADVERT:
         return parseNdp(p);
+      case Icmpv6Type.ROUTER_SOLICIT:
+      case Icmpv6Type.ROUTER_ADVERT:
+        return parseRouterMessage(p);
       default:
         return WireError.Unsupported;
     }
   },
   bufferLen(repr: Icmpv6Repr): number {
+    if (repr.type === 'routerSolicit') return RS_FIXED_LEN + (repr.sourceLinkAddr ? LINK_ADDR_OPTION_LEN : 0);
+    if (repr.type === 'routerAdvert')
+      return (
+        RA_FIXED_LEN +
+        (repr.sourceLinkAddr ? LINK_ADDR_OPTION_LEN : 0) +
+        (repr.mtu !== undefined ? MTU_OPTION_LEN : 0) +
+        repr.prefixes.length * PREFIX_OPTION_LEN
+      );
     if (repr.type === 'neighborSolicit')
       return NDP_FIXED_LEN + (repr.sourceLinkAddr ? LINK_ADDR_OPTION_LEN : 0);
     if (repr.type === 'neighborAdvert')
@@ -203,6 +300,48 @@ export const Icmpv6Repr = {
     const b = p.buffer;
     b.fill(0, 0, F.DATA);
     switch (repr.type) {
+      case 'routerSolicit':
+        b.fill(0);
+        b[F.TYPE] = Icmpv6Type.ROUTER_SOLICIT;
+        if (repr.sourceLinkAddr) {
+          b[RS_FIXED_LEN] = NdpOption.SOURCE_LINK_ADDR;
+          b[RS_FIXED_LEN + 1] = LINK_ADDR_OPTION_LEN / 8;
+          b.set(repr.sourceLinkAddr.bytes, RS_FIXED_LEN + 2);
+        }
+        break;
+      case 'routerAdvert': {
+        b.fill(0);
+        b[F.TYPE] = Icmpv6Type.ROUTER_ADVERT;
+        b[4] = repr.curHopLimit;
+        b[5] = (repr.managed ? RA_MANAGED : 0) | (repr.other ? RA_OTHER : 0);
+        set16(b, 6, repr.routerLifetime);
+        set32(b, 8, repr.reachableTime);
+        set32(b, 12, repr.retransTimer);
+        let at = RA_FIXED_LEN;
+        if (repr.sourceLinkAddr) {
+          b[at] = NdpOption.SOURCE_LINK_ADDR;
+          b[at + 1] = LINK_ADDR_OPTION_LEN / 8;
+          b.set(repr.sourceLinkAddr.bytes, at + 2);
+          at += LINK_ADDR_OPTION_LEN;
+        }
+        if (repr.mtu !== undefined) {
+          b[at] = NdpOption.MTU;
+          b[at + 1] = MTU_OPTION_LEN / 8;
+          set32(b, at + 4, repr.mtu);
+          at += MTU_OPTION_LEN;
+        }
+        for (const pi of repr.prefixes) {
+          b[at] = NdpOption.PREFIX_INFO;
+          b[at + 1] = PREFIX_OPTION_LEN / 8;
+          b[at + 2] = pi.prefixLength;
+          b[at + 3] = (pi.onLink ? PI_ON_LINK : 0) | (pi.autonomous ? PI_AUTONOMOUS : 0);
+          set32(b, at + 4, pi.validLifetime);
+          set32(b, at + 8, pi.preferredLifetime);
+          b.set(pi.prefix.bytes, at + 16);
+          at += PREFIX_OPTION_LEN;
+        }
+        break;
+      }
       case 'neighborSolicit':
         b.fill(0);
         emitNdp(

@@ -1,0 +1,267 @@
+// IPv6 stateless address autoconfiguration (RFC 4862) from router advertisements, against a
+// hand-driven router on the other end of an Ethernet link.
+import { describe, expect, it } from 'vitest';
+import type { Device } from '../phy/device.js';
+import { linkPair } from '../phy/loopback.js';
+import { settle } from '../stack.test-util.js';
+import { Stack } from '../stack.js';
+import {
+  EtherType,
+  EthernetAddress,
+  EthernetFrame,
+  EthernetRepr,
+  ETHERNET_HEADER_LEN,
+} from '../wire/ethernet.js';
+import { isWireError } from '../wire/error.js';
+import { Icmpv6Packet, Icmpv6Repr, type PrefixInfo } from '../wire/icmpv6.js';
+import { Ipv6Address } from '../wire/ip-address.js';
+import { IpProtocol } from '../wire/ipv4.js';
+import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
+
+const macA = EthernetAddress.parse('02:00:00:00:00:0a')!;
+const macR = EthernetAddress.parse('52:54:00:00:00:01')!;
+const router = Ipv6Address.parse('fe80::1')!;
+const allNodes = Ipv6Address.parse('ff02::1')!;
+/** 2001:db8:1::/64 + the modified EUI-64 identifier of macA (the u/l bit flipped back to 0). */
+const formed = Ipv6Address.parse('2001:db8:1::ff:fe00:a')!;
+
+function sendIcmp(peer: Device, src: Ipv6Address, dst: Ipv6Address, icmp: Icmpv6Repr, hopLimit = 255): void {
+  const len = Icmpv6Repr.bufferLen(icmp);
+  const frame = new Uint8Array(ETHERNET_HEADER_LEN + IPV6_HEADER_LEN + len);
+  const b = dst.bytes;
+  const mac = dst.isMulticast() ? new EthernetAddress([0x33, 0x33, b[12]!, b[13]!, b[14]!, b[15]!]) : macA;
+  EthernetRepr.emit({ src: macR, dst: mac, ethertype: EtherType.IPV6 }, EthernetFrame.unchecked(frame));
+  const ip = frame.subarray(ETHERNET_HEADER_LEN);
+  Ipv6Repr.emit(
+    { src, dst, nextHeader: IpProtocol.ICMPV6, payloadLen: len, hopLimit },
+    Ipv6Packet.unchecked(ip),
+  );
+  Icmpv6Repr.emit(icmp, Icmpv6Packet.unchecked(ip.subarray(IPV6_HEADER_LEN)), src, dst);
+  peer.transmit(0, frame);
+}
+
+/** Every ICMPv6 message the stack sent since the last call, with its addresses. */
+function received(peer: Device): { src: Ipv6Address; dst: Ipv6Address; icmp: Icmpv6Repr }[] {
+  const out: { src: Ipv6Address; dst: Ipv6Address; icmp: Icmpv6Repr }[] = [];
+  for (let f = peer.receive(0); f; f = peer.receive(0)) {
+    const eth = EthernetFrame.checked(f);
+    if (isWireError(eth) || eth.ethertype !== EtherType.IPV6) continue;
+    const ip = Ipv6Repr.parse(Ipv6Packet.checked(eth.payload) as Ipv6Packet);
+    if (isWireError(ip) || ip.nextHeader !== IpProtocol.ICMPV6) continue;
+    const src = ip.src as Ipv6Address;
+    const dst = ip.dst as Ipv6Address;
+    const icmp = Icmpv6Repr.parse(
+      Icmpv6Packet.checked(eth.payload.subarray(IPV6_HEADER_LEN)) as Icmpv6Packet,
+      src,
+      dst,
+    );
+    if (!isWireError(icmp)) out.push({ src, dst, icmp });
+  }
+  return out;
+}
+
+const prefix = (o: Partial<PrefixInfo> = {}): PrefixInfo => ({
+  prefix: Ipv6Address.parse('2001:db8:1::')!,
+  prefixLength: 64,
+  onLink: true,
+  autonomous: true,
+  validLifetime: 3600,
+  preferredLifetime: 1800,
+  ...o,
+});
+
+function advert(
+  prefixes: PrefixInfo[],
+  routerLifetime = 1800,
+): Extract<Icmpv6Repr, { type: 'routerAdvert' }> {
+  return {
+    type: 'routerAdvert',
+    curHopLimit: 64,
+    managed: false,
+    other: false,
+    routerLifetime,
+    reachableTime: 0,
+    retransTimer: 0,
+    sourceLinkAddr: macR,
+    mtu: 1500,
+    prefixes,
+  };
+}
+
+function setup(slaac = true): { stack: Stack; peer: Device } {
+  const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
+  const stack = new Stack({
+    device: dev,
+    addresses: [],
+    hardwareAddress: macA,
+    ipv6LinkLocal: true,
+    slaac,
+    seed: 9,
+  });
+  return { stack, peer };
+}
+
+describe('router advertisement wire format (RFC 4861 §4.1-4.2)', () => {
+  it('emit -> parse -> equal, for solicitations and advertisements with options', () => {
+    const src = router;
+    const dst = allNodes;
+    const msgs: Icmpv6Repr[] = [
+      { type: 'routerSolicit', sourceLinkAddr: macA },
+      { type: 'routerSolicit', sourceLinkAddr: undefined },
+      advert([prefix(), prefix({ prefix: Ipv6Address.parse('fd00:1::')!, autonomous: false })]),
+      { ...advert([], 0), managed: true, other: true, mtu: undefined, sourceLinkAddr: undefined },
+    ];
+    for (const m of msgs) {
+      const buf = new Uint8Array(Icmpv6Repr.bufferLen(m));
+      Icmpv6Repr.emit(m, Icmpv6Packet.unchecked(buf), src, dst);
+      expect(Icmpv6Repr.parse(Icmpv6Packet.checked(buf) as Icmpv6Packet, src, dst)).toEqual(m);
+    }
+  });
+});
+
+describe('SLAAC (RFC 4862)', () => {
+  it('solicits a router, forms prefix + EUI-64, runs DAD, then uses the address and the router', () => {
+    const { stack, peer } = setup();
+    settle([stack], 0);
+    const rs = received(peer);
+    expect(rs).toEqual([
+      {
+        src: Ipv6Address.parse('fe80::ff:fe00:a')!,
+        dst: Ipv6Address.parse('ff02::2')!,
+        icmp: { type: 'routerSolicit', sourceLinkAddr: macA },
+      },
+    ]);
+    sendIcmp(peer, router, allNodes, advert([prefix()]));
+    settle([stack], 10);
+    // Duplicate address detection: a solicitation from :: to the solicited-node group.
+    expect(received(peer)).toEqual([
+      {
+        src: Ipv6Address.UNSPECIFIED,
+        dst: Ipv6Address.parse('ff02::1:ff00:a')!,
+        icmp: { type: 'neighborSolicit', target: formed, sourceLinkAddr: undefined },
+      },
+    ]);
+    expect(stack.iface.hasAddress(formed)).toBe(false); // tentative for RetransTimer (1 s)
+    settle([stack], 1009);
+    expect(stack.iface.hasAddress(formed)).toBe(false);
+    settle([stack], 1010);
+    expect(stack.iface.hasAddress(formed)).toBe(true);
+    expect(stack.iface.slaac?.stats.formed).toBe(1);
+    // Off-link destinations go through the advertising router.
+    const far = Ipv6Address.parse('2001:db8:99::1')!;
+    expect(stack.sourceAddressFor(far)?.equals(formed)).toBe(true);
+    const u = stack.udpSocket(6);
+    expect(u.sendto(new Uint8Array(3), { addr: far, port: 53 })).toBe(3);
+    settle([stack], 1011);
+    const ns = received(peer).find((m) => m.icmp.type === 'neighborSolicit');
+    expect(ns?.icmp).toMatchObject({ type: 'neighborSolicit', target: router });
+    sendIcmp(peer, router, ns!.src, {
+      type: 'neighborAdvert',
+      router: true,
+      solicited: true,
+      override: true,
+      target: router,
+      targetLinkAddr: macR,
+    });
+    settle([stack], 1012);
+    const f = peer.receive(0)!;
+    const eth = EthernetFrame.checked(f) as EthernetFrame;
+    const ip = Ipv6Repr.parse(Ipv6Packet.checked(eth.payload) as Ipv6Packet) as Ipv6Repr;
+    expect(eth.dst.equals(macR)).toBe(true); // to the router's MAC
+    expect(ip.nextHeader).toBe(IpProtocol.UDP);
+    expect(ip.src.equals(formed)).toBe(true); // from the autoconfigured (global) address
+    expect(ip.dst.equals(far)).toBe(true);
+    // The router solicitation is not repeated once a router answered.
+    settle([stack], 9000);
+    expect(received(peer).some((m) => m.icmp.type === 'routerSolicit')).toBe(false);
+  });
+
+  it('gives the address up when DAD finds it in use (an advertisement, or another DAD)', () => {
+    for (const conflict of ['advert', 'solicit'] as const) {
+      const { stack, peer } = setup();
+      settle([stack], 0);
+      sendIcmp(peer, router, allNodes, advert([prefix()]));
+      settle([stack], 10);
+      received(peer);
+      if (conflict === 'advert')
+        sendIcmp(peer, formed, allNodes, {
+          type: 'neighborAdvert',
+          router: false,
+          solicited: false,
+          override: true,
+          target: formed,
+          targetLinkAddr: macR,
+        });
+      else
+        sendIcmp(peer, Ipv6Address.UNSPECIFIED, Ipv6Address.parse('ff02::1:ff00:a')!, {
+          type: 'neighborSolicit',
+          target: formed,
+        });
+      settle([stack], 20);
+      expect(received(peer)).toEqual([]); // a tentative address is not defended
+      settle([stack], 2000);
+      expect(stack.iface.hasAddress(formed)).toBe(false);
+      expect(stack.iface.slaac?.stats.duplicates).toBe(1);
+    }
+  });
+
+  it('follows lifetimes: the two-hour rule, expiry of the address and of the router', () => {
+    const { stack, peer } = setup();
+    settle([stack], 0);
+    sendIcmp(
+      peer,
+      router,
+      allNodes,
+      advert([prefix({ validLifetime: 3 * 3600, preferredLifetime: 3600 })], 600),
+    );
+    settle([stack], 10);
+    settle([stack], 1010);
+    expect(stack.iface.hasAddress(formed)).toBe(true);
+    // A forged short lifetime cannot cut the remaining three hours below two (§5.5.3 e).
+    sendIcmp(peer, router, allNodes, advert([prefix({ validLifetime: 60, preferredLifetime: 30 })], 600));
+    settle([stack], 2000);
+    settle([stack], 2000 + 3600_000);
+    expect(stack.iface.hasAddress(formed)).toBe(true);
+    // The router lifetime (600 s) passed: no default router any more.
+    expect(stack.iface.gateways).toEqual([]);
+    expect(stack.sourceAddressFor(Ipv6Address.parse('2001:db8:99::1')!)).toBeUndefined();
+    settle([stack], 2000 + 2 * 3600_000);
+    expect(stack.iface.hasAddress(formed)).toBe(false);
+    expect(stack.iface.slaac?.stats.expired).toBe(1);
+  });
+
+  it('ignores advertisements that crossed a router or are not from a link-local address, and unusable prefixes', () => {
+    const { stack, peer } = setup();
+    settle([stack], 0);
+    received(peer);
+    sendIcmp(peer, router, allNodes, advert([prefix()]), 64); // hop limit < 255
+    sendIcmp(peer, Ipv6Address.parse('2001:db8::1')!, allNodes, advert([prefix()])); // global source
+    sendIcmp(
+      peer,
+      router,
+      allNodes,
+      advert([
+        prefix({ prefixLength: 48 }),
+        prefix({ autonomous: false }),
+        prefix({ prefix: Ipv6Address.parse('fe80::')! }),
+        prefix({ preferredLifetime: 7200, validLifetime: 3600 }),
+        prefix({ validLifetime: 0, preferredLifetime: 0 }),
+      ]),
+    );
+    settle([stack], 10);
+    expect(received(peer).filter((m) => m.icmp.type === 'neighborSolicit')).toEqual([]);
+    settle([stack], 5000);
+    expect(stack.iface.addresses.map((c) => c.address.toString())).toEqual(['fe80::ff:fe00:a']);
+    // Only the valid advertisement (the last) made the router a default router.
+    expect(stack.iface.gateways.map((g) => g.toString())).toEqual(['fe80::1']);
+  });
+
+  it('is off unless asked: no solicitation, advertisements change nothing', () => {
+    const { stack, peer } = setup(false);
+    settle([stack], 0);
+    sendIcmp(peer, router, allNodes, advert([prefix()]));
+    settle([stack], 2000);
+    expect(received(peer)).toEqual([]);
+    expect(stack.iface.hasAddress(formed)).toBe(false);
+  });
+});
