@@ -306,7 +306,7 @@ export class Overlayfs implements FilesystemImpl {
       },
       f,
     );
-    impl.release(f);
+    f.release();
     for (const n of names) {
       const w = up.lookup(n);
       if (!isError(w)) up.unlink(n, w);
@@ -565,8 +565,8 @@ export class OverlayNode extends Inode {
       if (to.size() < size) to.truncate(size);
       return undefined;
     } finally {
-      src.release(rf);
-      dst.release(wf);
+      rf.release();
+      wf.release();
     }
   }
 
@@ -719,7 +719,7 @@ export class OverlayNode extends Inode {
         },
         f,
       );
-      impl.release(f);
+      f.release();
       return isError(r) ? r : undefined;
     };
     if (this.upper !== null) {
@@ -882,7 +882,7 @@ class OverlayDirFile extends SnapshotDirFile {
     try {
       return impl.seek(f, offset, whence);
     } finally {
-      impl.release(f);
+      f.release();
     }
   }
 
