@@ -36,6 +36,27 @@ describe('pid namespace and clone', () => {
 });
 
 describe('exit and wait', () => {
+  it('keeps a process killed while a clone of it waited for the host, for its parent to wait', () => {
+    const { kernel, init } = bootTestKernel();
+    const c = forkOf(kernel, init);
+    const other = threadOf(kernel, c);
+    // clone made the thread's task, then waits for its host thread; meanwhile another thread
+    // calls exit_group, and the host side then fails (the process's host memory is gone).
+    const cloned = threadOf(kernel, c);
+    kernel.exitGroup(other, 5);
+    kernel.discardTask(cloned);
+    expect(kernel.tryWait(init, { kind: 'pid', pid: c.tgid }, WEXITED)).toMatchObject({ status: 5 << 8 });
+    // A clone undone in a live process still leaves no trace.
+    const d = forkOf(kernel, init);
+    const undone = threadOf(kernel, d);
+    kernel.discardTask(undone);
+    expect(d.group.tasks.size).toBe(1);
+    expect(kernel.task(undone.tid)).toBeUndefined();
+    const e = forkOf(kernel, init);
+    kernel.discardTask(e);
+    expect(kernel.tryWait(init, { kind: 'pid', pid: e.tgid }, WEXITED)).toBe(E.ECHILD);
+  });
+
   it('reports an exit status once, then ECHILD', async () => {
     const { kernel, init } = bootTestKernel();
     const c = forkOf(kernel, init);

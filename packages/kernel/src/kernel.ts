@@ -486,9 +486,12 @@ export class Kernel<F = unknown> {
 
   /**
    * Undoes a {@link clone} whose host side could not be created: the task disappears without a
-   * trace (no exit status, no SIGCHLD), as if clone had failed.
+   * trace (no exit status, no SIGCHLD), as if clone had failed. A task that is no longer alive was
+   * released with its process (killed while the clone waited for the host): there is nothing left
+   * to undo, and its process, maybe a zombie now, must stay for its parent's wait.
    */
   discardTask(t: Task<F>): void {
+    if (t.state !== 'alive') return;
     const g = t.group;
     g.tasks.delete(t);
     t.mm.users--;

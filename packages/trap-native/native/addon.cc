@@ -13,6 +13,12 @@
 // thread (waitpid on a tracee of another thread of the same thread group is allowed), which hands
 // the status back through a thread-safe function. waitpid(-1) is never used, so libuv keeps
 // reaping the children of child_process.
+//
+// Leaders: the host reports a thread-group leader's death only once every other thread of its
+// process is reaped. A wait for a leader must therefore never be the only thing that could reap
+// them: kill() reaps every thread before the leader (running ones included), exit is never
+// injected into a leader that has threads, and when a leader dies from outside while the tracer
+// waits for it, the watchdog reaps its dead threads (ReapLeaderSiblings).
 
 #include <napi.h>
 
@@ -26,6 +32,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/elf.h>
 #include <memory>
@@ -91,6 +98,10 @@ struct Task {
   bool regsValid = false;
   user_regs_struct regs{};
   std::deque<Pending> pending;
+  // The death of a running task that the tracer reaped itself after a kill (ReapAfterKill): the
+  // helper thread's result for it, still to come, reports this instead.
+  bool deathReaped = false;
+  int deathStatus = 0;
 };
 
 struct Sandbox {
@@ -158,6 +169,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Kill(const Napi::CallbackInfo& info);
   Napi::Value KillSandbox(const Napi::CallbackInfo& info);
   Napi::Value Forget(const Napi::CallbackInfo& info);
+  Napi::Value ReapStopped(const Napi::CallbackInfo& info);
   Napi::Value TaskInfo(const Napi::CallbackInfo& info);
   Napi::Value Affinity(const Napi::CallbackInfo& info);
   Napi::Value MemfdCreate(const Napi::CallbackInfo& info);
@@ -173,6 +185,11 @@ class Addon : public Napi::Addon<Addon> {
   int TimedWait(pid_t tid, pid_t tgid, int64_t budgetUs, int* status);
   bool IsWake(pid_t tid, int status);
   void WatchdogLoop();
+  void ReapLeaderSiblings(pid_t tgid, pid_t leader);
+  void DrainOrphans();
+  bool HasSiblings(const Task& t);
+  uint64_t BeginLeaderWait(const Task& t);
+  void EndLeaderWait(uint64_t armed);
   void DispatchWait(pid_t tid);
   void WaiterLoop(Waiter* w);
   static void OnAsync(Napi::Env env, Napi::Function fn, Addon* self, AsyncResult* r);
@@ -199,6 +216,16 @@ class Addon : public Napi::Addon<Addon> {
   std::atomic<int64_t> watchTickUs_{500};
   std::atomic<int> watchSleeping_{0};     // futex word: 1 while the watchdog sleeps untimed
   std::atomic<bool> watchQuit_{false};
+  // A wait of the tracer for a thread-group leader that has other threads ((tgid << 32) | tid, or
+  // 0), and a count of such waits. If that leader dies (killed from outside while its threads are
+  // stopped), the host reports it only once those threads are reaped, and this thread, the only
+  // one that would, is the one waiting: the watchdog then reaps them (see ReapLeaderSiblings).
+  std::atomic<uint64_t> leaderWait_{0};
+  std::atomic<uint64_t> leaderWaitSeq_{0};
+  // Deaths the watchdog reaped (tid, wait status), taken into tasks_ by the tracer (DrainOrphans).
+  std::mutex orphanMu_;
+  std::vector<std::pair<pid_t, int>> orphans_;
+  std::atomic<bool> haveOrphans_{false};
   pid_t selfPid_ = 0;
   uint64_t wakeCookie_ = 0;  // si_value of the watchdog's signal: identifies it in any namespace
   bool IsOurWake(int sig, const siginfo_t& si) const {
@@ -269,6 +296,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("kill", &Addon::Kill),
                            InstanceMethod("killSandbox", &Addon::KillSandbox),
                            InstanceMethod("forget", &Addon::Forget),
+                           InstanceMethod("reapStopped", &Addon::ReapStopped),
                            InstanceMethod("taskInfo", &Addon::TaskInfo),
                            InstanceMethod("affinity", &Addon::Affinity),
                            InstanceMethod("memfdCreate", &Addon::MemfdCreate),
@@ -324,6 +352,7 @@ void Addon::CheckTracer(Napi::Env env) {
 Task& Addon::TaskArg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
   CheckTracer(env);
+  if (haveOrphans_.load(std::memory_order_relaxed)) DrainOrphans();
   if (info.Length() <= i || !info[i].IsNumber()) Throw(env, "EINVAL", "Usage: task handle (a tid number) expected");
   double d = info[i].As<Napi::Number>().DoubleValue();
   if (!(d > 0 && d < 4194305 && d == static_cast<double>(static_cast<int>(d))))
@@ -415,12 +444,27 @@ bool Addon::IsWake(pid_t tid, int status) {
 
 void Addon::WatchdogLoop() {
   uint64_t lastSeq = ~0ULL;
+  uint64_t leaderSeq = 0;
+  int leaderTicks = 0;
   int idle = 0;
   while (!watchQuit_) {
+    uint64_t lw = leaderWait_.load();
+    if (lw != 0) {
+      // A wait for a leader that lasts a few ticks: if the leader is dead, reap its threads.
+      uint64_t ls = leaderWaitSeq_.load();
+      if (ls != leaderSeq) {
+        leaderSeq = ls;
+        leaderTicks = 0;
+      } else if (++leaderTicks >= 4) {
+        ReapLeaderSiblings(static_cast<pid_t>(lw >> 32), static_cast<pid_t>(lw & 0xffffffffU));
+        leaderTicks = 0;
+      }
+      idle = 0;
+    }
     if (idle >= 64) {
       // Nothing traced for a while: sleep until the tracer starts a wait.
       watchSleeping_ = 1;
-      if (watchTarget_.load() == 0 && !watchQuit_)
+      if (watchTarget_.load() == 0 && leaderWait_.load() == 0 && !watchQuit_)
         syscall(SYS_futex, reinterpret_cast<int*>(&watchSleeping_), FUTEX_WAIT, 1, nullptr, nullptr, 0);
       watchSleeping_ = 0;
       idle = 0;
@@ -452,6 +496,97 @@ void Addon::WatchdogLoop() {
       lastSeq = seq;
     }
   }
+}
+
+// Runs on the watchdog thread while the tracer waits for leader `leader` of process `tgid`: if
+// the leader is a zombie, the host holds its death back until every other thread of the process
+// is reaped, so reap those that died (waiting for another thread's tracee is allowed within the
+// thread group). Their deaths go to orphans_ for the tracer.
+void Addon::ReapLeaderSiblings(pid_t tgid, pid_t leader) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", leader);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[512];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = 0;
+  const char* close_paren = strrchr(buf, ')');
+  if (!close_paren || close_paren[1] != ' ' || close_paren[2] != 'Z') return;
+  snprintf(path, sizeof path, "/proc/%d/task", tgid);
+  // Held while reaping: the leader's wait can return as soon as the last thread is reaped, and
+  // the tracer then takes this lock (EndLeaderWait) before it looks at any task.
+  std::lock_guard<std::mutex> lk(orphanMu_);
+  DIR* d = opendir(path);
+  if (!d) return;
+  while (dirent* e = readdir(d)) {
+    pid_t tid = static_cast<pid_t>(atoi(e->d_name));
+    if (tid <= 0 || tid == leader) continue;
+    int status = 0;
+    if (waitpid(tid, &status, __WALL | WNOHANG) == tid && (WIFEXITED(status) || WIFSIGNALED(status))) {
+      orphans_.emplace_back(tid, status);
+      haveOrphans_ = true;
+    }
+  }
+  closedir(d);
+}
+
+// Takes the deaths the watchdog reaped into the tasks' records (tracer thread).
+void Addon::DrainOrphans() {
+  std::vector<std::pair<pid_t, int>> got;
+  {
+    std::lock_guard<std::mutex> lk(orphanMu_);
+    got.swap(orphans_);
+    haveOrphans_ = false;
+  }
+  for (auto& [tid, status] : got) {
+    auto it = tasks_.find(tid);
+    if (it == tasks_.end() || it->second.state == State::Dead) continue;
+    if (it->second.state == State::Running) {
+      // Its helper's wait (ECHILD, or a stop from before) is reported as this death.
+      it->second.deathReaped = true;
+      it->second.deathStatus = status;
+      continue;
+    }
+    Pending p;
+    p.code = WIFEXITED(status) ? kExited : kKilled;
+    p.info[1] = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
+    p.info[2] = WIFSIGNALED(status) && WCOREDUMP(status) ? 1 : 0;
+    it->second.pending.clear();
+    it->second.pending.push_back(p);
+  }
+}
+
+// True when another task of t's process is known and not dead.
+bool Addon::HasSiblings(const Task& t) {
+  for (auto& [tid, other] : tasks_)
+    if (tid != t.tid && other.tgid == t.tgid && other.state != State::Dead &&
+        (other.pending.empty() || other.pending.back().code < kExited))
+      return true;
+  return false;
+}
+
+// Before a blocking wait for t: arms the watchdog's leader check when t is a leader with threads.
+// Returns what EndLeaderWait needs (0: nothing armed).
+uint64_t Addon::BeginLeaderWait(const Task& t) {
+  if (t.tid != t.tgid || !HasSiblings(t)) return 0;
+  uint64_t v = (static_cast<uint64_t>(t.tgid) << 32) | static_cast<uint32_t>(t.tid);
+  leaderWaitSeq_.fetch_add(1);
+  leaderWait_.store(v);
+  if (watchSleeping_.load() == 1) {
+    watchSleeping_ = 0;
+    syscall(SYS_futex, reinterpret_cast<int*>(&watchSleeping_), FUTEX_WAKE, 1, nullptr, nullptr, 0);
+  }
+  return v;
+}
+
+// After the wait: disarms the check, waits out a reaping pass of the watchdog and takes its deaths.
+void Addon::EndLeaderWait(uint64_t armed) {
+  if (armed == 0) return;
+  leaderWait_.store(0);
+  { std::lock_guard<std::mutex> lk(orphanMu_); }
+  if (haveOrphans_.load()) DrainOrphans();
 }
 
 // Waits for `tid` for about budgetUs (between one and two watchdog ticks). Returns 1 with
@@ -547,11 +682,16 @@ void Addon::OnAsync(Napi::Env env, Napi::Function, Addon* self, AsyncResult* r) 
 
 void Addon::HandleAsync(Napi::Env env, AsyncResult* r) {
   if (--asyncOutstanding_ == 0) tsfn_.Unref(env);
+  if (haveOrphans_.load(std::memory_order_relaxed)) DrainOrphans();
   auto it = tasks_.find(r->tid);
   if (it == tasks_.end()) return;
   Task& t = it->second;
   int code;
-  if (r->err != 0) {
+  if (t.deathReaped) {
+    // The tracer reaped this task's death after a kill; what the helper saw (a stop from before
+    // the kill, or ECHILD) is stale.
+    code = ProcessStatus(t, t.deathStatus);
+  } else if (r->err != 0) {
     // The task vanished without a status we could see (reaped elsewhere): report it killed.
     t.state = State::Dead;
     double v[2] = {SIGKILL, 0};
@@ -880,7 +1020,9 @@ Napi::Value Addon::Resume(const Napi::CallbackInfo& info) {
     // On ESRCH the task is dying (killed while stopped): its death status is on its way.
     t.state = State::Running;
     int status = 0;
+    uint64_t lw = tasks_.size() > 1 ? BeginLeaderWait(t) : 0;
     int w = TimedWait(tid, t.tgid, budget, &status);
+    EndLeaderWait(lw);
     if (w == 0) {
       // Stopped by the watchdog (or, with no budget, still running): wait on a helper thread.
       if (budget > 0 && ptrace(PTRACE_SYSEMU, tid, nullptr, nullptr) < 0 && errno != ESRCH) ThrowErrno(env, errno, "PTRACE_SYSEMU");
@@ -1134,8 +1276,10 @@ int64_t Addon::Inject(Napi::Env env, Task& t, uint64_t nr, const uint64_t* args,
     if (ptrace(PTRACE_CONT, t.tid, nullptr, nullptr) < 0 && errno != ESRCH) ThrowErrno(env, errno, "PTRACE_CONT (inject)");
     int status = 0;
     pid_t w;
+    uint64_t lw = tasks_.size() > 1 ? BeginLeaderWait(t) : 0;
     do w = waitpid(t.tid, &status, __WALL);
     while (w < 0 && errno == EINTR);
+    EndLeaderWait(lw);
     if (w < 0) ThrowErrno(env, errno, "waitpid (inject)");
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
       Pending p;
@@ -1230,6 +1374,14 @@ Napi::Value Addon::HostSyscall(const Napi::CallbackInfo& info) {
       Throw(env, "EINVAL", "hostSyscall: argument " + std::to_string(i) + " is not a 64-bit integer");
   }
   if (TouchesStub(nr, args)) Throw(env, "EINVAL", "hostSyscall: the call would change the stub's own pages");
+  if (nr == SYS_exit && t.tid == t.tgid) {
+    // A leader's exit is reported only once every other thread of its process is reaped: the
+    // wait below would block this thread, the only one that can end those threads.
+    for (auto& [tid, other] : tasks_)
+      if (tid != t.tid && other.tgid == t.tgid && other.state != State::Dead &&
+          (other.pending.empty() || other.pending.back().code < kExited))
+        Throw(env, "EINVAL", "hostSyscall: exit of a thread-group leader whose threads live would block the tracer");
+  }
   int64_t res = Inject(env, t, static_cast<uint64_t>(nr), args, nullptr, nullptr);
   return Napi::Number::New(env, static_cast<double>(res));
 }
@@ -1360,9 +1512,15 @@ void Addon::ReapAfterKill(Napi::Env, const std::vector<pid_t>& tids) {
   }
   for (pid_t tid : order) {
     auto it = tasks_.find(tid);
-    if (it != tasks_.end() && it->second.state == State::Running) continue;  // a waiter collects it
+    bool running = it != tasks_.end() && it->second.state == State::Running;
     if (it != tasks_.end() && it->second.state == State::Dead) continue;
-    if (it != tasks_.end() && !it->second.pending.empty() && it->second.pending.back().code >= kExited) continue;
+    if (running && it->second.deathReaped) continue;
+    if (!running && it != tasks_.end() && !it->second.pending.empty() && it->second.pending.back().code >= kExited) continue;
+    // A running task's wait belongs to a helper thread, but the helper may already have returned
+    // with a stop from before the kill (its result still queued for this thread). Then nobody
+    // would reap the death, and a leader's death is reported only after all its threads are
+    // reaped: the wait for the leader below would never return. So wait here too: one of the two
+    // waits gets the death, the other ECHILD.
     int status = 0;
     pid_t r;
     do r = waitpid(tid, &status, __WALL);
@@ -1373,6 +1531,14 @@ void Addon::ReapAfterKill(Napi::Env, const std::vector<pid_t>& tids) {
       while (r < 0 && errno == EINTR);
     }
     if (it == tasks_.end()) continue;
+    if (running) {
+      // The helper's result reports the death (see HandleAsync); the task stays running until then.
+      if (r == tid) {
+        it->second.deathReaped = true;
+        it->second.deathStatus = status;
+      }
+      continue;
+    }
     Pending p;
     p.code = (r == tid && WIFEXITED(status)) ? kExited : kKilled;
     p.info[1] = (r == tid && WIFEXITED(status)) ? WEXITSTATUS(status) : (r == tid ? WTERMSIG(status) : SIGKILL);
@@ -1422,6 +1588,48 @@ Napi::Value Addon::Forget(const Napi::CallbackInfo& info) {
   info_[0] = p.code;
   EraseTask(t.tid);
   return Napi::Number::New(env, p.code);
+}
+
+// reapStopped() -> [tid, ...]: the stopped tasks (none of their events awaited) that died, killed
+// from outside the supervisor (the host's OOM killer, a kill -9 of a stub process). Nothing else
+// waits for them, and their process's leader, even a running one, is reported dead only once they
+// are reaped. Each death is queued as the task's next event; a task whose death is queued and not
+// yet taken is listed again (several platforms share this table, each takes its own tasks).
+Napi::Value Addon::ReapStopped(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckTracer(env);
+  if (haveOrphans_.load(std::memory_order_relaxed)) DrainOrphans();
+  std::vector<pid_t> order;  // non-leaders first, so a leader whose threads all died goes too
+  for (auto& [tid, t] : tasks_)
+    if (t.tgid != tid) order.push_back(tid);
+  for (auto& [tid, t] : tasks_)
+    if (t.tgid == tid) order.push_back(tid);
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (pid_t tid : order) {
+    auto it = tasks_.find(tid);
+    if (it == tasks_.end()) continue;
+    Task& t = it->second;
+    if (t.state != State::Stopped) continue;
+    if (!t.pending.empty() && t.pending.back().code >= kExited) {
+      out.Set(n++, Napi::Number::New(env, tid));
+      continue;
+    }
+    int status = 0;
+    pid_t r;
+    do r = waitpid(tid, &status, __WALL | WNOHANG);
+    while (r < 0 && errno == EINTR);
+    // A stopped task has no stop left to report: only a death can come back.
+    if (r != tid || !(WIFEXITED(status) || WIFSIGNALED(status))) continue;
+    Pending p;
+    p.code = WIFEXITED(status) ? kExited : kKilled;
+    p.info[1] = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
+    p.info[2] = WIFSIGNALED(status) && WCOREDUMP(status) ? 1 : 0;
+    t.pending.clear();
+    t.pending.push_back(p);
+    out.Set(n++, Napi::Number::New(env, tid));
+  }
+  return out;
 }
 
 // taskInfo(tid) -> [tgid, sandbox id, state (0 stopped, 1 running, 2 dead)]

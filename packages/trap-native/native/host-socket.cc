@@ -104,31 +104,39 @@ Napi::Value SockName(const Napi::CallbackInfo& info) {
   return Result(info.Env(), r < 0 ? r : static_cast<long>(len));
 }
 
-// sockSend(fd, data, addr | null, flags) -> bytes sent | -errno
+// sockSend(fd, data, addr | null, flags[, control | null]) -> bytes sent | -errno; `control` is
+// the msg_control bytes (cmsgs the caller built and checked).
 Napi::Value SockSend(const Napi::CallbackInfo& info) {
-  const char* u = "sockSend(fd: number, data: Uint8Array, addr: Uint8Array | null, flags: number)";
+  const char* u =
+      "sockSend(fd: number, data: Uint8Array, addr: Uint8Array | null, flags: number, control?: Uint8Array | null)";
   int fd = IntArg(info, 0, u);
-  uint8_t *d, *a;
-  size_t dn, an;
+  uint8_t *d, *a, *c;
+  size_t dn, an, cn;
   BytesArg(info, 1, false, &d, &dn, u);
   BytesArg(info, 2, true, &a, &an, u);
   int flags = IntArg(info, 3, u);
+  BytesArg(info, 4, true, &c, &cn, u);
   iovec iov{d, dn};
   msghdr m{};
   m.msg_name = a;
   m.msg_namelen = static_cast<socklen_t>(an);
   m.msg_iov = &iov;
   m.msg_iovlen = 1;
+  m.msg_control = cn > 0 ? c : nullptr;
+  m.msg_controllen = cn;
   return Result(info.Env(), sendmsg(fd, &m, flags));
 }
 
-// sockRecv(fd, buf, flags, addrOut, meta: Int32Array(2)) -> bytes (or the datagram's length
-// with MSG_TRUNC) | -errno; meta[0] = the sender address's length, meta[1] = msg_flags.
+// sockRecv(fd, buf, flags, addrOut, meta: Int32Array(2 or 3)[, control | null]) -> bytes (or the
+// datagram's length with MSG_TRUNC) | -errno; meta[0] = the sender address's length, meta[1] =
+// msg_flags, and with a control buffer meta[2] = the cmsg bytes stored in it (msg_controllen).
 Napi::Value SockRecv(const Napi::CallbackInfo& info) {
-  const char* u = "sockRecv(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, meta: Int32Array)";
+  const char* u =
+      "sockRecv(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, meta: Int32Array, control?: "
+      "Uint8Array | null)";
   int fd = IntArg(info, 0, u);
-  uint8_t *b, *a;
-  size_t bn, an;
+  uint8_t *b, *a, *c;
+  size_t bn, an, cn;
   BytesArg(info, 1, false, &b, &bn, u);
   int flags = IntArg(info, 2, u);
   BytesArg(info, 3, false, &a, &an, u);
@@ -136,17 +144,24 @@ Napi::Value SockRecv(const Napi::CallbackInfo& info) {
       info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
       info[4].As<Napi::Int32Array>().ElementLength() < 2)
     Usage(info.Env(), u);
-  int32_t* meta = info[4].As<Napi::Int32Array>().Data();
+  auto metaArray = info[4].As<Napi::Int32Array>();
+  int32_t* meta = metaArray.Data();
+  bool control = BytesArg(info, 5, true, &c, &cn, u);
+  if (control && metaArray.ElementLength() < 3) Usage(info.Env(), u);
   iovec iov{b, bn};
   msghdr m{};
   m.msg_name = a;
   m.msg_namelen = static_cast<socklen_t>(an);
   m.msg_iov = &iov;
   m.msg_iovlen = 1;
+  // No room (an empty buffer, or none) still has the host report MSG_CTRUNC for cmsgs it had.
+  m.msg_control = cn > 0 ? c : nullptr;
+  m.msg_controllen = cn;
   ssize_t r = recvmsg(fd, &m, flags);
   if (r >= 0) {
     meta[0] = static_cast<int32_t>(m.msg_namelen);
     meta[1] = m.msg_flags;
+    if (control) meta[2] = static_cast<int32_t>(m.msg_controllen);
   }
   return Result(info.Env(), r);
 }

@@ -98,6 +98,40 @@ describe('hostSockets', () => {
     h.close(b);
   });
 
+  it('passes control messages both ways, with MSG_CTRUNC when the room is short', () => {
+    const SOL_IP = 0;
+    const IP_TTL = 2;
+    const IP_RECVTTL = 12;
+    const a = num(h.socket(AF_INET, SOCK_DGRAM | NONBLOCK_CLOEXEC, 0));
+    const b = num(h.socket(AF_INET, SOCK_DGRAM | NONBLOCK_CLOEXEC, 0));
+    expect(h.bind(b, sin(0))).toBe(0);
+    expect(h.setsockopt(b, SOL_IP, IP_RECVTTL, Uint8Array.of(1, 0, 0, 0))).toBe(0);
+    // One IP_TTL cmsg: cmsg_len 20, SOL_IP, IP_TTL, the int 9.
+    const ttl = new Uint8Array(20);
+    const v = new DataView(ttl.buffer);
+    v.setBigUint64(0, 20n, true);
+    v.setInt32(8, SOL_IP, true);
+    v.setInt32(12, IP_TTL, true);
+    v.setInt32(16, 9, true);
+    expect(h.send(a, Uint8Array.of(1), sin(portOf(b)), 0, ttl)).toBe(1);
+    expect(h.send(a, Uint8Array.of(2), sin(portOf(b)), 0)).toBe(1);
+    const meta = new Int32Array(3);
+    const control = new Uint8Array(64);
+    expect(h.recv(b, new Uint8Array(4), 0, new Uint8Array(128), meta, control)).toBe(1);
+    expect(meta[2]).toBe(24); // CMSG_SPACE(4): put_cmsg advances by the aligned size
+    expect(meta[1]! & 0x8).toBe(0);
+    expect([...control.subarray(8, 20)]).toEqual([0, 0, 0, 0, IP_TTL, 0, 0, 0, 9, 0, 0, 0]);
+    // No room: the cmsg is cut (MSG_CTRUNC) and none is stored.
+    expect(h.recv(b, new Uint8Array(4), 0, new Uint8Array(128), meta, new Uint8Array(0))).toBe(1);
+    expect(meta[2]).toBe(0);
+    expect(meta[1]! & 0x8).toBe(0x8);
+    // A bad cmsg is the host's EINVAL.
+    v.setBigUint64(0, 99n, true);
+    expect(h.send(a, Uint8Array.of(3), sin(portOf(b)), 0, ttl)).toBe(E.EINVAL);
+    h.close(a);
+    h.close(b);
+  });
+
   it('throws a usage error for wrong argument shapes', () => {
     const bad = h.bind as unknown as (fd: unknown, a: unknown) => unknown;
     expect(() => bad('x', null)).toThrow(/Usage: sockBind/);
@@ -136,7 +170,7 @@ describe('hostSockets', () => {
       fc.property(
         fc.constantFrom(...names),
         fc.constantFrom(own, -1),
-        fc.array(value, { maxLength: 5 }),
+        fc.array(value, { maxLength: 6 }),
         (name, fd, rest) => {
           try {
             // connect and send could reach a random address once a shutdown has reset the socket.

@@ -35,10 +35,30 @@ export interface HostSocketCalls {
   accept(fd: number, flags: number): number | LinuxError;
   /** getsockname/getpeername into `out`: the address's full length. */
   name(fd: number, peer: boolean, out: Uint8Array): number | LinuxError;
-  /** sendmsg with one buffer and an optional address. */
-  send(fd: number, data: Uint8Array, addr: Uint8Array | null, flags: number): number | LinuxError;
-  /** recvmsg into one buffer; `meta[0]` gets the sender address's length, `meta[1]` msg_flags. */
-  recv(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, meta: Int32Array): number | LinuxError;
+  /**
+   * sendmsg with one buffer, an optional address and optional control messages (`control`: the
+   * msg_control bytes, which the caller built and checked).
+   */
+  send(
+    fd: number,
+    data: Uint8Array,
+    addr: Uint8Array | null,
+    flags: number,
+    control?: Uint8Array | null,
+  ): number | LinuxError;
+  /**
+   * recvmsg into one buffer; `meta[0]` gets the sender address's length, `meta[1]` msg_flags.
+   * With `control` (a buffer of the msg_controllen to offer; `meta` then has 3 elements) the
+   * host's cmsgs land in it and `meta[2]` gets their length; MSG_CTRUNC says some did not fit.
+   */
+  recv(
+    fd: number,
+    buf: Uint8Array,
+    flags: number,
+    addr: Uint8Array,
+    meta: Int32Array,
+    control?: Uint8Array | null,
+  ): number | LinuxError;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number | LinuxError;
   /** getsockopt into `out`: the value's length. */
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number | LinuxError;
@@ -109,8 +129,8 @@ export const hostSockets: HostSocketCalls = {
   listen: (fd, b) => res(native().addon.sockListen(fd, b)),
   accept: (fd, f) => res(native().addon.sockAccept(fd, f)),
   name: (fd, peer, out) => res(native().addon.sockName(fd, peer ? 1 : 0, out)),
-  send: (fd, d, a, f) => res(native().addon.sockSend(fd, d, a, f)),
-  recv: (fd, b, f, a, m) => res(native().addon.sockRecv(fd, b, f, a, m)),
+  send: (fd, d, a, f, c) => res(native().addon.sockSend(fd, d, a, f, c ?? null)),
+  recv: (fd, b, f, a, m, c) => res(native().addon.sockRecv(fd, b, f, a, m, c ?? null)),
   setsockopt: (fd, l, n, v) => res(native().addon.sockSetOpt(fd, l, n, v)),
   getsockopt: (fd, l, n, o) => res(native().addon.sockGetOpt(fd, l, n, o)),
   shutdown: (fd, h) => res(native().addon.sockShutdown(fd, h)),

@@ -75,6 +75,8 @@ export interface NativeAddon {
   killSandbox(tid: number): void;
   /** Drops a task reaped by kill(); returns its death's event code (details in info). */
   forget(tid: number): number;
+  /** The stopped tasks that died meanwhile (killed from outside); each one's next resume reports it. */
+  reapStopped(): number[];
   /** [tgid, sandbox id, state: 0 stopped, 1 running, 2 dead]. */
   taskInfo(tid: number): [number, number, number];
   /** A new memfd (MFD_CLOEXEC | MFD_ALLOW_SEALING) of the supervisor, or -errno. */
@@ -89,9 +91,26 @@ export interface NativeAddon {
   sockAccept(fd: number, flags: number): number;
   /** The full address length; at most out.length bytes stored. */
   sockName(fd: number, peer: 0 | 1, out: Uint8Array): number;
-  sockSend(fd: number, data: Uint8Array, addr: Uint8Array | null, flags: number): number;
-  /** meta[0] = the sender address's length, meta[1] = msg_flags. */
-  sockRecv(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, meta: Int32Array): number;
+  /** `control`: msg_control bytes (cmsgs), none when absent or null. */
+  sockSend(
+    fd: number,
+    data: Uint8Array,
+    addr: Uint8Array | null,
+    flags: number,
+    control?: Uint8Array | null,
+  ): number;
+  /**
+   * meta[0] = the sender address's length, meta[1] = msg_flags; with `control` (then meta has 3
+   * elements) meta[2] = the cmsg bytes stored in it.
+   */
+  sockRecv(
+    fd: number,
+    buf: Uint8Array,
+    flags: number,
+    addr: Uint8Array,
+    meta: Int32Array,
+    control?: Uint8Array | null,
+  ): number;
   sockSetOpt(fd: number, level: number, name: number, value: Uint8Array): number;
   /** The value's length. */
   sockGetOpt(fd: number, level: number, name: number, out: Uint8Array): number;

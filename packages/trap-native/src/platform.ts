@@ -219,6 +219,17 @@ export class Platform {
     return stub;
   }
 
+  /**
+   * Collects the deaths of stopped tasks (none inside {@link Task.switch}) that were killed from
+   * outside the supervisor: the host's OOM killer, a `kill -9` of a stub process. Nothing else
+   * notices them, and a process's leader, even one inside `switch()`, is reported dead only once
+   * they are reaped. Returns the host tids of all stopped tasks whose death is known and not yet
+   * reported (of every platform in this thread); each one's next `switch()` reports its death.
+   */
+  reapStopped(): number[] {
+    return this.#nat.addon.reapStopped();
+  }
+
   /** Kills every stub of this platform and releases the CPU pin when no platform needs it. */
   close(): void {
     if (this.#closed) return;
