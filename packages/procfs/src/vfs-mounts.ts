@@ -43,12 +43,8 @@ export function vfsMounts(
   ctx: FsContext,
   describe: (m: Mount) => MountDescription = () => ({}),
 ): ProcMount[] {
-  const all: Mount[] = [];
-  const visit = (m: Mount): void => {
-    all.push(m);
-    for (const c of m.children.values()) visit(c);
-  };
-  visit(vfs.rootMount);
+  // vfs.mounts() walks without recursion: mount trees can be deep.
+  const all = vfs.mounts();
   all.sort((a, b) => a.id - b.id);
   const out: ProcMount[] = [];
   for (const m of all) {
@@ -77,7 +73,11 @@ export function vfsMounts(
       parentId: m.parent?.id ?? m.id,
       major: major(m.fs.dev),
       minor: minor(m.fs.dev),
-      root: pathInFs(m.root, m.fs.root),
+      // A file bind mount's root is a file, which does not know its directory: the mount does.
+      root:
+        m.rootDir === null
+          ? pathInFs(m.root, m.fs.root)
+          : pathInFs(m.rootDir, m.fs.root).replace(/\/$/, '') + '/' + m.rootName,
       mountPoint,
       mountOptions,
       ...(optional.length > 0 ? { optional } : {}),

@@ -260,6 +260,87 @@ describe('mount(2): bind, remount, move, propagation', () => {
   });
 });
 
+describe('mount(2): file bind mounts', () => {
+  it('binds a file onto a file; unlink and rename of the mount point are EBUSY; umount restores', async () => {
+    const h = harness();
+    await mkdir(h, '/d');
+    await create(h, '/one');
+    await create(h, '/two');
+    const fd = (await create(h, '/one')) as number;
+    h.mem.write(BUF + 0x9000, enc.encode('ONE'));
+    expect(await h.call('write', fd, BUF + 0x9000, 3)).toBe(3);
+    expect(await h.call('close', fd)).toBe(0);
+    expect(await mount(h, '/d', '/two', null, MS_BIND)).toBe(E.ENOTDIR);
+    expect(await mount(h, '/one', '/two', null, MS_BIND)).toBe(0);
+    expect(mountinfo(h)).toContain('/one /two rw,relatime - tmpfs tmpfs rw');
+    const st = (path: string) =>
+      vfsOf(h.task).statat(ctxOf(h.task), ctxOf(h.task).cwd, path, 0) as { size: number; ino: number };
+    expect(st('/two').size).toBe(3);
+    expect(st('/two').ino).toBe(st('/one').ino);
+    expect(await h.call('unlinkat', -100, str(h, 4, '/two'), 0)).toBe(E.EBUSY);
+    expect(await h.call('renameat', -100, str(h, 4, '/two'), -100, str(h, 5, '/x'))).toBe(E.EBUSY);
+    // A file open through the mount keeps it busy.
+    const busy = (await h.call('openat', -100, str(h, 4, '/two'), 0, 0)) as number;
+    expect(await umount(h, '/two')).toBe(E.EBUSY);
+    expect(await h.call('close', busy)).toBe(0);
+    expect(await umount(h, '/two')).toBe(0);
+    expect(st('/two').size).toBe(0);
+    expect(await h.call('unlinkat', -100, str(h, 4, '/two'), 0)).toBe(0);
+  });
+
+  it('MS_MOVE moves a file mount onto another file, not onto a directory (EINVAL)', async () => {
+    const h = harness();
+    await mkdir(h, '/d');
+    for (const f of ['/a', '/b', '/c']) await create(h, f);
+    expect(await mount(h, '/a', '/b', null, MS_BIND)).toBe(0);
+    expect(await mount(h, '/b', '/d', null, MS_MOVE)).toBe(E.EINVAL);
+    expect(await mount(h, '/b', '/c', null, MS_MOVE)).toBe(0);
+    expect(mountinfo(h)).toContain('/a /c rw,relatime - tmpfs tmpfs rw');
+    expect(mountinfo(h).some((l) => l.includes(' /b '))).toBe(false);
+  });
+});
+
+describe('mount(2): propagation', () => {
+  it('mounts and unmounts under a shared mount reach its peers and slaves, not the other way', async () => {
+    const h = harness();
+    for (const d of ['/s', '/p', '/sl']) await mkdir(h, d);
+    expect(await mount(h, 'src', '/s', 'tmpfs', 0)).toBe(0);
+    for (const d of ['/s/x', '/s/y']) await mkdir(h, d);
+    expect(await mount(h, null, '/s', null, MS_SHARED)).toBe(0);
+    expect(await mount(h, '/s', '/p', null, MS_BIND)).toBe(0);
+    expect(await mount(h, '/s', '/sl', null, MS_BIND)).toBe(0);
+    expect(await mount(h, null, '/sl', null, MS_SLAVE)).toBe(0);
+    expect(await mount(h, 't', '/p/x', 'tmpfs', 0)).toBe(0);
+    expect(await mount(h, 'mine', '/sl/y', 'tmpfs', 0)).toBe(0);
+    const info = mountinfo(h);
+    expect(info).toContain('/ /s/x rw,relatime shared:2 - tmpfs t rw');
+    expect(info).toContain('/ /p/x rw,relatime shared:2 - tmpfs t rw');
+    expect(info).toContain('/ /sl/x rw,relatime master:2 - tmpfs t rw');
+    expect(info).toContain('/ /sl/y rw,relatime - tmpfs mine rw');
+    expect(info.some((l) => l.includes(' /s/y ') || l.includes(' /p/y '))).toBe(false);
+    // A copy in use makes the unmount EBUSY; then all go together.
+    const fd = (await create(h, '/sl/x/f')) as number;
+    expect(await umount(h, '/s/x')).toBe(E.EBUSY);
+    expect(await h.call('close', fd)).toBe(0);
+    expect(await umount(h, '/s/x')).toBe(0);
+    expect(mountinfo(h).filter((l) => l.includes('tmpfs t '))).toEqual([]);
+  });
+
+  it('MNT_DETACH of a tree takes the propagated copies of its mounts along', async () => {
+    const h = harness();
+    for (const d of ['/q', '/q2']) await mkdir(h, d);
+    expect(await mount(h, 'q', '/q', 'tmpfs', 0)).toBe(0);
+    await mkdir(h, '/q/z');
+    expect(await mount(h, null, '/q', null, MS_SHARED)).toBe(0);
+    expect(await mount(h, '/q', '/q2', null, MS_BIND)).toBe(0);
+    expect(await mount(h, 'z', '/q/z', 'tmpfs', 0)).toBe(0);
+    expect(mountinfo(h).filter((l) => l.includes('tmpfs z '))).toHaveLength(2);
+    expect(await umount(h, '/q', MNT_DETACH)).toBe(0);
+    expect(mountinfo(h).filter((l) => l.includes('tmpfs z '))).toEqual([]);
+    expect(mountinfo(h)).toContain('/ /q2 rw,relatime shared:1 - tmpfs q rw');
+  });
+});
+
 describe('umount2(2)', () => {
   it('unmounts, refusing busy mounts unless MNT_DETACH', async () => {
     const h = harness();

@@ -1,9 +1,11 @@
 /**
  * mount(2) and umount2(2) over the sandbox's single mount namespace, as Linux does them for a
  * task with CAP_SYS_ADMIN in it (fs/namespace.c path_mount, path_umount): new mounts of the
- * filesystem types the sandbox offers, bind mounts (recursive too), remounts that change the
- * per-mount flags, MS_MOVE, and the propagation types recorded for mountinfo. The tree is the
- * VFS's own ({@link Mount} objects linked by `parent`/`children`); this file only edits it.
+ * filesystem types the sandbox offers, bind mounts of directories and of files (recursive too),
+ * remounts that change the per-mount flags, MS_MOVE, and mount propagation (shared, slave,
+ * private, unbindable; mounts and unmounts reach peers and slaves). The tree and its propagation
+ * rules are the VFS's own ({@link Mount}, `attachMount`, `changePropagation`,
+ * `umountPropagation`); this file checks the arguments and permissions and calls them.
  *
  * New filesystems come from factories the assembler of the sandbox registers with
  * {@link configureMounts} (procfs, sysfs, devpts and cgroup2 need the kernel's /proc source);
@@ -23,12 +25,19 @@ import {
   S_IFBLK,
   S_IFMT,
   Tmpfs,
+  attachMount,
+  changePropagation,
+  copyForBind,
   fsnotifyUnmount,
+  mountTree,
+  umountMounts,
+  umountPropagation,
   parseTmpfsMountData,
   type FileDescription,
   type FilesystemImpl,
   type HostMemoryProvider,
   type Location,
+  type PropagationType,
   type Vfs,
 } from '@tsvisor/vfs';
 import { ctxOf, dirOf, filesOf, pathArg, vfsOf } from './vfs-context.js';
@@ -181,17 +190,6 @@ function mountFlagsOf(flags: number): number {
 
 const ATIME_MASK = MS_NOATIME | MS_NODIRATIME | MS_STRICTATIME;
 
-/** Every mount below `m` (itself first), parents before children. */
-function subtree(m: Mount): Mount[] {
-  const out: Mount[] = [];
-  const visit = (x: Mount): void => {
-    out.push(x);
-    for (const c of x.children.values()) visit(c);
-  };
-  visit(m);
-  return out;
-}
-
 /** True when `m` is attached to the namespace (reachable from its root mount). */
 function attached(vfs: Vfs, m: Mount): boolean {
   let cur: Mount | null = m;
@@ -202,68 +200,6 @@ function attached(vfs: Vfs, m: Mount): boolean {
     cur = p;
   }
   return false;
-}
-
-/** A fresh peer group id: the smallest one no mount uses (Linux allocates them from an IDA). */
-function newGroupId(vfs: Vfs): number {
-  const used = new Set<number>();
-  for (const m of vfs.mounts()) {
-    used.add(m.peerGroup);
-    used.add(m.masterGroup);
-  }
-  let id = 1;
-  while (used.has(id)) id++;
-  return id;
-}
-
-/** Attaches `m` (and the tree under it) at `at`; under a shared parent the tree becomes shared. */
-function graft(vfs: Vfs, m: Mount, at: Location): void {
-  m.parent = at.mount;
-  m.mountpoint = at.inode;
-  at.mount.children.set(at.inode, m);
-  if (at.mount.peerGroup !== 0) {
-    for (const x of subtree(m)) {
-      if (x.peerGroup === 0) x.peerGroup = newGroupId(vfs);
-      x.unbindable = false;
-    }
-  }
-}
-
-/** Detaches `m` (with everything mounted below it) from its parent. */
-function detach(m: Mount): void {
-  if (m.parent !== null && m.mountpoint !== null && m.parent.children.get(m.mountpoint) === m) {
-    m.parent.children.delete(m.mountpoint);
-  }
-  m.parent = null;
-  m.mountpoint = null;
-}
-
-/** A copy of mount `m` rooted at `root` (clone_mnt): same filesystem, flags and peer group. */
-function cloneMount(m: Mount, root: Location['inode']): Mount {
-  const c = new Mount(m.fs, root, null, null, m.flags);
-  c.source = m.source;
-  c.peerGroup = m.peerGroup;
-  c.masterGroup = m.masterGroup;
-  return c;
-}
-
-/** A copy of the mounts under `m` from `root` down (copy_tree), skipping unbindable ones. */
-function copyTree(m: Mount, root: Location['inode']): Mount {
-  const top = cloneMount(m, root);
-  const copyChildren = (from: Mount, to: Mount): void => {
-    for (const [mp, child] of from.children) {
-      if (child.unbindable) continue;
-      // Only mounts inside the bound directory come along.
-      if (from === m && !isBelow(mp, root)) continue;
-      const c = cloneMount(child, child.root);
-      c.parent = to;
-      c.mountpoint = mp;
-      to.children.set(mp, c);
-      copyChildren(child, c);
-    }
-  };
-  copyChildren(m, top);
-  return top;
 }
 
 /** True when inode `x` is `dir` or below it in its filesystem. */
@@ -331,38 +267,17 @@ function newFilesystem(
 }
 
 /** The propagation type of mount(2) flags (flags_to_propagation_type): exactly one, else 0. */
-function propagationType(flags: number): number {
+function propagationType(flags: number): PropagationType | 0 {
   const type = flags & ~(MS_REC | MS_SILENT);
   if (type === 0 || (type & (type - 1)) !== 0) return 0;
-  return type & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE);
-}
-
-/** do_change_type: MS_SHARED, MS_PRIVATE, MS_SLAVE or MS_UNBINDABLE on `m` (and below, with MS_REC). */
-function changeType(vfs: Vfs, m: Mount, type: number, recurse: boolean): void {
-  const targets = recurse ? subtree(m) : [m];
-  const all = vfs.mounts();
-  for (const x of targets) {
-    switch (type) {
-      case MS_SHARED:
-        if (x.peerGroup === 0) x.peerGroup = newGroupId(vfs);
-        x.unbindable = false;
-        break;
-      case MS_SLAVE: {
-        // With peers, the mount leaves its group and becomes their slave; alone it keeps the
-        // master it had (none: it becomes private).
-        const hasPeers = x.peerGroup !== 0 && all.some((o) => o !== x && o.peerGroup === x.peerGroup);
-        if (hasPeers) x.masterGroup = x.peerGroup;
-        x.peerGroup = 0;
-        x.unbindable = false;
-        break;
-      }
-      case MS_PRIVATE:
-      case MS_UNBINDABLE:
-        x.peerGroup = 0;
-        x.masterGroup = 0;
-        x.unbindable = type === MS_UNBINDABLE;
-        break;
-    }
+  switch (type) {
+    case MS_SHARED:
+    case MS_PRIVATE:
+    case MS_SLAVE:
+    case MS_UNBINDABLE:
+      return type;
+    default:
+      return 0;
   }
 }
 
@@ -416,7 +331,7 @@ function sysMount(t: Task, a: SyscallArgs): SyscallResult {
     if (isError(m)) return m;
     const type = propagationType(flags);
     if (type === 0) return E.EINVAL;
-    changeType(vfs, m, type, (flags & MS_REC) !== 0);
+    changePropagation(vfs.rootMount, m, type, (flags & MS_REC) !== 0);
     return 0;
   }
   if ((flags & MS_MOVE) !== 0) return move(t, vfs, at, source);
@@ -429,8 +344,7 @@ function sysMount(t: Task, a: SyscallArgs): SyscallResult {
   if (!at.inode.isDir) return E.ENOTDIR;
   const m = new Mount(fs, fs.root, null, null, mnt | ro);
   m.source = source ?? 'none';
-  graft(vfs, m, at);
-  return 0;
+  return attachMount(vfs.rootMount, m, at) ?? 0;
 }
 
 /** do_loopback: bind mount of the path `source` at `at`, with the mounts below it if `recurse`. */
@@ -440,12 +354,9 @@ function bind(t: Task, vfs: Vfs, at: Location, source: string | null, recurse: b
   if (isError(old)) return old;
   if (!attached(vfs, at.mount) || !attached(vfs, old.mount)) return E.EINVAL;
   if (old.mount.unbindable) return E.EINVAL;
-  // graft_tree: a directory goes on a directory (binding single files is not supported here).
+  // graft_tree: a directory goes on a directory, any other file on a non-directory.
   if (old.inode.isDir !== at.inode.isDir) return E.ENOTDIR;
-  if (!old.inode.isDir) return E.EINVAL;
-  const m = recurse ? copyTree(old.mount, old.inode) : cloneMount(old.mount, old.inode);
-  graft(vfs, m, at);
-  return 0;
+  return attachMount(vfs.rootMount, copyForBind(old, recurse), at) ?? 0;
 }
 
 /** do_move_mount_old: MS_MOVE of the mount whose root is `source` to `at`. */
@@ -457,15 +368,15 @@ function move(t: Task, vfs: Vfs, at: Location, source: string | null): SyscallRe
   if (old.inode !== m.root || m.parent === null || !attached(vfs, m) || !attached(vfs, at.mount)) {
     return E.EINVAL;
   }
-  if (old.inode.isDir !== at.inode.isDir) return E.ENOTDIR;
+  // do_move_mount: a directory moves onto a directory, a file onto a file; EINVAL otherwise.
+  if (old.inode.isDir !== at.inode.isDir) return E.EINVAL;
   // A mount under a shared parent cannot move (it would have to vanish from the peers too).
   if (m.parent.peerGroup !== 0) return E.EINVAL;
-  if (at.mount.peerGroup !== 0 && subtree(m).some((x) => x.unbindable)) return E.EINVAL;
+  if (at.mount.peerGroup !== 0 && mountTree(m).some((x) => x.unbindable)) return E.EINVAL;
   // Moving a mount below itself would make a loop.
   for (let p: Mount | null = at.mount; p !== null; p = p.parent) if (p === m) return E.ELOOP;
-  detach(m);
-  graft(vfs, m, at);
-  return 0;
+  // The moved tree leaves its place only once propagation has been computed (it may receive).
+  return attachMount(vfs.rootMount, m, at, true) ?? 0;
 }
 
 /** Mounts marked by a first MNT_EXPIRE (a second one unmounts them if still unused). */
@@ -492,7 +403,7 @@ function sysUmount2(t: Task, a: SyscallArgs): SyscallResult {
   const isRoot = m === ctx.root.mount || m.parent === null;
   if ((flags & MNT_EXPIRE) !== 0) {
     if (isRoot || (flags & (MNT_FORCE | MNT_DETACH)) !== 0) return E.EINVAL;
-    if (m.children.size > 0 || busy(t, [m])) return E.EBUSY;
+    if (m.children.size > 0 || busy(t, [m, ...umountPropagation(vfs.rootMount, [m])])) return E.EBUSY;
     if (!expiryMarks.has(m)) {
       expiryMarks.add(m);
       return E.EAGAIN;
@@ -501,13 +412,17 @@ function sysUmount2(t: Task, a: SyscallArgs): SyscallResult {
   if ((flags & MNT_DETACH) !== 0) {
     // Lazy unmount: the tree leaves the namespace now; open files and cwds in it keep working.
     if (m.parent === null) return E.EINVAL;
-    unmountTree(vfs, m);
+    const tree = mountTree(m);
+    unmount(vfs, [...tree, ...umountPropagation(vfs.rootMount, tree)]);
     return 0;
   }
   // Unmounting the root remounts it read-only in Linux; the sandbox's root stays as it is.
   if (isRoot) return E.EBUSY;
-  if (m.children.size > 0 || busy(t, [m])) return E.EBUSY;
-  unmountTree(vfs, m);
+  if (m.children.size > 0) return E.EBUSY;
+  // propagate_mount_busy: the copies that would go too must not be in use either.
+  const all = [m, ...umountPropagation(vfs.rootMount, [m])];
+  if (busy(t, all)) return E.EBUSY;
+  unmount(vfs, all);
   return 0;
 }
 
@@ -571,14 +486,10 @@ function sysPivotRoot(t: Task, a: SyscallArgs): SyscallResult {
   if (!reachable(oldM, old.inode, neu) || !reachable(newM, neu.inode, root)) return E.EINVAL;
   const rootParent = rootM.parent;
   const rootMp = rootM.mountpoint;
-  detach(newM);
-  detach(rootM);
-  rootM.parent = oldM;
-  rootM.mountpoint = old.inode;
-  oldM.children.set(old.inode, rootM);
-  newM.parent = rootParent;
-  newM.mountpoint = rootMp;
-  rootParent.children.set(rootMp, newM);
+  newM.detach();
+  rootM.detach();
+  rootM.attach({ mount: oldM, inode: old.inode });
+  newM.attach({ mount: rootParent, inode: rootMp });
   // chroot_fs_refs: whoever had the old root as root or cwd now has the new one.
   const newRoot: Location = { mount: newM, inode: newM.root };
   for (const task of t.kernel.allTasks()) {
@@ -589,27 +500,29 @@ function sysPivotRoot(t: Task, a: SyscallArgs): SyscallResult {
 }
 
 /**
- * Detaches `m` with its submounts; watches on files of a filesystem that has no mount left get
- * IN_UNMOUNT (Linux sends it when the superblock goes).
+ * Unmounts `gone` (a tree and the copies propagation takes with it); watches on files of a
+ * filesystem that has no mount left get IN_UNMOUNT (Linux sends it when the superblock goes).
  */
-function unmountTree(vfs: Vfs, m: Mount): void {
-  const gone = subtree(m);
-  detach(m);
+function unmount(vfs: Vfs, gone: readonly Mount[]): void {
+  umountMounts(vfs.rootMount, gone);
   const still = new Set(vfs.mounts().map((x) => x.fs));
   for (const x of gone) if (!still.has(x.fs)) fsnotifyUnmount(x.fs);
 }
 
 const MOUNT_NOTE =
-  'one mount namespace; new mounts of tmpfs, proc, sysfs, devpts, cgroup2, bind (MS_REC too), remount of ' +
-  'per-mount flags, MS_MOVE, propagation types recorded for mountinfo without propagating mounts; ' +
-  'block filesystems fail as without devices, other types ENODEV; files cannot be bind-mounted';
+  'one mount namespace; new mounts of tmpfs, proc, sysfs, devpts, cgroup2, bind of directories and files ' +
+  '(MS_REC too), remount of per-mount flags, MS_MOVE, propagation (shared/slave/private/unbindable, MS_REC); ' +
+  'block filesystems fail as without devices, other types ENODEV; mountinfo has no propagate_from; a file ' +
+  'mount point is one per inode (a mount on a second hard link of a covered file gives EBUSY)';
 
 /** The mount family. */
 export const mountSyscalls: SyscallFamily = {
   mount: { handler: sysMount, support: partial(MOUNT_NOTE) },
   umount2: {
     handler: sysUmount2,
-    support: partial('MNT_EXPIRE marks are not cleared by later use; unmounting the root gives EBUSY'),
+    support: partial(
+      'unmounts propagate to peers and slaves; MNT_EXPIRE marks are not cleared by later use; unmounting the root gives EBUSY',
+    ),
   },
   pivot_root: {
     handler: sysPivotRoot,

@@ -14,38 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static char base[512];
-
-static const char *ename(int e) {
-  switch (e) {
-  case 0: return "0";
-  case EPERM: return "EPERM";
-  case ENOENT: return "ENOENT";
-  case EFAULT: return "EFAULT";
-  case ENOTBLK: return "ENOTBLK";
-  case EBUSY: return "EBUSY";
-  case ENOTDIR: return "ENOTDIR";
-  case EINVAL: return "EINVAL";
-  case ENODEV: return "ENODEV";
-  case ENXIO: return "ENXIO";
-  case EROFS: return "EROFS";
-  case EAGAIN: return "EAGAIN";
-  case ELOOP: return "ELOOP";
-  default: return strerror(e);
-  }
-}
-
-static const char *p(const char *rel) {
-  static char bufs[4][600];
-  static int i;
-  char *b = bufs[i++ % 4];
-  snprintf(b, 600, "%s/%s", base, rel);
-  return b;
-}
-
-static void show(const char *what, int rc) {
-  printf("%s: %s\n", what, rc == 0 ? "0" : ename(errno));
-}
+#include "mount-util.h"
 
 #define M(what, src, dst, type, flags, data) show(what, mount(src, dst, type, flags, data))
 #define U(what, dst, flags) show(what, umount2(dst, flags))
