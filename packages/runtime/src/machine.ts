@@ -10,7 +10,13 @@
  * - a fault: a fault below a stack VMA grows the stack (mm's model, then the host); any other
  *   becomes the signal Linux would force on the thread, delivered by the kernel;
  * - a signal sent to the host process from outside: forwarded to the sandboxed process;
- * - the host thread's end: the kernel learns of it if it did not cause it.
+ * - the host thread's end: the kernel learns of it if it did not cause it (for host threads
+ *   stopped while their task waits in a handler, by polling the platform: no wait sees them).
+ *
+ * The host reports a thread-group leader's death only once every other thread of its process is
+ * reaped, and only this thread reaps: so a host leader is never made to exit while its process
+ * has other threads (it stays stopped until the process is killed), and a kill reaps every
+ * thread before the leader.
  *
  * A handler that throws is a bug: it is logged with the syscall and answered with ENOSYS, and the
  * sandbox keeps running.
@@ -68,6 +74,11 @@ import { TrapMemory } from './trap-memory.js';
 
 /** How often a busy task's CPU times are read from the host, in ms. */
 const CPU_SAMPLE_MS = 20;
+/**
+ * How often, while some task waits in a handler, the platform is asked for stopped host threads
+ * killed from outside (the host's OOM killer), in ms: nothing else would notice them.
+ */
+const DEATH_POLL_MS = 500;
 const ESRCH = 3;
 /**
  * The host signal that makes a running stub stop so a sandbox signal can be delivered: SIGURG,
@@ -100,6 +111,8 @@ interface Thread {
   fpFresh: boolean;
   /** True while the host thread runs application code (inside `switch()`). */
   running: boolean;
+  /** True once its loop is ending the host thread (it no longer keeps its host process up). */
+  ending: boolean;
   /** Last fault address handled by growing the stack (a second fault there is a real one). */
   lastGrowFault: number;
   /** When the task's CPU times were last read from the host (performance.now() ms). */
@@ -138,6 +151,10 @@ export class Machine {
   #gate: Promise<void> | undefined;
   #openGate: (() => void) | undefined;
   readonly #atSyscall: (() => void) | undefined;
+  /** Loops waiting in a handler (or in a group stop) now. */
+  #waiting = 0;
+  /** Polls for host threads killed from outside while {@link #waiting} is not 0. */
+  #deathPoll: ReturnType<typeof setInterval> | undefined;
 
   /** The kernel's platform port, implemented over this machine. */
   readonly port: PlatformPort<HostOp>;
@@ -269,6 +286,7 @@ export class Machine {
       fpSynced: task.regs.fp,
       fpFresh: false,
       running: false,
+      ending: false,
       lastGrowFault: -1,
       cpuSampledAt: 0,
     };
@@ -314,19 +332,19 @@ export class Machine {
       switch (ev.kind) {
         case 'syscall': {
           const p = this.#syscall(th, ev.nr);
-          if (p) await p;
+          if (p) await this.#wait(p);
           break;
         }
         case 'fault': {
           const p = this.#fault(th, ev.signo, ev.code, ev.addr);
-          if (p) await p;
+          if (p) await this.#wait(p);
           break;
         }
         case 'signal': {
           if (!nudge) this.#k.sendToGroup(task.group, { signo: ev.signo, code: SiCode.SI_KERNEL });
           this.#pullRegs(th);
           const p = this.#deliver(th, undefined);
-          if (p) await p;
+          if (p) await this.#wait(p);
           break;
         }
         case 'exited':
@@ -334,6 +352,40 @@ export class Machine {
         case 'killed':
           return this.#hostGone(th, ev.signo | (ev.coreDumped ? 0x80 : 0));
       }
+    }
+  }
+
+  /**
+   * A loop waits for its task's handler (or group stop) with the host thread stopped, where no
+   * host wait would see it die: while any loop does, the platform is polled for such deaths.
+   */
+  async #wait(p: Promise<void>): Promise<void> {
+    if (this.#waiting++ === 0) {
+      this.#deathPoll = setInterval(() => this.#reapKilled(), DEATH_POLL_MS);
+      this.#deathPoll.unref();
+    }
+    try {
+      await p;
+    } finally {
+      if (--this.#waiting === 0) {
+        clearInterval(this.#deathPoll);
+        this.#deathPoll = undefined;
+      }
+    }
+  }
+
+  /**
+   * Host threads killed from outside the supervisor (the host's OOM killer, `kill -9` of a stub
+   * process) while stopped: their processes die with SIGKILL, as on Linux. The loops then end
+   * them as for any death (the platform reports it at their next switch).
+   */
+  #reapKilled(): void {
+    const platform = this.#platform;
+    if (!platform) return;
+    for (const tid of platform.reapStopped()) {
+      for (const th of this.#threads.values())
+        if (th.host.tid === tid && th.task.state === 'alive')
+          this.#k.killGroup(th.task.group, Signal.SIGKILL);
     }
   }
 
@@ -578,17 +630,23 @@ export class Machine {
   /** The kernel task is gone: end the host thread if it still lives, and forget the pair. */
   async #retire(th: Thread): Promise<void> {
     const { task, host } = th;
+    th.ending = true;
+    let parked = false;
     if (host.alive) {
       try {
-        // The whole host process goes when it holds only this dying process; a thread that
-        // exits alone, or a vfork child living in its parent's host process, ends by itself.
-        if (this.#ownsHostProcess(th) && (task.group.exiting || task.group.state !== 'alive')) host.kill();
+        // The whole host process goes when it holds only this dying process, or when this is
+        // its last live thread (a leader parked below may still be in it). A thread that exits
+        // alone, or a vfork child living in its parent's host process, ends by itself, except a
+        // host thread-group leader (see #parkable).
+        const dying = task.group.exiting || task.group.state !== 'alive';
+        if (!this.#sharesHostProcess(th) || (dying && this.#ownsHostProcess(th))) host.kill();
+        else if (this.#parkable(host)) parked = true;
         else host.hostSyscall(NR_EXIT, 0);
       } catch (e) {
         // Already dead (the whole stub was killed): its next switch reports it.
         if (!(e instanceof TrapError)) throw e;
       }
-      for (let i = 0; host.alive && i < 8; i++) {
+      for (let i = 0; !parked && host.alive && i < 8; i++) {
         const ev = await host.switch().catch(() => undefined);
         if (!ev || ev.kind === 'exited' || ev.kind === 'killed') break;
       }
@@ -596,6 +654,17 @@ export class Machine {
     this.#forget(th);
     if (this.strace && task.tid === task.tgid && task.group.state !== 'alive')
       this.strace.processEnd(task.tid, task.group.exitStatus);
+  }
+
+  /**
+   * True for a host thread-group leader (while other host threads of its process live): it is
+   * left stopped instead of ended. A leader that exits first stays a zombie until every other
+   * thread of its process is reaped, so the tracer's wait for its exit would block the event
+   * loop (the supervisor's only thread) while those threads sit stopped in syscalls only this
+   * thread can answer. It ends with its host process, which the last of its threads kills.
+   */
+  #parkable(host: HostTask): boolean {
+    return host.tid === host.tgid;
   }
 
   /** True when no task of another process runs in `th`'s host process (a vfork parent would). */
@@ -684,7 +753,10 @@ export class Machine {
       if (isError(fresh)) return E.ENOMEM;
       const old = th.host;
       th.host = fresh;
-      if (old.hostSyscall(NR_EXIT, 0) === -ESRCH) void old.switch().catch(() => undefined);
+      // A host leader stays parked (see #parkable): the process's last thread kills it.
+      if (this.#parkable(old)) {
+        // Nothing to do: it is stopped and out of every loop.
+      } else if (old.hostSyscall(NR_EXIT, 0) === -ESRCH) void old.switch().catch(() => undefined);
       else old.kill();
     }
     const err = clearAddressSpace(th.host);
@@ -692,10 +764,10 @@ export class Machine {
     return new TrapMemory(th.host);
   }
 
-  /** True when another live task runs in the same host process as `th`. */
+  /** True when another live task (not already ending) runs in the same host process as `th`. */
   #sharesHostProcess(th: Thread): boolean {
     for (const other of this.#threads.values())
-      if (other !== th && other.host.alive && other.host.tgid === th.host.tgid) return true;
+      if (other !== th && !other.ending && other.host.alive && other.host.tgid === th.host.tgid) return true;
     return false;
   }
 
