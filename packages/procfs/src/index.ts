@@ -122,6 +122,7 @@ export {
   renderMib,
 } from './net.js';
 export { SNMP_GROUPS, NETSTAT_GROUPS } from './net-mib.js';
+export { DEFAULT_NET_SYSCTL } from './sys-net-ipv4.js';
 export type {
   ProcNetSource,
   ProcNetDevice,

@@ -170,13 +170,30 @@ export interface ProcNetSysctl {
   readonly tcpSack: number;
   /** tcp_timestamps (0 off; 1 on, with random offsets; 2 on without). */
   readonly tcpTimestamps: number;
+  /** tcp_keepalive_time (s): idle time before the first keepalive probe (Linux: 7200). */
+  readonly tcpKeepaliveTime: number;
+  /** tcp_keepalive_intvl (s): between keepalive probes (Linux: 75). */
+  readonly tcpKeepaliveIntvl: number;
+  /** tcp_keepalive_probes: unanswered probes before giving up (Linux: 9). */
+  readonly tcpKeepaliveProbes: number;
+  /** tcp_fin_timeout (s): how long an orphaned connection waits in FIN_WAIT_2 (Linux: 60). */
+  readonly tcpFinTimeout: number;
 }
 
 /** A write to a net.ipv4 sysctl, parsed and checked by procfs. */
 export type ProcNetSysctlWrite =
   | { readonly key: 'ipLocalPortRange'; readonly value: readonly [number, number] }
   | { readonly key: 'tcpCongestionControl'; readonly value: string }
-  | { readonly key: 'tcpSack' | 'tcpTimestamps'; readonly value: number };
+  | {
+      readonly key:
+        | 'tcpSack'
+        | 'tcpTimestamps'
+        | 'tcpKeepaliveTime'
+        | 'tcpKeepaliveIntvl'
+        | 'tcpKeepaliveProbes'
+        | 'tcpFinTimeout';
+      readonly value: number;
+    };
 
 /** The values Linux reports for the MIB entries that are settings rather than counters. */
 const MIB_CONSTANTS: Readonly<Record<string, number>> = {

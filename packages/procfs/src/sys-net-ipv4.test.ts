@@ -52,6 +52,27 @@ function nativeRanges(): string[] | null {
   }
 }
 
+/** Inputs whose outcome on the keepalive and fin_timeout sysctls is compared with Linux's. */
+const TIMER_INPUTS = ['5', '0', '-5', ' 30 ', '8589934', '8589935', '2147484', '12abc', '7 8', '256x'];
+
+/** Like {@link nativeRanges}, for each of `files` and each of TIMER_INPUTS. */
+function nativeTimers(files: readonly string[]): string[] | null {
+  const script = files
+    .flatMap((f) =>
+      TIMER_INPUTS.map(
+        (_, i) =>
+          `unshare -n sh -c 'printf "%s" "$1" > ${IPV4}/${f} 2>/dev/null && echo "ok $(cat ${IPV4}/${f})" || echo err' x "\${${i + 1}}"`,
+      ),
+    )
+    .join('\n');
+  try {
+    const out = execFileSync('sh', ['-c', script, 'sh', ...TIMER_INPUTS], { encoding: 'utf8' });
+    return out.trimEnd().split('\n');
+  } catch {
+    return null;
+  }
+}
+
 describe('/proc/sys/net/ipv4', () => {
   it('lists the tunables with Linux defaults, writable ones 0644', () => {
     const { p } = mounted();
@@ -110,6 +131,34 @@ describe('/proc/sys/net/ipv4', () => {
     if (native !== null) expect(mine).toEqual(native);
   });
 
+  it("parses keepalive and fin_timeout writes as Linux does (compared with the host's kernel)", () => {
+    const files = ['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes', 'tcp_fin_timeout'];
+    const mine = files.flatMap((f) =>
+      TIMER_INPUTS.map((text) => {
+        const { p } = mounted();
+        const r = put(p, `${IPV4}/${f}`, text);
+        return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/${f}`) as string).trimEnd()}`;
+      }),
+    );
+    const jiffies = [
+      'ok 5',
+      'ok 0',
+      'ok -5',
+      'ok 30',
+      'ok 8589934',
+      'err',
+      'ok 2147484',
+      'err',
+      'ok 7',
+      'err',
+    ];
+    const u8 = ['ok 5', 'ok 0', 'err', 'ok 30', 'err', 'err', 'err', 'err', 'ok 7', 'err'];
+    // What Linux 6.x with HZ=250 gives (the expectations when the host cannot run `unshare -n`).
+    expect(mine).toEqual([...jiffies, ...jiffies, ...u8, ...jiffies]);
+    const native = nativeTimers(files);
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
   it('checks congestion control names and u8 flags', () => {
     const { p } = mounted();
     const cc = `${IPV4}/tcp_congestion_control`;
@@ -136,6 +185,10 @@ describe('/proc/sys/net/ipv4', () => {
       tcpAvailableCongestionControl: ['reno', 'cubic'],
       tcpSack: 0,
       tcpTimestamps: 1,
+      tcpKeepaliveTime: 7200,
+      tcpKeepaliveIntvl: 75,
+      tcpKeepaliveProbes: 9,
+      tcpFinTimeout: 60,
     };
     const writes: ProcNetSysctlWrite[] = [];
     src.netValue = {
@@ -153,10 +206,16 @@ describe('/proc/sys/net/ipv4', () => {
     // One number keeps the high end the namespace has.
     expect(put(p, `${IPV4}/ip_local_port_range`, '2500')).toBe(4);
     expect(put(p, `${IPV4}/tcp_congestion_control`, 'cubic')).toBe(5);
+    expect(put(p, `${IPV4}/tcp_keepalive_time`, '30')).toBe(2);
+    expect(readAll(p, `${IPV4}/tcp_keepalive_time`)).toBe('30\n');
+    expect(put(p, `${IPV4}/tcp_fin_timeout`, '5')).toBe(1);
     expect(writes).toEqual([
       { key: 'ipLocalPortRange', value: [2500, 3000] },
       { key: 'tcpCongestionControl', value: 'cubic' },
+      { key: 'tcpKeepaliveTime', value: 30 },
+      { key: 'tcpFinTimeout', value: 5 },
     ]);
+    writes.splice(2);
     const user = mounted(userCreds(1000, 1000), src);
     expect(readAll(user.p, `${IPV4}/tcp_congestion_control`)).toBe('cubic\n');
     expect(put(user.p, `${IPV4}/tcp_congestion_control`, 'reno')).toBe(E.EACCES);

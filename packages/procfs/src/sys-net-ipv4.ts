@@ -1,8 +1,9 @@
 /**
  * /proc/sys/net/ipv4: the IPv4/TCP sysctls of the reader's network namespace. The ones the
- * namespace's stack applies (the ephemeral port range, the default congestion control, SACK and
- * timestamps) are read from and written to {@link ProcNetSource.sysctl}; the others show Linux's
- * defaults, read-only, since nothing would honour a change.
+ * namespace's stack applies (the ephemeral port range, the default congestion control, SACK,
+ * timestamps, the keepalive timers and tcp_fin_timeout) are read from and written to
+ * {@link ProcNetSource.sysctl}; the others show Linux's defaults, read-only, since nothing would
+ * honour a change.
  *
  * @module
  */
@@ -18,12 +19,21 @@ export const DEFAULT_NET_SYSCTL: ProcNetSysctl = {
   tcpAvailableCongestionControl: ['reno', 'cubic'],
   tcpSack: 1,
   tcpTimestamps: 1,
+  tcpKeepaliveTime: 7200,
+  tcpKeepaliveIntvl: 75,
+  tcpKeepaliveProbes: 9,
+  tcpFinTimeout: 60,
 };
 
 /** net.ipv4.ip_unprivileged_port_start: the range's low end may not go below it (EINVAL). */
 const IP_PROT_SOCK = 1024;
 /** TCP_CA_NAME_MAX: congestion control names are at most 15 bytes. */
 const TCP_CA_NAME_MAX = 16;
+/**
+ * proc_dointvec_jiffies keeps seconds as jiffies in an int: |value| up to INT_MAX / HZ, with
+ * Debian's HZ of 250 (what the host kernel of our differential tests accepts).
+ */
+const JIFFIES_SECONDS_MAX = Math.floor(0x7fffffff / 250);
 
 /**
  * Parse a write to a proc_dointvec vector of `n` ints: blank-separated decimals, each ending at a
@@ -93,12 +103,22 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     },
   });
   /** A proc_dou8vec_minmax flag: one int in 0..255. */
-  const u8 = (key: 'tcpSack' | 'tcpTimestamps'): FileNode =>
+  const u8 = (key: 'tcpSack' | 'tcpTimestamps' | 'tcpKeepaliveProbes'): FileNode =>
     writable(
       () => `${get()[key]}\n`,
       (text) => {
         const v = parseIntVector(text, [0]);
         if (v === null || v[0] === undefined || v[0] < 0 || v[0] > 255) return E.EINVAL;
+        return { key, value: v[0] };
+      },
+    );
+  /** A proc_dointvec_jiffies value in seconds: one int, negative allowed, |v| <= INT_MAX / HZ. */
+  const jiffies = (key: 'tcpKeepaliveTime' | 'tcpKeepaliveIntvl' | 'tcpFinTimeout'): FileNode =>
+    writable(
+      () => `${get()[key]}\n`,
+      (text) => {
+        const v = parseIntVector(text, [get()[key]]);
+        if (v === null || v[0] === undefined || Math.abs(v[0]) > JIFFIES_SECONDS_MAX) return E.EINVAL;
         return { key, value: v[0] };
       },
     );
@@ -121,10 +141,10 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
         return { key: 'tcpCongestionControl', value: name };
       },
     ),
-    tcp_fin_timeout: readOnly(() => '60\n'),
-    tcp_keepalive_intvl: readOnly(() => '75\n'),
-    tcp_keepalive_probes: readOnly(() => '9\n'),
-    tcp_keepalive_time: readOnly(() => '7200\n'),
+    tcp_fin_timeout: jiffies('tcpFinTimeout'),
+    tcp_keepalive_intvl: jiffies('tcpKeepaliveIntvl'),
+    tcp_keepalive_probes: u8('tcpKeepaliveProbes'),
+    tcp_keepalive_time: jiffies('tcpKeepaliveTime'),
     tcp_sack: u8('tcpSack'),
     tcp_timestamps: u8('tcpTimestamps'),
     tcp_window_scaling: readOnly(() => '1\n'),

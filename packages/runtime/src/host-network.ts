@@ -15,6 +15,7 @@
  */
 import type { Kernel } from '@tsvisor/kernel';
 import { IpCidr, LoopbackDevice, Stack, cidr, parseIpAddress, type IpAddress } from '@tsvisor/netstack';
+import type { ProcNetSysctl } from '@tsvisor/procfs';
 import { IfFlag, configureHostNetwork, configureNetwork, type LinkInfo } from '@tsvisor/syscalls';
 import { hostSockets } from '@tsvisor/trap-native';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -119,12 +120,56 @@ export function hostLinks(): LinkInfo[] {
   return links.sort((a, b) => a.index - b.index);
 }
 
+/** A list sysctl of /proc/sys/net/ipv4 (names separated by spaces), read now; empty if absent. */
+function ipv4SysctlList(name: string): string[] {
+  try {
+    return readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** An int vector sysctl of /proc/sys/net/ipv4, read now; `fallback` when absent or malformed. */
+function ipv4SysctlInts(name: string, fallback: readonly number[]): number[] {
+  const v = ipv4SysctlList(name).map(Number);
+  return v.length === fallback.length && v.every(Number.isSafeInteger) ? v : [...fallback];
+}
+
+/**
+ * The host's net.ipv4 sysctls that its sockets (the sandbox's, in network mode `host`) follow,
+ * read now, for the sandbox's /proc/sys/net/ipv4; Linux's defaults for any the host hides.
+ */
+export function hostNetSysctl(): ProcNetSysctl {
+  const one = (name: string, fallback: number): number => ipv4SysctlInts(name, [fallback])[0] ?? fallback;
+  const [low = 32768, high = 60999] = ipv4SysctlInts('ip_local_port_range', [32768, 60999]);
+  const available = ipv4SysctlList('tcp_available_congestion_control');
+  return {
+    ipLocalPortRange: [low, high],
+    tcpCongestionControl: ipv4SysctlList('tcp_congestion_control')[0] ?? 'cubic',
+    tcpAvailableCongestionControl: available.length > 0 ? available : ['reno', 'cubic'],
+    tcpSack: one('tcp_sack', 1),
+    tcpTimestamps: one('tcp_timestamps', 1),
+    tcpKeepaliveTime: one('tcp_keepalive_time', 7200),
+    tcpKeepaliveIntvl: one('tcp_keepalive_intvl', 75),
+    tcpKeepaliveProbes: one('tcp_keepalive_probes', 9),
+    tcpFinTimeout: one('tcp_fin_timeout', 60),
+  };
+}
+
+/** The host's TCP congestion control algorithms, loaded and allowed to unprivileged processes. */
+export function hostCongestionControl(): { available: string[]; allowed: string[] } {
+  return {
+    available: ipv4SysctlList('tcp_available_congestion_control'),
+    allowed: ipv4SysctlList('tcp_allowed_congestion_control'),
+  };
+}
+
 /**
  * Puts `kernel` in network mode `host`: AF_INET/AF_INET6 sockets become host sockets, and the
  * sandbox's rtnetlink reports {@link hostLinks}. AF_UNIX stays the sandbox's own.
  */
 export function enableHostNetwork(kernel: Kernel): void {
-  configureHostNetwork(kernel, hostSockets);
+  configureHostNetwork(kernel, { ...hostSockets, congestionControl: hostCongestionControl });
   // The netstack stack stays for what is not a host socket; inet sockets never reach it.
   const stack = new Stack({
     device: new LoopbackDevice(),

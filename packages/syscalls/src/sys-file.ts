@@ -60,6 +60,8 @@ import { SocketImpl } from './sys-socket-file.js';
 import { readStruct, writeStruct } from './user-structs.js';
 import { ttyIoCheck, ttyIoctl } from './sys-tty.js';
 import { lingerOnClose, socketIoctl } from './sys-socket.js';
+import { hostBlockingIo, hostSocketWrite } from './sys-socket-host.js';
+import { socketBlockingIo, socketSendTimeout, socketStreamRead } from './socket-timeout.js';
 import {
   ctxOf,
   dirOf,
@@ -143,7 +145,13 @@ function maybeBlocking(
 ): SyscallResult | Promise<SyscallResult> {
   const r = op();
   if (r !== WOULD_BLOCK) return r;
-  return blocking(t, file, events, op);
+  // A host socket waits its own way (network mode host: SO_RCVTIMEO, host error queues); a
+  // netstack socket with a timeout gives up after it.
+  return (
+    hostBlockingIo(t, file, events, op) ??
+    socketBlockingIo(t, file, events, op) ??
+    blocking(t, file, events, op)
+  );
 }
 
 /** EPIPE from a write also sends SIGPIPE to the writer, as Linux does. */
@@ -218,7 +226,8 @@ function read(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const dst = userBuffer(t, addr, len);
   const stopped = ttyIoCheck(t, file, false);
   if (stopped !== undefined) return stopped;
-  return maybeBlocking(t, file, PollEvent.POLLIN, () => file.readIO(dst));
+  // A stream socket with SO_RCVLOWAT gathers that many bytes, as its recvmsg does.
+  return socketStreamRead(t, file, dst) ?? maybeBlocking(t, file, PollEvent.POLLIN, () => file.readIO(dst));
 }
 
 /** implements write(2); EPIPE also raises SIGPIPE. */
@@ -255,6 +264,9 @@ function writeFile(
   src: IOSequence,
   mode: WriteMode = {},
 ): SyscallResult | Promise<SyscallResult> {
+  // A host socket sends its own way (network mode host: whole stream writes, SO_SNDTIMEO).
+  const host = hostSocketWrite(t, file, src, mode);
+  if (host) return host;
   const type = file.location.inode.mode & Mode.S_IFMT;
   const sock = file.impl instanceof SocketImpl ? file.impl.sock : undefined;
   const loop = type === Mode.S_IFIFO || sock?.type === SockType.SOCK_STREAM;
@@ -265,11 +277,16 @@ function writeFile(
     return r === WOULD_BLOCK ? 'block' : r;
   };
   // O_NONBLOCK is the description's: its write answers EAGAIN rather than WOULD_BLOCK.
-  const out = writeStream(t, { queue: file.waitQueue ?? undefined, mask }, src.length, attempt, {
-    nonBlocking: mode.nowait === true,
-    loop,
-  });
-  const finish = (o: WriteOutcome): SyscallResult => {
+  const timeout = socketSendTimeout(t, file, mode.nowait === true); // SO_SNDTIMEO
+  const out = writeStream(
+    t,
+    { queue: file.waitQueue ?? undefined, mask },
+    src.length,
+    timeout ? timeout.wrap(attempt) : attempt,
+    { nonBlocking: mode.nowait === true || timeout?.timeoutNs === 0n, loop },
+  );
+  const finish = (o0: WriteOutcome): SyscallResult => {
+    const o = timeout ? timeout.end(o0) : o0;
     if (o.stop === E.EPIPE && (o.sent === 0 || type === Mode.S_IFIFO) && mode.nosignal !== true)
       sigpipe(t, o.stop);
     return o.sent > 0 ? o.sent : (o.stop ?? 0);
@@ -344,7 +361,8 @@ function readv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
   if (dst.length === 0) return 0; // vfs_readv: the file is not asked at all
   const stopped = ttyIoCheck(t, file, false);
   if (stopped !== undefined) return stopped;
-  return maybeBlocking(t, file, PollEvent.POLLIN, () => file.readIO(dst));
+  // A stream socket with SO_RCVLOWAT gathers that many bytes, as its recvmsg does.
+  return socketStreamRead(t, file, dst) ?? maybeBlocking(t, file, PollEvent.POLLIN, () => file.readIO(dst));
 }
 
 /** implements writev(2): one write straight from the iovecs, as write(2). */

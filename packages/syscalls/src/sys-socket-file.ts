@@ -8,6 +8,7 @@
  */
 import { E, MsgFlag, SockType, isError, type LinuxError } from '@tsvisor/abi';
 import { ARPHRD_LOOPBACK, IfFlag, NetlinkDomain, type LinkInfo, type NetlinkSocket } from './sys-netlink.js';
+import { withRcvlowat } from './socket-options.js';
 import type { FdTable, Kernel } from '@tsvisor/kernel';
 import {
   InetSocket,
@@ -17,62 +18,79 @@ import {
   UnixSocket,
   WOULD_BLOCK as NET_WOULD_BLOCK,
   cidr,
+  type SpanCopy,
 } from '@tsvisor/netstack';
 import {
   FileDescriptionImpl,
-  ROOT_CREDS,
-  Tmpfs,
-  Vfs,
+  Inode,
+  Mount,
   WOULD_BLOCK,
   WaitQueue,
+  anonDev,
+  nowNs,
+  simpleStatfs,
   type FileDescription,
+  type FilesystemImpl,
   type IOSequence,
   type Location,
+  type Statfs,
   type WouldBlock,
 } from '@tsvisor/vfs';
 
 const FIONREAD = 0x541b;
 const SIOCOUTQ = 0x5411;
 
-let sockLocation: Location | undefined;
-let sockfs: { vfs: Vfs; ctx: ReturnType<Vfs['rootContext']> } | undefined;
-let sockSeq = 0;
+/** SOCKFS_MAGIC. */
+const SOCKFS_MAGIC = 0x534f434b;
+
+/**
+ * Linux's sockfs: a filesystem no path reaches, holding one inode per socket. Inodes are made
+ * directly (no directory entry, no path walk, nothing to unlink), since a connection-rate
+ * workload makes and drops two per connection.
+ */
+class SockFs implements FilesystemImpl {
+  readonly type = 'sockfs';
+  readonly dev = anonDev();
+  readonly root: Inode;
+  readonly mount: Mount;
+  /** The next inode number (get_next_ino). */
+  nextIno = 2;
+  constructor() {
+    this.root = new SockInode(this, 1, 0o040555);
+    this.mount = new Mount(this, this.root, null, null, 0);
+  }
+  statfs(): Statfs {
+    return simpleStatfs(SOCKFS_MAGIC);
+  }
+}
+
+/** A socket's inode: S_IFSOCK, mode 0777, owned by root, timestamps of its creation. */
+class SockInode extends Inode {
+  constructor(
+    readonly fs: SockFs,
+    ino: number,
+    mode: number,
+  ) {
+    super();
+    this.ino = ino;
+    this.mode = mode;
+    const now = nowNs();
+    this.atimeNs = this.mtimeNs = this.ctimeNs = this.btimeNs = now;
+  }
+}
+
+let sockfs: SockFs | undefined;
 
 /**
  * A fresh S_IFSOCK inode for one socket, as Linux's sock_alloc gives every socket its own
  * inode: its number is what `/proc/<pid>/fd` shows as `socket:[ino]` and /proc/net lists as the
- * socket's inode. `dispose()` frees the node when the socket goes away.
+ * socket's inode. `dispose()` is called when the socket goes away (the inode needs no cleanup:
+ * nothing but the socket's file refers to it).
  */
 export function newSocketInode(): { location: Location; dispose: () => void } {
-  if (!sockfs) {
-    const vfs = new Vfs(new Tmpfs());
-    sockfs = { vfs, ctx: vfs.rootContext(ROOT_CREDS, 0) };
-  }
-  const { vfs, ctx } = sockfs;
-  const name = `/socket-${String(++sockSeq)}`;
-  const err = vfs.mknodat(ctx, ctx.cwd, name, 0o140777, 0);
-  if (err) throw new Error(`socket inode: ${String(err)}`);
-  const location = vfs.lookupat(ctx, ctx.cwd, name, 0);
-  if (isError(location)) throw new Error(`socket inode: ${String(location)}`);
-  return { location, dispose: () => void vfs.unlinkat(ctx, ctx.cwd, name, 0) };
-}
-
-/**
- * The inode socket files stand on, as Linux's sockfs: an S_IFSOCK node of mode 0777 on a
- * private filesystem no path reaches, so fstat reports a socket and FIONREAD reaches the socket
- * (the ioctl code answers regular files itself).
- */
-export function socketInode(): Location {
-  if (!sockLocation) {
-    const vfs = new Vfs(new Tmpfs());
-    const ctx = vfs.rootContext(ROOT_CREDS, 0);
-    const err = vfs.mknodat(ctx, ctx.cwd, '/socket', 0o140777, 0);
-    if (err) throw new Error(`socket inode: ${String(err)}`);
-    const loc = vfs.lookupat(ctx, ctx.cwd, '/socket', 0);
-    if (isError(loc)) throw new Error(`socket inode: ${String(loc)}`);
-    sockLocation = loc;
-  }
-  return sockLocation;
+  sockfs ??= new SockFs();
+  const inode = new SockInode(sockfs, sockfs.nextIno++, 0o140777);
+  return { location: { mount: sockfs.mount, inode }, dispose: () => undefined };
 }
 
 /** A descriptor travelling in an SCM_RIGHTS message: held by a slot of the in-flight table. */
@@ -221,6 +239,29 @@ function staging(n: number): Uint8Array {
   return stagingBuf.subarray(0, n);
 }
 
+/**
+ * A {@link SpanCopy} that writes each piece it is given to the next bytes of `dst` (the app's
+ * buffers): a ring drains into app memory with no staging buffer between them.
+ */
+export function copyOutTo(dst: IOSequence): SpanCopy {
+  let done = 0;
+  return (span) => {
+    const r = (done === 0 ? dst : dst.dropFirst(done)).copyOut(span);
+    if (!isError(r)) done += r;
+    return r;
+  };
+}
+
+/** A {@link SpanCopy} that fills each piece it is given from the next bytes of `src`. */
+export function copyInFrom(src: IOSequence): SpanCopy {
+  let done = 0;
+  return (span) => {
+    const r = (done === 0 ? src : src.dropFirst(done)).copyIn(span);
+    if (!isError(r)) done += r;
+    return r;
+  };
+}
+
 /** Any kind of socket: AF_UNIX, AF_INET/AF_INET6, AF_NETLINK. */
 export type AnySocket = UnixSocket | InetSocket | NetlinkSocket;
 
@@ -273,10 +314,11 @@ export class SocketImpl extends FileDescriptionImpl {
   }
 
   /**
-   * read(2)/readv(2) into app memory that may fault part way. A stream socket's bytes are
-   * peeked, copied out, and only what reached the app is consumed, so a fault leaves the rest
-   * queued (tcp_recvmsg / unix_stream_read_generic stop at the failed copy and return what they
-   * copied). A datagram that cannot be copied is consumed, as Linux drops it too.
+   * read(2)/readv(2) into app memory that may fault part way. Only what reached the app is
+   * consumed, so a fault leaves the rest queued (tcp_recvmsg / unix_stream_read_generic stop at
+   * the failed copy and return what they copied): TCP copies straight from its receive ring,
+   * AF_UNIX streams are peeked into a staging buffer first. A datagram that cannot be copied is
+   * consumed, as Linux drops it too.
    */
   override readIO(dst: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
     const sock = this.sock;
@@ -287,11 +329,17 @@ export class SocketImpl extends FileDescriptionImpl {
       !(sock instanceof UnixSocket || sock instanceof InetSocket)
     )
       return super.readIO(dst, offset, file);
+    if (sock instanceof InetSocket) {
+      // Straight from the receive ring into the app's memory: one copy, and only what reached
+      // the app is consumed.
+      const r = sock.recvInto(dst.length, copyOutTo(dst));
+      // Nothing to take changed nothing: the stack is already idle (every call and timer runs it).
+      if (r === NET_WOULD_BLOCK) return WOULD_BLOCK;
+      this.settle();
+      return vfsBlock(r);
+    }
     const stage = staging(dst.length);
-    const peeked =
-      sock instanceof UnixSocket
-        ? sock.recv(stage, MsgFlag.MSG_PEEK)
-        : sock.recvfrom(stage, MsgFlag.MSG_PEEK);
+    const peeked = sock.recv(stage, MsgFlag.MSG_PEEK);
     // A peek changes nothing, so the stack runs once, after the bytes are taken (or here when
     // there are none to take).
     if (peeked === NET_WOULD_BLOCK || isError(peeked) || peeked.n === 0) {
@@ -300,8 +348,7 @@ export class SocketImpl extends FileDescriptionImpl {
     }
     const got = dst.copyOut(stage.subarray(0, peeked.n));
     if (isError(got)) return got;
-    const taken =
-      sock instanceof UnixSocket ? sock.recv(stage.subarray(0, got)) : sock.recvfrom(stage.subarray(0, got));
+    const taken = sock.recv(stage.subarray(0, got));
     this.settle();
     if (taken === NET_WOULD_BLOCK || isError(taken)) return vfsBlock(taken);
     return taken.n;
@@ -314,22 +361,22 @@ export class SocketImpl extends FileDescriptionImpl {
   }
 
   /**
-   * write(2)/writev(2) from app memory on a TCP socket: the bytes are staged in a reused buffer
-   * (TCP copies them into its send ring at once) instead of a fresh zeroed one per call; a fault
-   * part way sends what was copied, as the generic path does.
+   * write(2)/writev(2) from app memory on a TCP socket: the bytes go straight from the app's
+   * memory into the send ring, as many as fit (one copy; a blocked writer copies the rest when
+   * room appears). A fault part way sends what was copied, EFAULT only when nothing was.
    */
   override writeIO(src: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
     const sock = this.sock;
     if (!(sock instanceof InetSocket) || sock.type !== SockType.SOCK_STREAM || src.length === 0)
       return super.writeIO(src, offset, file);
-    const stage = staging(src.length);
-    const got = src.copyIn(stage);
-    if (isError(got)) return got;
-    return this.write(stage.subarray(0, got));
+    const r = sock.sendFrom(src.length, copyInFrom(src));
+    if (r === NET_WOULD_BLOCK) return WOULD_BLOCK; // a full ring: nothing changed, nothing to run
+    this.settle();
+    return vfsBlock(r);
   }
 
   override readiness(mask: number): number {
-    return this.sock.readiness() & mask;
+    return withRcvlowat(this.sock, this.sock.readiness()) & mask;
   }
 
   override get waitQueue(): WaitQueue {

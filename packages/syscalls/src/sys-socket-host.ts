@@ -8,10 +8,15 @@
  * Nothing from the sandbox reaches the host unchecked: addresses are re-encoded from their parsed
  * fields (only AF_INET, AF_INET6 and AF_UNSPEC; any other family is passed as its bare family
  * number, so the host picks the errno), socket options pass only from an allowlist with a length
- * fixed per option, flags are masked to the ones with a meaning here, and data is copied through
- * the supervisor's own buffers. Host fds are always non-blocking and close-on-exec; a blocking
- * call of the sandbox waits on the kernel's wait queue, woken by a readiness watch on the epoll
- * the supervisor's event loop already runs.
+ * fixed per option, flags are masked to the ones with a meaning here, control messages are
+ * rebuilt one by one from an allowlist of levels and types (SCM_RIGHTS and SCM_CREDENTIALS, which
+ * inet sockets ignore, are dropped: no fd number from the sandbox ever reaches the host), the
+ * privileged parts of calls are checked against the sandbox task (not the supervisor, root on the
+ * host), and data is copied through the supervisor's own buffers. Host fds are always
+ * non-blocking and close-on-exec; a blocking call of the sandbox waits on the kernel's wait queue,
+ * woken by a readiness watch on the epoll the supervisor's event loop already runs, and gives up
+ * after SO_RCVTIMEO/SO_SNDTIMEO as Linux does. Nothing here ever blocks the event loop: a
+ * lingering close (SO_LINGER) is a wait of the closing task, not of the host's close(2).
  *
  * The handlers here are layered over the socket family (see {@link withHostSockets}): each
  * answers only for host sockets (and socket(2) only in host mode), and otherwise defers to the
@@ -31,12 +36,21 @@ import {
   msghdr,
   type LinuxError,
 } from '@tsvisor/abi';
-import { ERESTARTSYS, type Kernel, type Task } from '@tsvisor/kernel';
-import { FileDescription, FileDescriptionImpl, WOULD_BLOCK, WaitQueue, type WouldBlock } from '@tsvisor/vfs';
-import { netOf, socketInode } from './sys-socket-file.js';
+import { Waiter, capable, type Kernel, type Task } from '@tsvisor/kernel';
+import {
+  FileDescription,
+  FileDescriptionImpl,
+  UserIOSequence,
+  WOULD_BLOCK,
+  WaitQueue,
+  type IOSequence,
+  type WouldBlock,
+} from '@tsvisor/vfs';
+import { netOf, newSocketInode } from './sys-socket-file.js';
 import { interfaceIoctl } from './sys-netlink.js';
 import { readStruct, writeStruct } from './user-structs.js';
-import { writeStream } from './stream-write.js';
+import { writeStream, type WriteOutcome } from './stream-write.js';
+import { SendTimeout, deadlineOf, sockIntrErrno } from './socket-timeout.js';
 import {
   int,
   ptr,
@@ -46,7 +60,7 @@ import {
   type SyscallHandler,
   type SyscallResult,
 } from './types.js';
-import { fileAt, filesOf, nofile, vfsCreds, waitReady } from './vfs-context.js';
+import { fileAt, filesOf, nofile, vfsCreds } from './vfs-context.js';
 
 /** A readiness watch of one host fd (see {@link HostSockets.watch}). */
 export interface HostFdWatch {
@@ -67,8 +81,26 @@ export interface HostSockets {
   listen(fd: number, backlog: number): number | LinuxError;
   accept(fd: number, flags: number): number | LinuxError;
   name(fd: number, peer: boolean, out: Uint8Array): number | LinuxError;
-  send(fd: number, data: Uint8Array, addr: Uint8Array | null, flags: number): number | LinuxError;
-  recv(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, meta: Int32Array): number | LinuxError;
+  /** sendmsg(2); `control` holds the cmsgs (already checked and rebuilt by the caller). */
+  send(
+    fd: number,
+    data: Uint8Array,
+    addr: Uint8Array | null,
+    flags: number,
+    control?: Uint8Array | null,
+  ): number | LinuxError;
+  /**
+   * recvmsg(2): `meta[0]` = the sender address's length, `meta[1]` = msg_flags; with `control`
+   * (`meta` then has 3 elements) the host's cmsgs land in it and `meta[2]` = their length.
+   */
+  recv(
+    fd: number,
+    buf: Uint8Array,
+    flags: number,
+    addr: Uint8Array,
+    meta: Int32Array,
+    control?: Uint8Array | null,
+  ): number | LinuxError;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number | LinuxError;
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number | LinuxError;
   shutdown(fd: number, how: number): number | LinuxError;
@@ -76,6 +108,12 @@ export interface HostSockets {
   poll(fd: number, events: number): number | LinuxError;
   watch(fd: number, onReady: () => void): HostFdWatch | LinuxError;
   close(fd: number): void;
+  /**
+   * The host's TCP congestion control algorithms: those loaded (net.ipv4.
+   * tcp_available_congestion_control) and those an unprivileged process may pick
+   * (tcp_allowed_congestion_control). Optional; without it only reno and cubic are offered.
+   */
+  congestionControl?(): { readonly available: readonly string[]; readonly allowed: readonly string[] };
 }
 
 const hostNets = new WeakMap<Kernel, HostSockets>();
@@ -109,6 +147,16 @@ const SOCKADDR_IN6 = 28;
 const MAX_IO = 4 << 20;
 const MAX_DATAGRAM = (1 << 16) + 1;
 const INT_MAX = 0x7fffffff;
+/** The lowest port bind(2) gives without CAP_NET_BIND_SERVICE (Linux's default). */
+const PROT_SOCK = 1024;
+/** TCP_CA_NAME_MAX: a congestion control name is at most 15 bytes. */
+const TCP_CA_NAME_MAX = 16;
+const TCP_CONGESTION = 13;
+/**
+ * How long the readiness watch of a host socket pauses after a report that was only an error
+ * nobody reads (a non-empty error queue): such a socket's waiters look again at most this often.
+ */
+const ERROR_ONLY_REARM_MS = 10;
 
 const POLLIN = 0x1;
 const POLLPRI = 0x2;
@@ -120,27 +168,54 @@ const POLLRDHUP = 0x2000;
 const SOL_SOCKET = 1;
 const IPPROTO_IP = 0;
 const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
 const IPPROTO_IPV6 = 41;
+const IPPROTO_UDPLITE = 136;
 const SO_ERROR = 4;
+const SO_PRIORITY = 12;
 const SO_LINGER = 13;
-const SO_RCVTIMEO = 20;
-const SO_SNDTIMEO = 21;
+const SO_RCVTIMEO_OLD = 20;
+const SO_SNDTIMEO_OLD = 21;
+const SO_RCVTIMEO_NEW = 66;
+const SO_SNDTIMEO_NEW = 67;
+const SCM_RIGHTS = 1;
+const SCM_CREDENTIALS = 2;
+const SO_MARK = 36;
+const SO_TIMESTAMPING_OLD = 37;
+const SCM_TXTIME = 61;
+/** sizeof(struct cmsghdr) on x86-64: cmsg_len (8), cmsg_level, cmsg_type. */
+const CMSG_HDR = 16;
+/**
+ * The most control data one sendmsg takes: Linux allocates it with sock_kmalloc, which fails
+ * with ENOBUFS beyond net.core.optmem_max (131072 by default).
+ */
+const OPTMEM_MAX = 131072;
+/** The most control data one recvmsg offers the host (far above what any inet cmsg set needs). */
+const MAX_RECV_CONTROL = 1 << 16;
 
 const FIONREAD = 0x541b;
+const SHUT_WR = 1;
 const SIOCOUTQ = 0x5411;
 const SIOCATMARK = 0x8905;
 
 /** Send flags passed to the host; MSG_NOSIGNAL is always added (SIGPIPE is the sandbox's). */
 const SEND_FLAGS =
   MsgFlag.MSG_OOB | MsgFlag.MSG_DONTROUTE | MsgFlag.MSG_EOR | MsgFlag.MSG_MORE | MsgFlag.MSG_CONFIRM;
-/** Receive flags passed to the host; MSG_WAITALL is done here, MSG_DONTWAIT always added. */
-const RECV_FLAGS = MsgFlag.MSG_OOB | MsgFlag.MSG_PEEK | MsgFlag.MSG_TRUNC;
+/**
+ * Receive flags passed to the host; MSG_WAITALL is done here, MSG_DONTWAIT always added.
+ * MSG_ERRQUEUE reads the host socket's error queue (IP_RECVERR), which never blocks on Linux.
+ */
+const RECV_FLAGS = MsgFlag.MSG_OOB | MsgFlag.MSG_PEEK | MsgFlag.MSG_TRUNC | MsgFlag.MSG_ERRQUEUE;
+/** The msg_flags a receive reports. */
+const RECV_MSG_FLAGS =
+  MsgFlag.MSG_TRUNC | MsgFlag.MSG_CTRUNC | MsgFlag.MSG_OOB | MsgFlag.MSG_EOR | MsgFlag.MSG_ERRQUEUE;
 
 /**
  * The socket options passed through, with the length of their value: 4 for ints, 8 for struct
- * linger, more for TCP_INFO and TCP_CONGESTION. Others answer ENOPROTOOPT. SO_RCVTIMEO and
- * SO_SNDTIMEO are kept by tsvisor (host fds never block), SO_BINDTODEVICE and multicast joins are
- * not offered.
+ * linger, 16 for struct timeval, more for TCP_INFO, TCP_CONGESTION and IPv6 structs. Others
+ * answer ENOPROTOOPT. Not offered: SO_BINDTODEVICE, SO_MARK, IP_TRANSPARENT, IP_FREEBIND,
+ * multicast joins, IP options and IPv6 extension headers (the supervisor's privileges would
+ * apply to them), SO_ZEROCOPY and SO_TIMESTAMPING (error-queue notifications).
  */
 const OPTIONS: ReadonlyMap<number, ReadonlyMap<number, number>> = new Map([
   [
@@ -155,13 +230,22 @@ const OPTIONS: ReadonlyMap<number, ReadonlyMap<number, number>> = new Map([
       [8, 4], // SO_RCVBUF
       [9, 4], // SO_KEEPALIVE
       [10, 4], // SO_OOBINLINE
-      [12, 4], // SO_PRIORITY
+      [SO_PRIORITY, 4],
       [SO_LINGER, 8],
       [15, 4], // SO_REUSEPORT
       [18, 4], // SO_RCVLOWAT
+      [SO_RCVTIMEO_OLD, 16],
+      [SO_SNDTIMEO_OLD, 16],
+      [29, 4], // SO_TIMESTAMP_OLD
       [30, 4], // SO_ACCEPTCONN
+      [35, 4], // SO_TIMESTAMPNS_OLD
       [38, 4], // SO_PROTOCOL
       [39, 4], // SO_DOMAIN
+      [40, 4], // SO_RXQ_OVFL
+      [63, 4], // SO_TIMESTAMP_NEW
+      [64, 4], // SO_TIMESTAMPNS_NEW
+      [SO_RCVTIMEO_NEW, 16],
+      [SO_SNDTIMEO_NEW, 16],
     ]),
   ],
   [
@@ -189,9 +273,15 @@ const OPTIONS: ReadonlyMap<number, ReadonlyMap<number, number>> = new Map([
     new Map([
       [1, 4], // IP_TOS
       [2, 4], // IP_TTL
+      [8, 4], // IP_PKTINFO
       [10, 4], // IP_MTU_DISCOVER
       [11, 4], // IP_RECVERR
+      [12, 4], // IP_RECVTTL
+      [13, 4], // IP_RECVTOS
       [14, 4], // IP_MTU
+      [20, 4], // IP_RECVORIGDSTADDR
+      [24, 4], // IP_BIND_ADDRESS_NO_PORT
+      [25, 4], // IP_RECVFRAGSIZE
       [33, 4], // IP_MULTICAST_TTL
       [34, 4], // IP_MULTICAST_LOOP
     ]),
@@ -199,6 +289,8 @@ const OPTIONS: ReadonlyMap<number, ReadonlyMap<number, number>> = new Map([
   [
     IPPROTO_IPV6,
     new Map([
+      [2, 4], // IPV6_2292PKTINFO
+      [8, 4], // IPV6_2292HOPLIMIT
       [16, 4], // IPV6_UNICAST_HOPS
       [18, 4], // IPV6_MULTICAST_HOPS
       [19, 4], // IPV6_MULTICAST_LOOP
@@ -206,12 +298,37 @@ const OPTIONS: ReadonlyMap<number, ReadonlyMap<number, number>> = new Map([
       [24, 4], // IPV6_MTU
       [25, 4], // IPV6_RECVERR
       [26, 4], // IPV6_V6ONLY
+      [49, 4], // IPV6_RECVPKTINFO
+      [50, 20], // IPV6_PKTINFO (struct in6_pktinfo, sticky)
+      [51, 4], // IPV6_RECVHOPLIMIT
+      [52, 4], // IPV6_HOPLIMIT
+      [60, 4], // IPV6_RECVPATHMTU
+      [61, 32], // IPV6_PATHMTU (struct ip6_mtuinfo; read only)
+      [62, 4], // IPV6_DONTFRAG
+      [66, 4], // IPV6_RECVTCLASS
       [67, 4], // IPV6_TCLASS
+      [70, 4], // IPV6_AUTOFLOWLABEL
+      [74, 4], // IPV6_RECVORIGDSTADDR
+      [77, 4], // IPV6_RECVFRAGSIZE
     ]),
   ],
 ]);
+/** UDP and UDP-Lite options, at SOL_UDP and at IPPROTO_UDPLITE (the same udp_lib_setsockopt). */
+const UDP_OPTIONS: ReadonlyMap<number, number> = new Map([
+  [1, 4], // UDP_CORK
+  [10, 4], // UDPLITE_SEND_CSCOV
+  [11, 4], // UDPLITE_RECV_CSCOV
+  [101, 4], // UDP_NO_CHECK6_TX
+  [102, 4], // UDP_NO_CHECK6_RX
+  [103, 4], // UDP_SEGMENT
+]);
 /** Options the sandbox may read but not set. */
-const READ_ONLY = new Set(['1:3', `1:${SO_ERROR}`, '1:30', '1:38', '1:39', '6:11', '0:14', '41:24']);
+const READ_ONLY = new Set(['1:3', `1:${SO_ERROR}`, '1:30', '1:38', '1:39', '6:11', '0:14', '41:24', '41:61']);
+
+function optionSize(level: number, name: number): number | undefined {
+  if (level === IPPROTO_UDP || level === IPPROTO_UDPLITE) return UDP_OPTIONS.get(name);
+  return OPTIONS.get(level)?.get(name);
+}
 
 /**
  * Re-encodes a sockaddr of the sandbox for the host. AF_INET, AF_INET6 and AF_UNSPEC are rebuilt
@@ -245,14 +362,185 @@ export function hostSockaddr(bytes: Uint8Array): Uint8Array {
   return b;
 }
 
+const IP_TOS = 1;
+const IP_TTL = 2;
+const IP_PKTINFO = 8;
+const IP_PROTOCOL = 52;
+/** IPv4 cmsgs sendmsg passes (ip_cmsg_send); the host checks their lengths and values. */
+const IP_SEND_CMSGS = new Set([IP_TOS, IP_TTL, IP_PKTINFO, IP_PROTOCOL]);
+/**
+ * IPv6 cmsgs sendmsg passes (ip6_datagram_send_ctl): IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS,
+ * IPV6_DONTFRAG, IPV6_FLOWINFO and the RFC 2292 PKTINFO/HOPLIMIT.
+ */
+const IPV6_SEND_CMSGS = new Set([50, 52, 67, 62, 11, 2, 8]);
+/**
+ * IP options (IP_RETOPTS) and IPv6 extension headers and next hops (HOPOPTS, RTHDR, DSTOPTS,
+ * RTHDRDSTOPTS, NEXTHOP and their RFC 2292 forms): Linux accepts them from unprivileged
+ * processes only in part, and here the host would check the supervisor's privileges, so they are
+ * refused with EPERM rather than passed.
+ */
+const PRIVILEGED_CMSGS = new Set([
+  '0:7',
+  '41:54',
+  '41:55',
+  '41:57',
+  '41:59',
+  '41:3',
+  '41:4',
+  '41:5',
+  '41:6',
+  '41:9',
+]);
+/** The highest SO_PRIORITY an unprivileged socket may set (TC_PRIO_INTERACTIVE). */
+const TC_PRIO_INTERACTIVE = 6;
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/**
+ * Rebuilds the control messages of a sendmsg(2) for the host, walking them as Linux does
+ * (CMSG_FIRSTHDR, __cmsg_nxthdr, CMSG_OK: EINVAL for a cmsg_len below the header or past the
+ * buffer). What each protocol does with a level is kept: SOL_SOCKET cmsgs are checked for every
+ * socket (SCM_RIGHTS and SCM_CREDENTIALS mean nothing to inet sockets, which __sock_cmsg_send
+ * accepts and ignores: they are dropped here, so no fd number of the sandbox ever reaches the
+ * host; SO_MARK needs CAP_NET_ADMIN: EPERM; unknown types EINVAL); IP-level
+ * cmsgs only on datagram sockets (TCP ignores them) from an allowlist, with EPERM for IP options
+ * and IPv6 extension headers and EINVAL for unknown types; SOL_IPV6 cmsgs are ignored on AF_INET
+ * sockets as ip_cmsg_send does; other levels are ignored by every inet protocol and dropped.
+ * The bytes of a passed cmsg are copied as given (its length included): the host checks them.
+ *
+ * @example
+ * ```ts
+ * const ttl = new Uint8Array(24);
+ * new DataView(ttl.buffer).setBigUint64(0, 20n, true); // cmsg_len = CMSG_LEN(4), SOL_IP
+ * ttl[12] = 2; // IP_TTL
+ * ttl[16] = 9;
+ * hostControl(ttl, { stream: false, domain: 2 }); // the same 24 bytes
+ * ```
+ */
+export function hostControl(
+  ctl: Uint8Array,
+  sock: { readonly stream: boolean; readonly domain: number },
+): Uint8Array | LinuxError {
+  const dv = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
+  const kept: Uint8Array[] = [];
+  let size = 0;
+  for (let off = 0; off + CMSG_HDR <= ctl.length;) {
+    const len = dv.getBigUint64(off, true);
+    if (len < BigInt(CMSG_HDR) || len > BigInt(ctl.length - off)) return E.EINVAL;
+    const n = Number(len);
+    const level = dv.getInt32(off + 8, true);
+    const type = dv.getInt32(off + 12, true);
+    let pass = false;
+    if (level === SOL_SOCKET) {
+      if (type === SO_MARK) return E.EPERM;
+      if (type === SO_PRIORITY) {
+        if (n !== CMSG_HDR + 4) return E.EINVAL;
+        const prio = dv.getInt32(off + CMSG_HDR, true);
+        if (prio < 0 || prio > TC_PRIO_INTERACTIVE) return E.EPERM;
+        pass = true;
+      } else if (type === SO_TIMESTAMPING_OLD || type === SCM_TXTIME) {
+        pass = true;
+      } else if (type !== SCM_RIGHTS && type !== SCM_CREDENTIALS) {
+        return E.EINVAL; // __sock_cmsg_send's default
+      }
+    } else if (
+      !sock.stream &&
+      (level === IPPROTO_IP || (level === IPPROTO_IPV6 && sock.domain === AF_INET6))
+    ) {
+      if (PRIVILEGED_CMSGS.has(`${level}:${type}`)) return E.EPERM;
+      const allowed = level === IPPROTO_IP ? IP_SEND_CMSGS : IPV6_SEND_CMSGS;
+      if (!allowed.has(type)) return E.EINVAL;
+      pass = true;
+    }
+    if (pass) {
+      const c = new Uint8Array(align8(n));
+      c.set(ctl.subarray(off, off + n));
+      kept.push(c);
+      size += c.length;
+    }
+    off += align8(n);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of kept) {
+    out.set(c, at);
+    at += c.length;
+  }
+  // The last cmsg's padding is not part of the buffer the kernel is given (CMSG_OK is per cmsg,
+  // so trimming it changes nothing but keeps msg_controllen as tight as the sandbox's).
+  if (kept.length > 0) {
+    const last = kept[kept.length - 1]!;
+    const lastLen = Number(new DataView(last.buffer).getBigUint64(0, true));
+    return out.subarray(0, size - last.length + lastLen);
+  }
+  return out;
+}
+
+/**
+ * The cmsgs the host returned, for the sandbox: copied as they are, except that an SCM_RIGHTS
+ * (which inet sockets never carry) would be host fds: they are closed and the cmsg dropped.
+ */
+function sandboxControl(calls: HostSockets, ctl: Uint8Array): Uint8Array {
+  const dv = new DataView(ctl.buffer, ctl.byteOffset, ctl.byteLength);
+  let rights = false;
+  for (let off = 0; off + CMSG_HDR <= ctl.length;) {
+    const n = Number(dv.getBigUint64(off, true));
+    if (n < CMSG_HDR || n > ctl.length - off) break;
+    if (dv.getInt32(off + 8, true) === SOL_SOCKET && dv.getInt32(off + 12, true) === SCM_RIGHTS)
+      rights = true;
+    off += align8(n);
+  }
+  if (!rights) return ctl;
+  const out: number[] = [];
+  for (let off = 0; off + CMSG_HDR <= ctl.length;) {
+    const n = Number(dv.getBigUint64(off, true));
+    if (n < CMSG_HDR || n > ctl.length - off) break;
+    if (dv.getInt32(off + 8, true) === SOL_SOCKET && dv.getInt32(off + 12, true) === SCM_RIGHTS) {
+      for (let p = off + CMSG_HDR; p + 4 <= off + n; p += 4) calls.close(dv.getInt32(p, true));
+    } else {
+      out.push(...ctl.subarray(off, Math.min(off + align8(n), ctl.length)));
+    }
+    off += align8(n);
+  }
+  return Uint8Array.from(out);
+}
+
+/** The staging buffer of {@link HostSocketImpl.readIO}, grown as needed up to MAX_IO. */
+let readStage = new Uint8Array(0);
+
 /** The file side of a host socket (socket_file_ops over a host fd). */
 export class HostSocketImpl extends FileDescriptionImpl {
   readonly #queue = new WaitQueue();
   #watch: HostFdWatch | undefined;
   #armed = 0;
+  /** The last report of the watch was an error and nothing asked for (see #arm). */
+  #errorsOnly = false;
+  #rearm: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  /** SO_RCVTIMEO/SO_SNDTIMEO as set by the sandbox (struct timeval bytes), kept here. */
-  readonly timeouts = new Map<number, Uint8Array>();
+  /**
+   * SO_RCVTIMEO and SO_SNDTIMEO as the host rounded them (its sk_rcvtimeo/sk_sndtimeo, in ns):
+   * how long a blocking receive (accept) or send (connect) of the sandbox waits before EAGAIN
+   * (EINPROGRESS for connect). Undefined waits for ever; 0 does not wait.
+   */
+  rcvTimeoutNs: bigint | undefined;
+  sndTimeoutNs: bigint | undefined;
+  /**
+   * SO_LINGER on with a non-zero time, in ms: the host socket itself never lingers (its close
+   * would block the supervisor), the closing task waits instead (see {@link hostLingerOnClose}).
+   */
+  lingerMs: number | undefined;
+  /**
+   * 'held' once release() kept the host fd open for a lingering close(2); 'claimed' while that
+   * close waits; back to 'none' when the host fd is closed.
+   */
+  #linger: 'none' | 'held' | 'claimed' = 'none';
+  /** Its own sockfs inode number (`socket:[ino]`) and its creator's fsuid, for /proc/net. */
+  inode = 0;
+  uid = 0;
+  /** The set of open host sockets this one is listed in until released (see openHostSockets). */
+  openSet: Set<HostSocketImpl> | undefined;
 
   constructor(
     /** The host fd (non-blocking, close-on-exec), owned by this description. */
@@ -283,6 +571,22 @@ export class HostSocketImpl extends FileDescriptionImpl {
       new Int32Array(2),
     );
     return r === E.EAGAIN ? this.#blocked(POLLIN) : r;
+  }
+
+  /**
+   * read(2)/readv(2): at most {@link ioLimit} per call (a short read, which a stream allows and
+   * which holds any datagram), through one staging buffer all host sockets share (the calls are
+   * synchronous), so a blocked reader that wakes and finds nothing allocates nothing.
+   */
+  override readIO(dst: IOSequence): number | LinuxError | WouldBlock {
+    if (dst.length === 0) return 0; // sock_read_iter: nothing asked, nothing read
+    const want = Math.min(dst.length, this.type === SockType.SOCK_STREAM ? MAX_IO : MAX_DATAGRAM);
+    if (readStage.length < want)
+      readStage = new Uint8Array(Math.max(want, Math.min(readStage.length * 2, MAX_IO)));
+    const buf = readStage.subarray(0, want);
+    const n = this.read(buf);
+    if (typeof n !== 'number' || n <= 0) return n;
+    return dst.copyOut(buf.subarray(0, n));
   }
 
   override write(src: Uint8Array): number | LinuxError | WouldBlock {
@@ -321,7 +625,15 @@ export class HostSocketImpl extends FileDescriptionImpl {
   #arm(events: number): void {
     if (!this.#watch) {
       const w = this.calls.watch(this.fd, () => {
+        const armed = this.#armed;
         this.#armed = 0;
+        // epoll always reports an error, and a socket whose error queue (IP_RECVERR) is not
+        // empty has one for as long as nobody reads the queue: a wait for something else would
+        // wake on every turn of the event loop. Such a report still wakes the waiters (a new
+        // SO_ERROR is theirs to return), but the next arm waits a little (see #rearm).
+        const now = this.calls.poll(this.fd, (armed | POLLERR | POLLHUP) & 0xffff);
+        this.#errorsOnly =
+          typeof now === 'number' && (now & (armed | POLLHUP)) === 0 && (now & POLLERR) !== 0;
         this.#queue.notify(POLLIN | POLLPRI | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
       });
       if (isError(w)) return;
@@ -329,7 +641,15 @@ export class HostSocketImpl extends FileDescriptionImpl {
     }
     if ((this.#armed | events) === this.#armed) return;
     this.#armed |= events;
-    this.#watch.arm(this.#armed);
+    if (this.#errorsOnly) this.#rearm ??= setTimeout(() => this.#rearmNow(), ERROR_ONLY_REARM_MS);
+    else this.#watch.arm(this.#armed);
+  }
+
+  /** The arm held back after an error-only report. */
+  #rearmNow(): void {
+    this.#rearm = undefined;
+    this.#errorsOnly = false;
+    if (this.#armed !== 0) this.#watch?.arm(this.#armed);
   }
 
   /** FIONREAD/SIOCINQ, SIOCOUTQ and SIOCATMARK from the host; other requests ENOTTY. */
@@ -341,9 +661,62 @@ export class HostSocketImpl extends FileDescriptionImpl {
   override release(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.openSet?.delete(this);
+    if (this.#rearm !== undefined) clearTimeout(this.#rearm);
     this.#watch?.close();
-    this.calls.close(this.fd);
+    this.#watch = undefined;
+    if (this.#lingers()) {
+      // close(2) lingers (hostLingerOnClose claims the fd in the same handler call); any other
+      // last reference (exit, dup2 over it) does not, as PF_EXITING skips the linger in Linux.
+      // The FIN goes now, as tcp_close sends it before it waits: the wait is for it and the data
+      // before it to be acknowledged.
+      this.calls.shutdown(this.fd, SHUT_WR);
+      this.#linger = 'held';
+      queueMicrotask(() => {
+        if (this.#linger === 'held') this.#finishLinger();
+      });
+    } else {
+      this.calls.close(this.fd);
+    }
     this.#queue.notify(POLLERR | POLLHUP);
+  }
+
+  /**
+   * Whether closing lingers: SO_LINGER on with a time, a TCP socket with sent data not yet
+   * acknowledged and nothing unread (unread data makes tcp_close reset the connection at once).
+   */
+  #lingers(): boolean {
+    if (this.lingerMs === undefined || this.type !== SockType.SOCK_STREAM || this.#unsent() === 0)
+      return false;
+    const unread = this.calls.ioctlInt(this.fd, FIONREAD);
+    return typeof unread === 'number' && unread === 0;
+  }
+
+  #unsent(): number {
+    const n = this.calls.ioctlInt(this.fd, SIOCOUTQ);
+    return typeof n === 'number' ? n : 0;
+  }
+
+  /** The lingering close's host side: true while sent data is still unacknowledged. */
+  lingerPending(): boolean {
+    return this.#linger !== 'none' && this.#unsent() > 0;
+  }
+
+  /** Ends a lingering close: the host fd closes (its data still goes out, as after a linger). */
+  #finishLinger(): void {
+    if (this.#linger === 'none') return;
+    this.#linger = 'none';
+    this.calls.close(this.fd);
+  }
+
+  /**
+   * Takes over the host close that release() held back for a lingering close(2): `undefined`
+   * when there is none; else a function that finishes it.
+   */
+  claimLinger(): (() => void) | undefined {
+    if (this.#linger !== 'held') return undefined;
+    this.#linger = 'claimed';
+    return () => this.#finishLinger();
   }
 }
 
@@ -364,27 +737,95 @@ function nonBlocking(file: FileDescription, flags: number): boolean {
   return (file.getFlags() & OpenFlag.O_NONBLOCK) !== 0 || (flags & MsgFlag.MSG_DONTWAIT) !== 0;
 }
 
+type HostSocket = { file: FileDescription; h: HostSocketImpl };
+
+/** What a signal during a blocking socket call answers (see {@link sockIntrErrno}). */
+const interrupted = sockIntrErrno;
+
+/**
+ * Waits, after the caller's operation found the socket not ready, until the host reports
+ * something (one of `events`, an error, a hang-up), a signal comes, or the monotonic `deadline`
+ * passes. Only `events` count as ready at once: an error the host already shows is one the
+ * operation did not return (a queued IP_RECVERR error), and waking on it would never sleep.
+ */
+async function waitHost(
+  t: Task,
+  s: HostSocket,
+  events: number,
+  deadline: bigint | undefined,
+): Promise<'ready' | 'interrupted' | 'timeout'> {
+  if (deadline !== undefined && deadline <= t.kernel.time.monotonicNs()) return 'timeout';
+  const q = s.h.waitQueue;
+  const w = new Waiter(undefined);
+  const sub = { mask: events | POLLERR | POLLHUP, notify: (): void => void w.wake('notified') };
+  q.add(sub);
+  try {
+    if ((s.file.readiness(events) & events) !== 0) return 'ready';
+    if (deadline !== undefined) w.setDeadline(t.kernel.time, deadline);
+    const r = await t.block(w);
+    return r === 'notified' ? 'ready' : r;
+  } finally {
+    q.remove(sub);
+  }
+}
+
 /**
  * Runs `op` until it stops answering EAGAIN, waiting for `events` on the socket in between (a
- * non-blocking call gets the EAGAIN); a signal ends the wait with ERESTARTSYS.
+ * non-blocking call gets the EAGAIN, and so does a wait past `timeoutNs`); a signal ends the wait
+ * (see {@link interrupted}).
  */
 function untilReady(
   t: Task,
-  s: { file: FileDescription; h: HostSocketImpl },
+  s: HostSocket,
   events: number,
   nb: boolean,
+  timeoutNs: bigint | undefined,
   op: () => number | LinuxError,
 ): Result {
   const r = op();
   if (r !== E.EAGAIN || nb) return r;
+  const deadline = deadlineOf(t, timeoutNs);
   const loop = async (): Promise<SyscallResult> => {
     for (;;) {
-      if ((await waitReady(t, s.file, events)) === 'interrupted') return ERESTARTSYS;
+      const w = await waitHost(t, s, events, deadline);
+      if (w === 'interrupted') return interrupted(deadline);
       const again = op();
-      if (again !== E.EAGAIN) return again;
+      if (again !== E.EAGAIN || w === 'timeout') return again;
     }
   };
   return loop();
+}
+
+/**
+ * The lingering part of close(2) on a host socket with SO_LINGER on and a time: when `h` was the
+ * last reference and the host still holds unacknowledged data, the closing task waits until the
+ * host has it acknowledged, the linger time passes, or a signal comes; then the host fd closes
+ * (without lingering: what is left still goes out, as after Linux's linger). close returns 0 in
+ * every case, even on a non-blocking socket, as Linux's (see linger.c).
+ */
+export function hostLingerOnClose(t: Task, h: HostSocketImpl): 0 | Promise<0> {
+  const finish = h.claimLinger();
+  if (!finish) return 0;
+  if (!h.lingerPending()) {
+    finish();
+    return 0;
+  }
+  const time = t.kernel.time;
+  const w = new Waiter(undefined);
+  const ms = h.lingerMs ?? 0;
+  if (ms >= 0) w.setDeadline(time, time.monotonicNs() + BigInt(ms) * 1_000_000n);
+  // No readiness event says "all acknowledged": the host is asked every 10 ms.
+  let cancel: (() => void) | undefined;
+  const look = (): void => {
+    if (!h.lingerPending()) w.wake('notified');
+    else cancel = time.setTimer(time.monotonicNs() + 10_000_000n, look);
+  };
+  look();
+  return t.block(w).then(() => {
+    cancel?.();
+    finish();
+    return 0 as const;
+  });
 }
 
 /** move_addr_to_kernel: `EINVAL` for a length outside [0, 128], `EFAULT`; re-encoded for the host. */
@@ -423,9 +864,14 @@ function install(
   flags: number,
 ): number | LinuxError {
   const impl = new HostSocketImpl(hostFd, calls, type, domain);
+  const { location } = newSocketInode();
+  impl.inode = location.inode.ino;
+  impl.uid = t.creds.fsuid;
+  impl.openSet = openSetOf(t.kernel);
+  impl.openSet.add(impl);
   const file = new FileDescription(
     impl,
-    socketInode(),
+    location,
     OpenFlag.O_RDWR | (flags & SockType.SOCK_NONBLOCK ? OpenFlag.O_NONBLOCK : 0),
     vfsCreds(t),
   );
@@ -435,6 +881,26 @@ function install(
 }
 
 const HOST_FLAGS = SockType.SOCK_NONBLOCK | SockType.SOCK_CLOEXEC;
+
+const openSets = new WeakMap<Kernel, Set<HostSocketImpl>>();
+
+function openSetOf(kernel: Kernel): Set<HostSocketImpl> {
+  let set = openSets.get(kernel);
+  if (!set) {
+    set = new Set();
+    openSets.set(kernel, set);
+  }
+  return set;
+}
+
+/**
+ * The sandbox's open host sockets in creation order (for /proc/net, which must list these and
+ * never the host's other sockets); undefined when `kernel` is not in network mode `host`.
+ */
+export function openHostSockets(kernel: Kernel): readonly HostSocketImpl[] | undefined {
+  if (!hostNets.has(kernel)) return undefined;
+  return [...openSetOf(kernel)];
+}
 
 /**
  * The interface ioctls (SIOCGIFINDEX, SIOCGIFCONF, ...) on a host socket, answered from the links
@@ -474,6 +940,13 @@ function bind(t: Task, a: SyscallArgs): Result | undefined {
   if (!s) return undefined;
   const addr = readAddr(t, ptr(a[1]), int(a[2]));
   if (isError(addr)) return addr;
+  // The host would check the supervisor's CAP_NET_BIND_SERVICE; the sandbox's own is what counts
+  // (inet_bind_sk: a port below ip_unprivileged_port_start, 1024 by default, is EACCES without it).
+  const full = s.h.domain === AF_INET ? SOCKADDR_IN : SOCKADDR_IN6;
+  if (addr.length >= full && (addr[0]! | (addr[1]! << 8)) === s.h.domain && !capable(t.creds)) {
+    const port = (addr[2]! << 8) | addr[3]!;
+    if (port !== 0 && port < PROT_SOCK) return E.EACCES;
+  }
   return s.h.calls.bind(s.h.fd, addr);
 }
 
@@ -486,7 +959,8 @@ function listen(t: Task, a: SyscallArgs): Result | undefined {
 
 /**
  * implements connect(2) on a host socket: the host connect never blocks; a blocking one of the
- * sandbox waits for the socket to become writable and answers its SO_ERROR.
+ * sandbox waits for the socket to become writable and answers its SO_ERROR, or EINPROGRESS once
+ * SO_SNDTIMEO passes (inet_stream_connect).
  */
 function connect(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
@@ -496,10 +970,16 @@ function connect(t: Task, a: SyscallArgs): Result | undefined {
   const { calls, fd } = s.h;
   const r = calls.connect(fd, addr);
   if (r !== E.EINPROGRESS || nonBlocking(s.file, 0)) return r;
+  const deadline = deadlineOf(t, s.h.sndTimeoutNs);
   const finish = async (): Promise<SyscallResult> => {
     for (;;) {
       // A restarted connect finds the attempt in progress (EALREADY), as on Linux.
-      if ((await waitReady(t, s.file, POLLOUT)) === 'interrupted') return ERESTARTSYS;
+      const w = await waitHost(t, s, POLLOUT, deadline);
+      if (w === 'interrupted') return interrupted(deadline);
+      if (w === 'timeout') {
+        const last = calls.connect(fd, addr);
+        return last === E.EALREADY ? E.EINPROGRESS : last;
+      }
       // Once the attempt is over, connecting again reports it (__inet_stream_connect): 0 and
       // the socket counts as connected, or the error that ended it.
       const again = calls.connect(fd, addr);
@@ -516,7 +996,9 @@ function accept4(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
   const { calls, fd } = s.h;
-  const r = untilReady(t, s, POLLIN, nonBlocking(s.file, 0), () => calls.accept(fd, HOST_FLAGS));
+  const r = untilReady(t, s, POLLIN, nonBlocking(s.file, 0), s.h.rcvTimeoutNs, () =>
+    calls.accept(fd, HOST_FLAGS),
+  );
   const done = (c: SyscallResult): SyscallResult => {
     if (typeof c !== 'number') return c;
     const addrp = ptr(a[1]);
@@ -573,41 +1055,120 @@ function sigpipe(t: Task, r: SyscallResult, flags: number): SyscallResult {
   return r;
 }
 
-/** Sends `data` (to `to`): streams loop until all is sent when blocking, datagrams go whole. */
+/**
+ * The SO_SNDTIMEO of a blocking send on a host socket, for the stream writer; undefined for
+ * non-blocking calls (O_NONBLOCK or MSG_DONTWAIT: `nonBlocking`) and sockets without one.
+ */
+function sendTimeout(t: Task, file: FileDescription, nonBlocking: boolean): SendTimeout | undefined {
+  const h = file.impl;
+  if (nonBlocking || !(h instanceof HostSocketImpl) || h.sndTimeoutNs === undefined) return undefined;
+  return new SendTimeout(t, h.waitQueue, POLLOUT, h.sndTimeoutNs);
+}
+
+/**
+ * The wait of a blocking read on a host socket (`events` POLLIN: read(2), readv(2)) or write
+ * (POLLOUT) after `op` answered WOULD_BLOCK once: `op` again whenever the host reports something
+ * (see {@link waitHost}), EAGAIN once SO_RCVTIMEO (SO_SNDTIMEO) passes, and for a signal a
+ * restart, or EINTR with a timeout (sock_intr_errno). Undefined for other files (the generic wait
+ * of sys-file.ts applies).
+ */
+export function hostBlockingIo(
+  t: Task,
+  file: FileDescription,
+  events: number,
+  op: () => number | LinuxError | WouldBlock,
+): Promise<SyscallResult> | undefined {
+  const h = file.impl;
+  if (!(h instanceof HostSocketImpl)) return undefined;
+  const s = { file, h };
+  const write = (events & POLLOUT) !== 0;
+  const deadline = deadlineOf(t, write ? h.sndTimeoutNs : h.rcvTimeoutNs);
+  const loop = async (): Promise<SyscallResult> => {
+    for (;;) {
+      const w = await waitHost(t, s, write ? POLLOUT : POLLIN, deadline);
+      if (w === 'interrupted') return interrupted(deadline);
+      const r = op();
+      if (r !== WOULD_BLOCK) return r;
+      if (w === 'timeout') return E.EAGAIN;
+    }
+  };
+  return loop();
+}
+
+/**
+ * Sends `src` (to `to`, with the rebuilt cmsgs `control`). The bytes are copied from the app as
+ * they go, at most {@link ioLimit} at a time, so the supervisor never holds more than that: a
+ * blocking stream send goes on until all of it is sent (tcp_sendmsg), or returns the bytes sent
+ * so far when a fault, a signal or SO_SNDTIMEO stops it (see {@link SendTimeout}); a datagram
+ * goes whole, and a fault in it is EFAULT (its copy fails before anything is sent).
+ */
 function doSend(
   t: Task,
-  s: { file: FileDescription; h: HostSocketImpl },
-  data: Uint8Array,
+  s: HostSocket,
+  src: IOSequence,
   to: Uint8Array | null,
   flags: number,
+  control: Uint8Array | null = null,
 ): Result {
   const { calls, fd, type } = s.h;
+  const stream = type === SockType.SOCK_STREAM;
+  const limit = ioLimit(s.h);
+  const total = stream ? src.length : Math.min(src.length, limit);
   const hostFlags = (flags & SEND_FLAGS) | MsgFlag.MSG_DONTWAIT | MsgFlag.MSG_NOSIGNAL;
+  const nb = nonBlocking(s.file, flags);
+  // The bytes copied from the app and not sent yet, from offset `at` of `src`: an attempt the
+  // host refused (EAGAIN), or took in part, does not copy them again.
+  let staged = NONE;
+  let at = 0;
   const attempt = (sent: number): number | LinuxError | 'block' => {
-    const r = calls.send(fd, data.subarray(sent), to, hostFlags);
-    if (r === E.EAGAIN) {
-      // Arm the watch for writability before the stream writer sleeps on the queue.
-      s.h.armFor(POLLOUT);
-      return 'block';
+    if (sent < at || sent >= at + staged.length) {
+      const buf = new Uint8Array(Math.min(total - sent, limit));
+      const got = buf.length > 0 ? src.dropFirst(sent).copyIn(buf) : 0;
+      if (isError(got)) return got;
+      if (!stream && got < buf.length) return E.EFAULT;
+      staged = buf.subarray(0, got);
+      at = sent;
     }
-    return r;
+    // The cmsgs go with the first piece only, as tcp_sendmsg reads them once per call.
+    const r = calls.send(fd, staged.subarray(sent - at), to, hostFlags, sent === 0 ? control : null);
+    if (r !== E.EAGAIN) return r;
+    // Arm the watch for writability before the stream writer sleeps on the queue.
+    s.h.armFor(POLLOUT);
+    return 'block';
   };
+  const timeout = sendTimeout(t, s.file, nb);
   const r = writeStream(
     t,
     { queue: s.h.waitQueue, mask: POLLOUT | POLLERR | POLLHUP },
-    data.length,
-    attempt,
-    {
-      nonBlocking: nonBlocking(s.file, flags),
-      loop: type === SockType.SOCK_STREAM,
-    },
+    total,
+    timeout ? timeout.wrap(attempt) : attempt,
+    { nonBlocking: nb, loop: stream },
   );
-  const finish = (o: { sent: number; stop: SyscallResult | undefined }): SyscallResult => {
+  const finish = (o0: WriteOutcome): SyscallResult => {
+    const o = timeout ? timeout.end(o0) : o0;
     if (o.sent > 0) return o.sent;
     if (o.stop === undefined) return 0;
     return sigpipe(t, o.stop, flags);
   };
   return r instanceof Promise ? r.then(finish) : finish(r);
+}
+
+/**
+ * write(2)/writev(2)/pwritev2(2) on a host socket, which sys-file.ts hands over: a send with no
+ * flags but MSG_DONTWAIT for RWF_NOWAIT and MSG_NOSIGNAL for RWF_NOSIGNAL, so a blocking stream
+ * write goes on until all is sent and SO_SNDTIMEO applies, as sock_write_iter's sendmsg does.
+ * Undefined for other files.
+ */
+export function hostSocketWrite(
+  t: Task,
+  file: FileDescription,
+  src: IOSequence,
+  mode: { readonly nowait?: boolean; readonly nosignal?: boolean },
+): Result | undefined {
+  const h = file.impl;
+  if (!(h instanceof HostSocketImpl)) return undefined;
+  const flags = (mode.nowait ? MsgFlag.MSG_DONTWAIT : 0) | (mode.nosignal ? MsgFlag.MSG_NOSIGNAL : 0);
+  return doSend(t, { file, h }, src, null, flags);
 }
 
 function ioLimit(h: HostSocketImpl): number {
@@ -618,9 +1179,8 @@ function ioLimit(h: HostSocketImpl): number {
 function sendto(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
-  const len = Math.min(a[2] > BigInt(INT_MAX) ? INT_MAX : Number(a[2]), ioLimit(s.h));
-  const data = t.memory.read(ptr(a[1]), len);
-  if (isError(data)) return data;
+  const len = a[2] > BigInt(INT_MAX) ? INT_MAX : Number(a[2]);
+  const data = new UserIOSequence(t.memory, [{ base: ptr(a[1]), len }]);
   let to: Uint8Array | null = null;
   if (ptr(a[4]) !== 0) {
     const b = readAddr(t, ptr(a[4]), int(a[5]));
@@ -635,54 +1195,75 @@ interface Received {
   len: number;
   from: Uint8Array;
   msgFlags: number;
+  /** The host's cmsgs (empty without a control buffer). */
+  control: Uint8Array;
 }
 
-/** One receive into `buf`, waiting when blocking; MSG_WAITALL on a stream keeps filling. */
+/**
+ * One receive into `buf` (cmsgs into `control` when given), waiting when blocking, up to
+ * SO_RCVTIMEO (then EAGAIN, or what MSG_WAITALL gathered); MSG_WAITALL on a stream keeps
+ * filling. MSG_ERRQUEUE never waits (ip_recv_error answers EAGAIN on an empty queue).
+ */
 function doRecv(
   t: Task,
-  s: { file: FileDescription; h: HostSocketImpl },
+  s: HostSocket,
   buf: Uint8Array,
   flags: number,
+  control: Uint8Array | null = null,
 ): Received | LinuxError | Promise<Received | LinuxError | SyscallResult> {
   const { calls, fd, type } = s.h;
   const hostFlags = (flags & RECV_FLAGS) | MsgFlag.MSG_DONTWAIT;
   const from = new Uint8Array(SOCKADDR_STORAGE);
-  const meta = new Int32Array(2);
+  const meta = new Int32Array(3);
   const waitAll =
     (flags & MsgFlag.MSG_WAITALL) !== 0 && type === SockType.SOCK_STREAM && (flags & MsgFlag.MSG_PEEK) === 0;
   let got = 0;
   const once = (): Received | LinuxError => {
-    const r = calls.recv(fd, buf.subarray(got), hostFlags, from, meta);
+    const r = control
+      ? calls.recv(fd, buf.subarray(got), hostFlags, from, meta, control)
+      : calls.recv(fd, buf.subarray(got), hostFlags, from, meta);
     if (isError(r)) return r;
     return {
       n: Math.min(r, buf.length - got),
       len: r,
       from: from.subarray(0, Math.min(meta[0]!, SOCKADDR_STORAGE)),
       msgFlags: meta[1]!,
+      control: control
+        ? sandboxControl(calls, control.subarray(0, Math.min(meta[2]!, control.length)))
+        : NONE,
     };
   };
-  const nb = nonBlocking(s.file, flags);
+  const partial = (r?: Received): Received => ({
+    n: got,
+    len: got,
+    from: r?.from ?? NONE,
+    msgFlags: r?.msgFlags ?? 0,
+    control: r?.control ?? NONE,
+  });
+  const nb = nonBlocking(s.file, flags) || (flags & MsgFlag.MSG_ERRQUEUE) !== 0;
   const first = once();
   if (!isError(first) && (!waitAll || first.n === 0 || first.n >= buf.length)) return first;
   if (isError(first) && (first !== E.EAGAIN || nb)) return first;
   if (!isError(first)) got = first.n;
+  const deadline = deadlineOf(t, s.h.rcvTimeoutNs);
   const loop = async (): Promise<Received | LinuxError | SyscallResult> => {
     for (;;) {
-      if ((await waitReady(t, s.file, POLLIN)) === 'interrupted') {
-        return got > 0 ? { n: got, len: got, from: new Uint8Array(0), msgFlags: 0 } : ERESTARTSYS;
-      }
+      const w = await waitHost(t, s, POLLIN, deadline);
+      if (w === 'interrupted') return got > 0 ? partial() : interrupted(deadline);
       const r = once();
       if (isError(r)) {
-        if (r === E.EAGAIN) continue;
-        return got > 0 ? { n: got, len: got, from: new Uint8Array(0), msgFlags: 0 } : r;
+        if (r === E.EAGAIN && w !== 'timeout') continue;
+        return got > 0 ? partial() : r;
       }
       if (!waitAll) return r;
       got += r.n;
-      if (r.n === 0 || got >= buf.length) return { n: got, len: got, from: r.from, msgFlags: r.msgFlags };
+      if (r.n === 0 || got >= buf.length || w === 'timeout') return partial(r);
     }
   };
   return loop();
 }
+
+const NONE = new Uint8Array(0);
 
 function isReceived(r: unknown): r is Received {
   return typeof r === 'object' && r !== null && 'msgFlags' in r;
@@ -693,7 +1274,6 @@ function recvfrom(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
   const flags = int(a[3]);
-  if (flags & MsgFlag.MSG_ERRQUEUE) return E.EAGAIN;
   const len = Math.min(Number(a[2] & 0xffff_ffffn), ioLimit(s.h));
   const buf = new Uint8Array(len);
   const done = (r: Received | LinuxError | SyscallResult): SyscallResult => {
@@ -735,7 +1315,10 @@ function readMsghdr(
   return { raw, m, iov };
 }
 
-/** implements sendmsg(2) on a host socket: no control messages are passed (EINVAL). */
+/**
+ * implements sendmsg(2) on a host socket; control messages are rebuilt for the host by
+ * {@link hostControl} (ENOBUFS beyond optmem_max, as sock_kmalloc fails; EFAULT).
+ */
 function sendmsg(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
@@ -749,27 +1332,23 @@ function sendmsg(t: Task, a: SyscallArgs): Result | undefined {
     if (isError(b)) return b;
     to = b;
   }
-  if (m.msg_controllen > 0) return E.EINVAL;
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (const v of iov) {
-    const n = Math.min(v.len, ioLimit(s.h) - total);
-    if (n <= 0) break;
-    const b = t.memory.read(v.base, n);
-    if (isError(b)) return b;
-    parts.push(b);
-    total += n;
+  let control: Uint8Array | null = null;
+  const ctlLen = Number(m.msg_controllen);
+  if (ctlLen > 0) {
+    if (ctlLen >= OPTMEM_MAX) return E.ENOBUFS;
+    const raw = t.memory.read(m.msg_control, ctlLen);
+    if (isError(raw)) return raw;
+    const c = hostControl(raw, { stream: s.h.type === SockType.SOCK_STREAM, domain: s.h.domain });
+    if (isError(c)) return c;
+    control = c.length > 0 ? c : null;
   }
-  const data = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    data.set(p, off);
-    off += p.length;
-  }
-  return doSend(t, s, data, to, int(a[2]));
+  return doSend(t, s, new UserIOSequence(t.memory, iov), to, int(a[2]), control);
 }
 
-/** implements recvmsg(2) on a host socket: data and the sender's address; no control messages. */
+/**
+ * implements recvmsg(2) on a host socket: data, the sender's address and the host's control
+ * messages (offered room: the sandbox's msg_controllen; MSG_CTRUNC when they did not fit).
+ */
 function recvmsg(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
@@ -779,10 +1358,12 @@ function recvmsg(t: Task, a: SyscallArgs): Result | undefined {
   if (isError(hdr)) return hdr;
   const { raw, m, iov } = hdr;
   if (isError(m)) return m;
-  if (flags & MsgFlag.MSG_ERRQUEUE) return E.EAGAIN;
   let total = 0;
   for (const v of iov) total = Math.min(total + v.len, ioLimit(s.h));
   const buf = new Uint8Array(total);
+  // No msg_control offers no room: the host reports MSG_CTRUNC for any cmsg, as put_cmsg does.
+  const room = m.msg_control === 0 ? 0 : Math.min(Number(m.msg_controllen), MAX_RECV_CONTROL);
+  const control = new Uint8Array(room);
   const done = (r: Received | LinuxError | SyscallResult): SyscallResult => {
     if (!isReceived(r)) return r as SyscallResult;
     let written = 0;
@@ -800,15 +1381,99 @@ function recvmsg(t: Task, a: SyscallArgs): Result | undefined {
       const err = n > 0 ? t.memory.writeExact(m.msg_name, from.subarray(0, n)) : undefined;
       if (err) return err;
     }
+    // A cmsg that cannot be stored is lost, as put_cmsg's failed copy is: msg_controllen then
+    // says what was stored (nothing).
+    const stored =
+      r.control.length > 0 && !t.memory.writeExact(m.msg_control, r.control) ? r.control.length : 0;
     dv.setInt32(8, m.msg_name !== 0 ? from.length : 0, true);
-    dv.setBigUint64(40, 0n, true); // msg_controllen: no control messages
-    dv.setInt32(48, r.msgFlags & (MsgFlag.MSG_TRUNC | MsgFlag.MSG_OOB | MsgFlag.MSG_EOR), true);
+    dv.setBigUint64(40, BigInt(stored), true);
+    dv.setInt32(48, r.msgFlags & RECV_MSG_FLAGS, true);
     const err = t.memory.writeExact(mp, raw);
     if (err) return err;
     return flags & MsgFlag.MSG_TRUNC && s.h.type !== SockType.SOCK_STREAM ? r.len : r.n;
   };
-  const r = doRecv(t, s, buf, flags);
+  const r = doRecv(t, s, buf, flags, control);
   return r instanceof Promise ? r.then(done) : done(r);
+}
+
+const NSEC_PER_USEC = 1000n;
+const NSEC_PER_SEC = 1_000_000_000n;
+
+/**
+ * SO_RCVTIMEO/SO_SNDTIMEO: the host stores the value (so getsockopt answers its rounding to
+ * jiffies, and its checks give EINVAL/EDOM), and the sandbox's blocking calls use it. A negative
+ * tv_sec means "do not wait" (sock_set_timeout stores 0, reported as 0 like "for ever"); it is
+ * given to the host as 0 so the host does not log the warning Linux prints for it.
+ */
+function setTimeoutOption(
+  t: Task,
+  s: HostSocket,
+  level: number,
+  name: number,
+  addr: number,
+  optlen: number,
+): Result {
+  if (optlen < 16) return E.EINVAL;
+  const v = t.memory.read(addr, 16);
+  if (isError(v)) return v;
+  const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  const sec = dv.getBigInt64(0, true);
+  const usec = dv.getBigInt64(8, true);
+  if (usec < 0n || usec >= 1_000_000n) return E.EDOM;
+  const value = sec < 0n ? new Uint8Array(16) : v;
+  const r = s.h.calls.setsockopt(s.h.fd, level, name, value);
+  if (isError(r)) return r;
+  let ns: bigint | undefined = 0n;
+  if (sec >= 0n) {
+    const out = new Uint8Array(16);
+    const n = s.h.calls.getsockopt(s.h.fd, level, name, out);
+    if (isError(n)) return n;
+    const o = new DataView(out.buffer);
+    const total = o.getBigInt64(0, true) * NSEC_PER_SEC + o.getBigInt64(8, true) * NSEC_PER_USEC;
+    ns = total === 0n ? undefined : total;
+  }
+  if (name === SO_RCVTIMEO_OLD || name === SO_RCVTIMEO_NEW) s.h.rcvTimeoutNs = ns;
+  else s.h.sndTimeoutNs = ns;
+  return 0;
+}
+
+/**
+ * SO_LINGER: "off" and "reset on close" (a zero time) go to the host as they are. A lingering
+ * close would block the host's close(2), and so the supervisor: the host gets the time (so
+ * getsockopt reports it) with the flag off, and the sandbox's close waits instead.
+ */
+function setLinger(s: HostSocket, v: Uint8Array): Result {
+  const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  const on = dv.getInt32(0, true) !== 0;
+  const secs = dv.getInt32(4, true);
+  const r = s.h.calls.setsockopt(s.h.fd, SOL_SOCKET, SO_LINGER, v);
+  if (isError(r) || !on || secs === 0) {
+    if (!isError(r)) s.h.lingerMs = undefined;
+    return r;
+  }
+  const off = v.slice();
+  new DataView(off.buffer).setInt32(0, 0, true);
+  const r2 = s.h.calls.setsockopt(s.h.fd, SOL_SOCKET, SO_LINGER, off);
+  if (isError(r2)) return r2;
+  // The host keeps the time as jiffies; a time it cannot hold (huge or "negative") lingers for
+  // ever (MAX_SCHEDULE_TIMEOUT).
+  s.h.lingerMs = secs < 0 ? -1 : secs * 1000;
+  return 0;
+}
+
+/**
+ * TCP_CONGESTION as an unprivileged process may set it (tcp_set_congestion_control without
+ * CAP_NET_ADMIN): ENOENT for an algorithm the host has not loaded (the supervisor, root on the
+ * host, would have the kernel load its module), EPERM for one not allowed to everyone.
+ */
+function congestionRefused(calls: HostSockets, v: Uint8Array): LinuxError | undefined {
+  let end = v.indexOf(0);
+  if (end < 0) end = v.length;
+  const name = String.fromCharCode(...v.subarray(0, Math.min(end, TCP_CA_NAME_MAX - 1)));
+  const cc = calls.congestionControl?.() ?? { available: ['reno', 'cubic'], allowed: ['reno', 'cubic'] };
+  if (!cc.available.includes(name)) return E.ENOENT;
+  if (!cc.allowed.includes(name)) return E.EPERM;
+  return undefined;
 }
 
 /** implements setsockopt(2) on a host socket: allowlisted options only (ENOPROTOOPT). */
@@ -819,23 +1484,29 @@ function setsockopt(t: Task, a: SyscallArgs): Result | undefined {
   const name = int(a[2]);
   const optlen = int(a[4]);
   if (optlen < 0) return E.EINVAL;
-  if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
-    if (optlen < 16) return E.EINVAL;
-    const v = t.memory.read(ptr(a[3]), 16);
-    if (isError(v)) return v;
-    s.h.timeouts.set(name, v);
-    return 0;
-  }
-  const size = OPTIONS.get(level)?.get(name);
+  const size = optionSize(level, name);
   if (size === undefined || READ_ONLY.has(`${level}:${name}`)) return E.ENOPROTOOPT;
+  if (
+    level === SOL_SOCKET &&
+    (name === SO_RCVTIMEO_OLD ||
+      name === SO_SNDTIMEO_OLD ||
+      name === SO_RCVTIMEO_NEW ||
+      name === SO_SNDTIMEO_NEW)
+  )
+    return setTimeoutOption(t, s, level, name, ptr(a[3]), optlen);
   const n = Math.min(optlen, size);
   const v = n > 0 ? t.memory.read(ptr(a[3]), n) : new Uint8Array(0);
   if (isError(v)) return v;
-  if (level === SOL_SOCKET && name === SO_LINGER && n >= 8) {
-    // A lingering close blocks close(2) itself, even on a non-blocking socket: the supervisor's
-    // event loop would stop. Only "no linger" and "reset on close" (a zero timeout) pass.
-    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-    if (dv.getInt32(0, true) !== 0 && dv.getInt32(4, true) !== 0) return E.ENOPROTOOPT;
+  if (level === SOL_SOCKET && name === SO_PRIORITY && n >= 4) {
+    // sk_set_prio_allowed: above TC_PRIO_INTERACTIVE needs CAP_NET_ADMIN, which the supervisor has
+    // on the host and the sandbox must not borrow.
+    const prio = new DataView(v.buffer, v.byteOffset, v.byteLength).getInt32(0, true);
+    if (prio < 0 || prio > TC_PRIO_INTERACTIVE) return E.EPERM;
+  }
+  if (level === SOL_SOCKET && name === SO_LINGER && n >= 8) return setLinger(s, v);
+  if (level === IPPROTO_TCP && name === TCP_CONGESTION && n >= 1) {
+    const refused = congestionRefused(s.h.calls, v);
+    if (refused) return refused;
   }
   return s.h.calls.setsockopt(s.h.fd, level, name, v);
 }
@@ -850,17 +1521,15 @@ function getsockopt(t: Task, a: SyscallArgs): Result | undefined {
   const len = t.memory.readI32(lenp);
   if (isError(len)) return len;
   if (len < 0) return E.EINVAL;
-  let bytes: Uint8Array;
-  if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
-    bytes = s.h.timeouts.get(name) ?? new Uint8Array(16);
-  } else {
-    const size = OPTIONS.get(level)?.get(name);
-    if (size === undefined) return E.ENOPROTOOPT;
-    const out = new Uint8Array(Math.min(len, size));
-    const n = s.h.calls.getsockopt(s.h.fd, level, name, out);
-    if (isError(n)) return n;
-    bytes = out.subarray(0, Math.min(n, out.length));
-  }
+  const size = optionSize(level, name);
+  if (size === undefined) return E.ENOPROTOOPT;
+  // SO_LINGER is read whole, then cut to the sandbox's length: its l_onoff may be the sandbox's.
+  const linger = level === SOL_SOCKET && name === SO_LINGER;
+  const out = new Uint8Array(linger ? size : Math.min(len, size));
+  const got = s.h.calls.getsockopt(s.h.fd, level, name, out);
+  if (isError(got)) return got;
+  if (linger && s.h.lingerMs !== undefined && got >= 4) new DataView(out.buffer).setInt32(0, 1, true);
+  const bytes = out.subarray(0, Math.min(got, out.length));
   const n = Math.min(len, bytes.length);
   const err = n > 0 ? t.memory.writeExact(ptr(a[3]), bytes.subarray(0, n)) : undefined;
   if (err) return err;

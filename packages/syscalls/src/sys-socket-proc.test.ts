@@ -105,4 +105,26 @@ describe('/proc/net over the sandbox sockets', () => {
     expect(await h.call('close', l)).toBe(0);
     expect(net.tcp().some((s) => s.inode === il)).toBe(false);
   });
+
+  it('net.ipv4 keepalive and fin_timeout sysctls reach the sockets of the namespace', async () => {
+    const h = harness();
+    const net = procNetSource(h.kernel);
+    expect(net.sysctl?.()).toMatchObject({ tcpKeepaliveTime: 7200, tcpFinTimeout: 60 });
+    const fd = (await h.call('socket', AF_INET, SOCK_STREAM, 0)) as number;
+    const SOL_TCP = 6;
+    const TCP_KEEPIDLE = 4;
+    const TCP_LINGER2 = 8;
+    const opt = async (name: number): Promise<number> => {
+      h.mem.write(ADDR + 8, Uint8Array.of(4, 0, 0, 0));
+      expect(await h.call('getsockopt', fd, SOL_TCP, name, ADDR, ADDR + 8)).toBe(0);
+      return new DataView((h.mem.read(ADDR, 4) as Uint8Array).slice().buffer).getInt32(0, true);
+    };
+    expect(await opt(TCP_KEEPIDLE)).toBe(7200);
+    expect(net.setSysctl?.({ key: 'tcpKeepaliveTime', value: 30 })).toBeUndefined();
+    expect(net.setSysctl?.({ key: 'tcpFinTimeout', value: 5 })).toBeUndefined();
+    // Linux reads them when used: an existing socket that set nothing follows.
+    expect(await opt(TCP_KEEPIDLE)).toBe(30);
+    expect(await opt(TCP_LINGER2)).toBe(5);
+    expect(net.sysctl?.()).toMatchObject({ tcpKeepaliveTime: 30, tcpFinTimeout: 5 });
+  });
 });

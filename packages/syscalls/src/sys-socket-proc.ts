@@ -5,9 +5,19 @@
  * for the inode and owner uid (0 for a connection the application already closed, as Linux);
  * AF_UNIX sockets from the open socket files.
  *
+ * In network mode `host` (gVisor's hostinet) the inet sockets are host sockets: /proc/net/tcp,
+ * tcp6, udp and udp6 list the sandbox's own open host sockets and nothing else of the host (the
+ * host's other connections are not the sandbox's business), each described by what the host
+ * says of that socket (getsockname, getpeername, TCP_INFO, SIOCINQ/SIOCOUTQ, SO_MEMINFO) with the
+ * sandbox's inode and owner. The interfaces and routes are the host's, as rtnetlink shows them.
+ * The net.ipv4 sysctls show the host's values (host sockets follow them) and refuse writes with
+ * EACCES: Linux's answer to a process without CAP_NET_ADMIN over the namespace that owns them
+ * (proc_sys_permission: the group and other bits apply, and they grant no write), and gVisor's
+ * hostinet answer as well. A sandbox never changes a host sysctl.
+ *
  * @module
  */
-import { isError } from '@tsvisor/abi';
+import { E, isError, type LinuxError } from '@tsvisor/abi';
 import type { Kernel } from '@tsvisor/kernel';
 import {
   CONGESTION_ALGORITHMS,
@@ -29,7 +39,9 @@ import type {
   ProcSockAddr,
   ProcUnixSocket,
 } from '@tsvisor/procfs';
+import { DEFAULT_NET_SYSCTL } from '@tsvisor/procfs';
 import { netOf, type NetState } from './sys-socket-file.js';
+import { openHostSockets, type HostSocketImpl } from './sys-socket-host.js';
 
 const ANY4 = new Uint8Array(4);
 const ANY6 = new Uint8Array(16);
@@ -43,12 +55,43 @@ const SCOPE_HOST = 0x10;
 const SCOPE_LINK = 0x20;
 const IFA_F_PERMANENT = 0x80;
 
-/** The sandbox's /proc/net (pass as `KernelProcSourceOptions.net`). */
-export function procNetSource(kernel: Kernel): ProcNetSource {
+/** What {@link procNetSource} needs beyond the kernel. */
+export interface ProcNetOptions {
+  /**
+   * Network mode `host`: the host's net.ipv4 sysctls, read when a program reads them (host
+   * sockets follow the host's values). Without it, host mode shows Linux's defaults. Writes are
+   * refused with EACCES either way.
+   */
+  readonly hostSysctl?: () => ProcNetSysctl;
+}
+
+/**
+ * The sandbox's /proc/net (pass as `KernelProcSourceOptions.net`), in every network mode: over
+ * netstack, or in mode `host` over the sandbox's own host sockets (see the module comment).
+ *
+ * @example
+ * ```ts
+ * const proc = new KernelProcSource(kernel, { net: () => procNetSource(kernel) });
+ * ```
+ */
+export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): ProcNetSource {
   const net = netOf(kernel);
-  const inet = (protocol: 'tcp' | 'udp', family: 4 | 6): ProcInetSocket[] =>
-    inetSockets(net, protocol, family);
+  const inet = (protocol: 'tcp' | 'udp', family: 4 | 6): ProcInetSocket[] => {
+    const host = openHostSockets(kernel);
+    return host ? hostInetSockets(host, protocol, family) : inetSockets(net, protocol, family);
+  };
+  const host = openHostSockets(kernel) !== undefined;
+  const hostSysctl = options.hostSysctl;
   return {
+    ...(host
+      ? {
+          sysctl: () => hostSysctl?.() ?? DEFAULT_NET_SYSCTL,
+          setSysctl: (): LinuxError => E.EACCES,
+        }
+      : {
+          sysctl: () => netSysctl(net.stack),
+          setSysctl: (w: ProcNetSysctlWrite) => setNetSysctl(net.stack, w),
+        }),
     devices: () => devices(net),
     inet6Addresses: () => inet6Addresses(net),
     tcp: () => inet('tcp', 4),
@@ -57,8 +100,6 @@ export function procNetSource(kernel: Kernel): ProcNetSource {
     udp6: () => inet('udp', 6),
     unix: () => unixSockets(net),
     routes: () => routes(net),
-    sysctl: () => netSysctl(net.stack),
-    setSysctl: (w) => setNetSysctl(net.stack, w),
   };
 }
 
@@ -71,6 +112,10 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     tcpAvailableCongestionControl: CONGESTION_ALGORITHMS,
     tcpSack: s.sack,
     tcpTimestamps: s.timestamps,
+    tcpKeepaliveTime: s.keepaliveTime,
+    tcpKeepaliveIntvl: s.keepaliveIntvl,
+    tcpKeepaliveProbes: s.keepaliveProbes,
+    tcpFinTimeout: s.finTimeout,
   };
 }
 
@@ -90,6 +135,18 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
       break;
     case 'tcpTimestamps':
       s.timestamps = w.value;
+      break;
+    case 'tcpKeepaliveTime':
+      s.keepaliveTime = w.value;
+      break;
+    case 'tcpKeepaliveIntvl':
+      s.keepaliveIntvl = w.value;
+      break;
+    case 'tcpKeepaliveProbes':
+      s.keepaliveProbes = w.value;
+      break;
+    case 'tcpFinTimeout':
+      s.finTimeout = w.value;
       break;
   }
   return undefined;
@@ -208,6 +265,199 @@ function unixSockets(net: NetState): ProcUnixSocket[] {
       inode: f.inode,
       ...(path !== undefined ? { path } : {}),
     });
+  }
+  return out;
+}
+
+// ---- network mode `host` ------------------------------------------------------------------------
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOL_SOCKET = 1;
+const SO_PROTOCOL = 38;
+/** SO_MEMINFO: u32 sk_meminfo[SK_MEMINFO_VARS]; RMEM_ALLOC 0, WMEM_ALLOC 2, DROPS 8. */
+const SO_MEMINFO = 55;
+const SK_MEMINFO_VARS = 9;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+const TCP_INFO = 11;
+/** struct tcp_info up to tcpi_snd_cwnd (offset 80), the last field read here. */
+const TCP_INFO_USED = 84;
+const SIOCINQ = 0x541b;
+const SIOCOUTQ = 0x5411;
+const TCP_ESTABLISHED = 1;
+const TCP_CLOSE = 7;
+const TCP_LISTEN = 10;
+/** TCP_NEW_SYN_RECV, the highest tcp_states value. */
+const TCP_MAX_STATE = 12;
+/** TCP_INFINITE_SSTHRESH: ssthresh before the first loss, which /proc/net/tcp prints as -1. */
+const TCP_INFINITE_SSTHRESH = 0x7fffffff;
+/** tcp_info's times are in microseconds, /proc/net/tcp's in USER_HZ (100) clock ticks. */
+const US_PER_TICK = 10_000;
+/** TCP_TIMEOUT_INIT (1 s) in clock ticks. */
+const TCP_TIMEOUT_INIT_TICKS = 100;
+
+/**
+ * What the host says of one of the sandbox's host sockets (see {@link hostSocketFacts}), each
+ * answer as the host gave it: the bytes of a sockaddr or struct, or the errno of the call.
+ */
+export interface HostSocketFacts {
+  /** The socket's domain: AF_INET (2) or AF_INET6 (10). */
+  readonly domain: number;
+  /** SO_PROTOCOL: IPPROTO_TCP (6), IPPROTO_UDP (17), IPPROTO_ICMP... */
+  readonly protocol: number | LinuxError;
+  /** getsockname(2) and getpeername(2). */
+  readonly local: Uint8Array | LinuxError;
+  readonly remote: Uint8Array | LinuxError;
+  /** TCP_INFO (struct tcp_info): TCP only. */
+  readonly tcpInfo?: Uint8Array | LinuxError;
+  /** SO_MEMINFO (u32 sk_meminfo[9]): UDP only. */
+  readonly memInfo?: Uint8Array | LinuxError;
+  /** SIOCINQ and SIOCOUTQ. */
+  readonly inq: number | LinuxError;
+  readonly outq: number | LinuxError;
+  /** The sandbox socket's inode and owner. */
+  readonly inode: number;
+  readonly uid: number;
+}
+
+/** Asks the host about host socket `h` (never throws: every answer may be an errno). */
+export function hostSocketFacts(h: HostSocketImpl): HostSocketFacts {
+  const { calls, fd } = h;
+  const opt = (level: number, name: number, size: number): Uint8Array | LinuxError => {
+    const out = new Uint8Array(size);
+    const n = calls.getsockopt(fd, level, name, out);
+    return isError(n) ? n : out.subarray(0, Math.min(n, size));
+  };
+  const name = (peer: boolean): Uint8Array | LinuxError => {
+    const out = new Uint8Array(128);
+    const n = calls.name(fd, peer, out);
+    return isError(n) ? n : out.subarray(0, Math.min(n, out.length));
+  };
+  const p = opt(SOL_SOCKET, SO_PROTOCOL, 4);
+  const protocol = isError(p)
+    ? p
+    : p.length >= 4
+      ? new DataView(p.buffer, p.byteOffset, 4).getInt32(0, true)
+      : E.EINVAL;
+  return {
+    domain: h.domain,
+    protocol,
+    local: name(false),
+    remote: name(true),
+    ...(protocol === IPPROTO_TCP ? { tcpInfo: opt(IPPROTO_TCP, TCP_INFO, 256) } : {}),
+    ...(protocol === IPPROTO_UDP ? { memInfo: opt(SOL_SOCKET, SO_MEMINFO, SK_MEMINFO_VARS * 4) } : {}),
+    inq: calls.ioctlInt(fd, SIOCINQ),
+    outq: calls.ioctlInt(fd, SIOCOUTQ),
+    inode: h.inode,
+    uid: h.uid,
+  };
+}
+
+/**
+ * A sockaddr_in or sockaddr_in6 as /proc/net prints it in a file of `family` (an IPv4 address in
+ * a v6 file becomes IPv4-mapped); undefined for anything else (short, another family, or an IPv6
+ * address that a v4 file cannot show).
+ */
+function hostAddr(sa: Uint8Array | LinuxError, family: 4 | 6): ProcSockAddr | undefined {
+  if (isError(sa) || sa.length < 2) return undefined;
+  const af = sa[0]! | (sa[1]! << 8);
+  if (af === AF_INET && sa.length >= 8) {
+    const port = (sa[2]! << 8) | sa[3]!;
+    const v4 = sa.slice(4, 8);
+    if (family === 4) return { address: v4, port };
+    const mapped = new Uint8Array(16);
+    mapped[10] = mapped[11] = 0xff;
+    mapped.set(v4, 12);
+    return { address: mapped, port };
+  }
+  if (af === AF_INET6 && sa.length >= 24 && family === 6)
+    return { address: sa.slice(8, 24), port: (sa[2]! << 8) | sa[3]! };
+  return undefined;
+}
+
+function u32(b: Uint8Array, off: number): number {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(off, true);
+}
+
+function count(v: number | LinuxError): number {
+  return typeof v === 'number' && v > 0 ? v : 0;
+}
+
+/**
+ * The /proc/net/{tcp,tcp6,udp,udp6} entry of a host socket of the sandbox, from what the host
+ * said of it; undefined when Linux would not list it there: another protocol or family, a TCP
+ * socket in CLOSE (unbound, only bound, or closed: not in the listening or established hash), a
+ * UDP socket without a local port (not in the UDP hash), or answers that make no sense (a host
+ * call failed, a state out of range). Queues are what Linux prints: for a listener the accept
+ * queue (tcpi_unacked), for a connection the unread and the unacknowledged bytes, for UDP the
+ * memory charged to the socket's receive and send buffers. The TCP timer
+ * columns are not known from outside the host kernel and print as none.
+ */
+export function hostInetEntry(
+  f: HostSocketFacts,
+  protocol: 'tcp' | 'udp',
+  family: 4 | 6,
+): ProcInetSocket | undefined {
+  if ((f.domain === AF_INET6 ? 6 : f.domain === AF_INET ? 4 : 0) !== family) return undefined;
+  if (f.protocol !== (protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP)) return undefined;
+  const local = hostAddr(f.local, family);
+  if (!local) return undefined;
+  const any = { address: family === 4 ? ANY4 : ANY6, port: 0 };
+  const remote = hostAddr(f.remote, family) ?? any;
+  const owner = { uid: f.uid, inode: f.inode };
+  if (protocol === 'udp') {
+    if (local.port === 0) return undefined;
+    const connected = remote.port !== 0;
+    const mem =
+      f.memInfo !== undefined && !isError(f.memInfo) && f.memInfo.length >= SK_MEMINFO_VARS * 4
+        ? f.memInfo
+        : undefined;
+    return {
+      local,
+      remote: connected ? remote : any,
+      state: connected ? TCP_ESTABLISHED : TCP_CLOSE,
+      txQueue: mem ? u32(mem, 8) : count(f.outq),
+      rxQueue: mem ? u32(mem, 0) : count(f.inq),
+      ...owner,
+      ...(mem ? { drops: u32(mem, 32) } : {}),
+    };
+  }
+  const info = f.tcpInfo;
+  if (info === undefined || isError(info) || info.length < TCP_INFO_USED) return undefined;
+  const state = info[0]!;
+  if (state === TCP_CLOSE || state < TCP_ESTABLISHED || state > TCP_MAX_STATE) return undefined;
+  const listen = state === TCP_LISTEN;
+  const ssthresh = u32(info, 76);
+  return {
+    local,
+    remote: listen ? any : remote,
+    state,
+    // A listener shows its accept queue (sk_ack_backlog, which tcp_get_info reports in unacked)
+    // and nothing to send (SIOCINQ and SIOCOUTQ refuse a listener).
+    txQueue: listen ? 0 : count(f.outq),
+    rxQueue: listen ? u32(info, 24) : count(f.inq),
+    ...owner,
+    retransmits: info[2]!,
+    // tcp_get_info stops early for a listener, whose icsk_rto stays TCP_TIMEOUT_INIT (1 s).
+    rtoTicks: listen ? TCP_TIMEOUT_INIT_TICKS : Math.floor(u32(info, 8) / US_PER_TICK),
+    atoTicks: Math.floor(u32(info, 12) / US_PER_TICK),
+    cwnd: u32(info, 80),
+    ssthresh: listen ? 0 : ssthresh >= TCP_INFINITE_SSTHRESH ? -1 : ssthresh,
+  };
+}
+
+/** The /proc/net entries of the sandbox's host sockets of one protocol and family. */
+function hostInetSockets(
+  sockets: readonly HostSocketImpl[],
+  protocol: 'tcp' | 'udp',
+  family: 4 | 6,
+): ProcInetSocket[] {
+  const out: ProcInetSocket[] = [];
+  for (const h of sockets) {
+    if ((h.domain === AF_INET6 ? 6 : 4) !== family) continue;
+    const e = hostInetEntry(hostSocketFacts(h), protocol, family);
+    if (e) out.push(e);
   }
   return out;
 }

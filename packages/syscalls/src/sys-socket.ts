@@ -5,7 +5,9 @@
  * to the sandbox's loopback netstack Stack.
  *
  * Blocking: a socket call that answers WOULD_BLOCK waits for the next readiness change of the
- * socket and retries; a signal ends the wait with ERESTARTSYS (or the bytes already moved).
+ * socket and retries, for at most SO_RCVTIMEO (receives, accept) or SO_SNDTIMEO (sends, connect);
+ * a signal ends the wait with ERESTARTSYS, EINTR when a timeout is set (or the bytes already
+ * moved). See socket-timeout.ts.
  *
  * @module
  */
@@ -35,15 +37,7 @@ import {
   OpenFlag,
   timespec,
 } from '@tsvisor/abi';
-import {
-  ERESTARTSYS,
-  MAX_RW_COUNT,
-  Waiter,
-  capable,
-  isControl,
-  type ControlResult,
-  type Task,
-} from '@tsvisor/kernel';
+import { MAX_RW_COUNT, Waiter, capable, isControl, type ControlResult, type Task } from '@tsvisor/kernel';
 import {
   InetSocket,
   UnixSocket,
@@ -51,11 +45,40 @@ import {
   type UnixCreds,
   type UnixPathBinder,
 } from '@tsvisor/netstack';
-import { FileDescription } from '@tsvisor/vfs';
-import { SocketImpl, netOf, socketOf, type AnySocket, type InFlight } from './sys-socket-file.js';
+import { FileDescription, UserIOSequence } from '@tsvisor/vfs';
+import {
+  SocketImpl,
+  copyInFrom,
+  copyOutTo,
+  netOf,
+  socketOf,
+  type AnySocket,
+  type InFlight,
+} from './sys-socket-file.js';
 import { NetlinkSocket, interfaceIoctl } from './sys-netlink.js';
-import { HostSocketImpl, hostInterfaceIoctl, withHostSockets } from './sys-socket-host.js';
+import { HostSocketImpl, hostInterfaceIoctl, hostLingerOnClose, withHostSockets } from './sys-socket-host.js';
 import { writeStream, type WriteOutcome } from './stream-write.js';
+import {
+  getCoreOption,
+  inheritCoreOptions,
+  isCoreOption,
+  noteBufferSet,
+  rcvlowatOf,
+  setCoreOption,
+  timestampCmsg,
+} from './socket-options.js';
+import {
+  SendTimeout,
+  deadlineOf,
+  encodeTimeout,
+  isReceiveTimeout,
+  isTimeoutOption,
+  parseTimeout,
+  retryOnSocket,
+  sockIntrErrno,
+  timeoutsOf,
+  type TimeoutNs,
+} from './socket-timeout.js';
 import { readStruct, writeStruct } from './user-structs.js';
 import {
   FULL,
@@ -87,7 +110,7 @@ type Result = SyscallResult | Promise<SyscallResult>;
 // ---- helpers ----------------------------------------------------------------------------------
 
 function credsOf(t: Task): UnixCreds {
-  return { pid: t.tgid, uid: t.creds.euid, gid: t.creds.egid };
+  return { pid: t.tgid, uid: t.creds.euid, gid: t.creds.egid, groups: t.creds.groups };
 }
 
 function sockAt(t: Task, fd: number): { file: FileDescription; s: SocketImpl } | LinuxError {
@@ -118,44 +141,30 @@ function nonBlocking(file: FileDescription, flags: number): boolean {
 }
 
 /**
- * Retries `op` until it stops answering WOULD_BLOCK, sleeping until the socket's next readiness
- * change in between; a signal gives `onSignal()`.
+ * The timeout of one call on a netstack socket: SO_RCVTIMEO (`receive`) or SO_SNDTIMEO, or 0n
+ * ("do not wait") for a non-blocking call, as sock_rcvtimeo/sock_sndtimeo answer.
  */
-async function retry<T>(
-  t: Task,
-  s: SocketImpl,
-  op: () => T | typeof NET_WOULD_BLOCK,
-  onSignal: () => T | LinuxError | ControlResult = () => ERESTARTSYS,
-): Promise<T | LinuxError | ControlResult> {
-  for (;;) {
-    // Subscribe before trying: running the stack inside the attempt may already change readiness.
-    const w = new Waiter(undefined);
-    const sub = { mask: -1, notify: (): void => void w.wake('notified') };
-    s.queue.add(sub);
-    try {
-      const r = op();
-      s.settle();
-      if (r !== NET_WOULD_BLOCK) return r;
-      if (w.reason !== undefined) continue;
-      if ((await t.block(w)) === 'interrupted') return onSignal();
-    } finally {
-      s.queue.remove(sub);
-    }
-  }
+function timeoutFor(s: SocketImpl, nb: boolean, receive: boolean): TimeoutNs {
+  if (nb) return 0n;
+  const v = timeoutsOf(s.sock);
+  return receive ? v.rcv : v.snd;
 }
 
-/** Runs `op` once; WOULD_BLOCK becomes EAGAIN when non-blocking, else a wait. */
+/**
+ * Runs `op` once; WOULD_BLOCK becomes EAGAIN when the call may not wait (`timeoutNs` 0n), else a
+ * wait of at most `timeoutNs` (then EAGAIN; a signal gives EINTR with a timeout, a restart without).
+ */
 function maybeWait<T>(
   t: Task,
   s: SocketImpl,
-  nb: boolean,
+  timeoutNs: TimeoutNs,
   op: () => T | typeof NET_WOULD_BLOCK,
 ): T | LinuxError | ControlResult | Promise<T | LinuxError | ControlResult> {
   const r = op();
   s.settle();
   if (r !== NET_WOULD_BLOCK) return r;
-  if (nb) return E.EAGAIN;
-  return retry(t, s, op);
+  if (timeoutNs === 0n) return E.EAGAIN;
+  return retryOnSocket(t, s, op, { deadline: deadlineOf(t, timeoutNs) });
 }
 
 function then<T>(r: T | Promise<T>, f: (v: T) => SyscallResult): Result {
@@ -348,18 +357,26 @@ function connect(t: Task, a: SyscallArgs): Result {
   const s = f.s;
   const sock = s.sock;
   if (sock instanceof NetlinkSocket) return sock.connect(bytes);
+  const timeoutNs = timeoutFor(s, nonBlocking(f.file, 0), false);
   if (sock instanceof InetSocket) {
     sock.nonBlocking = (f.file.getFlags() & OpenFlag.O_NONBLOCK) !== 0;
     const r = sock.connect(bytes);
     s.settle();
     if (r !== NET_WOULD_BLOCK) return r;
-    return retry(t, s, () => sock.finishConnect());
+    // SO_SNDTIMEO bounds the wait: the attempt goes on, the call answers EINPROGRESS
+    // (__inet_stream_connect), at once for a zero timeout.
+    if (timeoutNs === 0n) return E.EINPROGRESS;
+    return retryOnSocket(t, s, () => sock.finishConnect(), {
+      deadline: deadlineOf(t, timeoutNs),
+      onTimeout: () => E.EINPROGRESS,
+    });
   }
   const addr = unixAddr(bytes);
   if (isError(addr)) return addr;
   sock.creds = credsOf(t);
   const fs = pathBinder(t);
-  return maybeWait(t, s, nonBlocking(f.file, 0), () => sock.connect(addr, fs));
+  // A full backlog: EAGAIN once SO_SNDTIMEO passes (unix_stream_connect).
+  return maybeWait(t, s, timeoutNs, () => sock.connect(addr, fs));
 }
 
 /** implements accept4(2): `EINVAL` for unknown flags (before the fd is looked up). */
@@ -371,12 +388,19 @@ function accept4(t: Task, a: SyscallArgs): Result {
   const sock = f.s.sock;
   const addrp = ptr(a[1]);
   const lenp = ptr(a[2]);
+  const timeoutNs = timeoutFor(f.s, nonBlocking(f.file, 0), true);
   const r =
     sock instanceof UnixSocket
-      ? maybeWait<AnySocket | LinuxError>(t, f.s, nonBlocking(f.file, 0), () => sock.accept())
-      : maybeWait<AnySocket | LinuxError>(t, f.s, nonBlocking(f.file, 0), () => sock.accept(flags));
+      ? maybeWait<AnySocket | LinuxError>(t, f.s, timeoutNs, () => sock.accept())
+      : maybeWait<AnySocket | LinuxError>(t, f.s, timeoutNs, () => sock.accept(flags));
   return then(r, (c) => {
     if (isError(c) || isControl(c)) return c;
+    // A TCP child is a clone of its listener and keeps its timeouts and other core options
+    // (sk_clone_lock); an AF_UNIX one is a new socket (unix_create1) with the defaults.
+    if (c instanceof InetSocket) {
+      Object.assign(timeoutsOf(c), timeoutsOf(sock));
+      inheritCoreOptions(sock, c);
+    }
     if (addrp !== 0) {
       const peer = c instanceof UnixSocket ? encodeSockaddr(peerOrUnnamed(c)) : c.getpeername();
       const err = writeAddr(t, addrp, lenp, isError(peer) ? new Uint8Array(0) : peer);
@@ -481,11 +505,22 @@ function doSend(t: Task, f: { file: FileDescription; s: SocketImpl }, out: Outgo
     return o.stop === undefined ? 0 : isError(o.stop) ? sigpipe(t, o.stop, flags) : o.stop;
   };
   // Sockets notify on every readiness change, so any change wakes the sender to try again.
-  const r = writeStream(t, { queue: f.s.queue, mask: -1 }, out.data.length, attempt, {
-    nonBlocking: nb,
-    loop: sock.type === SockType.SOCK_STREAM,
-  });
-  return r instanceof Promise ? r.then(finish) : finish(r);
+  const timeout = sendTimeout(t, f.s, nb);
+  const r = writeStream(
+    t,
+    { queue: f.s.queue, mask: -1 },
+    out.data.length,
+    timeout ? timeout.wrap(attempt) : attempt,
+    { nonBlocking: nb || timeout?.timeoutNs === 0n, loop: sock.type === SockType.SOCK_STREAM },
+  );
+  const end = (o: WriteOutcome): SyscallResult => finish(timeout ? timeout.end(o) : o);
+  return r instanceof Promise ? r.then(end) : end(r);
+}
+
+/** SO_SNDTIMEO for one blocking send on a netstack socket (see {@link SendTimeout}). */
+function sendTimeout(t: Task, s: SocketImpl, nb: boolean): SendTimeout | undefined {
+  const ns = timeoutFor(s, nb, false);
+  return ns === undefined || nb ? undefined : new SendTimeout(t, s.queue, -1, ns);
 }
 
 function dropAll(t: Task, out: Outgoing, r: LinuxError | undefined): LinuxError {
@@ -504,6 +539,14 @@ function sendto(t: Task, a: SyscallArgs): Result {
   if (isError(f)) return f;
   let len = Number(a[2] & 0xffff_ffffn);
   if (a[2] > BigInt(INT_MAX)) len = INT_MAX;
+  if (f.s.sock instanceof InetSocket && f.s.sock.type === SockType.SOCK_STREAM) {
+    // The destination is ignored on a stream socket, but still read and checked (EINVAL, EFAULT).
+    if (ptr(a[4]) !== 0) {
+      const b = readAddr(t, ptr(a[4]), int(a[5]));
+      if (isError(b)) return b;
+    }
+    return tcpSend(t, f, f.s.sock, ptr(a[1]), Math.min(len, MAX_RW_COUNT), int(a[3]));
+  }
   const data = readData(t, ptr(a[1]), len);
   if (isError(data)) return data;
   let to: Uint8Array | undefined;
@@ -513,6 +556,40 @@ function sendto(t: Task, a: SyscallArgs): Result {
     to = b;
   }
   return doSend(t, f, { data, to, rights: undefined, creds: undefined }, int(a[3]));
+}
+
+/**
+ * send(2) on a TCP socket: the bytes go straight from the app's buffer into the send ring, as
+ * many as fit per attempt, and a blocking send keeps going until all are queued (tcp_sendmsg).
+ * A fault part way gives the count sent, EFAULT only when none was; EPIPE raises SIGPIPE unless
+ * MSG_NOSIGNAL.
+ */
+function tcpSend(
+  t: Task,
+  f: { file: FileDescription; s: SocketImpl },
+  sock: InetSocket,
+  addr: number,
+  len: number,
+  flags: number,
+): Result {
+  const src = new UserIOSequence(t.memory, [{ base: addr, len }]);
+  const attempt = (sent: number): number | LinuxError | 'block' => {
+    const r = sock.sendFrom(len - sent, copyInFrom(src.dropFirst(sent)));
+    f.s.settle();
+    return r === NET_WOULD_BLOCK ? 'block' : r;
+  };
+  const finish = (o0: WriteOutcome): SyscallResult => {
+    const o = timeout ? timeout.end(o0) : o0;
+    if (o.sent > 0) return o.sent;
+    return o.stop === undefined ? 0 : isError(o.stop) ? sigpipe(t, o.stop, flags) : o.stop;
+  };
+  const nb = nonBlocking(f.file, flags);
+  const timeout = sendTimeout(t, f.s, nb);
+  const r = writeStream(t, { queue: f.s.queue, mask: -1 }, len, timeout ? timeout.wrap(attempt) : attempt, {
+    nonBlocking: nb || timeout?.timeoutNs === 0n,
+    loop: true,
+  });
+  return r instanceof Promise ? r.then(finish) : finish(r);
 }
 
 /** Gathers a msghdr's iovecs (EMSGSIZE above UIO_MAXIOV, EFAULT). */
@@ -651,6 +728,12 @@ function doRecv(
     !nb &&
     sock.type === SockType.SOCK_STREAM &&
     !(flags & MsgFlag.MSG_PEEK);
+  // A blocking stream receive waits for SO_RCVLOWAT bytes (all of them with MSG_WAITALL).
+  const target = waitall
+    ? buf.length
+    : nb || flags & MsgFlag.MSG_PEEK || sock.type !== SockType.SOCK_STREAM || sock instanceof NetlinkSocket
+      ? 1
+      : Math.min(rcvlowatOf(sock), buf.length);
   let got: Received | undefined;
   const once = (): Received | LinuxError | typeof NET_WOULD_BLOCK => {
     const dst = buf.subarray(got?.n ?? 0);
@@ -668,26 +751,87 @@ function doRecv(
       const r = once();
       f.s.settle();
       if (r === NET_WOULD_BLOCK || isError(r)) {
-        if (got && (isError(r) || !waitall)) return got;
+        if (got && (isError(r) || got.n >= target)) return got;
         return r;
       }
       if (!got) got = r;
       else {
         got = { ...got, n: got.n + r.n, len: got.len + r.len, rights: got.rights ?? r.rights };
       }
-      if (!waitall || r.n === 0 || got.n >= buf.length || r.rights) return got;
+      if (got.n >= target || r.n === 0 || got.n >= buf.length || r.rights) return got;
     }
   };
   const r = step();
   if (r !== NET_WOULD_BLOCK) return r;
-  if (nb) return E.EAGAIN;
-  return retry(t, f.s, step, () => got ?? ERESTARTSYS);
+  const timeoutNs = timeoutFor(f.s, nb, true);
+  if (timeoutNs === 0n) return E.EAGAIN;
+  // What MSG_WAITALL gathered is returned when a signal or SO_RCVTIMEO ends the wait.
+  const deadline = deadlineOf(t, timeoutNs);
+  return retryOnSocket(t, f.s, step, {
+    deadline,
+    onSignal: () => got ?? sockIntrErrno(deadline),
+    onTimeout: () => got ?? E.EAGAIN,
+  });
 }
 
 /** Frees received descriptors that will not be installed. */
 function dropReceived(t: Task, rights: readonly unknown[] | undefined): void {
   if (!rights) return;
   for (const r of rights) netOf(t.kernel).inFlight.close((r as InFlight).slot);
+}
+
+/**
+ * recv(2) on a TCP socket: bytes go straight from the receive ring into the app's buffer, and
+ * only what reached it is consumed (a fault after some bytes gives their count, before any
+ * EFAULT). MSG_PEEK copies without consuming; MSG_WAITALL (blocking, without MSG_PEEK) keeps
+ * going until the buffer is full, end of stream, an error or a signal (what arrived is then
+ * returned, as tcp_recvmsg does). A TCP socket reports no source address (length 0).
+ */
+function tcpRecv(
+  t: Task,
+  f: { file: FileDescription; s: SocketImpl },
+  sock: InetSocket,
+  a: SyscallArgs,
+  len: number,
+  flags: number,
+): Result {
+  const dst = new UserIOSequence(t.memory, [{ base: ptr(a[1]), len }]);
+  const nb = nonBlocking(f.file, flags);
+  const waitall = (flags & MsgFlag.MSG_WAITALL) !== 0 && !nb && (flags & MsgFlag.MSG_PEEK) === 0;
+  // How many bytes a blocking receive waits for (sock_rcvlowat): all with MSG_WAITALL, else
+  // SO_RCVLOWAT, never more than asked for. A peek is not held back.
+  const target = waitall ? len : nb || flags & MsgFlag.MSG_PEEK ? 1 : Math.min(rcvlowatOf(sock), len);
+  let got = 0;
+  const step = (): number | LinuxError | typeof NET_WOULD_BLOCK => {
+    for (;;) {
+      const r = sock.recvInto(len - got, copyOutTo(dst.dropFirst(got)), flags);
+      f.s.settle();
+      if (r === NET_WOULD_BLOCK || isError(r)) return got > 0 && (isError(r) || got >= target) ? got : r;
+      got += r;
+      if (r === 0 || got >= target || got >= len) return got;
+    }
+  };
+  const finish = (r: SyscallResult): SyscallResult => {
+    if (isError(r) || isControl(r)) return r;
+    if (ptr(a[4]) !== 0) {
+      const err = writeAddr(t, ptr(a[4]), ptr(a[5]), new Uint8Array(0));
+      if (err) return err;
+    }
+    return r;
+  };
+  const r = step();
+  if (r !== NET_WOULD_BLOCK) return finish(r);
+  const timeoutNs = timeoutFor(f.s, nb, true);
+  if (timeoutNs === 0n) return E.EAGAIN;
+  const deadline = deadlineOf(t, timeoutNs);
+  return then(
+    retryOnSocket(t, f.s, step, {
+      deadline,
+      onSignal: () => (got > 0 ? got : sockIntrErrno(deadline)),
+      onTimeout: () => (got > 0 ? got : E.EAGAIN),
+    }),
+    finish,
+  );
 }
 
 /** implements recvfrom(2) (and recv(3)). */
@@ -697,6 +841,12 @@ function recvfrom(t: Task, a: SyscallArgs): Result {
   const flags = int(a[3]);
   let len = Number(a[2] & 0xffff_ffffn);
   if (a[2] > BigInt(INT_MAX)) len = INT_MAX;
+  if (
+    f.s.sock instanceof InetSocket &&
+    f.s.sock.type === SockType.SOCK_STREAM &&
+    (flags & (MsgFlag.MSG_TRUNC | MsgFlag.MSG_OOB)) === 0
+  )
+    return tcpRecv(t, f, f.s.sock, a, Math.min(len, MAX_RW_COUNT), flags);
   const buf = new Uint8Array(Math.min(len, MAX_RW_COUNT, 1 << 24));
   return then(doRecv(t, f, buf, flags), (r) => {
     if (isError(r) || isControl(r)) return r;
@@ -763,6 +913,9 @@ function recvOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: numbe
     const controlLen = m.msg_control === 0 ? 0 : Math.min(m.msg_controllen, 1 << 16);
     const control = new Uint8Array(controlLen);
     const w = new CmsgWriter(control, 0, controlLen);
+    // SO_TIMESTAMP(NS) first, as sock_recv_cmsgs runs before the IP and SCM ones.
+    const stamp = timestampCmsg(f.s.sock, t.kernel.time.realtimeNs());
+    if (stamp) w.put(SocketLevel.SOL_SOCKET, stamp.type, stamp.data);
     if (r.creds) w.put(SocketLevel.SOL_SOCKET, 2, ucred.encode(r.creds));
     // put_cmsg: each message goes whole, cut (MSG_CTRUNC) or, without room for a header, dropped.
     for (const c of r.control ?? []) w.put(c.level, c.type, c.data);
@@ -941,8 +1094,30 @@ function genericFlags(s: UnixSocket): Map<number, boolean> {
   return m;
 }
 
-/** implements setsockopt(2) for integer options (EINVAL when optlen < 4, EFAULT). */
+/**
+ * implements setsockopt(2): integer options (EINVAL when optlen < 4, EFAULT), SO_LINGER,
+ * SO_RCVTIMEO/SO_SNDTIMEO, SO_BINDTODEVICE and the options every socket keeps (socket-options.ts).
+ */
 function setsockopt(t: Task, a: SyscallArgs): SyscallResult {
+  const r = setsockoptOnce(t, a);
+  const name = int(a[2]);
+  if (r === 0 && int(a[1]) === SocketLevel.SOL_SOCKET && isBufferSize(name)) {
+    const f = sockAt(t, int(a[0]));
+    if (!isError(f)) noteBufferSet(f.s.sock, name);
+  }
+  return r;
+}
+
+function isBufferSize(name: number): boolean {
+  return (
+    name === SocketOption.SO_SNDBUF ||
+    name === SocketOption.SO_RCVBUF ||
+    name === SocketOption.SO_SNDBUFFORCE ||
+    name === SocketOption.SO_RCVBUFFORCE
+  );
+}
+
+function setsockoptOnce(t: Task, a: SyscallArgs): SyscallResult {
   const f = sockAt(t, int(a[0]));
   if (isError(f)) return f;
   const level = int(a[1]);
@@ -958,6 +1133,10 @@ function setsockopt(t: Task, a: SyscallArgs): SyscallResult {
     level === SocketLevel.SOL_SOCKET &&
     (name === SocketOption.SO_SNDBUFFORCE || name === SocketOption.SO_RCVBUFFORCE);
   if (sock instanceof InetSocket && forced && !capable(t.creds)) return E.EPERM; // CAP_NET_ADMIN
+  if (level === SocketLevel.SOL_SOCKET && isTimeoutOption(name))
+    return setTimeoutOption(t, sock, name, ptr(a[3]), optlen);
+  if (level === SocketLevel.SOL_SOCKET && isCoreOption(name) && !(sock instanceof NetlinkSocket))
+    return setCoreOption(t, sock, name, ptr(a[3]), optlen, netOf(t.kernel).links());
   if (sock instanceof InetSocket && !isRecverr(sock, level, name)) {
     const r = setInetOption(t, sock, level, name, ptr(a[3]), optlen);
     f.s.settle();
@@ -988,6 +1167,8 @@ function setsockopt(t: Task, a: SyscallArgs): SyscallResult {
         genericFlags(sock).set(name, v !== 0);
         return 0;
       }
+      // sk_reuseport is for inet sockets only; reading it gives 0.
+      if (name === SocketOption.SO_REUSEPORT) return E.EOPNOTSUPP;
       return E.ENOPROTOOPT;
     }
   }
@@ -998,6 +1179,29 @@ function setsockopt(t: Task, a: SyscallArgs): SyscallResult {
   const r = (sock as InetSocket).setsockopt(level, name, v);
   f.s.settle();
   return r;
+}
+
+/**
+ * SO_RCVTIMEO/SO_SNDTIMEO (old and new forms) on a netstack socket, in sk_setsockopt's order:
+ * `EINVAL` below an int, `EFAULT` for the int, then sock_set_timeout's checks (`EINVAL` below the
+ * struct, `EDOM`; see {@link parseTimeout}).
+ */
+function setTimeoutOption(
+  t: Task,
+  sock: AnySocket,
+  name: number,
+  addr: number,
+  optlen: number,
+): 0 | LinuxError {
+  if (optlen < 4) return E.EINVAL;
+  const first = t.memory.readI32(addr);
+  if (isError(first)) return first;
+  const ns = parseTimeout((p, n) => t.memory.read(p, n), addr, optlen);
+  if (isError(ns)) return ns;
+  const v = timeoutsOf(sock);
+  if (isReceiveTimeout(name)) v.rcv = ns;
+  else v.snd = ns;
+  return 0;
 }
 
 const TCP_CA_NAME_MAX = 16;
@@ -1036,6 +1240,7 @@ function setInetOption(
  */
 export function lingerOnClose(t: Task, file: FileDescription): 0 | Promise<0> {
   const impl = file.impl;
+  if (impl instanceof HostSocketImpl) return hostLingerOnClose(t, impl);
   if (!(impl instanceof SocketImpl) || !impl.released) return 0;
   const sock = impl.sock;
   if (!(sock instanceof InetSocket)) return 0;
@@ -1074,7 +1279,10 @@ function isRecverr(sock: AnySocket, level: number, name: number): boolean {
   );
 }
 
-/** implements getsockopt(2): integer options, and SO_PEERCRED as a struct ucred. */
+/**
+ * implements getsockopt(2): integer options, SO_PEERCRED as a struct ucred, SO_RCVTIMEO and
+ * SO_SNDTIMEO as a timeval. A value longer than `*optlen` is cut to it, as sk_getsockopt does.
+ */
 function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
   const f = sockAt(t, int(a[0]));
   if (isError(f)) return f;
@@ -1086,8 +1294,22 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
   if (len < 0) return E.EINVAL;
   const sock = f.s.sock;
   let bytes: Uint8Array;
-  if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_PEERCRED) {
-    const c = sock instanceof UnixSocket ? sock.peercred() : { pid: 0, uid: 65534, gid: 65534 };
+  if (level === SocketLevel.SOL_SOCKET && isTimeoutOption(name)) {
+    const v = timeoutsOf(sock);
+    bytes = encodeTimeout(isReceiveTimeout(name) ? v.rcv : v.snd);
+  } else if (level === SocketLevel.SOL_SOCKET && isCoreOption(name) && !(sock instanceof NetlinkSocket)) {
+    const peer = (): Uint8Array | LinuxError => {
+      const p = sock.getpeername();
+      return isError(p) || p instanceof Uint8Array ? p : encodeSockaddr(p);
+    };
+    const v = getCoreOption(t, sock, name, len, netOf(t.kernel).links(), peer, (n) =>
+      t.memory.writeI32(lenp, n),
+    );
+    if (isError(v)) return v;
+    bytes = v;
+  } else if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_PEERCRED) {
+    // cred_to_ucred without a peer: pid 0 and ids -1.
+    const c = sock instanceof UnixSocket ? sock.peercred() : { pid: 0, uid: 0xffffffff, gid: 0xffffffff };
     bytes = ucred.encode(c);
   } else if (sock instanceof InetSocket && !isRecverr(sock, level, name)) {
     // Struct and string values (SO_LINGER, TCP_INFO, TCP_CONGESTION) as well as ints.
@@ -1127,6 +1349,8 @@ function optionValue(sock: AnySocket, level: number, name: number): number | Lin
       return sock.rcvbuf;
     case SocketOption.SO_ACCEPTCONN:
       return sock.listening ? 1 : 0;
+    case SocketOption.SO_REUSEPORT:
+      return 0;
     default:
       if (GENERIC_FLAGS.includes(name)) return genericFlags(sock).get(name) ? 1 : 0;
       return E.ENOPROTOOPT;
@@ -1168,11 +1392,13 @@ export const socketSyscalls: SyscallFamily = withHostSockets({
   setsockopt: {
     handler: setsockopt,
     support: partial(
-      'integer options, SO_LINGER and TCP_CONGESTION; no SO_RCVTIMEO/SO_SNDTIMEO yet (ENOPROTOOPT); IP_RECVERR is kept but there is no error queue',
+      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_PRIORITY, SO_MARK, SO_BINDTODEVICE, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; SO_PEEK_OFF moves only AF_UNIX peeks; IP_RECVERR is kept but there is no error queue',
     ),
   },
   getsockopt: {
     handler: getsockopt,
-    support: partial('integer options, SO_PEERCRED, SO_LINGER, TCP_INFO and TCP_CONGESTION'),
+    support: partial(
+      'integer options, SO_PEERCRED, SO_PEERGROUPS, SO_PEERNAME, SO_COOKIE, SO_BINDTODEVICE, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO, TCP_INFO and TCP_CONGESTION; SO_INCOMING_CPU reads what was set (-1 before)',
+    ),
   },
 });

@@ -32,6 +32,7 @@ import {
   type SyscallResult,
 } from './types.js';
 import { fileAt, waitReady } from './vfs-context.js';
+import { hostBlockingIo } from './sys-socket-host.js';
 
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFIFO } = Mode;
 const { O_APPEND, O_NONBLOCK } = OpenFlag;
@@ -152,6 +153,9 @@ async function untilReady(
     const r = op();
     if (r !== WOULD_BLOCK) return r;
     if (nonblock) return E.EAGAIN;
+    // A host socket waits its own way (network mode host: SO_RCVTIMEO, host error queues).
+    const host = hostBlockingIo(t, file, events, op);
+    if (host) return host;
     if ((await waitReady(t, file, events)) === 'interrupted') return ERESTARTSYS;
   }
 }

@@ -14,11 +14,8 @@ import {
   TcpOption,
   type LinuxError,
 } from '@tsvisor/abi';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
 import { LoopbackDevice } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
@@ -27,19 +24,9 @@ import { Ipv4Address } from '../wire/ip-address.js';
 import { InetSocket, type RecvResult } from './inet-socket.js';
 import { emitSockaddr, parseSockaddr } from './sockaddr.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+import { hostProgram, REQ } from './host-diff.test-util.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tsvisor-netstack-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const REQ =
-  PollEvent.POLLIN |
-  PollEvent.POLLPRI |
-  PollEvent.POLLOUT |
-  PollEvent.POLLRDNORM |
-  PollEvent.POLLRDBAND |
-  PollEvent.POLLWRNORM |
-  PollEvent.POLLWRBAND |
-  PollEvent.POLLRDHUP;
+const hostRun = hostProgram('inet-socket-diff', 'echo 0 2147483647 > /proc/sys/net/ipv4/ping_group_range');
 
 function res(r: number | LinuxError | WouldBlock | RecvResult | InetSocket): string {
   if (r === WOULD_BLOCK) return 'WOULD_BLOCK';
@@ -241,14 +228,7 @@ function netstackRun(): string {
 }
 
 it('the socket layer answers a call sequence exactly as the host kernel does', () => {
-  const bin = join(dir, 'inet-socket-diff');
-  execFileSync('gcc', ['-O0', '-w', '-o', bin, join(import.meta.dirname, 'inet-socket-diff.test-util.c')]);
-  const host = execFileSync('unshare', [
-    '--net',
-    'sh',
-    '-c',
-    `ip link set lo up && echo 0 2147483647 > /proc/sys/net/ipv4/ping_group_range && ${bin}`,
-  ]).toString();
+  const host = hostRun();
   expect(host).toContain('udp so_error 111'); // the scenario ran on a working loopback
   const ours = netstackRun();
   if (process.env.NETSTACK_DIFF_DUMP) writeFileSync(process.env.NETSTACK_DIFF_DUMP, ours);

@@ -13,56 +13,24 @@ import {
   TcpOption,
   type LinuxError,
 } from '@tsvisor/abi';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
 import { LoopbackDevice } from '../phy/loopback.js';
-import { settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
 import { Ipv4Address } from '../wire/ip-address.js';
-import { InetSocket, type RecvResult } from './inet-socket.js';
+import { InetSocket } from './inet-socket.js';
 import { emitSockaddr, parseSockaddr } from './sockaddr.js';
-import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+import { WOULD_BLOCK } from './would-block.js';
+import { hostProgram, REQ, res, virtualClock } from './host-diff.test-util.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tsvisor-reconnect-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const REQ =
-  PollEvent.POLLIN |
-  PollEvent.POLLPRI |
-  PollEvent.POLLOUT |
-  PollEvent.POLLRDNORM |
-  PollEvent.POLLRDBAND |
-  PollEvent.POLLWRNORM |
-  PollEvent.POLLWRBAND |
-  PollEvent.POLLRDHUP;
-
-function res(r: number | LinuxError | WouldBlock | RecvResult): string {
-  if (r === WOULD_BLOCK) return 'WOULD_BLOCK';
-  if (isError(r)) return r.name;
-  if (typeof r === 'number') return String(r);
-  return String(r.n);
-}
+const hostRun = hostProgram('reconnect-diff');
 
 function netstackRun(): string {
   const out: string[] = [];
   const p = (s: string) => out.push(s);
   const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 11 });
-  let now = 0;
-  /** Runs the stack on the virtual clock for `ms`. */
-  const sleep = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      const next = settle([stack], now);
-      if (next === undefined || next > end) break;
-      now = Math.max(next, now + 1);
-    }
-    now = end;
-    settle([stack], now);
-  };
+  const { sleep } = virtualClock(stack);
   const WAIT = () => sleep(20);
   const must = (s: InetSocket | LinuxError): InetSocket => {
     if (isError(s)) throw new Error(s.name);
@@ -331,9 +299,7 @@ function netstackRun(): string {
 }
 
 it('connects again after a refused, timed-out or reset connection exactly as the host kernel does', () => {
-  const bin = join(dir, 'reconnect-diff');
-  execFileSync('gcc', ['-O0', '-w', '-o', bin, join(import.meta.dirname, 'reconnect-diff.test-util.c')]);
-  const host = execFileSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && ${bin}`]).toString();
+  const host = hostRun();
   expect(host).toContain('H so_error ETIMEDOUT'); // the black hole worked on the host
   expect(host).toContain('I server recv 4 ping');
   const ours = netstackRun();

@@ -25,9 +25,11 @@ import { InetSocket } from './inet-socket.js';
 import { emitSockaddr } from './sockaddr.js';
 import { TCP_INFO_LEN, TCP_INFO_OFFSETS, encodeTcpInfo, EMPTY_TCP_INFO } from './tcp-info.js';
 import { WOULD_BLOCK } from './would-block.js';
+import { hostProgram } from './host-diff.test-util.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvisor-netstack-tcpopt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const hostRun = hostProgram('tcp-options-diff');
 
 const te = new TextEncoder();
 const cstr = (b: Uint8Array): string =>
@@ -133,9 +135,7 @@ function netstackRun(): string {
 }
 
 it('TCP_CONGESTION, SO_LINGER, TCP_CORK, TCP_QUICKACK, TCP_USER_TIMEOUT, TCP_INFO and a linger-0 close match the host kernel', () => {
-  const bin = join(dir, 'tcp-options-diff');
-  execFileSync('gcc', ['-O0', '-w', '-o', bin, join(import.meta.dirname, 'tcp-options-diff.test-util.c')]);
-  const host = execFileSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && ${bin}`]).toString();
+  const host = hostRun();
   expect(host).toContain('server read 3'); // the scenario ran on a working loopback
   expect(netstackRun()).toBe(host);
 });

@@ -11,11 +11,8 @@ import {
   SocketOption,
   TcpOption,
 } from '@tsvisor/abi';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
 import { LoopbackDevice } from '../phy/loopback.js';
 import { runUntil, settle } from '../stack.test-util.js';
@@ -27,25 +24,15 @@ import { WOULD_BLOCK } from './would-block.js';
 import { bufs } from './tcp-transfer.test-util.js';
 import { FaultInjector } from '../phy/fault-injector.js';
 import { linkPair } from '../phy/loopback.js';
+import { hostProgram, virtualClock } from './host-diff.test-util.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tsvisor-tcp-sysctl-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const hostRun = hostProgram('tcp-sysctl-diff');
 
 function netstackRun(): string {
   const out: string[] = [];
   const p = (s: string) => out.push(s);
   const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 21 });
-  let now = 0;
-  const sleep = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      const next = settle([stack], now);
-      if (next === undefined || next > end) break;
-      now = Math.max(next, now + 1);
-    }
-    now = end;
-    settle([stack], now);
-  };
+  const { sleep } = virtualClock(stack);
   const WAIT = () => sleep(20);
   const socket = (nonBlocking = false): InetSocket => {
     const s = InetSocket.create(
@@ -183,9 +170,7 @@ function netstackRun(): string {
 
 describe('net.ipv4 TCP timer sysctls', () => {
   it('keepalive and FIN_WAIT_2 settings answer and act exactly as on the host kernel', () => {
-    const bin = join(dir, 'tcp-sysctl-diff');
-    execFileSync('gcc', ['-O0', '-w', '-o', bin, join(import.meta.dirname, 'tcp-sysctl-diff.test-util.c')]);
-    const host = execFileSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && ${bin}`]).toString();
+    const host = hostRun();
     expect(host).toContain('orphan after 0.2 s 05'); // the host run really saw FIN_WAIT_2
     expect(host).toContain('orphan after 1.4 s none');
     const ours = netstackRun();

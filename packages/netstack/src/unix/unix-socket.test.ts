@@ -181,7 +181,49 @@ describe('UnixSocket', () => {
     expect([r.n, r.rights, r.creds]).toEqual([2, ['fileA'], CREDS]);
     b.close();
     expect(dropped).toEqual(['fileB']);
-    expect(sock(domain, SockType.SOCK_STREAM).peercred()).toEqual({ pid: 0, uid: 65534, gid: 65534 });
+    expect(sock(domain, SockType.SOCK_STREAM).peercred()).toEqual({
+      pid: 0,
+      uid: 0xffffffff,
+      gid: 0xffffffff,
+    });
+  });
+
+  it('SO_PEEK_OFF: peeks start at the offset and move it on, reads move it back', () => {
+    const { domain } = setup();
+    const [a, b] = pair(domain, SockType.SOCK_STREAM);
+    a.send(enc('ab'));
+    a.send(enc('cdef'));
+    b.peekOff = 3;
+    // Across the two writes: 'ab' is skipped whole, then one byte into 'cdef'.
+    expect(recvText(b, 2, MsgFlag.MSG_PEEK)).toBe('de');
+    expect(b.peekOff).toBe(5);
+    expect(recvText(b, 1, MsgFlag.MSG_PEEK)).toBe('f');
+    expect(recvText(b, 1, MsgFlag.MSG_PEEK)).toBe(WOULD_BLOCK); // nothing past the offset
+    expect(b.peekOff).toBe(6);
+    expect(recvText(b, 2)).toBe('ab');
+    expect(b.peekOff).toBe(4);
+    expect(recvText(b, 8)).toBe('cdef');
+    expect(b.peekOff).toBe(0);
+
+    const [c, d] = pair(domain, SockType.SOCK_DGRAM);
+    c.send(enc('abc'));
+    c.send(enc('defgh'));
+    d.peekOff = 4;
+    const buf = new Uint8Array(16);
+    const r = d.recv(buf, MsgFlag.MSG_PEEK) as UnixRecvResult;
+    expect([r.n, r.len, new TextDecoder().decode(buf.subarray(0, r.n))]).toEqual([4, 4, 'efgh']);
+    expect(d.peekOff).toBe(8);
+    expect(recvText(d, 16)).toBe('abc');
+    expect(d.peekOff).toBe(5);
+  });
+
+  it('gives both ends of a pair peer credentials with their groups; a lone socket has none', () => {
+    const { domain } = setup();
+    const p = UnixSocket.pair(domain, SockType.SOCK_DGRAM, { ...CREDS, groups: [5, 7] });
+    if (isError(p)) throw new Error(String(p));
+    expect(p[0].peercred()).toMatchObject(CREDS);
+    expect(p[1].peerGroups()).toEqual([5, 7]);
+    expect(sock(domain, SockType.SOCK_STREAM).peerGroups()).toBeUndefined();
   });
 
   it('reports readiness changes to its listener', () => {

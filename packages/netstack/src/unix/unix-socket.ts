@@ -74,7 +74,8 @@ export const UNIX_DEFAULT_SNDBUF = 212992;
 export const UNIX_DEFAULT_RCVBUF = 212992;
 const MAX_DGRAM_QLEN = 10;
 /** A socket without credentials reports pid 0 and the overflow ids, as cred_to_ucred does. */
-const NO_CREDS: UnixCreds = { pid: 0, uid: 65534, gid: 65534 };
+/** cred_to_ucred without credentials: pid 0, uid and gid -1 ((uid_t)-1). */
+const NO_CREDS: UnixCreds = { pid: 0, uid: 0xffffffff, gid: 0xffffffff };
 
 interface Message {
   data: Uint8Array;
@@ -484,7 +485,7 @@ export class UnixSocket {
       n,
       len: m.data.length - skip,
       from: m.sender.addr,
-      truncated: n < m.data.length,
+      truncated: n < m.data.length - skip,
       rights: peek ? undefined : m.rights,
       creds: this.passcred ? m.creds : undefined,
     };

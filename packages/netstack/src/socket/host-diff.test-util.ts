@@ -1,0 +1,67 @@
+// Helpers for the differential tests that run one call sequence on netstack's sockets and as a C
+// program on the host kernel, in a network namespace of its own, and compare what both print.
+import { isError, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { settle } from '../stack.test-util.js';
+import type { Stack } from '../stack.js';
+import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+
+/** The poll bits the C programs ask for (and print masked by, with POLLERR and POLLHUP). */
+export const REQ =
+  PollEvent.POLLIN |
+  PollEvent.POLLPRI |
+  PollEvent.POLLOUT |
+  PollEvent.POLLRDNORM |
+  PollEvent.POLLRDBAND |
+  PollEvent.POLLWRNORM |
+  PollEvent.POLLWRBAND |
+  PollEvent.POLLRDHUP;
+
+/** A call's result as the C programs print it: the count, the errno name or WOULD_BLOCK. */
+export function res(r: number | LinuxError | WouldBlock | { n: number }): string {
+  if (r === WOULD_BLOCK) return 'WOULD_BLOCK';
+  if (isError(r)) return r.name;
+  if (typeof r === 'number') return String(r);
+  return String(r.n);
+}
+
+/**
+ * Compiles `<name>.test-util.c` (next to this file) into a temp dir removed after the test file,
+ * and returns a function that runs it as root in a fresh network namespace with `lo` up, after
+ * the shell commands in `setup`, and returns what it printed.
+ */
+export function hostProgram(name: string, setup = ''): () => string {
+  const dir = mkdtempSync(join(tmpdir(), `tsvisor-${name}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return () => {
+    const bin = join(dir, name);
+    execFileSync('gcc', ['-O0', '-w', '-o', bin, join(import.meta.dirname, `${name}.test-util.c`)]);
+    const pre = setup ? `${setup} && ` : '';
+    return execFileSync('unshare', ['--net', 'sh', '-c', `ip link set lo up && ${pre}${bin}`]).toString();
+  };
+}
+
+/**
+ * A virtual clock for one stack: `sleep(ms)` runs the stack through every deadline in the next
+ * `ms` milliseconds, as the host program's sleeps let the host kernel's timers run.
+ */
+export function virtualClock(stack: Stack): { sleep: (ms: number) => void; now: () => number } {
+  let now = 0;
+  return {
+    sleep(ms) {
+      const end = now + ms;
+      for (;;) {
+        const next = settle([stack], now);
+        if (next === undefined || next > end) break;
+        now = Math.max(next, now + 1);
+      }
+      now = end;
+      settle([stack], now);
+    },
+    now: () => now,
+  };
+}

@@ -1,0 +1,86 @@
+/* Helpers shared by the socket conformance programs (host-cmsg.c, sock-timeo.c, sock-options.c).
+ * A program may define TOOK_SLACK (seconds a wait may overrun on a loaded machine) and
+ * TOOK_DIGITS (decimals printed) before including this file. */
+#ifndef SOCK_UTIL_H
+#define SOCK_UTIL_H
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#ifndef TOOK_SLACK
+#define TOOK_SLACK 1.0
+#endif
+#ifndef TOOK_DIGITS
+#define TOOK_DIGITS 2
+#endif
+#define SOCK_UTIL_UNUSED __attribute__((unused))
+
+SOCK_UTIL_UNUSED static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* A call's result as printed: the value, or the errno's name. */
+SOCK_UTIL_UNUSED static const char *res(long r) {
+  static char buf[32];
+  if (r < 0) return strerrorname_np(errno);
+  snprintf(buf, sizeof buf, "%ld", r);
+  return buf;
+}
+
+/* "about T" when a wait took T seconds (not less, and at most TOOK_SLACK more), else the time. */
+SOCK_UTIL_UNUSED static const char *took(double t0, double want) {
+  static char buf[48];
+  double d = now() - t0;
+  if (d >= want * 0.9 && d < want + TOOK_SLACK) snprintf(buf, sizeof buf, "about %.*fs", TOOK_DIGITS, want);
+  else snprintf(buf, sizeof buf, "%.3fs (wanted %.*fs)", d, TOOK_DIGITS, want);
+  return buf;
+}
+
+/* setsockopt of a struct timeval option (SO_RCVTIMEO, SO_SNDTIMEO). */
+SOCK_UTIL_UNUSED static int timeo(int fd, int name, long sec, long usec) {
+  struct timeval tv = {sec, usec};
+  return setsockopt(fd, SOL_SOCKET, name, &tv, sizeof tv);
+}
+
+/* A connected TCP pair on 127.0.0.1 and the listener it came from. */
+SOCK_UTIL_UNUSED static void tcp_pair(int *client, int *server, int *listener) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t al = sizeof a;
+  *listener = socket(AF_INET, SOCK_STREAM, 0);
+  bind(*listener, (void *)&a, sizeof a);
+  listen(*listener, 4);
+  getsockname(*listener, (void *)&a, &al);
+  *client = socket(AF_INET, SOCK_STREAM, 0);
+  connect(*client, (void *)&a, sizeof a);
+  *server = accept(*listener, 0, 0);
+}
+
+/* Two UDP sockets on loopback (AF_INET or AF_INET6): `a` connected to `b`, which is bound. */
+SOCK_UTIL_UNUSED static void udp_pair(int family, int *a, int *b) {
+  struct sockaddr_storage ss = {0};
+  socklen_t len;
+  if (family == AF_INET) {
+    struct sockaddr_in *s = (void *)&ss;
+    s->sin_family = AF_INET;
+    s->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *s;
+  } else {
+    struct sockaddr_in6 *s = (void *)&ss;
+    s->sin6_family = AF_INET6;
+    s->sin6_addr = in6addr_loopback;
+    len = sizeof *s;
+  }
+  *a = socket(family, SOCK_DGRAM, 0);
+  *b = socket(family, SOCK_DGRAM, 0);
+  bind(*b, (void *)&ss, len);
+  getsockname(*b, (void *)&ss, &len);
+  connect(*a, (void *)&ss, len);
+}
+#endif
