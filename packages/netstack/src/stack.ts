@@ -355,34 +355,36 @@ export class Stack implements SocketTable, SocketEnv {
   }
 
   /**
-   * The TCP and UDP sockets that hold an address (bound, listening or connected, including
-   * connections the application closed that are still finishing, and connections waiting for
-   * accept), as /proc/net/{tcp,udp}, `ss` and `netstat` list them.
+   * The TCP and UDP sockets that hold an address, as /proc/net/{tcp,udp}, `ss` and `netstat`
+   * list them: TCP listeners and connections (including those the application closed that are
+   * still finishing, and those waiting for accept), and bound UDP sockets. A TCP socket in CLOSE
+   * (bound only, or after a failed connect) is not listed, as Linux's tcp4_seq_show walks only
+   * the listening and established hash tables.
    */
   sockets(): SocketEntry[] {
     const out: SocketEntry[] = [];
     for (const l of this.listeners) {
-      if (l.isClosed || !l.local) continue;
+      if (l.isClosed || !l.isListening || !l.local) continue;
       out.push({
         protocol: 'tcp',
         family: l.family,
-        state: l.isListening ? LINUX_TCP_STATE.LISTEN : LINUX_TCP_STATE.CLOSED,
+        state: LINUX_TCP_STATE.LISTEN,
         local: l.local,
         remote: undefined,
         // Linux shows a listener's accept queue as rx_queue and its backlog as tx_queue.
         rxQueue: l.pendingCount,
-        txQueue: l.isListening ? l.backlog : 0,
+        txQueue: l.backlog,
         owner: l.owner,
       });
     }
     for (const t of this.tcpParked.length > 0 ? [...this.tcp, ...this.tcpParked] : this.tcp) {
-      if (!t.local || (t.state === 'CLOSED' && t.owner === undefined)) continue;
+      if (!t.local || t.state === 'CLOSED') continue;
       out.push({
         protocol: 'tcp',
         family: t.family,
         state: LINUX_TCP_STATE[t.state],
         local: t.local,
-        remote: t.state === 'CLOSED' ? undefined : t.remote,
+        remote: t.remote,
         rxQueue: t.recvQueue,
         txQueue: t.sendQueue,
         owner: t.owner,

@@ -363,6 +363,8 @@ export class TcpSocket {
   private minRtt: number | undefined;
   private rttSample: { seq: number; at: number } | undefined;
   private probeDue = false;
+  /** The persist timer fired on a zero window: a probe (Linux tcp_xmit_probe_skb) goes out. */
+  private windowProbeDue = false;
   private timeWaitAt: number | undefined;
   private ackDue = false;
   /** When the peer last sent us anything, and keepalive probes sent since. */
@@ -533,8 +535,8 @@ export class TcpSocket {
 
   /**
    * Implements recv(2): moves received bytes into `out`. 0 at end of stream (the peer sent
-   * FIN), WOULD_BLOCK when no data yet, the connection's error once it failed, ENOTCONN when
-   * not connected.
+   * FIN, even if a RST followed), WOULD_BLOCK when no data yet, the connection's error once it
+   * failed, ENOTCONN when not connected.
    */
   recv(out: Uint8Array): number | LinuxError | WouldBlock {
     const rx = this.buffers.rx;
@@ -545,8 +547,10 @@ export class TcpSocket {
       if (rx.isEmpty() && this.ackDelayAt !== undefined) this.ackDue = true;
       return n;
     }
-    if (this.error && !this.errorReported) return this.reportError();
+    // Linux tcp_recvmsg: a received FIN (SOCK_DONE) reads as end of stream before any error, so
+    // a RST after the FIN leaves its error (EPIPE) to SO_ERROR and the next send.
     if (this.remoteFin) return 0;
+    if (this.error && !this.errorReported) return this.reportError();
     if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
     if (out.length === 0) return 0;
     return WOULD_BLOCK;
@@ -556,8 +560,8 @@ export class TcpSocket {
   peek(out: Uint8Array): number | LinuxError | WouldBlock {
     const rx = this.buffers.rx;
     if (!rx.isEmpty()) return rx.read(0, out);
+    if (this.remoteFin) return 0; // before the error, as in recv
     if (this.error && !this.errorReported) return this.reportError();
-    if (this.remoteFin) return 0;
     if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
     return out.length === 0 ? 0 : WOULD_BLOCK;
   }
@@ -585,8 +589,8 @@ export class TcpSocket {
   recvInto(max: number, copy: SpanCopy, peek = false): number | LinuxError | WouldBlock {
     const rx = this.buffers.rx;
     if (rx.isEmpty()) {
+      if (this.remoteFin) return 0; // before the error, as in recv
       if (this.error && !this.errorReported) return this.reportError();
-      if (this.remoteFin) return 0;
       if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
       return max === 0 ? 0 : WOULD_BLOCK;
     }
@@ -1848,8 +1852,7 @@ export class TcpSocket {
     const avail = this.buffers.tx.length - offset;
     const inFlight = seqDiff(this.sndNxt, this.sndUna);
     // cwnd may be fractional (CUBIC): whole bytes only.
-    let win = Math.floor(useCwnd ? Math.min(this.sndWnd, this.cc.cwnd) : this.sndWnd) - inFlight;
-    if (this.probeDue && inFlight === 0) win = Math.max(win, 1);
+    const win = Math.floor(useCwnd ? Math.min(this.sndWnd, this.cc.cwnd) : this.sndWnd) - inFlight;
     return { offset, count: Math.max(0, Math.min(avail, win)) };
   }
 
@@ -2063,6 +2066,15 @@ export class TcpSocket {
       }
       // Zero window with data waiting and nothing in flight: arm the persist timer.
       const waiting = this.buffers.tx.length - seqDiff(this.sndNxt, this.txBase) > 0;
+      if (this.windowProbeDue && waiting && this.sndNxt === this.sndUna) {
+        // Linux's zero-window probe carries no new data: a segment one byte before SND.UNA, out
+        // of the peer's window, so that it answers with an ACK that shows its window. (A probe
+        // byte the peer took would free one byte of our send buffer, and a writer would see
+        // a stream of one-byte sends that Linux never gives.)
+        if (this.emit(ctx, 0, seqAdd(this.sndUna, -1), EMPTY, false) === 'pending') return sent;
+        sent = true;
+      }
+      this.windowProbeDue = false;
       if (waiting && this.sndNxt === this.sndUna && this.rtoAt === undefined) this.rtoAt = now + this.rto;
     }
     if (this.sndMax !== maxBefore) this.armTlp(now); // new data: the probe timeout starts again
@@ -2132,9 +2144,11 @@ export class TcpSocket {
       return;
     }
     if (!inFlight || (this.sndWnd === 0 && this.isConnected)) {
-      // Persist timer: probe the zero window with one byte; probes answered by ACKs never time out.
+      // Persist timer: probe the zero window (dispatch sends the probe); probes answered by ACKs
+      // never time out.
       this.stallSince ??= now;
       this.probeDue = true;
+      this.windowProbeDue = true;
       this.stats.windowProbes++;
       this.rttSample = undefined; // a probe's ACK may wait for the window: never time it
       this.sndNxt = this.sndUna;
