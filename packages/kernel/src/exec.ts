@@ -192,6 +192,8 @@ export async function execTask(
 
   // --- The point of no return: the old image goes away.
   for (const other of [...t.group.tasks]) if (other !== t) k.exitThread(other as Task, 0);
+  // An exec'ing thread that is not the leader becomes it, with the pid as its tid (de_thread).
+  k.takeOverLeader(t);
   const failed = (e: LinuxError): typeof TASK_GONE => {
     k.log(`execve: image setup failed after the point of no return: ${String(e)}`);
     releaseAll();

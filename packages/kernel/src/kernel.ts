@@ -402,6 +402,27 @@ export class Kernel<F = unknown> {
     this.releaseTask(t);
   }
 
+  /**
+   * The identity half of Linux's de_thread, for an exec by a thread that is not its group's
+   * leader, once every other thread (the leader too) has been released: `t` takes over the
+   * leader's tid (in this kernel's one pid namespace) and start time and becomes the leader, the
+   * old leader's Task is left retired, and `t`'s former tid names nothing any more (signals,
+   * tgkill and /proc/<pid>/task see it gone, as Linux frees it). The process keeps its
+   * pid, parent, process group and session, so the parent's wait sees the pid it forked.
+   * Nothing to do when `t` already leads its group.
+   */
+  takeOverLeader(t: Task<F>): void {
+    const g = t.group;
+    if (t.tid === g.tgid || t.state !== 'alive') return;
+    const leader = g.leader as Task<F>;
+    if (g.tasks.size !== 1 || leader.state === 'alive')
+      throw new Error('takeOverLeader while other threads of the process live');
+    this.tasks.delete(t.tid);
+    t.assumeTid(g.tgid, leader.startNs);
+    this.tasks.set(t.tid, t);
+    g.leader = t;
+  }
+
   /** exit_group(2): ends every thread of the process with exit status `code`. */
   exitGroup(t: Task<F>, code: number): void {
     this.killGroup(t.group, (code & 0xff) << 8);

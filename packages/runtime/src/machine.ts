@@ -139,7 +139,11 @@ export class Machine {
   readonly #table: SyscallTable;
   /** The strace renderer, when tracing. */
   readonly strace: Strace | undefined;
-  readonly #threads = new Map<number, Thread>();
+  /**
+   * The pairs, by kernel task: not by tid, which an exec by a non-leader thread hands over from
+   * the retired leader to the exec'ing task (both may still have loops ending).
+   */
+  readonly #threads = new Map<PlatformTask, Thread>();
   readonly #loops = new Set<Promise<void>>();
   /** Nudges sent per host process and not yet seen (see {@link NUDGE_SIGNAL}). */
   readonly #nudges = new Map<number, number>();
@@ -198,7 +202,7 @@ export class Machine {
    * ENOTTY outside a syscall.
    */
   hostIoctl(hostFd: number, cmd: number, arg: bigint): number | LinuxError {
-    const th = this.#current ? this.#threads.get(this.#current.tid) : undefined;
+    const th = this.#current ? this.#threads.get(this.#current) : undefined;
     if (!th?.host.alive) return E.ENOTTY;
     const stubFd = th.host.passFd(hostFd);
     if (isError(stubFd)) return E.ENOTTY;
@@ -209,7 +213,14 @@ export class Machine {
 
   /** The host thread of a kernel task, if it has one. */
   hostOf(tid: number): HostTask | undefined {
-    return this.#threads.get(tid)?.host;
+    // The live task with that tid first: a retired leader's pair may linger while its loop ends.
+    let retired: HostTask | undefined;
+    for (const th of this.#threads.values()) {
+      if (th.task.tid !== tid) continue;
+      if (th.task.state === 'alive') return th.host;
+      retired = th.host;
+    }
+    return retired;
   }
 
   /**
@@ -222,7 +233,7 @@ export class Machine {
 
   /** Pairs a kernel task with a stopped host thread (unless {@link attach}ed) and starts its loop with the task's `regs`. */
   adopt(task: Task, host: HostTask): void {
-    const known = this.#threads.get(task.tid);
+    const known = this.#threads.get(task);
     const th = known?.task === task ? known : this.#newThread(task, host);
     this.#pushRegs(th, true);
     this.#start(th);
@@ -290,7 +301,7 @@ export class Machine {
       lastGrowFault: -1,
       cpuSampledAt: 0,
     };
-    this.#threads.set(task.tid, th);
+    this.#threads.set(task, th);
     if (this.#threads.size > 1 && this.strace) this.strace.multi = true;
     if (task.memory instanceof TrapMemory) task.memory.attach(host);
     return th;
@@ -652,7 +663,8 @@ export class Machine {
       }
     }
     this.#forget(th);
-    if (this.strace && task.tid === task.tgid && task.group.state !== 'alive')
+    // A leader retired by a non-leader's exec shares the pid with its successor: only one ends it.
+    if (this.strace && task.group.leader === task && task.group.state !== 'alive')
       this.strace.processEnd(task.tid, task.group.exitStatus);
   }
 
@@ -680,11 +692,11 @@ export class Machine {
     const task = th.task;
     if (task.state === 'alive') this.#k.killGroup(task.group, waitStatus);
     this.#forget(th);
-    if (this.strace && task.tid === task.tgid) this.strace.processEnd(task.tid, task.group.exitStatus);
+    if (this.strace && task.group.leader === task) this.strace.processEnd(task.tid, task.group.exitStatus);
   }
 
   #forget(th: Thread): void {
-    if (this.#threads.get(th.task.tid) === th) this.#threads.delete(th.task.tid);
+    if (this.#threads.get(th.task) === th) this.#threads.delete(th.task);
     if (th.task.memory instanceof TrapMemory) th.task.memory.detach(th.host);
   }
 
@@ -700,7 +712,7 @@ export class Machine {
 
   /** A stopped host thread of `task`'s address space: the task's own, or another of its group. */
   #stoppedHost(task: PlatformTask): HostTask | undefined {
-    const th = this.#threads.get(task.tid);
+    const th = this.#threads.get(task);
     if (th?.host.alive) return th.host;
     const kt = this.#kernel?.task(task.tid);
     const mem = kt?.memory;
@@ -713,7 +725,7 @@ export class Machine {
     kind: HostCloneKind,
     cpu: CpuState,
   ): TaskMemory | undefined | LinuxError {
-    const pth = this.#threads.get(parent.tid);
+    const pth = this.#threads.get(parent);
     if (!pth) return E.EAGAIN;
     const host = kind === 'thread' ? pth.host.newThread() : pth.host.fork();
     if (isError(host)) return host;
@@ -743,7 +755,7 @@ export class Machine {
   }
 
   #execAddressSpace(task: PlatformTask): TaskMemory | LinuxError {
-    const th = this.#threads.get(task.tid);
+    const th = this.#threads.get(task);
     if (!th?.host.alive) return E.ENOMEM;
     if (th.task.memory instanceof TrapMemory) th.task.memory.detach(th.host);
     if (this.#sharesHostProcess(th)) {
@@ -777,7 +789,7 @@ export class Machine {
    * delivers the sandbox's signal. A task waiting in a handler is woken by the kernel instead.
    */
   #interruptTask(task: PlatformTask): void {
-    const th = this.#threads.get(task.tid);
+    const th = this.#threads.get(task);
     if (!th?.running || !th.host.alive) return;
     const pid = th.host.tgid;
     try {
@@ -798,7 +810,7 @@ export class Machine {
   }
 
   #destroyTask(task: PlatformTask): void {
-    const th = this.#threads.get(task.tid);
+    const th = this.#threads.get(task);
     if (!th || !th.host.alive) return;
     const g = th.task.group;
     // A dead process loses all its host threads at once, once the kernel has released the last

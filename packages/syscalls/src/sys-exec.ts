@@ -81,7 +81,7 @@ function execveat(t: Task, a: SyscallArgs): Promise<SyscallResult> {
 export const execSyscalls: SyscallFamily = {
   execve: {
     handler: execve,
-    support: partial("executing from a non-leader thread keeps that thread's tid; no set-id binaries"),
+    support: partial('no set-id binaries'),
   },
   execveat: { handler: execveat, support: partial('as execve') },
 };

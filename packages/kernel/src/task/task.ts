@@ -239,8 +239,12 @@ export class Task<F = unknown> {
   comm: string;
   /** CPU time used so far (the runtime adds to it). */
   readonly cpu: CpuTimes = { userNs: 0n, sysNs: 0n };
-  /** Monotonic time since boot when the task was created (/proc/<pid>/stat starttime). */
-  readonly startNs: bigint;
+  /**
+   * Monotonic time since boot when the task was created (/proc/<pid>/stat starttime); an exec'ing
+   * thread that becomes the leader takes the leader's.
+   */
+  startNs: bigint;
+  #tid: number;
   /** The executable's VFS location (for /proc/<pid>/exe), set by execve. */
   exe: unknown;
   /** Set while a vfork parent waits for this task to exec or exit. */
@@ -258,7 +262,7 @@ export class Task<F = unknown> {
   constructor(
     /** The kernel this task lives in (handlers reach the sandbox's services through it). */
     readonly kernel: Kernel<F>,
-    readonly tid: number,
+    tid: number,
     readonly group: ThreadGroup,
     /** The address space (shared with CLONE_VM). */
     public mm: AddressSpace,
@@ -270,9 +274,24 @@ export class Task<F = unknown> {
     public fs: FsContext,
     comm: string,
   ) {
+    this.#tid = tid;
     this.comm = comm.slice(0, 15);
     this.startNs = kernel.uptimeNs();
     this.exited = new Promise((r) => (this.markExited = r));
+  }
+
+  /**
+   * The thread id. It changes once at most: when a thread that is not its group's leader execs,
+   * it takes over the leader's tid (see `Kernel.takeOverLeader`), as Linux's de_thread does.
+   */
+  get tid(): number {
+    return this.#tid;
+  }
+
+  /** @internal the kernel gives an exec'ing thread its group leader's tid. */
+  assumeTid(tid: number, startNs: bigint): void {
+    this.#tid = tid;
+    this.startNs = startNs;
   }
 
   /** The thread group id (the pid). */
