@@ -12,6 +12,7 @@
 import {
   CldCode,
   E,
+  Prot,
   SaFlag,
   SiCode,
   Signal,
@@ -153,9 +154,15 @@ export class Kernel<F = unknown> {
   /** Top of new stacks. */
   readonly stackTop: number;
   /** The platform's reserved ranges (see {@link KernelOptions.reserved}), or undefined. */
-  readonly reserved: readonly ReservedRange[] | undefined;
+  get reserved(): readonly ReservedRange[] | undefined {
+    return this.#reserved;
+  }
   /** CPU facts for execve's auxiliary vector. */
-  readonly cpuAux: CpuAux;
+  get cpuAux(): CpuAux {
+    return this.#cpuAux;
+  }
+  #reserved: readonly ReservedRange[] | undefined;
+  #cpuAux: CpuAux;
   /** The sandbox's cgroup limits. */
   readonly limits: SandboxLimits;
   /** The task whose syscall is being handled (procfs's reader); set by the syscall layer. */
@@ -174,6 +181,31 @@ export class Kernel<F = unknown> {
   private readonly reported = new Set<string>();
   private readonly initCreds: Credentials;
 
+  /**
+   * Gives every later execve the host's vDSO: its pages (`[vdso]`, `[vvar]`, ...) become
+   * reserved ranges of each new address space, as the platform keeps them mapped in its host
+   * processes, and `ehdr` (the `[vdso]` start) becomes AT_SYSINFO_EHDR. Called by the runtime
+   * once the platform knows where the host put them, before the first program is loaded.
+   *
+   * The host's vDSO reads the host's clocks without a system call, so it is only right for a
+   * kernel whose {@link time} is the host's ({@link HostTime}); anything else is a bug and
+   * throws. Linux lets a program munmap its vDSO; here, like the stub's pages, the ranges are
+   * sealed (munmap, mprotect and MAP_FIXED over them give EPERM), as Linux 6.15+ does with
+   * CONFIG_MSEAL_SYSTEM_MAPPINGS.
+   */
+  useVdso(ehdr: number, ranges: readonly ReservedRange[]): void {
+    if (!(this.time instanceof HostTime)) throw new Error('a vDSO needs the host clocks (HostTime)');
+    if (!ranges.some((r) => r.start === ehdr)) throw new Error('AT_SYSINFO_EHDR is not a vDSO range');
+    // Without reserved ranges of its own, the kernel reserves what execve would (above stackTop).
+    const base =
+      this.#reserved ??
+      (this.stackTop < STACK_TOP
+        ? [{ start: this.stackTop, end: STACK_TOP, prot: Prot.PROT_READ | Prot.PROT_EXEC, name: '[tsvisor]' }]
+        : []);
+    this.#reserved = [...base, ...ranges];
+    this.#cpuAux = { ...this.#cpuAux, vdso: ehdr };
+  }
+
   constructor(opts: KernelOptions<F> = {}) {
     this.time = opts.time ?? new HostTime();
     this.bootNs = this.time.monotonicNs();
@@ -185,9 +217,9 @@ export class Kernel<F = unknown> {
     this.cpuCount = opts.cpuCount ?? (cpus().length || availableParallelism());
     this.vfs = opts.vfs;
     this.stackTop = opts.stackTop ?? STACK_TOP;
-    this.reserved = opts.reserved;
+    this.#reserved = opts.reserved;
     // Without the embedder's values (see hostCpuAux): SSE2-era x86-64 and a 2 KiB frame.
-    this.cpuAux = opts.cpuAux ?? { hwcap: 0x178bfbff, hwcap2: 2, minSigStackSize: 2048 };
+    this.#cpuAux = opts.cpuAux ?? { hwcap: 0x178bfbff, hwcap2: 2, minSigStackSize: 2048 };
     this.fileRefs = opts.fileRefs;
     this.limits = opts.limits ?? {};
     this.logSink = opts.log ?? ((line) => process.stderr.write(`tsvisor: ${line}\n`));

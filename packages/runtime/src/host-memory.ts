@@ -18,7 +18,13 @@
  */
 import { E, MapFlag, Mremap, Prot, errorOf, isError, type LinuxError } from '@tsvisor/abi';
 import type { HostOp, MapFile, ReservedRange } from '@tsvisor/mm';
-import { STUB_REGION, memfdAddSeals, memfdCreate, type Task as HostTask } from '@tsvisor/trap-native';
+import {
+  STUB_REGION,
+  memfdAddSeals,
+  memfdCreate,
+  type Task as HostTask,
+  type VdsoLayout,
+} from '@tsvisor/trap-native';
 import {
   FileDescription,
   Overlayfs,
@@ -116,6 +122,22 @@ export const STUB_RESERVED: readonly ReservedRange[] = [
     name: '[tsvisor]',
   },
 ];
+
+/**
+ * The host vDSO kept in the stub ({@link VdsoLayout}), as the model's reserved ranges: `[vdso]`
+ * r-xp and `[vvar]`/`[vvar_vclock]` r--p, the names and permissions Linux shows in maps.
+ */
+export function vdsoReserved(layout: VdsoLayout): ReservedRange[] {
+  return [
+    ...layout.vvar.map((v) => ({ start: v.start, end: v.end, prot: Prot.PROT_READ, name: v.name })),
+    {
+      start: layout.vdso.start,
+      end: layout.vdso.end,
+      prot: Prot.PROT_READ | Prot.PROT_EXEC,
+      name: '[vdso]',
+    },
+  ].sort((a, b) => a.start - b.start);
+}
 
 function overlapsStub(addr: number, len: number): boolean {
   return addr < STUB_REGION.end && addr + len > STUB_REGION.start;

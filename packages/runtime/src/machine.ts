@@ -771,7 +771,8 @@ export class Machine {
       } else if (old.hostSyscall(NR_EXIT, 0) === -ESRCH) void old.switch().catch(() => undefined);
       else old.kill();
     }
-    const err = clearAddressSpace(th.host);
+    // The platform's pages stay: the stub's, and the host vDSO's when the sandbox uses it.
+    const err = clearAddressSpace(th.host, this.#k.reserved ?? []);
     if (err) return err;
     return new TrapMemory(th.host);
   }
@@ -858,14 +859,22 @@ function sampleCpu(host: HostTask, task: Task): void {
 /** The host's clock tick rate (sysconf(_SC_CLK_TCK), 100 on x86-64 Linux). */
 const HOST_CLK_TCK = 100;
 
-/** Unmaps every page of a host address space but the stub's. */
-export function clearAddressSpace(host: HostTask): undefined | LinuxError {
-  for (const [a, e] of [
-    [PAGE, STUB_REGION.start],
-    [STUB_REGION.end, TASK_SIZE],
-  ] as const) {
-    const r = host.hostSyscall(NR_MUNMAP, a, e - a);
-    if (r < 0) return E.ENOMEM;
+/**
+ * Unmaps every page of a host address space but the stub's and those of `keep` (the kernel's
+ * reserved ranges: the stub's again, and the host vDSO's pages when the sandbox uses them).
+ */
+export function clearAddressSpace(
+  host: HostTask,
+  keep: readonly { readonly start: number; readonly end: number }[] = [],
+): undefined | LinuxError {
+  const kept = [STUB_REGION, ...keep].sort((x, y) => x.start - y.start);
+  let from = PAGE;
+  for (const k of [...kept, { start: TASK_SIZE, end: TASK_SIZE }]) {
+    if (k.start > from) {
+      const r = host.hostSyscall(NR_MUNMAP, from, k.start - from);
+      if (r < 0) return E.ENOMEM;
+    }
+    from = Math.max(from, k.end);
   }
   return undefined;
 }

@@ -50,7 +50,7 @@ import {
   type FsContext,
 } from '@tsvisor/vfs';
 import { STACK_TOP, spawnFirstProgram } from './exec.js';
-import { STUB_RESERVED, attachHostMemory, memfdHostMemory } from './host-memory.js';
+import { STUB_RESERVED, attachHostMemory, memfdHostMemory, vdsoReserved } from './host-memory.js';
 import { DNS_ADDRESS, Gateway, type PortForward, type Resolver } from './gateway/gateway.js';
 import { enableHostNetwork, hostNetSysctl } from './host-network.js';
 import { hostStdio } from './host-stdio.js';
@@ -124,6 +124,14 @@ export interface SandboxConfig {
   readonly ports?: readonly PortForward[];
   /** What answers the sandbox's DNS queries in mode `sandbox`. Default: the host's resolver. */
   readonly resolver?: Resolver;
+  /**
+   * Give programs the host's vDSO (AT_SYSINFO_EHDR), so clock_gettime, gettimeofday, time and
+   * getcpu run without a trap: the sandbox's clocks are the host's, so the answers are the ones
+   * the trapped calls give. Its pages show as `[vdso]`/`[vvar]` in /proc/<pid>/maps and, unlike
+   * on Linux (before mseal'd system mappings), cannot be unmapped or reprotected (EPERM).
+   * Default true.
+   */
+  readonly vdso?: boolean;
 }
 
 const DEFAULT_ENV = [
@@ -181,7 +189,8 @@ export class Sandbox {
     const cfg = this.config;
     const ownPlatform = cfg.platform === undefined;
     const platform = cfg.platform ?? Platform.create();
-    const stub = platform.createStub();
+    const stub = platform.createStub({ vdso: cfg.vdso !== false });
+    if (stub.vdso) this.kernel.useVdso(stub.vdso.vdso.start, vdsoReserved(stub.vdso));
     let control: ReturnType<typeof createResourceControl>;
     try {
       if (cfg.limits && this.proc) {

@@ -884,7 +884,8 @@ Napi::Value Addon::SpawnStub(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckTracer(env);
   if (info.Length() < 4 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsTypedArray() || !info[3].IsNumber())
-    Throw(env, "EINVAL", "Usage: spawnStub(path: string, cloneFlags: number, fdMap: Int32Array, cpu: number)");
+    Throw(env, "EINVAL", "Usage: spawnStub(path: string, cloneFlags: number, fdMap: Int32Array, cpu: number, keepVdso?: boolean)");
+  bool keepVdso = info.Length() >= 5 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
   std::string path = info[0].As<Napi::String>().Utf8Value();
   int64_t flags = info[1].As<Napi::Number>().Int64Value();
   auto fdArr = info[2].As<Napi::TypedArray>();
@@ -972,7 +973,10 @@ Napi::Value Addon::SpawnStub(const Napi::CallbackInfo& info) {
   iovec xiov{xbuf.data(), xbuf.size()};
   if (ptrace(PTRACE_GETREGSET, pid, reinterpret_cast<void*>(NT_X86_XSTATE), &xiov) == 0) xstateSize_ = xiov.iov_len;
 
-  // Unmap everything of the stub but its own two pages: the exec stack, vdso, vvar.
+  // Unmap everything of the stub but its own two pages: the exec stack, and the vdso and vvar
+  // pages unless the caller keeps them (the sandbox's clocks are the host's, so the host's vDSO
+  // answers clock_gettime without a trap). The stub runs with ADDR_NO_RANDOMIZE, so every stub,
+  // and every process forked from one, has them at the same address.
   char mapsPath[64];
   snprintf(mapsPath, sizeof mapsPath, "/proc/%ld/maps", pid);
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
@@ -980,7 +984,9 @@ Napi::Value Addon::SpawnStub(const Napi::CallbackInfo& info) {
     char line[512];
     while (fgets(line, sizeof line, f)) {
       unsigned long long lo, hi;
-      if (sscanf(line, "%llx-%llx", &lo, &hi) == 2 && hi <= kUserEnd && !(lo >= kStubBase && hi <= kStubEnd)) ranges.emplace_back(lo, hi);
+      if (sscanf(line, "%llx-%llx", &lo, &hi) != 2 || hi > kUserEnd || (lo >= kStubBase && hi <= kStubEnd)) continue;
+      if (keepVdso && (strstr(line, " [vdso]\n") || strstr(line, " [vvar]\n") || strstr(line, " [vvar_vclock]\n"))) continue;
+      ranges.emplace_back(lo, hi);
     }
     fclose(f);
   }

@@ -1,5 +1,12 @@
 export { Platform, Stub, Task, STUB_REGION } from './platform.js';
-export type { Placement, PlatformOptions, StubOptions, StubNamespaces } from './platform.js';
+export type {
+  Placement,
+  PlatformOptions,
+  StubOptions,
+  StubNamespaces,
+  VdsoLayout,
+  VdsoRange,
+} from './platform.js';
 export { Registers, REG, REGISTER_COUNT } from './registers.js';
 export type { RegisterName } from './registers.js';
 export { TrapError } from './errors.js';

@@ -44,7 +44,8 @@ export interface NativeAddon {
   ): NativeInfo;
   /** Pins the calling (tracer) thread to `cpu`, or restores its first saved mask with -1. */
   affinity(cpu: number): number;
-  spawnStub(path: string, cloneFlags: number, fdMap: Int32Array, cpu: number): number;
+  /** keepVdso leaves the host's [vdso], [vvar] and [vvar_vclock] mapped in the stub. */
+  spawnStub(path: string, cloneFlags: number, fdMap: Int32Array, cpu: number, keepVdso?: boolean): number;
   /** Resumes under PTRACE_SYSEMU and waits up to budgetUs; EV_PENDING hands the wait to a helper thread. */
   resume(tid: number, budgetUs: number): number;
   getRegs(tid: number, out: BigUint64Array): void;

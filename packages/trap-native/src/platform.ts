@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { E, errorOf, type LinuxError } from '@tsvisor/abi';
 import { TrapError } from './errors.js';
 import type { TaskEvent } from './events.js';
@@ -46,6 +47,52 @@ export interface StubOptions {
   readonly namespaces?: StubNamespaces;
   /** Host fds to give the stub, as `[hostFd, fdInStub]` pairs. Nothing else is inherited. */
   readonly fds?: readonly (readonly [number, number])[];
+  /**
+   * Keep the host's vDSO (`[vdso]`, `[vvar]`, `[vvar_vclock]`) mapped in the stub, so a program
+   * told about it (AT_SYSINFO_EHDR) reads the host's clocks without a trap. Only right when the
+   * sandbox's clocks are the host's. Default false: the stub holds nothing but its own pages.
+   */
+  readonly vdso?: boolean;
+}
+
+/** One host special mapping kept in a stub: `[start, end)` and its name in /proc/<pid>/maps. */
+export interface VdsoRange {
+  readonly start: number;
+  readonly end: number;
+  /** `[vdso]`, `[vvar]` or `[vvar_vclock]`. */
+  readonly name: string;
+}
+
+/**
+ * Where the host's vDSO sits in a stub created with {@link StubOptions.vdso}: the code page(s)
+ * and the data pages it reads. Stubs run without address randomisation, so every stub of the
+ * host and every process forked from one has the same layout.
+ */
+export interface VdsoLayout {
+  /** The `[vdso]` image (its start is AT_SYSINFO_EHDR). */
+  readonly vdso: VdsoRange;
+  /** The `[vvar]` (and on Linux 6.x `[vvar_vclock]`) data pages, lowest first. */
+  readonly vvar: readonly VdsoRange[];
+}
+
+/** The `[vdso]`/`[vvar]` lines of a host process's maps, or null when it has no `[vdso]`. */
+function readVdsoLayout(pid: number): VdsoLayout | null {
+  let maps: string;
+  try {
+    maps = readFileSync(`/proc/${pid}/maps`, 'latin1');
+  } catch {
+    return null;
+  }
+  let vdso: VdsoRange | undefined;
+  const vvar: VdsoRange[] = [];
+  for (const line of maps.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) .* (\[vdso\]|\[vvar\]|\[vvar_vclock\])$/.exec(line);
+    if (!m) continue;
+    const r = { start: parseInt(m[1] ?? '', 16), end: parseInt(m[2] ?? '', 16), name: m[3] ?? '' };
+    if (r.name === '[vdso]') vdso = r;
+    else vvar.push(r);
+  }
+  return vdso ? { vdso, vvar: vvar.sort((a, b) => a.start - b.start) } : null;
 }
 
 /**
@@ -213,8 +260,9 @@ export class Platform {
       fdMap[2 * k] = host;
       fdMap[2 * k + 1] = target;
     });
-    const tid = this.#nat.addon.spawnStub(this.#nat.stubPath, flags, fdMap, this.#cpu);
-    const stub = new Stub(this, this.#nat, tid);
+    const keepVdso = options.vdso === true;
+    const tid = this.#nat.addon.spawnStub(this.#nat.stubPath, flags, fdMap, this.#cpu, keepVdso);
+    const stub = new Stub(this, this.#nat, tid, keepVdso ? readVdsoLayout(tid) : null);
     this.#stubs.add(stub);
     return stub;
   }
@@ -269,11 +317,18 @@ export class Stub {
   readonly #nat: Native;
   #killed = false;
 
+  /**
+   * The host vDSO kept in this stub ({@link StubOptions.vdso}), or null: not asked for, or the
+   * host has none (vdso=0 on the kernel command line).
+   */
+  readonly vdso: VdsoLayout | null;
+
   /** @internal */
-  constructor(platform: Platform, nat: Native, tid: number) {
+  constructor(platform: Platform, nat: Native, tid: number, vdso: VdsoLayout | null = null) {
     this.#platform = platform;
     this.#nat = nat;
     this.task = new Task(platform, nat, tid, tid);
+    this.vdso = vdso;
   }
 
   /** The host pid of the stub's first process. */
