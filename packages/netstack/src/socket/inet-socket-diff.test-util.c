@@ -12,17 +12,8 @@
 #include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
+#include "host-diff.test-util.h"
 
-#define REQ (POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | POLLWRNORM | POLLWRBAND | POLLRDHUP)
-
-static const char *res(long r) {
-  static char buf[64];
-  if (r >= 0) { snprintf(buf, sizeof buf, "%ld", r); return buf; }
-  const char *n = strerrorname_np(errno);
-  if (errno == EAGAIN) n = "WOULD_BLOCK";
-  snprintf(buf, sizeof buf, "%s", n ? n : "?");
-  return buf;
-}
 static struct sockaddr_in sa(const char *ip, int port) {
   struct sockaddr_in a = {0};
   a.sin_family = AF_INET;
@@ -51,8 +42,6 @@ static void opt(const char *what, int fd, int level, int name) {
   int r = getsockopt(fd, level, name, &v, &l);
   printf("%s %s\n", what, r < 0 ? res(r) : res(v));
 }
-#define SA(x) ((struct sockaddr *)&(x))
-#define WAIT usleep(20000)
 
 int main(void) {
   char buf[64];

@@ -12,18 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "host-diff.test-util.h"
 
-#define SA(x) ((struct sockaddr *)&(x))
-#define WAIT usleep(20000)
-
-static const char *res(long r) {
-  static char buf[64];
-  if (r >= 0) { snprintf(buf, sizeof buf, "%ld", r); return buf; }
-  const char *n = strerrorname_np(errno);
-  if (errno == EAGAIN) n = "WOULD_BLOCK";
-  snprintf(buf, sizeof buf, "%s", n ? n : "?");
-  return buf;
-}
 static struct sockaddr_in sa(int port) {
   struct sockaddr_in a = {0};
   a.sin_family = AF_INET;
