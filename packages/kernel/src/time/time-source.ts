@@ -19,13 +19,37 @@ export interface TimeSource {
   setTimer(deadlineNs: bigint, fire: () => void): () => void;
 }
 
-/** The host's clocks: `Date` anchored to `process.hrtime` for realtime, hrtime for monotonic. */
+/** Nanoseconds in a millisecond. */
+const MS = 1_000_000n;
+
+/**
+ * The host's clocks: realtime is `process.hrtime` plus an offset to the wall clock (`Date.now()`,
+ * millisecond resolution), so it has hrtime's nanoseconds; monotonic is hrtime.
+ *
+ * The offset is taken again whenever the wall clock is seen to have moved against hrtime by more
+ * than its own millisecond truncation allows (the host's clock was stepped: settimeofday, an NTP
+ * step, a VM resume). Sandboxed programs also read realtime through the host's vDSO, which
+ * follows such steps at once; trapped reads must agree with it.
+ */
 export class HostTime implements TimeSource {
-  private readonly epochAtStart = BigInt(Date.now()) * 1_000_000n;
-  private readonly hrAtStart = process.hrtime.bigint();
+  private offset: bigint;
+
+  /** `wallMs` is the host's wall clock in ms since the epoch (a parameter for tests). */
+  constructor(private readonly wallMs: () => number = Date.now) {
+    this.offset = BigInt(wallMs()) * MS - process.hrtime.bigint();
+  }
 
   realtimeNs(): bigint {
-    return this.epochAtStart + (process.hrtime.bigint() - this.hrAtStart);
+    const mono = process.hrtime.bigint();
+    const derived = this.offset + mono;
+    const wall = BigInt(this.wallMs()) * MS;
+    // Without a step, `derived` lies within a millisecond of `wall` either way (both truncations);
+    // one more millisecond of slack keeps a reading at the edge from re-anchoring back and forth.
+    if (derived < wall - 2n * MS || derived >= wall + 2n * MS) {
+      this.offset = wall - mono;
+      return wall;
+    }
+    return derived;
   }
 
   monotonicNs(): bigint {
