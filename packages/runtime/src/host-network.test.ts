@@ -3,13 +3,17 @@
 // a sandboxed server, and a C program's socket errnos match its native run. Traffic never leaves
 // the host's loopback.
 import { execFileSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startEchoServers, type EchoServers } from './loopback-servers.test-util.js';
+import {
+  freePort,
+  startEchoServers,
+  tcpRoundTrip,
+  udpRoundTrip,
+  type EchoServers,
+} from './loopback-servers.test-util.js';
 import { captureStdio, testbed } from './c-programs.test-util.js';
 import { hostLinks } from './host-network.js';
 import { createSandbox } from './sandbox.js';
@@ -70,23 +74,8 @@ describe('inbound: a host client reaches a sandboxed server on 127.0.0.1', () =>
     const [tcpPort, udpPort] = [Number(m?.[1]), Number(m?.[2])];
 
     const blob = Buffer.alloc(300_000, 7);
-    const echoed = await new Promise<Buffer>((resolve, reject) => {
-      const c = connect(tcpPort, '127.0.0.1');
-      const parts: Buffer[] = [];
-      c.on('data', (d) => parts.push(d));
-      c.on('end', () => resolve(Buffer.concat(parts)));
-      c.on('error', reject);
-      c.end(blob);
-    });
-    expect(echoed.equals(blob)).toBe(true);
-
-    const u = createSocket('udp4');
-    const reply = await new Promise<string>((resolve) => {
-      u.on('message', (msg) => resolve(msg.toString()));
-      u.send('udp hello', udpPort, '127.0.0.1');
-    });
-    u.close();
-    expect(reply).toBe('UDP HELLO');
+    expect((await tcpRoundTrip(tcpPort, blob)).equals(blob)).toBe(true);
+    expect(await udpRoundTrip(udpPort, 'udp hello')).toBe('UDP HELLO');
     expect(await running).toBe(0);
     io.close();
     expect(io.read().stdout).toBe(

@@ -1,5 +1,5 @@
 // Host-side peers for the network-mode tests, on the host's loopback only.
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { createSocket } from 'node:dgram';
 
 /** A port nothing listens on right now (the kernel's choice, then closed). */
@@ -33,4 +33,29 @@ export async function startEchoServers(): Promise<EchoServers> {
       udp.close();
     },
   };
+}
+
+/** Sends `data` to a TCP server on 127.0.0.1:`port`, half-closes, and returns all it sent back. */
+export function tcpRoundTrip(port: number, data: Buffer): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const c = connect(port, '127.0.0.1');
+    const parts: Buffer[] = [];
+    c.on('data', (d) => parts.push(d));
+    c.on('end', () => resolve(Buffer.concat(parts)));
+    c.on('error', reject);
+    c.end(data);
+  });
+}
+
+/** Sends one datagram to 127.0.0.1:`port` and returns the first reply as text. */
+export async function udpRoundTrip(port: number, text: string): Promise<string> {
+  const u = createSocket('udp4');
+  try {
+    return await new Promise<string>((resolve) => {
+      u.on('message', (m) => resolve(m.toString()));
+      u.send(text, port, '127.0.0.1');
+    });
+  } finally {
+    u.close();
+  }
 }

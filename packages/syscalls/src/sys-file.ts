@@ -418,11 +418,43 @@ function vectorOffset(lo: bigint): bigint {
   return long(lo);
 }
 
+/** What {@link positionalVector} found for one preadv/pwritev call. */
+interface PositionalVector {
+  readonly file: FileDescription;
+  readonly io: UserIOSequence;
+  /** preadv2/pwritev2's offset -1: the file position is used (and moved), streams included. */
+  readonly atPosition: boolean;
+}
+
 /**
- * implements preadv(2) and preadv2(2) (`flags` 0 for preadv): `EINVAL` for a negative offset
- * other than preadv2's -1 (which reads at the file position, streams included), then `EBADF`,
- * `ESPIPE` for a positional read of a stream, the iovecs, and the RWF_* flags once there is a
- * byte to read. RWF_NOWAIT turns waiting into EAGAIN.
+ * The checks preadv, pwritev and their v2 forms share, in Linux's order: `EINVAL` for a negative
+ * offset other than the v2 forms' -1, then `EBADF`, `ESPIPE` for a positional call on a stream,
+ * `EBADF` when the description is not open for this direction, the iovecs, and the RWF_* flags
+ * once there is a byte to move. A number result is the call's answer (0 for empty iovecs).
+ */
+function positionalVector(
+  t: Task,
+  a: SyscallArgs,
+  flags: number,
+  v2: boolean,
+  writing: boolean,
+): PositionalVector | LinuxError | 0 {
+  const pos = vectorOffset(a[3]);
+  const atPosition = v2 && pos === -1n;
+  if (!atPosition && pos < 0n) return E.EINVAL;
+  const file = fileAt(t, int(a[0]));
+  if (isError(file)) return file;
+  if (!atPosition && file.impl.stream) return E.ESPIPE;
+  if (!(writing ? file.writable : file.readable)) return E.EBADF;
+  const io = userVector(t, file, ptr(a[1]), int(a[2]), atPosition ? BigInt(file.offset) : pos);
+  if (isError(io)) return io;
+  if (io.length === 0) return 0;
+  return rwFlags(file, flags) ?? { file, io, atPosition };
+}
+
+/**
+ * implements preadv(2) and preadv2(2) (`flags` 0 for preadv), after {@link positionalVector}'s
+ * checks. RWF_NOWAIT turns waiting into EAGAIN.
  */
 function preadvCommon(
   t: Task,
@@ -430,18 +462,9 @@ function preadvCommon(
   flags: number,
   v2: boolean,
 ): SyscallResult | Promise<SyscallResult> {
-  const pos = vectorOffset(a[3]);
-  const atPosition = v2 && pos === -1n;
-  if (!atPosition && pos < 0n) return E.EINVAL;
-  const file = fileAt(t, int(a[0]));
-  if (isError(file)) return file;
-  if (!atPosition && file.impl.stream) return E.ESPIPE;
-  if (!file.readable) return E.EBADF;
-  const dst = userVector(t, file, ptr(a[1]), int(a[2]), atPosition ? BigInt(file.offset) : pos);
-  if (isError(dst)) return dst;
-  if (dst.length === 0) return 0;
-  const bad = rwFlags(file, flags);
-  if (bad) return bad;
+  const v = positionalVector(t, a, flags, v2, false);
+  if (v === 0 || isError(v)) return v;
+  const { file, io: dst, atPosition } = v;
   const off = offsetArg(a[3]);
   const op = (): IoResult => (atPosition ? file.readIO(dst) : file.preadIO(dst, off));
   if ((flags & RWF_NOWAIT) !== 0) {
@@ -451,25 +474,16 @@ function preadvCommon(
   return maybeBlocking(t, file, PollEvent.POLLIN, op);
 }
 
-/** implements pwritev(2) and pwritev2(2), in the order of {@link preadvCommon}. */
+/** implements pwritev(2) and pwritev2(2), after {@link positionalVector}'s checks. */
 function pwritevCommon(
   t: Task,
   a: SyscallArgs,
   flags: number,
   v2: boolean,
 ): SyscallResult | Promise<SyscallResult> {
-  const pos = vectorOffset(a[3]);
-  const atPosition = v2 && pos === -1n;
-  if (!atPosition && pos < 0n) return E.EINVAL;
-  const file = fileAt(t, int(a[0]));
-  if (isError(file)) return file;
-  if (!atPosition && file.impl.stream) return E.ESPIPE;
-  if (!file.writable) return E.EBADF;
-  const src = userVector(t, file, ptr(a[1]), int(a[2]), atPosition ? BigInt(file.offset) : pos);
-  if (isError(src)) return src;
-  if (src.length === 0) return 0;
-  const bad = rwFlags(file, flags);
-  if (bad) return bad;
+  const v = positionalVector(t, a, flags, v2, true);
+  if (v === 0 || isError(v)) return v;
+  const { file, io: src, atPosition } = v;
   const mode: WriteMode = {
     append: (flags & RWF_APPEND) !== 0 ? true : (flags & RWF_NOAPPEND) !== 0 ? false : undefined,
     nowait: (flags & RWF_NOWAIT) !== 0,

@@ -1,13 +1,17 @@
 // Network mode `sandbox` end to end: sandboxed python3.11 programs reach servers this test runs
 // on the host's 127.0.0.1 through the gateway, and host clients reach sandboxed servers through
 // `-p` forwards. Traffic never leaves the host's loopback.
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startEchoServers, type EchoServers } from '../loopback-servers.test-util.js';
+import {
+  freePort,
+  startEchoServers,
+  tcpRoundTrip,
+  udpRoundTrip,
+  type EchoServers,
+} from '../loopback-servers.test-util.js';
 import { captureStdio, testbed } from '../c-programs.test-util.js';
 import { createSandbox } from '../sandbox.js';
 import { hostResolver } from './gateway.js';
@@ -86,23 +90,8 @@ describe('inbound: host clients reach sandboxed servers through -p', () => {
     expect(stdout()).toContain('ready');
 
     const blob = Buffer.alloc(300_000, 7);
-    const echoed = await new Promise<Buffer>((resolve, reject) => {
-      const c = connect(hostTcp, '127.0.0.1');
-      const parts: Buffer[] = [];
-      c.on('data', (d) => parts.push(d));
-      c.on('end', () => resolve(Buffer.concat(parts)));
-      c.on('error', reject);
-      c.end(blob);
-    });
-    expect(echoed.equals(blob)).toBe(true);
-
-    const u = createSocket('udp4');
-    const reply = await new Promise<string>((resolve) => {
-      u.on('message', (m) => resolve(m.toString()));
-      u.send('udp hello', hostUdp, '127.0.0.1');
-    });
-    u.close();
-    expect(reply).toBe('UDP HELLO');
+    expect((await tcpRoundTrip(hostTcp, blob)).equals(blob)).toBe(true);
+    expect(await udpRoundTrip(hostUdp, 'udp hello')).toBe('UDP HELLO');
     expect(await running).toBe(0);
     io.close();
     expect(io.read().stdout).toBe(

@@ -37,28 +37,6 @@ static void cat(const char *rel) {
   printf("cat %s: '%s'\n", rel, buf);
 }
 
-static void mountinfo(const char *title) {
-  printf("-- %s\n", title);
-  FILE *f = fopen("/proc/self/mountinfo", "r");
-  if (!f) { perror("mountinfo"); exit(1); }
-  char line[4096];
-  size_t n = strlen(base);
-  while (fgets(line, sizeof line, f)) {
-    char *fields[64];
-    int nf = 0;
-    for (char *s = strtok(line, " \n"); s && nf < 64; s = strtok(NULL, " \n")) fields[nf++] = s;
-    if (nf < 10) continue;
-    const char *mp = fields[4];
-    if (strncmp(mp, base, n) != 0 || (mp[n] != '/' && mp[n] != 0)) continue;
-    printf("BASE%s %s %s", mp + n, fields[3], fields[5]);
-    int i = 6;
-    for (; i < nf && strcmp(fields[i], "-") != 0; i++) printf(" %s", fields[i]);
-    if (i + 2 < nf) printf(" - %s %s", fields[i + 1], fields[i + 2]);
-    printf("\n");
-  }
-  fclose(f);
-}
-
 int main(int argc, char **argv) {
   if (argc != 2) return 2;
   snprintf(base, sizeof base, "%s", argv[1]);
@@ -94,7 +72,7 @@ int main(int argc, char **argv) {
   M("bind file on missing", p("one"), p("nope"), NULL, MS_BIND);
   M("bind file in dir on file", p("d/sub/deep"), p("three"), NULL, MS_BIND | MS_REC);
   cat("three");
-  mountinfo("file binds");
+  show_mountinfo("file binds");
 
   // A mount point cannot be removed or renamed, in either role; the bound source can.
   show("unlink mount point", unlink(p("two")));
@@ -113,7 +91,7 @@ int main(int argc, char **argv) {
   int fd = open(p("two"), O_WRONLY);
   printf("write open on ro file mount: %s\n", fd >= 0 ? "0" : ename(errno));
   if (fd >= 0) close(fd);
-  mountinfo("stacked");
+  show_mountinfo("stacked");
   U("umount two (top)", p("two"), 0);
   cat("two");
 
@@ -123,7 +101,7 @@ int main(int argc, char **argv) {
   M("bind e on nr", p("e"), p("nr"), NULL, MS_BIND);
   cat("r/x");
   cat("nr/x");
-  mountinfo("rbind");
+  show_mountinfo("rbind");
   U("umount r/x", p("r/x"), 0);
   cat("r/x");
   U("umount r", p("r"), 0);
@@ -143,7 +121,7 @@ int main(int argc, char **argv) {
   U("umount three", p("three"), 0);
   cat("three");
   show("unlink after umount", unlink(p("two")));
-  mountinfo("after umount");
+  show_mountinfo("after umount");
 
   // A device node onto a file (the usual way to mask one).
   M("bind /dev/null on three", "/dev/null", p("three"), NULL, MS_BIND);

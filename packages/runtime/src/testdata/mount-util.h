@@ -4,6 +4,7 @@
 #ifndef MOUNT_UTIL_H
 #define MOUNT_UTIL_H
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,5 +32,44 @@ MOUNT_UTIL_UNUSED static const char *p(const char *rel) {
 /* "what: 0" or "what: ERRNO" for a call that returned `rc`. */
 MOUNT_UTIL_UNUSED static void show(const char *what, int rc) {
   printf("%s: %s\n", what, rc == 0 ? "0" : ename(errno));
+}
+
+/* Peer group ids renumbered in order of appearance (the host's and tsvisor's ids differ). */
+static int groups[64], ngroups;
+MOUNT_UTIL_UNUSED static int group(int id) {
+  for (int i = 0; i < ngroups; i++)
+    if (groups[i] == id) return i + 1;
+  groups[ngroups] = id;
+  return ++ngroups;
+}
+
+/* The mountinfo lines of mounts at or below `base`: the directory shown as BASE, without mount
+ * ids, device numbers and superblock options, peer groups renumbered. */
+MOUNT_UTIL_UNUSED static void show_mountinfo(const char *title) {
+  printf("-- %s\n", title);
+  FILE *f = fopen("/proc/self/mountinfo", "r");
+  if (!f) { perror("mountinfo"); exit(1); }
+  char line[4096];
+  size_t n = strlen(base);
+  while (fgets(line, sizeof line, f)) {
+    // id parent maj:min root mountpoint options [optional...] - type source super
+    char *fields[64];
+    int nf = 0;
+    for (char *s = strtok(line, " \n"); s && nf < 64; s = strtok(NULL, " \n")) fields[nf++] = s;
+    if (nf < 10) continue;
+    const char *mp = fields[4];
+    if (strncmp(mp, base, n) != 0 || (mp[n] != '/' && mp[n] != 0)) continue;
+    printf("BASE%s %s %s", mp + n, fields[3], fields[5]);
+    int i = 6;
+    for (; i < nf && strcmp(fields[i], "-") != 0; i++) {
+      int id;
+      if (sscanf(fields[i], "shared:%d", &id) == 1) printf(" shared:%d", group(id));
+      else if (sscanf(fields[i], "master:%d", &id) == 1) printf(" master:%d", group(id));
+      else printf(" %s", fields[i]);
+    }
+    if (i + 2 < nf) printf(" - %s %s", fields[i + 1], fields[i + 2]);
+    printf("\n");
+  }
+  fclose(f);
 }
 #endif

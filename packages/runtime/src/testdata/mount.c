@@ -20,42 +20,6 @@
 #define U(what, dst, flags) show(what, umount2(dst, flags))
 
 // Peer group ids differ between machines; number them in order of appearance.
-static int groups[64], ngroups;
-static int group(int id) {
-  for (int i = 0; i < ngroups; i++)
-    if (groups[i] == id) return i + 1;
-  groups[ngroups] = id;
-  return ++ngroups;
-}
-
-static void mountinfo(const char *title) {
-  printf("-- %s\n", title);
-  FILE *f = fopen("/proc/self/mountinfo", "r");
-  if (!f) { perror("mountinfo"); exit(1); }
-  char line[4096];
-  size_t n = strlen(base);
-  while (fgets(line, sizeof line, f)) {
-    // id parent maj:min root mountpoint options [optional...] - type source super
-    char *fields[64];
-    int nf = 0;
-    for (char *s = strtok(line, " \n"); s && nf < 64; s = strtok(NULL, " \n")) fields[nf++] = s;
-    if (nf < 10) continue;
-    const char *mp = fields[4];
-    if (strncmp(mp, base, n) != 0 || (mp[n] != '/' && mp[n] != 0)) continue;
-    printf("BASE%s %s %s", mp + n, fields[3], fields[5]);
-    int i = 6;
-    for (; i < nf && strcmp(fields[i], "-") != 0; i++) {
-      int id;
-      if (sscanf(fields[i], "shared:%d", &id) == 1) printf(" shared:%d", group(id));
-      else if (sscanf(fields[i], "master:%d", &id) == 1) printf(" master:%d", group(id));
-      else printf(" %s", fields[i]);
-    }
-    if (i + 2 < nf) printf(" - %s %s", fields[i + 1], fields[i + 2]);
-    printf("\n");
-  }
-  fclose(f);
-}
-
 static void mode(const char *rel) {
   struct stat st;
   if (stat(p(rel), &st) != 0) printf("stat %s: %s\n", rel, ename(errno));
@@ -100,7 +64,7 @@ int main(int argc, char **argv) {
   M("remount b rw", NULL, p("b"), NULL, MS_REMOUNT, "rw");
   create("create in b", "b/x");
   M("remount non-root", NULL, p("c"), NULL, MS_REMOUNT | MS_BIND, NULL);
-  mountinfo("new mounts");
+  show_mountinfo("new mounts");
 
   // Bind mounts and per-mount read-only.
   mkdir(p("a/sub"), 0755);
@@ -118,13 +82,13 @@ int main(int argc, char **argv) {
   M("bind missing", p("nope"), p("e"), NULL, MS_BIND, NULL);
   M("bind null source", NULL, p("e"), NULL, MS_BIND, NULL);
   M("bind file on dir", p("f"), p("e"), NULL, MS_BIND, NULL);
-  mountinfo("binds");
+  show_mountinfo("binds");
 
   // Moves.
   M("move e (not a mount)", p("e"), p("m"), NULL, MS_MOVE, NULL);
   M("move d into itself", p("d"), p("d/sub"), NULL, MS_MOVE, NULL);
   M("move d to e", p("d"), p("e"), NULL, MS_MOVE, NULL);
-  mountinfo("moved");
+  show_mountinfo("moved");
 
   // Propagation types.
   M("shared a", NULL, p("a"), NULL, MS_SHARED, NULL);
@@ -132,14 +96,14 @@ int main(int argc, char **argv) {
   M("two types", NULL, p("a"), NULL, MS_SHARED | MS_PRIVATE, NULL);
   M("type and flag", NULL, p("a"), NULL, MS_PRIVATE | MS_NOSUID, NULL);
   M("type on non-root", NULL, p("a/sub/inner-dir"), NULL, MS_PRIVATE, NULL);
-  mountinfo("shared");
+  show_mountinfo("shared");
   M("slave m", NULL, p("m"), NULL, MS_SLAVE, NULL);
   M("shared m again", NULL, p("m"), NULL, MS_SHARED, NULL);
   M("unbindable e", NULL, p("e"), NULL, MS_UNBINDABLE, NULL);
   M("bind unbindable", p("e"), p("b"), NULL, MS_BIND, NULL);
-  mountinfo("slave");
+  show_mountinfo("slave");
   M("rprivate base", NULL, base, NULL, MS_PRIVATE | MS_REC, NULL);
-  mountinfo("private");
+  show_mountinfo("private");
 
   // umount2.
   int fd = open(p("b/x"), O_RDONLY);
@@ -162,9 +126,9 @@ int main(int argc, char **argv) {
   printf("create in detached cwd: %s\n", fd >= 0 ? "0" : ename(errno));
   if (fd >= 0) close(fd);
   if (chdir("/") != 0) perror("chdir /");
-  mountinfo("unmounted");
+  show_mountinfo("unmounted");
   U("detach base", base, MNT_DETACH);
-  mountinfo("end");
+  show_mountinfo("end");
 
   // pivot_root(".", ".") in a chroot whose root is a mount, then a lazy unmount of the old root.
   M("jail", "jail", base, "tmpfs", 0, NULL);
@@ -181,6 +145,6 @@ int main(int argc, char **argv) {
   if (chdir("/") != 0) perror("chdir");
   M("proc", "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   snprintf(base, sizeof base, "%s", "");
-  mountinfo("pivoted");
+  show_mountinfo("pivoted");
   return 0;
 }
