@@ -9,9 +9,10 @@
 //   node bench/network.bench.mjs [--tsvisor "CMD PREFIX"] [--runs N] [--budget MS]
 //                                [--no-runsc] [--no-host] [--runsc-host] [--json]
 //
-// --tsvisor   the command that runs a program under tsvisor, split on spaces (default: a fresh
-//             node running this package's dist/ createSandbox, as `tsvisor do` does); the host
-//             mode row appends `--network host` to it
+// --tsvisor   the command that runs a program under tsvisor, split on spaces (default: the
+//             tsvisor command, apps/cli/bin/tsvisor.js `do --network none --`, as a user runs it:
+//             its bundle and code cache when built, see apps/cli/README.md); the host mode row
+//             appends `--network host` to it
 // --no-host   leave out the host-socket row (tsvisor-host)
 // --runsc-host  add `runsc --network=host do` (gVisor's hostinet); off by default: runsc do then
 //             makes a veth pair and host iptables NAT rules (and needs iptables installed)
@@ -24,17 +25,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dist = join(here, '..', 'dist', 'index.js');
-const tsvisorScript = (network) => `
-import { createSandbox } from ${JSON.stringify(dist)};
-const network = ${JSON.stringify(network)};
-process.exit(await createSandbox({ argv: process.argv.slice(1), network, log: () => {} }).run());
-`;
+// The tsvisor command of this repository (apps/cli), as `npx tsvisor` runs it.
+const cli = join(here, '..', '..', '..', 'apps', 'cli', 'bin', 'tsvisor.js');
+const tsvisorCommand = (network) => [process.execPath, cli, 'do', '--network', network, '--'];
 
 function parseArgs(argv) {
   const opts = {
-    tsvisor: [process.execPath, '--input-type=module', '-e', tsvisorScript('none'), '--'],
-    tsvisorHost: [process.execPath, '--input-type=module', '-e', tsvisorScript('host'), '--'],
+    tsvisor: tsvisorCommand('none'),
+    tsvisorHost: tsvisorCommand('host'),
     host: true,
     runscHost: false,
     runs: 5,
@@ -80,8 +78,9 @@ function run(argv) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  if (!process.argv.includes('--tsvisor') && !existsSync(dist))
-    throw new Error(`${dist} is missing: build first (npx tsc -b in packages/runtime)`);
+  const built = join(here, '..', '..', '..', 'apps', 'cli', 'dist', 'index.js');
+  if (!process.argv.includes('--tsvisor') && !existsSync(built))
+    throw new Error(`${built} is missing: build first (npm run build at the repository root)`);
   // Not under /tmp: the sandbox has its own tmpfs there.
   const work = mkdtempSync('/var/tmp/tsvisor-bench-');
   try {

@@ -8,8 +8,8 @@
 //                                [--budget MS] [--true PROGRAM] [--no-runsc] [--no-tsvisor] [--json]
 //
 // --tsvisor   the command that runs a program under tsvisor, split on spaces; the program and its
-//             arguments are appended. Default: a fresh node running this package's dist/
-//             createSandbox (default root, as `tsvisor do`), module loading included.
+//             arguments are appended. Default: the tsvisor command, apps/cli/bin/tsvisor.js `do --`,
+//             as a user runs it (its bundle and code cache when built: apps/cli/README.md).
 // --true      the program whose startup is timed (default /bin/true)
 // --runs      startup runs per sandbox (median reported; default 15)
 // --loop-runs runs of each loop program per sandbox (median reported; default 3)
@@ -23,17 +23,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dist = join(here, '..', 'dist', 'index.js');
-
-// A sandbox run in a fresh Node process, as `tsvisor do` runs one: module loading included.
-const tsvisorScript = `
-import { createSandbox } from ${JSON.stringify(dist)};
-process.exit(await createSandbox({ argv: process.argv.slice(1), log: () => {} }).run());
-`;
+// The tsvisor command of this repository (apps/cli), as `npx tsvisor` runs it.
+const cli = join(here, '..', '..', '..', 'apps', 'cli', 'bin', 'tsvisor.js');
 
 function parseArgs(argv) {
   const opts = {
-    tsvisor: [process.execPath, '--input-type=module', '-e', tsvisorScript, '--'],
+    tsvisor: [process.execPath, cli, 'do', '--'],
     trueProgram: '/bin/true',
     runs: 15,
     loopRuns: 3,
@@ -98,8 +93,9 @@ function firstLine(text) {
 function main() {
   const opts = parseArgs(process.argv.slice(2));
   const customTsvisor = process.argv.includes('--tsvisor');
-  if (opts.tsvisorOn && !customTsvisor && !existsSync(dist)) {
-    throw new Error(`${dist} is missing: build first (npx tsc -b in packages/runtime)`);
+  const built = join(here, '..', '..', '..', 'apps', 'cli', 'dist', 'index.js');
+  if (opts.tsvisorOn && !customTsvisor && !existsSync(built)) {
+    throw new Error(`${built} is missing: build first (npm run build at the repository root)`);
   }
   // Not under /tmp: tsvisor gives the sandbox its own tmpfs there, so host /tmp is invisible.
   const work = mkdtempSync('/var/tmp/tsvisor-bench-');
@@ -220,7 +216,7 @@ function main() {
         .join(' ')}; startup runs ${opts.runs}, loop runs ${opts.loopRuns} x ${opts.budget} ms`,
     );
     console.log(
-      `tsvisor command: ${customTsvisor ? opts.tsvisor.join(' ') : `node -e <createSandbox from ${dist}> --`}`,
+      `tsvisor command: ${opts.tsvisor.join(' ')}`,
     );
     for (const why of skipped) console.log(`skipped ${why}`);
     const header = [

@@ -29,6 +29,7 @@
 #include <cpuid.h>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -80,6 +81,12 @@ static_assert(kRegCount == 27, "user_regs_struct layout");
 
 // The signal the watchdog sends to a tracee whose wait ran out; the tracer absorbs it.
 int WakeSignal() { return SIGRTMAX - 1; }
+
+// The calling thread's id, asked of the host once per thread (every addon call checks it).
+pid_t CurrentTid() {
+  thread_local pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  return tid;
+}
 
 enum class State { Stopped, Running, Dead };
 
@@ -345,8 +352,7 @@ void Addon::ThrowErrno(Napi::Env env, int err, const std::string& what) {
 
 void Addon::CheckTracer(Napi::Env env) {
   if (!initialized_) Throw(env, "EINVAL", "Usage: call init() first");
-  if (static_cast<pid_t>(syscall(SYS_gettid)) != tracerTid_)
-    Throw(env, "EPERM", "only the thread that loaded the addon may trace");
+  if (CurrentTid() != tracerTid_) Throw(env, "EPERM", "only the thread that loaded the addon may trace");
 }
 
 Task& Addon::TaskArg(const Napi::CallbackInfo& info, size_t i) {
@@ -760,15 +766,39 @@ Napi::Value Addon::InitPlatform(const Napi::CallbackInfo& info) {
   return out;
 }
 
+namespace {
+// Gives every other thread of this process `mask`: V8's compiler and GC helpers, libuv's pool and
+// the watchdog. Threads that exit meanwhile are skipped.
+void SetOthersAffinity(pid_t tracer, const cpu_set_t& mask) {
+  DIR* dir = opendir("/proc/self/task");
+  if (!dir) return;
+  while (dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    long tid = strtol(e->d_name, &end, 10);
+    if (tid <= 0 || *end != 0 || tid == tracer) continue;
+    sched_setaffinity(static_cast<pid_t>(tid), sizeof mask, &mask);
+  }
+  closedir(dir);
+}
+}  // namespace
+
 // affinity(cpu): pins the tracer thread to `cpu` (>= 0) or restores the mask it had before the
 // first pin (-1). Returns the CPU pinned to, or -1.
+//
+// While pinned, the process's other threads are kept off that CPU when there is another one to
+// use: V8 compiles hot functions on helper threads (hundreds of milliseconds of work in the first
+// second of a busy sandbox), and each of its time slices on the pinned CPU delays the tracer and
+// the stubs it runs. Threads the tracer starts later inherit its mask.
 Napi::Value Addon::Affinity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckTracer(env);
   if (info.Length() < 1 || !info[0].IsNumber()) Throw(env, "EINVAL", "Usage: affinity(cpu: number)");
   int cpu = info[0].As<Napi::Number>().Int32Value();
   if (cpu < 0) {
-    if (affinitySaved_) sched_setaffinity(0, sizeof savedAffinity_, &savedAffinity_);
+    if (affinitySaved_) {
+      sched_setaffinity(0, sizeof savedAffinity_, &savedAffinity_);
+      SetOthersAffinity(tracerTid_, savedAffinity_);
+    }
     affinitySaved_ = false;
     return Napi::Number::New(env, -1);
   }
@@ -781,6 +811,9 @@ Napi::Value Addon::Affinity(const Napi::CallbackInfo& info) {
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
   if (sched_setaffinity(0, sizeof set, &set) < 0) ThrowErrno(env, errno, "sched_setaffinity");
+  cpu_set_t others = savedAffinity_;
+  CPU_CLR(cpu, &others);
+  SetOthersAffinity(tracerTid_, CPU_COUNT(&others) > 0 ? others : savedAffinity_);
   return Napi::Number::New(env, cpu);
 }
 

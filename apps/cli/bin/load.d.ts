@@ -1,0 +1,29 @@
+// Types of load.js (plain JavaScript, so that it runs before anything is built or bundled).
+
+/** The files of a bundle. */
+export interface BundleFiles {
+  readonly code: string;
+  readonly cache: string;
+  readonly stamps: string;
+}
+
+/** What a stamp records of one input file. */
+export interface Stamp {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly sha256: string;
+}
+
+export function bundleFiles(dist?: string): BundleFiles;
+export function stampOf(path: string): Stamp;
+export function bundleIsFresh(files?: BundleFiles): boolean;
+export function loadBundle(files?: BundleFiles): {
+  exports: Record<string, unknown>;
+  cache: 'accepted' | 'rejected' | 'none';
+  writeCache: () => void;
+};
+export function loadMain(env?: NodeJS.ProcessEnv): Promise<{
+  main: (argv: string[]) => Promise<number>;
+  done: () => void;
+}>;

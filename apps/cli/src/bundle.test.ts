@@ -1,0 +1,93 @@
+// The bundle with its code cache (scripts/bundle.mjs, bin/load.js): the built command starts from
+// it, with the cache V8 accepts, and falls back to the modules when a package was rebuilt after
+// it. Runs the built files, which nx builds before tests.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleFiles, bundleIsFresh, stampOf } from '../bin/load.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = join(here, '..', 'bin', 'tsvisor.js');
+const train = join(here, '..', 'dist', 'train');
+
+function tsvisor(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, TSVISOR_LOADER_DEBUG: '1', ...env },
+  });
+}
+
+describe('the built command', () => {
+  it('starts from the bundle with a code cache V8 accepts', () => {
+    expect(bundleIsFresh()).toBe(true);
+    const r = tsvisor(['do', '--', '/bin/echo', 'hi']);
+    expect(r.stderr).toContain('tsvisor loader: bundle, code cache accepted');
+    expect(r.stdout).toBe('hi\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('runs the training workload the same from the bundle and from the modules', () => {
+    for (const env of [{}, { TSVISOR_NO_BUNDLE: '1' }]) {
+      const r = tsvisor(['do', '--', train], env);
+      expect(r.stderr).toContain(
+        env.TSVISOR_NO_BUNDLE ? 'tsvisor loader: modules' : 'tsvisor loader: bundle',
+      );
+      expect(r.status).toBe(0);
+    }
+  });
+});
+
+describe('bundleIsFresh', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsvisor-bundle-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function setup() {
+    const files = bundleFiles(dir);
+    const input = join(dir, 'input.tsbuildinfo');
+    writeFileSync(files.code, '// bundle\n');
+    writeFileSync(input, 'abcdef');
+    utimesSync(input, 1000, 1000);
+    const s = stampOf(input);
+    writeFileSync(files.stamps, JSON.stringify({ inputs: [{ ...s, path: relative(dir, input) }] }));
+    return { files, input };
+  }
+
+  it('is fresh while the inputs are unchanged, even with a new mtime (a restored copy)', () => {
+    const { files, input } = setup();
+    expect(bundleIsFresh(files)).toBe(true);
+    utimesSync(input, 2000, 2000);
+    expect(bundleIsFresh(files)).toBe(true);
+  });
+
+  it('is stale once an input changed, even at the same size and mtime', () => {
+    const { files, input } = setup();
+    writeFileSync(input, 'abcdeX');
+    expect(bundleIsFresh(files)).toBe(false);
+    utimesSync(input, 1000, 1000);
+    // Same size and mtime as stamped: taken as unchanged without reading it (tsc rewrites the
+    // file, so a rebuild always moves its mtime).
+    expect(bundleIsFresh(files)).toBe(true);
+    writeFileSync(input, 'abcdefg');
+    utimesSync(input, 1000, 1000);
+    expect(bundleIsFresh(files)).toBe(false);
+  });
+
+  it('is stale without its inputs, its stamps or its code', () => {
+    const { files, input } = setup();
+    rmSync(input);
+    expect(bundleIsFresh(files)).toBe(false);
+    setup();
+    writeFileSync(files.stamps, '{');
+    expect(bundleIsFresh(files)).toBe(false);
+    setup();
+    rmSync(files.code);
+    expect(bundleIsFresh(files)).toBe(false);
+  });
+});
