@@ -3,6 +3,10 @@
 //                        prints "<µs total> <bytes>" (socket setup, connect and teardown included)
 //   net-loop connect MS  a forked server accepts and closes; the client connects and closes for
 //                        MS milliseconds; prints "<µs per connection> <connections>"
+//   net-loop tcp-again BYTES N
+//                        the tcp transfer N times in a row in one process (a fresh server each
+//                        time); prints the last one's line: the steady state of a sandbox whose
+//                        supervisor has run the same paths before
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -38,7 +42,8 @@ static int listener(struct sockaddr_in *a) {
 
 static char buf[1 << 16];
 
-static int bulk(long bytes) {
+// One transfer; its time in µs through *us. Returns 0, or the exit status on failure.
+static int bulk1(long bytes, double *us) {
   double t0 = now_us();
   struct sockaddr_in a;
   int l = listener(&a);
@@ -77,7 +82,17 @@ static int bulk(long bytes) {
     fprintf(stderr, "server saw the wrong byte count\n");
     return 2;
   }
-  printf("%.1f %ld\n", t1 - t0, bytes);
+  *us = t1 - t0;
+  return 0;
+}
+
+static int bulk(long bytes, int times) {
+  double us = 0;
+  for (int i = 0; i < times; i++) {
+    int r = bulk1(bytes, &us);
+    if (r) return r;
+  }
+  printf("%.1f %ld\n", us, bytes);
   return 0;
 }
 
@@ -115,8 +130,9 @@ static int connections(long ms) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 3 && strcmp(argv[1], "tcp") == 0) return bulk(atol(argv[2]));
+  if (argc == 3 && strcmp(argv[1], "tcp") == 0) return bulk(atol(argv[2]), 1);
+  if (argc == 4 && strcmp(argv[1], "tcp-again") == 0 && atoi(argv[3]) > 0) return bulk(atol(argv[2]), atoi(argv[3]));
   if (argc == 3 && strcmp(argv[1], "connect") == 0) return connections(atol(argv[2]));
-  fprintf(stderr, "usage: net-loop tcp BYTES | net-loop connect MS\n");
+  fprintf(stderr, "usage: net-loop tcp BYTES | net-loop tcp-again BYTES N | net-loop connect MS\n");
   return 1;
 }
