@@ -215,9 +215,7 @@ function main() {
         .map((l) => l.toFixed(2))
         .join(' ')}; startup runs ${opts.runs}, loop runs ${opts.loopRuns} x ${opts.budget} ms`,
     );
-    console.log(
-      `tsvisor command: ${opts.tsvisor.join(' ')}`,
-    );
+    console.log(`tsvisor command: ${opts.tsvisor.join(' ')}`);
     for (const why of skipped) console.log(`skipped ${why}`);
     const header = [
       'metric',
