@@ -77,8 +77,22 @@ export {
 export type { Ipv6FragmentHeader } from './iface/fragment.js';
 export type { ReassemblyLimits } from './iface/fragment.js';
 export type { InterfaceConfig, InterfaceStats, SocketTable } from './iface/interface.js';
-export { Slaac } from './iface/slaac.js';
-export type { SlaacTarget } from './iface/slaac.js';
+export { Slaac, IfaFlag, resolveAddrconf, linkLocalFor, eui64Address } from './iface/slaac.js';
+export type {
+  SlaacTarget,
+  AddrGenMode,
+  AddrconfOptions,
+  ResolvedAddrconf,
+  Ipv6AddressInfo,
+} from './iface/slaac.js';
+export {
+  stableAddress,
+  stableAddressCandidate,
+  randomAddress,
+  isReservedInterfaceId,
+  IDGEN_RETRIES,
+} from './iface/interface-id.js';
+export type { StableAddress } from './iface/interface-id.js';
 export type { Outgoing, EmitResult, DispatchContext } from './iface/outgoing.js';
 
 // Sockets
@@ -105,8 +119,12 @@ export type { CongestionAlgorithm, CongestionControl } from './socket/congestion
 export { encodeTcpInfo, TCP_INFO_LEN } from './socket/tcp-info.js';
 export type { TcpInfo } from './socket/tcp-info.js';
 
+// SNMP counters (/proc/net/snmp, netstat, snmp6)
+export { NetMib, IpMib, IcmpMib, TcpMib, TcpExtMib, UdpMib } from './stats/mib.js';
+export type { ReassemblyCounters } from './stats/mib.js';
+
 // The stack
-export { Stack, LINUX_TCP_STATE } from './stack.js';
+export { Stack, LINUX_TCP_STATE, LOOPBACK_IFINDEX } from './stack.js';
 export type { StackConfig, SocketEntry, StackSysctl } from './stack.js';
 
 // The socket layer (shaped for the socket syscalls)

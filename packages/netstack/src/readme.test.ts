@@ -4,6 +4,9 @@ import { expect, it } from 'vitest';
 import {
   cidr,
   emitSockaddr,
+  EthernetAddress,
+  IfaFlag,
+  Ipv6Address,
   InetSocket,
   linkPair,
   Ipv4Address,
@@ -186,4 +189,24 @@ it('README example: copies straight into and out of the rings on loopback', () =
   const out = new Uint8Array(16);
   expect(s.recvInto(out.length, (span) => (out.set(span), span.length))).toBe(5);
   expect(new TextDecoder().decode(out.subarray(0, 5))).toBe('hello');
+});
+
+it('README example: stable privacy and temporary IPv6 addresses', () => {
+  const [dev] = linkPair({ medium: 'ethernet', mtu: 1500 });
+  const stack = new Stack({
+    device: dev,
+    addresses: [],
+    hardwareAddress: EthernetAddress.parse('02:11:22:33:44:55')!,
+    ipv6LinkLocal: true,
+    slaac: true,
+    addrconf: {
+      addrGenMode: 'stable-privacy',
+      stableSecret: Ipv6Address.parse('2001:db8:1:2:3:4:5:6')!,
+      permanentAddress: EthernetAddress.ZERO,
+      useTempaddr: 2,
+    },
+  });
+  const [ll] = stack.iface.ipv6Addresses();
+  expect(ll?.cidr.address.toString()).toBe('fe80::ff05:eb87:4e94:b3ad');
+  expect(ll!.flags === (IfaFlag.PERMANENT | IfaFlag.STABLE_PRIVACY)).toBe(true);
 });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LinuxError } from '@tsvisor/abi';
+import { E, type LinuxError } from '@tsvisor/abi';
 import type { DispatchContext } from './iface/outgoing.js';
 import { Interface, type InterfaceConfig, type ReceivedIp, type SocketTable } from './iface/interface.js';
 import type { Device } from './phy/device.js';
@@ -22,11 +22,15 @@ import {
 } from './socket/tcp.js';
 import { IcmpSocket } from './socket/icmp.js';
 import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
-import type { IpAddress, IpEndpoint } from './wire/ip-address.js';
+import type { NetMib } from './stats/mib.js';
+import { Ipv4Address, Ipv6Address, type IpAddress, type IpEndpoint } from './wire/ip-address.js';
 import type { TcpRepr } from './wire/tcp.js';
 import type { UdpLiteRepr, UdpRepr } from './wire/udp.js';
 
 export { LINUX_TCP_STATE };
+
+/** The ifindex of `lo`, the link of this host's traffic to itself (as in every Linux netns). */
+export const LOOPBACK_IFINDEX = 1;
 
 /** One TCP or UDP socket of a {@link Stack}, as {@link Stack.sockets} lists it. */
 export interface SocketEntry {
@@ -99,6 +103,11 @@ export interface StackSysctl {
 export class Stack implements SocketTable, SocketEnv {
   readonly iface: Interface;
   readonly device: Device;
+  /**
+   * The stack's SNMP counters (the interface's), what /proc/net/snmp, /proc/net/netstat and
+   * /proc/net/snmp6 show for it; `mib.snapshot()` lists them by their Linux names.
+   */
+  readonly mib: NetMib;
   private readonly udp: UdpSocket[] = [];
   private readonly tcp: TcpSocket[] = [];
   /**
@@ -128,10 +137,20 @@ export class Stack implements SocketTable, SocketEnv {
    * sets it to the index rtnetlink shows for this interface (1, lo, by default).
    */
   ifindex = 1;
+  /**
+   * The ifindex of the stack's device as SO_BINDTODEVICE names it; `lo` is always
+   * {@link LOOPBACK_IFINDEX}. By default that index for a loopback device (then local and device
+   * traffic are one link), else 2, the NIC of a fresh network namespace next to `lo`.
+   */
+  deviceIfindex: number;
+  /** Set once a socket was bound to a device: from then on lookups work out arrival links. */
+  private deviceBound = false;
 
   constructor(config: StackConfig) {
     this.iface = new Interface(config);
+    this.mib = this.iface.mib;
     this.device = config.device;
+    this.deviceIfindex = config.device.capabilities.loopback === true ? LOOPBACK_IFINDEX : 2;
     this.random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.tcpConfig = config.tcp ?? {};
     this.sysctl = {
@@ -241,7 +260,48 @@ export class Stack implements SocketTable, SocketEnv {
     return l;
   }
 
+  /** @internal a socket of this stack was bound to a device (see {@link deviceIfindex}). */
+  noteDeviceBinding(): void {
+    this.deviceBound = true;
+  }
+
   // ---- SocketEnv ----
+
+  /**
+   * The route of a socket bound to device `oif`, as Linux's ip_route_output_key_hash_rcu
+   * answers with an output interface: ENODEV for an index no device has; on `lo`, this host's
+   * addresses are reached and any other is lost (looped back to a host that does not forward);
+   * on the NIC, a loopback address is lost (sent on the wire) and a remote one has no
+   * "no route" (assumed on link: lost when no route would have taken it).
+   */
+  routeVia(dst: IpAddress, oif: number): { readonly src: IpAddress; readonly lost: boolean } | LinuxError {
+    const lo = oif === LOOPBACK_IFINDEX;
+    if (!lo && oif !== this.deviceIfindex) return E.ENODEV;
+    const src = this.iface.sourceAddressFor(dst);
+    const local = this.iface.hasAddress(dst);
+    const fallback = (): IpAddress => {
+      const own = this.iface.addresses.find(
+        (c) => c.address.version === dst.version && !c.address.isLoopback(),
+      );
+      return own?.address ?? (dst.version === 4 ? Ipv4Address.LOOPBACK : Ipv6Address.LOOPBACK);
+    };
+    if (lo) return local ? { src: src ?? dst, lost: false } : { src: fallback(), lost: true };
+    if (dst.isLoopback()) return { src: fallback(), lost: true };
+    return src ? { src, lost: false } : { src: fallback(), lost: true };
+  }
+
+  /**
+   * The ifindex a packet from `src` to `dst` arrived on, for sockets bound to a device (Linux's
+   * inet_iif): the device's for one from the wire; for one this host sent itself, the link its
+   * sender was bound to (`senderDev`), else the link of the destination address (`lo` for the
+   * loopback ranges), as rt_iif keeps the route's device on a looped packet.
+   */
+  private arrivalIfindex(src: IpAddress, dst: IpAddress, senderDev: () => number): number {
+    if (!this.iface.hasAddress(src)) return this.deviceIfindex;
+    const oif = senderDev();
+    if (oif !== 0) return oif;
+    return dst.isLoopback() ? LOOPBACK_IFINDEX : this.deviceIfindex;
+  }
 
   isLocalAddress(addr: IpAddress): boolean {
     return this.iface.hasAddress(addr);
@@ -262,21 +322,48 @@ export class Stack implements SocketTable, SocketEnv {
     const broadcast = dst.isBroadcast() || dst.isMulticast();
     let best: UdpSocket | undefined;
     let bestScore = -1;
+    let delivered = false;
+    const iif = this.deviceBound
+      ? this.arrivalIfindex(src, dst, () => this.udpSenderDev(src, dst, udp, lite))
+      : 0;
     for (const s of this.udp) {
       if (s.lite !== (lite !== undefined)) continue;
+      if (iif !== 0 && s.boundDevIf !== 0 && s.boundDevIf !== iif) continue;
       const score = s.matchScore(dst, udp.dstPort, src, udp.srcPort);
       if (score < 0) continue;
-      if (broadcast)
+      if (broadcast) {
         s.process(src, dst, udp, ip, lite?.coverage); // every matching socket gets a broadcast
-      else if (score > bestScore) {
+        delivered = true;
+      } else if (score > bestScore) {
         best = s;
         bestScore = score;
       }
     }
-    if (broadcast) return true;
+    if (broadcast) return delivered;
     if (!best) return false;
     best.process(src, dst, udp, ip, lite?.coverage);
     return true;
+  }
+
+  /** The device binding of the local socket that sent a looped datagram (0 when unknown). */
+  private udpSenderDev(src: IpAddress, dst: IpAddress, udp: UdpRepr, lite: UdpLiteRepr | undefined): number {
+    let best: UdpSocket | undefined;
+    let bestScore = -1;
+    for (const s of this.udp) {
+      if (s.lite !== (lite !== undefined)) continue;
+      const score = s.matchScore(src, udp.srcPort, dst, udp.dstPort);
+      if (score > bestScore) {
+        best = s;
+        bestScore = score;
+      }
+    }
+    return best?.boundDevIf ?? 0;
+  }
+
+  /** The device binding of the local connection or listener child that sent a looped segment. */
+  private tcpSenderDev(src: IpAddress, dst: IpAddress, seg: TcpRepr): number {
+    for (const s of this.tcp) if (s.matches(src, seg.srcPort, dst, seg.dstPort)) return s.boundDevIf;
+    return 0;
   }
 
   /** @internal */
@@ -302,13 +389,21 @@ export class Stack implements SocketTable, SocketEnv {
         s.icmpError({ addr: remote, port: remotePort }, error);
   }
 
-  /** @internal */
+  /**
+   * @internal Once sockets are bound to devices, a connection or listener bound to another link
+   * than the segment's arrival link does not see it (inet_sk_bound_dev_eq): the segment goes on
+   * to the next candidate, or draws a RST.
+   */
   tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined {
-    for (const s of this.tcp) if (s.matches(dst, seg.dstPort, src, seg.srcPort)) return s.process(now, seg);
+    // -1: no socket is bound to a device, every socket sees the segment.
+    const iif = this.deviceBound ? this.arrivalIfindex(src, dst, () => this.tcpSenderDev(src, dst, seg)) : -1;
+    for (const s of this.tcp)
+      if (sees(s.boundDevIf, iif) && s.matches(dst, seg.dstPort, src, seg.srcPort))
+        return s.process(now, seg);
     if (this.parkedPorts.has(seg.dstPort * 65536 + seg.srcPort))
       for (let i = 0; i < this.tcpParked.length; i++) {
         const s = this.tcpParked[i]!;
-        if (!s.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
+        if (!sees(s.boundDevIf, iif) || !s.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
         this.tcpParked.splice(i, 1);
         this.countParked(s, -1);
         this.tcp.push(s);
@@ -316,7 +411,7 @@ export class Stack implements SocketTable, SocketEnv {
       }
     let listener: TcpListener | undefined;
     for (const l of this.listeners) {
-      if (!l.matches(dst, seg.dstPort)) continue;
+      if (!sees(l.boundDevIf, iif) || !l.matches(dst, seg.dstPort)) continue;
       // Prefer a specific address, then the packet's own family (as Linux's compute_score).
       if (!listener || listenerRank(l, dst) > listenerRank(listener, dst)) listener = l;
     }
@@ -443,6 +538,11 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = this.listeners.length - 1; i >= 0; i--)
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
   }
+}
+
+/** True when a socket bound to device `dev` (0: none) sees a segment that arrived on `iif` (-1: bindings not in use). */
+function sees(dev: number, iif: number): boolean {
+  return iif < 0 || dev === 0 || dev === iif;
 }
 
 /** How well a listener matching `dst` fits it: a specific address, then the same family. */

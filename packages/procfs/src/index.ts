@@ -120,8 +120,10 @@ export {
   renderIfInet6,
   renderRoute,
   renderMib,
+  renderSnmp,
+  renderSnmp6,
 } from './net.js';
-export { SNMP_GROUPS, NETSTAT_GROUPS } from './net-mib.js';
+export { SNMP_GROUPS, NETSTAT_GROUPS, SNMP6_GROUPS } from './net-mib.js';
 export { DEFAULT_NET_SYSCTL } from './sys-net-ipv4.js';
 export type {
   ProcNetSource,

@@ -1,7 +1,8 @@
 /**
- * The MIB counter names of /proc/net/snmp and /proc/net/netstat, in Linux 6.x's order
- * (net/ipv4/proc.c snmp4_*_list, snmp4_net_list, snmp4_ipextstats_list). IcmpMsg (printed only
- * for message types seen) and MPTcpExt (no MPTCP) are left out.
+ * The MIB counter names of /proc/net/snmp, /proc/net/netstat and /proc/net/snmp6, in Linux
+ * 6.x's order (net/ipv4/proc.c snmp4_*_list, snmp4_net_list, snmp4_ipextstats_list; net/ipv6/proc.c).
+ * The per-type ICMP lines (IcmpMsg, Icmp6InTypeN) have no fixed names: they are printed for the
+ * message types the counters hold. MPTcpExt (no MPTCP) is left out.
  *
  * @module
  */
@@ -280,6 +281,112 @@ export const NETSTAT_GROUPS: readonly (readonly [string, readonly string[]])[] =
       'InECT0Pkts',
       'InCEPkts',
       'ReasmOverlaps',
+    ],
+  ],
+];
+
+/** The ICMPv6 message types snmp6 names (icmp6type2name), each printed as In... and Out.... */
+const ICMP6_TYPE_NAMES = [
+  'DestUnreachs',
+  'PktTooBigs',
+  'TimeExcds',
+  'ParmProblems',
+  'Echos',
+  'EchoReplies',
+  'GroupMembQueries',
+  'GroupMembResponses',
+  'GroupMembReductions',
+  'RouterSolicits',
+  'RouterAdvertisements',
+  'NeighborSolicits',
+  'NeighborAdvertisements',
+  'Redirects',
+  'MLDv2Reports',
+];
+
+/**
+ * /proc/net/snmp6: the Ip6, Icmp6, Udp6 and UdpLite6 counters in Linux 6.x's order
+ * (net/ipv6/proc.c snmp6_ipstats_list, snmp6_icmp6_list, icmp6type2name, snmp6_udp6_list,
+ * snmp6_udplite6_list). Icmp6's per-type lines (`Icmp6InType135`) follow its named counters
+ * and are printed only for types seen.
+ */
+export const SNMP6_GROUPS: readonly (readonly [string, readonly string[]])[] = [
+  [
+    'Ip6',
+    [
+      'InReceives',
+      'InHdrErrors',
+      'InTooBigErrors',
+      'InNoRoutes',
+      'InAddrErrors',
+      'InUnknownProtos',
+      'InTruncatedPkts',
+      'InDiscards',
+      'InDelivers',
+      'OutForwDatagrams',
+      'OutRequests',
+      'OutDiscards',
+      'OutNoRoutes',
+      'ReasmTimeout',
+      'ReasmReqds',
+      'ReasmOKs',
+      'ReasmFails',
+      'FragOKs',
+      'FragFails',
+      'FragCreates',
+      'InMcastPkts',
+      'OutMcastPkts',
+      'InOctets',
+      'OutOctets',
+      'InMcastOctets',
+      'OutMcastOctets',
+      'InBcastOctets',
+      'OutBcastOctets',
+      'InNoECTPkts',
+      'InECT1Pkts',
+      'InECT0Pkts',
+      'InCEPkts',
+      'OutTransmits',
+    ],
+  ],
+  [
+    'Icmp6',
+    [
+      'InMsgs',
+      'InErrors',
+      'OutMsgs',
+      'OutErrors',
+      'InCsumErrors',
+      'OutRateLimitHost',
+      ...ICMP6_TYPE_NAMES.map((n) => `In${n}`),
+      ...ICMP6_TYPE_NAMES.map((n) => `Out${n}`),
+    ],
+  ],
+  [
+    'Udp6',
+    [
+      'InDatagrams',
+      'NoPorts',
+      'InErrors',
+      'OutDatagrams',
+      'RcvbufErrors',
+      'SndbufErrors',
+      'InCsumErrors',
+      'IgnoredMulti',
+      'MemErrors',
+    ],
+  ],
+  [
+    'UdpLite6',
+    [
+      'InDatagrams',
+      'NoPorts',
+      'InErrors',
+      'OutDatagrams',
+      'RcvbufErrors',
+      'SndbufErrors',
+      'InCsumErrors',
+      'MemErrors',
     ],
   ],
 ];

@@ -205,6 +205,7 @@ describe('/proc/net in the tree', () => {
       'netstat',
       'route',
       'snmp',
+      'snmp6',
       'tcp',
       'tcp6',
       'udp',

@@ -10,6 +10,7 @@
  * @module
  */
 import type { LinuxError } from '@tsvisor/abi';
+import { SNMP6_GROUPS, SNMP_GROUPS } from './net-mib.js';
 
 /** Counters of one network device (/proc/net/dev); absent counters are 0. */
 export interface ProcNetDeviceStats {
@@ -102,6 +103,11 @@ export interface ProcInetSocket {
   readonly drops?: number;
   /** UDP: the hash slot (`sl` column); default the socket's index in the list. */
   readonly slot?: number;
+  /**
+   * TCP: a timewait minisock in another state than TIME_WAIT (an orphaned FIN_WAIT2 that Linux
+   * keeps as one, printed with its substate): printed like TIME_WAIT, without the TCP figures.
+   */
+  readonly timewait?: boolean;
 }
 
 /** A Unix domain socket (/proc/net/unix). */
@@ -143,8 +149,10 @@ export interface ProcNetSource {
   unix(): readonly ProcUnixSocket[];
   routes(): readonly ProcRoute[];
   /**
-   * MIB counters for /proc/net/snmp and /proc/net/netstat, keyed `Group.Name` (`Tcp.ActiveOpens`,
-   * `TcpExt.ListenOverflows`). Counters not given are 0, except the constants Linux reports
+   * MIB counters for /proc/net/snmp, /proc/net/netstat and /proc/net/snmp6, keyed `Group.Name`
+   * (`Tcp.ActiveOpens`, `TcpExt.ListenOverflows`, `Ip6.InReceives`); the per-type ICMP counters
+   * as `IcmpMsg.InType8` / `IcmpMsg.OutType0` and `Icmp6.InType128` / `Icmp6.OutType135` (printed
+   * only when not 0, as Linux does). Counters not given are 0, except the constants Linux reports
    * (Ip.Forwarding 2, Ip.DefaultTTL 64, Tcp.RtoAlgorithm 1, Tcp.RtoMin 200, Tcp.RtoMax 120000,
    * Tcp.MaxConn -1). Absent: all counters are those defaults.
    */
@@ -156,6 +164,16 @@ export interface ProcNetSource {
   sysctl?(): ProcNetSysctl;
   /** Apply a write to /proc/sys/net/ipv4 (procfs parsed and range-checked it). */
   setSysctl?(w: ProcNetSysctlWrite): LinuxError | undefined;
+  /**
+   * False when the namespace belongs to a user namespace other than the reader's (network mode
+   * `host`: the host's namespace, owned by the host's root, which the sandbox does not map).
+   * Its /proc/sys/net/ipv4 and /proc/sys/net/core then look as Linux shows them to root of such a
+   * user namespace: owned by the overflow id (65534), with the modes Linux declares (0644 for the
+   * tunables), and opening a file for writing fails with EACCES whatever the reader's
+   * capabilities (proc_sys_permission ignores CAP_DAC_OVERRIDE, and net_ctl_permissions grants
+   * the owner's bits only with CAP_NET_ADMIN over the namespace's owner). Default true.
+   */
+  readonly sysctlOwned?: boolean;
 }
 
 /** The net.ipv4 sysctls a network namespace applies to its new sockets. */
@@ -166,6 +184,11 @@ export interface ProcNetSysctl {
   readonly tcpCongestionControl: string;
   /** tcp_available_congestion_control: the algorithms known, in Linux's listing order. */
   readonly tcpAvailableCongestionControl: readonly string[];
+  /**
+   * tcp_allowed_congestion_control: those an unprivileged process may pick. Absent: all the
+   * available ones.
+   */
+  readonly tcpAllowedCongestionControl?: readonly string[];
   /** tcp_sack (1: offer SACK). */
   readonly tcpSack: number;
   /** tcp_timestamps (0 off; 1 on, with random offsets; 2 on without). */
@@ -178,6 +201,11 @@ export interface ProcNetSysctl {
   readonly tcpKeepaliveProbes: number;
   /** tcp_fin_timeout (s): how long an orphaned connection waits in FIN_WAIT_2 (Linux: 60). */
   readonly tcpFinTimeout: number;
+  /**
+   * net.core.somaxconn: the cap on listen backlogs of the namespace's sockets. Absent: the
+   * `ProcSource` tunable (4096, what netstack applies).
+   */
+  readonly somaxconn?: number;
 }
 
 /** A write to a net.ipv4 sysctl, parsed and checked by procfs. */
@@ -220,6 +248,59 @@ export function renderMib(
       return String(counters[key] ?? MIB_CONSTANTS[key] ?? 0);
     });
     out += `${group}: ${names.join(' ')}\n${group}: ${values.join(' ')}\n`;
+  }
+  return out;
+}
+
+/**
+ * The per-type ICMP counters of `counters` under `prefix` (`IcmpMsg.InType8`, `Icmp6.OutType135`)
+ * that are not zero, in Linux's order: every received type by number, then every sent type.
+ */
+function icmpTypeCounters(
+  counters: Readonly<Record<string, number>>,
+  prefix: string,
+): [name: string, value: number][] {
+  const found: [number, string, number][] = [];
+  for (const [key, value] of Object.entries(counters)) {
+    if (!key.startsWith(prefix) || value === 0) continue;
+    const m = /^(In|Out)Type(\d+)$/.exec(key.slice(prefix.length));
+    if (!m) continue;
+    const type = Number(m[2]);
+    if (type > 255) continue;
+    found.push([(m[1] === 'Out' ? 256 : 0) + type, key.slice(prefix.length), value]);
+  }
+  return found.sort((a, b) => a[0] - b[0]).map(([, name, value]) => [name, value]);
+}
+
+/**
+ * /proc/net/snmp: the {@link SNMP_GROUPS} lines, with Linux's IcmpMsg lines after Icmp: the
+ * message types counted (`IcmpMsg.InType3`, `IcmpMsg.OutType0` in `counters`), 16 to a pair of
+ * lines (icmpmsg_put), none when no ICMP message was counted.
+ */
+export function renderSnmp(counters: Readonly<Record<string, number>>): string {
+  const i = SNMP_GROUPS.findIndex(([g]) => g === 'Icmp') + 1;
+  let msg = '';
+  const types = icmpTypeCounters(counters, 'IcmpMsg.');
+  for (let k = 0; k < types.length; k += 16) {
+    const line = types.slice(k, k + 16);
+    msg += `IcmpMsg: ${line.map(([n]) => n).join(' ')}\nIcmpMsg: ${line.map(([, v]) => v).join(' ')}\n`;
+  }
+  return renderMib(SNMP_GROUPS.slice(0, i), counters) + msg + renderMib(SNMP_GROUPS.slice(i), counters);
+}
+
+/**
+ * /proc/net/snmp6: one `name value` line per counter ({@link SNMP6_GROUPS}, keyed `Ip6.InReceives`
+ * ... in `counters`), the name padded to 32 columns and a tab before the value (`%-32s\t%lu`),
+ * with Icmp6's per-type lines (`Icmp6.InType128`) after its named counters.
+ */
+export function renderSnmp6(counters: Readonly<Record<string, number>>): string {
+  let out = '';
+  const line = (name: string, value: number): void => {
+    out += `${name.padEnd(32)}\t${value}\n`;
+  };
+  for (const [group, names] of SNMP6_GROUPS) {
+    for (const n of names) line(group + n, counters[`${group}.${n}`] ?? 0);
+    if (group === 'Icmp6') for (const [n, v] of icmpTypeCounters(counters, 'Icmp6.')) line(group + n, v);
   }
   return out;
 }
@@ -276,7 +357,7 @@ function tcpTail(s: ProcInetSocket): string {
     `${hex(s.timerTicks ?? 0, 8)} ${hex(s.retransmits ?? 0, 8)} ${String(s.uid).padStart(5)} ` +
     `${String(0).padStart(8)} ${s.inode} ${s.refCount ?? 1} ${ZERO_PTR}`;
   // get_timewait4_sock / get_timewait6_sock end at the socket pointer.
-  if (s.state === TCP_TIME_WAIT) return common;
+  if (s.state === TCP_TIME_WAIT || s.timewait === true) return common;
   return (
     `${common} ${s.rtoTicks ?? 100} ` +
     `${s.atoTicks ?? 0} ${s.quickAck ?? 0} ${s.cwnd ?? 10} ${s.ssthresh ?? (listen ? 0 : -1)}`

@@ -43,10 +43,12 @@ import {
   renderUdp6,
   renderUnix,
   renderMib,
+  renderSnmp,
+  renderSnmp6,
 } from './net.js';
-import { NETSTAT_GROUPS, SNMP_GROUPS } from './net-mib.js';
+import { NETSTAT_GROUPS } from './net-mib.js';
 import { sysNetTrees } from './sys-net.js';
-import { netIpv4Tree } from './sys-net-ipv4.js';
+import { netCoreTree, netIpv4Tree } from './sys-net-ipv4.js';
 import { renderSysvMsg, renderSysvSem, renderSysvShm } from './sysvipc.js';
 import type { ProcNetSource } from './net.js';
 import type {
@@ -550,7 +552,8 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         if_inet6: netFile((n) => renderIfInet6(n.inet6Addresses())),
         netstat: netFile((n) => renderMib(NETSTAT_GROUPS, n.mib?.() ?? {})),
         route: netFile((n) => renderRoute(n.routes())),
-        snmp: netFile((n) => renderMib(SNMP_GROUPS, n.mib?.() ?? {})),
+        snmp: netFile((n) => renderSnmp(n.mib?.() ?? {})),
+        snmp6: netFile((n) => renderSnmp6(n.mib?.() ?? {})),
         tcp: netFile((n) => renderTcp(n.tcp())),
         tcp6: netFile((n) => renderTcp6(n.tcp6())),
         udp: netFile((n) => renderUdp(n.udp())),
@@ -762,6 +765,11 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
     CORENAME_MAX - 1,
   );
 
+  /** The reader's network namespace, else the first process's (as sysfs's net views). */
+  const readerNet = (): ProcNetSource | null => {
+    const c = src.caller();
+    return src.task(c?.tid ?? src.pids()[0] ?? 0)?.net?.() ?? null;
+  };
   const sys = dir({
     fs: dir({
       'file-max': readOnly(() => `${tunable('fileMax')}\n`),
@@ -792,14 +800,8 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
       version: readOnly(() => src.kernel().version + '\n'),
     }),
     net: dir({
-      core: dir({
-        somaxconn: readOnly(() => `${tunable('somaxconn')}\n`),
-      }),
-      // The reader's network namespace, else the first process's (as sysfs's net views).
-      ipv4: netIpv4Tree(() => {
-        const c = src.caller();
-        return src.task(c?.tid ?? src.pids()[0] ?? 0)?.net?.() ?? null;
-      }),
+      core: netCoreTree(readerNet, () => tunable('somaxconn')),
+      ipv4: netIpv4Tree(readerNet),
     }),
     vm: dir({
       max_map_count: readOnly(() => `${tunable('maxMapCount')}\n`),

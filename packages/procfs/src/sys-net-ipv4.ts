@@ -3,13 +3,15 @@
  * namespace's stack applies (the ephemeral port range, the default congestion control, SACK,
  * timestamps, the keepalive timers and tcp_fin_timeout) are read from and written to
  * {@link ProcNetSource.sysctl}; the others show Linux's defaults, read-only, since nothing would
- * honour a change.
+ * honour a change. /proc/sys/net/core holds somaxconn. A namespace the reader does not own (the
+ * host's, in network mode `host`) shows and refuses them as Linux does to a user namespace that
+ * does not own it (see {@link ProcNetSource.sysctlOwned}).
  *
  * @module
  */
-import { E, isError, type LinuxError } from '@tsvisor/abi';
+import { E, OpenFlag, isError, type LinuxError } from '@tsvisor/abi';
 import { byteString, dir } from './kernfs.js';
-import type { DirNode, FileNode } from './kernfs.js';
+import type { DirNode, FileNode, NodeAttrs, TreeNode } from './kernfs.js';
 import type { ProcNetSource, ProcNetSysctl, ProcNetSysctlWrite } from './net.js';
 
 /** Linux's defaults, shown when the namespace has no stack (and kept per mount when written). */
@@ -74,6 +76,59 @@ export function parsePortRange(
   return { key: 'ipLocalPortRange', value: [low, high] };
 }
 
+/** The overflow uid and gid: what a user namespace shows for an owner it does not map. */
+const OVERFLOW_ID = 65534;
+const OWNED: NodeAttrs = { uid: 0, gid: 0 };
+
+/** Whether `flags` open for writing (O_TRUNC asks for write permission too, as in Linux). */
+function opensForWrite(flags: number): boolean {
+  const acc = flags & OpenFlag.O_ACCMODE;
+  return acc === OpenFlag.O_WRONLY || acc === OpenFlag.O_RDWR || (flags & OpenFlag.O_TRUNC) !== 0;
+}
+
+/**
+ * A directory of net sysctls of the reader's namespace `net()`: when the reader does not own the
+ * namespace ({@link ProcNetSource.sysctlOwned} false), the directory and its files show the
+ * overflow owner and each file its `linuxMode` (the mode Linux declares, where ours differs
+ * because a change would not be honoured), and no file opens for writing (EACCES).
+ */
+function netSysctlDir(
+  net: () => ProcNetSource | null,
+  files: Readonly<Record<string, FileNode & { readonly linuxMode?: number }>>,
+): DirNode {
+  const foreign = (): boolean => net()?.sysctlOwned === false;
+  const entries: Record<string, TreeNode> = {};
+  for (const [name, f] of Object.entries(files)) {
+    const shown = f.linuxMode ?? f.mode;
+    entries[name] = {
+      ...f,
+      attrs: () => (foreign() ? { uid: OVERFLOW_ID, gid: OVERFLOW_ID, mode: shown } : OWNED),
+      open: (flags) => (foreign() && opensForWrite(flags) ? E.EACCES : f.open?.(flags)),
+    };
+  }
+  return {
+    ...dir(entries),
+    attrs: () => (foreign() ? { uid: OVERFLOW_ID, gid: OVERFLOW_ID } : OWNED),
+  };
+}
+
+/**
+ * The tree of /proc/sys/net/core over the reader's namespace `net()`: somaxconn is the
+ * namespace's ({@link ProcNetSysctl.somaxconn}) or else `somaxconn()`, read-only (netstack's cap
+ * is fixed; Linux declares it 0644).
+ */
+export function netCoreTree(net: () => ProcNetSource | null, somaxconn: () => number): DirNode {
+  return netSysctlDir(net, {
+    somaxconn: {
+      kind: 'file',
+      mode: 0o444,
+      linuxMode: 0o644,
+      strictWrite: true,
+      read: () => `${net()?.sysctl?.().somaxconn ?? somaxconn()}\n`,
+    },
+  });
+}
+
 /** The tree of /proc/sys/net/ipv4 over the reader's namespace `net()` (null: defaults). */
 export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
   /** Values written through this mount when the namespace cannot store them. */
@@ -85,7 +140,14 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     local = { ...local, [w.key]: w.value };
     return undefined;
   };
-  const readOnly = (read: () => string): FileNode => ({ kind: 'file', mode: 0o444, read, strictWrite: true });
+  /** A file we keep read-only; Linux declares it `linuxMode`. */
+  const readOnly = (read: () => string, linuxMode = 0o444): FileNode & { linuxMode: number } => ({
+    kind: 'file',
+    mode: 0o444,
+    linuxMode,
+    read,
+    strictWrite: true,
+  });
   /** A 0644 sysctl; writes past offset 0 are ignored (sysctl_writes_strict). */
   const writable = (
     read: () => string,
@@ -123,12 +185,15 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       },
     );
 
-  return dir({
+  return netSysctlDir(net, {
     ip_local_port_range: writable(
       () => get().ipLocalPortRange.join('\t') + '\n',
       (text) => parsePortRange(text, get().ipLocalPortRange),
     ),
-    tcp_allowed_congestion_control: readOnly(() => get().tcpAvailableCongestionControl.join(' ') + '\n'),
+    tcp_allowed_congestion_control: readOnly(() => {
+      const s = get();
+      return (s.tcpAllowedCongestionControl ?? s.tcpAvailableCongestionControl).join(' ') + '\n';
+    }, 0o644),
     tcp_available_congestion_control: readOnly(() => get().tcpAvailableCongestionControl.join(' ') + '\n'),
     // proc_tcp_congestion_control: proc_dostring into a TCP_CA_NAME_MAX buffer, then a lookup
     // that gives ENOENT for an unknown name (the name keeps any blanks: `reno ` is unknown).
@@ -147,6 +212,6 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     tcp_keepalive_time: jiffies('tcpKeepaliveTime'),
     tcp_sack: u8('tcpSack'),
     tcp_timestamps: u8('tcpTimestamps'),
-    tcp_window_scaling: readOnly(() => '1\n'),
+    tcp_window_scaling: readOnly(() => '1\n', 0o644),
   });
 }

@@ -129,6 +129,16 @@ function ipv4SysctlList(name: string): string[] {
   }
 }
 
+/** net.core.somaxconn of the host, read now (Linux's default, 4096, if hidden or malformed). */
+function hostSomaxconn(): number {
+  try {
+    const v = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+    return Number.isSafeInteger(v) ? v : 4096;
+  } catch {
+    return 4096;
+  }
+}
+
 /** An int vector sysctl of /proc/sys/net/ipv4, read now; `fallback` when absent or malformed. */
 function ipv4SysctlInts(name: string, fallback: readonly number[]): number[] {
   const v = ipv4SysctlList(name).map(Number);
@@ -136,24 +146,41 @@ function ipv4SysctlInts(name: string, fallback: readonly number[]): number[] {
 }
 
 /**
- * The host's net.ipv4 sysctls that its sockets (the sandbox's, in network mode `host`) follow,
- * read now, for the sandbox's /proc/sys/net/ipv4; Linux's defaults for any the host hides.
+ * The host's net.ipv4 sysctls and net.core.somaxconn that its sockets (the sandbox's, in network
+ * mode `host`) follow (listen(2) clamps its backlog to the host's somaxconn), read now, for the
+ * sandbox's /proc/sys/net; Linux's defaults for any the host hides.
  */
 export function hostNetSysctl(): ProcNetSysctl {
   const one = (name: string, fallback: number): number => ipv4SysctlInts(name, [fallback])[0] ?? fallback;
   const [low = 32768, high = 60999] = ipv4SysctlInts('ip_local_port_range', [32768, 60999]);
   const available = ipv4SysctlList('tcp_available_congestion_control');
+  const allowed = ipv4SysctlList('tcp_allowed_congestion_control');
   return {
     ipLocalPortRange: [low, high],
     tcpCongestionControl: ipv4SysctlList('tcp_congestion_control')[0] ?? 'cubic',
     tcpAvailableCongestionControl: available.length > 0 ? available : ['reno', 'cubic'],
+    ...(allowed.length > 0 ? { tcpAllowedCongestionControl: allowed } : {}),
     tcpSack: one('tcp_sack', 1),
     tcpTimestamps: one('tcp_timestamps', 1),
     tcpKeepaliveTime: one('tcp_keepalive_time', 7200),
     tcpKeepaliveIntvl: one('tcp_keepalive_intvl', 75),
     tcpKeepaliveProbes: one('tcp_keepalive_probes', 9),
     tcpFinTimeout: one('tcp_fin_timeout', 60),
+    somaxconn: hostSomaxconn(),
   };
+}
+
+/**
+ * The host's /proc/net/tcp (family 4) or tcp6 (6), read now; undefined if the host hides it. The
+ * sandbox's /proc/net takes from it only the connections the sandbox closed (@tsvisor/syscalls'
+ * `closedHostEntries`).
+ */
+export function hostTcpTable(family: 4 | 6): string | undefined {
+  try {
+    return readFileSync(family === 4 ? '/proc/net/tcp' : '/proc/net/tcp6', 'latin1');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The host's TCP congestion control algorithms, loaded and allowed to unprivileged processes. */

@@ -52,7 +52,7 @@ import {
 import { STACK_TOP, spawnFirstProgram } from './exec.js';
 import { STUB_RESERVED, attachHostMemory, memfdHostMemory, vdsoReserved } from './host-memory.js';
 import { DNS_ADDRESS, Gateway, type PortForward, type Resolver } from './gateway/gateway.js';
-import { enableHostNetwork, hostNetSysctl } from './host-network.js';
+import { enableHostNetwork, hostNetSysctl, hostTcpTable } from './host-network.js';
 import { hostStdio } from './host-stdio.js';
 import { Machine } from './machine.js';
 import { LimitedProcSource, createResourceControl, machineLimitTarget, type LimitMode } from './cgroup.js';
@@ -372,9 +372,13 @@ export function createSandbox(config: SandboxConfig): Sandbox {
       return host ? hostSmapsResidency(host.tgid) : null;
     },
     // /proc/net and /sys/class/net over netstack; in network mode host over the sandbox's own
-    // host sockets and the host's interfaces and net.ipv4 sysctls (read-only).
+    // host sockets (and the connections it closed that the host still keeps) and the host's
+    // interfaces and net sysctls (read-only).
     net: () =>
-      procNetSource(kernel as Kernel, config.network === 'host' ? { hostSysctl: hostNetSysctl } : {}),
+      procNetSource(
+        kernel as Kernel,
+        config.network === 'host' ? { hostSysctl: hostNetSysctl, hostTcpTable } : {},
+      ),
   });
   mountAt(vfs, rootCtx, '/proc', createProcfs(proc), MS_NOSUID | MS_NODEV | MS_NOEXEC);
   // Pseudo-terminals: /dev/ptmx and /dev/pts (devpts), /dev/tty is the caller's terminal.

@@ -11,12 +11,14 @@
  *
  * Each is checked and stored as Linux does (capability checks against the calling task, value
  * ranges, the lengths getsockopt insists on) and reported back. Most only change what Linux's
- * lower layers would do with them (routing marks, busy polling, pacing, device binding on a
- * stack whose only devices are lo and one NIC, zero-copy sends, TX timestamps, TX rehashing):
- * those are stored and reported, nothing more. The options with an effect the sandbox honours:
+ * lower layers would do with them (routing marks, busy polling, pacing, zero-copy sends, TX
+ * timestamps, TX rehashing): those are stored and reported, nothing more. The options with an
+ * effect the sandbox honours: SO_BINDTODEVICE/SO_BINDTOIFINDEX on TCP and UDP (the netstack
+ * socket receives and sends on that link only and shares its port with sockets of other links:
+ * see InetSocket.bindToDevice; on AF_UNIX and ping sockets it is only kept),
  * SO_RCVLOWAT (a blocking stream recv waits for that many bytes, TCP's POLLIN too: see
  * {@link rcvlowatOf} and {@link withRcvlowat}; read(2) does not wait for it yet), SO_PEEK_OFF on
- * AF_UNIX (netstack's TCP and UDP peeks ignore it), SO_TIMESTAMP/SO_TIMESTAMPNS on datagram
+ * AF_UNIX, TCP and UDP (kept by the socket, whose peeks and reads move it), SO_TIMESTAMP/SO_TIMESTAMPNS on datagram
  * sockets (see {@link timestampCmsg}). SO_INCOMING_CPU reads -1 until set (Linux reports the CPU
  * that last received). SO_PEERSEC stays ENOPROTOOPT, as on a kernel without an LSM.
  *
@@ -31,6 +33,8 @@ const SO = SocketOption;
 const IFNAMSIZ = 16;
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
 const INT_MAX = 0x7fffffff;
 const U16_MAX = 0xffff;
 const U64_MAX = (1n << 64n) - 1n;
@@ -54,7 +58,6 @@ interface CoreOptions {
   mark: number;
   rcvlowat: number;
   boundDevIf: number;
-  peekOff: number;
   busyPollUsec: number;
   busyPollBudget: number;
   maxPacingRate: bigint;
@@ -81,7 +84,6 @@ function optionsOf(sock: object): CoreOptions {
       mark: 0,
       rcvlowat: 1,
       boundDevIf: 0,
-      peekOff: -1,
       busyPollUsec: 0,
       busyPollBudget: 0,
       maxPacingRate: U64_MAX,
@@ -167,6 +169,12 @@ function isUdp(sock: CoreSocket): boolean {
   );
 }
 
+function isPing(sock: CoreSocket): boolean {
+  if (!(sock instanceof InetSocket)) return false;
+  const p = sock.getsockopt(SocketLevel.SOL_SOCKET, SO.SO_PROTOCOL);
+  return p === IPPROTO_ICMP || p === IPPROTO_ICMPV6;
+}
+
 /** True when `name` is one of the SOL_SOCKET options this module keeps. */
 export function isCoreOption(name: number): boolean {
   return HANDLED.has(name);
@@ -200,7 +208,7 @@ export function setCoreOption(
       if (!link) return E.ENODEV;
       index = link.index;
     }
-    return bindToIndex(o, index, admin);
+    return bindToIndex(sock, o, index, admin);
   }
   if (optlen < 4) return E.EINVAL;
   const val = t.memory.readI32(addr);
@@ -243,7 +251,7 @@ export function setCoreOption(
       return 0;
     }
     case SO.SO_BINDTOIFINDEX:
-      return bindToIndex(o, val, admin);
+      return bindToIndex(sock, o, val, admin);
     case SO.SO_TIMESTAMP_OLD:
     case SO.SO_TIMESTAMPNS_OLD:
     case SO.SO_TIMESTAMP_NEW:
@@ -272,10 +280,10 @@ export function setCoreOption(
       o.mark = val;
       return 0;
     case SO.SO_PEEK_OFF:
-      // TCP, UDP and AF_UNIX have set_peek_off; the offset is stored as given. AF_UNIX peeks
-      // honour it; netstack's TCP and UDP peeks still start at the front.
-      if (sock instanceof UnixSocket) sock.peekOff = val;
-      else o.peekOff = val;
+      // TCP, UDP(-Lite) and AF_UNIX have set_peek_off and take the offset as given (their
+      // peeks and reads move it); ping sockets (inet_sockraw_ops) have none.
+      if (isPing(sock)) return E.EOPNOTSUPP;
+      sock.peekOff = val;
       return 0;
     case SO.SO_LOCK_FILTER:
       if (o.flags.has(name) && !on) return E.EPERM;
@@ -328,11 +336,18 @@ function setFlag(o: CoreOptions, name: number, on: boolean): void {
 }
 
 /** sock_bindtoindex_locked: changing a binding needs CAP_NET_RAW; the index is not looked up. */
-function bindToIndex(o: CoreOptions, index: number, admin: boolean): 0 | LinuxError {
-  if (o.boundDevIf !== 0 && !admin) return E.EPERM;
+function bindToIndex(sock: CoreSocket, o: CoreOptions, index: number, admin: boolean): 0 | LinuxError {
+  if (boundDevIf(sock, o) !== 0 && !admin) return E.EPERM;
+  // A netstack socket is tied to the link (what it receives, where it sends, port sharing).
+  if (sock instanceof InetSocket) return sock.bindToDevice(index);
   if (index < 0) return E.EINVAL;
   o.boundDevIf = index;
   return 0;
+}
+
+/** SO_BINDTODEVICE's ifindex: a netstack socket keeps it itself, an AF_UNIX one here. */
+function boundDevIf(sock: CoreSocket, o: CoreOptions): number {
+  return sock instanceof InetSocket ? sock.boundDevice : o.boundDevIf;
 }
 
 /** SO_SNDBUF/SO_RCVBUF(FORCE) set a lock bit that SO_BUF_LOCK reports (SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK). */
@@ -386,14 +401,15 @@ export function getCoreOption(
       return int32(1);
     case SO.SO_BINDTODEVICE: {
       // sock_getbindtodevice: unbound gives length 0; else room for any name is required.
-      if (o.boundDevIf === 0) return new Uint8Array(0);
+      const bound = boundDevIf(sock, o);
+      if (bound === 0) return new Uint8Array(0);
       if (len < IFNAMSIZ) return E.EINVAL;
-      const link = links.find((l) => l.index === o.boundDevIf);
+      const link = links.find((l) => l.index === bound);
       if (!link) return E.ENODEV;
       return Uint8Array.from(Buffer.from(`${link.name}\0`, 'latin1'));
     }
     case SO.SO_BINDTOIFINDEX:
-      return int32(o.boundDevIf);
+      return int32(boundDevIf(sock, o));
     case SO.SO_PEERNAME: {
       // The whole address or nothing: a buffer longer than the address is EINVAL.
       const p = peer();
@@ -419,7 +435,7 @@ export function getCoreOption(
     case SO.SO_MARK:
       return int32(o.mark);
     case SO.SO_PEEK_OFF:
-      return int32(sock instanceof UnixSocket ? sock.peekOff : o.peekOff);
+      return isPing(sock) ? E.EOPNOTSUPP : int32(sock.peekOff);
     case SO.SO_BUSY_POLL:
       return int32(o.busyPollUsec);
     case SO.SO_MAX_PACING_RATE:

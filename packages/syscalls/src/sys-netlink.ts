@@ -25,6 +25,7 @@ import {
   WOULD_BLOCK,
   type IpAddress,
   type IpCidr,
+  type Ipv6AddressInfo,
   type RecvResult,
   type WouldBlock,
 } from '@tsvisor/netstack';
@@ -73,7 +74,15 @@ const IFA_LABEL = 3;
 const IFA_BROADCAST = 4;
 const IFA_CACHEINFO = 6;
 const IFA_FLAGS = 8;
+const IFA_PROTO = 11;
+const IFA_F_TEMPORARY = 0x01;
 const IFA_F_PERMANENT = 0x80;
+/** IFAPROT_*: who made an address (include/uapi/linux/if_addr.h). */
+const IFAPROT_KERNEL_LO = 1;
+const IFAPROT_KERNEL_RA = 2;
+const IFAPROT_KERNEL_LL = 3;
+/** INFINITY_LIFE_TIME: a lifetime without end in IFA_CACHEINFO. */
+const INFINITY_LIFE_TIME = 0xffffffff;
 
 const RTA_DST = 1;
 const RTA_OIF = 4;
@@ -141,14 +150,79 @@ export interface LinkInfo {
   readonly gateways: readonly IpAddress[];
   /** Packets received and sent so far. */
   readonly stats: () => { rxPackets: number; txPackets: number };
+  /**
+   * The link's IPv6 addresses with their IFA_F_* flags and lifetimes, tentative ones included,
+   * oldest first (netstack's `Interface.ipv6Addresses()`, keeping this link's addresses). When
+   * given, rtnetlink and /proc/net/if_inet6 show the link's IPv6 addresses from it, not from
+   * `addresses`; without it every IPv6 address of `addresses` is shown as a permanent one.
+   */
+  readonly ipv6?: () => readonly Ipv6AddressInfo[];
+  /**
+   * The clock `ipv6`'s lifetimes are deadlines on, in milliseconds: the time the link's stack is
+   * polled with. Default `performance.now()`, which the sandbox's stacks are driven by.
+   */
+  readonly clock?: () => number;
+}
+
+/** ipv6_addr_src_scope: 2 link-local and loopback, 5 site-local, 14 global. */
+function srcScope(a: IpAddress): number {
+  const b = a.bytes;
+  if (a.isLoopback() || (b[0] === 0xfe && ((b[1] as number) & 0xc0) === 0x80)) return 2;
+  if (b[0] === 0xfe && ((b[1] as number) & 0xc0) === 0xc0) return 5;
+  return 14;
+}
+
+/**
+ * The IPv6 addresses of `l` in the order Linux keeps an interface's list (ipv6_link_dev_addr:
+ * wider scopes first, and within a scope the newest first), which is the order of its
+ * RTM_GETADDR dump. Addresses of `addresses` (no `ipv6`) keep their order and are permanent:
+ * they are what the link's owner configured, or the host's own list in network mode `host`.
+ */
+export function ipv6AddressesOf(l: LinkInfo): readonly Ipv6AddressInfo[] {
+  if (!l.ipv6) {
+    const out: Ipv6AddressInfo[] = [];
+    for (const c of l.addresses)
+      if (c.address.version === 6)
+        out.push({ cidr: c, flags: IFA_F_PERMANENT, validUntil: Infinity, preferredUntil: Infinity });
+    return out;
+  }
+  return l
+    .ipv6()
+    .map((a, i) => ({ a, i, scope: srcScope(a.cidr.address) }))
+    .sort((x, y) => y.scope - x.scope || y.i - x.i)
+    .map((x) => x.a);
+}
+
+/**
+ * A deadline as IFA_CACHEINFO's remaining lifetime in seconds at `now`: INFINITY_LIFE_TIME for
+ * none, else what Linux's `lft - (jiffies - tstamp) / HZ` gives (whole seconds elapsed since the
+ * lifetime was set are taken off, so the count drops at each full second), never below 0.
+ */
+export function remainingLifetime(until: number, now: number): number {
+  if (until === Infinity) return INFINITY_LIFE_TIME;
+  // In whole microseconds first: deadlines are sums on a fractional clock (performance.now()),
+  // and a rounding error must not turn exactly 1800 s left into 1801.
+  const seconds = Math.ceil(Math.round((until - now) * 1000) / 1e6);
+  return Math.min(Math.max(seconds, 0), INFINITY_LIFE_TIME - 1);
+}
+
+/** What the domain remembers of an autoconfigured address for IFA_CACHEINFO's stamps. */
+interface AddressStamps {
+  /** Stack times (ms) the address was first seen and its lifetimes last changed. */
+  created: number;
+  updated: number;
+  validUntil: number;
+  preferredUntil: number;
 }
 
 /** The netlink side of a sandbox: its links and the bound port ids. */
 export class NetlinkDomain {
   private readonly ports = new Map<number, NetlinkSocket>();
   private nextRover = -4096;
-  /** Creation time in hundredths of a second (IFA_CACHEINFO's stamps). */
+  /** Creation time in hundredths of a second (IFA_CACHEINFO's stamps of permanent addresses). */
   readonly stamp = Math.floor(performance.now() / 10);
+  /** Stamps of the links' autoconfigured IPv6 addresses, by `ifindex address`. */
+  private readonly stamps = new Map<string, AddressStamps>();
 
   constructor(
     /** The sandbox's interfaces, read at each request so they are always current. */
@@ -181,6 +255,44 @@ export class NetlinkDomain {
   lookup(portid: number): NetlinkSocket | undefined {
     return this.ports.get(portid);
   }
+
+  /**
+   * IFA_CACHEINFO's cstamp and tstamp (hundredths of a second) of each of `addrs`, the IPv6
+   * addresses of link `index` at stack time `now`. A permanent address without lifetimes has the
+   * domain's creation time. An address with lifetimes is stamped with the time rtnetlink first
+   * listed it and the time it was first listed with its present deadlines: netstack does not
+   * record when it formed or refreshed an address, so a refresh between two dumps is stamped at
+   * the second one. Addresses of the link that are gone are forgotten.
+   * @internal
+   */
+  addressStamps(index: number, addrs: readonly Ipv6AddressInfo[], now: number): [number, number][] {
+    const prefix = `${index} `;
+    const live = new Set<string>();
+    const out = addrs.map((a): [number, number] => {
+      if (a.validUntil === Infinity && a.preferredUntil === Infinity && (a.flags & IFA_F_PERMANENT) !== 0)
+        return [this.stamp, this.stamp];
+      const key = prefix + a.cidr.address.key;
+      live.add(key);
+      let s = this.stamps.get(key);
+      if (!s) {
+        s = { created: now, updated: now, validUntil: a.validUntil, preferredUntil: a.preferredUntil };
+        this.stamps.set(key, s);
+      } else if (s.validUntil !== a.validUntil || s.preferredUntil !== a.preferredUntil) {
+        s.updated = now;
+        s.validUntil = a.validUntil;
+        s.preferredUntil = a.preferredUntil;
+      }
+      return [hundredths(s.created), hundredths(s.updated)];
+    });
+    for (const key of this.stamps.keys())
+      if (key.startsWith(prefix) && !live.has(key)) this.stamps.delete(key);
+    return out;
+  }
+}
+
+/** A stack time in ms as IFA_CACHEINFO's u32 hundredths of a second. */
+function hundredths(ms: number): number {
+  return Math.floor(ms / 10) >>> 0;
 }
 
 /** Builds netlink messages: a header, a fixed part and attributes, each aligned to 4. */
@@ -241,6 +353,10 @@ class MessageWriter {
     out.set(this.buf.subarray(0, this.len), NLMSG_HDRLEN);
     return out;
   }
+}
+
+function performanceNow(): number {
+  return performance.now();
 }
 
 function fixed(size: number, fill: (dv: DataView) => void): Uint8Array {
@@ -331,7 +447,29 @@ function newLink(l: LinkInfo, flags: number, seq: number, pid: number): Uint8Arr
   return w.finish(RTM_NEWLINK, flags, seq, pid);
 }
 
-function newAddr(
+/** struct ifa_cacheinfo: the remaining lifetimes (seconds) and the stamps (hundredths). */
+function cacheInfo(preferred: number, valid: number, cstamp: number, tstamp: number): Uint8Array {
+  return fixed(16, (dv) => {
+    dv.setUint32(0, preferred >>> 0, true);
+    dv.setUint32(4, valid >>> 0, true);
+    dv.setUint32(8, cstamp >>> 0, true);
+    dv.setUint32(12, tstamp >>> 0, true);
+  });
+}
+
+/** struct ifaddrmsg; its flags byte is the low 8 bits of the address's flags, as Linux's. */
+function ifaddrmsg(c: IpCidr, flags: number, index: number): Uint8Array {
+  return fixed(8, (dv) => {
+    dv.setUint8(0, familyOf(c.address));
+    dv.setUint8(1, c.prefixLen);
+    dv.setUint8(2, flags & 0xff);
+    dv.setUint8(3, addrScope(c.address));
+    dv.setUint32(4, index, true);
+  });
+}
+
+/** inet_fill_ifaddr: an IPv4 address (always permanent here). */
+function newAddr4(
   d: NetlinkDomain,
   l: LinkInfo,
   c: IpCidr,
@@ -341,33 +479,59 @@ function newAddr(
 ): Uint8Array {
   const a = c.address;
   const w = new MessageWriter();
-  w.bytes(
-    fixed(8, (dv) => {
-      dv.setUint8(0, familyOf(a));
-      dv.setUint8(1, c.prefixLen);
-      dv.setUint8(2, IFA_F_PERMANENT);
-      dv.setUint8(3, addrScope(a));
-      dv.setUint32(4, l.index, true);
-    }),
+  w.bytes(ifaddrmsg(c, IFA_F_PERMANENT, l.index));
+  w.attr(IFA_ADDRESS, a.bytes);
+  w.attr(IFA_LOCAL, a.bytes);
+  if (!a.isLoopback() && c.prefixLen < 31) w.attr(IFA_BROADCAST, broadcastOf(c));
+  w.str(IFA_LABEL, l.name);
+  w.u32(IFA_FLAGS, IFA_F_PERMANENT);
+  w.attr(IFA_CACHEINFO, cacheInfo(INFINITY_LIFE_TIME, INFINITY_LIFE_TIME, d.stamp, d.stamp));
+  return w.finish(RTM_NEWADDR, flags, seq, pid);
+}
+
+/**
+ * IFA_PROTO of an IPv6 address of `l`, as Linux's addrconf sets it: ::1 (init_loopback), the
+ * link-local address the stack formed (addrconf_addr_gen: a permanent fe80::/64 of a link whose
+ * addresses come with flags, as only the stack's own link-local one does), and public SLAAC
+ * addresses (addrconf_prefix_rcv); 0 (no attribute) for configured and temporary ones.
+ */
+function addressProto(l: LinkInfo, a: Ipv6AddressInfo): number {
+  const addr = a.cidr.address;
+  if (addr.isLoopback()) return IFAPROT_KERNEL_LO;
+  if (!l.ipv6 || (a.flags & IFA_F_TEMPORARY) !== 0) return 0;
+  if ((a.flags & IFA_F_PERMANENT) === 0) return IFAPROT_KERNEL_RA;
+  const linkLocal = addr.version === 6 && addr.isLinkLocal() && a.cidr.prefixLen === 64;
+  return linkLocal && (l.flags & IfFlag.IFF_LOOPBACK) === 0 ? IFAPROT_KERNEL_LL : 0;
+}
+
+/**
+ * inet6_fill_ifaddr: an IPv6 address with its flags (the low byte in ifaddrmsg, all of them in
+ * IFA_FLAGS), IFA_CACHEINFO's remaining lifetimes at stack time `now`, and IFA_PROTO.
+ */
+function newAddr6(
+  l: LinkInfo,
+  a: Ipv6AddressInfo,
+  stamps: [number, number],
+  now: number,
+  flags: number,
+  seq: number,
+  pid: number,
+): Uint8Array {
+  const w = new MessageWriter();
+  w.bytes(ifaddrmsg(a.cidr, a.flags, l.index));
+  w.attr(IFA_ADDRESS, a.cidr.address.bytes);
+  w.attr(
+    IFA_CACHEINFO,
+    cacheInfo(
+      remainingLifetime(a.preferredUntil, now),
+      remainingLifetime(a.validUntil, now),
+      stamps[0],
+      stamps[1],
+    ),
   );
-  const cache = fixed(16, (dv) => {
-    dv.setUint32(0, 0xffffffff, true);
-    dv.setUint32(4, 0xffffffff, true);
-    dv.setUint32(8, d.stamp, true);
-    dv.setUint32(12, d.stamp, true);
-  });
-  if (a.version === 4) {
-    w.attr(IFA_ADDRESS, a.bytes);
-    w.attr(IFA_LOCAL, a.bytes);
-    if (!a.isLoopback() && c.prefixLen < 31) w.attr(IFA_BROADCAST, broadcastOf(c));
-    w.str(IFA_LABEL, l.name);
-    w.u32(IFA_FLAGS, IFA_F_PERMANENT);
-    w.attr(IFA_CACHEINFO, cache);
-  } else {
-    w.attr(IFA_ADDRESS, a.bytes);
-    w.attr(IFA_CACHEINFO, cache);
-    w.u32(IFA_FLAGS, IFA_F_PERMANENT);
-  }
+  w.u32(IFA_FLAGS, a.flags);
+  const proto = addressProto(l, a);
+  if (proto !== 0) w.u8(IFA_PROTO, proto);
   return w.finish(RTM_NEWADDR, flags, seq, pid);
 }
 
@@ -884,11 +1048,17 @@ export class NetlinkSocket {
         case RTM_GETADDR: {
           const out: Uint8Array[] = [];
           // Linux dumps IPv4 addresses of every link first, then IPv6 (one family at a time).
-          for (const version of [4, 6] as const)
+          if (wantFamily(AddressFamily.AF_INET))
             for (const l of links)
               for (const c of l.addresses)
-                if (c.address.version === version && wantFamily(familyOf(c.address)))
-                  out.push(newAddr(this.domain, l, c, NLM_F_MULTI, seq, pid));
+                if (c.address.version === 4) out.push(newAddr4(this.domain, l, c, NLM_F_MULTI, seq, pid));
+          if (wantFamily(AddressFamily.AF_INET6))
+            for (const l of links) {
+              const now = (l.clock ?? performanceNow)();
+              const v6 = ipv6AddressesOf(l);
+              const stamps = this.domain.addressStamps(l.index, v6, now);
+              v6.forEach((a, i) => out.push(newAddr6(l, a, stamps[i]!, now, NLM_F_MULTI, seq, pid)));
+            }
           return dump(out);
         }
         case RTM_GETROUTE:

@@ -39,6 +39,8 @@ import {
 
 const FIONREAD = 0x541b;
 const SIOCOUTQ = 0x5411;
+/** SIOCATMARK: whether the next byte to read is urgent data. */
+const SIOCATMARK = 0x8905;
 
 /** SOCKFS_MAGIC. */
 const SOCKFS_MAGIC = 0x534f434b;
@@ -167,6 +169,9 @@ export class NetState {
         addresses: stack.iface.addresses,
         gateways: stack.iface.gateways,
         stats: () => ({ rxPackets: stats.rxFrames, txPackets: stats.txFrames }),
+        // Flags and lifetimes on the clock kick() polls the stack with.
+        ipv6: () => stack.iface.ipv6Addresses(),
+        clock: () => performance.now(),
       },
     ];
   }
@@ -383,10 +388,11 @@ export class SocketImpl extends FileDescriptionImpl {
     return this.queue;
   }
 
-  /** FIONREAD and SIOCOUTQ; other requests are not socket ioctls here (ENOTTY). */
+  /** FIONREAD, SIOCOUTQ and SIOCATMARK; other requests are not socket ioctls here (ENOTTY). */
   override ioctl(cmd: number): number | LinuxError {
     if (cmd === FIONREAD) return this.sock.inq();
     if (cmd === SIOCOUTQ) return this.sock.outq();
+    if (cmd === SIOCATMARK) return this.sock instanceof InetSocket ? this.sock.atMark() : E.ENOTTY;
     return E.ENOTTY;
   }
 

@@ -47,6 +47,7 @@ import {
   type WouldBlock,
 } from '@tsvisor/vfs';
 import { netOf, newSocketInode } from './sys-socket-file.js';
+import { closedHostConnectionsOf, type ClosedHostConnections } from './host-closed-sockets.js';
 import { interfaceIoctl } from './sys-netlink.js';
 import { readStruct, writeStruct } from './user-structs.js';
 import { writeStream, type WriteOutcome } from './stream-write.js';
@@ -541,6 +542,8 @@ export class HostSocketImpl extends FileDescriptionImpl {
   uid = 0;
   /** The set of open host sockets this one is listed in until released (see openHostSockets). */
   openSet: Set<HostSocketImpl> | undefined;
+  /** Where its connection is remembered once released, for /proc/net (see host-closed-sockets.ts). */
+  closedList: ClosedHostConnections | undefined;
 
   constructor(
     /** The host fd (non-blocking, close-on-exec), owned by this description. */
@@ -662,6 +665,7 @@ export class HostSocketImpl extends FileDescriptionImpl {
     if (this.#closed) return;
     this.#closed = true;
     this.openSet?.delete(this);
+    this.closedList?.record(this);
     if (this.#rearm !== undefined) clearTimeout(this.#rearm);
     this.#watch?.close();
     this.#watch = undefined;
@@ -869,6 +873,7 @@ function install(
   impl.uid = t.creds.fsuid;
   impl.openSet = openSetOf(t.kernel);
   impl.openSet.add(impl);
+  impl.closedList = closedHostConnectionsOf(t.kernel);
   const file = new FileDescription(
     impl,
     location,

@@ -313,6 +313,8 @@ describe('procNetSource in network mode host', () => {
     };
     const net = procNetSource(h.kernel, { hostSysctl: () => given });
     expect(net.sysctl?.()).toEqual(given);
+    // The host's namespace is not the sandbox's: procfs refuses opening its sysctls for writing.
+    expect(net.sysctlOwned).toBe(false);
     expect(net.setSysctl?.({ key: 'tcpSack', value: 1 })).toBe(E.EACCES);
     expect(net.setSysctl?.({ key: 'ipLocalPortRange', value: [40000, 50000] })).toBe(E.EACCES);
     expect(net.sysctl?.()).toEqual(given);

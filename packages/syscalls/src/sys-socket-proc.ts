@@ -10,10 +10,10 @@
  * host's other connections are not the sandbox's business), each described by what the host
  * says of that socket (getsockname, getpeername, TCP_INFO, SIOCINQ/SIOCOUTQ, SO_MEMINFO) with the
  * sandbox's inode and owner. The interfaces and routes are the host's, as rtnetlink shows them.
- * The net.ipv4 sysctls show the host's values (host sockets follow them) and refuse writes with
- * EACCES: Linux's answer to a process without CAP_NET_ADMIN over the namespace that owns them
- * (proc_sys_permission: the group and other bits apply, and they grant no write), and gVisor's
- * hostinet answer as well. A sandbox never changes a host sysctl.
+ * The net.ipv4 and net.core sysctls show the host's values (host sockets follow them) and refuse
+ * opening for writing with EACCES: Linux's answer to root of a user namespace that does not own
+ * the network namespace (proc_sys_permission: the other bits apply, and they grant no write;
+ * the files show the overflow owner). A sandbox never changes a host sysctl.
  *
  * @module
  */
@@ -40,6 +40,8 @@ import type {
   ProcUnixSocket,
 } from '@tsvisor/procfs';
 import { DEFAULT_NET_SYSCTL } from '@tsvisor/procfs';
+import { closedHostConnectionsOf, type ClosedHostConnections } from './host-closed-sockets.js';
+import { ipv6AddressesOf } from './sys-netlink.js';
 import { netOf, type NetState } from './sys-socket-file.js';
 import { openHostSockets, type HostSocketImpl } from './sys-socket-host.js';
 
@@ -49,20 +51,25 @@ const ANY6 = new Uint8Array(16);
 const SO_ACCEPTCON = 0x10000;
 const SS_UNCONNECTED = 1;
 const SS_CONNECTED = 3;
-/** IPV6_ADDR_* scopes as /proc/net/if_inet6 prints them, and IFA_F_PERMANENT. */
+/** IPV6_ADDR_* scopes as /proc/net/if_inet6 prints them. */
 const SCOPE_GLOBAL = 0x00;
 const SCOPE_HOST = 0x10;
 const SCOPE_LINK = 0x20;
-const IFA_F_PERMANENT = 0x80;
 
 /** What {@link procNetSource} needs beyond the kernel. */
 export interface ProcNetOptions {
   /**
-   * Network mode `host`: the host's net.ipv4 sysctls, read when a program reads them (host
-   * sockets follow the host's values). Without it, host mode shows Linux's defaults. Writes are
-   * refused with EACCES either way.
+   * Network mode `host`: the host's net.ipv4 sysctls and net.core.somaxconn, read when a program
+   * reads them (host sockets follow the host's values). Without it, host mode shows Linux's
+   * defaults. Opening them for writing is refused with EACCES either way.
    */
   readonly hostSysctl?: () => ProcNetSysctl;
+  /**
+   * Network mode `host`: the host's /proc/net/tcp (family 4) or tcp6 (6) text, read now; only
+   * the lines of connections the sandbox closed are taken from it (see
+   * {@link closedHostEntries}). Without it, closed connections are not listed.
+   */
+  readonly hostTcpTable?: (family: 4 | 6) => string | undefined;
 }
 
 /**
@@ -78,7 +85,11 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
   const net = netOf(kernel);
   const inet = (protocol: 'tcp' | 'udp', family: 4 | 6): ProcInetSocket[] => {
     const host = openHostSockets(kernel);
-    return host ? hostInetSockets(host, protocol, family) : inetSockets(net, protocol, family);
+    if (!host) return inetSockets(net, protocol, family);
+    const open = hostInetSockets(host, protocol, family);
+    const table = options.hostTcpTable;
+    if (protocol === 'udp' || table === undefined) return open;
+    return [...open, ...closedHostEntries(closedHostConnectionsOf(kernel), family, () => table(family))];
   };
   const host = openHostSockets(kernel) !== undefined;
   const hostSysctl = options.hostSysctl;
@@ -87,10 +98,14 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
       ? {
           sysctl: () => hostSysctl?.() ?? DEFAULT_NET_SYSCTL,
           setSysctl: (): LinuxError => E.EACCES,
+          sysctlOwned: false,
         }
       : {
           sysctl: () => netSysctl(net.stack),
           setSysctl: (w: ProcNetSysctlWrite) => setNetSysctl(net.stack, w),
+          // /proc/net/snmp, netstat and snmp6 count what the sandbox's own stack did. In mode
+          // `host` there is none: the host's counters are the host's business, so all read 0.
+          mib: () => net.stack.mib.snapshot(),
         }),
     devices: () => devices(net),
     inet6Addresses: () => inet6Addresses(net),
@@ -167,19 +182,23 @@ function devices(net: NetState): ProcNetDevice[] {
   });
 }
 
+/**
+ * /proc/net/if_inet6: every IPv6 address of every link, tentative ones included, with the low
+ * byte of its IFA_F_* flags (if6_seq_show prints `(u8)ifa_flags`, so mngtmpaddr 0x100 and
+ * stable-privacy 0x800 never show there).
+ */
 function inet6Addresses(net: NetState): ProcInet6Address[] {
   const out: ProcInet6Address[] = [];
   for (const l of net.links())
-    for (const c of l.addresses) {
-      if (c.address.version !== 6) continue;
+    for (const { cidr: c, flags } of ipv6AddressesOf(l)) {
       const a = c.address;
       out.push({
         address: a.bytes,
         device: l.name,
         ifindex: l.index,
         prefixLen: c.prefixLen,
-        scope: a.isLoopback() ? SCOPE_HOST : a.isLinkLocal() ? SCOPE_LINK : SCOPE_GLOBAL,
-        flags: IFA_F_PERMANENT,
+        scope: a.isLoopback() ? SCOPE_HOST : a.version === 6 && a.isLinkLocal() ? SCOPE_LINK : SCOPE_GLOBAL,
+        flags: flags & 0xff,
       });
     }
   return out;
@@ -286,6 +305,7 @@ const TCP_INFO_USED = 84;
 const SIOCINQ = 0x541b;
 const SIOCOUTQ = 0x5411;
 const TCP_ESTABLISHED = 1;
+const TCP_TIME_WAIT = 6;
 const TCP_CLOSE = 7;
 const TCP_LISTEN = 10;
 /** TCP_NEW_SYN_RECV, the highest tcp_states value. */
@@ -457,6 +477,107 @@ function hostInetSockets(
   for (const h of sockets) {
     if ((h.domain === AF_INET6 ? 6 : 4) !== family) continue;
     const e = hostInetEntry(hostSocketFacts(h), protocol, family);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/** An address and port as /proc/net/tcp(6) prints them on x86-64 (each 32-bit word native-endian). */
+function procAddrText(a: ProcSockAddr): string {
+  let hex = '';
+  for (let w = 0; w + 4 <= a.address.length; w += 4)
+    hex += u32(a.address, w).toString(16).toUpperCase().padStart(8, '0');
+  return `${hex}:${a.port.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** A field of a /proc/net line in base `radix`, or NaN when it is not one. */
+function field(text: string | undefined, radix: 10 | 16): number {
+  if (text === undefined || !(radix === 16 ? /^[0-9A-Fa-f]+$/ : /^-?[0-9]+$/).test(text)) return NaN;
+  return parseInt(text, radix);
+}
+
+/**
+ * A line of the host's /proc/net/tcp(6) (its fields split on blanks) as an entry: undefined when
+ * malformed. A line without the TCP figures after the pointer is a timewait minisock.
+ */
+function hostTableEntry(
+  f: readonly string[],
+  local: ProcSockAddr,
+  remote: ProcSockAddr,
+  uid: number,
+): ProcInetSocket | undefined {
+  const [tx, rx] = (f[4] ?? '').split(':');
+  const [tr, when] = (f[5] ?? '').split(':');
+  const timewait = f.length < 17;
+  const head = {
+    state: field(f[3], 16),
+    txQueue: field(tx, 16),
+    rxQueue: field(rx, 16),
+    timerActive: field(tr, 16),
+    timerTicks: field(when, 16),
+    retransmits: field(f[6], 16),
+    refCount: field(f[10], 10),
+  };
+  const tail = timewait
+    ? {}
+    : {
+        rtoTicks: field(f[12], 10),
+        atoTicks: field(f[13], 10),
+        quickAck: field(f[14], 10),
+        cwnd: field(f[15], 10),
+        ssthresh: field(f[16], 10),
+      };
+  const numbers = [...Object.values(head), ...Object.values(tail)];
+  if (numbers.some((v) => !Number.isSafeInteger(v))) return undefined;
+  if (head.state < TCP_ESTABLISHED || head.state > TCP_MAX_STATE) return undefined;
+  return {
+    local,
+    remote,
+    ...head,
+    // A timewait minisock has no owner (Linux prints 0); an orphan that is still a full socket
+    // keeps its creator's uid, the sandbox's owner here rather than the supervisor.
+    uid: timewait ? 0 : uid,
+    inode: 0,
+    ...tail,
+    ...(timewait && head.state !== TCP_TIME_WAIT ? { timewait: true } : {}),
+  };
+}
+
+/**
+ * The /proc/net/tcp (family 4) or tcp6 (6) entries of the connections the sandbox closed that
+ * the host still keeps (TIME_WAIT, or an orphan finishing its close), taken from `table()`, the
+ * host's own file, read only when there is such a connection of that family. A host line is
+ * taken only when its 4-tuple is one the sandbox closed and it has no inode (no open socket has
+ * it: a live socket with the same addresses is not the sandbox's); its timer and queues are the
+ * host's now. A remembered connection the host no longer lists is forgotten.
+ */
+export function closedHostEntries(
+  closed: ClosedHostConnections,
+  family: 4 | 6,
+  table: () => string | undefined,
+): ProcInetSocket[] {
+  const mine = closed.current().filter((c) => (c.domain === AF_INET6 ? 6 : 4) === family);
+  if (mine.length === 0) return [];
+  const text = table();
+  if (text === undefined) return [];
+  const lines = new Map<string, string[]>();
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    const key = `${f[1]} ${f[2]}`;
+    // A 4-tuple a new connection reuses may be listed twice: the closed one has no inode.
+    if (f.length >= 12 && (f[9] === '0' || !lines.has(key))) lines.set(key, f);
+  }
+  const out: ProcInetSocket[] = [];
+  for (const c of mine) {
+    const local = hostAddr(c.local, family);
+    const remote = hostAddr(c.remote, family);
+    const f = local && remote ? lines.get(`${procAddrText(local)} ${procAddrText(remote)}`) : undefined;
+    if (!local || !remote || !f) {
+      closed.forget(c);
+      continue;
+    }
+    if (f[9] !== '0') continue;
+    const e = hostTableEntry(f, local, remote, c.uid);
     if (e) out.push(e);
   }
   return out;

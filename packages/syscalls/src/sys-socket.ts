@@ -236,10 +236,16 @@ function sigpipe(t: Task, r: SyscallResult, flags: number): SyscallResult {
   return r;
 }
 
+/** SIOCOUTQ: bytes not yet acknowledged (stream) or not yet sent (datagram). */
+const SIOCOUTQ = 0x5411;
+/** SIOCATMARK: whether the next byte to read is urgent data. */
+const SIOCATMARK = 0x8905;
+
 /**
  * The interface ioctls every socket answers (SIOCGIFINDEX, SIOCGIFCONF, ...: see
  * interfaceIoctl), over the sandbox's links; undefined when `file` is not a socket or `cmd` is
- * not one of them. ioctl(2) asks this before the file's own ioctl.
+ * not one of them; SIOCOUTQ and SIOCATMARK of any socket (netstack's or the host's), whose
+ * answer it stores. ioctl(2) asks this before the file's own ioctl.
  */
 export function socketIoctl(
   t: Task,
@@ -247,6 +253,13 @@ export function socketIoctl(
   cmd: number,
   arg: bigint,
 ): SyscallResult | undefined {
+  // Like FIONREAD, SIOCOUTQ (TIOCOUTQ) and SIOCATMARK store their answer through the pointer as
+  // an int, whether the socket is netstack's or the host's.
+  if (cmd === SIOCOUTQ || cmd === SIOCATMARK) {
+    if (!(file.impl instanceof HostSocketImpl) && isError(socketOf(file))) return undefined;
+    const n = file.ioctl(cmd, arg);
+    return isError(n) ? n : (t.memory.writeI32(ptr(arg), n) ?? 0);
+  }
   if (file.impl instanceof HostSocketImpl) return hostInterfaceIoctl(t, file.impl, cmd, arg);
   const s = socketOf(file);
   if (isError(s)) return undefined;
@@ -1392,7 +1405,7 @@ export const socketSyscalls: SyscallFamily = withHostSockets({
   setsockopt: {
     handler: setsockopt,
     support: partial(
-      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_PRIORITY, SO_MARK, SO_BINDTODEVICE, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; SO_PEEK_OFF moves only AF_UNIX peeks; IP_RECVERR is kept but there is no error queue',
+      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_BINDTODEVICE/SO_BINDTOIFINDEX tie netstack TCP and UDP sockets to lo or eth0 (receive, route and port sharing as Linux); SO_PEEK_OFF moves TCP, UDP and AF_UNIX peeks; TCP_NOTSENT_LOWAT gates POLLOUT and sends; SO_PRIORITY, SO_MARK, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; IP_RECVERR is kept but there is no error queue',
     ),
   },
   getsockopt: {

@@ -14,7 +14,7 @@ import { E, type LinuxError } from '@tsvisor/abi';
 import type { Device } from '../phy/device.js';
 import { LoopbackDevice } from '../phy/loopback.js';
 import { ARP_PACKET_LEN, ArpOperation, ArpPacket, ArpRepr } from '../wire/arp.js';
-import { isWireError } from '../wire/error.js';
+import { isWireError, WireError } from '../wire/error.js';
 import {
   ETHERNET_HEADER_LEN,
   EtherType,
@@ -41,7 +41,16 @@ import {
   type ReassemblyLimits,
 } from './fragment.js';
 import { NEIGHBOR_RETRY, type DispatchContext, type EmitResult, type Outgoing } from './outgoing.js';
-import { Slaac } from './slaac.js';
+import {
+  IfaFlag,
+  isStableMode,
+  linkLocalFor,
+  resolveAddrconf,
+  Slaac,
+  type AddrconfOptions,
+  type Ipv6AddressInfo,
+} from './slaac.js';
+import { NetMib, type IcmpMib, type IpMib, type UdpMib } from '../stats/mib.js';
 
 /** The IP header fields a received datagram carries up to its socket (IP_RECVTTL, IPV6_RECVTCLASS...). */
 export interface ReceivedIp {
@@ -101,6 +110,13 @@ export interface InterfaceConfig {
    * it by default on a host; here it is asked for, like the link-local address.
    */
   readonly slaac?: boolean;
+  /**
+   * How IPv6 interface identifiers are formed (EUI-64, RFC 7217 stable privacy, none) and
+   * RFC 8981 temporary addresses: Linux's net.ipv6.conf.<dev>.addr_gen_mode, stable_secret,
+   * use_tempaddr and related settings (see slaac.ts); applies with `ipv6LinkLocal` and a MAC.
+   * Default: EUI-64, no temporary addresses.
+   */
+  readonly addrconf?: AddrconfOptions;
 }
 
 /** The link-local address of a MAC (fe80::/64 with the modified EUI-64 interface identifier). */
@@ -232,6 +248,8 @@ export class Interface {
     tcpResets: 0,
     udpNoPort: 0,
   };
+  /** The stack's SNMP counters (/proc/net/snmp, netstat, snmp6), incremented as Linux does. */
+  readonly mib = new NetMib();
   private readonly verify: boolean;
   /** Neighbor cache (ARP for IPv4, NDP for IPv6): address key -> MAC and expiry. */
   private readonly neighbors = new Map<string, { mac: EthernetAddress; expires: number }>();
@@ -276,21 +294,48 @@ export class Interface {
     this.addresses = [...config.addresses];
     this.hardwareAddress = config.hardwareAddress;
     let ll: Ipv6Address | undefined;
-    if (config.ipv6LinkLocal && config.hardwareAddress) {
-      ll = linkLocalAddress(config.hardwareAddress);
-      if (!this.addresses.some((c) => c.address.equals(ll!))) this.addresses.push(new IpCidr(ll, 64));
+    const mac = config.hardwareAddress;
+    const addrconf = config.ipv6LinkLocal && mac ? resolveAddrconf(config.addrconf, mac) : undefined;
+    if (addrconf && mac) {
+      ll = linkLocalFor(mac, addrconf);
+      if (ll && !this.addresses.some((c) => c.address.equals(ll!))) this.addresses.push(new IpCidr(ll, 64));
+      if (ll && isStableMode(addrconf.mode)) this.stableLinkLocal = ll;
     }
     this.gateways = [...(config.gateways ?? [])];
-    this.slaac =
-      config.slaac && ll && config.hardwareAddress ? new Slaac(this, ll, config.hardwareAddress) : undefined;
+    this.slaac = config.slaac && addrconf && mac ? new Slaac(this, ll, mac, addrconf) : undefined;
     this.verify = config.verifyChecksums ?? true;
     this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
     this.reassembler = new Ipv4Reassembler(config.reassembly);
     this.reassembler6 = new Ipv6Reassembler(config.reassembly);
+    this.mib.reassembly4 = this.reassembler.stats;
+    this.mib.reassembly6 = this.reassembler6.stats;
   }
 
   /** The directed broadcast addresses of the IPv4 prefixes (computed once). */
   private readonly broadcasts: Ipv4Address[];
+  /** The link-local address when RFC 7217 formed it (flagged stable-privacy, as on Linux). */
+  private readonly stableLinkLocal: Ipv6Address | undefined;
+
+  /**
+   * The IPv6 addresses with Linux's IFA_F_* flags and lifetimes, as /proc/net/if_inet6 and
+   * RTM_GETADDR show them: configured ones and the link-local one permanent, autoconfigured
+   * ones (tentative ones included) as SLAAC keeps them.
+   */
+  ipv6Addresses(): Ipv6AddressInfo[] {
+    const auto = this.slaac?.addresses() ?? [];
+    const out: Ipv6AddressInfo[] = [];
+    for (const c of this.addresses) {
+      if (c.address.version !== 6 || auto.some((a) => a.cidr.address.equals(c.address))) continue;
+      const stable = this.stableLinkLocal?.equals(c.address) ? IfaFlag.STABLE_PRIVACY : 0;
+      out.push({
+        cidr: c,
+        flags: IfaFlag.PERMANENT | stable,
+        validUntil: Infinity,
+        preferredUntil: Infinity,
+      });
+    }
+    return [...out, ...auto];
+  }
 
   /** True when `addr` is the directed broadcast address of one of the interface's prefixes. */
   isDirectedBroadcast(addr: IpAddress): boolean {
@@ -322,15 +367,22 @@ export class Interface {
     if (dst.isLoopback()) return dst.version === 4 ? Ipv4Address.LOOPBACK : Ipv6Address.LOOPBACK;
     if (this.hasAddress(dst)) return dst;
     const same = this.addresses.filter((c) => c.address.version === dst.version && !c.address.isLoopback());
-    const onLink = same.find((c) => c.contains(dst));
+    const onLink = this.pickSource(same.filter((c) => c.contains(dst)));
     if (onLink) return onLink.address;
     if ((dst.isBroadcast() || dst.isMulticast()) && same[0]) return same[0].address;
     if (this.gateways.some((g) => g.version === dst.version) && same[0]) {
       // RFC 6724 rule 2: a global destination gets a global source (an autoconfigured one) if any.
-      const global = same.find((c) => !(c.address.version === 6 && c.address.isLinkLocal()));
+      const global = this.pickSource(
+        same.filter((c) => !(c.address.version === 6 && c.address.isLinkLocal())),
+      );
       return (global ?? same[0]).address;
     }
     return undefined;
+  }
+
+  /** The best of equally good source candidates: SLAAC's RFC 6724 rules 3 and 7, else the first. */
+  private pickSource(candidates: readonly IpCidr[]): IpCidr | undefined {
+    return this.slaac ? this.slaac.pickSource(candidates) : candidates[0];
   }
 
   /**
@@ -422,21 +474,40 @@ export class Interface {
     }
   }
 
-  private receiveIp(now: number, device: Device, bytes: Uint8Array, sockets: SocketTable): void {
+  /** Receives one IP datagram; `reassembled` when it is the product of reassembly (counted as fragments). */
+  private receiveIp(
+    now: number,
+    device: Device,
+    bytes: Uint8Array,
+    sockets: SocketTable,
+    reassembled = false,
+  ): void {
     const version = bytes.length > 0 ? bytes[0]! >>> 4 : 0;
     if (version === 4) {
+      const mib = this.mib.ip;
+      if (!reassembled) mib.InReceives++;
       const p = Ipv4Packet.checked(bytes);
-      if (isWireError(p)) return this.drop();
+      if (isWireError(p))
+        return this.ipHeaderError(mib, p, bytes, Math.max(IPV4_HEADER_LEN, (bytes[0]! & 0xf) * 4));
       if (p.moreFragments || p.fragmentOffset !== 0) {
-        if (p.version !== 4 || (this.verify && !p.verifyChecksum())) return this.drop();
-        if (!this.acceptsDestination(p.dst)) return this.drop();
+        if (p.version !== 4) return this.ipHeaderError(mib, WireError.Malformed, bytes, 0);
+        if (this.verify && !p.verifyChecksum()) return this.ipHeaderError(mib, WireError.Checksum, bytes, 0);
+        if (!this.acceptsDestination(p.dst)) {
+          mib.InAddrErrors++;
+          return this.drop();
+        }
+        mib.ReasmReqds++;
         const whole = this.reassembler.add(now, p);
-        if (whole) this.receiveIp(now, device, whole, sockets);
+        if (whole) this.receiveIp(now, device, whole, sockets, true);
         return;
       }
       const ip = Ipv4Repr.parse(p, this.verify);
-      if (isWireError(ip)) return this.drop();
-      if (!this.acceptsDestination(ip.dst)) return this.drop(); // no forwarding
+      if (isWireError(ip)) return this.ipHeaderError(mib, ip, bytes, 0);
+      if (!this.acceptsDestination(ip.dst)) {
+        mib.InAddrErrors++; // ip_error: no forwarding
+        return this.drop();
+      }
+      if (ip.dst.isMulticast()) mib.InMcastPkts++;
       this.receiveTransport(
         now,
         device,
@@ -450,14 +521,20 @@ export class Interface {
         ip.tos,
       );
     } else if (version === 6) {
+      const mib = this.mib.ip6;
+      if (!reassembled) mib.InReceives++;
       const p = Ipv6Packet.checked(bytes);
-      if (isWireError(p)) return this.drop();
+      if (isWireError(p)) return this.ipHeaderError(mib, p, bytes, IPV6_HEADER_LEN);
       const ip = Ipv6Repr.parse(p);
-      if (isWireError(ip)) return this.drop();
-      if (!this.acceptsDestination(ip.dst)) return this.drop();
+      if (isWireError(ip)) return this.ipHeaderError(mib, ip, bytes, 0);
+      if (!this.acceptsDestination(ip.dst)) {
+        mib.InAddrErrors++; // ip6_forward with forwarding off
+        return this.drop();
+      }
+      if (ip.dst.isMulticast()) mib.InMcastPkts++;
       if (ip.nextHeader === IPV6_FRAGMENT_HEADER) {
         const frag = parseIpv6Fragment(p.payload);
-        if (!frag) return this.drop();
+        if (!frag) return this.ipHeaderError(mib, WireError.Malformed, bytes, 0);
         if (frag.offset === 0 && !frag.more) {
           // An atomic fragment (RFC 6946): the packet is whole, no reassembly state.
           const inner = p.payload.subarray(IPV6_FRAGMENT_HEADER_LEN);
@@ -474,8 +551,9 @@ export class Interface {
             ip.trafficClass,
           );
         }
+        mib.ReasmReqds++;
         const whole = this.reassembler6.add(now, p, frag);
-        if (whole) this.receiveIp(now, device, whole, sockets);
+        if (whole) this.receiveIp(now, device, whole, sockets, true);
         return;
       }
       this.receiveTransport(
@@ -495,6 +573,20 @@ export class Interface {
     }
   }
 
+  /**
+   * Counts a datagram the IP header checks rejected, as ip_rcv_core / ipv6_rcv do: shorter than
+   * its declared length (once the header itself is there, `headerLen`) is a truncated packet,
+   * anything else a header error (a bad checksum also counts as a checksum error).
+   */
+  private ipHeaderError(mib: IpMib, e: WireError, bytes: Uint8Array, headerLen: number): void {
+    if (e === WireError.Truncated && headerLen > 0 && bytes.length >= headerLen) mib.InTruncatedPkts++;
+    else {
+      if (e === WireError.Checksum) mib.InCsumErrors++;
+      mib.InHdrErrors++;
+    }
+    this.drop();
+  }
+
   private receiveTransport(
     now: number,
     device: Device,
@@ -508,49 +600,107 @@ export class Interface {
     trafficClass = 0,
   ): void {
     const unicastDst = !dst.isMulticast() && !dst.isBroadcast() && !this.isDirectedBroadcast(dst);
+    const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
     switch (protocol) {
       case IpProtocol.ICMP:
-        if (src.version === 4 && dst.version === 4)
+        if (src.version === 4 && dst.version === 4) {
+          ipMib.InDelivers++;
           return this.receiveIcmpv4(now, device, src, dst, payload, unicastDst, sockets);
-        return this.drop();
+        }
+        break;
       case IpProtocol.ICMPV6:
-        if (src.version === 6 && dst.version === 6)
+        if (src.version === 6 && dst.version === 6) {
+          ipMib.InDelivers++;
           return this.receiveIcmpv6(now, device, src, dst, payload, unicastDst, sockets, hopLimit);
-        return this.drop();
+        }
+        break;
       case IpProtocol.UDP: {
+        ipMib.InDelivers++;
+        const um = dst.version === 4 ? this.mib.udp : this.mib.udp6;
         const p = UdpPacket.checked(payload);
-        if (isWireError(p)) return this.drop();
+        if (isWireError(p)) {
+          um.InErrors++;
+          return this.drop();
+        }
         const udp = UdpRepr.parse(p, src, dst, this.verify);
-        if (isWireError(udp)) return this.drop();
+        if (isWireError(udp)) {
+          if (udp === WireError.Checksum) um.InCsumErrors++;
+          um.InErrors++;
+          return this.drop();
+        }
         if (sockets.udpInput(src, dst, udp, { hopLimit, trafficClass })) return;
         this.stats.udpNoPort++;
-        if (unicastDst) this.sendPortUnreachable(now, device, src, dst, whole);
+        this.udpUndelivered(um, now, device, src, dst, whole, unicastDst);
         return;
       }
       case IpProtocol.UDPLITE: {
+        ipMib.InDelivers++;
+        const um = dst.version === 4 ? this.mib.udpLite : this.mib.udpLite6;
         const udp = UdpLiteRepr.parse(payload, src, dst, this.verify);
-        if (isWireError(udp)) return this.drop();
+        if (isWireError(udp)) {
+          if (udp === WireError.Checksum) um.InCsumErrors++;
+          um.InErrors++;
+          return this.drop();
+        }
         if (sockets.udpliteInput(src, dst, udp, { hopLimit, trafficClass })) return;
         this.stats.udpNoPort++;
-        if (unicastDst) this.sendPortUnreachable(now, device, src, dst, whole);
+        this.udpUndelivered(um, now, device, src, dst, whole, unicastDst);
         return;
       }
       case IpProtocol.TCP: {
-        if (!unicastDst) return this.drop();
+        ipMib.InDelivers++;
+        if (!unicastDst) return this.drop(); // tcp_v4_rcv: not PACKET_HOST, before InSegs
+        const tm = this.mib.tcp;
+        tm.InSegs++; // "count it even if it's bad"
         const p = TcpPacket.checked(payload);
-        if (isWireError(p)) return this.drop();
-        const tcp = TcpRepr.parse(p, src, dst, this.verify && !this.rxOffloaded);
-        if (isWireError(tcp)) return this.drop();
-        const reply = sockets.tcpInput(now, src, dst, tcp);
-        if (reply) {
-          if (reply.flags & TcpFlag.RST) this.stats.tcpResets++;
-          this.emit(now, device, { kind: 'tcp', src: dst, dst: src, hopLimit: 64, tcp: reply });
+        if (isWireError(p)) {
+          if (p === WireError.Malformed) tm.InErrs++; // a data offset below 5; short ones are discarded
+          return this.drop();
         }
+        const tcp = TcpRepr.parse(p, src, dst, this.verify && !this.rxOffloaded);
+        if (isWireError(tcp)) {
+          if (tcp === WireError.Checksum) tm.InCsumErrors++;
+          tm.InErrs++;
+          return this.drop();
+        }
+        const reply = sockets.tcpInput(now, src, dst, tcp);
+        if (reply) this.sendTcpReply(now, device, dst, src, reply);
         return;
       }
-      default:
-        return this.drop();
     }
+    ipMib.InUnknownProtos++;
+    return this.drop();
+  }
+
+  /**
+   * A UDP datagram no socket took: a unicast one counts in NoPorts and is answered with a port
+   * unreachable; a broadcast or multicast one counts in IgnoredMulti (__udp4_lib_mcast_deliver).
+   */
+  private udpUndelivered(
+    um: UdpMib,
+    now: number,
+    device: Device,
+    src: IpAddress,
+    dst: IpAddress,
+    whole: Uint8Array,
+    unicastDst: boolean,
+  ): void {
+    if (!unicastDst) {
+      um.IgnoredMulti++;
+      return;
+    }
+    um.NoPorts++;
+    this.sendPortUnreachable(now, device, src, dst, whole);
+  }
+
+  /** Sends the segment the socket table answered with (a RST for a closed port, an ACK). */
+  private sendTcpReply(now: number, device: Device, src: IpAddress, dst: IpAddress, reply: TcpRepr): void {
+    const tm = this.mib.tcp;
+    if (reply.flags & TcpFlag.RST) {
+      this.stats.tcpResets++;
+      tm.OutRsts++;
+    }
+    if (this.emit(now, device, { kind: 'tcp', src, dst, hopLimit: 64, tcp: reply }) === 'sent') tm.OutSegs++;
   }
 
   private receiveIcmpv4(
@@ -562,12 +712,17 @@ export class Interface {
     unicastDst: boolean,
     sockets: SocketTable,
   ): void {
+    const im = this.mib.icmp;
+    im.InMsgs++;
     const p = Icmpv4Packet.checked(payload);
-    if (isWireError(p)) return this.drop();
-    const icmp = Icmpv4Repr.parse(p, this.verify);
+    if (isWireError(p)) return this.icmpError(im, false);
+    if (this.verify && !p.verifyChecksum()) return this.icmpError(im, true);
+    im.inType[p.msgType]!++;
+    const icmp = Icmpv4Repr.parse(p, false);
     if (isWireError(icmp)) return this.drop();
     if (icmp.type === 'echoRequest') {
-      if (!unicastDst) return; // Linux ignores broadcast echo by default (icmp_echo_ignore_broadcasts)
+      // Linux ignores broadcast echo by default (icmp_echo_ignore_broadcasts), as an error.
+      if (!unicastDst) return this.icmpError(im, false);
       this.stats.icmpEchoReplies++;
       this.emit(now, device, {
         kind: 'icmpv4',
@@ -597,9 +752,13 @@ export class Interface {
     sockets: SocketTable,
     hopLimit: number,
   ): void {
+    const im = this.mib.icmp6;
+    im.InMsgs++;
     const p = Icmpv6Packet.checked(payload);
-    if (isWireError(p)) return this.drop();
-    const icmp = Icmpv6Repr.parse(p, src, dst, this.verify);
+    if (isWireError(p)) return this.icmpError(im, false);
+    if (this.verify && !p.verifyChecksum(src, dst)) return this.icmpError(im, true);
+    im.inType[p.msgType]!++;
+    const icmp = Icmpv6Repr.parse(p, src, dst, false);
     if (isWireError(icmp)) return this.drop();
     if (icmp.type === 'neighborSolicit' || icmp.type === 'neighborAdvert') {
       // RFC 4861 §7.1: a hop limit below 255 means the message crossed a router: forged.
@@ -740,6 +899,13 @@ export class Interface {
     this.stats.rxDropped++;
   }
 
+  /** An ICMP message too short to read, or with a bad checksum (icmp_rcv's error paths). */
+  private icmpError(im: IcmpMib, checksum: boolean): void {
+    if (checksum) im.InCsumErrors++;
+    im.InErrors++;
+    this.drop();
+  }
+
   // ---- egress ----
 
   /** Serialises and routes one packet. */
@@ -769,6 +935,7 @@ export class Interface {
     const viaDevice = !local || device.capabilities.loopback === true;
     let linkDst: EthernetAddress | undefined;
     const ethernet = viaDevice && device.capabilities.medium === 'ethernet';
+    const ipMib = out.dst.version === 4 ? this.mib.ip : this.mib.ip6;
     if (viaDevice) {
       if (ipHeaderLen + transportLen > device.capabilities.mtu) {
         // Datagrams are fragmented (TCP segments always fit the MSS).
@@ -777,9 +944,15 @@ export class Interface {
       }
       if (ethernet) {
         const r = this.resolve(now, device, out.dst);
-        if (!(r instanceof EthernetAddress)) return r;
+        if (!(r instanceof EthernetAddress)) {
+          if (r === 'unroutable') ipMib.OutNoRoutes++;
+          return r;
+        }
         linkDst = r;
-      } else if (!local && !this.hasRoute(out.dst)) return 'unroutable';
+      } else if (!local && !this.hasRoute(out.dst)) {
+        ipMib.OutNoRoutes++;
+        return 'unroutable';
+      }
     }
     if (out.kind === 'tcp' && (!viaDevice || device instanceof LoopbackDevice))
       return this.loopSegment(
@@ -843,6 +1016,8 @@ export class Interface {
         break;
       case 'icmpv4':
         Icmpv4Repr.emit(out.icmp, Icmpv4Packet.unchecked(tBuf));
+        this.mib.icmp.OutMsgs++; // icmp_out_count
+        this.mib.icmp.outType[tBuf[0]!]!++;
         break;
       case 'icmpv6':
         Icmpv6Repr.emit(
@@ -851,9 +1026,14 @@ export class Interface {
           out.src as Ipv6Address,
           out.dst as Ipv6Address,
         );
+        this.mib.icmp6.OutMsgs++;
+        this.mib.icmp6.outType[tBuf[0]!]!++;
         break;
     }
+    ipMib.OutRequests++;
+    if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
     if (!viaDevice) {
+      ipMib.OutTransmits++;
       this.loopQueue.push(frame);
       return 'sent';
     }
@@ -867,16 +1047,20 @@ export class Interface {
         this.ip6Ident = (this.ip6Ident + 1) >>> 0;
         fragments = fragmentIpv6(ipBuf, device.capabilities.mtu, this.ip6Ident);
       }
+      ipMib.FragOKs++;
+      ipMib.FragCreates += fragments.length;
       for (const f of fragments) {
         const framed = new Uint8Array(linkLen + f.length);
         framed.set(frame.subarray(0, linkLen));
         framed.set(f, linkLen);
         this.stats.txFrames++;
+        ipMib.OutTransmits++;
         device.transmit(now, framed);
       }
       return 'sent';
     }
     this.stats.txFrames++;
+    ipMib.OutTransmits++;
     device.transmit(now, frame);
     return 'sent';
   }
@@ -890,6 +1074,10 @@ export class Interface {
     limit: number,
   ): EmitResult {
     if (viaDevice) this.stats.txFrames++;
+    // ip_output and ip_finish_output2 count the segment whether or not the device then drops it.
+    const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
+    ipMib.OutRequests++;
+    ipMib.OutTransmits++;
     // A full device queue drops the packet, as LoopbackDevice.transmit would; TCP resends it.
     // Packets to the stack's own addresses on another device were never limited.
     if (this.loopSegments.length >= limit) return 'sent';
@@ -917,20 +1105,24 @@ export class Interface {
   private receiveLoopSegment(now: number, device: Device, seg: LoopSegment, sockets: SocketTable): void {
     if (seg.viaDevice) this.stats.rxFrames++;
     const { src, dst, tcp } = seg;
-    if (
-      !this.acceptsDestination(dst) ||
-      dst.isMulticast() ||
-      dst.isBroadcast() ||
-      this.isDirectedBroadcast(dst) ||
-      tcp.srcPort === 0 ||
-      tcp.dstPort === 0
-    ) {
+    const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
+    ipMib.InReceives++;
+    if (!this.acceptsDestination(dst)) {
+      ipMib.InAddrErrors++;
+      this.drop();
+    } else if (dst.isMulticast() || dst.isBroadcast() || this.isDirectedBroadcast(dst)) {
+      ipMib.InDelivers++;
       this.drop();
     } else {
-      const reply = sockets.tcpInput(now, src, dst, tcp);
-      if (reply) {
-        if (reply.flags & TcpFlag.RST) this.stats.tcpResets++;
-        this.emit(now, device, { kind: 'tcp', src: dst, dst: src, hopLimit: 64, tcp: reply });
+      ipMib.InDelivers++;
+      const tm = this.mib.tcp;
+      tm.InSegs++;
+      if (tcp.srcPort === 0 || tcp.dstPort === 0) {
+        tm.InErrs++;
+        this.drop();
+      } else {
+        const reply = sockets.tcpInput(now, src, dst, tcp);
+        if (reply) this.sendTcpReply(now, device, dst, src, reply);
       }
     }
     // TCP copied the payload into its receive ring and keeps no view of it.

@@ -5,22 +5,41 @@
  *
  * - on start, a router solicitation to all routers (ff02::2), up to 3, 4 s apart, until an
  *   advertisement arrives;
- * - a prefix information option with the A flag and a /64 prefix forms prefix + modified EUI-64
- *   interface identifier (the one of the link-local address); the address is tentative while
- *   duplicate address detection runs (one neighbor solicitation from ::, then RetransTimer,
- *   1 s unless the router says otherwise), and joins the interface only if no one claimed it;
+ * - a prefix information option with the A flag and a /64 prefix forms prefix + an interface
+ *   identifier chosen by addr_gen_mode: modified EUI-64 of the MAC (`eui64`, and `none`, which
+ *   only suppresses the link-local address), or RFC 7217's stable, semantically opaque
+ *   identifier (`stable-privacy` with a configured secret, `random` with one drawn per
+ *   interface; see interface-id.ts). The address is tentative while duplicate address
+ *   detection runs (one neighbor solicitation from ::, then RetransTimer, 1 s unless the router
+ *   says otherwise), and joins the interface only if no one claimed it. A stable address that
+ *   DAD finds in use is formed again with the next DAD counter, idgen_delay (1 s) later, up to
+ *   idgen_retries (3) times, as Linux's `addrconf_dad_failure` does;
+ * - temporary addresses (RFC 8981, Linux use_tempaddr >= 1): with each new public address, one
+ *   with a random identifier, valid for at most temp_valid_lft (7 days) and preferred for at most
+ *   temp_prefered_lft (1 day) minus a per-interface DESYNC_FACTOR (random below
+ *   max_desync_factor, 600 s), never longer than its public address; REGEN_ADVANCE
+ *   (regen_min_advance 2 s + regen_max_retry 3 x DupAddrDetectTransmits 1 x RetransTimer) before
+ *   it is deprecated a successor is made; a duplicate one is replaced, and after regen_max_retry
+ *   attempts in a row temporary addresses are turned off for the interface (Linux sets
+ *   use_tempaddr to -1). With use_tempaddr=2 they are preferred as sources (RFC 6724 rule 7);
  * - lifetimes: the preferred and valid lifetimes follow later advertisements with §5.5.3's
- *   two-hour rule against a forged short lifetime; when the valid lifetime ends the address
- *   goes; a router lifetime makes the sender a default router until it ends.
+ *   two-hour rule against a forged short lifetime; an address whose preferred lifetime ended is
+ *   deprecated (kept, but avoided as a source: RFC 6724 rule 3); when the valid lifetime ends
+ *   the address goes; a router lifetime makes the sender a default router until it ends;
+ * - max_addresses (16) bounds the public addresses formed (Linux does not apply it to
+ *   temporary ones).
  *
- * Not here: RFC 7217 stable privacy addresses and RFC 8981 temporary addresses, on-link-only
- * prefixes (L without A), deprecated addresses being avoided as sources, router preference.
+ * Differences from Linux: a later advertisement for a prefix whose stable address moved to a
+ * later DAD counter updates that address (Linux looks the counter-0 address up, misses it and
+ * runs DAD on it again); lifetimes are kept in milliseconds, not whole seconds.
+ * Not here: on-link-only prefixes (L without A), router preference, optimistic DAD.
  *
  * @module
  */
-import { IpCidr, Ipv6Address, type IpAddress } from '../wire/ip-address.js';
-import type { PrefixInfo } from '../wire/icmpv6.js';
 import type { EthernetAddress } from '../wire/ethernet.js';
+import type { PrefixInfo } from '../wire/icmpv6.js';
+import { IpCidr, Ipv6Address, type IpAddress } from '../wire/ip-address.js';
+import { IDGEN_RETRIES, randomAddress, stableAddress } from './interface-id.js';
 import type { Outgoing } from './outgoing.js';
 
 /** RFC 4861 §10: host constants, and the RetransTimer default. */
@@ -32,21 +51,199 @@ const TWO_HOURS = 2 * 3600 * 1000;
 /** 0xffffffff seconds: a lifetime without end. */
 const INFINITE = 0xffffffff;
 const NDP_HOP_LIMIT = 255;
+/** net.ipv6.conf.*.dad_transmits (Linux: 1). */
+const DAD_TRANSMITS = 1;
 
 /** ff02::2, all routers on the link. */
 const ALL_ROUTERS = new Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 
+/**
+ * IFA_F_* address flags (include/uapi/linux/if_addr.h), as /proc/net/if_inet6 (low byte only)
+ * and rtnetlink's IFA_FLAGS attribute show them.
+ */
+export const IfaFlag = {
+  TEMPORARY: 0x01,
+  NODAD: 0x02,
+  OPTIMISTIC: 0x04,
+  DADFAILED: 0x08,
+  HOMEADDRESS: 0x10,
+  DEPRECATED: 0x20,
+  TENTATIVE: 0x40,
+  PERMANENT: 0x80,
+  MANAGETEMPADDR: 0x100,
+  NOPREFIXROUTE: 0x200,
+  MCAUTOJOIN: 0x400,
+  STABLE_PRIVACY: 0x800,
+} as const;
+
+/**
+ * How interface identifiers are formed (net.ipv6.conf.*.addr_gen_mode): `eui64` (0), `none` (1:
+ * no link-local address; autoconfigured ones still use EUI-64), `stable-privacy` (2, RFC 7217
+ * with `stableSecret`), `random` (3, RFC 7217 with a secret drawn once per interface unless
+ * `stableSecret` is given).
+ */
+export type AddrGenMode = 'eui64' | 'none' | 'stable-privacy' | 'random';
+
+/** Address generation and privacy settings: Linux's net.ipv6.conf.<dev>.* of the same names. */
+export interface AddrconfOptions {
+  /** addr_gen_mode (default `eui64`). */
+  readonly addrGenMode?: AddrGenMode;
+  /** stable_secret: RFC 7217's secret key; required by `stable-privacy`. */
+  readonly stableSecret?: Ipv6Address;
+  /**
+   * The permanent hardware address that stable identifiers hash (Linux: `perm_addr`, what
+   * `ethtool -P` shows). Default: the interface's MAC. Linux's veth and tap devices have none
+   * (all zeros): pass {@link EthernetAddress.ZERO} to form the addresses Linux forms there.
+   */
+  readonly permanentAddress?: EthernetAddress;
+  /** use_tempaddr: 0 no temporary addresses (default), 1 form them, 2 also prefer them. */
+  readonly useTempaddr?: number;
+  /** temp_valid_lft in seconds (default 604800, 7 days). */
+  readonly tempValidLft?: number;
+  /** temp_prefered_lft in seconds (default 86400, 1 day). */
+  readonly tempPreferredLft?: number;
+  /** max_desync_factor in seconds (default 600). */
+  readonly maxDesyncFactor?: number;
+  /** regen_max_retry (default 3). */
+  readonly regenMaxRetry?: number;
+  /** regen_min_advance in seconds (default 2). */
+  readonly regenMinAdvance?: number;
+  /** max_addresses: the most IPv6 addresses autoconfiguration adds up to; 0 no limit (default 16). */
+  readonly maxAddresses?: number;
+  /** net.ipv6.idgen_retries (default 3). */
+  readonly idgenRetries?: number;
+  /** net.ipv6.idgen_delay in seconds (default 1). */
+  readonly idgenDelay?: number;
+  /** Random bytes for temporary identifiers, DESYNC_FACTOR and `random`'s secret (default: Web Crypto). */
+  readonly randomBytes?: (n: number) => Uint8Array;
+}
+
+/** One IPv6 address of an interface with its Linux flags and lifetimes. */
+export interface Ipv6AddressInfo {
+  readonly cidr: IpCidr;
+  /** IFA_F_* bits ({@link IfaFlag}). */
+  readonly flags: number;
+  /** When the valid lifetime ends (stack clock, ms); Infinity: forever. */
+  readonly validUntil: number;
+  /** When the preferred lifetime ends (stack clock, ms); Infinity: forever. */
+  readonly preferredUntil: number;
+}
+
+/** Settings with their defaults applied (see {@link resolveAddrconf}). */
+export interface ResolvedAddrconf {
+  readonly mode: AddrGenMode;
+  /** The RFC 7217 secret of `stable-privacy` and `random`. */
+  readonly secret: Ipv6Address | undefined;
+  readonly permanentAddress: EthernetAddress;
+  readonly useTempaddr: number;
+  readonly tempValidLft: number;
+  readonly tempPreferredLft: number;
+  readonly maxDesyncFactor: number;
+  readonly regenMaxRetry: number;
+  readonly regenMinAdvance: number;
+  readonly maxAddresses: number;
+  readonly idgenRetries: number;
+  readonly idgenDelay: number;
+  readonly randomBytes: (n: number) => Uint8Array;
+}
+
+function webCryptoBytes(n: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(n));
+}
+
+/**
+ * Applies Linux's defaults to `options` for an interface with MAC `mac`. `random` draws its
+ * secret here, once. Throws a RangeError for `stable-privacy` without a secret (Linux refuses
+ * that addr_gen_mode with EINVAL).
+ */
+export function resolveAddrconf(
+  options: AddrconfOptions | undefined,
+  mac: EthernetAddress,
+): ResolvedAddrconf {
+  const o = options ?? {};
+  const mode = o.addrGenMode ?? 'eui64';
+  const randomBytes = o.randomBytes ?? webCryptoBytes;
+  let secret = o.stableSecret;
+  if (mode === 'stable-privacy' && !secret)
+    throw new RangeError("addrGenMode 'stable-privacy' needs a stableSecret");
+  if (mode === 'random' && !secret) secret = new Ipv6Address(randomBytes(16).subarray(0, 16));
+  return {
+    mode,
+    secret,
+    permanentAddress: o.permanentAddress ?? mac,
+    useTempaddr: o.useTempaddr ?? 0,
+    tempValidLft: o.tempValidLft ?? 604800,
+    tempPreferredLft: o.tempPreferredLft ?? 86400,
+    maxDesyncFactor: o.maxDesyncFactor ?? 600,
+    regenMaxRetry: o.regenMaxRetry ?? 3,
+    regenMinAdvance: o.regenMinAdvance ?? 2,
+    maxAddresses: o.maxAddresses ?? 16,
+    idgenRetries: o.idgenRetries ?? IDGEN_RETRIES,
+    idgenDelay: o.idgenDelay ?? 1,
+    randomBytes,
+  };
+}
+
+/** True when `mode` forms RFC 7217 identifiers. */
+export function isStableMode(mode: AddrGenMode): boolean {
+  return mode === 'stable-privacy' || mode === 'random';
+}
+
+/** `prefix` (first 64 bits) + the modified EUI-64 identifier of `mac` (RFC 4291 Appendix A). */
+export function eui64Address(prefix: Ipv6Address, mac: EthernetAddress): Ipv6Address {
+  const m = mac.bytes;
+  const b = new Uint8Array(16);
+  b.set(prefix.bytes.subarray(0, 8), 0);
+  b.set([m[0]! ^ 0x02, m[1]!, m[2]!, 0xff, 0xfe, m[3]!, m[4]!, m[5]!], 8);
+  return new Ipv6Address(b);
+}
+
+const LINK_LOCAL_PREFIX = new Ipv6Address([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+/**
+ * The link-local address Linux gives an Ethernet interface under `cfg` (addrconf_addr_gen):
+ * EUI-64, RFC 7217 with fe80:: as the prefix, or none (`none`, or no stable identifier left).
+ */
+export function linkLocalFor(mac: EthernetAddress, cfg: ResolvedAddrconf): Ipv6Address | undefined {
+  if (cfg.mode === 'none') return undefined;
+  if (!isStableMode(cfg.mode) || !cfg.secret) return eui64Address(LINK_LOCAL_PREFIX, mac);
+  return stableAddress(LINK_LOCAL_PREFIX, cfg.permanentAddress, 0, cfg.secret, cfg.idgenRetries)?.address;
+}
+
 /** One autoconfigured address. */
 interface AutoAddress {
   readonly addr: Ipv6Address;
+  /** The /64 prefix it was formed from. */
+  readonly prefix: Ipv6Address;
+  readonly temporary: boolean;
+  readonly stablePrivacy: boolean;
+  /** A public address whose temporary addresses are managed (IFA_F_MANAGETEMPADDR). */
+  readonly manageTemp: boolean;
+  /** RFC 7217's DAD counter (Linux: stable_privacy_retry). */
+  readonly dadCount: number;
   /** Tentative until DAD ends at `dadEnd` with no conflict. */
   tentative: boolean;
-  dadEnd: number;
+  /** When the DAD solicitation goes out (later than creation after a conflict: idgen_delay). */
+  readonly dadStart: number;
+  readonly dadEnd: number;
   /** The DAD solicitation still has to go out. */
   dadDue: boolean;
   validUntil: number;
   preferredUntil: number;
+  deprecated: boolean;
+  readonly created: number;
+  /** A temporary address: the public address it stands in for. */
+  pub: AutoAddress | undefined;
+  /** A temporary address whose successor was made (Linux: its regen_count is not 0). */
+  regenerated: boolean;
+  /** A public address: temporary addresses made for it in a row (Linux: ifpub->regen_count). */
+  regenCount: number;
 }
+
+/** Work found while receiving, done at the next poll (which has the time). */
+type Pending =
+  | { readonly kind: 'stable-retry'; readonly failed: AutoAddress }
+  | { readonly kind: 'temp-retry'; readonly pub: AutoAddress };
 
 /** What autoconfiguration changes on its interface. */
 export interface SlaacTarget {
@@ -60,17 +257,48 @@ export interface SlaacTarget {
 export class Slaac {
   private readonly auto: AutoAddress[] = [];
   private readonly routers = new Map<string, { addr: Ipv6Address; until: number }>();
+  private readonly pending: Pending[] = [];
   private solicitations = 0;
-  private nextSolicit: number | undefined = 0;
+  private nextSolicit: number | undefined;
   private retransTimer = RETRANS_TIMER;
-  /** Counters for tests: addresses formed, given up because DAD found a duplicate, expired. */
-  readonly stats = { formed: 0, duplicates: 0, expired: 0, routerSolicits: 0 };
+  /** DESYNC_FACTOR in seconds, drawn with the first temporary address (Linux: idev->desync_factor). */
+  private desyncFactor: number | undefined;
+  /** Temporary addresses turned off after regen_max_retry failures (Linux: use_tempaddr = -1). */
+  private tempDisabled = false;
+  private readonly cfg: ResolvedAddrconf;
+  /**
+   * Counters for tests: addresses formed (DAD passed), given up because DAD found a duplicate,
+   * expired; temporary addresses created; stable addresses formed again with the next DAD
+   * counter; router solicitations sent.
+   */
+  readonly stats = {
+    formed: 0,
+    duplicates: 0,
+    expired: 0,
+    temporaries: 0,
+    stableRetries: 0,
+    routerSolicits: 0,
+  };
 
+  /**
+   * @param linkLocal the source of router solicitations; without one (addr_gen_mode `none`)
+   *   none are sent, as on Linux, but advertisements are still followed.
+   * @param cfg address generation settings (default: EUI-64, no temporary addresses).
+   */
   constructor(
     private readonly target: SlaacTarget,
-    private readonly linkLocal: Ipv6Address,
+    private readonly linkLocal: Ipv6Address | undefined,
     private readonly mac: EthernetAddress,
-  ) {}
+    cfg?: ResolvedAddrconf,
+  ) {
+    this.cfg = cfg ?? resolveAddrconf(undefined, mac);
+    this.nextSolicit = linkLocal ? 0 : undefined;
+  }
+
+  /** Whether temporary addresses are on (use_tempaddr > 0 and not turned off by failures). */
+  get temporaryAddressesEnabled(): boolean {
+    return this.cfg.useTempaddr > 0 && !this.tempDisabled;
+  }
 
   /** Sends what is due and applies timers; returns the next deadline. */
   poll(now: number, send: (out: Outgoing) => void): number | undefined {
@@ -78,7 +306,11 @@ export class Slaac {
     const at = (t: number | undefined): void => {
       if (t !== undefined && t !== Infinity && (next === undefined || t < next)) next = t;
     };
-    if (this.nextSolicit !== undefined && now >= this.nextSolicit) {
+    for (let p = this.pending.shift(); p; p = this.pending.shift()) {
+      if (p.kind === 'temp-retry') this.createTemporary(now, p.pub);
+      else this.retryStable(now, p.failed);
+    }
+    if (this.linkLocal && this.nextSolicit !== undefined && now >= this.nextSolicit) {
       send({
         kind: 'icmpv6',
         src: this.linkLocal,
@@ -92,33 +324,14 @@ export class Slaac {
         this.solicitations < MAX_RTR_SOLICITATIONS ? now + RTR_SOLICITATION_INTERVAL : undefined;
     }
     at(this.nextSolicit);
-    for (let i = this.auto.length - 1; i >= 0; i--) {
-      const a = this.auto[i]!;
-      if (now >= a.validUntil) {
-        this.auto.splice(i, 1);
-        this.removeAddress(a.addr);
-        this.stats.expired++;
-        continue;
+    const regenAdvance = this.regenAdvance();
+    // Regeneration appends successors: they are visited too, in a later pass.
+    const visited = new Set<AutoAddress>();
+    for (let fresh = [...this.auto]; fresh.length > 0; fresh = this.auto.filter((a) => !visited.has(a)))
+      for (const a of fresh) {
+        visited.add(a);
+        at(this.visit(now, a, regenAdvance, send));
       }
-      if (a.dadDue) {
-        // RFC 4862 §5.4.2: from the unspecified address to the solicited-node group.
-        a.dadDue = false;
-        send({
-          kind: 'icmpv6',
-          src: Ipv6Address.UNSPECIFIED,
-          dst: solicitedNode(a.addr),
-          hopLimit: NDP_HOP_LIMIT,
-          icmp: { type: 'neighborSolicit', target: a.addr },
-        });
-      }
-      if (a.tentative && now >= a.dadEnd) {
-        a.tentative = false;
-        this.target.addresses.push(new IpCidr(a.addr, 64));
-        this.stats.formed++;
-      }
-      if (a.tentative) at(a.dadEnd);
-      at(a.validUntil);
-    }
     for (const [key, r] of this.routers) {
       if (now >= r.until) {
         this.routers.delete(key);
@@ -126,6 +339,56 @@ export class Slaac {
         if (i >= 0) this.target.gateways.splice(i, 1);
       } else at(r.until);
     }
+    return next;
+  }
+
+  /** Timers of one address: expiry, DAD, regeneration, deprecation; returns its next deadline. */
+  private visit(
+    now: number,
+    a: AutoAddress,
+    regenAdvance: number,
+    send: (out: Outgoing) => void,
+  ): number | undefined {
+    let next: number | undefined;
+    const at = (t: number): void => {
+      if (t !== Infinity && (next === undefined || t < next)) next = t;
+    };
+    if (now >= a.validUntil) {
+      this.forget(a);
+      this.removeAddress(a.addr);
+      this.stats.expired++;
+      return undefined;
+    }
+    if (a.dadDue && now >= a.dadStart) {
+      // RFC 4862 §5.4.2: from the unspecified address to the solicited-node group.
+      a.dadDue = false;
+      send({
+        kind: 'icmpv6',
+        src: Ipv6Address.UNSPECIFIED,
+        dst: solicitedNode(a.addr),
+        hopLimit: NDP_HOP_LIMIT,
+        icmp: { type: 'neighborSolicit', target: a.addr },
+      });
+    }
+    if (a.dadDue) at(a.dadStart);
+    if (a.tentative && now >= a.dadEnd) {
+      a.tentative = false;
+      this.target.addresses.push(new IpCidr(a.addr, 64));
+      this.stats.formed++;
+    }
+    if (a.tentative) at(a.dadEnd);
+    // RFC 8981 §3.4 (Linux addrconf_verify_rtnl): REGEN_ADVANCE before a temporary address is
+    // deprecated, its successor is made.
+    if (a.temporary && !a.tentative && !a.regenerated && a.pub && this.auto.includes(a.pub)) {
+      if (now + regenAdvance >= a.preferredUntil) {
+        a.regenerated = true;
+        a.pub.regenCount = 0;
+        this.createTemporary(now, a.pub);
+      } else at(a.preferredUntil - regenAdvance);
+    }
+    a.deprecated = now >= a.preferredUntil;
+    if (!a.deprecated) at(a.preferredUntil);
+    at(a.validUntil);
     return next;
   }
 
@@ -154,23 +417,42 @@ export class Slaac {
   private onPrefix(now: number, p: PrefixInfo): void {
     if (!p.autonomous || p.prefix.isLinkLocal() || p.preferredLifetime > p.validLifetime) return;
     if (p.prefixLength !== 64) return; // the interface identifier is 64 bits (RFC 4291)
-    const bytes = p.prefix.bytes.slice();
-    bytes.set(this.linkLocal.bytes.subarray(8), 8);
-    const addr = new Ipv6Address(bytes);
     const valid = lifetimeEnd(now, p.validLifetime);
     const preferred = lifetimeEnd(now, p.preferredLifetime);
-    const existing = this.auto.find((a) => a.addr.equals(addr));
+    const prefix = prefixOf(p.prefix);
+    const existing = this.auto.find((a) => !a.temporary && a.prefix.equals(prefix));
     if (!existing) {
       if (p.validLifetime === 0) return;
+      let addr: Ipv6Address;
+      let dadCount = 0;
+      const stable = isStableMode(this.cfg.mode) && this.cfg.secret !== undefined;
+      if (stable) {
+        const s = stableAddress(
+          prefix,
+          this.cfg.permanentAddress,
+          0,
+          this.cfg.secret!,
+          this.cfg.idgenRetries,
+        );
+        if (!s) return; // every DAD counter gave a reserved identifier
+        addr = s.address;
+        dadCount = s.dadCount;
+      } else addr = eui64Address(prefix, this.mac);
       if (this.target.addresses.some((c) => c.address.equals(addr))) return; // configured already
-      this.auto.push({
+      if (this.atAddressLimit()) return;
+      const pub = this.add(now, {
         addr,
-        tentative: true,
-        dadEnd: now + this.retransTimer,
-        dadDue: true,
+        prefix,
+        temporary: false,
+        stablePrivacy: stable,
+        manageTemp: this.cfg.useTempaddr > 0,
+        dadCount,
+        dadStart: now,
         validUntil: valid,
         preferredUntil: preferred,
+        pub: undefined,
       });
+      this.manageTemporaries(now, pub, true);
       return;
     }
     existing.preferredUntil = preferred;
@@ -179,6 +461,157 @@ export class Slaac {
     const remaining = existing.validUntil - now;
     if (valid - now > TWO_HOURS || valid > existing.validUntil) existing.validUntil = valid;
     else if (remaining > TWO_HOURS) existing.validUntil = now + TWO_HOURS;
+    this.manageTemporaries(now, existing, false);
+  }
+
+  /**
+   * RFC 8981 §3.4 (Linux manage_tempaddrs): the public address `pub` was formed (`created`) or
+   * its lifetimes changed. Its temporary addresses follow, never past temp_valid_lft and
+   * temp_prefered_lft - DESYNC_FACTOR from their own creation; a new public address, or an
+   * interface left without temporary addresses, gets one.
+   */
+  private manageTemporaries(now: number, pub: AutoAddress, created: boolean): void {
+    const desync = (this.desyncFactor ?? 0) * 1000;
+    let any = false;
+    for (const t of this.auto) {
+      if (!t.temporary) continue;
+      any = true;
+      if (t.pub !== pub) continue;
+      t.validUntil = Math.min(pub.validUntil, t.created + this.cfg.tempValidLft * 1000);
+      t.preferredUntil = Math.min(
+        pub.preferredUntil,
+        t.validUntil,
+        Math.max(t.created, t.created + this.cfg.tempPreferredLft * 1000 - desync),
+      );
+    }
+    if (created || (!any && (pub.validUntil > now || pub.preferredUntil > now)))
+      this.createTemporary(now, pub);
+  }
+
+  /** RFC 8981 §3.3 (Linux ipv6_create_tempaddr): a new temporary address for `pub`'s prefix. */
+  private createTemporary(now: number, pub: AutoAddress): void {
+    if (!this.temporaryAddressesEnabled) return;
+    if (pub.regenCount++ >= this.cfg.regenMaxRetry) {
+      this.tempDisabled = true; // "regeneration time exceeded - disabled temporary address support"
+      return;
+    }
+    let addr = randomAddress(pub.prefix, this.cfg.randomBytes);
+    while (this.hasAny(addr)) addr = randomAddress(pub.prefix, this.cfg.randomBytes);
+    const regenAdvance = this.regenAdvance();
+    const maxDesync = Math.min(this.cfg.maxDesyncFactor, this.cfg.tempPreferredLft - regenAdvance / 1000);
+    if (this.desyncFactor === undefined || this.desyncFactor > maxDesync) {
+      const r = this.cfg.randomBytes(4);
+      const u32 = ((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0;
+      this.desyncFactor = maxDesync > 0 ? u32 % Math.floor(maxDesync) : 0;
+    }
+    const validUntil = Math.min(pub.validUntil, now + this.cfg.tempValidLft * 1000);
+    let preferredUntil = Math.min(
+      now + (this.cfg.tempPreferredLft - this.desyncFactor) * 1000,
+      pub.preferredUntil,
+      validUntil,
+    );
+    // §3.3: never one with a preferred lifetime of REGEN_ADVANCE or less; Linux raises it just
+    // past REGEN_ADVANCE when its public address and valid lifetime allow.
+    if (preferredUntil - now <= regenAdvance) {
+      preferredUntil = now + regenAdvance + 1000;
+      if (preferredUntil > validUntil || preferredUntil > pub.preferredUntil) return;
+    }
+    this.add(now, {
+      addr,
+      prefix: pub.prefix,
+      temporary: true,
+      stablePrivacy: false,
+      manageTemp: false,
+      dadCount: 0,
+      dadStart: now,
+      validUntil,
+      preferredUntil,
+      pub,
+    });
+    this.stats.temporaries++;
+  }
+
+  /**
+   * Linux addrconf_dad_failure for a stable address: the next DAD counter, idgen_delay later,
+   * unless idgen_retries are used up or max_addresses is reached.
+   */
+  private retryStable(now: number, failed: AutoAddress): void {
+    const retries = failed.dadCount + 1;
+    if (retries > this.cfg.idgenRetries || !this.cfg.secret) return;
+    const s = stableAddress(
+      failed.prefix,
+      this.cfg.permanentAddress,
+      retries,
+      this.cfg.secret,
+      this.cfg.idgenRetries,
+    );
+    if (!s || this.hasAny(s.address) || this.atAddressLimit()) return;
+    const next = this.add(now, {
+      addr: s.address,
+      prefix: failed.prefix,
+      temporary: false,
+      stablePrivacy: true,
+      manageTemp: failed.manageTemp,
+      dadCount: s.dadCount,
+      dadStart: now + this.cfg.idgenDelay * 1000,
+      validUntil: failed.validUntil,
+      preferredUntil: failed.preferredUntil,
+      pub: undefined,
+    });
+    next.regenCount = failed.regenCount;
+    for (const t of this.auto) if (t.pub === failed) t.pub = next;
+    this.stats.stableRetries++;
+  }
+
+  private add(
+    now: number,
+    a: Pick<
+      AutoAddress,
+      | 'addr'
+      | 'prefix'
+      | 'temporary'
+      | 'stablePrivacy'
+      | 'manageTemp'
+      | 'dadCount'
+      | 'dadStart'
+      | 'validUntil'
+      | 'preferredUntil'
+      | 'pub'
+    >,
+  ): AutoAddress {
+    const entry: AutoAddress = {
+      ...a,
+      tentative: true,
+      dadEnd: a.dadStart + this.retransTimer * DAD_TRANSMITS,
+      dadDue: true,
+      deprecated: false,
+      created: now,
+      regenerated: false,
+      regenCount: 0,
+    };
+    this.auto.push(entry);
+    return entry;
+  }
+
+  /** REGEN_ADVANCE in ms (Linux ipv6_get_regen_advance, whole seconds). */
+  private regenAdvance(): number {
+    const retrans = Math.max(this.retransTimer, 10);
+    const s =
+      this.cfg.regenMinAdvance + Math.floor((this.cfg.regenMaxRetry * DAD_TRANSMITS * retrans) / 1000);
+    return s * 1000;
+  }
+
+  /** max_addresses: the interface's IPv6 addresses, tentative ones included, reached the limit. */
+  private atAddressLimit(): boolean {
+    if (this.cfg.maxAddresses <= 0) return false;
+    const v6 = this.target.addresses.filter((c) => c.address.version === 6).length;
+    return v6 + this.auto.filter((a) => a.tentative).length >= this.cfg.maxAddresses;
+  }
+
+  private hasAny(addr: Ipv6Address): boolean {
+    return (
+      this.auto.some((a) => a.addr.equals(addr)) || this.target.addresses.some((c) => c.address.equals(addr))
+    );
   }
 
   /** A neighbor advertisement for `target` (RFC 4862 §5.4.4: a tentative one is a duplicate). */
@@ -199,11 +632,65 @@ export class Slaac {
     return this.auto.some((a) => a.tentative && a.addr.equals(addr));
   }
 
+  /**
+   * The autoconfigured addresses, tentative ones included, with their IFA_F_* flags and
+   * lifetimes (what /proc/net/if_inet6 and RTM_GETADDR show for them). Flags are as of the last
+   * poll, as Linux's are as of its last address check.
+   */
+  addresses(): Ipv6AddressInfo[] {
+    return this.auto.map((a) => ({
+      cidr: new IpCidr(a.addr, 64),
+      flags:
+        (a.temporary ? IfaFlag.TEMPORARY : 0) |
+        (a.tentative ? IfaFlag.TENTATIVE : 0) |
+        (a.deprecated ? IfaFlag.DEPRECATED : 0) |
+        (a.manageTemp ? IfaFlag.MANAGETEMPADDR : 0) |
+        (a.stablePrivacy ? IfaFlag.STABLE_PRIVACY : 0),
+      validUntil: a.validUntil,
+      preferredUntil: a.preferredUntil,
+    }));
+  }
+
+  /**
+   * Of `candidates` (equally good so far), the source address RFC 6724 picks by its rule 3
+   * (avoid deprecated addresses) and rule 7 (prefer temporary addresses when use_tempaddr is 2,
+   * public ones otherwise, as Linux's IPV6_SADDR_RULE_PRIVACY). Among equals the newest
+   * autoconfigured address wins (Linux lists an interface's newest addresses first and keeps
+   * the first of equals), other ties keep their order.
+   */
+  pickSource(candidates: readonly IpCidr[]): IpCidr | undefined {
+    let best: IpCidr | undefined;
+    let bestScore = -1;
+    let bestCreated = -Infinity;
+    const preferTemp = this.cfg.useTempaddr >= 2;
+    for (const c of candidates) {
+      const a = c.address.version === 6 ? this.auto.find((x) => x.addr.equals(c.address)) : undefined;
+      const temporary = a?.temporary ?? false;
+      const score = (a?.deprecated ? 0 : 2) + (temporary === preferTemp ? 1 : 0);
+      const created = a?.created ?? -Infinity;
+      if (score > bestScore || (score === bestScore && created > bestCreated)) {
+        best = c;
+        bestScore = score;
+        bestCreated = created;
+      }
+    }
+    return best;
+  }
+
   private duplicate(target: Ipv6Address): void {
-    const i = this.auto.findIndex((a) => a.tentative && a.addr.equals(target));
-    if (i < 0) return;
-    this.auto.splice(i, 1);
+    const a = this.auto.find((x) => x.tentative && x.addr.equals(target));
+    if (!a) return;
+    this.forget(a);
     this.stats.duplicates++;
+    if (a.temporary) {
+      // Linux addrconf_dad_stop: a new temporary address for the same public one.
+      if (a.pub && this.auto.includes(a.pub)) this.pending.push({ kind: 'temp-retry', pub: a.pub });
+    } else if (a.stablePrivacy) this.pending.push({ kind: 'stable-retry', failed: a });
+  }
+
+  private forget(a: AutoAddress): void {
+    const i = this.auto.indexOf(a);
+    if (i >= 0) this.auto.splice(i, 1);
   }
 
   private removeAddress(addr: Ipv6Address): void {
@@ -214,6 +701,13 @@ export class Slaac {
 
 function lifetimeEnd(now: number, seconds: number): number {
   return seconds === INFINITE ? Infinity : now + seconds * 1000;
+}
+
+/** The first 64 bits of `addr`, the rest zero. */
+function prefixOf(addr: Ipv6Address): Ipv6Address {
+  const b = new Uint8Array(16);
+  b.set(addr.bytes.subarray(0, 8), 0);
+  return new Ipv6Address(b);
 }
 
 /** The solicited-node group of `addr` (RFC 4291 §2.7.1). */

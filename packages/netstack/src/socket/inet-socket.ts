@@ -117,6 +117,20 @@ type Impl =
 export class InetSocket {
   /** O_NONBLOCK of the open file (connect answers EINPROGRESS instead of WOULD_BLOCK). */
   nonBlocking = false;
+  /**
+   * SO_PEEK_OFF of a TCP or UDP socket (Linux's sk_peek_off): negative (-1 by default) peeks
+   * from the front; from 0 up, MSG_PEEK starts this many bytes into the queue (across
+   * datagrams on UDP) and moves it on by what it returned, and a read moves it back by what it
+   * consumed, never below 0. Set as given by setsockopt; accepted sockets inherit it.
+   */
+  get peekOff(): number {
+    return this.peekOffset;
+  }
+  set peekOff(v: number) {
+    this.peekOffset = v;
+    this.watchArrivals();
+  }
+  private peekOffset = -1;
   private impl: Impl;
   private reuseAddr = false;
   private reusePort = false;
@@ -135,6 +149,8 @@ export class InetSocket {
   private cork = false;
   private quickAck: number | undefined;
   private userTimeout = 0;
+  /** TCP_NOTSENT_LOWAT as Linux keeps it (a u32; 0 means the sysctl's, unlimited). */
+  private notsentLowat = 0;
   private congestion: CongestionAlgorithm | undefined;
   /** SO_LINGER: l_onoff and l_linger (seconds). */
   private linger = { onoff: 0, seconds: 0 };
@@ -165,6 +181,8 @@ export class InetSocket {
   private shutRd = false;
   private shutWr = false;
   private connecting = false;
+  /** SO_BINDTODEVICE / SO_BINDTOIFINDEX: the ifindex the socket is tied to (0: none). */
+  private boundDevIf = 0;
 
   private constructor(
     private readonly stack: Stack,
@@ -269,6 +287,32 @@ export class InetSocket {
       impl.sock.v6only = this.v6only;
   }
 
+  /**
+   * SO_BINDTODEVICE / SO_BINDTOIFINDEX: ties the socket to the link with index `ifindex` (0
+   * unties it), numbered as the stack numbers them (`lo` is 1, the stack's device
+   * `Stack.deviceIfindex`). A tied TCP or UDP socket receives only what arrives on that link,
+   * sends only through it (see `Stack.routeVia`: never ENETUNREACH, but ENODEV on an index no
+   * link has, which Linux, too, accepts here), and shares its port with sockets tied to other
+   * links. EINVAL for a negative index; who may change a binding (CAP_NET_RAW) is the caller's
+   * business.
+   */
+  bindToDevice(ifindex: number): 0 | LinuxError {
+    if (ifindex < 0) return E.EINVAL;
+    this.boundDevIf = ifindex;
+    if (ifindex !== 0) this.stack.noteDeviceBinding();
+    this.applyDevice();
+    return 0;
+  }
+
+  /** The ifindex of SO_BINDTODEVICE / SO_BINDTOIFINDEX, 0 when not tied to a link. */
+  get boundDevice(): number {
+    return this.boundDevIf;
+  }
+
+  private applyDevice(): void {
+    if (this.impl.kind !== 'icmp') this.impl.sock.boundDevIf = this.boundDevIf;
+  }
+
   /** Implements bind(2). */
   bind(sockaddr: Uint8Array): 0 | LinuxError {
     const ep = parseSockaddr(sockaddr, this.family);
@@ -296,6 +340,7 @@ export class InetSocket {
     const l = this.stack.tcpListener(this.family, () => this.rings());
     l.reuseAddr = this.reuseAddr;
     l.reusePort = this.reusePort;
+    l.boundDevIf = this.boundDevIf;
     if (this.family === 6) l.v6only = this.v6only;
     if (local) {
       const err = l.bind(local);
@@ -327,6 +372,9 @@ export class InetSocket {
     s.linger2 = this.linger2;
     s.hopLimit = this.hopLimit;
     s.userTimeout = this.userTimeout;
+    s.notsentLowat = this.notsentLowat;
+    s.peekOff = this.peekOff;
+    s.boundDevIf = this.boundDevIf; // the connection has it already, from its listener
     s.congestion = this.congestion;
     s.linger = { ...this.linger };
     s.v6only = this.v6only;
@@ -382,6 +430,7 @@ export class InetSocket {
     }
     conn.reuseAddr = this.reuseAddr;
     conn.reusePort = this.reusePort;
+    conn.boundDevIf = this.boundDevIf;
     this.applyTcpOptions();
     const err = conn.connect(ep);
     if (err) return err;
@@ -422,6 +471,7 @@ export class InetSocket {
     fresh.takeOver(old);
     this.impl = { kind: 'tcp', sock: fresh };
     fresh.owner = this;
+    fresh.boundDevIf = this.boundDevIf;
     this.connecting = false;
     this.shutRd = false;
     this.shutWr = false;
@@ -493,7 +543,15 @@ export class InetSocket {
     if (impl.kind === 'listener') return E.ENOTCONN;
     if (impl.kind !== 'tcp') return E.EOPNOTSUPP;
     if (this.shutRd && impl.sock.recvQueue === 0) return 0;
-    return impl.sock.recvInto(max, copy, (flags & MsgFlag.MSG_PEEK) !== 0);
+    const peek = (flags & MsgFlag.MSG_PEEK) !== 0;
+    const r = impl.sock.recvInto(max, copy, peek, Math.max(this.peekOff, 0));
+    if (typeof r === 'number') this.movePeekOff(peek ? r : -r);
+    return r;
+  }
+
+  /** sk_peek_offset_fwd/bwd: a set SO_PEEK_OFF moves by `n` (negative: back), not below 0. */
+  private movePeekOff(n: number): void {
+    if (this.peekOffset >= 0) this.peekOffset = Math.max(this.peekOffset + n, 0);
   }
 
   /** Implements recvfrom(2)/recv(2) with MSG_PEEK and MSG_TRUNC; MSG_WAITALL is the caller's loop. */
@@ -504,19 +562,24 @@ export class InetSocket {
     if (impl.kind === 'tcp') {
       if (this.shutRd && impl.sock.recvQueue === 0)
         return { n: 0, len: 0, from: undefined, truncated: false };
-      const r = peek ? impl.sock.peek(buf) : impl.sock.recv(buf);
+      const r = peek ? impl.sock.peek(buf, Math.max(this.peekOff, 0)) : impl.sock.recv(buf);
       if (typeof r !== 'number') return r;
+      this.movePeekOff(peek ? r : -r);
       return { n: r, len: r, from: undefined, truncated: false };
     }
-    const r = impl.sock.recvfrom(buf, peek);
+    const r =
+      impl.kind === 'udp' ? impl.sock.recvfrom(buf, peek, this.peekOff) : impl.sock.recvfrom(buf, peek);
     // After SHUT_RD an empty queue reads as end of file, but only for a call that would wait.
     const wouldWait = !this.nonBlocking && (flags & MsgFlag.MSG_DONTWAIT) === 0;
     if (r === WOULD_BLOCK && this.shutRd && wouldWait)
       return { n: 0, len: 0, from: undefined, truncated: false };
     if (r === WOULD_BLOCK || isError(r)) return r;
-    const n = Math.min(r.len, buf.length);
+    const n = Math.min(r.len - ((r as UdpReceived).skip ?? 0), buf.length);
     const res = { n, len: r.len, from: this.emit(r.from), truncated: r.truncated };
     if (impl.kind !== 'udp') return res;
+    // udp_recvmsg moves the peek offset by what it returns: the datagram's length with MSG_TRUNC.
+    const moved = flags & MsgFlag.MSG_TRUNC ? r.len : n;
+    this.movePeekOff(peek ? moved : -moved);
     const meta = (r as UdpReceived).meta;
     const on = (f: IpRecvFlags): boolean => f.pktinfo || f.hopLimit || f.trafficClass;
     if (!on(this.rxFlags.v4) && !(this.family === 6 && on(this.rxFlags.v6))) return res;
@@ -614,6 +677,8 @@ export class InetSocket {
           return this.quickAck ?? 1;
         case TcpOption.TCP_USER_TIMEOUT:
           return this.userTimeout;
+        case TcpOption.TCP_NOTSENT_LOWAT:
+          return this.notsentLowat | 0; // the u32 read back as an int
         default:
           return E.ENOPROTOOPT;
       }
@@ -706,6 +771,10 @@ export class InetSocket {
         case TcpOption.TCP_USER_TIMEOUT: // Linux: negative is EINVAL
           if (value < 0) return E.EINVAL;
           this.userTimeout = value;
+          this.applyTcpOptions();
+          return 0;
+        case TcpOption.TCP_NOTSENT_LOWAT: // any int, kept as a u32 (-1 is UINT_MAX)
+          this.notsentLowat = value >>> 0;
           this.applyTcpOptions();
           return 0;
         default:
@@ -823,6 +892,7 @@ export class InetSocket {
     // segment; the default keeps delayed ACKs, which Linux also reports as 1.
     s.quickAck = this.quickAck === 1;
     s.userTimeout = this.userTimeout;
+    s.notsentLowat = this.notsentLowat;
     if (this.congestion) s.setCongestion(this.congestion);
   }
 
@@ -893,20 +963,32 @@ export class InetSocket {
     return { ...EMPTY_TCP_INFO, state: LINUX_TCP_LISTEN };
   }
 
-  /** FIONREAD: bytes (stream) or the next datagram's length waiting to be read. */
-  inq(): number {
+  /**
+   * FIONREAD: bytes (stream) or the next datagram's length waiting to be read; EINVAL on a
+   * listener, as tcp_ioctl answers.
+   */
+  inq(): number | LinuxError {
     const impl = this.impl;
     if (impl.kind === 'tcp') return impl.sock.recvQueue;
     if (impl.kind === 'udp' || impl.kind === 'icmp') return impl.sock.nextDatagramLength();
-    return 0;
+    return E.EINVAL;
   }
 
-  /** SIOCOUTQ: bytes not yet acknowledged (stream) or queued (datagram). */
-  outq(): number {
+  /** SIOCOUTQ: bytes not yet acknowledged (stream) or queued (datagram); EINVAL on a listener. */
+  outq(): number | LinuxError {
     const impl = this.impl;
     if (impl.kind === 'tcp') return impl.sock.sendQueue;
     if (impl.kind === 'udp' || impl.kind === 'icmp') return impl.sock.queuedBytes();
-    return 0;
+    return E.EINVAL;
+  }
+
+  /**
+   * SIOCATMARK: 1 when the next byte to read is urgent data. Netstack keeps no urgent data, so a
+   * TCP socket (listener included, as Linux) answers 0; datagram sockets have no such request
+   * (ENOTTY).
+   */
+  atMark(): number | LinuxError {
+    return this.type === SockType.SOCK_STREAM ? 0 : E.ENOTTY;
   }
 
   /** poll(2)/epoll readiness bits (POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP...). */
@@ -926,9 +1008,31 @@ export class InetSocket {
    */
   setReadinessListener(wake: ((events: number) => void) | undefined): void {
     this.unwatch?.();
+    this.unwatchArrivals?.();
+    this.unwatchArrivals = undefined;
+    this.wake = wake;
     this.unwatch = wake ? this.stack.watch(this, () => this.readiness(), wake) : undefined;
+    this.watchArrivals();
   }
   private unwatch: (() => void) | undefined;
+  private wake: ((events: number) => void) | undefined;
+  private unwatchArrivals: (() => void) | undefined;
+
+  /**
+   * With SO_PEEK_OFF set, a peek past the queued bytes waits for more of them although the
+   * socket stays readable (Linux's sk_wait_data wakes on every arrival), so the listener also
+   * runs whenever the receive queue changes, not only when the readiness bits do.
+   */
+  private watchArrivals(): void {
+    const wake = this.wake;
+    if (!wake || this.peekOffset < 0 || this.unwatchArrivals) return;
+    const queued = (): number => {
+      const impl = this.impl;
+      if (impl.kind === 'tcp') return impl.sock.recvQueue;
+      return impl.kind === 'udp' ? impl.sock.receivedBytes() : 0;
+    };
+    this.unwatchArrivals = this.stack.watch({}, queued, () => wake(this.readiness()));
+  }
 
   /**
    * Implements close(2) of the last reference. With SO_LINGER on and a zero timeout a TCP

@@ -228,6 +228,14 @@ export class Rack {
     }
   }
 
+  /**
+   * The timeout proved spurious (Linux tcp_undo_cwnd_reduction unmarking losses): nothing is
+   * lost any more; resends in flight stay counted (they are in the network too).
+   */
+  undoTimeout(): void {
+    for (const s of this.segs) s.lost = false;
+  }
+
   /** The first segment marked lost and not yet resent, as [start, end). */
   nextLost(): readonly [number, number] | undefined {
     for (const s of this.segs) if (s.lost && !s.rtx && !s.sacked) return [s.start, s.end];

@@ -6,6 +6,7 @@
  * @module
  */
 import { E, type LinuxError } from '@tsvisor/abi';
+import type { NetMib } from '../stats/mib.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 
 /** What sockets need from the stack they live in. */
@@ -16,8 +17,17 @@ export interface SocketEnv {
   sourceAddressFor(dst: IpAddress): IpAddress | undefined;
   /** The IP MTU on the way to `dst`. */
   mtuFor(dst: IpAddress): number;
+  /**
+   * The route to `dst` of a socket bound to the device with ifindex `oif` (SO_BINDTODEVICE):
+   * its source address, and whether its packets are lost on the way (Linux then sends them
+   * where nothing answers: out of `lo` to an address not of this host, out of the NIC to a
+   * loopback one), or ENODEV when no device has that index. Absent: only `oif` 0 exists.
+   */
+  routeVia?(dst: IpAddress, oif: number): { readonly src: IpAddress; readonly lost: boolean } | LinuxError;
   /** A random number in [0, 1) (initial sequence numbers, ephemeral ports). */
   random(): number;
+  /** The stack's SNMP counters, which sockets increment; absent: the socket counts into its own. */
+  readonly mib?: NetMib;
   /**
    * The net.ipv4 TCP timer sysctls (seconds; probes a count), read when a timer is armed so a
    * change reaches existing sockets as on Linux. Absent: Linux's defaults (7200, 75, 9, 60).
@@ -52,6 +62,11 @@ export interface PortBinding {
    * requires the same owner uid; netstack has no uids, the caller checks that if it must).
    */
   readonly reusePort?: boolean;
+  /**
+   * SO_BINDTODEVICE's ifindex (0: none). Bindings to two different devices never conflict;
+   * one without a device conflicts with every device's (Linux's inet_bind_conflict).
+   */
+  readonly boundDevIf?: number;
 }
 
 /**
@@ -85,6 +100,9 @@ export class PortSpace<S extends PortBinding> {
     if (!others) return undefined;
     for (const o of others) {
       if (o === socket || !o.local) continue;
+      const oDev = o.boundDevIf ?? 0;
+      const meDev = socket.boundDevIf ?? 0;
+      if (oDev !== 0 && meDev !== 0 && oDev !== meDev) continue;
       let overlap: boolean;
       if (o.local.addr.version !== ep.addr.version) {
         // Only a dual-stack `::` spans both families.

@@ -29,11 +29,15 @@
  *
  * Nagle's algorithm (Minshall's variant, as Linux) holds small segments unless TCP_NODELAY.
  *
- * Not yet (see README): urgent data, RFC 6675's rescue retransmission, Eifel undo, F-RTO.
+ * A timeout proved spurious by timestamps (Eifel, RFC 3522) or F-RTO (RFC 5682, frto.ts) is
+ * undone as Linux does; RFC 6675's rescue retransmission (rescue.ts) ends a tail loss in
+ * recovery without RACK.
+ *
+ * Not yet (see README): urgent data.
  *
  * @module
  */
-import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { E, isError, PollEvent, type LinuxError } from '@tsvisor/abi';
 import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
 import { Assembler } from '../storage/assembler.js';
 import type { RingBuffer, SpanCopy } from '../storage/ring-buffer.js';
@@ -50,9 +54,12 @@ import {
   type TcpRepr,
 } from '../wire/tcp.js';
 import { congestionControl, type CongestionAlgorithm, type CongestionControl } from './congestion.js';
+import { SpuriousRtoDetector } from './frto.js';
 import { Prr } from './prr.js';
 import { Rack } from './rack.js';
+import { RescueRetransmission } from './rescue.js';
 import { DUP_THRESH, SackScoreboard } from './sack-scoreboard.js';
+import { NetMib } from '../stats/mib.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import type { TcpInfo } from './tcp-info.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
@@ -102,6 +109,11 @@ export interface TcpConfig {
   rack: boolean;
   /** Tail loss probes (RFC 8985 §7, Linux net.ipv4.tcp_early_retrans=3) along with RACK. */
   tlp: boolean;
+  /**
+   * F-RTO (RFC 5682, SACK-enhanced as Linux's net.ipv4.tcp_frto=2) judges whether a timeout
+   * was spurious; timestamp (Eifel) detection of spurious timeouts is on either way.
+   */
+  frto: boolean;
 }
 
 const DEFAULTS: TcpConfig = {
@@ -118,6 +130,7 @@ const DEFAULTS: TcpConfig = {
   congestion: 'cubic',
   rack: true,
   tlp: true,
+  frto: true,
 };
 
 /** What RACK's loss detection finds when there is nothing it could find. */
@@ -166,7 +179,37 @@ export interface TcpBuffers {
 
 /** A TCP connection endpoint; create it with `Stack.tcpSocket` (or get it from accept). */
 export class TcpSocket {
-  state: TcpState = 'CLOSED';
+  private stateNow: TcpState = 'CLOSED';
+  /** The stack's counters (or the socket's own when it has no stack). */
+  private readonly mib: NetMib;
+  /** This connection was counted in TW or TWKilled (once, when it first began to wait). */
+  private twCounted = false;
+
+  /** The connection state (RFC 9293 names). */
+  get state(): TcpState {
+    return this.stateNow;
+  }
+  /**
+   * Every state change passes here, so the MIB's opens and the CurrEstab gauge follow Linux's
+   * tcp_set_state: ESTABLISHED and CLOSE_WAIT count as established; leaving them straight for
+   * CLOSED is a reset (EstabResets); a listener's embryo reaching ESTABLISHED is a passive open
+   * (tcp_create_openreq_child); entering SYN_SENT is an active open (tcp_connect).
+   */
+  set state(next: TcpState) {
+    const prev = this.stateNow;
+    if (prev === next) return;
+    this.stateNow = next;
+    const tcp = this.mib.tcp;
+    const was = prev === 'ESTABLISHED' || prev === 'CLOSE_WAIT';
+    const is = next === 'ESTABLISHED' || next === 'CLOSE_WAIT';
+    if (is && !was) {
+      tcp.CurrEstab++;
+      if (prev === 'SYN_RECEIVED' && this.parent) tcp.PassiveOpens++;
+    } else if (was && !is) {
+      tcp.CurrEstab--;
+      if (next === 'CLOSED') tcp.EstabResets++;
+    } else if (next === 'SYN_SENT') tcp.ActiveOpens++;
+  }
   local: IpEndpoint | undefined;
   remote: IpEndpoint | undefined;
   /** SO_REUSEADDR. */
@@ -204,6 +247,15 @@ export class TcpSocket {
    * probed) this long, the connection fails with ETIMEDOUT; 0 leaves it to the retry limit.
    */
   userTimeout = 0;
+  /** SO_BINDTODEVICE's ifindex (0: none): the connection sends and receives on that link only. */
+  boundDevIf = 0;
+  /** The route of the connection loses every packet (see SocketEnv.routeVia): segments go nowhere. */
+  private blackhole = false;
+  /**
+   * TCP_NOTSENT_LOWAT as an unsigned 32-bit count (0: net.ipv4.tcp_notsent_lowat, UINT_MAX by
+   * default, so no limit): the socket is writable only while fewer bytes than this wait unsent.
+   */
+  notsentLowat = 0;
   /** The listener that created this socket, until accepted. */
   parent: TcpListener | undefined;
   private readonly cfg: TcpConfig;
@@ -280,6 +332,11 @@ export class TcpSocket {
    */
   private undoMarker: number | undefined;
   private undoRanges: [number, number][] = [];
+  /** F-RTO and Eifel detection of spurious timeouts (frto.ts); new data due by F-RTO step 2.b. */
+  private readonly lossEpisode = new SpuriousRtoDetector();
+  private frtoNewDue = false;
+  /** RFC 6675 RescueRxt (rescue.ts), for recovery without RACK. */
+  private readonly rescue = new RescueRetransmission();
   private priorCwnd = 0;
   private priorSsthresh = 0;
   /** RACK-TLP (RFC 8985) and PRR (RFC 6937), used when SACK is on and `cfg.rack`. */
@@ -311,6 +368,11 @@ export class TcpSocket {
     dsacksSent: 0,
     /** Loss episodes undone because D-SACKs showed every retransmission needless (TCPDSACKUndo). */
     undos: 0,
+    /** Timeouts undone as spurious, by timestamps or F-RTO (TCPLossUndo), and by F-RTO (TCPSpuriousRTOs). */
+    lossUndos: 0,
+    spuriousRtos: 0,
+    /** RFC 6675 rescue retransmissions (NextSeg rule 4). */
+    rescueRetransmits: 0,
     /** Tail loss probes sent (TCPLossProbes), and those that repaired a loss (TCPLossProbeRecovery). */
     tlpProbes: 0,
     tlpRecoveries: 0,
@@ -385,6 +447,7 @@ export class TcpSocket {
     config: Partial<TcpConfig> = {},
   ) {
     this.cfg = { ...DEFAULTS, ...config };
+    this.mib = env.mib ?? new NetMib();
     this.rto = this.cfg.rtoInitial;
     this.assembler = new Assembler(this.cfg.maxOooRanges);
     this.cc = congestionControl(this.cfg.congestion, 0);
@@ -486,8 +549,19 @@ export class TcpSocket {
     if (ep.addr.version !== this.family) return E.EAFNOSUPPORT;
     if (ep.port === 0 || ep.addr.isUnspecified() || ep.addr.isMulticast() || ep.addr.isBroadcast())
       return E.ECONNREFUSED;
-    const src = this.env.sourceAddressFor(ep.addr);
-    if (!src) return E.ENETUNREACH;
+    let src = this.env.sourceAddressFor(ep.addr);
+    if (this.boundDevIf !== 0 && this.env.routeVia) {
+      // A device-bound socket's route never fails: off its device's routes Linux assumes the
+      // peer is on that link (ip_route_output_key_hash_rcu), where it may never answer.
+      const r = this.env.routeVia(ep.addr, this.boundDevIf);
+      if (isError(r)) return r;
+      src = r.src;
+      this.blackhole = r.lost;
+    }
+    if (!src) {
+      (ep.addr.version === 4 ? this.mib.ip : this.mib.ip6).OutNoRoutes++; // tcp_v4_connect
+      return E.ENETUNREACH;
+    }
     if (!this.registered) {
       const addr = this.bindAddrLock && this.local ? this.local.addr : unspecifiedAddress(this.family);
       const err = this.claimLocal({ addr, port: 0 });
@@ -529,6 +603,9 @@ export class TcpSocket {
     }
     if (this.finQueued) return E.EPIPE;
     if (data.length === 0) return 0;
+    // tcp_sendmsg takes no new bytes while sk_stream_memory_free says no: TCP_NOTSENT_LOWAT's
+    // unsent bytes are reached (the ring being full is the sk_sndbuf half of that test).
+    if (this.notsentBytes() >= this.notsentLimit()) return WOULD_BLOCK;
     const n = this.buffers.tx.enqueue(data);
     return n === 0 ? WOULD_BLOCK : n;
   }
@@ -556,10 +633,14 @@ export class TcpSocket {
     return WOULD_BLOCK;
   }
 
-  /** Copies received bytes into `out` without consuming them (MSG_PEEK); same results as recv. */
-  peek(out: Uint8Array): number | LinuxError | WouldBlock {
+  /**
+   * Copies received bytes into `out` without consuming them (MSG_PEEK), from `offset` bytes in
+   * (SO_PEEK_OFF); same results as recv, so nothing queued past the offset waits like an empty
+   * queue (tcp_recvmsg finds no data at the peek sequence).
+   */
+  peek(out: Uint8Array, offset = 0): number | LinuxError | WouldBlock {
     const rx = this.buffers.rx;
-    if (!rx.isEmpty()) return rx.read(0, out);
+    if (rx.length > offset) return rx.read(offset, out);
     if (this.remoteFin) return 0; // before the error, as in recv
     if (this.error && !this.errorReported) return this.reportError();
     if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
@@ -575,6 +656,7 @@ export class TcpSocket {
   sendFrom(max: number, copy: SpanCopy): number | LinuxError | WouldBlock {
     const refused = this.send(EMPTY); // the checks of send(2), which end in 0 for no bytes
     if (refused !== 0 || max === 0) return refused;
+    if (this.notsentBytes() >= this.notsentLimit()) return WOULD_BLOCK; // as in send
     const n = this.buffers.tx.fillFrom(max, copy);
     return n === 0 ? WOULD_BLOCK : n;
   }
@@ -584,17 +666,18 @@ export class TcpSocket {
    * bytes straight from the receive ring. Only what the copies moved is consumed: a copy that
    * stops short ends the call with the count so far, and its error (EFAULT) is the result only
    * when nothing moved (tcp_recvmsg stops at the failed copy). Otherwise the results of
-   * {@link recv}.
+   * {@link recv}; a peek starts `offset` bytes in (see {@link peek}).
    */
-  recvInto(max: number, copy: SpanCopy, peek = false): number | LinuxError | WouldBlock {
+  recvInto(max: number, copy: SpanCopy, peek = false, offset = 0): number | LinuxError | WouldBlock {
     const rx = this.buffers.rx;
-    if (rx.isEmpty()) {
+    const from = peek ? offset : 0;
+    if (rx.length <= from) {
       if (this.remoteFin) return 0; // before the error, as in recv
       if (this.error && !this.errorReported) return this.reportError();
       if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
       return max === 0 ? 0 : WOULD_BLOCK;
     }
-    const n = rx.drainTo(max, copy, !peek);
+    const n = rx.drainTo(max, copy, !peek, from);
     // As in recv: a drained queue sends the ACK being delayed now (tcp_cleanup_rbuf).
     if (!peek && rx.isEmpty() && this.ackDelayAt !== undefined) this.ackDue = true;
     return n;
@@ -644,6 +727,7 @@ export class TcpSocket {
       return;
     }
     if (!this.buffers.rx.isEmpty() && this.state !== 'SYN_SENT') {
+      this.mib.tcpExt.TCPAbortOnClose++;
       this.abort();
       return;
     }
@@ -682,9 +766,32 @@ export class TcpSocket {
     if (rcvShut) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM | PollEvent.POLLRDHUP;
     if (this.state !== 'SYN_SENT' && this.state !== 'SYN_RECEIVED') {
       if (!this.buffers.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
-      if (sndShut || this.buffers.tx.window > 0) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM;
+      if (sndShut || this.streamWriteable()) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM;
     }
     return ev;
+  }
+
+  /**
+   * Linux's __sk_stream_is_writeable(sk, 1), what tcp_poll reports as POLLOUT: the free send
+   * space is at least half of what is queued (sk_stream_wspace >= sk_stream_min_wspace), so a
+   * writer wakes once a third of a full buffer has drained rather than for every freed byte,
+   * and (tcp_stream_memory_free with wake = 1) twice the unsent bytes are below
+   * TCP_NOTSENT_LOWAT. The send ring stands for sk_sndbuf and its bytes for sk_wmem_queued.
+   */
+  private streamWriteable(): boolean {
+    const tx = this.buffers.tx;
+    if (tx.length >= tx.capacity || tx.window < tx.length >> 1) return false;
+    return this.notsentBytes() * 2 < this.notsentLimit();
+  }
+
+  /** Bytes queued but never sent (Linux's write_seq - snd_nxt; SIOCOUTQNSD). */
+  notsentBytes(): number {
+    return Math.max(0, this.buffers.tx.length - seqDiff(this.sndMax, this.txBase));
+  }
+
+  /** tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, or the sysctl's UINT_MAX when 0. */
+  private notsentLimit(): number {
+    return this.notsentLowat === 0 ? 0xffffffff : this.notsentLowat;
   }
 
   /** SO_ERROR: the connection's error, reported once. */
@@ -941,6 +1048,7 @@ export class TcpSocket {
       now - this.tsRecentAt < PAWS_IDLE
     ) {
       this.stats.pawsRejected++;
+      this.mib.tcpExt.PAWSEstab++;
       this.ackDue = true;
       return undefined;
     }
@@ -982,6 +1090,7 @@ export class TcpSocket {
         return undefined;
       }
       if (this.state === 'SYN_RECEIVED' && this.parent) {
+        this.mib.tcpExt.EmbryonicRsts++;
         this.toClosed(); // back to LISTEN: the listener forgets the embryo
         return undefined;
       }
@@ -1176,6 +1285,8 @@ export class TcpSocket {
       }
       sackNews = newly > 0;
     }
+    if (this.lossEpisode.inLoss && this.isConnected)
+      this.processLossAck(seg, unaBefore, duplicate, sackNews, dsackBlock !== undefined);
     if (duplicate && this.isConnected) this.onDuplicateAck(now);
     if (rackOn) {
       this.rack.onAck(this.sndUna, this.scoreboard, now, this.minRtt ?? 0);
@@ -1215,6 +1326,7 @@ export class TcpSocket {
   private establish(): void {
     this.state = 'ESTABLISHED';
     this.cc = congestionControl(this.cc.name, this.initialWindow());
+    this.lossEpisode.end(); // a reconnected socket starts with no timeout of its old connection
     this.recover = seqAdd(this.sndUna, -1); // below SND.UNA: the first loss may use fast retransmit
     this.lastAckSent = this.rcvNxt;
   }
@@ -1287,6 +1399,7 @@ export class TcpSocket {
       this.cc.onLoss(this.flightSize(), mss, now);
       this.recover = this.sndNxt;
       this.inRecovery = true;
+      this.mib.tcpExt.TCPRenoRecovery++;
       this.retransmitHeadDue = true;
       this.cc.cwnd = this.cc.ssthresh + 3 * mss;
     }
@@ -1307,6 +1420,7 @@ export class TcpSocket {
     this.cc.cwnd = this.cc.ssthresh;
     this.recover = this.sndMax;
     this.sackRecovery = true;
+    this.mib.tcpExt.TCPSackRecovery++;
     this.highRxt = this.sndUna;
     this.retransmitHeadDue = true; // step 4.3: the first hole goes at once, whatever the pipe
   }
@@ -1323,6 +1437,8 @@ export class TcpSocket {
   private noteSent(seq: number, n: number, now: number, resend: boolean): void {
     if (n === 0) return;
     if (resend && this.undoMarker !== undefined) this.noteRetransmitted(seq, n);
+    if (resend && this.lossEpisode.inLoss)
+      this.lossEpisode.retransmitted(seq, seqAdd(seq, n), this.tsNow(now));
     if (!this.rackOn) return;
     if (this.sackRecovery) this.prr.sent(n);
     if (resend && seqLe(seqAdd(seq, n), this.sndMax)) this.rack.resent(seq, seqAdd(seq, n), now);
@@ -1366,7 +1482,9 @@ export class TcpSocket {
   private armTlp(now: number): void {
     this.tlpAt = undefined;
     if (!this.rackOn || !this.cfg.tlp || this.srtt === undefined || this.tlpHighSeq !== undefined) return;
-    if (this.sackRecovery || this.retries > 0 || this.sndUna === this.sndMax || !this.canSendData()) return;
+    // Not in a timeout's loss state either (Linux: only in Open or CWR), which outlives `retries`.
+    if (this.sackRecovery || this.retries > 0 || this.lossEpisode.inLoss) return;
+    if (this.sndUna === this.sndMax || !this.canSendData()) return;
     let pto = 2 * this.srtt;
     // One segment out (a FIN riding on it aside): the peer may hold its ACK for the delayed-ACK
     // timeout, so the probe waits for that too (Linux: packets_out == 1).
@@ -1405,6 +1523,7 @@ export class TcpSocket {
     this.tlpStart = start;
     this.tlpHighSeq = this.sndMax;
     this.stats.tlpProbes++;
+    this.mib.tcpExt.TCPLossProbes++;
     this.rtoAt = ctx.now + this.rto;
     return true;
   }
@@ -1431,7 +1550,110 @@ export class TcpSocket {
       this.cc.cwnd = Math.min(this.cc.cwnd, this.cc.ssthresh);
       this.tlpHighSeq = undefined;
       this.stats.tlpRecoveries++;
+      this.mib.tcpExt.TCPLossProbeRecovery++;
     } else if (ack === unaBefore && !sackNews) this.tlpHighSeq = undefined; // both copies arrived
+  }
+
+  /**
+   * An ACK during a timeout's loss episode (Linux tcp_process_loss): the detector (frto.ts) may
+   * find the timeout spurious by timestamps or F-RTO, or ask for new data (F-RTO step 2.b).
+   */
+  private processLossAck(
+    seg: TcpRepr,
+    unaBefore: number,
+    duplicate: boolean,
+    sackNews: boolean,
+    dsack: boolean,
+  ): void {
+    const ts = seg.timestamp;
+    const fin = this.finSeqNo();
+    const verdict = this.lossEpisode.onAck({
+      unaBefore,
+      una: this.sndUna,
+      sndMax: this.sndMax,
+      dataEnd: fin !== undefined && seqLt(fin, this.sndMax) ? fin : this.sndMax,
+      tsEcr: this.tsOk && ts && ts.tsEcr !== 0 ? ts.tsEcr : undefined,
+      sackBlocks: this.sackOk ? seg.sackBlocks : undefined,
+      dsack,
+      duplicate,
+      sackNews,
+      newDataQueued: this.buffers.tx.length > seqDiff(this.sndMax, this.txBase),
+      undoArmed: this.undoMarker !== undefined,
+    });
+    switch (verdict) {
+      case 'undo-spurious':
+        this.stats.spuriousRtos++;
+        this.mib.tcpExt.TCPSpuriousRTOs++;
+        this.undoTimeout();
+        break;
+      case 'undo-delayed':
+        this.undoTimeout();
+        break;
+      case 'send-new':
+        // New data instead of resends: the old data may still be in flight (RFC 5682 step 2.b).
+        this.sndNxt = this.sndMax;
+        this.recover = this.sndMax; // the episode's high mark moved (Linux's high_seq)
+        this.frtoNewDue = true;
+        break;
+      case 'probe-failed':
+        this.sndNxt = this.sndUna; // the loss is real: resend from SND.UNA after all
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * The timeout was spurious (Linux tcp_try_undo_loss): cwnd and ssthresh from before it come
+   * back, nothing is deemed lost, what was SACKed is known again, and sending resumes after
+   * SND.MAX instead of going back to SND.UNA.
+   */
+  private undoTimeout(): void {
+    this.cc.cwnd = Math.max(this.cc.cwnd, this.priorCwnd);
+    this.cc.ssthresh = Math.max(this.cc.ssthresh, this.priorSsthresh);
+    this.undoMarker = undefined;
+    this.frtoNewDue = false;
+    this.sndNxt = this.sndMax;
+    this.recover = seqAdd(this.sndUna, -1); // no loss episode holds back the next recovery
+    this.scoreboard.update(this.lossEpisode.sackedAtTimeout(), this.sndUna, this.sndMax);
+    this.rack.undoTimeout();
+    this.stats.lossUndos++;
+    this.mib.tcpExt.TCPLossUndo++;
+  }
+
+  /**
+   * F-RTO step 2.b: up to two new segments, the receiver's window permitting (not cwnd, and
+   * with Nagle off, as Linux's REXMIT_NEW). When none can go, recovery goes on conventionally.
+   */
+  private sendFrtoProbe(ctx: DispatchContext, mss: number): boolean {
+    this.frtoNewDue = false;
+    const push = this.pushOnce;
+    this.pushOnce = true;
+    let n = 0;
+    let pending = false;
+    while (n < 2) {
+      const r = this.sendNewSegment(ctx, mss, false);
+      if (r !== 'sent') {
+        pending = r === 'pending';
+        break;
+      }
+      n++;
+    }
+    this.pushOnce = push;
+    if (pending && n === 0) this.frtoNewDue = true;
+    else if (n === 0) {
+      this.lossEpisode.probeAbandoned();
+      this.sndNxt = this.sndUna;
+    }
+    return n > 0;
+  }
+
+  /** RFC 6675 NextSeg rule 4 (rescue.ts) in recovery by RFC 6675's rules; RACK has loss probes instead. */
+  private rescueSegment(mss: number): readonly [number, number] | undefined {
+    if (this.rackOn || !this.sackRecovery) return undefined;
+    const fin = this.finSeqNo();
+    const dataEnd = fin !== undefined && seqLt(fin, this.sndMax) ? fin : this.sndMax;
+    return this.rescue.candidate(this.recover, this.sndUna, this.sndMax, dataEnd, this.scoreboard, mss);
   }
 
   /**
@@ -1464,6 +1686,7 @@ export class TcpSocket {
    */
   private onDsack(block: SackBlock, ack: number): void {
     this.stats.dsacksReceived++;
+    this.mib.tcpExt.TCPDSACKRecv++;
     const rs = this.undoRanges;
     if (this.undoMarker === undefined || rs.length === 0 || !seqLe(block[1], ack)) return;
     // Take the reported bytes out of the retransmitted ranges, once: a range resent twice
@@ -1502,7 +1725,9 @@ export class TcpSocket {
     this.inRecovery = false;
     this.sackRecovery = false;
     this.retransmitHeadDue = false;
+    this.lossEpisode.end(); // a timeout's episode too is over: nothing left to judge
     this.stats.undos++;
+    this.mib.tcpExt.TCPDSACKUndo++;
   }
 
   /**
@@ -1556,6 +1781,7 @@ export class TcpSocket {
         ? ((this.rackOn ? this.rack.nextLost() : undefined) ??
           this.scoreboard.nextHole(this.sndUna, this.sndMax))
         : this.nextRetransmission(mss, newReady);
+      const rescue = hole || forced || newReady ? undefined : this.rescueSegment(mss);
       this.retransmitHeadDue = false;
       if (hole) {
         const n = this.retransmitAt(ctx, hole[0], hole[1]);
@@ -1566,7 +1792,19 @@ export class TcpSocket {
         if (n === 0) break;
         const end = seqAdd(hole[0], n);
         if (seqLt(this.highRxt, end)) this.highRxt = end;
+        if (forced) this.rescue.start(this.recover, end); // step 4.3 sets RescueRxt as well
         this.stats.fastRetransmits++;
+        this.mib.tcpExt.TCPFastRetrans++;
+        sent = true;
+        continue;
+      }
+      if (rescue) {
+        const n = this.retransmitAt(ctx, rescue[0], rescue[1]);
+        if (n < 0) return sent;
+        if (n === 0) break;
+        this.rescue.used(this.recover); // HighRxt stays where it is (rule 4)
+        this.stats.rescueRetransmits++;
+        this.mib.tcpExt.TCPFastRetrans++; // a resend during recovery, as Linux counts those
         sent = true;
         continue;
       }
@@ -1606,6 +1844,7 @@ export class TcpSocket {
   private retransmitHead(ctx: DispatchContext): boolean {
     if (this.retransmitAt(ctx, this.sndUna, this.sndMax) <= 0) return false;
     this.stats.fastRetransmits++;
+    this.mib.tcpExt.TCPFastRetrans++;
     return true;
   }
 
@@ -1679,6 +1918,7 @@ export class TcpSocket {
       this.stats.bytesReceived += n + extra;
     } else {
       this.stats.outOfOrderReceived++;
+      this.mib.tcpExt.TCPOFOQueue++;
       // Refused when too fragmented: the bytes are simply not kept, and the sender resends them.
       if (this.assembler.add(off, n)) this.noteSackArrival(seqAdd(this.rcvNxt, off));
     }
@@ -1694,6 +1934,7 @@ export class TcpSocket {
     const off = seqDiff(seq, this.rcvNxt);
     if (off < 0) {
       this.dsack = [seq, seqAdd(seq, Math.min(len, -off))];
+      this.mib.tcpExt.TCPDSACKOldSent++; // tcp_dsack_set, below RCV.NXT
       return;
     }
     for (const [s, e] of this.assembler.held()) {
@@ -1701,6 +1942,7 @@ export class TcpSocket {
       const hi = Math.min(e, off + len);
       if (lo < hi) {
         this.dsack = [seqAdd(this.rcvNxt, lo), seqAdd(this.rcvNxt, hi)];
+        this.mib.tcpExt.TCPDSACKOfoSent++;
         return;
       }
     }
@@ -1718,9 +1960,24 @@ export class TcpSocket {
     this.state = 'TIME_WAIT';
     this.timeWaitAt = now + this.cfg.timeWait;
     this.rtoAt = undefined;
+    this.countTimeWait(this.cfg.timeWait);
+  }
+
+  /**
+   * __inet_twsk_schedule counts a connection when it starts to wait out its end (TIME_WAIT, or an
+   * orphan in FIN_WAIT_2): TW, or TWKilled when the wait is 4 s or shorter.
+   */
+  private countTimeWait(ms: number): void {
+    if (this.twCounted) return;
+    this.twCounted = true;
+    if (ms <= 4000) this.mib.tcpExt.TWKilled++;
+    else this.mib.tcpExt.TW++;
   }
 
   private fail(err: LinuxError): void {
+    // tcp_done counts a failed handshake; tcp_write_err a connection given up on after timeouts.
+    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') this.mib.tcp.AttemptFails++;
+    if (err === E.ETIMEDOUT) this.mib.tcpExt.TCPAbortOnTimeout++;
     this.error = err;
     this.errorReported = false;
     this.toClosed();
@@ -1912,11 +2169,14 @@ export class TcpSocket {
    */
   private orphanInFinWait2(now: number, closing: boolean): void {
     if (this.linger2 !== undefined && this.linger2 < 0) {
-      if (closing) this.abort();
-      else this.toClosed();
+      if (closing) {
+        this.mib.tcpExt.TCPAbortOnLinger++;
+        this.abort();
+      } else this.toClosed();
       return;
     }
     this.timeWaitAt = now + this.finTime();
+    this.countTimeWait(this.finTime());
   }
 
   /**
@@ -1950,7 +2210,8 @@ export class TcpSocket {
     if (this.state === 'CLOSED' || this.state === 'LISTEN') return undefined;
     if (this.state === 'TIME_WAIT' && this.quietTimeWait()) return this.timeWaitAt;
     let t: number | undefined = this.rtoAt;
-    if (this.ackDue || (this.retransmitHeadDue && this.canSendData())) return Math.min(due, t ?? due);
+    if (this.ackDue || ((this.retransmitHeadDue || this.frtoNewDue) && this.canSendData()))
+      return Math.min(due, t ?? due);
     if ((this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') && this.sndNxt === this.iss)
       return Math.min(due, t ?? due);
     if (this.canSendData()) {
@@ -1959,7 +2220,9 @@ export class TcpSocket {
       const newReady = count > 0 && !this.sendHolds(offset, mss, now);
       const ready = this.sackRecovery
         ? this.cc.cwnd - this.pipe(mss) >= mss &&
-          (newReady || this.nextRetransmission(mss, false) !== undefined)
+          (newReady ||
+            this.nextRetransmission(mss, false) !== undefined ||
+            this.rescueSegment(mss) !== undefined)
         : newReady;
       if (ready || this.finDue()) return Math.min(due, t ?? due);
       if (count > 0 && this.cork && this.corkedSince !== undefined) {
@@ -2017,6 +2280,7 @@ export class TcpSocket {
       // A probe one byte before SND.UNA: out of the peer's window, so it must answer with an ACK.
       if (this.emit(ctx, 0, seqAdd(this.sndUna, -1), EMPTY, false) === 'pending') return false;
       this.keepProbes++;
+      this.mib.tcpExt.TCPKeepAlive++;
       return true;
     }
     let sent = false;
@@ -2050,6 +2314,7 @@ export class TcpSocket {
           if (this.retransmitHead(ctx)) sent = true;
           else if (now < this.holdUntil) this.retransmitHeadDue = true; // try again after the neighbor answers
         }
+        if (this.frtoNewDue && this.sendFrtoProbe(ctx, mss)) sent = true;
         for (;;) {
           const r = this.sendNewSegment(ctx, mss, true);
           if (r === 'pending') return sent;
@@ -2072,6 +2337,7 @@ export class TcpSocket {
         // byte the peer took would free one byte of our send buffer, and a writer would see
         // a stream of one-byte sends that Linux never gives.)
         if (this.emit(ctx, 0, seqAdd(this.sndUna, -1), EMPTY, false) === 'pending') return sent;
+        this.mib.tcpExt.TCPWinProbe++;
         sent = true;
       }
       this.windowProbeDue = false;
@@ -2112,6 +2378,7 @@ export class TcpSocket {
       this.tsRtxFloor = this.tsNow(now);
       this.stats.retransmits++;
       this.stats.bytesRetransmitted += n;
+      this.mib.tcpExt.TCPSlowStartRetrans++;
     }
     this.setNxt(seqAdd(this.sndNxt, n + (withFin ? 1 : 0)));
     if (n < mss) this.smallSentEnd = this.sndNxt;
@@ -2166,6 +2433,7 @@ export class TcpSocket {
     }
     // RFC 5681 §3.1: after a timeout, one segment at a time and half the flight as threshold.
     this.stats.timeouts++;
+    this.mib.tcpExt.TCPTimeouts++;
     if (this.isConnected) {
       const mss = this.sendMss();
       if (this.retries === 1) {
@@ -2173,6 +2441,16 @@ export class TcpSocket {
         if (!(this.inRecovery || this.sackRecovery) || this.undoMarker === undefined) this.startUndo();
         this.cc.onTimeout(this.flightSize(), mss, now);
       }
+      // F-RTO applies unless the timeout cut a fast recovery short (Linux tcp_enter_loss).
+      const probe =
+        this.tlpRetrans && this.tlpHighSeq !== undefined ? [[this.tlpStart, this.tlpHighSeq] as const] : [];
+      this.lossEpisode.onTimeout(
+        this.sndMax,
+        this.cfg.frto && (!(this.inRecovery || this.sackRecovery) || this.retries > 1),
+        this.scoreboard.held(),
+        this.undoMarker === undefined ? probe : [...this.undoRanges, ...probe],
+      );
+      this.frtoNewDue = false;
       this.cc.cwnd = mss;
       this.inRecovery = false;
       this.sackRecovery = false;
@@ -2183,7 +2461,9 @@ export class TcpSocket {
       this.tlpHighSeq = undefined;
       this.dupAcks = 0;
       this.retransmitHeadDue = false;
-      this.recover = this.sndNxt;
+      // RFC 6582 §4 / Linux's high_seq: the highest sequence number sent, even when a repeated
+      // timeout finds SND.NXT rewound; no fast recovery starts inside the timeout's episode.
+      this.recover = this.sndMax;
     }
     // RFC 6298 §5.4-5.6: back off, retransmit from SND.UNA, restart the timer. Karn: no sample.
     this.rto = Math.min(this.rto * 2, this.cfg.rtoMax);
@@ -2200,6 +2480,10 @@ export class TcpSocket {
 
   /** Hands a segment to the interface; a 'pending' neighbor holds this socket back for a while. */
   private transmitSegment(ctx: DispatchContext, tcp: TcpRepr): 'sent' | 'pending' | 'unroutable' {
+    if (this.blackhole) {
+      this.countSent(tcp); // it left, to where nothing answers
+      return 'sent';
+    }
     const r = ctx.emit({
       kind: 'tcp',
       src: this.local!.addr,
@@ -2208,7 +2492,28 @@ export class TcpSocket {
       tcp,
     });
     if (r === 'pending') this.holdUntil = ctx.now + NEIGHBOR_RETRY;
+    else if (r === 'sent') this.countSent(tcp);
     return r;
+  }
+
+  /**
+   * __tcp_transmit_skb's counting: a segment that resends sequence space already sent (SND.MAX)
+   * is a retransmission (RetransSegs; a SYN also TCPSynRetrans), anything else, pure ACKs and
+   * probes included, counts in OutSegs.
+   */
+  private countSent(tcp: TcpRepr): void {
+    const m = this.mib.tcp;
+    const f = tcp.flags;
+    if (f & TcpFlag.RST) m.OutRsts++;
+    const len = tcp.payload.length + (f & TcpFlag.SYN ? 1 : 0) + (f & TcpFlag.FIN ? 1 : 0);
+    if (len > 0 && !seqLt(this.sndMax, seqAdd(tcp.seqNumber, len))) {
+      m.RetransSegs++;
+      if (f & TcpFlag.SYN) this.mib.tcpExt.TCPSynRetrans++;
+    } else {
+      m.OutSegs++;
+      // tcp_event_new_data_sent: new data or a FIN (a SYN goes out by tcp_connect, uncounted).
+      if (len > 0 && !(f & TcpFlag.SYN)) this.mib.tcpExt.TCPOrigDataSent++;
+    }
   }
 
   private emitSyn(ctx: DispatchContext): 'sent' | 'pending' | 'unroutable' {
@@ -2262,7 +2567,10 @@ export class TcpSocket {
       this.lastDataSent = ctx.now;
     }
     if (ackNumber !== undefined) {
-      if (this.ackDelayAt !== undefined && ctx.now >= this.ackDelayAt && pureAck) this.stats.delayedAcks++;
+      if (this.ackDelayAt !== undefined && ctx.now >= this.ackDelayAt && pureAck) {
+        this.stats.delayedAcks++;
+        this.mib.tcpExt.DelayedACKs++;
+      }
       this.ackSent();
     }
     return r;
@@ -2287,6 +2595,8 @@ export class TcpListener {
   v6only = true;
   /** The socket-layer object this socket serves (an InetSocket), for /proc/net; undefined once closed. */
   owner: object | undefined;
+  /** SO_BINDTODEVICE's ifindex (0: none): only connections arriving on that link; children inherit it. */
+  boundDevIf = 0;
   backlog = 0;
   private listening = false;
   private closed = false;
@@ -2398,10 +2708,19 @@ export class TcpListener {
     if (seg.flags & TcpFlag.RST) return undefined;
     if (seg.ackNumber !== undefined) return rstFor(seg); // an ACK to a listener is answered as if no socket existed
     if (!(seg.flags & TcpFlag.SYN) || seg.flags & TcpFlag.FIN) return undefined;
-    if (this.queue.length >= this.backlog) return undefined; // accept queue full: drop, the peer retries
+    if (this.queue.length >= this.backlog) {
+      // Accept queue full: drop, the peer retries (tcp_conn_request counts both).
+      const m = this.env.mib;
+      if (m) {
+        m.tcpExt.ListenOverflows++;
+        m.tcpExt.ListenDrops++;
+      }
+      return undefined;
+    }
     // An IPv4 connection to a dual-stack listener is an IPv4 connection.
     const child = new TcpSocket(dst.version, this.makeBuffers(), this.env, this.ports, this.config);
     child.parent = this;
+    child.boundDevIf = this.boundDevIf;
     child.acceptSyn(
       now,
       { addr: dst, port: seg.dstPort },

@@ -5,13 +5,14 @@
  *
  * @module
  */
-import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { E, isError, PollEvent, type LinuxError } from '@tsvisor/abi';
 import type { ReceivedIp } from '../iface/interface.js';
 import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
 import { PacketBuffer } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { unspecifiedAddress } from '../wire/ip-address.js';
 import { UDP_HEADER_LEN, type UdpRepr } from '../wire/udp.js';
+import { NetMib, type UdpMib } from '../stats/mib.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
@@ -39,6 +40,8 @@ export interface UdpReceived {
   readonly truncated: boolean;
   /** The IP header fields of the datagram. */
   readonly meta: UdpRxMeta;
+  /** A peek at an offset (SO_PEEK_OFF): where in the datagram the copy began. */
+  readonly skip?: number;
 }
 
 /** Per-datagram overrides from sendmsg's ancillary data (IP_TTL/IPV6_HOPLIMIT, IP_TOS/IPV6_TCLASS, *_PKTINFO). */
@@ -98,6 +101,8 @@ export class UdpSocket {
   v6only = true;
   /** The socket-layer object this socket serves (an InetSocket), for /proc/net; undefined once closed. */
   owner: object | undefined;
+  /** SO_BINDTODEVICE's ifindex (0: none): datagrams come in and go out on that link only. */
+  boundDevIf = 0;
   /** An asynchronous error (from ICMP) reported by the next call, like Linux's sk_err. */
   private pendingError: LinuxError | undefined;
   private closed = false;
@@ -122,7 +127,23 @@ export class UdpSocket {
     private readonly ports: PortSpace<UdpSocket>,
     /** A UDP-Lite socket (its own port space and IP protocol 136). */
     readonly lite = false,
-  ) {}
+  ) {
+    this.mib = env.mib ?? new NetMib();
+  }
+
+  private readonly mib: NetMib;
+
+  /** No route to a destination of IP version `v`: OutNoRoutes, and ENETUNREACH for the caller. */
+  private noRoute(v: 4 | 6): LinuxError {
+    (v === 4 ? this.mib.ip : this.mib.ip6).OutNoRoutes++;
+    return E.ENETUNREACH;
+  }
+
+  /** The MIB group a datagram of IP version `v` counts in (Udp, UdpLite, Udp6 or UdpLite6). */
+  private mibFor(v: 4 | 6): UdpMib {
+    const m = this.mib;
+    return v === 4 ? (this.lite ? m.udpLite : m.udp) : this.lite ? m.udpLite6 : m.udp6;
+  }
 
   /**
    * Implements bind(2): EINVAL when already bound or the address family differs,
@@ -175,8 +196,10 @@ export class UdpSocket {
     const ep = this.peer(to);
     if (!ep) return E.ENETUNREACH; // udpv6 on a v6-only socket
     if (ep.port === 0) return E.ECONNREFUSED;
-    const src = this.env.sourceAddressFor(ep.addr);
-    if (!src) return E.ENETUNREACH;
+    const via = this.routeVia(ep.addr);
+    if (isError(via)) return via;
+    const src = via?.src ?? this.env.sourceAddressFor(ep.addr);
+    if (!src) return this.noRoute(ep.addr.version); // __ip4_datagram_connect
     if (!this.local) {
       const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       // inet_autobind: a full ephemeral range is EAGAIN.
@@ -212,13 +235,23 @@ export class UdpSocket {
     if (data.length > MAX_PAYLOAD[dst.addr.version] || data.length > this.buffers.tx.payloadCapacity)
       return E.EMSGSIZE;
     if (opts?.src && !opts.src.isUnspecified() && !this.env.isLocalAddress(opts.src)) return E.EINVAL;
+    const via = this.routeVia(dst.addr);
+    if (isError(via)) return via;
+    if (via?.lost) {
+      // Sent where nothing answers (see SocketEnv.routeVia): gone, as far as the sender knows.
+      if (!this.local) {
+        const e = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
+        if (e) return e === E.EADDRINUSE ? E.EAGAIN : e;
+      }
+      return data.length;
+    }
     const src0 =
       opts?.src && !opts.src.isUnspecified() && opts.src.version === dst.addr.version
         ? opts.src
         : this.local && !this.local.addr.isUnspecified() && this.local.addr.version === dst.addr.version
           ? this.local.addr
-          : this.env.sourceAddressFor(dst.addr);
-    if (!src0) return E.ENETUNREACH;
+          : (via?.src ?? this.env.sourceAddressFor(dst.addr));
+    if (!src0) return this.noRoute(dst.addr.version); // udp_sendmsg
     // Datagrams larger than the MTU are fragmented by the interface (IPv4 and IPv6).
     if (!this.local) {
       const e = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
@@ -234,20 +267,34 @@ export class UdpSocket {
     return data.length;
   }
 
+  /** The route of a device-bound socket (SocketEnv.routeVia); undefined when not bound. */
+  private routeVia(
+    dst: IpAddress,
+  ): { readonly src: IpAddress; readonly lost: boolean } | LinuxError | undefined {
+    if (this.boundDevIf === 0 || !this.env.routeVia) return undefined;
+    return this.env.routeVia(dst, this.boundDevIf);
+  }
+
   /**
    * Implements recvfrom(2)/recv(2): copies the next datagram into `out`. With `peek`
-   * (MSG_PEEK) the datagram stays queued. WOULD_BLOCK when none is queued.
+   * (MSG_PEEK) the datagram stays queued, and a `peekOff` >= 0 (SO_PEEK_OFF) peeks that many
+   * bytes into the queue (see PacketBuffer.peekAt). WOULD_BLOCK when none is queued there.
    */
-  recvfrom(out: Uint8Array, peek = false): UdpReceived | LinuxError | WouldBlock {
+  recvfrom(out: Uint8Array, peek = false, peekOff = -1): UdpReceived | LinuxError | WouldBlock {
     if (this.closed) return E.EBADF;
     const err = this.takeError();
     if (err) return err;
     if (peek) {
-      const p = this.buffers.rx.peekInto(out);
-      return p ? { len: p.len, from: p.meta.from, truncated: p.len > out.length, meta: p.meta } : WOULD_BLOCK;
+      const p = this.buffers.rx.peekAt(peekOff, out);
+      if (!p) return WOULD_BLOCK;
+      // udp_recvmsg: MSG_TRUNC unless the copy reached the datagram's end from the offset.
+      const truncated = out.length <= p.len - p.skip && out.length < p.len;
+      return { len: p.len, from: p.meta.from, truncated, meta: p.meta, skip: p.skip };
     }
     const d = this.buffers.rx.dequeue(out);
-    return d ? { len: d.len, from: d.meta.from, truncated: d.truncated, meta: d.meta } : WOULD_BLOCK;
+    if (!d) return WOULD_BLOCK;
+    this.mibFor(d.meta.dst.version).InDatagrams++; // udp_recvmsg counts what the application reads
+    return { len: d.len, from: d.meta.from, truncated: d.truncated, meta: d.meta };
   }
 
   /** Readiness for poll/epoll: POLLIN with a datagram or error queued, POLLOUT with room, POLLERR with an error. */
@@ -314,16 +361,23 @@ export class UdpSocket {
   process(src: IpAddress, dst: IpAddress, udp: UdpRepr, ip: ReceivedIp, coverage = 0): void {
     // UDP-Lite: a partially covered datagram is dropped when UDPLITE_RECV_CSCOV asks for more.
     const partial = coverage !== 0 && coverage < UDP_HEADER_LEN + udp.payload.length;
-    if (partial && this.recvCoverageSet && (this.recvCoverage === 0 || coverage < this.recvCoverage)) return;
+    if (partial && this.recvCoverageSet && (this.recvCoverage === 0 || coverage < this.recvCoverage)) {
+      this.mibFor(dst.version).InErrors++;
+      return;
+    }
     const rx = this.buffers.rx;
-    if (rx.bytes > this.rcvLimit) return; // __udp_enqueue_schedule_skb: the queue is already over
     const meta: UdpRxMeta = {
       from: { addr: src, port: udp.srcPort },
       dst,
       hopLimit: ip.hopLimit,
       trafficClass: ip.trafficClass,
     };
-    this.buffers.rx.enqueue(meta, udp.payload);
+    // __udp_enqueue_schedule_skb: the queue is already over (or out of room): RcvbufErrors.
+    if (rx.bytes > this.rcvLimit || !this.buffers.rx.enqueue(meta, udp.payload)) {
+      const m = this.mibFor(dst.version);
+      m.RcvbufErrors++;
+      m.InErrors++;
+    }
   }
 
   /** @internal an ICMP error about a datagram this socket sent to `to`. */
@@ -366,6 +420,7 @@ export class UdpSocket {
         this.holdUntil = ctx.now + NEIGHBOR_RETRY;
         break;
       }
+      if (r === 'sent') this.mibFor(meta.dst.addr.version).OutDatagrams++;
       tx.dequeue(buf);
       sent = true;
     }

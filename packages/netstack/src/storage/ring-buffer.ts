@@ -194,12 +194,14 @@ export class RingBuffer {
   /**
    * Hands up to `max` queued bytes from the head to `copy` (in at most two pieces) and, when
    * `consume`, drops what it took; the rest stays queued. Returns the count taken, or the first
-   * copy's error when nothing was taken (then nothing is dropped).
+   * copy's error when nothing was taken (then nothing is dropped). A peek (`consume` false) may
+   * start `from` bytes after the head (MSG_PEEK at SO_PEEK_OFF).
    */
-  drainTo(max: number, copy: SpanCopy, consume: boolean): number | LinuxError {
+  drainTo(max: number, copy: SpanCopy, consume: boolean, from = 0): number | LinuxError {
+    if (consume && from !== 0) throw new RangeError('only a peek starts past the head');
     let done = 0;
     while (done < max) {
-      let span = this.readableSpan(done);
+      let span = this.readableSpan(from + done);
       if (span.length === 0) break;
       if (span.length > max - done) span = span.subarray(0, max - done);
       const r = copy(span);
@@ -240,6 +242,8 @@ const EMPTY_STORAGE = new Uint8Array(0);
 interface Slot<H> {
   meta: H;
   len: number;
+  /** A zero-length datagram was peeked at (Linux's skb->peeked): peeks at an offset pass it. */
+  peeked?: boolean;
 }
 
 /**
@@ -312,6 +316,31 @@ export class PacketBuffer<H> {
     this.first = (this.first + 1) % this.slots.length;
     this.count--;
     return { meta: slot.meta, len: slot.len, truncated: slot.len > out.length };
+  }
+
+  /**
+   * MSG_PEEK at a peek offset (SO_PEEK_OFF), as Linux's __skb_try_recv_from_queue walks the
+   * queue: with `offset` >= 0, whole datagrams the offset covers are passed over (a zero-length
+   * one only once it was peeked or while the offset is above 0), and the datagram it lands in
+   * is copied into `out` from what is left of the offset (`skip`); a negative `offset` peeks
+   * at the head from its start. `n` is the count copied; undefined when no datagram is there.
+   */
+  peekAt(offset: number, out: Uint8Array): { meta: H; len: number; skip: number; n: number } | undefined {
+    let off = offset;
+    let pos = 0;
+    for (let i = 0; i < this.count; i++) {
+      const slot = this.slots[(this.first + i) % this.slots.length]!;
+      if (off >= 0 && off >= slot.len && (off > 0 || slot.peeked)) {
+        off -= slot.len;
+        pos += slot.len;
+        continue;
+      }
+      if (slot.len === 0) slot.peeked = true;
+      const skip = Math.max(off, 0);
+      const n = this.payload.read(pos + skip, out.subarray(0, Math.min(out.length, slot.len - skip)));
+      return { meta: slot.meta, len: slot.len, skip, n };
+    }
+    return undefined;
   }
 
   /** Copies the head datagram into `out` without removing it (MSG_PEEK). */

@@ -306,6 +306,9 @@ export class Gateway {
         gateways: [],
         // Loopback traffic never crosses a device here, so it is not counted.
         stats: () => ({ rxPackets: 0, txPackets: 0 }),
+        // IPv6 flags and lifetimes on the clock the sandbox's stack is polled with.
+        ipv6: () => iface.ipv6Addresses().filter((a) => a.cidr.address.isLoopback()),
+        clock: () => performance.now(),
       },
       {
         index: 2,
@@ -319,6 +322,8 @@ export class Gateway {
         addresses: iface.addresses.filter((c) => !c.address.isLoopback()),
         gateways: iface.gateways,
         stats: () => ({ rxPackets: stats.rxFrames, txPackets: stats.txFrames }),
+        ipv6: () => iface.ipv6Addresses().filter((a) => !a.cidr.address.isLoopback()),
+        clock: () => performance.now(),
       },
     ];
   }
