@@ -77,11 +77,16 @@ if (cc.status !== 0) {
   process.exit(0);
 }
 const t1 = performance.now();
-const run = spawnSync(process.execPath, [join(root, 'bin', 'tsvisor.js'), 'do', '--', train], {
-  encoding: 'utf8',
-  timeout: 120_000,
-  env: { ...process.env, TSVISOR_WRITE_CODE_CACHE: '1', TSVISOR_NO_BUNDLE: '0' },
-});
+// Through a volume: the sandbox has its own /tmp, and a checkout may live under it.
+const run = spawnSync(
+  process.execPath,
+  [join(root, 'bin', 'tsvisor.js'), 'do', '-v', `${dist}:/train:ro`, '--', '/train/train'],
+  {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, TSVISOR_WRITE_CODE_CACHE: '1', TSVISOR_NO_BUNDLE: '0' },
+  },
+);
 if (run.status !== 0) {
   rmSync(files.cache, { force: true });
   const why = run.error ? String(run.error) : `status ${run.status}, ${run.stderr.trim().slice(-500)}`;

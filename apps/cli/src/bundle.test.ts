@@ -32,7 +32,8 @@ describe('the built command', () => {
 
   it('runs the training workload the same from the bundle and from the modules', () => {
     for (const env of [{}, { TSVISOR_NO_BUNDLE: '1' }]) {
-      const r = tsvisor(['do', '--', train], env);
+      // Through a volume: the sandbox has its own /tmp, and a checkout may live under it.
+      const r = tsvisor(['do', '-v', `${dirname(train)}:/train:ro`, '--', '/train/train'], env);
       expect(r.stderr).toContain(
         env.TSVISOR_NO_BUNDLE ? 'tsvisor loader: modules' : 'tsvisor loader: bundle',
       );
