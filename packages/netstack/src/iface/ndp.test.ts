@@ -7,19 +7,13 @@ import { RingBuffer } from '../storage/ring-buffer.js';
 import { WOULD_BLOCK } from '../socket/would-block.js';
 import { settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
-import {
-  EtherType,
-  EthernetAddress,
-  EthernetFrame,
-  EthernetRepr,
-  ETHERNET_HEADER_LEN,
-} from '../wire/ethernet.js';
+import { EthernetAddress, EthernetFrame } from '../wire/ethernet.js';
 import { isWireError } from '../wire/error.js';
 import { Icmpv6Packet, Icmpv6Repr } from '../wire/icmpv6.js';
 import { Ipv6Address } from '../wire/ip-address.js';
-import { IpProtocol } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
 import { cidr, linkLocalAddress, solicitedNodeAddress } from './interface.js';
+import { sendIcmp } from './slaac.test-util.js';
 
 const macA = EthernetAddress.parse('02:00:00:00:00:0a')!;
 const macB = EthernetAddress.parse('52:54:00:12:34:56')!;
@@ -94,32 +88,6 @@ describe('neighbor discovery between two stacks', () => {
 describe('neighbor discovery against a hand-driven peer', () => {
   const me = Ipv6Address.parse('fd00::1')!;
   const peerIp = Ipv6Address.parse('fd00::99')!;
-  function sendIcmp(
-    peer: Device,
-    src: Ipv6Address,
-    dst: Ipv6Address,
-    icmp: Icmpv6Repr,
-    hopLimit: number,
-  ): void {
-    const len = Icmpv6Repr.bufferLen(icmp);
-    const frame = new Uint8Array(ETHERNET_HEADER_LEN + IPV6_HEADER_LEN + len);
-    const b = dst.bytes;
-    EthernetRepr.emit(
-      {
-        src: macB,
-        dst: new EthernetAddress([0x33, 0x33, b[12]!, b[13]!, b[14]!, b[15]!]),
-        ethertype: EtherType.IPV6,
-      },
-      EthernetFrame.unchecked(frame),
-    );
-    const ip = frame.subarray(ETHERNET_HEADER_LEN);
-    Ipv6Repr.emit(
-      { src, dst, nextHeader: IpProtocol.ICMPV6, payloadLen: len, hopLimit },
-      Ipv6Packet.unchecked(ip),
-    );
-    Icmpv6Repr.emit(icmp, Icmpv6Packet.unchecked(ip.subarray(IPV6_HEADER_LEN)), src, dst);
-    peer.transmit(0, frame);
-  }
   function recvIcmp(
     peer: Device,
   ): { dst: Ipv6Address; mac: EthernetAddress; hopLimit: number; icmp: Icmpv6Repr } | undefined {
@@ -149,10 +117,12 @@ describe('neighbor discovery against a hand-driven peer', () => {
     const { stack, peer } = setup();
     sendIcmp(
       peer,
+      macA,
       peerIp,
       solicitedNodeAddress(me),
       { type: 'neighborSolicit', target: me, sourceLinkAddr: macB },
       255,
+      macB,
     );
     settle([stack], 0);
     const na = recvIcmp(peer)!;
@@ -170,10 +140,12 @@ describe('neighbor discovery against a hand-driven peer', () => {
     // Duplicate address detection (unspecified source): the answer goes to all nodes, unsolicited.
     sendIcmp(
       peer,
+      macA,
       Ipv6Address.UNSPECIFIED,
       solicitedNodeAddress(me),
       { type: 'neighborSolicit', target: me },
       255,
+      macB,
     );
     settle([stack], 0);
     const dad = recvIcmp(peer)!;
@@ -185,18 +157,22 @@ describe('neighbor discovery against a hand-driven peer', () => {
     const { stack, peer } = setup();
     sendIcmp(
       peer,
+      macA,
       peerIp,
       solicitedNodeAddress(me),
       { type: 'neighborSolicit', target: me, sourceLinkAddr: macB },
       64,
+      macB,
     );
     const other = Ipv6Address.parse('fd00::7')!;
     sendIcmp(
       peer,
+      macA,
       peerIp,
       solicitedNodeAddress(other),
       { type: 'neighborSolicit', target: other, sourceLinkAddr: macB },
       255,
+      macB,
     );
     settle([stack], 0);
     expect(recvIcmp(peer)).toBeUndefined();
@@ -217,6 +193,7 @@ describe('neighbor discovery against a hand-driven peer', () => {
     expect(recvIcmp(peer)?.icmp.type).toBe('neighborSolicit');
     sendIcmp(
       peer,
+      macA,
       peerIp,
       me,
       {
@@ -228,6 +205,7 @@ describe('neighbor discovery against a hand-driven peer', () => {
         targetLinkAddr: macB,
       },
       255,
+      macB,
     );
     settle([stack], t + 1);
     const f = peer.receive(0)!;

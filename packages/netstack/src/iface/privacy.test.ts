@@ -3,10 +3,9 @@
 // and the flags Linux shows.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { linkPair } from '../phy/loopback.js';
 import type { Device } from '../phy/device.js';
 import { settle } from '../stack.test-util.js';
-import { Stack } from '../stack.js';
+import type { Stack } from '../stack.js';
 import { EthernetAddress } from '../wire/ethernet.js';
 import { Ipv6Address, type IpAddress, type IpCidr } from '../wire/ip-address.js';
 import { stableAddressCandidate } from './interface-id.js';
@@ -21,6 +20,7 @@ import {
   routerAdvert,
   scriptedBytes,
   sendIcmp,
+  slaacStack,
 } from './slaac.test-util.js';
 
 const mac = EthernetAddress.parse('02:11:22:33:44:55')!;
@@ -30,19 +30,8 @@ const prefix = a6('2001:db8:7:8::');
 const far = a6('2001:db8:99::1');
 const DAY = 86400_000;
 
-function setup(addrconf: AddrconfOptions): { stack: Stack; peer: Device } {
-  const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
-  const stack = new Stack({
-    device: dev,
-    addresses: [],
-    hardwareAddress: mac,
-    ipv6LinkLocal: true,
-    slaac: true,
-    addrconf,
-    seed: 5,
-  });
-  return { stack, peer };
-}
+const setup = (addrconf: AddrconfOptions): ReturnType<typeof slaacStack> =>
+  slaacStack({ mac, addrconf, seed: 5 });
 
 /** The stack's IPv6 addresses as `address flags` strings. */
 function shown(stack: Stack): string[] {

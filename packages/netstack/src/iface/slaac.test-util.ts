@@ -1,6 +1,8 @@
 // Helpers for SLAAC tests: a hand-driven router on the far end of an Ethernet link.
 import type { Device } from '../phy/device.js';
 import { seededRandom } from '../phy/fault-injector.js';
+import { linkPair } from '../phy/loopback.js';
+import { Stack } from '../stack.js';
 import {
   EtherType,
   EthernetAddress,
@@ -13,13 +15,40 @@ import { Icmpv6Packet, Icmpv6Repr, type PrefixInfo } from '../wire/icmpv6.js';
 import { Ipv6Address } from '../wire/ip-address.js';
 import { IpProtocol } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
+import type { AddrconfOptions } from './slaac.js';
 
 /** The router's MAC and link-local address. */
 export const routerMac = EthernetAddress.parse('52:54:00:00:00:01')!;
 export const routerAddr = Ipv6Address.parse('fe80::1')!;
 export const allNodes = Ipv6Address.parse('ff02::1')!;
 
-/** Sends `icmp` from the router end `peer` to the stack whose MAC is `to` (multicast: group MAC). */
+/**
+ * A stack with no configured address, a link-local one and SLAAC (unless `slaac` is false) on
+ * one end of an Ethernet link; `peer` is the other end, where the tests play the router.
+ */
+export function slaacStack(options: {
+  readonly mac: EthernetAddress;
+  readonly seed: number;
+  readonly slaac?: boolean;
+  readonly addrconf?: AddrconfOptions;
+}): { stack: Stack; peer: Device } {
+  const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
+  const stack = new Stack({
+    device: dev,
+    addresses: [],
+    hardwareAddress: options.mac,
+    ipv6LinkLocal: true,
+    slaac: options.slaac ?? true,
+    ...(options.addrconf ? { addrconf: options.addrconf } : {}),
+    seed: options.seed,
+  });
+  return { stack, peer };
+}
+
+/**
+ * Sends `icmp` from the router end `peer` (Ethernet source `from`) to the stack whose MAC is
+ * `to` (multicast: group MAC).
+ */
 export function sendIcmp(
   peer: Device,
   to: EthernetAddress,
@@ -27,12 +56,13 @@ export function sendIcmp(
   dst: Ipv6Address,
   icmp: Icmpv6Repr,
   hopLimit = 255,
+  from = routerMac,
 ): void {
   const len = Icmpv6Repr.bufferLen(icmp);
   const frame = new Uint8Array(ETHERNET_HEADER_LEN + IPV6_HEADER_LEN + len);
   const b = dst.bytes;
   const mac = dst.isMulticast() ? new EthernetAddress([0x33, 0x33, b[12]!, b[13]!, b[14]!, b[15]!]) : to;
-  EthernetRepr.emit({ src: routerMac, dst: mac, ethertype: EtherType.IPV6 }, EthernetFrame.unchecked(frame));
+  EthernetRepr.emit({ src: from, dst: mac, ethertype: EtherType.IPV6 }, EthernetFrame.unchecked(frame));
   const ip = frame.subarray(ETHERNET_HEADER_LEN);
   Ipv6Repr.emit(
     { src, dst, nextHeader: IpProtocol.ICMPV6, payloadLen: len, hopLimit },

@@ -1,115 +1,40 @@
 // IPv6 stateless address autoconfiguration (RFC 4862) from router advertisements, against a
 // hand-driven router on the other end of an Ethernet link.
 import { describe, expect, it } from 'vitest';
-import type { Device } from '../phy/device.js';
-import { linkPair } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
-import { Stack } from '../stack.js';
-import {
-  EtherType,
-  EthernetAddress,
-  EthernetFrame,
-  EthernetRepr,
-  ETHERNET_HEADER_LEN,
-} from '../wire/ethernet.js';
-import { isWireError } from '../wire/error.js';
+import { EthernetAddress, EthernetFrame } from '../wire/ethernet.js';
 import { Icmpv6Packet, Icmpv6Repr, type PrefixInfo } from '../wire/icmpv6.js';
 import { Ipv6Address } from '../wire/ip-address.js';
 import { IpProtocol } from '../wire/ipv4.js';
-import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
+import { Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
+import {
+  allNodes,
+  prefixInfo,
+  received,
+  routerAddr,
+  routerAdvert,
+  routerMac,
+  sendIcmp,
+  slaacStack,
+} from './slaac.test-util.js';
 
 const macA = EthernetAddress.parse('02:00:00:00:00:0a')!;
-const macR = EthernetAddress.parse('52:54:00:00:00:01')!;
-const router = Ipv6Address.parse('fe80::1')!;
-const allNodes = Ipv6Address.parse('ff02::1')!;
 /** 2001:db8:1::/64 + the modified EUI-64 identifier of macA (the u/l bit flipped back to 0). */
 const formed = Ipv6Address.parse('2001:db8:1::ff:fe00:a')!;
 
-function sendIcmp(peer: Device, src: Ipv6Address, dst: Ipv6Address, icmp: Icmpv6Repr, hopLimit = 255): void {
-  const len = Icmpv6Repr.bufferLen(icmp);
-  const frame = new Uint8Array(ETHERNET_HEADER_LEN + IPV6_HEADER_LEN + len);
-  const b = dst.bytes;
-  const mac = dst.isMulticast() ? new EthernetAddress([0x33, 0x33, b[12]!, b[13]!, b[14]!, b[15]!]) : macA;
-  EthernetRepr.emit({ src: macR, dst: mac, ethertype: EtherType.IPV6 }, EthernetFrame.unchecked(frame));
-  const ip = frame.subarray(ETHERNET_HEADER_LEN);
-  Ipv6Repr.emit(
-    { src, dst, nextHeader: IpProtocol.ICMPV6, payloadLen: len, hopLimit },
-    Ipv6Packet.unchecked(ip),
-  );
-  Icmpv6Repr.emit(icmp, Icmpv6Packet.unchecked(ip.subarray(IPV6_HEADER_LEN)), src, dst);
-  peer.transmit(0, frame);
-}
+const prefix = (o: Partial<PrefixInfo> = {}): PrefixInfo => prefixInfo('2001:db8:1::', o);
 
-/** Every ICMPv6 message the stack sent since the last call, with its addresses. */
-function received(peer: Device): { src: Ipv6Address; dst: Ipv6Address; icmp: Icmpv6Repr }[] {
-  const out: { src: Ipv6Address; dst: Ipv6Address; icmp: Icmpv6Repr }[] = [];
-  for (let f = peer.receive(0); f; f = peer.receive(0)) {
-    const eth = EthernetFrame.checked(f);
-    if (isWireError(eth) || eth.ethertype !== EtherType.IPV6) continue;
-    const ip = Ipv6Repr.parse(Ipv6Packet.checked(eth.payload) as Ipv6Packet);
-    if (isWireError(ip) || ip.nextHeader !== IpProtocol.ICMPV6) continue;
-    const src = ip.src as Ipv6Address;
-    const dst = ip.dst as Ipv6Address;
-    const icmp = Icmpv6Repr.parse(
-      Icmpv6Packet.checked(eth.payload.subarray(IPV6_HEADER_LEN)) as Icmpv6Packet,
-      src,
-      dst,
-    );
-    if (!isWireError(icmp)) out.push({ src, dst, icmp });
-  }
-  return out;
-}
-
-const prefix = (o: Partial<PrefixInfo> = {}): PrefixInfo => ({
-  prefix: Ipv6Address.parse('2001:db8:1::')!,
-  prefixLength: 64,
-  onLink: true,
-  autonomous: true,
-  validLifetime: 3600,
-  preferredLifetime: 1800,
-  ...o,
-});
-
-function advert(
-  prefixes: PrefixInfo[],
-  routerLifetime = 1800,
-): Extract<Icmpv6Repr, { type: 'routerAdvert' }> {
-  return {
-    type: 'routerAdvert',
-    curHopLimit: 64,
-    managed: false,
-    other: false,
-    routerLifetime,
-    reachableTime: 0,
-    retransTimer: 0,
-    sourceLinkAddr: macR,
-    mtu: 1500,
-    prefixes,
-  };
-}
-
-function setup(slaac = true): { stack: Stack; peer: Device } {
-  const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
-  const stack = new Stack({
-    device: dev,
-    addresses: [],
-    hardwareAddress: macA,
-    ipv6LinkLocal: true,
-    slaac,
-    seed: 9,
-  });
-  return { stack, peer };
-}
+const setup = (slaac = true): ReturnType<typeof slaacStack> => slaacStack({ mac: macA, slaac, seed: 9 });
 
 describe('router advertisement wire format (RFC 4861 §4.1-4.2)', () => {
   it('emit -> parse -> equal, for solicitations and advertisements with options', () => {
-    const src = router;
+    const src = routerAddr;
     const dst = allNodes;
     const msgs: Icmpv6Repr[] = [
       { type: 'routerSolicit', sourceLinkAddr: macA },
       { type: 'routerSolicit', sourceLinkAddr: undefined },
-      advert([prefix(), prefix({ prefix: Ipv6Address.parse('fd00:1::')!, autonomous: false })]),
-      { ...advert([], 0), managed: true, other: true, mtu: undefined, sourceLinkAddr: undefined },
+      routerAdvert([prefix(), prefix({ prefix: Ipv6Address.parse('fd00:1::')!, autonomous: false })]),
+      { ...routerAdvert([], 0), managed: true, other: true, mtu: undefined, sourceLinkAddr: undefined },
     ];
     for (const m of msgs) {
       const buf = new Uint8Array(Icmpv6Repr.bufferLen(m));
@@ -131,7 +56,7 @@ describe('SLAAC (RFC 4862)', () => {
         icmp: { type: 'routerSolicit', sourceLinkAddr: macA },
       },
     ]);
-    sendIcmp(peer, router, allNodes, advert([prefix()]));
+    sendIcmp(peer, macA, routerAddr, allNodes, routerAdvert([prefix()]));
     settle([stack], 10);
     // Duplicate address detection: a solicitation from :: to the solicited-node group.
     expect(received(peer)).toEqual([
@@ -154,20 +79,20 @@ describe('SLAAC (RFC 4862)', () => {
     expect(u.sendto(new Uint8Array(3), { addr: far, port: 53 })).toBe(3);
     settle([stack], 1011);
     const ns = received(peer).find((m) => m.icmp.type === 'neighborSolicit');
-    expect(ns?.icmp).toMatchObject({ type: 'neighborSolicit', target: router });
-    sendIcmp(peer, router, ns!.src, {
+    expect(ns?.icmp).toMatchObject({ type: 'neighborSolicit', target: routerAddr });
+    sendIcmp(peer, macA, routerAddr, ns!.src, {
       type: 'neighborAdvert',
       router: true,
       solicited: true,
       override: true,
-      target: router,
-      targetLinkAddr: macR,
+      target: routerAddr,
+      targetLinkAddr: routerMac,
     });
     settle([stack], 1012);
     const f = peer.receive(0)!;
     const eth = EthernetFrame.checked(f) as EthernetFrame;
     const ip = Ipv6Repr.parse(Ipv6Packet.checked(eth.payload) as Ipv6Packet) as Ipv6Repr;
-    expect(eth.dst.equals(macR)).toBe(true); // to the router's MAC
+    expect(eth.dst.equals(routerMac)).toBe(true); // to the router's MAC
     expect(ip.nextHeader).toBe(IpProtocol.UDP);
     expect(ip.src.equals(formed)).toBe(true); // from the autoconfigured (global) address
     expect(ip.dst.equals(far)).toBe(true);
@@ -180,20 +105,20 @@ describe('SLAAC (RFC 4862)', () => {
     for (const conflict of ['advert', 'solicit'] as const) {
       const { stack, peer } = setup();
       settle([stack], 0);
-      sendIcmp(peer, router, allNodes, advert([prefix()]));
+      sendIcmp(peer, macA, routerAddr, allNodes, routerAdvert([prefix()]));
       settle([stack], 10);
       received(peer);
       if (conflict === 'advert')
-        sendIcmp(peer, formed, allNodes, {
+        sendIcmp(peer, macA, formed, allNodes, {
           type: 'neighborAdvert',
           router: false,
           solicited: false,
           override: true,
           target: formed,
-          targetLinkAddr: macR,
+          targetLinkAddr: routerMac,
         });
       else
-        sendIcmp(peer, Ipv6Address.UNSPECIFIED, Ipv6Address.parse('ff02::1:ff00:a')!, {
+        sendIcmp(peer, macA, Ipv6Address.UNSPECIFIED, Ipv6Address.parse('ff02::1:ff00:a')!, {
           type: 'neighborSolicit',
           target: formed,
         });
@@ -210,15 +135,22 @@ describe('SLAAC (RFC 4862)', () => {
     settle([stack], 0);
     sendIcmp(
       peer,
-      router,
+      macA,
+      routerAddr,
       allNodes,
-      advert([prefix({ validLifetime: 3 * 3600, preferredLifetime: 3600 })], 600),
+      routerAdvert([prefix({ validLifetime: 3 * 3600, preferredLifetime: 3600 })], 600),
     );
     settle([stack], 10);
     settle([stack], 1010);
     expect(stack.iface.hasAddress(formed)).toBe(true);
     // A forged short lifetime cannot cut the remaining three hours below two (§5.5.3 e).
-    sendIcmp(peer, router, allNodes, advert([prefix({ validLifetime: 60, preferredLifetime: 30 })], 600));
+    sendIcmp(
+      peer,
+      macA,
+      routerAddr,
+      allNodes,
+      routerAdvert([prefix({ validLifetime: 60, preferredLifetime: 30 })], 600),
+    );
     settle([stack], 2000);
     settle([stack], 2000 + 3600_000);
     expect(stack.iface.hasAddress(formed)).toBe(true);
@@ -234,13 +166,14 @@ describe('SLAAC (RFC 4862)', () => {
     const { stack, peer } = setup();
     settle([stack], 0);
     received(peer);
-    sendIcmp(peer, router, allNodes, advert([prefix()]), 64); // hop limit < 255
-    sendIcmp(peer, Ipv6Address.parse('2001:db8::1')!, allNodes, advert([prefix()])); // global source
+    sendIcmp(peer, macA, routerAddr, allNodes, routerAdvert([prefix()]), 64); // hop limit < 255
+    sendIcmp(peer, macA, Ipv6Address.parse('2001:db8::1')!, allNodes, routerAdvert([prefix()])); // global source
     sendIcmp(
       peer,
-      router,
+      macA,
+      routerAddr,
       allNodes,
-      advert([
+      routerAdvert([
         prefix({ prefixLength: 48 }),
         prefix({ autonomous: false }),
         prefix({ prefix: Ipv6Address.parse('fe80::')! }),
@@ -259,7 +192,7 @@ describe('SLAAC (RFC 4862)', () => {
   it('is off unless asked: no solicitation, advertisements change nothing', () => {
     const { stack, peer } = setup(false);
     settle([stack], 0);
-    sendIcmp(peer, router, allNodes, advert([prefix()]));
+    sendIcmp(peer, macA, routerAddr, allNodes, routerAdvert([prefix()]));
     settle([stack], 2000);
     expect(received(peer)).toEqual([]);
     expect(stack.iface.hasAddress(formed)).toBe(false);

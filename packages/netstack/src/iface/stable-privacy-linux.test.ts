@@ -7,13 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { linkPair } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
-import { Stack } from '../stack.js';
 import { EthernetAddress } from '../wire/ethernet.js';
 import { Ipv6Address } from '../wire/ip-address.js';
 import { IfaFlag, type Ipv6AddressInfo } from './slaac.js';
-import { allNodes, prefixInfo, routerAddr, routerAdvert, sendIcmp } from './slaac.test-util.js';
+import { allNodes, prefixInfo, routerAddr, routerAdvert, sendIcmp, slaacStack } from './slaac.test-util.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvisor-slaac-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -105,14 +103,9 @@ function netstackShown(infos: Ipv6AddressInfo[]): Shown[] {
 
 it('forms the stable addresses Linux forms, with the same flags during and after DAD', () => {
   const linux = linuxRun();
-  const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
   const mac = EthernetAddress.parse(MAC)!;
-  const stack = new Stack({
-    device: dev,
-    addresses: [],
-    hardwareAddress: mac,
-    ipv6LinkLocal: true,
-    slaac: true,
+  const { stack, peer } = slaacStack({
+    mac,
     // A veth has no permanent hardware address: Linux hashes zeros.
     addrconf: {
       addrGenMode: 'stable-privacy',

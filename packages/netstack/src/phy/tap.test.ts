@@ -3,89 +3,43 @@
 // stack (ICMP, and ICMPv6 after NDP), and TCP moves megabytes both ways and an HTTP response,
 // checked by SHA-256, while a fault injector drops and reorders frames on netstack's side.
 import { isError } from '@tsvisor/abi';
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
-import { RingBuffer } from '../storage/ring-buffer.js';
 import type { TcpSocket } from '../socket/tcp.js';
 import { WOULD_BLOCK } from '../socket/would-block.js';
 import { Stack } from '../stack.js';
 import { EthernetAddress } from '../wire/ethernet.js';
 import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { FaultInjector, seededRandom } from './fault-injector.js';
-import { StreamDevice } from './stream-device.js';
+import {
+  HashingReceiver,
+  openTapNetns,
+  pythonHashingClient,
+  pythonHashingServer,
+  rings,
+  sha256,
+  type TapNetns,
+} from './tap-netns.test-util.js';
 
-const NS = `tsvh6-${process.pid}`;
 const IF = 'tsv0';
-const dir = mkdtempSync(join(tmpdir(), 'tsvisor-tap-'));
-let relay: ChildProcessWithoutNullStreams | undefined;
+let net: TapNetns;
 let stack: Stack;
 let faults: FaultInjector;
-const t0 = performance.now();
-const clock = (): number => performance.now() - t0;
-const rings = (): { rx: RingBuffer; tx: RingBuffer } => ({
-  rx: new RingBuffer(new Uint8Array(256 * 1024)),
-  tx: new RingBuffer(new Uint8Array(256 * 1024)),
-});
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls the stack on the real clock until `done()`, for at most `limit` ms. */
-async function drive(done: () => boolean, limit = 30_000): Promise<void> {
-  const end = clock() + limit;
-  while (!done()) {
-    if (clock() > end) throw new Error('timed out');
-    stack.poll(clock());
-    await sleep(1);
-  }
-  stack.poll(clock());
-}
-
-/** Runs a command in the namespace while the stack is driven; resolves with its stdout. */
-async function inNs(cmd: string[], limit = 30_000): Promise<string> {
-  const p = spawn('ip', ['netns', 'exec', NS, ...cmd]);
-  let out = '';
-  let err = '';
-  let code: number | null | undefined;
-  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  p.on('exit', (c) => (code = c));
-  await drive(() => code !== undefined, limit);
-  if (code !== 0) throw new Error(`${cmd.join(' ')} exited ${code}: ${err}${out}`);
-  return out;
-}
-
-function sha256(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex');
-}
+const drive = (done: () => boolean, limit?: number): Promise<void> => net.drive(done, limit);
+const inNs = (cmd: string[], limit?: number): Promise<string> => net.inNs(cmd, limit);
 
 beforeAll(async () => {
-  const bin = join(dir, 'tap-relay');
-  execFileSync('gcc', ['-O2', '-w', '-o', bin, join(import.meta.dirname, 'tap-relay.test-util.c')]);
-  execFileSync('ip', ['netns', 'add', NS]);
-  relay = spawn('ip', ['netns', 'exec', NS, bin, IF]);
-  const dev = new StreamDevice({ medium: 'ethernet', mtu: 1500 }, (b) => relay!.stdin.write(b));
-  let ready = false;
-  relay.stdout.on('data', (chunk: Buffer) => {
-    ready = true;
-    dev.feed(chunk);
-    stack?.poll(clock()); // answer at once, not at the next tick
+  net = await openTapNetns({
+    ns: `tsvh6-${process.pid}`,
+    ifname: IF,
+    addresses: ['10.9.0.1/24', 'fd09::1/64'],
+    tmpPrefix: 'tsvisor-tap-',
   });
-  while (!ready) await sleep(5);
-  execFileSync('ip', [
-    'netns',
-    'exec',
-    NS,
-    'sh',
-    '-c',
-    `ip link set lo up && ip link set ${IF} up && ip addr add 10.9.0.1/24 dev ${IF} && ip -6 addr add fd09::1/64 dev ${IF} nodad`,
-  ]);
   // Faults on netstack's side: 1% of frames each way lost, 2% held back behind later ones.
-  faults = new FaultInjector(dev, { drop: 0.01, reorder: 0.02, reorderDelay: 3 }, 606);
+  faults = new FaultInjector(net.device, { drop: 0.01, reorder: 0.02, reorderDelay: 3 }, 606);
   stack = new Stack({
     device: faults,
     addresses: [cidr('10.9.0.2/24'), cidr('fd09::2/64')],
@@ -93,17 +47,10 @@ beforeAll(async () => {
     ipv6LinkLocal: true,
     seed: 6,
   });
+  net.attach(stack);
 }, 30_000);
 
-afterAll(() => {
-  relay?.stdin.end();
-  relay?.kill();
-  try {
-    execFileSync('ip', ['netns', 'del', NS]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+afterAll(() => net?.close());
 
 describe('netstack behind a TAP, against the Linux stack', () => {
   it('Linux pings the stack over IPv4 (ARP) and IPv6 (NDP)', async () => {
@@ -123,79 +70,26 @@ describe('netstack behind a TAP, against the Linux stack', () => {
     const l = stack.tcpListener(4, rings);
     l.bind({ addr: Ipv4Address.UNSPECIFIED, port: 5001 });
     l.listen(4);
-    const client = inNs([
-      'python3',
-      '-c',
-      'import socket,os,hashlib\n' +
-        'd=os.urandom(2<<20)\n' +
-        's=socket.create_connection(("10.9.0.2",5001))\n' +
-        's.sendall(d); s.shutdown(socket.SHUT_WR)\n' +
-        'assert s.recv(1)==b""\n' +
-        'print(hashlib.sha256(d).hexdigest())',
-    ]);
-    let server: TcpSocket | undefined;
-    const hash = createHash('sha256');
-    let total = 0;
-    let eof = false;
-    const buf = new Uint8Array(65536);
-    const pump = (): boolean => {
-      if (!server) {
-        const s = l.accept();
-        if (s !== WOULD_BLOCK && !isError(s)) server = s;
-      }
-      while (server && !eof) {
-        const n = server.recv(buf);
-        if (n === WOULD_BLOCK || isError(n)) break;
-        if (n === 0) {
-          eof = true;
-          server.close();
-        } else {
-          hash.update(buf.subarray(0, n));
-          total += n;
-        }
-      }
-      return false;
-    };
+    const client = inNs(pythonHashingClient('10.9.0.2', 5001, 2 << 20));
+    const rx = new HashingReceiver(l);
     const done = client.then((out) => out.trim());
     let result: string | undefined;
     void done.then((h) => (result = h));
-    await drive(() => (pump(), result !== undefined), 60_000);
-    expect(total).toBe(2 << 20);
-    expect(hash.digest('hex')).toBe(result);
+    await drive(() => (rx.pump(), result !== undefined), 60_000);
+    expect(rx.total).toBe(2 << 20);
+    expect(rx.digest()).toBe(result);
     expect(faults.stats.dropped).toBeGreaterThan(0); // the faults really happened
     l.close();
   }, 90_000);
 
   it('bulk TCP from netstack to Linux: 2 MiB arrive intact (SHA-256), with SACK and timestamps negotiated', async () => {
-    const server = inNs([
-      'python3',
-      '-c',
-      'import socket,hashlib\n' +
-        'l=socket.socket(); l.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n' +
-        'l.bind(("10.9.0.1",5002)); l.listen(1); print("listening",flush=True)\n' +
-        'c,_=l.accept(); h=hashlib.sha256(); n=0\n' +
-        'while True:\n' +
-        '  b=c.recv(65536)\n' +
-        '  if not b: break\n' +
-        '  h.update(b); n+=len(b)\n' +
-        'print(n,h.hexdigest())',
-    ]);
+    const server = inNs(pythonHashingServer('10.9.0.1', 5002));
     let result: string | undefined;
     void server.then((o) => (result = o));
     const rnd = seededRandom(42);
     const data = Uint8Array.from({ length: 2 << 20 }, () => Math.floor(rnd() * 256));
     // The listener may not be up yet: a refused connection is retried on a fresh socket.
-    const dst = { addr: Ipv4Address.parse('10.9.0.1')!, port: 5002 };
-    let c = stack.tcpSocket(4, rings());
-    c.connect(dst);
-    await drive(() => {
-      if (c.state === 'CLOSED') {
-        c.close();
-        c = stack.tcpSocket(4, rings());
-        c.connect(dst);
-      }
-      return c.state === 'ESTABLISHED';
-    }, 20_000);
+    const c = await net.connect({ addr: Ipv4Address.parse('10.9.0.1')!, port: 5002 });
     expect(c.negotiated).toMatchObject({ sack: true, timestamps: true, windowScaling: true });
     let off = 0;
     await drive(() => {
@@ -214,12 +108,12 @@ describe('netstack behind a TAP, against the Linux stack', () => {
   it('netstack fetches a file from python -m http.server over HTTP intact (SHA-256)', async () => {
     const rnd = seededRandom(11);
     const file = Uint8Array.from({ length: 500_000 }, () => Math.floor(rnd() * 256));
-    const www = mkdtempSync(join(dir, 'www-'));
+    const www = mkdtempSync(join(net.dir, 'www-'));
     writeFileSync(join(www, 'blob'), file);
     const server = spawn('ip', [
       'netns',
       'exec',
-      NS,
+      net.ns,
       'python3',
       '-m',
       'http.server',
@@ -230,17 +124,7 @@ describe('netstack behind a TAP, against the Linux stack', () => {
       www,
     ]);
     try {
-      const dst = { addr: Ipv4Address.parse('10.9.0.1')!, port: 8000 };
-      let c = stack.tcpSocket(4, rings());
-      c.connect(dst);
-      await drive(() => {
-        if (c.state === 'CLOSED') {
-          c.close(); // refused while python starts: try again on a fresh socket
-          c = stack.tcpSocket(4, rings());
-          c.connect(dst);
-        }
-        return c.state === 'ESTABLISHED';
-      }, 20_000);
+      const c = await net.connect({ addr: Ipv4Address.parse('10.9.0.1')!, port: 8000 });
       const get = new TextEncoder().encode('GET /blob HTTP/1.0\r\nHost: 10.9.0.1\r\n\r\n');
       expect(c.send(get)).toBe(get.length);
       const chunks: Uint8Array[] = [];

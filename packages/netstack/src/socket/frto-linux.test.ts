@@ -3,39 +3,28 @@
 // held past the sender's RTO, then released in order) must be recognised as a delay, both when
 // netstack sends (our Eifel detection reads Linux's timestamp echoes) and when Linux sends (Linux's
 // own detection reads ours: its TcpExt TCPLossUndo counts it). Transfers are checked by SHA-256.
-import { isError } from '@tsvisor/abi';
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
 import type { Device } from '../phy/device.js';
 import { seededRandom } from '../phy/fault-injector.js';
-import { StreamDevice } from '../phy/stream-device.js';
+import {
+  HashingReceiver,
+  openTapNetns,
+  pythonHashingClient,
+  pythonHashingServer,
+  sha256,
+  type TapNetns,
+} from '../phy/tap-netns.test-util.js';
 import { Stack } from '../stack.js';
 import { RingBuffer } from '../storage/ring-buffer.js';
 import { EthernetAddress } from '../wire/ethernet.js';
 import { Ipv4Address } from '../wire/ip-address.js';
-import type { TcpSocket } from './tcp.js';
-import { WOULD_BLOCK } from './would-block.js';
 
-const NS = `tsvfrto-${process.pid}`;
-const IF = 'tsv1';
 const SPIKE = 450; // past a first RTO of about 200 ms, short of the second (about 600 ms)
-const dir = mkdtempSync(join(tmpdir(), 'tsvisor-frto-'));
-let relay: ChildProcessWithoutNullStreams | undefined;
+let net: TapNetns;
 let stack: Stack;
 let spike: SpikeDevice;
-const t0 = performance.now();
-const clock = (): number => performance.now() - t0;
-const rings = (): { rx: RingBuffer; tx: RingBuffer } => ({
-  rx: new RingBuffer(new Uint8Array(256 * 1024)),
-  tx: new RingBuffer(new Uint8Array(256 * 1024)),
-});
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** Holds every frame sent during a spike and then sends them all, in order. */
 class SpikeDevice implements Device {
@@ -70,32 +59,9 @@ class SpikeDevice implements Device {
   }
 }
 
-/** Polls the stack on the real clock until `done()`, for at most `limit` ms. */
-async function drive(done: () => boolean, limit = 30_000): Promise<void> {
-  const end = clock() + limit;
-  while (!done()) {
-    if (clock() > end) throw new Error('timed out');
-    stack.poll(clock());
-    await sleep(1);
-  }
-  stack.poll(clock());
-}
-
-/** Starts a command in the namespace; the promise resolves with its stdout once it exits 0. */
-function inNs(cmd: string[]): Promise<string> {
-  const p = spawn('ip', ['netns', 'exec', NS, ...cmd]);
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) =>
-    p.on('exit', (c) => (c === 0 ? resolve(out) : reject(new Error(`${cmd.join(' ')} exited ${c}: ${err}`)))),
-  );
-}
-
 /** Linux's TcpExt counters in the namespace (/proc/net/netstat). */
 function linuxTcpExt(): Record<string, number> {
-  const text = execFileSync('ip', ['netns', 'exec', NS, 'cat', '/proc/net/netstat']).toString();
+  const text = execFileSync('ip', ['netns', 'exec', net.ns, 'cat', '/proc/net/netstat']).toString();
   const lines = text.split('\n').filter((l) => l.startsWith('TcpExt:'));
   const names = lines[0]!.split(/\s+/).slice(1);
   const values = lines[1]!.split(/\s+/).slice(1).map(Number);
@@ -103,79 +69,36 @@ function linuxTcpExt(): Record<string, number> {
 }
 
 beforeAll(async () => {
-  const bin = join(dir, 'tap-relay');
-  execFileSync('gcc', ['-O2', '-w', '-o', bin, join(import.meta.dirname, '../phy/tap-relay.test-util.c')]);
-  execFileSync('ip', ['netns', 'add', NS]);
-  relay = spawn('ip', ['netns', 'exec', NS, bin, IF]);
-  const dev = new StreamDevice({ medium: 'ethernet', mtu: 1500 }, (b) => relay!.stdin.write(b));
-  let ready = false;
-  relay.stdout.on('data', (chunk: Buffer) => {
-    ready = true;
-    dev.feed(chunk);
-    stack?.poll(clock());
+  net = await openTapNetns({
+    ns: `tsvfrto-${process.pid}`,
+    ifname: 'tsv1',
+    addresses: ['10.8.0.1/24'],
+    tmpPrefix: 'tsvisor-frto-',
   });
-  while (!ready) await sleep(5);
-  execFileSync('ip', [
-    'netns',
-    'exec',
-    NS,
-    'sh',
-    '-c',
-    `ip link set lo up && ip link set ${IF} up && ip addr add 10.8.0.1/24 dev ${IF}`,
-  ]);
-  spike = new SpikeDevice(dev);
+  spike = new SpikeDevice(net.device);
   stack = new Stack({
     device: spike,
     addresses: [cidr('10.8.0.2/24')],
     hardwareAddress: EthernetAddress.parse('02:00:00:00:08:02')!,
     seed: 8,
   });
+  net.attach(stack);
 }, 30_000);
 
-afterAll(() => {
-  relay?.stdin.end();
-  relay?.kill();
-  try {
-    execFileSync('ip', ['netns', 'del', NS]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+afterAll(() => net?.close());
 
 describe('a delay spike longer than the RTO, against Linux', () => {
   it('netstack sending: the timeout is undone by Linux echoing the originals’ timestamps', async () => {
-    const server = inNs([
-      'python3',
-      '-c',
-      'import socket,hashlib\n' +
-        'l=socket.socket(); l.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n' +
-        'l.bind(("10.8.0.1",5003)); l.listen(1); print("listening",flush=True)\n' +
-        'c,_=l.accept(); h=hashlib.sha256(); n=0\n' +
-        'while True:\n' +
-        '  b=c.recv(65536)\n' +
-        '  if not b: break\n' +
-        '  h.update(b); n+=len(b)\n' +
-        'print(n,h.hexdigest())',
-    ]);
+    const server = net.spawnInNs(pythonHashingServer('10.8.0.1', 5003));
     let result: string | undefined;
     void server.then((o) => (result = o));
     const rnd = seededRandom(43);
     const data = Uint8Array.from({ length: 2 << 20 }, () => Math.floor(rnd() * 256));
-    const dst = { addr: Ipv4Address.parse('10.8.0.1')!, port: 5003 };
-    let c = stack.tcpSocket(4, rings());
-    c.connect(dst);
-    await drive(() => {
-      if (c.state === 'CLOSED') {
-        c.close(); // refused while python starts: try again on a fresh socket
-        c = stack.tcpSocket(4, rings());
-        c.connect(dst);
-      }
-      return c.state === 'ESTABLISHED';
-    }, 20_000);
+    const c = await net.connect({ addr: Ipv4Address.parse('10.8.0.1')!, port: 5003 });
     expect(c.negotiated).toMatchObject({ sack: true, timestamps: true });
     let off = 0;
     let spiked = false;
-    await drive(() => {
+    await net.drive(() => {
       if (off < data.length) {
         const n = c.send(data.subarray(off));
         if (typeof n === 'number') off += n;
@@ -183,7 +106,7 @@ describe('a delay spike longer than the RTO, against Linux', () => {
       }
       if (!spiked && off > 1 << 20) {
         spiked = true;
-        spike.hold(clock(), SPIKE);
+        spike.hold(net.clock(), SPIKE);
       }
       return result !== undefined;
     }, 60_000);
@@ -204,48 +127,21 @@ describe('a delay spike longer than the RTO, against Linux', () => {
     l.bind({ addr: Ipv4Address.UNSPECIFIED, port: 5004 });
     l.listen(4);
     const before = linuxTcpExt();
-    const client = inNs([
-      'python3',
-      '-c',
-      'import socket,os,hashlib\n' +
-        'd=os.urandom(3<<20)\n' +
-        's=socket.create_connection(("10.8.0.2",5004))\n' +
-        's.sendall(d); s.shutdown(socket.SHUT_WR)\n' +
-        'assert s.recv(1)==b""\n' +
-        'print(hashlib.sha256(d).hexdigest())',
-    ]);
+    const client = net.spawnInNs(pythonHashingClient('10.8.0.2', 5004, 3 << 20));
     let result: string | undefined;
     void client.then((o) => (result = o.trim()));
-    let server: TcpSocket | undefined;
-    const hash = createHash('sha256');
-    let total = 0;
-    let eof = false;
+    const rx = new HashingReceiver(l);
     let spiked = false;
-    const buf = new Uint8Array(65536);
-    await drive(() => {
-      if (!server) {
-        const s = l.accept();
-        if (s !== WOULD_BLOCK && !isError(s)) server = s;
-      }
-      while (server && !eof) {
-        const n = server.recv(buf);
-        if (n === WOULD_BLOCK || isError(n)) break;
-        if (n === 0) {
-          eof = true;
-          server.close();
-        } else {
-          hash.update(buf.subarray(0, n));
-          total += n;
-        }
-      }
-      if (!spiked && total > 1 << 20) {
+    await net.drive(() => {
+      rx.pump();
+      if (!spiked && rx.total > 1 << 20) {
         spiked = true;
-        spike.hold(clock(), SPIKE);
+        spike.hold(net.clock(), SPIKE);
       }
       return result !== undefined;
     }, 60_000);
-    expect(total).toBe(3 << 20);
-    expect(hash.digest('hex')).toBe(result);
+    expect(rx.total).toBe(3 << 20);
+    expect(rx.digest()).toBe(result);
     const after = linuxTcpExt();
     expect(after['TCPTimeouts']! - before['TCPTimeouts']!).toBeGreaterThanOrEqual(1);
     expect(after['TCPLossUndo']! - before['TCPLossUndo']!).toBeGreaterThanOrEqual(1);
