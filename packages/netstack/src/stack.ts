@@ -87,6 +87,12 @@ export interface StackSysctl {
    * waits in FIN_WAIT_2 for the peer's FIN (not the TIME_WAIT length, which stays 60 s).
    */
   finTimeout: number;
+  /**
+   * net.ipv4.tcp_frto (Linux: 2): F-RTO (RFC 5682) on a timeout unless 0, read at each timeout
+   * so a change reaches existing connections, as tcp_enter_loss reads it. Eifel (timestamp)
+   * detection of spurious timeouts is on either way.
+   */
+  frto: number;
 }
 
 /**
@@ -162,6 +168,7 @@ export class Stack implements SocketTable, SocketEnv {
       keepaliveIntvl: 75,
       keepaliveProbes: 9,
       finTimeout: 60,
+      frto: this.tcpConfig.frto === false ? 0 : 2,
     };
     const range = (): readonly [number, number] => this.sysctl.portRange;
     this.udpPorts = new PortSpace(this.random, range);

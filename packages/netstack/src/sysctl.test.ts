@@ -24,6 +24,7 @@ describe('Stack.sysctl', () => {
       keepaliveIntvl: 75,
       keepaliveProbes: 9,
       finTimeout: 60,
+      frto: 2,
     });
   });
 

@@ -201,6 +201,8 @@ export interface ProcNetSysctl {
   readonly tcpKeepaliveProbes: number;
   /** tcp_fin_timeout (s): how long an orphaned connection waits in FIN_WAIT_2 (Linux: 60). */
   readonly tcpFinTimeout: number;
+  /** tcp_frto: F-RTO (RFC 5682) on timeouts unless 0 (Linux: 2). */
+  readonly tcpFrto: number;
   /**
    * net.core.somaxconn: the cap on listen backlogs of the namespace's sockets. Absent: the
    * `ProcSource` tunable (4096, what netstack applies).
@@ -219,7 +221,8 @@ export type ProcNetSysctlWrite =
         | 'tcpKeepaliveTime'
         | 'tcpKeepaliveIntvl'
         | 'tcpKeepaliveProbes'
-        | 'tcpFinTimeout';
+        | 'tcpFinTimeout'
+        | 'tcpFrto';
       readonly value: number;
     };
 

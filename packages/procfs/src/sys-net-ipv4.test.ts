@@ -82,6 +82,7 @@ describe('/proc/sys/net/ipv4', () => {
       'tcp_available_congestion_control',
       'tcp_congestion_control',
       'tcp_fin_timeout',
+      'tcp_frto',
       'tcp_keepalive_intvl',
       'tcp_keepalive_probes',
       'tcp_keepalive_time',
@@ -94,6 +95,7 @@ describe('/proc/sys/net/ipv4', () => {
     expect(readAll(p, `${IPV4}/tcp_available_congestion_control`)).toBe('reno cubic\n');
     expect(readAll(p, `${IPV4}/tcp_keepalive_time`)).toBe('7200\n');
     expect(readAll(p, `${IPV4}/tcp_fin_timeout`)).toBe('60\n');
+    expect(readAll(p, `${IPV4}/tcp_frto`)).toBe('2\n');
     const mode = (n: string): number => {
       const st = p.stat(`${IPV4}/${n}`);
       if (isError(st)) throw new Error(n);
@@ -170,6 +172,9 @@ describe('/proc/sys/net/ipv4', () => {
     expect(put(p, `${IPV4}/tcp_sack`, '2')).toBe(1);
     expect(readAll(p, `${IPV4}/tcp_sack`)).toBe('2\n');
     expect(put(p, `${IPV4}/tcp_sack`, '256')).toBe(E.EINVAL);
+    expect(put(p, `${IPV4}/tcp_frto`, '0')).toBe(1);
+    expect(readAll(p, `${IPV4}/tcp_frto`)).toBe('0\n');
+    expect(put(p, `${IPV4}/tcp_frto`, '-1')).toBe(E.EINVAL);
     expect(put(p, `${IPV4}/tcp_timestamps`, '-1')).toBe(E.EINVAL);
     expect(put(p, `${IPV4}/tcp_timestamps`, 'x')).toBe(E.EINVAL);
     expect(readAll(p, `${IPV4}/tcp_timestamps`)).toBe('1\n');
@@ -189,6 +194,7 @@ describe('/proc/sys/net/ipv4', () => {
       tcpKeepaliveIntvl: 75,
       tcpKeepaliveProbes: 9,
       tcpFinTimeout: 60,
+      tcpFrto: 2,
     };
     const writes: ProcNetSysctlWrite[] = [];
     src.netValue = {

@@ -25,6 +25,7 @@ export const DEFAULT_NET_SYSCTL: ProcNetSysctl = {
   tcpKeepaliveIntvl: 75,
   tcpKeepaliveProbes: 9,
   tcpFinTimeout: 60,
+  tcpFrto: 2,
 };
 
 /** net.ipv4.ip_unprivileged_port_start: the range's low end may not go below it (EINVAL). */
@@ -165,7 +166,7 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     },
   });
   /** A proc_dou8vec_minmax flag: one int in 0..255. */
-  const u8 = (key: 'tcpSack' | 'tcpTimestamps' | 'tcpKeepaliveProbes'): FileNode =>
+  const u8 = (key: 'tcpSack' | 'tcpTimestamps' | 'tcpKeepaliveProbes' | 'tcpFrto'): FileNode =>
     writable(
       () => `${get()[key]}\n`,
       (text) => {
@@ -207,6 +208,7 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       },
     ),
     tcp_fin_timeout: jiffies('tcpFinTimeout'),
+    tcp_frto: u8('tcpFrto'),
     tcp_keepalive_intvl: jiffies('tcpKeepaliveIntvl'),
     tcp_keepalive_probes: u8('tcpKeepaliveProbes'),
     tcp_keepalive_time: jiffies('tcpKeepaliveTime'),

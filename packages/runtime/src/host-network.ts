@@ -166,6 +166,7 @@ export function hostNetSysctl(): ProcNetSysctl {
     tcpKeepaliveIntvl: one('tcp_keepalive_intvl', 75),
     tcpKeepaliveProbes: one('tcp_keepalive_probes', 9),
     tcpFinTimeout: one('tcp_fin_timeout', 60),
+    tcpFrto: one('tcp_frto', 2),
     somaxconn: hostSomaxconn(),
   };
 }

@@ -310,6 +310,7 @@ describe('procNetSource in network mode host', () => {
       tcpKeepaliveIntvl: 30,
       tcpKeepaliveProbes: 5,
       tcpFinTimeout: 30,
+      tcpFrto: 2,
     };
     const net = procNetSource(h.kernel, { hostSysctl: () => given });
     expect(net.sysctl?.()).toEqual(given);

@@ -131,6 +131,7 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     tcpKeepaliveIntvl: s.keepaliveIntvl,
     tcpKeepaliveProbes: s.keepaliveProbes,
     tcpFinTimeout: s.finTimeout,
+    tcpFrto: s.frto,
   };
 }
 
@@ -162,6 +163,9 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
       break;
     case 'tcpFinTimeout':
       s.finTimeout = w.value;
+      break;
+    case 'tcpFrto':
+      s.frto = w.value;
       break;
   }
   return undefined;

@@ -25,6 +25,8 @@ function afterTimeout(opts: {
   segments?: number;
   queued?: number;
   tcp?: Partial<TcpConfig>;
+  /** net.ipv4.tcp_frto of the stack, set after the handshake and before the timeout. */
+  sysctlFrto?: number;
 }) {
   const segments = opts.segments ?? 10;
   const { sock, peer, iss } = connectToRawPeer(
@@ -34,6 +36,7 @@ function afterTimeout(opts: {
     },
     opts.tcp ? { tcp: opts.tcp } : {},
   );
+  if (opts.sysctlFrto !== undefined) peer.stack.sysctl.frto = opts.sysctlFrto;
   const mss = mssOf(opts.ts);
   const una = seqAdd(iss, 1);
   const seg = (i: number) => seqAdd(una, i * mss);
@@ -162,6 +165,19 @@ describe('F-RTO (RFC 5682 §3, SACK-enhanced)', () => {
     ack(6, {}, 270);
     expect(sock.stats.lossUndos).toBe(0);
     expect(sock.slowStartThreshold).toBeLessThan(0x7fffffff);
+  });
+
+  it('follows net.ipv4.tcp_frto at the timeout, also for a connection made before the change', () => {
+    const off = afterTimeout({ ts: false, queued: 20, sysctlFrto: 0 });
+    off.ack(1);
+    off.ack(6, {}, 270);
+    expect(off.sock.stats.lossUndos).toBe(0);
+    // The stack's config sets the sysctl's first value only: a later 2 turns F-RTO back on.
+    const on = afterTimeout({ ts: false, queued: 20, tcp: { frto: false }, sysctlFrto: 2 });
+    expect(on.ack(1).map((s) => s.seqNumber)).toEqual([on.seg(10), on.seg(11)]); // step 2.b
+    on.ack(6, {}, 270);
+    expect(on.sock.stats.lossUndos).toBe(1);
+    expect(on.sock.stats.spuriousRtos).toBe(1);
   });
 });
 

@@ -37,6 +37,8 @@ export interface SocketEnv {
     readonly keepaliveIntvl: number;
     readonly keepaliveProbes: number;
     readonly finTimeout: number;
+    /** net.ipv4.tcp_frto, read at each timeout; absent: the socket's `TcpConfig.frto`. */
+    readonly frto?: number;
   };
 }
 

@@ -332,6 +332,12 @@ export class TcpSocket {
    */
   private undoMarker: number | undefined;
   private undoRanges: [number, number][] = [];
+  /** F-RTO at this timeout: the stack's net.ipv4.tcp_frto when there is a stack, else the config. */
+  private frtoEnabled(): boolean {
+    const frto = this.env.sysctl?.frto;
+    return frto === undefined ? this.cfg.frto : frto !== 0;
+  }
+
   /** F-RTO and Eifel detection of spurious timeouts (frto.ts); new data due by F-RTO step 2.b. */
   private readonly lossEpisode = new SpuriousRtoDetector();
   private frtoNewDue = false;
@@ -2446,7 +2452,7 @@ export class TcpSocket {
         this.tlpRetrans && this.tlpHighSeq !== undefined ? [[this.tlpStart, this.tlpHighSeq] as const] : [];
       this.lossEpisode.onTimeout(
         this.sndMax,
-        this.cfg.frto && (!(this.inRecovery || this.sackRecovery) || this.retries > 1),
+        this.frtoEnabled() && (!(this.inRecovery || this.sackRecovery) || this.retries > 1),
         this.scoreboard.held(),
         this.undoMarker === undefined ? probe : [...this.undoRanges, ...probe],
       );
