@@ -1,7 +1,8 @@
 // The socket ioctls that answer an int through their pointer (FIONREAD/SIOCINQ, SIOCOUTQ,
 // SIOCATMARK): testdata/socket-int-ioctls.c prints each return value and stored int on loopback
-// TCP (reader, writer, listener) and UDP sockets, natively and under tsvisor with netstack
-// (network mode none) and with host sockets (mode host); all three must print the same.
+// TCP (reader, writer, listener) and UDP sockets and on Unix socket pairs, natively and under
+// tsvisor with netstack (network mode none) and with host sockets (mode host); all three must
+// print the same.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,8 @@ describe('FIONREAD, SIOCOUTQ and SIOCATMARK on sockets', () => {
       expect(native).toContain('tcp reader SIOCATMARK: ret 0 value 0\n');
       expect(native).toContain('tcp listener SIOCOUTQ: ret -1 value -7 Invalid argument\n');
       expect(native).toContain('udp SIOCATMARK: ret -1 value -7 Inappropriate ioctl for device\n');
+      expect(native).toContain('unix stream SIOCATMARK: ret 0 value 0\n');
+      expect(native).toContain('unix dgram SIOCATMARK: ret -1 value -7 Operation not supported\n');
       const r = await bed.run(['/test/socket-int-ioctls'], {
         network,
         volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],

@@ -392,7 +392,7 @@ export class SocketImpl extends FileDescriptionImpl {
   override ioctl(cmd: number): number | LinuxError {
     if (cmd === FIONREAD) return this.sock.inq();
     if (cmd === SIOCOUTQ) return this.sock.outq();
-    if (cmd === SIOCATMARK) return this.sock instanceof InetSocket ? this.sock.atMark() : E.ENOTTY;
+    if (cmd === SIOCATMARK) return 'atMark' in this.sock ? this.sock.atMark() : E.ENOTTY;
     return E.ENOTTY;
   }
 

@@ -609,6 +609,15 @@ export class UnixSocket {
     return this.inflight;
   }
 
+  /**
+   * SIOCATMARK: stream sockets answer whether the next byte is out-of-band data, which this
+   * socket never holds (MSG_OOB is refused), so 0; datagram and seqpacket sockets have no mark
+   * (EOPNOTSUPP), as unix_ioctl.
+   */
+  atMark(): number | LinuxError {
+    return this.type === SockType.SOCK_STREAM ? 0 : E.EOPNOTSUPP;
+  }
+
   /** poll(2)/epoll readiness, as unix_poll and unix_dgram_poll compute it. */
   readiness(): number {
     let ev = 0;

@@ -1,5 +1,6 @@
 // The socket ioctls that answer an int through their pointer (FIONREAD/SIOCINQ, SIOCOUTQ,
-// SIOCATMARK) on loopback TCP and UDP sockets: the return value and the stored int.
+// SIOCATMARK) on loopback TCP and UDP sockets and on Unix socket pairs: the return value and the
+// stored int.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/sockios.h>
@@ -63,5 +64,19 @@ int main(void) {
   show("udp FIONREAD", u, FIONREAD);
   show("udp SIOCOUTQ", u, SIOCOUTQ);
   show("udp SIOCATMARK", u, SIOCATMARK);
+
+  // Unix sockets: SIOCOUTQ is left out, Linux counts skb memory there (768 for these 30 bytes).
+  const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+  const char *names[] = {"unix stream", "unix dgram", "unix seqpacket"};
+  for (int i = 0; i < 3; i++) {
+    int sv[2];
+    if (socketpair(AF_UNIX, types[i], 0, sv)) return 1;
+    if (write(sv[0], buf, 30) != 30) return 1;
+    char what[64];
+    snprintf(what, sizeof what, "%s FIONREAD", names[i]);
+    show(what, sv[1], FIONREAD);
+    snprintf(what, sizeof what, "%s SIOCATMARK", names[i]);
+    show(what, sv[1], SIOCATMARK);
+  }
   return 0;
 }
