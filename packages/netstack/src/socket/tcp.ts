@@ -1120,6 +1120,12 @@ export class TcpSocket {
     const ack = seg.ackNumber;
     if (this.state === 'SYN_RECEIVED') {
       if (!(seqLt(this.sndUna, ack) && seqLe(ack, this.sndMax))) return this.resetFor(seg);
+      // A full accept queue drops the ACK that completes the handshake (tcp_v4_syn_recv_sock);
+      // the SYN-ACK is sent again and the peer's next ACK may find room.
+      if (this.parent?.acceptQueueFull) {
+        this.parent.ackDropped();
+        return undefined;
+      }
       this.establish();
       this.sndWnd = seg.windowLen << this.sndShift;
       this.sndWl1 = seg.seqNumber;
@@ -2639,6 +2645,36 @@ export class TcpListener {
     return this.queue.length;
   }
 
+  /**
+   * @internal The accept queue is full: more established connections wait than the backlog
+   * (Linux's sk_acceptq_is_full, so backlog + 1 fit). A SYN is then dropped, and so is the ACK
+   * that would complete a handshake (the peer sends it again).
+   */
+  get acceptQueueFull(): boolean {
+    return this.readyCount() > this.backlog;
+  }
+
+  /** Established connections waiting for accept. */
+  private readyCount(): number {
+    let ready = 0;
+    for (const s of this.queue) if (s.state !== 'SYN_RECEIVED') ready++;
+    return ready;
+  }
+
+  /** Counts a connection refused for a full queue (TcpExt ListenOverflows and ListenDrops). */
+  private overflow(): void {
+    const m = this.env.mib;
+    if (m) {
+      m.tcpExt.ListenOverflows++;
+      m.tcpExt.ListenDrops++;
+    }
+  }
+
+  /** @internal The ACK of a handshake found the accept queue full: it is dropped. */
+  ackDropped(): void {
+    this.overflow();
+  }
+
   /** An AF_INET6 listener that also takes IPv4 (see {@link PortBinding.dualStack}). */
   get dualStack(): boolean {
     return this.family === 6 && !this.v6only;
@@ -2651,8 +2687,9 @@ export class TcpListener {
       const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (err) return err;
     }
-    // Linux clamps to somaxconn (4096) and treats negative as the maximum.
-    this.backlog = backlog < 0 || backlog > 4096 ? 4096 : Math.max(backlog, 1);
+    // Linux clamps to somaxconn (4096) and treats negative as the maximum; 0 stays 0 (one
+    // connection may still wait: the queue is full only above the backlog).
+    this.backlog = backlog < 0 || backlog > 4096 ? 4096 : backlog;
     this.listening = true;
     return undefined;
   }
@@ -2714,13 +2751,17 @@ export class TcpListener {
     if (seg.flags & TcpFlag.RST) return undefined;
     if (seg.ackNumber !== undefined) return rstFor(seg); // an ACK to a listener is answered as if no socket existed
     if (!(seg.flags & TcpFlag.SYN) || seg.flags & TcpFlag.FIN) return undefined;
-    if (this.queue.length >= this.backlog) {
+    if (this.acceptQueueFull) {
       // Accept queue full: drop, the peer retries (tcp_conn_request counts both).
+      this.overflow();
+      return undefined;
+    }
+    // Past the backlog Linux answers SYNs with SYN cookies, keeping no state, so a burst of
+    // SYNs still connects. netstack has no cookies: it keeps half-open connections instead, up
+    // to somaxconn, and drops SYNs beyond that.
+    if (this.queue.length - this.readyCount() >= 4096) {
       const m = this.env.mib;
-      if (m) {
-        m.tcpExt.ListenOverflows++;
-        m.tcpExt.ListenDrops++;
-      }
+      if (m) m.tcpExt.ListenDrops++;
       return undefined;
     }
     // An IPv4 connection to a dual-stack listener is an IPv4 connection.
