@@ -139,11 +139,6 @@ export class Stack implements SocketTable, SocketEnv {
   /** The tunables new sockets take (see {@link StackSysctl}); set them to change later sockets. */
   readonly sysctl: StackSysctl;
   /**
-   * The interface index IP_PKTINFO/IPV6_PKTINFO report for datagrams received here; the owner
-   * sets it to the index rtnetlink shows for this interface (1, lo, by default).
-   */
-  ifindex = 1;
-  /**
    * The ifindex of the stack's device as SO_BINDTODEVICE names it; `lo` is always
    * {@link LOOPBACK_IFINDEX}. By default that index for a loopback device (then local and device
    * traffic are one link), else 2, the NIC of a fresh network namespace next to `lo`.
@@ -330,16 +325,16 @@ export class Stack implements SocketTable, SocketEnv {
     let best: UdpSocket | undefined;
     let bestScore = -1;
     let delivered = false;
-    const iif = this.deviceBound
-      ? this.arrivalIfindex(src, dst, () => this.udpSenderDev(src, dst, udp, lite))
-      : 0;
+    // The arrival link: for IP_PKTINFO, and for sockets bound to a device.
+    const iif = this.arrivalIfindex(src, dst, () => this.udpSenderDev(src, dst, udp, lite));
+    const bound = this.deviceBound;
     for (const s of this.udp) {
       if (s.lite !== (lite !== undefined)) continue;
-      if (iif !== 0 && s.boundDevIf !== 0 && s.boundDevIf !== iif) continue;
+      if (bound && s.boundDevIf !== 0 && s.boundDevIf !== iif) continue;
       const score = s.matchScore(dst, udp.dstPort, src, udp.srcPort);
       if (score < 0) continue;
       if (broadcast) {
-        s.process(src, dst, udp, ip, lite?.coverage); // every matching socket gets a broadcast
+        s.process(src, dst, udp, ip, lite?.coverage, iif); // every matching socket gets a broadcast
         delivered = true;
       } else if (score > bestScore) {
         best = s;
@@ -348,7 +343,7 @@ export class Stack implements SocketTable, SocketEnv {
     }
     if (broadcast) return delivered;
     if (!best) return false;
-    best.process(src, dst, udp, ip, lite?.coverage);
+    best.process(src, dst, udp, ip, lite?.coverage, iif);
     return true;
   }
 

@@ -3,7 +3,15 @@
 // calls on a stack with loopback addresses and 10.9.0.1/24 on a device (link 2) whose far end
 // never answers. Both print which datagrams and connections get through from and to sockets
 // bound to each link, which second binds of a port succeed, and the ENODEV of an unknown index.
-import { AddressFamily, isError, PollEvent, SockType, SocketLevel, SocketOption } from '@tsvisor/abi';
+import {
+  AddressFamily,
+  IpOption,
+  isError,
+  PollEvent,
+  SockType,
+  SocketLevel,
+  SocketOption,
+} from '@tsvisor/abi';
 import { expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
 import { linkPair } from '../phy/loopback.js';
@@ -11,6 +19,7 @@ import { LOOPBACK_IFINDEX, Stack } from '../stack.js';
 import { Ipv4Address } from '../wire/ip-address.js';
 import { hostProgram, res, virtualClock } from './host-diff.test-util.js';
 import { InetSocket } from './inet-socket.js';
+import { WOULD_BLOCK } from './would-block.js';
 import { emitSockaddr } from './sockaddr.js';
 
 const hostRun = hostProgram(
@@ -96,6 +105,29 @@ function netstackRun(): string {
   const t = sock(SockType.SOCK_STREAM, '');
   t.bindToDevice(77);
   out.push(`tcp bindtoifindex 77: connect ${res(t.connect(sa('127.0.0.1', 9)))}`);
+  const names: Record<number, string> = { [LOOPBACK_IFINDEX]: 'lo', [stack.deviceIfindex]: 'eth0' };
+  port = 6000;
+  for (const cd of DEVS)
+    for (const ip of IPS) {
+      const s = sock(SockType.SOCK_DGRAM, '');
+      s.setsockopt(SocketLevel.SOL_IP, IpOption.IP_PKTINFO, 1);
+      s.bind(sa('0.0.0.0', ++port));
+      const c = sock(SockType.SOCK_DGRAM, cd);
+      c.sendto(Uint8Array.of(0x78), 0, sa(ip, port));
+      clock.sleep(20);
+      const r = s.recvfrom(new Uint8Array(8));
+      let shown = 'ifindex none spec - addr -';
+      const info =
+        r !== WOULD_BLOCK && !isError(r) ? r.control?.find((m) => m.type === IpOption.IP_PKTINFO) : undefined;
+      if (info) {
+        const index = new DataView(info.data.buffer, info.data.byteOffset).getInt32(0, true);
+        const ip4 = (at: number): string => [...info.data.subarray(at, at + 4)].join('.');
+        shown = `ifindex ${names[index] ?? index} spec ${ip4(4)} addr ${ip4(8)}`;
+      }
+      out.push(`pktinfo cli=${cd} dst=${ip}: ${shown}`);
+      s.close();
+      c.close();
+    }
   return out.join('\n') + '\n';
 }
 
@@ -117,5 +149,7 @@ it('SO_BINDTODEVICE: what gets through, and port sharing, as on the host', () =>
   expect(host).toContain('udp srv=lo cli= dst=10.9.0.1: send 1 recv WOULD_BLOCK\n');
   expect(host).toContain('tcp srv=lo cli= dst=10.9.0.1: connect EINPROGRESS then ECONNREFUSED\n');
   expect(host).toContain('udp bind lo then eth0 reuse 0: 0\n');
+  expect(host).toContain('pktinfo cli= dst=10.9.0.1: ifindex eth0 spec 10.9.0.1 addr 10.9.0.1\n');
+  expect(host).toContain('pktinfo cli=lo dst=10.9.0.1: ifindex lo spec 10.9.0.1 addr 10.9.0.1\n');
   expect(netstackRun()).toBe(host);
 }, 30_000);

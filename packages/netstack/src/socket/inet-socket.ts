@@ -25,7 +25,7 @@ import {
   type LinuxError,
 } from '@tsvisor/abi';
 import { RingBuffer, type SpanCopy } from '../storage/ring-buffer.js';
-import type { Stack } from '../stack.js';
+import { LOOPBACK_IFINDEX, type Stack } from '../stack.js';
 import type { IpEndpoint } from '../wire/ip-address.js';
 import { Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
 import { CONGESTION_ALGORITHMS, type CongestionAlgorithm } from './congestion.js';
@@ -514,7 +514,11 @@ export class InetSocket {
     impl.sock.trafficClass = this.family === 4 ? this.ipTos : this.tclass;
     let opts;
     if (control && control.length > 0) {
-      opts = parseIpSendControl(this.family, control, (i) => i === this.stack.ifindex);
+      opts = parseIpSendControl(
+        this.family,
+        control,
+        (i) => i === LOOPBACK_IFINDEX || i === this.stack.deviceIfindex,
+      );
       if (isError(opts)) return opts;
     }
     return impl.sock.sendto(data, dst, opts);
@@ -584,7 +588,7 @@ export class InetSocket {
     const on = (f: IpRecvFlags): boolean => f.pktinfo || f.hopLimit || f.trafficClass;
     if (!on(this.rxFlags.v4) && !(this.family === 6 && on(this.rxFlags.v6))) return res;
     const spec = this.stack.sourceAddressFor(r.from.addr) ?? meta.dst;
-    const control = ipRecvControl(meta, this.rxFlags, this.stack.ifindex, spec, this.family);
+    const control = ipRecvControl(meta, this.rxFlags, meta.ifindex, spec, this.family);
     return control.length > 0 ? { ...res, control } : res;
   }
 

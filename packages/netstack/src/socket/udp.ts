@@ -30,6 +30,8 @@ export interface UdpRxMeta {
   readonly hopLimit: number;
   /** TOS byte or traffic class (IP_RECVTOS, IPV6_RECVTCLASS). */
   readonly trafficClass: number;
+  /** The link it arrived on (IP_PKTINFO's ipi_ifindex, IPV6_PKTINFO's ipi6_ifindex). */
+  readonly ifindex: number;
 }
 
 /** A datagram received: its length, sender, IP header fields and whether `out` was too short for it. */
@@ -358,7 +360,7 @@ export class UdpSocket {
   }
 
   /** @internal delivers a datagram (dropped silently when the receive queue is full, as Linux does). */
-  process(src: IpAddress, dst: IpAddress, udp: UdpRepr, ip: ReceivedIp, coverage = 0): void {
+  process(src: IpAddress, dst: IpAddress, udp: UdpRepr, ip: ReceivedIp, coverage = 0, ifindex = 1): void {
     // UDP-Lite: a partially covered datagram is dropped when UDPLITE_RECV_CSCOV asks for more.
     const partial = coverage !== 0 && coverage < UDP_HEADER_LEN + udp.payload.length;
     if (partial && this.recvCoverageSet && (this.recvCoverage === 0 || coverage < this.recvCoverage)) {
@@ -371,6 +373,7 @@ export class UdpSocket {
       dst,
       hopLimit: ip.hopLimit,
       trafficClass: ip.trafficClass,
+      ifindex,
     };
     // __udp_enqueue_schedule_skb: the queue is already over (or out of room): RcvbufErrors.
     if (rx.bytes > this.rcvLimit || !this.buffers.rx.enqueue(meta, udp.payload)) {
