@@ -38,6 +38,10 @@ describe('the other SOL_SOCKET options on netstack and AF_UNIX sockets', () => {
       'tcp rcvlowat 4: 0 poll with 2: 0 0 poll with 4: 1 0x1 recv: 4 recv with 2: 2 after the timeout' +
         ' read with 2: 2 after the timeout read waits for 4: 4 ijkl\n',
     );
+    // IP_TOS sets SO_PRIORITY (rt_tos2priority), and only when the byte changes.
+    expect(want).toContain('udp tos 0x10: tos 0x10 priority 6\n');
+    expect(want).toContain('tcp tos 0x12: tos 0x10 priority 6\n');
+    expect(want).toContain('priority 3 then the same tos 0: priority 3\n');
     const r = await sandboxed('sock-options');
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(want);

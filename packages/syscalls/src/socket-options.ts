@@ -40,6 +40,9 @@ const U16_MAX = 0xffff;
 const U64_MAX = (1n << 64n) - 1n;
 /** TC_PRIO_INTERACTIVE: the highest SO_PRIORITY an unprivileged socket may ask for. */
 const TC_PRIO_INTERACTIVE = 6;
+/** TC_PRIO_BULK and TC_PRIO_INTERACTIVE_BULK (TC_PRIO_BESTEFFORT is 0). */
+const TC_PRIO_BULK = 2;
+const TC_PRIO_INTERACTIVE_BULK = 4;
 /** SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK. */
 const SOCK_BUF_LOCK_MASK = 3;
 /** tcp_rmem[2] / 2: the most SO_RCVLOWAT a TCP socket keeps (tcp_set_rcvlowat). */
@@ -351,6 +354,24 @@ function boundDevIf(sock: CoreSocket, o: CoreOptions): number {
 }
 
 /** SO_SNDBUF/SO_RCVBUF(FORCE) set a lock bit that SO_BUF_LOCK reports (SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK). */
+/**
+ * IP_TOS changed a socket's TOS byte from `before` to `after`: its SO_PRIORITY becomes the
+ * priority of that TOS (__ip_sock_set_tos with rt_tos2priority: the RFC 1349 bits 0x1e pick
+ * best effort, bulk, interactive or interactive bulk). Nothing changes when the byte did not.
+ */
+export function noteTosSet(sock: object, before: number, after: number): void {
+  if (before === after) return;
+  const bits = after & 0x1e;
+  optionsOf(sock).priority =
+    bits >= 0x18
+      ? TC_PRIO_INTERACTIVE_BULK
+      : bits >= 0x10
+        ? TC_PRIO_INTERACTIVE
+        : bits >= 0x08
+          ? TC_PRIO_BULK
+          : 0;
+}
+
 export function noteBufferSet(sock: object, name: number): void {
   const o = optionsOf(sock);
   o.userlocks |= name === SO.SO_SNDBUF || name === SO.SO_SNDBUFFORCE ? 1 : 2;

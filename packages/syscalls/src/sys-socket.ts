@@ -15,6 +15,7 @@ import {
   AddressFamily,
   CmsgWriter,
   E,
+  IpOption,
   MsgFlag,
   SCM_MAX_FD,
   SiCode,
@@ -63,6 +64,7 @@ import {
   inheritCoreOptions,
   isCoreOption,
   noteBufferSet,
+  noteTosSet,
   rcvlowatOf,
   setCoreOption,
   timestampCmsg,
@@ -1241,7 +1243,12 @@ function setInetOption(
   const want = congestion ? TCP_CA_NAME_MAX - 1 : linger ? LINGER_LEN : 4;
   const raw = t.memory.read(addr, Math.min(optlen, want));
   if (isError(raw)) return raw;
-  return sock.setsockoptBytes(level, name, raw);
+  if (level !== SocketLevel.SOL_IP || name !== IpOption.IP_TOS) return sock.setsockoptBytes(level, name, raw);
+  const before = sock.getsockopt(level, name);
+  const r = sock.setsockoptBytes(level, name, raw);
+  const after = sock.getsockopt(level, name);
+  if (r === 0 && typeof before === 'number' && typeof after === 'number') noteTosSet(sock, before, after);
+  return r;
 }
 
 /**
@@ -1405,7 +1412,7 @@ export const socketSyscalls: SyscallFamily = withHostSockets({
   setsockopt: {
     handler: setsockopt,
     support: partial(
-      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_BINDTODEVICE/SO_BINDTOIFINDEX tie netstack TCP and UDP sockets to lo or eth0 (receive, route and port sharing as Linux); SO_PEEK_OFF moves TCP, UDP and AF_UNIX peeks; TCP_NOTSENT_LOWAT gates POLLOUT and sends; SO_PRIORITY, SO_MARK, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; IP_RECVERR is kept but there is no error queue',
+      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_BINDTODEVICE/SO_BINDTOIFINDEX tie netstack TCP and UDP sockets to lo or eth0 (receive, route and port sharing as Linux); SO_PEEK_OFF moves TCP, UDP and AF_UNIX peeks; TCP_NOTSENT_LOWAT gates POLLOUT and sends; SO_PRIORITY (which IP_TOS also sets, as rt_tos2priority), SO_MARK, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; IP_RECVERR is kept but there is no error queue',
     ),
   },
   getsockopt: {

@@ -445,6 +445,35 @@ static void details(void) {
   close(lone);
 }
 
+/* IP_TOS moves SO_PRIORITY to the TOS byte's priority, but only when the byte changes. */
+static void tos_priority(void) {
+  static const int tos[] = {0x00, 0x02, 0x04, 0x08, 0x10, 0x12, 0x18, 0x1c, 0xb8};
+  for (int type = SOCK_STREAM; type <= SOCK_DGRAM; type++)
+    for (int i = 0; i < 9; i++) {
+      int s = socket(AF_INET, type, 0), t = tos[i], prio = -1, got = -1;
+      socklen_t l = sizeof prio;
+      setsockopt(s, IPPROTO_IP, IP_TOS, &t, sizeof t);
+      getsockopt(s, SOL_SOCKET, SO_PRIORITY, &prio, &l);
+      getsockopt(s, IPPROTO_IP, IP_TOS, &got, &l);
+      printf("%s tos %#x: tos %#x priority %d\n", type == SOCK_STREAM ? "tcp" : "udp", t, got, prio);
+      close(s);
+    }
+  int s = socket(AF_INET, SOCK_DGRAM, 0), p = 3, t = 0, prio = -1;
+  socklen_t l = sizeof prio;
+  setsockopt(s, SOL_SOCKET, SO_PRIORITY, &p, sizeof p);
+  setsockopt(s, IPPROTO_IP, IP_TOS, &t, sizeof t);
+  getsockopt(s, SOL_SOCKET, SO_PRIORITY, &prio, &l);
+  printf("priority 3 then the same tos 0: priority %d\n", prio);
+  t = 0x10;
+  setsockopt(s, IPPROTO_IP, IP_TOS, &t, sizeof t);
+  p = 1;
+  setsockopt(s, SOL_SOCKET, SO_PRIORITY, &p, sizeof p);
+  setsockopt(s, IPPROTO_IP, IP_TOS, &t, sizeof t);
+  getsockopt(s, SOL_SOCKET, SO_PRIORITY, &prio, &l);
+  printf("tos 0x10, priority 1, tos 0x10 again: priority %d\n", prio);
+  close(s);
+}
+
 int main(void) {
   setvbuf(stdout, 0, _IONBF, 0);
   int c, s, l;
@@ -468,6 +497,7 @@ int main(void) {
   }
   effects();
   details();
+  tos_priority();
   timestamps();
   unprivileged();
   return 0;
