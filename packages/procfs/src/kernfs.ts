@@ -19,6 +19,7 @@ import { E, isError, Mode, OpenFlag, Seek } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import { DT_DIR, DT_LNK, DT_REG, FileDescriptionImpl, Inode, anonDev, nowNs } from '@tsvisor/vfs';
 import type {
+  Creds,
   CreateAttrs,
   DirentSink,
   FileDescription,
@@ -42,6 +43,8 @@ interface NodeBase {
   readonly mode: number;
   /** Owner (and mode) computed on each refresh; default root-owned with `mode`. */
   readonly attrs?: () => NodeAttrs;
+  /** Its own permission check instead of the VFS's (see `Inode.checkPermission`). */
+  readonly permission?: (creds: Creds, mask: number) => LinuxError | undefined;
 }
 
 /** A file whose content is generated from kernel state. */
@@ -199,6 +202,7 @@ abstract class KernInode extends Inode {
     super();
     this.ino = fs.allocIno();
     this.mode = TYPE_BITS[node.kind] | node.mode;
+    if (node.permission) this.checkPermission = node.permission;
     const now = nowNs();
     this.atimeNs = now;
     this.mtimeNs = now;

@@ -10,6 +10,7 @@
  * @module
  */
 import { E, OpenFlag, isError, type LinuxError } from '@tsvisor/abi';
+import { MAY_EXEC, capable, type Creds } from '@tsvisor/vfs';
 import { byteString, dir } from './kernfs.js';
 import type { DirNode, FileNode, NodeAttrs, TreeNode } from './kernfs.js';
 import type { ProcNetSource, ProcNetSysctl, ProcNetSysctlWrite } from './net.js';
@@ -82,6 +83,26 @@ const OVERFLOW_ID = 65534;
 const OWNED: NodeAttrs = { uid: 0, gid: 0 };
 
 /** Whether `flags` open for writing (O_TRUNC asks for write permission too, as in Linux). */
+/** CAP_NET_ADMIN. */
+const CAP_NET_ADMIN = 12;
+
+/**
+ * proc_sys_permission for a net sysctl of mode `mode` (access(2), and every open): no file is
+ * executable, and no capability overrides the mode. In a namespace the reader's user namespace
+ * owns, root and CAP_NET_ADMIN get the owner's bits (net_ctl_permissions); otherwise uid 0 gets
+ * the owner's, gid 0 the group's and everyone else the others' (test_perm). The sandbox's root
+ * is not the host's, so in a namespace it does not own it gets the others' bits.
+ */
+function sysctlPermission(creds: Creds, mask: number, mode: number, owned: boolean): LinuxError | undefined {
+  if (mask & MAY_EXEC) return E.EACCES;
+  let bits: number;
+  if (owned && (creds.fsuid === 0 || capable(creds, CAP_NET_ADMIN))) bits = mode >> 6;
+  else if (!owned) bits = mode;
+  else if (creds.fsgid === 0 || creds.groups.includes(0)) bits = mode >> 3;
+  else bits = mode;
+  return (mask & ~bits & 7) === 0 ? undefined : E.EACCES;
+}
+
 function opensForWrite(flags: number): boolean {
   const acc = flags & OpenFlag.O_ACCMODE;
   return acc === OpenFlag.O_WRONLY || acc === OpenFlag.O_RDWR || (flags & OpenFlag.O_TRUNC) !== 0;
@@ -105,6 +126,7 @@ function netSysctlDir(
       ...f,
       attrs: () => (foreign() ? { uid: OVERFLOW_ID, gid: OVERFLOW_ID, mode: shown } : OWNED),
       open: (flags) => (foreign() && opensForWrite(flags) ? E.EACCES : f.open?.(flags)),
+      permission: (creds, mask) => sysctlPermission(creds, mask, foreign() ? shown : f.mode, !foreign()),
     };
   }
   return {

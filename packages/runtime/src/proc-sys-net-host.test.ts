@@ -27,7 +27,7 @@ describe('/proc/sys/net in network mode host', () => {
     expect(native).toContain(
       'ipv4/tcp_fin_timeout: file 0644 65534:65534 [' +
         readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8').trim() +
-        '] wronly EACCES rdwr EACCES trunc EACCES\n',
+        '] wronly EACCES rdwr EACCES trunc EACCES access r ok w EACCES x EACCES\n',
     );
     expect(native).toContain('core: dir 0555 65534:65534\n');
   });

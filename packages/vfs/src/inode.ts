@@ -24,7 +24,7 @@ import { E } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './constants.js';
 import type { FileDescriptionImpl } from './file.js';
-import type { FsContext, Location, SetAttr, Statfs } from './types.js';
+import type { Creds, FsContext, Location, SetAttr, Statfs } from './types.js';
 
 /** A mounted filesystem instance (Linux's super_block, gVisor's FilesystemImpl). */
 export interface FilesystemImpl {
@@ -75,6 +75,12 @@ export abstract class Inode {
   parent: Inode | null = null;
   /** For a directory: its name in `parent` (empty at the root). */
   name = '';
+  /**
+   * The filesystem's own permission check, used instead of generic_permission when set (Linux's
+   * inode_operations.permission: /proc/sys grants no capability override, for one). Answers
+   * EACCES or undefined (allowed).
+   */
+  checkPermission: ((creds: Creds, mask: number) => LinuxError | undefined) | undefined = undefined;
 
   /** True for a directory. */
   get isDir(): boolean {

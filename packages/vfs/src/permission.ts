@@ -29,9 +29,11 @@ export function inGroup(creds: Creds, gid: number): boolean {
 
 /**
  * generic_permission: may `creds` access `inode` for `mask` (MAY_READ | MAY_WRITE | MAY_EXEC)?
- * EACCES if not. Read-only mounts are the caller's check (EROFS).
+ * EACCES if not; an inode's own {@link Inode.checkPermission} decides instead when it has one.
+ * Read-only mounts are the caller's check (EROFS).
  */
 export function permission(creds: Creds, inode: Inode, mask: number): LinuxError | undefined {
+  if (inode.checkPermission) return inode.checkPermission(creds, mask);
   const mode = inode.mode;
   let bits: number;
   if (creds.fsuid === inode.uid) bits = mode >> 6;

@@ -1,6 +1,7 @@
 // /proc/sys/net/ipv4 and /proc/sys/net/core as root of a user namespace that does not own the
 // network namespace sees them: for each directory and file, its mode and owner, its first line
-// (read-only open), and what opening it for writing (O_WRONLY, O_RDWR, O_RDONLY|O_TRUNC) gives.
+// (read-only open), what opening it for writing (O_WRONLY, O_RDWR, O_RDONLY|O_TRUNC) gives, and
+// what access(2) answers for reading, writing and executing.
 // Natively it runs under `unshare -U -r` started by an unprivileged user (the host's network
 // namespace, owned by the host's root); under tsvisor --network host it must print the same.
 #define _GNU_SOURCE
@@ -60,8 +61,10 @@ int main(void) {
       fclose(f);
       printf(" [%s]", line);
     }
-    printf(" wronly %s rdwr %s trunc %s\n", opened(path, O_WRONLY), opened(path, O_RDWR),
+    printf(" wronly %s rdwr %s trunc %s", opened(path, O_WRONLY), opened(path, O_RDWR),
            opened(path, O_RDONLY | O_TRUNC));
+    printf(" access r %s w %s x %s\n", access(path, R_OK) ? strerrorname_np(errno) : "ok",
+           access(path, W_OK) ? strerrorname_np(errno) : "ok", access(path, X_OK) ? strerrorname_np(errno) : "ok");
   }
   return 0;
 }
