@@ -450,6 +450,9 @@ bool Addon::IsWake(pid_t tid, int status) {
 
 void Addon::WatchdogLoop() {
   uint64_t lastSeq = ~0ULL;
+  // The wait already sent a wake signal: real-time signals queue, so a second one (a tracee
+  // slow to take the first on a busy CPU) would stop it again later, with nobody waiting.
+  uint64_t signaledSeq = ~0ULL;
   uint64_t leaderSeq = 0;
   int leaderTicks = 0;
   int idle = 0;
@@ -488,8 +491,9 @@ void Addon::WatchdogLoop() {
       continue;
     }
     idle = 0;
-    if (seq == lastSeq) {
+    if (seq == lastSeq && seq != signaledSeq) {
       // The same wait has lasted at least a whole tick: stop the tracee so the wait returns.
+      signaledSeq = seq;
       siginfo_t info{};
       info.si_signo = WakeSignal();
       info.si_code = SI_QUEUE;
