@@ -325,9 +325,10 @@ export class Stack implements SocketTable, SocketEnv {
     let best: UdpSocket | undefined;
     let bestScore = -1;
     let delivered = false;
-    // The arrival link: for IP_PKTINFO, and for sockets bound to a device.
-    const iif = this.arrivalIfindex(src, dst, () => this.udpSenderDev(src, dst, udp, lite));
+    // The arrival link: for IP_PKTINFO, and for sockets bound to a device. While no socket is
+    // bound to one, no sender is either: the socket scan of udpSenderDev is skipped.
     const bound = this.deviceBound;
+    const iif = this.arrivalIfindex(src, dst, bound ? () => this.udpSenderDev(src, dst, udp, lite) : () => 0);
     for (const s of this.udp) {
       if (s.lite !== (lite !== undefined)) continue;
       if (bound && s.boundDevIf !== 0 && s.boundDevIf !== iif) continue;

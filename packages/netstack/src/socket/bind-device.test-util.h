@@ -20,11 +20,15 @@ static void bdev(int fd, const char *d) {
   if (*d) setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, d, strlen(d));
 }
 
+/* host-diff.test-util.h has the same sa(); the runtime's program does not include that one. */
+#ifndef TEST_UTIL_SA
+#define TEST_UTIL_SA
 static struct sockaddr_in sa(const char *ip, int port) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
   inet_pton(AF_INET, ip, &a.sin_addr);
   return a;
 }
+#endif
 
 /* Prints the matrix; `ips` are the destinations (127.0.0.1, eth0's address) and `shown` how
  * each is printed. */

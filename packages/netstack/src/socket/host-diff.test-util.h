@@ -1,8 +1,11 @@
 /* Shared by the C halves of netstack's differential tests (see host-diff.test-util.ts): the poll
- * bits they ask for, and results printed as netstack's TypeScript twins print them. */
+ * bits they ask for, results printed as netstack's TypeScript twins print them, addresses and
+ * socket names. */
 #ifndef HOST_DIFF_TEST_UTIL_H
 #define HOST_DIFF_TEST_UTIL_H
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,5 +28,31 @@ __attribute__((unused)) static const char *res(long r) {
   if (errno == EAGAIN) n = "WOULD_BLOCK";
   snprintf(buf, sizeof buf, "%s", n ? n : "?");
   return buf;
+}
+/* An IPv4 socket address (bind-device.test-util.h has the same, under the same guard). */
+#ifndef TEST_UTIL_SA
+#define TEST_UTIL_SA
+__attribute__((unused)) static struct sockaddr_in sa(const char *ip, int port) {
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  inet_pton(AF_INET, ip, &a.sin_addr);
+  return a;
+}
+#endif
+
+/* getsockname/getpeername of `fd` as "<what> <ip>:eph|0|fixed", or the errno. */
+__attribute__((unused)) static void name(const char *what, int fd, int peer) {
+  struct sockaddr_in a;
+  socklen_t l = sizeof a;
+  int r = peer ? getpeername(fd, SA(a), &l) : getsockname(fd, SA(a), &l);
+  if (r < 0) {
+    printf("%s %s\n", what, res(r));
+    return;
+  }
+  char ip[32];
+  inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
+  int port = ntohs(a.sin_port);
+  printf("%s %s:%s\n", what, ip, port >= 32768 && port <= 60999 ? "eph" : (port == 0 ? "0" : "fixed"));
 }
 #endif

@@ -1,13 +1,18 @@
 // Helpers for the differential tests that run one call sequence on netstack's sockets and as a C
 // program on the host kernel, in a network namespace of its own, and compare what both print.
-import { isError, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { AddressFamily, isError, PollEvent, SockType, type LinuxError } from '@tsvisor/abi';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { cidr } from '../iface/interface.js';
+import { LoopbackDevice } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
-import type { Stack } from '../stack.js';
+import { Stack } from '../stack.js';
+import { Ipv4Address } from '../wire/ip-address.js';
+import { InetSocket } from './inet-socket.js';
+import { emitSockaddr } from './sockaddr.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
 /** The poll bits the C programs ask for (and print masked by, with POLLERR and POLLHUP). */
@@ -64,4 +69,43 @@ export function virtualClock(stack: Stack): { sleep: (ms: number) => void; now: 
     },
     now: () => now,
   };
+}
+
+/** `s` when it is a socket (what socket() and accept() must give); a test failure otherwise. */
+export function mustSocket(s: unknown): InetSocket {
+  if (!(s instanceof InetSocket)) throw new Error(`not a socket: ${String(s)}`);
+  return s;
+}
+
+/** A sockaddr_in for `ip` (default 127.0.0.1) and `port`, as InetSocket takes it. */
+export function sockaddr4(port: number, ip = '127.0.0.1'): Uint8Array {
+  return emitSockaddr({ addr: Ipv4Address.parse(ip)!, port });
+}
+
+/**
+ * A loopback stack (127.0.0.1/8) on a virtual clock as the twins of the C programs drive it:
+ * `WAIT()` lets 20 ms pass (the C side's WAIT), `tcp()` makes an AF_INET stream socket,
+ * non-blocking unless asked otherwise or `blocking` is the default.
+ */
+export function loopbackBed(
+  seed: number,
+  blocking = false,
+): {
+  stack: Stack;
+  sleep: (ms: number) => void;
+  WAIT: () => void;
+  tcp: (nonBlocking?: boolean) => InetSocket;
+} {
+  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed });
+  const { sleep } = virtualClock(stack);
+  const tcp = (nonBlocking = !blocking): InetSocket =>
+    mustSocket(
+      InetSocket.create(
+        stack,
+        AddressFamily.AF_INET,
+        SockType.SOCK_STREAM | (nonBlocking ? SockType.SOCK_NONBLOCK : 0),
+        0,
+      ),
+    );
+  return { stack, sleep, WAIT: () => sleep(20), tcp };
 }

@@ -14,23 +14,6 @@
 #include <unistd.h>
 #include "host-diff.test-util.h"
 
-static struct sockaddr_in sa(const char *ip, int port) {
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, ip, &a.sin_addr);
-  return a;
-}
-static void name(const char *what, int fd, int peer) {
-  struct sockaddr_in a;
-  socklen_t l = sizeof a;
-  int r = peer ? getpeername(fd, (struct sockaddr *)&a, &l) : getsockname(fd, (struct sockaddr *)&a, &l);
-  if (r < 0) { printf("%s %s\n", what, res(r)); return; }
-  char ip[32];
-  inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
-  int port = ntohs(a.sin_port);
-  printf("%s %s:%s\n", what, ip, port >= 32768 && port <= 60999 ? "eph" : (port == 0 ? "0" : "fixed"));
-}
 static void pollmask(const char *what, int fd) {
   struct pollfd p = {fd, REQ, 0};
   poll(&p, 1, 0);

@@ -15,13 +15,6 @@
 #include <unistd.h>
 #include "host-diff.test-util.h"
 
-static struct sockaddr_in sa(int port) {
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  return a;
-}
 static void pollmask(const char *what, int fd) {
   struct pollfd p = {fd, REQ, 0};
   poll(&p, 1, 0);
@@ -42,7 +35,7 @@ static void snd(const char *what, int fd) {
 }
 static int listener(int port) {
   int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  struct sockaddr_in a = sa(port);
+  struct sockaddr_in a = sa("127.0.0.1", port);
   int one = 1;
   setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   bind(l, SA(a), sizeof a);
@@ -53,7 +46,7 @@ static int listener(int port) {
 static void pair(int port, int *c, int *a, int *l) {
   *l = listener(port);
   *c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  struct sockaddr_in p = sa(port);
+  struct sockaddr_in p = sa("127.0.0.1", port);
   connect(*c, SA(p), sizeof p);
   WAIT;
   *a = accept4(*l, NULL, NULL, SOCK_NONBLOCK);
@@ -146,13 +139,13 @@ int main(void) {
   // P. What /proc/net/tcp lists.
   {
     int b = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = sa(7201);
+    struct sockaddr_in a = sa("127.0.0.1", 7201);
     bind(b, SA(a), sizeof a);
     proc("P bound", 7201);
     int f = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    a = sa(7202);
+    a = sa("127.0.0.1", 7202);
     bind(f, SA(a), sizeof a);
-    struct sockaddr_in to = sa(7299);
+    struct sockaddr_in to = sa("127.0.0.1", 7299);
     connect(f, SA(to), sizeof to);
     WAIT;
     soerror("P refused", f);
@@ -160,7 +153,7 @@ int main(void) {
     int l = listener(7203);
     proc("P listener", 7203);
     int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    to = sa(7203);
+    to = sa("127.0.0.1", 7203);
     connect(c, SA(to), sizeof to);
     WAIT;
     proc("P connected", 7203);

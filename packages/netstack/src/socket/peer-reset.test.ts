@@ -2,7 +2,6 @@
 // clock) and on the host kernel (a fresh network namespace) must print the same lines: a peer's
 // FIN followed by its RST, the sockets /proc/net/tcp lists, and sends into a closed window.
 import {
-  AddressFamily,
   errorOf,
   isError,
   MsgFlag,
@@ -11,41 +10,21 @@ import {
   SockType,
   SocketLevel,
   SocketOption,
-  type LinuxError,
 } from '@tsvisor/abi';
 import { writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { cidr } from '../iface/interface.js';
-import { LoopbackDevice } from '../phy/loopback.js';
-import { Stack } from '../stack.js';
-import { Ipv4Address } from '../wire/ip-address.js';
 import { InetSocket } from './inet-socket.js';
-import { emitSockaddr } from './sockaddr.js';
 import { WOULD_BLOCK } from './would-block.js';
-import { hostProgram, REQ, res, virtualClock } from './host-diff.test-util.js';
+import { hostProgram, loopbackBed, mustSocket, sockaddr4, REQ, res } from './host-diff.test-util.js';
 
 const hostRun = hostProgram('peer-reset-diff');
 
 function netstackRun(): string {
   const out: string[] = [];
   const p = (s: string) => out.push(s);
-  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 5 });
-  const { sleep } = virtualClock(stack);
-  const WAIT = () => sleep(20);
-  const must = (s: InetSocket | LinuxError | unknown): InetSocket => {
-    if (!(s instanceof InetSocket)) throw new Error(`not a socket: ${String(s)}`);
-    return s;
-  };
-  const socket = (nonBlocking = true) =>
-    must(
-      InetSocket.create(
-        stack,
-        AddressFamily.AF_INET,
-        SockType.SOCK_STREAM | (nonBlocking ? SockType.SOCK_NONBLOCK : 0),
-        0,
-      ),
-    );
-  const sa = (port: number) => emitSockaddr({ addr: Ipv4Address.parse('127.0.0.1')!, port });
+  const { stack, sleep, WAIT, tcp: socket } = loopbackBed(5);
+  const must = mustSocket;
+  const sa = (port: number) => sockaddr4(port);
   const pollmask = (what: string, s: InetSocket) =>
     p(`${what} poll ${(s.readiness() & (REQ | PollEvent.POLLERR | PollEvent.POLLHUP)).toString(16)}`);
   const soerror = (what: string, s: InetSocket) => {
@@ -212,19 +191,8 @@ it('never trickles single bytes into a full send buffer while the peer window is
   // Linux probes a zero window with a segment below SND.UNA, which carries no new data: a full
   // send buffer stays full until the peer opens its window. A probe carrying a new byte, taken
   // by the peer, would free one byte at a time, and a writer would see one-byte sends.
-  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 9 });
-  const { sleep } = virtualClock(stack);
-  const mk = () => {
-    const s = InetSocket.create(
-      stack,
-      AddressFamily.AF_INET,
-      SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK,
-      0,
-    );
-    if (!(s instanceof InetSocket)) throw new Error('socket');
-    return s;
-  };
-  const at = emitSockaddr({ addr: Ipv4Address.parse('127.0.0.1')!, port: 7401 });
+  const { sleep, tcp: mk } = loopbackBed(9);
+  const at = sockaddr4(7401);
   const l = mk();
   l.bind(at);
   l.listen(8);

@@ -2,7 +2,6 @@
 // InetSocket (on a virtual clock) and on the host kernel (a fresh network namespace) must print
 // the same lines.
 import {
-  AddressFamily,
   errorOf,
   isError,
   MsgFlag,
@@ -15,37 +14,19 @@ import {
 } from '@tsvisor/abi';
 import { writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { cidr } from '../iface/interface.js';
-import { LoopbackDevice } from '../phy/loopback.js';
-import { Stack } from '../stack.js';
-import { Ipv4Address } from '../wire/ip-address.js';
 import { InetSocket } from './inet-socket.js';
-import { emitSockaddr, parseSockaddr } from './sockaddr.js';
+import { parseSockaddr } from './sockaddr.js';
 import { WOULD_BLOCK } from './would-block.js';
-import { hostProgram, REQ, res, virtualClock } from './host-diff.test-util.js';
+import { hostProgram, loopbackBed, mustSocket, sockaddr4, REQ, res } from './host-diff.test-util.js';
 
 const hostRun = hostProgram('reconnect-diff');
 
 function netstackRun(): string {
   const out: string[] = [];
   const p = (s: string) => out.push(s);
-  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 11 });
-  const { sleep } = virtualClock(stack);
-  const WAIT = () => sleep(20);
-  const must = (s: InetSocket | LinuxError): InetSocket => {
-    if (isError(s)) throw new Error(s.name);
-    return s;
-  };
-  const socket = (nonBlocking = true) =>
-    must(
-      InetSocket.create(
-        stack,
-        AddressFamily.AF_INET,
-        SockType.SOCK_STREAM | (nonBlocking ? SockType.SOCK_NONBLOCK : 0),
-        0,
-      ),
-    );
-  const sa = (ip: string, port: number) => emitSockaddr({ addr: Ipv4Address.parse(ip)!, port });
+  const { sleep, WAIT, tcp: socket } = loopbackBed(11);
+  const must = mustSocket;
+  const sa = (ip: string, port: number) => sockaddr4(port, ip);
   const name = (what: string, s: InetSocket, peer: boolean) => {
     const r = peer ? s.getpeername() : s.getsockname();
     if (isError(r)) return p(`${what} ${r.name}`);

@@ -14,13 +14,6 @@
 #include <unistd.h>
 #include "host-diff.test-util.h"
 
-static struct sockaddr_in sa(int port) {
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  return a;
-}
 static void sysctl(const char *name, int v) {
   char path[128];
   snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
@@ -65,7 +58,7 @@ static void state(const char *what, int port, int peer) {
 // A connection to the listener `l` on `port`: the client fd, the accepted fd in *server.
 static int pair(int l, int port, int *server) {
   int c = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = sa(port);
+  struct sockaddr_in a = sa("127.0.0.1", port);
   connect(c, SA(a), sizeof a);
   *server = accept(l, NULL, NULL);
   return c;
@@ -100,7 +93,7 @@ int main(void) {
   close(early);
 
   int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in la = sa(7300);
+  struct sockaddr_in la = sa("127.0.0.1", 7300);
   bind(l, SA(la), sizeof la);
   listen(l, 8);
   printf("set listener linger2 9 %s\n", res(setopt(l, TCP_LINGER2, 9)));

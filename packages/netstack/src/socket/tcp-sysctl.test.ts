@@ -1,50 +1,28 @@
 // net.ipv4.tcp_keepalive_time/intvl/probes and tcp_fin_timeout as stack settings, against the
 // per-socket TCP_KEEPIDLE/INTVL/CNT and TCP_LINGER2: tcp-sysctl-diff.test-util.c runs on the host
 // kernel (root, fresh network namespace) and the same sequence runs here on a virtual clock.
-import {
-  AddressFamily,
-  E,
-  errorOf,
-  isError,
-  SockType,
-  SocketLevel,
-  SocketOption,
-  TcpOption,
-} from '@tsvisor/abi';
+import { E, errorOf, isError, SocketLevel, SocketOption, TcpOption } from '@tsvisor/abi';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
-import { LoopbackDevice } from '../phy/loopback.js';
 import { runUntil, settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
 import { Ipv4Address } from '../wire/ip-address.js';
 import { InetSocket } from './inet-socket.js';
-import { emitSockaddr, parseSockaddr } from './sockaddr.js';
+import { parseSockaddr } from './sockaddr.js';
 import { WOULD_BLOCK } from './would-block.js';
 import { bufs } from './tcp-transfer.test-util.js';
 import { FaultInjector } from '../phy/fault-injector.js';
 import { linkPair } from '../phy/loopback.js';
-import { hostProgram, virtualClock } from './host-diff.test-util.js';
+import { hostProgram, loopbackBed, sockaddr4 } from './host-diff.test-util.js';
 
 const hostRun = hostProgram('tcp-sysctl-diff');
 
 function netstackRun(): string {
   const out: string[] = [];
   const p = (s: string) => out.push(s);
-  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 21 });
-  const { sleep } = virtualClock(stack);
-  const WAIT = () => sleep(20);
-  const socket = (nonBlocking = false): InetSocket => {
-    const s = InetSocket.create(
-      stack,
-      AddressFamily.AF_INET,
-      SockType.SOCK_STREAM | (nonBlocking ? SockType.SOCK_NONBLOCK : 0),
-      0,
-    );
-    if (isError(s)) throw s;
-    return s;
-  };
-  const sa = (port: number) => emitSockaddr({ addr: Ipv4Address.LOOPBACK, port });
+  const { stack, sleep, WAIT, tcp: socket } = loopbackBed(21, true);
+  const sa = (port: number) => sockaddr4(port);
   const opt = (s: InetSocket, name: number): number => {
     const v = s.getsockopt(SocketLevel.SOL_TCP, name);
     if (isError(v)) throw v;

@@ -2751,7 +2751,8 @@ export class TcpListener {
     if (seg.flags & TcpFlag.RST) return undefined;
     if (seg.ackNumber !== undefined) return rstFor(seg); // an ACK to a listener is answered as if no socket existed
     if (!(seg.flags & TcpFlag.SYN) || seg.flags & TcpFlag.FIN) return undefined;
-    if (this.acceptQueueFull) {
+    const ready = this.readyCount();
+    if (ready > this.backlog) {
       // Accept queue full: drop, the peer retries (tcp_conn_request counts both).
       this.overflow();
       return undefined;
@@ -2759,7 +2760,7 @@ export class TcpListener {
     // Past the backlog Linux answers SYNs with SYN cookies, keeping no state, so a burst of
     // SYNs still connects. netstack has no cookies: it keeps half-open connections instead, up
     // to somaxconn, and drops SYNs beyond that.
-    if (this.queue.length - this.readyCount() >= 4096) {
+    if (this.queue.length - ready >= 4096) {
       const m = this.env.mib;
       if (m) m.tcpExt.ListenDrops++;
       return undefined;

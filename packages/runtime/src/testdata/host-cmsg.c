@@ -141,14 +141,10 @@ static void send_timeouts(void) {
 
   /* A listener whose accept queue is full drops the next SYN: connect waits, and SO_SNDTIMEO
    * ends the wait with EINPROGRESS (the attempt goes on). */
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t al = sizeof a;
-  l = socket(AF_INET, SOCK_STREAM, 0);
-  bind(l, (void *)&a, sizeof a);
-  listen(l, 0);
-  getsockname(l, (void *)&a, &al);
-  int first = socket(AF_INET, SOCK_STREAM, 0);
-  printf("connect to fill the queue: %s\n", res(connect(first, (void *)&a, sizeof a)));
+  struct sockaddr_in a;
+  int first, rc;
+  l = full_listener(&a, &first, &rc);
+  printf("connect to fill the queue: %s\n", res(rc));
   int late = socket(AF_INET, SOCK_STREAM, 0);
   timeo(late, SO_SNDTIMEO, 0, 300000);
   t0 = now();

@@ -42,26 +42,6 @@ static void populate(const char *dir, const char *name) {
   put(path, name);
 }
 
-static void who(const char *rel) {
-  char path[900], buf[64];
-  struct stat st;
-  if (stat(p(rel), &st) != 0) {
-    printf("who %s: %s\n", rel, ename(errno));
-    return;
-  }
-  if (S_ISDIR(st.st_mode)) snprintf(path, sizeof path, "%s/id", p(rel));
-  else snprintf(path, sizeof path, "%s", p(rel));
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) {
-    printf("who %s: %s\n", rel, ename(errno));
-    return;
-  }
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  buf[n < 0 ? 0 : n] = 0;
-  printf("who %s: %s\n", rel, buf);
-}
-
 // One mountinfo line below the case directory, split for canonicalising.
 struct line {
   char text[400];   // "MP ROOT OPTIONS" + optional fields other than groups + " - TYPE SOURCE"

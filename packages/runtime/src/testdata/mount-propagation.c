@@ -52,21 +52,6 @@ static void umnt(const char *rel, int flags) {
   show(what, umount2(p(rel), flags));
 }
 
-// Which mount a walk finds at `rel`: the id file of the tmpfs there.
-static void who(const char *rel) {
-  char idpath[700], buf[64];
-  snprintf(idpath, sizeof idpath, "%s/id", p(rel));
-  int fd = open(idpath, O_RDONLY);
-  if (fd < 0) {
-    printf("who %s: %s\n", rel, ename(errno));
-    return;
-  }
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  buf[n < 0 ? 0 : n] = 0;
-  printf("who %s: %s\n", rel, buf);
-}
-
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void mountinfo(const char *title) {
@@ -77,17 +62,13 @@ static void mountinfo(const char *title) {
   char *sorted[256];
   int nl = 0;
   char line[4096];
-  size_t n = strlen(base);
   while (fgets(line, sizeof line, f) && nl < 256) {
     char *fields[64];
-    int nf = 0;
-    for (char *s = strtok(line, " \n"); s && nf < 64; s = strtok(NULL, " \n")) fields[nf++] = s;
-    if (nf < 10) continue;
-    const char *mp = fields[4];
-    if (strncmp(mp, base, n) != 0 || (mp[n] != '/' && mp[n] != 0)) continue;
+    int nf = base_mount_fields(line, fields);
+    if (nf == 0) continue;
     // Group ids stay raw here (as "#id") and are renumbered after sorting on the rest.
     char *o = lines[nl];
-    int len = snprintf(o, 512, "BASE%s %s %s", mp + n, fields[3], fields[5]);
+    int len = snprintf(o, 512, "BASE%s %s %s", fields[4] + strlen(base), fields[3], fields[5]);
     int i = 6;
     for (; i < nf && strcmp(fields[i], "-") != 0; i++) {
       int id;

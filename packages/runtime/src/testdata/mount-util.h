@@ -4,9 +4,12 @@
 #ifndef MOUNT_UTIL_H
 #define MOUNT_UTIL_H
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MOUNT_UTIL_UNUSED __attribute__((unused))
 
@@ -34,6 +37,28 @@ MOUNT_UTIL_UNUSED static void show(const char *what, int rc) {
   printf("%s: %s\n", what, rc == 0 ? "0" : ename(errno));
 }
 
+/* Which mount a walk finds at `rel`: the id file of the tmpfs there (of `rel` itself when it is a
+ * file, a bind-mounted id file). */
+MOUNT_UTIL_UNUSED static void who(const char *rel) {
+  char path[900], buf[64];
+  struct stat st;
+  if (stat(p(rel), &st) != 0) {
+    printf("who %s: %s\n", rel, ename(errno));
+    return;
+  }
+  if (S_ISDIR(st.st_mode)) snprintf(path, sizeof path, "%s/id", p(rel));
+  else snprintf(path, sizeof path, "%s", p(rel));
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    printf("who %s: %s\n", rel, ename(errno));
+    return;
+  }
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  buf[n < 0 ? 0 : n] = 0;
+  printf("who %s: %s\n", rel, buf);
+}
+
 /* Peer group ids renumbered in order of appearance (the host's and tsvisor's ids differ). */
 static int groups[64], ngroups;
 MOUNT_UTIL_UNUSED static int group(int id) {
@@ -43,6 +68,17 @@ MOUNT_UTIL_UNUSED static int group(int id) {
   return ++ngroups;
 }
 
+/* Splits a /proc/self/mountinfo line (id parent maj:min root mountpoint options [optional...] -
+ * type source super) into `fields`; returns their count, or 0 for a mount not at or below
+ * `base`. */
+MOUNT_UTIL_UNUSED static int base_mount_fields(char *line, char *fields[64]) {
+  int nf = 0;
+  for (char *s = strtok(line, " \n"); s && nf < 64; s = strtok(NULL, " \n")) fields[nf++] = s;
+  size_t n = strlen(base);
+  if (nf < 10 || strncmp(fields[4], base, n) != 0 || (fields[4][n] != '/' && fields[4][n] != 0)) return 0;
+  return nf;
+}
+
 /* The mountinfo lines of mounts at or below `base`: the directory shown as BASE, without mount
  * ids, device numbers and superblock options, peer groups renumbered. */
 MOUNT_UTIL_UNUSED static void show_mountinfo(const char *title) {
@@ -50,16 +86,11 @@ MOUNT_UTIL_UNUSED static void show_mountinfo(const char *title) {
   FILE *f = fopen("/proc/self/mountinfo", "r");
   if (!f) { perror("mountinfo"); exit(1); }
   char line[4096];
-  size_t n = strlen(base);
   while (fgets(line, sizeof line, f)) {
-    // id parent maj:min root mountpoint options [optional...] - type source super
     char *fields[64];
-    int nf = 0;
-    for (char *s = strtok(line, " \n"); s && nf < 64; s = strtok(NULL, " \n")) fields[nf++] = s;
-    if (nf < 10) continue;
-    const char *mp = fields[4];
-    if (strncmp(mp, base, n) != 0 || (mp[n] != '/' && mp[n] != 0)) continue;
-    printf("BASE%s %s %s", mp + n, fields[3], fields[5]);
+    int nf = base_mount_fields(line, fields);
+    if (nf == 0) continue;
+    printf("BASE%s %s %s", fields[4] + strlen(base), fields[3], fields[5]);
     int i = 6;
     for (; i < nf && strcmp(fields[i], "-") != 0; i++) {
       int id;

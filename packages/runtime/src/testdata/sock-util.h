@@ -62,6 +62,20 @@ SOCK_UTIL_UNUSED static void tcp_pair(int *client, int *server, int *listener) {
   *server = accept(*listener, 0, 0);
 }
 
+/* A listener on 127.0.0.1 (address in `a`) whose accept queue is full: backlog 0 and one
+ * connection, `first`, not accepted. Returns the listener; `rc` is first's connect (errno kept). */
+SOCK_UTIL_UNUSED static int full_listener(struct sockaddr_in *a, int *first, int *rc) {
+  *a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t al = sizeof *a;
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  bind(l, (void *)a, sizeof *a);
+  listen(l, 0);
+  getsockname(l, (void *)a, &al);
+  *first = socket(AF_INET, SOCK_STREAM, 0);
+  *rc = connect(*first, (void *)a, sizeof *a);
+  return l;
+}
+
 /* Two UDP sockets on loopback (AF_INET or AF_INET6): `a` connected to `b`, which is bound. */
 SOCK_UTIL_UNUSED static void udp_pair(int family, int *a, int *b) {
   struct sockaddr_storage ss = {0};
