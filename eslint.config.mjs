@@ -51,6 +51,15 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // CommonJS on purpose (the command's entry: no ES module loader to set up at start).
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   ...Object.entries(packageDirs).map(([name, dir]) => ({
     files: [`${dir}/**/*.ts`, `${dir}/**/*.mts`],
     rules: { 'no-restricted-imports': layeringRule(name) },

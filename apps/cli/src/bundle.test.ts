@@ -1,16 +1,16 @@
-// The bundle with its code cache (scripts/bundle.mjs, bin/load.js): the built command starts from
+// The bundle with its code cache (scripts/bundle.mjs, bin/load.cjs): the built command starts from
 // it, with the cache V8 accepts, and falls back to the modules when a package was rebuilt after
 // it. Runs the built files, which nx builds before tests.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFiles, bundleIsFresh, stampOf } from '../bin/load.js';
+import { bundleFiles, bundleIsFresh, loadBundle, stampOf } from '../bin/load.cjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const bin = join(here, '..', 'bin', 'tsvisor.js');
+const bin = join(here, '..', 'bin', 'tsvisor.cjs');
 const train = join(here, '..', 'dist', 'train');
 
 function tsvisor(args: string[], env: Record<string, string> = {}) {
@@ -28,6 +28,24 @@ describe('the built command', () => {
     expect(r.stderr).toContain('tsvisor loader: bundle, code cache accepted');
     expect(r.stdout).toBe('hi\n');
     expect(r.status).toBe(0);
+  });
+
+  it('is plain ASCII, read as latin1, and a non-ASCII bundle is read as UTF-8', () => {
+    const files = bundleFiles();
+    const code = readFileSync(files.code);
+    expect(code.every((b) => b < 0x80)).toBe(true);
+    expect(JSON.parse(readFileSync(files.stamps, 'utf8')).encoding).toBe('latin1');
+    // What the loader does with each encoding: a bundle that kept a UTF-8 string must not be
+    // read as latin1 (its 'µ' would turn into two characters).
+    const dir = mkdtempSync(join(tmpdir(), 'tsvisor-enc-'));
+    try {
+      const own = bundleFiles(dir);
+      writeFileSync(own.code, 'module.exports = { unit: "µs" };\n');
+      expect(loadBundle(own, 'utf8').exports.unit).toBe('µs');
+      expect(loadBundle(own, 'latin1').exports.unit).not.toBe('µs');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs the training workload the same from the bundle and from the modules', () => {

@@ -1,4 +1,4 @@
-// The command end to end: in process through main() (sources), and once through bin/tsvisor.js
+// The command end to end: in process through main() (sources), and once through bin/tsvisor.cjs
 // (the built files, which nx builds before tests).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -122,11 +122,11 @@ describe('tsvisor do', () => {
   });
 });
 
-describe('bin/tsvisor.js', () => {
+describe('bin/tsvisor.cjs', () => {
   it('runs a program and exits with its status', () => {
     const r = spawnSync(
       process.execPath,
-      [join(here, '..', 'bin', 'tsvisor.js'), 'do', '-v', `${dir}:/t:ro`, '/t/echo-exit', '7', 'hi'],
+      [join(here, '..', 'bin', 'tsvisor.cjs'), 'do', '-v', `${dir}:/t:ro`, '/t/echo-exit', '7', 'hi'],
       {
         encoding: 'utf8',
       },
@@ -139,7 +139,7 @@ describe('bin/tsvisor.js', () => {
     const child = spawn(
       process.execPath,
       [
-        join(here, '..', 'bin', 'tsvisor.js'),
+        join(here, '..', 'bin', 'tsvisor.cjs'),
         'do',
         '/bin/sh',
         '-c',
@@ -155,7 +155,7 @@ describe('bin/tsvisor.js', () => {
 
   it("passes terminal ioctls to a host terminal: the window size and modes are the terminal's", () => {
     // script(1) gives the command a pseudo-terminal as stdio.
-    const bin = join(here, '..', 'bin', 'tsvisor.js');
+    const bin = join(here, '..', 'bin', 'tsvisor.cjs');
     const r = spawnSync(
       'script',
       [

@@ -36,6 +36,7 @@ import { softLimit, type Rlimits } from './creds/rlimits.js';
 import { STACK_TOP, type LoadMapping, type LoadPlan } from './elf/elf.js';
 import { layoutExec, resolveProgram, type ExecFile, type ExecLayout, type ExecProgram } from './elf/exec.js';
 import { CpuState } from './ports/cpu-state.js';
+import { fillRandom } from './random.js';
 import type { Task } from './task/task.js';
 import { exitPosixTimers } from './time/posix-timers.js';
 
@@ -312,8 +313,7 @@ function planImage(
 ): ExecLayout | LinuxError {
   const k = t.kernel;
   const c = t.creds;
-  const random = new Uint8Array(16);
-  crypto.getRandomValues(random);
+  const random = fillRandom(new Uint8Array(16));
   const stackLimit = softLimit(t.group.rlimits, Rlimit.RLIMIT_STACK);
   const layout = layoutExec(prog, {
     place: (len, align) => {

@@ -256,3 +256,4 @@ export {
   type SandboxLimits,
 } from './proc-source.js';
 export { hostCpuAux, parseAuxv, DEFAULT_CPU_AUX } from './host-aux.js';
+export { fillRandom, randomUuid } from './random.js';

@@ -56,12 +56,12 @@ import {
   type Location,
   type WouldBlock,
 } from '@tsvisor/vfs';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus as hostCpus, totalmem } from 'node:os';
 import { NGROUPS_MAX, capable, type Credentials } from './creds/credentials.js';
 import { NR_OPEN } from './creds/rlimits.js';
 import { procSysvIpc } from './ipc/proc-sysvipc.js';
+import { randomUuid } from './random.js';
 import type { Kernel } from './kernel.js';
 import { SIG_IGN } from './signal/signal-state.js';
 import type { Syslog } from './syslog.js';
@@ -647,7 +647,8 @@ class KernelProcTask implements ProcTask {
  * ```
  */
 export class KernelProcSource implements ProcSource {
-  private readonly bootUuid = randomUUID();
+  /** boot_id: made when first read (most sandboxes never read it), then the same for good. */
+  private bootUuid: string | undefined;
   private readonly starts = new WeakMap<Task, number>();
   private readonly bootRealtimeSec: number;
   private readonly load = new LoadAverage();
@@ -903,6 +904,7 @@ export class KernelProcSource implements ProcSource {
   }
 
   bootId(): string {
+    this.bootUuid ??= randomUuid();
     return this.bootUuid;
   }
 

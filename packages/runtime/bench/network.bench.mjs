@@ -11,7 +11,7 @@
 //                                [--no-runsc] [--no-host] [--runsc-host] [--json]
 //
 // --tsvisor   the command that runs a program under tsvisor, split on spaces (default: the
-//             tsvisor command, apps/cli/bin/tsvisor.js `do --network none --`, as a user runs it:
+//             tsvisor command, apps/cli/bin/tsvisor.cjs `do --network none --`, as a user runs it:
 //             its bundle and code cache when built, see apps/cli/README.md); the host mode row
 //             appends `--network host` to it
 // --no-host   leave out the host-socket row (tsvisor-host)
@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The tsvisor command of this repository (apps/cli), as `npx tsvisor` runs it.
-const cli = join(here, '..', '..', '..', 'apps', 'cli', 'bin', 'tsvisor.js');
+const cli = join(here, '..', '..', '..', 'apps', 'cli', 'bin', 'tsvisor.cjs');
 const tsvisorCommand = (network) => [process.execPath, cli, 'do', '--network', network, '--'];
 
 function parseArgs(argv) {

@@ -8,7 +8,7 @@
 //                                [--budget MS] [--true PROGRAM] [--no-runsc] [--no-tsvisor] [--json]
 //
 // --tsvisor   the command that runs a program under tsvisor, split on spaces; the program and its
-//             arguments are appended. Default: the tsvisor command, apps/cli/bin/tsvisor.js `do --`,
+//             arguments are appended. Default: the tsvisor command, apps/cli/bin/tsvisor.cjs `do --`,
 //             as a user runs it (its bundle and code cache when built: apps/cli/README.md).
 // --true      the program whose startup is timed (default /bin/true)
 // --runs      startup runs per sandbox (median reported; default 15)
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The tsvisor command of this repository (apps/cli), as `npx tsvisor` runs it.
-const cli = join(here, '..', '..', '..', 'apps', 'cli', 'bin', 'tsvisor.js');
+const cli = join(here, '..', '..', '..', 'apps', 'cli', 'bin', 'tsvisor.cjs');
 
 function parseArgs(argv) {
   const opts = {

@@ -105,6 +105,11 @@ interface Thread {
   readonly regs: Registers;
   /** The registers as the host had them at the last stop, to find what a handler changed. */
   readonly before: BigUint64Array;
+  /** `before` as 32-bit words: compared without reading BigInts (which allocate, unoptimized). */
+  readonly beforeWords: Int32Array;
+  /** The task's register array last compared, and its 32-bit view (rebuilt if the array changes). */
+  wordsOf: BigUint64Array | undefined;
+  words: Int32Array | undefined;
   /** The FP state object last synchronised with the host (pushed, or pulled). */
   fpSynced: FpState | undefined;
   /** True when the task's FP state was pulled since the host thread last ran. */
@@ -289,11 +294,15 @@ export class Machine {
 
   #newThread(task: Task, host: HostTask): Thread {
     const regs = new Registers();
+    const before = new BigUint64Array(REG_COUNT);
     const th: Thread = {
       task,
       host,
       regs,
-      before: new BigUint64Array(REG_COUNT),
+      before,
+      beforeWords: new Int32Array(before.buffer),
+      wordsOf: undefined,
+      words: undefined,
       fpSynced: task.regs.fp,
       fpFresh: false,
       running: false,
@@ -414,12 +423,19 @@ export class Machine {
    */
   #pushRegs(th: Thread, all = false): void {
     const cur = th.task.regs.regs;
+    if (th.wordsOf !== cur) {
+      th.wordsOf = cur;
+      th.words = new Int32Array(cur.buffer, cur.byteOffset, REG_COUNT * 2);
+    }
+    const words = th.words!;
+    const before = th.beforeWords;
     let others = all;
-    for (let i = 0; i < REG_COUNT && !others; i++) if (i !== RAX && cur[i] !== th.before[i]) others = true;
+    for (let i = 0; i < REG_COUNT * 2 && !others; i++)
+      if (i >> 1 !== RAX && words[i] !== before[i]) others = true;
     if (others) {
       th.regs.raw.set(cur);
       th.host.setRegs(th.regs);
-    } else if (cur[RAX] !== th.before[RAX]) {
+    } else if (words[RAX * 2] !== before[RAX * 2] || words[RAX * 2 + 1] !== before[RAX * 2 + 1]) {
       th.host.setSyscallResult(cur[RAX] as bigint);
     }
     const fp = th.task.regs.fp;

@@ -1,11 +1,10 @@
 /**
- * getrandom(2), from Node's cryptographically secure generator.
+ * getrandom(2), from the host's random pool (the kernel's `fillRandom`: /dev/urandom).
  *
  * @module
  */
 import { E, Grnd, isError } from '@tsvisor/abi';
-import { MAX_RW_COUNT, type Task } from '@tsvisor/kernel';
-import { webcrypto } from 'node:crypto';
+import { MAX_RW_COUNT, fillRandom, type Task } from '@tsvisor/kernel';
 import { FULL, ptr, size, uint, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
 
 const CHUNK = 65536;
@@ -24,8 +23,7 @@ function getrandom(t: Task, a: SyscallArgs): SyscallResult {
   const base = ptr(a[0]);
   let done = 0;
   while (done < total) {
-    const chunk = new Uint8Array(Math.min(CHUNK, total - done));
-    webcrypto.getRandomValues(chunk);
+    const chunk = fillRandom(new Uint8Array(Math.min(CHUNK, total - done)));
     const n = t.memory.write(base + done, chunk);
     if (isError(n)) return done > 0 ? done : n;
     done += n;

@@ -1,4 +1,4 @@
-// Types of load.js (plain JavaScript, so that it runs before anything is built or bundled).
+// Types of load.cjs (plain JavaScript, so that it runs before anything is built or bundled).
 
 /** The files of a bundle. */
 export interface BundleFiles {
@@ -18,7 +18,10 @@ export interface Stamp {
 export function bundleFiles(dist?: string): BundleFiles;
 export function stampOf(path: string): Stamp;
 export function bundleIsFresh(files?: BundleFiles): boolean;
-export function loadBundle(files?: BundleFiles): {
+export function loadBundle(
+  files?: BundleFiles,
+  encoding?: 'utf8' | 'latin1',
+): {
   exports: Record<string, unknown>;
   cache: 'accepted' | 'rejected' | 'none';
   writeCache: () => void;

@@ -1,4 +1,4 @@
-// How bin/tsvisor.js finds main(): from the one-file bundle dist/tsvisor.cjs with its V8 code
+// How bin/tsvisor.cjs finds main(): from the one-file bundle dist/tsvisor.cjs with its V8 code
 // cache when the bundle is as new as the packages it was built from, else from the ES modules
 // in dist/ (a package rebuilt by hand after the bundle, or TSVISOR_NO_BUNDLE=1).
 //
@@ -6,17 +6,18 @@
 // modules and compiling each function the first time a system call needed it. The bundle is
 // one file, and its code cache (trained at build time by scripts/bundle.mjs) holds the bytecode
 // of every function a typical program needs, so none of that happens per run.
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
-
-const here = dirname(fileURLToPath(import.meta.url));
+//
+// CommonJS, as is the command's entry: an ES module entry point sets up Node's ES module loader
+// first, about 8 ms of every start here.
+'use strict';
+const { existsSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { dirname, join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { Script } = require('node:vm');
 
 /** The files of a bundle: the code, its code cache, and the stamps of what it was built from. */
-export function bundleFiles(dist = join(here, '..', 'dist')) {
+function bundleFiles(dist = join(__dirname, '..', 'dist')) {
   return {
     code: join(dist, 'tsvisor.cjs'),
     cache: join(dist, 'tsvisor.cjs.cache'),
@@ -24,14 +25,19 @@ export function bundleFiles(dist = join(here, '..', 'dist')) {
   };
 }
 
+/** The SHA-256 of a file's bytes, in hex (node:crypto loads only when a stamp needs it). */
+function sha256(path) {
+  return require('node:crypto').createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
 /** Size, mtime and SHA-256 of a file: what a stamp records. */
-export function stampOf(path) {
+function stampOf(path) {
   const st = statSync(path);
   return {
     path,
     size: st.size,
     mtimeMs: st.mtimeMs,
-    sha256: createHash('sha256').update(readFileSync(path)).digest('hex'),
+    sha256: sha256(path),
   };
 }
 
@@ -39,38 +45,44 @@ export function stampOf(path) {
  * True when every input recorded in the stamps file is unchanged: same size and mtime, or (a
  * copy restored by a build cache) the same content.
  */
-export function bundleIsFresh(files = bundleFiles()) {
-  if (!existsSync(files.code) || !existsSync(files.stamps)) return false;
+function bundleIsFresh(files = bundleFiles()) {
+  return freshStamps(files) !== undefined;
+}
+
+/** The stamps file's contents when every input it records is unchanged, else undefined. */
+function freshStamps(files) {
+  if (!existsSync(files.code) || !existsSync(files.stamps)) return undefined;
   let stamps;
   try {
     stamps = JSON.parse(readFileSync(files.stamps, 'utf8'));
   } catch {
-    return false;
+    return undefined;
   }
-  if (!Array.isArray(stamps.inputs) || stamps.inputs.length === 0) return false;
+  if (!Array.isArray(stamps.inputs) || stamps.inputs.length === 0) return undefined;
   for (const s of stamps.inputs) {
     const path = join(dirname(files.stamps), s.path);
     let st;
     try {
       st = statSync(path);
     } catch {
-      return false;
+      return undefined;
     }
-    if (st.size !== s.size) return false;
+    if (st.size !== s.size) return undefined;
     if (st.mtimeMs === s.mtimeMs) continue;
-    if (createHash('sha256').update(readFileSync(path)).digest('hex') !== s.sha256) return false;
+    if (sha256(path) !== s.sha256) return undefined;
   }
-  return true;
+  return stamps;
 }
 
 /**
  * Loads the bundle with its code cache. Returns its exports and a function that writes a fresh
  * code cache (the bytecode of every function compiled so far) to `files.cache`, atomically.
  * `cache` says what became of the cache: 'accepted', 'rejected' (another Node or V8 flags; the
- * bundle is then compiled as usual) or 'none'.
+ * bundle is then compiled as usual) or 'none'. `encoding` is how the code is read: 'latin1' only
+ * for an all-ASCII bundle (the build records which, in the stamps).
  */
-export function loadBundle(files = bundleFiles()) {
-  const source = readFileSync(files.code, 'utf8');
+function loadBundle(files = bundleFiles(), encoding = 'utf8') {
+  const source = readFileSync(files.code, encoding);
   const cachedData = existsSync(files.cache) ? readFileSync(files.cache) : undefined;
   const script = new Script(Module.wrap(source), {
     filename: files.code,
@@ -80,7 +92,7 @@ export function loadBundle(files = bundleFiles()) {
   const module = { exports: {} };
   script.runInThisContext()(
     module.exports,
-    createRequire(files.code),
+    Module.createRequire(files.code),
     module,
     files.code,
     dirname(files.code),
@@ -98,12 +110,14 @@ export function loadBundle(files = bundleFiles()) {
  * returned `done` writes the bundle's code cache (the build's training run uses it).
  * TSVISOR_LOADER_DEBUG=1 reports on stderr which way was taken.
  */
-export async function loadMain(env = process.env) {
+async function loadMain(env = process.env) {
   const debug =
     env.TSVISOR_LOADER_DEBUG === '1' ? (m) => process.stderr.write(`tsvisor loader: ${m}\n`) : () => {};
   const files = bundleFiles();
-  if (env.TSVISOR_NO_BUNDLE !== '1' && bundleIsFresh(files)) {
-    const b = loadBundle(files);
+  const stamps = env.TSVISOR_NO_BUNDLE === '1' ? undefined : freshStamps(files);
+  if (stamps) {
+    // The build checked the text: latin1 is only recorded for a bundle that is all ASCII.
+    const b = loadBundle(files, stamps.encoding === 'latin1' ? 'latin1' : 'utf8');
     debug(`bundle, code cache ${b.cache}`);
     return {
       main: b.exports.main,
@@ -111,6 +125,8 @@ export async function loadMain(env = process.env) {
     };
   }
   debug('modules');
-  const m = await import(pathToFileURL(join(here, '..', 'dist', 'index.js')).href);
+  const m = await import(pathToFileURL(join(__dirname, '..', 'dist', 'index.js')).href);
   return { main: m.main, done: () => {} };
 }
+
+module.exports = { bundleFiles, stampOf, bundleIsFresh, loadBundle, loadMain };

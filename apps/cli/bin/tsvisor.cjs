@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The tsvisor command. Everything is in @tsvisor/cli's main(); this file only starts it (from
-// the bundle with its code cache when that is up to date: see load.js).
-import { loadMain } from './load.js';
+// the bundle with its code cache when that is up to date: see load.cjs).
+'use strict';
+const { loadMain } = require('./load.cjs');
 
 const fail = (e) => {
   process.stderr.write(
