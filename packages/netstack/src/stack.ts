@@ -144,6 +144,11 @@ export class Stack implements SocketTable, SocketEnv {
    * traffic are one link), else 2, the NIC of a fresh network namespace next to `lo`.
    */
   deviceIfindex: number;
+  /**
+   * On a loopback device every destination has the device's MTU (see {@link mtuFor}), and the
+   * device and its capabilities are fixed: sockets take it from here (SocketEnv.uniformMtu).
+   */
+  readonly uniformMtu: number | undefined;
   /** Set once a socket was bound to a device: from then on lookups work out arrival links. */
   private deviceBound = false;
 
@@ -152,6 +157,8 @@ export class Stack implements SocketTable, SocketEnv {
     this.mib = this.iface.mib;
     this.device = config.device;
     this.deviceIfindex = config.device.capabilities.loopback === true ? LOOPBACK_IFINDEX : 2;
+    this.uniformMtu =
+      config.device.capabilities.loopback === true ? config.device.capabilities.mtu : undefined;
     this.random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.tcpConfig = config.tcp ?? {};
     this.sysctl = {
@@ -188,7 +195,7 @@ export class Stack implements SocketTable, SocketEnv {
   poll(now: number): number | undefined {
     const next = this.iface.poll(now, this.device, this);
     this.reap();
-    this.notifyWatchers();
+    if (this.watchers.size > 0) this.notifyWatchers();
     return next;
   }
 
@@ -209,12 +216,7 @@ export class Stack implements SocketTable, SocketEnv {
 
   /** Runs the readiness callbacks of sockets whose bits changed (also useful after socket calls). */
   notifyWatchers(): void {
-    for (const w of this.watchers.values()) {
-      const m = w.readiness();
-      if (m === w.last) continue;
-      w.last = m;
-      w.wake(m);
-    }
+    if (this.watchers.size > 0) this.watchers.forEach(notifyWatcher);
   }
 
   /** A new UDP socket of address family `family` (4 or 6) over the given (or fresh) queues. */
@@ -312,9 +314,9 @@ export class Stack implements SocketTable, SocketEnv {
     return this.iface.sourceAddressFor(dst);
   }
   mtuFor(dst: IpAddress): number {
-    return this.iface.hasAddress(dst) && !this.device.capabilities.loopback
-      ? 65535
-      : this.device.capabilities.mtu;
+    const caps = this.device.capabilities;
+    // Own addresses on another device are reached through the interface's loop (MTU 65535).
+    return caps.loopback !== true && this.iface.hasAddress(dst) ? 65535 : caps.mtu;
   }
 
   // ---- SocketTable ----
@@ -363,6 +365,14 @@ export class Stack implements SocketTable, SocketEnv {
     return best?.boundDevIf ?? 0;
   }
 
+  /**
+   * The arrival link of a TCP segment once sockets are bound to devices (a function of its own:
+   * the closure here would cost every tcpInput call a context while bindings are not in use).
+   */
+  private tcpArrivalIfindex(src: IpAddress, dst: IpAddress, seg: TcpRepr): number {
+    return this.arrivalIfindex(src, dst, () => this.tcpSenderDev(src, dst, seg));
+  }
+
   /** The device binding of the local connection or listener child that sent a looped segment. */
   private tcpSenderDev(src: IpAddress, dst: IpAddress, seg: TcpRepr): number {
     for (const s of this.tcp) if (s.matches(src, seg.srcPort, dst, seg.dstPort)) return s.boundDevIf;
@@ -399,11 +409,20 @@ export class Stack implements SocketTable, SocketEnv {
    */
   tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined {
     // -1: no socket is bound to a device, every socket sees the segment.
-    const iif = this.deviceBound ? this.arrivalIfindex(src, dst, () => this.tcpSenderDev(src, dst, seg)) : -1;
-    for (const s of this.tcp)
-      if (sees(s.boundDevIf, iif) && s.matches(dst, seg.dstPort, src, seg.srcPort))
+    const iif = this.deviceBound ? this.tcpArrivalIfindex(src, dst, seg) : -1;
+    const tcp = this.tcp;
+    for (let i = 0; i < tcp.length; i++) {
+      const s = tcp[i]!;
+      // The local port first (a field): most connections differ there. Then sees(s.boundDevIf,
+      // iif), written out, and the rest of the match.
+      if (
+        s.local?.port === seg.dstPort &&
+        (iif < 0 || s.boundDevIf === 0 || s.boundDevIf === iif) &&
+        s.matches(dst, seg.dstPort, src, seg.srcPort)
+      )
         return s.process(now, seg);
-    if (this.parkedPorts.has(seg.dstPort * 65536 + seg.srcPort))
+    }
+    if (this.tcpParked.length > 0 && this.parkedPorts.has(seg.dstPort * 65536 + seg.srcPort))
       for (let i = 0; i < this.tcpParked.length; i++) {
         const s = this.tcpParked[i]!;
         if (!sees(s.boundDevIf, iif) || !s.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
@@ -431,24 +450,46 @@ export class Stack implements SocketTable, SocketEnv {
 
   /** @internal */
   dispatch(ctx: DispatchContext): boolean {
+    // Indexed loops: for-of makes an iterator object per loop in code V8 has not optimized yet.
     let sent = false;
-    for (const s of this.udp) if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
-    for (const s of this.icmp) if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
-    this.unpark(ctx.now);
-    for (const s of this.tcp) if (s.dispatch(ctx)) sent = true;
+    const udp = this.udp;
+    for (let i = 0; i < udp.length; i++) {
+      const s = udp[i]!;
+      if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
+    }
+    const icmp = this.icmp;
+    for (let i = 0; i < icmp.length; i++) {
+      const s = icmp[i]!;
+      if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
+    }
+    if (this.tcpParked.length > 0) this.unpark(ctx.now);
+    const tcp = this.tcp;
+    for (let i = 0; i < tcp.length; i++) if (tcp[i]!.dispatch(ctx)) sent = true;
     return sent;
   }
 
   /** @internal */
   pollAt(now: number): number | undefined {
     let next: number | undefined;
-    const at = (t: number | undefined): void => {
-      if (t !== undefined && (next === undefined || t < next)) next = t;
-    };
-    for (const s of this.udp) if (s.wantsDispatch()) at(s.dispatchAt(now));
-    for (const s of this.icmp) if (s.wantsDispatch()) at(s.dispatchAt(now));
-    for (const s of this.tcp) at(s.pollAt(now));
-    at(this.tcpParked[0]?.timeWaitEnd);
+    let t: number | undefined;
+    const udp = this.udp;
+    for (let i = 0; i < udp.length; i++) {
+      const s = udp[i]!;
+      if (s.wantsDispatch() && (t = s.dispatchAt(now)) !== undefined && (next === undefined || t < next))
+        next = t;
+    }
+    const icmp = this.icmp;
+    for (let i = 0; i < icmp.length; i++) {
+      const s = icmp[i]!;
+      if (s.wantsDispatch() && (t = s.dispatchAt(now)) !== undefined && (next === undefined || t < next))
+        next = t;
+    }
+    const tcp = this.tcp;
+    for (let i = 0; i < tcp.length; i++)
+      if ((t = tcp[i]!.pollAt(now)) !== undefined && (next === undefined || t < next)) next = t;
+    const parked = this.tcpParked;
+    if (parked.length > 0 && (t = parked[0]!.timeWaitEnd) !== undefined && (next === undefined || t < next))
+      next = t;
     return next;
   }
 
@@ -527,11 +568,14 @@ export class Stack implements SocketTable, SocketEnv {
   private reap(): void {
     for (let i = this.udp.length - 1; i >= 0; i--) if (this.udp[i]!.isClosed) this.udp.splice(i, 1);
     for (let i = this.icmp.length - 1; i >= 0; i--) if (this.icmp[i]!.isClosed) this.icmp.splice(i, 1);
-    for (let i = this.tcp.length - 1; i >= 0; i--) if (this.tcp[i]!.isReapable()) this.tcp.splice(i, 1);
+    // One pass, one question per socket (a socket is never both: one is CLOSED, the other in
+    // TIME_WAIT); parking from the end as before, so equal ends keep their order.
     for (let i = this.tcp.length - 1; i >= 0; i--) {
       const s = this.tcp[i]!;
-      if (!s.parkable) continue;
+      const fate = s.housekeeping();
+      if (fate === undefined) continue;
       this.tcp.splice(i, 1);
+      if (fate === 'reap') continue;
       const end = s.timeWaitEnd ?? 0;
       let j = this.tcpParked.length; // usually the last: connections enter TIME_WAIT in order
       while (j > 0 && (this.tcpParked[j - 1]!.timeWaitEnd ?? 0) > end) j--;
@@ -541,6 +585,14 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = this.listeners.length - 1; i >= 0; i--)
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
   }
+}
+
+/** Runs one watcher's callback when its socket's readiness bits changed (see {@link Stack.watch}). */
+function notifyWatcher(w: { readiness: () => number; last: number; wake: (events: number) => void }): void {
+  const m = w.readiness();
+  if (m === w.last) return;
+  w.last = m;
+  w.wake(m);
 }
 
 /** True when a socket bound to device `dev` (0: none) sees a segment that arrived on `iif` (-1: bindings not in use). */

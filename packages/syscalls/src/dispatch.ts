@@ -7,7 +7,7 @@
  */
 import { E } from '@tsvisor/abi';
 import { runCpuTimers, type Task } from '@tsvisor/kernel';
-import { collectPendingIo } from '@tsvisor/vfs';
+import { beginPendingIo, endPendingIo } from '@tsvisor/vfs';
 import type { SyscallTable } from './table.js';
 import type { SyscallArgs, SyscallResult } from './types.js';
 
@@ -39,8 +39,31 @@ export function dispatch(
   // operation answer EAGAIN while its callback is in flight; the same call repeated once the
   // callback settled finds the answer (see settleVfs in @tsvisor/vfs). Blocking reads and writes
   // wait through the file's wait queue instead and never get here with EAGAIN.
-  const handler = entry.handler;
-  const { result, pending } = collectPendingIo(() => handler(task, args));
-  if (pending !== null && result === E.EAGAIN) return pending.then(() => dispatch(table, task, nr, args));
+  // (collectPendingIo without its closure and result object: this runs for every syscall, and
+  // so it makes no closure at all: see again.)
+  const mark = beginPendingIo();
+  let result: SyscallResult | Promise<SyscallResult>;
+  try {
+    result = entry.handler(task, args);
+  } catch (e) {
+    endPendingIo(mark);
+    throw e;
+  }
+  const pending = endPendingIo(mark);
+  if (pending !== null && result === E.EAGAIN) return again(pending, table, task, nr, args);
   return result;
+}
+
+/**
+ * The same call once `pending` settled. Its own function because the closure it makes would
+ * otherwise make every dispatch allocate a context for the variables it captures.
+ */
+function again(
+  pending: Promise<void>,
+  table: SyscallTable,
+  task: Task,
+  nr: number,
+  args: SyscallArgs,
+): Promise<SyscallResult> {
+  return pending.then(() => dispatch(table, task, nr, args));
 }

@@ -275,7 +275,21 @@ export function socketStreamRead(
   if (!(s instanceof SocketImpl) || s.sock.type !== SockType.SOCK_STREAM) return undefined;
   const lowat = rcvlowatOf(s.sock);
   if (lowat <= 1 || dst.length === 0) return undefined;
-  const target = Math.min(lowat, dst.length);
+  return gatherRead(t, file, s, dst, Math.min(lowat, dst.length));
+}
+
+/**
+ * The gathering read of {@link socketStreamRead}, until `target` bytes. A function of its own:
+ * its closures capture the call's variables, which would make every read(2) on a socket
+ * allocate a context for them even without SO_RCVLOWAT.
+ */
+function gatherRead(
+  t: Task,
+  file: FileDescription,
+  s: SocketImpl,
+  dst: IOSequence,
+  target: number,
+): SyscallResult | Promise<SyscallResult> {
   let got = 0;
   const step = (): number | LinuxError | typeof NET_WOULD_BLOCK => {
     for (;;) {

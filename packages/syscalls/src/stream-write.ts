@@ -44,20 +44,43 @@ export function writeStream(
   attempt: WriteAttempt,
   opts: { readonly nonBlocking: boolean; readonly loop: boolean },
 ): WriteOutcome | Promise<WriteOutcome> {
+  return writeStreamFrom(t, wait, total, attempt, opts, attempt(0));
+}
+
+/**
+ * {@link writeStream} after its first attempt, which the caller made itself and which answered
+ * `first`. A caller whose first attempt usually ends the call (write(2) of a buffer that fits)
+ * makes it directly, and builds the attempt closure and option objects only when it goes on.
+ */
+export function writeStreamFrom(
+  t: Task,
+  wait: WriteWait,
+  total: number,
+  attempt: WriteAttempt,
+  opts: { readonly nonBlocking: boolean; readonly loop: boolean },
+  first: number | LinuxError | 'block',
+): WriteOutcome | Promise<WriteOutcome> {
   let sent = 0;
-  const step = (): WriteOutcome | 'block' => {
+  // Counts what attempt `r` took and makes the next attempts while the call goes on.
+  const settle = (r0: number | LinuxError | 'block'): WriteOutcome | 'block' => {
+    let r = r0;
     for (;;) {
-      const r = attempt(sent);
       if (r === 'block') return 'block';
       if (isError(r)) return { sent, stop: r };
       sent += r;
       if (!opts.loop || sent >= total || r === 0) return { sent, stop: undefined };
+      r = attempt(sent);
     }
   };
-  const first = step();
-  if (first !== 'block') return first;
+  const done = settle(first);
+  if (done !== 'block') return done;
   if (opts.nonBlocking) return { sent, stop: E.EAGAIN };
-  return sleepAndRetry(t, wait, step, () => sent);
+  return sleepAndRetry(
+    t,
+    wait,
+    () => settle(attempt(sent)),
+    () => sent,
+  );
 }
 
 async function sleepAndRetry(

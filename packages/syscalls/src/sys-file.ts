@@ -33,9 +33,11 @@ import {
 import {
   CLOSE_RANGE_UNSHARE,
   ERESTARTSYS,
+  type ControlResult,
   MAX_RW_COUNT,
   accessOk,
   capable,
+  type Iovec,
   type Task,
 } from '@tsvisor/kernel';
 import {
@@ -55,13 +57,13 @@ import {
   type IOSequence,
   UserIOSequence,
 } from '@tsvisor/vfs';
-import { writeStream, type WriteOutcome } from './stream-write.js';
+import { writeStream, writeStreamFrom, type WriteOutcome } from './stream-write.js';
 import { SocketImpl } from './sys-socket-file.js';
 import { readStruct, writeStruct } from './user-structs.js';
 import { ttyIoCheck, ttyIoctl } from './sys-tty.js';
 import { lingerOnClose, socketIoctl } from './sys-socket.js';
 import { hostBlockingIo, hostSocketWrite } from './sys-socket-host.js';
-import { socketBlockingIo, socketSendTimeout, socketStreamRead } from './socket-timeout.js';
+import { socketBlockingIo, socketSendTimeout, socketStreamRead, type SendTimeout } from './socket-timeout.js';
 import {
   ctxOf,
   dirOf,
@@ -145,6 +147,16 @@ function maybeBlocking(
 ): SyscallResult | Promise<SyscallResult> {
   const r = op();
   if (r !== WOULD_BLOCK) return r;
+  return waitAndRetry(t, file, events, op);
+}
+
+/** The wait of {@link maybeBlocking} once `op` answered WOULD_BLOCK. */
+function waitAndRetry(
+  t: Task,
+  file: FileDescription,
+  events: number,
+  op: () => IoResult,
+): Promise<SyscallResult> {
   // A host socket waits its own way (network mode host: SO_RCVTIMEO, host error queues); a
   // netstack socket with a timeout gives up after it.
   return (
@@ -161,59 +173,53 @@ function sigpipe(t: Task, r: SyscallResult): SyscallResult {
   return r;
 }
 
-/**
- * The byte count one read/write moves: Linux's MAX_RW_COUNT, and at most {@link IO_CHUNK} so a
- * huge count never makes the supervisor allocate gigabytes (the call then transfers less, which
- * read(2)/write(2) allow and callers loop on). `EFAULT` when the range leaves user space, as
- * access_ok does before any byte moves.
- */
-function ioLength(addr: number, count: bigint): number | LinuxError {
-  // vfs_read/vfs_write check the whole requested range before clamping it to MAX_RW_COUNT.
-  if (!accessOk(addr, size(count))) return E.EFAULT;
-  return Math.min(size(count), MAX_RW_COUNT, IO_CHUNK);
-}
-
 /** The largest transfer of one read/write call (16 MiB). */
 const IO_CHUNK = 16 << 20;
 
 const LLONG_MAX = (1n << 63n) - 1n;
-
-function min(a: bigint, b: number): bigint {
-  return a < BigInt(b) ? a : BigInt(b);
-}
+const MAX_SAFE_N = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * rw_verify_area: `EINVAL` when the transfer would start at a negative position or end past
  * LLONG_MAX (with the whole requested count, before clamping). Streams have no position to check.
+ * `pos` null is the file position.
  */
-function verifyArea(file: FileDescription, pos: bigint, count: bigint): LinuxError | undefined {
+function verifyArea(file: FileDescription, pos: bigint | null, count: bigint): LinuxError | undefined {
   if (file.impl.stream) return undefined;
+  // The file position is a safe integer, so with a count below 2^53 the end is far below
+  // LLONG_MAX: read(2) and write(2) need no bigint arithmetic.
+  if (pos === null) {
+    if (file.offset >= 0 && count <= MAX_SAFE_N) return undefined;
+    pos = BigInt(file.offset);
+  }
   if (pos < 0n || pos + count > LLONG_MAX) return E.EINVAL;
   return undefined;
 }
 
 /**
- * The checks vfs_read does before any byte moves, in its order: `EBADF` without read access,
- * `EFAULT` (access_ok), `EINVAL` (rw_verify_area). Returns the count to transfer.
+ * The checks vfs_read and vfs_write do before any byte moves, in their order: `EBADF` without
+ * the access (`allowed`: the description is readable, or writable), `EFAULT` when the whole
+ * requested range leaves user space (access_ok), `EINVAL` (rw_verify_area at `pos`, null for the
+ * file position). Returns the byte count the call moves: at most Linux's MAX_RW_COUNT, and at
+ * most {@link IO_CHUNK} so a huge count never makes the supervisor allocate gigabytes (the call
+ * then transfers less, which read(2)/write(2) allow and callers loop on).
  */
-function readLength(file: FileDescription, addr: number, count: bigint, pos: bigint): number | LinuxError {
-  if (!file.readable) return E.EBADF;
-  const len = ioLength(addr, count);
-  if (isError(len)) return len;
-  return verifyArea(file, pos, count) ?? len;
-}
-
-/** The same for vfs_write. */
-function writeLength(file: FileDescription, addr: number, count: bigint, pos: bigint): number | LinuxError {
-  if (!file.writable) return E.EBADF;
-  const len = ioLength(addr, count);
-  if (isError(len)) return len;
-  return verifyArea(file, pos, count) ?? len;
+function ioLength(
+  allowed: boolean,
+  file: FileDescription,
+  addr: number,
+  count: bigint,
+  pos: bigint | null,
+): number | LinuxError {
+  if (!allowed) return E.EBADF;
+  const n = size(count);
+  if (!accessOk(addr, n)) return E.EFAULT;
+  return verifyArea(file, pos, count) ?? Math.min(n, MAX_RW_COUNT, IO_CHUNK);
 }
 
 /** The app's buffer `[addr, addr+len)` as an I/O sequence: the file copies to or from it itself. */
 function userBuffer(t: Task, addr: number, len: number): UserIOSequence {
-  return new UserIOSequence(t.memory, [{ base: addr, len }]);
+  return new UserIOSequence(t.memory, { base: addr, len });
 }
 
 /** implements read(2). */
@@ -221,24 +227,49 @@ function read(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
   const addr = ptr(a[1]);
-  const len = readLength(file, addr, a[2], BigInt(file.offset));
+  const len = ioLength(file.readable, file, addr, a[2], null);
   if (isError(len)) return len;
-  const dst = userBuffer(t, addr, len);
+  return readFile(t, file, userBuffer(t, addr, len));
+}
+
+/**
+ * read(2)/readv(2) into `dst` after their checks: the terminal job-control check, SO_RCVLOWAT on
+ * a stream socket, then one read, and a wait only when it would block. The first read is made
+ * here rather than through {@link maybeBlocking}, so a read that finds data makes no closure.
+ */
+function readFile(
+  t: Task,
+  file: FileDescription,
+  dst: UserIOSequence,
+): SyscallResult | Promise<SyscallResult> {
   const stopped = ttyIoCheck(t, file, false);
   if (stopped !== undefined) return stopped;
   // A stream socket with SO_RCVLOWAT gathers that many bytes, as its recvmsg does.
-  return socketStreamRead(t, file, dst) ?? maybeBlocking(t, file, PollEvent.POLLIN, () => file.readIO(dst));
+  const lowat = socketStreamRead(t, file, dst);
+  if (lowat !== undefined) return lowat;
+  const r = file.readIO(dst);
+  if (r !== WOULD_BLOCK) return r;
+  return waitToRead(t, file, dst);
+}
+
+/**
+ * The wait of a read that would block. Its own function so that {@link readFile} makes no
+ * closure: one that captures its variables makes every call allocate a context for them.
+ */
+function waitToRead(t: Task, file: FileDescription, dst: UserIOSequence): Promise<SyscallResult> {
+  return waitAndRetry(t, file, PollEvent.POLLIN, () => file.readIO(dst));
 }
 
 /** implements write(2); EPIPE also raises SIGPIPE. */
 function write(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> {
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
-  const wlen = writeLength(file, ptr(a[1]), a[2], BigInt(file.offset));
+  const addr = ptr(a[1]);
+  const wlen = ioLength(file.writable, file, addr, a[2], null);
   if (isError(wlen)) return wlen;
   const stopped = ttyIoCheck(t, file, true);
   if (stopped !== undefined) return stopped;
-  return writeFile(t, file, userBuffer(t, ptr(a[1]), wlen));
+  return writeFile(t, file, userBuffer(t, addr, wlen));
 }
 
 /** How pwritev2's flags change a write (RWF_APPEND, RWF_NOAPPEND, RWF_NOWAIT, RWF_NOSIGNAL). */
@@ -251,6 +282,9 @@ interface WriteMode {
   readonly nosignal?: boolean;
 }
 
+/** write(2)'s mode: O_APPEND as the description says, waits, SIGPIPE. */
+const PLAIN_WRITE: WriteMode = Object.freeze({});
+
 /**
  * Writes `src` at the file position. Pipes, FIFOs and stream sockets that block keep going
  * until all of it is written (pipe_write, unix_stream_sendmsg, tcp_sendmsg); a signal after some
@@ -262,36 +296,91 @@ function writeFile(
   t: Task,
   file: FileDescription,
   src: IOSequence,
-  mode: WriteMode = {},
+  mode: WriteMode = PLAIN_WRITE,
 ): SyscallResult | Promise<SyscallResult> {
   // A host socket sends its own way (network mode host: whole stream writes, SO_SNDTIMEO).
   const host = hostSocketWrite(t, file, src, mode);
   if (host) return host;
   const type = file.location.inode.mode & Mode.S_IFMT;
   const sock = file.impl instanceof SocketImpl ? file.impl.sock : undefined;
-  const loop = type === Mode.S_IFIFO || sock?.type === SockType.SOCK_STREAM;
+  const loop = type === Mode.S_IFIFO || (sock !== undefined && sock.type === SockType.SOCK_STREAM);
+  const nowait = mode.nowait === true;
+  // O_NONBLOCK is the description's: its write answers EAGAIN rather than WOULD_BLOCK.
+  const timeout = socketSendTimeout(t, file, nowait); // SO_SNDTIMEO
+  let first: number | LinuxError | 'block' | undefined;
+  if (timeout === undefined) {
+    // The common case first, with nothing built for it: one attempt that ends the call (all of
+    // the buffer taken, a datagram or regular file written, an error).
+    const r = file.writeIO(src, mode.append);
+    if (r !== WOULD_BLOCK) {
+      if (isError(r)) return writeEnded(t, type, mode, 0, r);
+      if (!loop || r >= src.length || r === 0) return writeEnded(t, type, mode, r, undefined);
+    }
+    first = r === WOULD_BLOCK ? 'block' : r;
+  }
+  return writeOn(t, file, src, mode, { type, socket: sock !== undefined, loop, nowait, timeout, first });
+}
+
+/** Where {@link writeFile} stands when its first attempt did not end the call. */
+interface WriteState {
+  /** The file type (S_IFMT bits). */
+  readonly type: number;
+  readonly socket: boolean;
+  /** Whether the write goes on until all is written (pipes, FIFOs, stream sockets). */
+  readonly loop: boolean;
+  readonly nowait: boolean;
+  readonly timeout: SendTimeout | undefined;
+  /** What the first attempt answered; undefined when it is still to be made (with SO_SNDTIMEO). */
+  readonly first: number | LinuxError | 'block' | undefined;
+}
+
+/**
+ * The rest of {@link writeFile}: more attempts, waits, SO_SNDTIMEO. A function of its own, as
+ * its closures capture the call's variables, which would make every write allocate a context.
+ */
+function writeOn(
+  t: Task,
+  file: FileDescription,
+  src: IOSequence,
+  mode: WriteMode,
+  st: WriteState,
+): SyscallResult | Promise<SyscallResult> {
+  const { type, timeout, first } = st;
   // Sockets wake their waiters on any readiness change (see sys-socket.ts); pipes on POLLOUT.
-  const mask = sock ? -1 : PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLERR | PollEvent.POLLHUP;
+  const mask = st.socket
+    ? -1
+    : PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLERR | PollEvent.POLLHUP;
   const attempt = (sent: number): number | LinuxError | 'block' => {
     const r = file.writeIO(src.dropFirst(sent), mode.append);
     return r === WOULD_BLOCK ? 'block' : r;
   };
-  // O_NONBLOCK is the description's: its write answers EAGAIN rather than WOULD_BLOCK.
-  const timeout = socketSendTimeout(t, file, mode.nowait === true); // SO_SNDTIMEO
-  const out = writeStream(
-    t,
-    { queue: file.waitQueue ?? undefined, mask },
-    src.length,
-    timeout ? timeout.wrap(attempt) : attempt,
-    { nonBlocking: mode.nowait === true || timeout?.timeoutNs === 0n, loop },
-  );
+  const wait = { queue: file.waitQueue ?? undefined, mask };
+  const opts = { nonBlocking: st.nowait || timeout?.timeoutNs === 0n, loop: st.loop };
+  const out =
+    first === undefined
+      ? writeStream(t, wait, src.length, timeout ? timeout.wrap(attempt) : attempt, opts)
+      : writeStreamFrom(t, wait, src.length, attempt, opts, first);
   const finish = (o0: WriteOutcome): SyscallResult => {
     const o = timeout ? timeout.end(o0) : o0;
-    if (o.stop === E.EPIPE && (o.sent === 0 || type === Mode.S_IFIFO) && mode.nosignal !== true)
-      sigpipe(t, o.stop);
-    return o.sent > 0 ? o.sent : (o.stop ?? 0);
+    return writeEnded(t, type, mode, o.sent, o.stop);
   };
   return out instanceof Promise ? out.then(finish) : finish(out);
+}
+
+/**
+ * The answer of a write that moved `sent` bytes and stopped for `stop` (undefined: it did not
+ * stop short): the count when there is one, else the error. EPIPE raises SIGPIPE as
+ * {@link writeFile} says, unless RWF_NOSIGNAL.
+ */
+function writeEnded(
+  t: Task,
+  type: number,
+  mode: WriteMode,
+  sent: number,
+  stop: LinuxError | ControlResult | undefined,
+): SyscallResult {
+  if (stop === E.EPIPE && (sent === 0 || type === Mode.S_IFIFO) && mode.nosignal !== true) sigpipe(t, stop);
+  return sent > 0 ? sent : (stop ?? 0);
 }
 
 function offsetArg(a: bigint): number {
@@ -309,7 +398,7 @@ function pread64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult
   if (isError(file)) return file;
   if (file.impl.stream) return E.ESPIPE;
   const addr = ptr(a[1]);
-  const len = readLength(file, addr, a[2], long(a[3]));
+  const len = ioLength(file.readable, file, addr, a[2], long(a[3]));
   if (isError(len)) return len;
   const off = offsetArg(a[3]);
   const dst = userBuffer(t, addr, len);
@@ -322,7 +411,7 @@ function pwrite64(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResul
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
   if (file.impl.stream) return E.ESPIPE;
-  const wlen = writeLength(file, ptr(a[1]), a[2], long(a[3]));
+  const wlen = ioLength(file.writable, file, ptr(a[1]), a[2], long(a[3]));
   if (isError(wlen)) return wlen;
   const off = offsetArg(a[3]);
   const src = userBuffer(t, ptr(a[1]), wlen);
@@ -340,13 +429,15 @@ function userVector(
   file: FileDescription,
   iovAddr: number,
   count: number,
-  pos: bigint,
+  pos: bigint | null,
 ): UserIOSequence | LinuxError {
   const iov = t.memory.readIovecs(iovAddr, count);
   if (isError(iov)) return iov;
-  let requested = 0n;
-  for (const v of iov) requested += BigInt(v.len);
-  const bad = verifyArea(file, pos, min(requested, MAX_RW_COUNT));
+  // The total in a double is exact up to MAX_RW_COUNT, and beyond it still above it, which is
+  // all the clamp needs.
+  let requested = 0;
+  for (let i = 0; i < iov.length; i++) requested += (iov[i] as Iovec).len;
+  const bad = verifyArea(file, pos, BigInt(Math.min(requested, MAX_RW_COUNT)));
   if (bad) return bad;
   return new UserIOSequence(t.memory, iov).takeFirst(Math.min(MAX_RW_COUNT, IO_CHUNK));
 }
@@ -356,13 +447,10 @@ function readv(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
   if (!file.readable) return E.EBADF;
-  const dst = userVector(t, file, ptr(a[1]), int(a[2]), BigInt(file.offset));
+  const dst = userVector(t, file, ptr(a[1]), int(a[2]), null);
   if (isError(dst)) return dst;
   if (dst.length === 0) return 0; // vfs_readv: the file is not asked at all
-  const stopped = ttyIoCheck(t, file, false);
-  if (stopped !== undefined) return stopped;
-  // A stream socket with SO_RCVLOWAT gathers that many bytes, as its recvmsg does.
-  return socketStreamRead(t, file, dst) ?? maybeBlocking(t, file, PollEvent.POLLIN, () => file.readIO(dst));
+  return readFile(t, file, dst);
 }
 
 /** implements writev(2): one write straight from the iovecs, as write(2). */
@@ -370,7 +458,7 @@ function writev(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult>
   const file = fileAt(t, int(a[0]));
   if (isError(file)) return file;
   if (!file.writable) return E.EBADF;
-  const src = userVector(t, file, ptr(a[1]), int(a[2]), BigInt(file.offset));
+  const src = userVector(t, file, ptr(a[1]), int(a[2]), null);
   if (isError(src)) return src;
   if (src.length === 0) return 0; // vfs_writev: the file is not asked at all (/dev/full too)
   const stopped = ttyIoCheck(t, file, true);
@@ -1457,23 +1545,35 @@ function counted(shape: IoShape, a: SyscallArgs, r: SyscallResult): boolean {
  * of its exited threads.
  */
 function accounted(kind: 'read' | 'write', shape: IoShape, h: SyscallHandler): SyscallHandler {
+  const reads = kind === 'read';
+  // This runs for every read and write: a call that moved bytes (every shape counts it) is
+  // counted without asking counted(), and the thread's and the process's counters are updated
+  // in place rather than through a loop or helper calls.
   const count = (t: Task, a: SyscallArgs, r: SyscallResult): SyscallResult => {
-    if (!counted(shape, a, r)) return r;
+    if (typeof r !== 'number' && !counted(shape, a, r)) return r;
     const bytes = typeof r === 'number' && r > 0 ? r : 0;
-    for (const io of [t.ioac, t.group.ioac]) {
-      if (kind === 'read') {
-        io.syscr++;
-        io.rchar += bytes;
-      } else {
-        io.syscw++;
-        io.wchar += bytes;
-      }
+    const own = t.ioac;
+    const all = t.group.ioac;
+    if (reads) {
+      own.syscr++;
+      own.rchar += bytes;
+      all.syscr++;
+      all.rchar += bytes;
+    } else {
+      own.syscw++;
+      own.wchar += bytes;
+      all.syscw++;
+      all.wchar += bytes;
     }
     return r;
   };
+  // The wait is counted in a function of its own: a closure here would make every call allocate
+  // a context for `t` and `a`.
+  const later = (p: Promise<SyscallResult>, t: Task, a: SyscallArgs): Promise<SyscallResult> =>
+    p.then((v) => count(t, a, v));
   return (t, a) => {
     const r = h(t, a);
-    return r instanceof Promise ? r.then((v) => count(t, a, v)) : count(t, a, r);
+    return r instanceof Promise ? later(r, t, a) : count(t, a, r);
   };
 }
 

@@ -191,6 +191,14 @@ export class NetState {
     }
     if (next === undefined) return;
     if (this.timer !== undefined && this.timerAt <= next) return;
+    this.arm(next);
+  }
+
+  /**
+   * Moves the timer to `next`. A method of its own: the timer's closure captures `this`, which
+   * would make every kick() allocate a context, where most kicks leave the timer alone.
+   */
+  private arm(next: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = next;
     this.timer = setTimeout(
@@ -244,29 +252,6 @@ function staging(n: number): Uint8Array {
   return stagingBuf.subarray(0, n);
 }
 
-/**
- * A {@link SpanCopy} that writes each piece it is given to the next bytes of `dst` (the app's
- * buffers): a ring drains into app memory with no staging buffer between them.
- */
-export function copyOutTo(dst: IOSequence): SpanCopy {
-  let done = 0;
-  return (span) => {
-    const r = (done === 0 ? dst : dst.dropFirst(done)).copyOut(span);
-    if (!isError(r)) done += r;
-    return r;
-  };
-}
-
-/** A {@link SpanCopy} that fills each piece it is given from the next bytes of `src`. */
-export function copyInFrom(src: IOSequence): SpanCopy {
-  let done = 0;
-  return (span) => {
-    const r = (done === 0 ? src : src.dropFirst(done)).copyIn(span);
-    if (!isError(r)) done += r;
-    return r;
-  };
-}
-
 /** Any kind of socket: AF_UNIX, AF_INET/AF_INET6, AF_NETLINK. */
 export type AnySocket = UnixSocket | InetSocket | NetlinkSocket;
 
@@ -283,12 +268,40 @@ export class SocketImpl extends FileDescriptionImpl {
   inode = 0;
   uid = 0;
   private disposeInode: (() => void) | undefined;
+  /** An AF_INET/AF_INET6 socket of the stack (the kind {@link settle} runs the stack for). */
+  private readonly inet: boolean;
+  /** A TCP socket: read(2) and write(2) copy straight between its rings and app memory. */
+  private readonly tcp: boolean;
+  /**
+   * The app memory of the read or write in progress, which {@link spanIn} and
+   * {@link spanOut} copy from and to, and how many bytes they moved so far. A copy runs
+   * synchronously inside one recvInto/sendFrom, so one pair per socket serves every call rather
+   * than a closure per call (see {@link sendFromIO}). Each copies to or from the next bytes of
+   * the sequence, so a ring that hands out two pieces fills (or drains) the app buffer in order.
+   */
+  private io: IOSequence | null = null;
+  private ioDone = 0;
+  private readonly spanIn: SpanCopy = (span) => {
+    const io = this.io as IOSequence;
+    const r = (this.ioDone === 0 ? io : io.dropFirst(this.ioDone)).copyIn(span);
+    if (!isError(r)) this.ioDone += r;
+    return r;
+  };
+  private readonly spanOut: SpanCopy = (span) => {
+    const io = this.io as IOSequence;
+    const r = (this.ioDone === 0 ? io : io.dropFirst(this.ioDone)).copyOut(span);
+    if (!isError(r)) this.ioDone += r;
+    return r;
+  };
 
   constructor(
     readonly sock: AnySocket,
     readonly net: NetState,
   ) {
     super();
+    // A socket's family and type never change.
+    this.inet = sock instanceof InetSocket;
+    this.tcp = this.inet && sock.type === SockType.SOCK_STREAM;
     sock.setReadinessListener((ev) => this.queue.notify(ev));
     net.open.add(this);
     net.fileOf.set(sock, this);
@@ -302,9 +315,33 @@ export class SocketImpl extends FileDescriptionImpl {
     return location;
   }
 
+  /**
+   * TCP's sendFrom with the bytes copied from `src` (at most `max`) straight into the send ring.
+   * The stack is not run: the caller settles.
+   */
+  sendFromIO(src: IOSequence, max: number): number | LinuxError | typeof NET_WOULD_BLOCK {
+    this.io = src;
+    this.ioDone = 0;
+    const r = (this.sock as InetSocket).sendFrom(max, this.spanIn);
+    this.io = null;
+    return r;
+  }
+
+  /**
+   * TCP's recvInto with the bytes copied from the receive ring straight to `dst` (at most
+   * `max`; MSG_PEEK in `flags` leaves them queued). The stack is not run: the caller settles.
+   */
+  recvIntoIO(dst: IOSequence, max: number, flags = 0): number | LinuxError | typeof NET_WOULD_BLOCK {
+    this.io = dst;
+    this.ioDone = 0;
+    const r = (this.sock as InetSocket).recvInto(max, this.spanOut, flags);
+    this.io = null;
+    return r;
+  }
+
   /** Runs the stack after an inet socket call, so packets move and readiness updates. */
   settle(): void {
-    if (this.sock instanceof InetSocket) this.net.kick();
+    if (this.inet) this.net.kick();
   }
 
   override get stream(): boolean {
@@ -326,23 +363,19 @@ export class SocketImpl extends FileDescriptionImpl {
    * consumed, as Linux drops it too.
    */
   override readIO(dst: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
-    const sock = this.sock;
-    // Netlink sockets are datagram sockets (SOCK_RAW/SOCK_DGRAM).
-    if (
-      sock.type !== SockType.SOCK_STREAM ||
-      dst.length === 0 ||
-      !(sock instanceof UnixSocket || sock instanceof InetSocket)
-    )
-      return super.readIO(dst, offset, file);
-    if (sock instanceof InetSocket) {
+    if (this.tcp && dst.length !== 0) {
       // Straight from the receive ring into the app's memory: one copy, and only what reached
       // the app is consumed.
-      const r = sock.recvInto(dst.length, copyOutTo(dst));
+      const r = this.recvIntoIO(dst, dst.length);
       // Nothing to take changed nothing: the stack is already idle (every call and timer runs it).
       if (r === NET_WOULD_BLOCK) return WOULD_BLOCK;
       this.settle();
       return vfsBlock(r);
     }
+    const sock = this.sock;
+    // Netlink sockets are datagram sockets (SOCK_RAW/SOCK_DGRAM); TCP went above.
+    if (sock.type !== SockType.SOCK_STREAM || dst.length === 0 || !(sock instanceof UnixSocket))
+      return super.readIO(dst, offset, file);
     const stage = staging(dst.length);
     const peeked = sock.recv(stage, MsgFlag.MSG_PEEK);
     // A peek changes nothing, so the stack runs once, after the bytes are taken (or here when
@@ -371,10 +404,8 @@ export class SocketImpl extends FileDescriptionImpl {
    * room appears). A fault part way sends what was copied, EFAULT only when nothing was.
    */
   override writeIO(src: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
-    const sock = this.sock;
-    if (!(sock instanceof InetSocket) || sock.type !== SockType.SOCK_STREAM || src.length === 0)
-      return super.writeIO(src, offset, file);
-    const r = sock.sendFrom(src.length, copyInFrom(src));
+    if (!this.tcp || src.length === 0) return super.writeIO(src, offset, file);
+    const r = this.sendFromIO(src, src.length);
     if (r === NET_WOULD_BLOCK) return WOULD_BLOCK; // a full ring: nothing changed, nothing to run
     this.settle();
     return vfsBlock(r);

@@ -47,18 +47,10 @@ import {
   type UnixPathBinder,
 } from '@tsvisor/netstack';
 import { FileDescription, UserIOSequence } from '@tsvisor/vfs';
-import {
-  SocketImpl,
-  copyInFrom,
-  copyOutTo,
-  netOf,
-  socketOf,
-  type AnySocket,
-  type InFlight,
-} from './sys-socket-file.js';
+import { SocketImpl, netOf, socketOf, type AnySocket, type InFlight } from './sys-socket-file.js';
 import { NetlinkSocket, interfaceIoctl } from './sys-netlink.js';
 import { HostSocketImpl, hostInterfaceIoctl, hostLingerOnClose, withHostSockets } from './sys-socket-host.js';
-import { writeStream, type WriteOutcome } from './stream-write.js';
+import { writeStream, writeStreamFrom, type WriteOutcome } from './stream-write.js';
 import {
   getCoreOption,
   inheritCoreOptions,
@@ -102,6 +94,8 @@ const S_IFSOCK = 0o140000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const W_OK = 2;
 const INT_MAX = 0x7fffffff;
+/** INT_MAX as a bigint, made once (send and receive compare every length with it). */
+const INT_MAX_N = BigInt(INT_MAX);
 const SOCK_MIN_SNDBUF = 4608;
 const SOCK_MIN_RCVBUF = 2304;
 const WMEM_MAX = 212992;
@@ -553,14 +547,14 @@ function sendto(t: Task, a: SyscallArgs): Result {
   const f = sockAt(t, int(a[0]));
   if (isError(f)) return f;
   let len = Number(a[2] & 0xffff_ffffn);
-  if (a[2] > BigInt(INT_MAX)) len = INT_MAX;
+  if (a[2] > INT_MAX_N) len = INT_MAX;
   if (f.s.sock instanceof InetSocket && f.s.sock.type === SockType.SOCK_STREAM) {
     // The destination is ignored on a stream socket, but still read and checked (EINVAL, EFAULT).
     if (ptr(a[4]) !== 0) {
       const b = readAddr(t, ptr(a[4]), int(a[5]));
       if (isError(b)) return b;
     }
-    return tcpSend(t, f, f.s.sock, ptr(a[1]), Math.min(len, MAX_RW_COUNT), int(a[3]));
+    return tcpSend(t, f, ptr(a[1]), Math.min(len, MAX_RW_COUNT), int(a[3]));
   }
   const data = readData(t, ptr(a[1]), len);
   if (isError(data)) return data;
@@ -582,29 +576,69 @@ function sendto(t: Task, a: SyscallArgs): Result {
 function tcpSend(
   t: Task,
   f: { file: FileDescription; s: SocketImpl },
-  sock: InetSocket,
   addr: number,
   len: number,
   flags: number,
 ): Result {
-  const src = new UserIOSequence(t.memory, [{ base: addr, len }]);
+  const src = new UserIOSequence(t.memory, { base: addr, len });
+  const nb = nonBlocking(f.file, flags);
+  const timeout = sendTimeout(t, f.s, nb);
+  let first: number | LinuxError | 'block' | undefined;
+  if (timeout === undefined) {
+    // The common case first, with no closure: one attempt that queues all of it (or fails).
+    const r = f.s.sendFromIO(src, len);
+    f.s.settle();
+    if (r !== NET_WOULD_BLOCK) {
+      if (isError(r)) return tcpSent(t, 0, r, flags);
+      if (r >= len || r === 0) return tcpSent(t, r, undefined, flags);
+    }
+    first = r === NET_WOULD_BLOCK ? 'block' : r;
+  }
+  return tcpSendOn(t, f, src, flags, nb, timeout, first);
+}
+
+/**
+ * The rest of {@link tcpSend} once its first attempt did not end the call (`first`: what it
+ * answered; undefined with SO_SNDTIMEO, where it is still to be made). A function of its own:
+ * its closures capture the call's variables, which would make every send allocate a context.
+ */
+function tcpSendOn(
+  t: Task,
+  f: { file: FileDescription; s: SocketImpl },
+  src: UserIOSequence,
+  flags: number,
+  nb: boolean,
+  timeout: SendTimeout | undefined,
+  first: number | LinuxError | 'block' | undefined,
+): Result {
+  const len = src.length;
   const attempt = (sent: number): number | LinuxError | 'block' => {
-    const r = sock.sendFrom(len - sent, copyInFrom(src.dropFirst(sent)));
+    const r = f.s.sendFromIO(src.dropFirst(sent), len - sent);
     f.s.settle();
     return r === NET_WOULD_BLOCK ? 'block' : r;
   };
+  const wait = { queue: f.s.queue, mask: -1 };
+  const opts = { nonBlocking: nb || timeout?.timeoutNs === 0n, loop: true };
+  const r =
+    first === undefined
+      ? writeStream(t, wait, len, timeout ? timeout.wrap(attempt) : attempt, opts)
+      : writeStreamFrom(t, wait, len, attempt, opts, first);
   const finish = (o0: WriteOutcome): SyscallResult => {
     const o = timeout ? timeout.end(o0) : o0;
-    if (o.sent > 0) return o.sent;
-    return o.stop === undefined ? 0 : isError(o.stop) ? sigpipe(t, o.stop, flags) : o.stop;
+    return tcpSent(t, o.sent, o.stop, flags);
   };
-  const nb = nonBlocking(f.file, flags);
-  const timeout = sendTimeout(t, f.s, nb);
-  const r = writeStream(t, { queue: f.s.queue, mask: -1 }, len, timeout ? timeout.wrap(attempt) : attempt, {
-    nonBlocking: nb || timeout?.timeoutNs === 0n,
-    loop: true,
-  });
   return r instanceof Promise ? r.then(finish) : finish(r);
+}
+
+/** What a TCP send that queued `sent` bytes and stopped for `stop` answers; EPIPE raises SIGPIPE. */
+function tcpSent(
+  t: Task,
+  sent: number,
+  stop: LinuxError | ControlResult | undefined,
+  flags: number,
+): SyscallResult {
+  if (sent > 0) return sent;
+  return stop === undefined ? 0 : isError(stop) ? sigpipe(t, stop, flags) : stop;
 }
 
 /** Gathers a msghdr's iovecs (EMSGSIZE above UIO_MAXIOV, EFAULT). */
@@ -810,31 +844,48 @@ function tcpRecv(
   len: number,
   flags: number,
 ): Result {
-  const dst = new UserIOSequence(t.memory, [{ base: ptr(a[1]), len }]);
+  const dst = new UserIOSequence(t.memory, { base: ptr(a[1]), len });
   const nb = nonBlocking(f.file, flags);
   const waitall = (flags & MsgFlag.MSG_WAITALL) !== 0 && !nb && (flags & MsgFlag.MSG_PEEK) === 0;
   // How many bytes a blocking receive waits for (sock_rcvlowat): all with MSG_WAITALL, else
   // SO_RCVLOWAT, never more than asked for. A peek is not held back.
   const target = waitall ? len : nb || flags & MsgFlag.MSG_PEEK ? 1 : Math.min(rcvlowatOf(sock), len);
-  let got = 0;
+  // The common case first, with no closure: one receive that takes enough (or fails).
+  const first = f.s.recvIntoIO(dst, len, flags);
+  f.s.settle();
+  if (first !== NET_WOULD_BLOCK && (isError(first) || first === 0 || first >= target || first >= len))
+    return tcpReceived(t, a, first);
+  return tcpRecvOn(t, f, a, dst, flags, nb, target, first);
+}
+
+/**
+ * The rest of {@link tcpRecv} once its first receive (which answered `first`) did not end the
+ * call: more receives up to `target` bytes, waits, SO_RCVTIMEO. A function of its own: its
+ * closures capture the call's variables, which would make every receive allocate a context.
+ */
+function tcpRecvOn(
+  t: Task,
+  f: { file: FileDescription; s: SocketImpl },
+  a: SyscallArgs,
+  dst: UserIOSequence,
+  flags: number,
+  nb: boolean,
+  target: number,
+  first: number | typeof NET_WOULD_BLOCK,
+): Result {
+  const len = dst.length;
+  let got = first === NET_WOULD_BLOCK ? 0 : first;
   const step = (): number | LinuxError | typeof NET_WOULD_BLOCK => {
     for (;;) {
-      const r = sock.recvInto(len - got, copyOutTo(dst.dropFirst(got)), flags);
+      const r = f.s.recvIntoIO(dst.dropFirst(got), len - got, flags);
       f.s.settle();
       if (r === NET_WOULD_BLOCK || isError(r)) return got > 0 && (isError(r) || got >= target) ? got : r;
       got += r;
       if (r === 0 || got >= target || got >= len) return got;
     }
   };
-  const finish = (r: SyscallResult): SyscallResult => {
-    if (isError(r) || isControl(r)) return r;
-    if (ptr(a[4]) !== 0) {
-      const err = writeAddr(t, ptr(a[4]), ptr(a[5]), new Uint8Array(0));
-      if (err) return err;
-    }
-    return r;
-  };
-  const r = step();
+  const finish = (r: SyscallResult): SyscallResult => tcpReceived(t, a, r);
+  const r = first === NET_WOULD_BLOCK ? first : step();
   if (r !== NET_WOULD_BLOCK) return finish(r);
   const timeoutNs = timeoutFor(f.s, nb, true);
   if (timeoutNs === 0n) return E.EAGAIN;
@@ -849,19 +900,44 @@ function tcpRecv(
   );
 }
 
+/** What a TCP receive that ended with `r` answers: a TCP socket reports no source address. */
+function tcpReceived(t: Task, a: SyscallArgs, r: SyscallResult): SyscallResult {
+  if (isError(r) || isControl(r)) return r;
+  if (ptr(a[4]) !== 0) {
+    const err = writeAddr(t, ptr(a[4]), ptr(a[5]), new Uint8Array(0));
+    if (err) return err;
+  }
+  return r;
+}
+
 /** implements recvfrom(2) (and recv(3)). */
 function recvfrom(t: Task, a: SyscallArgs): Result {
   const f = sockAt(t, int(a[0]));
   if (isError(f)) return f;
   const flags = int(a[3]);
   let len = Number(a[2] & 0xffff_ffffn);
-  if (a[2] > BigInt(INT_MAX)) len = INT_MAX;
+  if (a[2] > INT_MAX_N) len = INT_MAX;
   if (
     f.s.sock instanceof InetSocket &&
     f.s.sock.type === SockType.SOCK_STREAM &&
     (flags & (MsgFlag.MSG_TRUNC | MsgFlag.MSG_OOB)) === 0
   )
     return tcpRecv(t, f, f.s.sock, a, Math.min(len, MAX_RW_COUNT), flags);
+  return recvCopied(t, a, f, len, flags);
+}
+
+/**
+ * recvfrom(2) on the other sockets: into a buffer of the supervisor, then copied to the app. A
+ * function of its own: its closure captures the call's variables, which would make every
+ * recvfrom on TCP allocate a context for them.
+ */
+function recvCopied(
+  t: Task,
+  a: SyscallArgs,
+  f: { file: FileDescription; s: SocketImpl },
+  len: number,
+  flags: number,
+): Result {
   const buf = new Uint8Array(Math.min(len, MAX_RW_COUNT, 1 << 24));
   return then(doRecv(t, f, buf, flags), (r) => {
     if (isError(r) || isControl(r)) return r;

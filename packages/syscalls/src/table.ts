@@ -83,7 +83,9 @@ export class SyscallTable {
 
   /** The row for a number, or undefined for a number Linux does not define. */
   get(nr: number): SyscallEntry | undefined {
-    return Number.isInteger(nr) && nr >= 0 ? this.rows[nr] : undefined;
+    // Any number that is not a row's index (negative, fractional, NaN, past the end) finds no
+    // element: no separate check, as this runs for every syscall.
+    return this.rows[nr];
   }
 
   /** Every row, by number. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { LinuxError } from '@tsvisor/abi';
-import { userAddress, type ControlResult, type Task } from '@tsvisor/kernel';
+import { TASK_SIZE, type ControlResult, type Task } from '@tsvisor/kernel';
 
 /** The six argument registers (rdi, rsi, rdx, r10, r8, r9), unsigned 64-bit. */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -46,29 +46,41 @@ export function partial(note: string): Support {
   return { level: 'partial', note };
 }
 
+// The converters below run several times per syscall. Each compares with a bigint constant made
+// once (a comparison allocates nothing) and takes the common case, a value that already fits,
+// without BigInt.asIntN/asUintN, whose results are new bigints.
+const INT_MAX_N = 0x7fff_ffffn;
+const UINT_MAX_N = 0xffff_ffffn;
+const LONG_MAX_N = 0x7fff_ffff_ffff_ffffn;
+const MAX_SAFE_N = BigInt(Number.MAX_SAFE_INTEGER);
+const TASK_SIZE_N = BigInt(TASK_SIZE);
+
 /** The low 32 bits as a signed C `int` (fds, pids, signal numbers, flags of type int). */
 export function int(a: bigint): number {
-  return Number(BigInt.asIntN(32, a));
+  return a >= 0n && a <= INT_MAX_N ? Number(a) : Number(BigInt.asIntN(32, a));
 }
 
 /** The low 32 bits as an unsigned C `unsigned int` (uid_t, gid_t, flags of type unsigned). */
 export function uint(a: bigint): number {
-  return Number(BigInt.asUintN(32, a));
+  return a >= 0n && a <= UINT_MAX_N ? Number(a) : Number(BigInt.asUintN(32, a));
 }
 
 /** A signed 64-bit `long`. */
 export function long(a: bigint): bigint {
-  return BigInt.asIntN(64, a);
+  return a >= 0n && a <= LONG_MAX_N ? a : BigInt.asIntN(64, a);
 }
 
-/** A user pointer as an address every TaskMemory understands (out-of-range ones fault). */
+/**
+ * A user pointer as an address every TaskMemory understands (out-of-range ones fault): the
+ * kernel's `userAddress`, with its bound made once.
+ */
 export function ptr(a: bigint): number {
-  return userAddress(a);
+  return a < TASK_SIZE_N && a >= 0n ? Number(a) : TASK_SIZE;
 }
 
 /** A `size_t` as a number; sizes beyond 2^53 become `Number.MAX_SAFE_INTEGER` (always too big). */
 export function size(a: bigint): number {
-  return a > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(a);
+  return a > MAX_SAFE_N ? Number.MAX_SAFE_INTEGER : Number(a);
 }
 
 /** True when the unsigned 64-bit flags word has bits outside `known`. */

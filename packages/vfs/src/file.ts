@@ -222,6 +222,16 @@ export class FileDescription implements Waitable {
   openWait: Waitable | null = null;
   /** Status flags and access mode as F_GETFL reports them. */
   private statusFlags: number;
+  /**
+   * True for an O_PATH description (no I/O at all). O_PATH and the access mode are fixed at open
+   * (F_SETFL changes neither), so these three are plain fields rather than getters that would
+   * decode the flags again on every read and write.
+   */
+  readonly isPath: boolean;
+  /** Opened for reading (O_RDONLY or O_RDWR, not O_PATH). */
+  readonly readable: boolean;
+  /** Opened for writing (O_WRONLY or O_RDWR, not O_PATH). */
+  readonly writable: boolean;
   private released = false;
   /** The inode counts this description through {@link Inode.hold} (its open() did not see it). */
   private readonly holdsInode: boolean;
@@ -236,27 +246,14 @@ export class FileDescription implements Waitable {
     readonly creds: Creds,
   ) {
     this.statusFlags = flags & ~0o2000000; // O_CLOEXEC belongs to the descriptor, not here
+    const acc = flags & O_ACCMODE;
+    this.isPath = (flags & O_PATH) !== 0;
+    this.readable = !this.isPath && (acc === O_RDONLY || acc === O_RDWR);
+    this.writable = !this.isPath && (acc === O_WRONLY || acc === O_RDWR);
     const type = location.inode.mode & S_IFMT;
     this.holdsInode = (flags & O_PATH) !== 0 || (type !== S_IFREG && type !== S_IFDIR);
     if (this.holdsInode) location.inode.hold(1);
     fsnotifyOpen(this);
-  }
-
-  /** True for an O_PATH description (no I/O at all). */
-  get isPath(): boolean {
-    return (this.statusFlags & O_PATH) !== 0;
-  }
-
-  /** Opened for reading (O_RDONLY or O_RDWR, not O_PATH). */
-  get readable(): boolean {
-    const acc = this.statusFlags & O_ACCMODE;
-    return !this.isPath && (acc === O_RDONLY || acc === O_RDWR);
-  }
-
-  /** Opened for writing (O_WRONLY or O_RDWR, not O_PATH). */
-  get writable(): boolean {
-    const acc = this.statusFlags & O_ACCMODE;
-    return !this.isPath && (acc === O_WRONLY || acc === O_RDWR);
   }
 
   /** Implements F_GETFL: access mode and status flags. */
@@ -275,9 +272,17 @@ export class FileDescription implements Waitable {
     return (this.statusFlags & O_NONBLOCK) !== 0 ? E.EAGAIN : WOULD_BLOCK;
   }
 
+  // The I/O methods below call the implementation directly rather than through a shared helper
+  // taking a closure: they run for every read(2)/write(2), and a closure per call is most of
+  // their cost before V8 optimizes them. The checks are in Linux's order (vfs_read/vfs_write,
+  // rw_verify_area): EBADF, then EINVAL and ESPIPE for a positional call.
+
   /** Implements read(2) at the file position. */
   read(dst: Uint8Array): number | LinuxError | WouldBlock {
-    return this.readAt(null, (off) => this.impl.read(dst, off, this));
+    if (!this.readable) return E.EBADF;
+    const impl = this.impl;
+    if (impl.stream) return this.readDone(impl.read(dst, -1, this), false);
+    return this.readDone(impl.read(dst, this.offset, this), true);
   }
 
   /**
@@ -285,40 +290,54 @@ export class FileDescription implements Waitable {
    * go straight to their destination, and the position moves only over those that arrived.
    */
   readIO(dst: IOSequence): number | LinuxError | WouldBlock {
-    return this.readAt(null, (off) => this.impl.readIO(dst, off, this));
+    if (!this.readable) return E.EBADF;
+    const impl = this.impl;
+    if (impl.stream) return this.readDone(impl.readIO(dst, -1, this), false);
+    return this.readDone(impl.readIO(dst, this.offset, this), true);
   }
 
   /** Implements pread64(2): read at `offset`, the file position unchanged. */
   pread(dst: Uint8Array, offset: number): number | LinuxError | WouldBlock {
-    return this.readAt(offset, (off) => this.impl.read(dst, off, this));
+    const bad = this.positional(this.readable, offset);
+    if (bad !== undefined) return bad;
+    return this.readDone(this.impl.read(dst, offset, this), false);
   }
 
   /** Implements pread64(2)/preadv(2) into an {@link IOSequence}. */
   preadIO(dst: IOSequence, offset: number): number | LinuxError | WouldBlock {
-    return this.readAt(offset, (off) => this.impl.readIO(dst, off, this));
+    const bad = this.positional(this.readable, offset);
+    if (bad !== undefined) return bad;
+    return this.readDone(this.impl.readIO(dst, offset, this), false);
   }
 
-  /** A read at the file position (`at` null) or at `at` (positional: ESPIPE on streams). */
-  private readAt(
-    at: number | null,
-    op: (offset: number) => number | LinuxError | WouldBlock,
-  ): number | LinuxError | WouldBlock {
-    if (!this.readable) return E.EBADF;
-    const stream = this.impl.stream;
-    if (at !== null) {
-      if (at < 0 || !Number.isSafeInteger(at)) return E.EINVAL;
-      if (stream) return E.ESPIPE;
-    }
-    const n = op(stream ? -1 : (at ?? this.offset));
+  /**
+   * The checks of a positional read or write before the file is asked: `EBADF` without the
+   * access (`allowed`), `EINVAL` for a bad offset, `ESPIPE` on a stream.
+   */
+  private positional(allowed: boolean, at: number): LinuxError | undefined {
+    if (!allowed) return E.EBADF;
+    if (at < 0 || !Number.isSafeInteger(at)) return E.EINVAL;
+    if (this.impl.stream) return E.ESPIPE;
+    return undefined;
+  }
+
+  /** After a read: WOULD_BLOCK or EAGAIN, the position moved (`advance`), IN_ACCESS. */
+  private readDone(n: number | LinuxError | WouldBlock, advance: boolean): number | LinuxError | WouldBlock {
     if (n === WOULD_BLOCK) return this.blocked();
-    if (at === null && !stream && typeof n === 'number') this.offset += n;
-    if (typeof n === 'number' && n > 0) fsnotifyLocation(this.location, IN_ACCESS);
+    if (typeof n === 'number') {
+      if (advance) this.offset += n;
+      if (n > 0) fsnotifyLocation(this.location, IN_ACCESS);
+    }
     return n;
   }
 
   /** Implements write(2) at the file position (at the end with O_APPEND). */
   write(src: Uint8Array): number | LinuxError | WouldBlock {
-    return this.writeAt(null, src.length, undefined, (off) => this.impl.write(src, off, this));
+    if (!this.writable) return E.EBADF;
+    const impl = this.impl;
+    if (impl.stream) return this.streamWritten(impl.write(src, -1, this));
+    const off = this.writeOffset(null, src.length, undefined);
+    return this.written(impl.write(src, off, this), true, off);
   }
 
   /**
@@ -327,7 +346,11 @@ export class FileDescription implements Waitable {
    * RWF_NOAPPEND); undefined keeps the description's flag.
    */
   writeIO(src: IOSequence, append?: boolean): number | LinuxError | WouldBlock {
-    return this.writeAt(null, src.length, append, (off) => this.impl.writeIO(src, off, this));
+    if (!this.writable) return E.EBADF;
+    const impl = this.impl;
+    if (impl.stream) return this.streamWritten(impl.writeIO(src, -1, this));
+    const off = this.writeOffset(null, src.length, append);
+    return this.written(impl.writeIO(src, off, this), true, off);
   }
 
   /**
@@ -335,40 +358,48 @@ export class FileDescription implements Waitable {
    * appends anyway (a documented Linux bug, kept for compatibility).
    */
   pwrite(src: Uint8Array, offset: number): number | LinuxError | WouldBlock {
-    return this.writeAt(offset, src.length, undefined, (off) => this.impl.write(src, off, this));
+    const bad = this.positional(this.writable, offset);
+    if (bad !== undefined) return bad;
+    const off = this.writeOffset(offset, src.length, undefined);
+    return this.written(this.impl.write(src, off, this), false, off);
   }
 
   /** Implements pwrite64(2)/pwritev(2) from an {@link IOSequence}; `append` as in {@link writeIO}. */
   pwriteIO(src: IOSequence, offset: number, append?: boolean): number | LinuxError | WouldBlock {
-    return this.writeAt(offset, src.length, append, (off) => this.impl.writeIO(src, off, this));
+    const bad = this.positional(this.writable, offset);
+    if (bad !== undefined) return bad;
+    const off = this.writeOffset(offset, src.length, append);
+    return this.written(this.impl.writeIO(src, off, this), false, off);
   }
 
-  /** A write at the file position (`at` null) or at `at`; `len` is the length asked for. */
-  private writeAt(
-    at: number | null,
-    len: number,
-    append: boolean | undefined,
-    op: (offset: number) => number | LinuxError | WouldBlock,
-  ): number | LinuxError | WouldBlock {
-    if (!this.writable) return E.EBADF;
-    const impl = this.impl;
-    if (at !== null) {
-      if (at < 0 || !Number.isSafeInteger(at)) return E.EINVAL;
-      if (impl.stream) return E.ESPIPE;
-    }
-    if (impl.stream) {
-      const n = op(-1);
-      if (typeof n === 'number' && n > 0) fsnotifyLocation(this.location, IN_MODIFY);
-      return n === WOULD_BLOCK ? this.blocked() : n;
-    }
+  /** After a write to a stream (pipe, socket, character device): IN_MODIFY, EAGAIN or WOULD_BLOCK. */
+  private streamWritten(n: number | LinuxError | WouldBlock): number | LinuxError | WouldBlock {
+    if (typeof n === 'number' && n > 0) fsnotifyLocation(this.location, IN_MODIFY);
+    return n === WOULD_BLOCK ? this.blocked() : n;
+  }
+
+  /**
+   * Where a write of `len` bytes to a file with a position goes: the end with O_APPEND (or
+   * `append`), else `at` (positional) or the file position. Drops setuid/setgid first.
+   */
+  private writeOffset(at: number | null, len: number, append: boolean | undefined): number {
     const inode = this.location.inode;
     if ((inode.mode & 0o6000) !== 0 && len > 0) this.killPriv();
     const appending = append ?? (this.statusFlags & O_APPEND) !== 0;
-    const off = appending ? inode.size() : (at ?? this.offset);
-    const n = op(off);
+    return appending ? inode.size() : (at ?? this.offset);
+  }
+
+  /** After a write at `off`: the position moved past it (`advance`), IN_MODIFY, EAGAIN or WOULD_BLOCK. */
+  private written(
+    n: number | LinuxError | WouldBlock,
+    advance: boolean,
+    off: number,
+  ): number | LinuxError | WouldBlock {
     if (n === WOULD_BLOCK) return this.blocked();
-    if (at === null && typeof n === 'number') this.offset = off + n;
-    if (typeof n === 'number' && n > 0) fsnotifyLocation(this.location, IN_MODIFY);
+    if (typeof n === 'number') {
+      if (advance) this.offset = off + n;
+      if (n > 0) fsnotifyLocation(this.location, IN_MODIFY);
+    }
     return n;
   }
 

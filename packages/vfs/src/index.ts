@@ -118,7 +118,7 @@ export type {
   UserfsSetattr,
   UserfsResult,
 } from './userfs/userfs.js';
-export { collectPendingIo, notePendingIo, settleVfs } from './pending-io.js';
+export { beginPendingIo, collectPendingIo, endPendingIo, notePendingIo, settleVfs } from './pending-io.js';
 export type { Collected } from './pending-io.js';
 export { FsPromises, FileHandle, Stats, Dirent as FsDirent, fsError } from './fs-promises.js';
 export type { FsError, FsPromisesOptions, PathLike, TimeLike, Encoding } from './fs-promises.js';

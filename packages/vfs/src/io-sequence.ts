@@ -59,8 +59,12 @@ export interface IORange {
 
 const ZEROES = new Uint8Array(65536);
 
+const NO_RANGES: readonly IORange[] = Object.freeze([]);
+
 /**
  * An {@link IOSequence} over ranges of an address space (an app's buffer or iovec array).
+ *
+ * `ranges` is one range (read(2)/write(2)'s buffer) or a list of them (an iovec array).
  *
  * @example
  * ```ts
@@ -70,29 +74,45 @@ const ZEROES = new Uint8Array(65536);
  */
 export class UserIOSequence implements IOSequence {
   readonly length: number;
+  /**
+   * The only non-empty range when there is exactly one (every read(2) and write(2)): copies and
+   * slices then go straight to it, with no list to walk or build. Null otherwise.
+   */
+  private readonly one: IORange | null;
+  /** The non-empty ranges when there are several (else empty). */
   private readonly ranges: readonly IORange[];
 
   constructor(
     private readonly mem: UserMemoryIO,
-    ranges: readonly IORange[],
+    ranges: readonly IORange[] | IORange,
   ) {
+    if (!Array.isArray(ranges)) {
+      const r = ranges as IORange;
+      this.one = r.len <= 0 ? null : r;
+      this.ranges = NO_RANGES;
+      this.length = r.len <= 0 ? 0 : r.len;
+      return;
+    }
+    const list = ranges as readonly IORange[];
     const kept: IORange[] = [];
     let total = 0;
-    for (const r of ranges) {
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i] as IORange;
       if (r.len <= 0) continue;
       kept.push(r);
       total += r.len;
     }
-    this.ranges = kept;
+    this.one = kept.length === 1 ? (kept[0] as IORange) : null;
+    this.ranges = kept.length === 1 ? NO_RANGES : kept;
     this.length = total;
   }
 
   copyOut(src: Uint8Array): number | LinuxError {
-    return this.copy(src, (addr, part) => this.mem.write(addr, part));
+    return this.copy(src, true);
   }
 
   copyIn(dst: Uint8Array): number | LinuxError {
-    return this.copy(dst, (addr, part) => this.mem.readInto(addr, part));
+    return this.copy(dst, false);
   }
 
   zeroOut(len: number): number | LinuxError {
@@ -108,16 +128,27 @@ export class UserIOSequence implements IOSequence {
     return done;
   }
 
-  private copy(
-    buf: Uint8Array,
-    op: (addr: number, part: Uint8Array) => number | LinuxError,
-  ): number | LinuxError {
+  /** One memory copy between `addr` and `part`: to the app (`out`) or from it. */
+  private move(addr: number, part: Uint8Array, out: boolean): number | LinuxError {
+    return out ? this.mem.write(addr, part) : this.mem.readInto(addr, part);
+  }
+
+  private copy(buf: Uint8Array, out: boolean): number | LinuxError {
     const want = Math.min(buf.length, this.length);
+    const one = this.one;
+    if (one !== null) {
+      if (want === 0) return 0;
+      const got = this.move(one.base, want === buf.length ? buf : buf.subarray(0, want), out);
+      if (isError(got)) return got;
+      return got === 0 ? E.EFAULT : got;
+    }
+    const ranges = this.ranges;
     let done = 0;
-    for (const r of this.ranges) {
+    for (let i = 0; i < ranges.length; i++) {
       if (done >= want) break;
+      const r = ranges[i] as IORange;
       const n = Math.min(r.len, want - done);
-      const got = op(r.base, buf.subarray(done, done + n));
+      const got = this.move(r.base, buf.subarray(done, done + n), out);
       if (isError(got)) return done > 0 ? done : got;
       done += got;
       if (got < n) break;
@@ -127,6 +158,8 @@ export class UserIOSequence implements IOSequence {
 
   dropFirst(n: number): UserIOSequence {
     if (n <= 0) return this;
+    const one = this.one;
+    if (one !== null) return new UserIOSequence(this.mem, { base: one.base + n, len: one.len - n });
     const out: IORange[] = [];
     let skip = n;
     for (const r of this.ranges) {
@@ -142,6 +175,8 @@ export class UserIOSequence implements IOSequence {
 
   takeFirst(n: number): UserIOSequence {
     if (n >= this.length) return this;
+    const one = this.one;
+    if (one !== null) return new UserIOSequence(this.mem, { base: one.base, len: Math.max(0, n) });
     const out: IORange[] = [];
     let left = Math.max(0, n);
     for (const r of this.ranges) {

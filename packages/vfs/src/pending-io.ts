@@ -16,14 +16,44 @@
 import { E } from '@tsvisor/abi';
 import { WOULD_BLOCK } from './wait.js';
 
-let collector: Promise<unknown>[] | null = null;
+/**
+ * The promises noted by the calls being collected, innermost call's last. A nested collection
+ * leaves its promises here when it ends, so the enclosing one receives them too. One array for
+ * every collection: collecting a call that notes nothing (almost every call) allocates nothing.
+ */
+const noted: Promise<unknown>[] = [];
+/** How many collections are open (0: nobody listens, {@link notePendingIo} drops the promise). */
+let depth = 0;
 
 /**
  * For filesystem implementations: the current VFS call is waiting for `work`. The caller of
  * {@link collectPendingIo} receives it.
  */
 export function notePendingIo(work: Promise<unknown>): void {
-  collector?.push(work);
+  if (depth > 0) noted.push(work);
+}
+
+/**
+ * Starts collecting the callback promises of one VFS call made without a closure (the syscall
+ * dispatcher's form of {@link collectPendingIo}). Returns the mark to pass to
+ * {@link endPendingIo} when the call returns or throws; collections nest and must end in the
+ * reverse order they began.
+ */
+export function beginPendingIo(): number {
+  depth++;
+  return noted.length;
+}
+
+/**
+ * Ends the collection begun by {@link beginPendingIo} at `mark`: what {@link Collected.pending}
+ * says for the call. Promises the call noted stay visible to an enclosing collection.
+ */
+export function endPendingIo(mark: number): Promise<void> | null {
+  depth--;
+  if (noted.length === mark) return null;
+  const mine = noted.slice(mark);
+  if (depth === 0) noted.length = 0;
+  return Promise.allSettled(mine).then(() => undefined);
 }
 
 /** What {@link collectPendingIo} returns. */
@@ -40,18 +70,15 @@ export interface Collected<T> {
 
 /** Run `op` (one VFS call) and collect the callback promises it left in flight. */
 export function collectPendingIo<T>(op: () => T): Collected<T> {
-  const outer = collector;
-  const mine: Promise<unknown>[] = [];
-  collector = mine;
+  const mark = beginPendingIo();
   let result: T;
   try {
     result = op();
-  } finally {
-    collector = outer;
-    outer?.push(...mine);
+  } catch (e) {
+    endPendingIo(mark);
+    throw e;
   }
-  const pending = mine.length === 0 ? null : Promise.allSettled(mine).then(() => undefined);
-  return { result, pending };
+  return { result, pending: endPendingIo(mark) };
 }
 
 /**

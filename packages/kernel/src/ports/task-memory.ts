@@ -101,8 +101,11 @@ export interface TaskMemory {
 /** Maps a 64-bit syscall argument that is a user pointer to a number address (see {@link TASK_SIZE}). */
 export function userAddress(arg: bigint): number {
   // Anything that does not fit in user space becomes a value every TaskMemory rejects.
-  return arg < BigInt(TASK_SIZE) && arg >= 0n ? Number(arg) : TASK_SIZE;
+  return arg < TASK_SIZE_BIG && arg >= 0n ? Number(arg) : TASK_SIZE;
 }
+
+/** TASK_SIZE as a bigint, made once (userAddress runs for most syscalls). */
+const TASK_SIZE_BIG = BigInt(TASK_SIZE);
 
 /** True when `[addr, addr+len)` lies inside user space (a quick `access_ok`). */
 export function accessOk(addr: number, len: number): boolean {

@@ -28,7 +28,7 @@ import type { IpAddress } from '../wire/ip-address.js';
 import { IpCidr, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { IPV4_HEADER_LEN, IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
-import { TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
+import { TCP_MAX_HEADER_LEN, TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
 import { UdpLiteRepr, UdpPacket, UdpRepr } from '../wire/udp.js';
 import {
   fragmentIpv4,
@@ -179,6 +179,10 @@ interface LoopSegment {
   readonly viaDevice: boolean;
   /** The reused buffer its payload was copied into, if any. */
   readonly pooled: Uint8Array | undefined;
+  /** Its payload is the sender's own view (Outgoing.payloadHeld), good until the poll ends. */
+  readonly held: boolean;
+  /** `dst.isLoopback()`, asked once at emit (an address never changes). */
+  readonly dstLoopback: boolean;
 }
 
 /**
@@ -189,13 +193,16 @@ interface LoopSegment {
  * a frame; a test checks it against emit-then-parse.
  */
 export function wireImage(t: TcpRepr, payload: Uint8Array): TcpRepr {
-  const optLen =
-    (t.maxSegSize !== undefined ? 4 : 0) +
-    (t.windowScale !== undefined ? 4 : 0) +
-    (t.sackPermitted ? 4 : 0) +
-    (t.timestamp ? 12 : 0);
-  const sackRoom = Math.floor((40 - optLen - 4) / 8);
   const sack = t.sackBlocks;
+  let sackRoom = 0;
+  if (sack && sack.length > 0) {
+    const optLen =
+      (t.maxSegSize !== undefined ? 4 : 0) +
+      (t.windowScale !== undefined ? 4 : 0) +
+      (t.sackPermitted ? 4 : 0) +
+      (t.timestamp ? 12 : 0);
+    sackRoom = Math.floor((40 - optLen - 4) / 8);
+  }
   return {
     srcPort: t.srcPort & 0xffff,
     dstPort: t.dstPort & 0xffff,
@@ -287,6 +294,8 @@ export class Interface {
    * would only cost time: nothing between the two ends can see or change it.
    */
   private readonly loopSegments: LoopSegment[] = [];
+  /** The next of {@link loopSegments} to receive (those before it were received). */
+  private loopHead = 0;
   /** Payload buffers of looped segments, reused once their receiver copied the bytes out. */
   private readonly loopPayloads: Uint8Array[] = [];
 
@@ -339,14 +348,23 @@ export class Interface {
 
   /** True when `addr` is the directed broadcast address of one of the interface's prefixes. */
   isDirectedBroadcast(addr: IpAddress): boolean {
-    for (const b of this.broadcasts) if (b.equals(addr)) return true;
+    const all = this.broadcasts;
+    if (all.length === 0 || addr.version !== 4) return false;
+    // Ipv4Address.equals, written out: every received segment asks.
+    const a = addr.bytes;
+    for (let i = 0; i < all.length; i++) {
+      const b = all[i]!.bytes;
+      if (a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3]) return true;
+    }
     return false;
   }
 
   /** True when `addr` belongs to this host: an interface address or a loopback address. */
   hasAddress(addr: IpAddress): boolean {
     if (addr.isLoopback()) return true;
-    return this.addresses.some((c) => c.address.equals(addr));
+    const all = this.addresses;
+    for (let i = 0; i < all.length; i++) if (all[i]!.address.equals(addr)) return true;
+    return false;
   }
 
   /** True when a packet to `addr` is for this host (own, broadcast or multicast). */
@@ -391,7 +409,7 @@ export class Interface {
    * delayed frame), `now` when work remains, or undefined when idle until new input.
    */
   poll(now: number, device: Device, sockets: SocketTable): number | undefined {
-    const ctx: DispatchContext = { now, emit: (p) => this.emit(now, device, p) };
+    const ctx = new PollContext(this, device, now);
     let rounds = 0;
     for (; rounds < MAX_ROUNDS; rounds++) {
       let progress = false;
@@ -403,28 +421,56 @@ export class Interface {
         if (this.rxOffloaded) this.recycle(f);
         this.rxOffloaded = false;
       }
-      for (let p = this.loopQueue.shift(); p; p = this.loopQueue.shift()) {
+      if (this.loopQueue.length > 0)
+        for (let p = this.loopQueue.shift(); p; p = this.loopQueue.shift()) {
+          progress = true;
+          this.rxOffloaded = this.offloaded.delete(p);
+          this.receiveIp(now, device, p, sockets);
+          if (this.rxOffloaded) this.recycle(p);
+          this.rxOffloaded = false;
+        }
+      // Read by index (no shift): segments looped while these are received join the same pass.
+      const segs = this.loopSegments;
+      if (this.loopHead < segs.length) {
         progress = true;
-        this.rxOffloaded = this.offloaded.delete(p);
-        this.receiveIp(now, device, p, sockets);
-        if (this.rxOffloaded) this.recycle(p);
-        this.rxOffloaded = false;
+        while (this.loopHead < segs.length)
+          this.receiveLoopSegment(now, device, segs[this.loopHead++]!, sockets);
+        segs.length = 0;
+        this.loopHead = 0;
       }
-      for (let seg = this.loopSegments.shift(); seg; seg = this.loopSegments.shift()) {
-        progress = true;
-        this.receiveLoopSegment(now, device, seg, sockets);
-      }
-      if (sockets.dispatch(ctx)) progress = true;
+      const sent = sockets.dispatch(ctx);
+      if (sent) progress = true;
       if (!progress) break;
+      // Nothing sent and nothing queued: the next round could only receive the device's frames
+      // (every socket that sent nothing sends nothing again without news: see DispatchContext).
+      // A device that says it has none to give (pollAt) ends the poll here, as that round would.
+      if (
+        !sent &&
+        rounds + 1 < MAX_ROUNDS &&
+        this.loopQueue.length === 0 &&
+        segs.length === 0 &&
+        device.pollAt
+      ) {
+        const devAt = device.pollAt(now);
+        if (devAt === undefined || devAt > now) break;
+      }
     }
-    if (rounds === MAX_ROUNDS) return now;
+    if (rounds === MAX_ROUNDS) {
+      this.copyHeldPayloads(); // the segments left for the next poll outlive the sender's views
+      return now;
+    }
     // After the frames of this poll: an advertisement just received starts DAD at once.
-    const slaacAt = this.slaac?.poll(now, ctx.emit);
+    const slaacAt = this.slaac ? this.pollSlaac(ctx) : undefined;
     let next = sockets.pollAt(now);
     const dev = device.pollAt?.(now);
     if (dev !== undefined) next = next === undefined ? dev : Math.min(next, dev);
     if (slaacAt !== undefined) next = next === undefined ? slaacAt : Math.min(next, slaacAt);
     return next;
+  }
+
+  /** SLAAC's timers (a function of its own, so that poll itself makes no closure). */
+  private pollSlaac(ctx: PollContext): number | undefined {
+    return this.slaac!.poll(ctx.now, (p) => ctx.emit(p));
   }
 
   // ---- ingress ----
@@ -910,6 +956,10 @@ export class Interface {
 
   /** Serialises and routes one packet. */
   emit(now: number, device: Device, out: Outgoing): EmitResult {
+    if (out.kind === 'tcp' && device instanceof LoopbackDevice) {
+      const caps = device.capabilities;
+      if (caps.loopback === true && caps.medium === 'ip') return this.emitLoopbackTcp(device, out);
+    }
     const ipHeaderLen = out.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     let transportLen: number, protocol: number;
     switch (out.kind) {
@@ -961,6 +1011,8 @@ export class Interface {
         out.tcp,
         viaDevice,
         viaDevice ? (device as LoopbackDevice).queueLimit : Infinity,
+        out.payloadHeld === true,
+        out.dst.isLoopback(),
       );
     const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
     // TCP that stays on this host carries no checksum (see `offloaded`).
@@ -1065,6 +1117,37 @@ export class Interface {
     return 'sent';
   }
 
+  /**
+   * @internal {@link emit} of a TCP segment on a loopback device (with the IP medium), the path
+   * of every segment of a sandbox in network mode `none`, which emit and the poll's
+   * DispatchContext take: the checks emit makes there (such a device is always the way), then
+   * the segment joins {@link loopSegments}.
+   */
+  emitLoopbackTcp(device: LoopbackDevice, out: Outgoing & { readonly kind: 'tcp' }): EmitResult {
+    const caps = device.capabilities;
+    const dst = out.dst;
+    const ipHeaderLen = dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    // TCP segments always fit the MSS: one that does not is not sent. (With the largest TCP
+    // header, 60 bytes, a segment surely fits; only near the MTU is its header worked out.)
+    const tcp = out.tcp;
+    if (ipHeaderLen + TCP_MAX_HEADER_LEN + tcp.payload.length > caps.mtu)
+      if (ipHeaderLen + TcpRepr.bufferLen(tcp) > caps.mtu) return 'unroutable';
+    const dstLoopback = dst.isLoopback();
+    if (!dstLoopback && !this.hasAddress(dst) && !this.hasRoute(dst)) {
+      (dst.version === 4 ? this.mib.ip : this.mib.ip6).OutNoRoutes++;
+      return 'unroutable';
+    }
+    return this.loopSegment(
+      out.src,
+      dst,
+      tcp,
+      true,
+      device.queueLimit,
+      out.payloadHeld === true,
+      dstLoopback,
+    );
+  }
+
   /** Queues a TCP segment that stays on the host (see {@link loopSegments}). */
   private loopSegment(
     src: IpAddress,
@@ -1072,6 +1155,8 @@ export class Interface {
     tcp: TcpRepr,
     viaDevice: boolean,
     limit: number,
+    held: boolean,
+    dstLoopback: boolean,
   ): EmitResult {
     if (viaDevice) this.stats.txFrames++;
     // ip_output and ip_finish_output2 count the segment whether or not the device then drops it.
@@ -1080,13 +1165,15 @@ export class Interface {
     ipMib.OutTransmits++;
     // A full device queue drops the packet, as LoopbackDevice.transmit would; TCP resends it.
     // Packets to the stack's own addresses on another device were never limited.
-    if (this.loopSegments.length >= limit) return 'sent';
+    if (this.loopSegments.length - this.loopHead >= limit) return 'sent';
     const n = tcp.payload.length;
     let pooled: Uint8Array | undefined;
     let payload: Uint8Array = NO_PAYLOAD;
-    if (n > 0) {
-      // The sender's payload is a view of its send ring or of a scratch buffer that the next
-      // segment overwrites: the receiver gets its own copy.
+    if (n > 0 && held)
+      payload = tcp.payload; // the sender's send ring: see Outgoing.payloadHeld
+    else if (n > 0) {
+      // Another payload may be a view of a scratch buffer that the next segment overwrites:
+      // the receiver gets its own copy.
       pooled =
         n <= LOOP_PAYLOAD_SIZE
           ? (this.loopPayloads.pop() ?? new Uint8Array(LOOP_PAYLOAD_SIZE))
@@ -1094,7 +1181,15 @@ export class Interface {
       pooled.set(tcp.payload);
       payload = pooled.subarray(0, n);
     }
-    this.loopSegments.push({ src, dst, tcp: wireImage(tcp, payload), viaDevice, pooled });
+    this.loopSegments.push({
+      src,
+      dst,
+      tcp: wireImage(tcp, payload),
+      viaDevice,
+      pooled,
+      held: n > 0 && held,
+      dstLoopback,
+    });
     return 'sent';
   }
 
@@ -1107,10 +1202,13 @@ export class Interface {
     const { src, dst, tcp } = seg;
     const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
     ipMib.InReceives++;
-    if (!this.acceptsDestination(dst)) {
+    // A loopback address is this host's and neither multicast nor the limited broadcast; it
+    // may still be a prefix's directed broadcast (127.255.255.255).
+    const loopback = seg.dstLoopback;
+    if (!loopback && !this.acceptsDestination(dst)) {
       ipMib.InAddrErrors++;
       this.drop();
-    } else if (dst.isMulticast() || dst.isBroadcast() || this.isDirectedBroadcast(dst)) {
+    } else if ((!loopback && (dst.isMulticast() || dst.isBroadcast())) || this.isDirectedBroadcast(dst)) {
       ipMib.InDelivers++;
       this.drop();
     } else {
@@ -1128,6 +1226,18 @@ export class Interface {
     // TCP copied the payload into its receive ring and keeps no view of it.
     if (seg.pooled?.length === LOOP_PAYLOAD_SIZE && this.loopPayloads.length < SPARE_PER_LENGTH)
       this.loopPayloads.push(seg.pooled);
+  }
+
+  /**
+   * Gives the looped segments still queued their own copies of payloads that were the
+   * senders' views (Outgoing.payloadHeld): those are good only until the poll ends.
+   */
+  private copyHeldPayloads(): void {
+    const segs = this.loopSegments;
+    for (let i = this.loopHead; i < segs.length; i++) {
+      const seg = segs[i]!;
+      if (seg.held) segs[i] = { ...seg, tcp: { ...seg.tcp, payload: seg.tcp.payload.slice() }, held: false };
+    }
   }
 
   /** A frame of `size` bytes for an offloaded packet: a spare one when there is one. */
@@ -1228,6 +1338,29 @@ export class Interface {
     ArpRepr.emit(arp, ArpPacket.unchecked(frame.subarray(ETHERNET_HEADER_LEN)));
     this.stats.txFrames++;
     device.transmit(now, frame);
+  }
+}
+
+/**
+ * The {@link DispatchContext} of one {@link Interface.poll}: a new one per poll (sockets tell
+ * the rounds of one poll by it), sending through the interface on the poll's device.
+ */
+class PollContext implements DispatchContext {
+  /** The device is a loopback one with the IP medium: TCP takes emitLoopbackTcp's way. */
+  private readonly loopback: LoopbackDevice | undefined;
+  constructor(
+    private readonly iface: Interface,
+    private readonly device: Device,
+    readonly now: number,
+  ) {
+    const caps = device.capabilities;
+    this.loopback =
+      device instanceof LoopbackDevice && caps.loopback === true && caps.medium === 'ip' ? device : undefined;
+  }
+  emit(packet: Outgoing): EmitResult {
+    // What Interface.emit would choose, chosen once per poll rather than per segment.
+    if (packet.kind === 'tcp' && this.loopback) return this.iface.emitLoopbackTcp(this.loopback, packet);
+    return this.iface.emit(this.now, this.device, packet);
   }
 }
 

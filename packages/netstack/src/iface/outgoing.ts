@@ -29,6 +29,13 @@ export type Outgoing =
       readonly dst: IpAddress;
       readonly hopLimit: number;
       readonly tcp: TcpRepr;
+      /**
+       * The payload is a view the sender leaves unchanged until the poll that sends it ends (a
+       * send ring, whose sent bytes nothing overwrites before they are acknowledged and the
+       * application writes again): a segment that stays on the host may then carry the view
+       * itself, as Linux's loopback hands on the sender's skb. Absent: the interface copies.
+       */
+      readonly payloadHeld?: boolean;
     }
   | {
       readonly kind: 'icmpv4';
@@ -58,7 +65,13 @@ export type EmitResult = 'sent' | 'pending' | 'unroutable';
  */
 export const NEIGHBOR_RETRY = 1_000;
 
-/** The interface as sockets see it while dispatching. */
+/**
+ * The interface as sockets see it while dispatching. One context stands for one poll: every
+ * round of receiving and dispatching in that poll gets the same object, and no other poll
+ * does. So a socket can tell a later round of a poll it already answered, where only what
+ * reached it since (a segment, a resolved neighbor) can change what it has to send: the
+ * clock and the application stand still within a poll.
+ */
 export interface DispatchContext {
   readonly now: number;
   /** Sends a packet. */

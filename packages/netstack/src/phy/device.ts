@@ -36,17 +36,18 @@ export interface Device {
 export class FrameQueue {
   private readonly frames: Uint8Array[] = [];
   private head = 0;
+  /** Frames queued (a field: a stack asks its device on every round of every poll). */
+  readonly length: number = 0;
   constructor(readonly limit: number) {}
-  get length(): number {
-    return this.frames.length - this.head;
-  }
   push(frame: Uint8Array): boolean {
     if (this.length >= this.limit) return false;
     this.frames.push(frame);
+    (this as { length: number }).length++;
     return true;
   }
   shift(): Uint8Array | undefined {
     if (this.head >= this.frames.length) return undefined;
+    (this as { length: number }).length--;
     const f = this.frames[this.head++];
     if (this.head > 64 && this.head * 2 > this.frames.length) {
       this.frames.splice(0, this.head);

@@ -32,7 +32,7 @@ export class LoopbackDevice implements Device {
     this.queue = new FrameQueue(this.queueLimit);
   }
   receive(_now: number): Uint8Array | undefined {
-    return this.queue.shift();
+    return this.queue.length > 0 ? this.queue.shift() : undefined;
   }
   transmit(_now: number, frame: Uint8Array): boolean {
     return frame.length <= this.capabilities.mtu && this.queue.push(frame);

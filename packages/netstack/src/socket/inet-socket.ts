@@ -548,8 +548,9 @@ export class InetSocket {
     if (impl.kind !== 'tcp') return E.EOPNOTSUPP;
     if (this.shutRd && impl.sock.recvQueue === 0) return 0;
     const peek = (flags & MsgFlag.MSG_PEEK) !== 0;
-    const r = impl.sock.recvInto(max, copy, peek, Math.max(this.peekOff, 0));
-    if (typeof r === 'number') this.movePeekOff(peek ? r : -r);
+    const off = this.peekOffset; // SO_PEEK_OFF, -1 when not set (the getter, read directly)
+    const r = impl.sock.recvInto(max, copy, peek, off > 0 ? off : 0);
+    if (typeof r === 'number' && off >= 0) this.movePeekOff(peek ? r : -r);
     return r;
   }
 

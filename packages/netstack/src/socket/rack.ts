@@ -41,8 +41,16 @@ const DUP_THRESH = 3;
 /** RACK's state for one connection. */
 export class Rack {
   private segs: Segment[] = [];
-  /** Tracked segments that were ever resent (while none are, and nothing is SACKed, nothing can be lost). */
-  private resentCount = 0;
+  /**
+   * Tracked segments that were ever resent (while none are, and nothing is SACKed, nothing can
+   * be lost: see {@link mayDetect}, which the connection may ask this way without a call).
+   */
+  readonly resentCount: number = 0;
+
+  /** Moves {@link resentCount} (its only writer). */
+  private countResent(delta: number): void {
+    (this as { resentCount: number }).resentCount += delta;
+  }
   /** RACK.xmit_ts, RACK.end_seq, RACK.rtt: the most recently sent segment known delivered. */
   private xmitTs = -Infinity;
   private endSeq = 0;
@@ -59,16 +67,17 @@ export class Rack {
   /** Forgets everything (a new connection). */
   reset(): void {
     this.segs = [];
-    this.resentCount = 0;
+    this.countResent(-this.resentCount);
     this.xmitTs = -Infinity;
     this.fack = undefined;
   }
 
   /** New data [start, end) left at `now`. */
   sent(start: number, end: number, now: number): void {
-    if (!seqLt(start, end)) return;
+    // (seqLt written out here and in onAck: they run for every segment.)
+    if (((end - start) | 0) <= 0) return;
     const last = this.segs[this.segs.length - 1];
-    if (last && seqLt(start, last.end)) {
+    if (last && ((last.end - start) | 0) > 0) {
       // Overlaps what is tracked: a go-back-N resend, perhaps reaching past the highest byte sent.
       const top = last.end;
       this.resent(start, seqLt(end, top) ? end : top, now);
@@ -91,7 +100,7 @@ export class Rack {
       if (seqLe(s.end, start)) continue;
       s.xmit = now; // still lost if it was (Linux keeps TCPCB_LOST): pipe counts the resend only
       s.rtx = true;
-      if (!s.everRtx) this.resentCount++;
+      if (!s.everRtx) this.countResent(1);
       s.everRtx = true;
     }
   }
@@ -105,7 +114,7 @@ export class Rack {
       if (seqLt(seq, s.end)) {
         segs.splice(i + 1, 0, { ...s, start: seq });
         s.end = seq;
-        if (s.everRtx) this.resentCount++;
+        if (s.everRtx) this.countResent(1);
         return;
       }
     }
@@ -120,15 +129,15 @@ export class Rack {
   onAck(una: number, sb: SackScoreboard, now: number, minRtt: number): void {
     const segs = this.segs;
     let k = 0;
-    while (k < segs.length && seqLe(segs[k]!.end, una)) {
+    while (k < segs.length && ((una - segs[k]!.end) | 0) >= 0) {
       const s = segs[k++]!;
-      if (s.everRtx) this.resentCount--;
+      if (s.everRtx) this.countResent(-1);
       if (!s.sacked) this.delivered(s, now, minRtt);
     }
     if (k > 0) segs.splice(0, k);
     const head = segs[0];
-    if (head && seqLt(head.start, una)) head.start = una;
-    if (sb.isEmpty()) return;
+    if (head && ((una - head.start) | 0) > 0) head.start = una;
+    if (sb.bytes === 0) return; // nothing SACKed
     // A SACK block edge inside a range splits it, so that a range is SACKed whole or not at all.
     for (const [start, end] of sb.held()) {
       this.split(start);

@@ -18,11 +18,24 @@ export const DUP_THRESH = 3;
 /** SACKed sequence ranges [start, end), sorted and disjoint, all above SND.UNA. */
 export class SackScoreboard {
   private ranges: [start: number, end: number][] = [];
+  /**
+   * Bytes SACKed in total ({@link sackedBytes}; 0 exactly when empty, as no range is empty), a
+   * field kept as the ranges change: every ACK asks, SACK or not.
+   */
+  readonly bytes: number = 0;
 
   constructor(private readonly maxRanges = 32) {}
 
   isEmpty(): boolean {
     return this.ranges.length === 0;
+  }
+
+  /** Sets {@link bytes} from the ranges (its only writer). */
+  private recount(): void {
+    const rs = this.ranges;
+    let n = 0;
+    for (let i = 0; i < rs.length; i++) n += seqDiff(rs[i]![1], rs[i]![0]);
+    (this as { bytes: number }).bytes = n;
   }
 
   /** The SACKed ranges, lowest first. */
@@ -32,23 +45,24 @@ export class SackScoreboard {
 
   /** Bytes SACKed in total. */
   sackedBytes(): number {
-    let n = 0;
-    for (const [s, e] of this.ranges) n += seqDiff(e, s);
-    return n;
+    return this.bytes;
   }
 
   /** Forgets everything (RFC 2018 §8: after a retransmission timeout, since the peer may have reneged). */
   clear(): void {
     this.ranges = [];
+    this.recount();
   }
 
   /** SND.UNA moved to `una`: forget what is now cumulatively acknowledged. */
   advance(una: number): void {
     const rs = this.ranges;
+    if (rs.length === 0) return;
     let i = 0;
     while (i < rs.length && seqLe(rs[i]![1], una)) i++;
     if (i > 0) rs.splice(0, i);
     if (rs.length > 0 && seqLt(rs[0]![0], una)) rs[0]![0] = una;
+    this.recount();
   }
 
   /**
@@ -80,6 +94,7 @@ export class SackScoreboard {
     while (i < rs.length) out.push(rs[i++]!);
     if (out.length > this.maxRanges) out.length = this.maxRanges; // drop the highest
     this.ranges = out;
+    this.recount();
   }
 
   /** Whether `seq` is SACKed. */

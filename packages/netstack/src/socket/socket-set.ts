@@ -18,6 +18,12 @@ export interface SocketEnv {
   /** The IP MTU on the way to `dst`. */
   mtuFor(dst: IpAddress): number;
   /**
+   * The MTU {@link mtuFor} gives for every destination, when it does not depend on the
+   * destination and never changes (a stack on a loopback device): sockets then need not ask
+   * for each segment. Absent: ask.
+   */
+  readonly uniformMtu?: number | undefined;
+  /**
    * The route to `dst` of a socket bound to the device with ifindex `oif` (SO_BINDTODEVICE):
    * its source address, and whether its packets are lost on the way (Linux then sends them
    * where nothing answers: out of `lo` to an address not of this host, out of the NIC to a

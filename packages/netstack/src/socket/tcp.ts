@@ -35,6 +35,12 @@
  *
  * Not yet (see README): urgent data.
  *
+ * Cost: a sandbox runs this code for every segment long before V8 optimizes it, and then a call
+ * costs more than the arithmetic it wraps. So the per-segment paths (process, processAck,
+ * receiveData, the send path) write some sequence arithmetic out as `(b - a) | 0` where the
+ * helpers read `seqDiff(b, a)` (`seqLt(a, b)` is `((b - a) | 0) > 0`), and values derived from
+ * slowly changing state (the MSS, state predicates) are kept in fields updated with that state.
+ *
  * @module
  */
 import { E, isError, PollEvent, type LinuxError } from '@tsvisor/abi';
@@ -180,6 +186,12 @@ export interface TcpBuffers {
 /** A TCP connection endpoint; create it with `Stack.tcpSocket` (or get it from accept). */
 export class TcpSocket {
   private stateNow: TcpState = 'CLOSED';
+  /**
+   * Derived from the state as it changes (every segment asks): synchronized, established or
+   * closing ({@link isConnected}), and a state in which data may be sent.
+   */
+  private connected = false;
+  private sendOpen = false;
   /** The stack's counters (or the socket's own when it has no stack). */
   private readonly mib: NetMib;
   /** This connection was counted in TW or TWKilled (once, when it first began to wait). */
@@ -199,6 +211,13 @@ export class TcpSocket {
     const prev = this.stateNow;
     if (prev === next) return;
     this.stateNow = next;
+    this.connected = next !== 'CLOSED' && next !== 'LISTEN' && next !== 'SYN_SENT' && next !== 'SYN_RECEIVED';
+    this.sendOpen =
+      next === 'ESTABLISHED' ||
+      next === 'CLOSE_WAIT' ||
+      next === 'FIN_WAIT_1' ||
+      next === 'CLOSING' ||
+      next === 'LAST_ACK';
     const tcp = this.mib.tcp;
     const was = prev === 'ESTABLISHED' || prev === 'CLOSE_WAIT';
     const is = next === 'ESTABLISHED' || next === 'CLOSE_WAIT';
@@ -443,6 +462,12 @@ export class TcpSocket {
   /** An out-of-order or duplicate segment arrived: acknowledge at once (RFC 5681 §4.2). */
   private ackNow = false;
   private rstDue = false;
+  /**
+   * The poll context of this socket's last dispatch while that has tried to send nothing;
+   * cleared by every attempt to send and every input (a segment, a resolved neighbor). See
+   * {@link dispatch}.
+   */
+  private quietIn: DispatchContext | undefined;
 
   /** @internal created by the stack or a listener. */
   constructor(
@@ -461,6 +486,7 @@ export class TcpSocket {
     let shift = 0;
     while (buffers.rx.capacity >>> shift > 0xffff && shift < 14) shift++;
     this.rcvShift = shift;
+    this.refreshMss();
   }
 
   // ---- application side ----
@@ -469,7 +495,7 @@ export class TcpSocket {
   bind(ep: IpEndpoint): undefined | LinuxError {
     // Linux (inet_bind) refuses only a socket that holds a port: one whose failed connection
     // released its automatic port may be bound again.
-    if (this.registered || this.state !== 'CLOSED') return E.EINVAL;
+    if (this.registered || this.stateNow !== 'CLOSED') return E.EINVAL;
     if (ep.addr.version !== this.family) return E.EINVAL;
     if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
     const err = this.claimLocal(ep);
@@ -510,7 +536,7 @@ export class TcpSocket {
    * with the unspecified address, as on Linux.
    */
   takeOver(old: TcpSocket): void {
-    if (this.state !== 'CLOSED' || this.everConnected || this.registered)
+    if (this.stateNow !== 'CLOSED' || this.everConnected || this.registered)
       throw new Error('takeOver needs a fresh socket');
     const live = old.state !== 'CLOSED' && old.state !== 'TIME_WAIT' && old.state !== 'LISTEN';
     const keepPort = old.bindPortLock && old.registered && old.local !== undefined;
@@ -548,8 +574,8 @@ export class TcpSocket {
    * EISCONN when connected, EALREADY while connecting, ENETUNREACH without a route.
    */
   connect(ep: IpEndpoint): undefined | LinuxError {
-    if (this.state === 'SYN_SENT') return E.EALREADY;
-    if (this.state !== 'CLOSED') return E.EISCONN;
+    if (this.stateNow === 'SYN_SENT') return E.EALREADY;
+    if (this.stateNow !== 'CLOSED') return E.EISCONN;
     // One connection per TcpSocket: the socket layer connects again through a fresh one (takeOver).
     if (this.everConnected) return E.EISCONN;
     if (ep.addr.version !== this.family) return E.EAFNOSUPPORT;
@@ -576,6 +602,8 @@ export class TcpSocket {
     }
     if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
     this.remote = ep;
+    this.mssMtu = -1;
+    this.refreshMss();
     this.iss = Math.floor(this.env.random() * 2 ** 32) >>> 0;
     this.tsOffset = Math.floor(this.env.random() * 2 ** 32) >>> 0;
     this.sndUna = this.iss;
@@ -594,7 +622,7 @@ export class TcpSocket {
    */
   send(data: Uint8Array): number | LinuxError | WouldBlock {
     if (this.error && !this.errorReported) return this.reportError();
-    switch (this.state) {
+    switch (this.stateNow) {
       case 'SYN_SENT':
       case 'SYN_RECEIVED':
         return WOULD_BLOCK;
@@ -634,7 +662,7 @@ export class TcpSocket {
     // a RST after the FIN leaves its error (EPIPE) to SO_ERROR and the next send.
     if (this.remoteFin) return 0;
     if (this.error && !this.errorReported) return this.reportError();
-    if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
+    if (this.stateNow === 'CLOSED' || this.stateNow === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
     if (out.length === 0) return 0;
     return WOULD_BLOCK;
   }
@@ -649,7 +677,7 @@ export class TcpSocket {
     if (rx.length > offset) return rx.read(offset, out);
     if (this.remoteFin) return 0; // before the error, as in recv
     if (this.error && !this.errorReported) return this.reportError();
-    if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
+    if (this.stateNow === 'CLOSED' || this.stateNow === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
     return out.length === 0 ? 0 : WOULD_BLOCK;
   }
 
@@ -662,7 +690,10 @@ export class TcpSocket {
   sendFrom(max: number, copy: SpanCopy): number | LinuxError | WouldBlock {
     const refused = this.send(EMPTY); // the checks of send(2), which end in 0 for no bytes
     if (refused !== 0 || max === 0) return refused;
-    if (this.notsentBytes() >= this.notsentLimit()) return WOULD_BLOCK; // as in send
+    // As in send: notsentBytes() >= notsentLimit(), written out (the limit is at least 1).
+    const lowat = this.notsentLowat;
+    const unsent = this.buffers.tx.length - ((this.sndMax - this.txBase) | 0);
+    if (unsent >= (lowat === 0 ? 0xffffffff : lowat)) return WOULD_BLOCK;
     const n = this.buffers.tx.fillFrom(max, copy);
     return n === 0 ? WOULD_BLOCK : n;
   }
@@ -680,7 +711,8 @@ export class TcpSocket {
     if (rx.length <= from) {
       if (this.remoteFin) return 0; // before the error, as in recv
       if (this.error && !this.errorReported) return this.reportError();
-      if (this.state === 'CLOSED' || this.state === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
+      if (this.stateNow === 'CLOSED' || this.stateNow === 'LISTEN')
+        return this.everConnected ? 0 : E.ENOTCONN;
       return max === 0 ? 0 : WOULD_BLOCK;
     }
     const n = rx.drainTo(max, copy, !peek, from);
@@ -703,7 +735,7 @@ export class TcpSocket {
    * simply closes.
    */
   shutdownWrite(): void {
-    switch (this.state) {
+    switch (this.stateNow) {
       case 'SYN_SENT':
         this.toClosed();
         return;
@@ -728,16 +760,16 @@ export class TcpSocket {
    */
   close(): void {
     this.released = true;
-    if (this.state === 'LISTEN' || this.state === 'CLOSED') {
+    if (this.stateNow === 'LISTEN' || this.stateNow === 'CLOSED') {
       this.toClosed();
       return;
     }
-    if (!this.buffers.rx.isEmpty() && this.state !== 'SYN_SENT') {
+    if (!this.buffers.rx.isEmpty() && this.stateNow !== 'SYN_SENT') {
       this.mib.tcpExt.TCPAbortOnClose++;
       this.abort();
       return;
     }
-    if (this.state === 'FIN_WAIT_2') {
+    if (this.stateNow === 'FIN_WAIT_2') {
       this.orphanInFinWait2(this.lastNow, true);
       return;
     }
@@ -748,10 +780,10 @@ export class TcpSocket {
   abort(): void {
     this.released = true;
     if (
-      this.state === 'CLOSED' ||
-      this.state === 'LISTEN' ||
-      this.state === 'SYN_SENT' ||
-      this.state === 'TIME_WAIT'
+      this.stateNow === 'CLOSED' ||
+      this.stateNow === 'LISTEN' ||
+      this.stateNow === 'SYN_SENT' ||
+      this.stateNow === 'TIME_WAIT'
     ) {
       this.toClosed();
       return;
@@ -764,13 +796,13 @@ export class TcpSocket {
     // Follows Linux tcp_poll: a closed socket is hung up (and writable, so a failed connect wakes
     // POLLOUT waiters); a received FIN reads as end of stream; connecting sockets are neither.
     let ev = 0;
-    const closed = this.state === 'CLOSED';
+    const closed = this.stateNow === 'CLOSED';
     const rcvShut = this.remoteFin || (closed && this.everConnected);
     const sndShut = this.finQueued || (closed && this.everConnected);
     if (this.error && !this.errorReported) ev |= PollEvent.POLLERR;
     if ((rcvShut && sndShut) || closed) ev |= PollEvent.POLLHUP;
     if (rcvShut) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM | PollEvent.POLLRDHUP;
-    if (this.state !== 'SYN_SENT' && this.state !== 'SYN_RECEIVED') {
+    if (this.stateNow !== 'SYN_SENT' && this.stateNow !== 'SYN_RECEIVED') {
       if (!this.buffers.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
       if (sndShut || this.streamWriteable()) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM;
     }
@@ -808,12 +840,7 @@ export class TcpSocket {
 
   /** True once the connection is established (or was, and is closing). */
   get isConnected(): boolean {
-    return (
-      this.state !== 'CLOSED' &&
-      this.state !== 'LISTEN' &&
-      this.state !== 'SYN_SENT' &&
-      this.state !== 'SYN_RECEIVED'
-    );
+    return this.connected;
   }
 
   /** Congestion window (bytes), for tests and TCP_INFO. */
@@ -864,7 +891,7 @@ export class TcpSocket {
     return {
       timestamps: this.tsOk,
       sack: this.sackOk,
-      windowScaling: this.peerWs !== undefined && this.isConnected,
+      windowScaling: this.peerWs !== undefined && this.connected,
     };
   }
 
@@ -874,9 +901,10 @@ export class TcpSocket {
    * to the stack time this socket last saw.
    */
   info(now = this.lastNow): TcpInfo {
-    const mss = this.sendMss();
+    this.refreshMss();
+    const mss = this.sendMssNow;
     const sacked = this.scoreboard.sackedBytes();
-    const flight = this.isConnected ? this.flightSize() : 0;
+    const flight = this.connected ? this.flightSize() : 0;
     const since = (t: number): number => (t === 0 ? 0 : Math.max(0, Math.floor(now - t)));
     const rackCounts = this.rackOn ? this.rack.counts() : undefined;
     const lost = rackCounts
@@ -890,7 +918,7 @@ export class TcpSocket {
         ? this.scoreboard.unsackedBetween(this.sndUna, this.highRxt)
         : 0;
     return {
-      state: LINUX_TCP_STATE[this.state],
+      state: LINUX_TCP_STATE[this.stateNow],
       caState: this.retries > 0 ? 4 : this.inRecovery || this.sackRecovery ? 3 : this.dupAcks > 0 ? 1 : 0,
       retransmits: this.retries,
       probes: this.probeDue ? this.retries : 0,
@@ -899,7 +927,7 @@ export class TcpSocket {
       sndWscale: this.peerWs !== undefined ? this.sndShift : 0,
       rcvWscale: this.peerWs !== undefined ? this.rcvShift : 0,
       rto: Math.round(this.rto * 1000),
-      ato: this.isConnected ? this.cfg.delayedAck * 1000 : 0,
+      ato: this.connected ? this.cfg.delayedAck * 1000 : 0,
       sndMss: mss,
       rcvMss: this.rcvMss,
       unacked: Math.ceil(flight / mss),
@@ -915,7 +943,7 @@ export class TcpSocket {
       rttvar: Math.round(this.rttvar * 1000),
       sndSsthresh: this.cc.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(this.cc.ssthresh / mss),
       sndCwnd: Math.floor(this.cc.cwnd / mss),
-      advmss: this.ourMss(),
+      advmss: this.ourMssNow,
       reordering: 3,
       rcvSpace: this.buffers.rx.capacity,
       totalRetrans: this.stats.retransmits,
@@ -944,7 +972,18 @@ export class TcpSocket {
 
   /** @internal the stack may forget this socket. */
   isReapable(): boolean {
-    return this.released && this.state === 'CLOSED';
+    return this.released && this.stateNow === 'CLOSED';
+  }
+
+  /**
+   * @internal what the stack may do with this socket after a poll: forget it ({@link
+   * isReapable}), park it ({@link parkable}), or neither (undefined). One call for the two
+   * questions the stack asks every socket in every poll.
+   */
+  housekeeping(): 'reap' | 'park' | undefined {
+    const state = this.stateNow;
+    if (state === 'CLOSED') return this.released ? 'reap' : undefined;
+    return state === 'TIME_WAIT' && this.parkable ? 'park' : undefined;
   }
 
   /** @internal this socket owns the connection (local, remote) of an incoming segment. */
@@ -952,14 +991,15 @@ export class TcpSocket {
     const l = this.local;
     const r = this.remote;
     return (
-      this.state !== 'CLOSED' &&
-      this.state !== 'LISTEN' &&
+      this.stateNow !== 'CLOSED' &&
+      this.stateNow !== 'LISTEN' &&
       !!l &&
       !!r &&
       l.port === dstPort &&
       r.port === srcPort &&
-      l.addr.equals(dst) &&
-      r.addr.equals(src)
+      // Usually the very objects the segment carries (the sender's own endpoints, looped).
+      (l.addr === dst || l.addr.equals(dst)) &&
+      (r.addr === src || r.addr.equals(src))
     );
   }
 
@@ -1003,6 +1043,9 @@ export class TcpSocket {
       this.tsRecent = seg.timestamp.tsVal;
       this.tsRecentAt = this.lastNow;
     }
+    this.rackOn = this.sackOk && this.cfg.rack;
+    this.mssMtu = -1; // the peer's MSS and the timestamps option count in the send MSS
+    this.refreshMss();
   }
 
   /** Our TSval clock: milliseconds plus a per-connection random offset (as Linux since 4.13). */
@@ -1010,16 +1053,29 @@ export class TcpSocket {
     return (Math.floor(now) + this.tsOffset) >>> 0;
   }
 
-  /** Our MSS: the route MTU minus IP and TCP headers. */
-  private ourMss(): number {
-    const mtu = this.remote ? this.env.mtuFor(this.remote.addr) : 1500;
-    return Math.max(mtu - (this.family === 4 ? 20 : 40) - 20, 64);
-  }
+  /**
+   * Our MSS (the route MTU less IP and TCP headers) and the largest payload we send per
+   * segment, as of the last {@link refreshMss}: several times per segment the
+   * code below asks, so they are worked out once when the socket is entered (a segment, a
+   * dispatch, a pollAt, TCP_INFO) and when what they derive from changes (the peer, its SYN's
+   * options), much as Linux keeps mss_cache.
+   */
+  private ourMssNow = 0;
+  private sendMssNow = 0;
+  /** The route MTU they were worked out for (-1: work them out again, the options changed). */
+  private mssMtu = -1;
 
-  /** The largest payload per segment we send. */
-  private sendMss(): number {
+  /** Works out {@link ourMssNow} and {@link sendMssNow} from the route and the negotiated options. */
+  private refreshMss(): void {
+    const remote = this.remote;
+    const mtu = remote === undefined ? 1500 : (this.env.uniformMtu ?? this.env.mtuFor(remote.addr));
+    if (mtu === this.mssMtu) return;
+    this.mssMtu = mtu;
+    // Our MSS: the route MTU minus IP and TCP headers.
+    const our = Math.max(mtu - (this.family === 4 ? 20 : 40) - 20, 64);
+    this.ourMssNow = our;
     // RFC 6691: the MSS counts no options, so the timestamps on every segment come out of it.
-    return Math.max(1, Math.min(this.peerMss, this.ourMss()) - (this.tsOk ? TS_OPTION_LEN : 0));
+    this.sendMssNow = Math.max(1, Math.min(this.peerMss, our) - (this.tsOk ? TS_OPTION_LEN : 0));
   }
 
   /**
@@ -1027,6 +1083,8 @@ export class TcpSocket {
    * at once (a RST), if any. Everything else is sent by the next dispatch.
    */
   process(now: number, seg: TcpRepr): TcpRepr | undefined {
+    this.quietIn = undefined;
+    if (this.env.uniformMtu === undefined) this.refreshMss(); // else only the options change it
     this.lastNow = now;
     this.lastHeard = now;
     this.keepProbes = 0;
@@ -1036,10 +1094,10 @@ export class TcpSocket {
       this.lastDataRecv = now;
     }
     if (seg.ackNumber !== undefined) this.lastAckRecv = now;
-    if (this.state === 'SYN_SENT') return this.processSynSent(now, seg);
+    if (this.stateNow === 'SYN_SENT') return this.processSynSent(now, seg);
     const rst = (seg.flags & TcpFlag.RST) !== 0;
     const syn = (seg.flags & TcpFlag.SYN) !== 0;
-    const segLen = tcpSegmentLen(seg);
+    const segLen = seg.payload.length + (syn ? 1 : 0) + ((seg.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
     const wnd = this.buffers.rx.window;
 
     // 0. PAWS (RFC 7323 §5.3 R1): a TSval older than TS.Recent marks an old duplicate; it is
@@ -1049,8 +1107,8 @@ export class TcpSocket {
       this.tsOk &&
       ts &&
       !rst &&
-      seqLt(ts.tsVal, this.tsRecent) &&
-      this.state !== 'SYN_RECEIVED' &&
+      ((this.tsRecent - ts.tsVal) | 0) > 0 && // seqLt(TSval, TS.Recent)
+      this.stateNow !== 'SYN_RECEIVED' &&
       now - this.tsRecentAt < PAWS_IDLE
     ) {
       this.stats.pawsRejected++;
@@ -1060,7 +1118,7 @@ export class TcpSocket {
     }
 
     // 1. sequence number check
-    const off = seqDiff(seg.seqNumber, this.rcvNxt);
+    const off = (seg.seqNumber - this.rcvNxt) | 0;
     let acceptable: boolean;
     if (segLen === 0) acceptable = wnd === 0 ? off === 0 : off >= 0 && off < wnd;
     else if (wnd === 0) acceptable = false;
@@ -1072,19 +1130,24 @@ export class TcpSocket {
     if (!acceptable && !(wnd === 0 && off === 0 && !rst)) {
       // A retransmitted SYN means our SYN-ACK was lost: send it again. Anything else gets an
       // ACK (which is also how a simultaneous open completes).
-      if (this.state === 'SYN_RECEIVED' && syn && seg.ackNumber === undefined) this.sndNxt = this.iss;
+      if (this.stateNow === 'SYN_RECEIVED' && syn && seg.ackNumber === undefined) this.sndNxt = this.iss;
       else if (!rst) {
         this.ackDue = true;
         if (seg.payload.length > 0) this.noteDuplicate(seg.seqNumber, seg.payload.length);
       }
-      if (this.state === 'TIME_WAIT' && (seg.flags & TcpFlag.FIN) !== 0)
+      if (this.stateNow === 'TIME_WAIT' && (seg.flags & TcpFlag.FIN) !== 0)
         this.timeWaitAt = now + this.cfg.timeWait;
       return undefined;
     }
 
     // RFC 7323 §4.3: remember the TSval to echo, from segments that do not skip ahead of what we
     // acknowledged (so that the echo times the earliest unacknowledged segment).
-    if (this.tsOk && ts && seqLe(seg.seqNumber, this.lastAckSent) && !seqLt(ts.tsVal, this.tsRecent)) {
+    if (
+      this.tsOk &&
+      ts &&
+      ((this.lastAckSent - seg.seqNumber) | 0) >= 0 && // seqLe(SEG.SEQ, Last.ACK.sent)
+      ((this.tsRecent - ts.tsVal) | 0) <= 0 // TSval not before TS.Recent
+    ) {
       this.tsRecent = ts.tsVal;
       this.tsRecentAt = now;
     }
@@ -1095,21 +1158,21 @@ export class TcpSocket {
         this.ackDue = true;
         return undefined;
       }
-      if (this.state === 'SYN_RECEIVED' && this.parent) {
+      if (this.stateNow === 'SYN_RECEIVED' && this.parent) {
         this.mib.tcpExt.EmbryonicRsts++;
         this.toClosed(); // back to LISTEN: the listener forgets the embryo
         return undefined;
       }
-      if (this.state === 'CLOSING' || this.state === 'LAST_ACK' || this.state === 'TIME_WAIT')
+      if (this.stateNow === 'CLOSING' || this.stateNow === 'LAST_ACK' || this.stateNow === 'TIME_WAIT')
         this.toClosed();
       // Linux tcp_reset: after the peer's FIN the error is EPIPE, else ECONNRESET.
-      else this.fail(this.state === 'CLOSE_WAIT' ? E.EPIPE : E.ECONNRESET);
+      else this.fail(this.stateNow === 'CLOSE_WAIT' ? E.EPIPE : E.ECONNRESET);
       return undefined;
     }
 
     // 3. SYN in a synchronized state: challenge ACK (RFC 5961 §4)
     if (syn) {
-      if (this.state === 'SYN_RECEIVED' && seg.seqNumber === this.irs)
+      if (this.stateNow === 'SYN_RECEIVED' && seg.seqNumber === this.irs)
         this.sndNxt = this.iss; // peer lost our SYN-ACK
       else this.ackDue = true;
       return undefined;
@@ -1118,7 +1181,7 @@ export class TcpSocket {
     // 4. ACK
     if (seg.ackNumber === undefined) return undefined;
     const ack = seg.ackNumber;
-    if (this.state === 'SYN_RECEIVED') {
+    if (this.stateNow === 'SYN_RECEIVED') {
       if (!(seqLt(this.sndUna, ack) && seqLe(ack, this.sndMax))) return this.resetFor(seg);
       // A full accept queue drops the ACK that completes the handshake (tcp_v4_syn_recv_sock);
       // the SYN-ACK is sent again and the peer's next ACK may find room.
@@ -1133,29 +1196,29 @@ export class TcpSocket {
       this.maxSndWnd = Math.max(this.maxSndWnd, this.sndWnd);
     }
     // RFC 5961 §5: ACKs for data never sent, or far older than the window, are dropped with an ACK.
-    if (seqLt(this.sndMax, ack) || seqLt(ack, seqAdd(this.sndUna, -this.maxSndWnd))) {
+    if (((ack - this.sndMax) | 0) > 0 || ((this.sndUna - this.maxSndWnd - ack) | 0) > 0) {
       this.ackDue = true;
       return undefined;
     }
     this.processAck(now, seg, ack);
-    if (this.state === 'CLOSED') return undefined;
+    if (this.stateNow === 'CLOSED') return undefined;
 
     // 5. data
     const fin = (seg.flags & TcpFlag.FIN) !== 0;
-    if (this.state === 'ESTABLISHED' || this.state === 'FIN_WAIT_1' || this.state === 'FIN_WAIT_2') {
+    if (this.stateNow === 'ESTABLISHED' || this.stateNow === 'FIN_WAIT_1' || this.stateNow === 'FIN_WAIT_2') {
       if (seg.payload.length > 0) this.receiveData(seg.seqNumber, seg.payload);
       // 6. FIN, once everything before it has arrived
       if (fin && seqAdd(seg.seqNumber, seg.payload.length) === this.rcvNxt) {
         this.rcvNxt = seqAdd(this.rcvNxt, 1);
         this.remoteFin = true;
         this.ackDue = true;
-        if (this.state === 'ESTABLISHED') this.state = 'CLOSE_WAIT';
-        else if (this.state === 'FIN_WAIT_1') this.state = 'CLOSING';
+        if (this.stateNow === 'ESTABLISHED') this.state = 'CLOSE_WAIT';
+        else if (this.stateNow === 'FIN_WAIT_1') this.state = 'CLOSING';
         else this.enterTimeWait(now);
       }
     } else if (segLen > 0) {
       this.ackDue = true; // retransmitted FIN or data after FIN: acknowledge again
-      if (this.state === 'TIME_WAIT') this.timeWaitAt = now + this.cfg.timeWait;
+      if (this.stateNow === 'TIME_WAIT') this.timeWaitAt = now + this.cfg.timeWait;
     }
     if (this.bytesUnacked > 0) {
       // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2, Linux __tcp_ack_snd_check): at once for
@@ -1187,8 +1250,12 @@ export class TcpSocket {
       ackNumber: this.rcvNxt,
       flags: 0,
       windowLen: this.windowField(false),
-      sackBlocks: this.sackBlocks(),
-      timestamp: this.tsOk ? { tsVal: this.tsNow(now), tsEcr: this.tsRecent } : undefined,
+      sackBlocks:
+        this.dsack !== undefined || (this.sackOk && this.assembler.size > 0) ? this.sackBlocks() : undefined,
+      // tsNow(now), written out
+      timestamp: this.tsOk
+        ? { tsVal: (Math.floor(now) + this.tsOffset) >>> 0, tsEcr: this.tsRecent }
+        : undefined,
       payload: EMPTY,
     };
   }
@@ -1237,10 +1304,11 @@ export class TcpSocket {
   }
 
   private processAck(now: number, seg: TcpRepr, ack: number): void {
-    const rackOn = this.rackOn && this.isConnected;
+    const rackOn = this.rackOn && this.connected;
     const unaBefore = this.sndUna;
     this.latestRtt = undefined;
-    const sackedBefore = rackOn && !this.scoreboard.isEmpty() ? this.scoreboard.sackedBytes() : 0;
+    const sb = this.scoreboard;
+    const sackedBefore = rackOn ? sb.bytes : 0;
     // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data, SYN or FIN, and
     // leaves the window unchanged, while data is outstanding. RFC 6675 §2 also counts an ACK
     // at SND.UNA that SACKs new data.
@@ -1251,17 +1319,19 @@ export class TcpSocket {
       seg.payload.length === 0 &&
       (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) === 0 &&
       seg.windowLen << this.sndShift === this.sndWnd;
-    const advanced = seqLt(this.sndUna, ack);
+    // (Sequence arithmetic written out here and below: see the module comment.)
+    const acked = (ack - unaBefore) | 0; // seqDiff(ack, SND.UNA)
+    const advanced = acked > 0;
     let dsackBlock: SackBlock | undefined;
     let sackNews = false;
     if (advanced) {
-      const acked = seqDiff(ack, this.sndUna);
-      if (seqLt(this.sndNxt, ack)) this.sndNxt = ack; // acknowledged before we resent it
-      const dataEnd = seqAdd(this.txBase, this.buffers.tx.length);
-      const dataAcked = seqDiff(seqLt(dataEnd, ack) ? dataEnd : ack, this.txBase);
+      if (((ack - this.sndNxt) | 0) > 0) this.sndNxt = ack; // acknowledged before we resent it
+      const tx = this.buffers.tx;
+      const dataEnd = (this.txBase + tx.length) >>> 0;
+      const dataAcked = ((((ack - dataEnd) | 0) > 0 ? dataEnd : ack) - this.txBase) | 0;
       if (dataAcked > 0) {
-        this.buffers.tx.discard(dataAcked);
-        this.txBase = seqAdd(this.txBase, dataAcked);
+        tx.discard(dataAcked);
+        this.txBase = (this.txBase + dataAcked) >>> 0;
         this.stats.bytesAcked += dataAcked;
       }
       // RTT: from the echoed timestamp when there is one (RFC 7323 §4), else the timed segment.
@@ -1276,7 +1346,7 @@ export class TcpSocket {
         this.rttSample = undefined;
       } else this.sampleRtt(now, ack);
       this.sndUna = ack;
-      this.scoreboard.advance(ack);
+      sb.advance(ack);
       if (this.retries > 0 || this.probeDue) this.rto = this.computedRto(); // new data acked: drop the backoff
       this.retries = 0;
       this.probeDue = false;
@@ -1285,7 +1355,7 @@ export class TcpSocket {
       this.stallSince = this.sndUna === this.sndMax ? undefined : now;
       this.onNewAck(acked, ack, now);
     }
-    if (this.sackOk && seg.sackBlocks && this.isConnected) {
+    if (this.sackOk && seg.sackBlocks && this.connected) {
       const newly = this.scoreboard.update(seg.sackBlocks, this.sndUna, this.sndMax);
       const dsack = isDsack(seg.sackBlocks, ack);
       if (newly > 0 && ack === this.sndUna && outstanding) duplicate = true;
@@ -1297,28 +1367,35 @@ export class TcpSocket {
       }
       sackNews = newly > 0;
     }
-    if (this.lossEpisode.inLoss && this.isConnected)
+    if (this.lossEpisode.inLoss && this.connected)
       this.processLossAck(seg, unaBefore, duplicate, sackNews, dsackBlock !== undefined);
-    if (duplicate && this.isConnected) this.onDuplicateAck(now);
+    if (duplicate && this.connected) this.onDuplicateAck(now);
     if (rackOn) {
-      this.rack.onAck(this.sndUna, this.scoreboard, now, this.minRtt ?? 0);
-      const delivered = seqDiff(this.sndUna, unaBefore) + this.scoreboard.sackedBytes() - sackedBefore;
-      this.rackLossCheck(now, delivered, seqLt(unaBefore, this.sndUna));
+      this.rack.onAck(this.sndUna, sb, now, this.minRtt ?? 0);
+      // SND.UNA moved by `acked` exactly when the ACK advanced it.
+      const delivered = (advanced ? acked : 0) + sb.bytes - sackedBefore;
+      // rackLossCheck finds nothing while nothing is SACKed or resent (Rack.mayDetect), and then
+      // outside recovery only stops the reorder timer.
+      if (sb.bytes > 0 || this.rack.resentCount > 0 || this.sackRecovery)
+        this.rackLossCheck(now, delivered, advanced);
+      else this.rackTimerAt = undefined;
       this.deliveredThisRound += delivered;
       if (this.tlpHighSeq !== undefined) this.processTlpAck(now, ack, unaBefore, sackNews, dsackBlock);
-      if (seqLt(unaBefore, this.sndUna)) this.armTlp(now);
-    } else if (this.sackOk && !this.sackRecovery && this.isConnected) this.maybeEnterSackRecovery(now);
+      if (advanced) this.armTlp(now);
+    } else if (this.sackOk && !this.sackRecovery && this.connected) this.maybeEnterSackRecovery(now);
     // Window update (RFC 9293 §3.10.7.4: only from a newer segment).
-    if (seqLt(this.sndWl1, seg.seqNumber) || (this.sndWl1 === seg.seqNumber && seqLe(this.sndWl2, ack))) {
-      this.sndWnd = seg.windowLen << this.sndShift;
+    const wl1 = this.sndWl1;
+    if (((seg.seqNumber - wl1) | 0) > 0 || (wl1 === seg.seqNumber && ((ack - this.sndWl2) | 0) >= 0)) {
+      const wnd = seg.windowLen << this.sndShift;
+      this.sndWnd = wnd;
       this.sndWl1 = seg.seqNumber;
       this.sndWl2 = ack;
-      this.maxSndWnd = Math.max(this.maxSndWnd, this.sndWnd);
+      if (wnd > this.maxSndWnd) this.maxSndWnd = wnd;
     }
-    const fin = this.finSeqNo();
-    const finAcked = fin !== undefined && seqLt(fin, ack);
+    if (!this.finQueued) return;
+    const finAcked = seqLt(this.finSeqNo()!, ack);
     if (!finAcked) return;
-    switch (this.state) {
+    switch (this.stateNow) {
       case 'FIN_WAIT_1':
         this.state = 'FIN_WAIT_2';
         if (this.released) this.orphanInFinWait2(now, false);
@@ -1345,7 +1422,7 @@ export class TcpSocket {
 
   /** The initial window of RFC 6928 (10 segments, at least 2 and about 14600 bytes). */
   private initialWindow(): number {
-    const mss = this.sendMss();
+    const mss = this.sendMssNow;
     return Math.min(10 * mss, Math.max(2 * mss, 14600));
   }
 
@@ -1369,7 +1446,7 @@ export class TcpSocket {
   }
 
   private onNewAck(acked: number, ack: number, now: number): void {
-    const mss = this.sendMss();
+    const mss = this.sendMssNow;
     this.dupAcks = 0;
     if (this.sackRecovery) {
       // RFC 6675 §5: recovery ends when the ACK covers RecoveryPoint; partial ACKs just let
@@ -1398,7 +1475,7 @@ export class TcpSocket {
   }
 
   private onDuplicateAck(now: number): void {
-    const mss = this.sendMss();
+    const mss = this.sendMssNow;
     this.dupAcks++;
     if (this.sackOk) return; // SACK: maybeEnterSackRecovery decides, and recovery never inflates cwnd
     if (this.inRecovery) {
@@ -1424,7 +1501,7 @@ export class TcpSocket {
    */
   private maybeEnterSackRecovery(now: number): void {
     if (this.sndUna === this.sndMax || !seqLt(this.recover, this.sndUna)) return;
-    const mss = this.sendMss();
+    const mss = this.sendMssNow;
     const lost = seqLt(this.sndUna, this.scoreboard.lossBoundary(this.sndUna, mss));
     if (this.dupAcks < DUP_THRESH && !lost) return;
     this.startUndo();
@@ -1438,9 +1515,7 @@ export class TcpSocket {
   }
 
   /** RACK-TLP and PRR are on: SACK was negotiated and the configuration asks for them. */
-  private get rackOn(): boolean {
-    return this.sackOk && this.cfg.rack;
-  }
+  private rackOn = false;
 
   /**
    * Loss recovery's bookkeeping of payload [seq, seq + n) just sent (`resend`: again): the undo
@@ -1453,8 +1528,9 @@ export class TcpSocket {
       this.lossEpisode.retransmitted(seq, seqAdd(seq, n), this.tsNow(now));
     if (!this.rackOn) return;
     if (this.sackRecovery) this.prr.sent(n);
-    if (resend && seqLe(seqAdd(seq, n), this.sndMax)) this.rack.resent(seq, seqAdd(seq, n), now);
-    else this.rack.sent(seq, seqAdd(seq, n), now);
+    const end = (seq + n) >>> 0;
+    if (resend && seqLe(end, this.sndMax)) this.rack.resent(seq, end, now);
+    else this.rack.sent(seq, end, now);
   }
 
   /**
@@ -1463,8 +1539,8 @@ export class TcpSocket {
    * tcp_time_to_recover) and, in recovery, sets cwnd by PRR from the bytes this ACK delivered.
    */
   private rackLossCheck(now: number, delivered: number, unaAdvanced: boolean): void {
-    const mss = this.sendMss();
-    const check = this.rack.mayDetect(!this.scoreboard.isEmpty());
+    const mss = this.sendMssNow;
+    const check = this.rack.mayDetect(this.scoreboard.bytes > 0);
     const reo = check ? this.rack.reorderWindow(this.minRtt ?? 0, this.srtt ?? 0, this.sackRecovery) : 0;
     const { lost, wait } = check ? this.rack.detectLoss(now, reo) : NO_LOSS;
     this.rackTimerAt = wait === undefined ? undefined : now + wait;
@@ -1496,16 +1572,21 @@ export class TcpSocket {
     if (!this.rackOn || !this.cfg.tlp || this.srtt === undefined || this.tlpHighSeq !== undefined) return;
     // Not in a timeout's loss state either (Linux: only in Open or CWR), which outlives `retries`.
     if (this.sackRecovery || this.retries > 0 || this.lossEpisode.inLoss) return;
-    if (this.sndUna === this.sndMax || !this.canSendData()) return;
-    let pto = 2 * this.srtt;
+    const una = this.sndUna;
+    const max = this.sndMax;
+    if (una === max || !this.sendOpen) return;
+    const srtt = this.srtt;
+    let pto = 2 * srtt;
     // One segment out (a FIN riding on it aside): the peer may hold its ACK for the delayed-ACK
-    // timeout, so the probe waits for that too (Linux: packets_out == 1).
-    const fin = this.finSeqNo();
-    const finOut = fin !== undefined && seqLt(fin, this.sndMax) ? 1 : 0;
-    const lone = this.flightSize() - finOut <= this.sendMss();
-    pto = lone ? Math.max(pto, 1.5 * this.srtt + DELACK_MAX) : Math.max(pto, 2);
-    if (this.rtoAt !== undefined) pto = Math.min(pto, this.rtoAt - now);
-    this.tlpAt = now + Math.max(pto, 0);
+    // timeout, so the probe waits for that too (Linux: packets_out == 1). (finSeqNo(),
+    // flightSize() and the Math.max/min of the timeouts written out: this runs per ACK.)
+    const finOut = this.finQueued && ((max - this.txBase - this.buffers.tx.length) | 0) > 0 ? 1 : 0; // FIN below SND.MAX
+    const lone = ((max - una) | 0) - finOut <= this.sendMssNow;
+    const floor = lone ? 1.5 * srtt + DELACK_MAX : 2;
+    if (floor > pto) pto = floor;
+    const rtoAt = this.rtoAt;
+    if (rtoAt !== undefined && rtoAt - now < pto) pto = rtoAt - now;
+    this.tlpAt = now + (pto > 0 ? pto : 0);
   }
 
   /**
@@ -1514,11 +1595,11 @@ export class TcpSocket {
    * without waiting for the RTO; then the RTO runs from now.
    */
   private sendLossProbe(ctx: DispatchContext): boolean {
-    const mss = this.sendMss();
+    const mss = this.sendMssNow;
     const before = this.sndMax;
     let retrans = false;
     let start = this.sndNxt;
-    if (this.sendable(false).count > 0 && this.sndNxt === this.sndMax) {
+    if (this.sendable(false) > 0 && this.sndNxt === this.sndMax) {
       const r = this.sendNewSegment(ctx, mss, false);
       if (r === 'pending') return false;
     }
@@ -1557,7 +1638,7 @@ export class TcpSocket {
     const probeDsacked = dsack !== undefined && seqLt(dsack[0], high) && seqLt(this.tlpStart, dsack[1]);
     if (!this.tlpRetrans || probeDsacked) this.tlpHighSeq = undefined;
     else if (seqLt(high, ack)) {
-      const mss = this.sendMss();
+      const mss = this.sendMssNow;
       this.cc.onLoss(this.flightSize(), mss, now);
       this.cc.cwnd = Math.min(this.cc.cwnd, this.cc.ssthresh);
       this.tlpHighSeq = undefined;
@@ -1782,13 +1863,13 @@ export class TcpSocket {
   }
 
   private sendRecoveryRound(ctx: DispatchContext): boolean {
-    const mss = this.sendMss();
+    const mss = this.sendMssNow;
     let sent = false;
     for (let guard = 0; guard < 4096; guard++) {
       const forced = this.retransmitHeadDue;
       if (!forced && this.cc.cwnd - this.pipe(mss) < mss) break;
-      const { offset, count } = this.sendable(false);
-      const newReady = count > 0 && !this.sendHolds(offset, mss, ctx.now);
+      const count = this.sendable(false);
+      const newReady = count > 0 && !this.sendHolds(this.unsentOffset(), mss, ctx.now);
       const hole = forced
         ? ((this.rackOn ? this.rack.nextLost() : undefined) ??
           this.scoreboard.nextHole(this.sndUna, this.sndMax))
@@ -1835,7 +1916,7 @@ export class TcpSocket {
    */
   private retransmitAt(ctx: DispatchContext, seq: number, limit: number): number {
     const offset = seqDiff(seq, this.txBase);
-    const n = Math.max(0, Math.min(this.buffers.tx.length - offset, this.sendMss(), seqDiff(limit, seq)));
+    const n = Math.max(0, Math.min(this.buffers.tx.length - offset, this.sendMssNow, seqDiff(limit, seq)));
     const finSeq = this.finSeqNo();
     const finSent = finSeq !== undefined && seqLt(finSeq, this.sndMax);
     const withFin = finSent && seqAdd(seq, n) === finSeq && seqLt(finSeq, limit);
@@ -1897,8 +1978,9 @@ export class TcpSocket {
 
   /** Places payload bytes at their offset in the receive ring; in-order bytes become readable. */
   private receiveData(seq: number, payload: Uint8Array): void {
-    this.noteDuplicate(seq, payload.length);
-    let off = seqDiff(seq, this.rcvNxt);
+    let off = (seq - this.rcvNxt) | 0;
+    // noteDuplicate finds a duplicate only below RCV.NXT or among out-of-order data.
+    if (this.sackOk && (off < 0 || this.assembler.size > 0)) this.noteDuplicate(seq, payload.length);
     let data = payload;
     if (off < 0) {
       data = data.subarray(-off);
@@ -1906,7 +1988,7 @@ export class TcpSocket {
     }
     if (data.length === 0 || off > 0) this.ackNow = true; // duplicate or out of order: ACK at once
     if (data.length === 0) return;
-    if (payload.length > this.rcvMss) this.rcvMss = Math.min(payload.length, this.ourMss());
+    if (payload.length > this.rcvMss) this.rcvMss = Math.min(payload.length, this.ourMssNow);
     if (!this.receivedAnyData) {
       // Linux tcp_event_data_recv: the first data of a connection starts quick-ACK mode.
       this.receivedAnyData = true;
@@ -1922,10 +2004,13 @@ export class TcpSocket {
       return;
     }
     if (off === 0) {
-      if (!this.assembler.isEmpty()) this.ackNow = true; // filling a hole: tell the sender at once
-      const extra = this.assembler.advance(n);
+      let extra = 0;
+      if (this.assembler.size > 0) {
+        this.ackNow = true; // filling a hole: tell the sender at once
+        extra = this.assembler.advance(n);
+      }
       rx.commit(n + extra);
-      this.rcvNxt = seqAdd(this.rcvNxt, n + extra);
+      this.rcvNxt = (this.rcvNxt + n + extra) >>> 0;
       this.bytesUnacked += n + extra;
       this.stats.bytesReceived += n + extra;
     } else {
@@ -1949,6 +2034,7 @@ export class TcpSocket {
       this.mib.tcpExt.TCPDSACKOldSent++; // tcp_dsack_set, below RCV.NXT
       return;
     }
+    if (this.assembler.isEmpty()) return; // nothing out of order for it to overlap
     for (const [s, e] of this.assembler.held()) {
       const lo = Math.max(s, off);
       const hi = Math.min(e, off + len);
@@ -1988,7 +2074,7 @@ export class TcpSocket {
 
   private fail(err: LinuxError): void {
     // tcp_done counts a failed handshake; tcp_write_err a connection given up on after timeouts.
-    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') this.mib.tcp.AttemptFails++;
+    if (this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED') this.mib.tcp.AttemptFails++;
     if (err === E.ETIMEDOUT) this.mib.tcpExt.TCPAbortOnTimeout++;
     this.error = err;
     this.errorReported = false;
@@ -2041,16 +2127,17 @@ export class TcpSocket {
   }
 
   private windowUpdateDue(): boolean {
-    if (!this.isConnected || this.remoteFin) return false;
-    const w = this.buffers.rx.window;
-    const capacity = this.buffers.rx.capacity;
+    if (!this.connected || this.remoteFin) return false;
+    const rx = this.buffers.rx;
+    const capacity = rx.capacity;
     // Linux's tcp_cleanup_rbuf: no window update while the peer still has more than half the
     // buffer of window left (the ACKs of its data carry the window anyway); a reader that keeps
-    // up with a bulk sender then costs no extra segment per read.
-    const remaining = seqDiff(seqAdd(this.lastAckSent, this.lastAdvertised), this.rcvNxt);
+    // up with a bulk sender then costs no extra segment per read. (Sequence arithmetic written
+    // out: this runs for every socket in every poll.)
+    const remaining = (this.lastAckSent + this.lastAdvertised - this.rcvNxt) | 0;
     if (2 * remaining > capacity) return false;
-    const threshold = Math.min(this.ourMss(), capacity >>> 1);
-    return w - this.lastAdvertised >= Math.max(threshold, 1 << this.rcvShift);
+    const threshold = Math.min(this.ourMssNow, capacity >>> 1);
+    return rx.window - this.lastAdvertised >= Math.max(threshold, 1 << this.rcvShift);
   }
 
   /**
@@ -2085,16 +2172,6 @@ export class TcpSocket {
       .map((i) => [seqAdd(this.rcvNxt, held[i]![0]), seqAdd(this.rcvNxt, held[i]![1])] as const);
   }
 
-  private canSendData(): boolean {
-    return (
-      this.state === 'ESTABLISHED' ||
-      this.state === 'CLOSE_WAIT' ||
-      this.state === 'FIN_WAIT_1' ||
-      this.state === 'CLOSING' ||
-      this.state === 'LAST_ACK'
-    );
-  }
-
   /**
    * Whether a partial segment waits: TCP_CORK holds it (up to 200 ms), and Nagle's algorithm in
    * Minshall's form, as Linux has it, holds it while another segment smaller than the MSS is
@@ -2115,14 +2192,23 @@ export class TcpSocket {
     return this.smallSentEnd !== undefined && seqLt(this.sndUna, this.smallSentEnd);
   }
 
-  /** Bytes of the send ring not yet sent, and how many the windows let out now (cwnd too unless in SACK recovery, where pipe rules). */
-  private sendable(useCwnd = true): { offset: number; count: number } {
-    const offset = seqDiff(this.sndNxt, this.txBase);
-    const avail = this.buffers.tx.length - offset;
-    const inFlight = seqDiff(this.sndNxt, this.sndUna);
-    // cwnd may be fractional (CUBIC): whole bytes only.
-    const win = Math.floor(useCwnd ? Math.min(this.sndWnd, this.cc.cwnd) : this.sndWnd) - inFlight;
-    return { offset, count: Math.max(0, Math.min(avail, win)) };
+  /**
+   * How many bytes of the send ring not yet sent (from {@link unsentOffset}) the windows let
+   * out now: the peer's, and cwnd too unless in SACK recovery, where pipe rules.
+   */
+  private sendable(useCwnd: boolean): number {
+    const avail = this.buffers.tx.length - ((this.sndNxt - this.txBase) | 0);
+    const wnd = this.sndWnd;
+    const cwnd = this.cc.cwnd;
+    // cwnd may be fractional (CUBIC): whole bytes only (the peer's window is whole already).
+    const win = (useCwnd && cwnd < wnd ? Math.floor(cwnd) : wnd) - ((this.sndNxt - this.sndUna) | 0);
+    const n = avail < win ? avail : win;
+    return n > 0 ? n : 0;
+  }
+
+  /** Where SND.NXT is in the send ring: the offset of the first byte not (or no longer) sent. */
+  private unsentOffset(): number {
+    return seqDiff(this.sndNxt, this.txBase);
   }
 
   private finDue(): boolean {
@@ -2132,6 +2218,7 @@ export class TcpSocket {
   /** @internal the neighbor answered: try again at once. */
   clearHold(): void {
     this.holdUntil = 0;
+    this.quietIn = undefined;
   }
 
   /**
@@ -2141,7 +2228,7 @@ export class TcpSocket {
   private keepAliveAt(): number | undefined {
     if (
       !this.keepAlive ||
-      !(this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT' || this.state === 'FIN_WAIT_2')
+      !(this.stateNow === 'ESTABLISHED' || this.stateNow === 'CLOSE_WAIT' || this.stateNow === 'FIN_WAIT_2')
     )
       return undefined;
     if (this.sndMax !== this.sndUna || !this.buffers.tx.isEmpty()) return undefined;
@@ -2196,7 +2283,7 @@ export class TcpSocket {
    * unless a segment arrives for it (the stack then keeps it off its per-poll loops).
    */
   get parkable(): boolean {
-    return this.state === 'TIME_WAIT' && !this.rstDue && this.quietTimeWait();
+    return this.stateNow === 'TIME_WAIT' && !this.rstDue && this.quietTimeWait();
   }
 
   /** @internal when TIME_WAIT ends (undefined in other states). */
@@ -2217,43 +2304,67 @@ export class TcpSocket {
 
   /** @internal the earliest time this socket needs dispatch. */
   pollAt(now: number): number | undefined {
-    const due = Math.max(now, this.holdUntil); // while the next hop is resolved, wait
+    if (this.env.uniformMtu === undefined) this.refreshMss(); // else only the options change it
+    const hold = this.holdUntil;
+    const due = hold > now ? hold : now; // while the next hop is resolved, wait
     if (this.rstDue) return due;
-    if (this.state === 'CLOSED' || this.state === 'LISTEN') return undefined;
-    if (this.state === 'TIME_WAIT' && this.quietTimeWait()) return this.timeWaitAt;
+    const state = this.stateNow;
+    if (state === 'CLOSED' || state === 'LISTEN') return undefined;
+    if (state === 'TIME_WAIT' && this.quietTimeWait()) return this.timeWaitAt;
     let t: number | undefined = this.rtoAt;
-    if (this.ackDue || ((this.retransmitHeadDue || this.frtoNewDue) && this.canSendData()))
-      return Math.min(due, t ?? due);
-    if ((this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') && this.sndNxt === this.iss)
-      return Math.min(due, t ?? due);
-    if (this.canSendData()) {
-      const { offset, count } = this.sendable(!this.sackRecovery);
-      const mss = this.sendMss();
-      const newReady = count > 0 && !this.sendHolds(offset, mss, now);
-      const ready = this.sackRecovery
-        ? this.cc.cwnd - this.pipe(mss) >= mss &&
+    // Work to do: at `due`, or at the RTO should that come first.
+    const work = t !== undefined && t < due ? t : due;
+    if (this.ackDue || ((this.retransmitHeadDue || this.frtoNewDue) && this.sendOpen)) return work;
+    if ((state === 'SYN_SENT' || state === 'SYN_RECEIVED') && this.sndNxt === this.iss) return work;
+    if (this.sendOpen) {
+      const recovery = this.sackRecovery;
+      // Nothing unsent (the usual answer) needs no look at the windows.
+      const count =
+        this.buffers.tx.length - ((this.sndNxt - this.txBase) | 0) > 0 ? this.sendable(!recovery) : 0;
+      let ready: boolean;
+      if (recovery) {
+        const mss = this.sendMssNow;
+        const newReady = count > 0 && !this.sendHolds(this.unsentOffset(), mss, now);
+        ready =
+          this.cc.cwnd - this.pipe(mss) >= mss &&
           (newReady ||
             this.nextRetransmission(mss, false) !== undefined ||
-            this.rescueSegment(mss) !== undefined)
-        : newReady;
-      if (ready || this.finDue()) return Math.min(due, t ?? due);
+            this.rescueSegment(mss) !== undefined);
+      } else ready = count > 0 && !this.sendHolds(this.unsentOffset(), this.sendMssNow, now);
+      if (ready || (this.finQueued && this.finDue())) return work;
       if (count > 0 && this.cork && this.corkedSince !== undefined) {
         const c = this.corkedSince + CORK_CEILING;
-        t = t === undefined ? c : Math.min(t, c);
+        t = t === undefined || c < t ? c : t;
       }
     }
-    if (this.windowUpdateDue()) return Math.min(due, t ?? due);
-    if (this.ackDelayAt !== undefined) t = t === undefined ? this.ackDelayAt : Math.min(t, this.ackDelayAt);
-    if (this.timeWaitAt !== undefined) t = t === undefined ? this.timeWaitAt : Math.min(t, this.timeWaitAt);
-    const ka = this.keepAliveAt();
-    if (ka !== undefined) t = t === undefined ? ka : Math.min(t, ka);
-    for (const at of [this.rackTimerAt, this.tlpAt])
-      if (at !== undefined) t = t === undefined ? at : Math.min(t, at);
+    // (The first tests of windowUpdateDue written out: most polls end there without a call.)
+    const advertised = (this.lastAckSent + this.lastAdvertised - this.rcvNxt) | 0;
+    const mayUpdate = this.connected && !this.remoteFin && 2 * advertised <= this.buffers.rx.capacity;
+    if (mayUpdate && this.windowUpdateDue()) return work;
+    // The timers: the earliest of them.
+    let at = this.ackDelayAt;
+    if (at !== undefined && (t === undefined || at < t)) t = at;
+    at = this.timeWaitAt;
+    if (at !== undefined && (t === undefined || at < t)) t = at;
+    at = this.keepAlive ? this.keepAliveAt() : undefined;
+    if (at !== undefined && (t === undefined || at < t)) t = at;
+    at = this.rackTimerAt;
+    if (at !== undefined && (t === undefined || at < t)) t = at;
+    at = this.tlpAt;
+    if (at !== undefined && (t === undefined || at < t)) t = at;
     return t;
   }
 
-  /** @internal sends what is due at `ctx.now`; true when a packet left. */
+  /**
+   * @internal sends what is due at `ctx.now`; true when a packet left. A later round of the
+   * same poll (the same context) that finds this socket quiet, its last dispatch having tried
+   * to send nothing and no segment or neighbor news having come since, returns at once: the
+   * answer could only be the same.
+   */
   dispatch(ctx: DispatchContext): boolean {
+    if (ctx === this.quietIn) return false;
+    this.quietIn = ctx; // until something is tried (see transmitSegment) or comes in
+    if (this.env.uniformMtu === undefined) this.refreshMss(); // else only the options change it
     const now = ctx.now;
     this.lastNow = now;
     if (this.rstDue) {
@@ -2262,17 +2373,18 @@ export class TcpSocket {
       this.toClosed();
       return true;
     }
-    if (this.state === 'CLOSED' || this.state === 'LISTEN') return false;
+    const state = this.stateNow;
+    if (state === 'CLOSED' || state === 'LISTEN') return false;
     if (this.timeWaitAt !== undefined && now >= this.timeWaitAt) {
       this.toClosed();
       return false;
     }
     // TIME_WAIT only ever answers (an ACK for a repeated FIN): skip the rest while nothing is
     // due, since a busy connection rate keeps thousands of these around for 60 s.
-    if (this.state === 'TIME_WAIT' && this.quietTimeWait()) return false;
+    if (state === 'TIME_WAIT' && this.quietTimeWait()) return false;
     if (this.rtoAt !== undefined && now >= this.rtoAt) {
       this.onRetransmitTimeout(now);
-      if ((this.state as TcpState) === 'CLOSED') return false;
+      if ((this.stateNow as TcpState) === 'CLOSED') return false;
     }
     if (now < this.holdUntil) return false;
     if (this.rackTimerAt !== undefined && now >= this.rackTimerAt) {
@@ -2281,7 +2393,7 @@ export class TcpSocket {
       this.rackLossCheck(now, 0, false);
     }
     if (this.ackDelayAt !== undefined && now >= this.ackDelayAt) this.ackDue = true; // delayed ACK timer
-    const ka = this.keepAliveAt();
+    const ka = this.keepAlive ? this.keepAliveAt() : undefined;
     if (ka !== undefined && now >= ka) {
       if (this.keepProbes >= this.keepProbeLimit()) {
         // The peer never answered: reset and report ETIMEDOUT (Linux tcp_keepalive_timer).
@@ -2296,7 +2408,7 @@ export class TcpSocket {
       return true;
     }
     let sent = false;
-    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') {
+    if (this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED') {
       if (this.sndNxt === this.iss) {
         const r = this.emitSyn(ctx);
         if (r === 'pending') return false;
@@ -2307,19 +2419,24 @@ export class TcpSocket {
         this.ackDue = false;
         return true;
       }
-      if (this.state === 'SYN_SENT') return false;
+      if (this.stateNow === 'SYN_SENT') return false;
     }
     const maxBefore = this.sndMax;
     if (this.tlpAt !== undefined && now >= this.tlpAt) {
       this.tlpAt = undefined;
-      if (this.canSendData() && this.sendLossProbe(ctx)) sent = true;
+      if (this.sendOpen && this.sendLossProbe(ctx)) sent = true;
     }
-    if (this.canSendData()) {
-      const mss = this.sendMss();
+    if (this.sendOpen) {
+      const mss = this.sendMssNow;
+      const tx = this.buffers.tx;
+      // Bytes queued from SND.NXT on, worked out again whenever a segment left (sequence numbers
+      // are doubles, and each read of one costs an allocation in unoptimized code).
+      let unsent: number;
       this.deliveredThisRound = 0;
       if (this.sackRecovery) {
         if (this.sendRecovery(ctx)) sent = true;
         if (now < this.holdUntil) return sent;
+        unsent = tx.length - ((this.sndNxt - this.txBase) | 0);
       } else {
         if (this.retransmitHeadDue) {
           this.retransmitHeadDue = false;
@@ -2327,22 +2444,27 @@ export class TcpSocket {
           else if (now < this.holdUntil) this.retransmitHeadDue = true; // try again after the neighbor answers
         }
         if (this.frtoNewDue && this.sendFrtoProbe(ctx, mss)) sent = true;
-        for (;;) {
+        // Most dispatches find no byte unsent (SND.NXT at the end of the ring), which needs no
+        // look at the windows.
+        unsent = tx.length - ((this.sndNxt - this.txBase) | 0);
+        while (unsent > 0) {
           const r = this.sendNewSegment(ctx, mss, true);
           if (r === 'pending') return sent;
           if (r === 'none') break;
           sent = true;
+          unsent = tx.length - ((this.sndNxt - this.txBase) | 0);
         }
       }
-      if (this.pushOnce && seqDiff(this.sndNxt, this.txBase) >= this.buffers.tx.length) this.pushOnce = false;
-      if (this.finDue()) {
+      if (this.pushOnce && unsent <= 0) this.pushOnce = false;
+      // (A FIN goes only with nothing unsent, and leaves nothing unsent: `unsent` stays right.)
+      if (this.finQueued && this.finDue()) {
         if (this.emit(ctx, TcpFlag.FIN, this.sndNxt, EMPTY, false) === 'pending') return sent;
         this.setNxt(seqAdd(this.sndNxt, 1));
         this.rtoAt ??= now + this.rto;
         sent = true;
       }
       // Zero window with data waiting and nothing in flight: arm the persist timer.
-      const waiting = this.buffers.tx.length - seqDiff(this.sndNxt, this.txBase) > 0;
+      const waiting = unsent > 0;
       if (this.windowProbeDue && waiting && this.sndNxt === this.sndUna) {
         // Linux's zero-window probe carries no new data: a segment one byte before SND.UNA, out
         // of the peer's window, so that it answers with an ACK that shows its window. (A probe
@@ -2356,7 +2478,13 @@ export class TcpSocket {
       if (waiting && this.sndNxt === this.sndUna && this.rtoAt === undefined) this.rtoAt = now + this.rto;
     }
     if (this.sndMax !== maxBefore) this.armTlp(now); // new data: the probe timeout starts again
-    if (!sent && (this.ackDue || this.windowUpdateDue())) {
+    let ackOnly = !sent && this.ackDue;
+    if (!sent && !ackOnly && this.connected && !this.remoteFin) {
+      // (The first test of windowUpdateDue written out, as in pollAt.)
+      const advertised = (this.lastAckSent + this.lastAdvertised - this.rcvNxt) | 0;
+      ackOnly = 2 * advertised <= this.buffers.rx.capacity && this.windowUpdateDue();
+    }
+    if (ackOnly) {
       // SEG.SEQ of a bare ACK is the highest sequence number sent: after a timeout rewinds SND.NXT,
       // a lower one would fall below the peer's RCV.NXT and be dropped as unacceptable.
       if (this.emit(ctx, 0, this.sndMax, EMPTY, true) === 'pending') return false;
@@ -2372,45 +2500,48 @@ export class TcpSocket {
    */
   private sendNewSegment(ctx: DispatchContext, mss: number, useCwnd: boolean): 'sent' | 'none' | 'pending' {
     const now = ctx.now;
-    const { offset, count } = this.sendable(useCwnd);
-    const n = Math.min(count, mss);
+    const count = this.sendable(useCwnd);
+    const n = count < mss ? count : mss;
     if (n <= 0) return 'none';
-    if (this.sendHolds(offset, mss, now)) return 'none';
-    const payload = this.txPayload(offset, n);
-    const last = offset + n === this.buffers.tx.length;
+    const offset = (this.sndNxt - this.txBase) | 0; // unsentOffset()
+    const queued = this.buffers.tx.length;
+    // Full segments never wait (the first test of sendHolds).
+    if (queued - offset < mss && this.sendHolds(offset, mss, now)) return 'none';
+    // The payload: a view of the ring when the bytes do not wrap (the interface copies it into
+    // a frame at once, or keeps the view for a segment that stays on the host, which the ring
+    // allows: nothing writes over sent bytes before the poll ends), else a copy in the shared
+    // scratch buffer, which the next segment overwrites.
+    const tx = this.buffers.tx;
+    const span = tx.readableSpan(offset);
+    const held = span.length >= n;
+    let payload: Uint8Array;
+    if (held) payload = span.length === n ? span : span.subarray(0, n);
+    else tx.read(offset, (payload = SCRATCH.subarray(0, n)));
+    const last = offset + n === queued;
     let flags = last ? TcpFlag.PSH : 0;
     const withFin = last && this.finQueued;
     if (withFin) flags |= TcpFlag.FIN;
     if (this.sndUna === this.sndMax) this.stallSince = now;
-    if (this.emit(ctx, flags, this.sndNxt, payload, false) === 'pending') return 'pending';
-    this.noteSent(this.sndNxt, n, now, seqLt(this.sndNxt, this.sndMax));
-    if (!this.rttSample && this.retries === 0) this.rttSample = { seq: this.sndNxt, at: now };
+    if (this.emit(ctx, flags, this.sndNxt, payload, false, held) === 'pending') return 'pending';
     // A segment below SND.MAX is a go-back-N resend after a timeout.
-    if (seqLt(this.sndNxt, this.sndMax)) {
+    const resend = ((this.sndMax - this.sndNxt) | 0) > 0;
+    this.noteSent(this.sndNxt, n, now, resend);
+    if (!this.rttSample && this.retries === 0) this.rttSample = { seq: this.sndNxt, at: now };
+    if (resend) {
       this.tsRtxFloor = this.tsNow(now);
       this.stats.retransmits++;
       this.stats.bytesRetransmitted += n;
       this.mib.tcpExt.TCPSlowStartRetrans++;
     }
-    this.setNxt(seqAdd(this.sndNxt, n + (withFin ? 1 : 0)));
-    if (n < mss) this.smallSentEnd = this.sndNxt;
+    // setNxt, written out.
+    const nxt = (this.sndNxt + n + (withFin ? 1 : 0)) >>> 0;
+    this.sndNxt = nxt;
+    if (((nxt - this.sndMax) | 0) > 0) this.sndMax = nxt;
+    if (n < mss) this.smallSentEnd = nxt;
     this.corkedSince = undefined;
     this.probeDue = false;
     this.rtoAt ??= now + this.rto;
     return 'sent';
-  }
-
-  /**
-   * `n` bytes of the send ring from `offset` as a segment payload: a view of the ring when they
-   * do not wrap (the interface copies the payload into a frame or a queued segment at once, so no staging copy is
-   * needed), else a copy in the shared scratch buffer.
-   */
-  private txPayload(offset: number, n: number): Uint8Array {
-    const span = this.buffers.tx.readableSpan(offset);
-    if (span.length >= n) return span.subarray(0, n);
-    const payload = SCRATCH.subarray(0, n);
-    this.buffers.tx.read(offset, payload);
-    return payload;
   }
 
   private onRetransmitTimeout(now: number): void {
@@ -2418,11 +2549,11 @@ export class TcpSocket {
     // TCP_USER_TIMEOUT: data unacknowledged (or a zero window probed) for that long fails the
     // connection, whatever the retry count (Linux tcp_write_timeout / tcp_probe_timer).
     if (this.userTimeout > 0 && this.stallSince !== undefined && now - this.stallSince >= this.userTimeout) {
-      if (this.state === 'SYN_RECEIVED' && this.parent) this.toClosed();
+      if (this.stateNow === 'SYN_RECEIVED' && this.parent) this.toClosed();
       else this.fail(E.ETIMEDOUT);
       return;
     }
-    if (!inFlight || (this.sndWnd === 0 && this.isConnected)) {
+    if (!inFlight || (this.sndWnd === 0 && this.connected)) {
       // Persist timer: probe the zero window (dispatch sends the probe); probes answered by ACKs
       // never time out.
       this.stallSince ??= now;
@@ -2437,17 +2568,19 @@ export class TcpSocket {
     }
     this.retries++;
     const limit =
-      this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED' ? this.cfg.synRetries : this.cfg.maxRetries;
+      this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED'
+        ? this.cfg.synRetries
+        : this.cfg.maxRetries;
     if (this.retries > limit) {
-      if (this.state === 'SYN_RECEIVED' && this.parent) this.toClosed();
+      if (this.stateNow === 'SYN_RECEIVED' && this.parent) this.toClosed();
       else this.fail(E.ETIMEDOUT);
       return;
     }
     // RFC 5681 §3.1: after a timeout, one segment at a time and half the flight as threshold.
     this.stats.timeouts++;
     this.mib.tcpExt.TCPTimeouts++;
-    if (this.isConnected) {
-      const mss = this.sendMss();
+    if (this.connected) {
+      const mss = this.sendMssNow;
       if (this.retries === 1) {
         // Linux tcp_enter_loss: a timeout during recovery continues that episode's undo state.
         if (!(this.inRecovery || this.sackRecovery) || this.undoMarker === undefined) this.startUndo();
@@ -2480,7 +2613,7 @@ export class TcpSocket {
     // RFC 6298 §5.4-5.6: back off, retransmit from SND.UNA, restart the timer. Karn: no sample.
     this.rto = Math.min(this.rto * 2, this.cfg.rtoMax);
     this.rttSample = undefined;
-    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') this.sndNxt = this.iss;
+    if (this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED') this.sndNxt = this.iss;
     else {
       this.sndNxt = this.sndUna;
     }
@@ -2490,35 +2623,41 @@ export class TcpSocket {
       this.rtoAt = Math.min(this.rtoAt, this.stallSince + this.userTimeout);
   }
 
-  /** Hands a segment to the interface; a 'pending' neighbor holds this socket back for a while. */
-  private transmitSegment(ctx: DispatchContext, tcp: TcpRepr): 'sent' | 'pending' | 'unroutable' {
-    if (this.blackhole) {
-      this.countSent(tcp); // it left, to where nothing answers
-      return 'sent';
-    }
-    const r = ctx.emit({
-      kind: 'tcp',
-      src: this.local!.addr,
-      dst: this.remote!.addr,
-      hopLimit: this.hopLimit,
-      tcp,
-    });
-    if (r === 'pending') this.holdUntil = ctx.now + NEIGHBOR_RETRY;
-    else if (r === 'sent') this.countSent(tcp);
-    return r;
-  }
-
   /**
-   * __tcp_transmit_skb's counting: a segment that resends sequence space already sent (SND.MAX)
-   * is a retransmission (RetransSegs; a SYN also TCPSynRetrans), anything else, pure ACKs and
-   * probes included, counts in OutSegs.
+   * Hands a segment to the interface and counts it once it left; a 'pending' neighbor holds
+   * this socket back for a while. `held`: see {@link emit}.
    */
-  private countSent(tcp: TcpRepr): void {
+  private transmitSegment(
+    ctx: DispatchContext,
+    tcp: TcpRepr,
+    held = false,
+  ): 'sent' | 'pending' | 'unroutable' {
+    this.quietIn = undefined; // a dispatch that tries to send is asked again (see dispatch)
+    // A blackholed segment leaves, to where nothing answers.
+    const r = this.blackhole
+      ? 'sent'
+      : ctx.emit({
+          kind: 'tcp',
+          src: this.local!.addr,
+          dst: this.remote!.addr,
+          hopLimit: this.hopLimit,
+          tcp,
+          payloadHeld: held,
+        });
+    if (r === 'pending') {
+      this.holdUntil = ctx.now + NEIGHBOR_RETRY;
+      return r;
+    }
+    if (r !== 'sent') return r;
+    // __tcp_transmit_skb's counting: a segment that resends sequence space already sent (SND.MAX)
+    // is a retransmission (RetransSegs; a SYN also TCPSynRetrans), anything else, pure ACKs and
+    // probes included, counts in OutSegs.
     const m = this.mib.tcp;
     const f = tcp.flags;
     if (f & TcpFlag.RST) m.OutRsts++;
     const len = tcp.payload.length + (f & TcpFlag.SYN ? 1 : 0) + (f & TcpFlag.FIN ? 1 : 0);
-    if (len > 0 && !seqLt(this.sndMax, seqAdd(tcp.seqNumber, len))) {
+    // Its end not past SND.MAX: !seqLt(SND.MAX, SEG.SEQ + len), written out.
+    if (len > 0 && ((tcp.seqNumber + len - this.sndMax) | 0) <= 0) {
       m.RetransSegs++;
       if (f & TcpFlag.SYN) this.mib.tcpExt.TCPSynRetrans++;
     } else {
@@ -2526,10 +2665,11 @@ export class TcpSocket {
       // tcp_event_new_data_sent: new data or a FIN (a SYN goes out by tcp_connect, uncounted).
       if (len > 0 && !(f & TcpFlag.SYN)) this.mib.tcpExt.TCPOrigDataSent++;
     }
+    return r;
   }
 
   private emitSyn(ctx: DispatchContext): 'sent' | 'pending' | 'unroutable' {
-    const passive = this.state === 'SYN_RECEIVED';
+    const passive = this.stateNow === 'SYN_RECEIVED';
     const offerWs = !passive || this.peerWs !== undefined;
     const tcp: TcpRepr = {
       srcPort: this.local!.port,
@@ -2538,7 +2678,7 @@ export class TcpSocket {
       ackNumber: passive ? this.rcvNxt : undefined,
       flags: TcpFlag.SYN,
       windowLen: this.windowField(true),
-      maxSegSize: this.ourMss(),
+      maxSegSize: this.ourMssNow,
       windowScale: offerWs ? this.rcvShift : undefined,
       sackPermitted: this.cfg.sack && (!passive || this.sackOk) ? true : undefined,
       timestamp:
@@ -2550,15 +2690,22 @@ export class TcpSocket {
     return this.transmitSegment(ctx, tcp);
   }
 
+  /**
+   * Sends a segment carrying our ACK, window and timestamp (a RST: neither ACK nor window).
+   * `held`: the payload is a view of the send ring, which nothing changes before the poll ends
+   * (see Outgoing.payloadHeld).
+   */
   private emit(
     ctx: DispatchContext,
     flags: number,
     seq: number,
     payload: Uint8Array,
     pureAck: boolean,
+    held = false,
   ): 'sent' | 'pending' | 'unroutable' {
     const rst = (flags & TcpFlag.RST) !== 0;
-    const ackNumber = rst && !this.isConnected && this.state !== 'SYN_RECEIVED' ? undefined : this.rcvNxt;
+    const now = ctx.now; // (read once: a double, whose every read allocates in unoptimized code)
+    const ackNumber = rst && !this.connected && this.stateNow !== 'SYN_RECEIVED' ? undefined : this.rcvNxt;
     const tcp: TcpRepr = {
       srcPort: this.local!.port,
       dstPort: this.remote!.port,
@@ -2566,24 +2713,36 @@ export class TcpSocket {
       ackNumber,
       flags,
       windowLen: rst ? 0 : this.windowField(false),
-      sackBlocks: pureAck ? this.sackBlocks() : undefined,
-      timestamp: this.tsOk && !rst ? { tsVal: this.tsNow(ctx.now), tsEcr: this.tsRecent } : undefined,
+      // (sackBlocks() has none without a D-SACK or out-of-order data: no call then)
+      sackBlocks:
+        pureAck && (this.dsack !== undefined || (this.sackOk && this.assembler.size > 0))
+          ? this.sackBlocks()
+          : undefined,
+      // tsNow(now), written out (every segment)
+      timestamp:
+        this.tsOk && !rst
+          ? { tsVal: (Math.floor(now) + this.tsOffset) >>> 0, tsEcr: this.tsRecent }
+          : undefined,
       payload,
     };
-    const r = this.transmitSegment(ctx, tcp);
+    const r = this.transmitSegment(ctx, tcp, held);
     if (r === 'pending') return r;
     this.stats.segmentsSent++;
     if (payload.length > 0) {
       this.stats.dataSegmentsSent++;
       this.stats.bytesSent += payload.length;
-      this.lastDataSent = ctx.now;
+      this.lastDataSent = now;
     }
     if (ackNumber !== undefined) {
-      if (this.ackDelayAt !== undefined && ctx.now >= this.ackDelayAt && pureAck) {
+      if (this.ackDelayAt !== undefined && now >= this.ackDelayAt && pureAck) {
         this.stats.delayedAcks++;
         this.mib.tcpExt.DelayedACKs++;
       }
-      this.ackSent();
+      // ackSent(), written out (every segment carries our ACK)
+      this.ackNow = false;
+      this.ackDelayAt = undefined;
+      this.bytesUnacked = 0;
+      this.lastAckSent = this.rcvNxt;
     }
     return r;
   }

@@ -11,11 +11,19 @@
 /** Sorted, disjoint, non-adjacent byte ranges relative to the contiguous point. */
 export class Assembler {
   private ranges: [start: number, end: number][] = [];
+  /** How many ranges are held (a field: TCP asks for every segment whether any are). */
+  readonly size: number = 0;
 
   constructor(private readonly maxRanges = 32) {}
 
   isEmpty(): boolean {
-    return this.ranges.length === 0;
+    return this.size === 0;
+  }
+
+  /** Replaces the ranges (the only writer of them and of {@link size}). */
+  private setRanges(ranges: [number, number][]): void {
+    this.ranges = ranges;
+    (this as { size: number }).size = ranges.length;
   }
 
   /** The ranges held, as [start, end) offsets from the contiguous point. */
@@ -43,7 +51,7 @@ export class Assembler {
     out.push([start, end]);
     while (i < rs.length) out.push(rs[i++]!);
     if (out.length > this.maxRanges) return false;
-    this.ranges = out;
+    this.setRanges(out);
     return true;
   }
 
@@ -52,6 +60,7 @@ export class Assembler {
    * further bytes are now contiguous (already held past them), removing those too.
    */
   advance(n: number): number {
+    if (this.ranges.length === 0) return 0; // in-order data with no hole: the usual case
     const shifted: [number, number][] = [];
     for (const [s, e] of this.ranges) {
       if (e <= n) continue;
@@ -66,11 +75,11 @@ export class Assembler {
         r[1] -= extra;
       }
     }
-    this.ranges = shifted;
+    this.setRanges(shifted);
     return extra;
   }
 
   clear(): void {
-    this.ranges = [];
+    this.setRanges([]);
   }
 }

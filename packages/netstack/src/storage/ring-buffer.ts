@@ -23,10 +23,17 @@ import type { LinuxError } from '@tsvisor/abi';
 export class RingBuffer {
   /** Where the queued bytes start in `storage`. */
   private head = 0;
-  private used = 0;
-  /** The bytes; shorter than `cap` while a ring made from a byte count has not needed more. */
+  /**
+   * Bytes queued. A field rather than a getter, kept by {@link setLength} (as is
+   * {@link window}): a TCP connection reads both several times per segment.
+   */
+  readonly length: number = 0;
+  /** Bytes that can still be enqueued: `capacity - length`. */
+  readonly window: number;
+  /** The bytes; shorter than `capacity` while a ring made from a byte count has not needed more. */
   private storage: Uint8Array;
-  private readonly cap: number;
+  /** Total bytes the ring can hold (a field, not a getter: TCP asks for it per segment). */
+  readonly capacity: number;
 
   /**
    * A ring over `storage`, or, given a byte count, a ring of that capacity whose storage is
@@ -38,36 +45,32 @@ export class RingBuffer {
    */
   constructor(storage: Uint8Array | number) {
     if (typeof storage === 'number') {
-      this.cap = storage;
+      this.capacity = storage;
       this.storage = EMPTY_STORAGE;
     } else {
-      this.cap = storage.length;
+      this.capacity = storage.length;
       this.storage = storage;
     }
+    this.window = this.capacity;
   }
 
-  /** Total bytes the ring can hold. */
-  get capacity(): number {
-    return this.cap;
-  }
-  /** Bytes queued. */
-  get length(): number {
-    return this.used;
-  }
-  /** Bytes that can still be enqueued. */
-  get window(): number {
-    return this.cap - this.used;
-  }
   isEmpty(): boolean {
-    return this.used === 0;
+    return this.length === 0;
   }
   isFull(): boolean {
-    return this.used === this.cap;
+    return this.length === this.capacity;
   }
   /** Drops everything. */
   clear(): void {
     this.head = 0;
-    this.used = 0;
+    this.setLength(0);
+  }
+
+  /** The only writer of {@link length} and {@link window}. */
+  private setLength(n: number): void {
+    const self = this as { length: number; window: number };
+    self.length = n;
+    self.window = this.capacity - n;
   }
 
   /**
@@ -80,7 +83,7 @@ export class RingBuffer {
     if (need <= size) return;
     let grown = Math.max(size * 2, GROW_MIN);
     while (grown < need) grown *= 2;
-    const next = new Uint8Array(Math.min(grown, this.cap));
+    const next = new Uint8Array(Math.min(grown, this.capacity));
     // Everything from the head on (queued and out-of-order bytes) keeps its offset from the head.
     next.set(this.storage.subarray(this.head), 0);
     next.set(this.storage.subarray(0, this.head), size - this.head);
@@ -91,7 +94,7 @@ export class RingBuffer {
   /** Copies as much of `data` as fits onto the tail; returns the count copied. */
   enqueue(data: Uint8Array): number {
     const n = this.writeUnallocated(0, data);
-    this.used += n;
+    this.setLength(this.length + n);
     return n;
   }
 
@@ -104,9 +107,9 @@ export class RingBuffer {
 
   /** Drops up to `n` bytes from the head; returns the count dropped. */
   discard(n: number): number {
-    const k = Math.min(n, this.used);
+    const k = Math.min(n, this.length);
     this.head = (this.head + k) % (this.storage.length || 1);
-    this.used -= k;
+    this.setLength(this.length - k);
     // The head is not reset when the ring empties: bytes written past the tail (out-of-order
     // TCP data) must stay where they are.
     return k;
@@ -114,9 +117,9 @@ export class RingBuffer {
 
   /** Copies queued bytes starting `offset` bytes after the head into `out`, without removing them. */
   read(offset: number, out: Uint8Array): number {
-    if (offset >= this.used) return 0;
+    if (offset >= this.length) return 0;
     const size = this.storage.length;
-    const n = Math.min(out.length, this.used - offset);
+    const n = Math.min(out.length, this.length - offset);
     const start = (this.head + offset) % size;
     const first = Math.min(n, size - start);
     out.set(this.storage.subarray(start, start + first), 0);
@@ -129,15 +132,17 @@ export class RingBuffer {
    * returns the count written (clipped at the free space). Commit with {@link commit}.
    */
   writeUnallocated(offset: number, data: Uint8Array): number {
-    const free = this.cap - this.used;
+    const free = this.capacity - this.length;
     if (offset >= free) return 0;
     const n = Math.min(data.length, free - offset);
     if (n <= 0) return 0;
-    this.reserve(this.used + offset + n);
+    const need = this.length + offset + n;
+    if (need > this.storage.length) this.reserve(need);
     const size = this.storage.length;
-    const start = (this.head + this.used + offset) % size;
+    const start = (this.head + this.length + offset) % size;
     const first = Math.min(n, size - start);
-    this.storage.set(data.subarray(0, first), start);
+    // All of `data` in one piece (the usual case) needs no view of it.
+    this.storage.set(first === data.length ? data : data.subarray(0, first), start);
     if (n > first) this.storage.set(data.subarray(first, n), 0);
     return n;
   }
@@ -150,10 +155,10 @@ export class RingBuffer {
    * only good until the ring changes.
    */
   readableSpan(offset = 0): Uint8Array {
-    if (offset < 0 || offset >= this.used) return EMPTY_STORAGE;
+    if (offset < 0 || offset >= this.length) return EMPTY_STORAGE;
     const size = this.storage.length;
     const start = (this.head + offset) % size;
-    return this.storage.subarray(start, start + Math.min(this.used - offset, size - start));
+    return this.storage.subarray(start, start + Math.min(this.length - offset, size - start));
   }
 
   /**
@@ -163,12 +168,12 @@ export class RingBuffer {
    * Empty when no space is free there.
    */
   writableSpan(offset = 0, want = Infinity): Uint8Array {
-    const free = this.cap - this.used;
+    const free = this.capacity - this.length;
     if (offset < 0 || offset >= free || want <= 0) return EMPTY_STORAGE;
-    this.reserve(this.used + offset + Math.min(want, free - offset));
+    this.reserve(this.length + offset + Math.min(want, free - offset));
     const size = this.storage.length;
-    const start = (this.head + this.used + offset) % size;
-    return this.storage.subarray(start, start + Math.min(size - this.used - offset, size - start));
+    const start = (this.head + this.length + offset) % size;
+    return this.storage.subarray(start, start + Math.min(size - this.length - offset, size - start));
   }
 
   /**
@@ -184,7 +189,7 @@ export class RingBuffer {
       if (span.length > max - done) span = span.subarray(0, max - done);
       const r = copy(span);
       if (typeof r !== 'number') return done > 0 ? done : r;
-      this.used += r;
+      this.setLength(this.length + r);
       done += r;
       if (r < span.length) break;
     }
@@ -219,8 +224,8 @@ export class RingBuffer {
   /** Queues `n` bytes already written at the tail (with {@link writeUnallocated} or into a {@link writableSpan}). */
   commit(n: number): void {
     if (n < 0 || n > this.window) throw new RangeError('commit beyond free space');
-    if (n > 0) this.reserve(this.used + n);
-    this.used += n;
+    if (n > 0 && this.length + n > this.storage.length) this.reserve(this.length + n);
+    this.setLength(this.length + n);
   }
 }
 

@@ -53,12 +53,17 @@ export class Ipv4Address {
 
   /** Same address (an IPv6 address never equals an IPv4 one). */
   equals(other: IpAddress): boolean {
-    return other.version === 4 && bytesEqual(this.bytes, other.bytes);
+    if (other === this) return true; // a connection compares its own address objects per segment
+    if (other.version !== 4) return false;
+    const a = this.bytes;
+    const b = other.bytes;
+    return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
   }
 
   /** 0.0.0.0 */
   isUnspecified(): boolean {
-    return this.toU32() === 0;
+    const b = this.bytes;
+    return (b[0]! | b[1]! | b[2]! | b[3]!) === 0;
   }
   /** 127.0.0.0/8 */
   isLoopback(): boolean {
@@ -66,7 +71,8 @@ export class Ipv4Address {
   }
   /** 255.255.255.255 (directed broadcasts are checked against the interface's prefixes). */
   isBroadcast(): boolean {
-    return this.toU32() === 0xffffffff;
+    const b = this.bytes;
+    return (b[0]! & b[1]! & b[2]! & b[3]!) === 0xff;
   }
   /** 224.0.0.0/4 */
   isMulticast(): boolean {
@@ -145,7 +151,7 @@ export class Ipv6Address {
 
   /** Same address (an IPv4 address never equals an IPv6 one). */
   equals(other: IpAddress): boolean {
-    return other.version === 6 && bytesEqual(this.bytes, other.bytes);
+    return other === this || (other.version === 6 && bytesEqual(this.bytes, other.bytes));
   }
   /** :: */
   isUnspecified(): boolean {

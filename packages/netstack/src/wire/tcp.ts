@@ -63,13 +63,13 @@ export function seqAdd(a: number, n: number): number {
 export function seqDiff(b: number, a: number): number {
   return (b - a) | 0;
 }
-/** a is before b modulo 2^32. */
+/** a is before b modulo 2^32 (seqDiff written out: these run several times per segment). */
 export function seqLt(a: number, b: number): boolean {
-  return seqDiff(b, a) > 0;
+  return ((b - a) | 0) > 0;
 }
 /** a is before or equal to b modulo 2^32. */
 export function seqLe(a: number, b: number): boolean {
-  return seqDiff(b, a) >= 0;
+  return ((b - a) | 0) >= 0;
 }
 
 /** A zero-copy view of a TCP segment. */
@@ -208,19 +208,32 @@ function parseOptions(o: Uint8Array): ParsedOptions | WireError {
   return out;
 }
 
-/** Option bytes before padding, and how many SACK blocks fit in the 40 option bytes. */
-function optionsLayout(repr: TcpRepr): { len: number; sackCount: number } {
+/** Bytes of the options other than SACK (NOP padding included). */
+function fixedOptionsLen(repr: TcpRepr): number {
   let len = 0;
   if (repr.maxSegSize !== undefined) len += 4;
   if (repr.windowScale !== undefined) len += 4; // NOP + 3
   if (repr.sackPermitted) len += 4; // NOP NOP + 2
   if (repr.timestamp) len += 12; // NOP NOP + 10
-  let sackCount = 0;
-  if (repr.sackBlocks && repr.sackBlocks.length > 0) {
-    sackCount = Math.min(repr.sackBlocks.length, Math.floor((40 - len - 4) / 8));
-    if (sackCount > 0) len += 4 + 8 * sackCount; // NOP NOP + 2 + 8n
-  }
-  return { len, sackCount };
+  return len;
+}
+
+/** How many of the SACK blocks fit after `fixedLen` bytes of the other options. */
+function sackCountAfter(repr: TcpRepr, fixedLen: number): number {
+  const blocks = repr.sackBlocks;
+  if (!blocks || blocks.length === 0) return 0;
+  return Math.min(blocks.length, Math.floor((40 - fixedLen - 4) / 8));
+}
+
+/** The options' length before padding (no object made: this runs for every segment sent). */
+function optionsLen(repr: TcpRepr): number {
+  let len = 0;
+  if (repr.maxSegSize !== undefined) len += 4;
+  if (repr.windowScale !== undefined) len += 4;
+  if (repr.sackPermitted) len += 4;
+  if (repr.timestamp) len += 12;
+  const sackCount = repr.sackBlocks ? sackCountAfter(repr, len) : 0;
+  return sackCount > 0 ? len + 4 + 8 * sackCount : len; // NOP NOP + 2 + 8n
 }
 
 /** parse / bufferLen / emit for {@link TcpRepr}. */
@@ -249,11 +262,11 @@ export const TcpRepr = {
   },
   /** Header length (with padded options) of the emitted segment. */
   headerLen(repr: TcpRepr): number {
-    return F.OPTIONS + ((optionsLayout(repr).len + 3) & ~3);
+    return F.OPTIONS + ((optionsLen(repr) + 3) & ~3);
   },
   /** Header plus payload. SACK blocks that do not fit the 40 option bytes are left out. */
   bufferLen(repr: TcpRepr): number {
-    return TcpRepr.headerLen(repr) + repr.payload.length;
+    return F.OPTIONS + ((optionsLen(repr) + 3) & ~3) + repr.payload.length;
   },
   /**
    * Writes the segment and its checksum into a buffer of exactly `bufferLen(repr)` bytes. With
@@ -273,7 +286,7 @@ export const TcpRepr = {
     set16(b, F.CHECKSUM, 0);
     set16(b, F.URGENT, 0);
     let i: number = F.OPTIONS;
-    const { sackCount } = optionsLayout(repr);
+    const sackCount = sackCountAfter(repr, fixedOptionsLen(repr));
     if (repr.maxSegSize !== undefined) {
       b[i++] = TcpOptionKind.MSS;
       b[i++] = 4;
