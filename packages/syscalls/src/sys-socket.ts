@@ -1230,7 +1230,10 @@ function setsockoptOnce(t: Task, a: SyscallArgs): SyscallResult {
     return setCoreOption(t, sock, name, ptr(a[3]), optlen, netOf(t.kernel).links());
   if (sock instanceof InetSocket && !isRecverr(sock, level, name)) {
     const r = setInetOption(t, sock, level, name, ptr(a[3]), optlen);
-    f.s.settle();
+    // What an option may send (an uncorked segment, an ACK, a membership report) or re-time
+    // goes out now; a closed TCP socket has nothing to send for SOL_SOCKET or SOL_TCP options.
+    const quiet = sock.idleTcp && (level === SocketLevel.SOL_SOCKET || level === SocketLevel.SOL_TCP);
+    if (!quiet) f.s.settle();
     return r;
   }
   if (optlen < 4) return E.EINVAL;

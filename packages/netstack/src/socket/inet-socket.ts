@@ -262,6 +262,14 @@ export class InetSocket {
     };
   }
 
+  /**
+   * True for a TCP socket in CLOSED (not yet connected, or finished): no socket- or TCP-level
+   * option can make it send a segment or arm a timer, so setting one need not poll the stack.
+   */
+  get idleTcp(): boolean {
+    return this.impl.kind === 'tcp' && this.impl.sock.state === 'CLOSED';
+  }
+
   /** The IP protocol: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_ICMP or IPPROTO_ICMPV6. */
   get protocol(): number {
     if (this.impl.kind === 'icmp') return this.family === 4 ? IpProto.IPPROTO_ICMP : IpProto.IPPROTO_ICMPV6;

@@ -227,11 +227,7 @@ function sackCountAfter(repr: TcpRepr, fixedLen: number): number {
 
 /** The options' length before padding (no object made: this runs for every segment sent). */
 function optionsLen(repr: TcpRepr): number {
-  let len = 0;
-  if (repr.maxSegSize !== undefined) len += 4;
-  if (repr.windowScale !== undefined) len += 4;
-  if (repr.sackPermitted) len += 4;
-  if (repr.timestamp) len += 12;
+  const len = fixedOptionsLen(repr);
   const sackCount = repr.sackBlocks ? sackCountAfter(repr, len) : 0;
   return sackCount > 0 ? len + 4 + 8 * sackCount : len; // NOP NOP + 2 + 8n
 }
