@@ -1,8 +1,9 @@
 // /proc/net/snmp and /proc/net/snmp6 in network mode `none` count what netstack did, as Linux
 // counts: testdata/net-mib.c reads both files around a fixed loopback scenario (TCP connections,
 // resets, a refused connect, UDP to closed and open ports, a ping, the same over ::1) and prints
-// the deltas that scenario fixes. It runs natively in a fresh network namespace (lo up, ping
-// sockets allowed for every group) and under tsvisor; both must print the same lines.
+// the deltas that scenario fixes, then the octets of one UDP datagram alone. It runs natively in
+// a fresh network namespace (lo up, ping sockets allowed for every group) and under tsvisor; both
+// must print the same lines.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { NetMib } from '@tsvisor/netstack';
@@ -39,6 +40,25 @@ describe('net-mib.c', () => {
     expect(native).toContain('tcpext: TcpExt.TW 4 TcpExt.TWKilled 0 TcpExt.TCPAbortOnClose 1 ');
     expect(native).toContain('udp6: snmp6.Udp6InDatagrams 1 snmp6.Udp6NoPorts 1 ');
     expect(native).toContain('tcp segments: in > 0 1, out > 0 1, in == out + retrans 1\n');
+    expect(native).toContain('ip octets: in > 0 1, in == out 1, not-ECT == received 1\n');
+    expect(native).toContain('ip6 octets: in > 0 1, in == out 1, not-ECT == received 1\n');
+    expect(native).toContain(
+      'tcpext acks: pure + fast-path > 0 1, TcpExt.TCPHPHits 0 TcpExt.TCPDelivered 22 TcpExt.TCPDeliveredCE 0\n',
+    );
+    // Each ACK but the client's first (its fast path waits for a window change) on the fast path.
+    expect(native).toContain(
+      'tcp one way: TcpExt.TCPPureAcks 1 TcpExt.TCPHPAcks 9 TcpExt.TCPHPHits 0 TcpExt.TCPDelivered 10 ',
+    );
+    expect(native).toContain(
+      'tcp ping-pong: pure + fast-path 19, data on the fast path > 0 1, TcpExt.TCPDelivered 19 ',
+    );
+    // 100 bytes of UDP payload: 128 bytes of IPv4 datagram, 148 of IPv6.
+    expect(native).toContain(
+      'udp alone: Ip.InReceives 1 Ip.OutRequests 1 IpExt.InOctets 128 IpExt.OutOctets 128 IpExt.InNoECTPkts 1 ',
+    );
+    expect(native).toContain(
+      'udp6 alone: snmp6.Ip6InReceives 1 snmp6.Ip6InOctets 148 snmp6.Ip6OutOctets 148 snmp6.Ip6InNoECTPkts 1 ',
+    );
   });
 
   it('counts the same under tsvisor (network none)', async () => {

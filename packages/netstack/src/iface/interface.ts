@@ -28,7 +28,7 @@ import type { IpAddress } from '../wire/ip-address.js';
 import { IpCidr, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { IPV4_HEADER_LEN, IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
-import { TCP_MAX_HEADER_LEN, TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
+import { TCP_HEADER_LEN, TCP_MAX_HEADER_LEN, TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
 import { UdpLiteRepr, UdpPacket, UdpRepr } from '../wire/udp.js';
 import {
   fragmentIpv4,
@@ -183,6 +183,8 @@ interface LoopSegment {
   readonly held: boolean;
   /** `dst.isLoopback()`, asked once at emit (an address never changes). */
   readonly dstLoopback: boolean;
+  /** The length of the IP datagram it stands for (InOctets on arrival). */
+  readonly octets: number;
 }
 
 /**
@@ -531,7 +533,11 @@ export class Interface {
     const version = bytes.length > 0 ? bytes[0]! >>> 4 : 0;
     if (version === 4) {
       const mib = this.mib.ip;
-      if (!reassembled) mib.InReceives++;
+      if (!reassembled) {
+        mib.InReceives++;
+        mib.InOctets += bytes.length;
+        if (bytes.length >= IPV4_HEADER_LEN && (bytes[0]! & 0xf) >= 5) countEcn(mib, bytes[1]!);
+      }
       const p = Ipv4Packet.checked(bytes);
       if (isWireError(p))
         return this.ipHeaderError(mib, p, bytes, Math.max(IPV4_HEADER_LEN, (bytes[0]! & 0xf) * 4));
@@ -568,7 +574,11 @@ export class Interface {
       );
     } else if (version === 6) {
       const mib = this.mib.ip6;
-      if (!reassembled) mib.InReceives++;
+      if (!reassembled) {
+        mib.InReceives++;
+        mib.InOctets += bytes.length;
+        if (bytes.length >= IPV6_HEADER_LEN) countEcn(mib, bytes[1]! >>> 4); // the traffic class's low bits
+      }
       const p = Ipv6Packet.checked(bytes);
       if (isWireError(p)) return this.ipHeaderError(mib, p, bytes, IPV6_HEADER_LEN);
       const ip = Ipv6Repr.parse(p);
@@ -1086,6 +1096,7 @@ export class Interface {
     if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
     if (!viaDevice) {
       ipMib.OutTransmits++;
+      ipMib.OutOctets += ipHeaderLen + transportLen;
       this.loopQueue.push(frame);
       return 'sent';
     }
@@ -1107,12 +1118,14 @@ export class Interface {
         framed.set(f, linkLen);
         this.stats.txFrames++;
         ipMib.OutTransmits++;
+        ipMib.OutOctets += f.length;
         device.transmit(now, framed);
       }
       return 'sent';
     }
     this.stats.txFrames++;
     ipMib.OutTransmits++;
+    ipMib.OutOctets += ipHeaderLen + transportLen;
     device.transmit(now, frame);
     return 'sent';
   }
@@ -1161,8 +1174,16 @@ export class Interface {
     if (viaDevice) this.stats.txFrames++;
     // ip_output and ip_finish_output2 count the segment whether or not the device then drops it.
     const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
+    // The datagram's length (for the octet counters): an established connection's segment
+    // carries at most the timestamp option, worked out inline (this runs for every looped
+    // segment); TcpRepr.headerLen only for a SYN's options or SACK blocks.
+    let octets = (dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN) + tcp.payload.length;
+    if ((tcp.flags & TcpFlag.SYN) === 0 && tcp.sackBlocks === undefined)
+      octets += tcp.timestamp ? TCP_HEADER_LEN + 12 : TCP_HEADER_LEN;
+    else octets += TcpRepr.headerLen(tcp);
     ipMib.OutRequests++;
     ipMib.OutTransmits++;
+    ipMib.OutOctets += octets;
     // A full device queue drops the packet, as LoopbackDevice.transmit would; TCP resends it.
     // Packets to the stack's own addresses on another device were never limited.
     if (this.loopSegments.length - this.loopHead >= limit) return 'sent';
@@ -1189,6 +1210,7 @@ export class Interface {
       pooled,
       held: n > 0 && held,
       dstLoopback,
+      octets,
     });
     return 'sent';
   }
@@ -1202,6 +1224,8 @@ export class Interface {
     const { src, dst, tcp } = seg;
     const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
     ipMib.InReceives++;
+    ipMib.InOctets += seg.octets;
+    ipMib.InNoECTPkts++; // TCP sends with the ECN field 0
     // A loopback address is this host's and neither multicast nor the limited broadcast; it
     // may still be a prefix's directed broadcast (127.255.255.255).
     const loopback = seg.dstLoopback;
@@ -1362,6 +1386,15 @@ class PollContext implements DispatchContext {
     if (packet.kind === 'tcp' && this.loopback) return this.iface.emitLoopbackTcp(this.loopback, packet);
     return this.iface.emit(this.now, this.device, packet);
   }
+}
+
+/** Counts a received datagram under the ECN codepoint in the low two bits of `tos`. */
+function countEcn(mib: IpMib, tos: number): void {
+  const ecn = tos & 3;
+  if (ecn === 0) mib.InNoECTPkts++;
+  else if (ecn === 1) mib.InECT1Pkts++;
+  else if (ecn === 2) mib.InECT0Pkts++;
+  else mib.InCEPkts++;
 }
 
 /** Parses `a.b.c.d/n` or IPv6 CIDR text, throwing on a bad literal (configuration, not input). */

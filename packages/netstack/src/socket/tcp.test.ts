@@ -56,14 +56,18 @@ describe('TCP on loopback', () => {
       expect(c.recv(out)).toBe(21);
       expect(c.recv(out)).toBe(0); // EOF
       expect(c.state).toBe('CLOSE_WAIT');
+      // The ACK of data and FIN waits for the delayed-ACK timer, as on Linux (tcp_fin enters
+      // ping-pong mode): the server leaves FIN_WAIT_1 40 ms later.
+      expect(s.state).toBe('FIN_WAIT_1');
+      settle([stack], 42);
       expect(s.state).toBe('FIN_WAIT_2');
       expect(c.send(te.encode('late'))).toBe(4); // half-close: the client may still send
       c.close();
-      settle([stack], 3);
+      settle([stack], 43);
       expect(c.state).toBe('CLOSED');
       expect(s.state).toBe('TIME_WAIT');
-      const t = settle([stack], 4);
-      expect(t).toBe(3 + 60_000); // TIME_WAIT lasts 60 s from the FIN that entered it
+      const t = settle([stack], 44);
+      expect(t).toBe(43 + 60_000); // TIME_WAIT lasts 60 s from the FIN that entered it
       settle([stack], t!);
       expect(s.state).toBe('CLOSED');
     }

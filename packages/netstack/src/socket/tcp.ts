@@ -211,6 +211,7 @@ export class TcpSocket {
     const prev = this.stateNow;
     if (prev === next) return;
     this.stateNow = next;
+    if (next !== 'ESTABLISHED') this.hpOn = false; // tcp_rcv_established serves ESTABLISHED alone
     this.connected = next !== 'CLOSED' && next !== 'LISTEN' && next !== 'SYN_SENT' && next !== 'SYN_RECEIVED';
     this.sendOpen =
       next === 'ESTABLISHED' ||
@@ -307,12 +308,30 @@ export class TcpSocket {
   private smallSentEnd: number | undefined;
   /** The highest sequence number sent so far (SND.NXT goes back on a timeout; this does not). */
   private sndMax = 0;
+  /**
+   * Segments sent with new data or a FIN (as TCPOrigDataSent counts them) not yet counted in
+   * TcpExt TCPDelivered. Linux counts each segment as its ACK or SACK arrives (tcp_clean_rtx_queue,
+   * tcp_sacktag); netstack keeps no segment boundaries, so it counts them all when an ACK covers
+   * everything sent: the same total once the flight drains, counted no earlier than Linux does.
+   */
+  private undelivered = 0;
 
   // receive sequence space
   private irs = 0;
   private rcvNxt = 0;
   private remoteFin = false;
   private readonly assembler: Assembler;
+
+  /**
+   * Linux's header prediction (tcp_rcv_established, pred_flags) is on: a segment whose window
+   * field gives SND.WND (pred_flags holds the window of the last update) may take the fast
+   * path. On when a passive open completes, when an active one does without window scaling
+   * (tcp_finish_connect), and again (tcp_fast_path_check) when in-order data is queued or the
+   * peer's window changes with no out-of-order data held and room to receive; off on
+   * out-of-order data and when we advertise a zero window (tcp_select_window). Only the TcpExt
+   * TCPHPHits/TCPHPAcks/TCPPureAcks counts depend on it: netstack has a single receive path.
+   */
+  private hpOn = false;
 
   // options
   private sndShift = 0;
@@ -436,6 +455,13 @@ export class TcpSocket {
   private ackDelayAt: number | undefined;
   private quickAcksLeft = 0;
   private receivedAnyData = false;
+  /**
+   * Linux's ping-pong mode (inet_csk_in_pingpong_mode): the application answers what it
+   * receives within the delayed-ACK timeout, so quick ACKs give way to delayed ones that ride
+   * on the answers. Entered on such an answer or when the peer's FIN arrives after data; left
+   * when the delayed-ACK timer has to send an ACK after all.
+   */
+  private pingpong = false;
   /** In-order bytes received since our last ACK. */
   private bytesUnacked = 0;
   /** The largest segment the peer sent (Linux's rcv_mss estimate). */
@@ -655,7 +681,8 @@ export class TcpSocket {
       const n = rx.dequeue(out);
       // The application drained the queue while an ACK was being delayed: send it now (Linux's
       // tcp_cleanup_rbuf), or a Nagle-held sender waits out the delayed-ACK timer each window.
-      if (rx.isEmpty() && this.ackDelayAt !== undefined) this.ackDue = true;
+      // Not in ping-pong mode, where the answer the application is about to send carries it.
+      if (rx.isEmpty() && this.ackDelayAt !== undefined && !this.pingpong) this.ackDue = true;
       return n;
     }
     // Linux tcp_recvmsg: a received FIN (SOCK_DONE) reads as end of stream before any error, so
@@ -717,7 +744,7 @@ export class TcpSocket {
     }
     const n = rx.drainTo(max, copy, !peek, from);
     // As in recv: a drained queue sends the ACK being delayed now (tcp_cleanup_rbuf).
-    if (!peek && rx.isEmpty() && this.ackDelayAt !== undefined) this.ackDue = true;
+    if (!peek && rx.isEmpty() && this.ackDelayAt !== undefined && !this.pingpong) this.ackDue = true;
     return n;
   }
 
@@ -1181,6 +1208,7 @@ export class TcpSocket {
     // 4. ACK
     if (seg.ackNumber === undefined) return undefined;
     const ack = seg.ackNumber;
+    let passiveOpen = false;
     if (this.stateNow === 'SYN_RECEIVED') {
       if (!(seqLt(this.sndUna, ack) && seqLe(ack, this.sndMax))) return this.resetFor(seg);
       // A full accept queue drops the ACK that completes the handshake (tcp_v4_syn_recv_sock);
@@ -1194,12 +1222,41 @@ export class TcpSocket {
       this.sndWl1 = seg.seqNumber;
       this.sndWl2 = ack;
       this.maxSndWnd = Math.max(this.maxSndWnd, this.sndWnd);
+      passiveOpen = true;
     }
     // RFC 5961 §5: ACKs for data never sent, or far older than the window, are dropped with an ACK.
     if (((ack - this.sndMax) | 0) > 0 || ((this.sndUna - this.maxSndWnd - ack) | 0) > 0) {
       this.ackDue = true;
       return undefined;
     }
+    // tcp_rcv_established's header prediction (see hpOn) and tcp_ack's counting. The fast path
+    // takes a segment of exactly ACK (PSH aside) with the predicted header (the timestamp option
+    // alone when in use) and window, at RCV.NXT, acknowledging nothing unsent, with a TSval not
+    // older than TS.Recent (tested against the updated TS.Recent: the same answer). A pure ACK
+    // there that advances SND.UNA is a TCPHPAck; data there a TCPHPHit, and a TCPHPAck when it
+    // advances SND.UNA. Off the fast path, a segment without data, SYN or FIN at or above
+    // SND.UNA is a TCPPureAck (not in TIME_WAIT, which has no tcp_ack). Data takes the fast path
+    // only when the socket has memory charged already (sk_forward_alloc), which netstack does
+    // not model; it stands in "we have sent data or a FIN, or unread data is queued": Linux
+    // keeps the remainder of the pages it charged for those, and a fresh receiver that reads
+    // each segment at once returns all it charged. (Cheapest tests first: this runs for every
+    // segment.)
+    const len = seg.payload.length;
+    const acked = (ack - this.sndUna) | 0;
+    if (
+      this.hpOn &&
+      seg.windowLen << this.sndShift === this.sndWnd &&
+      (len === 0 ? acked > 0 : ((this.sndMax - this.iss) | 0) > 1 || this.buffers.rx.length > 0) &&
+      (seg.flags & ~TcpFlag.PSH) === 0 &&
+      off === 0 &&
+      ((ack - this.sndNxt) | 0) <= 0 &&
+      seg.sackBlocks === undefined &&
+      (this.tsOk ? ts !== undefined && ((ts.tsVal - this.tsRecent) | 0) >= 0 : ts === undefined)
+    ) {
+      if (len > 0) this.mib.tcpExt.TCPHPHits++;
+      if (acked > 0) this.mib.tcpExt.TCPHPAcks++;
+    } else if (segLen === 0 && acked >= 0 && this.stateNow !== 'TIME_WAIT') this.mib.tcpExt.TCPPureAcks++;
+    if (passiveOpen) this.hpOn = true; // tcp_fast_path_on, for the segments after this one
     this.processAck(now, seg, ack);
     if (this.stateNow === 'CLOSED') return undefined;
 
@@ -1211,10 +1268,20 @@ export class TcpSocket {
       if (fin && seqAdd(seg.seqNumber, seg.payload.length) === this.rcvNxt) {
         this.rcvNxt = seqAdd(this.rcvNxt, 1);
         this.remoteFin = true;
-        this.ackDue = true;
-        if (this.stateNow === 'ESTABLISHED') this.state = 'CLOSE_WAIT';
-        else if (this.stateNow === 'FIN_WAIT_1') this.state = 'CLOSING';
-        else this.enterTimeWait(now);
+        if (this.stateNow === 'ESTABLISHED') {
+          this.state = 'CLOSE_WAIT';
+          // Linux tcp_fin enters ping-pong mode there, so the FIN's ACK waits for the delayed-ACK
+          // timer (an application that closes at once sends it with its own FIN); the timeout
+          // is 0 until data arrived (tcp_event_data_recv sets it), so then the ACK goes at once.
+          this.pingpong = true;
+          if (this.cfg.delayedAck > 0 && this.receivedAnyData && !this.quickAck)
+            this.ackDelayAt ??= now + this.cfg.delayedAck;
+          else this.ackDue = true;
+        } else {
+          this.ackDue = true;
+          if (this.stateNow === 'FIN_WAIT_1') this.state = 'CLOSING';
+          else this.enterTimeWait(now);
+        }
       }
     } else if (segLen > 0) {
       this.ackDue = true; // retransmitted FIN or data after FIN: acknowledge again
@@ -1222,16 +1289,16 @@ export class TcpSocket {
     }
     if (this.bytesUnacked > 0) {
       // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2, Linux __tcp_ack_snd_check): at once for
-      // more than one full-sized segment, in quick-ACK mode, or with TCP_QUICKACK; otherwise
-      // within the delayed-ACK timeout.
+      // more than one full-sized segment, in quick-ACK mode (not while ping-ponging), or with
+      // TCP_QUICKACK; otherwise within the delayed-ACK timeout.
       if (
         this.bytesUnacked > this.rcvMss ||
         this.quickAck ||
-        this.quickAcksLeft > 0 ||
+        (this.quickAcksLeft > 0 && !this.pingpong) ||
         this.cfg.delayedAck <= 0
       ) {
         this.ackNow = true;
-        if (this.quickAcksLeft > 0) this.quickAcksLeft--;
+        if (this.quickAcksLeft > 0 && !this.pingpong) this.quickAcksLeft--;
       } else this.ackDelayAt ??= now + this.cfg.delayedAck;
     }
     if (this.ackNow) return this.immediateAck(now);
@@ -1292,6 +1359,11 @@ export class TcpSocket {
       this.rtoAt = undefined;
       this.retries = 0;
       this.establish();
+      // tcp_finish_connect: the fast path waits for in-order data or a window change when the
+      // peer scales its window. The SYN is delivered (our only segment so far).
+      this.hpOn = this.sndShift === 0;
+      this.mib.tcpExt.TCPDelivered++;
+      this.undelivered = 0;
     } else {
       // Simultaneous open: answer with SYN-ACK (our SYN again, now acknowledging theirs).
       this.state = 'SYN_RECEIVED';
@@ -1346,6 +1418,10 @@ export class TcpSocket {
         this.rttSample = undefined;
       } else this.sampleRtt(now, ack);
       this.sndUna = ack;
+      if (ack === this.sndMax) {
+        this.mib.tcpExt.TCPDelivered += this.undelivered;
+        this.undelivered = 0;
+      }
       sb.advance(ack);
       if (this.retries > 0 || this.probeDue) this.rto = this.computedRto(); // new data acked: drop the backoff
       this.retries = 0;
@@ -1387,6 +1463,9 @@ export class TcpSocket {
     const wl1 = this.sndWl1;
     if (((seg.seqNumber - wl1) | 0) > 0 || (wl1 === seg.seqNumber && ((ack - this.sndWl2) | 0) >= 0)) {
       const wnd = seg.windowLen << this.sndShift;
+      // tcp_ack_update_window: a new window re-predicts (tcp_fast_path_check).
+      if (!this.hpOn && wnd !== this.sndWnd && this.assembler.size === 0 && this.buffers.rx.window > 0)
+        this.hpOn = true;
       this.sndWnd = wnd;
       this.sndWl1 = seg.seqNumber;
       this.sndWl2 = ack;
@@ -1414,6 +1493,7 @@ export class TcpSocket {
   /** Enters ESTABLISHED with the initial congestion state. */
   private establish(): void {
     this.state = 'ESTABLISHED';
+    this.pingpong = false;
     this.cc = congestionControl(this.cc.name, this.initialWindow());
     this.lossEpisode.end(); // a reconnected socket starts with no timeout of its old connection
     this.recover = seqAdd(this.sndUna, -1); // below SND.UNA: the first loss may use fast retransmit
@@ -2013,7 +2093,10 @@ export class TcpSocket {
       this.rcvNxt = (this.rcvNxt + n + extra) >>> 0;
       this.bytesUnacked += n + extra;
       this.stats.bytesReceived += n + extra;
+      // tcp_data_queue's tcp_fast_path_check
+      if (!this.hpOn && this.assembler.size === 0 && rx.window > 0) this.hpOn = true;
     } else {
+      this.hpOn = false; // tcp_data_queue_ofo
       this.stats.outOfOrderReceived++;
       this.mib.tcpExt.TCPOFOQueue++;
       // Refused when too fragmented: the bytes are simply not kept, and the sender resends them.
@@ -2123,6 +2206,7 @@ export class TcpSocket {
     }
     const field = Math.min(w >>> this.rcvShift, 0xffff);
     this.lastAdvertised = field << this.rcvShift;
+    if (field === 0) this.hpOn = false; // tcp_select_window: no fast path behind a zero window
     return field;
   }
 
@@ -2663,7 +2747,10 @@ export class TcpSocket {
     } else {
       m.OutSegs++;
       // tcp_event_new_data_sent: new data or a FIN (a SYN goes out by tcp_connect, uncounted).
-      if (len > 0 && !(f & TcpFlag.SYN)) this.mib.tcpExt.TCPOrigDataSent++;
+      if (len > 0 && !(f & TcpFlag.SYN)) {
+        this.mib.tcpExt.TCPOrigDataSent++;
+        this.undelivered++;
+      }
     }
     return r;
   }
@@ -2732,11 +2819,15 @@ export class TcpSocket {
       this.stats.dataSegmentsSent++;
       this.stats.bytesSent += payload.length;
       this.lastDataSent = now;
+      // tcp_event_data_sent: data sent within the delayed-ACK timeout of the last data received
+      // is a reply, and enters ping-pong mode (its ACKs ride on the replies).
+      if (this.receivedAnyData && now - this.lastDataRecv < this.cfg.delayedAck) this.pingpong = true;
     }
     if (ackNumber !== undefined) {
       if (this.ackDelayAt !== undefined && now >= this.ackDelayAt && pureAck) {
         this.stats.delayedAcks++;
         this.mib.tcpExt.DelayedACKs++;
+        this.pingpong = false; // tcp_delack_timer_handler: the reply did not come in time
       }
       // ackSent(), written out (every segment carries our ACK)
       this.ackNow = false;

@@ -5,9 +5,10 @@
  * (no maps, no strings) and {@link NetMib.snapshot} can list a group without a translation table.
  *
  * The counters are incremented where Linux increments them (ip_rcv_core, ip_local_deliver_finish,
- * icmp_rcv/icmp_out_count, tcp_v4_rcv, tcp_set_state, __tcp_transmit_skb, __udp4_lib_rcv,
- * udp_recvmsg, udp_send_skb and their IPv6 twins); a counter whose event netstack never has
- * stays 0, as it does on Linux when the event never happens.
+ * ip_finish_output2, icmp_rcv/icmp_out_count, tcp_v4_rcv, tcp_set_state, __tcp_transmit_skb,
+ * tcp_rcv_established, tcp_ack, __udp4_lib_rcv, udp_recvmsg, udp_send_skb and their IPv6 twins);
+ * a counter whose event netstack never has stays 0, as it does on Linux when the event never
+ * happens.
  *
  * @module
  */
@@ -48,6 +49,25 @@ export class IpMib {
   InMcastPkts = 0;
   /** Multicast datagrams sent (IpExt OutMcastPkts, Ip6OutMcastPkts). */
   OutMcastPkts = 0;
+  /**
+   * Bytes of the datagrams counted in {@link InReceives}, IP header included, before any check
+   * (ip_rcv_core / ipv6_rcv add skb->len there). IpExt InOctets, Ip6InOctets.
+   */
+  InOctets = 0;
+  /** Bytes of the packets counted in {@link OutTransmits}, IP header included. */
+  OutOctets = 0;
+  /**
+   * Received datagrams by the ECN field of their header (not-ECT, ECT(1), ECT(0), CE), counted
+   * once the version and header length are known good, as ip_rcv_core / ipv6_rcv do. netstack
+   * neither segments nor coalesces, so each is one packet (Linux adds gso_segs).
+   */
+  InNoECTPkts = 0;
+  /** See {@link InNoECTPkts}. */
+  InECT1Pkts = 0;
+  /** See {@link InNoECTPkts}. */
+  InECT0Pkts = 0;
+  /** See {@link InNoECTPkts}. */
+  InCEPkts = 0;
 }
 
 /**
@@ -149,6 +169,22 @@ export class TcpExtMib {
   TCPAbortOnLinger = 0;
   /** Segments that sent new data or a FIN (not a retransmission). */
   TCPOrigDataSent = 0;
+  /**
+   * Our segments (SYN, data, FIN) the peer acknowledged (tcp_newly_delivered); a passive open's
+   * SYN-ACK is not among them. Counted once an ACK covers all that was sent (see tcp.ts).
+   */
+  TCPDelivered = 0;
+  /** As {@link TCPDelivered}, with ECN's congestion echo: netstack does not negotiate ECN. */
+  TCPDeliveredCE = 0;
+  /**
+   * ACKs that advanced SND.UNA on the header-prediction fast path, with data or without
+   * (tcp_ack without FLAG_SLOWPATH). The prediction follows tcp_rcv_established; see tcp.ts.
+   */
+  TCPHPAcks = 0;
+  /** Data segments taken on the fast path (tcp_rcv_established's TCPHPHits). */
+  TCPHPHits = 0;
+  /** Segments without data, SYN or FIN that tcp_ack processed off the fast path. */
+  TCPPureAcks = 0;
   /** Out-of-order segments queued. */
   TCPOFOQueue = 0;
   /** SYNs (or SYN-ACKs) retransmitted. */
@@ -220,7 +256,18 @@ const ICMP6_NAMES: readonly (readonly [string, number])[] = [
 ];
 
 /** The IP counters Linux reports in IpExt (/proc/net/netstat) rather than Ip. */
-const IP_EXT = new Set(['InTruncatedPkts', 'InCsumErrors', 'InMcastPkts', 'OutMcastPkts']);
+const IP_EXT = new Set([
+  'InTruncatedPkts',
+  'InCsumErrors',
+  'InMcastPkts',
+  'OutMcastPkts',
+  'InOctets',
+  'OutOctets',
+  'InNoECTPkts',
+  'InECT1Pkts',
+  'InECT0Pkts',
+  'InCEPkts',
+]);
 
 /**
  * All MIB counters of one stack. The stack increments the group objects directly; readers take
