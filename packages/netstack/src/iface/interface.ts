@@ -28,7 +28,14 @@ import type { IpAddress } from '../wire/ip-address.js';
 import { IpCidr, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { IPV4_HEADER_LEN, IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
-import { TCP_HEADER_LEN, TCP_MAX_HEADER_LEN, TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
+import {
+  TCP_HEADER_LEN,
+  TCP_MAX_HEADER_LEN,
+  TcpFlag,
+  TcpPacket,
+  TcpRepr,
+  fixedOptionsLen,
+} from '../wire/tcp.js';
 import { UdpLiteRepr, UdpPacket, UdpRepr } from '../wire/udp.js';
 import {
   fragmentIpv4,
@@ -197,14 +204,7 @@ interface LoopSegment {
 export function wireImage(t: TcpRepr, payload: Uint8Array): TcpRepr {
   const sack = t.sackBlocks;
   let sackRoom = 0;
-  if (sack && sack.length > 0) {
-    const optLen =
-      (t.maxSegSize !== undefined ? 4 : 0) +
-      (t.windowScale !== undefined ? 4 : 0) +
-      (t.sackPermitted ? 4 : 0) +
-      (t.timestamp ? 12 : 0);
-    sackRoom = Math.floor((40 - optLen - 4) / 8);
-  }
+  if (sack && sack.length > 0) sackRoom = Math.floor((40 - fixedOptionsLen(t) - 4) / 8);
   return {
     srcPort: t.srcPort & 0xffff,
     dstPort: t.dstPort & 0xffff,

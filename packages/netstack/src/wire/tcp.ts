@@ -208,13 +208,19 @@ function parseOptions(o: Uint8Array): ParsedOptions | WireError {
   return out;
 }
 
-/** Bytes of the options other than SACK (NOP padding included). */
-function fixedOptionsLen(repr: TcpRepr): number {
+/**
+ * Bytes of the options other than SACK blocks, laid out as Linux writes them (tcp_options_write):
+ * MSS; the timestamps behind SACK-permitted when both are sent (the pair fills 12 bytes, where
+ * NOP NOP + 2 and NOP NOP + 10 would take 16), else behind NOP NOP, or SACK-permitted alone
+ * behind NOP NOP; then NOP + window scale. A SYN with all four takes 20 bytes, as Linux's.
+ */
+export function fixedOptionsLen(repr: TcpRepr): number {
   let len = 0;
   if (repr.maxSegSize !== undefined) len += 4;
+  if (repr.timestamp)
+    len += 12; // (SACK-permitted or NOP NOP) + 10
+  else if (repr.sackPermitted) len += 4; // NOP NOP + 2
   if (repr.windowScale !== undefined) len += 4; // NOP + 3
-  if (repr.sackPermitted) len += 4; // NOP NOP + 2
-  if (repr.timestamp) len += 12; // NOP NOP + 10
   return len;
 }
 
@@ -289,26 +295,30 @@ export const TcpRepr = {
       set16(b, i, repr.maxSegSize);
       i += 2;
     }
-    if (repr.windowScale !== undefined) {
-      b[i++] = TcpOptionKind.NOP;
-      b[i++] = TcpOptionKind.WINDOW_SCALE;
-      b[i++] = 3;
-      b[i++] = repr.windowScale;
-    }
-    if (repr.sackPermitted) {
-      b[i++] = TcpOptionKind.NOP;
-      b[i++] = TcpOptionKind.NOP;
-      b[i++] = TcpOptionKind.SACK_PERMITTED;
-      b[i++] = 2;
-    }
     if (repr.timestamp) {
-      b[i++] = TcpOptionKind.NOP;
-      b[i++] = TcpOptionKind.NOP;
+      if (repr.sackPermitted) {
+        b[i++] = TcpOptionKind.SACK_PERMITTED;
+        b[i++] = 2;
+      } else {
+        b[i++] = TcpOptionKind.NOP;
+        b[i++] = TcpOptionKind.NOP;
+      }
       b[i++] = TcpOptionKind.TIMESTAMPS;
       b[i++] = 10;
       set32(b, i, repr.timestamp.tsVal);
       set32(b, i + 4, repr.timestamp.tsEcr);
       i += 8;
+    } else if (repr.sackPermitted) {
+      b[i++] = TcpOptionKind.NOP;
+      b[i++] = TcpOptionKind.NOP;
+      b[i++] = TcpOptionKind.SACK_PERMITTED;
+      b[i++] = 2;
+    }
+    if (repr.windowScale !== undefined) {
+      b[i++] = TcpOptionKind.NOP;
+      b[i++] = TcpOptionKind.WINDOW_SCALE;
+      b[i++] = 3;
+      b[i++] = repr.windowScale;
     }
     if (sackCount > 0) {
       b[i++] = TcpOptionKind.NOP;

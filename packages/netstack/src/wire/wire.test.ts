@@ -74,6 +74,47 @@ describe('known packets', () => {
     expect(repr.windowScale).toBe(12);
     expect(repr.payload).toEqual(hex('aa0000ff'));
   });
+  it("TCP SYN options in Linux's layout (bytes captured from Linux 6.18 on lo)", () => {
+    // tcp_options_write: MSS; timestamps behind SACK-permitted (or NOP NOP); SACK-permitted
+    // alone behind NOP NOP; NOP + window scale. Captured with each of tcp_timestamps, tcp_sack
+    // and tcp_window_scaling off in turn (AF_PACKET on lo in a fresh network namespace).
+    const cases: [Partial<TcpRepr>, string][] = [
+      [
+        { sackPermitted: true, timestamp: { tsVal: 0x49ba64f7, tsEcr: 0 }, windowScale: 10 },
+        '0204ffd7 0402080a 49ba64f7 00000000 0103030a',
+      ],
+      [{ sackPermitted: true, windowScale: 10 }, '0204ffd7 01010402 0103030a'],
+      [
+        { timestamp: { tsVal: 0xfdaae5c9, tsEcr: 0 }, windowScale: 10 },
+        '0204ffd7 0101080a fdaae5c9 00000000 0103030a',
+      ],
+      [
+        { sackPermitted: true, timestamp: { tsVal: 0x9565b10e, tsEcr: 0 } },
+        '0204ffd7 0402080a 9565b10e 00000000',
+      ],
+      [{ windowScale: 10 }, '0204ffd7 0103030a'],
+    ];
+    for (const [opts, linux] of cases) {
+      const repr: TcpRepr = {
+        srcPort: 1,
+        dstPort: 2,
+        seqNumber: 0,
+        ackNumber: undefined,
+        flags: TcpFlag.SYN,
+        windowLen: 65495,
+        maxSegSize: 65495,
+        payload: new Uint8Array(0),
+        ...opts,
+      };
+      const buf = new Uint8Array(TcpRepr.bufferLen(repr));
+      TcpRepr.emit(repr, TcpPacket.unchecked(buf), Ipv4Address.LOOPBACK, Ipv4Address.LOOPBACK);
+      expect(buf.subarray(20)).toEqual(hex(linux));
+      const back = ok(TcpRepr.parse(ok(TcpPacket.checked(buf)), Ipv4Address.LOOPBACK, Ipv4Address.LOOPBACK));
+      expect(back.sackPermitted ?? false).toBe(opts.sackPermitted ?? false);
+      expect(back.timestamp).toEqual(opts.timestamp);
+      expect(back.windowScale).toBe(opts.windowScale);
+    }
+  });
   it('ICMPv4 echo request from ping', () => {
     // Header of `ping -c1` (ident 0x1234, seq 1) with an 8-byte payload; checksum computed independently.
     const msg = hex('0800 0000 1234 0001 0102 0304 0506 0708');
