@@ -195,7 +195,7 @@ export class Stack implements SocketTable, SocketEnv {
   poll(now: number): number | undefined {
     const next = this.iface.poll(now, this.device, this);
     this.reap();
-    if (this.watchers.size > 0) this.notifyWatchers();
+    this.notifyWatchers();
     return next;
   }
 
@@ -471,25 +471,20 @@ export class Stack implements SocketTable, SocketEnv {
   /** @internal */
   pollAt(now: number): number | undefined {
     let next: number | undefined;
-    let t: number | undefined;
     const udp = this.udp;
     for (let i = 0; i < udp.length; i++) {
       const s = udp[i]!;
-      if (s.wantsDispatch() && (t = s.dispatchAt(now)) !== undefined && (next === undefined || t < next))
-        next = t;
+      if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
     }
     const icmp = this.icmp;
     for (let i = 0; i < icmp.length; i++) {
       const s = icmp[i]!;
-      if (s.wantsDispatch() && (t = s.dispatchAt(now)) !== undefined && (next === undefined || t < next))
-        next = t;
+      if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
     }
     const tcp = this.tcp;
-    for (let i = 0; i < tcp.length; i++)
-      if ((t = tcp[i]!.pollAt(now)) !== undefined && (next === undefined || t < next)) next = t;
+    for (let i = 0; i < tcp.length; i++) next = earlier(next, tcp[i]!.pollAt(now));
     const parked = this.tcpParked;
-    if (parked.length > 0 && (t = parked[0]!.timeWaitEnd) !== undefined && (next === undefined || t < next))
-      next = t;
+    if (parked.length > 0) next = earlier(next, parked[0]!.timeWaitEnd);
     return next;
   }
 
@@ -585,6 +580,11 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = this.listeners.length - 1; i >= 0; i--)
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
   }
+}
+
+/** The earlier of two deadlines, either of which may be absent. */
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  return b === undefined || (a !== undefined && a <= b) ? a : b;
 }
 
 /** Runs one watcher's callback when its socket's readiness bits changed (see {@link Stack.watch}). */

@@ -78,6 +78,7 @@ import {
 } from './vfs-context.js';
 import {
   FULL,
+  MAX_SAFE_N,
   int,
   long,
   partial,
@@ -177,7 +178,6 @@ function sigpipe(t: Task, r: SyscallResult): SyscallResult {
 const IO_CHUNK = 16 << 20;
 
 const LLONG_MAX = (1n << 63n) - 1n;
-const MAX_SAFE_N = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * rw_verify_area: `EINVAL` when the transfer would start at a negative position or end past

@@ -76,6 +76,7 @@ import {
 import { readStruct, writeStruct } from './user-structs.js';
 import {
   FULL,
+  INT_MAX_N,
   int,
   partial,
   ptr,
@@ -94,8 +95,6 @@ const S_IFSOCK = 0o140000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const W_OK = 2;
 const INT_MAX = 0x7fffffff;
-/** INT_MAX as a bigint, made once (send and receive compare every length with it). */
-const INT_MAX_N = BigInt(INT_MAX);
 const SOCK_MIN_SNDBUF = 4608;
 const SOCK_MIN_RCVBUF = 2304;
 const WMEM_MAX = 212992;

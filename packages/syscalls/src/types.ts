@@ -5,7 +5,7 @@
  * @module
  */
 import type { LinuxError } from '@tsvisor/abi';
-import { TASK_SIZE, type ControlResult, type Task } from '@tsvisor/kernel';
+import { userAddress, type ControlResult, type Task } from '@tsvisor/kernel';
 
 /** The six argument registers (rdi, rsi, rdx, r10, r8, r9), unsigned 64-bit. */
 export type SyscallArgs = readonly [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -49,11 +49,12 @@ export function partial(note: string): Support {
 // The converters below run several times per syscall. Each compares with a bigint constant made
 // once (a comparison allocates nothing) and takes the common case, a value that already fits,
 // without BigInt.asIntN/asUintN, whose results are new bigints.
-const INT_MAX_N = 0x7fff_ffffn;
+/** INT_MAX as a bigint (also for the handlers that clamp a length to it). */
+export const INT_MAX_N = 0x7fff_ffffn;
 const UINT_MAX_N = 0xffff_ffffn;
 const LONG_MAX_N = 0x7fff_ffff_ffff_ffffn;
-const MAX_SAFE_N = BigInt(Number.MAX_SAFE_INTEGER);
-const TASK_SIZE_N = BigInt(TASK_SIZE);
+/** Number.MAX_SAFE_INTEGER as a bigint (also for the handlers that bound a count by it). */
+export const MAX_SAFE_N = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The low 32 bits as a signed C `int` (fds, pids, signal numbers, flags of type int). */
 export function int(a: bigint): number {
@@ -70,12 +71,9 @@ export function long(a: bigint): bigint {
   return a >= 0n && a <= LONG_MAX_N ? a : BigInt.asIntN(64, a);
 }
 
-/**
- * A user pointer as an address every TaskMemory understands (out-of-range ones fault): the
- * kernel's `userAddress`, with its bound made once.
- */
+/** A user pointer as an address every TaskMemory understands (out-of-range ones fault). */
 export function ptr(a: bigint): number {
-  return a < TASK_SIZE_N && a >= 0n ? Number(a) : TASK_SIZE;
+  return userAddress(a);
 }
 
 /** A `size_t` as a number; sizes beyond 2^53 become `Number.MAX_SAFE_INTEGER` (always too big). */

@@ -28,14 +28,7 @@ import type { IpAddress } from '../wire/ip-address.js';
 import { IpCidr, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { IPV4_HEADER_LEN, IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
-import {
-  TCP_HEADER_LEN,
-  TCP_MAX_HEADER_LEN,
-  TcpFlag,
-  TcpPacket,
-  TcpRepr,
-  fixedOptionsLen,
-} from '../wire/tcp.js';
+import { TCP_MAX_HEADER_LEN, TcpFlag, TcpPacket, TcpRepr, fixedOptionsLen } from '../wire/tcp.js';
 import { UdpLiteRepr, UdpPacket, UdpRepr } from '../wire/udp.js';
 import {
   fragmentIpv4,
@@ -966,9 +959,9 @@ export class Interface {
 
   /** Serialises and routes one packet. */
   emit(now: number, device: Device, out: Outgoing): EmitResult {
-    if (out.kind === 'tcp' && device instanceof LoopbackDevice) {
-      const caps = device.capabilities;
-      if (caps.loopback === true && caps.medium === 'ip') return this.emitLoopbackTcp(device, out);
+    if (out.kind === 'tcp') {
+      const loopback = ipLoopback(device);
+      if (loopback) return this.emitLoopbackTcp(loopback, out);
     }
     const ipHeaderLen = out.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     let transportLen: number, protocol: number;
@@ -1174,13 +1167,9 @@ export class Interface {
     if (viaDevice) this.stats.txFrames++;
     // ip_output and ip_finish_output2 count the segment whether or not the device then drops it.
     const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
-    // The datagram's length (for the octet counters): an established connection's segment
-    // carries at most the timestamp option, worked out inline (this runs for every looped
-    // segment); TcpRepr.headerLen only for a SYN's options or SACK blocks.
-    let octets = (dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN) + tcp.payload.length;
-    if ((tcp.flags & TcpFlag.SYN) === 0 && tcp.sackBlocks === undefined)
-      octets += tcp.timestamp ? TCP_HEADER_LEN + 12 : TCP_HEADER_LEN;
-    else octets += TcpRepr.headerLen(tcp);
+    // The datagram's length, for the octet counters.
+    const octets =
+      (dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN) + TcpRepr.headerLen(tcp) + tcp.payload.length;
     ipMib.OutRequests++;
     ipMib.OutTransmits++;
     ipMib.OutOctets += octets;
@@ -1377,15 +1366,21 @@ class PollContext implements DispatchContext {
     private readonly device: Device,
     readonly now: number,
   ) {
-    const caps = device.capabilities;
-    this.loopback =
-      device instanceof LoopbackDevice && caps.loopback === true && caps.medium === 'ip' ? device : undefined;
+    this.loopback = ipLoopback(device);
   }
   emit(packet: Outgoing): EmitResult {
     // What Interface.emit would choose, chosen once per poll rather than per segment.
     if (packet.kind === 'tcp' && this.loopback) return this.iface.emitLoopbackTcp(this.loopback, packet);
     return this.iface.emit(this.now, this.device, packet);
   }
+}
+
+/** `device` when it is a loopback device with the IP medium (TCP takes emitLoopbackTcp's way). */
+function ipLoopback(device: Device): LoopbackDevice | undefined {
+  const caps = device.capabilities;
+  return device instanceof LoopbackDevice && caps.loopback === true && caps.medium === 'ip'
+    ? device
+    : undefined;
 }
 
 /** Counts a received datagram under the ECN codepoint in the low two bits of `tos`. */
