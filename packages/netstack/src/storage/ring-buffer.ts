@@ -132,7 +132,7 @@ export class RingBuffer {
    * returns the count written (clipped at the free space). Commit with {@link commit}.
    */
   writeUnallocated(offset: number, data: Uint8Array): number {
-    const free = this.capacity - this.length;
+    const free = this.window;
     if (offset >= free) return 0;
     const n = Math.min(data.length, free - offset);
     if (n <= 0) return 0;
@@ -168,7 +168,7 @@ export class RingBuffer {
    * Empty when no space is free there.
    */
   writableSpan(offset = 0, want = Infinity): Uint8Array {
-    const free = this.capacity - this.length;
+    const free = this.window;
     if (offset < 0 || offset >= free || want <= 0) return EMPTY_STORAGE;
     this.reserve(this.length + offset + Math.min(want, free - offset));
     const size = this.storage.length;
