@@ -53,6 +53,14 @@ export const CLOSE_RANGE_CLOEXEC = 4;
  */
 export class FdTable<F> {
   private readonly entries = new Map<number, FdEntry<F>>();
+  /**
+   * One bit per open descriptor, 32 to a word, so the lowest free one is found a word at a time
+   * (a program may hold tens of thousands: a descriptor per step would make opening them all
+   * quadratic).
+   */
+  private used = new Uint32Array(2);
+  /** Every descriptor below this one is open (Linux's next_fd): where a search may begin. */
+  private nextFd = 0;
 
   constructor(private readonly refs: FileRefs<F> = { retain: () => {}, release: () => {} }) {}
 
@@ -87,10 +95,13 @@ export class FdTable<F> {
    * below `limit`. Takes a reference.
    */
   install(file: F, opts: { limit: number; cloexec?: boolean; min?: number }): number | LinuxError {
-    const fd = this.lowestFree(opts.min ?? 0);
+    const min = opts.min ?? 0;
+    const fd = this.lowestFree(min);
     if (fd >= opts.limit) return E.EMFILE;
     this.refs.retain(file);
     this.entries.set(fd, { file, cloexec: opts.cloexec ?? false });
+    this.mark(fd);
+    if (min <= this.nextFd) this.nextFd = fd + 1;
     return fd;
   }
 
@@ -99,6 +110,7 @@ export class FdTable<F> {
     const e = this.entries.get(fd);
     if (!e) return E.EBADF;
     this.entries.delete(fd);
+    this.unmark(fd);
     this.refs.closed?.(e.file, this);
     this.refs.release(e.file);
     return e.file;
@@ -145,6 +157,7 @@ export class FdTable<F> {
     this.refs.retain(file);
     const old = this.entries.get(fd);
     this.entries.set(fd, { file, cloexec });
+    if (!old) this.mark(fd);
     if (old) {
       this.refs.closed?.(old.file, this);
       this.refs.release(old.file);
@@ -186,6 +199,8 @@ export class FdTable<F> {
       this.refs.retain(e.file);
       t.entries.set(fd, e);
     }
+    t.used = this.used.slice();
+    t.nextFd = this.nextFd;
     return t;
   }
 
@@ -194,9 +209,43 @@ export class FdTable<F> {
     for (const fd of [...this.entries.keys()]) this.close(fd);
   }
 
-  private lowestFree(min: number): number {
-    let fd = min;
-    while (this.entries.has(fd)) fd++;
-    return fd;
+  /** The lowest descriptor `>= min` that is not open (it may be past any limit). */
+  lowestFree(min = 0): number {
+    const start = Math.max(min, this.nextFd);
+    const used = this.used;
+    let w = start >>> 5;
+    if (w >= used.length) return start;
+    // Open bits below `start` in its word count as taken.
+    let free = ~(used[w]! | ((1 << (start & 31)) - 1));
+    while (free === 0) {
+      if (++w === used.length) return w << 5;
+      free = ~used[w]!;
+    }
+    return (w << 5) + 31 - Math.clz32(free & -free);
+  }
+
+  /** The highest open descriptor, or -1 when none is open. */
+  highest(): number {
+    const used = this.used;
+    for (let w = used.length - 1; w >= 0; w--) if (used[w] !== 0) return (w << 5) + 31 - Math.clz32(used[w]!);
+    return -1;
+  }
+
+  private mark(fd: number): void {
+    const w = fd >>> 5;
+    if (w >= this.used.length) {
+      let n = this.used.length * 2;
+      while (n <= w) n *= 2;
+      const grown = new Uint32Array(n);
+      grown.set(this.used);
+      this.used = grown;
+    }
+    this.used[w]! |= 1 << (fd & 31);
+  }
+
+  private unmark(fd: number): void {
+    const w = fd >>> 5;
+    if (w < this.used.length) this.used[w]! &= ~(1 << (fd & 31));
+    if (fd < this.nextFd) this.nextFd = fd;
   }
 }

@@ -198,7 +198,7 @@ async function selectLoop(
   if (nfdsIn < 0) return E.EINVAL;
   const files = filesOf(t);
   // Linux looks only at the fds its table has room for (64, doubling as fds are opened).
-  const highest = Math.max(-1, ...files.fds()) + 1;
+  const highest = files.highest() + 1;
   let capacity = 64;
   while (capacity < highest) capacity *= 2;
   const nfds = Math.min(nfdsIn, capacity);

@@ -298,11 +298,8 @@ function socketpair(t: Task, a: SyscallArgs): SyscallResult {
   const type = int(a[1]);
   if (type & ~(SockType.SOCK_TYPE_MASK | FLAG_BITS)) return E.EINVAL;
   const files = filesOf(t);
-  const used = new Set(files.fds());
-  let fd0 = 0;
-  while (used.has(fd0)) fd0++;
-  let fd1 = fd0 + 1;
-  while (used.has(fd1)) fd1++;
+  const fd0 = files.lowestFree();
+  const fd1 = files.lowestFree(fd0 + 1);
   if (fd1 >= nofile(t)) return E.EMFILE;
   const sv = new Uint8Array(8);
   new DataView(sv.buffer).setInt32(0, fd0, true);
