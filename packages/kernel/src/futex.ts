@@ -3,14 +3,20 @@
  * futex word through {@link TaskMemory} and then uses this table to sleep and wake; the kernel
  * uses it for `CLONE_CHILD_CLEARTID` wake-ups and robust-list cleanup.
  *
- * Keys: a futex in private memory is identified by (address space, address). Futexes in memory
- * shared between address spaces (MAP_SHARED, without FUTEX_PRIVATE_FLAG) would need the backing
- * object and offset; until the memory model exposes them they are keyed the same way, so such
- * a futex only wakes waiters of the same address space.
+ * Keys: a futex in private memory is identified by (address space, address); one in memory
+ * shared between address spaces (a MAP_SHARED VMA, used without FUTEX_PRIVATE_FLAG) by the object
+ * mapped (`MapFile.mapObject`) and its offset there ({@link FutexTable.keyOf}).
  *
  * @module
  */
+import { PAGE_SIZE } from '@tsvisor/abi';
+import { VM, type Vma } from '@tsvisor/mm';
 import { Waiter, WaitQueue } from './wait-queue.js';
+
+/** What {@link FutexTable.keyOf} needs of a memory model: the VMA holding an address. */
+interface VmaLookup {
+  findVma(addr: number): Vma | undefined;
+}
 
 /** `FUTEX_BITSET_MATCH_ANY`. */
 export const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
@@ -24,9 +30,50 @@ export interface FutexWaitData {
 export class FutexTable {
   private readonly queues = new Map<string, WaitQueue<FutexWaitData>>();
 
-  /** The key of a futex word. */
+  /** Numbers for the objects shared futexes live in (a string key cannot hold an object). */
+  private static readonly objectIds = new WeakMap<object, number>();
+  private static nextObjectId = 1;
+
+  /**
+   * The queue of the futex word at `addr` of address space `mm`. Private futexes
+   * (FUTEX_PRIVATE_FLAG) are named by address space and address. A shared one in a shared
+   * mapping (MAP_SHARED of a file, shared anonymous memory, SysV shm) is named by the object
+   * mapped and the word's place in it, so processes mapping it anywhere meet on one queue (a
+   * process-shared mutex or semaphore: POSIX sem_open, Python's multiprocessing locks); in
+   * private memory it falls back to the private name, as Linux does for anonymous pages.
+   */
+  static keyOf(mm: { readonly id: number; readonly model: unknown }, addr: number, shared: boolean): string {
+    if (shared) {
+      const vma = (mm.model as Partial<VmaLookup> | undefined)?.findVma?.(addr);
+      if (vma?.file && (vma.flags & VM.MAYSHARE) !== 0) {
+        const into = addr - vma.start;
+        return FutexTable.sharedKey(
+          vma.file.mapObject ?? vma.file,
+          vma.pgoff + Math.floor(into / PAGE_SIZE),
+          into % PAGE_SIZE,
+        );
+      }
+    }
+    return FutexTable.key(mm.id, addr);
+  }
+
+  /** The key of a futex word in private memory: its address space and address. */
   static key(spaceId: number, addr: number): string {
     return `${spaceId}:${addr}`;
+  }
+
+  /**
+   * The key of a futex word in shared memory: the object mapped (an inode) and the word's page
+   * and offset in it, so processes that map it at different addresses meet on one queue
+   * (Linux's get_futex_key for a page-cache page).
+   */
+  private static sharedKey(object: object, page: number, offset: number): string {
+    let id = FutexTable.objectIds.get(object);
+    if (id === undefined) {
+      id = FutexTable.nextObjectId++;
+      FutexTable.objectIds.set(object, id);
+    }
+    return `o${id}:${page}:${offset}`;
   }
 
   /**

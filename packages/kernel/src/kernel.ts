@@ -480,7 +480,7 @@ export class Kernel<F = unknown> {
     // CLONE_CHILD_CLEARTID: tell a pthread_join waiting on the tid word, if anyone else can see it.
     if (t.clearChildTid !== 0 && t.mm.users > 1) {
       t.memory.writeU32(t.clearChildTid, 0);
-      this.futexes.wake(FutexTable.key(t.mm.id, t.clearChildTid), 1);
+      this.futexes.wake(FutexTable.keyOf(t.mm, t.clearChildTid, true), 1);
     }
     this.completeVfork(t);
     g.tasks.delete(t);
@@ -517,7 +517,7 @@ export class Kernel<F = unknown> {
       if ((word & 0x3fffffff) !== t.tid) return;
       // Keep FUTEX_WAITERS, set FUTEX_OWNER_DIED, clear the owner.
       mem.writeU32(uaddr, ((word & 0x80000000) | 0x40000000) >>> 0);
-      if (word & 0x80000000) this.futexes.wake(FutexTable.key(t.mm.id, uaddr), 1);
+      if (word & 0x80000000) this.futexes.wake(FutexTable.keyOf(t.mm, uaddr, true), 1);
     };
     let entry = next0;
     for (let i = 0; i < 2048 && entry !== BigInt(head); i++) {

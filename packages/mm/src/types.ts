@@ -52,6 +52,12 @@ export interface MapFile {
    * (`memfd_check_seals_mmap`).
    */
   readonly mapWriteSealed?: boolean;
+  /**
+   * The object whose pages the mapping shows (the inode): two shared mappings of one object see
+   * the same memory, in any process, whatever `MapFile` each was made with. Shared futexes are
+   * keyed by it. Absent means the `MapFile` object itself is that identity.
+   */
+  readonly mapObject?: object;
 }
 
 /**

@@ -22,8 +22,9 @@ import {
 
 const NS = 1_000_000_000n;
 
-function key(t: Task, addr: number): string {
-  return FutexTable.key(t.mm.id, addr);
+/** The queue of the futex word at `addr` for operation `op` (shared unless FUTEX_PRIVATE_FLAG). */
+function key(t: Task, addr: number, op: number): string {
+  return FutexTable.keyOf(t.mm, addr, (op & Futex.FUTEX_PRIVATE_FLAG) === 0);
 }
 
 /** Reads a timeout timespec: EFAULT, or EINVAL when negative or unnormalized. */
@@ -38,6 +39,7 @@ function readTimeout(t: Task, addr: number): bigint | LinuxError {
 async function waitOn(
   t: Task,
   addr: number,
+  op: number,
   val: number,
   bitset: number,
   deadline: bigint | undefined,
@@ -46,13 +48,13 @@ async function waitOn(
   if (isError(cur)) return cur;
   if (cur !== val) return E.EAGAIN;
   const time = t.kernel.time;
-  const w = t.kernel.futexes.enqueue(key(t, addr), bitset);
+  const w = t.kernel.futexes.enqueue(key(t, addr, op), bitset);
   if (deadline !== undefined) w.setDeadline(time, deadline);
   const why = await t.block(w);
   if (why === 'notified') return 0;
   if (why === 'timeout') return E.ETIMEDOUT;
   if (deadline === undefined) return ERESTARTSYS;
-  t.restartBlock = { resume: () => waitOn(t, addr, val, bitset, deadline) };
+  t.restartBlock = { resume: () => waitOn(t, addr, op, val, bitset, deadline) };
   return ERESTART_RESTARTBLOCK;
 }
 
@@ -129,13 +131,13 @@ function futex(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
         if (cmd === Futex.FUTEX_WAIT) deadline = time.monotonicNs() + ns;
         else deadline = realtime ? time.monotonicNs() + (ns - time.realtimeNs()) : ns;
       }
-      return waitOn(t, addr, val, bitset, deadline);
+      return waitOn(t, addr, op, val, bitset, deadline);
     }
     case Futex.FUTEX_WAKE:
     case Futex.FUTEX_WAKE_BITSET: {
       const bitset = cmd === Futex.FUTEX_WAKE ? Futex.FUTEX_BITSET_MATCH_ANY : uint(a[5]);
       if (bitset === 0) return E.EINVAL;
-      return t.kernel.futexes.wake(key(t, addr), Math.max(0, int(a[2])), bitset);
+      return t.kernel.futexes.wake(key(t, addr, op), Math.max(0, int(a[2])), bitset);
     }
     case Futex.FUTEX_REQUEUE:
     case Futex.FUTEX_CMP_REQUEUE: {
@@ -149,7 +151,7 @@ function futex(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
         if (isError(cur)) return cur;
         if (cur !== uint(a[5])) return E.EAGAIN;
       }
-      return t.kernel.futexes.requeue(key(t, addr), key(t, addr2), nWake, nRequeue);
+      return t.kernel.futexes.requeue(key(t, addr, op), key(t, addr2, op), nWake, nRequeue);
     }
     case Futex.FUTEX_WAKE_OP: {
       const addr2 = ptr(a[4]);
@@ -171,8 +173,8 @@ function futex(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
       if (next === undefined || hit === undefined) return E.ENOSYS;
       const e = t.memory.writeI32(addr2, next);
       if (e) return e;
-      let woken = t.kernel.futexes.wake(key(t, addr), Math.max(0, int(a[2])));
-      if (hit) woken += t.kernel.futexes.wake(key(t, addr2), Math.max(0, int(a[3])));
+      let woken = t.kernel.futexes.wake(key(t, addr, op), Math.max(0, int(a[2])));
+      if (hit) woken += t.kernel.futexes.wake(key(t, addr2, op), Math.max(0, int(a[3])));
       return woken;
     }
     case Futex.FUTEX_LOCK_PI:
@@ -192,7 +194,7 @@ export const futexSyscalls: SyscallFamily = {
   futex: {
     handler: futex,
     support: partial(
-      'no priority-inheritance operations (ENOSYS); shared futexes in MAP_SHARED memory only wake waiters of the same address space; WAKE_OP is not atomic against host threads running concurrently',
+      'no priority-inheritance operations (ENOSYS); WAKE_OP is not atomic against host threads running concurrently',
     ),
   },
 };

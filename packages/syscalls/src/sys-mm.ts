@@ -67,11 +67,13 @@ export class VfsMapFile implements MapFile {
   readonly mapDevMajor: number;
   readonly mapDevMinor: number;
   readonly mapInode: number;
+  readonly mapObject: object;
 
   constructor(
     readonly description: FileDescription,
     private readonly path: () => string,
   ) {
+    this.mapObject = description.location.inode;
     const st = description.stat();
     this.mapReadable = description.readable;
     this.mapWritable = description.writable;

@@ -69,13 +69,16 @@ export class ShmMapFile implements MapFile {
   readonly mapDevMinor = 1;
   readonly mapNoMerge = true;
   mapInode = 0;
+  readonly mapObject: object;
 
   constructor(
     /** The memfd; the runtime finds its host fd here. */
     readonly description: FileDescription,
     readonly mapWritable: boolean,
     private readonly key: number,
-  ) {}
+  ) {
+    this.mapObject = description.location.inode;
+  }
 
   mapPath(): string {
     return `/SYSV${(this.key >>> 0).toString(16).padStart(8, '0')} (deleted)`;
