@@ -67,7 +67,8 @@ export class FutexTable {
    * and offset in it, so processes that map it at different addresses meet on one queue
    * (Linux's get_futex_key for a page-cache page).
    */
-  private static sharedKey(object: object, page: number, offset: number): string {
+  private static sharedKey(object: object | string, page: number, offset: number): string {
+    if (typeof object === 'string') return `f${object}:${page}:${offset}`;
     let id = FutexTable.objectIds.get(object);
     if (id === undefined) {
       id = FutexTable.nextObjectId++;

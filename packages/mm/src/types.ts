@@ -53,11 +53,12 @@ export interface MapFile {
    */
   readonly mapWriteSealed?: boolean;
   /**
-   * The object whose pages the mapping shows (the inode): two shared mappings of one object see
-   * the same memory, in any process, whatever `MapFile` each was made with. Shared futexes are
-   * keyed by it. Absent means the `MapFile` object itself is that identity.
+   * What the mapping's pages belong to: two shared mappings with the same identity see the same
+   * memory, in any process, whatever `MapFile` each was made with. An object (an inode) or a
+   * string naming one (its device and inode numbers, for filesystems that make a new inode object
+   * per lookup). Shared futexes are keyed by it. Absent means the `MapFile` itself.
    */
-  readonly mapObject?: object;
+  readonly mapObject?: object | string;
 }
 
 /**

@@ -67,14 +67,15 @@ export class VfsMapFile implements MapFile {
   readonly mapDevMajor: number;
   readonly mapDevMinor: number;
   readonly mapInode: number;
-  readonly mapObject: object;
+  readonly mapObject: string;
 
   constructor(
     readonly description: FileDescription,
     private readonly path: () => string,
   ) {
-    this.mapObject = description.location.inode;
     const st = description.stat();
+    // Device and inode number: a host directory's filesystem makes a new inode object per lookup.
+    this.mapObject = `${st.dev}:${st.ino}`;
     this.mapReadable = description.readable;
     this.mapWritable = description.writable;
     this.mapNoexec = (description.location.mount.flags & MS_NOEXEC) !== 0;

@@ -1,6 +1,6 @@
 // Futexes in memory shared between processes, against Linux: a waiter in one process is woken by
 // FUTEX_WAKE from another that maps the same memory, at the same or another address (shared
-// anonymous memory, MAP_SHARED of a file in the directory given as argument, SysV shm), through
+// anonymous memory, MAP_SHARED of a file in each directory given as argument, SysV shm), through
 // POSIX named semaphores and a robust process-shared mutex whose owner dies; FUTEX_PRIVATE_FLAG
 // keeps a wake inside its own process. Only the parent prints; children report by exit status.
 // Run natively and under tsvisor: the output must be the same.
@@ -117,14 +117,19 @@ int main(int argc, char **argv) {
            shared, reap(pid));
   }
 
-  // 3. MAP_SHARED of a file, mapped again at another address in the child.
-  snprintf(path, sizeof path, "%s/shared-futex.%d", argv[1], getpid());
-  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0 || ftruncate(fd, 2 * 4096)) return 5;
-  char *fm = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (fm == MAP_FAILED) return 5;
-  round_trip("file mapped twice", (uint32_t *)(fm + 4096 + 64), file_word_elsewhere);
-  unlink(path);
+  // 3. MAP_SHARED of a file in each directory given, mapped again at another address in the child.
+  for (int i = 1; i < argc; i++) {
+    snprintf(path, sizeof path, "%s/shared-futex.%d", argv[i], getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || ftruncate(fd, 2 * 4096)) return 5;
+    char *fm = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (fm == MAP_FAILED) return 5;
+    char what[64];
+    snprintf(what, sizeof what, "file mapped twice (directory %d)", i);
+    round_trip(what, (uint32_t *)(fm + 4096 + 64), file_word_elsewhere);
+    unlink(path);
+    close(fd);
+  }
 
   // 4. SysV shared memory attached at another address in the child.
   shmid = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
