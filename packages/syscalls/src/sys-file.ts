@@ -62,6 +62,15 @@ import { SocketImpl } from './sys-socket-file.js';
 import { readStruct, writeStruct } from './user-structs.js';
 import { ttyIoCheck, ttyIoctl } from './sys-tty.js';
 import { lingerOnClose, socketIoctl } from './sys-socket.js';
+import {
+  F_OWNER_PGRP,
+  F_OWNER_PID,
+  asyncSignalOf,
+  ownerOf,
+  setAsyncSignal,
+  setOwner,
+  syncAsync,
+} from './fasync.js';
 import { hostBlockingIo, hostSocketWrite } from './sys-socket-host.js';
 import { socketBlockingIo, socketSendTimeout, socketStreamRead, type SendTimeout } from './socket-timeout.js';
 import {
@@ -119,6 +128,12 @@ const F_SETPIPE_SZ = 1031;
 const F_NOTIFY = 1026;
 const DN_MULTISHOT = 0x80000000n;
 const F_GETPIPE_SZ = 1032;
+const F_SETOWN = 8;
+const F_GETOWN = 9;
+const F_SETSIG = 10;
+const F_GETSIG = 11;
+const F_SETOWN_EX = 15;
+const F_GETOWN_EX = 16;
 
 type IoResult = number | LinuxError | WouldBlock;
 
@@ -838,7 +853,14 @@ function fcntl(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
     case F_GETFL:
       return entry.file.getFlags();
     case F_SETFL:
-      return entry.file.setFlags(int(a[2])) ?? 0;
+      return setStatusFlags(t, entry.file, fd, int(a[2]));
+    case F_SETOWN:
+    case F_GETOWN:
+    case F_SETSIG:
+    case F_GETSIG:
+    case F_SETOWN_EX:
+    case F_GETOWN_EX:
+      return fcntlOwner(t, entry.file, cmd, a[2]);
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:
@@ -855,6 +877,54 @@ function fcntl(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
       return entry.file.impl.fcntl(cmd, int(a[2]), entry.file) ?? E.EBADF;
     default:
       return entry.file.fcntl(cmd, int(a[2]));
+  }
+}
+
+/** F_SETFL (and FIOASYNC): the new status flags, then O_ASYNC's signal-driven I/O follows them. */
+function setStatusFlags(t: Task, file: FileDescription, fd: number, flags: number): SyscallResult {
+  const before = file.getFlags();
+  const e = file.setFlags(flags);
+  if (e) return e;
+  const on = (file.getFlags() & OpenFlag.O_ASYNC) !== 0;
+  if (on !== ((before & OpenFlag.O_ASYNC) !== 0)) syncAsync(t, file, fd, on);
+  return 0;
+}
+
+/**
+ * The owner commands (f_setown, f_getown, F_SETSIG, f_setown_ex, f_getown_ex): `EBADF` on an
+ * O_PATH description; F_SETOWN takes a pid, or minus a process group id; the _EX forms read and
+ * write a struct f_owner_ex { int type; pid_t pid; }.
+ */
+function fcntlOwner(t: Task, file: FileDescription, cmd: number, arg: bigint): SyscallResult {
+  if (file.isPath) return E.EBADF;
+  switch (cmd) {
+    case F_SETOWN: {
+      const who = Number(BigInt.asIntN(32, arg));
+      if (who === -0x80000000) return E.EINVAL;
+      return who < 0 ? setOwner(t, file, F_OWNER_PGRP, -who) : setOwner(t, file, F_OWNER_PID, who);
+    }
+    case F_GETOWN: {
+      const o = ownerOf(file);
+      return o.type === F_OWNER_PGRP ? -o.id : o.id;
+    }
+    case F_SETSIG:
+      return setAsyncSignal(file, Number(BigInt.asIntN(32, arg)));
+    case F_GETSIG:
+      return asyncSignalOf(file);
+    case F_SETOWN_EX: {
+      const v = t.memory.read(ptr(arg), 8);
+      if (isError(v)) return v;
+      const dv = new DataView(v.buffer, v.byteOffset, 8);
+      return setOwner(t, file, dv.getInt32(0, true), dv.getInt32(4, true));
+    }
+    default: {
+      const o = ownerOf(file);
+      const out = new Uint8Array(8);
+      const dv = new DataView(out.buffer);
+      dv.setInt32(0, o.type, true);
+      dv.setInt32(4, o.id, true);
+      return t.memory.writeExact(ptr(arg), out) ?? 0;
+    }
   }
 }
 
@@ -894,7 +964,9 @@ function ioctl(t: Task, a: SyscallArgs): SyscallResult {
     }
     case FIOASYNC: {
       const on = t.memory.readI32(ptr(a[2]));
-      return isError(on) ? on : 0;
+      if (isError(on)) return on;
+      const fl = entry.file.getFlags();
+      return setStatusFlags(t, entry.file, fd, on ? fl | OpenFlag.O_ASYNC : fl & ~OpenFlag.O_ASYNC);
     }
     case FIONREAD: {
       const file = entry.file;
@@ -1612,7 +1684,7 @@ export const fileSyscalls: SyscallFamily = {
   fcntl: {
     handler: fcntl,
     support: partial(
-      'descriptor flags, status flags, dup, POSIX and OFD record locks, pipe sizes, memfd seals; F_NOTIFY accepted on directories without sending signals; no leases, F_SETOWN/F_GETOWN (EINVAL)',
+      'descriptor flags, status flags, dup, POSIX and OFD record locks, pipe sizes, memfd seals, owners and signal-driven I/O (F_SETOWN, F_SETOWN_EX, F_SETSIG; O_ASYNC signals on readiness); F_NOTIFY accepted on directories without sending signals; no leases (EINVAL)',
     ),
   },
   ioctl: {

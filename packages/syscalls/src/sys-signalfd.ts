@@ -61,14 +61,16 @@ export function signalfdSiginfo(info: SigInfo): Uint8Array {
     case 'sys':
       v.setBigUint64(88, info.addr ?? 0n, true);
       break;
+    case 'poll':
+      v.setInt32(20, info.fd ?? 0, true); // ssi_fd
+      v.setUint32(28, info.band ?? 0, true); // ssi_band
+      break;
     case 'fault':
     case 'fault-mceerr':
     case 'fault-bnderr':
     case 'fault-pkuerr':
     case 'perf':
       v.setBigUint64(72, info.addr ?? 0n, true);
-      break;
-    case 'poll':
       break;
     case 'rt':
       pidUid();

@@ -256,6 +256,11 @@ export class FileDescription implements Waitable {
     fsnotifyOpen(this);
   }
 
+  /** True once the last reference is gone ({@link FileDescription.release} ran). */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
   /** Implements F_GETFL: access mode and status flags. */
   getFlags(): number {
     return this.statusFlags;

@@ -37,6 +37,9 @@ export interface SigInfo {
   /** POSIX timer signals: the kernel's timer id (si_tid) and the overrun count (si_overrun). */
   readonly timerId?: number;
   readonly overrun?: number;
+  /** Signal-driven I/O (si_code POLL_*): the poll events (si_band) and the descriptor (si_fd). */
+  readonly band?: number;
+  readonly fd?: number;
   /**
    * Called when the instance is dequeued; returns the record to deliver, or undefined to drop
    * it. POSIX timers use it to count the expirations that happened while their signal was
@@ -83,7 +86,7 @@ export function toSiginfo(info: SigInfo): Siginfo {
         si_stime: info.stime ?? 0,
       };
     case 'poll':
-      return { ...head, layout: 'poll', si_band: 0, si_fd: 0 };
+      return { ...head, layout: 'poll', si_band: info.band ?? 0, si_fd: info.fd ?? 0 };
     case 'sys':
       return { ...head, layout: 'sys', si_call_addr: addr, si_syscall: 0, si_arch: 0 };
     case 'fault-mceerr':
