@@ -410,7 +410,10 @@ class FifoOpenWait implements Waitable {
 /**
  * fifo_open: open the FIFO `loc` with Linux's rules. O_RDONLY waits for a writer unless
  * O_NONBLOCK; O_WRONLY waits for a reader, or fails with ENXIO under O_NONBLOCK; O_RDWR never
- * waits. A waiting open returns a description with `openWait` set.
+ * waits. A waiting open returns a description with `openWait` set. An anonymous pipe reopened
+ * through /proc/self/fd/N (Linux's is_pipe: a pipefs inode) never waits and never fails with
+ * ENXIO: its peer may be gone for good (`open("/dev/stdin")` after the writer closed reads the
+ * data, then EOF).
  */
 export function openFifo(loc: Location, flags: number, creds: Creds): FileDescription | LinuxError {
   let pipe = fifos.get(loc.inode);
@@ -420,23 +423,24 @@ export function openFifo(loc: Location, flags: number, creds: Creds): FileDescri
   }
   const acc = flags & O_ACCMODE;
   const nonblock = (flags & O_NONBLOCK) !== 0;
+  const fifo = !(loc.inode instanceof PipeInode);
   if (acc === O_RDONLY) {
     const seen = pipe.writeCount;
     pipe.readers++;
     pipe.readCount++;
     pipe.waitQueue.notify(POLLIN | POLLOUT);
     const f = new FileDescription(new PipeEnd(pipe, true, false, loc.inode), loc, flags, creds);
-    if (pipe.writers === 0 && !nonblock) f.openWait = new FifoOpenWait(pipe, true, seen);
+    if (fifo && pipe.writers === 0 && !nonblock) f.openWait = new FifoOpenWait(pipe, true, seen);
     return f;
   }
   if (acc === O_WRONLY) {
-    if (pipe.readers === 0 && nonblock) return E.ENXIO;
+    if (fifo && pipe.readers === 0 && nonblock) return E.ENXIO;
     const seen = pipe.readCount;
     pipe.writers++;
     pipe.writeCount++;
     pipe.waitQueue.notify(POLLIN | POLLOUT);
     const f = new FileDescription(new PipeEnd(pipe, false, true, loc.inode), loc, flags, creds);
-    if (pipe.readers === 0) f.openWait = new FifoOpenWait(pipe, false, seen);
+    if (fifo && pipe.readers === 0) f.openWait = new FifoOpenWait(pipe, false, seen);
     return f;
   }
   if (acc === O_RDWR) {
