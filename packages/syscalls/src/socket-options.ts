@@ -225,6 +225,7 @@ export function setCoreOption(
     }
     if (name === SO.SO_PREFER_BUSY_POLL && on && !admin) return E.EPERM;
     setFlag(o, name, on);
+    if (name === SO.SO_OOBINLINE && sock instanceof InetSocket) sock.oobInline = on;
     return 0;
   }
   if (SCM_FLAGS.has(name)) {

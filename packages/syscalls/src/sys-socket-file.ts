@@ -317,12 +317,12 @@ export class SocketImpl extends FileDescriptionImpl {
 
   /**
    * TCP's sendFrom with the bytes copied from `src` (at most `max`) straight into the send ring.
-   * The stack is not run: the caller settles.
+   * The stack is not run: the caller settles. `queued`: bytes the same call queued already.
    */
-  sendFromIO(src: IOSequence, max: number): number | LinuxError | typeof NET_WOULD_BLOCK {
+  sendFromIO(src: IOSequence, max: number, queued = 0): number | LinuxError | typeof NET_WOULD_BLOCK {
     this.io = src;
     this.ioDone = 0;
-    const r = (this.sock as InetSocket).sendFrom(max, this.spanIn);
+    const r = (this.sock as InetSocket).sendFrom(max, this.spanIn, queued);
     this.io = null;
     return r;
   }

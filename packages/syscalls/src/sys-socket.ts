@@ -47,6 +47,7 @@ import {
   type UnixPathBinder,
 } from '@tsvisor/netstack';
 import { FileDescription, UserIOSequence } from '@tsvisor/vfs';
+import { sendSigurg } from './fasync.js';
 import { SocketImpl, netOf, socketOf, type AnySocket, type InFlight } from './sys-socket-file.js';
 import { NetlinkSocket, interfaceIoctl } from './sys-netlink.js';
 import { HostSocketImpl, hostInterfaceIoctl, hostLingerOnClose, withHostSockets } from './sys-socket-host.js';
@@ -125,7 +126,12 @@ function install(t: Task, sock: AnySocket, flags: number): number | LinuxError {
     OpenFlag.O_RDWR | (flags & SockType.SOCK_NONBLOCK ? OpenFlag.O_NONBLOCK : 0),
     vfsCreds(t),
   );
-  if (sock instanceof InetSocket) sock.nonBlocking = (flags & SockType.SOCK_NONBLOCK) !== 0;
+  if (sock instanceof InetSocket) {
+    sock.nonBlocking = (flags & SockType.SOCK_NONBLOCK) !== 0;
+    // sk_send_sigurg: urgent data announced on a TCP socket signals the file's owner.
+    const kernel = t.kernel;
+    sock.onUrgent = () => sendSigurg(kernel, file);
+  }
   const fd = filesOf(t).install(file, { limit: nofile(t), cloexec: (flags & SockType.SOCK_CLOEXEC) !== 0 });
   if (isError(fd)) file.release();
   return fd;
@@ -544,7 +550,12 @@ function sendto(t: Task, a: SyscallArgs): Result {
   if (isError(f)) return f;
   let len = Number(a[2] & 0xffff_ffffn);
   if (a[2] > INT_MAX_N) len = INT_MAX;
-  if (f.s.sock instanceof InetSocket && f.s.sock.type === SockType.SOCK_STREAM) {
+  // MSG_OOB (urgent data) takes the copying path below, whose InetSocket.sendto sees the flag.
+  if (
+    f.s.sock instanceof InetSocket &&
+    f.s.sock.type === SockType.SOCK_STREAM &&
+    !(int(a[3]) & MsgFlag.MSG_OOB)
+  ) {
     // The destination is ignored on a stream socket, but still read and checked (EINVAL, EFAULT).
     if (ptr(a[4]) !== 0) {
       const b = readAddr(t, ptr(a[4]), int(a[5]));
@@ -609,7 +620,7 @@ function tcpSendOn(
 ): Result {
   const len = src.length;
   const attempt = (sent: number): number | LinuxError | 'block' => {
-    const r = f.s.sendFromIO(src.dropFirst(sent), len - sent);
+    const r = f.s.sendFromIO(src.dropFirst(sent), len - sent, sent);
     f.s.settle();
     return r === NET_WOULD_BLOCK ? 'block' : r;
   };
@@ -754,6 +765,8 @@ interface Received {
   creds: UnixCreds | undefined;
   /** IP-level control messages of a datagram (IP_PKTINFO, IPV6_HOPLIMIT, ...). */
   control?: readonly Cmsg[] | undefined;
+  /** TCP urgent data read with MSG_OOB (MSG_OOB in msg_flags). */
+  oob?: boolean | undefined;
 }
 
 /**
@@ -938,7 +951,10 @@ function recvCopied(
   return then(doRecv(t, f, buf, flags), (r) => {
     if (isError(r) || isControl(r)) return r;
     dropReceived(t, r.rights);
-    if (r.n > 0) {
+    // tcp_recvmsg (and tcp_recv_urg) with MSG_TRUNC count the bytes without copying them.
+    const tcpTrunc =
+      flags & MsgFlag.MSG_TRUNC && f.s.sock instanceof InetSocket && f.s.sock.type === SockType.SOCK_STREAM;
+    if (r.n > 0 && !tcpTrunc) {
       const err = t.memory.writeExact(ptr(a[1]), buf.subarray(0, r.n));
       if (err) return err;
     }
@@ -983,7 +999,7 @@ function recvOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: numbe
       }
       done += n;
     }
-    let msgFlags = r.truncated ? MsgFlag.MSG_TRUNC : 0;
+    let msgFlags = (r.truncated ? MsgFlag.MSG_TRUNC : 0) | (r.oob ? MsgFlag.MSG_OOB : 0);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     // msg_namelen: the full length of the address (0 when there is none), a prefix copied.
     const from = r.from ?? new Uint8Array(0);
@@ -1470,12 +1486,12 @@ export const socketSyscalls: SyscallFamily = withHostSockets({
   getpeername: { handler: getpeername, support: FULL },
   shutdown: { handler: shutdown, support: FULL },
   sendto: { handler: sendto, support: partial('MSG_OOB is EOPNOTSUPP on AF_UNIX') },
-  recvfrom: { handler: recvfrom, support: partial('MSG_OOB and MSG_ERRQUEUE are not supported') },
+  recvfrom: { handler: recvfrom, support: partial('MSG_ERRQUEUE is not supported (MSG_OOB: TCP only)') },
   sendmsg: {
     handler: sendmsg,
     support: partial('SOL_SOCKET control messages only on AF_UNIX (SCM_RIGHTS, SCM_CREDENTIALS)'),
   },
-  recvmsg: { handler: recvmsg, support: partial('MSG_OOB and MSG_ERRQUEUE are not supported') },
+  recvmsg: { handler: recvmsg, support: partial('MSG_ERRQUEUE is not supported (MSG_OOB: TCP only)') },
   sendmmsg: {
     handler: sendmmsg,
     support: partial('as sendmsg; an error after the first message is dropped, as in Linux'),

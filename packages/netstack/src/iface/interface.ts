@@ -213,6 +213,7 @@ export function wireImage(t: TcpRepr, payload: Uint8Array): TcpRepr {
         ? sack.slice(0, sackRoom).map(([l, r]) => [l >>> 0, r >>> 0] as const)
         : undefined,
     timestamp: t.timestamp ? { tsVal: t.timestamp.tsVal >>> 0, tsEcr: t.timestamp.tsEcr >>> 0 } : undefined,
+    urgentPointer: t.flags & TcpFlag.URG ? (t.urgentPointer ?? 0) & 0xffff : undefined,
     payload,
   };
 }

@@ -65,6 +65,18 @@ const LINUX_MEM_DEFAULT = 212992;
 const SOCK_MIN_SNDBUF = 4608;
 const SOCK_MIN_RCVBUF = 2304;
 const INT_MAX = 0x7fffffff;
+/** net.ipv4.tcp_adv_win_scale as it long was (1): half of a TCP socket's rcvbuf is window. */
+const TCP_ADV_WIN_SCALE = 1;
+
+/**
+ * tcp_win_from_space: the part of sk_rcvbuf a TCP socket offers as window and queues, the rest
+ * standing for skb overhead. (Linux since 6.6 estimates the overhead from the skbs it saw; the
+ * fixed half keeps SO_RCVBUF's effect the same on every run.) Payload only is counted here, so
+ * it is also the most the receive queue holds.
+ */
+function tcpReceiveSpace(rcvBuf: number): number {
+  return rcvBuf - (rcvBuf >> TCP_ADV_WIN_SCALE);
+}
 
 const DEFAULT_CONFIG: InetSocketConfig = {
   rcvBuf: 131072,
@@ -94,6 +106,8 @@ export interface RecvResult {
   readonly from: Uint8Array | undefined;
   /** The datagram was cut short (sets MSG_TRUNC in msg_flags). */
   readonly truncated: boolean;
+  /** The byte is TCP urgent data, read with MSG_OOB (sets MSG_OOB in msg_flags). */
+  readonly oob?: boolean;
   /** IP-level control messages for recvmsg (IP_PKTINFO, IPV6_HOPLIMIT, ...), in Linux's order. */
   readonly control?: readonly Cmsg[];
 }
@@ -131,6 +145,23 @@ export class InetSocket {
     this.watchArrivals();
   }
   private peekOffset = -1;
+  /**
+   * SO_OOBINLINE: TCP urgent data stays in the stream (reads return it in line, recv(MSG_OOB)
+   * answers EINVAL) instead of being kept aside for recv(MSG_OOB). Accepted sockets inherit it.
+   */
+  get oobInline(): boolean {
+    return this.urgInline;
+  }
+  set oobInline(on: boolean) {
+    this.urgInline = on;
+    if (this.impl.kind === 'tcp') this.impl.sock.oobInline = on;
+  }
+  private urgInline = false;
+  /**
+   * Called when urgent data is announced on this TCP socket (Linux sk_send_sigurg), so that the
+   * file's owner (F_SETOWN) gets SIGURG.
+   */
+  onUrgent: (() => void) | undefined;
   private impl: Impl;
   private reuseAddr = false;
   private reusePort = false;
@@ -173,11 +204,16 @@ export class InetSocket {
   private tclass = 0;
   /**
    * SO_SNDBUF and SO_RCVBUF as Linux keeps them (sk_sndbuf, sk_rcvbuf: twice what was asked).
-   * A datagram socket's receive queue holds at most sk_rcvbuf payload bytes; a TCP socket's
-   * rings keep the sizes they were made with (the values are reported, not applied).
+   * A datagram socket's receive queue holds at most sk_rcvbuf payload bytes. A TCP socket's
+   * send queue holds at most sk_sndbuf bytes once SO_SNDBUF is set, and its receive queue and
+   * window tcp_win_from_space(sk_rcvbuf) once SO_RCVBUF is set; before, its rings keep the
+   * configured sizes (Linux's autotuning, which setting either option turns off).
    */
   private sndBuf: number;
   private rcvBuf: number;
+  /** SO_SNDBUF / SO_RCVBUF was set (Linux's SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK): the rings follow it. */
+  private sndBufLock = false;
+  private rcvBufLock = false;
   private shutRd = false;
   private shutWr = false;
   private connecting = false;
@@ -257,8 +293,10 @@ export class InetSocket {
     return {
       // Sized now, allocated on the first byte (see RingBuffer): a connection that carries no
       // data costs no buffer memory.
-      rx: new RingBuffer(this.config.tcpRcvRing ?? this.config.rcvBuf),
-      tx: new RingBuffer(this.config.tcpSndRing ?? this.config.sndBuf),
+      rx: new RingBuffer(
+        this.rcvBufLock ? tcpReceiveSpace(this.rcvBuf) : (this.config.tcpRcvRing ?? this.config.rcvBuf),
+      ),
+      tx: new RingBuffer(this.sndBufLock ? this.sndBuf : (this.config.tcpSndRing ?? this.config.sndBuf)),
     };
   }
 
@@ -382,10 +420,16 @@ export class InetSocket {
     s.userTimeout = this.userTimeout;
     s.notsentLowat = this.notsentLowat;
     s.peekOff = this.peekOff;
+    s.urgInline = this.urgInline;
     s.boundDevIf = this.boundDevIf; // the connection has it already, from its listener
     s.congestion = this.congestion;
     s.linger = { ...this.linger };
     s.v6only = this.v6only;
+    // The buffer sizes too (sk_clone_lock copies them); the rings were made from them already.
+    s.sndBuf = this.sndBuf;
+    s.rcvBuf = this.rcvBuf;
+    s.sndBufLock = this.sndBufLock;
+    s.rcvBufLock = this.rcvBufLock;
     s.applyTcpOptions();
     return s;
   }
@@ -498,11 +542,17 @@ export class InetSocket {
     to?: Uint8Array,
     control?: readonly Cmsg[],
   ): number | LinuxError | WouldBlock {
-    void flags; // MSG_DONTWAIT/MSG_NOSIGNAL are decided by the caller; others have no effect here
+    // MSG_DONTWAIT/MSG_NOSIGNAL are decided by the caller; MSG_OOB makes TCP data urgent.
     const impl = this.impl;
     if (impl.kind === 'listener') return E.EPIPE;
     if (this.shutWr) return E.EPIPE;
-    if (impl.kind === 'tcp') return impl.sock.send(data);
+    if (impl.kind === 'tcp') {
+      const n = impl.sock.send(data);
+      if (flags & MsgFlag.MSG_OOB && typeof n === 'number' && n > 0) impl.sock.markUrgent();
+      return n;
+    }
+    // udp_sendmsg and ping_common_sendmsg: no urgent data on datagrams (BSD's error).
+    if (flags & MsgFlag.MSG_OOB) return E.EOPNOTSUPP;
     // inet_send_prepare: an unbound datagram socket gets its ephemeral port before anything
     // else is checked, so even a send that fails (EDESTADDRREQ) leaves it bound.
     if (impl.kind === 'udp' && !impl.sock.local) {
@@ -536,13 +586,15 @@ export class InetSocket {
    * send(2) on a stream socket with the bytes copied straight from the caller's memory into the
    * send ring by `copy` (see {@link TcpSocket.sendFrom}): the results of {@link sendto}, EFAULT
    * only when `copy` moved nothing. EOPNOTSUPP on datagram sockets (they take whole datagrams).
+   * `queued`: bytes this send(2) call queued already (see TcpSocket.sendFrom: an error then
+   * stays for the next call).
    */
-  sendFrom(max: number, copy: SpanCopy): number | LinuxError | WouldBlock {
+  sendFrom(max: number, copy: SpanCopy, queued = 0): number | LinuxError | WouldBlock {
     const impl = this.impl;
     if (impl.kind === 'listener') return E.EPIPE;
     if (this.shutWr) return E.EPIPE;
     if (impl.kind !== 'tcp') return E.EOPNOTSUPP;
-    return impl.sock.sendFrom(max, copy);
+    return impl.sock.sendFrom(max, copy, queued);
   }
 
   /**
@@ -562,6 +614,21 @@ export class InetSocket {
     return r;
   }
 
+  /**
+   * recv(2) with MSG_OOB on TCP (see TcpSocket.recvUrgent): the urgent byte into `buf` (with
+   * MSG_TRUNC counted, not copied), MSG_TRUNC in msg_flags for an empty buffer (the byte is
+   * taken all the same), 0 after SHUT_RD, never WOULD_BLOCK.
+   */
+  private recvUrgent(sock: TcpSocket, buf: Uint8Array, flags: number): RecvResult | LinuxError {
+    const r = sock.recvUrgent((flags & MsgFlag.MSG_PEEK) !== 0);
+    if (r === 'eof' || (r === E.EAGAIN && this.shutRd))
+      return { n: 0, len: 0, from: undefined, truncated: false };
+    if (isError(r)) return r;
+    if (buf.length === 0) return { n: 0, len: 0, from: undefined, truncated: true, oob: true };
+    if (!(flags & MsgFlag.MSG_TRUNC)) buf[0] = r;
+    return { n: 1, len: 1, from: undefined, truncated: false, oob: true };
+  }
+
   /** sk_peek_offset_fwd/bwd: a set SO_PEEK_OFF moves by `n` (negative: back), not below 0. */
   private movePeekOff(n: number): void {
     if (this.peekOffset >= 0) this.peekOffset = Math.max(this.peekOffset + n, 0);
@@ -573,6 +640,7 @@ export class InetSocket {
     const peek = (flags & MsgFlag.MSG_PEEK) !== 0;
     if (impl.kind === 'listener') return E.ENOTCONN;
     if (impl.kind === 'tcp') {
+      if (flags & MsgFlag.MSG_OOB) return this.recvUrgent(impl.sock, buf, flags);
       if (this.shutRd && impl.sock.recvQueue === 0)
         return { n: 0, len: 0, from: undefined, truncated: false };
       const r = peek ? impl.sock.peek(buf, Math.max(this.peekOff, 0)) : impl.sock.recv(buf);
@@ -616,6 +684,7 @@ export class InetSocket {
         : impl.sock.isConnected || impl.sock.state === 'SYN_SENT';
     // Linux (inet_shutdown) marks the socket shut even when it answers ENOTCONN.
     if (how !== Shut.SHUT_WR) this.shutRd = true;
+    if (how !== Shut.SHUT_WR && impl.kind === 'tcp') impl.sock.readShut = true;
     if (how !== Shut.SHUT_RD) {
       this.shutWr = true;
       if (impl.kind === 'tcp' && connected) impl.sock.shutdownWrite();
@@ -883,11 +952,18 @@ export class InetSocket {
       ? Math.max(value, 0)
       : Math.min(value >>> 0, snd ? this.config.wmemMax : this.config.rmemMax);
     v = Math.min(v, Math.floor(INT_MAX / 2));
-    if (snd) this.sndBuf = Math.max(v * 2, SOCK_MIN_SNDBUF);
-    else {
+    const impl = this.impl;
+    if (snd) {
+      this.sndBuf = Math.max(v * 2, SOCK_MIN_SNDBUF);
+      this.sndBufLock = true;
+      if (impl.kind === 'tcp') impl.sock.setSendBuffer(this.sndBuf);
+    } else {
       this.rcvBuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
-      if (this.impl.kind === 'udp') this.impl.sock.rcvLimit = this.rcvBuf;
+      this.rcvBufLock = true;
+      if (impl.kind === 'udp') impl.sock.rcvLimit = this.rcvBuf;
+      if (impl.kind === 'tcp') impl.sock.setReceiveSpace(tcpReceiveSpace(this.rcvBuf));
     }
+    // A listener's sizes reach its connections through rings() as they are made.
   }
 
   /** Pushes the keepalive settings and hop limit down to the TCP connection. */
@@ -906,6 +982,8 @@ export class InetSocket {
     s.quickAck = this.quickAck === 1;
     s.userTimeout = this.userTimeout;
     s.notsentLowat = this.notsentLowat;
+    s.oobInline = this.urgInline;
+    s.onUrgent = () => this.onUrgent?.();
     if (this.congestion) s.setCongestion(this.congestion);
   }
 
@@ -982,7 +1060,7 @@ export class InetSocket {
    */
   inq(): number | LinuxError {
     const impl = this.impl;
-    if (impl.kind === 'tcp') return impl.sock.recvQueue;
+    if (impl.kind === 'tcp') return impl.sock.readable;
     if (impl.kind === 'udp' || impl.kind === 'icmp') return impl.sock.nextDatagramLength();
     return E.EINVAL;
   }
@@ -996,12 +1074,13 @@ export class InetSocket {
   }
 
   /**
-   * SIOCATMARK: 1 when the next byte to read is urgent data. Netstack keeps no urgent data, so a
-   * TCP socket (listener included, as Linux) answers 0; datagram sockets have no such request
-   * (ENOTTY).
+   * SIOCATMARK: 1 when the next byte to read is the urgent byte (read with MSG_OOB or not), as
+   * sockatmark(3) asks; a listener answers 0 (Linux tcp_ioctl); datagram sockets have no such
+   * request (ENOTTY).
    */
   atMark(): number | LinuxError {
-    return this.type === SockType.SOCK_STREAM ? 0 : E.ENOTTY;
+    if (this.type !== SockType.SOCK_STREAM) return E.ENOTTY;
+    return this.impl.kind === 'tcp' && this.impl.sock.atUrgentMark ? 1 : 0;
   }
 
   /** poll(2)/epoll readiness bits (POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP...). */

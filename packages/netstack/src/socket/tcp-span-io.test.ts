@@ -175,6 +175,7 @@ describe('loopback segments without a frame', () => {
     sackPermitted: fc.option(fc.boolean(), { nil: undefined }),
     sackBlocks: fc.option(fc.array(fc.tuple(u32, u32), { maxLength: 4 }), { nil: undefined }),
     timestamp: fc.option(fc.record({ tsVal: u32, tsEcr: u32 }), { nil: undefined }),
+    urgentPointer: fc.option(fc.integer({ min: 0, max: 0x1ffff }), { nil: undefined }),
     payload: fc.uint8Array({ maxLength: 64 }),
   });
 

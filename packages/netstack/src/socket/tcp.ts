@@ -33,7 +33,10 @@
  * undone as Linux does; RFC 6675's rescue retransmission (rescue.ts) ends a tail loss in
  * recovery without RACK.
  *
- * Not yet (see README): urgent data.
+ * Urgent data as Linux has it: a send with MSG_OOB makes its last byte urgent (URG and the
+ * urgent pointer, one past that byte, on segments until it is acknowledged); a receiver keeps the
+ * newest urgent byte aside for recv(MSG_OOB), reads stop at its mark and step over it unless
+ * SO_OOBINLINE, and poll reports POLLPRI while it is there.
  *
  * Cost: a sandbox runs this code for every segment long before V8 optimizes it, and then a call
  * costs more than the arithmetic it wraps. So the per-segment paths (process, processAck,
@@ -141,6 +144,14 @@ const DEFAULTS: TcpConfig = {
 
 /** What RACK's loss detection finds when there is nothing it could find. */
 const NO_LOSS = { lost: 0, wait: undefined } as const;
+/** Linux's tp->urg_data states: the urgent byte seen (its value in the low 8 bits), ... */
+const URG_VALID = 0x100;
+/** ... an urgent pointer seen but not yet its byte, ... */
+const URG_NOTYET = 0x200;
+/** ... the byte taken by recv(MSG_OOB) (the mark still stands in the stream until read past). */
+const URG_READ = 0x400;
+/** Linux TCP_TIMEWAIT_LEN: an orphan's FIN_WAIT_2 no longer than this is a timewait socket. */
+const TIMEWAIT_LEN = 60_000;
 /** Linux TCP_DELACK_MAX: a lone segment's probe also waits out the peer's longest delayed ACK. */
 const DELACK_MAX = 200;
 
@@ -287,7 +298,28 @@ export class TcpSocket {
   private bindAddrLock = false;
   private bindPortLock = false;
   private released = false;
+  /**
+   * shutdown(SHUT_RD) was called (Linux RCV_SHUTDOWN, which close() sets too): once our FIN is
+   * out, new data is answered with a RST (see {@link abortOnData}).
+   */
+  readShut = false;
   private everConnected = false;
+  /**
+   * Urgent data received (Linux tp->urg_data): 0 none, else URG_NOTYET, URG_VALID | the byte, or
+   * URG_READ; `urgSeq` is the urgent byte's sequence number (tp->urg_seq).
+   */
+  private urgData = 0;
+  private urgSeq = 0;
+  /** Urgent data sent: `sndUp` (tp->snd_up) is one past the last byte sent with MSG_OOB. */
+  private sndUrg = false;
+  private sndUp = 0;
+  /**
+   * SO_OOBINLINE: the urgent byte stays in the stream, read in line with the rest, and
+   * recv(MSG_OOB) answers EINVAL; otherwise reads skip it and only recv(MSG_OOB) returns it.
+   */
+  oobInline = false;
+  /** Called when a new urgent pointer arrives (Linux sk_send_sigurg: SIGURG to the owner). */
+  onUrgent: (() => void) | undefined;
   /** Set when the connection failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT); sticky like sk_err. */
   private error: LinuxError | undefined;
   private errorReported = false;
@@ -339,6 +371,13 @@ export class TcpSocket {
   private sackOk = false;
   private peerMss = 536;
   private lastAdvertised = 0;
+  /**
+   * The receive space SO_RCVBUF asked for after the window was first offered, while the ring
+   * is still larger (0: none pending). Linux never takes back window it offered: the ring keeps
+   * room for it, and shrinks towards this as the offered window is used up (see
+   * {@link clampReceiveRing}).
+   */
+  private rcvClamp = 0;
   /** The peer's SYN asked for window scaling / SACK (passive open). */
   private peerWs: number | undefined;
 
@@ -509,9 +548,7 @@ export class TcpSocket {
     this.assembler = new Assembler(this.cfg.maxOooRanges);
     this.cc = congestionControl(this.cfg.congestion, 0);
 
-    let shift = 0;
-    while (buffers.rx.capacity >>> shift > 0xffff && shift < 14) shift++;
-    this.rcvShift = shift;
+    this.rcvShift = windowShiftFor(buffers.rx.capacity);
     this.refreshMss();
   }
 
@@ -677,8 +714,10 @@ export class TcpSocket {
    */
   recv(out: Uint8Array): number | LinuxError | WouldBlock {
     const rx = this.buffers.rx;
+    if (this.urgData !== 0) out = out.subarray(0, this.urgentMax(this.urgentSkip(0, false), out.length));
     if (!rx.isEmpty()) {
       const n = rx.dequeue(out);
+      if (this.urgData !== 0) this.urgentPassed();
       // The application drained the queue while an ACK was being delayed: send it now (Linux's
       // tcp_cleanup_rbuf), or a Nagle-held sender waits out the delayed-ACK timer each window.
       // Not in ping-pong mode, where the answer the application is about to send carries it.
@@ -701,6 +740,10 @@ export class TcpSocket {
    */
   peek(out: Uint8Array, offset = 0): number | LinuxError | WouldBlock {
     const rx = this.buffers.rx;
+    if (this.urgData !== 0) {
+      offset = this.urgentSkip(offset, true);
+      out = out.subarray(0, this.urgentMax(offset, out.length));
+    }
     if (rx.length > offset) return rx.read(offset, out);
     if (this.remoteFin) return 0; // before the error, as in recv
     if (this.error && !this.errorReported) return this.reportError();
@@ -712,9 +755,13 @@ export class TcpSocket {
    * send(2) with the bytes copied in place: `copy` writes up to `max` bytes straight into the
    * send ring's free space (from an app's memory, say), so they are copied once. The results of
    * {@link send}; a copy that stops short queues what it moved, and its error (EFAULT) is the
-   * result only when nothing moved, as tcp_sendmsg reports a fault.
+   * result only when nothing moved, as tcp_sendmsg reports a fault. `queued`: bytes the same
+   * send(2) call queued already (a blocking send going on); the connection's error then ends it
+   * without being consumed, as tcp_sendmsg returns what it copied and leaves sk_err to the next
+   * call (which reports ECONNRESET before EPIPE).
    */
-  sendFrom(max: number, copy: SpanCopy): number | LinuxError | WouldBlock {
+  sendFrom(max: number, copy: SpanCopy, queued = 0): number | LinuxError | WouldBlock {
+    if (queued > 0 && this.error && !this.errorReported) return this.error;
     const refused = this.send(EMPTY); // the checks of send(2), which end in 0 for no bytes
     if (refused !== 0 || max === 0) return refused;
     // As in send: notsentBytes() >= notsentLimit(), written out (the limit is at least 1).
@@ -734,7 +781,11 @@ export class TcpSocket {
    */
   recvInto(max: number, copy: SpanCopy, peek = false, offset = 0): number | LinuxError | WouldBlock {
     const rx = this.buffers.rx;
-    const from = peek ? offset : 0;
+    let from = peek ? offset : 0;
+    if (this.urgData !== 0) {
+      from = this.urgentSkip(from, peek);
+      max = this.urgentMax(from, max);
+    }
     if (rx.length <= from) {
       if (this.remoteFin) return 0; // before the error, as in recv
       if (this.error && !this.errorReported) return this.reportError();
@@ -743,18 +794,177 @@ export class TcpSocket {
       return max === 0 ? 0 : WOULD_BLOCK;
     }
     const n = rx.drainTo(max, copy, !peek, from);
+    if (this.urgData !== 0 && !peek) this.urgentPassed();
     // As in recv: a drained queue sends the ACK being delayed now (tcp_cleanup_rbuf).
     if (!peek && rx.isEmpty() && this.ackDelayAt !== undefined && !this.pingpong) this.ackDue = true;
     return n;
   }
 
-  /** Bytes waiting to be read (FIONREAD). */
+  /**
+   * Implements recv(2) with MSG_OOB (Linux tcp_recv_urg): the urgent byte (0-255), once unless
+   * `peek`. EINVAL when none is pending, it was taken already, or SO_OOBINLINE keeps it in the
+   * stream; ENOTCONN when the connection closed without the peer's FIN; 'eof' (recv returns 0)
+   * after the FIN; else EAGAIN, even on a blocking socket (the byte is announced but has not
+   * arrived): recv(MSG_OOB) never waits.
+   */
+  recvUrgent(peek: boolean): number | 'eof' | LinuxError {
+    const u = this.urgData;
+    if (this.oobInline || u === 0 || u === URG_READ) return E.EINVAL;
+    if (this.stateNow === 'CLOSED' && !this.remoteFin) return E.ENOTCONN;
+    if (u & URG_VALID) {
+      if (!peek) this.urgData = URG_READ;
+      return u & 0xff;
+    }
+    if (this.stateNow === 'CLOSED' || this.remoteFin) return 'eof';
+    return E.EAGAIN;
+  }
+
+  /** SIOCATMARK (Linux tcp_ioctl): the next byte to read is the urgent byte (read or not). */
+  get atUrgentMark(): boolean {
+    return this.urgData !== 0 && ((this.urgSeq - this.copiedSeq()) | 0) === 0;
+  }
+
+  /**
+   * send(2) with MSG_OOB queued bytes: the last of them is urgent (Linux tcp_mark_urg sets
+   * snd_up to write_seq), so segments carry URG and the urgent pointer until the peer
+   * acknowledges it, and Nagle and TCP_CORK hold nothing back meanwhile.
+   */
+  markUrgent(): void {
+    this.sndUp = seqAdd(this.txBase, this.buffers.tx.length);
+    this.sndUrg = true;
+  }
+
+  /** Linux tp->copied_seq: the sequence number of the next byte the application reads. */
+  private copiedSeq(): number {
+    return (this.rcvNxt - this.buffers.rx.length - (this.remoteFin ? 1 : 0)) >>> 0;
+  }
+
+  /**
+   * A read `from` bytes past the head starting at the urgent byte steps over it when it is not
+   * in line (tcp_recvmsg's urg_hole): a read drops it from the ring, a peek starts after it.
+   * Returns where the read starts.
+   */
+  private urgentSkip(from: number, peek: boolean): number {
+    if (this.oobInline || this.buffers.rx.length <= from) return from;
+    if (((this.urgSeq - this.copiedSeq() - from) | 0) !== 0) return from;
+    if (peek) return from + 1;
+    this.buffers.rx.discard(1);
+    this.urgentPassed();
+    return from;
+  }
+
+  /** A read from `from` bytes past the head stops before the urgent mark (tcp_recvmsg). */
+  private urgentMax(from: number, max: number): number {
+    if (this.urgData === 0) return max;
+    const at = (this.urgSeq - this.copiedSeq() - from) | 0;
+    return at > 0 && at < max ? at : max;
+  }
+
+  /** Reading past the urgent byte ends it: recv(MSG_OOB) then has nothing (tcp_recvmsg). */
+  private urgentPassed(): void {
+    if (((this.copiedSeq() - this.urgSeq) | 0) > 0) this.urgData = 0;
+  }
+
+  /**
+   * Linux tcp_urg, before a segment's data is queued: a new urgent pointer (tcp_check_urg), and
+   * the urgent byte once a segment holding it arrives (kept aside for recv(MSG_OOB); it also
+   * stays in the stream, where reads skip it unless SO_OOBINLINE).
+   */
+  private receiveUrgent(seg: TcpRepr): void {
+    if (seg.flags & TcpFlag.URG) this.checkUrgent(seg);
+    if (this.urgData !== URG_NOTYET) return;
+    const at = (this.urgSeq - seg.seqNumber) | 0;
+    if (at >= 0 && at < seg.payload.length) this.urgData = URG_VALID | (seg.payload[at] as number);
+  }
+
+  /**
+   * Linux tcp_check_urg: the pointer (one past the urgent byte, as BSD and Linux send it:
+   * net.ipv4.tcp_stdurg off) names a new urgent byte unless it was read already or lies before
+   * RCV.NXT or at or before the one known. A new one is announced (SIGURG), and an old urgent
+   * byte still next in the stream is dropped from it, so only the last urgent byte is kept.
+   */
+  private checkUrgent(seg: TcpRepr): void {
+    let ptr = seg.urgentPointer ?? 0;
+    if (ptr !== 0) ptr--;
+    ptr = seqAdd(seg.seqNumber, ptr);
+    const copied = this.copiedSeq();
+    if (((copied - ptr) | 0) > 0 || ((this.rcvNxt - ptr) | 0) > 0) return;
+    if (this.urgData !== 0 && ((ptr - this.urgSeq) | 0) <= 0) return;
+    this.onUrgent?.();
+    if (
+      this.urgData !== 0 &&
+      ((this.urgSeq - copied) | 0) === 0 &&
+      !this.oobInline &&
+      ((this.rcvNxt - copied) | 0) !== 0
+    )
+      this.buffers.rx.discard(1);
+    this.urgData = URG_NOTYET;
+    this.urgSeq = ptr;
+  }
+
+  /**
+   * FIONREAD (Linux tcp_ioctl SIOCINQ): the bytes waiting to be read, but only those before an
+   * urgent byte that is ahead and not in line.
+   */
+  get readable(): number {
+    if (this.urgData !== 0 && !this.oobInline) {
+      const at = (this.urgSeq - this.copiedSeq()) | 0;
+      if (at >= 0 && at < this.buffers.rx.length) return at;
+    }
+    return this.buffers.rx.length;
+  }
+
+  /** Bytes waiting to be read, an urgent byte among them included (/proc/net/tcp's rx_queue). */
   get recvQueue(): number {
     return this.buffers.rx.length;
   }
   /** Bytes not yet acknowledged by the peer (SIOCOUTQ). */
   get sendQueue(): number {
     return this.buffers.tx.length;
+  }
+
+  /**
+   * SO_SNDBUF (sk_sndbuf, in bytes): the most the send queue holds, sent or not (Linux's
+   * sk_wmem_queued against sk_sndbuf, payload only here). A send takes nothing more while the
+   * queue is at or above it, including when it was set below what is queued already; POLLOUT
+   * then waits for free space to reach half of what is queued.
+   */
+  setSendBuffer(bytes: number): void {
+    this.buffers.tx.resize(bytes);
+  }
+
+  /**
+   * SO_RCVBUF's receive space (what tcp_win_from_space makes of sk_rcvbuf): the most the
+   * receive queue holds and the window offered. Set before the SYN, it also picks the window
+   * scale (tcp_select_initial_window clamps to a locked rcvbuf). Set later, it takes back no
+   * window already offered: the window stops growing until the queue fits the new size.
+   */
+  setReceiveSpace(bytes: number): void {
+    const rx = this.buffers.rx;
+    if (this.stateNow === 'CLOSED' || this.stateNow === 'LISTEN') {
+      rx.resize(bytes);
+      this.rcvShift = windowShiftFor(bytes);
+      this.rcvClamp = 0;
+      return;
+    }
+    this.rcvClamp = bytes;
+    if (this.connected) this.clampReceiveRing();
+  }
+
+  /**
+   * Brings the receive ring towards {@link rcvClamp} without shrinking the window offered
+   * (tcp_select_window keeps the right edge it advertised): its capacity is the larger of the
+   * target and the queued bytes plus the window still open to the peer.
+   */
+  private clampReceiveRing(): void {
+    const rx = this.buffers.rx;
+    const open = (this.lastAckSent + this.lastAdvertised - this.rcvNxt) | 0;
+    const keep = Math.min(rx.capacity, rx.length + (open > 0 ? open : 0));
+    const target = this.rcvClamp;
+    if (keep <= target) {
+      rx.resize(target);
+      this.rcvClamp = 0;
+    } else if (keep !== rx.capacity) rx.resize(keep);
   }
 
   /**
@@ -830,8 +1040,12 @@ export class TcpSocket {
     if ((rcvShut && sndShut) || closed) ev |= PollEvent.POLLHUP;
     if (rcvShut) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM | PollEvent.POLLRDHUP;
     if (this.stateNow !== 'SYN_SENT' && this.stateNow !== 'SYN_RECEIVED') {
-      if (!this.buffers.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
+      // An urgent byte next in the stream and not in line is no data to read (tcp_poll's target).
+      const skip =
+        this.urgData !== 0 && !this.oobInline && ((this.urgSeq - this.copiedSeq()) | 0) === 0 ? 1 : 0;
+      if (this.buffers.rx.length > skip) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
       if (sndShut || this.streamWriteable()) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM;
+      if (this.urgData & URG_VALID) ev |= PollEvent.POLLPRI;
     }
     return ev;
   }
@@ -1245,6 +1459,7 @@ export class TcpSocket {
     const acked = (ack - this.sndUna) | 0;
     if (
       this.hpOn &&
+      this.urgData === 0 &&
       seg.windowLen << this.sndShift === this.sndWnd &&
       (len === 0 ? acked > 0 : ((this.sndMax - this.iss) | 0) > 1 || this.buffers.rx.length > 0) &&
       (seg.flags & ~TcpFlag.PSH) === 0 &&
@@ -1257,11 +1472,22 @@ export class TcpSocket {
       if (acked > 0) this.mib.tcpExt.TCPHPAcks++;
     } else if (segLen === 0 && acked >= 0 && this.stateNow !== 'TIME_WAIT') this.mib.tcpExt.TCPPureAcks++;
     if (passiveOpen) this.hpOn = true; // tcp_fast_path_on, for the segments after this one
+    const finWait1 = this.stateNow === 'FIN_WAIT_1'; // (for abortOnData: the state the segment found)
     this.processAck(now, seg, ack);
     if (this.stateNow === 'CLOSED') return undefined;
 
+    // Linux's step 6: the URG bit (and the urgent byte, while it is awaited).
+    if ((seg.flags & TcpFlag.URG) !== 0 || this.urgData === URG_NOTYET) this.receiveUrgent(seg);
+
     // 5. data
     const fin = (seg.flags & TcpFlag.FIN) !== 0;
+    if (
+      (this.released || this.readShut) &&
+      seg.payload.length > 0 &&
+      (this.stateNow === 'FIN_WAIT_1' || this.stateNow === 'FIN_WAIT_2') &&
+      seqLt(this.rcvNxt, seqAdd(seg.seqNumber, seg.payload.length))
+    )
+      return this.abortOnData(seg, finWait1);
     if (this.stateNow === 'ESTABLISHED' || this.stateNow === 'FIN_WAIT_1' || this.stateNow === 'FIN_WAIT_2') {
       if (seg.payload.length > 0) this.receiveData(seg.seqNumber, seg.payload);
       // 6. FIN, once everything before it has arrived
@@ -2183,6 +2409,21 @@ export class TcpSocket {
     if (this.parent) this.parent.childClosed(this);
   }
 
+  /**
+   * New data, in FIN_WAIT_1/2, for a connection the application has closed or shut down for
+   * reading: nobody can ever read it, so (RFC 1122 §4.2.2.13, Linux tcp_rcv_state_process,
+   * which tests RCV_SHUTDOWN) the connection is reset and the RST tells the sender,
+   * whose next send then fails (EPIPE after our FIN, else ECONNRESET). Linux counts
+   * TCPAbortOnData for a full socket (also when the segment found FIN_WAIT_1 and its ACK of
+   * our FIN moved us on: `finWait1`); an orphan already handed to a FIN_WAIT_2 timewait socket
+   * (tcp_fin_time at most TCP_TIMEWAIT_LEN, the default) answers the same RST uncounted.
+   */
+  private abortOnData(seg: TcpRepr, finWait1: boolean): TcpRepr {
+    if (!this.released || finWait1 || this.finTime() > TIMEWAIT_LEN) this.mib.tcpExt.TCPAbortOnData++;
+    this.fail(E.ECONNRESET);
+    return this.resetFor(seg);
+  }
+
   /** A RST answering an unacceptable segment (RFC 9293 §3.10.7.3, SYN-RECEIVED/SYN-SENT). */
   private resetFor(seg: TcpRepr): TcpRepr {
     return {
@@ -2198,7 +2439,24 @@ export class TcpSocket {
 
   // ---- output ----
 
+  /**
+   * The urgent pointer of a segment starting at `seq` (Linux __tcp_transmit_skb): in urgent mode
+   * (SND.UP after SND.UNA) a segment before SND.UP points at it, or as far as the 16-bit field
+   * reaches (0xffff) while SND.NXT is within that reach; undefined when the segment has no URG.
+   */
+  private urgentPointerAt(seq: number): number | undefined {
+    if (((this.sndUp - this.sndUna) | 0) <= 0) {
+      this.sndUrg = false; // the peer acknowledged the urgent byte: urgent mode is over
+      return undefined;
+    }
+    const up = (this.sndUp - seq) | 0;
+    if (up <= 0) return undefined;
+    if (up < 0x10000) return up;
+    return ((seq + 0xffff - this.sndNxt) | 0) > 0 ? 0xffff : undefined;
+  }
+
   private windowField(syn: boolean): number {
+    if (this.rcvClamp !== 0 && !syn) this.clampReceiveRing();
     const w = this.buffers.rx.window;
     if (syn) {
       this.lastAdvertised = Math.min(w, 0xffff);
@@ -2212,6 +2470,7 @@ export class TcpSocket {
 
   private windowUpdateDue(): boolean {
     if (!this.connected || this.remoteFin) return false;
+    if (this.rcvClamp !== 0) this.clampReceiveRing();
     const rx = this.buffers.rx;
     const capacity = rx.capacity;
     // Linux's tcp_cleanup_rbuf: no window update while the peer still has more than half the
@@ -2263,6 +2522,8 @@ export class TcpSocket {
    * never wait.
    */
   private sendHolds(offset: number, mss: number, now: number): boolean {
+    // tcp_nagle_test: neither Nagle nor TCP_CORK holds anything back in urgent mode.
+    if (this.sndUrg && ((this.sndUp - this.sndUna) | 0) > 0) return false;
     const unsent = this.buffers.tx.length - offset;
     if (unsent >= mss || this.finQueued || this.pushOnce) return false;
     // Resending after a timeout (below SND.MAX) is never held: the small segment Nagle waits
@@ -2792,6 +3053,8 @@ export class TcpSocket {
   ): 'sent' | 'pending' | 'unroutable' {
     const rst = (flags & TcpFlag.RST) !== 0;
     const now = ctx.now; // (read once: a double, whose every read allocates in unoptimized code)
+    const urgentPointer = this.sndUrg ? this.urgentPointerAt(seq) : undefined;
+    if (urgentPointer !== undefined) flags |= TcpFlag.URG;
     const ackNumber = rst && !this.connected && this.stateNow !== 'SYN_RECEIVED' ? undefined : this.rcvNxt;
     const tcp: TcpRepr = {
       srcPort: this.local!.port,
@@ -2810,6 +3073,7 @@ export class TcpSocket {
         this.tsOk && !rst
           ? { tsVal: (Math.floor(now) + this.tsOffset) >>> 0, tsEcr: this.tsRecent }
           : undefined,
+      urgentPointer,
       payload,
     };
     const r = this.transmitSegment(ctx, tcp, held);
@@ -3042,6 +3306,16 @@ function isDsack(blocks: readonly SackBlock[], ack: number): boolean {
   if (seqLt(first[0], ack)) return true;
   const second = blocks[1];
   return second !== undefined && seqLe(second[0], first[0]) && seqLe(first[1], second[1]);
+}
+
+/**
+ * The window scale a SYN offers for a receive ring of `capacity` bytes: the least that lets the
+ * 16-bit window field cover it (at most 14, RFC 7323 §2.3).
+ */
+function windowShiftFor(capacity: number): number {
+  let shift = 0;
+  while (capacity >>> shift > 0xffff && shift < 14) shift++;
+  return shift;
 }
 
 /** The RST answering a segment for which no socket exists (RFC 9293 §3.10.7.1). */

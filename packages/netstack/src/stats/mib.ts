@@ -161,6 +161,8 @@ export class TcpExtMib {
   TCPDSACKOfoSent = 0;
   /** D-SACK blocks received. */
   TCPDSACKRecv = 0;
+  /** Connections reset because data arrived after the application closed them. */
+  TCPAbortOnData = 0;
   /** Connections reset because the application closed them with unread data. */
   TCPAbortOnClose = 0;
   /** Connections given up after timeouts (retries, TCP_USER_TIMEOUT, keepalive; tcp_write_err). */

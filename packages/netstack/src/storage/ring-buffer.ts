@@ -32,7 +32,11 @@ export class RingBuffer {
   readonly window: number;
   /** The bytes; shorter than `capacity` while a ring made from a byte count has not needed more. */
   private storage: Uint8Array;
-  /** Total bytes the ring can hold (a field, not a getter: TCP asks for it per segment). */
+  /**
+   * Total bytes the ring can hold (a field, not a getter: TCP asks for it per segment). Changed
+   * only by {@link resize}; it may then be below {@link length}, and nothing fits until the
+   * queue drains below it.
+   */
   readonly capacity: number;
 
   /**
@@ -58,7 +62,18 @@ export class RingBuffer {
     return this.length === 0;
   }
   isFull(): boolean {
-    return this.length === this.capacity;
+    return this.length >= this.capacity;
+  }
+
+  /**
+   * Sets the capacity: a socket's SO_SNDBUF or SO_RCVBUF set after its ring was made. Queued
+   * bytes stay, even beyond a smaller capacity (the window is then 0 until they drain below
+   * it), and storage is neither moved nor shrunk; a larger capacity is allocated as bytes come.
+   */
+  resize(capacity: number): void {
+    if (capacity < 0) throw new RangeError('negative ring capacity');
+    (this as { capacity: number }).capacity = capacity;
+    this.setLength(this.length);
   }
   /** Drops everything. */
   clear(): void {
@@ -70,7 +85,7 @@ export class RingBuffer {
   private setLength(n: number): void {
     const self = this as { length: number; window: number };
     self.length = n;
-    self.window = this.capacity - n;
+    self.window = n < this.capacity ? this.capacity - n : 0;
   }
 
   /**
@@ -173,7 +188,11 @@ export class RingBuffer {
     this.reserve(this.length + offset + Math.min(want, free - offset));
     const size = this.storage.length;
     const start = (this.head + this.length + offset) % size;
-    return this.storage.subarray(start, start + Math.min(size - this.length - offset, size - start));
+    // (Storage may be larger than the capacity after a resize: the free space bounds the piece.)
+    return this.storage.subarray(
+      start,
+      start + Math.min(free - offset, size - this.length - offset, size - start),
+    );
   }
 
   /**

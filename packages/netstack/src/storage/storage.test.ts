@@ -63,7 +63,10 @@ describe('RingBuffer spans and in-place copies', () => {
   };
 
   it('behaves as a FIFO of bytes against an array model, growing its storage as it fills', () => {
+    // `resize` changes the capacity (SO_SNDBUF/SO_RCVBUF on a live socket), below what is
+    // queued too: then nothing fits until the queue drains below it.
     const op = fc.oneof(
+      fc.record({ resize: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 70_000 })) }),
       fc.record({ fill: fc.integer({ min: 0, max: 40_000 }), limit: fc.integer({ min: 0, max: 40_000 }) }),
       fc.record({
         drain: fc.integer({ min: 0, max: 40_000 }),
@@ -76,13 +79,18 @@ describe('RingBuffer spans and in-place copies', () => {
     fc.assert(
       fc.property(caps, fc.array(op, { maxLength: 25 }), (cap, ops) => {
         const ring = new RingBuffer(cap); // storage allocated as bytes arrive
+        let limit = cap;
+        const free = (): number => Math.max(0, limit - model.length);
         let model: number[] = [];
         let seq = 0;
         const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => seq++ & 0xff);
         for (const o of ops) {
-          if ('fill' in o) {
+          if ('resize' in o) {
+            ring.resize(o.resize);
+            limit = o.resize;
+          } else if ('fill' in o) {
             const src = bytes(o.fill);
-            const want = Math.min(o.fill, cap - model.length);
+            const want = Math.min(o.fill, free());
             const r = ring.fillFrom(o.fill, limited(src, o.limit, true));
             const moved = Math.min(want, o.limit);
             if (moved === 0 && want > 0) expect(r).toBe(E.EFAULT);
@@ -99,17 +107,21 @@ describe('RingBuffer spans and in-place copies', () => {
             if (!o.peek) model = model.slice(moved);
           } else {
             const n = ring.enqueue(bytes(o.enq));
-            expect(n).toBe(Math.min(o.enq, cap - model.length));
+            expect(n).toBe(Math.min(o.enq, free()));
             for (let i = 0; i < n; i++) model.push((seq - o.enq + i) & 0xff);
           }
           expect(ring.length).toBe(model.length);
-          expect(ring.window).toBe(cap - model.length);
+          expect(ring.window).toBe(free());
+          expect(ring.isFull()).toBe(free() === 0);
           // The spans cover the queued bytes and the free space, each in at most two pieces.
           const first = ring.readableSpan(0);
           const second = ring.readableSpan(first.length);
           expect(first.length + second.length).toBe(model.length);
           expect(Array.from(first)).toEqual(model.slice(0, first.length));
           expect(Array.from(second)).toEqual(model.slice(first.length));
+          // The writable pieces are the free space, however large the storage grew before.
+          const w1 = ring.writableSpan(0);
+          expect(w1.length + ring.writableSpan(w1.length).length).toBe(free());
         }
       }),
       { numRuns: 60 },

@@ -146,6 +146,12 @@ export interface TcpRepr {
   readonly sackPermitted?: boolean | undefined;
   readonly sackBlocks?: readonly SackBlock[] | undefined;
   readonly timestamp?: { readonly tsVal: number; readonly tsEcr: number } | undefined;
+  /**
+   * The urgent pointer, present exactly when the URG flag is set: urgent data ends this many
+   * bytes after the segment's sequence number (RFC 9293's field; Linux and BSD point one past
+   * the urgent byte).
+   */
+  readonly urgentPointer?: number | undefined;
   readonly payload: Uint8Array;
 }
 
@@ -259,6 +265,7 @@ export const TcpRepr = {
       sackPermitted: opts.sackPermitted,
       sackBlocks: opts.sackBlocks,
       timestamp: opts.timestamp,
+      urgentPointer: flags & TcpFlag.URG ? p.urgentPointer : undefined,
       payload: p.payload,
     };
   },
@@ -286,7 +293,7 @@ export const TcpRepr = {
     b[F.FLAGS] = (repr.flags & ~TcpFlag.ACK & 0xff) | (repr.ackNumber !== undefined ? TcpFlag.ACK : 0);
     set16(b, F.WINDOW, repr.windowLen);
     set16(b, F.CHECKSUM, 0);
-    set16(b, F.URGENT, 0);
+    set16(b, F.URGENT, repr.flags & TcpFlag.URG ? (repr.urgentPointer ?? 0) : 0);
     let i: number = F.OPTIONS;
     const sackCount = sackCountAfter(repr, fixedOptionsLen(repr));
     if (repr.maxSegSize !== undefined) {

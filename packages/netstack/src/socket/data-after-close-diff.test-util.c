@@ -1,0 +1,150 @@
+// Data sent to a TCP end that can no longer read it, on the host kernel (inside a fresh network
+// namespace), one line per call. Linux's tcp_rcv_state_process answers new data with a RST when
+// the receiving end has shut down reading and sent its FIN (FIN_WAIT_1/2 with RCV_SHUTDOWN):
+// after close(), or shutdown(SHUT_RDWR) while the socket is still open. The sender's next send
+// fails at once. After shutdown(SHUT_WR) alone the data is still taken and readable.
+// (CPython's test_asyncio.test_streams test_drain_raises writes until its peer's close() makes
+// a send fail; without the RST its writes filled the peer's window and it waited ~100 s.)
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "host-diff.test-util.h"
+
+static void pollmask(const char *what, int fd) {
+  struct pollfd p = {fd, REQ, 0};
+  poll(&p, 1, 0);
+  printf("%s poll %x\n", what, p.revents);
+}
+static void soerror(const char *what, int fd) {
+  int v = 0;
+  socklen_t l = sizeof v;
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &l);
+  printf("%s so_error %s\n", what, v ? strerrorname_np(v) : "0");
+}
+static void rcv(const char *what, int fd) {
+  char buf[16];
+  printf("%s recv %s\n", what, res(recv(fd, buf, sizeof buf, 0)));
+}
+static void snd(const char *what, int fd) {
+  printf("%s send %s\n", what, res(send(fd, "data", 4, MSG_NOSIGNAL)));
+}
+static int listener(int port) {
+  int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in a = sa("127.0.0.1", port);
+  int one = 1;
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  bind(l, SA(a), sizeof a);
+  listen(l, 8);
+  return l;
+}
+// A connected pair: *c the client, *a the accepted end.
+static void pair(int port, int *c, int *a, int *l) {
+  *l = listener(port);
+  *c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in p = sa("127.0.0.1", port);
+  connect(*c, SA(p), sizeof p);
+  WAIT;
+  *a = accept4(*l, NULL, NULL, SOCK_NONBLOCK);
+}
+// How many TCP sockets /proc/net/tcp lists with local port `port`, and their states.
+static void proc(const char *what, int port) {
+  FILE *f = fopen("/proc/net/tcp", "r");
+  char line[512];
+  int n = 0;
+  char states[64] = "";
+  fgets(line, sizeof line, f);
+  while (fgets(line, sizeof line, f)) {
+    unsigned lport, st;
+    if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &st) != 2) continue;
+    if ((int)lport != port) continue;
+    n++;
+    snprintf(states + strlen(states), sizeof states - strlen(states), " %02X", st);
+  }
+  fclose(f);
+  printf("%s proc %d%s\n", what, n, states);
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  setvbuf(stdout, NULL, _IONBF, 0);
+
+  // C. The accepted end closes with nothing unread (a FIN, no RST); the client then writes.
+  {
+    int c, a, l;
+    pair(7501, &c, &a, &l);
+    close(a);
+    WAIT;
+    pollmask("C", c);
+    proc("C closed", 7501);
+    snd("C", c);
+    WAIT;
+    pollmask("C", c);
+    proc("C data", 7501);
+    soerror("C", c);
+    snd("C", c);
+    rcv("C", c);
+    pollmask("C", c);
+    close(c);
+    close(l);
+  }
+  // S. The same with shutdown(SHUT_RDWR) and the socket kept open: its owner sees the reset.
+  {
+    int c, a, l;
+    pair(7502, &c, &a, &l);
+    shutdown(a, SHUT_RDWR);
+    WAIT;
+    snd("S", c);
+    WAIT;
+    pollmask("S", c);
+    soerror("S", c);
+    snd("S", c);
+    pollmask("S a", a);
+    soerror("S a", a);
+    rcv("S a", a);
+    close(a);
+    close(c);
+    close(l);
+  }
+  // W. shutdown(SHUT_WR) only: the data is taken and can be read.
+  {
+    int c, a, l;
+    pair(7503, &c, &a, &l);
+    shutdown(a, SHUT_WR);
+    WAIT;
+    snd("W", c);
+    WAIT;
+    pollmask("W", c);
+    soerror("W", c);
+    pollmask("W a", a);
+    rcv("W a", a);
+    close(a);
+    close(c);
+    close(l);
+  }
+  // D. Writing until a send fails after the peer closed (test_drain_raises): the first send is
+  // taken, the RST comes back, and the next one fails; never a send buffer filled up.
+  {
+    int c, a, l;
+    pair(7504, &c, &a, &l);
+    close(a);
+    WAIT;
+    int sent = 0;
+    long r;
+    while ((r = send(c, "foo\n", 4, MSG_NOSIGNAL)) > 0 && sent < 1000) {
+      sent++;
+      WAIT;
+    }
+    printf("D sends before the error %d, then %s\n", sent, res(r));
+    close(c);
+    close(l);
+  }
+  return 0;
+}
