@@ -18,41 +18,8 @@
 #include <unistd.h>
 #include "host-diff.test-util.h"
 
-static void pollmask(const char *what, int fd) {
-  struct pollfd p = {fd, REQ, 0};
-  poll(&p, 1, 0);
-  printf("%s poll %x\n", what, p.revents);
-}
-static void soerror(const char *what, int fd) {
-  int v = 0;
-  socklen_t l = sizeof v;
-  getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &l);
-  printf("%s so_error %s\n", what, v ? strerrorname_np(v) : "0");
-}
-static void rcv(const char *what, int fd) {
-  char buf[16];
-  printf("%s recv %s\n", what, res(recv(fd, buf, sizeof buf, 0)));
-}
 static void snd(const char *what, int fd) {
   printf("%s send %s\n", what, res(send(fd, "data", 4, MSG_NOSIGNAL)));
-}
-static int listener(int port) {
-  int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  struct sockaddr_in a = sa("127.0.0.1", port);
-  int one = 1;
-  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  bind(l, SA(a), sizeof a);
-  listen(l, 8);
-  return l;
-}
-// A connected pair: *c the client, *a the accepted end.
-static void pair(int port, int *c, int *a, int *l) {
-  *l = listener(port);
-  *c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  struct sockaddr_in p = sa("127.0.0.1", port);
-  connect(*c, SA(p), sizeof p);
-  WAIT;
-  *a = accept4(*l, NULL, NULL, SOCK_NONBLOCK);
 }
 // How many TCP sockets /proc/net/tcp lists with local port `port`, and their states.
 static void proc(const char *what, int port) {
@@ -79,36 +46,36 @@ int main(void) {
   // C. The accepted end closes with nothing unread (a FIN, no RST); the client then writes.
   {
     int c, a, l;
-    pair(7501, &c, &a, &l);
+    tcp_pair(7501, &c, &a, &l);
     close(a);
     WAIT;
-    pollmask("C", c);
+    show_poll("C", c);
     proc("C closed", 7501);
     snd("C", c);
     WAIT;
-    pollmask("C", c);
+    show_poll("C", c);
     proc("C data", 7501);
-    soerror("C", c);
+    show_soerror("C", c);
     snd("C", c);
-    rcv("C", c);
-    pollmask("C", c);
+    show_recv("C", c);
+    show_poll("C", c);
     close(c);
     close(l);
   }
   // S. The same with shutdown(SHUT_RDWR) and the socket kept open: its owner sees the reset.
   {
     int c, a, l;
-    pair(7502, &c, &a, &l);
+    tcp_pair(7502, &c, &a, &l);
     shutdown(a, SHUT_RDWR);
     WAIT;
     snd("S", c);
     WAIT;
-    pollmask("S", c);
-    soerror("S", c);
+    show_poll("S", c);
+    show_soerror("S", c);
     snd("S", c);
-    pollmask("S a", a);
-    soerror("S a", a);
-    rcv("S a", a);
+    show_poll("S a", a);
+    show_soerror("S a", a);
+    show_recv("S a", a);
     close(a);
     close(c);
     close(l);
@@ -116,15 +83,15 @@ int main(void) {
   // W. shutdown(SHUT_WR) only: the data is taken and can be read.
   {
     int c, a, l;
-    pair(7503, &c, &a, &l);
+    tcp_pair(7503, &c, &a, &l);
     shutdown(a, SHUT_WR);
     WAIT;
     snd("W", c);
     WAIT;
-    pollmask("W", c);
-    soerror("W", c);
-    pollmask("W a", a);
-    rcv("W a", a);
+    show_poll("W", c);
+    show_soerror("W", c);
+    show_poll("W a", a);
+    show_recv("W a", a);
     close(a);
     close(c);
     close(l);
@@ -133,7 +100,7 @@ int main(void) {
   // taken, the RST comes back, and the next one fails; never a send buffer filled up.
   {
     int c, a, l;
-    pair(7504, &c, &a, &l);
+    tcp_pair(7504, &c, &a, &l);
     close(a);
     WAIT;
     int sent = 0;

@@ -55,4 +55,43 @@ __attribute__((unused)) static void name(const char *what, int fd, int peer) {
   int port = ntohs(a.sin_port);
   printf("%s %s:%s\n", what, ip, port >= 32768 && port <= 60999 ? "eph" : (port == 0 ? "0" : "fixed"));
 }
+
+/* "<what> poll <revents>" for the bits REQ asks. */
+__attribute__((unused)) static void show_poll(const char *what, int fd) {
+  struct pollfd p = {fd, REQ, 0};
+  poll(&p, 1, 0);
+  printf("%s poll %x\n", what, p.revents);
+}
+/* "<what> so_error <errno name or 0>" (reading SO_ERROR clears it). */
+__attribute__((unused)) static void show_soerror(const char *what, int fd) {
+  int v = 0;
+  socklen_t l = sizeof v;
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &l);
+  printf("%s so_error %s\n", what, v ? strerrorname_np(v) : "0");
+}
+/* "<what> recv <count or errno>" of one recv(2) of up to 16 bytes. */
+__attribute__((unused)) static void show_recv(const char *what, int fd) {
+  char buf[16];
+  printf("%s recv %s\n", what, res(recv(fd, buf, sizeof buf, 0)));
+}
+/* A non-blocking TCP listener on 127.0.0.1:port (SO_REUSEADDR, backlog 8). */
+__attribute__((unused)) static int tcp_listener(int port) {
+  int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in a = sa("127.0.0.1", port);
+  int one = 1;
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  bind(l, SA(a), sizeof a);
+  listen(l, 8);
+  return l;
+}
+/* A connected non-blocking pair on 127.0.0.1:port: *c the client, *a the accepted end, *l the
+ * listener. */
+__attribute__((unused)) static void tcp_pair(int port, int *c, int *a, int *l) {
+  *l = tcp_listener(port);
+  *c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  struct sockaddr_in p = sa("127.0.0.1", port);
+  connect(*c, SA(p), sizeof p);
+  WAIT;
+  *a = accept4(*l, NULL, NULL, SOCK_NONBLOCK);
+}
 #endif

@@ -11,7 +11,7 @@ import { LoopbackDevice } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
 import { Ipv4Address } from '../wire/ip-address.js';
-import { InetSocket } from './inet-socket.js';
+import { InetSocket, type InetSocketConfig } from './inet-socket.js';
 import { emitSockaddr } from './sockaddr.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
@@ -69,6 +69,35 @@ export function virtualClock(stack: Stack): { sleep: (ms: number) => void; now: 
     },
     now: () => now,
   };
+}
+
+/**
+ * A connected TCP pair over a fresh loopback stack (127.0.0.1/8, seeded) on a virtual clock: `c`
+ * connected to the listener's accepted `s` on 127.0.0.1:5000, both non-blocking and made with
+ * `cfg`. `setup` runs on the listener before listen(2) and on the client before connect(2)
+ * (options that must be in place before the handshake).
+ */
+export function loopbackTcpPair(
+  seed: number,
+  cfg: Partial<InetSocketConfig> = {},
+  setup: { listener?: (l: InetSocket) => void; client?: (c: InetSocket) => void } = {},
+): { c: InetSocket; s: InetSocket; clock: { sleep: (ms: number) => void; now: () => number } } {
+  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed });
+  const clock = virtualClock(stack);
+  const mk = (): InetSocket =>
+    mustSocket(
+      InetSocket.create(stack, AddressFamily.AF_INET, SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK, 0, cfg),
+    );
+  const addr = sockaddr4(5000);
+  const l = mk();
+  setup.listener?.(l);
+  l.bind(addr);
+  l.listen(4);
+  const c = mk();
+  setup.client?.(c);
+  c.connect(addr);
+  clock.sleep(10);
+  return { c, s: mustSocket(l.accept()), clock };
 }
 
 /** `s` when it is a socket (what socket() and accept() must give); a test failure otherwise. */

@@ -15,41 +15,8 @@
 #include <unistd.h>
 #include "host-diff.test-util.h"
 
-static void pollmask(const char *what, int fd) {
-  struct pollfd p = {fd, REQ, 0};
-  poll(&p, 1, 0);
-  printf("%s poll %x\n", what, p.revents);
-}
-static void soerror(const char *what, int fd) {
-  int v = 0;
-  socklen_t l = sizeof v;
-  getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &l);
-  printf("%s so_error %s\n", what, v ? strerrorname_np(v) : "0");
-}
-static void rcv(const char *what, int fd) {
-  char buf[16];
-  printf("%s recv %s\n", what, res(recv(fd, buf, sizeof buf, 0)));
-}
 static void snd(const char *what, int fd) {
   printf("%s send %s\n", what, res(send(fd, "x", 1, MSG_NOSIGNAL)));
-}
-static int listener(int port) {
-  int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  struct sockaddr_in a = sa("127.0.0.1", port);
-  int one = 1;
-  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  bind(l, SA(a), sizeof a);
-  listen(l, 8);
-  return l;
-}
-// A connected pair: *c the client, *a the accepted end.
-static void pair(int port, int *c, int *a, int *l) {
-  *l = listener(port);
-  *c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  struct sockaddr_in p = sa("127.0.0.1", port);
-  connect(*c, SA(p), sizeof p);
-  WAIT;
-  *a = accept4(*l, NULL, NULL, SOCK_NONBLOCK);
 }
 static void reset(int fd) {
   struct linger lg = {1, 0};
@@ -81,38 +48,38 @@ int main(void) {
   // F1. The peer shuts down writing (FIN), then aborts (RST); the reader looks only afterwards.
   {
     int c, a, l;
-    pair(7101, &c, &a, &l);
+    tcp_pair(7101, &c, &a, &l);
     shutdown(a, SHUT_WR);
     WAIT;
     reset(a);
     WAIT;
-    pollmask("F1", c);
-    rcv("F1", c);
-    rcv("F1", c);
-    pollmask("F1", c);
+    show_poll("F1", c);
+    show_recv("F1", c);
+    show_recv("F1", c);
+    show_poll("F1", c);
     snd("F1", c);
-    soerror("F1", c);
-    pollmask("F1", c);
-    rcv("F1", c);
+    show_soerror("F1", c);
+    show_poll("F1", c);
+    show_recv("F1", c);
     close(c);
     close(l);
   }
   // F2. Data and FIN, then RST; SO_ERROR read before the last recv.
   {
     int c, a, l;
-    pair(7102, &c, &a, &l);
+    tcp_pair(7102, &c, &a, &l);
     send(a, "data", 4, 0);
     shutdown(a, SHUT_WR);
     WAIT;
     reset(a);
     WAIT;
-    pollmask("F2", c);
-    rcv("F2", c);
-    rcv("F2", c);
-    pollmask("F2", c);
-    soerror("F2", c);
-    pollmask("F2", c);
-    rcv("F2", c);
+    show_poll("F2", c);
+    show_recv("F2", c);
+    show_recv("F2", c);
+    show_poll("F2", c);
+    show_soerror("F2", c);
+    show_poll("F2", c);
+    show_recv("F2", c);
     snd("F2", c);
     close(c);
     close(l);
@@ -120,18 +87,18 @@ int main(void) {
   // F3. Data then RST without a FIN: the data, then the error, then end of stream.
   {
     int c, a, l;
-    pair(7103, &c, &a, &l);
+    tcp_pair(7103, &c, &a, &l);
     send(a, "data", 4, 0);
     WAIT;
     reset(a);
     WAIT;
-    pollmask("F3", c);
-    rcv("F3", c);
-    pollmask("F3", c);
-    rcv("F3", c);
-    pollmask("F3", c);
-    rcv("F3", c);
-    soerror("F3", c);
+    show_poll("F3", c);
+    show_recv("F3", c);
+    show_poll("F3", c);
+    show_recv("F3", c);
+    show_poll("F3", c);
+    show_recv("F3", c);
+    show_soerror("F3", c);
     snd("F3", c);
     close(c);
     close(l);
@@ -148,9 +115,9 @@ int main(void) {
     struct sockaddr_in to = sa("127.0.0.1", 7299);
     connect(f, SA(to), sizeof to);
     WAIT;
-    soerror("P refused", f);
+    show_soerror("P refused", f);
     proc("P refused", 7202);
-    int l = listener(7203);
+    int l = tcp_listener(7203);
     proc("P listener", 7203);
     int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     to = sa("127.0.0.1", 7203);
@@ -168,7 +135,7 @@ int main(void) {
   // send buffer is full, then EAGAIN, also after the zero-window probes have run.
   {
     int c, a, l;
-    pair(7301, &c, &a, &l);
+    tcp_pair(7301, &c, &a, &l);
     static char chunk[65536];
     const char *last = "";
     int i;
@@ -181,14 +148,14 @@ int main(void) {
       if (n < 0) break;
       WAIT;
     }
-    pollmask("Z", c);
+    show_poll("Z", c);
     // Once the data in flight is acknowledged (the probes have run), fill what that freed: the
     // buffer holds only data the peer has no window for.
     usleep(500000);
     long r;
     while ((r = send(c, chunk, sizeof chunk, MSG_NOSIGNAL)) > 0) WAIT;
     printf("Z refill %s\n", res(r));
-    pollmask("Z", c);
+    show_poll("Z", c);
     // (What a small read by the peer frees next depends on Linux's memory accounting and window
     // selection, so it is not compared; peer-reset.test.ts checks netstack never trickles then.)
     static char sink[1 << 20];

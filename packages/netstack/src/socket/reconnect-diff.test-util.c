@@ -28,15 +28,6 @@ static void soerror(const char *what, int fd) {
 static void conn(const char *what, int fd, struct sockaddr_in a) {
   printf("%s %s\n", what, res(connect(fd, SA(a), sizeof a)));
 }
-static int listener(int port) {
-  int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  struct sockaddr_in a = sa("127.0.0.1", port);
-  int one = 1;
-  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  bind(l, SA(a), sizeof a);
-  listen(l, 8);
-  return l;
-}
 // Data both ways over an accepted connection: proves the reconnected socket works.
 static void exchange(const char *what, int c, int l) {
   char buf[16] = {0};
@@ -75,7 +66,7 @@ int main(void) {
     WAIT;
     soerror("A so_error 3", s);
     conn("A connect 4", s, p1);
-    int l = listener(7001);
+    int l = tcp_listener(7001);
     conn("A connect 5", s, p1);
     WAIT;
     pollmask("A poll 5", s);
@@ -97,7 +88,7 @@ int main(void) {
     conn("B connect 2", s, p1);
     soerror("B so_error", s);
     name("B name", s, 0);
-    int l = listener(7001);
+    int l = tcp_listener(7001);
     conn("B connect 3", s, p1);
     WAIT;
     soerror("B so_error 3", s);
@@ -114,7 +105,7 @@ int main(void) {
     name("C name", s, 0);
     name("C peer", s, 1);
     conn("C connect 2", s, p1);
-    int l = listener(7001);
+    int l = tcp_listener(7001);
     conn("C connect 3", s, p1);
     name("C name 3", s, 0);
     name("C peer 3", s, 1);
@@ -135,7 +126,7 @@ int main(void) {
     name("D name", s, 0);
     conn("D connect 2", s, p1);
     name("D name 2", s, 0);
-    int l = listener(7001);
+    int l = tcp_listener(7001);
     conn("D connect 3", s, p1);
     WAIT;
     soerror("D so_error 3", s);
@@ -161,7 +152,7 @@ int main(void) {
   // 6. Established and connect() called again (0: the socket layer now says connected), then
   // reset by the peer: EISCONN until an AF_UNSPEC connect disconnects.
   {
-    int l = listener(7001);
+    int l = tcp_listener(7001);
     int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     conn("F connect", s, p1);
     WAIT;
@@ -196,7 +187,7 @@ int main(void) {
   // 7. Established without a second connect() (the socket layer still says connecting), then
   // reset: the next connect reports ECONNRESET, the one after starts a new connection.
   {
-    int l = listener(7001);
+    int l = tcp_listener(7001);
     int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     conn("G connect", s, p1);
     WAIT;
@@ -251,7 +242,7 @@ int main(void) {
   }
   // 9. AF_UNSPEC on a live connection: the peer is reset, the socket can connect again.
   {
-    int l = listener(7001);
+    int l = tcp_listener(7001);
     int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     conn("I connect", s, p1);
     WAIT;

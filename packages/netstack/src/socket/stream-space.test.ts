@@ -2,41 +2,14 @@
 // POLLOUT only while the free send space is at least half of what is queued
 // (sk_stream_is_writeable), and while twice the unsent bytes are below TCP_NOTSENT_LOWAT. The
 // same rules against the host kernel: runtime's sock-stream-space.test.ts.
-import { AddressFamily, isError, PollEvent, SockType, SocketLevel, TcpOption } from '@tsvisor/abi';
+import { isError, PollEvent, SocketLevel, TcpOption } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
-import { cidr } from '../iface/interface.js';
-import { LoopbackDevice } from '../phy/loopback.js';
-import { Stack } from '../stack.js';
-import { Ipv4Address } from '../wire/ip-address.js';
-import { virtualClock } from './host-diff.test-util.js';
-import { InetSocket, type InetSocketConfig } from './inet-socket.js';
-import { emitSockaddr } from './sockaddr.js';
+import { loopbackTcpPair } from './host-diff.test-util.js';
+import type { InetSocket } from './inet-socket.js';
 import { WOULD_BLOCK } from './would-block.js';
 
 function pair(sndRing: number, rcvRing: number) {
-  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 8 });
-  const clock = virtualClock(stack);
-  const cfg: Partial<InetSocketConfig> = { tcpSndRing: sndRing, tcpRcvRing: rcvRing };
-  const mk = (): InetSocket => {
-    const s = InetSocket.create(
-      stack,
-      AddressFamily.AF_INET,
-      SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK,
-      0,
-      cfg,
-    );
-    if (isError(s)) throw new Error(s.name);
-    return s;
-  };
-  const l = mk();
-  l.bind(emitSockaddr({ addr: Ipv4Address.parse('127.0.0.1')!, port: 5000 }));
-  l.listen(4);
-  const c = mk();
-  c.connect(emitSockaddr({ addr: Ipv4Address.parse('127.0.0.1')!, port: 5000 }));
-  clock.sleep(10);
-  const s = l.accept();
-  if (!(s instanceof InetSocket)) throw new Error('no connection');
-  return { c, s, clock };
+  return loopbackTcpPair(8, { tcpSndRing: sndRing, tcpRcvRing: rcvRing });
 }
 
 const writable = (s: InetSocket): boolean => (s.readiness() & PollEvent.POLLOUT) !== 0;

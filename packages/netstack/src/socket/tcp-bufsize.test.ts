@@ -3,15 +3,10 @@
 // and the window (half of sk_rcvbuf, tcp_adv_win_scale 1), picked at SYN time or, set later,
 // without taking back window already offered. The same against the host kernel, as relations:
 // runtime's sock-bufsize.test.ts.
-import { AddressFamily, E, isError, PollEvent, SockType, SocketLevel, SocketOption } from '@tsvisor/abi';
+import { E, isError, PollEvent, SocketLevel, SocketOption } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
-import { cidr } from '../iface/interface.js';
-import { LoopbackDevice } from '../phy/loopback.js';
-import { Stack } from '../stack.js';
-import { Ipv4Address } from '../wire/ip-address.js';
-import { virtualClock } from './host-diff.test-util.js';
-import { InetSocket, type InetSocketConfig } from './inet-socket.js';
-import { emitSockaddr } from './sockaddr.js';
+import { loopbackTcpPair } from './host-diff.test-util.js';
+import type { InetSocket, InetSocketConfig } from './inet-socket.js';
 import { WOULD_BLOCK } from './would-block.js';
 
 const SOL = SocketLevel.SOL_SOCKET;
@@ -21,32 +16,16 @@ function pair(
   opts: { listenerRcvBuf?: number; clientSndBuf?: number; clientRcvBuf?: number } = {},
   cfg: Partial<InetSocketConfig> = {},
 ) {
-  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 3 });
-  const clock = virtualClock(stack);
-  const mk = (): InetSocket => {
-    const s = InetSocket.create(
-      stack,
-      AddressFamily.AF_INET,
-      SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK,
-      0,
-      cfg,
-    );
-    if (isError(s)) throw new Error(s.name);
-    return s;
+  const set = (sock: InetSocket, name: number, v: number | undefined): void => {
+    if (v !== undefined) sock.setsockopt(SOL, name, v);
   };
-  const addr = emitSockaddr({ addr: Ipv4Address.parse('127.0.0.1')!, port: 5000 });
-  const l = mk();
-  if (opts.listenerRcvBuf !== undefined) l.setsockopt(SOL, SocketOption.SO_RCVBUF, opts.listenerRcvBuf);
-  l.bind(addr);
-  l.listen(4);
-  const c = mk();
-  if (opts.clientSndBuf !== undefined) c.setsockopt(SOL, SocketOption.SO_SNDBUF, opts.clientSndBuf);
-  if (opts.clientRcvBuf !== undefined) c.setsockopt(SOL, SocketOption.SO_RCVBUF, opts.clientRcvBuf);
-  c.connect(addr);
-  clock.sleep(10);
-  const s = l.accept();
-  if (!(s instanceof InetSocket)) throw new Error('no connection');
-  return { c, s, clock };
+  return loopbackTcpPair(3, cfg, {
+    listener: (l) => set(l, SocketOption.SO_RCVBUF, opts.listenerRcvBuf),
+    client: (c) => {
+      set(c, SocketOption.SO_SNDBUF, opts.clientSndBuf);
+      set(c, SocketOption.SO_RCVBUF, opts.clientRcvBuf);
+    },
+  });
 }
 
 const CHUNK = new Uint8Array(65536);

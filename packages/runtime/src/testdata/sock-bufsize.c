@@ -31,18 +31,6 @@
 static char big[65536];
 static int verbose;
 
-static int pollout(int fd) {
-  struct pollfd p = {.fd = fd, .events = POLLOUT};
-  poll(&p, 1, 0);
-  return (p.revents & POLLOUT) != 0;
-}
-
-static long outq(int fd) {
-  int n = -1;
-  ioctl(fd, SIOCOUTQ, &n);
-  return n;
-}
-
 static long inq(int fd) {
   int n = -1;
   ioctl(fd, FIONREAD, &n);

@@ -25,18 +25,6 @@
 
 static char big[65536];
 
-static int pollout(int fd) {
-  struct pollfd p = {.fd = fd, .events = POLLOUT};
-  poll(&p, 1, 0);
-  return (p.revents & POLLOUT) != 0;
-}
-
-static long outq(int fd) {
-  int n = -1;
-  ioctl(fd, SIOCOUTQ, &n);
-  return n;
-}
-
 static void nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 /* Sends until the socket takes no more (EAGAIN), letting the peer's ACKs in between. */

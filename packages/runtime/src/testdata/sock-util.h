@@ -1,13 +1,17 @@
-/* Helpers shared by the socket conformance programs (host-cmsg.c, sock-timeo.c, sock-options.c).
+/* Helpers shared by the socket conformance programs (host-cmsg.c, sock-timeo.c, sock-options.c,
+ * sock-stream-space.c, sock-bufsize.c).
  * A program may define TOOK_SLACK (seconds a wait may overrun on a loaded machine) and
  * TOOK_DIGITS (decimals printed) before including this file. */
 #ifndef SOCK_UTIL_H
 #define SOCK_UTIL_H
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -24,6 +28,20 @@ SOCK_UTIL_UNUSED static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Whether poll(2) reports POLLOUT for `fd` now. */
+SOCK_UTIL_UNUSED static int pollout(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLOUT};
+  poll(&p, 1, 0);
+  return (p.revents & POLLOUT) != 0;
+}
+
+/* SIOCOUTQ of `fd` (-1 when the ioctl fails). */
+SOCK_UTIL_UNUSED static long outq(int fd) {
+  int n = -1;
+  ioctl(fd, SIOCOUTQ, &n);
+  return n;
 }
 
 /* A call's result as printed: the value, or the errno's name. */
