@@ -21,6 +21,7 @@ describe('SO_SNDBUF and SO_RCVBUF on netstack TCP sockets', () => {
     expect(want).toContain('then the peer holds at most 8 KiB: yes, and reads on: yes\n');
     expect(want).toContain('send: ECONNRESET, again: EPIPE, without MSG_NOSIGNAL: EPIPE, SIGPIPE 1\n');
     expect(want).toContain('blocked sender of 256 KiB: sent all: no, error: ECONNRESET\n');
+    expect(want).toContain('blocked writer of 256 KiB: sent all: no, error: ECONNRESET\n');
     const r = await bed.run(['/test/sock-bufsize'], {
       volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
     });

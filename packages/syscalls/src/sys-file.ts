@@ -366,7 +366,9 @@ function writeOn(
     ? -1
     : PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLERR | PollEvent.POLLHUP;
   const attempt = (sent: number): number | LinuxError | 'block' => {
-    const r = file.writeIO(src.dropFirst(sent), mode.append);
+    // `sent` tells a TCP socket what this write queued already: a reset then ends the write with
+    // that count and is reported by the next call, as tcp_sendmsg leaves sk_err.
+    const r = file.writeIO(src.dropFirst(sent), mode.append, sent);
     return r === WOULD_BLOCK ? 'block' : r;
   };
   const wait = { queue: file.waitQueue ?? undefined, mask };

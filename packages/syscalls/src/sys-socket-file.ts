@@ -402,10 +402,17 @@ export class SocketImpl extends FileDescriptionImpl {
    * write(2)/writev(2) from app memory on a TCP socket: the bytes go straight from the app's
    * memory into the send ring, as many as fit (one copy; a blocked writer copies the rest when
    * room appears). A fault part way sends what was copied, EFAULT only when nothing was.
+   * `queued`: bytes this write(2) queued already (a blocked writer going on), so that a reset
+   * meanwhile ends it with that count and stays for the next call (see sendFromIO).
    */
-  override writeIO(src: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
+  override writeIO(
+    src: IOSequence,
+    offset: number,
+    file: FileDescription,
+    queued = 0,
+  ): number | LinuxError | WouldBlock {
     if (!this.tcp || src.length === 0) return super.writeIO(src, offset, file);
-    const r = this.sendFromIO(src, src.length);
+    const r = this.sendFromIO(src, src.length, queued);
     if (r === NET_WOULD_BLOCK) return WOULD_BLOCK; // a full ring: nothing changed, nothing to run
     this.settle();
     return vfsBlock(r);

@@ -108,9 +108,17 @@ export abstract class FileDescriptionImpl {
    * Write from `src`, which may fault part way, at `offset` (-1 for streams). Returns the bytes
    * written, {@link WOULD_BLOCK}, or an error (`EFAULT` when nothing could be copied in and the
    * file would have read it). The default copies in the readable prefix of `src` and hands it
-   * to {@link write}; devices that never look at the bytes override it.
+   * to {@link write}; devices that never look at the bytes override it. `queued` (streams): the
+   * bytes the same write(2) moved already, for a blocked writer going on (a TCP socket then
+   * leaves a reset for the next call, as Linux does).
    */
-  writeIO(src: IOSequence, offset: number, file: FileDescription): number | LinuxError | WouldBlock {
+  writeIO(
+    src: IOSequence,
+    offset: number,
+    file: FileDescription,
+    queued?: number,
+  ): number | LinuxError | WouldBlock {
+    void queued;
     const buf = new Uint8Array(src.length);
     if (buf.length === 0) return this.write(buf, offset, file);
     const got = src.copyIn(buf);
@@ -348,12 +356,13 @@ export class FileDescription implements Waitable {
   /**
    * Implements write(2)/writev(2) from an {@link IOSequence}: the file copies the bytes in itself
    * (or never does: /dev/null). `append` overrides O_APPEND (pwritev2's RWF_APPEND and
-   * RWF_NOAPPEND); undefined keeps the description's flag.
+   * RWF_NOAPPEND); undefined keeps the description's flag. `queued`: what this write(2) moved
+   * already when it goes on after waiting (passed to a stream's implementation).
    */
-  writeIO(src: IOSequence, append?: boolean): number | LinuxError | WouldBlock {
+  writeIO(src: IOSequence, append?: boolean, queued = 0): number | LinuxError | WouldBlock {
     if (!this.writable) return E.EBADF;
     const impl = this.impl;
-    if (impl.stream) return this.streamWritten(impl.writeIO(src, -1, this));
+    if (impl.stream) return this.streamWritten(impl.writeIO(src, -1, this, queued));
     const off = this.writeOffset(null, src.length, append);
     return this.written(impl.writeIO(src, off, this), true, off);
   }

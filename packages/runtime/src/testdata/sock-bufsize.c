@@ -192,8 +192,9 @@ static void close_unread(void) {
 
 /* The asyncio test's shape: the sender (SO_SNDBUF 4096 after connect) is blocked in a send of
  * 256 KiB when the peer (SO_RCVBUF 4096 on the listener) reads 1 KiB and closes: the blocked
- * send ends with the bytes it queued or ECONNRESET, far short of 256 KiB. */
-static void blocked_sender(void) {
+ * send ends with the bytes it queued or ECONNRESET, far short of 256 KiB; a call after a short
+ * one gets the reset. With `use_write`, write(2) instead of send(2) (SIGPIPE ignored). */
+static void blocked_sender(int use_write) {
   int c, s;
   pair(&c, &s, 4096, 0);
   setbuf_opt(c, SO_SNDBUF, 4096);
@@ -209,12 +210,14 @@ static void blocked_sender(void) {
   close(s);
   long sent = 0, n;
   int err = 0;
-  while (sent < (long)sizeof data && (n = send(c, data + sent, sizeof data - sent, MSG_NOSIGNAL)) > 0) sent += n;
+  while (sent < (long)sizeof data &&
+         (n = use_write ? write(c, data + sent, sizeof data - sent) : send(c, data + sent, sizeof data - sent, MSG_NOSIGNAL)) > 0)
+    sent += n;
   if (sent < (long)sizeof data) err = errno;
   int st;
   waitpid(pid, &st, 0);
   if (verbose) fprintf(stderr, "blocked sender: sent %ld err %s\n", sent, strerrorname_np(err));
-  printf("blocked sender of 256 KiB: sent all: %s, error: %s\n", yesno(sent == (long)sizeof data),
+  printf("blocked %s of 256 KiB: sent all: %s, error: %s\n", use_write ? "writer" : "sender", yesno(sent == (long)sizeof data),
          err ? strerrorname_np(err) : "none");
   close(c);
 }
@@ -227,6 +230,8 @@ int main(int argc, char **argv) {
   rcvbuf_at_syesno();
   rcvbuf_after();
   close_unread();
-  blocked_sender();
+  blocked_sender(0);
+  signal(SIGPIPE, SIG_IGN);
+  blocked_sender(1);
   return 0;
 }
