@@ -115,6 +115,34 @@ describe('credentials and working directory', () => {
   });
 });
 
+describe("the sandbox's host name", () => {
+  const run = async (argv: string[], hostname: string): Promise<string> => {
+    const io = captureStdio(bed.dir);
+    const status = await createSandbox({
+      argv,
+      hostname,
+      network: 'none',
+      stdio: io.fds,
+      platform: bed.platform,
+      log: () => undefined,
+    }).run();
+    io.close();
+    expect(status).toBe(0);
+    return io.read().stdout;
+  };
+
+  it('resolves through /etc/hosts (127.0.1.1 without a network), the host file untouched', async () => {
+    const before = readFileSync('/etc/hosts');
+    expect(await run(['/usr/bin/getent', 'hosts', 'box-7'], 'box-7')).toBe('127.0.1.1       box-7\n');
+    expect(readFileSync('/etc/hosts')).toEqual(before);
+  });
+
+  it('is not added again when /etc/hosts names it already', async () => {
+    const hosts = readFileSync('/etc/hosts', 'latin1');
+    expect(await run(['/bin/cat', '/etc/hosts'], 'localhost')).toBe(hosts);
+  });
+});
+
 describe('finding and loading the first program', () => {
   it('looks a bare name up in PATH and runs #! scripts through their interpreter', async () => {
     writeFileSync(join(bed.dir, 'greet'), '#!/bin/busybox sh\necho "script says $1"\n', { mode: 0o755 });

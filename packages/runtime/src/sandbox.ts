@@ -51,7 +51,7 @@ import {
 } from '@tsvisor/vfs';
 import { STACK_TOP, spawnFirstProgram } from './exec.js';
 import { STUB_RESERVED, attachHostMemory, memfdHostMemory, vdsoReserved } from './host-memory.js';
-import { DNS_ADDRESS, Gateway, type PortForward, type Resolver } from './gateway/gateway.js';
+import { DNS_ADDRESS, Gateway, SANDBOX_ADDRESS, type PortForward, type Resolver } from './gateway/gateway.js';
 import { enableHostNetwork, hostNetSysctl, hostTcpTable } from './host-network.js';
 import { hostStdio } from './host-stdio.js';
 import { Machine } from './machine.js';
@@ -419,6 +419,14 @@ export function createSandbox(config: SandboxConfig): Sandbox {
   } else if (config.ports && config.ports.length > 0) {
     throw new SandboxError('port forwards (-p) need network mode sandbox', E.EINVAL);
   }
+  // The sandbox's host name resolves, as a container's does: gethostbyname(gethostname()) is how
+  // many programs find their own address (Java's getLocalHost, Python's getfqdn).
+  nameSandboxHost(
+    vfs,
+    rootCtx,
+    kernel.uts.uname().nodename,
+    config.network === 'sandbox' ? SANDBOX_ADDRESS : '127.0.1.1',
+  );
   return new Sandbox(kernel, vfs, config, ctx, machine, hostDirs, gateway, proc);
 }
 
@@ -440,11 +448,43 @@ function mountAt(vfs: Vfs, ctx: FsContext, path: string, fs: FilesystemImpl, fla
 }
 
 /** Writes a file in the sandbox's view (the overlay's memory layer by default); best effort. */
-function writeSandboxFile(vfs: Vfs, ctx: FsContext, path: string, text: string): void {
+function writeSandboxFile(vfs: Vfs, ctx: FsContext, path: string, text: string | Uint8Array): void {
   const f = vfs.openat(ctx, ctx.cwd, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644);
   if (isError(f)) return;
-  f.write(new TextEncoder().encode(text));
+  f.write(typeof text === 'string' ? new TextEncoder().encode(text) : text);
   f.release();
+}
+
+/**
+ * Adds `address hostname` to the sandbox's /etc/hosts (in the writable layer; the host's file is
+ * untouched) unless the file names that host already; `address` is eth0's in network mode
+ * sandbox (Docker's way), else 127.0.1.1 (Debian's for a host without a fixed address). Nothing
+ * happens without a readable /etc/hosts.
+ */
+function nameSandboxHost(vfs: Vfs, ctx: FsContext, hostname: string, address: string): void {
+  const f = vfs.openat(ctx, ctx.cwd, '/etc/hosts', O_RDONLY, 0);
+  if (isError(f)) return;
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const buf = new Uint8Array(65536);
+    const n = f.read(buf);
+    if (typeof n !== 'number' || n <= 0) break;
+    chunks.push(buf.subarray(0, n));
+  }
+  f.release();
+  const bytes = Buffer.concat(chunks);
+  const named = bytes
+    .toString('latin1')
+    .split('\n')
+    .some((line) => line.replace(/#.*/, '').trim().split(/\s+/).slice(1).includes(hostname));
+  if (named) return;
+  const sep = bytes.length === 0 || bytes[bytes.length - 1] === 0x0a ? '' : '\n';
+  writeSandboxFile(
+    vfs,
+    ctx,
+    '/etc/hosts',
+    Buffer.concat([bytes, Buffer.from(`${sep}${address}\t${hostname}\n`)]),
+  );
 }
 
 /** The host's `/`, read-only, under an in-memory writable layer: writes never reach the host. */

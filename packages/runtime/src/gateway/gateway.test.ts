@@ -56,10 +56,14 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
     expect(r.status).toBe(0);
   });
 
-  it('shows eth0 and the default route to `ip`', async () => {
-    const r = await bed.run(['sh', '-c', 'ip -o -4 addr; ip route; ip link show eth0'], {
-      network: 'sandbox',
-    });
+  it('shows eth0 and the default route to `ip`, and the host name resolves to eth0', async () => {
+    const r = await bed.run(
+      ['sh', '-c', 'ip -o -4 addr; ip route; ip link show eth0; getent hosts "$(hostname)"'],
+      {
+        network: 'sandbox',
+      },
+    );
+    expect(r.stdout).toContain('10.0.2.15       tsvisor\n');
     expect(r.stdout).toContain('    link/none \n');
     expect(r.stdout).toContain('2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0');
     expect(r.stdout).toContain('default via 10.0.2.2 dev eth0 proto static');
