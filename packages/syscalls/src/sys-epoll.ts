@@ -30,6 +30,11 @@ const EPOLL_CLOEXEC = 0o2000000;
 const NS = 1_000_000_000n;
 /** Linux's EP_MAX_EVENTS: INT_MAX / sizeof(struct epoll_event). */
 const EP_MAX_EVENTS = Math.floor(0x7fffffff / 12);
+/** Linux's EP_MAX_NESTS: the most epoll instances a chain of nested ones may link below one. */
+const EP_MAX_NESTS = 4;
+/** The event bits an EPOLLEXCLUSIVE interest may ask for (Linux's EPOLLEXCLUSIVE_OK_BITS). */
+const EXCLUSIVE_OK =
+  EPOLLIN | EpollEventFlag.EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
 
 interface Interest {
   readonly fd: number;
@@ -46,6 +51,8 @@ interface Interest {
 /** The implementation behind an epoll file description. */
 export class EpollImpl extends FileDescriptionImpl {
   readonly interests = new Map<string, Interest>();
+  /** The epoll instances with an interest in this one, and how many each has (nesting checks). */
+  readonly watchers = new Map<EpollImpl, number>();
   /** Woken when an interest may have become ready (or the list changed). */
   readonly queue = new WaitQueue();
 
@@ -71,16 +78,66 @@ export class EpollImpl extends FileDescriptionImpl {
     };
     file.waitQueue?.add(it.sub);
     this.interests.set(EpollImpl.key(fd, file), it);
+    const inner = file.impl;
+    if (inner instanceof EpollImpl) inner.watchers.set(this, (inner.watchers.get(this) ?? 0) + 1);
     this.queue.notify(EPOLLIN);
   }
 
   remove(it: Interest): void {
     it.file.waitQueue?.remove(it.sub);
     this.interests.delete(EpollImpl.key(it.fd, it.file));
+    const inner = it.file.impl;
+    if (inner instanceof EpollImpl) {
+      const n = (inner.watchers.get(this) ?? 1) - 1;
+      if (n > 0) inner.watchers.set(this, n);
+      else inner.watchers.delete(this);
+    }
+  }
+
+  /**
+   * Drops the interests whose file is gone: closing the last descriptor of a file takes it out of
+   * every epoll set (Linux's eventpoll_release), whatever fd it was added through.
+   */
+  private prune(): void {
+    for (const it of this.interests.values()) if (it.file.isReleased) this.remove(it);
+  }
+
+  /**
+   * Linux's ep_loop_check: adding epoll `inner` to this one would close a loop, or make a chain of
+   * nested instances longer than EP_MAX_NESTS links (counting those below `inner` and those
+   * above this one).
+   */
+  wouldLoop(inner: EpollImpl): boolean {
+    const below = inner.depthBelow(this, 0);
+    return below > EP_MAX_NESTS || below + 1 + this.depthAbove(0) > EP_MAX_NESTS;
+  }
+
+  /** How many nested epoll instances lie below this one (more than EP_MAX_NESTS when `top` is). */
+  private depthBelow(top: EpollImpl, depth: number): number {
+    let most = 0;
+    for (const it of this.interests.values()) {
+      const inner = it.file.impl;
+      if (!(inner instanceof EpollImpl) || it.file.isReleased) continue;
+      if (inner === top || depth >= EP_MAX_NESTS) return EP_MAX_NESTS + 1;
+      most = Math.max(most, inner.depthBelow(top, depth + 1) + 1);
+      if (most > EP_MAX_NESTS) break;
+    }
+    return most;
+  }
+
+  /** How many epoll instances are stacked above this one. */
+  private depthAbove(depth: number): number {
+    let most = 0;
+    for (const outer of this.watchers.keys()) {
+      if (depth >= EP_MAX_NESTS) return EP_MAX_NESTS + 1;
+      most = Math.max(most, outer.depthAbove(depth + 1) + 1);
+    }
+    return most;
   }
 
   /** Collects up to `max` ready events, applying ET/ONESHOT bookkeeping when `consume`. */
   collect(max: number, consume: boolean): { events: number; data: bigint }[] {
+    this.prune();
     const out: { events: number; data: bigint }[] = [];
     for (const it of this.interests.values()) {
       if (out.length >= max) break;
@@ -169,19 +226,25 @@ function epollCtl(t: Task, a: SyscallArgs): SyscallResult {
   if (!target.waitQueue) return E.EPERM;
   const ep = epFile.impl;
   if (!(ep instanceof EpollImpl) || target === epFile) return E.EINVAL;
+  const inner = target.impl instanceof EpollImpl ? target.impl : undefined;
+  // do_epoll_ctl's order: EPOLLEXCLUSIVE's rules, then loops, then whether the fd is there.
+  if (ev && ev.events & EPOLLEXCLUSIVE) {
+    if (op === EpollCtl.EPOLL_CTL_MOD) return E.EINVAL;
+    if (op === EpollCtl.EPOLL_CTL_ADD && (inner || ev.events & ~EXCLUSIVE_OK)) return E.EINVAL;
+  }
+  if (op === EpollCtl.EPOLL_CTL_ADD && inner && ep.wouldLoop(inner)) return E.ELOOP;
   const existing = ep.interests.get(EpollImpl.key(fd, target));
   switch (op) {
     case EpollCtl.EPOLL_CTL_ADD: {
       if (existing) return E.EEXIST;
       const events = (ev as { events: number }).events & ~EPOLLWAKEUP;
-      if (events & EPOLLEXCLUSIVE && events & EPOLLONESHOT) return E.EINVAL;
       ep.add(fd, target, events, (ev as { data: bigint }).data);
       return 0;
     }
     case EpollCtl.EPOLL_CTL_MOD: {
       if (!existing) return E.ENOENT;
       const events = (ev as { events: number }).events & ~EPOLLWAKEUP;
-      if (events & EPOLLEXCLUSIVE || existing.events & EPOLLEXCLUSIVE) return E.EINVAL;
+      if (existing.events & EPOLLEXCLUSIVE) return E.EINVAL;
       existing.events = events;
       existing.data = (ev as { data: bigint }).data;
       existing.armed = true;
