@@ -45,6 +45,11 @@ interface Interest {
   dirty: boolean;
   /** One-shot interests stop reporting after one event. */
   armed: boolean;
+  /**
+   * Edge-triggered, on a file whose readiness lags its notifications (a host socket): the events
+   * last reported, less those since seen gone. An event outside them counts as an edge.
+   */
+  reported: number;
   readonly sub: { mask: number; notify(events: number): void };
 }
 
@@ -68,6 +73,7 @@ export class EpollImpl extends FileDescriptionImpl {
       data,
       dirty: true,
       armed: true,
+      reported: 0,
       sub: {
         mask: 0xffffffff,
         notify: (ev: number) => {
@@ -142,12 +148,19 @@ export class EpollImpl extends FileDescriptionImpl {
     for (const it of this.interests.values()) {
       if (out.length >= max) break;
       if (!it.armed) continue;
-      if (it.events & EPOLLET && !it.dirty) continue;
+      const et = (it.events & EPOLLET) !== 0;
+      const lags = et && it.file.impl.readinessLags;
+      if (et && !it.dirty && !lags) continue;
       const ready = it.file.readiness(it.events | EPOLLERR | EPOLLHUP) & (it.events | EPOLLERR | EPOLLHUP);
+      if (lags) {
+        it.reported &= ready;
+        if (!it.dirty && (ready & ~it.reported) === 0) continue;
+      }
       if (!ready) continue;
       out.push({ events: ready, data: it.data });
       if (!consume) continue;
-      if (it.events & EPOLLET) it.dirty = false;
+      if (lags) it.reported = ready;
+      if (et) it.dirty = false;
       if (it.events & EPOLLONESHOT) it.armed = false;
     }
     return out;
@@ -248,6 +261,7 @@ function epollCtl(t: Task, a: SyscallArgs): SyscallResult {
       existing.events = events;
       existing.data = (ev as { data: bigint }).data;
       existing.armed = true;
+      existing.reported = 0;
       existing.dirty = true;
       ep.queue.notify(EPOLLIN);
       return 0;

@@ -514,6 +514,10 @@ let readStage = new Uint8Array(0);
 /** The file side of a host socket (socket_file_ops over a host fd). */
 export class HostSocketImpl extends FileDescriptionImpl {
   readonly #queue = new WaitQueue();
+  /** The host's changes arrive through the readiness watch, after the fact. */
+  override get readinessLags(): boolean {
+    return true;
+  }
   #watch: HostFdWatch | undefined;
   #armed = 0;
   /** The last report of the watch was an error and nothing asked for (see #arm). */

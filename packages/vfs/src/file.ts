@@ -64,6 +64,15 @@ export abstract class FileDescriptionImpl {
   }
 
   /**
+   * True when readiness can change with no notification on the wait queue at that moment: a
+   * host-backed object hears of the host's changes later (through the event loop). Edge-triggered
+   * epoll then also compares the readiness it last reported with the readiness now.
+   */
+  get readinessLags(): boolean {
+    return false;
+  }
+
+  /**
    * True when I/O can be asked not to wait (Linux's FMODE_NOWAIT): preadv2/pwritev2 with
    * RWF_NOWAIT give EOPNOTSUPP on other files. Linux's tmpfs does not have it, pipes do.
    */
