@@ -291,6 +291,24 @@ describe('Ethernet and ARP', () => {
     expect(td.decode(ip.payload.subarray(8))).toBe('via arp');
   });
 
+  it('neighborEntries lists resolved neighbors only, until they expire', () => {
+    const { stack, peer } = ethStack();
+    const s = stack.udpSocket(4);
+    expect(s.sendto(te.encode('x'), { addr: peerIp, port: 53 })).toBe(1);
+    settle([stack], 0);
+    expect(parseArp(peer.receive(0)!).operation).toBe(ArpOperation.REQUEST);
+    // A request outstanding is no entry (Linux's /proc/net/arp shows resolved neighbors).
+    expect(stack.iface.neighborEntries(0)).toEqual([]);
+    peer.transmit(10, frame(myMac, EtherType.ARP, arp(ArpOperation.REPLY, myMac, myIp)));
+    settle([stack], 10);
+    const entries = stack.iface.neighborEntries(10);
+    expect(entries.map((e) => [e.address.toString(), e.mac.toString()])).toEqual([
+      ['192.168.7.2', '02:00:00:00:00:02'],
+    ]);
+    expect(entries[0]!.expires).toBeGreaterThan(10);
+    expect(stack.iface.neighborEntries(entries[0]!.expires)).toEqual([]);
+  });
+
   it('two Ethernet stacks resolve each other and carry TCP; loopback traffic does not wait for ARP', () => {
     const [da, db] = linkPair({ medium: 'ethernet', mtu: 1500 });
     const a = new Stack({ device: da, addresses: [cidr('192.168.7.1/24')], hardwareAddress: myMac, seed: 1 });

@@ -255,7 +255,7 @@ export class Interface {
   readonly mib = new NetMib();
   private readonly verify: boolean;
   /** Neighbor cache (ARP for IPv4, NDP for IPv6): address key -> MAC and expiry. */
-  private readonly neighbors = new Map<string, { mac: EthernetAddress; expires: number }>();
+  private readonly neighbors = new Map<string, { addr: IpAddress; mac: EthernetAddress; expires: number }>();
   /** Outstanding ARP requests and neighbor solicitations: address key -> time of the last one. */
   private readonly arpPending = new Map<string, number>();
   /** Collects IPv4 fragments addressed to this host. */
@@ -353,6 +353,18 @@ export class Interface {
       if (a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3]) return true;
     }
     return false;
+  }
+
+  /**
+   * A read-only copy of the neighbor cache (ARP and NDP entries still valid at `now`, in the
+   * order they were learned), for /proc/net/arp and `ip neigh`: Linux shows resolved entries
+   * only, so outstanding requests are left out. `expires` is on the clock the stack is polled with.
+   */
+  neighborEntries(now: number): { address: IpAddress; mac: EthernetAddress; expires: number }[] {
+    const out: { address: IpAddress; mac: EthernetAddress; expires: number }[] = [];
+    for (const e of this.neighbors.values())
+      if (e.expires > now) out.push({ address: e.addr, mac: e.mac, expires: e.expires });
+    return out;
   }
 
   /** True when `addr` belongs to this host: an interface address or a loopback address. */
@@ -501,7 +513,11 @@ export class Interface {
     // RFC 826: update an existing entry from any packet; create one when the packet is for us.
     const key = arp.sourceProtocolAddr.key;
     if (arp.sourceHardwareAddr.isUnicast() && (forMe || this.neighbors.has(key))) {
-      this.neighbors.set(key, { mac: arp.sourceHardwareAddr, expires: now + NEIGHBOR_LIFETIME });
+      this.neighbors.set(key, {
+        addr: arp.sourceProtocolAddr,
+        mac: arp.sourceHardwareAddr,
+        expires: now + NEIGHBOR_LIFETIME,
+      });
       if (this.arpPending.delete(key)) sockets.neighborResolved();
     }
     if (forMe && arp.operation === ArpOperation.REQUEST && this.hardwareAddress) {
@@ -891,7 +907,7 @@ export class Interface {
     if (!mac.isUnicast()) return;
     const key = addr.key;
     if (!create && !this.neighbors.has(key) && !this.arpPending.has(key)) return;
-    this.neighbors.set(key, { mac, expires: now + NEIGHBOR_LIFETIME });
+    this.neighbors.set(key, { addr, mac, expires: now + NEIGHBOR_LIFETIME });
     if (this.arpPending.delete(key)) sockets.neighborResolved();
   }
 

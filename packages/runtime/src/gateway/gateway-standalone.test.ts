@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Ipv4Address, RingBuffer, WOULD_BLOCK } from '@tsvisor/netstack';
 import { isError } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
-import { GATEWAY_ADDRESS, Gateway } from './gateway.js';
+import { DNS_ADDRESS, GATEWAY_ADDRESS, GATEWAY_MAC, Gateway, SANDBOX_MAC } from './gateway.js';
 
 /** Polls the sandbox-side stack (as the sandbox's kernel does) until `done()` or 5 s. */
 async function until(g: Gateway, done: () => boolean): Promise<void> {
@@ -13,6 +13,19 @@ async function until(g: Gateway, done: () => boolean): Promise<void> {
     g.stack.poll(performance.now());
     await new Promise((r) => setTimeout(r, 2));
   }
+}
+
+/** The sandbox's resolved neighbours as [address, MAC] text. */
+function neighbors(g: Gateway): string[][] {
+  return g.stack.iface
+    .neighborEntries(performance.now())
+    .map((e) => [e.address.toString(), e.mac.toString()]);
+}
+
+/** A standard query for `name`, type A, class IN, id 0x1234. */
+function dnsQuery(name: string): Uint8Array {
+  const labels = name.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]);
+  return Uint8Array.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...labels, 0, 0, 1, 0, 1]);
 }
 
 const rings = () => ({
@@ -41,6 +54,8 @@ describe('Gateway (standalone)', () => {
       });
       expect(got).toBe('THROUGH THE GATEWAY');
       expect(g.links().map((l) => l.name)).toEqual(['lo', 'eth0']);
+      // The sandbox found the gateway's MAC by ARP on the way.
+      expect(neighbors(g)).toEqual([[GATEWAY_ADDRESS, GATEWAY_MAC]]);
     } finally {
       g.close();
       server.close();
@@ -60,6 +75,56 @@ describe('Gateway (standalone)', () => {
       await until(g, () => s.state === 'CLOSED');
       expect(s.state).toBe('CLOSED');
       expect(s.takeError()?.errno).toBe(111); // ECONNREFUSED
+    } finally {
+      g.close();
+    }
+  });
+
+  it('eth0 is Ethernet: the sandbox ARPs for the DNS address and gets the answer back', async () => {
+    const g = new Gateway({
+      resolver: (name) => Promise.resolve(name === 'a.test' ? ['10.9.8.7'] : 'nxdomain'),
+    });
+    g.kickSandbox = () => void g.stack.poll(performance.now());
+    try {
+      const eth0 = g.links()[1]!;
+      expect(eth0.type).toBe(1); // ARPHRD_ETHER
+      expect([...eth0.address].map((b) => b.toString(16).padStart(2, '0')).join(':')).toBe(SANDBOX_MAC);
+      expect([...eth0.broadcast]).toEqual([255, 255, 255, 255, 255, 255]);
+      expect(eth0.flags).toBe(0x11043); // UP BROADCAST RUNNING MULTICAST LOWER_UP, no NOARP
+      const u = g.stack.udpSocket(4);
+      expect(u.sendto(dnsQuery('a.test'), { addr: Ipv4Address.parse(DNS_ADDRESS)!, port: 53 })).toBe(24);
+      const buf = new Uint8Array(512);
+      let reply: Uint8Array | undefined;
+      await until(g, () => {
+        const r = u.recvfrom(buf);
+        if (r !== WOULD_BLOCK && !isError(r)) reply = buf.slice(0, r.len);
+        return reply !== undefined;
+      });
+      expect(reply).toBeDefined();
+      expect([...reply!.subarray(0, 2)]).toEqual([0x12, 0x34]);
+      expect([...reply!.subarray(reply!.length - 4)]).toEqual([10, 9, 8, 7]);
+      // 10.0.2.3 is on eth0's /24: resolved to the gateway's end of the link, not routed.
+      expect(neighbors(g)).toEqual([[DNS_ADDRESS, GATEWAY_MAC]]);
+    } finally {
+      g.close();
+    }
+  });
+
+  it('loopback traffic stays off eth0: no frame, no ARP', async () => {
+    const g = new Gateway();
+    g.kickSandbox = () => void g.stack.poll(performance.now());
+    try {
+      const l = g.stack.tcpListener(4, rings);
+      expect(l.bind({ addr: Ipv4Address.parse('127.0.0.1')!, port: 7000 }) ?? l.listen(4)).toBeUndefined();
+      const c = g.stack.tcpSocket(4, rings());
+      expect(c.connect({ addr: Ipv4Address.parse('127.0.0.1')!, port: 7000 })).toBeUndefined();
+      await until(g, () => c.state === 'ESTABLISHED');
+      expect(c.state).toBe('ESTABLISHED');
+      expect(c.send(new Uint8Array(5000))).toBe(5000);
+      await until(g, () => l.accept() !== WOULD_BLOCK);
+      const stats = g.stack.iface.stats;
+      expect([stats.txFrames, stats.rxFrames]).toEqual([0, 0]);
+      expect(neighbors(g)).toEqual([]);
     } finally {
       g.close();
     }

@@ -15,7 +15,14 @@
  * - Inbound (`-p HOST:SANDBOX`, TCP or UDP): the gateway listens on the host's 127.0.0.1:HOST
  *   and carries each connection or datagram to 10.0.2.15:SANDBOX.
  *
- * IPv4 only on eth0; IPv6 stays on loopback.
+ * eth0 is an Ethernet link, as in gVisor and Docker: the sandbox's side has the locally
+ * administered unicast MAC {@link SANDBOX_MAC} (02:42 then 10.0.2.15's four bytes, after Docker's
+ * 02:42:<ip> scheme), the gateway's side {@link GATEWAY_MAC} (likewise from 10.0.2.2), and the
+ * sandbox resolves 10.0.2.2 and 10.0.2.3 by ARP, which the gateway answers. Local traffic
+ * (127/8, ::1, 10.0.2.15 itself) never reaches the link: netstack delivers it directly.
+ *
+ * IPv4 only on eth0; IPv6 stays on loopback (no link-local address on eth0 either, as in a
+ * Docker container without IPv6, so there is no neighbour discovery there).
  *
  * @module
  */
@@ -24,6 +31,11 @@ import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { isError } from '@tsvisor/abi';
 import {
+  EtherType,
+  EthernetAddress,
+  EthernetFrame,
+  EthernetRepr,
+  ETHERNET_HEADER_LEN,
   IpCidr,
   IpProtocol,
   Ipv4Address,
@@ -45,7 +57,7 @@ import {
   type TcpListener,
   type TcpSocket,
 } from '@tsvisor/netstack';
-import { ARPHRD_LOOPBACK, ARPHRD_NONE, IfFlag, type LinkInfo } from '@tsvisor/syscalls';
+import { ARPHRD_LOOPBACK, IfFlag, type LinkInfo } from '@tsvisor/syscalls';
 import { answerDns, parseDnsQuery } from './dns.js';
 
 /** The sandbox's address on eth0. */
@@ -54,7 +66,17 @@ export const SANDBOX_ADDRESS = '10.0.2.15';
 export const GATEWAY_ADDRESS = '10.0.2.2';
 /** The DNS server the sandbox's /etc/resolv.conf names. */
 export const DNS_ADDRESS = '10.0.2.3';
+/**
+ * The MAC address of the sandbox's eth0: locally administered (bit 1 of the first byte) and
+ * unicast, 02:42 followed by {@link SANDBOX_ADDRESS}'s bytes as Docker forms 02:42:ac:11:00:02.
+ * Fixed, so every sandbox shows the same one, as every fresh Docker container on a network does.
+ */
+export const SANDBOX_MAC = '02:42:0a:00:02:0f';
+/** The MAC address of the gateway's end of eth0's link, formed from {@link GATEWAY_ADDRESS}. */
+export const GATEWAY_MAC = '02:42:0a:00:02:02';
 
+/** ARPHRD_ETHER (<linux/if_arp.h>): an Ethernet link, `link/ether` in `ip link`. */
+const ARPHRD_ETHER = 1;
 const HOST_LOOPBACK = '127.0.0.1';
 const MTU = 1500;
 const BUFFER = 256 * 1024;
@@ -247,6 +269,8 @@ export class Gateway {
   private readonly sandboxAddr = Ipv4Address.parse(SANDBOX_ADDRESS)!;
   private readonly gatewayAddr = Ipv4Address.parse(GATEWAY_ADDRESS)!;
   private readonly dnsAddr = Ipv4Address.parse(DNS_ADDRESS)!;
+  private readonly sandboxMac = EthernetAddress.parse(SANDBOX_MAC)!;
+  private readonly gatewayMac = EthernetAddress.parse(GATEWAY_MAC)!;
   private readonly listeners = new Map<string, TcpListener>();
   private readonly connecting = new Set<string>();
   private readonly splices = new Set<Splice>();
@@ -269,7 +293,7 @@ export class Gateway {
     this.forwards = options.forwards ?? [];
     this.log = options.log ?? ((): void => undefined);
     this.resolver = options.resolver ?? hostResolver;
-    const [a, b] = linkPair({ medium: 'ip', mtu: MTU });
+    const [a, b] = linkPair({ medium: 'ethernet', mtu: MTU });
     this.sandboxSide = new TappedDevice(
       a,
       () => false,
@@ -284,8 +308,15 @@ export class Gateway {
       device: this.sandboxSide,
       addresses: [cidr('127.0.0.1/8'), cidr('::1/128'), cidr(`${SANDBOX_ADDRESS}/24`)],
       gateways: [this.gatewayAddr],
+      hardwareAddress: this.sandboxMac,
     });
-    this.gw = new Stack({ device: this.gatewaySide, addresses: [cidr(`${GATEWAY_ADDRESS}/24`)] });
+    // 10.0.2.3 is on the sandbox's link, so the gateway answers ARP for it too; its datagrams
+    // are taken by the tap before they reach the gateway's stack.
+    this.gw = new Stack({
+      device: this.gatewaySide,
+      addresses: [cidr(`${GATEWAY_ADDRESS}/24`), cidr(`${DNS_ADDRESS}/32`)],
+      hardwareAddress: this.gatewayMac,
+    });
   }
 
   /** The sandbox's links for rtnetlink: lo and eth0. */
@@ -313,12 +344,17 @@ export class Gateway {
       {
         index: 2,
         name: 'eth0',
+        // What a veth shows: <BROADCAST,MULTICAST,UP,LOWER_UP>, ARP on.
         flags:
-          IfFlag.IFF_UP | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP | IfFlag.IFF_NOARP | IfFlag.IFF_MULTICAST,
+          IfFlag.IFF_UP |
+          IfFlag.IFF_BROADCAST |
+          IfFlag.IFF_RUNNING |
+          IfFlag.IFF_LOWER_UP |
+          IfFlag.IFF_MULTICAST,
         mtu: MTU,
-        type: ARPHRD_NONE,
-        address: new Uint8Array(0),
-        broadcast: new Uint8Array(0),
+        type: ARPHRD_ETHER,
+        address: this.sandboxMac.bytes.slice(),
+        broadcast: EthernetAddress.BROADCAST.bytes.slice(),
         addresses: iface.addresses.filter((c) => !c.address.isLoopback()),
         gateways: iface.gateways,
         stats: () => ({ rxPackets: stats.rxFrames, txPackets: stats.txFrames }),
@@ -410,9 +446,16 @@ export class Gateway {
 
   // ---- sandbox -> outside ------------------------------------------------------------------------
 
-  /** Sees each packet the sandbox sends out; true when the gateway handled it itself. */
+  /**
+   * Sees each frame the sandbox sends out; true when the gateway handled it itself. Only IPv4
+   * frames to the gateway's MAC are the sandbox's traffic out; ARP and the rest go to the
+   * gateway's stack.
+   */
   private tap(frame: Uint8Array): boolean {
-    const ip = Ipv4Packet.checked(frame);
+    const eth = EthernetFrame.checked(frame);
+    if (!(eth instanceof EthernetFrame) || eth.ethertype !== EtherType.IPV4) return false;
+    if (!eth.dst.equals(this.gatewayMac)) return false;
+    const ip = Ipv4Packet.checked(eth.payload);
     if (!(ip instanceof Ipv4Packet) || ip.moreFragments || ip.fragmentOffset !== 0) return false;
     if (ip.protocol === IpProtocol.UDP) {
       this.outboundUdp(ip);
@@ -582,12 +625,18 @@ export class Gateway {
       this.log(`gateway: dropped a ${payload.length}-byte datagram larger than the MTU`);
       return;
     }
-    const frame = new Uint8Array(IPV4_HEADER_LEN + udpLen);
+    const frame = new Uint8Array(ETHERNET_HEADER_LEN + IPV4_HEADER_LEN + udpLen);
+    // The sandbox's MAC is fixed, so the gateway needs no ARP round to reach it.
+    EthernetRepr.emit(
+      { src: this.gatewayMac, dst: this.sandboxMac, ethertype: EtherType.IPV4 },
+      EthernetFrame.unchecked(frame),
+    );
+    const ip = frame.subarray(ETHERNET_HEADER_LEN);
     Ipv4Repr.emit(
       { src: from, dst: this.sandboxAddr, protocol: IpProtocol.UDP, payloadLen: udpLen, ttl: 64 },
-      Ipv4Packet.unchecked(frame),
+      Ipv4Packet.unchecked(ip),
     );
-    UdpRepr.emit(udp, UdpPacket.unchecked(frame.subarray(IPV4_HEADER_LEN)), from, this.sandboxAddr);
+    UdpRepr.emit(udp, UdpPacket.unchecked(ip.subarray(IPV4_HEADER_LEN)), from, this.sandboxAddr);
     this.gatewaySide.transmit(performance.now(), frame);
   }
 
