@@ -34,7 +34,8 @@ export const LOOPBACK_IFINDEX = 1;
 
 /** One TCP or UDP socket of a {@link Stack}, as {@link Stack.sockets} lists it. */
 export interface SocketEntry {
-  readonly protocol: 'tcp' | 'udp' | 'udplite';
+  /** `icmp`: an ICMP echo (ping) socket with an identifier, listed in /proc/net/icmp(6). */
+  readonly protocol: 'tcp' | 'udp' | 'udplite' | 'icmp';
   /** The IP version the socket speaks (an IPv4 connection of a dual-stack AF_INET6 socket is 4). */
   readonly family: 4 | 6;
   /** Linux's TCP state number ({@link LINUX_TCP_STATE}); UDP: 1 when connected, else 7. */
@@ -47,6 +48,11 @@ export interface SocketEntry {
   readonly txQueue: number;
   /** The socket-layer object that owns it (an InetSocket), undefined once the application closed it. */
   readonly owner: object | undefined;
+  /**
+   * TCP: a connection a listener holds until accept(2) takes it (no owner yet, yet not closed by
+   * the application); absent otherwise.
+   */
+  readonly inAcceptQueue?: true;
 }
 
 /** Stack settings: the interface's, plus the randomness source and TCP tunables. */
@@ -491,7 +497,8 @@ export class Stack implements SocketTable, SocketEnv {
   /**
    * The TCP and UDP sockets that hold an address, as /proc/net/{tcp,udp}, `ss` and `netstat`
    * list them: TCP listeners and connections (including those the application closed that are
-   * still finishing, and those waiting for accept), and bound UDP sockets. A TCP socket in CLOSE
+   * still finishing, and those waiting for accept), bound UDP sockets, and ICMP echo (ping)
+   * sockets that have an identifier (/proc/net/icmp: the peer's port is 0). A TCP socket in CLOSE
    * (bound only, or after a failed connect) is not listed, as Linux's tcp4_seq_show walks only
    * the listening and established hash tables.
    */
@@ -522,6 +529,7 @@ export class Stack implements SocketTable, SocketEnv {
         rxQueue: t.recvQueue,
         txQueue: t.sendQueue,
         owner: t.owner,
+        ...(t.parent ? { inAcceptQueue: true as const } : {}),
       });
     }
     for (const u of this.udp) {
@@ -535,6 +543,19 @@ export class Stack implements SocketTable, SocketEnv {
         rxQueue: u.receivedBytes(),
         txQueue: u.queuedBytes(),
         owner: u.owner,
+      });
+    }
+    for (const p of this.icmp) {
+      if (p.isClosed || !p.local) continue;
+      out.push({
+        protocol: 'icmp',
+        family: p.family,
+        state: p.remote ? LINUX_TCP_STATE.ESTABLISHED : LINUX_TCP_STATE.CLOSED,
+        local: p.local,
+        remote: p.remote && { addr: p.remote.addr, port: 0 },
+        rxQueue: p.receivedBytes(),
+        txQueue: p.queuedBytes(),
+        owner: p.owner,
       });
     }
     return out;

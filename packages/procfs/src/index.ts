@@ -122,6 +122,16 @@ export {
   renderMib,
   renderSnmp,
   renderSnmp6,
+  renderSockstat,
+  renderSockstat6,
+  renderIpv6Route,
+  renderArp,
+  renderRawHeader,
+  renderPsched,
+  renderIcmp,
+  renderNetlink,
+  renderPacketHeader,
+  EMPTY_SOCKSTAT,
 } from './net.js';
 export { SNMP_GROUPS, NETSTAT_GROUPS, SNMP6_GROUPS } from './net-mib.js';
 export { DEFAULT_NET_SYSCTL } from './sys-net-ipv4.js';
@@ -136,5 +146,9 @@ export type {
   ProcRoute,
   ProcNetSysctl,
   ProcNetSysctlWrite,
+  ProcSockstat,
+  ProcIpv6Route,
+  ProcArpEntry,
+  ProcNetlinkSocket,
 } from './net.js';
 export type { FixtureTaskData, FixtureTaskInit } from './fixture.js';

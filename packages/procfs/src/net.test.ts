@@ -200,16 +200,30 @@ describe('/proc/net in the tree', () => {
     const { p } = mounted();
     expect(p.readlink('/proc/net')).toBe('self/net');
     expect(list(p, '/proc/net')).toEqual([
+      'anycast6',
+      'arp',
       'dev',
+      'icmp',
+      'icmp6',
       'if_inet6',
+      'ipv6_route',
+      'netlink',
       'netstat',
+      'packet',
+      'psched',
+      'raw',
+      'raw6',
       'route',
       'snmp',
       'snmp6',
+      'sockstat',
+      'sockstat6',
       'tcp',
       'tcp6',
       'udp',
       'udp6',
+      'udplite',
+      'udplite6',
       'unix',
     ]);
   });

@@ -138,6 +138,91 @@ export interface ProcRoute {
   readonly irtt?: number;
 }
 
+/**
+ * The socket counts of one network namespace (/proc/net/sockstat and sockstat6). Linux counts
+ * TCP orphan, alloc and mem, and UDP mem, over the whole host; a sandbox's stack is its whole
+ * host, so they count the namespace's sockets.
+ */
+export interface ProcSockstat {
+  /** Sockets of the namespace (every family: inet, unix, netlink), orphaned TCP ones included. */
+  readonly used: number;
+  /** AF_INET TCP sockets in a hash: listening, or connecting or connected (not TIME_WAIT). */
+  readonly tcpInuse: number;
+  /** TCP sockets the application closed that still finish their close (not TIME_WAIT). */
+  readonly tcpOrphan: number;
+  /** TIME_WAIT connections (both families). */
+  readonly tcpTimeWait: number;
+  /** TCP sockets that exist (both families; not TIME_WAIT ones). */
+  readonly tcpAlloc: number;
+  /** Pages (4096 bytes) of memory charged to TCP sockets. */
+  readonly tcpMem: number;
+  /** AF_INET UDP sockets with a local port. */
+  readonly udpInuse: number;
+  /** Pages charged to UDP and UDP-Lite sockets. */
+  readonly udpMem: number;
+  readonly udpliteInuse: number;
+  readonly rawInuse: number;
+  /** IPv4 datagrams being reassembled, and the bytes their fragments hold. */
+  readonly fragInuse: number;
+  readonly fragMemory: number;
+  /** The AF_INET6 counterparts (a dual-stack socket counts here whatever it talks). */
+  readonly tcp6Inuse: number;
+  readonly udp6Inuse: number;
+  readonly udplite6Inuse: number;
+  readonly raw6Inuse: number;
+  readonly frag6Inuse: number;
+  readonly frag6Memory: number;
+}
+
+/** An IPv6 route (/proc/net/ipv6_route). */
+export interface ProcIpv6Route {
+  /** The routing table: `main` (254) is listed before `local` (255), as Linux walks them. */
+  readonly table: 'main' | 'local';
+  /** 16 bytes, and the prefix length. */
+  readonly destination: Uint8Array;
+  readonly prefixLen: number;
+  /** The gateway (16 bytes); absent for a route without one. */
+  readonly gateway?: Uint8Array;
+  readonly metric: number;
+  /** RTF_UP 0x1, RTF_GATEWAY 0x2, RTF_NONEXTHOP 0x200000, RTF_LOCAL 0x80000000... */
+  readonly flags: number;
+  readonly device: string;
+  /** References to the route; default 1 (the table's). */
+  readonly refCount?: number;
+}
+
+/** An entry of an IPv4 neighbour cache (/proc/net/arp). */
+export interface ProcArpEntry {
+  /** 4 bytes. */
+  readonly address: Uint8Array;
+  /** ARPHRD_* type of the device (1 Ethernet). */
+  readonly hwType: number;
+  /** ATF_COM 0x2 (resolved), ATF_PERM 0x4 (permanent). */
+  readonly flags: number;
+  /** The neighbour's hardware address. */
+  readonly hwAddress: Uint8Array;
+  readonly device: string;
+}
+
+/** A netlink socket (/proc/net/netlink). */
+export interface ProcNetlinkSocket {
+  /** NETLINK_ROUTE 0, ... */
+  readonly protocol: number;
+  /** The port id: 0 for the kernel's socket of the protocol. */
+  readonly portid: number;
+  /** The first 32 multicast groups joined, as a bitmask. */
+  readonly groups: number;
+  /** Bytes queued to read and to send. */
+  readonly rmem: number;
+  readonly wmem: number;
+  /** 1 while a dump is in progress. */
+  readonly dump: number;
+  /** Socket reference count (the `Locks` column). */
+  readonly refCount: number;
+  readonly drops: number;
+  readonly inode: number;
+}
+
 /** What /proc/net shows of one network namespace; implemented by the network stack. */
 export interface ProcNetSource {
   devices(): readonly ProcNetDevice[];
@@ -148,6 +233,20 @@ export interface ProcNetSource {
   udp6(): readonly ProcInetSocket[];
   unix(): readonly ProcUnixSocket[];
   routes(): readonly ProcRoute[];
+  /** /proc/net/sockstat and sockstat6. Absent: every count 0. */
+  sockstat?(): ProcSockstat;
+  /** /proc/net/ipv6_route (both tables). Absent: none, so each table shows its null route. */
+  ipv6Routes?(): readonly ProcIpv6Route[];
+  /** /proc/net/arp: the neighbour caches of ARP devices. Absent: none. */
+  arp?(): readonly ProcArpEntry[];
+  /** /proc/net/udplite and udplite6 (format of udp and udp6). Absent: none. */
+  udplite?(): readonly ProcInetSocket[];
+  udplite6?(): readonly ProcInetSocket[];
+  /** /proc/net/icmp and icmp6: ping sockets with an identifier. Absent: none. */
+  icmp?(): readonly ProcInetSocket[];
+  icmp6?(): readonly ProcInetSocket[];
+  /** /proc/net/netlink: the bound netlink sockets, the kernel's included. Absent: none. */
+  netlink?(): readonly ProcNetlinkSocket[];
   /**
    * MIB counters for /proc/net/snmp, /proc/net/netstat and /proc/net/snmp6, keyed `Group.Name`
    * (`Tcp.ActiveOpens`, `TcpExt.ListenOverflows`, `Ip6.InReceives`); the per-type ICMP counters
@@ -418,6 +517,26 @@ export function renderUdp(sockets: readonly ProcInetSocket[]): string {
   return out;
 }
 
+/**
+ * /proc/net/icmp (ping_v4_seq_show): the ping sockets that have an identifier, as udp lists its
+ * sockets (the identifier as the local port, the peer's port 0), under a header of its own; lines
+ * padded to 127 columns. /proc/net/icmp6 is {@link renderUdp6}'s format.
+ */
+export function renderIcmp(sockets: readonly ProcInetSocket[]): string {
+  let out = pad(
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    127,
+  );
+  sockets.forEach((s, i) => {
+    out += pad(
+      `${String(s.slot ?? i).padStart(5)}: ${be32(s.local.address)}:${hex(s.local.port, 4)} ` +
+        `${be32(s.remote.address)}:${hex(s.remote.port, 4)} ${udpTail(s)}`,
+      127,
+    );
+  });
+  return out;
+}
+
 /** /proc/net/udp6. */
 export function renderUdp6(sockets: readonly ProcInetSocket[]): string {
   let out =
@@ -465,4 +584,145 @@ export function renderRoute(routes: readonly ProcRoute[]): string {
     );
   }
   return out;
+}
+
+/** /proc/net/sockstat (sockstat_seq_show). */
+export function renderSockstat(s: ProcSockstat): string {
+  return (
+    `sockets: used ${s.used}\n` +
+    `TCP: inuse ${s.tcpInuse} orphan ${s.tcpOrphan} tw ${s.tcpTimeWait} alloc ${s.tcpAlloc} mem ${s.tcpMem}\n` +
+    `UDP: inuse ${s.udpInuse} mem ${s.udpMem}\n` +
+    `UDPLITE: inuse ${s.udpliteInuse}\n` +
+    `RAW: inuse ${s.rawInuse}\n` +
+    `FRAG: inuse ${s.fragInuse} memory ${s.fragMemory}\n`
+  );
+}
+
+/** /proc/net/sockstat6 (sockstat6_seq_show). */
+export function renderSockstat6(s: ProcSockstat): string {
+  return (
+    `TCP6: inuse ${s.tcp6Inuse}\n` +
+    `UDP6: inuse ${s.udp6Inuse}\n` +
+    `UDPLITE6: inuse ${s.udplite6Inuse}\n` +
+    `RAW6: inuse ${s.raw6Inuse}\n` +
+    `FRAG6: inuse ${s.frag6Inuse} memory ${s.frag6Memory}\n`
+  );
+}
+
+/** The counts of a namespace without sockets. */
+export const EMPTY_SOCKSTAT: ProcSockstat = {
+  used: 0,
+  tcpInuse: 0,
+  tcpOrphan: 0,
+  tcpTimeWait: 0,
+  tcpAlloc: 0,
+  tcpMem: 0,
+  udpInuse: 0,
+  udpMem: 0,
+  udpliteInuse: 0,
+  rawInuse: 0,
+  fragInuse: 0,
+  fragMemory: 0,
+  tcp6Inuse: 0,
+  udp6Inuse: 0,
+  udplite6Inuse: 0,
+  raw6Inuse: 0,
+  frag6Inuse: 0,
+  frag6Memory: 0,
+};
+
+/** Bit `i` (from the most significant) of a 16-byte address. */
+function bit(a: Uint8Array, i: number): number {
+  return ((a[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
+}
+
+/**
+ * The order fib6_walk visits routes of one table: the radix tree in order (a 0 bit before a 1
+ * bit), a node's own routes after those of the longer prefixes below it, and the routes of one
+ * prefix by metric.
+ */
+function fib6Order(a: ProcIpv6Route, b: ProcIpv6Route): number {
+  const common = Math.min(a.prefixLen, b.prefixLen);
+  for (let i = 0; i < common; i++) {
+    const d = bit(a.destination, i) - bit(b.destination, i);
+    if (d !== 0) return d;
+  }
+  if (a.prefixLen !== b.prefixLen) return b.prefixLen - a.prefixLen;
+  return a.metric - b.metric;
+}
+
+const ZERO_IN6 = '0'.repeat(32);
+/** ip6_null_entry: what a table without a ::/0 route holds at its root, a reject route on lo. */
+const NULL_ROUTE = `${ZERO_IN6} 00 ${ZERO_IN6} 00 ${ZERO_IN6} ffffffff 00000001 00000000 00200200       lo\n`;
+
+/**
+ * /proc/net/ipv6_route (ipv6_route_native_seq_show): the main table, then the local one, each in
+ * fib6 walk order and ending with the null route when it has no default route. Addresses print
+ * as 32 hex digits, numbers as 8 lowercase ones; the source prefix (subtrees) is always empty.
+ */
+export function renderIpv6Route(routes: readonly ProcIpv6Route[]): string {
+  const hexAddr = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  const h8 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
+  let out = '';
+  for (const table of ['main', 'local'] as const) {
+    const mine = routes.filter((r) => r.table === table).sort(fib6Order);
+    for (const r of mine)
+      out +=
+        `${hexAddr(r.destination)} ${r.prefixLen.toString(16).padStart(2, '0')} ${ZERO_IN6} 00 ` +
+        `${r.gateway ? hexAddr(r.gateway) : ZERO_IN6} ${h8(r.metric)} ${h8(r.refCount ?? 1)} ${h8(0)} ` +
+        `${h8(r.flags)} ${r.device.padStart(8)}\n`;
+    if (!mine.some((r) => r.prefixLen === 0)) out += NULL_ROUTE;
+  }
+  return out;
+}
+
+/** /proc/net/arp (arp_seq_show): a header, then one line per neighbour. */
+export function renderArp(entries: readonly ProcArpEntry[]): string {
+  let out = 'IP address       HW type     Flags       HW address            Mask     Device\n';
+  for (const e of entries) {
+    const ip = Array.from(e.address.subarray(0, 4)).join('.');
+    const mac = Array.from(e.hwAddress, (b) => b.toString(16).padStart(2, '0')).join(':');
+    out +=
+      `${ip.padEnd(16)} 0x${e.hwType.toString(16).padEnd(10)}0x${e.flags.toString(16).padEnd(10)}` +
+      `${mac.padEnd(17)}     ${'*'.padEnd(8)} ${e.device}\n`;
+  }
+  return out;
+}
+
+/**
+ * /proc/net/raw and raw6 of a stack that has no raw sockets (netstack refuses SOCK_RAW): the
+ * header alone, as Linux shows a namespace without raw sockets.
+ */
+export function renderRawHeader(family: 4 | 6): string {
+  return family === 4
+    ? '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n'
+    : '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
+}
+
+/**
+ * /proc/net/psched (psched_show): nanoseconds per microsecond, nanoseconds per scheduler tick
+ * (64), the clock's ticks per second (1000000), and the clock resolution as a rate (1e9: the
+ * sandbox's clocks count nanoseconds, as high-resolution timers do).
+ */
+export function renderPsched(): string {
+  return '000003e8 00000040 000f4240 3b9aca00\n';
+}
+
+/** /proc/net/netlink (netlink_seq_show). */
+export function renderNetlink(sockets: readonly ProcNetlinkSocket[]): string {
+  let out = 'sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\n';
+  for (const s of sockets)
+    out +=
+      `${ZERO_PTR} ${String(s.protocol).padEnd(3)} ${String(s.portid).padEnd(10)} ${hex(s.groups, 8).toLowerCase()} ` +
+      `${String(s.rmem).padEnd(8)} ${String(s.wmem).padEnd(8)} ${String(s.dump).padEnd(5)} ` +
+      `${String(s.refCount).padEnd(8)} ${String(s.drops).padEnd(8)} ${String(s.inode).padEnd(8)}\n`;
+  return out;
+}
+
+/**
+ * /proc/net/packet (packet_seq_show) of a stack without packet sockets (the sandbox refuses
+ * AF_PACKET): the header alone.
+ */
+export function renderPacketHeader(): string {
+  return 'sk               RefCnt Type Proto  Iface R Rmem   User   Inode\n';
 }

@@ -127,4 +127,160 @@ describe('/proc/net over the sandbox sockets', () => {
     expect(await opt(TCP_LINGER2)).toBe(5);
     expect(net.sysctl?.()).toMatchObject({ tcpKeepaliveTime: 30, tcpFinTimeout: 5 });
   });
+
+  it('sockstat counts the sockets of the namespace by protocol and family', async () => {
+    const h = harness();
+    const net = procNetSource(h.kernel);
+    expect(net.sockstat?.()).toMatchObject({ used: 0, tcpInuse: 0, tcpAlloc: 0, udpInuse: 0, fragInuse: 0 });
+    const lo4 = (port: number): number[] => [
+      AF_INET,
+      0,
+      port >> 8,
+      port & 255,
+      127,
+      0,
+      0,
+      1,
+      ...new Array<number>(8).fill(0),
+    ];
+    const l = await bound(h, AF_INET, SOCK_STREAM, lo4(8200));
+    expect(await h.call('listen', l, 4)).toBe(0);
+    const c = (await h.call('socket', AF_INET, SOCK_STREAM, 0)) as number;
+    h.mem.write(ADDR, new Uint8Array(lo4(8200)));
+    expect(await h.call('connect', c, ADDR, 16)).toBe(0);
+    // The server's side waits for accept: a socket of the namespace, not an orphan.
+    expect(net.sockstat?.()).toMatchObject({ used: 3, tcpInuse: 3, tcpOrphan: 0, tcpAlloc: 3 });
+    const a = (await h.call('accept', l, 0, 0)) as number;
+    expect(a).toBeGreaterThanOrEqual(0);
+    // Unbound: allocated, not in a hash.
+    expect(await h.call('socket', AF_INET6, SOCK_STREAM, 0)).toBeGreaterThanOrEqual(0);
+    await bound(h, AF_INET, SOCK_DGRAM, lo4(5400));
+    const IPPROTO_UDPLITE = 136;
+    const lite = (await h.call('socket', AF_INET6, SOCK_DGRAM, IPPROTO_UDPLITE)) as number;
+    h.mem.write(ADDR, new Uint8Array([AF_INET6, 0, 0x15, 0x19, ...new Array<number>(24).fill(0)]));
+    expect(await h.call('bind', lite, ADDR, 28)).toBe(0);
+    await bound(h, AF_UNIX, SOCK_STREAM, [AF_UNIX, 0, ...new TextEncoder().encode('/s'), 0]);
+    expect(net.sockstat?.()).toEqual({
+      used: 7,
+      tcpInuse: 3,
+      tcpOrphan: 0,
+      tcpTimeWait: 0,
+      tcpAlloc: 4,
+      tcpMem: 0,
+      udpInuse: 1,
+      udpMem: 0,
+      udpliteInuse: 0,
+      rawInuse: 0,
+      fragInuse: 0,
+      fragMemory: 0,
+      tcp6Inuse: 0,
+      udp6Inuse: 0,
+      udplite6Inuse: 1,
+      raw6Inuse: 0,
+      frag6Inuse: 0,
+      frag6Memory: 0,
+    });
+    expect(net.udplite6?.()).toMatchObject([{ local: { port: 5401 } }]);
+    expect(net.udp6()).toEqual([]);
+    // Unread bytes are charged in pages.
+    h.mem.write(ADDR, new Uint8Array(5000).fill(1));
+    expect(await h.call('write', c, ADDR, 5000)).toBe(5000);
+    expect(net.sockstat?.().tcpMem).toBe(2);
+    // Read (closing over unread bytes would reset the connection instead).
+    expect(await h.call('read', a, ADDR, 5000)).toBe(5000);
+    // The client closes first and then the server: the client's side stays in TIME_WAIT, no
+    // longer a socket of the application.
+    expect(await h.call('close', c)).toBe(0);
+    expect(await h.call('close', a)).toBe(0);
+    const after = net.sockstat?.();
+    expect(after).toMatchObject({
+      used: 5,
+      tcpInuse: 1,
+      tcpTimeWait: 1,
+      tcpOrphan: 0,
+      tcpAlloc: 2,
+      tcpMem: 0,
+    });
+  });
+
+  it('icmp and icmp6 list ping sockets once they have an identifier, with their inodes', async () => {
+    const h = harness();
+    const net = procNetSource(h.kernel);
+    const IPPROTO_ICMP = 1;
+    const IPPROTO_ICMPV6 = 58;
+    const p = (await h.call('socket', AF_INET, SOCK_DGRAM, IPPROTO_ICMP)) as number;
+    expect(p).toBeGreaterThanOrEqual(0);
+    expect(net.icmp?.()).toEqual([]); // no identifier yet
+    h.mem.write(ADDR, new Uint8Array([AF_INET, 0, 0x12, 0x34, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]));
+    expect(await h.call('bind', p, ADDR, 16)).toBe(0);
+    expect(net.icmp?.()).toMatchObject([{ state: 7, local: { port: 0x1234 }, inode: await inode(h, p) }]);
+    const p6 = await bound(h, AF_INET6, SOCK_DGRAM, [
+      AF_INET6,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      ...new Array<number>(16).fill(0),
+      0,
+      0,
+      0,
+      0,
+    ]);
+    expect(net.icmp6?.()).toEqual([]);
+    expect(await h.call('close', p6)).toBe(0);
+    const q6 = (await h.call('socket', AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)) as number;
+    h.mem.write(ADDR, new Uint8Array([AF_INET6, 0, 0, 7, ...new Array<number>(24).fill(0)]));
+    expect(await h.call('bind', q6, ADDR, 28)).toBe(0);
+    expect(net.icmp6?.()).toMatchObject([{ local: { port: 7 }, inode: await inode(h, q6) }]);
+    expect(net.udp6()).toEqual([]);
+    expect(net.sockstat?.()).toMatchObject({ used: 2, udpInuse: 0, udp6Inuse: 0, rawInuse: 0 });
+    expect(await h.call('close', p)).toBe(0);
+    expect(net.icmp?.()).toEqual([]);
+  });
+
+  it('netlink lists the kernel rtnetlink socket and the bound netlink sockets', async () => {
+    const h = harness();
+    const net = procNetSource(h.kernel);
+    const AF_NETLINK = 16;
+    const SOCK_RAW = 3;
+    const kernel = {
+      protocol: 0,
+      portid: 0,
+      groups: 0,
+      rmem: 0,
+      wmem: 0,
+      dump: 0,
+      refCount: 2,
+      drops: 0,
+      inode: 0,
+    };
+    expect(net.netlink?.()).toEqual([kernel]);
+    const unbound = (await h.call('socket', AF_NETLINK, SOCK_RAW, 0)) as number;
+    expect(unbound).toBeGreaterThanOrEqual(0);
+    const s = await bound(h, AF_NETLINK, SOCK_RAW, [AF_NETLINK, 0, 0, 0, 0x39, 0x30, 0, 0, 1, 0, 0, 0]);
+    expect(net.netlink?.()).toEqual([
+      kernel,
+      { ...kernel, portid: 12345, groups: 1, inode: await inode(h, s) },
+    ]);
+    // Both count as sockets of the namespace; the kernel's does not.
+    expect(net.sockstat?.().used).toBe(2);
+  });
+
+  it('ipv6_route holds the local route of ::1 in the local table', () => {
+    const h = harness();
+    const net = procNetSource(h.kernel);
+    const routes = net.ipv6Routes?.() ?? [];
+    expect(routes).toHaveLength(1);
+    expect(routes[0]).toMatchObject({
+      table: 'local',
+      prefixLen: 128,
+      metric: 0,
+      flags: 0x80200001,
+      device: 'lo',
+    });
+    expect([...routes[0]!.destination]).toEqual([...new Array<number>(15).fill(0), 1]);
+  });
 });

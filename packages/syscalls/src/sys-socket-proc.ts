@@ -3,7 +3,11 @@
  * `cat /proc/net/tcp`, `ss`, `netstat` and /sys/class/net see the sandbox's sockets and
  * interfaces. Inet sockets come from netstack's `Stack.sockets()`, each matched to its open file
  * for the inode and owner uid (0 for a connection the application already closed, as Linux);
- * AF_UNIX sockets from the open socket files.
+ * AF_UNIX sockets from the open socket files. udplite, udplite6, icmp and icmp6 (ping sockets) come
+ * from the same list; sockstat and sockstat6 count the lists and the open socket files, with the
+ * stack's IP reassembly state as FRAG; ipv6_route is derived from the links' IPv6 addresses and
+ * gateways as addrconf would fill Linux's tables. arp lists nothing: no sandbox link has the
+ * Ethernet medium (eth0 and lo are IP devices, as Linux's NOARP devices have no ARP entries).
  *
  * In network mode `host` (gVisor's hostinet) the inet sockets are host sockets: /proc/net/tcp,
  * tcp6, udp and udp6 list the sandbox's own open host sockets and nothing else of the host (the
@@ -14,6 +18,9 @@
  * opening for writing with EACCES: Linux's answer to root of a user namespace that does not own
  * the network namespace (proc_sys_permission: the other bits apply, and they grant no write;
  * the files show the overflow owner). A sandbox never changes a host sysctl.
+ * In that mode udplite, udplite6, icmp and icmp6 list nothing yet (host sockets of those kinds are
+ * not described), sockstat counts the listed host sockets (FRAG 0: the host's reassembly is not
+ * the sandbox's), and ipv6_route is derived from the host's links as rtnetlink shows them.
  *
  * @module
  */
@@ -21,6 +28,7 @@ import { E, isError, type LinuxError } from '@tsvisor/abi';
 import type { Kernel } from '@tsvisor/kernel';
 import {
   CONGESTION_ALGORITHMS,
+  InetSocket,
   Ipv6Address,
   UnixSocket,
   type CongestionAlgorithm,
@@ -31,7 +39,10 @@ import {
 import type {
   ProcInet6Address,
   ProcInetSocket,
+  ProcIpv6Route,
+  ProcSockstat,
   ProcNetDevice,
+  ProcNetlinkSocket,
   ProcNetSource,
   ProcNetSysctl,
   ProcNetSysctlWrite,
@@ -41,7 +52,7 @@ import type {
 } from '@tsvisor/procfs';
 import { DEFAULT_NET_SYSCTL } from '@tsvisor/procfs';
 import { closedHostConnectionsOf, type ClosedHostConnections } from './host-closed-sockets.js';
-import { ipv6AddressesOf } from './sys-netlink.js';
+import { IfFlag, ipv6AddressesOf, NetlinkSocket } from './sys-netlink.js';
 import { netOf, type NetState } from './sys-socket-file.js';
 import { openHostSockets, type HostSocketImpl } from './sys-socket-host.js';
 
@@ -93,6 +104,8 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
   };
   const host = openHostSockets(kernel) !== undefined;
   const hostSysctl = options.hostSysctl;
+  const inetLite = (family: 4 | 6): ProcInetSocket[] =>
+    openHostSockets(kernel) ? [] : inetSockets(net, 'udplite', family);
   return {
     ...(host
       ? {
@@ -115,7 +128,238 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
     udp6: () => inet('udp', 6),
     unix: () => unixSockets(net),
     routes: () => routes(net),
+    udplite: () => inetLite(4),
+    udplite6: () => inetLite(6),
+    icmp: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'icmp', 4)),
+    icmp6: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'icmp', 6)),
+    ipv6Routes: () => ipv6Routes(net),
+    netlink: () => netlinkSockets(net),
+    sockstat: () => {
+      const hostSockets = openHostSockets(kernel);
+      const lists = {
+        tcp4: inet('tcp', 4),
+        tcp6: inet('tcp', 6),
+        udp4: inet('udp', 4),
+        udp6: inet('udp', 6),
+        udplite4: inetLite(4),
+        udplite6: inetLite(6),
+      };
+      let files = net.open.size;
+      let tcpFiles = 0;
+      for (const f of net.open)
+        if (f.sock instanceof InetSocket && f.sock.protocol === IPPROTO_TCP) tcpFiles++;
+      if (hostSockets) {
+        files += hostSockets.length;
+        for (const h of hostSockets) if (hostSocketFacts(h).protocol === IPPROTO_TCP) tcpFiles++;
+      }
+      const reassembly = hostSockets || !net.hasStack ? undefined : net.stack.iface;
+      return sockstat(lists, files, tcpFiles, {
+        inuse4: reassembly?.reassembler.pending ?? 0,
+        memory4: reassembly?.reassembler.heldBytes ?? 0,
+        inuse6: reassembly?.reassembler6.pending ?? 0,
+        memory6: reassembly?.reassembler6.heldBytes ?? 0,
+      });
+    },
   };
+}
+
+/** The /proc/net socket lists {@link sockstat} counts. */
+interface SockstatLists {
+  readonly tcp4: readonly ProcInetSocket[];
+  readonly tcp6: readonly ProcInetSocket[];
+  readonly udp4: readonly ProcInetSocket[];
+  readonly udp6: readonly ProcInetSocket[];
+  readonly udplite4: readonly ProcInetSocket[];
+  readonly udplite6: readonly ProcInetSocket[];
+}
+
+/** sk_mem_pages: memory is charged to protocols in pages. */
+const PAGE_SIZE = 4096;
+
+/**
+ * The TCP entries of the lists that are connections a listener holds for accept(2) (no owner
+ * yet, like an orphan, but not closed by the application); see {@link inetSockets}.
+ */
+const acceptQueued = new WeakSet<ProcInetSocket>();
+/** TCP_SYN_RECV: a handshake in progress, a request sock on Linux rather than a socket. */
+const TCP_SYN_RECV = 3;
+
+/**
+ * /proc/net/sockstat and sockstat6 from the namespace's socket lists: `files` open socket files
+ * of every family (`tcpFiles` of them TCP) and the IP reassembly state. A TCP entry without an
+ * inode is a connection the application closed: an orphan while it finishes its close (still
+ * hashed, so in `inuse`, and still allocated), a timewait minisock in TIME_WAIT (in `tw` only);
+ * or one a listener holds for accept: a full socket once established (hashed, allocated, used,
+ * not an orphan), a request sock while in SYN_RECV (none of those). Memory is the bytes queued
+ * to send or to read, in pages rounded up: netstack charges no per-socket forward allocation as
+ * Linux does, so Linux's figure is at least this one.
+ */
+export function sockstat(
+  l: SockstatLists,
+  files: number,
+  tcpFiles: number,
+  frag: { inuse4: number; memory4: number; inuse6: number; memory6: number },
+): ProcSockstat {
+  let orphan = 0;
+  let queued = 0;
+  let tw = 0;
+  let tcpBytes = 0;
+  const hashed = (list: readonly ProcInetSocket[]): number => {
+    let n = 0;
+    for (const s of list) {
+      if (s.state === TCP_TIME_WAIT || s.timewait === true) {
+        tw++;
+        continue;
+      }
+      if (acceptQueued.has(s)) {
+        if (s.state === TCP_SYN_RECV) continue;
+        queued++;
+      } else if (s.inode === 0) orphan++;
+      n++;
+      // A listener's queues count connections, not bytes.
+      if (s.state !== TCP_LISTEN) tcpBytes += s.txQueue + s.rxQueue;
+    }
+    return n;
+  };
+  const tcpInuse = hashed(l.tcp4);
+  const tcp6Inuse = hashed(l.tcp6);
+  let udpBytes = 0;
+  for (const list of [l.udp4, l.udp6, l.udplite4, l.udplite6])
+    for (const s of list) udpBytes += s.txQueue + s.rxQueue;
+  return {
+    used: files + orphan + queued,
+    tcpInuse,
+    tcpOrphan: orphan,
+    tcpTimeWait: tw,
+    tcpAlloc: tcpFiles + orphan + queued,
+    tcpMem: Math.ceil(tcpBytes / PAGE_SIZE),
+    udpInuse: l.udp4.length,
+    udpMem: Math.ceil(udpBytes / PAGE_SIZE),
+    udpliteInuse: l.udplite4.length,
+    rawInuse: 0,
+    fragInuse: frag.inuse4,
+    fragMemory: frag.memory4,
+    tcp6Inuse,
+    udp6Inuse: l.udp6.length,
+    udplite6Inuse: l.udplite6.length,
+    raw6Inuse: 0,
+    frag6Inuse: frag.inuse6,
+    frag6Memory: frag.memory6,
+  };
+}
+
+/** NETLINK_ROUTE, the one netlink protocol the sandbox serves. */
+const NETLINK_ROUTE = 0;
+
+/**
+ * /proc/net/netlink: the kernel's NETLINK_ROUTE socket (port 0: the sandbox's rtnetlink, which
+ * has no file and so prints inode 0), then the sandbox's netlink sockets that have a port id
+ * (bound, or autobound by a send: Linux lists only those, from its port hash), by port id. Rmem
+ * is the bytes queued to read; nothing waits to be sent, and no dump stays in progress (a dump
+ * is answered whole).
+ */
+function netlinkSockets(net: NetState): ProcNetlinkSocket[] {
+  const kernel = { portid: 0, groups: 0, rmem: 0, inode: 0 };
+  const bound: (typeof kernel)[] = [];
+  for (const f of net.open) {
+    const s = f.sock;
+    if (!(s instanceof NetlinkSocket)) continue;
+    const name = s.getsockname();
+    const dv = new DataView(name.buffer, name.byteOffset, name.byteLength);
+    const portid = name.length >= 12 ? dv.getUint32(4, true) : 0;
+    if (portid === 0) continue;
+    bound.push({ portid, groups: dv.getUint32(8, true), rmem: s.inq(), inode: f.inode });
+  }
+  bound.sort((a, b) => a.portid - b.portid);
+  return [kernel, ...bound].map((s) => ({
+    protocol: NETLINK_ROUTE,
+    ...s,
+    wmem: 0,
+    dump: 0,
+    refCount: 2,
+    drops: 0,
+  }));
+}
+
+/** RTF_* flags /proc/net/ipv6_route prints. */
+const RTF_UP = 0x1;
+const RTF_GATEWAY = 0x2;
+const RTF_NONEXTHOP = 0x200000;
+const RTF_LOCAL = 0x80000000;
+/** IP6_RT_PRIO_USER (static routes, the default route) and IP6_RT_PRIO_ADDRCONF (prefix routes). */
+const METRIC_USER = 1024;
+const METRIC_ADDRCONF = 256;
+const IFA_F_TENTATIVE = 0x40;
+const IFA_F_NOPREFIXROUTE = 0x200;
+const FF00 = new Uint8Array([0xff, ...new Array<number>(15).fill(0)]);
+
+/**
+ * /proc/net/ipv6_route from the links' IPv6 state, as addrconf fills Linux's tables: in `local`
+ * a /128 local route per address once its duplicate address detection is over, and ff00::/8 on
+ * each multicast link; in `main` the prefix route of each address (unless IFA_F_NOPREFIXROUTE)
+ * and a default route per IPv6 gateway. A link without IPv6 addresses gets none, as a link with
+ * IPv6 disabled (the sandbox's eth0 speaks IPv4 only). Reference counts are the table's and, for
+ * a local route, its address's (Linux adds those of cached lookups). Prefix and default routes
+ * print as static ones (RTF_ADDRCONF and expiry of router-advertised ones are not kept by netstack).
+ */
+function ipv6Routes(net: NetState): ProcIpv6Route[] {
+  const out: ProcIpv6Route[] = [];
+  for (const l of net.links()) {
+    const addrs = ipv6AddressesOf(l);
+    if (addrs.length === 0) continue;
+    const prefixes = new Set<string>();
+    for (const { cidr: c, flags } of addrs) {
+      const a = c.address.bytes;
+      if ((flags & IFA_F_TENTATIVE) === 0)
+        out.push({
+          table: 'local',
+          destination: a,
+          prefixLen: 128,
+          metric: 0,
+          flags: (RTF_LOCAL | RTF_NONEXTHOP | RTF_UP) >>> 0,
+          device: l.name,
+          // The table's reference and the address's (inet6_ifaddr keeps its local route).
+          refCount: 2,
+        });
+      if (c.prefixLen >= 128 || (flags & IFA_F_NOPREFIXROUTE) !== 0) continue;
+      const dst = a.map((b, i) => {
+        const bits = Math.min(8, Math.max(0, c.prefixLen - i * 8));
+        return b & ((0xff00 >> bits) & 0xff);
+      });
+      const key = `${Buffer.from(dst).toString('hex')}/${c.prefixLen}`;
+      if (prefixes.has(key)) continue;
+      prefixes.add(key);
+      out.push({
+        table: 'main',
+        destination: dst,
+        prefixLen: c.prefixLen,
+        metric: METRIC_ADDRCONF,
+        flags: RTF_UP,
+        device: l.name,
+      });
+    }
+    for (const g of l.gateways)
+      if (g.version === 6)
+        out.push({
+          table: 'main',
+          destination: ANY6,
+          prefixLen: 0,
+          gateway: g.bytes,
+          metric: METRIC_USER,
+          flags: RTF_UP | RTF_GATEWAY,
+          device: l.name,
+        });
+    if ((l.flags & IfFlag.IFF_MULTICAST) !== 0)
+      out.push({
+        table: 'local',
+        destination: FF00,
+        prefixLen: 8,
+        metric: METRIC_ADDRCONF,
+        flags: RTF_UP,
+        device: l.name,
+      });
+  }
+  return out;
 }
 
 /** /proc/sys/net/ipv4 from the stack's settings for new sockets. */
@@ -231,7 +475,11 @@ function routes(net: NetState): ProcRoute[] {
  * The stack's sockets of one protocol and family. An IPv4 connection of a dual-stack AF_INET6
  * socket is listed in tcp6 with IPv4-mapped addresses, as Linux lists it.
  */
-function inetSockets(net: NetState, protocol: 'tcp' | 'udp', family: 4 | 6): ProcInetSocket[] {
+function inetSockets(
+  net: NetState,
+  protocol: 'tcp' | 'udp' | 'udplite' | 'icmp',
+  family: 4 | 6,
+): ProcInetSocket[] {
   if (!net.hasStack) return [];
   const out: ProcInetSocket[] = [];
   for (const e of net.stack.sockets()) {
@@ -239,7 +487,9 @@ function inetSockets(net: NetState, protocol: 'tcp' | 'udp', family: 4 | 6): Pro
     const file = e.owner ? net.fileOf.get(e.owner) : undefined;
     const ownerFamily = file && ownerIs6(file.sock) ? 6 : e.family;
     if (ownerFamily !== family) continue;
-    out.push(entry(e, family, file?.inode ?? 0, file?.uid ?? 0));
+    const listed = entry(e, family, file?.inode ?? 0, file?.uid ?? 0);
+    if (e.inAcceptQueue === true) acceptQueued.add(listed);
+    out.push(listed);
   }
   return out;
 }

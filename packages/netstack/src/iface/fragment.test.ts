@@ -90,6 +90,21 @@ describe('IPv4 fragmentation and reassembly', () => {
     expect(r.add(31_000, view(frags[0]!))).toBeUndefined(); // fragment 1 is gone: still incomplete
   });
 
+  it('heldBytes counts the payload of partial datagrams until they complete', () => {
+    const frags = fragmentIpv4(datagram(3000), 1000, 9);
+    const r = new Ipv4Reassembler();
+    expect(r.heldBytes).toBe(0);
+    expect(r.add(0, view(frags[0]!))).toBeUndefined();
+    const first = view(frags[0]!).payload.length;
+    expect(first).toBeGreaterThan(0);
+    expect(r.heldBytes).toBe(first);
+    expect(r.add(0, view(frags[1]!))).toBeUndefined();
+    expect(r.heldBytes).toBe(first + view(frags[1]!).payload.length);
+    for (const f of frags.slice(2)) r.add(0, view(f));
+    expect(r.pending).toBe(0);
+    expect(r.heldBytes).toBe(0);
+  });
+
   it('bounds memory: datagrams beyond the limits evict the oldest', () => {
     const r = new Ipv4Reassembler({ maxDatagrams: 2, maxBytes: 2500 });
     for (let id = 1; id <= 5; id++) r.add(id, view(fragmentIpv4(datagram(3000, id), 1000, id)[0]!));

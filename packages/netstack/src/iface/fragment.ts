@@ -61,6 +61,11 @@ abstract class Reassembler {
     return this.partial.size;
   }
 
+  /** Payload bytes the partial datagrams hold (read-only; /proc/net/sockstat's FRAG memory). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   /**
    * Records one fragment's payload at `offset` (bytes). `header` is the unfragmentable part,
    * kept from the first fragment; `maxEnd` bounds the reassembled payload. Returns the header

@@ -40,6 +40,8 @@ export class IcmpSocket {
   /** The connected peer (port ignored), if any. */
   remote: IpEndpoint | undefined;
   reuseAddr = false; // SO_REUSEADDR is recorded but identifiers are never shared
+  /** The socket-layer object this socket serves (an InetSocket), for /proc/net; undefined once closed. */
+  owner: object | undefined;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
   private closed = false;
@@ -139,6 +141,11 @@ export class IcmpSocket {
   /** FIONREAD: length of the next reply. */
   nextDatagramLength(): number {
     return this.rx.peek()?.len ?? 0;
+  }
+
+  /** Bytes of the datagrams waiting to be read (/proc/net/icmp's rx_queue). */
+  receivedBytes(): number {
+    return this.rx.bytes;
   }
 
   /** SIOCOUTQ: bytes waiting to be sent. */

@@ -240,7 +240,7 @@ export class InetSocket {
           : proto === 'udplite'
             ? { kind: 'udp', sock: stack.udpliteSocket(family, rx()) }
             : { kind: 'udp', sock: stack.udpSocket(family, rx()) });
-    if (this.impl.kind !== 'icmp') this.impl.sock.owner = this;
+    this.impl.sock.owner = this;
     const stream = type === SockType.SOCK_STREAM;
     this.sndBuf = stream ? config.sndBuf : LINUX_MEM_DEFAULT;
     this.rcvBuf = stream ? config.rcvBuf : LINUX_MEM_DEFAULT;
@@ -1133,7 +1133,7 @@ export class InetSocket {
    */
   close(): void {
     this.setReadinessListener(undefined);
-    if (this.impl.kind !== 'icmp') this.impl.sock.owner = undefined;
+    this.impl.sock.owner = undefined;
     if (this.impl.kind === 'tcp' && this.linger.onoff && this.linger.seconds === 0) this.impl.sock.abort();
     else this.impl.sock.close();
   }
