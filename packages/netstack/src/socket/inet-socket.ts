@@ -27,7 +27,7 @@ import {
 import { RingBuffer, type SpanCopy } from '../storage/ring-buffer.js';
 import { LOOPBACK_IFINDEX, type Stack } from '../stack.js';
 import type { IpEndpoint } from '../wire/ip-address.js';
-import { Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
+import { Ipv4Address, Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
 import { CONGESTION_ALGORITHMS, type CongestionAlgorithm } from './congestion.js';
 import { ipRecvControl, noIpRecvFlags, parseIpSendControl, type IpRecvFlags } from './ip-cmsg.js';
 import { emitSockaddr, parseSockaddr, sockaddrFamily } from './sockaddr.js';
@@ -315,6 +315,19 @@ export class InetSocket {
     return this.type === SockType.SOCK_STREAM ? IpProto.IPPROTO_TCP : IpProto.IPPROTO_UDP;
   }
 
+  /**
+   * A destination that names no host (0.0.0.0, ::) means this host, as Linux routes it: IPv4 goes
+   * to the bound address, else 127.0.0.1 (ip_route_connect, __ip_route_output_key), IPv6 to ::1
+   * (tcp_v6_connect, ip6_datagram_connect, udpv6_sendmsg).
+   */
+  private toThisHost(ep: IpEndpoint): IpEndpoint {
+    if (!ep.addr.isUnspecified()) return ep;
+    if (ep.addr.version === 6) return { addr: Ipv6Address.LOOPBACK, port: ep.port };
+    const bound = this.impl.sock.local?.addr;
+    const own = bound && bound.version === 4 && !bound.isUnspecified() ? bound : Ipv4Address.LOOPBACK;
+    return { addr: own, port: ep.port };
+  }
+
   private unspecified(): IpEndpoint {
     return { addr: unspecifiedAddress(this.family), port: 0 };
   }
@@ -448,7 +461,7 @@ export class InetSocket {
       }
       const ep = parseSockaddr(sockaddr, this.family);
       if (isError(ep)) return ep;
-      return impl.sock.connect(ep) ?? 0;
+      return impl.sock.connect(this.toThisHost(ep)) ?? 0;
     }
     if (impl.kind === 'listener') return E.EISCONN;
     if (sockaddr.length >= 2 && sockaddrFamily(sockaddr) === AddressFamily.AF_UNSPEC) {
@@ -480,6 +493,7 @@ export class InetSocket {
       conn.owner = this;
       ep = { addr: mapped, port: ep.port };
     }
+    ep = this.toThisHost(ep);
     conn.reuseAddr = this.reuseAddr;
     conn.reusePort = this.reusePort;
     conn.boundDevIf = this.boundDevIf;
@@ -563,7 +577,7 @@ export class InetSocket {
     if (to && to.length > 0) {
       const ep = parseSockaddr(to, this.family);
       if (isError(ep)) return ep;
-      dst = ep;
+      dst = this.toThisHost(ep);
     }
     impl.sock.hopLimit = this.hopLimit;
     if (dst && (dst.addr.isBroadcast() || this.stack.iface.isDirectedBroadcast(dst.addr)) && !this.broadcast)
