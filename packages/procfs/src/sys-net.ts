@@ -105,7 +105,9 @@ function deviceDir(net: () => ProcNetSource | null, name: string): DirNode {
       // netif_carrier_ok: a device that is up has its carrier (virtual links never lose it).
       carrier: attr((d) => ((deviceDefaults(d).flags & 1) !== 0 ? '1' : '0')),
       dev_id: attr(() => '0x0'),
-      flags: attr((d) => `0x${deviceDefaults(d).flags.toString(16)}`),
+      // dev->flags: the operational bits (IFF_RUNNING, IFF_LOWER_UP, IFF_DORMANT) that rtnetlink
+      // and SIOCGIFFLAGS add from the link state (dev_get_flags) are not in it.
+      flags: attr((d) => `0x${(deviceDefaults(d).flags & ~(0x40 | 0x10000 | 0x20000)).toString(16)}`),
       ifindex: attr((d) => String(d.index)),
       iflink: attr((d) => String(d.index)),
       mtu: attr((d) => String(deviceDefaults(d).mtu)),

@@ -57,7 +57,7 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
   });
 
   it('shows eth0 and the default route to `ip`, and the host name resolves to eth0', async () => {
-    const sysfs = 'cd /sys/class/net/eth0 && echo sysfs $(cat address type broadcast addr_len)';
+    const sysfs = 'cd /sys/class/net/eth0 && echo sysfs $(cat address type broadcast addr_len flags)';
     // Python's uuid.getnode() takes the first MAC `ip link` (or libuuid's ioctls) shows.
     const node = `python3.11 -c 'import uuid; print("node", hex(uuid.getnode()))'`;
     const r = await bed.run(
@@ -74,7 +74,8 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
     // An Ethernet link as a veth shows it (ARP on, a broadcast address), with the fixed MAC.
     expect(r.stdout).toContain('eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500');
     expect(r.stdout).toContain('    link/ether 02:42:0a:00:02:0f brd ff:ff:ff:ff:ff:ff\n');
-    expect(r.stdout).toContain('sysfs 02:42:0a:00:02:0f 1 ff:ff:ff:ff:ff:ff 6\n');
+    // sysfs's flags are dev->flags, without the link state's RUNNING and LOWER_UP (a veth: 0x1003).
+    expect(r.stdout).toContain('sysfs 02:42:0a:00:02:0f 1 ff:ff:ff:ff:ff:ff 6 0x1003\n');
     expect(r.stdout).toContain('node 0x2420a00020f\n');
     expect(r.stdout).toContain('2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0');
     expect(r.stdout).toContain('default via 10.0.2.2 dev eth0 proto static');
