@@ -1,7 +1,7 @@
 /**
  * AF_NETLINK sockets of protocol NETLINK_ROUTE: the rtnetlink requests programs use to learn the
- * sandbox's network — RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE dumps (getifaddrs,
- * if_nameindex, `ip link`, `ip addr`, `ip route`), RTM_GETLINK by index or name, NLMSG_ERROR
+ * sandbox's network — RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE and RTM_GETNEIGH dumps (getifaddrs,
+ * if_nameindex, `ip link`, `ip addr`, `ip route`, `ip neigh`), RTM_GETLINK by index or name, NLMSG_ERROR
  * answers and ACKs. Answers describe the interfaces of the sandbox's netstack, never the host's.
  * Changes (RTM_NEW*, RTM_DEL*, RTM_SETLINK) answer EOPNOTSUPP: the sandbox's links are fixed.
  *
@@ -50,7 +50,13 @@ const RTM_NEWADDR = 20;
 const RTM_GETADDR = 22;
 const RTM_NEWROUTE = 24;
 const RTM_GETROUTE = 26;
+const RTM_NEWNEIGH = 28;
+const RTM_GETNEIGH = 30;
 const RTM_MAX = 127;
+/** Neighbour attributes (NDA_*) and the one state a resolved entry is shown in (NUD_REACHABLE). */
+const NDA_DST = 1;
+const NDA_LLADDR = 2;
+const NUD_REACHABLE = 0x02;
 
 const IFLA_ADDRESS = 1;
 const IFLA_BROADCAST = 2;
@@ -162,6 +168,11 @@ export interface LinkInfo {
    * polled with. Default `performance.now()`, which the sandbox's stacks are driven by.
    */
   readonly clock?: () => number;
+  /**
+   * The link's resolved neighbours (ARP and NDP entries still valid): address and hardware
+   * address, for RTM_GETNEIGH (`ip neigh`) and /proc/net/arp. Absent: none (a NOARP link).
+   */
+  readonly neighbors?: () => readonly { readonly address: IpAddress; readonly mac: Uint8Array }[];
 }
 
 /** ipv6_addr_src_scope: 2 link-local and loopback, 5 site-local, 14 global. */
@@ -666,6 +677,29 @@ function newRoute(r: Route, flags: number, seq: number, pid: number): Uint8Array
   return w.finish(RTM_NEWROUTE, flags, seq, pid);
 }
 
+/** An RTM_NEWNEIGH message (a struct ndmsg, NDA_DST and NDA_LLADDR) for one resolved neighbour. */
+function newNeigh(
+  l: LinkInfo,
+  n: { readonly address: IpAddress; readonly mac: Uint8Array },
+  flags: number,
+  seq: number,
+  pid: number,
+): Uint8Array {
+  const w = new MessageWriter();
+  w.bytes(
+    fixed(12, (dv) => {
+      dv.setUint8(0, n.address.version === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6);
+      dv.setInt32(4, l.index, true);
+      dv.setUint16(8, NUD_REACHABLE, true);
+      dv.setUint8(10, 0);
+      dv.setUint8(11, RTN_UNICAST);
+    }),
+  );
+  w.attr(NDA_DST, n.address.bytes);
+  w.attr(NDA_LLADDR, n.mac);
+  return w.finish(RTM_NEWNEIGH, flags, seq, pid);
+}
+
 /** The attributes after a fixed part of `skip` bytes, by type (the first of each type wins). */
 function parseAttrs(body: Uint8Array, skip: number): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
@@ -1068,6 +1102,17 @@ export class NetlinkSocket {
               .sort((a, b) => a.family - b.family)
               .map((r) => newRoute(r, NLM_F_MULTI, seq, pid)),
           );
+        case RTM_GETNEIGH: {
+          // neigh_dump_info: the ARP table, then the NDP one.
+          const out: Uint8Array[] = [];
+          for (const v of [4, 6] as const) {
+            if (!wantFamily(v === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6)) continue;
+            for (const l of links)
+              for (const n of l.neighbors?.() ?? [])
+                if (n.address.version === v) out.push(newNeigh(l, n, NLM_F_MULTI, seq, pid));
+          }
+          return dump(out);
+        }
         default:
           return E.EOPNOTSUPP;
       }

@@ -6,8 +6,8 @@
  * AF_UNIX sockets from the open socket files. udplite, udplite6, icmp and icmp6 (ping sockets) come
  * from the same list; sockstat and sockstat6 count the lists and the open socket files, with the
  * stack's IP reassembly state as FRAG; ipv6_route is derived from the links' IPv6 addresses and
- * gateways as addrconf would fill Linux's tables. arp lists nothing: no sandbox link has the
- * Ethernet medium (eth0 and lo are IP devices, as Linux's NOARP devices have no ARP entries).
+ * gateways as addrconf would fill Linux's tables; arp lists the resolved IPv4 neighbours of the
+ * links that have them (the Ethernet eth0 of network mode sandbox).
  *
  * In network mode `host` (gVisor's hostinet) the inet sockets are host sockets: /proc/net/tcp,
  * tcp6, udp and udp6 list the sandbox's own open host sockets and nothing else of the host (the
@@ -39,6 +39,7 @@ import {
 import type {
   ProcInet6Address,
   ProcInetSocket,
+  ProcArpEntry,
   ProcIpv6Route,
   ProcSockstat,
   ProcNetDevice,
@@ -133,6 +134,7 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
     icmp: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'icmp', 4)),
     icmp6: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'icmp', 6)),
     ipv6Routes: () => ipv6Routes(net),
+    arp: () => arpEntries(net),
     netlink: () => netlinkSockets(net),
     sockstat: () => {
       const hostSockets = openHostSockets(kernel);
@@ -449,6 +451,16 @@ function inet6Addresses(net: NetState): ProcInet6Address[] {
         flags: flags & 0xff,
       });
     }
+  return out;
+}
+
+/** /proc/net/arp: the resolved IPv4 neighbours of the Ethernet links (ATF_COM). */
+function arpEntries(net: NetState): ProcArpEntry[] {
+  const out: ProcArpEntry[] = [];
+  for (const l of net.links())
+    for (const n of l.neighbors?.() ?? [])
+      if (n.address.version === 4)
+        out.push({ address: n.address.bytes, hwType: l.type, flags: 0x2, hwAddress: n.mac, device: l.name });
   return out;
 }
 

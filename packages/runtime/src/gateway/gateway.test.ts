@@ -60,11 +60,13 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
     const sysfs = 'cd /sys/class/net/eth0 && echo sysfs $(cat address type broadcast addr_len flags)';
     // Python's uuid.getnode() takes the first MAC `ip link` (or libuuid's ioctls) shows.
     const node = `python3.11 -c 'import uuid; print("node", hex(uuid.getnode()))'`;
+    // A DNS query makes the sandbox ARP for 10.0.2.3; `ip neigh` and /proc/net/arp show the entry.
+    const neigh = 'getent hosts no-such-name.invalid; ip neigh; cat /proc/net/arp';
     const r = await bed.run(
       [
         'sh',
         '-c',
-        `ip -o -4 addr; ip route; ip link show eth0; getent hosts "$(hostname)"; ${sysfs}; ${node}`,
+        `ip -o -4 addr; ip route; ip link show eth0; getent hosts "$(hostname)"; ${sysfs}; ${node}; ${neigh}`,
       ],
       {
         network: 'sandbox',
@@ -77,6 +79,11 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
     // sysfs's flags are dev->flags, without the link state's RUNNING and LOWER_UP (a veth: 0x1003).
     expect(r.stdout).toContain('sysfs 02:42:0a:00:02:0f 1 ff:ff:ff:ff:ff:ff 6 0x1003\n');
     expect(r.stdout).toContain('node 0x2420a00020f\n');
+    expect(r.stdout).toMatch(/^10\.0\.2\.3 dev eth0 lladdr 02:42:0a:00:02:02 REACHABLE ?$/m);
+    expect(r.stdout).toContain(
+      'IP address       HW type     Flags       HW address            Mask     Device\n' +
+        '10.0.2.3         0x1         0x2         02:42:0a:00:02:02     *        eth0\n',
+    );
     expect(r.stdout).toContain('2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0');
     expect(r.stdout).toContain('default via 10.0.2.2 dev eth0 proto static');
     expect(r.stdout).toContain('10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15');

@@ -360,6 +360,8 @@ export class Gateway {
         stats: () => ({ rxPackets: stats.rxFrames, txPackets: stats.txFrames }),
         ipv6: () => iface.ipv6Addresses().filter((a) => !a.cidr.address.isLoopback()),
         clock: () => performance.now(),
+        neighbors: () =>
+          iface.neighborEntries(performance.now()).map((e) => ({ address: e.address, mac: e.mac.bytes })),
       },
     ];
   }
