@@ -501,12 +501,9 @@ function udpTail(s: ProcInetSocket): string {
   );
 }
 
-/** /proc/net/udp: lines padded to 127 columns. */
-export function renderUdp(sockets: readonly ProcInetSocket[]): string {
-  let out = pad(
-    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
-    127,
-  );
+/** The IPv4 datagram tables (udp, udplite, icmp): `header`, then a line per socket, padded to 127. */
+function renderDatagram4(header: string, sockets: readonly ProcInetSocket[]): string {
+  let out = pad(header, 127);
   sockets.forEach((s, i) => {
     out += pad(
       `${String(s.slot ?? i).padStart(5)}: ${be32(s.local.address)}:${hex(s.local.port, 4)} ` +
@@ -517,24 +514,25 @@ export function renderUdp(sockets: readonly ProcInetSocket[]): string {
   return out;
 }
 
+/** /proc/net/udp: lines padded to 127 columns. */
+export function renderUdp(sockets: readonly ProcInetSocket[]): string {
+  return renderDatagram4(
+    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    sockets,
+  );
+}
+
 /**
  * /proc/net/icmp (ping_v4_seq_show): the ping sockets that have an identifier, as udp lists its
- * sockets (the identifier as the local port, the peer's port 0), under a header of its own; lines
- * padded to 127 columns. /proc/net/icmp6 is {@link renderUdp6}'s format.
+ * sockets (the identifier as the local port, the peer's port 0), under a header of its own (one
+ * space less before `sl`); lines padded to 127 columns. /proc/net/icmp6 is {@link renderUdp6}'s
+ * format.
  */
 export function renderIcmp(sockets: readonly ProcInetSocket[]): string {
-  let out = pad(
+  return renderDatagram4(
     '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
-    127,
+    sockets,
   );
-  sockets.forEach((s, i) => {
-    out += pad(
-      `${String(s.slot ?? i).padStart(5)}: ${be32(s.local.address)}:${hex(s.local.port, 4)} ` +
-        `${be32(s.remote.address)}:${hex(s.remote.port, 4)} ${udpTail(s)}`,
-      127,
-    );
-  });
-  return out;
 }
 
 /** /proc/net/udp6. */
