@@ -63,8 +63,9 @@ function linuxRun(): Record<Phase, Snapshot> {
     'sleep 1.1',
     snap('later'),
     `${ra} va ${PREFIX} 3600 0`,
-    // Linux marks addresses deprecated from its address-check work: wait for it.
-    'for i in $(seq 30); do ip -6 -o addr show dev vb scope global | grep -vq deprecated || break; sleep 0.1; done',
+    // Linux marks addresses deprecated from its address-check work: wait for it (up to 10 s: on a
+    // loaded machine the RA and that work can take seconds; 3 s was once too short).
+    'for i in $(seq 100); do ip -6 -o addr show dev vb scope global | grep -vq deprecated || break; sleep 0.1; done',
     snap('deprecated'),
   ].join('\n');
   const out = execFileSync('unshare', ['--net', 'sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
