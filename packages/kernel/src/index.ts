@@ -126,6 +126,18 @@ export {
   badMsgSize,
   type Message,
 } from './ipc/msg.js';
+export {
+  MqNamespace,
+  MqQueue,
+  MQ_PRIO_MAX,
+  HARD_MSGMAX,
+  HARD_MSGSIZEMAX,
+  checkMqAttr,
+  type MqAttr,
+  type MqLimits,
+  type MqMessage,
+  type MqNotify,
+} from './ipc/mqueue.js';
 
 // Waiting, time, futexes, log.
 export { Waiter, WaitQueue, type WakeReason } from './wait-queue.js';

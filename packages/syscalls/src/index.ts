@@ -36,6 +36,7 @@ import { sigwaitSyscalls } from './sys-sigwait.js';
 import { posixTimerSyscalls } from './sys-ptimer.js';
 import { xattrSyscalls } from './sys-xattr.js';
 import { sysvMsgSyscalls } from './sys-sysv-msg.js';
+import { mqueueSyscalls } from './sys-mqueue.js';
 import { sysvSemSyscalls } from './sys-sysv-sem.js';
 import { sysvShmSyscalls } from './sys-sysv-shm.js';
 import { SyscallTable } from './table.js';
@@ -122,6 +123,7 @@ export {
   sysvShmSyscalls,
   sysvSemSyscalls,
   sysvMsgSyscalls,
+  mqueueSyscalls,
 };
 
 /** Every family this package implements, in table order of precedence (later ones win). */
@@ -165,6 +167,7 @@ export const allFamilies: readonly SyscallFamily[] = [
   sysvShmSyscalls,
   sysvSemSyscalls,
   sysvMsgSyscalls,
+  mqueueSyscalls,
 ];
 
 /**

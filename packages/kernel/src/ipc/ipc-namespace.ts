@@ -6,6 +6,7 @@
  */
 import { AddressSpace as MmAddressSpace, type MapFile } from '@tsvisor/mm';
 import { MsgNamespace } from './msg.js';
+import { MqNamespace } from './mqueue.js';
 import { SemNamespace } from './sem.js';
 import { ShmNamespace } from './shm.js';
 
@@ -19,6 +20,8 @@ export class IpcNamespace {
   readonly shm: ShmNamespace;
   readonly sem = new SemNamespace();
   readonly msg = new MsgNamespace();
+  /** POSIX message queues (the namespace's mqueue filesystem). */
+  readonly mq = new MqNamespace();
 
   /** `tasks` lists the namespace's live tasks, whose address spaces shm attachments are counted in. */
   constructor(tasks: () => Iterable<HasModel>) {
