@@ -21,23 +21,6 @@
 static void snd(const char *what, int fd) {
   printf("%s send %s\n", what, res(send(fd, "data", 4, MSG_NOSIGNAL)));
 }
-// How many TCP sockets /proc/net/tcp lists with local port `port`, and their states.
-static void proc(const char *what, int port) {
-  FILE *f = fopen("/proc/net/tcp", "r");
-  char line[512];
-  int n = 0;
-  char states[64] = "";
-  fgets(line, sizeof line, f);
-  while (fgets(line, sizeof line, f)) {
-    unsigned lport, st;
-    if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &st) != 2) continue;
-    if ((int)lport != port) continue;
-    n++;
-    snprintf(states + strlen(states), sizeof states - strlen(states), " %02X", st);
-  }
-  fclose(f);
-  printf("%s proc %d%s\n", what, n, states);
-}
 
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
@@ -50,11 +33,11 @@ int main(void) {
     close(a);
     WAIT;
     show_poll("C", c);
-    proc("C closed", 7501);
+    show_proc_tcp("C closed", 7501);
     snd("C", c);
     WAIT;
     show_poll("C", c);
-    proc("C data", 7501);
+    show_proc_tcp("C data", 7501);
     show_soerror("C", c);
     snd("C", c);
     show_recv("C", c);

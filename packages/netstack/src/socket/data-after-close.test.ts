@@ -3,11 +3,11 @@
 // fresh network namespace) must print the same lines. Linux resets the connection when new data
 // reaches an end that has sent its FIN and shut down reading (closed, or shutdown(SHUT_RDWR)),
 // so the sender's next send fails instead of filling a window nobody will ever drain.
-import { errorOf, isError, MsgFlag, PollEvent, Shut, SocketLevel, SocketOption } from '@tsvisor/abi';
+import { isError, MsgFlag, PollEvent, Shut, SocketLevel, SocketOption } from '@tsvisor/abi';
 import { expect, it } from 'vitest';
 import type { InetSocket } from './inet-socket.js';
 import { WOULD_BLOCK } from './would-block.js';
-import { hostProgram, loopbackBed, mustSocket, sockaddr4, REQ, res } from './host-diff.test-util.js';
+import { hostProgram, loopbackBed, mustSocket, sockaddr4, twinShows, res } from './host-diff.test-util.js';
 
 const hostRun = hostProgram('data-after-close-diff');
 
@@ -15,15 +15,8 @@ function netstackRun(): string {
   const out: string[] = [];
   const p = (s: string) => out.push(s);
   const { stack, WAIT, tcp: socket } = loopbackBed(11);
-  const pollmask = (what: string, s: InetSocket) =>
-    p(`${what} poll ${(s.readiness() & (REQ | PollEvent.POLLERR | PollEvent.POLLHUP)).toString(16)}`);
-  const soerror = (what: string, s: InetSocket) => {
-    const v = s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR);
-    if (isError(v)) throw v;
-    p(`${what} so_error ${v === 0 ? '0' : errorOf(v).name}`);
-  };
+  const { poll: pollmask, soerror, recv: rcv } = twinShows(p);
   const data = new TextEncoder().encode('data');
-  const rcv = (what: string, s: InetSocket) => p(`${what} recv ${res(s.recvfrom(new Uint8Array(16)))}`);
   const snd = (what: string, s: InetSocket) => p(`${what} send ${res(s.sendto(data, MsgFlag.MSG_NOSIGNAL))}`);
   const pair = (port: number) => {
     const l = socket();

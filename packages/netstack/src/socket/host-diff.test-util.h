@@ -94,4 +94,26 @@ __attribute__((unused)) static void tcp_pair(int port, int *c, int *a, int *l) {
   WAIT;
   *a = accept4(*l, NULL, NULL, SOCK_NONBLOCK);
 }
+/* "<what> proc <n> <states>": how many /proc/net/tcp lines have local port `port`, and their
+ * states (hex, as the file prints them). */
+__attribute__((unused)) static void show_proc_tcp(const char *what, int port) {
+  FILE *f = fopen("/proc/net/tcp", "r");
+  char line[512];
+  int n = 0;
+  char states[64] = "";
+  if (!f || !fgets(line, sizeof line, f)) {
+    printf("%s proc ?\n", what);
+    if (f) fclose(f);
+    return;
+  }
+  while (fgets(line, sizeof line, f)) {
+    unsigned lport, st;
+    if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &st) != 2) continue;
+    if ((int)lport != port) continue;
+    n++;
+    snprintf(states + strlen(states), sizeof states - strlen(states), " %02X", st);
+  }
+  fclose(f);
+  printf("%s proc %d%s\n", what, n, states);
+}
 #endif

@@ -1,6 +1,15 @@
 // Helpers for the differential tests that run one call sequence on netstack's sockets and as a C
 // program on the host kernel, in a network namespace of its own, and compare what both print.
-import { AddressFamily, isError, PollEvent, SockType, type LinuxError } from '@tsvisor/abi';
+import {
+  AddressFamily,
+  errorOf,
+  isError,
+  PollEvent,
+  SockType,
+  SocketLevel,
+  SocketOption,
+  type LinuxError,
+} from '@tsvisor/abi';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +107,27 @@ export function loopbackTcpPair(
   c.connect(addr);
   clock.sleep(10);
   return { c, s: mustSocket(l.accept()), clock };
+}
+
+/**
+ * The twins of host-diff.test-util.h's show_poll, show_soerror and show_recv: the same lines,
+ * printed through `p`.
+ */
+export function twinShows(p: (line: string) => void): {
+  poll: (what: string, s: InetSocket) => void;
+  soerror: (what: string, s: InetSocket) => void;
+  recv: (what: string, s: InetSocket) => void;
+} {
+  return {
+    poll: (what, s) =>
+      p(`${what} poll ${(s.readiness() & (REQ | PollEvent.POLLERR | PollEvent.POLLHUP)).toString(16)}`),
+    soerror: (what, s) => {
+      const v = s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR);
+      if (isError(v)) throw v;
+      p(`${what} so_error ${v === 0 ? '0' : errorOf(v).name}`);
+    },
+    recv: (what, s) => p(`${what} recv ${res(s.recvfrom(new Uint8Array(16)))}`),
+  };
 }
 
 /** `s` when it is a socket (what socket() and accept() must give); a test failure otherwise. */

@@ -23,23 +23,6 @@ static void reset(int fd) {
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   close(fd);
 }
-// The /proc/net/tcp lines whose local port is `port`: how many, and their states.
-static void proc(const char *what, int port) {
-  FILE *f = fopen("/proc/net/tcp", "r");
-  char line[512];
-  int n = 0;
-  char states[64] = "";
-  fgets(line, sizeof line, f);
-  while (fgets(line, sizeof line, f)) {
-    unsigned lport, st;
-    if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &lport, &st) != 2) continue;
-    if ((int)lport != port) continue;
-    n++;
-    snprintf(states + strlen(states), sizeof states - strlen(states), " %02X", st);
-  }
-  fclose(f);
-  printf("%s proc %d%s\n", what, n, states);
-}
 
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
@@ -108,7 +91,7 @@ int main(void) {
     int b = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = sa("127.0.0.1", 7201);
     bind(b, SA(a), sizeof a);
-    proc("P bound", 7201);
+    show_proc_tcp("P bound", 7201);
     int f = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     a = sa("127.0.0.1", 7202);
     bind(f, SA(a), sizeof a);
@@ -116,17 +99,17 @@ int main(void) {
     connect(f, SA(to), sizeof to);
     WAIT;
     show_soerror("P refused", f);
-    proc("P refused", 7202);
+    show_proc_tcp("P refused", 7202);
     int l = tcp_listener(7203);
-    proc("P listener", 7203);
+    show_proc_tcp("P listener", 7203);
     int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     to = sa("127.0.0.1", 7203);
     connect(c, SA(to), sizeof to);
     WAIT;
-    proc("P connected", 7203);
+    show_proc_tcp("P connected", 7203);
     close(l);
     WAIT;
-    proc("P listener closed", 7203);
+    show_proc_tcp("P listener closed", 7203);
     close(b);
     close(f);
     close(c);

@@ -1,21 +1,12 @@
 // TCP edge cases: the call sequence of peer-reset-diff.test-util.c on InetSocket (on a virtual
 // clock) and on the host kernel (a fresh network namespace) must print the same lines: a peer's
 // FIN followed by its RST, the sockets /proc/net/tcp lists, and sends into a closed window.
-import {
-  errorOf,
-  isError,
-  MsgFlag,
-  PollEvent,
-  Shut,
-  SockType,
-  SocketLevel,
-  SocketOption,
-} from '@tsvisor/abi';
+import { isError, MsgFlag, PollEvent, Shut, SockType, SocketLevel, SocketOption } from '@tsvisor/abi';
 import { writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { InetSocket } from './inet-socket.js';
 import { WOULD_BLOCK } from './would-block.js';
-import { hostProgram, loopbackBed, mustSocket, sockaddr4, REQ, res } from './host-diff.test-util.js';
+import { hostProgram, loopbackBed, mustSocket, sockaddr4, twinShows, res } from './host-diff.test-util.js';
 
 const hostRun = hostProgram('peer-reset-diff');
 
@@ -25,14 +16,7 @@ function netstackRun(): string {
   const { stack, sleep, WAIT, tcp: socket } = loopbackBed(5);
   const must = mustSocket;
   const sa = (port: number) => sockaddr4(port);
-  const pollmask = (what: string, s: InetSocket) =>
-    p(`${what} poll ${(s.readiness() & (REQ | PollEvent.POLLERR | PollEvent.POLLHUP)).toString(16)}`);
-  const soerror = (what: string, s: InetSocket) => {
-    const v = s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR);
-    if (isError(v)) throw v;
-    p(`${what} so_error ${v === 0 ? '0' : errorOf(v).name}`);
-  };
-  const rcv = (what: string, s: InetSocket) => p(`${what} recv ${res(s.recvfrom(new Uint8Array(16)))}`);
+  const { poll: pollmask, soerror, recv: rcv } = twinShows(p);
   const snd = (what: string, s: InetSocket) =>
     p(`${what} send ${res(s.sendto(new Uint8Array([120]), MsgFlag.MSG_NOSIGNAL))}`);
   const listener = (port: number) => {
