@@ -37,21 +37,21 @@ const hostWide = (text: string): string =>
   text
     .replace(/^Total: \d+\n/m, 'Total: N\n')
     .replace(/^TCP: +\d+ \(/m, 'TCP:   N (')
-    .replace(/closed \d+/, 'closed N');
+    .replace(/closed \d+/, 'closed N')
+    // Linux's orphan count is the whole host's (tcp_orphan_count is global).
+    .replace(/orphaned \d+/, 'orphaned N');
 
 describe('proc-net-sockstat.c', () => {
   it('prints what Linux shows', () => {
     // The program must show Linux's figures, or the comparison below proves nothing.
-    expect(native).toContain(
-      'open: TCP inuse 3 orphan 0 tw 0 UDP inuse 1 UDPLITE inuse 1 RAW inuse 0 FRAG inuse 0',
-    );
+    expect(native).toContain('open: TCP inuse 3 tw 0 UDP inuse 1 UDPLITE inuse 1 RAW inuse 0 FRAG inuse 0');
     expect(native).toContain(
       'open: TCP6 inuse 3 UDP6 inuse 1 UDPLITE6 inuse 1 RAW6 inuse 0 FRAG6 inuse 0 memory 0',
     );
     expect(native).toContain('used grew by 12 (sockets made 12)\n');
-    expect(native).toContain('queued: TCP inuse 6 orphan 0 tw 0 ');
+    expect(native).toContain('queued: TCP inuse 6 tw 0 ');
     expect(native).toContain('queued: used grew by 2 (a client and the connection it made)\n');
-    expect(native).toContain('time-wait: TCP inuse 3 orphan 0 tw 2 ');
+    expect(native).toContain('time-wait: TCP inuse 3 tw 2 ');
     expect(native).toContain('udplite header [   sl  local_address rem_address   st tx_queue');
     expect(native).toContain('psched 000003e8 00000040 000f4240 3b9aca00\n');
     // Linux lists ping sockets in icmp and icmp6.

@@ -3,12 +3,13 @@
 // listener, a connection to it (both ends) for IPv4 and for IPv6, a connection left waiting for
 // accept, two connections that end in TIME_WAIT, a bound UDP, UDP6, UDP-Lite and UDP-Lite6
 // socket, a ping socket of each family and two NETLINK_ROUTE sockets (one bound). Printed is
-// what is the namespace's own and stable from run to run: the inuse counts, tw, orphan, FRAG, the
+// what is the namespace's own and stable from run to run: the inuse counts, tw, FRAG, the
 // headers and line counts of the socket tables, the udp-format rows without slot, port, inode and
 // pointer, ipv6_route without its reference counts (Linux adds cached lookups' ones), arp and
 // psched whole, the program's own netlink row, and how much `sockets: used` grew (Linux's figure
-// also counts sockets of the namespace's own). TCP alloc and mem and UDP mem count the whole host
-// on Linux and are left out. Run in a fresh network namespace with lo up (natively) or under
+// also counts sockets of the namespace's own). TCP orphan, alloc and mem and UDP mem count the whole
+// host on Linux (tcp_orphan_count is global: another process's closing connection shows) and are
+// left out. Run in a fresh network namespace with lo up (natively) or under
 // tsvisor --network none: both must print the same.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -179,9 +180,8 @@ static void netlink(void) {
 
 /* sockstat and sockstat6 as this program checks them. */
 static void counts(const char *when) {
-  printf("%s: TCP inuse %ld orphan %ld tw %ld UDP inuse %ld UDPLITE inuse %ld RAW inuse %ld", when,
-         field("sockstat", "TCP:", "inuse"), field("sockstat", "TCP:", "orphan"),
-         field("sockstat", "TCP:", "tw"), field("sockstat", "UDP:", "inuse"),
+  printf("%s: TCP inuse %ld tw %ld UDP inuse %ld UDPLITE inuse %ld RAW inuse %ld", when,
+         field("sockstat", "TCP:", "inuse"), field("sockstat", "TCP:", "tw"), field("sockstat", "UDP:", "inuse"),
          field("sockstat", "UDPLITE:", "inuse"), field("sockstat", "RAW:", "inuse"));
   printf(" FRAG inuse %ld memory %ld\n", field("sockstat", "FRAG:", "inuse"),
          field("sockstat", "FRAG:", "memory"));
