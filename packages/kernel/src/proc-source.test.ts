@@ -137,6 +137,22 @@ function bootWith(limits: SandboxLimits, options: KernelProcSourceOptions = {}) 
   return { kernel, init, time, source, cat, fork, vfs, ctx };
 }
 
+describe('/proc/sys/fs/mqueue', () => {
+  it("shows the limits the kernel's POSIX message queues apply, as they change", () => {
+    const { kernel, open, readAll } = boot();
+    const read = (name: string): string => readAll(open(`/proc/sys/fs/mqueue/${name}`, OpenFlag.O_RDONLY));
+    expect(['queues_max', 'msg_max', 'msgsize_max', 'msg_default', 'msgsize_default'].map(read)).toEqual([
+      '256\n',
+      '10\n',
+      '8192\n',
+      '10\n',
+      '8192\n',
+    ]);
+    kernel.ipc.mq.limits.msgMax = 20;
+    expect(read('msg_max')).toBe('20\n');
+  });
+});
+
 describe('the load average (kernel/sched/loadavg.c)', () => {
   it('one runnable task for one period gives 0.08, and decays as Linux computes in fixed point', () => {
     const l = new LoadAverage();

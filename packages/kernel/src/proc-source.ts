@@ -864,11 +864,18 @@ export class KernelProcSource implements ProcSource {
   }
 
   /**
-   * The tunables the kernel applies (its fd, group and mapping limits, the listen backlog cap),
+   * The tunables the kernel applies (its fd, group and mapping limits, the listen backlog cap, the
+   * POSIX message queue limits),
    * and threads-max derived from the sandbox's memory as Linux derives it.
    */
   tunables(): ProcTunables {
+    const mq = this.k.ipc.mq.limits;
     return {
+      mqQueuesMax: mq.queuesMax,
+      mqMsgMax: mq.msgMax,
+      mqMsgsizeMax: mq.msgsizeMax,
+      mqMsgDefault: mq.msgDefault,
+      mqMsgsizeDefault: mq.msgsizeDefault,
       ngroupsMax: NGROUPS_MAX,
       nrOpen: NR_OPEN,
       maxMapCount: DEFAULT_MAX_MAP_COUNT,

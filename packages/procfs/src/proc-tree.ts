@@ -161,6 +161,11 @@ const DEFAULT_TUNABLES: Required<ProcTunables> = {
   inotifyMaxQueuedEvents: 16384,
   inotifyMaxUserInstances: 128,
   inotifyMaxUserWatches: 8192,
+  mqQueuesMax: 256,
+  mqMsgMax: 10,
+  mqMsgsizeMax: 8192,
+  mqMsgDefault: 10,
+  mqMsgsizeDefault: 8192,
   corePattern: 'core',
 };
 
@@ -802,6 +807,13 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         max_queued_events: readOnly(() => `${tunable('inotifyMaxQueuedEvents')}\n`),
         max_user_instances: readOnly(() => `${tunable('inotifyMaxUserInstances')}\n`),
         max_user_watches: readOnly(() => `${tunable('inotifyMaxUserWatches')}\n`),
+      }),
+      mqueue: dir({
+        msg_default: readOnly(() => `${tunable('mqMsgDefault')}\n`),
+        msg_max: readOnly(() => `${tunable('mqMsgMax')}\n`),
+        msgsize_default: readOnly(() => `${tunable('mqMsgsizeDefault')}\n`),
+        msgsize_max: readOnly(() => `${tunable('mqMsgsizeMax')}\n`),
+        queues_max: readOnly(() => `${tunable('mqQueuesMax')}\n`),
       }),
       nr_open: readOnly(() => `${tunable('nrOpen')}\n`),
       'pipe-max-size': pipeMaxSize,

@@ -479,6 +479,14 @@ export interface ProcTunables {
   readonly inotifyMaxUserInstances?: number;
   /** fs.inotify.max_user_watches (derived from RAM on Linux; default 8192, the historical value). */
   readonly inotifyMaxUserWatches?: number;
+  /** fs.mqueue.queues_max (256): POSIX message queues an unprivileged namespace may hold. */
+  readonly mqQueuesMax?: number;
+  /** fs.mqueue.msg_max and msgsize_max (10, 8192): the largest mq_attr an unprivileged creator may ask. */
+  readonly mqMsgMax?: number;
+  readonly mqMsgsizeMax?: number;
+  /** fs.mqueue.msg_default and msgsize_default (10, 8192): a queue created without mq_attr. */
+  readonly mqMsgDefault?: number;
+  readonly mqMsgsizeDefault?: number;
   /** kernel.core_pattern (`core`). */
   readonly corePattern?: string;
 }
