@@ -101,14 +101,6 @@ export class EpollImpl extends FileDescriptionImpl {
   }
 
   /**
-   * Drops the interests whose file is gone: closing the last descriptor of a file takes it out of
-   * every epoll set (Linux's eventpoll_release), whatever fd it was added through.
-   */
-  private prune(): void {
-    for (const it of this.interests.values()) if (it.file.isReleased) this.remove(it);
-  }
-
-  /**
    * Linux's ep_loop_check: adding epoll `inner` to this one would close a loop, or make a chain of
    * nested instances longer than EP_MAX_NESTS links (counting those below `inner` and those
    * above this one).
@@ -143,10 +135,15 @@ export class EpollImpl extends FileDescriptionImpl {
 
   /** Collects up to `max` ready events, applying ET/ONESHOT bookkeeping when `consume`. */
   collect(max: number, consume: boolean): { events: number; data: bigint }[] {
-    this.prune();
     const out: { events: number; data: bigint }[] = [];
     for (const it of this.interests.values()) {
       if (out.length >= max) break;
+      // Closing the last descriptor of a file takes it out of every epoll set (Linux's
+      // eventpoll_release), whatever fd it was added through.
+      if (it.file.isReleased) {
+        this.remove(it);
+        continue;
+      }
       if (!it.armed) continue;
       const et = (it.events & EPOLLET) !== 0;
       const lags = et && it.file.impl.readinessLags;

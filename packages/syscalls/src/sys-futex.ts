@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { E, Futex, isError, timespec, type LinuxError } from '@tsvisor/abi';
+import { E, Futex, isError } from '@tsvisor/abi';
 import { ERESTARTSYS, ERESTART_RESTARTBLOCK, FutexTable, type Task } from '@tsvisor/kernel';
-import { readStruct } from './user-structs.js';
+import { readTimespecNs } from './user-structs.js';
 import {
   int,
   partial,
@@ -20,19 +20,9 @@ import {
   type SyscallResult,
 } from './types.js';
 
-const NS = 1_000_000_000n;
-
 /** The queue of the futex word at `addr` for operation `op` (shared unless FUTEX_PRIVATE_FLAG). */
 function key(t: Task, addr: number, op: number): string {
   return FutexTable.keyOf(t.mm, addr, (op & Futex.FUTEX_PRIVATE_FLAG) === 0);
-}
-
-/** Reads a timeout timespec: EFAULT, or EINVAL when negative or unnormalized. */
-function readTimeout(t: Task, addr: number): bigint | LinuxError {
-  const ts = readStruct(t, addr, timespec);
-  if (isError(ts)) return ts;
-  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1e9) return E.EINVAL;
-  return BigInt(ts.tv_sec) * NS + BigInt(ts.tv_nsec);
 }
 
 /** Sleeps on `addr` if it still holds `val`; `deadline` is monotonic (undefined: forever). */
@@ -125,7 +115,7 @@ function futex(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
       if (bitset === 0) return E.EINVAL;
       let deadline: bigint | undefined;
       if (a[3] !== 0n) {
-        const ns = readTimeout(t, ptr(a[3]));
+        const ns = readTimespecNs(t, ptr(a[3]));
         if (isError(ns)) return ns;
         // FUTEX_WAIT's timeout is relative; WAIT_BITSET's is absolute on the chosen clock.
         if (cmd === Futex.FUTEX_WAIT) deadline = time.monotonicNs() + ns;

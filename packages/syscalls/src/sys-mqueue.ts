@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { E, isError, OpenFlag, Rlimit, SiCode, Sigev, timespec, type LinuxError } from '@tsvisor/abi';
+import { E, isError, OpenFlag, PollEvent, Rlimit, SiCode, Sigev, type LinuxError } from '@tsvisor/abi';
 import {
   ERESTARTSYS,
   MQ_PRIO_MAX,
@@ -26,7 +26,7 @@ import { FileDescription, FileDescriptionImpl, WaitQueue, anonInode } from '@tsv
 import { NetlinkSocket } from './sys-netlink.js';
 import { socketOf } from './sys-socket-file.js';
 import { HostSocketImpl } from './sys-socket-host.js';
-import { readStruct } from './user-structs.js';
+import { readTimespecNs } from './user-structs.js';
 import { fileAt, filesOf, nofile, vfsCreds } from './vfs-context.js';
 import {
   FULL,
@@ -41,12 +41,8 @@ import {
 } from './types.js';
 
 const NAME_MAX = 255;
-const POLLIN = 0x1;
-const POLLOUT = 0x4;
-const POLLRDNORM = 0x40;
-const POLLWRNORM = 0x100;
 const MQ_ATTR_SIZE = 64;
-const NS = 1_000_000_000n;
+const { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } = PollEvent;
 
 /** The description behind a queue descriptor (`mqueue_file_operations`). */
 export class MqueueFileImpl extends FileDescriptionImpl {
@@ -81,12 +77,8 @@ export class MqueueFileImpl extends FileDescriptionImpl {
     return ev & mask;
   }
 
+  /** Pollers, and blocked senders and receivers, wait here for the queue to change. */
   override get waitQueue(): WaitQueue {
-    return this.queue;
-  }
-
-  /** The wake-ups of blocked senders and receivers. */
-  get changes(): WaitQueue {
     return this.queue;
   }
 
@@ -189,10 +181,8 @@ function mqAt(t: Task, fd: number): { file: FileDescription; impl: MqueueFileImp
 /** An absolute CLOCK_REALTIME timeout as a monotonic deadline: EFAULT, EINVAL when unnormalized. */
 function readDeadline(t: Task, addr: number): bigint | undefined | LinuxError {
   if (addr === 0) return undefined;
-  const ts = readStruct(t, addr, timespec);
-  if (isError(ts)) return ts;
-  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1e9) return E.EINVAL;
-  const abs = BigInt(ts.tv_sec) * NS + BigInt(ts.tv_nsec);
+  const abs = readTimespecNs(t, addr);
+  if (isError(abs)) return abs;
   const time = t.kernel.time;
   return time.monotonicNs() + (abs - time.realtimeNs());
 }
@@ -208,14 +198,14 @@ async function sleepOn(
   const kw = new Waiter(undefined);
   if (deadline !== undefined) kw.setDeadline(time, deadline);
   const sub = { mask: POLLIN | POLLOUT, notify: (): void => void kw.wake('notified') };
-  impl.changes.add(sub);
+  impl.waitQueue.add(sub);
   try {
     const why = await t.block(kw);
     if (why === 'interrupted') return ERESTARTSYS;
     if (why === 'timeout') return E.ETIMEDOUT;
     return 'again';
   } finally {
-    impl.changes.remove(sub);
+    impl.waitQueue.remove(sub);
   }
 }
 
@@ -414,7 +404,7 @@ export const mqueueSyscalls: SyscallFamily = {
   mq_open: {
     handler: mqOpen,
     support: partial(
-      '/proc/sys/fs/mqueue is not exposed (Linux defaults apply); no mqueue filesystem for /dev/mqueue',
+      '/proc/sys/fs/mqueue is read-only (Linux defaults apply); no mqueue filesystem for /dev/mqueue',
     ),
   },
   mq_unlink: { handler: mqUnlink, support: FULL },
