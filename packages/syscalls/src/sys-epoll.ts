@@ -292,7 +292,9 @@ async function waitLoop(
     ep.queue.add(sub);
     if (deadline !== undefined) w.setDeadline(t.kernel.time, deadline);
     try {
-      if ((await t.block(w)) === 'interrupted') return ERESTARTNOHAND;
+      const why = await t.block(w);
+      t.kernel.current = t; // others ran meanwhile (signalfd reads the current task's signals)
+      if (why === 'interrupted') return ERESTARTNOHAND;
     } finally {
       ep.queue.remove(sub);
     }

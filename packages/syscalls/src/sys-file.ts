@@ -147,7 +147,9 @@ async function blocking(
   for (;;) {
     const r = op();
     if (r !== WOULD_BLOCK) return r;
-    if ((await waitReady(t, file, events)) === 'interrupted') {
+    const why = await waitReady(t, file, events);
+    t.kernel.current = t; // others ran meanwhile (signalfd reads the current task's signals)
+    if (why === 'interrupted') {
       // Data that arrived with the signal is still returned, as pipe_read checks before it gives up.
       const last = op();
       return last === WOULD_BLOCK ? ERESTARTSYS : last;

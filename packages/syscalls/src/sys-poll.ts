@@ -107,6 +107,7 @@ async function pollLoop(
         t.restartBlock = { resume: () => pollLoop(t, addr, fds, deadline, 'block') };
         return ERESTART_RESTARTBLOCK;
       }
+    t.kernel.current = t; // others ran meanwhile (signalfd reads the current task's signals)
       return ERESTARTNOHAND;
     }
   }
@@ -253,6 +254,7 @@ async function selectLoop(
 
 /** implements select(2): timeval timeout, updated with the time left. */
 async function select(t: Task, a: SyscallArgs): Promise<SyscallResult> {
+    t.kernel.current = t; // others ran meanwhile (signalfd reads the current task's signals)
   let deadline: bigint | undefined;
   const tvAddr = a[4] === 0n ? 0 : ptr(a[4]);
   if (tvAddr) {

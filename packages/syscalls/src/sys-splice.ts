@@ -156,7 +156,9 @@ async function untilReady(
     // A host socket waits its own way (network mode host: SO_RCVTIMEO, host error queues).
     const host = hostBlockingIo(t, file, events, op);
     if (host) return host;
-    if ((await waitReady(t, file, events)) === 'interrupted') return ERESTARTSYS;
+    const why = await waitReady(t, file, events);
+    t.kernel.current = t; // others ran meanwhile (signalfd reads the current task's signals)
+    if (why === 'interrupted') return ERESTARTSYS;
   }
 }
 
