@@ -91,6 +91,24 @@ it('README example: AF_UNIX socket pair', async () => {
   expect(dropped).toEqual([]);
 });
 
+it('README example: AF_UNIX out-of-band data', async () => {
+  const { MsgFlag, SockType } = await import('@tsvisor/abi');
+  const { UnixDomain, UnixSocket } = await import('./index.js');
+  const domain = new UnixDomain({ dropRights: () => undefined });
+  const me = { pid: 1, uid: 0, gid: 0 };
+  const pair = UnixSocket.pair(domain, SockType.SOCK_STREAM, me);
+  if (isError(pair)) throw new Error('pair');
+  const [c, s] = pair;
+  expect(c.send(new TextEncoder().encode('abc!'), MsgFlag.MSG_OOB)).toBe(4);
+  expect(s.atMark()).toBe(0);
+  expect(s.recv(new Uint8Array(16))).toMatchObject({ n: 3, atMark: true });
+  expect(s.atMark()).toBe(1);
+  const buf = new Uint8Array(1);
+  expect(s.recv(buf, MsgFlag.MSG_OOB)).toMatchObject({ n: 1, oob: true });
+  expect(new TextDecoder().decode(buf)).toBe('!');
+  expect(c.outq()).toBe(768);
+});
+
 it('README example: options in bytes (TCP_CONGESTION, TCP_INFO)', async () => {
   const { SocketLevel, TcpOption } = await import('@tsvisor/abi');
   const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')] });

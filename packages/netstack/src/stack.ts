@@ -295,7 +295,11 @@ export class Stack implements SocketTable, SocketEnv {
       );
       return own?.address ?? (dst.version === 4 ? Ipv4Address.LOOPBACK : Ipv6Address.LOOPBACK);
     };
-    if (lo) return local ? { src: src ?? dst, lost: false } : { src: fallback(), lost: true };
+    if (lo && local) return { src: src ?? dst, lost: false };
+    // An IPv4 group out of `lo` comes back in on `lo` (where this stack has only lo).
+    if (lo && dst.version === 4 && dst.isMulticast() && this.device.capabilities.loopback === true)
+      return { src: Ipv4Address.LOOPBACK, lost: false };
+    if (lo) return { src: fallback(), lost: true };
     if (dst.isLoopback()) return { src: fallback(), lost: true };
     return src ? { src, lost: false } : { src: fallback(), lost: true };
   }
@@ -337,11 +341,16 @@ export class Stack implements SocketTable, SocketEnv {
     // bound to one, no sender is either: the socket scan of udpSenderDev is skipped.
     const bound = this.deviceBound;
     const iif = this.arrivalIfindex(src, dst, bound ? () => this.udpSenderDev(src, dst, udp, lite) : () => 0);
+    // A group no socket joined on the arrival link is not this host's (ip_check_mc_rcu); of
+    // the sockets on the port, those that joined it or keep IP_MULTICAST_ALL get it.
+    const group = dst.isMulticast();
+    if (group && !this.udp.some((s) => s.memberOf(dst, iif))) return true;
     for (const s of this.udp) {
       if (s.lite !== (lite !== undefined)) continue;
       if (bound && s.boundDevIf !== 0 && s.boundDevIf !== iif) continue;
       const score = s.matchScore(dst, udp.dstPort, src, udp.srcPort);
       if (score < 0) continue;
+      if (group && !s.memberOf(dst, iif) && !s.multicastAll(dst.version)) continue;
       if (broadcast) {
         s.process(src, dst, udp, ip, lite?.coverage, iif); // every matching socket gets a broadcast
         delivered = true;
@@ -413,7 +422,7 @@ export class Stack implements SocketTable, SocketEnv {
    * than the segment's arrival link does not see it (inet_sk_bound_dev_eq): the segment goes on
    * to the next candidate, or draws a RST.
    */
-  tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined {
+  tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr, hopLimit = 255): TcpRepr | undefined {
     // -1: no socket is bound to a device, every socket sees the segment.
     const iif = this.deviceBound ? this.tcpArrivalIfindex(src, dst, seg) : -1;
     const tcp = this.tcp;
@@ -426,12 +435,13 @@ export class Stack implements SocketTable, SocketEnv {
         (iif < 0 || s.boundDevIf === 0 || s.boundDevIf === iif) &&
         s.matches(dst, seg.dstPort, src, seg.srcPort)
       )
-        return s.process(now, seg);
+        return belowMinHops(s, dst, hopLimit) ? undefined : s.process(now, seg);
     }
     if (this.tcpParked.length > 0 && this.parkedPorts.has(seg.dstPort * 65536 + seg.srcPort))
       for (let i = 0; i < this.tcpParked.length; i++) {
         const s = this.tcpParked[i]!;
         if (!sees(s.boundDevIf, iif) || !s.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
+        if (belowMinHops(s, dst, hopLimit)) return undefined;
         this.tcpParked.splice(i, 1);
         this.countParked(s, -1);
         this.tcp.push(s);
@@ -443,7 +453,8 @@ export class Stack implements SocketTable, SocketEnv {
       // Prefer a specific address, then the packet's own family (as Linux's compute_score).
       if (!listener || listenerRank(l, dst) > listenerRank(listener, dst)) listener = l;
     }
-    if (listener) return listener.process(now, src, dst, seg);
+    if (listener)
+      return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg);
     return rstFor(seg);
   }
 
@@ -625,4 +636,18 @@ function sees(dev: number, iif: number): boolean {
 function listenerRank(l: TcpListener, dst: IpAddress): number {
   const a = l.local!.addr;
   return (a.isUnspecified() ? 0 : 2) + (a.version === dst.version ? 1 : 0);
+}
+
+/**
+ * IP_MINTTL (IPv4 segments) and IPV6_MINHOPCOUNT (IPv6 ones) of the socket a segment found:
+ * one that arrived with fewer hops left is dropped unanswered (tcp_v4_rcv, tcp_v6_rcv:
+ * TCPMinTTLDrop), a SYN to a listener too.
+ */
+function belowMinHops(
+  s: { readonly minTtl: number; readonly minHopCount: number },
+  dst: IpAddress,
+  hopLimit: number,
+): boolean {
+  const min = dst.version === 4 ? s.minTtl : s.minHopCount;
+  return min > 0 && hopLimit < min;
 }

@@ -58,6 +58,10 @@ export interface ReceivedIp {
   readonly hopLimit: number;
   /** The TOS byte (IPv4) or traffic class (IPv6). */
   readonly trafficClass: number;
+  /** An IPv6 UDP datagram with checksum 0: only a socket with UDP_NO_CHECK6_RX takes it. */
+  readonly zeroChecksum6?: boolean;
+  /** A UDP_SEGMENT send from this host, whole: its segment size (see Outgoing's gsoSize). */
+  readonly gsoSize?: number;
 }
 
 /** How the interface reaches the sockets (implemented by the stack's socket table). */
@@ -76,8 +80,11 @@ export interface SocketTable {
     remotePort: number,
     error: LinuxError,
   ): void;
-  /** Delivers a TCP segment; returns a reply to send (e.g. a RST), if any. */
-  tcpInput(now: number, src: IpAddress, dst: IpAddress, tcp: TcpRepr): TcpRepr | undefined;
+  /**
+   * Delivers a TCP segment that arrived with TTL or hop limit `hopLimit` (IP_MINTTL and
+   * IPV6_MINHOPCOUNT drop it below theirs); returns a reply to send (e.g. a RST), if any.
+   */
+  tcpInput(now: number, src: IpAddress, dst: IpAddress, tcp: TcpRepr, hopLimit?: number): TcpRepr | undefined;
   /** A neighbor answered: sockets holding packets for it may try again now. */
   neighborResolved(): void;
   /** Lets every socket send what it has; true when any packet left. */
@@ -185,6 +192,8 @@ interface LoopSegment {
   readonly dstLoopback: boolean;
   /** The length of the IP datagram it stands for (InOctets on arrival). */
   readonly octets: number;
+  /** The TTL or hop limit it was sent with. */
+  readonly hopLimit: number;
 }
 
 /**
@@ -277,6 +286,13 @@ export class Interface {
   private readonly offloaded = new WeakSet<Uint8Array>();
   /** True while the packet being received is one of {@link offloaded}. */
   private rxOffloaded = false;
+  /**
+   * UDP datagrams of a UDP_SEGMENT send that stayed on this host whole (loopback keeps a GSO
+   * packet whole, as Linux's lo does), with their segment size; and that of the frame being
+   * received (0: none).
+   */
+  private readonly gsoFrames = new WeakMap<Uint8Array, number>();
+  private rxGso = 0;
   /**
    * Large offloaded frames that came back and were consumed (TCP copies a segment's payload
    * into the receive ring and keeps no view of it), by length, for the next segments of that
@@ -425,17 +441,21 @@ export class Interface {
         progress = true;
         this.stats.rxFrames++;
         this.rxOffloaded = this.offloaded.delete(f);
+        this.rxGso = this.gsoFrames.get(f) ?? 0;
         this.receiveFrame(now, device, f, sockets);
         if (this.rxOffloaded) this.recycle(f);
         this.rxOffloaded = false;
+        this.rxGso = 0;
       }
       if (this.loopQueue.length > 0)
         for (let p = this.loopQueue.shift(); p; p = this.loopQueue.shift()) {
           progress = true;
           this.rxOffloaded = this.offloaded.delete(p);
+          this.rxGso = this.gsoFrames.get(p) ?? 0;
           this.receiveIp(now, device, p, sockets);
           if (this.rxOffloaded) this.recycle(p);
           this.rxOffloaded = false;
+          this.rxGso = 0;
         }
       // Read by index (no shift): segments looped while these are received join the same pass.
       const segs = this.loopSegments;
@@ -688,13 +708,25 @@ export class Interface {
           um.InErrors++;
           return this.drop();
         }
-        const udp = UdpRepr.parse(p, src, dst, this.verify);
+        // RFC 6936: an IPv6 datagram without a checksum is left to the socket (udp6_csum_init).
+        const zero6 = src.version === 6 && p.checksum === 0;
+        const udp = UdpRepr.parse(p, src, dst, this.verify && !zero6, zero6);
         if (isWireError(udp)) {
           if (udp === WireError.Checksum) um.InCsumErrors++;
           um.InErrors++;
           return this.drop();
         }
-        if (sockets.udpInput(src, dst, udp, { hopLimit, trafficClass })) return;
+        const gso = this.rxGso;
+        const ip: ReceivedIp =
+          zero6 || gso > 0
+            ? {
+                hopLimit,
+                trafficClass,
+                ...(zero6 ? { zeroChecksum6: true } : {}),
+                ...(gso > 0 ? { gsoSize: gso } : {}),
+              }
+            : { hopLimit, trafficClass };
+        if (sockets.udpInput(src, dst, udp, ip)) return;
         this.stats.udpNoPort++;
         this.udpUndelivered(um, now, device, src, dst, whole, unicastDst);
         return;
@@ -729,7 +761,7 @@ export class Interface {
           tm.InErrs++;
           return this.drop();
         }
-        const reply = sockets.tcpInput(now, src, dst, tcp);
+        const reply = sockets.tcpInput(now, src, dst, tcp, hopLimit);
         if (reply) this.sendTcpReply(now, device, dst, src, reply);
         return;
       }
@@ -1024,6 +1056,15 @@ export class Interface {
         return 'unroutable';
       }
     }
+    // A UDP_SEGMENT send stays whole only on this host (the local loop, or the loopback device
+    // when it fits); elsewhere it leaves as its segments.
+    if (
+      out.kind === 'udp' &&
+      out.gsoSize !== undefined &&
+      viaDevice &&
+      (fragment || !(device instanceof LoopbackDevice))
+    )
+      return this.emitSegments(now, device, out, out.gsoSize);
     if (out.kind === 'tcp' && (!viaDevice || device instanceof LoopbackDevice))
       return this.loopSegment(
         out.src,
@@ -1033,6 +1074,7 @@ export class Interface {
         viaDevice ? (device as LoopbackDevice).queueLimit : Infinity,
         out.payloadHeld === true,
         out.dst.isLoopback(),
+        out.hopLimit,
       );
     const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
     // TCP that stays on this host carries no checksum (see `offloaded`).
@@ -1078,9 +1120,10 @@ export class Interface {
     const tBuf = ipBuf.subarray(ipHeaderLen);
     switch (out.kind) {
       case 'udp':
-        if (out.liteCoverage === undefined)
+        if (out.liteCoverage === undefined) {
           UdpRepr.emit(out.udp, UdpPacket.unchecked(tBuf), out.src, out.dst);
-        else UdpLiteRepr.emit({ ...out.udp, coverage: out.liteCoverage }, tBuf, out.src, out.dst);
+          if (out.noChecksum === true) tBuf.fill(0, 6, 8); // the checksum field
+        } else UdpLiteRepr.emit({ ...out.udp, coverage: out.liteCoverage }, tBuf, out.src, out.dst);
         break;
       case 'tcp':
         TcpRepr.emit(out.tcp, TcpPacket.unchecked(tBuf), out.src, out.dst, !offload);
@@ -1104,6 +1147,7 @@ export class Interface {
     }
     ipMib.OutRequests++;
     if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
+    if (out.kind === 'udp' && out.gsoSize !== undefined) this.gsoFrames.set(frame, out.gsoSize);
     if (!viaDevice) {
       ipMib.OutTransmits++;
       ipMib.OutOctets += ipHeaderLen + transportLen;
@@ -1168,6 +1212,7 @@ export class Interface {
       device.queueLimit,
       out.payloadHeld === true,
       dstLoopback,
+      out.hopLimit,
     );
   }
 
@@ -1180,6 +1225,7 @@ export class Interface {
     limit: number,
     held: boolean,
     dstLoopback: boolean,
+    hopLimit: number,
   ): EmitResult {
     if (viaDevice) this.stats.txFrames++;
     // ip_output and ip_finish_output2 count the segment whether or not the device then drops it.
@@ -1217,8 +1263,33 @@ export class Interface {
       held: n > 0 && held,
       dstLoopback,
       octets,
+      hopLimit,
     });
     return 'sent';
+  }
+
+  /** Sends a UDP_SEGMENT datagram as its segments, each a datagram of its own. */
+  private emitSegments(
+    now: number,
+    device: Device,
+    out: Extract<Outgoing, { kind: 'udp' }>,
+    gso: number,
+  ): EmitResult {
+    const p = out.udp.payload;
+    let r: EmitResult = 'sent';
+    for (let at = 0; at < p.length && r === 'sent'; at += gso) {
+      const seg = { ...out.udp, payload: p.subarray(at, at + gso) };
+      r = this.emit(now, device, {
+        kind: 'udp',
+        src: out.src,
+        dst: out.dst,
+        hopLimit: out.hopLimit,
+        udp: seg,
+        ...(out.trafficClass !== undefined ? { trafficClass: out.trafficClass } : {}),
+        ...(out.noChecksum !== undefined ? { noChecksum: out.noChecksum } : {}),
+      });
+    }
+    return r;
   }
 
   /**
@@ -1249,7 +1320,7 @@ export class Interface {
         tm.InErrs++;
         this.drop();
       } else {
-        const reply = sockets.tcpInput(now, src, dst, tcp);
+        const reply = sockets.tcpInput(now, src, dst, tcp, seg.hopLimit);
         if (reply) this.sendTcpReply(now, device, dst, src, reply);
       }
     }

@@ -22,6 +22,13 @@ export type Outgoing =
       readonly liteCoverage?: number;
       /** The TOS byte (IPv4) or traffic class (IPv6); absent is 0. */
       readonly trafficClass?: number;
+      /** IPv6 with a zero checksum (UDP_NO_CHECK6_TX, RFC 6936). */
+      readonly noChecksum?: boolean;
+      /**
+       * UDP_SEGMENT: the payload is segments of this size. The interface sends them as separate
+       * datagrams where they leave the host, and whole (marked) to a socket on this host.
+       */
+      readonly gsoSize?: number;
     }
   | {
       readonly kind: 'tcp';

@@ -30,8 +30,10 @@ import type { IpEndpoint } from '../wire/ip-address.js';
 import { Ipv4Address, Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
 import { CONGESTION_ALGORITHMS, type CongestionAlgorithm } from './congestion.js';
 import { ipRecvControl, noIpRecvFlags, parseIpSendControl, type IpRecvFlags } from './ip-cmsg.js';
+import { IpOptions, UdpOption, udpSegmentControl, type IpOptionSocket } from './ip-options.js';
 import { emitSockaddr, parseSockaddr, sockaddrFamily } from './sockaddr.js';
 import { EMPTY_TCP_INFO, encodeTcpInfo, type TcpInfo } from './tcp-info.js';
+import { TcpOptions, type TcpOptionsView } from './tcp-options.js';
 import type { TcpBuffers, TcpListener, TcpSocket } from './tcp.js';
 import type { IcmpSocket } from './icmp.js';
 import { udpBuffers, type UdpReceived, type UdpSocket } from './udp.js';
@@ -80,12 +82,17 @@ function tcpReceiveSpace(rcvBuf: number): number {
 
 const DEFAULT_CONFIG: InetSocketConfig = {
   rcvBuf: 131072,
-  sndBuf: 65536,
+  sndBuf: 16384, // net.ipv4.tcp_wmem[1]: what Linux reports; the send ring is tcpSndRing
   tcpRcvRing: 1 << 20,
   tcpSndRing: 1 << 20,
   rmemMax: LINUX_MEM_MAX,
   wmemMax: LINUX_MEM_MAX,
 };
+/** SKF_AD_MAX: what SO_BPF_EXTENSIONS reports. */
+const SKF_AD_MAX = 64;
+/** SO_RCVPRIORITY (Linux 6.14) and SO_PASSRIGHTS (6.16), newer than the abi tables. */
+const SO_RCVPRIORITY = 82;
+const SO_PASSRIGHTS = 83;
 /** Linux TCP_CA_NAME_MAX: the size of a congestion control name with its NUL. */
 const TCP_CA_NAME_MAX = 16;
 /** SOL_UDP (IPPROTO_UDP) and SOL_UDPLITE (IPPROTO_UDPLITE), and UDP-Lite's coverage options. */
@@ -109,6 +116,14 @@ export interface RecvResult {
   /** The byte is TCP urgent data, read with MSG_OOB (sets MSG_OOB in msg_flags). */
   readonly oob?: boolean;
   /** IP-level control messages for recvmsg (IP_PKTINFO, IPV6_HOPLIMIT, ...), in Linux's order. */
+  readonly control?: readonly Cmsg[];
+}
+
+/** A UDP datagram held open by UDP_CORK or MSG_MORE: its pieces, destination and control messages. */
+interface CorkedDatagram {
+  readonly chunks: Uint8Array[];
+  len: number;
+  readonly to: Uint8Array | undefined;
   readonly control?: readonly Cmsg[];
 }
 
@@ -183,6 +198,8 @@ export class InetSocket {
   /** TCP_NOTSENT_LOWAT as Linux keeps it (a u32; 0 means the sysctl's, unlimited). */
   private notsentLowat = 0;
   private congestion: CongestionAlgorithm | undefined;
+  /** TCP_MAXSEG, TCP_SYNCNT, TCP_DEFER_ACCEPT, TCP_INQ and the other options of tcp-options.ts. */
+  private readonly tcpOpts = new TcpOptions();
   /** SO_LINGER: l_onoff and l_linger (seconds). */
   private linger = { onoff: 0, seconds: 0 };
   private hopLimit = 64;
@@ -217,8 +234,16 @@ export class InetSocket {
   private shutRd = false;
   private shutWr = false;
   private connecting = false;
+  /** A send with MSG_FASTOPEN started the connection; its data goes once it is established. */
+  private fastopenPending = false;
   /** SO_BINDTODEVICE / SO_BINDTOIFINDEX: the ifindex the socket is tied to (0: none). */
   private boundDevIf = 0;
+  /** SO_RCVPRIORITY: kept and reported (recvmsg's SCM_PRIORITY message is not sent). */
+  private rcvPriority = false;
+  /** The IP-, IPv6- and UDP-level options of ip-options.ts (IP_MTU_DISCOVER, UDP_SEGMENT, ...). */
+  private readonly ipOpts: IpOptions;
+  /** Datagram data held by UDP_CORK or MSG_MORE until the send that ends the datagram. */
+  private corked: CorkedDatagram | undefined;
 
   private constructor(
     private readonly stack: Stack,
@@ -241,6 +266,7 @@ export class InetSocket {
             ? { kind: 'udp', sock: stack.udpliteSocket(family, rx()) }
             : { kind: 'udp', sock: stack.udpSocket(family, rx()) });
     this.impl.sock.owner = this;
+    this.ipOpts = new IpOptions(family);
     const stream = type === SockType.SOCK_STREAM;
     this.sndBuf = stream ? config.sndBuf : LINUX_MEM_DEFAULT;
     this.rcvBuf = stream ? config.rcvBuf : LINUX_MEM_DEFAULT;
@@ -287,6 +313,29 @@ export class InetSocket {
     );
     s.nonBlocking = (type & SockType.SOCK_NONBLOCK) !== 0;
     return s;
+  }
+
+  /**
+   * How many bytes of a setsockopt(2) value at (`level`, `name`) the option reads: more than an
+   * int for IP_OPTIONS (40), IP_MULTICAST_IF and IP_ADD/DROP_MEMBERSHIP (a struct ip_mreqn);
+   * the caller copies at most this much of optlen before {@link setsockoptBytes}.
+   */
+  static optionValueLength(level: number, name: number): number {
+    if (level === SocketLevel.SOL_TCP) return TcpOptions.valueLength(name);
+    return IpOptions.valueLength(level, name);
+  }
+
+  /**
+   * Whether setting (`level`, `name`) to `value` needs CAP_NET_RAW or CAP_NET_ADMIN, which the
+   * caller checks (EPERM): IP_TRANSPARENT and IPV6_TRANSPARENT turned on.
+   */
+  static optionNeedsNetAdmin(level: number, name: number, value: Uint8Array): boolean {
+    return IpOptions.needsNetAdmin(level, name, value);
+  }
+
+  /** The shortest setsockopt(2) value of (`level`, `name`): 0 for SOL_IP's int options (a byte will do), else 4. */
+  static optionMinLength(level: number, name: number): number {
+    return IpOptions.minValueLength(level, name);
   }
 
   private rings(): TcpBuffers {
@@ -380,6 +429,7 @@ export class InetSocket {
     s.reuseAddr = this.reuseAddr;
     if (this.impl.kind !== 'icmp') this.impl.sock.reusePort = this.reusePort;
     this.applyV6only();
+    this.applyIpOptions();
     return s.bind(ep) ?? 0;
   }
 
@@ -400,6 +450,11 @@ export class InetSocket {
     l.reuseAddr = this.reuseAddr;
     l.reusePort = this.reusePort;
     l.boundDevIf = this.boundDevIf;
+    l.nonLocalBind = this.ipOpts.nonLocalBind;
+    l.localPortRange = this.ipOpts.localPortRange;
+    l.minTtl = this.ipOpts.minTtl;
+    l.minHopCount = this.ipOpts.minHopCount;
+    l.prepareChild = (child) => this.tcpOpts.apply(child, this.rcvBufLock);
     if (this.family === 6) l.v6only = this.v6only;
     if (local) {
       const err = l.bind(local);
@@ -436,8 +491,10 @@ export class InetSocket {
     s.urgInline = this.urgInline;
     s.boundDevIf = this.boundDevIf; // the connection has it already, from its listener
     s.congestion = this.congestion;
+    s.tcpOpts.copyFrom(this.tcpOpts);
     s.linger = { ...this.linger };
     s.v6only = this.v6only;
+    s.ipOpts.inherit(this.ipOpts); // sk_clone_lock copies the IP-level options too
     // The buffer sizes too (sk_clone_lock copies them); the rings were made from them already.
     s.sndBuf = this.sndBuf;
     s.rcvBuf = this.rcvBuf;
@@ -461,6 +518,7 @@ export class InetSocket {
       }
       const ep = parseSockaddr(sockaddr, this.family);
       if (isError(ep)) return ep;
+      this.applyIpOptions();
       return impl.sock.connect(this.toThisHost(ep)) ?? 0;
     }
     if (impl.kind === 'listener') return E.EISCONN;
@@ -497,6 +555,7 @@ export class InetSocket {
     conn.reuseAddr = this.reuseAddr;
     conn.reusePort = this.reusePort;
     conn.boundDevIf = this.boundDevIf;
+    this.applyIpOptions();
     this.applyTcpOptions();
     const err = conn.connect(ep);
     if (err) return err;
@@ -561,8 +620,13 @@ export class InetSocket {
     if (impl.kind === 'listener') return E.EPIPE;
     if (this.shutWr) return E.EPIPE;
     if (impl.kind === 'tcp') {
-      const n = impl.sock.send(data);
-      if (flags & MsgFlag.MSG_OOB && typeof n === 'number' && n > 0) impl.sock.markUrgent();
+      if (flags & MsgFlag.MSG_FASTOPEN || this.fastopenPending) {
+        const r = this.fastopenConnect(impl.sock, flags, to);
+        if (r !== undefined) return r;
+      }
+      const n = this.impl.kind === 'tcp' ? this.impl.sock.send(data) : E.EPIPE;
+      if (flags & MsgFlag.MSG_OOB && typeof n === 'number' && n > 0 && this.impl.kind === 'tcp')
+        this.impl.sock.markUrgent();
       return n;
     }
     // udp_sendmsg and ping_common_sendmsg: no urgent data on datagrams (BSD's error).
@@ -570,9 +634,68 @@ export class InetSocket {
     // inet_send_prepare: an unbound datagram socket gets its ephemeral port before anything
     // else is checked, so even a send that fails (EDESTADDRREQ) leaves it bound.
     if (impl.kind === 'udp' && !impl.sock.local) {
+      this.applyIpOptions();
       const err = impl.sock.bind(this.unspecified());
       if (err) return err;
     }
+    if (impl.kind === 'udp') {
+      // udp_sendmsg: UDP_CORK or MSG_MORE holds the data; the send without them ends the datagram.
+      const more = this.ipOpts.udpCork || (flags & MsgFlag.MSG_MORE) !== 0;
+      if (more || this.corked) return this.sendCorked(impl.sock, data, to, control, more);
+    }
+    return this.sendDatagram(data, to, control);
+  }
+
+  /**
+   * A send while UDP_CORK or MSG_MORE holds a datagram open: the first one checks there is a
+   * destination (EDESTADDRREQ) and fixes it; each appends (EMSGSIZE past the largest datagram,
+   * which drops what was held, as udp_flush_pending_frames); one without `more` sends it all.
+   */
+  private sendCorked(
+    sock: UdpSocket,
+    data: Uint8Array,
+    to: Uint8Array | undefined,
+    control: readonly Cmsg[] | undefined,
+    more: boolean,
+  ): number | LinuxError | WouldBlock {
+    if (!this.corked) {
+      if ((!to || to.length === 0) && !sock.remote) return E.EDESTADDRREQ;
+      this.corked = { chunks: [], len: 0, to, ...(control ? { control } : {}) };
+    }
+    const c = this.corked;
+    if (c.len + data.length > (this.family === 4 ? 65507 : 65527)) {
+      this.corked = undefined;
+      return E.EMSGSIZE;
+    }
+    c.chunks.push(data.slice());
+    c.len += data.length;
+    if (more) return data.length;
+    const r = this.pushCorked();
+    return typeof r === 'number' ? data.length : r;
+  }
+
+  /** udp_push_pending_frames: sends what UDP_CORK / MSG_MORE held as one datagram. */
+  private pushCorked(): number | LinuxError | WouldBlock {
+    const c = this.corked;
+    if (!c) return 0;
+    this.corked = undefined;
+    const all = new Uint8Array(c.len);
+    let at = 0;
+    for (const chunk of c.chunks) {
+      all.set(chunk, at);
+      at += chunk.length;
+    }
+    return this.sendDatagram(all, c.to, c.control);
+  }
+
+  /** The datagram part of {@link sendto}: one UDP or ICMP datagram (or UDP_SEGMENT's several). */
+  private sendDatagram(
+    data: Uint8Array,
+    to: Uint8Array | undefined,
+    control: readonly Cmsg[] | undefined,
+  ): number | LinuxError | WouldBlock {
+    const impl = this.impl;
+    if (impl.kind !== 'udp' && impl.kind !== 'icmp') return E.EOPNOTSUPP;
     let dst: IpEndpoint | undefined;
     if (to && to.length > 0) {
       const ep = parseSockaddr(to, this.family);
@@ -593,7 +716,99 @@ export class InetSocket {
       );
       if (isError(opts)) return opts;
     }
+    const gso = udpSegmentControl(control) ?? this.ipOpts.gsoSize;
+    if (isError(gso)) return gso;
+    if (gso > 0) opts = { ...opts, gsoSize: gso };
     return impl.sock.sendto(data, dst, opts);
+  }
+
+  /** What ip-options.ts needs of this socket. */
+  private optionSocket(): IpOptionSocket {
+    const stack = this.stack;
+    const exists = (i: number): boolean => i === LOOPBACK_IFINDEX || i === stack.deviceIfindex;
+    const nic = stack.deviceIfindex !== LOOPBACK_IFINDEX;
+    return {
+      family: this.family,
+      stream: this.type === SockType.SOCK_STREAM,
+      localPort: this.impl.sock.local?.port ?? 0,
+      boundDevIf: this.boundDevIf,
+      connectedPath: () => {
+        const impl = this.impl;
+        if (impl.kind === 'listener' || (impl.kind === 'tcp' && !impl.sock.isConnected)) return undefined;
+        const peer = impl.sock.remote;
+        return peer ? { peer: peer.addr.bytes, mtu: stack.mtuFor(peer.addr) } : undefined;
+      },
+      ifindexExists: exists,
+      ifindexOfAddress: (bytes) => {
+        const a = new Ipv4Address(bytes);
+        if (!stack.isLocalAddress(a)) return undefined;
+        return a.isLoopback() ? LOOPBACK_IFINDEX : stack.deviceIfindex;
+      },
+      routeIfindex: (bytes) => {
+        const a = bytes.length === 4 ? new Ipv4Address(bytes) : new Ipv6Address(bytes);
+        if (a.isUnspecified() || a.isLoopback() || stack.isLocalAddress(a)) return LOOPBACK_IFINDEX;
+        return nic ? stack.deviceIfindex : undefined;
+      },
+    };
+  }
+
+  /** Pushes the options of ip-options.ts that bind, connect and send follow down to the socket. */
+  private applyIpOptions(): void {
+    const impl = this.impl;
+    if (impl.kind === 'icmp') return;
+    const o = this.ipOpts;
+    impl.sock.nonLocalBind = o.nonLocalBind;
+    impl.sock.localPortRange = o.localPortRange;
+    if (impl.kind === 'tcp') impl.sock.bindAddressNoPort = o.bindAddressNoPort;
+    if (impl.kind !== 'udp') {
+      impl.sock.minTtl = o.minTtl;
+      impl.sock.minHopCount = o.minHopCount;
+    }
+    if (impl.kind === 'udp') {
+      impl.sock.dontFragment = (v) => o.dontFragment(v);
+      impl.sock.noCheck6Tx = o.noCheck6Tx;
+      impl.sock.noCheck6Rx = o.noCheck6Rx;
+      impl.sock.unicastIf = o.unicastIf;
+      impl.sock.gro = o.udpGro;
+      impl.sock.mcastIf = o.mcastIndex;
+      impl.sock.mcastIf6 = o.mcastIf6;
+      impl.sock.mcastTtl = o.mcastTtl;
+      impl.sock.mcastHops6 = o.mcastHops6;
+      impl.sock.memberOf = (group, ifindex) => o.isMember(group.bytes, ifindex);
+      impl.sock.multicastAll = (v) => o.multicastAll(v);
+    }
+  }
+
+  /**
+   * MSG_FASTOPEN on a TCP send (tcp_sendmsg_fastopen) as Linux does it with no fast open cookie
+   * cached: the send connects to `to` first and its data follows the handshake. Undefined: go
+   * on and send (the connection is up, or still starting for a blocking send: the send then
+   * waits); else the send's answer: WOULD_BLOCK (blocking: wait for the handshake),
+   * EINPROGRESS (non-blocking), EISCONN on a connected socket, EOPNOTSUPP for AF_UNSPEC, and
+   * connect(2)'s errors.
+   */
+  private fastopenConnect(
+    conn: TcpSocket,
+    flags: number,
+    to: Uint8Array | undefined,
+  ): LinuxError | WouldBlock | undefined {
+    if (this.fastopenPending) {
+      // The handshake this send started is over: the socket is connected as by connect(2).
+      if (conn.state !== 'SYN_SENT' && conn.state !== 'SYN_RECEIVED') {
+        this.fastopenPending = false;
+        this.connecting = false;
+      }
+      return undefined;
+    }
+    if (!(flags & MsgFlag.MSG_FASTOPEN)) return undefined;
+    if (to && to.length >= 2 && sockaddrFamily(to) === AddressFamily.AF_UNSPEC) return E.EOPNOTSUPP;
+    if (conn.state !== 'CLOSED' || conn.connectStarted || this.connecting)
+      return conn.state === 'SYN_SENT' ? E.EALREADY : E.EISCONN;
+    const r = this.connect(to ?? new Uint8Array(0));
+    if (r === WOULD_BLOCK || r === E.EINPROGRESS) this.fastopenPending = true;
+    // A non-blocking send (MSG_DONTWAIT) connects as a non-blocking connect(2) does.
+    if (r === WOULD_BLOCK && flags & MsgFlag.MSG_DONTWAIT) return E.EINPROGRESS;
+    return r === 0 ? undefined : r;
   }
 
   /**
@@ -660,6 +875,13 @@ export class InetSocket {
       const r = peek ? impl.sock.peek(buf, Math.max(this.peekOff, 0)) : impl.sock.recv(buf);
       if (typeof r !== 'number') return r;
       this.movePeekOff(peek ? r : -r);
+      if (this.tcpOpts.inq) {
+        // TCP_INQ: a TCP_CM_INQ message with the bytes left to read (tcp_recvmsg).
+        const data = new Uint8Array(4);
+        new DataView(data.buffer).setInt32(0, impl.sock.inqHint, true);
+        const control = [{ level: SocketLevel.SOL_TCP, type: TcpOption.TCP_CM_INQ, data }];
+        return { n: r, len: r, from: undefined, truncated: false, control };
+      }
       return { n: r, len: r, from: undefined, truncated: false };
     }
     const r =
@@ -676,10 +898,17 @@ export class InetSocket {
     const moved = flags & MsgFlag.MSG_TRUNC ? r.len : n;
     this.movePeekOff(peek ? moved : -moved);
     const meta = (r as UdpReceived).meta;
-    const on = (f: IpRecvFlags): boolean => f.pktinfo || f.hopLimit || f.trafficClass;
-    if (!on(this.rxFlags.v4) && !(this.family === 6 && on(this.rxFlags.v6))) return res;
+    const on = (f: IpRecvFlags): boolean => f.pktinfo || f.hopLimit || f.trafficClass || f.origDst === true;
+    // udp_recvmsg: the UDP_GRO message (the segment size of a datagram read whole) comes first.
+    const gro: Cmsg[] =
+      meta.gsoSize !== undefined
+        ? [{ level: SOL_UDP, type: UdpOption.UDP_GRO, data: intBytes(meta.gsoSize) }]
+        : [];
+    if (!on(this.rxFlags.v4) && !(this.family === 6 && on(this.rxFlags.v6)))
+      return gro.length > 0 ? { ...res, control: gro } : res;
     const spec = this.stack.sourceAddressFor(r.from.addr) ?? meta.dst;
-    const control = ipRecvControl(meta, this.rxFlags, meta.ifindex, spec, this.family);
+    const port = impl.sock.local?.port ?? 0;
+    const control = [...gro, ...ipRecvControl(meta, this.rxFlags, meta.ifindex, spec, this.family, port)];
     return control.length > 0 ? { ...res, control } : res;
   }
 
@@ -751,6 +980,16 @@ export class InetSocket {
           return this.rcvBuf;
         case SocketOption.SO_SNDBUF:
           return this.sndBuf;
+        case SocketOption.SO_BPF_EXTENSIONS:
+          return SKF_AD_MAX; // the classic BPF extensions a filter may use
+        case SocketOption.SO_RESERVE_MEM:
+          return 0; // nothing reserved (setting it: see setsockopt)
+        case SocketOption.SO_PEERPIDFD:
+          return E.ENODATA; // an inet socket has no peer process
+        case SO_RCVPRIORITY:
+          return this.rcvPriority ? 1 : 0;
+        case SO_PASSRIGHTS:
+          return E.EOPNOTSUPP; // AF_UNIX only
         default:
           return E.ENOPROTOOPT;
       }
@@ -776,7 +1015,7 @@ export class InetSocket {
         case TcpOption.TCP_NOTSENT_LOWAT:
           return this.notsentLowat | 0; // the u32 read back as an int
         default:
-          return E.ENOPROTOOPT;
+          return this.tcpOpts.get(name, this.tcpOptionsView()) ?? E.ENOPROTOOPT;
       }
     }
     if (!tcp && (level === SOL_UDP || level === SOL_UDPLITE) && this.impl.kind === 'udp') {
@@ -798,6 +1037,8 @@ export class InetSocket {
     // An AF_INET socket hands other levels to do_ip_getsockopt, which refuses any but SOL_IP
     // with EOPNOTSUPP; the protocol's own level (SOL_TCP, SOL_UDP) and SOL_IP say ENOPROTOOPT.
     const own = tcp ? level === SocketLevel.SOL_TCP : level === SOL_UDP || level === SOL_UDPLITE;
+    const ip = this.ipOpts.get(this.optionSocket(), level, name);
+    if (typeof ip === 'number' || (ip !== undefined && isError(ip))) return ip;
     if (this.family === 4 && level !== SocketLevel.SOL_IP && !own) return E.EOPNOTSUPP;
     return E.ENOPROTOOPT;
   }
@@ -830,6 +1071,12 @@ export class InetSocket {
         case SocketOption.SO_RCVBUFFORCE:
           this.setBufferSize(name, value);
           return 0;
+        case SO_RCVPRIORITY:
+          this.rcvPriority = flag;
+          return 0;
+        case SO_PASSRIGHTS: // AF_UNIX only
+        case SocketOption.SO_RESERVE_MEM: // needs memory-cgroup socket accounting, which netstack has not
+          return E.EOPNOTSUPP;
         default:
           return E.ENOPROTOOPT;
       }
@@ -873,8 +1120,11 @@ export class InetSocket {
           this.notsentLowat = value >>> 0;
           this.applyTcpOptions();
           return 0;
-        default:
-          return E.ENOPROTOOPT;
+        default: {
+          const r = this.tcpOpts.set(name, value, this.tcpOptionsView());
+          if (r === 0) this.applyTcpOptions();
+          return r ?? E.ENOPROTOOPT;
+        }
       }
     }
     const rx = this.rxFlag(level, name);
@@ -919,7 +1169,8 @@ export class InetSocket {
     }
     if (hops) {
       if (value === -1) value = 64;
-      if (value < 1 || value > 255) return E.EINVAL;
+      // IP_TTL is 1..255; IPV6_UNICAST_HOPS takes 0 too (do_ipv6_setsockopt).
+      if (value < (level === SocketLevel.SOL_IPV6 ? 0 : 1) || value > 255) return E.EINVAL;
       this.hopLimit = value;
       if (this.impl.kind !== 'listener') this.impl.sock.hopLimit = value;
       return 0;
@@ -931,7 +1182,12 @@ export class InetSocket {
       this.applyV6only();
       return 0;
     }
-    return E.ENOPROTOOPT;
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setInt32(0, value, true);
+    const r = this.ipOpts.set(this.optionSocket(), level, name, value, bytes);
+    if (r === 0) this.applyIpOptions();
+    if (r === 0 && level === SOL_UDP && name === UdpOption.UDP_CORK && !flag) this.pushCorked(); // udp_push_pending_frames
+    return r ?? E.ENOPROTOOPT;
   }
 
   /**
@@ -944,11 +1200,13 @@ export class InetSocket {
       if (name === IpOption.IP_PKTINFO) return { flags: f, key: 'pktinfo' };
       if (name === IpOption.IP_RECVTTL) return { flags: f, key: 'hopLimit' };
       if (name === IpOption.IP_RECVTOS) return { flags: f, key: 'trafficClass' };
+      if (name === IpOption.IP_RECVORIGDSTADDR) return { flags: f, key: 'origDst' };
     } else if (level === SocketLevel.SOL_IPV6 && this.family === 6) {
       const f = this.rxFlags.v6;
       if (name === Ipv6Option.IPV6_RECVPKTINFO) return { flags: f, key: 'pktinfo' };
       if (name === Ipv6Option.IPV6_RECVHOPLIMIT) return { flags: f, key: 'hopLimit' };
       if (name === Ipv6Option.IPV6_RECVTCLASS) return { flags: f, key: 'trafficClass' };
+      if (name === Ipv6Option.IPV6_RECVORIGDSTADDR) return { flags: f, key: 'origDst' };
     }
     return undefined;
   }
@@ -999,6 +1257,20 @@ export class InetSocket {
     s.oobInline = this.urgInline;
     s.onUrgent = () => this.onUrgent?.();
     if (this.congestion) s.setCongestion(this.congestion);
+    this.tcpOpts.apply(s, this.rcvBufLock);
+  }
+
+  /** What tcp-options.ts needs to know of this socket. */
+  private tcpOptionsView(): TcpOptionsView {
+    const impl = this.impl;
+    return {
+      conn: impl.kind === 'tcp' ? impl.sock : undefined,
+      listening: impl.kind === 'listener',
+      receiveSpace: this.rcvBufLock
+        ? tcpReceiveSpace(this.rcvBuf)
+        : (this.config.tcpRcvRing ?? this.config.rcvBuf),
+      netns: this.stack,
+    };
   }
 
   /**
@@ -1010,7 +1282,10 @@ export class InetSocket {
     if (optlen < 0) return E.EINVAL;
     const tcp = this.type === SockType.SOCK_STREAM;
     let full: Uint8Array;
-    if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_LINGER) {
+    const so = level === SocketLevel.SOL_SOCKET ? this.socketLevelBytes(name) : undefined;
+    if (so) {
+      full = so;
+    } else if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_LINGER) {
       full = new Uint8Array(8);
       const dv = new DataView(full.buffer);
       dv.setInt32(0, this.linger.onoff, true);
@@ -1021,12 +1296,42 @@ export class InetSocket {
       full = new Uint8Array(TCP_CA_NAME_MAX); // char[16], zero-padded
       full.set(new TextEncoder().encode(this.congestionName()));
     } else {
+      const bytes =
+        level === SocketLevel.SOL_TCP && tcp
+          ? this.tcpOpts.getBytes(name, optlen, this.tcpOptionsView())
+          : undefined;
+      if (bytes !== undefined)
+        return isError(bytes) ? bytes : bytes.subarray(0, Math.min(optlen, bytes.length));
+      const ipBytes = this.ipOpts.get(this.optionSocket(), level, name, optlen);
+      if (ipBytes !== undefined && isError(ipBytes)) return ipBytes;
+      if (ipBytes instanceof Uint8Array) return ipBytes.subarray(0, Math.min(optlen, ipBytes.length));
       const v = this.getsockopt(level, name);
       if (isError(v)) return v;
+      // do_ip_getsockopt: into less than an int, a value that fits a byte is one byte.
+      if (IpOptions.answersByte(level, name, optlen, v)) return Uint8Array.of(v);
       full = new Uint8Array(4);
       new DataView(full.buffer).setInt32(0, v, true);
     }
     return full.subarray(0, Math.min(optlen, full.length));
+  }
+
+  /**
+   * The SOL_SOCKET options whose value is not an int: SO_GET_FILTER (no filter: no bytes),
+   * SO_TXTIME (struct sock_txtime, never set: zeros) and SO_MEMINFO (the 9 u32 of
+   * sk_get_meminfo: queued bytes, the buffer sizes; Linux counts skb truesize where netstack
+   * counts payload, so a queue's figure is smaller than Linux's). Undefined for others.
+   */
+  private socketLevelBytes(name: number): Uint8Array | undefined {
+    if (name === SocketOption.SO_GET_FILTER) return new Uint8Array(0);
+    if (name === SocketOption.SO_TXTIME) return new Uint8Array(8);
+    if (name !== SocketOption.SO_MEMINFO) return undefined;
+    const impl = this.impl;
+    const rx =
+      impl.kind === 'tcp' ? impl.sock.recvQueue : impl.kind === 'listener' ? 0 : impl.sock.receivedBytes();
+    const tx =
+      impl.kind === 'tcp' ? impl.sock.sendQueue : impl.kind === 'listener' ? 0 : impl.sock.queuedBytes();
+    // rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem, backlog, drops
+    return new Uint8Array(new Uint32Array([rx, this.rcvBuf, 0, this.sndBuf, 0, tx, 0, 0, 0]).buffer);
   }
 
   /**
@@ -1052,6 +1357,20 @@ export class InetSocket {
       this.congestion = algo;
       this.applyTcpOptions();
       return 0;
+    }
+    if (level === SocketLevel.SOL_TCP && tcp) {
+      const r = this.tcpOpts.setBytes(name, optval);
+      if (r !== undefined) return r;
+    }
+    const byteValue = IpOptions.byteOptionValue(level, name, optval);
+    if (byteValue !== undefined)
+      return isError(byteValue) ? byteValue : this.setsockopt(level, name, byteValue);
+    if (IpOptions.valueLength(level, name) > 4 || optval.length < 4) {
+      // IP_OPTIONS, IP_MULTICAST_IF, IP_ADD_MEMBERSHIP...: values that are not (only) an int.
+      const v = optval.length >= 4 ? dv.getInt32(0, true) : 0;
+      const r = this.ipOpts.set(this.optionSocket(), level, name, v, optval);
+      if (r === 0) this.applyIpOptions();
+      if (r !== undefined) return r;
     }
     if (optval.length < 4) return E.EINVAL;
     return this.setsockopt(level, name, dv.getInt32(0, true));
@@ -1161,4 +1480,11 @@ export class InetSocket {
   get lingerTimeout(): number | undefined {
     return this.linger.onoff && this.linger.seconds > 0 ? this.linger.seconds * 1000 : undefined;
   }
+}
+
+/** An int as the 4 bytes of a control message. */
+function intBytes(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, v, true);
+  return b;
 }

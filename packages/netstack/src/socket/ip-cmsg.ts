@@ -19,11 +19,13 @@ export interface IpRecvFlags {
   hopLimit: boolean;
   /** IP_RECVTOS / IPV6_RECVTCLASS. */
   trafficClass: boolean;
+  /** IP_RECVORIGDSTADDR / IPV6_RECVORIGDSTADDR: the destination address and port. */
+  origDst?: boolean;
 }
 
 /** All reports off (the default of a new socket). */
 export function noIpRecvFlags(): IpRecvFlags {
-  return { pktinfo: false, hopLimit: false, trafficClass: false };
+  return { pktinfo: false, hopLimit: false, trafficClass: false, origDst: false };
 }
 
 function int(v: number): Uint8Array {
@@ -34,11 +36,12 @@ function int(v: number): Uint8Array {
 
 /**
  * The control messages for one received datagram, in the order Linux writes them
- * (ip_cmsg_recv_offset: PKTINFO, TTL, TOS; ip6_datagram_recv_specific_ctl: PKTINFO, HOPLIMIT,
- * TCLASS). IP_TOS carries one byte, the others an int or a pktinfo struct. `specDst` is
+ * (ip_cmsg_recv_offset: PKTINFO, TTL, TOS, ORIGDSTADDR; ip6_datagram_recv_specific_ctl: PKTINFO,
+ * HOPLIMIT, TCLASS, ORIGDSTADDR). IP_TOS carries one byte, ORIGDSTADDR a sockaddr of the
+ * destination and `localPort`, the others an int or a pktinfo struct. `specDst` is
  * in_pktinfo's ipi_spec_dst, the local address that would answer the sender. An IPv4 datagram
  * on a dual-stack AF_INET6 socket gets the IPv4 messages and then the IPv6 ones, with the
- * IPv4-mapped destination (udpv6_recvmsg).
+ * IPv4-mapped destination (udpv6_recvmsg), but never IPV6_ORIGDSTADDR.
  */
 export function ipRecvControl(
   meta: UdpRxMeta,
@@ -46,6 +49,7 @@ export function ipRecvControl(
   ifindex: number,
   specDst: IpAddress,
   socketFamily: 4 | 6 = meta.dst.version,
+  localPort = 0,
 ): Cmsg[] {
   const out: Cmsg[] = [];
   const dst6 = meta.dst.version === 4 ? Ipv6Address.mapped(meta.dst) : meta.dst;
@@ -62,6 +66,15 @@ export function ipRecvControl(
     if (f.hopLimit) out.push({ level: SocketLevel.SOL_IP, type: IpOption.IP_TTL, data: int(meta.hopLimit) });
     if (f.trafficClass)
       out.push({ level: SocketLevel.SOL_IP, type: IpOption.IP_TOS, data: Uint8Array.of(meta.trafficClass) });
+    if (f.origDst === true) {
+      // struct sockaddr_in of the destination
+      const b = new Uint8Array(16);
+      const dv = new DataView(b.buffer);
+      dv.setUint16(0, 2, true); // AF_INET
+      dv.setUint16(2, localPort, false);
+      b.set(meta.dst.bytes, 4);
+      out.push({ level: SocketLevel.SOL_IP, type: IpOption.IP_ORIGDSTADDR, data: b });
+    }
     if (socketFamily === 4) return out;
   }
   const f = flags.v6;
@@ -76,6 +89,15 @@ export function ipRecvControl(
     out.push({ level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_HOPLIMIT, data: int(meta.hopLimit) });
   if (f.trafficClass)
     out.push({ level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_TCLASS, data: int(meta.trafficClass) });
+  if (f.origDst === true && meta.dst.version === 6) {
+    // struct sockaddr_in6 of the destination (flow info and scope 0)
+    const b = new Uint8Array(28);
+    const dv = new DataView(b.buffer);
+    dv.setUint16(0, 10, true); // AF_INET6
+    dv.setUint16(2, localPort, false);
+    b.set(meta.dst.bytes, 8);
+    out.push({ level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_ORIGDSTADDR, data: b });
+  }
   return out;
 }
 

@@ -75,6 +75,11 @@ export interface PortBinding {
    * one without a device conflicts with every device's (Linux's inet_bind_conflict).
    */
   readonly boundDevIf?: number;
+  /**
+   * IP_LOCAL_PORT_RANGE: low port | high port << 16 (0: none). Each end that lies within the
+   * stack's range narrows it for this socket's ephemeral port (inet_sk_get_local_port_range).
+   */
+  readonly localPortRange?: number;
 }
 
 /**
@@ -162,7 +167,14 @@ export class PortSpace<S extends PortBinding> {
 
   /** A free ephemeral port for `addr` (EADDRNOTAVAIL when the range is exhausted). */
   ephemeral(socket: S, addr: IpAddress): number | LinuxError {
-    const [low, high] = this.range();
+    let [low, high] = this.range();
+    const own = socket.localPortRange ?? 0;
+    if (own !== 0) {
+      const ownLow = own & 0xffff;
+      const ownHigh = own >>> 16;
+      if (low <= ownLow && ownLow <= high) low = ownLow;
+      if (low <= ownHigh && ownHigh <= high) high = ownHigh;
+    }
     const span = high - low + 1;
     if (span <= 0) return E.EADDRNOTAVAIL;
     this.next = (this.next ?? Math.floor(this.random() * span)) % span;

@@ -123,7 +123,7 @@ describe('SO_SNDBUF on a TCP socket', () => {
   it('an accepted socket inherits the listener’s SO_SNDBUF', () => {
     const stackPair = pair({ listenerRcvBuf: 4096 });
     expect(stackPair.s.getsockopt(SOL, SocketOption.SO_RCVBUF)).toBe(8192);
-    expect(stackPair.s.getsockopt(SOL, SocketOption.SO_SNDBUF)).toBe(65536); // never set: the default
+    expect(stackPair.s.getsockopt(SOL, SocketOption.SO_SNDBUF)).toBe(16384); // never set: tcp_wmem[1]
   });
 });
 

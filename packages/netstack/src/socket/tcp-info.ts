@@ -1,8 +1,9 @@
 /**
  * `struct tcp_info` (TCP_INFO, linux/tcp.h) as this stack fills it: a plain value from
- * `TcpSocket.info()` and its encoding in Linux's x86-64 layout (232 bytes, the layout of the
- * Linux 6.1 uapi header; getsockopt copies at most the caller's length, as Linux does, so
- * callers compiled against older or newer headers get their prefix).
+ * `TcpSocket.info()` and its encoding in Linux's x86-64 layout (280 bytes, Linux 6.18's; the
+ * system's uapi header is 6.1's, 232 bytes, which the fields since 6.2 follow; getsockopt
+ * copies at most the caller's length, as Linux does, so callers compiled against older or
+ * newer headers get their prefix).
  *
  * The offsets are derived from one ordered field table with C's natural alignment, and a test
  * compares every one with `offsetof` compiled against the system header.
@@ -66,6 +67,10 @@ export interface TcpInfo {
   readonly dsackDups: number;
   /** The peer's window after scaling (bytes). */
   readonly sndWnd: number;
+  /** The window we last advertised, after scaling (bytes; since Linux 6.2). */
+  readonly rcvWnd: number;
+  /** Retransmission timeouts, SYN and SYN-ACK ones included (since Linux 6.7). */
+  readonly totalRto: number;
 }
 
 /** All fields zero (what a listener reports beyond its state). */
@@ -112,9 +117,11 @@ export const EMPTY_TCP_INFO: TcpInfo = {
   rcvOoopack: 0,
   dsackDups: 0,
   sndWnd: 0,
+  rcvWnd: 0,
+  totalRto: 0,
 };
 
-type Width = 1 | 4 | 8;
+type Width = 1 | 2 | 4 | 8;
 /** The C fields in declaration order: name, width, and the TcpInfo property that fills it. */
 const FIELDS: readonly (readonly [cName: string, width: Width, from: keyof TcpInfo | undefined])[] = [
   ['tcpi_state', 1, 'state'],
@@ -171,7 +178,28 @@ const FIELDS: readonly (readonly [cName: string, width: Width, from: keyof TcpIn
   ['tcpi_reord_seen', 4, undefined],
   ['tcpi_rcv_ooopack', 4, 'rcvOoopack'],
   ['tcpi_snd_wnd', 4, 'sndWnd'],
+  // Since Linux 6.2 (not in the system's 6.1 header); no PLB rehashes, RTO recovery times or
+  // AccECN counts here: those stay zero.
+  ['tcpi_rcv_wnd', 4, 'rcvWnd'],
+  ['tcpi_rehash', 4, undefined],
+  ['tcpi_total_rto', 2, 'totalRto'],
+  ['tcpi_total_rto_recoveries', 2, undefined],
+  ['tcpi_total_rto_time', 4, undefined],
+  ['tcpi_received_ce', 4, undefined],
+  ['tcpi_delivered_e1_bytes', 4, undefined],
+  ['tcpi_delivered_e0_bytes', 4, undefined],
+  ['tcpi_delivered_ce_bytes', 4, undefined],
+  ['tcpi_received_e1_bytes', 4, undefined],
+  ['tcpi_received_e0_bytes', 4, undefined],
+  ['tcpi_received_ce_bytes', 4, undefined],
+  ['tcpi_accecn_fail_mode', 2, undefined],
+  ['tcpi_accecn_opt_seen', 2, undefined],
 ];
+
+/** The fields Linux added after 6.1 (absent from the system's uapi header), in order. */
+export const TCP_INFO_FIELDS_SINCE_6_2: readonly string[] = FIELDS.slice(
+  FIELDS.findIndex(([n]) => n === 'tcpi_rcv_wnd'),
+).map(([n]) => n);
 
 function layout(): { offsets: Record<string, number>; size: number } {
   const offsets: Record<string, number> = {};
@@ -200,6 +228,7 @@ export function encodeTcpInfo(info: TcpInfo): Uint8Array {
     const v = Math.max(0, Math.floor(info[from]));
     const at = LAYOUT.offsets[name]!;
     if (width === 1) dv.setUint8(at, Math.min(v, 0xff));
+    else if (width === 2) dv.setUint16(at, Math.min(v, 0xffff), true);
     else if (width === 4) dv.setUint32(at, Math.min(v, 0xffffffff), true);
     else dv.setBigUint64(at, BigInt(v), true);
   }

@@ -287,6 +287,47 @@ export class TcpSocket {
    * default, so no limit): the socket is writable only while fewer bytes than this wait unsent.
    */
   notsentLowat = 0;
+  /**
+   * TCP_SYNCNT: retransmissions of our SYN (or SYN-ACK) before the handshake gives up;
+   * undefined: the stack's `TcpConfig.synRetries` (Linux's net.ipv4.tcp_syn_retries).
+   */
+  synRetries: number | undefined;
+  /**
+   * TCP_RTO_MIN_US and TCP_RTO_MAX_MS as milliseconds: the bounds of this connection's
+   * retransmission timeout (Linux icsk_rto_min, icsk_rto_max); from `TcpConfig` until set.
+   */
+  rtoMin: number;
+  rtoMax: number;
+  /**
+   * TCP_THIN_LINEAR_TIMEOUTS: while fewer than 4 segments are in flight (a "thin" stream, Linux
+   * tcp_stream_is_thin) the first 6 timeouts of an established connection do not back off.
+   */
+  thinLinearTimeouts = false;
+  /**
+   * TCP_WINDOW_CLAMP (bytes, 0: none): the most receive window this connection offers, in its
+   * SYN and until data arrives; after that only with `windowClampLocked` (SO_RCVBUF set), as
+   * Linux 6.18's receive autotuning raises the clamp with the buffer unless the buffer is
+   * locked. A window already offered is never taken back.
+   */
+  windowClamp = 0;
+  windowClampLocked = false;
+  /**
+   * TCP_DEFER_ACCEPT as Linux keeps it (SYN-ACK retransmission rounds; set on the listener,
+   * which hands it to its connections): a handshake-completing ACK without data is dropped
+   * while fewer SYN-ACK retransmissions than this went out, so accept(2) sees the connection
+   * only once data arrives or the rounds are over.
+   */
+  deferAccept = 0;
+  /** An ACK was dropped by {@link deferAccept}: the SYN-ACK keeps going out for its rounds. */
+  private deferredAck = false;
+  /**
+   * TCP_MAXSEG as set (Linux's rx_opt.user_mss; 0: none): it caps the MSS our SYN or SYN-ACK
+   * offers (so what the peer sends) and the MSS we send with. See {@link setUserMss}.
+   */
+  get userMss(): number {
+    return this.userMssNow;
+  }
+  private userMssNow = 0;
   /** The listener that created this socket, until accepted. */
   parent: TcpListener | undefined;
   private readonly cfg: TcpConfig;
@@ -545,6 +586,8 @@ export class TcpSocket {
     this.cfg = { ...DEFAULTS, ...config };
     this.mib = env.mib ?? new NetMib();
     this.rto = this.cfg.rtoInitial;
+    this.rtoMin = this.cfg.rtoMin;
+    this.rtoMax = this.cfg.rtoMax;
     this.assembler = new Assembler(this.cfg.maxOooRanges);
     this.cc = congestionControl(this.cfg.congestion, 0);
 
@@ -560,13 +603,30 @@ export class TcpSocket {
     // released its automatic port may be bound again.
     if (this.registered || this.stateNow !== 'CLOSED') return E.EINVAL;
     if (ep.addr.version !== this.family) return E.EINVAL;
-    if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
+    if (!ep.addr.isUnspecified() && !this.nonLocalBind && !this.env.isLocalAddress(ep.addr))
+      return E.EADDRNOTAVAIL;
+    if (ep.port === 0 && this.bindAddressNoPort) {
+      // IP_BIND_ADDRESS_NO_PORT: the address only; connect picks the port (inet_bind).
+      this.local = { addr: ep.addr, port: 0 };
+      this.bindAddrLock = !ep.addr.isUnspecified();
+      return undefined;
+    }
     const err = this.claimLocal(ep);
     if (err) return err;
     this.bindAddrLock = !ep.addr.isUnspecified();
     this.bindPortLock = ep.port !== 0;
     return undefined;
   }
+
+  /** IP_FREEBIND / IP_TRANSPARENT: bind may name an address that is not this host's. */
+  nonLocalBind = false;
+  /** IP_BIND_ADDRESS_NO_PORT: bind(2) with port 0 takes the address only. */
+  bindAddressNoPort = false;
+  /** IP_MINTTL and IPV6_MINHOPCOUNT: segments arriving with fewer hops left are dropped (0: none). */
+  minTtl = 0;
+  minHopCount = 0;
+  /** IP_LOCAL_PORT_RANGE (see {@link PortBinding.localPortRange}). */
+  localPortRange = 0;
 
   /** Takes `ep`'s port (an ephemeral one for 0) and makes `ep` the local address. */
   private claimLocal(ep: IpEndpoint): undefined | LinuxError {
@@ -914,6 +974,15 @@ export class TcpSocket {
     return this.buffers.rx.length;
   }
 
+  /**
+   * TCP_INQ's count (Linux tcp_inq_hint): the bytes waiting to be read, or 1 when none are and
+   * the peer's FIN arrived (so that a reader knows a read will not block).
+   */
+  get inqHint(): number {
+    const n = this.buffers.rx.length;
+    return n === 0 && this.remoteFin ? 1 : n;
+  }
+
   /** Bytes waiting to be read, an urgent byte among them included (/proc/net/tcp's rx_queue). */
   get recvQueue(): number {
     return this.buffers.rx.length;
@@ -1169,7 +1238,7 @@ export class TcpSocket {
       rcvWscale: this.peerWs !== undefined ? this.rcvShift : 0,
       rto: Math.round(this.rto * 1000),
       ato: this.connected ? this.cfg.delayedAck * 1000 : 0,
-      sndMss: mss,
+      sndMss: this.mssCache,
       rcvMss: this.rcvMss,
       unacked: Math.ceil(flight / mss),
       sacked: Math.ceil(sacked / mss),
@@ -1184,7 +1253,8 @@ export class TcpSocket {
       rttvar: Math.round(this.rttvar * 1000),
       sndSsthresh: this.cc.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(this.cc.ssthresh / mss),
       sndCwnd: Math.floor(this.cc.cwnd / mss),
-      advmss: this.ourMssNow,
+      // Linux takes the timestamps option off tp->advmss once they are on (tcp_finish_connect).
+      advmss: this.ourMssNow - (this.tsOk ? TS_OPTION_LEN : 0),
       reordering: 3,
       rcvSpace: this.buffers.rx.capacity,
       totalRetrans: this.stats.retransmits,
@@ -1201,6 +1271,8 @@ export class TcpSocket {
       rcvOoopack: this.stats.outOfOrderReceived,
       dsackDups: this.stats.dsacksReceived,
       sndWnd: this.sndWnd,
+      rcvWnd: this.lastAdvertised,
+      totalRto: this.stats.timeouts,
     };
   }
 
@@ -1313,10 +1385,52 @@ export class TcpSocket {
     if (mtu === this.mssMtu) return;
     this.mssMtu = mtu;
     // Our MSS: the route MTU minus IP and TCP headers.
-    const our = Math.max(mtu - (this.family === 4 ? 20 : 40) - 20, 64);
+    let our = Math.max(mtu - (this.family === 4 ? 20 : 40) - 20, 64);
+    // TCP_MAXSEG (tcp_advertise_mss, tcp_mss_clamp): the user's MSS when smaller.
+    if (this.userMssNow !== 0 && this.userMssNow < our) our = this.userMssNow;
     this.ourMssNow = our;
     // RFC 6691: the MSS counts no options, so the timestamps on every segment come out of it.
     this.sendMssNow = Math.max(1, Math.min(this.peerMss, our) - (this.tsOk ? TS_OPTION_LEN : 0));
+  }
+
+  /**
+   * Sets TCP_MAXSEG (0 clears it; the socket layer checks Linux's 88..32767): the MSS offered
+   * in our SYN or SYN-ACK and the most we put in a segment. Set before the handshake, as
+   * programs do; on a connection it takes effect for the segments sent from then on.
+   */
+  setUserMss(mss: number): void {
+    this.userMssNow = mss;
+    this.mssMtu = -1;
+    this.refreshMss();
+  }
+
+  /**
+   * The MSS as Linux reports it (tp->mss_cache, for TCP_MAXSEG and tcpi_snd_mss): 536 until a
+   * connection starts, then the send MSS bounded to half the largest window the peer offered
+   * (tcp_bound_to_half_wnd, never below 68 less the header). The segments sent are not held to
+   * that half (Linux's GSO sends whole windows on loopback too).
+   */
+  get mssCache(): number {
+    if (!this.everConnected) return DEFAULT_MSS[4];
+    this.refreshMss();
+    const mss = this.sendMssNow;
+    const maxWin = this.maxSndWnd;
+    const cutoff = maxWin > DEFAULT_MSS[4] ? maxWin >>> 1 : maxWin;
+    if (cutoff !== 0 && mss > cutoff) return Math.max(cutoff, 68 - 20 - (this.tsOk ? TS_OPTION_LEN : 0));
+    return mss;
+  }
+
+  /** The number of SYN retransmissions this socket makes (TCP_SYNCNT's value when set). */
+  get synRetryLimit(): number {
+    return this.synRetries ?? this.cfg.synRetries;
+  }
+
+  /**
+   * TCP_TIMESTAMP: our current TSval clock (ms plus the connection's random offset, which is 0
+   * until the connection starts), with the low bit clear (Linux's bit for µs timestamps).
+   */
+  timestampNow(now = this.lastNow): number {
+    return this.tsNow(now) & ~1;
   }
 
   /**
@@ -1429,6 +1543,17 @@ export class TcpSocket {
       // the SYN-ACK is sent again and the peer's next ACK may find room.
       if (this.parent?.acceptQueueFull) {
         this.parent.ackDropped();
+        return undefined;
+      }
+      // TCP_DEFER_ACCEPT (tcp_check_req): a bare ACK is dropped while deferral rounds remain;
+      // data (or the ACK after the last SYN-ACK retransmission) completes the handshake.
+      if (
+        this.deferAccept > this.retries &&
+        this.parent &&
+        seg.payload.length === 0 &&
+        !(seg.flags & TcpFlag.FIN)
+      ) {
+        this.deferredAck = true;
         return undefined;
       }
       this.establish();
@@ -2277,8 +2402,8 @@ export class TcpSocket {
     if (this.srtt === undefined) return this.rto;
     const clockGranularity = 1;
     return Math.min(
-      Math.max(this.srtt + Math.max(clockGranularity, 4 * this.rttvar), this.cfg.rtoMin),
-      this.cfg.rtoMax,
+      Math.max(this.srtt + Math.max(clockGranularity, 4 * this.rttvar), this.rtoMin),
+      this.rtoMax,
     );
   }
 
@@ -2457,7 +2582,9 @@ export class TcpSocket {
 
   private windowField(syn: boolean): number {
     if (this.rcvClamp !== 0 && !syn) this.clampReceiveRing();
-    const w = this.buffers.rx.window;
+    const free = this.buffers.rx.window;
+    // TCP_WINDOW_CLAMP: no more window than the clamp, but never less than what was offered.
+    const w = this.clampNow() ? Math.min(free, Math.max(this.windowClamp, this.offeredAhead())) : free;
     if (syn) {
       this.lastAdvertised = Math.min(w, 0xffff);
       return this.lastAdvertised;
@@ -2466,6 +2593,16 @@ export class TcpSocket {
     this.lastAdvertised = field << this.rcvShift;
     if (field === 0) this.hpOn = false; // tcp_select_window: no fast path behind a zero window
     return field;
+  }
+
+  /** TCP_WINDOW_CLAMP bounds the window now (see {@link windowClamp}). */
+  private clampNow(): boolean {
+    return this.windowClamp !== 0 && (this.windowClampLocked || !this.receivedAnyData);
+  }
+
+  /** Window we offered that the peer has not used yet (RCV.WND left of the last advertisement). */
+  private offeredAhead(): number {
+    return Math.max(0, (this.lastAckSent + this.lastAdvertised - this.rcvNxt) | 0);
   }
 
   private windowUpdateDue(): boolean {
@@ -2480,7 +2617,8 @@ export class TcpSocket {
     const remaining = (this.lastAckSent + this.lastAdvertised - this.rcvNxt) | 0;
     if (2 * remaining > capacity) return false;
     const threshold = Math.min(this.ourMssNow, capacity >>> 1);
-    return rx.window - this.lastAdvertised >= Math.max(threshold, 1 << this.rcvShift);
+    const window = this.clampNow() ? Math.min(rx.window, this.windowClamp) : rx.window;
+    return window - this.lastAdvertised >= Math.max(threshold, 1 << this.rcvShift);
   }
 
   /**
@@ -2907,14 +3045,16 @@ export class TcpSocket {
       this.stats.windowProbes++;
       this.rttSample = undefined; // a probe's ACK may wait for the window: never time it
       this.sndNxt = this.sndUna;
-      this.rto = Math.min(this.rto * 2, this.cfg.rtoMax);
+      this.rto = Math.min(this.rto * 2, this.rtoMax);
       this.rtoAt = now + this.rto;
       return;
     }
     this.retries++;
     const limit =
       this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED'
-        ? this.cfg.synRetries
+        ? this.deferredAck
+          ? Math.max(this.synRetryLimit, this.deferAccept)
+          : this.synRetryLimit
         : this.cfg.maxRetries;
     if (this.retries > limit) {
       if (this.stateNow === 'SYN_RECEIVED' && this.parent) this.toClosed();
@@ -2956,10 +3096,21 @@ export class TcpSocket {
       this.recover = this.sndMax;
     }
     // RFC 6298 §5.4-5.6: back off, retransmit from SND.UNA, restart the timer. Karn: no sample.
-    this.rto = Math.min(this.rto * 2, this.cfg.rtoMax);
+    // A thin stream with TCP_THIN_LINEAR_TIMEOUTS keeps its RTO for the first 6 timeouts
+    // (Linux tcp_retransmit_timer, TCP_THIN_LINEAR_RETRIES).
+    const thin =
+      this.thinLinearTimeouts &&
+      this.stateNow === 'ESTABLISHED' &&
+      this.retries <= 6 &&
+      this.flightSize() < 4 * this.sendMssNow;
+    this.rto = thin
+      ? Math.min(Math.max(this.computedRto(), this.rtoMin), this.rtoMax)
+      : Math.min(this.rto * 2, this.rtoMax);
     this.rttSample = undefined;
-    if (this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED') this.sndNxt = this.iss;
-    else {
+    if (this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED') {
+      // A deferred accept's SYN-ACK goes again only for its last round (syn_ack_recalc).
+      if (!(this.deferredAck && this.retries < this.deferAccept)) this.sndNxt = this.iss;
+    } else {
       this.sndNxt = this.sndUna;
     }
     this.rtoAt = now + this.rto;
@@ -3124,6 +3275,12 @@ export class TcpListener {
   /** SO_BINDTODEVICE's ifindex (0: none): only connections arriving on that link; children inherit it. */
   boundDevIf = 0;
   backlog = 0;
+  /**
+   * Called with each new connection before it answers the SYN: the socket layer gives it the
+   * listener's options that shape the handshake (TCP_MAXSEG, TCP_SYNCNT, TCP_DEFER_ACCEPT,
+   * TCP_WINDOW_CLAMP...), as Linux's child socket starts as a copy of its listener.
+   */
+  prepareChild: ((child: TcpSocket) => void) | undefined;
   private listening = false;
   private closed = false;
   private readonly queue: TcpSocket[] = [];
@@ -3142,12 +3299,21 @@ export class TcpListener {
   bind(ep: IpEndpoint): undefined | LinuxError {
     if (this.local) return E.EINVAL;
     if (ep.addr.version !== this.family) return E.EINVAL;
-    if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
+    if (!ep.addr.isUnspecified() && !this.nonLocalBind && !this.env.isLocalAddress(ep.addr))
+      return E.EADDRNOTAVAIL;
     const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr);
     if (typeof port !== 'number') return port;
     this.local = { addr: ep.addr, port };
     return undefined;
   }
+
+  /** IP_FREEBIND / IP_TRANSPARENT of the socket that listens. */
+  nonLocalBind = false;
+  /** IP_MINTTL and IPV6_MINHOPCOUNT (see TcpSocket.minTtl); connections made here inherit them. */
+  minTtl = 0;
+  minHopCount = 0;
+  /** IP_LOCAL_PORT_RANGE (see {@link PortBinding.localPortRange}). */
+  localPortRange = 0;
 
   /** True while listening (for the port space's conflict rule). */
   get isListening(): boolean {
@@ -3283,6 +3449,9 @@ export class TcpListener {
     const child = new TcpSocket(dst.version, this.makeBuffers(), this.env, this.ports, this.config);
     child.parent = this;
     child.boundDevIf = this.boundDevIf;
+    child.minTtl = this.minTtl;
+    child.minHopCount = this.minHopCount;
+    this.prepareChild?.(child);
     child.acceptSyn(
       now,
       { addr: dst, port: seg.dstPort },

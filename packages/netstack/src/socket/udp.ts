@@ -15,6 +15,7 @@ import { UDP_HEADER_LEN, type UdpRepr } from '../wire/udp.js';
 import { NetMib, type UdpMib } from '../stats/mib.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+import { UDP_MAX_SEGMENTS } from './ip-options.js';
 
 /** Largest UDP payload over IPv4 and IPv6 (65535 - IP header - UDP header). */
 const MAX_PAYLOAD = { 4: 65507, 6: 65527 } as const;
@@ -32,6 +33,8 @@ export interface UdpRxMeta {
   readonly trafficClass: number;
   /** The link it arrived on (IP_PKTINFO's ipi_ifindex, IPV6_PKTINFO's ipi6_ifindex). */
   readonly ifindex: number;
+  /** UDP_GRO: the datagram is a whole UDP_SEGMENT send of segments of this size (the UDP_GRO message). */
+  readonly gsoSize?: number;
 }
 
 /** A datagram received: its length, sender, IP header fields and whether `out` was too short for it. */
@@ -52,6 +55,8 @@ export interface UdpSendOptions {
   readonly trafficClass?: number;
   /** Source address to send from (must be local: EINVAL otherwise, as ip6_datagram_send_ctl). */
   readonly src?: IpAddress;
+  /** UDP_SEGMENT (option or control message): the data leaves as datagrams of this size. */
+  readonly gsoSize?: number;
 }
 
 interface TxMeta {
@@ -59,6 +64,8 @@ interface TxMeta {
   readonly dst: IpEndpoint;
   readonly hopLimit: number;
   readonly trafficClass: number;
+  /** UDP_SEGMENT: the datagram leaves as segments of this size (0: as it is). */
+  readonly gsoSize: number;
 }
 
 /** The caller-owned queues of a UDP socket. */
@@ -105,6 +112,44 @@ export class UdpSocket {
   owner: object | undefined;
   /** SO_BINDTODEVICE's ifindex (0: none): datagrams come in and go out on that link only. */
   boundDevIf = 0;
+  /** IP_FREEBIND / IP_TRANSPARENT: bind may name an address that is not this host's. */
+  nonLocalBind = false;
+  /** IP_LOCAL_PORT_RANGE (see {@link PortBinding.localPortRange}). */
+  localPortRange = 0;
+  /**
+   * UDP_NO_CHECK6_TX: IPv6 datagrams leave with checksum 0; UDP_NO_CHECK6_RX: such datagrams
+   * are taken (else dropped as checksum errors, RFC 6936).
+   */
+  noCheck6Tx = false;
+  noCheck6Rx = false;
+  /** IP_UNICAST_IF: the link IPv4 unicast datagrams leave by when the socket names none (0: the route's). */
+  unicastIf = 0;
+  /**
+   * IP_MULTICAST_IF / IPV6_MULTICAST_IF (the link groups are sent out of, 0: the route's) and
+   * IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS (the hop limit of datagrams to a group).
+   */
+  mcastIf = 0;
+  mcastIf6 = 0;
+  mcastTtl = 1;
+  mcastHops6 = 1;
+  /** Whether the socket joined `group` on link `ifindex` (IP_ADD_MEMBERSHIP, IPV6_JOIN_GROUP). */
+  memberOf: (group: IpAddress, ifindex: number) => boolean = () => false;
+  /**
+   * IP_MULTICAST_ALL (IPv4) / IPV6_MULTICAST_ALL (IPv6): the socket also gets groups it did not
+   * join that another socket joined.
+   */
+  multicastAll: (v: 4 | 6) => boolean = () => true;
+  /**
+   * UDP_GRO: a UDP_SEGMENT send from this host is read as one datagram (with the segment size
+   * for recvmsg's UDP_GRO message), as Linux's loopback delivers the GSO packet whole; without
+   * it the segments are read one by one. Separate datagrams are never merged.
+   */
+  gro = false;
+  /**
+   * Whether a datagram of IP version `v` must not be fragmented (IP_PMTUDISC_DO and kin,
+   * IPV6_DONTFRAG): one larger than the path MTU is then EMSGSIZE.
+   */
+  dontFragment: (v: 4 | 6) => boolean = () => false;
   /** An asynchronous error (from ICMP) reported by the next call, like Linux's sk_err. */
   private pendingError: LinuxError | undefined;
   private closed = false;
@@ -159,7 +204,7 @@ export class UdpSocket {
     const mapped = this.mapped(ep.addr);
     if (mapped === null) return E.EINVAL;
     const addr = mapped ?? ep.addr;
-    if (!addr.isUnspecified() && !addr.isMulticast() && !this.env.isLocalAddress(addr))
+    if (!addr.isUnspecified() && !addr.isMulticast() && !this.nonLocalBind && !this.env.isLocalAddress(addr))
       return E.EADDRNOTAVAIL;
     const port = this.ports.claim(this, addr, ep.port, this.reuseAddr);
     if (typeof port !== 'number') return port;
@@ -254,6 +299,17 @@ export class UdpSocket {
           ? this.local.addr
           : (via?.src ?? this.env.sourceAddressFor(dst.addr));
     if (!src0) return this.noRoute(dst.addr.version); // udp_sendmsg
+    const v = dst.addr.version;
+    const ipHeader = v === 4 ? 20 : 40;
+    const gso = opts?.gsoSize ?? 0;
+    const mtu = this.env.mtuFor(dst.addr);
+    if (gso > 0) {
+      // udp_send_skb's checks of a UDP_SEGMENT send.
+      if (ipHeader + UDP_HEADER_LEN + Math.min(data.length, gso) > mtu) return E.EMSGSIZE;
+      if (data.length > gso * UDP_MAX_SEGMENTS) return E.EINVAL;
+      if (v === 6 && this.noCheck6Tx) return E.EINVAL; // udp_v6_send_skb: GSO needs the checksum
+      if (this.lite) return E.EIO;
+    } else if (this.dontFragment(v) && ipHeader + UDP_HEADER_LEN + data.length > mtu) return E.EMSGSIZE;
     // Datagrams larger than the MTU are fragmented by the interface (IPv4 and IPv6).
     if (!this.local) {
       const e = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
@@ -262,19 +318,38 @@ export class UdpSocket {
     const meta: TxMeta = {
       src: src0,
       dst,
-      hopLimit: opts?.hopLimit ?? this.hopLimit,
+      hopLimit:
+        opts?.hopLimit ??
+        (dst.addr.isMulticast() ? (dst.addr.version === 4 ? this.mcastTtl : this.mcastHops6) : this.hopLimit),
       trafficClass: opts?.trafficClass ?? this.trafficClass,
+      // One entry for the whole send: the interface cuts it into segments where it leaves the
+      // host, and hands it whole to a receiver on this host (see UdpSocket.process).
+      gsoSize: gso > 0 && data.length > gso ? gso : 0,
     };
     if (!this.buffers.tx.enqueue(meta, data)) return WOULD_BLOCK;
     return data.length;
   }
 
-  /** The route of a device-bound socket (SocketEnv.routeVia); undefined when not bound. */
+  /**
+   * The route of a device-bound socket (SocketEnv.routeVia), or of an IPv4 unicast datagram of
+   * a socket with IP_UNICAST_IF (udp_sendmsg, __ip4_datagram_connect: `uc_index` is the output
+   * link when no other is named); undefined when neither applies.
+   */
   private routeVia(
     dst: IpAddress,
   ): { readonly src: IpAddress; readonly lost: boolean } | LinuxError | undefined {
-    if (this.boundDevIf === 0 || !this.env.routeVia) return undefined;
-    return this.env.routeVia(dst, this.boundDevIf);
+    const oif =
+      this.boundDevIf !== 0
+        ? this.boundDevIf
+        : dst.isMulticast()
+          ? dst.version === 4
+            ? this.mcastIf
+            : this.mcastIf6
+          : dst.version === 4 && !dst.isBroadcast()
+            ? this.unicastIf
+            : 0;
+    if (oif === 0 || !this.env.routeVia) return undefined;
+    return this.env.routeVia(dst, oif);
   }
 
   /**
@@ -367,7 +442,12 @@ export class UdpSocket {
       this.mibFor(dst.version).InErrors++;
       return;
     }
-    const rx = this.buffers.rx;
+    if (ip.zeroChecksum6 === true && !this.noCheck6Rx) {
+      const m = this.mibFor(dst.version); // udp6_csum_zero_error
+      m.InCsumErrors++;
+      m.InErrors++;
+      return;
+    }
     const meta: UdpRxMeta = {
       from: { addr: src, port: udp.srcPort },
       dst,
@@ -375,9 +455,19 @@ export class UdpSocket {
       trafficClass: ip.trafficClass,
       ifindex,
     };
-    // __udp_enqueue_schedule_skb: the queue is already over (or out of room): RcvbufErrors.
-    if (rx.bytes > this.rcvLimit || !this.buffers.rx.enqueue(meta, udp.payload)) {
-      const m = this.mibFor(dst.version);
+    const gso = ip.gsoSize ?? 0;
+    const p = udp.payload;
+    if (gso === 0 || p.length <= gso) this.enqueue(meta, p);
+    else if (this.gro)
+      this.enqueue({ ...meta, gsoSize: gso }, p); // read whole, with the UDP_GRO message
+    // udp_rcv_segment: a socket without UDP_GRO gets the segments one by one.
+    else for (let at = 0; at < p.length; at += gso) this.enqueue(meta, p.subarray(at, at + gso));
+  }
+
+  /** Queues a received datagram; __udp_enqueue_schedule_skb: a queue over its limit (or full) drops it. */
+  private enqueue(meta: UdpRxMeta, payload: Uint8Array): void {
+    if (this.buffers.rx.bytes > this.rcvLimit || !this.buffers.rx.enqueue(meta, payload)) {
+      const m = this.mibFor(meta.dst.version);
       m.RcvbufErrors++;
       m.InErrors++;
     }
@@ -417,13 +507,18 @@ export class UdpSocket {
         hopLimit: meta.hopLimit,
         trafficClass: meta.trafficClass,
         udp: { srcPort: this.local.port, dstPort: meta.dst.port, payload: buf },
+        ...(this.noCheck6Tx && meta.dst.addr.version === 6 && !this.lite ? { noChecksum: true } : {}),
+        ...(meta.gsoSize > 0 ? { gsoSize: meta.gsoSize } : {}),
         ...(this.lite ? { liteCoverage: this.sendCoverage } : {}),
       });
       if (r === 'pending') {
         this.holdUntil = ctx.now + NEIGHBOR_RETRY;
         break;
       }
-      if (r === 'sent') this.mibFor(meta.dst.addr.version).OutDatagrams++;
+      // udp_send_skb counts each segment of a UDP_SEGMENT send.
+      if (r === 'sent')
+        this.mibFor(meta.dst.addr.version).OutDatagrams +=
+          meta.gsoSize > 0 ? Math.ceil(head.len / meta.gsoSize) : 1;
       tx.dequeue(buf);
       sent = true;
     }

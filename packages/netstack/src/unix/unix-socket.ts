@@ -10,6 +10,12 @@
  * caller waits for {@link UnixSocket.readiness} (its listener runs when the bits may have
  * changed) or answers EAGAIN. SIGPIPE for EPIPE is the caller's business.
  *
+ * Stream sockets carry out-of-band data as Linux does with CONFIG_AF_UNIX_OOB: the last byte of
+ * a send with MSG_OOB is queued as a one-byte buffer of its own that the receiver remembers as
+ * the mark. Reads stop in front of it and step over it (dropping it) unless SO_OOBINLINE;
+ * recv(MSG_OOB) takes it. Queued data is kept as Linux's sk_buffs are, one per allocation of the
+ * sender, so that SIOCOUTQ can answer with the memory they hold (their truesize).
+ *
  * @module
  */
 import { E, isError, MsgFlag, PollEvent, Shut, SockType, type LinuxError, type Sockaddr } from '@tsvisor/abi';
@@ -66,6 +72,13 @@ export interface UnixRecvResult {
   readonly rights: readonly unknown[] | undefined;
   /** The sender's credentials, when this socket has SO_PASSCRED. */
   readonly creds: UnixCreds | undefined;
+  /** The out-of-band byte, read with MSG_OOB (MSG_OOB in msg_flags). */
+  readonly oob?: boolean | undefined;
+  /**
+   * A stream read that stopped in front of the out-of-band mark: a caller gathering more
+   * (MSG_WAITALL, SO_RCVLOWAT) returns what it has, as unix_stream_read_generic does.
+   */
+  readonly atMark?: boolean | undefined;
 }
 
 /** Linux's defaults: net.core.wmem_default / rmem_default and net.unix.max_dgram_qlen. */
@@ -77,13 +90,57 @@ const MAX_DGRAM_QLEN = 10;
 /** cred_to_ucred without credentials: pid 0, uid and gid -1 ((uid_t)-1). */
 const NO_CREDS: UnixCreds = { pid: 0, uid: 0xffffffff, gid: 0xffffffff };
 
+/*
+ * The memory Linux charges a sender for one queued sk_buff (its truesize, what SIOCOUTQ sums), as
+ * x86-64 kernels lay it out: the sk_buff itself (256 bytes once aligned), a kmalloc'ed head that
+ * holds the linear bytes and the skb_shared_info (320 bytes), rounded up to the kmalloc size
+ * (512 at least, then powers of two), and whole pages for the paged part.
+ */
+const SKB_STRUCT = 256;
+const SKB_SHINFO = 320;
+const PAGE_SIZE = 4096;
+/** SKB_MAX_HEAD(0): the linear bytes that fit in one page with the shared info. */
+const SKB_MAX_HEAD = PAGE_SIZE - SKB_SHINFO;
+/** SKB_MAX_ALLOC: the linear bytes of an order-3 allocation. */
+const SKB_MAX_ALLOC = (PAGE_SIZE << 3) - SKB_SHINFO;
+/** UNIX_SKB_FRAGS_SZ: the paged bytes of one stream buffer at most. */
+const UNIX_SKB_FRAGS_SZ = 32768;
+/** MAX_SKB_FRAGS pages: the paged bytes of one datagram at most. */
+const MAX_DGRAM_PAGED = 17 * PAGE_SIZE;
+
+function pageAlign(n: number): number {
+  return Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+}
+
+/** truesize of an sk_buff with `linear` bytes in its head and `paged` bytes in pages. */
+function skbTruesize(linear: number, paged: number): number {
+  const head = Math.ceil(linear / 64) * 64 + SKB_SHINFO;
+  const alloc = head <= 512 ? 512 : 2 ** Math.ceil(Math.log2(head));
+  return alloc + SKB_STRUCT + pageAlign(paged);
+}
+
+/** The truesize of one stream buffer of `size` bytes (unix_stream_sendmsg's split). */
+function streamTruesize(size: number): number {
+  const paged = Math.min(size, pageAlign(Math.max(0, size - SKB_MAX_HEAD)));
+  return skbTruesize(size - paged, paged);
+}
+
+/** The truesize of one datagram of `len` bytes (unix_dgram_sendmsg). */
+function dgramTruesize(len: number): number {
+  const paged = len > SKB_MAX_ALLOC ? pageAlign(Math.min(len - SKB_MAX_ALLOC, MAX_DGRAM_PAGED)) : 0;
+  return skbTruesize(len - paged, paged);
+}
+
+/** One queued buffer (Linux's sk_buff on the receive queue). */
 interface Message {
   data: Uint8Array;
-  /** Bytes of `data` already read (streams). */
+  /** Bytes of `data` already read (streams; UNIXCB(skb).consumed). */
   off: number;
   sender: UnixSocket;
   rights: readonly unknown[] | undefined;
   creds: UnixCreds;
+  /** The memory charged to the sender while this buffer is queued (SIOCOUTQ). */
+  truesize: number;
 }
 
 type State = 'unconnected' | 'listening' | 'connected';
@@ -136,6 +193,16 @@ export class UnixSocket {
   /** SO_PASSCRED: received messages carry the sender's credentials. */
   passcred = false;
   /**
+   * SO_OOBINLINE: the out-of-band byte stays in the stream (read in place, never with
+   * MSG_OOB).
+   */
+  oobInline = false;
+  /**
+   * Runs when out-of-band data is queued to this socket (sk_send_sigurg: the kernel sends
+   * SIGURG to the file's owner).
+   */
+  onUrgent: (() => void) | undefined;
+  /**
    * SO_PEEK_OFF: where the next MSG_PEEK starts, in bytes past what a read would return, or -1
    * (off: every peek starts at the front). A peek moves it on by what it returned, a read back
    * by what it consumed (sk_peek_offset_fwd / sk_peek_offset_bwd).
@@ -152,8 +219,18 @@ export class UnixSocket {
   /** Sockets whose connect waits for room in this listener's backlog. */
   private readonly connectWaiters = new Set<UnixSocket>();
   private backlog = 0;
-  /** Bytes this socket sent that are still queued somewhere. */
-  private inflight = 0;
+  /**
+   * The truesize of the buffers this socket sent that are still queued (sk_wmem_alloc): a send
+   * allocates while it is below `sndbuf`, and POLLOUT wants it at a quarter of it.
+   */
+  private wmem = 0;
+  /** The pending out-of-band buffer of a stream (u->oob_skb), one of `queue`. */
+  private oobMsg: Message | undefined;
+  /**
+   * SIOCINQ of a stream (u->inq_len): bytes queued minus bytes read. Like Linux's counter it
+   * does not go down when a read steps over an out-of-band byte it drops.
+   */
+  private inqLen = 0;
   private shutRcv = false;
   private shutSend = false;
   private error: LinuxError | undefined;
@@ -362,7 +439,9 @@ export class UnixSocket {
    * Implements sendmsg(2)'s data path. Streams send what fits (at least one byte, else
    * WOULD_BLOCK); datagrams and seqpackets send the whole message or nothing (EMSGSIZE when it can
    * never fit). `to` on a connected stream is EISCONN, on an unconnected one EOPNOTSUPP.
-   * MSG_OOB is not supported (EOPNOTSUPP).
+   * MSG_OOB on a stream makes the last byte out-of-band data (queued on its own, replacing a
+   * mark still pending at the peer, whose {@link onUrgent} runs): EOPNOTSUPP for an empty
+   * send, and for datagram and seqpacket sockets.
    */
   send(
     data: Uint8Array,
@@ -371,11 +450,16 @@ export class UnixSocket {
     fs?: UnixPathBinder,
     anc: UnixAncillary = {},
   ): number | LinuxError | WouldBlock {
-    if (flags & MsgFlag.MSG_OOB) return E.EOPNOTSUPP;
+    const oob = (flags & MsgFlag.MSG_OOB) !== 0;
     const creds = anc.creds ?? this.creds;
-    if (this.type === SockType.SOCK_DGRAM) return this.sendDgram(data, to, fs, anc.rights, creds);
+    if (this.type === SockType.SOCK_DGRAM) {
+      return oob ? E.EOPNOTSUPP : this.sendDgram(data, to, fs, anc.rights, creds);
+    }
+    // unix_stream_sendmsg refuses an empty out-of-band send before anything else.
+    if (oob && this.type === SockType.SOCK_STREAM && data.length === 0) return E.EOPNOTSUPP;
     if (to) return this.state === 'connected' ? E.EISCONN : E.EOPNOTSUPP;
     if (this.state !== 'connected' || !this.peer) return E.ENOTCONN;
+    if (oob && this.type === SockType.SOCK_SEQPACKET) return E.EOPNOTSUPP;
     if (this.shutSend) return E.EPIPE;
     const err = this.takeError();
     if (err) return err;
@@ -383,16 +467,50 @@ export class UnixSocket {
     if (other.closed || other.shutRcv) return E.EPIPE;
     if (this.type === SockType.SOCK_SEQPACKET) {
       if (data.length > this.sndbuf - 32) return E.EMSGSIZE;
-      if (this.inflight > 0 && this.inflight + data.length > this.sndbuf) return WOULD_BLOCK;
-      this.enqueue(other, data.slice(), anc.rights, creds);
+      if (this.wmem >= this.sndbuf) return WOULD_BLOCK;
+      this.enqueue(other, data.slice(), anc.rights, creds, dgramTruesize(data.length));
       return data.length;
     }
-    const room = this.sndbuf - this.inflight;
-    if (room <= 0) return WOULD_BLOCK;
+    // With MSG_OOB the bytes before the last go as ordinary data, then the last one on its own.
+    const plain = oob ? data.length - 1 : data.length;
     if (data.length === 0) return 0;
-    const n = Math.min(room, data.length);
-    this.enqueue(other, data.slice(0, n), anc.rights, creds);
-    return n;
+    const n = this.enqueueStream(other, data.subarray(0, plain), anc.rights, creds);
+    // What did not fit (the out-of-band byte included) is the caller's next attempt.
+    if (n < plain) return n > 0 ? n : WOULD_BLOCK;
+    if (!oob) return n;
+    if (this.wmem >= this.sndbuf) return n > 0 ? n : WOULD_BLOCK;
+    // Descriptors go with the first buffer: this one when no ordinary byte went before it.
+    this.enqueue(other, data.slice(n, n + 1), n > 0 ? undefined : anc.rights, creds, streamTruesize(1), true);
+    other.onUrgent?.();
+    return n + 1;
+  }
+
+  /**
+   * Queues stream bytes in buffers of at most what unix_stream_sendmsg puts in one sk_buff
+   * (half the send buffer less 64, and a page of head plus UNIX_SKB_FRAGS_SZ), the descriptors
+   * with the first, while this socket's queued memory is below its send buffer (a buffer may
+   * take it past: sock_alloc_send_pskb checks before allocating). Returns the bytes queued.
+   */
+  private enqueueStream(
+    other: UnixSocket,
+    data: Uint8Array,
+    rights: readonly unknown[] | undefined,
+    creds: UnixCreds,
+  ): number {
+    const most = Math.min((this.sndbuf >> 1) - 64, SKB_MAX_HEAD + UNIX_SKB_FRAGS_SZ);
+    let at = 0;
+    while (at < data.length && this.wmem < this.sndbuf) {
+      const size = Math.min(data.length - at, most);
+      this.enqueue(
+        other,
+        data.slice(at, at + size),
+        at === 0 ? rights : undefined,
+        creds,
+        streamTruesize(size),
+      );
+      at += size;
+    }
+    return at;
   }
 
   private sendDgram(
@@ -421,8 +539,8 @@ export class UnixSocket {
     if (other.shutRcv) return E.EPIPE;
     if (this.shutSend) return E.EPIPE;
     if (other.peer !== this && other.queue.length >= MAX_DGRAM_QLEN) return WOULD_BLOCK;
-    if (this.inflight > 0 && this.inflight + data.length > this.sndbuf) return WOULD_BLOCK;
-    this.enqueue(other, data.slice(), rights, creds);
+    if (this.wmem >= this.sndbuf) return WOULD_BLOCK;
+    this.enqueue(other, data.slice(), rights, creds, dgramTruesize(data.length));
     return data.length;
   }
 
@@ -431,34 +549,59 @@ export class UnixSocket {
     data: Uint8Array,
     rights: readonly unknown[] | undefined,
     creds: UnixCreds,
-  ) {
-    other.queue.push({
+    truesize: number,
+    oob = false,
+  ): void {
+    const m: Message = {
       data,
       off: 0,
       sender: this,
       rights: rights && rights.length > 0 ? rights : undefined,
       creds,
-    });
-    this.inflight += data.length;
+      truesize,
+    };
+    other.queue.push(m);
+    // The receiver's listener must see POLLPRI with the byte.
+    if (oob) other.oobMsg = m;
+    other.inqLen += data.length;
+    this.wmem += truesize;
     other.changed();
     this.changed();
   }
 
-  private consumed(m: Message, bytes: number): void {
-    m.sender.inflight -= bytes;
-    m.sender.changed();
+  /** `m` left the queue: its sender gets back the buffer's memory (sock_wfree). */
+  private release(m: Message): void {
+    const s = m.sender;
+    s.wmem -= m.truesize;
+    s.changed();
+  }
+
+  /** Unlinks and frees the buffer at `i` (descriptors it still holds go back to the kernel). */
+  private drop(i: number): void {
+    const m = this.queue[i]!;
+    this.queue.splice(i, 1);
+    if (m === this.oobMsg) this.oobMsg = undefined;
+    if (m.rights) this.domain.hooks.dropRights(m.rights);
+    m.rights = undefined;
+    this.release(m);
   }
 
   /**
    * Implements recvmsg(2)'s data path with MSG_PEEK and MSG_TRUNC. Streams read across queued
    * writes but never past one that carries descriptors (those arrive with their own bytes);
    * end of file is n = 0. WOULD_BLOCK when nothing is queued; MSG_WAITALL is the caller's loop.
+   * A stream read stops in front of the out-of-band mark ({@link UnixRecvResult.atMark}) and
+   * steps over the byte, dropping it, unless SO_OOBINLINE; MSG_OOB takes that byte (EINVAL when
+   * none is pending or with SO_OOBINLINE), EOPNOTSUPP on datagram and seqpacket sockets.
    */
   recv(buf: Uint8Array, flags = 0): UnixRecvResult | LinuxError | WouldBlock {
     const peek = (flags & MsgFlag.MSG_PEEK) !== 0;
-    if (flags & MsgFlag.MSG_OOB) return E.EOPNOTSUPP;
-    if (this.type === SockType.SOCK_STREAM) return this.recvStream(buf, peek);
+    if (this.type === SockType.SOCK_STREAM) {
+      if (this.state !== 'connected') return E.EINVAL;
+      return flags & MsgFlag.MSG_OOB ? this.recvUrg(buf, peek) : this.recvStream(buf, peek);
+    }
     if (this.type === SockType.SOCK_SEQPACKET && this.state !== 'connected') return E.ENOTCONN;
+    if (flags & MsgFlag.MSG_OOB) return E.EOPNOTSUPP;
     // With SO_PEEK_OFF a peek skips that many bytes: whole messages first, then into one
     // (__skb_try_recv_datagram); an empty queue past the offset is "nothing to read".
     let skip = peek ? Math.max(this.peekOff, 0) : 0;
@@ -478,7 +621,7 @@ export class UnixSocket {
     buf.set(m.data.subarray(skip, skip + n));
     if (!peek) {
       this.queue.shift();
-      this.consumed(m, m.data.length);
+      this.release(m);
       if (this.peekOff >= 0) this.peekOff = Math.max(this.peekOff - m.data.length, 0);
     } else if (this.peekOff >= 0) this.peekOff += n;
     return {
@@ -495,35 +638,105 @@ export class UnixSocket {
     return { n: 0, len: 0, from: undefined, truncated: false, rights: undefined, creds: undefined };
   }
 
-  private recvStream(buf: Uint8Array, peek: boolean): UnixRecvResult | LinuxError | WouldBlock {
-    if (this.state !== 'connected') return E.EINVAL;
-    if (this.queue.length === 0) {
-      const err = this.takeError();
-      if (err) return err;
-      if (this.shutRcv) return this.eof();
-      return WOULD_BLOCK;
+  /**
+   * recv(MSG_OOB) on a stream (unix_stream_recv_urg): the pending out-of-band byte, which stays
+   * queued as an empty buffer (a read still stops there) unless MSG_PEEK leaves it pending. No
+   * address or control data comes with it. A buffer of no room still takes it and counts it.
+   */
+  private recvUrg(buf: Uint8Array, peek: boolean): UnixRecvResult | LinuxError {
+    const m = this.oobMsg;
+    if (this.oobInline || !m) return E.EINVAL;
+    if (buf.length > 0) buf[0] = m.data[m.off]!;
+    if (!peek) {
+      this.oobMsg = undefined;
+      this.inqLen -= 1;
+      // The empty buffer an earlier out-of-band byte left in front of this one goes now.
+      const i = this.queue.indexOf(m);
+      const prev = this.queue[i - 1];
+      if (prev && prev.off === prev.data.length) this.drop(i - 1);
+      m.off += 1;
+      this.changed();
     }
+    return {
+      n: 1,
+      len: 1,
+      from: undefined,
+      truncated: false,
+      rights: undefined,
+      creds: undefined,
+      oob: true,
+    };
+  }
+
+  /**
+   * Linux's manage_oob: what a stream read does on meeting the buffer at `i` (the head, or the
+   * next one of a peek) after `copied` bytes. Empty buffers left by out-of-band bytes already
+   * taken are stepped over (and freed unless peeking) or end a read that has bytes; the pending
+   * out-of-band buffer ends a read that has bytes, else it is taken out of band: dropped, or
+   * read in place with SO_OOBINLINE. Returns the index of the buffer to read from, or -1 (stop
+   * here, or nothing to read).
+   */
+  private manageOob(i: number, peek: boolean, copied: number): number {
+    const q = this.queue;
+    let m = q[i]!;
+    if (m.off < m.data.length && m !== this.oobMsg) return i;
+    if (m.off === m.data.length) {
+      if (copied > 0 && (!this.oobMsg || m === this.oobMsg)) return -1;
+      if (peek) i++;
+      else this.drop(i);
+      const next = q[i];
+      if (!next) return -1;
+      m = next;
+    }
+    if (m !== this.oobMsg) return i;
+    if (copied > 0) return -1;
+    if (peek) return this.oobInline ? i : i + 1 < q.length ? i + 1 : -1;
+    this.oobMsg = undefined;
+    if (this.oobInline) return i;
+    this.drop(i);
+    return q.length > 0 ? 0 : -1;
+  }
+
+  /** unix_stream_read_generic: one read (or peek) of stream bytes, see {@link recv}. */
+  private recvStream(buf: Uint8Array, peek: boolean): UnixRecvResult | LinuxError | WouldBlock {
+    const q = this.queue;
     let n = 0;
     let rights: readonly unknown[] | undefined;
+    let first: Message | undefined;
+    let atMark = false;
     // SO_PEEK_OFF: a peek starts that many bytes in (unix_stream_read_generic's skip).
     let skip = peek ? Math.max(this.peekOff, 0) : 0;
+    // A read looks at the head of the queue each time round; a peek walks on from buffer to
+    // buffer.
     let i = 0;
-    while (skip > 0 && i < this.queue.length && skip >= this.queue[i]!.data.length - this.queue[i]!.off) {
-      skip -= this.queue[i]!.data.length - this.queue[i]!.off;
-      i++;
-    }
-    const first = this.queue[i];
-    if (!first) {
-      if (this.shutRcv) return this.eof();
-      return WOULD_BLOCK;
-    }
-    const from = first.sender.addr;
-    const creds = this.passcred ? first.creds : undefined;
-    while (n < buf.length && i < this.queue.length) {
-      const m = this.queue[i]!;
-      // unix_stream_read_generic stops at a message from another sender (credentials differ)
-      // and at one carrying descriptors once it has bytes.
-      if (n > 0 && (m.rights || (this.passcred && m.creds !== first.creds))) break;
+    let m: Message | undefined = q[0];
+    for (;;) {
+      if (m) {
+        i = this.manageOob(i, peek, n);
+        m = i < 0 ? undefined : q[i];
+        if (!m && n > 0) {
+          atMark = true;
+          break;
+        }
+      }
+      if (!m) {
+        if (n > 0) break;
+        const err = this.takeError();
+        if (err) return err;
+        if (this.shutRcv) return this.eof();
+        return WOULD_BLOCK;
+      }
+      while (skip >= m.data.length - m.off) {
+        skip -= m.data.length - m.off;
+        m = q[++i];
+        if (!m) break;
+      }
+      // Past the end with the offset: the "nothing (more) to read" case above.
+      if (!m) continue;
+      // The read stops at a buffer from another sender (credentials differ) and at one carrying
+      // descriptors once it has bytes.
+      if (n > 0 && (m.rights || (this.passcred && first && m.creds !== first.creds))) break;
+      first ??= m;
       const start = m.off + skip;
       skip = 0;
       const take = Math.min(buf.length - n, m.data.length - start);
@@ -535,17 +748,25 @@ export class UnixSocket {
           m.rights = undefined;
         }
         m.off += take;
-        this.consumed(m, take);
-        if (m.off === m.data.length) this.queue.shift();
-        else break;
+        this.inqLen -= take;
+        // A buffer partly read keeps its memory charged to the sender.
+        if (m.off < m.data.length) break;
+        q.splice(i, 1);
+        if (m === this.oobMsg) this.oobMsg = undefined;
+        this.release(m);
+        if (rights || n >= buf.length) break;
+        i = 0;
+        m = q[0];
       } else {
-        if (take < m.data.length - start) break;
-        i++;
+        if (m.rights || n >= buf.length) break;
+        m = q[++i];
+        if (!m) break;
       }
-      if (rights) break;
     }
     if (this.peekOff >= 0) this.peekOff = peek ? this.peekOff + n : Math.max(this.peekOff - n, 0);
-    return { n, len: n, from, truncated: false, rights, creds };
+    const from = first?.sender.addr;
+    const creds = this.passcred ? first?.creds : undefined;
+    return { n, len: n, from, truncated: false, rights, creds, atMark };
   }
 
   /** Implements shutdown(2): EINVAL for a bad `how`; an unconnected socket is marked too (as unix_shutdown). */
@@ -597,25 +818,38 @@ export class UnixSocket {
     return e;
   }
 
-  /** FIONREAD (SIOCINQ): queued bytes (stream) or the next message's length. */
+  /**
+   * FIONREAD (SIOCINQ), as unix_inq_len: a stream's count of bytes queued and not read (Linux's
+   * inq_len, which keeps an out-of-band byte a read dropped), all queued bytes of a seqpacket
+   * socket, the next datagram's length; EINVAL on a listener.
+   */
   inq(): number | LinuxError {
     if (this.state === 'listening') return E.EINVAL;
-    if (this.type === SockType.SOCK_STREAM) return this.queue.reduce((s, m) => s + m.data.length - m.off, 0);
+    if (this.type === SockType.SOCK_STREAM) return this.inqLen;
+    if (this.type === SockType.SOCK_SEQPACKET)
+      return this.queue.reduce((s, m) => s + m.data.length - m.off, 0);
     return this.queue[0]?.data.length ?? 0;
   }
 
-  /** SIOCOUTQ: bytes this socket sent that the peer has not read. */
+  /**
+   * SIOCOUTQ, as unix_outq_len: the memory (truesize) of the buffers this socket sent that are
+   * still queued at a receiver; a buffer partly read still counts whole.
+   */
   outq(): number {
-    return this.inflight;
+    return this.wmem;
   }
 
   /**
-   * SIOCATMARK: stream sockets answer whether the next byte is out-of-band data, which this
-   * socket never holds (MSG_OOB is refused), so 0; datagram and seqpacket sockets have no mark
-   * (EOPNOTSUPP), as unix_ioctl.
+   * SIOCATMARK: whether a stream's next byte is the out-of-band mark (the pending out-of-band
+   * byte, or the empty buffer one that was taken left, with no other pending or the pending one
+   * right behind it); EOPNOTSUPP for datagram and seqpacket sockets.
    */
   atMark(): number | LinuxError {
-    return this.type === SockType.SOCK_STREAM ? 0 : E.EOPNOTSUPP;
+    if (this.type !== SockType.SOCK_STREAM) return E.EOPNOTSUPP;
+    const m = this.queue[0];
+    if (!m) return 0;
+    if (m === this.oobMsg) return 1;
+    return m.off === m.data.length && (!this.oobMsg || this.queue[1] === this.oobMsg) ? 1 : 0;
   }
 
   /** poll(2)/epoll readiness, as unix_poll and unix_dgram_poll compute it. */
@@ -625,9 +859,11 @@ export class UnixSocket {
     if (this.shutRcv) ev |= PollEvent.POLLRDHUP | PollEvent.POLLIN | PollEvent.POLLRDNORM;
     if (this.shutRcv && this.shutSend) ev |= PollEvent.POLLHUP;
     if (this.queue.length > 0 || this.backlogQueue.length > 0) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
+    if (this.oobMsg) ev |= PollEvent.POLLPRI;
     if (isConnectionType(this.type) && this.state === 'unconnected') ev |= PollEvent.POLLHUP;
     if (this.state === 'listening') return ev;
-    let writable = this.inflight * 4 <= this.sndbuf;
+    // unix_writable: sk_wmem_alloc (which counts one more than the buffers) at a quarter.
+    let writable = (this.wmem + 1) * 4 <= this.sndbuf;
     if (this.type !== SockType.SOCK_STREAM && this.peer && this.peer.peer !== this) {
       if (this.peer.queue.length >= MAX_DGRAM_QLEN) writable = false;
     }
@@ -660,9 +896,10 @@ export class UnixSocket {
     if (this.pathKey !== undefined && this.domain.paths.get(this.pathKey) === this)
       this.domain.paths.delete(this.pathKey);
     const unread = this.queue.length > 0;
+    this.oobMsg = undefined;
     for (const m of this.queue.splice(0)) {
       if (m.rights) this.domain.hooks.dropRights(m.rights);
-      this.consumed(m, m.data.length - m.off);
+      this.release(m);
     }
     for (const s of this.backlogQueue.splice(0)) s.close();
     this.wakeConnectors();

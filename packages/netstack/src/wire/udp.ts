@@ -68,11 +68,18 @@ export interface UdpRepr {
 export const UdpRepr = {
   /**
    * Validates a checked datagram: checksum (with the pseudo-header of `src`/`dst`), IPv6
-   * forbids checksum 0, destination port 0 is invalid.
+   * forbids checksum 0 (unless `zeroOk6`: RFC 6936, the receiving socket decides), destination
+   * port 0 is invalid.
    */
-  parse(p: UdpPacket, src: IpAddress, dst: IpAddress, verifyChecksum = true): UdpRepr | WireError {
+  parse(
+    p: UdpPacket,
+    src: IpAddress,
+    dst: IpAddress,
+    verifyChecksum = true,
+    zeroOk6 = false,
+  ): UdpRepr | WireError {
     if (p.dstPort === 0) return WireError.Malformed;
-    if (src.version === 6 && p.checksum === 0) return WireError.Checksum;
+    if (src.version === 6 && p.checksum === 0 && !zeroOk6) return WireError.Checksum;
     if (verifyChecksum && !p.verifyChecksum(src, dst)) return WireError.Checksum;
     return { srcPort: p.srcPort, dstPort: p.dstPort, payload: p.payload };
   },
