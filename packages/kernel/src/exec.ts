@@ -26,12 +26,14 @@ import {
 import { AddressSpace as MmSpace, mmapBaseFor, type MapFile, type ReservedRange } from '@tsvisor/mm';
 import {
   MS_NOEXEC,
+  MS_NOSUID,
   type FileDescription,
   type FsContext as VfsContext,
   type Location,
   type Vfs,
 } from '@tsvisor/vfs';
 import { TASK_GONE } from './control.js';
+import { execCredentials, execDumpable, parseFileCaps, type Credentials } from './creds/credentials.js';
 import { softLimit, type Rlimits } from './creds/rlimits.js';
 import { STACK_TOP, type LoadMapping, type LoadPlan } from './elf/elf.js';
 import { layoutExec, resolveProgram, type ExecFile, type ExecLayout, type ExecProgram } from './elf/exec.js';
@@ -177,12 +179,17 @@ export async function execTask(
     releaseAll();
     return prog;
   }
+  const next = execCredentialsFor(t, opened.get(prog.path));
+  if (isError(next)) {
+    releaseAll();
+    return next;
+  }
   const model = newModel(t.group.rlimits, k.stackTop, k.reserved);
   if (isError(model)) {
     releaseAll();
     return model;
   }
-  const layout = planImage(t, prog, req.envp, model);
+  const layout = planImage(t, prog, req.envp, model, next);
   if (isError(layout)) {
     releaseAll();
     return layout;
@@ -257,6 +264,10 @@ export async function execTask(
   t.robustList = { head: 0, len: 0 };
   t.restartBlock = undefined;
   t.comm = commOf(prog.execfn);
+  t.group.dumpable = execDumpable(t.group.creds, next.creds) ? 1 : 0;
+  t.group.creds = next.creds;
+  // A privileged program is not signalled by its parent's death (begin_new_exec).
+  if (next.secure) t.pdeathSignal = 0;
   t.exe = mainFile.description.location;
   k.completeVfork(t);
   releaseAll();
@@ -304,15 +315,34 @@ function newModel(
   return model;
 }
 
+/**
+ * The credentials the program will run with: the task's, changed by the program's set-id bits
+ * and file capabilities (its `security.capability` xattr); a nosuid mount ignores both
+ * (`mnt_may_suid`).
+ */
+function execCredentialsFor(t: Task, main: OpenedExec | undefined): ReturnType<typeof execCredentials> {
+  const loc = main?.description.location;
+  if (!loc || loc.mount.flags & MS_NOSUID) return execCredentials(t.creds, { noNewPrivs: t.noNewPrivs });
+  const inode = loc.inode;
+  const raw = inode.getxattr('security.capability');
+  // No value (ENODATA, EOPNOTSUPP) means no file capabilities.
+  const fileCaps = isError(raw) ? undefined : parseFileCaps(raw);
+  if (isError(fileCaps)) return fileCaps;
+  const file = { mode: inode.mode, uid: inode.uid, gid: inode.gid };
+  return execCredentials(t.creds, { fileCaps, file, noNewPrivs: t.noNewPrivs });
+}
+
 /** Chooses the load addresses (mm's top-down search) and lays out the initial stack. */
 function planImage(
   t: Task,
   prog: ExecProgram,
   envp: readonly Uint8Array[],
   model: MmSpace,
+  next: { readonly creds: Credentials; readonly secure: boolean },
 ): ExecLayout | LinuxError {
   const k = t.kernel;
-  const c = t.creds;
+  // AT_UID, AT_EUID... describe the credentials the program will run with.
+  const c = next.creds;
   const random = fillRandom(new Uint8Array(16));
   const stackLimit = softLimit(t.group.rlimits, Rlimit.RLIMIT_STACK);
   const layout = layoutExec(prog, {
@@ -338,7 +368,7 @@ function planImage(
       euid: c.euid,
       gid: c.gid,
       egid: c.egid,
-      secure: false,
+      secure: next.secure,
       hwcap: k.cpuAux.hwcap,
       hwcap2: k.cpuAux.hwcap2,
       minSigStackSize: k.cpuAux.minSigStackSize,

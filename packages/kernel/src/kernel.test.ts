@@ -226,8 +226,8 @@ describe('signals: sending', () => {
     expect(kernel.kill(init, 99, Signal.SIGTERM)).toBe(E.ESRCH);
     expect(kernel.kill(init, 2, 65)).toBe(E.EINVAL);
     expect(kernel.kill(init, 2, 0)).toBeUndefined();
-    b.group.creds = { ...b.group.creds, uid: 1000, euid: 1000, suid: 1000 };
-    a.group.creds = { ...a.group.creds, uid: 1001, euid: 1001, suid: 1001 };
+    b.group.creds = { ...b.group.creds, uid: 1000, euid: 1000, suid: 1000, permitted: 0n, effective: 0n };
+    a.group.creds = { ...a.group.creds, uid: 1001, euid: 1001, suid: 1001, permitted: 0n, effective: 0n };
     expect(kernel.kill(b, a.tgid, Signal.SIGTERM)).toBe(E.EPERM);
     expect(kernel.kill(init, -1, Signal.SIGKILL)).toBeUndefined();
     expect(a.state).toBe('exited');

@@ -10,6 +10,7 @@
  * @module
  */
 import {
+  Capability,
   CldCode,
   E,
   Prot,
@@ -852,7 +853,7 @@ export class Kernel<F = unknown> {
   maySignal(sender: Task<F>, g: ThreadGroup, sig: number): boolean {
     const s = sender.group.creds;
     const r = g.creds;
-    if (capable(s)) return true;
+    if (capable(s, Capability.CAP_KILL)) return true;
     if (sig === Signal.SIGCONT && sender.group.session === g.session) return true;
     return s.euid === r.uid || s.euid === r.suid || s.uid === r.uid || s.uid === r.suid;
   }

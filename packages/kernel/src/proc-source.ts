@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { E, OpenFlag, RLIM_INFINITY, type LinuxError } from '@tsvisor/abi';
+import { Capability, E, OpenFlag, RLIM_INFINITY, type LinuxError } from '@tsvisor/abi';
 import { PTY_SLAVE_MAJOR } from './tty/devpts.js';
 import { controllingTty } from './tty/job-control.js';
 import {
@@ -58,7 +58,7 @@ import {
 } from '@tsvisor/vfs';
 import { readFileSync } from 'node:fs';
 import { cpus as hostCpus, totalmem } from 'node:os';
-import { NGROUPS_MAX, capable, type Credentials } from './creds/credentials.js';
+import { NGROUPS_MAX, capable, effectiveLow, type Credentials } from './creds/credentials.js';
 import { NR_OPEN } from './creds/rlimits.js';
 import { procSysvIpc } from './ipc/proc-sysvipc.js';
 import { randomUuid } from './random.js';
@@ -67,9 +67,6 @@ import { SIG_IGN } from './signal/signal-state.js';
 import type { Syslog } from './syslog.js';
 import type { Task } from './task/task.js';
 import { TSVISOR_RELEASE, TSVISOR_VERSION } from './uts.js';
-
-/** All 41 capabilities Linux 6.x defines (CAP_LAST_CAP = 40). */
-const ALL_CAPS = (1n << 41n) - 1n;
 
 /**
  * The cgroup limits a sandbox runs under, as its config gives them (`null` or absent: no limit,
@@ -303,7 +300,6 @@ function maxThreads(memBytes: number): number {
 }
 
 function procCreds(c: Credentials): ProcCreds {
-  const caps = capable(c) ? ALL_CAPS : 0n;
   return {
     ruid: c.uid,
     euid: c.euid,
@@ -314,11 +310,11 @@ function procCreds(c: Credentials): ProcCreds {
     sgid: c.sgid,
     fsgid: c.fsgid,
     groups: c.groups,
-    capInh: 0n,
-    capPrm: caps,
-    capEff: caps,
-    capBnd: ALL_CAPS,
-    capAmb: 0n,
+    capInh: c.inheritable,
+    capPrm: c.permitted,
+    capEff: c.effective,
+    capBnd: c.bounding,
+    capAmb: c.ambient,
   };
 }
 
@@ -728,7 +724,7 @@ export class KernelProcSource implements ProcSource {
     if (!root || !cwd) return undefined;
     const c = t.group.creds;
     return {
-      creds: { fsuid: c.fsuid, fsgid: c.fsgid, groups: c.groups, caps: capable(c) ? -1 : 0 },
+      creds: { fsuid: c.fsuid, fsgid: c.fsgid, groups: c.groups, caps: effectiveLow(c) },
       umask: t.fs.umask,
       root: root as Location,
       cwd: cwd as Location,
@@ -925,7 +921,7 @@ export class KernelProcSource implements ProcSource {
     return {
       open: () => {
         const t = this.k.current;
-        if (t && !capable(t.group.creds)) return E.EPERM;
+        if (t && !capable(t.group.creds, Capability.CAP_SYSLOG)) return E.EPERM;
         return new ProcKmsgFile(this.k.syslog);
       },
     };

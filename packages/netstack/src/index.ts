@@ -51,7 +51,7 @@ export type { SackBlock } from './wire/tcp.js';
 
 // Devices
 export type { Device, DeviceCapabilities, Medium } from './phy/device.js';
-export { LoopbackDevice, linkPair } from './phy/loopback.js';
+export { LOOPBACK_MTU, LoopbackDevice, linkPair } from './phy/loopback.js';
 export { FaultInjector, seededRandom } from './phy/fault-injector.js';
 export type { FaultConfig } from './phy/fault-injector.js';
 export { PcapWriter, PcapLinkType } from './phy/pcap-writer.js';

@@ -9,6 +9,7 @@ import { E, type LinuxError } from '@tsvisor/abi';
 import type { DispatchContext } from './iface/outgoing.js';
 import { Interface, type InterfaceConfig, type ReceivedIp, type SocketTable } from './iface/interface.js';
 import type { Device } from './phy/device.js';
+import { LOOPBACK_MTU } from './phy/loopback.js';
 import { seededRandom } from './phy/fault-injector.js';
 import type { CongestionAlgorithm } from './socket/congestion.js';
 import { EPHEMERAL_PORT_MAX, EPHEMERAL_PORT_MIN, PortSpace, type SocketEnv } from './socket/socket-set.js';
@@ -24,6 +25,7 @@ import { IcmpSocket } from './socket/icmp.js';
 import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
 import type { NetMib } from './stats/mib.js';
 import { Ipv4Address, Ipv6Address, type IpAddress, type IpEndpoint } from './wire/ip-address.js';
+import { IPV4_MAX_MTU } from './wire/ipv4.js';
 import type { TcpRepr } from './wire/tcp.js';
 import type { UdpLiteRepr, UdpRepr } from './wire/udp.js';
 
@@ -325,8 +327,10 @@ export class Stack implements SocketTable, SocketEnv {
   }
   mtuFor(dst: IpAddress): number {
     const caps = this.device.capabilities;
-    // Own addresses on another device are reached through the interface's loop (MTU 65535).
-    return caps.loopback !== true && this.iface.hasAddress(dst) ? 65535 : caps.mtu;
+    // Own addresses on another device are reached through the interface's loop (lo's MTU).
+    const mtu = caps.loopback !== true && this.iface.hasAddress(dst) ? LOOPBACK_MTU : caps.mtu;
+    // ipv4_mtu: no IPv4 route has more than IP_MAX_MTU.
+    return dst.version === 4 && mtu > IPV4_MAX_MTU ? IPV4_MAX_MTU : mtu;
   }
 
   // ---- SocketTable ----

@@ -4,15 +4,69 @@
  * ioctl FIOASYNC) becomes ready, as Linux's fs/fcntl.c (f_setown, send_sigio, send_sigurg).
  *
  * The owner belongs to the open file description (Linux's `file->f_owner`), so it is shared by
- * dup'ed and inherited descriptors. The readiness comes from the description's wait queue: while
- * O_ASYNC is set, one waiter on it turns each readiness event into a signal to the owner, so
- * every file with a wait queue (sockets, pipes, FIFOs, ttys, eventfds, inotify) works alike.
+ * dup'ed and inherited descriptors. While O_ASYNC is set, one waiter on the description's wait
+ * queue sees its readiness events; which of them signal follows Linux's kill_fasync callers,
+ * file type by file type, since a readiness change alone is not a reason (a peer reading what
+ * this socket sent makes it writable, and Linux sends nothing for that):
+ *
+ * - AF_UNIX sockets (net/unix/af_unix.c, net/core/sock.c): POLL_IN when data or a connection
+ *   arrives and when the peer of a stream or seqpacket shuts its sending side; POLL_HUP when
+ *   that peer shuts both sides or closes; POLL_OUT (write space) only when a send found no room
+ *   since the last such signal, or a poll found a datagram or seqpacket socket not writable
+ *   (SOCKWQ_ASYNC_NOSPACE, test and clear). Own sends, reads and shutdowns, and a peer's SHUT_RD,
+ *   signal nothing. A reader asleep on a stream socket holds back POLL_IN and POLL_HUP
+ *   (SOCKWQ_ASYNC_WAITDATA).
+ * - Inet sockets (net/ipv4/tcp_input.c, net/core/stream.c): POLL_IN per arrival of data (the
+ *   receive queue grew) and per connection a listener finds; a FIN gives two (tcp_fin, then
+ *   tcp_data_ready); POLL_OUT when a connect completes and for write space as above, never
+ *   after this side's SHUT_WR; POLL_ERR when an error (a reset) is raised.
+ * - Pipes and FIFOs (fs/pipe.c), per end: a write signals the read ends POLL_IN, a read the
+ *   write ends POLL_OUT; so does an attempt that finds the pipe full (a write) or empty (a
+ *   read); a release that leaves readers without writers, or the reverse, signals both.
+ * - Files without a ->fasync (regular files, eventfd, timerfd, epoll...): O_ASYNC does not
+ *   stick and FIOASYNC is ENOTTY ({@link supportsAsync}).
+ * - Terminals (drivers/tty/n_tty.c): POLL_IN for input; POLL_OUT only after a write found no
+ *   room, as for sockets; a hang-up signals nothing.
+ * - Other files with a wait queue (inotify, ...): each event signals, with the reason its bits
+ *   name.
+ *
+ * The syscall layer reports what a wait queue cannot tell: a write or read that found no room
+ * or no data ({@link noteWriteBlocked}, {@link noteReadBlocked}), a stream read that sleeps
+ * ({@link readerAsleep}), a poll that found a socket not writable ({@link notePolled}), and the
+ * socket calls whose readiness changes are no data events ({@link socketCall}). Each costs a
+ * WeakMap miss unless the description has O_ASYNC state.
+ *
+ * Not followed yet: a UDP datagram or a TCP connection that queues behind an unread one signals
+ * nothing (Linux signals each; netstack reports only readiness edges and no arrival count for
+ * them); splice(2), sendfile(2) and tee(2) on pipes do not report finding them full or empty.
  *
  * @module
  */
-import { E, NSIG, PollEvent, Signal, SiCode, type LinuxError } from '@tsvisor/abi';
+import {
+  E,
+  isError,
+  Mode,
+  NSIG,
+  PollEvent,
+  Shut,
+  Signal,
+  SiCode,
+  SocketLevel,
+  SocketOption,
+  SockType,
+  type LinuxError,
+} from '@tsvisor/abi';
 import type { Credentials, Task, ThreadGroup } from '@tsvisor/kernel';
-import type { FileDescription, WaitQueue, Waiter } from '@tsvisor/vfs';
+import { InetSocket, UnixSocket } from '@tsvisor/netstack';
+import {
+  InotifyInstance,
+  major,
+  minor,
+  type FileDescription,
+  type WaitQueue,
+  type Waiter,
+} from '@tsvisor/vfs';
+import { SocketImpl } from './sys-socket-file.js';
 
 /** `F_OWNER_TID`, `F_OWNER_PID`, `F_OWNER_PGRP` (struct f_owner_ex's type). */
 export const F_OWNER_TID = 0;
@@ -35,6 +89,9 @@ const BAND: Readonly<Record<number, number>> = {
   [POLL_HUP]: PollEvent.POLLHUP | PollEvent.POLLERR,
 };
 
+const IN = PollEvent.POLLIN | PollEvent.POLLRDNORM;
+const OUT = PollEvent.POLLOUT | PollEvent.POLLWRNORM;
+
 /** Who gets a description's signals, and with whose credentials they were asked for. */
 interface Owner {
   readonly type: number;
@@ -44,20 +101,61 @@ interface Owner {
   readonly euid: number;
 }
 
+/** Which of Linux's kill_fasync rules a description follows (see the module comment). */
+type Kind = 'unix' | 'inet' | 'pipe' | 'tty' | 'other';
+
+/** The O_ASYNC registration of a description: the queue watched and the fd named in si_fd. */
+interface Watch {
+  readonly file: FileDescription;
+  readonly kernel: Kernel;
+  readonly queue: WaitQueue;
+  readonly waiter: Waiter;
+  fd: number;
+  readonly kind: Kind;
+  /** The readiness bits at the last event (sockets). */
+  ready: number;
+  /** SIOCOUTQ at the last event (AF_UNIX: bytes this socket sent that are still queued). */
+  outq: number;
+  /** SIOCINQ at the last look (TCP: bytes to read), to see the receive queue grow. */
+  inq: number;
+  /** Stops the stack watch behind {@link Watch.inq}. */
+  unwatch: (() => void) | undefined;
+  /** A TCP socket that was connected (or accepted) when seen; false while it connects. */
+  established: boolean;
+}
+
 interface AsyncState {
   owner: Owner | undefined;
   /** F_SETSIG's signal; 0 means plain SIGIO. */
   signal: number;
-  /** The O_ASYNC registration: the queue watched and the fd named in si_fd. */
-  watch: { readonly queue: WaitQueue; readonly waiter: Waiter; fd: number } | undefined;
+  watch: Watch | undefined;
+  /** SOCKWQ_ASYNC_NOSPACE: a send found no room, or a poll found the socket not writable. */
+  noSpace: boolean;
+  /** SOCKWQ_ASYNC_WAITDATA: readers asleep on this stream socket. */
+  sleepers: number;
+  /** This side's shutdown(2) so far (SHUT_RD, SHUT_WR bits), which an inet socket must not echo. */
+  shutRd: boolean;
+  shutWr: boolean;
 }
 
+type Kernel = Task['kernel'];
+
 const states = new WeakMap<FileDescription, AsyncState>();
+/** The descriptions with O_ASYNC on each wait queue (both ends of a pipe share one). */
+const watchers = new WeakMap<WaitQueue, AsyncState[]>();
 
 function stateOf(file: FileDescription): AsyncState {
   let s = states.get(file);
   if (!s) {
-    s = { owner: undefined, signal: 0, watch: undefined };
+    s = {
+      owner: undefined,
+      signal: 0,
+      watch: undefined,
+      noSpace: false,
+      sleepers: 0,
+      shutRd: false,
+      shutWr: false,
+    };
     states.set(file, s);
   }
   return s;
@@ -100,14 +198,42 @@ export function asyncSignalOf(file: FileDescription): number {
 }
 
 /**
+ * Whether O_ASYNC means anything on `file`, i.e. Linux's file operations have ->fasync: sockets,
+ * pipes and FIFOs, terminals (majors 4, 5, 136-143), /dev/random and /dev/urandom, inotify.
+ * Others (regular files, directories, /dev/null, eventfd, timerfd, signalfd, epoll, pidfd)
+ * answer FIOASYNC with `ENOTTY` and drop O_ASYNC from F_SETFL.
+ */
+export function supportsAsync(file: FileDescription): boolean {
+  const inode = file.location.inode;
+  switch (inode.mode & Mode.S_IFMT) {
+    case Mode.S_IFSOCK:
+    case Mode.S_IFIFO:
+      return true;
+    case Mode.S_IFCHR: {
+      const min = minor(inode.rdev);
+      return isTty(file) || (major(inode.rdev) === 1 && (min === 8 || min === 9));
+    }
+    default:
+      return file.impl instanceof InotifyInstance || file.impl instanceof SocketImpl;
+  }
+}
+
+/** A terminal: majors 4 (tty, ttyS), 5 (/dev/tty, /dev/ptmx) and 136-143 (/dev/pts). */
+function isTty(file: FileDescription): boolean {
+  const inode = file.location.inode;
+  if ((inode.mode & Mode.S_IFMT) !== Mode.S_IFCHR) return false;
+  const maj = major(inode.rdev);
+  return maj === 4 || maj === 5 || (maj >= 136 && maj <= 143);
+}
+
+/**
  * Follows the description's O_ASYNC flag after F_SETFL or FIOASYNC changed it (Linux's ->fasync):
- * while set, readiness events of the file signal its owner, naming `fd` in si_fd.
+ * while set, the file's events signal its owner as the module comment says, naming `fd` in si_fd.
  */
 export function syncAsync(t: Task, file: FileDescription, fd: number, on: boolean): void {
   const s = stateOf(file);
   if (!on) {
-    if (s.watch) s.watch.queue.remove(s.watch.waiter);
-    s.watch = undefined;
+    stopWatch(s);
     return;
   }
   if (s.watch) {
@@ -117,17 +243,140 @@ export function syncAsync(t: Task, file: FileDescription, fd: number, on: boolea
   const queue = file.waitQueue;
   if (!queue) return;
   const kernel = t.kernel;
+  const impl = file.impl;
+  const kind: Kind =
+    impl instanceof SocketImpl
+      ? impl.sock instanceof UnixSocket
+        ? 'unix'
+        : 'inet'
+      : (file.location.inode.mode & Mode.S_IFMT) === Mode.S_IFIFO
+        ? 'pipe'
+        : isTty(file)
+          ? 'tty'
+          : 'other';
   const waiter: Waiter = {
     mask: -1,
     notify: (events) => {
-      if (file.isReleased) {
-        queue.remove(waiter);
-        return;
-      }
+      if (file.isReleased) stopWatch(s);
+      else onEvent(kernel, file, s, events);
+    },
+  };
+  const ready = file.readiness(-1);
+  const w: Watch = {
+    file,
+    kernel,
+    queue,
+    waiter,
+    fd,
+    kind,
+    ready,
+    outq: 0,
+    inq: 0,
+    unwatch: undefined,
+    established: (ready & PollEvent.POLLOUT) !== 0 && (ready & PollEvent.POLLHUP) === 0,
+  };
+  s.watch = w;
+  queue.add(waiter);
+  let list = watchers.get(queue);
+  if (!list) watchers.set(queue, (list = []));
+  list.push(s);
+  if (impl instanceof SocketImpl) {
+    const sock = impl.sock;
+    w.outq = count(sock.outq());
+    if (kind === 'inet' && sock.type === SockType.SOCK_STREAM) {
+      // The readiness bits change only on the first byte; Linux signals every arrival, so the
+      // stack's watch on the receive queue's length tells this one apart.
+      w.inq = count(sock.inq());
+      w.unwatch = impl.net.stack.watch(
+        {},
+        () => count(sock.inq()),
+        () => {
+          if (file.isReleased) stopWatch(s);
+          else onArrival(kernel, file, s);
+        },
+      );
+    }
+  }
+}
+
+function stopWatch(s: AsyncState): void {
+  const w = s.watch;
+  if (!w) return;
+  s.watch = undefined;
+  w.queue.remove(w.waiter);
+  w.unwatch?.();
+  const list = watchers.get(w.queue);
+  const i = list ? list.indexOf(s) : -1;
+  if (list && i >= 0) list.splice(i, 1);
+  if (list?.length === 0) watchers.delete(w.queue);
+}
+
+/** A socket's SIOCINQ / SIOCOUTQ answer as a count (0 where the socket has none). */
+function count(n: number | LinuxError): number {
+  return isError(n) ? 0 : n;
+}
+
+/**
+ * The socket call in progress (shutdown(2), the close of the last reference, accept(2)), so
+ * that the readiness changes it causes are told from data events: the calling socket's own
+ * changes signal nothing; its peer sees a shutdown or a close as Linux's unix_shutdown and
+ * unix_release_sock report them.
+ */
+let call: { readonly file: FileDescription; readonly op: 'close' | 'accept' | number } | undefined;
+
+/**
+ * Runs socket call `op` of `file`: `how` is shutdown(2)'s argument, `'close'` for the release of
+ * the last reference, `'accept'` for accept(2). Returns what `op` returns.
+ */
+export function socketCall<T>(file: FileDescription, how: 'close' | 'accept' | number, op: () => T): T {
+  const s = states.get(file);
+  const shut = s ? { rd: s.shutRd, wr: s.shutWr } : undefined;
+  if (s && typeof how === 'number' && how >= Shut.SHUT_RD && how <= Shut.SHUT_RDWR) {
+    // This side's shutdown: an inet socket's later readiness edges must not pass for the
+    // peer's. Marked before the call, whose own changes may be reported during it.
+    if (how !== Shut.SHUT_WR) s.shutRd = true;
+    if (how !== Shut.SHUT_RD) s.shutWr = true;
+  }
+  const outer = call;
+  call = { file, op: how };
+  let r: T | undefined;
+  try {
+    r = op();
+    return r;
+  } finally {
+    call = outer;
+    // A shutdown that failed (ENOTCONN) shut nothing.
+    if (s && shut && (r === undefined || isError(r))) {
+      s.shutRd = shut.rd;
+      s.shutWr = shut.wr;
+    }
+    // A closed socket's watches go now: its wait queue falls silent, so no event would.
+    if (how === 'close' && s) stopWatch(s);
+  }
+}
+
+/** One event of the description's wait queue, sorted by the rules of its kind. */
+function onEvent(kernel: Kernel, file: FileDescription, s: AsyncState, events: number): void {
+  const w = s.watch as Watch;
+  switch (w.kind) {
+    case 'unix':
+      return unixEvent(kernel, file, s, w, events);
+    case 'inet':
+      return inetEvent(kernel, file, s, w, events);
+    case 'pipe':
+      return pipeEvent(kernel, file, s, events);
+    case 'tty':
+      // n_tty: input signals POLL_IN (n_tty_receive_buf); write space POLL_OUT only after a
+      // write found no room (TTY_DO_WRITE_WAKEUP, n_tty_write_wakeup); a hang-up nothing.
+      if (events & PollEvent.POLLHUP) return;
+      if (events & IN) sendSigio(kernel, s, POLL_IN);
+      else if (events & OUT) writeSpace(kernel, s);
+      return;
+    case 'other': {
       const reason =
-        events & (PollEvent.POLLIN | PollEvent.POLLRDNORM)
+        events & IN
           ? POLL_IN
-          : events & (PollEvent.POLLOUT | PollEvent.POLLWRNORM)
+          : events & OUT
             ? POLL_OUT
             : events & PollEvent.POLLPRI
               ? POLL_PRI
@@ -137,10 +386,173 @@ export function syncAsync(t: Task, file: FileDescription, fd: number, on: boolea
                   ? POLL_ERR
                   : 0;
       if (reason !== 0) sendSigio(kernel, s, reason);
-    },
-  };
-  queue.add(waiter);
-  s.watch = { queue, waiter, fd };
+    }
+  }
+}
+
+/**
+ * AF_UNIX: the socket's listener ran with its readiness `ready`. What happened is read from its
+ * send queue (it shrank: the peer read, unix_write_space; it grew: this socket sent) and the
+ * socket call in progress; anything else is an arrival (sock_def_readable).
+ */
+function unixEvent(kernel: Kernel, file: FileDescription, s: AsyncState, w: Watch, ready: number): void {
+  const sock = (file.impl as SocketImpl).sock;
+  const before = w.outq;
+  w.outq = count(sock.outq());
+  w.ready = ready;
+  const c = call;
+  if (c?.file === file) return;
+  if (w.outq < before) {
+    if (ready & PollEvent.POLLOUT) writeSpace(kernel, s);
+    return;
+  }
+  if (w.outq > before) return;
+  if (c !== undefined && c.op !== 'accept') {
+    if (sock.type === SockType.SOCK_DGRAM) return;
+    // The peer's shutdown or close (unix_shutdown, unix_release_sock).
+    if (c.op === 'close' || c.op === Shut.SHUT_RDWR) waitData(kernel, s, sock.type, POLL_HUP);
+    else if (c.op === Shut.SHUT_WR) waitData(kernel, s, sock.type, POLL_IN);
+    return;
+  }
+  if (ready & PollEvent.POLLIN) waitData(kernel, s, sock.type, POLL_IN);
+}
+
+/**
+ * Inet sockets: the readiness bits changed to `ready` (the stack reports edges). Arrivals of
+ * data on a TCP socket come through {@link onArrival} instead.
+ */
+function inetEvent(kernel: Kernel, file: FileDescription, s: AsyncState, w: Watch, ready: number): void {
+  const sock = (file.impl as SocketImpl).sock;
+  const before = w.ready;
+  w.ready = ready;
+  const rose = ready & ~before;
+  const stream = sock.type === SockType.SOCK_STREAM;
+  if (rose & PollEvent.POLLERR) {
+    // sock_def_error_report (a reset, an ICMP error): the error alone, not the HUP it brings.
+    sendSigio(kernel, s, POLL_ERR);
+    return;
+  }
+  if (stream && rose & PollEvent.POLLRDHUP && !s.shutRd) {
+    // tcp_fin, then tcp_data_ready for the FIN's segment.
+    waitData(kernel, s, sock.type, s.shutWr ? POLL_HUP : POLL_IN);
+    waitData(kernel, s, sock.type, POLL_IN);
+    return;
+  }
+  if (ready & PollEvent.POLLOUT) {
+    if (stream && !w.established) {
+      // tcp_finish_connect: a connect completed (SOCK_WAKE_IO, whatever NOSPACE says).
+      if (ready & PollEvent.POLLHUP) return;
+      w.established = true;
+      sendSigio(kernel, s, POLL_OUT);
+      return;
+    }
+    if (!s.shutWr) writeSpace(kernel, s);
+  }
+  if (!(ready & PollEvent.POLLIN) || (stream && w.established)) return;
+  // A listener's queue went from empty to not: a connection. Its bits fall back to none on
+  // accept, which the wait queue does not report, so each readable event of a listener is one.
+  // A datagram socket's readable edge is an arrival. (A connected TCP socket's data is counted
+  // by onArrival.)
+  if (
+    rose & PollEvent.POLLIN ||
+    (sock instanceof InetSocket && sock.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ACCEPTCONN) === 1)
+  )
+    waitData(kernel, s, sock.type, POLL_IN);
+}
+
+/** A TCP socket's receive queue changed length: it grew by an arrival (tcp_data_ready). */
+function onArrival(kernel: Kernel, file: FileDescription, s: AsyncState): void {
+  const w = s.watch;
+  if (!w) return;
+  const sock = (file.impl as SocketImpl).sock;
+  const before = w.inq;
+  w.inq = count(sock.inq());
+  if (w.inq > before) waitData(kernel, s, sock.type, POLL_IN);
+}
+
+/**
+ * Pipes and FIFOs: `events` says what happened (pipe.ts notifies POLLIN for a write, POLLOUT
+ * for a read, POLLHUP with both for a release, POLLIN|POLLOUT alone for an open).
+ */
+function pipeEvent(kernel: Kernel, file: FileDescription, s: AsyncState, events: number): void {
+  if (events & PollEvent.POLLHUP) {
+    // pipe_release: when exactly one side has no descriptors left, both lists are signalled.
+    // This end is open, so that side is the other one.
+    const ready = file.readiness(-1);
+    if (file.readable && !file.writable && ready & PollEvent.POLLHUP) sendSigio(kernel, s, POLL_IN);
+    if (file.writable && !file.readable && ready & PollEvent.POLLERR) sendSigio(kernel, s, POLL_OUT);
+    return;
+  }
+  if ((events & (IN | OUT)) === IN && file.readable) sendSigio(kernel, s, POLL_IN);
+  else if ((events & (IN | OUT)) === OUT && file.writable) sendSigio(kernel, s, POLL_OUT);
+}
+
+/** SOCK_WAKE_WAITD: held back while a reader sleeps on a stream socket (SOCKWQ_ASYNC_WAITDATA). */
+function waitData(kernel: Kernel, s: AsyncState, type: number, reason: number): void {
+  if (s.sleepers > 0 && type === SockType.SOCK_STREAM) return;
+  sendSigio(kernel, s, reason);
+}
+
+/** SOCK_WAKE_SPACE: only once per time a send found no room (test_and_clear NOSPACE). */
+function writeSpace(kernel: Kernel, s: AsyncState): void {
+  if (!s.noSpace) return;
+  s.noSpace = false;
+  sendSigio(kernel, s, POLL_OUT);
+}
+
+/**
+ * A write to the object behind `queue` found no room (EAGAIN, or the writer is about to sleep),
+ * `sent` bytes into the call: a socket or terminal remembers it (SOCKWQ_ASYNC_NOSPACE,
+ * TTY_DO_WRITE_WAKEUP); a pipe's read ends are signalled as pipe_write does before it gives up
+ * or sleeps. Bytes written earlier in the call signalled already (each write of data does), and
+ * pipe_write signals once per call and sleep, so only a call that has written nothing does here.
+ */
+export function noteWriteBlocked(queue: WaitQueue | null | undefined, sent: number): void {
+  const list = queue ? watchers.get(queue) : undefined;
+  if (!list) return;
+  for (const s of [...list]) {
+    const w = s.watch;
+    if (!w) continue;
+    if (w.kind === 'unix' || w.kind === 'inet' || w.kind === 'tty') s.noSpace = true;
+    else if (w.kind === 'pipe' && w.file.readable && sent === 0) sendSigio(w.kernel, s, POLL_IN);
+  }
+}
+
+/** A read of the object behind `queue` found nothing: pipe_read signals the write ends anyway. */
+export function noteReadBlocked(queue: WaitQueue | null | undefined): void {
+  const list = queue ? watchers.get(queue) : undefined;
+  if (!list) return;
+  for (const s of [...list]) {
+    const w = s.watch;
+    if (w?.kind === 'pipe' && w.file.writable) sendSigio(w.kernel, s, POLL_OUT);
+  }
+}
+
+/**
+ * poll(2), select(2) or epoll looked at `file` and found it not writable: unix_dgram_poll,
+ * datagram_poll and tcp_poll set SOCKWQ_ASYNC_NOSPACE then (unix_poll, of unix streams, does
+ * not).
+ */
+export function notePolled(file: FileDescription): void {
+  const s = states.get(file);
+  const w = s?.watch;
+  if (!s || !w || (w.kind !== 'unix' && w.kind !== 'inet')) return;
+  const sock = (file.impl as SocketImpl).sock;
+  if (w.kind === 'unix' && sock.type === SockType.SOCK_STREAM) return;
+  if (!(file.readiness(PollEvent.POLLOUT) & PollEvent.POLLOUT)) s.noSpace = true;
+}
+
+/**
+ * A reader sleeps on `file` while `wait` runs: until it settles, arrivals on a stream socket do
+ * not signal (unix_stream_data_wait and sk_wait_data set SOCKWQ_ASYNC_WAITDATA). Returns `wait`.
+ */
+export function readerAsleep<T>(file: FileDescription, wait: Promise<T>): Promise<T> {
+  const s = states.get(file);
+  if (!s) return wait;
+  s.sleepers++;
+  return wait.finally(() => {
+    s.sleepers--;
+  });
 }
 
 /**
@@ -157,7 +569,7 @@ export function sendSigurg(kernel: Task['kernel'], file: FileDescription): void 
   });
 }
 
-function sendSigio(kernel: Task['kernel'], s: AsyncState, reason: number): void {
+function sendSigio(kernel: Kernel, s: AsyncState, reason: number): void {
   const owner = s.owner;
   if (!owner) return;
   const fd = s.watch?.fd ?? 0;

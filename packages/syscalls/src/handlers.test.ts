@@ -100,7 +100,7 @@ describe('info', () => {
     expect(u).toMatchObject({ sysname: 'Linux', nodename: 'sandbox', machine: 'x86_64' });
     expect(u.release).toMatch(/^6\./);
     expect(u.version).toContain('tsvisor');
-    h.task.group.creds = { ...h.task.group.creds, euid: 1000 };
+    h.task.group.creds = { ...h.task.group.creds, euid: 1000, effective: 0n };
     expect(await h.call('sethostname', BUF, 7)).toBe(E.EPERM);
   });
 

@@ -21,7 +21,7 @@ describe('SO_BINDTODEVICE / SO_BINDTOIFINDEX on netstack sockets', () => {
   it("the first binding is anyone's; changing or dropping it needs CAP_NET_RAW", async () => {
     const h = harness();
     const fd = (await h.call('socket', AF_INET, SOCK_DGRAM, 0)) as number;
-    h.task.group.creds = { ...h.task.creds, euid: 1000 };
+    h.task.group.creds = { ...h.task.creds, euid: 1000, effective: 0n };
     h.mem.write(BUF, new TextEncoder().encode('lo\0'));
     expect(await h.call('setsockopt', fd, SOL_SOCKET, SO_BINDTODEVICE, BUF, 3)).toBe(0);
     h.mem.writeI32(BUF + 100, 4);
@@ -33,7 +33,7 @@ describe('SO_BINDTODEVICE / SO_BINDTOIFINDEX on netstack sockets', () => {
     expect(await h.call('setsockopt', fd, SOL_SOCKET, SO_BINDTODEVICE, BUF, 0)).toBe(E.EPERM);
     h.mem.writeI32(BUF + 32, 0);
     expect(await h.call('setsockopt', fd, SOL_SOCKET, SO_BINDTOIFINDEX, BUF + 32, 4)).toBe(E.EPERM);
-    h.task.group.creds = { ...h.task.creds, euid: 0 };
+    h.task.group.creds = { ...h.task.creds, euid: 0, effective: h.task.creds.permitted };
     expect(await h.call('setsockopt', fd, SOL_SOCKET, SO_BINDTODEVICE, BUF, 0)).toBe(0);
     expect(await h.call('getsockopt', fd, SOL_SOCKET, SO_BINDTOIFINDEX, BUF + 104, BUF + 100)).toBe(0);
     expect(h.mem.readI32(BUF + 104)).toBe(0);

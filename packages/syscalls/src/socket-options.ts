@@ -19,12 +19,14 @@
  * SO_RCVLOWAT (a blocking stream recv waits for that many bytes, TCP's POLLIN too: see
  * {@link rcvlowatOf} and {@link withRcvlowat}; read(2) does not wait for it yet), SO_PEEK_OFF on
  * AF_UNIX, TCP and UDP (kept by the socket, whose peeks and reads move it), SO_TIMESTAMP/SO_TIMESTAMPNS on datagram
- * sockets (see {@link timestampCmsg}). SO_INCOMING_CPU reads -1 until set (Linux reports the CPU
- * that last received). SO_PEERSEC stays ENOPROTOOPT, as on a kernel without an LSM.
+ * sockets (see {@link timestampCmsg}), SO_PASSPIDFD on AF_UNIX (SCM_PIDFD on receive, kept by
+ * the socket). SO_INCOMING_CPU reads -1 until set (Linux reports the CPU that last received).
+ * The AF_UNIX-only options (SO_PEERPIDFD, SO_PASSRIGHTS, SO_MEMINFO...) are in
+ * unix-socket-options.ts. SO_PEERSEC stays ENOPROTOOPT, as on a kernel without an LSM.
  *
  * @module
  */
-import { E, SockType, SocketLevel, SocketOption, isError, type LinuxError } from '@tsvisor/abi';
+import { Capability, E, SockType, SocketLevel, SocketOption, isError, type LinuxError } from '@tsvisor/abi';
 import { capable, type Task } from '@tsvisor/kernel';
 import { InetSocket, UnixSocket } from '@tsvisor/netstack';
 import type { LinkInfo } from './sys-netlink.js';
@@ -197,7 +199,7 @@ export function setCoreOption(
   links: readonly LinkInfo[],
 ): 0 | LinuxError {
   const o = optionsOf(sock);
-  const admin = capable(t.creds); // CAP_NET_ADMIN / CAP_NET_RAW
+  const admin = capable(t.creds, Capability.CAP_NET_ADMIN) || capable(t.creds, Capability.CAP_NET_RAW);
   if (name === SO.SO_BINDTODEVICE) {
     if (optlen < 0) return E.EINVAL;
     const n = Math.min(optlen, IFNAMSIZ - 1);
@@ -225,12 +227,14 @@ export function setCoreOption(
     }
     if (name === SO.SO_PREFER_BUSY_POLL && on && !admin) return E.EPERM;
     setFlag(o, name, on);
-    if (name === SO.SO_OOBINLINE && sock instanceof InetSocket) sock.oobInline = on;
+    if (name === SO.SO_OOBINLINE && (sock instanceof InetSocket || sock instanceof UnixSocket))
+      sock.oobInline = on;
     return 0;
   }
   if (SCM_FLAGS.has(name)) {
     if (!(sock instanceof UnixSocket)) return E.EOPNOTSUPP;
     if (name === SO.SO_PASSCRED) sock.passcred = on;
+    else if (name === SO.SO_PASSPIDFD) sock.passpidfd = on;
     else setFlag(o, name, on);
     return 0;
   }
@@ -410,7 +414,9 @@ export function getCoreOption(
     return int32(o.flags.has(name) ? 1 : 0);
   if (SCM_FLAGS.has(name)) {
     if (!(sock instanceof UnixSocket)) return E.EOPNOTSUPP;
-    return int32((name === SO.SO_PASSCRED ? sock.passcred : o.flags.has(name)) ? 1 : 0);
+    const on =
+      name === SO.SO_PASSCRED ? sock.passcred : name === SO.SO_PASSPIDFD ? sock.passpidfd : o.flags.has(name);
+    return int32(on ? 1 : 0);
   }
   switch (name) {
     case SO.SO_PRIORITY:

@@ -15,6 +15,7 @@
 import { E, isError, type LinuxError } from '@tsvisor/abi';
 import { ERESTARTSYS, Waiter, type ControlResult, type Task } from '@tsvisor/kernel';
 import type { WaitQueue } from '@tsvisor/vfs';
+import { noteWriteBlocked } from './fasync.js';
 
 /** What one attempt answers: bytes taken (possibly fewer than offered), an error, or `'block'`. */
 export type WriteAttempt = (sent: number) => number | LinuxError | 'block';
@@ -74,6 +75,8 @@ export function writeStreamFrom(
   };
   const done = settle(first);
   if (done !== 'block') return done;
+  // No room: O_ASYNC bookkeeping (a socket's NOSPACE, a pipe's readers' SIGIO).
+  noteWriteBlocked(wait.queue, sent);
   if (opts.nonBlocking) return { sent, stop: E.EAGAIN };
   return sleepAndRetry(
     t,
@@ -97,6 +100,7 @@ async function sleepAndRetry(
     try {
       const r = step();
       if (r !== 'block') return r;
+      noteWriteBlocked(wait.queue, sent());
       if (w.reason !== undefined) continue;
       if (!wait.queue) {
         // Nothing will wake us: look again after other work has run.

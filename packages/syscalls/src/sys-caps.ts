@@ -1,13 +1,26 @@
 /**
- * Capabilities and other per-process switches: capget, capset, personality, unshare.
+ * Capabilities and other per-process switches: capget, capset, the capability options of prctl,
+ * personality, unshare.
  *
- * Capabilities follow the kernel's model in `@tsvisor/kernel`: a task with effective uid 0 holds
- * all of them, any other holds none; capset can only keep that state.
+ * The capability sets live in the task's credentials (`@tsvisor/kernel`), which also holds the
+ * rules (capset's subset checks, the bounding and ambient sets, securebits); this file decodes
+ * the user structures and commits the new credentials.
  *
  * @module
  */
-import { CapVersion, CloneFlag, E, isError, type LinuxError } from '@tsvisor/abi';
-import { capable, type Task } from '@tsvisor/kernel';
+import { CapVersion, Capability, CloneFlag, E, Prctl, isError, type LinuxError } from '@tsvisor/abi';
+import {
+  ambient,
+  boundingHas,
+  capable,
+  dropBounding,
+  setCaps,
+  setKeepCaps,
+  setSecurebits,
+  Securebit,
+  type Credentials,
+  type Task,
+} from '@tsvisor/kernel';
 import {
   FULL,
   int,
@@ -19,9 +32,8 @@ import {
   type SyscallResult,
 } from './types.js';
 
-/** CAP_LAST_CAP is 40: the high word of a full set has bits 0..8. */
-const FULL_LOW = 0xffffffff;
-const FULL_HIGH = 0x1ff;
+/** `sizeof(struct __user_cap_data_struct)`: effective, permitted, inheritable (u32 each). */
+const CAP_DATA_SIZE = 12;
 
 /** Reads and checks the header: a version Linux does not know gets EINVAL and the v3 number written back. */
 function header(t: Task, addr: number): { words: number; pid: number } | LinuxError {
@@ -41,7 +53,11 @@ function header(t: Task, addr: number): { words: number; pid: number } | LinuxEr
   }
 }
 
-/** implements capget(2): `EINVAL` (and the preferred version) for an unknown version, `ESRCH`. */
+/**
+ * implements capget(2): the effective, permitted and inheritable sets of the caller (pid 0 or
+ * its own) or of any task; version 1 answers the low 32 capabilities only. `EINVAL` (and the
+ * preferred version) for an unknown version, `EINVAL` for a negative pid, `ESRCH`, `EFAULT`.
+ */
 function capget(t: Task, a: SyscallArgs): SyscallResult {
   const h = header(t, ptr(a[0]));
   // A NULL data pointer is a version probe: it succeeds once the version was written back.
@@ -50,38 +66,101 @@ function capget(t: Task, a: SyscallArgs): SyscallResult {
   if (h.pid < 0) return E.EINVAL;
   const target = h.pid === 0 ? t : t.kernel.task(h.pid);
   if (!target) return E.ESRCH;
-  const full = capable(target.creds);
-  const out = new Uint8Array(12 * h.words);
+  const c = target.creds;
+  const out = new Uint8Array(CAP_DATA_SIZE * h.words);
   const v = new DataView(out.buffer);
-  const words = [full ? FULL_LOW : 0, full ? FULL_HIGH : 0];
   for (let i = 0; i < h.words; i++) {
-    v.setUint32(i * 12, words[i] as number, true);
-    v.setUint32(i * 12 + 4, words[i] as number, true);
-    v.setUint32(i * 12 + 8, 0, true);
+    const shift = BigInt(32 * i);
+    const word = (set: bigint): number => Number((set >> shift) & 0xffffffffn);
+    v.setUint32(i * CAP_DATA_SIZE, word(c.effective), true);
+    v.setUint32(i * CAP_DATA_SIZE + 4, word(c.permitted), true);
+    v.setUint32(i * CAP_DATA_SIZE + 8, word(c.inheritable), true);
   }
   return t.memory.writeExact(ptr(a[1]), out) ?? 0;
 }
 
 /**
- * implements capset(2): only the caller's own sets; raising anything beyond what it holds is
- * EPERM. Dropping capabilities is not modelled (they follow the euid), so it is EPERM too
- * unless the sets requested equal the current ones.
+ * implements capset(2): only the caller's own sets (pid 0 or its tid; any other is `EPERM`);
+ * version 1 sets the high capabilities to zero. The rules are `setCaps`'s: `EPERM` for a set
+ * that would grow.
  */
 function capset(t: Task, a: SyscallArgs): SyscallResult {
   const h = header(t, ptr(a[0]));
   if (isError(h)) return h;
   if (h.pid !== 0 && h.pid !== t.tid) return E.EPERM;
-  const raw = t.memory.read(ptr(a[1]), 12 * h.words);
+  const raw = t.memory.read(ptr(a[1]), CAP_DATA_SIZE * h.words);
   if (isError(raw)) return raw;
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const full = capable(t.creds);
+  let effective = 0n;
+  let permitted = 0n;
+  let inheritable = 0n;
   for (let i = 0; i < h.words; i++) {
-    const have = full ? (i === 0 ? FULL_LOW : FULL_HIGH) : 0;
-    const eff = v.getUint32(i * 12, true);
-    const prm = v.getUint32(i * 12 + 4, true);
-    if (eff !== have || prm !== have) return E.EPERM;
+    const shift = BigInt(32 * i);
+    effective |= BigInt(v.getUint32(i * CAP_DATA_SIZE, true)) << shift;
+    permitted |= BigInt(v.getUint32(i * CAP_DATA_SIZE + 4, true)) << shift;
+    inheritable |= BigInt(v.getUint32(i * CAP_DATA_SIZE + 8, true)) << shift;
   }
-  return 0;
+  return commit(t, setCaps(t.creds, { effective, permitted, inheritable }));
+}
+
+function commit(t: Task, c: Credentials | LinuxError, result = 0): SyscallResult {
+  if (isError(c)) return c;
+  t.group.creds = c;
+  return result;
+}
+
+/**
+ * The capability options of prctl(2) (`cap_task_prctl`): PR_CAPBSET_READ/DROP, PR_GET/SET_KEEPCAPS,
+ * PR_GET/SET_SECUREBITS and PR_CAP_AMBIENT, with Linux's errnos. `undefined` for any other
+ * option, which the caller handles.
+ */
+export function capPrctl(t: Task, op: number, a: SyscallArgs): SyscallResult | undefined {
+  const c = t.creds;
+  const arg2 = BigInt.asUintN(64, a[1]);
+  switch (op) {
+    case Prctl.PR_CAPBSET_READ:
+      return boundingHas(c, arg2);
+    case Prctl.PR_CAPBSET_DROP:
+      return commit(t, dropBounding(c, arg2));
+    case Prctl.PR_GET_KEEPCAPS:
+      return c.securebits & Securebit.SECBIT_KEEP_CAPS ? 1 : 0;
+    case Prctl.PR_SET_KEEPCAPS:
+      return commit(t, setKeepCaps(c, arg2));
+    case Prctl.PR_GET_SECUREBITS:
+      return c.securebits;
+    case Prctl.PR_SET_SECUREBITS:
+      return commit(t, setSecurebits(c, arg2));
+    case Prctl.PR_CAP_AMBIENT: {
+      const cap = BigInt.asUintN(64, a[2]);
+      const rest = a[3] | a[4];
+      const r = ambient(c, arg2, cap, rest);
+      return isError(r) ? r : commit(t, r.creds, r.result);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `PROT_SOCK`: ports below it need CAP_NET_BIND_SERVICE (`ip_unprivileged_port_start`'s default). */
+const PROT_SOCK = 1024;
+/** The protocols whose bind goes through `inet_bind_sk`'s port check: TCP, UDP, UDP-Lite. */
+const PORT_PROTOCOLS: ReadonlySet<number> = new Set([6, 17, 136]);
+
+/**
+ * `inet_bind_sk`'s privilege rule for a sandbox TCP/UDP socket: binding a port from 1 to 1023
+ * without CAP_NET_BIND_SERVICE is `EACCES`. Only a well-formed address of the socket's family
+ * counts; a short or foreign one gets its own errno from the socket's bind.
+ */
+export function bindPortDenied(
+  t: Task,
+  sock: { readonly family: 4 | 6; readonly protocol: number },
+  addr: Uint8Array,
+): boolean {
+  const [domain, len] = sock.family === 4 ? [2, 16] : [10, 28];
+  if (!PORT_PROTOCOLS.has(sock.protocol) || addr.length < len) return false;
+  if ((addr[0]! | (addr[1]! << 8)) !== domain) return false;
+  const port = (addr[2]! << 8) | addr[3]!;
+  return port !== 0 && port < PROT_SOCK && !capable(t.creds, Capability.CAP_NET_BIND_SERVICE);
 }
 
 /** implements personality(2): 0xffffffff queries; tsvisor keeps PER_LINUX (0) and records others. */
@@ -128,10 +207,7 @@ function unshare(t: Task, a: SyscallArgs): SyscallResult {
 /** Capability and process-switch syscalls. */
 export const capsSyscalls: SyscallFamily = {
   capget: { handler: capget, support: FULL },
-  capset: {
-    handler: capset,
-    support: partial('capabilities follow the effective uid; only no-op changes succeed'),
-  },
+  capset: { handler: capset, support: FULL },
   personality: { handler: personality, support: partial('recorded and reported; no flag changes behaviour') },
   unshare: { handler: unshare, support: partial('CLONE_FILES and CLONE_FS only; namespace flags are EPERM') },
 };

@@ -21,6 +21,7 @@ import {
 } from '@tsvisor/abi';
 import { ERESTARTNOHAND, Waiter, type Task } from '@tsvisor/kernel';
 import { FileDescription, FileDescriptionImpl, WaitQueue, anonInode, type WouldBlock } from '@tsvisor/vfs';
+import { notePolled } from './fasync.js';
 import { readStruct } from './user-structs.js';
 import { fileAt, filesOf, nofile, vfsCreds } from './vfs-context.js';
 import { FULL, int, ptr, size, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
@@ -149,6 +150,8 @@ export class EpollImpl extends FileDescriptionImpl {
       const lags = et && it.file.impl.readinessLags;
       if (et && !it.dirty && !lags) continue;
       const ready = it.file.readiness(it.events | EPOLLERR | EPOLLHUP) & (it.events | EPOLLERR | EPOLLHUP);
+      // A socket found not writable remembers it for O_ASYNC (SOCKWQ_ASYNC_NOSPACE).
+      if (!(ready & EpollEventFlag.EPOLLOUT)) notePolled(it.file);
       if (lags) {
         it.reported &= ready;
         if (!it.dirty && (ready & ~it.reported) === 0) continue;

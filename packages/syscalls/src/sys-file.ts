@@ -10,6 +10,7 @@
  * @module
  */
 import {
+  Capability,
   E,
   Mode,
   PollEvent,
@@ -66,9 +67,13 @@ import {
   F_OWNER_PGRP,
   F_OWNER_PID,
   asyncSignalOf,
+  noteReadBlocked,
+  noteWriteBlocked,
   ownerOf,
+  readerAsleep,
   setAsyncSignal,
   setOwner,
+  supportsAsync,
   syncAsync,
 } from './fasync.js';
 import { hostBlockingIo, hostSocketWrite } from './sys-socket-host.js';
@@ -265,7 +270,11 @@ function readFile(
   const lowat = socketStreamRead(t, file, dst);
   if (lowat !== undefined) return lowat;
   const r = file.readIO(dst);
-  if (r !== WOULD_BLOCK) return r;
+  if (r !== WOULD_BLOCK) {
+    if (r === E.EAGAIN) noteReadBlocked(file.waitQueue);
+    return r;
+  }
+  noteReadBlocked(file.waitQueue);
   return waitToRead(t, file, dst);
 }
 
@@ -274,7 +283,11 @@ function readFile(
  * closure: one that captures its variables makes every call allocate a context for them.
  */
 function waitToRead(t: Task, file: FileDescription, dst: UserIOSequence): Promise<SyscallResult> {
-  return waitAndRetry(t, file, PollEvent.POLLIN, () => file.readIO(dst));
+  // A sleeping reader holds back a stream socket's SIGIO (SOCKWQ_ASYNC_WAITDATA).
+  return readerAsleep(
+    file,
+    waitAndRetry(t, file, PollEvent.POLLIN, () => file.readIO(dst)),
+  );
 }
 
 /** implements write(2); EPIPE also raises SIGPIPE. */
@@ -321,6 +334,9 @@ function writeFile(
   const type = file.location.inode.mode & Mode.S_IFMT;
   const sock = file.impl instanceof SocketImpl ? file.impl.sock : undefined;
   const loop = type === Mode.S_IFIFO || (sock !== undefined && sock.type === SockType.SOCK_STREAM);
+  // SIGPIPE comes with EPIPE from pipes and stream sockets only (pipe_write, sk_stream_error,
+  // unix_stream_sendmsg): a datagram socket's EPIPE (after shutdown) raises nothing.
+  const signals = mode.nosignal !== true && (sock === undefined || sock.type === SockType.SOCK_STREAM);
   const nowait = mode.nowait === true;
   // O_NONBLOCK is the description's: its write answers EAGAIN rather than WOULD_BLOCK.
   const timeout = socketSendTimeout(t, file, nowait); // SO_SNDTIMEO
@@ -330,12 +346,21 @@ function writeFile(
     // the buffer taken, a datagram or regular file written, an error).
     const r = file.writeIO(src, mode.append);
     if (r !== WOULD_BLOCK) {
-      if (isError(r)) return writeEnded(t, type, mode, 0, r);
-      if (!loop || r >= src.length || r === 0) return writeEnded(t, type, mode, r, undefined);
+      if (r === E.EAGAIN) noteWriteBlocked(file.waitQueue, 0);
+      if (isError(r)) return writeEnded(t, type, signals, 0, r);
+      if (!loop || r >= src.length || r === 0) return writeEnded(t, type, signals, r, undefined);
     }
     first = r === WOULD_BLOCK ? 'block' : r;
   }
-  return writeOn(t, file, src, mode, { type, socket: sock !== undefined, loop, nowait, timeout, first });
+  return writeOn(t, file, src, mode, {
+    type,
+    socket: sock !== undefined,
+    loop,
+    signals,
+    nowait,
+    timeout,
+    first,
+  });
 }
 
 /** Where {@link writeFile} stands when its first attempt did not end the call. */
@@ -345,6 +370,8 @@ interface WriteState {
   readonly socket: boolean;
   /** Whether the write goes on until all is written (pipes, FIFOs, stream sockets). */
   readonly loop: boolean;
+  /** Whether EPIPE raises SIGPIPE (see {@link writeFile}). */
+  readonly signals: boolean;
   readonly nowait: boolean;
   readonly timeout: SendTimeout | undefined;
   /** What the first attempt answered; undefined when it is still to be made (with SO_SNDTIMEO). */
@@ -362,7 +389,7 @@ function writeOn(
   mode: WriteMode,
   st: WriteState,
 ): SyscallResult | Promise<SyscallResult> {
-  const { type, timeout, first } = st;
+  const { type, signals, timeout, first } = st;
   // Sockets wake their waiters on any readiness change (see sys-socket.ts); pipes on POLLOUT.
   const mask = st.socket
     ? -1
@@ -371,6 +398,7 @@ function writeOn(
     // `sent` tells a TCP socket what this write queued already: a reset then ends the write with
     // that count and is reported by the next call, as tcp_sendmsg leaves sk_err.
     const r = file.writeIO(src.dropFirst(sent), mode.append, sent);
+    if (r === E.EAGAIN) noteWriteBlocked(file.waitQueue, sent);
     return r === WOULD_BLOCK ? 'block' : r;
   };
   const wait = { queue: file.waitQueue ?? undefined, mask };
@@ -381,7 +409,7 @@ function writeOn(
       : writeStreamFrom(t, wait, src.length, attempt, opts, first);
   const finish = (o0: WriteOutcome): SyscallResult => {
     const o = timeout ? timeout.end(o0) : o0;
-    return writeEnded(t, type, mode, o.sent, o.stop);
+    return writeEnded(t, type, signals, o.sent, o.stop);
   };
   return out instanceof Promise ? out.then(finish) : finish(out);
 }
@@ -389,16 +417,16 @@ function writeOn(
 /**
  * The answer of a write that moved `sent` bytes and stopped for `stop` (undefined: it did not
  * stop short): the count when there is one, else the error. EPIPE raises SIGPIPE as
- * {@link writeFile} says, unless RWF_NOSIGNAL.
+ * {@link writeFile} says when `signals` (not RWF_NOSIGNAL, not a datagram socket).
  */
 function writeEnded(
   t: Task,
   type: number,
-  mode: WriteMode,
+  signals: boolean,
   sent: number,
   stop: LinuxError | ControlResult | undefined,
 ): SyscallResult {
-  if (stop === E.EPIPE && (sent === 0 || type === Mode.S_IFIFO) && mode.nosignal !== true) sigpipe(t, stop);
+  if (stop === E.EPIPE && (sent === 0 || type === Mode.S_IFIFO) && signals) sigpipe(t, stop);
   return sent > 0 ? sent : (stop ?? 0);
 }
 
@@ -887,7 +915,8 @@ function fcntl(t: Task, a: SyscallArgs): SyscallResult | Promise<SyscallResult> 
 /** F_SETFL (and FIOASYNC): the new status flags, then O_ASYNC's signal-driven I/O follows them. */
 function setStatusFlags(t: Task, file: FileDescription, fd: number, flags: number): SyscallResult {
   const before = file.getFlags();
-  const e = file.setFlags(flags);
+  // setfl: O_ASYNC sticks only on files with ->fasync.
+  const e = file.setFlags(supportsAsync(file) ? flags : flags & ~OpenFlag.O_ASYNC);
   if (e) return e;
   const on = (file.getFlags() & OpenFlag.O_ASYNC) !== 0;
   if (on !== ((before & OpenFlag.O_ASYNC) !== 0)) syncAsync(t, file, fd, on);
@@ -970,6 +999,8 @@ function ioctl(t: Task, a: SyscallArgs): SyscallResult {
       const on = t.memory.readI32(ptr(a[2]));
       if (isError(on)) return on;
       const fl = entry.file.getFlags();
+      // ioctl_fioasync: a change of O_ASYNC on a file without ->fasync is ENOTTY.
+      if (!supportsAsync(entry.file) && (on !== 0) !== ((fl & OpenFlag.O_ASYNC) !== 0)) return E.ENOTTY;
       return setStatusFlags(t, entry.file, fd, on ? fl | OpenFlag.O_ASYNC : fl & ~OpenFlag.O_ASYNC);
     }
     case FIONREAD: {
@@ -1435,7 +1466,7 @@ function chroot(t: Task, a: SyscallArgs): SyscallResult {
   if (isError(path)) return path;
   const loc = vfsOf(t).chdir(ctxOf(t), t.fs.cwd as never, path);
   if (isError(loc)) return loc;
-  if (!capable(t.creds)) return E.EPERM;
+  if (!capable(t.creds, Capability.CAP_SYS_CHROOT)) return E.EPERM;
   t.fs.root = loc;
   return 0;
 }

@@ -5,6 +5,7 @@
  */
 import { E, isError, type LinuxError } from '@tsvisor/abi';
 import {
+  credsChangeClearsDumpable,
   ID_UNCHANGED,
   NGROUPS_MAX,
   setFsId,
@@ -54,6 +55,7 @@ function getegid(t: Task): SyscallResult {
 
 function commit(t: Task, c: Credentials | LinuxError): SyscallResult {
   if (isError(c)) return c;
+  if (credsChangeClearsDumpable(t.creds, c)) t.group.dumpable = 0;
   t.group.creds = c;
   return 0;
 }
@@ -111,14 +113,14 @@ function getresgid(t: Task, a: SyscallArgs): SyscallResult {
 /** implements setfsuid(2): returns the previous fs uid, whether or not it changed. */
 function setfsuid(t: Task, a: SyscallArgs): SyscallResult {
   const r = setFsId(t.creds, 'u', uint(a[0]));
-  t.group.creds = r.creds;
+  commit(t, r.creds);
   return r.old;
 }
 
 /** implements setfsgid(2). */
 function setfsgid(t: Task, a: SyscallArgs): SyscallResult {
   const r = setFsId(t.creds, 'g', uint(a[0]));
-  t.group.creds = r.creds;
+  commit(t, r.creds);
   return r.old;
 }
 

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { E, isError, utsname } from '@tsvisor/abi';
+import { Capability, E, isError, utsname } from '@tsvisor/abi';
 import { UTS_LEN, capable, type Task } from '@tsvisor/kernel';
 import { writeStruct } from './user-structs.js';
 import {
@@ -22,7 +22,7 @@ function uname(t: Task, a: SyscallArgs): SyscallResult {
 }
 
 function setName(t: Task, a: SyscallArgs, which: 'host' | 'domain'): SyscallResult {
-  if (!capable(t.creds)) return E.EPERM;
+  if (!capable(t.creds, Capability.CAP_SYS_ADMIN)) return E.EPERM;
   const len = int(a[1]);
   if (len < 0 || len > UTS_LEN) return E.EINVAL;
   const name = t.memory.read(ptr(a[0]), len);
@@ -67,7 +67,7 @@ function syslog(t: Task, a: SyscallArgs): SyscallResult {
   const log = t.kernel.syslog;
   if (type === SYSLOG_ACTION.CLOSE || type === SYSLOG_ACTION.OPEN) return 0;
   if (type < 0 || type > SYSLOG_ACTION.SIZE_BUFFER) return E.EINVAL;
-  if (!capable(t.creds)) return E.EPERM;
+  if (!capable(t.creds, Capability.CAP_SYSLOG)) return E.EPERM;
   switch (type) {
     case SYSLOG_ACTION.READ:
     case SYSLOG_ACTION.READ_ALL:

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { E } from '@tsvisor/abi';
+import { Capability, E } from '@tsvisor/abi';
 import { capable, type Task } from '@tsvisor/kernel';
 import { int, partial, uint, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
 
@@ -60,7 +60,8 @@ function checkPrio(t: Task, prio: number): SyscallResult | undefined {
   const level = prio & 7;
   switch (cls) {
     case IOPRIO_CLASS_RT:
-      if (!capable(t.creds)) return E.EPERM;
+      if (!capable(t.creds, Capability.CAP_SYS_NICE) && !capable(t.creds, Capability.CAP_SYS_ADMIN))
+        return E.EPERM;
       return undefined;
     case IOPRIO_CLASS_BE:
     case IOPRIO_CLASS_IDLE:
@@ -86,7 +87,12 @@ function ioprioSet(t: Task, a: SyscallArgs): SyscallResult {
   if (ts === 'invalid') return E.EINVAL;
   if (ts.length === 0) return E.ESRCH;
   for (const p of ts) {
-    if (p.creds.uid !== t.creds.euid && p.creds.uid !== t.creds.uid && !capable(t.creds)) return E.EPERM;
+    if (
+      p.creds.uid !== t.creds.euid &&
+      p.creds.uid !== t.creds.uid &&
+      !capable(t.creds, Capability.CAP_SYS_NICE)
+    )
+      return E.EPERM;
     prios.set(p, prio);
   }
   return 0;

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { E, MapFlag, Mode, isError, type LinuxError } from '@tsvisor/abi';
-import { TASK_SIZE, type Task } from '@tsvisor/kernel';
+import { Capability, E, MapFlag, Mode, isError, type LinuxError } from '@tsvisor/abi';
+import { TASK_SIZE, capable, type Task } from '@tsvisor/kernel';
 import type { AddressSpace, MapFile } from '@tsvisor/mm';
 import {
   F_GET_SEALS,
@@ -33,6 +33,8 @@ export function modelOf(t: Task): AddressSpace {
   if (!m || typeof (m as { drainHostOps?: unknown }).drainHostOps !== 'function') {
     throw new Error('memory syscall on a task without an mm AddressSpace model');
   }
+  // Locking past RLIMIT_MEMLOCK follows the calling task's CAP_IPC_LOCK at the time of the call.
+  m.limits.capIpcLock = capable(t.creds, Capability.CAP_IPC_LOCK);
   return m;
 }
 

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { At, E, MountFlag, UmountFlag, isError, type LinuxError } from '@tsvisor/abi';
+import { Capability, At, E, MountFlag, UmountFlag, isError, type LinuxError } from '@tsvisor/abi';
 import { capable, type Kernel, type Task } from '@tsvisor/kernel';
 import {
   MS_NODEV,
@@ -306,7 +306,7 @@ function sysMount(t: Task, a: SyscallArgs): SyscallResult {
   let flags = Number(a[3] & 0xffffffffn);
   if ((flags & MS_MGC_MSK) >>> 0 === MS_MGC_VAL) flags &= ~MS_MGC_MSK;
   if ((flags & MS_NOUSER) !== 0) return E.EINVAL;
-  if (!capable(t.creds)) return E.EPERM;
+  if (!capable(t.creds, Capability.CAP_SYS_ADMIN)) return E.EPERM;
 
   let mnt = mountFlagsOf(flags);
   if ((flags & MS_REMOUNT) !== 0) {
@@ -386,7 +386,7 @@ const expiryMarks = new WeakSet<Mount>();
 function sysUmount2(t: Task, a: SyscallArgs): SyscallResult {
   const flags = int(a[1]);
   if ((flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) !== 0) return E.EINVAL;
-  if (!capable(t.creds)) return E.EPERM;
+  if (!capable(t.creds, Capability.CAP_SYS_ADMIN)) return E.EPERM;
   const path = pathArg(t, ptr(a[0]));
   if (isError(path)) return path;
   const vfs = vfsOf(t);
@@ -458,7 +458,7 @@ function samePlace(a: Location | undefined, b: Location): boolean {
  * (after chroot into one); `pivot_root(".", ".")` then stacks the old root on the new one.
  */
 function sysPivotRoot(t: Task, a: SyscallArgs): SyscallResult {
-  if (!capable(t.creds)) return E.EPERM;
+  if (!capable(t.creds, Capability.CAP_SYS_ADMIN)) return E.EPERM;
   const vfs = vfsOf(t);
   const ctx = ctxOf(t);
   const newPath = pathArg(t, ptr(a[0]));

@@ -10,7 +10,17 @@
  *
  * @module
  */
-import { E, isError, OpenFlag, PollEvent, Rlimit, SiCode, Sigev, type LinuxError } from '@tsvisor/abi';
+import {
+  Capability,
+  E,
+  isError,
+  OpenFlag,
+  PollEvent,
+  Rlimit,
+  SiCode,
+  Sigev,
+  type LinuxError,
+} from '@tsvisor/abi';
 import {
   ERESTARTSYS,
   MQ_PRIO_MAX,
@@ -167,7 +177,7 @@ function mqUnlink(t: Task, a: SyscallArgs): SyscallResult {
   if (!q) return E.ENOENT;
   // The mqueue root is sticky: only the queue's owner (or a privileged caller) removes it; Linux
   // answers the others EACCES.
-  if (!capable(t.creds) && t.creds.fsuid !== q.uid) return E.EACCES;
+  if (!capable(t.creds, Capability.CAP_FOWNER) && t.creds.fsuid !== q.uid) return E.EACCES;
   return ns.unlink(name) ?? 0;
 }
 

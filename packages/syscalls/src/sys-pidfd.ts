@@ -52,6 +52,15 @@ export class PidfdImpl extends FileDescriptionImpl {
     return ev & (mask | PollEvent.POLLHUP);
   }
 
+  /**
+   * The lines /proc/<pid>/fdinfo/<fd> shows after the common ones, as pidfd_show_fdinfo: the
+   * process's pid (the sandbox has one pid namespace), -1 once it has been reaped.
+   */
+  fdinfo(): readonly string[] {
+    const nr = this.group.state === 'reaped' ? -1 : this.group.tgid;
+    return [`Pid:\t${nr}`, `NSpid:\t${nr}`];
+  }
+
   override get waitQueue(): WaitQueue {
     return this.queue;
   }

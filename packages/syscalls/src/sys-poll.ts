@@ -7,6 +7,7 @@
 import { E, SigSet, isError, timespec, timeval, type LinuxError } from '@tsvisor/abi';
 import { ERESTARTNOHAND, ERESTART_RESTARTBLOCK, Waiter, type Task } from '@tsvisor/kernel';
 import type { FileDescription } from '@tsvisor/vfs';
+import { notePolled } from './fasync.js';
 import { readStruct, writeStruct } from './user-structs.js';
 import { filesOf, nofile } from './vfs-context.js';
 import { FULL, int, ptr, size, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
@@ -69,7 +70,11 @@ function scanPoll(t: Task, fds: PollFd[]): number {
     if (p.fd < 0) continue;
     const f = files.get(p.fd);
     if (!f) p.revents = POLLNVAL;
-    else p.revents = f.readiness(p.events | POLLERR | POLLHUP) & (p.events | POLLERR | POLLHUP);
+    else {
+      p.revents = f.readiness(p.events | POLLERR | POLLHUP) & (p.events | POLLERR | POLLHUP);
+      // A socket found not writable remembers it for O_ASYNC (SOCKWQ_ASYNC_NOSPACE).
+      if (!(p.revents & POLLOUT)) notePolled(f);
+    }
     if (p.revents) ready++;
   }
   return ready;
@@ -102,12 +107,12 @@ async function pollLoop(
       return f ? [{ file: f, mask: p.events }] : [];
     });
     const why = await sleepOn(t, watches, deadline);
+    t.kernel.current = t; // others ran meanwhile (signalfd reads the current task's signals)
     if (why === 'interrupted') {
       if (restart === 'block' && deadline !== undefined) {
         t.restartBlock = { resume: () => pollLoop(t, addr, fds, deadline, 'block') };
         return ERESTART_RESTARTBLOCK;
       }
-    t.kernel.current = t; // others ran meanwhile (signalfd reads the current task's signals)
       return ERESTARTNOHAND;
     }
   }
@@ -228,6 +233,7 @@ async function selectLoop(
       const f = files.get(fd);
       if (!f) continue;
       const r = f.readiness(IN_SET | OUT_SET | EX_SET);
+      if (!(r & POLLOUT)) notePolled(f);
       const masks = [IN_SET, OUT_SET, EX_SET];
       outs.forEach((o, i) => {
         const s = sets[i];
@@ -248,13 +254,13 @@ async function selectLoop(
       return count;
     }
     const why = await sleepOn(t, watches, deadline);
+    t.kernel.current = t; // others ran meanwhile (signalfd reads the current task's signals)
     if (why === 'interrupted') return ERESTARTNOHAND;
   }
 }
 
 /** implements select(2): timeval timeout, updated with the time left. */
 async function select(t: Task, a: SyscallArgs): Promise<SyscallResult> {
-    t.kernel.current = t; // others ran meanwhile (signalfd reads the current task's signals)
   let deadline: bigint | undefined;
   const tvAddr = a[4] === 0n ? 0 : ptr(a[4]);
   if (tvAddr) {

@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  Capability,
   E,
   RLIM_INFINITY,
   Rlimit,
@@ -49,7 +50,12 @@ function setrlimitHandler(t: Task, a: SyscallArgs): SyscallResult {
   if (r >= RLIM_NLIMITS) return E.EINVAL;
   const v = readStruct(t, ptr(a[1]), rlimit);
   if (isError(v)) return v;
-  const next = setRlimit(t.group.rlimits, r, { cur: v.rlim_cur, max: v.rlim_max }, capable(t.creds));
+  const next = setRlimit(
+    t.group.rlimits,
+    r,
+    { cur: v.rlim_cur, max: v.rlim_max },
+    capable(t.creds, Capability.CAP_SYS_RESOURCE),
+  );
   if (isError(next)) return next;
   t.group.rlimits = next;
   syncMmLimits(t.group);
@@ -84,7 +90,7 @@ function prlimit64(t: Task, a: SyscallArgs): SyscallResult {
   if (r >= RLIM_NLIMITS) return E.EINVAL;
   const g: ThreadGroup | undefined = pid === 0 ? t.group : t.kernel.threadGroup(pid);
   if (!g || g.state !== 'alive') return E.ESRCH;
-  if (g !== t.group && !capable(t.creds)) {
+  if (g !== t.group && !capable(t.creds, Capability.CAP_SYS_RESOURCE)) {
     const c = t.creds;
     const o = g.creds;
     const same =
@@ -95,7 +101,12 @@ function prlimit64(t: Task, a: SyscallArgs): SyscallResult {
   if (a[2] !== 0n) {
     const v = readStruct(t, ptr(a[2]), rlimit);
     if (isError(v)) return v;
-    const n = setRlimit(g.rlimits, r, { cur: v.rlim_cur, max: v.rlim_max }, capable(t.creds));
+    const n = setRlimit(
+      g.rlimits,
+      r,
+      { cur: v.rlim_cur, max: v.rlim_max },
+      capable(t.creds, Capability.CAP_SYS_RESOURCE),
+    );
     if (isError(n)) return n;
     next = n;
   }

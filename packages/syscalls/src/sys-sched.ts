@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { E, Rlimit, isError, type LinuxError } from '@tsvisor/abi';
+import { Capability, E, Rlimit, isError, type LinuxError } from '@tsvisor/abi';
 import { capable, type Task } from '@tsvisor/kernel';
 import {
   FULL,
@@ -165,7 +165,9 @@ function target(t: Task, pid: number): Task | LinuxError {
  * euid is the target's uid or euid, or the caller has CAP_SYS_NICE.
  */
 function sameOwner(t: Task, p: Task): boolean {
-  return t.creds.euid === p.creds.euid || t.creds.euid === p.creds.uid || capable(t.creds);
+  return (
+    t.creds.euid === p.creds.euid || t.creds.euid === p.creds.uid || capable(t.creds, Capability.CAP_SYS_NICE)
+  );
 }
 
 /**
@@ -225,7 +227,7 @@ function rlimitCur(t: Task, r: number): number {
  * caller's CAP_SYS_NICE.
  */
 function canNice(caller: Task, target: Task, nice: number): boolean {
-  return 20 - nice <= rlimitCur(target, Rlimit.RLIMIT_NICE) || capable(caller.creds);
+  return 20 - nice <= rlimitCur(target, Rlimit.RLIMIT_NICE) || capable(caller.creds, Capability.CAP_SYS_NICE);
 }
 
 /** What a set call asks for, in sched_attr's terms. */
@@ -270,7 +272,7 @@ function setScheduler(t: Task, p: Task, r: SchedRequest): SyscallResult {
   if (isRealtime(policy) !== (r.priority !== 0)) return E.EINVAL;
   const curNice = p.group.nice;
   const nice = r.nice ?? curNice;
-  if (!capable(t.creds)) {
+  if (!capable(t.creds, Capability.CAP_SYS_NICE)) {
     if (isFair(policy) && nice < curNice && !canNice(t, p, nice)) return E.EPERM;
     if (isRealtime(policy)) {
       const rlim = rlimitCur(p, Rlimit.RLIMIT_RTPRIO);

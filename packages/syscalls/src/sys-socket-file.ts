@@ -9,6 +9,7 @@
 import { E, MsgFlag, SockType, isError, type LinuxError } from '@tsvisor/abi';
 import { ARPHRD_LOOPBACK, IfFlag, NetlinkDomain, type LinkInfo, type NetlinkSocket } from './sys-netlink.js';
 import { withRcvlowat } from './socket-options.js';
+import { socketCall } from './fasync.js';
 import type { FdTable, Kernel } from '@tsvisor/kernel';
 import {
   InetSocket,
@@ -377,7 +378,12 @@ export class SocketImpl extends FileDescriptionImpl {
     if (sock.type !== SockType.SOCK_STREAM || dst.length === 0 || !(sock instanceof UnixSocket))
       return super.readIO(dst, offset, file);
     const stage = staging(dst.length);
+    // This peek reads from the front: SO_PEEK_OFF moves only the app's own MSG_PEEK reads, and a
+    // read(2) consumes from the front and moves the offset back (sk_peek_offset_bwd).
+    const peekOff = sock.peekOff;
+    sock.peekOff = -1;
     const peeked = sock.recv(stage, MsgFlag.MSG_PEEK);
+    sock.peekOff = peekOff;
     // A peek changes nothing, so the stack runs once, after the bytes are taken (or here when
     // there are none to take).
     if (peeked === NET_WOULD_BLOCK || isError(peeked) || peeked.n === 0) {
@@ -437,11 +443,12 @@ export class SocketImpl extends FileDescriptionImpl {
   /** Set once the last reference went away (close(2) then lingers: see lingerOnClose). */
   released = false;
 
-  override release(): void {
+  override release(file: FileDescription): void {
     this.released = true;
     this.net.open.delete(this);
     this.disposeInode?.();
-    this.sock.close();
+    // What the close does to the peer is a hang-up for O_ASYNC, not data (see fasync.ts).
+    socketCall(file, 'close', () => this.sock.close());
     this.settle();
   }
 }

@@ -669,11 +669,11 @@ describe('privileges are the sandbox task own, not the supervisor', () => {
     const { h, seen } = hostHarness();
     const fd = (await h.call('socket', AF_INET, SOCK_STREAM, 0)) as number;
     h.mem.write(BUF, Uint8Array.of(AF_INET, 0, 0, 80, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
-    h.task.group.creds = { ...h.task.group.creds, euid: 1000 };
+    h.task.group.creds = { ...h.task.group.creds, euid: 1000, effective: 0n };
     expect(await h.call('bind', fd, BUF, 16)).toBe(E.EACCES);
     h.mem.write(BUF, Uint8Array.of(AF_INET, 0, 0x1f, 0x90, 127, 0, 0, 1));
     expect(await h.call('bind', fd, BUF, 16)).toBe(0);
-    h.task.group.creds = { ...h.task.group.creds, euid: 0 };
+    h.task.group.creds = { ...h.task.group.creds, euid: 0, effective: h.task.group.creds.permitted };
     h.mem.write(BUF, Uint8Array.of(AF_INET, 0, 0, 80));
     expect(await h.call('bind', fd, BUF, 16)).toBe(0);
     expect(seen.filter((s) => s.op === 'bind').length).toBe(2);

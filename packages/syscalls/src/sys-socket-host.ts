@@ -25,6 +25,7 @@
  * @module
  */
 import {
+  Capability,
   E,
   MsgFlag,
   timespec,
@@ -952,7 +953,11 @@ function bind(t: Task, a: SyscallArgs): Result | undefined {
   // The host would check the supervisor's CAP_NET_BIND_SERVICE; the sandbox's own is what counts
   // (inet_bind_sk: a port below ip_unprivileged_port_start, 1024 by default, is EACCES without it).
   const full = s.h.domain === AF_INET ? SOCKADDR_IN : SOCKADDR_IN6;
-  if (addr.length >= full && (addr[0]! | (addr[1]! << 8)) === s.h.domain && !capable(t.creds)) {
+  if (
+    addr.length >= full &&
+    (addr[0]! | (addr[1]! << 8)) === s.h.domain &&
+    !capable(t.creds, Capability.CAP_NET_BIND_SERVICE)
+  ) {
     const port = (addr[2]! << 8) | addr[3]!;
     if (port !== 0 && port < PROT_SOCK) return E.EACCES;
   }

@@ -263,7 +263,7 @@ describe('the other SOL_SOCKET options (socket-options.ts)', () => {
   it('SO_MARK and SO_PRIORITY above 6 need privilege; SO_PEERGROUPS answers ERANGE with the length', async () => {
     const h = harness();
     const fd = (await h.call('socket', AF_UNIX, SOCK_STREAM, 0)) as number;
-    h.task.group.creds = { ...h.task.creds, euid: 1000 };
+    h.task.group.creds = { ...h.task.creds, euid: 1000, effective: 0n };
     h.mem.writeI32(BUF, 7);
     expect(await h.call('setsockopt', fd, SOL_SOCKET, SO_PRIORITY, BUF, 4)).toBe(E.EPERM);
     expect(await h.call('setsockopt', fd, SOL_SOCKET, SO_MARK, BUF, 4)).toBe(E.EPERM);

@@ -12,6 +12,7 @@
  * @module
  */
 import {
+  Capability,
   AddressFamily,
   CmsgWriter,
   E,
@@ -47,9 +48,10 @@ import {
   type UnixPathBinder,
 } from '@tsvisor/netstack';
 import { FileDescription, UserIOSequence } from '@tsvisor/vfs';
-import { sendSigurg } from './fasync.js';
+import { readerAsleep, sendSigurg, socketCall } from './fasync.js';
 import { SocketImpl, netOf, socketOf, type AnySocket, type InFlight } from './sys-socket-file.js';
 import { NetlinkSocket, interfaceIoctl } from './sys-netlink.js';
+import { bindPortDenied } from './sys-caps.js';
 import { HostSocketImpl, hostInterfaceIoctl, hostLingerOnClose, withHostSockets } from './sys-socket-host.js';
 import { writeStream, writeStreamFrom, type WriteOutcome } from './stream-write.js';
 import {
@@ -87,6 +89,7 @@ import {
   type SyscallResult,
 } from './types.js';
 import { ctxOf, fileAt, filesOf, nofile, vfsCreds, vfsOf } from './vfs-context.js';
+import { SCM_PIDFD, getUnixOption, isUnixOption, scmPidfd, setUnixOption } from './unix-socket-options.js';
 
 const SOCK_MAX = 11;
 const AF_MAX = 46;
@@ -106,7 +109,7 @@ type Result = SyscallResult | Promise<SyscallResult>;
 // ---- helpers ----------------------------------------------------------------------------------
 
 function credsOf(t: Task): UnixCreds {
-  return { pid: t.tgid, uid: t.creds.euid, gid: t.creds.egid, groups: t.creds.groups };
+  return { pid: t.tgid, uid: t.creds.euid, gid: t.creds.egid, groups: t.creds.groups, process: t.group };
 }
 
 function sockAt(t: Task, fd: number): { file: FileDescription; s: SocketImpl } | LinuxError {
@@ -129,6 +132,11 @@ function install(t: Task, sock: AnySocket, flags: number): number | LinuxError {
   if (sock instanceof InetSocket) {
     sock.nonBlocking = (flags & SockType.SOCK_NONBLOCK) !== 0;
     // sk_send_sigurg: urgent data announced on a TCP socket signals the file's owner.
+    const kernel = t.kernel;
+    sock.onUrgent = () => sendSigurg(kernel, file);
+  }
+  // AF_UNIX out-of-band data signals the receiving file's owner too (queue_oob's sk_send_sigurg).
+  if (sock instanceof UnixSocket) {
     const kernel = t.kernel;
     sock.onUrgent = () => sendSigurg(kernel, file);
   }
@@ -231,8 +239,17 @@ function unixAddr(bytes: Uint8Array): Sockaddr | LinuxError {
   return E.EINVAL;
 }
 
-function sigpipe(t: Task, r: SyscallResult, flags: number): SyscallResult {
-  if (r === E.EPIPE && (flags & MsgFlag.MSG_NOSIGNAL) === 0)
+/**
+ * EPIPE raises SIGPIPE unless MSG_NOSIGNAL, on stream sockets only (sk_stream_error,
+ * unix_stream_sendmsg); a datagram or seqpacket socket's EPIPE raises nothing.
+ */
+function sigpipe(
+  t: Task,
+  r: SyscallResult,
+  flags: number,
+  type: number = SockType.SOCK_STREAM,
+): SyscallResult {
+  if (r === E.EPIPE && (flags & MsgFlag.MSG_NOSIGNAL) === 0 && type === SockType.SOCK_STREAM)
     t.kernel.sendToTask(t, { signo: Signal.SIGPIPE, code: SiCode.SI_USER, pid: t.tgid, uid: t.creds.uid });
   return r;
 }
@@ -338,6 +355,7 @@ function bind(t: Task, a: SyscallArgs): SyscallResult {
   if (isError(bytes)) return bytes;
   const sock = f.s.sock;
   if (!(sock instanceof UnixSocket)) {
+    if (sock instanceof InetSocket && bindPortDenied(t, sock, bytes)) return E.EACCES;
     const r = sock.bind(bytes);
     f.s.settle();
     return r;
@@ -402,7 +420,9 @@ function accept4(t: Task, a: SyscallArgs): Result {
   const timeoutNs = timeoutFor(f.s, nonBlocking(f.file, 0), true);
   const r =
     sock instanceof UnixSocket
-      ? maybeWait<AnySocket | LinuxError>(t, f.s, timeoutNs, () => sock.accept())
+      ? maybeWait<AnySocket | LinuxError>(t, f.s, timeoutNs, () =>
+          socketCall(f.file, 'accept', () => sock.accept()),
+        )
       : maybeWait<AnySocket | LinuxError>(t, f.s, timeoutNs, () => sock.accept(flags));
   return then(r, (c) => {
     if (isError(c) || isControl(c)) return c;
@@ -458,7 +478,9 @@ function getpeername(t: Task, a: SyscallArgs): SyscallResult {
 function shutdown(t: Task, a: SyscallArgs): SyscallResult {
   const f = sockAt(t, int(a[0]));
   if (isError(f)) return f;
-  const r = f.s.sock.shutdown(int(a[1]));
+  const how = int(a[1]);
+  // The readiness changes of a shutdown are no data events for O_ASYNC (see fasync.ts).
+  const r = socketCall(f.file, how, () => f.s.sock.shutdown(how));
   f.s.settle();
   return r;
 }
@@ -491,7 +513,7 @@ function doSend(t: Task, f: { file: FileDescription; s: SocketImpl }, out: Outgo
   const fs = sock instanceof UnixSocket ? pathBinder(t) : undefined;
   // Credentials the receiver sees unless the sender gave its own: the sending process's pid and
   // real ids (scm_send's current_uid/current_gid), not the socket owner's.
-  out.creds ??= { pid: t.tgid, uid: t.creds.uid, gid: t.creds.gid };
+  out.creds ??= { pid: t.tgid, uid: t.creds.uid, gid: t.creds.gid, process: t.group };
   let rightsSent = false;
   const attempt = (sent: number): number | LinuxError | 'block' => {
     const chunk = out.data.subarray(sent);
@@ -513,7 +535,7 @@ function doSend(t: Task, f: { file: FileDescription; s: SocketImpl }, out: Outgo
   const finish = (o: WriteOutcome): SyscallResult => {
     if (!rightsSent) dropAll(t, out, undefined);
     if (o.sent > 0) return o.sent;
-    return o.stop === undefined ? 0 : isError(o.stop) ? sigpipe(t, o.stop, flags) : o.stop;
+    return o.stop === undefined ? 0 : isError(o.stop) ? sigpipe(t, o.stop, flags, sock.type) : o.stop;
   };
   // Sockets notify on every readiness change, so any change wakes the sender to try again.
   const timeout = sendTimeout(t, f.s, nb);
@@ -550,11 +572,12 @@ function sendto(t: Task, a: SyscallArgs): Result {
   if (isError(f)) return f;
   let len = Number(a[2] & 0xffff_ffffn);
   if (a[2] > INT_MAX_N) len = INT_MAX;
-  // MSG_OOB (urgent data) takes the copying path below, whose InetSocket.sendto sees the flag.
+  // MSG_OOB (urgent data) and MSG_FASTOPEN (connect to the address first) take the copying
+  // path below, whose InetSocket.sendto sees the flag and the address.
   if (
     f.s.sock instanceof InetSocket &&
     f.s.sock.type === SockType.SOCK_STREAM &&
-    !(int(a[3]) & MsgFlag.MSG_OOB)
+    !(int(a[3]) & (MsgFlag.MSG_OOB | MsgFlag.MSG_FASTOPEN))
   ) {
     // The destination is ignored on a stream socket, but still read and checked (EINVAL, EFAULT).
     if (ptr(a[4]) !== 0) {
@@ -709,11 +732,17 @@ function scmSend(
       const c = parseScmCredentials(m.data);
       if (isError(c)) return fail(c);
       const cr = t.creds;
-      const admin = capable(cr);
+      const admin = capable(cr, Capability.CAP_SYS_ADMIN);
       if (c.pid !== t.tgid && !admin) return fail(E.EPERM);
-      if (c.uid !== cr.uid && c.uid !== cr.euid && c.uid !== cr.suid && !admin) return fail(E.EPERM);
-      if (c.gid !== cr.gid && c.gid !== cr.egid && c.gid !== cr.sgid && !admin) return fail(E.EPERM);
-      creds = { pid: c.pid, uid: c.uid, gid: c.gid };
+      if (c.uid !== cr.uid && c.uid !== cr.euid && c.uid !== cr.suid && !capable(cr, Capability.CAP_SETUID))
+        return fail(E.EPERM);
+      if (c.gid !== cr.gid && c.gid !== cr.egid && c.gid !== cr.sgid && !capable(cr, Capability.CAP_SETGID))
+        return fail(E.EPERM);
+      // scm_send's find_get_pid: ESRCH for a pid that names no task; SCM_PIDFD then names the
+      // process of the pid given.
+      const process = t.kernel.threadGroup(c.pid) ?? t.kernel.task(c.pid)?.group;
+      if (!process) return fail(E.ESRCH);
+      creds = { pid: c.pid, uid: c.uid, gid: c.gid, process };
     } else return fail(E.EINVAL);
   }
   return { rights: rights.length > 0 ? rights : undefined, creds, control: other };
@@ -767,6 +796,10 @@ interface Received {
   control?: readonly Cmsg[] | undefined;
   /** TCP urgent data read with MSG_OOB (MSG_OOB in msg_flags). */
   oob?: boolean | undefined;
+  /** AF_UNIX with SO_PASSPIDFD: the sending process, for SCM_PIDFD. */
+  pidfdProcess?: unknown;
+  /** An AF_UNIX stream read that stopped at the out-of-band mark: the call ends there. */
+  atMark?: boolean | undefined;
 }
 
 /**
@@ -814,9 +847,11 @@ function doRecv(
       }
       if (!got) got = r;
       else {
-        got = { ...got, n: got.n + r.n, len: got.len + r.len, rights: got.rights ?? r.rights };
+        // TCP_INQ's count is the one after the last read (tcp_recvmsg reports it at the end).
+        const control = r.control ?? got.control;
+        got = { ...got, n: got.n + r.n, len: got.len + r.len, rights: got.rights ?? r.rights, control };
       }
-      if (got.n >= target || r.n === 0 || got.n >= buf.length || r.rights) return got;
+      if (got.n >= target || r.n === 0 || got.n >= buf.length || r.rights || r.atMark) return got;
     }
   };
   const r = step();
@@ -825,11 +860,15 @@ function doRecv(
   if (timeoutNs === 0n) return E.EAGAIN;
   // What MSG_WAITALL gathered is returned when a signal or SO_RCVTIMEO ends the wait.
   const deadline = deadlineOf(t, timeoutNs);
-  return retryOnSocket(t, f.s, step, {
-    deadline,
-    onSignal: () => got ?? sockIntrErrno(deadline),
-    onTimeout: () => got ?? E.EAGAIN,
-  });
+  // A sleeping reader holds back a stream socket's SIGIO (SOCKWQ_ASYNC_WAITDATA).
+  return readerAsleep(
+    f.file,
+    retryOnSocket(t, f.s, step, {
+      deadline,
+      onSignal: () => got ?? sockIntrErrno(deadline),
+      onTimeout: () => got ?? E.EAGAIN,
+    }),
+  );
 }
 
 /** Frees received descriptors that will not be installed. */
@@ -900,11 +939,14 @@ function tcpRecvOn(
   if (timeoutNs === 0n) return E.EAGAIN;
   const deadline = deadlineOf(t, timeoutNs);
   return then(
-    retryOnSocket(t, f.s, step, {
-      deadline,
-      onSignal: () => (got > 0 ? got : sockIntrErrno(deadline)),
-      onTimeout: () => (got > 0 ? got : E.EAGAIN),
-    }),
+    readerAsleep(
+      f.file,
+      retryOnSocket(t, f.s, step, {
+        deadline,
+        onSignal: () => (got > 0 ? got : sockIntrErrno(deadline)),
+        onTimeout: () => (got > 0 ? got : E.EAGAIN),
+      }),
+    ),
     finish,
   );
 }
@@ -1033,6 +1075,12 @@ function recvOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: numbe
       }
       dropReceived(t, r.rights);
       if (fds.length > 0 || r.rights.length > 0) w.putRights(fds, r.rights.length);
+    }
+    // SCM_PIDFD comes last (scm_recv_unix). Without a control buffer no pidfd is made and the
+    // message is only marked cut; with one, it is installed even when it does not fit.
+    if (r.pidfdProcess !== undefined) {
+      const pidfd = m.msg_control === 0 ? new Uint8Array(4) : scmPidfd(t, r.pidfdProcess);
+      if (pidfd) w.put(SocketLevel.SOL_SOCKET, SCM_PIDFD, pidfd);
     }
     msgFlags |= w.flags;
     if (w.written > 0) {
@@ -1228,6 +1276,8 @@ function setsockoptOnce(t: Task, a: SyscallArgs): SyscallResult {
   const optlen = int(a[4]);
   const sock = f.s.sock;
   if (sock instanceof UnixSocket && level !== SocketLevel.SOL_SOCKET) return E.EOPNOTSUPP;
+  if (sock instanceof UnixSocket && isUnixOption(name))
+    return setUnixOption(t, sock, name, ptr(a[3]), optlen);
   if (sock instanceof NetlinkSocket && level === SocketLevel.SOL_NETLINK && optlen < 4) {
     // netlink_setsockopt reads the int only when optlen allows one; a shorter value is 0.
     return sock.setsockopt(level, name, 0);
@@ -1235,7 +1285,7 @@ function setsockoptOnce(t: Task, a: SyscallArgs): SyscallResult {
   const forced =
     level === SocketLevel.SOL_SOCKET &&
     (name === SocketOption.SO_SNDBUFFORCE || name === SocketOption.SO_RCVBUFFORCE);
-  if (sock instanceof InetSocket && forced && !capable(t.creds)) return E.EPERM; // CAP_NET_ADMIN
+  if (sock instanceof InetSocket && forced && !capable(t.creds, Capability.CAP_NET_ADMIN)) return E.EPERM;
   if (level === SocketLevel.SOL_SOCKET && isTimeoutOption(name))
     return setTimeoutOption(t, sock, name, ptr(a[3]), optlen);
   if (level === SocketLevel.SOL_SOCKET && isCoreOption(name) && !(sock instanceof NetlinkSocket))
@@ -1328,12 +1378,26 @@ function setInetOption(
   addr: number,
   optlen: number,
 ): 0 | LinuxError {
-  const congestion = level === SocketLevel.SOL_TCP && name === TcpOption.TCP_CONGESTION;
+  // TCP_CONGESTION and TCP_ULP take a name of at least one byte.
+  const congestion =
+    level === SocketLevel.SOL_TCP && (name === TcpOption.TCP_CONGESTION || name === TcpOption.TCP_ULP);
   const linger = level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_LINGER;
-  if (optlen < (congestion ? 1 : 4)) return E.EINVAL;
-  const want = congestion ? TCP_CA_NAME_MAX - 1 : linger ? LINGER_LEN : 4;
+  // SOL_IP's int options also take a byte, or nothing (see InetSocket.optionMinLength).
+  if (optlen < 0 || optlen < (congestion ? 1 : InetSocket.optionMinLength(level, name))) return E.EINVAL;
+  const want = congestion
+    ? TCP_CA_NAME_MAX - 1
+    : linger
+      ? LINGER_LEN
+      : InetSocket.optionValueLength(level, name);
   const raw = t.memory.read(addr, Math.min(optlen, want));
   if (isError(raw)) return raw;
+  // IP_TRANSPARENT / IPV6_TRANSPARENT on: CAP_NET_RAW or CAP_NET_ADMIN (EPERM).
+  if (
+    InetSocket.optionNeedsNetAdmin(level, name, raw) &&
+    !capable(t.creds, Capability.CAP_NET_RAW) &&
+    !capable(t.creds, Capability.CAP_NET_ADMIN)
+  )
+    return E.EPERM;
   if (level !== SocketLevel.SOL_IP || name !== IpOption.IP_TOS) return sock.setsockoptBytes(level, name, raw);
   const before = sock.getsockopt(level, name);
   const r = sock.setsockoptBytes(level, name, raw);
@@ -1386,7 +1450,8 @@ const recverr = new WeakMap<InetSocket, boolean>();
 function isRecverr(sock: AnySocket, level: number, name: number): boolean {
   return (
     sock instanceof InetSocket &&
-    ((level === SOL_IP && name === IP_RECVERR) || (level === SOL_IPV6 && name === IPV6_RECVERR))
+    ((level === SOL_IP && name === IP_RECVERR) ||
+      (level === SOL_IPV6 && name === IPV6_RECVERR && sock.family === 6))
   );
 }
 
@@ -1404,6 +1469,8 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
   if (isError(len)) return len;
   if (len < 0) return E.EINVAL;
   const sock = f.s.sock;
+  if (sock instanceof UnixSocket && level === SocketLevel.SOL_SOCKET && isUnixOption(name))
+    return getUnixOption(t, sock, name, ptr(a[3]), lenp, len);
   let bytes: Uint8Array;
   if (level === SocketLevel.SOL_SOCKET && isTimeoutOption(name)) {
     const v = timeoutsOf(sock);
@@ -1424,7 +1491,7 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
     bytes = ucred.encode(c);
   } else if (sock instanceof InetSocket && !isRecverr(sock, level, name)) {
     // Struct and string values (SO_LINGER, TCP_INFO, TCP_CONGESTION) as well as ints.
-    const v = sock.getsockoptBytes(level, name, len);
+    const v = sock.getsockoptBytes(level, name, len, (n) => t.memory.writeI32(lenp, n));
     if (isError(v)) return v;
     bytes = v;
   } else {
@@ -1485,13 +1552,16 @@ export const socketSyscalls: SyscallFamily = withHostSockets({
   getsockname: { handler: getsockname, support: FULL },
   getpeername: { handler: getpeername, support: FULL },
   shutdown: { handler: shutdown, support: FULL },
-  sendto: { handler: sendto, support: partial('MSG_OOB is EOPNOTSUPP on AF_UNIX') },
-  recvfrom: { handler: recvfrom, support: partial('MSG_ERRQUEUE is not supported (MSG_OOB: TCP only)') },
+  sendto: {
+    handler: sendto,
+    support: partial('MSG_OOB is EOPNOTSUPP on AF_UNIX datagram and seqpacket sockets, as in Linux'),
+  },
+  recvfrom: { handler: recvfrom, support: partial('MSG_ERRQUEUE is not supported') },
   sendmsg: {
     handler: sendmsg,
     support: partial('SOL_SOCKET control messages only on AF_UNIX (SCM_RIGHTS, SCM_CREDENTIALS)'),
   },
-  recvmsg: { handler: recvmsg, support: partial('MSG_ERRQUEUE is not supported (MSG_OOB: TCP only)') },
+  recvmsg: { handler: recvmsg, support: partial('MSG_ERRQUEUE is not supported') },
   sendmmsg: {
     handler: sendmmsg,
     support: partial('as sendmsg; an error after the first message is dropped, as in Linux'),

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { E, isError } from '@tsvisor/abi';
+import { Capability, E, isError } from '@tsvisor/abi';
 import {
   ERESTARTNOHAND,
   IPC_INFO,
@@ -179,7 +179,7 @@ function msgctl(t: Task, a: SyscallArgs): SyscallResult {
       const denied = ipcOwnerCheck(q, t.creds);
       if (denied) return denied;
       const qbytes = ds.dv.getBigUint64(88, true);
-      if (qbytes > BigInt(MSGMNB) && !capable(t.creds)) return E.EPERM;
+      if (qbytes > BigInt(MSGMNB) && !capable(t.creds, Capability.CAP_SYS_RESOURCE)) return E.EPERM;
       const bad = checkPermSet(ds.perm);
       if (bad) return bad;
       ipcSetPerm(q, ds.perm.uid, ds.perm.gid, ds.perm.mode);

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { E, MapFlag, Prot, isError, type LinuxError } from '@tsvisor/abi';
+import { Capability, E, MapFlag, Prot, isError, type LinuxError } from '@tsvisor/abi';
 import {
   IPC_INFO,
   IPC_RMID,
@@ -267,7 +267,7 @@ function shmctl(t: Task, a: SyscallArgs): SyscallResult {
       const seg = shm.find(shmid);
       if (isError(seg)) return seg;
       const c = t.creds;
-      if (!capable(c) && c.euid !== seg.uid && c.euid !== seg.cuid) return E.EPERM;
+      if (!capable(c, Capability.CAP_IPC_LOCK) && c.euid !== seg.uid && c.euid !== seg.cuid) return E.EPERM;
       if (cmd === SHM_LOCK) seg.mode |= SHM_LOCKED;
       else seg.mode &= ~SHM_LOCKED;
       return 0;

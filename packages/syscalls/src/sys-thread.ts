@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ArchPrctl, E, Prctl, isError, isValidSignal, type LinuxError } from '@tsvisor/abi';
+import { Capability, ArchPrctl, E, Prctl, isError, isValidSignal, type LinuxError } from '@tsvisor/abi';
 import { TASK_SIZE, capable, type Task } from '@tsvisor/kernel';
 import {
   FULL,
@@ -16,13 +16,12 @@ import {
   type SyscallFamily,
   type SyscallResult,
 } from './types.js';
+import { capPrctl } from './sys-caps.js';
 
 /** `sizeof(struct robust_list_head)`. */
 const ROBUST_LIST_HEAD_SIZE = 24;
 /** `TASK_COMM_LEN`. */
 const TASK_COMM_LEN = 16;
-/** Linux's highest capability number (CAP_CHECKPOINT_RESTORE). */
-const CAP_LAST_CAP = 40;
 
 /**
  * implements arch_prctl(2): ARCH_SET_FS/ARCH_SET_GS (`EPERM` for a non-canonical base),
@@ -72,7 +71,8 @@ function getRobustList(t: Task, a: SyscallArgs): SyscallResult {
   const pid = int(a[0]);
   const who = pid === 0 ? t : t.kernel.task(pid);
   if (!who) return E.ESRCH;
-  if (who.group !== t.group && !capable(t.creds) && who.creds.uid !== t.creds.euid) return E.EPERM;
+  if (who.group !== t.group && !capable(t.creds, Capability.CAP_SYS_PTRACE) && who.creds.uid !== t.creds.euid)
+    return E.EPERM;
   const e = t.memory.writeU64(ptr(a[1]), BigInt(who.robustList.head));
   if (e) return e;
   return t.memory.writeU64(ptr(a[2]), BigInt(ROBUST_LIST_HEAD_SIZE)) ?? 0;
@@ -89,8 +89,8 @@ function readComm(t: Task, addr: number): string | LinuxError {
 
 /**
  * implements prctl(2) for PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG, PR_SET/GET_DUMPABLE,
- * PR_SET/GET_NO_NEW_PRIVS, PR_SET/GET_KEEPCAPS, PR_SET/GET_CHILD_SUBREAPER, PR_SET/GET_TIMERSLACK,
- * PR_SET/GET_THP_DISABLE, PR_CAPBSET_READ and PR_GET_SECCOMP; other options are `EINVAL`.
+ * PR_SET/GET_NO_NEW_PRIVS, PR_SET/GET_CHILD_SUBREAPER, PR_SET/GET_TIMERSLACK, PR_SET/GET_THP_DISABLE,
+ * PR_GET_SECCOMP and the capability options (`capPrctl`); other options are `EINVAL`.
  */
 function prctl(t: Task, a: SyscallArgs): SyscallResult {
   const op = int(a[0]);
@@ -129,12 +129,6 @@ function prctl(t: Task, a: SyscallArgs): SyscallResult {
     case Prctl.PR_GET_NO_NEW_PRIVS:
       if (!zeroFrom(1)) return E.EINVAL;
       return t.noNewPrivs ? 1 : 0;
-    case Prctl.PR_GET_KEEPCAPS:
-      return g.keepCaps ? 1 : 0;
-    case Prctl.PR_SET_KEEPCAPS:
-      if (a[1] > 1n) return E.EINVAL;
-      g.keepCaps = a[1] === 1n;
-      return 0;
     case Prctl.PR_SET_CHILD_SUBREAPER:
       g.childSubreaper = a[1] !== 0n;
       return 0;
@@ -153,14 +147,10 @@ function prctl(t: Task, a: SyscallArgs): SyscallResult {
       if (!zeroFrom(2)) return E.EINVAL;
       g.thpDisable = a[1] !== 0n;
       return 0;
-    case Prctl.PR_CAPBSET_READ: {
-      const cap = Number(BigInt.asUintN(64, a[1]) > 64n ? 64n : a[1]);
-      return cap <= CAP_LAST_CAP ? 1 : E.EINVAL;
-    }
     case Prctl.PR_GET_SECCOMP:
       return 0;
     default:
-      return E.EINVAL;
+      return capPrctl(t, op, a) ?? E.EINVAL;
   }
 }
 
@@ -179,7 +169,7 @@ export const threadSyscalls: SyscallFamily = {
   prctl: {
     handler: prctl,
     support: partial(
-      'names, death signal, dumpable, no_new_privs, keepcaps, subreaper, timer slack, THP, capability bounding read; others EINVAL',
+      'names, death signal, dumpable, no_new_privs, capabilities (bounding, ambient, keepcaps, securebits), subreaper, timer slack, THP; others EINVAL',
     ),
   },
 };

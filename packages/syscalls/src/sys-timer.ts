@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  Capability,
   E,
   Itimer,
   Rlimit,
@@ -180,10 +181,16 @@ function setpriority(t: Task, a: SyscallArgs): SyscallResult {
   if (gs.length === 0) return E.ESRCH;
   const nice = Math.max(-20, Math.min(19, int(a[2])));
   for (const g of gs) {
-    if (g.creds.uid !== t.creds.euid && g.creds.euid !== t.creds.euid && !capable(t.creds)) return E.EPERM;
+    if (
+      g.creds.uid !== t.creds.euid &&
+      g.creds.euid !== t.creds.euid &&
+      !capable(t.creds, Capability.CAP_SYS_NICE)
+    )
+      return E.EPERM;
     // can_nice: RLIMIT_NICE (as 20 - nice) of the target lets it go lower without privilege.
     const lim = g.rlimits[Rlimit.RLIMIT_NICE]?.cur ?? 0n;
-    if (nice < g.nice && !capable(t.creds) && BigInt(20 - nice) > lim) return E.EACCES;
+    if (nice < g.nice && !capable(t.creds, Capability.CAP_SYS_NICE) && BigInt(20 - nice) > lim)
+      return E.EACCES;
     g.nice = nice;
   }
   return 0;

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ClockId, E, OpenFlag, Tfd, isError, type LinuxError } from '@tsvisor/abi';
+import { Capability, ClockId, E, OpenFlag, Tfd, isError, type LinuxError } from '@tsvisor/abi';
 import { ExpiringTimer, capable, type Task, type TimeSource } from '@tsvisor/kernel';
 import {
   FileDescription,
@@ -120,7 +120,7 @@ function timerfdCreate(t: Task, a: SyscallArgs): SyscallResult {
     clockId === ClockId.CLOCK_MONOTONIC ||
     clockId === ClockId.CLOCK_BOOTTIME;
   if (flags & ~CREATE_FLAGS || !known) return E.EINVAL;
-  if (alarm && !capable(t.creds)) return E.EPERM;
+  if (alarm && !capable(t.creds, Capability.CAP_WAKE_ALARM)) return E.EPERM;
   const file = new FileDescription(
     new TimerfdImpl(t.kernel.time, clockId),
     anonInode('[timerfd]'),

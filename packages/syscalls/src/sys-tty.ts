@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { E, OpenFlag, isError } from '@tsvisor/abi';
+import { Capability, E, OpenFlag, isError } from '@tsvisor/abi';
 import {
   PTY_SLAVE_MAJOR,
   TERMIOS_SIZE,
@@ -138,7 +138,9 @@ export function ttyIoctl(
     case TIOCGEXCL:
       return mem.writeI32(addr, tty.exclusive ? 1 : 0) ?? 0;
     case TIOCSCTTY:
-      return tiocsctty(t.group, tty, arg === 1n, capable(t.creds), file.readable) ?? 0;
+      return (
+        tiocsctty(t.group, tty, arg === 1n, capable(t.creds, Capability.CAP_SYS_ADMIN), file.readable) ?? 0
+      );
     case TIOCNOTTY:
       return master ? E.ENOTTY : (tiocnotty(t.kernel, t.group, tty) ?? 0);
     case TIOCGPGRP:

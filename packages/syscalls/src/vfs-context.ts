@@ -6,9 +6,16 @@
  * @module
  */
 import { Rlimit, isError, type LinuxError, At } from '@tsvisor/abi';
-import { Waiter, capable, softLimit, type FdTable, type FileRefs, type Task } from '@tsvisor/kernel';
 import {
-  ALL_CAPS,
+  Waiter,
+  accessCapsLow,
+  effectiveLow,
+  softLimit,
+  type FdTable,
+  type FileRefs,
+  type Task,
+} from '@tsvisor/kernel';
+import {
   type Creds,
   type FileDescription,
   type FsContext,
@@ -44,16 +51,16 @@ export function fileAt(t: Task, fd: number): FileDescription | LinuxError {
   return (t.files as FdTable<FileDescription>).file(fd);
 }
 
-/** The task's credentials for file access (fsuid/fsgid; every capability for root). */
+/** The task's credentials for file access (fsuid/fsgid and the effective capabilities). */
 export function vfsCreds(t: Task): Creds {
   const c = t.creds;
-  return { fsuid: c.fsuid, fsgid: c.fsgid, groups: c.groups, caps: capable(c) ? ALL_CAPS : 0 };
+  return { fsuid: c.fsuid, fsgid: c.fsgid, groups: c.groups, caps: effectiveLow(c) };
 }
 
-/** The credentials access(2) checks with: the real ids. */
+/** The credentials access(2) checks with: the real ids (and the capabilities they imply). */
 export function realCreds(t: Task): Creds {
   const c = t.creds;
-  return { fsuid: c.uid, fsgid: c.gid, groups: c.groups, caps: c.uid === 0 ? ALL_CAPS : 0 };
+  return { fsuid: c.uid, fsgid: c.gid, groups: c.groups, caps: accessCapsLow(c) };
 }
 
 /** The VFS context of one path operation. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { E, type LinuxError } from '@tsvisor/abi';
+import { Capability, E, type LinuxError } from '@tsvisor/abi';
 import { capable, inGroup, type Credentials } from '../creds/credentials.js';
 
 /** `IPC_PRIVATE`: a key that always makes a new object. */
@@ -65,12 +65,13 @@ export function ipcPermitted(obj: IpcObject, creds: Credentials, flag: number): 
   let granted = obj.mode;
   if (creds.euid === obj.cuid || creds.euid === obj.uid) granted >>= 6;
   else if (inGroup(creds, obj.cgid) || inGroup(creds, obj.gid)) granted >>= 3;
-  return (requested & ~granted & 7) === 0 || capable(creds);
+  return (requested & ~granted & 7) === 0 || capable(creds, Capability.CAP_IPC_OWNER);
 }
 
 /** The owner check of IPC_SET and IPC_RMID: the creator, the owner or root; else EPERM. */
 export function ipcOwnerCheck(obj: IpcObject, creds: Credentials): LinuxError | undefined {
-  if (creds.euid === obj.cuid || creds.euid === obj.uid || capable(creds)) return undefined;
+  if (creds.euid === obj.cuid || creds.euid === obj.uid || capable(creds, Capability.CAP_SYS_ADMIN))
+    return undefined;
   return E.EPERM;
 }
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { E, type LinuxError } from '@tsvisor/abi';
+import { Capability, E, type LinuxError } from '@tsvisor/abi';
 import { capable, inGroup, type Credentials } from '../creds/credentials.js';
 
 /** Priorities are below this (`MQ_PRIO_MAX`). */
@@ -130,7 +130,8 @@ export class MqQueue {
 
   /** `inode_permission` for an open asking `may` (4 read, 2 write). */
   permits(c: Credentials, may: number): boolean {
-    if (capable(c)) return true;
+    if (capable(c, Capability.CAP_DAC_OVERRIDE) || (may === 4 && capable(c, Capability.CAP_DAC_READ_SEARCH)))
+      return true;
     const bits = c.fsuid === this.uid ? this.mode >> 6 : inGroup(c, this.gid) ? this.mode >> 3 : this.mode;
     return (bits & may) === may;
   }
@@ -181,13 +182,13 @@ export class MqNamespace {
     c: Credentials,
     rlimit: number,
   ): MqQueue | LinuxError {
-    if (this.count >= this.limits.queuesMax && !capable(c)) return E.ENOSPC;
+    if (this.count >= this.limits.queuesMax && !capable(c, Capability.CAP_SYS_RESOURCE)) return E.ENOSPC;
     const a = attr ?? {
       maxmsg: Math.min(this.limits.msgMax, this.limits.msgDefault),
       msgsize: Math.min(this.limits.msgsizeMax, this.limits.msgsizeDefault),
     };
     if (attr) {
-      const bad = checkMqAttr(this.limits, attr, capable(c));
+      const bad = checkMqAttr(this.limits, attr, capable(c, Capability.CAP_SYS_RESOURCE));
       if (bad) return bad;
     }
     const charge =

@@ -159,8 +159,6 @@ export class ThreadGroup {
   childSubreaper = false;
   /** PR_SET_THP_DISABLE. */
   thpDisable = false;
-  /** PR_SET_KEEPCAPS. */
-  keepCaps = false;
   /** Peak RSS in KiB reported by the runtime (ru_maxrss). */
   maxRssKib = 0;
   childMaxRssKib = 0;

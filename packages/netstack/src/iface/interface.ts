@@ -194,6 +194,8 @@ interface LoopSegment {
   readonly octets: number;
   /** The TTL or hop limit it was sent with. */
   readonly hopLimit: number;
+  /** The TOS byte or traffic class it was sent with. */
+  readonly trafficClass: number;
 }
 
 /**
@@ -293,6 +295,16 @@ export class Interface {
    */
   private readonly gsoFrames = new WeakMap<Uint8Array, number>();
   private rxGso = 0;
+  /**
+   * The TCP segment being delivered, for TCP_SAVE_SYN ({@link receivedTcpHeaders}): its IP
+   * packet and where its TCP header ends in it, or the looped segment (which has no frame);
+   * and the link-layer header it came with: an Ethernet frame's, lo's (zeros), or none.
+   */
+  private rxTcpPacket: Uint8Array | undefined;
+  private rxTcpHeaderEnd = 0;
+  private rxTcpLoop: LoopSegment | undefined;
+  private rxFrame: Uint8Array | undefined;
+  private rxLink: 'frame' | 'lo' | 'none' = 'none';
   /**
    * Large offloaded frames that came back and were consumed (TCP copies a segment's payload
    * into the receive ring and keeps no view of it), by length, for the next segments of that
@@ -442,6 +454,13 @@ export class Interface {
         this.stats.rxFrames++;
         this.rxOffloaded = this.offloaded.delete(f);
         this.rxGso = this.gsoFrames.get(f) ?? 0;
+        this.rxFrame = f;
+        this.rxLink =
+          device.capabilities.medium === 'ethernet'
+            ? 'frame'
+            : device.capabilities.loopback === true
+              ? 'lo'
+              : 'none';
         this.receiveFrame(now, device, f, sockets);
         if (this.rxOffloaded) this.recycle(f);
         this.rxOffloaded = false;
@@ -452,6 +471,7 @@ export class Interface {
           progress = true;
           this.rxOffloaded = this.offloaded.delete(p);
           this.rxGso = this.gsoFrames.get(p) ?? 0;
+          this.rxLink = 'lo'; // a packet to this host's own address goes through lo on Linux
           this.receiveIp(now, device, p, sockets);
           if (this.rxOffloaded) this.recycle(p);
           this.rxOffloaded = false;
@@ -761,6 +781,9 @@ export class Interface {
           tm.InErrs++;
           return this.drop();
         }
+        this.rxTcpPacket = payload.buffer === whole.buffer ? whole : undefined;
+        this.rxTcpHeaderEnd = payload.byteOffset - whole.byteOffset + p.headerLen;
+        this.rxTcpLoop = undefined;
         const reply = sockets.tcpInput(now, src, dst, tcp, hopLimit);
         if (reply) this.sendTcpReply(now, device, dst, src, reply);
         return;
@@ -1075,6 +1098,7 @@ export class Interface {
         out.payloadHeld === true,
         out.dst.isLoopback(),
         out.hopLimit,
+        out.trafficClass ?? 0,
       );
     const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
     // TCP that stays on this host carries no checksum (see `offloaded`).
@@ -1100,7 +1124,7 @@ export class Interface {
           protocol,
           payloadLen: transportLen,
           ttl: out.hopLimit,
-          tos: out.kind === 'udp' ? (out.trafficClass ?? 0) : 0,
+          tos: out.kind === 'udp' || out.kind === 'tcp' ? (out.trafficClass ?? 0) : 0,
         },
         Ipv4Packet.unchecked(ipBuf),
       );
@@ -1112,7 +1136,7 @@ export class Interface {
           nextHeader: protocol,
           payloadLen: transportLen,
           hopLimit: out.hopLimit,
-          trafficClass: out.kind === 'udp' ? (out.trafficClass ?? 0) : 0,
+          trafficClass: out.kind === 'udp' || out.kind === 'tcp' ? (out.trafficClass ?? 0) : 0,
         },
         Ipv6Packet.unchecked(ipBuf),
       );
@@ -1213,6 +1237,7 @@ export class Interface {
       out.payloadHeld === true,
       dstLoopback,
       out.hopLimit,
+      out.trafficClass ?? 0,
     );
   }
 
@@ -1226,6 +1251,7 @@ export class Interface {
     held: boolean,
     dstLoopback: boolean,
     hopLimit: number,
+    trafficClass: number,
   ): EmitResult {
     if (viaDevice) this.stats.txFrames++;
     // ip_output and ip_finish_output2 count the segment whether or not the device then drops it.
@@ -1264,6 +1290,7 @@ export class Interface {
       dstLoopback,
       octets,
       hopLimit,
+      trafficClass,
     });
     return 'sent';
   }
@@ -1290,6 +1317,75 @@ export class Interface {
       });
     }
     return r;
+  }
+
+  /**
+   * @internal The headers of the TCP segment being delivered (call it from within
+   * SocketTable.tcpInput), as Linux's TCP_SAVE_SYN keeps a SYN's (tcp_reqsk_record_syn): the IP
+   * header with any extension headers and the TCP header with its options, and with `withLink`
+   * the link-layer header before them (an Ethernet frame's; lo's, 14 bytes of zero addresses and
+   * the ethertype; none for a device with the IP medium that is not a loopback). A looped
+   * segment has no frame: its headers are rebuilt with the emitters as they would have been on
+   * the loopback wire (the IP ident 0, no TCP checksum). A fresh copy, or undefined
+   * outside a delivery.
+   */
+  receivedTcpHeaders(withLink: boolean): Uint8Array | undefined {
+    let headers: Uint8Array;
+    let linkKind = this.rxLink;
+    const seg = this.rxTcpLoop;
+    if (seg) {
+      linkKind = 'lo';
+      const ipLen = seg.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+      const tcpLen = TcpRepr.bufferLen(seg.tcp);
+      const packet = new Uint8Array(ipLen + tcpLen);
+      if (seg.src.version === 4 && seg.dst.version === 4)
+        Ipv4Repr.emit(
+          {
+            src: seg.src,
+            dst: seg.dst,
+            protocol: IpProtocol.TCP,
+            payloadLen: tcpLen,
+            ttl: seg.hopLimit,
+            tos: seg.trafficClass,
+          },
+          Ipv4Packet.unchecked(packet),
+        );
+      else
+        Ipv6Repr.emit(
+          {
+            src: seg.src as Ipv6Address,
+            dst: seg.dst as Ipv6Address,
+            nextHeader: IpProtocol.TCP,
+            payloadLen: tcpLen,
+            hopLimit: seg.hopLimit,
+            trafficClass: seg.trafficClass,
+          },
+          Ipv6Packet.unchecked(packet),
+        );
+      // No checksum, as on the frame path of a loopback device (see `offloaded`).
+      TcpRepr.emit(seg.tcp, TcpPacket.unchecked(packet.subarray(ipLen)), seg.src, seg.dst, false);
+      headers = packet.subarray(0, ipLen + TcpRepr.headerLen(seg.tcp));
+    } else if (this.rxTcpPacket) {
+      headers = this.rxTcpPacket.subarray(0, this.rxTcpHeaderEnd);
+    } else {
+      return undefined;
+    }
+    const link =
+      !withLink || linkKind === 'none'
+        ? 0
+        : linkKind === 'frame' && this.rxFrame
+          ? Math.min(ETHERNET_HEADER_LEN, this.rxFrame.length)
+          : ETHERNET_HEADER_LEN;
+    const out = new Uint8Array(link + headers.length);
+    if (link > 0 && linkKind === 'frame' && this.rxFrame) out.set(this.rxFrame.subarray(0, link));
+    else if (link > 0) {
+      // lo's header: no addresses, the ethertype of the packet.
+      const type = (headers[0]! >>> 4 === 4 ? EtherType.IPV4 : EtherType.IPV6) as number;
+      out[12] = type >>> 8;
+      out[13] = type & 0xff;
+    }
+    out.set(headers, link);
+    return out;
   }
 
   /**
@@ -1320,6 +1416,7 @@ export class Interface {
         tm.InErrs++;
         this.drop();
       } else {
+        this.rxTcpLoop = seg;
         const reply = sockets.tcpInput(now, src, dst, tcp, seg.hopLimit);
         if (reply) this.sendTcpReply(now, device, dst, src, reply);
       }

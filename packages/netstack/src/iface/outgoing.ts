@@ -36,6 +36,8 @@ export type Outgoing =
       readonly dst: IpAddress;
       readonly hopLimit: number;
       readonly tcp: TcpRepr;
+      /** The TOS byte (IPv4) or traffic class (IPv6), IP_TOS / IPV6_TCLASS; absent is 0. */
+      readonly trafficClass?: number;
       /**
        * The payload is a view the sender leaves unchanged until the poll that sends it ends (a
        * send ring, whose sent bytes nothing overwrites before they are acknowledged and the

@@ -7,6 +7,9 @@
 import type { Device, DeviceCapabilities, Medium } from './device.js';
 import { FrameQueue } from './device.js';
 
+/** The MTU of Linux's `lo` (`ip link` shows 65536); IPv4 routes over it get 65535. */
+export const LOOPBACK_MTU = 65536;
+
 /**
  * A loopback device with the IP medium, like Linux's `lo`.
  *
@@ -27,7 +30,7 @@ export class LoopbackDevice implements Device {
   private readonly queue: FrameQueue;
 
   constructor(options: { mtu?: number; queueLimit?: number } = {}) {
-    this.capabilities = { medium: 'ip', mtu: options.mtu ?? 65535, loopback: true };
+    this.capabilities = { medium: 'ip', mtu: options.mtu ?? LOOPBACK_MTU, loopback: true };
     this.queueLimit = options.queueLimit ?? 1024;
     this.queue = new FrameQueue(this.queueLimit);
   }

@@ -15,6 +15,7 @@ import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { unspecifiedAddress } from '../wire/ip-address.js';
 import { Icmpv4Type } from '../wire/icmpv4.js';
 import { Icmpv6Type } from '../wire/icmpv6.js';
+import { IPV4_HEADER_LEN, IPV4_MAX_MTU } from '../wire/ipv4.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
@@ -101,6 +102,8 @@ export class IcmpSocket {
     const echo = this.family === 4 ? Icmpv4Type.ECHO_REQUEST : Icmpv6Type.ECHO_REQUEST;
     if (message[0] !== echo || message[1] !== 0) return E.EINVAL;
     if (message.length > this.tx.payloadCapacity) return E.EMSGSIZE;
+    // ping_common_sendmsg: at most 0xffff bytes; IPv4's total length also holds its header.
+    if (message.length > (this.family === 4 ? IPV4_MAX_MTU - IPV4_HEADER_LEN : 0xffff)) return E.EMSGSIZE;
     const src =
       this.local && !this.local.addr.isUnspecified() ? this.local.addr : this.env.sourceAddressFor(dst.addr);
     if (!src) return E.ENETUNREACH;

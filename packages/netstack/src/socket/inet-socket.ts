@@ -454,7 +454,13 @@ export class InetSocket {
     l.localPortRange = this.ipOpts.localPortRange;
     l.minTtl = this.ipOpts.minTtl;
     l.minHopCount = this.ipOpts.minHopCount;
-    l.prepareChild = (child) => this.tcpOpts.apply(child, this.rcvBufLock);
+    l.prepareChild = (child) => {
+      this.tcpOpts.apply(child, this.rcvBufLock);
+      child.trafficClass = child.family === 4 ? this.ipTos : this.tclass;
+      // tcp_reqsk_record_syn: the headers of the SYN being answered, as the listener asks now.
+      const save = this.tcpOpts.saveSyn;
+      if (save !== 0) child.savedSyn = this.stack.iface.receivedTcpHeaders(save === 2);
+    };
     if (this.family === 6) l.v6only = this.v6only;
     if (local) {
       const err = l.bind(local);
@@ -485,6 +491,8 @@ export class InetSocket {
     s.keepCnt = this.keepCnt;
     s.linger2 = this.linger2;
     s.hopLimit = this.hopLimit;
+    s.ipTos = this.ipTos;
+    s.tclass = this.tclass;
     s.userTimeout = this.userTimeout;
     s.notsentLowat = this.notsentLowat;
     s.peekOff = this.peekOff;
@@ -618,8 +626,8 @@ export class InetSocket {
     // MSG_DONTWAIT/MSG_NOSIGNAL are decided by the caller; MSG_OOB makes TCP data urgent.
     const impl = this.impl;
     if (impl.kind === 'listener') return E.EPIPE;
-    if (this.shutWr) return E.EPIPE;
     if (impl.kind === 'tcp') {
+      if (this.shutWr) return E.EPIPE;
       if (flags & MsgFlag.MSG_FASTOPEN || this.fastopenPending) {
         const r = this.fastopenConnect(impl.sock, flags, to);
         if (r !== undefined) return r;
@@ -660,6 +668,7 @@ export class InetSocket {
   ): number | LinuxError | WouldBlock {
     if (!this.corked) {
       if ((!to || to.length === 0) && !sock.remote) return E.EDESTADDRREQ;
+      if (this.shutWr) return E.EPIPE; // ip_append_data's buffer allocation
       this.corked = { chunks: [], len: 0, to, ...(control ? { control } : {}) };
     }
     const c = this.corked;
@@ -705,6 +714,13 @@ export class InetSocket {
     impl.sock.hopLimit = this.hopLimit;
     if (dst && (dst.addr.isBroadcast() || this.stack.iface.isDirectedBroadcast(dst.addr)) && !this.broadcast)
       return E.EACCES; // Linux needs SO_BROADCAST to send to a broadcast address
+    // udp_sendmsg and ping_common_sendmsg find the destination first; SEND_SHUTDOWN is only seen
+    // when the datagram's buffer is allocated (EPIPE).
+    if (this.shutWr) {
+      if (!dst && !impl.sock.remote) return E.EDESTADDRREQ;
+      if (impl.kind === 'udp' && dst?.port === 0) return E.EINVAL;
+      return E.EPIPE;
+    }
     if (impl.kind === 'icmp') return dst ? impl.sock.sendto(data, dst) : impl.sock.sendto(data);
     impl.sock.trafficClass = this.family === 4 ? this.ipTos : this.tclass;
     let opts;
@@ -1136,6 +1152,7 @@ export class InetSocket {
       // __ip_sock_set_tos: the low byte; a stream socket keeps its ECN bits (TCP owns them).
       const v = value & 0xff;
       this.ipTos = tcp ? (v & ~3) | (this.ipTos & 3) : v;
+      this.applyTcpOptions();
       return 0;
     }
     if (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_TCLASS) {
@@ -1143,6 +1160,7 @@ export class InetSocket {
       if (value < -1 || value > 0xff) return E.EINVAL;
       const v = value === -1 ? 0 : value;
       this.tclass = tcp ? (v & ~3) | (this.tclass & 3) : v;
+      this.applyTcpOptions();
       return 0;
     }
     const hops =
@@ -1248,6 +1266,7 @@ export class InetSocket {
     s.keepCnt = this.keepCnt;
     s.linger2 = this.linger2 === undefined || this.linger2 < 0 ? this.linger2 : this.linger2 * 1000;
     s.hopLimit = this.hopLimit;
+    s.trafficClass = s.family === 4 ? this.ipTos : this.tclass;
     s.noDelay = this.noDelay;
     // TCP_QUICKACK=1 (Linux leaves delayed-ACK "pingpong" mode): here it means an ACK for every
     // segment; the default keeps delayed ACKs, which Linux also reports as 1.
@@ -1276,9 +1295,16 @@ export class InetSocket {
   /**
    * Implements getsockopt(2) with its bytes: the options with struct or string values
    * (SO_LINGER, TCP_INFO, TCP_CONGESTION) and every integer option of {@link getsockopt}, cut
-   * to `optlen` as Linux copies at most that much. EINVAL for a negative length.
+   * to `optlen` as Linux copies at most that much. EINVAL for a negative length. An option
+   * that reports the length it needs with its error (TCP_SAVED_SYN into too small a buffer:
+   * EINVAL) writes it through `storeLen`, the caller's store to `*optlen`.
    */
-  getsockoptBytes(level: number, name: number, optlen: number): Uint8Array | LinuxError {
+  getsockoptBytes(
+    level: number,
+    name: number,
+    optlen: number,
+    storeLen?: (n: number) => LinuxError | undefined,
+  ): Uint8Array | LinuxError {
     if (optlen < 0) return E.EINVAL;
     const tcp = this.type === SockType.SOCK_STREAM;
     let full: Uint8Array;
@@ -1298,7 +1324,7 @@ export class InetSocket {
     } else {
       const bytes =
         level === SocketLevel.SOL_TCP && tcp
-          ? this.tcpOpts.getBytes(name, optlen, this.tcpOptionsView())
+          ? this.tcpOpts.getBytes(name, optlen, this.tcpOptionsView(), storeLen)
           : undefined;
       if (bytes !== undefined)
         return isError(bytes) ? bytes : bytes.subarray(0, Math.min(optlen, bytes.length));

@@ -17,8 +17,10 @@
  * Linux answers outside repair mode); upper layer protocols (TCP_ULP names none: ENOENT, what a
  * kernel without the `tls` module answers); fast open cookies (a client connects as Linux does
  * with no cookie cached; a listener's TCP_FASTOPEN queue is kept, not used); TCP_TX_DELAY is kept
- * but delays nothing (Linux's delay is carried out by the fq qdisc, absent on loopback);
- * TCP_SAVE_SYN is kept but no SYN is saved (TCP_SAVED_SYN reports none).
+ * but delays nothing (Linux's delay is carried out by the fq qdisc, absent on loopback).
+ *
+ * TCP_SAVE_SYN: the listener's socket layer has the interface's headers of each SYN it answers
+ * kept on the new connection (`TcpSocket.savedSyn`), and TCP_SAVED_SYN hands them out once.
  *
  * @module
  */
@@ -315,11 +317,25 @@ export class TcpOptions {
    * do_tcp_getsockopt for the options with byte values of this module (TCP_ULP, TCP_SAVED_SYN,
    * TCP_FASTOPEN_KEY, TCP_CC_INFO, TCP_REPAIR_WINDOW): the bytes to copy (the reported length
    * is theirs, cut to `optlen` by the caller) or Linux's errno; undefined for other options.
+   * TCP_SAVED_SYN into fewer than its bytes is EINVAL with the length needed written back
+   * through `storeLen` (whose EFAULT wins), the SYN still kept; read whole, it is gone.
    */
-  getBytes(name: number, optlen: number, v: TcpOptionsView): Uint8Array | LinuxError | undefined {
+  getBytes(
+    name: number,
+    optlen: number,
+    v: TcpOptionsView,
+    storeLen?: (n: number) => LinuxError | undefined,
+  ): Uint8Array | LinuxError | undefined {
     switch (name) {
+      case TcpOption.TCP_SAVED_SYN: {
+        const conn = v.conn;
+        const syn = conn?.savedSyn;
+        if (!conn || !syn) return new Uint8Array(0); // none saved (or read already): length 0
+        if (optlen < syn.length) return storeLen?.(syn.length) ?? E.EINVAL;
+        conn.savedSyn = undefined; // tcp_saved_syn_free
+        return syn;
+      }
       case TcpOption.TCP_ULP: // no upper layer protocol attached: length 0
-      case TcpOption.TCP_SAVED_SYN: // no SYN saved
       case TcpOption.TCP_CC_INFO: // cubic and reno have no get_info: length 0
         return new Uint8Array(0);
       case TcpOption.TCP_FASTOPEN_KEY:

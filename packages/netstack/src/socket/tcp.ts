@@ -52,6 +52,7 @@ import { Assembler } from '../storage/assembler.js';
 import type { RingBuffer, SpanCopy } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { unspecifiedAddress } from '../wire/ip-address.js';
+import { IPV4_MAX_MTU } from '../wire/ipv4.js';
 import {
   seqAdd,
   seqDiff,
@@ -253,6 +254,13 @@ export class TcpSocket {
   owner: object | undefined;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
+  /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of the segments sent. */
+  trafficClass = 0;
+  /**
+   * TCP_SAVE_SYN: the IP and TCP headers (and with 2, the link-layer header) of the SYN that
+   * opened this connection, kept for one getsockopt(TCP_SAVED_SYN); undefined once read.
+   */
+  savedSyn: Uint8Array | undefined;
   /** TCP_NODELAY: send small segments at once instead of waiting for the ACK of the last one. */
   noDelay = false;
   /** SO_KEEPALIVE. */
@@ -1381,7 +1389,9 @@ export class TcpSocket {
   /** Works out {@link ourMssNow} and {@link sendMssNow} from the route and the negotiated options. */
   private refreshMss(): void {
     const remote = this.remote;
-    const mtu = remote === undefined ? 1500 : (this.env.uniformMtu ?? this.env.mtuFor(remote.addr));
+    let mtu = remote === undefined ? 1500 : (this.env.uniformMtu ?? this.env.mtuFor(remote.addr));
+    // The uniform MTU is the device's: IPv4 routes have at most IP_MAX_MTU (as mtuFor gives).
+    if (this.family === 4 && mtu > IPV4_MAX_MTU) mtu = IPV4_MAX_MTU;
     if (mtu === this.mssMtu) return;
     this.mssMtu = mtu;
     // Our MSS: the route MTU minus IP and TCP headers.
@@ -3137,6 +3147,7 @@ export class TcpSocket {
           src: this.local!.addr,
           dst: this.remote!.addr,
           hopLimit: this.hopLimit,
+          trafficClass: this.trafficClass,
           tcp,
           payloadHeld: held,
         });

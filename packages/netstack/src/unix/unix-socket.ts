@@ -28,6 +28,11 @@ export interface UnixCreds {
   readonly gid: number;
   /** The supplementary groups (SO_PEERGROUPS); none when not given. */
   readonly groups?: readonly number[] | undefined;
+  /**
+   * The kernel's handle on the process these credentials name (Linux's struct pid), opaque
+   * here: what SO_PEERPIDFD and SCM_PIDFD make a pidfd of. None for credentials without one.
+   */
+  readonly process?: unknown;
 }
 
 /** What the kernel plugs into a domain. */
@@ -72,6 +77,11 @@ export interface UnixRecvResult {
   readonly rights: readonly unknown[] | undefined;
   /** The sender's credentials, when this socket has SO_PASSCRED. */
   readonly creds: UnixCreds | undefined;
+  /**
+   * With SO_PASSPIDFD: the sending process ({@link UnixCreds.process}) the receiver gets an
+   * SCM_PIDFD for; undefined without the option or when the sender's credentials name none.
+   */
+  readonly pidfdProcess?: unknown;
   /** The out-of-band byte, read with MSG_OOB (MSG_OOB in msg_flags). */
   readonly oob?: boolean | undefined;
   /**
@@ -192,6 +202,13 @@ export class UnixSocket {
   rcvbuf = UNIX_DEFAULT_RCVBUF;
   /** SO_PASSCRED: received messages carry the sender's credentials. */
   passcred = false;
+  /** SO_PASSPIDFD: received messages carry a pidfd of the sending process (SCM_PIDFD). */
+  passpidfd = false;
+  /**
+   * SO_PASSRIGHTS (Linux 6.16): whether this socket accepts SCM_RIGHTS. Off, a send with
+   * descriptors to it fails with EPERM.
+   */
+  passrights = true;
   /**
    * SO_OOBINLINE: the out-of-band byte stays in the stream (read in place, never with
    * MSG_OOB).
@@ -289,6 +306,14 @@ export class UnixSocket {
     }
   }
 
+  /**
+   * unix_may_passcred: SO_PASSCRED or SO_PASSPIDFD is on, so the socket autobinds on connect
+   * and send, and stream reads do not join bytes of different senders.
+   */
+  private get passesCreds(): boolean {
+    return this.passcred || this.passpidfd;
+  }
+
   /** The bound address, if any. */
   get address(): Sockaddr | undefined {
     return this.addr;
@@ -382,7 +407,7 @@ export class UnixSocket {
       }
       const target = this.find(addr, fs);
       if (isError(target)) return target;
-      if (this.passcred && !this.addr) this.autobind();
+      if (this.passesCreds && !this.addr) this.autobind();
       if (this.peer && this.peer !== target) this.disconnectDgram();
       this.peer = target;
       return 0;
@@ -399,13 +424,17 @@ export class UnixSocket {
       return WOULD_BLOCK;
     }
     target.connectWaiters.delete(this);
-    if (this.passcred && !this.addr) {
+    if (this.passesCreds && !this.addr) {
       const err = this.autobind();
       if (err !== 0) return err;
     }
     const server = new UnixSocket(this.domain, this.type, target.creds);
     server.addr = target.addr;
+    // The accepted socket takes the listener's SO_PASSCRED, SO_PASSPIDFD and SO_PASSRIGHTS
+    // (sk_scm_recv_flags).
     server.passcred = target.passcred;
+    server.passpidfd = target.passpidfd;
+    server.passrights = target.passrights;
     server.sndbuf = target.sndbuf;
     this.link(server);
     target.backlogQueue.push(server);
@@ -465,6 +494,7 @@ export class UnixSocket {
     if (err) return err;
     const other = this.peer;
     if (other.closed || other.shutRcv) return E.EPIPE;
+    if (anc.rights && anc.rights.length > 0 && !other.passrights) return E.EPERM;
     if (this.type === SockType.SOCK_SEQPACKET) {
       if (data.length > this.sndbuf - 32) return E.EMSGSIZE;
       if (this.wmem >= this.sndbuf) return WOULD_BLOCK;
@@ -534,8 +564,9 @@ export class UnixSocket {
       }
       other = this.peer;
     }
-    if (this.passcred && !this.addr) this.autobind();
+    if (this.passesCreds && !this.addr) this.autobind();
     if (other.peer && other.peer !== this) return E.EPERM;
+    if (rights && rights.length > 0 && !other.passrights) return E.EPERM;
     if (other.shutRcv) return E.EPIPE;
     if (this.shutSend) return E.EPIPE;
     if (other.peer !== this && other.queue.length >= MAX_DGRAM_QLEN) return WOULD_BLOCK;
@@ -631,6 +662,7 @@ export class UnixSocket {
       truncated: n < m.data.length - skip,
       rights: peek ? undefined : m.rights,
       creds: this.passcred ? m.creds : undefined,
+      pidfdProcess: this.passpidfd ? m.creds.process : undefined,
     };
   }
 
@@ -735,7 +767,7 @@ export class UnixSocket {
       if (!m) continue;
       // The read stops at a buffer from another sender (credentials differ) and at one carrying
       // descriptors once it has bytes.
-      if (n > 0 && (m.rights || (this.passcred && first && m.creds !== first.creds))) break;
+      if (n > 0 && (m.rights || (this.passesCreds && first && m.creds !== first.creds))) break;
       first ??= m;
       const start = m.off + skip;
       skip = 0;
@@ -766,7 +798,8 @@ export class UnixSocket {
     if (this.peekOff >= 0) this.peekOff = peek ? this.peekOff + n : Math.max(this.peekOff - n, 0);
     const from = first?.sender.addr;
     const creds = this.passcred ? first?.creds : undefined;
-    return { n, len: n, from, truncated: false, rights, creds, atMark };
+    const pidfdProcess = this.passpidfd ? first?.creds.process : undefined;
+    return { n, len: n, from, truncated: false, rights, creds, pidfdProcess, atMark };
   }
 
   /** Implements shutdown(2): EINVAL for a bad `how`; an unconnected socket is marked too (as unix_shutdown). */
@@ -801,6 +834,15 @@ export class UnixSocket {
   /** SO_PEERCRED: the peer's credentials at connect time, or pid 0 and the overflow ids. */
   peercred(): UnixCreds {
     return this.peerCreds ?? NO_CREDS;
+  }
+
+  /**
+   * SO_PEERPIDFD: the process of the peer's credentials at connect or socketpair time (what a
+   * pidfd is made of), or undefined when the socket has none (no peer credentials: ENODATA).
+   * It stays the same process after that process exits, as Linux keeps its struct pid.
+   */
+  peerProcess(): unknown {
+    return this.peerCreds?.process;
   }
 
   /**

@@ -30,6 +30,12 @@ const F = {
 /** Length of an IPv4 header without options. */
 export const IPV4_HEADER_LEN = F.OPTIONS;
 
+/**
+ * The largest IPv4 route MTU (Linux's IP_MAX_MTU): the 16-bit total length caps a packet at
+ * 65535 bytes, so a device with a larger MTU (lo's 65536) gives IPv4 routes 65535.
+ */
+export const IPV4_MAX_MTU = 0xffff;
+
 /** A zero-copy view of an IPv4 packet. */
 export class Ipv4Packet {
   private constructor(readonly buffer: Uint8Array) {}

@@ -53,6 +53,7 @@ import {
   cidr,
   isWireError,
   linkPair,
+  LOOPBACK_MTU,
   type Device,
   type TcpListener,
   type TcpSocket,
@@ -328,8 +329,8 @@ export class Gateway {
         index: 1,
         name: 'lo',
         flags: IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP,
-        // What netstack uses for local traffic (Linux's lo says 65536).
-        mtu: 65535,
+        // What netstack uses for local traffic, as Linux's lo.
+        mtu: LOOPBACK_MTU,
         type: ARPHRD_LOOPBACK,
         address: new Uint8Array(6),
         broadcast: new Uint8Array(6),

@@ -1,8 +1,8 @@
-/* SO_PEEK_OFF on TCP and UDP sockets, natively and under tsvisor (sock-peek-off.test.ts): -1
- * (the default) peeks from the front; an offset >= 0 makes MSG_PEEK start there and move on by
- * what it copied, and a read moves it back by what it consumed (never below 0); a blocking peek
- * past the queued bytes waits for more. On UDP the offset runs across the queued datagrams
- * (__skb_try_recv_from_queue skips whole ones). */
+/* SO_PEEK_OFF on TCP, UDP and unix stream sockets, natively and under tsvisor
+ * (sock-peek-off.test.ts): -1 (the default) peeks from the front; an offset >= 0 makes MSG_PEEK
+ * start there and move on by what it copied, and a read moves it back by what it consumed (never
+ * below 0); a blocking peek past the queued bytes waits for more. On UDP the offset runs across
+ * the queued datagrams (__skb_try_recv_from_queue skips whole ones). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -171,9 +171,32 @@ static void udp(void) {
   close(b);
 }
 
+/* A unix stream socket: read(2) consumes from the front whatever SO_PEEK_OFF says (under tsvisor
+ * its read peeked at the offset first: "cde" for "abc"). */
+static void unix_stream(void) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return;
+  char buf[16];
+  int off = 0;
+  socklen_t len = sizeof off;
+  write(sv[1], "abcdef", 6);
+  setsockopt(sv[0], SOL_SOCKET, SO_PEEK_OFF, &off, sizeof off);
+  long n = recv(sv[0], buf, 2, MSG_PEEK);
+  getsockopt(sv[0], SOL_SOCKET, SO_PEEK_OFF, &off, &len);
+  printf("unix peek 2: %ld \"%.*s\" off=%d\n", n, (int)n, buf, off);
+  n = read(sv[0], buf, 3);
+  getsockopt(sv[0], SOL_SOCKET, SO_PEEK_OFF, &off, &len);
+  printf("unix read 3: %ld \"%.*s\" off=%d\n", n, (int)n, buf, off);
+  n = recv(sv[0], buf, sizeof buf, MSG_PEEK);
+  printf("unix peek: %ld \"%.*s\"\n", n, (int)n, buf);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   tcp();
   udp();
+  unix_stream();
   return 0;
 }
