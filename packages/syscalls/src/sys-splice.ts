@@ -217,23 +217,36 @@ async function splice(t: Task, a: SyscallArgs): Promise<SyscallResult> {
     if (offOut !== undefined && typeOf(fout) !== S_IFREG) return E.EINVAL;
     if ((fout.getFlags() & O_APPEND) !== 0) return E.EINVAL;
     if (offOut !== undefined && offOut < 0n) return E.EINVAL;
+    const ip = pipeOf(fin);
+    if (!ip) return E.EINVAL;
     nonblock ||= (fin.getFlags() & O_NONBLOCK) !== 0;
-    const buf = new Uint8Array(len);
-    const r = await untilReady(t, fin, PollEvent.POLLIN, nonblock, () => fin.read(buf));
-    if (typeof r !== 'number' || r === 0) return r;
+    // SPLICE_F_NONBLOCK and the pipe's O_NONBLOCK decide the wait for input; the output waits
+    // for room unless its own O_NONBLOCK is set (splice_to_socket's MSG_DONTWAIT).
+    const held = await untilReady(t, fin, PollEvent.POLLIN, nonblock, () =>
+      ip.length > 0 ? ip.length : ip.writers === 0 ? 0 : WOULD_BLOCK,
+    );
+    if (typeof held !== 'number' || held === 0) return held;
+    // Only what the output took leaves the pipe, as Linux consumes pipe buffers as they are sent:
+    // a full non-blocking socket answers EAGAIN with the pipe untouched.
+    const buf = new Uint8Array(Math.min(len, held));
+    const r = ip.peek(buf);
+    const outNonblock = (fout.getFlags() & O_NONBLOCK) !== 0;
     let done = 0;
+    let stop: SyscallResult | undefined;
     while (done < r) {
       const part = buf.subarray(done, r);
       const at = offOut === undefined ? undefined : Number(offOut) + done;
-      const w = await untilReady(t, fout, PollEvent.POLLOUT, false, () =>
+      const w = await untilReady(t, fout, PollEvent.POLLOUT, outNonblock, () =>
         at === undefined ? fout.write(part) : fout.pwrite(part, at),
       );
-      if (typeof w !== 'number') {
-        if (done > 0) break;
-        return w;
+      if (typeof w !== 'number' || w === 0) {
+        stop = w;
+        break;
       }
       done += w;
     }
+    if (done > 0) ip.read(new Uint8Array(done));
+    if (done === 0 && stop !== undefined) return stop;
     if (offOut !== undefined) {
       const e = t.memory.writeU64(ptr(a[3]), offOut + BigInt(done));
       if (e) return e;
