@@ -423,14 +423,32 @@ export class InetSocket {
 
   /** Implements bind(2). */
   bind(sockaddr: Uint8Array): 0 | LinuxError {
-    const ep = parseSockaddr(sockaddr, this.family);
+    let ep = parseSockaddr(sockaddr, this.family);
     if (isError(ep)) return ep;
+    const v4 = this.family === 6 && ep.addr.version === 6 ? ep.addr.v4Mapped() : undefined;
+    if (v4 && this.impl.kind === 'tcp') {
+      // inet6_bind: ::ffff:a.b.c.d binds the IPv4 address (EINVAL on a v6-only socket or one
+      // already bound); the socket is an IPv4 one underneath from now on, as for a mapped connect.
+      const old = this.impl.sock;
+      if (this.v6only || old.holdsPort || old.state !== 'CLOSED') return E.EINVAL;
+      this.impl = { kind: 'tcp', sock: this.ipv4Underneath(old) };
+      ep = { addr: v4, port: ep.port };
+    }
     const s = this.impl.sock;
     s.reuseAddr = this.reuseAddr;
     if (this.impl.kind !== 'icmp') this.impl.sock.reusePort = this.reusePort;
     this.applyV6only();
     this.applyIpOptions();
     return s.bind(ep) ?? 0;
+  }
+
+  /** Closes the IPv6 TCP socket `old` and gives this AF_INET6 socket an IPv4 one in its place. */
+  private ipv4Underneath(old: TcpSocket): TcpSocket {
+    old.owner = undefined;
+    old.close();
+    const conn = this.stack.tcpSocket(4, this.rings());
+    conn.owner = this;
+    return conn;
   }
 
   /** Implements listen(2): EOPNOTSUPP on datagram sockets, EINVAL once connected. */
@@ -446,7 +464,8 @@ export class InetSocket {
     const local = impl.sock.local;
     impl.sock.owner = undefined;
     impl.sock.close(); // releases the port for the listener that takes over
-    const l = this.stack.tcpListener(this.family, () => this.rings());
+    // A socket bound to an IPv4-mapped address listens for IPv4 only.
+    const l = this.stack.tcpListener(impl.sock.family, () => this.rings());
     l.reuseAddr = this.reuseAddr;
     l.reusePort = this.reusePort;
     l.boundDevIf = this.boundDevIf;
@@ -461,7 +480,7 @@ export class InetSocket {
       const save = this.tcpOpts.saveSyn;
       if (save !== 0) child.savedSyn = this.stack.iface.receivedTcpHeaders(save === 2);
     };
-    if (this.family === 6) l.v6only = this.v6only;
+    if (l.family === 6) l.v6only = this.v6only;
     if (local) {
       const err = l.bind(local);
       if (err) return err;
@@ -549,14 +568,22 @@ export class InetSocket {
     const mapped = ep.addr.version === 6 ? ep.addr.v4Mapped() : undefined;
     let conn = s;
     if (mapped) {
-      // An IPv4 peer named as ::ffff:a.b.c.d: an IPv4 connection underneath (unbound sockets only).
+      // An IPv4 peer named as ::ffff:a.b.c.d: an IPv4 connection underneath (tcp_v6_connect hands
+      // it to tcp_v4_connect). A socket bound to :: keeps its port, one bound to a mapped address
+      // is IPv4 already; one bound to a specific IPv6 address cannot reach IPv4.
       if (this.v6only) return E.ENETUNREACH;
-      if (s.holdsPort) return E.ENETUNREACH;
-      s.owner = undefined;
-      s.close();
-      conn = this.stack.tcpSocket(4, this.rings());
-      this.impl = { kind: 'tcp', sock: conn };
-      conn.owner = this;
+      if (s.family === 6) {
+        const local = s.holdsPort ? s.local : undefined;
+        if (local && !local.addr.isUnspecified()) return E.ENETUNREACH;
+        conn = this.ipv4Underneath(s);
+        this.impl = { kind: 'tcp', sock: conn };
+        if (local) {
+          conn.reuseAddr = this.reuseAddr;
+          conn.reusePort = this.reusePort;
+          const err = conn.bind({ addr: unspecifiedAddress(4), port: local.port });
+          if (err) return err;
+        }
+      }
       ep = { addr: mapped, port: ep.port };
     }
     ep = this.toThisHost(ep);
