@@ -1401,7 +1401,8 @@ function recvmsg(t: Task, a: SyscallArgs): Result | undefined {
       r.control.length > 0 && !t.memory.writeExact(m.msg_control, r.control) ? r.control.length : 0;
     dv.setInt32(8, m.msg_name !== 0 ? from.length : 0, true);
     dv.setBigUint64(40, BigInt(stored), true);
-    dv.setInt32(48, r.msgFlags & RECV_MSG_FLAGS, true);
+    // ____sys_recvmsg starts msg_flags from the caller's MSG_CMSG_CLOEXEC.
+    dv.setInt32(48, (r.msgFlags & RECV_MSG_FLAGS) | (flags & MsgFlag.MSG_CMSG_CLOEXEC), true);
     const err = t.memory.writeExact(mp, raw);
     if (err) return err;
     return flags & MsgFlag.MSG_TRUNC && s.h.type !== SockType.SOCK_STREAM ? r.len : r.n;

@@ -1041,7 +1041,11 @@ function recvOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: numbe
       }
       done += n;
     }
-    let msgFlags = (r.truncated ? MsgFlag.MSG_TRUNC : 0) | (r.oob ? MsgFlag.MSG_OOB : 0);
+    // ____sys_recvmsg starts msg_flags from the caller's MSG_CMSG_CLOEXEC (Go's ReadMsgUnix checks).
+    let msgFlags =
+      (flags & MsgFlag.MSG_CMSG_CLOEXEC) |
+      (r.truncated ? MsgFlag.MSG_TRUNC : 0) |
+      (r.oob ? MsgFlag.MSG_OOB : 0);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     // msg_namelen: the full length of the address (0 when there is none), a prefix copied.
     const from = r.from ?? new Uint8Array(0);
