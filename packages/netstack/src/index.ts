@@ -105,6 +105,8 @@ export type { UdpBuffers, UdpReceived, UdpRxMeta, UdpSendOptions } from './socke
 export { TcpSocket, TcpListener, rstFor } from './socket/tcp.js';
 export { IcmpSocket } from './socket/icmp.js';
 export type { IcmpReceived } from './socket/icmp.js';
+export { RawSocket, IPPROTO_RAW } from './socket/raw.js';
+export type { RawReceived, RawSendOptions } from './socket/raw.js';
 export type { TcpState, TcpConfig, TcpBuffers } from './socket/tcp.js';
 export {
   Cubic,

@@ -228,3 +228,22 @@ it('README example: stable privacy and temporary IPv6 addresses', () => {
   expect(ll?.cidr.address.toString()).toBe('fe80::ff05:eb87:4e94:b3ad');
   expect(ll!.flags === (IfaFlag.PERMANENT | IfaFlag.STABLE_PRIVACY)).toBe(true);
 });
+
+it('README example: raw IP sockets', () => {
+  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')] });
+  const ping = InetSocket.create(stack, AddressFamily.AF_INET, SockType.SOCK_RAW, 1);
+  if (isError(ping)) throw ping;
+  // An echo request with its checksum: type 8, code 0, id 1, seq 1 (raw ICMP leaves the sum to us).
+  const echoRequest = Uint8Array.of(8, 0, 0xf7, 0xfd, 0, 1, 0, 1);
+  expect(ping.sendto(echoRequest, 0, emitSockaddr({ addr: Ipv4Address.LOOPBACK, port: 0 }))).toBe(8);
+  stack.poll(0);
+  const buf = new Uint8Array(64);
+  const types: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const r = ping.recvfrom(buf);
+    if (r === WOULD_BLOCK || isError(r)) throw new Error('nothing received');
+    expect([r.len, buf[0]]).toEqual([28, 0x45]);
+    types.push(buf[20]!);
+  }
+  expect(types).toEqual([8, 0]);
+});

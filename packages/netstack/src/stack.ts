@@ -22,6 +22,7 @@ import {
   type TcpConfig,
 } from './socket/tcp.js';
 import { IcmpSocket } from './socket/icmp.js';
+import { RawSocket } from './socket/raw.js';
 import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
 import type { NetMib } from './stats/mib.js';
 import { Ipv4Address, Ipv6Address, type IpAddress, type IpEndpoint } from './wire/ip-address.js';
@@ -37,7 +38,7 @@ export const LOOPBACK_IFINDEX = 1;
 /** One TCP or UDP socket of a {@link Stack}, as {@link Stack.sockets} lists it. */
 export interface SocketEntry {
   /** `icmp`: an ICMP echo (ping) socket with an identifier, listed in /proc/net/icmp(6). */
-  readonly protocol: 'tcp' | 'udp' | 'udplite' | 'icmp';
+  readonly protocol: 'tcp' | 'udp' | 'udplite' | 'icmp' | 'raw';
   /** The IP version the socket speaks (an IPv4 connection of a dual-stack AF_INET6 socket is 4). */
   readonly family: 4 | 6;
   /** Linux's TCP state number ({@link LINUX_TCP_STATE}); UDP: 1 when connected, else 7. */
@@ -55,6 +56,8 @@ export interface SocketEntry {
    * the application); absent otherwise.
    */
   readonly inAcceptQueue?: true;
+  /** A raw socket's datagrams dropped on a full receive queue (/proc/net/raw's drops). */
+  readonly drops?: number;
 }
 
 /** Stack settings: the interface's, plus the randomness source and TCP tunables. */
@@ -138,6 +141,7 @@ export class Stack implements SocketTable, SocketEnv {
   private readonly parkedPorts = new Map<number, number>();
   private readonly listeners: TcpListener[] = [];
   private readonly icmp: IcmpSocket[] = [];
+  private readonly raw: RawSocket[] = [];
   readonly random: () => number;
   private readonly udpPorts: PortSpace<UdpSocket>;
   private readonly udplitePorts: PortSpace<UdpSocket>;
@@ -245,6 +249,13 @@ export class Stack implements SocketTable, SocketEnv {
   icmpSocket(family: 4 | 6): IcmpSocket {
     const s = new IcmpSocket(family, this, this.icmpIdents);
     this.icmp.push(s);
+    return s;
+  }
+
+  /** A new raw IP socket of address family `family` for IP protocol `protocol` (1..255). */
+  rawSocket(family: 4 | 6, protocol: number): RawSocket {
+    const s = new RawSocket(family, protocol, this);
+    this.raw.push(s);
     return s;
   }
 
@@ -408,6 +419,35 @@ export class Stack implements SocketTable, SocketEnv {
     for (const s of this.icmp) if (s.matches(dst, ident, src)) s.process(src, message);
   }
 
+  /** @internal raw_v4_input / ipv6_raw_deliver: a copy for every raw socket that matches. */
+  rawInput(
+    src: IpAddress,
+    dst: IpAddress,
+    protocol: number,
+    packet: Uint8Array,
+    payload: Uint8Array,
+  ): boolean {
+    const raw = this.raw;
+    if (raw.length === 0) return false;
+    let taken = false;
+    for (let i = 0; i < raw.length; i++) {
+      const s = raw[i]!;
+      if (s.protocol === protocol && s.family === dst.version && s.input(src, dst, packet, payload))
+        taken = true;
+    }
+    return taken;
+  }
+
+  /** @internal */
+  rawWants(family: 4 | 6, protocol: number): boolean {
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i++) {
+      const s = raw[i]!;
+      if (s.protocol === protocol && s.family === family && !s.isClosed) return true;
+    }
+    return false;
+  }
+
   /** @internal */
   udpError(
     local: IpAddress,
@@ -466,6 +506,7 @@ export class Stack implements SocketTable, SocketEnv {
   neighborResolved(): void {
     for (const s of this.udp) s.clearHold();
     for (const s of this.icmp) s.clearHold();
+    for (const s of this.raw) s.clearHold();
     for (const s of this.tcp) s.clearHold();
   }
 
@@ -481,6 +522,11 @@ export class Stack implements SocketTable, SocketEnv {
     const icmp = this.icmp;
     for (let i = 0; i < icmp.length; i++) {
       const s = icmp[i]!;
+      if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
+    }
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i++) {
+      const s = raw[i]!;
       if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
     }
     if (this.tcpParked.length > 0) this.unpark(ctx.now);
@@ -500,6 +546,11 @@ export class Stack implements SocketTable, SocketEnv {
     const icmp = this.icmp;
     for (let i = 0; i < icmp.length; i++) {
       const s = icmp[i]!;
+      if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
+    }
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i++) {
+      const s = raw[i]!;
       if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
     }
     const tcp = this.tcp;
@@ -573,6 +624,21 @@ export class Stack implements SocketTable, SocketEnv {
         owner: p.owner,
       });
     }
+    for (const r of this.raw) {
+      if (r.isClosed) continue;
+      out.push({
+        protocol: 'raw',
+        family: r.family,
+        // raw_sock_seq_show: st 7 (TCP_CLOSE) unless connected; the protocol in the port's place.
+        state: r.remote ? LINUX_TCP_STATE.ESTABLISHED : LINUX_TCP_STATE.CLOSED,
+        local: r.name(r.family === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED),
+        remote: r.remote && { addr: r.remote.addr, port: 0 },
+        rxQueue: r.receivedBytes(),
+        txQueue: r.queuedBytes(),
+        owner: r.owner,
+        drops: r.drops,
+      });
+    }
     return out;
   }
 
@@ -599,6 +665,7 @@ export class Stack implements SocketTable, SocketEnv {
   private reap(): void {
     for (let i = this.udp.length - 1; i >= 0; i--) if (this.udp[i]!.isClosed) this.udp.splice(i, 1);
     for (let i = this.icmp.length - 1; i >= 0; i--) if (this.icmp[i]!.isClosed) this.icmp.splice(i, 1);
+    for (let i = this.raw.length - 1; i >= 0; i--) if (this.raw[i]!.isClosed) this.raw.splice(i, 1);
     // One pass, one question per socket (a socket is never both: one is CLOSED, the other in
     // TIME_WAIT); parking from the end as before, so equal ends keep their order.
     for (let i = this.tcp.length - 1; i >= 0; i--) {

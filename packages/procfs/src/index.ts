@@ -127,6 +127,7 @@ export {
   renderIpv6Route,
   renderArp,
   renderRawHeader,
+  renderRaw,
   renderPsched,
   renderIcmp,
   renderNetlink,

@@ -19,6 +19,7 @@ import {
   renderNetlink,
   renderPacketHeader,
   renderPsched,
+  renderRaw,
   renderRawHeader,
   renderSockstat,
   renderSockstat6,
@@ -186,6 +187,40 @@ describe('/proc/net tables against Linux', () => {
     expect(renderPsched()).toBe(host('/proc/net/psched'));
     expect(renderIcmp([])).toBe(firstLine(host('/proc/net/icmp')));
     expect(renderUdp6([])).toBe(firstLine(host('/proc/net/icmp6')));
+  });
+
+  it('raw and raw6 rows as raw_sock_seq_show and ip6_dgram_sock_seq_show print them', () => {
+    // A raw ICMP socket bound to 127.0.0.1 and connected there; an unbound IPv6 UDP-protocol one.
+    const lo = { address: Uint8Array.of(127, 0, 0, 1), port: 0 };
+    const v4 = {
+      local: { ...lo, port: 1 },
+      remote: lo,
+      state: 1,
+      txQueue: 0,
+      rxQueue: 768,
+      uid: 0,
+      inode: 4242,
+      drops: 3,
+    };
+    expect(renderRaw(4, [v4])).toBe(
+      firstLine(host('/proc/net/raw')) +
+        '   0: 0100007F:0001 0100007F:0000 01 00000000:00000300 00:00000000 00000000     0        0 4242 2 0000000000000000 3\n',
+    );
+    const any6 = { address: new Uint8Array(16), port: 0 };
+    const v6 = {
+      local: { ...any6, port: 17 },
+      remote: any6,
+      state: 7,
+      txQueue: 0,
+      rxQueue: 0,
+      uid: 1000,
+      inode: 7,
+    };
+    expect(renderRaw(6, [v6])).toBe(
+      firstLine(host('/proc/net/raw6')) +
+        '    0: 00000000000000000000000000000000:0011 00000000000000000000000000000000:0000 07 ' +
+        '00000000:00000000 00:00000000 00000000  1000        0 7 2 0000000000000000 0\n',
+    );
   });
 });
 

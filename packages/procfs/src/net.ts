@@ -245,6 +245,12 @@ export interface ProcNetSource {
   /** /proc/net/icmp and icmp6: ping sockets with an identifier. Absent: none. */
   icmp?(): readonly ProcInetSocket[];
   icmp6?(): readonly ProcInetSocket[];
+  /**
+   * /proc/net/raw and raw6: the raw sockets, each with its protocol as the local port, the peer's
+   * port 0 (`slot`: the hash bucket Linux prints as `sl`). Absent: none.
+   */
+  raw?(): readonly ProcInetSocket[];
+  raw6?(): readonly ProcInetSocket[];
   /** /proc/net/netlink: the bound netlink sockets, the kernel's included. Absent: none. */
   netlink?(): readonly ProcNetlinkSocket[];
   /**
@@ -687,14 +693,26 @@ export function renderArp(entries: readonly ProcArpEntry[]): string {
   return out;
 }
 
-/**
- * /proc/net/raw and raw6 of a stack that has no raw sockets (netstack refuses SOCK_RAW): the
- * header alone, as Linux shows a namespace without raw sockets.
- */
+/** The header line of /proc/net/raw (family 4) or raw6, what a namespace without raw sockets shows. */
 export function renderRawHeader(family: 4 | 6): string {
   return family === 4
     ? '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n'
     : '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
+}
+
+/**
+ * /proc/net/raw (raw_sock_seq_show): udp's columns with a narrower `sl`, lines not padded; raw6
+ * (ip6_dgram_sock_seq_show) is udp6's line format under {@link renderRawHeader}'s header.
+ */
+export function renderRaw(family: 4 | 6, sockets: readonly ProcInetSocket[]): string {
+  let out = renderRawHeader(family);
+  sockets.forEach((s, i) => {
+    const sl = String(s.slot ?? i).padStart(family === 4 ? 4 : 5);
+    const at = (a: ProcSockAddr): string =>
+      `${family === 4 ? be32(a.address) : in6(a.address)}:${hex(a.port, 4)}`;
+    out += `${sl}: ${at(s.local)} ${at(s.remote)} ${udpTail(s)}\n`;
+  });
+  return out;
 }
 
 /**

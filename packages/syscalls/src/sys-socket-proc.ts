@@ -133,6 +133,8 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
     udplite6: () => inetLite(6),
     icmp: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'icmp', 4)),
     icmp6: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'icmp', 6)),
+    raw: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'raw', 4)),
+    raw6: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'raw', 6)),
     ipv6Routes: () => ipv6Routes(net),
     arp: () => arpEntries(net),
     netlink: () => netlinkSockets(net),
@@ -145,6 +147,8 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
         udp6: inet('udp', 6),
         udplite4: inetLite(4),
         udplite6: inetLite(6),
+        raw4: hostSockets ? [] : inetSockets(net, 'raw', 4),
+        raw6: hostSockets ? [] : inetSockets(net, 'raw', 6),
       };
       let files = net.open.size;
       let tcpFiles = 0;
@@ -173,6 +177,9 @@ interface SockstatLists {
   readonly udp6: readonly ProcInetSocket[];
   readonly udplite4: readonly ProcInetSocket[];
   readonly udplite6: readonly ProcInetSocket[];
+  /** Raw sockets; absent: none. */
+  readonly raw4?: readonly ProcInetSocket[];
+  readonly raw6?: readonly ProcInetSocket[];
 }
 
 /** sk_mem_pages: memory is charged to protocols in pages. */
@@ -238,13 +245,13 @@ export function sockstat(
     udpInuse: l.udp4.length,
     udpMem: Math.ceil(udpBytes / PAGE_SIZE),
     udpliteInuse: l.udplite4.length,
-    rawInuse: 0,
+    rawInuse: l.raw4?.length ?? 0,
     fragInuse: frag.inuse4,
     fragMemory: frag.memory4,
     tcp6Inuse,
     udp6Inuse: l.udp6.length,
     udplite6Inuse: l.udplite6.length,
-    raw6Inuse: 0,
+    raw6Inuse: l.raw6?.length ?? 0,
     frag6Inuse: frag.inuse6,
     frag6Memory: frag.memory6,
   };
@@ -489,7 +496,7 @@ function routes(net: NetState): ProcRoute[] {
  */
 function inetSockets(
   net: NetState,
-  protocol: 'tcp' | 'udp' | 'udplite' | 'icmp',
+  protocol: 'tcp' | 'udp' | 'udplite' | 'icmp' | 'raw',
   family: 4 | 6,
 ): ProcInetSocket[] {
   if (!net.hasStack) return [];
@@ -519,6 +526,7 @@ function entry(e: SocketEntry, family: 4 | 6, inode: number, uid: number): ProcI
     rxQueue: e.rxQueue,
     uid,
     inode,
+    ...(e.drops !== undefined ? { drops: e.drops } : {}),
   };
 }
 

@@ -296,8 +296,13 @@ function create(t: Task, domain: number, type: number, protocol: number): AnySoc
   if (kind >= SOCK_MAX) return E.EINVAL;
   if (domain === AddressFamily.AF_UNIX)
     return UnixSocket.create(netOf(t.kernel).unix, kind, credsOf(t), protocol);
-  if (domain === AddressFamily.AF_INET || domain === AddressFamily.AF_INET6)
-    return InetSocket.create(netOf(t.kernel).stack, domain, kind, protocol);
+  if (domain === AddressFamily.AF_INET || domain === AddressFamily.AF_INET6) {
+    const s = InetSocket.create(netOf(t.kernel).stack, domain, kind, protocol);
+    // inet_create: SOCK_RAW needs CAP_NET_RAW, asked once the protocol was found acceptable.
+    if (kind !== SockType.SOCK_RAW || isError(s) || capable(t.creds, Capability.CAP_NET_RAW)) return s;
+    s.close();
+    return E.EPERM;
+  }
   if (domain === AddressFamily.AF_NETLINK)
     return NetlinkSocket.create(netOf(t.kernel).netlink, kind, protocol, t.tgid);
   return E.EAFNOSUPPORT;
@@ -1544,7 +1549,7 @@ export const socketSyscalls: SyscallFamily = withHostSockets({
   socket: {
     handler: socket,
     support: partial(
-      'AF_UNIX, AF_INET and AF_INET6 (loopback only), AF_NETLINK (NETLINK_ROUTE queries); other families EAFNOSUPPORT',
+      'AF_UNIX, AF_INET and AF_INET6 (loopback only; SOCK_RAW with CAP_NET_RAW, refused in network mode host), AF_NETLINK (NETLINK_ROUTE queries); other families EAFNOSUPPORT',
     ),
   },
   socketpair: { handler: socketpair, support: FULL },

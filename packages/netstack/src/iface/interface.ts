@@ -85,6 +85,20 @@ export interface SocketTable {
    * IPV6_MINHOPCOUNT drop it below theirs); returns a reply to send (e.g. a RST), if any.
    */
   tcpInput(now: number, src: IpAddress, dst: IpAddress, tcp: TcpRepr, hopLimit?: number): TcpRepr | undefined;
+  /**
+   * Offers a received datagram of IP protocol `protocol` to the raw sockets: `packet` is the
+   * whole IP datagram, `payload` what follows its IP header(s); true when one took a copy.
+   * Absent: no raw sockets.
+   */
+  rawInput?(
+    src: IpAddress,
+    dst: IpAddress,
+    protocol: number,
+    packet: Uint8Array,
+    payload: Uint8Array,
+  ): boolean;
+  /** Whether a raw socket of `family` takes `protocol`: only then is a looped TCP segment rebuilt for it. */
+  rawWants?(family: 4 | 6, protocol: number): boolean;
   /** A neighbor answered: sockets holding packets for it may try again now. */
   neighborResolved(): void;
   /** Lets every socket send what it has; true when any packet left. */
@@ -707,6 +721,8 @@ export class Interface {
   ): void {
     const unicastDst = !dst.isMulticast() && !dst.isBroadcast() && !this.isDirectedBroadcast(dst);
     const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
+    // raw_local_deliver: raw sockets get their copies before the protocol's own handler.
+    const raw = sockets.rawInput !== undefined && sockets.rawInput(src, dst, protocol, whole, payload);
     switch (protocol) {
       case IpProtocol.ICMP:
         if (src.version === 4 && dst.version === 4) {
@@ -788,6 +804,10 @@ export class Interface {
         if (reply) this.sendTcpReply(now, device, dst, src, reply);
         return;
       }
+    }
+    if (raw) {
+      ipMib.InDelivers++; // ip_protocol_deliver_rcu: a raw socket took it, no protocol unreachable
+      return;
     }
     ipMib.InUnknownProtos++;
     return this.drop();
@@ -1034,7 +1054,7 @@ export class Interface {
     if (out.kind === 'tcp') {
       const loopback = ipLoopback(device);
       if (loopback) return this.emitLoopbackTcp(loopback, out);
-    }
+    } else if (out.kind === 'ip') return this.emitIpDatagram(now, device, out);
     const ipHeaderLen = out.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     let transportLen: number, protocol: number;
     switch (out.kind) {
@@ -1209,6 +1229,74 @@ export class Interface {
   }
 
   /**
+   * {@link emit} of a raw socket's whole IP datagram: routed as the others, fragmented when
+   * larger than the device's MTU (an IPv4 one only without DF; the socket refused what must
+   * not be fragmented), counted in the IP and ICMP output counters.
+   */
+  private emitIpDatagram(now: number, device: Device, out: Outgoing & { readonly kind: 'ip' }): EmitResult {
+    const bytes = out.packet;
+    const v4 = out.dst.version === 4;
+    const local = this.hasAddress(out.dst);
+    const viaDevice = !local || device.capabilities.loopback === true;
+    const ethernet = viaDevice && device.capabilities.medium === 'ethernet';
+    const ipMib = v4 ? this.mib.ip : this.mib.ip6;
+    let linkDst: EthernetAddress | undefined;
+    if (viaDevice) {
+      if (ethernet) {
+        const r = this.resolve(now, device, out.dst);
+        if (!(r instanceof EthernetAddress)) {
+          if (r === 'unroutable') ipMib.OutNoRoutes++;
+          return r;
+        }
+        linkDst = r;
+      } else if (!local && !this.hasRoute(out.dst)) {
+        ipMib.OutNoRoutes++;
+        return 'unroutable';
+      }
+    }
+    const protocol = v4 ? bytes[9]! : bytes[6]!;
+    const hl = v4 ? (bytes[0]! & 0x0f) * 4 : IPV6_HEADER_LEN;
+    if (hl < bytes.length && protocol === (v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6)) {
+      const im = v4 ? this.mib.icmp : this.mib.icmp6;
+      im.OutMsgs++;
+      im.outType[bytes[hl]!]!++;
+    }
+    ipMib.OutRequests++;
+    if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
+    let pieces = [bytes];
+    if (viaDevice && bytes.length > device.capabilities.mtu) {
+      if (v4) {
+        if (bytes[6]! & 0x40) return 'unroutable';
+        this.ipIdent = (this.ipIdent + 1) & 0xffff;
+        pieces = fragmentIpv4(bytes, device.capabilities.mtu, this.ipIdent);
+      } else {
+        this.ip6Ident = (this.ip6Ident + 1) >>> 0;
+        pieces = fragmentIpv6(bytes, device.capabilities.mtu, this.ip6Ident);
+      }
+      ipMib.FragOKs++;
+      ipMib.FragCreates += pieces.length;
+    }
+    const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
+    for (const piece of pieces) {
+      const frame = new Uint8Array(linkLen + piece.length);
+      if (ethernet)
+        EthernetRepr.emit(
+          { src: this.hardwareAddress!, dst: linkDst!, ethertype: v4 ? EtherType.IPV4 : EtherType.IPV6 },
+          EthernetFrame.unchecked(frame),
+        );
+      frame.set(piece, linkLen);
+      ipMib.OutTransmits++;
+      ipMib.OutOctets += piece.length;
+      if (!viaDevice) this.loopQueue.push(frame);
+      else {
+        this.stats.txFrames++;
+        device.transmit(now, frame);
+      }
+    }
+    return 'sent';
+  }
+
+  /**
    * @internal {@link emit} of a TCP segment on a loopback device (with the IP medium), the path
    * of every segment of a sandbox in network mode `none`, which emit and the poll's
    * DispatchContext take: the checks emit makes there (such a device is always the way), then
@@ -1336,35 +1424,7 @@ export class Interface {
     if (seg) {
       linkKind = 'lo';
       const ipLen = seg.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
-      const tcpLen = TcpRepr.bufferLen(seg.tcp);
-      const packet = new Uint8Array(ipLen + tcpLen);
-      if (seg.src.version === 4 && seg.dst.version === 4)
-        Ipv4Repr.emit(
-          {
-            src: seg.src,
-            dst: seg.dst,
-            protocol: IpProtocol.TCP,
-            payloadLen: tcpLen,
-            ttl: seg.hopLimit,
-            tos: seg.trafficClass,
-          },
-          Ipv4Packet.unchecked(packet),
-        );
-      else
-        Ipv6Repr.emit(
-          {
-            src: seg.src as Ipv6Address,
-            dst: seg.dst as Ipv6Address,
-            nextHeader: IpProtocol.TCP,
-            payloadLen: tcpLen,
-            hopLimit: seg.hopLimit,
-            trafficClass: seg.trafficClass,
-          },
-          Ipv6Packet.unchecked(packet),
-        );
-      // No checksum, as on the frame path of a loopback device (see `offloaded`).
-      TcpRepr.emit(seg.tcp, TcpPacket.unchecked(packet.subarray(ipLen)), seg.src, seg.dst, false);
-      headers = packet.subarray(0, ipLen + TcpRepr.headerLen(seg.tcp));
+      headers = this.loopPacket(seg).subarray(0, ipLen + TcpRepr.headerLen(seg.tcp));
     } else if (this.rxTcpPacket) {
       headers = this.rxTcpPacket.subarray(0, this.rxTcpHeaderEnd);
     } else {
@@ -1386,6 +1446,44 @@ export class Interface {
     }
     out.set(headers, link);
     return out;
+  }
+
+  /**
+   * The bytes a looped segment would have had on the loopback wire, rebuilt with the emitters:
+   * the IP ident 0 and no TCP checksum, as on the frame path of a loopback device (see `offloaded`).
+   */
+  private loopPacket(seg: LoopSegment): Uint8Array {
+    const ipLen = seg.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    const tcpLen = TcpRepr.bufferLen(seg.tcp);
+    const packet = new Uint8Array(ipLen + tcpLen);
+
+    if (seg.src.version === 4 && seg.dst.version === 4)
+      Ipv4Repr.emit(
+        {
+          src: seg.src,
+          dst: seg.dst,
+          protocol: IpProtocol.TCP,
+          payloadLen: tcpLen,
+          ttl: seg.hopLimit,
+          tos: seg.trafficClass,
+        },
+        Ipv4Packet.unchecked(packet),
+      );
+    else
+      Ipv6Repr.emit(
+        {
+          src: seg.src as Ipv6Address,
+          dst: seg.dst as Ipv6Address,
+          nextHeader: IpProtocol.TCP,
+          payloadLen: tcpLen,
+          hopLimit: seg.hopLimit,
+          trafficClass: seg.trafficClass,
+        },
+        Ipv6Packet.unchecked(packet),
+      );
+    // No checksum, as on the frame path of a loopback device (see `offloaded`).
+    TcpRepr.emit(seg.tcp, TcpPacket.unchecked(packet.subarray(ipLen)), seg.src, seg.dst, false);
+    return packet;
   }
 
   /**
@@ -1417,6 +1515,12 @@ export class Interface {
         this.drop();
       } else {
         this.rxTcpLoop = seg;
+        if (sockets.rawWants?.(dst.version, IpProtocol.TCP) === true) {
+          // A looped segment has no bytes: raw sockets get them rebuilt as on the wire.
+          const packet = this.loopPacket(seg);
+          const ipLen = dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+          sockets.rawInput?.(src, dst, IpProtocol.TCP, packet, packet.subarray(ipLen));
+        }
         const reply = sockets.tcpInput(now, src, dst, tcp, seg.hopLimit);
         if (reply) this.sendTcpReply(now, device, dst, src, reply);
       }

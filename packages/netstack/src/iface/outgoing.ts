@@ -59,6 +59,17 @@ export type Outgoing =
       readonly dst: Ipv6Address;
       readonly hopLimit: number;
       readonly icmp: Icmpv6Repr;
+    }
+  | {
+      /**
+       * A whole IP datagram built by a raw socket (header included); `src` and `dst` route it
+       * (an IP_HDRINCL header's own destination is not looked at, as raw_sendmsg routes by the
+       * sendto address).
+       */
+      readonly kind: 'ip';
+      readonly src: IpAddress;
+      readonly dst: IpAddress;
+      readonly packet: Uint8Array;
     };
 
 /**

@@ -30,12 +30,13 @@ import type { IpEndpoint } from '../wire/ip-address.js';
 import { Ipv4Address, Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
 import { CONGESTION_ALGORITHMS, type CongestionAlgorithm } from './congestion.js';
 import { ipRecvControl, noIpRecvFlags, parseIpSendControl, type IpRecvFlags } from './ip-cmsg.js';
-import { IpOptions, UdpOption, udpSegmentControl, type IpOptionSocket } from './ip-options.js';
+import { IpOptions, PmtuDisc, UdpOption, udpSegmentControl, type IpOptionSocket } from './ip-options.js';
 import { emitSockaddr, parseSockaddr, sockaddrFamily } from './sockaddr.js';
 import { EMPTY_TCP_INFO, encodeTcpInfo, type TcpInfo } from './tcp-info.js';
 import { TcpOptions, type TcpOptionsView } from './tcp-options.js';
 import type { TcpBuffers, TcpListener, TcpSocket } from './tcp.js';
 import type { IcmpSocket } from './icmp.js';
+import { IPPROTO_RAW, type RawSocket } from './raw.js';
 import { udpBuffers, type UdpReceived, type UdpSocket } from './udp.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
@@ -130,11 +131,12 @@ interface CorkedDatagram {
 type Impl =
   | { readonly kind: 'udp'; readonly sock: UdpSocket }
   | { readonly kind: 'icmp'; readonly sock: IcmpSocket }
+  | { readonly kind: 'raw'; readonly sock: RawSocket }
   | { readonly kind: 'tcp'; readonly sock: TcpSocket }
   | { readonly kind: 'listener'; readonly sock: TcpListener };
 
 /**
- * An AF_INET/AF_INET6 socket of type SOCK_STREAM (TCP) or SOCK_DGRAM (UDP).
+ * An AF_INET/AF_INET6 socket of type SOCK_STREAM (TCP), SOCK_DGRAM (UDP, ping) or SOCK_RAW.
  *
  * @example
  * ```ts
@@ -249,36 +251,39 @@ export class InetSocket {
     private readonly stack: Stack,
     /** 4 for AF_INET, 6 for AF_INET6. */
     readonly family: 4 | 6,
-    /** SOCK_STREAM or SOCK_DGRAM. */
+    /** SOCK_STREAM, SOCK_DGRAM or SOCK_RAW. */
     readonly type: number,
     private readonly config: InetSocketConfig,
     impl?: Impl,
-    proto: 'default' | 'ping' | 'udplite' = 'default',
+    proto: 'default' | 'ping' | 'udplite' | number = 'default',
   ) {
     const rx = (): ReturnType<typeof udpBuffers> => udpBuffers(256, config.rcvBuf);
     this.impl =
       impl ??
       (type === SockType.SOCK_STREAM
         ? { kind: 'tcp', sock: stack.tcpSocket(family, this.rings()) }
-        : proto === 'ping'
-          ? { kind: 'icmp', sock: stack.icmpSocket(family) }
-          : proto === 'udplite'
-            ? { kind: 'udp', sock: stack.udpliteSocket(family, rx()) }
-            : { kind: 'udp', sock: stack.udpSocket(family, rx()) });
+        : typeof proto === 'number'
+          ? { kind: 'raw', sock: stack.rawSocket(family, proto) }
+          : proto === 'ping'
+            ? { kind: 'icmp', sock: stack.icmpSocket(family) }
+            : proto === 'udplite'
+              ? { kind: 'udp', sock: stack.udpliteSocket(family, rx()) }
+              : { kind: 'udp', sock: stack.udpSocket(family, rx()) });
     this.impl.sock.owner = this;
     this.ipOpts = new IpOptions(family);
     const stream = type === SockType.SOCK_STREAM;
     this.sndBuf = stream ? config.sndBuf : LINUX_MEM_DEFAULT;
     this.rcvBuf = stream ? config.rcvBuf : LINUX_MEM_DEFAULT;
-    if (this.impl.kind === 'udp') this.impl.sock.rcvLimit = this.rcvBuf;
+    if (this.impl.kind === 'udp' || this.impl.kind === 'raw') this.impl.sock.rcvLimit = this.rcvBuf;
     this.applyV6only();
   }
 
   /**
    * Implements socket(2) for the inet families: TCP, UDP and ICMP echo ("ping", SOCK_DGRAM with
-   * IPPROTO_ICMP or IPPROTO_ICMPV6; the caller checks net.ipv4.ping_group_range). EAFNOSUPPORT
-   * for other families, EINVAL for unknown type flags, ESOCKTNOSUPPORT/EPROTONOSUPPORT for
-   * other types and protocols.
+   * IPPROTO_ICMP or IPPROTO_ICMPV6; the caller checks net.ipv4.ping_group_range) and raw IP
+   * (SOCK_RAW with a protocol from 1 below IPPROTO_MAX, 0 is EPROTONOSUPPORT and beyond EINVAL;
+   * the caller checks CAP_NET_RAW). EAFNOSUPPORT for other families, EINVAL for unknown type
+   * flags, ESOCKTNOSUPPORT/EPROTONOSUPPORT for other types and protocols.
    */
   static create(
     stack: Stack,
@@ -302,6 +307,13 @@ export class InetSocket {
         protocol !== pingProto
       )
         return E.EPROTONOSUPPORT;
+    } else if (kind === SockType.SOCK_RAW) {
+      // inet_create / inet6_create: a protocol below IPPROTO_MAX (263), but not 0 (IPPROTO_IP).
+      if (protocol < 0 || protocol >= IPPROTO_MAX) return E.EINVAL;
+      if (protocol === 0) return E.EPROTONOSUPPORT;
+      const s = new InetSocket(stack, family, kind, { ...DEFAULT_CONFIG, ...config }, undefined, protocol);
+      s.nonBlocking = (type & SockType.SOCK_NONBLOCK) !== 0;
+      return s;
     } else return E.ESOCKTNOSUPPORT;
     const s = new InetSocket(
       stack,
@@ -322,6 +334,8 @@ export class InetSocket {
    */
   static optionValueLength(level: number, name: number): number {
     if (level === SocketLevel.SOL_TCP) return TcpOptions.valueLength(name);
+    if (level === SOL_ICMPV6 && name === ICMPV6_FILTER) return 32; // struct icmp6_filter
+    if (level === SOL_RAW && name === ICMP_FILTER) return 4; // struct icmp_filter
     return IpOptions.valueLength(level, name);
   }
 
@@ -335,6 +349,9 @@ export class InetSocket {
 
   /** The shortest setsockopt(2) value of (`level`, `name`): 0 for SOL_IP's int options (a byte will do), else 4. */
   static optionMinLength(level: number, name: number): number {
+    // raw_seticmpfilter / rawv6_seticmpfilter copy whatever length they are given.
+    if ((level === SOL_ICMPV6 && name === ICMPV6_FILTER) || (level === SOL_RAW && name === ICMP_FILTER))
+      return 0;
     return IpOptions.minValueLength(level, name);
   }
 
@@ -357,9 +374,10 @@ export class InetSocket {
     return this.impl.kind === 'tcp' && this.impl.sock.state === 'CLOSED';
   }
 
-  /** The IP protocol: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_ICMP or IPPROTO_ICMPV6. */
+  /** The IP protocol: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_ICMP, IPPROTO_ICMPV6, or a raw socket's. */
   get protocol(): number {
     if (this.impl.kind === 'icmp') return this.family === 4 ? IpProto.IPPROTO_ICMP : IpProto.IPPROTO_ICMPV6;
+    if (this.impl.kind === 'raw') return this.impl.sock.protocol;
     if (this.impl.kind === 'udp' && this.impl.sock.lite) return IpProto.IPPROTO_UDPLITE;
     return this.type === SockType.SOCK_STREAM ? IpProto.IPPROTO_TCP : IpProto.IPPROTO_UDP;
   }
@@ -418,7 +436,7 @@ export class InetSocket {
   }
 
   private applyDevice(): void {
-    if (this.impl.kind !== 'icmp') this.impl.sock.boundDevIf = this.boundDevIf;
+    if (this.impl.kind !== 'icmp' && this.impl.kind !== 'raw') this.impl.sock.boundDevIf = this.boundDevIf;
   }
 
   /** Implements bind(2). */
@@ -436,7 +454,7 @@ export class InetSocket {
     }
     const s = this.impl.sock;
     s.reuseAddr = this.reuseAddr;
-    if (this.impl.kind !== 'icmp') this.impl.sock.reusePort = this.reusePort;
+    if (this.impl.kind !== 'icmp' && this.impl.kind !== 'raw') this.impl.sock.reusePort = this.reusePort;
     this.applyV6only();
     this.applyIpOptions();
     return s.bind(ep) ?? 0;
@@ -454,7 +472,7 @@ export class InetSocket {
   /** Implements listen(2): EOPNOTSUPP on datagram sockets, EINVAL once connected. */
   listen(backlog: number): 0 | LinuxError {
     const impl = this.impl;
-    if (impl.kind === 'udp' || impl.kind === 'icmp') return E.EOPNOTSUPP;
+    if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw') return E.EOPNOTSUPP;
     if (impl.kind === 'listener') {
       impl.sock.listen(backlog);
       return 0;
@@ -496,7 +514,8 @@ export class InetSocket {
   accept(flags = 0): InetSocket | LinuxError | WouldBlock {
     if (flags & ~(SockType.SOCK_NONBLOCK | SockType.SOCK_CLOEXEC)) return E.EINVAL;
     // Datagram sockets have no accept (sock_no_accept); an unlistening stream socket is EINVAL.
-    if (this.impl.kind === 'udp' || this.impl.kind === 'icmp') return E.EOPNOTSUPP;
+    if (this.impl.kind === 'udp' || this.impl.kind === 'icmp' || this.impl.kind === 'raw')
+      return E.EOPNOTSUPP;
     if (this.impl.kind !== 'listener') return E.EINVAL;
     const c = this.impl.sock.accept();
     if (c === WOULD_BLOCK || isError(c)) return c;
@@ -538,7 +557,7 @@ export class InetSocket {
    */
   connect(sockaddr: Uint8Array): 0 | LinuxError | WouldBlock {
     const impl = this.impl;
-    if (impl.kind === 'udp' || impl.kind === 'icmp') {
+    if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw') {
       if (sockaddr.length >= 2 && sockaddrFamily(sockaddr) === AddressFamily.AF_UNSPEC) {
         impl.sock.disconnect();
         return 0;
@@ -731,7 +750,7 @@ export class InetSocket {
     control: readonly Cmsg[] | undefined,
   ): number | LinuxError | WouldBlock {
     const impl = this.impl;
-    if (impl.kind !== 'udp' && impl.kind !== 'icmp') return E.EOPNOTSUPP;
+    if (impl.kind !== 'udp' && impl.kind !== 'icmp' && impl.kind !== 'raw') return E.EOPNOTSUPP;
     let dst: IpEndpoint | undefined;
     if (to && to.length > 0) {
       const ep = parseSockaddr(to, this.family);
@@ -749,6 +768,15 @@ export class InetSocket {
       return E.EPIPE;
     }
     if (impl.kind === 'icmp') return dst ? impl.sock.sendto(data, dst) : impl.sock.sendto(data);
+    if (impl.kind === 'raw') {
+      const pmtu = this.family === 4 ? this.ipOpts.pmtuDisc : this.ipOpts.pmtuDisc6;
+      return impl.sock.sendto(data, dst, {
+        trafficClass: this.family === 4 ? this.ipTos : this.tclass,
+        // ip_dont_fragment: DF for IP_PMTUDISC_WANT and DO.
+        dontFragment: pmtu === PmtuDisc.WANT || pmtu === PmtuDisc.DO,
+        refuseFragment: this.ipOpts.dontFragment(this.family),
+      });
+    }
     impl.sock.trafficClass = this.family === 4 ? this.ipTos : this.tclass;
     let opts;
     if (control && control.length > 0) {
@@ -798,7 +826,7 @@ export class InetSocket {
   /** Pushes the options of ip-options.ts that bind, connect and send follow down to the socket. */
   private applyIpOptions(): void {
     const impl = this.impl;
-    if (impl.kind === 'icmp') return;
+    if (impl.kind === 'icmp' || impl.kind === 'raw') return;
     const o = this.ipOpts;
     impl.sock.nonLocalBind = o.nonLocalBind;
     impl.sock.localPortRange = o.localPortRange;
@@ -955,6 +983,71 @@ export class InetSocket {
     return control.length > 0 ? { ...res, control } : res;
   }
 
+  /**
+   * The options only raw sockets have (raw_setsockopt, rawv6_setsockopt): IP_HDRINCL,
+   * ICMP_FILTER (IPPROTO_ICMP sockets, else EOPNOTSUPP), IPV6_CHECKSUM (an even offset or -1;
+   * EINVAL on ICMPv6 sockets at SOL_IPV6) and ICMPV6_FILTER (IPPROTO_ICMPV6 sockets). Undefined:
+   * an option of the other levels, handled as for any inet socket.
+   */
+  private setRawOption(
+    raw: RawSocket,
+    level: number,
+    name: number,
+    v: Uint8Array,
+  ): 0 | LinuxError | undefined {
+    const int = (): number =>
+      v.length >= 4 ? new DataView(v.buffer, v.byteOffset, 4).getInt32(0, true) : (v[0] ?? 0);
+    if (this.family === 4) {
+      if (level === SocketLevel.SOL_IP && name === IpOption.IP_HDRINCL) {
+        raw.hdrincl = int() !== 0 || raw.protocol === IPPROTO_RAW;
+        return 0;
+      }
+      if (level !== SOL_RAW) return undefined;
+      if (name !== ICMP_FILTER) return E.ENOPROTOOPT;
+      if (raw.protocol !== IpProto.IPPROTO_ICMP) return E.EOPNOTSUPP;
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, raw.icmpFilter, true);
+      b.set(v.subarray(0, 4));
+      raw.icmpFilter = new DataView(b.buffer).getUint32(0, true);
+      return 0;
+    }
+    if (level === SOL_ICMPV6) {
+      if (raw.protocol !== IpProto.IPPROTO_ICMPV6) return E.EOPNOTSUPP;
+      if (name !== ICMPV6_FILTER) return E.ENOPROTOOPT;
+      const b = new Uint8Array(raw.icmp6Filter.buffer);
+      b.set(v.subarray(0, 32));
+      return 0;
+    }
+    const checksum = name === IPV6_CHECKSUM && (level === SOL_RAW || level === SocketLevel.SOL_IPV6);
+    if (level === SOL_RAW && !checksum) return E.ENOPROTOOPT;
+    if (!checksum) return undefined;
+    if (v.length < 4) return E.EINVAL;
+    if (raw.protocol === IpProto.IPPROTO_ICMPV6 && level === SocketLevel.SOL_IPV6) return E.EINVAL;
+    const off = int();
+    if (off > 0 && off & 1) return E.EINVAL;
+    raw.checksumOffset = off < 0 ? -1 : off;
+    return 0;
+  }
+
+  /** getsockopt(2) of the options of {@link setRawOption}: the whole value, which the caller cuts. */
+  private getRawOption(raw: RawSocket, level: number, name: number): Uint8Array | LinuxError | undefined {
+    if (this.family === 4) {
+      if (level === SocketLevel.SOL_IP && name === IpOption.IP_HDRINCL) return intBytes(raw.hdrincl ? 1 : 0);
+      if (level !== SOL_RAW) return undefined;
+      if (name !== ICMP_FILTER) return E.ENOPROTOOPT;
+      if (raw.protocol !== IpProto.IPPROTO_ICMP) return E.EOPNOTSUPP;
+      return intBytes(raw.icmpFilter | 0);
+    }
+    if (level === SOL_ICMPV6) {
+      if (raw.protocol !== IpProto.IPPROTO_ICMPV6) return E.EOPNOTSUPP;
+      if (name !== ICMPV6_FILTER) return E.ENOPROTOOPT;
+      return new Uint8Array(raw.icmp6Filter.buffer.slice(0));
+    }
+    const checksum = name === IPV6_CHECKSUM && (level === SOL_RAW || level === SocketLevel.SOL_IPV6);
+    if (level === SOL_RAW && !checksum) return E.ENOPROTOOPT;
+    return checksum ? intBytes(raw.checksumOffset) : undefined;
+  }
+
   /** Implements shutdown(2): EINVAL for a bad `how`, ENOTCONN when not connected. */
   shutdown(how: number): 0 | LinuxError {
     if (how !== Shut.SHUT_RD && how !== Shut.SHUT_WR && how !== Shut.SHUT_RDWR) return E.EINVAL;
@@ -965,7 +1058,7 @@ export class InetSocket {
       return 0;
     }
     const connected =
-      impl.kind === 'udp' || impl.kind === 'icmp'
+      impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw'
         ? impl.sock.remote !== undefined
         : impl.sock.isConnected || impl.sock.state === 'SYN_SENT';
     // Linux (inet_shutdown) marks the socket shut even when it answers ENOTCONN.
@@ -980,6 +1073,8 @@ export class InetSocket {
 
   /** Implements getsockname(2): the bound address, or the unspecified address and port 0. */
   getsockname(): Uint8Array {
+    // A raw socket's port is its protocol (inet_create sets inet_sport to it).
+    if (this.impl.kind === 'raw') return this.emit(this.impl.sock.name(this.unspecified().addr));
     return this.emit(this.impl.sock.local ?? this.unspecified());
   }
 
@@ -988,6 +1083,8 @@ export class InetSocket {
     const impl = this.impl;
     if (impl.kind === 'listener') return E.ENOTCONN;
     if (impl.kind === 'tcp' && !impl.sock.isConnected) return E.ENOTCONN;
+    // inet_getname: no peer port (a raw socket connected without one) is no peer.
+    if (impl.kind === 'raw' && impl.sock.remote?.port === 0) return E.ENOTCONN;
     const r = impl.sock.remote;
     return r ? this.emit(r) : E.ENOTCONN;
   }
@@ -1277,7 +1374,7 @@ export class InetSocket {
     } else {
       this.rcvBuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
       this.rcvBufLock = true;
-      if (impl.kind === 'udp') impl.sock.rcvLimit = this.rcvBuf;
+      if (impl.kind === 'udp' || impl.kind === 'raw') impl.sock.rcvLimit = this.rcvBuf;
       if (impl.kind === 'tcp') impl.sock.setReceiveSpace(tcpReceiveSpace(this.rcvBuf));
     }
     // A listener's sizes reach its connections through rings() as they are made.
@@ -1333,6 +1430,10 @@ export class InetSocket {
     storeLen?: (n: number) => LinuxError | undefined,
   ): Uint8Array | LinuxError {
     if (optlen < 0) return E.EINVAL;
+    if (this.impl.kind === 'raw') {
+      const r = this.getRawOption(this.impl.sock, level, name);
+      if (r !== undefined) return isError(r) ? r : r.subarray(0, Math.min(optlen, r.length));
+    }
     const tcp = this.type === SockType.SOCK_STREAM;
     let full: Uint8Array;
     const so = level === SocketLevel.SOL_SOCKET ? this.socketLevelBytes(name) : undefined;
@@ -1393,6 +1494,10 @@ export class InetSocket {
    * shorter than an int).
    */
   setsockoptBytes(level: number, name: number, optval: Uint8Array): 0 | LinuxError {
+    if (this.impl.kind === 'raw') {
+      const r = this.setRawOption(this.impl.sock, level, name, optval);
+      if (r !== undefined) return r;
+    }
     const tcp = this.type === SockType.SOCK_STREAM;
     const dv = new DataView(optval.buffer, optval.byteOffset, optval.byteLength);
     if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_LINGER) {
@@ -1447,7 +1552,8 @@ export class InetSocket {
   inq(): number | LinuxError {
     const impl = this.impl;
     if (impl.kind === 'tcp') return impl.sock.readable;
-    if (impl.kind === 'udp' || impl.kind === 'icmp') return impl.sock.nextDatagramLength();
+    if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw')
+      return impl.sock.nextDatagramLength();
     return E.EINVAL;
   }
 
@@ -1455,7 +1561,7 @@ export class InetSocket {
   outq(): number | LinuxError {
     const impl = this.impl;
     if (impl.kind === 'tcp') return impl.sock.sendQueue;
-    if (impl.kind === 'udp' || impl.kind === 'icmp') return impl.sock.queuedBytes();
+    if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw') return impl.sock.queuedBytes();
     return E.EINVAL;
   }
 
@@ -1534,6 +1640,15 @@ export class InetSocket {
     return this.linger.onoff && this.linger.seconds > 0 ? this.linger.seconds * 1000 : undefined;
   }
 }
+
+/** SOL_RAW and its ICMP_FILTER (<linux/icmp.h>); SOL_ICMPV6 and ICMPV6_FILTER; IPV6_CHECKSUM. */
+const SOL_RAW = 255;
+/** IPPROTO_MAX of <linux/in.h> (IPPROTO_MPTCP + 1). */
+const IPPROTO_MAX = 263;
+const ICMP_FILTER = 1;
+const SOL_ICMPV6 = 58;
+const ICMPV6_FILTER = 1;
+const IPV6_CHECKSUM = 7;
 
 /** An int as the 4 bytes of a control message. */
 function intBytes(v: number): Uint8Array {

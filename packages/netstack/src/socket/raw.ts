@@ -1,0 +1,348 @@
+/**
+ * Raw IP sockets: Linux's SOCK_RAW in AF_INET (net/ipv4/raw.c) and AF_INET6 (net/ipv6/raw.c).
+ * A raw socket is bound to one IP protocol. It receives a copy of every datagram of that
+ * protocol addressed to this host, beside the stack's own handling of it (an echo request is
+ * still answered, a TCP segment still reaches TCP): IPv4 copies carry their IP header, IPv6
+ * ones only the payload. It sends its payload inside an IP header the stack builds, or, with
+ * IP_HDRINCL (always for IPPROTO_RAW), the caller's own IPv4 header with the fields Linux fills
+ * in (raw_send_hdrinc). Whether the caller may open one (CAP_NET_RAW) is the kernel's decision.
+ *
+ * @module
+ */
+import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
+import { PacketBuffer } from '../storage/ring-buffer.js';
+import { checksumVerifies, internetChecksum, pseudoHeaderSum } from '../wire/checksum.js';
+import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
+import { IPV4_HEADER_LEN, IPV4_MAX_MTU } from '../wire/ipv4.js';
+import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
+import type { SocketEnv } from './socket-set.js';
+import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+
+/**
+ * IPPROTO_RAW: the caller always supplies the IP header; it receives only datagrams of protocol
+ * 255 (not every protocol).
+ */
+export const IPPROTO_RAW = 255;
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
+
+interface TxMeta {
+  readonly src: IpAddress;
+  readonly dst: IpAddress;
+}
+
+/** A received datagram: its length, sender (port 0) and truncation. */
+export interface RawReceived {
+  readonly len: number;
+  readonly from: IpEndpoint;
+  readonly truncated: boolean;
+}
+
+/** The IP header fields a send needs beside the payload (the socket's IP options). */
+export interface RawSendOptions {
+  /** IP_TOS / IPV6_TCLASS. */
+  readonly trafficClass: number;
+  /** Whether the IPv4 header carries DF (IP_MTU_DISCOVER other than IP_PMTUDISC_DONT). */
+  readonly dontFragment: boolean;
+  /** IP_PMTUDISC_DO or PROBE: a datagram larger than the path MTU is EMSGSIZE, not fragmented. */
+  readonly refuseFragment: boolean;
+}
+
+/** A raw IP socket; create it with `Stack.rawSocket`. */
+export class RawSocket {
+  /** The bound address with the protocol as `port` (what getsockname reports, as Linux's inet_sport). */
+  local: IpEndpoint | undefined;
+  /**
+   * The connected peer, if any, with the port connect(2) named (ip4_datagram_connect keeps it as
+   * inet_dport; getpeername answers ENOTCONN while it is 0).
+   */
+  remote: IpEndpoint | undefined;
+  reuseAddr = false;
+  /** The socket-layer object this socket serves (an InetSocket); undefined once closed. */
+  owner: object | undefined;
+  /** IP_TTL / IPV6_UNICAST_HOPS. */
+  hopLimit = 64;
+  /**
+   * IP_HDRINCL: the caller writes the IPv4 header (always on for IPPROTO_RAW, which in AF_INET6
+   * sends the caller's IPv6 header as given, as rawv6_send_hdrinc).
+   */
+  hdrincl: boolean;
+  /**
+   * ICMP_FILTER of an IPPROTO_ICMP socket: bit `t` set drops ICMP messages of type `t` (< 32)
+   * (raw_v4_input's icmp_filter).
+   */
+  icmpFilter = 0;
+  /** ICMP6_FILTER of an IPPROTO_ICMPV6 socket: 256 bits, a set bit blocks that type. */
+  readonly icmp6Filter = new Uint32Array(8);
+  /**
+   * IPV6_CHECKSUM: the offset of the checksum the stack computes on send and verifies on
+   * receive, -1 for none. ICMPv6 sockets always have 2 (and may not change it).
+   */
+  checksumOffset: number;
+  /** SO_RCVBUF (Linux's doubled sk_rcvbuf): a datagram arriving beyond it is dropped. */
+  rcvLimit = Infinity;
+  /** Datagrams dropped on a full receive queue (/proc/net/raw's drops). */
+  drops = 0;
+  private closed = false;
+  private readonly rx: PacketBuffer<IpEndpoint>;
+  private readonly tx: PacketBuffer<TxMeta>;
+  private ipIdent: number;
+
+  /** @internal created by the stack. */
+  constructor(
+    readonly family: 4 | 6,
+    /** The IP protocol (1..255): what the socket receives and the header of what it sends says. */
+    readonly protocol: number,
+    private readonly env: SocketEnv,
+    bytes = 256 * 1024,
+  ) {
+    this.rx = new PacketBuffer(256, new Uint8Array(bytes));
+    this.tx = new PacketBuffer(64, new Uint8Array(bytes));
+    this.hdrincl = protocol === IPPROTO_RAW;
+    this.checksumOffset = family === 6 && protocol === IPPROTO_ICMPV6 ? 2 : -1;
+    this.ipIdent = Math.floor(env.random() * 0x10000);
+  }
+
+  /** getsockname's endpoint: the bound (or unspecified) address, the protocol as port. */
+  name(unspecified: IpAddress): IpEndpoint {
+    return { addr: this.local?.addr ?? unspecified, port: this.protocol };
+  }
+
+  /** Implements bind(2): a local address (EADDRNOTAVAIL otherwise); the port is ignored. */
+  bind(ep: IpEndpoint): undefined | LinuxError {
+    if (ep.addr.version !== this.family) return E.EINVAL;
+    if (!ep.addr.isUnspecified() && !this.env.isLocalAddress(ep.addr)) return E.EADDRNOTAVAIL;
+    this.local = { addr: ep.addr, port: this.protocol };
+    return undefined;
+  }
+
+  /** Implements connect(2): the default destination and the only sender received from. */
+  connect(ep: IpEndpoint): undefined | LinuxError {
+    if (ep.addr.version !== this.family) return E.EAFNOSUPPORT;
+    if (!this.env.sourceAddressFor(ep.addr)) return E.ENETUNREACH;
+    this.remote = { addr: ep.addr, port: ep.port };
+    return undefined;
+  }
+
+  /** connect(2) with AF_UNSPEC. */
+  disconnect(): void {
+    this.remote = undefined;
+  }
+
+  /**
+   * Implements sendto(2): `message` is the payload (or, with IP_HDRINCL, the whole IPv4
+   * datagram). EDESTADDRREQ without a destination, EMSGSIZE beyond 64 KiB or (IP_HDRINCL, or
+   * IP_PMTUDISC_DO) the path MTU, EINVAL for an IP_HDRINCL header shorter than 20 bytes or than
+   * its IHL, or an IPV6_CHECKSUM offset past the payload.
+   */
+  sendto(message: Uint8Array, to?: IpEndpoint, opts?: RawSendOptions): number | LinuxError | WouldBlock {
+    if (this.closed) return E.EBADF;
+    const dst = to ?? this.remote;
+    if (!dst) return E.EDESTADDRREQ;
+    if (dst.addr.version !== this.family) return E.EAFNOSUPPORT;
+    const bound = this.local && !this.local.addr.isUnspecified() ? this.local.addr : undefined;
+    const src = bound ?? this.env.sourceAddressFor(dst.addr);
+    if (!src) return E.ENETUNREACH;
+    const mtu = this.env.mtuFor(dst.addr);
+    let packet: Uint8Array;
+    if (this.family === 4 && this.hdrincl) {
+      // raw_send_hdrinc: the datagram must fit the device; the header is checked, then filled.
+      if (message.length > mtu) return E.EMSGSIZE;
+      if (message.length < IPV4_HEADER_LEN) return E.EINVAL;
+      const ihl = (message[0]! & 0x0f) * 4;
+      if (ihl < IPV4_HEADER_LEN || ihl > message.length) return E.EINVAL;
+      packet = message.slice();
+      if (packet.subarray(12, 16).every((b) => b === 0)) packet.set(src.bytes, 12);
+      packet[2] = packet.length >>> 8;
+      packet[3] = packet.length & 0xff;
+      if (packet[4] === 0 && packet[5] === 0 && (packet[6]! & 0x40) === 0) {
+        // ip_select_ident: a datagram that may be fragmented needs an identification.
+        this.ipIdent = (this.ipIdent + 1) & 0xffff || 1;
+        packet[4] = this.ipIdent >>> 8;
+        packet[5] = this.ipIdent & 0xff;
+      }
+      packet[10] = 0;
+      packet[11] = 0;
+      const sum = internetChecksum(packet, 0, ihl);
+      packet[10] = sum >>> 8;
+      packet[11] = sum & 0xff;
+    } else if (this.family === 4) {
+      if (message.length > IPV4_MAX_MTU - IPV4_HEADER_LEN) return E.EMSGSIZE;
+      // __ip_make_skb: DF only on a datagram that fits the path; one that does not is fragmented.
+      const df = (opts?.dontFragment ?? true) && IPV4_HEADER_LEN + message.length <= mtu;
+      if (opts?.refuseFragment === true && IPV4_HEADER_LEN + message.length > mtu) return E.EMSGSIZE;
+      packet = new Uint8Array(IPV4_HEADER_LEN + message.length);
+      packet[0] = 0x45;
+      packet[1] = opts?.trafficClass ?? 0;
+      packet[2] = packet.length >>> 8;
+      packet[3] = packet.length & 0xff;
+      if (!df) {
+        this.ipIdent = (this.ipIdent + 1) & 0xffff || 1;
+        packet[4] = this.ipIdent >>> 8;
+        packet[5] = this.ipIdent & 0xff;
+      }
+      packet[6] = df ? 0x40 : 0;
+      packet[8] = this.hopLimit;
+      packet[9] = this.protocol;
+      packet.set(src.bytes, 12);
+      packet.set(dst.addr.bytes, 16);
+      const sum = internetChecksum(packet, 0, IPV4_HEADER_LEN);
+      packet[10] = sum >>> 8;
+      packet[11] = sum & 0xff;
+      packet.set(message, IPV4_HEADER_LEN);
+    } else if (this.hdrincl) {
+      if (message.length > mtu) return E.EMSGSIZE;
+      packet = message.slice();
+    } else {
+      // rawv6_sendmsg: the port, when given, names the next header: this socket's protocol.
+      const next = to?.port || this.protocol;
+      if (next !== this.protocol || next > 255) return E.EINVAL;
+      if (message.length > 0xffff) return E.EMSGSIZE;
+      if (opts?.refuseFragment === true && IPV6_HEADER_LEN + message.length > mtu) return E.EMSGSIZE;
+      const off = this.checksumOffset;
+      if (off >= 0 && off + 2 > message.length) return E.EINVAL;
+      packet = new Uint8Array(IPV6_HEADER_LEN + message.length);
+      const tc = opts?.trafficClass ?? 0;
+      packet[0] = 0x60 | (tc >>> 4);
+      packet[1] = (tc & 0x0f) << 4;
+      packet[4] = message.length >>> 8;
+      packet[5] = message.length & 0xff;
+      packet[6] = this.protocol;
+      packet[7] = this.hopLimit;
+      packet.set(src.bytes, 8);
+      packet.set(dst.addr.bytes, 24);
+      packet.set(message, IPV6_HEADER_LEN);
+      if (off >= 0) {
+        // rawv6_push_pending_frames: the checksum over the pseudo-header and the payload.
+        const at = IPV6_HEADER_LEN + off;
+        packet[at] = 0;
+        packet[at + 1] = 0;
+        const pseudo = pseudoHeaderSum(src, dst.addr, this.protocol, message.length);
+        let sum = internetChecksum(packet, IPV6_HEADER_LEN, packet.length, pseudo);
+        if (sum === 0 && this.protocol === 17) sum = 0xffff;
+        packet[at] = sum >>> 8;
+        packet[at + 1] = sum & 0xff;
+      }
+    }
+    if (packet.length > this.tx.payloadCapacity) return E.EMSGSIZE;
+    if (!this.tx.enqueue({ src, dst: dst.addr }, packet)) return WOULD_BLOCK;
+    return message.length;
+  }
+
+  /** Implements recvfrom(2): the next datagram; `peek` leaves it queued. */
+  recvfrom(out: Uint8Array, peek = false): RawReceived | LinuxError | WouldBlock {
+    if (this.closed) return E.EBADF;
+    if (peek) {
+      const p = this.rx.peekInto(out);
+      return p ? { len: p.len, from: p.meta, truncated: p.len > out.length } : WOULD_BLOCK;
+    }
+    const d = this.rx.dequeue(out);
+    return d ? { len: d.len, from: d.meta, truncated: d.truncated } : WOULD_BLOCK;
+  }
+
+  /** Readiness for poll/epoll (datagram_poll). */
+  readiness(): number {
+    let ev = 0;
+    if (!this.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
+    if (this.tx.canEnqueue(1)) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLWRBAND;
+    return ev;
+  }
+
+  /** SO_ERROR: ICMP errors reach raw sockets only with IP_RECVERR, which is not supported yet. */
+  takeError(): LinuxError | undefined {
+    return undefined;
+  }
+
+  /** FIONREAD: length of the next datagram. */
+  nextDatagramLength(): number {
+    return this.rx.peek()?.len ?? 0;
+  }
+
+  /** Bytes waiting to be read (/proc/net/raw's rx_queue). */
+  receivedBytes(): number {
+    return this.rx.bytes;
+  }
+
+  /** SIOCOUTQ: bytes waiting to be sent. */
+  queuedBytes(): number {
+    return this.tx.bytes;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * @internal Offers a received datagram (raw_v4_input / ipv6_raw_deliver): `packet` is the
+   * whole IP datagram, `payload` what follows the IP header. True when the socket queued it.
+   */
+  input(src: IpAddress, dst: IpAddress, packet: Uint8Array, payload: Uint8Array): boolean {
+    // IPPROTO_RAW sockets see only datagrams of protocol 255, as any other protocol's.
+    if (this.closed) return false;
+    if (this.local && !this.local.addr.isUnspecified() && !this.local.addr.equals(dst)) return false;
+    if (this.remote && !this.remote.addr.equals(src)) return false;
+    if (this.family === 4) {
+      if (this.protocol === IPPROTO_ICMP && payload.length > 0) {
+        const type = payload[0]!;
+        if (type < 32 && (this.icmpFilter >>> type) & 1) return false;
+      }
+    } else {
+      if (this.protocol === IPPROTO_ICMPV6 && payload.length > 0) {
+        const type = payload[0]!;
+        if ((this.icmp6Filter[type >>> 5]! >>> (type & 31)) & 1) return false;
+      }
+      // rawv6_rcv: with a checksum offset the datagram must verify (ICMPv6 did already).
+      const off = this.checksumOffset;
+      if (off >= 0 && this.protocol !== IPPROTO_ICMPV6) {
+        if (off + 2 > payload.length) return false;
+        const pseudo = pseudoHeaderSum(src, dst, this.protocol, payload.length);
+        if (!checksumVerifies(payload, 0, payload.length, pseudo)) return false;
+      }
+    }
+    const data = this.family === 4 ? packet : payload;
+    // sock_queue_rcv_skb: a queue already at sk_rcvbuf takes nothing more.
+    if (this.rx.bytes >= this.rcvLimit || !this.rx.enqueue({ addr: src, port: 0 }, data)) {
+      this.drops++;
+      return false;
+    }
+    return true;
+  }
+
+  /** @internal the socket has datagrams to send. */
+  wantsDispatch(): boolean {
+    return !this.tx.isEmpty();
+  }
+
+  private holdUntil = 0;
+
+  /** @internal the neighbor answered: try again at once. */
+  clearHold(): void {
+    this.holdUntil = 0;
+  }
+
+  /** @internal when this socket next wants dispatch, given it has datagrams queued. */
+  dispatchAt(now: number): number {
+    return Math.max(now, this.holdUntil);
+  }
+
+  /** @internal sends queued datagrams. */
+  dispatch(ctx: DispatchContext): boolean {
+    let sent = false;
+    for (let head = this.tx.peek(); head; head = this.tx.peek()) {
+      const bytes = new Uint8Array(head.len);
+      this.tx.peekInto(bytes);
+      const r = ctx.emit({ kind: 'ip', src: head.meta.src, dst: head.meta.dst, packet: bytes });
+      if (r === 'pending') {
+        this.holdUntil = ctx.now + NEIGHBOR_RETRY;
+        break;
+      }
+      this.tx.dequeue(bytes);
+      sent = true;
+    }
+    return sent;
+  }
+}
