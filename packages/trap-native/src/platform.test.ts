@@ -429,9 +429,11 @@ describe('lifetime and the event loop', () => {
     expect(a).toEqual({ kind: 'exited', status: 0 });
     expect(b).toEqual({ kind: 'exited', status: 0 });
     expect(trapped).toBe(5000);
-    // A frozen loop would give no ticks and one gap as long as the run; allow for a loaded host.
+    // A frozen loop would give no ticks and one gap as long as the run; allow for a loaded host
+    // (a clean-clone run beside other work on both CPUs got 19 ticks in about 370 ms, where a
+    // third of the 5 ms rate is 24): a sixth of the rate, and no gap longer than a third of the run.
     expect(elapsed).toBeGreaterThan(40);
-    expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 5 / 3));
+    expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 5 / 6));
     expect(maxGap).toBeLessThan(Math.max(60, elapsed / 3));
     console.log(
       `event loop: ${ticks} ticks in ${elapsed.toFixed(0)} ms, longest gap ${maxGap.toFixed(1)} ms`,
