@@ -131,6 +131,7 @@ export type { StackConfig, SocketEntry, StackSysctl } from './stack.js';
 
 // The socket layer (shaped for the socket syscalls)
 export { InetSocket } from './socket/inet-socket.js';
+export { pingGroupAllowed } from './socket/ping-group.js';
 export type { InetSocketConfig, RecvResult } from './socket/inet-socket.js';
 export { PmtuDisc, SOL_UDP, UdpOption, UDP_MAX_SEGMENTS } from './socket/ip-options.js';
 export {

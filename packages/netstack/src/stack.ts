@@ -104,6 +104,13 @@ export interface StackSysctl {
    * detection of spurious timeouts is on either way.
    */
   frto: number;
+  /**
+   * net.ipv4.ping_group_range (Linux in a fresh namespace: 1 0, nobody): the groups, inclusive,
+   * whose members may open ping sockets (SOCK_DGRAM with IPPROTO_ICMP or IPPROTO_ICMPV6). Read
+   * when such a socket is created (ping_init_sock); a reversed range lets nobody in. The socket
+   * layer above the stack applies it, since the stack knows no credentials.
+   */
+  pingGroupRange: readonly [number, number];
 }
 
 /**
@@ -183,6 +190,7 @@ export class Stack implements SocketTable, SocketEnv {
       keepaliveProbes: 9,
       finTimeout: 60,
       frto: this.tcpConfig.frto === false ? 0 : 2,
+      pingGroupRange: [1, 0],
     };
     const range = (): readonly [number, number] => this.sysctl.portRange;
     this.udpPorts = new PortSpace(this.random, range);

@@ -25,6 +25,7 @@ describe('Stack.sysctl', () => {
       keepaliveProbes: 9,
       finTimeout: 60,
       frto: 2,
+      pingGroupRange: [1, 0],
     });
   });
 

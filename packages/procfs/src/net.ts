@@ -313,11 +313,17 @@ export interface ProcNetSysctl {
    * `ProcSource` tunable (4096, what netstack applies).
    */
   readonly somaxconn?: number;
+  /**
+   * ping_group_range: the groups, inclusive, whose members may open ping sockets. Absent:
+   * Linux's value in a fresh namespace, 1 0 (nobody).
+   */
+  readonly pingGroupRange?: readonly [number, number];
 }
 
 /** A write to a net.ipv4 sysctl, parsed and checked by procfs. */
 export type ProcNetSysctlWrite =
   | { readonly key: 'ipLocalPortRange'; readonly value: readonly [number, number] }
+  | { readonly key: 'pingGroupRange'; readonly value: readonly [number, number] }
   | { readonly key: 'tcpCongestionControl'; readonly value: string }
   | {
       readonly key:

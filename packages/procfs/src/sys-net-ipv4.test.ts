@@ -78,6 +78,7 @@ describe('/proc/sys/net/ipv4', () => {
     const { p } = mounted();
     expect(list(p, IPV4)).toEqual([
       'ip_local_port_range',
+      'ping_group_range',
       'tcp_allowed_congestion_control',
       'tcp_available_congestion_control',
       'tcp_congestion_control',

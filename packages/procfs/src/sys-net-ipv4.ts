@@ -15,6 +15,11 @@ import { byteString, dir } from './kernfs.js';
 import type { DirNode, FileNode, NodeAttrs, TreeNode } from './kernfs.js';
 import type { ProcNetSource, ProcNetSysctl, ProcNetSysctlWrite } from './net.js';
 
+/** GID_T_MAX: the largest gid a ping_group_range end may name ((gid_t)-1 is no gid). */
+const PING_GROUP_MAX = 0xfffffffe;
+/** Linux's ping_group_range in a fresh namespace, and after a reversed write: nobody. */
+const PING_NOBODY: readonly [number, number] = [1, 0];
+
 /** Linux's defaults, shown when the namespace has no stack (and kept per mount when written). */
 export const DEFAULT_NET_SYSCTL: ProcNetSysctl = {
   ipLocalPortRange: [32768, 60999],
@@ -27,6 +32,7 @@ export const DEFAULT_NET_SYSCTL: ProcNetSysctl = {
   tcpKeepaliveProbes: 9,
   tcpFinTimeout: 60,
   tcpFrto: 2,
+  pingGroupRange: PING_NOBODY,
 };
 
 /** net.ipv4.ip_unprivileged_port_start: the range's low end may not go below it (EINVAL). */
@@ -76,6 +82,56 @@ export function parsePortRange(
   if (low < 1 || low > 65535 || high < 1 || high > 65535) return E.EINVAL;
   if (high < low || low < IP_PROT_SOCK) return E.EINVAL;
   return { key: 'ipLocalPortRange', value: [low, high] };
+}
+
+/**
+ * Read one unsigned number at `pos` as proc_get_long does for proc_douintvec: a digit first
+ * (a `-` is EINVAL for an unsigned vector), strtoul's base 0 (`0x` hex, a leading `0` octal),
+ * at most 20 characters, and nothing but a blank or the end after it. Null: EINVAL.
+ */
+function procUnsigned(text: string, pos: number): { value: number; end: number } | null {
+  const m = /0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*/y;
+  m.lastIndex = pos;
+  const got = m.exec(text);
+  if (got === null) return null;
+  const digits = got[0];
+  const end = pos + digits.length;
+  if (digits.length >= 21) return null;
+  const next = text[end];
+  if (next !== undefined && next !== ' ' && next !== '\t' && next !== '\n' && next !== '\0') return null;
+  const value = /^0[xX]/.test(digits)
+    ? parseInt(digits.slice(2), 16)
+    : digits.length > 1 && digits.startsWith('0')
+      ? parseInt(digits, 8)
+      : Number(digits);
+  return { value, end };
+}
+
+/**
+ * Check and form a write to ping_group_range (ipv4_ping_group_range): up to two unsigned numbers
+ * (a missing high end keeps the current one, more are ignored), each at most GID_T_MAX, else
+ * EINVAL and no change. A range whose high end is below its low end is not an error: it is
+ * stored as 1 0, which lets nobody in. An empty write changes nothing.
+ */
+export function parsePingGroupRange(
+  text: string,
+  current: readonly [number, number],
+): ProcNetSysctlWrite | LinuxError {
+  if (text.length === 0) return { key: 'pingGroupRange', value: current };
+  const out: number[] = [...current];
+  let pos = 0;
+  let n = 0;
+  for (; n < 2; n++) {
+    while (pos < text.length && /[ \t\n\v\f\r]/.test(text[pos] ?? '')) pos++;
+    if (pos >= text.length) break;
+    const got = procUnsigned(text, pos);
+    if (got === null || got.value > PING_GROUP_MAX) return E.EINVAL;
+    out[n] = got.value;
+    pos = got.end;
+  }
+  if (n === 0) return E.EINVAL;
+  const [low = 1, high = 0] = out;
+  return { key: 'pingGroupRange', value: high < low ? PING_NOBODY : [low, high] };
 }
 
 /** The overflow uid and gid: what a user namespace shows for an owner it does not map. */
@@ -212,6 +268,10 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     ip_local_port_range: writable(
       () => get().ipLocalPortRange.join('\t') + '\n',
       (text) => parsePortRange(text, get().ipLocalPortRange),
+    ),
+    ping_group_range: writable(
+      () => (get().pingGroupRange ?? PING_NOBODY).join('\t') + '\n',
+      (text) => parsePingGroupRange(text, get().pingGroupRange ?? PING_NOBODY),
     ),
     tcp_allowed_congestion_control: readOnly(() => {
       const s = get();

@@ -5,7 +5,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { Platform } from '@tsvisor/trap-native';
 import { createSandbox, type SandboxConfig } from './sandbox.js';
 
@@ -22,6 +22,38 @@ export function compile(dir: string, name: string, flags: readonly string[]): st
   const out = join(dir, name);
   execFileSync('gcc', [...flags, '-o', out, join(here, 'testdata', `${name}.c`)]);
   return out;
+}
+
+/**
+ * Runs `exe` natively in a fresh network namespace with only lo, brought up (so no host
+ * interface, route or sysctl leaks into what it prints); returns its stdout. Throws when it fails
+ * or outlives `timeout` ms.
+ */
+export function runNativeInNetns(exe: string, args: readonly string[] = [], timeout = 20_000): string {
+  return execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', exe, ...args], {
+    encoding: 'utf8',
+    timeout,
+  });
+}
+
+/**
+ * Runs `/test/<name>` (a program compiled into the testbed's dir, mounted read-only at /test)
+ * under tsvisor, by default with `network: 'none'`, and expects it to print `want` to stdout,
+ * nothing to stderr, and exit 0.
+ */
+export async function expectSameUnderTsvisor(
+  bed: Testbed,
+  name: string,
+  want: string,
+  config: Partial<SandboxConfig> = { network: 'none' },
+): Promise<void> {
+  const got = await bed.run([`/test/${name}`], {
+    ...config,
+    volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
+  });
+  expect(got.stderr).toBe('');
+  expect(got.stdout).toBe(want);
+  expect(got.status).toBe(0);
 }
 
 /** Flags for a program without libc: static, no PIE, no stack protector. */

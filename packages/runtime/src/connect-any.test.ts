@@ -1,16 +1,12 @@
 // A destination naming no host (0.0.0.0, ::) reaches this host, against Linux: testdata/connect-any.c
 // runs in a fresh network namespace (lo up) and under tsvisor --network none and must print the same.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'connect-any', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  native = runNativeInNetns(exe);
 });
 
 describe('connect-any.c', () => {
@@ -22,13 +18,5 @@ describe('connect-any.c', () => {
     expect(native).toContain('udp6 sendto ::: ok, received ok\n');
   });
 
-  it('prints the same under tsvisor', async () => {
-    const got = await bed.run(['/test/connect-any'], {
-      network: 'none',
-      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
-    });
-    expect(got.stderr).toBe('');
-    expect(got.stdout).toBe(native);
-    expect(got.status).toBe(0);
-  });
+  it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'connect-any', native));
 });

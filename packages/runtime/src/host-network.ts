@@ -151,6 +151,7 @@ function ipv4SysctlInts(name: string, fallback: readonly number[]): number[] {
  * sandbox's /proc/sys/net; Linux's defaults for any the host hides.
  */
 export function hostNetSysctl(): ProcNetSysctl {
+  const [pingLow = 1, pingHigh = 0] = ipv4SysctlInts('ping_group_range', [1, 0]);
   const one = (name: string, fallback: number): number => ipv4SysctlInts(name, [fallback])[0] ?? fallback;
   const [low = 32768, high = 60999] = ipv4SysctlInts('ip_local_port_range', [32768, 60999]);
   const available = ipv4SysctlList('tcp_available_congestion_control');
@@ -168,6 +169,7 @@ export function hostNetSysctl(): ProcNetSysctl {
     tcpFinTimeout: one('tcp_fin_timeout', 60),
     tcpFrto: one('tcp_frto', 2),
     somaxconn: hostSomaxconn(),
+    pingGroupRange: [pingLow, pingHigh],
   };
 }
 

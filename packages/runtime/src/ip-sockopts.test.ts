@@ -3,17 +3,13 @@
 // tsvisor --network none, and must print the same: every option's default, set/get round trips
 // with their errnos, and the effects (IP_MTU, FREEBIND, BIND_ADDRESS_NO_PORT,
 // LOCAL_PORT_RANGE, UDP_CORK, MSG_MORE, UDP_SEGMENT).
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'ip-sockopts', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  native = runNativeInNetns(exe);
 });
 
 describe('ip-sockopts.c', () => {
@@ -27,13 +23,5 @@ describe('ip-sockopts.c', () => {
     expect(native).toContain('udp4 send 250: 250, got: 100 100 50\n');
   });
 
-  it('prints the same under tsvisor', async () => {
-    const got = await bed.run(['/test/ip-sockopts'], {
-      network: 'none',
-      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
-    });
-    expect(got.stderr).toBe('');
-    expect(got.stdout).toBe(native);
-    expect(got.status).toBe(0);
-  });
+  it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'ip-sockopts', native));
 });

@@ -2,17 +2,13 @@
 // the default congestion control as root and shows what sockets created afterwards get. It runs
 // natively in a fresh network namespace (`unshare -n`, lo brought up) and under tsvisor, and
 // must print the same lines.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'ipv4-sysctl', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  native = runNativeInNetns(exe);
 });
 
 describe('ipv4-sysctl.c', () => {

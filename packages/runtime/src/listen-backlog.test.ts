@@ -2,17 +2,13 @@
 // for backlogs 0, 1 and 3 and prints which handshakes completed, how many connections accept()
 // finds and the TcpExt ListenOverflows/ListenDrops deltas. It runs natively in a fresh network
 // namespace (lo up) and under tsvisor (network mode none); both must print the same.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'listen-backlog', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  native = runNativeInNetns(exe);
 });
 
 describe('listen(2) backlog', () => {

@@ -3,17 +3,13 @@
 // IPV6_MTU on connected loopback UDP sockets, the largest UDP datagrams lo carries with their
 // errno beyond, loopback TCP's MSS figures and the largest echo requests of ping sockets. It runs in a fresh network namespace (lo up)
 // natively and under tsvisor --network none, and must print the same.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'lo-mtu', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  native = runNativeInNetns(exe);
 });
 
 describe('lo-mtu.c', () => {
@@ -29,13 +25,5 @@ describe('lo-mtu.c', () => {
     expect(native).toContain('icmp6 echo request 65515: ok 65516: ok 65535: ok 65536: EMSGSIZE\n');
   });
 
-  it('prints the same under tsvisor', async () => {
-    const got = await bed.run(['/test/lo-mtu'], {
-      network: 'none',
-      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
-    });
-    expect(got.stderr).toBe('');
-    expect(got.stdout).toBe(native);
-    expect(got.status).toBe(0);
-  }, 30_000);
+  it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'lo-mtu', native), 30_000);
 });

@@ -5,19 +5,15 @@
 // 05) while the server keeps its side, for IPv4 and IPv6. A TIME_WAIT connection this test makes
 // on the host itself, outside the sandbox, must not be listed (each table's TIME_WAIT count is
 // the program's own).
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'proc-net-timewait', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  native = runNativeInNetns(exe);
 });
 
 /** A connection on the host's loopback whose client closes first: its port stays in TIME_WAIT. */

@@ -1,16 +1,12 @@
 // Raw IP sockets against Linux: testdata/raw-socket.c runs in a fresh network namespace (lo up)
 // and under tsvisor --network none and must print the same.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'raw-socket', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  native = runNativeInNetns(exe);
 });
 
 describe('raw-socket.c', () => {
@@ -22,13 +18,5 @@ describe('raw-socket.c', () => {
     expect(native).toContain('getsockname 127.0.0.1 port 1 len 16\n');
   });
 
-  it('prints the same under tsvisor', async () => {
-    const got = await bed.run(['/test/raw-socket'], {
-      network: 'none',
-      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
-    });
-    expect(got.stderr).toBe('');
-    expect(got.stdout).toBe(native);
-    expect(got.status).toBe(0);
-  });
+  it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'raw-socket', native));
 });

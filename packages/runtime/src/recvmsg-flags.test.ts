@@ -1,16 +1,12 @@
 // msg_flags after recvmsg (MSG_CMSG_CLOEXEC kept) against Linux: testdata/recvmsg-flags.c runs
 // in a fresh network namespace (lo up) and under tsvisor --network none and must print the same.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'recvmsg-flags', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  native = runNativeInNetns(exe);
 });
 
 describe('recvmsg-flags.c', () => {
@@ -20,13 +16,5 @@ describe('recvmsg-flags.c', () => {
     expect(native).toContain('tcp, flags 0: n 4, msg_flags 0\n');
   });
 
-  it('prints the same under tsvisor', async () => {
-    const got = await bed.run(['/test/recvmsg-flags'], {
-      network: 'none',
-      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
-    });
-    expect(got.stderr).toBe('');
-    expect(got.stdout).toBe(native);
-    expect(got.status).toBe(0);
-  });
+  it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'recvmsg-flags', native));
 });

@@ -1,17 +1,13 @@
 // splice(2) from a pipe into a non-blocking TCP socket against Linux: testdata/splice-socket.c
 // runs in a fresh network namespace (lo up) and under tsvisor --network none and must print the
 // same (only what the socket took leaves the pipe; EAGAIN keeps the pipe's bytes).
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'splice-socket', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  native = runNativeInNetns(exe, [], 30_000);
 });
 
 describe('splice-socket.c', () => {
@@ -21,13 +17,5 @@ describe('splice-socket.c', () => {
     );
   });
 
-  it('prints the same under tsvisor', async () => {
-    const got = await bed.run(['/test/splice-socket'], {
-      network: 'none',
-      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
-    });
-    expect(got.stderr).toBe('');
-    expect(got.stdout).toBe(native);
-    expect(got.status).toBe(0);
-  }, 60_000);
+  it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'splice-socket', native), 60_000);
 });

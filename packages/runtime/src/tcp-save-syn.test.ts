@@ -3,17 +3,13 @@
 // socket (too small a buffer first: EINVAL with the length needed) and prints the headers' fields
 // that hold from run to run. It runs in a fresh network namespace (lo up) natively and under
 // tsvisor --network none, and must print the same.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'tcp-save-syn', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  native = runNativeInNetns(exe);
 });
 
 describe('tcp-save-syn.c', () => {
@@ -28,13 +24,5 @@ describe('tcp-save-syn.c', () => {
     expect(native).toContain('accepted again: len 0\n');
   });
 
-  it('prints the same under tsvisor', async () => {
-    const got = await bed.run(['/test/tcp-save-syn'], {
-      network: 'none',
-      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
-    });
-    expect(got.stderr).toBe('');
-    expect(got.stdout).toBe(native);
-    expect(got.status).toBe(0);
-  }, 30_000);
+  it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'tcp-save-syn', native), 30_000);
 });

@@ -5,17 +5,13 @@
 // first window, TCP_DEFER_ACCEPT's held connections). It runs in a fresh network namespace
 // (lo up) natively and under tsvisor --network none, and must print the same. Its deferred
 // accept without data waits about 1 s per family, so the run takes a few seconds.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
   const exe = compile(dir, 'tcp-sockopts', ['-O1', '-Wall', '-Werror']);
-  native = execFileSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0"', exe], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  native = runNativeInNetns(exe, [], 30_000);
 });
 
 describe('tcp-sockopts.c', () => {
@@ -35,13 +31,5 @@ describe('tcp-sockopts.c', () => {
     expect(native).toContain('tcp4 INFO len 280\n');
   });
 
-  it('prints the same under tsvisor', async () => {
-    const got = await bed.run(['/test/tcp-sockopts'], {
-      network: 'none',
-      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
-    });
-    expect(got.stderr).toBe('');
-    expect(got.stdout).toBe(native);
-    expect(got.status).toBe(0);
-  }, 60_000);
+  it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'tcp-sockopts', native), 60_000);
 });

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile, testbed } from './c-programs.test-util.js';
+import { compile, expectSameUnderTsvisor, testbed } from './c-programs.test-util.js';
 
 const bed = testbed((dir) => compile(dir, 'unix-sockopts', ['-O1', '-Wall', '-Werror']));
 
@@ -48,11 +48,6 @@ describe('AF_UNIX socket options', () => {
     expect(want).toContain(
       'stream meminfo: sender 0 212992 9472 100000 0 0 0 0 0 receiver 0 212992 0 212992',
     );
-    const r = await bed.run(['/test/unix-sockopts'], {
-      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
-    });
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe(want);
-    expect(r.status).toBe(0);
+    await expectSameUnderTsvisor(bed, 'unix-sockopts', want, {});
   }, 60_000);
 });

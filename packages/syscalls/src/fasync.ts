@@ -16,10 +16,13 @@
  *   (SOCKWQ_ASYNC_NOSPACE, test and clear). Own sends, reads and shutdowns, and a peer's SHUT_RD,
  *   signal nothing. A reader asleep on a stream socket holds back POLL_IN and POLL_HUP
  *   (SOCKWQ_ASYNC_WAITDATA).
- * - Inet sockets (net/ipv4/tcp_input.c, net/core/stream.c): POLL_IN per arrival of data (the
- *   receive queue grew) and per connection a listener finds; a FIN gives two (tcp_fin, then
- *   tcp_data_ready); POLL_OUT when a connect completes and for write space as above, never
- *   after this side's SHUT_WR; POLL_ERR when an error (a reset) is raised.
+ * - Inet sockets (net/ipv4/tcp_input.c, net/core/sock.c, net/core/stream.c): POLL_IN per
+ *   arrival, also behind one not yet read: per TCP segment that brings data or a FIN
+ *   (tcp_data_ready), per UDP datagram and per connection a listener completes
+ *   (sock_def_readable), as netstack counts them (`InetSocket.arrivals`); a FIN signals once
+ *   more before its segment's arrival (tcp_fin: POLL_HUP after this side's SHUT_WR), so data
+ *   and FIN in one segment give two; POLL_OUT when a connect completes and for write space as
+ *   above, never after this side's SHUT_WR; POLL_ERR when an error (a reset) is raised.
  * - Pipes and FIFOs (fs/pipe.c), per end: a write signals the read ends POLL_IN, a read the
  *   write ends POLL_OUT; so does an attempt that finds the pipe full (a write) or empty (a
  *   read); a release that leaves readers without writers, or the reverse, signals both.
@@ -36,14 +39,15 @@
  * socket calls whose readiness changes are no data events ({@link socketCall}). Each costs a
  * WeakMap miss unless the description has O_ASYNC state.
  *
- * Not followed yet: a UDP datagram or a TCP connection that queues behind an unread one signals
- * nothing (Linux signals each; netstack reports only readiness edges and no arrival count for
- * them); splice(2), sendfile(2) and tee(2) on pipes do not report finding them full or empty.
+ * Not followed yet: splice(2), sendfile(2) and tee(2) on pipes do not report finding them full
+ * or empty; a peer's FIN after this side's SHUT_RD gives one signal (its arrival) where Linux
+ * gives two; raw and ping sockets signal readable edges, not each arrival.
  *
  * @module
  */
 import {
   E,
+  IpProto,
   isError,
   Mode,
   NSIG,
@@ -116,9 +120,14 @@ interface Watch {
   ready: number;
   /** SIOCOUTQ at the last event (AF_UNIX: bytes this socket sent that are still queued). */
   outq: number;
-  /** SIOCINQ at the last look (TCP: bytes to read), to see the receive queue grow. */
-  inq: number;
-  /** Stops the stack watch behind {@link Watch.inq}. */
+  /**
+   * The socket's arrival count at the last look (TCP, UDP and listeners: see
+   * {@link countsArrivals}), so that each arrival signals, not only the first.
+   */
+  arrivals: number;
+  /** The peer's FIN was signalled (tcp_fin's own signal, sent once). */
+  fin: boolean;
+  /** Stops the stack watch behind {@link Watch.arrivals}. */
   unwatch: (() => void) | undefined;
   /** A TCP socket that was connected (or accepted) when seen; false while it connects. */
   established: boolean;
@@ -271,7 +280,8 @@ export function syncAsync(t: Task, file: FileDescription, fd: number, on: boolea
     kind,
     ready,
     outq: 0,
-    inq: 0,
+    arrivals: 0,
+    fin: false,
     unwatch: undefined,
     established: (ready & PollEvent.POLLOUT) !== 0 && (ready & PollEvent.POLLHUP) === 0,
   };
@@ -283,13 +293,13 @@ export function syncAsync(t: Task, file: FileDescription, fd: number, on: boolea
   if (impl instanceof SocketImpl) {
     const sock = impl.sock;
     w.outq = count(sock.outq());
-    if (kind === 'inet' && sock.type === SockType.SOCK_STREAM) {
-      // The readiness bits change only on the first byte; Linux signals every arrival, so the
-      // stack's watch on the receive queue's length tells this one apart.
-      w.inq = count(sock.inq());
+    if (countsArrivals(sock)) {
+      // The readiness bits change only on the first arrival; Linux signals every one, so the
+      // stack's watch on the socket's arrival count tells the others apart.
+      w.arrivals = sock.arrivals;
       w.unwatch = impl.net.stack.watch(
         {},
-        () => count(sock.inq()),
+        () => sock.arrivals,
         () => {
           if (file.isReleased) stopWatch(s);
           else onArrival(kernel, file, s);
@@ -309,6 +319,17 @@ function stopWatch(s: AsyncState): void {
   const i = list ? list.indexOf(s) : -1;
   if (list && i >= 0) list.splice(i, 1);
   if (list?.length === 0) watchers.delete(w.queue);
+}
+
+/**
+ * A TCP socket, TCP listener or UDP socket: its arrivals are counted by netstack (each a
+ * sk_data_ready call of Linux), so {@link onArrival} signals them, not its readiness edges.
+ */
+function countsArrivals(sock: unknown): sock is InetSocket {
+  if (!(sock instanceof InetSocket)) return false;
+  if (sock.type === SockType.SOCK_STREAM) return true;
+  const p = sock.protocol;
+  return sock.type === SockType.SOCK_DGRAM && (p === IpProto.IPPROTO_UDP || p === IpProto.IPPROTO_UDPLITE);
 }
 
 /** A socket's SIOCINQ / SIOCOUTQ answer as a count (0 where the socket has none). */
@@ -419,7 +440,8 @@ function unixEvent(kernel: Kernel, file: FileDescription, s: AsyncState, w: Watc
 
 /**
  * Inet sockets: the readiness bits changed to `ready` (the stack reports edges). Arrivals of
- * data on a TCP socket come through {@link onArrival} instead.
+ * data, datagrams, connections and a FIN on TCP and UDP sockets come through
+ * {@link onArrival} instead.
  */
 function inetEvent(kernel: Kernel, file: FileDescription, s: AsyncState, w: Watch, ready: number): void {
   const sock = (file.impl as SocketImpl).sock;
@@ -427,15 +449,18 @@ function inetEvent(kernel: Kernel, file: FileDescription, s: AsyncState, w: Watc
   w.ready = ready;
   const rose = ready & ~before;
   const stream = sock.type === SockType.SOCK_STREAM;
+  const counted = w.unwatch !== undefined;
   if (rose & PollEvent.POLLERR) {
     // sock_def_error_report (a reset, an ICMP error): the error alone, not the HUP it brings.
     sendSigio(kernel, s, POLL_ERR);
     return;
   }
   if (stream && rose & PollEvent.POLLRDHUP && !s.shutRd) {
-    // tcp_fin, then tcp_data_ready for the FIN's segment.
-    waitData(kernel, s, sock.type, s.shutWr ? POLL_HUP : POLL_IN);
-    waitData(kernel, s, sock.type, POLL_IN);
+    // The peer's FIN: onArrival signals it with its segment's arrival.
+    if (!counted) {
+      waitData(kernel, s, sock.type, s.shutWr ? POLL_HUP : POLL_IN);
+      waitData(kernel, s, sock.type, POLL_IN);
+    }
     return;
   }
   if (ready & PollEvent.POLLOUT) {
@@ -448,7 +473,7 @@ function inetEvent(kernel: Kernel, file: FileDescription, s: AsyncState, w: Watc
     }
     if (!s.shutWr) writeSpace(kernel, s);
   }
-  if (!(ready & PollEvent.POLLIN) || (stream && w.established)) return;
+  if (counted || !(ready & PollEvent.POLLIN) || (stream && w.established)) return;
   // A listener's queue went from empty to not: a connection. Its bits fall back to none on
   // accept, which the wait queue does not report, so each readable event of a listener is one.
   // A datagram socket's readable edge is an arrival. (A connected TCP socket's data is counted
@@ -460,14 +485,26 @@ function inetEvent(kernel: Kernel, file: FileDescription, s: AsyncState, w: Watc
     waitData(kernel, s, sock.type, POLL_IN);
 }
 
-/** A TCP socket's receive queue changed length: it grew by an arrival (tcp_data_ready). */
+/**
+ * The socket's arrival count changed: each new arrival (a segment with data or a FIN, a
+ * datagram, a connection) is a sk_data_ready, one POLL_IN; a FIN first signals for itself
+ * (tcp_fin: POLL_HUP once this side shut its sending side too, else POLL_IN).
+ */
 function onArrival(kernel: Kernel, file: FileDescription, s: AsyncState): void {
   const w = s.watch;
   if (!w) return;
-  const sock = (file.impl as SocketImpl).sock;
-  const before = w.inq;
-  w.inq = count(sock.inq());
-  if (w.inq > before) waitData(kernel, s, sock.type, POLL_IN);
+  const sock = (file.impl as SocketImpl).sock as InetSocket;
+  const now = sock.arrivals;
+  // listen(2) starts a new count.
+  const n = now > w.arrivals ? now - w.arrivals : 0;
+  w.arrivals = now;
+  if (n === 0) return;
+  const type = sock.type;
+  if (type === SockType.SOCK_STREAM && !w.fin && !s.shutRd && sock.readiness() & PollEvent.POLLRDHUP) {
+    w.fin = true;
+    waitData(kernel, s, type, s.shutWr ? POLL_HUP : POLL_IN);
+  }
+  for (let i = 0; i < n; i++) waitData(kernel, s, type, POLL_IN);
 }
 
 /**

@@ -206,6 +206,8 @@ describe('/proc/net over the sandbox sockets', () => {
   it('icmp and icmp6 list ping sockets once they have an identifier, with their inodes', async () => {
     const h = harness();
     const net = procNetSource(h.kernel);
+    // Root's group 0 in net.ipv4.ping_group_range, which lets nobody in by default.
+    expect(net.setSysctl?.({ key: 'pingGroupRange', value: [0, 0] })).toBeUndefined();
     const IPPROTO_ICMP = 1;
     const IPPROTO_ICMPV6 = 58;
     const p = (await h.call('socket', AF_INET, SOCK_DGRAM, IPPROTO_ICMP)) as number;

@@ -385,6 +385,7 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     tcpKeepaliveProbes: s.keepaliveProbes,
     tcpFinTimeout: s.finTimeout,
     tcpFrto: s.frto,
+    pingGroupRange: s.pingGroupRange,
   };
 }
 
@@ -394,6 +395,9 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
   switch (w.key) {
     case 'ipLocalPortRange':
       s.portRange = [w.value[0], w.value[1]];
+      break;
+    case 'pingGroupRange':
+      s.pingGroupRange = [w.value[0], w.value[1]];
       break;
     case 'tcpCongestionControl':
       // procfs accepted only names of tcpAvailableCongestionControl, CONGESTION_ALGORITHMS.

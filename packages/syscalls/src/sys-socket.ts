@@ -17,6 +17,7 @@ import {
   CmsgWriter,
   E,
   IpOption,
+  IpProto,
   MsgFlag,
   SCM_MAX_FD,
   SiCode,
@@ -44,6 +45,7 @@ import {
   InetSocket,
   UnixSocket,
   WOULD_BLOCK as NET_WOULD_BLOCK,
+  pingGroupAllowed,
   type UnixCreds,
   type UnixPathBinder,
 } from '@tsvisor/netstack';
@@ -297,7 +299,19 @@ function create(t: Task, domain: number, type: number, protocol: number): AnySoc
   if (domain === AddressFamily.AF_UNIX)
     return UnixSocket.create(netOf(t.kernel).unix, kind, credsOf(t), protocol);
   if (domain === AddressFamily.AF_INET || domain === AddressFamily.AF_INET6) {
-    const s = InetSocket.create(netOf(t.kernel).stack, domain, kind, protocol);
+    const stack = netOf(t.kernel).stack;
+    const s = InetSocket.create(stack, domain, kind, protocol);
+    // ping_init_sock: a ping socket (a SOCK_DGRAM socket InetSocket accepted with ICMP or ICMPv6)
+    // needs a gid in net.ipv4.ping_group_range, whatever the capabilities.
+    if (
+      kind === SockType.SOCK_DGRAM &&
+      !isError(s) &&
+      (protocol === IpProto.IPPROTO_ICMP || protocol === IpProto.IPPROTO_ICMPV6)
+    ) {
+      if (pingGroupAllowed(stack.sysctl.pingGroupRange, t.creds.egid, t.creds.groups)) return s;
+      s.close();
+      return E.EACCES;
+    }
     // inet_create: SOCK_RAW needs CAP_NET_RAW, asked once the protocol was found acceptable.
     if (kind !== SockType.SOCK_RAW || isError(s) || capable(t.creds, Capability.CAP_NET_RAW)) return s;
     s.close();
@@ -577,12 +591,13 @@ function sendto(t: Task, a: SyscallArgs): Result {
   if (isError(f)) return f;
   let len = Number(a[2] & 0xffff_ffffn);
   if (a[2] > INT_MAX_N) len = INT_MAX;
-  // MSG_OOB (urgent data) and MSG_FASTOPEN (connect to the address first) take the copying
-  // path below, whose InetSocket.sendto sees the flag and the address.
+  // MSG_OOB (urgent data), MSG_FASTOPEN (connect to the address first) and MSG_MORE (hold a
+  // partial segment) take the copying path below, whose InetSocket.sendto sees the flag and the
+  // address.
   if (
     f.s.sock instanceof InetSocket &&
     f.s.sock.type === SockType.SOCK_STREAM &&
-    !(int(a[3]) & (MsgFlag.MSG_OOB | MsgFlag.MSG_FASTOPEN))
+    !(int(a[3]) & (MsgFlag.MSG_OOB | MsgFlag.MSG_FASTOPEN | MsgFlag.MSG_MORE))
   ) {
     // The destination is ignored on a stream socket, but still read and checked (EINVAL, EFAULT).
     if (ptr(a[4]) !== 0) {

@@ -245,7 +245,8 @@ async function splice(t: Task, a: SyscallArgs): Promise<SyscallResult> {
       }
       done += w;
     }
-    if (done > 0) ip.read(new Uint8Array(done));
+    // The sent bytes leave the pipe into `buf`, which held them already: no second buffer.
+    if (done > 0) ip.read(buf.subarray(0, done));
     if (done === 0 && stop !== undefined) return stop;
     if (offOut !== undefined) {
       const e = t.memory.writeU64(ptr(a[3]), offOut + BigInt(done));

@@ -1087,17 +1087,9 @@ export class Interface {
         if (out.kind === 'tcp') return 'unroutable';
         fragment = true;
       }
-      if (ethernet) {
-        const r = this.resolve(now, device, out.dst);
-        if (!(r instanceof EthernetAddress)) {
-          if (r === 'unroutable') ipMib.OutNoRoutes++;
-          return r;
-        }
-        linkDst = r;
-      } else if (!local && !this.hasRoute(out.dst)) {
-        ipMib.OutNoRoutes++;
-        return 'unroutable';
-      }
+      const hop = this.nextHop(now, device, out.dst, local, ethernet, ipMib);
+      if (hop === 'pending' || hop === 'unroutable') return hop;
+      linkDst = hop;
     }
     // A UDP_SEGMENT send stays whole only on this host (the local loop, or the loopback device
     // when it fits); elsewhere it leaves as its segments.
@@ -1199,17 +1191,8 @@ export class Interface {
       return 'sent';
     }
     if (fragment) {
-      let fragments: Uint8Array[];
-      if (out.dst.version === 4) {
-        ipBuf[6] = 0; // clear DF: this datagram is fragmented on purpose
-        this.ipIdent = (this.ipIdent + 1) & 0xffff;
-        fragments = fragmentIpv4(ipBuf, device.capabilities.mtu, this.ipIdent);
-      } else {
-        this.ip6Ident = (this.ip6Ident + 1) >>> 0;
-        fragments = fragmentIpv6(ipBuf, device.capabilities.mtu, this.ip6Ident);
-      }
-      ipMib.FragOKs++;
-      ipMib.FragCreates += fragments.length;
+      if (out.dst.version === 4) ipBuf[6] = 0; // clear DF: this datagram is fragmented on purpose
+      const fragments = this.fragmentDatagram(ipBuf, out.dst.version === 4, device.capabilities.mtu, ipMib);
       for (const f of fragments) {
         const framed = new Uint8Array(linkLen + f.length);
         framed.set(frame.subarray(0, linkLen));
@@ -1242,17 +1225,9 @@ export class Interface {
     const ipMib = v4 ? this.mib.ip : this.mib.ip6;
     let linkDst: EthernetAddress | undefined;
     if (viaDevice) {
-      if (ethernet) {
-        const r = this.resolve(now, device, out.dst);
-        if (!(r instanceof EthernetAddress)) {
-          if (r === 'unroutable') ipMib.OutNoRoutes++;
-          return r;
-        }
-        linkDst = r;
-      } else if (!local && !this.hasRoute(out.dst)) {
-        ipMib.OutNoRoutes++;
-        return 'unroutable';
-      }
+      const hop = this.nextHop(now, device, out.dst, local, ethernet, ipMib);
+      if (hop === 'pending' || hop === 'unroutable') return hop;
+      linkDst = hop;
     }
     const protocol = v4 ? bytes[9]! : bytes[6]!;
     const hl = v4 ? (bytes[0]! & 0x0f) * 4 : IPV6_HEADER_LEN;
@@ -1265,16 +1240,8 @@ export class Interface {
     if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
     let pieces = [bytes];
     if (viaDevice && bytes.length > device.capabilities.mtu) {
-      if (v4) {
-        if (bytes[6]! & 0x40) return 'unroutable';
-        this.ipIdent = (this.ipIdent + 1) & 0xffff;
-        pieces = fragmentIpv4(bytes, device.capabilities.mtu, this.ipIdent);
-      } else {
-        this.ip6Ident = (this.ip6Ident + 1) >>> 0;
-        pieces = fragmentIpv6(bytes, device.capabilities.mtu, this.ip6Ident);
-      }
-      ipMib.FragOKs++;
-      ipMib.FragCreates += pieces.length;
+      if (v4 && bytes[6]! & 0x40) return 'unroutable';
+      pieces = this.fragmentDatagram(bytes, v4, device.capabilities.mtu, ipMib);
     }
     const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
     for (const piece of pieces) {
@@ -1294,6 +1261,49 @@ export class Interface {
       }
     }
     return 'sent';
+  }
+
+  /**
+   * The link-layer step of sending to `dst` by `device`: on Ethernet the next hop's link
+   * address ('pending' while it is being resolved); otherwise undefined when a route (or this
+   * host, `local`) takes it. 'unroutable' without one, counted in OutNoRoutes.
+   */
+  private nextHop(
+    now: number,
+    device: Device,
+    dst: IpAddress,
+    local: boolean,
+    ethernet: boolean,
+    ipMib: IpMib,
+  ): EthernetAddress | undefined | 'pending' | 'unroutable' {
+    if (ethernet) {
+      const r = this.resolve(now, device, dst);
+      if (r === 'unroutable') ipMib.OutNoRoutes++;
+      return r;
+    }
+    if (!local && !this.hasRoute(dst)) {
+      ipMib.OutNoRoutes++;
+      return 'unroutable';
+    }
+    return undefined;
+  }
+
+  /**
+   * An IPv4 (`v4`) or IPv6 datagram, from its header, cut into fragments of at most `mtu` bytes
+   * with the next identification of its IP version; counted in FragOKs and FragCreates.
+   */
+  private fragmentDatagram(ip: Uint8Array, v4: boolean, mtu: number, ipMib: IpMib): Uint8Array[] {
+    let pieces: Uint8Array[];
+    if (v4) {
+      this.ipIdent = (this.ipIdent + 1) & 0xffff;
+      pieces = fragmentIpv4(ip, mtu, this.ipIdent);
+    } else {
+      this.ip6Ident = (this.ip6Ident + 1) >>> 0;
+      pieces = fragmentIpv6(ip, mtu, this.ip6Ident);
+    }
+    ipMib.FragOKs++;
+    ipMib.FragCreates += pieces.length;
+    return pieces;
   }
 
   /**

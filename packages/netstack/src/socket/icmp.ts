@@ -8,34 +8,25 @@
  *
  * @module
  */
-import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
-import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
-import { PacketBuffer } from '../storage/ring-buffer.js';
+import { E, type LinuxError } from '@tsvisor/abi';
+import type { DispatchContext } from '../iface/outgoing.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { unspecifiedAddress } from '../wire/ip-address.js';
 import { Icmpv4Type } from '../wire/icmpv4.js';
 import { Icmpv6Type } from '../wire/icmpv6.js';
 import { IPV4_HEADER_LEN, IPV4_MAX_MTU } from '../wire/ipv4.js';
+import { DatagramQueues, type DatagramReceived } from './datagram-queues.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
 const ICMP_HEADER_LEN = 8;
 const SCRATCH = new Uint8Array(65536);
 
-interface TxMeta {
-  readonly src: IpAddress;
-  readonly dst: IpAddress;
-}
-
 /** A received echo reply: its length, sender (port 0) and truncation. */
-export interface IcmpReceived {
-  readonly len: number;
-  readonly from: IpEndpoint;
-  readonly truncated: boolean;
-}
+export type IcmpReceived = DatagramReceived;
 
 /** An ICMP echo socket; create it with `Stack.icmpSocket`. */
-export class IcmpSocket {
+export class IcmpSocket extends DatagramQueues {
   /** The bound address and identifier (as `port`), or undefined before bind. */
   local: IpEndpoint | undefined;
   /** The connected peer (port ignored), if any. */
@@ -45,9 +36,6 @@ export class IcmpSocket {
   owner: object | undefined;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
-  private closed = false;
-  private readonly rx: PacketBuffer<IpEndpoint>;
-  private readonly tx: PacketBuffer<TxMeta>;
 
   /** @internal created by the stack. */
   constructor(
@@ -56,8 +44,7 @@ export class IcmpSocket {
     private readonly idents: PortSpace<IcmpSocket>,
     bytes = 65536,
   ) {
-    this.rx = new PacketBuffer(64, new Uint8Array(bytes));
-    this.tx = new PacketBuffer(64, new Uint8Array(bytes));
+    super(64, bytes, ICMP_HEADER_LEN);
   }
 
   /** Implements bind(2): the port is the echo identifier (0 picks one). */
@@ -116,53 +103,10 @@ export class IcmpSocket {
     return message.length;
   }
 
-  /** Implements recvfrom(2): the next echo reply, whole; `peek` leaves it queued. */
-  recvfrom(out: Uint8Array, peek = false): IcmpReceived | LinuxError | WouldBlock {
-    if (this.closed) return E.EBADF;
-    if (peek) {
-      const p = this.rx.peekInto(out);
-      return p ? { len: p.len, from: p.meta, truncated: p.len > out.length } : WOULD_BLOCK;
-    }
-    const d = this.rx.dequeue(out);
-    return d ? { len: d.len, from: d.meta, truncated: d.truncated } : WOULD_BLOCK;
-  }
-
-  /** Readiness for poll/epoll (as datagram_poll). */
-  readiness(): number {
-    let ev = 0;
-    if (!this.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
-    if (this.tx.canEnqueue(ICMP_HEADER_LEN))
-      ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLWRBAND;
-    return ev;
-  }
-
-  /** SO_ERROR: ping sockets report ICMP errors only with IP_RECVERR, which is not supported yet. */
-  takeError(): LinuxError | undefined {
-    return undefined;
-  }
-
-  /** FIONREAD: length of the next reply. */
-  nextDatagramLength(): number {
-    return this.rx.peek()?.len ?? 0;
-  }
-
-  /** Bytes of the datagrams waiting to be read (/proc/net/icmp's rx_queue). */
-  receivedBytes(): number {
-    return this.rx.bytes;
-  }
-
-  /** SIOCOUTQ: bytes waiting to be sent. */
-  queuedBytes(): number {
-    return this.tx.bytes;
-  }
-
   /** Releases the identifier. */
-  close(): void {
+  override close(): void {
     if (this.local) this.idents.remove(this, this.local.port);
-    this.closed = true;
-  }
-  get isClosed(): boolean {
-    return this.closed;
+    super.close();
   }
 
   /** @internal an echo reply for `ident` to `dst`. */
@@ -179,50 +123,26 @@ export class IcmpSocket {
     this.rx.enqueue({ addr: src, port: 0 }, message);
   }
 
-  /** @internal the socket has requests to send. */
-  wantsDispatch(): boolean {
-    return !this.tx.isEmpty();
-  }
-
-  /** Packets wait for the next hop's link address until then (ms). */
-  private holdUntil = 0;
-
-  /** @internal the neighbor answered: try again at once. */
-  clearHold(): void {
-    this.holdUntil = 0;
-  }
-
-  /** @internal when this socket next wants dispatch, given it has packets queued. */
-  dispatchAt(now: number): number {
-    return Math.max(now, this.holdUntil);
-  }
-
   /** @internal sends queued requests. */
   dispatch(ctx: DispatchContext): boolean {
-    let sent = false;
-    for (let head = this.tx.peek(); head && this.local; head = this.tx.peek()) {
-      const msg = SCRATCH.subarray(0, head.len);
-      this.tx.peekInto(msg);
-      const echo = {
-        type: 'echoRequest' as const,
-        ident: this.local.port,
-        seqNo: (msg[6]! << 8) | msg[7]!,
-        data: msg.subarray(ICMP_HEADER_LEN),
-      };
-      const m = head.meta;
-      const r =
-        m.src.version === 4 && m.dst.version === 4
+    const ident = this.local?.port;
+    if (ident === undefined) return false;
+    return this.dispatchQueued(
+      ctx,
+      (len) => SCRATCH.subarray(0, len),
+      (m, msg) => {
+        const echo = {
+          type: 'echoRequest' as const,
+          ident,
+          seqNo: (msg[6]! << 8) | msg[7]!,
+          data: msg.subarray(ICMP_HEADER_LEN),
+        };
+        return m.src.version === 4 && m.dst.version === 4
           ? ctx.emit({ kind: 'icmpv4', src: m.src, dst: m.dst, hopLimit: this.hopLimit, icmp: echo })
           : m.src.version === 6 && m.dst.version === 6
             ? ctx.emit({ kind: 'icmpv6', src: m.src, dst: m.dst, hopLimit: this.hopLimit, icmp: echo })
             : 'unroutable';
-      if (r === 'pending') {
-        this.holdUntil = ctx.now + NEIGHBOR_RETRY;
-        break;
-      }
-      this.tx.dequeue(msg);
-      sent = true;
-    }
-    return sent;
+      },
+    );
   }
 }

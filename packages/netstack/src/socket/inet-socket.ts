@@ -678,7 +678,8 @@ export class InetSocket {
         const r = this.fastopenConnect(impl.sock, flags, to);
         if (r !== undefined) return r;
       }
-      const n = this.impl.kind === 'tcp' ? this.impl.sock.send(data) : E.EPIPE;
+      const n =
+        this.impl.kind === 'tcp' ? this.impl.sock.send(data, (flags & MsgFlag.MSG_MORE) !== 0) : E.EPIPE;
       if (flags & MsgFlag.MSG_OOB && typeof n === 'number' && n > 0 && this.impl.kind === 'tcp')
         this.impl.sock.markUrgent();
       return n;
@@ -1583,6 +1584,18 @@ export class InetSocket {
     if (this.shutRd) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM | PollEvent.POLLRDHUP;
     if (this.shutRd && this.shutWr) ev |= PollEvent.POLLHUP;
     return ev;
+  }
+
+  /**
+   * Arrivals so far, each one a sk_data_ready call in Linux: datagrams queued (UDP), segments
+   * that made data or a FIN readable (TCP), connections that completed their handshake (a
+   * listener); 0 for other kinds. Signal-driven I/O counts by it what readiness edges hide, an
+   * arrival behind one not yet read. It restarts from 0 when listen(2) turns the socket into a
+   * listener.
+   */
+  get arrivals(): number {
+    const impl = this.impl;
+    return impl.kind === 'tcp' || impl.kind === 'udp' || impl.kind === 'listener' ? impl.sock.arrivals : 0;
   }
 
   /**

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { E, IpOption, Ipv6Option, type LinuxError } from '@tsvisor/abi';
+import { E, IpOption, Ipv6Option, isError, type LinuxError } from '@tsvisor/abi';
 
 /** SOL_IP, SOL_IPV6 and SOL_UDP. */
 const SOL_IP = 0;
@@ -167,6 +167,34 @@ const IP6_STICKY: readonly number[] = [
   Ipv6Option.IPV6_RTHDR,
   Ipv6Option.IPV6_DSTOPTS,
 ];
+
+/** The IpOptions fields of the int options kept as set. */
+type RangedField =
+  | 'pmtuDisc'
+  | 'pmtuDisc6'
+  | 'minTtl'
+  | 'minHopCount'
+  | 'recvErrRfc4884'
+  | 'recvErrRfc4884v6'
+  | 'mcastAll'
+  | 'mcastLoop6';
+/** An int option kept as set: its field and the range setsockopt takes (EINVAL outside). */
+type RangedOption = readonly [field: RangedField, lo: number, hi: number];
+
+/** The SOL_IP int options kept as set. */
+const IP_RANGED: ReadonlyMap<number, RangedOption> = new Map<number, RangedOption>([
+  [IpOption.IP_MTU_DISCOVER, ['pmtuDisc', PmtuDisc.DONT, PmtuDisc.OMIT]],
+  [IpOption.IP_MINTTL, ['minTtl', 0, 255]],
+  [IpOption.IP_RECVERR_RFC4884, ['recvErrRfc4884', 0, 1]],
+  [IpOption.IP_MULTICAST_ALL, ['mcastAll', 0, 1]],
+]);
+/** The SOL_IPV6 int options kept as set. */
+const IP6_RANGED: ReadonlyMap<number, RangedOption> = new Map<number, RangedOption>([
+  [Ipv6Option.IPV6_MTU_DISCOVER, ['pmtuDisc6', PmtuDisc.DONT, PmtuDisc.OMIT]],
+  [Ipv6Option.IPV6_MINHOPCOUNT, ['minHopCount', 0, 255]],
+  [Ipv6Option.IPV6_RECVERR_RFC4884, ['recvErrRfc4884v6', 0, 1]],
+  [Ipv6Option.IPV6_MULTICAST_LOOP, ['mcastLoop6', 0, 1]],
+]);
 
 /** What the options need to know of the socket that has them. */
 export interface IpOptionSocket {
@@ -348,6 +376,8 @@ export class IpOptions {
       if (name === IpOption.IP_MULTICAST_LOOP) return this.ip.has(name) ? 0 : 1; // kept inverted: on by default
       return this.ip.has(name) ? 1 : 0;
     }
+    const ranged = IP_RANGED.get(name);
+    if (ranged) return this[ranged[0]];
     switch (name) {
       case IpOption.IP_HDRINCL:
       case IpOption.IP_ROUTER_ALERT:
@@ -358,25 +388,17 @@ export class IpOptions {
       case IpOption.IP_PKTOPTIONS:
         // do_ip_getsockopt: TCP only (the options of the last segment: none kept).
         return s.stream ? new Uint8Array(0) : E.ENOPROTOOPT;
-      case IpOption.IP_MTU_DISCOVER:
-        return this.pmtuDisc;
       case IpOption.IP_MTU: {
         const p = s.connectedPath();
         if (!p) return E.ENOTCONN;
         return p.peer.length === 4 ? Math.min(p.mtu, 0xffff) : p.mtu; // ipv4_mtu caps at IP_MAX_MTU
       }
-      case IpOption.IP_MINTTL:
-        return this.minTtl;
       case IpOption.IP_RECVFRAGSIZE:
         return this.recvFragSize;
-      case IpOption.IP_RECVERR_RFC4884:
-        return this.recvErrRfc4884;
       case IpOption.IP_MULTICAST_IF:
         return this.mcastAddr;
       case IpOption.IP_MULTICAST_TTL:
         return this.mcastTtl;
-      case IpOption.IP_MULTICAST_ALL:
-        return this.mcastAll;
       case IpOption.IP_UNICAST_IF:
         return htonl(this.unicastIf);
       case IpOption.IP_LOCAL_PORT_RANGE:
@@ -391,6 +413,8 @@ export class IpOptions {
   private getIp6(s: IpOptionSocket, name: number): number | Uint8Array | LinuxError | undefined {
     if (IP6_FLAGS.includes(name)) return this.ip6.has(name) ? 1 : 0;
     if (IP6_STICKY.includes(name)) return new Uint8Array(0);
+    const ranged = IP6_RANGED.get(name);
+    if (ranged) return this[ranged[0]];
     switch (name) {
       case Ipv6Option.IPV6_2292PKTOPTIONS:
         // TCP only, as IP_PKTOPTIONS: the options of the last segment, none kept.
@@ -401,18 +425,12 @@ export class IpOptions {
         return this.mcastIf6;
       case Ipv6Option.IPV6_MULTICAST_HOPS:
         return this.mcastHops6;
-      case Ipv6Option.IPV6_MULTICAST_LOOP:
-        return this.mcastLoop6;
       case Ipv6Option.IPV6_ROUTER_ALERT:
         return 0;
-      case Ipv6Option.IPV6_MTU_DISCOVER:
-        return this.pmtuDisc6;
       case Ipv6Option.IPV6_MTU: {
         const p = s.connectedPath();
         return p ? p.mtu : E.ENOTCONN;
       }
-      case Ipv6Option.IPV6_RECVERR_RFC4884:
-        return this.recvErrRfc4884v6;
       case Ipv6Option.IPV6_PATHMTU: {
         const p = s.connectedPath();
         if (!p) return E.ENOTCONN;
@@ -429,8 +447,6 @@ export class IpOptions {
         v |= this.srcPrefs & PREFER_COA ? PREFER_COA : PREFER_HOME;
         return v;
       }
-      case Ipv6Option.IPV6_MINHOPCOUNT:
-        return this.minHopCount;
       case Ipv6Option.IPV6_TRANSPARENT:
         return this.ip.has(IpOption.IP_TRANSPARENT) ? 1 : 0;
       case Ipv6Option.IPV6_FREEBIND:
@@ -473,17 +489,13 @@ export class IpOptions {
     bytes: Uint8Array,
   ): 0 | LinuxError | undefined {
     const flag = value !== 0;
-    if (name === IpOption.IP_MULTICAST_LOOP) {
-      // Kept inverted (see getIp).
-      if (flag) this.ip.delete(name);
-      else this.ip.add(name);
-      return 0;
-    }
     if (IP_FLAGS.includes(name)) {
-      if (flag) this.ip.add(name);
-      else this.ip.delete(name);
+      // IP_MULTICAST_LOOP is kept inverted (see getIp).
+      setFlag(this.ip, name, name === IpOption.IP_MULTICAST_LOOP ? !flag : flag);
       return 0;
     }
+    const ranged = IP_RANGED.get(name);
+    if (ranged) return this.setRanged(ranged, value);
     switch (name) {
       case IpOption.IP_HDRINCL:
       case IpOption.IP_NODEFRAG:
@@ -499,42 +511,22 @@ export class IpOptions {
         this.ipOptions = opts;
         return 0;
       }
-      case IpOption.IP_MTU_DISCOVER:
-        if (value < PmtuDisc.DONT || value > PmtuDisc.OMIT) return E.EINVAL;
-        this.pmtuDisc = value;
-        return 0;
-      case IpOption.IP_MINTTL:
-        if (value < 0 || value > 255) return E.EINVAL;
-        this.minTtl = value;
-        return 0;
       case IpOption.IP_RECVFRAGSIZE:
         if (s.stream) return E.EINVAL; // raw and datagram sockets only
         this.recvFragSize = flag ? 1 : 0;
         return 0;
-      case IpOption.IP_RECVERR_RFC4884:
-        if (value < 0 || value > 1) return E.EINVAL;
-        this.recvErrRfc4884 = value;
-        return 0;
-      case IpOption.IP_MULTICAST_TTL:
+      case IpOption.IP_MULTICAST_TTL: {
         if (s.stream) return E.EINVAL;
-        if (value === -1) value = 1;
-        if (value < 0 || value > 255) return E.EINVAL;
-        this.mcastTtl = value;
+        const ttl = multicastHops(value);
+        if (isError(ttl)) return ttl;
+        this.mcastTtl = ttl;
         return 0;
-      case IpOption.IP_MULTICAST_ALL:
-        if (value < 0 || value > 1) return E.EINVAL;
-        this.mcastAll = value;
-        return 0;
+      }
       case IpOption.IP_MULTICAST_IF:
         return this.setMulticastIf(s, bytes);
       case IpOption.IP_UNICAST_IF: {
-        const index = ntohl(value);
-        if (index === 0) {
-          this.unicastIf = 0;
-          return 0;
-        }
-        if (index < 0 || !s.ifindexExists(index)) return E.EADDRNOTAVAIL;
-        if (s.boundDevIf !== 0 && index !== s.boundDevIf) return E.EINVAL;
+        const index = unicastIfIndex(s, value);
+        if (isError(index)) return index;
         this.unicastIf = index;
         return 0;
       }
@@ -558,6 +550,13 @@ export class IpOptions {
         return (exact ? bytes.length !== size : bytes.length < size) ? E.EINVAL : undefined;
       }
     }
+  }
+
+  /** Sets an option kept as it is given: EINVAL outside its range. */
+  private setRanged([field, lo, hi]: RangedOption, value: number): 0 | LinuxError {
+    if (!inRange(value, lo, hi)) return E.EINVAL;
+    this[field] = value;
+    return 0;
   }
 
   /** Groups joined with IP_ADD_MEMBERSHIP: group and local address (as read, ints) and link. */
@@ -641,11 +640,12 @@ export class IpOptions {
   ): 0 | LinuxError | undefined {
     const flag = value !== 0;
     if (IP6_FLAGS.includes(name)) {
-      if (flag) this.ip6.add(name);
-      else this.ip6.delete(name);
+      setFlag(this.ip6, name, flag);
       return 0;
     }
     if (IP6_STICKY.includes(name)) return E.EINVAL; // an int is no extension header
+    const ranged = IP6_RANGED.get(name);
+    if (ranged) return this.setRanged(ranged, value);
     switch (name) {
       case Ipv6Option.IPV6_MULTICAST_IF:
         if (s.stream) return E.ENOPROTOOPT;
@@ -653,54 +653,37 @@ export class IpOptions {
         if (value !== 0 && !s.ifindexExists(value)) return E.ENODEV;
         this.mcastIf6 = value;
         return 0;
-      case Ipv6Option.IPV6_MULTICAST_HOPS:
+      case Ipv6Option.IPV6_MULTICAST_HOPS: {
         if (s.stream) return E.ENOPROTOOPT;
-        if (value < -1 || value > 255) return E.EINVAL;
-        this.mcastHops6 = value === -1 ? 1 : value;
+        const hops = multicastHops(value);
+        if (isError(hops)) return hops;
+        this.mcastHops6 = hops;
         return 0;
-      case Ipv6Option.IPV6_MULTICAST_LOOP:
-        if (value !== 0 && value !== 1) return E.EINVAL;
-        this.mcastLoop6 = value;
-        return 0;
+      }
       case Ipv6Option.IPV6_ROUTER_ALERT:
       case Ipv6Option.IPV6_PATHMTU:
         return E.ENOPROTOOPT; // ip6_ra_control: raw sockets only; PATHMTU is read-only
-      case Ipv6Option.IPV6_MTU_DISCOVER:
-        if (value < PmtuDisc.DONT || value > PmtuDisc.OMIT) return E.EINVAL;
-        this.pmtuDisc6 = value;
-        return 0;
       case Ipv6Option.IPV6_MTU:
         if (value !== 0 && value < 1280) return E.EINVAL; // IPV6_MIN_MTU
         this.frag6 = value;
         return 0;
-      case Ipv6Option.IPV6_RECVERR_RFC4884:
-        if (value < 0 || value > 1) return E.EINVAL;
-        this.recvErrRfc4884v6 = value;
-        return 0;
       case Ipv6Option.IPV6_ADDR_PREFERENCES:
         return this.setAddrPreferences(value);
-      case Ipv6Option.IPV6_MINHOPCOUNT:
-        if (value < 0 || value > 255) return E.EINVAL;
-        this.minHopCount = value;
-        return 0;
       case Ipv6Option.IPV6_TRANSPARENT:
       case Ipv6Option.IPV6_FREEBIND: {
-        const f = name === Ipv6Option.IPV6_FREEBIND ? IpOption.IP_FREEBIND : IpOption.IP_TRANSPARENT;
-        if (flag) this.ip.add(f);
-        else this.ip.delete(f);
+        setFlag(
+          this.ip,
+          name === Ipv6Option.IPV6_FREEBIND ? IpOption.IP_FREEBIND : IpOption.IP_TRANSPARENT,
+          flag,
+        );
         return 0;
       }
       case Ipv6Option.IPV6_ADD_MEMBERSHIP:
       case Ipv6Option.IPV6_DROP_MEMBERSHIP:
         return this.setMembership6(s, name === Ipv6Option.IPV6_ADD_MEMBERSHIP, bytes);
       case Ipv6Option.IPV6_UNICAST_IF: {
-        const index = ntohl(value);
-        if (index === 0) {
-          this.unicastIf6 = 0;
-          return 0;
-        }
-        if (index < 0 || !s.ifindexExists(index)) return E.EADDRNOTAVAIL;
-        if (s.boundDevIf !== 0 && index !== s.boundDevIf) return E.EINVAL;
+        const index = unicastIfIndex(s, value);
+        if (isError(index)) return index;
         this.unicastIf6 = index;
         return 0;
       }
@@ -781,8 +764,7 @@ export class IpOptions {
 
   private setUdp(name: number, value: number): 0 | LinuxError | undefined {
     if (UDP_FLAGS.includes(name)) {
-      if (value !== 0) this.udp.add(name);
-      else this.udp.delete(name);
+      setFlag(this.udp, name, value !== 0);
       return 0;
     }
     if (name === UdpOption.UDP_ENCAP) {
@@ -905,6 +887,35 @@ export function compileIpOptions(raw: Uint8Array): Uint8Array | LinuxError {
     i += len;
   }
   return out;
+}
+
+/** Keeps flag option `name` in `set` when `on`, else drops it. */
+function setFlag(set: Set<number>, name: number, on: boolean): void {
+  if (on) set.add(name);
+  else set.delete(name);
+}
+
+function inRange(value: number, lo: number, hi: number): boolean {
+  return value >= lo && value <= hi;
+}
+
+/**
+ * IP_UNICAST_IF and IPV6_UNICAST_IF (ip_sock_set_unicast_if, ipv6's twin): the ifindex the
+ * value names as a big-endian u32, 0 to clear; EADDRNOTAVAIL without that link, EINVAL when
+ * SO_BINDTODEVICE binds the socket to another.
+ */
+function unicastIfIndex(s: IpOptionSocket, value: number): number | LinuxError {
+  const index = ntohl(value);
+  if (index === 0) return 0;
+  if (index < 0 || !s.ifindexExists(index)) return E.EADDRNOTAVAIL;
+  if (s.boundDevIf !== 0 && index !== s.boundDevIf) return E.EINVAL;
+  return index;
+}
+
+/** IP_MULTICAST_TTL and IPV6_MULTICAST_HOPS: 0 to 255, or -1 for the default, 1. */
+function multicastHops(value: number): number | LinuxError {
+  const v = value === -1 ? 1 : value;
+  return inRange(v, 0, 255) ? v : E.EINVAL;
 }
 
 function isErr(v: Uint8Array | LinuxError): v is LinuxError {

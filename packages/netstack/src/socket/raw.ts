@@ -9,13 +9,13 @@
  *
  * @module
  */
-import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
-import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
-import { PacketBuffer } from '../storage/ring-buffer.js';
+import { E, type LinuxError } from '@tsvisor/abi';
+import type { DispatchContext } from '../iface/outgoing.js';
 import { checksumVerifies, internetChecksum, pseudoHeaderSum } from '../wire/checksum.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { IPV4_HEADER_LEN, IPV4_MAX_MTU } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
+import { DatagramQueues, type DatagramReceived } from './datagram-queues.js';
 import type { SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 
@@ -27,17 +27,8 @@ export const IPPROTO_RAW = 255;
 const IPPROTO_ICMP = 1;
 const IPPROTO_ICMPV6 = 58;
 
-interface TxMeta {
-  readonly src: IpAddress;
-  readonly dst: IpAddress;
-}
-
 /** A received datagram: its length, sender (port 0) and truncation. */
-export interface RawReceived {
-  readonly len: number;
-  readonly from: IpEndpoint;
-  readonly truncated: boolean;
-}
+export type RawReceived = DatagramReceived;
 
 /** The IP header fields a send needs beside the payload (the socket's IP options). */
 export interface RawSendOptions {
@@ -50,7 +41,7 @@ export interface RawSendOptions {
 }
 
 /** A raw IP socket; create it with `Stack.rawSocket`. */
-export class RawSocket {
+export class RawSocket extends DatagramQueues {
   /** The bound address with the protocol as `port` (what getsockname reports, as Linux's inet_sport). */
   local: IpEndpoint | undefined;
   /**
@@ -84,9 +75,6 @@ export class RawSocket {
   rcvLimit = Infinity;
   /** Datagrams dropped on a full receive queue (/proc/net/raw's drops). */
   drops = 0;
-  private closed = false;
-  private readonly rx: PacketBuffer<IpEndpoint>;
-  private readonly tx: PacketBuffer<TxMeta>;
   private ipIdent: number;
 
   /** @internal created by the stack. */
@@ -97,8 +85,7 @@ export class RawSocket {
     private readonly env: SocketEnv,
     bytes = 256 * 1024,
   ) {
-    this.rx = new PacketBuffer(256, new Uint8Array(bytes));
-    this.tx = new PacketBuffer(64, new Uint8Array(bytes));
+    super(256, bytes, 1);
     this.hdrincl = protocol === IPPROTO_RAW;
     this.checksumOffset = family === 6 && protocol === IPPROTO_ICMPV6 ? 2 : -1;
     this.ipIdent = Math.floor(env.random() * 0x10000);
@@ -230,52 +217,6 @@ export class RawSocket {
     return message.length;
   }
 
-  /** Implements recvfrom(2): the next datagram; `peek` leaves it queued. */
-  recvfrom(out: Uint8Array, peek = false): RawReceived | LinuxError | WouldBlock {
-    if (this.closed) return E.EBADF;
-    if (peek) {
-      const p = this.rx.peekInto(out);
-      return p ? { len: p.len, from: p.meta, truncated: p.len > out.length } : WOULD_BLOCK;
-    }
-    const d = this.rx.dequeue(out);
-    return d ? { len: d.len, from: d.meta, truncated: d.truncated } : WOULD_BLOCK;
-  }
-
-  /** Readiness for poll/epoll (datagram_poll). */
-  readiness(): number {
-    let ev = 0;
-    if (!this.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
-    if (this.tx.canEnqueue(1)) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLWRBAND;
-    return ev;
-  }
-
-  /** SO_ERROR: ICMP errors reach raw sockets only with IP_RECVERR, which is not supported yet. */
-  takeError(): LinuxError | undefined {
-    return undefined;
-  }
-
-  /** FIONREAD: length of the next datagram. */
-  nextDatagramLength(): number {
-    return this.rx.peek()?.len ?? 0;
-  }
-
-  /** Bytes waiting to be read (/proc/net/raw's rx_queue). */
-  receivedBytes(): number {
-    return this.rx.bytes;
-  }
-
-  /** SIOCOUTQ: bytes waiting to be sent. */
-  queuedBytes(): number {
-    return this.tx.bytes;
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /**
    * @internal Offers a received datagram (raw_v4_input / ipv6_raw_deliver): `packet` is the
    * whole IP datagram, `payload` what follows the IP header. True when the socket queued it.
@@ -312,37 +253,12 @@ export class RawSocket {
     return true;
   }
 
-  /** @internal the socket has datagrams to send. */
-  wantsDispatch(): boolean {
-    return !this.tx.isEmpty();
-  }
-
-  private holdUntil = 0;
-
-  /** @internal the neighbor answered: try again at once. */
-  clearHold(): void {
-    this.holdUntil = 0;
-  }
-
-  /** @internal when this socket next wants dispatch, given it has datagrams queued. */
-  dispatchAt(now: number): number {
-    return Math.max(now, this.holdUntil);
-  }
-
   /** @internal sends queued datagrams. */
   dispatch(ctx: DispatchContext): boolean {
-    let sent = false;
-    for (let head = this.tx.peek(); head; head = this.tx.peek()) {
-      const bytes = new Uint8Array(head.len);
-      this.tx.peekInto(bytes);
-      const r = ctx.emit({ kind: 'ip', src: head.meta.src, dst: head.meta.dst, packet: bytes });
-      if (r === 'pending') {
-        this.holdUntil = ctx.now + NEIGHBOR_RETRY;
-        break;
-      }
-      this.tx.dequeue(bytes);
-      sent = true;
-    }
-    return sent;
+    return this.dispatchQueued(
+      ctx,
+      (len) => new Uint8Array(len),
+      (m, packet) => ctx.emit({ kind: 'ip', src: m.src, dst: m.dst, packet }),
+    );
   }
 }

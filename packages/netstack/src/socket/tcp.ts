@@ -236,7 +236,10 @@ export class TcpSocket {
     const is = next === 'ESTABLISHED' || next === 'CLOSE_WAIT';
     if (is && !was) {
       tcp.CurrEstab++;
-      if (prev === 'SYN_RECEIVED' && this.parent) tcp.PassiveOpens++;
+      if (prev === 'SYN_RECEIVED' && this.parent) {
+        tcp.PassiveOpens++;
+        this.parent.arrivals++; // tcp_child_process: the listener's sk_data_ready
+      }
     } else if (was && !is) {
       tcp.CurrEstab--;
       if (next === 'CLOSED') tcp.EstabResets++;
@@ -526,6 +529,8 @@ export class TcpSocket {
   };
   /** TCP_CORK: hold partial segments (see `setCork`). */
   private cork = false;
+  /** The last send had MSG_MORE: a partial segment waits (see {@link send}). */
+  private moreHeld = false;
   /** When corked output started waiting (tcp(7): at most 200 ms). */
   private corkedSince: number | undefined;
   /** Send what is queued now, Nagle notwithstanding (after uncorking, as Linux's TCP_NAGLE_PUSH). */
@@ -749,9 +754,11 @@ export class TcpSocket {
   /**
    * Implements send(2): queues bytes; returns how many fit. WOULD_BLOCK when the send ring is
    * full or the handshake has not finished; EPIPE after shutdown; the connection's error
-   * (ECONNRESET...) once it failed; ENOTCONN when never connected.
+   * (ECONNRESET...) once it failed; ENOTCONN when never connected. `more` (MSG_MORE) holds a
+   * partial segment back as TCP_CORK would, until the next send without it, a FIN or an
+   * incoming ACK (Linux's tcp_push with TCP_NAGLE_CORK for this call only).
    */
-  send(data: Uint8Array): number | LinuxError | WouldBlock {
+  send(data: Uint8Array, more = false): number | LinuxError | WouldBlock {
     if (this.error && !this.errorReported) return this.reportError();
     switch (this.stateNow) {
       case 'SYN_SENT':
@@ -772,7 +779,9 @@ export class TcpSocket {
     // unsent bytes are reached (the ring being full is the sk_sndbuf half of that test).
     if (this.notsentBytes() >= this.notsentLimit()) return WOULD_BLOCK;
     const n = this.buffers.tx.enqueue(data);
-    return n === 0 ? WOULD_BLOCK : n;
+    if (n === 0) return WOULD_BLOCK;
+    this.moreHeld = more;
+    return n;
   }
 
   /**
@@ -837,7 +846,9 @@ export class TcpSocket {
     const unsent = this.buffers.tx.length - ((this.sndMax - this.txBase) | 0);
     if (unsent >= (lowat === 0 ? 0xffffffff : lowat)) return WOULD_BLOCK;
     const n = this.buffers.tx.fillFrom(max, copy);
-    return n === 0 ? WOULD_BLOCK : n;
+    if (n === 0) return WOULD_BLOCK;
+    this.moreHeld = false;
+    return n;
   }
 
   /**
@@ -990,6 +1001,12 @@ export class TcpSocket {
     const n = this.buffers.rx.length;
     return n === 0 && this.remoteFin ? 1 : n;
   }
+
+  /**
+   * Segments that made data or a FIN readable so far (Linux's tcp_data_ready calls):
+   * signal-driven I/O counts arrivals by it, since the readiness bits change only on the first.
+   */
+  arrivals = 0;
 
   /** Bytes waiting to be read, an urgent byte among them included (/proc/net/tcp's rx_queue). */
   get recvQueue(): number {
@@ -1624,6 +1641,7 @@ export class TcpSocket {
     )
       return this.abortOnData(seg, finWait1);
     if (this.stateNow === 'ESTABLISHED' || this.stateNow === 'FIN_WAIT_1' || this.stateNow === 'FIN_WAIT_2') {
+      const nxt = this.rcvNxt;
       if (seg.payload.length > 0) this.receiveData(seg.seqNumber, seg.payload);
       // 6. FIN, once everything before it has arrived
       if (fin && seqAdd(seg.seqNumber, seg.payload.length) === this.rcvNxt) {
@@ -1644,6 +1662,9 @@ export class TcpSocket {
           else this.enterTimeWait(now);
         }
       }
+      // tcp_data_queue calls tcp_data_ready once for a segment that brought in-order data, a
+      // FIN, or both.
+      if (this.rcvNxt !== nxt) this.arrivals++;
     } else if (segLen > 0) {
       this.ackDue = true; // retransmitted FIN or data after FIN: acknowledge again
       if (this.stateNow === 'TIME_WAIT') this.timeWaitAt = now + this.cfg.timeWait;
@@ -1737,6 +1758,8 @@ export class TcpSocket {
   }
 
   private processAck(now: number, seg: TcpRepr, ack: number): void {
+    // tcp_data_snd_check pushes with the socket's own Nagle setting: MSG_MORE held only its call.
+    this.moreHeld = false;
     const rackOn = this.rackOn && this.connected;
     const unaBefore = this.sndUna;
     this.latestRtt = undefined;
@@ -2664,10 +2687,10 @@ export class TcpSocket {
   }
 
   /**
-   * Whether a partial segment waits: TCP_CORK holds it (up to 200 ms), and Nagle's algorithm in
-   * Minshall's form, as Linux has it, holds it while another segment smaller than the MSS is
-   * unacknowledged (unless TCP_NODELAY). Full segments, the FIN, resends and an uncork push
-   * never wait.
+   * Whether a partial segment waits: MSG_MORE and TCP_CORK hold it (the latter up to 200 ms),
+   * and Nagle's algorithm in Minshall's form, as Linux has it, holds it while another segment
+   * smaller than the MSS is unacknowledged (unless TCP_NODELAY). Full segments, the FIN,
+   * resends and an uncork push never wait.
    */
   private sendHolds(offset: number, mss: number, now: number): boolean {
     // tcp_nagle_test: neither Nagle nor TCP_CORK holds anything back in urgent mode.
@@ -2677,6 +2700,7 @@ export class TcpSocket {
     // Resending after a timeout (below SND.MAX) is never held: the small segment Nagle waits
     // for may be this very one.
     if (seqLt(this.sndNxt, this.sndMax)) return false;
+    if (this.moreHeld) return true;
     if (this.cork) {
       this.corkedSince ??= now;
       return now < this.corkedSince + CORK_CEILING;
@@ -3286,6 +3310,11 @@ export class TcpListener {
   /** SO_BINDTODEVICE's ifindex (0: none): only connections arriving on that link; children inherit it. */
   boundDevIf = 0;
   backlog = 0;
+  /**
+   * Connections that completed their handshake here so far (each one a sk_data_ready call of the
+   * listener in Linux), so that signal-driven I/O sees those queued behind an unaccepted one.
+   */
+  arrivals = 0;
   /**
    * Called with each new connection before it answers the SYN: the socket layer gives it the
    * listener's options that shape the handshake (TCP_MAXSEG, TCP_SYNCNT, TCP_DEFER_ACCEPT,

@@ -7,7 +7,8 @@
  */
 import { E, isError, PollEvent, type LinuxError } from '@tsvisor/abi';
 import type { ReceivedIp } from '../iface/interface.js';
-import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
+import type { DispatchContext } from '../iface/outgoing.js';
+import { NeighborHold } from './datagram-queues.js';
 import { PacketBuffer } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { unspecifiedAddress } from '../wire/ip-address.js';
@@ -83,7 +84,7 @@ export function udpBuffers(slots = 64, bytes = 65536): UdpBuffers {
 }
 
 /** A UDP socket; create it with `Stack.udpSocket`. */
-export class UdpSocket {
+export class UdpSocket extends NeighborHold {
   /** The bound endpoint (address may be unspecified), or undefined before bind. */
   local: IpEndpoint | undefined;
   /** The connected peer, if any. */
@@ -175,6 +176,7 @@ export class UdpSocket {
     /** A UDP-Lite socket (its own port space and IP protocol 136). */
     readonly lite = false,
   ) {
+    super();
     this.mib = env.mib ?? new NetMib();
   }
 
@@ -464,32 +466,25 @@ export class UdpSocket {
     else for (let at = 0; at < p.length; at += gso) this.enqueue(meta, p.subarray(at, at + gso));
   }
 
+  /**
+   * Datagrams queued so far (each one a sk_data_ready call in Linux): signal-driven I/O tells
+   * arrivals behind an unread datagram apart by it, since the readiness bits stay the same.
+   */
+  arrivals = 0;
+
   /** Queues a received datagram; __udp_enqueue_schedule_skb: a queue over its limit (or full) drops it. */
   private enqueue(meta: UdpRxMeta, payload: Uint8Array): void {
     if (this.buffers.rx.bytes > this.rcvLimit || !this.buffers.rx.enqueue(meta, payload)) {
       const m = this.mibFor(meta.dst.version);
       m.RcvbufErrors++;
       m.InErrors++;
-    }
+    } else this.arrivals++;
   }
 
   /** @internal an ICMP error about a datagram this socket sent to `to`. */
   icmpError(to: IpEndpoint, error: LinuxError): void {
     if (this.remote && this.remote.port === to.port && this.remote.addr.equals(to.addr))
       this.pendingError = error;
-  }
-
-  /** Packets wait for the next hop's link address until then (ms). */
-  private holdUntil = 0;
-
-  /** @internal the neighbor answered: try again at once. */
-  clearHold(): void {
-    this.holdUntil = 0;
-  }
-
-  /** @internal when this socket next wants dispatch, given it has packets queued. */
-  dispatchAt(now: number): number {
-    return Math.max(now, this.holdUntil);
   }
 
   /** @internal sends queued datagrams; true when any packet left. */
@@ -512,7 +507,7 @@ export class UdpSocket {
         ...(this.lite ? { liteCoverage: this.sendCoverage } : {}),
       });
       if (r === 'pending') {
-        this.holdUntil = ctx.now + NEIGHBOR_RETRY;
+        this.holdForNeighbor(ctx.now);
         break;
       }
       // udp_send_skb counts each segment of a UDP_SEGMENT send.

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sock-util.h"
+
 #ifndef UDP_CORK
 #define UDP_CORK 1
 #endif
@@ -75,7 +77,7 @@ static const struct opt UDP_OPTS[] = {
 };
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* "ok" for a call that succeeded, else the name of its errno. */
-static const char *res(long r) {
+static const char *ok_or_errno(long r) {
   return r < 0 ? strerrorname_np(errno) : "ok";
 }
 
@@ -142,13 +144,6 @@ static struct sockaddr_in6 sin6(const char *a, int port) {
   struct sockaddr_in6 s = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
   inet_pton(AF_INET6, a, &s.sin6_addr);
   return s;
-}
-static int port_of(int fd) {
-  struct sockaddr_storage ss;
-  socklen_t l = sizeof ss;
-  getsockname(fd, (struct sockaddr *)&ss, &l);
-  return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-                                       : ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 /* A UDP receiver bound on loopback (port chosen by the kernel). */
@@ -373,10 +368,10 @@ static void address_values(void) {
       setsockopt(u6, IPPROTO_IPV6, IPV6_UNICAST_IF, &v1, sizeof v1);
     }
     printf("UNICAST_IF %s:", on ? "lo" : "none");
-    printf(" udp4 sendto 192.0.2.1 %s,", res(sendto(u4, "x", 1, 0, (struct sockaddr *)&a, sizeof a)));
-    printf(" connect %s,", res(connect(u4, (struct sockaddr *)&a, sizeof a)));
-    printf(" tcp4 connect %s,", res(connect(t4, (struct sockaddr *)&a, sizeof a)));
-    printf(" udp6 sendto 2001:db8::1 %s\n", res(sendto(u6, "x", 1, 0, (struct sockaddr *)&b, sizeof b)));
+    printf(" udp4 sendto 192.0.2.1 %s,", ok_or_errno(sendto(u4, "x", 1, 0, (struct sockaddr *)&a, sizeof a)));
+    printf(" connect %s,", ok_or_errno(connect(u4, (struct sockaddr *)&a, sizeof a)));
+    printf(" tcp4 connect %s,", ok_or_errno(connect(t4, (struct sockaddr *)&a, sizeof a)));
+    printf(" udp6 sendto 2001:db8::1 %s\n", ok_or_errno(sendto(u6, "x", 1, 0, (struct sockaddr *)&b, sizeof b)));
     close(u4);
     close(t4);
     close(u6);
@@ -602,7 +597,7 @@ static void socket_level(void) {
     printf("\n");
   }
   int one = 1;
-  printf("udp4 SO_PASSRIGHTS set: %s\n", res(setsockopt(u, SOL_SOCKET, 83, &one, sizeof one)));
+  printf("udp4 SO_PASSRIGHTS set: %s\n", ok_or_errno(setsockopt(u, SOL_SOCKET, 83, &one, sizeof one)));
   printf("udp4 IPV6_RECVERR:");
   show_get(u, IPPROTO_IPV6, IPV6_RECVERR);
   printf("\n");
@@ -741,7 +736,7 @@ static void multicast_delivery(void) {
   setsockopt(u, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo);
   ssize_t n = sendto(u, "x", 1, 0, (struct sockaddr *)&g, sizeof g);
   usleep(30000);
-  printf("mcast4 via lo, nobody joined: send %s, A %s, B %s, C %s\n", res(n), rv(A), rv(B), rv(C));
+  printf("mcast4 via lo, nobody joined: send %s, A %s, B %s, C %s\n", ok_or_errno(n), rv(A), rv(B), rv(C));
   struct ip_mreqn m;
   memset(&m, 0, sizeof m);
   m.imr_multiaddr = g.sin_addr;
@@ -749,7 +744,7 @@ static void multicast_delivery(void) {
   setsockopt(A, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(struct ip_mreq));
   n = sendto(u, "x", 1, 0, (struct sockaddr *)&g, sizeof g);
   usleep(30000);
-  printf("mcast4 via lo, A joined: send %s, A %s, B (MULTICAST_ALL) %s, C (not) %s\n", res(n), rv(A), rv(B), rv(C));
+  printf("mcast4 via lo, A joined: send %s, A %s, B (MULTICAST_ALL) %s, C (not) %s\n", ok_or_errno(n), rv(A), rv(B), rv(C));
   setsockopt(A, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
   int ttl = 7;
   setsockopt(u, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);

@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char *err(void) { return strerrorname_np(errno); }
+#include "sock-util.h"
 
 static void ifmtu(void) {
   int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -79,30 +79,6 @@ static void netlink_mtu(void) {
       return;
     }
   printf("RTM_GETLINK lo: no IFLA_MTU\n");
-}
-
-static socklen_t loopback(int family, int port, struct sockaddr_storage *ss) {
-  memset(ss, 0, sizeof *ss);
-  if (family == AF_INET) {
-    struct sockaddr_in *a = (struct sockaddr_in *)ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons(port);
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return sizeof *a;
-  }
-  struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-  a->sin6_family = AF_INET6;
-  a->sin6_port = htons(port);
-  a->sin6_addr = in6addr_loopback;
-  return sizeof *a;
-}
-
-static int port_of(int fd) {
-  struct sockaddr_storage ss;
-  socklen_t l = sizeof ss;
-  getsockname(fd, (struct sockaddr *)&ss, &l);
-  return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-                                       : ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 static int path_mtu(int fd, int family) {

@@ -22,12 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *res(long r) {
-  static char buf[64];
-  if (r >= 0) snprintf(buf, sizeof buf, "%ld", r);
-  else snprintf(buf, sizeof buf, "-1 %s", strerrorname_np(errno));
-  return buf;
-}
+#include "sock-util.h"
 
 static uint16_t csum(const void *p, size_t n) {
   const uint8_t *b = p;
@@ -105,10 +100,10 @@ static void no_cap(void) {
   pid_t pid = fork();
   if (pid == 0) {
     if (setuid(65534) != 0) _exit(2);
-    printf("unprivileged socket(AF_INET, SOCK_RAW, ICMP): %s\n", res(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)));
+    printf("unprivileged socket(AF_INET, SOCK_RAW, ICMP): %s\n", res_rc(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)));
     printf("unprivileged socket(AF_INET6, SOCK_RAW, ICMPV6): %s\n",
-           res(socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)));
-    printf("unprivileged socket(AF_INET, SOCK_RAW, 0): %s\n", res(socket(AF_INET, SOCK_RAW, 0)));
+           res_rc(socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)));
+    printf("unprivileged socket(AF_INET, SOCK_RAW, 0): %s\n", res_rc(socket(AF_INET, SOCK_RAW, 0)));
     fflush(stdout);
     _exit(0);
   }
@@ -118,10 +113,10 @@ static void no_cap(void) {
 }
 
 static void icmp(void) {
-  printf("socket(AF_INET, SOCK_RAW, 0): %s\n", res(socket(AF_INET, SOCK_RAW, 0)));
-  printf("socket(AF_INET6, SOCK_RAW, 0): %s\n", res(socket(AF_INET6, SOCK_RAW, 0)));
+  printf("socket(AF_INET, SOCK_RAW, 0): %s\n", res_rc(socket(AF_INET, SOCK_RAW, 0)));
+  printf("socket(AF_INET6, SOCK_RAW, 0): %s\n", res_rc(socket(AF_INET6, SOCK_RAW, 0)));
   int s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
-  printf("socket(AF_INET, SOCK_RAW, ICMP): %s\n", s >= 0 ? "ok" : res(s));
+  printf("socket(AF_INET, SOCK_RAW, ICMP): %s\n", s >= 0 ? "ok" : res_rc(s));
   int v = 0;
   socklen_t vl = sizeof v;
   getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &vl);
@@ -134,11 +129,11 @@ static void icmp(void) {
   uint8_t m[64];
   echo_request(m, sizeof m, 0x4242, 1);
   struct sockaddr_in lo = v4("127.0.0.1");
-  printf("sendto echo request: %s\n", res(sendto(s, m, sizeof m, 0, (struct sockaddr *)&lo, sizeof lo)));
+  printf("sendto echo request: %s\n", res_rc(sendto(s, m, sizeof m, 0, (struct sockaddr *)&lo, sizeof lo)));
   uint8_t buf[2048];
   poll(&p, 1, 2000);
   printf("poll after send %#x\n", p.revents);
-  printf("peek|trunc into 4 bytes: %s\n", res(recv(s, buf, 4, MSG_PEEK | MSG_TRUNC)));
+  printf("peek|trunc into 4 bytes: %s\n", res_rc(recv(s, buf, 4, MSG_PEEK | MSG_TRUNC)));
   for (int i = 0; i < 2; i++) {
     struct sockaddr_in from;
     socklen_t fl = sizeof from;
@@ -153,11 +148,11 @@ static void icmp(void) {
 
   s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
   struct icmp_filter f = {.data = 1u << ICMP_ECHOREPLY};
-  printf("ICMP_FILTER echo reply: %s\n", res(setsockopt(s, SOL_RAW, ICMP_FILTER, &f, sizeof f)));
+  printf("ICMP_FILTER echo reply: %s\n", res_rc(setsockopt(s, SOL_RAW, ICMP_FILTER, &f, sizeof f)));
   struct icmp_filter g = {0};
   socklen_t gl = sizeof g;
   int r = getsockopt(s, SOL_RAW, ICMP_FILTER, &g, &gl);
-  printf("getsockopt ICMP_FILTER: %s, %#x len %u\n", res(r), g.data, gl);
+  printf("getsockopt ICMP_FILTER: %s, %#x len %u\n", res_rc(r), g.data, gl);
   echo_request(m, 16, 0x4343, 2);
   sendto(s, m, 16, 0, (struct sockaddr *)&lo, sizeof lo);
   for (;;) {
@@ -166,7 +161,7 @@ static void icmp(void) {
     printf("filtered socket got type %d\n", buf[(buf[0] & 15) * 4]);
   }
   int u = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
-  printf("ICMP_FILTER on a UDP raw socket: %s\n", res(setsockopt(u, SOL_RAW, ICMP_FILTER, &f, sizeof f)));
+  printf("ICMP_FILTER on a UDP raw socket: %s\n", res_rc(setsockopt(u, SOL_RAW, ICMP_FILTER, &f, sizeof f)));
   close(u);
 
   // SO_RCVBUF at its minimum: ten 1 KB requests do not all fit.
@@ -190,11 +185,11 @@ static void hdrincl(void) {
   socklen_t vl = sizeof v;
   getsockopt(tx, IPPROTO_IP, IP_HDRINCL, &v, &vl);
   printf("IP_HDRINCL default %d\n", v);
-  printf("IP_HDRINCL on: %s\n", res(setsockopt(tx, IPPROTO_IP, IP_HDRINCL, &on, sizeof on)));
+  printf("IP_HDRINCL on: %s\n", res_rc(setsockopt(tx, IPPROTO_IP, IP_HDRINCL, &on, sizeof on)));
   uint8_t pkt[24] = {0x45, 0, 0, 0, 0, 0, 0, 0, 9, 253, 0, 0, 0, 0, 0, 0, 127, 0, 0, 1, 'a', 'b', 'c', 'd'};
   struct sockaddr_in lo = v4("127.0.0.1");
-  printf("sendto own header: %s\n", res(sendto(tx, pkt, sizeof pkt, 0, (struct sockaddr *)&lo, sizeof lo)));
-  printf("sendto 12-byte header: %s\n", res(sendto(tx, pkt, 12, 0, (struct sockaddr *)&lo, sizeof lo)));
+  printf("sendto own header: %s\n", res_rc(sendto(tx, pkt, sizeof pkt, 0, (struct sockaddr *)&lo, sizeof lo)));
+  printf("sendto 12-byte header: %s\n", res_rc(sendto(tx, pkt, 12, 0, (struct sockaddr *)&lo, sizeof lo)));
   uint8_t buf[256];
   long n = recv_wait(rx, buf, sizeof buf, 2000, NULL, NULL);
   if (n < 0) {
@@ -239,22 +234,22 @@ static void udp(void) {
 
 static void icmp6(void) {
   int s = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
-  printf("socket(AF_INET6, SOCK_RAW, ICMPV6): %s\n", s >= 0 ? "ok" : res(s));
+  printf("socket(AF_INET6, SOCK_RAW, ICMPV6): %s\n", s >= 0 ? "ok" : res_rc(s));
   struct icmp6_filter f;
   ICMP6_FILTER_SETBLOCKALL(&f);
   ICMP6_FILTER_SETPASS(ICMP6_ECHO_REQUEST, &f);
   ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
-  printf("ICMP6_FILTER: %s\n", res(setsockopt(s, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f)));
+  printf("ICMP6_FILTER: %s\n", res_rc(setsockopt(s, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f)));
   int v = 0;
   socklen_t vl = sizeof v;
   getsockopt(s, IPPROTO_IPV6, IPV6_CHECKSUM, &v, &vl);
   printf("IPV6_CHECKSUM %d\n", v);
   v = 4;
-  printf("IPV6_CHECKSUM set on ICMPv6: %s\n", res(setsockopt(s, IPPROTO_IPV6, IPV6_CHECKSUM, &v, sizeof v)));
+  printf("IPV6_CHECKSUM set on ICMPv6: %s\n", res_rc(setsockopt(s, IPPROTO_IPV6, IPV6_CHECKSUM, &v, sizeof v)));
   uint8_t m[24] = {ICMP6_ECHO_REQUEST, 0, 0, 0, 0x12, 0x34, 0, 5};
   for (int i = 8; i < 24; i++) m[i] = (uint8_t)i;
   struct sockaddr_in6 lo = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-  printf("sendto echo request: %s\n", res(sendto(s, m, sizeof m, 0, (struct sockaddr *)&lo, sizeof lo)));
+  printf("sendto echo request: %s\n", res_rc(sendto(s, m, sizeof m, 0, (struct sockaddr *)&lo, sizeof lo)));
   for (int i = 0; i < 2; i++) {
     uint8_t buf[256];
     struct sockaddr_in6 from;
@@ -271,15 +266,15 @@ static void icmp6(void) {
   }
   int u = socket(AF_INET6, SOCK_RAW, IPPROTO_UDP);
   v = 3;
-  printf("IPV6_CHECKSUM odd: %s\n", res(setsockopt(u, IPPROTO_IPV6, IPV6_CHECKSUM, &v, sizeof v)));
+  printf("IPV6_CHECKSUM odd: %s\n", res_rc(setsockopt(u, IPPROTO_IPV6, IPV6_CHECKSUM, &v, sizeof v)));
   v = 6;
-  printf("IPV6_CHECKSUM 6: %s\n", res(setsockopt(u, IPPROTO_IPV6, IPV6_CHECKSUM, &v, sizeof v)));
-  printf("ICMP6_FILTER on UDP: %s\n", res(setsockopt(u, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f)));
+  printf("IPV6_CHECKSUM 6: %s\n", res_rc(setsockopt(u, IPPROTO_IPV6, IPV6_CHECKSUM, &v, sizeof v)));
+  printf("ICMP6_FILTER on UDP: %s\n", res_rc(setsockopt(u, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f)));
   struct sockaddr_in6 port = lo;
   port.sin6_port = htons(5353);
-  printf("raw6 sendto port 5353: %s\n", res(sendto(u, m, 8, 0, (struct sockaddr *)&port, sizeof port)));
+  printf("raw6 sendto port 5353: %s\n", res_rc(sendto(u, m, 8, 0, (struct sockaddr *)&port, sizeof port)));
   port.sin6_port = htons(IPPROTO_UDP);
-  printf("raw6 sendto port 17: %s\n", res(sendto(u, m, 8, 0, (struct sockaddr *)&port, sizeof port)));
+  printf("raw6 sendto port 17: %s\n", res_rc(sendto(u, m, 8, 0, (struct sockaddr *)&port, sizeof port)));
   proc_raw("raw6");
   close(u);
   close(s);
@@ -289,9 +284,9 @@ static void go_listen(void) {
   // net.ListenPacket("ip4:icmp", "127.0.0.1"): socket, bind, getsockname.
   int s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMP);
   struct sockaddr_in a = v4("10.1.2.3");
-  printf("bind 10.1.2.3: %s\n", res(bind(s, (struct sockaddr *)&a, sizeof a)));
+  printf("bind 10.1.2.3: %s\n", res_rc(bind(s, (struct sockaddr *)&a, sizeof a)));
   a = v4("127.0.0.1");
-  printf("bind 127.0.0.1: %s\n", res(bind(s, (struct sockaddr *)&a, sizeof a)));
+  printf("bind 127.0.0.1: %s\n", res_rc(bind(s, (struct sockaddr *)&a, sizeof a)));
   struct sockaddr_in n;
   socklen_t nl = sizeof n;
   getsockname(s, (struct sockaddr *)&n, &nl);
@@ -299,26 +294,26 @@ static void go_listen(void) {
   inet_ntop(AF_INET, &n.sin_addr, ip, sizeof ip);
   printf("getsockname %s port %d len %u\n", ip, ntohs(n.sin_port), nl);
   nl = sizeof n;
-  printf("getpeername: %s\n", res(getpeername(s, (struct sockaddr *)&n, &nl)));
+  printf("getpeername: %s\n", res_rc(getpeername(s, (struct sockaddr *)&n, &nl)));
   a = v4("127.0.0.1");
-  printf("connect 127.0.0.1: %s\n", res(connect(s, (struct sockaddr *)&a, sizeof a)));
+  printf("connect 127.0.0.1: %s\n", res_rc(connect(s, (struct sockaddr *)&a, sizeof a)));
   nl = sizeof n;
-  printf("getpeername after connect to port 0: %s\n", res(getpeername(s, (struct sockaddr *)&n, &nl)));
+  printf("getpeername after connect to port 0: %s\n", res_rc(getpeername(s, (struct sockaddr *)&n, &nl)));
   uint8_t m[16];
   echo_request(m, sizeof m, 0x4545, 9);
-  printf("send on connected: %s\n", res(send(s, m, sizeof m, 0)));
+  printf("send on connected: %s\n", res_rc(send(s, m, sizeof m, 0)));
   uint8_t buf[256];
   int got = 0;
   while (recv_wait(s, buf, sizeof buf, 300, NULL, NULL) >= 0) got++;
   printf("connected socket got %d\n", got);
-  printf("listen: %s\n", res(listen(s, 1)));
+  printf("listen: %s\n", res_rc(listen(s, 1)));
   a.sin_port = htons(77);
-  printf("connect 127.0.0.1 port 77: %s\n", res(connect(s, (struct sockaddr *)&a, sizeof a)));
+  printf("connect 127.0.0.1 port 77: %s\n", res_rc(connect(s, (struct sockaddr *)&a, sizeof a)));
   nl = sizeof n;
   memset(&n, 0, sizeof n);
   int r = getpeername(s, (struct sockaddr *)&n, &nl);
   inet_ntop(AF_INET, &n.sin_addr, ip, sizeof ip);
-  printf("getpeername: %s, %s port %d\n", res(r), ip, ntohs(n.sin_port));
+  printf("getpeername: %s, %s port %d\n", res_rc(r), ip, ntohs(n.sin_port));
   int u = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
   proc_raw("raw");
   close(u);

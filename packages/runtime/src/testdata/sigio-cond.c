@@ -371,6 +371,120 @@ static void tcp_case(int how) {
   if (keep) close(c);
 }
 
+// A loopback address of `family` (AF_INET or AF_INET6) with `port`, in `ss`; returns its length.
+static socklen_t loopback(int family, int port, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  if (family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    a->sin6_addr = in6addr_loopback;
+    return sizeof *a;
+  }
+  struct sockaddr_in *a = (struct sockaddr_in *)ss;
+  a->sin_family = AF_INET;
+  a->sin_port = htons(port);
+  a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return sizeof *a;
+}
+
+// A socket of `family` and `type` bound to loopback; its port in *port.
+static int bound(int family, int type, int *port) {
+  struct sockaddr_storage ss;
+  int fd = socket(family, type, 0);
+  socklen_t len = loopback(family, 0, &ss);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0 || (type == SOCK_STREAM && listen(fd, 8) != 0)) {
+    perror("bind");
+    exit(1);
+  }
+  getsockname(fd, (struct sockaddr *)&ss, &len);
+  *port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+  return fd;
+}
+
+static int connected(int family, int type, int port) {
+  struct sockaddr_storage ss;
+  int fd = socket(family, type, 0);
+  socklen_t len = loopback(family, port, &ss);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) != 0) {
+    perror("connect");
+    exit(1);
+  }
+  return fd;
+}
+
+// Arrivals that queue behind one not yet read, each of which Linux signals (sock_def_readable
+// per datagram, per connection, tcp_data_ready per segment), and a FIN that comes with data.
+static void arrival_case(int family, int how) {
+  const char *fam = family == AF_INET6 ? "6" : "";
+  char b[64] = {0}, name[96];
+  const char *what = "?";
+  int port;
+  if (how == 0) {
+    int u = bound(family, SOCK_DGRAM, &port), c = connected(family, SOCK_DGRAM, port);
+    arm(u);
+    for (int i = 0; i < 3; i++) send(c, "x", 1, 0);
+    snprintf(name, sizeof name, "udp%s: three datagrams in a row", fam);
+    report(name);
+    close(c);
+    close(u);
+    return;
+  }
+  int l = bound(family, SOCK_STREAM, &port);
+  if (how == 1) {
+    arm(l);
+    int c[3];
+    for (int i = 0; i < 3; i++) c[i] = connected(family, SOCK_STREAM, port);
+    snprintf(name, sizeof name, "tcp%s: three connections queued on the listener", fam);
+    report(name);
+    for (int i = 0; i < 3; i++) {
+      close(accept(l, 0, 0));
+      close(c[i]);
+    }
+    close(l);
+    return;
+  }
+  int c = connected(family, SOCK_STREAM, port), s = accept(l, 0, 0), one = 1;
+  close(l);
+  arm(s);
+  switch (how) {
+  case 2:
+    what = "peer writes three times before a read";
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (int i = 0; i < 3; i++) write(c, "x", 1);
+    break;
+  case 3:
+    what = "peer writes, then SHUT_WR";
+    write(c, b, 8);
+    shutdown(c, SHUT_WR);
+    break;
+  case 4:
+    what = "peer corks, writes, SHUT_WR (data and FIN in one segment)";
+    setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+    write(c, b, 8);
+    shutdown(c, SHUT_WR);
+    break;
+  case 5:
+    what = "peer sends MSG_MORE, SHUT_WR (data and FIN in one segment)";
+    send(c, b, 8, MSG_MORE);
+    shutdown(c, SHUT_WR);
+    break;
+  case 6:
+    what = "own SHUT_WR, peer corks, writes, SHUT_WR";
+    shutdown(s, SHUT_WR);
+    reset();
+    setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+    write(c, b, 8);
+    shutdown(c, SHUT_WR);
+    break;
+  }
+  snprintf(name, sizeof name, "tcp%s: %s", fam, what);
+  report(name);
+  fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_ASYNC);
+  close(s);
+  close(c);
+}
+
 static void pipe_case(int how) {
   int p[2], extra = -1;
   char b[64] = {0};
@@ -471,6 +585,13 @@ static void fifo_cases(const char *dir) {
   unlink(path);
 }
 
+// A pty moves bytes to the other side later (the flip buffer's work item): wait until they are
+// there before counting, or a loaded host reports the signal one step late.
+static void await_in(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  poll(&p, 1, 2000);
+}
+
 static void pty_cases(void) {
   char b[64];
   int m = posix_openpt(O_RDWR | O_NOCTTY);
@@ -485,20 +606,24 @@ static void pty_cases(void) {
   nonblock(sl);
   arm(m);
   write(sl, "x", 1);
+  await_in(m);
   report("pty: master armed, the slave writes");
   read(m, b, sizeof b);
   report("pty: master armed, its own read");
   write(m, "y", 1);
+  await_in(sl);
   report("pty: master armed, its own write");
   read(sl, b, sizeof b);
   report("pty: master armed, the slave reads");
   fcntl(m, F_SETFL, fcntl(m, F_GETFL) & ~O_ASYNC);
   arm(sl);
   write(m, "z", 1);
+  await_in(sl);
   report("pty: slave armed, the master writes");
   read(sl, b, sizeof b);
   report("pty: slave armed, its own read");
   write(sl, "w", 1);
+  await_in(m);
   report("pty: slave armed, its own write");
   read(m, b, sizeof b);
   report("pty: slave armed, the master reads");
@@ -594,6 +719,10 @@ int main(int argc, char **argv) {
   for (int t = 0; t < 3; t++)
     for (int how = 0; how < 21; how++) pair_case(types[t], how);
   for (int how = 0; how < 16; how++) tcp_case(how);
+  for (int how = 0; how < 7; how++) {
+    arrival_case(AF_INET, how);
+    arrival_case(AF_INET6, how);
+  }
   for (int how = 0; how < 14; how++) pipe_case(how);
   fifo_cases(argc > 1 ? argv[1] : "/tmp");
   pty_cases();

@@ -47,13 +47,6 @@ static void state(const char *what, int fd) {
          p.revents & POLLPRI ? " PRI" : "", n, FD_ISSET(fd, &r) ? " r" : "", FD_ISSET(fd, &e) ? " e" : "", mark, inq);
 }
 
-static void rd(const char *what, int fd, int flags) {
-  char buf[64];
-  long n = recv(fd, buf, sizeof buf, flags | MSG_DONTWAIT);
-  if (n < 0) printf("%s: %s\n", what, strerrorname_np(errno));
-  else printf("%s: %ld \"%.*s\"\n", what, n, (int)n, buf);
-}
-
 static void pair(int *c, int *s) {
   int l;
   tcp_pair(c, s, &l);

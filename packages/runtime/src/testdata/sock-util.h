@@ -1,5 +1,5 @@
-/* Helpers shared by the socket conformance programs (host-cmsg.c, sock-timeo.c, sock-options.c,
- * sock-stream-space.c, sock-bufsize.c).
+/* Helpers shared by the socket conformance programs (sock-*.c, host-cmsg.c, tcp-*.c, lo-mtu.c,
+ * unix-*.c, raw-socket.c, v4mapped.c): result printers, loopback addresses and pairs, reads.
  * A program may define TOOK_SLACK (seconds a wait may overrun on a loaded machine) and
  * TOOK_DIGITS (decimals printed) before including this file. */
 #ifndef SOCK_UTIL_H
@@ -51,6 +51,68 @@ SOCK_UTIL_UNUSED static const char *res(long r) {
   snprintf(buf, sizeof buf, "%ld", r);
   return buf;
 }
+
+/* A call's result as printed with the -1: the value, or "-1 " and the errno's name. */
+SOCK_UTIL_UNUSED static const char *res_rc(long r) {
+  static char buf[64];
+  if (r >= 0) snprintf(buf, sizeof buf, "%ld", r);
+  else snprintf(buf, sizeof buf, "-1 %s", strerrorname_np(errno));
+  return buf;
+}
+
+/* The name of the last call's errno. */
+SOCK_UTIL_UNUSED static const char *err(void) { return strerrorname_np(errno); }
+
+/* The loopback address of `family` (AF_INET or AF_INET6) with `port`, in `ss`; returns its length. */
+SOCK_UTIL_UNUSED static socklen_t loopback(int family, int port, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  if (family == AF_INET) {
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return sizeof *a;
+  }
+  struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+  a->sin6_family = AF_INET6;
+  a->sin6_port = htons(port);
+  a->sin6_addr = in6addr_loopback;
+  return sizeof *a;
+}
+
+/* The port of an AF_INET or AF_INET6 address. */
+SOCK_UTIL_UNUSED static int port_in(const struct sockaddr_storage *ss) {
+  return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+                                        : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* The local port of an inet socket. */
+SOCK_UTIL_UNUSED static int port_of(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t l = sizeof ss;
+  getsockname(fd, (struct sockaddr *)&ss, &l);
+  return port_in(&ss);
+}
+
+/* The peer's port of a connected inet socket. */
+SOCK_UTIL_UNUSED static int peer_port_of(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t l = sizeof ss;
+  getpeername(fd, (struct sockaddr *)&ss, &l);
+  return port_in(&ss);
+}
+
+/* A non-blocking recv of at most `len` bytes (flags added), printed as "what: n \"bytes\"" or the
+ * errno's name. */
+SOCK_UTIL_UNUSED static void rdn(const char *what, int fd, int len, int flags) {
+  char buf[64];
+  long n = recv(fd, buf, len, flags | MSG_DONTWAIT);
+  if (n < 0) printf("%s: %s\n", what, strerrorname_np(errno));
+  else printf("%s: %ld \"%.*s\"\n", what, n, (int)n, buf);
+}
+
+/* rdn of up to 64 bytes. */
+SOCK_UTIL_UNUSED static void rd(const char *what, int fd, int flags) { rdn(what, fd, 64, flags); }
 
 /* "about T" when a wait took T seconds (not less, and at most TOOK_SLACK more), else the time. */
 SOCK_UTIL_UNUSED static const char *took(double t0, double want) {

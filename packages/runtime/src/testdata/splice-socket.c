@@ -16,20 +16,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sock-util.h"
+
 #define TOTAL (8 << 20)
 
 static unsigned char pattern(long i) { return (unsigned char)(i * 31 + (i >> 13)); }
 
 static void pair(int *a, int *b) {
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof sa;
-  bind(l, (void *)&sa, sizeof sa);
-  listen(l, 1);
-  getsockname(l, (void *)&sa, &len);
-  *a = socket(AF_INET, SOCK_STREAM, 0);
-  connect(*a, (void *)&sa, sizeof sa);
-  *b = accept(l, NULL, NULL);
+  int l;
+  tcp_pair(a, b, &l);
   close(l);
 }
 

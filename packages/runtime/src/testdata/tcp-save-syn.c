@@ -16,34 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char *err(void) { return strerrorname_np(errno); }
-
-static socklen_t loopback(int family, int port, struct sockaddr_storage *ss) {
-  memset(ss, 0, sizeof *ss);
-  if (family == AF_INET) {
-    struct sockaddr_in *a = (struct sockaddr_in *)ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons(port);
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return sizeof *a;
-  }
-  struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-  a->sin6_family = AF_INET6;
-  a->sin6_port = htons(port);
-  a->sin6_addr = in6addr_loopback;
-  return sizeof *a;
-}
-
-static int port_of(int fd, int peer) {
-  struct sockaddr_storage ss;
-  socklen_t l = sizeof ss;
-  if (peer)
-    getpeername(fd, (struct sockaddr *)&ss, &l);
-  else
-    getsockname(fd, (struct sockaddr *)&ss, &l);
-  return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-                                       : ((struct sockaddr_in6 *)&ss)->sin6_port);
-}
+#include "sock-util.h"
 
 static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
 
@@ -130,13 +103,13 @@ static void run(int family, int save) {
       setsockopt(c, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
     }
   }
-  loopback(family, port_of(l, 0), &ss);
+  loopback(family, port_of(l), &ss);
   if (connect(c, (struct sockaddr *)&ss, sl) < 0) {
     printf("%s connect: %s\n", k, err());
     return;
   }
   int s = accept(l, NULL, NULL);
-  int cport = port_of(c, 0), sport = port_of(c, 1);
+  int cport = port_of(c), sport = peer_port_of(c);
   saved(l, "listener", 0, cport, sport);
   saved(c, "client", 0, cport, sport);
   // Too small a buffer: EINVAL and the length needed, the SYN still kept.

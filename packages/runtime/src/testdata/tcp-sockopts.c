@@ -94,26 +94,10 @@ static const char *getlen(int fd, int name, socklen_t len) {
 
 static int fam_socket(int family) { return socket(family, SOCK_STREAM, 0); }
 
-static socklen_t loopback(int family, struct sockaddr_storage *ss, int port) {
-  memset(ss, 0, sizeof *ss);
-  if (family == AF_INET) {
-    struct sockaddr_in *a = (void *)ss;
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a->sin_port = htons(port);
-    return sizeof *a;
-  }
-  struct sockaddr_in6 *a = (void *)ss;
-  a->sin6_family = AF_INET6;
-  a->sin6_addr = in6addr_loopback;
-  a->sin6_port = htons(port);
-  return sizeof *a;
-}
-
 /* A listener on loopback with the options `prep` sets; its address in `ss`. */
 static int listener(int family, struct sockaddr_storage *ss, socklen_t *sl, void (*prep)(int)) {
   int l = fam_socket(family);
-  *sl = loopback(family, ss, 0);
+  *sl = loopback(family, 0, ss);
   if (prep) prep(l);
   bind(l, (void *)ss, *sl);
   listen(l, 8);

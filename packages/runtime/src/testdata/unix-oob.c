@@ -29,11 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec / 1e9;
-}
+#include "sock-util.h"
 
 /* "waited" when a wait that should take 0.1 s did (with slack for a loaded machine). */
 static const char *waited(double t0) {
@@ -41,13 +37,6 @@ static const char *waited(double t0) {
   double d = now() - t0;
   if (d >= 0.09 && d < 2) return "waited";
   snprintf(buf, sizeof buf, "took %.3fs", d);
-  return buf;
-}
-
-static const char *res(long r) {
-  static char buf[32];
-  if (r < 0) return strerrorname_np(errno);
-  snprintf(buf, sizeof buf, "%ld", r);
   return buf;
 }
 
@@ -82,21 +71,6 @@ static void state(const char *what, int s, int c) {
   printf("%s: poll%s%s select %d%s%s epoll %d%s atmark %d inq %d outq %d\n", what, p.revents & POLLIN ? " IN" : "",
          p.revents & POLLPRI ? " PRI" : "", n, FD_ISSET(s, &r) ? " r" : "", FD_ISSET(s, &e) ? " e" : "", en,
          out.events & EPOLLPRI ? " PRI" : "", ioc(s, SIOCATMARK), ioc(s, SIOCINQ), ioc(c, SIOCOUTQ));
-}
-
-static void rd(const char *what, int fd, int flags) {
-  char buf[64];
-  long n = recv(fd, buf, sizeof buf, flags | MSG_DONTWAIT);
-  if (n < 0) printf("%s: %s\n", what, strerrorname_np(errno));
-  else printf("%s: %ld \"%.*s\"\n", what, n, (int)n, buf);
-}
-
-/* A small read: `len` bytes at most. */
-static void rdn(const char *what, int fd, int len, int flags) {
-  char buf[64];
-  long n = recv(fd, buf, len, flags | MSG_DONTWAIT);
-  if (n < 0) printf("%s: %s\n", what, strerrorname_np(errno));
-  else printf("%s: %ld \"%.*s\"\n", what, n, (int)n, buf);
 }
 
 static void pair(int *c, int *s) {
@@ -456,12 +430,6 @@ static void queues(void) {
     close(c);
     close(s);
   }
-}
-
-static int pollout(int fd) {
-  struct pollfd p = {.fd = fd, .events = POLLOUT};
-  poll(&p, 1, 0);
-  return (p.revents & POLLOUT) != 0;
 }
 
 /* Non-blocking sends of `chunk` bytes until EAGAIN (SO_SNDBUF `sndbuf` unless 0): what went, the

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sock-util.h"
+
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76
 #endif
@@ -45,13 +47,6 @@
 
 static const int types[3] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
 static const char *const tnames[3] = {"stream", "dgram", "seqpacket"};
-
-static const char *res(long r) {
-  static char buf[32];
-  if (r < 0) return strerrorname_np(errno);
-  snprintf(buf, sizeof buf, "%ld", r);
-  return buf;
-}
 
 /* getsockopt with a buffer of `len` bytes: the length and the value as ints. */
 static void get(int s, int opt, const char *name, socklen_t len) {
@@ -280,20 +275,28 @@ static void peerpidfds(void) {
   }
 }
 
-/* Sends "hi" with one SCM_RIGHTS descriptor (stdin). */
-static long send_rights(int s) {
-  char cb[CMSG_SPACE(sizeof(int))];
-  memset(cb, 0, sizeof cb);
+/* Sends "hi" (non-blocking) with one SOL_SOCKET control message of `type` holding `len` bytes. */
+static long send_with(int s, int type, const void *data, size_t len) {
+  union {
+    char b[CMSG_SPACE(sizeof(struct ucred))];
+    struct cmsghdr align;
+  } cb;
+  memset(&cb, 0, sizeof cb);
   struct iovec io = {"hi", 2};
-  struct msghdr m = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof cb};
+  struct msghdr m = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = CMSG_SPACE(len)};
   struct cmsghdr *c = CMSG_FIRSTHDR(&m);
   c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  int fd = 0;
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(len);
+  memcpy(CMSG_DATA(c), data, len);
   errno = 0;
   return sendmsg(s, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Sends "hi" with one SCM_RIGHTS descriptor (stdin). */
+static long send_rights(int s) {
+  int fd = 0;
+  return send_with(s, SCM_RIGHTS, &fd, sizeof fd);
 }
 
 /* Receives one message: its length, then the control messages in order. */
@@ -342,18 +345,8 @@ static void recv_print(int s, size_t room, int control) {
 
 /* Sends "hi" with SCM_CREDENTIALS naming `pid` (and our ids). */
 static long send_creds(int s, pid_t pid) {
-  char cb[CMSG_SPACE(sizeof(struct ucred))];
-  memset(cb, 0, sizeof cb);
-  struct iovec io = {"hi", 2};
-  struct msghdr m = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = cb, .msg_controllen = sizeof cb};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_CREDENTIALS;
-  c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
   struct ucred u = {pid, getuid(), getgid()};
-  memcpy(CMSG_DATA(c), &u, sizeof u);
-  errno = 0;
-  return sendmsg(s, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+  return send_with(s, SCM_CREDENTIALS, &u, sizeof u);
 }
 
 /* SCM_CREDENTIALS naming another process (we are root): SCM_PIDFD names that process. */
@@ -428,6 +421,18 @@ static void passrights(void) {
   close(ls);
 }
 
+/* "ab" from this process, then "cd" from a child: two senders on one socket. */
+static void send_from_two(int fd) {
+  send(fd, "ab", 2, 0);
+  fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) {
+    send(fd, "cd", 2, 0);
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+}
+
 static void passpidfd(void) {
   int on = 1;
   for (int i = 0; i < 3; i++) {
@@ -448,14 +453,7 @@ static void passpidfd(void) {
     send_rights(sv[0]);
     recv_print(sv[1], 64, 1);
     /* From another process: its pidfd, not ours; bytes of two senders are not joined. */
-    send(sv[0], "ab", 2, 0);
-    fflush(stdout);
-    pid_t c = fork();
-    if (c == 0) {
-      send(sv[0], "cd", 2, 0);
-      _exit(0);
-    }
-    waitpid(c, NULL, 0);
+    send_from_two(sv[0]);
     printf(" two senders:");
     recv_print(sv[1], 64, 1);
     printf(" then:");
@@ -466,14 +464,7 @@ static void passpidfd(void) {
   /* Without SO_PASSPIDFD (or SO_PASSCRED) a stream read joins them. */
   int sv[2];
   socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-  send(sv[0], "ab", 2, 0);
-  fflush(stdout);
-  pid_t c = fork();
-  if (c == 0) {
-    send(sv[0], "cd", 2, 0);
-    _exit(0);
-  }
-  waitpid(c, NULL, 0);
+  send_from_two(sv[0]);
   printf("stream without passpidfd, two senders:");
   recv_print(sv[1], 64, 1);
   close(sv[0]);

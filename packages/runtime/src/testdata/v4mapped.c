@@ -13,12 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char *res(long r) {
-  static char buf[64];
-  if (r >= 0) snprintf(buf, sizeof buf, "%ld", r);
-  else snprintf(buf, sizeof buf, "-1 %s", strerrorname_np(errno));
-  return buf;
-}
+#include "sock-util.h"
 
 static struct sockaddr_in6 mapped(const char *v4, int port) {
   struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
@@ -50,21 +45,21 @@ int main(void) {
     struct sockaddr_in6 a = mapped("127.0.0.1", 0), got;
     socklen_t len = sizeof got;
     int s = sock6(types[i], 0);
-    printf("%s bind ::ffff:127.0.0.1: %s", t, res(bind(s, (void *)&a, sizeof a)));
+    printf("%s bind ::ffff:127.0.0.1: %s", t, res_rc(bind(s, (void *)&a, sizeof a)));
     getsockname(s, (void *)&got, &len);
     printf(", name %s\n", name6(&got, 0));
-    printf("%s bind again: %s\n", t, res(bind(s, (void *)&a, sizeof a)));
+    printf("%s bind again: %s\n", t, res_rc(bind(s, (void *)&a, sizeof a)));
     close(s);
     s = sock6(types[i], 1);
-    printf("%s v6only bind ::ffff:127.0.0.1: %s\n", t, res(bind(s, (void *)&a, sizeof a)));
+    printf("%s v6only bind ::ffff:127.0.0.1: %s\n", t, res_rc(bind(s, (void *)&a, sizeof a)));
     close(s);
     s = sock6(types[i], 0);
     struct sockaddr_in6 any = mapped("0.0.0.0", 0);
-    printf("%s bind ::ffff:0.0.0.0: %s\n", t, res(bind(s, (void *)&any, sizeof any)));
+    printf("%s bind ::ffff:0.0.0.0: %s\n", t, res_rc(bind(s, (void *)&any, sizeof any)));
     close(s);
     s = sock6(types[i], 0);
     struct sockaddr_in6 far = mapped("192.0.2.1", 0);
-    printf("%s bind ::ffff:192.0.2.1: %s\n", t, res(bind(s, (void *)&far, sizeof far)));
+    printf("%s bind ::ffff:192.0.2.1: %s\n", t, res_rc(bind(s, (void *)&far, sizeof far)));
     close(s);
   }
 
@@ -74,21 +69,21 @@ int main(void) {
   socklen_t len = sizeof la;
   bind(l, (void *)&la, sizeof la);
   getsockname(l, (void *)&la, &len);
-  printf("listen: %s\n", res(listen(l, 4)));
+  printf("listen: %s\n", res_rc(listen(l, 4)));
   int c = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = la.sin6_port, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  printf("AF_INET connect: %s\n", res(connect(c, (void *)&v4, sizeof v4)));
+  printf("AF_INET connect: %s\n", res_rc(connect(c, (void *)&v4, sizeof v4)));
   struct sockaddr_in6 peer;
   len = sizeof peer;
   int a = accept(l, (void *)&peer, &len);
-  printf("accept: %s, peer %s, family %s\n", a >= 0 ? "ok" : res(a), name6(&peer, 0),
+  printf("accept: %s, peer %s, family %s\n", a >= 0 ? "ok" : res_rc(a), name6(&peer, 0),
          peer.sin6_family == AF_INET6 ? "AF_INET6" : "other");
   write(c, "ping", 4);
   char buf[8] = {0};
-  printf("read: %s %.4s\n", res(read(a, buf, 4)), buf);
+  printf("read: %s %.4s\n", res_rc(read(a, buf, 4)), buf);
   int v6c = sock6(SOCK_STREAM, 0);
   struct sockaddr_in6 six = {.sin6_family = AF_INET6, .sin6_port = la.sin6_port, .sin6_addr = in6addr_loopback};
-  printf("connect [::1] to the mapped listener: %s\n", res(connect(v6c, (void *)&six, sizeof six)));
+  printf("connect [::1] to the mapped listener: %s\n", res_rc(connect(v6c, (void *)&six, sizeof six)));
   close(v6c);
   close(a);
   close(c);
@@ -101,7 +96,7 @@ int main(void) {
   getsockname(b, (void *)&wild, &len);
   int port = ntohs(wild.sin6_port);
   struct sockaddr_in6 to = mapped("127.0.0.1", ntohs(la.sin6_port));
-  printf("bound [::] connect mapped: %s", res(connect(b, (void *)&to, sizeof to)));
+  printf("bound [::] connect mapped: %s", res_rc(connect(b, (void *)&to, sizeof to)));
   struct sockaddr_in6 me;
   len = sizeof me;
   getsockname(b, (void *)&me, &len);
@@ -112,10 +107,10 @@ int main(void) {
   int ip6 = sock6(SOCK_STREAM, 0);
   struct sockaddr_in6 lo6 = {.sin6_family = AF_INET6, .sin6_addr = in6addr_loopback};
   bind(ip6, (void *)&lo6, sizeof lo6);
-  printf("bound [::1] connect mapped: %s\n", res(connect(ip6, (void *)&to, sizeof to)));
+  printf("bound [::1] connect mapped: %s\n", res_rc(connect(ip6, (void *)&to, sizeof to)));
   close(ip6);
   int only = sock6(SOCK_STREAM, 1);
-  printf("v6only connect mapped: %s\n", res(connect(only, (void *)&to, sizeof to)));
+  printf("v6only connect mapped: %s\n", res_rc(connect(only, (void *)&to, sizeof to)));
   close(only);
   close(l);
   return 0;

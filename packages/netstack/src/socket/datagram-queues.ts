@@ -1,0 +1,152 @@
+/**
+ * What the message-at-a-time sockets of the stack share beside their protocol: the hold on
+ * dispatch while the next hop's link address is being resolved ({@link NeighborHold}), and for
+ * raw and ICMP echo sockets the two queues of whole datagrams with their reads, readiness and
+ * sizes ({@link DatagramQueues}).
+ *
+ * @module
+ */
+import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { NEIGHBOR_RETRY, type DispatchContext, type EmitResult } from '../iface/outgoing.js';
+import { PacketBuffer } from '../storage/ring-buffer.js';
+import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
+import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+
+/**
+ * A socket whose queued packets wait when the interface answers 'pending' (no link address for
+ * the next hop yet): it is not dispatched again before NEIGHBOR_RETRY, or before the neighbor
+ * answers.
+ */
+export abstract class NeighborHold {
+  /** Packets wait for the next hop's link address until then (ms). */
+  private holdUntil = 0;
+
+  /** @internal the neighbor answered: try again at once. */
+  clearHold(): void {
+    this.holdUntil = 0;
+  }
+
+  /** @internal when this socket next wants dispatch, given it has packets queued. */
+  dispatchAt(now: number): number {
+    return Math.max(now, this.holdUntil);
+  }
+
+  /** Holds dispatch from `now` for NEIGHBOR_RETRY: the interface answered 'pending'. */
+  protected holdForNeighbor(now: number): void {
+    this.holdUntil = now + NEIGHBOR_RETRY;
+  }
+}
+
+/** A queued datagram's addresses. */
+export interface DatagramTxMeta {
+  readonly src: IpAddress;
+  readonly dst: IpAddress;
+}
+
+/** A received datagram: its length, sender (port 0) and whether it was cut to the buffer. */
+export interface DatagramReceived {
+  readonly len: number;
+  readonly from: IpEndpoint;
+  readonly truncated: boolean;
+}
+
+/**
+ * A socket that receives whole datagrams into one queue and sends from another (raw and ICMP
+ * echo sockets); the subclass fills the receive queue and says how a queued datagram leaves.
+ */
+export abstract class DatagramQueues extends NeighborHold {
+  protected closed = false;
+  protected readonly rx: PacketBuffer<IpEndpoint>;
+  protected readonly tx: PacketBuffer<DatagramTxMeta>;
+
+  /**
+   * `rxSlots` datagrams at most wait to be read, 64 to be sent, each queue in `bytes`; the
+   * socket is writable while a datagram of `minSend` bytes fits.
+   */
+  constructor(
+    rxSlots: number,
+    bytes: number,
+    private readonly minSend: number,
+  ) {
+    super();
+    this.rx = new PacketBuffer(rxSlots, new Uint8Array(bytes));
+    this.tx = new PacketBuffer(64, new Uint8Array(bytes));
+  }
+
+  /** Implements recvfrom(2): the next datagram, whole or cut to `out`; `peek` leaves it queued. */
+  recvfrom(out: Uint8Array, peek = false): DatagramReceived | LinuxError | WouldBlock {
+    if (this.closed) return E.EBADF;
+    if (peek) {
+      const p = this.rx.peekInto(out);
+      return p ? { len: p.len, from: p.meta, truncated: p.len > out.length } : WOULD_BLOCK;
+    }
+    const d = this.rx.dequeue(out);
+    return d ? { len: d.len, from: d.meta, truncated: d.truncated } : WOULD_BLOCK;
+  }
+
+  /** Readiness for poll/epoll (datagram_poll). */
+  readiness(): number {
+    let ev = 0;
+    if (!this.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
+    if (this.tx.canEnqueue(this.minSend))
+      ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLWRBAND;
+    return ev;
+  }
+
+  /** SO_ERROR: ICMP errors reach these sockets only with IP_RECVERR, which is not supported yet. */
+  takeError(): LinuxError | undefined {
+    return undefined;
+  }
+
+  /** FIONREAD: length of the next datagram. */
+  nextDatagramLength(): number {
+    return this.rx.peek()?.len ?? 0;
+  }
+
+  /** Bytes of the datagrams waiting to be read (/proc/net's rx_queue). */
+  receivedBytes(): number {
+    return this.rx.bytes;
+  }
+
+  /** SIOCOUTQ: bytes waiting to be sent. */
+  queuedBytes(): number {
+    return this.tx.bytes;
+  }
+
+  /** Marks the socket closed: reads and sends answer EBADF from now on. */
+  close(): void {
+    this.closed = true;
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @internal the socket has datagrams to send. */
+  wantsDispatch(): boolean {
+    return !this.tx.isEmpty();
+  }
+
+  /**
+   * Sends the queued datagrams in order, each read into `buffer(len)` and handed to `send`,
+   * until the queue is empty or the interface waits for a link address (then holds). True when
+   * any left.
+   */
+  protected dispatchQueued(
+    ctx: DispatchContext,
+    buffer: (len: number) => Uint8Array,
+    send: (meta: DatagramTxMeta, bytes: Uint8Array) => EmitResult,
+  ): boolean {
+    let sent = false;
+    for (let head = this.tx.peek(); head; head = this.tx.peek()) {
+      const bytes = buffer(head.len);
+      this.tx.peekInto(bytes);
+      if (send(head.meta, bytes) === 'pending') {
+        this.holdForNeighbor(ctx.now);
+        break;
+      }
+      this.tx.dequeue(bytes);
+      sent = true;
+    }
+    return sent;
+  }
+}
