@@ -46,19 +46,28 @@ const TCP_CA_NAME_MAX = 16;
 const JIFFIES_SECONDS_MAX = Math.floor(0x7fffffff / 250);
 
 /**
- * Parse a write to a proc_dointvec vector of `n` ints: blank-separated decimals, each ending at a
- * blank or the end; fewer than `n` keep the tail of `current`, more are ignored. Null: EINVAL.
+ * Parse a write to a proc_dointvec vector of `n` ints: blank-separated numbers read as
+ * strtoul_lenient with base 0 does (0x.. hex, 0.. octal, else decimal; a leading '-' only, '+'
+ * is EINVAL), each ending at a blank or the end; fewer than `n` keep the tail of `current`, more
+ * are ignored. Null: EINVAL.
  */
 export function parseIntVector(text: string, current: readonly number[]): number[] | null {
   const out = [...current];
-  const re = /[ \t\n]*([+-]?[0-9]+)(?=[ \t\n]|$)/y;
+  const re = /[ \t\n]*(-?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?=[ \t\n]|$)/y;
   let i = 0;
   let pos = 0;
   for (; i < out.length; i++) {
     re.lastIndex = pos;
     const m = re.exec(text);
     if (m === null) break;
-    const v = Number(m[1]);
+    const digits = m[2] as string;
+    const magnitude =
+      digits.length > 1 && digits[0] === '0'
+        ? /^0[xX]/.test(digits)
+          ? parseInt(digits.slice(2), 16)
+          : parseInt(digits.slice(1), 8)
+        : Number(digits);
+    const v = m[1] === '-' ? -magnitude : magnitude;
     if (!Number.isSafeInteger(v) || v > 0x7fffffff || v < -0x80000000) return null;
     out[i] = v;
     pos = re.lastIndex;

@@ -57,6 +57,10 @@ int main(void) {
   show(IPV4 "ip_local_port_range");
   put(IPV4 "ip_local_port_range", "40001 40000");
   put(IPV4 "ip_local_port_range", "100 200");
+  // Numbers are read with base 0 (strtoul_lenient): hex and octal; '+' is refused.
+  put(IPV4 "ip_local_port_range", "0x9c41 0116101");
+  show(IPV4 "ip_local_port_range");
+  put(IPV4 "ip_local_port_range", "+40000 40000");
   put(IPV4 "ip_local_port_range", "40000 40000");
   show(IPV4 "ip_local_port_range");
 
@@ -90,6 +94,9 @@ int main(void) {
   else
     printf("new socket TCP_CONGESTION = %s\n", cc);
 
+  put(IPV4 "tcp_sack", "010");
+  show(IPV4 "tcp_sack");
+  put(IPV4 "tcp_sack", "09");
   put(IPV4 "tcp_sack", "256");
   put(IPV4 "tcp_sack", "0");
   show(IPV4 "tcp_sack");
