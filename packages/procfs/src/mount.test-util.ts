@@ -1,5 +1,6 @@
 /** Test helpers: a Vfs with procfs at /proc and sysfs at /sys over a fixture source. */
 
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isError, Mode, OpenFlag } from '@tsvisor/abi';
@@ -84,5 +85,42 @@ export function materialize(p: Posix, from: string, to: string): void {
       const content = readAll(p, src, 4096);
       if (!isError(content)) writeFileSync(dst, Buffer.from(content, 'latin1'));
     }
+  }
+}
+
+/** One write(2) of `text` at offset 0 of `path`, as `printf ... > file` does it. */
+export function putText(p: Posix, path: string, text: string): number | LinuxError {
+  const fd = p.open(path, OpenFlag.O_WRONLY | OpenFlag.O_TRUNC);
+  if (isError(fd)) return fd;
+  const r = p.write(fd, new TextEncoder().encode(text));
+  p.close(fd);
+  return r;
+}
+
+/**
+ * Each of `inputs` written to each of `paths` (a sysctl file) in a fresh network namespace of the
+ * real kernel, after `before` when given: `ok <value read back>` or `err`, in that order. Null
+ * where `unshare -n` is not allowed.
+ */
+export function nativeSysctlWrites(
+  paths: readonly string[],
+  inputs: readonly string[],
+  before?: string,
+): string[] | null {
+  const prelude = before === undefined ? '' : `echo ${before} > PATH; `;
+  const script = paths
+    .flatMap((path) =>
+      inputs.map(
+        (_, i) =>
+          `unshare -n sh -c '${prelude.replace('PATH', path)}printf "%s" "$1" > ${path} 2>/dev/null && echo "ok $(cat ${path})" || echo err' x "\${${i + 1}}"`,
+      ),
+    )
+    .join('\n');
+  try {
+    return execFileSync('sh', ['-c', script, 'sh', ...inputs], { encoding: 'utf8' })
+      .trimEnd()
+      .split('\n');
+  } catch {
+    return null;
   }
 }

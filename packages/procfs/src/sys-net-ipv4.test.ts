@@ -1,22 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { E, isError, OpenFlag, type LinuxError } from '@tsvisor/abi';
-import { userCreds, type Posix } from '@tsvisor/vfs';
+import { E, isError } from '@tsvisor/abi';
+import { userCreds } from '@tsvisor/vfs';
 import { FixtureProcSource } from './fixture.js';
-import { list, mounted, readAll } from './mount.test-util.js';
+import { list, mounted, nativeSysctlWrites, putText as put, readAll } from './mount.test-util.js';
 import type { ProcNetSysctl, ProcNetSysctlWrite } from './net.js';
 
-const enc = new TextEncoder();
 const IPV4 = '/proc/sys/net/ipv4';
-
-/** One write(2) at offset 0, as `printf ... > file` does it. */
-function put(p: Posix, path: string, text: string): number | LinuxError {
-  const fd = p.open(path, OpenFlag.O_WRONLY | OpenFlag.O_TRUNC);
-  if (isError(fd)) return fd;
-  const r = p.write(fd, enc.encode(text));
-  p.close(fd);
-  return r;
-}
 
 /** Inputs whose outcome on ip_local_port_range is compared with Linux's. */
 const RANGE_INPUTS = [
@@ -35,43 +24,8 @@ const RANGE_INPUTS = [
   '-5 100',
 ];
 
-/**
- * Each input written in a fresh network namespace of the real kernel: `ok <value>` or `err`.
- * Null where `unshare -n` is not allowed.
- */
-function nativeRanges(): string[] | null {
-  const script = RANGE_INPUTS.map(
-    (_, i) =>
-      `unshare -n sh -c 'printf "%s" "$1" > ${IPV4}/ip_local_port_range 2>/dev/null && echo "ok $(cat ${IPV4}/ip_local_port_range)" || echo err' x "\${${i + 1}}"`,
-  ).join('\n');
-  try {
-    const out = execFileSync('sh', ['-c', script, 'sh', ...RANGE_INPUTS], { encoding: 'utf8' });
-    return out.trimEnd().split('\n');
-  } catch {
-    return null;
-  }
-}
-
 /** Inputs whose outcome on the keepalive and fin_timeout sysctls is compared with Linux's. */
 const TIMER_INPUTS = ['5', '0', '-5', ' 30 ', '8589934', '8589935', '2147484', '12abc', '7 8', '256x'];
-
-/** Like {@link nativeRanges}, for each of `files` and each of TIMER_INPUTS. */
-function nativeTimers(files: readonly string[]): string[] | null {
-  const script = files
-    .flatMap((f) =>
-      TIMER_INPUTS.map(
-        (_, i) =>
-          `unshare -n sh -c 'printf "%s" "$1" > ${IPV4}/${f} 2>/dev/null && echo "ok $(cat ${IPV4}/${f})" || echo err' x "\${${i + 1}}"`,
-      ),
-    )
-    .join('\n');
-  try {
-    const out = execFileSync('sh', ['-c', script, 'sh', ...TIMER_INPUTS], { encoding: 'utf8' });
-    return out.trimEnd().split('\n');
-  } catch {
-    return null;
-  }
-}
 
 describe('/proc/sys/net/ipv4', () => {
   it('lists the tunables with Linux defaults, writable ones 0644', () => {
@@ -130,7 +84,7 @@ describe('/proc/sys/net/ipv4', () => {
       'ok 7000\t8000',
       'err',
     ]);
-    const native = nativeRanges();
+    const native = nativeSysctlWrites([`${IPV4}/ip_local_port_range`], RANGE_INPUTS);
     if (native !== null) expect(mine).toEqual(native);
   });
 
@@ -158,7 +112,10 @@ describe('/proc/sys/net/ipv4', () => {
     const u8 = ['ok 5', 'ok 0', 'err', 'ok 30', 'err', 'err', 'err', 'err', 'ok 7', 'err'];
     // What Linux 6.x with HZ=250 gives (the expectations when the host cannot run `unshare -n`).
     expect(mine).toEqual([...jiffies, ...jiffies, ...u8, ...jiffies]);
-    const native = nativeTimers(files);
+    const native = nativeSysctlWrites(
+      files.map((f) => `${IPV4}/${f}`),
+      TIMER_INPUTS,
+    );
     if (native !== null) expect(mine).toEqual(native);
   });
 

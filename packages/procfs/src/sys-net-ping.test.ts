@@ -1,23 +1,17 @@
 // /proc/sys/net/ipv4/ping_group_range: its default and its parsing of writes, compared with the
 // host kernel in fresh network namespaces.
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { E, isError, OpenFlag, type LinuxError } from '@tsvisor/abi';
 import { userCreds, type Posix } from '@tsvisor/vfs';
 import { FixtureProcSource } from './fixture.js';
-import { mounted, readAll } from './mount.test-util.js';
+import { mounted, nativeSysctlWrites, putText, readAll } from './mount.test-util.js';
 import type { ProcNetSysctl, ProcNetSysctlWrite } from './net.js';
 import { DEFAULT_NET_SYSCTL, parsePingGroupRange } from './sys-net-ipv4.js';
 
-const enc = new TextEncoder();
 const FILE = '/proc/sys/net/ipv4/ping_group_range';
 
 function put(p: Posix, text: string): number | LinuxError {
-  const fd = p.open(FILE, OpenFlag.O_WRONLY | OpenFlag.O_TRUNC);
-  if (isError(fd)) return fd;
-  const r = p.write(fd, enc.encode(text));
-  p.close(fd);
-  return r;
+  return putText(p, FILE, text);
 }
 
 /** Each is written after `100 200`; the outcome is compared with Linux's. */
@@ -80,21 +74,6 @@ const LINUX = [
   'err',
 ];
 
-/** INPUTS written in fresh network namespaces of the real kernel; null where not allowed. */
-function native(): string[] | null {
-  const script = INPUTS.map(
-    (_, i) =>
-      `unshare -n sh -c 'echo 100 200 > ${FILE}; printf "%s" "$1" > ${FILE} 2>/dev/null && echo "ok $(cat ${FILE})" || echo err' x "\${${i + 1}}"`,
-  ).join('\n');
-  try {
-    return execFileSync('sh', ['-c', script, 'sh', ...INPUTS], { encoding: 'utf8' })
-      .trimEnd()
-      .split('\n');
-  } catch {
-    return null;
-  }
-}
-
 describe('/proc/sys/net/ipv4/ping_group_range', () => {
   it("starts as a fresh namespace's: 1 0, nobody; 0644, and only root may write", () => {
     const { p } = mounted();
@@ -115,7 +94,7 @@ describe('/proc/sys/net/ipv4/ping_group_range', () => {
       return isError(r) ? 'err' : `ok ${(readAll(p, FILE) as string).trimEnd()}`;
     });
     expect(mine).toEqual(LINUX);
-    const host = native();
+    const host = nativeSysctlWrites([FILE], INPUTS, '100 200');
     if (host !== null) expect(mine).toEqual(host);
   });
 

@@ -1719,7 +1719,7 @@ export const fileSyscalls: SyscallFamily = {
   fcntl: {
     handler: fcntl,
     support: partial(
-      'descriptor flags, status flags, dup, POSIX and OFD record locks, pipe sizes, memfd seals, owners and signal-driven I/O (F_SETOWN, F_SETOWN_EX, F_SETSIG; O_ASYNC signals on readiness); F_NOTIFY accepted on directories without sending signals; no leases (EINVAL)',
+      'descriptor flags, status flags, dup, POSIX and OFD record locks, pipe sizes, memfd seals, owners and signal-driven I/O (F_SETOWN, F_SETOWN_EX, F_SETSIG; O_ASYNC signals where Linux sends them, per file type); F_NOTIFY accepted on directories without sending signals; no leases (EINVAL)',
     ),
   },
   ioctl: {
