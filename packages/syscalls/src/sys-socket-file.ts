@@ -418,6 +418,16 @@ export class SocketImpl extends FileDescriptionImpl {
     queued = 0,
   ): number | LinuxError | WouldBlock {
     if (!this.tcp || src.length === 0)
+    const sock = this.sock;
+    if (sock instanceof UnixSocket && sock.type === SockType.SOCK_STREAM && src.length > 0) {
+      // The bytes are copied in once, into a buffer the socket then keeps (no second copy).
+      const buf = new Uint8Array(this.sendWindow(src.length));
+      const got = src.copyIn(buf);
+      if (isError(got)) return got;
+      const r = sock.send(buf.subarray(0, got), 0, undefined, undefined, {}, true);
+      this.settle();
+      return vfsBlock(r);
+    }
       return super.writeIO(src.takeFirst(this.sendWindow(src.length)), offset, file);
     const r = this.sendFromIO(src, src.length, queued);
     if (r === NET_WOULD_BLOCK) return WOULD_BLOCK; // a full ring: nothing changed, nothing to run

@@ -19,7 +19,7 @@ import {
   type LinuxError,
 } from '@tsvisor/abi';
 import { ERESTARTSYS, MAX_RW_COUNT, type Task } from '@tsvisor/kernel';
-import { Pipe, WOULD_BLOCK, type FileDescription, type WouldBlock } from '@tsvisor/vfs';
+import { BufferIOSequence, Pipe, WOULD_BLOCK, type FileDescription, type WouldBlock } from '@tsvisor/vfs';
 import {
   FULL,
   int,
@@ -130,6 +130,15 @@ function copyFileRange(t: Task, a: SyscallArgs): SyscallResult {
   return done;
 }
 
+/** A buffer reused by every splice: bytes pass through it with no wait between fill and use. */
+let scratchBuf = new Uint8Array(CHUNK);
+
+/** The first `n` bytes of the shared splice buffer, grown as needed (at most CHUNK * 16). */
+function scratch(n: number): Uint8Array {
+  if (scratchBuf.length < n) scratchBuf = new Uint8Array(Math.max(n, scratchBuf.length * 2));
+  return scratchBuf.subarray(0, n);
+}
+
 /** Bytes a pipe can take now (capacity minus what it holds). */
 function pipeSpace(p: FileDescription): number {
   const cap = p.impl.fcntl(F_GETPIPE_SZ, 0, p);
@@ -207,7 +216,7 @@ async function splice(t: Task, a: SyscallArgs): Promise<SyscallResult> {
       return s > 0 ? s : WOULD_BLOCK;
     });
     if (typeof room !== 'number') return room;
-    const buf = new Uint8Array(Math.min(len, held, room));
+    const buf = scratch(Math.min(len, held, room));
     const r = fin.read(buf);
     if (r === WOULD_BLOCK || isError(r)) return r === WOULD_BLOCK ? E.EAGAIN : r;
     return fout.write(buf.subarray(0, r)) as SyscallResult;
@@ -222,32 +231,37 @@ async function splice(t: Task, a: SyscallArgs): Promise<SyscallResult> {
     nonblock ||= (fin.getFlags() & O_NONBLOCK) !== 0;
     // SPLICE_F_NONBLOCK and the pipe's O_NONBLOCK decide the wait for input; the output waits
     // for room unless its own O_NONBLOCK is set (splice_to_socket's MSG_DONTWAIT).
-    const held = await untilReady(t, fin, PollEvent.POLLIN, nonblock, () =>
-      ip.length > 0 ? ip.length : ip.writers === 0 ? 0 : WOULD_BLOCK,
-    );
-    if (typeof held !== 'number' || held === 0) return held;
-    // Only what the output took leaves the pipe, as Linux consumes pipe buffers as they are sent:
-    // a full non-blocking socket answers EAGAIN with the pipe untouched.
-    const buf = new Uint8Array(Math.min(len, held));
-    const r = ip.peek(buf);
     const outNonblock = (fout.getFlags() & O_NONBLOCK) !== 0;
     let done = 0;
-    let stop: SyscallResult | undefined;
-    while (done < r) {
-      const part = buf.subarray(done, r);
-      const at = offOut === undefined ? undefined : Number(offOut) + done;
-      const w = await untilReady(t, fout, PollEvent.POLLOUT, outNonblock, () =>
-        at === undefined ? fout.write(part) : fout.pwrite(part, at),
+    for (;;) {
+      const held = await untilReady(t, fin, PollEvent.POLLIN, nonblock, () =>
+        ip.length > 0 ? ip.length : ip.writers === 0 ? 0 : WOULD_BLOCK,
       );
-      if (typeof w !== 'number' || w === 0) {
-        stop = w;
-        break;
+      if (typeof held !== 'number' || held === 0) return held;
+      // Only what the output took leaves the pipe, as Linux consumes pipe buffers as they are
+      // sent: a full non-blocking socket answers EAGAIN with the pipe untouched. The output
+      // copies straight from the pipe's pages, taken afresh after each wait (another reader may
+      // have drained some meanwhile: a write of nothing says so).
+      const want = Math.min(len, held);
+      let stop: SyscallResult | undefined;
+      while (done < want) {
+        const at = offOut === undefined ? undefined : Number(offOut) + done;
+        const w = await untilReady(t, fout, PollEvent.POLLOUT, outNonblock, () => {
+          const part = new BufferIOSequence(ip.views(want - done));
+          if (part.length === 0) return 0;
+          return at === undefined ? fout.writeIO(part) : fout.pwriteIO(part, at);
+        });
+        if (typeof w !== 'number' || w === 0) {
+          stop = w;
+          break;
+        }
+        ip.consume(w);
+        done += w;
       }
-      done += w;
+      if (done > 0) break;
+      if (stop !== 0) return stop ?? 0;
+      // The pipe was emptied by another reader while the output was full: wait for input again.
     }
-    // The sent bytes leave the pipe into `buf`, which held them already: no second buffer.
-    if (done > 0) ip.read(buf.subarray(0, done));
-    if (done === 0 && stop !== undefined) return stop;
     if (offOut !== undefined) {
       const e = t.memory.writeU64(ptr(a[3]), offOut + BigInt(done));
       if (e) return e;
@@ -264,7 +278,8 @@ async function splice(t: Task, a: SyscallArgs): Promise<SyscallResult> {
       return s > 0 ? s : WOULD_BLOCK;
     });
     if (typeof room !== 'number') return room;
-    const buf = new Uint8Array(Math.min(len, room));
+    // Filled and written with no wait between, so a buffer shared by every call serves.
+    const buf = scratch(Math.min(len, room));
     const seekable = typeOf(fin) === S_IFREG;
     const pos = offIn ?? (seekable ? BigInt(fin.offset) : 0n);
     const r = await untilReady(t, fin, PollEvent.POLLIN, nonblock, () =>
@@ -320,9 +335,7 @@ async function tee(t: Task, a: SyscallArgs): Promise<SyscallResult> {
     return s > 0 ? s : WOULD_BLOCK;
   });
   if (typeof room !== 'number') return room === E.EPIPE ? sigpipe(t) : room;
-  const buf = new Uint8Array(Math.min(len, ip.length, room));
-  const n = ip.peek(buf);
-  const w = op.write(buf.subarray(0, n));
+  const w = op.writeIO(new BufferIOSequence(ip.views(Math.min(len, room))));
   if (w === WOULD_BLOCK) return E.EAGAIN;
   return w;
 }

@@ -38,7 +38,6 @@ import {
 import { anonDev } from './devices.js';
 import { FileDescription, FileDescriptionImpl } from './file.js';
 import { Inode } from './inode.js';
-import { BufferIOSequence } from './io-sequence.js';
 import type { IOSequence } from './io-sequence.js';
 import type { FilesystemImpl } from './inode.js';
 import { Mount } from './mount.js';
@@ -102,10 +101,15 @@ export class Pipe {
     return this.bufs.length - this.first;
   }
 
-  /** Read what is buffered into `dst`: 0 at EOF (no writers), WOULD_BLOCK when empty with writers. */
+  /**
+   * Read what is buffered into `dst`: 0 at EOF (no writers), WOULD_BLOCK when empty with writers.
+   * A buffer of this process cannot fault, so the bytes go straight from the pages into `dst`.
+   */
   read(dst: Uint8Array): number | WouldBlock {
-    const n = this.readIO(new BufferIOSequence([dst]));
-    return isError(n) ? 0 : n;
+    if (dst.length === 0) return 0;
+    if (this.length === 0) return this.writers === 0 ? 0 : WOULD_BLOCK;
+    const n = this.peek(dst);
+    return this.drop(n, n);
   }
 
   /**
@@ -129,7 +133,16 @@ export class Pipe {
       at += k;
     }
     const got = dst.copyOut(stage);
-    const reached = isError(got) ? 0 : got;
+    const done = this.drop(n, isError(got) ? 0 : got);
+    return done === 0 ? E.EFAULT : done;
+  }
+
+  /**
+   * Consumes the first `n` buffered bytes (a read that copied `reached` of them): each buffer's
+   * share leaves only when all of it arrived. Returns how many left; wakes writers when any did.
+   */
+  private drop(n: number, reached: number): number {
+    const bufs = this.bufs;
     let done = 0;
     while (done < n) {
       const b = bufs[this.first] as PipeBuf;
@@ -146,10 +159,33 @@ export class Pipe {
       this.bufs = bufs.slice(this.first);
       this.first = 0;
     }
-    if (done === 0) return E.EFAULT;
+    if (done === 0) return 0;
     this.length -= done;
     this.waitQueue.notify(POLLOUT | POLLWRNORM);
     return done;
+  }
+
+  /**
+   * The first `max` buffered bytes as views of the pipe's pages, neither copied nor consumed:
+   * what splice(2) and tee(2) hand to their output, which copies them once; {@link consume}
+   * then drops what the output took.
+   */
+  views(max: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let left = Math.min(max, this.length);
+    for (let i = this.first; left > 0; i++) {
+      const b = this.bufs[i] as PipeBuf;
+      const k = Math.min(left, b.end - b.start);
+      out.push(b.data.subarray(b.start, b.start + k));
+      left -= k;
+    }
+    return out;
+  }
+
+  /** Drops the first `n` buffered bytes (at most what is buffered), as a read would; returns how many. */
+  consume(n: number): number {
+    const k = Math.min(Math.max(0, n), this.length);
+    return k === 0 ? 0 : this.drop(k, k);
   }
 
   /**
@@ -167,9 +203,12 @@ export class Pipe {
     return n;
   }
 
-  /** Write `src`: EPIPE without readers; all of it, or what fits (see the module comment). */
+  /**
+   * Write `src`: EPIPE without readers; all of it, or what fits (see the module comment). A
+   * buffer of this process cannot fault, so its bytes go straight into the pages.
+   */
   write(src: Uint8Array): number | LinuxError | WouldBlock {
-    return this.writeIO(new BufferIOSequence([src]));
+    return this.put(src.length, src);
   }
 
   /**
@@ -179,7 +218,14 @@ export class Pipe {
    * is copied in at once and then cut into pages, with the same outcome.
    */
   writeIO(src: IOSequence): number | LinuxError | WouldBlock {
-    const total = src.length;
+    return this.put(src.length, src);
+  }
+
+  /**
+   * pipe_write of `total` bytes from `src`: a buffer of this process is read in place, a sequence
+   * is copied in first (once, for all that fits).
+   */
+  private put(total: number, src: Uint8Array | IOSequence): number | LinuxError | WouldBlock {
     if (total === 0) return 0;
     if (this.readers === 0) return E.EPIPE;
     const rem = total & (PAGE - 1);
@@ -187,9 +233,16 @@ export class Pipe {
     const merge = last !== undefined && rem !== 0 && last.end + rem <= PAGE ? rem : 0;
     const n = Math.min(total, merge + (this.maxSlots - this.slots) * PAGE);
     if (n === 0) return WOULD_BLOCK;
-    const stage = staging(n);
-    const got = src.copyIn(stage);
-    const reached = isError(got) ? 0 : got;
+    let stage: Uint8Array;
+    let reached: number;
+    if (src instanceof Uint8Array) {
+      stage = src;
+      reached = n;
+    } else {
+      stage = staging(n);
+      const got = src.copyIn(stage);
+      reached = isError(got) ? 0 : got;
+    }
     let done = 0;
     if (merge > 0 && last !== undefined) {
       if (reached < merge) return E.EFAULT;

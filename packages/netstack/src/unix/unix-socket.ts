@@ -471,6 +471,9 @@ export class UnixSocket {
    * MSG_OOB on a stream makes the last byte out-of-band data (queued on its own, replacing a
    * mark still pending at the peer, whose {@link onUrgent} runs): EOPNOTSUPP for an empty
    * send, and for datagram and seqpacket sockets.
+   *
+   * `adopt`: the caller hands `data` over and never touches it again (a buffer it filled for
+   * this call alone), so a stream queues views of it instead of copies.
    */
   send(
     data: Uint8Array,
@@ -478,6 +481,7 @@ export class UnixSocket {
     to?: Sockaddr,
     fs?: UnixPathBinder,
     anc: UnixAncillary = {},
+    adopt = false,
   ): number | LinuxError | WouldBlock {
     const oob = (flags & MsgFlag.MSG_OOB) !== 0;
     const creds = anc.creds ?? this.creds;
@@ -504,7 +508,7 @@ export class UnixSocket {
     // With MSG_OOB the bytes before the last go as ordinary data, then the last one on its own.
     const plain = oob ? data.length - 1 : data.length;
     if (data.length === 0) return 0;
-    const n = this.enqueueStream(other, data.subarray(0, plain), anc.rights, creds);
+    const n = this.enqueueStream(other, data.subarray(0, plain), anc.rights, creds, adopt);
     // What did not fit (the out-of-band byte included) is the caller's next attempt.
     if (n < plain) return n > 0 ? n : WOULD_BLOCK;
     if (!oob) return n;
@@ -520,12 +524,14 @@ export class UnixSocket {
    * (half the send buffer less 64, and a page of head plus UNIX_SKB_FRAGS_SZ), the descriptors
    * with the first, while this socket's queued memory is below its send buffer (a buffer may
    * take it past: sock_alloc_send_pskb checks before allocating). Returns the bytes queued.
+   * With `adopt` the buffers are views of `data` (see {@link send}).
    */
   private enqueueStream(
     other: UnixSocket,
     data: Uint8Array,
     rights: readonly unknown[] | undefined,
     creds: UnixCreds,
+    adopt: boolean,
   ): number {
     const most = Math.min((this.sndbuf >> 1) - 64, SKB_MAX_HEAD + UNIX_SKB_FRAGS_SZ);
     let at = 0;
@@ -533,7 +539,7 @@ export class UnixSocket {
       const size = Math.min(data.length - at, most);
       this.enqueue(
         other,
-        data.slice(at, at + size),
+        adopt ? data.subarray(at, at + size) : data.slice(at, at + size),
         at === 0 ? rights : undefined,
         creds,
         streamTruesize(size),
