@@ -46,6 +46,9 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
     expect(r.stdout.split('\n')).toEqual([
       'tcp echo of 256 KiB True',
       "udp reply b'UDP PING' True",
+      'udp echo of 1473 bytes True',
+      'udp echo of 9000 bytes True',
+      'udp echo of 65507 bytes True',
       'closed port refused True',
       "resolv.conf ['nameserver', '10.0.2.3']",
       "dns localhost A (True, 0, ['127.0.0.1'])",
@@ -74,7 +77,7 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
     );
     expect(r.stdout).toContain('10.0.2.15       tsvisor\n');
     // An Ethernet link as a veth shows it (ARP on, a broadcast address), with the fixed MAC.
-    expect(r.stdout).toContain('eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500');
+    expect(r.stdout).toContain('eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 65520');
     expect(r.stdout).toContain('    link/ether 02:42:0a:00:02:0f brd ff:ff:ff:ff:ff:ff\n');
     // sysfs's flags are dev->flags, without the link state's RUNNING and LOWER_UP (a veth: 0x1003).
     expect(r.stdout).toContain('sysfs 02:42:0a:00:02:0f 1 ff:ff:ff:ff:ff:ff 6 0x1003\n');

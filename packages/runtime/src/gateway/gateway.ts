@@ -40,6 +40,7 @@ import {
   IpProtocol,
   Ipv4Address,
   Ipv4Packet,
+  Ipv4Reassembler,
   Ipv4Repr,
   IPV4_HEADER_LEN,
   RingBuffer,
@@ -51,6 +52,7 @@ import {
   UdpRepr,
   WOULD_BLOCK,
   cidr,
+  fragmentIpv4,
   isWireError,
   linkPair,
   LOOPBACK_MTU,
@@ -79,7 +81,12 @@ export const GATEWAY_MAC = '02:42:0a:00:02:02';
 /** ARPHRD_ETHER (<linux/if_arp.h>): an Ethernet link, `link/ether` in `ip link`. */
 const ARPHRD_ETHER = 1;
 const HOST_LOOPBACK = '127.0.0.1';
-const MTU = 1500;
+/**
+ * eth0's MTU: slirp4netns's default (Podman's rootless network), not Ethernet's 1500. Both ends
+ * of the link are in this process, so a frame costs the same whatever its size: 64 KiB frames
+ * carry a download with a 44th of the frames (about 80 against 59 MB/s for 64 MiB through curl).
+ */
+const MTU = 65520;
 const BUFFER = 256 * 1024;
 /** A UDP mapping with no traffic for this long is closed (Linux conntrack's UDP default). */
 const UDP_IDLE_MS = 30_000;
@@ -283,6 +290,10 @@ export class Gateway {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private scheduled = false;
   private closed = false;
+  /** Reassembles the sandbox's UDP datagrams that left eth0 in fragments. */
+  private readonly reassembler = new Ipv4Reassembler();
+  /** The IP identification of the gateway's last fragmented datagram. */
+  private ident = 0;
   /** Set by the sandbox: runs its stack after the gateway sent it packets. */
   kickSandbox: () => void = () => undefined;
 
@@ -459,11 +470,21 @@ export class Gateway {
     if (!(eth instanceof EthernetFrame) || eth.ethertype !== EtherType.IPV4) return false;
     if (!eth.dst.equals(this.gatewayMac)) return false;
     const ip = Ipv4Packet.checked(eth.payload);
-    if (!(ip instanceof Ipv4Packet) || ip.moreFragments || ip.fragmentOffset !== 0) return false;
+    if (!(ip instanceof Ipv4Packet)) return false;
     if (ip.protocol === IpProtocol.UDP) {
+      if (ip.moreFragments || ip.fragmentOffset !== 0) {
+        // A datagram larger than the MTU arrives in fragments: the host socket sends it whole.
+        const now = performance.now();
+        this.reassembler.expire(now);
+        const whole = this.reassembler.add(now, ip);
+        const packet = whole && Ipv4Packet.checked(whole);
+        if (packet instanceof Ipv4Packet) this.outboundUdp(packet);
+        return true;
+      }
       this.outboundUdp(ip);
       return true;
     }
+    if (ip.moreFragments || ip.fragmentOffset !== 0) return false;
     if (ip.protocol !== IpProtocol.TCP) return false;
     const tcp = TcpPacket.checked(ip.payload);
     if (!(tcp instanceof TcpPacket)) return false;
@@ -624,23 +645,31 @@ export class Gateway {
     if (this.closed) return;
     const udp: UdpRepr = { srcPort: fromPort, dstPort: port, payload };
     const udpLen = UDP_HEADER_LEN + payload.length;
-    if (IPV4_HEADER_LEN + udpLen > MTU) {
-      this.log(`gateway: dropped a ${payload.length}-byte datagram larger than the MTU`);
+    if (IPV4_HEADER_LEN + udpLen > 0xffff) {
+      this.log(`gateway: dropped a ${payload.length}-byte datagram larger than IPv4 allows`);
       return;
     }
-    const frame = new Uint8Array(ETHERNET_HEADER_LEN + IPV4_HEADER_LEN + udpLen);
-    // The sandbox's MAC is fixed, so the gateway needs no ARP round to reach it.
-    EthernetRepr.emit(
-      { src: this.gatewayMac, dst: this.sandboxMac, ethertype: EtherType.IPV4 },
-      EthernetFrame.unchecked(frame),
-    );
-    const ip = frame.subarray(ETHERNET_HEADER_LEN);
+    const ip = new Uint8Array(IPV4_HEADER_LEN + udpLen);
     Ipv4Repr.emit(
       { src: from, dst: this.sandboxAddr, protocol: IpProtocol.UDP, payloadLen: udpLen, ttl: 64 },
       Ipv4Packet.unchecked(ip),
     );
     UdpRepr.emit(udp, UdpPacket.unchecked(ip.subarray(IPV4_HEADER_LEN)), from, this.sandboxAddr);
-    this.gatewaySide.transmit(performance.now(), frame);
+    // Larger than the MTU: fragments, which the sandbox's stack puts together, as a host's stack
+    // would send them.
+    this.ident = (this.ident + 1) & 0xffff;
+    const packets = ip.length > MTU ? fragmentIpv4(ip, MTU, this.ident) : [ip];
+    const now = performance.now();
+    for (const packet of packets) {
+      const frame = new Uint8Array(ETHERNET_HEADER_LEN + packet.length);
+      // The sandbox's MAC is fixed, so the gateway needs no ARP round to reach it.
+      EthernetRepr.emit(
+        { src: this.gatewayMac, dst: this.sandboxMac, ethertype: EtherType.IPV4 },
+        EthernetFrame.unchecked(frame),
+      );
+      frame.set(packet, ETHERNET_HEADER_LEN);
+      this.gatewaySide.transmit(now, frame);
+    }
   }
 
   private inboundTcp(host: Socket, port: number): void {

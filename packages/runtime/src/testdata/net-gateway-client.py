@@ -20,6 +20,11 @@ u.settimeout(20)
 u.sendto(b'udp ping', ('10.0.2.2', udp_port))
 data, peer = u.recvfrom(100)
 print('udp reply', data, peer == ('10.0.2.2', udp_port))
+# Past eth0's MTU (65520) a datagram leaves and comes back in IPv4 fragments.
+for n in (1473, 9000, 65507):
+    u.sendto(b'j' * n, ('10.0.2.2', udp_port))
+    data, peer = u.recvfrom(65536)
+    print('udp echo of', n, 'bytes', data == b'J' * n)
 try:
     socket.create_connection(('10.0.2.2', closed_port), timeout=20)
     print('closed port refused', False)
