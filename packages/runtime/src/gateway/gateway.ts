@@ -29,6 +29,7 @@
 import { lookup } from 'node:dns';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { isError } from '@tsvisor/abi';
 import {
   EtherType,
@@ -60,7 +61,7 @@ import {
   type TcpListener,
   type TcpSocket,
 } from '@tsvisor/netstack';
-import { ARPHRD_LOOPBACK, IfFlag, type LinkInfo } from '@tsvisor/syscalls';
+import { ARPHRD_LOOPBACK, IfFlag, interfaceAddressing, type LinkInfo } from '@tsvisor/syscalls';
 import { answerDns, parseDnsQuery } from './dns.js';
 
 /** The sandbox's address on eth0. */
@@ -158,7 +159,10 @@ class TappedDevice implements Device {
   }
 }
 
-/** One TCP connection carried between the gateway's netstack and a host socket. */
+/**
+ * One TCP connection carried between the gateway's netstack and a host socket (or another
+ * stream that behaves as one: {@link dnsOverTcp}).
+ */
 class Splice {
   private readonly buf = new Uint8Array(64 * 1024);
   private pendingToSandbox: Uint8Array[] = [];
@@ -168,7 +172,7 @@ class Splice {
 
   constructor(
     readonly tcp: TcpSocket,
-    readonly host: Socket,
+    readonly host: Duplex,
     private readonly wake: () => void,
     private readonly finished: (s: Splice) => void,
   ) {
@@ -253,6 +257,54 @@ class Splice {
   }
 }
 
+/**
+ * DNS over TCP (RFC 1035 §4.2.2, RFC 7766) for 10.0.2.3:53, as a stream a {@link Splice} carries:
+ * each query comes with a two-byte length, is answered by `answer` (as the same query over
+ * UDP), and the answers go back in order with their lengths. A query that gets no answer
+ * (malformed) ends the connection, as a server drops a client that speaks nonsense.
+ */
+function dnsOverTcp(answer: (query: Uint8Array) => Promise<Uint8Array | undefined>): Duplex {
+  let held = new Uint8Array(0);
+  let answered: Promise<boolean> = Promise.resolve(true);
+  const stream = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, done) {
+      const more = new Uint8Array(held.length + chunk.length);
+      more.set(held);
+      more.set(chunk, held.length);
+      held = more;
+      while (held.length >= 2) {
+        const len = (held[0]! << 8) | held[1]!;
+        if (held.length < 2 + len) break;
+        const query = held.slice(2, 2 + len);
+        held = held.subarray(2 + len);
+        answered = answered.then(async (ok) => {
+          if (!ok) return false;
+          const reply = await answer(query);
+          if (!reply) {
+            stream.push(null);
+            return false;
+          }
+          const framed = new Uint8Array(2 + reply.length);
+          framed[0] = reply.length >> 8;
+          framed[1] = reply.length & 0xff;
+          framed.set(reply, 2);
+          stream.push(framed);
+          return true;
+        });
+      }
+      done();
+    },
+    final(done) {
+      void answered.then((ok) => {
+        if (ok) stream.push(null);
+        done();
+      });
+    },
+  });
+  return stream;
+}
+
 function tcpBuffers(): { rx: RingBuffer; tx: RingBuffer } {
   return { rx: new RingBuffer(new Uint8Array(BUFFER)), tx: new RingBuffer(new Uint8Array(BUFFER)) };
 }
@@ -277,6 +329,8 @@ export class Gateway {
   private readonly sandboxAddr = Ipv4Address.parse(SANDBOX_ADDRESS)!;
   private readonly gatewayAddr = Ipv4Address.parse(GATEWAY_ADDRESS)!;
   private readonly dnsAddr = Ipv4Address.parse(DNS_ADDRESS)!;
+  /** The listener key of the DNS server's TCP port (see {@link dnsOverTcp}). */
+  private readonly dnsKey = `${DNS_ADDRESS}:53`;
   private readonly sandboxMac = EthernetAddress.parse(SANDBOX_MAC)!;
   private readonly gatewayMac = EthernetAddress.parse(GATEWAY_MAC)!;
   private readonly listeners = new Map<string, TcpListener>();
@@ -345,12 +399,13 @@ export class Gateway {
         type: ARPHRD_LOOPBACK,
         address: new Uint8Array(6),
         broadcast: new Uint8Array(6),
-        addresses: iface.addresses.filter((c) => c.address.isLoopback()),
+        addresses: iface.addresses.filter((c) => iface.addressInfo(c).loopback),
         gateways: [],
         // Loopback traffic never crosses a device here, so it is not counted.
         stats: () => ({ rxPackets: 0, txPackets: 0 }),
         // IPv6 flags and lifetimes on the clock the sandbox's stack is polled with.
-        ipv6: () => iface.ipv6Addresses().filter((a) => a.cidr.address.isLoopback()),
+        ipv6: () => iface.ipv6Addresses().filter((a) => iface.addressInfo(a.cidr).loopback),
+        ...interfaceAddressing(iface, true),
         clock: () => performance.now(),
       },
       {
@@ -367,11 +422,12 @@ export class Gateway {
         type: ARPHRD_ETHER,
         address: this.sandboxMac.bytes.slice(),
         broadcast: EthernetAddress.BROADCAST.bytes.slice(),
-        addresses: iface.addresses.filter((c) => !c.address.isLoopback()),
+        addresses: iface.addresses.filter((c) => !iface.addressInfo(c).loopback),
         gateways: iface.gateways,
         stats: () => ({ rxPackets: stats.rxFrames, txPackets: stats.txFrames }),
         ipv6: () => iface.ipv6Addresses().filter((a) => !a.cidr.address.isLoopback()),
         clock: () => performance.now(),
+        ...interfaceAddressing(iface, false),
         neighbors: () =>
           iface.neighborEntries(performance.now()).map((e) => ({ address: e.address, mac: e.mac.bytes })),
       },
@@ -478,11 +534,10 @@ export class Gateway {
         this.reassembler.expire(now);
         const whole = this.reassembler.add(now, ip);
         const packet = whole && Ipv4Packet.checked(whole);
-        if (packet instanceof Ipv4Packet) this.outboundUdp(packet);
+        if (packet instanceof Ipv4Packet) return this.outboundUdp(packet);
         return true;
       }
-      this.outboundUdp(ip);
-      return true;
+      return this.outboundUdp(ip);
     }
     if (ip.moreFragments || ip.fragmentOffset !== 0) return false;
     if (ip.protocol !== IpProtocol.TCP) return false;
@@ -491,6 +546,12 @@ export class Gateway {
     const syn = (tcp.flags & TcpFlag.SYN) !== 0 && (tcp.flags & TcpFlag.ACK) === 0;
     if (!syn) return false;
     const dst = ip.dst;
+    // 10.0.2.3 is the gateway's DNS server, not an address to reach on the host's network: its
+    // port 53 is served here (DNS over TCP), and the gateway's stack refuses any other (RST).
+    if (dst.equals(this.dnsAddr)) {
+      if (tcp.dstPort === 53) this.ensureListener(dst, 53);
+      return false;
+    }
     const key = `${dst.toString()}:${tcp.dstPort}`;
     const flow = `${tcp.srcPort}>${key}`;
     if (this.listeners.has(key) && this.hostFor(flow)) return false;
@@ -555,6 +616,13 @@ export class Gateway {
   private acceptAll(): void {
     for (const [key, l] of this.listeners) {
       for (let c = l.accept(); c !== WOULD_BLOCK && !isError(c); c = l.accept()) {
+        if (key === this.dnsKey) {
+          this.splice(
+            c,
+            dnsOverTcp((q) => this.answerQuery(q)),
+          );
+          continue;
+        }
         const flow = `${c.remote?.port ?? 0}>${key}`;
         const host = this.pendingHosts.get(flow);
         if (!host) {
@@ -567,7 +635,7 @@ export class Gateway {
     }
   }
 
-  private splice(tcp: TcpSocket, host: Socket): void {
+  private splice(tcp: TcpSocket, host: Duplex): void {
     const s = new Splice(
       tcp,
       host,
@@ -581,21 +649,30 @@ export class Gateway {
     s.pump();
   }
 
-  private outboundUdp(ip: Ipv4Packet): void {
+  /**
+   * A datagram from the sandbox to the outside: true when taken here (sent on, answered, or
+   * dropped as malformed), false for the gateway's stack to answer (10.0.2.3's ports other than
+   * 53: ICMP port unreachable, as from a host that serves only DNS).
+   */
+  private outboundUdp(ip: Ipv4Packet): boolean {
     const udpPacket = UdpPacket.checked(ip.payload);
-    if (!(udpPacket instanceof UdpPacket)) return;
+    if (!(udpPacket instanceof UdpPacket)) return true;
     const udp = UdpRepr.parse(udpPacket, ip.src, ip.dst);
-    if (isWireError(udp)) return;
+    if (isWireError(udp)) return true;
     const dst = ip.dst;
-    if (dst.equals(this.dnsAddr) && udp.dstPort === 53) {
-      this.dns(udp.srcPort, udp.payload);
-      return;
+    if (dst.equals(this.dnsAddr)) {
+      if (udp.dstPort !== 53) return false;
+      const srcPort = udp.srcPort;
+      void this.answerQuery(udp.payload).then(
+        (reply) => reply && this.sendUdpToSandbox(this.dnsAddr, 53, srcPort, reply),
+      );
+      return true;
     }
     if (dst.equals(this.gatewayAddr)) {
       const client = this.udpClients.get(udp.dstPort);
       if (client) {
         client.socket.send(udp.payload, client.port, client.address);
-        return;
+        return true;
       }
     }
     let flow = this.udpFlows.get(udp.srcPort);
@@ -620,22 +697,20 @@ export class Gateway {
     }, UDP_IDLE_MS);
     f.idle.unref();
     f.socket.send(udp.payload, udp.dstPort, this.toHost(dst));
+    return true;
   }
 
-  private dns(srcPort: number, query: Uint8Array): void {
+  /**
+   * The answer to one DNS query to 10.0.2.3 (over UDP or TCP): A and AAAA from the resolver, no
+   * records for other types; undefined for a message that is not a query it reads (dropped).
+   */
+  private async answerQuery(query: Uint8Array): Promise<Uint8Array | undefined> {
     const q = parseDnsQuery(query);
-    if (!q) return;
+    if (!q) return undefined;
     const family = q.qtype === 28 ? 6 : q.qtype === 1 ? 4 : 0;
-    const reply = (addresses: readonly string[], nxdomain: boolean): void =>
-      this.sendUdpToSandbox(this.dnsAddr, 53, srcPort, answerDns(query, q, addresses, nxdomain));
-    if (family === 0) {
-      reply([], false);
-      return;
-    }
-    this.resolver(q.name, family).then(
-      (r) => (r === 'nxdomain' ? reply([], true) : reply(r, false)),
-      () => reply([], false),
-    );
+    if (family === 0) return answerDns(query, q, [], false);
+    const r = await this.resolver(q.name, family).catch(() => []);
+    return r === 'nxdomain' ? answerDns(query, q, [], true) : answerDns(query, q, r, false);
   }
 
   // ---- outside -> sandbox ------------------------------------------------------------------------
