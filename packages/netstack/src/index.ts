@@ -64,7 +64,7 @@ export type { SpanCopy } from './storage/ring-buffer.js';
 export { Assembler } from './storage/assembler.js';
 
 // Interface
-export { Interface, cidr, linkLocalAddress, solicitedNodeAddress } from './iface/interface.js';
+export { Interface, cidr, linkCounters, linkLocalAddress, solicitedNodeAddress } from './iface/interface.js';
 export {
   Ipv4Reassembler,
   Ipv6Reassembler,
@@ -76,7 +76,14 @@ export {
 } from './iface/fragment.js';
 export type { Ipv6FragmentHeader } from './iface/fragment.js';
 export type { ReassemblyLimits } from './iface/fragment.js';
-export type { InterfaceConfig, InterfaceStats, SocketTable } from './iface/interface.js';
+export type {
+  InterfaceConfig,
+  InterfaceStats,
+  LinkCounters,
+  RouteChoice,
+  SocketTable,
+  StaticRoute,
+} from './iface/interface.js';
 export { Slaac, IfaFlag, resolveAddrconf, linkLocalFor, eui64Address } from './iface/slaac.js';
 export type {
   SlaacTarget,
@@ -132,6 +139,20 @@ export type { StackConfig, SocketEntry, StackSysctl } from './stack.js';
 // The socket layer (shaped for the socket syscalls)
 export { InetSocket } from './socket/inet-socket.js';
 export { pingGroupAllowed } from './socket/ping-group.js';
+export {
+  BPF_MAXINSNS,
+  SOCK_FILTER_SIZE,
+  SKF_AD_OFF,
+  SKF_LL_OFF,
+  SKF_NET_OFF,
+  SkfAd,
+  SocketFilter,
+  checkClassicProgram,
+  decodeSockFilters,
+  encodeSockFilters,
+  runClassicFilter,
+} from './socket/cbpf.js';
+export type { ClassicProgram, FilterPacket, SockFilter } from './socket/cbpf.js';
 export type { InetSocketConfig, RecvResult } from './socket/inet-socket.js';
 export { PmtuDisc, SOL_UDP, UdpOption, UDP_MAX_SEGMENTS } from './socket/ip-options.js';
 export {

@@ -111,6 +111,20 @@ export interface StackSysctl {
    * layer above the stack applies it, since the stack knows no credentials.
    */
   pingGroupRange: readonly [number, number];
+  /**
+   * net.ipv4.tcp_syncookies (Linux: 1): 0 never answers a SYN with a SYN cookie (a full request
+   * queue drops it), 1 does when a listener's request queue is full, 2 always.
+   */
+  syncookies: number;
+  /**
+   * net.ipv4.tcp_max_syn_backlog (Linux: 128 or more, by the memory of the host): with cookies
+   * off, a SYN is dropped once a listener's request queue is within a quarter of this.
+   */
+  maxSynBacklog: number;
+  /** net.ipv4.tcp_synack_retries (Linux: 5): SYN-ACK retransmissions before a request is dropped. */
+  synackRetries: number;
+  /** net.ipv4.tcp_abort_on_overflow (Linux: 0): 1 resets a handshake whose ACK finds the accept queue full. */
+  abortOnOverflow: number;
 }
 
 /**
@@ -167,7 +181,11 @@ export class Stack implements SocketTable, SocketEnv {
    * On a loopback device every destination has the device's MTU (see {@link mtuFor}), and the
    * device and its capabilities are fixed: sockets take it from here (SocketEnv.uniformMtu).
    */
-  readonly uniformMtu: number | undefined;
+  get uniformMtu(): number | undefined {
+    // A route with its own MTU makes the MTU depend on the destination.
+    return this.iface.routes.length > 0 ? undefined : this.deviceUniformMtu;
+  }
+  private readonly deviceUniformMtu: number | undefined;
   /** Set once a socket was bound to a device: from then on lookups work out arrival links. */
   private deviceBound = false;
 
@@ -176,7 +194,7 @@ export class Stack implements SocketTable, SocketEnv {
     this.mib = this.iface.mib;
     this.device = config.device;
     this.deviceIfindex = config.device.capabilities.loopback === true ? LOOPBACK_IFINDEX : 2;
-    this.uniformMtu =
+    this.deviceUniformMtu =
       config.device.capabilities.loopback === true ? config.device.capabilities.mtu : undefined;
     this.random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.tcpConfig = config.tcp ?? {};
@@ -191,6 +209,10 @@ export class Stack implements SocketTable, SocketEnv {
       finTimeout: 60,
       frto: this.tcpConfig.frto === false ? 0 : 2,
       pingGroupRange: [1, 0],
+      syncookies: 1,
+      maxSynBacklog: 128,
+      synackRetries: 5,
+      abortOnOverflow: 0,
     };
     const range = (): readonly [number, number] => this.sysctl.portRange;
     this.udpPorts = new PortSpace(this.random, range);
@@ -347,7 +369,10 @@ export class Stack implements SocketTable, SocketEnv {
   mtuFor(dst: IpAddress): number {
     const caps = this.device.capabilities;
     // Own addresses on another device are reached through the interface's loop (lo's MTU).
-    const mtu = caps.loopback !== true && this.iface.hasAddress(dst) ? LOOPBACK_MTU : caps.mtu;
+    let mtu = caps.loopback !== true && this.iface.hasAddress(dst) ? LOOPBACK_MTU : caps.mtu;
+    // A route with an MTU metric (`ip route add ... mtu N`) gives its destinations that MTU.
+    if (this.iface.routes.length > 0 && !this.iface.hasAddress(dst))
+      mtu = this.iface.lookupRoute(dst)?.mtu ?? mtu;
     // ipv4_mtu: no IPv4 route has more than IP_MAX_MTU.
     return dst.version === 4 && mtu > IPV4_MAX_MTU ? IPV4_MAX_MTU : mtu;
   }

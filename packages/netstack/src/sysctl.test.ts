@@ -26,6 +26,10 @@ describe('Stack.sysctl', () => {
       finTimeout: 60,
       frto: 2,
       pingGroupRange: [1, 0],
+      syncookies: 1,
+      maxSynBacklog: 128,
+      synackRetries: 5,
+      abortOnOverflow: 0,
     });
   });
 

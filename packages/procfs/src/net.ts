@@ -308,6 +308,14 @@ export interface ProcNetSysctl {
   readonly tcpFinTimeout: number;
   /** tcp_frto: F-RTO (RFC 5682) on timeouts unless 0 (Linux: 2). */
   readonly tcpFrto: number;
+  /** tcp_syncookies: SYN cookies off (0), when a request queue is full (1, Linux's), always (2). */
+  readonly tcpSyncookies: number;
+  /** tcp_max_syn_backlog: without cookies, requests a listener keeps for unproven peers (Linux: 128 or more). */
+  readonly tcpMaxSynBacklog: number;
+  /** tcp_synack_retries: SYN-ACK retransmissions before a request is dropped (Linux: 5). */
+  readonly tcpSynackRetries: number;
+  /** tcp_abort_on_overflow: reset handshakes whose ACK finds the accept queue full when 1 (Linux: 0). */
+  readonly tcpAbortOnOverflow: number;
   /**
    * net.core.somaxconn: the cap on listen backlogs of the namespace's sockets. Absent: the
    * `ProcSource` tunable (4096, what netstack applies).
@@ -333,7 +341,11 @@ export type ProcNetSysctlWrite =
         | 'tcpKeepaliveIntvl'
         | 'tcpKeepaliveProbes'
         | 'tcpFinTimeout'
-        | 'tcpFrto';
+        | 'tcpFrto'
+        | 'tcpSyncookies'
+        | 'tcpMaxSynBacklog'
+        | 'tcpSynackRetries'
+        | 'tcpAbortOnOverflow';
       readonly value: number;
     };
 

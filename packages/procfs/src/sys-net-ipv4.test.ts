@@ -33,6 +33,7 @@ describe('/proc/sys/net/ipv4', () => {
     expect(list(p, IPV4)).toEqual([
       'ip_local_port_range',
       'ping_group_range',
+      'tcp_abort_on_overflow',
       'tcp_allowed_congestion_control',
       'tcp_available_congestion_control',
       'tcp_congestion_control',
@@ -41,10 +42,17 @@ describe('/proc/sys/net/ipv4', () => {
       'tcp_keepalive_intvl',
       'tcp_keepalive_probes',
       'tcp_keepalive_time',
+      'tcp_max_syn_backlog',
       'tcp_sack',
+      'tcp_synack_retries',
+      'tcp_syncookies',
       'tcp_timestamps',
       'tcp_window_scaling',
     ]);
+    expect(readAll(p, `${IPV4}/tcp_syncookies`)).toBe('1\n');
+    expect(readAll(p, `${IPV4}/tcp_synack_retries`)).toBe('5\n');
+    expect(readAll(p, `${IPV4}/tcp_abort_on_overflow`)).toBe('0\n');
+    expect(readAll(p, `${IPV4}/tcp_max_syn_backlog`)).toBe('128\n');
     expect(readAll(p, `${IPV4}/ip_local_port_range`)).toBe('32768\t60999\n');
     expect(readAll(p, `${IPV4}/tcp_congestion_control`)).toBe('cubic\n');
     expect(readAll(p, `${IPV4}/tcp_available_congestion_control`)).toBe('reno cubic\n');
@@ -119,6 +127,42 @@ describe('/proc/sys/net/ipv4', () => {
     if (native !== null) expect(mine).toEqual(native);
   });
 
+  it("parses the listener queue sysctls' writes as Linux does (compared with the host's kernel)", () => {
+    // tcp_syncookies, tcp_synack_retries and tcp_abort_on_overflow are proc_dou8vec_minmax;
+    // tcp_max_syn_backlog is a plain proc_dointvec (any int, negative too).
+    const files = ['tcp_syncookies', 'tcp_synack_retries', 'tcp_abort_on_overflow', 'tcp_max_syn_backlog'];
+    const inputs = [
+      '2',
+      '0',
+      '-1',
+      ' 7 ',
+      '255',
+      '256',
+      '0x10',
+      '012',
+      '2147483647',
+      '2147483648',
+      '3 4',
+      'x',
+    ];
+    const mine = files.flatMap((f) =>
+      inputs.map((text) => {
+        const { p } = mounted();
+        const r = put(p, `${IPV4}/${f}`, text);
+        return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/${f}`) as string).trimEnd()}`;
+      }),
+    );
+    const u8 = 'ok 2|ok 0|err|ok 7|ok 255|err|ok 16|ok 10|err|err|ok 3|err'.split('|');
+    const int = 'ok 2|ok 0|ok -1|ok 7|ok 255|ok 256|ok 16|ok 10|ok 2147483647|err|ok 3|err'.split('|');
+    // What Linux 6.x gives (the expectations when the host cannot run `unshare -n`).
+    expect(mine).toEqual([...u8, ...u8, ...u8, ...int]);
+    const native = nativeSysctlWrites(
+      files.map((f) => `${IPV4}/${f}`),
+      inputs,
+    );
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
   it('checks congestion control names and u8 flags', () => {
     const { p } = mounted();
     const cc = `${IPV4}/tcp_congestion_control`;
@@ -153,6 +197,10 @@ describe('/proc/sys/net/ipv4', () => {
       tcpKeepaliveProbes: 9,
       tcpFinTimeout: 60,
       tcpFrto: 2,
+      tcpSyncookies: 1,
+      tcpMaxSynBacklog: 128,
+      tcpSynackRetries: 5,
+      tcpAbortOnOverflow: 0,
     };
     const writes: ProcNetSysctlWrite[] = [];
     src.netValue = {

@@ -1,7 +1,8 @@
 /**
  * /proc/sys/net/ipv4: the IPv4/TCP sysctls of the reader's network namespace. The ones the
  * namespace's stack applies (the ephemeral port range, the default congestion control, SACK,
- * timestamps, the keepalive timers and tcp_fin_timeout) are read from and written to
+ * timestamps, the keepalive timers, tcp_fin_timeout, tcp_frto, and the listener queues'
+ * tcp_syncookies, tcp_max_syn_backlog, tcp_synack_retries, tcp_abort_on_overflow) are read from and written to
  * {@link ProcNetSource.sysctl}; the others show Linux's defaults, read-only, since nothing would
  * honour a change. /proc/sys/net/core holds somaxconn. A namespace the reader does not own (the
  * host's, in network mode `host`) shows and refuses them as Linux does to a user namespace that
@@ -32,6 +33,10 @@ export const DEFAULT_NET_SYSCTL: ProcNetSysctl = {
   tcpKeepaliveProbes: 9,
   tcpFinTimeout: 60,
   tcpFrto: 2,
+  tcpSyncookies: 1,
+  tcpMaxSynBacklog: 128,
+  tcpSynackRetries: 5,
+  tcpAbortOnOverflow: 0,
   pingGroupRange: PING_NOBODY,
 };
 
@@ -253,7 +258,16 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     },
   });
   /** A proc_dou8vec_minmax flag: one int in 0..255. */
-  const u8 = (key: 'tcpSack' | 'tcpTimestamps' | 'tcpKeepaliveProbes' | 'tcpFrto'): FileNode =>
+  const u8 = (
+    key:
+      | 'tcpSack'
+      | 'tcpTimestamps'
+      | 'tcpKeepaliveProbes'
+      | 'tcpFrto'
+      | 'tcpSyncookies'
+      | 'tcpSynackRetries'
+      | 'tcpAbortOnOverflow',
+  ): FileNode =>
     writable(
       () => `${get()[key]}\n`,
       (text) => {
@@ -273,6 +287,17 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       },
     );
 
+  /** A proc_dointvec value: one int (C's range), negative allowed. */
+  const int = (key: 'tcpMaxSynBacklog'): FileNode =>
+    writable(
+      () => `${get()[key]}\n`,
+      (text) => {
+        const v = parseIntVector(text, [get()[key]]);
+        if (v === null || v[0] === undefined || v[0] < -0x80000000 || v[0] > 0x7fffffff) return E.EINVAL;
+        return { key, value: v[0] };
+      },
+    );
+
   return netSysctlDir(net, {
     ip_local_port_range: writable(
       () => get().ipLocalPortRange.join('\t') + '\n',
@@ -282,6 +307,7 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       () => (get().pingGroupRange ?? PING_NOBODY).join('\t') + '\n',
       (text) => parsePingGroupRange(text, get().pingGroupRange ?? PING_NOBODY),
     ),
+    tcp_abort_on_overflow: u8('tcpAbortOnOverflow'),
     tcp_allowed_congestion_control: readOnly(() => {
       const s = get();
       return (s.tcpAllowedCongestionControl ?? s.tcpAvailableCongestionControl).join(' ') + '\n';
@@ -303,7 +329,10 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     tcp_keepalive_intvl: jiffies('tcpKeepaliveIntvl'),
     tcp_keepalive_probes: u8('tcpKeepaliveProbes'),
     tcp_keepalive_time: jiffies('tcpKeepaliveTime'),
+    tcp_max_syn_backlog: int('tcpMaxSynBacklog'),
     tcp_sack: u8('tcpSack'),
+    tcp_synack_retries: u8('tcpSynackRetries'),
+    tcp_syncookies: u8('tcpSyncookies'),
     tcp_timestamps: u8('tcpTimestamps'),
     tcp_window_scaling: readOnly(() => '1\n', 0o644),
   });

@@ -114,6 +114,13 @@ export function hostLinks(): LinkInfo[] {
       stats: () => ({
         rxPackets: sysNumber(name, 'statistics/rx_packets'),
         txPackets: sysNumber(name, 'statistics/tx_packets'),
+        rxBytes: sysNumber(name, 'statistics/rx_bytes'),
+        txBytes: sysNumber(name, 'statistics/tx_bytes'),
+        rxErrors: sysNumber(name, 'statistics/rx_errors'),
+        txErrors: sysNumber(name, 'statistics/tx_errors'),
+        rxDropped: sysNumber(name, 'statistics/rx_dropped'),
+        txDropped: sysNumber(name, 'statistics/tx_dropped'),
+        multicast: sysNumber(name, 'statistics/multicast'),
       }),
     });
   }
@@ -168,6 +175,10 @@ export function hostNetSysctl(): ProcNetSysctl {
     tcpKeepaliveProbes: one('tcp_keepalive_probes', 9),
     tcpFinTimeout: one('tcp_fin_timeout', 60),
     tcpFrto: one('tcp_frto', 2),
+    tcpSyncookies: one('tcp_syncookies', 1),
+    tcpMaxSynBacklog: one('tcp_max_syn_backlog', 128),
+    tcpSynackRetries: one('tcp_synack_retries', 5),
+    tcpAbortOnOverflow: one('tcp_abort_on_overflow', 0),
     somaxconn: hostSomaxconn(),
     pingGroupRange: [pingLow, pingHigh],
   };

@@ -17,7 +17,11 @@ export {
   type GatewayLog,
   type GatewayOptions,
   type Resolver,
+  type Nameserver,
+  type NameserverConfig,
   hostResolver,
+  parseResolvConf,
+  readResolvConf,
 } from './gateway/gateway.js';
 export { Machine, type MachineOptions } from './machine.js';
 export { probeHostCgroup, type HostCgroupProbe, type LimitMode } from './cgroup.js';

@@ -51,7 +51,14 @@ import {
 } from '@tsvisor/vfs';
 import { STACK_TOP, spawnFirstProgram } from './exec.js';
 import { STUB_RESERVED, attachHostMemory, memfdHostMemory, vdsoReserved } from './host-memory.js';
-import { DNS_ADDRESS, Gateway, SANDBOX_ADDRESS, type PortForward, type Resolver } from './gateway/gateway.js';
+import {
+  DNS_ADDRESS,
+  Gateway,
+  SANDBOX_ADDRESS,
+  type NameserverConfig,
+  type PortForward,
+  type Resolver,
+} from './gateway/gateway.js';
 import { enableHostNetwork, hostNetSysctl, hostTcpTable } from './host-network.js';
 import { hostStdio } from './host-stdio.js';
 import { Machine } from './machine.js';
@@ -122,8 +129,13 @@ export interface SandboxConfig {
   readonly network?: 'none' | 'sandbox' | 'host';
   /** Inbound forwards of mode `sandbox`: the host's 127.0.0.1:host to the sandbox's port. */
   readonly ports?: readonly PortForward[];
-  /** What answers the sandbox's DNS queries in mode `sandbox`. Default: the host's resolver. */
+  /** What answers the sandbox's A and AAAA queries first (mode `sandbox`). Default: the host's resolver. */
   readonly resolver?: Resolver;
+  /**
+   * Where mode `sandbox`'s DNS server forwards what the resolver does not answer (MX, TXT,
+   * SRV...). Default: the nameservers of the host's /etc/resolv.conf.
+   */
+  readonly nameservers?: NameserverConfig;
   /**
    * Give programs the host's vDSO (AT_SYSINFO_EHDR), so clock_gettime, gettimeofday, time and
    * getcpu run without a trap: the sandbox's clocks are the host's, so the answers are the ones
@@ -409,6 +421,7 @@ export function createSandbox(config: SandboxConfig): Sandbox {
       forwards: config.ports ?? [],
       ...(config.log ? { log: config.log } : {}),
       ...(config.resolver ? { resolver: config.resolver } : {}),
+      ...(config.nameservers ? { nameservers: config.nameservers } : {}),
     });
     g.kickSandbox = configureNetwork(kernel, { stack: g.stack, links: () => g.links() });
     // Names resolve through the gateway (the host's resolv.conf may name servers the sandbox cannot reach).

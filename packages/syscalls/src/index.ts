@@ -82,7 +82,15 @@ export { SignalfdImpl, signalfdSiginfo, SIGNALFD_SIGINFO_SIZE } from './sys-sign
 export { configureNetwork, type NetworkSetup } from './sys-socket-file.js';
 export { procNetSource, type ProcNetOptions } from './sys-socket-proc.js';
 export { configureHostNetwork, hostSockaddr, type HostSockets, type HostFdWatch } from './sys-socket-host.js';
-export { ARPHRD_LOOPBACK, ARPHRD_NONE, IfFlag, type LinkInfo } from './sys-netlink.js';
+export { ARPHRD_LOOPBACK, ARPHRD_NONE, IfFlag, type LinkInfo, type LinkStats } from './sys-netlink.js';
+export {
+  interfaceAddressing,
+  interfaceRouting,
+  type AddressControl,
+  type RouteControl,
+  type RouteEntry,
+} from './sys-netlink-change.js';
+export { auditBytecode, runBytecode, sockDiagHandler, type BytecodeEntry } from './sys-netlink-diag.js';
 export {
   capsSyscalls,
   cloneSyscalls,

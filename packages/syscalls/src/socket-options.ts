@@ -4,7 +4,7 @@
  * (netstack inet and AF_UNIX): SO_DEBUG, SO_DONTROUTE, SO_OOBINLINE, SO_NO_CHECK, SO_PRIORITY,
  * SO_BSDCOMPAT, SO_PASSCRED/SO_PASSSEC/SO_PASSPIDFD (AF_UNIX only: EOPNOTSUPP elsewhere), SO_RCVLOWAT, SO_SNDLOWAT,
  * SO_BINDTODEVICE/SO_BINDTOIFINDEX, SO_PEERNAME, SO_TIMESTAMP(NS) in both forms, SO_MARK,
- * SO_TIMESTAMPING, SO_RXQ_OVFL, SO_WIFI_STATUS, SO_PEEK_OFF, SO_NOFCS, SO_LOCK_FILTER,
+ * SO_TIMESTAMPING, SO_RXQ_OVFL, SO_WIFI_STATUS, SO_PEEK_OFF, SO_NOFCS,
  * SO_SELECT_ERR_QUEUE, SO_BUSY_POLL, SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET,
  * SO_MAX_PACING_RATE, SO_INCOMING_CPU, SO_CNX_ADVICE, SO_INCOMING_NAPI_ID, SO_COOKIE,
  * SO_PEERGROUPS, SO_ZEROCOPY, SO_NETNS_COOKIE, SO_BUF_LOCK, SO_TXREHASH, SO_RCVMARK.
@@ -22,7 +22,8 @@
  * sockets (see {@link timestampCmsg}), SO_PASSPIDFD on AF_UNIX (SCM_PIDFD on receive, kept by
  * the socket). SO_INCOMING_CPU reads -1 until set (Linux reports the CPU that last received).
  * The AF_UNIX-only options (SO_PEERPIDFD, SO_PASSRIGHTS, SO_MEMINFO...) are in
- * unix-socket-options.ts. SO_PEERSEC stays ENOPROTOOPT, as on a kernel without an LSM.
+ * unix-socket-options.ts, the socket filter ones (SO_LOCK_FILTER...) in socket-filter-options.ts.
+ * SO_PEERSEC stays ENOPROTOOPT, as on a kernel without an LSM.
  *
  * @module
  */
@@ -142,7 +143,6 @@ const HANDLED: ReadonlySet<number> = new Set([
   SO.SO_TIMESTAMPING_NEW,
   SO.SO_MARK,
   SO.SO_PEEK_OFF,
-  SO.SO_LOCK_FILTER,
   SO.SO_BUSY_POLL,
   SO.SO_BUSY_POLL_BUDGET,
   SO.SO_MAX_PACING_RATE,
@@ -293,10 +293,6 @@ export function setCoreOption(
       if (isPing(sock)) return E.EOPNOTSUPP;
       sock.peekOff = val;
       return 0;
-    case SO.SO_LOCK_FILTER:
-      if (o.flags.has(name) && !on) return E.EPERM;
-      setFlag(o, name, on);
-      return 0;
     case SO.SO_BUSY_POLL:
       // Linux 6.18 lets anyone raise it (no CAP_NET_ADMIN check any more).
       if (val < 0) return E.EINVAL;
@@ -410,8 +406,7 @@ export function getCoreOption(
   storeLen: (n: number) => LinuxError | undefined,
 ): Uint8Array | LinuxError {
   const o = optionsOf(sock);
-  if (PLAIN_FLAGS.has(name) || name === SO.SO_DEBUG || name === SO.SO_LOCK_FILTER)
-    return int32(o.flags.has(name) ? 1 : 0);
+  if (PLAIN_FLAGS.has(name) || name === SO.SO_DEBUG) return int32(o.flags.has(name) ? 1 : 0);
   if (SCM_FLAGS.has(name)) {
     if (!(sock instanceof UnixSocket)) return E.EOPNOTSUPP;
     const on =
@@ -553,6 +548,30 @@ export function timestampCmsg(sock: object, nowNs: bigint): { type: number; data
 }
 
 /**
+ * What sock_diag reports of a socket's core state: its cookie (made now if it has none, as
+ * sock_diag_save_cookie does, and the same SO_COOKIE gives), sk_userlocks (SOCK_BINDPORT_LOCK
+ * once bind(2) named a port), sk_mark and sk_priority.
+ */
+export function diagCoreFacts(sock: object): {
+  cookie: bigint;
+  userlocks: number;
+  mark: number;
+  priority: number;
+} {
+  const o = optionsOf(sock);
+  if (o.cookie === 0n) o.cookie = nextCookie++;
+  return { cookie: o.cookie, userlocks: o.userlocks, mark: o.mark, priority: o.priority };
+}
+
+/** SOCK_BINDPORT_LOCK: bind(2) named a port (inet_bind); sock_diag's AUTO condition. */
+const SOCK_BINDPORT_LOCK = 8;
+
+/** bind(2) of an inet socket to `port`: a nonzero port locks it (sk_userlocks), as inet_bind. */
+export function noteBindPort(sock: object, port: number): void {
+  if (port !== 0) optionsOf(sock).userlocks |= SOCK_BINDPORT_LOCK;
+}
+
+/**
  * A TCP socket from accept is a clone of its listener (sk_clone_lock) and starts with its core
  * options, but for its own cookie and SO_PRIORITY, which Linux 6.18 leaves at 0 on the child
  * (seen natively by testdata/sock-options.c).
@@ -560,5 +579,7 @@ export function timestampCmsg(sock: object, nowNs: bigint): { type: number; data
 export function inheritCoreOptions(listener: object, child: object): void {
   const from = store.get(listener);
   if (!from) return;
-  store.set(child, { ...from, flags: new Set(from.flags), cookie: 0n, priority: 0 });
+  // sk_clone_lock drops SOCK_BINDPORT_LOCK: the child did not bind.
+  const userlocks = from.userlocks & ~SOCK_BINDPORT_LOCK;
+  store.set(child, { ...from, flags: new Set(from.flags), cookie: 0n, priority: 0, userlocks });
 }

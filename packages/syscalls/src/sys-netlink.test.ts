@@ -123,12 +123,13 @@ describe('AF_NETLINK NETLINK_ROUTE', () => {
     expect([...addrs[0]!.attrs.get(4)!]).toEqual([192, 168, 7, 255]); // IFA_BROADCAST
     const routes = await dump(h, fd, 26, AF_INET, 12);
     const main = routes.filter((m) => m.body[4] === 254);
-    // The prefix route (scope link, proto kernel) and the default route via the gateway.
+    // The default route via the gateway, then the prefix route (scope link, proto kernel): the
+    // main table's trie order, by address.
     expect(
       main.map((m) => [m.body[1], m.body[5], m.body[6], m.attrs.get(5) ? [...m.attrs.get(5)!] : null]),
     ).toEqual([
-      [24, 2, 253, null],
       [0, 4, 0, [192, 168, 7, 1]],
+      [24, 2, 253, null],
     ]);
     // The socket layer uses the configured stack too: 192.168.7.2 is a local address.
     const udp = (await h.call('socket', AF_INET, 2, 0)) as number;

@@ -1,9 +1,13 @@
 /**
  * AF_NETLINK sockets of protocol NETLINK_ROUTE: the rtnetlink requests programs use to learn the
  * sandbox's network — RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE and RTM_GETNEIGH dumps (getifaddrs,
- * if_nameindex, `ip link`, `ip addr`, `ip route`, `ip neigh`), RTM_GETLINK by index or name, NLMSG_ERROR
+ * if_nameindex, `ip link`, `ip addr`, `ip route`, `ip neigh`), RTM_GETRULE dumps (`ip rule`: a fresh
+ * namespace's default rules), RTM_GETLINK by index or name, NLMSG_ERROR
  * answers and ACKs. Answers describe the interfaces of the sandbox's netstack, never the host's.
- * Changes (RTM_NEW*, RTM_DEL*, RTM_SETLINK) answer EOPNOTSUPP: the sandbox's links are fixed.
+ * Changes need CAP_NET_ADMIN (EPERM); addresses and main-table routes change (RTM_NEWADDR,
+ * RTM_DELADDR, RTM_NEWROUTE, RTM_DELROUTE: sys-netlink-change.ts), with extended ACK messages
+ * (NETLINK_EXT_ACK), and what they did is announced to the members of the address and route
+ * groups (`ip monitor`); the links themselves are fixed (RTM_NEWLINK, RTM_SETLINK: EOPNOTSUPP).
  *
  * Replies are built whole when the request is sent and queued as datagrams ("skbs") of at most
  * NLMSG_GOODSIZE bytes, each holding as many messages as fit, with NLMSG_DONE in its own datagram,
@@ -29,9 +33,38 @@ import {
   type RecvResult,
   type WouldBlock,
 } from '@tsvisor/netstack';
+import { rtnlChange, type AddressControl, type RouteControl } from './sys-netlink-change.js';
+import { netlinkFilter, netlinkFiltered } from './socket-filter-options.js';
 
-/** rtnetlink's protocol number; the only one served. */
+/** rtnetlink's protocol number. */
 export const NETLINK_ROUTE = 0;
+/** The socket monitoring protocol `ss` uses, served by the domain's {@link NetlinkDomain.sockDiag}. */
+export const NETLINK_SOCK_DIAG = 4;
+
+/** One NETLINK_SOCK_DIAG request as its handler sees it: the sender and where answers go. */
+export interface SockDiagRequest {
+  readonly seq: number;
+  /** The sender's port id (the answers' nlmsg_pid). */
+  readonly portid: number;
+  /** The sending socket was opened with CAP_NET_ADMIN (netlink_net_capable). */
+  readonly netAdmin: boolean;
+  /** Queues `msgs` as a dump, then NLMSG_DONE. */
+  dump(msgs: Uint8Array[]): void;
+  /** Queues one answer (an exact lookup's). */
+  reply(msg: Uint8Array): void;
+}
+
+/**
+ * The kernel end of NETLINK_SOCK_DIAG: answers one request message (its type, flags and the
+ * bytes after the header) through `out`; 'dump' when answered by a dump, else the errno to ack
+ * with (undefined: success, acked only on NLM_F_ACK).
+ */
+export type SockDiagHandler = (
+  type: number,
+  flags: number,
+  body: Uint8Array,
+  out: SockDiagRequest,
+) => 'dump' | LinuxError | undefined;
 const MAX_LINKS = 32;
 
 const NLMSG_HDRLEN = 16;
@@ -52,6 +85,8 @@ const RTM_NEWROUTE = 24;
 const RTM_GETROUTE = 26;
 const RTM_NEWNEIGH = 28;
 const RTM_GETNEIGH = 30;
+const RTM_NEWRULE = 32;
+const RTM_GETRULE = 34;
 const RTM_MAX = 127;
 /** Neighbour attributes (NDA_*) and the one state a resolved entry is shown in (NUD_REACHABLE). */
 const NDA_DST = 1;
@@ -73,6 +108,9 @@ const IFLA_PROMISCUITY = 30;
 const IFLA_NUM_TX_QUEUES = 31;
 const IFLA_NUM_RX_QUEUES = 32;
 const IFLA_CARRIER = 33;
+const IFLA_CARRIER_CHANGES = 35;
+const IFLA_CARRIER_UP_COUNT = 47;
+const IFLA_CARRIER_DOWN_COUNT = 48;
 
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
@@ -82,6 +120,9 @@ const IFA_CACHEINFO = 6;
 const IFA_FLAGS = 8;
 const IFA_PROTO = 11;
 const IFA_F_TEMPORARY = 0x01;
+/** An IPv4 address in the subnet of an earlier one (the same bit as IFA_F_TEMPORARY). */
+const IFA_F_SECONDARY = 0x01;
+const IFA_F_NOPREFIXROUTE = 0x200;
 const IFA_F_PERMANENT = 0x80;
 /** IFAPROT_*: who made an address (include/uapi/linux/if_addr.h). */
 const IFAPROT_KERNEL_LO = 1;
@@ -100,6 +141,9 @@ const RTA_PREF = 20;
 const RT_TABLE_MAIN = 254;
 const RT_TABLE_LOCAL = 255;
 const RTPROT_KERNEL = 2;
+const RTPROT_BOOT = 3;
+const RTA_METRICS = 8;
+const RTAX_MTU = 2;
 const RTPROT_STATIC = 4;
 const RT_SCOPE_UNIVERSE = 0;
 const RT_SCOPE_LINK = 253;
@@ -108,7 +152,15 @@ const RTN_UNICAST = 1;
 const RTN_LOCAL = 2;
 const RTN_BROADCAST = 3;
 
+const NETLINK_ADD_MEMBERSHIP = 1;
+const NETLINK_DROP_MEMBERSHIP = 2;
+/** RTNLGRP_MAX of Linux 6.18's rtnetlink: the highest group a socket can join. */
+const RTNLGRP_MAX = 39;
 const NETLINK_CAP_ACK = 10;
+const NETLINK_EXT_ACK = 11;
+/** NLM_F_ACK_TLVS: the NLMSG_ERROR carries extended ACK attributes; NLMSGERR_ATTR_MSG is the text. */
+const NLM_F_ACK_TLVS = 0x200;
+const NLMSGERR_ATTR_MSG = 1;
 const NETLINK_MAX_OPTION = 12;
 const SOCKADDR_NL_LEN = 12;
 /** SKB_WITH_OVERHEAD(PAGE_SIZE) on x86-64: the size of one dump datagram. */
@@ -137,6 +189,22 @@ export const ARPHRD_LOOPBACK = 772;
 /** A link without a link layer (an IP-medium device, like a TUN device). */
 export const ARPHRD_NONE = 0xfffe;
 
+/**
+ * A link's counters, the fields of struct rtnl_link_stats64 that rtnetlink, /proc/net/dev and
+ * /sys/class/net/<if>/statistics show; an absent one is 0.
+ */
+export interface LinkStats {
+  readonly rxPackets: number;
+  readonly txPackets: number;
+  readonly rxBytes?: number;
+  readonly txBytes?: number;
+  readonly rxErrors?: number;
+  readonly txErrors?: number;
+  readonly rxDropped?: number;
+  readonly txDropped?: number;
+  readonly multicast?: number;
+}
+
 /** One network interface of the sandbox as rtnetlink reports it. */
 export interface LinkInfo {
   /** ifindex, from 1. */
@@ -154,8 +222,8 @@ export interface LinkInfo {
   readonly addresses: readonly IpCidr[];
   /** Default gateways reached through this link. */
   readonly gateways: readonly IpAddress[];
-  /** Packets received and sent so far. */
-  readonly stats: () => { rxPackets: number; txPackets: number };
+  /** The link's counters so far (netstack's LinkCounters, or the host's). */
+  readonly stats: () => LinkStats;
   /**
    * The link's IPv6 addresses with their IFA_F_* flags and lifetimes, tentative ones included,
    * oldest first (netstack's `Interface.ipv6Addresses()`, keeping this link's addresses). When
@@ -173,6 +241,20 @@ export interface LinkInfo {
    * address, for RTM_GETNEIGH (`ip neigh`) and /proc/net/arp. Absent: none (a NOARP link).
    */
   readonly neighbors?: () => readonly { readonly address: IpAddress; readonly mac: Uint8Array }[];
+  /** How RTM_NEWADDR and RTM_DELADDR change the link's addresses; absent: EOPNOTSUPP. */
+  readonly addressControl?: AddressControl;
+  /**
+   * The main table's added routes and how RTM_NEWROUTE and RTM_DELROUTE change them: one object
+   * shared by the links of a stack (see `interfaceRouting`); absent: EOPNOTSUPP.
+   */
+  readonly routeControl?: RouteControl;
+  /**
+   * How an IPv4 address of `addresses` is configured: IFA_F_* flags beyond IFA_F_PERMANENT
+   * (IFA_F_SECONDARY for one in the subnet of an earlier address), and whether it has a
+   * broadcast address (IFA_BROADCAST; `ip addr add` without `brd` gives none). Absent: no
+   * flags, and a broadcast address for a prefix below /31 off the loopback range.
+   */
+  readonly ipv4Detail?: (c: IpCidr) => { readonly flags: number; readonly broadcast: boolean };
 }
 
 /** ipv6_addr_src_scope: 2 link-local and loopback, 5 site-local, 14 global. */
@@ -234,6 +316,8 @@ export class NetlinkDomain {
   readonly stamp = Math.floor(performance.now() / 10);
   /** Stamps of the links' autoconfigured IPv6 addresses, by `ifindex address`. */
   private readonly stamps = new Map<string, AddressStamps>();
+  /** NETLINK_SOCK_DIAG's kernel end; without it that protocol answers EPROTONOSUPPORT. */
+  sockDiag: SockDiagHandler | undefined;
 
   constructor(
     /** The sandbox's interfaces, read at each request so they are always current. */
@@ -265,6 +349,17 @@ export class NetlinkDomain {
   /** @internal */
   lookup(portid: number): NetlinkSocket | undefined {
     return this.ports.get(portid);
+  }
+
+  /** True when a socket of the domain is a member of any multicast group. */
+  get watched(): boolean {
+    for (const s of this.ports.values()) if (s.hasGroups) return true;
+    return false;
+  }
+
+  /** Sends `msg` to every socket that joined `group` (nlmsg_multicast). */
+  multicast(group: number, msg: Uint8Array): void {
+    for (const s of this.ports.values()) if (s.memberOf(group)) s.deliver({ data: msg.slice(), from: 0 });
   }
 
   /**
@@ -435,24 +530,37 @@ function newLink(l: LinkInfo, flags: number, seq: number, pid: number): Uint8Arr
   w.u32(IFLA_NUM_TX_QUEUES, 1);
   w.u32(IFLA_NUM_RX_QUEUES, 1);
   w.u8(IFLA_CARRIER, up ? 1 : 0);
+  // lo never had a carrier change; a veth starts without carrier and gains it when set up, the
+  // two changes `ip -s -s link` shows as transns.
+  const carrierUps = !loopback && up ? 1 : 0;
+  const carrierDowns = loopback ? 0 : 1;
+  w.u32(IFLA_CARRIER_CHANGES, carrierUps + carrierDowns);
+  w.u32(IFLA_CARRIER_UP_COUNT, carrierUps);
+  w.u32(IFLA_CARRIER_DOWN_COUNT, carrierDowns);
   // A link without link-layer addresses (ARPHRD_NONE) has neither attribute, as on Linux.
   if (l.address.length > 0) w.attr(IFLA_ADDRESS, l.address);
   if (l.broadcast.length > 0) w.attr(IFLA_BROADCAST, l.broadcast);
-  // struct rtnl_link_stats64 (25 u64) and rtnl_link_stats (24 u32): packet counts only.
+  // struct rtnl_link_stats64 (25 u64) and rtnl_link_stats (24 u32, the low halves): the first
+  // nine fields in both, in this order; the others (error details, compression) stay 0.
   const st = l.stats();
+  const fields = [
+    st.rxPackets,
+    st.txPackets,
+    st.rxBytes ?? 0,
+    st.txBytes ?? 0,
+    st.rxErrors ?? 0,
+    st.txErrors ?? 0,
+    st.rxDropped ?? 0,
+    st.txDropped ?? 0,
+    st.multicast ?? 0,
+  ];
   w.attr(
     IFLA_STATS64,
-    fixed(200, (dv) => {
-      dv.setBigUint64(0, BigInt(st.rxPackets), true);
-      dv.setBigUint64(8, BigInt(st.txPackets), true);
-    }),
+    fixed(200, (dv) => fields.forEach((v, i) => dv.setBigUint64(i * 8, BigInt(v), true))),
   );
   w.attr(
     IFLA_STATS,
-    fixed(96, (dv) => {
-      dv.setUint32(0, st.rxPackets >>> 0, true);
-      dv.setUint32(4, st.txPackets >>> 0, true);
-    }),
+    fixed(96, (dv) => fields.forEach((v, i) => dv.setUint32(i * 4, v >>> 0, true))),
   );
   w.str(IFLA_QDISC, 'noqueue');
   return w.finish(RTM_NEWLINK, flags, seq, pid);
@@ -489,13 +597,15 @@ function newAddr4(
   pid: number,
 ): Uint8Array {
   const a = c.address;
+  const detail = l.ipv4Detail?.(c) ?? { flags: 0, broadcast: !a.isLoopback() && c.prefixLen < 31 };
+  const ifaFlags = IFA_F_PERMANENT | detail.flags;
   const w = new MessageWriter();
-  w.bytes(ifaddrmsg(c, IFA_F_PERMANENT, l.index));
+  w.bytes(ifaddrmsg(c, ifaFlags, l.index));
   w.attr(IFA_ADDRESS, a.bytes);
   w.attr(IFA_LOCAL, a.bytes);
-  if (!a.isLoopback() && c.prefixLen < 31) w.attr(IFA_BROADCAST, broadcastOf(c));
+  if (detail.broadcast) w.attr(IFA_BROADCAST, broadcastOf(c));
   w.str(IFA_LABEL, l.name);
-  w.u32(IFA_FLAGS, IFA_F_PERMANENT);
+  w.u32(IFA_FLAGS, ifaFlags);
   w.attr(IFA_CACHEINFO, cacheInfo(INFINITY_LIFE_TIME, INFINITY_LIFE_TIME, d.stamp, d.stamp));
   return w.finish(RTM_NEWADDR, flags, seq, pid);
 }
@@ -558,88 +668,103 @@ interface Route {
   readonly gateway?: Uint8Array;
   readonly prefsrc?: Uint8Array;
   readonly priority?: number;
+  /** RTAX_MTU in RTA_METRICS. */
+  readonly mtu?: number;
 }
 
 /**
- * The routes Linux derives from the links' addresses (fib_add_ifaddr, addrconf): for IPv4 a
- * prefix route in main (type local on a loopback link), a local route per address and a
- * broadcast route in the local table; for IPv6 a local route per address and a prefix route in
- * main off loopback; plus a default route per gateway.
+ * The routes Linux derives from the links' addresses (fib_add_ifaddr, addrconf): for a primary
+ * IPv4 address a prefix route in main (type local in the local table on a loopback link), a
+ * broadcast route in the local table, and for every IPv4 address a local route (preferring the
+ * subnet's primary address as source); for IPv6 a local route per address and a prefix route in
+ * main; plus a default route per gateway. In the order a dump walks them: by table, then as the
+ * table's tree holds them (IPv4's trie by address, a longer prefix first; IPv6's radix tree
+ * after its more specific prefixes, so a default route comes last).
  */
 function routesOf(links: readonly LinkInfo[]): Route[] {
-  const main: Route[] = [];
-  const local: Route[] = [];
+  const out: Route[] = [];
+  const seen = new Set<string>();
+  const add = (r: Route): void => {
+    const key = `${r.family} ${r.table} ${r.type} ${r.dstLen} ${r.dst?.join('.') ?? ''}`;
+    if (seen.has(key)) return; // fib_magic of a route that exists already adds nothing
+    seen.add(key);
+    out.push(r);
+  };
   for (const l of links) {
     const loopback = (l.flags & IfFlag.IFF_LOOPBACK) !== 0;
-    for (const c of l.addresses) {
+    const v4 = l.addresses.filter((c) => c.address.version === 4);
+    const secondary = (c: IpCidr): boolean => ((l.ipv4Detail?.(c).flags ?? 0) & IFA_F_SECONDARY) !== 0;
+    for (const c of v4) {
       const a = c.address;
-      const full = a.version === 4 ? 32 : 128;
       const family = familyOf(a);
-      if (a.version === 4) {
-        if (c.prefixLen < 32) {
-          const prefix = {
-            family,
-            dst: network(c),
-            dstLen: c.prefixLen,
-            protocol: RTPROT_KERNEL,
-            oif: l.index,
-            prefsrc: a.bytes,
-          };
-          if (loopback)
-            local.push({ ...prefix, table: RT_TABLE_LOCAL, scope: RT_SCOPE_HOST, type: RTN_LOCAL });
-          else main.push({ ...prefix, table: RT_TABLE_MAIN, scope: RT_SCOPE_LINK, type: RTN_UNICAST });
-        }
-        local.push({
+      const prim =
+        secondary(c) && v4.find((p) => !secondary(p) && p.prefixLen === c.prefixLen && p.contains(a));
+      const src = prim ? prim.address.bytes : a.bytes;
+      add({
+        family,
+        dst: a.bytes,
+        dstLen: 32,
+        table: RT_TABLE_LOCAL,
+        protocol: RTPROT_KERNEL,
+        scope: RT_SCOPE_HOST,
+        type: RTN_LOCAL,
+        oif: l.index,
+        prefsrc: src,
+      });
+      const net = network(c);
+      if (secondary(c) || net.every((b) => b === 0) || c.prefixLen === 32) continue;
+      const prefix = {
+        family,
+        dst: net,
+        dstLen: c.prefixLen,
+        protocol: RTPROT_KERNEL,
+        oif: l.index,
+        prefsrc: src,
+      };
+      if (loopback) add({ ...prefix, table: RT_TABLE_LOCAL, scope: RT_SCOPE_HOST, type: RTN_LOCAL });
+      else add({ ...prefix, table: RT_TABLE_MAIN, scope: RT_SCOPE_LINK, type: RTN_UNICAST });
+      if (c.prefixLen < 31)
+        add({
           family,
-          dst: a.bytes,
-          dstLen: full,
+          dst: broadcastOf(c),
+          dstLen: 32,
           table: RT_TABLE_LOCAL,
           protocol: RTPROT_KERNEL,
-          scope: RT_SCOPE_HOST,
-          type: RTN_LOCAL,
+          scope: RT_SCOPE_LINK,
+          type: RTN_BROADCAST,
           oif: l.index,
-          prefsrc: a.bytes,
+          prefsrc: src,
         });
-        if (c.prefixLen < 31)
-          local.push({
-            family,
-            dst: broadcastOf(c),
-            dstLen: full,
-            table: RT_TABLE_LOCAL,
-            protocol: RTPROT_KERNEL,
-            scope: RT_SCOPE_LINK,
-            type: RTN_BROADCAST,
-            oif: l.index,
-            prefsrc: a.bytes,
-          });
-      } else {
-        if (!loopback && c.prefixLen < 128)
-          main.push({
-            family,
-            dst: network(c),
-            dstLen: c.prefixLen,
-            table: RT_TABLE_MAIN,
-            protocol: RTPROT_KERNEL,
-            scope: RT_SCOPE_UNIVERSE,
-            type: RTN_UNICAST,
-            oif: l.index,
-            priority: 256,
-          });
-        local.push({
+    }
+    for (const info of ipv6AddressesOf(l)) {
+      const c = info.cidr;
+      const family = AddressFamily.AF_INET6;
+      if (c.prefixLen < 128 && (info.flags & IFA_F_NOPREFIXROUTE) === 0)
+        add({
           family,
-          dst: a.bytes,
-          dstLen: full,
-          table: RT_TABLE_LOCAL,
+          dst: network(c),
+          dstLen: c.prefixLen,
+          table: RT_TABLE_MAIN,
           protocol: RTPROT_KERNEL,
           scope: RT_SCOPE_UNIVERSE,
-          type: RTN_LOCAL,
+          type: RTN_UNICAST,
           oif: l.index,
-          priority: 0,
+          priority: 256,
         });
-      }
+      add({
+        family,
+        dst: c.address.bytes,
+        dstLen: 128,
+        table: RT_TABLE_LOCAL,
+        protocol: RTPROT_KERNEL,
+        scope: RT_SCOPE_UNIVERSE,
+        type: RTN_LOCAL,
+        oif: l.index,
+        priority: 0,
+      });
     }
     for (const g of l.gateways)
-      main.push({
+      add({
         family: familyOf(g),
         dst: undefined,
         dstLen: 0,
@@ -652,7 +777,44 @@ function routesOf(links: readonly LinkInfo[]): Route[] {
         ...(g.version === 6 ? { priority: 1024 } : {}),
       });
   }
-  return [...main, ...local];
+  // The routes added with `ip route add`, from the control the links of a stack share.
+  for (const control of new Set(links.flatMap((l) => (l.routeControl ? [l.routeControl] : []))))
+    for (const r of control.list()) {
+      const v6 = r.dst.address.version === 6;
+      out.push({
+        family: familyOf(r.dst.address),
+        dst: r.dst.prefixLen > 0 ? r.dst.address.bytes : undefined,
+        dstLen: r.dst.prefixLen,
+        table: RT_TABLE_MAIN,
+        protocol: r.protocol ?? RTPROT_BOOT,
+        scope: r.gateway !== undefined || v6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
+        type: RTN_UNICAST,
+        oif: r.oif,
+        ...(r.gateway !== undefined ? { gateway: r.gateway.bytes } : {}),
+        ...(r.src !== undefined ? { prefsrc: r.src.bytes } : {}),
+        ...(v6 || r.metric !== 0 ? { priority: r.metric } : {}),
+        ...(r.mtu !== undefined ? { mtu: r.mtu } : {}),
+      });
+    }
+  return out.sort(routeOrder);
+}
+
+/** The dump order of two routes (see {@link routesOf}). */
+function routeOrder(x: Route, y: Route): number {
+  if (x.family !== y.family) return x.family - y.family;
+  if (x.table !== y.table) return x.table - y.table;
+  const a = x.dst ?? new Uint8Array(x.family === AddressFamily.AF_INET ? 4 : 16);
+  const b = y.dst ?? new Uint8Array(a.length);
+  const common = Math.min(x.dstLen, y.dstLen);
+  for (let bit = 0; bit < a.length * 8; bit++) {
+    const i = bit >> 3;
+    const m = 0x80 >> (bit & 7);
+    // IPv4 compares whole keys; IPv6 only the bits both prefixes have.
+    if (x.family !== AddressFamily.AF_INET && bit >= common) break;
+    if (((a[i] as number) & m) !== ((b[i] as number) & m))
+      return ((a[i] as number) & m) - ((b[i] as number) & m);
+  }
+  return y.dstLen - x.dstLen || (x.priority ?? 0) - (y.priority ?? 0);
 }
 
 function newRoute(r: Route, flags: number, seq: number, pid: number): Uint8Array {
@@ -670,11 +832,71 @@ function newRoute(r: Route, flags: number, seq: number, pid: number): Uint8Array
   w.u32(RTA_TABLE, r.table);
   if (r.dst) w.attr(RTA_DST, r.dst);
   if (r.priority !== undefined) w.u32(RTA_PRIORITY, r.priority);
+  if (r.mtu !== undefined) {
+    const m = new MessageWriter();
+    m.u32(RTAX_MTU, r.mtu);
+    w.attr(RTA_METRICS, m.finish(0, 0, 0, 0).subarray(NLMSG_HDRLEN));
+  }
   if (r.prefsrc) w.attr(RTA_PREFSRC, r.prefsrc);
   if (r.gateway) w.attr(RTA_GATEWAY, r.gateway);
   w.u32(RTA_OIF, r.oif);
   if (r.family === AddressFamily.AF_INET6) w.u8(RTA_PREF, 0);
   return w.finish(RTM_NEWROUTE, flags, seq, pid);
+}
+
+/** Rule attributes (FRA_*) of include/uapi/linux/fib_rules.h and the rules' one action. */
+const FRA_PRIORITY = 6;
+const FRA_SUPPRESS_PREFIXLEN = 14;
+const FRA_TABLE = 15;
+const FRA_PROTOCOL = 21;
+const FR_ACT_TO_TBL = 1;
+const RT_TABLE_DEFAULT = 253;
+/** RTNL_FAMILY_IPMR and RTNL_FAMILY_IP6MR: the multicast routing rules' own families. */
+const RTNL_FAMILY_IPMR = 128;
+const RTNL_FAMILY_IP6MR = 129;
+
+/** A policy routing rule: every packet of `family` looks up `table` (`from all lookup <table>`). */
+interface Rule {
+  readonly family: number;
+  readonly table: number;
+  readonly priority: number;
+}
+
+/**
+ * The rules of a fresh network namespace, in the order fib_nl_dumprule walks them for
+ * AF_UNSPEC (the families in the order their rules_ops registered, each family's rules by
+ * priority): IPv4's local, main and default tables (fib4_rules_init), the multicast routing
+ * tables' default rules (ipmr_rules_init, ip6mr_rules_init; `ip rule` does not show those
+ * families), and IPv6's local and main tables (fib6_rules_net_init).
+ */
+const DEFAULT_RULES: readonly Rule[] = [
+  { family: AddressFamily.AF_INET, table: RT_TABLE_LOCAL, priority: 0 },
+  { family: AddressFamily.AF_INET, table: RT_TABLE_MAIN, priority: 32766 },
+  { family: AddressFamily.AF_INET, table: RT_TABLE_DEFAULT, priority: 32767 },
+  { family: RTNL_FAMILY_IPMR, table: RT_TABLE_DEFAULT, priority: 32767 },
+  { family: RTNL_FAMILY_IP6MR, table: RT_TABLE_MAIN, priority: 32767 },
+  { family: AddressFamily.AF_INET6, table: RT_TABLE_LOCAL, priority: 0 },
+  { family: AddressFamily.AF_INET6, table: RT_TABLE_MAIN, priority: 32766 },
+];
+
+/**
+ * fib_nl_fill_rule of a rule made by the kernel: a struct fib_rule_hdr, FRA_TABLE,
+ * FRA_SUPPRESS_PREFIXLEN (none: -1), FRA_PROTOCOL (RTPROT_KERNEL) and, unless 0, FRA_PRIORITY.
+ */
+function newRule(r: Rule, flags: number, seq: number, pid: number): Uint8Array {
+  const w = new MessageWriter();
+  w.bytes(
+    fixed(12, (dv) => {
+      dv.setUint8(0, r.family);
+      dv.setUint8(4, r.table < 256 ? r.table : 0); // RT_TABLE_COMPAT beyond a byte
+      dv.setUint8(7, FR_ACT_TO_TBL);
+    }),
+  );
+  w.u32(FRA_TABLE, r.table);
+  w.u32(FRA_SUPPRESS_PREFIXLEN, 0xffffffff);
+  w.u8(FRA_PROTOCOL, RTPROT_KERNEL);
+  if (r.priority !== 0) w.u32(FRA_PRIORITY, r.priority);
+  return w.finish(RTM_NEWRULE, flags, seq, pid);
 }
 
 /** An RTM_NEWNEIGH message (a struct ndmsg, NDA_DST and NDA_LLADDR) for one resolved neighbour. */
@@ -700,8 +922,12 @@ function newNeigh(
   return w.finish(RTM_NEWNEIGH, flags, seq, pid);
 }
 
-/** The attributes after a fixed part of `skip` bytes, by type (the first of each type wins). */
-function parseAttrs(body: Uint8Array, skip: number): Map<number, Uint8Array> {
+/**
+ * The attributes after a fixed part of `skip` bytes of a netlink message's body, by type: the
+ * last of each type, as nla_parse keeps them, or with `first` the first (nlmsg_find_attr).
+ * Parsing stops at a malformed attribute.
+ */
+export function netlinkAttrs(body: Uint8Array, skip: number, first = false): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let off = (skip + 3) & ~3;
@@ -709,7 +935,7 @@ function parseAttrs(body: Uint8Array, skip: number): Map<number, Uint8Array> {
     const len = dv.getUint16(off, true);
     if (len < 4 || off + len > body.length) break;
     const type = dv.getUint16(off + 2, true) & 0x3fff;
-    if (!out.has(type)) out.set(type, body.subarray(off + 4, off + len));
+    if (!first || !out.has(type)) out.set(type, body.subarray(off + 4, off + len));
     off += (len + 3) & ~3;
   }
   return out;
@@ -744,13 +970,19 @@ interface Datagram {
  * synchronously while the sender's call runs.
  */
 export class NetlinkSocket {
+  /** SO_ATTACH_FILTER's program and SO_LOCK_FILTER: run on every message queued here. */
+  readonly filter = netlinkFilter();
   private portid = 0;
   private groups = 0;
+  /** Groups joined with NETLINK_ADD_MEMBERSHIP (those above 32 are only here). */
+  private readonly extraGroups = new Set<number>();
   private dstPid = 0;
   private readonly queue: Datagram[] = [];
   private queued = 0;
   private listener: ((events: number) => void) | undefined;
   private readonly options = new Map<number, number>();
+  /** The extended ACK message of the request being answered (NLMSGERR_ATTR_MSG), if any. */
+  private extackMessage: string | undefined;
   private closed = false;
   /** SO_RCVBUF / SO_SNDBUF as getsockopt reports them. */
   rcvbuf = SK_RMEM_DEFAULT;
@@ -761,22 +993,28 @@ export class NetlinkSocket {
     private readonly domain: NetlinkDomain,
     readonly type: number,
     private readonly tgid: number,
+    /** NETLINK_ROUTE or NETLINK_SOCK_DIAG. */
+    readonly protocol: number = NETLINK_ROUTE,
+    private readonly netAdmin = false,
   ) {}
 
   /**
    * netlink_create: `ESOCKTNOSUPPORT` unless SOCK_RAW or SOCK_DGRAM, `EPROTONOSUPPORT` for a
-   * protocol other than NETLINK_ROUTE.
+   * protocol other than NETLINK_ROUTE and NETLINK_SOCK_DIAG (when the domain serves it).
+   * `netAdmin`: the creator has CAP_NET_ADMIN (what sock_diag checks of the socket's opener).
    */
   static create(
     domain: NetlinkDomain,
     type: number,
     protocol: number,
     tgid: number,
+    netAdmin = false,
   ): NetlinkSocket | LinuxError {
     if (type !== SockType.SOCK_RAW && type !== SockType.SOCK_DGRAM) return E.ESOCKTNOSUPPORT;
     if (protocol < 0 || protocol >= MAX_LINKS) return E.EPROTONOSUPPORT;
-    if (protocol !== NETLINK_ROUTE) return E.EPROTONOSUPPORT;
-    return new NetlinkSocket(domain, type, tgid);
+    if (protocol !== NETLINK_ROUTE && !(protocol === NETLINK_SOCK_DIAG && domain.sockDiag))
+      return E.EPROTONOSUPPORT;
+    return new NetlinkSocket(domain, type, tgid, protocol, netAdmin);
   }
 
   private parseAddr(bytes: Uint8Array): { pid: number; groups: number } | LinuxError {
@@ -800,7 +1038,7 @@ export class NetlinkSocket {
       if (!this.domain.claim(this, a.pid)) return E.EADDRINUSE;
       this.portid = a.pid;
     } else this.autobind();
-    // Multicast groups are accepted; the sandbox's links never change, so no event is sent.
+    // The multicast groups (1 to 32) of the bitmask: changes are announced to their members.
     this.groups = a.groups;
     return 0;
   }
@@ -848,9 +1086,15 @@ export class NetlinkSocket {
   /**
    * implements sendmsg on netlink: to the kernel (nl_pid 0) a request, answered into this
    * socket's queue; to another netlink socket of the sandbox a datagram (`ECONNREFUSED` when no
-   * socket has that id). `EMSGSIZE` beyond the send buffer.
+   * socket has that id). `EMSGSIZE` beyond the send buffer. `senderNetAdmin`: the sending task
+   * has CAP_NET_ADMIN, which changes need besides the opener's (netlink_net_capable).
    */
-  sendto(data: Uint8Array, _flags = 0, to?: Uint8Array): number | LinuxError | WouldBlock {
+  sendto(
+    data: Uint8Array,
+    _flags = 0,
+    to?: Uint8Array,
+    senderNetAdmin = true,
+  ): number | LinuxError | WouldBlock {
     let dst = this.dstPid;
     if (to !== undefined) {
       const a = this.parseAddr(to);
@@ -866,7 +1110,7 @@ export class NetlinkSocket {
       peer.deliver({ data: data.slice(), from: this.portid });
       return data.length;
     }
-    this.request(data);
+    this.request(data, senderNetAdmin);
     return data.length;
   }
 
@@ -912,8 +1156,31 @@ export class NetlinkSocket {
     }
     if (level !== SocketLevel.SOL_NETLINK) return E.ENOPROTOOPT;
     if (name < 1 || name > NETLINK_MAX_OPTION || name === 6 || name === 7 || name === 9) return E.ENOPROTOOPT;
+    if (name === NETLINK_ADD_MEMBERSHIP || name === NETLINK_DROP_MEMBERSHIP) {
+      // netlink_setsockopt: a group from 1 to the protocol's ngroups (RTNLGRP_MAX for rtnetlink).
+      if (value < 1 || value > RTNLGRP_MAX) return E.EINVAL;
+      this.autobind();
+      if (name === NETLINK_ADD_MEMBERSHIP) this.extraGroups.add(value);
+      else this.extraGroups.delete(value);
+      if (value <= 32) {
+        const bit = (1 << (value - 1)) >>> 0;
+        this.groups = (name === NETLINK_ADD_MEMBERSHIP ? this.groups | bit : this.groups & ~bit) >>> 0;
+      }
+      return 0;
+    }
     this.options.set(name, value);
     return 0;
+  }
+
+  /** True when the socket joined any multicast group. */
+  get hasGroups(): boolean {
+    return this.groups !== 0 || this.extraGroups.size > 0;
+  }
+
+  /** True when the socket is a member of multicast group `group` (RTNLGRP_*). */
+  memberOf(group: number): boolean {
+    if (group <= 32 && (this.groups & (1 << (group - 1))) !== 0) return true;
+    return this.extraGroups.has(group);
   }
 
   getsockopt(level: number, name: number): number | LinuxError {
@@ -924,7 +1191,7 @@ export class NetlinkSocket {
         case SocketOption.SO_DOMAIN:
           return AddressFamily.AF_NETLINK;
         case SocketOption.SO_PROTOCOL:
-          return NETLINK_ROUTE;
+          return this.protocol;
         case SocketOption.SO_ERROR:
           return 0;
         case SocketOption.SO_SNDBUF:
@@ -989,6 +1256,9 @@ export class NetlinkSocket {
   /** @internal */
   deliver(d: Datagram): void {
     if (this.closed) return;
+    const data = netlinkFiltered(this.filter, d.data);
+    if (!data) return;
+    if (data !== d.data) d = { ...d, data };
     this.queue.push(d);
     this.queued += d.data.length;
     this.notify();
@@ -1019,7 +1289,7 @@ export class NetlinkSocket {
   }
 
   /** netlink_rcv_skb over rtnetlink_rcv_msg: every complete message of the request. */
-  private request(data: Uint8Array): void {
+  private request(data: Uint8Array, senderNetAdmin: boolean): void {
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let off = 0;
     while (off + NLMSG_HDRLEN <= data.length) {
@@ -1031,7 +1301,10 @@ export class NetlinkSocket {
       let err: LinuxError | undefined;
       let dumped = false;
       if ((flags & NLM_F_REQUEST) !== 0 && type >= NLMSG_MIN_TYPE) {
-        const r = this.rtnetlink(msg, type, flags);
+        const r =
+          this.protocol === NETLINK_SOCK_DIAG
+            ? this.sockDiag(msg, type, flags, senderNetAdmin)
+            : this.rtnetlink(msg, type, flags, senderNetAdmin);
         if (r === 'dump') dumped = true;
         else err = r;
       }
@@ -1053,24 +1326,78 @@ export class NetlinkSocket {
         new Uint8Array(out.buffer).set(echoed, 4);
       }),
     );
-    const flags = capped ? NLM_F_CAPPED : 0;
+    let flags = capped ? NLM_F_CAPPED : 0;
+    const text = this.extackMessage;
+    this.extackMessage = undefined;
+    if (err !== undefined && text !== undefined && this.options.get(NETLINK_EXT_ACK)) {
+      // netlink_ack: the message as a NUL-terminated NLMSGERR_ATTR_MSG after the echoed request.
+      const b = new Uint8Array(text.length + 1);
+      for (let i = 0; i < text.length; i++) b[i] = text.charCodeAt(i) & 0xff;
+      w.attr(NLMSGERR_ATTR_MSG, b);
+      flags |= NLM_F_ACK_TLVS;
+    }
     this.deliver({ data: w.finish(NLMSG_ERROR, flags, dv.getUint32(8, true), this.portid), from: 0 });
   }
 
+  /**
+   * One sock_diag request, answered by the domain's handler into this socket's queue. CAP_NET_ADMIN
+   * counts when both the socket's opener and the sender have it (netlink_net_capable).
+   */
+  private sockDiag(
+    msg: Uint8Array,
+    type: number,
+    flags: number,
+    senderNetAdmin: boolean,
+  ): 'dump' | LinuxError | undefined {
+    const handler = this.domain.sockDiag;
+    if (!handler) return E.EOPNOTSUPP;
+    const seq = new DataView(msg.buffer, msg.byteOffset).getUint32(8, true);
+    const pid = this.portid;
+    return handler(type, flags, msg.subarray(NLMSG_HDRLEN), {
+      seq,
+      portid: pid,
+      netAdmin: this.netAdmin && senderNetAdmin,
+      dump: (msgs) => {
+        this.deliverBatched(msgs);
+        const w = new MessageWriter();
+        w.bytes(new Uint8Array(4));
+        this.deliver({ data: w.finish(NLMSG_DONE, NLM_F_MULTI, seq, pid), from: 0 });
+      },
+      reply: (m) => this.deliver({ data: m, from: 0 }),
+    });
+  }
+
   /** One rtnetlink request: 'dump' when answered by a dump, else the errno to ack with. */
-  private rtnetlink(msg: Uint8Array, type: number, flags: number): 'dump' | LinuxError | undefined {
+  private rtnetlink(
+    msg: Uint8Array,
+    type: number,
+    flags: number,
+    senderNetAdmin: boolean,
+  ): 'dump' | LinuxError | undefined {
     if (type > RTM_MAX) return E.EOPNOTSUPP;
     const seq = new DataView(msg.buffer, msg.byteOffset).getUint32(8, true);
     const body = msg.subarray(NLMSG_HDRLEN);
     const family = body.length > 0 ? (body[0] as number) : AddressFamily.AF_UNSPEC;
     const isGet = (type - RTM_NEWLINK) % 4 === 2;
-    if (!isGet) return E.EOPNOTSUPP;
+    if (!isGet) {
+      // rtnetlink_rcv_msg: every change needs CAP_NET_ADMIN, whether or not it has a handler.
+      if (!this.netAdmin || !senderNetAdmin) return E.EPERM;
+      const before = this.domain.watched ? announced(this.domain, this.domain.links()) : undefined;
+      const r = rtnlChange(this.domain.links(), type, flags, body);
+      if (r !== undefined) {
+        this.extackMessage = r.message;
+        return r.error;
+      }
+      if (before) announceChanges(this.domain, before, family, seq, this.portid);
+      return undefined;
+    }
     const links = this.domain.links();
     const pid = this.portid;
-    const dump = (msgs: Uint8Array[]): 'dump' => {
+    // NLMSG_DONE carries the dump's result: 0, or the error that ended it (-errno).
+    const dump = (msgs: Uint8Array[], error?: LinuxError): 'dump' => {
       this.deliverBatched(msgs);
       const w = new MessageWriter();
-      w.bytes(new Uint8Array(4));
+      w.bytes(fixed(4, (dv) => dv.setInt32(0, error === undefined ? 0 : -error.errno, true)));
       this.deliver({ data: w.finish(NLMSG_DONE, NLM_F_MULTI, seq, pid), from: 0 });
       return 'dump';
     };
@@ -1102,6 +1429,13 @@ export class NetlinkSocket {
               .sort((a, b) => a.family - b.family)
               .map((r) => newRoute(r, NLM_F_MULTI, seq, pid)),
           );
+        case RTM_GETRULE: {
+          // fib_nl_dumprule: every family's rules for AF_UNSPEC, else that family's, and
+          // EAFNOSUPPORT (in NLMSG_DONE) for a family without rules.
+          const rules = DEFAULT_RULES.filter((r) => wantFamily(r.family));
+          if (rules.length === 0) return dump([], E.EAFNOSUPPORT);
+          return dump(rules.map((r) => newRule(r, NLM_F_MULTI, seq, pid)));
+        }
         case RTM_GETNEIGH: {
           // neigh_dump_info: the ARP table, then the NDP one.
           const out: Uint8Array[] = [];
@@ -1124,7 +1458,7 @@ export class NetlinkSocket {
     let link: LinkInfo | undefined;
     if (index > 0) link = links.find((l) => l.index === index);
     else {
-      const name = parseAttrs(body, 16).get(IFLA_IFNAME);
+      const name = netlinkAttrs(body, 16, true).get(IFLA_IFNAME);
       if (name === undefined) return E.EINVAL;
       const want = cString(name);
       link = links.find((l) => l.name === want);
@@ -1133,6 +1467,133 @@ export class NetlinkSocket {
     this.deliver({ data: newLink(link, 0, seq, pid), from: 0 });
     return undefined;
   }
+}
+
+/** Multicast groups of rtnetlink's announcements (RTNLGRP_*). */
+const RTNLGRP_IPV4_IFADDR = 5;
+const RTNLGRP_IPV4_ROUTE = 7;
+const RTNLGRP_IPV6_IFADDR = 9;
+const RTNLGRP_IPV6_ROUTE = 11;
+
+/** One address or route as rtnetlink announces it: its RTM_NEW* message (seq and pid 0). */
+interface Announced {
+  readonly key: string;
+  readonly group: number;
+  /** 'addr', or the kind of route: 'local' (an address's own), 'prefix', 'broadcast', 'other'. */
+  readonly kind: 'addr' | 'local' | 'prefix' | 'broadcast' | 'other';
+  readonly msg: Uint8Array;
+  /** The address it belongs to: its own, a local route's destination, or a route's source. */
+  readonly owner: string;
+  /** A secondary IPv4 address (its removal is announced before its primary's). */
+  readonly secondary?: boolean;
+}
+
+/** The sandbox's addresses and routes as messages, keyed, to tell what a change made or removed. */
+function announced(d: NetlinkDomain, links: readonly LinkInfo[]): Announced[] {
+  const out: Announced[] = [];
+  for (const l of links) {
+    for (const c of l.addresses)
+      if (c.address.version === 4)
+        out.push({
+          key: `a ${l.index} ${c.address.toString()}/${c.prefixLen}`,
+          group: RTNLGRP_IPV4_IFADDR,
+          kind: 'addr',
+          msg: newAddr4(d, l, c, 0, 0, 0),
+          owner: c.address.bytes.join('.'),
+          secondary: ((l.ipv4Detail?.(c).flags ?? 0) & IFA_F_SECONDARY) !== 0,
+        });
+    const now = (l.clock ?? performanceNow)();
+    const v6 = ipv6AddressesOf(l);
+    const stamps = d.addressStamps(l.index, v6, now);
+    v6.forEach((a, i) =>
+      out.push({
+        key: `a ${l.index} ${a.cidr.address.toString()}/${a.cidr.prefixLen}`,
+        group: RTNLGRP_IPV6_IFADDR,
+        kind: 'addr',
+        msg: newAddr6(l, a, stamps[i]!, now, 0, 0, 0),
+        owner: a.cidr.address.bytes.join('.'),
+      }),
+    );
+  }
+  for (const r of routesOf(links)) {
+    const full = r.family === AddressFamily.AF_INET ? 32 : 128;
+    const kind =
+      r.type === RTN_BROADCAST
+        ? 'broadcast'
+        : r.type === RTN_LOCAL && r.dstLen === full && r.table === RT_TABLE_LOCAL
+          ? 'local'
+          : r.protocol === RTPROT_KERNEL
+            ? 'prefix'
+            : 'other';
+    out.push({
+      key: `r ${r.family} ${r.table} ${r.type} ${r.dstLen} ${r.dst?.join('.') ?? ''} ${r.priority ?? ''} ${r.gateway?.join('.') ?? ''} ${r.oif}`,
+      group: r.family === AddressFamily.AF_INET ? RTNLGRP_IPV4_ROUTE : RTNLGRP_IPV6_ROUTE,
+      kind,
+      msg: newRoute(r, 0, 0, 0),
+      owner: (kind === 'local' ? r.dst : (r.prefsrc ?? r.dst))?.join('.') ?? '',
+    });
+  }
+  return out;
+}
+
+/**
+ * The order Linux announces what one change made (`made`) or removed, by the kind of message:
+ * an IPv4 address, then its local route, prefix route and broadcast route (fib_add_ifaddr), and
+ * on removal the prefix and broadcast routes before the local one (fib_del_ifaddr); an IPv6
+ * address after its prefix route and before its local route (addrconf), and on removal the local
+ * route before the prefix route.
+ */
+function announceRank(kind: Announced['kind'], v6: boolean, made: boolean): number {
+  const order: readonly Announced['kind'][] = v6
+    ? made
+      ? ['prefix', 'addr', 'local', 'broadcast', 'other']
+      : ['addr', 'local', 'prefix', 'broadcast', 'other']
+    : made
+      ? ['addr', 'local', 'prefix', 'broadcast', 'other']
+      : ['addr', 'prefix', 'broadcast', 'local', 'other'];
+  return order.indexOf(kind);
+}
+
+/**
+ * Announces to the groups' members what a change request did: RTM_NEW* for what is there now and
+ * was not `before`, RTM_DEL* for what went, with the request's sequence number and port id.
+ */
+function announceChanges(
+  d: NetlinkDomain,
+  before: readonly Announced[],
+  family: number,
+  seq: number,
+  pid: number,
+): void {
+  const after = announced(d, d.links());
+  const had = new Set(before.map((a) => a.key));
+  const has = new Set(after.map((a) => a.key));
+  const v6 = family === AddressFamily.AF_INET6;
+  const send = (items: Announced[], isNew: boolean): void => {
+    // __inet_del_ifa removes a primary's secondaries (each with its local route) before it.
+    const secondaries = new Set(items.filter((a) => a.secondary === true).map((a) => a.owner));
+    const ranked = items
+      .map((a, i) => ({
+        a,
+        i,
+        first: secondaries.has(a.owner) ? 0 : 1,
+        rank: announceRank(a.kind, v6, isNew),
+      }))
+      .sort((x, y) => x.first - y.first || x.rank - y.rank || x.i - y.i);
+    for (const { a } of ranked) {
+      const m = a.msg.slice();
+      const dv = new DataView(m.buffer);
+      if (!isNew) dv.setUint16(4, dv.getUint16(4, true) + 1, true); // RTM_DEL* follows RTM_NEW*
+      dv.setUint32(8, seq >>> 0, true);
+      dv.setUint32(12, pid >>> 0, true);
+      d.multicast(a.group, m);
+    }
+  };
+  const gone = before.filter((a) => !has.has(a.key));
+  const fresh = after.filter((a) => !had.has(a.key));
+  // Removals first: a replace removes, then adds.
+  send(gone, false);
+  send(fresh, true);
 }
 
 const SIOCGIFNAME = 0x8910;

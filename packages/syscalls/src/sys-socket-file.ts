@@ -8,6 +8,7 @@
  */
 import { E, MsgFlag, SockType, isError, type LinuxError } from '@tsvisor/abi';
 import { ARPHRD_LOOPBACK, IfFlag, NetlinkDomain, type LinkInfo, type NetlinkSocket } from './sys-netlink.js';
+import { interfaceAddressing, interfaceRouting } from './sys-netlink-change.js';
 import { withRcvlowat } from './socket-options.js';
 import { socketCall } from './fasync.js';
 import type { FdTable, Kernel } from '@tsvisor/kernel';
@@ -157,7 +158,8 @@ export class NetState {
   links(): readonly LinkInfo[] {
     if (this.setup) return this.setup.links();
     const stack = this.stack;
-    const stats = stack.iface.stats;
+    // The loopback device carries all of this stack's traffic: its counters are lo's.
+    const counters = stack.iface.deviceCounters;
     return [
       {
         index: 1,
@@ -169,7 +171,9 @@ export class NetState {
         broadcast: new Uint8Array(6),
         addresses: stack.iface.addresses,
         gateways: stack.iface.gateways,
-        stats: () => ({ rxPackets: stats.rxFrames, txPackets: stats.txFrames }),
+        stats: () => counters,
+        ...interfaceAddressing(stack.iface, true),
+        routeControl: interfaceRouting(stack.iface, 1, 1),
         // Flags and lifetimes on the clock kick() polls the stack with.
         ipv6: () => stack.iface.ipv6Addresses(),
         clock: () => performance.now(),
@@ -417,7 +421,6 @@ export class SocketImpl extends FileDescriptionImpl {
     file: FileDescription,
     queued = 0,
   ): number | LinuxError | WouldBlock {
-    if (!this.tcp || src.length === 0)
     const sock = this.sock;
     if (sock instanceof UnixSocket && sock.type === SockType.SOCK_STREAM && src.length > 0) {
       // The bytes are copied in once, into a buffer the socket then keeps (no second copy).
@@ -428,6 +431,7 @@ export class SocketImpl extends FileDescriptionImpl {
       this.settle();
       return vfsBlock(r);
     }
+    if (!this.tcp || src.length === 0)
       return super.writeIO(src.takeFirst(this.sendWindow(src.length)), offset, file);
     const r = this.sendFromIO(src, src.length, queued);
     if (r === NET_WOULD_BLOCK) return WOULD_BLOCK; // a full ring: nothing changed, nothing to run

@@ -311,6 +311,10 @@ describe('procNetSource in network mode host', () => {
       tcpKeepaliveProbes: 5,
       tcpFinTimeout: 30,
       tcpFrto: 2,
+      tcpSyncookies: 1,
+      tcpMaxSynBacklog: 4096,
+      tcpSynackRetries: 5,
+      tcpAbortOnOverflow: 0,
     };
     const net = procNetSource(h.kernel, { hostSysctl: () => given });
     expect(net.sysctl?.()).toEqual(given);

@@ -16,8 +16,8 @@ async function inode(h: Harness, fd: number): Promise<number> {
   return Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true)); // st_ino
 }
 
-async function bound(h: Harness, family: number, type: number, sa: number[]): Promise<number> {
-  const fd = (await h.call('socket', family, type, 0)) as number;
+async function bound(h: Harness, family: number, type: number, sa: number[], protocol = 0): Promise<number> {
+  const fd = (await h.call('socket', family, type, protocol)) as number;
   h.mem.write(ADDR, new Uint8Array(sa));
   expect(await h.call('bind', fd, ADDR, sa.length)).toBe(0);
   return fd;
@@ -259,16 +259,21 @@ describe('/proc/net over the sandbox sockets', () => {
       drops: 0,
       inode: 0,
     };
-    expect(net.netlink?.()).toEqual([kernel]);
+    // The kernel's rtnetlink and sock_diag sockets, protocol by protocol.
+    const diagKernel = { ...kernel, protocol: 4 };
+    expect(net.netlink?.()).toEqual([kernel, diagKernel]);
     const unbound = (await h.call('socket', AF_NETLINK, SOCK_RAW, 0)) as number;
     expect(unbound).toBeGreaterThanOrEqual(0);
     const s = await bound(h, AF_NETLINK, SOCK_RAW, [AF_NETLINK, 0, 0, 0, 0x39, 0x30, 0, 0, 1, 0, 0, 0]);
+    const d = await bound(h, AF_NETLINK, SOCK_RAW, [AF_NETLINK, 0, 0, 0, 0x3a, 0x30, 0, 0, 0, 0, 0, 0], 4);
     expect(net.netlink?.()).toEqual([
       kernel,
       { ...kernel, portid: 12345, groups: 1, inode: await inode(h, s) },
+      diagKernel,
+      { ...diagKernel, portid: 12346, inode: await inode(h, d) },
     ]);
-    // Both count as sockets of the namespace; the kernel's does not.
-    expect(net.sockstat?.().used).toBe(2);
+    // They count as sockets of the namespace; the kernel's do not.
+    expect(net.sockstat?.().used).toBe(3);
   });
 
   it('ipv6_route holds the local route of ::1 in the local table', () => {

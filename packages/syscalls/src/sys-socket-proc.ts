@@ -257,19 +257,27 @@ export function sockstat(
   };
 }
 
-/** NETLINK_ROUTE, the one netlink protocol the sandbox serves. */
+/** The netlink protocols the sandbox serves: NETLINK_ROUTE and NETLINK_SOCK_DIAG. */
 const NETLINK_ROUTE = 0;
+const NETLINK_SOCK_DIAG = 4;
 
 /**
- * /proc/net/netlink: the kernel's NETLINK_ROUTE socket (port 0: the sandbox's rtnetlink, which
- * has no file and so prints inode 0), then the sandbox's netlink sockets that have a port id
- * (bound, or autobound by a send: Linux lists only those, from its port hash), by port id. Rmem
+ * /proc/net/netlink, protocol by protocol (NETLINK_ROUTE, NETLINK_SOCK_DIAG): the kernel's
+ * socket (port 0: the sandbox's rtnetlink or sock_diag, which has no file and so prints inode 0),
+ * then the sandbox's netlink sockets of that protocol that have a port id (bound, or autobound
+ * by a send: Linux lists only those, from its port hash), by port id. Rmem
  * is the bytes queued to read; nothing waits to be sent, and no dump stays in progress (a dump
  * is answered whole).
  */
 function netlinkSockets(net: NetState): ProcNetlinkSocket[] {
-  const kernel = { portid: 0, groups: 0, rmem: 0, inode: 0 };
-  const bound: (typeof kernel)[] = [];
+  const kernel = [NETLINK_ROUTE, NETLINK_SOCK_DIAG].map((protocol) => ({
+    protocol,
+    portid: 0,
+    groups: 0,
+    rmem: 0,
+    inode: 0,
+  }));
+  const bound: (typeof kernel)[number][] = [];
   for (const f of net.open) {
     const s = f.sock;
     if (!(s instanceof NetlinkSocket)) continue;
@@ -277,11 +285,16 @@ function netlinkSockets(net: NetState): ProcNetlinkSocket[] {
     const dv = new DataView(name.buffer, name.byteOffset, name.byteLength);
     const portid = name.length >= 12 ? dv.getUint32(4, true) : 0;
     if (portid === 0) continue;
-    bound.push({ portid, groups: dv.getUint32(8, true), rmem: s.inq(), inode: f.inode });
+    bound.push({
+      protocol: s.protocol,
+      portid,
+      groups: dv.getUint32(8, true),
+      rmem: s.inq(),
+      inode: f.inode,
+    });
   }
-  bound.sort((a, b) => a.portid - b.portid);
-  return [kernel, ...bound].map((s) => ({
-    protocol: NETLINK_ROUTE,
+  const all = [...kernel, ...bound].sort((a, b) => a.protocol - b.protocol || a.portid - b.portid);
+  return all.map((s) => ({
     ...s,
     wmem: 0,
     dump: 0,
@@ -385,6 +398,10 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     tcpKeepaliveProbes: s.keepaliveProbes,
     tcpFinTimeout: s.finTimeout,
     tcpFrto: s.frto,
+    tcpSyncookies: s.syncookies,
+    tcpMaxSynBacklog: s.maxSynBacklog,
+    tcpSynackRetries: s.synackRetries,
+    tcpAbortOnOverflow: s.abortOnOverflow,
     pingGroupRange: s.pingGroupRange,
   };
 }
@@ -424,6 +441,18 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
     case 'tcpFrto':
       s.frto = w.value;
       break;
+    case 'tcpSyncookies':
+      s.syncookies = w.value;
+      break;
+    case 'tcpMaxSynBacklog':
+      s.maxSynBacklog = w.value;
+      break;
+    case 'tcpSynackRetries':
+      s.synackRetries = w.value;
+      break;
+    case 'tcpAbortOnOverflow':
+      s.abortOnOverflow = w.value;
+      break;
   }
   return undefined;
 }
@@ -438,7 +467,17 @@ function devices(net: NetState): ProcNetDevice[] {
       address: l.address,
       mtu: l.mtu,
       flags: l.flags,
-      stats: { rxPackets: st.rxPackets, txPackets: st.txPackets },
+      stats: {
+        rxPackets: st.rxPackets,
+        txPackets: st.txPackets,
+        rxBytes: st.rxBytes ?? 0,
+        txBytes: st.txBytes ?? 0,
+        rxErrs: st.rxErrors ?? 0,
+        txErrs: st.txErrors ?? 0,
+        rxDrop: st.rxDropped ?? 0,
+        txDrop: st.txDropped ?? 0,
+        rxMulticast: st.multicast ?? 0,
+      },
     };
   });
 }
@@ -503,16 +542,57 @@ function inetSockets(
   protocol: 'tcp' | 'udp' | 'udplite' | 'icmp' | 'raw',
   family: 4 | 6,
 ): ProcInetSocket[] {
+  return inetSocketEntries(net, protocol, family).map((d) => {
+    const listed = entry(d.entry, family, d.inode, d.uid);
+    if (d.entry.inAcceptQueue === true) acceptQueued.add(listed);
+    return listed;
+  });
+}
+
+/** One of the stack's sockets as /proc/net and sock_diag list it (see {@link inetSocketEntries}). */
+export interface DiagInetEntry {
+  readonly entry: SocketEntry;
+  /** The socket-layer object (an InetSocket) while the application holds it. */
+  readonly owner: object | undefined;
+  readonly state: number;
+  /** Addresses as a file of the listing's family shows them (IPv4-mapped in a v6 listing). */
+  readonly local: ProcSockAddr;
+  readonly remote: ProcSockAddr;
+  readonly rxQueue: number;
+  readonly txQueue: number;
+  /** The socket file's inode and owner; 0 once the application closed it. */
+  readonly inode: number;
+  readonly uid: number;
+}
+
+/**
+ * The stack's sockets of one protocol and family with their files: the one enumeration behind
+ * /proc/net/{tcp,udp,...} and NETLINK_SOCK_DIAG. The family is the socket's (an IPv4
+ * connection of a dual-stack AF_INET6 socket is listed as 6).
+ */
+export function inetSocketEntries(
+  net: NetState,
+  protocol: 'tcp' | 'udp' | 'udplite' | 'icmp' | 'raw',
+  family: 4 | 6,
+): DiagInetEntry[] {
   if (!net.hasStack) return [];
-  const out: ProcInetSocket[] = [];
+  const out: DiagInetEntry[] = [];
   for (const e of net.stack.sockets()) {
     if (e.protocol !== protocol) continue;
     const file = e.owner ? net.fileOf.get(e.owner) : undefined;
     const ownerFamily = file && ownerIs6(file.sock) ? 6 : e.family;
     if (ownerFamily !== family) continue;
-    const listed = entry(e, family, file?.inode ?? 0, file?.uid ?? 0);
-    if (e.inAcceptQueue === true) acceptQueued.add(listed);
-    out.push(listed);
+    out.push({
+      entry: e,
+      owner: e.owner,
+      state: e.state,
+      local: addr(e.local, family),
+      remote: addr(e.remote, family),
+      rxQueue: e.rxQueue,
+      txQueue: e.txQueue,
+      inode: file?.inode ?? 0,
+      uid: file?.uid ?? 0,
+    });
   }
   return out;
 }

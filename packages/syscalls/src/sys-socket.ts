@@ -53,6 +53,7 @@ import { FileDescription, UserIOSequence } from '@tsvisor/vfs';
 import { readerAsleep, sendSigurg, socketCall } from './fasync.js';
 import { SocketImpl, netOf, socketOf, type AnySocket, type InFlight } from './sys-socket-file.js';
 import { NetlinkSocket, interfaceIoctl } from './sys-netlink.js';
+import { sockDiagHandler } from './sys-netlink-diag.js';
 import { bindPortDenied } from './sys-caps.js';
 import { HostSocketImpl, hostInterfaceIoctl, hostLingerOnClose, withHostSockets } from './sys-socket-host.js';
 import { writeStream, writeStreamFrom, type WriteOutcome } from './stream-write.js';
@@ -60,6 +61,7 @@ import {
   getCoreOption,
   inheritCoreOptions,
   isCoreOption,
+  noteBindPort,
   noteBufferSet,
   noteTosSet,
   rcvlowatOf,
@@ -92,6 +94,12 @@ import {
 } from './types.js';
 import { ctxOf, fileAt, filesOf, nofile, vfsCreds, vfsOf } from './vfs-context.js';
 import { SCM_PIDFD, getUnixOption, isUnixOption, scmPidfd, setUnixOption } from './unix-socket-options.js';
+import {
+  getFilterOption,
+  isFilterGetOption,
+  isFilterSetOption,
+  setFilterOption,
+} from './socket-filter-options.js';
 
 const SOCK_MAX = 11;
 const AF_MAX = 46;
@@ -317,8 +325,11 @@ function create(t: Task, domain: number, type: number, protocol: number): AnySoc
     s.close();
     return E.EPERM;
   }
-  if (domain === AddressFamily.AF_NETLINK)
-    return NetlinkSocket.create(netOf(t.kernel).netlink, kind, protocol, t.tgid);
+  if (domain === AddressFamily.AF_NETLINK) {
+    const nl = netOf(t.kernel).netlink;
+    nl.sockDiag ??= sockDiagHandler(t.kernel);
+    return NetlinkSocket.create(nl, kind, protocol, t.tgid, capable(t.creds, Capability.CAP_NET_ADMIN));
+  }
   return E.EAFNOSUPPORT;
 }
 
@@ -376,6 +387,8 @@ function bind(t: Task, a: SyscallArgs): SyscallResult {
   if (!(sock instanceof UnixSocket)) {
     if (sock instanceof InetSocket && bindPortDenied(t, sock, bytes)) return E.EACCES;
     const r = sock.bind(bytes);
+    if (r === 0 && sock instanceof InetSocket && bytes.length >= 4)
+      noteBindPort(sock, (bytes[2]! << 8) | bytes[3]!);
     f.s.settle();
     return r;
   }
@@ -546,7 +559,7 @@ function doSend(t: Task, f: { file: FileDescription; s: SocketImpl }, out: Outgo
       r =
         sock instanceof InetSocket
           ? sock.sendto(chunk, flags, dst, out.control)
-          : sock.sendto(chunk, flags, dst);
+          : sock.sendto(chunk, flags, dst, capable(t.creds, Capability.CAP_NET_ADMIN));
     }
     f.s.settle();
     return r === NET_WOULD_BLOCK ? 'block' : r;
@@ -1300,6 +1313,11 @@ function setsockoptOnce(t: Task, a: SyscallArgs): SyscallResult {
   const optlen = int(a[4]);
   const sock = f.s.sock;
   if (sock instanceof UnixSocket && level !== SocketLevel.SOL_SOCKET) return E.EOPNOTSUPP;
+  if (
+    isFilterSetOption(level, name) &&
+    (sock instanceof InetSocket || sock instanceof UnixSocket || sock instanceof NetlinkSocket)
+  )
+    return setFilterOption(t, sock.filter, name, ptr(a[3]), optlen);
   if (sock instanceof UnixSocket && isUnixOption(name))
     return setUnixOption(t, sock, name, ptr(a[3]), optlen);
   if (sock instanceof NetlinkSocket && level === SocketLevel.SOL_NETLINK && optlen < 4) {
@@ -1493,6 +1511,11 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
   if (isError(len)) return len;
   if (len < 0) return E.EINVAL;
   const sock = f.s.sock;
+  if (
+    isFilterGetOption(level, name) &&
+    (sock instanceof InetSocket || sock instanceof UnixSocket || sock instanceof NetlinkSocket)
+  )
+    return getFilterOption(t, sock.filter, name, ptr(a[3]), lenp, len);
   if (sock instanceof UnixSocket && level === SocketLevel.SOL_SOCKET && isUnixOption(name))
     return getUnixOption(t, sock, name, ptr(a[3]), lenp, len);
   let bytes: Uint8Array;
@@ -1564,7 +1587,7 @@ export const socketSyscalls: SyscallFamily = withHostSockets({
   socket: {
     handler: socket,
     support: partial(
-      'AF_UNIX, AF_INET and AF_INET6 (loopback only; SOCK_RAW with CAP_NET_RAW, refused in network mode host), AF_NETLINK (NETLINK_ROUTE queries); other families EAFNOSUPPORT',
+      'AF_UNIX, AF_INET and AF_INET6 (loopback only; SOCK_RAW with CAP_NET_RAW, refused in network mode host), AF_NETLINK (NETLINK_ROUTE: dumps, address and route changes, notifications; NETLINK_SOCK_DIAG: inet_diag and unix_diag with bytecode filters, SOCK_DESTROY EOPNOTSUPP); other families EAFNOSUPPORT',
     ),
   },
   socketpair: { handler: socketpair, support: FULL },
@@ -1597,13 +1620,13 @@ export const socketSyscalls: SyscallFamily = withHostSockets({
   setsockopt: {
     handler: setsockopt,
     support: partial(
-      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_BINDTODEVICE/SO_BINDTOIFINDEX tie netstack TCP and UDP sockets to lo or eth0 (receive, route and port sharing as Linux); SO_PEEK_OFF moves TCP, UDP and AF_UNIX peeks; TCP_NOTSENT_LOWAT gates POLLOUT and sends; SO_PRIORITY (which IP_TOS also sets, as rt_tos2priority), SO_MARK, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; IP_RECVERR is kept but there is no error queue',
+      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_BINDTODEVICE/SO_BINDTOIFINDEX tie netstack TCP and UDP sockets to lo or eth0 (receive, route and port sharing as Linux); SO_PEEK_OFF moves TCP, UDP and AF_UNIX peeks; TCP_NOTSENT_LOWAT gates POLLOUT and sends; SO_PRIORITY (which IP_TOS also sets, as rt_tos2priority), SO_MARK, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; IP_RECVERR is kept but there is no error queue; SO_ATTACH_FILTER/SO_DETACH_FILTER/SO_LOCK_FILTER run classic BPF on UDP, raw, ping, TCP, AF_UNIX datagram and netlink sockets (SO_ATTACH_REUSEPORT_CBPF is ENOPROTOOPT, SO_ATTACH_BPF EINVAL: no bpf(2))',
     ),
   },
   getsockopt: {
     handler: getsockopt,
     support: partial(
-      'integer options, SO_PEERCRED, SO_PEERGROUPS, SO_PEERNAME, SO_COOKIE, SO_BINDTODEVICE, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO, TCP_INFO and TCP_CONGESTION; SO_INCOMING_CPU reads what was set (-1 before)',
+      'integer options, SO_PEERCRED, SO_PEERGROUPS, SO_PEERNAME, SO_COOKIE, SO_BINDTODEVICE, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO, SO_GET_FILTER, TCP_INFO and TCP_CONGESTION; SO_INCOMING_CPU reads what was set (-1 before)',
     ),
   },
 });

@@ -1,7 +1,7 @@
 /**
  * The SOL_SOCKET options of AF_UNIX sockets that sk_setsockopt / sk_getsockopt (net/core/sock.c)
  * answer for them and that socket-options.ts does not keep for every family: SO_LINGER,
- * SO_GET_FILTER, SO_BPF_EXTENSIONS, SO_MEMINFO, SO_TXTIME, SO_RESERVE_MEM, SO_PEERPIDFD,
+ * SO_MEMINFO, SO_TXTIME, SO_RESERVE_MEM, SO_PEERPIDFD,
  * SO_RCVPRIORITY and SO_PASSRIGHTS.
  *
  * The ones with an effect: SO_PEERPIDFD installs a pidfd of the peer's process as captured at
@@ -11,8 +11,8 @@
  * reports what a unix socket is charged (its sent buffers still queued, by truesize). The
  * others are checked and kept as Linux does and change nothing for a unix socket: SO_LINGER
  * (closing a unix socket never lingers), SO_TXTIME (only qdiscs read it), SO_RCVPRIORITY (unix
- * receives add no SCM_PRIORITY). No socket filter can be attached, so SO_GET_FILTER has length
- * 0; SO_RESERVE_MEM stays 0 (a unix socket has no memory accounting: EOPNOTSUPP).
+ * receives add no SCM_PRIORITY). The socket filter options are socket-filter-options.ts's;
+ * SO_RESERVE_MEM stays 0 (a unix socket has no memory accounting: EOPNOTSUPP).
  *
  * @module
  */
@@ -30,8 +30,6 @@ const SO_PASSRIGHTS = 83;
 const HZ = 250n;
 /** MAX_SCHEDULE_TIMEOUT (LONG_MAX) in seconds: what a linger too long for jiffies becomes. */
 const LINGER_MAX_SECS = ((1n << 63n) - 1n) / HZ;
-/** bpf_tell_extensions: SKF_AD_MAX, the classic BPF ancillary loads the kernel knows. */
-const SKF_AD_MAX = 64;
 /** SOF_TXTIME_DEADLINE_MODE | SOF_TXTIME_REPORT_ERRORS. */
 const SOF_TXTIME_FLAGS_MASK = 3;
 const CLOCK_REALTIME = 0;
@@ -63,8 +61,6 @@ function optionsOf(sock: UnixSocket): UnixOptions {
 
 const HANDLED: ReadonlySet<number> = new Set([
   SO.SO_LINGER,
-  SO.SO_GET_FILTER,
-  SO.SO_BPF_EXTENSIONS,
   SO.SO_MEMINFO,
   SO.SO_TXTIME,
   SO.SO_RESERVE_MEM,
@@ -81,9 +77,7 @@ export function isUnixOption(name: number): boolean {
 /**
  * setsockopt(SOL_SOCKET, `name`) on a unix socket for an option of this module, in
  * sk_setsockopt's order: `EINVAL` below an int, `EFAULT` for the int, then the option's own
- * length and value checks. SO_ATTACH_FILTER (26), SO_BPF_EXTENSIONS, SO_MEMINFO and
- * SO_PEERPIDFD cannot be set here: ENOPROTOOPT (Linux attaches a classic BPF filter for 26,
- * which the sandbox does not run).
+ * length and value checks. SO_MEMINFO and SO_PEERPIDFD cannot be set: ENOPROTOOPT.
  */
 export function setUnixOption(
   t: Task,
@@ -179,10 +173,6 @@ function unixOptionValue(sock: UnixSocket, name: number): Uint8Array {
     case SO.SO_LINGER:
       // struct linger; l_linger is the time cut to an int.
       return u32s([o?.lingerOn ? 1 : 0, Number(BigInt.asUintN(32, o?.lingerSecs ?? 0n))]);
-    case SO.SO_GET_FILTER:
-      return new Uint8Array(0);
-    case SO.SO_BPF_EXTENSIONS:
-      return u32s([SKF_AD_MAX]);
     case SO.SO_MEMINFO: {
       // sk_get_meminfo: a unix socket charges its sent buffers to itself (sk_wmem_alloc) and
       // nothing to the receiver; no forward allocation, write queue, option memory or backlog.

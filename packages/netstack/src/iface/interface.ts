@@ -12,7 +12,7 @@
  */
 import { E, type LinuxError } from '@tsvisor/abi';
 import type { Device } from '../phy/device.js';
-import { LoopbackDevice } from '../phy/loopback.js';
+import { LOOPBACK_MTU, LoopbackDevice } from '../phy/loopback.js';
 import { ARP_PACKET_LEN, ArpOperation, ArpPacket, ArpRepr } from '../wire/arp.js';
 import { isWireError, WireError } from '../wire/error.js';
 import {
@@ -243,6 +243,74 @@ export function wireImage(t: TcpRepr, payload: Uint8Array): TcpRepr {
   };
 }
 
+/**
+ * The counters Linux keeps for a network device (the fields of struct rtnl_link_stats64 netstack
+ * can know): what /proc/net/dev, `ip -s link` and IFLA_STATS64 show. A packet counts with its
+ * length as the device carries it: with the Ethernet header on an Ethernet device, the IP datagram
+ * alone on a device with the IP medium and on Linux's `lo` (loopback_xmit counts the packet
+ * after eth_type_trans took lo's link header off). A packet the device refused counts only as
+ * dropped: tx_dropped, or rx_dropped on a loopback device (whose full backlog is its receive side).
+ */
+export interface LinkCounters {
+  rxPackets: number;
+  rxBytes: number;
+  rxDropped: number;
+  txPackets: number;
+  txBytes: number;
+  txDropped: number;
+}
+
+/** True when `r` is the route of prefix `dst` with metric `metric` (fib_find_alias's key). */
+function sameRoute(r: StaticRoute, dst: IpCidr, metric: number): boolean {
+  return r.dst.prefixLen === dst.prefixLen && r.dst.address.equals(dst.address) && r.metric === metric;
+}
+
+/** A fresh set of {@link LinkCounters}, all zero. */
+export function linkCounters(): LinkCounters {
+  return { rxPackets: 0, rxBytes: 0, rxDropped: 0, txPackets: 0, txBytes: 0, txDropped: 0 };
+}
+
+/**
+ * A route of the main table that the stack's owner added (`ip route add`): packets to `dst` go
+ * to `gateway` (else to the destination itself, on link), out of lo or the device.
+ */
+export interface StaticRoute {
+  /** The destination prefix (its host bits clear). */
+  readonly dst: IpCidr;
+  /** The next hop; undefined: the destination is on link. */
+  readonly gateway: IpAddress | undefined;
+  /** The route leaves by lo (else by the device). */
+  readonly loopback: boolean;
+  /** Its priority (RTA_PRIORITY): among routes of one prefix the lowest wins. */
+  readonly metric: number;
+  /** The preferred source address (RTA_PREFSRC), if one was given. */
+  readonly src: IpAddress | undefined;
+  /** The route's MTU (RTAX_MTU), if one was given: sockets to its destinations use it. */
+  readonly mtu: number | undefined;
+  /** Who added it (RTPROT_*, as `ip route` shows it; `ip route add` says 3, boot); default 3. */
+  readonly protocol?: number;
+}
+
+/** The route a packet to a destination takes, as {@link Interface.lookupRoute} finds it. */
+export interface RouteChoice {
+  readonly gateway: IpAddress | undefined;
+  readonly loopback: boolean;
+  readonly src: IpAddress | undefined;
+  readonly mtu: number | undefined;
+  /** The route is one of {@link Interface.routes} (else a prefix of an address, or a gateway). */
+  readonly static: boolean;
+}
+
+/** What the interface keeps of an address {@link Interface.addAddress} assigned. */
+interface AssignedAddress {
+  /** It is on lo (else on the device). */
+  readonly loopback: boolean;
+  /** An IPv4 address in the subnet of an earlier one (IFA_F_SECONDARY). */
+  readonly secondary: boolean;
+  /** IFA_F_* bits it was assigned with. */
+  readonly flags: number;
+}
+
 /** Traffic counters (like /proc/net/snmp, a few of them). */
 export interface InterfaceStats {
   rxFrames: number;
@@ -276,6 +344,17 @@ export class Interface {
     tcpResets: 0,
     udpNoPort: 0,
   };
+  /**
+   * The device's counters: every frame it gave the interface, every frame the interface gave it
+   * (see {@link LinkCounters}). On a loopback device these are `lo`'s.
+   */
+  readonly deviceCounters: LinkCounters = linkCounters();
+  /**
+   * The counters of the packets this host sends to its own addresses without the device (which
+   * is not a loopback device then): Linux's `lo` carries them, each counted once sent and once
+   * received. They stay 0 on a loopback device, which carries that traffic itself.
+   */
+  readonly loopCounters: LinkCounters = linkCounters();
   /** The stack's SNMP counters (/proc/net/snmp, netstat, snmp6), incremented as Linux does. */
   readonly mib = new NetMib();
   private readonly verify: boolean;
@@ -358,8 +437,17 @@ export class Interface {
     this.mib.reassembly6 = this.reassembler6.stats;
   }
 
-  /** The directed broadcast addresses of the IPv4 prefixes (computed once). */
-  private readonly broadcasts: Ipv4Address[];
+  /** The directed broadcast addresses of the IPv4 prefixes (kept by {@link addressesChanged}). */
+  private broadcasts: Ipv4Address[];
+  /**
+   * The IPv4 prefixes of addresses on lo beyond 127.0.0.0/8: Linux makes each a local route
+   * (fib_add_ifaddr on a loopback device), so every address in them is this host's.
+   */
+  private localPrefixes: IpCidr[] = [];
+  /** What {@link addAddress} recorded of the addresses it assigned (configured ones have none). */
+  private readonly assigned = new Map<IpCidr, AssignedAddress>();
+  /** The routes {@link addRoute} added, in the order they came. */
+  private readonly staticRoutes: StaticRoute[] = [];
   /** The link-local address when RFC 7217 formed it (flagged stable-privacy, as on Linux). */
   private readonly stableLinkLocal: Ipv6Address | undefined;
 
@@ -376,7 +464,7 @@ export class Interface {
       const stable = this.stableLinkLocal?.equals(c.address) ? IfaFlag.STABLE_PRIVACY : 0;
       out.push({
         cidr: c,
-        flags: IfaFlag.PERMANENT | stable,
+        flags: IfaFlag.PERMANENT | stable | (this.assigned.get(c)?.flags ?? 0),
         validUntil: Infinity,
         preferredUntil: Infinity,
       });
@@ -409,12 +497,126 @@ export class Interface {
     return out;
   }
 
-  /** True when `addr` belongs to this host: an interface address or a loopback address. */
+  /**
+   * True when `addr` belongs to this host: an interface address, a loopback address, or an
+   * address in the IPv4 prefix of an address assigned to lo.
+   */
   hasAddress(addr: IpAddress): boolean {
     if (addr.isLoopback()) return true;
     const all = this.addresses;
     for (let i = 0; i < all.length; i++) if (all[i]!.address.equals(addr)) return true;
+    const local = this.localPrefixes;
+    for (let i = 0; i < local.length; i++) if (local[i]!.contains(addr)) return true;
     return false;
+  }
+
+  /**
+   * Assigns `cidr` to the interface, as `ip addr add` does (inet_rtm_newaddr,
+   * inet6_rtm_newaddr): on lo when `loopback` (then on IPv4 its whole prefix is local), else on
+   * the device. An IPv4 address in the subnet of another with the same prefix length is a
+   * secondary one (IFA_F_SECONDARY), listed after the primaries. `flags` are IFA_F_* bits kept
+   * with an IPv6 address (NODAD, NOPREFIXROUTE...); every assigned address is permanent, and
+   * none goes through duplicate address detection (on lo Linux skips it too).
+   *
+   * EEXIST when the address is assigned already (IPv4: the same address with the same prefix
+   * length; IPv6: the same address with any).
+   * Sockets see the address at once: they may bind to it, and packets to it are received.
+   */
+  addAddress(cidr: IpCidr, options: { loopback?: boolean; flags?: number } = {}): undefined | LinuxError {
+    const a = cidr.address;
+    let secondary = false;
+    for (const c of this.addresses) {
+      if (c.address.version !== a.version) continue;
+      if (a.version === 6) {
+        if (c.address.equals(a)) return E.EEXIST;
+      } else if (c.prefixLen === cidr.prefixLen && c.contains(a)) {
+        if (c.address.equals(a)) return E.EEXIST;
+        secondary = true;
+      }
+    }
+    const entry = new IpCidr(a, cidr.prefixLen);
+    const firstSecondary = this.addresses.findIndex((c) => this.assigned.get(c)?.secondary === true);
+    if (a.version === 4 && !secondary && firstSecondary >= 0) this.addresses.splice(firstSecondary, 0, entry);
+    else this.addresses.push(entry);
+    this.assigned.set(entry, { loopback: options.loopback === true, secondary, flags: options.flags ?? 0 });
+    this.addressesChanged();
+    return undefined;
+  }
+
+  /**
+   * Removes the address `cidr` (address and prefix length), as `ip addr del` does; with an IPv4
+   * primary address go the secondary ones of its subnet (Linux's default, promote_secondaries
+   * off). Returns the addresses removed, or EADDRNOTAVAIL when none matches. Sockets bound to
+   * a removed address keep it (a TCP connection on it stays, unable to reach its peer).
+   */
+  removeAddress(cidr: IpCidr): IpCidr[] | LinuxError {
+    const i = this.addresses.findIndex(
+      (c) => c.prefixLen === cidr.prefixLen && c.address.equals(cidr.address),
+    );
+    if (i < 0) return E.EADDRNOTAVAIL;
+    const gone = this.addresses[i]!;
+    const removed = [gone];
+    if (gone.address.version === 4 && this.assigned.get(gone)?.secondary !== true)
+      for (const c of this.addresses)
+        if (
+          this.assigned.get(c)?.secondary === true &&
+          c.prefixLen === gone.prefixLen &&
+          gone.contains(c.address)
+        )
+          removed.push(c);
+    for (const c of removed) {
+      this.addresses.splice(this.addresses.indexOf(c), 1);
+      this.assigned.delete(c);
+    }
+    this.addressesChanged();
+    return removed;
+  }
+
+  /**
+   * Where an address of {@link addresses} is and how Linux flags it: on lo (the loopback ranges,
+   * and what {@link addAddress} put there), a secondary IPv4 address, the IFA_F_* flags it was
+   * assigned with, and whether {@link addAddress} assigned it (else it was configured).
+   */
+  addressInfo(c: IpCidr): {
+    readonly loopback: boolean;
+    readonly secondary: boolean;
+    readonly flags: number;
+    readonly assigned: boolean;
+  } {
+    const a = this.assigned.get(c);
+    if (a) return { ...a, assigned: true };
+    return { loopback: c.address.isLoopback(), secondary: false, flags: 0, assigned: false };
+  }
+
+  /**
+   * The source of packets to `dst`, one of this host's addresses, as Linux takes it from the
+   * local route's preferred source: `dst` itself, but the primary address of the subnet for a
+   * secondary address or for another address of a prefix on lo.
+   */
+  private localSource(dst: IpAddress): IpAddress {
+    const own = this.addresses.find((c) => c.address.equals(dst));
+    if (own && this.assigned.get(own)?.secondary !== true) return dst;
+    const primary = this.addresses.find(
+      (c) =>
+        c.address.version === 4 &&
+        this.assigned.get(c)?.secondary !== true &&
+        (own
+          ? c.prefixLen === own.prefixLen && c.contains(dst)
+          : this.localPrefixes.includes(c) && c.contains(dst)),
+    );
+    return primary?.address ?? dst;
+  }
+
+  /** Recomputes what is derived from the address list. */
+  private addressesChanged(): void {
+    this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
+    this.localPrefixes = this.addresses.filter(
+      (c) =>
+        c.address.version === 4 &&
+        !c.address.isLoopback() &&
+        c.prefixLen < 32 &&
+        this.assigned.get(c)?.loopback === true,
+    );
   }
 
   /** True when a packet to `addr` is for this host (own, broadcast or multicast). */
@@ -425,16 +627,123 @@ export class Interface {
 
   /** True when packets to `dst` can leave: on-link, or a gateway of its family exists. */
   hasRoute(dst: IpAddress): boolean {
+    if (this.staticRoutes.length > 0 && this.lookupRoute(dst)) return true;
     for (const c of this.addresses) if (c.contains(dst)) return true;
     for (const g of this.gateways) if (g.version === dst.version) return true;
     return dst.isBroadcast() || dst.isMulticast();
   }
 
+  /** The routes {@link addRoute} added, oldest first. */
+  get routes(): readonly StaticRoute[] {
+    return this.staticRoutes;
+  }
+
+  /**
+   * Adds a route to the main table (`ip route add`): EEXIST when one with the same prefix and
+   * metric is there (fib_table_insert with NLM_F_EXCL; `replace` swaps it instead), ENETUNREACH
+   * when the gateway is not reached by a route on link (fib_check_nh: "Nexthop has invalid
+   * gateway"). Sockets see it at once: packets to its prefix take it unless a more specific
+   * route or one with a lower metric exists.
+   */
+  addRoute(route: StaticRoute, replace = false): undefined | LinuxError {
+    const g = route.gateway;
+    if (g !== undefined) {
+      const via = this.hasAddress(g) ? undefined : this.lookupRoute(g);
+      if (!this.hasAddress(g) && (via === undefined || via.gateway !== undefined)) return E.ENETUNREACH;
+    }
+    const i = this.staticRoutes.findIndex((r) => sameRoute(r, route.dst, route.metric));
+    if (i >= 0) {
+      if (!replace) return E.EEXIST;
+      this.staticRoutes[i] = route;
+    } else this.staticRoutes.push(route);
+    return undefined;
+  }
+
+  /**
+   * Removes the first route of the main table that matches (`ip route del`, fib_table_delete):
+   * the prefix, and the metric, gateway and link when given. ESRCH when none does.
+   */
+  removeRoute(match: {
+    readonly dst: IpCidr;
+    readonly metric?: number;
+    readonly gateway?: IpAddress;
+    readonly loopback?: boolean;
+  }): StaticRoute | LinuxError {
+    const i = this.staticRoutes.findIndex(
+      (r) =>
+        r.dst.prefixLen === match.dst.prefixLen &&
+        r.dst.address.equals(match.dst.address) &&
+        (match.metric === undefined || r.metric === match.metric) &&
+        (match.gateway === undefined || (r.gateway !== undefined && r.gateway.equals(match.gateway))) &&
+        (match.loopback === undefined || r.loopback === match.loopback),
+    );
+    if (i < 0) return E.ESRCH;
+    return this.staticRoutes.splice(i, 1)[0]!;
+  }
+
+  /**
+   * The route to `dst`, not one of this host's addresses: of the prefixes of the interface's
+   * addresses (on their link; IPv4 metric 0, IPv6 256), the {@link routes} and the default
+   * routes of the gateways (IPv4 metric 0, IPv6 1024), the longest prefix, then the lowest
+   * metric, then the oldest. Undefined: no route.
+   */
+  lookupRoute(dst: IpAddress): RouteChoice | undefined {
+    const v6 = dst.version === 6;
+    let best: RouteChoice | undefined;
+    let bestLen = -1;
+    let bestMetric = Infinity;
+    const offer = (len: number, metric: number, choice: () => RouteChoice): void => {
+      if (len > bestLen || (len === bestLen && metric < bestMetric)) {
+        best = choice();
+        bestLen = len;
+        bestMetric = metric;
+      }
+    };
+    for (const c of this.addresses)
+      if (!c.address.isLoopback() && c.contains(dst))
+        offer(c.prefixLen, v6 ? 256 : 0, () => ({
+          gateway: undefined,
+          loopback: this.addressInfo(c).loopback,
+          src: undefined,
+          mtu: undefined,
+          static: false,
+        }));
+    for (const r of this.staticRoutes)
+      if (r.dst.contains(dst)) offer(r.dst.prefixLen, r.metric, () => ({ ...r, static: true }));
+    for (const g of this.gateways)
+      if (g.version === dst.version)
+        offer(0, v6 ? 1024 : 0, () => ({
+          gateway: g,
+          loopback: false,
+          src: undefined,
+          mtu: undefined,
+          static: false,
+        }));
+    return best;
+  }
+
+  /** True when a packet to `dst`, not this host's, leaves by lo (a route on lo takes it). */
+  private routedToLoopback(dst: IpAddress): boolean {
+    return this.staticRoutes.length > 0 && this.lookupRoute(dst)?.loopback === true;
+  }
+
   /** The source address for packets to `dst` (undefined: no route). */
   sourceAddressFor(dst: IpAddress): IpAddress | undefined {
     if (dst.isLoopback()) return dst.version === 4 ? Ipv4Address.LOOPBACK : Ipv6Address.LOOPBACK;
-    if (this.hasAddress(dst)) return dst;
+    if (this.hasAddress(dst)) return this.assigned.size > 0 ? this.localSource(dst) : dst;
     const same = this.addresses.filter((c) => c.address.version === dst.version && !c.address.isLoopback());
+    const route = this.staticRoutes.length > 0 ? this.lookupRoute(dst) : undefined;
+    if (route?.static) {
+      if (route.src) return route.src;
+      // inet_select_addr: an address of the route's link, on link with the gateway if any.
+      const g = route.gateway;
+      const onItsLink = same.filter((c) => this.addressInfo(c).loopback === route.loopback);
+      const pick = (g && onItsLink.find((c) => c.contains(g))) ?? onItsLink[0] ?? same[0];
+      if (pick) return pick.address;
+      // Only host-scoped addresses (the loopback range): Linux finds none and leaves the source
+      // unset, so the socket is named 0.0.0.0 (or ::).
+      return dst.version === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
+    }
     const onLink = this.pickSource(same.filter((c) => c.contains(dst)));
     if (onLink) return onLink.address;
     if ((dst.isBroadcast() || dst.isMulticast()) && same[0]) return same[0].address;
@@ -466,6 +775,9 @@ export class Interface {
       for (let f = device.receive(now); f; f = device.receive(now)) {
         progress = true;
         this.stats.rxFrames++;
+        const dc = this.deviceCounters;
+        dc.rxPackets++;
+        dc.rxBytes += f.length;
         this.rxOffloaded = this.offloaded.delete(f);
         this.rxGso = this.gsoFrames.get(f) ?? 0;
         this.rxFrame = f;
@@ -483,6 +795,9 @@ export class Interface {
       if (this.loopQueue.length > 0)
         for (let p = this.loopQueue.shift(); p; p = this.loopQueue.shift()) {
           progress = true;
+          const lc = this.loopCounters;
+          lc.rxPackets++;
+          lc.rxBytes += p.length;
           this.rxOffloaded = this.offloaded.delete(p);
           this.rxGso = this.gsoFrames.get(p) ?? 0;
           this.rxLink = 'lo'; // a packet to this host's own address goes through lo on Linux
@@ -1075,18 +1390,21 @@ export class Interface {
         protocol = IpProtocol.ICMPV6;
         break;
     }
-    const local = this.hasAddress(out.dst);
+    // A route on lo takes a packet that is not this host's the way of its own packets.
+    const local = this.hasAddress(out.dst) || this.routedToLoopback(out.dst);
     let fragment = false;
     const viaDevice = !local || device.capabilities.loopback === true;
     let linkDst: EthernetAddress | undefined;
     const ethernet = viaDevice && device.capabilities.medium === 'ethernet';
     const ipMib = out.dst.version === 4 ? this.mib.ip : this.mib.ip6;
+    // Packets to this host's own addresses on another device take lo, whose MTU is LOOPBACK_MTU.
+    const mtu = viaDevice ? device.capabilities.mtu : LOOPBACK_MTU;
+    if (ipHeaderLen + transportLen > mtu) {
+      // Datagrams are fragmented (TCP segments always fit the MSS).
+      if (out.kind === 'tcp') return 'unroutable';
+      fragment = true;
+    }
     if (viaDevice) {
-      if (ipHeaderLen + transportLen > device.capabilities.mtu) {
-        // Datagrams are fragmented (TCP segments always fit the MSS).
-        if (out.kind === 'tcp') return 'unroutable';
-        fragment = true;
-      }
       const hop = this.nextHop(now, device, out.dst, local, ethernet, ipMib);
       if (hop === 'pending' || hop === 'unroutable') return hop;
       linkDst = hop;
@@ -1096,8 +1414,7 @@ export class Interface {
     if (
       out.kind === 'udp' &&
       out.gsoSize !== undefined &&
-      viaDevice &&
-      (fragment || !(device instanceof LoopbackDevice))
+      (fragment || (viaDevice && !(device instanceof LoopbackDevice)))
     )
       return this.emitSegments(now, device, out, out.gsoSize);
     if (out.kind === 'tcp' && (!viaDevice || device instanceof LoopbackDevice))
@@ -1184,31 +1501,49 @@ export class Interface {
     ipMib.OutRequests++;
     if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
     if (out.kind === 'udp' && out.gsoSize !== undefined) this.gsoFrames.set(frame, out.gsoSize);
-    if (!viaDevice) {
-      ipMib.OutTransmits++;
-      ipMib.OutOctets += ipHeaderLen + transportLen;
-      this.loopQueue.push(frame);
-      return 'sent';
-    }
     if (fragment) {
       if (out.dst.version === 4) ipBuf[6] = 0; // clear DF: this datagram is fragmented on purpose
-      const fragments = this.fragmentDatagram(ipBuf, out.dst.version === 4, device.capabilities.mtu, ipMib);
+      const fragments = this.fragmentDatagram(ipBuf, out.dst.version === 4, mtu, ipMib);
       for (const f of fragments) {
         const framed = new Uint8Array(linkLen + f.length);
         framed.set(frame.subarray(0, linkLen));
         framed.set(f, linkLen);
-        this.stats.txFrames++;
         ipMib.OutTransmits++;
         ipMib.OutOctets += f.length;
-        device.transmit(now, framed);
+        if (viaDevice) this.transmit(now, device, framed);
+        else this.loop(framed);
       }
       return 'sent';
     }
-    this.stats.txFrames++;
+    if (!viaDevice) {
+      ipMib.OutTransmits++;
+      ipMib.OutOctets += ipHeaderLen + transportLen;
+      this.loop(frame);
+      return 'sent';
+    }
     ipMib.OutTransmits++;
     ipMib.OutOctets += ipHeaderLen + transportLen;
-    device.transmit(now, frame);
+    this.transmit(now, device, frame);
     return 'sent';
+  }
+
+  /** Gives `frame` to the device, counted in {@link deviceCounters} as sent or dropped. */
+  private transmit(now: number, device: Device, frame: Uint8Array): void {
+    this.stats.txFrames++;
+    const c = this.deviceCounters;
+    if (device.transmit(now, frame)) {
+      c.txPackets++;
+      c.txBytes += frame.length;
+    } else if (device.capabilities.loopback === true) c.rxDropped++;
+    else c.txDropped++;
+  }
+
+  /** Queues an IP packet to this host's own address that does not go through the device. */
+  private loop(packet: Uint8Array): void {
+    const c = this.loopCounters;
+    c.txPackets++;
+    c.txBytes += packet.length;
+    this.loopQueue.push(packet);
   }
 
   /**
@@ -1219,7 +1554,8 @@ export class Interface {
   private emitIpDatagram(now: number, device: Device, out: Outgoing & { readonly kind: 'ip' }): EmitResult {
     const bytes = out.packet;
     const v4 = out.dst.version === 4;
-    const local = this.hasAddress(out.dst);
+    // A route on lo takes a packet that is not this host's the way of its own packets.
+    const local = this.hasAddress(out.dst) || this.routedToLoopback(out.dst);
     const viaDevice = !local || device.capabilities.loopback === true;
     const ethernet = viaDevice && device.capabilities.medium === 'ethernet';
     const ipMib = v4 ? this.mib.ip : this.mib.ip6;
@@ -1239,9 +1575,10 @@ export class Interface {
     ipMib.OutRequests++;
     if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
     let pieces = [bytes];
-    if (viaDevice && bytes.length > device.capabilities.mtu) {
+    const mtu = viaDevice ? device.capabilities.mtu : LOOPBACK_MTU;
+    if (bytes.length > mtu) {
       if (v4 && bytes[6]! & 0x40) return 'unroutable';
-      pieces = this.fragmentDatagram(bytes, v4, device.capabilities.mtu, ipMib);
+      pieces = this.fragmentDatagram(bytes, v4, mtu, ipMib);
     }
     const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
     for (const piece of pieces) {
@@ -1254,11 +1591,8 @@ export class Interface {
       frame.set(piece, linkLen);
       ipMib.OutTransmits++;
       ipMib.OutOctets += piece.length;
-      if (!viaDevice) this.loopQueue.push(frame);
-      else {
-        this.stats.txFrames++;
-        device.transmit(now, frame);
-      }
+      if (!viaDevice) this.loop(frame);
+      else this.transmit(now, device, frame);
     }
     return 'sent';
   }
@@ -1360,9 +1694,15 @@ export class Interface {
     ipMib.OutRequests++;
     ipMib.OutTransmits++;
     ipMib.OutOctets += octets;
+    const counters = viaDevice ? this.deviceCounters : this.loopCounters;
     // A full device queue drops the packet, as LoopbackDevice.transmit would; TCP resends it.
     // Packets to the stack's own addresses on another device were never limited.
-    if (this.loopSegments.length - this.loopHead >= limit) return 'sent';
+    if (this.loopSegments.length - this.loopHead >= limit) {
+      counters.rxDropped++; // lo's backlog is full: enqueue_to_backlog counts it, loopback_xmit not
+      return 'sent';
+    }
+    counters.txPackets++;
+    counters.txBytes += octets;
     const n = tcp.payload.length;
     let pooled: Uint8Array | undefined;
     let payload: Uint8Array = NO_PAYLOAD;
@@ -1501,7 +1841,10 @@ export class Interface {
    * on such a packet (our own destination, unicast, non-zero ports), then the socket table.
    */
   private receiveLoopSegment(now: number, device: Device, seg: LoopSegment, sockets: SocketTable): void {
+    const counters = seg.viaDevice ? this.deviceCounters : this.loopCounters;
     if (seg.viaDevice) this.stats.rxFrames++;
+    counters.rxPackets++;
+    counters.rxBytes += seg.octets;
     const { src, dst, tcp } = seg;
     const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
     ipMib.InReceives++;
@@ -1581,8 +1924,14 @@ export class Interface {
       const b = dst.bytes; // RFC 1112 §6.4: 01:00:5e + low 23 bits
       return new EthernetAddress([0x01, 0x00, 0x5e, b[1]! & 0x7f, b[2]!, b[3]!]);
     }
-    const onLink = this.addresses.some((c) => c.address.version === 4 && c.contains(dst));
-    const hop = onLink ? dst : (this.gateways.find((g) => g.version === 4) as Ipv4Address | undefined);
+    let hop: IpAddress | undefined;
+    if (this.staticRoutes.length > 0) {
+      const r = this.lookupRoute(dst);
+      hop = r === undefined ? undefined : (r.gateway ?? dst);
+    } else {
+      const onLink = this.addresses.some((c) => c.address.version === 4 && c.contains(dst));
+      hop = onLink ? dst : this.gateways.find((g) => g.version === 4);
+    }
     if (!hop) return 'unroutable';
     const entry = this.neighbors.get(hop.key);
     if (entry && entry.expires > now) return entry.mac;
@@ -1599,7 +1948,7 @@ export class Interface {
             sourceHardwareAddr: this.hardwareAddress!,
             sourceProtocolAddr: src,
             targetHardwareAddr: EthernetAddress.ZERO,
-            targetProtocolAddr: hop,
+            targetProtocolAddr: hop as Ipv4Address,
           },
           EthernetAddress.BROADCAST,
         );
@@ -1621,8 +1970,13 @@ export class Interface {
     if (dst.isMulticast()) return new EthernetAddress([0x33, 0x33, b[12]!, b[13]!, b[14]!, b[15]!]);
     const onLink =
       dst.isLinkLocal() || this.addresses.some((c) => c.address.version === 6 && c.contains(dst));
-    const hop = onLink ? dst : (this.gateways.find((g) => g.version === 6) as Ipv6Address | undefined);
+    let hop: IpAddress | undefined;
+    if (this.staticRoutes.length > 0 && !dst.isLinkLocal()) {
+      const r = this.lookupRoute(dst);
+      hop = r === undefined ? undefined : (r.gateway ?? dst);
+    } else hop = onLink ? dst : this.gateways.find((g) => g.version === 6);
     if (!hop) return 'unroutable';
+    const target = hop as Ipv6Address;
     const entry = this.neighbors.get(hop.key);
     if (entry && entry.expires > now) return entry.mac;
     const last = this.arpPending.get(hop.key);
@@ -1633,9 +1987,9 @@ export class Interface {
         this.emit(now, device, {
           kind: 'icmpv6',
           src,
-          dst: solicitedNodeAddress(hop),
+          dst: solicitedNodeAddress(target),
           hopLimit: NDP_HOP_LIMIT,
-          icmp: { type: 'neighborSolicit', target: hop, sourceLinkAddr: this.hardwareAddress },
+          icmp: { type: 'neighborSolicit', target, sourceLinkAddr: this.hardwareAddress },
         });
     }
     return 'pending';
@@ -1648,8 +2002,7 @@ export class Interface {
       EthernetFrame.unchecked(frame),
     );
     ArpRepr.emit(arp, ArpPacket.unchecked(frame.subarray(ETHERNET_HEADER_LEN)));
-    this.stats.txFrames++;
-    device.transmit(now, frame);
+    this.transmit(now, device, frame);
   }
 }
 

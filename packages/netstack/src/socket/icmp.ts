@@ -18,6 +18,8 @@ import { IPV4_HEADER_LEN, IPV4_MAX_MTU } from '../wire/ipv4.js';
 import { DatagramQueues, type DatagramReceived } from './datagram-queues.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+import type { SocketFilter } from './cbpf.js';
+import { ipFilterPacket } from './filter-packet.js';
 
 const ICMP_HEADER_LEN = 8;
 const SCRATCH = new Uint8Array(65536);
@@ -118,9 +120,27 @@ export class IcmpSocket extends DatagramQueues {
     return true;
   }
 
-  /** @internal queues a reply (dropped when the queue is full). */
-  process(src: IpAddress, message: Uint8Array): void {
-    this.rx.enqueue({ addr: src, port: 0 }, message);
+  /** SO_ATTACH_FILTER's program and lock (shared with the InetSocket that owns this socket). */
+  filter: SocketFilter | undefined;
+
+  /**
+   * @internal queues a reply (dropped when the queue is full). ping_queue_rcv_skb runs the
+   * filter first (cap 1) with skb->data at the ICMP header; `dst` is the reply's destination.
+   */
+  process(src: IpAddress, message: Uint8Array, dst?: IpAddress): void {
+    let m = message;
+    const f = this.filter;
+    if (f?.program) {
+      const to = dst ?? (this.local && !this.local.addr.isUnspecified() ? this.local.addr : src);
+      const protocol = src.version === 4 ? 1 : 58;
+      const keep = f.keep(
+        ipFilterPacket({ src, dst: to, protocol, hopLimit: 64, trafficClass: 0, ifindex: 1 }, m),
+        1,
+      );
+      if (keep < 0) return;
+      m = m.subarray(0, keep);
+    }
+    this.rx.enqueue({ addr: src, port: 0 }, m);
   }
 
   /** @internal sends queued requests. */

@@ -39,6 +39,7 @@ import type { IcmpSocket } from './icmp.js';
 import { IPPROTO_RAW, type RawSocket } from './raw.js';
 import { udpBuffers, type UdpReceived, type UdpSocket } from './udp.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+import { SocketFilter } from './cbpf.js';
 
 /** Buffer sizes of sockets made by the socket layer (bytes). */
 export interface InetSocketConfig {
@@ -179,7 +180,21 @@ export class InetSocket {
    * file's owner (F_SETOWN) gets SIGURG.
    */
   onUrgent: (() => void) | undefined;
-  private impl: Impl;
+  /**
+   * SO_ATTACH_FILTER's classic BPF program and SO_LOCK_FILTER (sk->sk_filter): shared with the
+   * protocol socket underneath, whose receive path runs it. An accepted socket starts with its
+   * listener's (sk_clone_lock).
+   */
+  readonly filter: SocketFilter;
+  private implValue!: Impl;
+  private get impl(): Impl {
+    return this.implValue;
+  }
+  /** Every protocol socket this one takes (connect, listen, disconnect) receives through its filter. */
+  private set impl(v: Impl) {
+    this.implValue = v;
+    v.sock.filter = this.filter;
+  }
   private reuseAddr = false;
   private reusePort = false;
   private keepAlive = false;
@@ -258,6 +273,7 @@ export class InetSocket {
     proto: 'default' | 'ping' | 'udplite' | number = 'default',
   ) {
     const rx = (): ReturnType<typeof udpBuffers> => udpBuffers(256, config.rcvBuf);
+    this.filter = impl?.sock.filter ?? new SocketFilter();
     this.impl =
       impl ??
       (type === SockType.SOCK_STREAM
@@ -492,6 +508,8 @@ export class InetSocket {
     l.minTtl = this.ipOpts.minTtl;
     l.minHopCount = this.ipOpts.minHopCount;
     l.prepareChild = (child) => {
+      child.filter = new SocketFilter();
+      child.filter.copyFrom(this.filter);
       this.tcpOpts.apply(child, this.rcvBufLock);
       child.trafficClass = child.family === 4 ? this.ipTos : this.tclass;
       // tcp_reqsk_record_syn: the headers of the SYN being answered, as the listener asks now.
@@ -1477,7 +1495,8 @@ export class InetSocket {
    * counts payload, so a queue's figure is smaller than Linux's). Undefined for others.
    */
   private socketLevelBytes(name: number): Uint8Array | undefined {
-    if (name === SocketOption.SO_GET_FILTER) return new Uint8Array(0);
+    // The attached program (sk_get_filter; the syscall layer sizes it in instructions).
+    if (name === SocketOption.SO_GET_FILTER) return this.filter.program?.bytes.slice() ?? new Uint8Array(0);
     if (name === SocketOption.SO_TXTIME) return new Uint8Array(8);
     if (name !== SocketOption.SO_MEMINFO) return undefined;
     const impl = this.impl;

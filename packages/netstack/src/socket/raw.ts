@@ -18,6 +18,8 @@ import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
 import { DatagramQueues, type DatagramReceived } from './datagram-queues.js';
 import type { SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+import type { SocketFilter } from './cbpf.js';
+import { ipFilterPacket, transportHeaderLen, type FilterIpFields } from './filter-packet.js';
 
 /**
  * IPPROTO_RAW: the caller always supplies the IP header; it receives only datagrams of protocol
@@ -219,7 +221,8 @@ export class RawSocket extends DatagramQueues {
 
   /**
    * @internal Offers a received datagram (raw_v4_input / ipv6_raw_deliver): `packet` is the
-   * whole IP datagram, `payload` what follows the IP header. True when the socket queued it.
+   * whole IP datagram, `payload` what follows the IP header. True when the socket queued it
+   * or its socket filter dropped it.
    */
   input(src: IpAddress, dst: IpAddress, packet: Uint8Array, payload: Uint8Array): boolean {
     // IPPROTO_RAW sockets see only datagrams of protocol 255, as any other protocol's.
@@ -244,13 +247,41 @@ export class RawSocket extends DatagramQueues {
         if (!checksumVerifies(payload, 0, payload.length, pseudo)) return false;
       }
     }
-    const data = this.family === 4 ? packet : payload;
+    let data = this.family === 4 ? packet : payload;
+    // sock_queue_rcv_skb runs the filter first (sk_filter: cap 1) on the datagram as received:
+    // IPv4 from the IP header, IPv6 from the payload with the header before it. A drop counts nowhere.
+    const f = this.filter;
+    if (f?.program) {
+      const at = this.family === 4 ? 0 : packet.length - payload.length;
+      const ip = this.filterIp(src, dst, packet);
+      const payOffset = packet.length - payload.length - at + transportHeaderLen(this.protocol, payload);
+      const keep = f.keep({ ...ipFilterPacket(ip, payload), bytes: packet, data: at, payOffset }, 1);
+      // Delivered as far as raw_v4_input / ipv6_raw_deliver tell: the socket matched.
+      if (keep < 0) return true;
+      data = data.subarray(0, keep);
+    }
     // sock_queue_rcv_skb: a queue already at sk_rcvbuf takes nothing more.
     if (this.rx.bytes >= this.rcvLimit || !this.rx.enqueue({ addr: src, port: 0 }, data)) {
       this.drops++;
       return false;
     }
     return true;
+  }
+
+  /** SO_ATTACH_FILTER's program and lock (shared with the InetSocket that owns this socket). */
+  filter: SocketFilter | undefined;
+
+  /** The IP header fields of a received datagram, for its filter (the arrival link is not known here: lo). */
+  private filterIp(src: IpAddress, dst: IpAddress, packet: Uint8Array): FilterIpFields {
+    const v4 = this.family === 4;
+    return {
+      src,
+      dst,
+      protocol: this.protocol,
+      hopLimit: packet[v4 ? 8 : 7] ?? 0,
+      trafficClass: v4 ? (packet[1] ?? 0) : (((packet[0] ?? 0) & 0xf) << 4) | ((packet[1] ?? 0) >> 4),
+      ifindex: 1,
+    };
   }
 
   /** @internal sends queued datagrams. */

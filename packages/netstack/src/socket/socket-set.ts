@@ -45,6 +45,14 @@ export interface SocketEnv {
     readonly finTimeout: number;
     /** net.ipv4.tcp_frto, read at each timeout; absent: the socket's `TcpConfig.frto`. */
     readonly frto?: number;
+    /** net.ipv4.tcp_syncookies (0, 1, 2), read per SYN and per ACK to a listener; absent: 1. */
+    readonly syncookies?: number;
+    /** net.ipv4.tcp_max_syn_backlog, read per SYN; absent: 128. */
+    readonly maxSynBacklog?: number;
+    /** net.ipv4.tcp_synack_retries, read at each SYN-ACK timeout; absent: 5. */
+    readonly synackRetries?: number;
+    /** net.ipv4.tcp_abort_on_overflow, read when a handshake's ACK finds the accept queue full. */
+    readonly abortOnOverflow?: number;
   };
 }
 

@@ -73,6 +73,9 @@ import { NetMib } from '../stats/mib.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import type { TcpInfo } from './tcp-info.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+import { cookieTimestamp, cookieTimestampOptions, SYNCOOKIE_VALID, synCookiesOf } from './syn-cookie.js';
+import type { SocketFilter } from './cbpf.js';
+import { tcpFilterSegment } from './filter-packet.js';
 
 /** The connection states of RFC 9293 §3.3.2. */
 export type TcpState =
@@ -198,6 +201,8 @@ export interface TcpBuffers {
 /** A TCP connection endpoint; create it with `Stack.tcpSocket` (or get it from accept). */
 export class TcpSocket {
   private stateNow: TcpState = 'CLOSED';
+  /** SO_ATTACH_FILTER's program and lock (shared with the InetSocket that owns this socket). */
+  filter: SocketFilter | undefined;
   /**
    * Derived from the state as it changes (every segment asks): synchronized, established or
    * closing ({@link isConnected}), and a state in which data may be sent.
@@ -430,6 +435,13 @@ export class TcpSocket {
    * {@link clampReceiveRing}).
    */
   private rcvClamp = 0;
+  /**
+   * The application consumed received bytes since our window was last advertised: only then
+   * may the window grow enough to be worth an update of its own (Linux's tcp_cleanup_rbuf runs
+   * after a read). A window that is larger than the SYN's unscaled field once the handshake is
+   * done is no reason to send one: the first ACK of the peer's data carries it.
+   */
+  private rcvRead = false;
   /** The peer's SYN asked for window scaling / SACK (passive open). */
   private peerWs: number | undefined;
 
@@ -794,6 +806,7 @@ export class TcpSocket {
     if (this.urgData !== 0) out = out.subarray(0, this.urgentMax(this.urgentSkip(0, false), out.length));
     if (!rx.isEmpty()) {
       const n = rx.dequeue(out);
+      if (n > 0) this.rcvRead = true;
       if (this.urgData !== 0) this.urgentPassed();
       // The application drained the queue while an ACK was being delayed: send it now (Linux's
       // tcp_cleanup_rbuf), or a Nagle-held sender waits out the delayed-ACK timer each window.
@@ -873,6 +886,7 @@ export class TcpSocket {
       return max === 0 ? 0 : WOULD_BLOCK;
     }
     const n = rx.drainTo(max, copy, !peek, from);
+    if (!peek && typeof n === 'number' && n > 0) this.rcvRead = true;
     if (this.urgData !== 0 && !peek) this.urgentPassed();
     // As in recv: a drained queue sends the ACK being delayed now (tcp_cleanup_rbuf).
     if (!peek && rx.isEmpty() && this.ackDelayAt !== undefined && !this.pingpong) this.ackDue = true;
@@ -1341,19 +1355,32 @@ export class TcpSocket {
     );
   }
 
-  /** @internal starts a passive open from a listener's SYN; the connection holds the port too. */
-  acceptSyn(now: number, local: IpEndpoint, remote: IpEndpoint, seg: TcpRepr, reuseAddr: boolean): void {
+  /**
+   * @internal starts a passive open from a listener's SYN; the connection holds the port too.
+   * `cookie`: the ISN and TSval offset a SYN cookie fixes instead of random ones; with `probe`
+   * the socket only builds the cookie's SYN-ACK ({@link cookieSynAck}) and holds no port.
+   */
+  acceptSyn(
+    now: number,
+    local: IpEndpoint,
+    remote: IpEndpoint,
+    seg: TcpRepr,
+    reuseAddr: boolean,
+    cookie?: { readonly iss: number; readonly tsOffset: number; readonly probe: boolean },
+  ): void {
     this.lastNow = now;
     this.local = local;
     this.reuseAddr = reuseAddr;
-    this.ports.add(this, local.port);
-    this.registered = true;
+    if (!cookie?.probe) {
+      this.ports.add(this, local.port);
+      this.registered = true;
+    }
     this.remote = remote;
     this.irs = seg.seqNumber;
     this.rcvNxt = seqAdd(seg.seqNumber, 1);
     this.lastAckSent = this.rcvNxt;
-    this.iss = Math.floor(this.env.random() * 2 ** 32) >>> 0;
-    this.tsOffset = Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    this.iss = cookie ? cookie.iss : Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    this.tsOffset = cookie ? cookie.tsOffset : Math.floor(this.env.random() * 2 ** 32) >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -1366,6 +1393,33 @@ export class TcpSocket {
     this.takeSynOptions(seg);
     this.state = 'SYN_RECEIVED';
     this.everConnected = true;
+  }
+
+  /**
+   * @internal A connection made from a SYN cookie's ACK: the SYN-ACK (ISN `iss`) went out
+   * already, by the listener, so the ACK about to be processed completes the handshake.
+   * TCP_DEFER_ACCEPT does not hold it back: Linux checks cookies outside tcp_check_req.
+   */
+  cookieSynAckSent(): void {
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.sndMax = this.sndNxt;
+    this.deferAccept = 0;
+    this.windowField(true); // the window that SYN-ACK offered
+  }
+
+  /**
+   * @internal The SYN-ACK of a SYN cookie, from a probe socket set up by {@link acceptSyn}:
+   * what this connection would send, with the cookie `iss` and the cookie's TSval (`tsClock`,
+   * the value before the connection's offset).
+   */
+  cookieSynAck(iss: number, tsClock: number): TcpRepr {
+    this.iss = iss;
+    return this.synRepr((tsClock + this.tsOffset) >>> 0);
+  }
+
+  /** @internal SYN-ACK timeouts so far (Linux's req->num_timeout) while in SYN_RECEIVED. */
+  get synAckTimeouts(): number {
+    return this.retries;
   }
 
   private takeSynOptions(seg: TcpRepr): void {
@@ -1464,7 +1518,14 @@ export class TcpSocket {
    * @internal processes one incoming segment (RFC 9293 §3.10.7); returns a segment to send
    * at once (a RST), if any. Everything else is sent by the next dispatch.
    */
-  process(now: number, seg: TcpRepr): TcpRepr | undefined {
+  process(now: number, received: TcpRepr): TcpRepr | undefined {
+    // tcp_filter (tcp_v4_rcv / tcp_v6_rcv), in every state but TIME_WAIT: a dropped segment is lost.
+    const f = this.filter;
+    const seg =
+      f?.program && this.stateNow !== 'TIME_WAIT' && this.local && this.remote
+        ? tcpFilterSegment(f, received, this.remote.addr, this.local.addr, this.boundDevIf || 1)
+        : received;
+    if (!seg) return undefined;
     this.quietIn = undefined;
     if (this.env.uniformMtu === undefined) this.refreshMss(); // else only the options change it
     this.lastNow = now;
@@ -1566,12 +1627,6 @@ export class TcpSocket {
     let passiveOpen = false;
     if (this.stateNow === 'SYN_RECEIVED') {
       if (!(seqLt(this.sndUna, ack) && seqLe(ack, this.sndMax))) return this.resetFor(seg);
-      // A full accept queue drops the ACK that completes the handshake (tcp_v4_syn_recv_sock);
-      // the SYN-ACK is sent again and the peer's next ACK may find room.
-      if (this.parent?.acceptQueueFull) {
-        this.parent.ackDropped();
-        return undefined;
-      }
       // TCP_DEFER_ACCEPT (tcp_check_req): a bare ACK is dropped while deferral rounds remain;
       // data (or the ACK after the last SYN-ACK retransmission) completes the handshake.
       if (
@@ -1580,6 +1635,20 @@ export class TcpSocket {
         seg.payload.length === 0 &&
         !(seg.flags & TcpFlag.FIN)
       ) {
+        this.deferredAck = true;
+        this.mib.tcpExt.TCPDeferAcceptDrop++;
+        return undefined;
+      }
+      // A full accept queue drops the ACK that completes the handshake (tcp_v4_syn_recv_sock);
+      // the SYN-ACK is sent again and the peer's next ACK may find room. The request is marked
+      // acked (tcp_check_req's listen_overflow), or with tcp_abort_on_overflow reset.
+      if (this.parent?.acceptQueueFull) {
+        this.parent.ackDropped();
+        if (this.env.sysctl?.abortOnOverflow) {
+          this.mib.tcpExt.EmbryonicRsts++;
+          this.toClosed();
+          return rstFor(seg);
+        }
         this.deferredAck = true;
         return undefined;
       }
@@ -2618,6 +2687,7 @@ export class TcpSocket {
     const free = this.buffers.rx.window;
     // TCP_WINDOW_CLAMP: no more window than the clamp, but never less than what was offered.
     const w = this.clampNow() ? Math.min(free, Math.max(this.windowClamp, this.offeredAhead())) : free;
+    this.rcvRead = false;
     if (syn) {
       this.lastAdvertised = Math.min(w, 0xffff);
       return this.lastAdvertised;
@@ -2639,7 +2709,7 @@ export class TcpSocket {
   }
 
   private windowUpdateDue(): boolean {
-    if (!this.connected || this.remoteFin) return false;
+    if (!this.rcvRead || !this.connected || this.remoteFin) return false;
     if (this.rcvClamp !== 0) this.clampReceiveRing();
     const rx = this.buffers.rx;
     const capacity = rx.capacity;
@@ -3083,12 +3153,20 @@ export class TcpSocket {
       this.rtoAt = now + this.rto;
       return;
     }
+    // A listener's request: TCP_SYNCNT, else tcp_synack_retries, fewer while the request queue
+    // is crowded with old requests (reqsk_timer_handler); worked out before this one ages.
+    const handshake =
+      this.stateNow === 'SYN_RECEIVED' && this.parent
+        ? this.parent.synAckRetryLimit(this.synRetries)
+        : this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED'
+          ? this.synRetryLimit
+          : -1;
     this.retries++;
     const limit =
-      this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED'
+      handshake >= 0
         ? this.deferredAck
-          ? Math.max(this.synRetryLimit, this.deferAccept)
-          : this.synRetryLimit
+          ? Math.max(handshake, this.deferAccept)
+          : handshake
         : this.cfg.maxRetries;
     if (this.retries > limit) {
       if (this.stateNow === 'SYN_RECEIVED' && this.parent) this.toClosed();
@@ -3203,6 +3281,11 @@ export class TcpSocket {
   }
 
   private emitSyn(ctx: DispatchContext): 'sent' | 'pending' | 'unroutable' {
+    return this.transmitSegment(ctx, this.synRepr(this.tsNow(ctx.now)));
+  }
+
+  /** Our SYN, or SYN-ACK in SYN_RECEIVED, with the TSval `tsVal`. */
+  private synRepr(tsVal: number): TcpRepr {
     const passive = this.stateNow === 'SYN_RECEIVED';
     const offerWs = !passive || this.peerWs !== undefined;
     const tcp: TcpRepr = {
@@ -3217,11 +3300,11 @@ export class TcpSocket {
       sackPermitted: this.cfg.sack && (!passive || this.sackOk) ? true : undefined,
       timestamp:
         this.cfg.timestamps && (!passive || this.tsOk)
-          ? { tsVal: this.tsNow(ctx.now), tsEcr: passive ? this.tsRecent : 0 }
+          ? { tsVal, tsEcr: passive ? this.tsRecent : 0 }
           : undefined,
       payload: EMPTY,
     };
-    return this.transmitSegment(ctx, tcp);
+    return tcp;
   }
 
   /**
@@ -3290,9 +3373,13 @@ export class TcpSocket {
 }
 
 /**
- * A listening TCP socket: answers SYNs with new connections in SYN_RECEIVED, keeps at most
- * `backlog` connections waiting for accept (more SYNs are dropped, as Linux does when the
- * accept queue is full), and hands out established ones.
+ * A listening TCP socket, with Linux's two queues: the request queue of connections still in
+ * SYN_RECEIVED (Linux's request socks) and the accept queue of established ones not yet
+ * accepted. A SYN that finds more than `backlog` requests is answered with a SYN cookie
+ * (net.ipv4.tcp_syncookies 1, or always with 2) or dropped (0); a SYN, or the ACK completing a
+ * handshake, that finds more than `backlog` connections waiting for accept is dropped (or with
+ * tcp_abort_on_overflow the handshake is reset). See tcp_conn_request, tcp_check_req and
+ * cookie_v4_check.
  */
 export class TcpListener {
   local: IpEndpoint | undefined;
@@ -3321,9 +3408,16 @@ export class TcpListener {
    * TCP_WINDOW_CLAMP...), as Linux's child socket starts as a copy of its listener.
    */
   prepareChild: ((child: TcpSocket) => void) | undefined;
+  /** SO_ATTACH_FILTER's program and lock (shared with the InetSocket that owns this listener). */
+  filter: SocketFilter | undefined;
   private listening = false;
   private closed = false;
   private readonly queue: TcpSocket[] = [];
+  /**
+   * When this listener last sent a SYN cookie (Linux's tcp_synq_overflow, updated at most once
+   * a second); ACKs are checked as cookies for {@link SYNCOOKIE_VALID} after it.
+   */
+  private lastOverflow: number | undefined;
 
   /** @internal created by the stack. */
   constructor(
@@ -3360,9 +3454,17 @@ export class TcpListener {
     return this.listening;
   }
 
-  /** Connections waiting for accept, established or not (the rx_queue of /proc/net/tcp). */
+  /**
+   * Connections waiting for accept: the accept queue, what /proc/net/tcp shows as a listener's
+   * rx_queue (Linux's sk_ack_backlog). Handshakes still in progress are not counted.
+   */
   get pendingCount(): number {
-    return this.queue.length;
+    return this.readyCount();
+  }
+
+  /** Handshakes in progress: the request queue (Linux's inet_csk_reqsk_queue_len). */
+  get requestCount(): number {
+    return this.queue.length - this.readyCount();
   }
 
   /**
@@ -3372,6 +3474,31 @@ export class TcpListener {
    */
   get acceptQueueFull(): boolean {
     return this.readyCount() > this.backlog;
+  }
+
+  /**
+   * @internal SYN-ACK retransmissions a request of this listener makes (reqsk_timer_handler):
+   * TCP_SYNCNT (`own`) or net.ipv4.tcp_synack_retries; while requests fill more than half of
+   * max(8, backlog), fewer, so that old requests that nobody answers make room for young ones
+   * (those whose SYN-ACK has not timed out yet). Never fewer than 2 by this rule.
+   */
+  synAckRetryLimit(own: number | undefined): number {
+    let max = own ?? this.env.sysctl?.synackRetries ?? 5;
+    let requests = 0;
+    let young = 0;
+    for (const s of this.queue)
+      if (s.state === 'SYN_RECEIVED') {
+        requests++;
+        if (s.synAckTimeouts === 0) young++;
+      }
+    if (requests << 1 > Math.max(8, this.backlog)) {
+      young <<= 1;
+      while (max > 2 && requests >= young) {
+        max--;
+        young <<= 1;
+      }
+    }
+    return max;
   }
 
   /** Established connections waiting for accept. */
@@ -3467,27 +3594,70 @@ export class TcpListener {
   }
 
   /** @internal a segment for the listening port with no connection (RFC 9293 §3.10.7.2). */
-  process(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined {
+  process(now: number, src: IpAddress, dst: IpAddress, received: TcpRepr): TcpRepr | undefined {
+    // tcp_filter on what reaches the listener (SYNs, cookie ACKs): a dropped one is lost.
+    const f = this.filter;
+    const seg = f?.program ? tcpFilterSegment(f, received, src, dst, this.boundDevIf || 1) : received;
+    if (!seg) return undefined;
     if (seg.flags & TcpFlag.RST) return undefined;
-    if (seg.ackNumber !== undefined) return rstFor(seg); // an ACK to a listener is answered as if no socket existed
+    if (seg.ackNumber !== undefined) {
+      // tcp_v4_cookie_check: an ACK may carry a cookie; otherwise (and when the cookie is bad)
+      // it is answered as if no socket existed.
+      if (!(seg.flags & TcpFlag.SYN)) {
+        const r = this.cookieAck(now, src, dst, seg);
+        if (r !== false) return r;
+      }
+      return rstFor(seg);
+    }
     if (!(seg.flags & TcpFlag.SYN) || seg.flags & TcpFlag.FIN) return undefined;
+    const ext = this.env.mib?.tcpExt;
+    const syncookies = this.env.sysctl?.syncookies ?? 1;
     const ready = this.readyCount();
+    const requests = this.queue.length - ready;
+    // tcp_conn_request: a full request queue (inet_csk_reqsk_queue_is_full) calls for a cookie,
+    // or drops the SYN without them (tcp_syn_flood_action).
+    let wantCookie = false;
+    if (syncookies === 2 || requests > this.backlog) {
+      if (syncookies === 0) {
+        if (ext) {
+          ext.TCPReqQFullDrop++;
+          ext.ListenDrops++;
+        }
+        return undefined;
+      }
+      wantCookie = true;
+      if (ext) ext.TCPReqQFullDoCookies++;
+    }
     if (ready > this.backlog) {
       // Accept queue full: drop, the peer retries (tcp_conn_request counts both).
       this.overflow();
       return undefined;
     }
-    // Past the backlog Linux answers SYNs with SYN cookies, keeping no state, so a burst of
-    // SYNs still connects. netstack has no cookies: it keeps half-open connections instead, up
-    // to somaxconn, and drops SYNs beyond that.
-    if (this.queue.length - ready >= 4096) {
-      const m = this.env.mib;
-      if (m) m.tcpExt.ListenDrops++;
+    if (wantCookie) return this.cookieSyn(now, src, dst, seg);
+    // Without cookies the last quarter of tcp_max_syn_backlog is kept for peers proven alive
+    // (tcp_peer_is_proven, by the TCP metrics cache, which netstack does not keep: none is).
+    const maxSynBacklog = this.env.sysctl?.maxSynBacklog ?? 128;
+    if (syncookies === 0 && maxSynBacklog - requests < maxSynBacklog >> 2) {
+      if (ext) ext.ListenDrops++;
       return undefined;
     }
+    const child = this.newChild(now, src, dst, seg);
+    this.queue.push(child);
+    this.adopt(child);
+    return undefined;
+  }
+
+  /** A connection for this listener, set up from `seg` (a SYN, or for a cookie its stand-in). */
+  private newChild(
+    now: number,
+    src: IpAddress,
+    dst: IpAddress,
+    seg: TcpRepr,
+    cookie?: { readonly iss: number; readonly tsOffset: number; readonly probe: boolean },
+  ): TcpSocket {
     // An IPv4 connection to a dual-stack listener is an IPv4 connection.
     const child = new TcpSocket(dst.version, this.makeBuffers(), this.env, this.ports, this.config);
-    child.parent = this;
+    if (!cookie?.probe) child.parent = this;
     child.boundDevIf = this.boundDevIf;
     child.minTtl = this.minTtl;
     child.minHopCount = this.minHopCount;
@@ -3498,10 +3668,105 @@ export class TcpListener {
       { addr: src, port: seg.srcPort },
       seg,
       this.reuseAddr,
+      cookie,
     );
+    return child;
+  }
+
+  /**
+   * Answers a SYN with a SYN cookie and keeps nothing (cookie_init_sequence, tcp_make_synack):
+   * the SYN-ACK is what a connection would send, with the cookie as ISN. Without the peer's
+   * timestamps there is nowhere to keep its window scale and SACK, so the SYN-ACK offers
+   * neither (tcp_clear_options).
+   */
+  private cookieSyn(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr {
+    const cookies = synCookiesOf(this.env);
+    const ts = seg.timestamp !== undefined && this.config.timestamps !== false;
+    const syn: TcpRepr = ts
+      ? seg
+      : { ...seg, windowScale: undefined, sackPermitted: undefined, timestamp: undefined };
+    const tsOffset = cookies.tsOffset(dst, src);
+    // A connection never kept: it has the listener's options, so it builds the SYN-ACK.
+    const probe = this.newChild(now, src, dst, syn, { iss: 0, tsOffset, probe: true });
+    // The MSS clamp of tcp_parse_options: the peer's option (else the family's default), at
+    // most the listener's TCP_MAXSEG.
+    const userMss = probe.userMss;
+    let mss: number = DEFAULT_MSS[dst.version];
+    if (seg.maxSegSize !== undefined && seg.maxSegSize > 0)
+      mss = userMss !== 0 && userMss < seg.maxSegSize ? userMss : seg.maxSegSize;
+    const made = cookies.make(
+      now,
+      { src, dst, srcPort: seg.srcPort, dstPort: seg.dstPort },
+      seg.seqNumber,
+      mss,
+    );
+    if (this.lastOverflow === undefined || now < this.lastOverflow || now > this.lastOverflow + 1000)
+      this.lastOverflow = now;
+    const ext = this.env.mib?.tcpExt;
+    if (ext) ext.SyncookiesSent++;
+    const sack = seg.sackPermitted === true && this.config.sack !== false;
+    const tsClock = cookieTimestamp(Math.floor(now) >>> 0, {
+      windowScale: seg.windowScale,
+      sack,
+      ecn: false,
+    });
+    return probe.cookieSynAck(made.isn, tsClock);
+  }
+
+  /**
+   * An ACK to the listener while its cookies are recent (tcp_synq_no_recent_overflow): a valid
+   * cookie makes the connection (cookie_v4_check, tcp_get_cookie_sock) unless the accept queue
+   * is full, when the ACK is dropped; false when the ACK is no cookie's (it gets a RST).
+   */
+  private cookieAck(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined | false {
+    if ((this.env.sysctl?.syncookies ?? 1) === 0) return false;
+    const last = this.lastOverflow;
+    if (last === undefined || now < last || now > last + SYNCOOKIE_VALID) return false;
+    const ext = this.env.mib?.tcpExt;
+    const cookies = synCookiesOf(this.env);
+    const flow = { src, dst, srcPort: seg.srcPort, dstPort: seg.dstPort };
+    const seq = (seg.seqNumber - 1) >>> 0;
+    const iss = (seg.ackNumber! - 1) >>> 0;
+    const mss = cookies.check(now, flow, seq, iss);
+    if (mss === 0) {
+      if (ext) ext.SyncookiesFailed++;
+      return false;
+    }
+    if (ext) ext.SyncookiesRecv++;
+    // cookie_timestamp_decode: the echo of our TSval carries the peer's window scale and SACK.
+    const tsOffset = cookies.tsOffset(dst, src);
+    const ts = this.config.timestamps !== false ? seg.timestamp : undefined;
+    let windowScale: number | undefined;
+    let sack = false;
+    if (ts) {
+      const options = cookieTimestampOptions(ts.tsEcr !== 0 ? (ts.tsEcr - tsOffset) >>> 0 : 0);
+      sack = options.sack;
+      if (sack && this.config.sack === false) return false;
+      windowScale = options.windowScale;
+    }
+    if (this.readyCount() > this.backlog) {
+      this.overflow(); // tcp_v4_syn_recv_sock's exit_overflow; the ACK is dropped
+      return undefined;
+    }
+    const syn: TcpRepr = {
+      srcPort: seg.srcPort,
+      dstPort: seg.dstPort,
+      seqNumber: seq,
+      ackNumber: undefined,
+      flags: TcpFlag.SYN,
+      windowLen: seg.windowLen,
+      maxSegSize: mss,
+      windowScale,
+      sackPermitted: sack ? true : undefined,
+      timestamp: ts ? { tsVal: ts.tsVal, tsEcr: 0 } : undefined,
+      payload: EMPTY,
+    };
+    const child = this.newChild(now, src, dst, syn, { iss, tsOffset, probe: false });
+    child.savedSyn = undefined; // no SYN was kept (cookie_tcp_reqsk_alloc): TCP_SAVED_SYN has none
+    child.cookieSynAckSent();
     this.queue.push(child);
     this.adopt(child);
-    return undefined;
+    return child.process(now, seg);
   }
 }
 

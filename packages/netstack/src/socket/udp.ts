@@ -17,11 +17,15 @@ import { NetMib, type UdpMib } from '../stats/mib.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import { UDP_MAX_SEGMENTS } from './ip-options.js';
+import type { SocketFilter } from './cbpf.js';
+import { udpFilterPacket } from './filter-packet.js';
 
 /** Largest UDP payload over IPv4 and IPv6 (65535 - IP header - UDP header). */
 const MAX_PAYLOAD = { 4: 65507, 6: 65527 } as const;
 /** Staging for outgoing datagrams: filled and serialised within one synchronous emit, so shared. */
 const SCRATCH = new Uint8Array(65536);
+const IPPROTO_UDP = 17;
+const IPPROTO_UDPLITE = 136;
 
 /** What a received datagram keeps of its IP header, for recvmsg's ancillary data. */
 export interface UdpRxMeta {
@@ -459,11 +463,44 @@ export class UdpSocket extends NeighborHold {
     };
     const gso = ip.gsoSize ?? 0;
     const p = udp.payload;
-    if (gso === 0 || p.length <= gso) this.enqueue(meta, p);
+    const port = udp.dstPort;
+    if (gso === 0 || p.length <= gso) this.enqueue(meta, p, port, coverage);
     else if (this.gro)
-      this.enqueue({ ...meta, gsoSize: gso }, p); // read whole, with the UDP_GRO message
+      this.enqueue({ ...meta, gsoSize: gso }, p, port, coverage); // read whole, with the UDP_GRO message
     // udp_rcv_segment: a socket without UDP_GRO gets the segments one by one.
-    else for (let at = 0; at < p.length; at += gso) this.enqueue(meta, p.subarray(at, at + gso));
+    else
+      for (let at = 0; at < p.length; at += gso) this.enqueue(meta, p.subarray(at, at + gso), port, coverage);
+  }
+
+  /** SO_ATTACH_FILTER's program and lock (shared with the InetSocket that owns this socket). */
+  filter: SocketFilter | undefined;
+
+  /**
+   * sk_filter_trim_cap(sk, skb, sizeof(struct udphdr)) in udp_queue_rcv_one_skb: the payload
+   * the socket filter keeps (never cut into the header), or undefined when it drops the datagram.
+   */
+  private filtered(
+    meta: UdpRxMeta,
+    payload: Uint8Array,
+    dstPort: number,
+    coverage: number,
+  ): Uint8Array | undefined {
+    const f = this.filter;
+    if (!f?.program) return payload;
+    const len = UDP_HEADER_LEN + payload.length;
+    const ip = {
+      src: meta.from.addr,
+      dst: meta.dst,
+      protocol: this.lite ? IPPROTO_UDPLITE : IPPROTO_UDP,
+      hopLimit: meta.hopLimit,
+      trafficClass: meta.trafficClass,
+      ifindex: meta.ifindex,
+    };
+    const keep = f.keep(
+      udpFilterPacket(ip, meta.from.port, dstPort, payload, this.lite ? coverage : len),
+      UDP_HEADER_LEN,
+    );
+    return keep < 0 ? undefined : payload.subarray(0, keep - UDP_HEADER_LEN);
   }
 
   /**
@@ -473,7 +510,13 @@ export class UdpSocket extends NeighborHold {
   arrivals = 0;
 
   /** Queues a received datagram; __udp_enqueue_schedule_skb: a queue over its limit (or full) drops it. */
-  private enqueue(meta: UdpRxMeta, payload: Uint8Array): void {
+  private enqueue(meta: UdpRxMeta, data: Uint8Array, dstPort: number, coverage: number): void {
+    const payload = this.filtered(meta, data, dstPort, coverage);
+    // A datagram the filter drops counts as an input error (udp_queue_rcv_one_skb's drop).
+    if (!payload) {
+      this.mibFor(meta.dst.version).InErrors++;
+      return;
+    }
     if (this.buffers.rx.bytes > this.rcvLimit || !this.buffers.rx.enqueue(meta, payload)) {
       const m = this.mibFor(meta.dst.version);
       m.RcvbufErrors++;

@@ -118,6 +118,12 @@ export class TcpMib {
 
 /** The `TcpExt` counters of /proc/net/netstat that netstack has the mechanism for. */
 export class TcpExtMib {
+  /** SYN-ACKs sent with a SYN cookie (cookie_init_sequence). */
+  SyncookiesSent = 0;
+  /** ACKs to a listener that carried a valid SYN cookie. */
+  SyncookiesRecv = 0;
+  /** ACKs to a listener, while its cookies are recent, whose cookie did not check out. */
+  SyncookiesFailed = 0;
   /** A connection still in its handshake (a listener's embryo) was reset by the peer. */
   EmbryonicRsts = 0;
   /**
@@ -131,10 +137,19 @@ export class TcpExtMib {
   PAWSEstab = 0;
   /** ACKs sent when the delayed-ACK timer fired. */
   DelayedACKs = 0;
-  /** SYNs dropped because a listener's accept queue was full. */
+  /** SYNs, and ACKs completing a handshake, dropped because a listener's accept queue was full. */
   ListenOverflows = 0;
-  /** SYNs a listener dropped (here: the same overflows, as tcp_conn_request counts both). */
+  /**
+   * SYNs (and handshake ACKs) a listener dropped: the overflows above, and SYNs dropped for a
+   * full request queue without cookies (tcp_listendrop).
+   */
   ListenDrops = 0;
+  /** Bare ACKs completing a handshake dropped while TCP_DEFER_ACCEPT waits for data. */
+  TCPDeferAcceptDrop = 0;
+  /** SYNs answered with a cookie because the request queue was full or cookies are forced. */
+  TCPReqQFullDoCookies = 0;
+  /** SYNs dropped because the request queue was full and cookies are off. */
+  TCPReqQFullDrop = 0;
   /** RFC 6675 SACK loss recoveries entered. */
   TCPSackRecovery = 0;
   /** NewReno fast recoveries entered (no SACK). */

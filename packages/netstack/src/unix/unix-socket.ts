@@ -20,6 +20,7 @@
  */
 import { E, isError, MsgFlag, PollEvent, Shut, SockType, type LinuxError, type Sockaddr } from '@tsvisor/abi';
 import { WOULD_BLOCK, type WouldBlock } from '../socket/would-block.js';
+import { SocketFilter } from '../socket/cbpf.js';
 
 /** Credentials as SO_PEERCRED and SCM_CREDENTIALS carry them. */
 export interface UnixCreds {
@@ -135,6 +136,16 @@ function streamTruesize(size: number): number {
   return skbTruesize(size - paged, paged);
 }
 
+/**
+ * sk_filter(other, skb) in unix_dgram_sendmsg: what of a message the receiver's filter keeps
+ * (cap 1), or undefined when it drops it. The skb is the payload alone, with no device.
+ */
+function filtered(other: UnixSocket, data: Uint8Array): Uint8Array | undefined {
+  if (!other.filter.program) return data;
+  const keep = other.filter.keep({ bytes: data, data: 0 }, 1);
+  return keep < 0 ? undefined : data.subarray(0, keep);
+}
+
 /** The truesize of one datagram of `len` bytes (unix_dgram_sendmsg). */
 function dgramTruesize(len: number): number {
   const paged = len > SKB_MAX_ALLOC ? pageAlign(Math.min(len - SKB_MAX_ALLOC, MAX_DGRAM_PAGED)) : 0;
@@ -225,6 +236,12 @@ export class UnixSocket {
    * by what it consumed (sk_peek_offset_fwd / sk_peek_offset_bwd).
    */
   peekOff = -1;
+  /**
+   * SO_ATTACH_FILTER's classic BPF program and SO_LOCK_FILTER. Datagram and seqpacket sends run
+   * the receiver's on the payload (unix_dgram_sendmsg's sk_filter: the sender is told it sent
+   * everything even when it drops); stream sockets keep a filter but never run it.
+   */
+  readonly filter = new SocketFilter();
   private state: State = 'unconnected';
   private addr: Sockaddr | undefined;
   private pathKey: string | undefined;
@@ -322,6 +339,26 @@ export class UnixSocket {
   /** Whether the socket is listening (SO_ACCEPTCONN). */
   get listening(): boolean {
     return this.state === 'listening';
+  }
+
+  /** The socket at the other end: a connected stream or seqpacket's, or a datagram socket's target. */
+  get peerSocket(): UnixSocket | undefined {
+    return this.peer;
+  }
+
+  /** A listener's connections not yet accepted, oldest first (unix_diag's UNIX_DIAG_ICONS). */
+  get pendingConnections(): readonly UnixSocket[] {
+    return this.backlogQueue;
+  }
+
+  /** The backlog given to listen(2), after Linux's clamp (sk_max_ack_backlog). */
+  get listenBacklog(): number {
+    return this.backlog;
+  }
+
+  /** Which directions are shut down (sk_shutdown: 1 receive, 2 send), by either end. */
+  get shutdownMask(): number {
+    return (this.shutRcv ? 1 : 0) | (this.shutSend ? 2 : 0);
   }
 
   /**
@@ -502,7 +539,9 @@ export class UnixSocket {
     if (this.type === SockType.SOCK_SEQPACKET) {
       if (data.length > this.sndbuf - 32) return E.EMSGSIZE;
       if (this.wmem >= this.sndbuf) return WOULD_BLOCK;
-      this.enqueue(other, data.slice(), anc.rights, creds, dgramTruesize(data.length));
+      const kept = filtered(other, data);
+      if (kept) this.enqueue(other, kept.slice(), anc.rights, creds, dgramTruesize(kept.length));
+      else if (anc.rights && anc.rights.length > 0) this.domain.hooks.dropRights(anc.rights);
       return data.length;
     }
     // With MSG_OOB the bytes before the last go as ordinary data, then the last one on its own.
@@ -571,13 +610,20 @@ export class UnixSocket {
       other = this.peer;
     }
     if (this.passesCreds && !this.addr) this.autobind();
+    // sock_alloc_send_pskb waits for send buffer room before the filter runs.
+    if (other.filter.program && this.wmem >= this.sndbuf) return WOULD_BLOCK;
+    const kept = filtered(other, data);
+    if (!kept) {
+      if (rights && rights.length > 0) this.domain.hooks.dropRights(rights);
+      return data.length;
+    }
     if (other.peer && other.peer !== this) return E.EPERM;
     if (rights && rights.length > 0 && !other.passrights) return E.EPERM;
     if (other.shutRcv) return E.EPIPE;
     if (this.shutSend) return E.EPIPE;
     if (other.peer !== this && other.queue.length >= MAX_DGRAM_QLEN) return WOULD_BLOCK;
     if (this.wmem >= this.sndbuf) return WOULD_BLOCK;
-    this.enqueue(other, data.slice(), rights, creds, dgramTruesize(data.length));
+    this.enqueue(other, kept.slice(), rights, creds, dgramTruesize(kept.length));
     return data.length;
   }
 

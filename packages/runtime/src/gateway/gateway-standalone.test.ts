@@ -5,6 +5,7 @@ import { Ipv4Address, RingBuffer, WOULD_BLOCK } from '@tsvisor/netstack';
 import { isError } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { DNS_ADDRESS, GATEWAY_ADDRESS, GATEWAY_MAC, Gateway, SANDBOX_MAC } from './gateway.js';
+import { T, makeQuery, parseReply, startFakeDns } from './dns-fake.test-util.js';
 
 /** Polls the sandbox-side stack (as the sandbox's kernel does) until `done()` or 5 s. */
 async function until(g: Gateway, done: () => boolean): Promise<void> {
@@ -103,6 +104,18 @@ describe('Gateway (standalone)', () => {
       expect(reply).toBeDefined();
       expect([...reply!.subarray(0, 2)]).toEqual([0x12, 0x34]);
       expect([...reply!.subarray(reply!.length - 4)]).toEqual([10, 9, 8, 7]);
+      // eth0 counts frames with their Ethernet header, as a veth: the ARP request and the query
+      // (14 + 20 + 8 + 24) out, the ARP reply and the answer in; lo saw nothing.
+      const [lo, eth] = g.links();
+      expect(eth!.stats()).toEqual({
+        rxPackets: 2,
+        rxBytes: 42 + 14 + 20 + 8 + reply!.length,
+        rxDropped: 0,
+        txPackets: 2,
+        txBytes: 42 + 66,
+        txDropped: 0,
+      });
+      expect(lo!.stats()).toMatchObject({ rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0 });
       // 10.0.2.3 is on eth0's /24: resolved to the gateway's end of the link, not routed.
       expect(neighbors(g)).toEqual([[DNS_ADDRESS, GATEWAY_MAC]]);
     } finally {
@@ -124,9 +137,69 @@ describe('Gateway (standalone)', () => {
       await until(g, () => l.accept() !== WOULD_BLOCK);
       const stats = g.stack.iface.stats;
       expect([stats.txFrames, stats.rxFrames]).toEqual([0, 0]);
+      // ... but on lo's counters, each segment once each way: the IP layer counted the same.
+      await until(g, () => (g.links()[0]!.stats().txBytes ?? 0) > 5000);
+      const [lo, eth] = g.links().map((l) => l.stats());
+      expect(eth).toMatchObject({ rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0 });
+      expect(lo!.txPackets).toBeGreaterThanOrEqual(4);
+      expect(lo!.txBytes).toBe(g.stack.mib.ip.OutOctets);
+      expect(lo!.txBytes).toBeGreaterThan(5000);
+      expect([lo!.rxPackets, lo!.rxBytes]).toEqual([lo!.txPackets, lo!.txBytes]);
       expect(neighbors(g)).toEqual([]);
     } finally {
       g.close();
+    }
+  });
+
+  it('forwards other types to the nameservers, over UDP and TCP through 10.0.2.3', async () => {
+    const fake = await startFakeDns();
+    const g = new Gateway({
+      resolver: () => Promise.resolve('nxdomain'),
+      nameservers: { servers: [{ address: '127.0.0.1', port: fake.port }], timeoutMs: 2000, attempts: 1 },
+    });
+    g.kickSandbox = () => void g.stack.poll(performance.now());
+    const dns = { addr: Ipv4Address.parse(DNS_ADDRESS)!, port: 53 };
+    try {
+      const u = g.stack.udpSocket(4);
+      const buf = new Uint8Array(70000);
+      const udpAsk = async (q: Uint8Array): Promise<Uint8Array | undefined> => {
+        expect(u.sendto(q, dns)).toBe(q.length);
+        let reply: Uint8Array | undefined;
+        await until(g, () => {
+          const r = u.recvfrom(buf);
+          if (r !== WOULD_BLOCK && !isError(r)) reply = buf.slice(0, r.len);
+          return reply !== undefined;
+        });
+        return reply;
+      };
+      const mx = parseReply((await udpAsk(makeQuery('mx.test', T.MX, 0x0a0b)))!);
+      expect([mx.id, mx.rcode, mx.answers.length]).toEqual([0x0a0b, 0, 2]);
+      const big = parseReply((await udpAsk(makeQuery('big.test', T.TXT, 0x0c0d)))!);
+      expect([big.id, big.tc, big.answers.length]).toEqual([0x0c0d, true, 0]);
+      // Malformed: nothing comes back (the answer after it is the next query's).
+      expect(u.sendto(new Uint8Array([1, 2, 3]), dns)).toBe(3);
+      const next = parseReply((await udpAsk(makeQuery('txt.test', T.TXT, 0x0e0f)))!);
+      expect([next.id, next.answers.length]).toEqual([0x0e0f, 2]);
+
+      // The same over TCP: the whole answer, asked upstream over TCP after the truncated one.
+      const mark = fake.received.length;
+      const t = g.stack.tcpSocket(4, rings());
+      expect(t.connect(dns)).toBeUndefined();
+      await until(g, () => t.state === 'ESTABLISHED');
+      const q = makeQuery('big.test', T.TXT, 0x1111);
+      expect(t.send(Uint8Array.from([q.length >> 8, q.length & 0xff, ...q]))).toBe(q.length + 2);
+      let got = new Uint8Array(0);
+      await until(g, () => {
+        const n = t.recv(buf);
+        if (n !== WOULD_BLOCK && !isError(n)) got = Uint8Array.from([...got, ...buf.subarray(0, n)]);
+        return got.length >= 2 && got.length >= 2 + ((got[0]! << 8) | got[1]!);
+      });
+      const whole = parseReply(got.subarray(2));
+      expect([whole.id, whole.tc, whole.answers.length]).toEqual([0x1111, false, 10]);
+      expect(fake.received.slice(mark).map((r) => r.transport)).toEqual(['udp', 'tcp']);
+    } finally {
+      g.close();
+      await fake.close();
     }
   });
 });

@@ -14,12 +14,23 @@ import {
 } from '../loopback-servers.test-util.js';
 import { captureStdio, testbed } from '../c-programs.test-util.js';
 import { createSandbox } from '../sandbox.js';
-import { hostResolver } from './gateway.js';
+import { hostResolver, type NameserverConfig } from './gateway.js';
+import { startFakeDns, type FakeDns } from './dns-fake.test-util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const scripts = join(here, '..', 'testdata');
 const bed = testbed();
 const volumes = [{ host: scripts, sandbox: '/scripts', readOnly: true }];
+
+// The gateway forwards what the resolver does not answer to this fake on 127.0.0.1, never to
+// the host's nameservers.
+let fakeDns: FakeDns;
+let nameservers: NameserverConfig;
+beforeAll(async () => {
+  fakeDns = await startFakeDns();
+  nameservers = { servers: [{ address: '127.0.0.1', port: fakeDns.port }], timeoutMs: 300, attempts: 1 };
+});
+afterAll(() => fakeDns.close());
 
 describe('outbound: a sandboxed client reaches the host through the gateway', () => {
   let servers: EchoServers;
@@ -37,9 +48,10 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
         volumes,
         network: 'sandbox',
         // The host's resolver for localhost (its /etc/hosts); other names must not leave the
-        // host, so they do not exist here.
+        // host: the fake nameserver says they do not exist.
         resolver: (name, family) =>
           name === 'localhost' ? hostResolver(name, family) : Promise.resolve('nxdomain'),
+        nameservers,
       },
     );
     expect(r.stderr).toBe('');
@@ -74,9 +86,7 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
         '-c',
         `ip -o -4 addr; ip route; ip link show eth0; getent hosts "$(hostname)"; ${sysfs}; ${node}; ${neigh}`,
       ],
-      {
-        network: 'sandbox',
-      },
+      { network: 'sandbox', resolver: () => Promise.resolve('nxdomain'), nameservers },
     );
     expect(r.stdout).toContain('10.0.2.15       tsvisor\n');
     // An Ethernet link as a veth shows it (ARP on, a broadcast address), with the fixed MAC.
@@ -93,6 +103,77 @@ describe('outbound: a sandboxed client reaches the host through the gateway', ()
     expect(r.stdout).toContain('2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0');
     expect(r.stdout).toContain('default via 10.0.2.2 dev eth0 proto static');
     expect(r.stdout).toContain('10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15');
+  });
+});
+
+describe('DNS: every type through 10.0.2.3, forwarded to the nameservers', () => {
+  const resolver = (): Promise<'nxdomain'> => Promise.resolve('nxdomain');
+
+  it('MX, TXT, SRV, PTR over UDP and TCP, truncation, SERVFAIL, malformed queries', async () => {
+    const mark = fakeDns.received.length;
+    const r = await bed.run(['python3.11', '/scripts/net-gateway-dns.py'], {
+      volumes,
+      network: 'sandbox',
+      resolver,
+      nameservers,
+    });
+    expect(r.stderr).toBe('');
+    const big = new Array(10).fill(200);
+    expect(r.stdout.split('\n')).toEqual([
+      "MX udp (256, 0, False, [(10, 'mail.mx.test'), (20, 'backup.mx.test')])",
+      "MX tcp (512, 0, False, [(10, 'mail.mx.test'), (20, 'backup.mx.test')])",
+      "TXT udp (257, 0, False, ['hello world', 'v=spf1 -all'])",
+      "TXT tcp (513, 0, False, ['hello world', 'v=spf1 -all'])",
+      "SRV udp (258, 0, False, [(10, 60, 5060, 'sip.srv.test')])",
+      "SRV tcp (514, 0, False, [(10, 60, 5060, 'sip.srv.test')])",
+      "PTR udp (259, 0, False, ['host.ptr.test'])",
+      "PTR tcp (515, 0, False, ['host.ptr.test'])",
+      'big udp True (768, 0, True, [])',
+      `big tcp (769, 0, False, [${big.join(', ')}])`,
+      'silent (1024, 2, False, [])',
+      'malformed None',
+      'malformed None',
+      'malformed None',
+      'malformed None',
+      "after malformed (1280, 0, False, [(10, 'mail.mx.test'), (20, 'backup.mx.test')])",
+      "getaddrinfo ns-only.test ['192.0.2.7']",
+      '',
+    ]);
+    expect(r.status).toBe(0);
+    // Upstream saw UDP for all, TCP only for the big answer the sandbox asked over TCP; none
+    // of the malformed ones.
+    const seen = fakeDns.received.slice(mark).map((x) => `${x.transport} ${x.name}`);
+    expect(seen.filter((x) => x.startsWith('tcp'))).toEqual(['tcp big.test']);
+    expect(seen.filter((x) => x === 'udp mx.test')).toHaveLength(3);
+  });
+
+  it('dig @10.0.2.3 prints the fake records, following TC to TCP', async () => {
+    const dig = (args: string): string => `dig @10.0.2.3 -p 53 +short +tries=1 +time=5 ${args}`;
+    const r = await bed.run(
+      [
+        'sh',
+        '-c',
+        `${dig('mx.test MX')}; ${dig('+tcp _sip._tcp.srv.test SRV')}; ${dig('-x 192.0.2.7')}; ` +
+          `${dig('+ignore big.test TXT')} | wc -l; ${dig('big.test TXT')} | wc -c; ${dig('+noedns big.test TXT')} | wc -c`,
+      ],
+      { network: 'sandbox', resolver, nameservers },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      [
+        '10 mail.mx.test.',
+        '20 backup.mx.test.',
+        '10 60 5060 sip.srv.test.',
+        'host.ptr.test.',
+        // +ignore: the truncated UDP answer as it came, no records.
+        '0',
+        // dig's EDNS size (1232) is too small too: it asks again over TCP and gets all ten
+        // strings ("000..." 200 digits with quotes and a newline each).
+        '2030',
+        '2030',
+        '',
+      ].join('\n'),
+    );
   });
 });
 

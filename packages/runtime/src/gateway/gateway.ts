@@ -10,8 +10,10 @@
  *   connection is a refused sandbox connection (RST), not an accepted one that dies.
  * - UDP out: one host datagram socket per sandbox source port; replies come back as packets
  *   from the address they came from.
- * - DNS: queries to 10.0.2.3:53 are answered from the host's resolver (getaddrinfo, so
- *   /etc/hosts too), A and AAAA.
+ * - DNS: queries to 10.0.2.3:53, over UDP or TCP, of every type: A and AAAA from the host's
+ *   resolver (getaddrinfo, so /etc/hosts too), the rest (and names getaddrinfo does not know)
+ *   forwarded as they came to the nameservers of the host's /etc/resolv.conf, SERVFAIL when
+ *   none answers; UDP replies cut to the client's size with TC (`dns-forward.ts`).
  * - Inbound (`-p HOST:SANDBOX`, TCP or UDP): the gateway listens on the host's 127.0.0.1:HOST
  *   and carries each connection or datagram to 10.0.2.15:SANDBOX.
  *
@@ -61,8 +63,17 @@ import {
   type TcpListener,
   type TcpSocket,
 } from '@tsvisor/netstack';
-import { ARPHRD_LOOPBACK, IfFlag, interfaceAddressing, type LinkInfo } from '@tsvisor/syscalls';
-import { answerDns, parseDnsQuery } from './dns.js';
+import {
+  ARPHRD_LOOPBACK,
+  IfFlag,
+  interfaceAddressing,
+  interfaceRouting,
+  type LinkInfo,
+} from '@tsvisor/syscalls';
+import { DnsServer, readResolvConf, type NameserverConfig, type Resolver } from './dns-forward.js';
+
+export type { Nameserver, NameserverConfig, Resolver } from './dns-forward.js';
+export { parseResolvConf, readResolvConf } from './dns-forward.js';
 
 /** The sandbox's address on eth0. */
 export const SANDBOX_ADDRESS = '10.0.2.15';
@@ -103,17 +114,17 @@ export interface PortForward {
 export type GatewayLog = (line: string) => void;
 
 /**
- * Answers the gateway's DNS server: the addresses of `name` of one family (none is a NOERROR
- * answer without records), or 'nxdomain' when the name does not exist.
+ * The host's resolver (getaddrinfo: /etc/hosts, then the host's DNS servers). A name without
+ * an address of the family is no records (EAI_NODATA); a failure (EAI_AGAIN: no server
+ * answered) rejects, so the gateway asks the nameservers itself and answers SERVFAIL without.
  */
-export type Resolver = (name: string, family: 4 | 6) => Promise<readonly string[] | 'nxdomain'>;
-
-/** The host's resolver (getaddrinfo: /etc/hosts, then the host's DNS servers). */
 export const hostResolver: Resolver = (name, family) =>
-  new Promise((resolve) => {
+  new Promise((resolve, reject) => {
     lookup(name, { family, all: true }, (err, addrs) => {
-      if (err) resolve(err.code === 'ENOTFOUND' ? 'nxdomain' : []);
-      else resolve(addrs.map((a) => a.address));
+      if (!err) resolve(addrs.map((a) => a.address));
+      else if (err.code === 'ENOTFOUND') resolve('nxdomain');
+      else if (err.code === 'ENODATA') resolve([]);
+      else reject(err);
     });
   });
 
@@ -123,8 +134,13 @@ export interface GatewayOptions {
   readonly forwards?: readonly PortForward[];
   /** Where connection failures are reported. Default: nowhere. */
   readonly log?: GatewayLog;
-  /** What answers DNS queries to 10.0.2.3. Default {@link hostResolver}. */
+  /** What answers A and AAAA queries to 10.0.2.3 first. Default {@link hostResolver}. */
   readonly resolver?: Resolver;
+  /**
+   * Where queries to 10.0.2.3 are forwarded (A and AAAA the resolver lacks, every other type).
+   * Default: the host's /etc/resolv.conf ({@link readResolvConf}); no servers forwards nothing.
+   */
+  readonly nameservers?: NameserverConfig;
 }
 
 /** A frame queue in front of a device, for frames the gateway holds back or makes itself. */
@@ -353,12 +369,15 @@ export class Gateway {
 
   private readonly forwards: readonly PortForward[];
   private readonly log: GatewayLog;
-  private readonly resolver: Resolver;
+  private readonly dns: DnsServer;
 
   constructor(options: GatewayOptions = {}) {
     this.forwards = options.forwards ?? [];
     this.log = options.log ?? ((): void => undefined);
-    this.resolver = options.resolver ?? hostResolver;
+    this.dns = new DnsServer({
+      resolver: options.resolver ?? hostResolver,
+      nameservers: options.nameservers ?? readResolvConf(),
+    });
     const [a, b] = linkPair({ medium: 'ethernet', mtu: MTU });
     this.sandboxSide = new TappedDevice(
       a,
@@ -388,7 +407,8 @@ export class Gateway {
   /** The sandbox's links for rtnetlink: lo and eth0. */
   links(): LinkInfo[] {
     const iface = this.stack.iface;
-    const stats = iface.stats;
+    // One route table for both links (rtnetlink lists its routes once).
+    const routeControl = interfaceRouting(iface, 1, 2);
     return [
       {
         index: 1,
@@ -401,12 +421,13 @@ export class Gateway {
         broadcast: new Uint8Array(6),
         addresses: iface.addresses.filter((c) => iface.addressInfo(c).loopback),
         gateways: [],
-        // Loopback traffic never crosses a device here, so it is not counted.
-        stats: () => ({ rxPackets: 0, txPackets: 0 }),
+        // Traffic to the sandbox's own addresses, which never reaches the NIC.
+        stats: () => iface.loopCounters,
         // IPv6 flags and lifetimes on the clock the sandbox's stack is polled with.
         ipv6: () => iface.ipv6Addresses().filter((a) => iface.addressInfo(a.cidr).loopback),
-        ...interfaceAddressing(iface, true),
         clock: () => performance.now(),
+        ...interfaceAddressing(iface, true),
+        routeControl,
       },
       {
         index: 2,
@@ -424,10 +445,12 @@ export class Gateway {
         broadcast: EthernetAddress.BROADCAST.bytes.slice(),
         addresses: iface.addresses.filter((c) => !iface.addressInfo(c).loopback),
         gateways: iface.gateways,
-        stats: () => ({ rxPackets: stats.rxFrames, txPackets: stats.txFrames }),
-        ipv6: () => iface.ipv6Addresses().filter((a) => !a.cidr.address.isLoopback()),
+        // Frames with their Ethernet headers, as a veth counts them.
+        stats: () => iface.deviceCounters,
+        ipv6: () => iface.ipv6Addresses().filter((a) => !iface.addressInfo(a.cidr).loopback),
         clock: () => performance.now(),
         ...interfaceAddressing(iface, false),
+        routeControl,
         neighbors: () =>
           iface.neighborEntries(performance.now()).map((e) => ({ address: e.address, mac: e.mac.bytes })),
       },
@@ -472,6 +495,7 @@ export class Gateway {
     this.udpFlows.clear();
     for (const h of this.pendingHosts.values()) h.destroy();
     this.pendingHosts.clear();
+    this.dns.close();
   }
 
   private sandboxKickDue = false;
@@ -619,7 +643,7 @@ export class Gateway {
         if (key === this.dnsKey) {
           this.splice(
             c,
-            dnsOverTcp((q) => this.answerQuery(q)),
+            dnsOverTcp((q) => this.dns.answer(q, true)),
           );
           continue;
         }
@@ -663,9 +687,9 @@ export class Gateway {
     if (dst.equals(this.dnsAddr)) {
       if (udp.dstPort !== 53) return false;
       const srcPort = udp.srcPort;
-      void this.answerQuery(udp.payload).then(
-        (reply) => reply && this.sendUdpToSandbox(this.dnsAddr, 53, srcPort, reply),
-      );
+      void this.dns
+        .answer(udp.payload, false)
+        .then((reply) => reply && this.sendUdpToSandbox(this.dnsAddr, 53, srcPort, reply));
       return true;
     }
     if (dst.equals(this.gatewayAddr)) {
@@ -698,19 +722,6 @@ export class Gateway {
     f.idle.unref();
     f.socket.send(udp.payload, udp.dstPort, this.toHost(dst));
     return true;
-  }
-
-  /**
-   * The answer to one DNS query to 10.0.2.3 (over UDP or TCP): A and AAAA from the resolver, no
-   * records for other types; undefined for a message that is not a query it reads (dropped).
-   */
-  private async answerQuery(query: Uint8Array): Promise<Uint8Array | undefined> {
-    const q = parseDnsQuery(query);
-    if (!q) return undefined;
-    const family = q.qtype === 28 ? 6 : q.qtype === 1 ? 4 : 0;
-    if (family === 0) return answerDns(query, q, [], false);
-    const r = await this.resolver(q.name, family).catch(() => []);
-    return r === 'nxdomain' ? answerDns(query, q, [], true) : answerDns(query, q, r, false);
   }
 
   // ---- outside -> sandbox ------------------------------------------------------------------------

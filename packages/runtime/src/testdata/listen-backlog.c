@@ -2,6 +2,7 @@
 // backlog + 3 non-blocking loopback connections one after another, then prints which clients
 // completed their handshake, how many connections accept() finds, and the TcpExt
 // ListenOverflows/ListenDrops deltas. Linux: backlog + 1 wait; the SYNs of the others are dropped.
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,26 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-// A TcpExt counter from /proc/net/netstat (-1 when missing).
-static long tcpext(const char *name) {
-  FILE *f = fopen("/proc/net/netstat", "r");
-  if (!f) return -1;
-  static char names[8192], values[8192];
-  long out = -1;
-  while (fgets(names, sizeof names, f) && fgets(values, sizeof values, f)) {
-    if (strncmp(names, "TcpExt:", 7) != 0) continue;
-    char *sn, *sv;
-    char *n = strtok_r(names, " \n", &sn);
-    char *v = strtok_r(values, " \n", &sv);
-    while (n && v) {
-      if (strcmp(n, name) == 0) out = atol(v);
-      n = strtok_r(NULL, " \n", &sn);
-      v = strtok_r(NULL, " \n", &sv);
-    }
-  }
-  fclose(f);
-  return out;
-}
+#include "sock-util.h"
 
 int main(void) {
   const int backlogs[] = {0, 1, 3};

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -177,4 +178,25 @@ SOCK_UTIL_UNUSED static void udp_pair(int family, int *a, int *b) {
   getsockname(*b, (void *)&ss, &len);
   connect(*a, (void *)&ss, len);
 }
+/* A TcpExt counter from /proc/net/netstat (-1 when missing). */
+SOCK_UTIL_UNUSED static long tcpext(const char *name) {
+  FILE *f = fopen("/proc/net/netstat", "r");
+  if (!f) return -1;
+  static char names[8192], values[8192];
+  long out = -1;
+  while (fgets(names, sizeof names, f) && fgets(values, sizeof values, f)) {
+    if (strncmp(names, "TcpExt:", 7) != 0) continue;
+    char *sn, *sv;
+    char *n = strtok_r(names, " \n", &sn);
+    char *v = strtok_r(values, " \n", &sv);
+    while (n && v) {
+      if (strcmp(n, name) == 0) out = atol(v);
+      n = strtok_r(NULL, " \n", &sn);
+      v = strtok_r(NULL, " \n", &sv);
+    }
+  }
+  fclose(f);
+  return out;
+}
+
 #endif

@@ -1,0 +1,103 @@
+// Interface.addRoute / removeRoute / lookupRoute: routes added while the stack runs (what `ip
+// route add/del` does): the longest prefix, then the lowest metric; gateways that must be on
+// link; EEXIST and ESRCH; a route on lo; and the next hop a packet takes on Ethernet.
+import { E } from '@tsvisor/abi';
+import { describe, expect, it } from 'vitest';
+import { LoopbackDevice, linkPair } from '../phy/loopback.js';
+import { settle } from '../stack.test-util.js';
+import { Stack } from '../stack.js';
+import { EthernetAddress } from '../wire/ethernet.js';
+import { Ipv4Address, type IpAddress } from '../wire/ip-address.js';
+import { cidr, type StaticRoute } from './interface.js';
+
+const v4 = (s: string): Ipv4Address => Ipv4Address.parse(s)!;
+
+function route(dst: string, more: Partial<StaticRoute> = {}): StaticRoute {
+  return {
+    dst: cidr(dst),
+    gateway: undefined,
+    loopback: false,
+    metric: 0,
+    src: undefined,
+    mtu: undefined,
+    ...more,
+  };
+}
+
+describe('Interface routes', () => {
+  it('the most specific prefix wins, then the lowest metric; EEXIST, replace and ESRCH', () => {
+    const [dev] = linkPair({ medium: 'ethernet', mtu: 1500 });
+    const stack = new Stack({
+      device: dev,
+      addresses: [cidr('192.168.7.2/24')],
+      gateways: [v4('192.168.7.1')],
+      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:07')!,
+    });
+    const iface = stack.iface;
+    const gw = (dst: string): string | undefined => iface.lookupRoute(v4(dst))?.gateway?.toString();
+    expect(gw('10.1.2.3')).toBe('192.168.7.1'); // the default route
+    expect(iface.addRoute(route('10.0.0.0/8', { gateway: v4('192.168.7.3'), metric: 5 }))).toBeUndefined();
+    expect(iface.addRoute(route('10.0.0.0/8', { gateway: v4('192.168.7.4'), metric: 5 }))).toBe(E.EEXIST);
+    expect(iface.addRoute(route('10.0.0.0/8', { gateway: v4('192.168.7.4'), metric: 2 }))).toBeUndefined();
+    expect(iface.addRoute(route('10.1.0.0/16', { gateway: v4('192.168.7.5'), metric: 9 }))).toBeUndefined();
+    expect(gw('10.2.0.1')).toBe('192.168.7.4'); // metric 2 beats 5
+    expect(gw('10.1.0.1')).toBe('192.168.7.5'); // /16 beats /8 whatever its metric
+    expect(gw('192.168.7.9')).toBeUndefined(); // on link
+    // A gateway must be on link (fib_check_nh), not behind another gateway.
+    expect(iface.addRoute(route('10.9.0.0/16', { gateway: v4('10.1.0.9') }))).toBe(E.ENETUNREACH);
+    expect(
+      iface.addRoute(route('10.0.0.0/8', { gateway: v4('192.168.7.6'), metric: 2 }), true),
+    ).toBeUndefined();
+    expect(gw('10.2.0.1')).toBe('192.168.7.6');
+    expect(iface.removeRoute({ dst: cidr('10.0.0.0/8'), metric: 7 })).toBe(E.ESRCH);
+    expect(iface.removeRoute({ dst: cidr('10.0.0.0/8') })).toMatchObject({ metric: 5 }); // the oldest
+    expect(iface.removeRoute({ dst: cidr('10.0.0.0/8') })).toMatchObject({ metric: 2 });
+    expect(gw('10.2.0.1')).toBe('192.168.7.1');
+    expect(iface.routes.map((r) => r.dst.toString())).toEqual(['10.1.0.0/16']);
+  });
+
+  it('packets to a routed prefix go to its gateway on Ethernet, with the route source and MTU', () => {
+    const [da, db] = linkPair({ medium: 'ethernet', mtu: 1500 });
+    const a = new Stack({
+      device: da,
+      addresses: [cidr('192.168.7.2/24')],
+      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:02')!,
+      seed: 1,
+    });
+    // b is the router: it owns 192.168.7.1 and, to see the packet, 10.5.0.1 too.
+    const b = new Stack({
+      device: db,
+      addresses: [cidr('192.168.7.1/24'), cidr('10.5.0.1/32')],
+      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:01')!,
+      seed: 2,
+    });
+    const s = a.udpSocket(4);
+    expect(s.sendto(new Uint8Array(4), { addr: v4('10.5.0.1'), port: 9 })).toBe(E.ENETUNREACH);
+    expect(
+      a.iface.addRoute(
+        route('10.5.0.0/16', { gateway: v4('192.168.7.1'), src: v4('192.168.7.2'), mtu: 1280 }),
+      ),
+    ).toBeUndefined();
+    expect(a.mtuFor(v4('10.5.0.1'))).toBe(1280);
+    expect(a.uniformMtu).toBeUndefined();
+    const server = b.udpSocket(4);
+    server.bind({ addr: v4('10.5.0.1'), port: 9 });
+    expect(s.sendto(new Uint8Array(4), { addr: v4('10.5.0.1'), port: 9 })).toBe(4);
+    settle([a, b], 0);
+    const got = server.recvfrom(new Uint8Array(8));
+    expect(typeof got === 'object' && 'from' in got ? got.from.addr.toString() : got).toBe('192.168.7.2');
+  });
+
+  it('a route on lo: its packets loop back and are dropped, not refused with ENETUNREACH', () => {
+    const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 3 });
+    const s = stack.udpSocket(4);
+    const dst: IpAddress = v4('10.8.0.1');
+    expect(s.sendto(new Uint8Array(4), { addr: dst, port: 9 })).toBe(E.ENETUNREACH);
+    expect(stack.iface.addRoute(route('10.8.0.0/16', { loopback: true }))).toBeUndefined();
+    expect(stack.iface.sourceAddressFor(dst)?.toString()).toBe('0.0.0.0'); // lo has no scope-link address
+    expect(s.sendto(new Uint8Array(4), { addr: dst, port: 9 })).toBe(4);
+    settle([stack], 0);
+    expect(stack.iface.deviceCounters.txPackets).toBe(1);
+    expect(stack.mib.ip.InAddrErrors).toBe(1);
+  });
+});

@@ -1,0 +1,176 @@
+// iproute2 against Linux: the same shell script runs natively in a fresh network namespace (lo
+// up) and under tsvisor --network none, and `ip` must print the same.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { testbed } from './c-programs.test-util.js';
+
+const bed = testbed();
+const ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LC_ALL=C'];
+
+function nativeSh(script: string): string {
+  return execFileSync('unshare', ['-n', 'sh', '-c', `ip link set lo up && ${script}`], {
+    encoding: 'utf8',
+    env: { PATH: ENV[0]!.slice(5), LC_ALL: 'C' },
+    timeout: 20_000,
+  });
+}
+
+/** Runs `script` (its stderr into its stdout) natively and under tsvisor; both must print the same. */
+async function expectSameUnderTsvisor(script: string): Promise<string> {
+  const both = `exec 2>&1\n${script}`;
+  const want = nativeSh(both);
+  const got = await bed.run(['/bin/sh', '-c', both], { env: ENV, network: 'none' });
+  expect(got.stderr).toBe('');
+  expect(got.stdout).toBe(want);
+  expect(got.status).toBe(0);
+  return want;
+}
+
+/**
+ * `ip addr add/del` on lo and what they leave in `ip addr`, `ip route` and /proc/net/if_inet6
+ * (sorted: Linux lists it in the order of a hash keyed by the namespace, random per namespace).
+ * Linux finishes a new IPv6 address in a work item (lo skips DAD, but the address is tentative
+ * until the item ran): the script waits before it looks.
+ */
+const ADDR_SCRIPT = `
+ip addr add 10.9.9.9/24 dev lo; echo rc=$?
+ip addr add 10.9.9.9/24 dev lo; echo rc=$?
+ip addr add 10.9.9.10/24 dev lo
+ip addr add 200.1.1.1/8 dev lo
+ip addr add 10.9.9.0/32 dev lo
+ip -6 addr add 2001:db8::1/64 dev lo
+ip -6 addr add 2001:db8::1:1/112 dev lo
+ip -6 addr add fe80::5/64 dev lo
+ip -6 addr add 2001:db8::9/64 dev lo nodad
+ip -6 addr add 2001:db8::1/64 dev lo; echo rc=$?
+ip addr del 10.1.1.1/24 dev lo; echo rc=$?
+ip addr add 10.5.5.5/24 dev nosuch; echo rc=$?
+sleep 0.2
+ip addr; ip -br addr; ip -j addr show lo; echo
+ip route show table all; ip -6 route show table all; sort /proc/net/if_inet6
+ip addr del 10.9.9.9/24 dev lo
+ip -6 addr del 2001:db8::1/64 dev lo
+sleep 0.2
+ip addr show lo; ip route show table all
+`;
+
+/** `ip route add/del/replace` in the main table, their errors, and what `ip route` shows. */
+const ROUTE_SCRIPT = `
+ip route add 10.8.0.0/16 dev lo; echo rc=$?
+ip route add 10.8.0.0/16 dev lo; echo rc=$?
+ip route add 10.8.0.0/16 dev lo metric 5; echo rc=$?
+ip route add 10.7.0.0/16 via 10.9.9.1; echo rc=$?
+ip addr add 10.9.9.9/24 dev lo
+ip route add 10.7.0.0/16 via 10.9.9.1; echo rc=$?
+ip route add 10.6.0.0/16 via 127.0.0.2; echo rc=$?
+ip route add 10.6.1.0/24 dev lo src 10.9.9.9 mtu 1400; echo rc=$?
+ip route add 10.0.0.0/8; echo rc=$?
+ip -6 route add 2001:db8:1::/48 dev lo; echo rc=$?
+ip -6 route add 2001:db8:1::/48 dev lo; echo rc=$?
+ip -6 route add 2001:db8:1::/48 dev lo metric 7; echo rc=$?
+ip -6 route add 2001:db8:2::/48 via fe80::1 dev lo; echo rc=$?
+ip -6 route add 2001:db8:3::/48 via 2001:db8:9::1; echo rc=$?
+ip route; ip -6 route; ip route show table all; ip -6 route show table all; ip -j route; echo
+ip route del 10.3.0.0/16; echo rc=$?
+ip route del 10.8.0.0/16 dev lo metric 5; echo rc=$?
+ip route del 10.8.0.0/16; echo rc=$?
+ip -6 route del 2001:db8:7::/48; echo rc=$?
+ip -6 route del 2001:db8:1::/48 metric 7; echo rc=$?
+ip route replace 10.6.0.0/16 via 10.9.9.2; echo rc=$?
+ip route; ip -6 route
+`;
+
+/**
+ * `ip monitor` (one line per message) while addresses and routes change: the RTM_NEW and RTM_DEL
+ * announcements to the members of RTNLGRP_IPV4_IFADDR, IPV6_IFADDR, IPV4_ROUTE and IPV6_ROUTE, in
+ * Linux's order. Linux also announces a new IPv6 address while it is tentative (a moment, even on
+ * lo, where its DAD is skipped); tsvisor's addresses are never tentative, so that line is left out.
+ */
+const MONITOR_SCRIPT = `
+f=$(mktemp)
+ip -o monitor > $f &
+m=$!
+sleep 1
+ip addr add 10.9.9.9/24 dev lo; ip addr add 10.9.9.10/24 dev lo; ip -6 addr add 2001:db8::1/64 dev lo
+ip route add 10.8.0.0/16 dev lo; ip route del 10.8.0.0/16
+ip addr del 10.9.9.9/24 dev lo; ip -6 addr del 2001:db8::1/64 dev lo
+sleep 0.5
+kill $m; wait $m 2>/dev/null
+grep -v tentative $f; rm -f $f
+`;
+
+describe('ip under tsvisor prints what it prints on Linux', () => {
+  it('ip -s link and /proc/net/dev: lo counts two pings by IP length', async () => {
+    const out = await expectSameUnderTsvisor(
+      'ping -c 2 -i 0.2 -q 127.0.0.1 >/dev/null 2>&1; echo ping $?; ip -s link show lo; ip -s -s link show lo; ' +
+        'ip -j -s link show lo; echo; grep lo: /proc/net/dev',
+    );
+    // Two requests and two replies of 84 bytes each, in both columns.
+    expect(out).toMatch(/^ping 0\n/);
+    expect(out).toContain('"stats64":{"rx":{"bytes":336,"packets":4,');
+  });
+
+  it('ip rule: the default rules of both families', async () => {
+    const out = await expectSameUnderTsvisor(
+      'ip rule; ip -6 rule; ip -j -d rule; ip rule show table main; ip rule list pref 32767',
+    );
+    expect(out).toMatch(
+      /^0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n/,
+    );
+  });
+
+  it('ip addr add/del on lo, and the addresses and routes they leave', async () => {
+    const out = await expectSameUnderTsvisor(ADDR_SCRIPT);
+    expect(out).toContain('Error: ipv4: Address already assigned.\nrc=2\n');
+    expect(out).toContain('    inet 10.9.9.10/24 scope global secondary lo\n');
+    expect(out).toContain('local 10.9.9.0/24 dev lo table local proto kernel scope host src 10.9.9.9 \n');
+    expect(out).toContain('2001:db8::1:0/112 dev lo proto kernel metric 256 pref medium\n');
+  });
+
+  it('ip route add/del/replace in the main table', async () => {
+    const out = await expectSameUnderTsvisor(ROUTE_SCRIPT);
+    expect(out).toContain('Error: Nexthop has invalid gateway.\nrc=2\n');
+    expect(out).toContain('10.6.1.0/24 dev lo scope link src 10.9.9.9 mtu 1400 \n');
+    expect(out).toContain('10.8.0.0/16 dev lo scope link metric 5 \n');
+  });
+
+  it('ip monitor: the announcements of address and route changes', async () => {
+    const out = await expectSameUnderTsvisor(MONITOR_SCRIPT);
+    expect(out).toMatch(/^1: lo {4}inet 10\.9\.9\.9\/24 scope global lo\\/);
+    expect(out).toContain('Deleted 2001:db8::/64 dev lo proto kernel metric 256 pref medium');
+  });
+
+  it('network sandbox: addresses added to eth0 and lo land on their link, and go as on Linux', async () => {
+    const got = await bed.run(
+      [
+        '/bin/sh',
+        '-c',
+        'ip addr add 10.0.2.99/24 dev eth0 && ip addr add 10.9.9.9/24 dev lo && ' +
+          'ip -6 addr add fd00::5/64 dev eth0 && ip -o addr && ip route show table all && ' +
+          'ip -6 route show table main && ip route add 192.0.2.0/24 via 10.0.2.2 metric 10 && ' +
+          'ip route add 198.51.100.0/24 dev lo && ip route && ' +
+          'ip addr del 10.0.2.15/24 dev eth0 && echo deleted && ip -o -4 addr',
+      ],
+      { env: ENV, network: 'sandbox' },
+    );
+    expect(got.stderr).toBe('');
+    expect(got.status).toBe(0);
+    const out = got.stdout;
+    expect(out).toContain('1: lo    inet 10.9.9.9/24 scope global lo\\       valid_lft forever');
+    expect(out).toContain('2: eth0    inet 10.0.2.99/24 scope global secondary eth0\\');
+    expect(out).toContain('2: eth0    inet6 fd00::5/64 scope global \\');
+    // A secondary address's local route prefers its primary as source; lo's prefix is local.
+    expect(out).toContain('local 10.0.2.99 dev eth0 table local proto kernel scope host src 10.0.2.15 \n');
+    expect(out).toContain('local 10.9.9.0/24 dev lo table local proto kernel scope host src 10.9.9.9 \n');
+    expect(out).toContain('fd00::/64 dev eth0 proto kernel metric 256 pref medium\n');
+    // A route via the gateway leaves by eth0, one on lo by lo; the main table in trie order.
+    expect(out).toContain(
+      'default via 10.0.2.2 dev eth0 proto static \n10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15 \n' +
+        '192.0.2.0/24 via 10.0.2.2 dev eth0 metric 10 \n198.51.100.0/24 dev lo scope link \n',
+    );
+    // Removing the primary took its secondary along (promote_secondaries is off by default).
+    const after = out.slice(out.indexOf('deleted\n'));
+    expect(after).not.toContain('10.0.2.');
+    expect(after).toContain('1: lo    inet 10.9.9.9/24 scope global lo');
+  });
+});

@@ -1,0 +1,428 @@
+/**
+ * The rtnetlink requests that change the sandbox's network: RTM_NEWADDR and RTM_DELADDR (`ip
+ * addr add/del`), checked and answered as Linux's inet_rtm_newaddr, inet_rtm_deladdr,
+ * inet6_rtm_newaddr and inet6_rtm_deladdr do, and RTM_NEWROUTE and RTM_DELROUTE of unicast
+ * routes in the main table (`ip route add/del`, inet_rtm_newroute, inet6_rtm_newroute...), with
+ * their errnos and extended ACK messages. The
+ * caller (the NETLINK_ROUTE socket) has checked CAP_NET_ADMIN already, as rtnetlink_rcv_msg does
+ * for every request that is not a GET.
+ *
+ * @module
+ */
+import { AddressFamily, E, isError, type LinuxError } from '@tsvisor/abi';
+import {
+  IfaFlag,
+  IpCidr,
+  Ipv4Address,
+  Ipv6Address,
+  type Interface,
+  type IpAddress,
+  type StaticRoute,
+} from '@tsvisor/netstack';
+import { netlinkAttrs, type LinkInfo } from './sys-netlink.js';
+
+const RTM_NEWADDR = 20;
+const RTM_DELADDR = 21;
+const RTM_NEWROUTE = 24;
+const RTM_DELROUTE = 25;
+const RTA_DST = 1;
+const RTA_OIF = 4;
+const RTA_GATEWAY = 5;
+const RTA_PRIORITY = 6;
+const RTA_PREFSRC = 7;
+const RTA_METRICS = 8;
+const RTA_TABLE = 15;
+const RTAX_MTU = 2;
+/** struct rtmsg's size. */
+const RTMSG_LEN = 12;
+const RT_TABLE_UNSPEC = 0;
+const RT_TABLE_MAIN = 254;
+const RTN_UNICAST = 1;
+const RTPROT_BOOT = 3;
+/** IFF_LOOPBACK of a link's flags. */
+const IFF_LOOPBACK = 0x8;
+/** IP6_RT_PRIO_USER: the metric of an IPv6 route added without one. */
+const IP6_RT_PRIO_USER = 1024;
+const NLM_F_REPLACE = 0x100;
+const NLM_F_EXCL = 0x200;
+
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const IFA_LABEL = 3;
+const IFA_CACHEINFO = 6;
+const IFA_FLAGS = 8;
+/** struct ifaddrmsg's size. */
+const IFADDRMSG_LEN = 8;
+/** IFA_F_SECONDARY: an IPv4 address in the subnet of an earlier one. */
+const IFA_F_SECONDARY = 0x01;
+/** INFINITY_LIFE_TIME in IFA_CACHEINFO. */
+const INFINITY_LIFE_TIME = 0xffffffff;
+
+/** The IFA_F_* flags inet6_rtm_newaddr keeps of a request ("We ignore other flags so far"). */
+const IPV6_NEW_FLAGS =
+  IfaFlag.NODAD |
+  IfaFlag.HOMEADDRESS |
+  IfaFlag.MANAGETEMPADDR |
+  IfaFlag.NOPREFIXROUTE |
+  IfaFlag.MCAUTOJOIN |
+  IfaFlag.OPTIMISTIC;
+
+/** What a change request ends with: nothing (success), or an errno with its extended ACK message. */
+export interface ChangeResult {
+  readonly error: LinuxError;
+  /** NLMSGERR_ATTR_MSG, sent when the socket asked for extended ACKs (NETLINK_EXT_ACK). */
+  readonly message?: string;
+}
+
+/**
+ * How a link's addresses change (netstack's Interface.addAddress and removeAddress on the link's
+ * side of the interface). A link without it keeps its addresses: requests for it answer
+ * EOPNOTSUPP.
+ */
+export interface AddressControl {
+  /** Assigns `cidr` with IFA_F_* `flags` (IPv6); EEXIST when it is there already. */
+  add(cidr: IpCidr, flags: number): undefined | LinuxError;
+  /** Removes `cidr` (and, for an IPv4 primary, its secondaries); EADDRNOTAVAIL when absent. */
+  remove(cidr: IpCidr): readonly IpCidr[] | LinuxError;
+}
+
+function fail(error: LinuxError, message?: string): ChangeResult {
+  return message === undefined ? { error } : { error, message };
+}
+
+function u32(b: Uint8Array): number {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true);
+}
+
+function cString(b: Uint8Array): string {
+  let s = '';
+  for (const c of b) {
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/** An address attribute: 4 bytes for IPv4, 16 for IPv6; undefined when too short (the policy's EINVAL). */
+function address(b: Uint8Array | undefined, v6: boolean): IpAddress | undefined | 'short' {
+  if (b === undefined) return undefined;
+  if (b.length < (v6 ? 16 : 4)) return 'short';
+  return v6 ? new Ipv6Address(b.subarray(0, 16)) : new Ipv4Address(b.subarray(0, 4));
+}
+
+/**
+ * One RTM_NEWADDR or RTM_DELADDR request (its type, nlmsg_flags and the bytes after the header)
+ * against the sandbox's `links`: undefined when done, else the errno and message to ACK with.
+ * Requests of other types answer EOPNOTSUPP, as Linux does for changes without a handler.
+ */
+export function rtnlChange(
+  links: readonly LinkInfo[],
+  type: number,
+  flags: number,
+  body: Uint8Array,
+): ChangeResult | undefined {
+  const family = body.length > 0 ? body[0]! : AddressFamily.AF_UNSPEC;
+  if (type === RTM_NEWROUTE || type === RTM_DELROUTE) return routeChange(links, type, flags, body, family);
+  if (type !== RTM_NEWADDR && type !== RTM_DELADDR) return fail(E.EOPNOTSUPP);
+  // The handlers are registered for AF_INET and AF_INET6 only (rtnl_get_link: none, EOPNOTSUPP).
+  if (family !== AddressFamily.AF_INET && family !== AddressFamily.AF_INET6) return fail(E.EOPNOTSUPP);
+  if (body.length < IFADDRMSG_LEN) return fail(E.EINVAL, 'Invalid header length');
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const prefixLen = body[1]!;
+  const ifaFlags = body[2]!;
+  const index = dv.getInt32(4, true);
+  const tb = netlinkAttrs(body, IFADDRMSG_LEN);
+  const v6 = family === AddressFamily.AF_INET6;
+  const local = address(tb.get(IFA_LOCAL), v6);
+  const addr = address(tb.get(IFA_ADDRESS), v6);
+  if (local === 'short' || addr === 'short') return fail(E.EINVAL);
+  const link = links.find((l) => l.index === index);
+  if (!v6)
+    return type === RTM_NEWADDR
+      ? newAddr4(link, prefixLen, local, flags, tb)
+      : delAddr4(link, prefixLen, local, addr, tb);
+  // extract_addr: IFA_LOCAL when given, else IFA_ADDRESS.
+  const pfx = local ?? addr;
+  if (pfx === undefined) return fail(E.EINVAL);
+  const requested = tb.has(IFA_FLAGS) && tb.get(IFA_FLAGS)!.length >= 4 ? u32(tb.get(IFA_FLAGS)!) : ifaFlags;
+  if (type === RTM_DELADDR) {
+    if (prefixLen > 128) return fail(E.EINVAL, 'ipv6: Invalid prefix length');
+    if (!link) return fail(E.ENODEV, 'ipv6: Unable to find the interface');
+    const found = (link.ipv6?.() ?? []).find(
+      (a) => a.cidr.prefixLen === prefixLen && a.cidr.address.equals(pfx),
+    );
+    const known = found ?? link.addresses.find((c) => c.prefixLen === prefixLen && c.address.equals(pfx));
+    if (!known) return fail(E.EADDRNOTAVAIL, 'ipv6: address not found');
+    if (!link.addressControl) return fail(E.EOPNOTSUPP);
+    const r = link.addressControl.remove(new IpCidr(pfx, prefixLen));
+    return Array.isArray(r) ? undefined : fail(r as LinuxError, 'ipv6: address not found');
+  }
+  const lifetime = cacheLifetimes(tb, 'ipv6');
+  if (lifetime) return lifetime;
+  if (!link) return fail(E.ENODEV, 'ipv6: Unable to find the interface');
+  const keep = requested & IPV6_NEW_FLAGS;
+  // Optimistic DAD is off by default (optimistic_dad 0): the flag is dropped before this test.
+  const newFlags = keep & ~IfaFlag.OPTIMISTIC;
+  const exists =
+    link.addresses.some((c) => c.address.equals(pfx)) ||
+    (link.ipv6?.() ?? []).some((a) => a.cidr.address.equals(pfx));
+  if (exists) {
+    if ((flags & NLM_F_EXCL) !== 0 || (flags & NLM_F_REPLACE) === 0)
+      return fail(E.EEXIST, 'ipv6: address already assigned');
+    // inet6_addr_modify with the lifetimes and flags of a permanent address: nothing changes.
+    return undefined;
+  }
+  if (prefixLen > 128) return fail(E.EINVAL, 'ipv6: Invalid prefix length');
+  if (pfx.isMulticast() && (newFlags & IfaFlag.MCAUTOJOIN) === 0)
+    return fail(E.EINVAL, 'ipv6: Cannot assign multicast address without "IFA_F_MCAUTOJOIN" flag');
+  if (!link.addressControl) return fail(E.EOPNOTSUPP);
+  const r = link.addressControl.add(new IpCidr(pfx, prefixLen), newFlags);
+  return r === undefined ? undefined : fail(r, r === E.EEXIST ? 'ipv6: address already assigned' : undefined);
+}
+
+/**
+ * IFA_CACHEINFO of a new address: only infinite lifetimes are kept (the sandbox's addresses are
+ * permanent), so finite ones answer EOPNOTSUPP; a valid lifetime of 0 is Linux's EINVAL.
+ */
+function cacheLifetimes(tb: Map<number, Uint8Array>, module: 'ipv4' | 'ipv6'): ChangeResult | undefined {
+  const ci = tb.get(IFA_CACHEINFO);
+  if (ci === undefined) return undefined;
+  if (ci.length < 16) return fail(E.EINVAL);
+  const dv = new DataView(ci.buffer, ci.byteOffset, ci.byteLength);
+  const preferred = dv.getUint32(0, true);
+  const valid = dv.getUint32(4, true);
+  if (valid === 0 || preferred > valid) return fail(E.EINVAL, `${module}: address lifetime invalid`);
+  if (valid !== INFINITY_LIFE_TIME || preferred !== INFINITY_LIFE_TIME) return fail(E.EOPNOTSUPP);
+  return undefined;
+}
+
+/** inet_rtm_newaddr. */
+function newAddr4(
+  link: LinkInfo | undefined,
+  prefixLen: number,
+  local: IpAddress | undefined,
+  flags: number,
+  tb: Map<number, Uint8Array>,
+): ChangeResult | undefined {
+  if (prefixLen > 32) return fail(E.EINVAL, 'ipv4: Invalid prefix length');
+  if (local === undefined) return fail(E.EINVAL, 'ipv4: Local address is not supplied');
+  const lifetime = cacheLifetimes(tb, 'ipv4');
+  if (lifetime) return lifetime;
+  if (!link) return fail(E.ENODEV, 'ipv4: Device not found');
+  const exists = link.addresses.some((c) => c.prefixLen === prefixLen && c.address.equals(local));
+  if (exists) {
+    if ((flags & NLM_F_EXCL) !== 0 || (flags & NLM_F_REPLACE) === 0)
+      return fail(E.EEXIST, 'ipv4: Address already assigned');
+    return undefined; // the lifetimes of a permanent address: nothing changes
+  }
+  if (!link.addressControl) return fail(E.EOPNOTSUPP);
+  const r = link.addressControl.add(new IpCidr(local, prefixLen), 0);
+  return r === undefined ? undefined : fail(r, r === E.EEXIST ? 'ipv4: Address already assigned' : undefined);
+}
+
+/**
+ * inet_rtm_deladdr: the first address of the link that matches what the request gives: its
+ * IFA_LOCAL, its IFA_LABEL, and with IFA_ADDRESS the prefix length and subnet.
+ */
+function delAddr4(
+  link: LinkInfo | undefined,
+  prefixLen: number,
+  local: IpAddress | undefined,
+  addr: IpAddress | undefined,
+  tb: Map<number, Uint8Array>,
+): ChangeResult | undefined {
+  if (!link) return fail(E.ENODEV, 'ipv4: Device not found');
+  const label = tb.get(IFA_LABEL);
+  const found = link.addresses.find((c) => {
+    if (c.address.version !== 4) return false;
+    if (local !== undefined && !c.address.equals(local)) return false;
+    if (label !== undefined && cString(label) !== link.name) return false;
+    if (addr !== undefined && (c.prefixLen !== prefixLen || !c.contains(addr))) return false;
+    return true;
+  });
+  if (!found) return fail(E.EADDRNOTAVAIL, 'ipv4: Address not found');
+  if (!link.addressControl) return fail(E.EOPNOTSUPP);
+  const r = link.addressControl.remove(found);
+  return Array.isArray(r) ? undefined : fail(r as LinuxError, 'ipv4: Address not found');
+}
+
+/**
+ * What a link of a netstack interface needs to be changed by rtnetlink: its AddressControl and
+ * its IPv4 addresses' flags and broadcast addresses. `loopback` says which side of the
+ * interface the link is: lo (addresses assigned there are lo's, their IPv4 prefixes local) or
+ * the device.
+ */
+export function interfaceAddressing(
+  iface: Interface,
+  loopback: boolean,
+): Required<Pick<LinkInfo, 'addressControl' | 'ipv4Detail'>> {
+  return {
+    addressControl: {
+      add: (cidr, flags) => iface.addAddress(cidr, { loopback, flags }),
+      remove: (cidr) => iface.removeAddress(cidr),
+    },
+    ipv4Detail: (c) => {
+      const info = iface.addressInfo(c);
+      return {
+        flags: info.secondary ? IFA_F_SECONDARY : 0,
+        // A configured address off the loopback range has its broadcast (what DHCP or a
+        // network manager sets); one added without `brd` has none.
+        broadcast: !info.assigned && !c.address.isLoopback() && c.prefixLen < 31,
+      };
+    },
+  };
+}
+
+/** A route of the main table as rtnetlink lists it: netstack's StaticRoute and its link. */
+export interface RouteEntry extends StaticRoute {
+  /** The ifindex of the link it leaves by. */
+  readonly oif: number;
+}
+
+/**
+ * How the main table's routes change (netstack's Interface.addRoute and removeRoute); one object
+ * for every link of a stack. A link without it answers route changes with EOPNOTSUPP.
+ */
+export interface RouteControl {
+  /**
+   * Adds `route` out of link `oif`, or, without one, out of the link that reaches its gateway;
+   * EEXIST, ENETUNREACH (a gateway not on link) as netstack's addRoute.
+   */
+  add(
+    route: Omit<StaticRoute, 'loopback'>,
+    oif: number | undefined,
+    replace: boolean,
+  ): undefined | LinuxError;
+  /** Removes the first route that matches; ESRCH when none does. */
+  remove(match: {
+    readonly dst: IpCidr;
+    readonly metric?: number;
+    readonly gateway?: IpAddress;
+    readonly oif?: number;
+  }): RouteEntry | LinuxError;
+  /** The routes, oldest first. */
+  list(): readonly RouteEntry[];
+}
+
+/**
+ * The RouteControl of a netstack interface whose lo is link `loIndex` and whose device is link
+ * `deviceIndex` (the same index when the device is a loopback device).
+ */
+export function interfaceRouting(iface: Interface, loIndex: number, deviceIndex: number): RouteControl {
+  const onLo = (oif: number): boolean => oif === loIndex;
+  return {
+    add: (route, oif, replace) => {
+      let loopback: boolean;
+      if (oif !== undefined) loopback = onLo(oif);
+      else {
+        const g = route.gateway;
+        if (g === undefined) return E.ENODEV;
+        // The link of the gateway: lo for an address of this host, else the route reaching it.
+        loopback = iface.hasAddress(g) || iface.lookupRoute(g)?.loopback === true;
+      }
+      return iface.addRoute({ ...route, loopback }, replace);
+    },
+    remove: (match) => {
+      const r = iface.removeRoute({
+        dst: match.dst,
+        ...(match.metric !== undefined ? { metric: match.metric } : {}),
+        ...(match.gateway !== undefined ? { gateway: match.gateway } : {}),
+        ...(match.oif !== undefined ? { loopback: onLo(match.oif) } : {}),
+      });
+      return isError(r) ? r : { ...r, oif: r.loopback ? loIndex : deviceIndex };
+    },
+    list: () => iface.routes.map((r) => ({ ...r, oif: r.loopback ? loIndex : deviceIndex })),
+  };
+}
+
+/** The network address of `a` with `len` prefix bits. */
+function prefixOf(a: IpAddress, len: number): IpCidr {
+  const b = a.bytes.slice();
+  for (let i = 0; i < b.length; i++) {
+    const keep = Math.max(0, Math.min(8, len - i * 8));
+    b[i] = b[i]! & ((0xff00 >> keep) & 0xff);
+  }
+  return new IpCidr(a.version === 4 ? new Ipv4Address(b) : new Ipv6Address(b), len);
+}
+
+/**
+ * RTM_NEWROUTE and RTM_DELROUTE of IPv4 and IPv6 unicast routes in the main table. Other tables
+ * and route types (blackhole, unreachable, prohibit...), multipath and nexthop objects answer
+ * EOPNOTSUPP: netstack has one table of unicast routes.
+ */
+function routeChange(
+  links: readonly LinkInfo[],
+  type: number,
+  flags: number,
+  body: Uint8Array,
+  family: number,
+): ChangeResult | undefined {
+  if (family !== AddressFamily.AF_INET && family !== AddressFamily.AF_INET6) return fail(E.EOPNOTSUPP);
+  if (body.length < RTMSG_LEN) return fail(E.EINVAL, 'Invalid header length');
+  const v6 = family === AddressFamily.AF_INET6;
+  const dstLen = body[1]!;
+  const tableByte = body[4]!;
+  const rtType = body[7]!;
+  const tb = netlinkAttrs(body, RTMSG_LEN);
+  const table = tb.has(RTA_TABLE) && tb.get(RTA_TABLE)!.length >= 4 ? u32(tb.get(RTA_TABLE)!) : tableByte;
+  if (dstLen > (v6 ? 128 : 32)) return fail(E.EINVAL, v6 ? undefined : 'Invalid prefix length');
+  const control = links.find((l) => l.routeControl)?.routeControl;
+  const dstAttr = address(tb.get(RTA_DST), v6);
+  const gwAttr = address(tb.get(RTA_GATEWAY), v6);
+  const srcAttr = address(tb.get(RTA_PREFSRC), v6);
+  if (dstAttr === 'short' || gwAttr === 'short' || srcAttr === 'short') return fail(E.EINVAL);
+  const dst = prefixOf(
+    dstAttr ?? (v6 ? new Ipv6Address(new Uint8Array(16)) : Ipv4Address.UNSPECIFIED),
+    dstLen,
+  );
+  const oifAttr = tb.get(RTA_OIF);
+  const oif = oifAttr !== undefined && oifAttr.length >= 4 ? u32(oifAttr) : undefined;
+  const prio = tb.get(RTA_PRIORITY);
+  const metric = prio !== undefined && prio.length >= 4 ? u32(prio) : undefined;
+  if (oif !== undefined && oif !== 0 && !links.some((l) => l.index === oif)) return fail(E.ENODEV);
+  if (type === RTM_DELROUTE) {
+    if (table !== RT_TABLE_MAIN && table !== RT_TABLE_UNSPEC) return fail(E.ESRCH);
+    if (!control) return fail(E.EOPNOTSUPP);
+    const r = control.remove({
+      dst,
+      ...(metric !== undefined ? { metric } : {}),
+      ...(gwAttr !== undefined ? { gateway: gwAttr } : {}),
+      ...(oif !== undefined && oif !== 0 ? { oif } : {}),
+    });
+    return isError(r) ? fail(r) : undefined;
+  }
+  if (table !== RT_TABLE_MAIN && table !== RT_TABLE_UNSPEC) return fail(E.EOPNOTSUPP);
+  if (rtType !== RTN_UNICAST || tb.has(9 /* RTA_MULTIPATH */) || tb.has(30 /* RTA_NH_ID */))
+    return fail(E.EOPNOTSUPP);
+  const mtu = routeMtu(tb.get(RTA_METRICS));
+  if (v6 && gwAttr !== undefined && (gwAttr as Ipv6Address).isLinkLocal()) {
+    const link = links.find((l) => l.index === oif);
+    if (link && (link.flags & IFF_LOOPBACK) !== 0)
+      return fail(E.EINVAL, 'Egress device can not be loopback device for this route');
+  }
+  if (gwAttr === undefined && (oif === undefined || oif === 0)) return fail(E.ENODEV);
+  if (!control) return fail(E.EOPNOTSUPP);
+  const r = control.add(
+    {
+      dst,
+      gateway: gwAttr,
+      metric: metric ?? (v6 ? IP6_RT_PRIO_USER : 0),
+      src: srcAttr,
+      mtu,
+      protocol: body[5]! !== 0 ? body[5]! : RTPROT_BOOT,
+    },
+    oif !== undefined && oif !== 0 ? oif : undefined,
+    (flags & NLM_F_REPLACE) !== 0 && (flags & NLM_F_EXCL) === 0,
+  );
+  if (r === undefined) return undefined;
+  // fib_check_nh_v4_gw says why; IPv6 (ip6_validate_gw) answers EHOSTUNREACH without a word.
+  if (r === E.ENETUNREACH) return v6 ? fail(E.EHOSTUNREACH) : fail(r, 'Nexthop has invalid gateway');
+  return fail(r);
+}
+
+/** RTAX_MTU of a nested RTA_METRICS, if any. */
+function routeMtu(metrics: Uint8Array | undefined): number | undefined {
+  if (metrics === undefined) return undefined;
+  const m = netlinkAttrs(metrics, 0).get(RTAX_MTU);
+  return m !== undefined && m.length >= 4 ? u32(m) : undefined;
+}
