@@ -399,30 +399,9 @@ function ownedSocket(s: InetSocket, e: DiagInetEntry, priority: number): FullSoc
     opt: (level, name, len) => {
       const r = s.getsockoptBytes(level, name, len);
       if (isError(r)) return undefined;
-      return level === SOL_TCP && name === TCP_INFO && e.state === TCP_LISTEN ? listenerInfo(r, e) : r;
+      return r;
     },
   };
-}
-
-/** TCP_INIT_CWND and net.ipv4.tcp_reordering's default, which a listener's tcp_info reports. */
-const TCP_INIT_CWND = 10;
-const TCP_REORDERING = 3;
-
-/**
- * A listener's tcp_info as tcp_get_info fills it before it stops for a listener: tcpi_unacked
- * is the accept queue, tcpi_sacked the backlog, and the reordering and congestion window of a
- * fresh socket. netstack's TCP_INFO of a listener leaves these 0; they are filled in here from
- * the accept queue the stack lists (ss -i prints them: `cwnd:10 unacked:1`).
- */
-function listenerInfo(info: Uint8Array, e: DiagInetEntry): Uint8Array {
-  if (info.length < 92) return info;
-  const out = info.slice();
-  const dv = new DataView(out.buffer);
-  dv.setUint32(24, e.rxQueue, true);
-  dv.setUint32(28, e.txQueue, true);
-  if (dv.getUint32(80, true) === 0) dv.setUint32(80, TCP_INIT_CWND, true);
-  if (dv.getUint32(88, true) === 0) dv.setUint32(88, TCP_REORDERING, true);
-  return out;
 }
 
 /**

@@ -102,6 +102,9 @@ const SOL_UDP = 17;
 const SOL_UDPLITE = 136;
 const UDPLITE_SEND_CSCOV = 10;
 const UDPLITE_RECV_CSCOV = 11;
+/** TCP_INIT_CWND and net.ipv4.tcp_reordering's default: a listener's tcp_info shows them. */
+const TCP_INIT_CWND = 10;
+const TCP_REORDERING = 3;
 /** Linux's TCP_LISTEN state number, for TCP_INFO of a listener. */
 const LINUX_TCP_LISTEN = 10;
 
@@ -1559,10 +1562,23 @@ export class InetSocket {
     return this.congestion ?? this.stack.defaultCongestion;
   }
 
-  /** TCP_INFO for this socket; a listener reports LISTEN and zeros. */
+  /**
+   * TCP_INFO for this socket. A listener reports what tcp_get_info fills in before it stops for
+   * one: LISTEN, a fresh socket's congestion window and reordering, and in the aliased fields
+   * the connections ready for accept (tcpi_unacked) and the backlog (tcpi_sacked).
+   */
   private tcpInfo(): TcpInfo {
-    if (this.impl.kind === 'tcp') return this.impl.sock.info();
-    return { ...EMPTY_TCP_INFO, state: LINUX_TCP_LISTEN };
+    const impl = this.impl;
+    if (impl.kind === 'tcp') return impl.sock.info();
+    if (impl.kind !== 'listener') return { ...EMPTY_TCP_INFO, state: LINUX_TCP_LISTEN };
+    return {
+      ...EMPTY_TCP_INFO,
+      state: LINUX_TCP_LISTEN,
+      sndCwnd: TCP_INIT_CWND,
+      reordering: TCP_REORDERING,
+      unacked: impl.sock.pendingCount,
+      sacked: impl.sock.backlog,
+    };
   }
 
   /**

@@ -472,11 +472,31 @@ static void fastopen(int family, const char *name) {
   close(l);
 }
 
+/* A listener's TCP_INFO: its state, a fresh socket's cwnd and reordering, and in tcpi_unacked and
+ * tcpi_sacked the connections ready for accept and the backlog (tcp_get_info). */
+static void listener_info(int family, const char *name) {
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  int l = listener(family, &ss, &sl, NULL);
+  struct tcp_info ti = info(l);
+  printf("%s listener INFO: state %u cwnd %u reordering %u unacked %u sacked %u", name, ti.tcpi_state,
+         ti.tcpi_snd_cwnd, ti.tcpi_reordering, ti.tcpi_unacked, ti.tcpi_sacked);
+  int c = fam_socket(family);
+  connect(c, (void *)&ss, sl);
+  struct pollfd p = {l, POLLIN, 0};
+  poll(&p, 1, 2000);
+  ti = info(l);
+  printf("; one waiting: unacked %u sacked %u\n", ti.tcpi_unacked, ti.tcpi_sacked);
+  close(c);
+  close(l);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   int fams[] = {AF_INET, AF_INET6};
   const char *names[] = {"tcp4", "tcp6"};
   for (int i = 0; i < 2; i++) defaults(fams[i], names[i]);
+  for (int i = 0; i < 2; i++) listener_info(fams[i], names[i]);
   for (int i = 0; i < 2; i++) round_trips(fams[i], names[i]);
   for (int i = 0; i < 2; i++) {
     mss(fams[i], names[i], 0, 0);
