@@ -59,6 +59,7 @@ function freshStamps(files) {
     return undefined;
   }
   if (!Array.isArray(stamps.inputs) || stamps.inputs.length === 0) return undefined;
+  let moved = false;
   for (const s of stamps.inputs) {
     const path = join(dirname(files.stamps), s.path);
     let st;
@@ -70,6 +71,20 @@ function freshStamps(files) {
     if (st.size !== s.size) return undefined;
     if (st.mtimeMs === s.mtimeMs) continue;
     if (sha256(path) !== s.sha256) return undefined;
+    s.mtimeMs = st.mtimeMs;
+    moved = true;
+  }
+  // The same content under new mtimes (a build cache restored the files): record the new ones,
+  // so that later starts skip the hashing (node:crypto alone costs about 10 ms of every start).
+  // Best effort: an install the user cannot write to hashes each time, as before.
+  if (moved) {
+    try {
+      const tmp = `${files.stamps}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify(stamps, null, 2)}\n`);
+      renameSync(tmp, files.stamps);
+    } catch {
+      // read-only install: hash again next time
+    }
   }
   return stamps;
 }

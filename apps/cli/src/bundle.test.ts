@@ -83,6 +83,12 @@ describe('bundleIsFresh', () => {
     expect(bundleIsFresh(files)).toBe(true);
     utimesSync(input, 2000, 2000);
     expect(bundleIsFresh(files)).toBe(true);
+    // The new mtime is recorded, so the next start need not hash the input again.
+    const stamps = JSON.parse(readFileSync(files.stamps, 'utf8')) as { inputs: { mtimeMs: number }[] };
+    expect(stamps.inputs[0]?.mtimeMs).toBe(2_000_000);
+    // A later change of content at that same size is still seen once the mtime moves again.
+    writeFileSync(input, 'abcdeX');
+    expect(bundleIsFresh(files)).toBe(false);
   });
 
   it('is stale once an input changed, even at the same size and mtime', () => {
