@@ -30,6 +30,9 @@ import { IPV4_MAX_MTU } from './wire/ipv4.js';
 import type { TcpRepr } from './wire/tcp.js';
 import type { UdpLiteRepr, UdpRepr } from './wire/udp.js';
 
+/** IPV6_MIN_MTU: the smallest MTU a link may have and keep IPv6 (RFC 8200). */
+const IPV6_MIN_MTU = 1280;
+
 export { LINUX_TCP_STATE };
 
 /** The ifindex of `lo`, the link of this host's traffic to itself (as in every Linux netns). */
@@ -58,6 +61,8 @@ export interface SocketEntry {
   readonly inAcceptQueue?: true;
   /** A raw socket's datagrams dropped on a full receive queue (/proc/net/raw's drops). */
   readonly drops?: number;
+  /** TCP: the connection, for its timers and figures (TcpSocket.pendingTimer, procFigures, info). */
+  readonly tcp?: TcpSocket;
 }
 
 /** Stack settings: the interface's, plus the randomness source and TCP tunables. */
@@ -185,7 +190,7 @@ export class Stack implements SocketTable, SocketEnv {
     // A route with its own MTU makes the MTU depend on the destination.
     return this.iface.routes.length > 0 ? undefined : this.deviceUniformMtu;
   }
-  private readonly deviceUniformMtu: number | undefined;
+  private deviceUniformMtu: number | undefined;
   /** Set once a socket was bound to a device: from then on lookups work out arrival links. */
   private deviceBound = false;
 
@@ -196,6 +201,7 @@ export class Stack implements SocketTable, SocketEnv {
     this.deviceIfindex = config.device.capabilities.loopback === true ? LOOPBACK_IFINDEX : 2;
     this.deviceUniformMtu =
       config.device.capabilities.loopback === true ? config.device.capabilities.mtu : undefined;
+    this.iface.deviceMtu = config.device.capabilities.mtu;
     this.random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.tcpConfig = config.tcp ?? {};
     this.sysctl = {
@@ -369,12 +375,57 @@ export class Stack implements SocketTable, SocketEnv {
   mtuFor(dst: IpAddress): number {
     const caps = this.device.capabilities;
     // Own addresses on another device are reached through the interface's loop (lo's MTU).
-    let mtu = caps.loopback !== true && this.iface.hasAddress(dst) ? LOOPBACK_MTU : caps.mtu;
+    let mtu =
+      caps.loopback !== true && this.iface.hasAddress(dst)
+        ? this.iface.loopbackMtu
+        : (this.iface.deviceMtu ?? caps.mtu);
     // A route with an MTU metric (`ip route add ... mtu N`) gives its destinations that MTU.
     if (this.iface.routes.length > 0 && !this.iface.hasAddress(dst))
       mtu = this.iface.lookupRoute(dst)?.mtu ?? mtu;
     // ipv4_mtu: no IPv4 route has more than IP_MAX_MTU.
     return dst.version === 4 && mtu > IPV4_MAX_MTU ? IPV4_MAX_MTU : mtu;
+  }
+
+  /**
+   * The MTU of lo (`loopback`) or of the device, as `ip link` shows it. On a loopback device lo
+   * is the device: both give the same.
+   */
+  mtu(loopback: boolean): number {
+    const caps = this.device.capabilities;
+    return loopback && caps.loopback !== true ? this.iface.loopbackMtu : (this.iface.deviceMtu ?? caps.mtu);
+  }
+
+  /**
+   * The largest MTU lo (`loopback`) or the device can take: the device's own for the device (and
+   * for lo when the device is a loopback device, which drops larger frames), else
+   * {@link LOOPBACK_MTU} (lo's path inside the interface).
+   */
+  maxMtu(loopback: boolean): number {
+    const caps = this.device.capabilities;
+    return loopback && caps.loopback !== true ? LOOPBACK_MTU : caps.mtu;
+  }
+
+  /**
+   * Sets the MTU of lo (`loopback`) or of the device, as `ip link set DEV mtu N`: datagrams are
+   * fragmented to it, IP_MTU and the MSS of connections follow it. EINVAL outside
+   * [{@link IPV6_MIN_MTU}, {@link maxMtu}]: below IPv6's minimum Linux takes IPv6 off the link,
+   * which this stack does not model.
+   *
+   * ```ts
+   * stack.setMtu(true, 1400); // ip link set lo mtu 1400
+   * ```
+   */
+  setMtu(loopback: boolean, mtu: number): undefined | LinuxError {
+    if (!Number.isInteger(mtu) || mtu < IPV6_MIN_MTU || mtu > this.maxMtu(loopback)) return E.EINVAL;
+    if (this.device.capabilities.loopback === true) {
+      this.iface.loopbackMtu = mtu;
+      this.iface.deviceMtu = mtu;
+    } else if (loopback) this.iface.loopbackMtu = mtu;
+    else this.iface.deviceMtu = mtu;
+    // Connections now work out their MSS from the route at each send, as tcp_current_mss does
+    // (a uniform MTU is cached by each connection).
+    this.deviceUniformMtu = undefined;
+    return undefined;
   }
 
   // ---- SocketTable ----
@@ -628,6 +679,7 @@ export class Stack implements SocketTable, SocketEnv {
         rxQueue: t.recvQueue,
         txQueue: t.sendQueue,
         owner: t.owner,
+        tcp: t,
         ...(t.parent ? { inAcceptQueue: true as const } : {}),
       });
     }

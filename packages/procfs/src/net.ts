@@ -88,11 +88,13 @@ export interface ProcInetSocket {
   readonly inode: number;
   /** Socket reference count (default 1 for TCP, 2 for UDP). */
   readonly refCount?: number;
-  /** TCP timer: 0 none, 1 retransmit, 2 keepalive, 4 zero window probe; default 0. */
+  /** TCP timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero window probe; default 0. */
   readonly timerActive?: number;
   /** Clock ticks until the timer fires; default 0. */
   readonly timerTicks?: number;
   readonly retransmits?: number;
+  /** TCP: the probes sent unanswered (icsk_probes_out, the `timeout` column); default 0. */
+  readonly probes?: number;
   /** TCP: retransmit timeout and ack timeout in clock ticks, congestion window and ssthresh. */
   readonly rtoTicks?: number;
   readonly atoTicks?: number;
@@ -481,7 +483,7 @@ function tcpTail(s: ProcInetSocket): string {
   const common =
     `${hex(s.state, 2)} ${hex(s.txQueue, 8)}:${hex(s.rxQueue, 8)} ${hex(s.timerActive ?? 0, 2)}:` +
     `${hex(s.timerTicks ?? 0, 8)} ${hex(s.retransmits ?? 0, 8)} ${String(s.uid).padStart(5)} ` +
-    `${String(0).padStart(8)} ${s.inode} ${s.refCount ?? 1} ${ZERO_PTR}`;
+    `${String(s.probes ?? 0).padStart(8)} ${s.inode} ${s.refCount ?? 1} ${ZERO_PTR}`;
   // get_timewait4_sock / get_timewait6_sock end at the socket pointer.
   if (s.state === TCP_TIME_WAIT || s.timewait === true) return common;
   return (

@@ -99,6 +99,33 @@ kill $m; wait $m 2>/dev/null
 grep -v tentative $f; rm -f $f
 `;
 
+/**
+ * `ip link set lo mtu N` and what `ip link` shows after it, with the no-op requests (the same MTU,
+ * `up` on a link that is up) and a missing device.
+ */
+const LINK_SCRIPT = `
+ip link set lo mtu 1400; echo rc=$?
+ip link set lo mtu 1400; echo rc=$?
+ip link set lo up; echo rc=$?
+ip link set dev lo mtu 1280 up; echo rc=$?
+ip link set nosuch mtu 1400; echo rc=$?
+ip link; ip link show lo; ip -j link show lo; echo; ip -br link
+ip link set lo mtu 65536; echo rc=$?
+ip link show lo
+`;
+
+/** \`ip monitor\` while lo's MTU changes: one RTM_NEWLINK per change, none for the same MTU. */
+const LINK_MONITOR_SCRIPT = `
+f=$(mktemp)
+ip -o monitor > $f &
+m=$!
+sleep 1
+ip link set lo mtu 1400; ip link set lo mtu 1400; ip link set lo up; ip link set lo mtu 65536
+sleep 0.5
+kill $m; wait $m 2>/dev/null
+cat $f; rm -f $f
+`;
+
 describe('ip under tsvisor prints what it prints on Linux', () => {
   it('ip -s link and /proc/net/dev: lo counts two pings by IP length', async () => {
     const out = await expectSameUnderTsvisor(
@@ -138,6 +165,47 @@ describe('ip under tsvisor prints what it prints on Linux', () => {
     const out = await expectSameUnderTsvisor(MONITOR_SCRIPT);
     expect(out).toMatch(/^1: lo {4}inet 10\.9\.9\.9\/24 scope global lo\\/);
     expect(out).toContain('Deleted 2001:db8::/64 dev lo proto kernel metric 256 pref medium');
+  });
+
+  it('ip link set lo mtu, and what ip link shows', async () => {
+    const out = await expectSameUnderTsvisor(LINK_SCRIPT);
+    expect(out).toMatch(/^rc=0\nrc=0\nrc=0\nrc=0\n/);
+    expect(out).toContain('1: lo: <LOOPBACK,UP,LOWER_UP> mtu 1280 qdisc noqueue state UNKNOWN');
+  });
+
+  it('ip monitor: the announcements of MTU changes', async () => {
+    const out = await expectSameUnderTsvisor(LINK_MONITOR_SCRIPT);
+    expect(out.match(/^1: lo: /gm)).toHaveLength(2);
+    expect(out).toMatch(/^1: lo: <LOOPBACK,UP,LOWER_UP> mtu 1400 /);
+  });
+
+  // eth0's largest MTU is its device's, 65520 (as a slirp4netns or passt tap).
+  it('network sandbox: ip link set eth0 mtu, its limits, and /sys', async () => {
+    const got = await bed.run(
+      [
+        '/bin/sh',
+        '-c',
+        'exec 2>&1; ip link set eth0 mtu 1400; echo rc=$?; ip link set eth0 mtu 65521; echo rc=$?; ' +
+          'ip link set eth0 mtu 67; echo rc=$?; ip link set eth0 mtu 1000; echo rc=$?; ' +
+          'ip link set eth0 down; echo rc=$?; ip link set lo mtu 9000; echo rc=$?; ' +
+          'ip -o link; cat /sys/class/net/eth0/mtu /sys/class/net/lo/mtu',
+      ],
+      { env: ENV, network: 'sandbox' },
+    );
+    expect(got.stderr).toBe('');
+    expect(got.status).toBe(0);
+    const out = got.stdout;
+    expect(out).toMatch(
+      /^rc=0\nError: mtu greater than device maximum\.\nrc=2\nError: mtu less than device minimum\.\nrc=2\n/,
+    );
+    // Below IPv6's minimum Linux takes IPv6 off the link, and down takes the link's routes:
+    // neither is modelled.
+    expect(out).toContain(
+      'RTNETLINK answers: Operation not supported\nrc=2\nRTNETLINK answers: Operation not supported\nrc=2\nrc=0\n',
+    );
+    expect(out).toContain('1: lo: <LOOPBACK,UP,LOWER_UP> mtu 9000 ');
+    expect(out).toContain('2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400 ');
+    expect(out).toMatch(/\n1400\n9000\n$/);
   });
 
   it('network sandbox: addresses added to eth0 and lo land on their link, and go as on Linux', async () => {

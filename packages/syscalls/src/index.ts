@@ -86,7 +86,9 @@ export { ARPHRD_LOOPBACK, ARPHRD_NONE, IfFlag, type LinkInfo, type LinkStats } f
 export {
   interfaceAddressing,
   interfaceRouting,
+  stackLinkControl,
   type AddressControl,
+  type LinkControl,
   type RouteControl,
   type RouteEntry,
 } from './sys-netlink-change.js';

@@ -1,9 +1,10 @@
 /**
  * The rtnetlink requests that change the sandbox's network: RTM_NEWADDR and RTM_DELADDR (`ip
  * addr add/del`), checked and answered as Linux's inet_rtm_newaddr, inet_rtm_deladdr,
- * inet6_rtm_newaddr and inet6_rtm_deladdr do, and RTM_NEWROUTE and RTM_DELROUTE of unicast
- * routes in the main table (`ip route add/del`, inet_rtm_newroute, inet6_rtm_newroute...), with
- * their errnos and extended ACK messages. The
+ * inet6_rtm_newaddr and inet6_rtm_deladdr do, RTM_NEWROUTE and RTM_DELROUTE of unicast
+ * routes in the main table (`ip route add/del`, inet_rtm_newroute, inet6_rtm_newroute...), and
+ * RTM_NEWLINK and RTM_SETLINK of an existing link's MTU (`ip link set DEV mtu N`, rtnl_newlink,
+ * rtnl_setlink, do_setlink), with their errnos and extended ACK messages. The
  * caller (the NETLINK_ROUTE socket) has checked CAP_NET_ADMIN already, as rtnetlink_rcv_msg does
  * for every request that is not a GET.
  *
@@ -17,10 +18,13 @@ import {
   Ipv6Address,
   type Interface,
   type IpAddress,
+  type Stack,
   type StaticRoute,
 } from '@tsvisor/netstack';
 import { netlinkAttrs, type LinkInfo } from './sys-netlink.js';
 
+const RTM_NEWLINK = 16;
+const RTM_SETLINK = 19;
 const RTM_NEWADDR = 20;
 const RTM_DELADDR = 21;
 const RTM_NEWROUTE = 24;
@@ -45,6 +49,11 @@ const IFF_LOOPBACK = 0x8;
 const IP6_RT_PRIO_USER = 1024;
 const NLM_F_REPLACE = 0x100;
 const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+/** ETH_MIN_MTU: the smallest MTU of an Ethernet device (ether_setup). */
+const ETH_MIN_MTU = 68;
+/** IPV6_MIN_MTU: below it Linux takes IPv6 off a link, which the sandbox does not model. */
+const IPV6_MIN_MTU = 1280;
 
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
@@ -111,7 +120,7 @@ function address(b: Uint8Array | undefined, v6: boolean): IpAddress | undefined 
 }
 
 /**
- * One RTM_NEWADDR or RTM_DELADDR request (its type, nlmsg_flags and the bytes after the header)
+ * One RTM_NEWLINK, RTM_SETLINK, RTM_NEWADDR, RTM_DELADDR, RTM_NEWROUTE or RTM_DELROUTE request (its type, nlmsg_flags and the bytes after the header)
  * against the sandbox's `links`: undefined when done, else the errno and message to ACK with.
  * Requests of other types answer EOPNOTSUPP, as Linux does for changes without a handler.
  */
@@ -122,6 +131,7 @@ export function rtnlChange(
   body: Uint8Array,
 ): ChangeResult | undefined {
   const family = body.length > 0 ? body[0]! : AddressFamily.AF_UNSPEC;
+  if (type === RTM_NEWLINK || type === RTM_SETLINK) return linkChange(links, type, flags, body);
   if (type === RTM_NEWROUTE || type === RTM_DELROUTE) return routeChange(links, type, flags, body, family);
   if (type !== RTM_NEWADDR && type !== RTM_DELADDR) return fail(E.EOPNOTSUPP);
   // The handlers are registered for AF_INET and AF_INET6 only (rtnl_get_link: none, EOPNOTSUPP).
@@ -425,4 +435,117 @@ function routeMtu(metrics: Uint8Array | undefined): number | undefined {
   if (metrics === undefined) return undefined;
   const m = netlinkAttrs(metrics, 0).get(RTAX_MTU);
   return m !== undefined && m.length >= 4 ? u32(m) : undefined;
+}
+
+/**
+ * How a link's settings change (`ip link set`); a link without it answers EOPNOTSUPP to every
+ * change. Its range is the device's (dev->min_mtu, dev->max_mtu): Linux's EINVAL outside it.
+ */
+export interface LinkControl {
+  /** The smallest MTU the device takes (0 for lo). */
+  readonly minMtu: number;
+  /** The largest MTU the device takes; undefined for none (lo). */
+  readonly maxMtu: number | undefined;
+  /**
+   * Sets the MTU, once it is in the device's range. EOPNOTSUPP for an MTU Linux takes but the
+   * sandbox does not model (below IPv6's 1280, where Linux takes IPv6, or below 68 IPv4 too, off
+   * the link; above what its stack carries).
+   */
+  setMtu(mtu: number): undefined | LinuxError;
+}
+
+/** struct ifinfomsg's size. */
+const IFINFOMSG_LEN = 16;
+const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
+/**
+ * The IFF_* bits dev_change_flags lets a request change: IFF_UP, IFF_DEBUG, IFF_NOTRAILERS,
+ * IFF_NOARP, IFF_PROMISC, IFF_ALLMULTI, IFF_MASTER, IFF_SLAVE, IFF_MULTICAST, IFF_PORTSEL,
+ * IFF_AUTOMEDIA, IFF_DYNAMIC.
+ */
+const IFF_CHANGEABLE =
+  0x1 | 0x4 | 0x20 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000;
+
+/**
+ * RTM_NEWLINK (without NLM_F_CREATE, or on an existing link) and RTM_SETLINK: the link by
+ * ifi_index, else by IFLA_IFNAME (rtnl_newlink, rtnl_setlink), then do_setlink with IFLA_MTU
+ * and ifi_flags/ifi_change. A flag change (`ip link set DEV down`), a new name, any other
+ * attribute and creating a link answer EOPNOTSUPP: the sandbox's links are fixed and always up.
+ * A request is checked whole before anything changes.
+ */
+function linkChange(
+  links: readonly LinkInfo[],
+  type: number,
+  flags: number,
+  body: Uint8Array,
+): ChangeResult | undefined {
+  if (body.length < IFINFOMSG_LEN) return fail(E.EINVAL, 'Invalid header length');
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const index = dv.getInt32(4, true);
+  const ifiFlags = dv.getUint32(8, true);
+  const ifiChange = dv.getUint32(12, true);
+  const tb = netlinkAttrs(body, IFINFOMSG_LEN);
+  const nameAttr = tb.get(IFLA_IFNAME);
+  const mtuAttr = tb.get(IFLA_MTU);
+  // ifla_policy: IFLA_MTU is a u32, IFLA_IFNAME a string of less than IFNAMSIZ.
+  if (mtuAttr !== undefined && mtuAttr.length < 4) return fail(E.EINVAL);
+  if (nameAttr !== undefined && cString(nameAttr).length >= 16) return fail(E.EINVAL);
+  let link: LinkInfo | undefined;
+  if (index > 0) link = links.find((l) => l.index === index);
+  else if (index < 0 && type === RTM_NEWLINK) return fail(E.EINVAL, "ifindex can't be negative");
+  else if (nameAttr !== undefined) link = links.find((l) => l.name === cString(nameAttr));
+  // rtnl_setlink needs a link named; rtnl_newlink without one would create (or change a group).
+  else if (type === RTM_SETLINK) return fail(E.EINVAL);
+  if (!link) {
+    if (type === RTM_NEWLINK && (flags & NLM_F_CREATE) !== 0) return fail(E.EOPNOTSUPP);
+    return fail(E.ENODEV);
+  }
+  if (type === RTM_NEWLINK) {
+    if ((flags & NLM_F_EXCL) !== 0) return fail(E.EEXIST);
+    if ((flags & NLM_F_REPLACE) !== 0) return fail(E.EOPNOTSUPP);
+  }
+  for (const t of tb.keys()) if (t !== IFLA_IFNAME && t !== IFLA_MTU) return fail(E.EOPNOTSUPP);
+  // A name given with an ifindex renames the link (dev_change_name): the same name is no change.
+  if (index > 0 && nameAttr !== undefined && cString(nameAttr) !== link.name) return fail(E.EOPNOTSUPP);
+  let mtu: number | undefined;
+  if (mtuAttr !== undefined) {
+    // dev_set_mtu_ext: the same MTU is no change; else dev_validate_mtu, on an int.
+    const want = u32(mtuAttr) | 0;
+    if (want !== link.mtu) {
+      const control = link.linkControl;
+      if (want < 0 || want < (control?.minMtu ?? 0)) return fail(E.EINVAL, 'mtu less than device minimum');
+      if (control?.maxMtu !== undefined && want > control.maxMtu)
+        return fail(E.EINVAL, 'mtu greater than device maximum');
+      if (!control) return fail(E.EOPNOTSUPP);
+      mtu = want;
+    }
+  }
+  if (ifiFlags !== 0 || ifiChange !== 0) {
+    // rtnl_dev_combine_flags: ifi_change 0 stands for every bit ("bugwards compatibility").
+    const change = ifiChange === 0 ? 0xffffffff : ifiChange;
+    const wanted = ((ifiFlags & change) | (link.flags & ~change)) >>> 0;
+    if (((wanted ^ link.flags) & IFF_CHANGEABLE) !== 0) return fail(E.EOPNOTSUPP);
+  }
+  if (mtu !== undefined) {
+    const r = link.linkControl!.setMtu(mtu);
+    if (r !== undefined) return fail(r);
+  }
+  return undefined;
+}
+
+/**
+ * The LinkControl of lo (`loopback`) or the device of a netstack stack: the MTU range of Linux's
+ * lo (0, no maximum) or of an Ethernet device (68 to the device's MTU), set through
+ * Stack.setMtu.
+ */
+export function stackLinkControl(stack: Stack, loopback: boolean): LinkControl {
+  const lo = loopback || stack.device.capabilities.loopback === true;
+  return {
+    minMtu: lo ? 0 : ETH_MIN_MTU,
+    maxMtu: lo ? undefined : stack.maxMtu(false),
+    setMtu: (mtu) => {
+      if (mtu < IPV6_MIN_MTU || mtu > stack.maxMtu(loopback)) return E.EOPNOTSUPP;
+      return stack.setMtu(loopback, mtu);
+    },
+  };
 }

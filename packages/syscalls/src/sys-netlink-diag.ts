@@ -35,11 +35,9 @@
  * SO_COOKIE and options), listing the sandbox's own open host sockets only, as /proc/net does
  * there: connections the sandbox closed and connections waiting for accept on the host are not.
  *
- * Timers: netstack does not expose its retransmission and keepalive timers, so idiag_timer is 0
- * for connections (Linux shows 1 while data is unacknowledged, 2 with keepalive armed) and 3
- * with the remaining TIME_WAIT time for a TIME_WAIT connection (counted from when a dump first
- * saw it in that state); a handshake in progress (a request sock) shows timer 1 without its
- * deadline.
+ * Timers: idiag_timer, idiag_retrans and idiag_expires are the connection's pending timer as
+ * netstack keeps it (TcpSocket.pendingTimer, shared with /proc/net/tcp through `tcpTimer`):
+ * retransmission, zero window probe, keepalive, or the end of TIME_WAIT.
  *
  * @module
  */
@@ -47,7 +45,7 @@ import { AddressFamily, E, isError, PollEvent, SockType, type LinuxError, type S
 import type { Kernel } from '@tsvisor/kernel';
 import { InetSocket, UnixSocket } from '@tsvisor/netstack';
 import { diagCoreFacts } from './socket-options.js';
-import { inetSocketEntries, hostSocketFacts, type DiagInetEntry } from './sys-socket-proc.js';
+import { inetSocketEntries, hostSocketFacts, tcpTimer, type DiagInetEntry } from './sys-socket-proc.js';
 import { netOf, type NetState } from './sys-socket-file.js';
 import { openHostSockets } from './sys-socket-host.js';
 import { netlinkAttrs, type SockDiagHandler, type SockDiagRequest } from './sys-netlink.js';
@@ -95,8 +93,6 @@ const TCP_LAST_ACK = 9;
 const TCP_LISTEN = 10;
 const TCP_CLOSING = 11;
 const TCP_NEW_SYN_RECV = 12;
-/** TCP_TIMEWAIT_LEN: how long a connection stays in TIME_WAIT (ms). */
-const TIME_WAIT_MS = 60_000;
 const RCV_SHUTDOWN = 1;
 const SEND_SHUTDOWN = 2;
 /** SOCK_BINDPORT_LOCK: bind(2) named a port (the AUTO condition is its absence). */
@@ -232,6 +228,8 @@ interface InetDiagSocket {
   readonly dport: number;
   readonly ifindex: number;
   readonly timer: number;
+  /** idiag_retrans: retransmissions under timer 1, probes under 2 and 4. */
+  readonly retrans: number;
   readonly expires: number;
   readonly rqueue: number;
   readonly wqueue: number;
@@ -257,15 +255,13 @@ interface FullSocket {
 interface DiagMemory {
   /** Cookies by connection 4-tuple (a TIME_WAIT connection keeps its socket's cookie). */
   readonly cookies: Map<string, bigint>;
-  /** When a dump first saw each TIME_WAIT connection (ms). */
-  readonly timeWait: Map<string, number>;
 }
 
 const memories = new WeakMap<NetState, DiagMemory>();
 function memoryOf(net: NetState): DiagMemory {
   let m = memories.get(net);
   if (!m) {
-    m = { cookies: new Map(), timeWait: new Map() };
+    m = { cookies: new Map() };
     memories.set(net, m);
   }
   return m;
@@ -301,7 +297,6 @@ function stackSockets(net: NetState, protocol: number, family: 4 | 6): InetDiagS
   const mem = memoryOf(net);
   const now = performance.now();
   const out: InetDiagSocket[] = [];
-  const seenTw = new Set<string>();
   const seen = new Set<string>();
   for (const e of inetSocketEntries(net, name, family)) {
     const af = family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6;
@@ -330,17 +325,11 @@ function stackSockets(net: NetState, protocol: number, family: 4 | 6): InetDiagS
       // TIME_WAIT one, the bare message.
       if (e.state !== TCP_TIME_WAIT && e.state !== TCP_SYN_RECV) full = ownerlessSocket(e.state);
     }
-    let timer = 0;
-    let expires = 0;
-    if (e.state === TCP_TIME_WAIT) {
-      seenTw.add(key);
-      const since = mem.timeWait.get(key) ?? now;
-      mem.timeWait.set(key, since);
-      timer = 3;
-      expires = Math.max(0, Math.round(since + TIME_WAIT_MS - now));
-    }
-    // The SYN-ACK retransmission timer of a request sock (its deadline is not known: 0).
-    if (!owner && e.state === TCP_SYN_RECV) timer = 1;
+    // The connection's pending timer (inet_sk_diag_fill; a timewait or request sock's own).
+    const t = e.entry.tcp ? tcpTimer(e.entry.tcp, now) : { kind: 0, ms: 0, count: 0 };
+    const timer = t.kind;
+    const expires = Math.round(t.ms);
+    const retrans = t.count;
     // A minisock (timewait or request sock) has no queues, owner or inode.
     const mini = e.state === TCP_TIME_WAIT || (!owner && e.state === TCP_SYN_RECV);
     out.push({
@@ -354,6 +343,7 @@ function stackSockets(net: NetState, protocol: number, family: 4 | 6): InetDiagS
       dport: protocol === IPPROTO_RAW ? 0 : e.remote.port,
       ifindex,
       timer,
+      retrans,
       expires,
       rqueue: mini ? 0 : e.rxQueue,
       wqueue: mini ? 0 : e.txQueue,
@@ -365,11 +355,9 @@ function stackSockets(net: NetState, protocol: number, family: 4 | 6): InetDiagS
       ...(full ? { full } : {}),
     });
   }
-  // Forget the cookies and TIME_WAIT stamps of connections that are gone.
+  // Forget the cookies of connections that are gone.
   const prefix = `${protocol}/${family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6} `;
   for (const key of mem.cookies.keys()) if (key.startsWith(prefix) && !seen.has(key)) mem.cookies.delete(key);
-  for (const key of mem.timeWait.keys())
-    if (key.startsWith(prefix) && !seenTw.has(key)) mem.timeWait.delete(key);
   return out;
 }
 
@@ -468,6 +456,7 @@ function hostSockets(kernel: Kernel, protocol: number, family: 4 | 6): InetDiagS
       dport: state === TCP_LISTEN ? 0 : remote.port,
       ifindex: 0,
       timer: 0,
+      retrans: 0,
       expires: 0,
       rqueue,
       wqueue,
@@ -762,6 +751,7 @@ function inetMessage(
   fixed[0] = s.family;
   fixed[1] = s.state;
   fixed[2] = s.timer;
+  fixed[3] = Math.min(s.retrans, 0xff);
   dv.setUint16(4, s.sport, false);
   dv.setUint16(6, s.dport, false);
   fixed.set(wireAddr(s.src), 8);

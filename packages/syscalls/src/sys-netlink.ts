@@ -33,7 +33,12 @@ import {
   type RecvResult,
   type WouldBlock,
 } from '@tsvisor/netstack';
-import { rtnlChange, type AddressControl, type RouteControl } from './sys-netlink-change.js';
+import {
+  rtnlChange,
+  type AddressControl,
+  type LinkControl,
+  type RouteControl,
+} from './sys-netlink-change.js';
 import { netlinkFilter, netlinkFiltered } from './socket-filter-options.js';
 
 /** rtnetlink's protocol number. */
@@ -241,6 +246,8 @@ export interface LinkInfo {
    * address, for RTM_GETNEIGH (`ip neigh`) and /proc/net/arp. Absent: none (a NOARP link).
    */
   readonly neighbors?: () => readonly { readonly address: IpAddress; readonly mac: Uint8Array }[];
+  /** How RTM_NEWLINK and RTM_SETLINK change the link's MTU; absent: EOPNOTSUPP. */
+  readonly linkControl?: LinkControl;
   /** How RTM_NEWADDR and RTM_DELADDR change the link's addresses; absent: EOPNOTSUPP. */
   readonly addressControl?: AddressControl;
   /**
@@ -1382,12 +1389,15 @@ export class NetlinkSocket {
     if (!isGet) {
       // rtnetlink_rcv_msg: every change needs CAP_NET_ADMIN, whether or not it has a handler.
       if (!this.netAdmin || !senderNetAdmin) return E.EPERM;
-      const before = this.domain.watched ? announced(this.domain, this.domain.links()) : undefined;
+      const watched = this.domain.watched;
+      const before = watched ? announced(this.domain, this.domain.links()) : undefined;
+      const linksBefore = watched ? this.domain.links().map(linkState) : undefined;
       const r = rtnlChange(this.domain.links(), type, flags, body);
       if (r !== undefined) {
         this.extackMessage = r.message;
         return r.error;
       }
+      if (linksBefore) announceLinkChanges(this.domain, linksBefore);
       if (before) announceChanges(this.domain, before, family, seq, this.portid);
       return undefined;
     }
@@ -1470,6 +1480,7 @@ export class NetlinkSocket {
 }
 
 /** Multicast groups of rtnetlink's announcements (RTNLGRP_*). */
+const RTNLGRP_LINK = 1;
 const RTNLGRP_IPV4_IFADDR = 5;
 const RTNLGRP_IPV4_ROUTE = 7;
 const RTNLGRP_IPV6_IFADDR = 9;
@@ -1594,6 +1605,23 @@ function announceChanges(
   // Removals first: a replace removes, then adds.
   send(gone, false);
   send(fresh, true);
+}
+
+/** What a link's RTM_NEWLINK announcement says that a change request can change. */
+function linkState(l: LinkInfo): string {
+  return `${l.index} ${l.flags} ${l.mtu}`;
+}
+
+/**
+ * Announces to RTNLGRP_LINK each link whose state differs from `before` (linkState of each):
+ * RTM_NEWLINK with ifi_change 0, sequence number and port id 0, as rtnetlink_event sends for
+ * NETDEV_CHANGEMTU.
+ */
+function announceLinkChanges(d: NetlinkDomain, before: readonly string[]): void {
+  for (const l of d.links()) {
+    const s = linkState(l);
+    if (!before.includes(s)) d.multicast(RTNLGRP_LINK, newLink(l, 0, 0, 0));
+  }
 }
 
 const SIOCGIFNAME = 0x8910;

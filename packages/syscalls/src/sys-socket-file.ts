@@ -8,7 +8,7 @@
  */
 import { E, MsgFlag, SockType, isError, type LinuxError } from '@tsvisor/abi';
 import { ARPHRD_LOOPBACK, IfFlag, NetlinkDomain, type LinkInfo, type NetlinkSocket } from './sys-netlink.js';
-import { interfaceAddressing, interfaceRouting } from './sys-netlink-change.js';
+import { interfaceAddressing, interfaceRouting, stackLinkControl } from './sys-netlink-change.js';
 import { withRcvlowat } from './socket-options.js';
 import { socketCall } from './fasync.js';
 import type { FdTable, Kernel } from '@tsvisor/kernel';
@@ -165,7 +165,7 @@ export class NetState {
         index: 1,
         name: 'lo',
         flags: IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP,
-        mtu: stack.device.capabilities.mtu,
+        mtu: stack.mtu(true),
         type: ARPHRD_LOOPBACK,
         address: new Uint8Array(6),
         broadcast: new Uint8Array(6),
@@ -173,6 +173,7 @@ export class NetState {
         gateways: stack.iface.gateways,
         stats: () => counters,
         ...interfaceAddressing(stack.iface, true),
+        linkControl: stackLinkControl(stack, true),
         routeControl: interfaceRouting(stack.iface, 1, 1),
         // Flags and lifetimes on the clock kick() polls the stack with.
         ipv6: () => stack.iface.ipv6Addresses(),

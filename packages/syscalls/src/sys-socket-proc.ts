@@ -35,6 +35,7 @@ import {
   type IpEndpoint,
   type SocketEntry,
   type Stack,
+  type TcpSocket,
 } from '@tsvisor/netstack';
 import type {
   ProcInet6Address,
@@ -611,6 +612,46 @@ function entry(e: SocketEntry, family: 4 | 6, inode: number, uid: number): ProcI
     uid,
     inode,
     ...(e.drops !== undefined ? { drops: e.drops } : {}),
+    ...(e.tcp ? tcpFigures(e.tcp, performance.now()) : {}),
+  };
+}
+
+/** USER_HZ: /proc/net/tcp's times are clock ticks of 10 ms. */
+const TICK_MS = 10;
+/** TCP_INFINITE_SSTHRESH: still in the initial slow start. */
+const INFINITE_SSTHRESH = 0x7fffffff;
+
+/**
+ * A TCP connection's pending timer as get_tcp4_sock and inet_sk_diag_fill show it: the kind
+ * (1 retransmission, 2 keepalive, 3 TIME_WAIT, 4 zero window probe, 0 none), the ms until it
+ * fires (never below 0), and the count beside it (retransmissions for 1, probes otherwise).
+ */
+export function tcpTimer(t: TcpSocket, now: number): { kind: number; ms: number; count: number } {
+  const timer = t.pendingTimer;
+  if (!timer) return { kind: 0, ms: 0, count: 0 };
+  const f = t.procFigures;
+  return {
+    kind: timer.kind,
+    ms: Math.max(0, timer.at - now),
+    count: timer.kind === 1 ? f.retransmits : timer.kind === 3 ? 0 : f.probes,
+  };
+}
+
+/** The timer and TCP figures of a /proc/net/tcp line (get_tcp4_sock). */
+function tcpFigures(t: TcpSocket, now: number): Partial<ProcInetSocket> {
+  const timer = tcpTimer(t, now);
+  const f = t.procFigures;
+  const info = t.info(now);
+  return {
+    timerActive: timer.kind,
+    timerTicks: Math.floor(timer.ms / TICK_MS),
+    retransmits: f.retransmits,
+    probes: f.probes,
+    rtoTicks: Math.floor(info.rto / 1000 / TICK_MS),
+    atoTicks: Math.floor(info.ato / 1000 / TICK_MS),
+    quickAck: (f.quickAcks << 1) | (f.pingpong ? 1 : 0),
+    cwnd: info.sndCwnd,
+    ssthresh: info.sndSsthresh >= INFINITE_SSTHRESH ? -1 : info.sndSsthresh,
   };
 }
 

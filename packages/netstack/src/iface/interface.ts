@@ -416,6 +416,17 @@ export class Interface {
   /** Payload buffers of looped segments, reused once their receiver copied the bytes out. */
   private readonly loopPayloads: Uint8Array[] = [];
 
+  /**
+   * lo's MTU: what packets to this host's own addresses (and routes on lo) are cut to when the
+   * device is not itself a loopback device. `ip link set lo mtu N` changes it (Stack.setMtu).
+   */
+  loopbackMtu = LOOPBACK_MTU;
+  /**
+   * The device's MTU, undefined for the device's own (`capabilities.mtu`): what datagrams leaving
+   * by the device are fragmented to. A Stack sets it at once, so the send paths read one field.
+   */
+  deviceMtu: number | undefined;
+
   constructor(config: InterfaceConfig) {
     this.addresses = [...config.addresses];
     this.hardwareAddress = config.hardwareAddress;
@@ -1397,8 +1408,8 @@ export class Interface {
     let linkDst: EthernetAddress | undefined;
     const ethernet = viaDevice && device.capabilities.medium === 'ethernet';
     const ipMib = out.dst.version === 4 ? this.mib.ip : this.mib.ip6;
-    // Packets to this host's own addresses on another device take lo, whose MTU is LOOPBACK_MTU.
-    const mtu = viaDevice ? device.capabilities.mtu : LOOPBACK_MTU;
+    // Packets to this host's own addresses on another device take lo, with lo's MTU.
+    const mtu = viaDevice ? (this.deviceMtu ?? device.capabilities.mtu) : this.loopbackMtu;
     if (ipHeaderLen + transportLen > mtu) {
       // Datagrams are fragmented (TCP segments always fit the MSS).
       if (out.kind === 'tcp') return 'unroutable';
@@ -1575,7 +1586,7 @@ export class Interface {
     ipMib.OutRequests++;
     if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
     let pieces = [bytes];
-    const mtu = viaDevice ? device.capabilities.mtu : LOOPBACK_MTU;
+    const mtu = viaDevice ? (this.deviceMtu ?? device.capabilities.mtu) : this.loopbackMtu;
     if (bytes.length > mtu) {
       if (v4 && bytes[6]! & 0x40) return 'unroutable';
       pieces = this.fragmentDatagram(bytes, v4, mtu, ipMib);
@@ -1653,8 +1664,9 @@ export class Interface {
     // TCP segments always fit the MSS: one that does not is not sent. (With the largest TCP
     // header, 60 bytes, a segment surely fits; only near the MTU is its header worked out.)
     const tcp = out.tcp;
-    if (ipHeaderLen + TCP_MAX_HEADER_LEN + tcp.payload.length > caps.mtu)
-      if (ipHeaderLen + TcpRepr.bufferLen(tcp) > caps.mtu) return 'unroutable';
+    const mtu = this.deviceMtu ?? caps.mtu;
+    if (ipHeaderLen + TCP_MAX_HEADER_LEN + tcp.payload.length > mtu)
+      if (ipHeaderLen + TcpRepr.bufferLen(tcp) > mtu) return 'unroutable';
     const dstLoopback = dst.isLoopback();
     if (!dstLoopback && !this.hasAddress(dst) && !this.hasRoute(dst)) {
       (dst.version === 4 ? this.mib.ip : this.mib.ip6).OutNoRoutes++;

@@ -1276,7 +1276,8 @@ export class TcpSocket {
       sndWscale: this.peerWs !== undefined ? this.sndShift : 0,
       rcvWscale: this.peerWs !== undefined ? this.rcvShift : 0,
       rto: Math.round(this.rto * 1000),
-      ato: this.connected ? this.cfg.delayedAck * 1000 : 0,
+      // icsk_ack.ato is 0 until the first data arrives (tcp_event_data_recv sets TCP_ATO_MIN).
+      ato: this.connected && this.receivedAnyData ? this.cfg.delayedAck * 1000 : 0,
       sndMss: this.mssCache,
       rcvMss: this.rcvMss,
       unacked: Math.ceil(flight / mss),
@@ -1953,10 +1954,13 @@ export class TcpSocket {
     this.lastAckSent = this.rcvNxt;
   }
 
-  /** The initial window of RFC 6928 (10 segments, at least 2 and about 14600 bytes). */
+  /**
+   * The initial window: 10 segments (RFC 6928's IW10, as Linux's TCP_INIT_CWND counts it, in
+   * segments whatever their size: RFC 6928's cap of about 14600 bytes is not Linux's, and on
+   * loopback, with 64 KiB segments, it would start a connection at 2).
+   */
   private initialWindow(): number {
-    const mss = this.sendMssNow;
-    return Math.min(10 * mss, Math.max(2 * mss, 14600));
+    return 10 * this.sendMssNow;
   }
 
   /** Bytes sent and not yet acknowledged (sequence space). */
@@ -2876,6 +2880,43 @@ export class TcpSocket {
   /** @internal when TIME_WAIT ends (undefined in other states). */
   get timeWaitEnd(): number | undefined {
     return this.timeWaitAt;
+  }
+
+  /**
+   * The timer /proc/net/tcp and sock_diag show for this connection (get_tcp4_sock's
+   * timer_active), with when it fires on the stack's clock (ms): 1 retransmission (a loss probe
+   * or RACK's reordering timer too), 4 the zero window probe (the retransmission timer with
+   * nothing in flight), 2 keepalive, 3 the end of TIME_WAIT; undefined when none is pending.
+   */
+  get pendingTimer(): { readonly kind: 1 | 2 | 3 | 4; readonly at: number } | undefined {
+    if (this.stateNow === 'TIME_WAIT')
+      return this.timeWaitAt === undefined ? undefined : { kind: 3, at: this.timeWaitAt };
+    const rto = this.rtoAt;
+    if (rto !== undefined && this.connected && this.sndMax === this.sndUna) return { kind: 4, at: rto };
+    let at = rto;
+    for (const t of [this.tlpAt, this.rackTimerAt])
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    if (at !== undefined) return { kind: 1, at };
+    const keep = this.keepAliveAt();
+    return keep === undefined ? undefined : { kind: 2, at: keep };
+  }
+
+  /**
+   * What /proc/net/tcp shows past the timer (get_tcp4_sock): the retransmissions and probes
+   * (icsk_retransmits, icsk_probes_out) and the delayed-ACK state (icsk_ack.quick, pingpong).
+   */
+  get procFigures(): {
+    readonly retransmits: number;
+    readonly probes: number;
+    readonly quickAcks: number;
+    readonly pingpong: boolean;
+  } {
+    return {
+      retransmits: this.retries,
+      probes: this.probeDue ? this.retries : this.keepProbes,
+      quickAcks: this.quickAcksLeft,
+      pingpong: this.pingpong,
+    };
   }
 
   /** A TIME_WAIT connection with nothing to send and no timer but its own end. */

@@ -58,7 +58,6 @@ import {
   fragmentIpv4,
   isWireError,
   linkPair,
-  LOOPBACK_MTU,
   type Device,
   type TcpListener,
   type TcpSocket,
@@ -68,6 +67,7 @@ import {
   IfFlag,
   interfaceAddressing,
   interfaceRouting,
+  stackLinkControl,
   type LinkInfo,
 } from '@tsvisor/syscalls';
 import { DnsServer, readResolvConf, type NameserverConfig, type Resolver } from './dns-forward.js';
@@ -415,7 +415,7 @@ export class Gateway {
         name: 'lo',
         flags: IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP,
         // What netstack uses for local traffic, as Linux's lo.
-        mtu: LOOPBACK_MTU,
+        mtu: this.stack.mtu(true),
         type: ARPHRD_LOOPBACK,
         address: new Uint8Array(6),
         broadcast: new Uint8Array(6),
@@ -427,6 +427,7 @@ export class Gateway {
         ipv6: () => iface.ipv6Addresses().filter((a) => iface.addressInfo(a.cidr).loopback),
         clock: () => performance.now(),
         ...interfaceAddressing(iface, true),
+        linkControl: stackLinkControl(this.stack, true),
         routeControl,
       },
       {
@@ -439,7 +440,7 @@ export class Gateway {
           IfFlag.IFF_RUNNING |
           IfFlag.IFF_LOWER_UP |
           IfFlag.IFF_MULTICAST,
-        mtu: MTU,
+        mtu: this.stack.mtu(false),
         type: ARPHRD_ETHER,
         address: this.sandboxMac.bytes.slice(),
         broadcast: EthernetAddress.BROADCAST.bytes.slice(),
@@ -450,6 +451,7 @@ export class Gateway {
         ipv6: () => iface.ipv6Addresses().filter((a) => !iface.addressInfo(a.cidr).loopback),
         clock: () => performance.now(),
         ...interfaceAddressing(iface, false),
+        linkControl: stackLinkControl(this.stack, false),
         routeControl,
         neighbors: () =>
           iface.neighborEntries(performance.now()).map((e) => ({ address: e.address, mac: e.mac.bytes })),
