@@ -21,7 +21,7 @@ import {
   type Stack,
   type StaticRoute,
 } from '@tsvisor/netstack';
-import { netlinkAttrs, type LinkInfo } from './sys-netlink.js';
+import { cString, netlinkAttrs, type LinkInfo } from './sys-netlink.js';
 
 const RTM_NEWLINK = 16;
 const RTM_SETLINK = 19;
@@ -101,15 +101,6 @@ function fail(error: LinuxError, message?: string): ChangeResult {
 
 function u32(b: Uint8Array): number {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true);
-}
-
-function cString(b: Uint8Array): string {
-  let s = '';
-  for (const c of b) {
-    if (c === 0) break;
-    s += String.fromCharCode(c);
-  }
-  return s;
 }
 
 /** An address attribute: 4 bytes for IPv4, 16 for IPv6; undefined when too short (the policy's EINVAL). */

@@ -948,7 +948,8 @@ export function netlinkAttrs(body: Uint8Array, skip: number, first = false): Map
   return out;
 }
 
-function cString(b: Uint8Array): string {
+/** A NUL-terminated string attribute (IFLA_IFNAME, IFA_LABEL), Latin-1. */
+export function cString(b: Uint8Array): string {
   let s = '';
   for (const c of b) {
     if (c === 0) break;
