@@ -789,7 +789,8 @@ export class Interface {
         const dc = this.deviceCounters;
         dc.rxPackets++;
         dc.rxBytes += f.length;
-        this.rxOffloaded = this.offloaded.delete(f);
+        const own = this.offloaded.delete(f);
+        this.rxOffloaded = own || (device.takeOffloaded !== undefined && device.takeOffloaded(f));
         this.rxGso = this.gsoFrames.get(f) ?? 0;
         this.rxFrame = f;
         this.rxLink =
@@ -799,7 +800,7 @@ export class Interface {
               ? 'lo'
               : 'none';
         this.receiveFrame(now, device, f, sockets);
-        if (this.rxOffloaded) this.recycle(f);
+        if (own) this.recycle(f);
         this.rxOffloaded = false;
         this.rxGso = 0;
       }
@@ -1441,8 +1442,10 @@ export class Interface {
         out.trafficClass ?? 0,
       );
     const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;
-    // TCP that stays on this host carries no checksum (see `offloaded`).
+    // TCP that stays on this host carries no checksum (see `offloaded`), nor does TCP on a link
+    // whose other end trusts it (Device.markOffloaded).
     const offload = out.kind === 'tcp' && (!viaDevice || device.capabilities.loopback === true);
+    const trusted = out.kind === 'tcp' && !offload && device.markOffloaded !== undefined;
     const frame = offload
       ? this.frameOfSize(linkLen + ipHeaderLen + transportLen)
       : new Uint8Array(linkLen + ipHeaderLen + transportLen);
@@ -1490,8 +1493,9 @@ export class Interface {
         } else UdpLiteRepr.emit({ ...out.udp, coverage: out.liteCoverage }, tBuf, out.src, out.dst);
         break;
       case 'tcp':
-        TcpRepr.emit(out.tcp, TcpPacket.unchecked(tBuf), out.src, out.dst, !offload);
+        TcpRepr.emit(out.tcp, TcpPacket.unchecked(tBuf), out.src, out.dst, !offload && !trusted);
         if (offload) this.offloaded.add(frame);
+        else if (trusted) device.markOffloaded!(frame);
         break;
       case 'icmpv4':
         Icmpv4Repr.emit(out.icmp, Icmpv4Packet.unchecked(tBuf));

@@ -30,6 +30,18 @@ export interface Device {
   transmit(now: number, frame: Uint8Array): boolean;
   /** Earliest time a frame will become receivable without new input, if the device delays frames. */
   pollAt?(now: number): number | undefined;
+  /**
+   * Present on a link whose two ends are in this process and trust each other's frames (a veth
+   * with checksum offload, Linux's CHECKSUM_PARTIAL/UNNECESSARY): the stack leaves the TCP
+   * checksum of a frame it is about to transmit unfilled and marks the frame here. Absent: every
+   * checksum is filled in.
+   */
+  markOffloaded?(frame: Uint8Array): void;
+  /**
+   * True, once, for a received frame the other end marked with {@link markOffloaded}: its stack
+   * skips the checksum check. A copy of a marked frame (a fault injector's) is not marked.
+   */
+  takeOffloaded?(frame: Uint8Array): boolean;
 }
 
 /** A bounded FIFO of frames, the queue inside the in-memory devices. */
