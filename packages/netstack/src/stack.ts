@@ -676,7 +676,7 @@ export class Stack implements SocketTable, SocketEnv {
         state: LINUX_TCP_STATE[t.state],
         local: t.local,
         remote: t.remote,
-        rxQueue: t.recvQueue,
+        rxQueue: t.procRecvQueue,
         txQueue: t.sendQueue,
         owner: t.owner,
         tcp: t,

@@ -442,6 +442,8 @@ export class TcpSocket {
    * done is no reason to send one: the first ACK of the peer's data carries it.
    */
   private rcvRead = false;
+  /** A read took the peer's FIN (copied_seq counts it): see procRecvQueue. */
+  private finTaken = false;
   /** The peer's SYN asked for window scaling / SACK (passive open). */
   private peerWs: number | undefined;
 
@@ -807,6 +809,7 @@ export class TcpSocket {
     if (!rx.isEmpty()) {
       const n = rx.dequeue(out);
       if (n > 0) this.rcvRead = true;
+      if (this.remoteFin && rx.isEmpty()) this.finTaken = true;
       if (this.urgData !== 0) this.urgentPassed();
       // The application drained the queue while an ACK was being delayed: send it now (Linux's
       // tcp_cleanup_rbuf), or a Nagle-held sender waits out the delayed-ACK timer each window.
@@ -816,7 +819,10 @@ export class TcpSocket {
     }
     // Linux tcp_recvmsg: a received FIN (SOCK_DONE) reads as end of stream before any error, so
     // a RST after the FIN leaves its error (EPIPE) to SO_ERROR and the next send.
-    if (this.remoteFin) return 0;
+    if (this.remoteFin) {
+      if (out.length > 0) this.finTaken = true;
+      return 0;
+    }
     if (this.error && !this.errorReported) return this.reportError();
     if (this.stateNow === 'CLOSED' || this.stateNow === 'LISTEN') return this.everConnected ? 0 : E.ENOTCONN;
     if (out.length === 0) return 0;
@@ -879,7 +885,10 @@ export class TcpSocket {
       max = this.urgentMax(from, max);
     }
     if (rx.length <= from) {
-      if (this.remoteFin) return 0; // before the error, as in recv
+      if (this.remoteFin) {
+        if (!peek && max > 0) this.finTaken = true;
+        return 0; // before the error, as in recv
+      }
       if (this.error && !this.errorReported) return this.reportError();
       if (this.stateNow === 'CLOSED' || this.stateNow === 'LISTEN')
         return this.everConnected ? 0 : E.ENOTCONN;
@@ -887,6 +896,7 @@ export class TcpSocket {
     }
     const n = rx.drainTo(max, copy, !peek, from);
     if (!peek && typeof n === 'number' && n > 0) this.rcvRead = true;
+    if (!peek && this.remoteFin && rx.isEmpty()) this.finTaken = true;
     if (this.urgData !== 0 && !peek) this.urgentPassed();
     // As in recv: a drained queue sends the ACK being delayed now (tcp_cleanup_rbuf).
     if (!peek && rx.isEmpty() && this.ackDelayAt !== undefined && !this.pingpong) this.ackDue = true;
@@ -1022,9 +1032,19 @@ export class TcpSocket {
    */
   arrivals = 0;
 
-  /** Bytes waiting to be read, an urgent byte among them included (/proc/net/tcp's rx_queue). */
+  /** Bytes waiting to be read, an urgent byte among them included (SIOCINQ before the FIN). */
   get recvQueue(): number {
     return this.buffers.rx.length;
+  }
+
+  /**
+   * /proc/net/tcp's and sock_diag's rx_queue (rcv_nxt - copied_seq): the bytes waiting, plus the
+   * FIN's sequence number until a read takes it: the read that takes the last byte (Linux merges
+   * a FIN into the buffer before it, and tcp_recvmsg's found_fin_ok passes it with that buffer),
+   * or one that finds only the FIN.
+   */
+  get procRecvQueue(): number {
+    return this.buffers.rx.length + (this.remoteFin && !this.finTaken ? 1 : 0);
   }
   /** Bytes not yet acknowledged by the peer (SIOCOUTQ). */
   get sendQueue(): number {

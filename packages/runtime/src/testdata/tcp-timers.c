@@ -1,7 +1,8 @@
 // The timers /proc/net/tcp shows (get_tcp4_sock's tr, tm->when, retrnsmt, timeout) for TCP
 // connections in known states: idle, keepalive armed, TIME_WAIT, and a SYN that a filtered
-// listener drops; plus an idle connection's rto, ato, cwnd and ssthresh. (A zero window is left
-// out: Linux shows the retransmission timer there and netstack the probe timer; see the notes.)
+// listener drops; plus an idle connection's rto, ato, cwnd and ssthresh, and a peer's FIN in
+// rx_queue. (A zero window is left out: Linux shows the retransmission timer there and netstack
+// the probe timer; see the notes.)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +40,20 @@ static struct line proc_line(int lport, int rport) {
   }
   fclose(f);
   return l;
+}
+
+/* The rx_queue column of the socket bound to local port `lport` talking to `rport`. */
+static unsigned rx_queue(int lport, int rport) {
+  unsigned rx = ~0u;
+  FILE *f = fopen("/proc/net/tcp", "r");
+  char buf[512];
+  fgets(buf, sizeof buf, f);
+  while (fgets(buf, sizeof buf, f)) {
+    unsigned lp, rp, q;
+    if (sscanf(buf, " %*d: %*x:%x %*x:%x %*x %*x:%x", &lp, &rp, &q) == 3 && (int)lp == lport && (int)rp == rport) rx = q;
+  }
+  fclose(f);
+  return rx;
 }
 
 static int port_of(int fd, int peer) {
@@ -100,6 +115,24 @@ int main(void) {
   setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
   usleep(50000);
   show("keepalive client", c, 98, 100);
+
+  // A peer's FIN counts in rx_queue (rcv_nxt - copied_seq) until a read with room left takes it.
+  for (int room = 0; room < 2; room++) {
+    int c4, s4;
+    pair(&c4, &s4);
+    write(s4, "abc", 3);
+    close(s4);
+    usleep(100000);
+    int lp4 = port_of(c4, 0), rp4 = port_of(c4, 1);
+    unsigned before = rx_queue(lp4, rp4);
+    char b4[10];
+    long got = read(c4, b4, room ? sizeof b4 : 3);
+    unsigned after = rx_queue(lp4, rp4);
+    long eof = read(c4, b4, sizeof b4);
+    printf("fin, read of %s: rx_queue %u, read %ld, rx_queue %u, then read %ld, rx_queue %u\n",
+           room ? "10" : "3", before, got, after, eof, rx_queue(lp4, rp4));
+    close(c4);
+  }
 
   // TIME_WAIT: the side that closes first.
   int c2, s2;
