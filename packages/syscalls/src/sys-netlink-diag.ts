@@ -48,12 +48,11 @@ import { diagCoreFacts } from './socket-options.js';
 import { inetSocketEntries, hostSocketFacts, tcpTimer, type DiagInetEntry } from './sys-socket-proc.js';
 import { netOf, type NetState } from './sys-socket-file.js';
 import { openHostSockets } from './sys-socket-host.js';
-import { netlinkAttrs, type SockDiagHandler, type SockDiagRequest } from './sys-netlink.js';
+import { MessageWriter, netlinkAttrs, type SockDiagHandler, type SockDiagRequest } from './sys-netlink.js';
 
 const SOCK_DIAG_BY_FAMILY = 20;
 const SOCK_DESTROY = 21;
 const AF_MAX = 46;
-const NLMSG_HDRLEN = 16;
 const NLM_F_MULTI = 0x2;
 
 const IPPROTO_TCP = 6;
@@ -155,63 +154,6 @@ const UNIX_DIAG_RQLEN = 4;
 const UNIX_DIAG_MEMINFO = 5;
 const UNIX_DIAG_SHUTDOWN = 6;
 const UNIX_DIAG_UID = 7;
-
-/** Builds one SOCK_DIAG_BY_FAMILY message: a fixed part, then attributes aligned to 4. */
-class DiagMessage {
-  private readonly parts: Uint8Array[] = [];
-  private len = 0;
-
-  constructor(fixed: Uint8Array) {
-    this.push(fixed);
-  }
-
-  private push(b: Uint8Array): void {
-    this.parts.push(b);
-    this.len += b.length;
-  }
-
-  attr(type: number, value: Uint8Array): void {
-    const b = new Uint8Array((4 + value.length + 3) & ~3);
-    const dv = new DataView(b.buffer);
-    dv.setUint16(0, 4 + value.length, true);
-    dv.setUint16(2, type, true);
-    b.set(value, 4);
-    this.push(b);
-  }
-
-  u8(type: number, v: number): void {
-    this.attr(type, Uint8Array.of(v & 0xff));
-  }
-
-  u32(type: number, v: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v >>> 0, true);
-    this.attr(type, b);
-  }
-
-  u64(type: number, v: bigint): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, v, true);
-    this.attr(type, b);
-  }
-
-  /** The message with its netlink header; its type is the request's (SOCK_DIAG_BY_FAMILY). */
-  finish(flags: number, seq: number, pid: number, type = SOCK_DIAG_BY_FAMILY): Uint8Array {
-    const out = new Uint8Array(NLMSG_HDRLEN + this.len);
-    const dv = new DataView(out.buffer);
-    dv.setUint32(0, out.length, true);
-    dv.setUint16(4, type, true);
-    dv.setUint16(6, flags, true);
-    dv.setUint32(8, seq >>> 0, true);
-    dv.setUint32(12, pid >>> 0, true);
-    let off = NLMSG_HDRLEN;
-    for (const p of this.parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
-  }
-}
 
 // ---- the inet sockets as inet_diag sees them ---------------------------------------------------
 
@@ -764,11 +706,12 @@ function inetMessage(
   dv.setUint32(60, s.wqueue, true);
   dv.setUint32(64, s.uid, true);
   dv.setUint32(68, s.inode, true);
-  const m = new DiagMessage(fixed);
+  const m = new MessageWriter();
+  m.bytes(fixed);
   const full = s.full;
   if (!full) {
     if (netAdmin) m.u32(INET_DIAG_MARK, 0);
-    return m.finish(flags, seq, pid, r.msgType);
+    return m.finish(r.msgType, flags, seq, pid);
   }
   const want = (attr: number): boolean => (r.ext & (1 << (attr - 1))) !== 0;
   const v6 = s.family === AddressFamily.AF_INET6;
@@ -810,7 +753,7 @@ function inetMessage(
   }
   // A raw socket's protocol is its own (sk_protocol), which it also shows as its port.
   if (s.protocol === IPPROTO_RAW) m.u8(INET_DIAG_PROTOCOL, s.sport);
-  if (s.protocol !== IPPROTO_TCP) return m.finish(flags, seq, pid, r.msgType);
+  if (s.protocol !== IPPROTO_TCP) return m.finish(r.msgType, flags, seq, pid);
   // The connection-oriented part (icsk): TCP_INFO and the congestion control.
   if (want(INET_DIAG_INFO)) {
     const info = full.opt(SOL_TCP, TCP_INFO, 1024);
@@ -826,7 +769,7 @@ function inetMessage(
       m.attr(INET_DIAG_CONG, b);
     }
   }
-  return m.finish(flags, seq, pid, r.msgType);
+  return m.finish(r.msgType, flags, seq, pid);
 }
 
 /** struct inet_diag_sockopt: the socket's IP-level flags as two bytes of bitfields. */
@@ -1131,7 +1074,8 @@ function unixMessage(
   dv.setUint32(4, e.inode, true);
   dv.setUint32(8, Number(cookie & 0xffffffffn), true);
   dv.setUint32(12, Number(cookie >> 32n), true);
-  const m = new DiagMessage(fixed);
+  const m = new MessageWriter();
+  m.bytes(fixed);
   if ((show & UDIAG_SHOW_NAME) !== 0) {
     const name = unixName(s.address);
     if (name) m.attr(UNIX_DIAG_NAME, name);
@@ -1180,7 +1124,7 @@ function unixMessage(
   }
   m.u8(UNIX_DIAG_SHUTDOWN, s.shutdownMask);
   if ((show & UDIAG_SHOW_UID) !== 0) m.u32(UNIX_DIAG_UID, e.uid);
-  return m.finish(flags, out.seq, out.portid);
+  return m.finish(SOCK_DIAG_BY_FAMILY, flags, out.seq, out.portid);
 }
 
 // ---- the request ---------------------------------------------------------------------------------

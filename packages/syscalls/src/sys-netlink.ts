@@ -409,7 +409,8 @@ function hundredths(ms: number): number {
 }
 
 /** Builds netlink messages: a header, a fixed part and attributes, each aligned to 4. */
-class MessageWriter {
+/** Builds one netlink message: a fixed part, attributes aligned to 4, then the header. */
+export class MessageWriter {
   private buf = new Uint8Array(512);
   private len = 0;
 
@@ -445,6 +446,12 @@ class MessageWriter {
   u32(type: number, v: number): void {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, v >>> 0, true);
+    this.attr(type, b);
+  }
+
+  u64(type: number, v: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, true);
     this.attr(type, b);
   }
 

@@ -626,10 +626,13 @@ const INFINITE_SSTHRESH = 0x7fffffff;
  * (1 retransmission, 2 keepalive, 3 TIME_WAIT, 4 zero window probe, 0 none), the ms until it
  * fires (never below 0), and the count beside it (retransmissions for 1, probes otherwise).
  */
-export function tcpTimer(t: TcpSocket, now: number): { kind: number; ms: number; count: number } {
+export function tcpTimer(
+  t: TcpSocket,
+  now: number,
+  f = t.procFigures,
+): { kind: number; ms: number; count: number } {
   const timer = t.pendingTimer;
   if (!timer) return { kind: 0, ms: 0, count: 0 };
-  const f = t.procFigures;
   return {
     kind: timer.kind,
     ms: Math.max(0, timer.at - now),
@@ -639,8 +642,8 @@ export function tcpTimer(t: TcpSocket, now: number): { kind: number; ms: number;
 
 /** The timer and TCP figures of a /proc/net/tcp line (get_tcp4_sock). */
 function tcpFigures(t: TcpSocket, now: number): Partial<ProcInetSocket> {
-  const timer = tcpTimer(t, now);
   const f = t.procFigures;
+  const timer = tcpTimer(t, now, f);
   const info = t.info(now);
   return {
     timerActive: timer.kind,

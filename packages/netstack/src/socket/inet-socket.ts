@@ -189,15 +189,8 @@ export class InetSocket {
    * listener's (sk_clone_lock).
    */
   readonly filter: SocketFilter;
-  private implValue!: Impl;
-  private get impl(): Impl {
-    return this.implValue;
-  }
-  /** Every protocol socket this one takes (connect, listen, disconnect) receives through its filter. */
-  private set impl(v: Impl) {
-    this.implValue = v;
-    v.sock.filter = this.filter;
-  }
+  /** The protocol socket underneath; set only through {@link take}. */
+  private impl: Impl;
   private reuseAddr = false;
   private reusePort = false;
   private keepAlive = false;
@@ -277,17 +270,18 @@ export class InetSocket {
   ) {
     const rx = (): ReturnType<typeof udpBuffers> => udpBuffers(256, config.rcvBuf);
     this.filter = impl?.sock.filter ?? new SocketFilter();
-    this.impl =
+    this.impl = this.take(
       impl ??
-      (type === SockType.SOCK_STREAM
-        ? { kind: 'tcp', sock: stack.tcpSocket(family, this.rings()) }
-        : typeof proto === 'number'
-          ? { kind: 'raw', sock: stack.rawSocket(family, proto) }
-          : proto === 'ping'
-            ? { kind: 'icmp', sock: stack.icmpSocket(family) }
-            : proto === 'udplite'
-              ? { kind: 'udp', sock: stack.udpliteSocket(family, rx()) }
-              : { kind: 'udp', sock: stack.udpSocket(family, rx()) });
+        (type === SockType.SOCK_STREAM
+          ? { kind: 'tcp', sock: stack.tcpSocket(family, this.rings()) }
+          : typeof proto === 'number'
+            ? { kind: 'raw', sock: stack.rawSocket(family, proto) }
+            : proto === 'ping'
+              ? { kind: 'icmp', sock: stack.icmpSocket(family) }
+              : proto === 'udplite'
+                ? { kind: 'udp', sock: stack.udpliteSocket(family, rx()) }
+                : { kind: 'udp', sock: stack.udpSocket(family, rx()) }),
+    );
     this.impl.sock.owner = this;
     this.ipOpts = new IpOptions(family);
     const stream = type === SockType.SOCK_STREAM;
@@ -468,7 +462,7 @@ export class InetSocket {
       // already bound); the socket is an IPv4 one underneath from now on, as for a mapped connect.
       const old = this.impl.sock;
       if (this.v6only || old.holdsPort || old.state !== 'CLOSED') return E.EINVAL;
-      this.impl = { kind: 'tcp', sock: this.ipv4Underneath(old) };
+      this.impl = this.take({ kind: 'tcp', sock: this.ipv4Underneath(old) });
       ep = { addr: v4, port: ep.port };
     }
     const s = this.impl.sock;
@@ -526,7 +520,7 @@ export class InetSocket {
     }
     const err = l.listen(backlog);
     if (err) return err;
-    this.impl = { kind: 'listener', sock: l };
+    this.impl = this.take({ kind: 'listener', sock: l });
     l.owner = this;
     return 0;
   }
@@ -616,7 +610,7 @@ export class InetSocket {
         const local = s.holdsPort ? s.local : undefined;
         if (local && !local.addr.isUnspecified()) return E.ENETUNREACH;
         conn = this.ipv4Underneath(s);
-        this.impl = { kind: 'tcp', sock: conn };
+        this.impl = this.take({ kind: 'tcp', sock: conn });
         if (local) {
           conn.reuseAddr = this.reuseAddr;
           conn.reusePort = this.reusePort;
@@ -669,7 +663,7 @@ export class InetSocket {
     const fresh = this.stack.tcpSocket(this.family, this.rings());
     old.owner = undefined;
     fresh.takeOver(old);
-    this.impl = { kind: 'tcp', sock: fresh };
+    this.impl = this.take({ kind: 'tcp', sock: fresh });
     fresh.owner = this;
     fresh.boundDevIf = this.boundDevIf;
     this.connecting = false;
@@ -1555,6 +1549,15 @@ export class InetSocket {
     }
     if (optval.length < 4) return E.EINVAL;
     return this.setsockopt(level, name, dv.getInt32(0, true));
+  }
+
+  /**
+   * `v` as this socket's protocol socket (at creation, connect, listen, disconnect): it receives
+   * through this socket's filter. A plain field rather than a setter, since every call reads it.
+   */
+  private take(v: Impl): Impl {
+    v.sock.filter = this.filter;
+    return v;
   }
 
   private congestionName(): CongestionAlgorithm {
