@@ -114,7 +114,7 @@ function main() {
     const results = {};
     const skipped = [];
     for (const s of sandboxes)
-      results[s.name] = { startup: [], static: [], getppid: [], open: [], malloc: [] };
+      results[s.name] = { startup: [], static: [], getppid: [], open: [], malloc: [], compute: [] };
     const failed = new Set();
     const attempt = (s, key, argv, parse) => {
       if (failed.has(`${s.name}/${key}`)) return;
@@ -171,6 +171,22 @@ function main() {
         for (const key of loops) attempt(s, key, [loop, key, String(opts.budget)], loopValue);
       }
     }
+    // compute prints "<µs for one computing process> <µs for two at once>"; the row is their
+    // ratio: 1 when the sandbox runs its processes on two CPUs, 2 when it puts them on one.
+    const computeValue = (r) => {
+      const [one, two] = r.stdout.trim().split(/\s+/).map(Number);
+      if (!(one > 0) || !(two > 0)) return `printed ${JSON.stringify(firstLine(r.stdout))}`;
+      if ((one + two) / 1000 > r.ms * 1.05 + 1) {
+        return `claims ${((one + two) / 1000).toFixed(0)} ms of work in a ${r.ms.toFixed(0)} ms run (clock inside is off)`;
+      }
+      return two / one;
+    };
+    if (cpus().length > 1) {
+      for (let i = 0; i < opts.loopRuns; i++) {
+        for (const s of sandboxes)
+          attempt(s, 'compute', [loop, 'compute', String(opts.budget)], computeValue);
+      }
+    }
     // mm-malloc prints "ns/iteration N" last, timed inside; the same clock check as the loops.
     const MALLOC_ITERATIONS = 5000;
     const mallocValue = (r) => {
@@ -193,6 +209,7 @@ function main() {
       ['getppid', 'getppid (µs/call)'],
       ['open', 'open+read+close 64 B (µs/iter)'],
       ['malloc', 'malloc+free 128-380 KiB, mmap+munmap (µs/iter)'],
+      ['compute', '2 processes computing at once, wall / 1 alone'],
     ];
     const table = {};
     for (const [key] of metrics) {

@@ -109,6 +109,8 @@ struct Task {
   // helper thread's result for it, still to come, reports this instead.
   bool deathReaped = false;
   int deathStatus = 0;
+  // Released from its sandbox's CPU while it computes past the wait budget (see Spread).
+  bool spread = false;
 };
 
 struct Sandbox {
@@ -117,6 +119,7 @@ struct Sandbox {
   int stubCtlFd = -1;  // its number inside the stub
   bool pidns = false;
   pid_t init = 0;
+  int cpu = -1;  // the CPU its tasks are pinned to, or -1
 };
 
 struct AsyncResult {
@@ -201,6 +204,8 @@ class Addon : public Napi::Addon<Addon> {
   void WaiterLoop(Waiter* w);
   static void OnAsync(Napi::Env env, Napi::Function fn, Addon* self, AsyncResult* r);
   void HandleAsync(Napi::Env env, AsyncResult* r);
+  void Spread(Task& t);
+  void Repin(Task& t);
   int64_t Inject(Napi::Env env, Task& t, uint64_t nr, const uint64_t* args, pid_t* child, bool* isThread);
   pid_t AdoptChild(Napi::Env env, Task& parent, pid_t child, bool thread);
   void ReapAfterKill(Napi::Env env, const std::vector<pid_t>& tids);
@@ -682,6 +687,30 @@ void Addon::DispatchWait(pid_t tid) {
   if (asyncOutstanding_++ == 0) tsfn_.Ref(env_);
 }
 
+// A task pinned to its sandbox's CPU that runs past the wait budget is computing, not calling
+// the supervisor: while it does, it may use every CPU the tracer was allowed before pinning, so
+// two busy processes (or threads) of a sandbox run side by side instead of sharing one CPU. Its
+// next stop pins it back (Repin), since a trapped call is a round trip with the tracer, cheap
+// only on the same CPU. Two affinity changes per computation longer than the budget (500 µs by
+// default) cost a few µs.
+void Addon::Spread(Task& t) {
+  if (t.spread || !affinitySaved_ || CPU_COUNT(&savedAffinity_) < 2) return;
+  auto sb = sandboxes_.find(t.sandbox);
+  if (sb == sandboxes_.end() || sb->second.cpu < 0) return;
+  if (sched_setaffinity(t.tid, sizeof savedAffinity_, &savedAffinity_) == 0) t.spread = true;
+}
+
+void Addon::Repin(Task& t) {
+  if (!t.spread) return;
+  t.spread = false;
+  auto sb = sandboxes_.find(t.sandbox);
+  if (sb == sandboxes_.end() || sb->second.cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(sb->second.cpu, &set);
+  sched_setaffinity(t.tid, sizeof set, &set);
+}
+
 void CallOnAsync(Napi::Env env, Napi::Function fn, Addon* self, AsyncResult* r) { Addon::OnAsync(env, fn, self, r); }
 
 void Addon::OnAsync(Napi::Env env, Napi::Function, Addon* self, AsyncResult* r) {
@@ -724,6 +753,7 @@ void Addon::HandleAsync(Napi::Env env, AsyncResult* r) {
     }
   }
   if (code >= kExited) EraseTask(r->tid);
+  else Repin(t);
   try {
     onEvent_.Call({Napi::Number::New(env, r->tid), Napi::Number::New(env, code)});
   } catch (const Napi::Error& e) {
@@ -991,7 +1021,7 @@ Napi::Value Addon::SpawnStub(const Napi::CallbackInfo& info) {
     ThrowErrno(env, e, "PTRACE_SETOPTIONS");
   }
   int id = nextSandbox_++;
-  sandboxes_[id] = Sandbox{sv[0], sv[1], stubCtlFd, pidns, static_cast<pid_t>(pid)};
+  sandboxes_[id] = Sandbox{sv[0], sv[1], stubCtlFd, pidns, static_cast<pid_t>(pid), cpu};
   Task& t = tasks_[static_cast<pid_t>(pid)];
   t.tid = t.tgid = static_cast<pid_t>(pid);
   t.sandbox = id;
@@ -1068,6 +1098,7 @@ Napi::Value Addon::Resume(const Napi::CallbackInfo& info) {
     EndLeaderWait(lw);
     if (w == 0) {
       // Stopped by the watchdog (or, with no budget, still running): wait on a helper thread.
+      if (budget > 0) Spread(t);
       if (budget > 0 && ptrace(PTRACE_SYSEMU, tid, nullptr, nullptr) < 0 && errno != ESRCH) ThrowErrno(env, errno, "PTRACE_SYSEMU");
       DispatchWait(tid);
       return Napi::Number::New(env, kPending);
