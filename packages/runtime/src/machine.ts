@@ -55,7 +55,6 @@ import {
   type Task as HostTask,
   type TaskEvent,
 } from '@tsvisor/trap-native';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { applyHostOps } from './host-memory.js';
 import { hostMincore } from './host-mincore.js';
@@ -855,22 +854,17 @@ export class Machine {
  * into the task, for times(2), getrusage(2), wait4's rusage and /proc.
  */
 function sampleCpu(host: HostTask, task: Task): void {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${host.tgid}/task/${host.tid}/stat`, 'latin1');
-  } catch {
-    return; // the host thread is gone
-  }
-  // Fields after the parenthesised comm: state is field 3, utime 14, stime 15.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (host.cpuTicks(ticks) !== undefined) return; // the host thread is gone
   const ticksNs = 1_000_000_000n / BigInt(HOST_CLK_TCK);
-  const utime = BigInt(rest[11] ?? '0') * ticksNs;
-  const stime = BigInt(rest[12] ?? '0') * ticksNs;
+  const utime = BigInt(ticks[0] ?? 0) * ticksNs;
+  const stime = BigInt(ticks[1] ?? 0) * ticksNs;
   // Host counters only grow; a task that moved to a fresh host process (execve from a vfork
   // child) keeps what it had.
   if (utime > task.cpu.userNs) task.cpu.userNs = utime;
   if (stime > task.cpu.sysNs) task.cpu.sysNs = stime;
 }
+
+const ticks = new Float64Array(2);
 
 /** The host's clock tick rate (sysconf(_SC_CLK_TCK), 100 on x86-64 Linux). */
 const HOST_CLK_TCK = 100;

@@ -49,6 +49,7 @@ export interface NativeAddon {
   /** Resumes under PTRACE_SYSEMU and waits up to budgetUs; EV_PENDING hands the wait to a helper thread. */
   resume(tid: number, budgetUs: number): number;
   getRegs(tid: number, out: BigUint64Array): void;
+  cpuTicks(tgid: number, tid: number, out: Float64Array): number;
   setRegs(tid: number, regs: BigUint64Array): void;
   setSyscallResult(tid: number, value: number | bigint): void;
   getFpRegs(tid: number, out: Uint8Array): number;

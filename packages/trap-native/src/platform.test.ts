@@ -92,6 +92,25 @@ describe('namespaces', () => {
 });
 
 describe('syscalls and memory', () => {
+  it("reads a task's CPU time from the host, running or stopped, and ESRCH once it is gone", async () => {
+    const { task } = startGuest(platform, 8);
+    const ticks = new Float64Array(2);
+    expect(await nextReport(task)).toEqual([50, 0]);
+    expect(task.cpuTicks(ticks)).toBeUndefined();
+    const before = ticks[0]!;
+    task.setSyscallResult(400_000_000); // a few hundred ms of additions, all user time
+    const report = nextReport(task);
+    const [tag] = await report;
+    expect(tag).toBe(51);
+    expect(task.cpuTicks(ticks)).toBeUndefined();
+    const utime = ticks[0]!;
+    // The host counts in ticks of 10 ms; the loop ran for well over 100 ms.
+    expect(utime - before).toBeGreaterThanOrEqual(10);
+    expect(ticks[1]).toBeGreaterThanOrEqual(0);
+    expect(await next(task)).toEqual({ kind: 'exited', status: 0 });
+    expect(task.cpuTicks(ticks)).toBe(E.ESRCH);
+  });
+
   it('answers getppid from TypeScript', async () => {
     const { task } = startGuest(platform, 1);
     const ev = await task.switch();

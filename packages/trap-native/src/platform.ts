@@ -450,6 +450,16 @@ export class Task {
     return ev;
   }
 
+  /**
+   * The host thread's user and system CPU time in clock ticks (`sysconf(_SC_CLK_TCK)`, 100 on
+   * x86-64), as `out[0]` and `out[1]`; running or stopped alike. `E.ESRCH` (or the errno of
+   * reading its /proc stat file) once the thread is gone.
+   */
+  cpuTicks(out: Float64Array): undefined | LinuxError {
+    const r = this.#nat.addon.cpuTicks(this.tgid, this.tid, out);
+    return r < 0 ? errorOf(-r) : undefined;
+  }
+
   /** Copies the user registers into `out` (or a new {@link Registers}). */
   getRegs(out: Registers = new Registers()): Registers {
     this.#nat.addon.getRegs(this.tid, out.raw);
