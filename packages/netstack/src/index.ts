@@ -101,6 +101,8 @@ export {
 } from './iface/interface-id.js';
 export type { StableAddress } from './iface/interface-id.js';
 export type { Outgoing, EmitResult, DispatchContext } from './iface/outgoing.js';
+export { PacketType, ArpHardware, ethernetPacketType } from './iface/packet-tap.js';
+export type { PacketTap, TappedFrame } from './iface/packet-tap.js';
 
 // Sockets
 export { WOULD_BLOCK } from './socket/would-block.js';

@@ -8,6 +8,7 @@
 import { E, type LinuxError } from '@tsvisor/abi';
 import type { DispatchContext } from './iface/outgoing.js';
 import { Interface, type InterfaceConfig, type ReceivedIp, type SocketTable } from './iface/interface.js';
+import { ArpHardware, frameProtocol, type PacketTap, type TappedFrame } from './iface/packet-tap.js';
 import type { Device } from './phy/device.js';
 import { LOOPBACK_MTU } from './phy/loopback.js';
 import { seededRandom } from './phy/fault-injector.js';
@@ -23,15 +24,24 @@ import {
 } from './socket/tcp.js';
 import { IcmpSocket } from './socket/icmp.js';
 import { RawSocket } from './socket/raw.js';
+import { TimerHeap } from './socket/timer-heap.js';
 import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
 import type { NetMib } from './stats/mib.js';
-import { Ipv4Address, Ipv6Address, type IpAddress, type IpEndpoint } from './wire/ip-address.js';
+import { IpCidr, Ipv4Address, Ipv6Address, type IpAddress, type IpEndpoint } from './wire/ip-address.js';
 import { IPV4_MAX_MTU } from './wire/ipv4.js';
 import type { TcpRepr } from './wire/tcp.js';
 import type { UdpLiteRepr, UdpRepr } from './wire/udp.js';
 
 /** IPV6_MIN_MTU: the smallest MTU a link may have and keep IPv6 (RFC 8200). */
 const IPV6_MIN_MTU = 1280;
+/**
+ * How often (ms of the poll clock) a poll looks at every TCP connection and every readiness
+ * watcher, not only those something happened to: the net under {@link Stack.touch} for
+ * callers that change a socket's public fields directly and do not say so.
+ */
+const QUIET_RESCAN_MS = 100;
+/** Entries of the connection lookup cache before it starts again (it holds sockets alive). */
+const LAST_HIT_MAX = 65536;
 
 export { LINUX_TCP_STATE };
 
@@ -72,6 +82,14 @@ export interface StackConfig extends InterfaceConfig {
   readonly seed?: number;
   /** TCP tunables. */
   readonly tcp?: Partial<TcpConfig>;
+  /**
+   * Check, at the end of every poll, that every connection and readiness watcher the poll did
+   * not look at would have had nothing to do (see {@link Stack.touch}); each one that would is
+   * reported in {@link Stack.quietViolations} and on the console, then handled. For tests: it
+   * costs what the event-driven polls save. Default: the environment variable
+   * TSVISOR_NETSTACK_AUDIT=1 where there is one.
+   */
+  readonly auditQuiet?: boolean;
 }
 
 /**
@@ -198,13 +216,16 @@ export class Stack implements SocketTable, SocketEnv {
     this.iface = new Interface(config);
     this.mib = this.iface.mib;
     this.device = config.device;
+    this.audit =
+      config.auditQuiet ??
+      (typeof process !== 'undefined' && process.env?.['TSVISOR_NETSTACK_AUDIT'] === '1');
     this.deviceIfindex = config.device.capabilities.loopback === true ? LOOPBACK_IFINDEX : 2;
     this.deviceUniformMtu =
       config.device.capabilities.loopback === true ? config.device.capabilities.mtu : undefined;
     this.iface.deviceMtu = config.device.capabilities.mtu;
     this.random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.tcpConfig = config.tcp ?? {};
-    this.sysctl = {
+    this.sysctl = watchedSysctl(this, {
       portRange: [EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX],
       congestion: this.tcpConfig.congestion ?? 'cubic',
       sack: this.tcpConfig.sack === false ? 0 : 1,
@@ -219,7 +240,7 @@ export class Stack implements SocketTable, SocketEnv {
       maxSynBacklog: 128,
       synackRetries: 5,
       abortOnOverflow: 0,
-    };
+    });
     const range = (): readonly [number, number] => this.sysctl.portRange;
     this.udpPorts = new PortSpace(this.random, range);
     this.udplitePorts = new PortSpace(this.random, range);
@@ -239,32 +260,227 @@ export class Stack implements SocketTable, SocketEnv {
     return this.sysctl.congestion;
   }
 
-  /** Does all pending work; returns the next deadline (see {@link Interface.poll}). */
+  /**
+   * Does all pending work; returns the next deadline (see {@link Interface.poll}).
+   *
+   * A poll looks only at the TCP connections something happened to since they were last looked
+   * at (a call of one of their methods, a segment, their own deadline), and runs the readiness
+   * watchers of those only (plus every watcher not tied to a connection): a server's idle
+   * connections cost nothing per poll, as in Linux, where nothing is done for a socket nobody
+   * touches. Sockets take care of it themselves; a caller that changes a connection's public
+   * fields (options such as `noDelay` or `keepAlive`) calls {@link touch} after, or the change
+   * is seen within {@link QUIET_RESCAN_MS} ms, when a poll looks at everything.
+   */
   poll(now: number): number | undefined {
+    this.lastPollNow = now;
+    if (now - this.lastRescan >= QUIET_RESCAN_MS || now < this.lastRescan) {
+      this.lastRescan = now;
+      const tcp = this.tcp;
+      for (let i = 0; i < tcp.length; i++) this.touch(tcp[i]!);
+      this.rescanWatchers = true;
+    }
     const next = this.iface.poll(now, this.device, this);
     this.reap();
     this.notifyWatchers();
+    if (this.audit) return this.auditPoll(now, next);
     return next;
   }
 
-  private readonly watchers = new Map<
-    object,
-    { readiness: () => number; last: number; wake: (events: number) => void }
-  >();
+  /**
+   * Marks connection `s` for the next poll, which dispatches it and reads the readiness of its
+   * owner (and of its listener's, while it waits for accept). Its methods do this themselves;
+   * needed only after setting its public fields directly.
+   */
+  touch(s: TcpSocket): void {
+    if (!s.dirty) {
+      s.dirty = true;
+      this.tcpDirty.push(s);
+    }
+    const owner = s.owner;
+    if (owner !== undefined) this.touchedOwners.add(owner);
+    const parent = s.parent;
+    if (parent !== undefined && parent.owner !== undefined) this.touchedOwners.add(parent.owner);
+  }
+
+  /**
+   * Makes the next poll look at every connection and watcher, as after a change that reaches
+   * them all (a sysctl their timers read, the MTU).
+   */
+  touchAll(): void {
+    this.lastRescan = -Infinity;
+  }
+
+  /** Marks the readiness watchers of socket-layer object `owner` for the next notification. */
+  touchOwner(owner: object | undefined): void {
+    if (owner !== undefined) this.touchedOwners.add(owner);
+  }
+
+  /** The connection each (local port, remote port) pair last found (see tcpInput). */
+  private readonly tcpLastHit = new Map<number, TcpSocket>();
+  /** Connections to dispatch in the next round (see {@link touch}). */
+  private tcpDirty: TcpSocket[] = [];
+  private tcpDirtySpare: TcpSocket[] = [];
+  /** Connections dispatched in this poll: their deadlines and fates are looked at after it. */
+  private readonly tcpVisited: TcpSocket[] = [];
+  private visitEpoch = 0;
+  /** Quiet connections by the time they next need a dispatch (their pollAt). */
+  private readonly tcpTimers = new TimerHeap<TcpSocket>();
+  /** Socket-layer objects whose readiness may have changed since the last notification. */
+  private readonly touchedOwners = new Set<object>();
+  /** Watchers by the socket-layer object whose readiness they follow (see {@link watch}). */
+  private readonly watchersByOwner = new Map<object, Set<Watcher>>();
+  /** Watchers tied to no object: run at every notification. */
+  private readonly freeWatchers = new Set<Watcher>();
+  private rescanWatchers = true;
+  private lastRescan = -Infinity;
+  private lastPollNow = 0;
+  private visitedTimed = false;
+  private readonly audit: boolean;
+  /** What {@link StackConfig.auditQuiet} found (descriptions), oldest first. */
+  readonly quietViolations: string[] = [];
+
+  /** The taps {@link addPacketTap} registered (the interface's tap runs them while any are). */
+  private readonly packetTaps: PacketTap[] = [];
+
+  /**
+   * Registers `tap` for every frame of every link of the stack, sent and received (AF_PACKET's
+   * view: see packet-tap.ts); returns the function that removes it. While no tap is registered
+   * the interface builds no frame bytes for them.
+   *
+   * @example
+   * ```ts
+   * const off = stack.addPacketTap((f) => console.log(f.ifindex, f.pktType, f.bytes.length));
+   * off();
+   * ```
+   */
+  addPacketTap(tap: PacketTap): () => void {
+    const taps = this.packetTaps;
+    taps.push(tap);
+    if (taps.length === 1) {
+      const loIndex = LOOPBACK_IFINDEX;
+      this.iface.packetTap = {
+        frame: (lo, pktType, bytes, linkLen, origin) => {
+          const f: TappedFrame = {
+            ifindex: lo ? loIndex : this.deviceIfindex,
+            pktType,
+            hatype: lo ? ArpHardware.LOOPBACK : this.linkHardware(),
+            bytes,
+            linkLen,
+            protocol: frameProtocol(bytes, linkLen),
+            origin,
+          };
+          // A tap may remove itself (or another) while running: iterate over a snapshot.
+          for (const t of taps.length === 1 ? taps : [...taps]) t(f);
+        },
+      };
+    }
+    return () => {
+      const i = taps.indexOf(tap);
+      if (i < 0) return;
+      taps.splice(i, 1);
+      if (taps.length === 0) this.iface.packetTap = undefined;
+    };
+  }
+
+  /** The ARPHRD_* type of the stack's device: LOOPBACK, ETHER, or NONE (IP medium, no header). */
+  private linkHardware(): number {
+    const caps = this.device.capabilities;
+    if (caps.loopback === true) return ArpHardware.LOOPBACK;
+    return caps.medium === 'ethernet' ? ArpHardware.ETHER : ArpHardware.NONE;
+  }
+
+  /**
+   * The links a packet socket can name: `lo` ({@link LOOPBACK_IFINDEX}) and, when the device is
+   * not a loopback one, the device ({@link deviceIfindex}), with their ARPHRD_* type and the
+   * length of their link header.
+   */
+  packetLinks(): { readonly ifindex: number; readonly hatype: number; readonly linkLen: number }[] {
+    const links = [{ ifindex: LOOPBACK_IFINDEX, hatype: ArpHardware.LOOPBACK as number, linkLen: 14 }];
+    if (this.device.capabilities.loopback !== true) {
+      const hatype = this.linkHardware();
+      links.push({ ifindex: this.deviceIfindex, hatype, linkLen: hatype === ArpHardware.ETHER ? 14 : 0 });
+    }
+    return links;
+  }
+
+  /**
+   * A packet socket's send at time `now`: `frame` (with the link's header, see {@link packetLinks}) leaves by
+   * link `ifindex`; the taps see it as OUTGOING with `origin`, and on lo the stack receives it
+   * (see Interface.inject). Run {@link poll} after. ENXIO for an unknown link, ENOBUFS when the
+   * device dropped it.
+   */
+  injectFrame(now: number, ifindex: number, frame: Uint8Array, origin?: object): undefined | LinuxError {
+    const link = this.packetLinks().find((l) => l.ifindex === ifindex);
+    if (!link) return E.ENXIO;
+    const lo = ifindex === LOOPBACK_IFINDEX;
+    // packet_snd: a link that is down takes nothing.
+    if (!(lo ? this.iface.loopbackUp : this.iface.deviceUp)) return E.ENETDOWN;
+    const ok = this.iface.inject(now, this.device, lo, frame, link.linkLen, origin);
+    return ok ? undefined : E.ENOBUFS;
+  }
+
+  private readonly watchers = new Map<object, Watcher>();
 
   /**
    * Readiness events for poll/epoll: after every `poll`, `wake(events)` runs for each watched
    * socket whose readiness bits changed (with the new bits). The first call reports the current
    * bits if any are set. Returns a function that stops watching.
+   *
+   * `owner`: the socket-layer object (the `owner` of a TCP connection or listener) whose state
+   * `readiness` reads; the watcher then runs only after something happened to that object (see
+   * {@link touch}). Without one it runs at every poll.
    */
-  watch(key: object, readiness: () => number, wake: (events: number) => void): () => void {
-    this.watchers.set(key, { readiness, last: 0, wake });
-    return () => this.watchers.delete(key);
+  watch(key: object, readiness: () => number, wake: (events: number) => void, owner?: object): () => void {
+    this.unwatch(key);
+    const w: Watcher = { readiness, last: 0, wake, owner };
+    this.watchers.set(key, w);
+    if (owner === undefined) this.freeWatchers.add(w);
+    else {
+      let set = this.watchersByOwner.get(owner);
+      if (!set) this.watchersByOwner.set(owner, (set = new Set()));
+      set.add(w);
+      this.touchedOwners.add(owner); // report the current bits at the next notification
+    }
+    return () => {
+      if (this.watchers.get(key) === w) this.unwatch(key);
+    };
   }
 
-  /** Runs the readiness callbacks of sockets whose bits changed (also useful after socket calls). */
+  private unwatch(key: object): void {
+    const w = this.watchers.get(key);
+    if (!w) return;
+    this.watchers.delete(key);
+    if (w.owner === undefined) this.freeWatchers.delete(w);
+    else {
+      const set = this.watchersByOwner.get(w.owner);
+      set?.delete(w);
+      if (set?.size === 0) this.watchersByOwner.delete(w.owner);
+    }
+  }
+
+  /**
+   * Runs the readiness callbacks of sockets whose bits changed (also useful after socket calls):
+   * those of objects something happened to since the last run, and those tied to none.
+   */
   notifyWatchers(): void {
-    if (this.watchers.size > 0) this.watchers.forEach(notifyWatcher);
+    const touched = this.touchedOwners;
+    if (this.watchers.size === 0) {
+      touched.clear();
+      return;
+    }
+    if (this.rescanWatchers) {
+      this.rescanWatchers = false;
+      touched.clear();
+      this.watchers.forEach(notifyWatcher);
+      return;
+    }
+    if (this.freeWatchers.size > 0) this.freeWatchers.forEach(notifyWatcher);
+    // A callback may touch more owners: they are visited in this same loop.
+    for (const owner of touched) {
+      const set = this.watchersByOwner.get(owner);
+      if (set !== undefined) set.forEach(notifyWatcher);
+    }
+    touched.clear();
   }
 
   /** A new UDP socket of address family `family` (4 or 6) over the given (or fresh) queues. */
@@ -299,6 +515,8 @@ export class Stack implements SocketTable, SocketEnv {
   tcpSocket(family: 4 | 6, buffers: TcpBuffers): TcpSocket {
     const s = new TcpSocket(family, buffers, this, this.tcpPorts, this.newTcpConfig());
     this.tcp.push(s);
+    s.inTable = true;
+    this.touch(s);
     return s;
   }
 
@@ -312,7 +530,11 @@ export class Stack implements SocketTable, SocketEnv {
       buffers,
       this,
       this.tcpPorts,
-      (child) => this.tcp.push(child),
+      (child) => {
+        this.tcp.push(child);
+        child.inTable = true;
+        this.touch(child);
+      },
       this.newTcpConfig(),
     );
     this.listeners.push(l);
@@ -425,7 +647,100 @@ export class Stack implements SocketTable, SocketEnv {
     // Connections now work out their MSS from the route at each send, as tcp_current_mss does
     // (a uniform MTU is cached by each connection).
     this.deviceUniformMtu = undefined;
+    this.touchAll();
     return undefined;
+  }
+
+  /** @internal */
+  noSourceError(dst: IpAddress): LinuxError {
+    if (dst.version === 6 && !this.iface.addresses.some((c) => c.address.version === 6))
+      return E.EADDRNOTAVAIL;
+    return E.ENETUNREACH;
+  }
+
+  /** @internal */
+  get linkDown(): boolean {
+    return !this.iface.deviceUp || !this.iface.loopbackUp;
+  }
+
+  /** The device is up (IFF_UP): see {@link setDeviceUp}. */
+  get deviceUp(): boolean {
+    return this.iface.deviceUp;
+  }
+
+  /**
+   * Takes the device down (`up` false) or up, as `ip link set eth0 down|up` does on Linux (a
+   * loopback device is lo: {@link setLoopbackUp}). Down: nothing leaves or arrives by it (what
+   * sockets send is dropped: a TCP connection stalls and resends), new sends and connects to
+   * destinations off this host are ENETUNREACH, and the routes through it go: the default
+   * routes of the gateways and the routes added through the device for good, its prefix routes
+   * until it is up again; its IPv4 addresses stay. Returns EOPNOTSUPP for a device with IPv6
+   * (a link-local address or SLAAC), whose addresses Linux removes and forms again with DAD on
+   * up, which is not modelled.
+   *
+   * ```ts
+   * stack.setDeviceUp(false); // undefined: done
+   * ```
+   */
+  setDeviceUp(up: boolean): undefined | LinuxError {
+    if (this.device.capabilities.loopback === true) {
+      this.setLoopbackUp(up);
+      return undefined;
+    }
+    const iface = this.iface;
+    if (iface.deviceUp === up) return undefined;
+    if (this.deviceHasIpv6) return E.EOPNOTSUPP;
+    iface.deviceUp = up;
+    if (up) return undefined;
+    iface.gateways.length = 0;
+    for (const r of iface.routes.filter((r) => !r.loopback))
+      iface.removeRoute({ dst: r.dst, metric: r.metric, loopback: false });
+    return undefined;
+  }
+
+  /** The device has IPv6 addresses or autoconfiguration (see {@link setDeviceUp}). */
+  get deviceHasIpv6(): boolean {
+    const iface = this.iface;
+    return (
+      iface.slaac !== undefined ||
+      iface.addresses.some((c) => c.address.version === 6 && !iface.addressInfo(c).loopback)
+    );
+  }
+
+  /** lo is up (IFF_UP): see {@link setLoopbackUp}. */
+  get loopbackUp(): boolean {
+    return this.iface.loopbackUp;
+  }
+
+  /**
+   * Takes lo down (`up` false) or up, as `ip link set lo down|up` does on Linux. Down: what the
+   * stack sends to itself is dropped without an error (a TCP connection stalls and resends once
+   * lo is up; a connect waits), lo's IPv6 addresses go, ::1 with them (binding, connecting or
+   * sending to it is then EADDRNOTAVAIL), and so do the routes added through lo; its IPv4
+   * addresses stay. Up: ::1/128 comes back, but neither the other IPv6 addresses nor the routes
+   * do (addrconf's init_loopback). On a loopback device lo is the device: both go down. Returns
+   * the IPv6 addresses removed or added.
+   *
+   * ```ts
+   * stack.setLoopbackUp(false); // [::1/128]
+   * ```
+   */
+  setLoopbackUp(up: boolean): IpCidr[] {
+    const iface = this.iface;
+    if (iface.loopbackUp === up) return [];
+    const wholeDevice = this.device.capabilities.loopback === true;
+    iface.loopbackUp = up;
+    if (wholeDevice) iface.deviceUp = up;
+    const onLo = (c: IpCidr): boolean => wholeDevice || iface.addressInfo(c).loopback;
+    if (up) {
+      const one = new IpCidr(Ipv6Address.LOOPBACK, 128);
+      return iface.addAddress(one, { loopback: true }) === undefined ? [one] : [];
+    }
+    const gone = iface.addresses.filter((c) => c.address.version === 6 && onLo(c));
+    for (const c of gone) iface.removeAddress(c);
+    for (const r of iface.routes.filter((r) => wholeDevice || r.loopback))
+      iface.removeRoute({ dst: r.dst, metric: r.metric, loopback: r.loopback });
+    return gone;
   }
 
   // ---- SocketTable ----
@@ -553,6 +868,18 @@ export class Stack implements SocketTable, SocketEnv {
   tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr, hopLimit = 255): TcpRepr | undefined {
     // -1: no socket is bound to a device, every socket sees the segment.
     const iif = this.deviceBound ? this.tcpArrivalIfindex(src, dst, seg) : -1;
+    // The connection that took the last segment of these ports, if it still does (connections
+    // are added at the end of the list, so it is still the first that matches); else a scan.
+    const key = seg.dstPort * 65536 + seg.srcPort;
+    const hit = this.tcpLastHit.get(key);
+    if (
+      hit !== undefined &&
+      hit.inTable &&
+      hit.local?.port === seg.dstPort &&
+      (iif < 0 || hit.boundDevIf === 0 || hit.boundDevIf === iif) &&
+      hit.matches(dst, seg.dstPort, src, seg.srcPort)
+    )
+      return belowMinHops(hit, dst, hopLimit) ? undefined : hit.process(now, seg);
     const tcp = this.tcp;
     for (let i = 0; i < tcp.length; i++) {
       const s = tcp[i]!;
@@ -562,8 +889,11 @@ export class Stack implements SocketTable, SocketEnv {
         s.local?.port === seg.dstPort &&
         (iif < 0 || s.boundDevIf === 0 || s.boundDevIf === iif) &&
         s.matches(dst, seg.dstPort, src, seg.srcPort)
-      )
+      ) {
+        if (this.tcpLastHit.size >= LAST_HIT_MAX) this.tcpLastHit.clear();
+        this.tcpLastHit.set(key, s);
         return belowMinHops(s, dst, hopLimit) ? undefined : s.process(now, seg);
+      }
     }
     if (this.tcpParked.length > 0 && this.parkedPorts.has(seg.dstPort * 65536 + seg.srcPort))
       for (let i = 0; i < this.tcpParked.length; i++) {
@@ -573,6 +903,8 @@ export class Stack implements SocketTable, SocketEnv {
         this.tcpParked.splice(i, 1);
         this.countParked(s, -1);
         this.tcp.push(s);
+        s.inTable = true;
+        this.touch(s);
         return s.process(now, seg);
       }
     let listener: TcpListener | undefined;
@@ -614,9 +946,75 @@ export class Stack implements SocketTable, SocketEnv {
       if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
     }
     if (this.tcpParked.length > 0) this.unpark(ctx.now);
-    const tcp = this.tcp;
-    for (let i = 0; i < tcp.length; i++) if (tcp[i]!.dispatch(ctx)) sent = true;
+    // The connections something happened to, and those whose time has come.
+    const now = ctx.now;
+    const timers = this.tcpTimers;
+    for (let s = timers.popDue(now); s !== undefined; s = timers.popDue(now)) this.touch(s);
+    const list = this.tcpDirty;
+    if (list.length === 0) return sent;
+    this.tcpDirty = this.tcpDirtySpare;
+    const epoch = this.visitEpoch;
+    const visited = this.tcpVisited;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
+      s.dirty = false;
+      if (s.visit !== epoch) {
+        s.visit = epoch;
+        visited.push(s);
+      }
+      // One that sent may have more to send: it stays for the next round.
+      if (s.dispatch(ctx)) {
+        sent = true;
+        this.touch(s);
+      }
+    }
+    list.length = 0;
+    this.tcpDirtySpare = list;
     return sent;
+  }
+
+  /** Files the next deadline of each connection this poll dispatched that is now quiet. */
+  private timeVisited(now: number): void {
+    const visited = this.tcpVisited;
+    const timers = this.tcpTimers;
+    for (let i = 0; i < visited.length; i++) {
+      const s = visited[i]!;
+      if (!s.dirty) timers.set(s, s.pollAt(now));
+    }
+  }
+
+  /**
+   * {@link StackConfig.auditQuiet}: asks every connection and watcher this poll left alone
+   * whether it had anything to do; reports and repairs each one that had.
+   */
+  private auditPoll(now: number, next: number | undefined): number | undefined {
+    const report = (what: string): void => {
+      this.quietViolations.push(what);
+      console.error(`netstack audit: ${what}`);
+    };
+    const tcp = this.tcp;
+    for (let i = 0; i < tcp.length; i++) {
+      const s = tcp[i]!;
+      if (s.dirty) continue;
+      const at = s.pollAt(now);
+      if (at === s.deadline) continue;
+      const where = `${s.local?.port ?? '-'}->${s.remote?.port ?? '-'} ${s.state}`;
+      report(
+        `connection ${where}: next at ${at} (in ${at === undefined ? '-' : (at - now).toFixed(3)} ms), filed ${s.deadline}`,
+      );
+      this.tcpTimers.set(s, at);
+      if (at !== undefined && at <= now) next = now;
+    }
+    this.watchers.forEach((w) => {
+      const m = w.readiness();
+      if (m === w.last) return;
+      report(
+        `watcher of ${w.owner === undefined ? 'no owner' : w.owner.constructor.name}: readiness ${w.last} -> ${m}`,
+      );
+      w.last = m;
+      w.wake(m);
+    });
+    return next;
   }
 
   /** @internal */
@@ -637,8 +1035,11 @@ export class Stack implements SocketTable, SocketEnv {
       const s = raw[i]!;
       if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
     }
-    const tcp = this.tcp;
-    for (let i = 0; i < tcp.length; i++) next = earlier(next, tcp[i]!.pollAt(now));
+    // The connections looked at in this poll tell their next time; the others' stands.
+    this.timeVisited(now);
+    this.visitedTimed = true;
+    if (this.tcpDirty.length > 0) next = now;
+    next = earlier(next, this.tcpTimers.peek());
     const parked = this.tcpParked;
     if (parked.length > 0) next = earlier(next, parked[0]!.timeWaitEnd);
     return next;
@@ -735,6 +1136,8 @@ export class Stack implements SocketTable, SocketEnv {
       for (const s of this.tcpParked.splice(0, k)) {
         this.countParked(s, -1);
         this.tcp.push(s);
+        s.inTable = true;
+        this.touch(s);
       }
   }
 
@@ -751,13 +1154,29 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = this.udp.length - 1; i >= 0; i--) if (this.udp[i]!.isClosed) this.udp.splice(i, 1);
     for (let i = this.icmp.length - 1; i >= 0; i--) if (this.icmp[i]!.isClosed) this.icmp.splice(i, 1);
     for (let i = this.raw.length - 1; i >= 0; i--) if (this.raw[i]!.isClosed) this.raw.splice(i, 1);
-    // One pass, one question per socket (a socket is never both: one is CLOSED, the other in
-    // TIME_WAIT); parking from the end as before, so equal ends keep their order.
-    for (let i = this.tcp.length - 1; i >= 0; i--) {
-      const s = this.tcp[i]!;
+    // One question per connection this poll looked at (a socket is never both: one is CLOSED,
+    // the other in TIME_WAIT): no other changed. Parked in the order they were looked at.
+    const visited = this.tcpVisited;
+    // A poll that ran out of rounds did not ask for the next deadlines.
+    if (!this.visitedTimed) this.timeVisited(this.lastPollNow);
+    this.visitedTimed = false;
+    this.visitEpoch++;
+    for (let v = 0; v < visited.length; v++) {
+      const s = visited[v]!;
       const fate = s.housekeeping();
       if (fate === undefined) continue;
+      const i = this.tcp.indexOf(s);
+      if (i < 0) continue;
       this.tcp.splice(i, 1);
+      s.inTable = false;
+      this.tcpTimers.remove(s);
+      const key = (s.local?.port ?? 0) * 65536 + (s.remote?.port ?? 0);
+      if (this.tcpLastHit.get(key) === s) this.tcpLastHit.delete(key);
+      if (s.dirty) {
+        s.dirty = false;
+        const d = this.tcpDirty.indexOf(s);
+        if (d >= 0) this.tcpDirty.splice(d, 1);
+      }
       if (fate === 'reap') continue;
       const end = s.timeWaitEnd ?? 0;
       let j = this.tcpParked.length; // usually the last: connections enter TIME_WAIT in order
@@ -765,6 +1184,7 @@ export class Stack implements SocketTable, SocketEnv {
       this.tcpParked.splice(j, 0, s);
       this.countParked(s, 1);
     }
+    visited.length = 0;
     for (let i = this.listeners.length - 1; i >= 0; i--)
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
   }
@@ -775,8 +1195,35 @@ function earlier(a: number | undefined, b: number | undefined): number | undefin
   return b === undefined || (a !== undefined && a <= b) ? a : b;
 }
 
+/**
+ * `values` as the stack's sysctl object: each field an accessor, whose setter makes the next poll
+ * look at every connection (their timers read the values when they are computed).
+ */
+function watchedSysctl(stack: Stack, values: StackSysctl): StackSysctl {
+  const out = {} as StackSysctl;
+  for (const key of Object.keys(values) as (keyof StackSysctl)[]) {
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      get: () => values[key],
+      set: (v: never) => {
+        values[key] = v;
+        stack.touchAll();
+      },
+    });
+  }
+  return out;
+}
+
+/** A readiness watcher (see {@link Stack.watch}). */
+interface Watcher {
+  readonly readiness: () => number;
+  last: number;
+  readonly wake: (events: number) => void;
+  readonly owner: object | undefined;
+}
+
 /** Runs one watcher's callback when its socket's readiness bits changed (see {@link Stack.watch}). */
-function notifyWatcher(w: { readiness: () => number; last: number; wake: (events: number) => void }): void {
+function notifyWatcher(w: Watcher): void {
   const m = w.readiness();
   if (m === w.last) return;
   w.last = m;

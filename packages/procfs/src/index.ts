@@ -132,6 +132,7 @@ export {
   renderIcmp,
   renderNetlink,
   renderPacketHeader,
+  renderPacket,
   EMPTY_SOCKSTAT,
 } from './net.js';
 export { SNMP_GROUPS, NETSTAT_GROUPS, SNMP6_GROUPS } from './net-mib.js';
@@ -151,5 +152,6 @@ export type {
   ProcIpv6Route,
   ProcArpEntry,
   ProcNetlinkSocket,
+  ProcPacketSocket,
 } from './net.js';
 export type { FixtureTaskData, FixtureTaskInit } from './fixture.js';

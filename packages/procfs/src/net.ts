@@ -225,6 +225,22 @@ export interface ProcNetlinkSocket {
   readonly inode: number;
 }
 
+/** One AF_PACKET socket as /proc/net/packet shows it (packet_seq_show). */
+export interface ProcPacketSocket {
+  /** Socket references (Linux: 3 while the socket receives, 2 otherwise). */
+  readonly refCount: number;
+  /** SOCK_RAW or SOCK_DGRAM. */
+  readonly type: number;
+  /** The ethertype it receives, host order (0: none). */
+  readonly protocol: number;
+  readonly ifindex: number;
+  readonly running: boolean;
+  /** Receive memory charged by queued frames (sk_rmem_alloc). */
+  readonly rmem: number;
+  readonly uid: number;
+  readonly inode: number;
+}
+
 /** What /proc/net shows of one network namespace; implemented by the network stack. */
 export interface ProcNetSource {
   devices(): readonly ProcNetDevice[];
@@ -255,6 +271,8 @@ export interface ProcNetSource {
   raw6?(): readonly ProcInetSocket[];
   /** /proc/net/netlink: the bound netlink sockets, the kernel's included. Absent: none. */
   netlink?(): readonly ProcNetlinkSocket[];
+  /** /proc/net/packet: the AF_PACKET sockets, oldest first. Absent: none. */
+  packet?(): readonly ProcPacketSocket[];
   /**
    * MIB counters for /proc/net/snmp, /proc/net/netstat and /proc/net/snmp6, keyed `Group.Name`
    * (`Tcp.ActiveOpens`, `TcpExt.ListenOverflows`, `Ip6.InReceives`); the per-type ICMP counters
@@ -755,10 +773,18 @@ export function renderNetlink(sockets: readonly ProcNetlinkSocket[]): string {
   return out;
 }
 
-/**
- * /proc/net/packet (packet_seq_show) of a stack without packet sockets (the sandbox refuses
- * AF_PACKET): the header alone.
- */
+/** The header line of /proc/net/packet, what a namespace without packet sockets shows. */
 export function renderPacketHeader(): string {
   return 'sk               RefCnt Type Proto  Iface R Rmem   User   Inode\n';
+}
+
+/** /proc/net/packet (packet_seq_show), the socket pointer hidden as kptr_restrict does. */
+export function renderPacket(sockets: readonly ProcPacketSocket[]): string {
+  let out = renderPacketHeader();
+  for (const s of sockets)
+    out +=
+      `${ZERO_PTR} ${String(s.refCount).padEnd(6)} ${String(s.type).padEnd(4)} ` +
+      `${hex(s.protocol, 4).toLowerCase()}   ${String(s.ifindex).padEnd(5)} ${s.running ? 1 : 0} ` +
+      `${String(s.rmem).padEnd(6)} ${String(s.uid).padEnd(6)} ${String(s.inode).padEnd(6)}\n`;
+  return out;
 }

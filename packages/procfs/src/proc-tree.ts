@@ -53,7 +53,7 @@ import {
   renderPsched,
   renderIcmp,
   renderNetlink,
-  renderPacketHeader,
+  renderPacket,
   EMPTY_SOCKSTAT,
 } from './net.js';
 import { NETSTAT_GROUPS } from './net-mib.js';
@@ -573,7 +573,7 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         ipv6_route: netFile((n) => renderIpv6Route(n.ipv6Routes?.() ?? [])),
         netlink: netFile((n) => renderNetlink(n.netlink?.() ?? [])),
         netstat: netFile((n) => renderMib(NETSTAT_GROUPS, n.mib?.() ?? {})),
-        packet: netFile(() => renderPacketHeader()),
+        packet: netFile((n) => renderPacket(n.packet?.() ?? [])),
         psched: netFile(() => renderPsched()),
         raw: netFile((n) => renderRaw(4, n.raw?.() ?? [])),
         raw6: netFile((n) => renderRaw(6, n.raw6?.() ?? [])),

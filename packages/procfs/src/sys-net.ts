@@ -6,7 +6,7 @@
  * @module
  */
 
-import { E } from '@tsvisor/abi';
+import { E, type LinuxError } from '@tsvisor/abi';
 import { dir } from './kernfs.js';
 import type { DirNode, FileNode, TreeNode } from './kernfs.js';
 import type { ProcNetDevice, ProcNetDeviceStats, ProcNetSource } from './net.js';
@@ -77,14 +77,16 @@ function deviceDir(net: () => ProcNetSource | null, name: string): DirNode {
     net()
       ?.devices()
       .find((d) => d.name === name) ?? null;
-  const attr = (show: (d: ProcNetDevice) => string): FileNode => ({
+  const attr = (show: (d: ProcNetDevice) => string | LinuxError): FileNode => ({
     kind: 'file',
     mode: 0o444,
     size: 4096,
     strictWrite: true,
     read: () => {
       const d = get();
-      return d === null ? E.ENODEV : show(d) + '\n';
+      if (d === null) return E.ENODEV;
+      const v = show(d);
+      return typeof v === 'string' ? v + '\n' : v;
     },
   });
   const statistics: Record<string, TreeNode> = {};
@@ -102,8 +104,9 @@ function deviceDir(net: () => ProcNetSource | null, name: string): DirNode {
         const len = deviceDefaults(d).address.length;
         return formatMac(new Uint8Array(len).fill(isLoopback(d) ? 0 : 0xff));
       }),
-      // netif_carrier_ok: a device that is up has its carrier (virtual links never lose it).
-      carrier: attr((d) => ((deviceDefaults(d).flags & 1) !== 0 ? '1' : '0')),
+      // carrier_show: EINVAL while the device is down; one that is up has its carrier (virtual
+      // links never lose it).
+      carrier: attr((d) => ((deviceDefaults(d).flags & 1) !== 0 ? '1' : E.EINVAL)),
       dev_id: attr(() => '0x0'),
       // dev->flags: the operational bits (IFF_RUNNING, IFF_LOWER_UP, IFF_DORMANT) that rtnetlink
       // and SIOCGIFFLAGS add from the link state (dev_get_flags) are not in it.

@@ -7,6 +7,11 @@
 //                        the tcp transfer N times in a row in one process (a fresh server each
 //                        time); prints the last one's line: the steady state of a sandbox whose
 //                        supervisor has run the same paths before
+//   net-loop idle N ROUNDS
+//                        N idle connections whose server ends sit in an epoll set with one
+//                        more, over which a forked echo server (waiting in epoll_wait) and the
+//                        client exchange 1-byte messages ROUNDS times; prints "<µs per round
+//                        trip> <rounds>": what a server's idle connections cost its busy one
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -129,10 +135,58 @@ static int connections(long ms) {
   return 0;
 }
 
+static int idle(int n, long rounds) {
+  struct sockaddr_in a;
+  int l = listener(&a);
+  int ep = epoll_create1(0), one = 1;
+  for (int i = 0; i <= n; i++) {
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a)) {
+      perror("idle: connect");
+      return 2;
+    }
+    int s = accept(l, NULL, NULL);
+    struct epoll_event e = {.events = EPOLLIN, .data.fd = s};
+    if (s < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, s, &e)) {
+      perror("idle: accept");
+      return 2;
+    }
+    if (i < n) continue;
+    // The last connection is the busy one.
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    pid_t pid = fork();
+    char b = 0;
+    if (pid == 0) {
+      struct epoll_event ev[8];
+      for (long k = 0; k < rounds + 100; k++) {
+        if (epoll_wait(ep, ev, 8, -1) != 1 || ev[0].data.fd != s) _exit(3);
+        if (read(s, &b, 1) != 1 || write(s, &b, 1) != 1) _exit(4);
+      }
+      _exit(0);
+    }
+    for (int k = 0; k < 100; k++) /* warm up */
+      if (write(c, &b, 1) != 1 || read(c, &b, 1) != 1) return 2;
+    double t0 = now_us();
+    for (long k = 0; k < rounds; k++)
+      if (write(c, &b, 1) != 1 || read(c, &b, 1) != 1) return 2;
+    double t = now_us() - t0;
+    int status;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      fprintf(stderr, "idle: the echo server failed\n");
+      return 2;
+    }
+    printf("%.2f %ld\n", t / rounds, rounds);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "tcp") == 0) return bulk(atol(argv[2]), 1);
   if (argc == 4 && strcmp(argv[1], "tcp-again") == 0 && atoi(argv[3]) > 0) return bulk(atol(argv[2]), atoi(argv[3]));
   if (argc == 3 && strcmp(argv[1], "connect") == 0) return connections(atol(argv[2]));
-  fprintf(stderr, "usage: net-loop tcp BYTES | net-loop tcp-again BYTES N | net-loop connect MS\n");
+  if (argc == 4 && strcmp(argv[1], "idle") == 0) return idle(atoi(argv[2]), atol(argv[3]));
+  fprintf(stderr, "usage: net-loop tcp BYTES | net-loop tcp-again BYTES N | net-loop connect MS | net-loop idle N ROUNDS\n");
   return 1;
 }

@@ -126,7 +126,140 @@ kill $m; wait $m 2>/dev/null
 cat $f; rm -f $f
 `;
 
+/**
+ * \`ip link set lo down\` and \`up\`: lo keeps its IPv4 addresses and local routes, loses ::1,
+ * the addresses added to it and the routes through it; up gives back ::1 alone. Its other flags
+ * and its queue length change too, also through busybox ifconfig (SIOCSIFFLAGS, SIOCSIFTXQLEN).
+ */
+const LINK_UPDOWN_SCRIPT = `
+ip addr add 10.9.9.9/24 dev lo
+ip -6 addr add 2001:db8::2/64 dev lo
+ip route add 10.7.0.0/16 dev lo
+ip route add 10.8.0.0/16 via 10.9.9.1
+ip -6 route add 2001:db8:1::/64 dev lo
+sleep 0.2
+ip link set lo down; echo rc=$?
+ip link set lo down; echo rc=$?
+ip link show lo; ip -br link; ip addr; ip route show table all; ip -6 route show table all
+ping -c 1 -W 1 127.0.0.1 >/dev/null; echo ping rc=$?
+ip link set lo promisc on allmulticast on arp off; echo rc=$?
+ip link set lo txqueuelen 5; echo rc=$?
+ip link show lo; ip -j link show lo; echo
+ip link set lo txqueuelen -1; echo rc=$?
+ip link show lo
+ip link set lo promisc off allmulticast off arp on txqueuelen 1000 up; echo rc=$?
+sleep 0.2
+ip link show lo; ip addr; ip route show table all; ip -6 route show table all
+ping -c 1 -W 1 127.0.0.1 >/dev/null; echo ping rc=$?
+busybox ifconfig lo down; echo rc=$?
+ip -o link show lo
+busybox ifconfig lo txqueuelen 5 promisc; echo rc=$?
+ip -o link show lo
+busybox ifconfig lo up -promisc txqueuelen 1000; echo rc=$?
+ip -o link show lo; ip -o addr
+`;
+
+/** \`ip monitor\` while lo goes down and up: the link, then ::1 and its route, in Linux's order. */
+const LINK_UPDOWN_MONITOR_SCRIPT = `
+f=$(mktemp)
+ip -o monitor > $f &
+m=$!
+sleep 1
+ip link set lo down; ip link set lo txqueuelen 7; ip link set lo promisc on
+ip link set lo promisc off txqueuelen 1000; ip link set lo up
+sleep 0.5
+kill $m; wait $m 2>/dev/null
+cat $f; rm -f $f
+`;
+
+/**
+ * eth0 down and up in network mode \`sandbox\`: its IPv4 address and local route stay, the prefix,
+ * broadcast and default routes go (silently), pings are ENETUNREACH; up brings back the prefix and
+ * broadcast routes (announced), not the default route. Neighbour announcements are left out
+ * (the sandbox sends none).
+ */
+const ETH0_UPDOWN_SCRIPT = `
+exec 2>&1
+f=$(mktemp)
+ip -o -4 monitor all > $f &
+m=$!
+sleep 1
+ip link set eth0 down; echo rc=$?
+ip link show eth0; ip -4 addr show eth0; ip -4 route show table all
+cat /sys/class/net/eth0/operstate /sys/class/net/eth0/flags /proc/net/route
+ping -c 1 -W 1 10.0.2.2; echo ping rc=$?
+ip link set eth0 up; echo rc=$?
+sleep 0.5
+ip link show eth0; ip -4 route show table all; cat /sys/class/net/eth0/operstate
+ping -c 1 -W 1 -q 10.0.2.2 >/dev/null; echo ping rc=$?
+ip route add default via 10.0.2.2; echo rc=$?
+ip -4 route; cat /proc/net/route
+ip -s -s link show eth0 | grep -A1 transns
+kill $m; wait $m 2>/dev/null
+grep -v NEIGH $f; rm -f $f
+`;
+
+/**
+ * Runs \`script\` natively in a network namespace whose eth0 is what the sandbox's looks like: a
+ * veth with the sandbox's MAC address, MTU, address and default route, its peer (the gateway,
+ * 10.0.2.2) in another namespace, IPv6 off (the sandbox's eth0 has none); the peer's ifindex and
+ * namespace id are taken out of \`ip\`'s output.
+ */
+function nativeEth0(script: string): string {
+  const setup = `
+set -e
+ip link set lo up
+ip link add gw0 type veth peer name eth0
+ip link set gw0 mtu 65520 up
+ip addr add 10.0.2.2/24 dev gw0
+unshare -n -m sh -c 'mount -t sysfs sysfs /sys; exec sleep 30' &
+child=$!
+sleep 0.3
+ip link set eth0 netns $child
+nsenter -t $child -n sh -c '
+sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+ip link set lo up
+ip link set eth0 address 02:42:0a:00:02:0f mtu 65520
+ip addr add 10.0.2.15/24 brd + dev eth0
+ip link set eth0 up
+ip route add default via 10.0.2.2 dev eth0 proto static
+sleep 0.5'
+nsenter -t $child -n -m sh -c "$0"
+kill $child
+`;
+  const out = execFileSync('unshare', ['-n', 'sh', '-c', setup, script], {
+    encoding: 'utf8',
+    env: { PATH: ENV[0]!.slice(5), LC_ALL: 'C' },
+    timeout: 20_000,
+  });
+  return out.replace(/@if\d+/g, '').replace(/ link-netnsid \d+/g, '');
+}
+
 describe('ip under tsvisor prints what it prints on Linux', () => {
+  it('ip link set lo down and up: addresses, routes, flags and queue length', async () => {
+    const out = await expectSameUnderTsvisor(LINK_UPDOWN_SCRIPT);
+    expect(out).toMatch(/^rc=0\nrc=0\n1: lo: <LOOPBACK> mtu 65536 qdisc noqueue state DOWN /);
+    expect(out).toContain('ping rc=1\n');
+    expect(out).toContain(
+      '<LOOPBACK,NOARP,ALLMULTI,PROMISC> mtu 65536 qdisc noqueue state DOWN mode DEFAULT group default qlen 5',
+    );
+    expect(out).toContain('ping rc=0\n');
+    // busybox ifconfig: SIOCSIFFLAGS and SIOCSIFTXQLEN.
+    expect(out).toContain(
+      'rc=0\n1: lo: <LOOPBACK,PROMISC> mtu 65536 qdisc noqueue state DOWN mode DEFAULT group default qlen 5\\',
+    );
+  });
+
+  it('ip monitor: lo down and up', async () => {
+    const out = await expectSameUnderTsvisor(LINK_UPDOWN_MONITOR_SCRIPT);
+    expect(out).toMatch(
+      /^1: lo: <LOOPBACK> mtu 65536 qdisc noqueue state DOWN .*\nDeleted local ::1 dev lo /,
+    );
+    // promisc off and txqueuelen 1000 in one request: two announcements, as two events.
+    expect(out.match(/^1: lo: /gm)).toHaveLength(6);
+    expect(out).toContain('Deleted 1: lo    inet6 ::1/128 scope host');
+  });
+
   it('ip -s link and /proc/net/dev: lo counts two pings by IP length', async () => {
     const out = await expectSameUnderTsvisor(
       'ping -c 2 -i 0.2 -q 127.0.0.1 >/dev/null 2>&1; echo ping $?; ip -s link show lo; ip -s -s link show lo; ' +
@@ -187,7 +320,7 @@ describe('ip under tsvisor prints what it prints on Linux', () => {
         '-c',
         'exec 2>&1; ip link set eth0 mtu 1400; echo rc=$?; ip link set eth0 mtu 65521; echo rc=$?; ' +
           'ip link set eth0 mtu 67; echo rc=$?; ip link set eth0 mtu 1000; echo rc=$?; ' +
-          'ip link set eth0 down; echo rc=$?; ip link set lo mtu 9000; echo rc=$?; ' +
+          'ip link set lo mtu 9000; echo rc=$?; ' +
           'ip -o link; cat /sys/class/net/eth0/mtu /sys/class/net/lo/mtu',
       ],
       { env: ENV, network: 'sandbox' },
@@ -198,14 +331,45 @@ describe('ip under tsvisor prints what it prints on Linux', () => {
     expect(out).toMatch(
       /^rc=0\nError: mtu greater than device maximum\.\nrc=2\nError: mtu less than device minimum\.\nrc=2\n/,
     );
-    // Below IPv6's minimum Linux takes IPv6 off the link, and down takes the link's routes:
-    // neither is modelled.
-    expect(out).toContain(
-      'RTNETLINK answers: Operation not supported\nrc=2\nRTNETLINK answers: Operation not supported\nrc=2\nrc=0\n',
-    );
+    // Below IPv6's minimum Linux takes IPv6 off the link: not modelled.
+    expect(out).toContain('RTNETLINK answers: Operation not supported\nrc=2\nrc=0\n');
     expect(out).toContain('1: lo: <LOOPBACK,UP,LOWER_UP> mtu 9000 ');
     expect(out).toContain('2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400 ');
     expect(out).toMatch(/\n1400\n9000\n$/);
+  });
+
+  it('network sandbox: ip link set eth0 down and up, as a veth in a namespace of its own', async () => {
+    const got = await bed.run(['/bin/sh', '-c', ETH0_UPDOWN_SCRIPT], { env: ENV, network: 'sandbox' });
+    expect(got.stderr).toBe('');
+    expect(got.status).toBe(0);
+    const want = nativeEth0(ETH0_UPDOWN_SCRIPT);
+    expect(got.stdout).toBe(want);
+    expect(want).toContain('ping: connect: Network is unreachable\nping rc=2\n');
+    // Up: the prefix and broadcast routes come back, the default route does not.
+    expect(want).toContain(
+      '[ROUTE]broadcast 10.0.2.255 dev eth0 table local proto kernel scope link src 10.0.2.15 \n' +
+        '[ROUTE]10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15 \n' +
+        '[LINK]2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 65520 qdisc noqueue state UP ',
+    );
+  });
+
+  it('network sandbox: ip link set lo down and up leaves eth0 alone', async () => {
+    const script = `
+exec 2>&1
+ip link set lo down; echo rc=$?
+ip -o link; ip -o addr; ip route show table all; ip -6 route show table all
+ping -c 1 -W 1 127.0.0.1 >/dev/null; echo ping rc=$?
+ping -c 1 -W 1 -q 10.0.2.2 >/dev/null; echo ping rc=$?
+ip link set lo up; echo rc=$?
+sleep 0.2
+ip -o link; ip -o addr; ip route show table all; ip -6 route show table all
+`;
+    const got = await bed.run(['/bin/sh', '-c', script], { env: ENV, network: 'sandbox' });
+    expect(got.stderr).toBe('');
+    expect(got.status).toBe(0);
+    const want = nativeEth0(script);
+    expect(got.stdout).toBe(want);
+    expect(want).toContain('ping rc=1\nping rc=0\n');
   });
 
   it('network sandbox: addresses added to eth0 and lo land on their link, and go as on Linux', async () => {

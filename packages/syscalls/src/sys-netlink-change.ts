@@ -3,8 +3,9 @@
  * addr add/del`), checked and answered as Linux's inet_rtm_newaddr, inet_rtm_deladdr,
  * inet6_rtm_newaddr and inet6_rtm_deladdr do, RTM_NEWROUTE and RTM_DELROUTE of unicast
  * routes in the main table (`ip route add/del`, inet_rtm_newroute, inet6_rtm_newroute...), and
- * RTM_NEWLINK and RTM_SETLINK of an existing link's MTU (`ip link set DEV mtu N`, rtnl_newlink,
- * rtnl_setlink, do_setlink), with their errnos and extended ACK messages. The
+ * RTM_NEWLINK and RTM_SETLINK of an existing link's MTU, flags and queue length (`ip link set
+ * DEV mtu N`, `up`, `down`, `promisc on`, `txqueuelen N`: rtnl_newlink, rtnl_setlink,
+ * do_setlink), with their errnos and extended ACK messages. The
  * caller (the NETLINK_ROUTE socket) has checked CAP_NET_ADMIN already, as rtnetlink_rcv_msg does
  * for every request that is not a GET.
  *
@@ -433,6 +434,24 @@ function routeMtu(metrics: Uint8Array | undefined): number | undefined {
  * change. Its range is the device's (dev->min_mtu, dev->max_mtu): Linux's EINVAL outside it.
  */
 export interface LinkControl {
+  /** The link's IFF_* flags as rtnetlink shows them (with IFF_RUNNING and IFF_LOWER_UP while up). */
+  readonly flags: number;
+  /**
+   * The IFF_* bits of IFF_CHANGEABLE whose change the link takes; a request that changes
+   * another answers EOPNOTSUPP (what Linux does there is not modelled).
+   */
+  readonly changeableFlags: number;
+  /**
+   * Sets the link's flags to `flags` (the bits of `changeableFlags` that differ; IFF_UP takes
+   * the link down or up), once changeLinkFlags checked them.
+   */
+  setFlags(flags: number): void;
+  /** The transmit queue length (dev->tx_queue_len). */
+  readonly txQueueLen: number;
+  /** How often the link's carrier came and went (IFLA_CARRIER_UP_COUNT, _DOWN_COUNT). */
+  readonly carrierChanges?: { readonly ups: number; readonly downs: number };
+  /** Sets the transmit queue length (any u32: the sandbox's links have no queue it limits). */
+  setTxQueueLen(len: number): undefined | LinuxError;
   /** The smallest MTU the device takes (0 for lo). */
   readonly minMtu: number;
   /** The largest MTU the device takes; undefined for none (lo). */
@@ -449,6 +468,18 @@ export interface LinkControl {
 const IFINFOMSG_LEN = 16;
 const IFLA_IFNAME = 3;
 const IFLA_MTU = 4;
+const IFLA_TXQLEN = 13;
+const IFF_UP = 0x1;
+const IFF_BROADCAST = 0x2;
+const IFF_POINTOPOINT = 0x10;
+const IFF_RUNNING = 0x40;
+const IFF_NOARP = 0x80;
+const IFF_PROMISC = 0x100;
+const IFF_ALLMULTI = 0x200;
+const IFF_MASTER = 0x400;
+const IFF_SLAVE = 0x800;
+const IFF_MULTICAST = 0x1000;
+const IFF_LOWER_UP = 0x10000;
 /**
  * The IFF_* bits dev_change_flags lets a request change: IFF_UP, IFF_DEBUG, IFF_NOTRAILERS,
  * IFF_NOARP, IFF_PROMISC, IFF_ALLMULTI, IFF_MASTER, IFF_SLAVE, IFF_MULTICAST, IFF_PORTSEL,
@@ -456,13 +487,42 @@ const IFLA_MTU = 4;
  */
 const IFF_CHANGEABLE =
   0x1 | 0x4 | 0x20 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000;
+/**
+ * The bits __dev_change_flags keeps of a request besides IFF_UP: IFF_DEBUG, IFF_NOTRAILERS,
+ * IFF_NOARP, IFF_DYNAMIC, IFF_MULTICAST, IFF_PORTSEL, IFF_AUTOMEDIA, and IFF_PROMISC and
+ * IFF_ALLMULTI (through dev->gflags). IFF_MASTER and IFF_SLAVE it takes and drops.
+ */
+const IFF_KEPT =
+  0x4 | 0x20 | IFF_NOARP | 0x8000 | IFF_MULTICAST | 0x2000 | 0x4000 | IFF_PROMISC | IFF_ALLMULTI;
+
+/**
+ * Checks `flags`, the whole IFF_* word a request wants for `link` (SIOCSIFFLAGS, or ifi_flags
+ * combined with the link's under ifi_change), and sets it, as dev_change_flags does: bits
+ * outside IFF_CHANGEABLE are ignored; a change the link cannot make answers EOPNOTSUPP.
+ */
+export function changeLinkFlags(link: LinkInfo, flags: number): undefined | LinuxError {
+  const r = checkLinkFlags(link, flags);
+  if (r !== undefined) return r;
+  if (((flags ^ link.flags) & IFF_CHANGEABLE & ~(IFF_MASTER | IFF_SLAVE)) !== 0)
+    link.linkControl!.setFlags(flags);
+  return undefined;
+}
+
+/** changeLinkFlags's check, before anything changes. */
+function checkLinkFlags(link: LinkInfo, flags: number): undefined | LinuxError {
+  const changed = (flags ^ link.flags) & IFF_CHANGEABLE & ~(IFF_MASTER | IFF_SLAVE);
+  if (changed === 0) return undefined;
+  const control = link.linkControl;
+  if (!control || (changed & ~control.changeableFlags) !== 0) return E.EOPNOTSUPP;
+  return undefined;
+}
 
 /**
  * RTM_NEWLINK (without NLM_F_CREATE, or on an existing link) and RTM_SETLINK: the link by
- * ifi_index, else by IFLA_IFNAME (rtnl_newlink, rtnl_setlink), then do_setlink with IFLA_MTU
- * and ifi_flags/ifi_change. A flag change (`ip link set DEV down`), a new name, any other
- * attribute and creating a link answer EOPNOTSUPP: the sandbox's links are fixed and always up.
- * A request is checked whole before anything changes.
+ * ifi_index, else by IFLA_IFNAME (rtnl_newlink, rtnl_setlink), then do_setlink with IFLA_MTU,
+ * ifi_flags/ifi_change (changeLinkFlags) and IFLA_TXQLEN. A flag change the link cannot make
+ * (eth0 down), a new name, any other attribute and creating a link answer EOPNOTSUPP: the
+ * sandbox's links are fixed. A request is checked whole before anything changes.
  */
 function linkChange(
   links: readonly LinkInfo[],
@@ -495,7 +555,13 @@ function linkChange(
     if ((flags & NLM_F_EXCL) !== 0) return fail(E.EEXIST);
     if ((flags & NLM_F_REPLACE) !== 0) return fail(E.EOPNOTSUPP);
   }
-  for (const t of tb.keys()) if (t !== IFLA_IFNAME && t !== IFLA_MTU) return fail(E.EOPNOTSUPP);
+  for (const t of tb.keys())
+    if (t !== IFLA_IFNAME && t !== IFLA_MTU && t !== IFLA_TXQLEN) return fail(E.EOPNOTSUPP);
+  // ifla_policy: IFLA_TXQLEN is a u32; dev_change_tx_queue_len takes any.
+  const txqAttr = tb.get(IFLA_TXQLEN);
+  if (txqAttr !== undefined && txqAttr.length < 4) return fail(E.EINVAL);
+  const txq = txqAttr !== undefined ? u32(txqAttr) : undefined;
+  if (txq !== undefined && txq !== (link.txQueueLen ?? 1000) && !link.linkControl) return fail(E.EOPNOTSUPP);
   // A name given with an ifindex renames the link (dev_change_name): the same name is no change.
   if (index > 0 && nameAttr !== undefined && cString(nameAttr) !== link.name) return fail(E.EOPNOTSUPP);
   let mtu: number | undefined;
@@ -511,27 +577,93 @@ function linkChange(
       mtu = want;
     }
   }
+  let wanted: number | undefined;
   if (ifiFlags !== 0 || ifiChange !== 0) {
     // rtnl_dev_combine_flags: ifi_change 0 stands for every bit ("bugwards compatibility").
     const change = ifiChange === 0 ? 0xffffffff : ifiChange;
-    const wanted = ((ifiFlags & change) | (link.flags & ~change)) >>> 0;
-    if (((wanted ^ link.flags) & IFF_CHANGEABLE) !== 0) return fail(E.EOPNOTSUPP);
+    wanted = ((ifiFlags & change) | (link.flags & ~change)) >>> 0;
+    const r = checkLinkFlags(link, wanted);
+    if (r !== undefined) return fail(r);
   }
+  // do_setlink's order: the MTU, the flags, then the queue length.
   if (mtu !== undefined) {
     const r = link.linkControl!.setMtu(mtu);
+    if (r !== undefined) return fail(r);
+  }
+  if (wanted !== undefined) changeLinkFlags(link, wanted);
+  if (txq !== undefined && txq !== (link.txQueueLen ?? 1000)) {
+    const r = link.linkControl!.setTxQueueLen(txq);
     if (r !== undefined) return fail(r);
   }
   return undefined;
 }
 
+/** What a link of a netstack stack keeps that netstack does not: its flags and queue length. */
+interface LinkSettings {
+  /** dev->flags without IFF_UP (which is the stack's). */
+  flags: number;
+  txQueueLen: number;
+  /** A device's carrier changes: a veth starts without carrier and gains it when set up. */
+  carrier?: { ups: number; downs: number };
+}
+
+/** The settings of each stack's lo and device; on a loopback device, lo is the device. */
+const linkSettings = new WeakMap<Stack, { lo: LinkSettings; device: LinkSettings }>();
+
+/** The IFF_* bits a device (not lo) may change besides IFF_UP: it keeps ARP and multicast. */
+const DEVICE_CHANGEABLE = IFF_CHANGEABLE & ~(IFF_UP | IFF_NOARP | IFF_MULTICAST);
+
 /**
  * The LinkControl of lo (`loopback`) or the device of a netstack stack: the MTU range of Linux's
  * lo (0, no maximum) or of an Ethernet device (68 to the device's MTU), set through
- * Stack.setMtu.
+ * Stack.setMtu; lo goes down and up through Stack.setLoopbackUp, the device through
+ * Stack.setDeviceUp (EOPNOTSUPP for a device with IPv6); IFF_PROMISC, IFF_ALLMULTI, IFF_DEBUG
+ * and the other bits Linux keeps are kept and shown (nothing in the stack depends on them; an
+ * Ethernet device's IFF_NOARP and IFF_MULTICAST, which would, answer EOPNOTSUPP); the queue
+ * length and the device's carrier changes are kept and shown. The settings live with the stack:
+ * each call gives a snapshot of them and of the stack's link state.
  */
 export function stackLinkControl(stack: Stack, loopback: boolean): LinkControl {
   const lo = loopback || stack.device.capabilities.loopback === true;
+  let both = linkSettings.get(stack);
+  if (!both) {
+    const loSettings = { flags: IFF_LOOPBACK, txQueueLen: 1000 };
+    // What `ip link` shows of a veth (Ethernet) or a TUN device (IP).
+    const base =
+      stack.device.capabilities.medium === 'ethernet'
+        ? IFF_BROADCAST | IFF_MULTICAST
+        : IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST;
+    both = {
+      lo: loSettings,
+      device:
+        stack.device.capabilities.loopback === true
+          ? loSettings
+          : { flags: base, txQueueLen: 1000, carrier: { ups: 1, downs: 1 } },
+    };
+    linkSettings.set(stack, both);
+  }
+  const settings = loopback ? both.lo : both.device;
+  const up = lo ? stack.loopbackUp : stack.deviceUp;
   return {
+    flags: (settings.flags | (up ? IFF_UP | IFF_RUNNING | IFF_LOWER_UP : 0)) >>> 0,
+    // Down and up on a device with IPv6 is not modelled (Stack.setDeviceUp).
+    changeableFlags: lo ? IFF_CHANGEABLE : DEVICE_CHANGEABLE | (stack.deviceHasIpv6 ? 0 : IFF_UP),
+    setFlags: (flags) => {
+      settings.flags = ((flags & IFF_KEPT) | (settings.flags & ~IFF_KEPT)) >>> 0;
+      const wantUp = (flags & IFF_UP) !== 0;
+      if (lo) stack.setLoopbackUp(wantUp);
+      else if (wantUp !== stack.deviceUp && stack.setDeviceUp(wantUp) === undefined && settings.carrier) {
+        // The carrier follows a device's state (lo's never changes).
+        if (wantUp) settings.carrier.ups++;
+        else settings.carrier.downs++;
+      }
+    },
+    txQueueLen: settings.txQueueLen,
+    ...(settings.carrier ? { carrierChanges: { ...settings.carrier } } : {}),
+    setTxQueueLen: (len) => {
+      settings.txQueueLen = len >>> 0;
+      return undefined;
+    },
     minMtu: lo ? 0 : ETH_MIN_MTU,
     maxMtu: lo ? undefined : stack.maxMtu(false),
     setMtu: (mtu) => {

@@ -1,6 +1,6 @@
 // rtnlChange without a kernel: RTM_NEWLINK and RTM_SETLINK on links over netstack stacks (lo of a
 // loopback-only stack, eth0 of an Ethernet one): finding the link, the MTU range and its errors,
-// what is not modelled (flag changes, renames, other attributes, creating links), and the MTU
+// what is not modelled (eth0 down with IPv6, renames, other attributes, creating links), and the MTU
 // reaching the stack. The same requests on lo run against Linux in
 // packages/runtime/src/rtnl-link.test.ts.
 import { E } from '@tsvisor/abi';
@@ -19,10 +19,12 @@ const IFLA_MTU = 4;
 const IFLA_TXQLEN = 13;
 
 function link(stack: Stack, index: number, name: string, loopback: boolean, control = true): LinkInfo {
+  const c = stackLinkControl(stack, loopback);
   return {
     index,
     name,
-    flags: IfFlag.IFF_UP | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP | (loopback ? IfFlag.IFF_LOOPBACK : 0),
+    flags: c.flags,
+    txQueueLen: c.txQueueLen,
     mtu: stack.mtu(loopback),
     type: ARPHRD_LOOPBACK,
     address: new Uint8Array(6),
@@ -30,7 +32,7 @@ function link(stack: Stack, index: number, name: string, loopback: boolean, cont
     addresses: [],
     gateways: [],
     stats: () => ({ rxPackets: 0, txPackets: 0 }),
-    ...(control ? { linkControl: stackLinkControl(stack, loopback) } : {}),
+    ...(control ? { linkControl: c } : {}),
   };
 }
 
@@ -108,21 +110,31 @@ describe('rtnlChange: RTM_NEWLINK and RTM_SETLINK', () => {
     const up = IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP;
     expect(rtnlChange(links(), RTM_NEWLINK, 0, ifinfo(1, [], IfFlag.IFF_UP, IfFlag.IFF_UP))).toBeUndefined();
     expect(rtnlChange(links(), RTM_NEWLINK, 0, ifinfo(1, [], up, 0))).toBeUndefined();
-    // Down, promiscuous, NOARP: not modelled, and the MTU of the same request is left alone.
+    // eth0 down with IPv6 on it, without ARP or multicast: not modelled, and the MTU of the
+    // same request is left alone.
+    const [dev] = linkPair({ medium: 'ethernet', mtu: 1500 });
+    const eth = new Stack({
+      device: dev,
+      addresses: [cidr('192.168.7.2/24')],
+      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:07')!,
+      ipv6LinkLocal: true,
+    });
+    const eth0 = link(eth, 2, 'eth0', false);
     for (const [flags, change] of [
       [0, IfFlag.IFF_UP],
-      [0x100, 0x100],
       [IfFlag.IFF_NOARP, IfFlag.IFF_NOARP],
+      [0, 0x1000],
     ])
-      expect(rtnlChange(links(), RTM_NEWLINK, 0, ifinfo(1, [[IFLA_MTU, u32(1400)]], flags, change))).toEqual({
+      expect(rtnlChange([eth0], RTM_NEWLINK, 0, ifinfo(2, [[IFLA_MTU, u32(1400)]], flags, change))).toEqual({
         error: E.EOPNOTSUPP,
       });
+    expect(eth.mtu(false)).toBe(1500);
     expect(rtnlChange(links(), RTM_NEWLINK, 0, ifinfo(1, [[IFLA_IFNAME, str('lo2')]]))).toEqual({
       error: E.EOPNOTSUPP,
     });
-    expect(rtnlChange(links(), RTM_NEWLINK, 0, ifinfo(1, [[IFLA_TXQLEN, u32(500)]]))).toEqual({
-      error: E.EOPNOTSUPP,
-    });
+    expect(
+      rtnlChange([link(stack, 1, 'lo', true, false)], RTM_NEWLINK, 0, ifinfo(1, [[IFLA_TXQLEN, u32(500)]])),
+    ).toEqual({ error: E.EOPNOTSUPP });
     expect(stack.mtu(true)).toBe(65536);
     // The same MTU is no change, even where another would not be modelled.
     expect(rtnlChange(links(), RTM_NEWLINK, 0, ifinfo(1, [[IFLA_MTU, u32(65536)]]))).toBeUndefined();

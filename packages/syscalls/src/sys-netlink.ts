@@ -34,6 +34,7 @@ import {
   type WouldBlock,
 } from '@tsvisor/netstack';
 import {
+  changeLinkFlags,
   rtnlChange,
   type AddressControl,
   type LinkControl,
@@ -84,6 +85,7 @@ const NLM_F_CAPPED = 0x100;
 
 const RTM_NEWLINK = 16;
 const RTM_GETLINK = 18;
+const RTM_SETLINK = 19;
 const RTM_NEWADDR = 20;
 const RTM_GETADDR = 22;
 const RTM_NEWROUTE = 24;
@@ -183,6 +185,7 @@ export const IfFlag = {
   IFF_POINTOPOINT: 0x10,
   IFF_RUNNING: 0x40,
   IFF_NOARP: 0x80,
+  IFF_PROMISC: 0x100,
   IFF_MULTICAST: 0x1000,
   IFF_LOWER_UP: 0x10000,
 } as const;
@@ -246,8 +249,10 @@ export interface LinkInfo {
    * address, for RTM_GETNEIGH (`ip neigh`) and /proc/net/arp. Absent: none (a NOARP link).
    */
   readonly neighbors?: () => readonly { readonly address: IpAddress; readonly mac: Uint8Array }[];
-  /** How RTM_NEWLINK and RTM_SETLINK change the link's MTU; absent: EOPNOTSUPP. */
+  /** How RTM_NEWLINK, RTM_SETLINK and SIOCSIF* change the link; absent: EOPNOTSUPP. */
   readonly linkControl?: LinkControl;
+  /** The transmit queue length (IFLA_TXQLEN, SIOCGIFTXQLEN, tx_queue_len); default 1000. */
+  readonly txQueueLen?: number;
   /** How RTM_NEWADDR and RTM_DELADDR change the link's addresses; absent: EOPNOTSUPP. */
   readonly addressControl?: AddressControl;
   /**
@@ -362,6 +367,22 @@ export class NetlinkDomain {
   get watched(): boolean {
     for (const s of this.ports.values()) if (s.hasGroups) return true;
     return false;
+  }
+
+  /**
+   * Runs `change`, which may change the links (rtnetlink's RTM_NEWLINK and RTM_SETLINK, or
+   * SIOCSIFFLAGS and SIOCSIFTXQLEN), and when it succeeds (returns undefined) announces what it
+   * did, as Linux does: see announceLinkChanges.
+   * @internal
+   */
+  changeLinks<R extends object>(change: () => R | undefined): R | undefined {
+    if (!this.watched) return change();
+    const links = this.links();
+    const before = announced(this, links);
+    const states = new Map(links.map((l) => [l.index, l]));
+    const r = change();
+    if (r === undefined) announceLinkChanges(this, states, before);
+    return r;
   }
 
   /** Sends `msg` to every socket that joined `group` (nlmsg_multicast). */
@@ -521,7 +542,8 @@ function addrScope(a: IpAddress): number {
   return RT_SCOPE_UNIVERSE;
 }
 
-function newLink(l: LinkInfo, flags: number, seq: number, pid: number): Uint8Array {
+/** rtnl_fill_ifinfo: link `l`; `change` is ifi_change, the IFF_* bits an announcement says changed. */
+function newLink(l: LinkInfo, flags: number, seq: number, pid: number, change = 0): Uint8Array {
   const w = new MessageWriter();
   w.bytes(
     fixed(16, (dv) => {
@@ -529,25 +551,31 @@ function newLink(l: LinkInfo, flags: number, seq: number, pid: number): Uint8Arr
       dv.setUint16(2, l.type, true);
       dv.setInt32(4, l.index, true);
       dv.setUint32(8, l.flags, true);
+      dv.setUint32(12, change, true);
     }),
   );
   const loopback = (l.flags & IfFlag.IFF_LOOPBACK) !== 0;
   const up = (l.flags & IfFlag.IFF_UP) !== 0;
   w.str(IFLA_IFNAME, l.name);
-  w.u32(IFLA_TXQLEN, 1000);
-  // IF_OPER_UNKNOWN for lo (it has no carrier state), IF_OPER_UP/DOWN otherwise.
-  w.u8(IFLA_OPERSTATE, loopback ? 0 : up ? 6 : 2);
+  w.u32(IFLA_TXQLEN, (l.txQueueLen ?? 1000) >>> 0);
+  // IF_OPER_UNKNOWN for lo while up (it has no carrier state), else IF_OPER_UP while running;
+  // IF_OPER_DOWN when down, and for a device just up, before linkwatch saw its carrier.
+  const running = (l.flags & IfFlag.IFF_RUNNING) !== 0;
+  w.u8(IFLA_OPERSTATE, loopback ? (up ? 0 : 2) : running ? 6 : 2);
   w.u8(IFLA_LINKMODE, 0);
   w.u32(IFLA_MTU, l.mtu);
   w.u32(IFLA_GROUP, 0);
-  w.u32(IFLA_PROMISCUITY, 0);
+  // dev->promiscuity: IFF_PROMISC set by a request counts one.
+  w.u32(IFLA_PROMISCUITY, (l.flags & IfFlag.IFF_PROMISC) !== 0 ? 1 : 0);
   w.u32(IFLA_NUM_TX_QUEUES, 1);
   w.u32(IFLA_NUM_RX_QUEUES, 1);
-  w.u8(IFLA_CARRIER, up ? 1 : 0);
+  // lo's carrier is on from the start, up or down.
+  w.u8(IFLA_CARRIER, up || loopback ? 1 : 0);
   // lo never had a carrier change; a veth starts without carrier and gains it when set up, the
   // two changes `ip -s -s link` shows as transns.
-  const carrierUps = !loopback && up ? 1 : 0;
-  const carrierDowns = loopback ? 0 : 1;
+  const counted = l.linkControl?.carrierChanges;
+  const carrierUps = counted ? counted.ups : !loopback && up ? 1 : 0;
+  const carrierDowns = counted ? counted.downs : loopback ? 0 : 1;
   w.u32(IFLA_CARRIER_CHANGES, carrierUps + carrierDowns);
   w.u32(IFLA_CARRIER_UP_COUNT, carrierUps);
   w.u32(IFLA_CARRIER_DOWN_COUNT, carrierDowns);
@@ -706,6 +734,9 @@ function routesOf(links: readonly LinkInfo[]): Route[] {
   };
   for (const l of links) {
     const loopback = (l.flags & IfFlag.IFF_LOOPBACK) !== 0;
+    // A down link keeps its IPv4 addresses' local routes (host scope) and loses the others
+    // (fib_sync_down_dev); its IPv6 addresses went with their routes.
+    const up = (l.flags & IfFlag.IFF_UP) !== 0;
     const v4 = l.addresses.filter((c) => c.address.version === 4);
     const secondary = (c: IpCidr): boolean => ((l.ipv4Detail?.(c).flags ?? 0) & IFA_F_SECONDARY) !== 0;
     for (const c of v4) {
@@ -736,8 +767,8 @@ function routesOf(links: readonly LinkInfo[]): Route[] {
         prefsrc: src,
       };
       if (loopback) add({ ...prefix, table: RT_TABLE_LOCAL, scope: RT_SCOPE_HOST, type: RTN_LOCAL });
-      else add({ ...prefix, table: RT_TABLE_MAIN, scope: RT_SCOPE_LINK, type: RTN_UNICAST });
-      if (c.prefixLen < 31)
+      else if (up) add({ ...prefix, table: RT_TABLE_MAIN, scope: RT_SCOPE_LINK, type: RTN_UNICAST });
+      if (up && c.prefixLen < 31)
         add({
           family,
           dst: broadcastOf(c),
@@ -777,7 +808,7 @@ function routesOf(links: readonly LinkInfo[]): Route[] {
         priority: 0,
       });
     }
-    for (const g of l.gateways)
+    for (const g of up ? l.gateways : [])
       add({
         family: familyOf(g),
         dst: undefined,
@@ -1397,15 +1428,18 @@ export class NetlinkSocket {
     if (!isGet) {
       // rtnetlink_rcv_msg: every change needs CAP_NET_ADMIN, whether or not it has a handler.
       if (!this.netAdmin || !senderNetAdmin) return E.EPERM;
+      if (type === RTM_NEWLINK || type === RTM_SETLINK) {
+        const r = this.domain.changeLinks(() => rtnlChange(this.domain.links(), type, flags, body));
+        this.extackMessage = r?.message;
+        return r?.error;
+      }
       const watched = this.domain.watched;
       const before = watched ? announced(this.domain, this.domain.links()) : undefined;
-      const linksBefore = watched ? this.domain.links().map(linkState) : undefined;
       const r = rtnlChange(this.domain.links(), type, flags, body);
       if (r !== undefined) {
         this.extackMessage = r.message;
         return r.error;
       }
-      if (linksBefore) announceLinkChanges(this.domain, linksBefore);
       if (before) announceChanges(this.domain, before, family, seq, this.portid);
       return undefined;
     }
@@ -1615,21 +1649,88 @@ function announceChanges(
   send(fresh, true);
 }
 
-/** What a link's RTM_NEWLINK announcement says that a change request can change. */
-function linkState(l: LinkInfo): string {
-  return `${l.index} ${l.flags} ${l.mtu}`;
-}
+/** IFF_RUNNING and IFF_LOWER_UP: state of the link that ifi_change never names. */
+const IFF_OPER_BITS = IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP;
 
 /**
- * Announces to RTNLGRP_LINK each link whose state differs from `before` (linkState of each):
- * RTM_NEWLINK with ifi_change 0, sequence number and port id 0, as rtnetlink_event sends for
- * NETDEV_CHANGEMTU.
+ * Announces what a change of links did, with sequence number and port id 0 (these are the
+ * kernel's own events): to RTNLGRP_LINK an RTM_NEWLINK for each link whose flags, MTU or queue
+ * length differ from `before`, its ifi_change the IFF_* bits that changed (dev_change_flags's
+ * rtmsg_ifinfo; 0 for NETDEV_CHANGEMTU and NETDEV_CHANGE_TX_QUEUE_LEN); then what a link going
+ * down or up did to addresses and routes: down, the IPv6 routes deleted (rt6_sync_down_dev),
+ * then the IPv6 addresses (addrconf_ifdown), while IPv4 routes go silently (fib_sync_down_dev
+ * flushes without a word); up, the IPv4 routes fib_add_ifaddr makes again, then each IPv6
+ * address with its routes (init_loopback, addrconf).
  */
-function announceLinkChanges(d: NetlinkDomain, before: readonly string[]): void {
+function announceLinkChanges(
+  d: NetlinkDomain,
+  states: ReadonlyMap<number, LinkInfo>,
+  before: readonly Announced[],
+): void {
+  // Sent after the addresses and routes an up link brought: the queue length's (do_setlink sets
+  // it after the flags), then a device's carrier, which follows a moment later (linkwatch).
+  const late: Uint8Array[] = [];
+  const carrier: Uint8Array[] = [];
   for (const l of d.links()) {
-    const s = linkState(l);
-    if (!before.includes(s)) d.multicast(RTNLGRP_LINK, newLink(l, 0, 0, 0));
+    const was = states.get(l.index);
+    // One message per event, in do_setlink's order, each with the link as it was then: the
+    // MTU's, the flags', the queue length's.
+    if (!was) d.multicast(RTNLGRP_LINK, newLink(l, 0, 0, 0));
+    else {
+      const oldQueue = was.txQueueLen === undefined ? {} : { txQueueLen: was.txQueueLen };
+      if (was.mtu !== l.mtu)
+        d.multicast(RTNLGRP_LINK, newLink({ ...l, flags: was.flags, ...oldQueue }, 0, 0, 0));
+      if (was.flags !== l.flags) {
+        const change = (was.flags ^ l.flags) & ~IFF_OPER_BITS;
+        const cameUp = (change & IfFlag.IFF_UP) !== 0 && (l.flags & IfFlag.IFF_UP) !== 0;
+        if (cameUp && (l.flags & IfFlag.IFF_LOOPBACK) === 0) {
+          // A veth is up before linkwatch sees its carrier (NO-CARRIER, still IF_OPER_DOWN).
+          const early = { ...l, ...oldQueue, flags: l.flags & ~IfFlag.IFF_RUNNING };
+          d.multicast(RTNLGRP_LINK, newLink(early, 0, 0, 0, change));
+          carrier.push(newLink(l, 0, 0, 0));
+        } else d.multicast(RTNLGRP_LINK, newLink({ ...l, ...oldQueue }, 0, 0, 0, change));
+      }
+      if (was.txQueueLen !== l.txQueueLen) late.push(newLink(l, 0, 0, 0));
+    }
   }
+  const after = announced(d, d.links());
+  const had = new Set(before.map((a) => a.key));
+  const has = new Set(after.map((a) => a.key));
+  const v6 = (a: Announced): boolean => a.group === RTNLGRP_IPV6_IFADDR || a.group === RTNLGRP_IPV6_ROUTE;
+  const route = (a: Announced): boolean => a.kind !== 'addr';
+  const gone = before.filter((a) => !has.has(a.key) && v6(a));
+  const fresh = after.filter((a) => !had.has(a.key));
+  const send = (a: Announced, isNew: boolean): void => {
+    const m = a.msg.slice();
+    const dv = new DataView(m.buffer);
+    if (!isNew) dv.setUint16(4, dv.getUint16(4, true) + 1, true); // RTM_DEL* follows RTM_NEW*
+    d.multicast(a.group, m);
+  };
+  for (const a of gone.filter(route)) send(a, false);
+  for (const a of gone.filter((a) => !route(a))) send(a, false);
+  // fib_add_ifaddr, address by address: a broadcast address it was given (as a configured
+  // address has) before its prefix route, the subnet's broadcast after.
+  const given = new Set<string>();
+  for (const l of d.links())
+    for (const c of l.addresses)
+      if (c.address.version === 4 && l.ipv4Detail?.(c).broadcast === true)
+        given.add(c.address.bytes.join('.'));
+  const owners = new Map<string, number>();
+  const fresh4 = fresh
+    .filter((a) => !v6(a) && route(a))
+    .map((a, i) => {
+      if (!owners.has(a.owner)) owners.set(a.owner, owners.size);
+      const rank = a.kind === 'broadcast' ? (given.has(a.owner) ? 0 : 2) : a.kind === 'prefix' ? 1 : 3;
+      return { a, i, group: owners.get(a.owner)!, rank };
+    })
+    .sort((x, y) => x.group - y.group || x.rank - y.rank || x.i - y.i);
+  for (const { a } of fresh4) send(a, true);
+  const ranked = fresh
+    .filter(v6)
+    .map((a, i) => ({ a, i, rank: announceRank(a.kind, true, false) }))
+    .sort((x, y) => x.rank - y.rank || x.i - y.i);
+  for (const { a } of ranked) send(a, true);
+  for (const m of [...late, ...carrier]) d.multicast(RTNLGRP_LINK, m);
 }
 
 const SIOCGIFNAME = 0x8910;
@@ -1641,6 +1742,9 @@ const SIOCGIFNETMASK = 0x891b;
 const SIOCGIFMTU = 0x8921;
 const SIOCGIFHWADDR = 0x8927;
 const SIOCGIFINDEX = 0x8933;
+const SIOCSIFFLAGS = 0x8914;
+const SIOCGIFTXQLEN = 0x8942;
+const SIOCSIFTXQLEN = 0x8943;
 const IFREQ_SIZE = 40;
 const IFNAMSIZ = 16;
 
@@ -1657,11 +1761,21 @@ function sockaddrIn(a: Uint8Array): Uint8Array {
   });
 }
 
+/** Who asks an interface ioctl that changes a link: the links' domain, and CAP_NET_ADMIN. */
+export interface LinkSetter {
+  /** Where the change is announced (NetlinkDomain.changeLinks). */
+  readonly domain: NetlinkDomain;
+  /** The caller has CAP_NET_ADMIN (dev_ioctl answers EPERM without it). */
+  readonly netAdmin: boolean;
+}
+
 /**
  * The interface ioctls of every socket (dev_ioctl): SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFFLAGS,
- * SIOCGIFMTU, SIOCGIFHWADDR and SIOCGIFCONF over the sandbox's links, and on AF_INET sockets
- * (`inet`, devinet_ioctl) SIOCGIFADDR, SIOCGIFNETMASK and SIOCGIFBRDADDR; undefined for other
- * requests. `ENODEV` for an unknown interface, `EADDRNOTAVAIL` when it has no IPv4 address.
+ * SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFTXQLEN and SIOCGIFCONF over the sandbox's links, with
+ * `setter` SIOCSIFFLAGS and SIOCSIFTXQLEN (as `ip link set` through rtnetlink: see
+ * changeLinkFlags), and on AF_INET sockets (`inet`, devinet_ioctl) SIOCGIFADDR, SIOCGIFNETMASK
+ * and SIOCGIFBRDADDR; undefined for other requests. `ENODEV` for an unknown interface,
+ * `EADDRNOTAVAIL` when it has no IPv4 address.
  */
 export function interfaceIoctl(
   links: readonly LinkInfo[],
@@ -1669,11 +1783,16 @@ export function interfaceIoctl(
   cmd: number,
   arg: number,
   inet: boolean,
+  setter?: LinkSetter,
 ): number | LinuxError | undefined {
   if (!inet && (cmd === SIOCGIFADDR || cmd === SIOCGIFNETMASK || cmd === SIOCGIFBRDADDR)) return undefined;
   switch (cmd) {
     case SIOCGIFCONF:
       return ifconf(links, mem, arg);
+    case SIOCSIFFLAGS:
+    case SIOCSIFTXQLEN:
+      return setter ? setLinkIoctl(links, mem, cmd, arg, setter) : undefined;
+    case SIOCGIFTXQLEN:
     case SIOCGIFNAME:
     case SIOCGIFINDEX:
     case SIOCGIFFLAGS:
@@ -1715,6 +1834,9 @@ export function interfaceIoctl(
     case SIOCGIFMTU:
       dv.setInt32(16, link.mtu, true);
       break;
+    case SIOCGIFTXQLEN:
+      dv.setInt32(16, link.txQueueLen ?? 1000, true);
+      break;
     case SIOCGIFHWADDR:
       dv.setUint16(16, link.type, true);
       out.set(link.address, 2);
@@ -1731,6 +1853,36 @@ export function interfaceIoctl(
     }
   }
   return mem.writeExact(arg, req) ?? 0;
+}
+
+/**
+ * SIOCSIFFLAGS (dev_change_flags with ifr_flags, a short widened to an int) and SIOCSIFTXQLEN
+ * (a negative length is EINVAL): EPERM without CAP_NET_ADMIN, then ENODEV for an unknown link.
+ */
+function setLinkIoctl(
+  links: readonly LinkInfo[],
+  mem: IoctlMemory,
+  cmd: number,
+  arg: number,
+  setter: LinkSetter,
+): number | LinuxError {
+  if (!setter.netAdmin) return E.EPERM;
+  const req = mem.read(arg, IFREQ_SIZE);
+  if (isError(req)) return req;
+  const dv = new DataView(req.buffer, req.byteOffset, req.byteLength);
+  const want = cString(req.subarray(0, IFNAMSIZ));
+  const link = links.find((l) => l.name === want);
+  if (!link) return E.ENODEV;
+  if (cmd === SIOCSIFFLAGS) {
+    const flags = dv.getInt16(16, true) >>> 0;
+    return setter.domain.changeLinks(() => changeLinkFlags(link, flags)) ?? 0;
+  }
+  const qlen = dv.getInt32(16, true);
+  if (qlen < 0) return E.EINVAL;
+  if (qlen === (link.txQueueLen ?? 1000)) return 0;
+  const control = link.linkControl;
+  if (!control) return E.EOPNOTSUPP;
+  return setter.domain.changeLinks(() => control.setTxQueueLen(qlen)) ?? 0;
 }
 
 /** SIOCGIFCONF: one ifreq per IPv4 address; a null buffer asks for the length needed. */

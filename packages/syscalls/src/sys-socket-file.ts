@@ -7,7 +7,7 @@
  * @module
  */
 import { E, MsgFlag, SockType, isError, type LinuxError } from '@tsvisor/abi';
-import { ARPHRD_LOOPBACK, IfFlag, NetlinkDomain, type LinkInfo, type NetlinkSocket } from './sys-netlink.js';
+import { ARPHRD_LOOPBACK, NetlinkDomain, type LinkInfo, type NetlinkSocket } from './sys-netlink.js';
 import { interfaceAddressing, interfaceRouting, stackLinkControl } from './sys-netlink-change.js';
 import { withRcvlowat } from './socket-options.js';
 import { socketCall } from './fasync.js';
@@ -160,11 +160,13 @@ export class NetState {
     const stack = this.stack;
     // The loopback device carries all of this stack's traffic: its counters are lo's.
     const counters = stack.iface.deviceCounters;
+    const control = stackLinkControl(stack, true);
     return [
       {
         index: 1,
         name: 'lo',
-        flags: IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP,
+        flags: control.flags,
+        txQueueLen: control.txQueueLen,
         mtu: stack.mtu(true),
         type: ARPHRD_LOOPBACK,
         address: new Uint8Array(6),
@@ -173,7 +175,7 @@ export class NetState {
         gateways: stack.iface.gateways,
         stats: () => counters,
         ...interfaceAddressing(stack.iface, true),
-        linkControl: stackLinkControl(stack, true),
+        linkControl: control,
         routeControl: interfaceRouting(stack.iface, 1, 1),
         // Flags and lifetimes on the clock kick() polls the stack with.
         ipv6: () => stack.iface.ipv6Addresses(),

@@ -28,18 +28,16 @@ import {
   Capability,
   E,
   MsgFlag,
-  timespec,
   OpenFlag,
   SiCode,
   Signal,
   SockType,
   isError,
-  msghdr,
   type LinuxError,
 } from '@tsvisor/abi';
 import { Waiter, capable, type Kernel, type Task } from '@tsvisor/kernel';
+import type { FileDescription } from '@tsvisor/vfs';
 import {
-  FileDescription,
   FileDescriptionImpl,
   UserIOSequence,
   WOULD_BLOCK,
@@ -50,19 +48,21 @@ import {
 import { netOf, newSocketInode } from './sys-socket-file.js';
 import { closedHostConnectionsOf, type ClosedHostConnections } from './host-closed-sockets.js';
 import { interfaceIoctl } from './sys-netlink.js';
-import { readStruct, writeStruct } from './user-structs.js';
 import { writeStream, type WriteOutcome } from './stream-write.js';
 import { SendTimeout, deadlineOf, sockIntrErrno } from './socket-timeout.js';
+import { int, ptr, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
+import { fileAt } from './vfs-context.js';
 import {
-  int,
-  ptr,
-  uint,
-  type SyscallArgs,
-  type SyscallFamily,
-  type SyscallHandler,
-  type SyscallResult,
-} from './types.js';
-import { fileAt, filesOf, nofile, vfsCreds } from './vfs-context.js';
+  SOCKADDR_STORAGE,
+  layerFamily,
+  perMessage,
+  readAddr,
+  writeAddr,
+  type LayerHandler,
+  installSocketFile,
+  socketFile,
+  readMsghdr,
+} from './socket-layer.js';
 
 /** A readiness watch of one host fd (see {@link HostSockets.watch}). */
 export interface HostFdWatch {
@@ -137,7 +137,6 @@ export function configureHostNetwork(kernel: Kernel, calls: HostSockets): void {
 const AF_UNSPEC = 0;
 const AF_INET = 2;
 const AF_INET6 = 10;
-const SOCKADDR_STORAGE = 128;
 const SOCK_PACKET = 10;
 const SOCKADDR_IN = 16;
 const SOCKADDR_IN6 = 28;
@@ -733,7 +732,7 @@ export class HostSocketImpl extends FileDescriptionImpl {
 
 type Result = SyscallResult | Promise<SyscallResult>;
 /** A handler that answers for host sockets only: undefined hands the call to netstack. */
-type HostHandler = (t: Task, a: SyscallArgs) => Result | undefined;
+type HostHandler = LayerHandler;
 
 function hostAt(t: Task, fd: number): { file: FileDescription; h: HostSocketImpl } | undefined {
   if (!hostNets.has(t.kernel)) return undefined;
@@ -837,25 +836,10 @@ export function hostLingerOnClose(t: Task, h: HostSocketImpl): 0 | Promise<0> {
   });
 }
 
-/** move_addr_to_kernel: `EINVAL` for a length outside [0, 128], `EFAULT`; re-encoded for the host. */
-function readAddr(t: Task, addr: number, len: number): Uint8Array | LinuxError {
-  if (len < 0 || len > SOCKADDR_STORAGE) return E.EINVAL;
-  if (len === 0) return new Uint8Array(0);
-  const b = t.memory.read(addr, len);
-  return isError(b) ? b : hostSockaddr(b);
-}
-
-/** move_addr_to_user: copies at most `*lenp` bytes of `bytes`, then stores the full length. */
-function writeAddr(t: Task, addr: number, lenp: number, bytes: Uint8Array): LinuxError | undefined {
-  const len = t.memory.readI32(lenp);
-  if (isError(len)) return len;
-  if (len < 0) return E.EINVAL;
-  const n = Math.min(len, bytes.length);
-  if (n > 0) {
-    const err = t.memory.writeExact(addr, bytes.subarray(0, n));
-    if (err) return err;
-  }
-  return t.memory.writeI32(lenp, bytes.length);
+/** move_addr_to_kernel, re-encoded for the host. */
+function readHostAddr(t: Task, addr: number, len: number): Uint8Array | LinuxError {
+  const b = readAddr(t, addr, len);
+  return isError(b) || b.length === 0 ? b : hostSockaddr(b);
 }
 
 function hostName(h: HostSocketImpl, peer: boolean): Uint8Array | LinuxError {
@@ -879,15 +863,8 @@ function install(
   impl.openSet = openSetOf(t.kernel);
   impl.openSet.add(impl);
   impl.closedList = closedHostConnectionsOf(t.kernel);
-  const file = new FileDescription(
-    impl,
-    location,
-    OpenFlag.O_RDWR | (flags & SockType.SOCK_NONBLOCK ? OpenFlag.O_NONBLOCK : 0),
-    vfsCreds(t),
-  );
-  const fd = filesOf(t).install(file, { limit: nofile(t), cloexec: (flags & SockType.SOCK_CLOEXEC) !== 0 });
-  if (isError(fd)) file.release();
-  return fd;
+  const file = socketFile(t, impl, location, flags);
+  return installSocketFile(t, file, flags);
 }
 
 const HOST_FLAGS = SockType.SOCK_NONBLOCK | SockType.SOCK_CLOEXEC;
@@ -923,7 +900,13 @@ export function hostInterfaceIoctl(
   cmd: number,
   arg: bigint,
 ): SyscallResult | undefined {
-  return interfaceIoctl(netOf(t.kernel).links(), t.memory, cmd, ptr(arg), h.domain === AF_INET);
+  const net = netOf(t.kernel);
+  // SIOCSIF* are answered here too (the host's links have no LinkControl: EOPNOTSUPP), never
+  // passed to the host.
+  return interfaceIoctl(net.links(), t.memory, cmd, ptr(arg), h.domain === AF_INET, {
+    domain: net.netlink,
+    netAdmin: capable(t.creds, Capability.CAP_NET_ADMIN),
+  });
 }
 
 // ---- handlers -----------------------------------------------------------------------------------
@@ -948,7 +931,7 @@ function socket(t: Task, a: SyscallArgs): Result | undefined {
 function bind(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
-  const addr = readAddr(t, ptr(a[1]), int(a[2]));
+  const addr = readHostAddr(t, ptr(a[1]), int(a[2]));
   if (isError(addr)) return addr;
   // The host would check the supervisor's CAP_NET_BIND_SERVICE; the sandbox's own is what counts
   // (inet_bind_sk: a port below ip_unprivileged_port_start, 1024 by default, is EACCES without it).
@@ -979,7 +962,7 @@ function listen(t: Task, a: SyscallArgs): Result | undefined {
 function connect(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
-  const addr = readAddr(t, ptr(a[1]), int(a[2]));
+  const addr = readHostAddr(t, ptr(a[1]), int(a[2]));
   if (isError(addr)) return addr;
   const { calls, fd } = s.h;
   const r = calls.connect(fd, addr);
@@ -1311,24 +1294,6 @@ function recvfrom(t: Task, a: SyscallArgs): Result | undefined {
   return r instanceof Promise ? r.then(done) : done(r);
 }
 
-/** Reads the msghdr at `mp` and its iovecs. */
-function readMsghdr(
-  t: Task,
-  mp: number,
-):
-  | { raw: Uint8Array; m: ReturnType<typeof msghdr.parse>; iov: readonly { base: number; len: number }[] }
-  | LinuxError {
-  const raw = t.memory.read(mp, msghdr.size);
-  if (isError(raw)) return raw;
-  const m = msghdr.parse(raw, 0);
-  if (isError(m)) return m;
-  if (m.msg_namelen < 0) return E.EINVAL;
-  if (m.msg_iovlen > 1024) return E.EMSGSIZE;
-  const iov = t.memory.readIovecs(m.msg_iov, m.msg_iovlen);
-  if (isError(iov)) return iov;
-  return { raw, m, iov };
-}
-
 /**
  * implements sendmsg(2) on a host socket; control messages are rebuilt for the host by
  * {@link hostControl} (ENOBUFS beyond optmem_max, as sock_kmalloc fails; EFAULT).
@@ -1551,62 +1516,9 @@ function getsockopt(t: Task, a: SyscallArgs): Result | undefined {
   return t.memory.writeI32(lenp, n) ?? 0;
 }
 
-const MMSGHDR_SIZE = 64;
-const MSG_LEN_OFFSET = 56;
-
-/**
- * sendmmsg(2)/recvmmsg(2) over host sockets: one sendmsg/recvmsg per entry. recvmmsg's timeout
- * is checked after each message, as Linux does (it never cuts a wait short).
- */
-function mmsg(one: HostHandler, recv: boolean): HostHandler {
-  return (t, a) => {
-    const s = hostAt(t, int(a[0]));
-    if (!s) return undefined;
-    const tp = recv ? ptr(a[4]) : 0;
-    let deadline: bigint | undefined;
-    if (tp !== 0) {
-      const ts = readStruct(t, tp, timespec);
-      if (isError(ts)) return ts;
-      if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1e9) return E.EINVAL;
-      deadline = t.kernel.time.monotonicNs() + BigInt(ts.tv_sec) * 1_000_000_000n + BigInt(ts.tv_nsec);
-    }
-    const vec = ptr(a[1]);
-    const vlen = Math.min(uint(a[2]), 1024);
-    let flags = int(a[3]);
-    let count = 0;
-    const step = async (): Promise<SyscallResult> => {
-      let stop: SyscallResult | undefined;
-      for (let i = 0; i < vlen; i++) {
-        const entry = vec + i * MMSGHDR_SIZE;
-        const r = await one(t, [a[0], BigInt(entry), BigInt(flags & ~MsgFlag.MSG_WAITFORONE), 0n, 0n, 0n]);
-        if (typeof r !== 'number') {
-          stop = r;
-          break;
-        }
-        const err = t.memory.writeI32(entry + MSG_LEN_OFFSET, r);
-        if (err) {
-          stop = err;
-          break;
-        }
-        count++;
-        if (recv && flags & MsgFlag.MSG_WAITFORONE) flags |= MsgFlag.MSG_DONTWAIT;
-        if (deadline !== undefined && deadline <= t.kernel.time.monotonicNs()) break;
-      }
-      if (count > 0 && deadline !== undefined) {
-        const left = deadline - t.kernel.time.monotonicNs();
-        const rest = left > 0n ? left : 0n;
-        const err = writeStruct(t, tp, timespec, {
-          tv_sec: Number(rest / 1_000_000_000n),
-          tv_nsec: Number(rest % 1_000_000_000n),
-        });
-        if (err) return err;
-      }
-      if (count > 0) return count;
-      return stop ?? 0;
-    };
-    return step();
-  };
-}
+/** sendmmsg(2)/recvmmsg(2) over host sockets: one sendmsg/recvmsg per entry. */
+const mmsg = (one: HostHandler, recv: boolean): HostHandler =>
+  perMessage(one, recv, (t, fd) => hostAt(t, fd) !== undefined);
 
 const handlers: Readonly<Record<string, HostHandler>> = {
   socket,
@@ -1634,12 +1546,5 @@ const handlers: Readonly<Record<string, HostHandler>> = {
  * and hands anything else to the netstack handler.
  */
 export function withHostSockets(family: SyscallFamily): SyscallFamily {
-  const out: Record<string, SyscallFamily[string]> = { ...family };
-  for (const [name, host] of Object.entries(handlers)) {
-    const def = family[name];
-    if (!def) continue;
-    const inner: SyscallHandler = def.handler;
-    out[name] = { ...def, handler: (t, a) => host(t, a) ?? inner(t, a) };
-  }
-  return out;
+  return layerFamily(family, handlers);
 }

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { packetSockets } from './sys-socket-packet.js';
 import { E, isError, type LinuxError } from '@tsvisor/abi';
 import type { Kernel } from '@tsvisor/kernel';
 import {
@@ -54,7 +55,7 @@ import type {
 } from '@tsvisor/procfs';
 import { DEFAULT_NET_SYSCTL } from '@tsvisor/procfs';
 import { closedHostConnectionsOf, type ClosedHostConnections } from './host-closed-sockets.js';
-import { IfFlag, ipv6AddressesOf, NetlinkSocket } from './sys-netlink.js';
+import { ARPHRD_LOOPBACK, IfFlag, ipv6AddressesOf, NetlinkSocket } from './sys-netlink.js';
 import { netOf, type NetState } from './sys-socket-file.js';
 import { openHostSockets, type HostSocketImpl } from './sys-socket-host.js';
 
@@ -139,6 +140,7 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
     ipv6Routes: () => ipv6Routes(net),
     arp: () => arpEntries(net),
     netlink: () => netlinkSockets(net),
+    packet: () => packetSockets(net),
     sockstat: () => {
       const hostSockets = openHostSockets(kernel);
       const lists = {
@@ -468,6 +470,10 @@ function devices(net: NetState): ProcNetDevice[] {
       address: l.address,
       mtu: l.mtu,
       flags: l.flags,
+      // IF_OPER_UNKNOWN for an up lo, which has no carrier state.
+      operstate: (l.flags & IfFlag.IFF_UP) === 0 ? 'down' : l.type === ARPHRD_LOOPBACK ? 'unknown' : 'up',
+      // sysfs prints the u32 as an int (fmt_dec).
+      ...(l.txQueueLen !== undefined ? { txQueueLen: l.txQueueLen | 0 } : {}),
       stats: {
         rxPackets: st.rxPackets,
         txPackets: st.txPackets,
@@ -515,11 +521,36 @@ function arpEntries(net: NetState): ProcArpEntry[] {
   return out;
 }
 
-/** IPv4 routes: one per IPv4 subnet of a non-loopback link, and a default route per gateway. */
+/** A prefix length as a netmask's bytes. */
+function maskBytes(prefixLen: number): Uint8Array {
+  const mask = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
+  return new Uint8Array([mask >>> 24, (mask >>> 16) & 0xff, (mask >>> 8) & 0xff, mask & 0xff]);
+}
+
+/**
+ * IPv4 routes of the main table: one per IPv4 subnet of a non-loopback link, a default route per
+ * gateway, and the routes added with `ip route add` (RTF_GATEWAY with a gateway, RTF_HOST for a
+ * /32), in the order of Linux's trie walk: by destination, a longer prefix first.
+ */
 function routes(net: NetState): ProcRoute[] {
   const out: ProcRoute[] = [];
-  for (const l of net.links()) {
-    if (l.name === 'lo') continue;
+  const links = net.links();
+  for (const control of new Set(links.flatMap((l) => (l.routeControl ? [l.routeControl] : []))))
+    for (const r of control.list()) {
+      const link = links.find((l) => l.index === r.oif);
+      if (r.dst.address.version !== 4 || !link || (link.flags & IfFlag.IFF_UP) === 0) continue;
+      out.push({
+        device: link.name,
+        destination: r.dst.address.bytes,
+        gateway: r.gateway?.bytes ?? ANY4,
+        flags: 0x1 | (r.gateway ? 0x2 : 0) | (r.dst.prefixLen === 32 ? 0x4 : 0),
+        metric: r.metric,
+        mask: maskBytes(r.dst.prefixLen),
+      });
+    }
+  for (const l of links) {
+    // A down link's routes went with it (fib_sync_down_dev).
+    if (l.name === 'lo' || (l.flags & IfFlag.IFF_UP) === 0) continue;
     for (const g of l.gateways)
       if (g.version === 4)
         out.push({ device: l.name, destination: ANY4, gateway: g.bytes, flags: 0x3, metric: 0, mask: ANY4 });
@@ -531,7 +562,10 @@ function routes(net: NetState): ProcRoute[] {
       out.push({ device: l.name, destination: dst, gateway: ANY4, flags: 0x1, metric: 0, mask: m });
     }
   }
-  return out;
+  const key = (r: ProcRoute): number =>
+    new DataView(r.destination.buffer, r.destination.byteOffset).getUint32(0);
+  const len = (r: ProcRoute): number => new DataView(r.mask.buffer, r.mask.byteOffset).getUint32(0);
+  return out.sort((a, b) => key(a) - key(b) || len(b) - len(a));
 }
 
 /**

@@ -49,13 +49,23 @@ import {
   type UnixCreds,
   type UnixPathBinder,
 } from '@tsvisor/netstack';
-import { FileDescription, UserIOSequence } from '@tsvisor/vfs';
+import type { FileDescription } from '@tsvisor/vfs';
+import { UserIOSequence } from '@tsvisor/vfs';
 import { readerAsleep, sendSigurg, socketCall } from './fasync.js';
 import { SocketImpl, netOf, socketOf, type AnySocket, type InFlight } from './sys-socket-file.js';
 import { NetlinkSocket, interfaceIoctl } from './sys-netlink.js';
 import { sockDiagHandler } from './sys-netlink-diag.js';
 import { bindPortDenied } from './sys-caps.js';
+import {
+  SOCKADDR_STORAGE,
+  readAddr,
+  writeAddr,
+  installSocketFile,
+  socketFile,
+  readMsghdr,
+} from './socket-layer.js';
 import { HostSocketImpl, hostInterfaceIoctl, hostLingerOnClose, withHostSockets } from './sys-socket-host.js';
+import { SIOCETHTOOL, ethtoolIoctl, packetSocketIoctl, withPacketSockets } from './sys-socket-packet.js';
 import { writeStream, writeStreamFrom, type WriteOutcome } from './stream-write.js';
 import {
   getCoreOption,
@@ -92,7 +102,7 @@ import {
   type SyscallFamily,
   type SyscallResult,
 } from './types.js';
-import { ctxOf, fileAt, filesOf, nofile, vfsCreds, vfsOf } from './vfs-context.js';
+import { ctxOf, fileAt, filesOf, nofile, vfsOf } from './vfs-context.js';
 import { SCM_PIDFD, getUnixOption, isUnixOption, scmPidfd, setUnixOption } from './unix-socket-options.js';
 import {
   getFilterOption,
@@ -103,7 +113,6 @@ import {
 
 const SOCK_MAX = 11;
 const AF_MAX = 46;
-const SOCKADDR_STORAGE = 128;
 const S_IFMT = 0o170000;
 const S_IFSOCK = 0o140000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -133,12 +142,7 @@ function sockAt(t: Task, fd: number): { file: FileDescription; s: SocketImpl } |
 function install(t: Task, sock: AnySocket, flags: number): number | LinuxError {
   const impl = new SocketImpl(sock, netOf(t.kernel));
   impl.uid = t.creds.fsuid;
-  const file = new FileDescription(
-    impl,
-    impl.ownInode(),
-    OpenFlag.O_RDWR | (flags & SockType.SOCK_NONBLOCK ? OpenFlag.O_NONBLOCK : 0),
-    vfsCreds(t),
-  );
+  const file = socketFile(t, impl, impl.ownInode(), flags);
   if (sock instanceof InetSocket) {
     sock.nonBlocking = (flags & SockType.SOCK_NONBLOCK) !== 0;
     // sk_send_sigurg: urgent data announced on a TCP socket signals the file's owner.
@@ -150,9 +154,7 @@ function install(t: Task, sock: AnySocket, flags: number): number | LinuxError {
     const kernel = t.kernel;
     sock.onUrgent = () => sendSigurg(kernel, file);
   }
-  const fd = filesOf(t).install(file, { limit: nofile(t), cloexec: (flags & SockType.SOCK_CLOEXEC) !== 0 });
-  if (isError(fd)) file.release();
-  return fd;
+  return installSocketFile(t, file, flags);
 }
 
 function nonBlocking(file: FileDescription, flags: number): boolean {
@@ -188,26 +190,6 @@ function maybeWait<T>(
 
 function then<T>(r: T | Promise<T>, f: (v: T) => SyscallResult): Result {
   return r instanceof Promise ? r.then(f) : f(r);
-}
-
-/** move_addr_to_kernel: `EINVAL` for a length outside [0, 128], `EFAULT`. */
-function readAddr(t: Task, addr: number, len: number): Uint8Array | LinuxError {
-  if (len < 0 || len > SOCKADDR_STORAGE) return E.EINVAL;
-  if (len === 0) return new Uint8Array(0);
-  return t.memory.read(addr, len);
-}
-
-/** move_addr_to_user: copies at most `*lenp` bytes of `bytes`, then stores the full length. */
-function writeAddr(t: Task, addr: number, lenp: number, bytes: Uint8Array): LinuxError | undefined {
-  const len = t.memory.readI32(lenp);
-  if (isError(len)) return len;
-  if (len < 0) return E.EINVAL;
-  const n = Math.min(len, bytes.length);
-  if (n > 0) {
-    const err = t.memory.writeExact(addr, bytes.subarray(0, n));
-    if (err) return err;
-  }
-  return t.memory.writeI32(lenp, bytes.length);
 }
 
 function latin1(b: Uint8Array): string {
@@ -281,6 +263,8 @@ export function socketIoctl(
   cmd: number,
   arg: bigint,
 ): SyscallResult | undefined {
+  const packet = packetSocketIoctl(t, file, cmd, arg);
+  if (packet !== undefined) return packet;
   // Like FIONREAD, SIOCOUTQ (TIOCOUTQ) and SIOCATMARK store their answer through the pointer as
   // an int, whether the socket is netstack's or the host's.
   if (cmd === SIOCOUTQ || cmd === SIOCATMARK) {
@@ -291,10 +275,15 @@ export function socketIoctl(
   if (file.impl instanceof HostSocketImpl) return hostInterfaceIoctl(t, file.impl, cmd, arg);
   const s = socketOf(file);
   if (isError(s)) return undefined;
+  if (cmd === SIOCETHTOOL) return ethtoolIoctl(t, netOf(t.kernel).links(), ptr(arg));
   const inet =
     s.sock instanceof InetSocket &&
     s.sock.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_DOMAIN) === AddressFamily.AF_INET;
-  return interfaceIoctl(netOf(t.kernel).links(), t.memory, cmd, ptr(arg), inet);
+  const net = netOf(t.kernel);
+  return interfaceIoctl(net.links(), t.memory, cmd, ptr(arg), inet, {
+    domain: net.netlink,
+    netAdmin: capable(t.creds, Capability.CAP_NET_ADMIN),
+  });
 }
 
 // ---- socket, socketpair -------------------------------------------------------------------------
@@ -1050,14 +1039,9 @@ function recvmsg(t: Task, a: SyscallArgs): Result {
 
 /** ___sys_recvmsg: one message into the msghdr at `mp`. */
 function recvOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: number, flags: number): Result {
-  const raw = t.memory.read(mp, msghdr.size);
-  if (isError(raw)) return raw;
-  const m = msghdr.parse(raw, 0);
-  if (isError(m)) return m;
-  if (m.msg_namelen < 0) return E.EINVAL;
-  if (m.msg_iovlen > 1024) return E.EMSGSIZE;
-  const iov = t.memory.readIovecs(m.msg_iov, m.msg_iovlen);
-  if (isError(iov)) return iov;
+  const hdr = readMsghdr(t, mp);
+  if (isError(hdr)) return hdr;
+  const { raw, m, iov } = hdr;
   let total = 0;
   for (const v of iov) total = Math.min(total + v.len, MAX_RW_COUNT, 1 << 24);
   const buf = new Uint8Array(total);
@@ -1583,11 +1567,11 @@ function optionValue(sock: AnySocket, level: number, name: number): number | Lin
 }
 
 /** Socket syscalls (in network mode `host`, AF_INET/AF_INET6 ones go to sys-socket-host.ts). */
-export const socketSyscalls: SyscallFamily = withHostSockets({
+const inetUnixNetlinkSockets: SyscallFamily = withHostSockets({
   socket: {
     handler: socket,
     support: partial(
-      'AF_UNIX, AF_INET and AF_INET6 (loopback only; SOCK_RAW with CAP_NET_RAW, refused in network mode host), AF_NETLINK (NETLINK_ROUTE: dumps, address and route changes, notifications; NETLINK_SOCK_DIAG: inet_diag and unix_diag with bytecode filters, SOCK_DESTROY EOPNOTSUPP); other families EAFNOSUPPORT',
+      'AF_UNIX, AF_INET and AF_INET6 (loopback only; SOCK_RAW with CAP_NET_RAW, refused in network mode host), AF_NETLINK (NETLINK_ROUTE: dumps, address and route changes, notifications; NETLINK_SOCK_DIAG: inet_diag and unix_diag with bytecode filters, SOCK_DESTROY EOPNOTSUPP); AF_PACKET (SOCK_RAW and SOCK_DGRAM on the netstack links with CAP_NET_RAW; PACKET_RX_RING TPACKET_V1/V2/V3; PACKET_FANOUT and PACKET_TX_RING EOPNOTSUPP, SOCK_PACKET ESOCKTNOSUPPORT); other families EAFNOSUPPORT',
     ),
   },
   socketpair: { handler: socketpair, support: FULL },
@@ -1630,3 +1614,6 @@ export const socketSyscalls: SyscallFamily = withHostSockets({
     ),
   },
 });
+
+/** Socket syscalls, with AF_PACKET sockets answered by sys-socket-packet.ts. */
+export const socketSyscalls: SyscallFamily = withPacketSockets(inetUnixNetlinkSockets);

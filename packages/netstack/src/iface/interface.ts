@@ -13,6 +13,13 @@
 import { E, type LinuxError } from '@tsvisor/abi';
 import type { Device } from '../phy/device.js';
 import { LOOPBACK_MTU, LoopbackDevice } from '../phy/loopback.js';
+import {
+  PacketType,
+  ethernetPacketType,
+  tapDeviceFrame,
+  withLoopbackHeader,
+  type InterfaceTap,
+} from './packet-tap.js';
 import { ARP_PACKET_LEN, ArpOperation, ArpPacket, ArpRepr } from '../wire/arp.js';
 import { isWireError, WireError } from '../wire/error.js';
 import {
@@ -204,6 +211,8 @@ interface LoopSegment {
   readonly held: boolean;
   /** `dst.isLoopback()`, asked once at emit (an address never changes). */
   readonly dstLoopback: boolean;
+  /** Its frame as lo's taps saw it leave, kept for its arrival (only while a tap is set). */
+  tapFrame?: Uint8Array;
   /** The length of the IP datagram it stands for (InOctets on arrival). */
   readonly octets: number;
   /** The TTL or hop limit it was sent with. */
@@ -422,6 +431,22 @@ export class Interface {
    */
   loopbackMtu = LOOPBACK_MTU;
   /**
+   * lo is up (IFF_UP). Down, what this host sends to itself is dropped before any tap sees it,
+   * counted in the link's txDropped, as a down lo's dev_queue_xmit drops it (ENETDOWN, which
+   * senders do not see); Stack.setLoopbackUp changes it. One field read per packet.
+   */
+  loopbackUp = true;
+  /**
+   * The device is up. Down, every packet it would carry is dropped (counted in txDropped). A
+   * Stack keeps it equal to {@link loopbackUp} when the device is itself a loopback device.
+   */
+  deviceUp = true;
+  /**
+   * Sees every frame the links carry while set (AF_PACKET: see packet-tap.ts); undefined, the
+   * usual case, costs one read of this field per packet.
+   */
+  packetTap: InterfaceTap | undefined = undefined;
+  /**
    * The device's MTU, undefined for the device's own (`capabilities.mtu`): what datagrams leaving
    * by the device are fragmented to. A Stack sets it at once, so the send paths read one field.
    */
@@ -513,7 +538,8 @@ export class Interface {
    * address in the IPv4 prefix of an address assigned to lo.
    */
   hasAddress(addr: IpAddress): boolean {
-    if (addr.isLoopback()) return true;
+    // ::1 is this host's while lo is up: a down lo loses it (addrconf_ifdown), 127/8 stays.
+    if (addr.isLoopback()) return addr.version === 4 || this.loopbackUp;
     const all = this.addresses;
     for (let i = 0; i < all.length; i++) if (all[i]!.address.equals(addr)) return true;
     const local = this.localPrefixes;
@@ -740,8 +766,11 @@ export class Interface {
 
   /** The source address for packets to `dst` (undefined: no route). */
   sourceAddressFor(dst: IpAddress): IpAddress | undefined {
-    if (dst.isLoopback()) return dst.version === 4 ? Ipv4Address.LOOPBACK : Ipv6Address.LOOPBACK;
+    if (dst.isLoopback())
+      return dst.version === 4 ? Ipv4Address.LOOPBACK : this.loopbackUp ? Ipv6Address.LOOPBACK : undefined;
     if (this.hasAddress(dst)) return this.assigned.size > 0 ? this.localSource(dst) : dst;
+    // A down device has no routes left: only this host and routes through lo are reached.
+    if (!this.deviceUp && !this.routedToLoopback(dst)) return undefined;
     const same = this.addresses.filter((c) => c.address.version === dst.version && !c.address.isLoopback());
     const route = this.staticRoutes.length > 0 ? this.lookupRoute(dst) : undefined;
     if (route?.static) {
@@ -785,6 +814,7 @@ export class Interface {
       let progress = false;
       for (let f = device.receive(now); f; f = device.receive(now)) {
         progress = true;
+        if (!this.deviceUp) continue; // a down link takes nothing (its peer counts the drop)
         this.stats.rxFrames++;
         const dc = this.deviceCounters;
         dc.rxPackets++;
@@ -799,6 +829,8 @@ export class Interface {
             : device.capabilities.loopback === true
               ? 'lo'
               : 'none';
+        if (this.packetTap !== undefined)
+          tapDeviceFrame(this.packetTap, device, f, false, this.hardwareAddress?.bytes);
         this.receiveFrame(now, device, f, sockets);
         if (own) this.recycle(f);
         this.rxOffloaded = false;
@@ -813,6 +845,8 @@ export class Interface {
           this.rxOffloaded = this.offloaded.delete(p);
           this.rxGso = this.gsoFrames.get(p) ?? 0;
           this.rxLink = 'lo'; // a packet to this host's own address goes through lo on Linux
+          if (this.packetTap !== undefined)
+            this.packetTap.frame(true, PacketType.HOST, withLoopbackHeader(p), ETHERNET_HEADER_LEN);
           this.receiveIp(now, device, p, sockets);
           if (this.rxOffloaded) this.recycle(p);
           this.rxOffloaded = false;
@@ -1543,21 +1577,81 @@ export class Interface {
   }
 
   /** Gives `frame` to the device, counted in {@link deviceCounters} as sent or dropped. */
-  private transmit(now: number, device: Device, frame: Uint8Array): void {
+  private transmit(now: number, device: Device, frame: Uint8Array): boolean {
+    if (!this.deviceUp) {
+      this.deviceCounters.txDropped++;
+      return false;
+    }
+    if (this.packetTap !== undefined) tapDeviceFrame(this.packetTap, device, frame, true, undefined);
+    return this.transmitUntapped(now, device, frame);
+  }
+
+  private transmitUntapped(now: number, device: Device, frame: Uint8Array): boolean {
     this.stats.txFrames++;
     const c = this.deviceCounters;
     if (device.transmit(now, frame)) {
       c.txPackets++;
       c.txBytes += frame.length;
-    } else if (device.capabilities.loopback === true) c.rxDropped++;
+      return true;
+    }
+    if (device.capabilities.loopback === true) c.rxDropped++;
     else c.txDropped++;
+    return false;
+  }
+
+  /**
+   * @internal A packet socket's send (Stack.injectFrame): `frame`, with the link's header
+   * (`linkLen` bytes), leaves by lo (`lo`) or by the device, seen by the taps as OUTGOING with
+   * `origin`. On lo it comes back as eth_type_trans classifies it against lo's zero address:
+   * an IPv4 or IPv6 packet for this host (HOST) is received by the stack (the taps see it
+   * again as it arrives, with lo's zero header); any other frame is seen by the taps only, as
+   * Linux's IP layer would drop it. False when the device dropped it (its queue is full).
+   */
+  inject(
+    now: number,
+    device: Device,
+    lo: boolean,
+    frame: Uint8Array,
+    linkLen: number,
+    origin: object | undefined,
+  ): boolean {
+    this.packetTap?.frame(lo, PacketType.OUTGOING, frame, linkLen, origin);
+    if (!lo) return this.transmitUntapped(now, device, frame);
+    const type = linkLen >= ETHERNET_HEADER_LEN ? (frame[12]! << 8) | frame[13]! : 0;
+    const pktType = ethernetPacketType(frame, new Uint8Array(6));
+    const ip = frame.subarray(linkLen);
+    if (
+      pktType === PacketType.HOST &&
+      (type === EtherType.IPV4 || type === EtherType.IPV6) &&
+      ip.length > 0
+    ) {
+      if (device.capabilities.loopback === true) return this.transmitUntapped(now, device, ip);
+      const c = this.loopCounters;
+      c.txPackets++;
+      c.txBytes += ip.length;
+      this.loopQueue.push(ip);
+      return true;
+    }
+    const c = device.capabilities.loopback === true ? this.deviceCounters : this.loopCounters;
+    c.txPackets++;
+    c.txBytes += ip.length;
+    c.rxPackets++;
+    c.rxBytes += ip.length;
+    this.packetTap?.frame(true, pktType, frame, linkLen);
+    return true;
   }
 
   /** Queues an IP packet to this host's own address that does not go through the device. */
   private loop(packet: Uint8Array): void {
     const c = this.loopCounters;
+    if (!this.loopbackUp) {
+      c.txDropped++;
+      return;
+    }
     c.txPackets++;
     c.txBytes += packet.length;
+    if (this.packetTap !== undefined)
+      this.packetTap.frame(true, PacketType.OUTGOING, withLoopbackHeader(packet), ETHERNET_HEADER_LEN);
     this.loopQueue.push(packet);
   }
 
@@ -1711,6 +1805,11 @@ export class Interface {
     ipMib.OutTransmits++;
     ipMib.OutOctets += octets;
     const counters = viaDevice ? this.deviceCounters : this.loopCounters;
+    // A down link drops it (TCP resends it once the link is up again).
+    if (!(viaDevice ? this.deviceUp : this.loopbackUp)) {
+      counters.txDropped++;
+      return 'sent';
+    }
     // A full device queue drops the packet, as LoopbackDevice.transmit would; TCP resends it.
     // Packets to the stack's own addresses on another device were never limited.
     if (this.loopSegments.length - this.loopHead >= limit) {
@@ -1734,7 +1833,7 @@ export class Interface {
       pooled.set(tcp.payload);
       payload = pooled.subarray(0, n);
     }
-    this.loopSegments.push({
+    const seg: LoopSegment = {
       src,
       dst,
       tcp: wireImage(tcp, payload),
@@ -1745,7 +1844,13 @@ export class Interface {
       octets,
       hopLimit,
       trafficClass,
-    });
+    };
+    this.loopSegments.push(seg);
+    // Its bytes exist only for a tap (see packet-tap.ts), built once for both of lo's copies.
+    if (this.packetTap !== undefined) {
+      seg.tapFrame = this.loopPacket(seg, ETHERNET_HEADER_LEN);
+      this.packetTap.frame(true, PacketType.OUTGOING, seg.tapFrame, ETHERNET_HEADER_LEN);
+    }
     return 'sent';
   }
 
@@ -1817,11 +1922,18 @@ export class Interface {
   /**
    * The bytes a looped segment would have had on the loopback wire, rebuilt with the emitters:
    * the IP ident 0 and no TCP checksum, as on the frame path of a loopback device (see `offloaded`).
+   * With `link` (14), behind lo's link header (zero addresses and the ethertype).
    */
-  private loopPacket(seg: LoopSegment): Uint8Array {
+  private loopPacket(seg: LoopSegment, link = 0): Uint8Array {
     const ipLen = seg.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     const tcpLen = TcpRepr.bufferLen(seg.tcp);
-    const packet = new Uint8Array(ipLen + tcpLen);
+    const frame = new Uint8Array(link + ipLen + tcpLen);
+    if (link > 0) {
+      const type = (seg.dst.version === 4 ? EtherType.IPV4 : EtherType.IPV6) as number;
+      frame[12] = type >>> 8;
+      frame[13] = type & 0xff;
+    }
+    const packet = link > 0 ? frame.subarray(link) : frame;
 
     if (seg.src.version === 4 && seg.dst.version === 4)
       Ipv4Repr.emit(
@@ -1849,7 +1961,7 @@ export class Interface {
       );
     // No checksum, as on the frame path of a loopback device (see `offloaded`).
     TcpRepr.emit(seg.tcp, TcpPacket.unchecked(packet.subarray(ipLen)), seg.src, seg.dst, false);
-    return packet;
+    return frame;
   }
 
   /**
@@ -1859,6 +1971,13 @@ export class Interface {
   private receiveLoopSegment(now: number, device: Device, seg: LoopSegment, sockets: SocketTable): void {
     const counters = seg.viaDevice ? this.deviceCounters : this.loopCounters;
     if (seg.viaDevice) this.stats.rxFrames++;
+    if (this.packetTap !== undefined)
+      this.packetTap.frame(
+        true,
+        PacketType.HOST,
+        seg.tapFrame ?? this.loopPacket(seg, ETHERNET_HEADER_LEN),
+        ETHERNET_HEADER_LEN,
+      );
     counters.rxPackets++;
     counters.rxBytes += seg.octets;
     const { src, dst, tcp } = seg;

@@ -162,6 +162,7 @@ export class InetSocket {
     return this.peekOffset;
   }
   set peekOff(v: number) {
+    this.touch();
     this.peekOffset = v;
     this.watchArrivals();
   }
@@ -174,6 +175,7 @@ export class InetSocket {
     return this.urgInline;
   }
   set oobInline(on: boolean) {
+    this.touch();
     this.urgInline = on;
     if (this.impl.kind === 'tcp') this.impl.sock.oobInline = on;
   }
@@ -436,6 +438,7 @@ export class InetSocket {
    * business.
    */
   bindToDevice(ifindex: number): 0 | LinuxError {
+    this.touch();
     if (ifindex < 0) return E.EINVAL;
     this.boundDevIf = ifindex;
     if (ifindex !== 0) this.stack.noteDeviceBinding();
@@ -454,6 +457,7 @@ export class InetSocket {
 
   /** Implements bind(2). */
   bind(sockaddr: Uint8Array): 0 | LinuxError {
+    this.touch();
     let ep = parseSockaddr(sockaddr, this.family);
     if (isError(ep)) return ep;
     const v4 = this.family === 6 && ep.addr.version === 6 ? ep.addr.v4Mapped() : undefined;
@@ -484,6 +488,7 @@ export class InetSocket {
 
   /** Implements listen(2): EOPNOTSUPP on datagram sockets, EINVAL once connected. */
   listen(backlog: number): 0 | LinuxError {
+    this.touch();
     const impl = this.impl;
     if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw') return E.EOPNOTSUPP;
     if (impl.kind === 'listener') {
@@ -527,6 +532,7 @@ export class InetSocket {
 
   /** Implements accept4(2): EINVAL unless listening; WOULD_BLOCK when no connection is ready. */
   accept(flags = 0): InetSocket | LinuxError | WouldBlock {
+    this.touch();
     if (flags & ~(SockType.SOCK_NONBLOCK | SockType.SOCK_CLOEXEC)) return E.EINVAL;
     // Datagram sockets have no accept (sock_no_accept); an unlistening stream socket is EINVAL.
     if (this.impl.kind === 'udp' || this.impl.kind === 'icmp' || this.impl.kind === 'raw')
@@ -571,6 +577,7 @@ export class InetSocket {
    * wait for POLLOUT and call {@link finishConnect}.
    */
   connect(sockaddr: Uint8Array): 0 | LinuxError | WouldBlock {
+    this.touch();
     const impl = this.impl;
     if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw') {
       if (sockaddr.length >= 2 && sockaddrFamily(sockaddr) === AddressFamily.AF_UNSPEC) {
@@ -634,6 +641,7 @@ export class InetSocket {
 
   /** The end of a blocking connect: 0 when established, the error when it failed, else WOULD_BLOCK. */
   finishConnect(): 0 | LinuxError | WouldBlock {
+    this.touch();
     if (this.impl.kind !== 'tcp') return 0;
     const s = this.impl.sock;
     if (s.state === 'SYN_SENT' || s.state === 'SYN_RECEIVED') return WOULD_BLOCK;
@@ -684,6 +692,7 @@ export class InetSocket {
     to?: Uint8Array,
     control?: readonly Cmsg[],
   ): number | LinuxError | WouldBlock {
+    this.touch();
     // MSG_DONTWAIT/MSG_NOSIGNAL are decided by the caller; MSG_OOB makes TCP data urgent.
     const impl = this.impl;
     if (impl.kind === 'listener') return E.EPIPE;
@@ -906,6 +915,7 @@ export class InetSocket {
    * stays for the next call).
    */
   sendFrom(max: number, copy: SpanCopy, queued = 0): number | LinuxError | WouldBlock {
+    this.touch();
     const impl = this.impl;
     if (impl.kind === 'listener') return E.EPIPE;
     if (this.shutWr) return E.EPIPE;
@@ -919,6 +929,7 @@ export class InetSocket {
    * The results of {@link recvfrom} as a byte count. EOPNOTSUPP on datagram sockets.
    */
   recvInto(max: number, copy: SpanCopy, flags = 0): number | LinuxError | WouldBlock {
+    this.touch();
     const impl = this.impl;
     if (impl.kind === 'listener') return E.ENOTCONN;
     if (impl.kind !== 'tcp') return E.EOPNOTSUPP;
@@ -952,6 +963,7 @@ export class InetSocket {
 
   /** Implements recvfrom(2)/recv(2) with MSG_PEEK and MSG_TRUNC; MSG_WAITALL is the caller's loop. */
   recvfrom(buf: Uint8Array, flags = 0): RecvResult | LinuxError | WouldBlock {
+    this.touch();
     const impl = this.impl;
     const peek = (flags & MsgFlag.MSG_PEEK) !== 0;
     if (impl.kind === 'listener') return E.ENOTCONN;
@@ -1066,6 +1078,7 @@ export class InetSocket {
 
   /** Implements shutdown(2): EINVAL for a bad `how`, ENOTCONN when not connected. */
   shutdown(how: number): 0 | LinuxError {
+    this.touch();
     if (how !== Shut.SHUT_RD && how !== Shut.SHUT_WR && how !== Shut.SHUT_RDWR) return E.EINVAL;
     const impl = this.impl;
     if (impl.kind === 'listener') {
@@ -1111,6 +1124,7 @@ export class InetSocket {
    * reports Linux's 212992 and a TCP socket its ring sizes.
    */
   getsockopt(level: number, name: number): number | LinuxError {
+    this.touch();
     const tcp = this.type === SockType.SOCK_STREAM;
     if (level === SocketLevel.SOL_SOCKET) {
       switch (name) {
@@ -1204,6 +1218,7 @@ export class InetSocket {
    * SO_SNDBUFFORCE/SO_RCVBUFFORCE are taken as allowed: the caller checks CAP_NET_ADMIN.
    */
   setsockopt(level: number, name: number, value: number): 0 | LinuxError {
+    this.touch();
     const tcp = this.type === SockType.SOCK_STREAM;
     const flag = value !== 0;
     if (level === SocketLevel.SOL_SOCKET) {
@@ -1511,6 +1526,7 @@ export class InetSocket {
    * shorter than an int).
    */
   setsockoptBytes(level: number, name: number, optval: Uint8Array): 0 | LinuxError {
+    this.touch();
     if (this.impl.kind === 'raw') {
       const r = this.setRawOption(this.impl.sock, level, name, optval);
       if (r !== undefined) return r;
@@ -1646,8 +1662,24 @@ export class InetSocket {
     this.unwatchArrivals?.();
     this.unwatchArrivals = undefined;
     this.wake = wake;
-    this.unwatch = wake ? this.stack.watch(this, () => this.readiness(), wake) : undefined;
+    this.unwatch = wake ? this.stack.watch(this, () => this.readiness(), wake, this.watchOwner) : undefined;
     this.watchArrivals();
+  }
+
+  /**
+   * What the stack's readiness watchers of this socket follow: a TCP connection or listener
+   * and a UDP socket report what happens to them (see Stack.touch), so the watchers run only
+   * then; ping and raw sockets' run at every poll.
+   */
+  private get watchOwner(): object | undefined {
+    return this.type === SockType.SOCK_STREAM || this.impl.kind === 'udp' ? this : undefined;
+  }
+
+  /** A call reached this socket: the next poll dispatches its connection and reads its readiness. */
+  private touch(): void {
+    const impl = this.impl;
+    if (impl.kind === 'tcp') this.stack.touch(impl.sock);
+    this.stack.touchOwner(this);
   }
   private unwatch: (() => void) | undefined;
   private wake: ((events: number) => void) | undefined;
@@ -1666,7 +1698,7 @@ export class InetSocket {
       if (impl.kind === 'tcp') return impl.sock.recvQueue;
       return impl.kind === 'udp' ? impl.sock.receivedBytes() : 0;
     };
-    this.unwatchArrivals = this.stack.watch({}, queued, () => wake(this.readiness()));
+    this.unwatchArrivals = this.stack.watch({}, queued, () => wake(this.readiness()), this.watchOwner);
   }
 
   /**
@@ -1675,6 +1707,7 @@ export class InetSocket {
    * closes in the background as without linger (the caller may wait on `lingerDone`).
    */
   close(): void {
+    this.touch();
     this.setReadinessListener(undefined);
     this.impl.sock.owner = undefined;
     if (this.impl.kind === 'tcp' && this.linger.onoff && this.linger.seconds === 0) this.impl.sock.abort();

@@ -8,6 +8,7 @@
 import { E, type LinuxError } from '@tsvisor/abi';
 import type { NetMib } from '../stats/mib.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
+import type { TcpSocket } from './tcp.js';
 
 /** What sockets need from the stack they live in. */
 export interface SocketEnv {
@@ -15,6 +16,19 @@ export interface SocketEnv {
   isLocalAddress(addr: IpAddress): boolean;
   /** The source address for packets to `dst`, or undefined when `dst` has no route. */
   sourceAddressFor(dst: IpAddress): IpAddress | undefined;
+  /**
+   * The errno of a send or connect to `dst` that {@link sourceAddressFor} found no source for:
+   * EADDRNOTAVAIL for an IPv6 destination when the stack has no IPv6 address to pick from (a
+   * down lo took ::1: ip6_dst_lookup_tail picks the source before it looks at the route), else
+   * ENETUNREACH. Absent: ENETUNREACH.
+   */
+  noSourceError?(dst: IpAddress): LinuxError;
+  /**
+   * True while a link is down (Stack.setLoopbackUp, setDeviceUp): a socket with a source of its
+   * own then asks {@link sourceAddressFor} whether its destination still has a route. Absent:
+   * the links are always up.
+   */
+  readonly linkDown?: boolean;
   /** The IP MTU on the way to `dst`. */
   mtuFor(dst: IpAddress): number;
   /**
@@ -30,6 +44,14 @@ export interface SocketEnv {
    * loopback one), or ENODEV when no device has that index. Absent: only `oif` 0 exists.
    */
   routeVia?(dst: IpAddress, oif: number): { readonly src: IpAddress; readonly lost: boolean } | LinuxError;
+  /**
+   * Something happened to TCP connection `s` (a call of one of its methods, a segment): the
+   * stack dispatches it at its next poll and reads its readiness again. Absent: the stack
+   * looks at every socket at every poll.
+   */
+  touch?(s: TcpSocket): void;
+  /** The readiness of socket-layer object `owner` (a listener's) may have changed. */
+  touchOwner?(owner: object | undefined): void;
   /** A random number in [0, 1) (initial sequence numbers, ephemeral ports). */
   random(): number;
   /** The stack's SNMP counters, which sockets increment; absent: the socket counts into its own. */

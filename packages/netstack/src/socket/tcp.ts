@@ -260,6 +260,19 @@ export class TcpSocket {
   v6only = true;
   /** The socket-layer object this socket serves (an InetSocket), for /proc/net; undefined once closed. */
   owner: object | undefined;
+  /**
+   * @internal The stack's bookkeeping (see Stack.touch): queued for the next dispatch; the time
+   * the socket last said it next needs one (its place in the stack's timer heap, -1: none).
+   */
+  dirty = false;
+  /** @internal */
+  deadline: number | undefined;
+  /** @internal */
+  heapPos = -1;
+  /** @internal */
+  visit = -1;
+  /** @internal in its stack's list of connections (not parked, not reaped) */
+  inTable = false;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
   /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of the segments sent. */
@@ -626,6 +639,7 @@ export class TcpSocket {
 
   /** Implements bind(2) for a TCP socket (EINVAL when bound or connected, EADDRINUSE, EADDRNOTAVAIL). */
   bind(ep: IpEndpoint): undefined | LinuxError {
+    this.env.touch?.(this);
     // Linux (inet_bind) refuses only a socket that holds a port: one whose failed connection
     // released its automatic port may be bound again.
     if (this.registered || this.stateNow !== 'CLOSED') return E.EINVAL;
@@ -686,6 +700,7 @@ export class TcpSocket {
    * with the unspecified address, as on Linux.
    */
   takeOver(old: TcpSocket): void {
+    this.env.touch?.(this);
     if (this.stateNow !== 'CLOSED' || this.everConnected || this.registered)
       throw new Error('takeOver needs a fresh socket');
     const live = old.state !== 'CLOSED' && old.state !== 'TIME_WAIT' && old.state !== 'LISTEN';
@@ -724,6 +739,7 @@ export class TcpSocket {
    * EISCONN when connected, EALREADY while connecting, ENETUNREACH without a route.
    */
   connect(ep: IpEndpoint): undefined | LinuxError {
+    this.env.touch?.(this);
     if (this.stateNow === 'SYN_SENT') return E.EALREADY;
     if (this.stateNow !== 'CLOSED') return E.EISCONN;
     // One connection per TcpSocket: the socket layer connects again through a fresh one (takeOver).
@@ -742,7 +758,7 @@ export class TcpSocket {
     }
     if (!src) {
       (ep.addr.version === 4 ? this.mib.ip : this.mib.ip6).OutNoRoutes++; // tcp_v4_connect
-      return E.ENETUNREACH;
+      return this.env.noSourceError?.(ep.addr) ?? E.ENETUNREACH;
     }
     if (!this.registered) {
       const addr = this.bindAddrLock && this.local ? this.local.addr : unspecifiedAddress(this.family);
@@ -773,6 +789,7 @@ export class TcpSocket {
    * incoming ACK (Linux's tcp_push with TCP_NAGLE_CORK for this call only).
    */
   send(data: Uint8Array, more = false): number | LinuxError | WouldBlock {
+    this.env.touch?.(this);
     if (this.error && !this.errorReported) return this.reportError();
     switch (this.stateNow) {
       case 'SYN_SENT':
@@ -804,6 +821,7 @@ export class TcpSocket {
    * failed, ENOTCONN when not connected.
    */
   recv(out: Uint8Array): number | LinuxError | WouldBlock {
+    this.env.touch?.(this);
     const rx = this.buffers.rx;
     if (this.urgData !== 0) out = out.subarray(0, this.urgentMax(this.urgentSkip(0, false), out.length));
     if (!rx.isEmpty()) {
@@ -835,6 +853,7 @@ export class TcpSocket {
    * queue (tcp_recvmsg finds no data at the peek sequence).
    */
   peek(out: Uint8Array, offset = 0): number | LinuxError | WouldBlock {
+    this.env.touch?.(this);
     const rx = this.buffers.rx;
     if (this.urgData !== 0) {
       offset = this.urgentSkip(offset, true);
@@ -857,6 +876,7 @@ export class TcpSocket {
    * call (which reports ECONNRESET before EPIPE).
    */
   sendFrom(max: number, copy: SpanCopy, queued = 0): number | LinuxError | WouldBlock {
+    this.env.touch?.(this);
     if (queued > 0 && this.error && !this.errorReported) return this.error;
     const refused = this.send(EMPTY); // the checks of send(2), which end in 0 for no bytes
     if (refused !== 0 || max === 0) return refused;
@@ -878,6 +898,7 @@ export class TcpSocket {
    * {@link recv}; a peek starts `offset` bytes in (see {@link peek}).
    */
   recvInto(max: number, copy: SpanCopy, peek = false, offset = 0): number | LinuxError | WouldBlock {
+    this.env.touch?.(this);
     const rx = this.buffers.rx;
     let from = peek ? offset : 0;
     if (this.urgData !== 0) {
@@ -911,6 +932,7 @@ export class TcpSocket {
    * arrived): recv(MSG_OOB) never waits.
    */
   recvUrgent(peek: boolean): number | 'eof' | LinuxError {
+    this.env.touch?.(this);
     const u = this.urgData;
     if (this.oobInline || u === 0 || u === URG_READ) return E.EINVAL;
     if (this.stateNow === 'CLOSED' && !this.remoteFin) return E.ENOTCONN;
@@ -933,6 +955,7 @@ export class TcpSocket {
    * acknowledges it, and Nagle and TCP_CORK hold nothing back meanwhile.
    */
   markUrgent(): void {
+    this.env.touch?.(this);
     this.sndUp = seqAdd(this.txBase, this.buffers.tx.length);
     this.sndUrg = true;
   }
@@ -1058,6 +1081,7 @@ export class TcpSocket {
    * then waits for free space to reach half of what is queued.
    */
   setSendBuffer(bytes: number): void {
+    this.env.touch?.(this);
     this.buffers.tx.resize(bytes);
   }
 
@@ -1068,6 +1092,7 @@ export class TcpSocket {
    * window already offered: the window stops growing until the queue fits the new size.
    */
   setReceiveSpace(bytes: number): void {
+    this.env.touch?.(this);
     const rx = this.buffers.rx;
     if (this.stateNow === 'CLOSED' || this.stateNow === 'LISTEN') {
       rx.resize(bytes);
@@ -1100,6 +1125,7 @@ export class TcpSocket {
    * simply closes.
    */
   shutdownWrite(): void {
+    this.env.touch?.(this);
     switch (this.stateNow) {
       case 'SYN_SENT':
         this.toClosed();
@@ -1124,6 +1150,7 @@ export class TcpSocket {
    * own (through TIME_WAIT). The stack forgets the socket once it is CLOSED.
    */
   close(): void {
+    this.env.touch?.(this);
     this.released = true;
     if (this.stateNow === 'LISTEN' || this.stateNow === 'CLOSED') {
       this.toClosed();
@@ -1143,6 +1170,7 @@ export class TcpSocket {
 
   /** Sends a RST and closes at once (SO_LINGER with a zero timeout). */
   abort(): void {
+    this.env.touch?.(this);
     this.released = true;
     if (
       this.stateNow === 'CLOSED' ||
@@ -1203,6 +1231,7 @@ export class TcpSocket {
 
   /** SO_ERROR: the connection's error, reported once. */
   takeError(): LinuxError | undefined {
+    this.env.touch?.(this);
     if (!this.error || this.errorReported) return undefined;
     return this.reportError();
   }
@@ -1229,6 +1258,7 @@ export class TcpSocket {
 
   /** Sets TCP_CONGESTION; an established connection keeps its window and threshold. */
   setCongestion(name: CongestionAlgorithm): void {
+    this.env.touch?.(this);
     if (name === this.cc.name) return;
     const next = congestionControl(name, this.cc.cwnd);
     next.ssthresh = this.cc.ssthresh;
@@ -1245,6 +1275,7 @@ export class TcpSocket {
    * 200 ms); uncorking sends what is queued at once, Nagle notwithstanding, as Linux does.
    */
   setCork(on: boolean): void {
+    this.env.touch?.(this);
     if (this.cork && !on) this.pushOnce = true;
     this.cork = on;
     this.corkedSince = undefined;
@@ -1501,6 +1532,7 @@ export class TcpSocket {
    * programs do; on a connection it takes effect for the segments sent from then on.
    */
   setUserMss(mss: number): void {
+    this.env.touch?.(this);
     this.userMssNow = mss;
     this.mssMtu = -1;
     this.refreshMss();
@@ -1540,6 +1572,7 @@ export class TcpSocket {
    * at once (a RST), if any. Everything else is sent by the next dispatch.
    */
   process(now: number, received: TcpRepr): TcpRepr | undefined {
+    this.env.touch?.(this);
     // tcp_filter (tcp_v4_rcv / tcp_v6_rcv), in every state but TIME_WAIT: a dropped segment is lost.
     const f = this.filter;
     const seg =
@@ -2828,6 +2861,7 @@ export class TcpSocket {
 
   /** @internal the neighbor answered: try again at once. */
   clearHold(): void {
+    this.env.touch?.(this);
     this.holdUntil = 0;
     this.quietIn = undefined;
   }
@@ -3590,6 +3624,7 @@ export class TcpListener {
 
   /** Implements listen(2): an unbound socket gets an ephemeral port, as on Linux. */
   listen(backlog: number): undefined | LinuxError {
+    this.env.touchOwner?.(this.owner);
     if (this.closed) return E.EBADF;
     if (!this.local) {
       const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
@@ -3604,6 +3639,7 @@ export class TcpListener {
 
   /** Implements accept(2): the oldest established connection, or WOULD_BLOCK. */
   accept(): TcpSocket | LinuxError | WouldBlock {
+    this.env.touchOwner?.(this.owner);
     if (!this.listening) return E.EINVAL;
     const i = this.queue.findIndex((s) => s.state !== 'SYN_RECEIVED');
     if (i < 0) return WOULD_BLOCK;
@@ -3619,6 +3655,7 @@ export class TcpListener {
 
   /** Closes the listener; connections not yet accepted are reset. */
   close(): void {
+    this.env.touchOwner?.(this.owner);
     if (this.local) this.ports.remove(this, this.local.port);
     this.closed = true;
     this.listening = false;
@@ -3656,6 +3693,7 @@ export class TcpListener {
 
   /** @internal a segment for the listening port with no connection (RFC 9293 §3.10.7.2). */
   process(now: number, src: IpAddress, dst: IpAddress, received: TcpRepr): TcpRepr | undefined {
+    this.env.touchOwner?.(this.owner);
     // tcp_filter on what reaches the listener (SYNs, cookie ACKs): a dropped one is lost.
     const f = this.filter;
     const seg = f?.program ? tcpFilterSegment(f, received, src, dst, this.boundDevIf || 1) : received;

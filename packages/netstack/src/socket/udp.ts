@@ -187,9 +187,10 @@ export class UdpSocket extends NeighborHold {
   private readonly mib: NetMib;
 
   /** No route to a destination of IP version `v`: OutNoRoutes, and ENETUNREACH for the caller. */
-  private noRoute(v: 4 | 6): LinuxError {
+  private noRoute(dst: IpAddress): LinuxError {
+    const v = dst.version;
     (v === 4 ? this.mib.ip : this.mib.ip6).OutNoRoutes++;
-    return E.ENETUNREACH;
+    return this.env.noSourceError?.(dst) ?? E.ENETUNREACH;
   }
 
   /** The MIB group a datagram of IP version `v` counts in (Udp, UdpLite, Udp6 or UdpLite6). */
@@ -252,7 +253,7 @@ export class UdpSocket extends NeighborHold {
     const via = this.routeVia(ep.addr);
     if (isError(via)) return via;
     const src = via?.src ?? this.env.sourceAddressFor(ep.addr);
-    if (!src) return this.noRoute(ep.addr.version); // __ip4_datagram_connect
+    if (!src) return this.noRoute(ep.addr); // __ip4_datagram_connect
     if (!this.local) {
       const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       // inet_autobind: a full ephemeral range is EAGAIN.
@@ -304,7 +305,9 @@ export class UdpSocket extends NeighborHold {
         : this.local && !this.local.addr.isUnspecified() && this.local.addr.version === dst.addr.version
           ? this.local.addr
           : (via?.src ?? this.env.sourceAddressFor(dst.addr));
-    if (!src0) return this.noRoute(dst.addr.version); // udp_sendmsg
+    if (!src0) return this.noRoute(dst.addr); // udp_sendmsg
+    // A source of its own does not make a route: while a link is down, look for one.
+    if (this.env.linkDown === true && !this.env.sourceAddressFor(dst.addr)) return this.noRoute(dst.addr);
     const v = dst.addr.version;
     const ipHeader = v === 4 ? 20 : 40;
     const gso = opts?.gsoSize ?? 0;
@@ -521,13 +524,18 @@ export class UdpSocket extends NeighborHold {
       const m = this.mibFor(meta.dst.version);
       m.RcvbufErrors++;
       m.InErrors++;
-    } else this.arrivals++;
+    } else {
+      this.arrivals++;
+      this.env.touchOwner?.(this.owner); // readable now: the owner's watchers run
+    }
   }
 
   /** @internal an ICMP error about a datagram this socket sent to `to`. */
   icmpError(to: IpEndpoint, error: LinuxError): void {
-    if (this.remote && this.remote.port === to.port && this.remote.addr.equals(to.addr))
+    if (this.remote && this.remote.port === to.port && this.remote.addr.equals(to.addr)) {
       this.pendingError = error;
+      this.env.touchOwner?.(this.owner);
+    }
   }
 
   /** @internal sends queued datagrams; true when any packet left. */
@@ -560,6 +568,7 @@ export class UdpSocket extends NeighborHold {
       tx.dequeue(buf);
       sent = true;
     }
+    if (sent) this.env.touchOwner?.(this.owner); // room in the send queue again
     return sent;
   }
 

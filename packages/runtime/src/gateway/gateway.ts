@@ -64,7 +64,6 @@ import {
 } from '@tsvisor/netstack';
 import {
   ARPHRD_LOOPBACK,
-  IfFlag,
   interfaceAddressing,
   interfaceRouting,
   stackLinkControl,
@@ -424,11 +423,14 @@ export class Gateway {
     const iface = this.stack.iface;
     // One route table for both links (rtnetlink lists its routes once).
     const routeControl = interfaceRouting(iface, 1, 2);
+    const lo = stackLinkControl(this.stack, true);
+    const eth0 = stackLinkControl(this.stack, false);
     return [
       {
         index: 1,
         name: 'lo',
-        flags: IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP,
+        flags: lo.flags,
+        txQueueLen: lo.txQueueLen,
         // What netstack uses for local traffic, as Linux's lo.
         mtu: this.stack.mtu(true),
         type: ARPHRD_LOOPBACK,
@@ -442,19 +444,15 @@ export class Gateway {
         ipv6: () => iface.ipv6Addresses().filter((a) => iface.addressInfo(a.cidr).loopback),
         clock: () => performance.now(),
         ...interfaceAddressing(iface, true),
-        linkControl: stackLinkControl(this.stack, true),
+        linkControl: lo,
         routeControl,
       },
       {
         index: 2,
         name: 'eth0',
         // What a veth shows: <BROADCAST,MULTICAST,UP,LOWER_UP>, ARP on.
-        flags:
-          IfFlag.IFF_UP |
-          IfFlag.IFF_BROADCAST |
-          IfFlag.IFF_RUNNING |
-          IfFlag.IFF_LOWER_UP |
-          IfFlag.IFF_MULTICAST,
+        flags: eth0.flags,
+        txQueueLen: eth0.txQueueLen,
         mtu: this.stack.mtu(false),
         type: ARPHRD_ETHER,
         address: this.sandboxMac.bytes.slice(),
@@ -466,7 +464,7 @@ export class Gateway {
         ipv6: () => iface.ipv6Addresses().filter((a) => !iface.addressInfo(a.cidr).loopback),
         clock: () => performance.now(),
         ...interfaceAddressing(iface, false),
-        linkControl: stackLinkControl(this.stack, false),
+        linkControl: eth0,
         routeControl,
         neighbors: () =>
           iface.neighborEntries(performance.now()).map((e) => ({ address: e.address, mac: e.mac.bytes })),

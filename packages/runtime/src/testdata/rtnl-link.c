@@ -43,34 +43,25 @@ static void set_mtu(const char *what, int mtu) { link_req(what, RTM_NEWLINK, 0, 
 
 /* Prints what the RTNLGRP_* members got since the last call: each message's header, its
  * ifinfomsg and the attributes that say what changed. */
-static void announcements(void) {
-  static char buf[65536];
-  usleep(20 * 1000);
-  for (;;) {
-    long n = recv(mon, buf, sizeof buf, MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno != EAGAIN) printf("  monitor recv: %s\n", strerrorname_np(errno));
-      return;
-    }
-    for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-      printf("  announced type %d flags 0x%x seq %s pid %s", h->nlmsg_type, h->nlmsg_flags,
-             h->nlmsg_seq ? "set" : "0", h->nlmsg_pid ? "set" : "0");
-      if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) {
-        printf("\n");
-        continue;
-      }
-      const struct ifinfomsg *m = NLMSG_DATA(h);
-      printf(" ifindex %d flags 0x%x change 0x%x", m->ifi_index, m->ifi_flags, m->ifi_change);
-      int len = IFLA_PAYLOAD(h);
-      for (const struct rtattr *a = IFLA_RTA(m); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-        if (a->rta_type == IFLA_IFNAME) printf(" name %s", (const char *)RTA_DATA(a));
-        if (a->rta_type == IFLA_MTU) printf(" mtu %u", *(const unsigned *)RTA_DATA(a));
-        if (a->rta_type == IFLA_OPERSTATE) printf(" operstate %u", *(const unsigned char *)RTA_DATA(a));
-      }
-      printf("\n");
-    }
+static void announced(const struct nlmsghdr *h) {
+  printf("  announced type %d flags 0x%x seq %s pid %s", h->nlmsg_type, h->nlmsg_flags, h->nlmsg_seq ? "set" : "0",
+         h->nlmsg_pid ? "set" : "0");
+  if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) {
+    printf("\n");
+    return;
   }
+  const struct ifinfomsg *m = NLMSG_DATA(h);
+  printf(" ifindex %d flags 0x%x change 0x%x", m->ifi_index, m->ifi_flags, m->ifi_change);
+  int len = IFLA_PAYLOAD(h);
+  for (const struct rtattr *a = IFLA_RTA(m); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == IFLA_IFNAME) printf(" name %s", (const char *)RTA_DATA(a));
+    if (a->rta_type == IFLA_MTU) printf(" mtu %u", *(const unsigned *)RTA_DATA(a));
+    if (a->rta_type == IFLA_OPERSTATE) printf(" operstate %u", *(const unsigned char *)RTA_DATA(a));
+  }
+  printf("\n");
 }
+
+static void announcements(void) { rtnl_drain(mon, announced); }
 
 /* lo's MTU as RTM_GETLINK and SIOCGIFMTU give it (not /sys: natively, the test's sysfs shows the
  * host's network namespace). */

@@ -140,4 +140,18 @@ RTNL_UTIL_UNUSED static void rtnl_ask(int fd, const char *what, int type, int fl
   }
   rtnl_answer(fd, seq, fixed);
 }
+/* Calls `each` for every message monitoring socket `fd` got since the last call, in order,
+ * after a pause for announcements still on their way. */
+RTNL_UTIL_UNUSED static void rtnl_drain(int fd, void (*each)(const struct nlmsghdr *h)) {
+  static char buf[65536];
+  usleep(20 * 1000);
+  for (;;) {
+    long n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno != EAGAIN) printf("  monitor recv: %s\n", strerrorname_np(errno));
+      return;
+    }
+    for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) each(h);
+  }
+}
 #endif

@@ -1,0 +1,177 @@
+// The event-driven poll (Stack.poll, Stack.touch): a poll looks at the connections something
+// happened to, not at every connection, so idle connections cost nothing per poll; and the audit
+// (StackConfig.auditQuiet), which asks the others whether they had work, finds none.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LoopbackDevice } from './phy/loopback.js';
+import { TimerHeap, type HeapEntry } from './socket/timer-heap.js';
+import { TcpSocket } from './socket/tcp.js';
+import { Stack } from './stack.js';
+import { runUntil, settle } from './stack.test-util.js';
+import { RingBuffer } from './storage/ring-buffer.js';
+import { Ipv4Address } from './wire/ip-address.js';
+import { cidr } from './iface/interface.js';
+
+const bufs = () => ({ rx: new RingBuffer(new Uint8Array(16384)), tx: new RingBuffer(new Uint8Array(16384)) });
+
+function loopStack(auditQuiet = true): Stack {
+  return new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 7, auditQuiet });
+}
+
+/** A connected pair on `stack` (client, accepted server side). */
+function pair(stack: Stack, port: number, now: number): [TcpSocket, TcpSocket] {
+  const l = stack.tcpListener(4, bufs);
+  l.bind({ addr: Ipv4Address.UNSPECIFIED, port });
+  l.listen(8);
+  const c = stack.tcpSocket(4, bufs());
+  c.connect({ addr: Ipv4Address.parse('127.0.0.1')!, port });
+  settle([stack], now);
+  const s = l.accept();
+  if (!(s instanceof TcpSocket)) throw new Error('no connection');
+  l.close();
+  return [c, s];
+}
+
+describe('event-driven poll', () => {
+  it('dispatches only the connections something happened to, however many are idle', () => {
+    const stack = loopStack();
+    for (let i = 0; i < 150; i++) pair(stack, 2000 + i, 0);
+    const [c, s] = pair(stack, 9000, 0);
+    settle([stack], 1000); // past the rescan interval: everything looked at once more
+    const orig = TcpSocket.prototype.dispatch;
+    let calls = 0;
+    TcpSocket.prototype.dispatch = function (this: TcpSocket, ...args) {
+      calls++;
+      return orig.apply(this, args);
+    };
+    try {
+      const out = new Uint8Array(5);
+      for (let round = 0; round < 20; round++) {
+        const now = 1001 + round * 0.01; // within one rescan interval
+        expect(c.send(new TextEncoder().encode('hello'))).toBe(5);
+        settle([stack], now);
+        expect(s.recv(out)).toBe(5);
+        settle([stack], now);
+      }
+      // 300 idle connections; each round moves one segment and its ACK between two.
+      expect(calls).toBeLessThan(20 * 12);
+    } finally {
+      TcpSocket.prototype.dispatch = orig;
+    }
+    expect(stack.quietViolations).toEqual([]);
+  });
+
+  it('runs the readiness watchers of touched sockets only', () => {
+    const stack = loopStack(false); // the audit reads every watcher
+    const owners: object[] = [];
+    let reads = 0;
+    const conns: TcpSocket[] = [];
+    for (let i = 0; i < 50; i++) {
+      const [c, s] = pair(stack, 3000 + i, 0);
+      for (const sock of [c, s]) {
+        const owner = {};
+        sock.owner = owner;
+        owners.push(owner);
+        stack.watch(
+          owner,
+          () => {
+            reads++;
+            return sock.readiness();
+          },
+          () => {},
+          owner,
+        );
+        conns.push(sock);
+      }
+    }
+    settle([stack], 1000);
+    reads = 0;
+    const [a, b] = [conns[0]!, conns[1]!];
+    let woke = 0;
+    stack.watch(
+      {},
+      () => b.readiness(),
+      () => woke++,
+      b.owner,
+    );
+    a.send(new Uint8Array([1, 2, 3]));
+    settle([stack], 1000.5);
+    expect(woke).toBeGreaterThan(0); // b became readable and its watcher ran
+    expect(reads).toBeLessThan(20); // not 100 watchers per poll
+  });
+
+  it('keeps every timer of a connection it does not look at (keepalive, TIME_WAIT, retransmission)', () => {
+    const stack = loopStack();
+    const [c, s] = pair(stack, 4000, 0);
+    c.keepAlive = true;
+    c.keepIdle = 10;
+    c.keepIntvl = 1;
+    stack.touch(c); // a field set directly: the caller says so
+    stack.sysctl.finTimeout = 60;
+    const before = c.stats.segmentsSent;
+    runUntil([stack], 1, () => c.stats.segmentsSent >= before + 1, 20_000);
+    expect(c.stats.segmentsSent).toBeGreaterThan(before); // the keepalive probe left at 10 s
+    c.close();
+    s.close();
+    const t = runUntil([stack], 20_000, () => c.state === 'CLOSED' && s.state === 'CLOSED', 200_000);
+    expect(c.state).toBe('CLOSED'); // TIME_WAIT ended by its own timer
+    expect(t).toBeGreaterThan(60_000);
+    expect(stack.quietViolations).toEqual([]);
+  });
+
+  it('the audit finds a field changed without touch, and touch is what it wants', () => {
+    for (const told of [false, true]) {
+      const stack = loopStack();
+      const [c] = pair(stack, 5000, 0);
+      settle([stack], 10);
+      c.keepAlive = true;
+      c.keepIdle = 5;
+      if (told) stack.touch(c);
+      settle([stack], 20);
+      expect(stack.quietViolations.length > 0).toBe(!told);
+    }
+  });
+
+  it('TimerHeap pops deadlines in order through sets, moves and removals (fast-check)', () => {
+    type E = HeapEntry & { id: number };
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant('set' as const), id: fc.nat(15), at: fc.option(fc.nat(100)) }),
+            fc.record({ op: fc.constant('pop' as const), now: fc.nat(100) }),
+          ),
+          { maxLength: 200 },
+        ),
+        (ops) => {
+          const heap = new TimerHeap<E>();
+          const entries = Array.from({ length: 16 }, (_, id): E => ({
+            id,
+            deadline: undefined,
+            heapPos: -1,
+          }));
+          const model = new Map<number, number>();
+          for (const o of ops) {
+            if (o.op === 'set') {
+              heap.set(entries[o.id]!, o.at ?? undefined);
+              if (o.at === null) model.delete(o.id);
+              else model.set(o.id, o.at);
+            } else {
+              const got = heap.popDue(o.now);
+              const min = Math.min(...model.values());
+              if (model.size === 0 || min > o.now) expect(got).toBeUndefined();
+              else {
+                expect(got).toBeDefined();
+                expect(model.get(got!.id)).toBe(min);
+                model.delete(got!.id);
+                expect(got!.heapPos).toBe(-1);
+              }
+            }
+            expect(heap.size).toBe(model.size);
+            expect(heap.peek()).toBe(model.size ? Math.min(...model.values()) : undefined);
+          }
+        },
+      ),
+    );
+  });
+});
