@@ -84,7 +84,8 @@ export class VfsMapFile implements MapFile {
     // Only memfds answer F_GET_SEALS; every other file gives EINVAL.
     const seals = description.fcntl(F_GET_SEALS, 0);
     this.mapWriteSealed = typeof seals === 'number' && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
-    if ((st.mode & Mode.S_IFMT) !== Mode.S_IFREG && description.hostFd() === null) this.mapError = E.ENODEV;
+    if ((st.mode & Mode.S_IFMT) !== Mode.S_IFREG && description.hostFd() === null)
+      this.mapError = description.mmapRefusal();
     this.mapDevMajor = (st.dev >>> 8) & 0xfff;
     this.mapDevMinor = (st.dev & 0xff) | ((st.dev >>> 12) & 0xfff00);
     this.mapInode = st.ino;

@@ -10,9 +10,8 @@
  * before its status word (V1/V2), a block's packets before its block status (V3), the order the
  * kernel's barriers give.
  *
- * Differences from Linux: mmap(2) of a socket without a ring answers ENODEV (Linux: EINVAL), a
- * mapping of another size than the ring's is not refused, and a ring can be replaced while
- * mapped (Linux: EBUSY until munmap).
+ * Differences from Linux: a mapping of another size than the ring's is not refused, and a ring
+ * can be replaced while mapped (Linux: EBUSY until munmap).
  *
  * @module
  */

@@ -594,6 +594,10 @@ export class PacketSocketImpl extends FileDescriptionImpl implements RingHost {
   override hostFd(): number | null {
     return this.sock.ring?.hostFd() ?? null;
   }
+  /** packet_mmap: EINVAL while the socket has no ring to map. */
+  override mmapRefusal(): LinuxError {
+    return E.EINVAL;
+  }
   override release(): void {
     this.sock.close();
   }

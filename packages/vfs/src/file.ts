@@ -219,6 +219,15 @@ export abstract class FileDescriptionImpl {
     return null;
   }
 
+  /**
+   * What mmap(2) of this file answers when it has no {@link hostFd} to map and is not a regular
+   * file: the file's own mmap operation's refusal (an AF_PACKET socket without a ring: EINVAL),
+   * ENODEV for files that have none (Linux's mmap_region without f_op->mmap).
+   */
+  mmapRefusal(): LinuxError {
+    return E.ENODEV;
+  }
+
   /** The last reference went away (Linux's release). Default: nothing to free. */
   release(_file: FileDescription): void {}
 }
@@ -571,6 +580,11 @@ export class FileDescription implements Waitable {
   /** A host fd with this file's bytes for file-backed mmap, or null. */
   hostFd(): number | null {
     return this.impl.hostFd();
+  }
+
+  /** See {@link FileDescriptionImpl.mmapRefusal}. */
+  mmapRefusal(): LinuxError {
+    return this.impl.mmapRefusal();
   }
 
   /**

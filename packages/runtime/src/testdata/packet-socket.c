@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -471,6 +472,8 @@ static void proc_packet(void) {
     perror("proc_packet");
     return;
   }
+  void *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, raw, 0);
+  printf("mmap without a ring: %s\n", m == MAP_FAILED ? strerrorname_np(errno) : "mapped");
   struct stat a, b;
   fstat(raw, &a);
   fstat(dgram, &b);
