@@ -53,6 +53,12 @@ describe('parseArgs', () => {
       kind: 'error',
       message: '-p needs --network sandbox',
     });
+    expect(parseArgs(['do', '--ipv6', 'true'])).toMatchObject({ kind: 'do', network: 'sandbox', ipv6: true });
+    expect(parseArgs(['do', 'true'])).not.toHaveProperty('ipv6');
+    expect(parseArgs(['do', '--network', 'none', '--ipv6', 'true'])).toEqual({
+      kind: 'error',
+      message: '--ipv6 needs --network sandbox',
+    });
     for (const bad of ['80', '0:80', '80:70000', 'a:b', '80:80/sctp'])
       expect(parseArgs(['do', '-p', bad, 'true'])).toMatchObject({ kind: 'error' });
   });

@@ -21,6 +21,8 @@ export interface DoCommand {
    * `host` (inet sockets are host sockets).
    */
   readonly network: 'none' | 'sandbox' | 'host';
+  /** `--ipv6`: IPv6 on network mode sandbox's eth0 (slirp4netns's --enable-ipv6); absent when off. */
+  readonly ipv6?: true;
   /** `-p HOST:SANDBOX[/udp]` forwards, in order. */
   readonly ports: readonly PortSpec[];
   /** The cgroup limits of `--memory`, `--cpus` and `--pids`; absent when none is given. */
@@ -81,6 +83,8 @@ Options:
                         in tsvisor carries over host sockets (10.0.2.2 is the host's 127.0.0.1,
                         DNS at 10.0.2.3); none: loopback only; host: sockets are the host's
                         (fastest, least isolated: the program reaches what the host reaches)
+  --ipv6                IPv6 on eth0 too (needs --network sandbox): fd00::100/64, fd00::2 is the
+                        host's ::1, DNS also at fd00::3; -p listens on [::1]:HOST as well
   -p, --publish HOST:SANDBOX[/udp]
                         forward the host's 127.0.0.1:HOST to the sandbox's port SANDBOX, TCP or
                         UDP (repeatable; needs --network sandbox)
@@ -104,6 +108,7 @@ export function parseArgs(args: readonly string[]): Command {
   const env: string[] = [];
   const volumes: { host: string; sandbox: string; readOnly: boolean }[] = [];
   let network: 'none' | 'sandbox' | 'host' = 'sandbox';
+  let ipv6 = false;
   const ports: PortSpec[] = [];
   let limits: LimitSpec | undefined;
   let i = 0;
@@ -128,6 +133,9 @@ export function parseArgs(args: readonly string[]): Command {
         return { kind: 'help', topic: 'do' };
       case '--strace':
         strace = true;
+        break;
+      case '--ipv6':
+        ipv6 = true;
         break;
       case '--strace-log': {
         const v = value(name, inline);
@@ -201,6 +209,7 @@ export function parseArgs(args: readonly string[]): Command {
     return { kind: 'error', message: 'no program given: tsvisor do [options] -- CMD [ARGS...]' };
   if (ports.length > 0 && network !== 'sandbox')
     return { kind: 'error', message: '-p needs --network sandbox' };
+  if (ipv6 && network !== 'sandbox') return { kind: 'error', message: '--ipv6 needs --network sandbox' };
   return {
     kind: 'do',
     argv,
@@ -211,6 +220,7 @@ export function parseArgs(args: readonly string[]): Command {
     env,
     volumes,
     network,
+    ...(ipv6 ? { ipv6 } : {}),
     ports,
     ...(limits ? { limits } : {}),
   };

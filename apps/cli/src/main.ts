@@ -55,6 +55,7 @@ export async function main(args: readonly string[], io: MainIo = {}): Promise<nu
       ...(cmd.cwd !== undefined ? { cwd: cmd.cwd } : {}),
       volumes: cmd.volumes,
       network: cmd.network,
+      ...(cmd.ipv6 ? { ipv6: true } : {}),
       ports: cmd.ports,
       ...(cmd.limits ? { limits: cmd.limits } : {}),
       stdio,

@@ -187,6 +187,8 @@ export class Stack implements SocketTable, SocketEnv {
   private readonly icmp: IcmpSocket[] = [];
   private readonly raw: RawSocket[] = [];
   readonly random: () => number;
+  /** The secret of the flow hash that picks an SO_REUSEPORT group's member (Linux's net_secret). */
+  private readonly flowSecret: number;
   private readonly udpPorts: PortSpace<UdpSocket>;
   private readonly udplitePorts: PortSpace<UdpSocket>;
   private readonly icmpIdents: PortSpace<IcmpSocket>;
@@ -223,7 +225,10 @@ export class Stack implements SocketTable, SocketEnv {
     this.deviceUniformMtu =
       config.device.capabilities.loopback === true ? config.device.capabilities.mtu : undefined;
     this.iface.deviceMtu = config.device.capabilities.mtu;
-    this.random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const seed = config.seed ?? Math.floor(Math.random() * 2 ** 32);
+    this.random = seededRandom(seed);
+    // Its own sequence, so that the stack's other random choices stay what a seed gave before.
+    this.flowSecret = Math.floor(seededRandom(seed ^ 0x5bd1e995)() * 2 ** 32);
     this.tcpConfig = config.tcp ?? {};
     this.sysctl = watchedSysctl(this, {
       portRange: [EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX],
@@ -674,9 +679,11 @@ export class Stack implements SocketTable, SocketEnv {
    * sockets send is dropped: a TCP connection stalls and resends), new sends and connects to
    * destinations off this host are ENETUNREACH, and the routes through it go: the default
    * routes of the gateways and the routes added through the device for good, its prefix routes
-   * until it is up again; its IPv4 addresses stay. Returns EOPNOTSUPP for a device with IPv6
-   * (a link-local address or SLAAC), whose addresses Linux removes and forms again with DAD on
-   * up, which is not modelled.
+   * until it is up again; its IPv4 addresses stay. Its IPv6 addresses go, with their prefix and
+   * local routes (Linux's addrconf_ifdown without keep_addr_on_down); up, the link-local address
+   * comes back (addrconf_dev_up), the others do not. Unlike Linux, the link-local address is
+   * usable at once, without a DAD round. Returns EOPNOTSUPP for a device with SLAAC, whose
+   * autoconfiguration would have to start again, which is not modelled.
    *
    * ```ts
    * stack.setDeviceUp(false); // undefined: done
@@ -689,22 +696,24 @@ export class Stack implements SocketTable, SocketEnv {
     }
     const iface = this.iface;
     if (iface.deviceUp === up) return undefined;
-    if (this.deviceHasIpv6) return E.EOPNOTSUPP;
+    if (this.deviceHasSlaac) return E.EOPNOTSUPP;
     iface.deviceUp = up;
-    if (up) return undefined;
+    if (up) {
+      const ll = iface.linkLocal;
+      if (ll && !iface.hasAddress(ll)) iface.addAddress(new IpCidr(ll, 64));
+      return undefined;
+    }
     iface.gateways.length = 0;
     for (const r of iface.routes.filter((r) => !r.loopback))
       iface.removeRoute({ dst: r.dst, metric: r.metric, loopback: false });
+    for (const c of iface.addresses.filter((c) => c.address.version === 6 && !iface.addressInfo(c).loopback))
+      iface.removeAddress(c);
     return undefined;
   }
 
-  /** The device has IPv6 addresses or autoconfiguration (see {@link setDeviceUp}). */
-  get deviceHasIpv6(): boolean {
-    const iface = this.iface;
-    return (
-      iface.slaac !== undefined ||
-      iface.addresses.some((c) => c.address.version === 6 && !iface.addressInfo(c).loopback)
-    );
+  /** The device has IPv6 autoconfiguration (SLAAC): {@link setDeviceUp} answers EOPNOTSUPP. */
+  get deviceHasSlaac(): boolean {
+    return this.iface.slaac !== undefined;
   }
 
   /** lo is up (IFF_UP): see {@link setLoopbackUp}. */
@@ -775,8 +784,48 @@ export class Stack implements SocketTable, SocketEnv {
     }
     if (broadcast) return delivered;
     if (!best) return false;
+    if (best.reusePort && !best.remote)
+      best = this.udpReuseport(best, src, udp.srcPort, dst, udp.dstPort, lite);
     best.process(src, dst, udp, ip, lite?.coverage, iif);
     return true;
+  }
+
+  /**
+   * SO_REUSEPORT for UDP (udp4_lib_lookup2's inet_lookup_reuseport): the best unconnected socket
+   * of a group (sockets bound to the same address and port with the option, in the order they
+   * bound) stands for the group, and the flow's hash picks the member that gets the datagram, so
+   * one sender keeps reaching one socket. A group with a connected member keeps the scoring's
+   * choice (reuseport_has_conns).
+   */
+  private udpReuseport(
+    best: UdpSocket,
+    src: IpAddress,
+    srcPort: number,
+    dst: IpAddress,
+    dstPort: number,
+    lite: UdpLiteRepr | undefined,
+  ): UdpSocket {
+    const bound = (lite ? this.udplitePorts : this.udpPorts).bound(dstPort);
+    const at = best.local!.addr;
+    const group: UdpSocket[] = [];
+    for (const s of bound ?? []) {
+      if (!s.reusePort || s.isClosed || s.family !== best.family || !s.local?.addr.equals(at)) continue;
+      if (s.boundDevIf !== best.boundDevIf) continue;
+      if (s.remote) return best;
+      group.push(s);
+    }
+    return group.length > 1 ? group[this.reuseportIndex(src, srcPort, dst, dstPort, group.length)]! : best;
+  }
+
+  /** The member a flow picks of a group of `n` (reciprocal_scale of the flow's hash). */
+  private reuseportIndex(
+    src: IpAddress,
+    srcPort: number,
+    dst: IpAddress,
+    dstPort: number,
+    n: number,
+  ): number {
+    return Math.floor((flowHash(this.flowSecret, src, srcPort, dst, dstPort) / 2 ** 32) * n);
   }
 
   /** The device binding of the local socket that sent a looped datagram (0 when unknown). */
@@ -913,9 +962,33 @@ export class Stack implements SocketTable, SocketEnv {
       // Prefer a specific address, then the packet's own family (as Linux's compute_score).
       if (!listener || listenerRank(l, dst) > listenerRank(listener, dst)) listener = l;
     }
+    if (listener?.reusePort) listener = this.listenerReuseport(listener, src, seg.srcPort, dst, seg.dstPort);
     if (listener)
       return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg);
     return rstFor(seg);
+  }
+
+  /**
+   * SO_REUSEPORT for TCP (inet_lhash2_lookup's inet_lookup_reuseport): the listeners on the same
+   * address and port with the option, in the order they started listening, share the port's
+   * connections by the hash of each one's addresses and ports.
+   */
+  private listenerReuseport(
+    first: TcpListener,
+    src: IpAddress,
+    srcPort: number,
+    dst: IpAddress,
+    dstPort: number,
+  ): TcpListener {
+    const at = first.local!;
+    const group: TcpListener[] = [];
+    for (const l of this.listeners) {
+      if (!l.reusePort || l.isClosed || !l.isListening || l.family !== first.family) continue;
+      if (l.local?.port !== at.port || !l.local.addr.equals(at.addr) || l.boundDevIf !== first.boundDevIf)
+        continue;
+      group.push(l);
+    }
+    return group.length > 1 ? group[this.reuseportIndex(src, srcPort, dst, dstPort, group.length)]! : first;
   }
 
   /** @internal */
@@ -1188,6 +1261,24 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = this.listeners.length - 1; i >= 0; i--)
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
   }
+}
+
+/**
+ * A keyed 32-bit hash of a flow's addresses and ports (what inet_ehashfn's jhash with net_secret
+ * does for Linux): the same flow always gets the same value, others spread evenly.
+ */
+function flowHash(secret: number, a: IpAddress, aPort: number, b: IpAddress, bPort: number): number {
+  let h = (secret ^ Math.imul(aPort, 0x9e3779b1) ^ bPort) | 0;
+  const ab = a.bytes;
+  for (let i = 0; i < ab.length; i++) h = Math.imul(h ^ ab[i]!, 0x01000193);
+  const bb = b.bytes;
+  for (let i = 0; i < bb.length; i++) h = Math.imul(h ^ bb[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** The earlier of two deadlines, either of which may be absent. */

@@ -7,6 +7,7 @@
 import { E, SiCode, isError, isValidSignal, type LinuxError } from '@tsvisor/abi';
 import {
   Devpts,
+  HostTime,
   Kernel,
   PTMX_MAJOR,
   PTMX_MINOR,
@@ -25,7 +26,7 @@ import {
   type SyscallTable,
 } from '@tsvisor/syscalls';
 import { createCgroupfs, createProcfs, createSysfs } from '@tsvisor/procfs';
-import { Platform, hostFsCalls } from '@tsvisor/trap-native';
+import { Platform, hostClockOffsetNs, hostFsCalls } from '@tsvisor/trap-native';
 import {
   Devfs,
   Hostfs,
@@ -53,6 +54,7 @@ import { STACK_TOP, spawnFirstProgram } from './exec.js';
 import { STUB_RESERVED, attachHostMemory, memfdHostMemory, vdsoReserved } from './host-memory.js';
 import {
   DNS_ADDRESS,
+  DNS_ADDRESS6,
   Gateway,
   SANDBOX_ADDRESS,
   type NameserverConfig,
@@ -136,6 +138,12 @@ export interface SandboxConfig {
    * SRV...). Default: the nameservers of the host's /etc/resolv.conf.
    */
   readonly nameservers?: NameserverConfig;
+  /**
+   * IPv6 on mode `sandbox`'s eth0, as slirp4netns's `--enable-ipv6`: fd00::100/64 and a
+   * link-local address, the default route via fd00::2 (the host's ::1), DNS on fd00::3;
+   * `ports` listen on the host's [::1] too. Default off.
+   */
+  readonly ipv6?: boolean;
   /**
    * Give programs the host's vDSO (AT_SYSINFO_EHDR), so clock_gettime, gettimeofday, time and
    * getcpu run without a trap: the sandbox's clocks are the host's, so the answers are the ones
@@ -371,6 +379,8 @@ export function createSandbox(config: SandboxConfig): Sandbox {
     ...(config.limits ? { limits: config.limits } : {}),
     vfs,
     ...(config.log ? { log: config.log } : {}),
+    // Realtime as the sandbox's vDSO gives it, to the nanosecond (timestamps it compares).
+    time: new HostTime(Date.now, hostClockOffsetNs),
   });
   // /proc and /sys describe the sandbox, never the host (the overlay would show the host's).
   // Resident memory is the host's figure for the process that runs a task.
@@ -422,10 +432,16 @@ export function createSandbox(config: SandboxConfig): Sandbox {
       ...(config.log ? { log: config.log } : {}),
       ...(config.resolver ? { resolver: config.resolver } : {}),
       ...(config.nameservers ? { nameservers: config.nameservers } : {}),
+      ...(config.ipv6 ? { ipv6: true } : {}),
     });
     g.kickSandbox = configureNetwork(kernel, { stack: g.stack, links: () => g.links() });
     // Names resolve through the gateway (the host's resolv.conf may name servers the sandbox cannot reach).
-    writeSandboxFile(vfs, rootCtx, '/etc/resolv.conf', `nameserver ${DNS_ADDRESS}\n`);
+    writeSandboxFile(
+      vfs,
+      rootCtx,
+      '/etc/resolv.conf',
+      `nameserver ${DNS_ADDRESS}\n${config.ipv6 ? `nameserver ${DNS_ADDRESS6}\n` : ''}`,
+    );
     gateway = g;
   } else if (config.network === 'host' && !config.ports?.length) {
     enableHostNetwork(kernel);

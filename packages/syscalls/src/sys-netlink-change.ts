@@ -617,7 +617,7 @@ const DEVICE_CHANGEABLE = IFF_CHANGEABLE & ~(IFF_UP | IFF_NOARP | IFF_MULTICAST)
  * The LinkControl of lo (`loopback`) or the device of a netstack stack: the MTU range of Linux's
  * lo (0, no maximum) or of an Ethernet device (68 to the device's MTU), set through
  * Stack.setMtu; lo goes down and up through Stack.setLoopbackUp, the device through
- * Stack.setDeviceUp (EOPNOTSUPP for a device with IPv6); IFF_PROMISC, IFF_ALLMULTI, IFF_DEBUG
+ * Stack.setDeviceUp (EOPNOTSUPP for a device with SLAAC); IFF_PROMISC, IFF_ALLMULTI, IFF_DEBUG
  * and the other bits Linux keeps are kept and shown (nothing in the stack depends on them; an
  * Ethernet device's IFF_NOARP and IFF_MULTICAST, which would, answer EOPNOTSUPP); the queue
  * length and the device's carrier changes are kept and shown. The settings live with the stack:
@@ -646,8 +646,8 @@ export function stackLinkControl(stack: Stack, loopback: boolean): LinkControl {
   const up = lo ? stack.loopbackUp : stack.deviceUp;
   return {
     flags: (settings.flags | (up ? IFF_UP | IFF_RUNNING | IFF_LOWER_UP : 0)) >>> 0,
-    // Down and up on a device with IPv6 is not modelled (Stack.setDeviceUp).
-    changeableFlags: lo ? IFF_CHANGEABLE : DEVICE_CHANGEABLE | (stack.deviceHasIpv6 ? 0 : IFF_UP),
+    // Down and up on a device with SLAAC is not modelled (Stack.setDeviceUp).
+    changeableFlags: lo ? IFF_CHANGEABLE : DEVICE_CHANGEABLE | (stack.deviceHasSlaac ? 0 : IFF_UP),
     setFlags: (flags) => {
       settings.flags = ((flags & IFF_KEPT) | (settings.flags & ~IFF_KEPT)) >>> 0;
       const wantUp = (flags & IFF_UP) !== 0;

@@ -17,8 +17,10 @@
  *   MARK_COND without CAP_NET_ADMIN) and run as inet_diag_bc_run.
  * - AF_UNIX: unix_diag_msg with UNIX_DIAG_NAME, VFS, PEER, ICONS, RQLEN, MEMINFO, SHUTDOWN and
  *   UID as udiag_show asks, filtered by udiag_states; exact lookups by inode and cookie.
- * - SOCK_DESTROY answers EOPNOTSUPP, as Linux built without CONFIG_INET_DIAG_DESTROY (netstack
- *   has no abort for a socket); AF_UNIX has no destroy on Linux either. Other families
+ * - SOCK_DESTROY (`ss -K`, CONFIG_INET_DIAG_DESTROY) aborts a TCP connection found as an exact
+ *   lookup finds it, with CAP_NET_ADMIN (tcp_abort: ECONNABORTED for the application, a RST for
+ *   the peer); UDP, raw sockets and listeners answer EOPNOTSUPP (Linux aborts them too: not done
+ *   here); AF_UNIX has no destroy on Linux either. Other families
  *   (AF_NETLINK, AF_PACKET: `ss` then reads /proc/net) answer ENOENT, families >= AF_MAX EINVAL,
  *   a message type other than SOCK_DIAG_BY_FAMILY, SOCK_DESTROY and the old TCPDIAG_GETSOCK
  *   (struct inet_diag_req: both families at once) EINVAL.
@@ -43,7 +45,7 @@
  */
 import { AddressFamily, E, isError, PollEvent, SockType, type LinuxError, type Sockaddr } from '@tsvisor/abi';
 import type { Kernel } from '@tsvisor/kernel';
-import { InetSocket, UnixSocket } from '@tsvisor/netstack';
+import { InetSocket, UnixSocket, type TcpSocket } from '@tsvisor/netstack';
 import { diagCoreFacts } from './socket-options.js';
 import { inetSocketEntries, hostSocketFacts, tcpTimer, type DiagInetEntry } from './sys-socket-proc.js';
 import { netOf, type NetState } from './sys-socket-file.js';
@@ -183,6 +185,8 @@ interface InetDiagSocket {
   readonly mark: number;
   /** A full socket's attributes; undefined for a TIME_WAIT connection. */
   readonly full?: FullSocket;
+  /** netstack's connection, for SOCK_DESTROY (none for a listener or a host socket). */
+  readonly conn?: TcpSocket;
 }
 
 /** What a full socket (not a TIME_WAIT minisock) adds to its message. */
@@ -295,6 +299,7 @@ function stackSockets(net: NetState, protocol: number, family: 4 | 6): InetDiagS
       userlocks,
       mark,
       ...(full ? { full } : {}),
+      ...(e.entry.tcp ? { conn: e.entry.tcp } : {}),
     });
   }
   // Forget the cookies of connections that are gone.
@@ -847,7 +852,7 @@ function inetDiag(
       : body[1]!;
   const r = parseInetRequest(body, protocol, type === SOCK_DESTROY ? SOCK_DIAG_BY_FAMILY : type);
   const known = DIAG_PROTOCOLS.has(protocol);
-  if (type === SOCK_DESTROY) return known ? E.EOPNOTSUPP : E.ENOENT;
+  if (type === SOCK_DESTROY) return known ? inetDestroy(ctx, r) : E.ENOENT;
   if ((flags & 0x300) !== 0) {
     const bc = attrs.get(INET_DIAG_REQ_BYTECODE);
     if (bc) {
@@ -874,6 +879,23 @@ function inetDiag(
   const found = lookupInet(ctx, r);
   if (isError(found)) return found;
   out.reply(inetMessage(found, r, ctx.netAdmin, 0, out.seq, out.portid));
+  return undefined;
+}
+
+/**
+ * SOCK_DESTROY for TCP (tcp_diag_destroy): the connection inet_diag_find_one_icsk finds (ENOENT
+ * for none or another's cookie), EPERM without CAP_NET_ADMIN, then tcp_abort with
+ * ECONNABORTED (TcpSocket.destroy). Left out (EOPNOTSUPP): UDP and raw sockets (udp_abort,
+ * raw_abort), listeners, and host sockets in network mode `host`.
+ */
+function inetDestroy(ctx: DiagContext, r: InetRequest): LinuxError | undefined {
+  if (r.protocol !== IPPROTO_TCP) return E.EOPNOTSUPP;
+  const found = lookupInet(ctx, r);
+  if (isError(found)) return found;
+  if (!ctx.netAdmin) return E.EPERM;
+  if (!found.conn) return E.EOPNOTSUPP;
+  found.conn.destroy(E.ECONNABORTED);
+  netOf(ctx.kernel).kick(); // send the RST and wake the connection's waiters now
   return undefined;
 }
 

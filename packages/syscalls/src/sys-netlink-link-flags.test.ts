@@ -127,7 +127,7 @@ describe('lo down and up through rtnetlink', () => {
     expect(lo(loopbackStack()).txQueueLen).toBe(1000);
   });
 
-  it('eth0 down and up: the stack follows; with IPv6 on it, EOPNOTSUPP', () => {
+  it('eth0 down and up: the stack follows; with SLAAC on it, EOPNOTSUPP', () => {
     const [dev] = linkPair({ medium: 'ethernet', mtu: 1500 });
     const stack = new Stack({
       device: dev,
@@ -148,6 +148,7 @@ describe('lo down and up through rtnetlink', () => {
       addresses: [cidr('192.168.7.2/24')],
       hardwareAddress: EthernetAddress.parse('02:00:00:00:00:07')!,
       ipv6LinkLocal: true,
+      slaac: true,
     });
     const eth6: LinkInfo = { ...lo(v6), index: 2, name: 'eth0', ...ethFields(v6) };
     expect(rtnlChange([eth6], RTM_SETLINK, 0, ifinfo(2, 0, IfFlag.IFF_UP))).toEqual({ error: E.EOPNOTSUPP });

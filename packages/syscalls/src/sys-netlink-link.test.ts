@@ -110,7 +110,7 @@ describe('rtnlChange: RTM_NEWLINK and RTM_SETLINK', () => {
     const up = IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP;
     expect(rtnlChange(links(), RTM_NEWLINK, 0, ifinfo(1, [], IfFlag.IFF_UP, IfFlag.IFF_UP))).toBeUndefined();
     expect(rtnlChange(links(), RTM_NEWLINK, 0, ifinfo(1, [], up, 0))).toBeUndefined();
-    // eth0 down with IPv6 on it, without ARP or multicast: not modelled, and the MTU of the
+    // eth0 down with SLAAC on it, without ARP or multicast: not modelled, and the MTU of the
     // same request is left alone.
     const [dev] = linkPair({ medium: 'ethernet', mtu: 1500 });
     const eth = new Stack({
@@ -118,6 +118,7 @@ describe('rtnlChange: RTM_NEWLINK and RTM_SETLINK', () => {
       addresses: [cidr('192.168.7.2/24')],
       hardwareAddress: EthernetAddress.parse('02:00:00:00:00:07')!,
       ipv6LinkLocal: true,
+      slaac: true,
     });
     const eth0 = link(eth, 2, 'eth0', false);
     for (const [flags, change] of [

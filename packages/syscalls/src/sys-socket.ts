@@ -1571,7 +1571,7 @@ const inetUnixNetlinkSockets: SyscallFamily = withHostSockets({
   socket: {
     handler: socket,
     support: partial(
-      'AF_UNIX, AF_INET and AF_INET6 (loopback only; SOCK_RAW with CAP_NET_RAW, refused in network mode host), AF_NETLINK (NETLINK_ROUTE: dumps, address and route changes, notifications; NETLINK_SOCK_DIAG: inet_diag and unix_diag with bytecode filters, SOCK_DESTROY EOPNOTSUPP); AF_PACKET (SOCK_RAW and SOCK_DGRAM on the netstack links with CAP_NET_RAW; PACKET_RX_RING TPACKET_V1/V2/V3; PACKET_FANOUT and PACKET_TX_RING EOPNOTSUPP, SOCK_PACKET ESOCKTNOSUPPORT); other families EAFNOSUPPORT',
+      'AF_UNIX, AF_INET and AF_INET6 (loopback only; SOCK_RAW with CAP_NET_RAW, refused in network mode host), AF_NETLINK (NETLINK_ROUTE: dumps, address and route changes, notifications; NETLINK_SOCK_DIAG: inet_diag and unix_diag with bytecode filters, SOCK_DESTROY aborting TCP connections (EOPNOTSUPP for UDP, raw and listeners)); AF_PACKET (SOCK_RAW and SOCK_DGRAM on the netstack links with CAP_NET_RAW; PACKET_RX_RING TPACKET_V1/V2/V3; PACKET_FANOUT and PACKET_TX_RING EOPNOTSUPP, SOCK_PACKET ESOCKTNOSUPPORT); other families EAFNOSUPPORT',
     ),
   },
   socketpair: { handler: socketpair, support: FULL },

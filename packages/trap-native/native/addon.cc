@@ -166,6 +166,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value GetRegs(const Napi::CallbackInfo& info);
   Napi::Value CpuTicks(const Napi::CallbackInfo& info);
+  Napi::Value ClockOffset(const Napi::CallbackInfo& info);
   Napi::Value SetRegs(const Napi::CallbackInfo& info);
   Napi::Value SetSyscallResult(const Napi::CallbackInfo& info);
   Napi::Value GetFpRegs(const Napi::CallbackInfo& info);
@@ -296,6 +297,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("resume", &Addon::Resume),
                            InstanceMethod("getRegs", &Addon::GetRegs),
                            InstanceMethod("cpuTicks", &Addon::CpuTicks),
+                           InstanceMethod("clockOffset", &Addon::ClockOffset),
                            InstanceMethod("setRegs", &Addon::SetRegs),
                            InstanceMethod("setSyscallResult", &Addon::SetSyscallResult),
                            InstanceMethod("getFpRegs", &Addon::GetFpRegs),
@@ -1151,6 +1153,27 @@ Napi::Value Addon::CpuTicks(const Napi::CallbackInfo& info) {
   out[0] = static_cast<double>(v[0]);
   out[1] = static_cast<double>(v[1]);
   return Napi::Number::New(env, 0);
+}
+
+// clockOffset() -> bigint: CLOCK_REALTIME - CLOCK_MONOTONIC in ns, what the host's vDSO adds to
+// the monotonic clock to answer gettimeofday, so the supervisor's realtime (Node's hrtime is
+// CLOCK_MONOTONIC) agrees with it to the nanosecond. The realtime read sits between two
+// monotonic ones, and the closest of a few tries counts.
+Napi::Value Addon::ClockOffset(const Napi::CallbackInfo& info) {
+  auto ns = [](const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; };
+  int64_t best = 0, spread = INT64_MAX;
+  for (int i = 0; i < 5; i++) {
+    timespec a, r, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_REALTIME, &r);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    int64_t width = ns(b) - ns(a);
+    if (width < spread) {
+      spread = width;
+      best = ns(r) - (ns(a) + width / 2);
+    }
+  }
+  return Napi::BigInt::New(info.Env(), best);
 }
 
 Napi::Value Addon::GetRegs(const Napi::CallbackInfo& info) {

@@ -13,6 +13,7 @@ export { TrapError } from './errors.js';
 export type { TrapErrorCode } from './errors.js';
 export type { TaskEvent, SyscallEvent, FaultEvent, SignalEvent, ExitEvent, KilledEvent } from './events.js';
 export { memfdCreate, memfdAddSeals } from './memfd.js';
+export { hostClockOffsetNs } from './clock.js';
 export { hostSockets } from './host-socket.js';
 export type { HostSocketCalls, HostFdWatch } from './host-socket.js';
 export { hostFsCalls } from './host-fs.js';

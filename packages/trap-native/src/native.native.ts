@@ -50,6 +50,7 @@ export interface NativeAddon {
   resume(tid: number, budgetUs: number): number;
   getRegs(tid: number, out: BigUint64Array): void;
   cpuTicks(tgid: number, tid: number, out: Float64Array): number;
+  clockOffset(): bigint;
   setRegs(tid: number, regs: BigUint64Array): void;
   setSyscallResult(tid: number, value: number | bigint): void;
   getFpRegs(tid: number, out: Uint8Array): number;

@@ -34,4 +34,20 @@ describe('HostTime', () => {
     expect(later.every(near)).toBe(true);
     expect(later.some((r) => r % MS !== 0n)).toBe(true);
   });
+
+  it('takes its offset from exactOffset when given, at the start and after a step', () => {
+    let offset = 1_700_000_000_123_456_789n; // what the host's REALTIME - MONOTONIC reads
+    const t = new HostTime(
+      () => Number((offset + process.hrtime.bigint()) / MS),
+      () => offset,
+    );
+    const r = t.realtimeNs();
+    const expected = offset + process.hrtime.bigint();
+    // Not Date.now's millisecond: the exact offset, to within the few µs between the two reads.
+    expect(expected - r >= 0n && expected - r < MS / 10n).toBe(true);
+    offset += 3_600_000_000_000n; // the host clock stepped an hour ahead
+    const after = t.realtimeNs();
+    expect(after - (offset + process.hrtime.bigint()) < MS / 10n).toBe(true);
+    expect(offset + process.hrtime.bigint() - after >= 0n).toBe(true);
+  });
 });

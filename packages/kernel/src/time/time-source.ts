@@ -23,20 +23,31 @@ export interface TimeSource {
 const MS = 1_000_000n;
 
 /**
- * The host's clocks: realtime is `process.hrtime` plus an offset to the wall clock (`Date.now()`,
- * millisecond resolution), so it has hrtime's nanoseconds; monotonic is hrtime.
+ * The host's clocks: realtime is `process.hrtime` (CLOCK_MONOTONIC) plus an offset to the wall
+ * clock, so it has hrtime's nanoseconds; monotonic is hrtime.
+ *
+ * Sandboxed programs also read realtime through the host's vDSO, and trapped reads (and the
+ * timestamps the kernel stamps, such as SO_TIMESTAMP) must agree with it to the nanosecond, or
+ * a program comparing the two sees time go back (ping: "time of day goes back"). `exactOffset`,
+ * when given, reads the host's CLOCK_REALTIME minus CLOCK_MONOTONIC exactly (the runtime passes
+ * the platform's); without it the offset comes from `Date.now()` and may be a millisecond off.
  *
  * The offset is taken again whenever the wall clock is seen to have moved against hrtime by more
  * than its own millisecond truncation allows (the host's clock was stepped: settimeofday, an NTP
- * step, a VM resume). Sandboxed programs also read realtime through the host's vDSO, which
- * follows such steps at once; trapped reads must agree with it.
+ * step, a VM resume), as the vDSO follows such steps at once.
  */
 export class HostTime implements TimeSource {
   private offset: bigint;
 
-  /** `wallMs` is the host's wall clock in ms since the epoch (a parameter for tests). */
-  constructor(private readonly wallMs: () => number = Date.now) {
-    this.offset = BigInt(wallMs()) * MS - process.hrtime.bigint();
+  /**
+   * `wallMs` is the host's wall clock in ms since the epoch (a parameter for tests);
+   * `exactOffset` the host's CLOCK_REALTIME - CLOCK_MONOTONIC in ns.
+   */
+  constructor(
+    private readonly wallMs: () => number = Date.now,
+    private readonly exactOffset?: () => bigint,
+  ) {
+    this.offset = exactOffset ? exactOffset() : BigInt(wallMs()) * MS - process.hrtime.bigint();
   }
 
   realtimeNs(): bigint {
@@ -46,6 +57,10 @@ export class HostTime implements TimeSource {
     // Without a step, `derived` lies within a millisecond of `wall` either way (both truncations);
     // one more millisecond of slack keeps a reading at the edge from re-anchoring back and forth.
     if (derived < wall - 2n * MS || derived >= wall + 2n * MS) {
+      if (this.exactOffset) {
+        this.offset = this.exactOffset();
+        return this.offset + process.hrtime.bigint();
+      }
       this.offset = wall - mono;
       return wall;
     }

@@ -463,6 +463,7 @@ export class Interface {
       if (ll && !this.addresses.some((c) => c.address.equals(ll!))) this.addresses.push(new IpCidr(ll, 64));
       if (ll && isStableMode(addrconf.mode)) this.stableLinkLocal = ll;
     }
+    this.linkLocal = ll;
     this.gateways = [...(config.gateways ?? [])];
     this.slaac = config.slaac && addrconf && mac ? new Slaac(this, ll, mac, addrconf) : undefined;
     this.verify = config.verifyChecksums ?? true;
@@ -486,6 +487,11 @@ export class Interface {
   private readonly staticRoutes: StaticRoute[] = [];
   /** The link-local address when RFC 7217 formed it (flagged stable-privacy, as on Linux). */
   private readonly stableLinkLocal: Ipv6Address | undefined;
+  /**
+   * The device's link-local address as `ipv6LinkLocal` formed it (undefined without one): what
+   * Stack.setDeviceUp puts back when the device comes up again, as Linux's addrconf_dev_up.
+   */
+  readonly linkLocal: Ipv6Address | undefined;
 
   /**
    * The IPv6 addresses with Linux's IFA_F_* flags and lifetimes, as /proc/net/if_inet6 and

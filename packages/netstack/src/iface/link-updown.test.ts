@@ -12,6 +12,7 @@ import { EthernetAddress } from '../wire/ethernet.js';
 import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { WOULD_BLOCK } from '../socket/would-block.js';
 import { cidr } from './interface.js';
+import { IfaFlag } from './slaac.js';
 
 const v4 = (s: string): Ipv4Address => Ipv4Address.parse(s)!;
 const lo6 = Ipv6Address.LOOPBACK;
@@ -199,15 +200,57 @@ describe('Stack.setDeviceUp', () => {
     expect(u.sendto(new Uint8Array([1]), { addr: v4('8.8.8.8'), port: 53 })).toBe(E.ENETUNREACH);
   });
 
-  it('a device with IPv6 stays up: EOPNOTSUPP', () => {
+  it("IPv6: down removes the device's addresses and their routes, up brings the link-local one back", () => {
+    const [dev] = linkPair({ medium: 'ethernet', mtu: 1500 });
+    const stack = new Stack({
+      device: dev,
+      addresses: [cidr('127.0.0.1/8'), cidr('::1/128'), cidr('192.168.7.1/24'), cidr('fd00::100/64')],
+      gateways: [v4('192.168.7.2'), Ipv6Address.parse('fd00::2')!],
+      hardwareAddress: EthernetAddress.parse('02:42:0a:00:02:0f')!,
+      ipv6LinkLocal: true,
+    });
+    const eui = 'fe80::42:aff:fe00:20f/64';
+    expect(stack.iface.linkLocal?.toString()).toBe('fe80::42:aff:fe00:20f');
+    expect(stack.iface.addresses.map(String)).toEqual([
+      '127.0.0.1/8',
+      '::1/128',
+      '192.168.7.1/24',
+      'fd00::100/64',
+      eui,
+    ]);
+    const u = stack.udpSocket(6);
+    expect(u.sendto(new Uint8Array([1]), { addr: Ipv6Address.parse('fd00::2')!, port: 9 })).toBe(1);
+    expect(stack.setDeviceUp(false)).toBeUndefined();
+    // lo's ::1 and the IPv4 address stay; the device's IPv6 addresses and the gateways go.
+    expect(stack.iface.addresses.map(String)).toEqual(['127.0.0.1/8', '::1/128', '192.168.7.1/24']);
+    expect(stack.iface.gateways).toEqual([]);
+    expect(stack.iface.ipv6Addresses().map((a) => String(a.cidr))).toEqual(['::1/128']);
+    expect(u.sendto(new Uint8Array([1]), { addr: Ipv6Address.parse('fd00::2')!, port: 9 })).toBe(
+      E.ENETUNREACH,
+    );
+    expect(stack.setDeviceUp(true)).toBeUndefined();
+    // Up: the link-local address alone comes back (a static address is gone for good on Linux).
+    expect(stack.iface.addresses.map(String)).toEqual(['127.0.0.1/8', '::1/128', '192.168.7.1/24', eui]);
+    expect(stack.iface.ipv6Addresses().map((a) => [String(a.cidr), a.flags])).toEqual([
+      ['::1/128', IfaFlag.PERMANENT],
+      [eui, IfaFlag.PERMANENT],
+    ]);
+    expect(u.sendto(new Uint8Array([1]), { addr: Ipv6Address.parse('fe80::1')!, port: 9 })).toBe(1);
+    expect(u.sendto(new Uint8Array([1]), { addr: Ipv6Address.parse('fd00::2')!, port: 9 })).toBe(
+      E.ENETUNREACH,
+    );
+  });
+
+  it('a device with SLAAC stays up: EOPNOTSUPP', () => {
     const [dev] = linkPair({ medium: 'ethernet', mtu: 1500 });
     const stack = new Stack({
       device: dev,
       addresses: [cidr('192.168.7.1/24')],
       hardwareAddress: EthernetAddress.parse('02:00:00:00:00:01')!,
       ipv6LinkLocal: true,
+      slaac: true,
     });
-    expect(stack.deviceHasIpv6).toBe(true);
+    expect(stack.deviceHasSlaac).toBe(true);
     expect(stack.setDeviceUp(false)).toBe(E.EOPNOTSUPP);
     expect(stack.deviceUp).toBe(true);
   });

@@ -167,6 +167,8 @@ const CORK_CEILING = 200;
 const TS_OPTION_LEN = 12;
 /** RFC 7323 §5.5: TS.Recent older than 24 days is no longer trusted for PAWS. */
 const PAWS_IDLE = 24 * 24 * 3600 * 1000;
+/** net.ipv4.tcp_invalid_ratelimit (ms): the least time between ACKs to out-of-window segments. */
+const OOW_RATELIMIT_MS = 500;
 
 /**
  * Linux's TCP_ESTABLISHED... numbering of states (include/net/tcp_states.h), as TCP_INFO and
@@ -596,6 +598,14 @@ export class TcpSocket {
   private minRtt: number | undefined;
   private rttSample: { seq: number; at: number } | undefined;
   private probeDue = false;
+  /**
+   * Zero-window probes sent since the peer last acknowledged anything (icsk_probes_out), and the
+   * persist timer's backoff (icsk_backoff: a probe doubles the next interval; the RTO stays).
+   */
+  private probesOut = 0;
+  private probeBackoff = 0;
+  /** When we last answered an out-of-window segment without data (tcp_oow_rate_limited). */
+  private lastOowAck: number | undefined;
   /** The persist timer fired on a zero window: a probe (Linux tcp_xmit_probe_skb) goes out. */
   private windowProbeDue = false;
   private timeWaitAt: number | undefined;
@@ -1184,6 +1194,33 @@ export class TcpSocket {
     this.rstDue = true;
   }
 
+  /**
+   * Aborts the connection from outside (Linux tcp_abort, behind sock_diag's SOCK_DESTROY): the
+   * application's next call reports `err` once, then the stream reads as closed; a peer that
+   * may still hear us (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1/2, SYN_RECEIVED: tcp_need_reset)
+   * gets a RST. A TIME_WAIT connection just ends. A connection the application has closed
+   * (SOCK_DEAD on Linux) is left alone, as tcp_abort does.
+   */
+  destroy(err: LinuxError): void {
+    this.env.touch?.(this);
+    const state = this.stateNow;
+    if (state === 'CLOSED' || state === 'LISTEN') return;
+    if (state === 'TIME_WAIT') {
+      this.toClosed();
+      return;
+    }
+    if (this.released) return;
+    if (
+      state === 'ESTABLISHED' ||
+      state === 'CLOSE_WAIT' ||
+      state === 'FIN_WAIT_1' ||
+      state === 'FIN_WAIT_2' ||
+      state === 'SYN_RECEIVED'
+    )
+      this.rstDue = true; // dispatch sends it from the closed state
+    this.fail(err);
+  }
+
   /** Readiness for poll/epoll. */
   readiness(): number {
     // Follows Linux tcp_poll: a closed socket is hung up (and writable, so a failed connect wakes
@@ -1321,8 +1358,8 @@ export class TcpSocket {
       state: LINUX_TCP_STATE[this.stateNow],
       caState: this.retries > 0 ? 4 : this.inRecovery || this.sackRecovery ? 3 : this.dupAcks > 0 ? 1 : 0,
       retransmits: this.retries,
-      probes: this.probeDue ? this.retries : 0,
-      backoff: this.retries,
+      probes: this.probesOut,
+      backoff: this.retries > 0 ? this.retries : this.probeBackoff,
       options: (this.tsOk ? 1 : 0) | (this.sackOk ? 2 : 0) | (this.peerWs !== undefined ? 4 : 0),
       sndWscale: this.peerWs !== undefined ? this.sndShift : 0,
       rcvWscale: this.peerWs !== undefined ? this.rcvShift : 0,
@@ -1628,7 +1665,7 @@ export class TcpSocket {
       // A retransmitted SYN means our SYN-ACK was lost: send it again. Anything else gets an
       // ACK (which is also how a simultaneous open completes).
       if (this.stateNow === 'SYN_RECEIVED' && syn && seg.ackNumber === undefined) this.sndNxt = this.iss;
-      else if (!rst) {
+      else if (!rst && !this.oowRateLimited(now, segLen, syn)) {
         this.ackDue = true;
         if (seg.payload.length > 0) this.noteDuplicate(seg.seqNumber, seg.payload.length);
       }
@@ -1881,6 +1918,7 @@ export class TcpSocket {
   }
 
   private processAck(now: number, seg: TcpRepr, ack: number): void {
+    this.probesOut = 0; // tcp_ack: the peer answered
     // tcp_data_snd_check pushes with the socket's own Nagle setting: MSG_MORE held only its call.
     this.moreHeld = false;
     const rackOn = this.rackOn && this.connected;
@@ -1933,6 +1971,7 @@ export class TcpSocket {
       if (this.retries > 0 || this.probeDue) this.rto = this.computedRto(); // new data acked: drop the backoff
       this.retries = 0;
       this.probeDue = false;
+      this.probeBackoff = 0;
       // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
       this.rtoAt = this.sndUna === this.sndMax ? undefined : now + this.rto;
       this.stallSince = this.sndUna === this.sndMax ? undefined : now;
@@ -1974,6 +2013,7 @@ export class TcpSocket {
       if (!this.hpOn && wnd !== this.sndWnd && this.assembler.size === 0 && this.buffers.rx.window > 0)
         this.hpOn = true;
       this.sndWnd = wnd;
+      if (wnd > 0) this.probeBackoff = 0; // tcp_ack_probe: an open window ends the backoff
       this.sndWl1 = seg.seqNumber;
       this.sndWl2 = ack;
       if (wnd > this.maxSndWnd) this.maxSndWnd = wnd;
@@ -2708,6 +2748,19 @@ export class TcpSocket {
     return this.resetFor(seg);
   }
 
+  /**
+   * tcp_oow_rate_limited: an out-of-window segment without data or SYN (a zero-window or
+   * keepalive probe, a stray ACK) is answered at most once per net.ipv4.tcp_invalid_ratelimit
+   * (500 ms), against ACK loops; true when this one goes unanswered.
+   */
+  private oowRateLimited(now: number, segLen: number, syn: boolean): boolean {
+    if (segLen > 0 || syn) return false;
+    const last = this.lastOowAck;
+    if (last !== undefined && now - last >= 0 && now - last < OOW_RATELIMIT_MS) return true;
+    this.lastOowAck = now;
+    return false;
+  }
+
   /** A RST answering an unacceptable segment (RFC 9293 §3.10.7.3, SYN-RECEIVED/SYN-SENT). */
   private resetFor(seg: TcpRepr): TcpRepr {
     return {
@@ -2967,7 +3020,7 @@ export class TcpSocket {
   } {
     return {
       retransmits: this.retries,
-      probes: this.probeDue ? this.retries : this.keepProbes,
+      probes: this.probesOut > 0 ? this.probesOut : this.keepProbes,
       quickAcks: this.quickAcksLeft,
       pingpong: this.pingpong,
     };
@@ -3244,8 +3297,12 @@ export class TcpSocket {
       this.stats.windowProbes++;
       this.rttSample = undefined; // a probe's ACK may wait for the window: never time it
       this.sndNxt = this.sndUna;
-      this.rto = Math.min(this.rto * 2, this.rtoMax);
-      this.rtoAt = now + this.rto;
+      // tcp_send_probe0: the probe counts in icsk_probes_out and backs off icsk_backoff (up to
+      // tcp_retries2); the next probe waits tcp_probe0_when, the RTO doubled per backoff, while
+      // the RTO itself (/proc's rto column, tcpi_rto) stays.
+      this.probesOut++;
+      if (this.probeBackoff < this.cfg.maxRetries) this.probeBackoff++;
+      this.rtoAt = now + Math.min(Math.max(this.rto, this.cfg.rtoMin) * 2 ** this.probeBackoff, this.rtoMax);
       return;
     }
     // A listener's request: TCP_SYNCNT, else tcp_synack_retries, fewer while the request queue

@@ -23,8 +23,21 @@
  * sandbox resolves 10.0.2.2 and 10.0.2.3 by ARP, which the gateway answers. Local traffic
  * (127/8, ::1, 10.0.2.15 itself) never reaches the link: netstack delivers it directly.
  *
- * IPv4 only on eth0; IPv6 stays on loopback (no link-local address on eth0 either, as in a
- * Docker container without IPv6, so there is no neighbour discovery there).
+ * IPv6 ({@link GatewayOptions.ipv6}, off by default as slirp4netns's `--enable-ipv6`): the
+ * addresses are slirp4netns's. eth0 gets {@link SANDBOX_ADDRESS6}/64 (fd00::100, slirp4netns's
+ * recommended guest address, `recommended_vguest6`, where its IPv6 port forwards go), configured
+ * statically rather than by SLAAC from router advertisements as libslirp's guests may, and the
+ * link-local address fe80::42:aff:fe00:20f (EUI-64 of its MAC); the default route is via
+ * {@link GATEWAY_ADDRESS6} (fd00::2), which stands for the host's ::1 as 10.0.2.2 for 127.0.0.1,
+ * and {@link DNS_ADDRESS6} (fd00::3) is the same DNS server as 10.0.2.3. The sandbox finds both
+ * by neighbour discovery, which the gateway's stack answers. TCP and UDP go out as for IPv4,
+ * over host IPv6 sockets (a refused or failed host connect is a RST; fd00::3's ports other than
+ * 53 answer RST or ICMPv6 port unreachable); UDP datagrams past the MTU travel in IPv6
+ * fragments both ways. `-p` listens on the host's [::1]:HOST too, carried to the sandbox's
+ * 10.0.2.15 as the IPv4 side is. No router advertisements are sent (libslirp sends them; with
+ * the static address and route they would only add a SLAAC address). Without the option, eth0
+ * has no IPv6 at all (no link-local address, as in a Docker container without IPv6, so there is
+ * no neighbour discovery there).
  *
  * @module
  */
@@ -46,6 +59,11 @@ import {
   Ipv4Reassembler,
   Ipv4Repr,
   IPV4_HEADER_LEN,
+  Ipv6Address,
+  Ipv6Packet,
+  Ipv6Reassembler,
+  Ipv6Repr,
+  IPV6_HEADER_LEN,
   RingBuffer,
   Stack,
   TcpFlag,
@@ -56,9 +74,12 @@ import {
   WOULD_BLOCK,
   cidr,
   fragmentIpv4,
+  fragmentIpv6,
   isWireError,
   linkPair,
+  parseIpv6Fragment,
   type Device,
+  type IpAddress,
   type TcpListener,
   type TcpSocket,
 } from '@tsvisor/netstack';
@@ -80,6 +101,12 @@ export const SANDBOX_ADDRESS = '10.0.2.15';
 export const GATEWAY_ADDRESS = '10.0.2.2';
 /** The DNS server the sandbox's /etc/resolv.conf names. */
 export const DNS_ADDRESS = '10.0.2.3';
+/** The sandbox's IPv6 address on eth0 (with `ipv6`): slirp4netns's recommended guest address. */
+export const SANDBOX_ADDRESS6 = 'fd00::100';
+/** The gateway's IPv6 address (with `ipv6`): connections to it reach the host's ::1. */
+export const GATEWAY_ADDRESS6 = 'fd00::2';
+/** The gateway's IPv6 DNS server (with `ipv6`), serving as {@link DNS_ADDRESS} does. */
+export const DNS_ADDRESS6 = 'fd00::3';
 /**
  * The MAC address of the sandbox's eth0: locally administered (bit 1 of the first byte) and
  * unicast, 02:42 followed by {@link SANDBOX_ADDRESS}'s bytes as Docker forms 02:42:ac:11:00:02.
@@ -92,6 +119,11 @@ export const GATEWAY_MAC = '02:42:0a:00:02:02';
 /** ARPHRD_ETHER (<linux/if_arp.h>): an Ethernet link, `link/ether` in `ip link`. */
 const ARPHRD_ETHER = 1;
 const HOST_LOOPBACK = '127.0.0.1';
+const HOST_LOOPBACK6 = '::1';
+/** The IPv6 Fragment extension header's number (RFC 8200 §4.5). */
+const IPV6_FRAGMENT_HEADER = 44;
+/** The hop limit of the packets the gateway makes itself (Linux's default, as for IPv4's TTL). */
+const HOP_LIMIT = 64;
 /**
  * eth0's MTU: slirp4netns's default (Podman's rootless network), not Ethernet's 1500. Both ends
  * of the link are in this process, so a frame costs the same whatever its size: 64 KiB frames
@@ -140,6 +172,12 @@ export interface GatewayOptions {
    * Default: the host's /etc/resolv.conf ({@link readResolvConf}); no servers forwards nothing.
    */
   readonly nameservers?: NameserverConfig;
+  /**
+   * IPv6 on eth0, as slirp4netns's `--enable-ipv6`: the sandbox gets {@link SANDBOX_ADDRESS6}/64
+   * and a link-local address, the default route via {@link GATEWAY_ADDRESS6} (the host's ::1),
+   * DNS on {@link DNS_ADDRESS6}, and its IPv6 flows go out over host IPv6 sockets. Default off.
+   */
+  readonly ipv6?: boolean;
 }
 
 /** A frame queue in front of a device, for frames the gateway holds back or makes itself. */
@@ -350,7 +388,10 @@ interface UdpFlow {
  * {@link close} after.
  */
 export class Gateway {
-  /** The sandbox's stack: lo (127.0.0.1/8, ::1) and eth0 (10.0.2.15/24 via 10.0.2.2). */
+  /**
+   * The sandbox's stack: lo (127.0.0.1/8, ::1) and eth0 (10.0.2.15/24 via 10.0.2.2; with
+   * `ipv6`, also fd00::100/64 and fe80::42:aff:fe00:20f/64 via fd00::2).
+   */
   readonly stack: Stack;
   private readonly gw: Stack;
   private readonly sandboxSide: TappedDevice;
@@ -358,14 +399,20 @@ export class Gateway {
   private readonly sandboxAddr = Ipv4Address.parse(SANDBOX_ADDRESS)!;
   private readonly gatewayAddr = Ipv4Address.parse(GATEWAY_ADDRESS)!;
   private readonly dnsAddr = Ipv4Address.parse(DNS_ADDRESS)!;
-  /** The listener key of the DNS server's TCP port (see {@link dnsOverTcp}). */
-  private readonly dnsKey = `${DNS_ADDRESS}:53`;
+  private readonly sandboxAddr6 = Ipv6Address.parse(SANDBOX_ADDRESS6)!;
+  private readonly gatewayAddr6 = Ipv6Address.parse(GATEWAY_ADDRESS6)!;
+  private readonly dnsAddr6 = Ipv6Address.parse(DNS_ADDRESS6)!;
+  /** The listener keys of the DNS servers' TCP ports (see {@link dnsOverTcp}). */
+  private readonly dnsKeys = new Set([`${DNS_ADDRESS}:53`, `${DNS_ADDRESS6}:53`]);
+  /** Whether eth0 has IPv6 ({@link GatewayOptions.ipv6}). */
+  private readonly ipv6: boolean;
   private readonly sandboxMac = EthernetAddress.parse(SANDBOX_MAC)!;
   private readonly gatewayMac = EthernetAddress.parse(GATEWAY_MAC)!;
   private readonly listeners = new Map<string, TcpListener>();
   private readonly connecting = new Set<string>();
   private readonly splices = new Set<Splice>();
-  private readonly udpFlows = new Map<number, UdpFlow>();
+  /** Outbound UDP flows by family and sandbox source port (`4:5353`, `6:5353`). */
+  private readonly udpFlows = new Map<string, UdpFlow>();
   private readonly servers: (Server | DgramSocket)[] = [];
   /** Inbound UDP: gateway-side source port -> the host client it stands for. */
   private readonly udpClients = new Map<number, { socket: DgramSocket; address: string; port: number }>();
@@ -375,6 +422,7 @@ export class Gateway {
   private closed = false;
   /** Reassembles the sandbox's UDP datagrams that left eth0 in fragments. */
   private readonly reassembler = new Ipv4Reassembler();
+  private readonly reassembler6 = new Ipv6Reassembler();
   /** The IP identification of the gateway's last fragmented datagram. */
   private ident = 0;
   /** Set by the sandbox: runs its stack after the gateway sent it packets. */
@@ -386,6 +434,7 @@ export class Gateway {
 
   constructor(options: GatewayOptions = {}) {
     this.forwards = options.forwards ?? [];
+    this.ipv6 = options.ipv6 === true;
     this.log = options.log ?? ((): void => undefined);
     this.dns = new DnsServer({
       resolver: options.resolver ?? hostResolver,
@@ -403,18 +452,32 @@ export class Gateway {
       (f) => this.tap(f),
       () => this.kickSandboxSoon(),
     );
+    const v6 = this.ipv6;
     this.stack = new Stack({
       device: this.sandboxSide,
-      addresses: [cidr('127.0.0.1/8'), cidr('::1/128'), cidr(`${SANDBOX_ADDRESS}/24`)],
-      gateways: [this.gatewayAddr],
+      addresses: [
+        cidr('127.0.0.1/8'),
+        cidr('::1/128'),
+        cidr(`${SANDBOX_ADDRESS}/24`),
+        ...(v6 ? [cidr(`${SANDBOX_ADDRESS6}/64`)] : []),
+      ],
+      gateways: v6 ? [this.gatewayAddr, this.gatewayAddr6] : [this.gatewayAddr],
       hardwareAddress: this.sandboxMac,
+      // fe80::42:aff:fe00:20f from the MAC (EUI-64), as Linux forms it on a veth or tap.
+      ...(v6 ? { ipv6LinkLocal: true } : {}),
     });
-    // 10.0.2.3 is on the sandbox's link, so the gateway answers ARP for it too; its datagrams
-    // are taken by the tap before they reach the gateway's stack.
+    // 10.0.2.3 (fd00::3) is on the sandbox's link, so the gateway answers ARP (neighbour
+    // solicitations) for it too; its datagrams are taken by the tap before they reach the
+    // gateway's stack.
     this.gw = new Stack({
       device: this.gatewaySide,
-      addresses: [cidr(`${GATEWAY_ADDRESS}/24`), cidr(`${DNS_ADDRESS}/32`)],
+      addresses: [
+        cidr(`${GATEWAY_ADDRESS}/24`),
+        cidr(`${DNS_ADDRESS}/32`),
+        ...(v6 ? [cidr(`${GATEWAY_ADDRESS6}/64`), cidr(`${DNS_ADDRESS6}/128`)] : []),
+      ],
       hardwareAddress: this.gatewayMac,
+      ...(v6 ? { ipv6LinkLocal: true } : {}),
     });
   }
 
@@ -472,27 +535,35 @@ export class Gateway {
     ];
   }
 
-  /** Opens the host listeners of the port forwards; rejects when one cannot listen. */
+  /**
+   * Opens the host listeners of the port forwards, on the host's 127.0.0.1 and, with `ipv6`, its
+   * ::1 too (both carried to the sandbox's 10.0.2.15); rejects when one cannot listen.
+   */
   async open(): Promise<void> {
+    const hosts = this.ipv6 ? [HOST_LOOPBACK, HOST_LOOPBACK6] : [HOST_LOOPBACK];
     for (const f of this.forwards) {
-      if (f.protocol === 'tcp') {
-        // Half-open: the client's FIN must not end the sandbox's direction.
-        const server = createServer({ allowHalfOpen: true }, (c) => this.inboundTcp(c, f.sandbox));
-        this.servers.push(server);
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(f.host, HOST_LOOPBACK, () => resolve());
-        });
-        server.unref();
-      } else {
-        const sock = createSocket('udp4');
-        this.servers.push(sock);
-        sock.on('message', (msg, rinfo) => this.inboundUdp(sock, msg, rinfo.address, rinfo.port, f.sandbox));
-        await new Promise<void>((resolve, reject) => {
-          sock.once('error', reject);
-          sock.bind(f.host, HOST_LOOPBACK, () => resolve());
-        });
-        sock.unref();
+      for (const address of hosts) {
+        if (f.protocol === 'tcp') {
+          // Half-open: the client's FIN must not end the sandbox's direction.
+          const server = createServer({ allowHalfOpen: true }, (c) => this.inboundTcp(c, f.sandbox));
+          this.servers.push(server);
+          await new Promise<void>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(f.host, address, () => resolve());
+          });
+          server.unref();
+        } else {
+          const sock = createSocket(address === HOST_LOOPBACK ? 'udp4' : 'udp6');
+          this.servers.push(sock);
+          sock.on('message', (msg, rinfo) =>
+            this.inboundUdp(sock, msg, rinfo.address, rinfo.port, f.sandbox),
+          );
+          await new Promise<void>((resolve, reject) => {
+            sock.once('error', reject);
+            sock.bind(f.host, address, () => resolve());
+          });
+          sock.unref();
+        }
       }
     }
   }
@@ -562,8 +633,9 @@ export class Gateway {
    */
   private tap(frame: Uint8Array): boolean {
     const eth = EthernetFrame.checked(frame);
-    if (!(eth instanceof EthernetFrame) || eth.ethertype !== EtherType.IPV4) return false;
-    if (!eth.dst.equals(this.gatewayMac)) return false;
+    if (!(eth instanceof EthernetFrame) || !eth.dst.equals(this.gatewayMac)) return false;
+    if (eth.ethertype === EtherType.IPV6) return this.ipv6 && this.tap6(frame, eth.payload);
+    if (eth.ethertype !== EtherType.IPV4) return false;
     const ip = Ipv4Packet.checked(eth.payload);
     if (!(ip instanceof Ipv4Packet)) return false;
     if (ip.protocol === IpProtocol.UDP) {
@@ -573,21 +645,53 @@ export class Gateway {
         this.reassembler.expire(now);
         const whole = this.reassembler.add(now, ip);
         const packet = whole && Ipv4Packet.checked(whole);
-        if (packet instanceof Ipv4Packet) return this.outboundUdp(packet);
+        if (packet instanceof Ipv4Packet) return this.outboundUdp(packet.src, packet.dst, packet.payload);
         return true;
       }
-      return this.outboundUdp(ip);
+      return this.outboundUdp(ip.src, ip.dst, ip.payload);
     }
     if (ip.moreFragments || ip.fragmentOffset !== 0) return false;
     if (ip.protocol !== IpProtocol.TCP) return false;
-    const tcp = TcpPacket.checked(ip.payload);
+    return this.outboundSyn(frame, ip.dst, ip.payload);
+  }
+
+  /**
+   * An IPv6 packet from the sandbox to the gateway's MAC: UDP (whole or in fragments) and TCP
+   * SYNs as for IPv4; the rest (neighbour discovery, echo, other TCP segments) goes to the
+   * gateway's stack.
+   */
+  private tap6(frame: Uint8Array, bytes: Uint8Array): boolean {
+    const ip = Ipv6Packet.checked(bytes);
+    if (!(ip instanceof Ipv6Packet) || ip.version !== 6) return false;
+    if (ip.nextHeader === IPV6_FRAGMENT_HEADER) {
+      const frag = parseIpv6Fragment(ip.payload);
+      if (!frag) return true;
+      const now = performance.now();
+      this.reassembler6.expire(now);
+      const whole = this.reassembler6.add(now, ip, frag);
+      if (!whole) return true;
+      const packet = Ipv6Packet.checked(whole);
+      if (!(packet instanceof Ipv6Packet) || packet.nextHeader !== IpProtocol.UDP) return true;
+      return this.outboundUdp(packet.src, packet.dst, packet.payload);
+    }
+    if (ip.nextHeader === IpProtocol.UDP) return this.outboundUdp(ip.src, ip.dst, ip.payload);
+    if (ip.nextHeader !== IpProtocol.TCP) return false;
+    return this.outboundSyn(frame, ip.dst, ip.payload);
+  }
+
+  /**
+   * A TCP segment from the sandbox to `dst`: a SYN starts a host connect (held until it is
+   * answered); every other segment goes to the gateway's stack (false).
+   */
+  private outboundSyn(frame: Uint8Array, dst: IpAddress, segment: Uint8Array): boolean {
+    const tcp = TcpPacket.checked(segment);
     if (!(tcp instanceof TcpPacket)) return false;
     const syn = (tcp.flags & TcpFlag.SYN) !== 0 && (tcp.flags & TcpFlag.ACK) === 0;
     if (!syn) return false;
-    const dst = ip.dst;
-    // 10.0.2.3 is the gateway's DNS server, not an address to reach on the host's network: its
-    // port 53 is served here (DNS over TCP), and the gateway's stack refuses any other (RST).
-    if (dst.equals(this.dnsAddr)) {
+    // 10.0.2.3 (fd00::3) is the gateway's DNS server, not an address to reach on the host's
+    // network: its port 53 is served here (DNS over TCP), and the gateway's stack refuses any
+    // other (RST).
+    if (dst.equals(this.dnsAddr) || dst.equals(this.dnsAddr6)) {
       if (tcp.dstPort === 53) this.ensureListener(dst, 53);
       return false;
     }
@@ -631,19 +735,23 @@ export class Gateway {
   }
 
   /** The host address a sandbox destination stands for: the gateway is the host's loopback. */
-  private toHost(dst: Ipv4Address): string {
-    return dst.equals(this.gatewayAddr) ? HOST_LOOPBACK : dst.toString();
+  private toHost(dst: IpAddress): string {
+    if (dst.equals(this.gatewayAddr)) return HOST_LOOPBACK;
+    if (dst.equals(this.gatewayAddr6)) return HOST_LOOPBACK6;
+    return dst.toString();
   }
 
-  private ensureAddress(addr: Ipv4Address): void {
-    if (!this.gw.iface.hasAddress(addr)) this.gw.iface.addresses.push(new IpCidr(addr, 32));
+  /** Makes `addr` one of the gateway stack's own, so it answers (or refuses) for it. */
+  private ensureAddress(addr: IpAddress): void {
+    if (!this.gw.iface.hasAddress(addr))
+      this.gw.iface.addresses.push(new IpCidr(addr, addr.version === 4 ? 32 : 128));
   }
 
-  private ensureListener(addr: Ipv4Address, port: number): void {
+  private ensureListener(addr: IpAddress, port: number): void {
     const key = `${addr.toString()}:${port}`;
     if (this.listeners.has(key)) return;
     this.ensureAddress(addr);
-    const l = this.gw.tcpListener(4, tcpBuffers);
+    const l = this.gw.tcpListener(addr.version, tcpBuffers);
     const err = l.bind({ addr, port }) ?? l.listen(128);
     if (err) {
       this.log(`gateway: cannot listen on ${key}: ${err.message}`);
@@ -655,7 +763,7 @@ export class Gateway {
   private acceptAll(): void {
     for (const [key, l] of this.listeners) {
       for (let c = l.accept(); c !== WOULD_BLOCK && !isError(c); c = l.accept()) {
-        if (key === this.dnsKey) {
+        if (this.dnsKeys.has(key)) {
           this.splice(
             c,
             dnsOverTcp((q) => this.dns.answer(q, true)),
@@ -690,49 +798,58 @@ export class Gateway {
 
   /**
    * A datagram from the sandbox to the outside: true when taken here (sent on, answered, or
-   * dropped as malformed), false for the gateway's stack to answer (10.0.2.3's ports other than
-   * 53: ICMP port unreachable, as from a host that serves only DNS).
+   * dropped as malformed), false for the gateway's stack to answer (the DNS address's ports
+   * other than 53: ICMP port unreachable, as from a host that serves only DNS).
    */
-  private outboundUdp(ip: Ipv4Packet): boolean {
-    const udpPacket = UdpPacket.checked(ip.payload);
+  private outboundUdp(src: IpAddress, dst: IpAddress, bytes: Uint8Array): boolean {
+    const udpPacket = UdpPacket.checked(bytes);
     if (!(udpPacket instanceof UdpPacket)) return true;
-    const udp = UdpRepr.parse(udpPacket, ip.src, ip.dst);
+    const udp = UdpRepr.parse(udpPacket, src, dst);
     if (isWireError(udp)) return true;
-    const dst = ip.dst;
-    if (dst.equals(this.dnsAddr)) {
+    const v4 = dst.version === 4;
+    const dnsAddr = v4 ? this.dnsAddr : this.dnsAddr6;
+    const gatewayAddr = v4 ? this.gatewayAddr : this.gatewayAddr6;
+    if (dst.equals(dnsAddr)) {
       if (udp.dstPort !== 53) return false;
       const srcPort = udp.srcPort;
       void this.dns
         .answer(udp.payload, false)
-        .then((reply) => reply && this.sendUdpToSandbox(this.dnsAddr, 53, srcPort, reply));
+        .then((reply) => reply && this.sendUdpToSandbox(dnsAddr, 53, srcPort, reply));
       return true;
     }
-    if (dst.equals(this.gatewayAddr)) {
+    if (v4 && dst.equals(gatewayAddr)) {
       const client = this.udpClients.get(udp.dstPort);
       if (client) {
         client.socket.send(udp.payload, client.port, client.address);
         return true;
       }
     }
-    let flow = this.udpFlows.get(udp.srcPort);
+    const flowKey = `${dst.version}:${udp.srcPort}`;
+    let flow = this.udpFlows.get(flowKey);
     if (!flow) {
-      const socket = createSocket('udp4');
+      const socket = createSocket(v4 ? 'udp4' : 'udp6');
       const srcPort = udp.srcPort;
+      const loopback = v4 ? HOST_LOOPBACK : HOST_LOOPBACK6;
       socket.on('message', (msg, rinfo) => {
-        const from = rinfo.address === HOST_LOOPBACK ? this.gatewayAddr : Ipv4Address.parse(rinfo.address);
+        const from =
+          rinfo.address === loopback
+            ? gatewayAddr
+            : v4
+              ? Ipv4Address.parse(rinfo.address)
+              : Ipv6Address.parse(rinfo.address.replace(/%.*$/, ''));
         if (from) this.sendUdpToSandbox(from, rinfo.port, srcPort, msg);
       });
       socket.on('error', (e) => this.log(`gateway: udp from port ${srcPort}: ${e.message}`));
       socket.unref();
       const f: UdpFlow = { socket, idle: setTimeout(() => undefined, 0) };
       flow = f;
-      this.udpFlows.set(srcPort, f);
+      this.udpFlows.set(flowKey, f);
     }
     const f = flow;
     clearTimeout(f.idle);
     f.idle = setTimeout(() => {
       f.socket.close();
-      this.udpFlows.delete(udp.srcPort);
+      this.udpFlows.delete(flowKey);
     }, UDP_IDLE_MS);
     f.idle.unref();
     f.socket.send(udp.payload, udp.dstPort, this.toHost(dst));
@@ -742,30 +859,48 @@ export class Gateway {
   // ---- outside -> sandbox ------------------------------------------------------------------------
 
   /** Sends a UDP datagram from `from:fromPort` to the sandbox's `port` on eth0. */
-  private sendUdpToSandbox(from: Ipv4Address, fromPort: number, port: number, payload: Uint8Array): void {
+  private sendUdpToSandbox(from: IpAddress, fromPort: number, port: number, payload: Uint8Array): void {
     if (this.closed) return;
     const udp: UdpRepr = { srcPort: fromPort, dstPort: port, payload };
     const udpLen = UDP_HEADER_LEN + payload.length;
-    if (IPV4_HEADER_LEN + udpLen > 0xffff) {
-      this.log(`gateway: dropped a ${payload.length}-byte datagram larger than IPv4 allows`);
+    const v4 = from.version === 4;
+    const headerLen = v4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    // IPv4's total length and IPv6's payload length are 16 bits (no jumbograms on eth0).
+    if ((v4 ? headerLen + udpLen : udpLen) > 0xffff) {
+      this.log(`gateway: dropped a ${payload.length}-byte datagram larger than IPv${from.version} allows`);
       return;
     }
-    const ip = new Uint8Array(IPV4_HEADER_LEN + udpLen);
-    Ipv4Repr.emit(
-      { src: from, dst: this.sandboxAddr, protocol: IpProtocol.UDP, payloadLen: udpLen, ttl: 64 },
-      Ipv4Packet.unchecked(ip),
-    );
-    UdpRepr.emit(udp, UdpPacket.unchecked(ip.subarray(IPV4_HEADER_LEN)), from, this.sandboxAddr);
+    const to = v4 ? this.sandboxAddr : this.sandboxAddr6;
+    const ip = new Uint8Array(headerLen + udpLen);
+    if (from.version === 4)
+      Ipv4Repr.emit(
+        { src: from, dst: this.sandboxAddr, protocol: IpProtocol.UDP, payloadLen: udpLen, ttl: HOP_LIMIT },
+        Ipv4Packet.unchecked(ip),
+      );
+    else
+      Ipv6Repr.emit(
+        {
+          src: from,
+          dst: this.sandboxAddr6,
+          nextHeader: IpProtocol.UDP,
+          payloadLen: udpLen,
+          hopLimit: HOP_LIMIT,
+        },
+        Ipv6Packet.unchecked(ip),
+      );
+    UdpRepr.emit(udp, UdpPacket.unchecked(ip.subarray(headerLen)), from, to);
     // Larger than the MTU: fragments, which the sandbox's stack puts together, as a host's stack
     // would send them.
     this.ident = (this.ident + 1) & 0xffff;
-    const packets = ip.length > MTU ? fragmentIpv4(ip, MTU, this.ident) : [ip];
+    const packets =
+      ip.length <= MTU ? [ip] : v4 ? fragmentIpv4(ip, MTU, this.ident) : fragmentIpv6(ip, MTU, this.ident);
     const now = performance.now();
     for (const packet of packets) {
       const frame = new Uint8Array(ETHERNET_HEADER_LEN + packet.length);
-      // The sandbox's MAC is fixed, so the gateway needs no ARP round to reach it.
+      // The sandbox's MAC is fixed, so the gateway needs no ARP (or neighbour discovery) round
+      // to reach it.
       EthernetRepr.emit(
-        { src: this.gatewayMac, dst: this.sandboxMac, ethertype: EtherType.IPV4 },
+        { src: this.gatewayMac, dst: this.sandboxMac, ethertype: v4 ? EtherType.IPV4 : EtherType.IPV6 },
         EthernetFrame.unchecked(frame),
       );
       frame.set(packet, ETHERNET_HEADER_LEN);

@@ -3,33 +3,11 @@
 # closed host port is refused.
 import os, socket, struct, sys
 
+from net_gateway_common import transport
+
+
 tcp_port, udp_port, closed_port = map(int, sys.argv[1:4])
-c = socket.create_connection(('10.0.2.2', tcp_port), timeout=20)
-blob = bytes(range(256)) * 1024
-c.sendall(blob)
-c.shutdown(socket.SHUT_WR)
-got = b''
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    got += b
-print('tcp echo of 256 KiB', got == blob)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.settimeout(20)
-u.sendto(b'udp ping', ('10.0.2.2', udp_port))
-data, peer = u.recvfrom(100)
-print('udp reply', data, peer == ('10.0.2.2', udp_port))
-# Past eth0's MTU (65520) a datagram leaves and comes back in IPv4 fragments.
-for n in (1473, 9000, 65507):
-    u.sendto(b'j' * n, ('10.0.2.2', udp_port))
-    data, peer = u.recvfrom(65536)
-    print('udp echo of', n, 'bytes', data == b'J' * n)
-try:
-    socket.create_connection(('10.0.2.2', closed_port), timeout=20)
-    print('closed port refused', False)
-except ConnectionRefusedError:
-    print('closed port refused', True)
+transport(socket.AF_INET, '10.0.2.2', tcp_port, udp_port, closed_port, (1473, 9000, 65507))
 
 print('resolv.conf', open('/etc/resolv.conf').read().split())
 def query(name, qtype):

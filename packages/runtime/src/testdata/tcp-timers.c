@@ -1,8 +1,8 @@
 // The timers /proc/net/tcp shows (get_tcp4_sock's tr, tm->when, retrnsmt, timeout) for TCP
 // connections in known states: idle, keepalive armed, TIME_WAIT, and a SYN that a filtered
 // listener drops; plus an idle connection's rto, ato, cwnd and ssthresh, and a peer's FIN in
-// rx_queue. (A zero window is left out: Linux shows the retransmission timer there and netstack
-// the probe timer; see the notes.)
+// rx_queue; and a zero window: the persist timer (tr 4), its backoff (the rto column stays) and
+// icsk_probes_out, which a peer's answer resets (an answer Linux rate-limits to one per 500 ms).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -145,6 +145,40 @@ int main(void) {
   usleep(100000);
   l = proc_line(lp, rp);
   printf("time_wait: st %02X tr %u when %s\n", l.st, l.tr, l.tr ? secs(l.when, 58, 60) : "-");
+
+  // A receiver that reads nothing, its window closed: the sender probes it with the persist
+  // timer at 200, 400, 800 ms... after the window closed. The first probe is answered (probes
+  // 0), the second, 400 ms later, is not (tcp_invalid_ratelimit: probes 1), the third is.
+  // (Until the peer's delayed ACK announces the zero window, about 40 ms after the last write,
+  // Linux shows the retransmission timer: not sampled.)
+  {
+    struct sockaddr_in za = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t zlen = sizeof za;
+    int zl = socket(AF_INET, SOCK_STREAM, 0), small = 2048;
+    setsockopt(zl, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    bind(zl, (void *)&za, sizeof za);
+    listen(zl, 1);
+    getsockname(zl, (void *)&za, &zlen);
+    int zc = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(zc, (void *)&za, sizeof za);
+    int zs = accept(zl, NULL, NULL);
+    usleep(50000);
+    static char fill[3000];
+    long sent = write(zc, fill, sizeof fill);
+    printf("zero window: wrote %ld\n", sent);
+    const int at[] = {450, 1000, 1800};
+    int slept = 0;
+    for (int i = 0; i < 3; i++) {
+      usleep((at[i] - slept) * 1000);
+      slept = at[i];
+      l = proc_line(port_of(zc, 0), port_of(zc, 1));
+      printf("zero window at %d ms: st %02X tr %u when %s retrnsmt %u timeout %u rto %d\n", at[i], l.st, l.tr,
+             l.tr ? secs(l.when, 0, i == 2 ? 2 : 1) : "-", l.retrnsmt, l.timeout, l.rto);
+    }
+    close(zc);
+    close(zs);
+    close(zl);
+  }
 
   // A SYN the listener's filter drops: the client stays in SYN_SENT and retransmits.
   struct sockaddr_in a;

@@ -1,0 +1,200 @@
+// Network mode `sandbox` with IPv6 end to end: sandboxed programs reach servers this test runs
+// on the host's ::1 through fd00::2, ask DNS on fd00::3, and `ip` shows eth0's IPv6 side.
+// Traffic never leaves the host's loopback.
+import { execFileSync } from 'node:child_process';
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testbed } from '../c-programs.test-util.js';
+import { type NameserverConfig } from './gateway.js';
+import { startFakeDns, type FakeDns } from './dns-fake.test-util.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const scripts = join(here, '..', 'testdata');
+const bed = testbed();
+const volumes = [{ host: scripts, sandbox: '/scripts', readOnly: true }];
+
+let fakeDns: FakeDns;
+let nameservers: NameserverConfig;
+let tcp: Server;
+let udp: DgramSocket;
+beforeAll(async () => {
+  fakeDns = await startFakeDns();
+  nameservers = { servers: [{ address: '127.0.0.1', port: fakeDns.port }], timeoutMs: 300, attempts: 1 };
+  tcp = createServer({ allowHalfOpen: true }, (c) => c.pipe(c));
+  await new Promise<void>((r) => tcp.listen(0, '::1', r));
+  udp = createSocket('udp6');
+  udp.on('message', (m, r) => udp.send(Buffer.from(m.toString().toUpperCase()), r.port, r.address));
+  await new Promise<void>((r) => udp.bind(0, '::1', r));
+});
+afterAll(async () => {
+  tcp.close();
+  udp.close();
+  await fakeDns.close();
+});
+
+/** A closed port of the host's ::1. */
+async function closedPort6(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '::1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const resolver = (name: string, family: 4 | 6): Promise<string[] | 'nxdomain'> =>
+  Promise.resolve(name === 'dual.test' ? (family === 6 ? ['2001:db8::53'] : ['192.0.2.53']) : 'nxdomain');
+
+describe('network sandbox with IPv6', () => {
+  it('TCP and UDP to the host ::1 through fd00::2, a refused port, DNS through fd00::3', async () => {
+    const closed = await closedPort6();
+    const r = await bed.run(
+      [
+        'python3.11',
+        '/scripts/net-gateway-ipv6.py',
+        String((tcp.address() as AddressInfo).port),
+        String(udp.address().port),
+        String(closed),
+      ],
+      { volumes, network: 'sandbox', ipv6: true, resolver, nameservers },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual([
+      'tcp local fd00::100',
+      'tcp echo of 256 KiB True',
+      "udp reply b'UDP PING' True",
+      'udp echo of 1500 bytes True',
+      'udp echo of 9000 bytes True',
+      'udp echo of 65507 bytes True',
+      'closed port refused True',
+      "dns udp 28 fd00::3 ('0x1111', 0, ['2001:db8::53'])",
+      "dns udp 1 fd00::3 ('0x2222', 0, ['192.0.2.53'])",
+      "dns tcp ('0x3333', 0, ['2001:db8::53'])",
+      "getaddrinfo ['2001:db8::53']",
+      'fd00::3:5353 udp refused True',
+      '',
+    ]);
+    expect(r.status).toBe(0);
+  });
+
+  it('ip -6 addr and route, /proc/net/if_inet6 and ping as Linux shows them on such a veth', async () => {
+    const got = await bed.run(['/bin/sh', '-c', IP6_SCRIPT], {
+      env: ENV,
+      network: 'sandbox',
+      ipv6: true,
+      resolver,
+      nameservers,
+    });
+    expect(got.stderr).toBe('');
+    expect(got.status).toBe(0);
+    const want = nativeEth0v6(IP6_SCRIPT);
+    expect(got.stdout).toBe(want);
+    expect(want).toContain('    inet6 fd00::100/64 scope global \n');
+    expect(want).toContain('default via fd00::2 dev eth0 proto static metric 1024 pref medium\n');
+    expect(want).toContain('ping rc=0\n');
+  });
+
+  it('ip link set eth0 down and up with IPv6, as on such a veth', async () => {
+    const got = await bed.run(['/bin/sh', '-c', UPDOWN6_SCRIPT], {
+      env: ENV,
+      network: 'sandbox',
+      ipv6: true,
+      resolver,
+      nameservers,
+    });
+    expect(got.stderr).toBe('');
+    expect(got.status).toBe(0);
+    const want = nativeEth0v6(UPDOWN6_SCRIPT);
+    expect(got.stdout).toBe(want);
+    expect(want).toMatch(/^rc=0\nlocal ::1 dev lo table local proto kernel metric 0 pref medium\n/);
+    expect(want).toContain('ping: connect: Network is unreachable\nping rc=2\nrc=0\n');
+    expect(want).toContain('Deleted 2: eth0    inet6 fd00::100/64 scope global');
+    expect(want).toContain('\n2: eth0    inet6 fe80::42:aff:fe00:20f/64 scope link');
+    expect(want.match(/fd00::100/g)).toHaveLength(2); // deleted (address and local route), not back
+  });
+
+  it('resolv.conf names both DNS addresses; fd00::2 is found by neighbour discovery', async () => {
+    const r = await bed.run(
+      ['sh', '-c', 'cat /etc/resolv.conf; ping -6 -c 1 -W 2 -q fd00::2 >/dev/null 2>&1; ip -6 neigh'],
+      { network: 'sandbox', ipv6: true, resolver, nameservers },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(
+      /^nameserver 10\.0\.2\.3\nnameserver fd00::3\nfd00::2 dev eth0 lladdr 02:42:0a:00:02:02 (router )?(REACHABLE|STALE|DELAY|PROBE) ?\n$/,
+    );
+  });
+});
+
+const ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LC_ALL=C'];
+
+/** eth0's IPv6 side as `ip` and procfs show it (if_inet6 sorted: Linux lists it in hash order). */
+const IP6_SCRIPT = `
+exec 2>&1
+ip -6 addr show eth0; ip -6 route; ip -6 route show table local | grep -v multicast
+sort /proc/net/if_inet6
+ping -6 -c 1 -W 2 -q fd00::2 >/dev/null 2>&1; echo ping rc=$?
+`;
+
+/**
+ * eth0 down and up: down takes its IPv6 addresses and their routes (the default route too); up
+ * brings back the link-local address and its route, not fd00::100 nor the default route. Linux
+ * runs DAD on the link-local address first (the script waits until no address is tentative;
+ * the sandbox's is usable at once). The announcements are compared sorted: on up Linux sends the prefix route before the
+ * address, the sandbox after it; the ff00::/8 multicast route is not modelled.
+ */
+const UPDOWN6_SCRIPT = `
+exec 2>&1
+f=$(mktemp)
+ip -o -6 monitor address route > $f &
+m=$!
+sleep 1
+ip link set eth0 down; echo rc=$?
+ip -6 addr show eth0; ip -6 route show table all | grep -v multicast
+ping -6 -c 1 -W 1 fd00::2; echo ping rc=$?
+ip link set eth0 up; echo rc=$?
+while ip -6 addr show tentative | grep -q .; do sleep 0.1; done
+ip -6 addr show eth0; ip -6 route show table all | grep -v multicast
+ping -6 -c 1 -W 1 -q fe80::42:aff:fe00:202%eth0 >/dev/null 2>&1; echo ping rc=$?
+kill $m; wait $m 2>/dev/null
+grep -v multicast $f | sort; rm -f $f
+`;
+
+/**
+ * Runs \`script\` natively in a network namespace whose eth0 is what the sandbox's looks like
+ * with IPv6: a veth with the sandbox's MAC, MTU and addresses (fd00::100/64 added statically)
+ * and default routes, its peer (the gateway: 10.0.2.2, fd00::2, fd00::3) in another namespace. The setup waits for DAD of eth0's addresses to end.
+ */
+function nativeEth0v6(script: string): string {
+  const setup = `
+set -e
+ip link set lo up
+ip link add gw0 type veth peer name eth0
+ip link set gw0 address 02:42:0a:00:02:02 mtu 65520 up
+ip addr add 10.0.2.2/24 dev gw0
+ip addr add fd00::2/64 dev gw0 nodad
+ip addr add fd00::3/128 dev gw0 nodad
+unshare -n -m sh -c 'mount -t sysfs sysfs /sys; exec sleep 30' &
+child=$!
+sleep 0.3
+ip link set eth0 netns $child
+nsenter -t $child -n sh -c '
+ip link set lo up
+ip link set eth0 address 02:42:0a:00:02:0f mtu 65520
+ip addr add 10.0.2.15/24 brd + dev eth0
+ip addr add fd00::100/64 dev eth0
+ip link set eth0 up
+ip route add default via 10.0.2.2 dev eth0 proto static
+ip -6 route add default via fd00::2 dev eth0 proto static
+while ip -6 addr show tentative | grep -q .; do sleep 0.1; done'
+nsenter -t $child -n -m sh -c "$0"
+kill $child
+`;
+  const out = execFileSync('unshare', ['-n', 'sh', '-c', setup, script], {
+    encoding: 'utf8',
+    env: { PATH: ENV[0]!.slice(5), LC_ALL: 'C' },
+    timeout: 20_000,
+  });
+  return out.replace(/@if\d+/g, '').replace(/ link-netnsid \d+/g, '');
+}
