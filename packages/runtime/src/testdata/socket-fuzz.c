@@ -55,10 +55,18 @@ static void addr(void) {
   struct sockaddr_in *a = (void *)buf;
   if (random() % 2) { a->sin_family = AF_INET; a->sin_port = htons(random() % 3 ? 5555 : random()); a->sin_addr.s_addr = htonl(random() % 2 ? 0x7f000001 : rnd()); }
   else if (random() % 2) { struct sockaddr_in6 *b = (void *)buf; b->sin6_family = AF_INET6; b->sin6_port = htons(5556); b->sin6_addr = in6addr_loopback; }
-  else { struct sockaddr_un *u = (void *)buf; u->sun_family = AF_UNIX; strcpy(u->sun_path, random() % 2 ? "/tmp/fz" : ""); if (!u->sun_path[0]) u->sun_path[1] = 'z'; }
+  /* relative to the private directory main() works in (a short length truncates the name) */
+  else { struct sockaddr_un *u = (void *)buf; u->sun_family = AF_UNIX; strcpy(u->sun_path, random() % 2 ? "fz" : ""); if (!u->sun_path[0]) u->sun_path[1] = 'z'; }
 }
 int main(int argc, char **argv) {
   srandom(argc > 1 ? atoi(argv[1]) : 1);
+  /* Sockets bound to names land in a directory of the program's own, removed at the end: run
+   * natively, the fuzz must leave nothing on the host. */
+  char dir[] = "/tmp/socket-fuzz.XXXXXX";
+  if (!mkdtemp(dir) || chdir(dir)) {
+    perror("socket-fuzz: work directory");
+    return 1;
+  }
   signal(SIGPIPE, SIG_IGN);
   int n = argc > 2 ? atoi(argv[2]) : 3000;
   int fds[8];
@@ -98,6 +106,14 @@ int main(int argc, char **argv) {
       }
       default: { int i = random() % 8; close(fds[i]); fds[i] = mk(); }
     }
+  }
+  for (int i = 0; i < 8; i++) close(fds[i]);
+  /* whatever names the binds made (truncations of "fz") */
+  unlink("fz");
+  unlink("f");
+  if (chdir("/") || rmdir(dir)) {
+    perror("socket-fuzz: leftovers");
+    return 1;
   }
   printf("done\n");
   return 0;
