@@ -40,6 +40,12 @@ const IPV6_MIN_MTU = 1280;
  * callers that change a socket's public fields directly and do not say so.
  */
 const QUIET_RESCAN_MS = 100;
+/**
+ * Up to this many TCP connections and readiness watchers a poll simply looks at all of them:
+ * the bookkeeping of touches costs a few sockets more than it saves, most of all in code V8 has
+ * not optimized yet (a fresh sandbox's first transfer was 7-10% slower with it).
+ */
+const SMALL_STACK = 16;
 /** Entries of the connection lookup cache before it starts again (it holds sockets alive). */
 const LAST_HIT_MAX = 65536;
 
@@ -278,7 +284,10 @@ export class Stack implements SocketTable, SocketEnv {
    */
   poll(now: number): number | undefined {
     this.lastPollNow = now;
-    if (now - this.lastRescan >= QUIET_RESCAN_MS || now < this.lastRescan) {
+    const limit = this.audit ? -1 : SMALL_STACK;
+    const many = this.tcp.length > limit || this.watchers.size > limit;
+    if (many !== this.eventDriven) this.switchMode(many);
+    if (many && (now - this.lastRescan >= QUIET_RESCAN_MS || now < this.lastRescan)) {
       this.lastRescan = now;
       const tcp = this.tcp;
       for (let i = 0; i < tcp.length; i++) this.touch(tcp[i]!);
@@ -292,11 +301,29 @@ export class Stack implements SocketTable, SocketEnv {
   }
 
   /**
+   * Whether polls follow touches (more than {@link SMALL_STACK} sockets) or look at everything.
+   * Touches are not kept while they look at everything, so the first poll that follows them
+   * again looks at everything once more.
+   */
+  private eventDriven = false;
+
+  private switchMode(eventDriven: boolean): void {
+    this.eventDriven = eventDriven;
+    this.lastRescan = -Infinity;
+    this.rescanWatchers = true;
+    for (const s of this.tcpDirty) s.dirty = false;
+    this.tcpDirty.length = 0;
+    this.tcpVisited.length = 0;
+    this.touchedOwners.clear();
+  }
+
+  /**
    * Marks connection `s` for the next poll, which dispatches it and reads the readiness of its
    * owner (and of its listener's, while it waits for accept). Its methods do this themselves;
    * needed only after setting its public fields directly.
    */
   touch(s: TcpSocket): void {
+    if (!this.eventDriven) return; // polls look at everything
     if (!s.dirty) {
       s.dirty = true;
       this.tcpDirty.push(s);
@@ -317,7 +344,7 @@ export class Stack implements SocketTable, SocketEnv {
 
   /** Marks the readiness watchers of socket-layer object `owner` for the next notification. */
   touchOwner(owner: object | undefined): void {
-    if (owner !== undefined) this.touchedOwners.add(owner);
+    if (owner !== undefined && this.eventDriven) this.touchedOwners.add(owner);
   }
 
   /** The connection each (local port, remote port) pair last found (see tcpInput). */
@@ -473,7 +500,7 @@ export class Stack implements SocketTable, SocketEnv {
       touched.clear();
       return;
     }
-    if (this.rescanWatchers) {
+    if (this.rescanWatchers || !this.eventDriven) {
       this.rescanWatchers = false;
       touched.clear();
       this.watchers.forEach(notifyWatcher);
@@ -920,7 +947,7 @@ export class Stack implements SocketTable, SocketEnv {
     // The connection that took the last segment of these ports, if it still does (connections
     // are added at the end of the list, so it is still the first that matches); else a scan.
     const key = seg.dstPort * 65536 + seg.srcPort;
-    const hit = this.tcpLastHit.get(key);
+    const hit = this.eventDriven ? this.tcpLastHit.get(key) : undefined;
     if (
       hit !== undefined &&
       hit.inTable &&
@@ -939,8 +966,10 @@ export class Stack implements SocketTable, SocketEnv {
         (iif < 0 || s.boundDevIf === 0 || s.boundDevIf === iif) &&
         s.matches(dst, seg.dstPort, src, seg.srcPort)
       ) {
-        if (this.tcpLastHit.size >= LAST_HIT_MAX) this.tcpLastHit.clear();
-        this.tcpLastHit.set(key, s);
+        if (this.eventDriven) {
+          if (this.tcpLastHit.size >= LAST_HIT_MAX) this.tcpLastHit.clear();
+          this.tcpLastHit.set(key, s);
+        }
         return belowMinHops(s, dst, hopLimit) ? undefined : s.process(now, seg);
       }
     }
@@ -1019,6 +1048,11 @@ export class Stack implements SocketTable, SocketEnv {
       if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
     }
     if (this.tcpParked.length > 0) this.unpark(ctx.now);
+    if (!this.eventDriven) {
+      const tcp = this.tcp;
+      for (let i = 0; i < tcp.length; i++) if (tcp[i]!.dispatch(ctx)) sent = true;
+      return sent;
+    }
     // The connections something happened to, and those whose time has come.
     const now = ctx.now;
     const timers = this.tcpTimers;
@@ -1107,6 +1141,13 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = 0; i < raw.length; i++) {
       const s = raw[i]!;
       if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
+    }
+    if (!this.eventDriven) {
+      const tcp = this.tcp;
+      for (let i = 0; i < tcp.length; i++) next = earlier(next, tcp[i]!.pollAt(now));
+      const parked = this.tcpParked;
+      if (parked.length > 0) next = earlier(next, parked[0]!.timeWaitEnd);
+      return next;
     }
     // The connections looked at in this poll tell their next time; the others' stands.
     this.timeVisited(now);
@@ -1229,9 +1270,10 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = this.raw.length - 1; i >= 0; i--) if (this.raw[i]!.isClosed) this.raw.splice(i, 1);
     // One question per connection this poll looked at (a socket is never both: one is CLOSED,
     // the other in TIME_WAIT): no other changed. Parked in the order they were looked at.
-    const visited = this.tcpVisited;
+    // (While polls look at everything, every connection was looked at.)
+    const visited = this.eventDriven ? this.tcpVisited : this.tcp.slice();
     // A poll that ran out of rounds did not ask for the next deadlines.
-    if (!this.visitedTimed) this.timeVisited(this.lastPollNow);
+    if (!this.visitedTimed && this.eventDriven) this.timeVisited(this.lastPollNow);
     this.visitedTimed = false;
     this.visitEpoch++;
     for (let v = 0; v < visited.length; v++) {
