@@ -1268,40 +1268,52 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = this.udp.length - 1; i >= 0; i--) if (this.udp[i]!.isClosed) this.udp.splice(i, 1);
     for (let i = this.icmp.length - 1; i >= 0; i--) if (this.icmp[i]!.isClosed) this.icmp.splice(i, 1);
     for (let i = this.raw.length - 1; i >= 0; i--) if (this.raw[i]!.isClosed) this.raw.splice(i, 1);
-    // One question per connection this poll looked at (a socket is never both: one is CLOSED,
-    // the other in TIME_WAIT): no other changed. Parked in the order they were looked at.
-    // (While polls look at everything, every connection was looked at.)
-    const visited = this.eventDriven ? this.tcpVisited : this.tcp.slice();
-    // A poll that ran out of rounds did not ask for the next deadlines.
-    if (!this.visitedTimed && this.eventDriven) this.timeVisited(this.lastPollNow);
-    this.visitedTimed = false;
-    this.visitEpoch++;
-    for (let v = 0; v < visited.length; v++) {
-      const s = visited[v]!;
-      const fate = s.housekeeping();
-      if (fate === undefined) continue;
-      const i = this.tcp.indexOf(s);
-      if (i < 0) continue;
-      this.tcp.splice(i, 1);
-      s.inTable = false;
-      this.tcpTimers.remove(s);
-      const key = (s.local?.port ?? 0) * 65536 + (s.remote?.port ?? 0);
-      if (this.tcpLastHit.get(key) === s) this.tcpLastHit.delete(key);
-      if (s.dirty) {
-        s.dirty = false;
-        const d = this.tcpDirty.indexOf(s);
-        if (d >= 0) this.tcpDirty.splice(d, 1);
+    // One question per connection (a socket is never both: one is CLOSED, the other in
+    // TIME_WAIT). While polls follow touches, only those this poll looked at can have changed;
+    // otherwise all, from the end, so equal TIME_WAIT ends keep their order.
+    if (!this.eventDriven) {
+      const tcp = this.tcp;
+      for (let i = tcp.length - 1; i >= 0; i--) {
+        const fate = tcp[i]!.housekeeping();
+        if (fate !== undefined) this.retire(i, fate);
       }
-      if (fate === 'reap') continue;
-      const end = s.timeWaitEnd ?? 0;
-      let j = this.tcpParked.length; // usually the last: connections enter TIME_WAIT in order
-      while (j > 0 && (this.tcpParked[j - 1]!.timeWaitEnd ?? 0) > end) j--;
-      this.tcpParked.splice(j, 0, s);
-      this.countParked(s, 1);
+    } else {
+      const visited = this.tcpVisited;
+      // A poll that ran out of rounds did not ask for the next deadlines.
+      if (!this.visitedTimed) this.timeVisited(this.lastPollNow);
+      this.visitEpoch++;
+      for (let v = 0; v < visited.length; v++) {
+        const fate = visited[v]!.housekeeping();
+        if (fate === undefined) continue;
+        const i = this.tcp.indexOf(visited[v]!);
+        if (i >= 0) this.retire(i, fate);
+      }
+      visited.length = 0;
     }
-    visited.length = 0;
+    this.visitedTimed = false;
     for (let i = this.listeners.length - 1; i >= 0; i--)
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
+  }
+
+  /** Takes connection `tcp[i]` out of the list: gone (`reap`) or to the parked TIME_WAIT ones. */
+  private retire(i: number, fate: 'reap' | 'park'): void {
+    const s = this.tcp[i]!;
+    this.tcp.splice(i, 1);
+    s.inTable = false;
+    this.tcpTimers.remove(s);
+    const key = (s.local?.port ?? 0) * 65536 + (s.remote?.port ?? 0);
+    if (this.tcpLastHit.get(key) === s) this.tcpLastHit.delete(key);
+    if (s.dirty) {
+      s.dirty = false;
+      const d = this.tcpDirty.indexOf(s);
+      if (d >= 0) this.tcpDirty.splice(d, 1);
+    }
+    if (fate === 'reap') return;
+    const end = s.timeWaitEnd ?? 0;
+    let j = this.tcpParked.length; // usually the last: connections enter TIME_WAIT in order
+    while (j > 0 && (this.tcpParked[j - 1]!.timeWaitEnd ?? 0) > end) j--;
+    this.tcpParked.splice(j, 0, s);
+    this.countParked(s, 1);
   }
 }
 

@@ -80,34 +80,14 @@ describe('network sandbox with IPv6', () => {
   });
 
   it('ip -6 addr and route, /proc/net/if_inet6 and ping as Linux shows them on such a veth', async () => {
-    const got = await bed.run(['/bin/sh', '-c', IP6_SCRIPT], {
-      env: ENV,
-      network: 'sandbox',
-      ipv6: true,
-      resolver,
-      nameservers,
-    });
-    expect(got.stderr).toBe('');
-    expect(got.status).toBe(0);
-    const want = nativeEth0v6(IP6_SCRIPT);
-    expect(got.stdout).toBe(want);
+    const want = await sameAsVeth(IP6_SCRIPT);
     expect(want).toContain('    inet6 fd00::100/64 scope global \n');
     expect(want).toContain('default via fd00::2 dev eth0 proto static metric 1024 pref medium\n');
     expect(want).toContain('ping rc=0\n');
   });
 
   it('ip link set eth0 down and up with IPv6, as on such a veth', async () => {
-    const got = await bed.run(['/bin/sh', '-c', UPDOWN6_SCRIPT], {
-      env: ENV,
-      network: 'sandbox',
-      ipv6: true,
-      resolver,
-      nameservers,
-    });
-    expect(got.stderr).toBe('');
-    expect(got.status).toBe(0);
-    const want = nativeEth0v6(UPDOWN6_SCRIPT);
-    expect(got.stdout).toBe(want);
+    const want = await sameAsVeth(UPDOWN6_SCRIPT);
     expect(want).toMatch(/^rc=0\nlocal ::1 dev lo table local proto kernel metric 0 pref medium\n/);
     expect(want).toContain('ping: connect: Network is unreachable\nping rc=2\nrc=0\n');
     expect(want).toContain('Deleted 2: eth0    inet6 fd00::100/64 scope global');
@@ -160,6 +140,25 @@ ping -6 -c 1 -W 1 -q fe80::42:aff:fe00:202%eth0 >/dev/null 2>&1; echo ping rc=$?
 kill $m; wait $m 2>/dev/null
 grep -v multicast $f | sort; rm -f $f
 `;
+
+/**
+ * Runs `script` in a sandbox with IPv6 on eth0 and natively on the veth of {@link nativeEth0v6};
+ * the outputs must be equal. Returns the native one.
+ */
+async function sameAsVeth(script: string): Promise<string> {
+  const got = await bed.run(['/bin/sh', '-c', script], {
+    env: ENV,
+    network: 'sandbox',
+    ipv6: true,
+    resolver,
+    nameservers,
+  });
+  expect(got.stderr).toBe('');
+  expect(got.status).toBe(0);
+  const want = nativeEth0v6(script);
+  expect(got.stdout).toBe(want);
+  return want;
+}
 
 /**
  * Runs \`script\` natively in a network namespace whose eth0 is what the sandbox's looks like

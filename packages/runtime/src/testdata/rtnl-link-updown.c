@@ -241,17 +241,12 @@ static void traffic_down(int tc, int ts) {
 int main(void) {
   setvbuf(stdout, 0, _IONBF, 0);
   nl = rtnl_open();
-  mon = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  mon = rtnl_monitor();
   ioctl_sock = socket(AF_INET, SOCK_DGRAM, 0);
   if (nl < 0 || mon < 0 || ioctl_sock < 0) {
     printf("socket: %s\n", strerrorname_np(errno));
     return 1;
   }
-  struct sockaddr_nl me = {.nl_family = AF_NETLINK};
-  bind(mon, (void *)&me, sizeof me);
-  int groups[] = {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE};
-  for (size_t i = 0; i < sizeof groups / sizeof *groups; i++)
-    setsockopt(mon, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i], sizeof groups[i]);
 
   udp4 = socket(AF_INET, SOCK_DGRAM, 0);
   srv4 = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

@@ -170,16 +170,11 @@ static void tcp_transfer(const char *what, int c, int s) {
 int main(void) {
   setvbuf(stdout, 0, _IONBF, 0);
   nl = rtnl_open();
-  mon = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  mon = rtnl_monitor();
   if (nl < 0 || mon < 0) {
     printf("socket: %s\n", strerrorname_np(errno));
     return 1;
   }
-  struct sockaddr_nl me = {.nl_family = AF_NETLINK};
-  bind(mon, (void *)&me, sizeof me);
-  int groups[] = {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE};
-  for (size_t i = 0; i < sizeof groups / sizeof *groups; i++)
-    setsockopt(mon, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i], sizeof groups[i]);
 
   udp_server4 = socket(AF_INET, SOCK_DGRAM, 0);
   udp_server6 = socket(AF_INET6, SOCK_DGRAM, 0);

@@ -154,4 +154,15 @@ RTNL_UTIL_UNUSED static void rtnl_drain(int fd, void (*each)(const struct nlmsgh
     for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) each(h);
   }
 }
+/* A socket that joined the link, address and route groups, for rtnl_drain; -1 on failure. */
+RTNL_UTIL_UNUSED static int rtnl_monitor(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return -1;
+  struct sockaddr_nl me = {.nl_family = AF_NETLINK};
+  bind(fd, (void *)&me, sizeof me);
+  int groups[] = {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE};
+  for (size_t i = 0; i < sizeof groups / sizeof *groups; i++)
+    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i], sizeof groups[i]);
+  return fd;
+}
 #endif
