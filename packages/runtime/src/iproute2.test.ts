@@ -92,6 +92,9 @@ ip -o monitor > $f &
 m=$!
 sleep 1
 ip addr add 10.9.9.9/24 dev lo; ip addr add 10.9.9.10/24 dev lo; ip -6 addr add 2001:db8::1/64 dev lo
+# Linux announces a new IPv6 address from a work item, not within the request: give it time, or
+# the next command's announcement sometimes comes first (tsvisor announces at once).
+sleep 0.2
 ip route add 10.8.0.0/16 dev lo; ip route del 10.8.0.0/16
 ip addr del 10.9.9.9/24 dev lo; ip -6 addr del 2001:db8::1/64 dev lo
 sleep 0.5
