@@ -17,6 +17,7 @@ import {
   parseScmRights,
   parseSockaddr,
   sockaddrLen,
+  sockaddr_un,
   type Cmsg,
   type Sockaddr,
 } from './socket.js';
@@ -273,7 +274,10 @@ describe('random and truncated bytes never throw', () => {
           const r = parseSockaddr(b, 0, l);
           if (isError(r)) return;
           const again = encodeSockaddr(r);
-          expect(parseSockaddr(again, 0, again.length)).toEqual(r);
+          // A path of all 108 bytes encodes with its NUL (111 bytes, what Linux reports too), one
+          // past what a call may pass in; it is given back at the struct's size.
+          const len = r.kind === 'unix-path' ? Math.min(again.length, sockaddr_un.size) : again.length;
+          expect(parseSockaddr(again, 0, len)).toEqual(r);
         },
       ),
       { numRuns: 300 },
