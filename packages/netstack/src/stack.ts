@@ -24,13 +24,18 @@ import {
 } from './socket/tcp.js';
 import { IcmpSocket } from './socket/icmp.js';
 import { RawSocket } from './socket/raw.js';
+import type { FilterPacket } from './socket/cbpf.js';
+import { pastTransportHeader, tcpReuseportPacket, udpFilterPacket } from './socket/filter-packet.js';
 import { TimerHeap } from './socket/timer-heap.js';
 import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
 import type { NetMib } from './stats/mib.js';
 import { IpCidr, Ipv4Address, Ipv6Address, type IpAddress, type IpEndpoint } from './wire/ip-address.js';
 import { IPV4_MAX_MTU } from './wire/ipv4.js';
 import type { TcpRepr } from './wire/tcp.js';
-import type { UdpLiteRepr, UdpRepr } from './wire/udp.js';
+import { UDP_HEADER_LEN, type UdpLiteRepr, type UdpRepr } from './wire/udp.js';
+
+const IPPROTO_UDP = 17;
+const IPPROTO_UDPLITE = 136;
 
 /** IPV6_MIN_MTU: the smallest MTU a link may have and keep IPv6 (RFC 8200). */
 const IPV6_MIN_MTU = 1280;
@@ -811,48 +816,44 @@ export class Stack implements SocketTable, SocketEnv {
     }
     if (broadcast) return delivered;
     if (!best) return false;
-    if (best.reusePort && !best.remote)
-      best = this.udpReuseport(best, src, udp.srcPort, dst, udp.dstPort, lite);
+    if (best.reusePort && !best.remote) best = this.udpReuseport(best, src, dst, udp, ip, iif, lite);
     best.process(src, dst, udp, ip, lite?.coverage, iif);
     return true;
   }
 
   /**
    * SO_REUSEPORT for UDP (udp4_lib_lookup2's inet_lookup_reuseport): the best unconnected socket
-   * of a group (sockets bound to the same address and port with the option, in the order they
-   * bound) stands for the group, and the flow's hash picks the member that gets the datagram, so
-   * one sender keeps reaching one socket. A group with a connected member keeps the scoring's
-   * choice (reuseport_has_conns).
+   * stands for its group (see reuseport.ts), whose program, run on the payload, or else the
+   * flow's hash picks the member that gets the datagram, so one sender keeps reaching one
+   * socket. A group with a connected member keeps the scoring's choice (reuseport_has_conns).
    */
   private udpReuseport(
     best: UdpSocket,
     src: IpAddress,
-    srcPort: number,
     dst: IpAddress,
-    dstPort: number,
+    udp: UdpRepr,
+    ip: ReceivedIp,
+    iif: number,
     lite: UdpLiteRepr | undefined,
   ): UdpSocket {
-    const bound = (lite ? this.udplitePorts : this.udpPorts).bound(dstPort);
-    const at = best.local!.addr;
-    const group: UdpSocket[] = [];
-    for (const s of bound ?? []) {
-      if (!s.reusePort || s.isClosed || s.family !== best.family || !s.local?.addr.equals(at)) continue;
-      if (s.boundDevIf !== best.boundDevIf) continue;
-      if (s.remote) return best;
-      group.push(s);
-    }
-    return group.length > 1 ? group[this.reuseportIndex(src, srcPort, dst, dstPort, group.length)]! : best;
-  }
-
-  /** The member a flow picks of a group of `n` (reciprocal_scale of the flow's hash). */
-  private reuseportIndex(
-    src: IpAddress,
-    srcPort: number,
-    dst: IpAddress,
-    dstPort: number,
-    n: number,
-  ): number {
-    return Math.floor((flowHash(this.flowSecret, src, srcPort, dst, dstPort) / 2 ** 32) * n);
+    const group = best.reuseportGroup;
+    if (!group) return best;
+    for (const s of group.socks) if (s.remote) return best;
+    const hash = flowHash(this.flowSecret, src, udp.srcPort, dst, udp.dstPort);
+    const packet = (): FilterPacket => {
+      const fields = {
+        src,
+        dst,
+        protocol: lite ? IPPROTO_UDPLITE : IPPROTO_UDP,
+        hopLimit: ip.hopLimit,
+        trafficClass: ip.trafficClass,
+        ifindex: iif,
+      };
+      const length = lite ? lite.coverage : UDP_HEADER_LEN + udp.payload.length;
+      const p = udpFilterPacket(fields, udp.srcPort, udp.dstPort, udp.payload, length);
+      return pastTransportHeader(p, UDP_HEADER_LEN);
+    };
+    return group.select(hash, packet) ?? best;
   }
 
   /** The device binding of the local socket that sent a looped datagram (0 when unknown). */
@@ -991,7 +992,7 @@ export class Stack implements SocketTable, SocketEnv {
       // Prefer a specific address, then the packet's own family (as Linux's compute_score).
       if (!listener || listenerRank(l, dst) > listenerRank(listener, dst)) listener = l;
     }
-    if (listener?.reusePort) listener = this.listenerReuseport(listener, src, seg.srcPort, dst, seg.dstPort);
+    if (listener?.reusePort) listener = this.listenerReuseport(listener, src, dst, seg, iif);
     if (listener)
       return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg);
     return rstFor(seg);
@@ -999,25 +1000,23 @@ export class Stack implements SocketTable, SocketEnv {
 
   /**
    * SO_REUSEPORT for TCP (inet_lhash2_lookup's inet_lookup_reuseport): the listeners on the same
-   * address and port with the option, in the order they started listening, share the port's
-   * connections by the hash of each one's addresses and ports.
+   * address and port with the option share the port's connections (see reuseport.ts): the
+   * group's program, run on what follows the TCP header (nothing, for a SYN), or else the hash
+   * of each connection's addresses and ports picks the listener.
    */
   private listenerReuseport(
     first: TcpListener,
     src: IpAddress,
-    srcPort: number,
     dst: IpAddress,
-    dstPort: number,
+    seg: TcpRepr,
+    iif: number,
   ): TcpListener {
-    const at = first.local!;
-    const group: TcpListener[] = [];
-    for (const l of this.listeners) {
-      if (!l.reusePort || l.isClosed || !l.isListening || l.family !== first.family) continue;
-      if (l.local?.port !== at.port || !l.local.addr.equals(at.addr) || l.boundDevIf !== first.boundDevIf)
-        continue;
-      group.push(l);
-    }
-    return group.length > 1 ? group[this.reuseportIndex(src, srcPort, dst, dstPort, group.length)]! : first;
+    const group = first.reuseportGroup;
+    if (!group) return first;
+    const hash = flowHash(this.flowSecret, src, seg.srcPort, dst, seg.dstPort);
+    const packet = (): FilterPacket =>
+      tcpReuseportPacket(seg, src, dst, iif >= 0 ? iif : this.tcpArrivalIfindex(src, dst, seg));
+    return group.select(hash, packet) ?? first;
   }
 
   /** @internal */
@@ -1225,7 +1224,7 @@ export class Stack implements SocketTable, SocketEnv {
       });
     }
     for (const r of this.raw) {
-      if (r.isClosed) continue;
+      if (r.isClosed || !r.isHashed) continue;
       out.push({
         protocol: 'raw',
         family: r.family,

@@ -10,14 +10,23 @@
  * Netlink sockets run theirs on every message delivered to them (netlink_unicast, netlink_dump
  * and broadcasts all call sk_filter): see {@link netlinkFilter}.
  *
- * Not here: SO_ATTACH_REUSEPORT_CBPF/EBPF and SO_DETACH_REUSEPORT_BPF (the stack's reuseport
- * groups do not run programs yet: they stay ENOPROTOOPT).
+ * SO_ATTACH_REUSEPORT_CBPF gives a program to an inet socket's SO_REUSEPORT group (netstack picks
+ * the member of each datagram or connection with it), SO_DETACH_REUSEPORT_BPF takes it away, and
+ * SO_ATTACH_REUSEPORT_EBPF, like SO_ATTACH_BPF, finds no bpf(2) program behind any fd. Sockets
+ * without groups (AF_UNIX, netlink, packet) answer what Linux does for a socket without
+ * SO_REUSEPORT: EINVAL.
  *
  * @module
  */
 import { E, SocketLevel, SocketOption, isError, type LinuxError } from '@tsvisor/abi';
 import type { Task } from '@tsvisor/kernel';
-import { SOCK_FILTER_SIZE, SkfAd, SocketFilter } from '@tsvisor/netstack';
+import {
+  SOCK_FILTER_SIZE,
+  SkfAd,
+  SocketFilter,
+  checkClassicProgram,
+  type ClassicProgram,
+} from '@tsvisor/netstack';
 import { fileAt } from './vfs-context.js';
 
 const SO = SocketOption;
@@ -29,7 +38,21 @@ const SET: ReadonlySet<number> = new Set([
   SO.SO_DETACH_FILTER,
   SO.SO_LOCK_FILTER,
   SO.SO_ATTACH_BPF,
+  SO.SO_ATTACH_REUSEPORT_CBPF,
+  SO.SO_ATTACH_REUSEPORT_EBPF,
+  SO.SO_DETACH_REUSEPORT_BPF,
 ]);
+
+/**
+ * A socket's SO_REUSEPORT group, as SO_ATTACH_REUSEPORT_CBPF and SO_DETACH_REUSEPORT_BPF reach
+ * it (netstack's InetSocket implements it).
+ */
+export interface ReuseportPrograms {
+  /** reuseport_attach_prog: the checked program becomes the group's; EINVAL without a group. */
+  attachReuseportProgram(prog: ClassicProgram): 0 | LinuxError;
+  /** reuseport_detach_prog: ENOENT without a program, EINVAL without SO_REUSEPORT. */
+  detachReuseportProgram(): 0 | LinuxError;
+}
 const GET: ReadonlySet<number> = new Set([SO.SO_GET_FILTER, SO.SO_LOCK_FILTER, SO.SO_BPF_EXTENSIONS]);
 
 /** True when setsockopt(`level`, `name`) is one of this module's. */
@@ -43,10 +66,13 @@ export function isFilterGetOption(level: number, name: number): boolean {
 }
 
 /**
- * setsockopt(SOL_SOCKET, `name`) on a socket whose filter state is `filter`, in Linux's order:
- * EINVAL below an int, EFAULT for the int, then SO_ATTACH_FILTER wants exactly a struct
- * sock_fprog (EINVAL, EFAULT), EPERM once locked, EINVAL for a NULL program or a length of 0
- * or over BPF_MAXINSNS, EFAULT for unreadable instructions, then the checker's EINVAL.
+ * setsockopt(SOL_SOCKET, `name`) on a socket whose filter state is `filter` and whose
+ * SO_REUSEPORT group `reuseport` reaches (none: AF_UNIX, netlink, packet sockets), in Linux's
+ * order: EINVAL below an int, EFAULT for the int, then SO_ATTACH_FILTER and
+ * SO_ATTACH_REUSEPORT_CBPF want exactly a struct sock_fprog (EINVAL, EFAULT), EPERM once
+ * locked, EINVAL for a NULL program or a length of 0 or over BPF_MAXINSNS, EFAULT for
+ * unreadable instructions, then the checker's EINVAL; the reuseport one then the group's errno.
+ * SO_DETACH_REUSEPORT_BPF ignores the lock (reuseport_detach_prog does not look at it).
  */
 export function setFilterOption(
   t: Task,
@@ -54,31 +80,31 @@ export function setFilterOption(
   name: number,
   addr: number,
   optlen: number,
+  reuseport?: ReuseportPrograms,
 ): 0 | LinuxError {
   if (optlen < 4) return E.EINVAL;
   const val = t.memory.readI32(addr);
   if (isError(val)) return val;
   switch (name) {
     case SO.SO_ATTACH_FILTER: {
-      if (optlen !== SOCK_FPROG_SIZE) return E.EINVAL;
-      const fprog = t.memory.read(addr, SOCK_FPROG_SIZE);
-      if (isError(fprog)) return fprog;
-      const dv = new DataView(fprog.buffer, fprog.byteOffset, SOCK_FPROG_SIZE);
-      const len = dv.getUint16(0, true);
-      const prog = dv.getBigUint64(8, true);
-      if (filter.locked) return E.EPERM;
-      // bpf_check_basics_ok comes before the copy: a NULL or empty program is EINVAL, not EFAULT.
-      if (prog === 0n || len === 0 || len > 4096) return E.EINVAL;
-      if (prog > BigInt(Number.MAX_SAFE_INTEGER)) return E.EFAULT;
-      const bytes = t.memory.read(Number(prog), len * SOCK_FILTER_SIZE);
-      if (isError(bytes)) return bytes;
-      return filter.attach(bytes);
+      const bytes = readProgram(t, filter, addr, optlen);
+      return isError(bytes) ? bytes : filter.attach(bytes);
     }
+    case SO.SO_ATTACH_REUSEPORT_CBPF: {
+      const bytes = readProgram(t, filter, addr, optlen);
+      if (isError(bytes)) return bytes;
+      const prog = checkClassicProgram(bytes);
+      if (isError(prog)) return prog;
+      return reuseport ? reuseport.attachReuseportProgram(prog) : E.EINVAL;
+    }
+    case SO.SO_DETACH_REUSEPORT_BPF:
+      return reuseport ? reuseport.detachReuseportProgram() : E.EINVAL;
     case SO.SO_DETACH_FILTER:
       return filter.detach();
     case SO.SO_LOCK_FILTER:
       return filter.lock(val !== 0);
-    case SO.SO_ATTACH_BPF: {
+    case SO.SO_ATTACH_BPF:
+    case SO.SO_ATTACH_REUSEPORT_EBPF: {
       if (optlen !== 4) return E.EINVAL;
       if (filter.locked) return E.EPERM;
       // bpf_prog_get_type: a closed fd is EBADF, any open one is not a BPF program here.
@@ -88,6 +114,25 @@ export function setFilterOption(
     default:
       return E.ENOPROTOOPT;
   }
+}
+
+/**
+ * The instructions of the struct sock_fprog at `addr` (copy_bpf_fprog_from_user, then
+ * __get_filter up to the copy): EINVAL unless `optlen` is its size, EFAULT, EPERM on a locked
+ * filter, EINVAL for a NULL program or a length of 0 or over BPF_MAXINSNS (bpf_check_basics_ok
+ * comes before the copy), EFAULT for unreadable instructions.
+ */
+function readProgram(t: Task, filter: SocketFilter, addr: number, optlen: number): Uint8Array | LinuxError {
+  if (optlen !== SOCK_FPROG_SIZE) return E.EINVAL;
+  const fprog = t.memory.read(addr, SOCK_FPROG_SIZE);
+  if (isError(fprog)) return fprog;
+  const dv = new DataView(fprog.buffer, fprog.byteOffset, SOCK_FPROG_SIZE);
+  const len = dv.getUint16(0, true);
+  const prog = dv.getBigUint64(8, true);
+  if (filter.locked) return E.EPERM;
+  if (prog === 0n || len === 0 || len > 4096) return E.EINVAL;
+  if (prog > BigInt(Number.MAX_SAFE_INTEGER)) return E.EFAULT;
+  return t.memory.read(Number(prog), len * SOCK_FILTER_SIZE);
 }
 
 /**

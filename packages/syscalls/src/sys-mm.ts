@@ -71,9 +71,14 @@ export class VfsMapFile implements MapFile {
   readonly mapInode: number;
   readonly mapObject: string;
 
+  /**
+   * `region`, when given, is the mapping asked for (its length rounded to pages, its offset in
+   * pages), for files whose mmap operation looks at it ({@link SizedMmapSource}).
+   */
   constructor(
     readonly description: FileDescription,
     private readonly path: () => string,
+    region?: { readonly len: number; readonly pgoff: number },
   ) {
     const st = description.stat();
     // Device and inode number: a host directory's filesystem makes a new inode object per lookup.
@@ -84,8 +89,14 @@ export class VfsMapFile implements MapFile {
     // Only memfds answer F_GET_SEALS; every other file gives EINVAL.
     const seals = description.fcntl(F_GET_SEALS, 0);
     this.mapWriteSealed = typeof seals === 'number' && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0;
-    if ((st.mode & Mode.S_IFMT) !== Mode.S_IFREG && description.hostFd() === null)
-      this.mapError = description.mmapRefusal();
+    if ((st.mode & Mode.S_IFMT) !== Mode.S_IFREG) {
+      const sized = description.impl as Partial<SizedMmapSource>;
+      if (description.hostFd() === null) this.mapError = description.mmapRefusal();
+      else if (region && typeof sized.mmapRegionRefusal === 'function') {
+        const err = sized.mmapRegionRefusal(region.len, region.pgoff);
+        if (err) this.mapError = err;
+      }
+    }
     this.mapDevMajor = (st.dev >>> 8) & 0xfff;
     this.mapDevMinor = (st.dev & 0xff) | ((st.dev >>> 12) & 0xfff00);
     this.mapInode = st.ino;
@@ -97,15 +108,29 @@ export class VfsMapFile implements MapFile {
 }
 
 /**
+ * A file description whose mmap operation accepts only some mappings of it: an AF_PACKET
+ * socket maps exactly its rings, from offset 0 (packet_mmap). The answer stands where Linux calls
+ * the file's mmap operation, after the generic checks.
+ */
+export interface SizedMmapSource {
+  /** Why a mapping of `len` bytes (a multiple of the page size) at page `pgoff` is refused. */
+  mmapRegionRefusal(len: number, pgoff: number): LinuxError | undefined;
+}
+
+/**
  * The MapFile for an mmap fd argument (EBADF passed through for the model to report). mmap looks
  * the fd up with fget, which does not see O_PATH descriptions: EBADF for those too.
  */
-function mapFileOf(t: Task, fd: number): MapFile | LinuxError {
+function mapFileOf(t: Task, fd: number, len: bigint, offset: bigint): MapFile | LinuxError {
   const f = fileAt(t, fd);
   if (isError(f)) return f;
   if (f.isPath) return E.EBADF;
   const ctx = ctxOf(t);
-  return new VfsMapFile(f, () => vfsOf(t).pathOf(ctx, f.location));
+  const region = {
+    len: Number(BigInt.asUintN(64, len + 4095n) & ~4095n),
+    pgoff: Number(BigInt.asUintN(64, offset) / 4096n),
+  };
+  return new VfsMapFile(f, () => vfsOf(t).pathOf(ctx, f.location), region);
 }
 
 /** implements brk(2): returns the new break, or the old one when the request fails. */
@@ -116,7 +141,7 @@ function brk(t: Task, a: SyscallArgs): Promise<SyscallResult> {
 /** implements mmap(2). */
 function mmap(t: Task, a: SyscallArgs): Promise<SyscallResult> {
   const flags = Number(a[3] & 0xffffffffn);
-  const file = flags & MapFlag.MAP_ANONYMOUS ? null : mapFileOf(t, int(a[4]));
+  const file = flags & MapFlag.MAP_ANONYMOUS ? null : mapFileOf(t, int(a[4]), a[1], a[5]);
   return settle(t, modelOf(t).mmap(a[0], a[1], a[2], a[3], file, a[5]));
 }
 

@@ -369,3 +369,58 @@ describe('AF_NETLINK NETLINK_SOCK_DIAG', () => {
     expect(await ask(h, nl, NLM_F_DUMP, inetReq(AF_INET, 17), 72)).toEqual([]);
   });
 });
+
+/** Sends SOCK_DESTROY (21) with NLM_F_ACK for `body`; the ACK's errno (0: destroyed). */
+async function destroyReq(h: Harness, fd: number, body: Uint8Array): Promise<number> {
+  const req = new Uint8Array(16 + body.length);
+  const dv = new DataView(req.buffer);
+  dv.setUint32(0, req.length, true);
+  dv.setUint16(4, 21, true);
+  dv.setUint16(6, NLM_F_REQUEST | 4, true); // NLM_F_ACK
+  req.set(body, 16);
+  h.mem.write(BUF, req);
+  expect(await h.call('sendto', fd, BUF, req.length, 0, 0, 0)).toBe(req.length);
+  const n = await h.call('recvfrom', fd, BUF, 4096, MSG_DONTWAIT, 0, 0);
+  if (typeof n !== 'number' || n < 36) throw new Error(`no ACK: ${String(n)}`);
+  const ack = new DataView((h.mem.read(BUF, n) as Uint8Array).slice().buffer);
+  expect(ack.getUint16(4, true)).toBe(2); // NLMSG_ERROR
+  return -ack.getInt32(16, true) | 0;
+}
+
+// raw_diag_destroy (Linux's source: the CI kernel lacks CONFIG_INET_RAW_DIAG, so runtime's
+// sock-destroy-udp.c cannot compare raw sockets): raw_sock_get's lookup without a cookie check,
+// sock_diag_destroy's EPERM, then raw_abort (ECONNABORTED once, out of the raw table).
+describe('SOCK_DESTROY of raw sockets', () => {
+  it('finds a raw socket by its protocol and addresses, whatever the cookie, and aborts it', async () => {
+    const h = harness();
+    const nl = (await h.call('socket', AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG)) as number;
+    const r = (await h.call('socket', AF_INET, SOCK_RAW, IPPROTO_ICMP)) as number;
+    h.mem.write(BUF + 512, Uint8Array.from([AF_INET, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]));
+    expect(await h.call('connect', r, BUF + 512, 16)).toBe(0);
+    const req = (raw: number, dst: number[]): Uint8Array => {
+      const b = inetReq(AF_INET, IPPROTO_RAW, 0, raw);
+      b.set(dst, 28); // idiag_dst: the peer a connected raw socket must have
+      b.fill(0x5a, 48, 56); // a cookie no socket has: raw_sock_get does not look
+      return b;
+    };
+    expect(await destroyReq(h, nl, req(17, [127, 0, 0, 1]))).toBe(E.ENOENT.errno);
+    expect(await destroyReq(h, nl, req(IPPROTO_ICMP, [127, 0, 0, 2]))).toBe(E.ENOENT.errno);
+    expect(await destroyReq(h, nl, req(IPPROTO_ICMP, [127, 0, 0, 1]))).toBe(0);
+    expect(await h.call('recvfrom', r, BUF + 1024, 64, MSG_DONTWAIT, 0, 0)).toBe(E.ECONNABORTED);
+    expect(await h.call('recvfrom', r, BUF + 1024, 64, MSG_DONTWAIT, 0, 0)).toBe(E.EAGAIN);
+    // Out of the raw table: not listed, not found again.
+    expect(await ask(h, nl, NLM_F_DUMP, inetReq(AF_INET, IPPROTO_RAW), 72)).toEqual([]);
+    expect(await destroyReq(h, nl, req(IPPROTO_ICMP, [0, 0, 0, 0]))).toBe(E.ENOENT.errno);
+  });
+
+  it('answers EPERM without CAP_NET_ADMIN, and ENOENT for ping sockets (no inet_diag handler)', async () => {
+    const h = harness();
+    const r = (await h.call('socket', AF_INET, SOCK_RAW, IPPROTO_ICMP)) as number;
+    expect(r).toBeGreaterThanOrEqual(0);
+    expect(await h.call('setresuid', 1000, 1000, 1000)).toBe(0);
+    const nl = (await h.call('socket', AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG)) as number;
+    expect(await destroyReq(h, nl, inetReq(AF_INET, IPPROTO_RAW, 0, IPPROTO_ICMP))).toBe(E.EPERM.errno);
+    expect(await destroyReq(h, nl, inetReq(AF_INET, IPPROTO_ICMP))).toBe(E.ENOENT.errno);
+    expect(await h.call('recvfrom', r, BUF + 1024, 64, MSG_DONTWAIT, 0, 0)).toBe(E.EAGAIN);
+  });
+});

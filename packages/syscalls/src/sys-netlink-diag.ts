@@ -17,13 +17,15 @@
  *   MARK_COND without CAP_NET_ADMIN) and run as inet_diag_bc_run.
  * - AF_UNIX: unix_diag_msg with UNIX_DIAG_NAME, VFS, PEER, ICONS, RQLEN, MEMINFO, SHUTDOWN and
  *   UID as udiag_show asks, filtered by udiag_states; exact lookups by inode and cookie.
- * - SOCK_DESTROY (`ss -K`, CONFIG_INET_DIAG_DESTROY) aborts a TCP connection found as an exact
- *   lookup finds it, with CAP_NET_ADMIN (tcp_abort: ECONNABORTED for the application, a RST for
- *   the peer); UDP, raw sockets and listeners answer EOPNOTSUPP (Linux aborts them too: not done
- *   here); AF_UNIX has no destroy on Linux either. Other families
- *   (AF_NETLINK, AF_PACKET: `ss` then reads /proc/net) answer ENOENT, families >= AF_MAX EINVAL,
- *   a message type other than SOCK_DIAG_BY_FAMILY, SOCK_DESTROY and the old TCPDIAG_GETSOCK
- *   (struct inet_diag_req: both families at once) EINVAL.
+ * - SOCK_DESTROY (`ss -K`, CONFIG_INET_DIAG_DESTROY) aborts the socket its protocol's lookup
+ *   finds, with CAP_NET_ADMIN, reporting ECONNABORTED to the application: a TCP connection
+ *   (tcp_abort: a RST for the peer), a TCP listener (it stops listening, its queued connections
+ *   are reset), a UDP socket (udp_abort: disconnected, an automatic port released) and a raw
+ *   socket (raw_abort: out of the raw table). UDP-Lite answers EOPNOTSUPP as on Linux; ping
+ *   sockets have no inet_diag handler (ENOENT); AF_UNIX has no destroy on Linux either. Other
+ *   families (AF_NETLINK, AF_PACKET: `ss` then reads /proc/net) answer ENOENT, families >=
+ *   AF_MAX EINVAL, a message type other than SOCK_DIAG_BY_FAMILY, SOCK_DESTROY and the old
+ *   TCPDIAG_GETSOCK (struct inet_diag_req: both families at once) EINVAL.
  *
  * The sockets are the ones /proc/net lists (sys-socket-proc.ts's enumeration). A connection no
  * file holds (waiting for accept, or closed by the application and finishing) is listed with
@@ -187,6 +189,8 @@ interface InetDiagSocket {
   readonly full?: FullSocket;
   /** netstack's connection, for SOCK_DESTROY (none for a listener or a host socket). */
   readonly conn?: TcpSocket;
+  /** The socket-layer object while the application holds it, for SOCK_DESTROY of the others. */
+  readonly owner?: InetSocket;
 }
 
 /** What a full socket (not a TIME_WAIT minisock) adds to its message. */
@@ -300,6 +304,7 @@ function stackSockets(net: NetState, protocol: number, family: 4 | 6): InetDiagS
       mark,
       ...(full ? { full } : {}),
       ...(e.entry.tcp ? { conn: e.entry.tcp } : {}),
+      ...(owner ? { owner } : {}),
     });
   }
   // Forget the cookies of connections that are gone.
@@ -883,20 +888,86 @@ function inetDiag(
 }
 
 /**
- * SOCK_DESTROY for TCP (tcp_diag_destroy): the connection inet_diag_find_one_icsk finds (ENOENT
- * for none or another's cookie), EPERM without CAP_NET_ADMIN, then tcp_abort with
- * ECONNABORTED (TcpSocket.destroy). Left out (EOPNOTSUPP): UDP and raw sockets (udp_abort,
- * raw_abort), listeners, and host sockets in network mode `host`.
+ * SOCK_DESTROY (sock_diag_destroy behind tcp_diag_destroy, udp_diag_destroy and
+ * raw_diag_destroy): the socket each protocol's lookup finds ({@link destroyLookup}: ENOENT for
+ * none), EPERM without CAP_NET_ADMIN, EOPNOTSUPP for UDP-Lite (udplite_prot has no diag_destroy),
+ * then the abort with ECONNABORTED: tcp_abort for a connection (TcpSocket.destroy) or a listener,
+ * udp_abort, raw_abort (InetSocket.destroy). Host sockets in network mode `host` answer
+ * EOPNOTSUPP: the host's kernel holds them.
  */
 function inetDestroy(ctx: DiagContext, r: InetRequest): LinuxError | undefined {
-  if (r.protocol !== IPPROTO_TCP) return E.EOPNOTSUPP;
-  const found = lookupInet(ctx, r);
+  const found = destroyLookup(ctx, r);
   if (isError(found)) return found;
   if (!ctx.netAdmin) return E.EPERM;
-  if (!found.conn) return E.EOPNOTSUPP;
-  found.conn.destroy(E.ECONNABORTED);
-  netOf(ctx.kernel).kick(); // send the RST and wake the connection's waiters now
+  if (r.protocol === IPPROTO_UDPLITE) return E.EOPNOTSUPP;
+  if (found.conn) found.conn.destroy(E.ECONNABORTED);
+  else if (found.owner) {
+    const err = found.owner.destroy(E.ECONNABORTED);
+    if (isError(err)) return err;
+  } else return E.EOPNOTSUPP;
+  netOf(ctx.kernel).kick(); // send the RSTs and wake the socket's waiters now
   return undefined;
+}
+
+/**
+ * The socket a SOCK_DESTROY request names, per protocol: TCP as an exact lookup finds it
+ * (inet_diag_find_one_icsk, ENOENT for another's cookie); UDP by the request's 4-tuple with the
+ * request's source as the socket's own end (__udp_diag_destroy: the reverse of udp_dump_one's
+ * reading; an AF_INET6 request whose two addresses are IPv4-mapped looks among the IPv4
+ * sockets), ENOENT for another's cookie; raw sockets as raw_sock_get finds them, with no
+ * cookie check.
+ */
+function destroyLookup(ctx: DiagContext, r: InetRequest): InetDiagSocket | LinuxError {
+  if (r.protocol === IPPROTO_TCP || r.protocol === IPPROTO_RAW) return lookupInet(ctx, r);
+  if (r.family !== AddressFamily.AF_INET && r.family !== AddressFamily.AF_INET6) return E.EINVAL;
+  const t = lookupTable(ctx, r);
+  // udpLookup reads the request as udp_dump_one does (its source is the peer): swap the ends.
+  const swapped = { ...t.req, src: t.req.dst, dst: t.req.src, sport: t.req.dport, dport: t.req.sport };
+  const found = checkCookie(r, t.original(udpLookup(t.list, swapped)));
+  return found === E.ESTALE ? E.ENOENT : found;
+}
+
+/**
+ * The sockets a TCP or UDP lookup of `r` searches, and `r` as it compares with them. An AF_INET6
+ * request is looked up among the AF_INET6 sockets, unless its two addresses are IPv4-mapped: then,
+ * as for an AF_INET request, among the IPv4 ones (inet_diag_find_one_icsk, __udp_diag_destroy),
+ * with the addresses as IPv4 ones. Linux's IPv4 tables hold AF_INET6 sockets that take IPv4
+ * too: those with IPv4-mapped addresses (IPv4 connections underneath) and those bound to the
+ * wildcard without IPV6_V6ONLY. They are listed after the IPv4 sockets, so they lose a tie as
+ * their lower compute_score does, and `original` gives back the socket as its family lists it.
+ */
+function lookupTable(
+  ctx: DiagContext,
+  r: InetRequest,
+): {
+  list: InetDiagSocket[];
+  req: InetRequest;
+  original: (s: InetDiagSocket | undefined) => InetDiagSocket | undefined;
+} {
+  const same = (s: InetDiagSocket | undefined): InetDiagSocket | undefined => s;
+  const mapped = r.family === AddressFamily.AF_INET6 && isV4Mapped(r.src) && isV4Mapped(r.dst);
+  if (r.family === AddressFamily.AF_INET6 && !mapped)
+    return { list: inetSockets(ctx, r.protocol, AddressFamily.AF_INET6), req: r, original: same };
+  const req = mapped ? { ...r, src: r.src.slice(12, 16), dst: r.dst.slice(12, 16) } : r;
+  const list = inetSockets(ctx, r.protocol, AddressFamily.AF_INET);
+  const originals = new Map<InetDiagSocket, InetDiagSocket>();
+  const as4 = (a: Uint8Array): Uint8Array | undefined =>
+    a.every((b) => b === 0) ? new Uint8Array(4) : isV4Mapped(a) ? a.slice(12, 16) : undefined;
+  for (const s of inetSockets(ctx, r.protocol, AddressFamily.AF_INET6)) {
+    const src = as4(s.src);
+    const dst = as4(s.dst);
+    if (!src || !dst) continue;
+    // On the wildcard address only a socket without IPV6_V6ONLY takes IPv4.
+    if (isAny(s.src) && (!s.owner || s.owner.getsockopt(SOL_IPV6, IPV6_V6ONLY) !== 0)) continue;
+    const v4 = { ...s, src, dst };
+    originals.set(v4, s);
+    list.push(v4);
+  }
+  return { list, req, original: (s) => (s && originals.get(s)) ?? s };
+}
+
+function isV4Mapped(a: Uint8Array): boolean {
+  return a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff;
 }
 
 /** An address of a request (16 bytes) compared with a socket's. */
@@ -917,32 +988,37 @@ function isAny(a: Uint8Array): boolean {
 }
 
 /**
- * inet_diag_find_one_icsk / udp_dump_one: the socket with the request's 4-tuple (a connection
- * first, then a listener or bound socket on the local address), then the cookie check: ENOENT
- * for TCP, ESTALE for UDP when it is another socket's; ENOENT when there is none.
+ * inet_diag_find_one_icsk / udp_dump_one / raw_sock_get: the socket with the request's 4-tuple
+ * (TCP: a connection first, then a listener on the local address, among the sockets
+ * {@link lookupTable} gives), then the cookie check: ENOENT for TCP, ESTALE for UDP when it is
+ * another socket's, none for raw sockets; ENOENT when there is none.
  */
 function lookupInet(ctx: DiagContext, r: InetRequest): InetDiagSocket | LinuxError {
   if (r.family !== AddressFamily.AF_INET && r.family !== AddressFamily.AF_INET6) return E.EINVAL;
-  const list = inetSockets(ctx, r.protocol, r.family);
-  if (r.protocol === IPPROTO_RAW) return checkCookie(r, rawLookup(list, r));
-  if (r.protocol !== IPPROTO_TCP) return checkCookie(r, udpLookup(list, r));
-  const exact = list.find(
+  // raw_sock_get checks no cookie.
+  if (r.protocol === IPPROTO_RAW) return rawLookup(inetSockets(ctx, r.protocol, r.family), r) ?? E.ENOENT;
+  if (r.protocol !== IPPROTO_TCP) return checkCookie(r, udpLookup(inetSockets(ctx, r.protocol, r.family), r));
+  const t = lookupTable(ctx, r);
+  const q = t.req;
+  const exact = t.list.find(
     (s) =>
       s.state !== TCP_LISTEN &&
-      s.sport === r.sport &&
-      s.dport === r.dport &&
-      sameAddr(s.src, r.src) &&
-      sameAddr(s.dst, r.dst),
+      boundDevMatches(s, q) &&
+      s.sport === q.sport &&
+      s.dport === q.dport &&
+      sameAddr(s.src, q.src) &&
+      sameAddr(s.dst, q.dst),
   );
-  const bound =
-    exact ??
-    list.find(
+  // A listener on the request's address before one on the wildcard (compute_score).
+  const listener = (wild: boolean): InetDiagSocket | undefined =>
+    t.list.find(
       (s) =>
-        (r.protocol !== IPPROTO_TCP || s.state === TCP_LISTEN) &&
-        s.sport === r.sport &&
-        s.dport === 0 &&
-        (sameAddr(s.src, r.src) || isAny(s.src)),
+        s.state === TCP_LISTEN &&
+        boundDevMatches(s, q) &&
+        s.sport === q.sport &&
+        (wild ? isAny(s.src) : sameAddr(s.src, q.src)),
     );
+  const bound = t.original(exact ?? listener(false) ?? listener(true));
   if (!bound) return E.ENOENT;
   // inet_diag_find_one_icsk answers ENOENT for another socket's cookie.
   const checked = checkCookie(r, bound);
@@ -957,7 +1033,7 @@ function udpLookup(list: readonly InetDiagSocket[], r: InetRequest): InetDiagSoc
   let best: InetDiagSocket | undefined;
   let bestScore = -1;
   for (const s of list) {
-    if (s.sport !== r.dport) continue;
+    if (s.sport !== r.dport || !boundDevMatches(s, r)) continue;
     if (!isAny(s.src) && !sameAddr(s.src, r.dst)) continue;
     let score = isAny(s.src) ? 0 : 1;
     if (s.dport !== 0) {
@@ -981,9 +1057,18 @@ function rawLookup(list: readonly InetDiagSocket[], r: InetRequest): InetDiagSoc
   return list.find(
     (s) =>
       s.sport === r.rawProtocol &&
+      boundDevMatches(s, r) &&
       (isAny(s.src) || sameAddr(s.src, r.src)) &&
       (isAny(s.dst) || sameAddr(s.dst, r.dst)),
   );
+}
+
+/**
+ * inet_bound_dev_eq as the lookups call it (the request's idiag_if as the arrival link, no
+ * l3mdev): a socket tied to a link (SO_BINDTODEVICE) is found only by a request naming that link.
+ */
+function boundDevMatches(s: InetDiagSocket, r: InetRequest): boolean {
+  return s.ifindex === 0 || s.ifindex === r.ifindex;
 }
 
 /** sock_diag_check_cookie: ENOENT without a socket, ESTALE for another socket's cookie. */

@@ -1,26 +1,48 @@
 /**
- * PACKET_RX_RING: the memory-mapped receive ring of AF_PACKET sockets (TPACKET_V1, V2, V3), as
- * net/packet/af_packet.c lays it out and hands frames over (packet_set_ring, tpacket_rcv and the
- * prb_* block functions of V3).
+ * PACKET_RX_RING and PACKET_TX_RING: the memory-mapped rings of AF_PACKET sockets (TPACKET_V1,
+ * V2, V3), as net/packet/af_packet.c lays them out and hands frames over (packet_set_ring,
+ * tpacket_rcv and the prb_* block functions of V3; the TX ring's frames for tpacket_snd).
  *
- * The ring's memory is a memfd of the sandbox VFS (memfdFsOf): the supervisor writes frames and
- * headers into it with positioned writes and reads the status words the app hands back, and
- * mmap(2) of the socket maps the same memory into the app (the socket's `hostFd()` is the
- * memfd's, which moves it into host memory on the first mapping). A frame's body is written
- * before its status word (V1/V2), a block's packets before its block status (V3), the order the
- * kernel's barriers give.
+ * The rings' memory is one memfd of the sandbox VFS (memfdFsOf), the RX ring first and the TX
+ * ring after it, as packet_mmap maps them: the supervisor writes frames and headers into it with
+ * positioned writes and reads the status words the app hands back, and mmap(2) of the socket
+ * maps the same memory into the app (the socket's `hostFd()` is the memfd's, which moves it into
+ * host memory on the first mapping). A frame's body is written before its status word (V1/V2),
+ * a block's packets before its block status (V3), the order the kernel's barriers give. Rings
+ * change only while unmapped, so a change moves them into fresh memory laid out anew.
  *
- * Differences from Linux: a mapping of another size than the ring's is not refused, and a ring
- * can be replaced while mapped (Linux: EBUSY until munmap).
+ * mmap(2) of the socket maps exactly its rings from offset 0 (else EINVAL, packet_mmap); while
+ * any address space of the sandbox maps them, a ring can be neither set nor torn down (EBUSY,
+ * Linux's po->mapped), which {@link ringMapped} finds by looking at the VMAs.
  *
  * @module
  */
-import { E, SockType, isError } from '@tsvisor/abi';
+import { E, SockType, isError, type LinuxError } from '@tsvisor/abi';
 import type { Kernel, Task } from '@tsvisor/kernel';
+import type { AddressSpace } from '@tsvisor/mm';
 import { memfdFsOf, type FileDescription } from '@tsvisor/vfs';
 import type { TappedFrame } from '@tsvisor/netstack';
+import { VfsMapFile } from './sys-mm.js';
 import type { SyscallResult } from './types.js';
 import { vfsCreds, vfsOf } from './vfs-context.js';
+
+/**
+ * Whether any address space of the kernel maps the file description whose impl is `impl`
+ * (Linux counts po->mapped in the VMAs' open and close operations; a partial munmap, a second
+ * mmap and a fork's copy each keep the ring mapped).
+ */
+export function ringMapped(kernel: Kernel, impl: object): boolean {
+  const seen = new Set<AddressSpace>();
+  for (const task of kernel.allTasks()) {
+    const model = task.mm.model as AddressSpace | undefined;
+    if (!model || seen.has(model)) continue;
+    seen.add(model);
+    for (const vma of model.list()) {
+      if (vma.file instanceof VfsMapFile && vma.file.description.impl === impl) return true;
+    }
+  }
+  return false;
+}
 
 /** What the ring needs of the socket it belongs to (PacketSocketImpl). */
 export interface RingHost {
@@ -28,9 +50,15 @@ export interface RingHost {
     readonly type: number;
     version: number;
     reserve: number;
+    loss: number;
     ring: PacketRing | undefined;
+    txRing: TxRing | undefined;
+    /** The memory both rings live in, RX first (what mmap(2) of the socket maps). */
+    ringMemory: RingMemory | undefined;
     purgeQueue(): void;
     notify(events: number): void;
+    /** The socket's hook comes off and back on around the change (fanout order). */
+    rehook(): void;
   };
 }
 
@@ -84,11 +112,73 @@ interface RingGeometry {
 }
 
 /**
- * setsockopt(PACKET_RX_RING) (packet_set_ring): reads a tpacket_req (V1, V2) or tpacket_req3
- * (V3), checks its geometry in Linux's order and replaces the socket's ring (a tp_block_nr of 0
- * removes it).
+ * The memory of a socket's rings: one memfd of the sandbox VFS, the RX ring at 0 and the TX ring
+ * after it, as packet_mmap maps them. The supervisor reads and writes it with positioned I/O.
  */
-export function setRing(t: Task, host: RingHost, addr: number, optlen: number): SyscallResult {
+export class RingMemory {
+  constructor(readonly file: FileDescription) {}
+
+  /** The memfd's host fd (moving its bytes to host memory), for mmap(2). */
+  hostFd(): number | null {
+    return this.file.hostFd();
+  }
+
+  write(pos: number, bytes: Uint8Array): void {
+    const r = this.file.pwrite(bytes, pos);
+    if (typeof r !== 'number' || r !== bytes.length) throw new Error(`packet ring: write at ${pos} failed`);
+  }
+
+  read(pos: number, len: number): Uint8Array {
+    const b = new Uint8Array(len);
+    const r = len > 0 ? this.file.pread(b, pos) : 0;
+    if (typeof r !== 'number' || r !== len) throw new Error(`packet ring: read at ${pos} failed`);
+    return b;
+  }
+
+  readU32(pos: number): number {
+    const b = this.read(pos, 4);
+    return new DataView(b.buffer).getUint32(0, true);
+  }
+
+  release(): void {
+    this.file.release();
+  }
+}
+
+/** A fresh zeroed memory of `size` bytes for the rings, undefined for none, ENOMEM on failure. */
+function newMemory(t: Task, size: number): RingMemory | undefined | LinuxError {
+  if (size === 0) return undefined;
+  const file = memfdFsOf(vfsOf(t)).create('packet-ring', 0, vfsCreds(t));
+  if (isError(file)) return E.ENOMEM;
+  if (vfsOf(t).ftruncate(file, size)) {
+    file.release();
+    return E.ENOMEM;
+  }
+  return new RingMemory(file);
+}
+
+/** A ring's place in the socket's memory, which moves when the other ring comes or goes. */
+interface Placed {
+  readonly size: number;
+  mem: RingMemory;
+  base: number;
+}
+
+/** Copies a ring into `mem` at `base` and points it there. */
+function move(r: Placed, mem: RingMemory, base: number): void {
+  mem.write(base, r.mem.read(r.base, r.size));
+  r.mem = mem;
+  r.base = base;
+}
+
+/**
+ * setsockopt(PACKET_RX_RING) and (`tx`) PACKET_TX_RING (packet_set_ring): reads a tpacket_req
+ * (V1, V2) or tpacket_req3 (V3), EBUSY while the rings are mapped, checks the geometry in
+ * Linux's order and sets the ring (a tp_block_nr of 0 removes it; EBUSY when one is set). A V3
+ * TX ring is a ring of frames with V3 headers: the block options are EINVAL for it. The rings
+ * move into fresh memory, RX first, so one mapping sees both.
+ */
+export function setRing(t: Task, host: RingHost, addr: number, optlen: number, tx: boolean): SyscallResult {
   const s = host.sock;
   const len = s.version === TPACKET_V3 ? REQ3_LEN : REQ_LEN;
   if (optlen < len) return E.EINVAL;
@@ -101,13 +191,28 @@ export function setRing(t: Task, host: RingHost, addr: number, optlen: number): 
   const frameNr = dv.getUint32(12, true);
   const retireTov = s.version === TPACKET_V3 ? dv.getUint32(16, true) : 0;
   const sizeofPriv = s.version === TPACKET_V3 ? dv.getUint32(20, true) : 0;
+  const featureReq = s.version === TPACKET_V3 ? dv.getUint32(24, true) : 0;
+  if (ringMapped(t.kernel, host)) return E.EBUSY;
+  const current: Placed | undefined = tx ? s.txRing : s.ring;
+  const other: Placed | undefined = tx ? s.ring : s.txRing;
   if (blockNr === 0) {
     if (frameNr !== 0) return E.EINVAL;
-    s.ring?.release();
-    s.ring = undefined;
+    s.rehook();
+    if (!tx) s.purgeQueue();
+    if (!current) return 0;
+    const mem = newMemory(t, other?.size ?? 0);
+    if (isError(mem)) return mem;
+    if (other && mem) move(other, mem, 0);
+    if (tx) s.txRing = undefined;
+    else {
+      s.ring?.release();
+      s.ring = undefined;
+    }
+    s.ringMemory?.release();
+    s.ringMemory = mem;
     return 0;
   }
-  if (s.ring) return E.EBUSY;
+  if (current) return E.EBUSY;
   const hdrlen = HDRLEN[s.version as 0 | 1 | 2];
   if ((blockSize | 0) <= 0) return E.EINVAL;
   if (blockSize % PAGE_SIZE !== 0) return E.EINVAL;
@@ -119,36 +224,147 @@ export function setRing(t: Task, host: RingHost, addr: number, optlen: number): 
   if (perBlock === 0) return E.EINVAL;
   if (perBlock > Math.floor(0xffffffff / blockNr)) return E.EINVAL;
   if (perBlock * blockNr !== frameNr) return E.EINVAL;
-  if (blockSize * blockNr > RING_MAX_BYTES) return E.ENOMEM;
-  const file = memfdFsOf(vfsOf(t)).create('packet-ring', 0, vfsCreds(t));
-  if (isError(file)) return E.ENOMEM;
-  const err = vfsOf(t).ftruncate(file, blockSize * blockNr);
-  if (err) {
-    file.release();
-    return E.ENOMEM;
+  const size = blockSize * blockNr;
+  if (size + (other?.size ?? 0) > RING_MAX_BYTES) return E.ENOMEM;
+  if (tx && s.version === TPACKET_V3 && (retireTov !== 0 || sizeofPriv !== 0 || featureReq !== 0))
+    return E.EINVAL;
+  const rxSize = tx ? (other?.size ?? 0) : size;
+  const mem = newMemory(t, rxSize + (tx ? size : (other?.size ?? 0)));
+  if (isError(mem) || !mem) return E.ENOMEM;
+  s.rehook();
+  if (other) move(other, mem, tx ? 0 : size);
+  s.ringMemory?.release();
+  s.ringMemory = mem;
+  const geometry = {
+    version: s.version,
+    blockSize,
+    blockNr,
+    frameSize,
+    frameNr,
+    retireTovMs: retireTov !== 0 ? retireTov : DEFAULT_RETIRE_TOV_MS,
+    sizeofPriv,
+  };
+  if (tx) {
+    s.txRing = new TxRing(mem, rxSize, geometry);
+    return 0;
   }
   s.purgeQueue();
-  s.ring = new PacketRing(
-    file,
-    {
-      version: s.version,
-      blockSize,
-      blockNr,
-      frameSize,
-      frameNr,
-      retireTovMs: retireTov !== 0 ? retireTov : DEFAULT_RETIRE_TOV_MS,
-      sizeofPriv,
-    },
-    s.type,
-    s.reserve,
-    t.kernel,
-    (events) => s.notify(events),
-  );
+  s.ring = new PacketRing(mem, 0, geometry, s.type, s.reserve, t.kernel, (events) => s.notify(events));
   return 0;
 }
 
+/** Where a ring's frame `index` starts, from the ring's start. */
+function frameOffsetOf(g: RingGeometry, perBlock: number, index: number): number {
+  const block = Math.floor(index / perBlock);
+  return block * g.blockSize + (index % perBlock) * g.frameSize;
+}
+
+const TP_STATUS_AVAILABLE = 0;
+const TP_STATUS_SEND_REQUEST = 1;
+const TP_STATUS_WRONG_FORMAT = 1 << 2;
+
+/**
+ * A socket's transmit ring (PACKET_TX_RING): frames the app fills and marks
+ * TP_STATUS_SEND_REQUEST, which send(2) takes from the head on (tpacket_snd).
+ */
+export class TxRing implements Placed {
+  /** The next frame send(2) looks at (tx_ring.head). */
+  private head = 0;
+  readonly size: number;
+  private readonly perBlock: number;
+
+  constructor(
+    public mem: RingMemory,
+    public base: number,
+    readonly geometry: RingGeometry,
+  ) {
+    this.size = geometry.blockSize * geometry.blockNr;
+    this.perBlock = Math.floor(geometry.blockSize / geometry.frameSize);
+  }
+
+  /** Where the head frame's status word is: at the start (V1, V2) or tp_status of tpacket3_hdr. */
+  private statusAt(): number {
+    const at = this.base + frameOffsetOf(this.geometry, this.perBlock, this.head);
+    return this.geometry.version === TPACKET_V3 ? at + 20 : at;
+  }
+
+  /** Whether the head frame asks to be sent. */
+  pending(): boolean {
+    return this.mem.readU32(this.statusAt()) === TP_STATUS_SEND_REQUEST;
+  }
+
+  /** __packet_set_status on the head frame (V1's status is an unsigned long). */
+  private setStatus(status: number): void {
+    const b = new Uint8Array(this.geometry.version === TPACKET_V1 ? 8 : 4);
+    new DataView(b.buffer).setUint32(0, status, true);
+    this.mem.write(this.statusAt(), b);
+  }
+
+  /**
+   * tpacket_parse_header: the head frame's data, from TPACKET_ALIGN(header) on, or (`hasOff`,
+   * PACKET_TX_HAS_OFF) from its tp_net (SOCK_DGRAM) or tp_mac; EINVAL for a V3 frame with a
+   * next offset or an offset outside the frame, EMSGSIZE for tp_len above `sizeMax`.
+   */
+  data(sizeMax: number, hasOff: boolean, dgram: boolean): Uint8Array | LinuxError {
+    const g = this.geometry;
+    const at = this.base + frameOffsetOf(g, this.perBlock, this.head);
+    const h = this.mem.read(at, HDR_SIZE[g.version as 0 | 1 | 2]);
+    const dv = new DataView(h.buffer);
+    let len: number;
+    let mac: number;
+    let net: number;
+    switch (g.version) {
+      case TPACKET_V1:
+        len = dv.getUint32(8, true);
+        mac = dv.getUint16(16, true);
+        net = dv.getUint16(18, true);
+        break;
+      case TPACKET_V2:
+        len = dv.getUint32(4, true);
+        mac = dv.getUint16(12, true);
+        net = dv.getUint16(14, true);
+        break;
+      default:
+        if (dv.getUint32(0, true) !== 0) return E.EINVAL;
+        len = dv.getUint32(16, true);
+        mac = dv.getUint16(24, true);
+        net = dv.getUint16(26, true);
+        break;
+    }
+    if (len > sizeMax) return E.EMSGSIZE;
+    const offMin = HDRLEN[g.version as 0 | 1 | 2] - SOCKADDR_LL_LEN;
+    let off = offMin;
+    if (hasOff) {
+      off = dgram ? net : mac;
+      if (off < offMin || g.frameSize - len < off) return E.EINVAL;
+    }
+    return this.mem.read(at + off, len);
+  }
+
+  /** The head frame went out: AVAILABLE again, and the head moves on. */
+  sent(): void {
+    this.setStatus(TP_STATUS_AVAILABLE);
+    this.advance();
+  }
+
+  /** A bad head frame with PACKET_LOSS: given back unsent and passed over. */
+  skip(): void {
+    this.setStatus(TP_STATUS_AVAILABLE);
+    this.advance();
+  }
+
+  /** A bad head frame without PACKET_LOSS: marked TP_STATUS_WRONG_FORMAT; the head stays. */
+  refuse(): void {
+    this.setStatus(TP_STATUS_WRONG_FORMAT);
+  }
+
+  private advance(): void {
+    this.head = this.head + 1 === this.geometry.frameNr ? 0 : this.head + 1;
+  }
+}
+
 /** A socket's receive ring: its memory (a memfd) and the kernel's cursor state. */
-export class PacketRing {
+export class PacketRing implements Placed {
   /** V1/V2: the next frame the kernel fills (rx_ring.head). */
   private head = 0;
   /** PACKET_STATISTICS since the last read: frames put, frames dropped, queue freezes (V3). */
@@ -175,7 +391,8 @@ export class PacketRing {
   private released = false;
 
   constructor(
-    readonly file: FileDescription,
+    public mem: RingMemory,
+    public base: number,
     readonly geometry: RingGeometry,
     private readonly sockType: number,
     private readonly reserve: number,
@@ -187,17 +404,11 @@ export class PacketRing {
     if (geometry.version === TPACKET_V3) this.openBlock(0);
   }
 
-  /** The memfd's host fd (moving its bytes to host memory), for mmap(2). */
-  hostFd(): number | null {
-    return this.file.hostFd();
-  }
-
-  /** The socket closed or replaced the ring. */
+  /** The socket closed or removed the ring: its timer stops (the socket frees the memory). */
   release(): void {
     if (this.released) return;
     this.released = true;
     this.cancelTimer?.();
-    this.file.release();
   }
 
   /** PACKET_STATISTICS: the counts since the last read, which start again from 0. */
@@ -210,20 +421,30 @@ export class PacketRing {
   }
 
   private write(pos: number, bytes: Uint8Array): void {
-    const r = this.file.pwrite(bytes, pos);
-    if (typeof r !== 'number' || r !== bytes.length) throw new Error(`packet ring: write at ${pos} failed`);
+    this.mem.write(this.base + pos, bytes);
   }
 
   private readU32(pos: number): number {
-    const b = new Uint8Array(4);
-    const r = this.file.pread(b, pos);
-    if (typeof r !== 'number' || r !== 4) throw new Error(`packet ring: read at ${pos} failed`);
-    return new DataView(b.buffer).getUint32(0, true);
+    return this.mem.readU32(this.base + pos);
   }
 
   private frameOffset(index: number): number {
-    const block = Math.floor(index / this.perBlock);
-    return block * this.geometry.blockSize + (index % this.perBlock) * this.geometry.frameSize;
+    return frameOffsetOf(this.geometry, this.perBlock, index);
+  }
+
+  /**
+   * __tpacket_has_room (V1/V2) and __tpacket_v3_has_room: whether the frame (block) that lies
+   * `count >> powOff` past the next one to fill is the kernel's (the next one itself for 0).
+   */
+  hasRoom(powOff: number): boolean {
+    const g = this.geometry;
+    const v3 = g.version === TPACKET_V3;
+    const len = v3 ? g.blockNr : g.frameNr;
+    let idx = v3 ? this.active : this.head;
+    if (powOff) idx += len >> powOff;
+    if (idx >= len) idx -= len;
+    const at = v3 ? this.blockAt(idx) + 8 : this.frameOffset(idx);
+    return this.readU32(at) === TP_STATUS_KERNEL;
   }
 
   /**

@@ -19,6 +19,7 @@ const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const PACKET_VERSION = 10;
 const PACKET_RX_RING = 5;
+const PACKET_TX_RING = 13;
 const PACKET_STATISTICS = 6;
 const MSG_PEEK = 2;
 const MSG_TRUNC = 0x20;
@@ -247,11 +248,7 @@ describe('AF_PACKET sockets', () => {
     const file = fileAt(h.task, s);
     if (isError(file) || !(file.impl instanceof PacketSocketImpl)) throw new Error('no packet socket');
     const ring = file.impl.sock.ring!;
-    const u32 = (at: number): number => {
-      const b = new Uint8Array(4);
-      ring.file.pread(b, at);
-      return new DataView(b.buffer).getUint32(0, true);
-    };
+    const u32 = (at: number): number => ring.mem.readU32(ring.base + at);
     await udp(h, 5002, 'v3');
     // Two packets in block 0 (seq 1), still the kernel's.
     expect([u32(8), u32(12), u32(24)]).toEqual([0, 2, 1]);
@@ -269,5 +266,55 @@ describe('AF_PACKET sockets', () => {
     const next = u32(first);
     expect(u32(first + next)).toBe(0);
     expect(await h.call('close', s)).toBe(0);
+  });
+
+  it('send the frames of a TX ring placed after the RX ring in one memory', async () => {
+    const h = harness();
+    const tx = await packetSocket(h, SOCK_DGRAM, ETH_P_IP);
+    const rx = await packetSocket(h, SOCK_DGRAM | SOCK_NONBLOCK, ETH_P_IP);
+    h.mem.writeI32(OPT, 1);
+    expect(await h.call('setsockopt', tx, SOL_PACKET, PACKET_VERSION, OPT, 4)).toBe(0);
+    const req = new DataView(new ArrayBuffer(16));
+    [4096, 1, 2048, 2].forEach((v, i) => req.setUint32(i * 4, v, true));
+    h.mem.write(OPT, new Uint8Array(req.buffer));
+    expect(await h.call('setsockopt', tx, SOL_PACKET, PACKET_TX_RING, OPT, 16)).toBe(0);
+    expect(await h.call('setsockopt', tx, SOL_PACKET, PACKET_RX_RING, OPT, 16)).toBe(0);
+    const file = fileAt(h.task, tx);
+    if (isError(file) || !(file.impl instanceof PacketSocketImpl)) throw new Error('no packet socket');
+    const sock = file.impl.sock;
+    expect([sock.ring!.base, sock.txRing!.base]).toEqual([0, 4096]);
+    expect(file.impl.mmapRegionRefusal(4096, 0)).toBe(E.EINVAL);
+    expect(file.impl.mmapRegionRefusal(8192, 1)).toBe(E.EINVAL);
+    expect(file.impl.mmapRegionRefusal(8192, 0)).toBeUndefined();
+    // Frame 1 of the TX ring: an IPv4 header of 20 bytes, then 4 bytes, marked SEND_REQUEST.
+    const mem = sock.ringMemory!;
+    const frame = 4096 + 2048;
+    const ip = new Uint8Array(24);
+    ip.set([0x45, 0, 0, 24, 0, 0, 0, 0, 64, 253, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1, 1, 2, 3, 4]);
+    mem.write(frame + 32, ip);
+    const hdr = new DataView(new ArrayBuffer(8));
+    hdr.setUint32(0, 1, true); // TP_STATUS_SEND_REQUEST
+    hdr.setUint32(4, ip.length, true); // tp_len
+    mem.write(frame, new Uint8Array(hdr.buffer));
+    // The head is frame 0, which asks for nothing: nothing goes.
+    expect(await h.call('sendto', tx, 0, 0, 0, 0, 0)).toBe(0);
+    mem.write(4096, new Uint8Array(hdr.buffer));
+    mem.write(4096 + 32, ip);
+    expect(await h.call('sendto', tx, 0, 0, 0, 0, 0)).toBe(48);
+    expect([mem.readU32(4096), mem.readU32(frame)]).toEqual([0, 0]);
+    for (let i = 0; i < 2; i++) {
+      const got = (await recv(h, rx)) as { n: number; bytes: Uint8Array };
+      expect([...got.bytes]).toEqual([...ip]);
+    }
+    // tp_len past the frame: TP_STATUS_WRONG_FORMAT and EMSGSIZE.
+    hdr.setUint32(4, 2048, true);
+    mem.write(4096, new Uint8Array(hdr.buffer));
+    expect(await h.call('sendto', tx, 0, 0, 0, 0, 0)).toBe(E.EMSGSIZE);
+    expect(mem.readU32(4096)).toBe(4);
+    // The TX ring goes: the RX ring stays, alone in new memory.
+    h.mem.write(OPT, new Uint8Array(16));
+    expect(await h.call('setsockopt', tx, SOL_PACKET, PACKET_TX_RING, OPT, 16)).toBe(0);
+    expect(sock.txRing).toBeUndefined();
+    expect(file.impl.mmapRegionRefusal(4096, 0)).toBeUndefined();
   });
 });

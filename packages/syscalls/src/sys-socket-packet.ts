@@ -11,9 +11,10 @@
  * sendto/sendmsg, SO_RCVBUF with drops counted in PACKET_STATISTICS, memberships,
  * PACKET_AUXDATA, PACKET_IGNORE_OUTGOING, PACKET_VERSION/HDRLEN/RESERVE, classic BPF filters,
  * SO_BINDTODEVICE (kept, as Linux's packet sockets do not use it to receive), poll/epoll,
- * FIONREAD, SIOCGSTAMP(NS) and the interface ioctls, and PACKET_RX_RING (see
- * sys-socket-packet-ring.ts). Not covered: SOCK_PACKET (ESOCKTNOSUPPORT), PACKET_FANOUT and
- * PACKET_TX_RING (EOPNOTSUPP, where Linux supports them), PACKET_VNET_HDR (ENOPROTOOPT).
+ * FIONREAD, SIOCGSTAMP(NS) and the interface ioctls, PACKET_RX_RING and PACKET_TX_RING (see
+ * sys-socket-packet-ring.ts; send(2) with a TX ring sends its frames, tpacket_snd) and
+ * PACKET_FANOUT (sys-socket-packet-fanout.ts). Not covered: SOCK_PACKET (ESOCKTNOSUPPORT),
+ * PACKET_VNET_HDR (ENOPROTOOPT).
  *
  * @module
  */
@@ -67,9 +68,27 @@ import {
   timeoutsOf,
   type TimeoutNs,
 } from './socket-timeout.js';
+import type { SizedMmapSource } from './sys-mm.js';
 import { interfaceIoctl, type LinkInfo } from './sys-netlink.js';
 import { netOf, newSocketInode, type NetState } from './sys-socket-file.js';
-import { setRing, type PacketRing, type RingHost } from './sys-socket-packet-ring.js';
+import {
+  FanoutRegistry,
+  ROOM_POW_OFF,
+  Room,
+  fanoutAdd,
+  fanoutSetData,
+  rolloverStats,
+  type FanoutGroup,
+  type FanoutMember,
+  type Rollover,
+} from './sys-socket-packet-fanout.js';
+import {
+  setRing,
+  type PacketRing,
+  type RingHost,
+  type RingMemory,
+  type TxRing,
+} from './sys-socket-packet-ring.js';
 import { int, ptr, size, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
 import { fileAt } from './vfs-context.js';
 import {
@@ -94,6 +113,8 @@ export const SOCKADDR_LL_LEN = 20;
 const SLL_ADDR_OFF = 12;
 /** VLAN_HLEN: packet_snd lets a frame exceed the MTU by a VLAN tag. */
 const VLAN_HLEN = 4;
+/** TPACKET_ALIGN(sizeof the V1, V2, V3 frame header): where a TX frame's data starts. */
+const TPACKET_HDR_ALIGNED = [32, 32, 48] as const;
 
 /** SOL_PACKET option names (include/uapi/linux/if_packet.h). */
 export const PacketOption = {
@@ -204,6 +225,8 @@ class PacketDomain {
   readonly sockets = new Set<PacketSocket>();
   /** Every open socket, oldest first (/proc/net/packet). */
   readonly all = new Set<PacketSocket>();
+  /** The PACKET_FANOUT groups. */
+  readonly fanout = new FanoutRegistry();
   private off: (() => void) | undefined;
   constructor(
     readonly net: NetState,
@@ -236,10 +259,19 @@ class PacketDomain {
     return this.links().find((l) => l.ifindex === ifindex);
   }
 
-  /** A socket starts (`on`) or stops receiving: the stack is tapped while any socket receives. */
+  /**
+   * A socket starts (`on`) or stops receiving (register_prot_hook, unregister_prot_hook): the
+   * stack is tapped while any socket receives; a fanout member joins or leaves its group's
+   * running members.
+   */
   hook(s: PacketSocket, on: boolean): void {
+    const was = this.sockets.has(s);
     if (on) this.sockets.add(s);
     else this.sockets.delete(s);
+    if (s.fanout && was !== on) {
+      if (on) s.fanout.link(s);
+      else s.fanout.unlink(s);
+    }
     if (this.sockets.size > 0 && !this.off) this.off = this.stack.addPacketTap((f) => this.deliver(f));
     else if (this.sockets.size === 0 && this.off) {
       this.off();
@@ -249,7 +281,8 @@ class PacketDomain {
 
   private deliver(f: TappedFrame): void {
     const stamp = this.kernel.time.realtimeNs();
-    for (const s of this.sockets) s.receive(f, stamp);
+    for (const s of this.sockets) if (!s.fanout) s.receive(f, stamp);
+    for (const g of this.fanout.groups.values()) g.deliver(f, stamp);
   }
 }
 
@@ -303,7 +336,7 @@ function checksumPartial(f: TappedFrame): boolean {
 /**
  * An AF_PACKET socket (struct packet_sock): its binding, receive queue, options and ring.
  */
-export class PacketSocket {
+export class PacketSocket implements FanoutMember {
   /** The ethertype it receives (po->num, as a host number); 0 receives nothing. */
   protocol: number;
   /** The link it is bound to; 0: every link. */
@@ -335,10 +368,16 @@ export class PacketSocket {
   readonly coreInts = new Map<number, number>();
   readonly memberships: Membership[] = [];
   readonly filter = new SocketFilter();
-  /** The PACKET_RX_RING, when one is set. */
+  /** The PACKET_RX_RING and PACKET_TX_RING, when set, and the memory they share. */
   ring: PacketRing | undefined;
+  txRing: TxRing | undefined;
+  ringMemory: RingMemory | undefined;
   /** When the last frame read was received (SIOCGSTAMP). */
   lastStampNs: bigint | undefined;
+  /** The PACKET_FANOUT group it joined, its rollover state, and po->pressure. */
+  fanout: FanoutGroup | undefined;
+  rollover: Rollover | undefined;
+  pressure = false;
   readonly waiters = new WaitQueue();
   private closed = false;
 
@@ -370,6 +409,7 @@ export class PacketSocket {
 
   /** POLLIN while a frame (or a ring frame or block) waits; POLLOUT always (sock_writeable). */
   readiness(): number {
+    this.clearPressure();
     const readable = this.ring ? this.ring.readable() : this.queue.length > 0;
     return (readable ? 0x41 : 0) | 0x304;
   }
@@ -379,7 +419,7 @@ export class PacketSocket {
     return this.queue[0]?.data.length ?? 0;
   }
 
-  /** packet_rcv / tpacket_rcv: one tapped frame, kept if it is for this socket. */
+  /** The socket's own hook: one tapped frame, kept if it is for this socket. */
   receive(f: TappedFrame, stampNs: bigint): void {
     if (this.protocol === 0 || this.closed) return;
     const out = f.pktType === PacketType.OUTGOING;
@@ -388,6 +428,31 @@ export class PacketSocket {
       if (this.protocol !== ETH_P_ALL || f.origin === this || this.ignoreOutgoing) return;
     } else if (this.protocol !== ETH_P_ALL && this.protocol !== f.protocol) return;
     if (this.ifindex !== 0 && this.ifindex !== f.ifindex) return;
+    this.rcv(f, stampNs);
+  }
+
+  /**
+   * __packet_rcv_has_room: NORMAL with more than a quarter of the receive buffer (or of the
+   * ring) free after `f`, LOW with some, else NONE.
+   */
+  room(f: TappedFrame | undefined): Room {
+    if (this.ring) {
+      if (this.ring.hasRoom(ROOM_POW_OFF)) return Room.NORMAL;
+      return this.ring.hasRoom(0) ? Room.LOW : Room.NONE;
+    }
+    const avail = this.rcvbuf - this.rmem - (f ? f.bytes.length + SKB_OVERHEAD : 0);
+    if (avail > this.rcvbuf >> ROOM_POW_OFF) return Room.NORMAL;
+    return avail > 0 ? Room.LOW : Room.NONE;
+  }
+
+  /** packet_rcv_try_clear_pressure: reading or polling ends the pressure once room is back. */
+  private clearPressure(): void {
+    if (this.pressure && this.room(undefined) === Room.NORMAL) this.pressure = false;
+  }
+
+  /** packet_rcv / tpacket_rcv: a frame the hook (the socket's or its fanout group's) passed on. */
+  rcv(f: TappedFrame, stampNs: bigint): void {
+    if (this.closed) return;
     const dataOff = this.type === SockType.SOCK_DGRAM ? f.linkLen : 0;
     const origLen = f.bytes.length - dataOff;
     let snap = origLen;
@@ -405,6 +470,9 @@ export class PacketSocket {
       });
       if (res === 0) return;
       snap = Math.min(snap, res);
+    } else if (snap === 0) {
+      // run_filter answers the length without a filter: an empty frame reads as a drop.
+      return;
     }
     const partial = f.hatype === ArpHardware.LOOPBACK && checksumPartial(f);
     const status = TpStatus.USER | (partial ? TpStatus.CSUMNOTREADY : 0);
@@ -436,6 +504,7 @@ export class PacketSocket {
       this.queue.shift();
       this.rmem -= f.truesize;
     }
+    this.clearPressure();
     this.lastStampNs = f.stampNs;
     return f;
   }
@@ -446,8 +515,12 @@ export class PacketSocket {
     this.rmem = 0;
   }
 
-  /** packet_do_bind: `ifindex` 0 binds to every link; ENODEV for an unknown one. */
+  /**
+   * packet_do_bind: EINVAL in a fanout group; `ifindex` 0 binds to every link; ENODEV for an
+   * unknown one.
+   */
   bind(ifindex: number, protocol: number): 0 | LinuxError {
+    if (this.fanout) return E.EINVAL;
     if (ifindex !== 0 && !this.domain.link(ifindex)) return E.ENODEV;
     this.ifindex = ifindex;
     this.protocol = protocol;
@@ -477,6 +550,7 @@ export class PacketSocket {
     read: (into: Uint8Array) => LinuxError | undefined,
     to: Uint8Array | undefined,
   ): number | LinuxError {
+    if (this.txRing) return this.sendRing(this.txRing, to);
     let ifindex = this.ifindex;
     let protocol = this.protocol;
     let dst: Uint8Array | undefined;
@@ -520,14 +594,112 @@ export class PacketSocket {
     return isError(r) ? r : len;
   }
 
-  /** The socket goes away: it stops receiving and its ring is unmapped from the supervisor. */
+  /**
+   * packet_set_ring's detach and attach around a new ring: a fanout member takes the last place
+   * of its group's running members.
+   */
+  rehook(): void {
+    if (this.fanout && this.domain.sockets.has(this)) {
+      this.fanout.unlink(this);
+      this.fanout.link(this);
+    }
+  }
+
+  /**
+   * tpacket_snd: every frame of the TX ring from its head that asks to be sent goes out by the
+   * link `to` names (else the bound one), each given back TP_STATUS_AVAILABLE; the bytes sent.
+   * A bad frame is skipped with PACKET_LOSS, else marked TP_STATUS_WRONG_FORMAT and its errno
+   * ends the call (what went before it is sent all the same).
+   */
+  private sendRing(tx: TxRing, to: Uint8Array | undefined): number | LinuxError {
+    let ifindex = this.ifindex;
+    let protocol = this.protocol;
+    let dst: Uint8Array | undefined;
+    if (to !== undefined) {
+      if (to.length < SOCKADDR_LL_LEN) return E.EINVAL;
+      if (to.length < to[11]! + SLL_ADDR_OFF) return E.EINVAL;
+      const dv = new DataView(to.buffer, to.byteOffset, to.byteLength);
+      protocol = dv.getUint16(2, false);
+      ifindex = dv.getInt32(4, true);
+      if (this.type === SockType.SOCK_DGRAM) dst = to.subarray(SLL_ADDR_OFF, SLL_ADDR_OFF + 6);
+    }
+    const link = ifindex !== 0 ? this.domain.link(ifindex) : undefined;
+    if (!link) return E.ENXIO;
+    const reserve = this.type === SockType.SOCK_RAW ? link.linkLen : 0;
+    const hdr = TPACKET_HDR_ALIGNED[this.version as 0 | 1 | 2];
+    const sizeMax = Math.min(tx.geometry.frameSize - hdr, link.mtu + reserve + VLAN_HLEN);
+    let sum = 0;
+    while (tx.pending()) {
+      const frame = this.ringFrame(tx, link, sizeMax, reserve, protocol, dst);
+      if (isError(frame)) {
+        if (this.loss) {
+          tx.skip();
+          continue;
+        }
+        tx.refuse();
+        return frame;
+      }
+      this.domain.stack.injectFrame(performance.now(), ifindex, frame.bytes, this);
+      this.domain.net.kick();
+      tx.sent();
+      sum += frame.len;
+    }
+    return sum;
+  }
+
+  /**
+   * tpacket_fill_skb for the TX ring's head frame: its data behind the header SOCK_DGRAM builds
+   * (zero addresses on lo; elsewhere the destination `dst`, EINVAL without one), or as it is
+   * for SOCK_RAW (EINVAL when shorter than the link header); EMSGSIZE above the MTU unless it
+   * carries a VLAN tag.
+   */
+  private ringFrame(
+    tx: TxRing,
+    link: PacketLink,
+    sizeMax: number,
+    reserve: number,
+    protocol: number,
+    dst: Uint8Array | undefined,
+  ): { bytes: Uint8Array; len: number } | LinuxError {
+    const data = tx.data(sizeMax, this.txHasOff !== 0, this.type === SockType.SOCK_DGRAM);
+    if (isError(data)) return data;
+    let bytes = data;
+    if (this.type === SockType.SOCK_DGRAM && link.linkLen > 0) {
+      bytes = new Uint8Array(link.linkLen + data.length);
+      // As send(2) without a ring: lo's header has zero addresses (its frames loop back as IP
+      // packets); another link takes sll_addr, without which it is EINVAL.
+      if (link.hatype !== ArpHardware.LOOPBACK) {
+        if (!dst) return E.EINVAL;
+        bytes.set(dst, 0);
+      }
+      bytes.set(link.address.subarray(0, 6), 6);
+      bytes[12] = protocol >>> 8;
+      bytes[13] = protocol & 0xff;
+      bytes.set(data, link.linkLen);
+    } else if (this.type === SockType.SOCK_RAW && data.length < link.linkLen) return E.EINVAL;
+    if (data.length > link.mtu + reserve) {
+      const vlan =
+        link.hatype === ArpHardware.ETHER && bytes.length >= 14 && bytes[12] === 0x81 && bytes[13] === 0;
+      if (!vlan) return E.EMSGSIZE;
+    }
+    return { bytes, len: data.length };
+  }
+
+  /**
+   * The socket goes away: it stops receiving, leaves its fanout group, and its rings are
+   * unmapped from the supervisor.
+   */
   close(): void {
     this.closed = true;
     this.domain.all.delete(this);
     this.domain.hook(this, false);
+    this.fanout?.release(this);
     this.queue.length = 0;
     this.ring?.release();
     this.ring = undefined;
+    this.txRing = undefined;
+    this.ringMemory?.release();
+    this.ringMemory = undefined;
   }
 
   /** PACKET_ADD_MEMBERSHIP (packet_mc_add): a new entry or one more reference to an equal one. */
@@ -561,7 +733,7 @@ export class PacketSocket {
 }
 
 /** The file side of a packet socket. */
-export class PacketSocketImpl extends FileDescriptionImpl implements RingHost {
+export class PacketSocketImpl extends FileDescriptionImpl implements RingHost, SizedMmapSource {
   constructor(readonly sock: PacketSocket) {
     super();
   }
@@ -590,13 +762,18 @@ export class PacketSocketImpl extends FileDescriptionImpl implements RingHost {
     if (cmd === SIOCOUTQ) return 0;
     return E.ENOTTY;
   }
-  /** The ring's memfd, so mmap(2) of the socket maps the ring (see sys-socket-packet-ring.ts). */
+  /** The rings' memfd, so mmap(2) of the socket maps the rings (see sys-socket-packet-ring.ts). */
   override hostFd(): number | null {
-    return this.sock.ring?.hostFd() ?? null;
+    return this.sock.ringMemory?.hostFd() ?? null;
   }
   /** packet_mmap: EINVAL while the socket has no ring to map. */
   override mmapRefusal(): LinuxError {
     return E.EINVAL;
+  }
+  /** packet_mmap: only both rings whole (RX then TX), from offset 0 (EINVAL otherwise). */
+  mmapRegionRefusal(len: number, pgoff: number): LinuxError | undefined {
+    const size = (this.sock.ring?.size ?? 0) + (this.sock.txRing?.size ?? 0);
+    return pgoff !== 0 || size === 0 || len !== size ? E.EINVAL : undefined;
   }
   override release(): void {
     this.sock.close();
@@ -970,12 +1147,24 @@ function setPacketOption(
         : s.dropMembership(ifindex, type, alen, maddr);
     }
     case PO.PACKET_RX_RING:
-      return setRing(t, p, addr, optlen);
     case PO.PACKET_TX_RING:
-    case PO.PACKET_FANOUT:
-      return E.EOPNOTSUPP;
+      return setRing(t, p, addr, optlen, name === PO.PACKET_TX_RING);
+    case PO.PACKET_FANOUT: {
+      if (optlen !== 4 && optlen !== 8) return E.EINVAL;
+      const b = t.memory.read(addr, optlen);
+      if (isError(b)) return b;
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const running = s.domain.sockets.has(s);
+      return fanoutAdd(
+        s.domain.fanout,
+        { member: s, running, protocol: s.protocol, ifindex: s.ifindex },
+        dv.getUint16(0, true),
+        dv.getUint16(2, true),
+        optlen === 8 ? dv.getUint32(4, true) : 0,
+      );
+    }
     case PO.PACKET_FANOUT_DATA:
-      return E.EINVAL; // no fanout group
+      return fanoutSetData(t, s, addr, optlen);
     case PO.PACKET_VNET_HDR:
       return E.ENOPROTOOPT;
   }
@@ -993,17 +1182,17 @@ function setPacketOption(
       s.copyThresh = val;
       return 0;
     case PO.PACKET_VERSION:
-      if (s.ring) return E.EBUSY;
+      if (s.ring || s.txRing) return E.EBUSY;
       if (val !== TPACKET_V1 && val !== TPACKET_V2 && val !== TPACKET_V3) return E.EINVAL;
       s.version = val;
       return 0;
     case PO.PACKET_RESERVE:
-      if (s.ring) return E.EBUSY;
+      if (s.ring || s.txRing) return E.EBUSY;
       if (val < 0 || val > 0x7fffffff / 2) return E.EINVAL;
       s.reserve = val;
       return 0;
     case PO.PACKET_LOSS:
-      if (s.ring) return E.EBUSY;
+      if (s.ring || s.txRing) return E.EBUSY;
       s.loss = val !== 0 ? 1 : 0;
       return 0;
     case PO.PACKET_AUXDATA:
@@ -1016,8 +1205,8 @@ function setPacketOption(
       s.timestamp = val;
       return 0;
     case PO.PACKET_TX_HAS_OFF:
-      if (s.ring) return E.EBUSY;
-      s.txHasOff = val !== 0 ? 1 : 0;
+      // Kept only while no ring is set; 0 either way.
+      if (!s.ring && !s.txRing) s.txHasOff = val !== 0 ? 1 : 0;
       return 0;
     case PO.PACKET_QDISC_BYPASS:
       s.qdiscBypass = val !== 0 ? 1 : 0;
@@ -1142,11 +1331,11 @@ function getPacketOption(
     case PO.PACKET_TIMESTAMP:
       return int32(s.timestamp);
     case PO.PACKET_FANOUT:
-      return int32(0);
+      return int32(s.fanout ? s.fanout.word | 0 : 0);
     case PO.PACKET_IGNORE_OUTGOING:
       return int32(s.ignoreOutgoing ? 1 : 0);
     case PO.PACKET_ROLLOVER_STATS:
-      return E.EINVAL;
+      return rolloverStats(s);
     case PO.PACKET_TX_HAS_OFF:
       return int32(s.txHasOff);
     case PO.PACKET_QDISC_BYPASS:

@@ -1301,7 +1301,14 @@ function setsockoptOnce(t: Task, a: SyscallArgs): SyscallResult {
     isFilterSetOption(level, name) &&
     (sock instanceof InetSocket || sock instanceof UnixSocket || sock instanceof NetlinkSocket)
   )
-    return setFilterOption(t, sock.filter, name, ptr(a[3]), optlen);
+    return setFilterOption(
+      t,
+      sock.filter,
+      name,
+      ptr(a[3]),
+      optlen,
+      sock instanceof InetSocket ? sock : undefined,
+    );
   if (sock instanceof UnixSocket && isUnixOption(name))
     return setUnixOption(t, sock, name, ptr(a[3]), optlen);
   if (sock instanceof NetlinkSocket && level === SocketLevel.SOL_NETLINK && optlen < 4) {
@@ -1571,7 +1578,7 @@ const inetUnixNetlinkSockets: SyscallFamily = withHostSockets({
   socket: {
     handler: socket,
     support: partial(
-      'AF_UNIX, AF_INET and AF_INET6 (loopback only; SOCK_RAW with CAP_NET_RAW, refused in network mode host), AF_NETLINK (NETLINK_ROUTE: dumps, address and route changes, notifications; NETLINK_SOCK_DIAG: inet_diag and unix_diag with bytecode filters, SOCK_DESTROY aborting TCP connections (EOPNOTSUPP for UDP, raw and listeners)); AF_PACKET (SOCK_RAW and SOCK_DGRAM on the netstack links with CAP_NET_RAW; PACKET_RX_RING TPACKET_V1/V2/V3; PACKET_FANOUT and PACKET_TX_RING EOPNOTSUPP, SOCK_PACKET ESOCKTNOSUPPORT); other families EAFNOSUPPORT',
+      'AF_UNIX, AF_INET and AF_INET6 (loopback only; SOCK_RAW with CAP_NET_RAW, refused in network mode host), AF_NETLINK (NETLINK_ROUTE: dumps, address and route changes, notifications; NETLINK_SOCK_DIAG: inet_diag and unix_diag with bytecode filters, SOCK_DESTROY aborting TCP connections and listeners, UDP and raw sockets (EOPNOTSUPP for UDP-Lite)); AF_PACKET (SOCK_RAW and SOCK_DGRAM on the netstack links with CAP_NET_RAW; PACKET_RX_RING and PACKET_TX_RING TPACKET_V1/V2/V3, PACKET_FANOUT (no eBPF programs); SOCK_PACKET ESOCKTNOSUPPORT); other families EAFNOSUPPORT',
     ),
   },
   socketpair: { handler: socketpair, support: FULL },
@@ -1604,7 +1611,7 @@ const inetUnixNetlinkSockets: SyscallFamily = withHostSockets({
   setsockopt: {
     handler: setsockopt,
     support: partial(
-      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_BINDTODEVICE/SO_BINDTOIFINDEX tie netstack TCP and UDP sockets to lo or eth0 (receive, route and port sharing as Linux); SO_PEEK_OFF moves TCP, UDP and AF_UNIX peeks; TCP_NOTSENT_LOWAT gates POLLOUT and sends; SO_PRIORITY (which IP_TOS also sets, as rt_tos2priority), SO_MARK, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; IP_RECVERR is kept but there is no error queue; SO_ATTACH_FILTER/SO_DETACH_FILTER/SO_LOCK_FILTER run classic BPF on UDP, raw, ping, TCP, AF_UNIX datagram and netlink sockets (SO_ATTACH_REUSEPORT_CBPF is ENOPROTOOPT, SO_ATTACH_BPF EINVAL: no bpf(2))',
+      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_BINDTODEVICE/SO_BINDTOIFINDEX tie netstack TCP and UDP sockets to lo or eth0 (receive, route and port sharing as Linux); SO_PEEK_OFF moves TCP, UDP and AF_UNIX peeks; TCP_NOTSENT_LOWAT gates POLLOUT and sends; SO_PRIORITY (which IP_TOS also sets, as rt_tos2priority), SO_MARK, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; IP_RECVERR is kept but there is no error queue; SO_ATTACH_FILTER/SO_DETACH_FILTER/SO_LOCK_FILTER run classic BPF on UDP, raw, ping, TCP, AF_UNIX datagram and netlink sockets; SO_ATTACH_REUSEPORT_CBPF/SO_DETACH_REUSEPORT_BPF pick the member of UDP and TCP SO_REUSEPORT groups (SO_ATTACH_BPF and SO_ATTACH_REUSEPORT_EBPF EINVAL: no bpf(2))',
     ),
   },
   getsockopt: {

@@ -152,3 +152,29 @@ export function tcpFilterSegment(
   const n = keep - hlen;
   return n >= seg.payload.length ? seg : { ...seg, payload: seg.payload.subarray(0, n) };
 }
+
+/**
+ * run_bpf_filter of reuseport_select_sock: an SO_ATTACH_REUSEPORT_CBPF program runs with
+ * skb->data moved past the transport header of `hlen` bytes (UDP's 8, TCP's data offset), so
+ * absolute loads read the payload and SKF_AD_PAY_OFFSET is 0; the network header stays in reach.
+ */
+export function pastTransportHeader(p: FilterPacket, hlen: number): FilterPacket {
+  return { ...p, data: p.data + hlen, payOffset: 0 };
+}
+
+/**
+ * A received TCP segment as an SO_ATTACH_REUSEPORT_CBPF program sees it when it picks the
+ * listener (inet_lookup_reuseport with the segment's data offset): the bytes after the TCP
+ * header, none for a SYN without data. The header is rebuilt as {@link tcpFilterSegment} does.
+ */
+export function tcpReuseportPacket(
+  seg: TcpRepr,
+  src: IpAddress,
+  dst: IpAddress,
+  ifindex: number,
+): FilterPacket {
+  const tcp = new Uint8Array(TcpRepr.bufferLen(seg));
+  TcpRepr.emit(seg, TcpPacket.unchecked(tcp), src, dst, true);
+  const ip = { src, dst, protocol: IPPROTO_TCP, hopLimit: 64, trafficClass: 0, ifindex };
+  return pastTransportHeader(ipFilterPacket(ip, tcp), tcp.length - seg.payload.length);
+}

@@ -39,7 +39,8 @@ import type { IcmpSocket } from './icmp.js';
 import { IPPROTO_RAW, type RawSocket } from './raw.js';
 import { udpBuffers, type UdpReceived, type UdpSocket } from './udp.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
-import { SocketFilter } from './cbpf.js';
+import { SocketFilter, type ClassicProgram } from './cbpf.js';
+import { ReuseportGroup } from './reuseport.js';
 
 /** Buffer sizes of sockets made by the socket layer (bytes). */
 export interface InetSocketConfig {
@@ -195,6 +196,8 @@ export class InetSocket {
   private impl: Impl;
   private reuseAddr = false;
   private reusePort = false;
+  /** The group a ping socket got from SO_ATTACH_REUSEPORT_CBPF while unbound (never used to deliver). */
+  private pingReuseport: ReuseportGroup<unknown> | undefined;
   private keepAlive = false;
   /**
    * TCP_KEEPIDLE, TCP_KEEPINTVL (seconds), TCP_KEEPCNT and TCP_LINGER2 (seconds, -1: none);
@@ -472,9 +475,23 @@ export class InetSocket {
     const s = this.impl.sock;
     s.reuseAddr = this.reuseAddr;
     if (this.impl.kind !== 'icmp' && this.impl.kind !== 'raw') this.impl.sock.reusePort = this.reusePort;
+    // __inet6_bind: bound to one IPv6 address (not the wildcard, not IPv4-mapped), a TCP or UDP
+    // socket is IPv6-only from then on (sk_ipv6only); raw and ping sockets bind otherwise. It is
+    // set before the port is taken (an SO_REUSEPORT group's members compare it) and restored
+    // when bind fails.
+    const kind = this.impl.kind;
+    const wasV6only = this.v6only;
+    if ((kind === 'tcp' || kind === 'udp') && ep.addr.version === 6 && !ep.addr.isUnspecified() && !v4)
+      this.v6only = true;
     this.applyV6only();
     this.applyIpOptions();
-    return s.bind(ep) ?? 0;
+    const err = s.bind(ep);
+    if (err) {
+      this.v6only = wasV6only;
+      this.applyV6only();
+      return err;
+    }
+    return 0;
   }
 
   /** Closes the IPv6 TCP socket `old` and gives this AF_INET6 socket an IPv4 one in its place. */
@@ -483,6 +500,7 @@ export class InetSocket {
     old.close();
     const conn = this.stack.tcpSocket(4, this.rings());
     conn.owner = this;
+    conn.reuseportGroup = old.reuseportGroup; // a program attached before bind stays the socket's
     return conn;
   }
 
@@ -497,6 +515,8 @@ export class InetSocket {
     }
     // inet_listen: only an unconnected socket (a connected one stays so even once reset).
     if (impl.sock.state !== 'CLOSED' || this.connecting || impl.sock.connectStarted) return E.EINVAL;
+    const conflict = impl.sock.reuseportListenConflict();
+    if (conflict) return conflict;
     const local = impl.sock.local;
     impl.sock.owner = undefined;
     impl.sock.close(); // releases the port for the listener that takes over
@@ -504,7 +524,9 @@ export class InetSocket {
     const l = this.stack.tcpListener(impl.sock.family, () => this.rings());
     l.reuseAddr = this.reuseAddr;
     l.reusePort = this.reusePort;
+    l.reuseportGroup = impl.sock.reuseportGroup;
     l.boundDevIf = this.boundDevIf;
+    l.bindPortLock = impl.sock.portLocked;
     l.nonLocalBind = this.ipOpts.nonLocalBind;
     l.localPortRange = this.ipOpts.localPortRange;
     l.minTtl = this.ipOpts.minTtl;
@@ -557,6 +579,7 @@ export class InetSocket {
     s.peekOff = this.peekOff;
     s.urgInline = this.urgInline;
     s.boundDevIf = this.boundDevIf; // the connection has it already, from its listener
+    s.reusePort = this.reusePort; // sk_clone_lock copies sk_reuseport (the child has no group)
     s.congestion = this.congestion;
     s.tcpOpts.copyFrom(this.tcpOpts);
     s.linger = { ...this.linger };
@@ -582,6 +605,8 @@ export class InetSocket {
     if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw') {
       if (sockaddr.length >= 2 && sockaddrFamily(sockaddr) === AddressFamily.AF_UNSPEC) {
         impl.sock.disconnect();
+        // __udp_disconnect (UDP's and raw sockets' disconnect) forgets the device binding too.
+        if (impl.kind !== 'icmp') this.boundDevIf = 0;
         return 0;
       }
       const ep = parseSockaddr(sockaddr, this.family);
@@ -714,7 +739,7 @@ export class InetSocket {
     // else is checked, so even a send that fails (EDESTADDRREQ) leaves it bound.
     if (impl.kind === 'udp' && !impl.sock.local) {
       this.applyIpOptions();
-      const err = impl.sock.bind(this.unspecified());
+      const err = impl.sock.autobind();
       if (err) return err;
     }
     if (impl.kind === 'udp') {
@@ -1076,6 +1101,90 @@ export class InetSocket {
     return checksum ? intBytes(raw.checksumOffset) : undefined;
   }
 
+  /**
+   * SO_ATTACH_REUSEPORT_CBPF (reuseport_attach_prog): `prog` becomes the program that picks the
+   * member of this socket's SO_REUSEPORT group (see reuseport.ts), replacing the group's
+   * previous one. An unbound UDP socket or a TCP socket not yet listening needs SO_REUSEPORT and
+   * gets a group of its own, which it keeps if it is the first on its port; a bound or
+   * listening socket needs a group (it bound with SO_REUSEPORT). EINVAL otherwise: for raw
+   * sockets (hashed from their creation) always. A ping socket takes one only while unbound, as
+   * on Linux, and no group ever uses it (ping sockets do not share ports by SO_REUSEPORT).
+   */
+  attachReuseportProgram(prog: ClassicProgram): 0 | LinuxError {
+    const holder = this.reuseportHolder();
+    if (!holder) return E.EINVAL;
+    let group = holder.group;
+    if (!holder.hashed) {
+      if (!this.reusePort) return E.EINVAL;
+      group = holder.start();
+    }
+    if (!group) return E.EINVAL; // bound without SO_REUSEPORT
+    group.program = prog;
+    return 0;
+  }
+
+  /**
+   * SO_DETACH_REUSEPORT_BPF (reuseport_detach_prog): removes the program of this socket's group.
+   * Without a group: ENOENT when SO_REUSEPORT is on, else EINVAL; ENOENT when no program is
+   * attached.
+   */
+  detachReuseportProgram(): 0 | LinuxError {
+    const group = this.reuseportHolder()?.group;
+    if (!group) return this.reusePort ? E.ENOENT : E.EINVAL;
+    if (!group.program) return E.ENOENT;
+    group.program = undefined;
+    return 0;
+  }
+
+  /**
+   * The SO_REUSEPORT group of the protocol socket underneath (Linux's sk_reuseport_cb), whether
+   * that socket is hashed (bound UDP, listening or connected TCP: Linux's !sk_unhashed), and how
+   * to give it a group of its own (reuseport_alloc); undefined for raw sockets.
+   */
+  private reuseportHolder():
+    | {
+        readonly group: ReuseportGroup<unknown> | undefined;
+        readonly hashed: boolean;
+        readonly start: () => ReuseportGroup<unknown>;
+      }
+    | undefined {
+    const impl = this.impl;
+    switch (impl.kind) {
+      case 'udp': {
+        const s = impl.sock;
+        return {
+          group: s.reuseportGroup,
+          hashed: s.local !== undefined,
+          start: () => (s.reuseportGroup ??= new ReuseportGroup()),
+        };
+      }
+      case 'tcp': {
+        const s = impl.sock;
+        const hashed = s.state !== 'CLOSED' || this.connecting;
+        return { group: s.reuseportGroup, hashed, start: () => (s.reuseportGroup ??= new ReuseportGroup()) };
+      }
+      case 'icmp': {
+        // A ping socket never joins a group (ping_get_port), but takes a program while unbound.
+        const hashed = impl.sock.local !== undefined;
+        return {
+          group: this.pingReuseport,
+          hashed,
+          start: () => (this.pingReuseport ??= new ReuseportGroup()),
+        };
+      }
+      case 'listener': {
+        const s = impl.sock;
+        return {
+          group: s.reuseportGroup,
+          hashed: s.isListening,
+          start: () => (s.reuseportGroup ??= new ReuseportGroup()),
+        };
+      }
+      default:
+        return undefined;
+    }
+  }
+
   /** Implements shutdown(2): EINVAL for a bad `how`, ENOTCONN when not connected. */
   shutdown(how: number): 0 | LinuxError {
     this.touch();
@@ -1104,6 +1213,7 @@ export class InetSocket {
   getsockname(): Uint8Array {
     // A raw socket's port is its protocol (inet_create sets inet_sport to it).
     if (this.impl.kind === 'raw') return this.emit(this.impl.sock.name(this.unspecified().addr));
+    if (this.impl.kind === 'udp') return this.emit(this.impl.sock.sockName ?? this.unspecified());
     return this.emit(this.impl.sock.local ?? this.unspecified());
   }
 
@@ -1135,7 +1245,7 @@ export class InetSocket {
         case SocketOption.SO_PROTOCOL:
           return this.protocol;
         case SocketOption.SO_ERROR:
-          return this.impl.kind === 'listener' ? 0 : (this.impl.sock.takeError()?.errno ?? 0);
+          return this.impl.sock.takeError()?.errno ?? 0;
         case SocketOption.SO_REUSEADDR:
           return this.reuseAddr ? 1 : 0;
         case SocketOption.SO_REUSEPORT:
@@ -1228,6 +1338,8 @@ export class InetSocket {
           return 0;
         case SocketOption.SO_REUSEPORT:
           this.reusePort = flag;
+          // sk_reuseport is one flag: set after bind, it lets later sockets share the port.
+          if (this.impl.kind !== 'icmp' && this.impl.kind !== 'raw') this.impl.sock.reusePort = flag;
           return 0;
         case SocketOption.SO_KEEPALIVE:
           this.keepAlive = flag;
@@ -1699,6 +1811,23 @@ export class InetSocket {
       return impl.kind === 'udp' ? impl.sock.receivedBytes() : 0;
     };
     this.unwatchArrivals = this.stack.watch({}, queued, () => wake(this.readiness()), this.watchOwner);
+  }
+
+  /**
+   * Aborts the socket from outside the application with `err` (sock_diag's SOCK_DESTROY, `ss -K`):
+   * tcp_abort for a connection ({@link TcpSocket.destroy}) or a listener
+   * ({@link TcpListener.destroy}), udp_abort ({@link UdpSocket.destroy}) or raw_abort
+   * ({@link RawSocket.destroy}). A ping socket has no abort (no inet_diag handler reaches one on
+   * Linux): EOPNOTSUPP. Whether the caller may (CAP_NET_ADMIN) is the caller's decision.
+   */
+  destroy(err: LinuxError): 0 | LinuxError {
+    this.touch();
+    const impl = this.impl;
+    if (impl.kind === 'icmp') return E.EOPNOTSUPP;
+    impl.sock.destroy(err);
+    // __udp_disconnect forgets the device binding too (sk_bound_dev_if = 0).
+    if (impl.kind === 'udp' || impl.kind === 'raw') this.boundDevIf = 0;
+    return 0;
   }
 
   /**

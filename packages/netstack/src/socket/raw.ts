@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { E, type LinuxError } from '@tsvisor/abi';
+import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
 import type { DispatchContext } from '../iface/outgoing.js';
 import { checksumVerifies, internetChecksum, pseudoHeaderSum } from '../wire/checksum.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
@@ -93,9 +93,58 @@ export class RawSocket extends DatagramQueues {
     this.ipIdent = Math.floor(env.random() * 0x10000);
   }
 
-  /** getsockname's endpoint: the bound (or unspecified) address, the protocol as port. */
+  /** getsockname's endpoint: the bound (or unspecified) address, the protocol as port (0 once aborted). */
   name(unspecified: IpAddress): IpEndpoint {
-    return { addr: this.local?.addr ?? unspecified, port: this.protocol };
+    return { addr: this.local?.addr ?? unspecified, port: this.hashed ? this.protocol : 0 };
+  }
+
+  /** The error of an abort, reported once by the next receive or SO_ERROR (Linux's sk_err). */
+  private pendingError: LinuxError | undefined;
+  private hashed = true;
+
+  /**
+   * Whether the socket is in the raw table: it receives datagrams and is listed (/proc/net/raw,
+   * sock_diag). An abort takes it out for good (raw_unhash_sk; neither bind nor connect puts it
+   * back).
+   */
+  get isHashed(): boolean {
+    return this.hashed;
+  }
+
+  /**
+   * Aborts the socket from outside the application (Linux raw_abort, behind sock_diag's
+   * SOCK_DESTROY): `err` is reported once by the next receive or SO_ERROR (POLLERR until then),
+   * and the socket is disconnected as __udp_disconnect does for it ({@link disconnect}): the peer
+   * and the bound address are forgotten (raw bind(2) sets no SOCK_BINDADDR_LOCK) and, having no
+   * SOCK_BINDPORT_LOCK either, it leaves the raw table: it receives nothing from then on, though
+   * it may still send. Datagrams already queued stay readable. Nothing happens once closed or
+   * aborted.
+   */
+  destroy(err: LinuxError): void {
+    if (this.closed || !this.hashed) return;
+    this.pendingError = err;
+    this.disconnect();
+  }
+
+  /** SO_ERROR: returns and clears the error of an abort. */
+  override takeError(): LinuxError | undefined {
+    const e = this.pendingError;
+    this.pendingError = undefined;
+    return e;
+  }
+
+  /** Readiness (datagram_poll): POLLERR while an abort's error is pending. */
+  override readiness(): number {
+    return super.readiness() | (this.pendingError ? PollEvent.POLLERR : 0);
+  }
+
+  /** Implements recvfrom(2): a pending error first (__skb_try_recv_datagram), then the next datagram. */
+  override recvfrom(out: Uint8Array, peek = false): RawReceived | LinuxError | WouldBlock {
+    if (!this.closed) {
+      const err = this.takeError();
+      if (err) return err;
+    }
+    return super.recvfrom(out, peek);
   }
 
   /** Implements bind(2): a local address (EADDRNOTAVAIL otherwise); the port is ignored. */
@@ -114,9 +163,15 @@ export class RawSocket extends DatagramQueues {
     return undefined;
   }
 
-  /** connect(2) with AF_UNSPEC. */
+  /**
+   * connect(2) with AF_UNSPEC, which is __udp_disconnect for raw sockets too: the peer and the
+   * bound address are forgotten, and the socket leaves the raw table for good (see
+   * {@link isHashed}).
+   */
   disconnect(): void {
     this.remote = undefined;
+    this.local = undefined;
+    this.hashed = false;
   }
 
   /**
@@ -226,7 +281,7 @@ export class RawSocket extends DatagramQueues {
    */
   input(src: IpAddress, dst: IpAddress, packet: Uint8Array, payload: Uint8Array): boolean {
     // IPPROTO_RAW sockets see only datagrams of protocol 255, as any other protocol's.
-    if (this.closed) return false;
+    if (this.closed || !this.hashed) return false;
     if (this.local && !this.local.addr.isUnspecified() && !this.local.addr.equals(dst)) return false;
     if (this.remote && !this.remote.addr.equals(src)) return false;
     if (this.family === 4) {

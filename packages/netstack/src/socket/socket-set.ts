@@ -101,6 +101,12 @@ export interface PortBinding {
    */
   readonly reusePort?: boolean;
   /**
+   * The socket's SO_REUSEPORT group, when it has one before it binds (a program attached while
+   * unbound): it then shares its port with no other socket, as Linux's bind conflict rule does
+   * for a socket with a sk_reuseport_cb (reuseport_cb_ok).
+   */
+  readonly reuseportGroup?: object | undefined;
+  /**
    * SO_BINDTODEVICE's ifindex (0: none). Bindings to two different devices never conflict;
    * one without a device conflicts with every device's (Linux's inet_bind_conflict).
    */
@@ -154,7 +160,11 @@ export class PortSpace<S extends PortBinding> {
         overlap = oWild || meWild;
       } else
         overlap = o.local.addr.isUnspecified() || ep.addr.isUnspecified() || o.local.addr.equals(ep.addr);
-      if (overlap && !(reuseAddr && o.reuseAddr && !o.isListening) && !(socket.reusePort && o.reusePort))
+      if (
+        overlap &&
+        !(reuseAddr && o.reuseAddr && !o.isListening) &&
+        !(socket.reusePort && o.reusePort && !socket.reuseportGroup)
+      )
         return E.EADDRINUSE;
     }
     return undefined;

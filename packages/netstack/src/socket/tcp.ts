@@ -76,6 +76,7 @@ import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import { cookieTimestamp, cookieTimestampOptions, SYNCOOKIE_VALID, synCookiesOf } from './syn-cookie.js';
 import type { SocketFilter } from './cbpf.js';
 import { tcpFilterSegment } from './filter-packet.js';
+import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
 
 /** The connection states of RFC 9293 §3.3.2. */
 export type TcpState =
@@ -258,6 +259,11 @@ export class TcpSocket {
   reuseAddr = false;
   /** SO_REUSEPORT (see {@link PortBinding.reusePort}). */
   reusePort = false;
+  /**
+   * The SO_REUSEPORT group whose program this socket attached before it listens (see reuseport.ts):
+   * the listener made from it starts with it.
+   */
+  reuseportGroup: ReuseportGroup<TcpListener> | undefined;
   /** IPV6_V6ONLY (AF_INET6 only): off, a binding to `::` also holds the port for IPv4. */
   v6only = true;
   /** The socket-layer object this socket serves (an InetSocket), for /proc/net; undefined once closed. */
@@ -370,6 +376,21 @@ export class TcpSocket {
   private bindAddrLock = false;
   private bindPortLock = false;
   private released = false;
+
+  /** bind(2) named the port (SOCK_BINDPORT_LOCK): a listener made from this socket keeps it when aborted. */
+  get portLocked(): boolean {
+    return this.bindPortLock;
+  }
+
+  /**
+   * EADDRINUSE when this bound socket could not listen on its port because it has an
+   * SO_REUSEPORT group of its own (a program attached before listen(2)): inet_csk_get_port checks
+   * the port again at listen, and such a socket shares it with no other socket.
+   */
+  reuseportListenConflict(): LinuxError | undefined {
+    if (!this.reuseportGroup || !this.local) return undefined;
+    return this.ports.check(this, this.local, this.reuseAddr);
+  }
   /**
    * shutdown(SHUT_RD) was called (Linux RCV_SHUTDOWN, which close() sets too): once our FIN is
    * out, new data is answered with a RST (see {@link abortOnData}).
@@ -726,6 +747,7 @@ export class TcpSocket {
     } else old.close();
     this.reuseAddr = old.reuseAddr;
     this.reusePort = old.reusePort;
+    this.reuseportGroup = old.reuseportGroup;
     this.v6only = old.v6only;
     this.bindAddrLock = old.bindAddrLock;
     this.bindPortLock = old.bindPortLock;
@@ -3539,6 +3561,8 @@ export class TcpListener {
   reuseAddr = false;
   /** SO_REUSEPORT (see {@link PortBinding.reusePort}). */
   reusePort = false;
+  /** The SO_REUSEPORT group this listener is in, or whose program it attached before listening. */
+  reuseportGroup: ReuseportGroup<TcpListener> | undefined;
   /**
    * IPV6_V6ONLY (AF_INET6 only): off, a listener on `::` also takes IPv4 connections, which are
    * IPv4 connections underneath (their owner shows the addresses as ::ffff:a.b.c.d).
@@ -3564,6 +3588,21 @@ export class TcpListener {
   filter: SocketFilter | undefined;
   private listening = false;
   private closed = false;
+  /** Aborted by {@link destroy}: shut down both ways (tcp_done) until it listens again. */
+  private aborted = false;
+  /** The error of an abort, reported once by SO_ERROR (Linux's sk_err). */
+  private pendingError: LinuxError | undefined;
+  /**
+   * bind(2) named the port (SOCK_BINDPORT_LOCK; the socket layer sets it from the socket that
+   * listens): an aborted listener keeps the port bound, as tcp_set_state(TCP_CLOSE) releases only
+   * an automatically picked one.
+   */
+  bindPortLock = false;
+  /**
+   * An abort gave the automatically picked port back (inet_put_port): getsockname still shows
+   * it (inet_sport stays), but nothing holds it, and a new listen(2) picks another.
+   */
+  private portReleased = false;
   private readonly queue: TcpSocket[] = [];
   /**
    * When this listener last sent a SYN cookie (Linux's tcp_synq_overflow, updated at most once
@@ -3683,6 +3722,10 @@ export class TcpListener {
   listen(backlog: number): undefined | LinuxError {
     this.env.touchOwner?.(this.owner);
     if (this.closed) return E.EBADF;
+    if (this.portReleased) {
+      this.portReleased = false;
+      this.local = undefined;
+    }
     if (!this.local) {
       const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
       if (err) return err;
@@ -3691,7 +3734,16 @@ export class TcpListener {
     // connection may still wait: the queue is full only above the backlog).
     this.backlog = backlog < 0 || backlog > 4096 ? 4096 : backlog;
     this.listening = true;
+    this.aborted = false;
+    // inet_hash: a listener with SO_REUSEPORT joins the group of its port's listeners.
+    if (this.reusePort) joinReuseport<TcpListener>(this, this.listenersOnPort());
     return undefined;
+  }
+
+  /** The listeners bound to this one's port: the candidates for its SO_REUSEPORT group. */
+  private *listenersOnPort(): Generator<TcpListener> {
+    for (const o of this.ports.bound(this.local!.port) ?? [])
+      if (o instanceof TcpListener && o.listening) yield o;
   }
 
   /** Implements accept(2): the oldest established connection, or WOULD_BLOCK. */
@@ -3705,15 +3757,61 @@ export class TcpListener {
     return s;
   }
 
-  /** Readiness: POLLIN when a connection is ready to accept. */
+  /**
+   * Readiness: POLLIN when a connection is ready to accept. An aborted listener is a closed
+   * socket shut down both ways to tcp_poll: POLLIN, POLLOUT, POLLRDHUP and POLLHUP, with
+   * POLLERR until its error is read.
+   */
   readiness(): number {
+    if (this.aborted) {
+      const ev =
+        PollEvent.POLLIN |
+        PollEvent.POLLRDNORM |
+        PollEvent.POLLRDHUP |
+        PollEvent.POLLOUT |
+        PollEvent.POLLWRNORM |
+        PollEvent.POLLHUP;
+      return this.pendingError ? ev | PollEvent.POLLERR : ev;
+    }
     return this.queue.some((s) => s.state !== 'SYN_RECEIVED') ? PollEvent.POLLIN | PollEvent.POLLRDNORM : 0;
+  }
+
+  /** SO_ERROR: returns and clears the error of an abort. */
+  takeError(): LinuxError | undefined {
+    const e = this.pendingError;
+    this.pendingError = undefined;
+    return e;
+  }
+
+  /**
+   * Aborts the listener from outside the application (Linux tcp_abort of a TCP_LISTEN socket,
+   * behind sock_diag's SOCK_DESTROY): it stops listening (accept(2) answers EINVAL, a blocked one
+   * wakes), the connections waiting for accept are reset (inet_csk_listen_stop), `err` is
+   * reported once by SO_ERROR, and a port bind(2) did not name is released (getsockname
+   * still shows it, as Linux keeps inet_sport). The socket may listen(2) again. Nothing happens unless it is listening.
+   */
+  destroy(err: LinuxError): void {
+    this.env.touchOwner?.(this.owner);
+    if (this.closed || !this.listening) return;
+    this.listening = false;
+    this.aborted = true;
+    this.pendingError = err;
+    for (const s of this.queue.splice(0)) {
+      s.parent = undefined;
+      s.abort();
+    }
+    leaveReuseport<TcpListener>(this); // inet_unhash detaches it from its SO_REUSEPORT group
+    if (this.local && !this.bindPortLock) {
+      this.ports.remove(this, this.local.port);
+      this.portReleased = true;
+    }
   }
 
   /** Closes the listener; connections not yet accepted are reset. */
   close(): void {
     this.env.touchOwner?.(this.owner);
-    if (this.local) this.ports.remove(this, this.local.port);
+    if (this.local && !this.portReleased) this.ports.remove(this, this.local.port);
+    leaveReuseport<TcpListener>(this);
     this.closed = true;
     this.listening = false;
     for (const s of this.queue.splice(0)) {
@@ -3815,6 +3913,9 @@ export class TcpListener {
     const child = new TcpSocket(dst.version, this.makeBuffers(), this.env, this.ports, this.config);
     if (!cookie?.probe) child.parent = this;
     child.boundDevIf = this.boundDevIf;
+    // sk_clone_lock copies sk_reuseport: the connection (and its TIME_WAIT) shares the port with
+    // the group as its listener does, so another member may still bind there.
+    child.reusePort = this.reusePort;
     child.minTtl = this.minTtl;
     child.minHopCount = this.minHopCount;
     this.prepareChild?.(child);

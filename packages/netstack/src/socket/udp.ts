@@ -1,7 +1,9 @@
 /**
  * UDP sockets: bind, connect, sendto/recvfrom over caller-owned datagram queues. A connected
  * socket receives only from its peer and learns of ICMP port-unreachable as ECONNREFUSED on
- * its next call, as on Linux; an unconnected one ignores ICMP errors (no IP_RECVERR yet).
+ * its next call, as on Linux; an unconnected one ignores ICMP errors (no IP_RECVERR yet). An
+ * abort from outside (`destroy`, udp_abort behind sock_diag's SOCK_DESTROY) is reported the same
+ * way and disconnects the socket.
  *
  * @module
  */
@@ -19,11 +21,13 @@ import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import { UDP_MAX_SEGMENTS } from './ip-options.js';
 import type { SocketFilter } from './cbpf.js';
 import { udpFilterPacket } from './filter-packet.js';
+import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
 
 /** Largest UDP payload over IPv4 and IPv6 (65535 - IP header - UDP header). */
 const MAX_PAYLOAD = { 4: 65507, 6: 65527 } as const;
 /** Staging for outgoing datagrams: filled and serialised within one synchronous emit, so shared. */
 const SCRATCH = new Uint8Array(65536);
+const NO_BYTES = new Uint8Array(0);
 const IPPROTO_UDP = 17;
 const IPPROTO_UDPLITE = 136;
 
@@ -97,6 +101,8 @@ export class UdpSocket extends NeighborHold {
   reuseAddr = false;
   /** SO_REUSEPORT (see {@link PortBinding.reusePort}). */
   reusePort = false;
+  /** The SO_REUSEPORT group this socket is in, or whose program it attached before bind (see reuseport.ts). */
+  reuseportGroup: ReuseportGroup<UdpSocket> | undefined;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
   /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of sent datagrams. */
@@ -155,9 +161,26 @@ export class UdpSocket extends NeighborHold {
    * IPV6_DONTFRAG): one larger than the path MTU is then EMSGSIZE.
    */
   dontFragment: (v: 4 | 6) => boolean = () => false;
-  /** An asynchronous error (from ICMP) reported by the next call, like Linux's sk_err. */
+  /** An asynchronous error (from ICMP, or an abort) reported by the next call, like Linux's sk_err. */
   private pendingError: LinuxError | undefined;
   private closed = false;
+  /**
+   * bind(2) named an address / a port (Linux's SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): an abort
+   * keeps them, where an address connect(2) chose or a port picked automatically goes back.
+   */
+  private bindAddrLock = false;
+  private bindPortLock = false;
+  /**
+   * The address bind(2) named, kept when a disconnect released the port picked with it (Linux
+   * keeps inet_rcv_saddr when it unhashes the socket): getsockname shows it with port 0, and the
+   * next automatic bind binds it again.
+   */
+  private heldAddr: IpAddress | undefined;
+
+  /** getsockname's endpoint: the bound one, or an address bind(2) named that lost its port; undefined when unbound. */
+  get sockName(): IpEndpoint | undefined {
+    return this.local ?? (this.heldAddr ? { addr: this.heldAddr, port: 0 } : undefined);
+  }
 
   /** @internal created by the stack. */
   /**
@@ -216,7 +239,21 @@ export class UdpSocket extends NeighborHold {
     const port = this.ports.claim(this, addr, ep.port, this.reuseAddr);
     if (typeof port !== 'number') return port;
     this.local = { addr, port };
+    joinReuseport<UdpSocket>(this, this.ports.bound(port) ?? []);
+    // The implicit binds (connect, the first send) name neither, so they lock nothing.
+    this.bindAddrLock = !addr.isUnspecified();
+    this.bindPortLock = ep.port !== 0;
+    this.heldAddr = undefined;
     return undefined;
+  }
+
+  /**
+   * inet_autobind: binds an unbound socket to an ephemeral port on the wildcard address, or on
+   * the address bind(2) named if a disconnect released only its port (EADDRINUSE when no port is
+   * left; the callers make it their own errno).
+   */
+  autobind(): undefined | LinuxError {
+    return this.bind({ addr: this.heldAddr ?? unspecifiedAddress(this.family), port: 0 });
   }
 
   /** An AF_INET6 socket without IPV6_V6ONLY: bound to `::`, it holds the port for IPv4 too. */
@@ -255,7 +292,7 @@ export class UdpSocket extends NeighborHold {
     const src = via?.src ?? this.env.sourceAddressFor(ep.addr);
     if (!src) return this.noRoute(ep.addr); // __ip4_datagram_connect
     if (!this.local) {
-      const err = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
+      const err = this.autobind();
       // inet_autobind: a full ephemeral range is EAGAIN.
       if (err) return err === E.EADDRINUSE ? E.EAGAIN : err;
     }
@@ -265,22 +302,47 @@ export class UdpSocket extends NeighborHold {
     return undefined;
   }
 
-  /** connect(2) with AF_UNSPEC: forgets the peer (the bound port stays). */
+  /**
+   * connect(2) with AF_UNSPEC (__udp_disconnect): forgets the peer and the device binding; an
+   * address bind(2) did not name goes back to the wildcard, and a port it did not name is
+   * released (the socket then receives nothing until a send binds it again; an address bind(2)
+   * named stays, see {@link sockName}).
+   */
   disconnect(): void {
     this.remote = undefined;
+    this.boundDevIf = 0;
+    const l = this.local;
+    if (l && !this.bindAddrLock) this.local = { addr: unspecifiedAddress(this.family), port: l.port };
+    if (l && !this.bindPortLock) {
+      this.ports.remove(this, l.port);
+      leaveReuseport<UdpSocket>(this); // udp_lib_unhash detaches it from its SO_REUSEPORT group
+      this.heldAddr = this.bindAddrLock ? l.addr : undefined;
+      this.local = undefined;
+      // Datagrams still waiting for a link address have no source port left to leave from.
+      const tx = this.buffers.tx;
+      while (tx.dequeue(NO_BYTES)) continue;
+    }
+    this.env.touchOwner?.(this.owner);
   }
 
   /**
-   * Implements sendto(2)/send(2): queues one datagram. EDESTADDRREQ without a destination on an
-   * unconnected socket, EMSGSIZE when too large, a pending ICMP error first; WOULD_BLOCK when the
-   * send queue is full.
+   * Implements sendto(2)/send(2): queues one datagram. An unbound socket is bound first, whatever
+   * the outcome. EDESTADDRREQ without a destination on an unconnected socket, then a pending
+   * error (ICMP, an abort), EMSGSIZE when too large; WOULD_BLOCK when the send queue is full.
    */
   sendto(data: Uint8Array, to?: IpEndpoint, opts?: UdpSendOptions): number | LinuxError | WouldBlock {
     if (this.closed) return E.EBADF;
+    // inet_send_prepare binds an unbound socket (inet_autobind: EAGAIN when no port is left)
+    // before udp_sendmsg looks at anything, so a send that fails leaves it bound too.
+    if (!this.local) {
+      const e = this.autobind();
+      if (e) return e === E.EADDRINUSE ? E.EAGAIN : e;
+    }
+    const given = to ?? this.remote;
+    // udp_sendmsg refuses a send without a destination before it reaches the pending error.
+    if (!given) return E.EDESTADDRREQ;
     const err = this.takeError();
     if (err) return err;
-    const given = to ?? this.remote;
-    if (!given) return E.EDESTADDRREQ;
     if (given.addr.version !== this.family && !(given === this.remote && this.dualStack))
       return E.EAFNOSUPPORT;
     const dst = this.peer(given);
@@ -291,14 +353,8 @@ export class UdpSocket extends NeighborHold {
     if (opts?.src && !opts.src.isUnspecified() && !this.env.isLocalAddress(opts.src)) return E.EINVAL;
     const via = this.routeVia(dst.addr);
     if (isError(via)) return via;
-    if (via?.lost) {
-      // Sent where nothing answers (see SocketEnv.routeVia): gone, as far as the sender knows.
-      if (!this.local) {
-        const e = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
-        if (e) return e === E.EADDRINUSE ? E.EAGAIN : e;
-      }
-      return data.length;
-    }
+    // Sent where nothing answers (see SocketEnv.routeVia): gone, as far as the sender knows.
+    if (via?.lost) return data.length;
     const src0 =
       opts?.src && !opts.src.isUnspecified() && opts.src.version === dst.addr.version
         ? opts.src
@@ -320,10 +376,6 @@ export class UdpSocket extends NeighborHold {
       if (this.lite) return E.EIO;
     } else if (this.dontFragment(v) && ipHeader + UDP_HEADER_LEN + data.length > mtu) return E.EMSGSIZE;
     // Datagrams larger than the MTU are fragmented by the interface (IPv4 and IPv6).
-    if (!this.local) {
-      const e = this.bind({ addr: unspecifiedAddress(this.family), port: 0 });
-      if (e) return e === E.EADDRINUSE ? E.EAGAIN : e;
-    }
     const meta: TxMeta = {
       src: src0,
       dst,
@@ -414,9 +466,22 @@ export class UdpSocket extends NeighborHold {
     return e;
   }
 
+  /**
+   * Aborts the socket from outside the application (Linux udp_abort, behind sock_diag's
+   * SOCK_DESTROY): `err` is reported once, by the next receive, send or SO_ERROR (POLLERR until
+   * then), and the socket is disconnected as connect(2) with AF_UNSPEC does ({@link disconnect}).
+   * Datagrams already queued stay readable after the error. Nothing happens once closed.
+   */
+  destroy(err: LinuxError): void {
+    if (this.closed) return;
+    this.pendingError = err;
+    this.disconnect();
+  }
+
   /** Releases the port; the socket is unusable afterwards. */
   close(): void {
     if (this.local) this.ports.remove(this, this.local.port);
+    leaveReuseport<UdpSocket>(this);
     this.closed = true;
   }
   /** True after close(). */
