@@ -132,6 +132,97 @@ describe('event-driven poll', () => {
     }
   });
 
+  it('finds a connection by its ports: a segment costs no scan of the others, parked ones too', () => {
+    const stack = loopStack();
+    const l = stack.tcpListener(4, bufs);
+    l.bind({ addr: Ipv4Address.UNSPECIFIED, port: 7000 });
+    l.listen(4096);
+    const clients: TcpSocket[] = [];
+    const servers: TcpSocket[] = [];
+    for (let batch = 0; batch < 3; batch++) {
+      for (let i = 0; i < 500; i++) {
+        const c = stack.tcpSocket(4, bufs());
+        c.connect({ addr: Ipv4Address.parse('127.0.0.1')!, port: 7000 });
+        clients.push(c);
+      }
+      settle([stack], 0);
+      for (let s = l.accept(); s instanceof TcpSocket; s = l.accept()) servers.push(s);
+    }
+    expect(servers).toHaveLength(1500);
+    // The first 500 close first: their ends wait in TIME_WAIT, parked.
+    for (let i = 0; i < 500; i++) clients[i]!.close();
+    settle([stack], 1);
+    for (let i = 0; i < 500; i++) servers[i]!.close();
+    settle([stack], 2);
+    expect(clients[0]!.state).toBe('TIME_WAIT');
+    const orig = TcpSocket.prototype.matches;
+    let asked = 0;
+    TcpSocket.prototype.matches = function (this: TcpSocket, ...args) {
+      asked++;
+      return orig.apply(this, args);
+    };
+    try {
+      // A new connection (SYN, SYN-ACK, ACK), then data both ways on an old one.
+      const c = stack.tcpSocket(4, bufs());
+      c.connect({ addr: Ipv4Address.parse('127.0.0.1')!, port: 7000 });
+      settle([stack], 3);
+      expect(c.state).toBe('ESTABLISHED');
+      expect(clients[1200]!.send(new Uint8Array([1, 2, 3]))).toBe(3);
+      settle([stack], 4);
+      expect(servers[1200]!.recv(new Uint8Array(8))).toBe(3);
+      // A segment for a parked connection finds it (and it answers as TIME_WAIT does).
+      const parked = clients[10]!;
+      const peer = parked.remote!;
+      const got = parked.stats.segmentsReceived;
+      stack.tcpInput(5, peer.addr, parked.local!.addr, {
+        srcPort: peer.port,
+        dstPort: parked.local!.port,
+        seqNumber: 12345,
+        ackNumber: 1,
+        flags: 0x10,
+        windowLen: 100,
+        payload: new Uint8Array(0),
+      } as never);
+      expect(parked.stats.segmentsReceived).toBe(got + 1); // found (not a RST from the listener)
+    } finally {
+      TcpSocket.prototype.matches = orig;
+    }
+    expect(asked).toBeLessThan(20); // not thousands
+    expect(stack.quietViolations).toEqual([]); // the audit checks the lookup after every poll
+  });
+
+  it('looks at idle connections in turn, a slice per interval, and at all after touchAll', () => {
+    const stack = loopStack(false);
+    for (let i = 0; i < 300; i++) pair(stack, 10_000 + i, 0); // 600 connections
+    settle([stack], 1000);
+    const orig = TcpSocket.prototype.dispatch;
+    let calls = 0;
+    TcpSocket.prototype.dispatch = function (this: TcpSocket, ...args) {
+      calls++;
+      return orig.apply(this, args);
+    };
+    try {
+      const seen = new Set<TcpSocket>();
+      TcpSocket.prototype.dispatch = function (this: TcpSocket, ...args) {
+        calls++;
+        seen.add(this);
+        return orig.apply(this, args);
+      };
+      stack.poll(1200); // one interval later: the next slice, not all 600
+      expect(calls).toBeGreaterThan(100);
+      expect(calls).toBeLessThan(400);
+      // Three more intervals have looked at every connection.
+      for (const t of [1300, 1400, 1500]) stack.poll(t);
+      expect(seen.size).toBe(600);
+      calls = 0;
+      stack.touchAll();
+      stack.poll(1501);
+      expect(calls).toBe(600);
+    } finally {
+      TcpSocket.prototype.dispatch = orig;
+    }
+  });
+
   it('TimerHeap pops deadlines in order through sets, moves and removals (fast-check)', () => {
     type E = HeapEntry & { id: number };
     fc.assert(

@@ -40,19 +40,25 @@ const IPPROTO_UDPLITE = 136;
 /** IPV6_MIN_MTU: the smallest MTU a link may have and keep IPv6 (RFC 8200). */
 const IPV6_MIN_MTU = 1280;
 /**
- * How often (ms of the poll clock) a poll looks at every TCP connection and every readiness
- * watcher, not only those something happened to: the net under {@link Stack.touch} for
- * callers that change a socket's public fields directly and do not say so.
+ * How often (ms of the poll clock) a poll looks at {@link RESCAN_SLICE} more TCP connections
+ * and readiness watchers, in turn, besides those something happened to: the net under
+ * {@link Stack.touch} for callers that change a socket's public fields directly and do not say
+ * so.
  */
 const QUIET_RESCAN_MS = 100;
+/**
+ * How many connections (and watchers) each of those polls looks at: all of them while the stack
+ * holds no more, else the next ones in turn, so that the net costs a server with ten thousand
+ * idle connections no more than one with a few hundred (all of them each time took about half
+ * its CPU).
+ */
+const RESCAN_SLICE = 256;
 /**
  * Up to this many TCP connections and readiness watchers a poll simply looks at all of them:
  * the bookkeeping of touches costs a few sockets more than it saves, most of all in code V8 has
  * not optimized yet (a fresh sandbox's first transfer was 7-10% slower with it).
  */
 const SMALL_STACK = 16;
-/** Entries of the connection lookup cache before it starts again (it holds sockets alive). */
-const LAST_HIT_MAX = 65536;
 
 export { LINUX_TCP_STATE };
 
@@ -189,11 +195,18 @@ export class Stack implements SocketTable, SocketEnv {
    */
   private readonly tcpParked: TcpSocket[] = [];
   /**
-   * How many parked connections have each (local port, remote port) pair (see parkKey): a new
-   * connection's SYN, which matches none of them, then costs no scan of thousands of TIME_WAIT
-   * connections (the connection-rate benchmark leaves one per connection for 60 s).
+   * The connections of {@link tcp} that have both endpoints, by (local port, remote port) (see
+   * {@link portsKey}): what Linux's established hash is for a segment's lookup, so that a
+   * segment costs the same with ten connections or ten thousand. A bucket holds those of one
+   * pair of ports (usually one; more only with several addresses).
    */
-  private readonly parkedPorts = new Map<number, number>();
+  private readonly tcpByPorts = new Map<number, TcpSocket[]>();
+  /**
+   * The same for the parked ones: a new connection's SYN, which matches none of them, costs no
+   * scan of thousands of TIME_WAIT connections (the connection-rate benchmark leaves one per
+   * connection for 60 s).
+   */
+  private readonly parkedByPorts = new Map<number, TcpSocket[]>();
   private readonly listeners: TcpListener[] = [];
   private readonly icmp: IcmpSocket[] = [];
   private readonly raw: RawSocket[] = [];
@@ -285,18 +298,16 @@ export class Stack implements SocketTable, SocketEnv {
    * connections cost nothing per poll, as in Linux, where nothing is done for a socket nobody
    * touches. Sockets take care of it themselves; a caller that changes a connection's public
    * fields (options such as `noDelay` or `keepAlive`) calls {@link touch} after, or the change
-   * is seen within {@link QUIET_RESCAN_MS} ms, when a poll looks at everything.
+   * is seen by a later poll that looks at that connection in turn ({@link QUIET_RESCAN_MS}).
    */
   poll(now: number): number | undefined {
     this.lastPollNow = now;
     const limit = this.audit ? -1 : SMALL_STACK;
     const many = this.tcp.length > limit || this.watchers.size > limit;
     if (many !== this.eventDriven) this.switchMode(many);
-    if (many && (now - this.lastRescan >= QUIET_RESCAN_MS || now < this.lastRescan)) {
+    if (many && (this.rescanAll || now - this.lastRescan >= QUIET_RESCAN_MS || now < this.lastRescan)) {
       this.lastRescan = now;
-      const tcp = this.tcp;
-      for (let i = 0; i < tcp.length; i++) this.touch(tcp[i]!);
-      this.rescanWatchers = true;
+      this.rescan();
     }
     const next = this.iface.poll(now, this.device, this);
     this.reap();
@@ -314,8 +325,7 @@ export class Stack implements SocketTable, SocketEnv {
 
   private switchMode(eventDriven: boolean): void {
     this.eventDriven = eventDriven;
-    this.lastRescan = -Infinity;
-    this.rescanWatchers = true;
+    this.rescanAll = true;
     for (const s of this.tcpDirty) s.dirty = false;
     this.tcpDirty.length = 0;
     this.tcpVisited.length = 0;
@@ -344,7 +354,36 @@ export class Stack implements SocketTable, SocketEnv {
    * them all (a sysctl their timers read, the MTU).
    */
   touchAll(): void {
-    this.lastRescan = -Infinity;
+    this.rescanAll = true;
+  }
+
+  /**
+   * Marks for this poll every connection and watcher after {@link touchAll} or a change of mode,
+   * else the next {@link RESCAN_SLICE} of each in turn (see {@link QUIET_RESCAN_MS}).
+   */
+  private rescan(): void {
+    const tcp = this.tcp;
+    if (this.rescanAll || (tcp.length <= RESCAN_SLICE && this.watchers.size <= RESCAN_SLICE)) {
+      this.rescanAll = false;
+      for (let i = 0; i < tcp.length; i++) this.touch(tcp[i]!);
+      this.rescanWatchers = true;
+      return;
+    }
+    const n = Math.min(RESCAN_SLICE, tcp.length);
+    for (let k = 0; k < n; k++) {
+      if (this.rescanNext >= tcp.length) this.rescanNext = 0;
+      this.touch(tcp[this.rescanNext++]!);
+    }
+    // A map's iterator goes on over what was added or removed since: one is kept between polls.
+    for (let k = 0; k < RESCAN_SLICE; k++) {
+      this.rescanWatchersAt ??= this.watchers.values();
+      const r = this.rescanWatchersAt.next();
+      if (r.done === true) {
+        this.rescanWatchersAt = undefined;
+        break;
+      }
+      if (r.value.owner !== undefined) this.touchedOwners.add(r.value.owner);
+    }
   }
 
   /** Marks the readiness watchers of socket-layer object `owner` for the next notification. */
@@ -352,8 +391,6 @@ export class Stack implements SocketTable, SocketEnv {
     if (owner !== undefined && this.eventDriven) this.touchedOwners.add(owner);
   }
 
-  /** The connection each (local port, remote port) pair last found (see tcpInput). */
-  private readonly tcpLastHit = new Map<number, TcpSocket>();
   /** Connections to dispatch in the next round (see {@link touch}). */
   private tcpDirty: TcpSocket[] = [];
   private tcpDirtySpare: TcpSocket[] = [];
@@ -370,6 +407,12 @@ export class Stack implements SocketTable, SocketEnv {
   private readonly freeWatchers = new Set<Watcher>();
   private rescanWatchers = true;
   private lastRescan = -Infinity;
+  /** The next poll looks at everything (see {@link rescan}). */
+  private rescanAll = true;
+  /** Where in {@link tcp} the next slice of {@link rescan} starts. */
+  private rescanNext = 0;
+  /** Where in {@link watchers} the next slice of {@link rescan} starts (undefined: the first). */
+  private rescanWatchersAt: Iterator<Watcher> | undefined;
   private lastPollNow = 0;
   private visitedTimed = false;
   private readonly audit: boolean;
@@ -551,10 +594,26 @@ export class Stack implements SocketTable, SocketEnv {
   /** A new TCP socket of address family `family` over caller-owned receive and send rings. */
   tcpSocket(family: 4 | 6, buffers: TcpBuffers): TcpSocket {
     const s = new TcpSocket(family, buffers, this, this.tcpPorts, this.newTcpConfig());
+    this.enter(s);
+    return s;
+  }
+
+  /** Puts connection `s` in {@link tcp} (new, accepted, or back from the parked ones). */
+  private enter(s: TcpSocket): void {
     this.tcp.push(s);
     s.inTable = true;
+    this.endpointsSet(s);
     this.touch(s);
-    return s;
+  }
+
+  /**
+   * @internal Connection `s` has both endpoints now (connect, or a listener's new child): while
+   * it is in {@link tcp}, segments find it by its ports. The ports never change after that.
+   */
+  endpointsSet(s: TcpSocket): void {
+    if (!s.inTable || s.filed || s.local === undefined || s.remote === undefined) return;
+    s.filed = true;
+    fileUnder(this.tcpByPorts, portsKey(s), s);
   }
 
   /**
@@ -567,11 +626,7 @@ export class Stack implements SocketTable, SocketEnv {
       buffers,
       this,
       this.tcpPorts,
-      (child) => {
-        this.tcp.push(child);
-        child.inTable = true;
-        this.touch(child);
-      },
+      (child) => this.enter(child),
       this.newTcpConfig(),
     );
     this.listeners.push(l);
@@ -881,7 +936,8 @@ export class Stack implements SocketTable, SocketEnv {
 
   /** The device binding of the local connection or listener child that sent a looped segment. */
   private tcpSenderDev(src: IpAddress, dst: IpAddress, seg: TcpRepr): number {
-    for (const s of this.tcp) if (s.matches(src, seg.srcPort, dst, seg.dstPort)) return s.boundDevIf;
+    for (const s of this.tcpByPorts.get(seg.srcPort * 65536 + seg.dstPort) ?? [])
+      if (s.matches(src, seg.srcPort, dst, seg.dstPort)) return s.boundDevIf;
     return 0;
   }
 
@@ -945,45 +1001,26 @@ export class Stack implements SocketTable, SocketEnv {
   tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr, hopLimit = 255): TcpRepr | undefined {
     // -1: no socket is bound to a device, every socket sees the segment.
     const iif = this.deviceBound ? this.tcpArrivalIfindex(src, dst, seg) : -1;
-    // The connection that took the last segment of these ports, if it still does (connections
-    // are added at the end of the list, so it is still the first that matches); else a scan.
     const key = seg.dstPort * 65536 + seg.srcPort;
-    const hit = this.eventDriven ? this.tcpLastHit.get(key) : undefined;
-    if (
-      hit !== undefined &&
-      hit.inTable &&
-      hit.local?.port === seg.dstPort &&
-      (iif < 0 || hit.boundDevIf === 0 || hit.boundDevIf === iif) &&
-      hit.matches(dst, seg.dstPort, src, seg.srcPort)
-    )
-      return belowMinHops(hit, dst, hopLimit) ? undefined : hit.process(now, seg);
-    const tcp = this.tcp;
-    for (let i = 0; i < tcp.length; i++) {
-      const s = tcp[i]!;
-      // The local port first (a field): most connections differ there. Then sees(s.boundDevIf,
-      // iif), written out, and the rest of the match.
-      if (
-        s.local?.port === seg.dstPort &&
-        (iif < 0 || s.boundDevIf === 0 || s.boundDevIf === iif) &&
-        s.matches(dst, seg.dstPort, src, seg.srcPort)
-      ) {
-        if (this.eventDriven) {
-          if (this.tcpLastHit.size >= LAST_HIT_MAX) this.tcpLastHit.clear();
-          this.tcpLastHit.set(key, s);
-        }
-        return belowMinHops(s, dst, hopLimit) ? undefined : s.process(now, seg);
+    const bucket = this.tcpByPorts.get(key);
+    if (bucket !== undefined)
+      for (let i = 0; i < bucket.length; i++) {
+        const s = bucket[i]!;
+        // sees(s.boundDevIf, iif), written out, and the rest of the match.
+        if (
+          (iif < 0 || s.boundDevIf === 0 || s.boundDevIf === iif) &&
+          s.matches(dst, seg.dstPort, src, seg.srcPort)
+        )
+          return belowMinHops(s, dst, hopLimit) ? undefined : s.process(now, seg);
       }
-    }
-    if (this.tcpParked.length > 0 && this.parkedPorts.has(seg.dstPort * 65536 + seg.srcPort))
-      for (let i = 0; i < this.tcpParked.length; i++) {
-        const s = this.tcpParked[i]!;
+    const parked = this.tcpParked.length > 0 ? this.parkedByPorts.get(key) : undefined;
+    if (parked !== undefined)
+      for (let i = 0; i < parked.length; i++) {
+        const s = parked[i]!;
         if (!sees(s.boundDevIf, iif) || !s.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
         if (belowMinHops(s, dst, hopLimit)) return undefined;
-        this.tcpParked.splice(i, 1);
-        this.countParked(s, -1);
-        this.tcp.push(s);
-        s.inTable = true;
-        this.touch(s);
+        this.tcpParked.splice(this.tcpParked.indexOf(s), 1);
+        this.unpark1(s);
         return s.process(now, seg);
       }
     let listener: TcpListener | undefined;
@@ -1111,6 +1148,7 @@ export class Stack implements SocketTable, SocketEnv {
       this.tcpTimers.set(s, at);
       if (at !== undefined && at <= now) next = now;
     }
+    this.auditLookup(report);
     this.watchers.forEach((w) => {
       const m = w.readiness();
       if (m === w.last) return;
@@ -1121,6 +1159,29 @@ export class Stack implements SocketTable, SocketEnv {
       w.wake(m);
     });
     return next;
+  }
+
+  /**
+   * The audit of the maps by ports: every connection with both endpoints is in its bucket, live
+   * ones in {@link tcpByPorts}, parked ones in {@link parkedByPorts}, and nothing else is.
+   */
+  private auditLookup(report: (what: string) => void): void {
+    const check = (name: string, list: readonly TcpSocket[], map: Map<number, TcpSocket[]>): void => {
+      let filed = 0;
+      for (const s of list) {
+        if (s.local === undefined || s.remote === undefined) continue;
+        filed++;
+        if (!map.get(portsKey(s))?.includes(s))
+          report(
+            `${name} connection ${s.local.port}->${s.remote.port} ${s.state}: not in the lookup by ports`,
+          );
+      }
+      let held = 0;
+      map.forEach((b) => (held += b.length));
+      if (held !== filed) report(`${name} lookup by ports holds ${held} connections, not ${filed}`);
+    };
+    check('live', this.tcp, this.tcpByPorts);
+    check('parked', this.tcpParked, this.parkedByPorts);
   }
 
   /** @internal */
@@ -1245,21 +1306,13 @@ export class Stack implements SocketTable, SocketEnv {
   private unpark(now: number): void {
     let k = 0;
     while (k < this.tcpParked.length && (this.tcpParked[k]!.timeWaitEnd ?? 0) <= now) k++;
-    if (k > 0)
-      for (const s of this.tcpParked.splice(0, k)) {
-        this.countParked(s, -1);
-        this.tcp.push(s);
-        s.inTable = true;
-        this.touch(s);
-      }
+    if (k > 0) for (const s of this.tcpParked.splice(0, k)) this.unpark1(s);
   }
 
-  /** Keeps {@link parkedPorts} in step as `s` is parked (+1) or leaves the parked list (-1). */
-  private countParked(s: TcpSocket, delta: 1 | -1): void {
-    const key = (s.local?.port ?? 0) * 65536 + (s.remote?.port ?? 0);
-    const n = (this.parkedPorts.get(key) ?? 0) + delta;
-    if (n > 0) this.parkedPorts.set(key, n);
-    else this.parkedPorts.delete(key);
+  /** Moves `s`, just taken off {@link tcpParked}, back to {@link tcp}. */
+  private unpark1(s: TcpSocket): void {
+    unfile(this.parkedByPorts, portsKey(s), s);
+    this.enter(s);
   }
 
   /** Forgets closed sockets the application has released, and parks quiet TIME_WAIT ones. */
@@ -1300,8 +1353,10 @@ export class Stack implements SocketTable, SocketEnv {
     this.tcp.splice(i, 1);
     s.inTable = false;
     this.tcpTimers.remove(s);
-    const key = (s.local?.port ?? 0) * 65536 + (s.remote?.port ?? 0);
-    if (this.tcpLastHit.get(key) === s) this.tcpLastHit.delete(key);
+    if (s.filed) {
+      s.filed = false;
+      unfile(this.tcpByPorts, portsKey(s), s);
+    }
     if (s.dirty) {
       s.dirty = false;
       const d = this.tcpDirty.indexOf(s);
@@ -1312,8 +1367,32 @@ export class Stack implements SocketTable, SocketEnv {
     let j = this.tcpParked.length; // usually the last: connections enter TIME_WAIT in order
     while (j > 0 && (this.tcpParked[j - 1]!.timeWaitEnd ?? 0) > end) j--;
     this.tcpParked.splice(j, 0, s);
-    this.countParked(s, 1);
+    fileUnder(this.parkedByPorts, portsKey(s), s);
   }
+}
+
+/**
+ * The key of connection `s` in the maps by ports: its local port and its peer's (0 for an end
+ * it lacks; only a connection with both is filed in the map of live ones).
+ */
+function portsKey(s: TcpSocket): number {
+  return (s.local?.port ?? 0) * 65536 + (s.remote?.port ?? 0);
+}
+
+/** Adds `s` to the bucket of `key` in `map`. */
+function fileUnder(map: Map<number, TcpSocket[]>, key: number, s: TcpSocket): void {
+  const bucket = map.get(key);
+  if (bucket === undefined) map.set(key, [s]);
+  else bucket.push(s);
+}
+
+/** Takes `s` out of the bucket of `key` in `map` (the bucket goes with its last socket). */
+function unfile(map: Map<number, TcpSocket[]>, key: number, s: TcpSocket): void {
+  const bucket = map.get(key);
+  if (bucket === undefined) return;
+  const i = bucket.indexOf(s);
+  if (i >= 0) bucket.splice(i, 1);
+  if (bucket.length === 0) map.delete(key);
 }
 
 /**

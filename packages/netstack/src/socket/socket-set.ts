@@ -52,6 +52,11 @@ export interface SocketEnv {
   touch?(s: TcpSocket): void;
   /** The readiness of socket-layer object `owner` (a listener's) may have changed. */
   touchOwner?(owner: object | undefined): void;
+  /**
+   * TCP connection `s` has both its endpoints now (its connect, or a listener's new child), which
+   * never change after: the stack files it for finding it by a segment's ports.
+   */
+  endpointsSet?(s: TcpSocket): void;
   /** A random number in [0, 1) (initial sequence numbers, ephemeral ports). */
   random(): number;
   /** The stack's SNMP counters, which sockets increment; absent: the socket counts into its own. */

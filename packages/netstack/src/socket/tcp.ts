@@ -281,6 +281,8 @@ export class TcpSocket {
   visit = -1;
   /** @internal in its stack's list of connections (not parked, not reaped) */
   inTable = false;
+  /** @internal filed by its ports in its stack's lookup of live connections (Stack.endpointsSet) */
+  filed = false;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
   /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of the segments sent. */
@@ -800,6 +802,7 @@ export class TcpSocket {
     }
     if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
     this.remote = ep;
+    this.env.endpointsSet?.(this);
     this.mssMtu = -1;
     this.refreshMss();
     this.iss = Math.floor(this.env.random() * 2 ** 32) >>> 0;
@@ -1487,6 +1490,7 @@ export class TcpSocket {
       this.registered = true;
     }
     this.remote = remote;
+    this.env.endpointsSet?.(this);
     this.irs = seg.seqNumber;
     this.rcvNxt = seqAdd(seg.seqNumber, 1);
     this.lastAckSent = this.rcvNxt;
