@@ -3,6 +3,9 @@
 //                        prints "<µs total> <bytes>" (socket setup, connect and teardown included)
 //   net-loop connect MS  a forked server accepts and closes; the client connects and closes for
 //                        MS milliseconds; prints "<µs per connection> <connections>"
+//   net-loop connect-idle N MS
+//                        the same with N idle connections open on the listener's port first:
+//                        what a server's thousands of keep-alive clients cost its new ones
 //   net-loop tcp-again BYTES N
 //                        the tcp transfer N times in a row in one process (a fresh server each
 //                        time); prints the last one's line: the steady state of a sandbox whose
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -102,9 +106,21 @@ static int bulk(long bytes, int times) {
   return 0;
 }
 
-static int connections(long ms) {
+static int connections(int idle, long ms) {
   struct sockaddr_in a;
   int l = listener(&a);
+  struct rlimit rl = {2 * (rlim_t)idle + 64, 2 * (rlim_t)idle + 64};
+  if (idle > 0 && setrlimit(RLIMIT_NOFILE, &rl)) {
+    perror("connect-idle: RLIMIT_NOFILE");
+    return 2;
+  }
+  for (int i = 0; i < idle; i++) {
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) || accept(l, NULL, NULL) < 0) {
+      perror("connect-idle: an idle connection");
+      return 2;
+    }
+  }
   pid_t pid = fork();
   if (pid == 0) {
     for (;;) {
@@ -185,8 +201,9 @@ static int idle(int n, long rounds) {
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "tcp") == 0) return bulk(atol(argv[2]), 1);
   if (argc == 4 && strcmp(argv[1], "tcp-again") == 0 && atoi(argv[3]) > 0) return bulk(atol(argv[2]), atoi(argv[3]));
-  if (argc == 3 && strcmp(argv[1], "connect") == 0) return connections(atol(argv[2]));
+  if (argc == 3 && strcmp(argv[1], "connect") == 0) return connections(0, atol(argv[2]));
+  if (argc == 4 && strcmp(argv[1], "connect-idle") == 0) return connections(atoi(argv[2]), atol(argv[3]));
   if (argc == 4 && strcmp(argv[1], "idle") == 0) return idle(atoi(argv[2]), atol(argv[3]));
-  fprintf(stderr, "usage: net-loop tcp BYTES | net-loop tcp-again BYTES N | net-loop connect MS | net-loop idle N ROUNDS\n");
+  fprintf(stderr, "usage: net-loop tcp BYTES | net-loop tcp-again BYTES N | net-loop connect MS | net-loop connect-idle N MS | net-loop idle N ROUNDS\n");
   return 1;
 }

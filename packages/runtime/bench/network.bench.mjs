@@ -114,7 +114,14 @@ function main() {
         args: ['connect', String(opts.budget)],
         higher: false,
       },
-      // Not one of issue 8's rows: a server's idle connections must not slow its busy one.
+      // Not one of issue 8's rows: a server's idle connections must not slow its new ones ...
+      {
+        key: 'connidle',
+        label: 'connect+accept+close, 4000 idle conns (µs/conn)',
+        args: ['connect-idle', '4000', String(opts.budget)],
+        higher: false,
+      },
+      // ... nor its busy one.
       {
         key: 'idle',
         label: 'echo, 500 idle conns in epoll (µs/RTT)',
@@ -122,7 +129,7 @@ function main() {
         higher: false,
       },
     ];
-    const perOp = (m) => m.key === 'conn' || m.key === 'idle';
+    const perOp = (m) => m.key === 'conn' || m.key === 'connidle' || m.key === 'idle';
     const value = (m, us, count) => (perOp(m) ? us : count / us); // bytes/µs = MB/s
     const results = {};
     const skipped = [];
