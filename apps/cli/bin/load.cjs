@@ -121,13 +121,33 @@ function loadBundle(files = bundleFiles(), encoding = 'utf8') {
 }
 
 /**
+ * V8 settings of the command's process, made before the kernel's code is compiled (the code
+ * cache is only taken under the flags it was trained with, and training goes through here too).
+ *
+ * No Sparkplug: V8's baseline compiler turns each function into machine code early in its life,
+ * on the main thread. A sandbox's supervisor runs hundreds of kernel functions for the first
+ * time whenever a program starts using something new, and compiling them cost more than the
+ * interpreter loses before TurboFan takes over the hot ones: the first socket(2) of a sandbox took
+ * 1.37 ms and now 0.93, its first connect(2) 2.3 ms and now 1.5, a 1 MiB loopback transfer with
+ * its setup 12.9 ms and now 11.8; the first 64 MiB, the steady state and CPython's tests are
+ * unchanged (packages/runtime/bench/README.md, ninth pass).
+ */
+function tuneV8() {
+  const flags = '--no-sparkplug';
+  require('node:v8').setFlagsFromString(flags);
+  return flags;
+}
+
+/**
  * main() of @tsvisor/cli, from the bundle when it is fresh. With TSVISOR_WRITE_CODE_CACHE=1 the
  * returned `done` writes the bundle's code cache (the build's training run uses it).
  * TSVISOR_LOADER_DEBUG=1 reports on stderr which way was taken.
  */
 async function loadMain(env = process.env) {
+  const flags = tuneV8();
   const debug =
     env.TSVISOR_LOADER_DEBUG === '1' ? (m) => process.stderr.write(`tsvisor loader: ${m}\n`) : () => {};
+  debug(`V8 flags ${flags}`);
   const files = bundleFiles();
   const stamps = env.TSVISOR_NO_BUNDLE === '1' ? undefined : freshStamps(files);
   if (stamps) {

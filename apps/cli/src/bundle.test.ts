@@ -25,6 +25,7 @@ describe('the built command', () => {
   it('starts from the bundle with a code cache V8 accepts', () => {
     expect(bundleIsFresh()).toBe(true);
     const r = tsvisor(['do', '--', '/bin/echo', 'hi']);
+    expect(r.stderr).toContain('tsvisor loader: V8 flags --no-sparkplug');
     expect(r.stderr).toContain('tsvisor loader: bundle, code cache accepted');
     expect(r.stdout).toBe('hi\n');
     expect(r.status).toBe(0);
