@@ -16,11 +16,22 @@ const { dirname, join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { Script } = require('node:vm');
 
-/** The files of a bundle: the code, its code cache, and the stamps of what it was built from. */
-function bundleFiles(dist = join(__dirname, '..', 'dist')) {
+/**
+ * The V8 flags the command starts Node with: the #! line of bin/tsvisor.cjs, which says why. V8
+ * takes a code cache only under the flags it was made with, so the bundle has one cache for a
+ * start with these flags and one for a plain `node bin/tsvisor.cjs`.
+ */
+const COMMAND_FLAGS = ['--concurrent-sparkplug'];
+
+/**
+ * The files of a bundle: the code, the code cache for a process started with `execArgv`, and the
+ * stamps of what it was built from.
+ */
+function bundleFiles(dist = join(__dirname, '..', 'dist'), execArgv = process.execArgv) {
+  const flagged = COMMAND_FLAGS.every((f) => execArgv.includes(f));
   return {
     code: join(dist, 'tsvisor.cjs'),
-    cache: join(dist, 'tsvisor.cjs.cache'),
+    cache: join(dist, flagged ? 'tsvisor.cjs.cache' : 'tsvisor.cjs.plain.cache'),
     stamps: join(dist, 'tsvisor.stamps.json'),
   };
 }
@@ -121,33 +132,14 @@ function loadBundle(files = bundleFiles(), encoding = 'utf8') {
 }
 
 /**
- * V8 settings of the command's process, made before the kernel's code is compiled (the code
- * cache is only taken under the flags it was trained with, and training goes through here too).
- *
- * No Sparkplug: V8's baseline compiler turns each function into machine code early in its life,
- * on the main thread. A sandbox's supervisor runs hundreds of kernel functions for the first
- * time whenever a program starts using something new, and compiling them cost more than the
- * interpreter loses before TurboFan takes over the hot ones: the first socket(2) of a sandbox took
- * 1.37 ms and now 0.93, its first connect(2) 2.3 ms and now 1.5, a 1 MiB loopback transfer with
- * its setup 12.9 ms and now 11.8; the first 64 MiB, the steady state and CPython's tests are
- * unchanged (packages/runtime/bench/README.md, ninth pass).
- */
-function tuneV8() {
-  const flags = '--no-sparkplug';
-  require('node:v8').setFlagsFromString(flags);
-  return flags;
-}
-
-/**
  * main() of @tsvisor/cli, from the bundle when it is fresh. With TSVISOR_WRITE_CODE_CACHE=1 the
  * returned `done` writes the bundle's code cache (the build's training run uses it).
  * TSVISOR_LOADER_DEBUG=1 reports on stderr which way was taken.
  */
 async function loadMain(env = process.env) {
-  const flags = tuneV8();
   const debug =
     env.TSVISOR_LOADER_DEBUG === '1' ? (m) => process.stderr.write(`tsvisor loader: ${m}\n`) : () => {};
-  debug(`V8 flags ${flags}`);
+  debug(`Node flags: ${process.execArgv.join(' ') || 'none'}`);
   const files = bundleFiles();
   const stamps = env.TSVISOR_NO_BUNDLE === '1' ? undefined : freshStamps(files);
   if (stamps) {
@@ -164,4 +156,4 @@ async function loadMain(env = process.env) {
   return { main: m.main, done: () => {} };
 }
 
-module.exports = { bundleFiles, stampOf, bundleIsFresh, loadBundle, loadMain };
+module.exports = { COMMAND_FLAGS, bundleFiles, stampOf, bundleIsFresh, loadBundle, loadMain };

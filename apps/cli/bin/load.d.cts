@@ -15,7 +15,9 @@ export interface Stamp {
   readonly sha256: string;
 }
 
-export function bundleFiles(dist?: string): BundleFiles;
+/** The V8 flags the command starts Node with (the #! line of bin/tsvisor.cjs). */
+export const COMMAND_FLAGS: readonly string[];
+export function bundleFiles(dist?: string, execArgv?: readonly string[]): BundleFiles;
 export function stampOf(path: string): Stamp;
 export function bundleIsFresh(files?: BundleFiles): boolean;
 export function loadBundle(

@@ -1,6 +1,15 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --concurrent-sparkplug
 // The tsvisor command. Everything is in @tsvisor/cli's main(); this file only starts it (from
 // the bundle with its code cache when that is up to date: see load.cjs).
+//
+// --concurrent-sparkplug (load.cjs's COMMAND_FLAGS): V8's baseline compiler turns each function
+// into machine code early in its life, by default on the main thread. A sandbox's supervisor
+// runs hundreds of kernel functions for the first time whenever a program starts using
+// something new, and those compilations stood in the way of its system calls: on another thread
+// a fresh sandbox's first socket(2) takes 1.1 ms instead of 1.37, its first connect(2) 1.75 ms
+// instead of 2.3, a 1 MiB loopback transfer with its setup 10.6 ms instead of 12.4 (the first
+// 64 MiB and the steady state as before; packages/runtime/bench/README.md, ninth pass). Only a
+// flag at Node's start does it: set later, V8 has no thread for it.
 'use strict';
 const { loadMain } = require('./load.cjs');
 

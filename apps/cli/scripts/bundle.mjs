@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The build's last step (after tsc -b): bundles dist/index.js and every @tsvisor package it uses
-// into one CommonJS file, dist/tsvisor.cjs, and trains its V8 code cache by running
-// scripts/train.c under it. bin/tsvisor.cjs then starts from that one file with the bytecode of
+// into one CommonJS file, dist/tsvisor.cjs, and trains its V8 code caches (one for a start with
+// the command's flags, one for a plain `node`: load.cjs) by running scripts/train.c under it. bin/tsvisor.cjs then starts from that one file with the bytecode of
 // the common paths already compiled (see bin/load.cjs). Writes dist/tsvisor.stamps.json, the
 // inputs the bundle is fresh against: the tsbuildinfo of this package and of every package it
 // references.
@@ -15,7 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
-import { bundleFiles, stampOf } from '../bin/load.cjs';
+import { COMMAND_FLAGS, bundleFiles, stampOf } from '../bin/load.cjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -73,7 +73,9 @@ await bundle.write({
     'Object.defineProperty(this, "url", { value: url }); return url; } };',
 });
 await bundle.close();
-rmSync(files.cache, { force: true });
+// One code cache per way of starting (load.cjs: the command's flags, or a plain `node`).
+const starts = [COMMAND_FLAGS, []];
+for (const flags of starts) rmSync(bundleFiles(dist, flags).cache, { force: true });
 const inputs = [root, ...packageDirs].map((dir) => {
   const s = stampOf(join(dir, 'dist', 'tsconfig.tsbuildinfo'));
   return { ...s, path: relative(dist, s.path) };
@@ -94,22 +96,28 @@ if (cc.status !== 0) {
   console.log(`bundle: no code cache (the training program did not compile: ${cc.stderr || cc.error})`);
   process.exit(0);
 }
-const t1 = performance.now();
-// Through a volume: the sandbox has its own /tmp, and a checkout may live under it.
-const run = spawnSync(
-  process.execPath,
-  [join(root, 'bin', 'tsvisor.cjs'), 'do', '-v', `${dist}:/train:ro`, '--', '/train/train'],
-  {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, TSVISOR_WRITE_CODE_CACHE: '1', TSVISOR_NO_BUNDLE: '0' },
-  },
-);
-if (run.status !== 0) {
-  rmSync(files.cache, { force: true });
-  const why = run.error ? String(run.error) : `status ${run.status}, ${run.stderr.trim().slice(-500)}`;
-  console.log(`bundle: no code cache (the training run failed: ${why})`);
-  process.exit(0);
+for (const flags of starts) {
+  const t1 = performance.now();
+  const cache = bundleFiles(dist, flags).cache;
+  // Through a volume: the sandbox has its own /tmp, and a checkout may live under it.
+  const run = spawnSync(
+    process.execPath,
+    [...flags, join(root, 'bin', 'tsvisor.cjs'), 'do', '-v', `${dist}:/train:ro`, '--', '/train/train'],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, TSVISOR_WRITE_CODE_CACHE: '1', TSVISOR_NO_BUNDLE: '0' },
+    },
+  );
+  const as = `node ${[...flags, 'bin/tsvisor.cjs'].join(' ')}`;
+  if (run.status !== 0) {
+    rmSync(cache, { force: true });
+    const why = run.error ? String(run.error) : `status ${run.status}, ${run.stderr.trim().slice(-500)}`;
+    console.log(`bundle: no code cache for ${as} (the training run failed: ${why})`);
+    continue;
+  }
+  const kib = Math.round(statSync(cache).size / 1024);
+  console.log(
+    `bundle: code cache for ${as} (${kib} KiB) trained in ${Math.round(performance.now() - t1)} ms`,
+  );
 }
-const cacheKib = Math.round(statSync(files.cache).size / 1024);
-console.log(`bundle: code cache (${cacheKib} KiB) trained in ${Math.round(performance.now() - t1)} ms`);

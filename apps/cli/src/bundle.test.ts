@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFiles, bundleIsFresh, loadBundle, stampOf } from '../bin/load.cjs';
+import { COMMAND_FLAGS, bundleFiles, bundleIsFresh, loadBundle, stampOf } from '../bin/load.cjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', 'bin', 'tsvisor.cjs');
@@ -25,10 +25,24 @@ describe('the built command', () => {
   it('starts from the bundle with a code cache V8 accepts', () => {
     expect(bundleIsFresh()).toBe(true);
     const r = tsvisor(['do', '--', '/bin/echo', 'hi']);
-    expect(r.stderr).toContain('tsvisor loader: V8 flags --no-sparkplug');
     expect(r.stderr).toContain('tsvisor loader: bundle, code cache accepted');
     expect(r.stdout).toBe('hi\n');
     expect(r.status).toBe(0);
+  });
+
+  it('starts Node with its flags when run itself, with a code cache for those flags too', () => {
+    // The #! line's flags are load.cjs's COMMAND_FLAGS, whose cache the build trained.
+    const shebang = readFileSync(bin, 'utf8').split('\n')[0]!;
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${COMMAND_FLAGS.join(' ')}`);
+    const r = spawnSync(bin, ['do', '--', '/bin/echo', 'hi'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, TSVISOR_LOADER_DEBUG: '1' },
+    });
+    expect(r.stderr).toContain(`tsvisor loader: Node flags: ${COMMAND_FLAGS.join(' ')}`);
+    expect(r.stderr).toContain('tsvisor loader: bundle, code cache accepted');
+    expect(r.stdout).toBe('hi\n');
+    expect(bundleFiles(undefined, COMMAND_FLAGS).cache).not.toBe(bundleFiles(undefined, []).cache);
   });
 
   it('is plain ASCII, read as latin1, and a non-ASCII bundle is read as UTF-8', () => {

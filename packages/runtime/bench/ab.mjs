@@ -3,7 +3,8 @@
 // program measures inside, socket setup included). For comparing a change with a copy of the tree
 // from before it, e.g.
 //   node bench/ab.mjs --runs 7 /tmp/before/apps/cli/bin/tsvisor.cjs ../../apps/cli/bin/tsvisor.cjs
-//   node bench/ab.mjs --flags --no-turbofan ...   (V8 flags for every run: the cold state each time)
+//   node bench/ab.mjs --flags --no-turbofan ...   (V8 flags for every run, through `node FLAGS CLI`
+//                                                  instead of the command's own #! line)
 //   node bench/ab.mjs --bytes 1048576 ...         (another size)
 // Both builds must be complete (`npx nx run-many -t build`), or the command runs from its modules.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -35,13 +36,12 @@ try {
   const ms = clis.map(() => []);
   for (let r = 0; r < runs; r++) {
     clis.forEach((cli, i) => {
-      const p = spawnSync(
-        process.execPath,
-        [...flags, cli, 'do', '--network', 'none', loop, 'tcp', String(bytes)],
-        {
-          encoding: 'utf8',
-        },
-      );
+      // Each command as a user runs it (the file itself, with its #! line's flags), unless --flags.
+      const args = ['do', '--network', 'none', loop, 'tcp', String(bytes)];
+      const p =
+        flags.length > 0
+          ? spawnSync(process.execPath, [...flags, cli, ...args], { encoding: 'utf8' })
+          : spawnSync(cli, args, { encoding: 'utf8' });
       const us = Number(p.stdout.trim().split(/\s+/)[0]);
       if (p.status !== 0 || !(us > 0))
         throw new Error(`${cli}: status ${p.status}: ${p.stderr.slice(0, 300)}`);

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// The tsvisor command as `npx tsvisor` runs it: the file itself, with its #! line's Node flags.
 const cli = join(here, '..', '..', '..', 'apps', 'cli', 'bin', 'tsvisor.cjs');
 
 // Each script prints "RESULT <key> <value>" lines. $W is the work directory (the same path in
@@ -63,7 +64,7 @@ const apps = [
 ];
 
 function parseArgs(argv) {
-  const opts = { runs: 3, runsc: true, tsvisor: [process.execPath, cli, 'do', '--network', 'none'] };
+  const opts = { runs: 3, runsc: true, tsvisor: [cli, 'do', '--network', 'none'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') opts.runs = Number(argv[++i]);

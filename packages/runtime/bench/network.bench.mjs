@@ -26,9 +26,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-// The tsvisor command of this repository (apps/cli), as `npx tsvisor` runs it.
+// The tsvisor command of this repository (apps/cli), as `npx tsvisor` runs it: the file itself,
+// whose #! line starts Node with the command's flags.
 const cli = join(here, '..', '..', '..', 'apps', 'cli', 'bin', 'tsvisor.cjs');
-const tsvisorCommand = (network) => [process.execPath, cli, 'do', '--network', network, '--'];
+const tsvisorCommand = (network) => [cli, 'do', '--network', network, '--'];
 
 function parseArgs(argv) {
   const opts = {

@@ -23,12 +23,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-// The tsvisor command of this repository (apps/cli), as `npx tsvisor` runs it.
+// The tsvisor command of this repository (apps/cli), as `npx tsvisor` runs it: the file itself,
+// whose #! line starts Node with the command's flags.
 const cli = join(here, '..', '..', '..', 'apps', 'cli', 'bin', 'tsvisor.cjs');
 
 function parseArgs(argv) {
   const opts = {
-    tsvisor: [process.execPath, cli, 'do', '--'],
+    tsvisor: [cli, 'do', '--'],
     trueProgram: '/bin/true',
     runs: 15,
     loopRuns: 3,
