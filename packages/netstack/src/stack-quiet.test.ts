@@ -2,7 +2,7 @@
 // happened to, not at every connection, so idle connections cost nothing per poll; and the audit
 // (StackConfig.auditQuiet), which asks the others whether they had work, finds none.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LoopbackDevice } from './phy/loopback.js';
 import { TimerHeap, type HeapEntry } from './socket/timer-heap.js';
 import { TcpSocket } from './socket/tcp.js';
@@ -38,12 +38,7 @@ describe('event-driven poll', () => {
     for (let i = 0; i < 150; i++) pair(stack, 2000 + i, 0);
     const [c, s] = pair(stack, 9000, 0);
     settle([stack], 1000); // past the rescan interval: everything looked at once more
-    const orig = TcpSocket.prototype.dispatch;
-    let calls = 0;
-    TcpSocket.prototype.dispatch = function (this: TcpSocket, ...args) {
-      calls++;
-      return orig.apply(this, args);
-    };
+    const dispatch = vi.spyOn(TcpSocket.prototype, 'dispatch');
     try {
       const out = new Uint8Array(5);
       for (let round = 0; round < 20; round++) {
@@ -54,9 +49,9 @@ describe('event-driven poll', () => {
         settle([stack], now);
       }
       // 300 idle connections; each round moves one segment and its ACK between two.
-      expect(calls).toBeLessThan(20 * 12);
+      expect(dispatch.mock.calls.length).toBeLessThan(20 * 12);
     } finally {
-      TcpSocket.prototype.dispatch = orig;
+      dispatch.mockRestore();
     }
     expect(stack.quietViolations).toEqual([]);
   });
@@ -155,12 +150,7 @@ describe('event-driven poll', () => {
     for (let i = 0; i < 500; i++) servers[i]!.close();
     settle([stack], 2);
     expect(clients[0]!.state).toBe('TIME_WAIT');
-    const orig = TcpSocket.prototype.matches;
-    let asked = 0;
-    TcpSocket.prototype.matches = function (this: TcpSocket, ...args) {
-      asked++;
-      return orig.apply(this, args);
-    };
+    const matches = vi.spyOn(TcpSocket.prototype, 'matches');
     try {
       // A new connection (SYN, SYN-ACK, ACK), then data both ways on an old one.
       const c = stack.tcpSocket(4, bufs());
@@ -184,10 +174,10 @@ describe('event-driven poll', () => {
         payload: new Uint8Array(0),
       } as never);
       expect(parked.stats.segmentsReceived).toBe(got + 1); // found (not a RST from the listener)
+      expect(matches.mock.calls.length).toBeLessThan(20); // not thousands
     } finally {
-      TcpSocket.prototype.matches = orig;
+      matches.mockRestore();
     }
-    expect(asked).toBeLessThan(20); // not thousands
     expect(stack.quietViolations).toEqual([]); // the audit checks the lookup after every poll
   });
 
@@ -195,31 +185,20 @@ describe('event-driven poll', () => {
     const stack = loopStack(false);
     for (let i = 0; i < 300; i++) pair(stack, 10_000 + i, 0); // 600 connections
     settle([stack], 1000);
-    const orig = TcpSocket.prototype.dispatch;
-    let calls = 0;
-    TcpSocket.prototype.dispatch = function (this: TcpSocket, ...args) {
-      calls++;
-      return orig.apply(this, args);
-    };
+    const dispatch = vi.spyOn(TcpSocket.prototype, 'dispatch');
     try {
-      const seen = new Set<TcpSocket>();
-      TcpSocket.prototype.dispatch = function (this: TcpSocket, ...args) {
-        calls++;
-        seen.add(this);
-        return orig.apply(this, args);
-      };
       stack.poll(1200); // one interval later: the next slice, not all 600
-      expect(calls).toBeGreaterThan(100);
-      expect(calls).toBeLessThan(400);
+      expect(dispatch.mock.calls.length).toBeGreaterThan(100);
+      expect(dispatch.mock.calls.length).toBeLessThan(400);
       // Three more intervals have looked at every connection.
       for (const t of [1300, 1400, 1500]) stack.poll(t);
-      expect(seen.size).toBe(600);
-      calls = 0;
+      expect(new Set(dispatch.mock.contexts).size).toBe(600);
+      dispatch.mockClear();
       stack.touchAll();
       stack.poll(1501);
-      expect(calls).toBe(600);
+      expect(dispatch.mock.calls.length).toBe(600);
     } finally {
-      TcpSocket.prototype.dispatch = orig;
+      dispatch.mockRestore();
     }
   });
 

@@ -37,6 +37,23 @@ import {
 } from '@tsvisor/netstack';
 import { fileAt } from './vfs-context.js';
 
+/**
+ * Runs classic BPF program `prog` over tapped frame `f` as a packet socket's skb: its data from
+ * byte `data` (after the link header, or from it), the network header after the link header.
+ */
+export function runFrameFilter(prog: ClassicProgram, f: TappedFrame, data: number): number {
+  return runClassicFilter(prog, {
+    bytes: f.bytes,
+    data,
+    network: f.linkLen,
+    ...(f.linkLen > 0 ? { link: 0 } : {}),
+    protocol: f.protocol,
+    pktType: f.pktType,
+    ifindex: f.ifindex,
+    hatype: f.hatype,
+  });
+}
+
 /** The fanout modes (PACKET_FANOUT_*). */
 export const FanoutMode = {
   HASH: 0,
@@ -245,17 +262,7 @@ export class FanoutGroup {
   private bpf(f: TappedFrame, num: number): number {
     if (!this.prog) return 0;
     const data = f.pktType === PacketType.OUTGOING ? 0 : f.linkLen;
-    const r = runClassicFilter(this.prog, {
-      bytes: f.bytes,
-      data,
-      network: f.linkLen,
-      ...(f.linkLen > 0 ? { link: 0 } : {}),
-      protocol: f.protocol,
-      pktType: f.pktType,
-      ifindex: f.ifindex,
-      hatype: f.hatype,
-    });
-    return r % num;
+    return runFrameFilter(this.prog, f, data) % num;
   }
 
   /** fanout_demux_rollover: `idx` if it has room (with `trySelf`), else the next member that has. */

@@ -42,14 +42,7 @@ import {
   type Kernel,
   type Task,
 } from '@tsvisor/kernel';
-import {
-  ArpHardware,
-  PacketType,
-  SocketFilter,
-  runClassicFilter,
-  type Stack,
-  type TappedFrame,
-} from '@tsvisor/netstack';
+import { ArpHardware, PacketType, SocketFilter, type Stack, type TappedFrame } from '@tsvisor/netstack';
 import type { FileDescription } from '@tsvisor/vfs';
 import { FileDescriptionImpl, WOULD_BLOCK, WaitQueue, type WouldBlock } from '@tsvisor/vfs';
 import {
@@ -78,6 +71,7 @@ import {
   fanoutAdd,
   fanoutSetData,
   rolloverStats,
+  runFrameFilter,
   type FanoutGroup,
   type FanoutMember,
   type Rollover,
@@ -458,16 +452,7 @@ export class PacketSocket implements FanoutMember {
     let snap = origLen;
     const prog = this.filter.program;
     if (prog) {
-      const res = runClassicFilter(prog, {
-        bytes: f.bytes,
-        data: dataOff,
-        network: f.linkLen,
-        ...(f.linkLen > 0 ? { link: 0 } : {}),
-        protocol: f.protocol,
-        pktType: f.pktType,
-        ifindex: f.ifindex,
-        hatype: f.hatype,
-      });
+      const res = runFrameFilter(prog, f, dataOff);
       if (res === 0) return;
       snap = Math.min(snap, res);
     } else if (snap === 0) {

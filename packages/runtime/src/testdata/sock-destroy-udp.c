@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sock-destroy-util.h"
+
 #define PORT 5101
 /* INET_DIAG_NOCOOKIE in both words of idiag_cookie: no cookie to check. */
 #define NOCOOKIE (~0ULL)
@@ -179,35 +181,12 @@ static const char *rd(int fd) {
   return out;
 }
 
-static int so_error(int fd) {
-  int e = -1;
-  socklen_t len = sizeof e;
-  getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len);
-  return e;
-}
-
-static unsigned long long cookie_of(int fd) {
-  unsigned long long c = 0;
-  socklen_t len = sizeof c;
-  getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len);
-  return c;
-}
-
 static const char *device(int fd) {
   static char dev[32];
   socklen_t len = sizeof dev;
   memset(dev, 0, sizeof dev);
   if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len) < 0) return name(errno);
   return dev;
-}
-
-static const char *events(int fd) {
-  struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
-  poll(&p, 1, 0);
-  static char b[64];
-  snprintf(b, sizeof b, "%s%s%s%s%s", p.revents & POLLIN ? "IN " : "", p.revents & POLLOUT ? "OUT " : "",
-           p.revents & POLLRDHUP ? "RDHUP " : "", p.revents & POLLERR ? "ERR " : "", p.revents & POLLHUP ? "HUP" : "");
-  return b;
 }
 
 /* A socket's address with ports shown relative to PORT ("P+1") or as "E" (ephemeral), 0 as 0. */

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sock-destroy-util.h"
+
 #define PORT 5001
 /* INET_DIAG_NOCOOKIE in both words of idiag_cookie: no cookie to check. */
 #define NOCOOKIE (~0ULL)
@@ -116,29 +118,6 @@ static const char *rd(int fd) {
 
 static const char *wr(int fd) {
   return send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? name(errno) : "1";
-}
-
-static int so_error(int fd) {
-  int e = -1;
-  socklen_t len = sizeof e;
-  getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len);
-  return e;
-}
-
-static unsigned long long cookie_of(int fd) {
-  unsigned long long c = 0;
-  socklen_t len = sizeof c;
-  getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len);
-  return c;
-}
-
-static const char *events(int fd) {
-  struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
-  poll(&p, 1, 0);
-  static char b[64];
-  snprintf(b, sizeof b, "%s%s%s%s%s", p.revents & POLLIN ? "IN " : "", p.revents & POLLOUT ? "OUT " : "",
-           p.revents & POLLRDHUP ? "RDHUP " : "", p.revents & POLLERR ? "ERR " : "", p.revents & POLLHUP ? "HUP" : "");
-  return b;
 }
 
 /* Runs `ss -K -H dst 127.0.0.1:PORT` and prints its output, blanks squeezed and the client's
