@@ -1,6 +1,7 @@
-import { E } from '@tsvisor/abi';
+import { E, type LinuxError } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { BUF, harness } from './harness.test-util.js';
+import { configureHostNetwork, type HostSockets } from './sys-socket-host.js';
 
 const EPOLLIN = 1;
 const EPOLLOUT = 4;
@@ -78,5 +79,308 @@ describe('epoll', () => {
     const reg = (await h.call('openat', -100, BUF + 600, 0o102, 0o600)) as number;
     expect(await ctl(1, reg, EPOLLIN, 0n)).toBe(E.EPERM);
     expect(await h.call('read', ep, BUF, 8)).toBe(E.EINVAL);
+  });
+});
+
+// ---- host sockets (network mode `host`) -----------------------------------------------------
+
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
+const EPOLLRDHUP = 0x2000;
+const EPOLLPRI = 0x2;
+const AF_INET = 2;
+const SOCK_STREAM = 1;
+
+/** One host fd of the fake: what poll answers, the watch's arm and its callback. */
+interface FakeFd {
+  /** Ready events other than POLLIN (which follows `inq`). */
+  revents: number;
+  /** Bytes waiting to be read. */
+  inq: number;
+  /** The events the watch is armed for (0: disarmed); a report disarms it, as uv_poll's does. */
+  armed: number;
+  report: (() => void) | undefined;
+  /** Where a send goes (a connected pair over the fake loopback). */
+  peer: number | undefined;
+  /** The peer closed: reads give 0 once `inq` is empty. */
+  eof: boolean;
+}
+
+/**
+ * A host with many sockets, each with its own readiness, which counts poll(2) calls. As on the
+ * real host, data sent over a pair is readable on the peer at once, while the peer's watch
+ * reports it later, from the event loop (here: an immediate).
+ */
+function countingHost(): { calls: HostSockets; fds: Map<number, FakeFd>; polls: { n: number } } {
+  const fds = new Map<number, FakeFd>();
+  const polls = { n: 0 };
+  let next = 1000;
+  const get = (fd: number): FakeFd => {
+    const f = fds.get(fd);
+    if (!f) throw new Error(`no host fd ${fd}`);
+    return f;
+  };
+  const readable = (fd: number): number =>
+    (get(fd).inq > 0 ? POLLIN : 0) | (get(fd).eof ? POLLIN | EPOLLRDHUP : 0) | get(fd).revents;
+  /** The watch reports what uv_poll can: input, output, a read hang-up; errors always. */
+  const wake = (fd: number): void => {
+    const f = get(fd);
+    const watched = f.armed & (POLLIN | POLLOUT | EPOLLRDHUP);
+    if (watched === 0 || (readable(fd) & (watched | 0x18)) === 0) return;
+    f.armed = 0;
+    setImmediate(() => f.report?.());
+  };
+  const calls: HostSockets = {
+    socket: () => {
+      fds.set(next, { revents: POLLOUT, inq: 0, armed: 0, report: undefined, peer: undefined, eof: false });
+      return next++;
+    },
+    bind: () => 0,
+    connect: () => 0,
+    listen: () => 0,
+    accept: (): LinuxError => E.EAGAIN,
+    name: (_fd, _peer, out) => {
+      out.set([AF_INET, 0, 0x1f, 0x90, 127, 0, 0, 1]);
+      return 16;
+    },
+    send: (fd, d) => {
+      const p = get(fd).peer;
+      if (p !== undefined) {
+        get(p).inq += d.length;
+        wake(p);
+      }
+      return d.length;
+    },
+    recv: (fd, buf, _flags, _addr, meta): number | LinuxError => {
+      const f = get(fd);
+      if (f.inq === 0) return f.eof ? 0 : E.EAGAIN;
+      const n = Math.min(f.inq, buf.length);
+      f.inq -= n;
+      meta[0] = 0;
+      meta[1] = 0;
+      return n;
+    },
+    setsockopt: () => 0,
+    getsockopt: (_fd, _level, _name, out) => (out.fill(0), Math.min(out.length, 4)),
+    shutdown: (fd) => {
+      const p = get(fd).peer;
+      if (p !== undefined) {
+        get(p).eof = true;
+        wake(p);
+      }
+      return 0;
+    },
+    ioctlInt: () => 0,
+    poll: (fd, events) => {
+      polls.n++;
+      return readable(fd) & (events | 0x18);
+    },
+    watch: (fd, onReady) => {
+      const f = get(fd);
+      f.report = onReady;
+      return {
+        arm: (events) => {
+          f.armed = events;
+          wake(fd);
+        },
+        close: () => void (f.report = undefined),
+      };
+    },
+    close: () => undefined,
+  };
+  return { calls, fds, polls };
+}
+
+async function hostSetup() {
+  const h = harness();
+  const host = countingHost();
+  configureHostNetwork(h.kernel, host.calls);
+  const ep = (await h.call('epoll_create1', 0)) as number;
+  const ctl = (op: number, fd: number, events: number, data: bigint): Promise<unknown> => {
+    h.mem.writeU32(BUF + 16, events >>> 0);
+    h.mem.writeU64(BUF + 20, data);
+    return h.call('epoll_ctl', ep, op, fd, BUF + 16);
+  };
+  const socket = async (): Promise<{ fd: number; host: FakeFd }> => {
+    const fd = (await h.call('socket', AF_INET, SOCK_STREAM, 0)) as number;
+    return { fd, host: host.fds.get(Math.max(...host.fds.keys()))! };
+  };
+  /** A connected pair: sandbox fds whose host fds send to each other. */
+  const pair = async (): Promise<[{ fd: number; host: FakeFd }, { fd: number; host: FakeFd }]> => {
+    const a = await socket();
+    const b = await socket();
+    a.host.peer = Math.max(...host.fds.keys());
+    b.host.peer = a.host.peer - 1;
+    return [a, b];
+  };
+  /** epoll_wait's events as `data: events`, in the order reported. */
+  const wait = async (max: number, timeout: number): Promise<string[]> => {
+    const n = await h.call('epoll_wait', ep, BUF + 100, max, timeout);
+    if (typeof n !== 'number') throw new Error(`epoll_wait: ${String(n)}`);
+    return Array.from({ length: n }, (_, i) => {
+      const events = h.mem.readU32(BUF + 100 + 12 * i) as number;
+      return `${String(h.mem.readU64(BUF + 104 + 12 * i))}: ${events.toString(16)}`;
+    });
+  };
+  const send = (fd: number, n = 1): Promise<unknown> => h.call('sendto', fd, BUF + 8000, n, 0, 0, 0);
+  /** recv(2) with MSG_DONTWAIT (the sockets are blocking ones). */
+  const read = (fd: number, n: number): Promise<unknown> => h.call('recvfrom', fd, BUF + 8000, n, 0x40, 0, 0);
+  return { h, ep, ctl, socket, pair, wait, send, read, ...host };
+}
+
+describe('epoll over host sockets', () => {
+  it('asks no idle socket at a wait: a socket found not ready leaves the list and its watch brings it back', async () => {
+    const { ctl, socket, pair, wait, send, read, polls } = await hostSetup();
+    const idle: FakeFd[] = [];
+    for (let i = 0; i < 150; i++) {
+      const s = await socket();
+      idle.push(s.host);
+      expect(await ctl(1, s.fd, EPOLLIN | EPOLLRDHUP, BigInt(i))).toBe(0);
+    }
+    for (let i = 150; i < 300; i++) {
+      const s = await socket();
+      idle.push(s.host);
+      expect(await ctl(1, s.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, BigInt(i))).toBe(0);
+    }
+    const [client, busy] = await pair();
+    expect(await ctl(1, busy.fd, EPOLLIN, 999n)).toBe(0);
+
+    // The edge-triggered ones report their writability once; then each is asked once more.
+    polls.n = 0;
+    const first = await wait(512, 0);
+    expect(first).toHaveLength(150);
+    expect(first.every((e) => e.endsWith(': 4'))).toBe(true);
+    expect(polls.n).toBe(301);
+    polls.n = 0;
+    expect(await wait(512, 0)).toEqual([]);
+    expect(polls.n).toBe(150);
+    // What each lacks is armed on the host.
+    expect(idle.map((f) => f.armed)).toEqual(idle.map(() => POLLIN | EPOLLRDHUP));
+    expect(busy.host.armed).toBe(POLLIN);
+
+    // From now on a wait asks only the sockets something happened to.
+    for (let round = 0; round < 5; round++) {
+      polls.n = 0;
+      expect(await wait(512, 0)).toEqual([]);
+      expect(polls.n).toBe(0);
+      expect(await send(client.fd)).toBe(1);
+      polls.n = 0;
+      expect(await wait(512, -1)).toEqual(['999: 1']);
+      // The watch's own look when it reports, and the wait's.
+      expect(polls.n).toBeLessThanOrEqual(2);
+      expect(await read(busy.fd, 64)).toBe(1);
+      polls.n = 0;
+      expect(await wait(512, 0)).toEqual([]);
+      expect(polls.n).toBe(1); // level-triggered: asked again after its report, found drained
+    }
+  });
+
+  it('reports in one wait what the sandbox made ready on the host just before, though the watches had not told yet', async () => {
+    const { ctl, pair, wait, send } = await hostSetup();
+    const [c1, s1] = await pair();
+    const [c2, s2] = await pair();
+    const [c3, s3] = await pair();
+    expect(await ctl(1, s1.fd, EPOLLIN | EPOLLET, 1n)).toBe(0);
+    expect(await ctl(1, s2.fd, EPOLLIN | EPOLLET, 2n)).toBe(0);
+    expect(await ctl(1, s3.fd, EPOLLIN, 3n)).toBe(0);
+    expect(await wait(8, 0)).toEqual([]);
+    await send(c1.fd);
+    await send(c2.fd);
+    await send(c3.fd);
+    expect((await wait(8, 0)).sort()).toEqual(['1: 1', '2: 1', '3: 1']);
+    // Edge-triggered: once; level-triggered: while readable.
+    expect(await wait(8, 0)).toEqual(['3: 1']);
+  });
+
+  it('edge-triggered: an event a read took away and new data brought back is a new edge', async () => {
+    const { ctl, pair, wait, send, read, polls } = await hostSetup();
+    const [c, s] = await pair();
+    expect(await ctl(1, s.fd, EPOLLIN | EPOLLET, 5n)).toBe(0);
+    expect(await wait(8, 0)).toEqual([]);
+    await send(c.fd, 3);
+    expect(await wait(8, -1)).toEqual(['5: 1']);
+    expect(await wait(8, 0)).toEqual([]);
+    // The reader takes exactly what is there (no EAGAIN, so its watch is not armed for POLLIN);
+    // new data then arrives before the next wait: Linux reports the arrival.
+    expect(await read(s.fd, 3)).toBe(3);
+    expect(s.host.armed & POLLIN).toBe(0);
+    await send(c.fd, 2);
+    expect(await wait(8, 0)).toEqual(['5: 1']);
+    // Read to EAGAIN: the next data is reported through the watch; the idle socket costs nothing.
+    expect(await read(s.fd, 64)).toBe(2);
+    expect(await read(s.fd, 64)).toBe(E.EAGAIN);
+    expect(await wait(8, 0)).toEqual([]);
+    polls.n = 0;
+    expect(await wait(8, 0)).toEqual([]);
+    expect(polls.n).toBe(0);
+    await send(c.fd, 1);
+    expect(await wait(8, -1)).toEqual(['5: 1']);
+  });
+
+  it('what a call takes nothing from is no new edge: data sent, an end of file read', async () => {
+    const { h, ctl, pair, wait, send, read, polls } = await hostSetup();
+    const [c, s] = await pair();
+    expect(await ctl(1, s.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, 6n)).toBe(0);
+    expect(await wait(8, 0)).toEqual(['6: 4']);
+    for (let i = 0; i < 3; i++) expect(await send(s.fd, 4)).toBe(4);
+    expect(await wait(8, 0)).toEqual([]);
+    expect(await h.call('shutdown', c.fd, 1)).toBe(0); // SHUT_WR: the peer's end of file
+    expect(await wait(8, -1)).toEqual(['6: 2005']);
+    for (let i = 0; i < 3; i++) {
+      expect(await read(s.fd, 64)).toBe(0);
+      expect(await wait(8, 0)).toEqual([]);
+    }
+    polls.n = 0;
+    expect(await wait(8, 0)).toEqual([]);
+    expect(polls.n).toBe(0);
+  });
+
+  it('a socket waited for what its watch cannot report (EPOLLPRI) is asked at every wait', async () => {
+    const { ctl, socket, wait, polls } = await hostSetup();
+    const s = await socket();
+    expect(await ctl(1, s.fd, EPOLLPRI, 8n)).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      polls.n = 0;
+      expect(await wait(8, 0)).toEqual([]);
+      expect(polls.n).toBe(1);
+    }
+    s.host.revents |= EPOLLPRI; // urgent data: no report from the watch
+    expect(await wait(8, 0)).toEqual(['8: 2']);
+  });
+
+  it('a stale report of the watch (the data already read) reports nothing and leaves the list', async () => {
+    const { ctl, socket, wait, polls, fds } = await hostSetup();
+    const s = await socket();
+    expect(await ctl(1, s.fd, EPOLLIN, 7n)).toBe(0);
+    expect(await wait(8, 0)).toEqual([]);
+    const f = [...fds.values()][0]!;
+    expect(f.armed).toBe(POLLIN);
+    f.report?.(); // reported, but the host's poll no longer agrees
+    polls.n = 0;
+    expect(await wait(8, 0)).toEqual([]);
+    expect(polls.n).toBe(1);
+    expect(f.armed).toBe(POLLIN);
+    polls.n = 0;
+    expect(await wait(8, 0)).toEqual([]);
+    expect(polls.n).toBe(0);
+  });
+
+  it('one-shot and closed sockets: reported once until re-armed; a closed socket leaves the set', async () => {
+    const { h, ctl, pair, wait, send, polls } = await hostSetup();
+    const [c, s] = await pair();
+    const [c2, s2] = await pair();
+    expect(await ctl(1, s.fd, EPOLLIN | EPOLLONESHOT, 1n)).toBe(0);
+    expect(await ctl(1, s2.fd, EPOLLIN, 2n)).toBe(0);
+    await send(c.fd);
+    expect(await wait(8, -1)).toEqual(['1: 1']);
+    await send(c.fd);
+    expect(await wait(8, 0)).toEqual([]);
+    expect(await ctl(3, s.fd, EPOLLIN | EPOLLONESHOT, 1n)).toBe(0);
+    expect(await wait(8, 0)).toEqual(['1: 1']);
+    await send(c2.fd);
+    expect(await h.call('close', s2.fd)).toBe(0);
+    polls.n = 0;
+    expect(await wait(8, 0)).toEqual([]);
+    expect(polls.n).toBe(0);
   });
 });

@@ -6,6 +6,16 @@
  * Edge-triggered interests report only after their file announced a change on its wait queue;
  * one-shot interests disarm after one report until EPOLL_CTL_MOD re-arms them.
  *
+ * Host sockets (network mode `host`) hear of the host's changes later, from a readiness watch on
+ * the supervisor's event loop, and the host answers the sandbox's own calls at once (a send over
+ * the loopback makes the peer readable before it returns). They are kept to the ready list's
+ * rules all the same, so an idle one costs nothing per wait: asking one that is not ready arms
+ * its watch for what is missing (HostSocketImpl.readiness), whose report puts it back on the
+ * list; a call of the sandbox that may take a reported event away (a read, an accept, an error
+ * returned) puts it back too, to be asked once; and a wait over a set with host sockets first lets the
+ * event loop poll the watches when the sandbox changed host sockets since it last did
+ * ({@link hostSettled}).
+ *
  * @module
  */
 import {
@@ -22,6 +32,7 @@ import {
 import { ERESTARTNOHAND, Waiter, type Task } from '@tsvisor/kernel';
 import { FileDescription, FileDescriptionImpl, WaitQueue, anonInode, type WouldBlock } from '@tsvisor/vfs';
 import { notePolled } from './fasync.js';
+import { HOST_WATCHED, HostSocketImpl, hostSettled } from './sys-socket-host.js';
 import { readStruct } from './user-structs.js';
 import { fileAt, filesOf, nofile, vfsCreds } from './vfs-context.js';
 import { FULL, int, ptr, size, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
@@ -48,11 +59,25 @@ interface Interest {
   armed: boolean;
   /**
    * Edge-triggered, on a file whose readiness lags its notifications (a host socket): the events
-   * last reported, less those since seen gone. An event outside them counts as an edge.
+   * last reported, less those since seen gone or told taken away. An event outside them counts
+   * as an edge.
    */
   reported: number;
   readonly sub: { mask: number; notify(events: number): void };
+  /** On a host socket: told when a call of the sandbox may have taken events away. */
+  readonly drop: ((events: number) => void) | undefined;
 }
+
+/**
+ * What the epoll's own queue is notified with when a call of the sandbox may have taken events
+ * of a host socket away: it wakes epoll_wait callers (another thread's call may have been all
+ * that stood between them and a new arrival the watch does not report) and nothing else. A bit
+ * no poll event uses.
+ */
+const RECHECK = 1 << 16;
+
+/** The bits of an interest that are poll events (the rest are EPOLLET, EPOLLONESHOT...). */
+const POLL_EVENTS = 0xffff;
 
 /** Interests past which {@link EpollImpl.collect} sweeps out those of closed files (doubling). */
 const SWEEP_MIN = 64;
@@ -72,12 +97,15 @@ export class EpollImpl extends FileDescriptionImpl {
    */
   private readonly ready = new Set<Interest>();
   private sweepAt = SWEEP_MIN;
+  /** How many interests are in files whose readiness lags (host sockets): see waitLoop. */
+  lagging = 0;
 
   static key(fd: number, file: FileDescription): string {
     return `${fd}:${descriptionIds.get(file) ?? assignId(file)}`;
   }
 
   add(fd: number, file: FileDescription, events: number, data: bigint): void {
+    const host = file.impl instanceof HostSocketImpl ? file.impl : undefined;
     const it: Interest = {
       fd,
       file,
@@ -96,8 +124,19 @@ export class EpollImpl extends FileDescriptionImpl {
           if (ev & (it.events | EPOLLERR | EPOLLHUP)) this.queue.notify(EPOLLIN);
         },
       },
+      drop: host
+        ? (ev: number) => {
+            if (!(ev & (it.events | EPOLLERR | EPOLLHUP))) return;
+            // Gone, or gone and back (the watch reports neither): present again, it is an edge.
+            it.reported &= ~ev;
+            this.ready.add(it);
+            this.queue.notify(RECHECK);
+          }
+        : undefined,
     };
     file.waitQueue?.add(it.sub);
+    if (host && it.drop) host.dropListeners.add(it.drop);
+    if (file.impl.readinessLags) this.lagging++;
     this.interests.set(EpollImpl.key(fd, file), it);
     this.ready.add(it);
     const inner = file.impl;
@@ -107,6 +146,8 @@ export class EpollImpl extends FileDescriptionImpl {
 
   remove(it: Interest): void {
     it.file.waitQueue?.remove(it.sub);
+    if (it.drop && it.file.impl instanceof HostSocketImpl) it.file.impl.dropListeners.delete(it.drop);
+    if (it.file.impl.readinessLags) this.lagging--;
     this.interests.delete(EpollImpl.key(it.fd, it.file));
     this.ready.delete(it);
     const inner = it.file.impl;
@@ -153,6 +194,7 @@ export class EpollImpl extends FileDescriptionImpl {
   /**
    * Collects up to `max` ready events, applying ET/ONESHOT bookkeeping when `consume`: from the
    * ready list only; an interest found not ready leaves it until its file announces an event.
+   * A host socket found not ready has had its watch armed for what it lacks by the asking.
    */
   collect(max: number, consume: boolean): { events: number; data: bigint }[] {
     const out: { events: number; data: bigint }[] = [];
@@ -166,7 +208,7 @@ export class EpollImpl extends FileDescriptionImpl {
         this.remove(it);
         continue;
       }
-      // A file whose readiness lags its notifications (a host socket) is asked every time.
+      // A file whose readiness lags its notifications (a host socket): see the module comment.
       const lags = it.file.impl.readinessLags;
       if (!it.armed) {
         this.ready.delete(it);
@@ -180,12 +222,21 @@ export class EpollImpl extends FileDescriptionImpl {
       const ready = it.file.readiness(it.events | EPOLLERR | EPOLLHUP) & (it.events | EPOLLERR | EPOLLHUP);
       // A socket found not writable remembers it for O_ASYNC (SOCKWQ_ASYNC_NOSPACE).
       if (!(ready & EpollEventFlag.EPOLLOUT)) notePolled(it.file);
+      // A host socket waited for an event its watch cannot report (POLLPRI...) that it lacks
+      // stays on the list, asked at every wait as before the list kept host sockets.
+      const stays = lags && (it.events & POLL_EVENTS & ~HOST_WATCHED & ~ready) !== 0;
       if (et && lags) {
         it.reported &= ready;
-        if (!it.dirty && (ready & ~it.reported) === 0) continue;
+        if (!it.dirty && (ready & ~it.reported) === 0) {
+          // Nothing new: what it lacks is armed on the host, what it has was reported, and a
+          // call that takes that away puts it back on the list (its drop listener).
+          if (!stays) this.ready.delete(it);
+          continue;
+        }
       }
       if (!ready) {
-        if (!lags) this.ready.delete(it);
+        if (lags && et) it.dirty = false; // a stale report of the watch
+        if (!stays) this.ready.delete(it);
         continue;
       }
       out.push({ events: ready, data: it.data });
@@ -194,10 +245,12 @@ export class EpollImpl extends FileDescriptionImpl {
       if (et) it.dirty = false;
       if (it.events & EPOLLONESHOT) it.armed = false;
       // Reported: a level-triggered interest goes to the end of the list, to be asked again;
-      // the others leave it until their next event.
+      // the others leave it until their next event. An edge-triggered one on a host socket is
+      // asked once more at the next wait, where it leaves the list unless something is new: if
+      // what it reported went away meanwhile by a way its drop listener does not hear of, that
+      // look arms the watch for its return (the watch reports only events that appear).
       this.ready.delete(it);
-      if (!et && it.armed) (again ??= []).push(it);
-      else if (lags && it.armed) (again ??= []).push(it);
+      if (it.armed && (!et || lags)) (again ??= []).push(it);
     }
     if (again) for (const it of again) this.ready.add(it);
     return out;
@@ -332,6 +385,14 @@ async function waitLoop(
   deadline: bigint | undefined,
 ): Promise<SyscallResult> {
   for (;;) {
+    if (ep.lagging > 0) {
+      const settled = hostSettled();
+      if (settled) {
+        await settled;
+        if (t.state !== 'alive') return ERESTARTNOHAND; // killed meanwhile: nothing to answer
+        t.kernel.current = t; // others ran meanwhile
+      }
+    }
     const ready = ep.collect(max, true);
     if (ready.length > 0 || (deadline !== undefined && t.kernel.time.monotonicNs() >= deadline)) {
       const out = new Uint8Array(ready.length * 12);
@@ -340,7 +401,7 @@ async function waitLoop(
       return t.memory.writeExact(addr, out) ?? ready.length;
     }
     const w = new Waiter(undefined);
-    const sub = { mask: EPOLLIN, notify: (): void => void w.wake('notified') };
+    const sub = { mask: EPOLLIN | RECHECK, notify: (): void => void w.wake('notified') };
     ep.queue.add(sub);
     if (deadline !== undefined) w.setDeadline(t.kernel.time, deadline);
     try {

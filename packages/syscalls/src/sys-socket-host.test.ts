@@ -159,6 +159,29 @@ describe('hostSockaddr', () => {
   });
 });
 
+describe('destination addresses in host mode', () => {
+  it('reach the host re-encoded from sendto and sendmsg, never as the bytes the sandbox gave', async () => {
+    // An AF_UNSPEC destination of 29 bytes (seed 468550387 of the random test below): Linux's
+    // udp_sendmsg reads 16 of them; the host gets those 16, rebuilt.
+    const { h, seen } = hostHarness();
+    const fd = (await h.call('socket', AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0)) as number;
+    const to = new Uint8Array(29).fill(7);
+    to[0] = 0;
+    to[1] = 0;
+    h.mem.write(BUF, to);
+    await h.call('sendto', fd, BUF + 64, 0, 0, BUF, 29);
+    // struct msghdr: name, namelen, iov, iovlen (no control).
+    const hdr = new DataView(new ArrayBuffer(56));
+    hdr.setBigUint64(0, BigInt(BUF), true);
+    hdr.setUint32(8, 29, true);
+    h.mem.write(BUF + 128, new Uint8Array(hdr.buffer));
+    await h.call('sendmsg', fd, BUF + 128, 0);
+    const sends = seen.filter((s) => s.op === 'send' && s.bytes);
+    expect(sends).toHaveLength(2);
+    for (const s of sends) expect([...s.bytes!]).toEqual([0, 0, 7, 7, 7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
 describe('socket(2) in host mode', () => {
   it('makes host sockets for AF_INET/AF_INET6, non-blocking and close-on-exec on the host', async () => {
     const { h, seen } = hostHarness();

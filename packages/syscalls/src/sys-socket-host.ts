@@ -166,6 +166,51 @@ const POLLERR = 0x8;
 const POLLHUP = 0x10;
 const POLLRDHUP = 0x2000;
 
+/**
+ * The poll events a host socket's readiness watch reports (HostFdWatch.arm: POLLIN, POLLOUT,
+ * POLLRDHUP; errors and hang-ups always): a socket waited for anything else (POLLPRI, the
+ * RDNORM/WRNORM bits) must be asked again to learn of it.
+ */
+export const HOST_WATCHED = POLLIN | POLLOUT | POLLRDHUP | POLLERR | POLLHUP;
+
+/**
+ * Calls of the sandbox on host sockets that may have changed the host readiness of some socket
+ * (its own or a peer's over the loopback: data sent or read, a connection made, accepted, shut
+ * down or closed), counted; and how many of them the event loop is known to have polled the
+ * watches after (see {@link hostSettled}).
+ */
+let hostChanges = 0;
+let settledChanges = 0;
+let settling: { readonly upTo: number; readonly done: Promise<void> } | undefined;
+
+/**
+ * When the sandbox changed host sockets since the event loop last polled their readiness
+ * watches: a promise that resolves once it has (two turns of the loop: an immediate runs after
+ * the poll phase of its turn, and only the next turn's poll sees what the calls did); otherwise
+ * undefined. epoll_wait waits for it before it looks at a set that holds host sockets, because
+ * the host answers the sandbox's own calls at once (a send over the loopback makes the peer
+ * readable before it returns, as on Linux) while the sandbox hears of it only from the watch.
+ * Without it, a wait right after sends to two connections whose ends in the set had been found
+ * idle reported one of them, the other at the next wait (testdata/epoll-host-idle.c in the
+ * runtime; CPython's test_epoll test_control_and_wait is the same with edge-triggered ends).
+ */
+export function hostSettled(): Promise<void> | undefined {
+  if (settledChanges >= hostChanges) return undefined;
+  const upTo = hostChanges;
+  if (settling && settling.upTo >= upTo) return settling.done;
+  const done = new Promise<void>((resolve) =>
+    setImmediate(() =>
+      setImmediate(() => {
+        settledChanges = Math.max(settledChanges, upTo);
+        if (settling?.upTo === upTo) settling = undefined;
+        resolve();
+      }),
+    ),
+  );
+  settling = { upTo, done };
+  return done;
+}
+
 const SOL_SOCKET = 1;
 const IPPROTO_IP = 0;
 const IPPROTO_TCP = 6;
@@ -508,6 +553,17 @@ function sandboxControl(calls: HostSockets, ctl: Uint8Array): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/**
+ * The ready events a receive that the host answered (not with EAGAIN) may have taken away: data
+ * read takes POLLIN (and urgent data POLLPRI) when it was the last; an error returned, or read
+ * from the error queue, was the socket's POLLERR; end of file (0) and MSG_PEEK take nothing.
+ * A send takes nothing that its EAGAIN would not tell (which arms the watch), but its error.
+ */
+function receiveDrops(r: number | LinuxError, flags: number): number {
+  if (isError(r) || flags & MsgFlag.MSG_ERRQUEUE) return POLLERR;
+  return r > 0 && !(flags & MsgFlag.MSG_PEEK) ? POLLIN | POLLPRI : 0;
+}
+
 /** The staging buffer of {@link HostSocketImpl.readIO}, grown as needed up to MAX_IO. */
 let readStage = new Uint8Array(0);
 
@@ -544,6 +600,15 @@ export class HostSocketImpl extends FileDescriptionImpl {
   /** Its own sockfs inode number (`socket:[ino]`) and its creator's fsuid, for /proc/net. */
   inode = 0;
   uid = 0;
+  /**
+   * Told, with the poll events concerned, after a call of the sandbox on this socket may have
+   * taken ready events away (data read or a connection accepted: POLLIN; an error returned or
+   * read: POLLERR; see {@link receiveDrops}). The watch reports only events that appear, so this
+   * is how epoll learns that an event it reported may have gone (and come back: new data after
+   * a read that emptied the socket without an EAGAIN) without asking the host at every wait
+   * (see sys-epoll.ts).
+   */
+  readonly dropListeners = new Set<(events: number) => void>();
   /** The set of open host sockets this one is listed in until released (see openHostSockets). */
   openSet: Set<HostSocketImpl> | undefined;
   /** Where its connection is remembered once released, for /proc/net (see host-closed-sockets.ts). */
@@ -577,7 +642,9 @@ export class HostSocketImpl extends FileDescriptionImpl {
       new Uint8Array(SOCKADDR_STORAGE),
       new Int32Array(2),
     );
-    return r === E.EAGAIN ? this.#blocked(POLLIN) : r;
+    if (r === E.EAGAIN) return this.#blocked(POLLIN);
+    this.touched(receiveDrops(r, 0));
+    return r;
   }
 
   /**
@@ -598,7 +665,19 @@ export class HostSocketImpl extends FileDescriptionImpl {
 
   override write(src: Uint8Array): number | LinuxError | WouldBlock {
     const r = this.calls.send(this.fd, src, null, MsgFlag.MSG_DONTWAIT | MsgFlag.MSG_NOSIGNAL);
-    return r === E.EAGAIN ? this.#blocked(POLLOUT) : r;
+    if (r === E.EAGAIN) return this.#blocked(POLLOUT);
+    this.touched(isError(r) ? POLLERR : 0);
+    return r;
+  }
+
+  /**
+   * A call of the sandbox reached the host socket (not one the host refused with EAGAIN): the
+   * readiness of this socket or its peer may have changed on the host, and `dropped` may have
+   * gone from this one (see {@link dropListeners}).
+   */
+  touched(dropped: number): void {
+    hostChanges++;
+    if (dropped !== 0) for (const f of this.dropListeners) f(dropped);
   }
 
   /**
@@ -668,6 +747,7 @@ export class HostSocketImpl extends FileDescriptionImpl {
   override release(): void {
     if (this.#closed) return;
     this.#closed = true;
+    hostChanges++; // the peer sees the close
     this.openSet?.delete(this);
     this.closedList?.record(this);
     if (this.#rearm !== undefined) clearTimeout(this.#rearm);
@@ -951,7 +1031,10 @@ function bind(t: Task, a: SyscallArgs): Result | undefined {
 function listen(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
-  return s.h.calls.listen(s.h.fd, int(a[1]));
+  const r = s.h.calls.listen(s.h.fd, int(a[1]));
+  // A socket that listens is no longer writable nor hung up (TCP_CLOSE to TCP_LISTEN).
+  if (r === 0) s.h.touched(POLLOUT | POLLHUP);
+  return r;
 }
 
 /**
@@ -966,6 +1049,9 @@ function connect(t: Task, a: SyscallArgs): Result | undefined {
   if (isError(addr)) return addr;
   const { calls, fd } = s.h;
   const r = calls.connect(fd, addr);
+  // A connecting socket stops being writable and hung up (TCP_CLOSE to TCP_SYN_SENT); its
+  // listener's side changes on the host at once.
+  if (r !== E.EAGAIN) s.h.touched(POLLOUT | POLLHUP | POLLERR);
   if (r !== E.EINPROGRESS || nonBlocking(s.file, 0)) return r;
   const deadline = deadlineOf(t, s.h.sndTimeoutNs);
   const finish = async (): Promise<SyscallResult> => {
@@ -993,9 +1079,11 @@ function accept4(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
   const { calls, fd } = s.h;
-  const r = untilReady(t, s, POLLIN, nonBlocking(s.file, 0), s.h.rcvTimeoutNs, () =>
-    calls.accept(fd, HOST_FLAGS),
-  );
+  const r = untilReady(t, s, POLLIN, nonBlocking(s.file, 0), s.h.rcvTimeoutNs, () => {
+    const c = calls.accept(fd, HOST_FLAGS);
+    if (c !== E.EAGAIN) s.h.touched(isError(c) ? POLLERR : POLLIN);
+    return c;
+  });
   const done = (c: SyscallResult): SyscallResult => {
     if (typeof c !== 'number') return c;
     const addrp = ptr(a[1]);
@@ -1043,7 +1131,9 @@ function getpeername(t: Task, a: SyscallArgs): Result | undefined {
 function shutdown(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
-  return s.h.calls.shutdown(s.h.fd, int(a[1]));
+  const r = s.h.calls.shutdown(s.h.fd, int(a[1]));
+  s.h.touched(0);
+  return r;
 }
 
 function sigpipe(t: Task, r: SyscallResult, flags: number): SyscallResult {
@@ -1128,7 +1218,10 @@ function doSend(
     }
     // The cmsgs go with the first piece only, as tcp_sendmsg reads them once per call.
     const r = calls.send(fd, staged.subarray(sent - at), to, hostFlags, sent === 0 ? control : null);
-    if (r !== E.EAGAIN) return r;
+    if (r !== E.EAGAIN) {
+      s.h.touched(isError(r) ? POLLERR : 0);
+      return r;
+    }
     // Arm the watch for writability before the stream writer sleeps on the queue.
     s.h.armFor(POLLOUT);
     return 'block';
@@ -1180,7 +1273,7 @@ function sendto(t: Task, a: SyscallArgs): Result | undefined {
   const data = new UserIOSequence(t.memory, [{ base: ptr(a[1]), len }]);
   let to: Uint8Array | null = null;
   if (ptr(a[4]) !== 0) {
-    const b = readAddr(t, ptr(a[4]), int(a[5]));
+    const b = readHostAddr(t, ptr(a[4]), int(a[5]));
     if (isError(b)) return b;
     to = b.length > 0 ? b : null;
   }
@@ -1219,6 +1312,7 @@ function doRecv(
     const r = control
       ? calls.recv(fd, buf.subarray(got), hostFlags, from, meta, control)
       : calls.recv(fd, buf.subarray(got), hostFlags, from, meta);
+    if (r !== E.EAGAIN) s.h.touched(receiveDrops(r, hostFlags));
     if (isError(r)) return r;
     return {
       n: Math.min(r, buf.length - got),
@@ -1307,7 +1401,7 @@ function sendmsg(t: Task, a: SyscallArgs): Result | undefined {
   if (isError(m)) return m;
   let to: Uint8Array | null = null;
   if (m.msg_name !== 0 && m.msg_namelen > 0) {
-    const b = readAddr(t, m.msg_name, Math.min(m.msg_namelen, SOCKADDR_STORAGE));
+    const b = readHostAddr(t, m.msg_name, Math.min(m.msg_namelen, SOCKADDR_STORAGE));
     if (isError(b)) return b;
     to = b;
   }
@@ -1508,6 +1602,7 @@ function getsockopt(t: Task, a: SyscallArgs): Result | undefined {
   const out = new Uint8Array(linger ? size : Math.min(len, size));
   const got = s.h.calls.getsockopt(s.h.fd, level, name, out);
   if (isError(got)) return got;
+  if (level === SOL_SOCKET && name === SO_ERROR) s.h.touched(POLLERR); // reading it clears it
   if (linger && s.h.lingerMs !== undefined && got >= 4) new DataView(out.buffer).setInt32(0, 1, true);
   const bytes = out.subarray(0, Math.min(got, out.length));
   const n = Math.min(len, bytes.length);
