@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { LoopbackDevice } from './phy/loopback.js';
 import { TimerHeap, type HeapEntry } from './socket/timer-heap.js';
 import { TcpSocket } from './socket/tcp.js';
+import { UdpSocket } from './socket/udp.js';
 import { Stack } from './stack.js';
 import { runUntil, settle } from './stack.test-util.js';
 import { RingBuffer } from './storage/ring-buffer.js';
@@ -199,6 +200,35 @@ describe('event-driven poll', () => {
       expect(dispatch.mock.calls.length).toBe(600);
     } finally {
       dispatch.mockRestore();
+    }
+  });
+
+  it('delivers a datagram among the sockets of its port only, and dispatches only those with some queued', () => {
+    const stack = loopStack();
+    const lo = Ipv4Address.parse('127.0.0.1')!;
+    for (let i = 0; i < 1000; i++) stack.udpSocket(4).bind({ addr: lo, port: 20_000 + i });
+    // Two on one port with SO_REUSEADDR: the first made takes it, though it bound last.
+    const [first, second] = [stack.udpSocket(4), stack.udpSocket(4)];
+    first.reuseAddr = second.reuseAddr = true;
+    expect(second.bind({ addr: lo, port: 6000 })).toBeUndefined();
+    expect(first.bind({ addr: lo, port: 6000 })).toBeUndefined();
+    const sender = stack.udpSocket(4);
+    settle([stack], 0);
+    const score = vi.spyOn(UdpSocket.prototype, 'matchScore');
+    const wants = vi.spyOn(UdpSocket.prototype, 'wantsDispatch');
+    try {
+      expect(sender.sendto(new Uint8Array([1, 2, 3]), { addr: lo, port: 6000 })).toBe(3);
+      settle([stack], 1);
+      expect(first.receivedBytes()).toBe(3);
+      expect(second.receivedBytes()).toBe(0);
+      expect(score.mock.calls.length).toBeLessThanOrEqual(2); // the two on port 6000
+      expect(new Set(wants.mock.contexts)).toEqual(new Set([sender])); // not 1003 sockets
+      wants.mockClear();
+      settle([stack], 2);
+      expect(wants.mock.calls.length).toBe(0);
+    } finally {
+      score.mockRestore();
+      wants.mockRestore();
     }
   });
 

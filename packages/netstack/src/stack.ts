@@ -13,7 +13,13 @@ import type { Device } from './phy/device.js';
 import { LOOPBACK_MTU } from './phy/loopback.js';
 import { seededRandom } from './phy/fault-injector.js';
 import type { CongestionAlgorithm } from './socket/congestion.js';
-import { EPHEMERAL_PORT_MAX, EPHEMERAL_PORT_MIN, PortSpace, type SocketEnv } from './socket/socket-set.js';
+import {
+  EPHEMERAL_PORT_MAX,
+  EPHEMERAL_PORT_MIN,
+  PortSpace,
+  type DatagramSender,
+  type SocketEnv,
+} from './socket/socket-set.js';
 import {
   LINUX_TCP_STATE,
   rstFor,
@@ -187,6 +193,15 @@ export class Stack implements SocketTable, SocketEnv {
    */
   readonly mib: NetMib;
   private readonly udp: UdpSocket[] = [];
+  /** UDP sockets made so far (their {@link UdpSocket.order}). */
+  private udpMade = 0;
+  /**
+   * The UDP, ICMP echo and raw sockets with datagrams queued, in the order they queued them: a
+   * poll dispatches these, not every datagram socket of the stack.
+   */
+  private readonly sending = new Set<DatagramSender>();
+  /** When {@link reap} last walked the datagram sockets (the poll clock). */
+  private lastDatagramReap = -Infinity;
   private readonly tcp: TcpSocket[] = [];
   /**
    * TIME_WAIT connections with nothing to do until their timer ends, kept off the per-poll loops
@@ -566,6 +581,7 @@ export class Stack implements SocketTable, SocketEnv {
   /** A new UDP socket of address family `family` (4 or 6) over the given (or fresh) queues. */
   udpSocket(family: 4 | 6, buffers: UdpBuffers = udpBuffers()): UdpSocket {
     const s = new UdpSocket(family, buffers, this, this.udpPorts);
+    s.order = this.udpMade++;
     this.udp.push(s);
     return s;
   }
@@ -573,8 +589,14 @@ export class Stack implements SocketTable, SocketEnv {
   /** A new UDP-Lite (RFC 3828) socket: UDP with partial checksum coverage, its own ports. */
   udpliteSocket(family: 4 | 6, buffers: UdpBuffers = udpBuffers()): UdpSocket {
     const s = new UdpSocket(family, buffers, this, this.udplitePorts, true);
+    s.order = this.udpMade++;
     this.udp.push(s);
     return s;
+  }
+
+  /** @internal UDP, ICMP echo or raw socket `s` queued a datagram (see {@link sending}). */
+  queued(s: DatagramSender): void {
+    this.sending.add(s);
   }
 
   /** A new ICMP echo (ping) socket of address family `family`. */
@@ -854,8 +876,11 @@ export class Stack implements SocketTable, SocketEnv {
     // A group no socket joined on the arrival link is not this host's (ip_check_mc_rcu); of
     // the sockets on the port, those that joined it or keep IP_MULTICAST_ALL get it.
     const group = dst.isMulticast();
-    if (group && !this.udp.some((s) => s.memberOf(dst, iif))) return true;
-    for (const s of this.udp) {
+    if (group && !this.udp.some((s) => !s.isClosed && s.memberOf(dst, iif))) return true;
+    // Only the sockets bound to the port can match (udp4_lib_lookup2 looks in its hash slot).
+    const onPort = (lite ? this.udplitePorts : this.udpPorts).bound(udp.dstPort);
+    if (onPort === undefined) return false;
+    for (const s of onPort) {
       if (s.lite !== (lite !== undefined)) continue;
       if (bound && s.boundDevIf !== 0 && s.boundDevIf !== iif) continue;
       const score = s.matchScore(dst, udp.dstPort, src, udp.srcPort);
@@ -864,7 +889,7 @@ export class Stack implements SocketTable, SocketEnv {
       if (broadcast) {
         s.process(src, dst, udp, ip, lite?.coverage, iif); // every matching socket gets a broadcast
         delivered = true;
-      } else if (score > bestScore) {
+      } else if (score > bestScore || (score === bestScore && s.order < best!.order)) {
         best = s;
         bestScore = score;
       }
@@ -1066,23 +1091,14 @@ export class Stack implements SocketTable, SocketEnv {
 
   /** @internal */
   dispatch(ctx: DispatchContext): boolean {
-    // Indexed loops: for-of makes an iterator object per loop in code V8 has not optimized yet.
     let sent = false;
-    const udp = this.udp;
-    for (let i = 0; i < udp.length; i++) {
-      const s = udp[i]!;
-      if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
-    }
-    const icmp = this.icmp;
-    for (let i = 0; i < icmp.length; i++) {
-      const s = icmp[i]!;
-      if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
-    }
-    const raw = this.raw;
-    for (let i = 0; i < raw.length; i++) {
-      const s = raw[i]!;
-      if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
-    }
+    // Datagram sockets with something queued, in the order they queued it; the set is looked at
+    // only when not empty (for-of makes an iterator object in code V8 has not optimized yet).
+    if (this.sending.size > 0)
+      for (const s of this.sending) {
+        if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
+        if (!s.wantsDispatch() || s.isClosed) this.sending.delete(s);
+      }
     if (this.tcpParked.length > 0) this.unpark(ctx.now);
     if (!this.eventDriven) {
       const tcp = this.tcp;
@@ -1187,21 +1203,8 @@ export class Stack implements SocketTable, SocketEnv {
   /** @internal */
   pollAt(now: number): number | undefined {
     let next: number | undefined;
-    const udp = this.udp;
-    for (let i = 0; i < udp.length; i++) {
-      const s = udp[i]!;
-      if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
-    }
-    const icmp = this.icmp;
-    for (let i = 0; i < icmp.length; i++) {
-      const s = icmp[i]!;
-      if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
-    }
-    const raw = this.raw;
-    for (let i = 0; i < raw.length; i++) {
-      const s = raw[i]!;
-      if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
-    }
+    if (this.sending.size > 0)
+      for (const s of this.sending) if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
     if (!this.eventDriven) {
       const tcp = this.tcp;
       for (let i = 0; i < tcp.length; i++) next = earlier(next, tcp[i]!.pollAt(now));
@@ -1317,9 +1320,15 @@ export class Stack implements SocketTable, SocketEnv {
 
   /** Forgets closed sockets the application has released, and parks quiet TIME_WAIT ones. */
   private reap(): void {
-    for (let i = this.udp.length - 1; i >= 0; i--) if (this.udp[i]!.isClosed) this.udp.splice(i, 1);
-    for (let i = this.icmp.length - 1; i >= 0; i--) if (this.icmp[i]!.isClosed) this.icmp.splice(i, 1);
-    for (let i = this.raw.length - 1; i >= 0; i--) if (this.raw[i]!.isClosed) this.raw.splice(i, 1);
+    // Closed datagram sockets match nothing and are listed nowhere: with many of them, they
+    // leave the lists once per QUIET_RESCAN_MS rather than costing every poll a walk.
+    const datagram = this.udp.length + this.icmp.length + this.raw.length;
+    if (datagram <= SMALL_STACK || this.lastPollNow - this.lastDatagramReap >= QUIET_RESCAN_MS) {
+      this.lastDatagramReap = this.lastPollNow;
+      for (let i = this.udp.length - 1; i >= 0; i--) if (this.udp[i]!.isClosed) this.udp.splice(i, 1);
+      for (let i = this.icmp.length - 1; i >= 0; i--) if (this.icmp[i]!.isClosed) this.icmp.splice(i, 1);
+      for (let i = this.raw.length - 1; i >= 0; i--) if (this.raw[i]!.isClosed) this.raw.splice(i, 1);
+    }
     // One question per connection (a socket is never both: one is CLOSED, the other in
     // TIME_WAIT). While polls follow touches, only those this poll looked at can have changed;
     // otherwise all, from the end, so equal TIME_WAIT ends keep their order.

@@ -102,6 +102,7 @@ export class IcmpSocket extends DatagramQueues {
       if (err) return err === E.EADDRINUSE ? E.EAGAIN : err;
     }
     if (!this.tx.enqueue({ src, dst: dst.addr }, message)) return WOULD_BLOCK;
+    this.env.queued?.(this);
     return message.length;
   }
 

@@ -271,6 +271,7 @@ export class RawSocket extends DatagramQueues {
     }
     if (packet.length > this.tx.payloadCapacity) return E.EMSGSIZE;
     if (!this.tx.enqueue({ src, dst: dst.addr }, packet)) return WOULD_BLOCK;
+    this.env.queued?.(this);
     return message.length;
   }
 

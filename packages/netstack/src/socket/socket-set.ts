@@ -6,9 +6,22 @@
  * @module
  */
 import { E, type LinuxError } from '@tsvisor/abi';
+import type { DispatchContext } from '../iface/outgoing.js';
 import type { NetMib } from '../stats/mib.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import type { TcpSocket } from './tcp.js';
+
+/** A socket that sends queued datagrams when its stack dispatches it (UDP, ICMP echo, raw). */
+export interface DatagramSender {
+  /** It has datagrams queued. */
+  wantsDispatch(): boolean;
+  /** When it next wants dispatch, given it has datagrams queued (a neighbor's answer may hold it). */
+  dispatchAt(now: number): number;
+  /** Sends what it can; true when any packet left. */
+  dispatch(ctx: DispatchContext): boolean;
+  /** True after close(). */
+  readonly isClosed: boolean;
+}
 
 /** What sockets need from the stack they live in. */
 export interface SocketEnv {
@@ -52,6 +65,11 @@ export interface SocketEnv {
   touch?(s: TcpSocket): void;
   /** The readiness of socket-layer object `owner` (a listener's) may have changed. */
   touchOwner?(owner: object | undefined): void;
+  /**
+   * UDP, ICMP echo or raw socket `s` queued a datagram to send: the stack dispatches it at its
+   * next poll. Absent: nothing is sent.
+   */
+  queued?(s: DatagramSender): void;
   /**
    * TCP connection `s` has both its endpoints now (its connect, or a listener's new child), which
    * never change after: the stack files it for finding it by a segment's ports.

@@ -93,6 +93,8 @@ export function udpBuffers(slots = 64, bytes = 65536): UdpBuffers {
 
 /** A UDP socket; create it with `Stack.udpSocket`. */
 export class UdpSocket extends NeighborHold {
+  /** @internal the order of its creation in its stack (ties between equal matches go to the first) */
+  order = 0;
   /** The bound endpoint (address may be unspecified), or undefined before bind. */
   local: IpEndpoint | undefined;
   /** The connected peer, if any. */
@@ -388,6 +390,7 @@ export class UdpSocket extends NeighborHold {
       gsoSize: gso > 0 && data.length > gso ? gso : 0,
     };
     if (!this.buffers.tx.enqueue(meta, data)) return WOULD_BLOCK;
+    this.env.queued?.(this);
     return data.length;
   }
 
