@@ -100,19 +100,10 @@ static int diag_if;
  * the raw socket's protocol) whose id is src -> dst with `cookie`; returns the errno of the
  * netlink ACK (0: destroyed). */
 static int destroy(int family, int protocol, int rawproto, struct end src, struct end dst, unsigned long long cookie) {
-  int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  struct {
-    struct nlmsghdr h;
-    struct inet_diag_req_v2 r;
-  } req = {0};
-  req.h.nlmsg_len = sizeof req;
-  req.h.nlmsg_type = SOCK_DESTROY;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  req.h.nlmsg_seq = 1;
+  struct destroy_req req = destroy_req();
   req.r.sdiag_family = family;
   req.r.sdiag_protocol = protocol;
   req.r.pad = rawproto;
-  req.r.idiag_states = ~0u;
   req.r.id.idiag_sport = htons(src.port);
   req.r.id.idiag_dport = htons(dst.port);
   memcpy(req.r.id.idiag_src, src.addr, 16);
@@ -120,16 +111,7 @@ static int destroy(int family, int protocol, int rawproto, struct end src, struc
   req.r.id.idiag_if = diag_if;
   req.r.id.idiag_cookie[0] = (unsigned)cookie;
   req.r.id.idiag_cookie[1] = (unsigned)(cookie >> 32);
-  if (send(nl, &req, sizeof req, 0) < 0) {
-    close(nl);
-    return errno;
-  }
-  char buf[4096];
-  ssize_t n = recv(nl, buf, sizeof buf, 0);
-  close(nl);
-  struct nlmsghdr *h = (void *)buf;
-  if (n < (ssize_t)sizeof *h || h->nlmsg_type != NLMSG_ERROR) return -1;
-  return -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+  return destroy_send(&req);
 }
 
 static int destroy4(int protocol, struct end src, struct end dst, unsigned long long cookie) {

@@ -1,10 +1,15 @@
 /* Helpers shared by the SOCK_DESTROY programs (sock-destroy.c, sock-destroy-udp.c): what a
- * socket shows of an abort. */
+ * socket shows of an abort, and the request itself. */
 #ifndef SOCK_DESTROY_UTIL_H
 #define SOCK_DESTROY_UTIL_H
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* SO_ERROR of `fd` (taking it), -1 when getsockopt fails. */
 static int so_error(int fd) {
@@ -30,5 +35,38 @@ static const char *events(int fd) {
   snprintf(b, sizeof b, "%s%s%s%s%s", p.revents & POLLIN ? "IN " : "", p.revents & POLLOUT ? "OUT " : "",
            p.revents & POLLRDHUP ? "RDHUP " : "", p.revents & POLLERR ? "ERR " : "", p.revents & POLLHUP ? "HUP" : "");
   return b;
+}
+/* A SOCK_DESTROY request: the header, and inet_diag_req_v2 with every state; the caller names
+ * the socket (family, protocol, id). */
+struct destroy_req {
+  struct nlmsghdr h;
+  struct inet_diag_req_v2 r;
+};
+
+static struct destroy_req destroy_req(void) {
+  struct destroy_req req = {0};
+  req.h.nlmsg_len = sizeof req;
+  req.h.nlmsg_type = SOCK_DESTROY;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  req.h.nlmsg_seq = 1;
+  req.r.idiag_states = ~0u;
+  return req;
+}
+
+/* Sends `req` on a NETLINK_SOCK_DIAG socket of its own: the errno of the ACK (0: destroyed), the
+ * errno of send(2), or -1 when no ACK came. */
+static int destroy_send(const struct destroy_req *req) {
+  int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (send(nl, req, sizeof *req, 0) < 0) {
+    int e = errno;
+    close(nl);
+    return e;
+  }
+  char buf[4096];
+  ssize_t n = recv(nl, buf, sizeof buf, 0);
+  close(nl);
+  struct nlmsghdr *h = (void *)buf;
+  if (n < (ssize_t)sizeof *h || h->nlmsg_type != NLMSG_ERROR) return -1;
+  return -((struct nlmsgerr *)NLMSG_DATA(h))->error;
 }
 #endif

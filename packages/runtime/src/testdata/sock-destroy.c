@@ -48,34 +48,16 @@ static const char *name(int e) {
 /* Sends SOCK_DESTROY for the TCP connection from `src` to `dst` (as that side sees them) with
  * `cookie` (INET_DIAG_NOCOOKIE: any); returns the errno of the netlink ACK (0: destroyed). */
 static int destroy(int protocol, const struct sockaddr_in *src, const struct sockaddr_in *dst, unsigned long long cookie) {
-  int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  struct {
-    struct nlmsghdr h;
-    struct inet_diag_req_v2 r;
-  } req = {0};
-  req.h.nlmsg_len = sizeof req;
-  req.h.nlmsg_type = SOCK_DESTROY;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  req.h.nlmsg_seq = 1;
+  struct destroy_req req = destroy_req();
   req.r.sdiag_family = AF_INET;
   req.r.sdiag_protocol = protocol;
-  req.r.idiag_states = ~0u;
   req.r.id.idiag_sport = src->sin_port;
   req.r.id.idiag_dport = dst->sin_port;
   req.r.id.idiag_src[0] = src->sin_addr.s_addr;
   req.r.id.idiag_dst[0] = dst->sin_addr.s_addr;
   req.r.id.idiag_cookie[0] = (unsigned)cookie;
   req.r.id.idiag_cookie[1] = (unsigned)(cookie >> 32);
-  if (send(nl, &req, sizeof req, 0) < 0) {
-    close(nl);
-    return errno;
-  }
-  char buf[4096];
-  ssize_t n = recv(nl, buf, sizeof buf, 0);
-  close(nl);
-  struct nlmsghdr *h = (void *)buf;
-  if (n < (ssize_t)sizeof *h || h->nlmsg_type != NLMSG_ERROR) return -1;
-  return -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+  return destroy_send(&req);
 }
 
 static struct sockaddr_in local(int fd) {
