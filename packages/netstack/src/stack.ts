@@ -16,6 +16,7 @@ import type { CongestionAlgorithm } from './socket/congestion.js';
 import {
   EPHEMERAL_PORT_MAX,
   EPHEMERAL_PORT_MIN,
+  LOOPBACK_IFINDEX,
   PortSpace,
   type DatagramSender,
   type SocketEnv,
@@ -66,10 +67,7 @@ const RESCAN_SLICE = 256;
  */
 const SMALL_STACK = 16;
 
-export { LINUX_TCP_STATE };
-
-/** The ifindex of `lo`, the link of this host's traffic to itself (as in every Linux netns). */
-export const LOOPBACK_IFINDEX = 1;
+export { LINUX_TCP_STATE, LOOPBACK_IFINDEX };
 
 /** One TCP or UDP socket of a {@link Stack}, as {@link Stack.sockets} lists it. */
 export interface SocketEntry {
@@ -113,6 +111,12 @@ export interface StackConfig extends InterfaceConfig {
    * TSVISOR_NETSTACK_AUDIT=1 where there is one.
    */
   readonly auditQuiet?: boolean;
+  /**
+   * The poll clock's current time (ms, as `poll(now)` is given it), for what a socket call
+   * decides between polls: whether connect(2) may take over a TIME_WAIT connection (its peer's
+   * last timestamp must be from an earlier second). Default: the time of the last poll.
+   */
+  readonly clock?: () => number;
 }
 
 /**
@@ -171,6 +175,12 @@ export interface StackSysctl {
   synackRetries: number;
   /** net.ipv4.tcp_abort_on_overflow (Linux: 0): 1 resets a handshake whose ACK finds the accept queue full. */
   abortOnOverflow: number;
+  /**
+   * net.ipv4.tcp_tw_reuse (Linux: 2): whether connect(2) may take over a TIME_WAIT connection of
+   * the same addresses and ports whose last timestamp from the peer is from an earlier second
+   * (tcp_twsk_unique): 0 never, 1 always, 2 when the connection is over loopback.
+   */
+  twReuse: number;
 }
 
 /**
@@ -257,6 +267,7 @@ export class Stack implements SocketTable, SocketEnv {
     this.iface = new Interface(config);
     this.mib = this.iface.mib;
     this.device = config.device;
+    this.clock = config.clock;
     this.audit =
       config.auditQuiet ??
       (typeof process !== 'undefined' && process.env?.['TSVISOR_NETSTACK_AUDIT'] === '1');
@@ -284,6 +295,7 @@ export class Stack implements SocketTable, SocketEnv {
       maxSynBacklog: 128,
       synackRetries: 5,
       abortOnOverflow: 0,
+      twReuse: 2,
     });
     const range = (): readonly [number, number] => this.sysctl.portRange;
     this.udpPorts = new PortSpace(this.random, range);
@@ -429,6 +441,7 @@ export class Stack implements SocketTable, SocketEnv {
   /** Where in {@link watchers} the next slice of {@link rescan} starts (undefined: the first). */
   private rescanWatchersAt: Iterator<Watcher> | undefined;
   private lastPollNow = 0;
+  private readonly clock: (() => number) | undefined;
   private visitedTimed = false;
   private readonly audit: boolean;
   /** What {@link StackConfig.auditQuiet} found (descriptions), oldest first. */
@@ -592,6 +605,27 @@ export class Stack implements SocketTable, SocketEnv {
     s.order = this.udpMade++;
     this.udp.push(s);
     return s;
+  }
+
+  /** @internal the poll clock's time now (SocketEnv.pollNow): StackConfig.clock, or the last poll's. */
+  pollNow(): number {
+    return this.clock !== undefined ? this.clock() : this.lastPollNow;
+  }
+
+  /**
+   * @internal TIME_WAIT connection `s` is taken over by a new one (tcp_tw_reuse): it leaves the
+   * parked connections (or the live ones) and closes, letting go of its port.
+   */
+  reuseTimeWait(s: TcpSocket): void {
+    const i = this.tcpParked.indexOf(s);
+    if (i >= 0) {
+      this.tcpParked.splice(i, 1);
+      unfile(this.parkedByPorts, portsKey(s), s);
+    } else {
+      const j = this.tcp.indexOf(s);
+      if (j >= 0) this.retire(j, 'reap');
+    }
+    s.takenOver();
   }
 
   /** @internal UDP, ICMP echo or raw socket `s` queued a datagram (see {@link sending}). */

@@ -30,6 +30,7 @@ describe('Stack.sysctl', () => {
       maxSynBacklog: 128,
       synackRetries: 5,
       abortOnOverflow: 0,
+      twReuse: 2,
     });
   });
 

@@ -337,6 +337,11 @@ export interface ProcNetSysctl {
   /** tcp_abort_on_overflow: reset handshakes whose ACK finds the accept queue full when 1 (Linux: 0). */
   readonly tcpAbortOnOverflow: number;
   /**
+   * tcp_tw_reuse: whether connect(2) may take over a TIME_WAIT connection of its addresses and
+   * ports, 0 never, 1 always, 2 over loopback only (Linux's). Absent: 2.
+   */
+  readonly tcpTwReuse?: number;
+  /**
    * net.core.somaxconn: the cap on listen backlogs of the namespace's sockets. Absent: the
    * `ProcSource` tunable (4096, what netstack applies).
    */
@@ -365,7 +370,8 @@ export type ProcNetSysctlWrite =
         | 'tcpSyncookies'
         | 'tcpMaxSynBacklog'
         | 'tcpSynackRetries'
-        | 'tcpAbortOnOverflow';
+        | 'tcpAbortOnOverflow'
+        | 'tcpTwReuse';
       readonly value: number;
     };
 

@@ -47,8 +47,10 @@ describe('/proc/sys/net/ipv4', () => {
       'tcp_synack_retries',
       'tcp_syncookies',
       'tcp_timestamps',
+      'tcp_tw_reuse',
       'tcp_window_scaling',
     ]);
+    expect(readAll(p, `${IPV4}/tcp_tw_reuse`)).toBe('2\n');
     expect(readAll(p, `${IPV4}/tcp_syncookies`)).toBe('1\n');
     expect(readAll(p, `${IPV4}/tcp_synack_retries`)).toBe('5\n');
     expect(readAll(p, `${IPV4}/tcp_abort_on_overflow`)).toBe('0\n');
@@ -160,6 +162,18 @@ describe('/proc/sys/net/ipv4', () => {
       files.map((f) => `${IPV4}/${f}`),
       inputs,
     );
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('takes tcp_tw_reuse between 0 and 2 as Linux does (compared with the host kernel)', () => {
+    const inputs = ['0', '1', '2', '3', '-1', ' 1 ', '255', 'x'];
+    const mine = inputs.map((text) => {
+      const { p } = mounted();
+      const r = put(p, `${IPV4}/tcp_tw_reuse`, text);
+      return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/tcp_tw_reuse`) as string).trimEnd()}`;
+    });
+    expect(mine).toEqual(['ok 0', 'ok 1', 'ok 2', 'err', 'err', 'ok 1', 'err', 'err']);
+    const native = nativeSysctlWrites([`${IPV4}/tcp_tw_reuse`], inputs);
     if (native !== null) expect(mine).toEqual(native);
   });
 

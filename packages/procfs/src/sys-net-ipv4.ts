@@ -37,6 +37,7 @@ export const DEFAULT_NET_SYSCTL: ProcNetSysctl = {
   tcpMaxSynBacklog: 128,
   tcpSynackRetries: 5,
   tcpAbortOnOverflow: 0,
+  tcpTwReuse: 2,
   pingGroupRange: PING_NOBODY,
 };
 
@@ -257,7 +258,7 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       return set(w) ?? data.length;
     },
   });
-  /** A proc_dou8vec_minmax flag: one int in 0..255. */
+  /** A proc_dou8vec_minmax flag: one int in 0..`max` (255 without a bound of its own). */
   const u8 = (
     key:
       | 'tcpSack'
@@ -266,13 +267,15 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       | 'tcpFrto'
       | 'tcpSyncookies'
       | 'tcpSynackRetries'
-      | 'tcpAbortOnOverflow',
+      | 'tcpAbortOnOverflow'
+      | 'tcpTwReuse',
+    max = 255,
   ): FileNode =>
     writable(
-      () => `${get()[key]}\n`,
+      () => `${get()[key] ?? 2}\n`,
       (text) => {
         const v = parseIntVector(text, [0]);
-        if (v === null || v[0] === undefined || v[0] < 0 || v[0] > 255) return E.EINVAL;
+        if (v === null || v[0] === undefined || v[0] < 0 || v[0] > max) return E.EINVAL;
         return { key, value: v[0] };
       },
     );
@@ -334,6 +337,8 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     tcp_synack_retries: u8('tcpSynackRetries'),
     tcp_syncookies: u8('tcpSyncookies'),
     tcp_timestamps: u8('tcpTimestamps'),
+    // proc_dou8vec_minmax between SYSCTL_ZERO and SYSCTL_TWO.
+    tcp_tw_reuse: u8('tcpTwReuse', 2),
     tcp_window_scaling: readOnly(() => '1\n', 0o644),
   });
 }

@@ -179,6 +179,7 @@ export function hostNetSysctl(): ProcNetSysctl {
     tcpMaxSynBacklog: one('tcp_max_syn_backlog', 128),
     tcpSynackRetries: one('tcp_synack_retries', 5),
     tcpAbortOnOverflow: one('tcp_abort_on_overflow', 0),
+    tcpTwReuse: one('tcp_tw_reuse', 2),
     somaxconn: hostSomaxconn(),
     pingGroupRange: [pingLow, pingHigh],
   };

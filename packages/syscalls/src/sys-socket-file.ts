@@ -148,6 +148,7 @@ export class NetState {
   get stack(): Stack {
     this.stackValue ??= this.setup?.stack;
     this.stackValue ??= new Stack({
+      clock: () => performance.now(),
       device: new LoopbackDevice(),
       addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
     });

@@ -405,6 +405,7 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     tcpMaxSynBacklog: s.maxSynBacklog,
     tcpSynackRetries: s.synackRetries,
     tcpAbortOnOverflow: s.abortOnOverflow,
+    tcpTwReuse: s.twReuse,
     pingGroupRange: s.pingGroupRange,
   };
 }
@@ -455,6 +456,9 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
       break;
     case 'tcpAbortOnOverflow':
       s.abortOnOverflow = w.value;
+      break;
+    case 'tcpTwReuse':
+      s.twReuse = w.value;
       break;
   }
   return undefined;

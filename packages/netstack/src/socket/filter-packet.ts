@@ -10,12 +10,12 @@ import { checksumFold, internetChecksum, pseudoHeaderSum } from '../wire/checksu
 import type { IpAddress } from '../wire/ip-address.js';
 import { TcpPacket, TcpRepr } from '../wire/tcp.js';
 import type { FilterPacket, SocketFilter } from './cbpf.js';
+import { LOOPBACK_IFINDEX } from './socket-set.js';
 
 const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
 const ARPHRD_ETHER = 1;
 const ARPHRD_LOOPBACK = 772;
-const LOOPBACK_IFINDEX = 1;
 const PACKET_HOST = 0;
 const PACKET_MULTICAST = 2;
 const IPPROTO_TCP = 6;

@@ -98,8 +98,20 @@ export interface SocketEnv {
     readonly synackRetries?: number;
     /** net.ipv4.tcp_abort_on_overflow, read when a handshake's ACK finds the accept queue full. */
     readonly abortOnOverflow?: number;
+    /** net.ipv4.tcp_tw_reuse (0, 1, 2), read at connect; absent: 2. */
+    readonly twReuse?: number;
   };
+  /** The poll clock's latest time (ms): what a TIME_WAIT's age is measured against. Absent: 0. */
+  pollNow?(): number;
+  /**
+   * TIME_WAIT connection `s` is taken over by a new connection of the same addresses and ports
+   * (tcp_tw_reuse): the stack forgets it. Absent: no TIME_WAIT connection is ever taken over.
+   */
+  reuseTimeWait?(s: TcpSocket): void;
 }
+
+/** The ifindex of `lo`, the link of this host's traffic to itself (as in every Linux netns). */
+export const LOOPBACK_IFINDEX = 1;
 
 /** Linux's default ephemeral range (net.ipv4.ip_local_port_range). */
 export const EPHEMERAL_PORT_MIN = 32768;
@@ -228,8 +240,12 @@ export class PortSpace<S extends PortBinding> {
     if (set.size === 0) this.byPort.delete(port);
   }
 
-  /** A free ephemeral port for `addr` (EADDRNOTAVAIL when the range is exhausted). */
-  ephemeral(socket: S, addr: IpAddress): number | LinuxError {
+  /**
+   * A free ephemeral port for `addr` (EADDRNOTAVAIL when the range is exhausted). With `share`,
+   * a port others hold is free when `share` says so of its holders (connect(2) shares a port
+   * among connections to other peers: __inet_hash_connect); the caller then adds itself.
+   */
+  ephemeral(socket: S, addr: IpAddress, share?: (holders: ReadonlySet<S>) => boolean): number | LinuxError {
     let [low, high] = this.range();
     const own = socket.localPortRange ?? 0;
     if (own !== 0) {
@@ -243,7 +259,8 @@ export class PortSpace<S extends PortBinding> {
     this.next = (this.next ?? Math.floor(this.random() * span)) % span;
     for (let i = 0; i < span; i++) {
       const port = low + ((this.next + i) % span);
-      if (!this.byPort.has(port) && !this.check(socket, { addr, port }, false)) {
+      const holders = this.byPort.get(port);
+      if (holders === undefined ? !this.check(socket, { addr, port }, false) : share?.(holders) === true) {
         this.next = (this.next + i + 1) % span;
         return port;
       }

@@ -70,7 +70,7 @@ import { Rack } from './rack.js';
 import { RescueRetransmission } from './rescue.js';
 import { DUP_THRESH, SackScoreboard } from './sack-scoreboard.js';
 import { NetMib } from '../stats/mib.js';
-import type { PortSpace, SocketEnv } from './socket-set.js';
+import { LOOPBACK_IFINDEX, type PortSpace, type SocketEnv } from './socket-set.js';
 import type { TcpInfo } from './tcp-info.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import { cookieTimestamp, cookieTimestampOptions, SYNCOOKIE_VALID, synCookiesOf } from './syn-cookie.js';
@@ -371,6 +371,8 @@ export class TcpSocket {
   parent: TcpListener | undefined;
   private readonly cfg: TcpConfig;
   private registered = false;
+  /** Its port was picked by connect(2) (inet_hash_connect), so other connections may share it. */
+  private connectBound = false;
   /**
    * bind(2) named an address / a port (Linux's SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): a failed
    * or disconnected connection keeps them, where an automatic choice is forgotten.
@@ -711,6 +713,30 @@ export class TcpSocket {
     return undefined;
   }
 
+  /**
+   * tcp_twsk_unique: whether TIME_WAIT connection `tw`, of the addresses and ports this one would
+   * use, may be taken over by it: tcp_tw_reuse allows it (2: over loopback only), `tw` had
+   * timestamps, and its peer's last one came in an earlier second (so PAWS tells the two apart).
+   */
+  private mayTakeOver(tw: TcpSocket): boolean {
+    if (tw.stateNow !== 'TIME_WAIT' || !tw.tsOk) return false;
+    const reuse = this.env.sysctl?.twReuse ?? 2;
+    if (reuse === 0) return false;
+    if (reuse === 2) {
+      const loop = (a: IpAddress | undefined): boolean =>
+        a !== undefined &&
+        (a.version === 4 ? a.isLoopback() : a.isLoopback() || a.v4Mapped()?.isLoopback() === true);
+      if (tw.boundDevIf !== LOOPBACK_IFINDEX && !loop(tw.remote?.addr) && !loop(tw.local?.addr)) return false;
+    }
+    const now = this.env.pollNow?.() ?? 0;
+    return Math.floor(now / 1000) > Math.floor(tw.tsRecentAt / 1000);
+  }
+
+  /** @internal TIME_WAIT taken over by a new connection (Stack.reuseTimeWait): now CLOSED, its port let go. */
+  takenOver(): void {
+    this.toClosed();
+  }
+
   /** Whether this socket holds its local port in the port space (bound, connecting or connected). */
   get holdsPort(): boolean {
     return this.registered;
@@ -794,18 +820,42 @@ export class TcpSocket {
       (ep.addr.version === 4 ? this.mib.ip : this.mib.ip6).OutNoRoutes++; // tcp_v4_connect
       return this.env.noSourceError?.(ep.addr) ?? E.ENETUNREACH;
     }
+    let reused: TcpSocket | undefined;
     if (!this.registered) {
       const addr = this.bindAddrLock && this.local ? this.local.addr : unspecifiedAddress(this.family);
-      const err = this.claimLocal({ addr, port: 0 });
-      // inet_hash_connect: no free port for the connection is EADDRNOTAVAIL.
-      if (err) return err === E.EADDRINUSE ? E.EADDRNOTAVAIL : err;
+      // inet_hash_connect: a port no bind(2) holds, shared with connections to other peers; one
+      // whose connection to this peer is in TIME_WAIT only when that one may be taken over.
+      const port = this.ports.ephemeral(this, addr, (holders) => {
+        reused = undefined;
+        for (const h of holders) {
+          if (!(h instanceof TcpSocket) || !h.connectBound || !h.local || !h.remote) return false;
+          if (h.remote.port !== ep.port || !h.remote.addr.equals(ep.addr) || !h.local.addr.equals(src))
+            continue;
+          if (!this.mayTakeOver(h)) return false;
+          reused = h;
+        }
+        return true;
+      });
+      // No free port for the connection is EADDRNOTAVAIL.
+      if (typeof port !== 'number') return E.EADDRNOTAVAIL;
+      this.ports.add(this, port);
+      this.local = { addr, port };
+      this.registered = true;
+      this.connectBound = true;
     }
     if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
     this.remote = ep;
+    const tw = reused as TcpSocket | undefined;
+    if (tw) this.env.reuseTimeWait?.(tw);
     this.env.endpointsSet?.(this);
     this.mssMtu = -1;
     this.refreshMss();
-    this.iss = Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    // tcp_twsk_unique: after a connection taken over, sequence numbers start past its window.
+    this.iss = tw ? seqAdd(tw.sndNxt, 65535 + 2) >>> 0 || 1 : Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    if (tw) {
+      this.tsRecent = tw.tsRecent;
+      this.tsRecentAt = tw.tsRecentAt;
+    }
     this.tsOffset = Math.floor(this.env.random() * 2 ** 32) >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;

@@ -465,6 +465,7 @@ export class Gateway {
       hardwareAddress: this.sandboxMac,
       // fe80::42:aff:fe00:20f from the MAC (EUI-64), as Linux forms it on a veth or tap.
       ...(v6 ? { ipv6LinkLocal: true } : {}),
+      clock: () => performance.now(),
     });
     // 10.0.2.3 (fd00::3) is on the sandbox's link, so the gateway answers ARP (neighbour
     // solicitations) for it too; its datagrams are taken by the tap before they reach the
