@@ -338,9 +338,9 @@ export interface ProcNetSysctl {
   readonly tcpAbortOnOverflow: number;
   /**
    * tcp_tw_reuse: whether connect(2) may take over a TIME_WAIT connection of its addresses and
-   * ports, 0 never, 1 always, 2 over loopback only (Linux's). Absent: 2.
+   * ports, 0 never, 1 always, 2 over loopback only (Linux's).
    */
-  readonly tcpTwReuse?: number;
+  readonly tcpTwReuse: number;
   /**
    * net.core.somaxconn: the cap on listen backlogs of the namespace's sockets. Absent: the
    * `ProcSource` tunable (4096, what netstack applies).

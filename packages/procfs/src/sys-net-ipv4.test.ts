@@ -215,6 +215,7 @@ describe('/proc/sys/net/ipv4', () => {
       tcpMaxSynBacklog: 128,
       tcpSynackRetries: 5,
       tcpAbortOnOverflow: 0,
+      tcpTwReuse: 2,
     };
     const writes: ProcNetSysctlWrite[] = [];
     src.netValue = {

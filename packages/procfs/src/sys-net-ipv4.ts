@@ -272,7 +272,7 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     max = 255,
   ): FileNode =>
     writable(
-      () => `${get()[key] ?? 2}\n`,
+      () => `${get()[key]}\n`,
       (text) => {
         const v = parseIntVector(text, [0]);
         if (v === null || v[0] === undefined || v[0] < 0 || v[0] > max) return E.EINVAL;

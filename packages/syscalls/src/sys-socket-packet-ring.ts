@@ -349,8 +349,7 @@ export class TxRing implements Placed {
 
   /** A bad head frame with PACKET_LOSS: given back unsent and passed over. */
   skip(): void {
-    this.setStatus(TP_STATUS_AVAILABLE);
-    this.advance();
+    this.sent(); // the same bookkeeping: PACKET_LOSS gives the frame back as if it had gone
   }
 
   /** A bad head frame without PACKET_LOSS: marked TP_STATUS_WRONG_FORMAT; the head stays. */

@@ -315,6 +315,7 @@ describe('procNetSource in network mode host', () => {
       tcpMaxSynBacklog: 4096,
       tcpSynackRetries: 5,
       tcpAbortOnOverflow: 0,
+      tcpTwReuse: 2,
     };
     const net = procNetSource(h.kernel, { hostSysctl: () => given });
     expect(net.sysctl?.()).toEqual(given);

@@ -28,31 +28,6 @@
 /* INET_DIAG_NOCOOKIE in both words of idiag_cookie: no cookie to check. */
 #define NOCOOKIE (~0ULL)
 
-static const char *name(int e) {
-  switch (e) {
-  case 0: return "ok";
-  case ENOENT: return "ENOENT";
-  case EPERM: return "EPERM";
-  case EINVAL: return "EINVAL";
-  case EOPNOTSUPP: return "EOPNOTSUPP";
-  case ECONNABORTED: return "ECONNABORTED";
-  case ECONNRESET: return "ECONNRESET";
-  case ECONNREFUSED: return "ECONNREFUSED";
-  case EPIPE: return "EPIPE";
-  case EAGAIN: return "EAGAIN";
-  case ENOTCONN: return "ENOTCONN";
-  case EDESTADDRREQ: return "EDESTADDRREQ";
-  case EADDRINUSE: return "EADDRINUSE";
-  case ESTALE: return "ESTALE";
-  case EACCES: return "EACCES";
-  default: {
-    static char b[32];
-    snprintf(b, sizeof b, "errno %d", e);
-    return b;
-  }
-  }
-}
-
 /* One end of a request's socket id: an address (4 or 16 bytes, network order) and a port. */
 struct end {
   unsigned char addr[16];

@@ -11,6 +11,32 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The name of errno `e` ("ok" for 0) as the programs print it. */
+static const char *name(int e) {
+  switch (e) {
+  case 0: return "ok";
+  case ENOENT: return "ENOENT";
+  case EPERM: return "EPERM";
+  case EINVAL: return "EINVAL";
+  case EOPNOTSUPP: return "EOPNOTSUPP";
+  case ECONNABORTED: return "ECONNABORTED";
+  case ECONNRESET: return "ECONNRESET";
+  case ECONNREFUSED: return "ECONNREFUSED";
+  case EPIPE: return "EPIPE";
+  case EAGAIN: return "EAGAIN";
+  case ENOTCONN: return "ENOTCONN";
+  case EDESTADDRREQ: return "EDESTADDRREQ";
+  case EADDRINUSE: return "EADDRINUSE";
+  case ESTALE: return "ESTALE";
+  case EACCES: return "EACCES";
+  default: {
+    static char b[32];
+    snprintf(b, sizeof b, "errno %d", e);
+    return b;
+  }
+  }
+}
+
 /* SO_ERROR of `fd` (taking it), -1 when getsockopt fails. */
 static int so_error(int fd) {
   int e = -1;

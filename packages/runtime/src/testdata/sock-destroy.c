@@ -25,26 +25,6 @@
 /* INET_DIAG_NOCOOKIE in both words of idiag_cookie: no cookie to check. */
 #define NOCOOKIE (~0ULL)
 
-static const char *name(int e) {
-  switch (e) {
-  case 0: return "ok";
-  case ENOENT: return "ENOENT";
-  case EPERM: return "EPERM";
-  case EINVAL: return "EINVAL";
-  case EOPNOTSUPP: return "EOPNOTSUPP";
-  case ECONNABORTED: return "ECONNABORTED";
-  case ECONNRESET: return "ECONNRESET";
-  case EPIPE: return "EPIPE";
-  case EAGAIN: return "EAGAIN";
-  case ENOTCONN: return "ENOTCONN";
-  default: {
-    static char b[32];
-    snprintf(b, sizeof b, "errno %d", e);
-    return b;
-  }
-  }
-}
-
 /* Sends SOCK_DESTROY for the TCP connection from `src` to `dst` (as that side sees them) with
  * `cookie` (INET_DIAG_NOCOOKIE: any); returns the errno of the netlink ACK (0: destroyed). */
 static int destroy(int protocol, const struct sockaddr_in *src, const struct sockaddr_in *dst, unsigned long long cookie) {
