@@ -24,6 +24,26 @@ const { Script } = require('node:vm');
 const COMMAND_FLAGS = ['--concurrent-sparkplug'];
 
 /**
+ * Variables the #! line of bin/tsvisor.cjs keeps from Node's start (which says why), each under
+ * the name that carries its value past it. `env -S` expands an unset variable to nothing, so an
+ * empty carrier means the variable was unset (or empty, which Node treats as unset).
+ */
+const HELD_ENV = { NODE_EXTRA_CA_CERTS: 'TSVISOR_NODE_EXTRA_CA_CERTS' };
+
+/**
+ * Puts back in `env` what the #! line held from Node, and drops the carriers, so that the
+ * sandboxed program (and anything the supervisor starts) sees the environment it was given.
+ */
+function restoreHeldEnv(env = process.env) {
+  for (const [name, carrier] of Object.entries(HELD_ENV)) {
+    if (!(carrier in env)) continue;
+    const value = env[carrier];
+    delete env[carrier];
+    if (value !== '' && !(name in env)) env[name] = value;
+  }
+}
+
+/**
  * The files of a bundle: the code, the code cache for a process started with `execArgv`, and the
  * stamps of what it was built from.
  */
@@ -156,4 +176,13 @@ async function loadMain(env = process.env) {
   return { main: m.main, done: () => {} };
 }
 
-module.exports = { COMMAND_FLAGS, bundleFiles, stampOf, bundleIsFresh, loadBundle, loadMain };
+module.exports = {
+  COMMAND_FLAGS,
+  HELD_ENV,
+  restoreHeldEnv,
+  bundleFiles,
+  stampOf,
+  bundleIsFresh,
+  loadBundle,
+  loadMain,
+};

@@ -17,6 +17,10 @@ export interface Stamp {
 
 /** The V8 flags the command starts Node with (the #! line of bin/tsvisor.cjs). */
 export const COMMAND_FLAGS: readonly string[];
+/** Variables the #! line keeps from Node's start, each with the name that carries its value. */
+export const HELD_ENV: Readonly<Record<string, string>>;
+/** Puts the held variables back in `env` (default `process.env`) and drops their carriers. */
+export function restoreHeldEnv(env?: NodeJS.ProcessEnv): void;
 export function bundleFiles(dist?: string, execArgv?: readonly string[]): BundleFiles;
 export function stampOf(path: string): Stamp;
 export function bundleIsFresh(files?: BundleFiles): boolean;

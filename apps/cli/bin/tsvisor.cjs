@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --concurrent-sparkplug
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSVISOR_NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --concurrent-sparkplug
 // The tsvisor command. Everything is in @tsvisor/cli's main(); this file only starts it (from
 // the bundle with its code cache when that is up to date: see load.cjs).
 //
@@ -10,8 +10,16 @@
 // instead of 2.3, a 1 MiB loopback transfer with its setup 10.6 ms instead of 12.4 (the first
 // 64 MiB and the steady state as before; packages/runtime/bench/README.md, ninth pass). Only a
 // flag at Node's start does it: set later, V8 has no thread for it.
+//
+// NODE_EXTRA_CA_CERTS (load.cjs's HELD_ENV): Node parses that file of certificates before it runs
+// any JavaScript, about 60 ms for Debian's 140 roots, two thirds of a sandbox's whole start on
+// machines that set it for every program (CI images often do). The supervisor makes no TLS
+// connection, so the #! line starts Node without it and hands its value on under another name;
+// main() gives it back to the sandboxed program's environment (restoreHeldEnv).
 'use strict';
-const { loadMain } = require('./load.cjs');
+const { loadMain, restoreHeldEnv } = require('./load.cjs');
+
+restoreHeldEnv();
 
 const fail = (e) => {
   process.stderr.write(

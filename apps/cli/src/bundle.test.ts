@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMAND_FLAGS, bundleFiles, bundleIsFresh, loadBundle, stampOf } from '../bin/load.cjs';
+import {
+  COMMAND_FLAGS,
+  HELD_ENV,
+  bundleFiles,
+  bundleIsFresh,
+  loadBundle,
+  restoreHeldEnv,
+  stampOf,
+} from '../bin/load.cjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', 'bin', 'tsvisor.cjs');
@@ -31,9 +39,14 @@ describe('the built command', () => {
   });
 
   it('starts Node with its flags when run itself, with a code cache for those flags too', () => {
-    // The #! line's flags are load.cjs's COMMAND_FLAGS, whose cache the build trained.
+    // The #! line's flags are load.cjs's COMMAND_FLAGS, whose cache the build trained, and it
+    // holds load.cjs's HELD_ENV from Node (all `-u` options before the carriers' assignments).
+    const held = Object.entries(HELD_ENV);
     const shebang = readFileSync(bin, 'utf8').split('\n')[0]!;
-    expect(shebang).toBe(`#!/usr/bin/env -S node ${COMMAND_FLAGS.join(' ')}`);
+    expect(shebang).toBe(
+      `#!/usr/bin/env -S ${held.map(([name]) => `-u ${name} `).join('')}` +
+        `${held.map(([name, carrier]) => `${carrier}=\${${name}} `).join('')}node ${COMMAND_FLAGS.join(' ')}`,
+    );
     const r = spawnSync(bin, ['do', '--', '/bin/echo', 'hi'], {
       encoding: 'utf8',
       timeout: 60_000,
@@ -43,6 +56,36 @@ describe('the built command', () => {
     expect(r.stderr).toContain('tsvisor loader: bundle, code cache accepted');
     expect(r.stdout).toBe('hi\n');
     expect(bundleFiles(undefined, COMMAND_FLAGS).cache).not.toBe(bundleFiles(undefined, []).cache);
+  });
+
+  it('starts Node without NODE_EXTRA_CA_CERTS and gives the sandboxed program its value', () => {
+    // A file Node cannot load: a Node that reads it says so on stderr.
+    const certs = '/nonexistent/tsvisor test/extra $certs.pem';
+    const run = (env: NodeJS.ProcessEnv) =>
+      spawnSync(bin, ['do', '--', '/usr/bin/env'], { encoding: 'utf8', timeout: 60_000, env });
+    const withCerts = run({ ...process.env, NODE_EXTRA_CA_CERTS: certs });
+    expect(withCerts.status).toBe(0);
+    expect(withCerts.stderr).not.toContain('extra certs');
+    const lines = withCerts.stdout.split('\n');
+    expect(lines).toContain(`NODE_EXTRA_CA_CERTS=${certs}`);
+    expect(lines.filter((l) => l.startsWith('TSVISOR_NODE_EXTRA_CA_CERTS='))).toEqual([]);
+    const { NODE_EXTRA_CA_CERTS: _, ...rest } = process.env;
+    const without = run(rest);
+    expect(without.status).toBe(0);
+    expect(without.stdout).not.toMatch(/^(TSVISOR_)?NODE_EXTRA_CA_CERTS=/m);
+  });
+
+  it('restores held variables: a value, an unset one, and one given both ways', () => {
+    const env: NodeJS.ProcessEnv = { TSVISOR_NODE_EXTRA_CA_CERTS: '/a b/$c.pem', OTHER: 'x' };
+    restoreHeldEnv(env);
+    expect(env).toEqual({ NODE_EXTRA_CA_CERTS: '/a b/$c.pem', OTHER: 'x' });
+    const unset: NodeJS.ProcessEnv = { TSVISOR_NODE_EXTRA_CA_CERTS: '' };
+    restoreHeldEnv(unset);
+    expect(unset).toEqual({});
+    // `node bin/tsvisor.cjs` with both set: the variable Node saw wins.
+    const both: NodeJS.ProcessEnv = { NODE_EXTRA_CA_CERTS: '/x.pem', TSVISOR_NODE_EXTRA_CA_CERTS: '/y.pem' };
+    restoreHeldEnv(both);
+    expect(both).toEqual({ NODE_EXTRA_CA_CERTS: '/x.pem' });
   });
 
   it('is plain ASCII, read as latin1, and a non-ASCII bundle is read as UTF-8', () => {
