@@ -113,6 +113,15 @@ export abstract class Inode {
     return 0;
   }
 
+  /**
+   * st_size for stat(2), which reads it right after {@link Inode.refresh}: a filesystem whose
+   * size() asks its storage every time (hostfs) answers from what refresh just loaded, so one
+   * stat is one host call. Default: size().
+   */
+  statSize(): number {
+    return this.size();
+  }
+
   /** st_dev: the filesystem's device unless the inode knows better (hostfs spanning devices). */
   stDev(): number {
     return this.fs.dev;

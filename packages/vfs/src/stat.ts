@@ -18,7 +18,7 @@ export function fillStat(loc: Location): Stat {
     uid: inode.uid,
     gid: inode.gid,
     rdev: inode.rdev,
-    size: inode.size(),
+    size: inode.statSize(),
     blksize: inode.blksize(),
     blocks: inode.blocks(),
     atimeNs: inode.atimeNs,

@@ -21,6 +21,13 @@
  * EOPNOTSUPP. With them, user.* attributes pass through (other namespaces stay EOPNOTSUPP: a
  * sandbox must not set the host's trusted.* or security.* labels).
  *
+ * Host calls per operation: every lookup asks the host (one lstat; a volume shows host renames and
+ * new files as a bind mount does) and every stat re-reads the attributes (one lstat, or one fstat
+ * of a held directory fd). Kept between calls is only what cannot change behind the same inode:
+ * a lookup that finds a directory already known by (dev, ino) reuses its object and fd instead
+ * of opening it again (a held fd pins the inode, so its number cannot be reused meanwhile), and
+ * a symlink's target is read once per inode (a new target is a new inode, which refresh notices).
+ *
  * Limits: timestamps set through utimensat keep microsecond precision; directory fds stay open
  * while the filesystem lives (one per directory visited).
  *
@@ -201,6 +208,23 @@ export class Hostfs implements FilesystemImpl {
     return d;
   }
 
+  /**
+   * The directory object already known for the host directory an lstat found at `name` in
+   * `parent`, now placed there; null if it was never opened. No new open is needed: its fd came
+   * from a confined open and, while held, keeps that inode (and so its number) alive; an evicted
+   * one reopens from `parent` by name and checks (dev, ino), as {@link reopen} does.
+   */
+  knownDir(st: fs.BigIntStats, parent: HostDir, name: string): HostDir | null {
+    const known = this.dirs.get(Number(st.dev))?.get(Number(st.ino));
+    if (known === undefined) return null;
+    known.load(st);
+    if (known !== this.root) {
+      known.parent = parent;
+      known.name = name;
+    }
+    return known;
+  }
+
   /** Count `d` as holding an fd, closing the least recently used directory's if over the cap. */
   track(d: HostDir): void {
     this.openDirs.delete(d);
@@ -330,6 +354,10 @@ abstract class HostInode extends Inode {
   }
 
   override size(): number {
+    return this.sizeBytes;
+  }
+
+  override statSize(): number {
     return this.sizeBytes;
   }
 
@@ -481,13 +509,15 @@ export class HostDir extends HostInode {
   }
 
   override lookup(name: string): Inode | LinuxError {
-    let st: fs.BigIntStats;
+    let st: fs.BigIntStats | undefined;
     try {
-      st = fs.lstatSync(at(this.fd, name), { bigint: true });
+      // Misses are common (PATH and library searches): ENOENT comes back without an exception.
+      st = fs.lstatSync(at(this.fd, name), { bigint: true, throwIfNoEntry: false });
     } catch (e) {
       return hostError(e);
     }
-    if ((Number(st.mode) & S_IFMT) === S_IFDIR) return this.openDir(name);
+    if (st === undefined) return E.ENOENT;
+    if ((Number(st.mode) & S_IFMT) === S_IFDIR) return this.fs.knownDir(st, this, name) ?? this.openDir(name);
     return new HostNode(this.fs, this, name, st);
   }
 
@@ -667,6 +697,12 @@ export class HostDir extends HostInode {
 
 /** A host non-directory, named by its directory and name. */
 export class HostNode extends HostInode {
+  /**
+   * A symlink's target once read: a symlink's contents never change in place (a new target is a
+   * new inode), so readlink asks the host only once per inode.
+   */
+  private target: string | null = null;
+
   constructor(
     fs: Hostfs,
     public dir: HostDir,
@@ -679,7 +715,10 @@ export class HostNode extends HostInode {
 
   override refresh(): void {
     try {
-      this.load(fs.lstatSync(at(this.dir.fd, this.hostName), { bigint: true }));
+      const st = fs.lstatSync(at(this.dir.fd, this.hostName), { bigint: true });
+      // Another inode has this name on the host now: the target read was the old one's.
+      if (Number(st.ino) !== this.ino || Number(st.dev) !== this.hostDev) this.target = null;
+      this.load(st);
     } catch {
       // removed on the host: keep the last known values
     }
@@ -733,8 +772,11 @@ export class HostNode extends HostInode {
 
   override readlink(): string | LinuxError {
     if (!this.isSymlink) return E.EINVAL;
+    if (this.target !== null) return this.target;
     try {
-      return fs.readlinkSync(at(this.dir.fd, this.hostName), { encoding: 'buffer' }).toString('latin1');
+      const link = fs.readlinkSync(at(this.dir.fd, this.hostName), { encoding: 'buffer' });
+      this.target = link.toString('latin1');
+      return this.target;
     } catch (e) {
       return hostError(e);
     }

@@ -368,6 +368,10 @@ export class OverlayNode extends Inode {
     return this.top.size();
   }
 
+  override statSize(): number {
+    return this.top.statSize();
+  }
+
   override blocks(): number {
     return this.top.blocks();
   }
