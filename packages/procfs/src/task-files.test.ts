@@ -172,7 +172,12 @@ describe('per-process files against the host', () => {
     t.data.oomScoreAdj = -1000;
     expect(renderOomScore(t, mem)).toBe('0\n');
     t.data.oomScoreAdj = 1000;
-    expect(Number(renderOomScore(t, mem))).toBeGreaterThanOrEqual(1333);
+    // adj 1000 adds 1000 * floor(totalpages / 1000) pages, up to 999 short of totalpages: a small
+    // task on a machine whose page count is not a multiple of 1000 scores (1000 + 999) * 2 / 3.
+    expect(Number(renderOomScore(t, mem))).toBeGreaterThanOrEqual(1332);
+    const pages = Math.floor(mem.memTotal / 4096) + Math.floor(mem.swapTotal / 4096);
+    t.data.memory = { ...fixtureMemory(kb('VmSize'), 0), rssAnon: (pages % 1000) * 4096 };
+    expect(renderOomScore(t, mem)).toBe('1333\n');
   });
 
   it('timerslack_ns, loginuid, sessionid, schedstat: the host values and shapes by default', () => {
