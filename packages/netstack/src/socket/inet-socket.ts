@@ -517,7 +517,10 @@ export class InetSocket {
     if (impl.sock.state !== 'CLOSED' || this.connecting || impl.sock.connectStarted) return E.EINVAL;
     const conflict = impl.sock.reuseportListenConflict();
     if (conflict) return conflict;
-    const local = impl.sock.local;
+    // A port the socket no longer holds (an automatic one a disconnect released, though
+    // getsockname still shows it) is not taken back: inet_num is 0 then, and Linux picks one.
+    const held = impl.sock.local;
+    const local = held && !impl.sock.holdsPort ? { addr: held.addr, port: 0 } : held;
     impl.sock.owner = undefined;
     impl.sock.close(); // releases the port for the listener that takes over
     // A socket bound to an IPv4-mapped address listens for IPv4 only.
@@ -614,8 +617,13 @@ export class InetSocket {
       this.applyIpOptions();
       return impl.sock.connect(this.toThisHost(ep)) ?? 0;
     }
-    if (impl.kind === 'listener') return E.EISCONN;
-    if (sockaddr.length >= 2 && sockaddrFamily(sockaddr) === AddressFamily.AF_UNSPEC) {
+    const unspec = sockaddr.length >= 2 && sockaddrFamily(sockaddr) === AddressFamily.AF_UNSPEC;
+    if (impl.kind === 'listener') {
+      if (!unspec) return E.EISCONN;
+      this.disconnectListener(impl.sock);
+      return 0;
+    }
+    if (unspec) {
       this.disconnectTcp(); // tcp_disconnect: reset a live connection; the socket may connect again
       return 0;
     }
@@ -704,6 +712,35 @@ export class InetSocket {
     this.shutWr = false;
     this.applyTcpOptions();
     if (this.cork) fresh.setCork(true);
+  }
+
+  /**
+   * Linux's tcp_disconnect of a listener (shutdown(2) for reading, connect(AF_UNSPEC)): it stops
+   * listening (inet_csk_listen_stop resets the connections not yet accepted, inet_unhash takes it
+   * out of its SO_REUSEPORT group, so a listen(2) again puts it at the end of the group's array)
+   * and is an unconnected socket again, which may listen or connect. A port bind(2) named stays
+   * bound; an automatic one is released, though getsockname still shows it (inet_sport stays).
+   * Should accepted connections hold the named port without sharing it, the port is shown but not
+   * held, and a new listen(2) picks another where Linux's fails with EADDRINUSE.
+   */
+  private disconnectListener(l: TcpListener): void {
+    const local = l.local;
+    const keepPort = l.bindPortLock;
+    l.owner = undefined;
+    l.close();
+    const fresh = this.stack.tcpSocket(l.family, this.rings());
+    this.impl = this.take({ kind: 'tcp', sock: fresh });
+    fresh.owner = this;
+    fresh.reuseAddr = this.reuseAddr;
+    fresh.reusePort = this.reusePort;
+    fresh.boundDevIf = this.boundDevIf;
+    this.shutRd = false;
+    this.shutWr = false;
+    this.applyV6only();
+    this.applyIpOptions();
+    this.applyTcpOptions();
+    if (this.cork) fresh.setCork(true);
+    if (local && !(keepPort && fresh.bind(local) === undefined)) fresh.local = local;
   }
 
   /**
@@ -1191,8 +1228,10 @@ export class InetSocket {
     if (how !== Shut.SHUT_RD && how !== Shut.SHUT_WR && how !== Shut.SHUT_RDWR) return E.EINVAL;
     const impl = this.impl;
     if (impl.kind === 'listener') {
-      // Linux: shutdown of a listener stops listening.
-      impl.sock.close();
+      // inet_shutdown: an aborted listener is a closed socket; a listening one is left as it is by
+      // SHUT_WR and disconnected by a shutdown for reading.
+      if (!impl.sock.isListening) return E.ENOTCONN;
+      if (how !== Shut.SHUT_WR) this.disconnectListener(impl.sock);
       return 0;
     }
     const connected =

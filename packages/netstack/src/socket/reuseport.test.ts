@@ -1,8 +1,9 @@
 // SO_REUSEPORT groups with SO_ATTACH_REUSEPORT_CBPF programs (runtime/src/testdata/reuseport-cbpf.c
 // compares the same steps with Linux): the group's array order as members join and leave, which
-// member a program's index picks for UDP datagrams and TCP connections, and which group keeps a
-// program attached before bind.
-import { AddressFamily, isError, SockType } from '@tsvisor/abi';
+// member a program's index picks for UDP datagrams and TCP connections, which group keeps a
+// program attached before bind, and where members that stop and start again go
+// (runtime/src/testdata/reuseport-rejoin.c).
+import { AddressFamily, E, isError, PollEvent, SockType } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import {
   checkClassicProgram,
@@ -14,13 +15,19 @@ import {
 import { loopbackBed, mustSocket, res, sockaddr4, virtualClock } from './host-diff.test-util.js';
 import { InetSocket } from './inet-socket.js';
 import { ReuseportGroup } from './reuseport.js';
+import type { UdpSocket } from './udp.js';
 import { Stack } from '../stack.js';
 import { LoopbackDevice } from '../phy/loopback.js';
 import { cidr } from '../iface/interface.js';
-import { Ipv6Address } from '../wire/ip-address.js';
+import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { emitSockaddr } from './sockaddr.js';
 
 const SOL_SOCKET = 1;
+const SHUT_RD = 0;
+const SHUT_WR = 1;
+const SHUT_RDWR = 2;
+/** A sockaddr of family AF_UNSPEC: connect(2) with it disconnects. */
+const UNSPEC = new Uint8Array(16);
 const SO_REUSEPORT = 15;
 const RET_K = 0x06;
 const RET_A = 0x16;
@@ -135,6 +142,66 @@ describe('UDP groups', () => {
     expect(late.bind(sockaddr4(7440))).toBe(0);
     m.push(late);
     expect(who(stack, WAIT, m, 7440, [2])).toBe(4);
+  });
+
+  /** The member of `m` that gets a datagram starting with `b` sent by `from`. */
+  function whoFrom(
+    WAIT: () => void,
+    m: readonly InetSocket[],
+    from: InetSocket,
+    port: number,
+    b: number,
+  ): number {
+    expect(from.sendto(new Uint8Array([b, 9]), 0, sockaddr4(port))).toBe(2);
+    WAIT();
+    const got = m.flatMap((s, i) => (res(s.recvfrom(new Uint8Array(4))) === 'WOULD_BLOCK' ? [] : [i]));
+    expect(got).toHaveLength(1);
+    return got[0]!;
+  }
+
+  it('takes a socket that connects out of its group, the last member taking its slot', () => {
+    for (const ip of ['127.0.0.1', '0.0.0.0']) {
+      const { stack, WAIT } = loopbackBed(8);
+      const m = [0, 1, 2, 3].map(() => {
+        const s = sock(stack, SockType.SOCK_DGRAM);
+        expect(s.bind(sockaddr4(7445, ip))).toBe(0);
+        return s;
+      });
+      const [S, C] = [7446, 7447].map((port) => {
+        const s = sock(stack, SockType.SOCK_DGRAM, false);
+        expect(s.bind(sockaddr4(port))).toBe(0);
+        return s;
+      });
+      expect(m[0]!.attachReuseportProgram(FIRST_BYTE)).toBe(0);
+      expect(m[1]!.connect(sockaddr4(7447))).toBe(0);
+      // [m0, m3, m2]: the program still picks for other senders; the peer reaches m1.
+      expect([0, 1, 2].map((b) => whoFrom(WAIT, m, S!, 7445, b))).toEqual([0, 3, 2]);
+      expect([0, 1, 2].map((b) => whoFrom(WAIT, m, C!, 7445, b))).toEqual([1, 1, 1]);
+      // Disconnected, it stays out; a socket binding now joins at the end.
+      expect(m[1]!.connect(UNSPEC)).toBe(0);
+      const late = sock(stack, SockType.SOCK_DGRAM);
+      expect(late.bind(sockaddr4(7445, ip))).toBe(0);
+      m.push(late);
+      expect(whoFrom(WAIT, m, S!, 7445, 3)).toBe(4);
+    }
+  });
+
+  it('keeps a UDP-Lite socket bound to an address in its group when it connects', () => {
+    const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 9 });
+    const lite = (ip: string): UdpSocket => {
+      const s = stack.udpliteSocket(4);
+      s.reusePort = true;
+      expect(s.bind({ addr: Ipv4Address.parse(ip)!, port: 7448 })).toBeUndefined();
+      return s;
+    };
+    const peer = { addr: Ipv4Address.LOOPBACK, port: 7449 };
+    const m = [0, 1, 2].map(() => lite('127.0.0.1'));
+    expect(m[1]!.connect(peer)).toBeUndefined();
+    expect(m[0]!.reuseportGroup!.socks).toEqual(m);
+    const w = [0, 1, 2].map(() => lite('0.0.0.0'));
+    expect(w[1]!.connect(peer)).toBeUndefined();
+    expect(w[0]!.reuseportGroup!.socks).toEqual([w[0], w[2]]);
+    expect(w[1]!.reuseportGroup).toBeUndefined();
   });
 
   it('groups IPv6 sockets bound to one address (IPv6-only from their bind, as all members)', () => {
@@ -266,6 +333,65 @@ describe('TCP listener groups', () => {
     expect(l[4]!.shutdown(2)).toBe(0); // a listener that stops listening leaves
     expect(l[1]!.attachReuseportProgram(ret(2))).toBe(0);
     expect(who(stack, WAIT, l, 7460)).toBe(2);
+  });
+
+  /** The group's array as listener indexes: a program returning i attached by `via` picks slot i. */
+  function slots(
+    stack: Stack,
+    WAIT: () => void,
+    l: readonly (InetSocket | undefined)[],
+    via: InetSocket,
+    n: number,
+    port: number,
+  ): number[] {
+    return Array.from({ length: n }, (_, i) => {
+      expect(via.attachReuseportProgram(ret(i))).toBe(0);
+      return who(stack, WAIT, l, port);
+    });
+  }
+
+  it('takes a disconnected listener out and puts it at the end when it listens again', () => {
+    const { stack, WAIT } = loopbackBed(5);
+    const l = listeners(stack, 4, 7464);
+    const [l0, l1, l2, l3] = l as InetSocket[];
+    expect(l1!.shutdown(SHUT_RD)).toBe(0);
+    expect(l1!.accept()).toBe(E.EINVAL);
+    expect(l1!.readiness()).toBe(PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLHUP);
+    expect(slots(stack, WAIT, l, l0!, 3, 7464)).toEqual([0, 3, 2]);
+    expect(l1!.listen(16)).toBe(0);
+    expect(slots(stack, WAIT, l, l0!, 4, 7464)).toEqual([0, 3, 2, 1]);
+    expect(l0!.shutdown(SHUT_WR)).toBe(0); // a listener ignores it
+    expect(slots(stack, WAIT, l, l0!, 4, 7464)).toEqual([0, 3, 2, 1]);
+    expect(l0!.shutdown(SHUT_RDWR)).toBe(0);
+    expect(res(l0!.shutdown(SHUT_RDWR))).toBe('ENOTCONN');
+    expect(l0!.getsockname()).toEqual(sockaddr4(7464)); // still bound
+    expect(slots(stack, WAIT, l, l2!, 3, 7464)).toEqual([1, 3, 2]);
+    expect(l0!.listen(16)).toBe(0);
+    expect(slots(stack, WAIT, l, l2!, 4, 7464)).toEqual([1, 3, 2, 0]);
+    expect(res(l3!.connect(sockaddr4(7464)))).toBe('EISCONN');
+    expect(l3!.connect(UNSPEC)).toBe(0);
+    expect(slots(stack, WAIT, l, l2!, 3, 7464)).toEqual([1, 0, 2]);
+    expect(l3!.listen(16)).toBe(0);
+    expect(slots(stack, WAIT, l, l2!, 4, 7464)).toEqual([1, 0, 2, 3]);
+  });
+
+  it('gives up the port listen(2) picked when a listener is disconnected', () => {
+    const { stack, WAIT } = loopbackBed(6);
+    const s = sock(stack, SockType.SOCK_STREAM, false);
+    expect(s.listen(4)).toBe(0);
+    const name = s.getsockname();
+    expect(s.shutdown(SHUT_RD)).toBe(0);
+    expect(s.getsockname()).toEqual(name); // shown, no longer held
+    expect(s.listen(4)).toBe(0);
+    expect(s.getsockname()).not.toEqual(name);
+    // The old port is free: another socket listens there and gets its connections.
+    const other = sock(stack, SockType.SOCK_STREAM, false);
+    expect(other.bind(name)).toBe(0);
+    expect(other.listen(4)).toBe(0);
+    const c = sock(stack, SockType.SOCK_STREAM, false);
+    expect(res(c.connect(name))).toBe('EINPROGRESS');
+    WAIT();
+    expect(other.accept()).toBeInstanceOf(InetSocket);
   });
 
   it('keeps the program of a socket that attached before it listened first', () => {

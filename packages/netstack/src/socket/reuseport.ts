@@ -4,13 +4,14 @@
  * (SO_ATTACH_REUSEPORT_CBPF) indexes to pick the socket of each incoming datagram or connection.
  *
  * A UDP socket joins its group when it binds, a TCP socket when it listens; a socket joins at
- * the end of the array, and one that leaves (close, shutdown of a listener) has its slot taken
- * by the last one (reuseport_detach_sock), so indexes move as Linux's do. A program attached
- * by any member belongs to the group: it stays after that member closes, and a later attach
- * replaces it. A socket that attaches a program before it is bound gets a group of its own
- * (reuseport_alloc from the setsockopt): bound first on its port it keeps that group and program;
- * it can never share a port another socket holds (EADDRINUSE, as Linux's bind conflict rule for
- * a socket that has a group already).
+ * the end of the array, and one that leaves (close, a listener disconnected by shutdown(2) for
+ * reading or connect(AF_UNSPEC), a UDP socket that connects) has its slot taken by the last one
+ * (reuseport_detach_sock), so indexes move as Linux's do; a listener that listens again joins at
+ * the end (reuseport_add_sock). A program attached by any member belongs to the group: it stays
+ * after that member closes, and a later attach replaces it. A socket that attaches a program
+ * before it is bound gets a group of its own (reuseport_alloc from the setsockopt): bound first
+ * on its port it keeps that group and program; it can never share a port another socket holds
+ * (EADDRINUSE, as Linux's bind conflict rule for a socket that has a group already).
  *
  * @module
  */
@@ -105,7 +106,10 @@ export function joinReuseport<S extends ReuseportSocket<S>>(s: S, hashed: Iterab
   s.reuseportGroup = own;
 }
 
-/** reuseport_detach_sock: `s` leaves its group (closed, or a listener that stopped listening). */
+/**
+ * reuseport_detach_sock: `s` leaves its group (closed, a listener that stopped listening, a UDP
+ * socket that connected).
+ */
 export function leaveReuseport<S extends ReuseportSocket<S>>(s: S): void {
   s.reuseportGroup?.remove(s);
   s.reuseportGroup = undefined;

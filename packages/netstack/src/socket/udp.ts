@@ -298,9 +298,15 @@ export class UdpSocket extends NeighborHold {
       // inet_autobind: a full ephemeral range is EAGAIN.
       if (err) return err === E.EADDRINUSE ? E.EAGAIN : err;
     }
-    if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
+    const wildcard = this.local!.addr.isUnspecified();
+    if (wildcard) this.local = { addr: src, port: this.local!.port };
     this.remote = ep;
     this.pendingError = undefined;
+    // A connected socket leaves its SO_REUSEPORT group, the last member taking its slot: moved to
+    // its new address (udp_lib_rehash), or, for UDP, put in the table of connections
+    // (udp_lib_hash4). A UDP-Lite socket bound to an address (ip4_datagram_connect, no hash4)
+    // stays a member.
+    if (wildcard || !this.lite) leaveReuseport<UdpSocket>(this);
     return undefined;
   }
 
