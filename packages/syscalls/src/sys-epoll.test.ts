@@ -88,6 +88,8 @@ const POLLIN = 0x1;
 const POLLOUT = 0x4;
 const EPOLLRDHUP = 0x2000;
 const EPOLLPRI = 0x2;
+const EPOLLRDNORM = 0x40;
+const EPOLLRDBAND = 0x80;
 const AF_INET = 2;
 const SOCK_STREAM = 1;
 
@@ -100,6 +102,9 @@ interface FakeFd {
   /** The events the watch is armed for (0: disarmed); a report disarms it, as uv_poll's does. */
   armed: number;
   report: (() => void) | undefined;
+  /** The events the watch reports each wakeup of (HostFdWatch.edges), and where. */
+  edges: number;
+  edge: ((events: number) => void) | undefined;
   /** Where a send goes (a connected pair over the fake loopback). */
   peer: number | undefined;
   /** The peer closed: reads give 0 once `inq` is empty. */
@@ -109,9 +114,14 @@ interface FakeFd {
 /**
  * A host with many sockets, each with its own readiness, which counts poll(2) calls. As on the
  * real host, data sent over a pair is readable on the peer at once, while the peer's watch
- * reports it later, from the event loop (here: an immediate).
+ * reports it later, from the event loop (here: an immediate), as do its edges: one per wakeup.
  */
-function countingHost(): { calls: HostSockets; fds: Map<number, FakeFd>; polls: { n: number } } {
+function countingHost(): {
+  calls: HostSockets;
+  fds: Map<number, FakeFd>;
+  polls: { n: number };
+  wake: (fd: number, events: number) => void;
+} {
   const fds = new Map<number, FakeFd>();
   const polls = { n: 0 };
   let next = 1000;
@@ -121,18 +131,34 @@ function countingHost(): { calls: HostSockets; fds: Map<number, FakeFd>; polls: 
     return f;
   };
   const readable = (fd: number): number =>
-    (get(fd).inq > 0 ? POLLIN : 0) | (get(fd).eof ? POLLIN | EPOLLRDHUP : 0) | get(fd).revents;
-  /** The watch reports what uv_poll can: input, output, a read hang-up; errors always. */
-  const wake = (fd: number): void => {
+    (get(fd).inq > 0 || get(fd).eof ? POLLIN | EPOLLRDNORM : 0) |
+    (get(fd).eof ? EPOLLRDHUP : 0) |
+    get(fd).revents;
+  /**
+   * A wakeup of `fd` by `events`: an edge report if the watch asked for those; a report if it is
+   * armed for what the fd has now (what uv_poll watches: input, urgent data, output, a read
+   * hang-up; errors always).
+   */
+  const wake = (fd: number, events: number): void => {
     const f = get(fd);
-    const watched = f.armed & (POLLIN | POLLOUT | EPOLLRDHUP);
+    if (f.edges & events) setImmediate(() => f.edge?.(readable(fd) & (f.edges | 0x18)));
+    const watched = f.armed & (POLLIN | EPOLLPRI | POLLOUT | EPOLLRDHUP);
     if (watched === 0 || (readable(fd) & (watched | 0x18)) === 0) return;
     f.armed = 0;
     setImmediate(() => f.report?.());
   };
   const calls: HostSockets = {
     socket: () => {
-      fds.set(next, { revents: POLLOUT, inq: 0, armed: 0, report: undefined, peer: undefined, eof: false });
+      fds.set(next, {
+        revents: POLLOUT,
+        inq: 0,
+        armed: 0,
+        report: undefined,
+        edges: 0,
+        edge: undefined,
+        peer: undefined,
+        eof: false,
+      });
       return next++;
     },
     bind: () => 0,
@@ -147,7 +173,7 @@ function countingHost(): { calls: HostSockets; fds: Map<number, FakeFd>; polls: 
       const p = get(fd).peer;
       if (p !== undefined) {
         get(p).inq += d.length;
-        wake(p);
+        wake(p, POLLIN);
       }
       return d.length;
     },
@@ -166,7 +192,7 @@ function countingHost(): { calls: HostSockets; fds: Map<number, FakeFd>; polls: 
       const p = get(fd).peer;
       if (p !== undefined) {
         get(p).eof = true;
-        wake(p);
+        wake(p, POLLIN | EPOLLRDHUP);
       }
       return 0;
     },
@@ -175,20 +201,25 @@ function countingHost(): { calls: HostSockets; fds: Map<number, FakeFd>; polls: 
       polls.n++;
       return readable(fd) & (events | 0x18);
     },
-    watch: (fd, onReady) => {
+    watch: (fd, onReady, onEdge) => {
       const f = get(fd);
       f.report = onReady;
+      f.edge = onEdge;
       return {
         arm: (events) => {
           f.armed = events;
-          wake(fd);
+          wake(fd, 0);
         },
-        close: () => void (f.report = undefined),
+        edges: (events) => void (f.edges = events),
+        close: () => {
+          f.report = undefined;
+          f.edge = undefined;
+        },
       };
     },
     close: () => undefined,
   };
-  return { calls, fds, polls };
+  return { calls, fds, polls, wake };
 }
 
 async function hostSetup() {
@@ -201,12 +232,15 @@ async function hostSetup() {
     h.mem.writeU64(BUF + 20, data);
     return h.call('epoll_ctl', ep, op, fd, BUF + 16);
   };
-  const socket = async (): Promise<{ fd: number; host: FakeFd }> => {
+  const socket = async (): Promise<{ fd: number; host: FakeFd; hostFd: number }> => {
     const fd = (await h.call('socket', AF_INET, SOCK_STREAM, 0)) as number;
-    return { fd, host: host.fds.get(Math.max(...host.fds.keys()))! };
+    const hostFd = Math.max(...host.fds.keys());
+    return { fd, host: host.fds.get(hostFd)!, hostFd };
   };
   /** A connected pair: sandbox fds whose host fds send to each other. */
-  const pair = async (): Promise<[{ fd: number; host: FakeFd }, { fd: number; host: FakeFd }]> => {
+  const pair = async (): Promise<
+    [{ fd: number; host: FakeFd; hostFd: number }, { fd: number; host: FakeFd; hostFd: number }]
+  > => {
     const a = await socket();
     const b = await socket();
     a.host.peer = Math.max(...host.fds.keys());
@@ -245,7 +279,7 @@ describe('epoll over host sockets', () => {
     const [client, busy] = await pair();
     expect(await ctl(1, busy.fd, EPOLLIN, 999n)).toBe(0);
 
-    // The edge-triggered ones report their writability once; then each is asked once more.
+    // The edge-triggered ones report their writability once, and wait for the host's wakeups.
     polls.n = 0;
     const first = await wait(512, 0);
     expect(first).toHaveLength(150);
@@ -253,9 +287,11 @@ describe('epoll over host sockets', () => {
     expect(polls.n).toBe(301);
     polls.n = 0;
     expect(await wait(512, 0)).toEqual([]);
-    expect(polls.n).toBe(150);
-    // What each lacks is armed on the host.
-    expect(idle.map((f) => f.armed)).toEqual(idle.map(() => POLLIN | EPOLLRDHUP));
+    expect(polls.n).toBe(0);
+    // What each level-triggered one lacks is armed on the host; the others' edges are asked for.
+    expect(idle.map((f) => [f.armed, f.edges])).toEqual(
+      idle.map((_, i) => (i < 150 ? [POLLIN | EPOLLRDHUP, 0] : [0, POLLIN | POLLOUT | EPOLLRDHUP])),
+    );
     expect(busy.host.armed).toBe(POLLIN);
 
     // From now on a wait asks only the sockets something happened to.
@@ -335,17 +371,109 @@ describe('epoll over host sockets', () => {
     expect(polls.n).toBe(0);
   });
 
-  it('a socket waited for what its watch cannot report (EPOLLPRI) is asked at every wait', async () => {
-    const { ctl, socket, wait, polls } = await hostSetup();
+  it('a socket waited for EPOLLPRI or EPOLLRDNORM alone has its watch armed for it; EPOLLRDBAND is asked at every wait', async () => {
+    const { h, ctl, socket, pair, wait, send, polls, wake } = await hostSetup();
+    const blocked = async (ready: () => unknown): Promise<string[]> => {
+      const woken = wait(8, -1);
+      await new Promise((done) => setImmediate(done));
+      expect(h.task.blocked).toBe(true);
+      await ready();
+      return woken;
+    };
     const s = await socket();
     expect(await ctl(1, s.fd, EPOLLPRI, 8n)).toBe(0);
     for (let i = 0; i < 3; i++) {
       polls.n = 0;
       expect(await wait(8, 0)).toEqual([]);
+      expect(polls.n).toBe(i === 0 ? 1 : 0);
+    }
+    expect(s.host.armed).toBe(EPOLLPRI);
+    // Urgent data comes: the watch's report wakes the wait.
+    const urgent = (): void => {
+      s.host.revents |= EPOLLPRI;
+      wake(s.hostFd, EPOLLPRI);
+    };
+    expect(await blocked(urgent)).toEqual(['8: 2']);
+    expect(await ctl(2, s.fd, 0, 0n)).toBe(0);
+    // Data comes to a socket waited for EPOLLRDNORM alone.
+    const [c, r] = await pair();
+    expect(await ctl(1, r.fd, EPOLLRDNORM, 9n)).toBe(0);
+    expect(await wait(8, 0)).toEqual([]);
+    expect(r.host.armed).toBe(POLLIN);
+    expect(await blocked(() => send(c.fd))).toEqual(['9: 40']);
+    expect(await ctl(2, r.fd, 0, 0n)).toBe(0);
+    // What the watch cannot report is asked at every wait.
+    const u = await socket();
+    expect(await ctl(1, u.fd, EPOLLRDBAND, 10n)).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      polls.n = 0;
+      expect(await wait(8, 0)).toEqual([]);
       expect(polls.n).toBe(1);
     }
-    s.host.revents |= EPOLLPRI; // urgent data: no report from the watch
-    expect(await wait(8, 0)).toEqual(['8: 2']);
+    u.host.revents |= EPOLLRDBAND;
+    expect(await wait(8, 0)).toEqual(['10: 80']);
+  });
+
+  it('edge-triggered: each arrival is an edge while earlier data is unread; a read is none', async () => {
+    const { ctl, pair, wait, send, read, polls } = await hostSetup();
+    const [c, s] = await pair();
+    expect(await ctl(1, s.fd, EPOLLIN | EPOLLRDHUP | EPOLLET, 11n)).toBe(0);
+    expect(await wait(8, 0)).toEqual([]);
+    expect(s.host.edges).toBe(POLLIN | EPOLLRDHUP);
+    expect(s.host.armed).toBe(0);
+    await send(c.fd, 3);
+    expect(await wait(8, -1)).toEqual(['11: 1']);
+    expect(await wait(8, 0)).toEqual([]);
+    for (let i = 0; i < 5; i++) {
+      await send(c.fd, 2);
+      expect(await wait(8, -1)).toEqual(['11: 1']);
+      polls.n = 0;
+      expect(await wait(8, 0)).toEqual([]);
+      expect(polls.n).toBe(0);
+    }
+    expect(await read(s.fd, 1)).toBe(1);
+    expect(await wait(8, 0)).toEqual([]);
+    expect(await read(s.fd, 64)).toBe(12);
+    expect(await wait(8, 0)).toEqual([]);
+    // EPOLLRDNORM alone hears of the same wakeups.
+    expect(await ctl(3, s.fd, EPOLLRDNORM | EPOLLET, 11n)).toBe(0);
+    expect(await wait(8, 0)).toEqual([]);
+    await send(c.fd, 2);
+    expect(await wait(8, -1)).toEqual(['11: 40']);
+    expect(await read(s.fd, 64)).toBe(2);
+    // Level-triggered again: the edges are no longer asked for, the watch is armed instead.
+    expect(await ctl(3, s.fd, EPOLLIN, 11n)).toBe(0);
+    expect(await wait(8, 0)).toEqual([]);
+    expect(s.host.edges).toBe(0);
+    expect(s.host.armed & POLLIN).toBe(POLLIN);
+  });
+
+  it('poll and select of the epoll fd see at once what the sandbox just made ready on the host', async () => {
+    const { h, ep, ctl, pair, send, read } = await hostSetup();
+    const [c, s] = await pair();
+    expect(await ctl(1, s.fd, EPOLLIN, 1n)).toBe(0);
+    const pollEp = (): Promise<unknown> => {
+      h.mem.writeI32(BUF + 200, ep);
+      h.mem.write(BUF + 204, new Uint8Array([POLLIN, 0, 0, 0]));
+      return h.call('poll', BUF + 200, 1, 0);
+    };
+    const selectEp = (): Promise<unknown> => {
+      const set = new Uint8Array(8);
+      set[ep >> 3] = 1 << (ep & 7);
+      h.mem.write(BUF + 300, set);
+      h.mem.write(BUF + 400, new Uint8Array(16)); // a zero timeval
+      return h.call('select', ep + 1, BUF + 300, 0, 0, BUF + 400);
+    };
+    for (let i = 0; i < 3; i++) {
+      expect(await pollEp()).toBe(0);
+      await send(c.fd);
+      expect(await pollEp()).toBe(1);
+      expect(await read(s.fd, 64)).toBe(1);
+      expect(await selectEp()).toBe(0);
+      await send(c.fd);
+      expect(await selectEp()).toBe(1);
+      expect(await read(s.fd, 64)).toBe(1);
+    }
   });
 
   it('a stale report of the watch (the data already read) reports nothing and leaves the list', async () => {

@@ -11,10 +11,12 @@
  * the loopback makes the peer readable before it returns). They are kept to the ready list's
  * rules all the same, so an idle one costs nothing per wait: asking one that is not ready arms
  * its watch for what is missing (HostSocketImpl.readiness), whose report puts it back on the
- * list; a call of the sandbox that may take a reported event away (a read, an accept, an error
- * returned) puts it back too, to be asked once; and a wait over a set with host sockets first lets the
- * event loop poll the watches when the sandbox changed host sockets since it last did
- * ({@link hostSettled}).
+ * list. An edge-triggered interest has the watch report every wakeup of the host socket by the
+ * events it asks for (HostSocketImpl.wantEdges), which are its edges, as Linux queues an EPOLLET
+ * item at each (a segment that arrives while others are unread is one; a read is none), and it
+ * heeds nothing else. A wait over a set with host sockets, and poll or select of the epoll fd,
+ * first let the event loop poll the watches when the sandbox changed host sockets since it last
+ * did ({@link hostSettled}).
  *
  * @module
  */
@@ -32,7 +34,7 @@ import {
 import { ERESTARTNOHAND, Waiter, type Task } from '@tsvisor/kernel';
 import { FileDescription, FileDescriptionImpl, WaitQueue, anonInode, type WouldBlock } from '@tsvisor/vfs';
 import { notePolled } from './fasync.js';
-import { HOST_WATCHED, HostSocketImpl, hostSettled } from './sys-socket-host.js';
+import { HOST_EDGE, HOST_WATCHED, HostSocketImpl, hostSettled } from './sys-socket-host.js';
 import { readStruct } from './user-structs.js';
 import { fileAt, filesOf, nofile, vfsCreds } from './vfs-context.js';
 import { FULL, int, ptr, size, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
@@ -57,24 +59,10 @@ interface Interest {
   dirty: boolean;
   /** One-shot interests stop reporting after one event. */
   armed: boolean;
-  /**
-   * Edge-triggered, on a file whose readiness lags its notifications (a host socket): the events
-   * last reported, less those since seen gone or told taken away. An event outside them counts
-   * as an edge.
-   */
-  reported: number;
   readonly sub: { mask: number; notify(events: number): void };
-  /** On a host socket: told when a call of the sandbox may have taken events away. */
-  readonly drop: ((events: number) => void) | undefined;
+  /** The host socket it is in, if it is in one. */
+  readonly host: HostSocketImpl | undefined;
 }
-
-/**
- * What the epoll's own queue is notified with when a call of the sandbox may have taken events
- * of a host socket away: it wakes epoll_wait callers (another thread's call may have been all
- * that stood between them and a new arrival the watch does not report) and nothing else. A bit
- * no poll event uses.
- */
-const RECHECK = 1 << 16;
 
 /** The bits of an interest that are poll events (the rest are EPOLLET, EPOLLONESHOT...). */
 const POLL_EVENTS = 0xffff;
@@ -113,10 +101,12 @@ export class EpollImpl extends FileDescriptionImpl {
       data,
       dirty: true,
       armed: true,
-      reported: 0,
+      host,
       sub: {
         mask: 0xffffffff,
         notify: (ev: number) => {
+          // Edge-triggered on a host socket: only the host's wakeups are edges (see wantEdges).
+          if (host && it.events & EPOLLET && !(ev & HOST_EDGE)) return;
           it.dirty = true;
           // ep_poll_callback: events the interest does not ask for are ignored (0: unknown).
           if (ev !== 0 && !(ev & (it.events | EPOLLERR | EPOLLHUP))) return;
@@ -124,18 +114,9 @@ export class EpollImpl extends FileDescriptionImpl {
           if (ev & (it.events | EPOLLERR | EPOLLHUP)) this.queue.notify(EPOLLIN);
         },
       },
-      drop: host
-        ? (ev: number) => {
-            if (!(ev & (it.events | EPOLLERR | EPOLLHUP))) return;
-            // Gone, or gone and back (the watch reports neither): present again, it is an edge.
-            it.reported &= ~ev;
-            this.ready.add(it);
-            this.queue.notify(RECHECK);
-          }
-        : undefined,
     };
     file.waitQueue?.add(it.sub);
-    if (host && it.drop) host.dropListeners.add(it.drop);
+    if (host && events & EPOLLET) host.wantEdges(it, events);
     if (file.impl.readinessLags) this.lagging++;
     this.interests.set(EpollImpl.key(fd, file), it);
     this.ready.add(it);
@@ -146,7 +127,7 @@ export class EpollImpl extends FileDescriptionImpl {
 
   remove(it: Interest): void {
     it.file.waitQueue?.remove(it.sub);
-    if (it.drop && it.file.impl instanceof HostSocketImpl) it.file.impl.dropListeners.delete(it.drop);
+    it.host?.wantEdges(it, 0);
     if (it.file.impl.readinessLags) this.lagging--;
     this.interests.delete(EpollImpl.key(it.fd, it.file));
     this.ready.delete(it);
@@ -194,7 +175,8 @@ export class EpollImpl extends FileDescriptionImpl {
   /**
    * Collects up to `max` ready events, applying ET/ONESHOT bookkeeping when `consume`: from the
    * ready list only; an interest found not ready leaves it until its file announces an event.
-   * A host socket found not ready has had its watch armed for what it lacks by the asking.
+   * A host socket found not ready has had its watch armed for what it lacks by the asking (an
+   * edge-triggered interest hears of its events from the watch's edges instead).
    */
   collect(max: number, consume: boolean): { events: number; data: bigint }[] {
     const out: { events: number; data: bigint }[] = [];
@@ -215,42 +197,28 @@ export class EpollImpl extends FileDescriptionImpl {
         continue;
       }
       const et = (it.events & EPOLLET) !== 0;
-      if (et && !it.dirty && !lags) {
+      if (et && !it.dirty) {
         this.ready.delete(it);
         continue;
       }
       const ready = it.file.readiness(it.events | EPOLLERR | EPOLLHUP) & (it.events | EPOLLERR | EPOLLHUP);
       // A socket found not writable remembers it for O_ASYNC (SOCKWQ_ASYNC_NOSPACE).
       if (!(ready & EpollEventFlag.EPOLLOUT)) notePolled(it.file);
-      // A host socket waited for an event its watch cannot report (POLLPRI...) that it lacks
-      // stays on the list, asked at every wait as before the list kept host sockets.
-      const stays = lags && (it.events & POLL_EVENTS & ~HOST_WATCHED & ~ready) !== 0;
-      if (et && lags) {
-        it.reported &= ready;
-        if (!it.dirty && (ready & ~it.reported) === 0) {
-          // Nothing new: what it lacks is armed on the host, what it has was reported, and a
-          // call that takes that away puts it back on the list (its drop listener).
-          if (!stays) this.ready.delete(it);
-          continue;
-        }
-      }
       if (!ready) {
-        if (lags && et) it.dirty = false; // a stale report of the watch
-        if (!stays) this.ready.delete(it);
+        if (et) it.dirty = false; // the wakeup left nothing it asks for
+        // A host socket waited for an event its watch cannot report (POLLRDBAND...) that it
+        // lacks stays on the list, asked at every wait, unless the host's wakeups are its edges.
+        if (et || !lags || (it.events & POLL_EVENTS & ~HOST_WATCHED) === 0) this.ready.delete(it);
         continue;
       }
       out.push({ events: ready, data: it.data });
       if (!consume) continue;
-      if (et && lags) it.reported = ready;
       if (et) it.dirty = false;
       if (it.events & EPOLLONESHOT) it.armed = false;
       // Reported: a level-triggered interest goes to the end of the list, to be asked again;
-      // the others leave it until their next event. An edge-triggered one on a host socket is
-      // asked once more at the next wait, where it leaves the list unless something is new: if
-      // what it reported went away meanwhile by a way its drop listener does not hear of, that
-      // look arms the watch for its return (the watch reports only events that appear).
+      // the others leave it until their next event.
       this.ready.delete(it);
-      if (it.armed && (!et || lags)) (again ??= []).push(it);
+      if (it.armed && !et) (again ??= []).push(it);
     }
     if (again) for (const it of again) this.ready.add(it);
     return out;
@@ -282,6 +250,16 @@ export class EpollImpl extends FileDescriptionImpl {
   override release(): void {
     for (const it of [...this.interests.values()]) this.remove(it);
   }
+}
+
+/**
+ * Before poll(2) or select(2) looks at `files`: when one is an epoll set holding host sockets,
+ * what waitLoop waits for before it collects ({@link hostSettled}), so that the epoll fd is
+ * readable at once after the sandbox's own send made a socket in it ready, as on Linux.
+ */
+export function epollSettled(files: Iterable<FileDescription>): Promise<void> | undefined {
+  for (const f of files) if (f.impl instanceof EpollImpl && f.impl.lagging > 0) return hostSettled();
+  return undefined;
 }
 
 const descriptionIds = new WeakMap<FileDescription, number>();
@@ -362,8 +340,8 @@ function epollCtl(t: Task, a: SyscallArgs): SyscallResult {
       existing.events = events;
       existing.data = (ev as { data: bigint }).data;
       existing.armed = true;
-      existing.reported = 0;
       existing.dirty = true;
+      existing.host?.wantEdges(existing, events & EPOLLET ? events : 0);
       ep.requeue(existing);
       ep.queue.notify(EPOLLIN);
       return 0;
@@ -401,7 +379,7 @@ async function waitLoop(
       return t.memory.writeExact(addr, out) ?? ready.length;
     }
     const w = new Waiter(undefined);
-    const sub = { mask: EPOLLIN | RECHECK, notify: (): void => void w.wake('notified') };
+    const sub = { mask: EPOLLIN, notify: (): void => void w.wake('notified') };
     ep.queue.add(sub);
     if (deadline !== undefined) w.setDeadline(t.kernel.time, deadline);
     try {

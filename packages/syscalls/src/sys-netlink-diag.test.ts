@@ -350,7 +350,7 @@ describe('AF_NETLINK NETLINK_SOCK_DIAG', () => {
       shutdown: () => 0,
       ioctlInt: (): LinuxError => E.EINVAL,
       poll: () => 0,
-      watch: () => ({ arm: () => undefined, close: () => undefined }),
+      watch: () => ({ arm: () => undefined, edges: () => undefined, close: () => undefined }),
       close: () => undefined,
     };
     configureHostNetwork(h.kernel, calls);

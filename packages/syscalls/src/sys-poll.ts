@@ -8,6 +8,7 @@ import { E, SigSet, isError, timespec, timeval, type LinuxError } from '@tsvisor
 import { ERESTARTNOHAND, ERESTART_RESTARTBLOCK, Waiter, type Task } from '@tsvisor/kernel';
 import type { FileDescription } from '@tsvisor/vfs';
 import { notePolled } from './fasync.js';
+import { epollSettled } from './sys-epoll.js';
 import { readStruct, writeStruct } from './user-structs.js';
 import { filesOf, nofile } from './vfs-context.js';
 import { FULL, int, ptr, size, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
@@ -89,6 +90,13 @@ async function pollLoop(
   restart: 'block' | 'nohand',
 ): Promise<SyscallResult> {
   for (;;) {
+    const files = filesOf(t);
+    const settled = epollSettled(fds.flatMap((p) => files.get(p.fd) ?? []));
+    if (settled) {
+      await settled;
+      if (t.state !== 'alive') return ERESTARTNOHAND; // killed meanwhile: nothing to answer
+      t.kernel.current = t; // others ran meanwhile
+    }
     const n = scanPoll(t, fds);
     const timedOut = deadline !== undefined && t.kernel.time.monotonicNs() >= deadline;
     if (n > 0 || timedOut) {
@@ -101,7 +109,6 @@ async function pollLoop(
       });
       return t.memory.writeExact(addr, out) ?? n;
     }
-    const files = filesOf(t);
     const watches = fds.flatMap((p) => {
       const f = p.fd >= 0 ? files.get(p.fd) : undefined;
       return f ? [{ file: f, mask: p.events }] : [];
@@ -214,7 +221,7 @@ async function selectLoop(
     if (isError(s)) return s;
     sets.push(s);
   }
-  const watches: Watch[] = [];
+  const watches: (Watch & { readonly fd: number })[] = [];
   for (let fd = 0; fd < nfds; fd++) {
     const want = sets.some((s) => s && bit(s, fd));
     if (!want) continue;
@@ -224,15 +231,22 @@ async function selectLoop(
       (sets[0] && bit(sets[0], fd) ? IN_SET : 0) |
       (sets[1] && bit(sets[1], fd) ? OUT_SET : 0) |
       (sets[2] && bit(sets[2], fd) ? EX_SET : 0);
-    watches.push({ file: f, mask });
+    watches.push({ fd, file: f, mask });
   }
   for (;;) {
+    const settled = epollSettled(watches.map((w) => w.file));
+    if (settled) {
+      await settled;
+      if (t.state !== 'alive') return ERESTARTNOHAND; // killed meanwhile: nothing to answer
+      t.kernel.current = t; // others ran meanwhile
+    }
     const outs = sets.map((s) => (s ? new Uint8Array(s.length) : null));
     let count = 0;
-    for (let fd = 0; fd < nfds; fd++) {
+    for (const { fd, mask } of watches) {
       const f = files.get(fd);
       if (!f) continue;
-      const r = f.readiness(IN_SET | OUT_SET | EX_SET);
+      // Only what its sets ask: a host socket's watch is armed for what it lacks of that.
+      const r = f.readiness(mask);
       if (!(r & POLLOUT)) notePolled(f);
       const masks = [IN_SET, OUT_SET, EX_SET];
       outs.forEach((o, i) => {

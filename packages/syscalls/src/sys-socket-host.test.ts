@@ -116,7 +116,11 @@ function fakeHost(): {
     poll: (_fd, events) => watch.revents & (events | 0x18),
     watch: (_fd, onReady) => {
       watch.report = onReady;
-      return { arm: (events) => void watch.arms.push(events), close: () => undefined };
+      return {
+        arm: (events) => void watch.arms.push(events),
+        edges: () => undefined,
+        close: () => undefined,
+      };
     },
     close: (fd) => void closed.push(fd),
   };

@@ -14,7 +14,9 @@
  * privileged parts of calls are checked against the sandbox task (not the supervisor, root on the
  * host), and data is copied through the supervisor's own buffers. Host fds are always
  * non-blocking and close-on-exec; a blocking call of the sandbox waits on the kernel's wait queue,
- * woken by a readiness watch on the epoll the supervisor's event loop already runs, and gives up
+ * woken by a readiness watch on the epoll the supervisor's event loop already runs (or by the
+ * watch's report of each wakeup of the host socket, while an edge-triggered epoll interest of the
+ * sandbox asks for those: see {@link HostSocketImpl.wantEdges}), and gives up
  * after SO_RCVTIMEO/SO_SNDTIMEO as Linux does. Nothing here ever blocks the event loop: a
  * lingering close (SO_LINGER) is a wait of the closing task, not of the host's close(2).
  *
@@ -66,8 +68,15 @@ import {
 
 /** A readiness watch of one host fd (see {@link HostSockets.watch}). */
 export interface HostFdWatch {
-  /** One report once the fd has any of `events` (POLLIN, POLLOUT, POLLRDHUP); 0 disarms. */
+  /** One report once the fd has any of `events` (POLLIN, POLLPRI, POLLOUT, POLLRDHUP); 0 disarms. */
   arm(events: number): void;
+  /**
+   * From now on an edge report at each wakeup of the fd by any of `events` (POLLIN, POLLPRI,
+   * POLLOUT, POLLRDHUP; errors and hang-ups always), as Linux's ep_poll_callback queues an
+   * EPOLLET interest: each segment or datagram that arrives is one, unread data or not. 0 stops.
+   * That the fd is ready when asked is not reported.
+   */
+  edges(events: number): void;
   /** Ends the watch; called before the fd is closed. */
   close(): void;
 }
@@ -108,7 +117,8 @@ export interface HostSockets {
   shutdown(fd: number, how: number): number | LinuxError;
   ioctlInt(fd: number, cmd: number): number | LinuxError;
   poll(fd: number, events: number): number | LinuxError;
-  watch(fd: number, onReady: () => void): HostFdWatch | LinuxError;
+  /** `onReady` after each report armed by `arm`; `onEdge`, with the fd's events, after each of `edges`. */
+  watch(fd: number, onReady: () => void, onEdge: (events: number) => void): HostFdWatch | LinuxError;
   close(fd: number): void;
   /**
    * The host's TCP congestion control algorithms: those loaded (net.ipv4.
@@ -164,14 +174,33 @@ const POLLPRI = 0x2;
 const POLLOUT = 0x4;
 const POLLERR = 0x8;
 const POLLHUP = 0x10;
+const POLLRDNORM = 0x40;
+const POLLWRNORM = 0x100;
 const POLLRDHUP = 0x2000;
 
 /**
- * The poll events a host socket's readiness watch reports (HostFdWatch.arm: POLLIN, POLLOUT,
- * POLLRDHUP; errors and hang-ups always): a socket waited for anything else (POLLPRI, the
- * RDNORM/WRNORM bits) must be asked again to learn of it.
+ * The poll events a host socket's readiness watch reports (HostFdWatch.arm: POLLIN, POLLPRI,
+ * POLLOUT, POLLRDHUP; errors and hang-ups always; an inet socket's POLLRDNORM comes and goes with
+ * its POLLIN, its POLLWRNORM with its POLLOUT): a socket waited for anything else (POLLRDBAND,
+ * POLLWRBAND) must be asked again to learn of it.
  */
-export const HOST_WATCHED = POLLIN | POLLOUT | POLLRDHUP | POLLERR | POLLHUP;
+export const HOST_WATCHED =
+  POLLIN | POLLPRI | POLLOUT | POLLRDHUP | POLLERR | POLLHUP | POLLRDNORM | POLLWRNORM;
+
+/** What the watch is armed or asked edges for to learn of `events` (see {@link HOST_WATCHED}). */
+function watchedFor(events: number): number {
+  return (
+    (events & (POLLIN | POLLPRI | POLLOUT | POLLRDHUP)) |
+    (events & POLLRDNORM ? POLLIN : 0) |
+    (events & POLLWRNORM ? POLLOUT : 0)
+  );
+}
+
+/**
+ * The bit a host socket's wait queue is notified with, beside the events, for an edge report of
+ * its watch (a wakeup of the host socket: see HostFdWatch.edges), which no poll event uses.
+ */
+export const HOST_EDGE = 1 << 17;
 
 /**
  * Calls of the sandbox on host sockets that may have changed the host readiness of some socket
@@ -553,17 +582,6 @@ function sandboxControl(calls: HostSockets, ctl: Uint8Array): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/**
- * The ready events a receive that the host answered (not with EAGAIN) may have taken away: data
- * read takes POLLIN (and urgent data POLLPRI) when it was the last; an error returned, or read
- * from the error queue, was the socket's POLLERR; end of file (0) and MSG_PEEK take nothing.
- * A send takes nothing that its EAGAIN would not tell (which arms the watch), but its error.
- */
-function receiveDrops(r: number | LinuxError, flags: number): number {
-  if (isError(r) || flags & MsgFlag.MSG_ERRQUEUE) return POLLERR;
-  return r > 0 && !(flags & MsgFlag.MSG_PEEK) ? POLLIN | POLLPRI : 0;
-}
-
 /** The staging buffer of {@link HostSocketImpl.readIO}, grown as needed up to MAX_IO. */
 let readStage = new Uint8Array(0);
 
@@ -600,15 +618,10 @@ export class HostSocketImpl extends FileDescriptionImpl {
   /** Its own sockfs inode number (`socket:[ino]`) and its creator's fsuid, for /proc/net. */
   inode = 0;
   uid = 0;
-  /**
-   * Told, with the poll events concerned, after a call of the sandbox on this socket may have
-   * taken ready events away (data read or a connection accepted: POLLIN; an error returned or
-   * read: POLLERR; see {@link receiveDrops}). The watch reports only events that appear, so this
-   * is how epoll learns that an event it reported may have gone (and come back: new data after
-   * a read that emptied the socket without an EAGAIN) without asking the host at every wait
-   * (see sys-epoll.ts).
-   */
-  readonly dropListeners = new Set<(events: number) => void>();
+  /** The events each edge-triggered epoll interest wants the host's wakeups of (see {@link wantEdges}). */
+  readonly #edgeWants = new Map<object, number>();
+  /** Their union, as the watch was asked for it (watchedFor's bits). */
+  #edges = 0;
   /** The set of open host sockets this one is listed in until released (see openHostSockets). */
   openSet: Set<HostSocketImpl> | undefined;
   /** Where its connection is remembered once released, for /proc/net (see host-closed-sockets.ts). */
@@ -643,7 +656,7 @@ export class HostSocketImpl extends FileDescriptionImpl {
       new Int32Array(2),
     );
     if (r === E.EAGAIN) return this.#blocked(POLLIN);
-    this.touched(receiveDrops(r, 0));
+    this.touched();
     return r;
   }
 
@@ -666,18 +679,35 @@ export class HostSocketImpl extends FileDescriptionImpl {
   override write(src: Uint8Array): number | LinuxError | WouldBlock {
     const r = this.calls.send(this.fd, src, null, MsgFlag.MSG_DONTWAIT | MsgFlag.MSG_NOSIGNAL);
     if (r === E.EAGAIN) return this.#blocked(POLLOUT);
-    this.touched(isError(r) ? POLLERR : 0);
+    this.touched();
     return r;
   }
 
   /**
    * A call of the sandbox reached the host socket (not one the host refused with EAGAIN): the
-   * readiness of this socket or its peer may have changed on the host, and `dropped` may have
-   * gone from this one (see {@link dropListeners}).
+   * readiness of this socket or its peer may have changed on the host.
    */
-  touched(dropped: number): void {
+  touched(): void {
     hostChanges++;
-    if (dropped !== 0) for (const f of this.dropListeners) f(dropped);
+  }
+
+  /**
+   * An edge-triggered epoll interest (`owner`) wants to hear of every wakeup of the host socket
+   * by `events` (0: no more), as Linux queues it at each: the watch reports them (HostFdWatch.
+   * edges) and the queue is notified of each with {@link HOST_EDGE}. While it does, the level
+   * watch is not armed for those events: every change to them is such a wakeup.
+   */
+  wantEdges(owner: object, events: number): void {
+    if (events === 0) this.#edgeWants.delete(owner);
+    else this.#edgeWants.set(owner, watchedFor(events));
+    let all = 0;
+    for (const e of this.#edgeWants.values()) all |= e;
+    if (all === this.#edges || this.#closed) return;
+    const gone = this.#edges & ~all;
+    this.#edges = all;
+    this.#ensureWatch()?.edges(all);
+    // Waiters that counted on the edges for what they lack have the level watch again.
+    if (gone !== 0 && this.#queue.active) this.#arm(gone);
   }
 
   /**
@@ -698,7 +728,7 @@ export class HostSocketImpl extends FileDescriptionImpl {
     const want = mask | POLLERR | POLLHUP;
     const r = this.calls.poll(this.fd, want & 0xffff);
     const ready = typeof r === 'number' ? r : POLLERR;
-    const missing = mask & (POLLIN | POLLPRI | POLLOUT | POLLRDHUP) & ~ready;
+    const missing = mask & ~ready;
     if (missing !== 0) this.#arm(missing);
     return ready & want;
   }
@@ -708,9 +738,22 @@ export class HostSocketImpl extends FileDescriptionImpl {
     this.#arm(events);
   }
 
+  /** Arms the level watch for what it takes to learn of `events`, but those the edges report. */
   #arm(events: number): void {
-    if (!this.#watch) {
-      const w = this.calls.watch(this.fd, () => {
+    const w = this.#ensureWatch();
+    if (!w) return;
+    const add = watchedFor(events) & ~this.#edges;
+    if ((this.#armed | add) === this.#armed) return;
+    this.#armed |= add;
+    if (this.#errorsOnly) this.#rearm ??= setTimeout(() => this.#rearmNow(), ERROR_ONLY_REARM_MS);
+    else w.arm(this.#armed);
+  }
+
+  #ensureWatch(): HostFdWatch | undefined {
+    if (this.#watch) return this.#watch;
+    const w = this.calls.watch(
+      this.fd,
+      () => {
         const armed = this.#armed;
         this.#armed = 0;
         // epoll always reports an error, and a socket whose error queue (IP_RECVERR) is not
@@ -721,14 +764,16 @@ export class HostSocketImpl extends FileDescriptionImpl {
         this.#errorsOnly =
           typeof now === 'number' && (now & (armed | POLLHUP)) === 0 && (now & POLLERR) !== 0;
         this.#queue.notify(POLLIN | POLLPRI | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
-      });
-      if (isError(w)) return;
-      this.#watch = w;
-    }
-    if ((this.#armed | events) === this.#armed) return;
-    this.#armed |= events;
-    if (this.#errorsOnly) this.#rearm ??= setTimeout(() => this.#rearmNow(), ERROR_ONLY_REARM_MS);
-    else this.#watch.arm(this.#armed);
+      },
+      // The wakeup's events with the RDNORM/WRNORM bits that come with them (see HOST_WATCHED).
+      (events) =>
+        this.#queue.notify(
+          events | (events & POLLIN ? POLLRDNORM : 0) | (events & POLLOUT ? POLLWRNORM : 0) | HOST_EDGE,
+        ),
+    );
+    if (isError(w)) return undefined;
+    this.#watch = w;
+    return w;
   }
 
   /** The arm held back after an error-only report. */
@@ -1033,7 +1078,7 @@ function listen(t: Task, a: SyscallArgs): Result | undefined {
   if (!s) return undefined;
   const r = s.h.calls.listen(s.h.fd, int(a[1]));
   // A socket that listens is no longer writable nor hung up (TCP_CLOSE to TCP_LISTEN).
-  if (r === 0) s.h.touched(POLLOUT | POLLHUP);
+  if (r === 0) s.h.touched();
   return r;
 }
 
@@ -1051,7 +1096,7 @@ function connect(t: Task, a: SyscallArgs): Result | undefined {
   const r = calls.connect(fd, addr);
   // A connecting socket stops being writable and hung up (TCP_CLOSE to TCP_SYN_SENT); its
   // listener's side changes on the host at once.
-  if (r !== E.EAGAIN) s.h.touched(POLLOUT | POLLHUP | POLLERR);
+  if (r !== E.EAGAIN) s.h.touched();
   if (r !== E.EINPROGRESS || nonBlocking(s.file, 0)) return r;
   const deadline = deadlineOf(t, s.h.sndTimeoutNs);
   const finish = async (): Promise<SyscallResult> => {
@@ -1081,7 +1126,7 @@ function accept4(t: Task, a: SyscallArgs): Result | undefined {
   const { calls, fd } = s.h;
   const r = untilReady(t, s, POLLIN, nonBlocking(s.file, 0), s.h.rcvTimeoutNs, () => {
     const c = calls.accept(fd, HOST_FLAGS);
-    if (c !== E.EAGAIN) s.h.touched(isError(c) ? POLLERR : POLLIN);
+    if (c !== E.EAGAIN) s.h.touched();
     return c;
   });
   const done = (c: SyscallResult): SyscallResult => {
@@ -1132,7 +1177,7 @@ function shutdown(t: Task, a: SyscallArgs): Result | undefined {
   const s = hostAt(t, int(a[0]));
   if (!s) return undefined;
   const r = s.h.calls.shutdown(s.h.fd, int(a[1]));
-  s.h.touched(0);
+  s.h.touched();
   return r;
 }
 
@@ -1219,7 +1264,7 @@ function doSend(
     // The cmsgs go with the first piece only, as tcp_sendmsg reads them once per call.
     const r = calls.send(fd, staged.subarray(sent - at), to, hostFlags, sent === 0 ? control : null);
     if (r !== E.EAGAIN) {
-      s.h.touched(isError(r) ? POLLERR : 0);
+      s.h.touched();
       return r;
     }
     // Arm the watch for writability before the stream writer sleeps on the queue.
@@ -1312,7 +1357,7 @@ function doRecv(
     const r = control
       ? calls.recv(fd, buf.subarray(got), hostFlags, from, meta, control)
       : calls.recv(fd, buf.subarray(got), hostFlags, from, meta);
-    if (r !== E.EAGAIN) s.h.touched(receiveDrops(r, hostFlags));
+    if (r !== E.EAGAIN) s.h.touched();
     if (isError(r)) return r;
     return {
       n: Math.min(r, buf.length - got),
@@ -1602,7 +1647,7 @@ function getsockopt(t: Task, a: SyscallArgs): Result | undefined {
   const out = new Uint8Array(linger ? size : Math.min(len, size));
   const got = s.h.calls.getsockopt(s.h.fd, level, name, out);
   if (isError(got)) return got;
-  if (level === SOL_SOCKET && name === SO_ERROR) s.h.touched(POLLERR); // reading it clears it
+  if (level === SOL_SOCKET && name === SO_ERROR) s.h.touched(); // reading it clears it
   if (linger && s.h.lingerMs !== undefined && got >= 4) new DataView(out.buffer).setInt32(0, 1, true);
   const bytes = out.subarray(0, Math.min(got, out.length));
   const n = Math.min(len, bytes.length);

@@ -173,6 +173,30 @@ describe('AF_PACKET sockets', () => {
     expect(await h.call('recvfrom', tx, DATA, 64, MSG_DONTWAIT, 0, 0)).toBe(E.EAGAIN);
   });
 
+  it('build the SOCK_DGRAM header on lo from sll_addr, whatever sll_halen says', async () => {
+    const h = harness();
+    const cap = await packetSocket(h, SOCK_RAW | SOCK_NONBLOCK, ETH_P_ALL);
+    const tx = (await h.call('socket', AF_PACKET, SOCK_DGRAM, htons(ETH_P_EXP))) as number;
+    const dst = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
+    const to = sll(ETH_P_EXP, 1);
+    to.set([...dst, 0x66, 0x77], 12);
+    to[11] = 0; // packet_snd checks sll_halen against msg_namelen only
+    h.mem.write(ADDR + 0x40, to);
+    h.mem.write(DATA + 0x1000, new TextEncoder().encode('lladdr'));
+    expect(await h.call('sendto', tx, DATA + 0x1000, 6, 0, ADDR + 0x40, 20)).toBe(6);
+    // Seen leaving, then arriving for another host (eth_type_trans against lo's zero address).
+    for (const pkttype of [4, 3]) {
+      const got = (await recv(h, cap)) as { n: number; bytes: Uint8Array; from: Record<string, number> };
+      expect(got.n).toBe(20);
+      expect([...got.bytes.subarray(0, 14)]).toEqual([...dst, 0, 0, 0, 0, 0, 0, 0x88, 0xb5]);
+      expect(got.from.pkttype).toBe(pkttype);
+    }
+    to[11] = 9; // more than the 20 bytes given hold
+    h.mem.write(ADDR + 0x40, to);
+    expect(await h.call('sendto', tx, DATA + 0x1000, 6, 0, ADDR + 0x40, 20)).toBe(E.EINVAL);
+    expect(await h.call('sendto', tx, DATA + 0x1000, 6, 0, ADDR + 0x40, 24)).toBe(6);
+  });
+
   it('recvmmsg takes several frames with their addresses; sendmsg gathers iovecs', async () => {
     const h = harness();
     const raw = await packetSocket(h, SOCK_RAW, ETH_P_EXP);

@@ -318,6 +318,25 @@ function sockaddrLl(
   return b;
 }
 
+/**
+ * dev_hard_header for SOCK_DGRAM (eth_header): the first 14 bytes of `frame` get the destination
+ * `dst` (the first 6 bytes of sll_addr, on lo as elsewhere), the link's own address and the
+ * protocol. Without a destination lo gets a zero one; another link cannot resolve one (EINVAL).
+ */
+function linkHeader(
+  frame: Uint8Array,
+  link: PacketLink,
+  protocol: number,
+  dst: Uint8Array | undefined,
+): LinuxError | undefined {
+  if (dst) frame.set(dst.subarray(0, 6), 0);
+  else if (link.hatype !== ArpHardware.LOOPBACK) return E.EINVAL;
+  frame.set(link.address.subarray(0, 6), 6);
+  frame[12] = protocol >>> 8;
+  frame[13] = protocol & 0xff;
+  return undefined;
+}
+
 /** Whether Linux's lo leaves the transport checksum of this IP packet to be filled (CHECKSUM_PARTIAL). */
 function checksumPartial(f: TappedFrame): boolean {
   const ip = f.bytes.subarray(f.linkLen);
@@ -527,6 +546,25 @@ export class PacketSocket implements FanoutMember {
   }
 
   /**
+   * Where a send goes (packet_snd, tpacket_snd): the link, protocol and, for SOCK_DGRAM, the
+   * destination address of `to`, else the socket's binding and no address. EINVAL for an
+   * address shorter than a sockaddr_ll or than its sll_halen says; sll_halen is not otherwise
+   * looked at: the header takes the link's address length from sll_addr whatever it says.
+   */
+  private target(
+    to: Uint8Array | undefined,
+  ): { ifindex: number; protocol: number; dst: Uint8Array | undefined } | LinuxError {
+    if (to === undefined) return { ifindex: this.ifindex, protocol: this.protocol, dst: undefined };
+    if (to.length < SOCKADDR_LL_LEN || to.length < to[11]! + SLL_ADDR_OFF) return E.EINVAL;
+    const dv = new DataView(to.buffer, to.byteOffset, to.byteLength);
+    return {
+      ifindex: dv.getInt32(4, true),
+      protocol: dv.getUint16(2, false),
+      dst: this.type === SockType.SOCK_DGRAM ? to.subarray(SLL_ADDR_OFF, SOCKADDR_LL_LEN) : undefined,
+    };
+  }
+
+  /**
    * packet_snd: `data` leaves by the link `to` names (else the bound one), behind the header
    * SOCK_DGRAM builds from sll_protocol and sll_addr; the size the call reports, or the errno.
    */
@@ -536,18 +574,9 @@ export class PacketSocket implements FanoutMember {
     to: Uint8Array | undefined,
   ): number | LinuxError {
     if (this.txRing) return this.sendRing(this.txRing, to);
-    let ifindex = this.ifindex;
-    let protocol = this.protocol;
-    let dst: Uint8Array | undefined;
-    if (to !== undefined) {
-      if (to.length < SOCKADDR_LL_LEN) return E.EINVAL;
-      const halen = to[11]!;
-      if (to.length < halen + SLL_ADDR_OFF) return E.EINVAL;
-      const dv = new DataView(to.buffer, to.byteOffset, to.byteLength);
-      ifindex = dv.getInt32(4, true);
-      protocol = dv.getUint16(2, false);
-      dst = to.subarray(SLL_ADDR_OFF, SLL_ADDR_OFF + halen);
-    }
+    const target = this.target(to);
+    if (isError(target)) return target;
+    const { ifindex, protocol, dst } = target;
     const link = this.domain.link(ifindex);
     if (!link) return E.ENXIO;
     const reserve = this.type === SockType.SOCK_RAW ? link.linkLen : 0;
@@ -555,17 +584,8 @@ export class PacketSocket implements FanoutMember {
     if (len > link.mtu + reserve + VLAN_HLEN) return E.EMSGSIZE;
     let frame: Uint8Array;
     if (this.type === SockType.SOCK_DGRAM && link.linkLen > 0) {
-      // dev_hard_header (eth_header): lo and NOARP links get a zero destination; another link
-      // needs sll_addr.
       frame = new Uint8Array(link.linkLen + len);
-      if (link.hatype !== ArpHardware.LOOPBACK) {
-        if (!dst || dst.length < 6) return E.EINVAL;
-        frame.set(dst.subarray(0, 6), 0);
-      }
-      frame.set(link.address.subarray(0, 6), 6);
-      frame[12] = protocol >>> 8;
-      frame[13] = protocol & 0xff;
-      const err = read(frame.subarray(link.linkLen));
+      const err = linkHeader(frame, link, protocol, dst) ?? read(frame.subarray(link.linkLen));
       if (err) return err;
     } else {
       frame = new Uint8Array(len);
@@ -597,17 +617,9 @@ export class PacketSocket implements FanoutMember {
    * ends the call (what went before it is sent all the same).
    */
   private sendRing(tx: TxRing, to: Uint8Array | undefined): number | LinuxError {
-    let ifindex = this.ifindex;
-    let protocol = this.protocol;
-    let dst: Uint8Array | undefined;
-    if (to !== undefined) {
-      if (to.length < SOCKADDR_LL_LEN) return E.EINVAL;
-      if (to.length < to[11]! + SLL_ADDR_OFF) return E.EINVAL;
-      const dv = new DataView(to.buffer, to.byteOffset, to.byteLength);
-      protocol = dv.getUint16(2, false);
-      ifindex = dv.getInt32(4, true);
-      if (this.type === SockType.SOCK_DGRAM) dst = to.subarray(SLL_ADDR_OFF, SLL_ADDR_OFF + 6);
-    }
+    const target = this.target(to);
+    if (isError(target)) return target;
+    const { ifindex, protocol, dst } = target;
     const link = ifindex !== 0 ? this.domain.link(ifindex) : undefined;
     if (!link) return E.ENXIO;
     const reserve = this.type === SockType.SOCK_RAW ? link.linkLen : 0;
@@ -634,7 +646,7 @@ export class PacketSocket implements FanoutMember {
 
   /**
    * tpacket_fill_skb for the TX ring's head frame: its data behind the header SOCK_DGRAM builds
-   * (zero addresses on lo; elsewhere the destination `dst`, EINVAL without one), or as it is
+   * (see {@link linkHeader}), or as it is
    * for SOCK_RAW (EINVAL when shorter than the link header); EMSGSIZE above the MTU unless it
    * carries a VLAN tag.
    */
@@ -651,15 +663,8 @@ export class PacketSocket implements FanoutMember {
     let bytes = data;
     if (this.type === SockType.SOCK_DGRAM && link.linkLen > 0) {
       bytes = new Uint8Array(link.linkLen + data.length);
-      // As send(2) without a ring: lo's header has zero addresses (its frames loop back as IP
-      // packets); another link takes sll_addr, without which it is EINVAL.
-      if (link.hatype !== ArpHardware.LOOPBACK) {
-        if (!dst) return E.EINVAL;
-        bytes.set(dst, 0);
-      }
-      bytes.set(link.address.subarray(0, 6), 6);
-      bytes[12] = protocol >>> 8;
-      bytes[13] = protocol & 0xff;
+      const err = linkHeader(bytes, link, protocol, dst);
+      if (err) return err;
       bytes.set(data, link.linkLen);
     } else if (this.type === SockType.SOCK_RAW && data.length < link.linkLen) return E.EINVAL;
     if (data.length > link.mtu + reserve) {

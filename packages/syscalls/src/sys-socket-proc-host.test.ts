@@ -258,7 +258,7 @@ function fakeHost(): { calls: HostSockets; closed: number[] } {
     shutdown: () => 0,
     ioctlInt: (): LinuxError => E.EINVAL,
     poll: () => 0,
-    watch: () => ({ arm: () => undefined, close: () => undefined }),
+    watch: () => ({ arm: () => undefined, edges: () => undefined, close: () => undefined }),
     close: (fd) => void closed.push(fd),
   };
   return { calls, closed };

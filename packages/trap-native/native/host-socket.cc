@@ -1,7 +1,8 @@
 // Host sockets for network mode `host`: thin wrappers over socket(2), bind(2), connect(2),
 // listen(2), accept4(2), getsockname(2)/getpeername(2), sendmsg(2), recvmsg(2), setsockopt(2),
 // getsockopt(2), shutdown(2), int ioctls, poll(2), and a readiness watch on libuv's own epoll
-// (uv_poll), which Node has no binding for on raw fds.
+// (uv_poll), which Node has no binding for on raw fds; the watch can also report each wakeup of
+// the fd, as an edge-triggered epoll does (an epoll of its own, which libuv watches).
 //
 // Policy-free, like addon.cc: every buffer here is one the TypeScript caller made (addresses and
 // option values already validated and re-encoded there); nothing comes from sandbox memory. Each
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -215,10 +217,25 @@ Napi::Value FdPoll(const Napi::CallbackInfo& info) {
 
 // ---- readiness watches on libuv's epoll ----
 
+// A watch's report of the fd's wakeups: an epoll holding only the fd, edge-triggered, whose
+// readiness libuv watches. Each wakeup of the fd by an event it asks for (a segment or datagram
+// queued, the peer's FIN...) puts the fd on that epoll's ready list once more, as Linux's
+// ep_poll_callback does for the sandbox's own EPOLLET waiters.
+struct EdgeWatch {
+  uv_poll_t handle;
+  int epfd;
+  int id;
+};
+
 struct Watch {
   uv_poll_t handle;
   int id;
+  int fd;
+  EdgeWatch* edges = nullptr;
 };
+
+// What the dispatch function gets, besides the events, for a report of the edge watch.
+constexpr int kEdgeReport = 1 << 30;
 
 // Per thread (each Node environment runs its own loop on its own thread).
 struct Watches {
@@ -229,6 +246,19 @@ struct Watches {
 };
 thread_local Watches* watches = nullptr;
 
+void Dispatch(Watches* ws, int id, int events) {
+  Napi::Env env(ws->env);
+  Napi::HandleScope scope(env);
+  napi_value argv[2] = {Napi::Number::New(env, id), Napi::Number::New(env, events)};
+  napi_value result;
+  napi_status s = napi_make_callback(ws->env, nullptr, env.Global(), ws->dispatch.Value(), 2, argv, &result);
+  if (s == napi_pending_exception) {
+    napi_value e;
+    napi_get_and_clear_last_exception(ws->env, &e);
+    napi_fatal_exception(ws->env, e);
+  }
+}
+
 void OnPoll(uv_poll_t* h, int status, int events) {
   Watch* w = static_cast<Watch*>(h->data);
   Watches* ws = watches;
@@ -238,16 +268,34 @@ void OnPoll(uv_poll_t* h, int status, int events) {
   // The watch fires once; the owner re-arms it when it waits again (libuv's epoll is level-
   // triggered, so an armed watch on a ready fd would fire on every loop turn).
   uv_poll_stop(h);
-  Napi::Env env(ws->env);
-  Napi::HandleScope scope(env);
-  napi_value argv[2] = {Napi::Number::New(env, w->id), Napi::Number::New(env, ev)};
-  napi_value result;
-  napi_status s = napi_make_callback(ws->env, nullptr, env.Global(), ws->dispatch.Value(), 2, argv, &result);
-  if (s == napi_pending_exception) {
-    napi_value e;
-    napi_get_and_clear_last_exception(ws->env, &e);
-    napi_fatal_exception(ws->env, e);
-  }
+  Dispatch(ws, w->id, ev);
+}
+
+// Takes the edge epoll's one event (the wakeups since the last report, coalesced): its events,
+// or 0 when there is none.
+int TakeEdge(int epfd) {
+  epoll_event e{};
+  return epoll_wait(epfd, &e, 1, 0) == 1 ? static_cast<int>(e.events & 0xffff) : 0;
+}
+
+void OnEdge(uv_poll_t* h, int status, int) {
+  EdgeWatch* ew = static_cast<EdgeWatch*>(h->data);
+  Watches* ws = watches;
+  int ev = TakeEdge(ew->epfd);
+  if (!ws || ws->dispatch.IsEmpty() || (ev == 0 && status >= 0)) return;
+  Dispatch(ws, ew->id, kEdgeReport | ev);
+}
+
+void CloseEdges(Watch* w) {
+  EdgeWatch* ew = w->edges;
+  if (!ew) return;
+  w->edges = nullptr;
+  uv_poll_stop(&ew->handle);
+  uv_close(reinterpret_cast<uv_handle_t*>(&ew->handle), [](uv_handle_t* h) {
+    EdgeWatch* e = static_cast<EdgeWatch*>(h->data);
+    close(e->epfd);
+    delete e;
+  });
 }
 
 // fdWatchInit(dispatch: (id, events) => void): the function every watch reports to.
@@ -283,13 +331,14 @@ Napi::Value FdWatch(const Napi::CallbackInfo& info) {
   }
   w->handle.data = w;
   w->id = watches->next++;
+  w->fd = fd;
   uv_unref(reinterpret_cast<uv_handle_t*>(&w->handle));
   watches->byId[w->id] = w;
   return Napi::Number::New(env, w->id);
 }
 
 // fdWatchArm(id, events): one report when fd has any of `events` (1 readable, 2 writable,
-// 4 hung up); 0 disarms. Returns 0 or -errno (-EBADF for an unknown id).
+// 4 hung up, 8 priority data); 0 disarms. Returns 0 or -errno (-EBADF for an unknown id).
 Napi::Value FdWatchArm(const Napi::CallbackInfo& info) {
   const char* u = "fdWatchArm(id: number, events: number)";
   int id = IntArg(info, 0, u), ev = IntArg(info, 1, u);
@@ -297,8 +346,55 @@ Napi::Value FdWatchArm(const Napi::CallbackInfo& info) {
   auto it = watches->byId.find(id);
   if (it == watches->byId.end()) return Napi::Number::New(info.Env(), -EBADF);
   uv_poll_t* h = &it->second->handle;
-  int r = ev == 0 ? uv_poll_stop(h) : uv_poll_start(h, ev & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT), OnPoll);
+  const int known = UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED;
+  int r = ev == 0 ? uv_poll_stop(h) : uv_poll_start(h, ev & known, OnPoll);
   return Napi::Number::New(info.Env(), r);
+}
+
+// fdWatchEdges(id, events): from now on a report (events | 1 << 30) at each wakeup of the fd by
+// any of `events` (EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLRDHUP; errors and hang-ups always), until
+// events 0. Whether the fd is ready when this is called is not reported. Returns 0 or -errno.
+Napi::Value FdWatchEdges(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* u = "fdWatchEdges(id: number, events: number)";
+  int id = IntArg(info, 0, u), ev = IntArg(info, 1, u) & (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP);
+  if (!watches) return Napi::Number::New(env, -EBADF);
+  auto it = watches->byId.find(id);
+  if (it == watches->byId.end()) return Napi::Number::New(env, -EBADF);
+  Watch* w = it->second;
+  if (ev == 0) {
+    CloseEdges(w);
+    return Napi::Number::New(env, 0);
+  }
+  epoll_event e{};
+  e.events = static_cast<uint32_t>(ev) | EPOLLET;
+  if (!w->edges) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) throw Napi::Error::New(env, "fdWatchEdges: no loop");
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) return Napi::Number::New(env, -errno);
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &e) < 0) {
+      int err = errno;
+      close(epfd);
+      return Napi::Number::New(env, -err);
+    }
+    EdgeWatch* ew = new EdgeWatch{uv_poll_t{}, epfd, id};
+    int r = uv_poll_init(loop, &ew->handle, epfd);
+    if (r < 0) {
+      close(epfd);
+      delete ew;
+      return Napi::Number::New(env, r);
+    }
+    ew->handle.data = ew;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&ew->handle));
+    uv_poll_start(&ew->handle, UV_READABLE, OnEdge);
+    w->edges = ew;
+  } else if (epoll_ctl(w->edges->epfd, EPOLL_CTL_MOD, w->fd, &e) < 0) {
+    return Napi::Number::New(env, -errno);
+  }
+  // Registering queues the fd at once when it is ready: that is no wakeup.
+  TakeEdge(w->edges->epfd);
+  return Napi::Number::New(env, 0);
 }
 
 // fdUnwatch(id): ends the watch; call it before closing the fd.
@@ -309,6 +405,7 @@ Napi::Value FdUnwatch(const Napi::CallbackInfo& info) {
   if (it == watches->byId.end()) return info.Env().Undefined();
   Watch* w = it->second;
   watches->byId.erase(it);
+  CloseEdges(w);
   uv_poll_stop(&w->handle);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->handle), [](uv_handle_t* h) { delete static_cast<Watch*>(h->data); });
   return info.Env().Undefined();
@@ -328,7 +425,7 @@ void DefineHostSocket(Napi::Env env, Napi::Object exports) {
       {"sockSend", SockSend},       {"sockRecv", SockRecv},         {"sockSetOpt", SockSetOpt},
       {"sockGetOpt", SockGetOpt},   {"sockShutdown", SockShutdown}, {"ioctlInt", IoctlInt},
       {"fdPoll", FdPoll},           {"fdWatchInit", FdWatchInit},   {"fdWatch", FdWatch},
-      {"fdWatchArm", FdWatchArm},   {"fdUnwatch", FdUnwatch},
+      {"fdWatchArm", FdWatchArm},   {"fdWatchEdges", FdWatchEdges}, {"fdUnwatch", FdUnwatch},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
 }

@@ -1,4 +1,4 @@
-import { E, isError } from '@tsvisor/abi';
+import { E, isError, type LinuxError } from '@tsvisor/abi';
 import fc from 'fast-check';
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
 const NONBLOCK_CLOEXEC = 0o4000 | 0o2000000;
 const POLLIN = 1;
+const POLLPRI = 2;
+const MSG_OOB = 1;
 
 function sin(port: number, ip = [127, 0, 0, 1]): Uint8Array {
   const b = new Uint8Array(16);
@@ -40,7 +42,11 @@ describe('hostSockets', () => {
     const port = portOf(fd);
     expect(h.accept(fd, NONBLOCK_CLOEXEC)).toBe(E.EAGAIN);
     let woke = 0;
-    const w = h.watch(fd, () => woke++);
+    const w = h.watch(
+      fd,
+      () => woke++,
+      () => undefined,
+    );
     if (isError(w)) throw new Error(String(w));
     w.arm(POLLIN);
     const client = net.connect(port, '127.0.0.1');
@@ -65,6 +71,68 @@ describe('hostSockets', () => {
     client.destroy();
     h.close(c);
     h.close(fd);
+  });
+
+  it('reports each datagram as an edge while earlier ones are unread, and priority data when armed', async () => {
+    const a = num(h.socket(AF_INET, SOCK_DGRAM | NONBLOCK_CLOEXEC, 0));
+    const b = num(h.socket(AF_INET, SOCK_DGRAM | NONBLOCK_CLOEXEC, 0));
+    expect(h.bind(b, sin(0))).toBe(0);
+    const edges: number[] = [];
+    const w = h.watch(
+      b,
+      () => undefined,
+      (events) => edges.push(events),
+    );
+    if (isError(w)) throw new Error(String(w));
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+    expect(h.send(a, Uint8Array.of(1), sin(portOf(b)), 0)).toBe(1);
+    // Ready before edges were asked for: not a wakeup.
+    w.edges(POLLIN);
+    await settle();
+    expect(edges).toEqual([]);
+    for (let i = 0; i < 3; i++) {
+      expect(h.send(a, Uint8Array.of(2), sin(portOf(b)), 0)).toBe(1);
+      await settle();
+    }
+    expect(edges).toEqual([POLLIN, POLLIN, POLLIN]);
+    w.edges(0);
+    expect(h.send(a, Uint8Array.of(3), sin(portOf(b)), 0)).toBe(1);
+    await settle();
+    expect(edges).toHaveLength(3);
+    w.close();
+    h.close(a);
+    h.close(b);
+
+    // Urgent data on a TCP connection: POLLPRI, which the level watch reports when armed for it.
+    const l = num(h.socket(AF_INET, SOCK_STREAM | NONBLOCK_CLOEXEC, 0));
+    expect(h.bind(l, sin(0))).toBe(0);
+    expect(h.listen(l, 1)).toBe(0);
+    const c = num(h.socket(AF_INET, SOCK_STREAM | NONBLOCK_CLOEXEC, 0));
+    expect(h.connect(c, sin(portOf(l)))).toBe(E.EINPROGRESS);
+    let s: number | LinuxError = E.EAGAIN;
+    for (let i = 0; i < 200 && s === E.EAGAIN; i++) {
+      s = h.accept(l, NONBLOCK_CLOEXEC);
+      if (s === E.EAGAIN) await settle();
+    }
+    const server = num(s);
+    let woke = 0;
+    const p = h.watch(
+      server,
+      () => woke++,
+      () => undefined,
+    );
+    if (isError(p)) throw new Error(String(p));
+    p.arm(POLLPRI);
+    expect(h.send(c, Uint8Array.of(1), null, 0)).toBe(1);
+    await settle();
+    expect(woke).toBe(0); // readable, but not urgent
+    expect(h.send(c, Uint8Array.of(9), null, MSG_OOB)).toBe(1);
+    await settle();
+    expect(woke).toBe(1);
+    p.close();
+    h.close(server);
+    h.close(c);
+    h.close(l);
   });
 
   it('answers host errnos as values', () => {
@@ -158,6 +226,7 @@ describe('hostSockets', () => {
       'ioctlInt',
       'fdPoll',
       'fdWatchArm',
+      'fdWatchEdges',
       'fdUnwatch',
     ];
     const typed = fc.oneof(

@@ -14,13 +14,21 @@ import { errorOf, type LinuxError } from '@tsvisor/abi';
 import { closeSync } from 'node:fs';
 import { native } from './native.native.js';
 
-/** A readiness watch of one host fd: reports once per `arm`. */
+/** A readiness watch of one host fd: reports once per `arm`, and each wakeup asked by `edges`. */
 export interface HostFdWatch {
   /**
    * Reports (through the watch's callback, on the event loop) once the fd has any of `events`
-   * (poll bits: POLLIN, POLLOUT, POLLRDHUP/POLLHUP); 0 disarms. Errors and hang-ups always report.
+   * (poll bits: POLLIN, POLLPRI, POLLOUT, POLLRDHUP/POLLHUP); 0 disarms. Errors and hang-ups
+   * always report.
    */
   arm(events: number): void;
+  /**
+   * From now on reports (through the watch's edge callback) each wakeup of the fd by any of
+   * `events` (POLLIN, POLLPRI, POLLOUT, POLLRDHUP), with the events it has then, as an
+   * edge-triggered epoll would: a new segment or datagram while others are unread is one. 0
+   * stops. Errors and hang-ups always report; that the fd is ready when asked is not reported.
+   */
+  edges(events: number): void;
   /** Ends the watch; must precede closing the fd. */
   close(): void;
 }
@@ -67,44 +75,70 @@ export interface HostSocketCalls {
   ioctlInt(fd: number, cmd: number): number | LinuxError;
   /** poll(2) of one fd, not waiting: its revents. */
   poll(fd: number, events: number): number | LinuxError;
-  /** A disarmed watch of `fd`; `onReady` runs on the event loop after each armed report. */
-  watch(fd: number, onReady: () => void): HostFdWatch | LinuxError;
+  /**
+   * A disarmed watch of `fd`; `onReady` runs on the event loop after each armed report, `onEdge`
+   * with the fd's poll events after each wakeup that `edges` asked for.
+   */
+  watch(fd: number, onReady: () => void, onEdge: (events: number) => void): HostFdWatch | LinuxError;
   /** close(2). */
   close(fd: number): void;
 }
 
 const POLLIN = 0x1;
+const POLLPRI = 0x2;
 const POLLOUT = 0x4;
 const POLLHUP = 0x10;
 const POLLRDHUP = 0x2000;
 const UV_READABLE = 1;
 const UV_WRITABLE = 2;
 const UV_DISCONNECT = 4;
+const UV_PRIORITIZED = 8;
+/** The bit fdWatchEdges's reports carry beside the events. */
+const EDGE_REPORT = 1 << 30;
 
 function res(r: number): number | LinuxError {
   return r < 0 ? errorOf(-r) : r;
 }
 
-let callbacks: Map<number, () => void> | undefined;
+interface WatchCallbacks {
+  readonly onReady: () => void;
+  readonly onEdge: (events: number) => void;
+}
 
-function watchFd(fd: number, onReady: () => void): HostFdWatch | LinuxError {
+let callbacks: Map<number, WatchCallbacks> | undefined;
+
+function watchFd(
+  fd: number,
+  onReady: () => void,
+  onEdge: (events: number) => void,
+): HostFdWatch | LinuxError {
   const { addon } = native();
   if (!callbacks) {
-    const map = new Map<number, () => void>();
-    addon.fdWatchInit((id) => map.get(id)?.());
+    const map = new Map<number, WatchCallbacks>();
+    addon.fdWatchInit((id, events) => {
+      const c = map.get(id);
+      if (!c) return;
+      if (events & EDGE_REPORT) c.onEdge(events & 0xffff);
+      else c.onReady();
+    });
     callbacks = map;
   }
   const id = addon.fdWatch(fd);
   if (id < 0) return errorOf(-id);
   const map = callbacks;
-  map.set(id, onReady);
+  map.set(id, { onReady, onEdge });
   return {
     arm(events: number): void {
       let uv = 0;
       if (events & POLLIN) uv |= UV_READABLE;
+      if (events & POLLPRI) uv |= UV_PRIORITIZED;
       if (events & POLLOUT) uv |= UV_WRITABLE;
       if (events & (POLLRDHUP | POLLHUP)) uv |= UV_DISCONNECT;
       addon.fdWatchArm(id, uv);
+    },
+    edges(events: number): void {
+      // The poll bits asked for are epoll's own.
+      addon.fdWatchEdges(id, events & (POLLIN | POLLPRI | POLLOUT | POLLRDHUP));
     },
     close(): void {
       map.delete(id);

@@ -125,8 +125,10 @@ export interface NativeAddon {
   fdWatchInit(dispatch: (id: number, events: number) => void): void;
   /** A disarmed readiness watch of fd on libuv's epoll: its id. */
   fdWatch(fd: number): number;
-  /** One report of any of `events` (1 readable, 2 writable, 4 hung up); 0 disarms. */
+  /** One report of any of `events` (1 readable, 2 writable, 4 hung up, 8 priority); 0 disarms. */
   fdWatchArm(id: number, events: number): number;
+  /** A report (events | 1 << 30) at each wakeup of the fd by any of the epoll `events`; 0 stops. */
+  fdWatchEdges(id: number, events: number): number;
   fdUnwatch(id: number): void;
   // Host filesystem calls (native/host-fs.cc): each returns its result or -errno.
   hostMknodat(dirFd: number, name: string, mode: number, dev: number): number;

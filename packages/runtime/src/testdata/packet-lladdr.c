@@ -1,0 +1,104 @@
+/* The link header a SOCK_DGRAM packet socket builds from sendto's sockaddr_ll, as a SOCK_RAW
+ * capture on the same link sees it (packet-lladdr.test.ts). `packet-lladdr lo` runs natively in a
+ * fresh network namespace and under tsvisor --network none; `packet-lladdr eth0` natively beside
+ * a veth eth0 and under tsvisor --network sandbox. The outputs must match.
+ *
+ * Linux's packet_snd hands sll_addr to dev_hard_header whatever sll_halen says (only
+ * msg_namelen is checked against it), and eth_header copies 6 bytes of it into h_dest, on lo as
+ * on an Ethernet device; without an address (send on a bound socket) lo gets a zero destination
+ * and an ARP device EINVAL. Frames of other ethertypes (IPv6 neighbour discovery on the veth) are
+ * not printed; the source address is printed only as whether it is the link's own. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sock-util.h"
+
+#define ETH_P_EXP 0x88b5
+
+static int ifindex;
+static unsigned char own[6];
+
+/** Prints every frame of ETH_P_EXP the capture `rx` gets until none comes for 200 ms. */
+static void show(int rx) {
+  unsigned char buf[256];
+  struct sockaddr_ll from;
+  struct pollfd p = {.fd = rx, .events = POLLIN};
+  while (poll(&p, 1, 200) > 0) {
+    socklen_t fl = sizeof from;
+    long n = recvfrom(rx, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    if (n < 14 || buf[12] != (ETH_P_EXP >> 8) || buf[13] != (ETH_P_EXP & 0xff)) continue;
+    printf("  pkttype %u n %ld dst", from.sll_pkttype, n);
+    for (int i = 0; i < 6; i++) printf("%s%02x", i ? ":" : " ", buf[i]);
+    printf(" src %s payload %.*s\n", memcmp(buf + 6, own, 6) ? "other" : "own", (int)n - 14,
+           (char *)buf + 14);
+  }
+}
+
+/** sendto from `tx` with a sockaddr_ll of `namelen` bytes giving `halen` and `addr`; prints the result and the capture. */
+static void send_with(int tx, int rx, const char *what, socklen_t namelen, int halen,
+                      const unsigned char *addr) {
+  struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_EXP), .sll_ifindex = ifindex};
+  to.sll_halen = halen;
+  memcpy(to.sll_addr, addr, 8);
+  long r = sendto(tx, what, strlen(what), 0, (struct sockaddr *)&to, namelen);
+  printf("%s: namelen %u halen %d: %s\n", what, (unsigned)namelen, halen, res_rc(r));
+  show(rx);
+}
+
+int main(int argc, char **argv) {
+  const char *dev = argc > 1 ? argv[1] : "lo";
+  setvbuf(stdout, NULL, _IONBF, 0);
+  ifindex = if_nametoindex(dev);
+  if (ifindex == 0) {
+    printf("no %s\n", dev);
+    return 1;
+  }
+  int rx = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+  int tx = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_EXP));
+  struct ifreq ifr = {0};
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", dev);
+  if (rx < 0 || tx < 0 || ioctl(rx, SIOCGIFHWADDR, &ifr) < 0) {
+    perror("setup");
+    return 1;
+  }
+  memcpy(own, ifr.ifr_hwaddr.sa_data, 6);
+  struct sockaddr_ll at = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifindex};
+  if (bind(rx, (struct sockaddr *)&at, sizeof at) < 0) {
+    perror("bind");
+    return 1;
+  }
+  printf("%s: hatype %u\n", dev, ifr.ifr_hwaddr.sa_family);
+
+  const unsigned char unicast[8] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77};
+  const unsigned char other[8] = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x01, 0x02};
+  const unsigned char zero[8] = {0};
+  send_with(tx, rx, "halen6", sizeof(struct sockaddr_ll), 6, unicast);
+  send_with(tx, rx, "halen0", sizeof(struct sockaddr_ll), 0, other);
+  send_with(tx, rx, "halen2", sizeof(struct sockaddr_ll), 2, unicast);
+  send_with(tx, rx, "halen8", sizeof(struct sockaddr_ll), 8, other);
+  send_with(tx, rx, "zero", sizeof(struct sockaddr_ll), 6, zero);
+  send_with(tx, rx, "short", sizeof(struct sockaddr_ll) - 1, 6, unicast);
+  send_with(tx, rx, "halen9", sizeof(struct sockaddr_ll), 9, unicast);
+  send_with(tx, rx, "halen9long", sizeof(struct sockaddr_ll) + 4, 9, unicast);
+
+  /* No address: the bound socket's link and protocol, no destination given to eth_header. */
+  struct sockaddr_ll b = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_EXP), .sll_ifindex = ifindex};
+  if (bind(tx, (struct sockaddr *)&b, sizeof b) < 0) {
+    perror("bind tx");
+    return 1;
+  }
+  long r = send(tx, "bound", 5, 0);
+  printf("bound: %s\n", res_rc(r));
+  show(rx);
+  return 0;
+}
