@@ -112,6 +112,7 @@ export type { SocketEnv } from './socket/socket-set.js';
 export { UdpSocket, udpBuffers } from './socket/udp.js';
 export type { UdpBuffers, UdpReceived, UdpRxMeta, UdpSendOptions } from './socket/udp.js';
 export { TcpSocket, TcpListener, rstFor } from './socket/tcp.js';
+export { TcpTimeWait } from './socket/tcp-time-wait.js';
 export { IcmpSocket } from './socket/icmp.js';
 export type { IcmpReceived } from './socket/icmp.js';
 export { RawSocket, IPPROTO_RAW } from './socket/raw.js';

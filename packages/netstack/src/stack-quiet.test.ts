@@ -182,6 +182,38 @@ describe('event-driven poll', () => {
     expect(stack.quietViolations).toEqual([]); // the audit checks the lookup after every poll
   });
 
+  it('retires connections that close together without a scan of the others', () => {
+    const stack = loopStack();
+    const pairs = Array.from({ length: 300 }, (_, i) => pair(stack, 12_000 + i, 0));
+    settle([stack], 1000);
+    // Arrays longer than this that a poll searched or spliced: each retired connection's own
+    // list position is known, so none (the bucket of its ports holds one or two).
+    const long = (spy: { mock: { contexts: unknown[] } }): number =>
+      spy.mock.contexts.filter((a) => Array.isArray(a) && a.length > 64).length;
+    const indexOf = vi.spyOn(Array.prototype, 'indexOf');
+    const splice = vi.spyOn(Array.prototype, 'splice');
+    try {
+      for (const [c] of pairs.slice(0, 200)) c.close();
+      settle([stack], 1001);
+      for (const [, s] of pairs.slice(0, 200)) s.close();
+      settle([stack], 1002);
+      expect(long(indexOf)).toBe(0);
+      expect(long(splice)).toBe(0);
+    } finally {
+      indexOf.mockRestore();
+      splice.mockRestore();
+    }
+    const states = stack.sockets().map((e) => e.state);
+    expect(states.filter((s) => s === 6)).toHaveLength(200); // the clients' ends, parked
+    expect(states.filter((s) => s === 1)).toHaveLength(200); // the 100 pairs left
+    // The others go on as before.
+    const [c, s] = pairs[250]!;
+    expect(c.send(new Uint8Array([1, 2, 3]))).toBe(3);
+    settle([stack], 1003);
+    expect(s.recv(new Uint8Array(8))).toBe(3);
+    expect(stack.quietViolations).toEqual([]); // the audit checks every position after each poll
+  });
+
   it('looks at idle connections in turn, a slice per interval, and at all after touchAll', () => {
     const stack = loopStack(false);
     for (let i = 0; i < 300; i++) pair(stack, 10_000 + i, 0); // 600 connections

@@ -6,7 +6,7 @@
  * @module
  */
 import { E, type LinuxError } from '@tsvisor/abi';
-import type { DispatchContext } from './iface/outgoing.js';
+import { NEIGHBOR_RETRY, type DispatchContext } from './iface/outgoing.js';
 import { Interface, type InterfaceConfig, type ReceivedIp, type SocketTable } from './iface/interface.js';
 import { ArpHardware, frameProtocol, type PacketTap, type TappedFrame } from './iface/packet-tap.js';
 import type { Device } from './phy/device.js';
@@ -29,6 +29,7 @@ import {
   type TcpBuffers,
   type TcpConfig,
 } from './socket/tcp.js';
+import type { TcpTimeWait, TimeWaitHome } from './socket/tcp-time-wait.js';
 import { IcmpSocket } from './socket/icmp.js';
 import { RawSocket } from './socket/raw.js';
 import type { FilterPacket } from './socket/cbpf.js';
@@ -92,8 +93,11 @@ export interface SocketEntry {
   readonly inAcceptQueue?: true;
   /** A raw socket's datagrams dropped on a full receive queue (/proc/net/raw's drops). */
   readonly drops?: number;
-  /** TCP: the connection, for its timers and figures (TcpSocket.pendingTimer, procFigures, info). */
-  readonly tcp?: TcpSocket;
+  /**
+   * TCP: the connection, for its timers and figures (pendingTimer, procFigures; a TcpSocket's
+   * info) and SOCK_DESTROY; a TcpTimeWait for a TIME_WAIT connection the application closed.
+   */
+  readonly tcp?: TcpSocket | TcpTimeWait;
 }
 
 /** Stack settings: the interface's, plus the randomness source and TCP tunables. */
@@ -194,7 +198,7 @@ export interface StackSysctl {
  * const next = stack.poll(now); // time of the next timer, if any
  * ```
  */
-export class Stack implements SocketTable, SocketEnv {
+export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   readonly iface: Interface;
   readonly device: Device;
   /**
@@ -214,11 +218,19 @@ export class Stack implements SocketTable, SocketEnv {
   private lastDatagramReap = -Infinity;
   private readonly tcp: TcpSocket[] = [];
   /**
-   * TIME_WAIT connections with nothing to do until their timer ends, kept off the per-poll loops
-   * (a rate of a thousand connections a second keeps 60 000 of them for Linux's 60 s), ordered by
-   * that end. A segment for one moves it back to `tcp`, as does the end of its timer.
+   * TIME_WAIT connections the application closed, with nothing to do until their timer ends:
+   * records of what TIME_WAIT needs (tcp_time_wait), kept off the per-poll loops (a rate of a
+   * thousand connections a second keeps 60 000 of them for Linux's 60 s). A queue from
+   * {@link parkedHead}, in the order of their ends as they were when queued: a record whose
+   * timer a segment restarted is queued again (see TcpTimeWait.queued), and a slot it left
+   * behind, or one of a record that closed, is skipped when it comes up.
    */
-  private readonly tcpParked: TcpSocket[] = [];
+  private tcpParked: TcpTimeWait[] = [];
+  private parkedHead = 0;
+  /** Parked connections that owe their peer an ACK (TcpTimeWait.ackDue), sent by the next dispatch. */
+  private readonly timeWaitAcks: TcpTimeWait[] = [];
+  /** Those ACKs wait for the next hop's link address until then (see NEIGHBOR_RETRY). */
+  private timeWaitHold = 0;
   /**
    * The connections of {@link tcp} that have both endpoints, by (local port, remote port) (see
    * {@link portsKey}): what Linux's established hash is for a segment's lookup, so that a
@@ -227,11 +239,12 @@ export class Stack implements SocketTable, SocketEnv {
    */
   private readonly tcpByPorts = new Map<number, TcpSocket[]>();
   /**
-   * The same for the parked ones: a new connection's SYN, which matches none of them, costs no
-   * scan of thousands of TIME_WAIT connections (the connection-rate benchmark leaves one per
-   * connection for 60 s).
+   * The same for the parked ones, each bucket a chain through TcpTimeWait.nextSamePorts (no
+   * array per connection): a new connection's SYN, which matches none of them, costs no scan of
+   * thousands of TIME_WAIT connections (the connection-rate benchmark leaves one per connection
+   * for 60 s).
    */
-  private readonly parkedByPorts = new Map<number, TcpSocket[]>();
+  private readonly parkedByPorts = new Map<number, TcpTimeWait>();
   private readonly listeners: TcpListener[] = [];
   private readonly icmp: IcmpSocket[] = [];
   private readonly raw: RawSocket[] = [];
@@ -241,7 +254,7 @@ export class Stack implements SocketTable, SocketEnv {
   private readonly udpPorts: PortSpace<UdpSocket>;
   private readonly udplitePorts: PortSpace<UdpSocket>;
   private readonly icmpIdents: PortSpace<IcmpSocket>;
-  private readonly tcpPorts: PortSpace<TcpSocket | TcpListener>;
+  private readonly tcpPorts: PortSpace<TcpSocket | TcpListener | TcpTimeWait>;
   private readonly tcpConfig: Partial<TcpConfig>;
   /** The tunables new sockets take (see {@link StackSysctl}); set them to change later sockets. */
   readonly sysctl: StackSysctl;
@@ -613,19 +626,43 @@ export class Stack implements SocketTable, SocketEnv {
   }
 
   /**
-   * @internal TIME_WAIT connection `s` is taken over by a new one (tcp_tw_reuse): it leaves the
-   * parked connections (or the live ones) and closes, letting go of its port.
+   * @internal TIME_WAIT connection `s`, not parked yet, is taken over by a new one
+   * (tcp_tw_reuse): it leaves the live connections and closes, letting go of its port. (A parked
+   * one closes its record: see {@link timeWaitClosed}.)
    */
   reuseTimeWait(s: TcpSocket): void {
-    const i = this.tcpParked.indexOf(s);
-    if (i >= 0) {
-      this.tcpParked.splice(i, 1);
-      unfile(this.parkedByPorts, portsKey(s), s);
-    } else {
-      const j = this.tcp.indexOf(s);
-      if (j >= 0) this.retire(j, 'reap');
-    }
+    if (s.inTable) this.retire(s, 'reap');
     s.takenOver();
+  }
+
+  /**
+   * @internal an object for address `a` that parked connections share (TimeWaitHome.sharedAddress):
+   * the stack's own when `a` is one of its addresses, else the last peer address asked for when
+   * `a` is that one too (connections come in runs from and to the same peers).
+   */
+  sharedAddress(a: IpAddress): IpAddress {
+    const own = this.iface.addresses;
+    for (let i = 0; i < own.length; i++) if (own[i]!.address.equals(a)) return own[i]!.address;
+    const last = this.lastPeerAddress;
+    if (last !== undefined && last.equals(a)) return last;
+    this.lastPeerAddress = a;
+    return a;
+  }
+  private lastPeerAddress: IpAddress | undefined;
+
+  /** @internal parked connection `tw` closed: it lets go of its port and leaves the lookup. */
+  timeWaitClosed(tw: TcpTimeWait): void {
+    this.tcpPorts.remove(tw, tw.local.port);
+    const key = tw.local.port * 65536 + tw.remote.port;
+    let prev: TcpTimeWait | undefined;
+    for (let r = this.parkedByPorts.get(key); r !== undefined; prev = r, r = r.nextSamePorts) {
+      if (r !== tw) continue;
+      if (prev !== undefined) prev.nextSamePorts = r.nextSamePorts;
+      else if (r.nextSamePorts !== undefined) this.parkedByPorts.set(key, r.nextSamePorts);
+      else this.parkedByPorts.delete(key);
+      r.nextSamePorts = undefined;
+      return;
+    }
   }
 
   /** @internal UDP, ICMP echo or raw socket `s` queued a datagram (see {@link sending}). */
@@ -654,8 +691,9 @@ export class Stack implements SocketTable, SocketEnv {
     return s;
   }
 
-  /** Puts connection `s` in {@link tcp} (new, accepted, or back from the parked ones). */
+  /** Puts connection `s` in {@link tcp} (new, or a listener's). */
   private enter(s: TcpSocket): void {
+    s.tablePos = this.tcp.length;
     this.tcp.push(s);
     s.inTable = true;
     this.endpointsSet(s);
@@ -1072,16 +1110,17 @@ export class Stack implements SocketTable, SocketEnv {
         )
           return belowMinHops(s, dst, hopLimit) ? undefined : s.process(now, seg);
       }
-    const parked = this.tcpParked.length > 0 ? this.parkedByPorts.get(key) : undefined;
-    if (parked !== undefined)
-      for (let i = 0; i < parked.length; i++) {
-        const s = parked[i]!;
-        if (!sees(s.boundDevIf, iif) || !s.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
-        if (belowMinHops(s, dst, hopLimit)) return undefined;
-        this.tcpParked.splice(this.tcpParked.indexOf(s), 1);
-        this.unpark1(s);
-        return s.process(now, seg);
-      }
+    for (let tw = this.parkedByPorts.get(key); tw !== undefined; tw = tw.nextSamePorts) {
+      if (!sees(tw.boundDevIf, iif) || !tw.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
+      if (belowMinHops(tw, dst, hopLimit)) return undefined;
+      const end = tw.end;
+      const owed = tw.ackDue;
+      tw.process(now, seg);
+      if (tw.state === 'CLOSED') return undefined;
+      if (tw.ackDue && !owed) this.timeWaitAcks.push(tw);
+      if (tw.end !== end) this.queueParked(tw);
+      return undefined;
+    }
     let listener: TcpListener | undefined;
     for (const l of this.listeners) {
       if (!sees(l.boundDevIf, iif) || !l.matches(dst, seg.dstPort)) continue;
@@ -1121,6 +1160,7 @@ export class Stack implements SocketTable, SocketEnv {
     for (const s of this.icmp) s.clearHold();
     for (const s of this.raw) s.clearHold();
     for (const s of this.tcp) s.clearHold();
+    this.timeWaitHold = 0;
   }
 
   /** @internal */
@@ -1133,7 +1173,8 @@ export class Stack implements SocketTable, SocketEnv {
         if (s.wantsDispatch() && s.dispatch(ctx)) sent = true;
         if (!s.wantsDispatch() || s.isClosed) this.sending.delete(s);
       }
-    if (this.tcpParked.length > 0) this.unpark(ctx.now);
+    if (this.parkedHead < this.tcpParked.length) this.expireParked(ctx.now);
+    if (this.timeWaitAcks.length > 0 && this.sendTimeWaitAcks(ctx)) sent = true;
     if (!this.eventDriven) {
       const tcp = this.tcp;
       for (let i = 0; i < tcp.length; i++) if (tcp[i]!.dispatch(ctx)) sent = true;
@@ -1151,6 +1192,7 @@ export class Stack implements SocketTable, SocketEnv {
     for (let i = 0; i < list.length; i++) {
       const s = list[i]!;
       s.dirty = false;
+      if (!s.inTable) continue; // reaped or parked since it was touched
       if (s.visit !== epoch) {
         s.visit = epoch;
         visited.push(s);
@@ -1213,25 +1255,35 @@ export class Stack implements SocketTable, SocketEnv {
 
   /**
    * The audit of the maps by ports: every connection with both endpoints is in its bucket, live
-   * ones in {@link tcpByPorts}, parked ones in {@link parkedByPorts}, and nothing else is.
+   * ones in {@link tcpByPorts}, parked ones in {@link parkedByPorts}, and nothing else is; and
+   * every live one knows its place in {@link tcp}.
    */
   private auditLookup(report: (what: string) => void): void {
-    const check = (name: string, list: readonly TcpSocket[], map: Map<number, TcpSocket[]>): void => {
-      let filed = 0;
-      for (const s of list) {
-        if (s.local === undefined || s.remote === undefined) continue;
-        filed++;
-        if (!map.get(portsKey(s))?.includes(s))
+    let filed = 0;
+    for (let i = 0; i < this.tcp.length; i++) {
+      const s = this.tcp[i]!;
+      if (!s.inTable || s.tablePos !== i) report(`live connection at ${i} says it is at ${s.tablePos}`);
+      if (s.local === undefined || s.remote === undefined) continue;
+      filed++;
+      if (!this.tcpByPorts.get(portsKey(s))?.includes(s))
+        report(`live connection ${s.local.port}->${s.remote.port} ${s.state}: not in the lookup by ports`);
+    }
+    let held = 0;
+    this.tcpByPorts.forEach((b) => (held += b.length));
+    if (held !== filed) report(`live lookup by ports holds ${held} connections, not ${filed}`);
+    const queued = new Set(this.tcpParked.slice(this.parkedHead).filter((tw) => tw.state !== 'CLOSED'));
+    let chained = 0;
+    this.parkedByPorts.forEach((first, key) => {
+      for (let tw: TcpTimeWait | undefined = first; tw !== undefined; tw = tw.nextSamePorts) {
+        chained++;
+        if (!queued.has(tw) || tw.local.port * 65536 + tw.remote.port !== key)
           report(
-            `${name} connection ${s.local.port}->${s.remote.port} ${s.state}: not in the lookup by ports`,
+            `parked connection ${tw.local.port}->${tw.remote.port} ${tw.state}: lookup and queue disagree`,
           );
       }
-      let held = 0;
-      map.forEach((b) => (held += b.length));
-      if (held !== filed) report(`${name} lookup by ports holds ${held} connections, not ${filed}`);
-    };
-    check('live', this.tcp, this.tcpByPorts);
-    check('parked', this.tcpParked, this.parkedByPorts);
+    });
+    if (chained !== queued.size)
+      report(`parked lookup by ports holds ${chained} connections, not ${queued.size}`);
   }
 
   /** @internal */
@@ -1242,18 +1294,14 @@ export class Stack implements SocketTable, SocketEnv {
     if (!this.eventDriven) {
       const tcp = this.tcp;
       for (let i = 0; i < tcp.length; i++) next = earlier(next, tcp[i]!.pollAt(now));
-      const parked = this.tcpParked;
-      if (parked.length > 0) next = earlier(next, parked[0]!.timeWaitEnd);
-      return next;
+      return earlier(next, this.parkedNext(now));
     }
     // The connections looked at in this poll tell their next time; the others' stands.
     this.timeVisited(now);
     this.visitedTimed = true;
     if (this.tcpDirty.length > 0) next = now;
     next = earlier(next, this.tcpTimers.peek());
-    const parked = this.tcpParked;
-    if (parked.length > 0) next = earlier(next, parked[0]!.timeWaitEnd);
-    return next;
+    return earlier(next, this.parkedNext(now));
   }
 
   /**
@@ -1280,7 +1328,7 @@ export class Stack implements SocketTable, SocketEnv {
         owner: l.owner,
       });
     }
-    for (const t of this.tcpParked.length > 0 ? [...this.tcp, ...this.tcpParked] : this.tcp) {
+    for (const t of this.tcp) {
       if (!t.local || t.state === 'CLOSED') continue;
       out.push({
         protocol: 'tcp',
@@ -1295,6 +1343,20 @@ export class Stack implements SocketTable, SocketEnv {
         ...(t.parent ? { inAcceptQueue: true as const } : {}),
       });
     }
+    this.parkedByPorts.forEach((first) => {
+      for (let tw: TcpTimeWait | undefined = first; tw !== undefined; tw = tw.nextSamePorts)
+        out.push({
+          protocol: 'tcp',
+          family: tw.family,
+          state: LINUX_TCP_STATE.TIME_WAIT,
+          local: tw.local,
+          remote: tw.remote,
+          rxQueue: 0,
+          txQueue: 0,
+          owner: undefined,
+          tcp: tw,
+        });
+    });
     for (const u of this.udp) {
       if (u.isClosed || !u.local) continue;
       out.push({
@@ -1339,17 +1401,82 @@ export class Stack implements SocketTable, SocketEnv {
     return out;
   }
 
-  /** Moves parked connections whose TIME_WAIT has ended (or that closed) back to `tcp`. */
-  private unpark(now: number): void {
-    let k = 0;
-    while (k < this.tcpParked.length && (this.tcpParked[k]!.timeWaitEnd ?? 0) <= now) k++;
-    if (k > 0) for (const s of this.tcpParked.splice(0, k)) this.unpark1(s);
+  /** Closes the parked connections whose TIME_WAIT has ended. */
+  private expireParked(now: number): void {
+    for (let tw = this.parkedFirst(); tw !== undefined && tw.end <= now; tw = this.parkedFirst()) {
+      this.parkedHead++;
+      tw.queued--;
+      tw.close();
+    }
+    this.trimParked();
   }
 
-  /** Moves `s`, just taken off {@link tcpParked}, back to {@link tcp}. */
-  private unpark1(s: TcpSocket): void {
-    unfile(this.parkedByPorts, portsKey(s), s);
-    this.enter(s);
+  /**
+   * The parked connection whose end comes first, its slots left behind and those of closed
+   * ones dropped from the queue on the way.
+   */
+  private parkedFirst(): TcpTimeWait | undefined {
+    const q = this.tcpParked;
+    while (this.parkedHead < q.length) {
+      const tw = q[this.parkedHead]!;
+      if (tw.queued === 1 && tw.state !== 'CLOSED') return tw;
+      tw.queued--; // a slot behind a later one of the same record, or a closed record
+      this.parkedHead++;
+    }
+    return undefined;
+  }
+
+  /** Drops the slots before {@link parkedHead} once they are half the queue. */
+  private trimParked(): void {
+    const head = this.parkedHead;
+    if (head === 0) return;
+    if (head === this.tcpParked.length) {
+      this.tcpParked.length = 0;
+      this.parkedHead = 0;
+    } else if (head >= 1024 && head * 2 >= this.tcpParked.length) {
+      this.tcpParked = this.tcpParked.slice(head);
+      this.parkedHead = 0;
+    }
+  }
+
+  /**
+   * Queues parked connection `tw` by its end (usually the last: connections enter TIME_WAIT in
+   * order, and a restart is the latest end there is); a slot it had stays, skipped when it comes
+   * up (see {@link parkedFirst}).
+   */
+  private queueParked(tw: TcpTimeWait): void {
+    const q = this.tcpParked;
+    const end = tw.end;
+    let j = q.length;
+    while (j > this.parkedHead && q[j - 1]!.end > end) j--;
+    if (j === q.length) q.push(tw);
+    else q.splice(j, 0, tw);
+    tw.queued++;
+  }
+
+  /** The next deadline of the parked connections: the first end, or an ACK to send. */
+  private parkedNext(now: number): number | undefined {
+    const first = this.parkedFirst();
+    this.trimParked();
+    if (this.timeWaitAcks.length === 0) return first?.end;
+    return earlier(first?.end, this.timeWaitHold > now ? this.timeWaitHold : now);
+  }
+
+  /** Sends the ACKs parked connections owe; true when one left. */
+  private sendTimeWaitAcks(ctx: DispatchContext): boolean {
+    if (ctx.now < this.timeWaitHold) return false;
+    const acks = this.timeWaitAcks;
+    let kept = 0;
+    let sent = false;
+    for (let i = 0; i < acks.length; i++) {
+      const tw = acks[i]!;
+      const r = tw.sendAck(ctx);
+      if (r === 'sent') sent = true;
+      else if (r === 'pending') acks[kept++] = tw; // the next hop's address is not known yet
+    }
+    if (kept > 0) this.timeWaitHold = ctx.now + NEIGHBOR_RETRY;
+    acks.length = kept;
+    return sent;
   }
 
   /** Forgets closed sockets the application has released, and parks quiet TIME_WAIT ones. */
@@ -1368,9 +1495,11 @@ export class Stack implements SocketTable, SocketEnv {
     // otherwise all, from the end, so equal TIME_WAIT ends keep their order.
     if (!this.eventDriven) {
       const tcp = this.tcp;
+      // (Retiring one moves a connection already asked into its place: see removeAt.)
       for (let i = tcp.length - 1; i >= 0; i--) {
-        const fate = tcp[i]!.housekeeping();
-        if (fate !== undefined) this.retire(i, fate);
+        const s = tcp[i]!;
+        const fate = s.housekeeping();
+        if (fate !== undefined) this.retire(s, fate);
       }
     } else {
       const visited = this.tcpVisited;
@@ -1378,10 +1507,9 @@ export class Stack implements SocketTable, SocketEnv {
       if (!this.visitedTimed) this.timeVisited(this.lastPollNow);
       this.visitEpoch++;
       for (let v = 0; v < visited.length; v++) {
-        const fate = visited[v]!.housekeeping();
-        if (fate === undefined) continue;
-        const i = this.tcp.indexOf(visited[v]!);
-        if (i >= 0) this.retire(i, fate);
+        const s = visited[v]!;
+        const fate = s.housekeeping();
+        if (fate !== undefined && s.inTable) this.retire(s, fate);
       }
       visited.length = 0;
     }
@@ -1390,27 +1518,51 @@ export class Stack implements SocketTable, SocketEnv {
       if (this.listeners[i]!.isClosed) this.listeners.splice(i, 1);
   }
 
-  /** Takes connection `tcp[i]` out of the list: gone (`reap`) or to the parked TIME_WAIT ones. */
-  private retire(i: number, fate: 'reap' | 'park'): void {
-    const s = this.tcp[i]!;
-    this.tcp.splice(i, 1);
+  /**
+   * Removes slot `i` of {@link tcp}: the last connection takes its place, so the list's order is
+   * not kept (lookups go by {@link tcpByPorts}; the listing's order is no contract, as Linux's
+   * follows its hash). The slots before {@link rescanNext} stay those the rescan has looked at
+   * in its round: a hole there is filled from the last of them first.
+   */
+  private removeAt(i: number): void {
+    const tcp = this.tcp;
+    if (i < this.rescanNext) {
+      const r = --this.rescanNext;
+      this.moveSlot(r, i);
+      i = r;
+    }
+    this.moveSlot(tcp.length - 1, i);
+    tcp.pop();
+  }
+
+  private moveSlot(from: number, to: number): void {
+    if (from === to) return;
+    const s = this.tcp[from]!;
+    this.tcp[to] = s;
+    s.tablePos = to;
+  }
+
+  /**
+   * Takes connection `s` out of the list: gone (`reap`) or to the parked TIME_WAIT ones. In
+   * constant time, so that thousands closing at once cost no more each than one: see
+   * {@link removeAt}; one queued for dispatch is skipped there (see {@link dispatch}).
+   */
+  private retire(s: TcpSocket, fate: 'reap' | 'park'): void {
+    this.removeAt(s.tablePos);
     s.inTable = false;
+    s.tablePos = -1;
     this.tcpTimers.remove(s);
     if (s.filed) {
       s.filed = false;
       unfile(this.tcpByPorts, portsKey(s), s);
     }
-    if (s.dirty) {
-      s.dirty = false;
-      const d = this.tcpDirty.indexOf(s);
-      if (d >= 0) this.tcpDirty.splice(d, 1);
-    }
+    s.dirty = false;
     if (fate === 'reap') return;
-    const end = s.timeWaitEnd ?? 0;
-    let j = this.tcpParked.length; // usually the last: connections enter TIME_WAIT in order
-    while (j > 0 && (this.tcpParked[j - 1]!.timeWaitEnd ?? 0) > end) j--;
-    this.tcpParked.splice(j, 0, s);
-    fileUnder(this.parkedByPorts, portsKey(s), s);
+    const tw = s.toTimeWait(this);
+    this.queueParked(tw);
+    const key = portsKey(s);
+    tw.nextSamePorts = this.parkedByPorts.get(key);
+    this.parkedByPorts.set(key, tw);
   }
 }
 

@@ -47,7 +47,7 @@
  */
 import { AddressFamily, E, isError, PollEvent, SockType, type LinuxError, type Sockaddr } from '@tsvisor/abi';
 import type { Kernel } from '@tsvisor/kernel';
-import { InetSocket, UnixSocket, type TcpSocket } from '@tsvisor/netstack';
+import { InetSocket, UnixSocket, type TcpSocket, type TcpTimeWait } from '@tsvisor/netstack';
 import { diagCoreFacts } from './socket-options.js';
 import { inetSocketEntries, hostSocketFacts, tcpTimer, type DiagInetEntry } from './sys-socket-proc.js';
 import { netOf, type NetState } from './sys-socket-file.js';
@@ -188,7 +188,7 @@ interface InetDiagSocket {
   /** A full socket's attributes; undefined for a TIME_WAIT connection. */
   readonly full?: FullSocket;
   /** netstack's connection, for SOCK_DESTROY (none for a listener or a host socket). */
-  readonly conn?: TcpSocket;
+  readonly conn?: TcpSocket | TcpTimeWait;
   /** The socket-layer object while the application holds it, for SOCK_DESTROY of the others. */
   readonly owner?: InetSocket;
 }

@@ -36,6 +36,7 @@ import {
   type IpEndpoint,
   type SocketEntry,
   type Stack,
+  TcpTimeWait,
   type TcpSocket,
 } from '@tsvisor/netstack';
 import type {
@@ -665,7 +666,7 @@ const INFINITE_SSTHRESH = 0x7fffffff;
  * fires (never below 0), and the count beside it (retransmissions for 1, probes otherwise).
  */
 export function tcpTimer(
-  t: TcpSocket,
+  t: TcpSocket | TcpTimeWait,
   now: number,
   f = t.procFigures,
 ): { kind: number; ms: number; count: number } {
@@ -678,16 +679,23 @@ export function tcpTimer(
   };
 }
 
-/** The timer and TCP figures of a /proc/net/tcp line (get_tcp4_sock). */
-function tcpFigures(t: TcpSocket, now: number): Partial<ProcInetSocket> {
+/**
+ * The timer and TCP figures of a /proc/net/tcp line (get_tcp4_sock); a TIME_WAIT connection's
+ * timewait sock has the timer only (get_timewait4_sock).
+ */
+function tcpFigures(t: TcpSocket | TcpTimeWait, now: number): Partial<ProcInetSocket> {
   const f = t.procFigures;
   const timer = tcpTimer(t, now, f);
-  const info = t.info(now);
-  return {
+  const timed = {
     timerActive: timer.kind,
     timerTicks: Math.floor(timer.ms / TICK_MS),
     retransmits: f.retransmits,
     probes: f.probes,
+  };
+  if (t instanceof TcpTimeWait) return timed;
+  const info = t.info(now);
+  return {
+    ...timed,
     rtoTicks: Math.floor(info.rto / 1000 / TICK_MS),
     atoTicks: Math.floor(info.ato / 1000 / TICK_MS),
     quickAck: (f.quickAcks << 1) | (f.pingpong ? 1 : 0),

@@ -5,6 +5,7 @@ import { E, isError, MsgFlag, SockType, SocketLevel, SocketOption } from '@tsvis
 import { describe, expect, it } from 'vitest';
 import type { InetSocket } from './inet-socket.js';
 import type { TcpSocket } from './tcp.js';
+import type { TcpTimeWait } from './tcp-time-wait.js';
 import { loopbackBed, mustSocket, sockaddr4 } from './host-diff.test-util.js';
 
 function bed(port: number) {
@@ -17,7 +18,7 @@ function bed(port: number) {
   WAIT();
   const a = mustSocket(l.accept(SockType.SOCK_NONBLOCK));
   /** The connection of `s` in the stack's listing (as sock_diag finds it). */
-  const conn = (s: InetSocket): TcpSocket => {
+  const conn = (s: InetSocket): TcpSocket | TcpTimeWait => {
     const e = stack.sockets().find((x) => x.owner === s);
     if (!e?.tcp) throw new Error('no connection');
     return e.tcp;

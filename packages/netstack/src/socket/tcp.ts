@@ -77,6 +77,7 @@ import { cookieTimestamp, cookieTimestampOptions, SYNCOOKIE_VALID, synCookiesOf 
 import type { SocketFilter } from './cbpf.js';
 import { tcpFilterSegment } from './filter-packet.js';
 import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
+import { TcpTimeWait, type TimeWaitHome } from './tcp-time-wait.js';
 
 /** The connection states of RFC 9293 §3.3.2. */
 export type TcpState =
@@ -201,6 +202,18 @@ export interface TcpBuffers {
   readonly tx: RingBuffer;
 }
 
+/** What tcp_twsk_unique reads of a TIME_WAIT connection (a TcpSocket's or a TcpTimeWait's). */
+interface TimeWaitFacts {
+  readonly state: TcpState;
+  readonly tsOk: boolean;
+  readonly boundDevIf: number;
+  readonly local: IpEndpoint | undefined;
+  readonly remote: IpEndpoint | undefined;
+  readonly tsRecent: number;
+  readonly tsRecentAt: number;
+  readonly sndNxt: number;
+}
+
 /** A TCP connection endpoint; create it with `Stack.tcpSocket` (or get it from accept). */
 export class TcpSocket {
   private stateNow: TcpState = 'CLOSED';
@@ -279,8 +292,10 @@ export class TcpSocket {
   heapPos = -1;
   /** @internal */
   visit = -1;
-  /** @internal in its stack's list of connections (not parked, not reaped) */
+  /** @internal in its stack's list of connections (not parked, not reaped), at `tablePos` */
   inTable = false;
+  /** @internal */
+  tablePos = -1;
   /** @internal filed by its ports in its stack's lookup of live connections (Stack.endpointsSet) */
   filed = false;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
@@ -655,7 +670,7 @@ export class TcpSocket {
     readonly family: 4 | 6,
     private readonly buffers: TcpBuffers,
     private readonly env: SocketEnv,
-    private readonly ports: PortSpace<TcpSocket | TcpListener>,
+    private readonly ports: PortSpace<TcpSocket | TcpListener | TcpTimeWait>,
     config: Partial<TcpConfig> = {},
   ) {
     this.cfg = { ...DEFAULTS, ...config };
@@ -718,8 +733,8 @@ export class TcpSocket {
    * use, may be taken over by it: tcp_tw_reuse allows it (2: over loopback only), `tw` had
    * timestamps, and its peer's last one came in an earlier second (so PAWS tells the two apart).
    */
-  private mayTakeOver(tw: TcpSocket): boolean {
-    if (tw.stateNow !== 'TIME_WAIT' || !tw.tsOk) return false;
+  private mayTakeOver(tw: TimeWaitFacts): boolean {
+    if (tw.state !== 'TIME_WAIT' || !tw.tsOk) return false;
     const reuse = this.env.sysctl?.twReuse ?? 2;
     if (reuse === 0) return false;
     if (reuse === 2) {
@@ -730,6 +745,20 @@ export class TcpSocket {
     }
     const now = this.env.pollNow?.() ?? 0;
     return Math.floor(now / 1000) > Math.floor(tw.tsRecentAt / 1000);
+  }
+
+  /** What {@link mayTakeOver} and a connection that takes this one over read of it. */
+  private get timeWaitFacts(): TimeWaitFacts {
+    return {
+      state: this.stateNow,
+      tsOk: this.tsOk,
+      boundDevIf: this.boundDevIf,
+      local: this.local,
+      remote: this.remote,
+      tsRecent: this.tsRecent,
+      tsRecentAt: this.tsRecentAt,
+      sndNxt: this.sndNxt,
+    };
   }
 
   /** @internal TIME_WAIT taken over by a new connection (Stack.reuseTimeWait): now CLOSED, its port let go. */
@@ -820,18 +849,25 @@ export class TcpSocket {
       (ep.addr.version === 4 ? this.mib.ip : this.mib.ip6).OutNoRoutes++; // tcp_v4_connect
       return this.env.noSourceError?.(ep.addr) ?? E.ENETUNREACH;
     }
-    let reused: TcpSocket | undefined;
+    let reused: TcpSocket | TcpTimeWait | undefined;
     if (!this.registered) {
       const addr = this.bindAddrLock && this.local ? this.local.addr : unspecifiedAddress(this.family);
       // inet_hash_connect: a port no bind(2) holds, shared with connections to other peers; one
       // whose connection to this peer is in TIME_WAIT only when that one may be taken over.
+      const otherPeer = (l: IpEndpoint, r: IpEndpoint): boolean =>
+        r.port !== ep.port || !r.addr.equals(ep.addr) || !l.addr.equals(src);
       const port = this.ports.ephemeral(this, addr, (holders) => {
         reused = undefined;
         for (const h of holders) {
-          if (!(h instanceof TcpSocket) || !h.connectBound || !h.local || !h.remote) return false;
-          if (h.remote.port !== ep.port || !h.remote.addr.equals(ep.addr) || !h.local.addr.equals(src))
-            continue;
-          if (!this.mayTakeOver(h)) return false;
+          if (h instanceof TcpSocket) {
+            if (!h.connectBound || !h.local || !h.remote) return false;
+            if (otherPeer(h.local, h.remote)) continue;
+            if (!this.mayTakeOver(h.timeWaitFacts)) return false;
+          } else if (h instanceof TcpTimeWait) {
+            if (!h.connectBound) return false;
+            if (otherPeer(h.local, h.remote)) continue;
+            if (!this.mayTakeOver(h)) return false;
+          } else return false;
           reused = h;
         }
         return true;
@@ -842,11 +878,30 @@ export class TcpSocket {
       this.local = { addr, port };
       this.registered = true;
       this.connectBound = true;
+    } else {
+      // inet_hash_connect from a port bind(2) named: __inet_check_established with no room for a
+      // TIME_WAIT sock, so a connection of the same addresses and ports fails the connect unless
+      // it is in TIME_WAIT with timestamps (tcp_twsk_unique without `twp`: neither tcp_tw_reuse
+      // nor the one-second rule applies), which this connection then takes over.
+      const addr = this.local!.addr.isUnspecified() ? src : this.local!.addr;
+      for (const h of this.ports.bound(this.local!.port) ?? []) {
+        if (h === this || h instanceof TcpListener) continue;
+        const f = h instanceof TcpSocket ? h.timeWaitFacts : h;
+        if (f.state === 'CLOSED' || f.state === 'LISTEN' || !f.local || !f.remote) continue;
+        if (f.remote.port !== ep.port || !f.remote.addr.equals(ep.addr) || !f.local.addr.equals(addr))
+          continue;
+        if (f.state !== 'TIME_WAIT' || !f.tsOk) return E.EADDRNOTAVAIL;
+        reused = h;
+        break;
+      }
     }
     if (this.local!.addr.isUnspecified()) this.local = { addr: src, port: this.local!.port };
     this.remote = ep;
-    const tw = reused as TcpSocket | undefined;
-    if (tw) this.env.reuseTimeWait?.(tw);
+    const taken = reused as TcpSocket | TcpTimeWait | undefined;
+    const tw = taken instanceof TcpSocket ? taken.timeWaitFacts : taken;
+    if (taken) this.mib.tcpExt.TWRecycled++;
+    if (taken instanceof TcpTimeWait) taken.close();
+    else if (taken) this.env.reuseTimeWait?.(taken);
     this.env.endpointsSet?.(this);
     this.mssMtu = -1;
     this.refreshMss();
@@ -1499,7 +1554,7 @@ export class TcpSocket {
   housekeeping(): 'reap' | 'park' | undefined {
     const state = this.stateNow;
     if (state === 'CLOSED') return this.released ? 'reap' : undefined;
-    return state === 'TIME_WAIT' && this.parkable ? 'park' : undefined;
+    return state === 'TIME_WAIT' && this.released && this.parkable ? 'park' : undefined;
   }
 
   /** @internal this socket owns the connection (local, remote) of an incoming segment. */
@@ -2796,6 +2851,11 @@ export class TcpSocket {
   }
 
   private toClosed(): void {
+    // A parked TIME_WAIT ends with its record, which then calls timeWaitOver.
+    if (this.timeWaitRecord !== undefined) {
+      this.timeWaitRecord.close();
+      return;
+    }
     this.state = 'CLOSED';
     this.rtoAt = undefined;
     this.timeWaitAt = undefined;
@@ -3060,6 +3120,67 @@ export class TcpSocket {
     return this.stateNow === 'TIME_WAIT' && !this.rstDue && this.quietTimeWait();
   }
 
+  /**
+   * The record that holds this connection's TIME_WAIT once the stack parked it ({@link
+   * toTimeWait}); undefined before and after.
+   */
+  private timeWaitRecord: TcpTimeWait | undefined;
+
+  /**
+   * @internal Linux's tcp_time_wait: this {@link parkable} connection, which the application
+   * closed, goes on as a {@link TcpTimeWait} of what TIME_WAIT needs, which takes its port; the
+   * stack keeps that instead of this socket. This socket stays in TIME_WAIT for whoever still
+   * holds it and becomes CLOSED when the record ends.
+   */
+  toTimeWait(home: TimeWaitHome): TcpTimeWait {
+    const tw = new TcpTimeWait(
+      {
+        family: this.family,
+        local: this.local!,
+        remote: this.remote!,
+        reuseAddr: this.reuseAddr,
+        reusePort: this.reusePort,
+        dualStack: this.dualStack,
+        boundDevIf: this.boundDevIf,
+        connectBound: this.connectBound,
+        minTtl: this.minTtl,
+        minHopCount: this.minHopCount,
+        hopLimit: this.hopLimit,
+        trafficClass: this.trafficClass,
+        blackhole: this.blackhole,
+        sackOk: this.sackOk,
+        tsOk: this.tsOk,
+        rcvNxt: this.rcvNxt,
+        sndNxt: this.sndMax,
+        maxSndWnd: this.maxSndWnd,
+        rcvWnd: this.buffers.rx.window,
+        // What the last ACK offered: nothing is read or received in TIME_WAIT, so it stays.
+        windowLen: Math.min(this.lastAdvertised >>> this.rcvShift, 0xffff),
+        tsRecent: this.tsRecent,
+        tsRecentAt: this.tsRecentAt,
+        tsOffset: this.tsOffset,
+        end: this.timeWaitAt!,
+        length: this.cfg.timeWait,
+        lastOowAck: this.lastOowAck,
+      },
+      this,
+      home,
+    );
+    if (this.registered) {
+      this.ports.remove(this, this.local!.port);
+      this.ports.add(tw, this.local!.port);
+      this.registered = false;
+    }
+    this.timeWaitRecord = tw;
+    return tw;
+  }
+
+  /** @internal the record of {@link toTimeWait} ended: the connection is CLOSED. */
+  timeWaitOver(): void {
+    this.timeWaitRecord = undefined;
+    this.toClosed();
+  }
+
   /** @internal when TIME_WAIT ends (undefined in other states). */
   get timeWaitEnd(): number | undefined {
     return this.timeWaitAt;
@@ -3072,6 +3193,7 @@ export class TcpSocket {
    * nothing in flight), 2 keepalive, 3 the end of TIME_WAIT; undefined when none is pending.
    */
   get pendingTimer(): { readonly kind: 1 | 2 | 3 | 4; readonly at: number } | undefined {
+    if (this.timeWaitRecord !== undefined) return this.timeWaitRecord.pendingTimer;
     if (this.stateNow === 'TIME_WAIT')
       return this.timeWaitAt === undefined ? undefined : { kind: 3, at: this.timeWaitAt };
     const rto = this.rtoAt;
@@ -3669,7 +3791,7 @@ export class TcpListener {
     readonly family: 4 | 6,
     private readonly makeBuffers: () => TcpBuffers,
     private readonly env: SocketEnv,
-    private readonly ports: PortSpace<TcpSocket | TcpListener>,
+    private readonly ports: PortSpace<TcpSocket | TcpListener | TcpTimeWait>,
     private readonly adopt: (child: TcpSocket) => void,
     private readonly config: Partial<TcpConfig>,
   ) {}

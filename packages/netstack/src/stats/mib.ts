@@ -131,6 +131,8 @@ export class TcpExtMib {
    * when they start to wait as Linux 6.x does (__inet_twsk_schedule).
    */
   TW = 0;
+  /** TIME_WAIT connections a new connection of the same addresses and ports took over (connect). */
+  TWRecycled = 0;
   /** As {@link TW}, for a wait of 4 s or less. */
   TWKilled = 0;
   /** Segments dropped by PAWS in a synchronized state. */
