@@ -187,6 +187,9 @@ export interface StackSysctl {
   twReuse: number;
 }
 
+/** A connected UDP socket (Linux's TCP_ESTABLISHED), which an SO_REUSEPORT group's hash passes over. */
+const isConnected = (s: UdpSocket): boolean => s.remote !== undefined;
+
 /**
  * A userspace TCP/IP stack on one device.
  *
@@ -839,7 +842,10 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
 
   /** @internal */
   noSourceError(dst: IpAddress): LinuxError {
-    if (dst.version === 6 && !this.iface.addresses.some((c) => c.address.version === 6))
+    // IPv6 without an address to send from (a tentative one, whose duplicate address detection
+    // runs, is none yet), or with a route but no source for it (ipv6_dev_get_saddr fails).
+    const v6 = (c: IpCidr): boolean => c.address.version === 6 && this.iface.hasAddress(c.address);
+    if (dst.version === 6 && (!this.iface.addresses.some(v6) || this.iface.lookupRoute(dst) !== undefined))
       return E.EADDRNOTAVAIL;
     return E.ENETUNREACH;
   }
@@ -862,8 +868,8 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
    * routes of the gateways and the routes added through the device for good, its prefix routes
    * until it is up again; its IPv4 addresses stay. Its IPv6 addresses go, with their prefix and
    * local routes (Linux's addrconf_ifdown without keep_addr_on_down); up, the link-local address
-   * comes back (addrconf_dev_up), the others do not. Unlike Linux, the link-local address is
-   * usable at once, without a DAD round. Returns EOPNOTSUPP for a device with SLAAC, whose
+   * comes back (addrconf_dev_up), the others do not; it is tentative until duplicate address
+   * detection passes (Interface.addAddress), as on Linux. Returns EOPNOTSUPP for a device with SLAAC, whose
    * autoconfiguration would have to start again, which is not modelled.
    *
    * ```ts
@@ -977,7 +983,9 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
    * SO_REUSEPORT for UDP (udp4_lib_lookup2's inet_lookup_reuseport): the best unconnected socket
    * stands for its group (see reuseport.ts), whose program, run on the payload, or else the
    * flow's hash picks the member that gets the datagram, so one sender keeps reaching one
-   * socket. A group with a connected member keeps the scoring's choice (reuseport_has_conns).
+   * socket. A member connected while in its group (see UdpSocket.connect) is passed over by the
+   * hash; a program may pick it, and it gets the datagram even from another peer, as Linux's
+   * rescoring of the pick keeps it (reuseport_has_conns: no other socket scores higher).
    */
   private udpReuseport(
     best: UdpSocket,
@@ -990,7 +998,6 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   ): UdpSocket {
     const group = best.reuseportGroup;
     if (!group) return best;
-    for (const s of group.socks) if (s.remote) return best;
     const hash = flowHash(this.flowSecret, src, udp.srcPort, dst, udp.dstPort);
     const packet = (): FilterPacket => {
       const fields = {
@@ -1005,7 +1012,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       const p = udpFilterPacket(fields, udp.srcPort, udp.dstPort, udp.payload, length);
       return pastTransportHeader(p, UDP_HEADER_LEN);
     };
-    return group.select(hash, packet) ?? best;
+    return group.select(hash, packet, isConnected) ?? best;
   }
 
   /** The device binding of the local socket that sent a looped datagram (0 when unknown). */

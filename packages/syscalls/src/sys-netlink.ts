@@ -130,6 +130,7 @@ const IFA_F_TEMPORARY = 0x01;
 /** An IPv4 address in the subnet of an earlier one (the same bit as IFA_F_TEMPORARY). */
 const IFA_F_SECONDARY = 0x01;
 const IFA_F_NOPREFIXROUTE = 0x200;
+const IFA_F_TENTATIVE = 0x40;
 const IFA_F_PERMANENT = 0x80;
 /** IFAPROT_*: who made an address (include/uapi/linux/if_addr.h). */
 const IFAPROT_KERNEL_LO = 1;
@@ -334,6 +335,12 @@ export class NetlinkDomain {
   constructor(
     /** The sandbox's interfaces, read at each request so they are always current. */
     readonly links: () => readonly LinkInfo[],
+    /**
+     * Runs the links' stacks after a change, so that what it started (duplicate address
+     * detection of a new IPv6 address) goes on at once, as Linux's work items do, not at the
+     * next socket call. Default: nothing to run.
+     */
+    private readonly settle: () => void = () => undefined,
   ) {}
 
   /** @internal */
@@ -376,13 +383,45 @@ export class NetlinkDomain {
    * @internal
    */
   changeLinks<R extends object>(change: () => R | undefined): R | undefined {
-    if (!this.watched) return change();
+    if (!this.watched) {
+      const r = change();
+      if (r === undefined) this.settle();
+      return r;
+    }
     const links = this.links();
     const before = announced(this, links);
     const states = new Map(links.map((l) => [l.index, l]));
     const r = change();
-    if (r === undefined) announceLinkChanges(this, states, before);
+    if (r === undefined) {
+      announceLinkChanges(this, states, before);
+      this.settle();
+    }
     return r;
+  }
+
+  /**
+   * Duplicate address detection of `address`, an IPv6 address of a link, ended: announced as
+   * Linux's addrconf_dad_completed does (the address, then its local route) or, when it found a
+   * duplicate, addrconf_dad_failure (the address, tentative and dadfailed). Give it to netstack's
+   * `Interface.dadListener`.
+   */
+  addressSettled(address: IpAddress): void {
+    if (!this.watched) return;
+    const owner = address.bytes.join('.');
+    for (const a of announced(this, this.links()))
+      if (
+        a.owner === owner &&
+        (a.group === RTNLGRP_IPV6_IFADDR || (a.group === RTNLGRP_IPV6_ROUTE && a.kind === 'local'))
+      )
+        this.multicast(a.group, a.msg);
+  }
+
+  /**
+   * An address or route change succeeded: the links' stacks run (see the constructor's `settle`).
+   * @internal
+   */
+  changed(): void {
+    this.settle();
   }
 
   /** Sends `msg` to every socket that joined `group` (nlmsg_multicast). */
@@ -718,10 +757,11 @@ interface Route {
  * The routes Linux derives from the links' addresses (fib_add_ifaddr, addrconf): for a primary
  * IPv4 address a prefix route in main (type local in the local table on a loopback link), a
  * broadcast route in the local table, and for every IPv4 address a local route (preferring the
- * subnet's primary address as source); for IPv6 a local route per address and a prefix route in
- * main; plus a default route per gateway. In the order a dump walks them: by table, then as the
- * table's tree holds them (IPv4's trie by address, a longer prefix first; IPv6's radix tree
- * after its more specific prefixes, so a default route comes last).
+ * subnet's primary address as source); for IPv6 a local route per address (not for a
+ * tentative one) and a prefix route in main; plus a default route per gateway. In the order a
+ * dump walks them: by table, then as the table's tree holds them (IPv4's trie by address, a
+ * longer prefix first; IPv6's radix tree after its more specific prefixes, so a default route
+ * comes last).
  */
 function routesOf(links: readonly LinkInfo[]): Route[] {
   const out: Route[] = [];
@@ -796,6 +836,8 @@ function routesOf(links: readonly LinkInfo[]): Route[] {
           oif: l.index,
           priority: 256,
         });
+      // The local route comes when duplicate address detection passed (addrconf_dad_completed).
+      if ((info.flags & IFA_F_TENTATIVE) !== 0) continue;
       add({
         family,
         dst: c.address.bytes,
@@ -1441,6 +1483,7 @@ export class NetlinkSocket {
         return r.error;
       }
       if (before) announceChanges(this.domain, before, family, seq, this.portid);
+      this.domain.changed();
       return undefined;
     }
     const links = this.domain.links();
@@ -1539,6 +1582,8 @@ interface Announced {
   readonly owner: string;
   /** A secondary IPv4 address (its removal is announced before its primary's). */
   readonly secondary?: boolean;
+  /** A tentative IPv6 address (duplicate address detection has not passed). */
+  readonly tentative?: boolean;
 }
 
 /** The sandbox's addresses and routes as messages, keyed, to tell what a change made or removed. */
@@ -1565,6 +1610,7 @@ function announced(d: NetlinkDomain, links: readonly LinkInfo[]): Announced[] {
         kind: 'addr',
         msg: newAddr6(l, a, stamps[i]!, now, 0, 0, 0),
         owner: a.cidr.address.bytes.join('.'),
+        tentative: (a.flags & IFA_F_TENTATIVE) !== 0,
       }),
     );
   }
@@ -1725,8 +1771,9 @@ function announceLinkChanges(
     })
     .sort((x, y) => x.group - y.group || x.rank - y.rank || x.i - y.i);
   for (const { a } of fresh4) send(a, true);
+  // A link-local address an up link brought is announced when its DAD ends (addressSettled).
   const ranked = fresh
-    .filter(v6)
+    .filter((a) => v6(a) && a.tentative !== true)
     .map((a, i) => ({ a, i, rank: announceRank(a.kind, true, false) }))
     .sort((x, y) => x.rank - y.rank || x.i - y.i);
   for (const { a } of ranked) send(a, true);

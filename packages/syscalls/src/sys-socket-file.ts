@@ -124,7 +124,10 @@ export class NetState {
   /** Holds one reference per descriptor in flight, so closing the sender's fd does not free it. */
   readonly inFlight: FdTable<FileDescription>;
   /** AF_NETLINK port ids, and the links rtnetlink reports. */
-  readonly netlink = new NetlinkDomain(() => this.links());
+  readonly netlink = new NetlinkDomain(
+    () => this.links(),
+    () => this.settleLinks(),
+  );
   /** Open socket files of the sandbox (for /proc/net: inode and owner of each socket). */
   readonly open = new Set<SocketImpl>();
   /** The file side of each open socket. */
@@ -186,6 +189,15 @@ export class NetState {
   }
 
   /**
+   * Runs the stack after a change to its links (rtnetlink, SIOCSIF*), which may come before any
+   * socket call made the stack in use: network mode `sandbox`'s is run then too.
+   */
+  private settleLinks(): void {
+    if (this.setup) this.stackValue ??= this.setup.stack;
+    this.kick();
+  }
+
+  /**
    * Runs the stack until nothing is due now, then arms a timer for its next deadline. Called after
    * every inet socket call; the timer is unref'd so an idle stack never keeps Node alive.
    */
@@ -237,12 +249,14 @@ export function netOf(kernel: Kernel): NetState {
 /**
  * Gives the sandboxed kernel `setup`'s stack and links instead of the loopback-only default
  * (network mode `none`). Call before the first socket is made. Returns the function to call when
- * packets arrive from outside (it runs the stack and wakes the sockets they concern).
+ * packets arrive from outside (it runs the stack and wakes the sockets they concern). The end of
+ * each duplicate address detection the stack runs is announced on rtnetlink.
  */
 export function configureNetwork(kernel: Kernel, setup: NetworkSetup): () => void {
   const net = netOf(kernel);
   if (net.hasStack) throw new Error('configureNetwork: the network is already in use');
   net.setup = setup;
+  setup.stack.iface.dadListener = (c) => net.netlink.addressSettled(c.address);
   return () => net.kick();
 }
 

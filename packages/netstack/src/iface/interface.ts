@@ -54,6 +54,7 @@ import {
   linkLocalFor,
   resolveAddrconf,
   Slaac,
+  webCryptoBytes,
   type AddrconfOptions,
   type Ipv6AddressInfo,
 } from './slaac.js';
@@ -180,6 +181,15 @@ export function solicitedNodeAddress(addr: Ipv6Address): Ipv6Address {
 const ALL_NODES = new Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 /** RFC 4861 §7.1: neighbor discovery messages are sent, and must arrive, with hop limit 255. */
 const NDP_HOP_LIMIT = 255;
+
+/**
+ * Duplicate address detection of an assigned IPv6 address (Linux's defaults): the solicitation
+ * waits a random part of rtr_solicit_delay (1 s), dad_transmits (1) go out RetransTimer (1 s)
+ * apart, and the address is valid RetransTimer after the last.
+ */
+const DAD_MAX_DELAY = 1000;
+const DAD_TRANSMITS = 1;
+const DAD_RETRANS_TIMER = 1000;
 
 /** How long an ARP entry lives (ms); unanswered requests repeat every NEIGHBOR_RETRY. */
 const NEIGHBOR_LIFETIME = 60_000;
@@ -320,6 +330,16 @@ interface AssignedAddress {
   readonly flags: number;
 }
 
+/** Duplicate address detection of one assigned IPv6 address (Linux's addrconf_dad_work). */
+interface DadRun {
+  /** The next step: a solicitation, or the end once none is left; undefined until DAD starts. */
+  at: number | undefined;
+  /** Solicitations still to send. */
+  probes: number;
+  /** Another node has the address (IFA_F_DADFAILED): it stays tentative, never used. */
+  failed: boolean;
+}
+
 /** Traffic counters (like /proc/net/snmp, a few of them). */
 export interface InterfaceStats {
   rxFrames: number;
@@ -442,6 +462,12 @@ export class Interface {
    */
   deviceUp = true;
   /**
+   * Told when duplicate address detection of an address {@link addAddress} assigned ends, with
+   * the address now valid or dadfailed: rtnetlink announces it then, as Linux's
+   * addrconf_dad_completed and addrconf_dad_failure do.
+   */
+  dadListener: ((c: IpCidr) => void) | undefined = undefined;
+  /**
    * Sees every frame the links carry while set (AF_PACKET: see packet-tap.ts); undefined, the
    * usual case, costs one read of this field per packet.
    */
@@ -467,6 +493,7 @@ export class Interface {
     this.gateways = [...(config.gateways ?? [])];
     this.slaac = config.slaac && addrconf && mac ? new Slaac(this, ll, mac, addrconf) : undefined;
     this.verify = config.verifyChecksums ?? true;
+    this.randomBytes = config.addrconf?.randomBytes ?? webCryptoBytes;
     this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
     this.reassembler = new Ipv4Reassembler(config.reassembly);
     this.reassembler6 = new Ipv6Reassembler(config.reassembly);
@@ -485,6 +512,15 @@ export class Interface {
   private readonly assigned = new Map<IpCidr, AssignedAddress>();
   /** The routes {@link addRoute} added, in the order they came. */
   private readonly staticRoutes: StaticRoute[] = [];
+  /**
+   * The assigned IPv6 addresses still tentative (duplicate address detection running, or found
+   * a duplicate), keyed by their entry in {@link addresses}: they stay listed there (their
+   * prefix route exists, as on Linux) but are not this host's ({@link hasAddress}): no bind, no
+   * source, no packets taken for them, no answer to solicitations for them.
+   */
+  private readonly dad = new Map<IpCidr, DadRun>();
+  /** Random bytes for DAD's delay (the addrconf option's, else Web Crypto). */
+  private readonly randomBytes: (n: number) => Uint8Array;
   /** The link-local address when RFC 7217 formed it (flagged stable-privacy, as on Linux). */
   private readonly stableLinkLocal: Ipv6Address | undefined;
   /**
@@ -495,8 +531,9 @@ export class Interface {
 
   /**
    * The IPv6 addresses with Linux's IFA_F_* flags and lifetimes, as /proc/net/if_inet6 and
-   * RTM_GETADDR show them: configured ones and the link-local one permanent, autoconfigured
-   * ones (tentative ones included) as SLAAC keeps them.
+   * RTM_GETADDR show them: configured ones and the link-local one permanent (tentative while
+   * duplicate address detection runs, tentative and dadfailed after it found a duplicate),
+   * autoconfigured ones (tentative ones included) as SLAAC keeps them.
    */
   ipv6Addresses(): Ipv6AddressInfo[] {
     const auto = this.slaac?.addresses() ?? [];
@@ -504,9 +541,11 @@ export class Interface {
     for (const c of this.addresses) {
       if (c.address.version !== 6 || auto.some((a) => a.cidr.address.equals(c.address))) continue;
       const stable = this.stableLinkLocal?.equals(c.address) ? IfaFlag.STABLE_PRIVACY : 0;
+      const run = this.dad.get(c);
+      const dad = run ? IfaFlag.TENTATIVE | (run.failed ? IfaFlag.DADFAILED : 0) : 0;
       out.push({
         cidr: c,
-        flags: IfaFlag.PERMANENT | stable | (this.assigned.get(c)?.flags ?? 0),
+        flags: IfaFlag.PERMANENT | stable | dad | (this.assigned.get(c)?.flags ?? 0),
         validUntil: Infinity,
         preferredUntil: Infinity,
       });
@@ -540,14 +579,15 @@ export class Interface {
   }
 
   /**
-   * True when `addr` belongs to this host: an interface address, a loopback address, or an
-   * address in the IPv4 prefix of an address assigned to lo.
+   * True when `addr` belongs to this host: an interface address (not a tentative one), a
+   * loopback address, or an address in the IPv4 prefix of an address assigned to lo.
    */
   hasAddress(addr: IpAddress): boolean {
     // ::1 is this host's while lo is up: a down lo loses it (addrconf_ifdown), 127/8 stays.
     if (addr.isLoopback()) return addr.version === 4 || this.loopbackUp;
     const all = this.addresses;
-    for (let i = 0; i < all.length; i++) if (all[i]!.address.equals(addr)) return true;
+    for (let i = 0; i < all.length; i++)
+      if (all[i]!.address.equals(addr)) return this.dad.size === 0 || !this.dad.has(all[i]!);
     const local = this.localPrefixes;
     for (let i = 0; i < local.length; i++) if (local[i]!.contains(addr)) return true;
     return false;
@@ -558,12 +598,20 @@ export class Interface {
    * inet6_rtm_newaddr): on lo when `loopback` (then on IPv4 its whole prefix is local), else on
    * the device. An IPv4 address in the subnet of another with the same prefix length is a
    * secondary one (IFA_F_SECONDARY), listed after the primaries. `flags` are IFA_F_* bits kept
-   * with an IPv6 address (NODAD, NOPREFIXROUTE...); every assigned address is permanent, and
-   * none goes through duplicate address detection (on lo Linux skips it too).
+   * with an IPv6 address (NODAD, NOPREFIXROUTE...); every assigned address is permanent.
+   *
+   * An IPv6 address on an Ethernet device without IFA_F_NODAD is tentative until duplicate
+   * address detection (RFC 4862 §5.4) passes, as Linux's addrconf_dad_start: the first poll
+   * with the device up starts it, a neighbor solicitation from :: to the address's
+   * solicited-node group goes out after a random delay below 1 s, and 1 s later the address is
+   * valid; a neighbor advertisement for it, or another node's DAD solicitation, meanwhile leaves
+   * it tentative and dadfailed for good. A tentative address is listed with its prefix route,
+   * but binding to it is EADDRNOTAVAIL, it is no source, and packets to it are not taken. On lo
+   * and on an IP-medium device (Linux's IFF_NOARP) there is no DAD.
    *
    * EEXIST when the address is assigned already (IPv4: the same address with the same prefix
-   * length; IPv6: the same address with any).
-   * Sockets see the address at once: they may bind to it, and packets to it are received.
+   * length; IPv6: the same address with any, tentative or not).
+   * Other addresses are usable at once: sockets may bind to them, and packets to them are received.
    */
   addAddress(cidr: IpCidr, options: { loopback?: boolean; flags?: number } = {}): undefined | LinuxError {
     const a = cidr.address;
@@ -581,7 +629,10 @@ export class Interface {
     const firstSecondary = this.addresses.findIndex((c) => this.assigned.get(c)?.secondary === true);
     if (a.version === 4 && !secondary && firstSecondary >= 0) this.addresses.splice(firstSecondary, 0, entry);
     else this.addresses.push(entry);
-    this.assigned.set(entry, { loopback: options.loopback === true, secondary, flags: options.flags ?? 0 });
+    const flags = options.flags ?? 0;
+    this.assigned.set(entry, { loopback: options.loopback === true, secondary, flags });
+    if (a.version === 6 && options.loopback !== true && this.hardwareAddress && !(flags & IfaFlag.NODAD))
+      this.dad.set(entry, { at: undefined, probes: DAD_TRANSMITS, failed: false });
     this.addressesChanged();
     return undefined;
   }
@@ -610,6 +661,7 @@ export class Interface {
     for (const c of removed) {
       this.addresses.splice(this.addresses.indexOf(c), 1);
       this.assigned.delete(c);
+      this.dad.delete(c);
     }
     this.addressesChanged();
     return removed;
@@ -777,7 +829,9 @@ export class Interface {
     if (this.hasAddress(dst)) return this.assigned.size > 0 ? this.localSource(dst) : dst;
     // A down device has no routes left: only this host and routes through lo are reached.
     if (!this.deviceUp && !this.routedToLoopback(dst)) return undefined;
-    const same = this.addresses.filter((c) => c.address.version === dst.version && !c.address.isLoopback());
+    const same = this.addresses.filter(
+      (c) => c.address.version === dst.version && !c.address.isLoopback() && !this.dad.has(c),
+    );
     const route = this.staticRoutes.length > 0 ? this.lookupRoute(dst) : undefined;
     if (route?.static) {
       if (route.src) return route.src;
@@ -890,11 +944,64 @@ export class Interface {
     }
     // After the frames of this poll: an advertisement just received starts DAD at once.
     const slaacAt = this.slaac ? this.pollSlaac(ctx) : undefined;
+    const dadAt = this.dad.size > 0 ? this.pollDad(ctx) : undefined;
     let next = sockets.pollAt(now);
     const dev = device.pollAt?.(now);
     if (dev !== undefined) next = next === undefined ? dev : Math.min(next, dev);
     if (slaacAt !== undefined) next = next === undefined ? slaacAt : Math.min(next, slaacAt);
+    if (dadAt !== undefined) next = next === undefined ? dadAt : Math.min(next, dadAt);
     return next;
+  }
+
+  /**
+   * Duplicate address detection of the tentative addresses (see {@link addAddress}); returns
+   * its next deadline. A down device holds it: DAD starts when the device is up.
+   */
+  private pollDad(ctx: PollContext): number | undefined {
+    if (!this.deviceUp) return undefined;
+    const now = ctx.now;
+    let next: number | undefined;
+    for (const [c, run] of this.dad) {
+      if (run.failed) continue;
+      if (run.at === undefined) {
+        const r = this.randomBytes(2);
+        run.at = now + (((r[0]! << 8) | r[1]!) % DAD_MAX_DELAY);
+      }
+      if (now >= run.at) {
+        if (run.probes === 0) {
+          this.dad.delete(c);
+          this.dadListener?.(c);
+          continue;
+        }
+        run.probes--;
+        run.at = now + DAD_RETRANS_TIMER;
+        const target = c.address as Ipv6Address;
+        ctx.emit({
+          kind: 'icmpv6',
+          src: Ipv6Address.UNSPECIFIED,
+          dst: solicitedNodeAddress(target),
+          hopLimit: NDP_HOP_LIMIT,
+          icmp: { type: 'neighborSolicit', target },
+        });
+      }
+      if (next === undefined || run.at < next) next = run.at;
+    }
+    return next;
+  }
+
+  /**
+   * RFC 4862 §5.4.3-5.4.4: an advertisement for a tentative address, or a solicitation for it
+   * from :: (another node's DAD), means another node has it (Linux's addrconf_dad_failure).
+   * A solicitation from a unicast source only resolves it: ignored.
+   */
+  private dadConflict(target: Ipv6Address, advert: boolean, src: Ipv6Address): void {
+    if (!advert && !src.isUnspecified()) return;
+    for (const [c, run] of this.dad)
+      if (!run.failed && c.address.equals(target)) {
+        run.failed = true;
+        run.at = undefined;
+        this.dadListener?.(c);
+      }
   }
 
   /** SLAAC's timers (a function of its own, so that poll itself makes no closure). */
@@ -1271,6 +1378,7 @@ export class Interface {
     if (icmp.type === 'neighborSolicit' || icmp.type === 'neighborAdvert') {
       // RFC 4861 §7.1: a hop limit below 255 means the message crossed a router: forged.
       if (hopLimit !== NDP_HOP_LIMIT || !this.hardwareAddress) return this.drop();
+      if (this.dad.size > 0) this.dadConflict(icmp.target, icmp.type === 'neighborAdvert', src);
       if (icmp.type === 'neighborSolicit') {
         this.slaac?.onSolicit(src, icmp.target);
         this.receiveSolicit(now, device, src, icmp.target, icmp.sourceLinkAddr, sockets);
@@ -1318,7 +1426,7 @@ export class Interface {
     sourceLink: EthernetAddress | undefined,
     sockets: SocketTable,
   ): void {
-    if (!this.addresses.some((c) => c.address.equals(target))) return;
+    if (!this.addresses.some((c) => c.address.equals(target) && !this.dad.has(c))) return;
     const dad = src.isUnspecified();
     if (dad && sourceLink) return this.drop(); // §7.1.1: DAD solicitations carry no link address
     if (!dad && sourceLink) this.learnNeighbor(now, src, sourceLink, true, sockets);

@@ -229,8 +229,14 @@ describe('Stack.setDeviceUp', () => {
       E.ENETUNREACH,
     );
     expect(stack.setDeviceUp(true)).toBeUndefined();
-    // Up: the link-local address alone comes back (a static address is gone for good on Linux).
+    // Up: the link-local address alone comes back (a static address is gone for good on Linux),
+    // tentative until duplicate address detection passed (see dad.test.ts).
     expect(stack.iface.addresses.map(String)).toEqual(['127.0.0.1/8', '::1/128', '192.168.7.1/24', eui]);
+    expect(stack.iface.ipv6Addresses().map((a) => [String(a.cidr), a.flags])).toEqual([
+      ['::1/128', IfaFlag.PERMANENT],
+      [eui, IfaFlag.PERMANENT | IfaFlag.TENTATIVE],
+    ]);
+    for (const now of [0, 1000, 2000]) settle([stack], now);
     expect(stack.iface.ipv6Addresses().map((a) => [String(a.cidr), a.flags])).toEqual([
       ['::1/128', IfaFlag.PERMANENT],
       [eui, IfaFlag.PERMANENT],

@@ -114,7 +114,10 @@ export interface AddrconfOptions {
   readonly idgenRetries?: number;
   /** net.ipv6.idgen_delay in seconds (default 1). */
   readonly idgenDelay?: number;
-  /** Random bytes for temporary identifiers, DESYNC_FACTOR and `random`'s secret (default: Web Crypto). */
+  /**
+   * Random bytes for temporary identifiers, DESYNC_FACTOR, `random`'s secret and the delay of
+   * duplicate address detection (default: Web Crypto).
+   */
   readonly randomBytes?: (n: number) => Uint8Array;
 }
 
@@ -147,7 +150,8 @@ export interface ResolvedAddrconf {
   readonly randomBytes: (n: number) => Uint8Array;
 }
 
-function webCryptoBytes(n: number): Uint8Array {
+/** `n` random bytes from Web Crypto: what {@link AddrconfOptions.randomBytes} defaults to. */
+export function webCryptoBytes(n: number): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(n));
 }
 

@@ -78,6 +78,20 @@ describe('ReuseportGroup', () => {
     g.program = program([stmt(LD_B_ABS, 5), stmt(RET_A, 0)]); // a load past the end: 0
     expect(g.select(0xffffffff, () => packet)).toBe('a');
   });
+
+  it('passes over connected members by the hash, not by the program', () => {
+    const g = new ReuseportGroup<string>();
+    for (const s of ['a', 'b', 'c', 'd']) g.add(s);
+    const connected = (s: string): boolean => s === 'b' || s === 'd';
+    const packet = { bytes: new Uint8Array([1]), data: 0 };
+    expect(g.select(0x40000000, () => packet, connected)).toBe('c');
+    expect(g.select(0xc0000000, () => packet, connected)).toBe('a'); // from the end round to the start
+    g.program = FIRST_BYTE;
+    expect(g.select(0, () => packet, connected)).toBe('b');
+    g.program = undefined;
+    const all = (): boolean => true;
+    expect(g.select(0, () => packet, all)).toBeUndefined();
+  });
 });
 
 /** A non-blocking AF_INET socket of `type` with SO_REUSEPORT. */
@@ -184,6 +198,28 @@ describe('UDP groups', () => {
       m.push(late);
       expect(whoFrom(WAIT, m, S!, 7445, 3)).toBe(4);
     }
+  });
+
+  it('lets the program, not the hash, pick a UDP-Lite member connected in its group', () => {
+    const { stack, WAIT } = loopbackBed(10);
+    const lite = (port: number, reuse: boolean): InetSocket => {
+      const s = mustSocket(
+        InetSocket.create(stack, AddressFamily.AF_INET, SockType.SOCK_DGRAM | SockType.SOCK_NONBLOCK, 136),
+      );
+      if (reuse) expect(s.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)).toBe(0);
+      expect(s.bind(sockaddr4(port))).toBe(0);
+      return s;
+    };
+    const m = [0, 1, 2, 3].map(() => lite(7452, true));
+    const [S, C] = [lite(7453, false), lite(7454, false)];
+    expect(m[0]!.attachReuseportProgram(FIRST_BYTE)).toBe(0);
+    expect(m[1]!.connect(sockaddr4(7454))).toBe(0);
+    // Even the sender's datagram that the program gives m1, connected to C, goes to m1.
+    expect([0, 1, 2, 3].map((b) => whoFrom(WAIT, m, S, 7452, b))).toEqual([0, 1, 2, 3]);
+    expect([0, 1, 2, 3].map((b) => whoFrom(WAIT, m, C, 7452, b))).toEqual([1, 1, 1, 1]);
+    expect(m[0]!.detachReuseportProgram()).toBe(0);
+    for (let port = 7460; port < 7476; port++)
+      expect(whoFrom(WAIT, m, lite(port, false), 7452, 0)).not.toBe(1);
   });
 
   it('keeps a UDP-Lite socket bound to an address in its group when it connects', () => {

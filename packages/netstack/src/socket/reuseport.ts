@@ -63,16 +63,24 @@ export class ReuseportGroup<S> {
   /**
    * reuseport_select_sock: the member the program returns the index of, run on `packet()` (built
    * only when there is a program); without a program, or for an index out of range, the member
-   * `hash` (32 bits, the flow's) picks (reciprocal_scale). Undefined for an empty group.
+   * `hash` (32 bits, the flow's) picks (reciprocal_scale), or the first after it that is not
+   * `connected`: reuseport_select_sock_by_hash passes over TCP_ESTABLISHED members (a UDP-Lite
+   * socket that connected while bound to an address stays in its group), which a program may
+   * still pick. Undefined for an empty group, or one whose members are all connected.
    */
-  select(hash: number, packet: () => FilterPacket): S | undefined {
+  select(hash: number, packet: () => FilterPacket, connected?: (s: S) => boolean): S | undefined {
     const n = this.socks.length;
     if (n === 0) return undefined;
     if (this.program) {
       const i = runClassicFilter(this.program, packet());
       if (i < n) return this.socks[i];
     }
-    return this.socks[Math.floor((hash / 2 ** 32) * n)];
+    const first = Math.floor((hash / 2 ** 32) * n);
+    for (let k = 0; k < n; k++) {
+      const s = this.socks[(first + k) % n]!;
+      if (!connected?.(s)) return s;
+    }
+    return undefined;
   }
 }
 

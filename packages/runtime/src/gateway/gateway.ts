@@ -27,7 +27,9 @@
  * addresses are slirp4netns's. eth0 gets {@link SANDBOX_ADDRESS6}/64 (fd00::100, slirp4netns's
  * recommended guest address, `recommended_vguest6`, where its IPv6 port forwards go), configured
  * statically rather than by SLAAC from router advertisements as libslirp's guests may, and the
- * link-local address fe80::42:aff:fe00:20f (EUI-64 of its MAC); the default route is via
+ * link-local address fe80::42:aff:fe00:20f (EUI-64 of its MAC; valid from the start, and
+ * tentative for duplicate address detection after `ip link set eth0 up`, as Linux's on a veth:
+ * the gateway claims no address of the sandbox's, so DAD passes); the default route is via
  * {@link GATEWAY_ADDRESS6} (fd00::2), which stands for the host's ::1 as 10.0.2.2 for 127.0.0.1,
  * and {@link DNS_ADDRESS6} (fd00::3) is the same DNS server as 10.0.2.3. The sandbox finds both
  * by neighbour discovery, which the gateway's stack answers. TCP and UDP go out as for IPv4,
@@ -638,7 +640,9 @@ export class Gateway {
     if (eth.ethertype === EtherType.IPV6) return this.ipv6 && this.tap6(frame, eth.payload);
     if (eth.ethertype !== EtherType.IPV4) return false;
     const ip = Ipv4Packet.checked(eth.payload);
-    if (!(ip instanceof Ipv4Packet)) return false;
+    // A damaged header (a packet socket's frame can carry one) is the gateway stack's to drop
+    // and count, as Linux's ip_rcv would, before anything reaches the host.
+    if (!(ip instanceof Ipv4Packet) || ip.version !== 4 || !ip.verifyChecksum()) return false;
     if (ip.protocol === IpProtocol.UDP) {
       if (ip.moreFragments || ip.fragmentOffset !== 0) {
         // A datagram larger than the MTU arrives in fragments: the host socket sends it whole.
@@ -800,7 +804,9 @@ export class Gateway {
   /**
    * A datagram from the sandbox to the outside: true when taken here (sent on, answered, or
    * dropped as malformed), false for the gateway's stack to answer (the DNS address's ports
-   * other than 53: ICMP port unreachable, as from a host that serves only DNS).
+   * other than 53: ICMP port unreachable, as from a host that serves only DNS). A checksum that
+   * does not verify drops it, as Linux's udp_rcv does; IPv4's 0 means none, IPv6's 0 is a
+   * missing mandatory one (RFC 8200 §8.1).
    */
   private outboundUdp(src: IpAddress, dst: IpAddress, bytes: Uint8Array): boolean {
     const udpPacket = UdpPacket.checked(bytes);
@@ -859,7 +865,10 @@ export class Gateway {
 
   // ---- outside -> sandbox ------------------------------------------------------------------------
 
-  /** Sends a UDP datagram from `from:fromPort` to the sandbox's `port` on eth0. */
+  /**
+   * Sends a UDP datagram from `from:fromPort` to the sandbox's `port` on eth0, with its checksum
+   * (a sum of 0 sent as 0xffff, as Linux's udp_csum does: in IPv6, 0 would mean none).
+   */
   private sendUdpToSandbox(from: IpAddress, fromPort: number, port: number, payload: Uint8Array): void {
     if (this.closed) return;
     const udp: UdpRepr = { srcPort: fromPort, dstPort: port, payload };

@@ -7,7 +7,8 @@
  * - a UDP socket that connects leaves its group (udp_lib_hash4, or udp_lib_rehash when it was
  *   bound to the wildcard address), so the program and the hash pick among the others for
  *   other senders while the peer reaches the connected socket; UDP-Lite bound to the wildcard
- *   address too.
+ *   address too, but a UDP-Lite socket bound to an address stays (ip4_datagram_connect): the hash
+ *   passes over it, and the program may pick it even for a datagram from another sender.
  * Runs natively in a fresh network namespace and under tsvisor --network none; both must print
  * the same. */
 #define _GNU_SOURCE
@@ -227,5 +228,6 @@ int main(void) {
   udp("udp, bound to ::1", AF_INET6, 0, 0, 7488);
   udp("udp, bound to ::", AF_INET6, 0, 1, 7492);
   udp("udplite, bound to 0.0.0.0", AF_INET, IPPROTO_UDPLITE, 1, 7496);
+  udp("udplite, bound to 127.0.0.1", AF_INET, IPPROTO_UDPLITE, 0, 7500);
   return 0;
 }

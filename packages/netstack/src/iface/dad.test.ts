@@ -1,0 +1,196 @@
+// Duplicate address detection (RFC 4862 §5.4) of assigned IPv6 addresses, as Linux's
+// addrconf_dad_start runs it: the link-local address that comes back when the device comes up,
+// and addresses `ip addr add` puts on it. Compared with Linux on a veth by the runtime's
+// gateway/gateway-ipv6-sandbox.test.ts (testdata/ipv6-dad.c, and `ip monitor` over down and up).
+import { E } from '@tsvisor/abi';
+import { describe, expect, it } from 'vitest';
+import { linkPair } from '../phy/loopback.js';
+import { settle } from '../stack.test-util.js';
+import { Stack } from '../stack.js';
+import { EthernetAddress } from '../wire/ethernet.js';
+import { Ipv6Address } from '../wire/ip-address.js';
+import { cidr } from './interface.js';
+import { IfaFlag } from './slaac.js';
+import { allNodes, claim, received, routerAddr, scriptedBytes, sendIcmp } from './slaac.test-util.js';
+
+const mac = EthernetAddress.parse('02:42:0a:00:02:0f')!;
+const ll = Ipv6Address.parse('fe80::42:aff:fe00:20f')!;
+const solicitedNode = Ipv6Address.parse('ff02::1:ff00:20f')!;
+const { PERMANENT, TENTATIVE, DADFAILED, NODAD } = IfaFlag;
+
+/**
+ * eth0 as the network sandbox has it, on an Ethernet link whose far end (`peer`) the tests
+ * play; DAD's random delays are `delays` (ms, below 1000), in turn.
+ */
+function eth0(delays: number[] = [500]): { stack: Stack; peer: ReturnType<typeof linkPair>[1] } {
+  const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
+  const stack = new Stack({
+    device: dev,
+    addresses: [cidr('127.0.0.1/8'), cidr('::1/128'), cidr('fd00::100/64')],
+    hardwareAddress: mac,
+    ipv6LinkLocal: true,
+    addrconf: { randomBytes: scriptedBytes(delays.map((d) => new Uint8Array([d >> 8, d & 0xff]))) },
+  });
+  return { stack, peer };
+}
+
+/** The device's IPv6 addresses with their IFA_F_* flags. */
+function flags(stack: Stack): [string, number][] {
+  return stack.iface
+    .ipv6Addresses()
+    .filter((a) => !a.cidr.address.isLoopback())
+    .map((a) => [a.cidr.address.toString(), a.flags]);
+}
+
+/** bind(2) of a UDP socket to `addr` port 0: undefined when it worked, else the errno. */
+function bindTo(stack: Stack, addr: Ipv6Address): number | undefined {
+  const u = stack.udpSocket(6);
+  const r = u.bind({ addr, port: 0 });
+  u.close();
+  return r?.errno;
+}
+
+/** Takes the device down and up again, as `ip link set eth0 down; ip link set eth0 up`. */
+function cycle(stack: Stack): void {
+  expect(stack.setDeviceUp(false)).toBeUndefined();
+  expect(stack.setDeviceUp(true)).toBeUndefined();
+}
+
+describe('DAD of the link-local address when the device comes up', () => {
+  it('is tentative, solicits from :: after the random delay, and is valid a RetransTimer later', () => {
+    const { stack, peer } = eth0([500]);
+    expect(bindTo(stack, ll)).toBeUndefined(); // formed with the stack: valid from the start
+    cycle(stack);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE]]);
+    // Linux: EADDRNOTAVAIL (ipv6_chk_addr skips IFA_F_TENTATIVE); no source, no local address.
+    expect(bindTo(stack, ll)).toBe(E.EADDRNOTAVAIL.errno);
+    expect(stack.isLocalAddress(ll)).toBe(false);
+    // The first poll starts DAD; its solicitation waits for the random delay.
+    expect(settle([stack], 0)).toBe(500);
+    expect(received(peer)).toEqual([]);
+    expect(settle([stack], 500)).toBe(1500);
+    expect(received(peer)).toEqual([
+      { src: Ipv6Address.UNSPECIFIED, dst: solicitedNode, icmp: { type: 'neighborSolicit', target: ll } },
+    ]);
+    settle([stack], 1499);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE]]);
+    expect(settle([stack], 1500)).toBeUndefined();
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT]]);
+    expect(bindTo(stack, ll)).toBeUndefined();
+    expect(stack.isLocalAddress(ll)).toBe(true);
+    expect(received(peer)).toEqual([]); // one solicitation (dad_transmits 1)
+  });
+
+  it('keeps the prefix route while tentative, and answers no solicitation for the address', () => {
+    const { stack, peer } = eth0([0]);
+    cycle(stack);
+    expect(stack.iface.lookupRoute(routerAddr)?.gateway).toBeUndefined(); // fe80::/64 on link
+    settle([stack], 0);
+    received(peer);
+    // Address resolution of our tentative address from a unicast source: not answered, and
+    // not a duplicate either (RFC 4862 §5.4.3).
+    sendIcmp(peer, mac, routerAddr, solicitedNode, {
+      type: 'neighborSolicit',
+      target: ll,
+      sourceLinkAddr: EthernetAddress.parse('52:54:00:00:00:01')!,
+    });
+    settle([stack], 10);
+    expect(received(peer)).toEqual([]);
+    settle([stack], 1000);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT]]);
+    // Valid, the same solicitation is answered.
+    sendIcmp(peer, mac, routerAddr, solicitedNode, {
+      type: 'neighborSolicit',
+      target: ll,
+      sourceLinkAddr: EthernetAddress.parse('52:54:00:00:00:01')!,
+    });
+    settle([stack], 1010);
+    expect(received(peer).map((m) => m.icmp.type)).toEqual(['neighborAdvert']);
+  });
+
+  it('an advertisement for it makes it dadfailed for good; down and up runs DAD again', () => {
+    const { stack, peer } = eth0([100, 200]);
+    cycle(stack);
+    settle([stack], 0);
+    settle([stack], 100);
+    expect(received(peer).length).toBe(1);
+    // The node that has the address defends it (RFC 4861 §7.2.4: to all nodes).
+    sendIcmp(peer, mac, ll, allNodes, claim(ll));
+    expect(settle([stack], 150)).toBeUndefined();
+    for (const t of [1100, 5000]) settle([stack], t);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE | DADFAILED]]);
+    expect(bindTo(stack, ll)).toBe(E.EADDRNOTAVAIL.errno);
+    expect(received(peer)).toEqual([]);
+    cycle(stack);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE]]);
+    settle([stack], 6000);
+    settle([stack], 6200);
+    expect(received(peer).map((m) => [m.src.toString(), m.icmp.type])).toEqual([['::', 'neighborSolicit']]);
+    settle([stack], 7200);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT]]);
+  });
+
+  it("another node's DAD solicitation for the same address fails both (RFC 4862 §5.4.3)", () => {
+    const { stack, peer } = eth0([900]);
+    cycle(stack);
+    settle([stack], 0);
+    sendIcmp(peer, mac, Ipv6Address.UNSPECIFIED, solicitedNode, { type: 'neighborSolicit', target: ll });
+    settle([stack], 10);
+    // Found before its own solicitation was due: none goes out.
+    for (const t of [900, 3000]) settle([stack], t);
+    expect(received(peer)).toEqual([]);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE | DADFAILED]]);
+  });
+
+  it('a down device holds DAD until it is up', () => {
+    const { stack, peer } = eth0([0, 0, 0]);
+    expect(stack.setDeviceUp(false)).toBeUndefined();
+    expect(stack.iface.addAddress(cidr('fd00::5/64'))).toBeUndefined();
+    for (const t of [0, 5000]) settle([stack], t);
+    expect(flags(stack)).toEqual([['fd00::5', PERMANENT | TENTATIVE]]);
+    expect(stack.setDeviceUp(true)).toBeUndefined();
+    settle([stack], 6000);
+    expect(received(peer).map((m) => (m.icmp as { target: Ipv6Address }).target.toString())).toEqual([
+      'fd00::5',
+      'fe80::42:aff:fe00:20f',
+    ]);
+    settle([stack], 7000);
+    expect(flags(stack)).toEqual([
+      ['fd00::5', PERMANENT],
+      ['fe80::42:aff:fe00:20f', PERMANENT],
+    ]);
+  });
+});
+
+describe('DAD of addresses ip addr add puts on the device', () => {
+  it('runs for an IPv6 address on an Ethernet device unless nodad; never on lo or a NOARP device', () => {
+    const { stack } = eth0([0]);
+    const added = Ipv6Address.parse('2001:db8::5')!;
+    expect(stack.iface.addAddress(cidr('2001:db8::5/64'))).toBeUndefined();
+    expect(stack.iface.addAddress(cidr('2001:db8::5/64'))).toBe(E.EEXIST);
+    expect(stack.iface.addAddress(cidr('2001:db8::6/64'), { flags: NODAD })).toBeUndefined();
+    expect(stack.iface.addAddress(cidr('2001:db8::7/128'), { loopback: true })).toBeUndefined();
+    expect(flags(stack)).toEqual([
+      ['fd00::100', PERMANENT],
+      ['fe80::42:aff:fe00:20f', PERMANENT],
+      ['2001:db8::5', PERMANENT | TENTATIVE],
+      ['2001:db8::6', PERMANENT | NODAD],
+      ['2001:db8::7', PERMANENT],
+    ]);
+    // No source while tentative: the route's other address is taken.
+    expect(stack.sourceAddressFor(Ipv6Address.parse('2001:db8::9')!)?.toString()).toBe('2001:db8::6');
+    expect(bindTo(stack, added)).toBe(E.EADDRNOTAVAIL.errno);
+    settle([stack], 0);
+    settle([stack], 1000);
+    expect(bindTo(stack, added)).toBeUndefined();
+    // Removing a tentative address ends its DAD.
+    expect(stack.iface.addAddress(cidr('2001:db8::8/64'))).toBeUndefined();
+    expect(stack.iface.removeAddress(cidr('2001:db8::8/64'))).not.toBe(E.EADDRNOTAVAIL);
+    expect(settle([stack], 2000)).toBeUndefined();
+
+    const [ipDev] = linkPair({ medium: 'ip', mtu: 1500 });
+    const tun = new Stack({ device: ipDev, addresses: [cidr('10.0.0.1/24')] });
+    expect(tun.iface.addAddress(cidr('fd01::1/64'))).toBeUndefined();
+    expect(tun.iface.ipv6Addresses().map((a) => a.flags)).toEqual([PERMANENT]);
+  });
+});
