@@ -17,7 +17,7 @@ import type { LinuxError } from '@tsvisor/abi';
 import type { DispatchContext } from '../iface/outgoing.js';
 import type { NetMib } from '../stats/mib.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
-import { TcpFlag, type SackBlock, type TcpRepr } from '../wire/tcp.js';
+import { TcpFlag, segmentAcceptable, type SackBlock, type TcpRepr } from '../wire/tcp.js';
 import type { PortBinding } from './socket-set.js';
 
 /** RFC 7323 §5.5: TS.Recent older than 24 days is no longer trusted for PAWS. */
@@ -274,13 +274,7 @@ export class TcpTimeWait implements PortBinding {
       return;
     }
     const off = (seg.seqNumber - this.rcvNxt) | 0;
-    let acceptable: boolean;
-    if (segLen === 0) acceptable = wnd === 0 ? off === 0 : off >= 0 && off < wnd;
-    else if (wnd === 0) acceptable = false;
-    else {
-      const lastOff = off + segLen - 1;
-      acceptable = (off >= 0 && off < wnd) || (lastOff >= 0 && lastOff < wnd);
-    }
+    const acceptable = segmentAcceptable(off, segLen, wnd);
     if (!acceptable && !(wnd === 0 && off === 0 && !rst)) {
       if (!rst && !this.oowRateLimited(now, segLen, syn)) {
         this.flags |= ACK_DUE;

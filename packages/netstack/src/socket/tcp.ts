@@ -54,6 +54,7 @@ import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { unspecifiedAddress } from '../wire/ip-address.js';
 import { IPV4_MAX_MTU } from '../wire/ipv4.js';
 import {
+  segmentAcceptable,
   seqAdd,
   seqDiff,
   seqLe,
@@ -1784,13 +1785,7 @@ export class TcpSocket {
 
     // 1. sequence number check
     const off = (seg.seqNumber - this.rcvNxt) | 0;
-    let acceptable: boolean;
-    if (segLen === 0) acceptable = wnd === 0 ? off === 0 : off >= 0 && off < wnd;
-    else if (wnd === 0) acceptable = false;
-    else {
-      const lastOff = off + segLen - 1;
-      acceptable = (off >= 0 && off < wnd) || (lastOff >= 0 && lastOff < wnd);
-    }
+    const acceptable = segmentAcceptable(off, segLen, wnd);
     // A zero-window probe or an ACK-only segment at RCV.NXT must still update the send side.
     if (!acceptable && !(wnd === 0 && off === 0 && !rst)) {
       // A retransmitted SYN means our SYN-ACK was lost: send it again. Anything else gets an

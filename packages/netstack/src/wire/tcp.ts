@@ -72,6 +72,17 @@ export function seqLe(a: number, b: number): boolean {
   return ((b - a) | 0) >= 0;
 }
 
+/**
+ * RFC 9293 §3.10.7.4's acceptability test of a segment `segLen` long (SYN and FIN count) that
+ * starts `off` after RCV.NXT, against a receive window of `wnd`.
+ */
+export function segmentAcceptable(off: number, segLen: number, wnd: number): boolean {
+  if (segLen === 0) return wnd === 0 ? off === 0 : off >= 0 && off < wnd;
+  if (wnd === 0) return false;
+  const lastOff = off + segLen - 1;
+  return (off >= 0 && off < wnd) || (lastOff >= 0 && lastOff < wnd);
+}
+
 /** A zero-copy view of a TCP segment. */
 export class TcpPacket {
   private constructor(readonly buffer: Uint8Array) {}
