@@ -60,6 +60,9 @@ import {
 } from './slaac.js';
 import { NetMib, type IcmpMib, type IpMib, type UdpMib } from '../stats/mib.js';
 
+/** lo's hardware address, which is also its broadcast address. */
+const LO_MAC = new Uint8Array(6);
+
 /** The IP header fields a received datagram carries up to its socket (IP_RECVTTL, IPV6_RECVTCLASS...). */
 export interface ReceivedIp {
   /** TTL (IPv4) or hop limit (IPv6). */
@@ -1732,7 +1735,8 @@ export class Interface {
     this.packetTap?.frame(lo, PacketType.OUTGOING, frame, linkLen, origin);
     if (!lo) return this.transmitUntapped(now, device, frame);
     const type = linkLen >= ETHERNET_HEADER_LEN ? (frame[12]! << 8) | frame[13]! : 0;
-    const pktType = ethernetPacketType(frame, new Uint8Array(6));
+    // lo's address and broadcast address are both all zeros (eth_type_trans on loopback).
+    const pktType = ethernetPacketType(frame, LO_MAC, LO_MAC);
     const ip = frame.subarray(linkLen);
     if (
       pktType === PacketType.HOST &&

@@ -154,7 +154,8 @@ describe('packet taps', () => {
       [PacketType.HOST, false],
     ]);
     // An experimental ethertype, and a frame for another MAC: the taps see them arrive as
-    // eth_type_trans classifies them against lo's zero address.
+    // eth_type_trans classifies them against lo's zero address (and its zero broadcast address:
+    // ff:ff:ff:ff:ff:ff is a multicast on lo).
     seen.length = 0;
     const other = new Uint8Array(60);
     other.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 0);
@@ -166,7 +167,7 @@ describe('packet taps', () => {
     settle([stack], 1);
     expect(seen.map((s) => [s.pktType, s.protocol])).toEqual([
       [PacketType.OUTGOING, 0x88b5],
-      [PacketType.BROADCAST, 0x88b5],
+      [PacketType.MULTICAST, 0x88b5],
       [PacketType.OUTGOING, EtherType.IPV4],
       [PacketType.OTHERHOST, EtherType.IPV4],
     ]);
@@ -234,6 +235,12 @@ describe('packet taps', () => {
     expect(ethernetPacketType(new Uint8Array([1, 0, 0x5e, 0, 0, 1]), own)).toBe(PacketType.MULTICAST);
     expect(ethernetPacketType(new Uint8Array([2, 0, 0, 0, 0, 2]), own)).toBe(PacketType.OTHERHOST);
     expect(ethernetPacketType(new Uint8Array(3), own)).toBe(PacketType.OTHERHOST);
+    // lo: address and broadcast address all zeros, so ff:ff:ff:ff:ff:ff is a multicast there.
+    const lo = new Uint8Array(6);
+    expect(ethernetPacketType(new Uint8Array([255, 255, 255, 255, 255, 255]), lo, lo)).toBe(
+      PacketType.MULTICAST,
+    );
+    expect(ethernetPacketType(new Uint8Array(6), lo, lo)).toBe(PacketType.HOST);
   });
 
   it('let a tap remove itself while others still run', () => {

@@ -82,17 +82,27 @@ export function withLoopbackHeader(ip: Uint8Array): Uint8Array {
 
 /**
  * The packet type eth_type_trans gives an Ethernet frame arriving at a device whose address is
- * `own`: HOST for it, BROADCAST, MULTICAST (the group bit), else OTHERHOST.
+ * `own`: HOST for it; for a group address BROADCAST when it is the device's `broadcast` address
+ * (ff:ff:ff:ff:ff:ff on Ethernet; lo's is all zeros, so there every group frame is MULTICAST),
+ * else MULTICAST; else OTHERHOST.
  */
-export function ethernetPacketType(frame: Uint8Array, own: Uint8Array | undefined): number {
+export function ethernetPacketType(
+  frame: Uint8Array,
+  own: Uint8Array | undefined,
+  broadcast: Uint8Array = ETHERNET_BROADCAST,
+): number {
   if (frame.length < 6) return PacketType.OTHERHOST;
-  if (frame[0]! & 1) {
-    for (let i = 0; i < 6; i++) if (frame[i] !== 0xff) return PacketType.MULTICAST;
-    return PacketType.BROADCAST;
-  }
-  if (own === undefined) return PacketType.OTHERHOST;
-  for (let i = 0; i < 6; i++) if (frame[i] !== own[i]) return PacketType.OTHERHOST;
-  return PacketType.HOST;
+  if (own !== undefined && sameMac(frame, own)) return PacketType.HOST;
+  if (frame[0]! & 1) return sameMac(frame, broadcast) ? PacketType.BROADCAST : PacketType.MULTICAST;
+  return PacketType.OTHERHOST;
+}
+
+const ETHERNET_BROADCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+
+/** Whether the 6 bytes at the start of `frame` are `mac`. */
+function sameMac(frame: Uint8Array, mac: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+  return true;
 }
 
 /**

@@ -90,6 +90,12 @@ int main(int argc, char **argv) {
   send_with(tx, rx, "short", sizeof(struct sockaddr_ll) - 1, 6, unicast);
   send_with(tx, rx, "halen9", sizeof(struct sockaddr_ll), 9, unicast);
   send_with(tx, rx, "halen9long", sizeof(struct sockaddr_ll) + 4, 9, unicast);
+  /* eth_type_trans: a group address is PACKET_BROADCAST only if it is the device's broadcast
+   * address, which lo's is not (it is all zeros): there both are PACKET_MULTICAST. */
+  const unsigned char bcast[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  const unsigned char mcast[8] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+  send_with(tx, rx, "bcast", sizeof(struct sockaddr_ll), 6, bcast);
+  send_with(tx, rx, "mcast", sizeof(struct sockaddr_ll), 6, mcast);
 
   /* No address: the bound socket's link and protocol, no destination given to eth_header. */
   struct sockaddr_ll b = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_EXP), .sll_ifindex = ifindex};
