@@ -476,6 +476,24 @@ describe('epoll over host sockets', () => {
     }
   });
 
+  it('an epoll set holding that epoll set sees at once what the sandbox just made ready on the host', async () => {
+    const { h, ep, ctl, pair, send, read } = await hostSetup();
+    const outer = (await h.call('epoll_create1', 0)) as number;
+    h.mem.writeU32(BUF + 500, EPOLLIN);
+    h.mem.writeU64(BUF + 504, 9n);
+    expect(await h.call('epoll_ctl', outer, 1, ep, BUF + 500)).toBe(0);
+    // The host socket joins the inner set after the inner set joined the outer one.
+    const [c, s] = await pair();
+    expect(await ctl(1, s.fd, EPOLLIN, 1n)).toBe(0);
+    const waitOuter = (): Promise<unknown> => h.call('epoll_wait', outer, BUF + 600, 8, 0);
+    for (let i = 0; i < 3; i++) {
+      expect(await waitOuter()).toBe(0);
+      await send(c.fd);
+      expect(await waitOuter()).toBe(1);
+      expect(await read(s.fd, 64)).toBe(1);
+    }
+  });
+
   it('a stale report of the watch (the data already read) reports nothing and leaves the list', async () => {
     const { ctl, socket, wait, polls, fds } = await hostSetup();
     const s = await socket();

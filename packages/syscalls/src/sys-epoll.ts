@@ -87,6 +87,21 @@ export class EpollImpl extends FileDescriptionImpl {
   private sweepAt = SWEEP_MIN;
   /** How many interests are in files whose readiness lags (host sockets): see waitLoop. */
   lagging = 0;
+  /** How many interests are in epoll sets (which may hold such files, now or later). */
+  private nested = 0;
+
+  /**
+   * Whether a wait on this set must first let the host's readiness reports in ({@link
+   * hostSettled}): it holds a host socket, or an epoll set nested in it does (epoll_ctl keeps
+   * nesting shallow and loop-free, so the walk ends).
+   */
+  get lags(): boolean {
+    if (this.lagging > 0) return true;
+    if (this.nested === 0) return false;
+    for (const it of this.interests.values())
+      if (it.file.impl instanceof EpollImpl && it.file.impl.lags) return true;
+    return false;
+  }
 
   static key(fd: number, file: FileDescription): string {
     return `${fd}:${descriptionIds.get(file) ?? assignId(file)}`;
@@ -121,7 +136,10 @@ export class EpollImpl extends FileDescriptionImpl {
     this.interests.set(EpollImpl.key(fd, file), it);
     this.ready.add(it);
     const inner = file.impl;
-    if (inner instanceof EpollImpl) inner.watchers.set(this, (inner.watchers.get(this) ?? 0) + 1);
+    if (inner instanceof EpollImpl) {
+      inner.watchers.set(this, (inner.watchers.get(this) ?? 0) + 1);
+      this.nested++;
+    }
     this.queue.notify(EPOLLIN);
   }
 
@@ -133,6 +151,7 @@ export class EpollImpl extends FileDescriptionImpl {
     this.ready.delete(it);
     const inner = it.file.impl;
     if (inner instanceof EpollImpl) {
+      this.nested--;
       const n = (inner.watchers.get(this) ?? 1) - 1;
       if (n > 0) inner.watchers.set(this, n);
       else inner.watchers.delete(this);
@@ -253,12 +272,13 @@ export class EpollImpl extends FileDescriptionImpl {
 }
 
 /**
- * Before poll(2) or select(2) looks at `files`: when one is an epoll set holding host sockets,
+ * Before poll(2) or select(2) looks at `files`: when one is an epoll set holding host sockets
+ * (itself or in a nested set),
  * what waitLoop waits for before it collects ({@link hostSettled}), so that the epoll fd is
  * readable at once after the sandbox's own send made a socket in it ready, as on Linux.
  */
 export function epollSettled(files: Iterable<FileDescription>): Promise<void> | undefined {
-  for (const f of files) if (f.impl instanceof EpollImpl && f.impl.lagging > 0) return hostSettled();
+  for (const f of files) if (f.impl instanceof EpollImpl && f.impl.lags) return hostSettled();
   return undefined;
 }
 
@@ -363,7 +383,7 @@ async function waitLoop(
   deadline: bigint | undefined,
 ): Promise<SyscallResult> {
   for (;;) {
-    if (ep.lagging > 0) {
+    if (ep.lags) {
       const settled = hostSettled();
       if (settled) {
         await settled;
