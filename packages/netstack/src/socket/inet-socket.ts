@@ -250,6 +250,11 @@ export class InetSocket {
   private sndBufLock = false;
   private rcvBufLock = false;
   private shutRd = false;
+  /**
+   * A listener's port, named by bind(2), that its disconnect could not keep because accepted
+   * connections held it: still this socket's (getsockname shows it), asked for again by listen(2).
+   */
+  private namedPortLost = false;
   private shutWr = false;
   private connecting = false;
   /** A send with MSG_FASTOPEN started the connection; its data goes once it is established. */
@@ -518,9 +523,11 @@ export class InetSocket {
     const conflict = impl.sock.reuseportListenConflict();
     if (conflict) return conflict;
     // A port the socket no longer holds (an automatic one a disconnect released, though
-    // getsockname still shows it) is not taken back: inet_num is 0 then, and Linux picks one.
+    // getsockname still shows it) is not taken back: inet_num is 0 then, and Linux picks one. A
+    // named one that a disconnect could not keep (its accepted connections hold it) is asked for
+    // again, as inet_csk_listen_start's get_port does: EADDRINUSE while they conflict.
     const held = impl.sock.local;
-    const local = held && !impl.sock.holdsPort ? { addr: held.addr, port: 0 } : held;
+    const local = held && !impl.sock.holdsPort && !this.namedPortLost ? { addr: held.addr, port: 0 } : held;
     impl.sock.owner = undefined;
     impl.sock.close(); // releases the port for the listener that takes over
     // A socket bound to an IPv4-mapped address listens for IPv4 only.
@@ -552,6 +559,7 @@ export class InetSocket {
     if (err) return err;
     this.impl = this.take({ kind: 'listener', sock: l });
     l.owner = this;
+    this.namedPortLost = false;
     return 0;
   }
 
@@ -721,7 +729,7 @@ export class InetSocket {
    * and is an unconnected socket again, which may listen or connect. A port bind(2) named stays
    * bound; an automatic one is released, though getsockname still shows it (inet_sport stays).
    * Should accepted connections hold the named port without sharing it, the port is shown but not
-   * held, and a new listen(2) picks another where Linux's fails with EADDRINUSE.
+   * held ({@link namedPortLost}), and a new listen(2) asks for it again.
    */
   private disconnectListener(l: TcpListener): void {
     const local = l.local;
@@ -740,7 +748,10 @@ export class InetSocket {
     this.applyIpOptions();
     this.applyTcpOptions();
     if (this.cork) fresh.setCork(true);
-    if (local && !(keepPort && fresh.bind(local) === undefined)) fresh.local = local;
+    if (local && !(keepPort && fresh.bind(local) === undefined)) {
+      fresh.local = local;
+      this.namedPortLost = keepPort;
+    }
   }
 
   /**
