@@ -1112,14 +1112,28 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         const s = bucket[i]!;
         // sees(s.boundDevIf, iif), written out, and the rest of the match.
         if (
-          (iif < 0 || s.boundDevIf === 0 || s.boundDevIf === iif) &&
-          s.matches(dst, seg.dstPort, src, seg.srcPort)
+          !(iif < 0 || s.boundDevIf === 0 || s.boundDevIf === iif) ||
+          !s.matches(dst, seg.dstPort, src, seg.srcPort)
         )
-          return belowMinHops(s, dst, hopLimit) ? undefined : s.process(now, seg);
+          continue;
+        if (belowMinHops(s, dst, hopLimit)) return undefined;
+        // TCP_TW_SYN for a TIME_WAIT not parked yet (or still held by the application), as below.
+        const isn = s.timeWaitSynIsn(now, seg);
+        const listener = isn !== undefined ? this.listenerFor(src, dst, seg, iif) : undefined;
+        if (listener === undefined) return s.process(now, seg);
+        this.reuseTimeWait(s);
+        return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg, isn);
       }
     for (let tw = this.parkedByPorts.get(key); tw !== undefined; tw = tw.nextSamePorts) {
       if (!sees(tw.boundDevIf, iif) || !tw.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
       if (belowMinHops(tw, dst, hopLimit)) return undefined;
+      // TCP_TW_SYN: the connection ends, its listener takes the SYN; with no listener it is answered.
+      const isn = tw.synIsn(now, seg);
+      const listener = isn !== undefined ? this.listenerFor(src, dst, seg, iif) : undefined;
+      if (listener !== undefined) {
+        tw.close();
+        return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg, isn);
+      }
       const end = tw.end;
       const owed = tw.ackDue;
       tw.process(now, seg);
@@ -1128,6 +1142,14 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       if (tw.end !== end) this.queueParked(tw);
       return undefined;
     }
+    const listener = this.listenerFor(src, dst, seg, iif);
+    if (listener)
+      return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg);
+    return rstFor(seg);
+  }
+
+  /** The listener a segment with no connection goes to (inet_lookup_listener), if any. */
+  private listenerFor(src: IpAddress, dst: IpAddress, seg: TcpRepr, iif: number): TcpListener | undefined {
     let listener: TcpListener | undefined;
     for (const l of this.listeners) {
       if (!sees(l.boundDevIf, iif) || !l.matches(dst, seg.dstPort)) continue;
@@ -1135,9 +1157,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       if (!listener || listenerRank(l, dst) > listenerRank(listener, dst)) listener = l;
     }
     if (listener?.reusePort) listener = this.listenerReuseport(listener, src, dst, seg, iif);
-    if (listener)
-      return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg);
-    return rstFor(seg);
+    return listener;
   }
 
   /**

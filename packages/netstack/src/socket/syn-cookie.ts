@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { IpAddress } from '../wire/ip-address.js';
+import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 
 /** Linux's msstab of IPv4 (the first is TCP_MSS_DEFAULT; 1440 and 1452 are PPPoE). */
 export const MSSTAB_V4: readonly number[] = [536, 1300, 1440, 1460];
@@ -30,6 +30,9 @@ const MAX_SYNCOOKIE_AGE = 2;
 const SYNCOOKIE_PERIOD = 60_000;
 /** TCP_SYNCOOKIE_VALID (ms): a listener checks ACKs as cookies this long after its last one. */
 export const SYNCOOKIE_VALID = MAX_SYNCOOKIE_AGE * SYNCOOKIE_PERIOD;
+
+/** seq_scale's clock: 64 ns ticks (2^32 of them last 274 s), per ms of the poll clock. */
+const ISN_TICKS_PER_MS = 1e6 / 64;
 
 /** TSBITS and the option bits of the cookie's timestamp (TS_OPT_WSCALE_MASK, _SACK, _ECN). */
 const TSBITS = 6;
@@ -99,8 +102,9 @@ export interface CookieFlow {
 }
 
 /**
- * A stack's SYN cookie secret and codec. The keys come from the stack's seeded random source, so
- * a run with a fixed seed makes the same cookies.
+ * A stack's SYN cookie secret and codec, and the secrets of every connection's ISN and TSval
+ * offset (Linux's net_secret and ts_secret). The keys come from the stack's seeded random
+ * source, so a run with a fixed seed makes the same cookies.
  *
  * @example
  * ```ts
@@ -115,8 +119,8 @@ export class SynCookies {
 
   constructor(random: () => number) {
     const word = (): number => Math.floor(random() * 2 ** 32) >>> 0;
-    // Keys of H0, H1 and the timestamp offset, two words each.
-    this.keys = [word(), word(), word(), word(), word(), word()];
+    // Keys of H0, H1, the timestamp offset and the ISN, two words each.
+    this.keys = [word(), word(), word(), word(), word(), word(), word(), word()];
   }
 
   private hash(which: 0 | 1, flow: CookieFlow, count: number): number {
@@ -163,11 +167,29 @@ export class SynCookies {
   }
 
   /**
-   * The TSval offset of a cookie connection (Linux's secure_tcp_ts_off): a keyed hash of the
-   * addresses, so the ACK's echo can be read without state.
+   * The TSval offset of a connection (Linux's secure_tcp_ts_off) from its local address `src`
+   * to `dst`: a keyed hash of the addresses, so a cookie ACK's echo can be read without state,
+   * and TSvals go on increasing from one connection between two hosts to the next (which
+   * lets a peer's TIME_WAIT take a new SYN for the same ports: see TcpTimeWait.synIsn).
    */
   tsOffset(src: IpAddress, dst: IpAddress): number {
     return keyedHash(this.keys[4]!, this.keys[5]!, [...addressWords(src), ...addressWords(dst)]);
+  }
+
+  /**
+   * The ISN of a new connection from `local` to `remote` at `now` (the poll clock, ms): Linux's
+   * secure_tcp_seq (RFC 6528), a keyed hash of the addresses and ports plus a clock of 64 ns
+   * ticks. A later connection of the same addresses and ports starts after the sequence numbers
+   * of an earlier one (unless that one sent 2^32 bytes in 274 s), so that a TIME_WAIT the peer
+   * still holds takes its SYN as a new connection.
+   */
+  isn(now: number, local: IpEndpoint, remote: IpEndpoint): number {
+    const hash = keyedHash(this.keys[6]!, this.keys[7]!, [
+      ...addressWords(local.addr),
+      ...addressWords(remote.addr),
+      ((local.port << 16) | remote.port) >>> 0,
+    ]);
+    return (hash + Math.floor(now * ISN_TICKS_PER_MS)) >>> 0;
   }
 }
 

@@ -2,9 +2,13 @@
 // stack keeps of one, and how it answers its peer, holds its port and ends.
 import { E } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
+import { cidr } from '../iface/interface.js';
+import { linkPair } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
+import { Stack } from '../stack.js';
+import { Ipv4Packet } from '../wire/ipv4.js';
 import { RingBuffer } from '../storage/ring-buffer.js';
-import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
+import { TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { TcpSocket } from './tcp.js';
 import { ME, THEM, connectToRawPeer } from './tcp-peer.test-util.js';
@@ -34,16 +38,21 @@ function reachable(root: object, stopAt: readonly object[] = []): Set<unknown> {
 }
 
 /**
- * A connection to a raw peer (timestamps and SACK on) that our side closes first and the peer
- * then closes: our end waits in TIME_WAIT, parked. The peer's TSval is 2000 at its FIN.
+ * A connection to a raw peer (timestamps and SACK on, unless `ts` is false) that our side closes
+ * first (or, with `end` 'shutdown', shuts down for writing and keeps) and the peer then closes:
+ * our end waits in TIME_WAIT, parked when closed. The peer's TSval is 2000 at its FIN.
  */
-function parkedTimeWait() {
-  const { sock, peer } = connectToRawPeer({ timestamp: { tsVal: 1000, tsEcr: 0 }, sackPermitted: true });
-  sock.close();
+function parkedTimeWait({ end = 'close', ts = true, reuseAddr = false } = {}) {
+  const { sock, peer } = connectToRawPeer(
+    ts ? { timestamp: { tsVal: 1000, tsEcr: 0 }, sackPermitted: true } : {},
+  );
+  sock.reuseAddr = reuseAddr;
+  if (end === 'close') sock.close();
+  else sock.shutdownWrite();
   settle([peer.stack], 1);
   const fin = peer.drain().find((s) => s.flags & TcpFlag.FIN)!;
   peer.rcvNxt = (fin.seqNumber + 1) >>> 0;
-  peer.send({ flags: TcpFlag.FIN, timestamp: { tsVal: 2000, tsEcr: 0 } });
+  peer.send({ flags: TcpFlag.FIN, timestamp: ts ? { tsVal: 2000, tsEcr: 0 } : undefined });
   peer.seq = (peer.seq + 1) >>> 0;
   settle([peer.stack], 2);
   expect(peer.drain().length).toBe(1); // the ACK of the FIN
@@ -51,6 +60,28 @@ function parkedTimeWait() {
   const listed = peer.stack.sockets().filter((e) => e.remote?.addr.equals(THEM));
   expect(listed.map((e) => e.state)).toEqual([6]);
   return { sock, peer, stack: peer.stack, tw: listed[0]!.tcp! };
+}
+
+/**
+ * {@link parkedTimeWait} of a socket with SO_REUSEADDR, and a listener with it on the same port,
+ * as a server has when a client of its own port left (the TIME_WAIT stays held by the
+ * application with `end` 'shutdown').
+ */
+function timeWaitUnderListener(opts: { end?: 'close' | 'shutdown'; ts?: boolean } = {}) {
+  const p = parkedTimeWait({ ...opts, reuseAddr: true });
+  const listener = p.stack.tcpListener(4, () => bufs());
+  listener.reuseAddr = true;
+  expect(listener.bind({ addr: ME, port: 40000 })).toBeUndefined();
+  listener.listen(8);
+  // What the record sent last: SND.NXT is its FIN's sequence number plus one.
+  const sndNxt = p.peer.rcvNxt;
+  const tcpStates = (): number[] =>
+    p.stack
+      .sockets()
+      .filter((e) => e.protocol === 'tcp')
+      .map((e) => e.state)
+      .sort((x, y) => x - y);
+  return { ...p, listener, sndNxt, tcpStates };
 }
 
 /** Sends `seg` from the peer at time `now`; returns what our side sent back. */
@@ -125,5 +156,127 @@ describe('a parked TIME_WAIT connection', () => {
     }
     settle([p.stack], 2000 + 60_000);
     expect(p.sock.state).toBe('CLOSED');
+  });
+});
+
+describe('a SYN for a TIME_WAIT connection (TCP_TW_SYN)', () => {
+  const SYN = { flags: TcpFlag.SYN, ackNumber: undefined } as const;
+  type Bench = ReturnType<typeof timeWaitUnderListener>;
+  /** The SYN-ACK of a new connection, or the bare ACK of the old one, as [flags, SEQ, ACK]. */
+  const answer = (r: TcpRepr[]): unknown[] => r.map((s) => [s.flags, s.seqNumber, s.ackNumber]);
+  const newConnection = (b: Bench, seq: number): unknown[] => [
+    [TcpFlag.SYN, (b.sndNxt + 65535 + 2) >>> 0, (seq + 1) >>> 0],
+  ];
+  const oldAck = (b: Bench): unknown[] => [[0, b.peer.rcvNxt, b.peer.seq]];
+
+  for (const end of ['close', 'shutdown'] as const) {
+    it(`starts a new connection when it comes after RCV.NXT (TIME_WAIT after ${end})`, () => {
+      const b = timeWaitUnderListener({ end });
+      expect(b.tcpStates()).toEqual([6, 10]);
+      const seq = (b.peer.seq + 100) >>> 0;
+      // TSval as TS.Recent: neither newer nor older; the sequence number decides.
+      const got = exchange(b, 10, { ...SYN, seqNumber: seq, timestamp: { tsVal: 2000, tsEcr: 0 } });
+      expect(answer(got)).toEqual(newConnection(b, seq));
+      expect(b.sock.state).toBe('CLOSED');
+      expect(b.tcpStates()).toEqual([3, 10]);
+    });
+  }
+
+  it('starts a new connection when its TSval is newer, even below RCV.NXT', () => {
+    const b = timeWaitUnderListener();
+    const seq = (b.peer.seq - 1000) >>> 0;
+    const got = exchange(b, 10, { ...SYN, seqNumber: seq, timestamp: { tsVal: 2001, tsEcr: 0 } });
+    expect(answer(got)).toEqual(newConnection(b, seq));
+    expect(b.tw.state).toBe('CLOSED');
+  });
+
+  it('acknowledges an old SYN: no newer sequence number or TSval, or failing PAWS', () => {
+    const b = timeWaitUnderListener();
+    const old = (b.peer.seq - 1000) >>> 0;
+    expect(answer(exchange(b, 10, { ...SYN, seqNumber: old, timestamp: { tsVal: 2000, tsEcr: 0 } }))).toEqual(
+      oldAck(b),
+    );
+    expect(answer(exchange(b, 11, { ...SYN, seqNumber: b.peer.seq }))).toEqual(oldAck(b));
+    const paws = b.stack.mib.tcpExt.PAWSEstab;
+    const after = (b.peer.seq + 100) >>> 0;
+    expect(
+      answer(exchange(b, 12, { ...SYN, seqNumber: after, timestamp: { tsVal: 1999, tsEcr: 0 } })),
+    ).toEqual(oldAck(b));
+    expect(b.stack.mib.tcpExt.PAWSEstab).toBe(paws + 1);
+    expect(b.tw.state).toBe('TIME_WAIT');
+    expect(b.tcpStates()).toEqual([6, 10]);
+  });
+
+  it('never takes a SYN with ACK or RST for a new connection', () => {
+    const b = timeWaitUnderListener();
+    const after = (b.peer.seq + 100) >>> 0;
+    const ts = { tsVal: 3000, tsEcr: 0 };
+    expect(answer(exchange(b, 10, { flags: TcpFlag.SYN, seqNumber: after, timestamp: ts }))).toEqual(
+      oldAck(b),
+    );
+    expect(
+      answer(exchange(b, 11, { ...SYN, flags: TcpFlag.SYN | TcpFlag.RST, seqNumber: after, timestamp: ts })),
+    ).toEqual(oldAck(b));
+    expect(b.tw.state).toBe('TIME_WAIT');
+    expect(b.tcpStates()).toEqual([6, 10]);
+  });
+
+  it('without timestamps, a sequence number after RCV.NXT still opens one', () => {
+    const b = timeWaitUnderListener({ ts: false });
+    // A newer TSval counts only when the connection had timestamps: this SYN is old.
+    const old = (b.peer.seq - 1) >>> 0;
+    expect(answer(exchange(b, 10, { ...SYN, seqNumber: old, timestamp: { tsVal: 5, tsEcr: 0 } }))).toEqual(
+      oldAck(b),
+    );
+    const seq = (b.peer.seq + 1) >>> 0;
+    expect(answer(exchange(b, 11, { ...SYN, seqNumber: seq }))).toEqual(newConnection(b, seq));
+  });
+});
+
+describe('the ISN and TSval offset of a new connection (RFC 6528, as Linux)', () => {
+  /** The SYN a fresh socket of `stack` sends at `now` from ME:`port` to THEM:80. */
+  function synAt(stack: Stack, now: number, port: number): TcpRepr {
+    settle([stack], now);
+    const s = stack.tcpSocket(4, bufs());
+    s.reuseAddr = true;
+    expect(s.bind({ addr: ME, port })).toBeUndefined();
+    s.connect({ addr: THEM, port: 80 });
+    settle([stack], now);
+    const syn = drainSyns(stack);
+    s.close();
+    return syn;
+  }
+  const links = new Map<Stack, ReturnType<typeof linkPair>[1]>();
+  function drainSyns(stack: Stack): TcpRepr {
+    const dev = links.get(stack)!;
+    const out: TcpRepr[] = [];
+    for (let f = dev.receive(0); f; f = dev.receive(0)) {
+      const ip = Ipv4Packet.checked(f) as Ipv4Packet;
+      out.push(TcpRepr.parse(TcpPacket.checked(ip.payload) as TcpPacket, ME, THEM) as TcpRepr);
+    }
+    expect(out.map((s) => s.flags)).toEqual([TcpFlag.SYN]);
+    return out[0]!;
+  }
+  function stackOf(seed: number): Stack {
+    const [dev, peerDev] = linkPair();
+    const stack = new Stack({ device: dev, addresses: [cidr('10.0.0.1/24')], seed });
+    links.set(stack, peerDev);
+    return stack;
+  }
+
+  it('increase with the clock for the same addresses and ports, and differ for other ports', () => {
+    const stack = stackOf(17);
+    const first = synAt(stack, 1000, 40000);
+    const again = synAt(stack, 3000, 40000);
+    // secure_tcp_seq's clock: 64 ns ticks; TSvals go on from the same offset.
+    expect((again.seqNumber - first.seqNumber) >>> 0).toBe(2000 * 15625);
+    expect((again.timestamp!.tsVal - first.timestamp!.tsVal) >>> 0).toBe(2000);
+    const other = synAt(stack, 3000, 40001);
+    expect(other.seqNumber).not.toBe(again.seqNumber);
+    expect(other.timestamp!.tsVal).toBe(again.timestamp!.tsVal); // secure_tcp_ts_off: addresses only
+    // The secret is the stack's own.
+    const elsewhere = synAt(stackOf(18), 3000, 40000);
+    expect(elsewhere.seqNumber).not.toBe(again.seqNumber);
+    expect(elsewhere.timestamp!.tsVal).not.toBe(again.timestamp!.tsVal);
   });
 });

@@ -5,7 +5,8 @@
  * of a thousand connections a second keeps 60 000 of these for the 60 s of TIME_WAIT.
  *
  * It answers the segments of its connection as the TcpSocket did in TIME_WAIT (an ACK for a
- * repeated FIN, which restarts the timer; PAWS; RST; challenge ACKs), holds the local port
+ * repeated FIN, which restarts the timer; PAWS; RST; challenge ACKs; a new connection's SYN is
+ * let through to the port's listener: see {@link TcpTimeWait.synIsn}), holds the local port
  * (SO_REUSEADDR binds and connect(2)'s sharing and tcp_tw_reuse see it as a holder), is listed
  * in /proc/net/tcp and sock_diag with its timer, and ends with its timer, a RST, SOCK_DESTROY or
  * a connection that takes it over. The TcpSocket it came from, while something still holds it,
@@ -25,6 +26,34 @@ const PAWS_IDLE = 24 * 24 * 3600 * 1000;
 /** net.ipv4.tcp_invalid_ratelimit (ms): the least time between ACKs to out-of-window segments. */
 const OOW_RATELIMIT_MS = 500;
 const EMPTY = new Uint8Array(0);
+
+/**
+ * tcp_timewait_state_process's TCP_TW_SYN (RFC 1122 §4.2.2.13, RFC 6191): a SYN without ACK or
+ * RST to a TIME_WAIT connection that passes PAWS and comes after it (a sequence number after
+ * RCV.NXT or, when the connection had timestamps, a TSval newer than TS.Recent) starts a new
+ * connection. Returns the ISN of that connection (tcp_tw_isn: past whatever the old one may
+ * still have in flight, 0 skipped), else undefined. Sequence numbers and TSvals unsigned or int32.
+ */
+export function timeWaitSynIsn(
+  now: number,
+  seg: TcpRepr,
+  tw: {
+    readonly rcvNxt: number;
+    readonly sndNxt: number;
+    readonly tsOk: boolean;
+    readonly tsRecent: number;
+    readonly tsRecentAt: number;
+  },
+): number | undefined {
+  if ((seg.flags & (TcpFlag.SYN | TcpFlag.RST)) !== TcpFlag.SYN || seg.ackNumber !== undefined)
+    return undefined;
+  // Linux reads the options of a segment to a TIME_WAIT only when the connection had timestamps.
+  const ts = tw.tsOk ? seg.timestamp : undefined;
+  const tsAge = ts !== undefined ? (tw.tsRecent - ts.tsVal) | 0 : 0;
+  if (tsAge > 0 && now - tw.tsRecentAt < PAWS_IDLE) return undefined;
+  if (((seg.seqNumber - tw.rcvNxt) | 0) <= 0 && tsAge >= 0) return undefined;
+  return (tw.sndNxt + 65535 + 2) >>> 0 || 1;
+}
 
 /** What a record needs of its stack. */
 export interface TimeWaitHome {
@@ -244,12 +273,28 @@ export class TcpTimeWait implements PortBinding {
   }
 
   /**
+   * @internal the ISN of the connection SYN `seg` would start in place of this one (see
+   * {@link timeWaitSynIsn}); undefined: the SYN is the old connection's, {@link process} answers it.
+   */
+  synIsn(now: number, seg: TcpRepr): number | undefined {
+    if ((seg.flags & TcpFlag.SYN) === 0 || (this.flags & CLOSED) !== 0) return undefined;
+    return timeWaitSynIsn(now, seg, {
+      rcvNxt: this.rcvNxt,
+      sndNxt: this.sndNxtI32,
+      tsOk: (this.flags & TS_OK) !== 0,
+      tsRecent: this.tsRecentI32,
+      tsRecentAt: this.tsRecentStamp,
+    });
+  }
+
+  /**
    * @internal a segment of the connection, as TcpSocket.process takes one in TIME_WAIT: PAWS
    * and out-of-window segments are acknowledged (the latter at most once per
    * {@link OOW_RATELIMIT_MS} without data or SYN), a repeated FIN also restarts the timer; an
-   * exact RST ends the connection, another RST or a SYN draws a challenge ACK (RFC 5961); an ACK
-   * of what was never sent, or far older than the window, draws an ACK; new data or a FIN in the
-   * window is acknowledged and restarts the timer. See {@link ackDue} and {@link end}.
+   * exact RST ends the connection, another RST or a SYN (one {@link synIsn} does not let
+   * through) draws a challenge ACK (RFC 5961); an ACK of what was never sent, or far older than
+   * the window, draws an ACK; new data or a FIN in the window is acknowledged and restarts the
+   * timer. See {@link ackDue} and {@link end}.
    */
   process(now: number, seg: TcpRepr): void {
     const shell = this.shell.deref();

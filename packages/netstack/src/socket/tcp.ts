@@ -78,7 +78,7 @@ import { cookieTimestamp, cookieTimestampOptions, SYNCOOKIE_VALID, synCookiesOf 
 import type { SocketFilter } from './cbpf.js';
 import { tcpFilterSegment } from './filter-packet.js';
 import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
-import { TcpTimeWait, type TimeWaitHome } from './tcp-time-wait.js';
+import { TcpTimeWait, timeWaitSynIsn, type TimeWaitHome } from './tcp-time-wait.js';
 
 /** The connection states of RFC 9293 §3.3.2. */
 export type TcpState =
@@ -762,6 +762,22 @@ export class TcpSocket {
     };
   }
 
+  /**
+   * @internal in TIME_WAIT, the ISN of the connection SYN `seg` would start in place of this one
+   * (TcpTimeWait.synIsn); undefined in other states or for a SYN that {@link process} answers.
+   */
+  timeWaitSynIsn(now: number, seg: TcpRepr): number | undefined {
+    if (this.stateNow !== 'TIME_WAIT') return undefined;
+    if ((seg.flags & TcpFlag.SYN) === 0) return undefined;
+    return timeWaitSynIsn(now, seg, {
+      rcvNxt: this.rcvNxt,
+      sndNxt: this.sndNxt,
+      tsOk: this.tsOk,
+      tsRecent: this.tsRecent,
+      tsRecentAt: this.tsRecentAt,
+    });
+  }
+
   /** @internal TIME_WAIT taken over by a new connection (Stack.reuseTimeWait): now CLOSED, its port let go. */
   takenOver(): void {
     this.toClosed();
@@ -907,12 +923,15 @@ export class TcpSocket {
     this.mssMtu = -1;
     this.refreshMss();
     // tcp_twsk_unique: after a connection taken over, sequence numbers start past its window.
-    this.iss = tw ? seqAdd(tw.sndNxt, 65535 + 2) >>> 0 || 1 : Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    const secrets = synCookiesOf(this.env);
+    this.iss = tw
+      ? seqAdd(tw.sndNxt, 65535 + 2) >>> 0 || 1
+      : secrets.isn(this.env.pollNow?.() ?? 0, this.local!, ep);
     if (tw) {
       this.tsRecent = tw.tsRecent;
       this.tsRecentAt = tw.tsRecentAt;
     }
-    this.tsOffset = Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    this.tsOffset = secrets.tsOffset(this.local!.addr, ep.addr);
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -1577,8 +1596,9 @@ export class TcpSocket {
 
   /**
    * @internal starts a passive open from a listener's SYN; the connection holds the port too.
-   * `cookie`: the ISN and TSval offset a SYN cookie fixes instead of random ones; with `probe`
-   * the socket only builds the cookie's SYN-ACK ({@link cookieSynAck}) and holds no port.
+   * `fixed`: the ISN and TSval offset a SYN cookie fixes, or the ISN a TIME_WAIT connection the
+   * SYN ended does (tcp_tw_isn), instead of those of RFC 6528; with `probe` the socket only
+   * builds the cookie's SYN-ACK ({@link cookieSynAck}) and holds no port.
    */
   acceptSyn(
     now: number,
@@ -1586,12 +1606,12 @@ export class TcpSocket {
     remote: IpEndpoint,
     seg: TcpRepr,
     reuseAddr: boolean,
-    cookie?: { readonly iss: number; readonly tsOffset: number; readonly probe: boolean },
+    fixed?: { readonly iss: number; readonly tsOffset: number; readonly probe: boolean },
   ): void {
     this.lastNow = now;
     this.local = local;
     this.reuseAddr = reuseAddr;
-    if (!cookie?.probe) {
+    if (!fixed?.probe) {
       this.ports.add(this, local.port);
       this.registered = true;
     }
@@ -1600,8 +1620,14 @@ export class TcpSocket {
     this.irs = seg.seqNumber;
     this.rcvNxt = seqAdd(seg.seqNumber, 1);
     this.lastAckSent = this.rcvNxt;
-    this.iss = cookie ? cookie.iss : Math.floor(this.env.random() * 2 ** 32) >>> 0;
-    this.tsOffset = cookie ? cookie.tsOffset : Math.floor(this.env.random() * 2 ** 32) >>> 0;
+    if (fixed) {
+      this.iss = fixed.iss;
+      this.tsOffset = fixed.tsOffset;
+    } else {
+      const secrets = synCookiesOf(this.env);
+      this.iss = secrets.isn(now, local, remote);
+      this.tsOffset = secrets.tsOffset(local.addr, remote.addr);
+    }
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -4017,8 +4043,18 @@ export class TcpListener {
     }
   }
 
-  /** @internal a segment for the listening port with no connection (RFC 9293 §3.10.7.2). */
-  process(now: number, src: IpAddress, dst: IpAddress, received: TcpRepr): TcpRepr | undefined {
+  /**
+   * @internal a segment for the listening port with no connection (RFC 9293 §3.10.7.2).
+   * `twIsn`: the SYN ended a TIME_WAIT connection of its addresses and ports (TCP_TW_SYN), and
+   * the new connection's ISN is this one (tcp_tw_isn) unless a cookie answers it.
+   */
+  process(
+    now: number,
+    src: IpAddress,
+    dst: IpAddress,
+    received: TcpRepr,
+    twIsn?: number,
+  ): TcpRepr | undefined {
     this.env.touchOwner?.(this.owner);
     // tcp_filter on what reaches the listener (SYNs, cookie ACKs): a dropped one is lost.
     const f = this.filter;
@@ -4061,12 +4097,17 @@ export class TcpListener {
     if (wantCookie) return this.cookieSyn(now, src, dst, seg);
     // Without cookies the last quarter of tcp_max_syn_backlog is kept for peers proven alive
     // (tcp_peer_is_proven, by the TCP metrics cache, which netstack does not keep: none is).
+    // A TIME_WAIT's successor is let through (tcp_conn_request checks only when it has no ISN).
     const maxSynBacklog = this.env.sysctl?.maxSynBacklog ?? 128;
-    if (syncookies === 0 && maxSynBacklog - requests < maxSynBacklog >> 2) {
+    if (twIsn === undefined && syncookies === 0 && maxSynBacklog - requests < maxSynBacklog >> 2) {
       if (ext) ext.ListenDrops++;
       return undefined;
     }
-    const child = this.newChild(now, src, dst, seg);
+    const fixed =
+      twIsn === undefined
+        ? undefined
+        : { iss: twIsn, tsOffset: synCookiesOf(this.env).tsOffset(dst, src), probe: false };
+    const child = this.newChild(now, src, dst, seg, fixed);
     this.queue.push(child);
     this.adopt(child);
     return undefined;
@@ -4078,11 +4119,11 @@ export class TcpListener {
     src: IpAddress,
     dst: IpAddress,
     seg: TcpRepr,
-    cookie?: { readonly iss: number; readonly tsOffset: number; readonly probe: boolean },
+    fixed?: { readonly iss: number; readonly tsOffset: number; readonly probe: boolean },
   ): TcpSocket {
     // An IPv4 connection to a dual-stack listener is an IPv4 connection.
     const child = new TcpSocket(dst.version, this.makeBuffers(), this.env, this.ports, this.config);
-    if (!cookie?.probe) child.parent = this;
+    if (!fixed?.probe) child.parent = this;
     child.boundDevIf = this.boundDevIf;
     // sk_clone_lock copies sk_reuseport: the connection (and its TIME_WAIT) shares the port with
     // the group as its listener does, so another member may still bind there.
@@ -4096,7 +4137,7 @@ export class TcpListener {
       { addr: src, port: seg.srcPort },
       seg,
       this.reuseAddr,
-      cookie,
+      fixed,
     );
     return child;
   }
