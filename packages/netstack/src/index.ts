@@ -101,7 +101,14 @@ export {
 } from './iface/interface-id.js';
 export type { StableAddress } from './iface/interface-id.js';
 export type { Outgoing, EmitResult, DispatchContext } from './iface/outgoing.js';
-export { PacketType, ArpHardware, ethernetPacketType } from './iface/packet-tap.js';
+export {
+  PacketType,
+  ArpHardware,
+  ethernetPacketType,
+  ETH_P_802_3,
+  ETH_P_802_2,
+  ETH_P_802_3_MIN,
+} from './iface/packet-tap.js';
 export type { PacketTap, TappedFrame } from './iface/packet-tap.js';
 
 // Sockets

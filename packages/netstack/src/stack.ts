@@ -483,14 +483,14 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     if (taps.length === 1) {
       const loIndex = LOOPBACK_IFINDEX;
       this.iface.packetTap = {
-        frame: (lo, pktType, bytes, linkLen, origin) => {
+        frame: (lo, pktType, bytes, linkLen, origin, protocol) => {
           const f: TappedFrame = {
             ifindex: lo ? loIndex : this.deviceIfindex,
             pktType,
             hatype: lo ? ArpHardware.LOOPBACK : this.linkHardware(),
             bytes,
             linkLen,
-            protocol: frameProtocol(bytes, linkLen),
+            protocol: protocol ?? frameProtocol(bytes, linkLen),
             origin,
           };
           // A tap may remove itself (or another) while running: iterate over a snapshot.
@@ -529,17 +529,24 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
 
   /**
    * A packet socket's send at time `now`: `frame` (with the link's header, see {@link packetLinks}) leaves by
-   * link `ifindex`; the taps see it as OUTGOING with `origin`, and on lo the stack receives it
-   * (see Interface.inject). Run {@link poll} after. ENXIO for an unknown link, ENOBUFS when the
+   * link `ifindex`; the taps see it as OUTGOING with `origin` and `protocol` (the sender's, when
+   * the header does not give it: an 802.3 length field), and on lo the stack receives it (see
+   * Interface.inject). Run {@link poll} after. ENXIO for an unknown link, ENOBUFS when the
    * device dropped it.
    */
-  injectFrame(now: number, ifindex: number, frame: Uint8Array, origin?: object): undefined | LinuxError {
+  injectFrame(
+    now: number,
+    ifindex: number,
+    frame: Uint8Array,
+    origin?: object,
+    protocol?: number,
+  ): undefined | LinuxError {
     const link = this.packetLinks().find((l) => l.ifindex === ifindex);
     if (!link) return E.ENXIO;
     const lo = ifindex === LOOPBACK_IFINDEX;
     // packet_snd: a link that is down takes nothing.
     if (!(lo ? this.iface.loopbackUp : this.iface.deviceUp)) return E.ENETDOWN;
-    const ok = this.iface.inject(now, this.device, lo, frame, link.linkLen, origin);
+    const ok = this.iface.inject(now, this.device, lo, frame, link.linkLen, origin, protocol);
     return ok ? undefined : E.ENOBUFS;
   }
 

@@ -42,7 +42,15 @@ import {
   type Kernel,
   type Task,
 } from '@tsvisor/kernel';
-import { ArpHardware, PacketType, SocketFilter, type Stack, type TappedFrame } from '@tsvisor/netstack';
+import {
+  ArpHardware,
+  ETH_P_802_2,
+  ETH_P_802_3,
+  PacketType,
+  SocketFilter,
+  type Stack,
+  type TappedFrame,
+} from '@tsvisor/netstack';
 import type { FileDescription } from '@tsvisor/vfs';
 import { FileDescriptionImpl, WOULD_BLOCK, WaitQueue, type WouldBlock } from '@tsvisor/vfs';
 import {
@@ -321,7 +329,8 @@ function sockaddrLl(
 /**
  * dev_hard_header for SOCK_DGRAM (eth_header): the first 14 bytes of `frame` get the destination
  * `dst` (the first 6 bytes of sll_addr, on lo as elsewhere), the link's own address and the
- * protocol. Without a destination lo gets a zero one; another link cannot resolve one (EINVAL).
+ * protocol, or for ETH_P_802_3 and ETH_P_802_2 the payload's length (an 802.3 frame). Without a
+ * destination lo gets a zero one; another link cannot resolve one (EINVAL).
  */
 function linkHeader(
   frame: Uint8Array,
@@ -332,8 +341,9 @@ function linkHeader(
   if (dst) frame.set(dst.subarray(0, 6), 0);
   else if (link.hatype !== ArpHardware.LOOPBACK) return E.EINVAL;
   frame.set(link.address.subarray(0, 6), 6);
-  frame[12] = protocol >>> 8;
-  frame[13] = protocol & 0xff;
+  const type = protocol === ETH_P_802_3 || protocol === ETH_P_802_2 ? frame.length - link.linkLen : protocol;
+  frame[12] = type >>> 8;
+  frame[13] = type & 0xff;
   return undefined;
 }
 
@@ -594,7 +604,10 @@ export class PacketSocket implements FanoutMember {
       // dev_validate_header: shorter than the link header is EINVAL.
       if (len < reserve) return E.EINVAL;
     }
-    const r = this.domain.stack.injectFrame(performance.now(), ifindex, frame, this);
+    // skb->protocol: what a SOCK_DGRAM socket sends is the protocol asked for; a SOCK_RAW frame
+    // tells its own, from its header.
+    const proto = this.type === SockType.SOCK_DGRAM ? protocol : undefined;
+    const r = this.domain.stack.injectFrame(performance.now(), ifindex, frame, this, proto);
     this.domain.net.kick();
     return isError(r) ? r : len;
   }
@@ -636,7 +649,8 @@ export class PacketSocket implements FanoutMember {
         tx.refuse();
         return frame;
       }
-      this.domain.stack.injectFrame(performance.now(), ifindex, frame.bytes, this);
+      const proto = this.type === SockType.SOCK_DGRAM ? protocol : undefined;
+      this.domain.stack.injectFrame(performance.now(), ifindex, frame.bytes, this, proto);
       this.domain.net.kick();
       tx.sent();
       sum += frame.len;

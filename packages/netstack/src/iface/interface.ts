@@ -1731,8 +1731,9 @@ export class Interface {
     frame: Uint8Array,
     linkLen: number,
     origin: object | undefined,
+    protocol?: number,
   ): boolean {
-    this.packetTap?.frame(lo, PacketType.OUTGOING, frame, linkLen, origin);
+    this.packetTap?.frame(lo, PacketType.OUTGOING, frame, linkLen, origin, protocol);
     if (!lo) return this.transmitUntapped(now, device, frame);
     const type = linkLen >= ETHERNET_HEADER_LEN ? (frame[12]! << 8) | frame[13]! : 0;
     // lo's address and broadcast address are both all zeros (eth_type_trans on loopback).

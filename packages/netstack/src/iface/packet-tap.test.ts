@@ -1,7 +1,16 @@
 import { E, isError } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { cidr } from './interface.js';
-import { ArpHardware, PacketType, ethernetPacketType, type TappedFrame } from './packet-tap.js';
+import {
+  ArpHardware,
+  ETH_P_802_2,
+  ETH_P_802_3,
+  ETH_P_802_3_MIN,
+  PacketType,
+  ethernetPacketType,
+  frameProtocol,
+  type TappedFrame,
+} from './packet-tap.js';
 import { LoopbackDevice, linkPair } from '../phy/loopback.js';
 import { RingBuffer } from '../storage/ring-buffer.js';
 import { settle } from '../stack.test-util.js';
@@ -241,6 +250,21 @@ describe('packet taps', () => {
       PacketType.MULTICAST,
     );
     expect(ethernetPacketType(new Uint8Array(6), lo, lo)).toBe(PacketType.HOST);
+  });
+
+  it('read an 802.3 length field as eth_type_trans does', () => {
+    const f = (type: number, payload: number[]): Uint8Array => {
+      const b = new Uint8Array(14 + payload.length);
+      b[12] = type >> 8;
+      b[13] = type & 0xff;
+      b.set(payload, 14);
+      return b;
+    };
+    expect(frameProtocol(f(0x0800, [0x45]), 14)).toBe(0x0800);
+    expect(frameProtocol(f(ETH_P_802_3_MIN, [0]), 14)).toBe(ETH_P_802_3_MIN);
+    expect(frameProtocol(f(5, [0xff, 0xff, 1]), 14)).toBe(ETH_P_802_3); // raw IPX
+    expect(frameProtocol(f(5, [0xaa, 0xaa, 3]), 14)).toBe(ETH_P_802_2);
+    expect(frameProtocol(f(0x5ff, [0xff, 0]), 14)).toBe(ETH_P_802_2);
   });
 
   it('let a tap remove itself while others still run', () => {

@@ -67,7 +67,18 @@ export type PacketTap = (frame: TappedFrame) => void;
  * link header of `linkLen` bytes.
  */
 export interface InterfaceTap {
-  frame(lo: boolean, pktType: number, bytes: Uint8Array, linkLen: number, origin?: object): void;
+  /**
+   * `protocol`: the sender's (skb->protocol of a packet socket's frame) when the link header
+   * cannot tell it, else read from the header ({@link frameProtocol}).
+   */
+  frame(
+    lo: boolean,
+    pktType: number,
+    bytes: Uint8Array,
+    linkLen: number,
+    origin?: object,
+    protocol?: number,
+  ): void;
 }
 
 /** `ip` (an IPv4 or IPv6 packet) behind lo's link header: zero addresses and the ethertype. */
@@ -98,6 +109,12 @@ export function ethernetPacketType(
 }
 
 const ETHERNET_BROADCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+
+/** Below this, an Ethernet header's type field is the length of an 802.3 frame. */
+export const ETH_P_802_3_MIN = 0x600;
+/** The protocols of 802.3 frames: raw (Novell IPX) and with an 802.2 LLC header. */
+export const ETH_P_802_3 = 0x0001;
+export const ETH_P_802_2 = 0x0004;
 
 /** Whether the 6 bytes at the start of `frame` are `mac`. */
 function sameMac(frame: Uint8Array, mac: Uint8Array): boolean {
@@ -131,9 +148,17 @@ export function tapDeviceFrame(
   }
 }
 
-/** The ethertype of a frame with a `linkLen`-byte link header (from the IP version without one). */
+/**
+ * The protocol of a frame with a `linkLen`-byte link header, as eth_type_trans reads it: the
+ * ethertype, or for an 802.3 length field ETH_P_802_3 when the payload starts with 0xffff (raw
+ * IPX) and ETH_P_802_2 otherwise; from the IP version without a header.
+ */
 export function frameProtocol(bytes: Uint8Array, linkLen: number): number {
-  if (linkLen >= ETHERNET_HEADER_LEN) return (bytes[12]! << 8) | bytes[13]!;
+  if (linkLen >= ETHERNET_HEADER_LEN) {
+    const type = (bytes[12]! << 8) | bytes[13]!;
+    if (type >= ETH_P_802_3_MIN) return type;
+    return bytes[14] === 0xff && bytes[15] === 0xff ? ETH_P_802_3 : ETH_P_802_2;
+  }
   if (bytes.length === 0) return 0;
   return bytes[0]! >>> 4 === 6 ? EtherType.IPV6 : EtherType.IPV4;
 }

@@ -6,8 +6,10 @@
  * Linux's packet_snd hands sll_addr to dev_hard_header whatever sll_halen says (only
  * msg_namelen is checked against it), and eth_header copies 6 bytes of it into h_dest, on lo as
  * on an Ethernet device; without an address (send on a bound socket) lo gets a zero destination
- * and an ARP device EINVAL. Frames of other ethertypes (IPv6 neighbour discovery on the veth) are
- * not printed; the source address is printed only as whether it is the link's own. */
+ * and an ARP device EINVAL. For ETH_P_802_3 and ETH_P_802_2 the header carries the payload's
+ * length (an 802.3 frame), whose protocol a receiver reads back from the payload. Frames of other
+ * ethertypes (IPv6 neighbour discovery on the veth) are not printed; the source address is
+ * printed only as whether it is the link's own. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,11 +38,15 @@ static void show(int rx) {
   while (poll(&p, 1, 200) > 0) {
     socklen_t fl = sizeof from;
     long n = recvfrom(rx, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-    if (n < 14 || buf[12] != (ETH_P_EXP >> 8) || buf[13] != (ETH_P_EXP & 0xff)) continue;
-    printf("  pkttype %u n %ld dst", from.sll_pkttype, n);
+    unsigned type = n >= 14 ? (unsigned)(buf[12] << 8 | buf[13]) : 0;
+    if (n < 14 || (type != ETH_P_EXP && type >= ETH_P_802_3_MIN)) continue;
+    printf("  pkttype %u n %ld", from.sll_pkttype, n);
+    if (type < ETH_P_802_3_MIN) printf(" length field %u protocol %u", type, ntohs(from.sll_protocol));
+    printf(" dst");
     for (int i = 0; i < 6; i++) printf("%s%02x", i ? ":" : " ", buf[i]);
-    printf(" src %s payload %.*s\n", memcmp(buf + 6, own, 6) ? "other" : "own", (int)n - 14,
-           (char *)buf + 14);
+    printf(" src %s payload ", memcmp(buf + 6, own, 6) ? "other" : "own");
+    for (long i = 14; i < n; i++) putchar(buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '.');
+    putchar('\n');
   }
 }
 
@@ -96,6 +102,21 @@ int main(int argc, char **argv) {
   const unsigned char mcast[8] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
   send_with(tx, rx, "bcast", sizeof(struct sockaddr_ll), 6, bcast);
   send_with(tx, rx, "mcast", sizeof(struct sockaddr_ll), 6, mcast);
+  /* eth_header writes the payload's length, not the protocol, for ETH_P_802_3 and ETH_P_802_2;
+   * eth_type_trans reads a length field back as ETH_P_802_2 (ETH_P_802_3 when the payload starts
+   * with 0xffff, raw IPX). */
+  const unsigned short llc[] = {ETH_P_802_3, ETH_P_802_2};
+  const char *llc_name[] = {"802.3", "802.2"};
+  for (int i = 0; i < 2; i++) {
+    struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_protocol = htons(llc[i]), .sll_ifindex = ifindex, .sll_halen = 6};
+    memcpy(to.sll_addr, unicast, 6);
+    long r = sendto(tx, "\xff\xffipx", 5, 0, (struct sockaddr *)&to, sizeof to);
+    printf("%s raw: %s\n", llc_name[i], res_rc(r));
+    show(rx);
+    r = sendto(tx, "llc-frame", 9, 0, (struct sockaddr *)&to, sizeof to);
+    printf("%s llc: %s\n", llc_name[i], res_rc(r));
+    show(rx);
+  }
 
   /* No address: the bound socket's link and protocol, no destination given to eth_header. */
   struct sockaddr_ll b = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_EXP), .sll_ifindex = ifindex};
