@@ -604,12 +604,25 @@ export class PacketSocket implements FanoutMember {
       // dev_validate_header: shorter than the link header is EINVAL.
       if (len < reserve) return E.EINVAL;
     }
-    // skb->protocol: what a SOCK_DGRAM socket sends is the protocol asked for; a SOCK_RAW frame
-    // tells its own, from its header.
-    const proto = this.type === SockType.SOCK_DGRAM ? protocol : undefined;
-    const r = this.domain.stack.injectFrame(performance.now(), ifindex, frame, this, proto);
+    const r = this.domain.stack.injectFrame(
+      performance.now(),
+      ifindex,
+      frame,
+      this,
+      this.skbProtocol(protocol),
+    );
     this.domain.net.kick();
     return isError(r) ? r : len;
+  }
+
+  /**
+   * skb->protocol of a frame this socket sends with `protocol` (sll_protocol, or the socket's):
+   * that protocol (packet_snd), except that a SOCK_RAW frame sent with 0 or ETH_P_ALL tells its
+   * own from its header (packet_parse_headers); undefined then.
+   */
+  private skbProtocol(protocol: number): number | undefined {
+    if (this.type === SockType.SOCK_RAW && (protocol === 0 || protocol === ETH_P_ALL)) return undefined;
+    return protocol;
   }
 
   /**
@@ -649,8 +662,13 @@ export class PacketSocket implements FanoutMember {
         tx.refuse();
         return frame;
       }
-      const proto = this.type === SockType.SOCK_DGRAM ? protocol : undefined;
-      this.domain.stack.injectFrame(performance.now(), ifindex, frame.bytes, this, proto);
+      this.domain.stack.injectFrame(
+        performance.now(),
+        ifindex,
+        frame.bytes,
+        this,
+        this.skbProtocol(protocol),
+      );
       this.domain.net.kick();
       tx.sent();
       sum += frame.len;

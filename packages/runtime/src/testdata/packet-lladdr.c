@@ -118,6 +118,32 @@ int main(int argc, char **argv) {
     show(rx);
   }
 
+  /* SOCK_RAW: the frame carries its own header; a capture sees the protocol the socket sends
+   * with (packet_snd's skb->protocol), the header's only when that is 0 or ETH_P_ALL. */
+  const int raw_protos[] = {ETH_P_EXP, 0, ETH_P_ALL};
+  for (int k = 0; k < 3; k++) {
+    int raw = socket(AF_PACKET, SOCK_RAW, htons(raw_protos[k]));
+    unsigned char f[19] = {0};
+    memcpy(f, unicast, 6);
+    memcpy(f + 6, own, 6);
+    f[12] = ETH_P_EXP >> 8;
+    f[13] = (ETH_P_EXP & 0xff) + 1;
+    memcpy(f + 14, "rawfr", 5);
+    struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_protocol = htons(raw_protos[k]), .sll_ifindex = ifindex};
+    long r = sendto(raw, f, sizeof f, 0, (struct sockaddr *)&to, sizeof to);
+    printf("raw with protocol %#x: %s\n", raw_protos[k], res_rc(r));
+    unsigned char buf[64];
+    struct sockaddr_ll from;
+    struct pollfd p = {.fd = rx, .events = POLLIN};
+    while (poll(&p, 1, 200) > 0) {
+      socklen_t fl = sizeof from;
+      long n = recvfrom(rx, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+      if (n == sizeof f && memcmp(buf + 14, "rawfr", 5) == 0)
+        printf("  pkttype %u protocol %#x\n", from.sll_pkttype, ntohs(from.sll_protocol));
+    }
+    close(raw);
+  }
+
   /* No address: the bound socket's link and protocol, no destination given to eth_header. */
   struct sockaddr_ll b = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_EXP), .sll_ifindex = ifindex};
   if (bind(tx, (struct sockaddr *)&b, sizeof b) < 0) {
