@@ -16,30 +16,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tw-util.h"
+
 #define SERVER 5999
 
 /* The port the clients bind. */
 static int client = 40100;
-
-static const char *res(int r) {
-  return r == 0 ? "0" : strerrorname_np(errno);
-}
-
-static void sysctl(const char *name, const char *value) {
-  char path[128];
-  snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
-  int fd = open(path, O_WRONLY);
-  if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value)) {
-    perror(path);
-    exit(1);
-  }
-  close(fd);
-}
-
-static struct sockaddr_in lo(int port) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  return a;
-}
 
 /* A TCP socket with SO_REUSEADDR (`reuse`) bound to 127.0.0.1:`client`; prints bind's result. */
 static int bound(const char *what, int reuse) {
@@ -48,19 +30,6 @@ static int bound(const char *what, int reuse) {
   struct sockaddr_in a = lo(client);
   printf("%s: bind %s\n", what, res(bind(c, (struct sockaddr *)&a, sizeof a)));
   return c;
-}
-
-/* The TIME_WAIT connections of 127.0.0.1:`client` that /proc/net/tcp lists. */
-static int time_waits(void) {
-  FILE *f = fopen("/proc/net/tcp", "r");
-  char line[256];
-  int n = 0;
-  unsigned port, st;
-  if (!f) return -1;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, " %*d: %*x:%x %*x:%*x %x", &port, &st) == 2 && port == (unsigned)client && st == 6) n++;
-  fclose(f);
-  return n;
 }
 
 /* TcpExt TWRecycled from /proc/net/netstat. */
@@ -85,7 +54,7 @@ static int use(const char *what, int c, int l) {
   struct sockaddr_in a = lo(SERVER);
   long before = recycled();
   int r = connect(c, (struct sockaddr *)&a, sizeof a);
-  printf("%s: connect %s, TWRecycled +%ld, TIME_WAIT left %d\n", what, res(r), recycled() - before, time_waits());
+  printf("%s: connect %s, TWRecycled +%ld, TIME_WAIT left %d\n", what, res(r), recycled() - before, time_waits(client, -1));
   if (r) return -1;
   int s = accept(l, NULL, NULL);
   char b = 0;
@@ -101,7 +70,7 @@ static void finish(const char *what, int c, int s) {
   usleep(50 * 1000);
   if (s >= 0) close(s);
   usleep(100 * 1000);
-  printf("%s: TIME_WAIT %d\n", what, time_waits());
+  printf("%s: TIME_WAIT %d\n", what, time_waits(client, -1));
 }
 
 /* A connection from 127.0.0.1:`client` (SO_REUSEADDR) that ends in TIME_WAIT. */

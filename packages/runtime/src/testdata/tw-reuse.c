@@ -16,23 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tw-util.h"
+
 #define LOW 40000
 #define HIGH 40009
 
-static void sysctl(const char *name, const char *value) {
-  char path[128];
-  snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
-  int fd = open(path, O_WRONLY);
-  if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value)) {
-    perror(path);
-    exit(1);
-  }
-  close(fd);
-}
-
 static int listener(int port) {
   int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  struct sockaddr_in a = lo(port);
   if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 64)) {
     perror("listener");
     exit(1);
@@ -47,7 +38,7 @@ static void round_of(const char *what, int l, int port, int n) {
   int ok = 0, in_range = 1, err = 0;
   for (int i = 0; i < n; i++) {
     int c = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = lo(port);
     if (connect(c, (struct sockaddr *)&a, sizeof a)) {
       if (!err) err = errno;
       close(c);

@@ -19,48 +19,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tw-util.h"
+
 #define SERVER 6001
 #define CLIENT 40200
-
-static const char *res(int r) {
-  return r == 0 ? "0" : strerrorname_np(errno);
-}
-
-static void sysctl(const char *name, const char *value) {
-  char path[128];
-  snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
-  int fd = open(path, O_WRONLY);
-  if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value)) {
-    perror(path);
-    exit(1);
-  }
-  close(fd);
-}
-
-static struct sockaddr_in lo(int port) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  return a;
-}
 
 static double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-/* The server's TIME_WAIT connections to the client's port that /proc/net/tcp lists. */
-static int server_time_waits(void) {
-  FILE *f = fopen("/proc/net/tcp", "r");
-  char line[256];
-  int n = 0;
-  unsigned local, remote, st;
-  if (!f) return -1;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, " %*d: %*x:%x %*x:%x %x", &local, &remote, &st) == 3 && local == SERVER &&
-        remote == CLIENT && st == 6)
-      n++;
-  fclose(f);
-  return n;
 }
 
 /* One connection from 127.0.0.1:CLIENT: connect (timed), a byte each way, then the server
@@ -74,13 +41,13 @@ static void round_of(const char *what, int l) {
     close(c);
     return;
   }
-  int tw = server_time_waits();
+  int tw = time_waits(SERVER, CLIENT);
   a = lo(SERVER);
   double t0 = now_ms();
   int r = connect(c, (struct sockaddr *)&a, sizeof a);
   double took = now_ms() - t0;
   printf("%s: server TIME_WAIT before %d, connect %s, under 500 ms %s, server TIME_WAIT after %d\n", what, tw,
-         res(r), took < 500 ? "yes" : "no", server_time_waits());
+         res(r), took < 500 ? "yes" : "no", time_waits(SERVER, CLIENT));
   if (r) {
     close(c);
     return;
@@ -94,7 +61,7 @@ static void round_of(const char *what, int l) {
   close(c);
   usleep(50 * 1000); /* the server's ACK of the client's FIN */
   printf("%s: data both ways %s, EOF %s, server TIME_WAIT %d\n", what, ok ? "yes" : "no", eof ? "yes" : "no",
-         server_time_waits());
+         time_waits(SERVER, CLIENT));
 }
 
 int main(void) {

@@ -1,0 +1,53 @@
+/* Helpers shared by the TIME_WAIT programs (tw-reuse.c, tw-bound-connect.c, tw-syn.c): results,
+ * IPv4 sysctls, loopback addresses, and the TIME_WAIT connections /proc/net/tcp lists. */
+#ifndef TW_UTIL_H
+#define TW_UTIL_H
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TW_UTIL_UNUSED __attribute__((unused))
+
+/* A call's result as printed: 0, or the errno's name. */
+TW_UTIL_UNUSED static const char *res(int r) { return r == 0 ? "0" : strerrorname_np(errno); }
+
+/* Writes /proc/sys/net/ipv4/`name`; exits on failure. */
+TW_UTIL_UNUSED static void sysctl(const char *name, const char *value) {
+  char path[128];
+  snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
+  int fd = open(path, O_WRONLY);
+  if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value)) {
+    perror(path);
+    exit(1);
+  }
+  close(fd);
+}
+
+/* 127.0.0.1:`port`. */
+TW_UTIL_UNUSED static struct sockaddr_in lo(int port) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  return a;
+}
+
+/* The TIME_WAIT connections of local port `local` (to remote port `remote`, or any when -1) that
+ * /proc/net/tcp lists; -1 when it cannot be read. */
+TW_UTIL_UNUSED static int time_waits(int local, int remote) {
+  FILE *f = fopen("/proc/net/tcp", "r");
+  char line[256];
+  int n = 0;
+  unsigned lport, rport, st;
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, " %*d: %*x:%x %*x:%x %x", &lport, &rport, &st) == 3 && lport == (unsigned)local &&
+        (remote < 0 || rport == (unsigned)remote) && st == 6)
+      n++;
+  fclose(f);
+  return n;
+}
+
+#endif
