@@ -80,13 +80,7 @@ static void round_of(const char *what, int l) {
 }
 
 int main(void) {
-  int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-  struct sockaddr_in a = lo(SERVER);
-  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 16)) {
-    perror("listener");
-    return 1;
-  }
+  int l = reuse_listener(SERVER);
   round_of("first", l);
   /* Taken over at once, with tcp_tw_reuse 2 (over loopback) and with 0 alike. */
   round_of("again at once", l);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define TW_UTIL_UNUSED __attribute__((unused))
@@ -32,6 +33,18 @@ TW_UTIL_UNUSED static void sysctl(const char *name, const char *value) {
 TW_UTIL_UNUSED static struct sockaddr_in lo(int port) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   return a;
+}
+
+/* A listener on 127.0.0.1:`port` with SO_REUSEADDR; exits on failure. */
+TW_UTIL_UNUSED static int reuse_listener(int port) {
+  int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  struct sockaddr_in a = lo(port);
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 16)) {
+    perror("listener");
+    exit(1);
+  }
+  return l;
 }
 
 /* The TIME_WAIT connections of local port `local` (to remote port `remote`, or any when -1) that

@@ -193,12 +193,7 @@ export class Hostfs implements FilesystemImpl {
     if (known !== undefined) {
       if (!known.adoptFd(fd)) fs.closeSync(fd);
       else this.track(known);
-      known.load(st);
-      if (known !== this.root) {
-        known.parent = parent;
-        known.name = name;
-      }
-      return known;
+      return this.foundAgain(known, st, parent, name);
     }
     const d = new HostDir(this, fd, st);
     d.parent = parent;
@@ -216,13 +211,17 @@ export class Hostfs implements FilesystemImpl {
    */
   knownDir(st: fs.BigIntStats, parent: HostDir, name: string): HostDir | null {
     const known = this.dirs.get(Number(st.dev))?.get(Number(st.ino));
-    if (known === undefined) return null;
-    known.load(st);
-    if (known !== this.root) {
-      known.parent = parent;
-      known.name = name;
+    return known === undefined ? null : this.foundAgain(known, st, parent, name);
+  }
+
+  /** Known directory `d`, found again as `name` in `parent` with attributes `st`. */
+  private foundAgain(d: HostDir, st: fs.BigIntStats, parent: HostDir, name: string): HostDir {
+    d.load(st);
+    if (d !== this.root) {
+      d.parent = parent;
+      d.name = name;
     }
-    return known;
+    return d;
   }
 
   /** Count `d` as holding an fd, closing the least recently used directory's if over the cap. */
