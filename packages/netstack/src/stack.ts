@@ -6,6 +6,7 @@
  * @module
  */
 import { E, type LinuxError } from '@tsvisor/abi';
+import { DOUBLE_ZERO } from './double-zero.js';
 import { NEIGHBOR_RETRY, type DispatchContext } from './iface/outgoing.js';
 import { Interface, type InterfaceConfig, type ReceivedIp, type SocketTable } from './iface/interface.js';
 import { ArpHardware, frameProtocol, type PacketTap, type TappedFrame } from './iface/packet-tap.js';
@@ -456,7 +457,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   private rescanNext = 0;
   /** Where in {@link watchers} the next slice of {@link rescan} starts (undefined: the first). */
   private rescanWatchersAt: Iterator<Watcher> | undefined;
-  private lastPollNow = 0;
+  private lastPollNow = DOUBLE_ZERO;
   private readonly clock: (() => number) | undefined;
   private visitedTimed = false;
   private readonly audit: boolean;

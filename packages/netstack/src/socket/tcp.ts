@@ -47,6 +47,7 @@
  * @module
  */
 import { E, isError, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { DOUBLE_ZERO } from '../double-zero.js';
 import { NEIGHBOR_RETRY, type DispatchContext } from '../iface/outgoing.js';
 import { Assembler } from '../storage/assembler.js';
 import type { RingBuffer, SpanCopy } from '../storage/ring-buffer.js';
@@ -422,10 +423,10 @@ export class TcpSocket {
    * URG_READ; `urgSeq` is the urgent byte's sequence number (tp->urg_seq).
    */
   private urgData = 0;
-  private urgSeq = 0;
+  private urgSeq = DOUBLE_ZERO;
   /** Urgent data sent: `sndUp` (tp->snd_up) is one past the last byte sent with MSG_OOB. */
   private sndUrg = false;
-  private sndUp = 0;
+  private sndUp = DOUBLE_ZERO;
   /**
    * SO_OOBINLINE: the urgent byte stays in the stream, read in line with the rest, and
    * recv(MSG_OOB) answers EINVAL; otherwise reads skip it and only recv(MSG_OOB) returns it.
@@ -437,22 +438,23 @@ export class TcpSocket {
   private error: LinuxError | undefined;
   private errorReported = false;
 
-  // send sequence space (RFC 9293 §3.3.1)
-  private iss = 0;
-  private sndUna = 0;
-  private sndNxt = 0;
+  // send sequence space (RFC 9293 §3.3.1). Fields of sequence numbers and of times (ms) start
+  // as DOUBLE_ZERO, the representation their values take (see there).
+  private iss = DOUBLE_ZERO;
+  private sndUna = DOUBLE_ZERO;
+  private sndNxt = DOUBLE_ZERO;
   private sndWnd = 0;
-  private sndWl1 = 0;
-  private sndWl2 = 0;
+  private sndWl1 = DOUBLE_ZERO;
+  private sndWl2 = DOUBLE_ZERO;
   private maxSndWnd = 0;
   /** Sequence number of the first byte in the send ring. */
-  private txBase = 0;
+  private txBase = DOUBLE_ZERO;
   /** The application closed its sending side: a FIN follows the queued data. */
   private finQueued = false;
   /** End of the last segment sent smaller than the MSS (for Nagle). */
   private smallSentEnd: number | undefined;
   /** The highest sequence number sent so far (SND.NXT goes back on a timeout; this does not). */
-  private sndMax = 0;
+  private sndMax = DOUBLE_ZERO;
   /**
    * Segments sent with new data or a FIN (as TCPOrigDataSent counts them) not yet counted in
    * TcpExt TCPDelivered. Linux counts each segment as its ACK or SACK arrives (tcp_clean_rtx_queue,
@@ -462,8 +464,8 @@ export class TcpSocket {
   private undelivered = 0;
 
   // receive sequence space
-  private irs = 0;
-  private rcvNxt = 0;
+  private irs = DOUBLE_ZERO;
+  private rcvNxt = DOUBLE_ZERO;
   private remoteFin = false;
   private readonly assembler: Assembler;
 
@@ -506,7 +508,7 @@ export class TcpSocket {
   // timers (RFC 6298)
   private rto: number;
   private srtt: number | undefined;
-  private rttvar = 0;
+  private rttvar = DOUBLE_ZERO;
   private rtoAt: number | undefined;
   private retries = 0;
 
@@ -515,12 +517,12 @@ export class TcpSocket {
   private dupAcks = 0;
   private readonly scoreboard = new SackScoreboard();
   /** RFC 6675 HighRxt: the end of the highest retransmitted range in this recovery. */
-  private highRxt = 0;
+  private highRxt = DOUBLE_ZERO;
   /** RFC 6675 loss recovery is running (SACK negotiated); otherwise `inRecovery` is NewReno's. */
   private sackRecovery = false;
   private inRecovery = false;
   /** NewReno's "recover": the highest sequence number sent when recovery began. */
-  private recover = 0;
+  private recover = DOUBLE_ZERO;
   private retransmitHeadDue = false;
   /**
    * Linux's undo of a spurious reduction (RFC 2883 §5, D-SACK): `undoMarker` is SND.UNA when the
@@ -554,7 +556,7 @@ export class TcpSocket {
   /** The probe timeout (PTO), and the episode of the last probe: SND.MAX after it, its range. */
   private tlpAt: number | undefined;
   private tlpHighSeq: number | undefined;
-  private tlpStart = 0;
+  private tlpStart = DOUBLE_ZERO;
   private tlpRetrans = false;
   /** A duplicate segment arrived: the D-SACK block (RFC 2883) our next ACK reports first. */
   private dsack: readonly [number, number] | undefined;
@@ -607,13 +609,13 @@ export class TcpSocket {
   private pushOnce = false;
   // timestamps (RFC 7323)
   private tsOk = false;
-  private tsOffset = 0;
-  private tsRecent = 0;
-  private tsRecentAt = 0;
+  private tsOffset = DOUBLE_ZERO;
+  private tsRecent = DOUBLE_ZERO;
+  private tsRecentAt = DOUBLE_ZERO;
   /** TSval of our last retransmission: echoes older than this are not timed. */
   private tsRtxFloor: number | undefined;
   /** RCV.NXT as of the last ACK we sent (Last.ACK.sent of RFC 7323 §4.3). */
-  private lastAckSent = 0;
+  private lastAckSent = DOUBLE_ZERO;
   // delayed ACK
   private ackDelayAt: number | undefined;
   private quickAcksLeft = 0;
@@ -632,10 +634,10 @@ export class TcpSocket {
   // times for TCP_USER_TIMEOUT and TCP_INFO (ms, the stack's clock)
   /** When the oldest unacknowledged data was sent, or zero-window probing began. */
   private stallSince: number | undefined;
-  private lastDataSent = 0;
-  private lastDataRecv = 0;
-  private lastAckRecv = 0;
-  private lastNow = 0;
+  private lastDataSent = DOUBLE_ZERO;
+  private lastDataRecv = DOUBLE_ZERO;
+  private lastAckRecv = DOUBLE_ZERO;
+  private lastNow = DOUBLE_ZERO;
   private minRtt: number | undefined;
   private rttSample: { seq: number; at: number } | undefined;
   private probeDue = false;
@@ -652,10 +654,10 @@ export class TcpSocket {
   private timeWaitAt: number | undefined;
   private ackDue = false;
   /** When the peer last sent us anything, and keepalive probes sent since. */
-  private lastHeard = 0;
+  private lastHeard = DOUBLE_ZERO;
   private keepProbes = 0;
   /** Segments wait for the next hop's link address until then (ms). */
-  private holdUntil = 0;
+  private holdUntil = DOUBLE_ZERO;
   /** An out-of-order or duplicate segment arrived: acknowledge at once (RFC 5681 §4.2). */
   private ackNow = false;
   private rstDue = false;
@@ -3671,7 +3673,7 @@ export class TcpSocket {
       sackPermitted: this.cfg.sack && (!passive || this.sackOk) ? true : undefined,
       timestamp:
         this.cfg.timestamps && (!passive || this.tsOk)
-          ? { tsVal, tsEcr: passive ? this.tsRecent : 0 }
+          ? { tsVal, tsEcr: passive ? this.tsRecent : DOUBLE_ZERO }
           : undefined,
       payload: EMPTY,
     };
