@@ -189,7 +189,7 @@ static void tcp(void) {
   check(pid >= 0, "fork");
   if (pid == 0) {
     for (int k = 0; k < 4; k++) {
-      int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+      int c = k & 1 ? accept(l, NULL, NULL) : accept4(l, NULL, NULL, SOCK_CLOEXEC);
       if (c < 0) _exit(2);
       long got = 0;
       ssize_t n;
