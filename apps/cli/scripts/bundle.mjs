@@ -109,7 +109,16 @@ for (const flags of starts) {
     // Through a volume: the sandbox has its own /tmp, and a checkout may live under it.
     const run = spawnSync(
       process.execPath,
-      [...flags, join(root, 'bin', 'tsvisor.cjs'), 'do', ...mode, '-v', `${dist}:/train:ro`, '--', '/train/train'],
+      [
+        ...flags,
+        join(root, 'bin', 'tsvisor.cjs'),
+        'do',
+        ...mode,
+        '-v',
+        `${dist}:/train:ro`,
+        '--',
+        '/train/train',
+      ],
       {
         encoding: 'utf8',
         timeout: 120_000,
