@@ -9,6 +9,7 @@ import { E, type LinuxError } from '@tsvisor/abi';
 import type { DispatchContext } from '../iface/outgoing.js';
 import type { NetMib } from '../stats/mib.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
+import { addressWords, keyedHash } from './syn-cookie.js';
 import type { TcpSocket } from './tcp.js';
 
 /** A socket that sends queued datagrams when its stack dispatches it (UDP, ICMP echo, raw). */
@@ -100,6 +101,11 @@ export interface SocketEnv {
     readonly abortOnOverflow?: number;
     /** net.ipv4.tcp_tw_reuse (0, 1, 2), read at connect; absent: 2. */
     readonly twReuse?: number;
+    /**
+     * net.ipv4.tcp_timestamps, read at connect and per SYN to a listener: 1 gives each pair of
+     * addresses its own random TSval offset, 2 (and 0) none; absent: 1.
+     */
+    readonly timestamps?: number;
   };
   /** The poll clock's latest time (ms): what a TIME_WAIT's age is measured against. Absent: 0. */
   pollNow?(): number;
@@ -154,6 +160,20 @@ export interface PortBinding {
 }
 
 /**
+ * How bind(2) of port 0 looks for a free port. `inet_csk` is TCP's search (also listen(2)'s
+ * autobind: inet_csk_find_open_port): from a random odd offset from the range's low end,
+ * stepping by 2, then the even offsets, so that connect(2) (which starts with the even ones) finds
+ * its ports free; with SO_REUSEADDR it searches the lower half of the range first, then the
+ * upper. `rotate` starts where the last search of the space ended: UDP's search in Linux
+ * (udp_lib_get_port) starts at random and ping's (ping_get_port) counts on from the last
+ * identifier, neither with a preferred parity.
+ */
+export type EphemeralSearch = 'inet_csk' | 'rotate';
+
+/** The size of __inet_hash_connect's perturbation table (INET_TABLE_PERTURB_SIZE). */
+const PERTURB_SIZE = 1 << 16;
+
+/**
  * One protocol's port space (TCP and UDP each have one). Two bindings conflict when their
  * ports are equal, their families are equal and either address is unspecified or both are
  * equal, unless both set SO_REUSEADDR and the existing one is not listening (Linux
@@ -162,7 +182,12 @@ export interface PortBinding {
  */
 export class PortSpace<S extends PortBinding> {
   private readonly byPort = new Map<number, Set<S>>();
+  /** Where the next `rotate` search starts. */
   private next: number | undefined;
+  /** The key of connect's per-destination offset (Linux's net_secret), made on first use. */
+  private connectKey: readonly [number, number] | undefined;
+  /** __inet_hash_connect's table_perturb: entries are random until a connect moves them on. */
+  private readonly perturb = new Map<number, number>();
 
   /**
    * `range` gives the ephemeral ports (inclusive) when one is picked, so a change of
@@ -219,10 +244,16 @@ export class PortSpace<S extends PortBinding> {
    * implicit bind turns it into its own errno (EAGAIN for datagram sockets, EADDRNOTAVAIL for
    * a TCP connect).
    */
-  claim(socket: S, addr: IpAddress, port: number, reuseAddr: boolean): number | LinuxError {
+  claim(
+    socket: S,
+    addr: IpAddress,
+    port: number,
+    reuseAddr: boolean,
+    search: EphemeralSearch = 'rotate',
+  ): number | LinuxError {
     if (port === 0) {
-      const p = this.ephemeral(socket, addr);
-      if (typeof p !== 'number') return E.EADDRINUSE;
+      const p = search === 'inet_csk' ? this.findOpenPort(socket, reuseAddr) : this.rotate(socket);
+      if (p === undefined) return E.EADDRINUSE;
       port = p;
     } else {
       const err = this.check(socket, { addr, port }, reuseAddr);
@@ -241,11 +272,103 @@ export class PortSpace<S extends PortBinding> {
   }
 
   /**
-   * A free ephemeral port for `addr` (EADDRNOTAVAIL when the range is exhausted). With `share`,
-   * a port others hold is free when `share` says so of its holders (connect(2) shares a port
-   * among connections to other peers: __inet_hash_connect); the caller then adds itself.
+   * The ephemeral port of a TCP connect(2) from an unbound socket to `dst`, from local address
+   * `src` (EADDRNOTAVAIL when none is left), in __inet_hash_connect's order: from an offset that a
+   * keyed hash of the addresses and `dst`'s port picks in a perturbation table, the even offsets
+   * from the range's low end first, stepping by 2, then the odd ones; a per-socket
+   * IP_LOCAL_PORT_RANGE drops the preference and steps by 1. Each success moves the destination's
+   * entry on by one step more than the ports it tried or a random 0-7 steps, whichever is more,
+   * so the next connect to it starts further on. A port others hold is free when `share` says so
+   * of its holders (ports are shared among connections to other peers); the caller then adds
+   * itself.
    */
-  ephemeral(socket: S, addr: IpAddress, share?: (holders: ReadonlySet<S>) => boolean): number | LinuxError {
+  connectPort(
+    socket: S,
+    src: IpAddress,
+    dst: IpEndpoint,
+    share: (holders: ReadonlySet<S>) => boolean,
+  ): number | LinuxError {
+    const [low, high, own] = this.rangeOf(socket);
+    const step = own ? 1 : 2;
+    let remaining = high + 1 - low;
+    if (remaining <= 0) return E.EADDRNOTAVAIL;
+    if (!own && remaining > 1) remaining &= ~1;
+    this.connectKey ??= [this.randomWord(), this.randomWord()];
+    const hash = keyedHash(this.connectKey[0], this.connectKey[1], [
+      ...addressWords(src),
+      ...addressWords(dst.addr),
+      dst.port,
+    ]);
+    const index = hash & (PERTURB_SIZE - 1);
+    const perturb = this.perturb.get(index) ?? this.randomWord();
+    let offset = ((perturb + (hash >>> 16)) >>> 0) % remaining;
+    if (!own) offset &= ~1;
+    const passes = own || remaining === 1 ? 1 : 2;
+    for (let pass = 0; pass < passes; pass++, offset++) {
+      let port = low + offset;
+      for (let i = 0; i < remaining; i += step, port += step) {
+        if (port > high) port -= remaining;
+        const holders = this.byPort.get(port);
+        if (holders === undefined || share(holders)) {
+          const moved = Math.max(i, Math.floor(this.random() * 8) * step);
+          this.perturb.set(index, (perturb + moved + step) >>> 0);
+          return port;
+        }
+      }
+    }
+    return E.EADDRNOTAVAIL;
+  }
+
+  /**
+   * inet_csk_find_open_port (see {@link EphemeralSearch}): a port no socket holds, or undefined.
+   * The search covers an even count of ports (Linux's `remaining &= ~1`), so in a range of an odd
+   * size one port is reached only from some starting offsets.
+   */
+  private findOpenPort(socket: S, reuseAddr: boolean): number | undefined {
+    const [first, last] = this.rangeOf(socket);
+    const end = last + 1;
+    // The halves SO_REUSEADDR searches one after the other.
+    const bounds =
+      reuseAddr && end - first >= 4 ? [first, first + (((end - first) >> 2) << 1), end] : [first, end];
+    for (let k = 1; k < bounds.length; k++) {
+      const low = bounds[k - 1]!;
+      const high = bounds[k]!;
+      let remaining = high - low;
+      if (remaining <= 0) return undefined;
+      if (remaining > 1) remaining &= ~1;
+      let offset = Math.floor(this.random() * remaining) | 1;
+      for (let pass = 0; pass < 2; pass++, offset--) {
+        let port = low + offset;
+        for (let i = 0; i < remaining; i += 2, port += 2) {
+          if (port >= high) port -= remaining;
+          if (!this.byPort.has(port)) return port;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** A port no socket holds from where the last search ended (see {@link EphemeralSearch}). */
+  private rotate(socket: S): number | undefined {
+    const [low, high] = this.rangeOf(socket);
+    const span = high - low + 1;
+    if (span <= 0) return undefined;
+    this.next = (this.next ?? Math.floor(this.random() * span)) % span;
+    for (let i = 0; i < span; i++) {
+      const port = low + ((this.next + i) % span);
+      if (!this.byPort.has(port)) {
+        this.next = (this.next + i + 1) % span;
+        return port;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The ephemeral range (inclusive) of `socket` (inet_sk_get_local_port_range): the stack's,
+   * narrowed by the socket's IP_LOCAL_PORT_RANGE; `own` says whether the socket has one.
+   */
+  private rangeOf(socket: S): [low: number, high: number, own: boolean] {
     let [low, high] = this.range();
     const own = socket.localPortRange ?? 0;
     if (own !== 0) {
@@ -254,17 +377,10 @@ export class PortSpace<S extends PortBinding> {
       if (low <= ownLow && ownLow <= high) low = ownLow;
       if (low <= ownHigh && ownHigh <= high) high = ownHigh;
     }
-    const span = high - low + 1;
-    if (span <= 0) return E.EADDRNOTAVAIL;
-    this.next = (this.next ?? Math.floor(this.random() * span)) % span;
-    for (let i = 0; i < span; i++) {
-      const port = low + ((this.next + i) % span);
-      const holders = this.byPort.get(port);
-      if (holders === undefined ? !this.check(socket, { addr, port }, false) : share?.(holders) === true) {
-        this.next = (this.next + i + 1) % span;
-        return port;
-      }
-    }
-    return E.EADDRNOTAVAIL;
+    return [low, high, own !== 0];
+  }
+
+  private randomWord(): number {
+    return Math.floor(this.random() * 2 ** 32) >>> 0;
   }
 }

@@ -54,7 +54,7 @@ const rotl = (x: number, b: number): number => ((x << b) | (x >>> (32 - b))) >>>
  * A keyed 32-bit hash of 32-bit words in the shape of HalfSipHash-2-4 (Linux's hsiphash): a
  * secret 64-bit key makes the output unpredictable to whoever does not hold it.
  */
-function keyedHash(k0: number, k1: number, words: readonly number[]): number {
+export function keyedHash(k0: number, k1: number, words: readonly number[]): number {
   let v0 = k0 >>> 0;
   let v1 = k1 >>> 0;
   let v2 = (0x6c796765 ^ k0) >>> 0;
@@ -85,7 +85,7 @@ function keyedHash(k0: number, k1: number, words: readonly number[]): number {
 }
 
 /** The address as big-endian 32-bit words (1 for IPv4, 4 for IPv6). */
-function addressWords(a: IpAddress): number[] {
+export function addressWords(a: IpAddress): number[] {
   const b = a.bytes;
   const out: number[] = [];
   for (let i = 0; i < b.length; i += 4)

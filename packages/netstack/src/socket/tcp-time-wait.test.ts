@@ -11,7 +11,7 @@ import { RingBuffer } from '../storage/ring-buffer.js';
 import { TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import { TcpSocket } from './tcp.js';
-import { ME, THEM, connectToRawPeer } from './tcp-peer.test-util.js';
+import { ME, RawPeer, THEM, connectToRawPeer } from './tcp-peer.test-util.js';
 import { TcpTimeWait } from './tcp-time-wait.js';
 import { bufs } from './tcp-transfer.test-util.js';
 
@@ -40,11 +40,18 @@ function reachable(root: object, stopAt: readonly object[] = []): Set<unknown> {
 /**
  * A connection to a raw peer (timestamps and SACK on, unless `ts` is false) that our side closes
  * first (or, with `end` 'shutdown', shuts down for writing and keeps) and the peer then closes:
- * our end waits in TIME_WAIT, parked when closed. The peer's TSval is 2000 at its FIN.
+ * our end waits in TIME_WAIT, parked when closed. The peer's TSval is `synTsVal` (1000) in its
+ * SYN-ACK and `finTsVal` (2000) at its FIN, at time 2.
  */
-function parkedTimeWait({ end = 'close', ts = true, reuseAddr = false } = {}) {
+function parkedTimeWait({
+  end = 'close',
+  ts = true,
+  reuseAddr = false,
+  synTsVal = 1000,
+  finTsVal = 2000,
+} = {}) {
   const { sock, peer } = connectToRawPeer(
-    ts ? { timestamp: { tsVal: 1000, tsEcr: 0 }, sackPermitted: true } : {},
+    ts ? { timestamp: { tsVal: synTsVal, tsEcr: 0 }, sackPermitted: true } : {},
   );
   sock.reuseAddr = reuseAddr;
   if (end === 'close') sock.close();
@@ -52,7 +59,7 @@ function parkedTimeWait({ end = 'close', ts = true, reuseAddr = false } = {}) {
   settle([peer.stack], 1);
   const fin = peer.drain().find((s) => s.flags & TcpFlag.FIN)!;
   peer.rcvNxt = (fin.seqNumber + 1) >>> 0;
-  peer.send({ flags: TcpFlag.FIN, timestamp: ts ? { tsVal: 2000, tsEcr: 0 } : undefined });
+  peer.send({ flags: TcpFlag.FIN, timestamp: ts ? { tsVal: finTsVal, tsEcr: 0 } : undefined });
   peer.seq = (peer.seq + 1) >>> 0;
   settle([peer.stack], 2);
   expect(peer.drain().length).toBe(1); // the ACK of the FIN
@@ -109,21 +116,25 @@ describe('a parked TIME_WAIT connection', () => {
     expect(tw.pendingTimer).toEqual({ kind: 3, at: 2 + 60_000 });
   });
 
-  it('acknowledges an old timestamp (PAWS), a SYN and an inexact RST, and ends on an exact RST', () => {
+  it('acknowledges an old timestamp (PAWS) and a SYN, drops an inexact RST, and ends on an exact RST', () => {
     const p = parkedTimeWait();
-    const paws = p.stack.mib.tcpExt.PAWSEstab;
+    const paws = p.stack.mib.tcpExt.PAWSTimewait;
     const ack = (r: TcpRepr[]): unknown[] => r.map((s) => [s.flags, s.seqNumber, s.ackNumber]);
     const ours = p.peer.rcvNxt;
     const expected = [[0, ours, p.peer.seq]]; // a bare ACK (the ACK bit is the ack number)
     expect(ack(exchange(p, 4, { flags: 0, timestamp: { tsVal: 1500, tsEcr: 0 } }))).toEqual(expected);
-    expect(p.stack.mib.tcpExt.PAWSEstab).toBe(paws + 1);
+    expect(p.stack.mib.tcpExt.PAWSTimewait).toBe(paws + 1);
+    // A new connection's SYN with no listener to take it (TCP_TW_SYN): acknowledged, and never
+    // rate limited.
     const syn = { flags: TcpFlag.SYN, seqNumber: (p.peer.seq + 100) >>> 0, ackNumber: undefined };
     expect(ack(exchange(p, 5, { ...syn, timestamp: { tsVal: 3000, tsEcr: 0 } }))).toEqual(expected);
+    // No challenge ACK from TIME_WAIT: the RST is dropped.
     const off = { flags: TcpFlag.RST, seqNumber: (p.peer.seq + 1) >>> 0 };
-    expect(ack(exchange(p, 6, off))).toEqual(expected);
+    expect(ack(exchange(p, 6, off))).toEqual([]);
     expect(p.sock.state).toBe('TIME_WAIT');
-    // The ACKs came at once: the record is still parked (next deadline: its end).
-    expect(settle([p.stack], 7)).toBe(2 + 60_000);
+    // The ACKs came at once: the record is still parked (next deadline: its end, restarted by
+    // the segment PAWS rejected).
+    expect(settle([p.stack], 7)).toBe(4 + 60_000);
     expect(exchange(p, 8, { flags: TcpFlag.RST })).toEqual([]);
     expect(p.sock.state).toBe('CLOSED');
     expect(p.tw.state).toBe('CLOSED');
@@ -157,6 +168,78 @@ describe('a parked TIME_WAIT connection', () => {
     settle([p.stack], 2000 + 60_000);
     expect(p.sock.state).toBe('CLOSED');
   });
+});
+
+describe('TIME_WAIT answers as tcp_timewait_state_process', () => {
+  const SYN = { flags: TcpFlag.SYN, ackNumber: undefined } as const;
+  const timerEnd = (p: ReturnType<typeof parkedTimeWait>): number | undefined => p.tw.pendingTimer?.at;
+
+  // A parked record, and a socket the application still holds, answer alike.
+  for (const end of ['close', 'shutdown'] as const) {
+    it(`restarts its timer for an ACK of its FIN again (silently), and for segments out of the window with ACK or failing PAWS (after ${end})`, () => {
+      const p = parkedTimeWait({ end });
+      // At RCV.NXT without data, SYN or FIN: the only segment in the window.
+      expect(exchange(p, 1000, {})).toEqual([]);
+      expect(timerEnd(p)).toBe(1000 + 60_000);
+      expect(exchange(p, 2000, { seqNumber: (p.peer.seq + 1000) >>> 0 })).toHaveLength(1);
+      expect(timerEnd(p)).toBe(2000 + 60_000);
+      const paws = p.stack.mib.tcpExt.PAWSTimewait;
+      expect(exchange(p, 3000, { ackNumber: undefined, timestamp: { tsVal: 1500, tsEcr: 0 } })).toHaveLength(
+        1,
+      );
+      expect(p.stack.mib.tcpExt.PAWSTimewait).toBe(paws + 1);
+      expect(timerEnd(p)).toBe(3000 + 60_000);
+      // A SYN without ACK may be a new connection's with a random ISN: answered, no restart.
+      const oldSyn = { ...SYN, seqNumber: (p.peer.seq - 1000) >>> 0, timestamp: { tsVal: 2000, tsEcr: 0 } };
+      expect(exchange(p, 4000, oldSyn)).toHaveLength(1);
+      // Neither for a RST out of the window, which is dropped.
+      expect(exchange(p, 5000, { flags: TcpFlag.RST, seqNumber: (p.peer.seq + 1) >>> 0 })).toEqual([]);
+      expect(timerEnd(p)).toBe(3000 + 60_000);
+      settle([p.stack], 3000 + 60_000);
+      expect(p.sock.state).toBe('CLOSED');
+    });
+
+    it(`answers SYNs out of the window at most once per 500 ms, as other segments without data (after ${end})`, () => {
+      const p = parkedTimeWait({ end });
+      const skipped = p.stack.mib.tcpExt.TCPACKSkippedTimeWait;
+      const oldSyn = { ...SYN, seqNumber: (p.peer.seq - 1000) >>> 0, timestamp: { tsVal: 2000, tsEcr: 0 } };
+      expect(exchange(p, 1000, oldSyn)).toHaveLength(1);
+      expect(exchange(p, 1100, oldSyn)).toEqual([]);
+      expect(exchange(p, 1200, { seqNumber: (p.peer.seq + 1000) >>> 0 })).toEqual([]);
+      expect(p.stack.mib.tcpExt.TCPACKSkippedTimeWait).toBe(skipped + 2);
+      // A FIN (or data) cannot be part of an ACK loop: always answered.
+      expect(exchange(p, 1300, { flags: TcpFlag.FIN, seqNumber: (p.peer.seq - 1) >>> 0 })).toHaveLength(1);
+      expect(exchange(p, 1500, oldSyn)).toHaveLength(1);
+      expect(p.stack.mib.tcpExt.TCPACKSkippedTimeWait).toBe(skipped + 2);
+    });
+
+    it(`lets every TSval through PAWS while TS.Recent is 0 (tcp_paws_check; after ${end})`, () => {
+      const p = parkedTimeWait({ end, synTsVal: 0, finTsVal: 0 });
+      const paws = p.stack.mib.tcpExt.PAWSTimewait;
+      // Before 0 in TSval order, yet in the window: taken silently, and its TSval as TS.Recent.
+      expect(exchange(p, 1000, { timestamp: { tsVal: 0xffff0000, tsEcr: 0 } })).toEqual([]);
+      expect(p.stack.mib.tcpExt.PAWSTimewait).toBe(paws);
+      const got = exchange(p, 2000, {
+        seqNumber: (p.peer.seq + 1000) >>> 0,
+        timestamp: { tsVal: 0xffff0001, tsEcr: 0 },
+      });
+      expect(got.map((s) => s.timestamp?.tsEcr)).toEqual([0xffff0000]);
+    });
+
+    it(`holds PAWS against an exact RST until TS.Recent is 60 s old (tcp_paws_reject; after ${end})`, () => {
+      const p = parkedTimeWait({ end }); // TS.Recent 2000, taken at time 2
+      const paws = p.stack.mib.tcpExt.PAWSTimewait;
+      const rst = { flags: TcpFlag.RST, ackNumber: undefined, timestamp: { tsVal: 1500, tsEcr: 0 } };
+      expect(exchange(p, 1000, rst)).toEqual([]);
+      expect(p.sock.state).toBe('TIME_WAIT');
+      expect(p.stack.mib.tcpExt.PAWSTimewait).toBe(paws + 1);
+      // An ACK without timestamps keeps the connection waiting, and TS.Recent as it was.
+      expect(exchange(p, 30_000, {})).toEqual([]);
+      expect(exchange(p, 2 + 60_000, rst)).toEqual([]);
+      expect(p.sock.state).toBe('CLOSED');
+      expect(p.stack.mib.tcpExt.PAWSTimewait).toBe(paws + 1);
+    });
+  }
 });
 
 describe('a SYN for a TIME_WAIT connection (TCP_TW_SYN)', () => {
@@ -193,21 +276,22 @@ describe('a SYN for a TIME_WAIT connection (TCP_TW_SYN)', () => {
   it('acknowledges an old SYN: no newer sequence number or TSval, or failing PAWS', () => {
     const b = timeWaitUnderListener();
     const old = (b.peer.seq - 1000) >>> 0;
+    // Each 500 ms after the last (tcp_invalid_ratelimit).
     expect(answer(exchange(b, 10, { ...SYN, seqNumber: old, timestamp: { tsVal: 2000, tsEcr: 0 } }))).toEqual(
       oldAck(b),
     );
-    expect(answer(exchange(b, 11, { ...SYN, seqNumber: b.peer.seq }))).toEqual(oldAck(b));
-    const paws = b.stack.mib.tcpExt.PAWSEstab;
+    expect(answer(exchange(b, 1000, { ...SYN, seqNumber: b.peer.seq }))).toEqual(oldAck(b));
+    const paws = b.stack.mib.tcpExt.PAWSTimewait;
     const after = (b.peer.seq + 100) >>> 0;
     expect(
-      answer(exchange(b, 12, { ...SYN, seqNumber: after, timestamp: { tsVal: 1999, tsEcr: 0 } })),
+      answer(exchange(b, 2000, { ...SYN, seqNumber: after, timestamp: { tsVal: 1999, tsEcr: 0 } })),
     ).toEqual(oldAck(b));
-    expect(b.stack.mib.tcpExt.PAWSEstab).toBe(paws + 1);
+    expect(b.stack.mib.tcpExt.PAWSTimewait).toBe(paws + 1);
     expect(b.tw.state).toBe('TIME_WAIT');
     expect(b.tcpStates()).toEqual([6, 10]);
   });
 
-  it('never takes a SYN with ACK or RST for a new connection', () => {
+  it('never takes a SYN with ACK or RST for a new connection (one with RST out of the window is dropped)', () => {
     const b = timeWaitUnderListener();
     const after = (b.peer.seq + 100) >>> 0;
     const ts = { tsVal: 3000, tsEcr: 0 };
@@ -216,7 +300,7 @@ describe('a SYN for a TIME_WAIT connection (TCP_TW_SYN)', () => {
     );
     expect(
       answer(exchange(b, 11, { ...SYN, flags: TcpFlag.SYN | TcpFlag.RST, seqNumber: after, timestamp: ts })),
-    ).toEqual(oldAck(b));
+    ).toEqual([]);
     expect(b.tw.state).toBe('TIME_WAIT');
     expect(b.tcpStates()).toEqual([6, 10]);
   });
@@ -278,5 +362,19 @@ describe('the ISN and TSval offset of a new connection (RFC 6528, as Linux)', ()
     const elsewhere = synAt(stackOf(18), 3000, 40000);
     expect(elsewhere.seqNumber).not.toBe(again.seqNumber);
     expect(elsewhere.timestamp!.tsVal).not.toBe(again.timestamp!.tsVal);
+  });
+
+  it('have no TSval offset with net.ipv4.tcp_timestamps 2, in a SYN and in a SYN-ACK', () => {
+    const stack = stackOf(17);
+    expect(synAt(stack, 3000, 40000).timestamp!.tsVal).not.toBe(3000);
+    stack.sysctl.timestamps = 2;
+    expect(synAt(stack, 4000, 40001).timestamp!.tsVal).toBe(4000);
+    const listener = stack.tcpListener(4, () => bufs());
+    expect(listener.bind({ addr: ME, port: 40000 })).toBeUndefined();
+    listener.listen(8);
+    const peer = new RawPeer(stack, links.get(stack)!);
+    peer.send({ flags: TcpFlag.SYN, ackNumber: undefined, timestamp: { tsVal: 1, tsEcr: 0 } });
+    settle([stack], 5000);
+    expect(peer.drain().map((s) => [s.flags, s.timestamp?.tsVal])).toEqual([[TcpFlag.SYN, 5000]]);
   });
 });

@@ -4,8 +4,8 @@
  * TcpSocket (its rings, recovery and congestion state, timers and options: about 6 KB). A rate
  * of a thousand connections a second keeps 60 000 of these for the 60 s of TIME_WAIT.
  *
- * It answers the segments of its connection as the TcpSocket did in TIME_WAIT (an ACK for a
- * repeated FIN, which restarts the timer; PAWS; RST; challenge ACKs; a new connection's SYN is
+ * It answers the segments of its connection as Linux's tcp_timewait_state_process does (see
+ * {@link timeWaitVerdict}, which a TcpSocket in TIME_WAIT follows too; a new connection's SYN is
  * let through to the port's listener: see {@link TcpTimeWait.synIsn}), holds the local port
  * (SO_REUSEADDR binds and connect(2)'s sharing and tcp_tw_reuse see it as a holder), is listed
  * in /proc/net/tcp and sock_diag with its timer, and ends with its timer, a RST, SOCK_DESTROY or
@@ -18,14 +18,82 @@ import type { LinuxError } from '@tsvisor/abi';
 import type { DispatchContext } from '../iface/outgoing.js';
 import type { NetMib } from '../stats/mib.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
-import { TcpFlag, segmentAcceptable, type SackBlock, type TcpRepr } from '../wire/tcp.js';
+import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
 import type { PortBinding } from './socket-set.js';
 
 /** RFC 7323 §5.5: TS.Recent older than 24 days is no longer trusted for PAWS. */
 const PAWS_IDLE = 24 * 24 * 3600 * 1000;
+/** TCP_PAWS_MSL (ms): a RST is let through PAWS once TS.Recent is this old. */
+const PAWS_MSL = 60_000;
 /** net.ipv4.tcp_invalid_ratelimit (ms): the least time between ACKs to out-of-window segments. */
 const OOW_RATELIMIT_MS = 500;
 const EMPTY = new Uint8Array(0);
+
+/**
+ * tcp_paws_reject: TSval `tsVal` is older than TS.Recent (`tsRecent`, taken at `tsRecentAt`) and
+ * TS.Recent is still trusted: not idle for 24 days, not 0 (tcp_paws_check: some peers send 0 in
+ * their SYN and real values after), and for a RST not older than TCP_PAWS_MSL (RFC 7323 would
+ * exempt RSTs; Linux lets them through only once TS.Recent is that old). TSvals unsigned or int32.
+ */
+export function pawsReject(
+  now: number,
+  tsVal: number,
+  tsRecent: number,
+  tsRecentAt: number,
+  rst: boolean,
+): boolean {
+  if (((tsRecent - tsVal) | 0) <= 0 || now - tsRecentAt >= PAWS_IDLE || (tsRecent | 0) === 0) return false;
+  return !rst || now - tsRecentAt < PAWS_MSL;
+}
+
+/** What a TIME_WAIT connection knows of its sequence numbers and timestamps (unsigned or int32). */
+export interface TimeWaitSeqs {
+  readonly rcvNxt: number;
+  readonly sndNxt: number;
+  readonly tsOk: boolean;
+  readonly tsRecent: number;
+  readonly tsRecentAt: number;
+}
+
+// The bits of timeWaitVerdict's answer.
+/** Send an ACK (tcp_v4_rcv's TCP_TW_SYN with no listener: TCP_TW_ACK). */
+export const TW_ACK = 1;
+/** Send an ACK unless one went out less than tcp_invalid_ratelimit ago (TCP_TW_ACK_OOW). */
+export const TW_OOW_ACK = 2;
+/** Restart the timer: TIME_WAIT lasts its full length from now (inet_twsk_reschedule). */
+export const TW_RESTART = 4;
+/** The connection ends (an exact RST: TIME_WAIT assassination, net.ipv4.tcp_rfc1337 0). */
+export const TW_KILL = 8;
+/** The segment's TSval becomes TS.Recent, from now. */
+export const TW_TS_RECENT = 16;
+/** PAWS rejected the segment (TcpExt PAWSTimewait). */
+export const TW_PAWS = 32;
+
+/**
+ * tcp_timewait_state_process in TIME_WAIT proper: what a connection there does with segment
+ * `seg` that {@link timeWaitSynIsn} did not hand to a listener, as TW_* bits. Only a segment
+ * exactly at RCV.NXT without data, SYN or FIN (an ACK of our FIN again) or an exact RST is in
+ * the window: the ACK restarts the timer silently, the RST ends the connection. Everything else
+ * is out of the window: acknowledged (at most once per tcp_invalid_ratelimit unless it carries
+ * data or a FIN without SYN), and the timer restarts for those with ACK or failing PAWS (a SYN without
+ * ACK may be a new connection's with a random ISN). A RST out of the window, or failing PAWS, is
+ * dropped. Linux sends no challenge ACK and no D-SACK from TIME_WAIT.
+ */
+export function timeWaitVerdict(now: number, seg: TcpRepr, tw: TimeWaitSeqs): number {
+  const rst = (seg.flags & TcpFlag.RST) !== 0;
+  // Linux reads the options of a segment to a TIME_WAIT only when the connection had timestamps.
+  const ts = tw.tsOk ? seg.timestamp : undefined;
+  const paws = ts !== undefined && pawsReject(now, ts.tsVal, tw.tsRecent, tw.tsRecentAt, rst);
+  const bare = seg.payload.length === 0 && (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) === 0;
+  if (!paws && ((seg.seqNumber - tw.rcvNxt) | 0) === 0 && (bare || rst)) {
+    if (rst) return TW_KILL;
+    return TW_RESTART | (ts !== undefined ? TW_TS_RECENT : 0);
+  }
+  if (timeWaitSynIsn(now, seg, tw) !== undefined) return TW_ACK;
+  const r = paws ? TW_PAWS : 0;
+  if (rst) return r;
+  return r | TW_OOW_ACK | (paws || seg.ackNumber !== undefined ? TW_RESTART : 0);
+}
 
 /**
  * tcp_timewait_state_process's TCP_TW_SYN (RFC 1122 §4.2.2.13, RFC 6191): a SYN without ACK or
@@ -34,24 +102,13 @@ const EMPTY = new Uint8Array(0);
  * connection. Returns the ISN of that connection (tcp_tw_isn: past whatever the old one may
  * still have in flight, 0 skipped), else undefined. Sequence numbers and TSvals unsigned or int32.
  */
-export function timeWaitSynIsn(
-  now: number,
-  seg: TcpRepr,
-  tw: {
-    readonly rcvNxt: number;
-    readonly sndNxt: number;
-    readonly tsOk: boolean;
-    readonly tsRecent: number;
-    readonly tsRecentAt: number;
-  },
-): number | undefined {
+export function timeWaitSynIsn(now: number, seg: TcpRepr, tw: TimeWaitSeqs): number | undefined {
   if ((seg.flags & (TcpFlag.SYN | TcpFlag.RST)) !== TcpFlag.SYN || seg.ackNumber !== undefined)
     return undefined;
-  // Linux reads the options of a segment to a TIME_WAIT only when the connection had timestamps.
   const ts = tw.tsOk ? seg.timestamp : undefined;
-  const tsAge = ts !== undefined ? (tw.tsRecent - ts.tsVal) | 0 : 0;
-  if (tsAge > 0 && now - tw.tsRecentAt < PAWS_IDLE) return undefined;
-  if (((seg.seqNumber - tw.rcvNxt) | 0) <= 0 && tsAge >= 0) return undefined;
+  if (ts !== undefined && pawsReject(now, ts.tsVal, tw.tsRecent, tw.tsRecentAt, false)) return undefined;
+  const newer = ts !== undefined && ((tw.tsRecent - ts.tsVal) | 0) < 0;
+  if (((seg.seqNumber - tw.rcvNxt) | 0) <= 0 && !newer) return undefined;
   return (tw.sndNxt + 65535 + 2) >>> 0 || 1;
 }
 
@@ -90,13 +147,10 @@ export interface TimeWaitInit {
   readonly hopLimit: number;
   readonly trafficClass: number;
   readonly blackhole: boolean;
-  readonly sackOk: boolean;
   readonly tsOk: boolean;
   readonly rcvNxt: number;
   readonly sndNxt: number;
-  readonly maxSndWnd: number;
-  /** The receive window (bytes) and the window field our ACKs carry. */
-  readonly rcvWnd: number;
+  /** The window field our ACKs carry. */
   readonly windowLen: number;
   readonly tsRecent: number;
   readonly tsRecentAt: number;
@@ -113,10 +167,9 @@ const REUSE_PORT = 2;
 const DUAL_STACK = 4;
 const CONNECT_BOUND = 8;
 const BLACKHOLE = 16;
-const SACK_OK = 32;
-const TS_OK = 64;
-const ACK_DUE = 128;
-const CLOSED = 256;
+const TS_OK = 32;
+const ACK_DUE = 64;
+const CLOSED = 128;
 
 /** A TIME_WAIT connection with no socket: see the module comment. */
 export class TcpTimeWait implements PortBinding {
@@ -130,8 +183,6 @@ export class TcpTimeWait implements PortBinding {
   // Sequence numbers and TSvals are kept as int32 (`| 0`): small integers cost no heap number.
   private readonly rcvNxt: number;
   private readonly sndNxtI32: number;
-  private readonly maxSndWnd: number;
-  private readonly rcvWnd: number;
   private readonly windowLen: number;
   private tsRecentI32: number;
   private tsRecentStamp: number;
@@ -139,8 +190,6 @@ export class TcpTimeWait implements PortBinding {
   private endAt: number;
   private readonly length: number;
   private lastOowAck: number | undefined;
-  /** A duplicate of received data arrived: the D-SACK block (RFC 2883) of the next ACK. */
-  private dsack: SackBlock | undefined;
   /** @internal the stack's bookkeeping: slots in its queue by end; the next record of the same ports. */
   queued = 0;
   /** @internal */
@@ -160,7 +209,6 @@ export class TcpTimeWait implements PortBinding {
       (init.dualStack ? DUAL_STACK : 0) |
       (init.connectBound ? CONNECT_BOUND : 0) |
       (init.blackhole ? BLACKHOLE : 0) |
-      (init.sackOk ? SACK_OK : 0) |
       (init.tsOk ? TS_OK : 0);
     this.hops =
       (init.minTtl & 0xff) |
@@ -169,8 +217,6 @@ export class TcpTimeWait implements PortBinding {
       ((init.trafficClass & 0xff) << 24);
     this.rcvNxt = init.rcvNxt | 0;
     this.sndNxtI32 = init.sndNxt | 0;
-    this.maxSndWnd = init.maxSndWnd;
-    this.rcvWnd = init.rcvWnd;
     this.windowLen = init.windowLen;
     this.tsRecentI32 = init.tsRecent | 0;
     this.tsRecentStamp = init.tsRecentAt;
@@ -278,103 +324,61 @@ export class TcpTimeWait implements PortBinding {
    */
   synIsn(now: number, seg: TcpRepr): number | undefined {
     if ((seg.flags & TcpFlag.SYN) === 0 || (this.flags & CLOSED) !== 0) return undefined;
-    return timeWaitSynIsn(now, seg, {
+    return timeWaitSynIsn(now, seg, this.seqs());
+  }
+
+  /**
+   * @internal a segment of the connection that no listener took (see {@link synIsn}), answered
+   * as {@link timeWaitVerdict} says. See {@link ackDue} and {@link end}.
+   */
+  process(now: number, seg: TcpRepr): void {
+    const shell = this.shell.deref();
+    if (shell !== undefined) shell.stats.segmentsReceived++;
+    const v = timeWaitVerdict(now, seg, this.seqs());
+    if ((v & TW_PAWS) !== 0) this.home.mib.tcpExt.PAWSTimewait++;
+    if ((v & TW_KILL) !== 0) return this.close();
+    if ((v & TW_TS_RECENT) !== 0) {
+      this.tsRecentI32 = seg.timestamp!.tsVal | 0;
+      this.tsRecentStamp = now;
+    }
+    if ((v & TW_RESTART) !== 0) this.endAt = now + this.length;
+    if ((v & TW_ACK) !== 0 || ((v & TW_OOW_ACK) !== 0 && !this.oowRateLimited(now, seg)))
+      this.flags |= ACK_DUE;
+  }
+
+  private seqs(): TimeWaitSeqs {
+    return {
       rcvNxt: this.rcvNxt,
       sndNxt: this.sndNxtI32,
       tsOk: (this.flags & TS_OK) !== 0,
       tsRecent: this.tsRecentI32,
       tsRecentAt: this.tsRecentStamp,
-    });
+    };
   }
 
   /**
-   * @internal a segment of the connection, as TcpSocket.process takes one in TIME_WAIT: PAWS
-   * and out-of-window segments are acknowledged (the latter at most once per
-   * {@link OOW_RATELIMIT_MS} without data or SYN), a repeated FIN also restarts the timer; an
-   * exact RST ends the connection, another RST or a SYN (one {@link synIsn} does not let
-   * through) draws a challenge ACK (RFC 5961); an ACK of what was never sent, or far older than
-   * the window, draws an ACK; new data or a FIN in the window is acknowledged and restarts the
-   * timer. See {@link ackDue} and {@link end}.
+   * tcp_timewait_check_oow_rate_limit: true when the ACK to out-of-window segment `seg` is
+   * skipped (TcpExt TCPACKSkippedTimeWait). Data or a FIN without SYN is always answered: it
+   * cannot be part of an ACK loop.
    */
-  process(now: number, seg: TcpRepr): void {
-    const shell = this.shell.deref();
-    if (shell !== undefined) shell.stats.segmentsReceived++;
-    const rst = (seg.flags & TcpFlag.RST) !== 0;
-    const syn = (seg.flags & TcpFlag.SYN) !== 0;
-    const fin = (seg.flags & TcpFlag.FIN) !== 0;
-    const segLen = seg.payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
-    const wnd = this.rcvWnd;
-    const ts = seg.timestamp;
-    // PAWS (RFC 7323 §5.3 R1): an old duplicate, acknowledged and dropped.
-    const tsOk = (this.flags & TS_OK) !== 0;
-    if (
-      tsOk &&
-      ts &&
-      !rst &&
-      ((this.tsRecentI32 - ts.tsVal) | 0) > 0 &&
-      now - this.tsRecentStamp < PAWS_IDLE
-    ) {
-      this.home.mib.tcpExt.PAWSEstab++;
-      this.flags |= ACK_DUE;
-      return;
-    }
-    const off = (seg.seqNumber - this.rcvNxt) | 0;
-    const acceptable = segmentAcceptable(off, segLen, wnd);
-    if (!acceptable && !(wnd === 0 && off === 0 && !rst)) {
-      if (!rst && !this.oowRateLimited(now, segLen, syn)) {
-        this.flags |= ACK_DUE;
-        if ((this.flags & SACK_OK) !== 0 && seg.payload.length > 0 && off < 0) {
-          const seq = seg.seqNumber;
-          this.dsack = [seq, (seq + Math.min(seg.payload.length, -off)) >>> 0];
-          this.home.mib.tcpExt.TCPDSACKOldSent++; // tcp_dsack_set, below RCV.NXT
-        }
-      }
-      if (fin) this.endAt = now + this.length;
-      return;
-    }
-    // RFC 7323 §4.3: TS.Recent from a segment at or before RCV.NXT (what our last ACK acknowledged).
-    if (tsOk && ts && off <= 0 && ((this.tsRecentI32 - ts.tsVal) | 0) <= 0) {
-      this.tsRecentI32 = ts.tsVal | 0;
-      this.tsRecentStamp = now;
-    }
-    if (rst) {
-      if (off !== 0) this.flags |= ACK_DUE;
-      else this.close();
-      return;
-    }
-    if (syn) {
-      this.flags |= ACK_DUE;
-      return;
-    }
-    const ack = seg.ackNumber;
-    if (ack === undefined) return;
-    if (((ack - this.sndNxtI32) | 0) > 0 || ((this.sndNxtI32 - this.maxSndWnd - ack) | 0) > 0) {
-      this.flags |= ACK_DUE;
-      return;
-    }
-    if (segLen > 0) {
-      this.flags |= ACK_DUE; // retransmitted FIN or data after FIN: acknowledge again
-      this.endAt = now + this.length;
-    }
-  }
-
-  /** tcp_oow_rate_limited: true when this out-of-window segment goes unanswered. */
-  private oowRateLimited(now: number, segLen: number, syn: boolean): boolean {
-    if (segLen > 0 || syn) return false;
+  private oowRateLimited(now: number, seg: TcpRepr): boolean {
+    const occupies = seg.payload.length > 0 || (seg.flags & TcpFlag.FIN) !== 0;
+    if (occupies && (seg.flags & TcpFlag.SYN) === 0) return false;
     const last = this.lastOowAck;
-    if (last !== undefined && now - last >= 0 && now - last < OOW_RATELIMIT_MS) return true;
+    if (last !== undefined && now - last >= 0 && now - last < OOW_RATELIMIT_MS) {
+      this.home.mib.tcpExt.TCPACKSkippedTimeWait++;
+      return true;
+    }
     this.lastOowAck = now;
     return false;
   }
 
   /**
-   * @internal sends the ACK {@link process} found due, as the TcpSocket's bare ACK: SND.NXT,
-   * RCV.NXT, the window it last offered, its timestamps and a D-SACK block if one is pending.
-   * 'pending' when the next hop's address is not known yet: it stays due.
+   * @internal sends the ACK {@link process} found due, as tcp_v4_timewait_ack: SND.NXT,
+   * RCV.NXT, the window the socket last offered and its timestamps (no SACK blocks). 'pending' when the next hop's address is not known yet: it stays due.
    */
   sendAck(ctx: DispatchContext): 'sent' | 'pending' | 'none' {
     if ((this.flags & (ACK_DUE | CLOSED)) !== ACK_DUE) return 'none';
-    const dsack = this.dsack;
     const tcp: TcpRepr = {
       srcPort: this.local.port,
       dstPort: this.remote.port,
@@ -382,7 +386,6 @@ export class TcpTimeWait implements PortBinding {
       ackNumber: this.rcvNxt >>> 0,
       flags: 0,
       windowLen: this.windowLen,
-      sackBlocks: dsack !== undefined ? [dsack] : undefined,
       timestamp:
         (this.flags & TS_OK) !== 0
           ? { tsVal: (Math.floor(ctx.now) + this.tsOffset) >>> 0, tsEcr: this.tsRecentI32 >>> 0 }
@@ -404,7 +407,6 @@ export class TcpTimeWait implements PortBinding {
           });
     if (r === 'pending') return r;
     this.flags &= ~ACK_DUE;
-    this.dsack = undefined;
     if (r !== 'sent') return 'none';
     this.home.mib.tcp.OutSegs++;
     const shell = this.shell.deref();

@@ -79,7 +79,18 @@ import { cookieTimestamp, cookieTimestampOptions, SYNCOOKIE_VALID, synCookiesOf 
 import type { SocketFilter } from './cbpf.js';
 import { tcpFilterSegment } from './filter-packet.js';
 import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
-import { TcpTimeWait, timeWaitSynIsn, type TimeWaitHome } from './tcp-time-wait.js';
+import {
+  TcpTimeWait,
+  timeWaitSynIsn,
+  timeWaitVerdict,
+  TW_ACK,
+  TW_KILL,
+  TW_OOW_ACK,
+  TW_PAWS,
+  TW_RESTART,
+  TW_TS_RECENT,
+  type TimeWaitHome,
+} from './tcp-time-wait.js';
 
 /** The connection states of RFC 9293 §3.3.2. */
 export type TcpState =
@@ -202,6 +213,14 @@ const SCRATCH = new Uint8Array(65536);
 export interface TcpBuffers {
   readonly rx: RingBuffer;
   readonly tx: RingBuffer;
+}
+
+/**
+ * secure_tcp_ts_off: the TSval offset of a connection from `src` to `dst`, a secret hash of the
+ * two addresses with net.ipv4.tcp_timestamps 1, else 0 (the TSval is then the bare clock).
+ */
+function tsOffsetOf(env: SocketEnv, src: IpAddress, dst: IpAddress): number {
+  return (env.sysctl?.timestamps ?? 1) === 1 ? synCookiesOf(env).tsOffset(src, dst) : 0;
 }
 
 /** What tcp_twsk_unique reads of a TIME_WAIT connection (a TcpSocket's or a TcpTimeWait's). */
@@ -724,7 +743,7 @@ export class TcpSocket {
 
   /** Takes `ep`'s port (an ephemeral one for 0) and makes `ep` the local address. */
   private claimLocal(ep: IpEndpoint): undefined | LinuxError {
-    const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr);
+    const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr, 'inet_csk');
     if (typeof port !== 'number') return port;
     this.local = { addr: ep.addr, port };
     this.registered = true;
@@ -875,7 +894,7 @@ export class TcpSocket {
       // whose connection to this peer is in TIME_WAIT only when that one may be taken over.
       const otherPeer = (l: IpEndpoint, r: IpEndpoint): boolean =>
         r.port !== ep.port || !r.addr.equals(ep.addr) || !l.addr.equals(src);
-      const port = this.ports.ephemeral(this, addr, (holders) => {
+      const port = this.ports.connectPort(this, src, ep, (holders) => {
         reused = undefined;
         for (const h of holders) {
           if (h instanceof TcpSocket) {
@@ -933,7 +952,7 @@ export class TcpSocket {
       this.tsRecent = tw.tsRecent;
       this.tsRecentAt = tw.tsRecentAt;
     }
-    this.tsOffset = secrets.tsOffset(this.local!.addr, ep.addr);
+    this.tsOffset = tsOffsetOf(this.env, this.local!.addr, ep.addr);
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -1628,7 +1647,7 @@ export class TcpSocket {
     } else {
       const secrets = synCookiesOf(this.env);
       this.iss = secrets.isn(now, local, remote);
-      this.tsOffset = secrets.tsOffset(local.addr, remote.addr);
+      this.tsOffset = tsOffsetOf(this.env, local.addr, remote.addr);
     }
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
@@ -1789,6 +1808,7 @@ export class TcpSocket {
     }
     if (seg.ackNumber !== undefined) this.lastAckRecv = now;
     if (this.stateNow === 'SYN_SENT') return this.processSynSent(now, seg);
+    if (this.stateNow === 'TIME_WAIT') return this.processTimeWait(now, seg);
     const rst = (seg.flags & TcpFlag.RST) !== 0;
     const syn = (seg.flags & TcpFlag.SYN) !== 0;
     const segLen = seg.payload.length + (syn ? 1 : 0) + ((seg.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
@@ -1819,12 +1839,11 @@ export class TcpSocket {
       // A retransmitted SYN means our SYN-ACK was lost: send it again. Anything else gets an
       // ACK (which is also how a simultaneous open completes).
       if (this.stateNow === 'SYN_RECEIVED' && syn && seg.ackNumber === undefined) this.sndNxt = this.iss;
-      else if (!rst && !this.oowRateLimited(now, segLen, syn)) {
+      // tcp_validate_incoming: data or a FIN is always answered, a SYN draws a challenge ACK.
+      else if (!rst && (segLen > 0 || syn || !this.oowRateLimited(now))) {
         this.ackDue = true;
         if (seg.payload.length > 0) this.noteDuplicate(seg.seqNumber, seg.payload.length);
       }
-      if (this.stateNow === 'TIME_WAIT' && (seg.flags & TcpFlag.FIN) !== 0)
-        this.timeWaitAt = now + this.cfg.timeWait;
       return undefined;
     }
 
@@ -1851,8 +1870,7 @@ export class TcpSocket {
         this.toClosed(); // back to LISTEN: the listener forgets the embryo
         return undefined;
       }
-      if (this.stateNow === 'CLOSING' || this.stateNow === 'LAST_ACK' || this.stateNow === 'TIME_WAIT')
-        this.toClosed();
+      if (this.stateNow === 'CLOSING' || this.stateNow === 'LAST_ACK') this.toClosed();
       // Linux tcp_reset: after the peer's FIN the error is EPIPE, else ECONNRESET.
       else this.fail(this.stateNow === 'CLOSE_WAIT' ? E.EPIPE : E.ECONNRESET);
       return undefined;
@@ -1915,7 +1933,7 @@ export class TcpSocket {
     // older than TS.Recent (tested against the updated TS.Recent: the same answer). A pure ACK
     // there that advances SND.UNA is a TCPHPAck; data there a TCPHPHit, and a TCPHPAck when it
     // advances SND.UNA. Off the fast path, a segment without data, SYN or FIN at or above
-    // SND.UNA is a TCPPureAck (not in TIME_WAIT, which has no tcp_ack). Data takes the fast path
+    // SND.UNA is a TCPPureAck. Data takes the fast path
     // only when the socket has memory charged already (sk_forward_alloc), which netstack does
     // not model; it stands in "we have sent data or a FIN, or unread data is queued": Linux
     // keeps the remainder of the pages it charged for those, and a fresh receiver that reads
@@ -1936,7 +1954,7 @@ export class TcpSocket {
     ) {
       if (len > 0) this.mib.tcpExt.TCPHPHits++;
       if (acked > 0) this.mib.tcpExt.TCPHPAcks++;
-    } else if (segLen === 0 && acked >= 0 && this.stateNow !== 'TIME_WAIT') this.mib.tcpExt.TCPPureAcks++;
+    } else if (segLen === 0 && acked >= 0) this.mib.tcpExt.TCPPureAcks++;
     if (passiveOpen) this.hpOn = true; // tcp_fast_path_on, for the segments after this one
     const finWait1 = this.stateNow === 'FIN_WAIT_1'; // (for abortOnData: the state the segment found)
     this.processAck(now, seg, ack);
@@ -1981,7 +1999,6 @@ export class TcpSocket {
       if (this.rcvNxt !== nxt) this.arrivals++;
     } else if (segLen > 0) {
       this.ackDue = true; // retransmitted FIN or data after FIN: acknowledge again
-      if (this.stateNow === 'TIME_WAIT') this.timeWaitAt = now + this.cfg.timeWait;
     }
     if (this.bytesUnacked > 0) {
       // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2, Linux __tcp_ack_snd_check): at once for
@@ -2844,6 +2861,7 @@ export class TcpSocket {
   private enterTimeWait(now: number): void {
     this.state = 'TIME_WAIT';
     this.timeWaitAt = now + this.cfg.timeWait;
+    this.lastOowAck = undefined; // tcp_time_wait: the timewait sock rate-limits on its own
     this.rtoAt = undefined;
     this.countTimeWait(this.cfg.timeWait);
   }
@@ -2908,12 +2926,46 @@ export class TcpSocket {
   }
 
   /**
-   * tcp_oow_rate_limited: an out-of-window segment without data or SYN (a zero-window or
-   * keepalive probe, a stray ACK) is answered at most once per net.ipv4.tcp_invalid_ratelimit
-   * (500 ms), against ACK loops; true when this one goes unanswered.
+   * A segment in TIME_WAIT, answered as a parked {@link TcpTimeWait} answers it (the two are
+   * Linux's one timewait sock): see {@link timeWaitVerdict}.
    */
-  private oowRateLimited(now: number, segLen: number, syn: boolean): boolean {
-    if (segLen > 0 || syn) return false;
+  private processTimeWait(now: number, seg: TcpRepr): undefined {
+    const v = timeWaitVerdict(now, seg, {
+      rcvNxt: this.rcvNxt,
+      sndNxt: this.sndNxt,
+      tsOk: this.tsOk,
+      tsRecent: this.tsRecent,
+      tsRecentAt: this.tsRecentAt,
+    });
+    if ((v & TW_PAWS) !== 0) {
+      this.stats.pawsRejected++;
+      this.mib.tcpExt.PAWSTimewait++;
+    }
+    if ((v & TW_KILL) !== 0) {
+      this.toClosed();
+      return undefined;
+    }
+    if ((v & TW_TS_RECENT) !== 0) {
+      this.tsRecent = seg.timestamp!.tsVal;
+      this.tsRecentAt = now;
+    }
+    if ((v & TW_RESTART) !== 0) this.timeWaitAt = now + this.cfg.timeWait;
+    if ((v & TW_ACK) !== 0) this.ackDue = true;
+    else if ((v & TW_OOW_ACK) !== 0) {
+      // tcp_timewait_check_oow_rate_limit: data or a FIN is always answered, a SYN is not.
+      const occupies = seg.payload.length > 0 || (seg.flags & TcpFlag.FIN) !== 0;
+      if ((occupies && (seg.flags & TcpFlag.SYN) === 0) || !this.oowRateLimited(now)) this.ackDue = true;
+      else this.mib.tcpExt.TCPACKSkippedTimeWait++;
+    }
+    return undefined;
+  }
+
+  /**
+   * __tcp_oow_rate_limited: an out-of-window segment that could be part of an ACK loop (a
+   * zero-window or keepalive probe, a stray ACK) is answered at most once per
+   * net.ipv4.tcp_invalid_ratelimit (500 ms); true when this one goes unanswered.
+   */
+  private oowRateLimited(now: number): boolean {
     const last = this.lastOowAck;
     if (last !== undefined && now - last >= 0 && now - last < OOW_RATELIMIT_MS) return true;
     this.lastOowAck = now;
@@ -3171,12 +3223,9 @@ export class TcpSocket {
         hopLimit: this.hopLimit,
         trafficClass: this.trafficClass,
         blackhole: this.blackhole,
-        sackOk: this.sackOk,
         tsOk: this.tsOk,
         rcvNxt: this.rcvNxt,
         sndNxt: this.sndMax,
-        maxSndWnd: this.maxSndWnd,
-        rcvWnd: this.buffers.rx.window,
         // What the last ACK offered: nothing is read or received in TIME_WAIT, so it stays.
         windowLen: Math.min(this.lastAdvertised >>> this.rcvShift, 0xffff),
         tsRecent: this.tsRecent,
@@ -3825,7 +3874,7 @@ export class TcpListener {
     if (ep.addr.version !== this.family) return E.EINVAL;
     if (!ep.addr.isUnspecified() && !this.nonLocalBind && !this.env.isLocalAddress(ep.addr))
       return E.EADDRNOTAVAIL;
-    const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr);
+    const port = this.ports.claim(this, ep.addr, ep.port, this.reuseAddr, 'inet_csk');
     if (typeof port !== 'number') return port;
     this.local = { addr: ep.addr, port };
     return undefined;
@@ -4108,7 +4157,7 @@ export class TcpListener {
     const fixed =
       twIsn === undefined
         ? undefined
-        : { iss: twIsn, tsOffset: synCookiesOf(this.env).tsOffset(dst, src), probe: false };
+        : { iss: twIsn, tsOffset: tsOffsetOf(this.env, dst, src), probe: false };
     const child = this.newChild(now, src, dst, seg, fixed);
     this.queue.push(child);
     this.adopt(child);
@@ -4156,7 +4205,7 @@ export class TcpListener {
     const syn: TcpRepr = ts
       ? seg
       : { ...seg, windowScale: undefined, sackPermitted: undefined, timestamp: undefined };
-    const tsOffset = cookies.tsOffset(dst, src);
+    const tsOffset = tsOffsetOf(this.env, dst, src);
     // A connection never kept: it has the listener's options, so it builds the SYN-ACK.
     const probe = this.newChild(now, src, dst, syn, { iss: 0, tsOffset, probe: true });
     // The MSS clamp of tcp_parse_options: the peer's option (else the family's default), at
@@ -4205,7 +4254,7 @@ export class TcpListener {
     }
     if (ext) ext.SyncookiesRecv++;
     // cookie_timestamp_decode: the echo of our TSval carries the peer's window scale and SACK.
-    const tsOffset = cookies.tsOffset(dst, src);
+    const tsOffset = tsOffsetOf(this.env, dst, src);
     const ts = this.config.timestamps !== false ? seg.timestamp : undefined;
     let windowScale: number | undefined;
     let sack = false;

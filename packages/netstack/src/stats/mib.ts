@@ -137,6 +137,8 @@ export class TcpExtMib {
   TWKilled = 0;
   /** Segments dropped by PAWS in a synchronized state. */
   PAWSEstab = 0;
+  /** Segments to a TIME_WAIT connection dropped by PAWS (Linux 6.15's LINUX_MIB_PAWS_TW_REJECTED). */
+  PAWSTimewait = 0;
   /** ACKs sent when the delayed-ACK timer fired. */
   DelayedACKs = 0;
   /** SYNs, and ACKs completing a handshake, dropped because a listener's accept queue was full. */
@@ -208,6 +210,8 @@ export class TcpExtMib {
   TCPOFOQueue = 0;
   /** SYNs (or SYN-ACKs) retransmitted. */
   TCPSynRetrans = 0;
+  /** Out-of-window segments to a TIME_WAIT connection left unanswered by tcp_invalid_ratelimit. */
+  TCPACKSkippedTimeWait = 0;
   /** Zero-window probes sent. */
   TCPWinProbe = 0;
   /** Keepalive probes sent. */
