@@ -8,19 +8,33 @@ import { linkPair } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
 import { EthernetAddress } from '../wire/ethernet.js';
+import type { Icmpv6Repr } from '../wire/icmpv6.js';
 import { Ipv6Address } from '../wire/ip-address.js';
 import { cidr } from './interface.js';
+import { stableAddress } from './interface-id.js';
 import { IfaFlag } from './slaac.js';
-import { allNodes, claim, received, routerAddr, scriptedBytes, sendIcmp } from './slaac.test-util.js';
+import {
+  allNodes,
+  claim,
+  dadTargets,
+  received,
+  routerAddr,
+  scriptedBytes,
+  sendIcmp,
+} from './slaac.test-util.js';
 
 const mac = EthernetAddress.parse('02:42:0a:00:02:0f')!;
 const ll = Ipv6Address.parse('fe80::42:aff:fe00:20f')!;
 const solicitedNode = Ipv6Address.parse('ff02::1:ff00:20f')!;
 const { PERMANENT, TENTATIVE, DADFAILED, NODAD } = IfaFlag;
 
+/** The enhanced-DAD nonce of the `i`th DAD run of {@link eth0} (0-based). */
+const nonceOf = (i: number): Uint8Array => Uint8Array.of(0x6e, 0x6f, 0x6e, 0x63, 0x65, i + 1);
+
 /**
  * eth0 as the network sandbox has it, on an Ethernet link whose far end (`peer`) the tests
- * play; DAD's random delays are `delays` (ms, below 1000), in turn.
+ * play; DAD's random delays are `delays` (ms, below 1000), in turn, each run's nonce
+ * {@link nonceOf} its index (drawn after its delay, as addrconf_dad_kick draws them).
  */
 function eth0(delays: number[] = [500]): { stack: Stack; peer: ReturnType<typeof linkPair>[1] } {
   const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
@@ -29,7 +43,9 @@ function eth0(delays: number[] = [500]): { stack: Stack; peer: ReturnType<typeof
     addresses: [cidr('127.0.0.1/8'), cidr('::1/128'), cidr('fd00::100/64')],
     hardwareAddress: mac,
     ipv6LinkLocal: true,
-    addrconf: { randomBytes: scriptedBytes(delays.map((d) => new Uint8Array([d >> 8, d & 0xff]))) },
+    addrconf: {
+      randomBytes: scriptedBytes(delays.flatMap((d, i) => [new Uint8Array([d >> 8, d & 0xff]), nonceOf(i)])),
+    },
   });
   return { stack, peer };
 }
@@ -70,7 +86,11 @@ describe('DAD of the link-local address when the device comes up', () => {
     expect(received(peer)).toEqual([]);
     expect(settle([stack], 500)).toBe(1500);
     expect(received(peer)).toEqual([
-      { src: Ipv6Address.UNSPECIFIED, dst: solicitedNode, icmp: { type: 'neighborSolicit', target: ll } },
+      {
+        src: Ipv6Address.UNSPECIFIED,
+        dst: solicitedNode,
+        icmp: { type: 'neighborSolicit', target: ll, nonce: nonceOf(0) },
+      },
     ]);
     settle([stack], 1499);
     expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE]]);
@@ -159,6 +179,142 @@ describe('DAD of the link-local address when the device comes up', () => {
       ['fd00::5', PERMANENT],
       ['fe80::42:aff:fe00:20f', PERMANENT],
     ]);
+  });
+});
+
+describe('enhanced DAD (RFC 7527, Linux enhanced_dad 1)', () => {
+  /** Starts DAD of the link-local address after down and up; returns its solicitation. */
+  function solicited(stack: Stack, peer: ReturnType<typeof linkPair>[1]): Icmpv6Repr {
+    cycle(stack);
+    settle([stack], 0);
+    settle([stack], 100);
+    const [ns, ...rest] = received(peer);
+    expect(rest).toEqual([]);
+    return ns!.icmp;
+  }
+
+  it('its own solicitation looped back by the link (its nonce) is no conflict: the address becomes valid', () => {
+    const { stack, peer } = eth0([100, 100]);
+    const ns = solicited(stack, peer);
+    expect(ns).toEqual({ type: 'neighborSolicit', target: ll, nonce: nonceOf(0) });
+    // A bridge that reflects multicast hands the frame back as it was.
+    sendIcmp(peer, mac, Ipv6Address.UNSPECIFIED, solicitedNode, ns);
+    settle([stack], 110);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE]]);
+    settle([stack], 1100);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT]]);
+    // Each run draws its own nonce: the next one's solicitation carries the next.
+    cycle(stack);
+    for (const t of [1200, 1300]) settle([stack], t);
+    expect(received(peer).map((m) => m.icmp)).toEqual([
+      { type: 'neighborSolicit', target: ll, nonce: nonceOf(1) },
+    ]);
+  });
+
+  it("another nonce, a zero nonce, or none is another node's DAD: dadfailed", () => {
+    const other = nonceOf(0).slice();
+    other[5] = other[5]! ^ 0x80;
+    for (const nonce of [other, new Uint8Array(6), undefined]) {
+      const { stack, peer } = eth0([100]);
+      solicited(stack, peer);
+      sendIcmp(peer, mac, Ipv6Address.UNSPECIFIED, solicitedNode, {
+        type: 'neighborSolicit',
+        target: ll,
+        nonce,
+      });
+      settle([stack], 110);
+      expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE | DADFAILED]]);
+    }
+  });
+});
+
+describe('a stable-privacy link-local address that DAD finds in use (RFC 7217 §6, addrconf_dad_failure)', () => {
+  const secret = Ipv6Address.parse('2001:db8:1:2:3:4:5:6')!;
+  /** The link-local address RFC 7217 forms with DAD counter `n`. */
+  const stableLl = (n: number): Ipv6Address =>
+    stableAddress(Ipv6Address.parse('fe80::')!, mac, n, secret)!.address;
+  const { STABLE_PRIVACY } = IfaFlag;
+
+  /** {@link eth0} with addr_gen_mode 2 (stable-privacy). */
+  function stableEth0(delays: number[]): { stack: Stack; peer: ReturnType<typeof linkPair>[1] } {
+    const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
+    const stack = new Stack({
+      device: dev,
+      addresses: [],
+      hardwareAddress: mac,
+      ipv6LinkLocal: true,
+      addrconf: {
+        addrGenMode: 'stable-privacy',
+        stableSecret: secret,
+        randomBytes: scriptedBytes(
+          delays.flatMap((d, i) => [new Uint8Array([d >> 8, d & 0xff]), nonceOf(i)]),
+        ),
+      },
+    });
+    return { stack, peer };
+  }
+
+  it('is formed again with the next DAD counter, idgen_delay (1 s) later; that one is used', () => {
+    const { stack, peer } = stableEth0([100, 200]);
+    const [ll0, ll1] = [stableLl(0), stableLl(1)];
+    expect(stack.iface.linkLocal).toEqual(ll0);
+    cycle(stack);
+    settle([stack], 0);
+    settle([stack], 100);
+    expect(dadTargets(received(peer))).toEqual([ll0.toString()]);
+    sendIcmp(peer, mac, ll0, allNodes, claim(ll0));
+    settle([stack], 150);
+    expect(flags(stack)).toEqual([
+      [ll0.toString(), PERMANENT | STABLE_PRIVACY | TENTATIVE | DADFAILED],
+      [ll1.toString(), PERMANENT | STABLE_PRIVACY | TENTATIVE],
+    ]);
+    // idgen_delay, then DAD as for any address: its random delay (200 ms), one solicitation.
+    expect(settle([stack], 1149)).toBe(1150);
+    expect(received(peer)).toEqual([]);
+    expect(settle([stack], 1150)).toBe(1350);
+    settle([stack], 1350);
+    expect(received(peer).map((m) => m.icmp)).toEqual([
+      { type: 'neighborSolicit', target: ll1, nonce: nonceOf(1) },
+    ]);
+    expect(bindTo(stack, ll1)).toBe(E.EADDRNOTAVAIL.errno);
+    expect(settle([stack], 2350)).toBeUndefined();
+    expect(flags(stack)).toEqual([
+      [ll0.toString(), PERMANENT | STABLE_PRIVACY | TENTATIVE | DADFAILED],
+      [ll1.toString(), PERMANENT | STABLE_PRIVACY],
+    ]);
+    expect(bindTo(stack, ll1)).toBeUndefined();
+    expect(stack.sourceAddressFor(routerAddr)).toEqual(ll1);
+    // Down and up forms the counter-0 address again (addrconf_addr_gen), as Linux does.
+    cycle(stack);
+    expect(flags(stack)).toEqual([[ll0.toString(), PERMANENT | STABLE_PRIVACY | TENTATIVE]]);
+  });
+
+  it('gives up after idgen_retries (3) more addresses, each found in use', () => {
+    const { stack, peer } = stableEth0([0, 0, 0, 0, 0]);
+    cycle(stack);
+    const tried: string[] = [];
+    for (let t = 0; t <= 8000; t += 100) {
+      settle([stack], t);
+      for (const target of dadTargets(received(peer))) {
+        tried.push(target);
+        const a = Ipv6Address.parse(target)!;
+        sendIcmp(peer, mac, a, allNodes, claim(a));
+      }
+    }
+    expect(tried).toEqual([0, 1, 2, 3].map((n) => stableLl(n).toString()));
+    expect(flags(stack)).toEqual(
+      [0, 1, 2, 3].map((n) => [stableLl(n).toString(), PERMANENT | STABLE_PRIVACY | TENTATIVE | DADFAILED]),
+    );
+  });
+
+  it('an EUI-64 link-local address is not formed again', () => {
+    const { stack, peer } = eth0([0]);
+    cycle(stack);
+    settle([stack], 0);
+    received(peer);
+    sendIcmp(peer, mac, ll, allNodes, claim(ll));
+    for (const t of [10, 2000, 5000]) settle([stack], t);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE | DADFAILED]]);
   });
 });
 

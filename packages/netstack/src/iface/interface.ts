@@ -47,6 +47,7 @@ import {
   parseIpv6Fragment,
   type ReassemblyLimits,
 } from './fragment.js';
+import { stableAddress } from './interface-id.js';
 import { NEIGHBOR_RETRY, type DispatchContext, type EmitResult, type Outgoing } from './outgoing.js';
 import {
   IfaFlag,
@@ -54,6 +55,9 @@ import {
   linkLocalFor,
   resolveAddrconf,
   Slaac,
+  type ResolvedAddrconf,
+  dadNonce,
+  loopedDadSolicit,
   webCryptoBytes,
   type AddrconfOptions,
   type Ipv6AddressInfo,
@@ -182,6 +186,7 @@ export function solicitedNodeAddress(addr: Ipv6Address): Ipv6Address {
 
 /** ff02::1, all nodes on the link. */
 const ALL_NODES = new Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+const ALL_NODES_MAC = EthernetAddress.ipv6Multicast(ALL_NODES);
 /** RFC 4861 §7.1: neighbor discovery messages are sent, and must arrive, with hop limit 255. */
 const NDP_HOP_LIMIT = 255;
 
@@ -337,10 +342,14 @@ interface AssignedAddress {
 interface DadRun {
   /** The next step: a solicitation, or the end once none is left; undefined until DAD starts. */
   at: number | undefined;
+  /** DAD starts no earlier (idgen_delay after the conflict that made the address). */
+  readonly notBefore: number;
   /** Solicitations still to send. */
   probes: number;
   /** Another node has the address (IFA_F_DADFAILED): it stays tentative, never used. */
   failed: boolean;
+  /** The nonce of this run's solicitations, drawn when it starts. */
+  nonce: Uint8Array | undefined;
 }
 
 /** Traffic counters (like /proc/net/snmp, a few of them). */
@@ -492,6 +501,7 @@ export class Interface {
       if (ll && !this.addresses.some((c) => c.address.equals(ll!))) this.addresses.push(new IpCidr(ll, 64));
       if (ll && isStableMode(addrconf.mode)) this.stableLinkLocal = ll;
     }
+    this.addrconf = addrconf;
     this.linkLocal = ll;
     this.gateways = [...(config.gateways ?? [])];
     this.slaac = config.slaac && addrconf && mac ? new Slaac(this, ll, mac, addrconf) : undefined;
@@ -526,6 +536,13 @@ export class Interface {
   private readonly randomBytes: (n: number) => Uint8Array;
   /** The link-local address when RFC 7217 formed it (flagged stable-privacy, as on Linux). */
   private readonly stableLinkLocal: Ipv6Address | undefined;
+  /** The address generation settings of `ipv6LinkLocal` (undefined without it). */
+  private readonly addrconf: ResolvedAddrconf | undefined;
+  /**
+   * The stable-privacy addresses formed again after DAD found the one before them in use (see
+   * {@link retryStable}), with the DAD counter that formed them (Linux's stable_privacy_retry).
+   */
+  private readonly stableRetries = new Map<IpCidr, number>();
   /**
    * The device's link-local address as `ipv6LinkLocal` formed it (undefined without one): what
    * Stack.setDeviceUp puts back when the device comes up again, as Linux's addrconf_dev_up.
@@ -543,7 +560,8 @@ export class Interface {
     const out: Ipv6AddressInfo[] = [];
     for (const c of this.addresses) {
       if (c.address.version !== 6 || auto.some((a) => a.cidr.address.equals(c.address))) continue;
-      const stable = this.stableLinkLocal?.equals(c.address) ? IfaFlag.STABLE_PRIVACY : 0;
+      const stable =
+        this.stableLinkLocal?.equals(c.address) || this.stableRetries.has(c) ? IfaFlag.STABLE_PRIVACY : 0;
       const run = this.dad.get(c);
       const dad = run ? IfaFlag.TENTATIVE | (run.failed ? IfaFlag.DADFAILED : 0) : 0;
       out.push({
@@ -608,7 +626,8 @@ export class Interface {
    * with the device up starts it, a neighbor solicitation from :: to the address's
    * solicited-node group goes out after a random delay below 1 s, and 1 s later the address is
    * valid; a neighbor advertisement for it, or another node's DAD solicitation, meanwhile leaves
-   * it tentative and dadfailed for good. A tentative address is listed with its prefix route,
+   * it tentative and dadfailed for good (a solicitation with the nonce of our own is our own,
+   * looped back: enhanced DAD). A tentative address is listed with its prefix route,
    * but binding to it is EADDRNOTAVAIL, it is no source, and packets to it are not taken. On lo
    * and on an IP-medium device (Linux's IFF_NOARP) there is no DAD.
    *
@@ -635,7 +654,13 @@ export class Interface {
     const flags = options.flags ?? 0;
     this.assigned.set(entry, { loopback: options.loopback === true, secondary, flags });
     if (a.version === 6 && options.loopback !== true && this.hardwareAddress && !(flags & IfaFlag.NODAD))
-      this.dad.set(entry, { at: undefined, probes: DAD_TRANSMITS, failed: false });
+      this.dad.set(entry, {
+        at: undefined,
+        notBefore: 0,
+        probes: DAD_TRANSMITS,
+        failed: false,
+        nonce: undefined,
+      });
     this.addressesChanged();
     return undefined;
   }
@@ -665,6 +690,7 @@ export class Interface {
       this.addresses.splice(this.addresses.indexOf(c), 1);
       this.assigned.delete(c);
       this.dad.delete(c);
+      this.stableRetries.delete(c);
     }
     this.addressesChanged();
     return removed;
@@ -966,9 +992,14 @@ export class Interface {
     let next: number | undefined;
     for (const [c, run] of this.dad) {
       if (run.failed) continue;
+      if (now < run.notBefore) {
+        if (next === undefined || run.notBefore < next) next = run.notBefore;
+        continue;
+      }
       if (run.at === undefined) {
         const r = this.randomBytes(2);
         run.at = now + (((r[0]! << 8) | r[1]!) % DAD_MAX_DELAY);
+        run.nonce = dadNonce(this.randomBytes);
       }
       if (now >= run.at) {
         if (run.probes === 0) {
@@ -979,12 +1010,14 @@ export class Interface {
         run.probes--;
         run.at = now + DAD_RETRANS_TIMER;
         const target = c.address as Ipv6Address;
+        const dst = solicitedNodeAddress(target);
         ctx.emit({
           kind: 'icmpv6',
           src: Ipv6Address.UNSPECIFIED,
-          dst: solicitedNodeAddress(target),
+          dst,
           hopLimit: NDP_HOP_LIMIT,
-          icmp: { type: 'neighborSolicit', target },
+          icmp: { type: 'neighborSolicit', target, nonce: run.nonce },
+          linkDst: EthernetAddress.ipv6Multicast(dst),
         });
       }
       if (next === undefined || run.at < next) next = run.at;
@@ -995,16 +1028,64 @@ export class Interface {
   /**
    * RFC 4862 §5.4.3-5.4.4: an advertisement for a tentative address, or a solicitation for it
    * from :: (another node's DAD), means another node has it (Linux's addrconf_dad_failure).
-   * A solicitation from a unicast source only resolves it: ignored.
+   * A solicitation from a unicast source only resolves it: ignored; so is one with the nonce
+   * of our own solicitations, which the link looped back (RFC 7527 §4.2). A stable-privacy
+   * address is formed again with the next DAD counter ({@link retryStable}).
    */
-  private dadConflict(target: Ipv6Address, advert: boolean, src: Ipv6Address): void {
+  private dadConflict(
+    now: number,
+    target: Ipv6Address,
+    advert: boolean,
+    src: Ipv6Address,
+    nonce: Uint8Array | undefined,
+  ): void {
     if (!advert && !src.isUnspecified()) return;
     for (const [c, run] of this.dad)
-      if (!run.failed && c.address.equals(target)) {
+      if (!run.failed && c.address.equals(target) && (advert || !loopedDadSolicit(run.nonce, nonce))) {
         run.failed = true;
         run.at = undefined;
         this.dadListener?.(c);
+        const retry = this.stableRetries.get(c) ?? (this.stableLinkLocal?.equals(target) ? 0 : undefined);
+        if (retry !== undefined) this.retryStable(now, c, retry + 1);
+        return;
       }
+  }
+
+  /**
+   * Linux's addrconf_dad_failure for a stable-privacy address (RFC 7217 §6): the address of
+   * DAD counter `retries` beside the failed one `failed`, tentative, its DAD starting
+   * idgen_delay later; none past idgen_retries, nor when max_addresses are on the device. The
+   * failed one stays dadfailed. The new one's dadListener call comes when its DAD ends.
+   */
+  private retryStable(now: number, failed: IpCidr, retries: number): void {
+    const cfg = this.addrconf;
+    if (!cfg?.secret || retries > cfg.idgenRetries) return;
+    const s = stableAddress(
+      failed.address as Ipv6Address,
+      cfg.permanentAddress,
+      retries,
+      cfg.secret,
+      cfg.idgenRetries,
+    );
+    if (!s || this.addresses.some((c) => c.address.equals(s.address))) return;
+    const onDevice = this.addresses.filter((c) => c.address.version === 6 && !this.addressInfo(c).loopback);
+    if (cfg.maxAddresses > 0 && onDevice.length >= cfg.maxAddresses) return;
+    const entry = new IpCidr(s.address, failed.prefixLen);
+    this.addresses.push(entry);
+    this.assigned.set(entry, {
+      loopback: false,
+      secondary: false,
+      flags: this.assigned.get(failed)?.flags ?? 0,
+    });
+    this.dad.set(entry, {
+      at: undefined,
+      notBefore: now + cfg.idgenDelay * 1000,
+      probes: DAD_TRANSMITS,
+      failed: false,
+      nonce: undefined,
+    });
+    this.stableRetries.set(entry, retries);
+    this.addressesChanged();
   }
 
   /** SLAAC's timers (a function of its own, so that poll itself makes no closure). */
@@ -1381,10 +1462,11 @@ export class Interface {
     if (icmp.type === 'neighborSolicit' || icmp.type === 'neighborAdvert') {
       // RFC 4861 §7.1: a hop limit below 255 means the message crossed a router: forged.
       if (hopLimit !== NDP_HOP_LIMIT || !this.hardwareAddress) return this.drop();
-      if (this.dad.size > 0) this.dadConflict(icmp.target, icmp.type === 'neighborAdvert', src);
+      const nonce = icmp.type === 'neighborSolicit' ? icmp.nonce : undefined;
+      if (this.dad.size > 0) this.dadConflict(now, icmp.target, icmp.type === 'neighborAdvert', src, nonce);
       if (icmp.type === 'neighborSolicit') {
-        this.slaac?.onSolicit(src, icmp.target);
-        this.receiveSolicit(now, device, src, icmp.target, icmp.sourceLinkAddr, sockets);
+        this.slaac?.onSolicit(src, icmp.target, nonce);
+        this.receiveSolicit(now, device, src, icmp.target, icmp.sourceLinkAddr, unicastDst, sockets);
       } else {
         this.slaac?.onNeighborAdvert(icmp.target);
         if (icmp.targetLinkAddr) this.learnNeighbor(now, icmp.target, icmp.targetLinkAddr, false, sockets);
@@ -1418,8 +1500,14 @@ export class Interface {
 
   /**
    * RFC 4861 §7.2.3-7.2.4: a solicitation for one of our addresses teaches us the sender's link
-   * address and is answered with a solicited advertisement (to all nodes for duplicate address
-   * detection, whose source is unspecified).
+   * address and is answered with a solicited advertisement out of the device it came in by,
+   * whatever the routes say (Linux's ndisc_recv_ns and ndisc_send_na): to all nodes for
+   * duplicate address detection (unspecified source), else to the source at the link address
+   * the solicitation gave, or at the one the neighbor cache has for it (stale or not, as
+   * Linux's NUD_STALE entry serves). Without either, a unicast solicitation makes us solicit
+   * the sender from the target address, and the advertisement is dropped where Linux queues it
+   * until the answer (the sender asks again); a multicast one is not answered, as Linux makes
+   * no neighbor entry for it.
    */
   private receiveSolicit(
     now: number,
@@ -1427,12 +1515,25 @@ export class Interface {
     src: Ipv6Address,
     target: Ipv6Address,
     sourceLink: EthernetAddress | undefined,
+    unicastDst: boolean,
     sockets: SocketTable,
   ): void {
     if (!this.addresses.some((c) => c.address.equals(target) && !this.dad.has(c))) return;
     const dad = src.isUnspecified();
     if (dad && sourceLink) return this.drop(); // §7.1.1: DAD solicitations carry no link address
-    if (!dad && sourceLink) this.learnNeighbor(now, src, sourceLink, true, sockets);
+    let linkDst: EthernetAddress | undefined = ALL_NODES_MAC;
+    if (!dad) {
+      if (sourceLink) this.learnNeighbor(now, src, sourceLink, true, sockets);
+      linkDst = this.neighbors.get(src.key)?.mac;
+      if (!linkDst) {
+        const last = this.arpPending.get(src.key);
+        if (unicastDst && (last === undefined || now - last >= NEIGHBOR_RETRY)) {
+          this.arpPending.set(src.key, now);
+          this.sendSolicit(now, device, target, src);
+        }
+        return;
+      }
+    }
     this.emit(now, device, {
       kind: 'icmpv6',
       src: target,
@@ -1446,6 +1547,20 @@ export class Interface {
         target,
         targetLinkAddr: this.hardwareAddress,
       },
+      linkDst,
+    });
+  }
+
+  /** Solicits `target`'s link address (RFC 4861 §7.2.2) from our address `src`. */
+  private sendSolicit(now: number, device: Device, src: Ipv6Address, target: Ipv6Address): void {
+    const dst = solicitedNodeAddress(target);
+    this.emit(now, device, {
+      kind: 'icmpv6',
+      src,
+      dst,
+      hopLimit: NDP_HOP_LIMIT,
+      icmp: { type: 'neighborSolicit', target, sourceLinkAddr: this.hardwareAddress },
+      linkDst: EthernetAddress.ipv6Multicast(dst),
     });
   }
 
@@ -1535,6 +1650,7 @@ export class Interface {
     } else if (out.kind === 'ip') return this.emitIpDatagram(now, device, out);
     const ipHeaderLen = out.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     let transportLen: number, protocol: number;
+    let direct: EthernetAddress | undefined;
     switch (out.kind) {
       case 'udp':
         transportLen = UdpRepr.bufferLen(out.udp);
@@ -1551,10 +1667,11 @@ export class Interface {
       case 'icmpv6':
         transportLen = Icmpv6Repr.bufferLen(out.icmp);
         protocol = IpProtocol.ICMPV6;
+        direct = out.linkDst;
         break;
     }
     // A route on lo takes a packet that is not this host's the way of its own packets.
-    const local = this.hasAddress(out.dst) || this.routedToLoopback(out.dst);
+    const local = direct === undefined && (this.hasAddress(out.dst) || this.routedToLoopback(out.dst));
     let fragment = false;
     const viaDevice = !local || device.capabilities.loopback === true;
     let linkDst: EthernetAddress | undefined;
@@ -1567,7 +1684,8 @@ export class Interface {
       if (out.kind === 'tcp') return 'unroutable';
       fragment = true;
     }
-    if (viaDevice) {
+    if (direct !== undefined) linkDst = direct;
+    else if (viaDevice) {
       const hop = this.nextHop(now, device, out.dst, local, ethernet, ipMib);
       if (hop === 'pending' || hop === 'unroutable') return hop;
       linkDst = hop;
@@ -2220,8 +2338,7 @@ export class Interface {
     device: Device,
     dst: Ipv6Address,
   ): EthernetAddress | 'pending' | 'unroutable' {
-    const b = dst.bytes;
-    if (dst.isMulticast()) return new EthernetAddress([0x33, 0x33, b[12]!, b[13]!, b[14]!, b[15]!]);
+    if (dst.isMulticast()) return EthernetAddress.ipv6Multicast(dst);
     const onLink =
       dst.isLinkLocal() || this.addresses.some((c) => c.address.version === 6 && c.contains(dst));
     let hop: IpAddress | undefined;
@@ -2230,21 +2347,13 @@ export class Interface {
       hop = r === undefined ? undefined : (r.gateway ?? dst);
     } else hop = onLink ? dst : this.gateways.find((g) => g.version === 6);
     if (!hop) return 'unroutable';
-    const target = hop as Ipv6Address;
     const entry = this.neighbors.get(hop.key);
     if (entry && entry.expires > now) return entry.mac;
     const last = this.arpPending.get(hop.key);
     if (last === undefined || now - last >= NEIGHBOR_RETRY) {
       this.arpPending.set(hop.key, now);
       const src = this.sourceAddressFor(hop);
-      if (src && src.version === 6)
-        this.emit(now, device, {
-          kind: 'icmpv6',
-          src,
-          dst: solicitedNodeAddress(target),
-          hopLimit: NDP_HOP_LIMIT,
-          icmp: { type: 'neighborSolicit', target, sourceLinkAddr: this.hardwareAddress },
-        });
+      if (src && src.version === 6) this.sendSolicit(now, device, src, hop as Ipv6Address);
     }
     return 'pending';
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { EthernetAddress } from '../wire/ethernet.js';
 import type { Icmpv4Repr } from '../wire/icmpv4.js';
 import type { Icmpv6Repr } from '../wire/icmpv6.js';
 import type { IpAddress, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
@@ -59,6 +60,12 @@ export type Outgoing =
       readonly dst: Ipv6Address;
       readonly hopLimit: number;
       readonly icmp: Icmpv6Repr;
+      /**
+       * Neighbor discovery's own messages: the frame leaves by the device to this link address,
+       * whatever the routes say, as Linux's ndisc_send_skb sends on the device it is given
+       * without a route lookup (a solicitation is answered even when no route leads back).
+       */
+      readonly linkDst?: EthernetAddress;
     }
   | {
       /**

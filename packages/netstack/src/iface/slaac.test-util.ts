@@ -58,6 +58,18 @@ export function sendIcmp(
   hopLimit = 255,
   from = routerMac,
 ): void {
+  peer.transmit(0, icmpFrame(to, src, dst, icmp, hopLimit, from));
+}
+
+/** The Ethernet frame {@link sendIcmp} sends. */
+export function icmpFrame(
+  to: EthernetAddress,
+  src: Ipv6Address,
+  dst: Ipv6Address,
+  icmp: Icmpv6Repr,
+  hopLimit = 255,
+  from = routerMac,
+): Uint8Array {
   const len = Icmpv6Repr.bufferLen(icmp);
   const frame = new Uint8Array(ETHERNET_HEADER_LEN + IPV6_HEADER_LEN + len);
   const b = dst.bytes;
@@ -69,12 +81,14 @@ export function sendIcmp(
     Ipv6Packet.unchecked(ip),
   );
   Icmpv6Repr.emit(icmp, Icmpv6Packet.unchecked(ip.subarray(IPV6_HEADER_LEN)), src, dst);
-  peer.transmit(0, frame);
+  return frame;
 }
 
-/** Every ICMPv6 message the stack sent since the last call, with its addresses. */
-export function received(peer: Device): { src: Ipv6Address; dst: Ipv6Address; icmp: Icmpv6Repr }[] {
-  const out: { src: Ipv6Address; dst: Ipv6Address; icmp: Icmpv6Repr }[] = [];
+/** Every ICMPv6 message the stack sent since the last call, with its Ethernet destination. */
+export function receivedFrames(
+  peer: Device,
+): { mac: EthernetAddress; src: Ipv6Address; dst: Ipv6Address; icmp: Icmpv6Repr }[] {
+  const out: { mac: EthernetAddress; src: Ipv6Address; dst: Ipv6Address; icmp: Icmpv6Repr }[] = [];
   for (let f = peer.receive(0); f; f = peer.receive(0)) {
     const eth = EthernetFrame.checked(f);
     if (isWireError(eth) || eth.ethertype !== EtherType.IPV6) continue;
@@ -87,9 +101,14 @@ export function received(peer: Device): { src: Ipv6Address; dst: Ipv6Address; ic
       src,
       dst,
     );
-    if (!isWireError(icmp)) out.push({ src, dst, icmp });
+    if (!isWireError(icmp)) out.push({ mac: eth.dst, src, dst, icmp });
   }
   return out;
+}
+
+/** Every ICMPv6 message the stack sent since the last call, with its addresses. */
+export function received(peer: Device): { src: Ipv6Address; dst: Ipv6Address; icmp: Icmpv6Repr }[] {
+  return receivedFrames(peer).map(({ src, dst, icmp }) => ({ src, dst, icmp }));
 }
 
 /** The targets of the DAD solicitations (from ::) among `msgs`. */

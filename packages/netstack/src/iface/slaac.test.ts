@@ -63,7 +63,12 @@ describe('SLAAC (RFC 4862)', () => {
       {
         src: Ipv6Address.UNSPECIFIED,
         dst: Ipv6Address.parse('ff02::1:ff00:a')!,
-        icmp: { type: 'neighborSolicit', target: formed, sourceLinkAddr: undefined },
+        icmp: {
+          type: 'neighborSolicit',
+          target: formed,
+          sourceLinkAddr: undefined,
+          nonce: expect.any(Uint8Array),
+        },
       },
     ]);
     expect(stack.iface.hasAddress(formed)).toBe(false); // tentative for RetransTimer (1 s)
@@ -127,6 +132,24 @@ describe('SLAAC (RFC 4862)', () => {
       settle([stack], 2000);
       expect(stack.iface.hasAddress(formed)).toBe(false);
       expect(stack.iface.slaac?.stats.duplicates).toBe(1);
+    }
+  });
+
+  it('enhanced DAD (RFC 7527): its solicitation looped back with its nonce forms the address; another nonce is a duplicate', () => {
+    for (const reflected of [true, false]) {
+      const { stack, peer } = setup();
+      settle([stack], 0);
+      sendIcmp(peer, macA, routerAddr, allNodes, routerAdvert([prefix()]));
+      settle([stack], 10);
+      const ns = received(peer).find((m) => m.icmp.type === 'neighborSolicit')!.icmp;
+      if (ns.type !== 'neighborSolicit' || !ns.nonce) throw new Error('no nonce in the DAD solicitation');
+      expect(ns.nonce.length).toBe(6);
+      const nonce = ns.nonce.slice();
+      if (!reflected) nonce[0] = nonce[0]! ^ 1;
+      sendIcmp(peer, macA, Ipv6Address.UNSPECIFIED, Ipv6Address.parse('ff02::1:ff00:a')!, { ...ns, nonce });
+      settle([stack], 2000);
+      expect(stack.iface.hasAddress(formed)).toBe(reflected);
+      expect(stack.iface.slaac?.stats.duplicates).toBe(reflected ? 0 : 1);
     }
   });
 

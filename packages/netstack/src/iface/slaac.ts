@@ -10,8 +10,9 @@
  *   only suppresses the link-local address), or RFC 7217's stable, semantically opaque
  *   identifier (`stable-privacy` with a configured secret, `random` with one drawn per
  *   interface; see interface-id.ts). The address is tentative while duplicate address
- *   detection runs (one neighbor solicitation from ::, then RetransTimer, 1 s unless the router
- *   says otherwise), and joins the interface only if no one claimed it. A stable address that
+ *   detection runs (one neighbor solicitation from ::, with enhanced DAD's nonce, then
+ *   RetransTimer, 1 s unless the router says otherwise), and joins the interface only if no one
+ *   claimed it (its own solicitation looped back by the link, nonce and all, is no claim). A stable address that
  *   DAD finds in use is formed again with the next DAD counter, idgen_delay (1 s) later, up to
  *   idgen_retries (3) times, as Linux's `addrconf_dad_failure` does;
  * - temporary addresses (RFC 8981, Linux use_tempaddr >= 1): with each new public address, one
@@ -36,7 +37,8 @@
  *
  * @module
  */
-import type { EthernetAddress } from '../wire/ethernet.js';
+import { bytesEqual } from '../wire/bytes.js';
+import { EthernetAddress } from '../wire/ethernet.js';
 import type { PrefixInfo } from '../wire/icmpv6.js';
 import { IpCidr, Ipv6Address, type IpAddress } from '../wire/ip-address.js';
 import { IDGEN_RETRIES, randomAddress, stableAddress } from './interface-id.js';
@@ -53,6 +55,28 @@ const INFINITE = 0xffffffff;
 const NDP_HOP_LIMIT = 255;
 /** net.ipv6.conf.*.dad_transmits (Linux: 1). */
 const DAD_TRANSMITS = 1;
+
+/** The length of enhanced DAD's nonce (RFC 7527 §4.1: six bytes, as Linux sends it). */
+const DAD_NONCE_LEN = 6;
+
+/**
+ * A nonce for enhanced duplicate address detection (RFC 7527; Linux's addrconf_dad_kick with
+ * enhanced_dad 1, its default): random and never all zero, which would mean none.
+ */
+export function dadNonce(randomBytes: (n: number) => Uint8Array): Uint8Array {
+  for (;;) {
+    const n = randomBytes(DAD_NONCE_LEN).slice(0, DAD_NONCE_LEN);
+    if (n.some((b) => b !== 0)) return n;
+  }
+}
+
+/**
+ * True when a DAD solicitation carried `nonce` and it is `ours`: our own solicitation looped
+ * back by the link, not another node's (ndisc_recv_ns: a zero nonce matches nothing).
+ */
+export function loopedDadSolicit(ours: Uint8Array | undefined, nonce: Uint8Array | undefined): boolean {
+  return ours !== undefined && nonce !== undefined && bytesEqual(ours, nonce);
+}
 
 /** ff02::2, all routers on the link. */
 const ALL_ROUTERS = new Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
@@ -232,6 +256,8 @@ interface AutoAddress {
   readonly dadEnd: number;
   /** The DAD solicitation still has to go out. */
   dadDue: boolean;
+  /** The nonce of its DAD solicitation, drawn when that goes out. */
+  dadNonce: Uint8Array | undefined;
   validUntil: number;
   preferredUntil: number;
   deprecated: boolean;
@@ -366,12 +392,15 @@ export class Slaac {
     if (a.dadDue && now >= a.dadStart) {
       // RFC 4862 §5.4.2: from the unspecified address to the solicited-node group.
       a.dadDue = false;
+      a.dadNonce = dadNonce(this.cfg.randomBytes);
+      const dst = solicitedNode(a.addr);
       send({
         kind: 'icmpv6',
         src: Ipv6Address.UNSPECIFIED,
-        dst: solicitedNode(a.addr),
+        dst,
         hopLimit: NDP_HOP_LIMIT,
-        icmp: { type: 'neighborSolicit', target: a.addr },
+        icmp: { type: 'neighborSolicit', target: a.addr, nonce: a.dadNonce },
+        linkDst: EthernetAddress.ipv6Multicast(dst),
       });
     }
     if (a.dadDue) at(a.dadStart);
@@ -588,6 +617,7 @@ export class Slaac {
       tentative: true,
       dadEnd: a.dadStart + this.retransTimer * DAD_TRANSMITS,
       dadDue: true,
+      dadNonce: undefined,
       deprecated: false,
       created: now,
       regenerated: false,
@@ -625,10 +655,11 @@ export class Slaac {
 
   /**
    * A neighbor solicitation: from the unspecified address for our tentative address, another
-   * node is running DAD for the same address (§5.4.3), so neither may use it.
+   * node is running DAD for the same address (§5.4.3), so neither may use it; unless it carries
+   * the nonce of our own, which the link looped back (RFC 7527 §4.2).
    */
-  onSolicit(src: Ipv6Address, target: Ipv6Address): void {
-    if (src.isUnspecified()) this.duplicate(target);
+  onSolicit(src: Ipv6Address, target: Ipv6Address, nonce?: Uint8Array): void {
+    if (src.isUnspecified()) this.duplicate(target, nonce);
   }
 
   /** Whether `addr` is tentative (DAD running): not ours to answer for yet. */
@@ -681,9 +712,9 @@ export class Slaac {
     return best;
   }
 
-  private duplicate(target: Ipv6Address): void {
+  private duplicate(target: Ipv6Address, nonce?: Uint8Array): void {
     const a = this.auto.find((x) => x.tentative && x.addr.equals(target));
-    if (!a) return;
+    if (!a || loopedDadSolicit(a.dadNonce, nonce)) return;
     this.forget(a);
     this.stats.duplicates++;
     if (a.temporary) {

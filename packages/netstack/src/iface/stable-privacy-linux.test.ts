@@ -1,7 +1,8 @@
 // The same router advertisement to Linux and to netstack: in a network namespace made here, a
 // veth pair whose end `vb` has addr_gen_mode=2, a stable_secret and use_tempaddr=2, and a small
 // C program sending the advertisement from the other end. Linux's stable addresses (link-local
-// and SLAAC), and the flags of every address during and after DAD, must be netstack's.
+// and SLAAC), and the flags of every address during and after DAD, must be netstack's. And a
+// link-local address that the other end holds already: Linux forms the next one (RFC 7217 §6).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +11,19 @@ import { afterAll, expect, it } from 'vitest';
 import { settle } from '../stack.test-util.js';
 import { EthernetAddress } from '../wire/ethernet.js';
 import { Ipv6Address } from '../wire/ip-address.js';
+import { stableAddress } from './interface-id.js';
 import { IfaFlag, type Ipv6AddressInfo } from './slaac.js';
-import { allNodes, prefixInfo, routerAddr, routerAdvert, sendIcmp, slaacStack } from './slaac.test-util.js';
+import {
+  allNodes,
+  claim,
+  dadTargets,
+  prefixInfo,
+  received,
+  routerAddr,
+  routerAdvert,
+  sendIcmp,
+  slaacStack,
+} from './slaac.test-util.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvisor-slaac-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,6 +96,7 @@ function ipWords(flags: number): string {
   const w: string[] = [];
   if (flags & IfaFlag.TEMPORARY) w.push('temporary');
   if (flags & IfaFlag.TENTATIVE) w.push('tentative');
+  if (flags & IfaFlag.DADFAILED) w.push('dadfailed');
   if (flags & IfaFlag.DEPRECATED) w.push('deprecated');
   if (!(flags & IfaFlag.PERMANENT)) w.push('dynamic');
   if (flags & IfaFlag.MANAGETEMPADDR) w.push('mngtmpaddr');
@@ -141,4 +154,54 @@ it('forms the stable addresses Linux forms, with the same flags during and after
   const settled = (s: Shown[]): Shown[] => temp(s).filter((x) => !x.address.startsWith('fe80:'));
   expect(settled(during)).toEqual(settled(linux.during));
   expect(temp(after)).toEqual(temp(linux.after));
+});
+
+it('forms the next stable link-local address when the first is in use, as Linux does', () => {
+  // vb's counter-0 link-local address, as netstack forms it (a veth hashes a zero perm_addr).
+  const ll0 = stableAddress(
+    Ipv6Address.parse('fe80::')!,
+    EthernetAddress.ZERO,
+    0,
+    Ipv6Address.parse(SECRET)!,
+  )!;
+  const script = [
+    'set -e',
+    'ip link add name va type veth peer name vb',
+    `ip link set vb address ${MAC}`,
+    'sysctl -qw net.ipv6.conf.va.accept_dad=0',
+    `sysctl -qw net.ipv6.conf.vb.stable_secret=${SECRET}`,
+    'sysctl -qw net.ipv6.conf.vb.addr_gen_mode=2',
+    `ip link set lo up && ip link set va up && ip -6 addr add ${ll0.address.toString()}/64 dev va nodad`,
+    'ip link set vb up',
+    // DAD of the first (random delay up to 1 s), idgen_delay (1 s), DAD of the second.
+    'for i in $(seq 80); do',
+    '  [ "$(ip -6 -o addr show dev vb | wc -l)" -ge 2 ] && ! ip -6 -o addr show dev vb tentative -dadfailed | grep -q . && break',
+    '  sleep 0.1',
+    'done',
+    'echo after; grep " vb$" /proc/net/if_inet6; ip -6 -o addr show dev vb',
+  ].join('\n');
+  const out = execFileSync('unshare', ['--net', 'sh', '-c', script]).toString();
+  const linux = parseLinux(out.split('after\n')[1]!);
+
+  const mac = EthernetAddress.parse(MAC)!;
+  const { stack, peer } = slaacStack({
+    mac,
+    slaac: false,
+    addrconf: {
+      addrGenMode: 'stable-privacy',
+      stableSecret: Ipv6Address.parse(SECRET)!,
+      permanentAddress: EthernetAddress.ZERO,
+    },
+    seed: 3,
+  });
+  expect(stack.iface.linkLocal).toEqual(ll0.address);
+  expect(stack.setDeviceUp(false)).toBeUndefined();
+  expect(stack.setDeviceUp(true)).toBeUndefined();
+  for (let t = 0; t <= 5000; t += 100) {
+    settle([stack], t);
+    for (const target of dadTargets(received(peer)))
+      if (target === ll0.address.toString()) sendIcmp(peer, mac, ll0.address, allNodes, claim(ll0.address));
+  }
+  expect(linux).toHaveLength(2);
+  expect(netstackShown(stack.iface.ipv6Addresses())).toEqual(linux);
 });

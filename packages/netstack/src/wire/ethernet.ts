@@ -43,6 +43,11 @@ export class EthernetAddress {
   toString(): string {
     return Array.from(this.bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
   }
+  /** The group address an IPv6 multicast address maps to: 33:33 + its low 32 bits (RFC 2464 §7). */
+  static ipv6Multicast(group: { readonly bytes: Uint8Array }): EthernetAddress {
+    const b = group.bytes;
+    return new EthernetAddress([0x33, 0x33, b[12]!, b[13]!, b[14]!, b[15]!]);
+  }
 }
 
 /** EtherType values this stack knows. */

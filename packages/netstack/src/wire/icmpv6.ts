@@ -2,7 +2,8 @@
  * ICMPv6 (RFC 4443): echo request/reply and the four error messages, and neighbor discovery
  * (RFC 4861): router solicitation and advertisement (§4.1-4.2, with the prefix information,
  * MTU and source link-layer address options) and neighbor solicitation and advertisement
- * (§4.3-4.4) with their source/target link-layer address options (Ethernet). The checksum
+ * (§4.3-4.4) with their source/target link-layer address options (Ethernet), and a
+ * solicitation's nonce option (RFC 3971 §5.3.2, enhanced DAD of RFC 7527). The checksum
  * covers the IPv6 pseudo-header. Redirects are not parsed (Unsupported).
  *
  * @module
@@ -35,6 +36,7 @@ export const NdpOption = {
   TARGET_LINK_ADDR: 2,
   PREFIX_INFO: 3,
   MTU: 5,
+  NONCE: 14,
 } as const;
 
 /** A prefix information option of a router advertisement (RFC 4861 §4.6.2). */
@@ -68,6 +70,8 @@ const NA_OVERRIDE = 0x20;
 const NDP_FIXED_LEN = 24;
 /** An Ethernet link-layer address option: type, length (in 8-byte units), six bytes. */
 const LINK_ADDR_OPTION_LEN = 8;
+/** A nonce option as enhanced DAD sends it: type, length 1, a six-byte nonce. */
+const NONCE_OPTION_LEN = 8;
 
 /** ICMPv6 destination-unreachable codes. */
 export const Icmpv6Unreachable = {
@@ -142,6 +146,11 @@ export type Icmpv6Repr =
       readonly type: 'neighborSolicit';
       readonly target: Ipv6Address;
       readonly sourceLinkAddr?: EthernetAddress | undefined;
+      /**
+       * The six bytes of the first nonce option (RFC 7527 §4.1), when its length is 1: Linux's
+       * ndisc_parse_options keeps the first of a kind and ndisc_recv_ns uses it only then.
+       */
+      readonly nonce?: Uint8Array | undefined;
     }
   | {
       readonly type: 'neighborAdvert';
@@ -222,7 +231,7 @@ function parseNdp(p: Icmpv6Packet): Icmpv6Repr | WireError {
     solicit ? NdpOption.SOURCE_LINK_ADDR : NdpOption.TARGET_LINK_ADDR,
   );
   if (link instanceof WireError) return link;
-  if (solicit) return { type: 'neighborSolicit', target, sourceLinkAddr: link };
+  if (solicit) return { type: 'neighborSolicit', target, sourceLinkAddr: link, nonce: nonceOption(b) };
   const flags = b[4]!;
   return {
     type: 'neighborAdvert',
@@ -232,6 +241,14 @@ function parseNdp(p: Icmpv6Packet): Icmpv6Repr | WireError {
     target,
     targetLinkAddr: link,
   };
+}
+
+/** The nonce of a solicitation's options (whose lengths linkAddrOption checked). */
+function nonceOption(b: Uint8Array): Uint8Array | undefined {
+  for (let i = NDP_FIXED_LEN; i < b.length; i += b[i + 1]! * 8)
+    if (b[i] === NdpOption.NONCE)
+      return b[i + 1]! * 8 === NONCE_OPTION_LEN ? b.slice(i + 2, i + 8) : undefined;
+  return undefined;
 }
 
 function emitNdp(
@@ -290,7 +307,9 @@ export const Icmpv6Repr = {
         repr.prefixes.length * PREFIX_OPTION_LEN
       );
     if (repr.type === 'neighborSolicit')
-      return NDP_FIXED_LEN + (repr.sourceLinkAddr ? LINK_ADDR_OPTION_LEN : 0);
+      return (
+        NDP_FIXED_LEN + (repr.sourceLinkAddr ? LINK_ADDR_OPTION_LEN : 0) + (repr.nonce ? NONCE_OPTION_LEN : 0)
+      );
     if (repr.type === 'neighborAdvert')
       return NDP_FIXED_LEN + (repr.targetLinkAddr ? LINK_ADDR_OPTION_LEN : 0);
     return F.DATA + ('data' in repr ? repr.data : repr.invoking).length;
@@ -352,6 +371,12 @@ export const Icmpv6Repr = {
           NdpOption.SOURCE_LINK_ADDR,
           repr.sourceLinkAddr,
         );
+        if (repr.nonce) {
+          const at = NDP_FIXED_LEN + (repr.sourceLinkAddr ? LINK_ADDR_OPTION_LEN : 0);
+          b[at] = NdpOption.NONCE;
+          b[at + 1] = NONCE_OPTION_LEN / 8;
+          b.set(repr.nonce.subarray(0, 6), at + 2);
+        }
         break;
       case 'neighborAdvert':
         b.fill(0);

@@ -255,6 +255,7 @@ describe('emit -> parse -> equal', () => {
       type: fc.constant('neighborSolicit' as const),
       target: ipv6.filter((a) => !a.isMulticast()),
       sourceLinkAddr: fc.option(mac, { nil: undefined }),
+      nonce: fc.option(fc.uint8Array({ minLength: 6, maxLength: 6 }), { nil: undefined }),
     }),
     fc.record({
       type: fc.constant('neighborAdvert' as const),
@@ -294,6 +295,36 @@ describe('emit -> parse -> equal', () => {
     expect(Icmpv6Repr.parse(view, src, dst, false)).toEqual(repr);
     withOther[25] = 0; // a zero-length option
     expect(Icmpv6Repr.parse(view, src, dst, false)).toBe(WireError.Malformed);
+  });
+  it('NDP: a DAD solicitation with a nonce (RFC 7527) as Linux sends it; only a first nonce option of length 1 counts', () => {
+    const src = Ipv6Address.UNSPECIFIED;
+    const dst = Ipv6Address.parse('ff02::1:ff00:2')!;
+    const target = Ipv6Address.parse('fe80::2')!;
+    const repr: Icmpv6Repr = { type: 'neighborSolicit', target, nonce: Uint8Array.of(1, 2, 3, 4, 5, 6) };
+    const buf = new Uint8Array(Icmpv6Repr.bufferLen(repr));
+    Icmpv6Repr.emit(repr, Icmpv6Packet.unchecked(buf), src, dst);
+    // ndisc_send_ns: option 14, length 1, the six nonce bytes
+    expect(Buffer.from(buf.subarray(24)).toString('hex')).toBe('0e01010203040506');
+    expect(Icmpv6Repr.parse(ok(Icmpv6Packet.checked(buf)), src, dst)).toEqual(repr);
+    const long = new Uint8Array(40);
+    long.set(buf.subarray(0, 24));
+    long.set([14, 2, 9, 9, 9, 9, 9, 9], 24);
+    const parsed = Icmpv6Repr.parse(Icmpv6Packet.unchecked(long), src, dst, false);
+    expect(parsed).toEqual({ type: 'neighborSolicit', target, sourceLinkAddr: undefined, nonce: undefined });
+    // A good one after it does not count either (ndisc_parse_options keeps the first).
+    const both = new Uint8Array(48);
+    both.set(long);
+    both.set(buf.subarray(24), 40);
+    expect(Icmpv6Repr.parse(Icmpv6Packet.unchecked(both), src, dst, false)).toMatchObject({
+      nonce: undefined,
+    });
+    // And a second one after a good one is ignored.
+    both.set(buf.subarray(24), 24);
+    both.set([14, 1, 7, 7, 7, 7, 7, 7], 32);
+    both.set([1, 1, 2, 0, 0, 0, 0, 1], 40);
+    expect(Icmpv6Repr.parse(Icmpv6Packet.unchecked(both), src, dst, false)).toMatchObject({
+      nonce: Uint8Array.of(1, 2, 3, 4, 5, 6),
+    });
   });
   it('ICMPv6', () => {
     fc.assert(
