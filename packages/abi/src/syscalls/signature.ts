@@ -134,7 +134,7 @@ export interface SyscallInfo {
   /**
    * For calls whose visible arguments depend on other arguments (open's mode only with O_CREAT,
    * fcntl's third argument by command, futex's by operation): the arguments to show for these
-   * raw values. Absent: always `args`.
+   * raw values. Absent or undefined: always `args`.
    */
-  readonly refine?: (args: readonly bigint[]) => readonly SyscallArg[];
+  readonly refine?: ((args: readonly bigint[]) => readonly SyscallArg[]) | undefined;
 }

@@ -816,12 +816,46 @@ const refiners: Readonly<Record<string, (all: readonly SyscallArg[]) => SyscallI
   getsockopt: (all) => sockoptRefine(all, true),
 };
 
+/**
+ * A row of the table whose arguments are parsed when first asked for: only strace shows them,
+ * and parsing every row at load took 1.5-2 ms and half a megabyte of every sandbox's start.
+ * (table.test.ts reads them all, so a bad spec still fails the build.)
+ */
+class TableEntry implements SyscallInfo {
+  readonly #spec: string;
+  #args: readonly SyscallArg[] | undefined;
+  #refine: SyscallInfo['refine'];
+
+  constructor(
+    readonly nr: number,
+    readonly name: string,
+    readonly ret: ReturnKind,
+    spec: string,
+  ) {
+    this.#spec = spec;
+  }
+
+  get args(): readonly SyscallArg[] {
+    return this.#args ?? this.#parse();
+  }
+
+  get refine(): SyscallInfo['refine'] {
+    if (this.#args === undefined) this.#parse();
+    return this.#refine;
+  }
+
+  #parse(): readonly SyscallArg[] {
+    const args = Object.freeze(parseArgs(this.#spec));
+    this.#refine = refiners[this.name]?.(args);
+    this.#args = args;
+    return args;
+  }
+}
+
 const byNumber: (SyscallInfo | undefined)[] = [];
 const byName = new Map<string, SyscallInfo>();
 for (const [nr, name, ret, spec] of rows) {
-  const args = Object.freeze(parseArgs(spec));
-  const refine = refiners[name]?.(args);
-  const info: SyscallInfo = Object.freeze({ nr, name, args, ret, ...(refine ? { refine } : {}) });
+  const info: SyscallInfo = Object.freeze(new TableEntry(nr, name, ret, spec));
   if (byNumber[nr] || byName.has(name)) throw new Error(`syscall table: duplicate ${nr} ${name}`);
   byNumber[nr] = info;
   byName.set(name, info);
