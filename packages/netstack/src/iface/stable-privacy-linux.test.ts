@@ -39,16 +39,21 @@ interface Shown {
   readonly words: string;
 }
 
+/** A veth pair whose vb makes stable-privacy addresses (RFC 7217) from SECRET, DAD off on va. */
+const VETH_STABLE = [
+  'set -e',
+  'ip link add name va type veth peer name vb',
+  `ip link set vb address ${MAC}`,
+  'sysctl -qw net.ipv6.conf.va.accept_dad=0',
+  `sysctl -qw net.ipv6.conf.vb.stable_secret=${SECRET}`,
+  'sysctl -qw net.ipv6.conf.vb.addr_gen_mode=2',
+];
+
 function linuxRun(): { during: Shown[]; after: Shown[] } {
   const bin = join(dir, 'router-advert');
   execFileSync('gcc', ['-O0', '-w', '-o', bin, join(import.meta.dirname, 'router-advert.test-util.c')]);
   const script = [
-    'set -e',
-    'ip link add name va type veth peer name vb',
-    `ip link set vb address ${MAC}`,
-    'sysctl -qw net.ipv6.conf.va.accept_dad=0',
-    `sysctl -qw net.ipv6.conf.vb.stable_secret=${SECRET}`,
-    'sysctl -qw net.ipv6.conf.vb.addr_gen_mode=2',
+    ...VETH_STABLE,
     'sysctl -qw net.ipv6.conf.vb.use_tempaddr=2',
     'ip link set lo up && ip link set va up && ip link set vb up',
     'sleep 0.2',
@@ -165,12 +170,7 @@ it('forms the next stable link-local address when the first is in use, as Linux 
     Ipv6Address.parse(SECRET)!,
   )!;
   const script = [
-    'set -e',
-    'ip link add name va type veth peer name vb',
-    `ip link set vb address ${MAC}`,
-    'sysctl -qw net.ipv6.conf.va.accept_dad=0',
-    `sysctl -qw net.ipv6.conf.vb.stable_secret=${SECRET}`,
-    'sysctl -qw net.ipv6.conf.vb.addr_gen_mode=2',
+    ...VETH_STABLE,
     `ip link set lo up && ip link set va up && ip -6 addr add ${ll0.address.toString()}/64 dev va nodad`,
     'ip link set vb up',
     // DAD of the first (random delay up to 1 s), idgen_delay (1 s), DAD of the second.
