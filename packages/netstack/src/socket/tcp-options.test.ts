@@ -168,6 +168,58 @@ describe('timestamps (RFC 7323)', () => {
   });
 });
 
+describe('PAWS as Linux (tcp_paws_discard)', () => {
+  const te = new TextEncoder();
+
+  it('lets a TSval one tick older than TS.Recent through, and any TSval while TS.Recent is 0', () => {
+    const { sock, peer } = connectToRawPeer({ timestamp: { tsVal: 100, tsEcr: 0 } });
+    peer.send({ payload: te.encode('new'), timestamp: { tsVal: 200, tsEcr: 0 } });
+    peer.seq = seqAdd(peer.seq, 3);
+    settle([peer.stack], 1);
+    peer.send({ payload: te.encode('abc'), timestamp: { tsVal: 199, tsEcr: 0 } }); // TCP_PAWS_WINDOW
+    peer.seq = seqAdd(peer.seq, 3);
+    settle([peer.stack], 2);
+    peer.send({ payload: te.encode('xyz'), timestamp: { tsVal: 198, tsEcr: 0 } });
+    settle([peer.stack], 3);
+    expect(sock.recvQueue).toBe(6);
+    expect(sock.stats.pawsRejected).toBe(1);
+
+    // A peer whose SYN carried TSval 0: TS.Recent 0 rejects nothing, however "old" the TSval.
+    const z = connectToRawPeer({ timestamp: { tsVal: 0, tsEcr: 0 } });
+    z.peer.send({ payload: te.encode('late'), timestamp: { tsVal: 0x90000000, tsEcr: 0 } });
+    settle([z.peer.stack], 1);
+    expect(z.sock.recvQueue).toBe(4);
+    expect(z.sock.stats.pawsRejected).toBe(0);
+  });
+
+  it('takes a reordered duplicate ACK (tcp_disordered_ack) and rate-limits the ACKs of rejected pure ACKs', () => {
+    const { sock, peer } = connectToRawPeer({ timestamp: { tsVal: 100, tsEcr: 0 } });
+    const mib = peer.stack.mib.tcpExt;
+    // A pure ACK with TSval 300 becomes TS.Recent; one sent before it (TSval 290, the same
+    // sequence number, acknowledgement and window) arrives after it: reordered, not replayed.
+    peer.send({ timestamp: { tsVal: 300, tsEcr: 0 } });
+    settle([peer.stack], 1);
+    peer.send({ timestamp: { tsVal: 290, tsEcr: 0 } });
+    settle([peer.stack], 2);
+    expect(sock.stats.pawsRejected).toBe(0);
+    expect(peer.drain()).toEqual([]);
+    // Far older than an RTO: a replay. Acknowledged once, the next within 500 ms not at all.
+    peer.send({ timestamp: { tsVal: 300 - 5000, tsEcr: 0 } });
+    settle([peer.stack], 3);
+    peer.send({ timestamp: { tsVal: 300 - 5000, tsEcr: 0 } });
+    settle([peer.stack], 4);
+    expect(sock.stats.pawsRejected).toBe(2);
+    expect(peer.drain().length).toBe(1);
+    expect(mib.TCPACKSkippedPAWS).toBe(1);
+    // An old duplicate with data is acknowledged every time.
+    peer.send({ payload: te.encode('old'), timestamp: { tsVal: 290, tsEcr: 0 } });
+    settle([peer.stack], 5);
+    expect(sock.stats.pawsRejected).toBe(3);
+    expect(peer.drain().length).toBe(1);
+    expect(sock.recvQueue).toBe(0);
+  });
+});
+
 describe('timestamps and lost ACKs (found by the transfer property)', () => {
   it('an echo of a segment sent before a retransmission is not timed, so the RTO cannot run away', () => {
     const r = transfer({ drop: 0.12339500267989935, delay: 0 }, 13129727, 176129, {

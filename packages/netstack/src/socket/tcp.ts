@@ -182,6 +182,8 @@ const CORK_CEILING = 200;
 const TS_OPTION_LEN = 12;
 /** RFC 7323 §5.5: TS.Recent older than 24 days is no longer trusted for PAWS. */
 const PAWS_IDLE = 24 * 24 * 3600 * 1000;
+/** TCP_PAWS_WINDOW: a TSval this many ticks older than TS.Recent still passes PAWS. */
+const PAWS_WINDOW = 1;
 /** net.ipv4.tcp_invalid_ratelimit (ms): the least time between ACKs to out-of-window segments. */
 const OOW_RATELIMIT_MS = 500;
 
@@ -1814,20 +1816,15 @@ export class TcpSocket {
     const segLen = seg.payload.length + (syn ? 1 : 0) + ((seg.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
     const wnd = this.buffers.rx.window;
 
-    // 0. PAWS (RFC 7323 §5.3 R1): a TSval older than TS.Recent marks an old duplicate; it is
-    // acknowledged and dropped. RSTs are exempt, and TS.Recent idle 24 days is not trusted.
+    // 0. PAWS (RFC 7323 §5.3 R1, Linux tcp_paws_discard): a TSval older than TS.Recent marks an
+    // old duplicate; it is acknowledged (data or a FIN always, anything else at most once per
+    // tcp_invalid_ratelimit) and dropped. RSTs are exempt.
     const ts = seg.timestamp;
-    if (
-      this.tsOk &&
-      ts &&
-      !rst &&
-      ((this.tsRecent - ts.tsVal) | 0) > 0 && // seqLt(TSval, TS.Recent)
-      this.stateNow !== 'SYN_RECEIVED' &&
-      now - this.tsRecentAt < PAWS_IDLE
-    ) {
+    if (this.tsOk && ts && !rst && this.stateNow !== 'SYN_RECEIVED' && this.pawsDiscard(now, seg, ts.tsVal)) {
       this.stats.pawsRejected++;
       this.mib.tcpExt.PAWSEstab++;
-      this.ackDue = true;
+      if ((segLen > 0 && !syn) || !this.oowRateLimited(now)) this.ackDue = true;
+      else this.mib.tcpExt.TCPACKSkippedPAWS++;
       return undefined;
     }
 
@@ -2970,6 +2967,29 @@ export class TcpSocket {
     if (last !== undefined && now - last >= 0 && now - last < OOW_RATELIMIT_MS) return true;
     this.lastOowAck = now;
     return false;
+  }
+
+  /**
+   * tcp_paws_discard: whether PAWS rejects a segment with TSval `tsVal`. It passes when the TSval
+   * is at most one tick older than TS.Recent (TCP_PAWS_WINDOW), when TS.Recent is 0 (stacks that
+   * send TSval 0 in their SYN), when TS.Recent has been idle 24 days, and when the segment is a
+   * reordered duplicate ACK (tcp_disordered_ack: a pure ACK at RCV.NXT of SND.UNA that would not
+   * move the window, its TSval within an RTO of TS.Recent).
+   */
+  private pawsDiscard(now: number, seg: TcpRepr, tsVal: number): boolean {
+    const behind = (this.tsRecent - tsVal) | 0;
+    if (behind <= PAWS_WINDOW || (this.tsRecent | 0) === 0 || now - this.tsRecentAt >= PAWS_IDLE)
+      return false;
+    const ack = seg.ackNumber;
+    if (ack === undefined || seg.payload.length > 0 || (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) !== 0)
+      return true;
+    if (((seg.seqNumber - this.rcvNxt) | 0) !== 0 || ((ack - this.sndUna) | 0) !== 0) return true;
+    // tcp_may_update_window, for an ACK of SND.UNA.
+    const wl1 = (seg.seqNumber - this.sndWl1) | 0;
+    const nwin = seg.windowLen << this.sndShift;
+    if (wl1 > 0 || (wl1 === 0 && (nwin > this.sndWnd || nwin === 0))) return true;
+    // An RTO in TSval ticks: Linux's icsk_rto * 1024 / HZ.
+    return behind > Math.floor((this.rto * 1024) / 1000);
   }
 
   /** A RST answering an unacceptable segment (RFC 9293 §3.10.7.3, SYN-RECEIVED/SYN-SENT). */

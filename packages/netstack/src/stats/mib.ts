@@ -212,6 +212,8 @@ export class TcpExtMib {
   TCPSynRetrans = 0;
   /** Out-of-window segments to a TIME_WAIT connection left unanswered by tcp_invalid_ratelimit. */
   TCPACKSkippedTimeWait = 0;
+  /** Segments PAWS dropped whose ACK tcp_invalid_ratelimit held back. */
+  TCPACKSkippedPAWS = 0;
   /** Zero-window probes sent. */
   TCPWinProbe = 0;
   /** Keepalive probes sent. */
