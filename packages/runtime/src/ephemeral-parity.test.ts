@@ -21,7 +21,8 @@ describe('ephemeral-parity.c', () => {
     expect(native).toContain('tcp bind 0: o o o o o e e e e e EADDRINUSE\n');
     expect(native).toContain('tcp connect: e e e e e o o o o o EADDRNOTAVAIL\n');
     expect(native).toContain('tcp bind 0, SO_REUSEADDR: oL oL eL eL oH oH oH eH eH eH EADDRINUSE\n');
-    expect(native).toContain('udp bind 0 x40: both parities, distinct ports in range\n');
+    expect(native).toContain('udp bind 0 x40: both parities, distinct ports in range, scattered\n');
+    expect(native).toContain('udp connect x40: both parities, distinct ports in range, scattered\n');
   });
 
   it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'ephemeral-parity', native), 60_000);

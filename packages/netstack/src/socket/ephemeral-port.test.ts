@@ -1,3 +1,4 @@
+import { E } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
 import { LoopbackDevice } from '../phy/loopback.js';
@@ -77,6 +78,31 @@ describe('ephemeral ports (inet_csk_find_open_port, __inet_hash_connect)', () =>
       seen.add(u.local!.port % 2);
     }
     expect(seen.size).toBe(2);
+  });
+
+  it('UDP starts each search at a random port (udp_lib_get_port)', () => {
+    for (const seed of [8, 9, 10]) {
+      const s = stack(seed);
+      const ports: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const u = s.udpSocket(4);
+        expect(u.bind({ addr: lo, port: 0 })).toBeUndefined();
+        ports.push(u.local!.port);
+      }
+      // Consecutive binds land far apart: a rotating search would give p, p+1, p+2, ...
+      const steps = ports.slice(1).map((p, i) => p - ports[i]!);
+      expect(steps.filter((d) => d === 1).length).toBeLessThan(3);
+      // A full range still gives every port: a narrow one fills exactly.
+      s.sysctl.portRange = [41000, 41003];
+      const narrow = new Set<number>();
+      for (let i = 0; i < 4; i++) {
+        const u = s.udpSocket(4);
+        expect(u.bind({ addr: lo, port: 0 })).toBeUndefined();
+        narrow.add(u.local!.port);
+      }
+      expect([...narrow].sort()).toEqual([41000, 41001, 41002, 41003]);
+      expect(s.udpSocket(4).bind({ addr: lo, port: 0 })).toBe(E.EADDRINUSE);
+    }
   });
 
   it('falls back to the other parity when one runs out, then to the errno of a full range', () => {

@@ -164,11 +164,12 @@ export interface PortBinding {
  * autobind: inet_csk_find_open_port): from a random odd offset from the range's low end,
  * stepping by 2, then the even offsets, so that connect(2) (which starts with the even ones) finds
  * its ports free; with SO_REUSEADDR it searches the lower half of the range first, then the
- * upper. `rotate` starts where the last search of the space ended: UDP's search in Linux
- * (udp_lib_get_port) starts at random and ping's (ping_get_port) counts on from the last
- * identifier, neither with a preferred parity.
+ * upper. `random` is UDP's (udp_lib_get_port): from a random port of the range each time, so a
+ * program's source ports cannot be guessed from the last one (DNS clients count on that).
+ * `rotate` starts where the last search of the space ended, as ping_get_port counts on from the
+ * last echo identifier. Neither of the last two prefers a parity.
  */
-export type EphemeralSearch = 'inet_csk' | 'rotate';
+export type EphemeralSearch = 'inet_csk' | 'random' | 'rotate';
 
 /** The size of __inet_hash_connect's perturbation table (INET_TABLE_PERTURB_SIZE). */
 const PERTURB_SIZE = 1 << 16;
@@ -252,7 +253,10 @@ export class PortSpace<S extends PortBinding> {
     search: EphemeralSearch = 'rotate',
   ): number | LinuxError {
     if (port === 0) {
-      const p = search === 'inet_csk' ? this.findOpenPort(socket, reuseAddr) : this.rotate(socket);
+      const p =
+        search === 'inet_csk'
+          ? this.findOpenPort(socket, reuseAddr)
+          : this.freeFrom(socket, search === 'random' ? undefined : this.next);
       if (p === undefined) return E.EADDRINUSE;
       port = p;
     } else {
@@ -348,16 +352,19 @@ export class PortSpace<S extends PortBinding> {
     return undefined;
   }
 
-  /** A port no socket holds from where the last search ended (see {@link EphemeralSearch}). */
-  private rotate(socket: S): number | undefined {
+  /**
+   * A port no socket holds, searched from offset `start` of the range (a random one when
+   * undefined); the next `rotate` search starts after it (see {@link EphemeralSearch}).
+   */
+  private freeFrom(socket: S, start: number | undefined): number | undefined {
     const [low, high] = this.rangeOf(socket);
     const span = high - low + 1;
     if (span <= 0) return undefined;
-    this.next = (this.next ?? Math.floor(this.random() * span)) % span;
+    const first = (start ?? Math.floor(this.random() * span)) % span;
     for (let i = 0; i < span; i++) {
-      const port = low + ((this.next + i) % span);
+      const port = low + ((first + i) % span);
       if (!this.byPort.has(port)) {
-        this.next = (this.next + i + 1) % span;
+        this.next = (first + i + 1) % span;
         return port;
       }
     }

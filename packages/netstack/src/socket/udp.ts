@@ -238,7 +238,7 @@ export class UdpSocket extends NeighborHold {
     const addr = mapped ?? ep.addr;
     if (!addr.isUnspecified() && !addr.isMulticast() && !this.nonLocalBind && !this.env.isLocalAddress(addr))
       return E.EADDRNOTAVAIL;
-    const port = this.ports.claim(this, addr, ep.port, this.reuseAddr);
+    const port = this.ports.claim(this, addr, ep.port, this.reuseAddr, 'random');
     if (typeof port !== 'number') return port;
     this.local = { addr, port };
     joinReuseport<UdpSocket>(this, this.ports.bound(port) ?? []);

@@ -3,11 +3,11 @@
  * first, then the others; a TCP connect(2) of an unbound socket (__inet_hash_connect) tries the
  * even offsets first. With the default range (32768-60999, an even low end) bind gives odd ports
  * and connect even ones. SO_REUSEADDR makes bind try the lower half of the range first. UDP
- * (udp_lib_get_port) has no preference. A per-socket IP_LOCAL_PORT_RANGE keeps bind's
- * preference; connect drops its own there (it steps by one port from a random offset, so only the
- * range's bounds show). Each port prints as o (odd) or e (even), with L or H for the half of the
- * range it lies in where that matters; the random start of each search never shows. Run as root
- * in a fresh network namespace with lo up. */
+ * (udp_lib_get_port) has no preference and starts each search at a random port. A per-socket
+ * IP_LOCAL_PORT_RANGE keeps bind's preference; connect drops its own there (it steps by one port
+ * from a random offset, so only the range's bounds show). Each port prints as o (odd) or e (even),
+ * with L or H for the half of the range it lies in where that matters; the random start of a TCP
+ * search never shows. Run as root in a fresh network namespace with lo up. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -99,9 +99,10 @@ static void row(const char *what, enum how how, int n, int reuse, unsigned own_r
 }
 
 /* `n` sockets whose parities Linux leaves to chance: whether both showed, and whether the ports
- * were distinct and in [low, high]. */
+ * were distinct and in [low, high]; in a wide range also whether each port mostly followed the
+ * last (a rotating search) or they scattered (udp_lib_get_port starts at random each time). */
 static void spread(const char *what, enum how how, int n, unsigned own_range, int low, int high) {
-  int fds[MAX], ports[MAX], odd = 0, even = 0, bad = 0, k = 0;
+  int fds[MAX], ports[MAX], odd = 0, even = 0, bad = 0, next = 0, k = 0;
   for (; k < n; k++) {
     int p = take(how, 0, own_range, &fds[k]);
     if (p < 0) {
@@ -110,12 +111,15 @@ static void spread(const char *what, enum how how, int n, unsigned own_range, in
       break;
     }
     ports[k] = p;
+    next += k > 0 && p == ports[k - 1] + 1;
     for (int i = 0; i < k; i++) bad += ports[i] == p;
     bad += p < low || p > high;
     if (p & 1) odd++;
     else even++;
   }
-  printf("%s: %s parities, %s\n", what, odd && even ? "both" : "one", bad ? "a port reused or out of range" : "distinct ports in range");
+  printf("%s: %s parities, %s%s\n", what, odd && even ? "both" : "one",
+         bad ? "a port reused or out of range" : "distinct ports in range",
+         high - low < 1000 ? "" : 2 * next > k - 1 ? ", in sequence" : ", scattered");
   for (int i = 0; i < k; i++) drop(fds[i]);
 }
 
