@@ -20,6 +20,17 @@ function stack(seed: number, range?: [number, number]): Stack {
   return s;
 }
 
+/** The ports of `n` UDP sockets bound to port 0 (each bind must succeed). */
+function udpPorts(s: Stack, n: number): number[] {
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = s.udpSocket(4);
+    expect(u.bind({ addr: lo, port: 0 })).toBeUndefined();
+    ports.push(u.local!.port);
+  }
+  return ports;
+}
+
 /** How each socket got its port, as in testdata/ephemeral-parity.c of the runtime. */
 type How = 'bind' | 'listen' | 'connect' | 'bind SO_REUSEADDR';
 
@@ -70,37 +81,20 @@ describe('ephemeral ports (inet_csk_find_open_port, __inet_hash_connect)', () =>
   });
 
   it('UDP prefers no parity (udp_lib_get_port)', () => {
-    const s = stack(4);
-    const seen = new Set<number>();
-    for (let i = 0; i < 40; i++) {
-      const u = s.udpSocket(4);
-      expect(u.bind({ addr: lo, port: 0 })).toBeUndefined();
-      seen.add(u.local!.port % 2);
-    }
+    const seen = new Set(udpPorts(stack(4), 40).map((p) => p % 2));
     expect(seen.size).toBe(2);
   });
 
   it('UDP starts each search at a random port (udp_lib_get_port)', () => {
     for (const seed of [8, 9, 10]) {
       const s = stack(seed);
-      const ports: number[] = [];
-      for (let i = 0; i < 20; i++) {
-        const u = s.udpSocket(4);
-        expect(u.bind({ addr: lo, port: 0 })).toBeUndefined();
-        ports.push(u.local!.port);
-      }
+      const ports = udpPorts(s, 20);
       // Consecutive binds land far apart: a rotating search would give p, p+1, p+2, ...
       const steps = ports.slice(1).map((p, i) => p - ports[i]!);
       expect(steps.filter((d) => d === 1).length).toBeLessThan(3);
       // A full range still gives every port: a narrow one fills exactly.
       s.sysctl.portRange = [41000, 41003];
-      const narrow = new Set<number>();
-      for (let i = 0; i < 4; i++) {
-        const u = s.udpSocket(4);
-        expect(u.bind({ addr: lo, port: 0 })).toBeUndefined();
-        narrow.add(u.local!.port);
-      }
-      expect([...narrow].sort()).toEqual([41000, 41001, 41002, 41003]);
+      expect(udpPorts(s, 4).sort()).toEqual([41000, 41001, 41002, 41003]);
       expect(s.udpSocket(4).bind({ addr: lo, port: 0 })).toBe(E.EADDRINUSE);
     }
   });

@@ -42,8 +42,31 @@ export function pawsReject(
   tsRecentAt: number,
   rst: boolean,
 ): boolean {
-  if (((tsRecent - tsVal) | 0) <= 0 || now - tsRecentAt >= PAWS_IDLE || (tsRecent | 0) === 0) return false;
+  if (pawsCheck(now, tsVal, tsRecent, tsRecentAt, 0)) return false;
   return !rst || now - tsRecentAt < PAWS_MSL;
+}
+
+/**
+ * __tcp_oow_rate_limited's test: an ACK to an out-of-window segment went out less than
+ * net.ipv4.tcp_invalid_ratelimit before `now` (at `last`), so this one is skipped.
+ */
+export function oowLimited(last: number | undefined, now: number): boolean {
+  return last !== undefined && now - last >= 0 && now - last < OOW_RATELIMIT_MS;
+}
+
+/**
+ * tcp_paws_check: TSval `tsVal` passes PAWS against TS.Recent (`tsRecent`, taken at `tsRecentAt`)
+ * when it is at most `window` ticks older, when TS.Recent has been idle 24 days, or when TS.Recent
+ * is 0. TIME_WAIT checks with a window of 0, a connection with TCP_PAWS_WINDOW (1).
+ */
+export function pawsCheck(
+  now: number,
+  tsVal: number,
+  tsRecent: number,
+  tsRecentAt: number,
+  window: number,
+): boolean {
+  return ((tsRecent - tsVal) | 0) <= window || now - tsRecentAt >= PAWS_IDLE || (tsRecent | 0) === 0;
 }
 
 /** What a TIME_WAIT connection knows of its sequence numbers and timestamps (unsigned or int32). */
@@ -364,8 +387,7 @@ export class TcpTimeWait implements PortBinding {
   private oowRateLimited(now: number, seg: TcpRepr): boolean {
     const occupies = seg.payload.length > 0 || (seg.flags & TcpFlag.FIN) !== 0;
     if (occupies && (seg.flags & TcpFlag.SYN) === 0) return false;
-    const last = this.lastOowAck;
-    if (last !== undefined && now - last >= 0 && now - last < OOW_RATELIMIT_MS) {
+    if (oowLimited(this.lastOowAck, now)) {
       this.home.mib.tcpExt.TCPACKSkippedTimeWait++;
       return true;
     }

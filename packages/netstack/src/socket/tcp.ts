@@ -80,6 +80,8 @@ import type { SocketFilter } from './cbpf.js';
 import { tcpFilterSegment } from './filter-packet.js';
 import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
 import {
+  oowLimited,
+  pawsCheck,
   TcpTimeWait,
   timeWaitSynIsn,
   timeWaitVerdict,
@@ -180,12 +182,8 @@ const MAX_QUICKACKS = 16;
 const CORK_CEILING = 200;
 /** Size of the timestamps option as sent on every segment (NOP NOP + 10). */
 const TS_OPTION_LEN = 12;
-/** RFC 7323 §5.5: TS.Recent older than 24 days is no longer trusted for PAWS. */
-const PAWS_IDLE = 24 * 24 * 3600 * 1000;
 /** TCP_PAWS_WINDOW: a TSval this many ticks older than TS.Recent still passes PAWS. */
 const PAWS_WINDOW = 1;
-/** net.ipv4.tcp_invalid_ratelimit (ms): the least time between ACKs to out-of-window segments. */
-const OOW_RATELIMIT_MS = 500;
 
 /**
  * Linux's TCP_ESTABLISHED... numbering of states (include/net/tcp_states.h), as TCP_INFO and
@@ -2963,8 +2961,7 @@ export class TcpSocket {
    * net.ipv4.tcp_invalid_ratelimit (500 ms); true when this one goes unanswered.
    */
   private oowRateLimited(now: number): boolean {
-    const last = this.lastOowAck;
-    if (last !== undefined && now - last >= 0 && now - last < OOW_RATELIMIT_MS) return true;
+    if (oowLimited(this.lastOowAck, now)) return true;
     this.lastOowAck = now;
     return false;
   }
@@ -2977,9 +2974,7 @@ export class TcpSocket {
    * move the window, its TSval within an RTO of TS.Recent).
    */
   private pawsDiscard(now: number, seg: TcpRepr, tsVal: number): boolean {
-    const behind = (this.tsRecent - tsVal) | 0;
-    if (behind <= PAWS_WINDOW || (this.tsRecent | 0) === 0 || now - this.tsRecentAt >= PAWS_IDLE)
-      return false;
+    if (pawsCheck(now, tsVal, this.tsRecent, this.tsRecentAt, PAWS_WINDOW)) return false;
     const ack = seg.ackNumber;
     if (ack === undefined || seg.payload.length > 0 || (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) !== 0)
       return true;
@@ -2989,7 +2984,7 @@ export class TcpSocket {
     const nwin = seg.windowLen << this.sndShift;
     if (wl1 > 0 || (wl1 === 0 && (nwin > this.sndWnd || nwin === 0))) return true;
     // An RTO in TSval ticks: Linux's icsk_rto * 1024 / HZ.
-    return behind > Math.floor((this.rto * 1024) / 1000);
+    return ((this.tsRecent - tsVal) | 0) > Math.floor((this.rto * 1024) / 1000);
   }
 
   /** A RST answering an unacceptable segment (RFC 9293 §3.10.7.3, SYN-RECEIVED/SYN-SENT). */

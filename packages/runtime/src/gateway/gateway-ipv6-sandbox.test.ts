@@ -140,18 +140,31 @@ ping -6 -c 1 -W 2 -q fd00::2 >/dev/null 2>&1; echo ping rc=$?
 `;
 
 /**
+ * A script that runs `steps` with `ip -6 monitor address route` recording from a second before
+ * them to after them, then prints what it recorded (multicast routes left out), `sorted` or in
+ * the order it came.
+ */
+function underMonitor(steps: string, sorted: boolean): string {
+  return `
+exec 2>&1
+f=$(mktemp)
+ip -o -6 monitor address route > $f &
+m=$!
+sleep 1
+${steps}kill $m; wait $m 2>/dev/null
+grep -v multicast $f${sorted ? ' | sort' : ''}; rm -f $f
+`;
+}
+
+/**
  * eth0 down and up: down takes its IPv6 addresses and their routes (the default route too); up
  * brings back the link-local address and its route, not fd00::100 nor the default route. Both
  * run DAD on the link-local address first (the script waits until no address is tentative), and
  * announce the address with its local route when DAD passed. The announcements are compared
  * sorted; the ff00::/8 multicast route is not modelled.
  */
-const UPDOWN6_SCRIPT = `
-exec 2>&1
-f=$(mktemp)
-ip -o -6 monitor address route > $f &
-m=$!
-sleep 1
+const UPDOWN6_SCRIPT = underMonitor(
+  `
 ip link set eth0 down; echo rc=$?
 ip -6 addr show eth0; ip -6 route show table all | grep -v multicast
 ping -6 -c 1 -W 1 fd00::2; echo ping rc=$?
@@ -159,28 +172,24 @@ ip link set eth0 up; echo rc=$?
 while ip -6 addr show tentative | grep -q .; do sleep 0.1; done
 ip -6 addr show eth0; ip -6 route show table all | grep -v multicast
 ping -6 -c 1 -W 1 -q fe80::42:aff:fe00:202%eth0 >/dev/null 2>&1; echo ping rc=$?
-kill $m; wait $m 2>/dev/null
-grep -v multicast $f | sort; rm -f $f
-`;
+`,
+  true,
+);
 
 /**
  * `ip -6 addr add` on eth0: the address is tentative (listed so, with its prefix route but no
  * local route) until DAD passes; `ip monitor` sees the prefix route and the tentative address at
  * once, the address again and its local route when DAD passed.
  */
-const ADD6_SCRIPT = `
-exec 2>&1
-f=$(mktemp)
-ip -o -6 monitor address route > $f &
-m=$!
-sleep 1
+const ADD6_SCRIPT = underMonitor(
+  `
 ip -6 addr add fd01::5/64 dev eth0; echo rc=$?
 ip -6 addr show eth0 to fd01::/64; ip -6 route show table all | grep -v multicast
 while ip -6 addr show tentative | grep -q .; do sleep 0.1; done
 ip -6 addr show eth0 to fd01::/64; ip -6 route show table all | grep -v multicast
-kill $m; wait $m 2>/dev/null
-grep -v multicast $f; rm -f $f
-`;
+`,
+  false,
+);
 
 /**
  * Runs `script` in a sandbox with IPv6 on eth0 and natively on the veth of {@link nativeEth0v6};
