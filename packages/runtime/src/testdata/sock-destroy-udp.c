@@ -306,8 +306,9 @@ static void udp_cases(void) {
     _exit(0);
   }
   usleep(100000);
-  printf("udp under a blocked reader: %s\n", name(destroy4(IPPROTO_UDP, local(b), any4, NOCOOKIE)));
-  waitpid(kid, NULL, 0);
+  const char *destroyed = name(destroy4(IPPROTO_UDP, local(b), any4, NOCOOKIE));
+  waitpid(kid, NULL, 0); // the woken reader says its part first: stdout is not raced for
+  printf("udp under a blocked reader: %s\n", destroyed);
   destroy4(IPPROTO_UDP, local(b), any4, NOCOOKIE);
   struct epoll_event got[2];
   int n = epoll_wait(ep, got, 2, 1000);
@@ -482,8 +483,9 @@ static void listener_cases(void) {
     _exit(0);
   }
   usleep(100000);
-  printf("under a blocked accept: %s\n", name(destroy4(IPPROTO_TCP, local(l), any4, NOCOOKIE)));
-  waitpid(kid, NULL, 0);
+  const char *destroyed = name(destroy4(IPPROTO_TCP, local(l), any4, NOCOOKIE));
+  waitpid(kid, NULL, 0); // the woken accept says its part first: stdout is not raced for
+  printf("under a blocked accept: %s\n", destroyed);
   close(l);
 
   /* ss -K for listeners. */

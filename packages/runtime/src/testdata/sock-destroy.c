@@ -175,8 +175,9 @@ int main(void) {
     _exit(0);
   }
   usleep(100000);
-  printf("under a blocked reader: %s\n", name(destroy(IPPROTO_TCP, &cl, &cp, NOCOOKIE)));
-  waitpid(kid, NULL, 0);
+  const char *destroyed = name(destroy(IPPROTO_TCP, &cl, &cp, NOCOOKIE));
+  waitpid(kid, NULL, 0); // the woken reader says its part first: stdout is not raced for
+  printf("under a blocked reader: %s\n", destroyed);
   close(c);
   close(s);
 
