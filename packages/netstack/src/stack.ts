@@ -122,6 +122,13 @@ export interface StackConfig extends InterfaceConfig {
    * last timestamp must be from an earlier second). Default: the time of the last poll.
    */
   readonly clock?: () => number;
+  /**
+   * How far (ms) CLOCK_MONOTONIC, as the sandbox's programs read it, runs ahead of the poll
+   * clock: TCP timestamps count its milliseconds (Linux's tcp_clock_ms), so with
+   * net.ipv4.tcp_timestamps 2 a SYN's TSval is what clock_gettime gave. A poll clock of
+   * performance.now() starts with the process: the offset is CLOCK_MONOTONIC then. Default 0.
+   */
+  readonly monotonicOffset?: number;
 }
 
 /**
@@ -132,6 +139,18 @@ export interface StackConfig extends InterfaceConfig {
 export interface StackSysctl {
   /** net.ipv4.ip_local_port_range: the ephemeral ports, inclusive (Linux: 32768 60999). */
   portRange: readonly [number, number];
+  /**
+   * net.ipv4.ip_local_reserved_ports (Linux: none): ports that no ephemeral search picks (TCP's
+   * bind(2) of port 0 and listen(2)'s autobind, a TCP connect(2)'s, UDP's autobind), though an
+   * explicit bind(2) may name them. Replace the set to change it.
+   */
+  reservedPorts: ReadonlySet<number>;
+  /**
+   * net.ipv4.ip_autobind_reuse (Linux: 0): with 1, TCP's bind(2) of port 0 that finds no free
+   * port may share one whose holders all set SO_REUSEADDR and are not listening, unless both
+   * sockets also set SO_REUSEPORT (inet_csk_find_open_port).
+   */
+  autobindReuse: number;
   /** net.ipv4.tcp_congestion_control: the congestion control of new TCP sockets. */
   congestion: CongestionAlgorithm;
   /** net.ipv4.tcp_sack: offer SACK on new connections unless 0 (Linux: 1). */
@@ -186,6 +205,11 @@ export interface StackSysctl {
    * (tcp_twsk_unique): 0 never, 1 always, 2 when the connection is over loopback.
    */
   twReuse: number;
+  /**
+   * net.ipv4.tcp_rfc1337 (Linux: 0): a RST at RCV.NXT of a TIME_WAIT connection ends it unless
+   * this is set, read for each segment (tcp_timewait_state_process).
+   */
+  rfc1337: number;
 }
 
 /** A connected UDP socket (Linux's TCP_ESTABLISHED), which an SO_REUSEPORT group's hash passes over. */
@@ -262,6 +286,8 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   private readonly tcpConfig: Partial<TcpConfig>;
   /** The tunables new sockets take (see {@link StackSysctl}); set them to change later sockets. */
   readonly sysctl: StackSysctl;
+  /** See {@link StackConfig.monotonicOffset}. */
+  readonly monotonicOffset: number;
   /**
    * The ifindex of the stack's device as SO_BINDTODEVICE names it; `lo` is always
    * {@link LOOPBACK_IFINDEX}. By default that index for a loopback device (then local and device
@@ -285,6 +311,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     this.mib = this.iface.mib;
     this.device = config.device;
     this.clock = config.clock;
+    this.monotonicOffset = config.monotonicOffset ?? 0;
     this.audit =
       config.auditQuiet ??
       (typeof process !== 'undefined' && process.env?.['TSVISOR_NETSTACK_AUDIT'] === '1');
@@ -299,6 +326,8 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     this.tcpConfig = config.tcp ?? {};
     this.sysctl = watchedSysctl(this, {
       portRange: [EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX],
+      reservedPorts: new Set(),
+      autobindReuse: 0,
       congestion: this.tcpConfig.congestion ?? 'cubic',
       sack: this.tcpConfig.sack === false ? 0 : 1,
       timestamps: this.tcpConfig.timestamps === false ? 0 : 1,
@@ -313,19 +342,27 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       synackRetries: 5,
       abortOnOverflow: 0,
       twReuse: 2,
+      rfc1337: 0,
     });
     const range = (): readonly [number, number] => this.sysctl.portRange;
-    this.udpPorts = new PortSpace(this.random, range);
-    this.udplitePorts = new PortSpace(this.random, range);
-    // Echo identifiers are not ports: ip_local_port_range does not apply to them (ping_get_port).
+    this.udpPorts = new PortSpace(this.random, range, this.sysctl);
+    this.udplitePorts = new PortSpace(this.random, range, this.sysctl);
+    // Echo identifiers are not ports: ip_local_port_range and ip_local_reserved_ports do not
+    // apply to them (ping_get_port).
     this.icmpIdents = new PortSpace(this.random);
-    this.tcpPorts = new PortSpace(this.random, range);
+    this.tcpPorts = new PortSpace(this.random, range, this.sysctl);
   }
 
   /** The TcpConfig of a new TCP socket: the stack's config under the current sysctls. */
   private newTcpConfig(): Partial<TcpConfig> {
     const { congestion, sack, timestamps } = this.sysctl;
-    return { ...this.tcpConfig, congestion, sack: sack !== 0, timestamps: timestamps !== 0 };
+    return {
+      ...this.tcpConfig,
+      congestion,
+      sack: sack !== 0,
+      timestamps: timestamps !== 0,
+      monotonicOffset: this.monotonicOffset,
+    };
   }
 
   /** The congestion control (TCP_CONGESTION name) new TCP connections start with. */

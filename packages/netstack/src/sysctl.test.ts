@@ -17,6 +17,8 @@ describe('Stack.sysctl', () => {
     const s = stack();
     expect(s.sysctl).toEqual({
       portRange: [32768, 60999],
+      reservedPorts: new Set(),
+      autobindReuse: 0,
       congestion: 'cubic',
       sack: 1,
       timestamps: 1,
@@ -31,6 +33,7 @@ describe('Stack.sysctl', () => {
       synackRetries: 5,
       abortOnOverflow: 0,
       twReuse: 2,
+      rfc1337: 0,
     });
   });
 

@@ -305,6 +305,16 @@ export interface ProcNetSource {
 export interface ProcNetSysctl {
   /** ip_local_port_range: the ephemeral ports, inclusive (Linux: 32768 60999). */
   readonly ipLocalPortRange: readonly [number, number];
+  /**
+   * ip_local_reserved_ports: the ports ephemeral searches pass over (an explicit bind(2) may
+   * still name them). Absent: none, Linux's default.
+   */
+  readonly ipLocalReservedPorts?: ReadonlySet<number>;
+  /**
+   * ip_autobind_reuse: 1 lets TCP's bind(2) of port 0 share a port among SO_REUSEADDR sockets
+   * once none is free. Absent: 0, Linux's default.
+   */
+  readonly ipAutobindReuse?: number;
   /** tcp_congestion_control: the algorithm of new TCP sockets (Linux: cubic). */
   readonly tcpCongestionControl: string;
   /** tcp_available_congestion_control: the algorithms known, in Linux's listing order. */
@@ -342,6 +352,11 @@ export interface ProcNetSysctl {
    */
   readonly tcpTwReuse: number;
   /**
+   * tcp_rfc1337: 1 keeps a TIME_WAIT connection that a RST at its RCV.NXT would end (Linux: 0).
+   * Absent: 0.
+   */
+  readonly tcpRfc1337?: number;
+  /**
    * net.core.somaxconn: the cap on listen backlogs of the namespace's sockets. Absent: the
    * `ProcSource` tunable (4096, what netstack applies).
    */
@@ -356,10 +371,12 @@ export interface ProcNetSysctl {
 /** A write to a net.ipv4 sysctl, parsed and checked by procfs. */
 export type ProcNetSysctlWrite =
   | { readonly key: 'ipLocalPortRange'; readonly value: readonly [number, number] }
+  | { readonly key: 'ipLocalReservedPorts'; readonly value: ReadonlySet<number> }
   | { readonly key: 'pingGroupRange'; readonly value: readonly [number, number] }
   | { readonly key: 'tcpCongestionControl'; readonly value: string }
   | {
       readonly key:
+        | 'ipAutobindReuse'
         | 'tcpSack'
         | 'tcpTimestamps'
         | 'tcpKeepaliveTime'
@@ -371,7 +388,8 @@ export type ProcNetSysctlWrite =
         | 'tcpMaxSynBacklog'
         | 'tcpSynackRetries'
         | 'tcpAbortOnOverflow'
-        | 'tcpTwReuse';
+        | 'tcpTwReuse'
+        | 'tcpRfc1337';
       readonly value: number;
     };
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { E, isError } from '@tsvisor/abi';
+import { E, OpenFlag, isError } from '@tsvisor/abi';
 import { userCreds } from '@tsvisor/vfs';
 import { FixtureProcSource } from './fixture.js';
 import { list, mounted, nativeSysctlWrites, putText as put, readAll } from './mount.test-util.js';
 import type { ProcNetSysctl, ProcNetSysctlWrite } from './net.js';
+import { DEFAULT_NET_SYSCTL, parseReservedPorts } from './sys-net-ipv4.js';
 
 const IPV4 = '/proc/sys/net/ipv4';
 
@@ -24,6 +25,40 @@ const RANGE_INPUTS = [
   '-5 100',
 ];
 
+/**
+ * Inputs whose outcome on ip_local_reserved_ports (each written after `1000`) is compared with
+ * Linux's, and what Linux 6.x gives: a list of ports or `err` (EINVAL, the list unchanged).
+ */
+const RESERVED_CASES: readonly (readonly [string, string])[] = [
+  ['9000-9010,8080', '8080,9000-9010'],
+  ['5,4,3,2,1,7', '1-5,7'],
+  ['3-5,4-8,10,11,12', '3-8,10-12'],
+  ['0,65535', '0,65535'],
+  ['0x1f90,010,0X10', '8,16,8080'],
+  ['8080\n9000\n', '8080,9000'],
+  ['\n\n100,\n\n', '100'],
+  ['\n', ''],
+  ['7-7', '7'],
+  ['00000000000000000007', '7'],
+  ['000000000000000000007', 'err'],
+  ['65536', 'err'],
+  ['10-5', 'err'],
+  ['1-', 'err'],
+  ['1-2-3', 'err'],
+  ['8080,,9000', 'err'],
+  [',8080', 'err'],
+  [' 8080', 'err'],
+  ['8080 ', 'err'],
+  ['8080\t', 'err'],
+  ['-5', 'err'],
+  ['1--5', 'err'],
+  ['08', 'err'],
+  ['0x', 'err'],
+  ['+8', 'err'],
+  ['abc', 'err'],
+  ['1-65536', 'err'],
+];
+
 /** Inputs whose outcome on the keepalive and fin_timeout sysctls is compared with Linux's. */
 const TIMER_INPUTS = ['5', '0', '-5', ' 30 ', '8589934', '8589935', '2147484', '12abc', '7 8', '256x'];
 
@@ -31,7 +66,9 @@ describe('/proc/sys/net/ipv4', () => {
   it('lists the tunables with Linux defaults, writable ones 0644', () => {
     const { p } = mounted();
     expect(list(p, IPV4)).toEqual([
+      'ip_autobind_reuse',
       'ip_local_port_range',
+      'ip_local_reserved_ports',
       'ping_group_range',
       'tcp_abort_on_overflow',
       'tcp_allowed_congestion_control',
@@ -43,6 +80,7 @@ describe('/proc/sys/net/ipv4', () => {
       'tcp_keepalive_probes',
       'tcp_keepalive_time',
       'tcp_max_syn_backlog',
+      'tcp_rfc1337',
       'tcp_sack',
       'tcp_synack_retries',
       'tcp_syncookies',
@@ -51,6 +89,7 @@ describe('/proc/sys/net/ipv4', () => {
       'tcp_window_scaling',
     ]);
     expect(readAll(p, `${IPV4}/tcp_tw_reuse`)).toBe('2\n');
+    expect(readAll(p, `${IPV4}/tcp_rfc1337`)).toBe('0\n');
     expect(readAll(p, `${IPV4}/tcp_syncookies`)).toBe('1\n');
     expect(readAll(p, `${IPV4}/tcp_synack_retries`)).toBe('5\n');
     expect(readAll(p, `${IPV4}/tcp_abort_on_overflow`)).toBe('0\n');
@@ -96,6 +135,80 @@ describe('/proc/sys/net/ipv4', () => {
     ]);
     const native = nativeSysctlWrites([`${IPV4}/ip_local_port_range`], RANGE_INPUTS);
     if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it("parses ip_local_reserved_ports writes as Linux does (compared with the host's kernel)", () => {
+    const file = `${IPV4}/ip_local_reserved_ports`;
+    const mine = RESERVED_CASES.map(([text]) => {
+      const { p } = mounted();
+      expect(put(p, file, '1000')).toBe(4);
+      const r = put(p, file, text);
+      if (isError(r)) return r === E.EINVAL && readAll(p, file) === '1000\n' ? 'err' : `unexpected ${r.name}`;
+      expect(r).toBe(text.length);
+      return `ok ${(readAll(p, file) as string).trimEnd()}`;
+    });
+    expect(mine).toEqual(RESERVED_CASES.map(([, want]) => (want === 'err' ? want : `ok ${want}`)));
+    const native = nativeSysctlWrites(
+      [file],
+      RESERVED_CASES.map(([text]) => text),
+      '1000',
+    );
+    if (native !== null) expect(mine).toEqual(native);
+    // A NUL (which no shell argument holds) may end a range's high end, not a lone port.
+    const { p } = mounted();
+    expect(put(p, file, '1-2\u00003')).toBe(5);
+    expect(readAll(p, file)).toBe('1-3\n');
+    expect(put(p, file, '5\u0000')).toBe(E.EINVAL);
+    expect(put(p, file, '')).toBe(0);
+    expect(readAll(p, file)).toBe('1-3\n');
+  });
+
+  it('ip_local_reserved_ports: a write past offset 0 adds to the list; a long one is consumed in parts', () => {
+    let state: ProcNetSysctl = { ...DEFAULT_NET_SYSCTL };
+    const src = FixtureProcSource.sample();
+    const net = src.netValue;
+    if (net === null) throw new Error('fixture has a network namespace');
+    src.netValue = {
+      ...net,
+      sysctl: () => state,
+      setSysctl: (w) => {
+        state = { ...state, [w.key]: w.value };
+        return undefined;
+      },
+    };
+    const { p } = mounted(undefined, src);
+    const file = `${IPV4}/ip_local_reserved_ports`;
+    expect(readAll(p, file)).toBe('\n');
+    const fd = p.open(file, OpenFlag.O_WRONLY);
+    if (isError(fd)) throw new Error('open');
+    expect(p.write(fd, new TextEncoder().encode('7000'))).toBe(4);
+    expect(p.write(fd, new TextEncoder().encode('7002-7003\n'))).toBe(10);
+    p.close(fd);
+    expect(readAll(p, file)).toBe('7000,7002-7003\n');
+    expect(state.ipLocalReservedPorts).toEqual(new Set([7000, 7002, 7003]));
+    // As Linux does (checked with a C program): of 1000 ports of 5 digits and a comma, the first
+    // 4095 bytes end inside the 683rd, which waits for the next write(2), at the offset where
+    // it starts; that one then adds the rest.
+    const long = new TextEncoder().encode(Array.from({ length: 1000 }, (_, i) => 10000 + i).join(','));
+    const again = p.open(file, OpenFlag.O_WRONLY);
+    if (isError(again)) throw new Error('open');
+    expect(p.write(again, long)).toBe(682 * 6);
+    expect(p.write(again, long.subarray(682 * 6))).toBe(long.length - 682 * 6);
+    p.close(again);
+    expect(readAll(p, file)).toBe('10000-10999\n');
+    // A range whose high end the limit cuts waits too, though its low end came whole.
+    const cut = parseReservedPorts('\n'.repeat(4090) + '12-345' + '\n'.repeat(100));
+    expect(cut).toEqual({ ports: new Set(), consumed: 4090 });
+  });
+
+  it('ip_autobind_reuse is 0 or 1', () => {
+    const { p } = mounted();
+    const file = `${IPV4}/ip_autobind_reuse`;
+    expect(readAll(p, file)).toBe('0\n');
+    expect(put(p, file, '2')).toBe(E.EINVAL);
+    expect(put(p, file, '-1')).toBe(E.EINVAL);
+    expect(put(p, file, '1')).toBe(1);
+    expect(readAll(p, file)).toBe('1\n');
   });
 
   it("parses keepalive and fin_timeout writes as Linux does (compared with the host's kernel)", () => {
@@ -174,6 +287,18 @@ describe('/proc/sys/net/ipv4', () => {
     });
     expect(mine).toEqual(['ok 0', 'ok 1', 'ok 2', 'err', 'err', 'ok 1', 'err', 'err']);
     const native = nativeSysctlWrites([`${IPV4}/tcp_tw_reuse`], inputs);
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('takes tcp_rfc1337 as a u8 as Linux does (compared with the host kernel)', () => {
+    const inputs = ['0', '1', '2', '255', '256', '-1', ' 1 ', 'x'];
+    const mine = inputs.map((text) => {
+      const { p } = mounted();
+      const r = put(p, `${IPV4}/tcp_rfc1337`, text);
+      return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/tcp_rfc1337`) as string).trimEnd()}`;
+    });
+    expect(mine).toEqual(['ok 0', 'ok 1', 'ok 2', 'ok 255', 'err', 'err', 'ok 1', 'err']);
+    const native = nativeSysctlWrites([`${IPV4}/tcp_rfc1337`], inputs);
     if (native !== null) expect(mine).toEqual(native);
   });
 

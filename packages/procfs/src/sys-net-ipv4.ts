@@ -1,8 +1,9 @@
 /**
  * /proc/sys/net/ipv4: the IPv4/TCP sysctls of the reader's network namespace. The ones the
- * namespace's stack applies (the ephemeral port range, the default congestion control, SACK,
- * timestamps, the keepalive timers, tcp_fin_timeout, tcp_frto, and the listener queues'
- * tcp_syncookies, tcp_max_syn_backlog, tcp_synack_retries, tcp_abort_on_overflow) are read from and written to
+ * namespace's stack applies (the ephemeral port range and reserved ports, ip_autobind_reuse, the
+ * default congestion control, SACK, timestamps, the keepalive timers, tcp_fin_timeout, tcp_frto,
+ * and the listener queues' tcp_syncookies, tcp_max_syn_backlog, tcp_synack_retries,
+ * tcp_abort_on_overflow) are read from and written to
  * {@link ProcNetSource.sysctl}; the others show Linux's defaults, read-only, since nothing would
  * honour a change. /proc/sys/net/core holds somaxconn. A namespace the reader does not own (the
  * host's, in network mode `host`) shows and refuses them as Linux does to a user namespace that
@@ -97,6 +98,113 @@ export function parsePortRange(
   if (low < 1 || low > 65535 || high < 1 || high > 65535) return E.EINVAL;
   if (high < low || low < IP_PROT_SOCK) return E.EINVAL;
   return { key: 'ipLocalPortRange', value: [low, high] };
+}
+
+/** proc_do_large_bitmap parses at most a page less one byte per write(2). */
+const BITMAP_WRITE_MAX = 4095;
+/** ip_local_reserved_ports is a bitmap of every port number. */
+const PORTS = 65536;
+
+/**
+ * Read one number at `pos` of the `left` bytes from there as proc_get_long does for
+ * proc_do_large_bitmap: an optional `-` (which the bitmap refuses later), a digit, strtoul's base
+ * 0 (`0x` hex, a leading `0` octal), fewer than 21 characters in all, then either the end or one
+ * of `ends`. Null: EINVAL.
+ */
+function bitmapNumber(
+  text: string,
+  pos: number,
+  left: number,
+  ends: string,
+): { value: number; negative: boolean; len: number } | null {
+  if (left <= 0) return null;
+  // proc_get_long looks at no more than its 21-byte buffer.
+  const view = text.slice(pos, pos + Math.min(left, 21));
+  const negative = view[0] === '-' && left > 1;
+  const m = /^(0[xX](?=[0-9a-fA-F])[0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)/.exec(view.slice(negative ? 1 : 0));
+  if (m === null) return null;
+  const digits = m[0];
+  const len = digits.length + (negative ? 1 : 0);
+  if (len === 21) return null;
+  if (len < left && !ends.includes(view[len] ?? '')) return null;
+  const value = /^0[xX]/.test(digits)
+    ? parseInt(digits.slice(2), 16)
+    : digits.startsWith('0')
+      ? parseInt(digits, 8)
+      : Number(digits);
+  return { value, negative, len };
+}
+
+/**
+ * Parse a write to ip_local_reserved_ports as proc_do_large_bitmap does: port numbers and
+ * inclusive ranges `low-high` (each below 65536, ranges not reversed) separated by commas or
+ * newlines, with newlines allowed before and after the list and nothing else (no blanks); an
+ * empty list is no port. A write longer than 4095 bytes is parsed up to the last item that ends
+ * within them, and only that much is consumed: the caller writes the rest at a later offset.
+ * EINVAL for anything malformed.
+ */
+export function parseReservedPorts(text: string): { ports: Set<number>; consumed: number } | LinuxError {
+  let left = Math.min(text.length, BITMAP_WRITE_MAX);
+  const skipped = text.length - left;
+  let pos = 0;
+  const ports = new Set<number>();
+  const skipNewlines = (): void => {
+    while (left > 0 && text[pos] === '\n') {
+      pos++;
+      left--;
+    }
+  };
+  skipNewlines();
+  while (left > 0) {
+    const saved = left;
+    const a = bitmapNumber(text, pos, left, '-,\n');
+    // An item cut off by the 4095-byte limit waits for the next write.
+    if (left - (a?.len ?? 0) <= 1 && skipped > 0) {
+      left = saved;
+      break;
+    }
+    if (a === null || a.negative || a.value >= PORTS) return E.EINVAL;
+    pos += a.len;
+    left -= a.len;
+    const sep = left > 0 ? text[pos] : undefined;
+    if (left > 0) {
+      pos++;
+      left--;
+    }
+    let high = a.value;
+    if (sep === '-') {
+      const b = bitmapNumber(text, pos, left, ',\n\0');
+      if (left - (b?.len ?? 0) === 0 && skipped > 0) {
+        left = saved;
+        break;
+      }
+      if (b === null || b.negative || b.value >= PORTS || b.value < a.value) return E.EINVAL;
+      pos += b.len;
+      left -= b.len;
+      if (left > 0) {
+        pos++;
+        left--;
+      }
+      high = b.value;
+    }
+    for (let port = a.value; port <= high; port++) ports.add(port);
+    skipNewlines();
+  }
+  return { ports, consumed: text.length - left - skipped };
+}
+
+/** How proc_do_large_bitmap shows a set of ports: ascending, runs as `low-high`, comma-separated. */
+export function formatReservedPorts(ports: ReadonlySet<number>): string {
+  const sorted = [...ports].sort((x, y) => x - y);
+  const runs: string[] = [];
+  let low: number | undefined;
+  for (const [i, port] of sorted.entries()) {
+    low ??= port;
+    if (sorted[i + 1] === port + 1) continue;
+    runs.push(low === port ? `${port}` : `${low}-${port}`);
+    low = undefined;
+  }
+  return runs.join(',') + '\n';
 }
 
 /**
@@ -258,9 +366,13 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       return set(w) ?? data.length;
     },
   });
-  /** A proc_dou8vec_minmax flag: one int in 0..`max` (255 without a bound of its own). */
+  /**
+   * A proc_dou8vec_minmax flag: one int in 0..`max` (255 without a bound of its own); one the
+   * namespace does not give shows 0, its Linux default.
+   */
   const u8 = (
     key:
+      | 'ipAutobindReuse'
       | 'tcpSack'
       | 'tcpTimestamps'
       | 'tcpKeepaliveProbes'
@@ -268,11 +380,12 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       | 'tcpSyncookies'
       | 'tcpSynackRetries'
       | 'tcpAbortOnOverflow'
-      | 'tcpTwReuse',
+      | 'tcpTwReuse'
+      | 'tcpRfc1337',
     max = 255,
   ): FileNode =>
     writable(
-      () => `${get()[key]}\n`,
+      () => `${get()[key] ?? 0}\n`,
       (text) => {
         const v = parseIntVector(text, [0]);
         if (v === null || v[0] === undefined || v[0] < 0 || v[0] > max) return E.EINVAL;
@@ -302,10 +415,27 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     );
 
   return netSysctlDir(net, {
+    // proc_dou8vec_minmax between SYSCTL_ZERO and SYSCTL_ONE.
+    ip_autobind_reuse: u8('ipAutobindReuse', 1),
     ip_local_port_range: writable(
       () => get().ipLocalPortRange.join('\t') + '\n',
       (text) => parsePortRange(text, get().ipLocalPortRange),
     ),
+    // proc_do_large_bitmap: a write past offset 0 adds its ports to the list instead of
+    // replacing it (no sysctl_writes_strict here).
+    ip_local_reserved_ports: {
+      kind: 'file',
+      mode: 0o644,
+      strictWrite: true,
+      read: () => formatReservedPorts(get().ipLocalReservedPorts ?? new Set()),
+      write: (data, offset) => {
+        if (data.length === 0) return 0;
+        const r = parseReservedPorts(byteString(data));
+        if (isError(r)) return r;
+        const ports = offset === 0 ? r.ports : new Set([...(get().ipLocalReservedPorts ?? []), ...r.ports]);
+        return set({ key: 'ipLocalReservedPorts', value: ports }) ?? r.consumed;
+      },
+    },
     ping_group_range: writable(
       () => (get().pingGroupRange ?? PING_NOBODY).join('\t') + '\n',
       (text) => parsePingGroupRange(text, get().pingGroupRange ?? PING_NOBODY),
@@ -333,6 +463,7 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     tcp_keepalive_probes: u8('tcpKeepaliveProbes'),
     tcp_keepalive_time: jiffies('tcpKeepaliveTime'),
     tcp_max_syn_backlog: int('tcpMaxSynBacklog'),
+    tcp_rfc1337: u8('tcpRfc1337'),
     tcp_sack: u8('tcpSack'),
     tcp_synack_retries: u8('tcpSynackRetries'),
     tcp_syncookies: u8('tcpSyncookies'),

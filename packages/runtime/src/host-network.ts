@@ -152,6 +152,17 @@ function ipv4SysctlInts(name: string, fallback: readonly number[]): number[] {
   return v.length === fallback.length && v.every(Number.isSafeInteger) ? v : [...fallback];
 }
 
+/** The host's ip_local_reserved_ports (read back as `8080,9000-9010`), read now; none if absent. */
+function hostReservedPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const item of ipv4SysctlList('ip_local_reserved_ports').join(',').split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(item);
+    if (m === null) continue;
+    for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]) && p < 65536; p++) ports.add(p);
+  }
+  return ports;
+}
+
 /**
  * The host's net.ipv4 sysctls and net.core.somaxconn that its sockets (the sandbox's, in network
  * mode `host`) follow (listen(2) clamps its backlog to the host's somaxconn), read now, for the
@@ -165,6 +176,8 @@ export function hostNetSysctl(): ProcNetSysctl {
   const allowed = ipv4SysctlList('tcp_allowed_congestion_control');
   return {
     ipLocalPortRange: [low, high],
+    ipLocalReservedPorts: hostReservedPorts(),
+    ipAutobindReuse: one('ip_autobind_reuse', 0),
     tcpCongestionControl: ipv4SysctlList('tcp_congestion_control')[0] ?? 'cubic',
     tcpAvailableCongestionControl: available.length > 0 ? available : ['reno', 'cubic'],
     ...(allowed.length > 0 ? { tcpAllowedCongestionControl: allowed } : {}),
@@ -180,6 +193,7 @@ export function hostNetSysctl(): ProcNetSysctl {
     tcpSynackRetries: one('tcp_synack_retries', 5),
     tcpAbortOnOverflow: one('tcp_abort_on_overflow', 0),
     tcpTwReuse: one('tcp_tw_reuse', 2),
+    tcpRfc1337: one('tcp_rfc1337', 0),
     somaxconn: hostSomaxconn(),
     pingGroupRange: [pingLow, pingHigh],
   };

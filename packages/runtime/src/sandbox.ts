@@ -21,6 +21,7 @@ import {
   configureMounts,
   configureNetwork,
   createSyscallTable,
+  monotonicOffsetOf,
   fileDescriptionRefs,
   procNetSource,
   type SyscallTable,
@@ -433,6 +434,7 @@ export function createSandbox(config: SandboxConfig): Sandbox {
       ...(config.resolver ? { resolver: config.resolver } : {}),
       ...(config.nameservers ? { nameservers: config.nameservers } : {}),
       ...(config.ipv6 ? { ipv6: true } : {}),
+      monotonicOffset: monotonicOffsetOf(kernel.time),
     });
     g.kickSandbox = configureNetwork(kernel, { stack: g.stack, links: () => g.links() });
     // Names resolve through the gateway (the host's resolv.conf may name servers the sandbox cannot reach).

@@ -79,7 +79,7 @@ export {
 } from './sys-inotify.js';
 export { TimerfdImpl } from './sys-timerfd.js';
 export { SignalfdImpl, signalfdSiginfo, SIGNALFD_SIGINFO_SIZE } from './sys-signalfd.js';
-export { configureNetwork, type NetworkSetup } from './sys-socket-file.js';
+export { configureNetwork, monotonicOffsetOf, type NetworkSetup } from './sys-socket-file.js';
 export { procNetSource, type ProcNetOptions } from './sys-socket-proc.js';
 export { configureHostNetwork, hostSockaddr, type HostSockets, type HostFdWatch } from './sys-socket-host.js';
 export { ARPHRD_LOOPBACK, ARPHRD_NONE, IfFlag, type LinkInfo, type LinkStats } from './sys-netlink.js';

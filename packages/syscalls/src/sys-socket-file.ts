@@ -11,7 +11,7 @@ import { ARPHRD_LOOPBACK, NetlinkDomain, type LinkInfo, type NetlinkSocket } fro
 import { interfaceAddressing, interfaceRouting, stackLinkControl } from './sys-netlink-change.js';
 import { withRcvlowat } from './socket-options.js';
 import { socketCall } from './fasync.js';
-import type { FdTable, Kernel } from '@tsvisor/kernel';
+import type { FdTable, Kernel, TimeSource } from '@tsvisor/kernel';
 import {
   InetSocket,
   LoopbackDevice,
@@ -104,6 +104,15 @@ export interface InFlight {
 }
 
 /**
+ * How far CLOCK_MONOTONIC of `time` (ms) runs ahead of performance.now(), the poll clock of a
+ * sandbox's stacks: their StackConfig.monotonicOffset, so that TCP timestamps count the
+ * milliseconds of the sandbox's own CLOCK_MONOTONIC, as Linux's do the host's.
+ */
+export function monotonicOffsetOf(time: TimeSource): number {
+  return Number(time.monotonicNs()) / 1e6 - performance.now();
+}
+
+/**
  * A sandbox's network when it is not loopback-only: the stack its inet sockets use and the links
  * rtnetlink reports (see {@link configureNetwork}).
  */
@@ -132,8 +141,11 @@ export class NetState {
   readonly open = new Set<SocketImpl>();
   /** The file side of each open socket. */
   readonly fileOf = new WeakMap<object, SocketImpl>();
+  /** The sandbox's clocks (its stack's TCP timestamps count CLOCK_MONOTONIC). */
+  private readonly time: TimeSource;
 
   constructor(kernel: Kernel) {
+    this.time = kernel.time;
     this.inFlight = kernel.newFdTable() as FdTable<FileDescription>;
     this.unix = new UnixDomain({
       dropRights: (refs) => {
@@ -152,6 +164,7 @@ export class NetState {
     this.stackValue ??= this.setup?.stack;
     this.stackValue ??= new Stack({
       clock: () => performance.now(),
+      monotonicOffset: monotonicOffsetOf(this.time),
       device: new LoopbackDevice(),
       addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
     });

@@ -128,6 +128,33 @@ describe('/proc/net over the sandbox sockets', () => {
     expect(net.sysctl?.()).toMatchObject({ tcpKeepaliveTime: 30, tcpFinTimeout: 5 });
   });
 
+  it('net.ipv4 ip_local_reserved_ports and ip_autobind_reuse reach the ephemeral searches', async () => {
+    const h = harness();
+    const net = procNetSource(h.kernel);
+    expect(net.sysctl?.()).toMatchObject({ ipLocalReservedPorts: new Set(), ipAutobindReuse: 0 });
+    expect(net.setSysctl?.({ key: 'ipLocalPortRange', value: [40000, 40001] })).toBeUndefined();
+    expect(net.setSysctl?.({ key: 'ipLocalReservedPorts', value: new Set([40001]) })).toBeUndefined();
+    expect(net.setSysctl?.({ key: 'ipAutobindReuse', value: 1 })).toBeUndefined();
+    expect(net.sysctl?.()).toMatchObject({ ipLocalReservedPorts: new Set([40001]), ipAutobindReuse: 1 });
+    // Two SO_REUSEADDR sockets bind(2) port 0 on 127.0.0.1: both get 40000, the one port left
+    // (the second shares it under ip_autobind_reuse).
+    const SOL_SOCKET = 1;
+    const SO_REUSEADDR = 2;
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      h.mem.write(ADDR + 0x40, Uint8Array.of(1, 0, 0, 0));
+      const fd = (await h.call('socket', AF_INET, SOCK_STREAM, 0)) as number;
+      expect(await h.call('setsockopt', fd, SOL_SOCKET, SO_REUSEADDR, ADDR + 0x40, 4)).toBe(0);
+      h.mem.write(ADDR, Uint8Array.of(AF_INET, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+      expect(await h.call('bind', fd, ADDR, 16)).toBe(0);
+      h.mem.write(ADDR + 0x20, Uint8Array.of(16, 0, 0, 0));
+      expect(await h.call('getsockname', fd, ADDR, ADDR + 0x20)).toBe(0);
+      const b = h.mem.read(ADDR + 2, 2) as Uint8Array;
+      ports.push((b[0]! << 8) | b[1]!);
+    }
+    expect(ports).toEqual([40000, 40000]);
+  });
+
   it('sockstat counts the sockets of the namespace by protocol and family', async () => {
     const h = harness();
     const net = procNetSource(h.kernel);

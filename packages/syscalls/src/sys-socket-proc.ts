@@ -393,6 +393,8 @@ function netSysctl(stack: Stack): ProcNetSysctl {
   const s = stack.sysctl;
   return {
     ipLocalPortRange: s.portRange,
+    ipLocalReservedPorts: s.reservedPorts,
+    ipAutobindReuse: s.autobindReuse,
     tcpCongestionControl: s.congestion,
     tcpAvailableCongestionControl: CONGESTION_ALGORITHMS,
     tcpSack: s.sack,
@@ -407,6 +409,7 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     tcpSynackRetries: s.synackRetries,
     tcpAbortOnOverflow: s.abortOnOverflow,
     tcpTwReuse: s.twReuse,
+    tcpRfc1337: s.rfc1337,
     pingGroupRange: s.pingGroupRange,
   };
 }
@@ -417,6 +420,12 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
   switch (w.key) {
     case 'ipLocalPortRange':
       s.portRange = [w.value[0], w.value[1]];
+      break;
+    case 'ipLocalReservedPorts':
+      s.reservedPorts = new Set(w.value);
+      break;
+    case 'ipAutobindReuse':
+      s.autobindReuse = w.value;
       break;
     case 'pingGroupRange':
       s.pingGroupRange = [w.value[0], w.value[1]];
@@ -460,6 +469,9 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
       break;
     case 'tcpTwReuse':
       s.twReuse = w.value;
+      break;
+    case 'tcpRfc1337':
+      s.rfc1337 = w.value;
       break;
   }
   return undefined;

@@ -103,9 +103,11 @@ export interface SocketEnv {
     readonly twReuse?: number;
     /**
      * net.ipv4.tcp_timestamps, read at connect and per SYN to a listener: 1 gives each pair of
-     * addresses its own random TSval offset, 2 (and 0) none; absent: 1.
+     * addresses and ports its own random TSval offset, 2 (and 0) none; absent: 1.
      */
     readonly timestamps?: number;
+    /** net.ipv4.tcp_rfc1337, read per segment to a TIME_WAIT connection; absent: 0. */
+    readonly rfc1337?: number;
   };
   /** The poll clock's latest time (ms): what a TIME_WAIT's age is measured against. Absent: 0. */
   pollNow?(): number;
@@ -164,12 +166,26 @@ export interface PortBinding {
  * autobind: inet_csk_find_open_port): from a random odd offset from the range's low end,
  * stepping by 2, then the even offsets, so that connect(2) (which starts with the even ones) finds
  * its ports free; with SO_REUSEADDR it searches the lower half of the range first, then the
- * upper. `random` is UDP's (udp_lib_get_port): from a random port of the range each time, so a
- * program's source ports cannot be guessed from the last one (DNS clients count on that).
- * `rotate` starts where the last search of the space ended, as ping_get_port counts on from the
- * last echo identifier. Neither of the last two prefers a parity.
+ * upper. A port is free when no holder's binding overlaps the new one, SO_REUSEADDR and
+ * SO_REUSEPORT aside; once none is, net.ipv4.ip_autobind_reuse lets a second search share a port
+ * whose overlapping holders all set SO_REUSEADDR (and are not listening), unless both sockets
+ * also set SO_REUSEPORT (inet_bind_conflict with `relax` and without `reuseport_ok`). `random` is
+ * UDP's (udp_lib_get_port): from a random port of the range each time, so a program's source
+ * ports cannot be guessed from the last one (DNS clients count on that); a port is free there
+ * when an explicit bind(2) to it would succeed, so sockets that all set SO_REUSEADDR may get the
+ * same one. Both skip net.ipv4.ip_local_reserved_ports. `rotate` starts where the last search of
+ * the space ended, as ping_get_port counts on from the last echo identifier, and takes only a
+ * value nobody holds. Neither of the last two prefers a parity.
  */
 export type EphemeralSearch = 'inet_csk' | 'random' | 'rotate';
+
+/** The net.ipv4 sysctls that ephemeral searches read besides the range (a stack's `sysctl` has them). */
+export interface PortSysctl {
+  /** ip_local_reserved_ports: ports no search picks, though an explicit bind(2) may name them. */
+  readonly reservedPorts: ReadonlySet<number>;
+  /** ip_autobind_reuse (0 or 1): see the `inet_csk` {@link EphemeralSearch}. */
+  readonly autobindReuse: number;
+}
 
 /** The size of __inet_hash_connect's perturbation table (INET_TABLE_PERTURB_SIZE). */
 const PERTURB_SIZE = 1 << 16;
@@ -192,11 +208,13 @@ export class PortSpace<S extends PortBinding> {
 
   /**
    * `range` gives the ephemeral ports (inclusive) when one is picked, so a change of
-   * net.ipv4.ip_local_port_range applies to the next autobind or connect.
+   * net.ipv4.ip_local_port_range applies to the next autobind or connect; `sysctl` is read then
+   * too (absent: no port reserved, ip_autobind_reuse 0).
    */
   constructor(
     private readonly random: () => number,
     private readonly range: () => readonly [number, number] = () => [EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX],
+    private readonly sysctl?: PortSysctl,
   ) {}
 
   /** Sockets bound to `port`. */
@@ -206,12 +224,26 @@ export class PortSpace<S extends PortBinding> {
 
   /** EADDRINUSE when `ep` conflicts with an existing binding of another socket. */
   check(socket: S, ep: IpEndpoint, reuseAddr: boolean): LinuxError | undefined {
-    const others = this.byPort.get(ep.port);
-    if (!others) return undefined;
-    for (const o of others) {
+    for (const o of this.overlapping(socket, ep)) {
+      if (
+        !(reuseAddr && o.reuseAddr && !o.isListening) &&
+        !(socket.reusePort && o.reusePort && !socket.reuseportGroup)
+      )
+        return E.EADDRINUSE;
+    }
+    return undefined;
+  }
+
+  /**
+   * The other sockets whose bindings of `ep`'s port overlap `socket`'s binding to `ep`: their
+   * devices may meet (one is unbound or both are the same) and their addresses are equal or
+   * either is the wildcard of the other's family (Linux's inet_rcv_saddr_equal with wildcards).
+   */
+  private *overlapping(socket: S, ep: IpEndpoint): Generator<S> {
+    const meDev = socket.boundDevIf ?? 0;
+    for (const o of this.byPort.get(ep.port) ?? []) {
       if (o === socket || !o.local) continue;
       const oDev = o.boundDevIf ?? 0;
-      const meDev = socket.boundDevIf ?? 0;
       if (oDev !== 0 && meDev !== 0 && oDev !== meDev) continue;
       let overlap: boolean;
       if (o.local.addr.version !== ep.addr.version) {
@@ -221,14 +253,8 @@ export class PortSpace<S extends PortBinding> {
         overlap = oWild || meWild;
       } else
         overlap = o.local.addr.isUnspecified() || ep.addr.isUnspecified() || o.local.addr.equals(ep.addr);
-      if (
-        overlap &&
-        !(reuseAddr && o.reuseAddr && !o.isListening) &&
-        !(socket.reusePort && o.reusePort && !socket.reuseportGroup)
-      )
-        return E.EADDRINUSE;
+      if (overlap) yield o;
     }
-    return undefined;
   }
 
   /** Records that `socket` is bound to `port`. */
@@ -255,8 +281,14 @@ export class PortSpace<S extends PortBinding> {
     if (port === 0) {
       const p =
         search === 'inet_csk'
-          ? this.findOpenPort(socket, reuseAddr)
-          : this.freeFrom(socket, search === 'random' ? undefined : this.next);
+          ? this.findOpenPort(socket, addr, reuseAddr)
+          : search === 'random'
+            ? this.freeFrom(
+                socket,
+                undefined,
+                (p) => !this.reserved(p) && !this.check(socket, { addr, port: p }, reuseAddr),
+              )
+            : this.freeFrom(socket, this.next, (p) => !this.byPort.has(p));
       if (p === undefined) return E.EADDRINUSE;
       port = p;
     } else {
@@ -282,9 +314,9 @@ export class PortSpace<S extends PortBinding> {
    * from the range's low end first, stepping by 2, then the odd ones; a per-socket
    * IP_LOCAL_PORT_RANGE drops the preference and steps by 1. Each success moves the destination's
    * entry on by one step more than the ports it tried or a random 0-7 steps, whichever is more,
-   * so the next connect to it starts further on. A port others hold is free when `share` says so
-   * of its holders (ports are shared among connections to other peers); the caller then adds
-   * itself.
+   * so the next connect to it starts further on. Reserved ports (ip_local_reserved_ports) are
+   * passed over but counted as tried. A port others hold is free when `share` says so of its
+   * holders (ports are shared among connections to other peers); the caller then adds itself.
    */
   connectPort(
     socket: S,
@@ -312,6 +344,7 @@ export class PortSpace<S extends PortBinding> {
       let port = low + offset;
       for (let i = 0; i < remaining; i += step, port += step) {
         if (port > high) port -= remaining;
+        if (this.reserved(port)) continue;
         const holders = this.byPort.get(port);
         if (holders === undefined || share(holders)) {
           const moved = Math.max(i, Math.floor(this.random() * 8) * step);
@@ -324,28 +357,32 @@ export class PortSpace<S extends PortBinding> {
   }
 
   /**
-   * inet_csk_find_open_port (see {@link EphemeralSearch}): a port no socket holds, or undefined.
-   * The search covers an even count of ports (Linux's `remaining &= ~1`), so in a range of an odd
-   * size one port is reached only from some starting offsets.
+   * inet_csk_find_open_port (see {@link EphemeralSearch}): a port free for `socket`'s binding to
+   * `addr`, or undefined. The search covers an even count of ports (Linux's `remaining &= ~1`),
+   * so in a range of an odd size one port is reached only from some starting offsets.
    */
-  private findOpenPort(socket: S, reuseAddr: boolean): number | undefined {
+  private findOpenPort(socket: S, addr: IpAddress, reuseAddr: boolean): number | undefined {
     const [first, last] = this.rangeOf(socket);
     const end = last + 1;
     // The halves SO_REUSEADDR searches one after the other.
     const bounds =
       reuseAddr && end - first >= 4 ? [first, first + (((end - first) >> 2) << 1), end] : [first, end];
-    for (let k = 1; k < bounds.length; k++) {
-      const low = bounds[k - 1]!;
-      const high = bounds[k]!;
-      let remaining = high - low;
-      if (remaining <= 0) return undefined;
-      if (remaining > 1) remaining &= ~1;
-      let offset = Math.floor(this.random() * remaining) | 1;
-      for (let pass = 0; pass < 2; pass++, offset--) {
-        let port = low + offset;
-        for (let i = 0; i < remaining; i += 2, port += 2) {
-          if (port >= high) port -= remaining;
-          if (!this.byPort.has(port)) return port;
+    for (const relax of [false, true]) {
+      if (relax && this.sysctl?.autobindReuse !== 1) break;
+      for (let k = 1; k < bounds.length; k++) {
+        const low = bounds[k - 1]!;
+        const high = bounds[k]!;
+        let remaining = high - low;
+        if (remaining <= 0) return undefined;
+        if (remaining > 1) remaining &= ~1;
+        let offset = Math.floor(this.random() * remaining) | 1;
+        for (let pass = 0; pass < 2; pass++, offset--) {
+          let port = low + offset;
+          for (let i = 0; i < remaining; i += 2, port += 2) {
+            if (port >= high) port -= remaining;
+            if (!this.reserved(port) && !this.autobindConflict(socket, { addr, port }, reuseAddr, relax))
+              return port;
+          }
         }
       }
     }
@@ -353,17 +390,39 @@ export class PortSpace<S extends PortBinding> {
   }
 
   /**
-   * A port no socket holds, searched from offset `start` of the range (a random one when
+   * Whether a holder of `ep`'s port keeps a search from giving it to `socket`
+   * (inet_csk_bind_conflict without `reuseport_ok`): any overlapping one, or with `relax` one
+   * that SO_REUSEADDR does not let share it or that SO_REUSEPORT would put in a group with it.
+   */
+  private autobindConflict(socket: S, ep: IpEndpoint, reuseAddr: boolean, relax: boolean): boolean {
+    for (const o of this.overlapping(socket, ep)) {
+      if (!relax || !(reuseAddr && o.reuseAddr && !o.isListening)) return true;
+      if (socket.reusePort && o.reusePort && !socket.reuseportGroup) return true;
+    }
+    return false;
+  }
+
+  /** Whether net.ipv4.ip_local_reserved_ports keeps searches off `port`. */
+  private reserved(port: number): boolean {
+    return this.sysctl?.reservedPorts.has(port) === true;
+  }
+
+  /**
+   * A port `free` accepts, searched from offset `start` of the range (a random one when
    * undefined); the next `rotate` search starts after it (see {@link EphemeralSearch}).
    */
-  private freeFrom(socket: S, start: number | undefined): number | undefined {
+  private freeFrom(
+    socket: S,
+    start: number | undefined,
+    free: (port: number) => boolean,
+  ): number | undefined {
     const [low, high] = this.rangeOf(socket);
     const span = high - low + 1;
     if (span <= 0) return undefined;
     const first = (start ?? Math.floor(this.random() * span)) % span;
     for (let i = 0; i < span; i++) {
       const port = low + ((first + i) % span);
-      if (!this.byPort.has(port)) {
+      if (free(port)) {
         this.next = (first + i + 1) % span;
         return port;
       }

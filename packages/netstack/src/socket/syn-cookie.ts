@@ -9,8 +9,8 @@
  * with two keyed hashes of a per-stack secret: the top 8 bits carry the minute counter (a cookie
  * is good for 2 of them), the low 24 an index into a table of four MSS values. With timestamps the
  * low 6 bits of our TSval carry the peer's window scale and SACK (cookie_init_timestamp), which
- * the peer echoes in its ACK; the TSval offset is a keyed hash of the addresses, so that it too
- * can be worked out again from the ACK.
+ * the peer echoes in its ACK; the TSval offset is a keyed hash of the addresses and ports, so
+ * that it too can be worked out again from the ACK.
  *
  * @module
  */
@@ -167,13 +167,20 @@ export class SynCookies {
   }
 
   /**
-   * The TSval offset of a connection (Linux's secure_tcp_ts_off) from its local address `src`
-   * to `dst`: a keyed hash of the addresses, so a cookie ACK's echo can be read without state,
-   * and TSvals go on increasing from one connection between two hosts to the next (which
-   * lets a peer's TIME_WAIT take a new SYN for the same ports: see TcpTimeWait.synIsn).
+   * The TSval offset of a connection from `local` to `remote`: a keyed hash of the addresses
+   * and ports, as Linux's secure_tcp_seq_and_ts_off takes it from the hash of the ISN (7.0, and
+   * the 6.18 and 6.12 stable kernels; before, secure_tcp_ts_off hashed the addresses alone, and
+   * SYN cookies leaked source ports through it). Without state, so a cookie ACK's echo can be
+   * read back; the same for each connection of the same addresses and ports, whose TSvals so go
+   * on increasing (which lets a peer's TIME_WAIT take a new SYN for them: see
+   * TcpTimeWait.synIsn).
    */
-  tsOffset(src: IpAddress, dst: IpAddress): number {
-    return keyedHash(this.keys[4]!, this.keys[5]!, [...addressWords(src), ...addressWords(dst)]);
+  tsOffset(local: IpEndpoint, remote: IpEndpoint): number {
+    return keyedHash(this.keys[4]!, this.keys[5]!, [
+      ...addressWords(local.addr),
+      ...addressWords(remote.addr),
+      ((local.port << 16) | remote.port) >>> 0,
+    ]);
   }
 
   /**

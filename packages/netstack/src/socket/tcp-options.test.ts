@@ -192,6 +192,22 @@ describe('PAWS as Linux (tcp_paws_discard)', () => {
     expect(z.sock.stats.pawsRejected).toBe(0);
   });
 
+  it('trusts TS.Recent for TCP_PAWS_WRAP (2147 s) of silence, not the 24 days of RFC 7323', () => {
+    const { sock, peer } = connectToRawPeer({ timestamp: { tsVal: 100, tsEcr: 0 } });
+    peer.send({ payload: te.encode('new'), timestamp: { tsVal: 5000, tsEcr: 0 } });
+    peer.seq = seqAdd(peer.seq, 3);
+    settle([peer.stack], 1); // TS.Recent 5000, from time 1
+    const old = { payload: te.encode('old'), timestamp: { tsVal: 4000, tsEcr: 0 } };
+    peer.send(old);
+    settle([peer.stack], 1 + 2_146_999);
+    expect(sock.stats.pawsRejected).toBe(1);
+    // The peer's clock may have wrapped since (a 1 MHz one, Linux's tcp_usec_ts, in 36 minutes).
+    peer.send(old);
+    settle([peer.stack], 1 + 2_147_000);
+    expect(sock.stats.pawsRejected).toBe(1);
+    expect(sock.recvQueue).toBe(6);
+  });
+
   it('takes a reordered duplicate ACK (tcp_disordered_ack) and rate-limits the ACKs of rejected pure ACKs', () => {
     const { sock, peer } = connectToRawPeer({ timestamp: { tsVal: 100, tsEcr: 0 } });
     const mib = peer.stack.mib.tcpExt;

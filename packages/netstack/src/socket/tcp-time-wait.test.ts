@@ -41,7 +41,7 @@ function reachable(root: object, stopAt: readonly object[] = []): Set<unknown> {
  * A connection to a raw peer (timestamps and SACK on, unless `ts` is false) that our side closes
  * first (or, with `end` 'shutdown', shuts down for writing and keeps) and the peer then closes:
  * our end waits in TIME_WAIT, parked when closed. The peer's TSval is `synTsVal` (1000) in its
- * SYN-ACK and `finTsVal` (2000) at its FIN, at time 2.
+ * SYN-ACK and `finTsVal` (2000) at its FIN, at time 2. `monotonicOffset`: the stack's.
  */
 function parkedTimeWait({
   end = 'close',
@@ -49,9 +49,11 @@ function parkedTimeWait({
   reuseAddr = false,
   synTsVal = 1000,
   finTsVal = 2000,
+  monotonicOffset = 0,
 } = {}) {
   const { sock, peer } = connectToRawPeer(
     ts ? { timestamp: { tsVal: synTsVal, tsEcr: 0 }, sackPermitted: true } : {},
+    { monotonicOffset },
   );
   sock.reuseAddr = reuseAddr;
   if (end === 'close') sock.close();
@@ -239,6 +241,26 @@ describe('TIME_WAIT answers as tcp_timewait_state_process', () => {
       expect(p.sock.state).toBe('CLOSED');
       expect(p.stack.mib.tcpExt.PAWSTimewait).toBe(paws + 1);
     });
+
+    it(`with net.ipv4.tcp_rfc1337 1 outlives an exact RST, keeping only its TSval (after ${end})`, () => {
+      const p = parkedTimeWait({ end }); // TS.Recent 2000; the timer ends at 2 + 60 s
+      const rst = (tsVal: number): Partial<TcpRepr> => ({
+        flags: TcpFlag.RST,
+        ackNumber: undefined,
+        timestamp: { tsVal, tsEcr: 0 },
+      });
+      p.stack.sysctl.rfc1337 = 1;
+      expect(exchange(p, 1000, rst(2500))).toEqual([]);
+      expect(p.sock.state).toBe('TIME_WAIT');
+      expect(timerEnd(p)).toBe(2 + 60_000); // a RST does not restart it
+      // The next ACK (to a segment out of the window) echoes the RST's TSval.
+      const got = exchange(p, 2000, { seqNumber: (p.peer.seq + 1000) >>> 0 });
+      expect(got.map((s) => s.timestamp?.tsEcr)).toEqual([2500]);
+      // Read for each segment: back at 0, the same RST ends the connection.
+      p.stack.sysctl.rfc1337 = 0;
+      expect(exchange(p, 3000, rst(2600))).toEqual([]);
+      expect(p.sock.state).toBe('CLOSED');
+    });
   }
 });
 
@@ -341,23 +363,29 @@ describe('the ISN and TSval offset of a new connection (RFC 6528, as Linux)', ()
     expect(out.map((s) => s.flags)).toEqual([TcpFlag.SYN]);
     return out[0]!;
   }
-  function stackOf(seed: number): Stack {
+  function stackOf(seed: number, monotonicOffset?: number): Stack {
     const [dev, peerDev] = linkPair();
-    const stack = new Stack({ device: dev, addresses: [cidr('10.0.0.1/24')], seed });
+    const stack = new Stack({
+      device: dev,
+      addresses: [cidr('10.0.0.1/24')],
+      seed,
+      ...(monotonicOffset !== undefined ? { monotonicOffset } : {}),
+    });
     links.set(stack, peerDev);
     return stack;
   }
 
-  it('increase with the clock for the same addresses and ports, and differ for other ports', () => {
+  it('increase with the clock for the same addresses and ports; both differ for other ports', () => {
     const stack = stackOf(17);
     const first = synAt(stack, 1000, 40000);
     const again = synAt(stack, 3000, 40000);
     // secure_tcp_seq's clock: 64 ns ticks; TSvals go on from the same offset.
     expect((again.seqNumber - first.seqNumber) >>> 0).toBe(2000 * 15625);
     expect((again.timestamp!.tsVal - first.timestamp!.tsVal) >>> 0).toBe(2000);
+    // secure_tcp_seq_and_ts_off: one hash of the addresses and ports gives both.
     const other = synAt(stack, 3000, 40001);
     expect(other.seqNumber).not.toBe(again.seqNumber);
-    expect(other.timestamp!.tsVal).toBe(again.timestamp!.tsVal); // secure_tcp_ts_off: addresses only
+    expect(other.timestamp!.tsVal).not.toBe(again.timestamp!.tsVal);
     // The secret is the stack's own.
     const elsewhere = synAt(stackOf(18), 3000, 40000);
     expect(elsewhere.seqNumber).not.toBe(again.seqNumber);
@@ -376,5 +404,47 @@ describe('the ISN and TSval offset of a new connection (RFC 6528, as Linux)', ()
     peer.send({ flags: TcpFlag.SYN, ackNumber: undefined, timestamp: { tsVal: 1, tsEcr: 0 } });
     settle([stack], 5000);
     expect(peer.drain().map((s) => [s.flags, s.timestamp?.tsVal])).toEqual([[TcpFlag.SYN, 5000]]);
+  });
+
+  it('differ between the SYN-ACKs of a listener to two ports of one peer', () => {
+    const stack = stackOf(17);
+    const listener = stack.tcpListener(4, () => bufs());
+    expect(listener.bind({ addr: ME, port: 40000 })).toBeUndefined();
+    listener.listen(8);
+    const peer = new RawPeer(stack, links.get(stack)!);
+    const synAck = (port: number): number => {
+      peer.send({
+        flags: TcpFlag.SYN,
+        srcPort: port,
+        ackNumber: undefined,
+        timestamp: { tsVal: 1, tsEcr: 0 },
+      });
+      settle([stack], 1000);
+      return peer.drain()[0]!.timestamp!.tsVal;
+    };
+    expect(synAck(50000)).not.toBe(synAck(50001));
+  });
+
+  it('count CLOCK_MONOTONIC milliseconds: the poll clock plus StackConfig.monotonicOffset', () => {
+    // tcp_timestamps 2: no offset, the TSval is the clock itself.
+    const offset = 86_400_000.75;
+    const stack = stackOf(17, offset);
+    stack.sysctl.timestamps = 2;
+    expect(synAt(stack, 4000.5, 40001).timestamp!.tsVal).toBe(Math.floor(4000.5 + offset));
+    const listener = stack.tcpListener(4, () => bufs());
+    expect(listener.bind({ addr: ME, port: 40000 })).toBeUndefined();
+    listener.listen(8);
+    const peer = new RawPeer(stack, links.get(stack)!);
+    peer.send({ flags: TcpFlag.SYN, ackNumber: undefined, timestamp: { tsVal: 1, tsEcr: 0 } });
+    settle([stack], 5000.25);
+    expect(peer.drain().map((s) => s.timestamp?.tsVal)).toEqual([86_405_001]);
+    // TCP_TIMESTAMP of a socket not yet connected, read now (Linux clears the low bit, its µs flag).
+    expect(stack.tcpSocket(4, bufs()).timestampNow()).toBe(86_405_001 & ~1);
+    // A TIME_WAIT record's ACK: the same connection, one stack's clock a million ms ahead.
+    const ackTsVal = (monotonicOffset: number): number => {
+      const p = parkedTimeWait({ monotonicOffset });
+      return exchange(p, 8000.5, { seqNumber: (p.peer.seq + 1000) >>> 0 })[0]!.timestamp!.tsVal;
+    };
+    expect((ackTsVal(1_000_000) - ackTsVal(0)) >>> 0).toBe(1_000_000);
   });
 });

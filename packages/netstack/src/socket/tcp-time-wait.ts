@@ -15,14 +15,20 @@
  * @module
  */
 import type { LinuxError } from '@tsvisor/abi';
+import { DOUBLE_ZERO } from '../double-zero.js';
 import type { DispatchContext } from '../iface/outgoing.js';
 import type { NetMib } from '../stats/mib.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
 import type { PortBinding } from './socket-set.js';
 
-/** RFC 7323 §5.5: TS.Recent older than 24 days is no longer trusted for PAWS. */
-const PAWS_IDLE = 24 * 24 * 3600 * 1000;
+/**
+ * TCP_PAWS_WRAP (ms): TS.Recent this old is no longer trusted for PAWS, as the peer's clock may
+ * have wrapped since (RFC 7323 §5.5). Linux 6.7 cut it from RFC 7323's 24 days (TCP_PAWS_24DAYS:
+ * 2^31 ticks of a 1 kHz clock) to INT_MAX / USEC_PER_SEC seconds, about 36 minutes (2^31 ticks
+ * of the 1 MHz clock of tcp_usec_ts), for every connection whatever its clock.
+ */
+const PAWS_WRAP = Math.floor(0x7fffffff / 1e6) * 1000;
 /** TCP_PAWS_MSL (ms): a RST is let through PAWS once TS.Recent is this old. */
 const PAWS_MSL = 60_000;
 /** net.ipv4.tcp_invalid_ratelimit (ms): the least time between ACKs to out-of-window segments. */
@@ -31,9 +37,10 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * tcp_paws_reject: TSval `tsVal` is older than TS.Recent (`tsRecent`, taken at `tsRecentAt`) and
- * TS.Recent is still trusted: not idle for 24 days, not 0 (tcp_paws_check: some peers send 0 in
- * their SYN and real values after), and for a RST not older than TCP_PAWS_MSL (RFC 7323 would
- * exempt RSTs; Linux lets them through only once TS.Recent is that old). TSvals unsigned or int32.
+ * TS.Recent is still trusted: not idle for TCP_PAWS_WRAP, not 0 (tcp_paws_check: some peers send
+ * 0 in their SYN and real values after), and for a RST not older than TCP_PAWS_MSL (RFC 7323
+ * would exempt RSTs; Linux lets them through only once TS.Recent is that old). TSvals unsigned or
+ * int32.
  */
 export function pawsReject(
   now: number,
@@ -47,6 +54,31 @@ export function pawsReject(
 }
 
 /**
+ * tcp_clock_ms, the clock of our TSvals before a connection's offset, at time `now` of the poll
+ * clock: the sandbox's CLOCK_MONOTONIC in ms, which runs `monotonicOffset` ms ahead of the poll
+ * clock (see StackConfig.monotonicOffset).
+ */
+export function tcpClockMs(now: number, monotonicOffset: number): number {
+  return Math.floor(now + monotonicOffset);
+}
+
+/**
+ * The timestamps option of a segment we send. A class whose fields start as doubles
+ * (double-zero.ts): TSvals take all 32 bits, below 2^30 on one connection and above on the next
+ * (each has a random offset of its own), and an object literal's field whose first value was a
+ * small integer would be widened, with every hidden class made after it.
+ */
+export class SentTimestamp {
+  tsVal = DOUBLE_ZERO;
+  tsEcr = DOUBLE_ZERO;
+
+  constructor(tsVal: number, tsEcr: number) {
+    this.tsVal = tsVal;
+    this.tsEcr = tsEcr;
+  }
+}
+
+/**
  * __tcp_oow_rate_limited's test: an ACK to an out-of-window segment went out less than
  * net.ipv4.tcp_invalid_ratelimit before `now` (at `last`), so this one is skipped.
  */
@@ -56,8 +88,8 @@ export function oowLimited(last: number | undefined, now: number): boolean {
 
 /**
  * tcp_paws_check: TSval `tsVal` passes PAWS against TS.Recent (`tsRecent`, taken at `tsRecentAt`)
- * when it is at most `window` ticks older, when TS.Recent has been idle 24 days, or when TS.Recent
- * is 0. TIME_WAIT checks with a window of 0, a connection with TCP_PAWS_WINDOW (1).
+ * when it is at most `window` ticks older, when TS.Recent has been idle TCP_PAWS_WRAP, or when
+ * TS.Recent is 0. TIME_WAIT checks with a window of 0, a connection with TCP_PAWS_WINDOW (1).
  */
 export function pawsCheck(
   now: number,
@@ -66,7 +98,7 @@ export function pawsCheck(
   tsRecentAt: number,
   window: number,
 ): boolean {
-  return ((tsRecent - tsVal) | 0) <= window || now - tsRecentAt >= PAWS_IDLE || (tsRecent | 0) === 0;
+  return ((tsRecent - tsVal) | 0) <= window || now - tsRecentAt >= PAWS_WRAP || (tsRecent | 0) === 0;
 }
 
 /** What a TIME_WAIT connection knows of its sequence numbers and timestamps (unsigned or int32). */
@@ -85,7 +117,7 @@ export const TW_ACK = 1;
 export const TW_OOW_ACK = 2;
 /** Restart the timer: TIME_WAIT lasts its full length from now (inet_twsk_reschedule). */
 export const TW_RESTART = 4;
-/** The connection ends (an exact RST: TIME_WAIT assassination, net.ipv4.tcp_rfc1337 0). */
+/** The connection ends (an exact RST: TIME_WAIT assassination, with net.ipv4.tcp_rfc1337 0). */
 export const TW_KILL = 8;
 /** The segment's TSval becomes TS.Recent, from now. */
 export const TW_TS_RECENT = 16;
@@ -96,21 +128,24 @@ export const TW_PAWS = 32;
  * tcp_timewait_state_process in TIME_WAIT proper: what a connection there does with segment
  * `seg` that {@link timeWaitSynIsn} did not hand to a listener, as TW_* bits. Only a segment
  * exactly at RCV.NXT without data, SYN or FIN (an ACK of our FIN again) or an exact RST is in
- * the window: the ACK restarts the timer silently, the RST ends the connection. Everything else
+ * the window: the ACK restarts the timer silently; the RST ends the connection, unless
+ * net.ipv4.tcp_rfc1337 (`rfc1337`) is set: then only its TSval is kept (RFC 1337's first remedy,
+ * ignoring RSTs in TIME_WAIT, which a RST answering our ACK to an old duplicate would otherwise
+ * end before an old segment of the connection has died out). Everything else
  * is out of the window: acknowledged (at most once per tcp_invalid_ratelimit unless it carries
  * data or a FIN without SYN), and the timer restarts for those with ACK or failing PAWS (a SYN without
  * ACK may be a new connection's with a random ISN). A RST out of the window, or failing PAWS, is
  * dropped. Linux sends no challenge ACK and no D-SACK from TIME_WAIT.
  */
-export function timeWaitVerdict(now: number, seg: TcpRepr, tw: TimeWaitSeqs): number {
+export function timeWaitVerdict(now: number, seg: TcpRepr, tw: TimeWaitSeqs, rfc1337: boolean): number {
   const rst = (seg.flags & TcpFlag.RST) !== 0;
   // Linux reads the options of a segment to a TIME_WAIT only when the connection had timestamps.
   const ts = tw.tsOk ? seg.timestamp : undefined;
   const paws = ts !== undefined && pawsReject(now, ts.tsVal, tw.tsRecent, tw.tsRecentAt, rst);
   const bare = seg.payload.length === 0 && (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) === 0;
   if (!paws && ((seg.seqNumber - tw.rcvNxt) | 0) === 0 && (bare || rst)) {
-    if (rst) return TW_KILL;
-    return TW_RESTART | (ts !== undefined ? TW_TS_RECENT : 0);
+    if (rst && !rfc1337) return TW_KILL;
+    return (rst ? 0 : TW_RESTART) | (ts !== undefined ? TW_TS_RECENT : 0);
   }
   if (timeWaitSynIsn(now, seg, tw) !== undefined) return TW_ACK;
   const r = paws ? TW_PAWS : 0;
@@ -138,6 +173,10 @@ export function timeWaitSynIsn(now: number, seg: TcpRepr, tw: TimeWaitSeqs): num
 /** What a record needs of its stack. */
 export interface TimeWaitHome {
   readonly mib: NetMib;
+  /** net.ipv4.tcp_rfc1337, read for each segment (see {@link timeWaitVerdict}). */
+  readonly sysctl: { readonly rfc1337: number };
+  /** The TSval clock less the poll clock (ms; see {@link tcpClockMs}). */
+  readonly monotonicOffset: number;
   /**
    * An object equal to address `a` that records share (the stack's own for one of its
    * addresses), or `a`: a record then keeps no copy of its own (the addresses of a segment or
@@ -357,7 +396,7 @@ export class TcpTimeWait implements PortBinding {
   process(now: number, seg: TcpRepr): void {
     const shell = this.shell.deref();
     if (shell !== undefined) shell.stats.segmentsReceived++;
-    const v = timeWaitVerdict(now, seg, this.seqs());
+    const v = timeWaitVerdict(now, seg, this.seqs(), this.home.sysctl.rfc1337 !== 0);
     if ((v & TW_PAWS) !== 0) this.home.mib.tcpExt.PAWSTimewait++;
     if ((v & TW_KILL) !== 0) return this.close();
     if ((v & TW_TS_RECENT) !== 0) {
@@ -410,7 +449,10 @@ export class TcpTimeWait implements PortBinding {
       windowLen: this.windowLen,
       timestamp:
         (this.flags & TS_OK) !== 0
-          ? { tsVal: (Math.floor(ctx.now) + this.tsOffset) >>> 0, tsEcr: this.tsRecentI32 >>> 0 }
+          ? new SentTimestamp(
+              (tcpClockMs(ctx.now, this.home.monotonicOffset) + this.tsOffset) >>> 0,
+              this.tsRecentI32 >>> 0,
+            )
           : undefined,
       payload: EMPTY,
     };

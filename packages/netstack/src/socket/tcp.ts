@@ -82,6 +82,8 @@ import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.
 import {
   oowLimited,
   pawsCheck,
+  SentTimestamp,
+  tcpClockMs,
   TcpTimeWait,
   timeWaitSynIsn,
   timeWaitVerdict,
@@ -144,6 +146,11 @@ export interface TcpConfig {
    * was spurious; timestamp (Eifel) detection of spurious timeouts is on either way.
    */
   frto: boolean;
+  /**
+   * How far (ms) the clock of our TSvals, CLOCK_MONOTONIC in ms as Linux's tcp_clock_ms, runs
+   * ahead of the poll clock; the stack sets it from StackConfig.monotonicOffset.
+   */
+  monotonicOffset: number;
 }
 
 const DEFAULTS: TcpConfig = {
@@ -161,6 +168,7 @@ const DEFAULTS: TcpConfig = {
   rack: true,
   tlp: true,
   frto: true,
+  monotonicOffset: DOUBLE_ZERO,
 };
 
 /** What RACK's loss detection finds when there is nothing it could find. */
@@ -216,11 +224,12 @@ export interface TcpBuffers {
 }
 
 /**
- * secure_tcp_ts_off: the TSval offset of a connection from `src` to `dst`, a secret hash of the
- * two addresses with net.ipv4.tcp_timestamps 1, else 0 (the TSval is then the bare clock).
+ * secure_tcp_seq_and_ts_off's TSval offset of a connection from `local` to `remote`: a secret
+ * hash of the addresses and ports with net.ipv4.tcp_timestamps 1, else 0 (the TSval is then the
+ * bare clock).
  */
-function tsOffsetOf(env: SocketEnv, src: IpAddress, dst: IpAddress): number {
-  return (env.sysctl?.timestamps ?? 1) === 1 ? synCookiesOf(env).tsOffset(src, dst) : 0;
+function tsOffsetOf(env: SocketEnv, local: IpEndpoint, remote: IpEndpoint): number {
+  return (env.sysctl?.timestamps ?? 1) === 1 ? synCookiesOf(env).tsOffset(local, remote) : 0;
 }
 
 /** What tcp_twsk_unique reads of a TIME_WAIT connection (a TcpSocket's or a TcpTimeWait's). */
@@ -753,7 +762,8 @@ export class TcpSocket {
   /**
    * tcp_twsk_unique: whether TIME_WAIT connection `tw`, of the addresses and ports this one would
    * use, may be taken over by it: tcp_tw_reuse allows it (2: over loopback only), `tw` had
-   * timestamps, and its peer's last one came in an earlier second (so PAWS tells the two apart).
+   * timestamps, and its peer's last one came in an earlier second of CLOCK_MONOTONIC (so PAWS
+   * tells the two apart).
    */
   private mayTakeOver(tw: TimeWaitFacts): boolean {
     if (tw.state !== 'TIME_WAIT' || !tw.tsOk) return false;
@@ -766,7 +776,8 @@ export class TcpSocket {
       if (tw.boundDevIf !== LOOPBACK_IFINDEX && !loop(tw.remote?.addr) && !loop(tw.local?.addr)) return false;
     }
     const now = this.env.pollNow?.() ?? 0;
-    return Math.floor(now / 1000) > Math.floor(tw.tsRecentAt / 1000);
+    const mono = this.cfg.monotonicOffset;
+    return Math.floor((now + mono) / 1000) > Math.floor((tw.tsRecentAt + mono) / 1000);
   }
 
   /** What {@link mayTakeOver} and a connection that takes this one over read of it. */
@@ -952,7 +963,7 @@ export class TcpSocket {
       this.tsRecent = tw.tsRecent;
       this.tsRecentAt = tw.tsRecentAt;
     }
-    this.tsOffset = tsOffsetOf(this.env, this.local!.addr, ep.addr);
+    this.tsOffset = tsOffsetOf(this.env, this.local!, ep);
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -1647,7 +1658,7 @@ export class TcpSocket {
     } else {
       const secrets = synCookiesOf(this.env);
       this.iss = secrets.isn(now, local, remote);
-      this.tsOffset = tsOffsetOf(this.env, local.addr, remote.addr);
+      this.tsOffset = tsOffsetOf(this.env, local, remote);
     }
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
@@ -1708,9 +1719,9 @@ export class TcpSocket {
     this.refreshMss();
   }
 
-  /** Our TSval clock: milliseconds plus a per-connection random offset (as Linux since 4.13). */
+  /** Our TSval clock: CLOCK_MONOTONIC's milliseconds plus the connection's random offset. */
   private tsNow(now: number): number {
-    return (Math.floor(now) + this.tsOffset) >>> 0;
+    return (tcpClockMs(now, this.cfg.monotonicOffset) + this.tsOffset) >>> 0;
   }
 
   /**
@@ -1776,10 +1787,11 @@ export class TcpSocket {
   }
 
   /**
-   * TCP_TIMESTAMP: our current TSval clock (ms plus the connection's random offset, which is 0
-   * until the connection starts), with the low bit clear (Linux's bit for µs timestamps).
+   * TCP_TIMESTAMP: our TSval clock at `now` (by default the stack's time now, as Linux reads the
+   * clock for it: CLOCK_MONOTONIC's ms plus the connection's random offset, which is 0 until the
+   * connection starts), with the low bit clear (Linux's bit for µs timestamps).
    */
-  timestampNow(now = this.lastNow): number {
+  timestampNow(now = this.env.pollNow?.() ?? this.lastNow): number {
     return this.tsNow(now) & ~1;
   }
 
@@ -2029,7 +2041,7 @@ export class TcpSocket {
         this.dsack !== undefined || (this.sackOk && this.assembler.size > 0) ? this.sackBlocks() : undefined,
       // tsNow(now), written out
       timestamp: this.tsOk
-        ? { tsVal: (Math.floor(now) + this.tsOffset) >>> 0, tsEcr: this.tsRecent }
+        ? new SentTimestamp((tcpClockMs(now, this.cfg.monotonicOffset) + this.tsOffset) >>> 0, this.tsRecent)
         : undefined,
       payload: EMPTY,
     };
@@ -2925,13 +2937,18 @@ export class TcpSocket {
    * Linux's one timewait sock): see {@link timeWaitVerdict}.
    */
   private processTimeWait(now: number, seg: TcpRepr): undefined {
-    const v = timeWaitVerdict(now, seg, {
-      rcvNxt: this.rcvNxt,
-      sndNxt: this.sndNxt,
-      tsOk: this.tsOk,
-      tsRecent: this.tsRecent,
-      tsRecentAt: this.tsRecentAt,
-    });
+    const v = timeWaitVerdict(
+      now,
+      seg,
+      {
+        rcvNxt: this.rcvNxt,
+        sndNxt: this.sndNxt,
+        tsOk: this.tsOk,
+        tsRecent: this.tsRecent,
+        tsRecentAt: this.tsRecentAt,
+      },
+      (this.env.sysctl?.rfc1337 ?? 0) !== 0,
+    );
     if ((v & TW_PAWS) !== 0) {
       this.stats.pawsRejected++;
       this.mib.tcpExt.PAWSTimewait++;
@@ -3737,7 +3754,7 @@ export class TcpSocket {
       sackPermitted: this.cfg.sack && (!passive || this.sackOk) ? true : undefined,
       timestamp:
         this.cfg.timestamps && (!passive || this.tsOk)
-          ? { tsVal, tsEcr: passive ? this.tsRecent : DOUBLE_ZERO }
+          ? new SentTimestamp(tsVal, passive ? this.tsRecent : 0)
           : undefined,
       payload: EMPTY,
     };
@@ -3777,7 +3794,10 @@ export class TcpSocket {
       // tsNow(now), written out (every segment)
       timestamp:
         this.tsOk && !rst
-          ? { tsVal: (Math.floor(now) + this.tsOffset) >>> 0, tsEcr: this.tsRecent }
+          ? new SentTimestamp(
+              (tcpClockMs(now, this.cfg.monotonicOffset) + this.tsOffset) >>> 0,
+              this.tsRecent,
+            )
           : undefined,
       urgentPointer,
       payload,
@@ -4172,7 +4192,7 @@ export class TcpListener {
     const fixed =
       twIsn === undefined
         ? undefined
-        : { iss: twIsn, tsOffset: tsOffsetOf(this.env, dst, src), probe: false };
+        : { iss: twIsn, tsOffset: this.tsOffsetFor(src, dst, seg), probe: false };
     const child = this.newChild(now, src, dst, seg, fixed);
     this.queue.push(child);
     this.adopt(child);
@@ -4208,6 +4228,11 @@ export class TcpListener {
     return child;
   }
 
+  /** The TSval offset of the connection segment `seg` from `src` to `dst` is of. */
+  private tsOffsetFor(src: IpAddress, dst: IpAddress, seg: TcpRepr): number {
+    return tsOffsetOf(this.env, { addr: dst, port: seg.dstPort }, { addr: src, port: seg.srcPort });
+  }
+
   /**
    * Answers a SYN with a SYN cookie and keeps nothing (cookie_init_sequence, tcp_make_synack):
    * the SYN-ACK is what a connection would send, with the cookie as ISN. Without the peer's
@@ -4220,7 +4245,7 @@ export class TcpListener {
     const syn: TcpRepr = ts
       ? seg
       : { ...seg, windowScale: undefined, sackPermitted: undefined, timestamp: undefined };
-    const tsOffset = tsOffsetOf(this.env, dst, src);
+    const tsOffset = this.tsOffsetFor(src, dst, seg);
     // A connection never kept: it has the listener's options, so it builds the SYN-ACK.
     const probe = this.newChild(now, src, dst, syn, { iss: 0, tsOffset, probe: true });
     // The MSS clamp of tcp_parse_options: the peer's option (else the family's default), at
@@ -4240,7 +4265,7 @@ export class TcpListener {
     const ext = this.env.mib?.tcpExt;
     if (ext) ext.SyncookiesSent++;
     const sack = seg.sackPermitted === true && this.config.sack !== false;
-    const tsClock = cookieTimestamp(Math.floor(now) >>> 0, {
+    const tsClock = cookieTimestamp(tcpClockMs(now, this.config.monotonicOffset ?? 0) >>> 0, {
       windowScale: seg.windowScale,
       sack,
       ecn: false,
@@ -4269,7 +4294,7 @@ export class TcpListener {
     }
     if (ext) ext.SyncookiesRecv++;
     // cookie_timestamp_decode: the echo of our TSval carries the peer's window scale and SACK.
-    const tsOffset = tsOffsetOf(this.env, dst, src);
+    const tsOffset = this.tsOffsetFor(src, dst, seg);
     const ts = this.config.timestamps !== false ? seg.timestamp : undefined;
     let windowScale: number | undefined;
     let sack = false;

@@ -180,6 +180,11 @@ export interface GatewayOptions {
    * DNS on {@link DNS_ADDRESS6}, and its IPv6 flows go out over host IPv6 sockets. Default off.
    */
   readonly ipv6?: boolean;
+  /**
+   * How far the sandbox's CLOCK_MONOTONIC (ms) runs ahead of performance.now(), which polls its
+   * stack (StackConfig.monotonicOffset: its TCP timestamps count that clock). Default 0.
+   */
+  readonly monotonicOffset?: number;
 }
 
 /** A frame queue in front of a device, for frames the gateway holds back or makes itself. */
@@ -468,6 +473,7 @@ export class Gateway {
       // fe80::42:aff:fe00:20f from the MAC (EUI-64), as Linux forms it on a veth or tap.
       ...(v6 ? { ipv6LinkLocal: true } : {}),
       clock: () => performance.now(),
+      monotonicOffset: options.monotonicOffset ?? 0,
     });
     // 10.0.2.3 (fd00::3) is on the sandbox's link, so the gateway answers ARP (neighbour
     // solicitations) for it too; its datagrams are taken by the tap before they reach the

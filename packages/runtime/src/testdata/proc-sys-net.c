@@ -15,7 +15,9 @@
 static const char *const PATHS[] = {
     "ipv4",
     "core",
+    "ipv4/ip_autobind_reuse",
     "ipv4/ip_local_port_range",
+    "ipv4/ip_local_reserved_ports",
     "ipv4/tcp_congestion_control",
     "ipv4/tcp_available_congestion_control",
     "ipv4/tcp_allowed_congestion_control",

@@ -1,0 +1,143 @@
+/* net.ipv4.tcp_rfc1337 on loopback, as Linux's tcp_timewait_state_process reads it for each
+ * segment: a RST exactly at RCV.NXT of a TIME_WAIT connection ends it with 0 (the default: TIME_WAIT
+ * assassination, RFC 1337) and is ignored with 1; a RST out of the window is ignored either way.
+ * The server closes first, so its end waits in TIME_WAIT; a packet socket on lo reads the client's
+ * FIN (its sequence number plus one is the TIME_WAIT's RCV.NXT), and a raw TCP socket sends the
+ * RSTs as the (closed) client. The sysctl file reads and writes as a u8. Run in a fresh network
+ * namespace (lo up) and under tsvisor, the output must be the same. */
+#define _GNU_SOURCE
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdint.h>
+
+#include "tw-util.h"
+
+#define SERVER 6301
+#define CLIENT 40601
+
+/* A packet socket on lo that reads IPv4 packets. */
+static int capture(void) {
+  int p = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+  struct sockaddr_ll a = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = if_nametoindex("lo")};
+  if (p < 0 || bind(p, (struct sockaddr *)&a, sizeof a)) {
+    perror("packet socket");
+    exit(1);
+  }
+  return p;
+}
+
+/* The sequence number of the FIN from `client` to SERVER, if lo carries one within a second. */
+static int client_fin(int p, int client, uint32_t *seq) {
+  unsigned char b[2048];
+  for (;;) {
+    struct pollfd pfd = {.fd = p, .events = POLLIN};
+    if (poll(&pfd, 1, 1000) <= 0) return 0;
+    struct sockaddr_ll from;
+    socklen_t fl = sizeof from;
+    ssize_t n = recvfrom(p, b, sizeof b, 0, (struct sockaddr *)&from, &fl);
+    if (n < (ssize_t)sizeof(struct iphdr) || from.sll_pkttype == PACKET_OUTGOING) continue;
+    struct iphdr *ip = (struct iphdr *)b;
+    size_t ihl = ip->ihl * 4u;
+    if (ip->protocol != IPPROTO_TCP || (size_t)n < ihl + sizeof(struct tcphdr)) continue;
+    struct tcphdr *th = (struct tcphdr *)(b + ihl);
+    if (ntohs(th->source) == client && ntohs(th->dest) == SERVER && th->fin) {
+      *seq = ntohl(th->seq);
+      return 1;
+    }
+  }
+}
+
+static uint16_t fold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)~sum;
+}
+
+/* Sends a bare RST (no ACK, no options) from 127.0.0.1:`client` to 127.0.0.1:SERVER. */
+static void send_rst(int r, int client, uint32_t seq) {
+  struct tcphdr th = {.source = htons(client), .dest = htons(SERVER), .seq = htonl(seq)};
+  th.doff = sizeof th / 4;
+  th.rst = 1;
+  uint32_t sum = 0x7f00 + 0x0001 + 0x7f00 + 0x0001 + IPPROTO_TCP + sizeof th;
+  const uint16_t *w = (const uint16_t *)&th;
+  for (size_t i = 0; i < sizeof th / 2; i++) sum += ntohs(w[i]);
+  th.check = htons(fold(sum));
+  struct sockaddr_in to = lo(SERVER);
+  if (sendto(r, &th, sizeof th, 0, (struct sockaddr *)&to, sizeof to) != sizeof th) perror("raw sendto");
+}
+
+/* The contents of /proc/sys/net/ipv4/tcp_rfc1337, without its newline. */
+static const char *rfc1337(void) {
+  static char b[32];
+  int fd = open("/proc/sys/net/ipv4/tcp_rfc1337", O_RDONLY);
+  ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
+  if (fd >= 0) close(fd);
+  if (n <= 0) return "?";
+  b[n] = 0;
+  b[strcspn(b, "\n")] = 0;
+  return b;
+}
+
+/* What a write of `value` to the sysctl file gives: 0 or the errno's name. */
+static const char *write_rfc1337(const char *value) {
+  int fd = open("/proc/sys/net/ipv4/tcp_rfc1337", O_WRONLY);
+  int r = fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value) ? -1 : 0;
+  const char *what = res(r);
+  if (fd >= 0) close(fd);
+  return what;
+}
+
+/* A connection from `client` to SERVER that the server closes first; with tcp_rfc1337 `mode`,
+ * a RST out of the window, then one at RCV.NXT, reach the server's TIME_WAIT. */
+static void assassinate(const char *mode, int client) {
+  sysctl("tcp_rfc1337", mode);
+  int p = capture(), r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+  if (r < 0) {
+    perror("raw socket");
+    exit(1);
+  }
+  int l = reuse_listener(SERVER), c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = lo(client);
+  if (bind(c, (struct sockaddr *)&a, sizeof a)) {
+    perror("bind");
+    exit(1);
+  }
+  a = lo(SERVER);
+  if (connect(c, (struct sockaddr *)&a, sizeof a)) {
+    perror("connect");
+    exit(1);
+  }
+  int s = accept(l, NULL, NULL);
+  char b;
+  close(s);
+  int eof = read(c, &b, 1) == 0;
+  close(c);
+  uint32_t fin = 0;
+  int seen = client_fin(p, client, &fin);
+  printf("tcp_rfc1337 %s: EOF %s, client FIN seen %s, server TIME_WAIT %d", mode, eof ? "yes" : "no",
+         seen ? "yes" : "no", time_waits(SERVER, client));
+  send_rst(r, client, fin + 100000);
+  usleep(100 * 1000);
+  printf("; after a RST out of the window %d", time_waits(SERVER, client));
+  send_rst(r, client, fin + 1);
+  usleep(100 * 1000);
+  printf(", after a RST at RCV.NXT %d\n", time_waits(SERVER, client));
+  close(l);
+  close(r);
+  close(p);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  printf("tcp_rfc1337 %s", rfc1337());
+  printf("; write 256: %s", write_rfc1337("256"));
+  printf(", write 2: %s", write_rfc1337("2"));
+  printf(", reads %s\n", rfc1337());
+  assassinate("0", CLIENT);
+  assassinate("1", CLIENT + 1);
+  return 0;
+}
