@@ -16,6 +16,7 @@ describe('tcp-ts-clock.c', () => {
     expect(native).toBe(
       [
         "TCP_TIMESTAMP of a new socket: 0, low bit 0, within CLOCK_MONOTONIC's ms yes",
+        "TCP_TIMESTAMP of a listener: 0, low bit 0, within CLOCK_MONOTONIC's ms yes",
         "tcp_timestamps 2: SYN TSvals yes, the first within CLOCK_MONOTONIC's ms around its connect yes, from two ports within 1 s of each other yes",
         "tcp_timestamps 1: SYN TSvals yes, the first within CLOCK_MONOTONIC's ms around its connect no, from two ports within 1 s of each other no",
         '',

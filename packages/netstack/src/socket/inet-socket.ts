@@ -41,6 +41,7 @@ import { udpBuffers, type UdpReceived, type UdpSocket } from './udp.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import { SocketFilter, type ClassicProgram } from './cbpf.js';
 import { ReuseportGroup } from './reuseport.js';
+import { tcpClockMs } from './tcp-time-wait.js';
 
 /** Buffer sizes of sockets made by the socket layer (bytes). */
 export interface InetSocketConfig {
@@ -1606,6 +1607,7 @@ export class InetSocket {
         ? tcpReceiveSpace(this.rcvBuf)
         : (this.config.tcpRcvRing ?? this.config.rcvBuf),
       netns: this.stack,
+      clockMs: () => tcpClockMs(this.stack.pollNow(), this.stack.monotonicOffset),
     };
   }
 

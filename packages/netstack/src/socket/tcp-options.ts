@@ -98,6 +98,8 @@ export interface TcpOptionsView {
   readonly receiveSpace: number;
   /** The network namespace (the stack): its fast open key, made by the first TCP_FASTOPEN, is shared. */
   readonly netns: { random(): number };
+  /** The TSval clock now (tcp_clock_ms: CLOCK_MONOTONIC's ms), before any connection's offset. */
+  clockMs(): number;
 }
 
 /** Each network namespace's fast open key (tcp_fastopen_init_key_once), by stack. */
@@ -209,7 +211,8 @@ export class TcpOptions {
       case TcpOption.TCP_FASTOPEN_NO_COOKIE:
         return this.fastopenNoCookie;
       case TcpOption.TCP_TIMESTAMP:
-        return conn ? conn.timestampNow() | 0 : 0;
+        // A listener's offset is 0: the bare clock, its low bit clear as for ms timestamps.
+        return conn ? conn.timestampNow() | 0 : v.clockMs() & ~1;
       case TcpOption.TCP_INQ:
         return this.inq ? 1 : 0;
       case TcpOption.TCP_SAVE_SYN:

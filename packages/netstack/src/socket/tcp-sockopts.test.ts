@@ -253,6 +253,7 @@ describe('TcpOptions checks and conversions', () => {
     listening: false,
     receiveSpace: 65536,
     netns: { random: () => 0.5 },
+    clockMs: () => 0,
     ...over,
   });
 
@@ -372,6 +373,23 @@ describe('through the socket layer', () => {
     // The connection reports its MSS, bounded to half the window the peer offered.
     const mss = c.getsockopt(SocketLevel.SOL_TCP, TcpOption.TCP_MAXSEG);
     expect(mss).toBeGreaterThan(536);
+  });
+
+  it("a listener's TCP_TIMESTAMP is the bare clock (CLOCK_MONOTONIC's ms, low bit clear)", () => {
+    let now = 5000.5;
+    const stack = new Stack({
+      device: new RecordingLoopback(),
+      addresses: [cidr('127.0.0.1/8')],
+      seed: 5,
+      clock: () => now,
+      monotonicOffset: 86_400_000.75,
+    });
+    const l = sock(stack);
+    l.bind(addr);
+    l.listen(4);
+    expect(l.getsockopt(SocketLevel.SOL_TCP, TcpOption.TCP_TIMESTAMP)).toBe(86_405_000);
+    now = 5002.5; // 86_405_003.25: read when asked, not at the last poll
+    expect(l.getsockopt(SocketLevel.SOL_TCP, TcpOption.TCP_TIMESTAMP)).toBe(86_405_002);
   });
 
   it("a listener's TCP_MAXSEG and TCP_DEFER_ACCEPT shape its connections", () => {

@@ -2,7 +2,7 @@
  * CLOCK_MONOTONIC (tcp_clock_ms) plus the connection's offset. With net.ipv4.tcp_timestamps 2
  * there is no offset: the TSval of a SYN (kept by the listener's TCP_SAVE_SYN) and TCP_TIMESTAMP
  * of a socket not yet connected lie within the milliseconds clock_gettime(CLOCK_MONOTONIC) read
- * around them. With 1, the offset is a secret hash of the addresses and ports
+ * around them, and so does a listener's TCP_TIMESTAMP. With 1, the offset is a secret hash of the addresses and ports
  * (secure_tcp_seq_and_ts_off), so SYNs from two ports of one host to one server carry TSvals of
  * unrelated clocks. Run in a fresh network namespace (lo up) and under tsvisor, the output must
  * be the same. */
@@ -102,6 +102,15 @@ int main(void) {
   printf("TCP_TIMESTAMP of a new socket: %s, low bit %d, within CLOCK_MONOTONIC's ms %s\n", res(r), v & 1,
          r == 0 && within((uint32_t)v, before & ~1u, after) ? "yes" : "no");
   close(s);
+  /* A listener's offset is 0 whatever tcp_timestamps says: the bare clock. */
+  int l = reuse_listener(SERVER);
+  len = sizeof v;
+  before = mono_ms();
+  r = getsockopt(l, IPPROTO_TCP, TCP_TIMESTAMP, &v, &len);
+  after = mono_ms();
+  printf("TCP_TIMESTAMP of a listener: %s, low bit %d, within CLOCK_MONOTONIC's ms %s\n", res(r), v & 1,
+         r == 0 && within((uint32_t)v, before & ~1u, after) ? "yes" : "no");
+  close(l);
   clock_of("2", CLIENT);
   clock_of("1", CLIENT + 2);
   return 0;
