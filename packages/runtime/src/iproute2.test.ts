@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { testbed } from './c-programs.test-util.js';
+import { underIpMonitor } from './ip-monitor.test-util.js';
 
 const bed = testbed();
 const ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LC_ALL=C'];
@@ -86,11 +87,9 @@ ip route; ip -6 route
  * Linux's order. Linux also announces a new IPv6 address while it is tentative (a moment, even on
  * lo, where its DAD is skipped); tsvisor's addresses are never tentative, so that line is left out.
  */
-const MONITOR_SCRIPT = `
-f=$(mktemp)
-ip -o monitor > $f &
-m=$!
-sleep 1
+const MONITOR_SCRIPT = underIpMonitor(
+  'monitor',
+  `
 ip addr add 10.9.9.9/24 dev lo; ip addr add 10.9.9.10/24 dev lo; ip -6 addr add 2001:db8::1/64 dev lo
 # Linux announces a new IPv6 address from a work item, not within the request: give it time, or
 # the next command's announcement sometimes comes first (tsvisor announces at once).
@@ -98,9 +97,9 @@ sleep 0.2
 ip route add 10.8.0.0/16 dev lo; ip route del 10.8.0.0/16
 ip addr del 10.9.9.9/24 dev lo; ip -6 addr del 2001:db8::1/64 dev lo
 sleep 0.5
-kill $m; wait $m 2>/dev/null
-grep -v tentative $f; rm -f $f
-`;
+`,
+  'grep -v tentative',
+);
 
 /**
  * `ip link set lo mtu N` and what `ip link` shows after it, with the no-op requests (the same MTU,
@@ -118,17 +117,13 @@ ip link show lo
 `;
 
 /** \`ip monitor\` while lo's MTU changes: one RTM_NEWLINK per change, none for the same MTU. */
-const LINK_MONITOR_SCRIPT = `
-f=$(mktemp)
-ip -o monitor > $f &
-m=$!
-sleep 1
+const LINK_MONITOR_SCRIPT = underIpMonitor(
+  'monitor',
+  `
 ip link set lo mtu 1400; ip link set lo mtu 1400; ip link set lo up; ip link set lo mtu 65536
 sleep 0.5
-kill $m; wait $m 2>/dev/null
-cat $f; rm -f $f
-`;
-
+`,
+);
 /**
  * \`ip link set lo down\` and \`up\`: lo keeps its IPv4 addresses and local routes, loses ::1,
  * the addresses added to it and the routes through it; up gives back ::1 alone. Its other flags
@@ -163,30 +158,23 @@ ip -o link show lo; ip -o addr
 `;
 
 /** \`ip monitor\` while lo goes down and up: the link, then ::1 and its route, in Linux's order. */
-const LINK_UPDOWN_MONITOR_SCRIPT = `
-f=$(mktemp)
-ip -o monitor > $f &
-m=$!
-sleep 1
+const LINK_UPDOWN_MONITOR_SCRIPT = underIpMonitor(
+  'monitor',
+  `
 ip link set lo down; ip link set lo txqueuelen 7; ip link set lo promisc on
 ip link set lo promisc off txqueuelen 1000; ip link set lo up
 sleep 0.5
-kill $m; wait $m 2>/dev/null
-cat $f; rm -f $f
-`;
-
+`,
+);
 /**
  * eth0 down and up in network mode \`sandbox\`: its IPv4 address and local route stay, the prefix,
  * broadcast and default routes go (silently), pings are ENETUNREACH; up brings back the prefix and
  * broadcast routes (announced), not the default route. Neighbour announcements are left out
  * (the sandbox sends none).
  */
-const ETH0_UPDOWN_SCRIPT = `
-exec 2>&1
-f=$(mktemp)
-ip -o -4 monitor all > $f &
-m=$!
-sleep 1
+const ETH0_UPDOWN_SCRIPT = underIpMonitor(
+  '-4 monitor all',
+  `
 ip link set eth0 down; echo rc=$?
 ip link show eth0; ip -4 addr show eth0; ip -4 route show table all
 cat /sys/class/net/eth0/operstate /sys/class/net/eth0/flags /proc/net/route
@@ -198,10 +186,9 @@ ping -c 1 -W 1 -q 10.0.2.2 >/dev/null; echo ping rc=$?
 ip route add default via 10.0.2.2; echo rc=$?
 ip -4 route; cat /proc/net/route
 ip -s -s link show eth0 | grep -A1 transns
-kill $m; wait $m 2>/dev/null
-grep -v NEIGH $f; rm -f $f
-`;
-
+`,
+  'grep -v NEIGH',
+);
 /**
  * Runs \`script\` natively in a network namespace whose eth0 is what the sandbox's looks like: a
  * veth with the sandbox's MAC address, MTU, address and default route, its peer (the gateway,

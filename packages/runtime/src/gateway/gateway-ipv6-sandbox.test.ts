@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, testbed } from '../c-programs.test-util.js';
+import { underIpMonitor } from '../ip-monitor.test-util.js';
 import { type NameserverConfig } from './gateway.js';
 import { startFakeDns, type FakeDns } from './dns-fake.test-util.js';
 
@@ -140,20 +141,11 @@ ping -6 -c 1 -W 2 -q fd00::2 >/dev/null 2>&1; echo ping rc=$?
 `;
 
 /**
- * A script that runs `steps` with `ip -6 monitor address route` recording from a second before
- * them to after them, then prints what it recorded (multicast routes left out), `sorted` or in
- * the order it came.
+ * A script that runs `steps` with `ip -6 monitor address route` recording, then prints what it
+ * recorded (multicast routes left out), `sorted` or in the order it came.
  */
 function underMonitor(steps: string, sorted: boolean): string {
-  return `
-exec 2>&1
-f=$(mktemp)
-ip -o -6 monitor address route > $f &
-m=$!
-sleep 1
-${steps}kill $m; wait $m 2>/dev/null
-grep -v multicast $f${sorted ? ' | sort' : ''}; rm -f $f
-`;
+  return underIpMonitor('-6 monitor address route', steps, `grep -v multicast${sorted ? ' | sort' : ''}`, 6);
 }
 
 /**
