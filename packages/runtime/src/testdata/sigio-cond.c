@@ -51,6 +51,25 @@ static void on_sigio(int sig) {
 // Lets signals caused by the last step arrive (TCP segments cross loopback meanwhile).
 static void settle(void) { usleep(10000); }
 
+// Waits while the child `pid` runs (state R in /proc/<pid>/stat), for at most 2 s: until it is
+// asleep in its read, where an arrival does not signal (SOCKWQ_ASYNC_WAITDATA). A fixed 100 ms
+// was too short on a loaded host: the child had not reached its read yet, and the arrival
+// signalled.
+static void wait_asleep(pid_t pid) {
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  for (int i = 0; i < 1000; i++) {
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *end = strrchr(buf, ')');
+    if (end && end[1] == ' ' && end[2] != 'R') return;
+    usleep(2000);
+  }
+}
+
 // Makes `fd` signal this process with SIGRTMIN+1, then forgets earlier signals.
 static void arm(int fd) {
   fcntl(fd, F_SETOWN, getpid());
@@ -212,7 +231,7 @@ static void pair_case(int type, int how) {
       read(sv[0], b, 1);
       _exit(0);
     }
-    usleep(100000);
+    wait_asleep(p);
     write(sv[1], "x", 1);
     waitpid(p, 0, 0);
     break;
@@ -224,7 +243,7 @@ static void pair_case(int type, int how) {
       recv(sv[0], b, 1, 0);
       _exit(0);
     }
-    usleep(100000);
+    wait_asleep(p);
     write(sv[1], "x", 1);
     waitpid(p, 0, 0);
     break;
@@ -349,7 +368,7 @@ static void tcp_case(int how) {
       else recv(s, b, 1, 0);
       _exit(0);
     }
-    usleep(100000);
+    wait_asleep(p);
     write(c, "x", 1);
     waitpid(p, 0, 0);
     break;

@@ -79,6 +79,7 @@ int main(void) {
       for (int ignore = 0; ignore < 2; ignore++) {
         int p[2];
         if (pipe(p) != 0) return 1;
+        fflush(stdout); // else a failure line still buffered here is printed again by each later child
         pid_t c = fork();
         if (c == 0) waiter(sigs[i], ignore, how, p[1]);
         char b;

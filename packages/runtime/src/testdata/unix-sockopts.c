@@ -239,6 +239,8 @@ static void peerpidfds(void) {
     listen(ls, 4);
     int go[2];
     if (pipe(go) < 0) return;
+    /* The child's line comes first though both print while it lives: stdout (not a terminal) is
+     * fully buffered, and this process's lines reach it only at the fflush after waitpid. */
     fflush(stdout);
     pid_t c = fork();
     if (c == 0) {
