@@ -77,6 +77,7 @@ export {
 export type { Ipv6FragmentHeader } from './iface/fragment.js';
 export type { ReassemblyLimits } from './iface/fragment.js';
 export type {
+  IcmpErrorReport,
   InterfaceConfig,
   InterfaceStats,
   LinkCounters,
@@ -91,6 +92,8 @@ export type {
   AddrconfOptions,
   ResolvedAddrconf,
   Ipv6AddressInfo,
+  Ipv6DevConf,
+  Ipv6Sysctl,
 } from './iface/slaac.js';
 export {
   stableAddress,

@@ -8,7 +8,13 @@
 import { E, type LinuxError } from '@tsvisor/abi';
 import { DOUBLE_ZERO } from './double-zero.js';
 import { NEIGHBOR_RETRY, type DispatchContext } from './iface/outgoing.js';
-import { Interface, type InterfaceConfig, type ReceivedIp, type SocketTable } from './iface/interface.js';
+import {
+  Interface,
+  type IcmpErrorReport,
+  type InterfaceConfig,
+  type ReceivedIp,
+  type SocketTable,
+} from './iface/interface.js';
 import { ArpHardware, frameProtocol, type PacketTap, type TappedFrame } from './iface/packet-tap.js';
 import type { Device } from './phy/device.js';
 import { LOOPBACK_MTU } from './phy/loopback.js';
@@ -1129,17 +1135,32 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     return false;
   }
 
-  /** @internal */
+  /**
+   * @internal __udp4_lib_err / __udp6_lib_err: the socket that would receive the peer's answer
+   * (the best match, as for a datagram from `remote` to `local`) takes the error.
+   */
   udpError(
     local: IpAddress,
     localPort: number,
     remote: IpAddress,
     remotePort: number,
-    error: LinuxError,
+    report: IcmpErrorReport,
   ): void {
-    for (const s of this.udp)
-      if (!s.lite && s.matchScore(local, localPort, remote, remotePort) >= 0)
-        s.icmpError({ addr: remote, port: remotePort }, error);
+    let best: UdpSocket | undefined;
+    let bestScore = -1;
+    for (const s of this.udpPorts.bound(localPort) ?? []) {
+      const score = s.lite ? -1 : s.matchScore(local, localPort, remote, remotePort);
+      if (score > bestScore || (score >= 0 && score === bestScore && s.order < best!.order)) {
+        best = s;
+        bestScore = score;
+      }
+    }
+    best?.icmpError({ addr: remote, port: remotePort }, report);
+  }
+
+  /** @internal ping_err: the ping socket of the echo request's identifier (ping_lookup) takes the error. */
+  pingError(local: IpAddress, remote: IpAddress, ident: number, report: IcmpErrorReport): void {
+    for (const s of this.icmp) if (s.matches(local, ident, remote)) return s.icmpError(remote, report);
   }
 
   /**

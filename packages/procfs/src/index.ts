@@ -137,6 +137,7 @@ export {
 } from './net.js';
 export { SNMP_GROUPS, NETSTAT_GROUPS, SNMP6_GROUPS } from './net-mib.js';
 export { DEFAULT_NET_SYSCTL } from './sys-net-ipv4.js';
+export type { ProcNetIpv6Conf, ProcNetIpv6Sysctl, ProcNetIpv6SysctlWrite } from './sys-net-ipv6.js';
 export type {
   ProcNetSource,
   ProcNetDevice,

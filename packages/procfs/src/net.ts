@@ -11,6 +11,7 @@
  */
 import type { LinuxError } from '@tsvisor/abi';
 import { SNMP6_GROUPS, SNMP_GROUPS } from './net-mib.js';
+import type { ProcNetIpv6Sysctl, ProcNetIpv6SysctlWrite } from './sys-net-ipv6.js';
 
 /** Counters of one network device (/proc/net/dev); absent counters are 0. */
 export interface ProcNetDeviceStats {
@@ -289,6 +290,13 @@ export interface ProcNetSource {
   sysctl?(): ProcNetSysctl;
   /** Apply a write to /proc/sys/net/ipv4 (procfs parsed and range-checked it). */
   setSysctl?(w: ProcNetSysctlWrite): LinuxError | undefined;
+  /**
+   * The namespace's net.ipv6 sysctls for /proc/sys/net/ipv6. Absent: Linux's defaults, and
+   * writes are kept by the procfs mount.
+   */
+  ipv6Sysctl?(): ProcNetIpv6Sysctl;
+  /** Apply a write to /proc/sys/net/ipv6 (procfs parsed it). */
+  setIpv6Sysctl?(w: ProcNetIpv6SysctlWrite): LinuxError | undefined;
   /**
    * False when the namespace belongs to a user namespace other than the reader's (network mode
    * `host`: the host's namespace, owned by the host's root, which the sandbox does not map).

@@ -59,6 +59,7 @@ import {
 import { NETSTAT_GROUPS } from './net-mib.js';
 import { sysNetTrees } from './sys-net.js';
 import { netCoreTree, netIpv4Tree } from './sys-net-ipv4.js';
+import { netIpv6Tree } from './sys-net-ipv6.js';
 import { renderSysvMsg, renderSysvSem, renderSysvShm } from './sysvipc.js';
 import type { ProcNetSource } from './net.js';
 import type {
@@ -839,6 +840,7 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
     net: dir({
       core: netCoreTree(readerNet, () => tunable('somaxconn')),
       ipv4: netIpv4Tree(readerNet),
+      ipv6: netIpv6Tree(readerNet),
     }),
     vm: dir({
       max_map_count: readOnly(() => `${tunable('maxMapCount')}\n`),

@@ -50,7 +50,7 @@ const TCP_CA_NAME_MAX = 16;
  * proc_dointvec_jiffies keeps seconds as jiffies in an int: |value| up to INT_MAX / HZ, with
  * Debian's HZ of 250 (what the host kernel of our differential tests accepts).
  */
-const JIFFIES_SECONDS_MAX = Math.floor(0x7fffffff / 250);
+export const JIFFIES_SECONDS_MAX = Math.floor(0x7fffffff / 250);
 
 /**
  * Parse a write to a proc_dointvec vector of `n` ints: blank-separated numbers read as
@@ -293,7 +293,7 @@ function opensForWrite(flags: number): boolean {
  * overflow owner and each file its `linuxMode` (the mode Linux declares, where ours differs
  * because a change would not be honoured), and no file opens for writing (EACCES).
  */
-function netSysctlDir(
+export function netSysctlDir(
   net: () => ProcNetSource | null,
   files: Readonly<Record<string, FileNode & { readonly linuxMode?: number }>>,
 ): DirNode {

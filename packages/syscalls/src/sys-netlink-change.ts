@@ -139,14 +139,14 @@ export function rtnlChange(
   const addr = address(tb.get(IFA_ADDRESS), v6);
   if (local === 'short' || addr === 'short') return fail(E.EINVAL);
   const link = links.find((l) => l.index === index);
+  const requested = tb.has(IFA_FLAGS) && tb.get(IFA_FLAGS)!.length >= 4 ? u32(tb.get(IFA_FLAGS)!) : ifaFlags;
   if (!v6)
     return type === RTM_NEWADDR
-      ? newAddr4(link, prefixLen, local, flags, tb)
+      ? newAddr4(link, prefixLen, local, flags, requested, tb)
       : delAddr4(link, prefixLen, local, addr, tb);
   // extract_addr: IFA_LOCAL when given, else IFA_ADDRESS.
   const pfx = local ?? addr;
   if (pfx === undefined) return fail(E.EINVAL);
-  const requested = tb.has(IFA_FLAGS) && tb.get(IFA_FLAGS)!.length >= 4 ? u32(tb.get(IFA_FLAGS)!) : ifaFlags;
   if (type === RTM_DELADDR) {
     if (prefixLen > 128) return fail(E.EINVAL, 'ipv6: Invalid prefix length');
     if (!link) return fail(E.ENODEV, 'ipv6: Unable to find the interface');
@@ -198,12 +198,16 @@ function cacheLifetimes(tb: Map<number, Uint8Array>, module: 'ipv4' | 'ipv6'): C
   return undefined;
 }
 
-/** inet_rtm_newaddr. */
+/**
+ * inet_rtm_newaddr. Of the IFA_F_* flags asked for (`ifaFlags`) only IFA_F_NOPREFIXROUTE means
+ * something to an IPv4 address (no prefix route: fib_add_ifaddr); it is the one kept.
+ */
 function newAddr4(
   link: LinkInfo | undefined,
   prefixLen: number,
   local: IpAddress | undefined,
   flags: number,
+  ifaFlags: number,
   tb: Map<number, Uint8Array>,
 ): ChangeResult | undefined {
   if (prefixLen > 32) return fail(E.EINVAL, 'ipv4: Invalid prefix length');
@@ -218,7 +222,7 @@ function newAddr4(
     return undefined; // the lifetimes of a permanent address: nothing changes
   }
   if (!link.addressControl) return fail(E.EOPNOTSUPP);
-  const r = link.addressControl.add(new IpCidr(local, prefixLen), 0);
+  const r = link.addressControl.add(new IpCidr(local, prefixLen), ifaFlags & IfaFlag.NOPREFIXROUTE);
   return r === undefined ? undefined : fail(r, r === E.EEXIST ? 'ipv4: Address already assigned' : undefined);
 }
 
@@ -266,7 +270,7 @@ export function interfaceAddressing(
     ipv4Detail: (c) => {
       const info = iface.addressInfo(c);
       return {
-        flags: info.secondary ? IFA_F_SECONDARY : 0,
+        flags: (info.secondary ? IFA_F_SECONDARY : 0) | (info.flags & IfaFlag.NOPREFIXROUTE),
         // A configured address off the loopback range has its broadcast (what DHCP or a
         // network manager sets); one added without `brd` has none.
         broadcast: !info.assigned && !c.address.isLoopback() && c.prefixLen < 31,

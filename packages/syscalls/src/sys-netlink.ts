@@ -263,7 +263,8 @@ export interface LinkInfo {
   readonly routeControl?: RouteControl;
   /**
    * How an IPv4 address of `addresses` is configured: IFA_F_* flags beyond IFA_F_PERMANENT
-   * (IFA_F_SECONDARY for one in the subnet of an earlier address), and whether it has a
+   * (IFA_F_SECONDARY for one in the subnet of an earlier address, IFA_F_NOPREFIXROUTE for one
+   * added with `noprefixroute`), and whether it has a
    * broadcast address (IFA_BROADCAST; `ip addr add` without `brd` gives none). Absent: no
    * flags, and a broadcast address for a prefix below /31 off the loopback range.
    */
@@ -806,8 +807,12 @@ function routesOf(links: readonly LinkInfo[]): Route[] {
         oif: l.index,
         prefsrc: src,
       };
-      if (loopback) add({ ...prefix, table: RT_TABLE_LOCAL, scope: RT_SCOPE_HOST, type: RTN_LOCAL });
-      else if (up) add({ ...prefix, table: RT_TABLE_MAIN, scope: RT_SCOPE_LINK, type: RTN_UNICAST });
+      // fib_add_ifaddr leaves out the prefix route of a noprefixroute address, not its broadcast.
+      const routed = ((l.ipv4Detail?.(c).flags ?? 0) & IFA_F_NOPREFIXROUTE) === 0;
+      if (routed && loopback)
+        add({ ...prefix, table: RT_TABLE_LOCAL, scope: RT_SCOPE_HOST, type: RTN_LOCAL });
+      else if (routed && up)
+        add({ ...prefix, table: RT_TABLE_MAIN, scope: RT_SCOPE_LINK, type: RTN_UNICAST });
       if (up && c.prefixLen < 31)
         add({
           family,

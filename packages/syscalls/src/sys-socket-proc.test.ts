@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BUF, harness, type Harness } from './harness.test-util.js';
+import { EthernetAddress, Stack, cidr, linkPair } from '@tsvisor/netstack';
+import { ARPHRD_LOOPBACK, IfFlag, type LinkInfo } from './sys-netlink.js';
+import { configureNetwork } from './sys-socket-file.js';
 import { procNetSource } from './sys-socket-proc.js';
 
 const AF_UNIX = 1;
@@ -316,5 +319,50 @@ describe('/proc/net over the sandbox sockets', () => {
       device: 'lo',
     });
     expect([...routes[0]!.destination]).toEqual([...new Array<number>(15).fill(0), 1]);
+  });
+});
+
+describe('/proc/sys/net/ipv6 over the sandbox stack', () => {
+  it("shows conf/all, default and each link's, and a write reaches the stack's DAD settings", () => {
+    const h = harness();
+    const stack = new Stack({
+      device: linkPair({ medium: 'ethernet', mtu: 1500 })[0],
+      addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
+      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:01')!,
+    });
+    const link = (index: number, name: string, type: number): LinkInfo => ({
+      index,
+      name,
+      flags: IfFlag.IFF_UP,
+      mtu: 1500,
+      type,
+      address: new Uint8Array(6),
+      broadcast: new Uint8Array(6),
+      addresses: [],
+      gateways: [],
+      stats: () => ({ rxPackets: 0, txPackets: 0 }),
+    });
+    configureNetwork(h.kernel, {
+      stack,
+      links: () => [link(1, 'lo', ARPHRD_LOOPBACK), link(2, 'eth0', 1)],
+    });
+    const net = procNetSource(h.kernel);
+    const sysctl = stack.iface.ipv6Sysctl;
+    expect(net.ipv6Sysctl?.()).toEqual({
+      idgenRetries: 3,
+      idgenDelay: 1,
+      conf: Object.fromEntries(
+        ['all', 'default', 'lo', 'eth0'].map((n) => [n, { dadTransmits: 1, enhancedDad: 1 }]),
+      ),
+    });
+    expect(net.setIpv6Sysctl?.({ key: 'dadTransmits', conf: 'eth0', value: 4 })).toBeUndefined();
+    expect(net.setIpv6Sysctl?.({ key: 'enhancedDad', conf: 'all', value: 0 })).toBeUndefined();
+    expect(net.setIpv6Sysctl?.({ key: 'dadTransmits', conf: 'lo', value: 9 })).toBeUndefined();
+    expect(net.setIpv6Sysctl?.({ key: 'idgenRetries', value: 0 })).toBeUndefined();
+    expect(sysctl.conf.device).toEqual({ dadTransmits: 4, enhancedDad: 1 });
+    expect(sysctl.conf.all).toEqual({ dadTransmits: 1, enhancedDad: 0 });
+    expect(sysctl.conf.lo.dadTransmits).toBe(9);
+    expect(sysctl.idgenRetries).toBe(0);
+    expect(net.ipv6Sysctl?.().conf['eth0']).toEqual({ dadTransmits: 4, enhancedDad: 1 });
   });
 });

@@ -34,6 +34,7 @@ import {
   UnixSocket,
   type CongestionAlgorithm,
   type IpEndpoint,
+  type Ipv6DevConf,
   type SocketEntry,
   type Stack,
   TcpTimeWait,
@@ -47,6 +48,8 @@ import type {
   ProcSockstat,
   ProcNetDevice,
   ProcNetlinkSocket,
+  ProcNetIpv6Sysctl,
+  ProcNetIpv6SysctlWrite,
   ProcNetSource,
   ProcNetSysctl,
   ProcNetSysctlWrite,
@@ -120,6 +123,8 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
       : {
           sysctl: () => netSysctl(net.stack),
           setSysctl: (w: ProcNetSysctlWrite) => setNetSysctl(net.stack, w),
+          ipv6Sysctl: () => netIpv6Sysctl(net),
+          setIpv6Sysctl: (w: ProcNetIpv6SysctlWrite) => setNetIpv6Sysctl(net, w),
           // /proc/net/snmp, netstat and snmp6 count what the sandbox's own stack did. In mode
           // `host` there is none: the host's counters are the host's business, so all read 0.
           mib: () => net.stack.mib.snapshot(),
@@ -414,6 +419,41 @@ function netSysctl(stack: Stack): ProcNetSysctl {
   };
 }
 
+/**
+ * The stack's conf values of /proc/sys/net/ipv6/conf/`name`: `all`, `default`, or a link's (lo
+ * or the device; undefined for a name that is neither).
+ */
+function ipv6DevConf(net: NetState, name: string): Ipv6DevConf | undefined {
+  const conf = net.stack.iface.ipv6Sysctl.conf;
+  if (name === 'all' || name === 'default') return conf[name];
+  const link = net.links().find((l) => l.name === name);
+  if (link === undefined) return undefined;
+  return link.type === ARPHRD_LOOPBACK ? conf.lo : conf.device;
+}
+
+/** /proc/sys/net/ipv6 from the stack's IPv6 sysctls, with a conf directory per link. */
+function netIpv6Sysctl(net: NetState): ProcNetIpv6Sysctl {
+  const s = net.stack.iface.ipv6Sysctl;
+  const conf: Record<string, { dadTransmits: number; enhancedDad: number }> = {};
+  for (const name of ['all', 'default', ...net.links().map((l) => l.name)]) {
+    const c = ipv6DevConf(net, name);
+    if (c) conf[name] = { dadTransmits: c.dadTransmits, enhancedDad: c.enhancedDad };
+  }
+  return { idgenRetries: s.idgenRetries, idgenDelay: s.idgenDelay, conf };
+}
+
+/** A /proc/sys/net/ipv6 write applied to the stack: DAD runs that start later follow it. */
+function setNetIpv6Sysctl(net: NetState, w: ProcNetIpv6SysctlWrite): LinuxError | undefined {
+  if (!('conf' in w)) {
+    net.stack.iface.ipv6Sysctl[w.key] = w.value;
+    return undefined;
+  }
+  const c = ipv6DevConf(net, w.conf);
+  if (c === undefined) return E.ENOENT; // the link went away while the file was open
+  c[w.key] = w.value;
+  return undefined;
+}
+
 /** A /proc/sys/net/ipv4 write (procfs checked it) applied to the stack's later sockets. */
 function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
   const s = stack.sysctl;
@@ -572,7 +612,7 @@ function routes(net: NetState): ProcRoute[] {
       if (g.version === 4)
         out.push({ device: l.name, destination: ANY4, gateway: g.bytes, flags: 0x3, metric: 0, mask: ANY4 });
     for (const c of l.addresses) {
-      if (c.address.version !== 4) continue;
+      if (c.address.version !== 4 || ((l.ipv4Detail?.(c).flags ?? 0) & IFA_F_NOPREFIXROUTE) !== 0) continue;
       const mask = c.prefixLen === 0 ? 0 : (0xffffffff << (32 - c.prefixLen)) >>> 0;
       const m = new Uint8Array([mask >>> 24, (mask >>> 16) & 0xff, (mask >>> 8) & 0xff, mask & 0xff]);
       const dst = c.address.bytes.map((b, i) => b & m[i]!);

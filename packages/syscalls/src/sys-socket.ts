@@ -822,6 +822,8 @@ interface Received {
   pidfdProcess?: unknown;
   /** An AF_UNIX stream read that stopped at the out-of-band mark: the call ends there. */
   atMark?: boolean | undefined;
+  /** An inet socket's queued error, read with MSG_ERRQUEUE (MSG_ERRQUEUE in msg_flags). */
+  errQueue?: boolean | undefined;
 }
 
 /**
@@ -993,7 +995,7 @@ function recvfrom(t: Task, a: SyscallArgs): Result {
   if (
     f.s.sock instanceof InetSocket &&
     f.s.sock.type === SockType.SOCK_STREAM &&
-    (flags & (MsgFlag.MSG_TRUNC | MsgFlag.MSG_OOB)) === 0
+    (flags & (MsgFlag.MSG_TRUNC | MsgFlag.MSG_OOB | MsgFlag.MSG_ERRQUEUE)) === 0
   )
     return tcpRecv(t, f, f.s.sock, a, Math.min(len, MAX_RW_COUNT), flags);
   return recvCopied(t, a, f, len, flags);
@@ -1062,7 +1064,8 @@ function recvOne(t: Task, f: { file: FileDescription; s: SocketImpl }, mp: numbe
     let msgFlags =
       (flags & MsgFlag.MSG_CMSG_CLOEXEC) |
       (r.truncated ? MsgFlag.MSG_TRUNC : 0) |
-      (r.oob ? MsgFlag.MSG_OOB : 0);
+      (r.oob ? MsgFlag.MSG_OOB : 0) |
+      (r.errQueue ? MsgFlag.MSG_ERRQUEUE : 0);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     // msg_namelen: the full length of the address (0 when there is none), a prefix copied.
     const from = r.from ?? new Uint8Array(0);
@@ -1323,7 +1326,7 @@ function setsockoptOnce(t: Task, a: SyscallArgs): SyscallResult {
     return setTimeoutOption(t, sock, name, ptr(a[3]), optlen);
   if (level === SocketLevel.SOL_SOCKET && isCoreOption(name) && !(sock instanceof NetlinkSocket))
     return setCoreOption(t, sock, name, ptr(a[3]), optlen, netOf(t.kernel).links());
-  if (sock instanceof InetSocket && !isRecverr(sock, level, name)) {
+  if (sock instanceof InetSocket) {
     const r = setInetOption(t, sock, level, name, ptr(a[3]), optlen);
     // What an option may send (an uncorked segment, an ACK, a membership report) or re-time
     // goes out now; a closed TCP socket has nothing to send for SOL_SOCKET or SOL_TCP options.
@@ -1361,13 +1364,7 @@ function setsockoptOnce(t: Task, a: SyscallArgs): SyscallResult {
       return E.ENOPROTOOPT;
     }
   }
-  if (isRecverr(sock, level, name)) {
-    recverr.set(sock as InetSocket, v !== 0);
-    return 0;
-  }
-  const r = (sock as InetSocket).setsockopt(level, name, v);
-  f.s.settle();
-  return r;
+  return E.ENOPROTOOPT;
 }
 
 /**
@@ -1470,24 +1467,6 @@ export function lingerOnClose(t: Task, file: FileDescription): 0 | Promise<0> {
   });
 }
 
-const SOL_IP = 0;
-const SOL_IPV6 = 41;
-const IP_RECVERR = 11;
-const IPV6_RECVERR = 25;
-/**
- * IP_RECVERR/IPV6_RECVERR as set on inet sockets. glibc's DNS resolver turns it on and gives up
- * when it fails; the flag is kept and reported, but there is no error queue (MSG_ERRQUEUE) yet:
- * ICMP errors still reach connected sockets as their recv errors.
- */
-const recverr = new WeakMap<InetSocket, boolean>();
-function isRecverr(sock: AnySocket, level: number, name: number): boolean {
-  return (
-    sock instanceof InetSocket &&
-    ((level === SOL_IP && name === IP_RECVERR) ||
-      (level === SOL_IPV6 && name === IPV6_RECVERR && sock.family === 6))
-  );
-}
-
 /**
  * implements getsockopt(2): integer options, SO_PEERCRED as a struct ucred, SO_RCVTIMEO and
  * SO_SNDTIMEO as a timeval. A value longer than `*optlen` is cut to it, as sk_getsockopt does.
@@ -1527,7 +1506,7 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
     // cred_to_ucred without a peer: pid 0 and ids -1.
     const c = sock instanceof UnixSocket ? sock.peercred() : { pid: 0, uid: 0xffffffff, gid: 0xffffffff };
     bytes = ucred.encode(c);
-  } else if (sock instanceof InetSocket && !isRecverr(sock, level, name)) {
+  } else if (sock instanceof InetSocket) {
     // Struct and string values (SO_LINGER, TCP_INFO, TCP_CONGESTION) as well as ints.
     const v = sock.getsockoptBytes(level, name, len, (n) => t.memory.writeI32(lenp, n));
     if (isError(v)) return v;
@@ -1545,7 +1524,6 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
 }
 
 function optionValue(sock: AnySocket, level: number, name: number): number | LinuxError {
-  if (sock instanceof InetSocket && isRecverr(sock, level, name)) return recverr.get(sock) ? 1 : 0;
   if (!(sock instanceof UnixSocket)) return sock.getsockopt(level, name);
   if (level !== SocketLevel.SOL_SOCKET) return E.EOPNOTSUPP;
   switch (name) {
@@ -1574,6 +1552,10 @@ function optionValue(sock: AnySocket, level: number, name: number): number | Lin
 }
 
 /** Socket syscalls (in network mode `host`, AF_INET/AF_INET6 ones go to sys-socket-host.ts). */
+/** What recvfrom and recvmsg do of MSG_ERRQUEUE. */
+const ERRQUEUE_NOTE =
+  'MSG_ERRQUEUE reads what IP_RECVERR/IPV6_RECVERR queue on netstack UDP sockets (ICMP errors, the local EMSGSIZE of a send too large) and ping sockets (ICMP errors); no timestamping or zerocopy notices';
+
 const inetUnixNetlinkSockets: SyscallFamily = withHostSockets({
   socket: {
     handler: socket,
@@ -1594,12 +1576,18 @@ const inetUnixNetlinkSockets: SyscallFamily = withHostSockets({
     handler: sendto,
     support: partial('MSG_OOB is EOPNOTSUPP on AF_UNIX datagram and seqpacket sockets, as in Linux'),
   },
-  recvfrom: { handler: recvfrom, support: partial('MSG_ERRQUEUE is not supported') },
+  recvfrom: {
+    handler: recvfrom,
+    support: partial(ERRQUEUE_NOTE),
+  },
   sendmsg: {
     handler: sendmsg,
     support: partial('SOL_SOCKET control messages only on AF_UNIX (SCM_RIGHTS, SCM_CREDENTIALS)'),
   },
-  recvmsg: { handler: recvmsg, support: partial('MSG_ERRQUEUE is not supported') },
+  recvmsg: {
+    handler: recvmsg,
+    support: partial(ERRQUEUE_NOTE),
+  },
   sendmmsg: {
     handler: sendmmsg,
     support: partial('as sendmsg; an error after the first message is dropped, as in Linux'),
@@ -1611,7 +1599,7 @@ const inetUnixNetlinkSockets: SyscallFamily = withHostSockets({
   setsockopt: {
     handler: setsockopt,
     support: partial(
-      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_BINDTODEVICE/SO_BINDTOIFINDEX tie netstack TCP and UDP sockets to lo or eth0 (receive, route and port sharing as Linux); SO_PEEK_OFF moves TCP, UDP and AF_UNIX peeks; TCP_NOTSENT_LOWAT gates POLLOUT and sends; SO_PRIORITY (which IP_TOS also sets, as rt_tos2priority), SO_MARK, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; IP_RECVERR is kept but there is no error queue; SO_ATTACH_FILTER/SO_DETACH_FILTER/SO_LOCK_FILTER run classic BPF on UDP, raw, ping, TCP, AF_UNIX datagram and netlink sockets; SO_ATTACH_REUSEPORT_CBPF/SO_DETACH_REUSEPORT_BPF pick the member of UDP and TCP SO_REUSEPORT groups (SO_ATTACH_BPF and SO_ATTACH_REUSEPORT_EBPF EINVAL: no bpf(2))',
+      'integer options, SO_LINGER, SO_RCVTIMEO/SO_SNDTIMEO (old and 64-bit forms, rounded to jiffies at HZ 250), SO_BINDTODEVICE and TCP_CONGESTION; SO_BINDTODEVICE/SO_BINDTOIFINDEX tie netstack TCP and UDP sockets to lo or eth0 (receive, route and port sharing as Linux); SO_PEEK_OFF moves TCP, UDP and AF_UNIX peeks; TCP_NOTSENT_LOWAT gates POLLOUT and sends; SO_PRIORITY (which IP_TOS also sets, as rt_tos2priority), SO_MARK, SO_BUSY_POLL, SO_ZEROCOPY, SO_TIMESTAMPING and the like are kept and reported without their effect on routing or the device; IP_RECVERR/IPV6_RECVERR queue the ICMP errors of netstack UDP and ping sockets (MSG_ERRQUEUE); SO_ATTACH_FILTER/SO_DETACH_FILTER/SO_LOCK_FILTER run classic BPF on UDP, raw, ping, TCP, AF_UNIX datagram and netlink sockets; SO_ATTACH_REUSEPORT_CBPF/SO_DETACH_REUSEPORT_BPF pick the member of UDP and TCP SO_REUSEPORT groups (SO_ATTACH_BPF and SO_ATTACH_REUSEPORT_EBPF EINVAL: no bpf(2))',
     ),
   },
   getsockopt: {

@@ -162,6 +162,33 @@ describe('DAD of the link-local address when the device comes up', () => {
     expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE | DADFAILED]]);
   });
 
+  it('a DAD solicitation not sent to a solicited-node group is dropped: no conflict, no answer', () => {
+    const { stack, peer } = eth0([900, 0]);
+    cycle(stack);
+    settle([stack], 0);
+    // ndisc_recv_ns: "bad DAD packet (wrong destination)", to all nodes or to the address itself.
+    for (const dst of [allNodes, ll])
+      sendIcmp(peer, mac, Ipv6Address.UNSPECIFIED, dst, { type: 'neighborSolicit', target: ll });
+    settle([stack], 10);
+    for (const t of [900, 1900]) settle([stack], t);
+    expect(dadTargets(received(peer))).toEqual([ll.toString()]);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT]]);
+    // Valid now: the same probes are still no DAD probes, so they get no advertisement.
+    for (const dst of [allNodes, ll])
+      sendIcmp(peer, mac, Ipv6Address.UNSPECIFIED, dst, { type: 'neighborSolicit', target: ll });
+    settle([stack], 1910);
+    expect(received(peer)).toEqual([]);
+    // Any solicited-node group will do, as ipv6_addr_is_solict_mult asks no more.
+    sendIcmp(peer, mac, Ipv6Address.UNSPECIFIED, Ipv6Address.parse('ff02::1:ff99:9999')!, {
+      type: 'neighborSolicit',
+      target: ll,
+    });
+    settle([stack], 1920);
+    expect(received(peer).map((m) => [m.dst.toString(), m.icmp.type])).toEqual([
+      ['ff02::1', 'neighborAdvert'],
+    ]);
+  });
+
   it('a down device holds DAD until it is up', () => {
     const { stack, peer } = eth0([0, 0, 0]);
     expect(stack.setDeviceUp(false)).toBeUndefined();
@@ -348,5 +375,127 @@ describe('DAD of addresses ip addr add puts on the device', () => {
     const tun = new Stack({ device: ipDev, addresses: [cidr('10.0.0.1/24')] });
     expect(tun.iface.addAddress(cidr('fd01::1/64'))).toBeUndefined();
     expect(tun.iface.ipv6Addresses().map((a) => a.flags)).toEqual([PERMANENT]);
+  });
+});
+
+describe('the DAD sysctls (net.ipv6.conf.<dev>.dad_transmits, enhanced_dad; net.ipv6.idgen_*)', () => {
+  it('dad_transmits: that many solicitations, RetransTimer apart, taken when a run starts', () => {
+    const { stack, peer } = eth0([100, 0, 0]);
+    const conf = stack.iface.ipv6Sysctl.conf;
+    conf.all.dadTransmits = 5; // `all` changes no device (its value is never read)
+    conf.device.dadTransmits = 3;
+    cycle(stack);
+    const sent: number[] = [];
+    for (let t = 0; t <= 4000; t += 50) {
+      settle([stack], t);
+      if (dadTargets(received(peer)).length > 0) sent.push(t);
+      if (t === 150) conf.device.dadTransmits = 1; // the run under way keeps its count
+    }
+    expect(sent).toEqual([100, 1100, 2100]);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT]]);
+    expect(settle([stack], 3100)).toBeUndefined();
+  });
+
+  it('dad_transmits 0 (or 256, kept in a byte): valid after the delay, no solicitation', () => {
+    for (const n of [0, 256]) {
+      const { stack, peer } = eth0([300]);
+      stack.iface.ipv6Sysctl.conf.device.dadTransmits = n;
+      cycle(stack);
+      expect(settle([stack], 0)).toBe(300);
+      expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE]]);
+      expect(settle([stack], 300)).toBeUndefined();
+      expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT]]);
+      expect(received(peer)).toEqual([]);
+    }
+  });
+
+  it('enhanced_dad 0 on the device and on all: no nonce, and its own solicitation looped back is a conflict', () => {
+    const { stack, peer } = eth0([100]);
+    const conf = stack.iface.ipv6Sysctl.conf;
+    conf.device.enhancedDad = 0;
+    conf.all.enhancedDad = 0;
+    cycle(stack);
+    settle([stack], 0);
+    settle([stack], 100);
+    const [ns] = received(peer);
+    expect(ns!.icmp).toEqual({ type: 'neighborSolicit', target: ll, nonce: undefined });
+    sendIcmp(peer, mac, Ipv6Address.UNSPECIFIED, solicitedNode, ns!.icmp);
+    settle([stack], 110);
+    expect(flags(stack)).toEqual([['fe80::42:aff:fe00:20f', PERMANENT | TENTATIVE | DADFAILED]]);
+    // Either one on is enough (addrconf_dad_kick ORs the device's and all's).
+    const again = eth0([100]);
+    again.stack.iface.ipv6Sysctl.conf.device.enhancedDad = 0;
+    cycle(again.stack);
+    settle([again.stack], 0);
+    settle([again.stack], 100);
+    expect(received(again.peer).map((m) => m.icmp)).toEqual([
+      { type: 'neighborSolicit', target: ll, nonce: nonceOf(0) },
+    ]);
+  });
+});
+
+describe('idgen_retries and idgen_delay for a stable-privacy link-local address in use', () => {
+  const secret = Ipv6Address.parse('2001:db8:1:2:3:4:5:6')!;
+  const stableLl = (n: number): Ipv6Address =>
+    stableAddress(Ipv6Address.parse('fe80::')!, mac, n, secret)!.address;
+
+  function stableEth0(): { stack: Stack; peer: ReturnType<typeof linkPair>[1] } {
+    const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
+    const stack = new Stack({
+      device: dev,
+      addresses: [],
+      hardwareAddress: mac,
+      ipv6LinkLocal: true,
+      addrconf: {
+        addrGenMode: 'stable-privacy',
+        stableSecret: secret,
+        randomBytes: scriptedBytes([0, 0, 0, 0].flatMap((_, i) => [new Uint8Array([0, 0]), nonceOf(i)])),
+      },
+    });
+    return { stack, peer };
+  }
+
+  /** Claims every address the stack probes for until `end` (ms); the times of the probes. */
+  function claimAll(stack: Stack, peer: ReturnType<typeof linkPair>[1], end: number): [number, string][] {
+    const tried: [number, string][] = [];
+    for (let t = 0; t <= end; t += 100) {
+      settle([stack], t);
+      for (const target of dadTargets(received(peer))) {
+        tried.push([t, target]);
+        const a = Ipv6Address.parse(target)!;
+        sendIcmp(peer, mac, a, allNodes, claim(a));
+      }
+    }
+    return tried;
+  }
+
+  it('the next address waits idgen_delay as set when the conflict came; idgen_retries bounds them', () => {
+    const { stack, peer } = stableEth0();
+    stack.iface.ipv6Sysctl.idgenDelay = 3;
+    stack.iface.ipv6Sysctl.idgenRetries = 1;
+    cycle(stack);
+    expect(claimAll(stack, peer, 8000)).toEqual([
+      [0, stableLl(0).toString()],
+      [3100, stableLl(1).toString()], // the claim arrived at 100
+    ]);
+    expect(flags(stack).map(([a]) => a)).toEqual([stableLl(0).toString(), stableLl(1).toString()]);
+  });
+
+  it('idgen_retries 0 forms no other; a negative idgen_delay leaves the next one tentative for good', () => {
+    const none = stableEth0();
+    none.stack.iface.ipv6Sysctl.idgenRetries = 0;
+    cycle(none.stack);
+    expect(claimAll(none.stack, none.peer, 3000)).toEqual([[0, stableLl(0).toString()]]);
+    expect(flags(none.stack)).toHaveLength(1);
+
+    const never = stableEth0();
+    never.stack.iface.ipv6Sysctl.idgenDelay = -1;
+    cycle(never.stack);
+    expect(claimAll(never.stack, never.peer, 5000)).toEqual([[0, stableLl(0).toString()]]);
+    expect(flags(never.stack)[1]).toEqual([
+      stableLl(1).toString(),
+      PERMANENT | IfaFlag.STABLE_PRIVACY | TENTATIVE,
+    ]);
+    expect(settle([never.stack], 6000)).toBeUndefined();
   });
 });

@@ -29,8 +29,8 @@ import {
   EthernetFrame,
   EthernetRepr,
 } from '../wire/ethernet.js';
-import { Icmpv4Packet, Icmpv4Repr, Icmpv4Unreachable } from '../wire/icmpv4.js';
-import { Icmpv6Packet, Icmpv6Repr, Icmpv6Unreachable } from '../wire/icmpv6.js';
+import { Icmpv4Packet, Icmpv4Repr, Icmpv4Type, Icmpv4Unreachable } from '../wire/icmpv4.js';
+import { Icmpv6Packet, Icmpv6Repr, Icmpv6Type, Icmpv6Unreachable } from '../wire/icmpv6.js';
 import type { IpAddress } from '../wire/ip-address.js';
 import { IpCidr, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { IPV4_HEADER_LEN, IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
@@ -56,8 +56,11 @@ import {
   resolveAddrconf,
   Slaac,
   type ResolvedAddrconf,
-  dadNonce,
+  dadKick,
+  idgenStart,
   loopedDadSolicit,
+  newIpv6Sysctl,
+  type Ipv6Sysctl,
   webCryptoBytes,
   type AddrconfOptions,
   type Ipv6AddressInfo,
@@ -79,6 +82,23 @@ export interface ReceivedIp {
   readonly gsoSize?: number;
 }
 
+/** An ICMP error message as the interface hands it to the socket that sent the datagram it quotes. */
+export interface IcmpErrorReport {
+  /** 4 for ICMP, 6 for ICMPv6. */
+  readonly version: 4 | 6;
+  readonly type: number;
+  readonly code: number;
+  /**
+   * ee_info: the next-hop MTU of a fragmentation-needed message, the MTU of a packet-too-big,
+   * the pointer of a parameter problem; 0 otherwise.
+   */
+  readonly info: number;
+  /** The ICMP message's source (the offender of sock_extended_err). */
+  readonly offender: IpAddress;
+  /** What the message quoted of the datagram from its transport header on. */
+  readonly quoted: Uint8Array;
+}
+
 /** How the interface reaches the sockets (implemented by the stack's socket table). */
 export interface SocketTable {
   /** Delivers an ICMP echo reply (the whole ICMP message) to the ping socket with its identifier. */
@@ -93,8 +113,10 @@ export interface SocketTable {
     localPort: number,
     remote: IpAddress,
     remotePort: number,
-    error: LinuxError,
+    report: IcmpErrorReport,
   ): void;
+  /** An ICMP error about an echo request with identifier `ident` we sent to `remote`; absent: no ping sockets. */
+  pingError?(local: IpAddress, remote: IpAddress, ident: number, report: IcmpErrorReport): void;
   /**
    * Delivers a TCP segment that arrived with TTL or hop limit `hopLimit` (IP_MINTTL and
    * IPV6_MINHOPCOUNT drop it below theirs); returns a reply to send (e.g. a RST), if any.
@@ -184,6 +206,15 @@ export function solicitedNodeAddress(addr: Ipv6Address): Ipv6Address {
   return new Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, b[13]!, b[14]!, b[15]!]);
 }
 
+/** The first 104 bits of every solicited-node multicast address (ff02::1:ff00:0/104). */
+const SOLICITED_NODE_PREFIX = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff];
+
+/** True when `addr` is a solicited-node multicast address (ipv6_addr_is_solict_mult). */
+function isSolicitedNode(addr: Ipv6Address): boolean {
+  const b = addr.bytes;
+  return SOLICITED_NODE_PREFIX.every((v, i) => b[i] === v);
+}
+
 /** ff02::1, all nodes on the link. */
 const ALL_NODES = new Ipv6Address([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 const ALL_NODES_MAC = EthernetAddress.ipv6Multicast(ALL_NODES);
@@ -192,11 +223,10 @@ const NDP_HOP_LIMIT = 255;
 
 /**
  * Duplicate address detection of an assigned IPv6 address (Linux's defaults): the solicitation
- * waits a random part of rtr_solicit_delay (1 s), dad_transmits (1) go out RetransTimer (1 s)
- * apart, and the address is valid RetransTimer after the last.
+ * waits a random part of rtr_solicit_delay (1 s), dad_transmits (Ipv6Sysctl) go out
+ * RetransTimer (1 s) apart, and the address is valid RetransTimer after the last.
  */
 const DAD_MAX_DELAY = 1000;
-const DAD_TRANSMITS = 1;
 const DAD_RETRANS_TIMER = 1000;
 
 /** How long an ARP entry lives (ms); unanswered requests repeat every NEIGHBOR_RETRY. */
@@ -344,7 +374,7 @@ interface DadRun {
   at: number | undefined;
   /** DAD starts no earlier (idgen_delay after the conflict that made the address). */
   readonly notBefore: number;
-  /** Solicitations still to send. */
+  /** Solicitations still to send (dad_transmits when it starts). */
   probes: number;
   /** Another node has the address (IFA_F_DADFAILED): it stays tentative, never used. */
   failed: boolean;
@@ -504,7 +534,9 @@ export class Interface {
     this.addrconf = addrconf;
     this.linkLocal = ll;
     this.gateways = [...(config.gateways ?? [])];
-    this.slaac = config.slaac && addrconf && mac ? new Slaac(this, ll, mac, addrconf) : undefined;
+    this.ipv6Sysctl = newIpv6Sysctl(config.addrconf);
+    this.slaac =
+      config.slaac && addrconf && mac ? new Slaac(this, ll, mac, addrconf, this.ipv6Sysctl) : undefined;
     this.verify = config.verifyChecksums ?? true;
     this.randomBytes = config.addrconf?.randomBytes ?? webCryptoBytes;
     this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
@@ -532,6 +564,11 @@ export class Interface {
    * source, no packets taken for them, no answer to solicitations for them.
    */
   private readonly dad = new Map<IpCidr, DadRun>();
+  /**
+   * The IPv6 sysctls DAD and address generation read as they run (/proc/sys/net/ipv6 sets
+   * them): a change applies to DAD runs that start later, as on Linux.
+   */
+  readonly ipv6Sysctl: Ipv6Sysctl;
   /** Random bytes for DAD's delay (the addrconf option's, else Web Crypto). */
   private readonly randomBytes: (n: number) => Uint8Array;
   /** The link-local address when RFC 7217 formed it (flagged stable-privacy, as on Linux). */
@@ -619,7 +656,8 @@ export class Interface {
    * inet6_rtm_newaddr): on lo when `loopback` (then on IPv4 its whole prefix is local), else on
    * the device. An IPv4 address in the subnet of another with the same prefix length is a
    * secondary one (IFA_F_SECONDARY), listed after the primaries. `flags` are IFA_F_* bits kept
-   * with an IPv6 address (NODAD, NOPREFIXROUTE...); every assigned address is permanent.
+   * with the address (NODAD, NOPREFIXROUTE...); every assigned address is permanent. With
+   * NOPREFIXROUTE its prefix gets no route (nor, on lo, the local route of an IPv4 prefix).
    *
    * An IPv6 address on an Ethernet device without IFA_F_NODAD is tentative until duplicate
    * address detection (RFC 4862 §5.4) passes, as Linux's addrconf_dad_start: the first poll
@@ -657,7 +695,7 @@ export class Interface {
       this.dad.set(entry, {
         at: undefined,
         notBefore: 0,
-        probes: DAD_TRANSMITS,
+        probes: 0,
         failed: false,
         nonce: undefined,
       });
@@ -739,7 +777,8 @@ export class Interface {
         c.address.version === 4 &&
         !c.address.isLoopback() &&
         c.prefixLen < 32 &&
-        this.assigned.get(c)?.loopback === true,
+        this.assigned.get(c)?.loopback === true &&
+        this.hasPrefixRoute(c),
     );
   }
 
@@ -752,7 +791,7 @@ export class Interface {
   /** True when packets to `dst` can leave: on-link, or a gateway of its family exists. */
   hasRoute(dst: IpAddress): boolean {
     if (this.staticRoutes.length > 0 && this.lookupRoute(dst)) return true;
-    for (const c of this.addresses) if (c.contains(dst)) return true;
+    for (const c of this.addresses) if (c.contains(dst) && this.hasPrefixRoute(c)) return true;
     for (const g of this.gateways) if (g.version === dst.version) return true;
     return dst.isBroadcast() || dst.isMulticast();
   }
@@ -806,10 +845,18 @@ export class Interface {
   }
 
   /**
+   * Whether the prefix of address `c` is routed on its link: not when it was assigned with
+   * IFA_F_NOPREFIXROUTE (Linux's addrconf_prefix_route and fib_add_ifaddr add no route then).
+   */
+  private hasPrefixRoute(c: IpCidr): boolean {
+    return this.assigned.size === 0 || ((this.assigned.get(c)?.flags ?? 0) & IfaFlag.NOPREFIXROUTE) === 0;
+  }
+
+  /**
    * The route to `dst`, not one of this host's addresses: of the prefixes of the interface's
-   * addresses (on their link; IPv4 metric 0, IPv6 256), the {@link routes} and the default
-   * routes of the gateways (IPv4 metric 0, IPv6 1024), the longest prefix, then the lowest
-   * metric, then the oldest. Undefined: no route.
+   * addresses (on their link, unless IFA_F_NOPREFIXROUTE; IPv4 metric 0, IPv6 256), the
+   * {@link routes} and the default routes of the gateways (IPv4 metric 0, IPv6 1024), the
+   * longest prefix, then the lowest metric, then the oldest. Undefined: no route.
    */
   lookupRoute(dst: IpAddress): RouteChoice | undefined {
     const v6 = dst.version === 6;
@@ -824,7 +871,7 @@ export class Interface {
       }
     };
     for (const c of this.addresses)
-      if (!c.address.isLoopback() && c.contains(dst))
+      if (!c.address.isLoopback() && c.contains(dst) && this.hasPrefixRoute(c))
         offer(c.prefixLen, v6 ? 256 : 0, () => ({
           gateway: undefined,
           loopback: this.addressInfo(c).loopback,
@@ -873,7 +920,7 @@ export class Interface {
       // unset, so the socket is named 0.0.0.0 (or ::).
       return dst.version === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
     }
-    const onLink = this.pickSource(same.filter((c) => c.contains(dst)));
+    const onLink = this.pickSource(same.filter((c) => c.contains(dst) && this.hasPrefixRoute(c)));
     if (onLink) return onLink.address;
     if ((dst.isBroadcast() || dst.isMulticast()) && same[0]) return same[0].address;
     if (this.gateways.some((g) => g.version === dst.version) && same[0]) {
@@ -993,13 +1040,15 @@ export class Interface {
     for (const [c, run] of this.dad) {
       if (run.failed) continue;
       if (now < run.notBefore) {
-        if (next === undefined || run.notBefore < next) next = run.notBefore;
+        if (run.notBefore !== Infinity && (next === undefined || run.notBefore < next)) next = run.notBefore;
         continue;
       }
       if (run.at === undefined) {
         const r = this.randomBytes(2);
         run.at = now + (((r[0]! << 8) | r[1]!) % DAD_MAX_DELAY);
-        run.nonce = dadNonce(this.randomBytes);
+        const kick = dadKick(this.ipv6Sysctl, this.randomBytes);
+        run.probes = kick.probes;
+        run.nonce = kick.nonce;
       }
       if (now >= run.at) {
         if (run.probes === 0) {
@@ -1059,13 +1108,14 @@ export class Interface {
    */
   private retryStable(now: number, failed: IpCidr, retries: number): void {
     const cfg = this.addrconf;
-    if (!cfg?.secret || retries > cfg.idgenRetries) return;
+    const sysctl = this.ipv6Sysctl;
+    if (!cfg?.secret || retries > sysctl.idgenRetries) return;
     const s = stableAddress(
       failed.address as Ipv6Address,
       cfg.permanentAddress,
       retries,
       cfg.secret,
-      cfg.idgenRetries,
+      sysctl.idgenRetries,
     );
     if (!s || this.addresses.some((c) => c.address.equals(s.address))) return;
     const onDevice = this.addresses.filter((c) => c.address.version === 6 && !this.addressInfo(c).loopback);
@@ -1079,8 +1129,8 @@ export class Interface {
     });
     this.dad.set(entry, {
       at: undefined,
-      notBefore: now + cfg.idgenDelay * 1000,
-      probes: DAD_TRANSMITS,
+      notBefore: idgenStart(now, this.ipv6Sysctl),
+      probes: 0,
       failed: false,
       nonce: undefined,
     });
@@ -1432,12 +1482,12 @@ export class Interface {
       });
     } else if (icmp.type === 'echoReply') {
       sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload);
-    } else if (icmp.type === 'destUnreachable') {
-      const err =
-        icmp.code === Icmpv4Unreachable.PORT || icmp.code === Icmpv4Unreachable.PROTOCOL
-          ? E.ECONNREFUSED
-          : E.EHOSTUNREACH;
-      this.quotedUdpError(icmp.invoking, err, sockets);
+    } else if ('invoking' in icmp) {
+      // icmp_unreach's info: the next-hop MTU, a parameter problem's pointer.
+      const info =
+        icmp.type === 'destUnreachable' ? icmp.nextHopMtu : icmp.type === 'paramProblem' ? icmp.pointer : 0;
+      const report = { version: 4, type: p.msgType, code: p.code, info, offender: src } as const;
+      this.quotedError(icmp.invoking, report, sockets);
     }
   }
 
@@ -1462,6 +1512,9 @@ export class Interface {
     if (icmp.type === 'neighborSolicit' || icmp.type === 'neighborAdvert') {
       // RFC 4861 §7.1: a hop limit below 255 means the message crossed a router: forged.
       if (hopLimit !== NDP_HOP_LIMIT || !this.hardwareAddress) return this.drop();
+      // ndisc_recv_ns: a DAD probe goes to a solicited-node group (RFC 4861 §7.1.1); one to
+      // another destination is dropped, neither a conflict nor answered.
+      if (icmp.type === 'neighborSolicit' && src.isUnspecified() && !isSolicitedNode(dst)) return this.drop();
       const nonce = icmp.type === 'neighborSolicit' ? icmp.nonce : undefined;
       if (this.dad.size > 0) this.dadConflict(now, icmp.target, icmp.type === 'neighborAdvert', src, nonce);
       if (icmp.type === 'neighborSolicit') {
@@ -1492,9 +1545,16 @@ export class Interface {
       });
     } else if (icmp.type === 'echoReply') {
       sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload);
-    } else if (icmp.type === 'destUnreachable') {
-      const err = icmp.code === Icmpv6Unreachable.PORT ? E.ECONNREFUSED : E.EHOSTUNREACH;
-      this.quotedUdpError(icmp.invoking, err, sockets);
+    } else if (
+      icmp.type === 'destUnreachable' ||
+      icmp.type === 'packetTooBig' ||
+      icmp.type === 'timeExceeded' ||
+      icmp.type === 'paramProblem'
+    ) {
+      // icmpv6_notify's info: the 32 bits after the code (the MTU, the pointer).
+      const info = icmp.type === 'packetTooBig' ? icmp.mtu : icmp.type === 'paramProblem' ? icmp.pointer : 0;
+      const report = { version: 6, type: p.msgType, code: p.code, info, offender: src } as const;
+      this.quotedError(icmp.invoking, report, sockets);
     }
   }
 
@@ -1579,8 +1639,15 @@ export class Interface {
     if (this.arpPending.delete(key)) sockets.neighborResolved();
   }
 
-  /** Finds the UDP socket an ICMP error is about, from the quoted IP and UDP headers. */
-  private quotedUdpError(invoking: Uint8Array, err: LinuxError, sockets: SocketTable): void {
+  /**
+   * Finds the UDP or ping socket an ICMP error is about, from the quoted IP header and the UDP
+   * header or echo request after it (icmp_socket_deliver, icmpv6_notify).
+   */
+  private quotedError(
+    invoking: Uint8Array,
+    report: Omit<IcmpErrorReport, 'quoted'>,
+    sockets: SocketTable,
+  ): void {
     const version = invoking.length > 0 ? invoking[0]! >>> 4 : 0;
     let src: IpAddress, dst: IpAddress, proto: number, rest: Uint8Array;
     if (version === 4 && invoking.length >= IPV4_HEADER_LEN) {
@@ -1596,8 +1663,14 @@ export class Interface {
       proto = invoking[6]!;
       rest = invoking.subarray(IPV6_HEADER_LEN);
     } else return;
-    if (proto !== IpProtocol.UDP) return;
-    sockets.udpError(src, (rest[0]! << 8) | rest[1]!, dst, (rest[2]! << 8) | rest[3]!, err);
+    const r = { ...report, quoted: rest };
+    if (proto === IpProtocol.UDP)
+      sockets.udpError(src, (rest[0]! << 8) | rest[1]!, dst, (rest[2]! << 8) | rest[3]!, r);
+    // ping_err: only an error about one of our echo requests (ping_supported).
+    const echo = src.version === 4 ? Icmpv4Type.ECHO_REQUEST : Icmpv6Type.ECHO_REQUEST;
+    const icmpProto = src.version === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6;
+    if (proto === icmpProto && rest[0] === echo && rest[1] === 0)
+      sockets.pingError?.(src, dst, (rest[4]! << 8) | rest[5]!, r);
   }
 
   private sendPortUnreachable(
@@ -2301,7 +2374,9 @@ export class Interface {
       const r = this.lookupRoute(dst);
       hop = r === undefined ? undefined : (r.gateway ?? dst);
     } else {
-      const onLink = this.addresses.some((c) => c.address.version === 4 && c.contains(dst));
+      const onLink = this.addresses.some(
+        (c) => c.address.version === 4 && c.contains(dst) && this.hasPrefixRoute(c),
+      );
       hop = onLink ? dst : this.gateways.find((g) => g.version === 4);
     }
     if (!hop) return 'unroutable';
@@ -2340,7 +2415,8 @@ export class Interface {
   ): EthernetAddress | 'pending' | 'unroutable' {
     if (dst.isMulticast()) return EthernetAddress.ipv6Multicast(dst);
     const onLink =
-      dst.isLinkLocal() || this.addresses.some((c) => c.address.version === 6 && c.contains(dst));
+      dst.isLinkLocal() ||
+      this.addresses.some((c) => c.address.version === 6 && c.contains(dst) && this.hasPrefixRoute(c));
     let hop: IpAddress | undefined;
     if (this.staticRoutes.length > 0 && !dst.isLinkLocal()) {
       const r = this.lookupRoute(dst);

@@ -7,13 +7,14 @@ import { RingBuffer } from '../storage/ring-buffer.js';
 import { WOULD_BLOCK } from '../socket/would-block.js';
 import { settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
+import { internetChecksum, pseudoHeaderSum } from '../wire/checksum.js';
 import { EthernetAddress, EthernetFrame } from '../wire/ethernet.js';
 import { isWireError } from '../wire/error.js';
 import { Icmpv6Packet, Icmpv6Repr } from '../wire/icmpv6.js';
 import { Ipv6Address } from '../wire/ip-address.js';
 import { IPV6_HEADER_LEN, Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
 import { cidr, linkLocalAddress, solicitedNodeAddress } from './interface.js';
-import { sendIcmp } from './slaac.test-util.js';
+import { icmpFrame, sendIcmp } from './slaac.test-util.js';
 
 const macA = EthernetAddress.parse('02:00:00:00:00:0a')!;
 const macB = EthernetAddress.parse('52:54:00:12:34:56')!;
@@ -177,6 +178,48 @@ describe('neighbor discovery against a hand-driven peer', () => {
     settle([stack], 0);
     expect(recvIcmp(peer)).toBeUndefined();
     expect(stack.iface.stats.rxDropped).toBe(1);
+  });
+
+  it('of two link-layer address options it learns the first (ndisc_parse_options)', () => {
+    const other = EthernetAddress.parse('52:54:00:ab:cd:ef')!;
+    /** `icmp` from peerIp with a second address option of `kind` carrying `other` after its own. */
+    const withSecond = (icmp: Icmpv6Repr, kind: number): Uint8Array => {
+      const one = icmpFrame(macA, peerIp, me, icmp, 255, macB);
+      const f = new Uint8Array(one.length + 8);
+      f.set(one);
+      f.set([kind, 1, ...other.bytes], one.length);
+      const ip = f.subarray(14);
+      ip[5] = ip[5]! + 8; // the payload length
+      const msg = ip.subarray(IPV6_HEADER_LEN);
+      msg[2] = msg[3] = 0;
+      const sum = internetChecksum(msg, 0, msg.length, pseudoHeaderSum(peerIp, me, 58, msg.length));
+      msg[2] = sum >> 8;
+      msg[3] = sum & 0xff;
+      return f;
+    };
+    const { stack, peer } = setup();
+    peer.transmit(0, withSecond({ type: 'neighborSolicit', target: me, sourceLinkAddr: macB }, 1));
+    settle([stack], 0);
+    expect(recvIcmp(peer)?.mac).toEqual(macB); // answered at the first
+    expect(stack.iface.neighborEntries(0).map((e) => e.mac.toString())).toEqual([macB.toString()]);
+
+    // An advertisement answering our solicitation, its target address option twice.
+    const asker = setup();
+    const s = asker.stack.udpSocket(6);
+    expect(s.sendto(te.encode('held'), { addr: peerIp, port: 9 })).toBe(4);
+    settle([asker.stack], 0);
+    expect(recvIcmp(asker.peer)?.icmp.type).toBe('neighborSolicit');
+    const na: Icmpv6Repr = {
+      type: 'neighborAdvert',
+      router: false,
+      solicited: true,
+      override: true,
+      target: peerIp,
+      targetLinkAddr: macB,
+    };
+    asker.peer.transmit(0, withSecond(na, 2));
+    settle([asker.stack], 1);
+    expect(asker.stack.iface.neighborEntries(1).map((e) => e.mac.toString())).toEqual([macB.toString()]);
   });
 
   it('solicits an unknown neighbor, retries, and sends the held datagram once advertised', () => {

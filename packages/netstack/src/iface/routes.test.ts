@@ -5,12 +5,15 @@ import { E } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { LoopbackDevice, linkPair } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
+import { RingBuffer } from '../storage/ring-buffer.js';
 import { Stack } from '../stack.js';
 import { EthernetAddress } from '../wire/ethernet.js';
-import { Ipv4Address, type IpAddress } from '../wire/ip-address.js';
+import { Ipv4Address, Ipv6Address, type IpAddress } from '../wire/ip-address.js';
 import { cidr, type StaticRoute } from './interface.js';
+import { IfaFlag } from './slaac.js';
 
 const v4 = (s: string): Ipv4Address => Ipv4Address.parse(s)!;
+const bufs = () => ({ rx: new RingBuffer(new Uint8Array(4096)), tx: new RingBuffer(new Uint8Array(4096)) });
 
 function route(dst: string, more: Partial<StaticRoute> = {}): StaticRoute {
   return {
@@ -99,5 +102,79 @@ describe('Interface routes', () => {
     settle([stack], 0);
     expect(stack.iface.deviceCounters.txPackets).toBe(1);
     expect(stack.mib.ip.InAddrErrors).toBe(1);
+  });
+});
+
+describe('an address assigned with IFA_F_NOPREFIXROUTE (ip addr add ... noprefixroute)', () => {
+  const v6 = (s: string): Ipv6Address => Ipv6Address.parse(s)!;
+
+  it('routes no prefix: the rest of it is unreachable until a route covers it', () => {
+    const [da, db] = linkPair({ medium: 'ethernet', mtu: 1500 });
+    const a = new Stack({
+      device: da,
+      addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
+      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:0a')!,
+      seed: 1,
+    });
+    const b = new Stack({
+      device: db,
+      addresses: [cidr('2001:db8::2/64')],
+      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:0b')!,
+      seed: 2,
+    });
+    const flags = IfaFlag.NODAD | IfaFlag.NOPREFIXROUTE;
+    expect(a.iface.addAddress(cidr('2001:db8::1/64'), { flags })).toBeUndefined();
+    const peer = v6('2001:db8::2');
+    expect(a.iface.lookupRoute(peer)).toBeUndefined();
+    expect(a.udpSocket(6).connect({ addr: peer, port: 9 })).toBe(E.ENETUNREACH);
+    expect(a.udpSocket(6).sendto(new Uint8Array(4), { addr: peer, port: 9 })).toBe(E.ENETUNREACH);
+    expect(a.tcpSocket(6, bufs()).connect({ addr: peer, port: 9 })).toBe(E.ENETUNREACH);
+    // The address itself is still this host's.
+    const self = a.udpSocket(6);
+    expect(self.bind({ addr: v6('2001:db8::1'), port: 0 })).toBeUndefined();
+    expect(self.connect({ addr: v6('2001:db8::1'), port: 9 })).toBeUndefined();
+    // The route `ip -6 route add 2001:db8::/64 dev eth0` adds makes the peer reachable.
+    expect(a.iface.addRoute(route('2001:db8::/64', { metric: 1024 }))).toBeUndefined();
+    const server = b.udpSocket(6);
+    server.bind({ addr: peer, port: 9 });
+    const s = a.udpSocket(6);
+    expect(s.sendto(new Uint8Array(4), { addr: peer, port: 9 })).toBe(4);
+    settle([a, b], 0);
+    const got = server.recvfrom(new Uint8Array(8));
+    expect(typeof got === 'object' && 'from' in got ? got.from.addr.toString() : got).toBe('2001:db8::1');
+  });
+
+  it('IPv4 too (fib_add_ifaddr): no route on the device, and on lo its prefix is not local', () => {
+    const [da] = linkPair({ medium: 'ethernet', mtu: 1500 });
+    const a = new Stack({
+      device: da,
+      addresses: [cidr('127.0.0.1/8')],
+      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:0a')!,
+      seed: 1,
+    });
+    const flags = IfaFlag.NOPREFIXROUTE;
+    expect(a.iface.addAddress(cidr('192.168.9.1/24'), { flags })).toBeUndefined();
+    expect(a.iface.lookupRoute(v4('192.168.9.2'))).toBeUndefined();
+    expect(a.udpSocket(4).connect({ addr: v4('192.168.9.2'), port: 9 })).toBe(E.ENETUNREACH);
+    expect(a.iface.addAddress(cidr('10.7.0.1/24'), { loopback: true, flags })).toBeUndefined();
+    expect(a.iface.addAddress(cidr('10.8.0.1/24'), { loopback: true })).toBeUndefined();
+    expect(a.isLocalAddress(v4('10.7.0.2'))).toBe(false);
+    expect(a.isLocalAddress(v4('10.8.0.2'))).toBe(true);
+    expect(a.udpSocket(4).connect({ addr: v4('10.7.0.2'), port: 9 })).toBe(E.ENETUNREACH);
+    expect(a.udpSocket(4).connect({ addr: v4('10.7.0.1'), port: 9 })).toBeUndefined();
+  });
+
+  it('behind a default router the prefix goes to the router, not on link', () => {
+    const [da] = linkPair({ medium: 'ethernet', mtu: 1500 });
+    const a = new Stack({
+      device: da,
+      addresses: [cidr('fd00::1/64')],
+      gateways: [v6('fd00::fe')],
+      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:0a')!,
+      seed: 1,
+    });
+    expect(a.iface.addAddress(cidr('2001:db8::1/64'), { flags: IfaFlag.NOPREFIXROUTE })).toBeUndefined();
+    expect(a.iface.lookupRoute(v6('2001:db8::2'))?.gateway?.toString()).toBe('fd00::fe');
+    expect(a.iface.lookupRoute(v6('fd00::2'))?.gateway).toBeUndefined();
   });
 });

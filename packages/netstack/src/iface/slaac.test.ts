@@ -221,3 +221,26 @@ describe('SLAAC (RFC 4862)', () => {
     expect(stack.iface.hasAddress(formed)).toBe(false);
   });
 });
+
+describe('SLAAC under the DAD sysctls', () => {
+  it('dad_transmits 2 and enhanced_dad 0: two solicitations without a nonce, valid RetransTimer after the second', () => {
+    const { stack, peer } = setup();
+    stack.iface.ipv6Sysctl.conf.device.dadTransmits = 2;
+    stack.iface.ipv6Sysctl.conf.device.enhancedDad = 0;
+    stack.iface.ipv6Sysctl.conf.all.enhancedDad = 0;
+    settle([stack], 0);
+    received(peer);
+    sendIcmp(peer, macA, routerAddr, allNodes, routerAdvert([prefix()]));
+    const probes: [number, unknown][] = [];
+    for (let t = 10; t <= 2010; t += 500) {
+      settle([stack], t);
+      for (const m of received(peer)) if (m.icmp.type === 'neighborSolicit') probes.push([t, m.icmp.nonce]);
+      if (t === 1510) expect(stack.iface.hasAddress(formed)).toBe(false);
+    }
+    expect(probes).toEqual([
+      [10, undefined],
+      [1010, undefined],
+    ]);
+    expect(stack.iface.hasAddress(formed)).toBe(true);
+  });
+});

@@ -10,11 +10,12 @@
  *   only suppresses the link-local address), or RFC 7217's stable, semantically opaque
  *   identifier (`stable-privacy` with a configured secret, `random` with one drawn per
  *   interface; see interface-id.ts). The address is tentative while duplicate address
- *   detection runs (one neighbor solicitation from ::, with enhanced DAD's nonce, then
- *   RetransTimer, 1 s unless the router says otherwise), and joins the interface only if no one
- *   claimed it (its own solicitation looped back by the link, nonce and all, is no claim). A stable address that
- *   DAD finds in use is formed again with the next DAD counter, idgen_delay (1 s) later, up to
- *   idgen_retries (3) times, as Linux's `addrconf_dad_failure` does;
+ *   detection runs (dad_transmits neighbor solicitations from ::, 1 by default, with enhanced
+ *   DAD's nonce unless enhanced_dad is off, each followed by RetransTimer, 1 s unless the router
+ *   says otherwise), and joins the interface only if no one claimed it (its own solicitation
+ *   looped back by the link, nonce and all, is no claim). A stable address that DAD finds in
+ *   use is formed again with the next DAD counter, idgen_delay (1 s) later, up to
+ *   idgen_retries (3) times, as Linux's `addrconf_dad_failure` does (see {@link Ipv6Sysctl});
  * - temporary addresses (RFC 8981, Linux use_tempaddr >= 1): with each new public address, one
  *   with a random identifier, valid for at most temp_valid_lft (7 days) and preferred for at most
  *   temp_prefered_lft (1 day) minus a per-interface DESYNC_FACTOR (random below
@@ -53,9 +54,6 @@ const TWO_HOURS = 2 * 3600 * 1000;
 /** 0xffffffff seconds: a lifetime without end. */
 const INFINITE = 0xffffffff;
 const NDP_HOP_LIMIT = 255;
-/** net.ipv6.conf.*.dad_transmits (Linux: 1). */
-const DAD_TRANSMITS = 1;
-
 /** The length of enhanced DAD's nonce (RFC 7527 §4.1: six bytes, as Linux sends it). */
 const DAD_NONCE_LEN = 6;
 
@@ -143,6 +141,73 @@ export interface AddrconfOptions {
    * duplicate address detection (default: Web Crypto).
    */
   readonly randomBytes?: (n: number) => Uint8Array;
+}
+
+/** The net.ipv6.conf.<dev>.* values duplicate address detection reads (Linux's ipv6_devconf). */
+export interface Ipv6DevConf {
+  /**
+   * dad_transmits (Linux: 1): the solicitations of a DAD run, read when the run starts and kept
+   * in a byte, as ifp->dad_probes keeps it (-1 sends 255, 256 none); with none the address is
+   * valid once the run's delay is over.
+   */
+  dadTransmits: number;
+  /**
+   * enhanced_dad (Linux: 1): DAD solicitations carry a nonce (RFC 7527) when this or `all`'s is
+   * not 0; without one, the link looping ours back looks like another node's DAD.
+   */
+  enhancedDad: number;
+}
+
+/**
+ * The IPv6 sysctls address configuration reads as it runs (what /proc/sys/net/ipv6 sets):
+ * net.ipv6.idgen_retries and idgen_delay, and net.ipv6.conf.<dev> for `device` and `lo` beside
+ * `all` and `default`. As on Linux, `all`'s dad_transmits changes no device and `default` only
+ * seeds devices made later (a stack makes none); `all`'s enhanced_dad turns nonces on everywhere.
+ */
+export interface Ipv6Sysctl {
+  /** idgen_retries (Linux: 3): how many times a stable address is formed again after conflicts. */
+  idgenRetries: number;
+  /**
+   * idgen_delay in seconds (Linux: 1): how long after a conflict DAD of the next stable address
+   * starts. A negative delay is a huge unsigned one for Linux's timer: that DAD never starts.
+   */
+  idgenDelay: number;
+  readonly conf: {
+    readonly all: Ipv6DevConf;
+    readonly default: Ipv6DevConf;
+    readonly lo: Ipv6DevConf;
+    readonly device: Ipv6DevConf;
+  };
+}
+
+/** Linux's IPv6 sysctls, with idgen_retries and idgen_delay from `o` when it gives them. */
+export function newIpv6Sysctl(
+  o: { readonly idgenRetries?: number; readonly idgenDelay?: number } = {},
+): Ipv6Sysctl {
+  const conf = (): Ipv6DevConf => ({ dadTransmits: 1, enhancedDad: 1 });
+  return {
+    idgenRetries: o.idgenRetries ?? IDGEN_RETRIES,
+    idgenDelay: o.idgenDelay ?? 1,
+    conf: { all: conf(), default: conf(), lo: conf(), device: conf() },
+  };
+}
+
+/** When DAD of a stable address formed again at `now` starts (idgen_delay later; never if negative). */
+export function idgenStart(now: number, sysctl: Ipv6Sysctl): number {
+  return sysctl.idgenDelay < 0 ? Infinity : now + sysctl.idgenDelay * 1000;
+}
+
+/**
+ * The solicitations and nonce of a DAD run on the device starting now (addrconf_dad_kick): the
+ * device's dad_transmits as a byte, and a nonce when enhanced DAD is on.
+ */
+export function dadKick(
+  sysctl: Ipv6Sysctl,
+  randomBytes: (n: number) => Uint8Array,
+): { probes: number; nonce: Uint8Array | undefined } {
+  const { all, device } = sysctl.conf;
+  const nonce = device.enhancedDad !== 0 || all.enhancedDad !== 0 ? dadNonce(randomBytes) : undefined;
+  return { probes: device.dadTransmits & 0xff, nonce };
 }
 
 /** One IPv6 address of an interface with its Linux flags and lifetimes. */
@@ -249,14 +314,16 @@ interface AutoAddress {
   readonly manageTemp: boolean;
   /** RFC 7217's DAD counter (Linux: stable_privacy_retry). */
   readonly dadCount: number;
-  /** Tentative until DAD ends at `dadEnd` with no conflict. */
+  /** Tentative until its DAD run ends with no conflict. */
   tentative: boolean;
-  /** When the DAD solicitation goes out (later than creation after a conflict: idgen_delay). */
-  readonly dadStart: number;
-  readonly dadEnd: number;
-  /** The DAD solicitation still has to go out. */
-  dadDue: boolean;
-  /** The nonce of its DAD solicitation, drawn when that goes out. */
+  /**
+   * The next step of its DAD run: the start (later than creation after a conflict: idgen_delay),
+   * a solicitation, or the end once none is left.
+   */
+  dadAt: number;
+  /** Solicitations still to send; undefined until the run starts. */
+  dadProbes: number | undefined;
+  /** The nonce of its DAD solicitations, drawn when the run starts (none: enhanced DAD off). */
   dadNonce: Uint8Array | undefined;
   validUntil: number;
   preferredUntil: number;
@@ -296,6 +363,7 @@ export class Slaac {
   /** Temporary addresses turned off after regen_max_retry failures (Linux: use_tempaddr = -1). */
   private tempDisabled = false;
   private readonly cfg: ResolvedAddrconf;
+  private readonly sysctl: Ipv6Sysctl;
   /**
    * Counters for tests: addresses formed (DAD passed), given up because DAD found a duplicate,
    * expired; temporary addresses created; stable addresses formed again with the next DAD
@@ -314,14 +382,18 @@ export class Slaac {
    * @param linkLocal the source of router solicitations; without one (addr_gen_mode `none`)
    *   none are sent, as on Linux, but advertisements are still followed.
    * @param cfg address generation settings (default: EUI-64, no temporary addresses).
+   * @param sysctl the IPv6 sysctls, read as they are when used (default: Linux's, with `cfg`'s
+   *   idgen_retries and idgen_delay).
    */
   constructor(
     private readonly target: SlaacTarget,
     private readonly linkLocal: Ipv6Address | undefined,
     private readonly mac: EthernetAddress,
     cfg?: ResolvedAddrconf,
+    sysctl?: Ipv6Sysctl,
   ) {
     this.cfg = cfg ?? resolveAddrconf(undefined, mac);
+    this.sysctl = sysctl ?? newIpv6Sysctl(this.cfg);
     this.nextSolicit = linkLocal ? 0 : undefined;
   }
 
@@ -389,27 +461,32 @@ export class Slaac {
       this.stats.expired++;
       return undefined;
     }
-    if (a.dadDue && now >= a.dadStart) {
-      // RFC 4862 §5.4.2: from the unspecified address to the solicited-node group.
-      a.dadDue = false;
-      a.dadNonce = dadNonce(this.cfg.randomBytes);
-      const dst = solicitedNode(a.addr);
-      send({
-        kind: 'icmpv6',
-        src: Ipv6Address.UNSPECIFIED,
-        dst,
-        hopLimit: NDP_HOP_LIMIT,
-        icmp: { type: 'neighborSolicit', target: a.addr, nonce: a.dadNonce },
-        linkDst: EthernetAddress.ipv6Multicast(dst),
-      });
+    if (a.tentative && now >= a.dadAt) {
+      if (a.dadProbes === undefined) {
+        const kick = dadKick(this.sysctl, this.cfg.randomBytes);
+        a.dadProbes = kick.probes;
+        a.dadNonce = kick.nonce;
+      }
+      if (a.dadProbes === 0) {
+        a.tentative = false;
+        this.target.addresses.push(new IpCidr(a.addr, 64));
+        this.stats.formed++;
+      } else {
+        // RFC 4862 §5.4.2: from the unspecified address to the solicited-node group.
+        a.dadProbes--;
+        a.dadAt = now + this.retransTimer;
+        const dst = solicitedNode(a.addr);
+        send({
+          kind: 'icmpv6',
+          src: Ipv6Address.UNSPECIFIED,
+          dst,
+          hopLimit: NDP_HOP_LIMIT,
+          icmp: { type: 'neighborSolicit', target: a.addr, nonce: a.dadNonce },
+          linkDst: EthernetAddress.ipv6Multicast(dst),
+        });
+      }
     }
-    if (a.dadDue) at(a.dadStart);
-    if (a.tentative && now >= a.dadEnd) {
-      a.tentative = false;
-      this.target.addresses.push(new IpCidr(a.addr, 64));
-      this.stats.formed++;
-    }
-    if (a.tentative) at(a.dadEnd);
+    if (a.tentative) at(a.dadAt);
     // RFC 8981 §3.4 (Linux addrconf_verify_rtnl): REGEN_ADVANCE before a temporary address is
     // deprecated, its successor is made.
     if (a.temporary && !a.tentative && !a.regenerated && a.pub && this.auto.includes(a.pub)) {
@@ -465,7 +542,7 @@ export class Slaac {
           this.cfg.permanentAddress,
           0,
           this.cfg.secret!,
-          this.cfg.idgenRetries,
+          this.sysctl.idgenRetries,
         );
         if (!s) return; // every DAD counter gave a reserved identifier
         addr = s.address;
@@ -570,13 +647,13 @@ export class Slaac {
    */
   private retryStable(now: number, failed: AutoAddress): void {
     const retries = failed.dadCount + 1;
-    if (retries > this.cfg.idgenRetries || !this.cfg.secret) return;
+    if (retries > this.sysctl.idgenRetries || !this.cfg.secret) return;
     const s = stableAddress(
       failed.prefix,
       this.cfg.permanentAddress,
       retries,
       this.cfg.secret,
-      this.cfg.idgenRetries,
+      this.sysctl.idgenRetries,
     );
     if (!s || this.hasAny(s.address) || this.atAddressLimit()) return;
     const next = this.add(now, {
@@ -586,7 +663,7 @@ export class Slaac {
       stablePrivacy: true,
       manageTemp: failed.manageTemp,
       dadCount: s.dadCount,
-      dadStart: now + this.cfg.idgenDelay * 1000,
+      dadStart: idgenStart(now, this.sysctl),
       validUntil: failed.validUntil,
       preferredUntil: failed.preferredUntil,
       pub: undefined,
@@ -606,17 +683,20 @@ export class Slaac {
       | 'stablePrivacy'
       | 'manageTemp'
       | 'dadCount'
-      | 'dadStart'
       | 'validUntil'
       | 'preferredUntil'
       | 'pub'
-    >,
+    > & {
+      /** When its DAD run starts. */
+      readonly dadStart: number;
+    },
   ): AutoAddress {
+    const { dadStart, ...rest } = a;
     const entry: AutoAddress = {
-      ...a,
+      ...rest,
       tentative: true,
-      dadEnd: a.dadStart + this.retransTimer * DAD_TRANSMITS,
-      dadDue: true,
+      dadAt: dadStart,
+      dadProbes: undefined,
       dadNonce: undefined,
       deprecated: false,
       created: now,
@@ -631,7 +711,8 @@ export class Slaac {
   private regenAdvance(): number {
     const retrans = Math.max(this.retransTimer, 10);
     const s =
-      this.cfg.regenMinAdvance + Math.floor((this.cfg.regenMaxRetry * DAD_TRANSMITS * retrans) / 1000);
+      this.cfg.regenMinAdvance +
+      Math.floor((this.cfg.regenMaxRetry * this.sysctl.conf.device.dadTransmits * retrans) / 1000);
     return s * 1000;
   }
 

@@ -205,3 +205,70 @@ it('forms the next stable link-local address when the first is in use, as Linux 
   expect(linux).toHaveLength(2);
   expect(netstackShown(stack.iface.ipv6Addresses())).toEqual(linux);
 });
+
+it('announces what Linux announces over rtnetlink, and when: the failed address at once, the next once valid', () => {
+  const ll0 = stableAddress(
+    Ipv6Address.parse('fe80::')!,
+    EthernetAddress.ZERO,
+    0,
+    Ipv6Address.parse(SECRET)!,
+  )!;
+  // addrconf_dad_failure adds the next address with ipv6_add_addr, which announces nothing (only
+  // inet6_addr_add does, for `ip addr add`): RTM_NEWADDR comes from addrconf_dad_completed.
+  const script = [
+    ...VETH_STABLE,
+    `ip link set lo up && ip link set va up && ip -6 addr add ${ll0.address.toString()}/64 dev va nodad`,
+    `ip -o monitor address dev vb > ${dir}/monitor 2>&1 & m=$!`,
+    'sleep 0.3',
+    'ip link set vb up',
+    'for i in $(seq 80); do',
+    '  [ "$(ip -6 -o addr show dev vb | wc -l)" -ge 2 ] && ! ip -6 -o addr show dev vb tentative -dadfailed | grep -q . && break',
+    '  sleep 0.1',
+    'done',
+    'sleep 0.2; kill $m; wait $m || true',
+    `cat ${dir}/monitor`,
+  ].join('\n');
+  const out = execFileSync('unshare', ['--net', 'sh', '-c', script]).toString();
+  const linux = [...out.matchAll(/inet6 ([0-9a-f:]+)\/64 scope link (.*?)\\/g)].map(
+    (m) => `${m[1]} ${m[2]!.trim().split(/\s+/).sort().join(' ')}`,
+  );
+
+  const mac = EthernetAddress.parse(MAC)!;
+  const { stack, peer } = slaacStack({
+    mac,
+    slaac: false,
+    addrconf: {
+      addrGenMode: 'stable-privacy',
+      stableSecret: Ipv6Address.parse(SECRET)!,
+      permanentAddress: EthernetAddress.ZERO,
+    },
+    seed: 3,
+  });
+  const announced: string[] = [];
+  stack.iface.dadListener = (c) => {
+    const info = stack.iface.ipv6Addresses().find((a) => a.cidr.address.equals(c.address))!;
+    announced.push(`${c.address.toString()} ${ipWords(info.flags)}`);
+  };
+  expect(stack.setDeviceUp(false)).toBeUndefined();
+  expect(stack.setDeviceUp(true)).toBeUndefined();
+  const ll1 = stableAddress(
+    Ipv6Address.parse('fe80::')!,
+    EthernetAddress.ZERO,
+    1,
+    Ipv6Address.parse(SECRET)!,
+  )!;
+  let failedAt = -1;
+  for (let t = 0; t <= 5000; t += 100) {
+    settle([stack], t);
+    for (const target of dadTargets(received(peer)))
+      if (target === ll0.address.toString()) sendIcmp(peer, mac, ll0.address, allNodes, claim(ll0.address));
+    if (failedAt < 0 && announced.length === 1) failedAt = t;
+    // The next address stays unannounced while idgen_delay and its DAD run.
+    if (failedAt >= 0 && t < failedAt + 2000) expect(announced).toHaveLength(1);
+  }
+  expect(linux).toEqual([
+    `${ll0.address.toString()} dadfailed stable-privacy tentative`,
+    `${ll1.address.toString()} stable-privacy`,
+  ]);
+  expect(announced).toEqual(linux);
+});

@@ -11,6 +11,7 @@ import { NEIGHBOR_RETRY, type DispatchContext, type EmitResult } from '../iface/
 import { PacketBuffer } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
+import { SocketErrors } from './error-queue.js';
 
 /**
  * A socket whose queued packets wait when the interface answers 'pending' (no link address for
@@ -58,6 +59,8 @@ export abstract class DatagramQueues extends NeighborHold {
   protected closed = false;
   protected readonly rx: PacketBuffer<IpEndpoint>;
   protected readonly tx: PacketBuffer<DatagramTxMeta>;
+  /** The pending error and the error queue (ICMP errors reach ping sockets; raw ones get none). */
+  readonly errors = new SocketErrors();
 
   /**
    * `rxSlots` datagrams at most wait to be read, 64 to be sent, each queue in `bytes`; the
@@ -73,9 +76,14 @@ export abstract class DatagramQueues extends NeighborHold {
     this.tx = new PacketBuffer(64, new Uint8Array(bytes));
   }
 
-  /** Implements recvfrom(2): the next datagram, whole or cut to `out`; `peek` leaves it queued. */
+  /**
+   * Implements recvfrom(2): a pending error first (skb_recv_datagram), else the next datagram,
+   * whole or cut to `out`; `peek` leaves it queued.
+   */
   recvfrom(out: Uint8Array, peek = false): DatagramReceived | LinuxError | WouldBlock {
     if (this.closed) return E.EBADF;
+    const err = this.errors.take();
+    if (err) return err;
     if (peek) {
       const p = this.rx.peekInto(out);
       return p ? { len: p.len, from: p.meta, truncated: p.len > out.length } : WOULD_BLOCK;
@@ -86,16 +94,16 @@ export abstract class DatagramQueues extends NeighborHold {
 
   /** Readiness for poll/epoll (datagram_poll). */
   readiness(): number {
-    let ev = 0;
+    let ev = this.errors.pollErr ? PollEvent.POLLERR : 0;
     if (!this.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
     if (this.tx.canEnqueue(this.minSend))
       ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLWRBAND;
     return ev;
   }
 
-  /** SO_ERROR: ICMP errors reach these sockets only with IP_RECVERR, which is not supported yet. */
+  /** SO_ERROR: returns and clears the pending error. */
   takeError(): LinuxError | undefined {
-    return undefined;
+    return this.errors.take();
   }
 
   /** FIONREAD: length of the next datagram. */

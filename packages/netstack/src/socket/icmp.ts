@@ -20,6 +20,9 @@ import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import type { SocketFilter } from './cbpf.js';
 import { ipFilterPacket } from './filter-packet.js';
+import { icmpErrno } from './error-queue.js';
+import type { IcmpErrorReport } from '../iface/interface.js';
+import { PmtuDisc } from './ip-options.js';
 
 const ICMP_HEADER_LEN = 8;
 const SCRATCH = new Uint8Array(65536);
@@ -38,6 +41,8 @@ export class IcmpSocket extends DatagramQueues {
   owner: object | undefined;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
+  /** IP_MTU_DISCOVER: under IP_PMTUDISC_DONT a fragmentation-needed message is no error. */
+  pmtuDisc: number = PmtuDisc.WANT;
 
   /** @internal created by the stack. */
   constructor(
@@ -101,6 +106,9 @@ export class IcmpSocket extends DatagramQueues {
       // inet_autobind: no free identifier is EAGAIN.
       if (err) return err === E.EADDRINUSE ? E.EAGAIN : err;
     }
+    // ip_append_data's sock_alloc_send_skb reports the pending error.
+    const pending = this.errors.take();
+    if (pending) return pending;
     if (!this.tx.enqueue({ src, dst: dst.addr }, message)) return WOULD_BLOCK;
     this.env.queued?.(this);
     return message.length;
@@ -123,6 +131,13 @@ export class IcmpSocket extends DatagramQueues {
 
   /** SO_ATTACH_FILTER's program and lock (shared with the InetSocket that owns this socket). */
   filter: SocketFilter | undefined;
+
+  /** @internal ping_err: an ICMP error about an echo request this socket sent to `to`. */
+  icmpError(to: IpAddress, r: IcmpErrorReport): void {
+    const e = icmpErrno(r, this.pmtuDisc, true);
+    if (e && this.errors.icmp(r, e, this.remote !== undefined, { addr: to, port: 0 }, 0))
+      this.env.touchOwner?.(this.owner);
+  }
 
   /**
    * @internal queues a reply (dropped when the queue is full). ping_queue_rcv_skb runs the

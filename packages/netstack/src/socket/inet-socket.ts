@@ -107,6 +107,8 @@ const UDPLITE_RECV_CSCOV = 11;
 /** TCP_INIT_CWND and net.ipv4.tcp_reordering's default: a listener's tcp_info shows them. */
 const TCP_INIT_CWND = 10;
 const TCP_REORDERING = 3;
+/** sizeof(struct sock_extended_err) (<linux/errqueue.h>). */
+const SOCK_EXTENDED_ERR_LEN = 16;
 /** Linux's TCP_LISTEN state number, for TCP_INFO of a listener. */
 const LINUX_TCP_LISTEN = 10;
 
@@ -124,6 +126,8 @@ export interface RecvResult {
   readonly oob?: boolean;
   /** IP-level control messages for recvmsg (IP_PKTINFO, IPV6_HOPLIMIT, ...), in Linux's order. */
   readonly control?: readonly Cmsg[];
+  /** An error from the error queue (sets MSG_ERRQUEUE in msg_flags). */
+  readonly errQueue?: boolean;
 }
 
 /** A UDP datagram held open by UDP_CORK or MSG_MORE: its pieces, destination and control messages. */
@@ -925,8 +929,10 @@ export class InetSocket {
   /** Pushes the options of ip-options.ts that bind, connect and send follow down to the socket. */
   private applyIpOptions(): void {
     const impl = this.impl;
-    if (impl.kind === 'icmp' || impl.kind === 'raw') return;
     const o = this.ipOpts;
+    if (impl.kind === 'udp' || impl.kind === 'icmp') impl.sock.errors.recvErr = (v) => o.recvErr(v);
+    if (impl.kind === 'icmp') impl.sock.pmtuDisc = o.pmtuDisc;
+    if (impl.kind === 'icmp' || impl.kind === 'raw') return;
     impl.sock.nonLocalBind = o.nonLocalBind;
     impl.sock.localPortRange = o.localPortRange;
     if (impl.kind === 'tcp') impl.sock.bindAddressNoPort = o.bindAddressNoPort;
@@ -936,6 +942,7 @@ export class InetSocket {
     }
     if (impl.kind === 'udp') {
       impl.sock.dontFragment = (v) => o.dontFragment(v);
+      impl.sock.pmtuDisc = (v) => (v === 4 ? o.pmtuDisc : o.pmtuDisc6);
       impl.sock.noCheck6Tx = o.noCheck6Tx;
       impl.sock.noCheck6Rx = o.noCheck6Rx;
       impl.sock.unicastIf = o.unicastIf;
@@ -1035,10 +1042,53 @@ export class InetSocket {
     if (this.peekOffset >= 0) this.peekOffset = Math.max(this.peekOffset + n, 0);
   }
 
-  /** Implements recvfrom(2)/recv(2) with MSG_PEEK and MSG_TRUNC; MSG_WAITALL is the caller's loop. */
+  /**
+   * recvmsg(2) with MSG_ERRQUEUE (ip_recv_error, ipv6_recv_error; inet_recv_error for TCP): the
+   * oldest queued error's payload into `buf`, the destination of the datagram it is about as
+   * the sender, and an IP_RECVERR (IPV6_RECVERR on AF_INET6) message holding its
+   * sock_extended_err and the offender's address. EAGAIN, never a wait, when none is queued.
+   */
+  private recvError(buf: Uint8Array): RecvResult | LinuxError {
+    const impl = this.impl;
+    const e = impl.kind === 'udp' || impl.kind === 'icmp' ? impl.sock.errors.dequeue() : undefined;
+    if (!e) return E.EAGAIN;
+    const n = Math.min(e.payload.length, buf.length);
+    buf.set(e.payload.subarray(0, n));
+    // A local error names no offender: the sockaddr stays zeroed.
+    const offender = e.offender
+      ? this.emit({ addr: e.offender, port: 0 })
+      : new Uint8Array(this.family === 4 ? 16 : 28);
+    const data = new Uint8Array(SOCK_EXTENDED_ERR_LEN + offender.length);
+    const dv = new DataView(data.buffer);
+    dv.setUint32(0, e.errno.errno, true);
+    data[4] = e.origin;
+    data[5] = e.type;
+    data[6] = e.code;
+    dv.setUint32(8, e.info, true);
+    data.set(offender, SOCK_EXTENDED_ERR_LEN);
+    const control =
+      this.family === 4
+        ? { level: SocketLevel.SOL_IP, type: IpOption.IP_RECVERR, data }
+        : { level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_RECVERR, data };
+    // ip_recv_error answers the bytes copied, MSG_TRUNC or not.
+    return {
+      n,
+      len: n,
+      from: this.emit(e.dst),
+      truncated: n < e.payload.length,
+      control: [control],
+      errQueue: true,
+    };
+  }
+
+  /**
+   * Implements recvfrom(2)/recv(2) with MSG_PEEK and MSG_TRUNC (MSG_ERRQUEUE: see
+   * {@link recvError}); MSG_WAITALL is the caller's loop.
+   */
   recvfrom(buf: Uint8Array, flags = 0): RecvResult | LinuxError | WouldBlock {
     this.touch();
     const impl = this.impl;
+    if (flags & MsgFlag.MSG_ERRQUEUE) return this.recvError(buf);
     const peek = (flags & MsgFlag.MSG_PEEK) !== 0;
     if (impl.kind === 'listener') return E.ENOTCONN;
     if (impl.kind === 'tcp') {
@@ -1522,6 +1572,12 @@ export class InetSocket {
     new DataView(bytes.buffer).setInt32(0, value, true);
     const r = this.ipOpts.set(this.optionSocket(), level, name, value, bytes);
     if (r === 0) this.applyIpOptions();
+    // IP_RECVERR / IPV6_RECVERR off: skb_errqueue_purge.
+    const recvErr =
+      (level === SocketLevel.SOL_IP && name === IpOption.IP_RECVERR) ||
+      (level === SocketLevel.SOL_IPV6 && name === Ipv6Option.IPV6_RECVERR);
+    if (r === 0 && recvErr && !flag && (this.impl.kind === 'udp' || this.impl.kind === 'icmp'))
+      this.impl.sock.errors.purge();
     if (r === 0 && level === SOL_UDP && name === UdpOption.UDP_CORK && !flag) this.pushCorked(); // udp_push_pending_frames
     return r ?? E.ENOPROTOOPT;
   }

@@ -133,6 +133,7 @@ const IP_FLAGS: readonly number[] = [
   IpOption.IP_CHECKSUM,
   IpOption.IP_BIND_ADDRESS_NO_PORT,
   IpOption.IP_MULTICAST_LOOP,
+  IpOption.IP_RECVERR,
 ];
 /** IPv6 options that are only a flag (do_ipv6_setsockopt's valbool options). */
 const IP6_FLAGS: readonly number[] = [
@@ -152,6 +153,7 @@ const IP6_FLAGS: readonly number[] = [
   Ipv6Option.IPV6_DONTFRAG,
   Ipv6Option.IPV6_AUTOFLOWLABEL,
   Ipv6Option.IPV6_RECVFRAGSIZE,
+  Ipv6Option.IPV6_RECVERR,
 ];
 /** UDP options that are only a flag. */
 const UDP_FLAGS: readonly number[] = [
@@ -333,6 +335,10 @@ export class IpOptions {
   /** UDP_NO_CHECK6_RX: IPv6 datagrams with checksum 0 are taken. */
   get noCheck6Rx(): boolean {
     return this.udp.has(UdpOption.UDP_NO_CHECK6_RX);
+  }
+  /** IP_RECVERR (`v` 4: errors from ICMP) or IPV6_RECVERR (6: from ICMPv6). */
+  recvErr(v: 4 | 6): boolean {
+    return v === 4 ? this.ip.has(IpOption.IP_RECVERR) : this.ip6.has(Ipv6Option.IPV6_RECVERR);
   }
   /** UDP_GRO. */
   get udpGro(): boolean {

@@ -1,14 +1,15 @@
 /**
  * UDP sockets: bind, connect, sendto/recvfrom over caller-owned datagram queues. A connected
- * socket receives only from its peer and learns of ICMP port-unreachable as ECONNREFUSED on
- * its next call, as on Linux; an unconnected one ignores ICMP errors (no IP_RECVERR yet). An
+ * socket receives only from its peer and learns of hard ICMP errors (port unreachable:
+ * ECONNREFUSED) on its next call, as on Linux; with IP_RECVERR / IPV6_RECVERR every socket
+ * learns of every ICMP error, and keeps it on its error queue (see error-queue.ts). An
  * abort from outside (`destroy`, udp_abort behind sock_diag's SOCK_DESTROY) is reported the same
  * way and disconnects the socket.
  *
  * @module
  */
 import { E, isError, PollEvent, type LinuxError } from '@tsvisor/abi';
-import type { ReceivedIp } from '../iface/interface.js';
+import type { IcmpErrorReport, ReceivedIp } from '../iface/interface.js';
 import type { DispatchContext } from '../iface/outgoing.js';
 import { NeighborHold } from './datagram-queues.js';
 import { PacketBuffer } from '../storage/ring-buffer.js';
@@ -18,10 +19,11 @@ import { UDP_HEADER_LEN, type UdpRepr } from '../wire/udp.js';
 import { NetMib, type UdpMib } from '../stats/mib.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
-import { UDP_MAX_SEGMENTS } from './ip-options.js';
+import { PmtuDisc, UDP_MAX_SEGMENTS } from './ip-options.js';
 import type { SocketFilter } from './cbpf.js';
 import { udpFilterPacket } from './filter-packet.js';
 import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
+import { icmpErrno, SocketErrors } from './error-queue.js';
 
 /** Largest UDP payload over IPv4 and IPv6 (65535 - IP header - UDP header). */
 const MAX_PAYLOAD = { 4: 65507, 6: 65527 } as const;
@@ -163,8 +165,10 @@ export class UdpSocket extends NeighborHold {
    * IPV6_DONTFRAG): one larger than the path MTU is then EMSGSIZE.
    */
   dontFragment: (v: 4 | 6) => boolean = () => false;
-  /** An asynchronous error (from ICMP, or an abort) reported by the next call, like Linux's sk_err. */
-  private pendingError: LinuxError | undefined;
+  /** IP_MTU_DISCOVER / IPV6_MTU_DISCOVER (PmtuDisc): whether ICMP's "too big" is an error. */
+  pmtuDisc: (v: 4 | 6) => number = () => PmtuDisc.WANT;
+  /** Asynchronous errors (from ICMP, or an abort) and the error queue of IP_RECVERR. */
+  readonly errors = new SocketErrors();
   private closed = false;
   /**
    * bind(2) named an address / a port (Linux's SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): an abort
@@ -301,7 +305,7 @@ export class UdpSocket extends NeighborHold {
     const wildcard = this.local!.addr.isUnspecified();
     if (wildcard) this.local = { addr: src, port: this.local!.port };
     this.remote = ep;
-    this.pendingError = undefined;
+    this.errors.pending = undefined;
     // A connected socket leaves its SO_REUSEPORT group, the last member taking its slot: moved to
     // its new address (udp_lib_rehash), or, for UDP, put in the table of connections
     // (udp_lib_hash4). A UDP-Lite socket bound to an address (ip4_datagram_connect, no hash4)
@@ -349,15 +353,18 @@ export class UdpSocket extends NeighborHold {
     const given = to ?? this.remote;
     // udp_sendmsg refuses a send without a destination before it reaches the pending error.
     if (!given) return E.EDESTADDRREQ;
-    const err = this.takeError();
-    if (err) return err;
     if (given.addr.version !== this.family && !(given === this.remote && this.dualStack))
       return E.EAFNOSUPPORT;
     const dst = this.peer(given);
     if (!dst) return E.ENETUNREACH; // udpv6_sendmsg to a mapped address on a v6-only socket
     if (dst.port === 0) return E.EINVAL;
-    if (data.length > MAX_PAYLOAD[dst.addr.version] || data.length > this.buffers.tx.payloadCapacity)
-      return E.EMSGSIZE;
+    // udp_sendmsg refuses more than 0xffff bytes over IPv4; the rest of IP's limit is
+    // ip_append_data's (ip6_append_data's for all of IPv6), which reports it as a local error.
+    if (data.length > MAX_PAYLOAD[dst.addr.version])
+      return dst.addr.version === 4 && data.length > 0xffff
+        ? E.EMSGSIZE
+        : this.tooBig(dst, this.env.mtuFor(dst.addr));
+    if (data.length > this.buffers.tx.payloadCapacity) return E.EMSGSIZE;
     if (opts?.src && !opts.src.isUnspecified() && !this.env.isLocalAddress(opts.src)) return E.EINVAL;
     const via = this.routeVia(dst.addr);
     if (isError(via)) return via;
@@ -376,13 +383,19 @@ export class UdpSocket extends NeighborHold {
     const ipHeader = v === 4 ? 20 : 40;
     const gso = opts?.gsoSize ?? 0;
     const mtu = this.env.mtuFor(dst.addr);
+    if (gso === 0 && this.dontFragment(v) && ipHeader + UDP_HEADER_LEN + data.length > mtu)
+      return this.tooBig(dst, mtu);
+    // The pending error (ICMP, an abort) comes from ip_append_data's sock_alloc_send_skb, after
+    // the routing and size checks.
+    const err = this.takeError();
+    if (err) return err;
     if (gso > 0) {
       // udp_send_skb's checks of a UDP_SEGMENT send.
       if (ipHeader + UDP_HEADER_LEN + Math.min(data.length, gso) > mtu) return E.EMSGSIZE;
       if (data.length > gso * UDP_MAX_SEGMENTS) return E.EINVAL;
       if (v === 6 && this.noCheck6Tx) return E.EINVAL; // udp_v6_send_skb: GSO needs the checksum
       if (this.lite) return E.EIO;
-    } else if (this.dontFragment(v) && ipHeader + UDP_HEADER_LEN + data.length > mtu) return E.EMSGSIZE;
+    }
     // Datagrams larger than the MTU are fragmented by the interface (IPv4 and IPv6).
     const meta: TxMeta = {
       src: src0,
@@ -398,6 +411,19 @@ export class UdpSocket extends NeighborHold {
     if (!this.buffers.tx.enqueue(meta, data)) return WOULD_BLOCK;
     this.env.queued?.(this);
     return data.length;
+  }
+
+  /**
+   * EMSGSIZE of a datagram over IP's size limit, or over the path MTU `mtu` where it may not be
+   * fragmented: with IP_RECVERR (IPV6_RECVERR) also a local error on the error queue
+   * (ip_local_error, ipv6_local_error) with the MTU, naming the destination with the connected
+   * port for IPv4 (inet_dport, 0 when unconnected) and the datagram's for IPv6.
+   */
+  private tooBig(dst: IpEndpoint, mtu: number): LinuxError {
+    const port = dst.addr.version === 4 ? (this.remote?.port ?? 0) : dst.port;
+    if (this.errors.local(dst.addr.version, E.EMSGSIZE, { addr: dst.addr, port }, mtu))
+      this.env.touchOwner?.(this.owner);
+    return E.EMSGSIZE;
   }
 
   /**
@@ -449,7 +475,7 @@ export class UdpSocket extends NeighborHold {
     let ev = 0;
     if (!this.buffers.rx.isEmpty()) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM;
     if (this.buffers.tx.canEnqueue(1)) ev |= PollEvent.POLLOUT | PollEvent.POLLWRNORM | PollEvent.POLLWRBAND;
-    if (this.pendingError) ev |= PollEvent.POLLERR;
+    if (this.errors.pollErr) ev |= PollEvent.POLLERR;
     return ev;
   }
 
@@ -470,9 +496,7 @@ export class UdpSocket extends NeighborHold {
 
   /** SO_ERROR: returns and clears the pending error. */
   takeError(): LinuxError | undefined {
-    const e = this.pendingError;
-    this.pendingError = undefined;
-    return e;
+    return this.errors.take();
   }
 
   /**
@@ -483,7 +507,7 @@ export class UdpSocket extends NeighborHold {
    */
   destroy(err: LinuxError): void {
     if (this.closed) return;
-    this.pendingError = err;
+    this.errors.pending = err;
     this.disconnect();
   }
 
@@ -604,12 +628,11 @@ export class UdpSocket extends NeighborHold {
     }
   }
 
-  /** @internal an ICMP error about a datagram this socket sent to `to`. */
-  icmpError(to: IpEndpoint, error: LinuxError): void {
-    if (this.remote && this.remote.port === to.port && this.remote.addr.equals(to.addr)) {
-      this.pendingError = error;
+  /** @internal an ICMP error about a datagram this socket sent to `to` (__udp4_lib_err, __udp6_lib_err). */
+  icmpError(to: IpEndpoint, r: IcmpErrorReport): void {
+    const e = icmpErrno(r, this.pmtuDisc(r.version), false);
+    if (e && this.errors.icmp(r, e, this.remote !== undefined, to, UDP_HEADER_LEN))
       this.env.touchOwner?.(this.owner);
-    }
   }
 
   /** @internal sends queued datagrams; true when any packet left. */

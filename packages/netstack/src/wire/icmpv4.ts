@@ -1,6 +1,6 @@
 /**
- * ICMPv4 (RFC 792): echo request/reply and the two errors a host stack sends and reacts to,
- * destination unreachable and time exceeded. An error carries the invoking datagram (its IP
+ * ICMPv4 (RFC 792): echo request/reply and the errors a host stack sends and reacts to,
+ * destination unreachable, time exceeded and parameter problem. An error carries the invoking datagram (its IP
  * header and at least 8 bytes of its payload) as raw bytes, so the receiver can find the socket.
  *
  * @module
@@ -11,7 +11,13 @@ import { WireError } from './error.js';
 import { emitEcho, ICMP_FIELD, IcmpHeaderView, parseEcho, type IcmpEcho } from './icmp-header.js';
 
 /** ICMPv4 message types. */
-export const Icmpv4Type = { ECHO_REPLY: 0, DEST_UNREACHABLE: 3, ECHO_REQUEST: 8, TIME_EXCEEDED: 11 } as const;
+export const Icmpv4Type = {
+  ECHO_REPLY: 0,
+  DEST_UNREACHABLE: 3,
+  ECHO_REQUEST: 8,
+  TIME_EXCEEDED: 11,
+  PARAMETER_PROBLEM: 12,
+} as const;
 
 /** ICMPv4 destination-unreachable codes. */
 export const Icmpv4Unreachable = {
@@ -23,7 +29,7 @@ export const Icmpv4Unreachable = {
   ADMIN_PROHIBITED: 13,
 } as const;
 
-const F = { ...ICMP_FIELD, MTU: 6 } as const;
+const F = { ...ICMP_FIELD, POINTER: 4, MTU: 6 } as const;
 
 /** Length of the ICMPv4 header (type, code, checksum and the 4-byte rest of header). */
 export const ICMPV4_HEADER_LEN = F.DATA;
@@ -60,7 +66,14 @@ export type Icmpv4Repr =
       readonly nextHopMtu: number;
       readonly invoking: Uint8Array;
     }
-  | { readonly type: 'timeExceeded'; readonly code: number; readonly invoking: Uint8Array };
+  | { readonly type: 'timeExceeded'; readonly code: number; readonly invoking: Uint8Array }
+  | {
+      readonly type: 'paramProblem';
+      readonly code: number;
+      /** The offset of the offending octet in the invoking datagram (RFC 792). */
+      readonly pointer: number;
+      readonly invoking: Uint8Array;
+    };
 
 /** parse / bufferLen / emit for {@link Icmpv4Repr}. */
 export const Icmpv4Repr = {
@@ -80,6 +93,8 @@ export const Icmpv4Repr = {
         };
       case Icmpv4Type.TIME_EXCEEDED:
         return { type: 'timeExceeded', code: p.code, invoking: p.data };
+      case Icmpv4Type.PARAMETER_PROBLEM:
+        return { type: 'paramProblem', code: p.code, pointer: p.buffer[F.POINTER]!, invoking: p.data };
       default:
         return WireError.Unsupported;
     }
@@ -105,6 +120,12 @@ export const Icmpv4Repr = {
       case 'timeExceeded':
         b[F.TYPE] = Icmpv4Type.TIME_EXCEEDED;
         b[F.CODE] = repr.code;
+        b.set(repr.invoking, F.DATA);
+        break;
+      case 'paramProblem':
+        b[F.TYPE] = Icmpv4Type.PARAMETER_PROBLEM;
+        b[F.CODE] = repr.code;
+        b[F.POINTER] = repr.pointer;
         b.set(repr.invoking, F.DATA);
         break;
     }

@@ -162,17 +162,19 @@ export type Icmpv6Repr =
     };
 
 /**
- * The link-layer address option of the given type among NDP options (RFC 4861 §4.6): a zero
- * length is malformed; options with other lengths (not Ethernet) are ignored.
+ * The link-layer address option of the given type among NDP options (RFC 4861 §4.6): the first
+ * one, as Linux's ndisc_parse_options keeps the first of each kind and ignores the others; null
+ * when that one is not the length of an Ethernet address's (ndisc_opt_addr_data finds none in
+ * it). A zero length is malformed.
  */
-function linkAddrOption(opts: Uint8Array, kind: number): EthernetAddress | undefined | WireError {
-  let found: EthernetAddress | undefined;
+function linkAddrOption(opts: Uint8Array, kind: number): EthernetAddress | undefined | null | WireError {
+  let found: EthernetAddress | undefined | null;
   for (let i = 0; i < opts.length;) {
     if (i + 2 > opts.length) return WireError.Malformed;
     const len = opts[i + 1]! * 8;
     if (len === 0 || i + len > opts.length) return WireError.Malformed;
-    if (opts[i] === kind && len === LINK_ADDR_OPTION_LEN)
-      found = new EthernetAddress(opts.subarray(i + 2, i + 8));
+    if (opts[i] === kind && found === undefined)
+      found = len === LINK_ADDR_OPTION_LEN ? new EthernetAddress(opts.subarray(i + 2, i + 8)) : null;
     i += len;
   }
   return found;
@@ -185,8 +187,10 @@ function parseRouterMessage(p: Icmpv6Packet): Icmpv6Repr | WireError {
   const fixed = advert ? RA_FIXED_LEN : RS_FIXED_LEN;
   if (p.code !== 0 || b.length < fixed) return WireError.Malformed;
   const opts = b.subarray(fixed);
-  const link = linkAddrOption(opts, NdpOption.SOURCE_LINK_ADDR);
-  if (link instanceof WireError) return link;
+  const option = linkAddrOption(opts, NdpOption.SOURCE_LINK_ADDR);
+  if (option instanceof WireError) return option;
+  // Not an Ethernet address's length: left out (a host uses neither message's).
+  const link = option ?? undefined;
   if (!advert) return { type: 'routerSolicit', sourceLinkAddr: link };
   const prefixes: PrefixInfo[] = [];
   let mtu: number | undefined;
@@ -231,6 +235,9 @@ function parseNdp(p: Icmpv6Packet): Icmpv6Repr | WireError {
     solicit ? NdpOption.SOURCE_LINK_ADDR : NdpOption.TARGET_LINK_ADDR,
   );
   if (link instanceof WireError) return link;
+  // ndisc_recv_ns and ndisc_recv_na drop a message whose address option does not fit the link
+  // ("invalid link-layer address length").
+  if (link === null) return WireError.Malformed;
   if (solicit) return { type: 'neighborSolicit', target, sourceLinkAddr: link, nonce: nonceOption(b) };
   const flags = b[4]!;
   return {

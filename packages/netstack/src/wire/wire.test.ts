@@ -326,6 +326,41 @@ describe('emit -> parse -> equal', () => {
       nonce: Uint8Array.of(1, 2, 3, 4, 5, 6),
     });
   });
+  it('NDP: of several link-layer address options the first counts; a first one not of Ethernet length drops the message', () => {
+    const src = Ipv6Address.parse('fe80::1')!;
+    const dst = Ipv6Address.parse('ff02::1:ff00:2')!;
+    const target = Ipv6Address.parse('fe80::2')!;
+    const first = EthernetAddress.parse('02:00:00:00:00:01')!;
+    for (const [type, kind] of [
+      ['neighborSolicit', 1],
+      ['neighborAdvert', 2],
+    ] as const) {
+      const repr: Icmpv6Repr =
+        type === 'neighborSolicit'
+          ? { type, target, sourceLinkAddr: first }
+          : { type, router: false, solicited: true, override: true, target, targetLinkAddr: first };
+      const buf = new Uint8Array(Icmpv6Repr.bufferLen(repr) + 8);
+      Icmpv6Repr.emit(repr, Icmpv6Packet.unchecked(buf.subarray(0, 32)), src, dst);
+      buf.set([kind, 1, 2, 0, 0, 0, 0, 0x99], 32);
+      const view = Icmpv6Packet.unchecked(buf);
+      expect(Icmpv6Repr.parse(view, src, dst, false)).toEqual(repr);
+      // ndisc_opt_addr_data: a first option of 16 bytes holds no Ethernet address.
+      const long = new Uint8Array(48);
+      long.set(buf.subarray(0, 24));
+      long.set([kind, 2], 24);
+      long.set(buf.subarray(24, 32), 40);
+      expect(Icmpv6Repr.parse(Icmpv6Packet.unchecked(long), src, dst, false)).toBe(WireError.Malformed);
+    }
+    // A router solicitation's is left out instead (a host reads neither).
+    const rs = new Uint8Array(8 + 16 + 8);
+    rs[0] = 133;
+    rs.set([1, 2], 8);
+    rs.set([1, 1, 2, 0, 0, 0, 0, 1], 24);
+    expect(Icmpv6Repr.parse(Icmpv6Packet.unchecked(rs), src, dst, false)).toEqual({
+      type: 'routerSolicit',
+      sourceLinkAddr: undefined,
+    });
+  });
   it('ICMPv6', () => {
     fc.assert(
       fc.property(icmpv6Arb, ipv6, ipv6, (repr, src, dst) => {

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { E, OpenFlag, isError } from '@tsvisor/abi';
+import { userCreds } from '@tsvisor/vfs';
+import { FixtureProcSource } from './fixture.js';
+import { list, mounted, nativeSysctlWrites, putText as put, readAll } from './mount.test-util.js';
+import type { ProcNetIpv6Sysctl, ProcNetIpv6SysctlWrite } from './sys-net-ipv6.js';
+
+const IPV6 = '/proc/sys/net/ipv6';
+
+/** Inputs whose outcome is compared with Linux's proc_dointvec and proc_dointvec_jiffies. */
+const INPUTS = [
+  '7',
+  '-1',
+  '0',
+  '2147483647',
+  '2147483648',
+  '-2147483648',
+  '0x10',
+  '010',
+  '+3',
+  'abc',
+  ' 4',
+  '5 6',
+  '8589934',
+  '8589935',
+  '99999999999',
+];
+
+/** What Linux 6.x gives each input (`err`: EINVAL, the value unchanged from its default `d`). */
+function want(d: string, jiffies: boolean): string[] {
+  return [
+    'ok 7',
+    'ok -1',
+    'ok 0',
+    jiffies ? 'err' : 'ok 2147483647',
+    'err',
+    jiffies ? 'err' : 'ok -2147483648',
+    'ok 16',
+    'ok 8',
+    'err',
+    'err',
+    'ok 4',
+    'ok 5',
+    'ok 8589934',
+    jiffies ? 'err' : 'ok 8589935',
+    'err',
+  ].map((w) => (w === 'err' ? `err ${d}` : w));
+}
+
+/** A fixture whose namespace keeps its IPv6 sysctls in `state` (written through `writes`). */
+function withIpv6Sysctl(): {
+  src: FixtureProcSource;
+  state: () => ProcNetIpv6Sysctl;
+  writes: ProcNetIpv6SysctlWrite[];
+} {
+  const conf = { dadTransmits: 1, enhancedDad: 1 };
+  let state: ProcNetIpv6Sysctl = {
+    idgenRetries: 3,
+    idgenDelay: 1,
+    conf: { all: conf, default: conf, lo: conf, eth0: conf },
+  };
+  const writes: ProcNetIpv6SysctlWrite[] = [];
+  const src = FixtureProcSource.sample();
+  const net = src.netValue;
+  if (net === null) throw new Error('fixture has a network namespace');
+  src.netValue = {
+    ...net,
+    ipv6Sysctl: () => state,
+    setIpv6Sysctl: (w) => {
+      writes.push(w);
+      if (!('conf' in w)) state = { ...state, [w.key]: w.value };
+      else
+        state = { ...state, conf: { ...state.conf, [w.conf]: { ...state.conf[w.conf]!, [w.key]: w.value } } };
+      return undefined;
+    },
+  };
+  return { src, state: () => state, writes };
+}
+
+describe('/proc/sys/net/ipv6', () => {
+  it("lists idgen_* and a conf directory for all, default and each device, sorted as Linux's", () => {
+    const { p } = mounted();
+    expect(list(p, IPV6)).toEqual(['conf', 'idgen_delay', 'idgen_retries']);
+    const devices = FixtureProcSource.sample()
+      .netValue!.devices()
+      .map((d) => d.name);
+    expect(list(p, `${IPV6}/conf`)).toEqual(['all', 'default', ...devices].sort());
+    for (const c of ['all', 'default', ...devices]) {
+      expect(list(p, `${IPV6}/conf/${c}`)).toEqual(['dad_transmits', 'enhanced_dad']);
+      expect(readAll(p, `${IPV6}/conf/${c}/dad_transmits`)).toBe('1\n');
+      expect(readAll(p, `${IPV6}/conf/${c}/enhanced_dad`)).toBe('1\n');
+    }
+    expect(readAll(p, `${IPV6}/idgen_retries`)).toBe('3\n');
+    expect(readAll(p, `${IPV6}/idgen_delay`)).toBe('1\n');
+    expect(p.stat(`${IPV6}/conf/lo/dad_transmits`)).toMatchObject({ mode: 0o100644 });
+    expect(readAll(p, `${IPV6}/conf/nosuch/dad_transmits`)).toBe(E.ENOENT);
+  });
+
+  it("parses writes as Linux's proc_dointvec and proc_dointvec_jiffies (compared with the host's kernel)", () => {
+    const files = ['conf/all/dad_transmits', 'conf/lo/enhanced_dad', 'idgen_retries', 'idgen_delay'];
+    const mine = files.flatMap((f) =>
+      INPUTS.map((text) => {
+        const { p } = mounted();
+        const r = put(p, `${IPV6}/${f}`, text);
+        const now = (readAll(p, `${IPV6}/${f}`) as string).trimEnd();
+        return isError(r) ? `err ${now}` : `ok ${now}`;
+      }),
+    );
+    expect(mine).toEqual([...want('1', false), ...want('1', false), ...want('3', false), ...want('1', true)]);
+    const native = nativeSysctlWrites(
+      files.map((f) => `${IPV6}/${f}`),
+      INPUTS,
+    );
+    if (native !== null) expect(mine.map((m) => m.replace(/^err .*/, 'err'))).toEqual(native);
+  });
+
+  it("reads and writes the namespace's values, each conf directory its own", () => {
+    const { src, state, writes } = withIpv6Sysctl();
+    const { p } = mounted(undefined, src);
+    expect(list(p, `${IPV6}/conf`)).toEqual(['all', 'default', 'eth0', 'lo']);
+    expect(put(p, `${IPV6}/conf/eth0/dad_transmits`, '3\n')).toBe(2);
+    expect(put(p, `${IPV6}/conf/all/enhanced_dad`, '0')).toBe(1);
+    expect(put(p, `${IPV6}/idgen_delay`, '5')).toBe(1);
+    expect(put(p, `${IPV6}/idgen_retries`, 'x')).toBe(E.EINVAL);
+    expect(writes).toEqual([
+      { key: 'dadTransmits', conf: 'eth0', value: 3 },
+      { key: 'enhancedDad', conf: 'all', value: 0 },
+      { key: 'idgenDelay', value: 5 },
+    ]);
+    expect(readAll(p, `${IPV6}/conf/eth0/dad_transmits`)).toBe('3\n');
+    expect(readAll(p, `${IPV6}/conf/lo/dad_transmits`)).toBe('1\n');
+    expect(state().idgenDelay).toBe(5);
+  });
+
+  it('a namespace the reader does not own: overflow owner, opening for writing EACCES', () => {
+    const { src } = withIpv6Sysctl();
+    src.netValue = { ...src.netValue!, sysctlOwned: false };
+    const { p } = mounted(undefined, src);
+    expect(p.stat(`${IPV6}/conf/lo/dad_transmits`)).toMatchObject({ uid: 65534, gid: 65534 });
+    expect(p.stat(`${IPV6}/conf`)).toMatchObject({ uid: 65534, gid: 65534 });
+    expect(p.open(`${IPV6}/conf/lo/dad_transmits`, OpenFlag.O_WRONLY)).toBe(E.EACCES);
+    expect(p.open(`${IPV6}/idgen_retries`, OpenFlag.O_WRONLY)).toBe(E.EACCES);
+  });
+
+  it('an unprivileged reader may read but not write', () => {
+    const { p } = mounted(userCreds(1000, 1000));
+    expect(readAll(p, `${IPV6}/conf/all/dad_transmits`)).toBe('1\n');
+    expect(p.open(`${IPV6}/conf/all/dad_transmits`, OpenFlag.O_WRONLY)).toBe(E.EACCES);
+  });
+});
