@@ -161,14 +161,13 @@ it('forms the stable addresses Linux forms, with the same flags during and after
   expect(temp(after)).toEqual(temp(linux.after));
 });
 
+/** vb's counter-0 link-local address, as netstack forms it (a veth hashes a zero perm_addr). */
+function counterZeroLinkLocal(): NonNullable<ReturnType<typeof stableAddress>> {
+  return stableAddress(Ipv6Address.parse('fe80::')!, EthernetAddress.ZERO, 0, Ipv6Address.parse(SECRET)!)!;
+}
+
 it('forms the next stable link-local address when the first is in use, as Linux does', () => {
-  // vb's counter-0 link-local address, as netstack forms it (a veth hashes a zero perm_addr).
-  const ll0 = stableAddress(
-    Ipv6Address.parse('fe80::')!,
-    EthernetAddress.ZERO,
-    0,
-    Ipv6Address.parse(SECRET)!,
-  )!;
+  const ll0 = counterZeroLinkLocal();
   const script = [
     ...VETH_STABLE,
     `ip link set lo up && ip link set va up && ip -6 addr add ${ll0.address.toString()}/64 dev va nodad`,
@@ -207,12 +206,7 @@ it('forms the next stable link-local address when the first is in use, as Linux 
 });
 
 it('announces what Linux announces over rtnetlink, and when: the failed address at once, the next once valid', () => {
-  const ll0 = stableAddress(
-    Ipv6Address.parse('fe80::')!,
-    EthernetAddress.ZERO,
-    0,
-    Ipv6Address.parse(SECRET)!,
-  )!;
+  const ll0 = counterZeroLinkLocal();
   // addrconf_dad_failure adds the next address with ipv6_add_addr, which announces nothing (only
   // inet6_addr_add does, for `ip addr add`): RTM_NEWADDR comes from addrconf_dad_completed.
   const script = [

@@ -55,21 +55,10 @@ static uint32_t saved_syn_tsval(int s, int *found) {
 }
 
 /* Connects from 127.0.0.1:`port` to listener `l` (SERVER); returns the TSval of its SYN, and the
- * monotonic ms read before the connect and after it returned. */
+ * monotonic ms read before the connection was made and after. */
 static uint32_t syn_tsval(int l, int port, uint32_t *before, uint32_t *after, int *found) {
-  int c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-  setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a = lo(port);
-  if (bind(c, (struct sockaddr *)&a, sizeof a)) {
-    perror("bind");
-    exit(1);
-  }
-  a = lo(SERVER);
   *before = mono_ms();
-  if (connect(c, (struct sockaddr *)&a, sizeof a)) {
-    perror("connect");
-    exit(1);
-  }
+  int c = connect_from(port, SERVER);
   *after = mono_ms();
   int s = accept(l, NULL, NULL);
   uint32_t v = saved_syn_tsval(s, found);

@@ -26,17 +26,6 @@
 #define SERVER 6101
 #define CLIENT 40301
 
-/* A packet socket on lo that reads IPv4 packets (one copy of each: what lo receives). */
-static int capture(void) {
-  int p = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-  struct sockaddr_ll a = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = if_nametoindex("lo")};
-  if (p < 0 || bind(p, (struct sockaddr *)&a, sizeof a)) {
-    perror("packet socket");
-    exit(1);
-  }
-  return p;
-}
-
 /* A TCP segment from one of the capture's packets. */
 struct seg {
   uint32_t daddr, seq, ack, tsval;
@@ -138,23 +127,12 @@ static const char *answered(int p) {
 }
 
 static void time_wait_acks(void) {
-  int p = capture(), r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+  int p = lo_capture(), r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
   if (r < 0) {
     perror("raw socket");
     exit(1);
   }
-  int l = reuse_listener(SERVER), c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-  setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a = lo(CLIENT);
-  if (bind(c, (struct sockaddr *)&a, sizeof a)) {
-    perror("bind");
-    exit(1);
-  }
-  a = lo(SERVER);
-  if (connect(c, (struct sockaddr *)&a, sizeof a)) {
-    perror("connect");
-    exit(1);
-  }
+  int l = reuse_listener(SERVER), c = connect_from(CLIENT, SERVER);
   int s = accept(l, NULL, NULL);
   char b;
   close(s);
@@ -214,7 +192,7 @@ static void syn_tsvals(const char *mode) {
     perror("listener");
     exit(1);
   }
-  int p = capture();
+  int p = lo_capture();
   uint32_t t1 = 0, t2 = 0;
   int ok = syn_tsval(p, "127.0.0.1", &t1) && syn_tsval(p, "127.0.0.2", &t2);
   int32_t d = (int32_t)(t2 - t1);

@@ -19,17 +19,6 @@
 #define SERVER 6301
 #define CLIENT 40601
 
-/* A packet socket on lo that reads IPv4 packets. */
-static int capture(void) {
-  int p = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-  struct sockaddr_ll a = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = if_nametoindex("lo")};
-  if (p < 0 || bind(p, (struct sockaddr *)&a, sizeof a)) {
-    perror("packet socket");
-    exit(1);
-  }
-  return p;
-}
-
 /* The sequence number of the FIN from `client` to SERVER, if lo carries one within a second. */
 static int client_fin(int p, int client, uint32_t *seq) {
   unsigned char b[2048];
@@ -94,23 +83,12 @@ static const char *write_rfc1337(const char *value) {
  * a RST out of the window, then one at RCV.NXT, reach the server's TIME_WAIT. */
 static void assassinate(const char *mode, int client) {
   sysctl("tcp_rfc1337", mode);
-  int p = capture(), r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+  int p = lo_capture(), r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
   if (r < 0) {
     perror("raw socket");
     exit(1);
   }
-  int l = reuse_listener(SERVER), c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-  setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a = lo(client);
-  if (bind(c, (struct sockaddr *)&a, sizeof a)) {
-    perror("bind");
-    exit(1);
-  }
-  a = lo(SERVER);
-  if (connect(c, (struct sockaddr *)&a, sizeof a)) {
-    perror("connect");
-    exit(1);
-  }
+  int l = reuse_listener(SERVER), c = connect_from(client, SERVER);
   int s = accept(l, NULL, NULL);
   char b;
   close(s);

@@ -1,10 +1,14 @@
-/* Helpers shared by the TIME_WAIT programs (tw-reuse.c, tw-bound-connect.c, tw-syn.c): results,
- * IPv4 sysctls, loopback addresses, and the TIME_WAIT connections /proc/net/tcp lists. */
+/* Helpers shared by the TIME_WAIT and TCP timestamp programs (tw-*.c, tcp-ts-clock.c): results,
+ * IPv4 sysctls, loopback addresses and connections, a capture of lo, and the TIME_WAIT
+ * connections /proc/net/tcp lists. */
 #ifndef TW_UTIL_H
 #define TW_UTIL_H
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +49,35 @@ TW_UTIL_UNUSED static int reuse_listener(int port) {
     exit(1);
   }
   return l;
+}
+
+/* A TCP socket bound with SO_REUSEADDR to 127.0.0.1:`port` and connected to 127.0.0.1:`server`;
+ * exits on failure. */
+TW_UTIL_UNUSED static int connect_from(int port, int server) {
+  int c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = lo(port);
+  if (bind(c, (struct sockaddr *)&a, sizeof a)) {
+    perror("bind");
+    exit(1);
+  }
+  a = lo(server);
+  if (connect(c, (struct sockaddr *)&a, sizeof a)) {
+    perror("connect");
+    exit(1);
+  }
+  return c;
+}
+
+/* A packet socket on lo that reads IPv4 packets (one copy of each: what lo receives). */
+TW_UTIL_UNUSED static int lo_capture(void) {
+  int p = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+  struct sockaddr_ll a = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = if_nametoindex("lo")};
+  if (p < 0 || bind(p, (struct sockaddr *)&a, sizeof a)) {
+    perror("packet socket");
+    exit(1);
+  }
+  return p;
 }
 
 /* The TIME_WAIT connections of local port `local` (to remote port `remote`, or any when -1) that
