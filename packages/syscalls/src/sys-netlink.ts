@@ -2,8 +2,8 @@
  * AF_NETLINK sockets of protocol NETLINK_ROUTE: the rtnetlink requests programs use to learn the
  * sandbox's network — RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE and RTM_GETNEIGH dumps (getifaddrs,
  * if_nameindex, `ip link`, `ip addr`, `ip route`, `ip neigh`), RTM_GETRULE dumps (`ip rule`: a fresh
- * namespace's default rules), RTM_GETLINK by index or name, NLMSG_ERROR
- * answers and ACKs. Answers describe the interfaces of the sandbox's netstack, never the host's.
+ * namespace's default rules), RTM_GETLINK by index or name, RTM_GETNSID (`ip netns list-id`; a
+ * sandbox gives no namespace ids), NLMSG_ERROR answers and ACKs. Answers describe the interfaces of the sandbox's netstack, never the host's.
  * Changes need CAP_NET_ADMIN (EPERM); addresses and main-table routes change (RTM_NEWADDR,
  * RTM_DELADDR, RTM_NEWROUTE, RTM_DELROUTE: sys-netlink-change.ts), with extended ACK messages
  * (NETLINK_EXT_ACK), and what they did is announced to the members of the address and route
@@ -94,7 +94,31 @@ const RTM_NEWNEIGH = 28;
 const RTM_GETNEIGH = 30;
 const RTM_NEWRULE = 32;
 const RTM_GETRULE = 34;
+const RTM_NEWNSID = 88;
+const RTM_GETNSID = 90;
 const RTM_MAX = 127;
+/** Attributes of RTM_GETNSID/RTM_NEWNSID (linux/net_namespace.h). */
+const NETNSA_NSID = 1;
+const NETNSA_PID = 2;
+const NETNSA_FD = 3;
+const NETNSA_TARGET_NSID = 4;
+/** NETNSA_CURRENT_NSID: the first attribute type rtnl_net_policy does not check. */
+const NETNSA_CURRENT_NSID = 5;
+/** NETNSA_NSID of a namespace without an id in the asking one. */
+const NETNSA_NSID_NOT_ASSIGNED = -1;
+
+/**
+ * Who sent a request, for the requests that depend on it: its capability, and for RTM_GETNSID the
+ * processes and files it may name.
+ */
+export interface NetlinkSender {
+  /** CAP_NET_ADMIN, which changes need besides the opener's (netlink_net_capable). */
+  readonly netAdmin: boolean;
+  /** Thread `tid` of the sender's pid namespace is alive (a sandbox has one network namespace). */
+  taskAlive?(tid: number): boolean;
+  /** The sender has file descriptor `fd` open (none of them is a namespace file: no nsfs). */
+  fdOpen?(fd: number): boolean;
+}
 /** Neighbour attributes (NDA_*) and the one state a resolved entry is shown in (NUD_REACHABLE). */
 const NDA_DST = 1;
 const NDA_LLADDR = 2;
@@ -1179,14 +1203,14 @@ export class NetlinkSocket {
   /**
    * implements sendmsg on netlink: to the kernel (nl_pid 0) a request, answered into this
    * socket's queue; to another netlink socket of the sandbox a datagram (`ECONNREFUSED` when no
-   * socket has that id). `EMSGSIZE` beyond the send buffer. `senderNetAdmin`: the sending task
-   * has CAP_NET_ADMIN, which changes need besides the opener's (netlink_net_capable).
+   * socket has that id). `EMSGSIZE` beyond the send buffer. `sender`: the sending task (see
+   * {@link NetlinkSender}), or only whether it has CAP_NET_ADMIN.
    */
   sendto(
     data: Uint8Array,
     _flags = 0,
     to?: Uint8Array,
-    senderNetAdmin = true,
+    sender: boolean | NetlinkSender = true,
   ): number | LinuxError | WouldBlock {
     let dst = this.dstPid;
     if (to !== undefined) {
@@ -1203,7 +1227,7 @@ export class NetlinkSocket {
       peer.deliver({ data: data.slice(), from: this.portid });
       return data.length;
     }
-    this.request(data, senderNetAdmin);
+    this.request(data, typeof sender === 'boolean' ? { netAdmin: sender } : sender);
     return data.length;
   }
 
@@ -1382,7 +1406,7 @@ export class NetlinkSocket {
   }
 
   /** netlink_rcv_skb over rtnetlink_rcv_msg: every complete message of the request. */
-  private request(data: Uint8Array, senderNetAdmin: boolean): void {
+  private request(data: Uint8Array, sender: NetlinkSender): void {
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let off = 0;
     while (off + NLMSG_HDRLEN <= data.length) {
@@ -1396,8 +1420,8 @@ export class NetlinkSocket {
       if ((flags & NLM_F_REQUEST) !== 0 && type >= NLMSG_MIN_TYPE) {
         const r =
           this.protocol === NETLINK_SOCK_DIAG
-            ? this.sockDiag(msg, type, flags, senderNetAdmin)
-            : this.rtnetlink(msg, type, flags, senderNetAdmin);
+            ? this.sockDiag(msg, type, flags, sender.netAdmin)
+            : this.rtnetlink(msg, type, flags, sender);
         if (r === 'dump') dumped = true;
         else err = r;
       }
@@ -1460,14 +1484,65 @@ export class NetlinkSocket {
     });
   }
 
+  /**
+   * RTM_GETNSID (rtnl_net_getid, rtnl_net_dumpid): the id this namespace gave another one. A
+   * sandbox has one network namespace and gives no ids: a dump is empty, a peer named by a live
+   * thread (NETNSA_PID) is this namespace, answered NETNSA_NSID_NOT_ASSIGNED, and a peer named by
+   * an id (NETNSA_NSID, NETNSA_TARGET_NSID) does not exist; no file is a namespace's (NETNSA_FD:
+   * EINVAL, EBADF when not open).
+   */
+  private getNsid(
+    body: Uint8Array,
+    flags: number,
+    seq: number,
+    sender: NetlinkSender,
+  ): 'dump' | LinuxError | undefined {
+    const pid = this.portid;
+    if ((flags & NLM_F_DUMP) !== 0) {
+      const w = new MessageWriter();
+      w.bytes(new Uint8Array(4));
+      this.deliver({ data: w.finish(NLMSG_DONE, NLM_F_MULTI, seq, pid), from: 0 });
+      return 'dump';
+    }
+    // nlmsg_parse_deprecated_strict of a struct rtgenmsg and rtnl_net_policy (an attribute of an
+    // unknown type is passed over).
+    if (body.length < 1) return E.EINVAL;
+    const tb = netlinkAttrs(body, 1);
+    for (const [t, v] of tb) if (t < NETNSA_CURRENT_NSID && v.length < 4) return E.EINVAL;
+    const num = (t: number): number =>
+      new DataView(tb.get(t)!.buffer, tb.get(t)!.byteOffset).getInt32(0, true);
+    if (tb.has(NETNSA_TARGET_NSID)) {
+      this.extackMessage = 'Target netns reference is invalid';
+      return E.EINVAL;
+    }
+    let peer: LinuxError | undefined;
+    if (tb.has(NETNSA_PID)) peer = (sender.taskAlive?.(num(NETNSA_PID) >>> 0) ?? false) ? undefined : E.ESRCH;
+    else if (tb.has(NETNSA_FD)) peer = (sender.fdOpen?.(num(NETNSA_FD)) ?? false) ? E.EINVAL : E.EBADF;
+    else if (tb.has(NETNSA_NSID)) peer = E.ENOENT;
+    else {
+      this.extackMessage = 'Peer netns reference is missing';
+      return E.EINVAL;
+    }
+    if (peer !== undefined) {
+      this.extackMessage = 'Peer netns reference is invalid';
+      return peer;
+    }
+    const w = new MessageWriter();
+    w.bytes(new Uint8Array(1)); // struct rtgenmsg: AF_UNSPEC
+    w.u32(NETNSA_NSID, NETNSA_NSID_NOT_ASSIGNED);
+    this.deliver({ data: w.finish(RTM_NEWNSID, 0, seq, pid), from: 0 });
+    return undefined;
+  }
+
   /** One rtnetlink request: 'dump' when answered by a dump, else the errno to ack with. */
   private rtnetlink(
     msg: Uint8Array,
     type: number,
     flags: number,
-    senderNetAdmin: boolean,
+    sender: NetlinkSender,
   ): 'dump' | LinuxError | undefined {
     if (type > RTM_MAX) return E.EOPNOTSUPP;
+    const senderNetAdmin = sender.netAdmin;
     const seq = new DataView(msg.buffer, msg.byteOffset).getUint32(8, true);
     const body = msg.subarray(NLMSG_HDRLEN);
     const family = body.length > 0 ? (body[0] as number) : AddressFamily.AF_UNSPEC;
@@ -1491,6 +1566,7 @@ export class NetlinkSocket {
       this.domain.changed();
       return undefined;
     }
+    if (type === RTM_GETNSID) return this.getNsid(body, flags, seq, sender);
     const links = this.domain.links();
     const pid = this.portid;
     // NLMSG_DONE carries the dump's result: 0, or the error that ended it (-errno).

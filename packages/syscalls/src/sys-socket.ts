@@ -53,7 +53,7 @@ import type { FileDescription } from '@tsvisor/vfs';
 import { UserIOSequence } from '@tsvisor/vfs';
 import { readerAsleep, sendSigurg, socketCall } from './fasync.js';
 import { SocketImpl, netOf, socketOf, type AnySocket, type InFlight } from './sys-socket-file.js';
-import { NetlinkSocket, interfaceIoctl } from './sys-netlink.js';
+import { NetlinkSocket, interfaceIoctl, type NetlinkSender } from './sys-netlink.js';
 import { sockDiagHandler } from './sys-netlink-diag.js';
 import { bindPortDenied } from './sys-caps.js';
 import {
@@ -126,6 +126,15 @@ const FLAG_BITS = SockType.SOCK_NONBLOCK | SockType.SOCK_CLOEXEC;
 type Result = SyscallResult | Promise<SyscallResult>;
 
 // ---- helpers ----------------------------------------------------------------------------------
+
+/** The sending task as a netlink request sees it (see NetlinkSender). */
+function netlinkSender(t: Task): NetlinkSender {
+  return {
+    netAdmin: capable(t.creds, Capability.CAP_NET_ADMIN),
+    taskAlive: (tid) => t.kernel.task(tid)?.state === 'alive',
+    fdOpen: (fd) => !isError(fileAt(t, fd)),
+  };
+}
 
 function credsOf(t: Task): UnixCreds {
   return { pid: t.tgid, uid: t.creds.euid, gid: t.creds.egid, groups: t.creds.groups, process: t.group };
@@ -548,7 +557,7 @@ function doSend(t: Task, f: { file: FileDescription; s: SocketImpl }, out: Outgo
       r =
         sock instanceof InetSocket
           ? sock.sendto(chunk, flags, dst, out.control)
-          : sock.sendto(chunk, flags, dst, capable(t.creds, Capability.CAP_NET_ADMIN));
+          : sock.sendto(chunk, flags, dst, netlinkSender(t));
     }
     f.s.settle();
     return r === NET_WOULD_BLOCK ? 'block' : r;
