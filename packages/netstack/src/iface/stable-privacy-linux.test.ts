@@ -161,6 +161,9 @@ it('forms the stable addresses Linux forms, with the same flags during and after
   expect(temp(after)).toEqual(temp(linux.after));
 });
 
+/** An address announced on vb to see that `ip monitor` listens (not a link-local one). */
+const PROBE = '2001:db8:fffe::1';
+
 /** vb's counter-0 link-local address, as netstack forms it (a veth hashes a zero perm_addr). */
 function counterZeroLinkLocal(): NonNullable<ReturnType<typeof stableAddress>> {
   return stableAddress(Ipv6Address.parse('fe80::')!, EthernetAddress.ZERO, 0, Ipv6Address.parse(SECRET)!)!;
@@ -213,7 +216,11 @@ it('announces what Linux announces over rtnetlink, and when: the failed address 
     ...VETH_STABLE,
     `ip link set lo up && ip link set va up && ip -6 addr add ${ll0.address.toString()}/64 dev va nodad`,
     `ip -o monitor address dev vb > ${dir}/monitor 2>&1 & m=$!`,
-    'sleep 0.3',
+    // Until the monitor listens (its start can take longer than a fixed wait on a loaded
+    // machine): a probe address it announces, which the /64 link-local lines read below leave out.
+    `i=0; until grep -q ${PROBE} ${dir}/monitor || [ $i -ge 100 ]; do`,
+    `  ip -6 addr add ${PROBE}/128 dev vb nodad; ip -6 addr del ${PROBE}/128 dev vb; sleep 0.1; i=$((i + 1))`,
+    'done',
     'ip link set vb up',
     'for i in $(seq 80); do',
     '  [ "$(ip -6 -o addr show dev vb | wc -l)" -ge 2 ] && ! ip -6 -o addr show dev vb tentative -dadfailed | grep -q . && break',
