@@ -255,31 +255,33 @@ describe('enhanced DAD (RFC 7527, Linux enhanced_dad 1)', () => {
   });
 });
 
-describe('a stable-privacy link-local address that DAD finds in use (RFC 7217 §6, addrconf_dad_failure)', () => {
-  const secret = Ipv6Address.parse('2001:db8:1:2:3:4:5:6')!;
-  /** The link-local address RFC 7217 forms with DAD counter `n`. */
-  const stableLl = (n: number): Ipv6Address =>
-    stableAddress(Ipv6Address.parse('fe80::')!, mac, n, secret)!.address;
-  const { STABLE_PRIVACY } = IfaFlag;
+const secret = Ipv6Address.parse('2001:db8:1:2:3:4:5:6')!;
+/** The link-local address RFC 7217 forms with DAD counter `n`. */
+const stableLl = (n: number): Ipv6Address =>
+  stableAddress(Ipv6Address.parse('fe80::')!, mac, n, secret)!.address;
 
-  /** {@link eth0} with addr_gen_mode 2 (stable-privacy). */
-  function stableEth0(delays: number[]): { stack: Stack; peer: ReturnType<typeof linkPair>[1] } {
-    const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
-    const stack = new Stack({
-      device: dev,
-      addresses: [],
-      hardwareAddress: mac,
-      ipv6LinkLocal: true,
-      addrconf: {
-        addrGenMode: 'stable-privacy',
-        stableSecret: secret,
-        randomBytes: scriptedBytes(
-          delays.flatMap((d, i) => [new Uint8Array([d >> 8, d & 0xff]), nonceOf(i)]),
-        ),
-      },
-    });
-    return { stack, peer };
-  }
+/**
+ * {@link eth0} with addr_gen_mode 2 (stable-privacy): each DAD run's random delay (ms) from
+ * `delays`, its nonce nonceOf(run).
+ */
+function stableEth0(delays: number[]): { stack: Stack; peer: ReturnType<typeof linkPair>[1] } {
+  const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
+  const stack = new Stack({
+    device: dev,
+    addresses: [],
+    hardwareAddress: mac,
+    ipv6LinkLocal: true,
+    addrconf: {
+      addrGenMode: 'stable-privacy',
+      stableSecret: secret,
+      randomBytes: scriptedBytes(delays.flatMap((d, i) => [new Uint8Array([d >> 8, d & 0xff]), nonceOf(i)])),
+    },
+  });
+  return { stack, peer };
+}
+
+describe('a stable-privacy link-local address that DAD finds in use (RFC 7217 §6, addrconf_dad_failure)', () => {
+  const { STABLE_PRIVACY } = IfaFlag;
 
   it('is formed again with the next DAD counter, idgen_delay (1 s) later; that one is used', () => {
     const { stack, peer } = stableEth0([100, 200]);
@@ -435,26 +437,6 @@ describe('the DAD sysctls (net.ipv6.conf.<dev>.dad_transmits, enhanced_dad; net.
 });
 
 describe('idgen_retries and idgen_delay for a stable-privacy link-local address in use', () => {
-  const secret = Ipv6Address.parse('2001:db8:1:2:3:4:5:6')!;
-  const stableLl = (n: number): Ipv6Address =>
-    stableAddress(Ipv6Address.parse('fe80::')!, mac, n, secret)!.address;
-
-  function stableEth0(): { stack: Stack; peer: ReturnType<typeof linkPair>[1] } {
-    const [dev, peer] = linkPair({ medium: 'ethernet', mtu: 1500 });
-    const stack = new Stack({
-      device: dev,
-      addresses: [],
-      hardwareAddress: mac,
-      ipv6LinkLocal: true,
-      addrconf: {
-        addrGenMode: 'stable-privacy',
-        stableSecret: secret,
-        randomBytes: scriptedBytes([0, 0, 0, 0].flatMap((_, i) => [new Uint8Array([0, 0]), nonceOf(i)])),
-      },
-    });
-    return { stack, peer };
-  }
-
   /** Claims every address the stack probes for until `end` (ms); the times of the probes. */
   function claimAll(stack: Stack, peer: ReturnType<typeof linkPair>[1], end: number): [number, string][] {
     const tried: [number, string][] = [];
@@ -470,7 +452,7 @@ describe('idgen_retries and idgen_delay for a stable-privacy link-local address 
   }
 
   it('the next address waits idgen_delay as set when the conflict came; idgen_retries bounds them', () => {
-    const { stack, peer } = stableEth0();
+    const { stack, peer } = stableEth0([0, 0, 0, 0]);
     stack.iface.ipv6Sysctl.idgenDelay = 3;
     stack.iface.ipv6Sysctl.idgenRetries = 1;
     cycle(stack);
@@ -482,13 +464,13 @@ describe('idgen_retries and idgen_delay for a stable-privacy link-local address 
   });
 
   it('idgen_retries 0 forms no other; a negative idgen_delay leaves the next one tentative for good', () => {
-    const none = stableEth0();
+    const none = stableEth0([0, 0, 0, 0]);
     none.stack.iface.ipv6Sysctl.idgenRetries = 0;
     cycle(none.stack);
     expect(claimAll(none.stack, none.peer, 3000)).toEqual([[0, stableLl(0).toString()]]);
     expect(flags(none.stack)).toHaveLength(1);
 
-    const never = stableEth0();
+    const never = stableEth0([0, 0, 0, 0]);
     never.stack.iface.ipv6Sysctl.idgenDelay = -1;
     cycle(never.stack);
     expect(claimAll(never.stack, never.peer, 5000)).toEqual([[0, stableLl(0).toString()]]);

@@ -164,6 +164,20 @@ it('forms the stable addresses Linux forms, with the same flags during and after
 /** An address announced on vb to see that `ip monitor` listens (not a link-local one). */
 const PROBE = '2001:db8:fffe::1';
 
+/** netstack in vb's place: vb's MAC and secret, a veth's zero permanent address, no SLAAC. */
+function vbWithoutSlaac(): ReturnType<typeof slaacStack> {
+  return slaacStack({
+    mac: EthernetAddress.parse(MAC)!,
+    slaac: false,
+    addrconf: {
+      addrGenMode: 'stable-privacy',
+      stableSecret: Ipv6Address.parse(SECRET)!,
+      permanentAddress: EthernetAddress.ZERO,
+    },
+    seed: 3,
+  });
+}
+
 /** vb's counter-0 link-local address, as netstack forms it (a veth hashes a zero perm_addr). */
 function counterZeroLinkLocal(): NonNullable<ReturnType<typeof stableAddress>> {
   return stableAddress(Ipv6Address.parse('fe80::')!, EthernetAddress.ZERO, 0, Ipv6Address.parse(SECRET)!)!;
@@ -186,16 +200,7 @@ it('forms the next stable link-local address when the first is in use, as Linux 
   const linux = parseLinux(out.split('after\n')[1]!);
 
   const mac = EthernetAddress.parse(MAC)!;
-  const { stack, peer } = slaacStack({
-    mac,
-    slaac: false,
-    addrconf: {
-      addrGenMode: 'stable-privacy',
-      stableSecret: Ipv6Address.parse(SECRET)!,
-      permanentAddress: EthernetAddress.ZERO,
-    },
-    seed: 3,
-  });
+  const { stack, peer } = vbWithoutSlaac();
   expect(stack.iface.linkLocal).toEqual(ll0.address);
   expect(stack.setDeviceUp(false)).toBeUndefined();
   expect(stack.setDeviceUp(true)).toBeUndefined();
@@ -235,16 +240,7 @@ it('announces what Linux announces over rtnetlink, and when: the failed address 
   );
 
   const mac = EthernetAddress.parse(MAC)!;
-  const { stack, peer } = slaacStack({
-    mac,
-    slaac: false,
-    addrconf: {
-      addrGenMode: 'stable-privacy',
-      stableSecret: Ipv6Address.parse(SECRET)!,
-      permanentAddress: EthernetAddress.ZERO,
-    },
-    seed: 3,
-  });
+  const { stack, peer } = vbWithoutSlaac();
   const announced: string[] = [];
   stack.iface.dadListener = (c) => {
     const info = stack.iface.ipv6Addresses().find((a) => a.cidr.address.equals(c.address))!;

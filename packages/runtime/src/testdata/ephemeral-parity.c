@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sock-util.h"
+
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
@@ -29,13 +31,6 @@
 static struct sockaddr_in lo(int port) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   return a;
-}
-
-static int port_of(int fd) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  return ntohs(a.sin_port);
 }
 
 static void set_range(const char *text) {

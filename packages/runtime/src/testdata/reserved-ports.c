@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sock-util.h"
+
 #define MAX 16
 /* A port outside every range below: the listener connect(2) goes to. */
 #define SERVER_PORT 5000
@@ -28,13 +30,6 @@ static struct sockaddr_in addr(const char *ip, int port) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
   inet_pton(AF_INET, ip, &a.sin_addr);
   return a;
-}
-
-static int port_of(int fd) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  return ntohs(a.sin_port);
 }
 
 /* Writes `len` bytes of `text` to sysctl `path` in one write(2); "ok" or the errno. */

@@ -26,55 +26,6 @@
 #define SERVER 6101
 #define CLIENT 40301
 
-/* A TCP segment from one of the capture's packets. */
-struct seg {
-  uint32_t daddr, seq, ack, tsval;
-  int sport, dport, flags, has_ts;
-};
-
-/* The next TCP segment lo received within `ms` milliseconds; 0 when none came. */
-static int next_seg(int p, int ms, struct seg *s) {
-  unsigned char b[2048];
-  for (;;) {
-    struct pollfd pfd = {.fd = p, .events = POLLIN};
-    if (poll(&pfd, 1, ms) <= 0) return 0;
-    struct sockaddr_ll from;
-    socklen_t fl = sizeof from;
-    ssize_t n = recvfrom(p, b, sizeof b, 0, (struct sockaddr *)&from, &fl);
-    if (n < (ssize_t)sizeof(struct iphdr) || from.sll_pkttype == PACKET_OUTGOING) continue;
-    struct iphdr *ip = (struct iphdr *)b;
-    size_t ihl = ip->ihl * 4u;
-    if (ip->protocol != IPPROTO_TCP || (size_t)n < ihl + sizeof(struct tcphdr)) continue;
-    struct tcphdr *th = (struct tcphdr *)(b + ihl);
-    size_t doff = th->doff * 4u;
-    s->daddr = ip->daddr;
-    s->sport = ntohs(th->source);
-    s->dport = ntohs(th->dest);
-    s->seq = ntohl(th->seq);
-    s->ack = ntohl(th->ack_seq);
-    s->flags = b[ihl + 13];
-    s->has_ts = 0;
-    for (size_t i = sizeof *th; i < doff && ihl + i < (size_t)n;) {
-      unsigned char kind = b[ihl + i];
-      if (kind == TCPOPT_EOL) break;
-      if (kind == TCPOPT_NOP) {
-        i++;
-        continue;
-      }
-      unsigned char len = b[ihl + i + 1];
-      if (len < 2) break;
-      if (kind == TCPOPT_TIMESTAMP && len == 10) {
-        uint32_t v;
-        memcpy(&v, b + ihl + i + 2, 4);
-        s->tsval = ntohl(v);
-        s->has_ts = 1;
-      }
-      i += len;
-    }
-    return 1;
-  }
-}
-
 /* The time left (ms) on the timer /proc/net/tcp shows for the TIME_WAIT connection of
  * SERVER to CLIENT; -1 when it is not listed. */
 static long tw_timer_left(void) {
@@ -90,25 +41,6 @@ static long tw_timer_left(void) {
       left = (long)when * 1000 / sysconf(_SC_CLK_TCK);
   fclose(f);
   return left;
-}
-
-static uint16_t fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)~sum;
-}
-
-/* Sends from 127.0.0.1:CLIENT to 127.0.0.1:SERVER a bare ACK (no options) through raw socket `r`. */
-static void send_ack(int r, uint32_t seq, uint32_t ack) {
-  struct tcphdr th = {.source = htons(CLIENT), .dest = htons(SERVER), .seq = htonl(seq), .ack_seq = htonl(ack)};
-  th.doff = sizeof th / 4;
-  th.ack = 1;
-  th.window = htons(1000);
-  uint32_t sum = 0x7f00 + 0x0001 + 0x7f00 + 0x0001 + IPPROTO_TCP + sizeof th;
-  const uint16_t *w = (const uint16_t *)&th;
-  for (size_t i = 0; i < sizeof th / 2; i++) sum += ntohs(w[i]);
-  th.check = htons(fold(sum));
-  struct sockaddr_in to = lo(SERVER);
-  if (sendto(r, &th, sizeof th, 0, (struct sockaddr *)&to, sizeof to) != sizeof th) perror("raw sendto");
 }
 
 /* Reads what the capture holds already. */
@@ -127,17 +59,8 @@ static const char *answered(int p) {
 }
 
 static void time_wait_acks(void) {
-  int p = lo_capture(), r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
-  if (r < 0) {
-    perror("raw socket");
-    exit(1);
-  }
-  int l = reuse_listener(SERVER), c = connect_from(CLIENT, SERVER);
-  int s = accept(l, NULL, NULL);
-  char b;
-  close(s);
-  int eof = read(c, &b, 1) == 0;
-  close(c);
+  int p = lo_capture(), r = raw_tcp();
+  int l = reuse_listener(SERVER), eof = server_closes_first(l, connect_from(CLIENT, SERVER));
   /* The client's FIN: its sequence number plus one is the TIME_WAIT's RCV.NXT; it acknowledges
    * the server's FIN, so its ACK is the server's SND.NXT. */
   struct seg fin = {0}, g;
@@ -152,12 +75,12 @@ static void time_wait_acks(void) {
   long left = tw_timer_left();
   printf("after 1.5 s: timer under 59 s %s\n", left >= 0 && left < 59000 ? "yes" : "no");
   drain(p);
-  send_ack(r, fin.seq + 1, fin.ack);
+  send_bare(r, CLIENT, SERVER, fin.seq + 1, fin.ack, TH_ACK);
   left = tw_timer_left();
   printf("ACK at RCV.NXT: timer over 59.5 s %s, answered %s, server TIME_WAIT %d\n", left > 59500 ? "yes" : "no",
          answered(p), time_waits(SERVER, CLIENT));
   drain(p);
-  send_ack(r, fin.seq + 100000, fin.ack);
+  send_bare(r, CLIENT, SERVER, fin.seq + 100000, fin.ack, TH_ACK);
   /* The client kernel's RST for the answer (no socket has the client's port) ends the TIME_WAIT. */
   printf("ACK out of the window: answered %s", answered(p));
   printf(", server TIME_WAIT %d\n", time_waits(SERVER, CLIENT));

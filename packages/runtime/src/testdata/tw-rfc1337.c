@@ -21,41 +21,13 @@
 
 /* The sequence number of the FIN from `client` to SERVER, if lo carries one within a second. */
 static int client_fin(int p, int client, uint32_t *seq) {
-  unsigned char b[2048];
-  for (;;) {
-    struct pollfd pfd = {.fd = p, .events = POLLIN};
-    if (poll(&pfd, 1, 1000) <= 0) return 0;
-    struct sockaddr_ll from;
-    socklen_t fl = sizeof from;
-    ssize_t n = recvfrom(p, b, sizeof b, 0, (struct sockaddr *)&from, &fl);
-    if (n < (ssize_t)sizeof(struct iphdr) || from.sll_pkttype == PACKET_OUTGOING) continue;
-    struct iphdr *ip = (struct iphdr *)b;
-    size_t ihl = ip->ihl * 4u;
-    if (ip->protocol != IPPROTO_TCP || (size_t)n < ihl + sizeof(struct tcphdr)) continue;
-    struct tcphdr *th = (struct tcphdr *)(b + ihl);
-    if (ntohs(th->source) == client && ntohs(th->dest) == SERVER && th->fin) {
-      *seq = ntohl(th->seq);
+  struct seg s;
+  while (next_seg(p, 1000, &s))
+    if (s.sport == client && s.dport == SERVER && (s.flags & TH_FIN)) {
+      *seq = s.seq;
       return 1;
     }
-  }
-}
-
-static uint16_t fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)~sum;
-}
-
-/* Sends a bare RST (no ACK, no options) from 127.0.0.1:`client` to 127.0.0.1:SERVER. */
-static void send_rst(int r, int client, uint32_t seq) {
-  struct tcphdr th = {.source = htons(client), .dest = htons(SERVER), .seq = htonl(seq)};
-  th.doff = sizeof th / 4;
-  th.rst = 1;
-  uint32_t sum = 0x7f00 + 0x0001 + 0x7f00 + 0x0001 + IPPROTO_TCP + sizeof th;
-  const uint16_t *w = (const uint16_t *)&th;
-  for (size_t i = 0; i < sizeof th / 2; i++) sum += ntohs(w[i]);
-  th.check = htons(fold(sum));
-  struct sockaddr_in to = lo(SERVER);
-  if (sendto(r, &th, sizeof th, 0, (struct sockaddr *)&to, sizeof to) != sizeof th) perror("raw sendto");
+  return 0;
 }
 
 /* The contents of /proc/sys/net/ipv4/tcp_rfc1337, without its newline. */
@@ -83,25 +55,16 @@ static const char *write_rfc1337(const char *value) {
  * a RST out of the window, then one at RCV.NXT, reach the server's TIME_WAIT. */
 static void assassinate(const char *mode, int client) {
   sysctl("tcp_rfc1337", mode);
-  int p = lo_capture(), r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
-  if (r < 0) {
-    perror("raw socket");
-    exit(1);
-  }
-  int l = reuse_listener(SERVER), c = connect_from(client, SERVER);
-  int s = accept(l, NULL, NULL);
-  char b;
-  close(s);
-  int eof = read(c, &b, 1) == 0;
-  close(c);
+  int p = lo_capture(), r = raw_tcp();
+  int l = reuse_listener(SERVER), eof = server_closes_first(l, connect_from(client, SERVER));
   uint32_t fin = 0;
   int seen = client_fin(p, client, &fin);
   printf("tcp_rfc1337 %s: EOF %s, client FIN seen %s, server TIME_WAIT %d", mode, eof ? "yes" : "no",
          seen ? "yes" : "no", time_waits(SERVER, client));
-  send_rst(r, client, fin + 100000);
+  send_bare(r, client, SERVER, fin + 100000, 0, TH_RST);
   usleep(100 * 1000);
   printf("; after a RST out of the window %d", time_waits(SERVER, client));
-  send_rst(r, client, fin + 1);
+  send_bare(r, client, SERVER, fin + 1, 0, TH_RST);
   usleep(100 * 1000);
   printf(", after a RST at RCV.NXT %d\n", time_waits(SERVER, client));
   close(l);

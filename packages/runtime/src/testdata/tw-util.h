@@ -1,6 +1,6 @@
 /* Helpers shared by the TIME_WAIT and TCP timestamp programs (tw-*.c, tcp-ts-clock.c): results,
- * IPv4 sysctls, loopback addresses and connections, a capture of lo, and the TIME_WAIT
- * connections /proc/net/tcp lists. */
+ * IPv4 sysctls, loopback addresses and connections, a capture of lo and the TCP segments in it,
+ * bare segments sent through a raw socket, and the TIME_WAIT connections /proc/net/tcp lists. */
 #ifndef TW_UTIL_H
 #define TW_UTIL_H
 #include <arpa/inet.h>
@@ -10,6 +10,10 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +82,91 @@ TW_UTIL_UNUSED static int lo_capture(void) {
     exit(1);
   }
   return p;
+}
+
+/* A TCP segment from one of lo_capture's packets. */
+struct seg {
+  uint32_t daddr, seq, ack, tsval;
+  int sport, dport, flags, has_ts;
+};
+
+/* The next TCP segment lo received (capture `p`) within `ms` milliseconds; 0 when none came. */
+TW_UTIL_UNUSED static int next_seg(int p, int ms, struct seg *s) {
+  unsigned char b[2048];
+  for (;;) {
+    struct pollfd pfd = {.fd = p, .events = POLLIN};
+    if (poll(&pfd, 1, ms) <= 0) return 0;
+    struct sockaddr_ll from;
+    socklen_t fl = sizeof from;
+    ssize_t n = recvfrom(p, b, sizeof b, 0, (struct sockaddr *)&from, &fl);
+    if (n < (ssize_t)sizeof(struct iphdr) || from.sll_pkttype == PACKET_OUTGOING) continue;
+    struct iphdr *ip = (struct iphdr *)b;
+    size_t ihl = ip->ihl * 4u;
+    if (ip->protocol != IPPROTO_TCP || (size_t)n < ihl + sizeof(struct tcphdr)) continue;
+    struct tcphdr *th = (struct tcphdr *)(b + ihl);
+    size_t doff = th->doff * 4u;
+    s->daddr = ip->daddr;
+    s->sport = ntohs(th->source);
+    s->dport = ntohs(th->dest);
+    s->seq = ntohl(th->seq);
+    s->ack = ntohl(th->ack_seq);
+    s->flags = b[ihl + 13];
+    s->has_ts = 0;
+    for (size_t i = sizeof *th; i < doff && ihl + i < (size_t)n;) {
+      unsigned char kind = b[ihl + i];
+      if (kind == TCPOPT_EOL) break;
+      if (kind == TCPOPT_NOP) {
+        i++;
+        continue;
+      }
+      unsigned char len = b[ihl + i + 1];
+      if (len < 2) break;
+      if (kind == TCPOPT_TIMESTAMP && len == 10) {
+        uint32_t v;
+        memcpy(&v, b + ihl + i + 2, 4);
+        s->tsval = ntohl(v);
+        s->has_ts = 1;
+      }
+      i += len;
+    }
+    return 1;
+  }
+}
+
+/* A raw TCP socket (IPPROTO_TCP: it sends TCP headers, the kernel adds IP's); exits on failure. */
+TW_UTIL_UNUSED static int raw_tcp(void) {
+  int r = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+  if (r < 0) {
+    perror("raw socket");
+    exit(1);
+  }
+  return r;
+}
+
+/* Sends through raw socket `r` a TCP header without options, flags `flags` (TH_ACK, TH_RST...), from
+ * 127.0.0.1:`sport` to 127.0.0.1:`dport`; with TH_ACK a window of 1000. */
+TW_UTIL_UNUSED static void send_bare(int r, int sport, int dport, uint32_t seq, uint32_t ack, int flags) {
+  struct tcphdr th = {.source = htons(sport), .dest = htons(dport), .seq = htonl(seq), .ack_seq = htonl(ack)};
+  th.doff = sizeof th / 4;
+  ((unsigned char *)&th)[13] = (unsigned char)flags;
+  if (flags & TH_ACK) th.window = htons(1000);
+  uint32_t sum = 0x7f00 + 0x0001 + 0x7f00 + 0x0001 + IPPROTO_TCP + sizeof th;
+  const uint16_t *w = (const uint16_t *)&th;
+  for (size_t i = 0; i < sizeof th / 2; i++) sum += ntohs(w[i]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  th.check = htons((uint16_t)~sum);
+  struct sockaddr_in to = lo(dport);
+  if (sendto(r, &th, sizeof th, 0, (struct sockaddr *)&to, sizeof to) != sizeof th) perror("raw sendto");
+}
+
+/* Accepts client `c`'s connection on listener `l` and closes the server's end first, then `c`:
+ * whether `c` read end of file, so that the server's end waits in TIME_WAIT. */
+TW_UTIL_UNUSED static int server_closes_first(int l, int c) {
+  char b;
+  close(accept(l, NULL, NULL));
+  int eof = read(c, &b, 1) == 0;
+  close(c);
+  return eof;
 }
 
 /* The TIME_WAIT connections of local port `local` (to remote port `remote`, or any when -1) that
