@@ -1774,11 +1774,29 @@ export class TcpSocket {
   get mssCache(): number {
     if (!this.everConnected) return DEFAULT_MSS[4];
     this.refreshMss();
-    const mss = this.sendMssNow;
+    return this.boundToHalfWindow(this.sendMssNow);
+  }
+
+  /** Linux's tcp_bound_to_half_wnd: `mss` held to half the largest window the peer offered. */
+  private boundToHalfWindow(mss: number): number {
     const maxWin = this.maxSndWnd;
     const cutoff = maxWin > DEFAULT_MSS[4] ? maxWin >>> 1 : maxWin;
     if (cutoff !== 0 && mss > cutoff) return Math.max(cutoff, 68 - 20 - (this.tsOk ? TS_OPTION_LEN : 0));
     return mss;
+  }
+
+  /**
+   * The sender's silly window avoidance (RFC 9293 §3.8.6.2.1, Linux tcp_snd_wnd_test): the next
+   * segment of new data, a full MSS (held to half the largest window offered) or all that is
+   * unsent when less, goes only when it fits whole in the peer's window. A bulk sender then
+   * waits for a window update (or the ACK of what is in flight) instead of filling the last
+   * bytes of the window with a small segment. `offset` is SND.NXT's place in the send ring.
+   */
+  private fitsWindow(offset: number, mss: number): boolean {
+    const unsent = this.buffers.tx.length - offset;
+    const full = this.boundToHalfWindow(mss);
+    const len = unsent < full ? unsent : full;
+    return len <= ((this.sndWnd - ((this.sndNxt - this.sndUna) | 0)) | 0);
   }
 
   /** The number of SYN retransmissions this socket makes (TCP_SYNCNT's value when set). */
@@ -2677,7 +2695,8 @@ export class TcpSocket {
       const forced = this.retransmitHeadDue;
       if (!forced && this.cc.cwnd - this.pipe(mss) < mss) break;
       const count = this.sendable(false);
-      const newReady = count > 0 && !this.sendHolds(this.unsentOffset(), mss, ctx.now);
+      const offset = this.unsentOffset();
+      const newReady = count > 0 && this.fitsWindow(offset, mss) && !this.sendHolds(offset, mss, ctx.now);
       const hole = forced
         ? ((this.rackOn ? this.rack.nextLost() : undefined) ??
           this.scoreboard.nextHole(this.sndUna, this.sndMax))
@@ -3361,13 +3380,20 @@ export class TcpSocket {
       let ready: boolean;
       if (recovery) {
         const mss = this.sendMssNow;
-        const newReady = count > 0 && !this.sendHolds(this.unsentOffset(), mss, now);
+        const offset = this.unsentOffset();
+        const newReady = count > 0 && this.fitsWindow(offset, mss) && !this.sendHolds(offset, mss, now);
         ready =
           this.cc.cwnd - this.pipe(mss) >= mss &&
           (newReady ||
             this.nextRetransmission(mss, false) !== undefined ||
             this.rescueSegment(mss) !== undefined);
-      } else ready = count > 0 && !this.sendHolds(this.unsentOffset(), this.sendMssNow, now);
+      } else {
+        const offset = this.unsentOffset();
+        ready =
+          count > 0 &&
+          this.fitsWindow(offset, this.sendMssNow) &&
+          !this.sendHolds(offset, this.sendMssNow, now);
+      }
       if (ready || (this.finQueued && this.finDue())) return work;
       if (count > 0 && this.cork && this.corkedSince !== undefined) {
         const c = this.corkedSince + CORK_CEILING;
@@ -3500,8 +3526,23 @@ export class TcpSocket {
         this.rtoAt ??= now + this.rto;
         sent = true;
       }
-      // Zero window with data waiting and nothing in flight: arm the persist timer.
-      const waiting = unsent > 0;
+      // A window that takes no segment (zero, or too small for the next) with data waiting and
+      // nothing in flight: the persist timer.
+      let waiting = unsent > 0;
+      if (this.windowProbeDue && waiting && this.sndNxt === this.sndUna && this.sndWnd > 0) {
+        // tcp_write_wakeup: a window too small for the next segment is probed with as much
+        // data as it takes; once that is in flight, the RTO runs as for any data
+        // (tcp_send_probe0 drops the probe backoff).
+        const r = this.sendNewSegment(ctx, mss, false, true);
+        if (r === 'pending') return sent;
+        if (r === 'sent') {
+          sent = true;
+          this.probesOut = 0;
+          this.probeBackoff = 0;
+          this.rtoAt = now + this.rto;
+          waiting = tx.length - ((this.sndNxt - this.txBase) | 0) > 0;
+        }
+      }
       if (this.windowProbeDue && waiting && this.sndNxt === this.sndUna) {
         // Linux's zero-window probe carries no new data: a segment one byte before SND.UNA, out
         // of the peer's window, so that it answers with an ACK that shows its window. (A probe
@@ -3535,7 +3576,12 @@ export class TcpSocket {
    * Sends one new segment from SND.NXT if the windows (and Nagle, TCP_CORK) allow: 'none' when
    * nothing may go, 'pending' when the next hop is not resolved yet.
    */
-  private sendNewSegment(ctx: DispatchContext, mss: number, useCwnd: boolean): 'sent' | 'none' | 'pending' {
+  private sendNewSegment(
+    ctx: DispatchContext,
+    mss: number,
+    useCwnd: boolean,
+    probe = false,
+  ): 'sent' | 'none' | 'pending' {
     const now = ctx.now;
     const count = this.sendable(useCwnd);
     const n = count < mss ? count : mss;
@@ -3544,6 +3590,8 @@ export class TcpSocket {
     const queued = this.buffers.tx.length;
     // Full segments never wait (the first test of sendHolds).
     if (queued - offset < mss && this.sendHolds(offset, mss, now)) return 'none';
+    // A window probe (tcp_write_wakeup) sends what the window takes.
+    if (!probe && !this.fitsWindow(offset, mss)) return 'none';
     // The payload: a view of the ring when the bytes do not wrap (the interface copies it into
     // a frame at once, or keeps the view for a segment that stays on the host, which the ring
     // allows: nothing writes over sent bytes before the poll ends), else a copy in the shared
@@ -3555,7 +3603,7 @@ export class TcpSocket {
     if (held) payload = span.length === n ? span : span.subarray(0, n);
     else tx.read(offset, (payload = SCRATCH.subarray(0, n)));
     const last = offset + n === queued;
-    let flags = last ? TcpFlag.PSH : 0;
+    let flags = last || probe ? TcpFlag.PSH : 0;
     const withFin = last && this.finQueued;
     if (withFin) flags |= TcpFlag.FIN;
     if (this.sndUna === this.sndMax) this.stallSince = now;

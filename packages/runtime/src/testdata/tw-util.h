@@ -1,4 +1,5 @@
-/* Helpers shared by the TIME_WAIT and TCP timestamp programs (tw-*.c, tcp-ts-clock.c): results,
+/* Helpers shared by the TIME_WAIT and TCP timestamp programs (tw-*.c, tcp-ts-clock.c) and
+ * sender-sws.c: results,
  * IPv4 sysctls, loopback addresses and connections, a capture of lo and the TCP segments in it,
  * bare segments sent through a raw socket, and the TIME_WAIT connections /proc/net/tcp lists. */
 #ifndef TW_UTIL_H
@@ -87,7 +88,7 @@ TW_UTIL_UNUSED static int lo_capture(void) {
 /* A TCP segment from one of lo_capture's packets. */
 struct seg {
   uint32_t daddr, seq, ack, tsval;
-  int sport, dport, flags, has_ts;
+  int sport, dport, flags, has_ts, len; /* len: the payload's bytes */
 };
 
 /* The next TCP segment lo received (capture `p`) within `ms` milliseconds; 0 when none came. */
@@ -111,6 +112,7 @@ TW_UTIL_UNUSED static int next_seg(int p, int ms, struct seg *s) {
     s->seq = ntohl(th->seq);
     s->ack = ntohl(th->ack_seq);
     s->flags = b[ihl + 13];
+    s->len = (int)ntohs(ip->tot_len) - (int)ihl - (int)doff;
     s->has_ts = 0;
     for (size_t i = sizeof *th; i < doff && ihl + i < (size_t)n;) {
       unsigned char kind = b[ihl + i];
