@@ -279,6 +279,7 @@ export {
 export {
   KernelProcSource,
   LoadAverage,
+  NAMESPACE_INODES,
   hostResident,
   hostSmapsResidency,
   parseCpuinfo,

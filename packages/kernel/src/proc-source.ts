@@ -20,6 +20,7 @@ import {
   type VmaResidency,
 } from '@tsvisor/mm';
 import {
+  nsfsName,
   vfsMounts,
   type NamespaceKind,
   type ProcCaller,
@@ -177,7 +178,7 @@ export function hostSmapsResidency(pid: number): ((v: Vma) => VmaResidency | und
  * Linux's fixed numbers for the initial namespaces (PROC_*_INIT_INO), and the first two
  * allocated ones for the mount and network namespaces, as a freshly booted host shows them.
  */
-const NAMESPACE_INODES: Readonly<Record<NamespaceKind, number>> = {
+export const NAMESPACE_INODES: Readonly<Record<NamespaceKind, number>> = {
   cgroup: 0xeffffffb,
   ipc: 0xefffffff,
   mnt: 0xf0000001,
@@ -451,11 +452,12 @@ class KernelProcTask implements ProcTask {
     if (typeof f.getFlags !== 'function') return null;
     const st = f.stat();
     const type = st.mode & 0o170000;
-    // Anonymous-inode files (epoll, eventfd...) carry their name on anon_inodefs' location.
-    const anon = anonInodeName(f.location);
+    // Anonymous-inode files (epoll, eventfd...) carry their name on anon_inodefs' location;
+    // namespace files show their type and number (ns_dname).
+    const named = anonInodeName(f.location) ?? nsfsName(f.location);
     const path =
-      anon !== null
-        ? anon
+      named !== null
+        ? named
         : type === 0o010000 && !f.location.name
           ? `pipe:[${st.ino}]`
           : type === 0o140000

@@ -58,6 +58,17 @@ export type { ProcTreeOptions } from './proc-tree.js';
 export { KernFs, KernDir, file, symlink, dir, bytesOf, byteString } from './kernfs.js';
 export type { TreeNode, FileNode, SymlinkNode, DirNode, DynamicEntries, NodeAttrs } from './kernfs.js';
 export {
+  nsLocation,
+  nsOf,
+  nsfsName,
+  NS_CLONE_FLAG,
+  NS_GET_USERNS,
+  NS_GET_PARENT,
+  NS_GET_NSTYPE,
+  NS_GET_OWNER_UID,
+} from './nsfs.js';
+export type { NsType } from './nsfs.js';
+export {
   renderStatus,
   renderStat,
   renderStatm,

@@ -57,6 +57,8 @@ import {
   EMPTY_SOCKSTAT,
 } from './net.js';
 import { NETSTAT_GROUPS } from './net-mib.js';
+import { nsLocation } from './nsfs.js';
+import type { NsType } from './nsfs.js';
 import { sysNetTrees } from './sys-net.js';
 import { netCoreTree, netIpv4Tree } from './sys-net-ipv4.js';
 import { netIpv6Tree } from './sys-net-ipv6.js';
@@ -107,7 +109,7 @@ const NS_KINDS: readonly NamespaceKind[] = [
   'uts',
 ];
 /** What a ns/ link points at: pid_for_children is a pid namespace, and so on. */
-const NS_TYPE: Record<NamespaceKind, string> = {
+const NS_TYPE: Record<NamespaceKind, NsType> = {
   cgroup: 'cgroup',
   ipc: 'ipc',
   mnt: 'mnt',
@@ -520,6 +522,15 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
               if (!mayAccess(t)) return E.EACCES;
               const ino = t.namespaces?.()[kind];
               return ino === undefined ? E.ENOENT : `${NS_TYPE[kind]}:[${ino}]`;
+            },
+            // proc_ns_get_link: the walk jumps to the namespace's nsfs inode, so open and stat
+            // reach a file whose inode number is the one in the link text.
+            jump: () => {
+              const t = get();
+              if (t === null) return E.ENOENT;
+              if (!mayAccess(t)) return E.EACCES;
+              const ino = t.namespaces?.()[kind];
+              return ino === undefined ? E.ENOENT : nsLocation(NS_TYPE[kind], ino);
             },
           };
         },

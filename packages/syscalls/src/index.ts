@@ -1,5 +1,6 @@
 // @tsvisor/syscalls: the syscall table as data and one handler file per family. See README.md.
 import { capsSyscalls } from './sys-caps.js';
+import { nsfsSyscalls } from './sys-nsfs.js';
 import { cloneSyscalls } from './sys-clone.js';
 import { epollSyscalls } from './sys-epoll.js';
 import { eventfdSyscalls } from './sys-eventfd.js';
@@ -134,6 +135,7 @@ export {
   sysvSemSyscalls,
   sysvMsgSyscalls,
   mqueueSyscalls,
+  nsfsSyscalls,
 };
 
 /** Every family this package implements, in table order of precedence (later ones win). */
@@ -178,6 +180,7 @@ export const allFamilies: readonly SyscallFamily[] = [
   sysvSemSyscalls,
   sysvMsgSyscalls,
   mqueueSyscalls,
+  nsfsSyscalls,
 ];
 
 /**

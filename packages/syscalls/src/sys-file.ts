@@ -63,6 +63,7 @@ import { SocketImpl } from './sys-socket-file.js';
 import { readStruct, writeStruct } from './user-structs.js';
 import { ttyIoCheck, ttyIoctl } from './sys-tty.js';
 import { lingerOnClose, socketIoctl } from './sys-socket.js';
+import { nsIoctl } from './sys-nsfs.js';
 import {
   F_OWNER_PGRP,
   F_OWNER_PID,
@@ -1014,10 +1015,12 @@ function ioctl(t: Task, a: SyscallArgs): SyscallResult {
       return t.memory.writeI32(ptr(a[2]), n) ?? 0;
     }
     default:
-      // Terminal requests on pty ends need the caller and its memory (sys-tty.ts).
+      // Terminal requests on pty ends and namespace files' requests need the caller and its
+      // memory (sys-tty.ts, sys-nsfs.ts).
       return (
         ttyIoctl(t, entry.file, cmd, a[2]) ??
         socketIoctl(t, entry.file, cmd, a[2]) ??
+        nsIoctl(t, entry.file, cmd, a[2]) ??
         entry.file.ioctl(cmd, a[2])
       );
   }
@@ -1725,7 +1728,7 @@ export const fileSyscalls: SyscallFamily = {
   ioctl: {
     handler: ioctl,
     support: partial(
-      'generic fd ioctls (FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIONREAD); terminal ioctls on ptys (termios, window size, job control, pty numbers and locks, packet mode; no TIOCSTI or legacy termio); SIOCGIF* interface ioctls on sockets; other device ioctls as the file implements them',
+      'generic fd ioctls (FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIONREAD); terminal ioctls on ptys (termios, window size, job control, pty numbers and locks, packet mode; no TIOCSTI or legacy termio); SIOCGIF* interface ioctls on sockets; NS_GET_USERNS, NS_GET_PARENT, NS_GET_NSTYPE and NS_GET_OWNER_UID on namespace files; other device ioctls as the file implements them',
     ),
   },
   fstat: { handler: fstat, support: FULL },

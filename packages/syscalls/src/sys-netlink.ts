@@ -33,6 +33,8 @@ import {
   type RecvResult,
   type WouldBlock,
 } from '@tsvisor/netstack';
+import { nsOf } from '@tsvisor/procfs';
+import type { FileDescription } from '@tsvisor/vfs';
 import {
   changeLinkFlags,
   rtnlChange,
@@ -116,9 +118,18 @@ export interface NetlinkSender {
   readonly netAdmin: boolean;
   /** Thread `tid` of the sender's pid namespace is alive (a sandbox has one network namespace). */
   taskAlive?(tid: number): boolean;
-  /** The sender has file descriptor `fd` open (none of them is a namespace file: no nsfs). */
-  fdOpen?(fd: number): boolean;
+  /** The sender's open file `fd` (a network namespace is named by its nsfs file), or EBADF. */
+  file?(fd: number): FileDescription | LinuxError;
 }
+/**
+ * get_net_ns_by_fd: undefined when `file` is a network namespace's nsfs file (the sandbox's one),
+ * EINVAL for any other file, EBADF for none (an O_PATH file included: proc_ns_fget uses fget).
+ */
+function netnsFile(file: FileDescription | LinuxError): LinuxError | undefined {
+  if (isError(file) || file.isPath) return E.EBADF;
+  return nsOf(file.location)?.type === 'net' ? undefined : E.EINVAL;
+}
+
 /** Neighbour attributes (NDA_*) and the one state a resolved entry is shown in (NUD_REACHABLE). */
 const NDA_DST = 1;
 const NDA_LLADDR = 2;
@@ -1488,8 +1499,8 @@ export class NetlinkSocket {
    * RTM_GETNSID (rtnl_net_getid, rtnl_net_dumpid): the id this namespace gave another one. A
    * sandbox has one network namespace and gives no ids: a dump is empty, a peer named by a live
    * thread (NETNSA_PID) is this namespace, answered NETNSA_NSID_NOT_ASSIGNED, and a peer named by
-   * an id (NETNSA_NSID, NETNSA_TARGET_NSID) does not exist; no file is a namespace's (NETNSA_FD:
-   * EINVAL, EBADF when not open).
+   * an id (NETNSA_NSID, NETNSA_TARGET_NSID) does not exist; a file (NETNSA_FD) names this
+   * namespace when it is its nsfs file (/proc/<pid>/ns/net), else EINVAL (EBADF when not open).
    */
   private getNsid(
     body: Uint8Array,
@@ -1517,7 +1528,7 @@ export class NetlinkSocket {
     }
     let peer: LinuxError | undefined;
     if (tb.has(NETNSA_PID)) peer = (sender.taskAlive?.(num(NETNSA_PID) >>> 0) ?? false) ? undefined : E.ESRCH;
-    else if (tb.has(NETNSA_FD)) peer = (sender.fdOpen?.(num(NETNSA_FD)) ?? false) ? E.EINVAL : E.EBADF;
+    else if (tb.has(NETNSA_FD)) peer = netnsFile(sender.file?.(num(NETNSA_FD)) ?? E.EBADF);
     else if (tb.has(NETNSA_NSID)) peer = E.ENOENT;
     else {
       this.extackMessage = 'Peer netns reference is missing';

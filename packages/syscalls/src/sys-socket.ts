@@ -132,7 +132,7 @@ function netlinkSender(t: Task): NetlinkSender {
   return {
     netAdmin: capable(t.creds, Capability.CAP_NET_ADMIN),
     taskAlive: (tid) => t.kernel.task(tid)?.state === 'alive',
-    fdOpen: (fd) => !isError(fileAt(t, fd)),
+    file: (fd) => fileAt(t, fd),
   };
 }
 
