@@ -1125,6 +1125,21 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     return taken;
   }
 
+  /** @internal raw_icmp_error / raw6_icmp_error: every raw socket of the protocol may take the error. */
+  rawError(
+    local: IpAddress,
+    remote: IpAddress,
+    protocol: number,
+    datagram: Uint8Array,
+    report: IcmpErrorReport,
+  ): void {
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i++) {
+      const s = raw[i]!;
+      if (s.protocol === protocol && s.family === local.version) s.icmpError(local, remote, datagram, report);
+    }
+  }
+
   /** @internal */
   rawWants(family: 4 | 6, protocol: number): boolean {
     const raw = this.raw;

@@ -134,6 +134,18 @@ export interface SocketTable {
     packet: Uint8Array,
     payload: Uint8Array,
   ): boolean;
+  /**
+   * An ICMP error about a datagram of IP protocol `protocol` we sent from `local` to `remote`,
+   * for the raw sockets of that protocol; `datagram` is what the message quoted of it from its
+   * IP header on. Absent: no raw sockets.
+   */
+  rawError?(
+    local: IpAddress,
+    remote: IpAddress,
+    protocol: number,
+    datagram: Uint8Array,
+    report: IcmpErrorReport,
+  ): void;
   /** Whether a raw socket of `family` takes `protocol`: only then is a looped TCP segment rebuilt for it. */
   rawWants?(family: 4 | 6, protocol: number): boolean;
   /** A neighbor answered: sockets holding packets for it may try again now. */
@@ -1640,8 +1652,8 @@ export class Interface {
   }
 
   /**
-   * Finds the UDP or ping socket an ICMP error is about, from the quoted IP header and the UDP
-   * header or echo request after it (icmp_socket_deliver, icmpv6_notify).
+   * Finds the raw, UDP or ping sockets an ICMP error is about, from the quoted IP header and the
+   * UDP header or echo request after it (icmp_socket_deliver, icmpv6_notify).
    */
   private quotedError(
     invoking: Uint8Array,
@@ -1664,6 +1676,8 @@ export class Interface {
       rest = invoking.subarray(IPV6_HEADER_LEN);
     } else return;
     const r = { ...report, quoted: rest };
+    // raw_icmp_error / raw6_icmp_error: every raw socket of the protocol hears of it first.
+    sockets.rawError?.(src, dst, proto, invoking, r);
     if (proto === IpProtocol.UDP)
       sockets.udpError(src, (rest[0]! << 8) | rest[1]!, dst, (rest[2]! << 8) | rest[3]!, r);
     // ping_err: only an error about one of our echo requests (ping_supported).

@@ -59,8 +59,8 @@ export abstract class DatagramQueues extends NeighborHold {
   protected closed = false;
   protected readonly rx: PacketBuffer<IpEndpoint>;
   protected readonly tx: PacketBuffer<DatagramTxMeta>;
-  /** The pending error and the error queue (ICMP errors reach ping sockets; raw ones get none). */
-  readonly errors = new SocketErrors();
+  /** The pending error and the error queue, which shares SO_RCVBUF with the receive queue. */
+  readonly errors = new SocketErrors(() => this.rx.bytes);
 
   /**
    * `rxSlots` datagrams at most wait to be read, 64 to be sent, each queue in `bytes`; the

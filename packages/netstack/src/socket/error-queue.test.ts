@@ -1,9 +1,10 @@
-// ICMP errors from a router reach the UDP and ping sockets whose datagrams they quote: queued
-// with IP_RECVERR / IPV6_RECVERR (what recvmsg(MSG_ERRQUEUE) reads), else only a hard error on
-// a connected socket, as Linux's __udp4_lib_err, __udp6_lib_err and ping_err. Loopback can only
-// answer port unreachable (recv-err.c in the runtime compares that with Linux); here a peer on
-// an IP link plays the router and sends time exceeded, fragmentation needed, packet too big
-// and parameter problem.
+// ICMP errors from a router reach the UDP, ping and raw sockets whose datagrams they quote:
+// queued with IP_RECVERR / IPV6_RECVERR (what recvmsg(MSG_ERRQUEUE) reads) while SO_RCVBUF has
+// room, else only a hard error on a connected socket, as Linux's __udp4_lib_err,
+// __udp6_lib_err, ping_err, raw_err and rawv6_err. Loopback can only answer port unreachable
+// (recv-err.c and raw-recv-err.c in the runtime compare that with Linux); here a peer on an IP
+// link plays the router and sends time exceeded, fragmentation needed, packet too big and
+// parameter problem.
 import {
   AddressFamily,
   E,
@@ -132,6 +133,61 @@ function readError(s: InetSocket): unknown {
 
 const addr = (a: IpAddress, port = 0): Uint8Array => emitSockaddr({ addr: a, port });
 
+/**
+ * What readError gives for a local EMSGSIZE of an unconnected IPv4 socket on lo: no payload, the
+ * port of inet_dport (0: not connected), the MTU of lo in ee_info, no offender.
+ */
+const localEmsgsize4 = (): unknown => ({
+  payload: new Uint8Array(0),
+  truncated: false,
+  errQueue: true,
+  from: addr(Ipv4Address.LOOPBACK, 0),
+  level: SocketLevel.SOL_IP,
+  type: IpOption.IP_RECVERR,
+  ee: { errno: E.EMSGSIZE.errno, origin: SoEeOrigin.LOCAL, type: 0, code: 0, pad: 0, info: 65535, data: 0 },
+  offender: new Uint8Array(16),
+});
+
+/** The router's fragmentation needed, with next-hop MTU 1400, about `invoking`. */
+const fragNeeded = (invoking: Uint8Array): Icmpv4Repr => ({
+  type: 'destUnreachable',
+  code: Icmpv4Unreachable.FRAG_NEEDED,
+  nextHopMtu: 1400,
+  invoking,
+});
+
+/** What readError gives for the router's ICMPv4 error about `payload`, sent to `to`. */
+const routerError4 = (
+  payload: Uint8Array,
+  to: Uint8Array,
+  ee: { errno: number; type: number; code: number; info: number },
+): unknown => ({
+  payload,
+  truncated: false,
+  errQueue: true,
+  from: to,
+  level: SocketLevel.SOL_IP,
+  type: IpOption.IP_RECVERR,
+  ee: { ...ee, origin: SoEeOrigin.ICMP, pad: 0, data: 0 },
+  offender: addr(router4),
+});
+
+/** What readError gives for the router's time exceeded about `payload`, sent to `to`. */
+const timeExceeded4 = (payload: Uint8Array, to: Uint8Array): unknown =>
+  routerError4(payload, to, { errno: E.EHOSTUNREACH.errno, type: 11, code: 0, info: 0 });
+
+/** What readError gives for the router's packet too big (MTU 1280) about `payload`, sent to `to`. */
+const packetTooBig6 = (payload: Uint8Array, to: Uint8Array): unknown => ({
+  payload,
+  truncated: false,
+  errQueue: true,
+  from: to,
+  level: SocketLevel.SOL_IPV6,
+  type: Ipv6Option.IPV6_RECVERR,
+  ee: { errno: E.EMSGSIZE.errno, origin: SoEeOrigin.ICMP6, type: 2, code: 0, pad: 0, info: 1280, data: 0 },
+  offender: addr(router6),
+});
+
 describe('UDP sockets and ICMP errors from a router', () => {
   it('with IP_RECVERR, an unconnected socket queues fragmentation needed with the MTU', () => {
     const { stack, peer, sent, run } = setup();
@@ -139,27 +195,20 @@ describe('UDP sockets and ICMP errors from a router', () => {
     setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
     expect(s.sendto(te.encode('probe'), 0, addr(far4, 4000))).toBe(5);
     const datagram = sent();
-    icmp4(peer, {
-      type: 'destUnreachable',
-      code: Icmpv4Unreachable.FRAG_NEEDED,
-      nextHopMtu: 1400,
-      invoking: datagram,
-    });
+    icmp4(peer, fragNeeded(datagram));
     run();
     expect(s.readiness() & PollEvent.POLLERR).toBe(PollEvent.POLLERR);
     expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.EMSGSIZE.errno);
     // The queue keeps POLLERR up after SO_ERROR took the pending error.
     expect(s.readiness() & PollEvent.POLLERR).toBe(PollEvent.POLLERR);
-    expect(readError(s)).toEqual({
-      payload: te.encode('probe'),
-      truncated: false,
-      errQueue: true,
-      from: addr(far4, 4000),
-      level: SocketLevel.SOL_IP,
-      type: IpOption.IP_RECVERR,
-      ee: { errno: E.EMSGSIZE.errno, origin: SoEeOrigin.ICMP, type: 3, code: 4, pad: 0, info: 1400, data: 0 },
-      offender: addr(router4),
-    });
+    expect(readError(s)).toEqual(
+      routerError4(te.encode('probe'), addr(far4, 4000), {
+        errno: E.EMSGSIZE.errno,
+        type: 3,
+        code: 4,
+        info: 1400,
+      }),
+    );
     expect(s.readiness() & PollEvent.POLLERR).toBe(0);
     expect(readError(s)).toBe('EAGAIN');
   });
@@ -201,12 +250,7 @@ describe('UDP sockets and ICMP errors from a router', () => {
     setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
     setInt(s, SocketLevel.SOL_IP, IpOption.IP_MTU_DISCOVER, PmtuDisc.DONT);
     s.sendto(te.encode('x'), 0, addr(far4, 4000));
-    icmp4(peer, {
-      type: 'destUnreachable',
-      code: Icmpv4Unreachable.FRAG_NEEDED,
-      nextHopMtu: 1400,
-      invoking: sent(),
-    });
+    icmp4(peer, fragNeeded(sent()));
     run();
     expect(s.readiness() & PollEvent.POLLERR).toBe(0);
     s.sendto(te.encode('y'), 0, addr(far4, 4000));
@@ -225,24 +269,7 @@ describe('UDP sockets and ICMP errors from a router', () => {
     expect(s.sendto(te.encode('six'), 0, addr(far6, 4000))).toBe(3);
     icmp6(peer, { type: 'packetTooBig', mtu: 1280, invoking: sent() });
     run();
-    expect(readError(s)).toEqual({
-      payload: te.encode('six'),
-      truncated: false,
-      errQueue: true,
-      from: addr(far6, 4000),
-      level: SocketLevel.SOL_IPV6,
-      type: Ipv6Option.IPV6_RECVERR,
-      ee: {
-        errno: E.EMSGSIZE.errno,
-        origin: SoEeOrigin.ICMP6,
-        type: 2,
-        code: 0,
-        pad: 0,
-        info: 1280,
-        data: 0,
-      },
-      offender: addr(router6),
-    });
+    expect(readError(s)).toEqual(packetTooBig6(te.encode('six'), addr(far6, 4000)));
     // IPV6_RECVERR does not cover ICMPv4: IP_RECVERR does, on an AF_INET6 socket too.
     expect(s.getsockopt(SocketLevel.SOL_IP, IpOption.IP_RECVERR)).toBe(0);
   });
@@ -286,24 +313,7 @@ describe('local errors (ip_local_error, ipv6_local_error)', () => {
     expect(s.sendto(big, 0, addr(lo4, 9))).toBe(E.EMSGSIZE);
     expect(s.readiness() & PollEvent.POLLERR).toBe(PollEvent.POLLERR);
     expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(0);
-    expect(readError(s)).toEqual({
-      payload: new Uint8Array(0),
-      truncated: false,
-      errQueue: true,
-      from: addr(lo4, 0), // inet_dport: not connected
-      level: SocketLevel.SOL_IP,
-      type: IpOption.IP_RECVERR,
-      ee: {
-        errno: E.EMSGSIZE.errno,
-        origin: SoEeOrigin.LOCAL,
-        type: 0,
-        code: 0,
-        pad: 0,
-        info: 65535,
-        data: 0,
-      },
-      offender: new Uint8Array(16),
-    });
+    expect(readError(s)).toEqual(localEmsgsize4());
     expect(readError(s)).toBe('EAGAIN');
   });
 
@@ -372,6 +382,8 @@ describe('ping sockets and ICMP errors (ping_err)', () => {
       type: Icmpv4Type.TIME_EXCEEDED,
       code: 0,
       info: 0,
+      // A 59-byte ICMP message: an skb from the 576-byte small-head cache.
+      truesize: 832,
       offender: router4,
       payload: quoted.payload,
       dst: { addr: far4, port: 0 },
@@ -423,24 +435,9 @@ describe('ping sockets and ICMP errors (ping_err)', () => {
     const packet = sent();
     icmp4(peer, { type: 'timeExceeded', code: 0, invoking: packet });
     run();
-    expect(readError(p)).toEqual({
-      payload: (Ipv4Packet.checked(packet) as Ipv4Packet).payload,
-      truncated: false,
-      errQueue: true,
-      from: addr(far4, 0),
-      level: SocketLevel.SOL_IP,
-      type: IpOption.IP_RECVERR,
-      ee: {
-        errno: E.EHOSTUNREACH.errno,
-        origin: SoEeOrigin.ICMP,
-        type: 11,
-        code: 0,
-        pad: 0,
-        info: 0,
-        data: 0,
-      },
-      offender: addr(router4),
-    });
+    expect(readError(p)).toEqual(
+      timeExceeded4((Ipv4Packet.checked(packet) as Ipv4Packet).payload, addr(far4, 0)),
+    );
   });
 
   it('IPv6: packet too big is a soft EMSGSIZE with the MTU, queued with IPV6_RECVERR', () => {
@@ -460,6 +457,256 @@ describe('ping sockets and ICMP errors (ping_err)', () => {
       offender: router6,
       dst: { addr: far6, port: 0 },
     });
+  });
+});
+
+function raw(stack: Stack, family: 4 | 6, protocol: number): InetSocket {
+  const s = InetSocket.create(
+    stack,
+    family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6,
+    SockType.SOCK_RAW,
+    protocol,
+  );
+  if (isError(s)) throw new Error(s.name);
+  return s;
+}
+
+/** A UDP header from port 4321 to `dport` and `text`, as a raw IPPROTO_UDP socket sends it. */
+function udpDatagram(dport: number, text: string): Uint8Array {
+  const d = new Uint8Array(8 + text.length);
+  d[0] = 4321 >> 8;
+  d[1] = 4321 & 0xff;
+  d[2] = dport >> 8;
+  d[3] = dport & 0xff;
+  d[5] = d.length;
+  d.set(te.encode(text), 8);
+  return d;
+}
+
+describe('raw sockets and ICMP errors (raw_err, rawv6_err)', () => {
+  it('with IP_RECVERR, each raw socket of the protocol whose addresses match queues it from the transport header on', () => {
+    const { stack, peer, sent, run } = setup();
+    const s = raw(stack, 4, IpProto.IPPROTO_UDP);
+    const alsoUdp = raw(stack, 4, IpProto.IPPROTO_UDP);
+    const elsewhere = raw(stack, 4, IpProto.IPPROTO_UDP);
+    const icmp = raw(stack, 4, IpProto.IPPROTO_ICMP);
+    for (const r of [s, alsoUdp, elsewhere, icmp]) setInt(r, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
+    expect(elsewhere.connect(addr(router4))).toBe(0);
+    const datagram = udpDatagram(4000, 'probe');
+    expect(s.sendto(datagram, 0, addr(far4))).toBe(13);
+    icmp4(peer, { type: 'timeExceeded', code: 0, invoking: sent() });
+    run();
+    for (const r of [s, alsoUdp]) {
+      expect(r.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.EHOSTUNREACH.errno);
+      expect(readError(r)).toEqual(timeExceeded4(datagram, addr(far4, 0)));
+    }
+    // Connected to another peer (raw_v4_match), or of another protocol: nothing.
+    for (const r of [elsewhere, icmp]) {
+      expect(r.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(0);
+      expect(readError(r)).toBe('EAGAIN');
+    }
+  });
+
+  it('without it, only a connected socket takes a hard error; fragmentation needed is hard unless IP_PMTUDISC_DONT', () => {
+    const { stack, peer, sent, run } = setup();
+    const lone = raw(stack, 4, IpProto.IPPROTO_UDP);
+    lone.sendto(udpDatagram(4000, 'a'), 0, addr(far4));
+    icmp4(peer, { type: 'destUnreachable', code: Icmpv4Unreachable.PORT, nextHopMtu: 0, invoking: sent() });
+    run();
+    expect(lone.readiness() & PollEvent.POLLERR).toBe(0);
+
+    const c = raw(stack, 4, IpProto.IPPROTO_UDP);
+    expect(c.connect(addr(far4))).toBe(0);
+    c.sendto(udpDatagram(4000, 'b'));
+    icmp4(peer, { type: 'timeExceeded', code: 0, invoking: sent() });
+    run();
+    expect(c.readiness() & PollEvent.POLLERR).toBe(0);
+    setInt(c, SocketLevel.SOL_IP, IpOption.IP_MTU_DISCOVER, PmtuDisc.DONT);
+    c.sendto(udpDatagram(4000, 'c'));
+    icmp4(peer, fragNeeded(sent()));
+    run();
+    expect(c.readiness() & PollEvent.POLLERR).toBe(0);
+    setInt(c, SocketLevel.SOL_IP, IpOption.IP_MTU_DISCOVER, PmtuDisc.WANT);
+    c.sendto(udpDatagram(4000, 'd'));
+    icmp4(peer, fragNeeded(sent()));
+    run();
+    expect(c.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.EMSGSIZE.errno);
+    // A raw socket's send without IP_HDRINCL does not report a pending error.
+    c.sendto(udpDatagram(4000, 'e'));
+    icmp4(peer, { type: 'destUnreachable', code: Icmpv4Unreachable.PORT, nextHopMtu: 0, invoking: sent() });
+    run();
+    expect(c.sendto(udpDatagram(4000, 'f'))).toBe(9);
+    expect(c.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.ECONNREFUSED.errno);
+    expect(readError(c)).toBe('EAGAIN');
+  });
+
+  it('under IP_PMTUDISC_DONT, fragmentation needed is still queued with IP_RECVERR (UDP ignores it)', () => {
+    const { stack, peer, sent, run } = setup();
+    const s = raw(stack, 4, IpProto.IPPROTO_UDP);
+    setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
+    setInt(s, SocketLevel.SOL_IP, IpOption.IP_MTU_DISCOVER, PmtuDisc.DONT);
+    s.sendto(udpDatagram(4000, 'big'), 0, addr(far4));
+    icmp4(peer, fragNeeded(sent()));
+    run();
+    expect(readError(s)).toMatchObject({ ee: { errno: E.EMSGSIZE.errno, type: 3, code: 4, info: 1400 } });
+  });
+
+  it('with IP_HDRINCL the payload starts at the quoted IP header, and a send reports the pending error', () => {
+    const { stack, peer, sent, run } = setup();
+    const s = raw(stack, 4, IpProto.IPPROTO_UDP);
+    setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
+    expect(s.setsockoptBytes(SocketLevel.SOL_IP, IpOption.IP_HDRINCL, new Uint8Array([1, 0, 0, 0]))).toBe(0);
+    const body = udpDatagram(4000, 'hdr');
+    const whole = new Uint8Array(20 + body.length);
+    Ipv4Repr.emit(
+      { src: me4, dst: far4, protocol: IpProtocol.UDP, payloadLen: body.length, ttl: 64 },
+      Ipv4Packet.unchecked(whole),
+    );
+    whole.set(body, 20);
+    expect(s.sendto(whole, 0, addr(far4))).toBe(whole.length);
+    const packet = sent();
+    icmp4(peer, { type: 'destUnreachable', code: Icmpv4Unreachable.PORT, nextHopMtu: 0, invoking: packet });
+    run();
+    // raw_send_hdrinc allocates with sock_alloc_send_skb, which reports sk_err.
+    expect(s.sendto(whole, 0, addr(far4))).toBe(E.ECONNREFUSED);
+    expect(readError(s)).toMatchObject({
+      payload: packet,
+      ee: { errno: E.ECONNREFUSED.errno, type: 3, code: 3 },
+    });
+  });
+
+  it('IPv6: packet too big is hard only under IPV6_PMTUDISC_DO; IPV6_RECVERR queues it with the MTU', () => {
+    const { stack, peer, sent, run } = setup();
+    const s = raw(stack, 6, IpProto.IPPROTO_ICMPV6);
+    expect(s.connect(addr(far6))).toBe(0);
+    const request = echo(1, 'v6');
+    request[0] = Icmpv6Type.ECHO_REQUEST;
+    s.sendto(request);
+    icmp6(peer, { type: 'packetTooBig', mtu: 1280, invoking: sent() });
+    run();
+    expect(s.readiness() & PollEvent.POLLERR).toBe(0);
+    setInt(s, SocketLevel.SOL_IPV6, Ipv6Option.IPV6_MTU_DISCOVER, PmtuDisc.DO);
+    s.sendto(request);
+    icmp6(peer, { type: 'packetTooBig', mtu: 1280, invoking: sent() });
+    run();
+    expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.EMSGSIZE.errno);
+    setInt(s, SocketLevel.SOL_IPV6, Ipv6Option.IPV6_RECVERR, 1);
+    s.sendto(request);
+    const packet = sent();
+    icmp6(peer, { type: 'packetTooBig', mtu: 1280, invoking: packet });
+    run();
+    expect(readError(s)).toEqual(
+      packetTooBig6((Ipv6Packet.checked(packet) as Ipv6Packet).payload, addr(far6, 0)),
+    );
+  });
+});
+
+describe('local errors of ping and raw sockets', () => {
+  const lo4 = Ipv4Address.LOOPBACK;
+  const lo6 = Ipv6Address.parse('::1')!;
+  const loopback = (): Stack =>
+    new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8'), cidr('::1/128')] });
+  const ping = (stack: Stack, family: 4 | 6): InetSocket => {
+    const s = InetSocket.create(
+      stack,
+      family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6,
+      SockType.SOCK_DGRAM,
+      family === 4 ? IpProto.IPPROTO_ICMP : IpProto.IPPROTO_ICMPV6,
+    );
+    if (isError(s)) throw new Error(s.name);
+    return s;
+  };
+  const request = (family: 4 | 6, len: number): Uint8Array => {
+    const m = new Uint8Array(len);
+    m[0] = family === 4 ? Icmpv4Type.ECHO_REQUEST : Icmpv6Type.ECHO_REQUEST;
+    return m;
+  };
+
+  it('IPv4: a request past IP 64 KiB limit is EMSGSIZE, queued with the MTU; one past 64 KiB itself is not queued', () => {
+    const stack = loopback();
+    for (const s of [ping(stack, 4), raw(stack, 4, IpProto.IPPROTO_ICMP)]) {
+      expect(s.sendto(request(4, 65516), 0, addr(lo4))).toBe(E.EMSGSIZE);
+      expect(readError(s)).toBe('EAGAIN');
+      setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
+      expect(s.sendto(request(4, 65516), 0, addr(lo4))).toBe(E.EMSGSIZE);
+      expect(s.sendto(request(4, 65536), 0, addr(lo4))).toBe(E.EMSGSIZE);
+      expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(0);
+      expect(readError(s)).toEqual(localEmsgsize4());
+      expect(readError(s)).toBe('EAGAIN');
+    }
+  });
+
+  it('IPv6: past 64 KiB (raw) or the MTU with IPV6_DONTFRAG; the port holds the ICMPv6 type and code', () => {
+    const stack = loopback();
+    const r = raw(stack, 6, IpProto.IPPROTO_ICMPV6);
+    const p = ping(stack, 6);
+    for (const s of [r, p]) setInt(s, SocketLevel.SOL_IPV6, Ipv6Option.IPV6_RECVERR, 1);
+    expect(r.sendto(request(6, 65536), 0, addr(lo6))).toBe(E.EMSGSIZE);
+    // ping_common_sendmsg refuses it before ip6_append_data.
+    expect(p.sendto(request(6, 65536), 0, addr(lo6))).toBe(E.EMSGSIZE);
+    expect(readError(p)).toBe('EAGAIN');
+    for (const s of [r, p]) setInt(s, SocketLevel.SOL_IPV6, Ipv6Option.IPV6_DONTFRAG, 1);
+    for (const s of [r, p]) expect(s.sendto(request(6, 65497), 0, addr(lo6))).toBe(E.EMSGSIZE);
+    const local = {
+      from: addr(lo6, Icmpv6Type.ECHO_REQUEST << 8),
+      ee: { errno: E.EMSGSIZE.errno, origin: SoEeOrigin.LOCAL, info: 65536 },
+    };
+    expect(readError(r)).toMatchObject(local);
+    expect(readError(r)).toMatchObject(local);
+    expect(readError(p)).toMatchObject(local);
+    expect(readError(p)).toBe('EAGAIN');
+  });
+});
+
+describe('the error queue and SO_RCVBUF (sock_queue_err_skb)', () => {
+  it('an error is dropped once its truesize would reach SO_RCVBUF, and still becomes the pending error', () => {
+    const { stack, peer, sent, run } = setup();
+    const s = udp(stack, 4);
+    setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
+    setInt(s, SocketLevel.SOL_SOCKET, SocketOption.SO_RCVBUF, 0); // 2304 bytes, the least
+    for (let i = 0; i < 3; i++) {
+      s.sendto(te.encode('x'), 0, addr(far4, 4000));
+      icmp4(peer, { type: 'timeExceeded', code: 0, invoking: sent() });
+      run();
+      expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.EHOSTUNREACH.errno);
+    }
+    // 832 bytes each (Linux's measured truesize): two fit, a third would reach 2496.
+    expect(readError(s)).toMatchObject({ payload: te.encode('x') });
+    expect(readError(s)).toMatchObject({ payload: te.encode('x') });
+    expect(readError(s)).toBe('EAGAIN');
+    // A longer quote takes a kmalloc'd head (1280 bytes): one fits, a second would reach 2560.
+    for (let i = 0; i < 2; i++) {
+      s.sendto(new Uint8Array(400), 0, addr(far4, 4000));
+      icmp4(peer, { type: 'timeExceeded', code: 0, invoking: sent() });
+      run();
+      expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.EHOSTUNREACH.errno);
+    }
+    expect(readError(s)).toMatchObject({ payload: new Uint8Array(64) }); // cut to readError's buffer
+    expect(readError(s)).toBe('EAGAIN');
+  });
+});
+
+describe('waking waiters (sk_error_report)', () => {
+  it('each error runs the readiness listener, though POLLERR is set already', () => {
+    const { stack, peer, sent, run } = setup();
+    for (const s of [udp(stack, 4), raw(stack, 4, IpProto.IPPROTO_UDP)]) {
+      setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
+      const wakes: number[] = [];
+      s.setReadinessListener((ev) => wakes.push(ev & PollEvent.POLLERR));
+      run();
+      wakes.length = 0;
+      const datagram = s.type === SockType.SOCK_RAW ? udpDatagram(4000, 'x') : te.encode('x');
+      for (let i = 0; i < 2; i++) {
+        s.sendto(datagram, 0, addr(far4, s.type === SockType.SOCK_RAW ? 0 : 4000));
+        icmp4(peer, { type: 'timeExceeded', code: 0, invoking: sent() });
+        run();
+        expect(wakes).toContain(PollEvent.POLLERR);
+        wakes.length = 0;
+        // The pending error would fail the UDP socket's next send.
+        expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.EHOSTUNREACH.errno);
+      }
+      s.setReadinessListener(undefined);
+    }
   });
 });
 

@@ -15,6 +15,7 @@ import { unspecifiedAddress } from '../wire/ip-address.js';
 import { Icmpv4Type } from '../wire/icmpv4.js';
 import { Icmpv6Type } from '../wire/icmpv6.js';
 import { IPV4_HEADER_LEN, IPV4_MAX_MTU } from '../wire/ipv4.js';
+import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
 import { DatagramQueues, type DatagramReceived } from './datagram-queues.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
@@ -43,6 +44,11 @@ export class IcmpSocket extends DatagramQueues {
   hopLimit = 64;
   /** IP_MTU_DISCOVER: under IP_PMTUDISC_DONT a fragmentation-needed message is no error. */
   pmtuDisc: number = PmtuDisc.WANT;
+  /**
+   * A request larger than the path MTU may not be fragmented (IP_PMTUDISC_DO, IPV6_DONTFRAG...):
+   * it is EMSGSIZE.
+   */
+  refuseFragment = false;
 
   /** @internal created by the stack. */
   constructor(
@@ -85,7 +91,9 @@ export class IcmpSocket extends DatagramQueues {
 
   /**
    * Implements sendto(2): `message` must be an echo request (type 8 / 128, code 0) of at least
-   * 8 bytes, else EINVAL; its identifier and checksum are replaced.
+   * 8 bytes, else EINVAL; its identifier and checksum are replaced. EMSGSIZE beyond 64 KiB, and
+   * beyond IP's limit or (see {@link refuseFragment}) the path MTU with a local error queued
+   * ({@link tooBig}).
    */
   sendto(message: Uint8Array, to?: IpEndpoint): number | LinuxError | WouldBlock {
     if (this.closed) return E.EBADF;
@@ -96,8 +104,13 @@ export class IcmpSocket extends DatagramQueues {
     const echo = this.family === 4 ? Icmpv4Type.ECHO_REQUEST : Icmpv6Type.ECHO_REQUEST;
     if (message[0] !== echo || message[1] !== 0) return E.EINVAL;
     if (message.length > this.tx.payloadCapacity) return E.EMSGSIZE;
-    // ping_common_sendmsg: at most 0xffff bytes; IPv4's total length also holds its header.
-    if (message.length > (this.family === 4 ? IPV4_MAX_MTU - IPV4_HEADER_LEN : 0xffff)) return E.EMSGSIZE;
+    // ping_common_sendmsg: at most 0xffff bytes; then ip_append_data / ip6_append_data hold
+    // IPv4's total length to its limit, and either to the path MTU where it may not fragment.
+    if (message.length > 0xffff) return E.EMSGSIZE;
+    const mtu = this.env.mtuFor(dst.addr);
+    const header = this.family === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    const limit = this.refuseFragment ? mtu : this.family === 4 ? IPV4_MAX_MTU : Infinity;
+    if (header + message.length > limit) return this.tooBig(dst.addr, message, mtu);
     const src =
       this.local && !this.local.addr.isUnspecified() ? this.local.addr : this.env.sourceAddressFor(dst.addr);
     if (!src) return E.ENETUNREACH;
@@ -112,6 +125,18 @@ export class IcmpSocket extends DatagramQueues {
     if (!this.tx.enqueue({ src, dst: dst.addr }, message)) return WOULD_BLOCK;
     this.env.queued?.(this);
     return message.length;
+  }
+
+  /**
+   * EMSGSIZE with, under IP_RECVERR (IPV6_RECVERR), a local error holding the MTU (ip_local_error,
+   * ipv6_local_error); the port it names is 0 for IPv4 (no inet_dport), and for IPv6 the
+   * request's type and code, which fl6_icmp_type and fl6_icmp_code overlay on fl6_dport.
+   */
+  private tooBig(dst: IpAddress, message: Uint8Array, mtu: number): LinuxError {
+    const port = this.family === 4 ? 0 : (message[0]! << 8) | message[1]!;
+    if (this.errors.local(this.family, E.EMSGSIZE, { addr: dst, port }, mtu))
+      this.env.touchOwner?.(this.owner);
+    return E.EMSGSIZE;
   }
 
   /** Releases the identifier. */
@@ -135,7 +160,7 @@ export class IcmpSocket extends DatagramQueues {
   /** @internal ping_err: an ICMP error about an echo request this socket sent to `to`. */
   icmpError(to: IpAddress, r: IcmpErrorReport): void {
     const e = icmpErrno(r, this.pmtuDisc, true);
-    if (e && this.errors.icmp(r, e, this.remote !== undefined, { addr: to, port: 0 }, 0))
+    if (e && this.errors.icmp(r, e, this.remote !== undefined, { addr: to, port: 0 }, r.quoted))
       this.env.touchOwner?.(this.owner);
   }
 

@@ -303,6 +303,8 @@ export class InetSocket {
     this.sndBuf = stream ? config.sndBuf : LINUX_MEM_DEFAULT;
     this.rcvBuf = stream ? config.rcvBuf : LINUX_MEM_DEFAULT;
     if (this.impl.kind === 'udp' || this.impl.kind === 'raw') this.impl.sock.rcvLimit = this.rcvBuf;
+    if (this.impl.kind === 'udp' || this.impl.kind === 'icmp' || this.impl.kind === 'raw')
+      this.impl.sock.errors.rcvLimit = this.rcvBuf;
     this.applyV6only();
   }
 
@@ -930,8 +932,13 @@ export class InetSocket {
   private applyIpOptions(): void {
     const impl = this.impl;
     const o = this.ipOpts;
-    if (impl.kind === 'udp' || impl.kind === 'icmp') impl.sock.errors.recvErr = (v) => o.recvErr(v);
-    if (impl.kind === 'icmp') impl.sock.pmtuDisc = o.pmtuDisc;
+    if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw')
+      impl.sock.errors.recvErr = (v) => o.recvErr(v);
+    if (impl.kind === 'icmp') {
+      impl.sock.pmtuDisc = o.pmtuDisc;
+      impl.sock.refuseFragment = o.dontFragment(this.family);
+    }
+    if (impl.kind === 'raw') impl.sock.pmtuDisc = this.family === 4 ? o.pmtuDisc : o.pmtuDisc6;
     if (impl.kind === 'icmp' || impl.kind === 'raw') return;
     impl.sock.nonLocalBind = o.nonLocalBind;
     impl.sock.localPortRange = o.localPortRange;
@@ -1050,7 +1057,10 @@ export class InetSocket {
    */
   private recvError(buf: Uint8Array): RecvResult | LinuxError {
     const impl = this.impl;
-    const e = impl.kind === 'udp' || impl.kind === 'icmp' ? impl.sock.errors.dequeue() : undefined;
+    const e =
+      impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw'
+        ? impl.sock.errors.dequeue()
+        : undefined;
     if (!e) return E.EAGAIN;
     const n = Math.min(e.payload.length, buf.length);
     buf.set(e.payload.subarray(0, n));
@@ -1576,8 +1586,9 @@ export class InetSocket {
     const recvErr =
       (level === SocketLevel.SOL_IP && name === IpOption.IP_RECVERR) ||
       (level === SocketLevel.SOL_IPV6 && name === Ipv6Option.IPV6_RECVERR);
-    if (r === 0 && recvErr && !flag && (this.impl.kind === 'udp' || this.impl.kind === 'icmp'))
-      this.impl.sock.errors.purge();
+    const impl = this.impl;
+    if (r === 0 && recvErr && !flag && (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw'))
+      impl.sock.errors.purge();
     if (r === 0 && level === SOL_UDP && name === UdpOption.UDP_CORK && !flag) this.pushCorked(); // udp_push_pending_frames
     return r ?? E.ENOPROTOOPT;
   }
@@ -1625,6 +1636,8 @@ export class InetSocket {
       this.rcvBuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
       this.rcvBufLock = true;
       if (impl.kind === 'udp' || impl.kind === 'raw') impl.sock.rcvLimit = this.rcvBuf;
+      if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw')
+        impl.sock.errors.rcvLimit = this.rcvBuf;
       if (impl.kind === 'tcp') impl.sock.setReceiveSpace(tcpReceiveSpace(this.rcvBuf));
     }
     // A listener's sizes reach its connections through rings() as they are made.
@@ -1881,9 +1894,28 @@ export class InetSocket {
     this.unwatch?.();
     this.unwatchArrivals?.();
     this.unwatchArrivals = undefined;
+    this.unwatchErrors?.();
     this.wake = wake;
     this.unwatch = wake ? this.stack.watch(this, () => this.readiness(), wake, this.watchOwner) : undefined;
+    this.unwatchErrors = wake ? this.watchErrors(wake) : undefined;
     this.watchArrivals();
+  }
+
+  /**
+   * sk_error_report wakes the socket's waiters at every error reported, POLLERR set already or
+   * not (an edge-triggered epoll hears of each), so a datagram socket's listener also runs
+   * whenever an ICMP or local error reaches it.
+   */
+  private watchErrors(wake: (events: number) => void): (() => void) | undefined {
+    const impl = this.impl;
+    if (impl.kind !== 'udp' && impl.kind !== 'icmp' && impl.kind !== 'raw') return undefined;
+    const errors = impl.sock.errors;
+    return this.stack.watch(
+      {},
+      () => errors.reports,
+      () => wake(this.readiness()),
+      this.watchOwner,
+    );
   }
 
   /**
@@ -1904,6 +1936,7 @@ export class InetSocket {
   private unwatch: (() => void) | undefined;
   private wake: ((events: number) => void) | undefined;
   private unwatchArrivals: (() => void) | undefined;
+  private unwatchErrors: (() => void) | undefined;
 
   /**
    * With SO_PEEK_OFF set, a peek past the queued bytes waits for more of them although the

@@ -5,11 +5,13 @@
  * still answered, a TCP segment still reaches TCP): IPv4 copies carry their IP header, IPv6
  * ones only the payload. It sends its payload inside an IP header the stack builds, or, with
  * IP_HDRINCL (always for IPPROTO_RAW), the caller's own IPv4 header with the fields Linux fills
- * in (raw_send_hdrinc). Whether the caller may open one (CAP_NET_RAW) is the kernel's decision.
+ * in (raw_send_hdrinc). ICMP errors about what it sent reach it as they reach UDP sockets
+ * (raw_err, rawv6_err; see error-queue.ts). Whether the caller may open one (CAP_NET_RAW) is the
+ * kernel's decision.
  *
  * @module
  */
-import { E, PollEvent, type LinuxError } from '@tsvisor/abi';
+import { E, type LinuxError } from '@tsvisor/abi';
 import type { DispatchContext } from '../iface/outgoing.js';
 import { checksumVerifies, internetChecksum, pseudoHeaderSum } from '../wire/checksum.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
@@ -20,6 +22,9 @@ import type { SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import type { SocketFilter } from './cbpf.js';
 import { ipFilterPacket, transportHeaderLen, type FilterIpFields } from './filter-packet.js';
+import type { IcmpErrorReport } from '../iface/interface.js';
+import { rawIcmpErrno } from './error-queue.js';
+import { PmtuDisc } from './ip-options.js';
 
 /**
  * IPPROTO_RAW: the caller always supplies the IP header; it receives only datagrams of protocol
@@ -77,6 +82,11 @@ export class RawSocket extends DatagramQueues {
   rcvLimit = Infinity;
   /** Datagrams dropped on a full receive queue (/proc/net/raw's drops). */
   drops = 0;
+  /**
+   * IP_MTU_DISCOVER / IPV6_MTU_DISCOVER: whether a fragmentation-needed or packet-too-big
+   * message is a hard error.
+   */
+  pmtuDisc: number = PmtuDisc.WANT;
   private ipIdent: number;
 
   /** @internal created by the stack. */
@@ -98,8 +108,6 @@ export class RawSocket extends DatagramQueues {
     return { addr: this.local?.addr ?? unspecified, port: this.hashed ? this.protocol : 0 };
   }
 
-  /** The error of an abort, reported once by the next receive or SO_ERROR (Linux's sk_err). */
-  private pendingError: LinuxError | undefined;
   private hashed = true;
 
   /**
@@ -122,29 +130,8 @@ export class RawSocket extends DatagramQueues {
    */
   destroy(err: LinuxError): void {
     if (this.closed || !this.hashed) return;
-    this.pendingError = err;
+    this.errors.pending = err;
     this.disconnect();
-  }
-
-  /** SO_ERROR: returns and clears the error of an abort. */
-  override takeError(): LinuxError | undefined {
-    const e = this.pendingError;
-    this.pendingError = undefined;
-    return e;
-  }
-
-  /** Readiness (datagram_poll): POLLERR while an abort's error is pending. */
-  override readiness(): number {
-    return super.readiness() | (this.pendingError ? PollEvent.POLLERR : 0);
-  }
-
-  /** Implements recvfrom(2): a pending error first (__skb_try_recv_datagram), then the next datagram. */
-  override recvfrom(out: Uint8Array, peek = false): RawReceived | LinuxError | WouldBlock {
-    if (!this.closed) {
-      const err = this.takeError();
-      if (err) return err;
-    }
-    return super.recvfrom(out, peek);
   }
 
   /** Implements bind(2): a local address (EADDRNOTAVAIL otherwise); the port is ignored. */
@@ -178,13 +165,19 @@ export class RawSocket extends DatagramQueues {
    * Implements sendto(2): `message` is the payload (or, with IP_HDRINCL, the whole IPv4
    * datagram). EDESTADDRREQ without a destination, EMSGSIZE beyond 64 KiB or (IP_HDRINCL, or
    * IP_PMTUDISC_DO) the path MTU, EINVAL for an IP_HDRINCL header shorter than 20 bytes or than
-   * its IHL, or an IPV6_CHECKSUM offset past the payload.
+   * its IHL, or an IPV6_CHECKSUM offset past the payload. An EMSGSIZE for IP's limit or the path
+   * MTU is also a local error on the error queue ({@link tooBig}); one for the 64 KiB an IPv4
+   * send may be is not. With IP_HDRINCL a pending error fails the send (raw_send_hdrinc's
+   * sock_alloc_send_skb); without, it does not, as ip_append_data with no transport header
+   * allocates no socket buffer.
    */
   sendto(message: Uint8Array, to?: IpEndpoint, opts?: RawSendOptions): number | LinuxError | WouldBlock {
     if (this.closed) return E.EBADF;
     const dst = to ?? this.remote;
     if (!dst) return E.EDESTADDRREQ;
     if (dst.addr.version !== this.family) return E.EAFNOSUPPORT;
+    // raw_sendmsg: more than 64 KiB is no datagram at all (rawv6_sendmsg has no such check).
+    if (this.family === 4 && message.length > 0xffff) return E.EMSGSIZE;
     const bound = this.local && !this.local.addr.isUnspecified() ? this.local.addr : undefined;
     const src = bound ?? this.env.sourceAddressFor(dst.addr);
     if (!src) return E.ENETUNREACH;
@@ -192,7 +185,9 @@ export class RawSocket extends DatagramQueues {
     let packet: Uint8Array;
     if (this.family === 4 && this.hdrincl) {
       // raw_send_hdrinc: the datagram must fit the device; the header is checked, then filled.
-      if (message.length > mtu) return E.EMSGSIZE;
+      if (message.length > mtu) return this.tooBig(dst, message, mtu);
+      const pending = this.errors.take();
+      if (pending) return pending;
       if (message.length < IPV4_HEADER_LEN) return E.EINVAL;
       const ihl = (message[0]! & 0x0f) * 4;
       if (ihl < IPV4_HEADER_LEN || ihl > message.length) return E.EINVAL;
@@ -212,10 +207,11 @@ export class RawSocket extends DatagramQueues {
       packet[10] = sum >>> 8;
       packet[11] = sum & 0xff;
     } else if (this.family === 4) {
-      if (message.length > IPV4_MAX_MTU - IPV4_HEADER_LEN) return E.EMSGSIZE;
+      // __ip_append_data: within IP's limit, or the path MTU where it may not be fragmented.
+      if (IPV4_HEADER_LEN + message.length > (opts?.refuseFragment === true ? mtu : IPV4_MAX_MTU))
+        return this.tooBig(dst, message, mtu);
       // __ip_make_skb: DF only on a datagram that fits the path; one that does not is fragmented.
       const df = (opts?.dontFragment ?? true) && IPV4_HEADER_LEN + message.length <= mtu;
-      if (opts?.refuseFragment === true && IPV4_HEADER_LEN + message.length > mtu) return E.EMSGSIZE;
       packet = new Uint8Array(IPV4_HEADER_LEN + message.length);
       packet[0] = 0x45;
       packet[1] = opts?.trafficClass ?? 0;
@@ -236,14 +232,17 @@ export class RawSocket extends DatagramQueues {
       packet[11] = sum & 0xff;
       packet.set(message, IPV4_HEADER_LEN);
     } else if (this.hdrincl) {
-      if (message.length > mtu) return E.EMSGSIZE;
+      if (message.length > mtu) return this.tooBig(dst, message, mtu);
+      const pending = this.errors.take();
+      if (pending) return pending;
       packet = message.slice();
     } else {
       // rawv6_sendmsg: the port, when given, names the next header: this socket's protocol.
       const next = to?.port || this.protocol;
       if (next !== this.protocol || next > 255) return E.EINVAL;
-      if (message.length > 0xffff) return E.EMSGSIZE;
-      if (opts?.refuseFragment === true && IPV6_HEADER_LEN + message.length > mtu) return E.EMSGSIZE;
+      // __ip6_append_data: within IPv6's payload limit, or the path MTU where it may not be fragmented.
+      if (message.length > (opts?.refuseFragment === true ? mtu - IPV6_HEADER_LEN : 0xffff))
+        return this.tooBig(dst, message, mtu);
       const off = this.checksumOffset;
       if (off >= 0 && off + 2 > message.length) return E.EINVAL;
       packet = new Uint8Array(IPV6_HEADER_LEN + message.length);
@@ -273,6 +272,41 @@ export class RawSocket extends DatagramQueues {
     if (!this.tx.enqueue({ src, dst: dst.addr }, packet)) return WOULD_BLOCK;
     this.env.queued?.(this);
     return message.length;
+  }
+
+  /**
+   * EMSGSIZE of a datagram over IP's size limit or the path MTU `mtu`: with IP_RECVERR
+   * (IPV6_RECVERR) also a local error with the MTU (ip_local_error, ipv6_local_error), naming
+   * the destination with connect(2)'s port for IPv4 (inet_dport) and, for IPv6, the flow's
+   * ports, which for ICMPv6 hold the message's type and code (fl6_icmp_type overlays fl6_dport).
+   */
+  private tooBig(dst: IpEndpoint, message: Uint8Array, mtu: number): LinuxError {
+    const port =
+      this.family === 4
+        ? (this.remote?.port ?? 0)
+        : this.protocol === IPPROTO_ICMPV6 && !this.hdrincl && message.length >= 2
+          ? (message[0]! << 8) | message[1]!
+          : 0;
+    if (this.errors.local(this.family, E.EMSGSIZE, { addr: dst.addr, port }, mtu))
+      this.env.touchOwner?.(this.owner);
+    return E.EMSGSIZE;
+  }
+
+  /**
+   * @internal raw_err / rawv6_err: an ICMP error `r` about a datagram of this socket's protocol
+   * sent from `local` to `remote`, `datagram` what the message quoted of it from the IP header
+   * on. A socket bound to another address, or connected to another peer, does not take it
+   * (raw_v4_match, raw_v6_match); one that does queues it with IP_RECVERR (IPV6_RECVERR), from
+   * the transport header on, or from the IP header with IP_HDRINCL.
+   */
+  icmpError(local: IpAddress, remote: IpAddress, datagram: Uint8Array, r: IcmpErrorReport): void {
+    if (this.closed || !this.hashed) return;
+    if (this.local && !this.local.addr.isUnspecified() && !this.local.addr.equals(local)) return;
+    if (this.remote && !this.remote.addr.equals(remote)) return;
+    const e = rawIcmpErrno(r, this.pmtuDisc);
+    const payload = this.hdrincl ? datagram : r.quoted;
+    if (this.errors.icmp(r, e, this.remote !== undefined, { addr: remote, port: 0 }, payload))
+      this.env.touchOwner?.(this.owner);
   }
 
   /**

@@ -168,7 +168,7 @@ export class UdpSocket extends NeighborHold {
   /** IP_MTU_DISCOVER / IPV6_MTU_DISCOVER (PmtuDisc): whether ICMP's "too big" is an error. */
   pmtuDisc: (v: 4 | 6) => number = () => PmtuDisc.WANT;
   /** Asynchronous errors (from ICMP, or an abort) and the error queue of IP_RECVERR. */
-  readonly errors = new SocketErrors();
+  readonly errors = new SocketErrors(() => this.buffers.rx.bytes);
   private closed = false;
   /**
    * bind(2) named an address / a port (Linux's SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): an abort
@@ -631,7 +631,7 @@ export class UdpSocket extends NeighborHold {
   /** @internal an ICMP error about a datagram this socket sent to `to` (__udp4_lib_err, __udp6_lib_err). */
   icmpError(to: IpEndpoint, r: IcmpErrorReport): void {
     const e = icmpErrno(r, this.pmtuDisc(r.version), false);
-    if (e && this.errors.icmp(r, e, this.remote !== undefined, to, UDP_HEADER_LEN))
+    if (e && this.errors.icmp(r, e, this.remote !== undefined, to, r.quoted.subarray(UDP_HEADER_LEN)))
       this.env.touchOwner?.(this.owner);
   }
 

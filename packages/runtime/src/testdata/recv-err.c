@@ -9,146 +9,34 @@
  * sending to an IPv4-mapped address. Ports are random, so only whether msg_name names the
  * destination port (or 0) is printed. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <linux/errqueue.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-static const char *ename(int e) {
-  switch (e) {
-  case 0: return "0";
-  case EAGAIN: return "EAGAIN";
-  case ECONNREFUSED: return "ECONNREFUSED";
-  case EHOSTUNREACH: return "EHOSTUNREACH";
-  case EINVAL: return "EINVAL";
-  case EMSGSIZE: return "EMSGSIZE";
-  case ENOPROTOOPT: return "ENOPROTOOPT";
-  default: {
-    static char b[16];
-    snprintf(b, sizeof b, "errno %d", e);
-    return b;
-  }
-  }
-}
-
-static void revents(const char *what, int fd, int timeout_ms) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  int n = poll(&p, 1, timeout_ms);
-  printf("  %s: poll %d%s%s%s\n", what, n, p.revents & POLLIN ? " POLLIN" : "",
-         p.revents & POLLERR ? " POLLERR" : "", p.revents & POLLOUT ? " POLLOUT" : "");
-}
-
-static int so_error(int fd) {
-  int e = -1;
-  socklen_t len = sizeof e;
-  getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len);
-  return e;
-}
-
-/* SO_ERROR until the next error arrives (SO_ERROR clears it, so it is read once it is set). */
-static int wait_error(int fd) {
-  for (int i = 0; i < 400; i++) {
-    int e = so_error(fd);
-    if (e != 0) return e;
-    struct timespec ts = {0, 5 * 1000 * 1000};
-    nanosleep(&ts, 0);
-  }
-  return 0;
-}
-
-static void addr_str(const struct sockaddr *sa, char *out, size_t n) {
-  if (sa->sa_family == AF_INET)
-    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, n);
-  else if (sa->sa_family == AF_INET6)
-    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, n);
-  else
-    snprintf(out, n, "family %d", sa->sa_family);
-}
-
-static unsigned short port_of(const struct sockaddr *sa) {
-  return ntohs(sa->sa_family == AF_INET ? ((const struct sockaddr_in *)sa)->sin_port
-                                        : ((const struct sockaddr_in6 *)sa)->sin6_port);
-}
+#include "recv-err-util.h"
 
 /* One recvmsg(MSG_ERRQUEUE) with a `room`-byte buffer, every field printed. */
 static void read_queue(int fd, size_t room, unsigned short dport) {
-  char buf[64] = {0}, control[256];
-  struct sockaddr_storage name;
-  memset(&name, 0, sizeof name);
-  struct iovec v = {buf, room};
-  struct msghdr m = {.msg_name = &name, .msg_namelen = sizeof name, .msg_iov = &v, .msg_iovlen = 1,
-                     .msg_control = control, .msg_controllen = sizeof control};
-  long n = recvmsg(fd, &m, MSG_ERRQUEUE);
-  if (n < 0) {
-    printf("  errqueue: %s\n", ename(errno));
-    return;
-  }
-  char a[64];
-  addr_str((struct sockaddr *)&name, a, sizeof a);
+  char buf[64] = {0};
+  struct errqueue_msg q;
+  long n = recv_errqueue(fd, buf, room, 0, &q);
+  if (n < 0) return;
+  int port = port_in(&q.name);
   printf("  errqueue: n %ld payload \"%.*s\" msg_flags%s%s%s namelen %u name %s port %s\n", n, (int)n, buf,
-         m.msg_flags & MSG_ERRQUEUE ? " ERRQUEUE" : "", m.msg_flags & MSG_TRUNC ? " TRUNC" : "",
-         m.msg_flags & MSG_CTRUNC ? " CTRUNC" : "", m.msg_namelen, a,
-         port_of((struct sockaddr *)&name) == dport ? "= destination"
-         : port_of((struct sockaddr *)&name) == 0   ? "0"
-                                                    : "other");
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-    struct sock_extended_err *ee = (void *)CMSG_DATA(c);
-    struct sockaddr *off = SO_EE_OFFENDER(ee);
-    addr_str(off, a, sizeof a);
-    printf("    cmsg level %d type %d len %zu: ee_errno %s origin %u type %u code %u pad %u info %u data %u"
-           " offender %s port %u\n",
-           c->cmsg_level, c->cmsg_type, (size_t)c->cmsg_len, ename(ee->ee_errno), ee->ee_origin, ee->ee_type,
-           ee->ee_code, ee->ee_pad, ee->ee_info, ee->ee_data, off->sa_family ? a : "none", port_of(off));
-  }
-}
-
-/* A port on `addr` nobody listens on: bound once, then released. */
-static unsigned short free_port(int family, const struct sockaddr *addr, socklen_t len) {
-  struct sockaddr_storage ss;
-  memcpy(&ss, addr, len);
-  int s = socket(family, SOCK_DGRAM, 0);
-  bind(s, (struct sockaddr *)&ss, len);
-  socklen_t l = len;
-  getsockname(s, (struct sockaddr *)&ss, &l);
-  close(s);
-  return port_of((struct sockaddr *)&ss);
+         q.m.msg_flags & MSG_ERRQUEUE ? " ERRQUEUE" : "", q.m.msg_flags & MSG_TRUNC ? " TRUNC" : "",
+         q.m.msg_flags & MSG_CTRUNC ? " CTRUNC" : "", q.m.msg_namelen, q.addr,
+         port == dport ? "= destination"
+         : port == 0   ? "0"
+                       : "other");
+  print_cmsgs(&q.m, 1);
 }
 
 /* A loopback destination of `family` whose port nobody listens on; returns its length. */
-static socklen_t closed_port(int family, struct sockaddr_storage *dst, unsigned short *dport) {
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  socklen_t len;
-  if (family == AF_INET) {
-    struct sockaddr_in *a = (void *)&ss;
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof *a;
-  } else {
-    struct sockaddr_in6 *a = (void *)&ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_addr = in6addr_loopback;
-    len = sizeof *a;
-  }
-  *dport = free_port(family, (struct sockaddr *)&ss, len);
-  if (family == AF_INET)
-    ((struct sockaddr_in *)&ss)->sin_port = htons(*dport);
-  else
-    ((struct sockaddr_in6 *)&ss)->sin6_port = htons(*dport);
-  *dst = ss;
-  return len;
+static socklen_t closed_dest(int family, struct sockaddr_storage *dst, unsigned short *dport) {
+  *dport = closed_port(family);
+  return loopback(family, *dport, dst);
 }
 
 static void scenario(int family, int recverr, int connected) {
   struct sockaddr_storage ss;
   unsigned short dport;
-  socklen_t len = closed_port(family, &ss, &dport);
+  socklen_t len = closed_dest(family, &ss, &dport);
   printf("%s %s, %s:\n", family == AF_INET ? "udp4" : "udp6", connected ? "connected" : "unconnected",
          recverr ? "with RECVERR" : "without");
   int s = socket(family, SOCK_DGRAM, 0);
@@ -204,7 +92,7 @@ static void scenario(int family, int recverr, int connected) {
 static void dual_stack(void) {
   struct sockaddr_storage d4;
   unsigned short port;
-  closed_port(AF_INET, &d4, &port);
+  closed_dest(AF_INET, &d4, &port);
   struct sockaddr_in6 d = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
   d.sin6_addr.s6_addr[10] = d.sin6_addr.s6_addr[11] = 0xff;
   memcpy(&d.sin6_addr.s6_addr[12], &((struct sockaddr_in *)&d4)->sin_addr, 4);
@@ -230,7 +118,7 @@ static long send_to(int s, const void *p, size_t n, const struct sockaddr_storag
 static void local_errors(void) {
   struct sockaddr_storage d4, d6;
   unsigned short p4, p6;
-  socklen_t l4 = closed_port(AF_INET, &d4, &p4), l6 = closed_port(AF_INET6, &d6, &p6);
+  socklen_t l4 = closed_dest(AF_INET, &d4, &p4), l6 = closed_dest(AF_INET6, &d6, &p6);
   int one = 1, dont = IP_PMTUDISC_DONT, dofrag = IP_PMTUDISC_DO;
 
   printf("udp4 local errors:\n");
