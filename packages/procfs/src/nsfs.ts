@@ -137,7 +137,12 @@ export function nsLocation(type: NsType, inum: number): Location {
     inode = new NsInode(shared, type, inum);
     shared.inodes.set(inum, inode);
   }
-  return { mount: shared.mount, inode, name: `${type}:[${inum}]` };
+  return { mount: shared.mount, inode, name: nsName(type, inum) };
+}
+
+/** A namespace's name, as its /proc/<pid>/ns link reads and /proc/<pid>/fd shows it (`net:[4026531840]`). */
+export function nsName(type: NsType, inum: number): string {
+  return `${type}:[${inum}]`;
 }
 
 /** The namespace a location made by {@link nsLocation} stands for, or null for any other. */
@@ -150,5 +155,5 @@ export function nsOf(loc: Location): { readonly type: NsType; readonly inum: num
 /** What /proc/<pid>/fd shows for an nsfs location (ns_dname: `net:[4026531840]`), or null. */
 export function nsfsName(loc: Location): string | null {
   const ns = nsOf(loc);
-  return ns === null ? null : `${ns.type}:[${ns.inum}]`;
+  return ns === null ? null : nsName(ns.type, ns.inum);
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { E, OpenFlag } from '@tsvisor/abi';
+import { E, OpenFlag, isError } from '@tsvisor/abi';
 import type { LinuxError } from '@tsvisor/abi';
 import type { Location } from '@tsvisor/vfs';
 import { byteString, dir, symlink } from './kernfs.js';
@@ -57,7 +57,7 @@ import {
   EMPTY_SOCKSTAT,
 } from './net.js';
 import { NETSTAT_GROUPS } from './net-mib.js';
-import { nsLocation } from './nsfs.js';
+import { nsLocation, nsName } from './nsfs.js';
 import type { NsType } from './nsfs.js';
 import { sysNetTrees } from './sys-net.js';
 import { netCoreTree, netIpv4Tree } from './sys-net-ipv4.js';
@@ -512,25 +512,26 @@ export function procTree(src: ProcSource, options: ProcTreeOptions = {}): DirNod
         lookup: (name) => {
           const kind = NS_KINDS.find((k) => k === name);
           if (kind === undefined || get()?.namespaces?.()[kind] === undefined) return null;
+          /** The namespace's number, for a caller that may look at the task. */
+          const inum = (): number | LinuxError => {
+            const t = get();
+            if (t === null) return E.ENOENT;
+            if (!mayAccess(t)) return E.EACCES;
+            return t.namespaces?.()[kind] ?? E.ENOENT;
+          };
           return {
             kind: 'symlink',
             mode: 0o777,
             attrs,
             target: () => {
-              const t = get();
-              if (t === null) return E.ENOENT;
-              if (!mayAccess(t)) return E.EACCES;
-              const ino = t.namespaces?.()[kind];
-              return ino === undefined ? E.ENOENT : `${NS_TYPE[kind]}:[${ino}]`;
+              const n = inum();
+              return isError(n) ? n : nsName(NS_TYPE[kind], n);
             },
             // proc_ns_get_link: the walk jumps to the namespace's nsfs inode, so open and stat
             // reach a file whose inode number is the one in the link text.
             jump: () => {
-              const t = get();
-              if (t === null) return E.ENOENT;
-              if (!mayAccess(t)) return E.EACCES;
-              const ino = t.namespaces?.()[kind];
-              return ino === undefined ? E.ENOENT : nsLocation(NS_TYPE[kind], ino);
+              const n = inum();
+              return isError(n) ? n : nsLocation(NS_TYPE[kind], n);
             },
           };
         },

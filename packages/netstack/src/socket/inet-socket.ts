@@ -42,6 +42,7 @@ import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import { SocketFilter, type ClassicProgram } from './cbpf.js';
 import { ReuseportGroup } from './reuseport.js';
 import { tcpClockMs } from './tcp-time-wait.js';
+import type { SocketErrors } from './error-queue.js';
 
 /** Buffer sizes of sockets made by the socket layer (bytes). */
 export interface InetSocketConfig {
@@ -303,8 +304,8 @@ export class InetSocket {
     this.sndBuf = stream ? config.sndBuf : LINUX_MEM_DEFAULT;
     this.rcvBuf = stream ? config.rcvBuf : LINUX_MEM_DEFAULT;
     if (this.impl.kind === 'udp' || this.impl.kind === 'raw') this.impl.sock.rcvLimit = this.rcvBuf;
-    if (this.impl.kind === 'udp' || this.impl.kind === 'icmp' || this.impl.kind === 'raw')
-      this.impl.sock.errors.rcvLimit = this.rcvBuf;
+    const errors = this.errorQueue;
+    if (errors) errors.rcvLimit = this.rcvBuf;
     this.applyV6only();
   }
 
@@ -932,8 +933,8 @@ export class InetSocket {
   private applyIpOptions(): void {
     const impl = this.impl;
     const o = this.ipOpts;
-    if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw')
-      impl.sock.errors.recvErr = (v) => o.recvErr(v);
+    const errors = this.errorQueue;
+    if (errors) errors.recvErr = (v) => o.recvErr(v);
     if (impl.kind === 'icmp') {
       impl.sock.pmtuDisc = o.pmtuDisc;
       impl.sock.refuseFragment = o.dontFragment(this.family);
@@ -1056,11 +1057,7 @@ export class InetSocket {
    * sock_extended_err and the offender's address. EAGAIN, never a wait, when none is queued.
    */
   private recvError(buf: Uint8Array): RecvResult | LinuxError {
-    const impl = this.impl;
-    const e =
-      impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw'
-        ? impl.sock.errors.dequeue()
-        : undefined;
+    const e = this.errorQueue?.dequeue();
     if (!e) return E.EAGAIN;
     const n = Math.min(e.payload.length, buf.length);
     buf.set(e.payload.subarray(0, n));
@@ -1586,9 +1583,7 @@ export class InetSocket {
     const recvErr =
       (level === SocketLevel.SOL_IP && name === IpOption.IP_RECVERR) ||
       (level === SocketLevel.SOL_IPV6 && name === Ipv6Option.IPV6_RECVERR);
-    const impl = this.impl;
-    if (r === 0 && recvErr && !flag && (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw'))
-      impl.sock.errors.purge();
+    if (r === 0 && recvErr && !flag) this.errorQueue?.purge();
     if (r === 0 && level === SOL_UDP && name === UdpOption.UDP_CORK && !flag) this.pushCorked(); // udp_push_pending_frames
     return r ?? E.ENOPROTOOPT;
   }
@@ -1636,8 +1631,8 @@ export class InetSocket {
       this.rcvBuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
       this.rcvBufLock = true;
       if (impl.kind === 'udp' || impl.kind === 'raw') impl.sock.rcvLimit = this.rcvBuf;
-      if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw')
-        impl.sock.errors.rcvLimit = this.rcvBuf;
+      const errors = this.errorQueue;
+      if (errors) errors.rcvLimit = this.rcvBuf;
       if (impl.kind === 'tcp') impl.sock.setReceiveSpace(tcpReceiveSpace(this.rcvBuf));
     }
     // A listener's sizes reach its connections through rings() as they are made.
@@ -1901,15 +1896,20 @@ export class InetSocket {
     this.watchArrivals();
   }
 
+  /** The pending error and error queue of a datagram socket (UDP, ping, raw); TCP has none here. */
+  private get errorQueue(): SocketErrors | undefined {
+    const impl = this.impl;
+    return impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw' ? impl.sock.errors : undefined;
+  }
+
   /**
    * sk_error_report wakes the socket's waiters at every error reported, POLLERR set already or
    * not (an edge-triggered epoll hears of each), so a datagram socket's listener also runs
    * whenever an ICMP or local error reaches it.
    */
   private watchErrors(wake: (events: number) => void): (() => void) | undefined {
-    const impl = this.impl;
-    if (impl.kind !== 'udp' && impl.kind !== 'icmp' && impl.kind !== 'raw') return undefined;
-    const errors = impl.sock.errors;
+    const errors = this.errorQueue;
+    if (!errors) return undefined;
     return this.stack.watch(
       {},
       () => errors.reports,
