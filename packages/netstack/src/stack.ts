@@ -216,6 +216,12 @@ export interface StackSysctl {
    * this is set, read for each segment (tcp_timewait_state_process).
    */
   rfc1337: number;
+  /**
+   * net.ipv4.tcp_early_retrans (Linux: 3): tail loss probes (RFC 8985 §7) only with 3 or 4 (0-2
+   * select the early retransmit Linux no longer has, without probes), read whenever a probe
+   * would be scheduled (tcp_schedule_loss_probe).
+   */
+  earlyRetrans: number;
 }
 
 /** A connected UDP socket (Linux's TCP_ESTABLISHED), which an SO_REUSEPORT group's hash passes over. */
@@ -349,6 +355,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       abortOnOverflow: 0,
       twReuse: 2,
       rfc1337: 0,
+      earlyRetrans: 3,
     });
     const range = (): readonly [number, number] => this.sysctl.portRange;
     this.udpPorts = new PortSpace(this.random, range, this.sysctl);

@@ -34,6 +34,7 @@ describe('Stack.sysctl', () => {
       abortOnOverflow: 0,
       twReuse: 2,
       rfc1337: 0,
+      earlyRetrans: 3,
     });
   });
 

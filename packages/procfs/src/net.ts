@@ -365,6 +365,10 @@ export interface ProcNetSysctl {
    */
   readonly tcpRfc1337?: number;
   /**
+   * tcp_early_retrans: tail loss probes with 3 or 4, none with 0-2 (Linux: 3). Absent: 3.
+   */
+  readonly tcpEarlyRetrans?: number;
+  /**
    * net.core.somaxconn: the cap on listen backlogs of the namespace's sockets. Absent: the
    * `ProcSource` tunable (4096, what netstack applies).
    */
@@ -397,7 +401,8 @@ export type ProcNetSysctlWrite =
         | 'tcpSynackRetries'
         | 'tcpAbortOnOverflow'
         | 'tcpTwReuse'
-        | 'tcpRfc1337';
+        | 'tcpRfc1337'
+        | 'tcpEarlyRetrans';
       readonly value: number;
     };
 

@@ -74,6 +74,7 @@ describe('/proc/sys/net/ipv4', () => {
       'tcp_allowed_congestion_control',
       'tcp_available_congestion_control',
       'tcp_congestion_control',
+      'tcp_early_retrans',
       'tcp_fin_timeout',
       'tcp_frto',
       'tcp_keepalive_intvl',
@@ -90,6 +91,7 @@ describe('/proc/sys/net/ipv4', () => {
     ]);
     expect(readAll(p, `${IPV4}/tcp_tw_reuse`)).toBe('2\n');
     expect(readAll(p, `${IPV4}/tcp_rfc1337`)).toBe('0\n');
+    expect(readAll(p, `${IPV4}/tcp_early_retrans`)).toBe('3\n');
     expect(readAll(p, `${IPV4}/tcp_syncookies`)).toBe('1\n');
     expect(readAll(p, `${IPV4}/tcp_synack_retries`)).toBe('5\n');
     expect(readAll(p, `${IPV4}/tcp_abort_on_overflow`)).toBe('0\n');
@@ -287,6 +289,18 @@ describe('/proc/sys/net/ipv4', () => {
     });
     expect(mine).toEqual(['ok 0', 'ok 1', 'ok 2', 'err', 'err', 'ok 1', 'err', 'err']);
     const native = nativeSysctlWrites([`${IPV4}/tcp_tw_reuse`], inputs);
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('takes tcp_early_retrans between 0 and 4 as Linux does (compared with the host kernel)', () => {
+    const inputs = ['0', '4', '5', '255', '256', '-1', ' 2 ', 'x'];
+    const mine = inputs.map((text) => {
+      const { p } = mounted();
+      const r = put(p, `${IPV4}/tcp_early_retrans`, text);
+      return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/tcp_early_retrans`) as string).trimEnd()}`;
+    });
+    expect(mine).toEqual(['ok 0', 'ok 4', 'err', 'err', 'err', 'err', 'ok 2', 'err']);
+    const native = nativeSysctlWrites([`${IPV4}/tcp_early_retrans`], inputs);
     if (native !== null) expect(mine).toEqual(native);
   });
 

@@ -368,7 +368,7 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
   });
   /**
    * A proc_dou8vec_minmax flag: one int in 0..`max` (255 without a bound of its own); one the
-   * namespace does not give shows 0, its Linux default.
+   * namespace does not give shows `absent`, its Linux default.
    */
   const u8 = (
     key:
@@ -381,11 +381,13 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       | 'tcpSynackRetries'
       | 'tcpAbortOnOverflow'
       | 'tcpTwReuse'
-      | 'tcpRfc1337',
+      | 'tcpRfc1337'
+      | 'tcpEarlyRetrans',
     max = 255,
+    absent = 0,
   ): FileNode =>
     writable(
-      () => `${get()[key] ?? 0}\n`,
+      () => `${get()[key] ?? absent}\n`,
       (text) => {
         const v = parseIntVector(text, [0]);
         if (v === null || v[0] === undefined || v[0] < 0 || v[0] > max) return E.EINVAL;
@@ -457,6 +459,8 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
         return { key: 'tcpCongestionControl', value: name };
       },
     ),
+    // proc_dou8vec_minmax between SYSCTL_ZERO and SYSCTL_FOUR.
+    tcp_early_retrans: u8('tcpEarlyRetrans', 4, 3),
     tcp_fin_timeout: jiffies('tcpFinTimeout'),
     tcp_frto: u8('tcpFrto'),
     tcp_keepalive_intvl: jiffies('tcpKeepaliveIntvl'),

@@ -194,6 +194,7 @@ export function hostNetSysctl(): ProcNetSysctl {
     tcpAbortOnOverflow: one('tcp_abort_on_overflow', 0),
     tcpTwReuse: one('tcp_tw_reuse', 2),
     tcpRfc1337: one('tcp_rfc1337', 0),
+    tcpEarlyRetrans: one('tcp_early_retrans', 3),
     somaxconn: hostSomaxconn(),
     pingGroupRange: [pingLow, pingHigh],
   };

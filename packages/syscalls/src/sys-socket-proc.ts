@@ -415,6 +415,7 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     tcpAbortOnOverflow: s.abortOnOverflow,
     tcpTwReuse: s.twReuse,
     tcpRfc1337: s.rfc1337,
+    tcpEarlyRetrans: s.earlyRetrans,
     pingGroupRange: s.pingGroupRange,
   };
 }
@@ -512,6 +513,9 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
       break;
     case 'tcpRfc1337':
       s.rfc1337 = w.value;
+      break;
+    case 'tcpEarlyRetrans':
+      s.earlyRetrans = w.value;
       break;
   }
   return undefined;

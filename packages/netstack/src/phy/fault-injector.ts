@@ -53,7 +53,8 @@ export class FaultInjector implements Device {
 
   constructor(
     readonly inner: Device,
-    readonly config: FaultConfig,
+    /** The faults to apply; replaceable, and read for each frame. */
+    public config: FaultConfig,
     seed = 1,
   ) {
     this.random = seededRandom(seed);

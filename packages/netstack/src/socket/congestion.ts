@@ -131,8 +131,11 @@ export class Reno implements CongestionControl {
     public ssthresh = 0x7fffffff,
   ) {}
   onAck(acked: number, mss: number, _now: number, _rtt: number | undefined): void {
-    if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, mss);
-    else this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd));
+    // Slow start by all the ACK covers, up to ssthresh; avoidance by one MSS per window's worth
+    // acknowledged: as Linux counts them (tcp_slow_start, tcp_cong_avoid_ai: delivered segments,
+    // so an ACK for many grows as much as many ACKs would).
+    if (this.cwnd < this.ssthresh) this.cwnd = Math.min(this.cwnd + acked, this.ssthresh);
+    else this.cwnd += Math.max(1, Math.floor((mss * acked) / this.cwnd));
   }
   onLoss(flight: number, mss: number, _now: number): void {
     this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss);
@@ -181,9 +184,11 @@ export class Cubic implements CongestionControl {
 
   onAck(acked: number, mss: number, now: number, rtt: number | undefined): void {
     if (this.cwnd < this.ssthresh) {
-      // Slow start (RFC 9438 §4.10), a quarter as fast in HyStart++'s Conservative Slow Start.
-      const inc = Math.min(acked, mss);
-      this.cwnd += this.hystart.inCss ? inc / HYSTART.CSS_GROWTH_DIVISOR : inc;
+      // Slow start (RFC 9438 §4.10) by all the ACK covers, up to ssthresh, as Linux's
+      // tcp_slow_start counts the delivered segments; a quarter as fast in HyStart++'s
+      // Conservative Slow Start.
+      const inc = this.hystart.inCss ? acked / HYSTART.CSS_GROWTH_DIVISOR : acked;
+      this.cwnd = Math.min(this.cwnd + inc, this.ssthresh);
       return;
     }
     const cwndSeg = this.cwnd / mss;

@@ -114,6 +114,8 @@ export function patternTransfer(
     tcp?: Partial<TcpConfig>;
     seed?: number;
     rx?: number;
+    /** The client stack's sysctls that differ from the defaults. */
+    sysctl?: Partial<Stack['sysctl']>;
     /** Called at each step of the virtual clock (to watch the sender). */
     onStep?: (now: number, client: TcpSocket) => void;
   } = {},
@@ -130,6 +132,7 @@ export function patternTransfer(
     seed: seed + 1,
     ...tcp,
   });
+  Object.assign(a.sysctl, opts.sysctl);
   const l = b.tcpListener(4, () => bufs(opts.rx ?? 1 << 20));
   l.bind({ addr: Ipv4Address.UNSPECIFIED, port: 5001 });
   l.listen(4);

@@ -26,6 +26,28 @@ describe('tail loss probe (RFC 8985 §7)', () => {
     expect(run.elapsed).toBeLessThan(120);
   });
 
+  it('the probe waits two SRTTs and 2 ms more after the last ACK (Linux 6.18: TCP_TIMEOUT_MIN_US)', () => {
+    let probeAt: number | undefined;
+    let timerAt: number | undefined;
+    let armedAt = 0;
+    let srtt = 0;
+    const fate = (s: DataSegment): Fate => {
+      if (s.index === 10) probeAt ??= s.at;
+      return dropLast(s);
+    };
+    patternTransfer(fate, total, {
+      onStep: (now, client) => {
+        const at = client.pendingTimer?.at;
+        if (probeAt !== undefined || at === timerAt) return;
+        timerAt = at;
+        armedAt = now;
+        srtt = client.smoothedRtt ?? 0;
+      },
+    });
+    expect(srtt).toBeGreaterThan(19);
+    expect(probeAt! - armedAt).toBeCloseTo(2 * srtt + 2, 6);
+  });
+
   it('a lone lost segment waits for the delayed ACK as well (1.5 SRTT + 200 ms), as on Linux', () => {
     const run = patternTransfer((s) => (s.index === 9 ? 'drop' : 'pass'), total);
     expect(run.gotHash).toBe(run.sentHash);
@@ -40,6 +62,14 @@ describe('tail loss probe (RFC 8985 §7)', () => {
     expect(run.client.stats.timeouts).toBe(1);
     expect(run.elapsed).toBeGreaterThan(200);
   });
+
+  for (const earlyRetrans of [0, 2])
+    it(`with net.ipv4.tcp_early_retrans ${earlyRetrans} the same loss waits for the timeout`, () => {
+      const run = patternTransfer(dropLast, total, { sysctl: { earlyRetrans } });
+      expect(run.gotHash).toBe(run.sentHash);
+      expect(run.client.stats.tlpProbes).toBe(0);
+      expect(run.client.stats.timeouts).toBe(1);
+    });
 
   it('a probe that repairs a loss in mid-stream gets the congestion response', () => {
     // The probe resends segment 9; the ACK that covers it and the data sent after tells the

@@ -108,6 +108,8 @@ export interface SocketEnv {
     readonly timestamps?: number;
     /** net.ipv4.tcp_rfc1337, read per segment to a TIME_WAIT connection; absent: 0. */
     readonly rfc1337?: number;
+    /** net.ipv4.tcp_early_retrans, read whenever a loss probe would be scheduled; absent: 3. */
+    readonly earlyRetrans?: number;
   };
   /** The poll clock's latest time (ms): what a TIME_WAIT's age is measured against. Absent: 0. */
   pollNow?(): number;

@@ -415,6 +415,22 @@ describe('two stacks over a faulty link', () => {
     expect(Buffer.from(r.gotBack).equals(Buffer.from(r.backSent))).toBe(true);
   });
 
+  it('a lost window probe is sent again at the timeout, though its data does not fill the window whole (found by the property below)', () => {
+    // The server's last 482 bytes meet a window of 481 (the update to 1024 is lost): the
+    // persist timer sends 481 of them, which is lost too; the RTO must resend it.
+    const faults = { drop: 0.06353788916021587, duplicate: 0.04855366772972048, reorderDelay: 1, delay: 0 };
+    const r = transfer(faults, 19, 3678, {
+      mtu: 595,
+      back: 34691,
+      rxBuf: 1024,
+      readChunk: 1000,
+      tcp: { sack: false, timestamps: true, congestion: 'cubic' },
+    });
+    expect(Buffer.from(r.got).equals(Buffer.from(r.sent))).toBe(true);
+    expect(Buffer.from(r.gotBack).equals(Buffer.from(r.backSent))).toBe(true);
+    expect(r.server.stats.windowProbes).toBeGreaterThan(0);
+  });
+
   it('property: any fault mix and seed delivers the stream intact (shrinks to a minimal failing case)', () => {
     fc.assert(
       fc.property(

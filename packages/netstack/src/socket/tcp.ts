@@ -139,7 +139,7 @@ export interface TcpConfig {
    * net.ipv4.tcp_recovery=1; off, SACK recovery marks losses by RFC 6675's DupThresh rule.
    */
   rack: boolean;
-  /** Tail loss probes (RFC 8985 §7, Linux net.ipv4.tcp_early_retrans=3) along with RACK. */
+  /** Tail loss probes (RFC 8985 §7) along with RACK; the stack's net.ipv4.tcp_early_retrans also decides. */
   tlp: boolean;
   /**
    * F-RTO (RFC 5682, SACK-enhanced as Linux's net.ipv4.tcp_frto=2) judges whether a timeout
@@ -183,9 +183,16 @@ const URG_READ = 0x400;
 const TIMEWAIT_LEN = 60_000;
 /** Linux TCP_DELACK_MAX: a lone segment's probe also waits out the peer's longest delayed ACK. */
 const DELACK_MAX = 200;
+/** Linux TCP_TIMEOUT_MIN_US (ms): the least a loss probe waits beyond its two SRTTs. */
+const TIMEOUT_MIN = 2;
 
 /** Linux TCP_MAX_QUICKACKS: ACKs sent at once at the start of a connection. */
 const MAX_QUICKACKS = 16;
+/** ICSK_ACK_PUSHED and ICSK_ACK_PUSHED2: one, then a second, pushed segment since the last ACK. */
+const PUSHED = 1;
+const PUSHED2 = 2;
+/** TCP_REMNANT's flags: a segment with one of them may be short of a full segment. */
+const REMNANT = TcpFlag.FIN | TcpFlag.URG | TcpFlag.SYN | TcpFlag.PSH;
 /** tcp(7): corked output waits at most 200 ms. */
 const CORK_CEILING = 200;
 /** Size of the timestamps option as sent on every segment (NOP NOP + 10). */
@@ -657,8 +664,16 @@ export class TcpSocket {
   private pingpong = false;
   /** In-order bytes received since our last ACK. */
   private bytesUnacked = 0;
-  /** The largest segment the peer sent (Linux's rcv_mss estimate). */
+  /** The peer's segment size as Linux estimates it (icsk_ack.rcv_mss: tcp_measure_rcv_mss). */
   private rcvMss = 536;
+  /** The size of the last small segment that looked like a smaller MSS (icsk_ack.last_seg_size). */
+  private lastSegSize = 0;
+  /**
+   * Segments that end an application's write arrived since our last ACK (Linux's
+   * ICSK_ACK_PUSHED and ICSK_ACK_PUSHED2 in icsk_ack.pending): a read that empties the queue
+   * then sends the ACK (see {@link ackOnRead}).
+   */
+  private pushed = 0;
   // times for TCP_USER_TIMEOUT and TCP_INFO (ms, the stack's clock)
   /** When the oldest unacknowledged data was sent, or zero-window probing began. */
   private stallSince: number | undefined;
@@ -1021,10 +1036,7 @@ export class TcpSocket {
       if (n > 0) this.rcvRead = true;
       if (this.remoteFin && rx.isEmpty()) this.finTaken = true;
       if (this.urgData !== 0) this.urgentPassed();
-      // The application drained the queue while an ACK was being delayed: send it now (Linux's
-      // tcp_cleanup_rbuf), or a Nagle-held sender waits out the delayed-ACK timer each window.
-      // Not in ping-pong mode, where the answer the application is about to send carries it.
-      if (rx.isEmpty() && this.ackDelayAt !== undefined && !this.pingpong) this.ackDue = true;
+      if (n > 0) this.ackOnRead();
       return n;
     }
     // Linux tcp_recvmsg: a received FIN (SOCK_DONE) reads as end of stream before any error, so
@@ -1111,8 +1123,7 @@ export class TcpSocket {
     if (!peek && typeof n === 'number' && n > 0) this.rcvRead = true;
     if (!peek && this.remoteFin && rx.isEmpty()) this.finTaken = true;
     if (this.urgData !== 0 && !peek) this.urgentPassed();
-    // As in recv: a drained queue sends the ACK being delayed now (tcp_cleanup_rbuf).
-    if (!peek && rx.isEmpty() && this.ackDelayAt !== undefined && !this.pingpong) this.ackDue = true;
+    if (!peek && typeof n === 'number' && n > 0) this.ackOnRead();
     return n;
   }
 
@@ -1999,7 +2010,7 @@ export class TcpSocket {
       return this.abortOnData(seg, finWait1);
     if (this.stateNow === 'ESTABLISHED' || this.stateNow === 'FIN_WAIT_1' || this.stateNow === 'FIN_WAIT_2') {
       const nxt = this.rcvNxt;
-      if (seg.payload.length > 0) this.receiveData(seg.seqNumber, seg.payload);
+      if (seg.payload.length > 0) this.receiveData(seg);
       // 6. FIN, once everything before it has arrived
       if (fin && seqAdd(seg.seqNumber, seg.payload.length) === this.rcvNxt) {
         this.rcvNxt = seqAdd(this.rcvNxt, 1);
@@ -2027,10 +2038,11 @@ export class TcpSocket {
     }
     if (this.bytesUnacked > 0) {
       // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2, Linux __tcp_ack_snd_check): at once for
-      // more than one full-sized segment, in quick-ACK mode (not while ping-ponging), or with
-      // TCP_QUICKACK; otherwise within the delayed-ACK timeout.
+      // more than one full-sized segment while the reader keeps up, in quick-ACK mode (not while
+      // ping-ponging), or with TCP_QUICKACK; otherwise within the delayed-ACK timeout, or at the
+      // reader's next read (see ackOnRead).
       if (
-        this.bytesUnacked > this.rcvMss ||
+        (this.bytesUnacked > this.rcvMss && this.readerKeepsUp()) ||
         this.quickAck ||
         (this.quickAcksLeft > 0 && !this.pingpong) ||
         this.cfg.delayedAck <= 0
@@ -2041,6 +2053,36 @@ export class TcpSocket {
     }
     if (this.ackNow) return this.immediateAck(now);
     return undefined;
+  }
+
+  /**
+   * __tcp_ack_snd_check's condition on more than one full segment unacknowledged: the ACK goes at
+   * once only while nothing received is unread (Linux: less than SO_RCVLOWAT, which netstack
+   * takes as its default of 1 here) or the window offered now is as large as the last one. A
+   * reader that lags gets the ACK with its next read instead (tcp_cleanup_rbuf), which carries
+   * the window that read opened: one segment where there would be two.
+   */
+  private readerKeepsUp(): boolean {
+    return this.buffers.rx.length === 0 || this.windowNow() >= this.lastAdvertised;
+  }
+
+  /**
+   * tcp_cleanup_rbuf's first test, after a read took bytes: an ACK being delayed goes now when
+   * more than one full segment is unacknowledged (__tcp_ack_snd_check left it for the reader),
+   * or when the read emptied the queue and what came ended a write of the peer's (a pushed
+   * segment, see {@link measureRcvMss}; two of them even in ping-pong mode, where otherwise the
+   * answer the application is about to send carries the ACK): a Nagle-held sender would
+   * otherwise wait out the delayed-ACK timer each window. A full segment that did not end a
+   * write waits for the next, which it will not for long.
+   */
+  private ackOnRead(): void {
+    if (this.ackDelayAt === undefined) return;
+    const pushed = this.pushed;
+    if (
+      this.bytesUnacked > this.rcvMss ||
+      (this.buffers.rx.isEmpty() && ((pushed & PUSHED2) !== 0 || ((pushed & PUSHED) !== 0 && !this.pingpong)))
+    )
+      this.ackDue = true;
   }
 
   /** An ACK sent straight back from `process` (out-of-order data, every second segment). */
@@ -2070,6 +2112,7 @@ export class TcpSocket {
     this.ackNow = false;
     this.ackDelayAt = undefined;
     this.bytesUnacked = 0;
+    this.pushed = 0;
     this.lastAckSent = this.rcvNxt;
   }
 
@@ -2396,20 +2439,24 @@ export class TcpSocket {
   private armTlp(now: number): void {
     this.tlpAt = undefined;
     if (!this.rackOn || !this.cfg.tlp || this.srtt === undefined || this.tlpHighSeq !== undefined) return;
+    const early = this.env.sysctl?.earlyRetrans;
+    if (early !== undefined && early !== 3 && early !== 4) return;
     // Not in a timeout's loss state either (Linux: only in Open or CWR), which outlives `retries`.
     if (this.sackRecovery || this.retries > 0 || this.lossEpisode.inLoss) return;
     const una = this.sndUna;
     const max = this.sndMax;
     if (una === max || !this.sendOpen) return;
     const srtt = this.srtt;
-    let pto = 2 * srtt;
-    // One segment out (a FIN riding on it aside): the peer may hold its ACK for the delayed-ACK
-    // timeout, so the probe waits for that too (Linux: packets_out == 1). (finSeqNo(),
-    // flightSize() and the Math.max/min of the timeouts written out: this runs per ACK.)
+    // Two SRTTs and the timers' least timeout (Linux 6.18 adds TCP_TIMEOUT_MIN_US to them, where
+    // RFC 8985 takes the larger of the two: on loopback, where an SRTT is microseconds, a reader
+    // that lags 2 ms would otherwise draw a probe). One segment out (a FIN riding on it aside):
+    // the peer may hold its ACK for the delayed-ACK timeout, so the probe waits for that too
+    // (Linux: packets_out == 1). (finSeqNo(), flightSize() and the Math.max/min of the timeouts
+    // written out: this runs per ACK.)
+    let pto = 2 * srtt + TIMEOUT_MIN;
     const finOut = this.finQueued && ((max - this.txBase - this.buffers.tx.length) | 0) > 0 ? 1 : 0; // FIN below SND.MAX
     const lone = ((max - una) | 0) - finOut <= this.sendMssNow;
-    const floor = lone ? 1.5 * srtt + DELACK_MAX : 2;
-    if (floor > pto) pto = floor;
+    if (lone && 1.5 * srtt + DELACK_MAX > pto) pto = 1.5 * srtt + DELACK_MAX;
     const rtoAt = this.rtoAt;
     if (rtoAt !== undefined && rtoAt - now < pto) pto = rtoAt - now;
     this.tlpAt = now + (pto > 0 ? pto : 0);
@@ -2793,6 +2840,37 @@ export class TcpSocket {
     this.rto = this.computedRto();
   }
 
+  /**
+   * Linux's tcp_measure_rcv_mss for in-order data: a segment at least as large as the estimate
+   * raises it (to our MSS at most) and, with PSH (the end of a write), counts as pushed; a
+   * smaller one counts as pushed (twice: PUSHED2) unless it looks like the peer's segments got
+   * smaller, when two in a row of one size without remnant flags (PSH, URG, FIN) become the
+   * estimate. Sizes are of the segment with its TCP header less the header every segment has
+   * (20 bytes and the timestamps), so that SACK blocks do not make a full segment look short.
+   */
+  private measureRcvMss(seg: TcpRepr): void {
+    const lss = this.lastSegSize;
+    this.lastSegSize = 0;
+    const len = seg.payload.length;
+    if (len >= this.rcvMss) {
+      this.rcvMss = Math.min(len, this.ourMssNow);
+      if ((seg.flags & TcpFlag.PSH) !== 0) this.pushed |= PUSHED;
+      return;
+    }
+    const sack = seg.sackBlocks;
+    const options = (seg.timestamp ? TS_OPTION_LEN : 0) + (sack && sack.length > 0 ? 4 + 8 * sack.length : 0);
+    const withHeader = len + 20 + options;
+    if (withHeader >= 536 + 20 || (withHeader >= 48 + 20 && (seg.flags & REMNANT) === 0)) {
+      const size = withHeader - 20 - (this.tsOk ? TS_OPTION_LEN : 0);
+      this.lastSegSize = size;
+      if (size === lss) {
+        this.rcvMss = size;
+        return;
+      }
+    }
+    this.pushed |= (this.pushed & PUSHED) !== 0 ? PUSHED | PUSHED2 : PUSHED;
+  }
+
   /** RFC 6298 §2.3: SRTT + max(G, 4 RTTVAR), clamped; the current RTO before any sample. */
   private computedRto(): number {
     if (this.srtt === undefined) return this.rto;
@@ -2804,7 +2882,9 @@ export class TcpSocket {
   }
 
   /** Places payload bytes at their offset in the receive ring; in-order bytes become readable. */
-  private receiveData(seq: number, payload: Uint8Array): void {
+  private receiveData(seg: TcpRepr): void {
+    const seq = seg.seqNumber;
+    const payload = seg.payload;
     let off = (seq - this.rcvNxt) | 0;
     // noteDuplicate finds a duplicate only below RCV.NXT or among out-of-order data.
     if (this.sackOk && (off < 0 || this.assembler.size > 0)) this.noteDuplicate(seq, payload.length);
@@ -2815,7 +2895,7 @@ export class TcpSocket {
     }
     if (data.length === 0 || off > 0) this.ackNow = true; // duplicate or out of order: ACK at once
     if (data.length === 0) return;
-    if (payload.length > this.rcvMss) this.rcvMss = Math.min(payload.length, this.ourMssNow);
+    if (off === 0) this.measureRcvMss(seg);
     if (!this.receivedAnyData) {
       // Linux tcp_event_data_recv: the first data of a connection starts quick-ACK mode.
       this.receivedAnyData = true;
@@ -3056,9 +3136,7 @@ export class TcpSocket {
 
   private windowField(syn: boolean): number {
     if (this.rcvClamp !== 0 && !syn) this.clampReceiveRing();
-    const free = this.buffers.rx.window;
-    // TCP_WINDOW_CLAMP: no more window than the clamp, but never less than what was offered.
-    const w = this.clampNow() ? Math.min(free, Math.max(this.windowClamp, this.offeredAhead())) : free;
+    const w = this.windowBytes();
     this.rcvRead = false;
     if (syn) {
       this.lastAdvertised = Math.min(w, 0xffff);
@@ -3068,6 +3146,18 @@ export class TcpSocket {
     this.lastAdvertised = field << this.rcvShift;
     if (field === 0) this.hpOn = false; // tcp_select_window: no fast path behind a zero window
     return field;
+  }
+
+  /** The window free space offers now, in bytes, before scaling. */
+  private windowBytes(): number {
+    const free = this.buffers.rx.window;
+    // TCP_WINDOW_CLAMP: no more window than the clamp, but never less than what was offered.
+    return this.clampNow() ? Math.min(free, Math.max(this.windowClamp, this.offeredAhead())) : free;
+  }
+
+  /** The window an ACK sent now would offer (as {@link windowField} works it out), in bytes. */
+  private windowNow(): number {
+    return Math.min(this.windowBytes() >>> this.rcvShift, 0xffff) << this.rcvShift;
   }
 
   /** TCP_WINDOW_CLAMP bounds the window now (see {@link windowClamp}). */
@@ -3089,11 +3179,16 @@ export class TcpSocket {
     // buffer of window left (the ACKs of its data carry the window anyway); a reader that keeps
     // up with a bulk sender then costs no extra segment per read. (Sequence arithmetic written
     // out: this runs for every socket in every poll.)
-    const remaining = (this.lastAckSent + this.lastAdvertised - this.rcvNxt) | 0;
-    if (2 * remaining > capacity) return false;
+    const left = (this.lastAckSent + this.lastAdvertised - this.rcvNxt) | 0;
+    if (2 * left > capacity) return false;
+    // Then an update when the window would be at least twice what the peer has left, and its
+    // right edge moves by a segment or half the buffer at least (RFC 1122's receiver-side
+    // silly window avoidance, which Linux's __tcp_select_window gets by offering nothing below
+    // an MSS once the buffer is half full).
+    const remaining = left > 0 ? left : 0;
     const threshold = Math.min(this.ourMssNow, capacity >>> 1);
     const window = this.clampNow() ? Math.min(rx.window, this.windowClamp) : rx.window;
-    return window - this.lastAdvertised >= Math.max(threshold, 1 << this.rcvShift);
+    return window >= 2 * remaining && window - remaining >= Math.max(threshold, 1 << this.rcvShift);
   }
 
   /**
@@ -3590,8 +3685,11 @@ export class TcpSocket {
     const queued = this.buffers.tx.length;
     // Full segments never wait (the first test of sendHolds).
     if (queued - offset < mss && this.sendHolds(offset, mss, now)) return 'none';
-    // A window probe (tcp_write_wakeup) sends what the window takes.
-    if (!probe && !this.fitsWindow(offset, mss)) return 'none';
+    // A window probe (tcp_write_wakeup) sends what the window takes, and so does a resend after
+    // a timeout (Linux's tcp_retransmit_skb trims a segment to the window, where only new data
+    // waits for a segment to fit whole): a probe that was lost must go again.
+    const resend = ((this.sndMax - this.sndNxt) | 0) > 0;
+    if (!probe && !resend && !this.fitsWindow(offset, mss)) return 'none';
     // The payload: a view of the ring when the bytes do not wrap (the interface copies it into
     // a frame at once, or keeps the view for a segment that stays on the host, which the ring
     // allows: nothing writes over sent bytes before the poll ends), else a copy in the shared
@@ -3603,13 +3701,13 @@ export class TcpSocket {
     if (held) payload = span.length === n ? span : span.subarray(0, n);
     else tx.read(offset, (payload = SCRATCH.subarray(0, n)));
     const last = offset + n === queued;
-    let flags = last || probe ? TcpFlag.PSH : 0;
+    // PSH marks the end of what the application wrote, not with MSG_MORE (tcp_push's
+    // tcp_mark_push): the peer's read of a pushed segment sends its ACK (see measureRcvMss).
+    let flags = (last && !this.moreHeld) || probe ? TcpFlag.PSH : 0;
     const withFin = last && this.finQueued;
     if (withFin) flags |= TcpFlag.FIN;
     if (this.sndUna === this.sndMax) this.stallSince = now;
     if (this.emit(ctx, flags, this.sndNxt, payload, false, held) === 'pending') return 'pending';
-    // A segment below SND.MAX is a go-back-N resend after a timeout.
-    const resend = ((this.sndMax - this.sndNxt) | 0) > 0;
     this.noteSent(this.sndNxt, n, now, resend);
     if (!this.rttSample && this.retries === 0) this.rttSample = { seq: this.sndNxt, at: now };
     if (resend) {
@@ -3871,6 +3969,7 @@ export class TcpSocket {
       this.ackNow = false;
       this.ackDelayAt = undefined;
       this.bytesUnacked = 0;
+      this.pushed = 0;
       this.lastAckSent = this.rcvNxt;
     }
     return r;

@@ -1,0 +1,108 @@
+// The ACK for full segments a reader has not taken yet (Linux __tcp_ack_snd_check and
+// tcp_cleanup_rbuf): past the quick ACKs of a connection's start, segments that stay unread are
+// not acknowledged as they come (the window would shrink), not even every second one; the read
+// that takes them sends one ACK. Client segments of 988 bytes (TCP_MAXSEG 1000 with timestamps,
+// TCP_NODELAY), 2 ms apart, counted in a capture of lo with its segmentation offloads off
+// (natively; netstack has none). Tail loss probes are off (net.ipv4.tcp_early_retrans 0): a probe
+// would draw an ACK of its own, and when one fires depends on the clock's tick on Linux (4-8 ms at
+// HZ 250) where netstack waits 2 ms beyond two SRTTs. Prints the same natively (in a fresh network
+// namespace) and under tsvisor.
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "tw-util.h"
+
+#define PORT 47400
+#define SEG 988
+
+// Turns off one of lo's offloads where the host has them (not an error where there are none).
+static void offload_off(int cmd) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct ethtool_value v = {.cmd = cmd, .data = 0};
+  struct ifreq ifr = {0};
+  strcpy(ifr.ifr_name, "lo");
+  ifr.ifr_data = (void *)&v;
+  ioctl(fd, SIOCETHTOOL, &ifr);
+  close(fd);
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {0, ms * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+// The server's pure ACKs the capture holds (and everything else it drops).
+static int server_acks(int p) {
+  struct seg g;
+  int n = 0;
+  while (next_seg(p, 0, &g))
+    if (g.sport == PORT && g.len == 0) n++;
+  return n;
+}
+
+int main(void) {
+  int fd = open("/proc/sys/net/ipv4/tcp_early_retrans", O_WRONLY);
+  if (fd < 0 || write(fd, "0\n", 2) != 2) {
+    perror("tcp_early_retrans");
+    return 1;
+  }
+  close(fd);
+  offload_off(ETHTOOL_STSO);
+  offload_off(ETHTOOL_SGSO);
+  int p = lo_capture();
+  int l = reuse_listener(PORT), one = 1, mss = 1000;
+  struct sockaddr_in a = lo(PORT);
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
+  setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(c, (struct sockaddr *)&a, sizeof a)) {
+    perror("connect");
+    return 1;
+  }
+  int s = accept(l, NULL, NULL);
+  static char b[SEG], rbuf[1 << 16];
+  // Past the quick ACKs of the start: segments the server reads as they come.
+  for (int i = 0; i < 40; i++) {
+    if (write(c, b, SEG) != SEG || read(s, rbuf, sizeof rbuf) != SEG) {
+      perror("warm-up");
+      return 1;
+    }
+    sleep_ms(1);
+  }
+  sleep_ms(5);
+  server_acks(p);
+  int unread = 0;
+  for (int i = 1; i <= 6; i++) {
+    if (write(c, b, SEG) != SEG) {
+      perror("write");
+      return 1;
+    }
+    sleep_ms(2);
+    ioctl(s, FIONREAD, &unread);
+    printf("segment %d: unread %d, ACKs since the last %d\n", i, unread, server_acks(p));
+  }
+  ssize_t n = read(s, rbuf, sizeof rbuf);
+  sleep_ms(2);
+  printf("read %zd: ACKs %d\n", n, server_acks(p));
+  // One full segment alone: the read that takes it sends the ACK only if the segment ended a
+  // write (PSH; tcp_measure_rcv_mss's ICSK_ACK_PUSHED), not one sent with MSG_MORE.
+  for (int more = 1; more >= 0; more--) {
+    sleep_ms(60); // past the delayed-ACK timer of what came before
+    server_acks(p);
+    if (send(c, b, SEG, more ? MSG_MORE : 0) != SEG) {
+      perror("send");
+      return 1;
+    }
+    sleep_ms(2);
+    int before = server_acks(p);
+    n = read(s, rbuf, sizeof rbuf);
+    sleep_ms(2);
+    printf("one segment%s: ACKs before the read %d, read %zd, ACKs at the read %d\n",
+           more ? " with MSG_MORE" : "", before, n, server_acks(p));
+  }
+  return 0;
+}
