@@ -43,9 +43,12 @@ describe('kill while a helper thread holds a stop', () => {
       const platform = Platform.create();
       const stub = platform.createStub();
       const leader = stub.task;
-      // start: mov ecx, 30000000; loop: dec ecx; jnz loop; mov eax, 39 (getpid); syscall; jmp start
+      // start: mov ecx, 300000000; loop: dec ecx; jnz loop; mov eax, 39 (getpid); syscall; jmp start
+      // (about 0.1 s of spinning: far beyond the synchronous wait budget even when this process
+      // is descheduled in the middle of that wait, as on a loaded machine, where 30000000 once
+      // let the getpid arrive within the wait and switch() return it at once)
       const code = Uint8Array.from([
-        0xb9, 0x80, 0xc3, 0xc9, 0x01, 0xff, 0xc9, 0x75, 0xfc,
+        0xb9, 0x00, 0xa3, 0xe1, 0x11, 0xff, 0xc9, 0x75, 0xfc,
         0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xee,
       ]);
       const at = leader.hostSyscall(9, 0x400000, 4096, 7, 0x32, -1, 0);
@@ -60,7 +63,8 @@ describe('kill while a helper thread holds a stop', () => {
       const pending = thread.switch();
       await new Promise((r) => setImmediate(r));
       // Block this thread (no turn of the event loop) until the thread stopped at its getpid
-      // (/proc shows the syscall), then a little longer for the helper to take that stop.
+      // (/proc shows the syscall), then a little longer for the helper to take that stop (longer
+      // than it needs on an idle machine).
       const nap = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
       const syscallOf = () =>
         readFileSync('/proc/' + leader.tid + '/task/' + thread.tid + '/syscall', 'utf8').split(' ')[0];
@@ -69,7 +73,7 @@ describe('kill while a helper thread holds a stop', () => {
         nap(10);
         state = syscallOf();
       }
-      nap(100);
+      nap(200);
       leader.kill();
       const ev = await pending;
       console.log(JSON.stringify({ state, ev }));

@@ -151,7 +151,8 @@ function underMonitor(steps: string, sorted: boolean): string {
 /**
  * eth0 down and up: down takes its IPv6 addresses and their routes (the default route too); up
  * brings back the link-local address and its route, not fd00::100 nor the default route. Both
- * run DAD on the link-local address first (the script waits until no address is tentative), and
+ * run DAD on the link-local address first (the script waits until eth0 has its link-local address
+ * again, which Linux's veth adds only once the carrier is seen, and none is tentative), and
  * announce the address with its local route when DAD passed. The announcements are compared
  * sorted; the ff00::/8 multicast route is not modelled.
  */
@@ -161,7 +162,7 @@ ip link set eth0 down; echo rc=$?
 ip -6 addr show eth0; ip -6 route show table all | grep -v multicast
 ping -6 -c 1 -W 1 fd00::2; echo ping rc=$?
 ip link set eth0 up; echo rc=$?
-while ip -6 addr show tentative | grep -q .; do sleep 0.1; done
+while ! ip -6 addr show dev eth0 scope link | grep -q inet6 || ip -6 addr show tentative | grep -q .; do sleep 0.1; done
 ip -6 addr show eth0; ip -6 route show table all | grep -v multicast
 ping -6 -c 1 -W 1 -q fe80::42:aff:fe00:202%eth0 >/dev/null 2>&1; echo ping rc=$?
 `,

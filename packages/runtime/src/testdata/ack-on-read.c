@@ -1,34 +1,20 @@
 // The ACK for full segments a reader has not taken yet (Linux __tcp_ack_snd_check and
 // tcp_cleanup_rbuf): past the quick ACKs of a connection's start, segments that stay unread are
 // not acknowledged as they come (the window would shrink), not even every second one; the read
-// that takes them sends one ACK. Client segments of 988 bytes (TCP_MAXSEG 1000 with timestamps,
-// TCP_NODELAY), 2 ms apart, counted in a capture of lo with its segmentation offloads off
-// (natively; netstack has none). Tail loss probes are off (net.ipv4.tcp_early_retrans 0): a probe
+// that takes them sends one ACK. The read of a lone full segment sends one only if the segment
+// ended a write (PSH, which MSG_MORE leaves off: tcp_measure_rcv_mss's ICSK_ACK_PUSHED). Client
+// segments of 988 bytes (TCP_MAXSEG 1000 with timestamps, TCP_NODELAY), 2 ms apart, counted in a
+// capture of lo with its segmentation offloads off (natively; netstack has none). Tail loss probes are off (net.ipv4.tcp_early_retrans 0): a probe
 // would draw an ACK of its own, and when one fires depends on the clock's tick on Linux (4-8 ms at
 // HZ 250) where netstack waits 2 ms beyond two SRTTs. Prints the same natively (in a fresh network
 // namespace) and under tsvisor.
 #define _GNU_SOURCE
-#include <fcntl.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <time.h>
 
 #include "tw-util.h"
 
 #define PORT 47400
 #define SEG 988
-
-// Turns off one of lo's offloads where the host has them (not an error where there are none).
-static void offload_off(int cmd) {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  struct ethtool_value v = {.cmd = cmd, .data = 0};
-  struct ifreq ifr = {0};
-  strcpy(ifr.ifr_name, "lo");
-  ifr.ifr_data = (void *)&v;
-  ioctl(fd, SIOCETHTOOL, &ifr);
-  close(fd);
-}
 
 static void sleep_ms(int ms) {
   struct timespec ts = {0, ms * 1000000L};
@@ -45,14 +31,8 @@ static int server_acks(int p) {
 }
 
 int main(void) {
-  int fd = open("/proc/sys/net/ipv4/tcp_early_retrans", O_WRONLY);
-  if (fd < 0 || write(fd, "0\n", 2) != 2) {
-    perror("tcp_early_retrans");
-    return 1;
-  }
-  close(fd);
-  offload_off(ETHTOOL_STSO);
-  offload_off(ETHTOOL_SGSO);
+  sysctl("tcp_early_retrans", "0");
+  lo_offloads_off();
   int p = lo_capture();
   int l = reuse_listener(PORT), one = 1, mss = 1000;
   struct sockaddr_in a = lo(PORT);

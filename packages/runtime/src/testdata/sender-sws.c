@@ -6,10 +6,6 @@
 // of lo shows the segments themselves. Prints the same natively (in a fresh network namespace)
 // and under tsvisor.
 #define _GNU_SOURCE
-#include <fcntl.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <time.h>
 
 #include "tw-util.h"
@@ -20,20 +16,8 @@
 
 static char wbuf[SEG], rbuf[2000];
 
-// Turns off one of lo's offloads where the host has them (not an error where there are none).
-static void offload_off(int cmd) {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  struct ethtool_value v = {.cmd = cmd, .data = 0};
-  struct ifreq ifr = {0};
-  strcpy(ifr.ifr_name, "lo");
-  ifr.ifr_data = (void *)&v;
-  ioctl(fd, SIOCETHTOOL, &ifr);
-  close(fd);
-}
-
 int main(void) {
-  offload_off(ETHTOOL_STSO);
-  offload_off(ETHTOOL_SGSO);
+  lo_offloads_off();
   int p = lo_capture();
   int l = socket(AF_INET, SOCK_STREAM, 0), one = 1, rcvbuf = 8192, mss = 1000;
   struct sockaddr_in a = lo(PORT);

@@ -1,5 +1,5 @@
-/* Helpers shared by the TIME_WAIT and TCP timestamp programs (tw-*.c, tcp-ts-clock.c) and
- * sender-sws.c: results,
+/* Helpers shared by the TIME_WAIT and TCP timestamp programs (tw-*.c, tcp-ts-clock.c),
+ * sender-sws.c and ack-on-read.c: results, lo's segmentation offloads,
  * IPv4 sysctls, loopback addresses and connections, a capture of lo and the TCP segments in it,
  * bare segments sent through a raw socket, and the TIME_WAIT connections /proc/net/tcp lists. */
 #ifndef TW_UTIL_H
@@ -7,7 +7,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if_packet.h>
+#include <linux/sockios.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +28,20 @@
 
 /* A call's result as printed: 0, or the errno's name. */
 TW_UTIL_UNUSED static const char *res(int r) { return r == 0 ? "0" : strerrorname_np(errno); }
+
+/* Turns off lo's TCP segmentation offloads where the host has them (not an error where there are
+ * none, as in netstack), so that a capture of lo shows the segments TCP makes. */
+TW_UTIL_UNUSED static void lo_offloads_off(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  for (int i = 0; i < 2; i++) {
+    struct ethtool_value v = {.cmd = i == 0 ? ETHTOOL_STSO : ETHTOOL_SGSO, .data = 0};
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    ifr.ifr_data = (void *)&v;
+    ioctl(fd, SIOCETHTOOL, &ifr);
+  }
+  close(fd);
+}
 
 /* Writes /proc/sys/net/ipv4/`name`; exits on failure. */
 TW_UTIL_UNUSED static void sysctl(const char *name, const char *value) {
