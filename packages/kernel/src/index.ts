@@ -178,6 +178,7 @@ export {
   type CpuTimes,
   type RestartBlock,
   type IntervalTimer,
+  type Namespace,
 } from './task/task.js';
 export { Kernel, CLK_TCK, ticks, type KernelOptions, type WaitSelector, type WaitReport } from './kernel.js';
 export {

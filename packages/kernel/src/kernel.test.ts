@@ -33,6 +33,56 @@ describe('pid namespace and clone', () => {
     expect(kernel.clone(init, { flags: 0x100 | 0x20000000, exitSignal: 17, regs })).toBe(E.EPERM); // NEWPID
     expect(kernel.clone(init, { flags: 0x100 | 0x8000, exitSignal: 17, regs })).toBe(E.EINVAL); // init has no parent
   });
+
+  it('CLONE_NEWNET gives the child the namespace newNet makes; children and threads hold theirs until they go', () => {
+    const { kernel, init } = bootTestKernel();
+    const regs = init.regs.clone();
+    const refs: number[] = [];
+    const net = {
+      inum: 0xf0000123,
+      n: 0,
+      get: () => void refs.push(++net.n),
+      put: () => void refs.push(--net.n),
+    };
+    const NEWNET = 0x40000000;
+    expect(kernel.clone(init, { flags: 0x100 | NEWNET, exitSignal: 17, regs })).toBe(E.EPERM); // no newNet
+    const c = kernel.clone(init, { flags: 0x100 | NEWNET, exitSignal: 17, regs, newNet: () => net });
+    if (typeof c !== 'object' || !('tid' in c)) throw new Error('clone failed');
+    expect(init.netns).toBeUndefined();
+    expect(c.netns).toBe(net);
+    const th = threadOf(kernel, c);
+    expect(th.netns).toBe(net);
+    expect(net.n).toBe(2);
+    kernel.exitGroup(c, 0);
+    expect(net.n).toBe(0);
+    expect(refs).toEqual([1, 2, 1, 0]);
+    init.group.creds = { ...init.group.creds, euid: 1000, permitted: 0n, effective: 0n };
+    expect(kernel.clone(init, { flags: 0x100 | NEWNET, exitSignal: 17, regs, newNet: () => net })).toBe(
+      E.EPERM,
+    );
+  });
+
+  it("CLONE_NEWUTS gives the child a copy of its parent's UTS namespace, freed when the child goes", () => {
+    const { kernel, init } = bootTestKernel();
+    const regs = init.regs.clone();
+    const NEWUTS = 0x04000000;
+    expect(kernel.clone(init, { flags: 0x100 | NEWUTS, exitSignal: 17, regs })).toBe(E.EPERM); // no newUts
+    let freed = 0;
+    const c = kernel.clone(init, {
+      flags: 0x100 | NEWUTS,
+      exitSignal: 17,
+      regs,
+      newUts: (parent) => parent.copy(0xf0000124, () => freed++),
+    });
+    if (typeof c !== 'object' || !('tid' in c)) throw new Error('clone failed');
+    expect(init.uts).toBe(kernel.uts);
+    expect(c.uts.inum).toBe(0xf0000124);
+    expect(c.uts.setHostname(new TextEncoder().encode('inner'))).toBeUndefined();
+    expect([c.uts.uname().nodename, kernel.uts.uname().nodename]).toEqual(['inner', 'tsvisor']);
+    expect(threadOf(kernel, c).uts).toBe(c.uts);
+    kernel.exitGroup(c, 0);
+    expect(freed).toBe(1);
+  });
 });
 
 describe('exit and wait', () => {

@@ -51,6 +51,7 @@ import {
   Task,
   ThreadGroup,
   type CpuTimes,
+  type Namespace,
 } from './task/task.js';
 import { HostTime, type TimeSource } from './time/time-source.js';
 import { UtsNamespace } from './uts.js';
@@ -337,11 +338,21 @@ export class Kernel<F = unknown> {
    *
    * Errors: `EINVAL` for CLONE_THREAD without CLONE_SIGHAND, CLONE_SIGHAND without CLONE_VM,
    * CLONE_FS with CLONE_NEWNS, CLONE_NEWUSER with CLONE_THREAD; `EINVAL` for an invalid exit
-   * signal; `EPERM` for the namespace flags (not supported: the sandbox is one namespace of each).
+   * signal; `EPERM` for the namespace flags but CLONE_NEWNET and CLONE_NEWUTS (not supported:
+   * the sandbox is one namespace of each), and for those two without CAP_SYS_ADMIN or without
+   * `newNet` / `newUts`, which make the child's new network namespace (copy_net_ns) and UTS
+   * namespace (from its parent's: copy_utsname). The child is in its parent's otherwise.
    */
   clone(
     parent: Task<F>,
-    opts: { flags: number; exitSignal: number; regs: CpuState; mm?: AddressSpace },
+    opts: {
+      flags: number;
+      exitSignal: number;
+      regs: CpuState;
+      mm?: AddressSpace;
+      newNet?: () => Namespace;
+      newUts?: (parent: UtsNamespace) => UtsNamespace;
+    },
   ): Task<F> | LinuxError {
     const f = opts.flags;
     const has = (bit: number): boolean => (f & bit) !== 0;
@@ -353,13 +364,18 @@ export class Kernel<F = unknown> {
     const PARENT = 0x00008000;
     const NEWNS = 0x00020000;
     const NEWUSER = 0x10000000;
-    const NS_FLAGS = [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000];
+    const NEWNET = 0x40000000;
+    const NEWUTS = 0x04000000;
+    const NS_FLAGS = [0x00020000, 0x02000000, 0x08000000, 0x10000000, 0x20000000];
     if (has(NEWNS) && has(FS)) return E.EINVAL;
     if (has(NEWUSER) && (has(THREAD) || has(FS))) return E.EINVAL;
     if (has(THREAD) && !has(SIGHAND)) return E.EINVAL;
     if (has(SIGHAND) && !has(VM)) return E.EINVAL;
     if (opts.exitSignal !== 0 && !isValidSignal(opts.exitSignal)) return E.EINVAL;
     if (NS_FLAGS.some((b) => has(b))) return E.EPERM;
+    // copy_namespaces: any new namespace needs CAP_SYS_ADMIN.
+    if ((has(NEWNET) || has(NEWUTS)) && !capable(parent.creds, Capability.CAP_SYS_ADMIN)) return E.EPERM;
+    if ((has(NEWNET) && !opts.newNet) || (has(NEWUTS) && !opts.newUts)) return E.EPERM;
     if (has(PARENT) && parent.group.parent === undefined) return E.EINVAL; // init cannot make siblings
     if (!has(VM) && !opts.mm) throw new Error('clone without CLONE_VM needs the child address space');
     // The pids controller (pids_can_fork): one task more than pids.max fails with EAGAIN.
@@ -393,6 +409,8 @@ export class Kernel<F = unknown> {
     t.timerSlackNs = parent.timerSlackNs;
     t.defaultTimerSlackNs = parent.timerSlackNs;
     t.altStack = has(VM) && !has(0x00004000) ? { sp: 0, size: 0, flags: 0 } : parent.altStack;
+    t.setNetns(has(NEWNET) ? (opts.newNet as () => Namespace)() : parent.netns);
+    t.setUts(has(NEWUTS) ? (opts.newUts as (p: UtsNamespace) => UtsNamespace)(parent.uts) : parent.uts);
     this.attach(t, g, !has(THREAD));
     return t;
   }
@@ -491,6 +509,7 @@ export class Kernel<F = unknown> {
     const fu = usersOf(t.files);
     if (--fu.n === 0) t.files.closeAll();
     if (t.tid !== g.tgid) this.tasks.delete(t.tid);
+    t.exitNamespaces();
     t.markGone();
     void this.platform?.destroyTask(t);
     if (g.tasks.size === 0) this.groupDied(g);
@@ -552,6 +571,7 @@ export class Kernel<F = unknown> {
     const fu = usersOf(t.files);
     if (--fu.n === 0) t.files.closeAll();
     this.tasks.delete(t.tid);
+    t.exitNamespaces();
     t.markGone();
     if (g.tasks.size === 0) {
       g.state = 'reaped';

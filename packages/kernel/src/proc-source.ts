@@ -67,7 +67,7 @@ import type { Kernel } from './kernel.js';
 import { SIG_IGN } from './signal/signal-state.js';
 import type { Syslog } from './syslog.js';
 import type { Task } from './task/task.js';
-import { TSVISOR_RELEASE, TSVISOR_VERSION } from './uts.js';
+import { TSVISOR_RELEASE, TSVISOR_VERSION, type UtsNamespace } from './uts.js';
 
 /**
  * The cgroup limits a sandbox runs under, as its config gives them (`null` or absent: no limit,
@@ -98,8 +98,11 @@ export interface KernelProcSourceOptions {
    * (see {@link hostSmapsResidency}). Absent or null: the mappings show 0 resident.
    */
   readonly residency?: (tid: number) => ((v: Vma) => VmaResidency | undefined) | null;
-  /** The sandbox's network namespace, for /proc/net and /sys/class/net; absent: none shown. */
-  readonly net?: () => ProcNetSource | null;
+  /**
+   * The network namespace task `t` is in, for its /proc/<pid>/net (/proc/net is the reader's) and
+   * /sys/class/net; absent: none shown.
+   */
+  readonly net?: (t: Task) => ProcNetSource | null;
   /** The host's /proc/cpuinfo text (tests pass their own); default read from the host. */
   readonly hostCpuinfo?: () => string;
   /** The host's physical memory in bytes; default `os.totalmem()`. */
@@ -174,7 +177,8 @@ export function hostSmapsResidency(pid: number): ((v: Vma) => VmaResidency | und
 }
 
 /**
- * Inode numbers of the namespaces every task shares (the sandbox is one namespace of each).
+ * Inode numbers of the sandbox's initial namespaces, which every task is in (network namespaces
+ * made inside the sandbox aside).
  * Linux's fixed numbers for the initial namespaces (PROC_*_INIT_INO), and the first two
  * allocated ones for the mount and network namespaces, as a freshly booted host shows them.
  */
@@ -617,11 +621,14 @@ class KernelProcTask implements ProcTask {
   }
 
   namespaces(): Partial<Readonly<Record<NamespaceKind, number>>> {
-    return NAMESPACE_INODES;
+    const net = this.t.netns;
+    const uts = this.t.uts;
+    if (net === undefined && uts === this.t.kernel.uts) return NAMESPACE_INODES;
+    return { ...NAMESPACE_INODES, net: net?.inum ?? NAMESPACE_INODES.net, uts: uts.inum };
   }
 
   net(): ProcNetSource | null {
-    return this.source.netNamespace();
+    return this.source.netNamespace(this.t);
   }
 
   rlimits(): readonly ProcRlimit[] {
@@ -671,9 +678,9 @@ export class KernelProcSource implements ProcSource {
     return this.options.residency?.(t.tid) ?? null;
   }
 
-  /** @internal the sandbox's network namespace, if the embedder gave one. */
-  netNamespace(): ProcNetSource | null {
-    return this.options.net?.() ?? null;
+  /** @internal the network namespace `t` is in, if the embedder gave the sandbox's. */
+  netNamespace(t: Task): ProcNetSource | null {
+    return this.options.net?.(t) ?? null;
   }
 
   /**
@@ -788,20 +795,25 @@ export class KernelProcSource implements ProcSource {
     return this.bootRealtimeSec;
   }
 
+  /** The reader's UTS namespace (proc_do_uts_string's current->nsproxy->uts_ns). */
+  private uts(): UtsNamespace {
+    return this.k.current?.uts ?? this.k.uts;
+  }
+
   hostname(): string {
-    return Buffer.from(this.k.uts.hostnameBytes).toString('latin1');
+    return Buffer.from(this.uts().hostnameBytes).toString('latin1');
   }
 
   setHostname(name: string): LinuxError | undefined {
-    return this.k.uts.setHostname(new Uint8Array(Buffer.from(name.replace(/\n$/, ''), 'latin1')));
+    return this.uts().setHostname(new Uint8Array(Buffer.from(name.replace(/\n$/, ''), 'latin1')));
   }
 
   domainname(): string {
-    return Buffer.from(this.k.uts.domainnameBytes).toString('latin1');
+    return Buffer.from(this.uts().domainnameBytes).toString('latin1');
   }
 
   setDomainname(name: string): LinuxError | undefined {
-    return this.k.uts.setDomainname(new Uint8Array(Buffer.from(name.replace(/\n$/, ''), 'latin1')));
+    return this.uts().setDomainname(new Uint8Array(Buffer.from(name.replace(/\n$/, ''), 'latin1')));
   }
 
   kernel(): ProcKernelInfo {

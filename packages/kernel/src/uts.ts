@@ -5,6 +5,7 @@
  * @module
  */
 import { E, type LinuxError } from '@tsvisor/abi';
+import type { Namespace } from './task/task.js';
 
 /** Linux's `__NEW_UTS_LEN`: each name holds at most 64 bytes (plus the NUL). */
 export const UTS_LEN = 64;
@@ -25,8 +26,13 @@ export interface Utsname {
   readonly domainname: string;
 }
 
+/** PROC_UTS_INIT_INO: the initial UTS namespace's nsfs number. */
+const UTS_INIT_INO = 0xeffffffe;
+
 /**
- * A UTS namespace. Names are kept as bytes (as Linux does) and decoded for display.
+ * A UTS namespace. Names are kept as bytes (as Linux does) and decoded for display. The
+ * sandbox's initial one (`kernel.uts`) lives as long as the kernel; one made by
+ * unshare/clone(CLONE_NEWUTS) ({@link copy}) lives while tasks or open nsfs files hold it.
  *
  * @example
  * ```ts
@@ -34,13 +40,39 @@ export interface Utsname {
  * uts.uname().release; // '6.8.0-tsvisor'
  * ```
  */
-export class UtsNamespace {
+export class UtsNamespace implements Namespace {
   private host: Uint8Array;
   private domain: Uint8Array;
+  private refs = 0;
 
-  constructor(hostname = 'tsvisor', domainname = '(none)') {
+  constructor(
+    hostname = 'tsvisor',
+    domainname = '(none)',
+    /** Its nsfs inode number (`uts:[4026531838]`). */
+    readonly inum = UTS_INIT_INO,
+    /** Runs when the last reference goes; none for the initial namespace, which stays. */
+    private readonly freed?: () => void,
+  ) {
     this.host = enc.encode(hostname).subarray(0, UTS_LEN);
     this.domain = enc.encode(domainname).subarray(0, UTS_LEN);
+  }
+
+  /** A new namespace numbered `inum` with this one's names (copy_utsname); `freed` as above. */
+  copy(inum: number, freed: () => void): UtsNamespace {
+    const c = new UtsNamespace('', '', inum, freed);
+    c.host = this.host;
+    c.domain = this.domain;
+    return c;
+  }
+
+  /** Takes a reference (counted only on a namespace that can be freed). */
+  get(): void {
+    if (this.freed) this.refs++;
+  }
+
+  /** Drops one; the last frees a made namespace. */
+  put(): void {
+    if (this.freed && --this.refs === 0) this.freed();
   }
 
   /** The current names. */

@@ -113,6 +113,7 @@ export {
   ETH_P_802_3_MIN,
 } from './iface/packet-tap.js';
 export type { PacketTap, TappedFrame } from './iface/packet-tap.js';
+export { frameTruesize } from './socket/skb-truesize.js';
 
 // Sockets
 export { WOULD_BLOCK } from './socket/would-block.js';

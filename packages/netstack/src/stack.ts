@@ -17,6 +17,7 @@ import {
 } from './iface/interface.js';
 import { ArpHardware, frameProtocol, type PacketTap, type TappedFrame } from './iface/packet-tap.js';
 import type { Device } from './phy/device.js';
+import { acceptsPmtu, PathMtuCache, reportedMtu } from './iface/pmtu.js';
 import { LOOPBACK_MTU } from './phy/loopback.js';
 import { seededRandom } from './phy/fault-injector.js';
 import type { CongestionAlgorithm } from './socket/congestion.js';
@@ -87,7 +88,10 @@ export interface SocketEntry {
   readonly state: number;
   readonly local: IpEndpoint | undefined;
   readonly remote: IpEndpoint | undefined;
-  /** Bytes waiting to be read (a listener: connections waiting for accept). */
+  /**
+   * Bytes waiting to be read (a listener: connections waiting for accept); for a UDP, ping or
+   * raw socket the memory they and its queued errors are charged (sk_rmem_alloc).
+   */
   readonly rxQueue: number;
   /** Bytes not yet acknowledged or sent (a listener: its backlog). */
   readonly txQueue: number;
@@ -98,7 +102,7 @@ export interface SocketEntry {
    * the application); absent otherwise.
    */
   readonly inAcceptQueue?: true;
-  /** A raw socket's datagrams dropped on a full receive queue (/proc/net/raw's drops). */
+  /** A UDP, ping or raw socket's datagrams dropped on arrival (sk_drops: /proc/net's drops). */
   readonly drops?: number;
   /**
    * TCP: the connection, for its timers and figures (pendingTimer, procFigures; a TcpSocket's
@@ -308,13 +312,16 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   deviceIfindex: number;
   /**
    * On a loopback device every destination has the device's MTU (see {@link mtuFor}), and the
-   * device and its capabilities are fixed: sockets take it from here (SocketEnv.uniformMtu).
+   * device and its capabilities are fixed: sockets take it from here (SocketEnv.uniformMtu),
+   * until {@link setMtu} or a path MTU learnt from an ICMP error makes them ask each time.
    */
   get uniformMtu(): number | undefined {
     // A route with its own MTU makes the MTU depend on the destination.
     return this.iface.routes.length > 0 ? undefined : this.deviceUniformMtu;
   }
   private deviceUniformMtu: number | undefined;
+  /** The path MTUs ICMP errors taught (see {@link updatePmtu}). */
+  private readonly pmtu = new PathMtuCache();
   /** Set once a socket was bound to a device: from then on lookups work out arrival links. */
   private deviceBound = false;
 
@@ -331,6 +338,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     this.deviceUniformMtu =
       config.device.capabilities.loopback === true ? config.device.capabilities.mtu : undefined;
     this.iface.deviceMtu = config.device.capabilities.mtu;
+    if (config.loopbackDown === true) this.setLoopbackUp(false);
     const seed = config.seed ?? Math.floor(Math.random() * 2 ** 32);
     this.random = seededRandom(seed);
     // Its own sequence, so that the stack's other random choices stay what a seed gave before.
@@ -841,7 +849,11 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   sourceAddressFor(dst: IpAddress): IpAddress | undefined {
     return this.iface.sourceAddressFor(dst);
   }
-  mtuFor(dst: IpAddress): number {
+  /**
+   * The MTU to `dst`: the link's or its route's, lowered to what path MTU discovery learnt
+   * unless `learnt` is false (IP_PMTUDISC_PROBE and above, ip_sk_use_pmtu false, ignore it).
+   */
+  mtuFor(dst: IpAddress, learnt = true): number {
     const caps = this.device.capabilities;
     // Own addresses on another device are reached through the interface's loop (lo's MTU).
     let mtu =
@@ -852,7 +864,25 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     if (this.iface.routes.length > 0 && !this.iface.hasAddress(dst))
       mtu = this.iface.lookupRoute(dst)?.mtu ?? mtu;
     // ipv4_mtu: no IPv4 route has more than IP_MAX_MTU.
-    return dst.version === 4 && mtu > IPV4_MAX_MTU ? IPV4_MAX_MTU : mtu;
+    if (dst.version === 4 && mtu > IPV4_MAX_MTU) mtu = IPV4_MAX_MTU;
+    // A link MTU lowered below a learnt one lowers that too (fib_sync_mtu, rt6_mtu_change).
+    if (learnt && this.pmtu.size > 0) {
+      const p = this.pmtu.get(dst, this.pollNow());
+      if (p !== undefined && p.mtu < mtu) mtu = p.mtu;
+    }
+    return mtu;
+  }
+
+  /**
+   * ipv4_sk_update_pmtu / ip6_sk_update_pmtu: an ICMP fragmentation-needed or packet-too-big
+   * message reported `mtu` for the path to `dst`; later sends there use it while it lasts (see
+   * PathMtuCache.learn for what is ignored or clamped).
+   */
+  private updatePmtu(dst: IpAddress, mtu: number): void {
+    this.pmtu.learn(dst, mtu, this.mtuFor(dst), this.pollNow());
+    // As after setMtu: connections work out their MSS at each send from now on, and so follow
+    // a learnt MTU to their destination and its expiry.
+    this.deviceUniformMtu = undefined;
   }
 
   /**
@@ -972,8 +1002,10 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
    * lo is up; a connect waits), lo's IPv6 addresses go, ::1 with them (binding, connecting or
    * sending to it is then EADDRNOTAVAIL), and so do the routes added through lo; its IPv4
    * addresses stay. Up: ::1/128 comes back, but neither the other IPv6 addresses nor the routes
-   * do (addrconf's init_loopback). On a loopback device lo is the device: both go down. Returns
-   * the IPv6 addresses removed or added.
+   * do (addrconf's init_loopback), and 127.0.0.1/8 is assigned when 127/8 is not local
+   * (inetdev_event: a new network namespace's lo gets it so, see InterfaceConfig.loopbackDown).
+   * On a loopback device lo is the device: both go down. Returns the IPv6 addresses removed or
+   * added.
    *
    * ```ts
    * stack.setLoopbackUp(false); // [::1/128]
@@ -987,6 +1019,8 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     if (wholeDevice) iface.deviceUp = up;
     const onLo = (c: IpCidr): boolean => wholeDevice || iface.addressInfo(c).loopback;
     if (up) {
+      if (!iface.hasAddress(Ipv4Address.LOOPBACK))
+        iface.addAddress(new IpCidr(Ipv4Address.LOOPBACK, 8), { loopback: true });
       const one = new IpCidr(Ipv6Address.LOOPBACK, 128);
       return iface.addAddress(one, { loopback: true }) === undefined ? [one] : [];
     }
@@ -1124,9 +1158,11 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     const raw = this.raw;
     if (raw.length === 0) return false;
     let taken = false;
+    // The arrival link, for sockets bound to a device (inet_iif; -1 while none is).
+    const iif = this.deviceBound ? this.arrivalIfindex(src, dst, () => 0) : -1;
     for (let i = 0; i < raw.length; i++) {
       const s = raw[i]!;
-      if (s.protocol === protocol && s.family === dst.version && s.input(src, dst, packet, payload))
+      if (s.protocol === protocol && s.family === dst.version && s.input(src, dst, packet, payload, iif))
         taken = true;
     }
     return taken;
@@ -1141,10 +1177,21 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     report: IcmpErrorReport,
   ): void {
     const raw = this.raw;
+    // The link the ICMP message arrived on (its skb->dev), for sockets bound to a device.
+    const iif = this.deviceBound ? this.arrivalIfindex(report.offender, local, () => 0) : -1;
+    let matched = false;
     for (let i = 0; i < raw.length; i++) {
       const s = raw[i]!;
-      if (s.protocol === protocol && s.family === local.version) s.icmpError(local, remote, datagram, report);
+      if (
+        s.protocol === protocol &&
+        s.family === local.version &&
+        s.icmpError(local, remote, datagram, report, iif)
+      )
+        matched = true;
     }
+    // raw_err / rawv6_err: a socket that took the error updates the path MTU.
+    const mtu = matched ? reportedMtu(report) : undefined;
+    if (mtu !== undefined) this.updatePmtu(remote, mtu);
   }
 
   /** @internal */
@@ -1177,12 +1224,53 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         bestScore = score;
       }
     }
-    best?.icmpError({ addr: remote, port: remotePort }, report);
+    if (best === undefined) return;
+    // __udp4_lib_err updates the path MTU whatever IP_MTU_DISCOVER says; __udp6_lib_err not
+    // under IPV6_PMTUDISC_INTERFACE or _OMIT (ip6_sk_accept_pmtu).
+    const mtu = reportedMtu(report);
+    if (mtu !== undefined && (remote.version === 4 || acceptsPmtu(best.pmtuDisc(6))))
+      this.updatePmtu(remote, mtu);
+    best.icmpError({ addr: remote, port: remotePort }, report);
   }
 
   /** @internal ping_err: the ping socket of the echo request's identifier (ping_lookup) takes the error. */
   pingError(local: IpAddress, remote: IpAddress, ident: number, report: IcmpErrorReport): void {
-    for (const s of this.icmp) if (s.matches(local, ident, remote)) return s.icmpError(remote, report);
+    const mtu = reportedMtu(report);
+    // icmpv6_err updates the path MTU with or without a socket; ping_err (IPv4) for its socket.
+    if (mtu !== undefined && remote.version === 6) this.updatePmtu(remote, mtu);
+    for (const s of this.icmp)
+      if (s.matches(local, ident, remote)) {
+        if (mtu !== undefined && remote.version === 4) this.updatePmtu(remote, mtu);
+        return s.icmpError(remote, report);
+      }
+  }
+
+  /**
+   * @internal tcp_v4_err / tcp_v6_err: an ICMP error about a segment with sequence number `seq`
+   * the connection from `local`:`localPort` to `remote`:`remotePort` sent, acted on only when it
+   * is about a segment in flight (TcpSocket.takesIcmpError, RFC 5927 §4.1). A
+   * fragmentation-needed or packet-too-big message teaches the path MTU, and the connection's
+   * MSS follows it (tcp_v4_mtu_reduced); the connection takes any other error itself.
+   */
+  tcpError(
+    local: IpAddress,
+    localPort: number,
+    remote: IpAddress,
+    remotePort: number,
+    seq: number,
+    report: IcmpErrorReport,
+  ): void {
+    const bucket = this.tcpByPorts.get(localPort * 65536 + remotePort);
+    const s = bucket?.find((c) => c.matches(local, localPort, remote, remotePort));
+    if (s === undefined || !s.takesIcmpError(seq)) return;
+    const mtu = reportedMtu(report);
+    if (mtu === undefined) return s.icmpError(seq, report);
+    // tcp_req_err does nothing with it; tcp_v6_err ignores an MTU below IPv6's minimum, and the
+    // options that refuse PMTU.
+    if (s.state === 'SYN_RECEIVED' && s.parent) return;
+    if (remote.version === 6 && (mtu < IPV6_MIN_MTU || !acceptsPmtu(s.pmtuDisc(6)))) return;
+    this.updatePmtu(remote, mtu);
+    s.mtuReduced();
   }
 
   /**
@@ -1480,9 +1568,10 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         state: u.remote ? LINUX_TCP_STATE.ESTABLISHED : LINUX_TCP_STATE.CLOSED,
         local: u.local,
         remote: u.remote,
-        rxQueue: u.receivedBytes(),
+        rxQueue: u.rmemAlloc(),
         txQueue: u.queuedBytes(),
         owner: u.owner,
+        drops: u.drops,
       });
     }
     for (const p of this.icmp) {
@@ -1493,9 +1582,10 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         state: p.remote ? LINUX_TCP_STATE.ESTABLISHED : LINUX_TCP_STATE.CLOSED,
         local: p.local,
         remote: p.remote && { addr: p.remote.addr, port: 0 },
-        rxQueue: p.receivedBytes(),
+        rxQueue: p.rmemAlloc(),
         txQueue: p.queuedBytes(),
         owner: p.owner,
+        drops: p.drops,
       });
     }
     for (const r of this.raw) {
@@ -1507,7 +1597,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         state: r.remote ? LINUX_TCP_STATE.ESTABLISHED : LINUX_TCP_STATE.CLOSED,
         local: r.name(r.family === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED),
         remote: r.remote && { addr: r.remote.addr, port: 0 },
-        rxQueue: r.receivedBytes(),
+        rxQueue: r.rmemAlloc(),
         txQueue: r.queuedBytes(),
         owner: r.owner,
         drops: r.drops,

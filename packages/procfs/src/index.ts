@@ -58,6 +58,8 @@ export type { ProcTreeOptions } from './proc-tree.js';
 export { KernFs, KernDir, file, symlink, dir, bytesOf, byteString } from './kernfs.js';
 export type { TreeNode, FileNode, SymlinkNode, DirNode, DynamicEntries, NodeAttrs } from './kernfs.js';
 export {
+  nsAllocInum,
+  nsForget,
   nsLocation,
   nsOf,
   nsfsName,
@@ -67,7 +69,7 @@ export {
   NS_GET_NSTYPE,
   NS_GET_OWNER_UID,
 } from './nsfs.js';
-export type { NsType } from './nsfs.js';
+export type { NsHolder, NsType } from './nsfs.js';
 export {
   renderStatus,
   renderStat,

@@ -2,9 +2,18 @@ import { closeSync, openSync, readFileSync, readlinkSync, statSync } from 'node:
 import { describe, expect, it } from 'vitest';
 import { CloneFlag, E, Mode, OpenFlag, Seek } from '@tsvisor/abi';
 import { userCreds } from '@tsvisor/vfs';
-import type { FileDescription, Stat, Statfs } from '@tsvisor/vfs';
+import type { FileDescription, FileDescriptionImpl, Stat, Statfs } from '@tsvisor/vfs';
 import { mounted } from './mount.test-util.js';
-import { NS_GET_NSTYPE, NS_GET_OWNER_UID, NS_GET_PARENT, nsLocation, nsOf, nsfsName } from './nsfs.js';
+import {
+  NS_GET_NSTYPE,
+  NS_GET_OWNER_UID,
+  NS_GET_PARENT,
+  nsAllocInum,
+  nsForget,
+  nsLocation,
+  nsOf,
+  nsfsName,
+} from './nsfs.js';
 
 /** NSFS_MAGIC. */
 const NSFS_MAGIC = 0x6e736673;
@@ -19,6 +28,26 @@ describe('/proc/<pid>/ns links lead to nsfs files', () => {
     expect(nsOf(loc)).toEqual({ type: 'net', inum: 4026531840 });
     expect(nsLocation('net', 4026531840).inode).toBe(loc.inode);
     expect(nsOf({ ...loc, inode: loc.mount.root })).toBeNull();
+  });
+
+  it('a namespace made inside a sandbox: a fresh number, held by each open of its inode until nsForget', () => {
+    const a = nsAllocInum();
+    expect(nsAllocInum()).toBe(a + 1);
+    expect(a).toBeGreaterThan(0xf0000001); // past the initial namespaces' numbers
+    const held = { n: 0, get: () => void held.n++, put: () => void held.n-- };
+    const loc = nsLocation('net', a, held);
+    // The ns/ link's jump, which passes no holder, reaches the same inode.
+    expect(nsLocation('net', a).inode).toBe(loc.inode);
+    const file = {} as FileDescription;
+    const one = loc.inode.open(0) as FileDescriptionImpl;
+    const two = loc.inode.open(0) as FileDescriptionImpl;
+    expect(held.n).toBe(2);
+    expect(one.ioctl(NS_GET_NSTYPE, 0n, file)).toBe(CloneFlag.CLONE_NEWNET);
+    one.release(file);
+    two.release(file);
+    expect(held.n).toBe(0);
+    nsForget(a);
+    expect(nsLocation('net', a).inode).not.toBe(loc.inode);
   });
 
   it('stat follows the link to an inode numbered as the link text, S_IFREG 0444', () => {

@@ -44,6 +44,37 @@ export const NS_CLONE_FLAG: Readonly<Record<NsType, number>> = {
   uts: CloneFlag.CLONE_NEWUTS,
 };
 
+/**
+ * A namespace made inside the sandbox, as its nsfs inode sees it: an open file holds a reference
+ * to it (a namespace lives while a process, an open nsfs file or the owner's objects hold it).
+ */
+export interface NsHolder {
+  get(): void;
+  put(): void;
+}
+
+/**
+ * The first number {@link nsAllocInum} hands out: above the numbers of the initial namespaces
+ * (PROC_*_INIT_INO and the kernel's own first allocations), in proc_inum_ida's range.
+ */
+const FIRST_DYNAMIC_INUM = 0xf0000100;
+let nextInum = FIRST_DYNAMIC_INUM;
+
+/**
+ * A fresh inode number for a namespace made inside a sandbox (ns_alloc_inum), unique in this
+ * process, so namespaces of every sandbox the process runs stay apart in the one nsfs.
+ *
+ * @example
+ * ```ts
+ * const inum = nsAllocInum();
+ * nsLocation('net', inum, namespace); // each open of its inode holds `namespace`
+ * nsForget(inum); // once nothing holds it
+ * ```
+ */
+export function nsAllocInum(): number {
+  return nextInum++;
+}
+
 class NsFs implements FilesystemImpl {
   readonly type = 'nsfs';
   readonly dev = anonDev();
@@ -75,6 +106,7 @@ class NsInode extends Inode {
     readonly fs: NsFs,
     readonly nsType: NsType,
     inum: number,
+    readonly holder: NsHolder | undefined,
   ) {
     super();
     this.ino = inum;
@@ -84,7 +116,8 @@ class NsInode extends Inode {
   }
 
   override open(_flags: number): FileDescriptionImpl {
-    return new NsFile(this.nsType);
+    this.holder?.get();
+    return new NsFile(this.nsType, this.holder);
   }
 }
 
@@ -94,8 +127,15 @@ class NsInode extends Inode {
  * for the namespaces a sandbox has, which are each the initial one of its type.
  */
 class NsFile extends FileDescriptionImpl {
-  constructor(readonly nsType: NsType) {
+  constructor(
+    readonly nsType: NsType,
+    private readonly holder: NsHolder | undefined,
+  ) {
     super();
+  }
+
+  override release(): void {
+    this.holder?.put();
   }
 
   /** No llseek (Linux 6.12 dropped no_llseek; a file without llseek is ESPIPE either way). */
@@ -121,7 +161,9 @@ let shared: NsFs | undefined;
 
 /**
  * The nsfs file of the namespace of type `type` numbered `inum`: where a /proc/<pid>/ns link
- * jumps to, and what NS_GET_USERNS opens. The same inode for the same number, always.
+ * jumps to, and what NS_GET_USERNS opens. The same inode for the same number, always (until
+ * {@link nsForget}). A namespace made inside the sandbox passes its `holder` the first time, which
+ * each open of its file then holds.
  *
  * @example
  * ```ts
@@ -130,14 +172,19 @@ let shared: NsFs | undefined;
  * nsOf(loc); // { type: 'net', inum: 4026531840 }
  * ```
  */
-export function nsLocation(type: NsType, inum: number): Location {
+export function nsLocation(type: NsType, inum: number, holder?: NsHolder): Location {
   shared ??= new NsFs();
   let inode = shared.inodes.get(inum);
   if (inode === undefined || inode.nsType !== type) {
-    inode = new NsInode(shared, type, inum);
+    inode = new NsInode(shared, type, inum, holder);
     shared.inodes.set(inum, inode);
   }
   return { mount: shared.mount, inode, name: nsName(type, inum) };
+}
+
+/** Drops the inode of a namespace made inside the sandbox once nothing holds the namespace. */
+export function nsForget(inum: number): void {
+  shared?.inodes.delete(inum);
 }
 
 /** A namespace's name, as its /proc/<pid>/ns link reads and /proc/<pid>/fd shows it (`net:[4026531840]`). */

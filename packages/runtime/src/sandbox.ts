@@ -394,13 +394,15 @@ export function createSandbox(config: SandboxConfig): Sandbox {
       const host = machine.hostOf(tid);
       return host ? hostSmapsResidency(host.tgid) : null;
     },
-    // /proc/net and /sys/class/net over netstack; in network mode host over the sandbox's own
-    // host sockets (and the connections it closed that the host still keeps) and the host's
-    // interfaces and net sysctls (read-only).
-    net: () =>
+    // /proc/net and /sys/class/net over netstack, of the network namespace the task is in; in
+    // network mode host, the initial namespace's over the sandbox's own host sockets (and the
+    // connections it closed that the host still keeps) and the host's interfaces and net
+    // sysctls (read-only).
+    net: (t) =>
       procNetSource(
         kernel as Kernel,
         config.network === 'host' ? { hostSysctl: hostNetSysctl, hostTcpTable } : {},
+        t,
       ),
   });
   mountAt(vfs, rootCtx, '/proc', createProcfs(proc), MS_NOSUID | MS_NODEV | MS_NOEXEC);

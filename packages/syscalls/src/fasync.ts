@@ -18,7 +18,7 @@
  *   (SOCKWQ_ASYNC_WAITDATA).
  * - Inet sockets (net/ipv4/tcp_input.c, net/core/sock.c, net/core/stream.c): POLL_IN per
  *   arrival, also behind one not yet read: per TCP segment that brings data or a FIN
- *   (tcp_data_ready), per UDP datagram and per connection a listener completes
+ *   (tcp_data_ready), per UDP, ping or raw datagram and per connection a listener completes
  *   (sock_def_readable), as netstack counts them (`InetSocket.arrivals`); a FIN signals once
  *   more before its segment's arrival (tcp_fin: POLL_HUP after this side's SHUT_WR), so data
  *   and FIN in one segment give two; POLL_OUT when a connect completes and for write space as
@@ -41,13 +41,12 @@
  *
  * Not followed yet: splice(2), sendfile(2) and tee(2) on pipes do not report finding them full
  * or empty; a peer's FIN after this side's SHUT_RD gives one signal (its arrival) where Linux
- * gives two; raw and ping sockets signal readable edges, not each arrival.
+ * gives two.
  *
  * @module
  */
 import {
   E,
-  IpProto,
   isError,
   Mode,
   NSIG,
@@ -121,8 +120,8 @@ interface Watch {
   /** SIOCOUTQ at the last event (AF_UNIX: bytes this socket sent that are still queued). */
   outq: number;
   /**
-   * The socket's arrival count at the last look (TCP, UDP and listeners: see
-   * {@link countsArrivals}), so that each arrival signals, not only the first.
+   * The socket's arrival count at the last look (inet sockets: see {@link countsArrivals}), so
+   * that each arrival signals, not only the first.
    */
   arrivals: number;
   /** The peer's FIN was signalled (tcp_fin's own signal, sent once). */
@@ -322,14 +321,11 @@ function stopWatch(s: AsyncState): void {
 }
 
 /**
- * A TCP socket, TCP listener or UDP socket: its arrivals are counted by netstack (each a
+ * An inet socket (TCP, a listener, UDP, ping, raw): its arrivals are counted by netstack (each a
  * sk_data_ready call of Linux), so {@link onArrival} signals them, not its readiness edges.
  */
 function countsArrivals(sock: unknown): sock is InetSocket {
-  if (!(sock instanceof InetSocket)) return false;
-  if (sock.type === SockType.SOCK_STREAM) return true;
-  const p = sock.protocol;
-  return sock.type === SockType.SOCK_DGRAM && (p === IpProto.IPPROTO_UDP || p === IpProto.IPPROTO_UDPLITE);
+  return sock instanceof InetSocket;
 }
 
 /** A socket's SIOCINQ / SIOCOUTQ answer as a count (0 where the socket has none). */
@@ -439,8 +435,8 @@ function unixEvent(kernel: Kernel, file: FileDescription, s: AsyncState, w: Watc
 }
 
 /**
- * Inet sockets: the readiness bits changed to `ready` (the stack reports edges). Arrivals of
- * data, datagrams, connections and a FIN on TCP and UDP sockets come through
+ * Inet (and netlink) sockets: the readiness bits changed to `ready` (the stack reports edges).
+ * Arrivals of data, datagrams, connections and a FIN on inet sockets come through
  * {@link onArrival} instead.
  */
 function inetEvent(kernel: Kernel, file: FileDescription, s: AsyncState, w: Watch, ready: number): void {

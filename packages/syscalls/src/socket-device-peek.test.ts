@@ -7,7 +7,7 @@
 import { E } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { BUF, harness } from './harness.test-util.js';
-import { netOf } from './sys-socket-file.js';
+import { initialNetOf } from './sys-socket-file.js';
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
@@ -56,7 +56,7 @@ describe('SO_PEEK_OFF and SIOCOUTQ', () => {
   it('ping sockets have no peek offset', async () => {
     const h = harness();
     // Root's group 0 in net.ipv4.ping_group_range, which lets nobody in by default.
-    netOf(h.kernel).stack.sysctl.pingGroupRange = [0, 0];
+    initialNetOf(h.kernel).stack.sysctl.pingGroupRange = [0, 0];
     const fd = (await h.call('socket', AF_INET, SOCK_DGRAM, IPPROTO_ICMP)) as number;
     expect(fd).toBeGreaterThanOrEqual(0);
     h.mem.writeI32(BUF, 3);

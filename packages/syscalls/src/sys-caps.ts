@@ -31,6 +31,8 @@ import {
   type SyscallFamily,
   type SyscallResult,
 } from './types.js';
+import { newNetNamespace } from './sys-socket-file.js';
+import { newUtsNamespace } from './sys-info.js';
 
 /** `sizeof(struct __user_cap_data_struct)`: effective, permitted, inheritable (u32 each). */
 const CAP_DATA_SIZE = 12;
@@ -183,15 +185,17 @@ const UNSHARE_NS =
   CloneFlag.CLONE_NEWTIME;
 
 /**
- * implements unshare(2): CLONE_FILES and CLONE_FS take private copies; namespace flags are
- * refused with EPERM (the sandbox is one namespace of each kind); other bits are EINVAL.
+ * implements unshare(2): CLONE_FILES and CLONE_FS take private copies; CLONE_NEWNET puts the
+ * calling thread alone in a new network namespace (lo only, down), CLONE_NEWUTS in a new UTS
+ * namespace with the names it had, EPERM without CAP_SYS_ADMIN; other namespace flags are
+ * refused with EPERM (the sandbox is one namespace of each other kind); other bits are EINVAL.
  */
 function unshare(t: Task, a: SyscallArgs): SyscallResult {
   const flags = int(a[0]) >>> 0;
   const known =
     (UNSHARE_OK | UNSHARE_NS | CloneFlag.CLONE_THREAD | CloneFlag.CLONE_SIGHAND | CloneFlag.CLONE_VM) >>> 0;
   if ((flags & ~known) !== 0) return E.EINVAL;
-  if (flags & UNSHARE_NS) return E.EPERM;
+  if (flags & UNSHARE_NS & ~(CloneFlag.CLONE_NEWNET | CloneFlag.CLONE_NEWUTS)) return E.EPERM;
   // CLONE_THREAD/SIGHAND/VM may be "unshared" only by a single-threaded process.
   if (
     flags & (CloneFlag.CLONE_THREAD | CloneFlag.CLONE_SIGHAND | CloneFlag.CLONE_VM) &&
@@ -199,8 +203,16 @@ function unshare(t: Task, a: SyscallArgs): SyscallResult {
   ) {
     return E.EINVAL;
   }
+  // unshare_nsproxy_namespaces: a new namespace needs CAP_SYS_ADMIN.
+  if (
+    flags & (CloneFlag.CLONE_NEWNET | CloneFlag.CLONE_NEWUTS) &&
+    !capable(t.creds, Capability.CAP_SYS_ADMIN)
+  )
+    return E.EPERM;
   if (flags & CloneFlag.CLONE_FILES) t.files = t.files.fork();
   if (flags & CloneFlag.CLONE_FS) t.fs = t.fs.fork();
+  if (flags & CloneFlag.CLONE_NEWNET) t.setNetns(newNetNamespace(t.kernel));
+  if (flags & CloneFlag.CLONE_NEWUTS) t.setUts(newUtsNamespace(t.uts));
   return 0;
 }
 
@@ -209,5 +221,8 @@ export const capsSyscalls: SyscallFamily = {
   capget: { handler: capget, support: FULL },
   capset: { handler: capset, support: FULL },
   personality: { handler: personality, support: partial('recorded and reported; no flag changes behaviour') },
-  unshare: { handler: unshare, support: partial('CLONE_FILES and CLONE_FS only; namespace flags are EPERM') },
+  unshare: {
+    handler: unshare,
+    support: partial('CLONE_FILES, CLONE_FS, CLONE_NEWNET and CLONE_NEWUTS; other namespace flags are EPERM'),
+  },
 };

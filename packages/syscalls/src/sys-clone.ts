@@ -20,6 +20,8 @@ import { inheritIoprio } from './sys-ioprio.js';
 import { installPidfd } from './sys-pidfd.js';
 import { filesOf } from './vfs-context.js';
 import { inheritMembarrier } from './sys-membarrier.js';
+import { newNetNamespace } from './sys-socket-file.js';
+import { newUtsNamespace } from './sys-info.js';
 import { inheritSched } from './sys-sched.js';
 
 /** Options of one clone, as clone(2) and clone3(2) both describe it. */
@@ -67,6 +69,8 @@ async function doClone(t: Task, r: CloneRequest): Promise<SyscallResult> {
     flags: Number(r.flags & 0xffffff00n & ~IGNORED),
     exitSignal: r.exitSignal,
     regs,
+    newNet: () => newNetNamespace(k),
+    newUts: newUtsNamespace,
     ...(childSpace ? { mm: childSpace } : {}),
   });
   if (isError(child)) return child;
@@ -233,7 +237,9 @@ async function clone3(t: Task, a: SyscallArgs): Promise<SyscallResult> {
 export const cloneSyscalls: SyscallFamily = {
   clone: {
     handler: clone,
-    support: partial('CLONE_PIDFD not with CLONE_THREAD; namespace flags answer EPERM'),
+    support: partial(
+      'CLONE_PIDFD not with CLONE_THREAD; namespace flags but CLONE_NEWNET and CLONE_NEWUTS answer EPERM',
+    ),
   },
   clone3: { handler: clone3, support: partial('no set_tid, no cgroups; CLONE_PIDFD not with CLONE_THREAD') },
   fork: { handler: fork, support: FULL },

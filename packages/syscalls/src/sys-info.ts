@@ -4,7 +4,8 @@
  * @module
  */
 import { Capability, E, isError, utsname } from '@tsvisor/abi';
-import { UTS_LEN, capable, type Task } from '@tsvisor/kernel';
+import { UTS_LEN, capable, type Task, type UtsNamespace } from '@tsvisor/kernel';
+import { nsAllocInum, nsForget, nsLocation } from '@tsvisor/procfs';
 import { writeStruct } from './user-structs.js';
 import {
   FULL,
@@ -16,9 +17,32 @@ import {
   type SyscallResult,
 } from './types.js';
 
-/** implements uname(2): Linux 6.x release, a version naming tsvisor, the sandbox's host name. */
+/** UTS namespaces made inside sandboxes of this process and not yet freed, by nsfs number. */
+const madeUts = new Map<number, UtsNamespace>();
+
+/**
+ * A new UTS namespace with `parent`'s names (unshare and clone's CLONE_NEWUTS): its own nsfs
+ * number, and an nsfs inode that holds it while open.
+ */
+export function newUtsNamespace(parent: UtsNamespace): UtsNamespace {
+  const inum = nsAllocInum();
+  const ns = parent.copy(inum, () => {
+    nsForget(inum);
+    madeUts.delete(inum);
+  });
+  nsLocation('uts', inum, ns);
+  madeUts.set(inum, ns);
+  return ns;
+}
+
+/** A UTS namespace made inside a sandbox of this process, by nsfs inode number (setns). */
+export function madeUtsOf(inum: number): UtsNamespace | undefined {
+  return madeUts.get(inum);
+}
+
+/** implements uname(2): Linux 6.x release, a version naming tsvisor, the caller's UTS names. */
 function uname(t: Task, a: SyscallArgs): SyscallResult {
-  return writeStruct(t, ptr(a[0]), utsname, { ...t.kernel.uts.uname() }) ?? 0;
+  return writeStruct(t, ptr(a[0]), utsname, { ...t.uts.uname() }) ?? 0;
 }
 
 function setName(t: Task, a: SyscallArgs, which: 'host' | 'domain'): SyscallResult {
@@ -27,7 +51,7 @@ function setName(t: Task, a: SyscallArgs, which: 'host' | 'domain'): SyscallResu
   if (len < 0 || len > UTS_LEN) return E.EINVAL;
   const name = t.memory.read(ptr(a[0]), len);
   if (isError(name)) return name;
-  const uts = t.kernel.uts;
+  const uts = t.uts;
   return (which === 'host' ? uts.setHostname(name) : uts.setDomainname(name)) ?? 0;
 }
 

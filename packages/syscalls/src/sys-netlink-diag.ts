@@ -50,7 +50,7 @@ import type { Kernel } from '@tsvisor/kernel';
 import { InetSocket, UnixSocket, type TcpSocket, type TcpTimeWait } from '@tsvisor/netstack';
 import { diagCoreFacts } from './socket-options.js';
 import { inetSocketEntries, hostSocketFacts, tcpTimer, type DiagInetEntry } from './sys-socket-proc.js';
-import { netOf, type NetState } from './sys-socket-file.js';
+import type { NetState } from './sys-socket-file.js';
 import { openHostSockets } from './sys-socket-host.js';
 import { MessageWriter, netlinkAttrs, type SockDiagHandler, type SockDiagRequest } from './sys-netlink.js';
 
@@ -820,6 +820,8 @@ function bcEntry(s: InetDiagSocket): BytecodeEntry {
 /** What a request needs of the socket that sent it. */
 interface DiagContext {
   readonly kernel: Kernel;
+  /** The namespace of the netlink socket the request came by (sock_net). */
+  readonly net: NetState;
   /** Whether the sender's socket was opened with CAP_NET_ADMIN (netlink_net_capable). */
   readonly netAdmin: boolean;
 }
@@ -832,9 +834,10 @@ function inetSockets(ctx: DiagContext, protocol: number, af: number): InetDiagSo
       ...inetSockets(ctx, protocol, AddressFamily.AF_INET6),
     ];
   const family = af === AddressFamily.AF_INET ? 4 : 6;
-  const host = hostSockets(ctx.kernel, protocol, family);
+  // Host sockets (network mode `host`) are all in the initial namespace.
+  const host = ctx.net.initial === undefined ? hostSockets(ctx.kernel, protocol, family) : undefined;
   if (host) return host;
-  return stackSockets(netOf(ctx.kernel), protocol, family);
+  return stackSockets(ctx.net, protocol, family);
 }
 
 const DIAG_PROTOCOLS = new Set([IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_RAW]);
@@ -905,7 +908,7 @@ function inetDestroy(ctx: DiagContext, r: InetRequest): LinuxError | undefined {
     const err = found.owner.destroy(E.ECONNABORTED);
     if (isError(err)) return err;
   } else return E.EOPNOTSUPP;
-  netOf(ctx.kernel).kick(); // send the RSTs and wake the socket's waiters now
+  ctx.net.kick(); // send the RSTs and wake the socket's waiters now
   return undefined;
 }
 
@@ -1121,7 +1124,7 @@ function unixDiag(
   const ino = dv.getUint32(8, true);
   const show = dv.getUint32(12, true);
   const cookie = [dv.getUint32(16, true), dv.getUint32(20, true)] as const;
-  const net = netOf(ctx.kernel);
+  const net = ctx.net;
   const entries: UnixEntry[] = [];
   const inodeOf = new Map<UnixSocket, number>();
   const connectedTo = new Set<UnixSocket>();
@@ -1269,24 +1272,25 @@ function compatRequest(
 }
 
 /**
- * The NETLINK_SOCK_DIAG kernel end of sandbox `kernel` (sock_diag_rcv_msg), for
- * `NetlinkDomain.sockDiag`: SOCK_DIAG_BY_FAMILY and SOCK_DESTROY requests (EINVAL for other
- * types and for a body shorter than its family and protocol).
+ * The NETLINK_SOCK_DIAG kernel end of network namespace `net` of sandbox `kernel`
+ * (sock_diag_rcv_msg), for `NetlinkDomain.sockDiag`: SOCK_DIAG_BY_FAMILY and SOCK_DESTROY
+ * requests (EINVAL for other types and for a body shorter than its family and protocol).
  *
  * @example
  * ```ts
- * netOf(kernel).netlink.sockDiag ??= sockDiagHandler(kernel);
+ * const net = initialNetOf(kernel);
+ * net.netlink.sockDiag ??= sockDiagHandler(kernel, net);
  * ```
  */
-export function sockDiagHandler(kernel: Kernel): SockDiagHandler {
+export function sockDiagHandler(kernel: Kernel, net: NetState): SockDiagHandler {
   return (type, flags, body, out) => {
     if (type === TCPDIAG_GETSOCK)
-      return compatRequest({ kernel, netAdmin: out.netAdmin }, type, flags, body, out);
+      return compatRequest({ kernel, net, netAdmin: out.netAdmin }, type, flags, body, out);
     if (type !== SOCK_DIAG_BY_FAMILY && type !== SOCK_DESTROY) return E.EINVAL;
     if (body.length < 2) return E.EINVAL;
     const family = body[0]!;
     if (family >= AF_MAX) return E.EINVAL;
-    const ctx: DiagContext = { kernel, netAdmin: out.netAdmin };
+    const ctx: DiagContext = { kernel, net, netAdmin: out.netAdmin };
     switch (family) {
       case AddressFamily.AF_INET:
       case AddressFamily.AF_INET6:

@@ -289,6 +289,11 @@ export interface LinkInfo {
   readonly linkControl?: LinkControl;
   /** The transmit queue length (IFLA_TXQLEN, SIOCGIFTXQLEN, tx_queue_len); default 1000. */
   readonly txQueueLen?: number;
+  /**
+   * The queueing discipline (IFLA_QDISC); default noqueue, a virtual device's once it was up
+   * (before, none is attached: noop).
+   */
+  readonly qdisc?: string;
   /** How RTM_NEWADDR and RTM_DELADDR change the link's addresses; absent: EOPNOTSUPP. */
   readonly addressControl?: AddressControl;
   /**
@@ -679,7 +684,7 @@ function newLink(l: LinkInfo, flags: number, seq: number, pid: number, change = 
     IFLA_STATS,
     fixed(96, (dv) => fields.forEach((v, i) => dv.setUint32(i * 4, v >>> 0, true))),
   );
-  w.str(IFLA_QDISC, 'noqueue');
+  w.str(IFLA_QDISC, l.qdisc ?? 'noqueue');
   return w.finish(RTM_NEWLINK, flags, seq, pid);
 }
 

@@ -1,18 +1,22 @@
 /**
  * Namespace files (nsfs, the files /proc/<pid>/ns links lead to) as system calls use them:
- * setns(2) and the NS_GET_* ioctls that need the caller. A sandbox is one namespace of each type,
- * each presented as the initial one, so every namespace a caller can name is one it is in:
- * setns answers as Linux does for joining the namespace one is already in (each type's install
- * check, then nothing changes but what Linux's commit does to the caller even then), and the
- * ioctls answer as for initial namespaces.
+ * setns(2) and the NS_GET_* ioctls that need the caller. A sandbox is one namespace of each type
+ * but the network and UTS ones, each presented as the initial one, so every other namespace a
+ * caller can name is one it is in: setns answers as Linux does for joining the namespace one is
+ * already in (each type's install check, then nothing changes but what Linux's commit does to
+ * the caller even then), and the ioctls answer as for initial namespaces. Network and UTS
+ * namespaces can be made inside the sandbox (unshare, clone): setns moves the calling thread
+ * into the one named.
  *
  * @module
  */
 import { Capability, CloneFlag, E, OpenFlag, isError, type LinuxError } from '@tsvisor/abi';
-import { NAMESPACE_INODES, capable, ptraceCredsMatch, type Task } from '@tsvisor/kernel';
+import { NAMESPACE_INODES, capable, ptraceCredsMatch, type Task, type UtsNamespace } from '@tsvisor/kernel';
 import { NS_CLONE_FLAG, NS_GET_OWNER_UID, NS_GET_USERNS, nsLocation, nsOf } from '@tsvisor/procfs';
 import type { FileDescription, Location } from '@tsvisor/vfs';
 import { PidfdImpl } from './sys-pidfd.js';
+import { madeUtsOf } from './sys-info.js';
+import { madeNetOf, type NetState } from './sys-socket-file.js';
 import { ipcNow } from './sys-sysv-common.js';
 import { int, partial, ptr, type SyscallArgs, type SyscallFamily, type SyscallResult } from './types.js';
 import { ctxOf, fileAt, filesOf, nofile, vfsOf } from './vfs-context.js';
@@ -94,12 +98,16 @@ function installCheck(t: Task, type: number, alone: boolean): LinuxError | undef
 }
 
 /**
- * commit_nsset's effects that remain when the namespaces are the caller's own: joining a mount
+ * commit_nsset's effects: the calling thread moves to network namespace `net` (undefined: the
+ * initial one) and UTS namespace `uts` when it joins them (only that thread: the nsproxy is a
+ * thread's). The others remain even when the namespaces are the caller's own: joining a mount
  * namespace moves root and cwd to the namespace's root (mounts stacked on it followed, as
  * LOOKUP_DOWN does), which leaves a chroot; joining an IPC namespace applies the process's
  * SEM_UNDO adjustments (exit_sem; the undo list is the process's, so only when it is alone).
  */
-function commit(t: Task, types: number): void {
+function commit(t: Task, types: number, net: NetState | undefined, uts: UtsNamespace): void {
+  if (types & CloneFlag.CLONE_NEWNET) t.setNetns(net);
+  if (types & CloneFlag.CLONE_NEWUTS) t.setUts(uts);
   if (types & CloneFlag.CLONE_NEWNS) {
     let root: Location = vfsOf(t).rootLocation();
     for (let up = root.mount.children.get(root.inode); up !== undefined; up = up.children.get(up.root)) {
@@ -126,16 +134,28 @@ function setns(t: Task, a: SyscallArgs): SyscallResult {
   const flags = int(a[1]) >>> 0;
   const ns = nsOf(file.location);
   let types: number;
+  // The network namespace joined (undefined: the initial one) and the UTS namespace joined, when
+  // their types are in `types`.
+  let net: NetState | undefined;
+  let uts = t.kernel.uts;
   if (ns !== null) {
     const type = NS_CLONE_FLAG[ns.type];
     if (flags !== 0 && flags !== type) return E.EINVAL;
     types = type;
+    // An open nsfs file holds its namespace: a number not the initial one's is one still made.
+    if (ns.type === 'net') net = ns.inum === NAMESPACE_INODES.net ? undefined : madeNetOf(ns.inum);
+    if (ns.type === 'uts') uts = madeUtsOf(ns.inum) ?? uts;
   } else if (file.impl instanceof PidfdImpl) {
     if (flags === 0 || (flags & ~ALL_TYPES) !== 0) return E.EINVAL;
     const g = file.impl.group;
     if (g.state !== 'alive') return E.ESRCH;
     if (g !== t.group && !ptraceCredsMatch(t.creds, g.creds)) return E.EPERM;
+    // validate_nsset: a leader that has exited has no namespaces left to join.
+    if (g.leader.state !== 'alive') return E.ESRCH;
     types = flags;
+    // A pidfd names its process's leader, whose namespaces are joined (pidfd's task).
+    net = g.leader.netns as NetState | undefined;
+    uts = g.leader.uts;
   } else {
     return E.EINVAL;
   }
@@ -144,7 +164,7 @@ function setns(t: Task, a: SyscallArgs): SyscallResult {
     const err = installCheck(t, type, types === CloneFlag.CLONE_NEWNS);
     if (err) return err;
   }
-  commit(t, types);
+  commit(t, types, net, uts);
   return 0;
 }
 
@@ -153,7 +173,7 @@ export const nsfsSyscalls: SyscallFamily = {
   setns: {
     handler: setns,
     support: partial(
-      "nsfs files and pidfds; every namespace is the caller's own, so only the checks and the root/cwd move of a mount namespace take effect",
+      "nsfs files and pidfds; network and UTS namespaces are joined (the calling thread moves); every other namespace is the caller's own, so only the checks and the root/cwd move of a mount namespace take effect",
     ),
   },
 };

@@ -1,8 +1,9 @@
 /**
  * The socket as an open file: a VFS file description over an AF_UNIX socket or an AF_INET/6
  * socket of @tsvisor/netstack, so read/write/poll/epoll/close work on socket fds. Also the
- * per-sandbox network state: one AF_UNIX namespace and one loopback netstack `Stack` driven by
- * timers on the Node event loop, and the table that keeps descriptors in flight (SCM_RIGHTS).
+ * network namespaces of a sandbox: each its own AF_UNIX abstract names, netlink ports and
+ * netstack `Stack` driven by timers on the Node event loop; and the sandbox's table that keeps
+ * descriptors in flight (SCM_RIGHTS).
  *
  * @module
  */
@@ -11,7 +12,15 @@ import { ARPHRD_LOOPBACK, NetlinkDomain, type LinkInfo, type NetlinkSocket } fro
 import { interfaceAddressing, interfaceRouting, stackLinkControl } from './sys-netlink-change.js';
 import { withRcvlowat } from './socket-options.js';
 import { socketCall } from './fasync.js';
-import type { FdTable, Kernel, TimeSource } from '@tsvisor/kernel';
+import {
+  NAMESPACE_INODES,
+  type FdTable,
+  type Kernel,
+  type Namespace,
+  type Task,
+  type TimeSource,
+} from '@tsvisor/kernel';
+import { nsAllocInum, nsForget, nsLocation } from '@tsvisor/procfs';
 import {
   InetSocket,
   LoopbackDevice,
@@ -121,15 +130,31 @@ export interface NetworkSetup {
   readonly links: () => readonly LinkInfo[];
 }
 
-/** The network state of one sandbox (one kernel). */
-export class NetState {
+/**
+ * One network namespace of a sandbox: its stack (the initial namespace's is the network mode's;
+ * one made by unshare or clone(CLONE_NEWNET) starts with lo alone, down, without addresses, as
+ * Linux's does), AF_UNIX abstract names, netlink ports and open sockets. Bound AF_UNIX paths
+ * and descriptors in flight belong to the sandbox, so every namespace shares the initial one's.
+ *
+ * A namespace made inside the sandbox lives while a task, an open nsfs file or a socket holds
+ * it (Kernel's {@link Namespace} references); with the last one its stack stops. The initial
+ * namespace lives as long as the kernel.
+ */
+export class NetState implements Namespace {
   /** Set by {@link configureNetwork}; loopback only without it. */
   setup: NetworkSetup | undefined;
-  /** AF_UNIX names of the sandbox. */
+  /** AF_UNIX names of the namespace (bound paths shared by the sandbox's namespaces). */
   readonly unix: UnixDomain;
+  /** Its nsfs inode number (`net:[...]`). */
+  readonly inum: number;
   private stackValue: Stack | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
+  /** lo has been up: dev_open attached its qdisc (noqueue; noop before, in a new namespace). */
+  private loOpened: boolean;
+  /** References of a namespace made inside the sandbox; freed at 0. */
+  private refs = 0;
+  private freed = false;
   /** Holds one reference per descriptor in flight, so closing the sender's fd does not free it. */
   readonly inFlight: FdTable<FileDescription>;
   /** AF_NETLINK port ids, and the links rtnetlink reports. */
@@ -137,21 +162,56 @@ export class NetState {
     () => this.links(),
     () => this.settleLinks(),
   );
-  /** Open socket files of the sandbox (for /proc/net: inode and owner of each socket). */
+  /** Open socket files of the namespace (for /proc/net: inode and owner of each socket). */
   readonly open = new Set<SocketImpl>();
   /** The file side of each open socket. */
   readonly fileOf = new WeakMap<object, SocketImpl>();
   /** The sandbox's clocks (its stack's TCP timestamps count CLOCK_MONOTONIC). */
   private readonly time: TimeSource;
 
-  constructor(kernel: Kernel) {
+  /** `initial`: the sandbox's initial namespace, for a namespace made inside the sandbox. */
+  constructor(
+    kernel: Kernel,
+    readonly initial?: NetState,
+  ) {
     this.time = kernel.time;
-    this.inFlight = kernel.newFdTable() as FdTable<FileDescription>;
-    this.unix = new UnixDomain({
-      dropRights: (refs) => {
-        for (const r of refs) this.inFlight.close((r as InFlight).slot);
+    this.loOpened = initial === undefined;
+    this.inFlight = initial?.inFlight ?? (kernel.newFdTable() as FdTable<FileDescription>);
+    this.unix = new UnixDomain(
+      {
+        dropRights: (refs) => {
+          for (const r of refs) this.inFlight.close((r as InFlight).slot);
+        },
       },
-    });
+      initial?.unix,
+    );
+    if (initial === undefined) {
+      this.inum = NAMESPACE_INODES.net;
+    } else {
+      this.inum = nsAllocInum();
+      // Its nsfs inode holds it while open; made now, so /proc/<pid>/ns/net reaches that inode.
+      nsLocation('net', this.inum, this);
+      made.set(this.inum, this);
+    }
+  }
+
+  /** Takes a reference (a task, an open nsfs file, a socket). */
+  get(): void {
+    this.refs++;
+  }
+
+  /**
+   * Drops a reference. The last one frees a namespace made inside the sandbox (cleanup_net):
+   * its stack's timer stops, so nothing of it runs again; the initial namespace stays.
+   */
+  put(): void {
+    if (--this.refs > 0 || this.initial === undefined || this.freed) return;
+    this.freed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    nsForget(this.inum);
+    made.delete(this.inum);
   }
 
   /** True once a stack exists (a socket was made). */
@@ -159,14 +219,20 @@ export class NetState {
     return this.stackValue !== undefined;
   }
 
-  /** The loopback-only stack (network mode `none`): 127.0.0.1/8 and ::1. */
+  /**
+   * The stack: network mode `sandbox`'s or `host`'s when configured; else, in the initial
+   * namespace, loopback only (mode `none`: 127.0.0.1/8 and ::1), and in a new one lo alone,
+   * down and without addresses until `ip link set lo up` gives it 127.0.0.1/8 and ::1.
+   */
   get stack(): Stack {
     this.stackValue ??= this.setup?.stack;
     this.stackValue ??= new Stack({
       clock: () => performance.now(),
       monotonicOffset: monotonicOffsetOf(this.time),
       device: new LoopbackDevice(),
-      addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
+      ...(this.initial === undefined
+        ? { addresses: [cidr('127.0.0.1/8'), cidr('::1/128')] }
+        : { addresses: [], loopbackDown: true }),
     });
     return this.stackValue;
   }
@@ -192,7 +258,14 @@ export class NetState {
         gateways: stack.iface.gateways,
         stats: () => counters,
         ...interfaceAddressing(stack.iface, true),
-        linkControl: control,
+        qdisc: this.loOpened ? 'noqueue' : 'noop',
+        linkControl: {
+          ...control,
+          setFlags: (flags) => {
+            control.setFlags(flags);
+            this.loOpened ||= stack.loopbackUp;
+          },
+        },
         routeControl: interfaceRouting(stack.iface, 1, 1),
         // Flags and lifetimes on the clock kick() polls the stack with.
         ipv6: () => stack.iface.ipv6Addresses(),
@@ -248,9 +321,11 @@ export class NetState {
 }
 
 const states = new WeakMap<Kernel, NetState>();
+/** Namespaces made inside sandboxes and not yet freed, by nsfs inode number (unique per process). */
+const made = new Map<number, NetState>();
 
-/** The sandbox's network state, made on first use. */
-export function netOf(kernel: Kernel): NetState {
+/** The sandbox's initial network namespace, made on first use. */
+export function initialNetOf(kernel: Kernel): NetState {
   let s = states.get(kernel);
   if (!s) {
     s = new NetState(kernel);
@@ -260,13 +335,31 @@ export function netOf(kernel: Kernel): NetState {
 }
 
 /**
+ * The network namespace task `t` is in: where the sockets it makes belong (a socket's own calls
+ * use the namespace it was made in, {@link SocketImpl.net}).
+ */
+export function netOf(t: Task): NetState {
+  return (t.netns as NetState | undefined) ?? initialNetOf(t.kernel);
+}
+
+/** A new network namespace of `kernel`'s sandbox (copy_net_ns): lo alone, down. */
+export function newNetNamespace(kernel: Kernel): NetState {
+  return new NetState(kernel, initialNetOf(kernel));
+}
+
+/** A network namespace made inside a sandbox of this process, by nsfs inode number (setns). */
+export function madeNetOf(inum: number): NetState | undefined {
+  return made.get(inum);
+}
+
+/**
  * Gives the sandboxed kernel `setup`'s stack and links instead of the loopback-only default
  * (network mode `none`). Call before the first socket is made. Returns the function to call when
  * packets arrive from outside (it runs the stack and wakes the sockets they concern). The end of
  * each duplicate address detection the stack runs is announced on rtnetlink.
  */
 export function configureNetwork(kernel: Kernel, setup: NetworkSetup): () => void {
-  const net = netOf(kernel);
+  const net = initialNetOf(kernel);
   if (net.hasStack) throw new Error('configureNetwork: the network is already in use');
   net.setup = setup;
   setup.stack.iface.dadListener = (c) => net.netlink.addressSettled(c.address);
@@ -339,6 +432,7 @@ export class SocketImpl extends FileDescriptionImpl {
     this.inet = sock instanceof InetSocket;
     this.tcp = this.inet && sock.type === SockType.SOCK_STREAM;
     sock.setReadinessListener((ev) => this.queue.notify(ev));
+    net.get();
     net.open.add(this);
     net.fileOf.set(sock, this);
   }
@@ -511,6 +605,7 @@ export class SocketImpl extends FileDescriptionImpl {
     // What the close does to the peer is a hang-up for O_ASYNC, not data (see fasync.ts).
     socketCall(file, 'close', () => this.sock.close());
     this.settle();
+    this.net.put();
   }
 }
 

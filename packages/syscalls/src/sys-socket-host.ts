@@ -47,7 +47,7 @@ import {
   type IOSequence,
   type WouldBlock,
 } from '@tsvisor/vfs';
-import { netOf, newSocketInode } from './sys-socket-file.js';
+import { initialNetOf, netOf, newSocketInode } from './sys-socket-file.js';
 import { closedHostConnectionsOf, type ClosedHostConnections } from './host-closed-sockets.js';
 import { interfaceIoctl } from './sys-netlink.js';
 import { writeStream, type WriteOutcome } from './stream-write.js';
@@ -1025,7 +1025,8 @@ export function hostInterfaceIoctl(
   cmd: number,
   arg: bigint,
 ): SyscallResult | undefined {
-  const net = netOf(t.kernel);
+  // Host sockets are made in the initial namespace only, and stay there.
+  const net = initialNetOf(t.kernel);
   // SIOCSIF* are answered here too (the host's links have no LinkControl: EOPNOTSUPP), never
   // passed to the host.
   return interfaceIoctl(net.links(), t.memory, cmd, ptr(arg), h.domain === AF_INET, {
@@ -1041,6 +1042,8 @@ function socket(t: Task, a: SyscallArgs): Result | undefined {
   const calls = hostNets.get(t.kernel);
   const domain = int(a[0]);
   if (!calls || (domain !== AF_INET && domain !== AF_INET6)) return undefined;
+  // The host's network is the initial namespace's: a namespace made inside has its own stack.
+  if (netOf(t).initial !== undefined) return undefined;
   const type = int(a[1]);
   if (type & ~(SockType.SOCK_TYPE_MASK | HOST_FLAGS)) return E.EINVAL;
   const kind = type & SockType.SOCK_TYPE_MASK;

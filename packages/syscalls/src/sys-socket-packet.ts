@@ -46,6 +46,7 @@ import {
   ArpHardware,
   ETH_P_802_2,
   ETH_P_802_3,
+  frameTruesize,
   PacketType,
   SocketFilter,
   type Stack,
@@ -168,11 +169,6 @@ const SK_MEM_DEFAULT = 212992;
 const SK_MEM_MAX = 212992;
 const SOCK_MIN_RCVBUF = 2304;
 const SOCK_MIN_SNDBUF = 4608;
-/**
- * What a queued frame charges against SO_RCVBUF besides its bytes: an estimate of the sk_buff
- * and shared-info overhead of skb->truesize (Linux's exact figure depends on the allocation).
- */
-const SKB_OVERHEAD = 768;
 
 const SIOCOUTQ = 0x5411;
 const FIONREAD = 0x541b;
@@ -297,7 +293,7 @@ export function packetSockets(net: NetState): ProcPacketSocket[] {
 }
 
 function domainOf(t: Task): PacketDomain {
-  const net = netOf(t.kernel);
+  const net = netOf(t);
   let d = domains.get(net);
   if (!d) {
     d = new PacketDomain(net, t.kernel);
@@ -366,7 +362,7 @@ export class PacketSocket implements FanoutMember {
   ifindex = 0;
   rcvbuf = SK_MEM_DEFAULT;
   sndbuf = SK_MEM_DEFAULT;
-  /** Bytes charged by the queued frames (sk_rmem_alloc). */
+  /** The truesize of the queued frames (sk_rmem_alloc). */
   private rmem = 0;
   private readonly queue: QueuedFrame[] = [];
   /** The socket file's inode number and its creator's fsuid (/proc/net/packet). */
@@ -375,6 +371,8 @@ export class PacketSocket implements FanoutMember {
   /** PACKET_STATISTICS: frames queued and frames dropped since the last read. */
   packets = 0;
   drops = 0;
+  /** Frames dropped on a full receive queue since the socket was made (sk_drops). */
+  private skDrops = 0;
   auxdata = false;
   origdev = false;
   ignoreOutgoing = false;
@@ -437,6 +435,13 @@ export class PacketSocket implements FanoutMember {
     return (readable ? 0x41 : 0) | 0x304;
   }
 
+  /** SO_MEMINFO (sk_get_meminfo): the receive memory and the drops; packet sends are not held. */
+  memInfo(): Uint8Array {
+    // rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem, backlog, drops
+    const mem = [this.rmem, this.rcvbuf, 0, this.sndbuf, 0, 0, 0, 0, this.skDrops];
+    return new Uint8Array(new Uint32Array(mem).buffer);
+  }
+
   /** FIONREAD: the length of the next frame (0 without one). */
   inq(): number {
     return this.queue[0]?.data.length ?? 0;
@@ -463,7 +468,7 @@ export class PacketSocket implements FanoutMember {
       if (this.ring.hasRoom(ROOM_POW_OFF)) return Room.NORMAL;
       return this.ring.hasRoom(0) ? Room.LOW : Room.NONE;
     }
-    const avail = this.rcvbuf - this.rmem - (f ? f.bytes.length + SKB_OVERHEAD : 0);
+    const avail = this.rcvbuf - this.rmem - (f ? frameTruesize(f.bytes, f.linkLen) : 0);
     if (avail > this.rcvbuf >> ROOM_POW_OFF) return Room.NORMAL;
     return avail > 0 ? Room.LOW : Room.NONE;
   }
@@ -499,10 +504,12 @@ export class PacketSocket implements FanoutMember {
     }
     if (this.rmem >= this.rcvbuf) {
       this.drops++;
+      this.skDrops++;
       return;
     }
     const data = f.bytes.slice(dataOff, dataOff + snap);
-    const truesize = data.length + SKB_OVERHEAD;
+    // The clone keeps the frame's truesize, however little of it the filter lets through.
+    const truesize = frameTruesize(f.bytes, f.linkLen);
     this.rmem += truesize;
     this.packets++;
     this.queue.push({ data, origLen, sll, status, net: f.linkLen - dataOff, truesize, stampNs });
@@ -758,6 +765,8 @@ export class PacketSocket implements FanoutMember {
 export class PacketSocketImpl extends FileDescriptionImpl implements RingHost, SizedMmapSource {
   constructor(readonly sock: PacketSocket) {
     super();
+    // A socket holds its network namespace (sk_net) until it closes.
+    sock.domain.net.get();
   }
   override get stream(): boolean {
     return true;
@@ -799,6 +808,7 @@ export class PacketSocketImpl extends FileDescriptionImpl implements RingHost, S
   }
   override release(): void {
     this.sock.close();
+    this.sock.domain.net.put();
   }
 }
 
@@ -1092,9 +1102,7 @@ function setsockoptPacket(t: Task, a: SyscallArgs): SyscallResult | undefined {
         s.boundDevIf = 0;
         return 0;
       }
-      const link = netOf(t.kernel)
-        .links()
-        .find((l) => l.name === dev);
+      const link = s.domain.net.links().find((l) => l.name === dev);
       if (!link) return E.ENODEV;
       s.boundDevIf = link.index;
       return 0;
@@ -1118,13 +1126,7 @@ function setsockoptPacket(t: Task, a: SyscallArgs): SyscallResult | undefined {
         return 0;
       }
       case SocketOption.SO_BINDTOIFINDEX:
-        if (
-          val !== 0 &&
-          !netOf(t.kernel)
-            .links()
-            .some((l) => l.index === val)
-        )
-          return E.ENODEV;
+        if (val !== 0 && !s.domain.net.links().some((l) => l.index === val)) return E.ENODEV;
         s.boundDevIf = val;
         return 0;
       default:
@@ -1285,14 +1287,14 @@ function getCoreOption(t: Task, s: PacketSocket, name: number, len: number): Uin
       return int32(s.rcvbuf);
     case SocketOption.SO_SNDBUF:
       return int32(s.sndbuf);
+    case SocketOption.SO_MEMINFO:
+      return s.memInfo();
     case SocketOption.SO_BINDTOIFINDEX:
       return int32(s.boundDevIf);
     case SocketOption.SO_BINDTODEVICE: {
       if (s.boundDevIf === 0) return new Uint8Array(0);
       if (len < 16) return E.EINVAL;
-      const link = netOf(t.kernel)
-        .links()
-        .find((l) => l.index === s.boundDevIf);
+      const link = s.domain.net.links().find((l) => l.index === s.boundDevIf);
       if (!link) return E.ENODEV;
       return Uint8Array.from(Buffer.from(`${link.name}\0`, 'latin1'));
     }
@@ -1396,7 +1398,7 @@ export function packetSocketIoctl(
       return t.memory.writeExact(ptr(arg), b) ?? 0;
     }
   }
-  const links: readonly LinkInfo[] = netOf(t.kernel).links();
+  const links: readonly LinkInfo[] = s.domain.net.links();
   if (cmd === SIOCETHTOOL) return ethtoolIoctl(t, links, ptr(arg));
   return interfaceIoctl(links, t.memory, cmd, ptr(arg), false) ?? file.ioctl(cmd, arg);
 }

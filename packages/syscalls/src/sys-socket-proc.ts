@@ -26,7 +26,7 @@
  */
 import { packetSockets } from './sys-socket-packet.js';
 import { E, isError, type LinuxError } from '@tsvisor/abi';
-import type { Kernel } from '@tsvisor/kernel';
+import type { Kernel, Task } from '@tsvisor/kernel';
 import {
   CONGESTION_ALGORITHMS,
   InetSocket,
@@ -60,7 +60,7 @@ import type {
 import { DEFAULT_NET_SYSCTL } from '@tsvisor/procfs';
 import { closedHostConnectionsOf, type ClosedHostConnections } from './host-closed-sockets.js';
 import { ARPHRD_LOOPBACK, IfFlag, ipv6AddressesOf, NetlinkSocket } from './sys-netlink.js';
-import { netOf, type NetState } from './sys-socket-file.js';
+import { initialNetOf, netOf, type NetState } from './sys-socket-file.js';
 import { openHostSockets, type HostSocketImpl } from './sys-socket-host.js';
 
 const ANY4 = new Uint8Array(4);
@@ -94,25 +94,30 @@ export interface ProcNetOptions {
  * The sandbox's /proc/net (pass as `KernelProcSourceOptions.net`), in every network mode: over
  * netstack, or in mode `host` over the sandbox's own host sockets (see the module comment).
  *
+ * Of the network namespace task `t` is in (/proc/<pid>/net shows the process's, /proc/net the
+ * reader's); without one, of the initial namespace. Host sockets are in the initial one only.
+ *
  * @example
  * ```ts
- * const proc = new KernelProcSource(kernel, { net: () => procNetSource(kernel) });
+ * const proc = new KernelProcSource(kernel, { net: (t) => procNetSource(kernel, {}, t) });
  * ```
  */
-export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): ProcNetSource {
-  const net = netOf(kernel);
+export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}, t?: Task): ProcNetSource {
+  const net = t ? netOf(t) : initialNetOf(kernel);
+  const hostOpen = (): readonly HostSocketImpl[] | undefined =>
+    net.initial === undefined ? openHostSockets(kernel) : undefined;
   const inet = (protocol: 'tcp' | 'udp', family: 4 | 6): ProcInetSocket[] => {
-    const host = openHostSockets(kernel);
+    const host = hostOpen();
     if (!host) return inetSockets(net, protocol, family);
     const open = hostInetSockets(host, protocol, family);
     const table = options.hostTcpTable;
     if (protocol === 'udp' || table === undefined) return open;
     return [...open, ...closedHostEntries(closedHostConnectionsOf(kernel), family, () => table(family))];
   };
-  const host = openHostSockets(kernel) !== undefined;
+  const host = hostOpen() !== undefined;
   const hostSysctl = options.hostSysctl;
   const inetLite = (family: 4 | 6): ProcInetSocket[] =>
-    openHostSockets(kernel) ? [] : inetSockets(net, 'udplite', family);
+    hostOpen() ? [] : inetSockets(net, 'udplite', family);
   return {
     ...(host
       ? {
@@ -139,16 +144,16 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}): Pro
     routes: () => routes(net),
     udplite: () => inetLite(4),
     udplite6: () => inetLite(6),
-    icmp: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'icmp', 4)),
-    icmp6: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'icmp', 6)),
-    raw: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'raw', 4)),
-    raw6: () => (openHostSockets(kernel) ? [] : inetSockets(net, 'raw', 6)),
+    icmp: () => (hostOpen() ? [] : inetSockets(net, 'icmp', 4)),
+    icmp6: () => (hostOpen() ? [] : inetSockets(net, 'icmp', 6)),
+    raw: () => (hostOpen() ? [] : inetSockets(net, 'raw', 4)),
+    raw6: () => (hostOpen() ? [] : inetSockets(net, 'raw', 6)),
     ipv6Routes: () => ipv6Routes(net),
     arp: () => arpEntries(net),
     netlink: () => netlinkSockets(net),
     packet: () => packetSockets(net),
     sockstat: () => {
-      const hostSockets = openHostSockets(kernel);
+      const hostSockets = hostOpen();
       const lists = {
         tcp4: inet('tcp', 4),
         tcp6: inet('tcp', 6),

@@ -148,8 +148,9 @@ function sockAt(t: Task, fd: number): { file: FileDescription; s: SocketImpl } |
   return isError(s) ? s : { file, s };
 }
 
-function install(t: Task, sock: AnySocket, flags: number): number | LinuxError {
-  const impl = new SocketImpl(sock, netOf(t.kernel));
+/** Installs `sock`, made in network namespace `net` (by default the caller's). */
+function install(t: Task, sock: AnySocket, flags: number, net = netOf(t)): number | LinuxError {
+  const impl = new SocketImpl(sock, net);
   impl.uid = t.creds.fsuid;
   const file = socketFile(t, impl, impl.ownInode(), flags);
   if (sock instanceof InetSocket) {
@@ -284,11 +285,12 @@ export function socketIoctl(
   if (file.impl instanceof HostSocketImpl) return hostInterfaceIoctl(t, file.impl, cmd, arg);
   const s = socketOf(file);
   if (isError(s)) return undefined;
-  if (cmd === SIOCETHTOOL) return ethtoolIoctl(t, netOf(t.kernel).links(), ptr(arg));
+  // The socket's namespace (sock_net), whichever namespace the caller is in now.
+  if (cmd === SIOCETHTOOL) return ethtoolIoctl(t, s.net.links(), ptr(arg));
   const inet =
     s.sock instanceof InetSocket &&
     s.sock.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_DOMAIN) === AddressFamily.AF_INET;
-  const net = netOf(t.kernel);
+  const net = s.net;
   return interfaceIoctl(net.links(), t.memory, cmd, ptr(arg), inet, {
     domain: net.netlink,
     netAdmin: capable(t.creds, Capability.CAP_NET_ADMIN),
@@ -302,10 +304,9 @@ function create(t: Task, domain: number, type: number, protocol: number): AnySoc
   const kind = type & SockType.SOCK_TYPE_MASK;
   if (domain < 0 || domain >= AF_MAX) return E.EAFNOSUPPORT;
   if (kind >= SOCK_MAX) return E.EINVAL;
-  if (domain === AddressFamily.AF_UNIX)
-    return UnixSocket.create(netOf(t.kernel).unix, kind, credsOf(t), protocol);
+  if (domain === AddressFamily.AF_UNIX) return UnixSocket.create(netOf(t).unix, kind, credsOf(t), protocol);
   if (domain === AddressFamily.AF_INET || domain === AddressFamily.AF_INET6) {
-    const stack = netOf(t.kernel).stack;
+    const stack = netOf(t).stack;
     const s = InetSocket.create(stack, domain, kind, protocol);
     // ping_init_sock: a ping socket (a SOCK_DGRAM socket InetSocket accepted with ICMP or ICMPv6)
     // needs a gid in net.ipv4.ping_group_range, whatever the capabilities.
@@ -324,8 +325,9 @@ function create(t: Task, domain: number, type: number, protocol: number): AnySoc
     return E.EPERM;
   }
   if (domain === AddressFamily.AF_NETLINK) {
-    const nl = netOf(t.kernel).netlink;
-    nl.sockDiag ??= sockDiagHandler(t.kernel);
+    const net = netOf(t);
+    const nl = net.netlink;
+    nl.sockDiag ??= sockDiagHandler(t.kernel, net);
     return NetlinkSocket.create(nl, kind, protocol, t.tgid, capable(t.creds, Capability.CAP_NET_ADMIN));
   }
   return E.EAFNOSUPPORT;
@@ -364,7 +366,7 @@ function socketpair(t: Task, a: SyscallArgs): SyscallResult {
     return E.EOPNOTSUPP;
   }
   if ((type & SockType.SOCK_TYPE_MASK) >= SOCK_MAX) return E.EINVAL;
-  const pair = UnixSocket.pair(netOf(t.kernel).unix, type & SockType.SOCK_TYPE_MASK, credsOf(t), int(a[2]));
+  const pair = UnixSocket.pair(netOf(t).unix, type & SockType.SOCK_TYPE_MASK, credsOf(t), int(a[2]));
   if (isError(pair)) return pair;
   const got0 = install(t, pair[0], type);
   const got1 = install(t, pair[1], type);
@@ -470,7 +472,8 @@ function accept4(t: Task, a: SyscallArgs): Result {
         return err;
       }
     }
-    return install(t, c, flags);
+    // The listener's namespace, whichever one the caller is in now (sk_clone_lock, unix_create1).
+    return install(t, c, flags, f.s.net);
   });
 }
 
@@ -587,7 +590,7 @@ function sendTimeout(t: Task, s: SocketImpl, nb: boolean): SendTimeout | undefin
 }
 
 function dropAll(t: Task, out: Outgoing, r: LinuxError | undefined): LinuxError {
-  if (out.rights) for (const x of out.rights) netOf(t.kernel).inFlight.close(x.slot);
+  if (out.rights) for (const x of out.rights) netOf(t).inFlight.close(x.slot);
   out.rights = undefined;
   return r ?? E.EINVAL;
 }
@@ -734,7 +737,7 @@ function scmSend(
 ): Pick<Outgoing, 'rights' | 'creds' | 'control'> | LinuxError {
   const msgs = parseCmsgs(control, 0, control.length);
   if (isError(msgs)) return msgs;
-  const net = netOf(t.kernel);
+  const net = netOf(t);
   const rights: InFlight[] = [];
   let creds: UnixCreds | undefined;
   const other: Cmsg[] = [];
@@ -907,7 +910,7 @@ function doRecv(
 /** Frees received descriptors that will not be installed. */
 function dropReceived(t: Task, rights: readonly unknown[] | undefined): void {
   if (!rights) return;
-  for (const r of rights) netOf(t.kernel).inFlight.close((r as InFlight).slot);
+  for (const r of rights) netOf(t).inFlight.close((r as InFlight).slot);
 }
 
 /**
@@ -1334,7 +1337,7 @@ function setsockoptOnce(t: Task, a: SyscallArgs): SyscallResult {
   if (level === SocketLevel.SOL_SOCKET && isTimeoutOption(name))
     return setTimeoutOption(t, sock, name, ptr(a[3]), optlen);
   if (level === SocketLevel.SOL_SOCKET && isCoreOption(name) && !(sock instanceof NetlinkSocket))
-    return setCoreOption(t, sock, name, ptr(a[3]), optlen, netOf(t.kernel).links());
+    return setCoreOption(t, sock, name, ptr(a[3]), optlen, f.s.net.links());
   if (sock instanceof InetSocket) {
     const r = setInetOption(t, sock, level, name, ptr(a[3]), optlen);
     // What an option may send (an uncorked segment, an ACK, a membership report) or re-time
@@ -1506,9 +1509,7 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
       const p = sock.getpeername();
       return isError(p) || p instanceof Uint8Array ? p : encodeSockaddr(p);
     };
-    const v = getCoreOption(t, sock, name, len, netOf(t.kernel).links(), peer, (n) =>
-      t.memory.writeI32(lenp, n),
-    );
+    const v = getCoreOption(t, sock, name, len, f.s.net.links(), peer, (n) => t.memory.writeI32(lenp, n));
     if (isError(v)) return v;
     bytes = v;
   } else if (level === SocketLevel.SOL_SOCKET && name === SocketOption.SO_PEERCRED) {

@@ -19,6 +19,7 @@ import type { CpuState } from '../ports/cpu-state.js';
 import type { TaskMemory } from '../ports/task-memory.js';
 import { PendingSignals, type SignalActions } from '../signal/signal-state.js';
 import type { TimeSource } from '../time/time-source.js';
+import type { UtsNamespace } from '../uts.js';
 import { Waiter, WaitQueue, type WakeReason } from '../wait-queue.js';
 
 /** An address space as the kernel sees it: an identity (for futex keys), its memory, its model. */
@@ -50,6 +51,21 @@ export class FsContext<Loc = unknown> {
   fork(): FsContext<Loc> {
     return new FsContext(this.umask, this.cwd, this.root);
   }
+}
+
+/**
+ * A namespace a task is in, as the kernel sees it: its nsfs number and a count of who holds it
+ * (tasks, and whatever else its owner lets hold it: open nsfs files, sockets). One made inside
+ * the sandbox is freed when the count drops to 0; the sandbox's initial ones stay. What a
+ * network namespace holds (its stack) lives in the syscall layer.
+ */
+export interface Namespace {
+  /** Its nsfs inode number (`net:[4026532000]`). */
+  readonly inum: number;
+  /** Takes one reference. */
+  get(): void;
+  /** Drops one; the last frees the namespace. */
+  put(): void;
 }
 
 /** A session (setsid(2)). */
@@ -249,6 +265,13 @@ export class Task<F = unknown> {
   vforkDone: WaitQueue | undefined;
   /** The saved work of an interrupted restartable call. */
   restartBlock: RestartBlock | undefined;
+  /**
+   * The network namespace this thread is in (a thread's own, as Linux's nsproxy is: setns and
+   * unshare move only the caller); undefined for the sandbox's initial one.
+   */
+  #netns: Namespace | undefined;
+  /** The UTS namespace this thread is in (its own, as the network namespace). */
+  #uts: UtsNamespace;
   /** alive until it exits; then it is gone from the namespace. */
   state: 'alive' | 'exited' = 'alive';
   /** Resolves with the task's last breath (for the runtime's trap loop). */
@@ -273,6 +296,7 @@ export class Task<F = unknown> {
     comm: string,
   ) {
     this.#tid = tid;
+    this.#uts = kernel.uts;
     this.comm = comm.slice(0, 15);
     this.startNs = kernel.uptimeNs();
     this.exited = new Promise((r) => (this.markExited = r));
@@ -295,6 +319,46 @@ export class Task<F = unknown> {
   /** The thread group id (the pid). */
   get tgid(): number {
     return this.group.tgid;
+  }
+
+  /** The network namespace the task is in; undefined for the sandbox's initial one. */
+  get netns(): Namespace | undefined {
+    return this.#netns;
+  }
+
+  /**
+   * Moves the task into network namespace `ns` (undefined: the initial one), holding it and
+   * dropping the one it leaves. A task that has exited holds none.
+   */
+  setNetns(ns: Namespace | undefined): void {
+    if (ns === this.#netns) return;
+    ns?.get();
+    const old = this.#netns;
+    this.#netns = ns;
+    old?.put();
+  }
+
+  /** The UTS namespace the task is in: uname's names, sethostname's target. */
+  get uts(): UtsNamespace {
+    return this.#uts;
+  }
+
+  /** Moves the task into UTS namespace `ns`, holding it and dropping the one it leaves. */
+  setUts(ns: UtsNamespace): void {
+    if (ns === this.#uts) return;
+    ns.get();
+    const old = this.#uts;
+    this.#uts = ns;
+    old.put();
+  }
+
+  /**
+   * @internal exit_task_namespaces: an exiting task lets go of the namespaces made inside the
+   * sandbox that it was in.
+   */
+  exitNamespaces(): void {
+    this.setNetns(undefined);
+    this.setUts(this.kernel.uts);
   }
 
   /** Shortcut to this task's memory. */

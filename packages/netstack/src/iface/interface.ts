@@ -97,6 +97,11 @@ export interface IcmpErrorReport {
   readonly offender: IpAddress;
   /** What the message quoted of the datagram from its transport header on. */
   readonly quoted: Uint8Array;
+  /**
+   * Where in {@link quoted} an RFC 4884 extension structure starts, as the message's datagram
+   * length field says; -1 when it claims none (no such field, or less than 128 bytes).
+   */
+  readonly extension: number;
 }
 
 /** How the interface reaches the sockets (implemented by the stack's socket table). */
@@ -124,8 +129,8 @@ export interface SocketTable {
   tcpInput(now: number, src: IpAddress, dst: IpAddress, tcp: TcpRepr, hopLimit?: number): TcpRepr | undefined;
   /**
    * Offers a received datagram of IP protocol `protocol` to the raw sockets: `packet` is the
-   * whole IP datagram, `payload` what follows its IP header(s); true when one took a copy.
-   * Absent: no raw sockets.
+   * whole IP datagram, `payload` what follows its IP header(s); true when one matched it (its
+   * filters or a full receive queue may still drop its copy). Absent: no raw sockets.
    */
   rawInput?(
     src: IpAddress,
@@ -146,6 +151,18 @@ export interface SocketTable {
     datagram: Uint8Array,
     report: IcmpErrorReport,
   ): void;
+  /**
+   * An ICMP error about a TCP segment with sequence number `seq` we sent from `local`:`localPort`
+   * to `remote`:`remotePort`. Absent: TCP takes no ICMP errors.
+   */
+  tcpError?(
+    local: IpAddress,
+    localPort: number,
+    remote: IpAddress,
+    remotePort: number,
+    seq: number,
+    report: IcmpErrorReport,
+  ): void;
   /** Whether a raw socket of `family` takes `protocol`: only then is a looped TCP segment rebuilt for it. */
   rawWants?(family: 4 | 6, protocol: number): boolean;
   /** A neighbor answered: sockets holding packets for it may try again now. */
@@ -158,8 +175,17 @@ export interface SocketTable {
 
 /** Interface settings. */
 export interface InterfaceConfig {
-  /** The interface's addresses with their prefixes; the loopback ranges are always local. */
+  /**
+   * The interface's addresses with their prefixes; the loopback ranges are always local (but
+   * see {@link loopbackDown}).
+   */
   readonly addresses: readonly IpCidr[];
+  /**
+   * lo starts down and without addresses, as a new network namespace's does (copy_net_ns):
+   * 127.0.0.0/8 is not local (ENETUNREACH) until an IPv4 loopback address is assigned, which
+   * `Stack.setLoopbackUp` does as lo comes up. Default false.
+   */
+  readonly loopbackDown?: boolean;
   /** The MAC address (required on an Ethernet device). */
   readonly hardwareAddress?: EthernetAddress;
   /** Default routers for destinations outside every prefix. */
@@ -552,6 +578,8 @@ export class Interface {
     this.verify = config.verifyChecksums ?? true;
     this.randomBytes = config.addrconf?.randomBytes ?? webCryptoBytes;
     this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
+    this.loopback4Implicit = config.loopbackDown !== true;
+    this.loopback4 = this.loopback4Implicit || this.addresses.some(isLoopback4);
     this.reassembler = new Ipv4Reassembler(config.reassembly);
     this.reassembler6 = new Ipv6Reassembler(config.reassembly);
     this.mib.reassembly4 = this.reassembler.stats;
@@ -560,6 +588,13 @@ export class Interface {
 
   /** The directed broadcast addresses of the IPv4 prefixes (kept by {@link addressesChanged}). */
   private broadcasts: Ipv4Address[];
+  /**
+   * 127.0.0.0/8 is this host's: always, unless the interface began with lo down
+   * ({@link InterfaceConfig.loopbackDown}); then while an IPv4 loopback address is assigned,
+   * whose local route covers it (one deleted with `ip addr del` takes 127/8 with it).
+   */
+  private loopback4: boolean;
+  private readonly loopback4Implicit: boolean;
   /**
    * The IPv4 prefixes of addresses on lo beyond 127.0.0.0/8: Linux makes each a local route
    * (fib_add_ifaddr on a loopback device), so every address in them is this host's.
@@ -654,7 +689,7 @@ export class Interface {
    */
   hasAddress(addr: IpAddress): boolean {
     // ::1 is this host's while lo is up: a down lo loses it (addrconf_ifdown), 127/8 stays.
-    if (addr.isLoopback()) return addr.version === 4 || this.loopbackUp;
+    if (addr.isLoopback()) return addr.version === 4 ? this.loopback4 : this.loopbackUp;
     const all = this.addresses;
     for (let i = 0; i < all.length; i++)
       if (all[i]!.address.equals(addr)) return this.dad.size === 0 || !this.dad.has(all[i]!);
@@ -784,6 +819,7 @@ export class Interface {
   /** Recomputes what is derived from the address list. */
   private addressesChanged(): void {
     this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
+    this.loopback4 = this.loopback4Implicit || this.addresses.some(isLoopback4);
     this.localPrefixes = this.addresses.filter(
       (c) =>
         c.address.version === 4 &&
@@ -912,8 +948,10 @@ export class Interface {
 
   /** The source address for packets to `dst` (undefined: no route). */
   sourceAddressFor(dst: IpAddress): IpAddress | undefined {
-    if (dst.isLoopback())
-      return dst.version === 4 ? Ipv4Address.LOOPBACK : this.loopbackUp ? Ipv6Address.LOOPBACK : undefined;
+    if (dst.isLoopback()) {
+      if (dst.version === 4) return this.loopback4 ? Ipv4Address.LOOPBACK : undefined;
+      return this.loopbackUp ? Ipv6Address.LOOPBACK : undefined;
+    }
     if (this.hasAddress(dst)) return this.assigned.size > 0 ? this.localSource(dst) : dst;
     // A down device has no routes left: only this host and routes through lo are reached.
     if (!this.deviceUp && !this.routedToLoopback(dst)) return undefined;
@@ -1499,7 +1537,8 @@ export class Interface {
       const info =
         icmp.type === 'destUnreachable' ? icmp.nextHopMtu : icmp.type === 'paramProblem' ? icmp.pointer : 0;
       const report = { version: 4, type: p.msgType, code: p.code, info, offender: src } as const;
-      this.quotedError(icmp.invoking, report, sockets);
+      // RFC 4884's length of the original datagram, in 32-bit words (all three types carry it).
+      this.quotedError(icmp.invoking, report, sockets, payload[5]! * 4);
     }
   }
 
@@ -1566,7 +1605,9 @@ export class Interface {
       // icmpv6_notify's info: the 32 bits after the code (the MTU, the pointer).
       const info = icmp.type === 'packetTooBig' ? icmp.mtu : icmp.type === 'paramProblem' ? icmp.pointer : 0;
       const report = { version: 6, type: p.msgType, code: p.code, info, offender: src } as const;
-      this.quotedError(icmp.invoking, report, sockets);
+      // RFC 4884's length of the original datagram, in 64-bit words: only these two carry it.
+      const words = icmp.type === 'destUnreachable' || icmp.type === 'timeExceeded' ? payload[4]! : 0;
+      this.quotedError(icmp.invoking, report, sockets, words * 8);
     }
   }
 
@@ -1652,34 +1693,40 @@ export class Interface {
   }
 
   /**
-   * Finds the raw, UDP or ping sockets an ICMP error is about, from the quoted IP header and the
-   * UDP header or echo request after it (icmp_socket_deliver, icmpv6_notify).
+   * Finds the raw, UDP, TCP or ping sockets an ICMP error is about, from the quoted IP header
+   * and the UDP or TCP header or echo request after it (icmp_socket_deliver, icmpv6_notify).
    */
   private quotedError(
     invoking: Uint8Array,
-    report: Omit<IcmpErrorReport, 'quoted'>,
+    report: Omit<IcmpErrorReport, 'quoted' | 'extension'>,
     sockets: SocketTable,
+    datagramLength: number,
   ): void {
     const version = invoking.length > 0 ? invoking[0]! >>> 4 : 0;
-    let src: IpAddress, dst: IpAddress, proto: number, rest: Uint8Array;
+    let src: IpAddress, dst: IpAddress, proto: number, hl: number;
     if (version === 4 && invoking.length >= IPV4_HEADER_LEN) {
-      const hl = (invoking[0]! & 0x0f) * 4;
+      hl = (invoking[0]! & 0x0f) * 4;
       if (hl < IPV4_HEADER_LEN || invoking.length < hl + 8) return;
       src = new Ipv4Address(invoking.subarray(12, 16));
       dst = new Ipv4Address(invoking.subarray(16, 20));
       proto = invoking[9]!;
-      rest = invoking.subarray(hl);
     } else if (version === 6 && invoking.length >= IPV6_HEADER_LEN + 8) {
+      hl = IPV6_HEADER_LEN;
       src = new Ipv6Address(invoking.subarray(8, 24));
       dst = new Ipv6Address(invoking.subarray(24, 40));
       proto = invoking[6]!;
-      rest = invoking.subarray(IPV6_HEADER_LEN);
     } else return;
-    const r = { ...report, quoted: rest };
+    const rest = invoking.subarray(hl);
+    // RFC 4884 §4.1: an extension follows an original datagram of at least 128 bytes.
+    const r = { ...report, quoted: rest, extension: datagramLength >= 128 ? datagramLength - hl : -1 };
     // raw_icmp_error / raw6_icmp_error: every raw socket of the protocol hears of it first.
     sockets.rawError?.(src, dst, proto, invoking, r);
     if (proto === IpProtocol.UDP)
       sockets.udpError(src, (rest[0]! << 8) | rest[1]!, dst, (rest[2]! << 8) | rest[3]!, r);
+    else if (proto === IpProtocol.TCP) {
+      const seq = ((rest[4]! << 24) | (rest[5]! << 16) | (rest[6]! << 8) | rest[7]!) >>> 0;
+      sockets.tcpError?.(src, (rest[0]! << 8) | rest[1]!, dst, (rest[2]! << 8) | rest[3]!, seq, r);
+    }
     // ping_err: only an error about one of our echo requests (ping_supported).
     const echo = src.version === 4 ? Icmpv4Type.ECHO_REQUEST : Icmpv6Type.ECHO_REQUEST;
     const icmpProto = src.version === 4 ? IpProtocol.ICMP : IpProtocol.ICMPV6;
@@ -1765,7 +1812,8 @@ export class Interface {
     const ethernet = viaDevice && device.capabilities.medium === 'ethernet';
     const ipMib = out.dst.version === 4 ? this.mib.ip : this.mib.ip6;
     // Packets to this host's own addresses on another device take lo, with lo's MTU.
-    const mtu = viaDevice ? (this.deviceMtu ?? device.capabilities.mtu) : this.loopbackMtu;
+    let mtu = viaDevice ? (this.deviceMtu ?? device.capabilities.mtu) : this.loopbackMtu;
+    if (out.kind === 'udp' && out.pathMtu !== undefined && out.pathMtu < mtu) mtu = out.pathMtu;
     if (ipHeaderLen + transportLen > mtu) {
       // Datagrams are fragmented (TCP segments always fit the MSS).
       if (out.kind === 'tcp') return 'unroutable';
@@ -2502,4 +2550,8 @@ export function cidr(text: string): IpCidr {
   const c = IpCidr.parse(text);
   if (!c) throw new RangeError(`bad CIDR ${text}`);
   return c;
+}
+
+function isLoopback4(c: IpCidr): boolean {
+  return c.address.version === 4 && c.address.isLoopback();
 }

@@ -276,3 +276,22 @@ it('README example: lo down and up', () => {
   expect(stack.setLoopbackUp(false).map(String)).toEqual(['::1/128']);
   expect(stack.setLoopbackUp(true).map(String)).toEqual(['::1/128']);
 });
+
+describe('a stack whose lo starts down (a new network namespace)', () => {
+  it('reaches nothing on 127/8 until lo comes up with 127.0.0.1/8 and ::1; deleting 127.0.0.1/8 unreaches it', () => {
+    const stack = new Stack({ device: new LoopbackDevice(), addresses: [], loopbackDown: true, seed: 3 });
+    expect([stack.loopbackUp, stack.deviceUp]).toEqual([false, false]);
+    expect(stack.iface.addresses).toEqual([]);
+    expect(stack.iface.hasAddress(v4('127.0.0.1'))).toBe(false);
+    expect(stack.tcpSocket(4, rings()).connect({ addr: v4('127.0.0.1'), port: 80 })).toBe(E.ENETUNREACH);
+    expect(stack.setLoopbackUp(true).map(String)).toEqual(['::1/128']);
+    expect(stack.iface.addresses.map(String)).toEqual(['127.0.0.1/8', '::1/128']);
+    expect(udpRoundTrip(stack, 0)).toBe(true);
+    // Down keeps 127.0.0.1/8; up again adds nothing twice.
+    stack.setLoopbackUp(false);
+    stack.setLoopbackUp(true);
+    expect(stack.iface.addresses.map(String)).toEqual(['127.0.0.1/8', '::1/128']);
+    expect(String(stack.iface.removeAddress(cidr('127.0.0.1/8')))).toBe('127.0.0.1/8');
+    expect(stack.tcpSocket(4, rings()).connect({ addr: v4('127.0.0.5'), port: 80 })).toBe(E.ENETUNREACH);
+  });
+});

@@ -30,6 +30,11 @@ export type Outgoing =
        * datagrams where they leave the host, and whole (marked) to a socket on this host.
        */
       readonly gsoSize?: number;
+      /**
+       * The MTU the sender fragments to (ip_skb_dst_mtu: the path MTU learnt from ICMP errors),
+       * where it is below the link's; absent: the link's.
+       */
+      readonly pathMtu?: number;
     }
   | {
       readonly kind: 'tcp';

@@ -44,6 +44,12 @@ export interface DatagramTxMeta {
   readonly dst: IpAddress;
 }
 
+/** A queued received datagram's sender (port 0) and the truesize it is charged (see skb-truesize.ts). */
+export interface DatagramRxMeta {
+  readonly from: IpEndpoint;
+  readonly truesize: number;
+}
+
 /** A received datagram: its length, sender (port 0) and whether it was cut to the buffer. */
 export interface DatagramReceived {
   readonly len: number;
@@ -57,10 +63,21 @@ export interface DatagramReceived {
  */
 export abstract class DatagramQueues extends NeighborHold {
   protected closed = false;
-  protected readonly rx: PacketBuffer<IpEndpoint>;
+  protected readonly rx: PacketBuffer<DatagramRxMeta>;
   protected readonly tx: PacketBuffer<DatagramTxMeta>;
   /** The pending error and the error queue, which shares SO_RCVBUF with the receive queue. */
-  readonly errors = new SocketErrors(() => this.rx.bytes);
+  readonly errors = new SocketErrors(() => this.rxTruesize);
+  /** SO_RCVBUF (Linux's doubled sk_rcvbuf): no datagram is queued while the receive memory has reached it. */
+  rcvLimit = Infinity;
+  /** Datagrams dropped on a full receive queue (sk_drops: SO_MEMINFO's and /proc/net's drops). */
+  drops = 0;
+  /**
+   * Datagrams queued so far (each one a sk_data_ready call in Linux, which wakes the waiters
+   * though the readiness bits stay the same).
+   */
+  arrivals = 0;
+  /** The truesize of the queued datagrams. */
+  private rxTruesize = 0;
 
   /**
    * `rxSlots` datagrams at most wait to be read, 64 to be sent, each queue in `bytes`; the
@@ -86,10 +103,27 @@ export abstract class DatagramQueues extends NeighborHold {
     if (err) return err;
     if (peek) {
       const p = this.rx.peekInto(out);
-      return p ? { len: p.len, from: p.meta, truncated: p.len > out.length } : WOULD_BLOCK;
+      return p ? { len: p.len, from: p.meta.from, truncated: p.len > out.length } : WOULD_BLOCK;
     }
     const d = this.rx.dequeue(out);
-    return d ? { len: d.len, from: d.meta, truncated: d.truncated } : WOULD_BLOCK;
+    if (!d) return WOULD_BLOCK;
+    this.rxTruesize -= d.meta.truesize;
+    return { len: d.len, from: d.meta.from, truncated: d.truncated };
+  }
+
+  /**
+   * sock_queue_rcv_skb: queues a datagram from `from` charged `truesize`, unless the receive
+   * memory (queued datagrams and errors) has reached SO_RCVBUF or the queue is full (then it is
+   * a drop). True when queued.
+   */
+  protected queueReceived(from: IpEndpoint, data: Uint8Array, truesize: number): boolean {
+    if (this.rmemAlloc() >= this.rcvLimit || !this.rx.enqueue({ from, truesize }, data)) {
+      this.drops++;
+      return false;
+    }
+    this.rxTruesize += truesize;
+    this.arrivals++;
+    return true;
   }
 
   /** Readiness for poll/epoll (datagram_poll). */
@@ -111,9 +145,12 @@ export abstract class DatagramQueues extends NeighborHold {
     return this.rx.peek()?.len ?? 0;
   }
 
-  /** Bytes of the datagrams waiting to be read (/proc/net's rx_queue). */
-  receivedBytes(): number {
-    return this.rx.bytes;
+  /**
+   * The receive memory: the truesize of the queued datagrams and errors (sk_rmem_alloc:
+   * SO_MEMINFO, /proc/net's rx_queue).
+   */
+  rmemAlloc(): number {
+    return this.rxTruesize + this.errors.charged;
   }
 
   /** SIOCOUTQ: bytes waiting to be sent. */

@@ -382,6 +382,7 @@ describe('ping sockets and ICMP errors (ping_err)', () => {
       type: Icmpv4Type.TIME_EXCEEDED,
       code: 0,
       info: 0,
+      data: 0,
       // A 59-byte ICMP message: an skb from the 576-byte small-head cache.
       truesize: 832,
       offender: router4,
@@ -707,6 +708,68 @@ describe('waking waiters (sk_error_report)', () => {
       }
       s.setReadinessListener(undefined);
     }
+  });
+
+  it('an abort (SOCK_DESTROY) runs the readiness listener, though POLLERR is set already', () => {
+    const { stack, peer, sent, run } = setup();
+    for (const s of [udp(stack, 4), raw(stack, 4, IpProto.IPPROTO_UDP)]) {
+      setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
+      const datagram = s.type === SockType.SOCK_RAW ? udpDatagram(4000, 'x') : te.encode('x');
+      s.sendto(datagram, 0, addr(far4, s.type === SockType.SOCK_RAW ? 0 : 4000));
+      icmp4(peer, { type: 'timeExceeded', code: 0, invoking: sent() });
+      run();
+      const wakes: number[] = [];
+      s.setReadinessListener((ev) => wakes.push(ev & PollEvent.POLLERR));
+      run();
+      wakes.length = 0;
+      // udp_abort, raw_abort: sk_error_report with the new error.
+      expect(s.destroy(E.ECONNABORTED)).toBe(0);
+      run();
+      expect(wakes).toEqual([PollEvent.POLLERR]);
+      expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.ECONNABORTED.errno);
+      s.setReadinessListener(undefined);
+    }
+  });
+
+  it('reading an error with an ICMP error behind it reports that one: the listener runs again', () => {
+    const { stack, peer, sent, run } = setup();
+    const s = udp(stack, 4);
+    setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
+    for (let i = 0; i < 2; i++) {
+      s.sendto(te.encode('x'), 0, addr(far4, 4000));
+      icmp4(peer, { type: 'timeExceeded', code: 0, invoking: sent() });
+      run();
+      s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR); // else the second send fails
+    }
+    const wakes: number[] = [];
+    s.setReadinessListener((ev) => wakes.push(ev & PollEvent.POLLERR));
+    run();
+    wakes.length = 0;
+    expect(readError(s)).toMatchObject({ payload: te.encode('x') });
+    run();
+    // sock_dequeue_err_skb: sk_error_report for the error now first, which is pending again
+    // (POLLERR stays up, so only the report wakes).
+    expect(wakes).toEqual([PollEvent.POLLERR]);
+    expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.EHOSTUNREACH.errno);
+  });
+});
+
+describe('raw sockets bound to a device and ICMP errors (raw_v4_match, raw_v6_match)', () => {
+  it('a raw socket takes an error only when it arrived on the link it is bound to', () => {
+    const { stack, peer, sent, run } = setup();
+    const onLo = raw(stack, 4, IpProto.IPPROTO_UDP);
+    const onDev = raw(stack, 4, IpProto.IPPROTO_UDP);
+    const unbound = raw(stack, 4, IpProto.IPPROTO_UDP);
+    for (const s of [onLo, onDev, unbound]) setInt(s, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
+    expect(onLo.bindToDevice(1)).toBe(0);
+    expect(onDev.bindToDevice(stack.deviceIfindex)).toBe(0);
+    unbound.sendto(udpDatagram(4000, 'x'), 0, addr(far4));
+    icmp4(peer, { type: 'timeExceeded', code: 0, invoking: sent() });
+    run();
+    // The router's message came in on the device, not lo.
+    expect(readError(onLo)).toBe('EAGAIN');
+    expect(onLo.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(0);
+    for (const s of [onDev, unbound]) expect(readError(s)).toMatchObject({ payload: udpDatagram(4000, 'x') });
   });
 });
 

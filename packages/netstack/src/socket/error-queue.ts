@@ -16,6 +16,8 @@ import { Icmpv6Type } from '../wire/icmpv6.js';
 import { PmtuDisc } from './ip-options.js';
 import { IPV4_HEADER_LEN } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
+import { checksumVerifies } from '../wire/checksum.js';
+import { LINK_ROOM, skbTruesize } from './skb-truesize.js';
 
 /** sock_extended_err's ee_origin (<linux/errqueue.h>). */
 export const SoEeOrigin = { NONE: 0, LOCAL: 1, ICMP: 2, ICMP6: 3 } as const;
@@ -27,7 +29,13 @@ export interface QueuedError {
   readonly type: number;
   readonly code: number;
   readonly info: number;
-  /** The memory Linux charges the entry (its sk_buff's truesize; see {@link errorTruesize}). */
+  /** ee_data: for an ICMP error read with IP_RECVERR_RFC4884, its ee_rfc4884 (see {@link rfc4884Data}). */
+  readonly data: number;
+  /**
+   * The memory Linux charges the entry: its sk_buff's truesize, a clone of the received ICMP
+   * message's (832 bytes for a short one, 1280 up to 576 bytes), or for a local error one that
+   * holds an IP header (ip_local_error, ipv6_local_error).
+   */
   readonly truesize: number;
   /** The sender of the ICMP message; undefined for a local error. */
   readonly offender: IpAddress | undefined;
@@ -61,7 +69,7 @@ const UNREACH_V4: readonly (readonly [LinuxError, boolean])[] = [
   [E.EHOSTUNREACH, true],
   [E.ENETUNREACH, false],
   [E.EHOSTUNREACH, false],
-  [E.EACCES, true],
+  [E.EHOSTUNREACH, true],
   [E.EHOSTUNREACH, true],
   [E.EHOSTUNREACH, true],
 ];
@@ -129,29 +137,45 @@ export function rawIcmpErrno(r: IcmpErrorReport, pmtuDisc: number): IcmpErrno {
   return icmpErrno(r, pmtuDisc, false)!;
 }
 
+/** SO_EE_RFC4884_FLAG_INVALID, in ee_rfc4884's flags byte. */
+const RFC4884_INVALID = 1;
+
+/**
+ * ip_icmp_error_rfc4884: sock_extended_err's ee_rfc4884 as its ee_data reads on x86-64 (len in
+ * the low 16 bits, flags in the next 8) for an ICMP error `r` whose queued payload is `payload`
+ * (the end of what the message quoted): where in the payload the message's RFC 4884 extension
+ * starts, 0 when it has none or the extension's 4-byte header does not fit, flagged invalid
+ * when a version 2 extension fails its checksum or its objects' lengths.
+ */
+export function rfc4884Data(r: IcmpErrorReport, payload: Uint8Array): number {
+  if (r.extension < 0) return 0;
+  // The quoted headers the payload starts after (negative: it starts before the quote, at the
+  // IP header of an IP_HDRINCL raw socket's datagram).
+  const len = r.extension - (r.quoted.length - payload.length);
+  if (len < 0 || len + 4 > payload.length) return 0;
+  return validExtension(payload.subarray(len)) ? len : len | (RFC4884_INVALID << 16);
+}
+
+/** ip_icmp_error_rfc4884_validate: an extension of another version than 2 is not looked at. */
+function validExtension(ext: Uint8Array): boolean {
+  if (ext[0]! >>> 4 !== 2) return true;
+  if ((ext[2]! | ext[3]!) !== 0 && !checksumVerifies(ext)) return false;
+  for (let off = 4; off < ext.length;) {
+    if (off + 4 > ext.length) return false;
+    const objectLength = (ext[off]! << 8) | ext[off + 1]!;
+    if (objectLength < 4) return false;
+    off += objectLength;
+    if (off > ext.length) return false;
+  }
+  return true;
+}
+
 /**
  * Entries at most, whatever SO_RCVBUF (which SO_RCVBUFFORCE may make huge) allows: the bound
  * that keeps a sandbox from growing the supervisor's memory by errors it provokes.
  */
 const MAX_QUEUED = 4096;
 const NO_BYTES = new Uint8Array(0);
-/** Link-header room and alignment slack in front of a received ICMP message (16 + 15). */
-const LINK_ROOM = 31;
-
-/**
- * The truesize of a queued error's sk_buff, for an skb head of `len` bytes: the head, aligned
- * to 64 bytes, with skb_shared_info (320) after it comes from the 576-byte small-head cache or,
- * larger, from kmalloc's power-of-two sizes, and the sk_buff adds 256. An ICMP error's head
- * holds the ICMP message behind 31 bytes of link-header room and slack (it is a clone of the
- * received skb); a local error's, only an IP header (ip_local_error, ipv6_local_error).
- * Measured on Linux 6.18's loopback: 832 bytes for an ICMP error about a UDP datagram of up to
- * 168 bytes, 1280 beyond (the message capped at 576 bytes); 2304 for an ICMPv6 error about a
- * 1000-byte one.
- */
-function errorTruesize(len: number): number {
-  const head = Math.ceil(len / 64) * 64 + 320;
-  return (head <= 576 ? 576 : 2 ** Math.ceil(Math.log2(head))) + 256;
-}
 
 /**
  * A datagram socket's asynchronous errors: the pending error (Linux's sk_err, which SO_ERROR and
@@ -162,18 +186,24 @@ export class SocketErrors {
   pending: LinuxError | undefined;
   /** IP_RECVERR (for ICMP errors) and IPV6_RECVERR (for ICMPv6 ones) of the owning socket. */
   recvErr: (v: 4 | 6) => boolean = () => false;
+  /** IP_RECVERR_RFC4884 (ICMP) and IPV6_RECVERR_RFC4884 (ICMPv6) of the owning socket. */
+  recvErrRfc4884: (v: 4 | 6) => boolean = () => false;
   /** Errors reported so far (each one a sk_error_report call in Linux, which wakes the waiters). */
   reports = 0;
   /** SO_RCVBUF (Linux's doubled sk_rcvbuf), which the error queue shares with the receive queue. */
   rcvLimit = Infinity;
   private readonly queue: QueuedError[] = [];
-  /** The truesize of the queued errors. */
-  private charged = 0;
+  private errorsTruesize = 0;
 
   constructor(
-    /** Bytes in the owning socket's receive queue, as it counts them against SO_RCVBUF. */
+    /** The truesize of the owning socket's receive queue, which SO_RCVBUF bounds with this one's. */
     private readonly received: () => number = () => 0,
   ) {}
+
+  /** The truesize of the queued errors: their part of the socket's sk_rmem_alloc. */
+  get charged(): number {
+    return this.errorsTruesize;
+  }
 
   /**
    * The end of __udp4_lib_err, __udp6_lib_err, ping_err, raw_err and rawv6_err: with
@@ -183,24 +213,33 @@ export class SocketErrors {
    * on a connected socket does. True when the socket's state changed.
    */
   icmp(r: IcmpErrorReport, e: IcmpErrno, connected: boolean, dst: IpEndpoint, payload: Uint8Array): boolean {
-    if (this.recvErr(r.version)) {
-      // The ICMP message: its IP header, 8 bytes of ICMP header, the quoted IP header and the rest.
-      const ip = r.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
-      this.push({
-        errno: e.errno,
-        origin: r.version === 4 ? SoEeOrigin.ICMP : SoEeOrigin.ICMP6,
-        type: r.type,
-        code: r.code,
-        info: r.info,
-        truesize: errorTruesize(LINK_ROOM + 2 * ip + 8 + r.quoted.length),
-        offender: r.offender,
-        payload: payload.slice(),
-        dst,
-      });
-    } else if (!e.hard || !connected) return false;
+    if (this.recvErr(r.version)) this.queueIcmp(r, e.errno, dst, payload);
+    else if (!e.hard || !connected) return false;
     this.pending = e.errno;
     this.reports++;
     return true;
+  }
+
+  /**
+   * ip_icmp_error / ipv6_icmp_error: queues the ICMP error `errno` about a datagram to `dst`
+   * with `payload` while the receive memory has room, whatever IP_RECVERR says (TCP calls
+   * them so for an error in its handshake); the pending error is the caller's.
+   */
+  queueIcmp(r: IcmpErrorReport, errno: LinuxError, dst: IpEndpoint, payload: Uint8Array): boolean {
+    // The ICMP message: its IP header, 8 bytes of ICMP header, the quoted IP header and the rest.
+    const ip = r.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    return this.push({
+      errno,
+      origin: r.version === 4 ? SoEeOrigin.ICMP : SoEeOrigin.ICMP6,
+      type: r.type,
+      code: r.code,
+      info: r.info,
+      data: this.recvErrRfc4884(r.version) ? rfc4884Data(r, payload) : 0,
+      truesize: skbTruesize(LINK_ROOM + 2 * ip + 8 + r.quoted.length),
+      offender: r.offender,
+      payload: payload.slice(),
+      dst,
+    });
   }
 
   /**
@@ -216,7 +255,8 @@ export class SocketErrors {
       type: 0,
       code: 0,
       info,
-      truesize: errorTruesize(v === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN),
+      data: 0,
+      truesize: skbTruesize(v === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN),
       offender: undefined,
       payload: NO_BYTES,
       dst,
@@ -230,8 +270,14 @@ export class SocketErrors {
     if (this.received() + this.charged + e.truesize >= this.rcvLimit || this.queue.length >= MAX_QUEUED)
       return false;
     this.queue.push(e);
-    this.charged += e.truesize;
+    this.errorsTruesize += e.truesize;
     return true;
+  }
+
+  /** An abort from outside (udp_abort, raw_abort): `err` becomes the pending error and is reported. */
+  abort(err: LinuxError): void {
+    this.pending = err;
+    this.reports++;
   }
 
   /** sock_error: the pending error, cleared. */
@@ -243,16 +289,24 @@ export class SocketErrors {
 
   /**
    * sock_dequeue_err_skb: the oldest queued error. An ICMP error behind it becomes the pending
-   * error; else taking an ICMP error clears the pending one.
+   * error and is reported (the waiters wake again); else taking an ICMP error clears the
+   * pending one.
    */
   dequeue(): QueuedError | undefined {
     const e = this.queue.shift();
     if (!e) return undefined;
-    this.charged -= e.truesize;
+    this.errorsTruesize -= e.truesize;
     const next = this.queue[0];
-    if (next && next.origin !== SoEeOrigin.LOCAL) this.pending = next.errno;
-    else if (e.origin !== SoEeOrigin.LOCAL) this.pending = undefined;
+    if (next && next.origin !== SoEeOrigin.LOCAL) {
+      this.pending = next.errno;
+      this.reports++;
+    } else if (e.origin !== SoEeOrigin.LOCAL) this.pending = undefined;
     return e;
+  }
+
+  /** The oldest queued error, left in the queue. */
+  peek(): QueuedError | undefined {
+    return this.queue[0];
   }
 
   /** datagram_poll's EPOLLERR: an error pending or queued. */
@@ -263,6 +317,6 @@ export class SocketErrors {
   /** skb_errqueue_purge: IP_RECVERR or IPV6_RECVERR turned off. */
   purge(): void {
     this.queue.length = 0;
-    this.charged = 0;
+    this.errorsTruesize = 0;
   }
 }

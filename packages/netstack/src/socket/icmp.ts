@@ -24,6 +24,7 @@ import { ipFilterPacket } from './filter-packet.js';
 import { icmpErrno } from './error-queue.js';
 import type { IcmpErrorReport } from '../iface/interface.js';
 import { PmtuDisc } from './ip-options.js';
+import { datagramTruesize } from './skb-truesize.js';
 
 const ICMP_HEADER_LEN = 8;
 const SCRATCH = new Uint8Array(65536);
@@ -107,7 +108,7 @@ export class IcmpSocket extends DatagramQueues {
     // ping_common_sendmsg: at most 0xffff bytes; then ip_append_data / ip6_append_data hold
     // IPv4's total length to its limit, and either to the path MTU where it may not fragment.
     if (message.length > 0xffff) return E.EMSGSIZE;
-    const mtu = this.env.mtuFor(dst.addr);
+    const mtu = this.env.mtuFor(dst.addr, this.pmtuDisc < PmtuDisc.PROBE); // ip_sk_use_pmtu
     const header = this.family === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     const limit = this.refuseFragment ? mtu : this.family === 4 ? IPV4_MAX_MTU : Infinity;
     if (header + message.length > limit) return this.tooBig(dst.addr, message, mtu);
@@ -165,8 +166,10 @@ export class IcmpSocket extends DatagramQueues {
   }
 
   /**
-   * @internal queues a reply (dropped when the queue is full). ping_queue_rcv_skb runs the
-   * filter first (cap 1) with skb->data at the ICMP header; `dst` is the reply's destination.
+   * @internal queues a reply (ping_queue_rcv_skb: dropped once the receive memory has reached
+   * SO_RCVBUF, or the queue is full), charged the truesize of the reply as icmp_reply built it.
+   * The filter runs first (cap 1) with skb->data at the ICMP header; `dst` is the reply's
+   * destination.
    */
   process(src: IpAddress, message: Uint8Array, dst?: IpAddress): void {
     let m = message;
@@ -181,7 +184,9 @@ export class IcmpSocket extends DatagramQueues {
       if (keep < 0) return;
       m = m.subarray(0, keep);
     }
-    this.rx.enqueue({ addr: src, port: 0 }, m);
+    const ipHeader = src.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    const truesize = datagramTruesize(ipHeader + ICMP_HEADER_LEN, message.length - ICMP_HEADER_LEN);
+    this.queueReceived({ addr: src, port: 0 }, m, truesize);
   }
 
   /** @internal sends queued requests. */

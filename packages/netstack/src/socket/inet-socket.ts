@@ -303,9 +303,7 @@ export class InetSocket {
     const stream = type === SockType.SOCK_STREAM;
     this.sndBuf = stream ? config.sndBuf : LINUX_MEM_DEFAULT;
     this.rcvBuf = stream ? config.rcvBuf : LINUX_MEM_DEFAULT;
-    if (this.impl.kind === 'udp' || this.impl.kind === 'raw') this.impl.sock.rcvLimit = this.rcvBuf;
-    const errors = this.errorQueue;
-    if (errors) errors.rcvLimit = this.rcvBuf;
+    this.applyRcvLimit();
     this.applyV6only();
   }
 
@@ -437,6 +435,14 @@ export class InetSocket {
     return emitSockaddr(ep);
   }
 
+  /** Pushes SO_RCVBUF down to a datagram socket: its receive queue and error queue share it. */
+  private applyRcvLimit(): void {
+    const impl = this.impl;
+    if (impl.kind !== 'udp' && impl.kind !== 'icmp' && impl.kind !== 'raw') return;
+    impl.sock.rcvLimit = this.rcvBuf;
+    impl.sock.errors.rcvLimit = this.rcvBuf;
+  }
+
   /** Pushes IPV6_V6ONLY down to the TCP, UDP socket or listener (it decides port sharing and matching). */
   private applyV6only(): void {
     const impl = this.impl;
@@ -447,7 +453,8 @@ export class InetSocket {
   /**
    * SO_BINDTODEVICE / SO_BINDTOIFINDEX: ties the socket to the link with index `ifindex` (0
    * unties it), numbered as the stack numbers them (`lo` is 1, the stack's device
-   * `Stack.deviceIfindex`). A tied TCP or UDP socket receives only what arrives on that link,
+   * `Stack.deviceIfindex`). A tied TCP or UDP socket receives only what arrives on that link
+   * (a raw socket too, ICMP errors included),
    * sends only through it (see `Stack.routeVia`: never ENETUNREACH, but ENODEV on an index no
    * link has, which Linux, too, accepts here), and shares its port with sockets tied to other
    * links. EINVAL for a negative index; who may change a binding (CAP_NET_RAW) is the caller's
@@ -468,7 +475,7 @@ export class InetSocket {
   }
 
   private applyDevice(): void {
-    if (this.impl.kind !== 'icmp' && this.impl.kind !== 'raw') this.impl.sock.boundDevIf = this.boundDevIf;
+    if (this.impl.kind !== 'icmp') this.impl.sock.boundDevIf = this.boundDevIf;
   }
 
   /** Implements bind(2). */
@@ -934,7 +941,10 @@ export class InetSocket {
     const impl = this.impl;
     const o = this.ipOpts;
     const errors = this.errorQueue;
-    if (errors) errors.recvErr = (v) => o.recvErr(v);
+    if (errors) {
+      errors.recvErr = (v) => o.recvErr(v);
+      errors.recvErrRfc4884 = (v) => (v === 4 ? o.recvErrRfc4884 : o.recvErrRfc4884v6) === 1;
+    }
     if (impl.kind === 'icmp') {
       impl.sock.pmtuDisc = o.pmtuDisc;
       impl.sock.refuseFragment = o.dontFragment(this.family);
@@ -943,7 +953,11 @@ export class InetSocket {
     if (impl.kind === 'icmp' || impl.kind === 'raw') return;
     impl.sock.nonLocalBind = o.nonLocalBind;
     impl.sock.localPortRange = o.localPortRange;
-    if (impl.kind === 'tcp') impl.sock.bindAddressNoPort = o.bindAddressNoPort;
+    if (impl.kind === 'tcp') {
+      impl.sock.bindAddressNoPort = o.bindAddressNoPort;
+      impl.sock.pmtuDisc = (v) => (v === 4 ? o.pmtuDisc : o.pmtuDisc6);
+      impl.sock.recvErr = (v) => o.recvErr(v);
+    }
     if (impl.kind !== 'udp') {
       impl.sock.minTtl = o.minTtl;
       impl.sock.minHopCount = o.minHopCount;
@@ -1057,7 +1071,8 @@ export class InetSocket {
    * sock_extended_err and the offender's address. EAGAIN, never a wait, when none is queued.
    */
   private recvError(buf: Uint8Array): RecvResult | LinuxError {
-    const e = this.errorQueue?.dequeue();
+    const impl = this.impl;
+    const e = impl.kind === 'tcp' ? impl.sock.dequeueError() : this.errorQueue?.dequeue();
     if (!e) return E.EAGAIN;
     const n = Math.min(e.payload.length, buf.length);
     buf.set(e.payload.subarray(0, n));
@@ -1072,6 +1087,7 @@ export class InetSocket {
     data[5] = e.type;
     data[6] = e.code;
     dv.setUint32(8, e.info, true);
+    dv.setUint32(12, e.data, true);
     data.set(offender, SOCK_EXTENDED_ERR_LEN);
     const control =
       this.family === 4
@@ -1630,9 +1646,7 @@ export class InetSocket {
     } else {
       this.rcvBuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
       this.rcvBufLock = true;
-      if (impl.kind === 'udp' || impl.kind === 'raw') impl.sock.rcvLimit = this.rcvBuf;
-      const errors = this.errorQueue;
-      if (errors) errors.rcvLimit = this.rcvBuf;
+      this.applyRcvLimit();
       if (impl.kind === 'tcp') impl.sock.setReceiveSpace(tcpReceiveSpace(this.rcvBuf));
     }
     // A listener's sizes reach its connections through rings() as they are made.
@@ -1731,8 +1745,8 @@ export class InetSocket {
   /**
    * The SOL_SOCKET options whose value is not an int: SO_GET_FILTER (no filter: no bytes),
    * SO_TXTIME (struct sock_txtime, never set: zeros) and SO_MEMINFO (the 9 u32 of
-   * sk_get_meminfo: queued bytes, the buffer sizes; Linux counts skb truesize where netstack
-   * counts payload, so a queue's figure is smaller than Linux's). Undefined for others.
+   * sk_get_meminfo: the queues, the buffer sizes, the drops; a datagram socket's receive queue
+   * as the truesize Linux charges it, TCP's and every send queue as bytes). Undefined for others.
    */
   private socketLevelBytes(name: number): Uint8Array | undefined {
     // The attached program (sk_get_filter; the syscall layer sizes it in instructions).
@@ -1741,11 +1755,12 @@ export class InetSocket {
     if (name !== SocketOption.SO_MEMINFO) return undefined;
     const impl = this.impl;
     const rx =
-      impl.kind === 'tcp' ? impl.sock.recvQueue : impl.kind === 'listener' ? 0 : impl.sock.receivedBytes();
+      impl.kind === 'tcp' ? impl.sock.recvQueue : impl.kind === 'listener' ? 0 : impl.sock.rmemAlloc();
     const tx =
       impl.kind === 'tcp' ? impl.sock.sendQueue : impl.kind === 'listener' ? 0 : impl.sock.queuedBytes();
+    const drops = impl.kind === 'tcp' || impl.kind === 'listener' ? 0 : impl.sock.drops;
     // rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem, backlog, drops
-    return new Uint8Array(new Uint32Array([rx, this.rcvBuf, 0, this.sndBuf, 0, tx, 0, 0, 0]).buffer);
+    return new Uint8Array(new Uint32Array([rx, this.rcvBuf, 0, this.sndBuf, 0, tx, 0, 0, drops]).buffer);
   }
 
   /**
@@ -1830,22 +1845,24 @@ export class InetSocket {
 
   /**
    * FIONREAD: bytes (stream) or the next datagram's length waiting to be read; EINVAL on a
-   * listener, as tcp_ioctl answers.
+   * listener, as tcp_ioctl answers; ENOTTY on a ping socket, whose protocol has no ioctl.
    */
   inq(): number | LinuxError {
     const impl = this.impl;
     if (impl.kind === 'tcp') return impl.sock.readable;
-    if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw')
-      return impl.sock.nextDatagramLength();
-    return E.EINVAL;
+    if (impl.kind === 'udp' || impl.kind === 'raw') return impl.sock.nextDatagramLength();
+    return impl.kind === 'icmp' ? E.ENOTTY : E.EINVAL;
   }
 
-  /** SIOCOUTQ: bytes not yet acknowledged (stream) or queued (datagram); EINVAL on a listener. */
+  /**
+   * SIOCOUTQ: bytes not yet acknowledged (stream) or queued (datagram); EINVAL on a listener,
+   * ENOTTY on a ping socket.
+   */
   outq(): number | LinuxError {
     const impl = this.impl;
     if (impl.kind === 'tcp') return impl.sock.sendQueue;
-    if (impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw') return impl.sock.queuedBytes();
-    return E.EINVAL;
+    if (impl.kind === 'udp' || impl.kind === 'raw') return impl.sock.queuedBytes();
+    return impl.kind === 'icmp' ? E.ENOTTY : E.EINVAL;
   }
 
   /**
@@ -1869,15 +1886,13 @@ export class InetSocket {
   }
 
   /**
-   * Arrivals so far, each one a sk_data_ready call in Linux: datagrams queued (UDP), segments
-   * that made data or a FIN readable (TCP), connections that completed their handshake (a
-   * listener); 0 for other kinds. Signal-driven I/O counts by it what readiness edges hide, an
-   * arrival behind one not yet read. It restarts from 0 when listen(2) turns the socket into a
-   * listener.
+   * Arrivals so far, each one a sk_data_ready call in Linux: datagrams queued (UDP, ping, raw),
+   * segments that made data or a FIN readable (TCP), connections that completed their handshake
+   * (a listener). Signal-driven I/O counts by it what readiness edges hide, an arrival behind one
+   * not yet read. It restarts from 0 when listen(2) turns the socket into a listener.
    */
   get arrivals(): number {
-    const impl = this.impl;
-    return impl.kind === 'tcp' || impl.kind === 'udp' || impl.kind === 'listener' ? impl.sock.arrivals : 0;
+    return this.impl.sock.arrivals;
   }
 
   /**
@@ -1889,30 +1904,33 @@ export class InetSocket {
     this.unwatch?.();
     this.unwatchArrivals?.();
     this.unwatchArrivals = undefined;
-    this.unwatchErrors?.();
+    this.unwatchWakeups?.();
     this.wake = wake;
     this.unwatch = wake ? this.stack.watch(this, () => this.readiness(), wake, this.watchOwner) : undefined;
-    this.unwatchErrors = wake ? this.watchErrors(wake) : undefined;
+    this.unwatchWakeups = wake ? this.watchWakeups(wake) : undefined;
     this.watchArrivals();
   }
 
-  /** The pending error and error queue of a datagram socket (UDP, ping, raw); TCP has none here. */
+  /** The pending error and error queue of a datagram socket (UDP, ping, raw), or a TCP connection's error queue. */
   private get errorQueue(): SocketErrors | undefined {
     const impl = this.impl;
-    return impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw' ? impl.sock.errors : undefined;
+    return impl.kind === 'udp' || impl.kind === 'icmp' || impl.kind === 'raw' || impl.kind === 'tcp'
+      ? impl.sock.errors
+      : undefined;
   }
 
   /**
-   * sk_error_report wakes the socket's waiters at every error reported, POLLERR set already or
-   * not (an edge-triggered epoll hears of each), so a datagram socket's listener also runs
-   * whenever an ICMP or local error reaches it.
+   * A datagram socket's waiters are woken at every datagram queued (sk_data_ready) and every
+   * error reported (sk_error_report), whether its readiness bits change or not, so an
+   * edge-triggered epoll hears of each: its listener also runs whenever either count moves.
    */
-  private watchErrors(wake: (events: number) => void): (() => void) | undefined {
-    const errors = this.errorQueue;
-    if (!errors) return undefined;
+  private watchWakeups(wake: (events: number) => void): (() => void) | undefined {
+    const impl = this.impl;
+    if (impl.kind !== 'udp' && impl.kind !== 'icmp' && impl.kind !== 'raw') return undefined;
+    const sock = impl.sock;
     return this.stack.watch(
       {},
-      () => errors.reports,
+      () => sock.arrivals + sock.errors.reports,
       () => wake(this.readiness()),
       this.watchOwner,
     );
@@ -1936,20 +1954,20 @@ export class InetSocket {
   private unwatch: (() => void) | undefined;
   private wake: ((events: number) => void) | undefined;
   private unwatchArrivals: (() => void) | undefined;
-  private unwatchErrors: (() => void) | undefined;
+  private unwatchWakeups: (() => void) | undefined;
 
   /**
-   * With SO_PEEK_OFF set, a peek past the queued bytes waits for more of them although the
-   * socket stays readable (Linux's sk_wait_data wakes on every arrival), so the listener also
-   * runs whenever the receive queue changes, not only when the readiness bits do.
+   * With SO_PEEK_OFF set, a peek past the queued bytes of a TCP socket waits for more of them
+   * although the socket stays readable (Linux's sk_wait_data wakes on every arrival), so the
+   * listener also runs whenever the receive queue changes, not only when the readiness bits do.
+   * (A datagram socket's listener runs at every arrival anyway: see {@link watchWakeups}.)
    */
   private watchArrivals(): void {
     const wake = this.wake;
     if (!wake || this.peekOffset < 0 || this.unwatchArrivals) return;
     const queued = (): number => {
       const impl = this.impl;
-      if (impl.kind === 'tcp') return impl.sock.recvQueue;
-      return impl.kind === 'udp' ? impl.sock.receivedBytes() : 0;
+      return impl.kind === 'tcp' ? impl.sock.recvQueue : 0;
     };
     this.unwatchArrivals = this.stack.watch({}, queued, () => wake(this.readiness()), this.watchOwner);
   }

@@ -25,6 +25,7 @@ import { ipFilterPacket, transportHeaderLen, type FilterIpFields } from './filte
 import type { IcmpErrorReport } from '../iface/interface.js';
 import { rawIcmpErrno } from './error-queue.js';
 import { PmtuDisc } from './ip-options.js';
+import { datagramTruesize } from './skb-truesize.js';
 
 /**
  * IPPROTO_RAW: the caller always supplies the IP header; it receives only datagrams of protocol
@@ -57,6 +58,11 @@ export class RawSocket extends DatagramQueues {
    */
   remote: IpEndpoint | undefined;
   reuseAddr = false;
+  /**
+   * SO_BINDTODEVICE's ifindex (0: none): the socket takes only datagrams and ICMP errors that
+   * arrive on that link (raw_v4_match, raw_v6_match).
+   */
+  boundDevIf = 0;
   /** The socket-layer object this socket serves (an InetSocket); undefined once closed. */
   owner: object | undefined;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
@@ -78,10 +84,6 @@ export class RawSocket extends DatagramQueues {
    * receive, -1 for none. ICMPv6 sockets always have 2 (and may not change it).
    */
   checksumOffset: number;
-  /** SO_RCVBUF (Linux's doubled sk_rcvbuf): a datagram arriving beyond it is dropped. */
-  rcvLimit = Infinity;
-  /** Datagrams dropped on a full receive queue (/proc/net/raw's drops). */
-  drops = 0;
   /**
    * IP_MTU_DISCOVER / IPV6_MTU_DISCOVER: whether a fragmentation-needed or packet-too-big
    * message is a hard error.
@@ -130,7 +132,7 @@ export class RawSocket extends DatagramQueues {
    */
   destroy(err: LinuxError): void {
     if (this.closed || !this.hashed) return;
-    this.errors.pending = err;
+    this.errors.abort(err);
     this.disconnect();
   }
 
@@ -158,6 +160,7 @@ export class RawSocket extends DatagramQueues {
   disconnect(): void {
     this.remote = undefined;
     this.local = undefined;
+    this.boundDevIf = 0;
     this.hashed = false;
   }
 
@@ -181,7 +184,12 @@ export class RawSocket extends DatagramQueues {
     const bound = this.local && !this.local.addr.isUnspecified() ? this.local.addr : undefined;
     const src = bound ?? this.env.sourceAddressFor(dst.addr);
     if (!src) return E.ENETUNREACH;
-    const mtu = this.env.mtuFor(dst.addr);
+    // raw_send_hdrinc holds the datagram to the device's MTU; ip_append_data (ip_sk_use_pmtu)
+    // to the path MTU below IP_PMTUDISC_PROBE.
+    const mtu = this.env.mtuFor(
+      dst.addr,
+      !(this.family === 4 && this.hdrincl) && this.pmtuDisc < PmtuDisc.PROBE,
+    );
     let packet: Uint8Array;
     if (this.family === 4 && this.hdrincl) {
       // raw_send_hdrinc: the datagram must fit the device; the header is checked, then filled.
@@ -293,48 +301,70 @@ export class RawSocket extends DatagramQueues {
   }
 
   /**
-   * @internal raw_err / rawv6_err: an ICMP error `r` about a datagram of this socket's protocol
-   * sent from `local` to `remote`, `datagram` what the message quoted of it from the IP header
-   * on. A socket bound to another address, or connected to another peer, does not take it
-   * (raw_v4_match, raw_v6_match); one that does queues it with IP_RECVERR (IPV6_RECVERR), from
-   * the transport header on, or from the IP header with IP_HDRINCL.
+   * raw_v4_match / raw_v6_match: whether a datagram between this host's `local` and `remote`
+   * that arrived on link `iif` (-1: no socket is bound to a link) is this socket's: bound to
+   * another address, connected to another peer or bound to another link, it is not.
    */
-  icmpError(local: IpAddress, remote: IpAddress, datagram: Uint8Array, r: IcmpErrorReport): void {
-    if (this.closed || !this.hashed) return;
-    if (this.local && !this.local.addr.isUnspecified() && !this.local.addr.equals(local)) return;
-    if (this.remote && !this.remote.addr.equals(remote)) return;
+  private matches(local: IpAddress, remote: IpAddress, iif: number): boolean {
+    if (this.closed || !this.hashed) return false;
+    if (this.local && !this.local.addr.isUnspecified() && !this.local.addr.equals(local)) return false;
+    if (this.remote && !this.remote.addr.equals(remote)) return false;
+    return iif < 0 || this.boundDevIf === 0 || this.boundDevIf === iif;
+  }
+
+  /**
+   * @internal raw_err / rawv6_err: an ICMP error `r`, arrived on link `iif`, about a datagram of
+   * this socket's protocol sent from `local` to `remote`, `datagram` what the message quoted of
+   * it from the IP header on. A socket that matches it ({@link matches}) queues it with
+   * IP_RECVERR (IPV6_RECVERR), from the transport header on, or from the IP header with
+   * IP_HDRINCL. True when it matched.
+   */
+  icmpError(
+    local: IpAddress,
+    remote: IpAddress,
+    datagram: Uint8Array,
+    r: IcmpErrorReport,
+    iif = -1,
+  ): boolean {
+    if (!this.matches(local, remote, iif)) return false;
     const e = rawIcmpErrno(r, this.pmtuDisc);
     const payload = this.hdrincl ? datagram : r.quoted;
     if (this.errors.icmp(r, e, this.remote !== undefined, { addr: remote, port: 0 }, payload))
       this.env.touchOwner?.(this.owner);
+    return true;
   }
 
   /**
-   * @internal Offers a received datagram (raw_v4_input / ipv6_raw_deliver): `packet` is the
-   * whole IP datagram, `payload` what follows the IP header. True when the socket queued it
-   * or its socket filter dropped it.
+   * @internal Offers a received datagram that arrived on link `iif` (raw_v4_input /
+   * ipv6_raw_deliver): `packet` is the whole IP datagram, `payload` what follows the IP header.
+   * True when the socket matches it ({@link matches}): Linux then counts it delivered, whatever
+   * the socket's filters and receive queue make of it.
    */
-  input(src: IpAddress, dst: IpAddress, packet: Uint8Array, payload: Uint8Array): boolean {
+  input(src: IpAddress, dst: IpAddress, packet: Uint8Array, payload: Uint8Array, iif = -1): boolean {
     // IPPROTO_RAW sockets see only datagrams of protocol 255, as any other protocol's.
-    if (this.closed || !this.hashed) return false;
-    if (this.local && !this.local.addr.isUnspecified() && !this.local.addr.equals(dst)) return false;
-    if (this.remote && !this.remote.addr.equals(src)) return false;
+    if (!this.matches(dst, src, iif)) return false;
+    this.receive(src, dst, packet, payload);
+    return true;
+  }
+
+  /** Queues a datagram that matched, unless a filter drops it or the receive queue is full. */
+  private receive(src: IpAddress, dst: IpAddress, packet: Uint8Array, payload: Uint8Array): void {
     if (this.family === 4) {
       if (this.protocol === IPPROTO_ICMP && payload.length > 0) {
         const type = payload[0]!;
-        if (type < 32 && (this.icmpFilter >>> type) & 1) return false;
+        if (type < 32 && (this.icmpFilter >>> type) & 1) return;
       }
     } else {
       if (this.protocol === IPPROTO_ICMPV6 && payload.length > 0) {
         const type = payload[0]!;
-        if ((this.icmp6Filter[type >>> 5]! >>> (type & 31)) & 1) return false;
+        if ((this.icmp6Filter[type >>> 5]! >>> (type & 31)) & 1) return;
       }
       // rawv6_rcv: with a checksum offset the datagram must verify (ICMPv6 did already).
       const off = this.checksumOffset;
       if (off >= 0 && this.protocol !== IPPROTO_ICMPV6) {
-        if (off + 2 > payload.length) return false;
+        if (off + 2 > payload.length) return;
         const pseudo = pseudoHeaderSum(src, dst, this.protocol, payload.length);
-        if (!checksumVerifies(payload, 0, payload.length, pseudo)) return false;
+        if (!checksumVerifies(payload, 0, payload.length, pseudo)) return;
       }
     }
     let data = this.family === 4 ? packet : payload;
@@ -346,16 +376,12 @@ export class RawSocket extends DatagramQueues {
       const ip = this.filterIp(src, dst, packet);
       const payOffset = packet.length - payload.length - at + transportHeaderLen(this.protocol, payload);
       const keep = f.keep({ ...ipFilterPacket(ip, payload), bytes: packet, data: at, payOffset }, 1);
-      // Delivered as far as raw_v4_input / ipv6_raw_deliver tell: the socket matched.
-      if (keep < 0) return true;
+      if (keep < 0) return;
       data = data.subarray(0, keep);
     }
-    // sock_queue_rcv_skb: a queue already at sk_rcvbuf takes nothing more.
-    if (this.rx.bytes >= this.rcvLimit || !this.rx.enqueue({ addr: src, port: 0 }, data)) {
-      this.drops++;
-      return false;
-    }
-    return true;
+    // The copy is a clone of the datagram as it arrived: its truesize is the original's.
+    const truesize = datagramTruesize(packet.length - payload.length, payload.length);
+    this.queueReceived({ addr: src, port: 0 }, data, truesize);
   }
 
   /** SO_ATTACH_FILTER's program and lock (shared with the InetSocket that owns this socket). */

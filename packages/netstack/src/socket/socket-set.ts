@@ -43,8 +43,11 @@ export interface SocketEnv {
    * the links are always up.
    */
   readonly linkDown?: boolean;
-  /** The IP MTU on the way to `dst`. */
-  mtuFor(dst: IpAddress): number;
+  /**
+   * The IP MTU on the way to `dst`: the path MTU, or with `learnt` false the link's (or its
+   * route's) without what ICMP errors taught (IP_PMTUDISC_PROBE and above, raw IP_HDRINCL sends).
+   */
+  mtuFor(dst: IpAddress, learnt?: boolean): number;
   /**
    * The MTU {@link mtuFor} gives for every destination, when it does not depend on the
    * destination and never changes (a stack on a loopback device): sockets then need not ask

@@ -54,6 +54,10 @@ import type { RingBuffer, SpanCopy } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { unspecifiedAddress } from '../wire/ip-address.js';
 import { IPV4_MAX_MTU } from '../wire/ipv4.js';
+import { Icmpv4Type, Icmpv4Unreachable } from '../wire/icmpv4.js';
+import { Icmpv6Type, Icmpv6Unreachable } from '../wire/icmpv6.js';
+import type { IcmpErrorReport } from '../iface/interface.js';
+import { icmpErrno, SocketErrors, SoEeOrigin, type QueuedError } from './error-queue.js';
 import {
   segmentAcceptable,
   seqAdd,
@@ -72,6 +76,7 @@ import { Rack } from './rack.js';
 import { RescueRetransmission } from './rescue.js';
 import { DUP_THRESH, SackScoreboard } from './sack-scoreboard.js';
 import { NetMib } from '../stats/mib.js';
+import { PmtuDisc } from './ip-options.js';
 import { LOOPBACK_IFINDEX, type PortSpace, type SocketEnv } from './socket-set.js';
 import type { TcpInfo } from './tcp-info.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
@@ -185,6 +190,9 @@ const TIMEWAIT_LEN = 60_000;
 const DELACK_MAX = 200;
 /** Linux TCP_TIMEOUT_MIN_US (ms): the least a loss probe waits beyond its two SRTTs. */
 const TIMEOUT_MIN = 2;
+
+/** Linux NR_ICMP_UNREACH: the last destination-unreachable code tcp_v4_err knows. */
+const NR_ICMP_UNREACH = 15;
 
 /** Linux TCP_MAX_QUICKACKS: ACKs sent at once at the start of a connection. */
 const MAX_QUICKACKS = 16;
@@ -472,6 +480,18 @@ export class TcpSocket {
   /** Set when the connection failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT); sticky like sk_err. */
   private error: LinuxError | undefined;
   private errorReported = false;
+  /**
+   * Linux's sk_err_soft: the last ICMP error of a connection that goes on trying, which a
+   * timeout that gives up reports instead of ETIMEDOUT (tcp_write_err); an ACK or SO_ERROR
+   * clears it.
+   */
+  private softError: LinuxError | undefined;
+  /**
+   * The socket's error queue (sk_error_queue): an ICMP error that fails the handshake is kept
+   * there, IP_RECVERR or not, for recvmsg(MSG_ERRQUEUE); its `pending` is unused (sk_err is
+   * {@link error}).
+   */
+  readonly errors = new SocketErrors();
 
   // send sequence space (RFC 9293 §3.3.1). Fields of sequence numbers and of times (ms) start
   // as DOUBLE_ZERO, the representation their values take (see there).
@@ -546,6 +566,13 @@ export class TcpSocket {
   private rttvar = DOUBLE_ZERO;
   private rtoAt: number | undefined;
   private retries = 0;
+  /**
+   * icsk_backoff of the retransmission timer: timeouts that doubled the RTO since it was last
+   * worked out from the RTT, which RFC 6069's revert undoes one at a time (see revertRto).
+   */
+  private rtoBackoff = 0;
+  /** When the segment at SND.UNA last left (tcp_skb_timestamp of the retransmit queue's head). */
+  private headSentAt = DOUBLE_ZERO;
 
   // congestion control (RFC 5681, RFC 6582, RFC 9438) and SACK loss recovery (RFC 6675)
   private cc: CongestionControl;
@@ -764,6 +791,13 @@ export class TcpSocket {
   minHopCount = 0;
   /** IP_LOCAL_PORT_RANGE (see {@link PortBinding.localPortRange}). */
   localPortRange = 0;
+  /** IP_MTU_DISCOVER (IPv4) and IPV6_MTU_DISCOVER (IPv6) of the owning socket, by IP version. */
+  pmtuDisc: (v: 4 | 6) => number = () => PmtuDisc.WANT;
+  /**
+   * IP_RECVERR (IPv4) and IPV6_RECVERR (IPv6) of the owning socket, by IP version: with it an
+   * ICMP error reaches a synchronized connection's application at once (see {@link icmpError}).
+   */
+  recvErr: (v: 4 | 6) => boolean = () => false;
 
   /** Takes `ep`'s port (an ephemeral one for 0) and makes `ep` the local address. */
   private claimLocal(ep: IpEndpoint): undefined | LinuxError {
@@ -1422,7 +1456,7 @@ export class TcpSocket {
     const closed = this.stateNow === 'CLOSED';
     const rcvShut = this.remoteFin || (closed && this.everConnected);
     const sndShut = this.finQueued || (closed && this.everConnected);
-    if (this.error && !this.errorReported) ev |= PollEvent.POLLERR;
+    if ((this.error && !this.errorReported) || this.errors.pollErr) ev |= PollEvent.POLLERR;
     if ((rcvShut && sndShut) || closed) ev |= PollEvent.POLLHUP;
     if (rcvShut) ev |= PollEvent.POLLIN | PollEvent.POLLRDNORM | PollEvent.POLLRDHUP;
     if (this.stateNow !== 'SYN_SENT' && this.stateNow !== 'SYN_RECEIVED') {
@@ -1459,11 +1493,50 @@ export class TcpSocket {
     return this.notsentLowat === 0 ? 0xffffffff : this.notsentLowat;
   }
 
-  /** SO_ERROR: the connection's error, reported once. */
+  /**
+   * SO_ERROR: the connection's error, reported once; without one, the soft error, which it
+   * clears (sock_getsockopt takes sk_err_soft when sk_err is 0).
+   */
   takeError(): LinuxError | undefined {
     this.env.touch?.(this);
-    if (!this.error || this.errorReported) return undefined;
+    if (!this.error || this.errorReported) {
+      const soft = this.softError;
+      this.softError = undefined;
+      return soft;
+    }
     return this.reportError();
+  }
+
+  /**
+   * RFC 6069 (tcp_ld_RTO_revert): a net or host unreachable about SND.UNA while it is being
+   * retransmitted says the path is down, not congested, so the last backoff is undone: the
+   * RTO is worked out again from the RTT with one doubling fewer, and the retransmission goes
+   * when that much has passed since the last one (at once if it has).
+   */
+  private revertRto(seq: number): void {
+    if (seq !== this.sndUna || this.retries === 0 || this.rtoBackoff === 0 || this.rtoAt === undefined)
+      return;
+    this.rtoBackoff--;
+    const base = this.srtt === undefined ? this.cfg.rtoInitial : this.computedRto();
+    this.rto = Math.min(base * 2 ** this.rtoBackoff, this.rtoMax);
+    const now = this.env.pollNow?.() ?? this.lastNow;
+    this.rtoAt = Math.max(this.headSentAt + this.rto, now);
+  }
+
+  /**
+   * recvmsg(MSG_ERRQUEUE) (sock_dequeue_err_skb): the oldest queued error. An ICMP error behind
+   * it becomes the connection's error; else taking an ICMP error clears it.
+   */
+  dequeueError(): QueuedError | undefined {
+    this.env.touch?.(this);
+    const e = this.errors.dequeue();
+    if (e === undefined) return undefined;
+    const next = this.errors.peek();
+    if (next !== undefined && next.origin !== SoEeOrigin.LOCAL) {
+      this.error = next.errno;
+      this.errorReported = false;
+    } else if (e.origin !== SoEeOrigin.LOCAL) this.errorReported = true;
+    return e;
   }
 
   /** True once the connection is established (or was, and is closing). */
@@ -1762,6 +1835,114 @@ export class TcpSocket {
     this.ourMssNow = our;
     // RFC 6691: the MSS counts no options, so the timestamps on every segment come out of it.
     this.sendMssNow = Math.max(1, Math.min(this.peerMss, our) - (this.tsOk ? TS_OPTION_LEN : 0));
+  }
+
+  /**
+   * @internal Whether `seq` is one the peer has not acknowledged: in [SND.UNA, SND.NXT] (tcp_v4_err's
+   * between), the only ones an ICMP error may be about (RFC 5927 §4.1).
+   */
+  sentUnacknowledged(seq: number): boolean {
+    return seqLe(this.sndUna, seq) && seqLe(seq, this.sndMax);
+  }
+
+  /**
+   * @internal tcp_v4_mtu_reduced / tcp_v6_mtu_reduced: the path MTU to the peer was lowered.
+   * Unless IPv4's IP_PMTUDISC_DONT, _INTERFACE or _OMIT keeps the connection off it, the MSS
+   * follows at once (tcp_sync_mss) and what is in flight, sent in larger segments, goes again
+   * now from SND.UNA (tcp_simple_retransmit, which resends the segments larger than the new
+   * MSS: all of them but a short tail). The window is left alone: nothing was lost to congestion.
+   */
+  mtuReduced(): void {
+    const remote = this.remote;
+    if (remote === undefined || this.stateNow === 'CLOSED') return;
+    const p = this.pmtuDisc(remote.addr.version);
+    if (remote.addr.version === 4 && (p === PmtuDisc.DONT || p === PmtuDisc.INTERFACE || p === PmtuDisc.OMIT))
+      return;
+    this.env.touch?.(this);
+    const before = this.mssMtu;
+    this.refreshMss();
+    if (before < 0 || this.mssMtu >= before || !this.connected || this.sndMax === this.sndUna) return;
+    this.sndNxt = this.sndUna;
+    this.rttSample = undefined; // Karn: a resent segment gives no sample
+    // Linux's high_seq of the TCP_CA_Loss state tcp_simple_retransmit enters: no fast recovery
+    // for what was sent before.
+    this.recover = this.sndMax;
+  }
+
+  /**
+   * @internal The checks tcp_v4_err / tcp_v6_err make before acting on an ICMP error about our
+   * segment with sequence number `seq`: a closed or TIME_WAIT connection takes none, a
+   * listener's embryo only one about its SYN-ACK (tcp_req_err), any other connection one about
+   * a sequence number in [SND.UNA, SND.NXT] ({@link sentUnacknowledged}). An error that fails
+   * the last two checks is counted (TcpExt OutOfWindowIcmps).
+   */
+  takesIcmpError(seq: number): boolean {
+    const state = this.stateNow;
+    if (state === 'CLOSED' || state === 'TIME_WAIT' || state === 'LISTEN') return false;
+    const ok = state === 'SYN_RECEIVED' && this.parent ? seq === this.iss : this.sentUnacknowledged(seq);
+    if (!ok) this.mib.tcpExt.OutOfWindowIcmps++;
+    return ok;
+  }
+
+  /**
+   * @internal tcp_v4_err / tcp_v6_err for an ICMP error other than fragmentation-needed or
+   * packet-too-big, once {@link takesIcmpError} let it through. An error in the handshake
+   * fails the connection at once with the error's errno (tcp_done), and is queued on the error
+   * queue, IP_RECVERR or not for ICMP (ip_icmp_error), only with IPV6_RECVERR for ICMPv6
+   * (ipv6_icmp_error); a listener's embryo is dropped instead, and only
+   * for the errors tcp_req_err aborts on. A synchronized connection
+   * goes on trying: with IP_RECVERR / IPV6_RECVERR the application hears of the error at its
+   * next call (sk_err), else it is kept as the soft error SO_ERROR or a timeout that gives up
+   * reports; a net or host unreachable about SND.UNA also undoes a backoff ({@link revertRto}).
+   * Source quench and IPv4 errors TCP does not know are ignored.
+   */
+  icmpError(seq: number, report: IcmpErrorReport): void {
+    const v4 = report.version === 4;
+    let errno: LinuxError;
+    // tcp_req_err's abort: a parameter problem, time exceeded, net or host unreachable for IPv4;
+    // icmpv6_err_convert's fatal for IPv6.
+    let abortsRequest: boolean;
+    if (v4) {
+      if (report.type === Icmpv4Type.PARAMETER_PROBLEM) errno = E.EPROTO;
+      else if (report.type === Icmpv4Type.TIME_EXCEEDED) errno = E.EHOSTUNREACH;
+      else if (report.type === Icmpv4Type.DEST_UNREACHABLE && report.code <= NR_ICMP_UNREACH)
+        errno = icmpErrno(report, PmtuDisc.WANT, false)!.errno;
+      else return;
+      abortsRequest =
+        report.type !== Icmpv4Type.DEST_UNREACHABLE ||
+        report.code === Icmpv4Unreachable.NET ||
+        report.code === Icmpv4Unreachable.HOST;
+    } else {
+      const e = icmpErrno(report, PmtuDisc.WANT, false)!;
+      errno = e.errno;
+      abortsRequest = e.hard;
+    }
+    this.env.touch?.(this);
+    const state = this.stateNow;
+    // RFC 6069: tcp_v4_err for net and host unreachable, tcp_v6_err for no route once synchronized.
+    if (
+      this.connected &&
+      (v4
+        ? report.type === Icmpv4Type.DEST_UNREACHABLE &&
+          (report.code === Icmpv4Unreachable.NET || report.code === Icmpv4Unreachable.HOST)
+        : report.type === Icmpv6Type.DEST_UNREACHABLE && report.code === Icmpv6Unreachable.NO_ROUTE)
+    )
+      this.revertRto(seq);
+    if (state === 'SYN_RECEIVED' && this.parent) {
+      if (abortsRequest) {
+        this.mib.tcpExt.ListenDrops++; // inet_csk_reqsk_queue_drop
+        this.toClosed();
+      }
+      return;
+    }
+    if (state === 'SYN_SENT' || state === 'SYN_RECEIVED') {
+      // ipv6_icmp_error, unlike ip_icmp_error, looks at the option itself.
+      if (v4 || this.recvErr(6)) this.errors.queueIcmp(report, errno, this.remote!, report.quoted);
+      this.fail(errno);
+    } else if (this.recvErr(report.version)) {
+      this.error = errno;
+      this.errorReported = false;
+    } else this.softError = errno;
   }
 
   /**
@@ -2139,6 +2320,7 @@ export class TcpSocket {
       this.sampleRtt(now, ack);
       this.rtoAt = undefined;
       this.retries = 0;
+      this.rtoBackoff = 0;
       this.establish();
       // tcp_finish_connect: the fast path waits for in-order data or a window change when the
       // peer scales its window. The SYN is delivered (our only segment so far).
@@ -2157,7 +2339,9 @@ export class TcpSocket {
   }
 
   private processAck(now: number, seg: TcpRepr, ack: number): void {
-    this.probesOut = 0; // tcp_ack: the peer answered
+    // tcp_ack: the peer answered, so a soft error is stale.
+    this.probesOut = 0;
+    this.softError = undefined;
     // tcp_data_snd_check pushes with the socket's own Nagle setting: MSG_MORE held only its call.
     this.moreHeld = false;
     const rackOn = this.rackOn && this.connected;
@@ -2209,6 +2393,7 @@ export class TcpSocket {
       sb.advance(ack);
       if (this.retries > 0 || this.probeDue) this.rto = this.computedRto(); // new data acked: drop the backoff
       this.retries = 0;
+      this.rtoBackoff = 0;
       this.probeDue = false;
       this.probeBackoff = 0;
       // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it.
@@ -2984,12 +3169,17 @@ export class TcpSocket {
   }
 
   private fail(err: LinuxError): void {
-    // tcp_done counts a failed handshake; tcp_write_err a connection given up on after timeouts.
+    // tcp_done counts a failed handshake.
     if (this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED') this.mib.tcp.AttemptFails++;
-    if (err === E.ETIMEDOUT) this.mib.tcpExt.TCPAbortOnTimeout++;
     this.error = err;
     this.errorReported = false;
     this.toClosed();
+  }
+
+  /** tcp_write_err: gives up after timeouts, with the last soft error if any, else ETIMEDOUT. */
+  private timedOut(): void {
+    this.mib.tcpExt.TCPAbortOnTimeout++;
+    this.fail(this.softError ?? E.ETIMEDOUT);
   }
 
   private reportError(): LinuxError {
@@ -3556,7 +3746,7 @@ export class TcpSocket {
       if (this.keepProbes >= this.keepProbeLimit()) {
         // The peer never answered: reset and report ETIMEDOUT (Linux tcp_keepalive_timer).
         this.emit(ctx, TcpFlag.RST, this.sndMax, EMPTY, true);
-        this.fail(E.ETIMEDOUT);
+        this.timedOut();
         return true;
       }
       // A probe one byte before SND.UNA: out of the peer's window, so it must answer with an ACK.
@@ -3709,6 +3899,7 @@ export class TcpSocket {
     if (this.sndUna === this.sndMax) this.stallSince = now;
     if (this.emit(ctx, flags, this.sndNxt, payload, false, held) === 'pending') return 'pending';
     this.noteSent(this.sndNxt, n, now, resend);
+    if (this.sndNxt === this.sndUna) this.headSentAt = now;
     if (!this.rttSample && this.retries === 0) this.rttSample = { seq: this.sndNxt, at: now };
     if (resend) {
       this.tsRtxFloor = this.tsNow(now);
@@ -3733,7 +3924,7 @@ export class TcpSocket {
     // connection, whatever the retry count (Linux tcp_write_timeout / tcp_probe_timer).
     if (this.userTimeout > 0 && this.stallSince !== undefined && now - this.stallSince >= this.userTimeout) {
       if (this.stateNow === 'SYN_RECEIVED' && this.parent) this.toClosed();
-      else this.fail(E.ETIMEDOUT);
+      else this.timedOut();
       return;
     }
     if (!inFlight || (this.sndWnd === 0 && this.connected)) {
@@ -3770,7 +3961,7 @@ export class TcpSocket {
         : this.cfg.maxRetries;
     if (this.retries > limit) {
       if (this.stateNow === 'SYN_RECEIVED' && this.parent) this.toClosed();
-      else this.fail(E.ETIMEDOUT);
+      else this.timedOut();
       return;
     }
     // RFC 5681 §3.1: after a timeout, one segment at a time and half the flight as threshold.
@@ -3818,6 +4009,7 @@ export class TcpSocket {
     this.rto = thin
       ? Math.min(Math.max(this.computedRto(), this.rtoMin), this.rtoMax)
       : Math.min(this.rto * 2, this.rtoMax);
+    this.rtoBackoff = thin ? 0 : this.rtoBackoff + 1;
     this.rttSample = undefined;
     if (this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED') {
       // A deferred accept's SYN-ACK goes again only for its last round (syn_ack_recalc).

@@ -24,6 +24,9 @@ import type { SocketFilter } from './cbpf.js';
 import { udpFilterPacket } from './filter-packet.js';
 import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
 import { icmpErrno, SocketErrors } from './error-queue.js';
+import { datagramTruesize } from './skb-truesize.js';
+import { IPV4_HEADER_LEN } from '../wire/ipv4.js';
+import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
 
 /** Largest UDP payload over IPv4 and IPv6 (65535 - IP header - UDP header). */
 const MAX_PAYLOAD = { 4: 65507, 6: 65527 } as const;
@@ -46,6 +49,8 @@ export interface UdpRxMeta {
   readonly ifindex: number;
   /** UDP_GRO: the datagram is a whole UDP_SEGMENT send of segments of this size (the UDP_GRO message). */
   readonly gsoSize?: number;
+  /** What Linux charges the datagram against SO_RCVBUF: its sk_buff's truesize (see skb-truesize.ts). */
+  readonly truesize: number;
 }
 
 /** A datagram received: its length, sender, IP header fields and whether `out` was too short for it. */
@@ -77,6 +82,8 @@ interface TxMeta {
   readonly trafficClass: number;
   /** UDP_SEGMENT: the datagram leaves as segments of this size (0: as it is). */
   readonly gsoSize: number;
+  /** The MTU the datagram is fragmented to where it is below the link's (Outgoing's pathMtu). */
+  readonly pathMtu: number;
 }
 
 /** The caller-owned queues of a UDP socket. */
@@ -112,11 +119,15 @@ export class UdpSocket extends NeighborHold {
   /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of sent datagrams. */
   trafficClass = 0;
   /**
-   * SO_RCVBUF: a datagram arriving while more than this many payload bytes are queued is
-   * dropped, Linux's rule; Linux also charges each datagram its buffer overhead (skb truesize),
-   * which this payload-only count does not, so it may hold more small datagrams than Linux.
+   * SO_RCVBUF (Linux's doubled sk_rcvbuf): a datagram whose truesize would take the receive
+   * memory (queued datagrams and errors) over it is dropped, unless that memory is empty.
    */
   rcvLimit = Infinity;
+  /**
+   * Datagrams dropped on arrival: over SO_RCVBUF, by the socket filter, or short of UDP-Lite's
+   * coverage (sk_drops: SO_MEMINFO's and /proc/net/udp's drops).
+   */
+  drops = 0;
   /**
    * IPV6_V6ONLY of an AF_INET6 socket (the socket layer sets it; Linux's default is off). With it
    * off the socket is dual-stack: bound to `::` it also receives IPv4 datagrams, and IPv4-mapped
@@ -168,7 +179,9 @@ export class UdpSocket extends NeighborHold {
   /** IP_MTU_DISCOVER / IPV6_MTU_DISCOVER (PmtuDisc): whether ICMP's "too big" is an error. */
   pmtuDisc: (v: 4 | 6) => number = () => PmtuDisc.WANT;
   /** Asynchronous errors (from ICMP, or an abort) and the error queue of IP_RECVERR. */
-  readonly errors = new SocketErrors(() => this.buffers.rx.bytes);
+  readonly errors = new SocketErrors(() => this.rxTruesize);
+  /** The truesize of the queued datagrams. */
+  private rxTruesize = 0;
   private closed = false;
   /**
    * bind(2) named an address / a port (Linux's SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): an abort
@@ -382,7 +395,8 @@ export class UdpSocket extends NeighborHold {
     const v = dst.addr.version;
     const ipHeader = v === 4 ? 20 : 40;
     const gso = opts?.gsoSize ?? 0;
-    const mtu = this.env.mtuFor(dst.addr);
+    // ip_sk_use_pmtu: IP_PMTUDISC_PROBE and above hold datagrams to the link's MTU.
+    const mtu = this.env.mtuFor(dst.addr, this.pmtuDisc(v) < PmtuDisc.PROBE);
     if (gso === 0 && this.dontFragment(v) && ipHeader + UDP_HEADER_LEN + data.length > mtu)
       return this.tooBig(dst, mtu);
     // The pending error (ICMP, an abort) comes from ip_append_data's sock_alloc_send_skb, after
@@ -396,7 +410,7 @@ export class UdpSocket extends NeighborHold {
       if (v === 6 && this.noCheck6Tx) return E.EINVAL; // udp_v6_send_skb: GSO needs the checksum
       if (this.lite) return E.EIO;
     }
-    // Datagrams larger than the MTU are fragmented by the interface (IPv4 and IPv6).
+    // Datagrams larger than the MTU are fragmented by the interface (IPv4 and IPv6), to `mtu`.
     const meta: TxMeta = {
       src: src0,
       dst,
@@ -407,6 +421,7 @@ export class UdpSocket extends NeighborHold {
       // One entry for the whole send: the interface cuts it into segments where it leaves the
       // host, and hands it whole to a receiver on this host (see UdpSocket.process).
       gsoSize: gso > 0 && data.length > gso ? gso : 0,
+      pathMtu: mtu,
     };
     if (!this.buffers.tx.enqueue(meta, data)) return WOULD_BLOCK;
     this.env.queued?.(this);
@@ -466,6 +481,7 @@ export class UdpSocket extends NeighborHold {
     }
     const d = this.buffers.rx.dequeue(out);
     if (!d) return WOULD_BLOCK;
+    this.rxTruesize -= d.meta.truesize;
     this.mibFor(d.meta.dst.version).InDatagrams++; // udp_recvmsg counts what the application reads
     return { len: d.len, from: d.meta.from, truncated: d.truncated, meta: d.meta };
   }
@@ -484,9 +500,12 @@ export class UdpSocket extends NeighborHold {
     return this.buffers.rx.peek()?.len ?? 0;
   }
 
-  /** Payload bytes of the datagrams waiting to be read. */
-  receivedBytes(): number {
-    return this.buffers.rx.bytes;
+  /**
+   * The receive memory: the truesize of the queued datagrams and errors (sk_rmem_alloc:
+   * SO_MEMINFO, /proc/net/udp's rx_queue).
+   */
+  rmemAlloc(): number {
+    return this.rxTruesize + this.errors.charged;
   }
 
   /** SIOCOUTQ for a datagram socket: payload bytes waiting to be sent. */
@@ -507,7 +526,7 @@ export class UdpSocket extends NeighborHold {
    */
   destroy(err: LinuxError): void {
     if (this.closed) return;
-    this.errors.pending = err;
+    this.errors.abort(err);
     this.disconnect();
   }
 
@@ -547,6 +566,7 @@ export class UdpSocket extends NeighborHold {
     const partial = coverage !== 0 && coverage < UDP_HEADER_LEN + udp.payload.length;
     if (partial && this.recvCoverageSet && (this.recvCoverage === 0 || coverage < this.recvCoverage)) {
       this.mibFor(dst.version).InErrors++;
+      this.drops++;
       return;
     }
     if (ip.zeroChecksum6 === true && !this.noCheck6Rx) {
@@ -555,7 +575,7 @@ export class UdpSocket extends NeighborHold {
       m.InErrors++;
       return;
     }
-    const meta: UdpRxMeta = {
+    const meta: Omit<UdpRxMeta, 'truesize'> = {
       from: { addr: src, port: udp.srcPort },
       dst,
       hopLimit: ip.hopLimit,
@@ -581,7 +601,7 @@ export class UdpSocket extends NeighborHold {
    * the socket filter keeps (never cut into the header), or undefined when it drops the datagram.
    */
   private filtered(
-    meta: UdpRxMeta,
+    meta: Omit<UdpRxMeta, 'truesize'>,
     payload: Uint8Array,
     dstPort: number,
     coverage: number,
@@ -610,19 +630,38 @@ export class UdpSocket extends NeighborHold {
    */
   arrivals = 0;
 
-  /** Queues a received datagram; __udp_enqueue_schedule_skb: a queue over its limit (or full) drops it. */
-  private enqueue(meta: UdpRxMeta, data: Uint8Array, dstPort: number, coverage: number): void {
+  /**
+   * Queues a received datagram, charged the truesize of the sk_buff it came in (the filter's
+   * trimming leaves that as it is); __udp_enqueue_schedule_skb drops it when that would take the
+   * receive memory over SO_RCVBUF and the memory is not empty (so one datagram always fits), or
+   * the queue is full.
+   */
+  private enqueue(
+    meta: Omit<UdpRxMeta, 'truesize'>,
+    data: Uint8Array,
+    dstPort: number,
+    coverage: number,
+  ): void {
     const payload = this.filtered(meta, data, dstPort, coverage);
     // A datagram the filter drops counts as an input error (udp_queue_rcv_one_skb's drop).
     if (!payload) {
       this.mibFor(meta.dst.version).InErrors++;
+      this.drops++;
       return;
     }
-    if (this.buffers.rx.bytes > this.rcvLimit || !this.buffers.rx.enqueue(meta, payload)) {
+    const ipHeader = meta.dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    const truesize = datagramTruesize(ipHeader + UDP_HEADER_LEN, data.length);
+    const rmem = this.rmemAlloc();
+    if (
+      (rmem > 0 && rmem + truesize > this.rcvLimit) ||
+      !this.buffers.rx.enqueue({ ...meta, truesize }, payload)
+    ) {
       const m = this.mibFor(meta.dst.version);
       m.RcvbufErrors++;
       m.InErrors++;
+      this.drops++;
     } else {
+      this.rxTruesize += truesize;
       this.arrivals++;
       this.env.touchOwner?.(this.owner); // readable now: the owner's watchers run
     }
@@ -652,6 +691,7 @@ export class UdpSocket extends NeighborHold {
         udp: { srcPort: this.local.port, dstPort: meta.dst.port, payload: buf },
         ...(this.noCheck6Tx && meta.dst.addr.version === 6 && !this.lite ? { noChecksum: true } : {}),
         ...(meta.gsoSize > 0 ? { gsoSize: meta.gsoSize } : {}),
+        pathMtu: meta.pathMtu,
         ...(this.lite ? { liteCoverage: this.sendCoverage } : {}),
       });
       if (r === 'pending') {

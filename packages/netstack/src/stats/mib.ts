@@ -126,6 +126,8 @@ export class TcpExtMib {
   SyncookiesFailed = 0;
   /** A connection still in its handshake (a listener's embryo) was reset by the peer. */
   EmbryonicRsts = 0;
+  /** ICMP errors about a sequence number the connection did not have in flight (tcp_v4_err, tcp_v6_err). */
+  OutOfWindowIcmps = 0;
   /**
    * Connections that began to wait out their end (TIME_WAIT, an orphan in FIN_WAIT_2), counted
    * when they start to wait as Linux 6.x does (__inet_twsk_schedule).

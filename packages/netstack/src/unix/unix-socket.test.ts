@@ -108,6 +108,21 @@ describe('UnixSocket', () => {
     expect(sock(domain, SockType.SOCK_STREAM).bind(abstract('srv'))).toBe(0); // name freed
   });
 
+  it("a domain made with another one's paths shares its bound paths, not its abstract names", () => {
+    const { domain } = setup();
+    const other = new UnixDomain({ dropRights: () => undefined }, domain);
+    const fs: UnixPathBinder = { create: () => 'key:/s', remove: () => undefined, lookup: () => 'key:/s' };
+    const srv = sock(domain, SockType.SOCK_STREAM);
+    expect(srv.bind({ kind: 'unix-path', path: enc('/s') }, fs)).toBe(0);
+    expect(srv.listen(1)).toBe(0);
+    expect(sock(other, SockType.SOCK_STREAM).connect({ kind: 'unix-path', path: enc('/s') }, fs)).toBe(0);
+    const named = sock(domain, SockType.SOCK_STREAM);
+    expect(named.bind(abstract('a'))).toBe(0);
+    expect(named.listen(1)).toBe(0);
+    expect(sock(other, SockType.SOCK_STREAM).connect(abstract('a'))).toBe(E.ECONNREFUSED);
+    expect(sock(other, SockType.SOCK_STREAM).bind(abstract('a'))).toBe(0);
+  });
+
   it('binds and finds path names through the binder', () => {
     const { domain } = setup();
     const nodes = new Map<string, string>();

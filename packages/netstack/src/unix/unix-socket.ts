@@ -166,15 +166,24 @@ interface Message {
 
 type State = 'unconnected' | 'listening' | 'connected';
 
-/** The AF_UNIX namespace of one sandbox: abstract names, bound paths, autobind numbers. */
+/**
+ * The AF_UNIX names of one network namespace: abstract names and autobind numbers are its own;
+ * bound paths are filesystem names, so every domain of a sandbox shares one table of them.
+ */
 export class UnixDomain {
   /** @internal */
   readonly abstract = new Map<string, UnixSocket>();
   /** @internal */
-  readonly paths = new Map<string, UnixSocket>();
+  readonly paths: Map<string, UnixSocket>;
   private nextAuto = 0;
 
-  constructor(readonly hooks: UnixDomainHooks) {}
+  /** `pathsOf`: a domain of the same filesystem, whose bound paths this one reaches too. */
+  constructor(
+    readonly hooks: UnixDomainHooks,
+    pathsOf?: UnixDomain,
+  ) {
+    this.paths = pathsOf?.paths ?? new Map<string, UnixSocket>();
+  }
 
   /** @internal The next free autobind name (5 hex digits, as unix_autobind). */
   autoName(): Uint8Array | LinuxError {

@@ -1,0 +1,74 @@
+/**
+ * Path MTU discovery's memory: the MTU that ICMP fragmentation-needed and ICMPv6 packet-too-big
+ * messages report for a destination, kept per destination address as Linux keeps a route
+ * exception (the fib nexthop exception of __ip_rt_update_pmtu, the rt6 exception of
+ * __ip6_rt_update_pmtu) until it expires (net.ipv4.route.mtu_expires, 600 s for both families).
+ * The stack's routes give the MTU it may lower, never raise.
+ *
+ * @module
+ */
+import { PmtuDisc } from '../socket/ip-options.js';
+import { Icmpv4Type, Icmpv4Unreachable } from '../wire/icmpv4.js';
+import { Icmpv6Type } from '../wire/icmpv6.js';
+import type { IpAddress } from '../wire/ip-address.js';
+import type { IcmpErrorReport } from './interface.js';
+
+/** net.ipv4.route.min_pmtu: an IPv4 report below it is raised to it, and the MTU locked. */
+const IPV4_MIN_PMTU = 552;
+/** IPv6's minimum link MTU (RFC 8200): a packet-too-big below it teaches nothing. */
+const IPV6_MIN_PMTU = 1280;
+/** net.ipv4.route.mtu_expires (and IPv6's ip6_rt_mtu_expires): 600 s, in ms. */
+export const PMTU_EXPIRES = 600_000;
+
+/** The MTU a fragmentation-needed or packet-too-big message reports; undefined for other errors. */
+export function reportedMtu(r: IcmpErrorReport): number | undefined {
+  if (r.version === 4)
+    return r.type === Icmpv4Type.DEST_UNREACHABLE && r.code === Icmpv4Unreachable.FRAG_NEEDED
+      ? r.info
+      : undefined;
+  return r.type === Icmpv6Type.PACKET_TOO_BIG ? r.info : undefined;
+}
+
+/** ip6_sk_accept_pmtu: IPV6_PMTUDISC_INTERFACE and _OMIT take no path MTU from ICMPv6. */
+export function acceptsPmtu(pmtuDisc6: number): boolean {
+  return pmtuDisc6 !== PmtuDisc.INTERFACE && pmtuDisc6 !== PmtuDisc.OMIT;
+}
+
+/** One learnt path MTU. */
+interface PathMtu {
+  readonly mtu: number;
+  /** When it is forgotten (the poll clock, ms). */
+  readonly expires: number;
+}
+
+/** The path MTUs learnt from ICMP errors, by destination. */
+export class PathMtuCache {
+  private readonly byDst = new Map<string, PathMtu>();
+
+  /** How many destinations have one (expired ones included until they are looked up). */
+  get size(): number {
+    return this.byDst.size;
+  }
+
+  /** The learnt MTU to `dst` at `now`, if one is held and has not expired. */
+  get(dst: IpAddress, now: number): PathMtu | undefined {
+    const p = this.byDst.get(dst.key);
+    if (p === undefined || p.expires > now) return p;
+    this.byDst.delete(dst.key);
+    return undefined;
+  }
+
+  /**
+   * __ip_rt_update_pmtu / __ip6_rt_update_pmtu: a message reports `reported` as the MTU to
+   * `dst`, whose path MTU is `current` (the route's, or what was learnt before). A report above
+   * it is ignored; IPv4 raises one below min_pmtu to it (never above `current`; Linux also
+   * locks it, which stops DF under IP_PMTUDISC_WANT: not modelled); IPv6 ignores one below
+   * 1280.
+   */
+  learn(dst: IpAddress, reported: number, current: number, now: number): void {
+    if (reported > current) return;
+    if (dst.version === 6 && (reported < IPV6_MIN_PMTU || reported === current)) return;
+    const mtu = dst.version === 4 && reported < IPV4_MIN_PMTU ? Math.min(current, IPV4_MIN_PMTU) : reported;
+    this.byDst.set(dst.key, { mtu, expires: now + PMTU_EXPIRES });
+  }
+}

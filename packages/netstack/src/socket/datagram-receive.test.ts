@@ -1,0 +1,181 @@
+// What UDP, ping and raw sockets do with the datagrams they receive, as Linux does: each is
+// charged its sk_buff's truesize against SO_RCVBUF (not its payload), the drops show in the
+// counters Linux keeps, and each datagram queued wakes the socket's waiters, readiness bits
+// changed or not (an EPOLLET waiter hears of a second datagram behind an unread one). The
+// runtime's dgram-rcvbuf and dgram-epollet tests compare the same with the host kernel.
+import {
+  AddressFamily,
+  IpProto,
+  isError,
+  PollEvent,
+  SocketLevel,
+  SocketOption,
+  SockType,
+} from '@tsvisor/abi';
+import { describe, expect, it } from 'vitest';
+import { cidr } from '../iface/interface.js';
+import { LoopbackDevice } from '../phy/loopback.js';
+import { settle } from '../stack.test-util.js';
+import { Stack } from '../stack.js';
+import { Ipv4Address } from '../wire/ip-address.js';
+import { InetSocket } from './inet-socket.js';
+import { datagramTruesize, frameTruesize } from './skb-truesize.js';
+import { emitSockaddr } from './sockaddr.js';
+
+function setup() {
+  const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 3 });
+  const open = (type: number, proto: number): InetSocket => {
+    const s = InetSocket.create(stack, AddressFamily.AF_INET, type | SockType.SOCK_NONBLOCK, proto);
+    if (isError(s)) throw new Error(s.name);
+    return s;
+  };
+  const run = (): void => void settle([stack], 0);
+  return { stack, open, run };
+}
+
+const lo = (port = 0): Uint8Array => emitSockaddr({ addr: Ipv4Address.LOOPBACK, port });
+
+/** An echo request of `data` bytes as a ping socket's caller writes it. */
+function echo(seq: number, data: number): Uint8Array {
+  const m = new Uint8Array(8 + data);
+  m[0] = 8;
+  m[7] = seq;
+  return m;
+}
+
+/** SO_MEMINFO's rmem_alloc and drops. */
+function meminfo(s: InetSocket): [number, number] {
+  const b = s.getsockoptBytes(SocketLevel.SOL_SOCKET, SocketOption.SO_MEMINFO, 36);
+  if (isError(b)) throw new Error(b.name);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return [dv.getUint32(0, true), dv.getUint32(32, true)];
+}
+
+function readAll(s: InetSocket): number {
+  let n = 0;
+  while (typeof s.recvfrom(new Uint8Array(2048)) === 'object') n++;
+  return n;
+}
+
+describe('the truesize of a received datagram (as Linux 6.18 charges it on lo)', () => {
+  it('matches the figures measured for UDP over IPv4 and IPv6 and for raw IPv4', () => {
+    const sizes = [1, 100, 1000, 3000, 4000, 8000, 16000, 16100, 60000];
+    expect(sizes.map((p) => datagramTruesize(28, p))).toEqual([
+      832, 832, 2304, 4352, 8448, 16640, 16640, 16932, 60832,
+    ]);
+    // 16000 bytes behind IPv6's longer header no longer fit the head: they go in pages.
+    expect(datagramTruesize(48, 16000)).toBe(16832);
+    expect(datagramTruesize(20, 16000)).toBe(16640);
+  });
+
+  it('a packet socket is charged a frame as the datagram inside it (measured: as the UDP socket)', () => {
+    const frame = (ip: number, udp: number): Uint8Array => {
+      const f = new Uint8Array(14 + 20 + 8 + udp);
+      f[14] = ip;
+      f[14 + 9] = 17;
+      return f;
+    };
+    expect([100, 16000, 16100, 60000].map((n) => frameTruesize(frame(0x45, n), 14))).toEqual([
+      832, 16640, 16932, 60832,
+    ]);
+    // Not IP (an ARP frame, say): the whole of it in the head.
+    expect(frameTruesize(new Uint8Array(14 + 28), 14)).toBe(832);
+  });
+});
+
+describe('SO_RCVBUF and the truesize of queued datagrams', () => {
+  it('UDP drops a datagram that would take a non-empty queue over the limit, and counts it', () => {
+    const { stack, open, run } = setup();
+    const r = open(SockType.SOCK_DGRAM, 0);
+    const s = open(SockType.SOCK_DGRAM, 0);
+    expect(r.bind(lo())).toBe(0);
+    expect(r.setsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_RCVBUF, 1664)).toBe(0); // 3328
+    const before = stack.mib.udp.RcvbufErrors;
+    for (let i = 0; i < 10; i++) s.sendto(new Uint8Array(100), 0, r.getsockname());
+    run();
+    // 832 bytes each: the fourth takes the queue to exactly 3328, which is not over it.
+    expect(meminfo(r)).toEqual([3328, 6]);
+    expect(stack.mib.udp.RcvbufErrors - before).toBe(6);
+    const row = stack.sockets().find((e) => e.owner === r);
+    expect([row?.rxQueue, row?.drops]).toEqual([3328, 6]);
+    expect(r.inq()).toBe(100); // FIONREAD: still the next datagram's length
+    expect(readAll(r)).toBe(4);
+    expect(meminfo(r)).toEqual([0, 6]);
+    // One datagram always fits an empty queue, however small the limit.
+    for (let i = 0; i < 3; i++) s.sendto(new Uint8Array(1000), 0, r.getsockname());
+    run();
+    expect(meminfo(r)).toEqual([2304, 8]);
+  });
+
+  it('raw and ping sockets take nothing once the queue has reached the limit', () => {
+    const { open, run } = setup();
+    const raw = open(SockType.SOCK_RAW, 253);
+    const ping = open(SockType.SOCK_DGRAM, IpProto.IPPROTO_ICMP);
+    for (const s of [raw, ping])
+      expect(s.setsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_RCVBUF, 0)).toBe(0);
+    // A raw socket receives what it sends of its protocol; lo answers the ping socket's requests.
+    for (let i = 0; i < 10; i++) {
+      raw.sendto(new Uint8Array(1), 0, lo());
+      ping.sendto(echo(i, 1), 0, lo());
+    }
+    run();
+    // 832 bytes each against 2304: the third takes the queue to 2496, and that is the last.
+    for (const s of [raw, ping]) expect(meminfo(s)).toEqual([2496, 7]);
+    for (const s of [raw, ping]) expect(readAll(s)).toBe(3);
+  });
+
+  it('a raw socket whose queue is full still matched the datagram: IP counts it delivered', () => {
+    const { stack, open, run } = setup();
+    const raw = open(SockType.SOCK_RAW, 253);
+    expect(raw.setsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_RCVBUF, 0)).toBe(0);
+    const { InDelivers, InUnknownProtos } = stack.mib.ip;
+    for (let i = 0; i < 5; i++) raw.sendto(new Uint8Array(1000), 0, lo());
+    run();
+    expect(meminfo(raw)).toEqual([2304, 4]);
+    // raw_v4_input: delivered once a socket matched, whatever became of its copy.
+    expect([stack.mib.ip.InDelivers - InDelivers, stack.mib.ip.InUnknownProtos - InUnknownProtos]).toEqual([
+      5, 0,
+    ]);
+  });
+
+  it('a ping socket answers FIONREAD and SIOCOUTQ with ENOTTY, as its protocol has no ioctl', () => {
+    const { open } = setup();
+    const ping = open(SockType.SOCK_DGRAM, IpProto.IPPROTO_ICMP);
+    for (const v of [ping.inq(), ping.outq()]) expect(isError(v) ? v.name : v).toBe('ENOTTY');
+  });
+});
+
+describe('each datagram queued wakes the waiters (sk_data_ready)', () => {
+  it('a second datagram runs the readiness listener of UDP, raw and ping sockets though POLLIN is up', () => {
+    const { open, run } = setup();
+    const udp = open(SockType.SOCK_DGRAM, 0);
+    const sender = open(SockType.SOCK_DGRAM, 0);
+    expect(udp.bind(lo())).toBe(0);
+    const raw = open(SockType.SOCK_RAW, 253);
+    const ping = open(SockType.SOCK_DGRAM, IpProto.IPPROTO_ICMP);
+    const sends: [InetSocket, () => void][] = [
+      [udp, () => void sender.sendto(new Uint8Array(8), 0, udp.getsockname())],
+      [raw, () => void raw.sendto(new Uint8Array(8), 0, lo())],
+      [ping, () => void ping.sendto(echo(1, 8), 0, lo())],
+    ];
+    for (const [s, send] of sends) {
+      const wakes: number[] = [];
+      s.setReadinessListener((ev) => wakes.push(ev & PollEvent.POLLIN));
+      run();
+      wakes.length = 0;
+      send();
+      run();
+      expect(wakes).toContain(PollEvent.POLLIN);
+      wakes.length = 0;
+      send();
+      run();
+      expect(wakes).toContain(PollEvent.POLLIN);
+      // A read is no arrival: nobody wakes while the socket stays readable.
+      wakes.length = 0;
+      expect(typeof s.recvfrom(new Uint8Array(64))).toBe('object');
+      run();
+      expect(wakes).toEqual([]);
+      s.setReadinessListener(undefined);
+    }
+  });
+});

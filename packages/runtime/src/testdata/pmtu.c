@@ -1,0 +1,301 @@
+/* Path MTU discovery on lo, natively in a fresh network namespace and under tsvisor
+ * (pmtu.test.ts). A raw ICMP socket sends fragmentation-needed messages to 127.0.0.1 that quote
+ * a UDP datagram to 127.0.0.2 and a TCP segment of a connection to 127.0.0.3; what the stack
+ * learnt is printed: IP_MTU of the connected UDP socket, its pending and queued errors, a send
+ * larger than the path MTU under IP_PMTUDISC_DO (EMSGSIZE, a local error with the MTU) and
+ * IP_PMTUDISC_WANT (fragmented), and the connection's TCP_MAXSEG and tcpi_pmtu. MTUs above the
+ * path's, below net.ipv4.route.min_pmtu (552) and a TCP sequence number outside the window show
+ * what Linux ignores or clamps. */
+#define _GNU_SOURCE
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+
+#include "recv-err-util.h"
+
+static unsigned short csum(const void *p, size_t n) {
+  const unsigned char *b = p;
+  unsigned long s = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) s += b[i] << 8 | b[i + 1];
+  if (n & 1) s += b[n - 1] << 8;
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return htons(~s & 0xffff);
+}
+
+/* Sends, from 127.0.0.1 to 127.0.0.1, a fragmentation-needed message with next-hop MTU `mtu`
+ * quoting an IP header (127.0.0.1 to `dst`, protocol `proto`) and the 8 bytes `l4`. */
+static void frag_needed(int raw, const char *dst, int proto, const unsigned char l4[8], int mtu) {
+  unsigned char m[8 + 20 + 8] = {3, 4};
+  m[6] = mtu >> 8;
+  m[7] = mtu & 0xff;
+  struct iphdr *ip = (struct iphdr *)(m + 8);
+  ip->version = 4;
+  ip->ihl = 5;
+  ip->tot_len = htons(1500);
+  ip->ttl = 64;
+  ip->protocol = proto;
+  ip->saddr = inet_addr("127.0.0.1");
+  ip->daddr = inet_addr(dst);
+  ip->check = csum(ip, 20);
+  memcpy(m + 28, l4, 8);
+  unsigned short c = csum(m, sizeof m);
+  memcpy(m + 2, &c, 2);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.1")};
+  if (sendto(raw, m, sizeof m, 0, (struct sockaddr *)&to, sizeof to) != sizeof m) printf("  raw send: %s\n", err());
+  sleep_ms(50);
+}
+
+static int ip_mtu(int fd) {
+  int v = -1;
+  socklen_t l = sizeof v;
+  return getsockopt(fd, SOL_IP, IP_MTU, &v, &l) < 0 ? -errno : v;
+}
+
+static void set_pmtudisc(int fd, int mode) { setsockopt(fd, SOL_IP, IP_MTU_DISCOVER, &mode, sizeof mode); }
+
+/* The oldest queued error: errno, origin, type, code and ee_info. */
+static void read_queue(int fd) {
+  char buf[64];
+  struct errqueue_msg q;
+  long n = recv_errqueue(fd, buf, sizeof buf, MSG_DONTWAIT, &q);
+  if (n < 0) return;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&q.m); c; c = CMSG_NXTHDR(&q.m, c)) {
+    struct sock_extended_err *e = (struct sock_extended_err *)CMSG_DATA(c);
+    printf("  errqueue: n %ld ee_errno %s origin %u type %u code %u info %u\n", n, ename(e->ee_errno),
+           e->ee_origin, e->ee_type, e->ee_code, e->ee_info);
+  }
+}
+
+static void udp_report(const char *what, int s) {
+  printf("%s: IP_MTU %d SO_ERROR %s\n", what, ip_mtu(s), ename(so_error(s)));
+  read_queue(s);
+  read_queue(s);
+}
+
+static void udp(int raw) {
+  int r = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.2")};
+  bind(r, (struct sockaddr *)&a, sizeof a);
+  socklen_t al = sizeof a;
+  getsockname(r, (struct sockaddr *)&a, &al);
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  printf("udp unconnected: IP_MTU %s\n", ename(-ip_mtu(s)));
+  int one = 1;
+  setsockopt(s, SOL_IP, IP_RECVERR, &one, sizeof one);
+  connect(s, (struct sockaddr *)&a, sizeof a);
+  udp_report("udp connected", s);
+  struct sockaddr_in me;
+  socklen_t ml = sizeof me;
+  getsockname(s, (struct sockaddr *)&me, &ml);
+  unsigned char l4[8] = {0};
+  memcpy(l4, &me.sin_port, 2);
+  memcpy(l4 + 2, &a.sin_port, 2);
+  l4[4] = (8 + 1472) >> 8;
+  l4[5] = (8 + 1472) & 0xff;
+
+  frag_needed(raw, "127.0.0.2", IPPROTO_UDP, l4, 1200);
+  udp_report("frag needed 1200", s);
+  static char big[1500];
+  set_pmtudisc(s, IP_PMTUDISC_DO);
+  printf("send 1400 under DO: %s\n", res(send(s, big, 1400, 0)));
+  read_queue(s);
+  printf("send 1172 under DO: %s\n", res(send(s, big, 1172, 0)));
+  printf("send 1173 under DO: %s\n", res(send(s, big, 1173, 0)));
+  read_queue(s);
+  set_pmtudisc(s, IP_PMTUDISC_PROBE);
+  printf("send 1400 under PROBE: %s\n", res(send(s, big, 1400, 0)));
+  set_pmtudisc(s, IP_PMTUDISC_WANT);
+  printf("send 1400 under WANT: %s\n", res(send(s, big, 1400, 0)));
+  char in[2000];
+  for (long n; (n = recv(r, in, sizeof in, MSG_DONTWAIT)) >= 0;) printf("  received %ld\n", n);
+
+  /* Learnt under IP_PMTUDISC_DONT too, which takes no error from it. */
+  set_pmtudisc(s, IP_PMTUDISC_DONT);
+  frag_needed(raw, "127.0.0.2", IPPROTO_UDP, l4, 1000);
+  udp_report("frag needed 1000 under DONT", s);
+  set_pmtudisc(s, IP_PMTUDISC_WANT);
+  frag_needed(raw, "127.0.0.2", IPPROTO_UDP, l4, 1300);
+  udp_report("frag needed 1300 (above the path's)", s);
+  frag_needed(raw, "127.0.0.2", IPPROTO_UDP, l4, 300);
+  udp_report("frag needed 300 (below min_pmtu)", s);
+  set_pmtudisc(s, IP_PMTUDISC_DO);
+  printf("send 600 under DO: %s\n", res(send(s, big, 600, 0)));
+  read_queue(s);
+
+  /* Another socket to the same destination shares the route's exception. */
+  int t = socket(AF_INET, SOCK_DGRAM, 0);
+  connect(t, (struct sockaddr *)&a, sizeof a);
+  printf("second socket: IP_MTU %d\n", ip_mtu(t));
+  close(t);
+  close(s);
+  close(r);
+}
+
+/* Sends to ::1 from ::1 a packet-too-big message with MTU `mtu` quoting a UDP datagram from
+ * ::1 to ::1 with the 8 bytes `l4` (the kernel sums ICMPv6 messages of a raw socket). */
+static void packet_too_big(int raw6, const unsigned char l4[8], int mtu) {
+  unsigned char m[8 + 40 + 8] = {2, 0};
+  m[4] = mtu >> 24;
+  m[5] = mtu >> 16;
+  m[6] = mtu >> 8;
+  m[7] = mtu & 0xff;
+  m[8] = 0x60;
+  m[12] = 0x05;
+  m[13] = 0xc8;
+  m[14] = IPPROTO_UDP;
+  m[15] = 64;
+  m[8 + 23] = 1;
+  m[8 + 39] = 1;
+  memcpy(m + 48, l4, 8);
+  struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  if (sendto(raw6, m, sizeof m, 0, (struct sockaddr *)&to, sizeof to) != sizeof m) printf("  raw send: %s\n", err());
+  sleep_ms(50);
+}
+
+static void udp6_report(const char *what, int s) {
+  int v = -1;
+  socklen_t l = sizeof v;
+  int rc = getsockopt(s, SOL_IPV6, IPV6_MTU, &v, &l);
+  printf("%s: IPV6_MTU %d SO_ERROR %s\n", what, rc < 0 ? -errno : v, ename(so_error(s)));
+  read_queue(s);
+}
+
+static void udp6(void) {
+  int raw6 = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+  int r = socket(AF_INET6, SOCK_DGRAM, 0), s = socket(AF_INET6, SOCK_DGRAM, 0);
+  struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  bind(r, (struct sockaddr *)&a, sizeof a);
+  socklen_t al = sizeof a;
+  getsockname(r, (struct sockaddr *)&a, &al);
+  int one = 1;
+  setsockopt(s, SOL_IPV6, IPV6_RECVERR, &one, sizeof one);
+  connect(s, (struct sockaddr *)&a, sizeof a);
+  struct sockaddr_in6 me;
+  socklen_t ml = sizeof me;
+  getsockname(s, (struct sockaddr *)&me, &ml);
+  unsigned char l4[8] = {0};
+  memcpy(l4, &me.sin6_port, 2);
+  memcpy(l4 + 2, &a.sin6_port, 2);
+  udp6_report("udp6 connected", s);
+  packet_too_big(raw6, l4, 1000);
+  udp6_report("packet too big 1000 (below IPv6's minimum)", s);
+  packet_too_big(raw6, l4, 1400);
+  udp6_report("packet too big 1400", s);
+  packet_too_big(raw6, l4, 1450);
+  udp6_report("packet too big 1450 (above the path's)", s);
+  packet_too_big(raw6, l4, 1300);
+  udp6_report("packet too big 1300", s);
+  static char big[1500];
+  int v = IPV6_PMTUDISC_DO;
+  setsockopt(s, SOL_IPV6, IPV6_MTU_DISCOVER, &v, sizeof v);
+  printf("send 1253 under DO: %s\n", res(send(s, big, 1253, 0)));
+  printf("send 1252 under DO: %s\n", res(send(s, big, 1252, 0)));
+  read_queue(s);
+  close(s);
+  close(r);
+  close(raw6);
+}
+
+/* An MSS, or "large" for one from lo's MTU: bounded to half the largest window the peer offered,
+ * which grows as the receiver's buffer autotunes (not what this program compares). */
+static const char *mss_str(int mss) {
+  static char b[2][16];
+  static int i;
+  if (mss > 30000) return "large";
+  snprintf(b[i ^= 1], sizeof b[0], "%d", mss);
+  return b[i];
+}
+
+static void tcp_report(const char *what, int c) {
+  int mss = -1;
+  socklen_t l = sizeof mss;
+  getsockopt(c, IPPROTO_TCP, TCP_MAXSEG, &mss, &l);
+  struct tcp_info ti;
+  l = sizeof ti;
+  getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &l);
+  printf("%s: TCP_MAXSEG %s tcpi_pmtu %u", what, mss_str(mss), ti.tcpi_pmtu);
+  printf(" tcpi_snd_mss %s SO_ERROR %s\n", mss_str(ti.tcpi_snd_mss), ename(so_error(c)));
+}
+
+/* Sends `n` bytes from `c`, reads them at `s` and waits for the ACK: SND.UNA is SND.NXT again. */
+static void exchange(int c, int s, char *data, long n) {
+  long sent = send(c, data, n, 0), got = 0;
+  for (long r; got < sent && (r = recv(s, data, n, 0)) > 0;) got += r;
+  struct tcp_info ti;
+  socklen_t l = sizeof ti;
+  for (int i = 0; i < 100 && getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 && ti.tcpi_unacked; i++) sleep_ms(10);
+  printf("tcp: sent %ld received %ld\n", sent, got);
+}
+
+/* Reads the first segment the client sent (its SYN) from a raw TCP socket: its sequence number. */
+static unsigned syn_seq(int sniff, unsigned short cport) {
+  unsigned char p[128];
+  for (int i = 0; i < 16; i++) {
+    long n = recv(sniff, p, sizeof p, 0);
+    if (n < 40) continue;
+    int hl = (p[0] & 15) * 4;
+    if (memcmp(p + hl, &cport, 2) == 0 && (p[hl + 13] & 0x02)) return ntohl(*(unsigned *)(p + hl + 4));
+  }
+  return 0;
+}
+
+static void tcp(int raw) {
+  int sniff = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+  timeo(sniff, SO_RCVTIMEO, 1, 0);
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.3")};
+  bind(l, (struct sockaddr *)&a, sizeof a);
+  listen(l, 1);
+  socklen_t al = sizeof a;
+  getsockname(l, (struct sockaddr *)&a, &al);
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.1")};
+  bind(c, (struct sockaddr *)&me, sizeof me);
+  socklen_t ml = sizeof me;
+  getsockname(c, (struct sockaddr *)&me, &ml);
+  connect(c, (struct sockaddr *)&a, sizeof a);
+  int s = accept(l, NULL, NULL);
+  unsigned isn = syn_seq(sniff, me.sin_port);
+  close(sniff);
+  printf("tcp: SYN seen %s\n", isn ? "yes" : "no");
+  /* Data first, so that the MSS is no longer held to half the peer's first window. */
+  static char data[20000];
+  timeo(s, SO_RCVTIMEO, 2, 0);
+  exchange(c, s, data, sizeof data);
+  isn += sizeof data;
+  tcp_report("tcp connected", c);
+
+  unsigned char l4[8];
+  memcpy(l4, &me.sin_port, 2);
+  memcpy(l4 + 2, &a.sin_port, 2);
+  unsigned seq = htonl(isn + 1 + 100000);
+  memcpy(l4 + 4, &seq, 4);
+  frag_needed(raw, "127.0.0.3", IPPROTO_TCP, l4, 1000);
+  tcp_report("frag needed 1000, sequence outside the window", c);
+  seq = htonl(isn + 1);
+  memcpy(l4 + 4, &seq, 4);
+  frag_needed(raw, "127.0.0.3", IPPROTO_TCP, l4, 1000);
+  tcp_report("frag needed 1000, sequence SND.NXT", c);
+  frag_needed(raw, "127.0.0.3", IPPROTO_TCP, l4, 1100);
+  tcp_report("frag needed 1100 (above the path's)", c);
+  frag_needed(raw, "127.0.0.3", IPPROTO_TCP, l4, 400);
+  tcp_report("frag needed 400 (below min_pmtu)", c);
+
+  exchange(c, s, data, sizeof data);
+  tcp_report("tcp after data", c);
+  close(c);
+  close(s);
+  close(l);
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  int raw = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  if (raw < 0) {
+    printf("raw socket: %s\n", err());
+    return 1;
+  }
+  udp(raw);
+  udp6();
+  tcp(raw);
+  return 0;
+}
