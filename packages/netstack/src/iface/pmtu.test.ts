@@ -3,91 +3,43 @@
 // IPv4, nothing below 1280 for IPv6, never above the route's), for 600 s; a TCP connection
 // takes it for a segment it has in flight, lowers its MSS and resends at once. Here a peer on
 // an IP link of MTU 1500 plays the router; runtime's pmtu test compares the same on lo with Linux.
-import {
-  AddressFamily,
-  E,
-  IpOption,
-  IpProto,
-  isError,
-  SocketLevel,
-  SocketOption,
-  SockType,
-  TcpOption,
-} from '@tsvisor/abi';
+import { E, IpOption, IpProto, isError, SocketLevel, SocketOption, SockType, TcpOption } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import type { Device } from '../phy/device.js';
 import { linkPair } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
+import {
+  addr,
+  far4,
+  far6,
+  icmp4,
+  icmp6,
+  inetSocket,
+  routerLink,
+  seqOf,
+  shifted,
+} from '../socket/icmp-router.test-util.js';
 import { InetSocket } from '../socket/inet-socket.js';
 import { PmtuDisc } from '../socket/ip-options.js';
-import { emitSockaddr } from '../socket/sockaddr.js';
-import { Icmpv4Packet, Icmpv4Repr, Icmpv4Unreachable } from '../wire/icmpv4.js';
-import { Icmpv6Packet, Icmpv6Repr } from '../wire/icmpv6.js';
-import { Ipv4Address, Ipv6Address, type IpAddress } from '../wire/ip-address.js';
-import { IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
-import { Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
+import { Icmpv4Unreachable } from '../wire/icmpv4.js';
+import { Ipv4Address } from '../wire/ip-address.js';
 import { cidr } from './interface.js';
 import { PMTU_EXPIRES } from './pmtu.js';
 
-const me4 = Ipv4Address.parse('10.0.0.1')!;
-const far4 = Ipv4Address.parse('10.0.0.9')!;
-const router4 = Ipv4Address.parse('10.0.0.254')!;
-const me6 = Ipv6Address.parse('fd00::1')!;
-const far6 = Ipv6Address.parse('fd00::9')!;
-const router6 = Ipv6Address.parse('fd00::fe')!;
-
 /** The router's fragmentation needed with next-hop MTU `mtu`, quoting `datagram` (576 bytes at most). */
 function fragNeeded(peer: Device, datagram: Uint8Array, mtu: number): void {
-  const icmp: Icmpv4Repr = {
+  icmp4(peer, {
     type: 'destUnreachable',
     code: Icmpv4Unreachable.FRAG_NEEDED,
     nextHopMtu: mtu,
     invoking: datagram.subarray(0, 576 - 28),
-  };
-  const len = Icmpv4Repr.bufferLen(icmp);
-  const buf = new Uint8Array(20 + len);
-  Ipv4Repr.emit(
-    { src: router4, dst: me4, protocol: IpProtocol.ICMP, payloadLen: len, ttl: 64 },
-    Ipv4Packet.unchecked(buf),
-  );
-  Icmpv4Repr.emit(icmp, Icmpv4Packet.unchecked(buf.subarray(20)));
-  peer.transmit(0, buf);
+  });
 }
 
 /** The router's packet too big with MTU `mtu`, quoting `invoking`. */
-function packetTooBig(peer: Device, invoking: Uint8Array, mtu: number): void {
-  const icmp: Icmpv6Repr = { type: 'packetTooBig', mtu, invoking };
-  const len = Icmpv6Repr.bufferLen(icmp);
-  const buf = new Uint8Array(40 + len);
-  Ipv6Repr.emit(
-    { src: router6, dst: me6, nextHeader: IpProtocol.ICMPV6, payloadLen: len, hopLimit: 64 },
-    Ipv6Packet.unchecked(buf),
-  );
-  Icmpv6Repr.emit(icmp, Icmpv6Packet.unchecked(buf.subarray(40)), router6, me6);
-  peer.transmit(0, buf);
-}
-
-const addr = (a: IpAddress, port: number): Uint8Array => emitSockaddr({ addr: a, port });
-
-function socket(stack: Stack, family: 4 | 6, type: number): InetSocket {
-  const s = InetSocket.create(stack, family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6, type, 0);
-  if (isError(s)) throw new Error(s.name);
-  return s;
-}
-
-/** A stack at 10.0.0.1 and fd00::1 whose link's far end (`peer`) the test reads and writes. */
-function setup(): { stack: Stack; peer: Device; sent: (now?: number) => Uint8Array[] } {
-  const [dev, peer] = linkPair({ medium: 'ip', mtu: 1500 });
-  const stack = new Stack({ device: dev, addresses: [cidr('10.0.0.1/24'), cidr('fd00::1/64')], seed: 7 });
-  const sent = (now = 0): Uint8Array[] => {
-    settle([stack], now);
-    const out: Uint8Array[] = [];
-    for (let p = peer.receive(now); p; p = peer.receive(now)) out.push(p);
-    return out;
-  };
-  return { stack, peer, sent };
-}
+const packetTooBig = (peer: Device, invoking: Uint8Array, mtu: number): void =>
+  icmp6(peer, { type: 'packetTooBig', mtu, invoking });
 
 /** A UDP socket connected to `far`:4000 that has sent one datagram; that datagram as sent. */
 function connectedUdp(
@@ -95,7 +47,7 @@ function connectedUdp(
   stack: Stack,
   sent: () => Uint8Array[],
 ): { s: InetSocket; datagram: Uint8Array } {
-  const s = socket(stack, family, SockType.SOCK_DGRAM);
+  const s = inetSocket(stack, family, SockType.SOCK_DGRAM);
   expect(s.connect(addr(family === 4 ? far4 : far6, 4000))).toBe(0);
   expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
   return { s, datagram: sent()[0]! };
@@ -103,7 +55,7 @@ function connectedUdp(
 
 describe('path MTU of UDP sockets', () => {
   it('fragmentation needed lowers IP_MTU; IP_PMTUDISC_DO then refuses larger sends, WANT fragments to it', () => {
-    const { stack, peer, sent } = setup();
+    const { stack, peer, sent } = routerLink(7);
     const { s, datagram } = connectedUdp(4, stack, sent);
     expect(s.getsockopt(SocketLevel.SOL_IP, IpOption.IP_MTU)).toBe(1500);
     fragNeeded(peer, datagram, 1280);
@@ -127,7 +79,7 @@ describe('path MTU of UDP sockets', () => {
   });
 
   it("IPv4 ignores an MTU above the path's and raises one below min_pmtu to 552; it expires after 600 s", () => {
-    const { stack, peer, sent } = setup();
+    const { stack, peer, sent } = routerLink(7);
     const { s, datagram } = connectedUdp(4, stack, sent);
     // Learnt under IP_PMTUDISC_DONT too, which takes no error from it.
     expect(s.setsockopt(SocketLevel.SOL_IP, IpOption.IP_MTU_DISCOVER, PmtuDisc.DONT)).toBe(0);
@@ -147,7 +99,7 @@ describe('path MTU of UDP sockets', () => {
   });
 
   it('IPv6 ignores packet too big below 1280 and above the path MTU', () => {
-    const { stack, peer, sent } = setup();
+    const { stack, peer, sent } = routerLink(7);
     const { s, datagram } = connectedUdp(6, stack, sent);
     const mtu = (): unknown => s.getsockopt(SocketLevel.SOL_IPV6, 24); // IPV6_MTU
     packetTooBig(peer, datagram, 1000);
@@ -165,7 +117,7 @@ describe('path MTU of UDP sockets', () => {
   });
 
   it('an error about a port no socket has teaches nothing (__udp4_lib_err finds no socket)', () => {
-    const { stack, peer, sent } = setup();
+    const { stack, peer, sent } = routerLink(7);
     const { s, datagram } = connectedUdp(4, stack, sent);
     const other = datagram.slice();
     other[20] = ~other[20]! & 0xff; // the quoted source port: no socket's
@@ -215,10 +167,10 @@ describe('path MTU of TCP connections', () => {
       if (deliver) for (const p of out) far.transmit(now, p);
       return out;
     };
-    const listener = socket(b, 4, SockType.SOCK_STREAM);
+    const listener = inetSocket(b, 4, SockType.SOCK_STREAM);
     expect(listener.bind(addr(far4, 80))).toBe(0);
     expect(listener.listen(1)).toBe(0);
-    const client = socket(a, 4, SockType.SOCK_STREAM);
+    const client = inetSocket(a, 4, SockType.SOCK_STREAM);
     client.connect(addr(far4, 80));
     both(0);
     const server = listener.accept();
@@ -227,7 +179,6 @@ describe('path MTU of TCP connections', () => {
   }
 
   const maxseg = (s: InetSocket): unknown => s.getsockopt(IpProto.IPPROTO_TCP, TcpOption.TCP_MAXSEG);
-  const seqOf = (p: Uint8Array): number => new DataView(p.buffer, p.byteOffset + 24).getUint32(0);
 
   it('lowers the MSS and resends what is in flight at once in smaller segments', () => {
     const { client, server, peer, both, held } = connection();
@@ -272,15 +223,11 @@ describe('path MTU of TCP connections', () => {
     fragNeeded(peer, seg, 1200);
     expect(held(20)).toEqual([]);
     expect(maxseg(client)).toBe(1500 - 40 - 12);
-    const ahead = seg.slice();
-    new DataView(ahead.buffer, 24).setUint32(0, seqOf(seg) + 100_000);
-    fragNeeded(peer, ahead, 1200);
+    fragNeeded(peer, shifted(seg, 100_000), 1200);
     held(20);
     expect(maxseg(client)).toBe(1500 - 40 - 12);
     // SND.NXT itself (nothing in flight) is taken: nothing to resend.
-    const next = seg.slice();
-    new DataView(next.buffer, 24).setUint32(0, seqOf(seg) + 1000);
-    fragNeeded(peer, next, 1200);
+    fragNeeded(peer, shifted(seg, 1000), 1200);
     expect(held(20)).toEqual([]);
     expect(maxseg(client)).toBe(1200 - 40 - 12);
   });

@@ -6,7 +6,6 @@
 // link plays the router and sends time exceeded, fragmentation needed, packet too big and
 // parameter problem.
 import {
-  AddressFamily,
   E,
   IpOption,
   IpProto,
@@ -21,54 +20,34 @@ import {
 import { describe, expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
 import type { Device } from '../phy/device.js';
-import { LoopbackDevice, linkPair } from '../phy/loopback.js';
+import { LoopbackDevice } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
 import { Icmpv4Packet, Icmpv4Repr, Icmpv4Type, Icmpv4Unreachable } from '../wire/icmpv4.js';
-import { Icmpv6Packet, Icmpv6Repr, Icmpv6Type } from '../wire/icmpv6.js';
-import { Ipv4Address, Ipv6Address, type IpAddress } from '../wire/ip-address.js';
+import { Icmpv6Type } from '../wire/icmpv6.js';
+import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
-import { Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
+import { Ipv6Packet } from '../wire/ipv6.js';
 import { PmtuDisc } from './ip-options.js';
-import { InetSocket, type RecvResult } from './inet-socket.js';
+import type { InetSocket, RecvResult } from './inet-socket.js';
 import { SoEeOrigin } from './error-queue.js';
-import { emitSockaddr } from './sockaddr.js';
+import {
+  addr,
+  far4,
+  far6,
+  icmp4,
+  icmp6,
+  inetSocket,
+  me4,
+  router4,
+  router6,
+  routerLink,
+} from './icmp-router.test-util.js';
 
 const te = new TextEncoder();
-const me4 = Ipv4Address.parse('10.0.0.1')!;
-const far4 = Ipv4Address.parse('10.0.0.9')!;
-const router4 = Ipv4Address.parse('10.0.0.254')!;
-const me6 = Ipv6Address.parse('fd00::1')!;
-const far6 = Ipv6Address.parse('fd00::9')!;
-const router6 = Ipv6Address.parse('fd00::fe')!;
-
-/** The router's ICMPv4 message to us. */
-function icmp4(peer: Device, icmp: Icmpv4Repr): void {
-  const len = Icmpv4Repr.bufferLen(icmp);
-  const buf = new Uint8Array(20 + len);
-  Ipv4Repr.emit(
-    { src: router4, dst: me4, protocol: IpProtocol.ICMP, payloadLen: len, ttl: 64 },
-    Ipv4Packet.unchecked(buf),
-  );
-  Icmpv4Repr.emit(icmp, Icmpv4Packet.unchecked(buf.subarray(20)));
-  peer.transmit(0, buf);
-}
-
-/** The router's ICMPv6 message to us. */
-function icmp6(peer: Device, icmp: Icmpv6Repr): void {
-  const len = Icmpv6Repr.bufferLen(icmp);
-  const buf = new Uint8Array(40 + len);
-  Ipv6Repr.emit(
-    { src: router6, dst: me6, nextHeader: IpProtocol.ICMPV6, payloadLen: len, hopLimit: 64 },
-    Ipv6Packet.unchecked(buf),
-  );
-  Icmpv6Repr.emit(icmp, Icmpv6Packet.unchecked(buf.subarray(40)), router6, me6);
-  peer.transmit(0, buf);
-}
 
 function setup(): { stack: Stack; peer: Device; sent: () => Uint8Array; run: () => void } {
-  const [dev, peer] = linkPair({ medium: 'ip', mtu: 1500 });
-  const stack = new Stack({ device: dev, addresses: [cidr('10.0.0.1/24'), cidr('fd00::1/64')], seed: 7 });
+  const { stack, peer } = routerLink(7);
   const run = (): void => void settle([stack], 0);
   const sent = (): Uint8Array => {
     run();
@@ -88,16 +67,7 @@ function echo(seq: number, data: string): Uint8Array {
   return m;
 }
 
-function udp(stack: Stack, family: 4 | 6): InetSocket {
-  const s = InetSocket.create(
-    stack,
-    family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6,
-    SockType.SOCK_DGRAM,
-    0,
-  );
-  if (isError(s)) throw new Error(s.name);
-  return s;
-}
+const udp = (stack: Stack, family: 4 | 6): InetSocket => inetSocket(stack, family, SockType.SOCK_DGRAM);
 
 function setInt(s: InetSocket, level: number, name: number, v: number): void {
   expect(s.setsockopt(level, name, v)).toBe(0);
@@ -130,8 +100,6 @@ function readError(s: InetSocket): unknown {
     offender: c.data.slice(16),
   };
 }
-
-const addr = (a: IpAddress, port = 0): Uint8Array => emitSockaddr({ addr: a, port });
 
 /**
  * What readError gives for a local EMSGSIZE of an unconnected IPv4 socket on lo: no payload, the
@@ -429,8 +397,7 @@ describe('ping sockets and ICMP errors (ping_err)', () => {
 
   it('reads through the socket layer: IP_RECVERR set with setsockopt, the echo request as payload', () => {
     const { stack, peer, sent, run } = setup();
-    const p = InetSocket.create(stack, AddressFamily.AF_INET, SockType.SOCK_DGRAM, IpProto.IPPROTO_ICMP);
-    if (isError(p)) throw new Error(p.name);
+    const p = inetSocket(stack, 4, SockType.SOCK_DGRAM, IpProto.IPPROTO_ICMP);
     setInt(p, SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1);
     expect(p.sendto(echo(5, 'ttl'), 0, addr(far4))).toBe(11);
     const packet = sent();
@@ -461,16 +428,8 @@ describe('ping sockets and ICMP errors (ping_err)', () => {
   });
 });
 
-function raw(stack: Stack, family: 4 | 6, protocol: number): InetSocket {
-  const s = InetSocket.create(
-    stack,
-    family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6,
-    SockType.SOCK_RAW,
-    protocol,
-  );
-  if (isError(s)) throw new Error(s.name);
-  return s;
-}
+const raw = (stack: Stack, family: 4 | 6, protocol: number): InetSocket =>
+  inetSocket(stack, family, SockType.SOCK_RAW, protocol);
 
 /** A UDP header from port 4321 to `dport` and `text`, as a raw IPPROTO_UDP socket sends it. */
 function udpDatagram(dport: number, text: string): Uint8Array {
@@ -607,16 +566,13 @@ describe('local errors of ping and raw sockets', () => {
   const lo6 = Ipv6Address.parse('::1')!;
   const loopback = (): Stack =>
     new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8'), cidr('::1/128')] });
-  const ping = (stack: Stack, family: 4 | 6): InetSocket => {
-    const s = InetSocket.create(
+  const ping = (stack: Stack, family: 4 | 6): InetSocket =>
+    inetSocket(
       stack,
-      family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6,
+      family,
       SockType.SOCK_DGRAM,
       family === 4 ? IpProto.IPPROTO_ICMP : IpProto.IPPROTO_ICMPV6,
     );
-    if (isError(s)) throw new Error(s.name);
-    return s;
-  };
   const request = (family: 4 | 6, len: number): Uint8Array => {
     const m = new Uint8Array(len);
     m[0] = family === 4 ? Icmpv4Type.ECHO_REQUEST : Icmpv6Type.ECHO_REQUEST;

@@ -4,7 +4,6 @@
 // timeout gives up (instead of ETIMEDOUT). Here the test plays the router on an IP link;
 // runtime's tcp-icmp-error test compares the same on lo with Linux.
 import {
-  AddressFamily,
   E,
   IpOption,
   IpProto,
@@ -19,53 +18,26 @@ import {
   MsgFlag,
 } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
-import { cidr } from '../iface/interface.js';
 import type { Device } from '../phy/device.js';
-import { linkPair } from '../phy/loopback.js';
-import { settle } from '../stack.test-util.js';
-import { Stack } from '../stack.js';
-import { Icmpv4Packet, Icmpv4Repr, Icmpv4Unreachable } from '../wire/icmpv4.js';
-import { Icmpv6Packet, Icmpv6Repr, Icmpv6Unreachable } from '../wire/icmpv6.js';
-import { Ipv4Address, Ipv6Address, type IpAddress } from '../wire/ip-address.js';
-import { IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
-import { Ipv6Packet, Ipv6Repr } from '../wire/ipv6.js';
+import { type Icmpv4Repr, Icmpv4Unreachable } from '../wire/icmpv4.js';
+import { Icmpv6Unreachable } from '../wire/icmpv6.js';
+import { IpProtocol } from '../wire/ipv4.js';
 import { TcpFlag, TcpPacket, TcpRepr } from '../wire/tcp.js';
-import { InetSocket, type RecvResult } from './inet-socket.js';
-import { emitSockaddr } from './sockaddr.js';
+import {
+  addr,
+  far4,
+  far6,
+  icmp4,
+  icmp6,
+  inetSocket,
+  ipv4From,
+  me4,
+  routerLink,
+  seqOf,
+  shifted,
+} from './icmp-router.test-util.js';
+import type { InetSocket, RecvResult } from './inet-socket.js';
 import { WOULD_BLOCK } from './would-block.js';
-
-const me4 = Ipv4Address.parse('10.0.0.1')!;
-const far4 = Ipv4Address.parse('10.0.0.9')!;
-const router4 = Ipv4Address.parse('10.0.0.254')!;
-const me6 = Ipv6Address.parse('fd00::1')!;
-const far6 = Ipv6Address.parse('fd00::9')!;
-const router6 = Ipv6Address.parse('fd00::fe')!;
-
-const addr = (a: IpAddress, port: number): Uint8Array => emitSockaddr({ addr: a, port });
-
-/** The router's ICMPv4 error. */
-function icmp4(peer: Device, icmp: Icmpv4Repr): void {
-  const len = Icmpv4Repr.bufferLen(icmp);
-  const buf = new Uint8Array(20 + len);
-  Ipv4Repr.emit(
-    { src: router4, dst: me4, protocol: IpProtocol.ICMP, payloadLen: len, ttl: 64 },
-    Ipv4Packet.unchecked(buf),
-  );
-  Icmpv4Repr.emit(icmp, Icmpv4Packet.unchecked(buf.subarray(20)));
-  peer.transmit(0, buf);
-}
-
-/** The router's ICMPv6 error. */
-function icmp6(peer: Device, icmp: Icmpv6Repr): void {
-  const len = Icmpv6Repr.bufferLen(icmp);
-  const buf = new Uint8Array(40 + len);
-  Ipv6Repr.emit(
-    { src: router6, dst: me6, nextHeader: IpProtocol.ICMPV6, payloadLen: len, hopLimit: 64 },
-    Ipv6Packet.unchecked(buf),
-  );
-  Icmpv6Repr.emit(icmp, Icmpv6Packet.unchecked(buf.subarray(40)), router6, me6);
-  peer.transmit(0, buf);
-}
 
 const unreachable4 = (code: number, invoking: Uint8Array): Icmpv4Repr => ({
   type: 'destUnreachable',
@@ -74,50 +46,30 @@ const unreachable4 = (code: number, invoking: Uint8Array): Icmpv4Repr => ({
   invoking,
 });
 
-/** The TCP sequence number of a sent IPv4 (`hl` 20) or IPv6 (40) datagram. */
-const seqOf = (p: Uint8Array, hl = 20): number => new DataView(p.buffer, p.byteOffset + hl + 4).getUint32(0);
-
-/** `p` with its TCP sequence number moved by `by`. */
-function shifted(p: Uint8Array, by: number, hl = 20): Uint8Array {
-  const q = p.slice();
-  new DataView(q.buffer, hl + 4).setUint32(0, (seqOf(p, hl) + by) >>> 0);
-  return q;
-}
-
-/** A stack at 10.0.0.1 and fd00::1 whose link's far end (`peer`) the test reads and writes. */
-function setup(): { stack: Stack; peer: Device; sent: (now: number) => Uint8Array[] } {
-  const [dev, peer] = linkPair({ medium: 'ip', mtu: 1500 });
-  const stack = new Stack({ device: dev, addresses: [cidr('10.0.0.1/24'), cidr('fd00::1/64')], seed: 3 });
-  const sent = (now: number): Uint8Array[] => {
-    settle([stack], now);
-    const out: Uint8Array[] = [];
-    for (let p = peer.receive(now); p; p = peer.receive(now)) out.push(p);
-    return out;
-  };
-  return { stack, peer, sent };
-}
-
-/** A non-blocking TCP socket of `family` connecting to port 80 of the far address; its SYN. */
-function connecting(family: 4 | 6, sent: (now: number) => Uint8Array[], stack: Stack) {
-  const s = InetSocket.create(
-    stack,
-    family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6,
-    SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK,
-    0,
-  );
-  if (isError(s)) throw new Error(s.name);
+/**
+ * A non-blocking TCP socket of `family` connecting to port 80 of the far address on a fresh
+ * router link; its SYN.
+ */
+function connecting(family: 4 | 6) {
+  const { stack, peer, sent } = routerLink(3);
+  const s = inetSocket(stack, family, SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK);
   expect(s.connect(addr(family === 4 ? far4 : far6, 80))).toBe(E.EINPROGRESS);
   const syn = sent(0);
   expect(syn.length).toBe(1);
-  return { s, syn: syn[0]! };
+  return { stack, peer, sent, s, syn: syn[0]! };
 }
+
+/** The far end's TCP segment `seg` to us over IPv4. */
+const fromFar = (peer: Device, seg: TcpRepr): void =>
+  ipv4From(peer, far4, me4, IpProtocol.TCP, TcpRepr.bufferLen(seg), (b) =>
+    TcpRepr.emit(seg, TcpPacket.unchecked(b), far4, me4),
+  );
 
 const soError = (s: InetSocket): unknown => s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR);
 
 /** An established IPv4 connection to a hand-driven far end, which has acknowledged nothing since. */
 function established() {
-  const { stack, peer, sent } = setup();
-  const { s, syn } = connecting(4, sent, stack);
+  const { stack, peer, sent, s, syn } = connecting(4);
   const synAck: TcpRepr = {
     srcPort: 80,
     dstPort: new DataView(syn.buffer, syn.byteOffset + 20).getUint16(0),
@@ -128,29 +80,19 @@ function established() {
     maxSegSize: 1000,
     payload: new Uint8Array(0),
   };
-  const ack = (ackNumber: number): void => {
-    const seg = { ...synAck, seqNumber: 7001, ackNumber, flags: 0, maxSegSize: undefined };
-    const len = TcpRepr.bufferLen(seg);
-    const buf = new Uint8Array(20 + len);
-    Ipv4Repr.emit(
-      { src: far4, dst: me4, protocol: IpProtocol.TCP, payloadLen: len, ttl: 64 },
-      Ipv4Packet.unchecked(buf),
-    );
-    TcpRepr.emit(seg, TcpPacket.unchecked(buf.subarray(20)), far4, me4);
-    peer.transmit(0, buf);
-  };
-  const len = TcpRepr.bufferLen(synAck);
-  const buf = new Uint8Array(20 + len);
-  Ipv4Repr.emit(
-    { src: far4, dst: me4, protocol: IpProtocol.TCP, payloadLen: len, ttl: 64 },
-    Ipv4Packet.unchecked(buf),
-  );
-  TcpRepr.emit(synAck, TcpPacket.unchecked(buf.subarray(20)), far4, me4);
-  peer.transmit(0, buf);
+  const ack = (ackNumber: number): void =>
+    fromFar(peer, { ...synAck, seqNumber: 7001, ackNumber, flags: 0, maxSegSize: undefined });
+  fromFar(peer, synAck);
   sent(0); // our ACK
   expect(s.readiness() & PollEvent.POLLOUT).toBe(PollEvent.POLLOUT);
   expect(soError(s)).toBe(0);
   return { stack, peer, sent, s, ack };
+}
+
+/** Sends 100 bytes on `s`; the segment that carried them. */
+function sendData(s: InetSocket, sent: (now: number) => Uint8Array[]): Uint8Array {
+  expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
+  return sent(10)[0]!;
 }
 
 describe('ICMP errors in the handshake', () => {
@@ -164,8 +106,7 @@ describe('ICMP errors in the handshake', () => {
     ['parameter problem', 'paramProblem', 0, E.EPROTO],
   ];
   it.each(cases)('%s about the SYN fails the connect at once', (_, type, code, errno) => {
-    const { stack, peer, sent } = setup();
-    const { s, syn } = connecting(4, sent, stack);
+    const { stack, peer, sent, s, syn } = connecting(4);
     const fails = stack.mib.tcp.AttemptFails;
     icmp4(
       peer,
@@ -187,8 +128,7 @@ describe('ICMP errors in the handshake', () => {
   });
 
   it('ICMPv6 port unreachable about the SYN fails the connect with ECONNREFUSED', () => {
-    const { stack, peer, sent } = setup();
-    const { s, syn } = connecting(6, sent, stack);
+    const { peer, sent, s, syn } = connecting(6);
     icmp6(peer, { type: 'destUnreachable', code: Icmpv6Unreachable.PORT, invoking: syn });
     expect(sent(10)).toEqual([]);
     expect(soError(s)).toBe(E.ECONNREFUSED.errno);
@@ -196,8 +136,7 @@ describe('ICMP errors in the handshake', () => {
   });
 
   it('an error about another sequence number is ignored and counted', () => {
-    const { stack, peer, sent } = setup();
-    const { s, syn } = connecting(4, sent, stack);
+    const { stack, peer, sent, s, syn } = connecting(4);
     icmp4(peer, unreachable4(Icmpv4Unreachable.PORT, shifted(syn, 2)));
     icmp4(peer, unreachable4(Icmpv4Unreachable.PORT, shifted(syn, -1)));
     expect(sent(10)).toEqual([]);
@@ -209,8 +148,7 @@ describe('ICMP errors in the handshake', () => {
   });
 
   it('an unknown destination-unreachable code is ignored', () => {
-    const { stack, peer, sent } = setup();
-    const { s, syn } = connecting(4, sent, stack);
+    const { stack, peer, sent, s, syn } = connecting(4);
     icmp4(peer, unreachable4(16, syn));
     sent(10);
     expect(soError(s)).toBe(0);
@@ -219,13 +157,22 @@ describe('ICMP errors in the handshake', () => {
 });
 
 describe('ICMP errors on an established connection', () => {
+  /**
+   * An established connection with socket option `level`/`name` set to `value`, whose first 100
+   * bytes (`data`) the router answered with unreachable `code`.
+   */
+  function unreachableData(level: number, name: number, value: number, code: number) {
+    const c = established();
+    expect(c.s.setsockopt(level, name, value)).toBe(0);
+    const data = sendData(c.s, c.sent);
+    icmp4(c.peer, unreachable4(code, data));
+    c.sent(20);
+    return { ...c, data };
+  }
+  const userTimeout = [IpProto.IPPROTO_TCP, TcpOption.TCP_USER_TIMEOUT, 3000] as const;
+
   it('without IP_RECVERR the error waits for a timeout to give up, which reports it instead of ETIMEDOUT', () => {
-    const { s, peer, sent } = established();
-    expect(s.setsockopt(IpProto.IPPROTO_TCP, TcpOption.TCP_USER_TIMEOUT, 3000)).toBe(0);
-    expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
-    const data = sent(10)[0]!;
-    icmp4(peer, unreachable4(Icmpv4Unreachable.HOST, data));
-    sent(20);
+    const { s, sent } = unreachableData(...userTimeout, Icmpv4Unreachable.HOST);
     expect(s.readiness() & PollEvent.POLLERR).toBe(0);
     // The connection goes on: more data is taken, the segment is resent.
     expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
@@ -236,12 +183,7 @@ describe('ICMP errors on an established connection', () => {
   });
 
   it('SO_ERROR reads the soft error once and clears it: the timeout then reports ETIMEDOUT', () => {
-    const { s, peer, sent } = established();
-    expect(s.setsockopt(IpProto.IPPROTO_TCP, TcpOption.TCP_USER_TIMEOUT, 3000)).toBe(0);
-    expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
-    const data = sent(10)[0]!;
-    icmp4(peer, unreachable4(Icmpv4Unreachable.HOST, data));
-    sent(20);
+    const { s, sent } = unreachableData(...userTimeout, Icmpv4Unreachable.HOST);
     expect(soError(s)).toBe(E.EHOSTUNREACH.errno);
     expect(soError(s)).toBe(0);
     for (let t = 500; t <= 8000; t += 500) sent(t);
@@ -249,12 +191,7 @@ describe('ICMP errors on an established connection', () => {
   });
 
   it('an ACK clears the soft error: the timeout then reports ETIMEDOUT', () => {
-    const { s, peer, sent, ack } = established();
-    expect(s.setsockopt(IpProto.IPPROTO_TCP, TcpOption.TCP_USER_TIMEOUT, 3000)).toBe(0);
-    expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
-    const data = sent(10)[0]!;
-    icmp4(peer, unreachable4(Icmpv4Unreachable.HOST, data));
-    sent(20);
+    const { s, sent, ack, data } = unreachableData(...userTimeout, Icmpv4Unreachable.HOST);
     ack((seqOf(data) + 50) >>> 0);
     sent(30);
     for (let t = 500; t <= 8000; t += 500) sent(t);
@@ -262,12 +199,12 @@ describe('ICMP errors on an established connection', () => {
   });
 
   it('with IP_RECVERR the error is reported at once and the connection goes on', () => {
-    const { s, peer, sent, ack } = established();
-    expect(s.setsockopt(SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1)).toBe(0);
-    expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
-    const data = sent(10)[0]!;
-    icmp4(peer, unreachable4(Icmpv4Unreachable.NET, data));
-    sent(20);
+    const { s, sent, ack, data } = unreachableData(
+      SocketLevel.SOL_IP,
+      IpOption.IP_RECVERR,
+      1,
+      Icmpv4Unreachable.NET,
+    );
     expect(s.readiness() & PollEvent.POLLERR).toBe(PollEvent.POLLERR);
     // recv(2) reports it (sock_error) before it would block; then the stream goes on.
     expect(s.recvfrom(new Uint8Array(10), 0)).toBe(E.ENETUNREACH);
@@ -283,8 +220,7 @@ describe('ICMP errors on an established connection', () => {
   it('an error about acknowledged data is ignored and counted', () => {
     const { stack, s, peer, sent, ack } = established();
     expect(s.setsockopt(SocketLevel.SOL_IP, IpOption.IP_RECVERR, 1)).toBe(0);
-    expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
-    const data = sent(10)[0]!;
+    const data = sendData(s, sent);
     ack((seqOf(data) + 100) >>> 0);
     sent(20);
     icmp4(peer, unreachable4(Icmpv4Unreachable.PORT, data));
@@ -297,14 +233,8 @@ describe('ICMP errors on an established connection', () => {
 describe("ICMP errors about a listener's SYN-ACK", () => {
   /** A listener on port 80 that has answered a SYN from the far end; its SYN-ACK. */
   function synReceived() {
-    const { stack, peer, sent } = setup();
-    const l = InetSocket.create(
-      stack,
-      AddressFamily.AF_INET,
-      SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK,
-      0,
-    );
-    if (isError(l)) throw new Error(l.name);
+    const { stack, peer, sent } = routerLink(3);
+    const l = inetSocket(stack, 4, SockType.SOCK_STREAM | SockType.SOCK_NONBLOCK);
     expect(l.bind(addr(me4, 80))).toBe(0);
     expect(l.listen(8)).toBe(0);
     const syn: TcpRepr = {
@@ -317,14 +247,7 @@ describe("ICMP errors about a listener's SYN-ACK", () => {
       maxSegSize: 1000,
       payload: new Uint8Array(0),
     };
-    const len = TcpRepr.bufferLen(syn);
-    const buf = new Uint8Array(20 + len);
-    Ipv4Repr.emit(
-      { src: far4, dst: me4, protocol: IpProtocol.TCP, payloadLen: len, ttl: 64 },
-      Ipv4Packet.unchecked(buf),
-    );
-    TcpRepr.emit(syn, TcpPacket.unchecked(buf.subarray(20)), far4, me4);
-    peer.transmit(0, buf);
+    fromFar(peer, syn);
     const synAck = sent(0);
     expect(synAck.length).toBe(1);
     return { stack, peer, sent, synAck: synAck[0]! };
@@ -368,8 +291,7 @@ describe('the error queue of a failed handshake', () => {
   }
 
   it('keeps the error without IP_RECVERR: POLLERR outlasts SO_ERROR until it is read', () => {
-    const { stack, peer, sent } = setup();
-    const { s, syn } = connecting(4, sent, stack);
+    const { peer, sent, s, syn } = connecting(4);
     icmp4(peer, unreachable4(Icmpv4Unreachable.PORT, syn));
     sent(10);
     expect(soError(s)).toBe(E.ECONNREFUSED.errno);
@@ -388,8 +310,7 @@ describe('the error queue of a failed handshake', () => {
 
   it('keeps an ICMPv6 error only with IPV6_RECVERR', () => {
     for (const on of [0, 1]) {
-      const { stack, peer, sent } = setup();
-      const { s, syn } = connecting(6, sent, stack);
+      const { peer, sent, s, syn } = connecting(6);
       expect(s.setsockopt(SocketLevel.SOL_IPV6, Ipv6Option.IPV6_RECVERR, on)).toBe(0);
       icmp6(peer, { type: 'destUnreachable', code: Icmpv6Unreachable.PORT, invoking: syn });
       sent(10);
@@ -411,8 +332,7 @@ describe('the error queue of a failed handshake', () => {
   });
 
   it('reading the queued error first clears the connection error', () => {
-    const { stack, peer, sent } = setup();
-    const { s, syn } = connecting(4, sent, stack);
+    const { peer, sent, s, syn } = connecting(4);
     icmp4(peer, { type: 'timeExceeded', code: 0, invoking: syn });
     sent(10);
     expect(dequeue(s)).toMatchObject({ errno: E.EHOSTUNREACH.errno, type: 11 });
@@ -428,15 +348,22 @@ describe('RFC 6069: unreachable while retransmitting undoes a backoff', () => {
     return times;
   }
 
+  /**
+   * An established connection whose first 100 bytes (`data`) went unanswered: the `times` of
+   * the retransmissions up to 700 ms, the first two (`first`, `second`), and the first `rto`.
+   */
+  function backedOff() {
+    const c = established();
+    const data = sendData(c.s, c.sent);
+    const times = sendTimes(c.sent, 11, 700);
+    const [first, second] = times as [number, number];
+    return { ...c, data, times, first, second, rto: first - 10 };
+  }
+
   it('host unreachable about SND.UNA brings the next retransmission forward', () => {
-    const { s, peer, sent } = established();
-    expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
-    const data = sent(10)[0]!;
+    const { peer, sent, data, times, first, second, rto } = backedOff();
     // Two timeouts: the RTO doubled twice.
-    const before = sendTimes(sent, 11, 700);
-    expect(before.length).toBe(2);
-    const [first, second] = before as [number, number];
-    const rto = first - 10;
+    expect(times.length).toBe(2);
     expect(second - first).toBe(2 * rto);
     icmp4(peer, unreachable4(Icmpv4Unreachable.HOST, data));
     // The next one waits 2 RTOs after the last, not 4.
@@ -444,11 +371,7 @@ describe('RFC 6069: unreachable while retransmitting undoes a backoff', () => {
   });
 
   it('the retransmission goes at once when the reverted RTO has passed; not for another sequence number', () => {
-    const { s, peer, sent } = established();
-    expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
-    const data = sent(10)[0]!;
-    const [first, second] = sendTimes(sent, 11, 700) as [number, number];
-    const rto = first - 10;
+    const { peer, sent, data, second, rto } = backedOff();
     // Past the reverted RTO (2 after the last), before the backed-off one (4 after).
     const at = second + 3 * rto;
     expect(sendTimes(sent, 701, at)).toEqual([]);
@@ -459,11 +382,7 @@ describe('RFC 6069: unreachable while retransmitting undoes a backoff', () => {
   });
 
   it('port unreachable reverts nothing', () => {
-    const { s, peer, sent } = established();
-    expect(s.sendto(new Uint8Array(100), 0)).toBe(100);
-    const data = sent(10)[0]!;
-    const [first, second] = sendTimes(sent, 11, 700) as [number, number];
-    const rto = first - 10;
+    const { peer, sent, data, second, rto } = backedOff();
     icmp4(peer, unreachable4(Icmpv4Unreachable.PORT, data));
     expect(sendTimes(sent, 701, second + 4 * rto)).toEqual([second + 4 * rto]);
   });

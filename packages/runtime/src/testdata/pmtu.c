@@ -7,41 +7,14 @@
  * path's, below net.ipv4.route.min_pmtu (552) and a TCP sequence number outside the window show
  * what Linux ignores or clamps. */
 #define _GNU_SOURCE
-#include <netinet/ip.h>
 #include <netinet/tcp.h>
 
 #include "recv-err-util.h"
 
-static unsigned short csum(const void *p, size_t n) {
-  const unsigned char *b = p;
-  unsigned long s = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) s += b[i] << 8 | b[i + 1];
-  if (n & 1) s += b[n - 1] << 8;
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return htons(~s & 0xffff);
-}
-
-/* Sends, from 127.0.0.1 to 127.0.0.1, a fragmentation-needed message with next-hop MTU `mtu`
- * quoting an IP header (127.0.0.1 to `dst`, protocol `proto`) and the 8 bytes `l4`. */
+/* Sends a fragmentation-needed message with next-hop MTU `mtu` quoting an IP header (127.0.0.1 to
+ * `dst`, protocol `proto`) and the 8 bytes `l4`. */
 static void frag_needed(int raw, const char *dst, int proto, const unsigned char l4[8], int mtu) {
-  unsigned char m[8 + 20 + 8] = {3, 4};
-  m[6] = mtu >> 8;
-  m[7] = mtu & 0xff;
-  struct iphdr *ip = (struct iphdr *)(m + 8);
-  ip->version = 4;
-  ip->ihl = 5;
-  ip->tot_len = htons(1500);
-  ip->ttl = 64;
-  ip->protocol = proto;
-  ip->saddr = inet_addr("127.0.0.1");
-  ip->daddr = inet_addr(dst);
-  ip->check = csum(ip, 20);
-  memcpy(m + 28, l4, 8);
-  unsigned short c = csum(m, sizeof m);
-  memcpy(m + 2, &c, 2);
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.1")};
-  if (sendto(raw, m, sizeof m, 0, (struct sockaddr *)&to, sizeof to) != sizeof m) printf("  raw send: %s\n", err());
-  sleep_ms(50);
+  icmp4_error(raw, 3, 4, mtu, inet_addr(dst), proto, 1500, l4);
 }
 
 static int ip_mtu(int fd) {
@@ -83,14 +56,8 @@ static void udp(int raw) {
   setsockopt(s, SOL_IP, IP_RECVERR, &one, sizeof one);
   connect(s, (struct sockaddr *)&a, sizeof a);
   udp_report("udp connected", s);
-  struct sockaddr_in me;
-  socklen_t ml = sizeof me;
-  getsockname(s, (struct sockaddr *)&me, &ml);
-  unsigned char l4[8] = {0};
-  memcpy(l4, &me.sin_port, 2);
-  memcpy(l4 + 2, &a.sin_port, 2);
-  l4[4] = (8 + 1472) >> 8;
-  l4[5] = (8 + 1472) & 0xff;
+  unsigned char l4[8];
+  udp_quote(l4, htons(port_of(s)), a.sin_port, 8 + 1472);
 
   frag_needed(raw, "127.0.0.2", IPPROTO_UDP, l4, 1200);
   udp_report("frag needed 1200", s);
@@ -130,25 +97,10 @@ static void udp(int raw) {
   close(r);
 }
 
-/* Sends to ::1 from ::1 a packet-too-big message with MTU `mtu` quoting a UDP datagram from
- * ::1 to ::1 with the 8 bytes `l4` (the kernel sums ICMPv6 messages of a raw socket). */
+/* Sends a packet-too-big message with MTU `mtu` quoting a UDP datagram from ::1 to ::1 with the 8
+ * bytes `l4`. */
 static void packet_too_big(int raw6, const unsigned char l4[8], int mtu) {
-  unsigned char m[8 + 40 + 8] = {2, 0};
-  m[4] = mtu >> 24;
-  m[5] = mtu >> 16;
-  m[6] = mtu >> 8;
-  m[7] = mtu & 0xff;
-  m[8] = 0x60;
-  m[12] = 0x05;
-  m[13] = 0xc8;
-  m[14] = IPPROTO_UDP;
-  m[15] = 64;
-  m[8 + 23] = 1;
-  m[8 + 39] = 1;
-  memcpy(m + 48, l4, 8);
-  struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-  if (sendto(raw6, m, sizeof m, 0, (struct sockaddr *)&to, sizeof to) != sizeof m) printf("  raw send: %s\n", err());
-  sleep_ms(50);
+  icmp6_error(raw6, 2, 0, mtu, IPPROTO_UDP, 1480, l4);
 }
 
 static void udp6_report(const char *what, int s) {
@@ -169,12 +121,8 @@ static void udp6(void) {
   int one = 1;
   setsockopt(s, SOL_IPV6, IPV6_RECVERR, &one, sizeof one);
   connect(s, (struct sockaddr *)&a, sizeof a);
-  struct sockaddr_in6 me;
-  socklen_t ml = sizeof me;
-  getsockname(s, (struct sockaddr *)&me, &ml);
-  unsigned char l4[8] = {0};
-  memcpy(l4, &me.sin6_port, 2);
-  memcpy(l4 + 2, &a.sin6_port, 2);
+  unsigned char l4[8];
+  udp_quote(l4, htons(port_of(s)), a.sin6_port, 0);
   udp6_report("udp6 connected", s);
   packet_too_big(raw6, l4, 1000);
   udp6_report("packet too big 1000 (below IPv6's minimum)", s);
@@ -226,18 +174,6 @@ static void exchange(int c, int s, char *data, long n) {
   printf("tcp: sent %ld received %ld\n", sent, got);
 }
 
-/* Reads the first segment the client sent (its SYN) from a raw TCP socket: its sequence number. */
-static unsigned syn_seq(int sniff, unsigned short cport) {
-  unsigned char p[128];
-  for (int i = 0; i < 16; i++) {
-    long n = recv(sniff, p, sizeof p, 0);
-    if (n < 40) continue;
-    int hl = (p[0] & 15) * 4;
-    if (memcmp(p + hl, &cport, 2) == 0 && (p[hl + 13] & 0x02)) return ntohl(*(unsigned *)(p + hl + 4));
-  }
-  return 0;
-}
-
 static void tcp(int raw) {
   int sniff = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
   timeo(sniff, SO_RCVTIMEO, 1, 0);
@@ -265,14 +201,10 @@ static void tcp(int raw) {
   tcp_report("tcp connected", c);
 
   unsigned char l4[8];
-  memcpy(l4, &me.sin_port, 2);
-  memcpy(l4 + 2, &a.sin_port, 2);
-  unsigned seq = htonl(isn + 1 + 100000);
-  memcpy(l4 + 4, &seq, 4);
+  tcp_quote(l4, me.sin_port, a.sin_port, isn + 1 + 100000);
   frag_needed(raw, "127.0.0.3", IPPROTO_TCP, l4, 1000);
   tcp_report("frag needed 1000, sequence outside the window", c);
-  seq = htonl(isn + 1);
-  memcpy(l4 + 4, &seq, 4);
+  tcp_quote(l4, me.sin_port, a.sin_port, isn + 1);
   frag_needed(raw, "127.0.0.3", IPPROTO_TCP, l4, 1000);
   tcp_report("frag needed 1000, sequence SND.NXT", c);
   frag_needed(raw, "127.0.0.3", IPPROTO_TCP, l4, 1100);

@@ -6,18 +6,7 @@
  * ee_rfc4884 (where in the queued payload the extension starts, and whether it is invalid) and
  * how many payload bytes were queued. */
 #define _GNU_SOURCE
-#include <netinet/ip.h>
-
 #include "recv-err-util.h"
-
-static unsigned short csum(const void *p, size_t n) {
-  const unsigned char *b = p;
-  unsigned long s = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) s += b[i] << 8 | b[i + 1];
-  if (n & 1) s += b[n - 1] << 8;
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return htons(~s & 0xffff);
-}
 
 struct variant {
   const char *what;
@@ -88,33 +77,13 @@ static void family(int v6) {
   int one = 1, level = v6 ? SOL_IPV6 : SOL_IP;
   setsockopt(s, level, v6 ? IPV6_RECVERR : IP_RECVERR, &one, sizeof one);
   connect(s, (struct sockaddr *)&dst, dl);
-  struct sockaddr_storage me;
-  socklen_t ml = sizeof me;
-  getsockname(s, (struct sockaddr *)&me, &ml);
-  unsigned char udp[8] = {0};
-  unsigned short sport = htons(port_in(&me)), dport = htons(9);
-  memcpy(udp, &sport, 2);
-  memcpy(udp + 2, &dport, 2);
-  udp[5] = 128 - (v6 ? 40 : 20);
-  unsigned char ip[40] = {0};
   size_t iplen = v6 ? 40 : 20;
-  if (v6) {
-    ip[0] = 0x60;
-    ip[5] = 128 - 40;
-    ip[6] = IPPROTO_UDP;
-    ip[7] = 64;
-    ip[23] = 1;
-    ip[39] = 1;
-  } else {
-    struct iphdr *h = (struct iphdr *)ip;
-    h->version = 4;
-    h->ihl = 5;
-    h->tot_len = htons(128);
-    h->ttl = 1;
-    h->protocol = IPPROTO_UDP;
-    h->saddr = h->daddr = htonl(INADDR_LOOPBACK);
-    h->check = csum(ip, 20);
-  }
+  unsigned char udp[8], ip[40];
+  udp_quote(udp, htons(port_of(s)), htons(9), 128 - iplen);
+  if (v6)
+    quoted_ip6(ip, IPPROTO_UDP, 128 - 40);
+  else
+    quoted_ip4(ip, htonl(INADDR_LOOPBACK), IPPROTO_UDP, 128, 1);
   printf("%s:\n", v6 ? "udp6" : "udp4");
   for (int on = 0; on <= 1; on++) {
     setsockopt(s, level, v6 ? IPV6_RECVERR_RFC4884 : IP_RECVERR_RFC4884, &on, sizeof on);

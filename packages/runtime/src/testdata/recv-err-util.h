@@ -1,11 +1,14 @@
-/* Helpers shared by the socket error queue programs (recv-err.c, raw-recv-err.c): errno names,
- * poll's revents, SO_ERROR, a loopback port nobody listens on, and one recvmsg(MSG_ERRQUEUE)
- * with its sock_extended_err cmsgs printed. Addresses and ports come from sock-util.h. */
+/* Helpers shared by the socket error queue programs (recv-err.c, raw-recv-err.c, recv-err-rfc4884.c,
+ * pmtu.c, tcp-icmp-error.c): errno names, poll's revents, SO_ERROR, a loopback port nobody listens
+ * on, one recvmsg(MSG_ERRQUEUE) with its sock_extended_err cmsgs printed, and the ICMP errors a raw
+ * socket sends on lo quoting what a socket sent, with the SYN a raw TCP socket saw. Addresses and
+ * ports come from sock-util.h. */
 #ifndef RECV_ERR_UTIL_H
 #define RECV_ERR_UTIL_H
 #include "sock-util.h"
 
 #include <linux/errqueue.h> /* after sock-util.h's <time.h>: struct scm_timestamping uses timespec */
+#include <netinet/ip.h>
 #include <unistd.h>
 
 #define RECV_ERR_UTIL_UNUSED __attribute__((unused))
@@ -120,6 +123,112 @@ RECV_ERR_UTIL_UNUSED static void print_cmsgs(struct msghdr *m, int pad_port) {
     if (pad_port) printf(" port %d", port_in((const struct sockaddr_storage *)off));
     printf("\n");
   }
+}
+
+/* The Internet checksum of `n` bytes at `p`, in network order. */
+RECV_ERR_UTIL_UNUSED static unsigned short csum(const void *p, size_t n) {
+  const unsigned char *b = p;
+  unsigned long s = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) s += b[i] << 8 | b[i + 1];
+  if (n & 1) s += b[n - 1] << 8;
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return htons(~s & 0xffff);
+}
+
+/* In `h`, an IPv4 header from 127.0.0.1 to `dst` of `proto`, total length `tot_len` and TTL `ttl`,
+ * as an ICMP error quotes it. */
+RECV_ERR_UTIL_UNUSED static void quoted_ip4(unsigned char h[20], in_addr_t dst, int proto, int tot_len, int ttl) {
+  struct iphdr *ip = (struct iphdr *)h;
+  memset(h, 0, 20);
+  ip->version = 4;
+  ip->ihl = 5;
+  ip->tot_len = htons(tot_len);
+  ip->ttl = ttl;
+  ip->protocol = proto;
+  ip->saddr = htonl(INADDR_LOOPBACK);
+  ip->daddr = dst;
+  ip->check = csum(h, 20);
+}
+
+/* In `h`, an IPv6 header from ::1 to ::1 of `proto` with payload length `payload_len`, as an
+ * ICMPv6 error quotes it. */
+RECV_ERR_UTIL_UNUSED static void quoted_ip6(unsigned char h[40], int proto, int payload_len) {
+  memset(h, 0, 40);
+  h[0] = 0x60;
+  h[4] = payload_len >> 8;
+  h[5] = payload_len & 0xff;
+  h[6] = proto;
+  h[7] = 64;
+  h[23] = 1;
+  h[39] = 1;
+}
+
+/* In `l4`, a UDP header from port `sport` to `dport` (network order) with length `len`, no checksum. */
+RECV_ERR_UTIL_UNUSED static void udp_quote(unsigned char l4[8], unsigned short sport, unsigned short dport, int len) {
+  memset(l4, 0, 8);
+  memcpy(l4, &sport, 2);
+  memcpy(l4 + 2, &dport, 2);
+  l4[4] = len >> 8;
+  l4[5] = len & 0xff;
+}
+
+/* In `l4`, the first 8 bytes of a TCP header: ports `sport` and `dport` (network order) and `seq`. */
+RECV_ERR_UTIL_UNUSED static void tcp_quote(unsigned char l4[8], unsigned short sport, unsigned short dport,
+                                           unsigned seq) {
+  memcpy(l4, &sport, 2);
+  memcpy(l4 + 2, &dport, 2);
+  seq = htonl(seq);
+  memcpy(l4 + 4, &seq, 4);
+}
+
+/* Sends ICMP message `m` (`n` bytes) on raw socket `raw` to loopback of `family`; waits 50 ms for
+ * the stack to take it. */
+RECV_ERR_UTIL_UNUSED static void send_icmp(int raw, int family, const unsigned char *m, size_t n) {
+  struct sockaddr_storage to;
+  socklen_t len = loopback(family, 0, &to);
+  if (sendto(raw, m, n, 0, (struct sockaddr *)&to, len) != (long)n) printf("  raw send: %s\n", err());
+  sleep_ms(50);
+}
+
+/* Sends on the raw ICMP socket `raw`, from and to 127.0.0.1, an ICMP error of `type` and `code`
+ * with `info` in bytes 4 to 7 (a next-hop MTU), quoting an IPv4 header (127.0.0.1 to `dst`,
+ * `proto`, total length `tot_len`) and the 8 bytes `l4`. */
+RECV_ERR_UTIL_UNUSED static void icmp4_error(int raw, int type, int code, unsigned info, in_addr_t dst, int proto,
+                                             int tot_len, const unsigned char l4[8]) {
+  unsigned char m[8 + 20 + 8] = {type, code};
+  info = htonl(info);
+  memcpy(m + 4, &info, 4);
+  quoted_ip4(m + 8, dst, proto, tot_len, 64);
+  memcpy(m + 28, l4, 8);
+  unsigned short c = csum(m, sizeof m);
+  memcpy(m + 2, &c, 2);
+  send_icmp(raw, AF_INET, m, sizeof m);
+}
+
+/* Sends on the raw ICMPv6 socket `raw6`, from and to ::1, an ICMPv6 error of `type` and `code` with
+ * `info` in bytes 4 to 7 (an MTU), quoting an IPv6 header (::1 to ::1, `proto`, payload length
+ * `payload_len`) and the 8 bytes `l4`. The kernel sums ICMPv6 messages of a raw socket. */
+RECV_ERR_UTIL_UNUSED static void icmp6_error(int raw6, int type, int code, unsigned info, int proto, int payload_len,
+                                             const unsigned char l4[8]) {
+  unsigned char m[8 + 40 + 8] = {type, code};
+  info = htonl(info);
+  memcpy(m + 4, &info, 4);
+  quoted_ip6(m + 8, proto, payload_len);
+  memcpy(m + 48, l4, 8);
+  send_icmp(raw6, AF_INET6, m, sizeof m);
+}
+
+/* The sequence number of the first SYN from local port `port` (network order) that the raw IPv4
+ * TCP socket `sniff` sees; 0 when none comes. */
+RECV_ERR_UTIL_UNUSED static unsigned syn_seq(int sniff, unsigned short port) {
+  unsigned char p[128];
+  for (int i = 0; i < 16; i++) {
+    long n = recv(sniff, p, sizeof p, 0);
+    if (n < 40) continue;
+    int hl = (p[0] & 15) * 4;
+    if (memcmp(p + hl, &port, 2) == 0 && (p[hl + 13] & 0x02)) return ntohl(*(unsigned *)(p + hl + 4));
+  }
+  return 0;
 }
 
 #endif

@@ -8,45 +8,18 @@
  * OutOfWindowIcmps. Then the handshake again over IPv6 on ::1 with ICMPv6 errors, which are
  * queued only with IPV6_RECVERR. */
 #define _GNU_SOURCE
-#include <netinet/ip.h>
 #include <netinet/tcp.h>
 
 #include "recv-err-util.h"
 
-static unsigned short csum(const void *p, size_t n) {
-  const unsigned char *b = p;
-  unsigned long s = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) s += b[i] << 8 | b[i + 1];
-  if (n & 1) s += b[n - 1] << 8;
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return htons(~s & 0xffff);
-}
-
 static const char *name(int e) { return e ? strerrorname_np(e) : "0"; }
 
-/* Sends, from 127.0.0.1 to 127.0.0.1, an ICMP error of `type` and `code` quoting an IP header
- * (127.0.0.1 to 127.0.0.2, TCP) and the first 8 bytes of a TCP header: the ports (network order)
- * and `seq`. */
-static void icmp_error(int raw, int type, int code, unsigned short sport, unsigned short dport, unsigned seq) {
-  unsigned char m[8 + 20 + 8] = {type, code};
-  struct iphdr *ip = (struct iphdr *)(m + 8);
-  ip->version = 4;
-  ip->ihl = 5;
-  ip->tot_len = htons(60);
-  ip->ttl = 64;
-  ip->protocol = IPPROTO_TCP;
-  ip->saddr = inet_addr("127.0.0.1");
-  ip->daddr = inet_addr("127.0.0.2");
-  ip->check = csum(ip, 20);
-  memcpy(m + 28, &sport, 2);
-  memcpy(m + 30, &dport, 2);
-  seq = htonl(seq);
-  memcpy(m + 32, &seq, 4);
-  unsigned short c = csum(m, sizeof m);
-  memcpy(m + 2, &c, 2);
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.1")};
-  if (sendto(raw, m, sizeof m, 0, (struct sockaddr *)&to, sizeof to) != sizeof m) printf("  raw send: %s\n", err());
-  sleep_ms(50);
+/* Sends an ICMP error of `type` and `code` quoting an IP header (127.0.0.1 to 127.0.0.2, TCP) and
+ * the first 8 bytes of a TCP header: the ports (network order) and `seq`. */
+static void tcp_icmp_error(int raw, int type, int code, unsigned short sport, unsigned short dport, unsigned seq) {
+  unsigned char l4[8];
+  tcp_quote(l4, sport, dport, seq);
+  icmp4_error(raw, type, code, 0, inet_addr("127.0.0.2"), IPPROTO_TCP, 60, l4);
 }
 
 /* What poll says of `c` now, and SO_ERROR (which it clears). */
@@ -56,19 +29,6 @@ static void report(const char *what, int c) {
   printf("%s: revents%s%s%s%s SO_ERROR %s\n", what, p.revents & POLLIN ? " POLLIN" : "",
          p.revents & POLLOUT ? " POLLOUT" : "", p.revents & POLLERR ? " POLLERR" : "",
          p.revents & POLLHUP ? " POLLHUP" : "", name(so_error(c)));
-}
-
-/* The sequence number of the first SYN from local port `port` the raw TCP socket sees. */
-static unsigned syn_seq(int sniff, unsigned short port) {
-  unsigned char p[128];
-  for (int i = 0; i < 16; i++) {
-    long n = recv(sniff, p, sizeof p, 0);
-    if (n < 40) continue;
-    int hl = (p[0] & 15) * 4;
-    if (memcmp(p + hl, &port, 2) == 0 && (p[hl + 13] & 0x02)) return ntohl(*(unsigned *)(p + hl + 4));
-  }
-  printf("  no SYN seen\n");
-  return 0;
 }
 
 static struct sockaddr_in listener_addr;
@@ -84,22 +44,11 @@ static int connecting(int sniff, unsigned short *port, unsigned *isn) {
     printf("  connect: %s\n", err());
   *port = me.sin_port;
   *isn = syn_seq(sniff, me.sin_port);
+  if (!*isn) printf("  no SYN seen\n");
   return c;
 }
 
-/* TcpExt OutOfWindowIcmps from /proc/net/netstat. */
-static void out_of_window_icmps(void) {
-  FILE *f = fopen("/proc/net/netstat", "r");
-  char names[8192], values[8192];
-  while (f && fgets(names, sizeof names, f) && fgets(values, sizeof values, f)) {
-    if (strncmp(names, "TcpExt:", 7) != 0) continue;
-    char *sn, *sv;
-    char *n = strtok_r(names, " \n", &sn), *v = strtok_r(values, " \n", &sv);
-    for (; n && v; n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv))
-      if (strcmp(n, "OutOfWindowIcmps") == 0) printf("OutOfWindowIcmps %s\n", v);
-  }
-  if (f) fclose(f);
-}
+static void out_of_window_icmps(void) { printf("OutOfWindowIcmps %ld\n", tcpext("OutOfWindowIcmps")); }
 
 /* The oldest queued error: its payload's length and sock_extended_err, then poll and SO_ERROR. */
 static void errqueue(int c) {
@@ -112,12 +61,29 @@ static void errqueue(int c) {
   report("  then", c);
 }
 
+/* A TCP listener on `a` (its port filled in) with backlog 0: once a first connect fills its accept
+ * queue, the SYNs of later ones are dropped and they stay in SYN_SENT. */
+static int full_queue_listener(struct sockaddr *a, socklen_t len) {
+  int l = socket(a->sa_family, SOCK_STREAM, 0);
+  bind(l, a, len);
+  listen(l, 0);
+  getsockname(l, a, &len);
+  return l;
+}
+
+/* Waits for the connect that fills the accept queue to complete, and reports it. */
+static void first_connect(const char *what, int c) {
+  struct pollfd p = {.fd = c, .events = POLLOUT};
+  poll(&p, 1, 2000);
+  report(what, c);
+}
+
 /* One error of `type` and `code` about a connect's SYN, on a fresh connect. */
 static void handshake(int raw, int sniff, const char *what, int type, int code) {
   unsigned short port;
   unsigned isn;
   int c = connecting(sniff, &port, &isn);
-  icmp_error(raw, type, code, port, listener_addr.sin_port, isn);
+  tcp_icmp_error(raw, type, code, port, listener_addr.sin_port, isn);
   report(what, c);
   errqueue(c);
   close(c);
@@ -125,24 +91,12 @@ static void handshake(int raw, int sniff, const char *what, int type, int code) 
 
 static struct sockaddr_in6 listener6;
 
-/* Sends, from ::1 to ::1, an ICMPv6 error of `type` and `code` quoting an IPv6 header (::1 to
- * ::1, TCP) and the first 8 bytes of a TCP header (the kernel sums ICMPv6 messages of a raw
- * socket). */
-static void icmp6_error(int raw6, int type, int code, unsigned short sport, unsigned short dport, unsigned seq) {
-  unsigned char m[8 + 40 + 8] = {type, code};
-  m[8] = 0x60;
-  m[13] = 40;
-  m[14] = IPPROTO_TCP;
-  m[15] = 64;
-  m[8 + 23] = 1;
-  m[8 + 39] = 1;
-  memcpy(m + 48, &sport, 2);
-  memcpy(m + 50, &dport, 2);
-  seq = htonl(seq);
-  memcpy(m + 52, &seq, 4);
-  struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-  if (sendto(raw6, m, sizeof m, 0, (struct sockaddr *)&to, sizeof to) != sizeof m) printf("  raw send: %s\n", err());
-  sleep_ms(50);
+/* Sends an ICMPv6 error of `type` and `code` quoting an IPv6 header (::1 to ::1, TCP) and the
+ * first 8 bytes of a TCP header. */
+static void tcp_icmp6_error(int raw6, int type, int code, unsigned short sport, unsigned short dport, unsigned seq) {
+  unsigned char l4[8];
+  tcp_quote(l4, sport, dport, seq);
+  icmp6_error(raw6, type, code, 0, IPPROTO_TCP, 40, l4);
 }
 
 /* As connecting, to the IPv6 listener: a raw IPv6 socket reads TCP segments without the IP header. */
@@ -171,7 +125,7 @@ static void handshake6(int raw6, int sniff6, const char *what, int type, int cod
   unsigned isn;
   int c = connecting6(sniff6, &port, &isn);
   setsockopt(c, SOL_IPV6, IPV6_RECVERR, &recverr, sizeof recverr);
-  icmp6_error(raw6, type, code, port, listener6.sin6_port, isn);
+  tcp_icmp6_error(raw6, type, code, port, listener6.sin6_port, isn);
   report(what, c);
   errqueue(c);
   close(c);
@@ -181,21 +135,15 @@ static void ipv6(void) {
   int raw6 = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
   int sniff6 = socket(AF_INET6, SOCK_RAW, IPPROTO_TCP);
   timeo(sniff6, SO_RCVTIMEO, 1, 0);
-  int l = socket(AF_INET6, SOCK_STREAM, 0);
   listener6 = (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-  bind(l, (struct sockaddr *)&listener6, sizeof listener6);
-  listen(l, 0);
-  socklen_t al = sizeof listener6;
-  getsockname(l, (struct sockaddr *)&listener6, &al);
+  int l = full_queue_listener((struct sockaddr *)&listener6, sizeof listener6);
   unsigned short port;
   unsigned isn;
   int c0 = connecting6(sniff6, &port, &isn);
-  struct pollfd p = {.fd = c0, .events = POLLOUT};
-  poll(&p, 1, 2000);
-  report("ipv6 first connect", c0);
+  first_connect("ipv6 first connect", c0);
 
   int c = connecting6(sniff6, &port, &isn);
-  icmp6_error(raw6, 1, 4, port, listener6.sin6_port, isn + 2);
+  tcp_icmp6_error(raw6, 1, 4, port, listener6.sin6_port, isn + 2);
   report("ipv6 port unreachable, ISN + 2", c);
   close(c);
   handshake6(raw6, sniff6, "ipv6 port unreachable", 1, 4, 0);
@@ -223,32 +171,26 @@ int main(void) {
     return 1;
   }
   timeo(sniff, SO_RCVTIMEO, 1, 0);
-  int l = socket(AF_INET, SOCK_STREAM, 0);
   listener_addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.2")};
-  bind(l, (struct sockaddr *)&listener_addr, sizeof listener_addr);
-  listen(l, 0);
-  socklen_t al = sizeof listener_addr;
-  getsockname(l, (struct sockaddr *)&listener_addr, &al);
+  int l = full_queue_listener((struct sockaddr *)&listener_addr, sizeof listener_addr);
 
   /* The connection that fills the accept queue, and later the established one. */
   unsigned short port0;
   unsigned isn0;
   int c0 = connecting(sniff, &port0, &isn0);
-  struct pollfd p = {.fd = c0, .events = POLLOUT};
-  poll(&p, 1, 2000);
-  report("first connect", c0);
+  first_connect("first connect", c0);
 
   unsigned short port;
   unsigned isn;
   int c = connecting(sniff, &port, &isn);
   report("connect to a full queue", c);
-  icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn + 2);
+  tcp_icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn + 2);
   report("port unreachable, ISN + 2", c);
-  icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn - 1);
+  tcp_icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn - 1);
   report("port unreachable, ISN - 1", c);
-  icmp_error(raw, 4, 0, port, listener_addr.sin_port, isn);
+  tcp_icmp_error(raw, 4, 0, port, listener_addr.sin_port, isn);
   report("source quench", c);
-  icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn);
+  tcp_icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn);
   report("port unreachable", c);
   report("again", c);
   errqueue(c);
@@ -257,7 +199,7 @@ int main(void) {
 
   /* The queued error read before SO_ERROR: it takes sk_err with it. */
   c = connecting(sniff, &port, &isn);
-  icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn);
+  tcp_icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn);
   errqueue(c);
   errqueue(c);
   close(c);
@@ -281,13 +223,13 @@ int main(void) {
   printf(" recv %s\n", res(recv(s0, buf, sizeof buf, 0)));
   sleep_ms(50);
   unsigned nxt = isn0 + 1 + sizeof buf;
-  icmp_error(raw, 3, 1, port0, listener_addr.sin_port, nxt - 1);
+  tcp_icmp_error(raw, 3, 1, port0, listener_addr.sin_port, nxt - 1);
   report("established, acknowledged sequence", c0);
-  icmp_error(raw, 3, 1, port0, listener_addr.sin_port, nxt);
+  tcp_icmp_error(raw, 3, 1, port0, listener_addr.sin_port, nxt);
   report("established, host unreachable", c0);
   int on = 1;
   setsockopt(c0, SOL_IP, IP_RECVERR, &on, sizeof on);
-  icmp_error(raw, 3, 0, port0, listener_addr.sin_port, nxt);
+  tcp_icmp_error(raw, 3, 0, port0, listener_addr.sin_port, nxt);
   struct pollfd pe = {.fd = c0, .events = POLLIN};
   poll(&pe, 1, 0);
   printf("IP_RECVERR, net unreachable: revents%s", pe.revents & POLLERR ? " POLLERR" : "");
@@ -295,7 +237,7 @@ int main(void) {
   printf(" then %s\n", res(recv(c0, buf, sizeof buf, MSG_DONTWAIT)));
   struct errqueue_msg q;
   recv_errqueue(c0, buf, sizeof buf, MSG_DONTWAIT, &q);
-  icmp_error(raw, 12, 0, port0, listener_addr.sin_port, nxt);
+  tcp_icmp_error(raw, 12, 0, port0, listener_addr.sin_port, nxt);
   report("IP_RECVERR, parameter problem", c0);
   printf("send %s", res(send(c0, buf, sizeof buf, 0)));
   printf(" recv %s\n", res(recv(s0, buf, sizeof buf, 0)));
