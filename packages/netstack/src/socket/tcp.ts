@@ -2219,11 +2219,14 @@ export class TcpSocket {
     }
     if (this.bytesUnacked > 0) {
       // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2, Linux __tcp_ack_snd_check): at once for
-      // more than one full-sized segment while the reader keeps up, in quick-ACK mode (not while
-      // ping-ponging), or with TCP_QUICKACK; otherwise within the delayed-ACK timeout, or at the
-      // reader's next read (see ackOnRead).
+      // more than one full-sized segment, in quick-ACK mode (not while ping-ponging), or with
+      // TCP_QUICKACK; otherwise within the delayed-ACK timeout, or at the reader's next read (see
+      // ackOnRead). Linux holds the ACK for two full segments back while data is unread and the
+      // window would shrink, for the read to send; netstack does not: in a sandbox the writer
+      // then waits for the reader's turn, and a cold 64 MiB transfer ran 7% slower with fewer
+      // segments (packages/runtime/bench/README.md, fourteenth pass).
       if (
-        (this.bytesUnacked > this.rcvMss && this.readerKeepsUp()) ||
+        this.bytesUnacked > this.rcvMss ||
         this.quickAck ||
         (this.quickAcksLeft > 0 && !this.pingpong) ||
         this.cfg.delayedAck <= 0
@@ -2237,20 +2240,8 @@ export class TcpSocket {
   }
 
   /**
-   * __tcp_ack_snd_check's condition on more than one full segment unacknowledged: the ACK goes at
-   * once only while nothing received is unread (Linux: less than SO_RCVLOWAT, which netstack
-   * takes as its default of 1 here) or the window offered now is as large as the last one. A
-   * reader that lags gets the ACK with its next read instead (tcp_cleanup_rbuf), which carries
-   * the window that read opened: one segment where there would be two.
-   */
-  private readerKeepsUp(): boolean {
-    return this.buffers.rx.length === 0 || this.windowNow() >= this.lastAdvertised;
-  }
-
-  /**
    * tcp_cleanup_rbuf's first test, after a read took bytes: an ACK being delayed goes now when
-   * more than one full segment is unacknowledged (__tcp_ack_snd_check left it for the reader),
-   * or when the read emptied the queue and what came ended a write of the peer's (a pushed
+   * more than one full segment is unacknowledged, or when the read emptied the queue and what came ended a write of the peer's (a pushed
    * segment, see {@link measureRcvMss}; two of them even in ping-pong mode, where otherwise the
    * answer the application is about to send carries the ACK): a Nagle-held sender would
    * otherwise wait out the delayed-ACK timer each window. A full segment that did not end a
@@ -3343,11 +3334,6 @@ export class TcpSocket {
     const free = this.buffers.rx.window;
     // TCP_WINDOW_CLAMP: no more window than the clamp, but never less than what was offered.
     return this.clampNow() ? Math.min(free, Math.max(this.windowClamp, this.offeredAhead())) : free;
-  }
-
-  /** The window an ACK sent now would offer (as {@link windowField} works it out), in bytes. */
-  private windowNow(): number {
-    return Math.min(this.windowBytes() >>> this.rcvShift, 0xffff) << this.rcvShift;
   }
 
   /** TCP_WINDOW_CLAMP bounds the window now (see {@link windowClamp}). */
