@@ -1898,6 +1898,12 @@ export class TcpSocket {
    */
   icmpError(seq: number, report: IcmpErrorReport): void {
     const v4 = report.version === 4;
+    // Net or host unreachable (IPv6: no route): RFC 6069's RTO revert, and a reason for IPv4 to
+    // abort a request.
+    const unreachable = v4
+      ? report.type === Icmpv4Type.DEST_UNREACHABLE &&
+        (report.code === Icmpv4Unreachable.NET || report.code === Icmpv4Unreachable.HOST)
+      : report.type === Icmpv6Type.DEST_UNREACHABLE && report.code === Icmpv6Unreachable.NO_ROUTE;
     let errno: LinuxError;
     // tcp_req_err's abort: a parameter problem, time exceeded, net or host unreachable for IPv4;
     // icmpv6_err_convert's fatal for IPv6.
@@ -1908,10 +1914,7 @@ export class TcpSocket {
       else if (report.type === Icmpv4Type.DEST_UNREACHABLE && report.code <= NR_ICMP_UNREACH)
         errno = icmpErrno(report, PmtuDisc.WANT, false)!.errno;
       else return;
-      abortsRequest =
-        report.type !== Icmpv4Type.DEST_UNREACHABLE ||
-        report.code === Icmpv4Unreachable.NET ||
-        report.code === Icmpv4Unreachable.HOST;
+      abortsRequest = report.type !== Icmpv4Type.DEST_UNREACHABLE || unreachable;
     } else {
       const e = icmpErrno(report, PmtuDisc.WANT, false)!;
       errno = e.errno;
@@ -1920,14 +1923,7 @@ export class TcpSocket {
     this.env.touch?.(this);
     const state = this.stateNow;
     // RFC 6069: tcp_v4_err for net and host unreachable, tcp_v6_err for no route once synchronized.
-    if (
-      this.connected &&
-      (v4
-        ? report.type === Icmpv4Type.DEST_UNREACHABLE &&
-          (report.code === Icmpv4Unreachable.NET || report.code === Icmpv4Unreachable.HOST)
-        : report.type === Icmpv6Type.DEST_UNREACHABLE && report.code === Icmpv6Unreachable.NO_ROUTE)
-    )
-      this.revertRto(seq);
+    if (this.connected && unreachable) this.revertRto(seq);
     if (state === 'SYN_RECEIVED' && this.parent) {
       if (abortsRequest) {
         this.mib.tcpExt.ListenDrops++; // inet_csk_reqsk_queue_drop
@@ -3317,7 +3313,9 @@ export class TcpSocket {
 
   private windowField(syn: boolean): number {
     if (this.rcvClamp !== 0 && !syn) this.clampReceiveRing();
-    const w = this.windowBytes();
+    const free = this.buffers.rx.window;
+    // TCP_WINDOW_CLAMP: no more window than the clamp, but never less than what was offered.
+    const w = this.clampNow() ? Math.min(free, Math.max(this.windowClamp, this.offeredAhead())) : free;
     this.rcvRead = false;
     if (syn) {
       this.lastAdvertised = Math.min(w, 0xffff);
@@ -3327,13 +3325,6 @@ export class TcpSocket {
     this.lastAdvertised = field << this.rcvShift;
     if (field === 0) this.hpOn = false; // tcp_select_window: no fast path behind a zero window
     return field;
-  }
-
-  /** The window free space offers now, in bytes, before scaling. */
-  private windowBytes(): number {
-    const free = this.buffers.rx.window;
-    // TCP_WINDOW_CLAMP: no more window than the clamp, but never less than what was offered.
-    return this.clampNow() ? Math.min(free, Math.max(this.windowClamp, this.offeredAhead())) : free;
   }
 
   /** TCP_WINDOW_CLAMP bounds the window now (see {@link windowClamp}). */
