@@ -1,4 +1,4 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSVISOR_NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --concurrent-sparkplug
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSVISOR_NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --concurrent-sparkplug --v8-pool-size=1
 // The tsvisor command. Everything is in @tsvisor/cli's main(); this file only starts it (from
 // the bundle with its code cache when that is up to date: see load.cjs).
 //
@@ -10,6 +10,14 @@
 // instead of 2.3, a 1 MiB loopback transfer with its setup 10.6 ms instead of 12.4 (the first
 // 64 MiB and the steady state as before; packages/runtime/bench/README.md, ninth pass). Only a
 // flag at Node's start does it: set later, V8 has no thread for it.
+//
+// --v8-pool-size=1 (also COMMAND_FLAGS): one V8 worker thread instead of Node's four. The
+// supervisor's JavaScript runs on one thread; beside it V8's workers compile hot functions with
+// TurboFan, Sparkplug and mark the heap. Four of them time-sliced on one spare CPU of a two-CPU
+// machine, so every optimised function came late, and the main thread lost turns to them. With
+// one, a fresh sandbox's first 64 MiB loopback transfer ran 6% faster (851 against 807 MB/s, 21
+// alternating runs), the steady-state transfer too, the rest unchanged
+// (packages/runtime/bench/README.md, fifteenth pass). A Node option, so V8 takes the code cache.
 //
 // NODE_EXTRA_CA_CERTS (load.cjs's HELD_ENV): Node parses that file of certificates before it runs
 // any JavaScript, about 60 ms for Debian's 140 roots, two thirds of a sandbox's whole start on
