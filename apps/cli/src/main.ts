@@ -8,6 +8,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { SandboxError, createSandbox } from '@tsvisor/runtime';
 import { DO_HELP, MAIN_HELP, mergeEnv, parseArgs } from './args.js';
+import { youngGenerationCollector } from './boot-gc.js';
 
 /** Host fds the command uses; tests pass files. */
 export interface MainIo {
@@ -61,6 +62,7 @@ export async function main(args: readonly string[], io: MainIo = {}): Promise<nu
       stdio,
       log: (line) => void (logOut !== undefined && writeSync(logOut, `tsvisor: ${line}\n`)),
       ...(cmd.strace ? { strace: (line: string) => void writeSync(out, `${line}\n`) } : {}),
+      beforeStart: () => youngGenerationCollector()?.(),
     });
     // SIGTERM and SIGHUP sent to tsvisor go to the sandbox's pid 1. SIGINT and SIGQUIT from the
     // terminal reach the sandbox's host processes directly (same process group), so tsvisor

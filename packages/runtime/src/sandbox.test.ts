@@ -50,6 +50,25 @@ describe('a static program under the sandbox', () => {
     expect(lines.at(-1)).toBe(`+++ exited with ${status} +++`);
   });
 
+  it('calls beforeStart once, after execve and before the program makes a system call', async () => {
+    const io = captureStdio(bed.dir);
+    const lines: string[] = [];
+    const seen: number[] = [];
+    await createSandbox({
+      argv: ['/test/first-light'],
+      volumes: [{ host: bed.dir, sandbox: '/test', readOnly: true }],
+      stdio: io.fds,
+      platform: bed.platform,
+      log: () => undefined,
+      strace: (l) => lines.push(l),
+      beforeStart: () => seen.push(lines.length),
+    }).run();
+    io.close();
+    expect(seen).toEqual([1]);
+    expect(lines[0]).toMatch(/^execve\(/);
+    expect(lines.length).toBeGreaterThan(2);
+  });
+
   it('fails to start with the errno execve would give', async () => {
     const sandbox = createSandbox({
       argv: ['/nonexistent/program'],

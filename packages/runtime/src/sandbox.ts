@@ -153,6 +153,12 @@ export interface SandboxConfig {
    * Default true.
    */
   readonly vdso?: boolean;
+  /**
+   * Called once the first program is loaded, just before its first instruction runs: the
+   * supervisor's own start-up is over there (the tsvisor command collects the garbage it left,
+   * see apps/cli's boot-gc.ts).
+   */
+  readonly beforeStart?: () => void;
 }
 
 const DEFAULT_ENV = [
@@ -253,6 +259,7 @@ export class Sandbox {
         envp: env,
       });
       if (isError(task)) throw new SandboxError(`${path}: ${task.message}`, task);
+      cfg.beforeStart?.();
       machine.adopt(task, stub.task);
       // Tasks parked in handlers wait on promises only; this keeps Node running while they do
       // (a sandbox whose tasks all wait forever hangs, as it would on Linux, instead of exiting).
