@@ -10,7 +10,7 @@ describe('youngGenerationCollector', () => {
     const seen: { kind: number; start: number }[] = [];
     const obs = new PerformanceObserver((list) => {
       for (const e of list.getEntries())
-        seen.push({ kind: (e.detail as { kind: number }).kind, start: e.startTime });
+        seen.push({ kind: (e as unknown as { detail: { kind: number } }).detail.kind, start: e.startTime });
     });
     obs.observe({ entryTypes: ['gc'] });
     const from = performance.now();
