@@ -90,7 +90,8 @@ export interface SocketEntry {
   readonly remote: IpEndpoint | undefined;
   /**
    * Bytes waiting to be read (a listener: connections waiting for accept); for a UDP, ping or
-   * raw socket the memory they and its queued errors are charged (sk_rmem_alloc).
+   * raw socket the memory they and its queued errors are charged (sk_rmem_alloc; for UDP less
+   * what reads have not given back: udp_rqueue_get).
    */
   readonly rxQueue: number;
   /** Bytes not yet acknowledged or sent (a listener: its backlog). */
@@ -874,12 +875,34 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   }
 
   /**
+   * The path MTU learnt for `dst` (see {@link updatePmtu}), if one holds: the MTU, whether it is
+   * locked, and the milliseconds before it is forgotten, as `ip route get` shows the route's
+   * exception ("expires 599sec mtu 1200").
+   *
+   * ```ts
+   * stack.pathMtu(dst); // { mtu: 1200, locked: false, expiresIn: 599_990 }
+   * ```
+   */
+  pathMtu(
+    dst: IpAddress,
+  ): { readonly mtu: number; readonly locked: boolean; readonly expiresIn: number } | undefined {
+    if (this.pmtu.size === 0) return undefined;
+    const now = this.pollNow();
+    const p = this.pmtu.get(dst, now);
+    return p && { mtu: p.mtu, locked: p.locked, expiresIn: p.expires - now };
+  }
+
+  /**
    * ipv4_sk_update_pmtu / ip6_sk_update_pmtu: an ICMP fragmentation-needed or packet-too-big
    * message reported `mtu` for the path to `dst`; later sends there use it while it lasts (see
    * PathMtuCache.learn for what is ignored or clamped).
    */
   private updatePmtu(dst: IpAddress, mtu: number): void {
-    this.pmtu.learn(dst, mtu, this.mtuFor(dst), this.pollNow());
+    const locked =
+      this.iface.routes.length > 0 &&
+      !this.iface.hasAddress(dst) &&
+      this.iface.lookupRoute(dst)?.mtuLocked === true;
+    this.pmtu.learn(dst, mtu, this.mtuFor(dst), this.pollNow(), locked);
     // As after setMtu: connections work out their MSS at each send from now on, and so follow
     // a learnt MTU to their destination and its expiry.
     this.deviceUniformMtu = undefined;
@@ -1568,7 +1591,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         state: u.remote ? LINUX_TCP_STATE.ESTABLISHED : LINUX_TCP_STATE.CLOSED,
         local: u.local,
         remote: u.remote,
-        rxQueue: u.rmemAlloc(),
+        rxQueue: u.rqueue(),
         txQueue: u.queuedBytes(),
         owner: u.owner,
         drops: u.drops,

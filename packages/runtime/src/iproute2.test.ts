@@ -362,6 +362,28 @@ ip -o link; ip -o addr; ip route show table all; ip -6 route show table all
     expect(want).toContain('ping rc=1\nping rc=0\n');
   });
 
+  it('network sandbox: ip route get, as a veth in a namespace of its own', async () => {
+    const script = `
+exec 2>&1
+ip route get 10.0.2.2; ip route get 8.8.8.8; ip -j route get 8.8.8.8; echo
+ip route get 10.0.2.15; ip route get 10.0.2.255; ip route get 255.255.255.255
+ip route get 10.0.2.2 from 10.0.2.15; ip route get 10.0.2.2 from 127.0.0.1; ip route get 10.0.2.7 oif eth0
+ip route get 224.0.0.1; ip route get 239.1.2.3; ip route get fibmatch 8.8.8.8
+`;
+    const got = await bed.run(['/bin/sh', '-c', script], { env: ENV, network: 'sandbox' });
+    expect(got.stderr).toBe('');
+    expect(got.status).toBe(0);
+    const want = nativeEth0(script);
+    expect(got.stdout).toBe(want);
+    expect(want).toMatch(
+      /^10\.0\.2\.2 dev eth0 src 10\.0\.2\.15 uid 0 \n {4}cache \n8\.8\.8\.8 via 10\.0\.2\.2 dev eth0 /,
+    );
+    // The limited broadcast leaves by the default route's link, without its gateway.
+    expect(want).toContain(
+      'broadcast 255.255.255.255 dev eth0 src 10.0.2.15 uid 0 \n    cache <local,brd> \n',
+    );
+  });
+
   it('network sandbox: addresses added to eth0 and lo land on their link, and go as on Linux', async () => {
     const got = await bed.run(
       [

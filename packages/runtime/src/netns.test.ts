@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
+import { underIpMonitor } from './ip-monitor.test-util.js';
 
 let native = '';
 const bed = testbed((dir) => {
@@ -80,6 +81,20 @@ describe('netns.c', () => {
     ].join('; ');
     const want = execFileSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 20_000 });
     expect(want).toContain('1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN');
+    const got = await bed.run(['unshare', '-n', 'sh', '-c', script], { network: 'none' });
+    expect(got.stderr).toBe('');
+    expect(got.stdout).toBe(want);
+    expect(got.status).toBe(0);
+  });
+
+  it('`ip monitor` in a new namespace: lo up announces 127.0.0.1/8, ::1 and their routes as Linux', async () => {
+    const script = underIpMonitor('monitor', 'ip link set lo up\nsleep 0.5');
+    const want = execFileSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(want).toContain(
+      '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n' +
+        'local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1 \n' +
+        'local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1 \n',
+    );
     const got = await bed.run(['unshare', '-n', 'sh', '-c', script], { network: 'none' });
     expect(got.stderr).toBe('');
     expect(got.stdout).toBe(want);

@@ -1,8 +1,9 @@
 // TCP's answer to ICMP errors against Linux: testdata/tcp-icmp-error.c sends ICMP and ICMPv6
 // errors from raw sockets on lo quoting a connect's SYN (its sequence number seen by a raw TCP
 // socket) and a segment of an established connection, and prints what poll, SO_ERROR, recv
-// and MSG_ERRQUEUE say, and TcpExt OutOfWindowIcmps. It runs natively in a fresh network
-// namespace and under tsvisor --network none, and must print the same.
+// and MSG_ERRQUEUE say (also after a reconnect of the socket: the queue stays), and TcpExt
+// OutOfWindowIcmps. It runs natively in a fresh network namespace and under tsvisor
+// --network none, and must print the same.
 import { describe, expect, it } from 'vitest';
 import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
@@ -24,6 +25,13 @@ describe('tcp-icmp-error.c', () => {
         '  errqueue: n 8 name 127.0.0.2 port 1 flags 0x2000\n' +
         '    cmsg level 0 type 11 len 48: ee_errno ECONNREFUSED origin 2 type 3 code 3 pad 0 info 0 data 0 offender 127.0.0.1 port 0\n' +
         '  then: revents POLLIN POLLOUT POLLHUP SO_ERROR 0\nOutOfWindowIcmps 2\n',
+    );
+    expect(native).toContain(
+      'reconnect, port unreachable: revents POLLIN POLLOUT POLLERR POLLHUP SO_ERROR ECONNREFUSED\n' +
+        '  connect -1 ECONNABORTED, -1 EINPROGRESS\n' +
+        '  connecting again: revents POLLERR SO_ERROR 0\n' +
+        '  connect(AF_UNSPEC) 0\n' +
+        '  errqueue: n 8 name 127.0.0.2 port 1 flags 0x2000\n',
     );
     expect(native).toContain(
       'host unreachable: revents POLLIN POLLOUT POLLERR POLLHUP SO_ERROR EHOSTUNREACH\n',

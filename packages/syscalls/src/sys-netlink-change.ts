@@ -37,6 +37,7 @@ const RTA_PRIORITY = 6;
 const RTA_PREFSRC = 7;
 const RTA_METRICS = 8;
 const RTA_TABLE = 15;
+const RTAX_LOCK = 1;
 const RTAX_MTU = 2;
 /** struct rtmsg's size. */
 const RTMSG_LEN = 12;
@@ -308,15 +309,28 @@ export interface RouteControl {
   }): RouteEntry | LinuxError;
   /** The routes, oldest first. */
   list(): readonly RouteEntry[];
+  /**
+   * The source address the stack sends to `dst` from (netstack's sourceAddressFor): undefined
+   * when nothing routes there, the unspecified address when the route's link has no address it
+   * may use (inet_select_addr found none).
+   */
+  source(dst: IpAddress): IpAddress | undefined;
+  /** The path MTU learnt for `dst`, while it holds (netstack's Stack.pathMtu). */
+  pathMtu(
+    dst: IpAddress,
+  ): { readonly mtu: number; readonly locked: boolean; readonly expiresIn: number } | undefined;
 }
 
 /**
- * The RouteControl of a netstack interface whose lo is link `loIndex` and whose device is link
+ * The RouteControl of a netstack stack whose lo is link `loIndex` and whose device is link
  * `deviceIndex` (the same index when the device is a loopback device).
  */
-export function interfaceRouting(iface: Interface, loIndex: number, deviceIndex: number): RouteControl {
+export function interfaceRouting(stack: Stack, loIndex: number, deviceIndex: number): RouteControl {
+  const iface = stack.iface;
   const onLo = (oif: number): boolean => oif === loIndex;
   return {
+    source: (dst) => iface.sourceAddressFor(dst),
+    pathMtu: (dst) => stack.pathMtu(dst),
     add: (route, oif, replace) => {
       let loopback: boolean;
       if (oif !== undefined) loopback = onLo(oif);
@@ -400,7 +414,7 @@ function routeChange(
   if (table !== RT_TABLE_MAIN && table !== RT_TABLE_UNSPEC) return fail(E.EOPNOTSUPP);
   if (rtType !== RTN_UNICAST || tb.has(9 /* RTA_MULTIPATH */) || tb.has(30 /* RTA_NH_ID */))
     return fail(E.EOPNOTSUPP);
-  const mtu = routeMtu(tb.get(RTA_METRICS));
+  const { mtu, mtuLocked } = routeMtu(tb.get(RTA_METRICS));
   if (v6 && gwAttr !== undefined && (gwAttr as Ipv6Address).isLinkLocal()) {
     const link = links.find((l) => l.index === oif);
     if (link && (link.flags & IFF_LOOPBACK) !== 0)
@@ -415,6 +429,7 @@ function routeChange(
       metric: metric ?? (v6 ? IP6_RT_PRIO_USER : 0),
       src: srcAttr,
       mtu,
+      ...(mtuLocked ? { mtuLocked } : {}),
       protocol: body[5]! !== 0 ? body[5]! : RTPROT_BOOT,
     },
     oif !== undefined && oif !== 0 ? oif : undefined,
@@ -426,11 +441,16 @@ function routeChange(
   return fail(r);
 }
 
-/** RTAX_MTU of a nested RTA_METRICS, if any. */
-function routeMtu(metrics: Uint8Array | undefined): number | undefined {
-  if (metrics === undefined) return undefined;
-  const m = netlinkAttrs(metrics, 0).get(RTAX_MTU);
-  return m !== undefined && m.length >= 4 ? u32(m) : undefined;
+/** RTAX_MTU of a nested RTA_METRICS, if any, and RTAX_LOCK's bit for it (`mtu lock N`). */
+function routeMtu(metrics: Uint8Array | undefined): { mtu: number | undefined; mtuLocked: boolean } {
+  if (metrics === undefined) return { mtu: undefined, mtuLocked: false };
+  const tb = netlinkAttrs(metrics, 0);
+  const m = tb.get(RTAX_MTU);
+  const lock = tb.get(RTAX_LOCK);
+  return {
+    mtu: m !== undefined && m.length >= 4 ? u32(m) : undefined,
+    mtuLocked: lock !== undefined && lock.length >= 4 && (u32(lock) & (1 << RTAX_MTU)) !== 0,
+  };
 }
 
 /**

@@ -6,7 +6,14 @@ import { E, isError } from '@tsvisor/abi';
 import { cidr, EthernetAddress, linkPair, LoopbackDevice, Stack } from '@tsvisor/netstack';
 import { describe, expect, it } from 'vitest';
 import { changeLinkFlags, rtnlChange, stackLinkControl } from './sys-netlink-change.js';
-import { ARPHRD_LOOPBACK, IfFlag, interfaceIoctl, NetlinkDomain, type LinkInfo } from './sys-netlink.js';
+import {
+  ARPHRD_LOOPBACK,
+  IfFlag,
+  interfaceIoctl,
+  NetlinkDomain,
+  NetlinkSocket,
+  type LinkInfo,
+} from './sys-netlink.js';
 
 const RTM_NEWLINK = 16;
 const RTM_SETLINK = 19;
@@ -180,6 +187,58 @@ function ethFields(stack: Stack): Pick<LinkInfo, 'flags' | 'txQueueLen' | 'linkC
   const control = stackLinkControl(stack, false);
   return { flags: control.flags, txQueueLen: control.txQueueLen, linkControl: control };
 }
+
+describe('lo up in a new network namespace', () => {
+  it('announces 127.0.0.1/8 and its routes, then ::1 and its route, in Linux order', () => {
+    // inetdev_event gives lo 127.0.0.1/8 (RTM_NEWADDR), fib_add_ifaddr its local, prefix and
+    // broadcast routes; init_loopback ::1 and its local route.
+    const stack = new Stack({ device: new LoopbackDevice(), addresses: [], loopbackDown: true });
+    const domain = new NetlinkDomain(() => [lo(stack)]);
+    const open = (admin: boolean): NetlinkSocket => {
+      const s = NetlinkSocket.create(domain, 3, 0, 7, admin);
+      if (!(s instanceof NetlinkSocket)) throw new Error('no socket');
+      return s;
+    };
+    const monitor = open(false);
+    for (const group of [1, 5, 7, 9, 11]) expect(monitor.setsockopt(270, 1, group)).toBe(0);
+    const body = ifinfo(1, IfFlag.IFF_UP, IfFlag.IFF_UP);
+    const req = new Uint8Array(16 + body.length);
+    new DataView(req.buffer).setUint32(0, req.length, true);
+    new DataView(req.buffer).setUint16(4, RTM_SETLINK, true);
+    new DataView(req.buffer).setUint16(6, 1, true);
+    req.set(body, 16);
+    expect(open(true).sendto(req)).toBe(req.length);
+    const seen: string[] = [];
+    const buf = new Uint8Array(4096);
+    for (
+      let got = monitor.recvfrom(buf);
+      typeof got === 'object' && 'n' in got;
+      got = monitor.recvfrom(buf)
+    ) {
+      const dv = new DataView(buf.buffer);
+      const type = dv.getUint16(4, true);
+      const family = buf[16]!;
+      const len = buf[17]!;
+      // RTM_NEWADDR: family and prefix length; RTM_NEWROUTE: also table and type.
+      seen.push(
+        type === RTM_NEWLINK
+          ? 'link'
+          : type === 20
+            ? `addr ${family}/${len}`
+            : `route ${family}/${len} table ${buf[20]} type ${buf[23]}`,
+      );
+    }
+    expect(seen).toEqual([
+      'link',
+      'addr 2/8',
+      'route 2/32 table 255 type 2',
+      'route 2/8 table 255 type 2',
+      'route 2/32 table 255 type 3',
+      'addr 10/128',
+      'route 10/128 table 255 type 2',
+    ]);
+  });
+});
 
 describe('SIOCSIFFLAGS, SIOCSIFTXQLEN, SIOCGIFTXQLEN', () => {
   it('set and read lo; EPERM without CAP_NET_ADMIN, ENODEV, EINVAL for a negative length', () => {

@@ -2,8 +2,9 @@
  * AF_NETLINK sockets of protocol NETLINK_ROUTE: the rtnetlink requests programs use to learn the
  * sandbox's network — RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE and RTM_GETNEIGH dumps (getifaddrs,
  * if_nameindex, `ip link`, `ip addr`, `ip route`, `ip neigh`), RTM_GETRULE dumps (`ip rule`: a fresh
- * namespace's default rules), RTM_GETLINK by index or name, RTM_GETNSID (`ip netns list-id`; a
- * sandbox gives no namespace ids), NLMSG_ERROR answers and ACKs. Answers describe the interfaces of the sandbox's netstack, never the host's.
+ * namespace's default rules), RTM_GETLINK by index or name, RTM_GETROUTE of one destination (`ip
+ * route get`), RTM_GETNSID (`ip netns list-id`; a sandbox gives no namespace ids), NLMSG_ERROR
+ * answers and ACKs. Answers describe the interfaces of the sandbox's netstack, never the host's.
  * Changes need CAP_NET_ADMIN (EPERM); addresses and main-table routes change (RTM_NEWADDR,
  * RTM_DELADDR, RTM_NEWROUTE, RTM_DELROUTE: sys-netlink-change.ts), with extended ACK messages
  * (NETLINK_EXT_ACK), and what they did is announced to the members of the address and route
@@ -26,6 +27,8 @@ import {
   type LinuxError,
 } from '@tsvisor/abi';
 import {
+  Ipv4Address,
+  Ipv6Address,
   WOULD_BLOCK,
   type IpAddress,
   type IpCidr,
@@ -116,6 +119,8 @@ const NETNSA_NSID_NOT_ASSIGNED = -1;
 export interface NetlinkSender {
   /** CAP_NET_ADMIN, which changes need besides the opener's (netlink_net_capable). */
   readonly netAdmin: boolean;
+  /** The sender's uid, which `ip route get` shows (RTA_UID: current_uid); default 0. */
+  readonly uid?: number;
   /** Thread `tid` of the sender's pid namespace is alive (a sandbox has one network namespace). */
   taskAlive?(tid: number): boolean;
   /** The sender's open file `fd` (a network namespace is named by its nsfs file), or EBADF. */
@@ -186,6 +191,7 @@ const RT_TABLE_LOCAL = 255;
 const RTPROT_KERNEL = 2;
 const RTPROT_BOOT = 3;
 const RTA_METRICS = 8;
+const RTAX_LOCK = 1;
 const RTAX_MTU = 2;
 const RTPROT_STATIC = 4;
 const RT_SCOPE_UNIVERSE = 0;
@@ -200,6 +206,7 @@ const NETLINK_DROP_MEMBERSHIP = 2;
 /** RTNLGRP_MAX of Linux 6.18's rtnetlink: the highest group a socket can join. */
 const RTNLGRP_MAX = 39;
 const NETLINK_CAP_ACK = 10;
+const NETLINK_GET_STRICT_CHK = 12;
 const NETLINK_EXT_ACK = 11;
 /** NLM_F_ACK_TLVS: the NLMSG_ERROR carries extended ACK attributes; NLMSGERR_ATTR_MSG is the text. */
 const NLM_F_ACK_TLVS = 0x200;
@@ -792,6 +799,8 @@ interface Route {
   readonly priority?: number;
   /** RTAX_MTU in RTA_METRICS. */
   readonly mtu?: number;
+  /** RTAX_LOCK's bit for RTAX_MTU in RTA_METRICS (`mtu lock`). */
+  readonly mtuLocked?: boolean;
 }
 
 /**
@@ -926,6 +935,7 @@ function routesOf(links: readonly LinkInfo[]): Route[] {
         ...(r.src !== undefined ? { prefsrc: r.src.bytes } : {}),
         ...(v6 || r.metric !== 0 ? { priority: r.metric } : {}),
         ...(r.mtu !== undefined ? { mtu: r.mtu } : {}),
+        ...(r.mtuLocked === true ? { mtuLocked: true } : {}),
       });
     }
   return out.sort(routeOrder);
@@ -964,16 +974,279 @@ function newRoute(r: Route, flags: number, seq: number, pid: number): Uint8Array
   w.u32(RTA_TABLE, r.table);
   if (r.dst) w.attr(RTA_DST, r.dst);
   if (r.priority !== undefined) w.u32(RTA_PRIORITY, r.priority);
-  if (r.mtu !== undefined) {
-    const m = new MessageWriter();
-    m.u32(RTAX_MTU, r.mtu);
-    w.attr(RTA_METRICS, m.finish(0, 0, 0, 0).subarray(NLMSG_HDRLEN));
-  }
+  putMetrics(w, r.mtu, r.mtuLocked === true);
   if (r.prefsrc) w.attr(RTA_PREFSRC, r.prefsrc);
   if (r.gateway) w.attr(RTA_GATEWAY, r.gateway);
   w.u32(RTA_OIF, r.oif);
   if (r.family === AddressFamily.AF_INET6) w.u8(RTA_PREF, 0);
   return w.finish(RTM_NEWROUTE, flags, seq, pid);
+}
+
+/**
+ * rtnetlink_put_metrics of the one metric routes here have: RTA_METRICS with RTAX_LOCK (the bit
+ * of a locked MTU) and RTAX_MTU, in that order; nothing when neither is set.
+ */
+function putMetrics(w: MessageWriter, mtu: number | undefined, locked: boolean): void {
+  if (mtu === undefined && !locked) return;
+  const m = new MessageWriter();
+  if (locked) m.u32(RTAX_LOCK, 1 << RTAX_MTU);
+  if (mtu !== undefined) m.u32(RTAX_MTU, mtu);
+  w.attr(RTA_METRICS, m.finish(0, 0, 0, 0).subarray(NLMSG_HDRLEN));
+}
+
+/** Attributes and flags of RTM_GETROUTE's requests and answers (include/uapi/linux/rtnetlink.h). */
+const RTA_SRC = 2;
+const RTA_IIF = 3;
+const RTA_CACHEINFO = 12;
+const RTA_MARK = 16;
+const RTA_UID = 25;
+const RTA_IP_PROTO = 27;
+const RTA_SPORT = 28;
+const RTA_DPORT = 29;
+const RTM_F_NOTIFY = 0x100;
+const RTM_F_CLONED = 0x200;
+const RTM_F_LOOKUP_TABLE = 0x1000;
+const RTM_F_FIB_MATCH = 0x2000;
+/** rt_flags of a route to this host and of a broadcast route (RTCF_*, in rtm_flags' top bits). */
+const RTCF_LOCAL = 0x80000000;
+const RTCF_BROADCAST = 0x10000000;
+const RTCF_MULTICAST = 0x20000000;
+const RTN_MULTICAST = 5;
+const RTMSG_LEN = 12;
+const RTA_CACHEINFO_LEN = 32;
+
+/** A failed RTM_GETROUTE: the errno and the extended ACK's text, if Linux gives one. */
+interface GetRouteError {
+  readonly error: LinuxError;
+  readonly message?: string;
+}
+
+/** The route of `routes` a packet to `dst` takes: the longest prefix, then the lowest metric. */
+function longestMatch(routes: readonly Route[], dst: Uint8Array): Route | undefined {
+  let best: Route | undefined;
+  for (const r of routes) {
+    let hit = true;
+    for (let bit = 0; hit && bit < r.dstLen; bit++) {
+      const m = 0x80 >> (bit & 7);
+      hit = (((r.dst?.[bit >> 3] ?? 0) ^ (dst[bit >> 3] as number)) & m) === 0;
+    }
+    if (!hit) continue;
+    if (
+      !best ||
+      r.dstLen > best.dstLen ||
+      (r.dstLen === best.dstLen && (r.priority ?? 0) < (best.priority ?? 0))
+    )
+      best = r;
+  }
+  return best;
+}
+
+/**
+ * RTM_GETROUTE without NLM_F_DUMP, as `ip route get` sends it: inet_rtm_getroute and
+ * inet6_rtm_getroute check the request (more strictly with NETLINK_GET_STRICT_CHK, `strict`), look
+ * up the route an output packet to RTA_DST takes (from RTA_SRC, out of RTA_OIF when given) and
+ * answer one RTM_NEWROUTE: for IPv4 rt_fill_info's cached route (RTM_F_CLONED with the RTCF_*
+ * bits of a local, broadcast or multicast route, the main table of a namespace without rules,
+ * RTA_PREFSRC, RTA_UID), for IPv6 rt6_fill_node of the FIB route (its table, protocol and metric,
+ * RTA_SRC ::). A path MTU the stack learnt is RTAX_MTU with the seconds it has left in
+ * RTA_CACHEINFO ("expires 599sec mtu 1200"), locked below IPv4's min_pmtu; RTM_F_FIB_MATCH answers
+ * the FIB route itself. Routes are the ones dumps list ({@link routesOf}); sources and path MTUs
+ * are netstack's. Input routes (RTA_IIF) are not modelled: EOPNOTSUPP. No route: ENETUNREACH.
+ */
+function getRoute(
+  links: readonly LinkInfo[],
+  body: Uint8Array,
+  strict: boolean,
+  uid: number,
+  seq: number,
+  pid: number,
+): Uint8Array | GetRouteError {
+  const family = body.length > 0 ? (body[0] as number) : AddressFamily.AF_UNSPEC;
+  if (family !== AddressFamily.AF_INET && family !== AddressFamily.AF_INET6) return { error: E.EOPNOTSUPP };
+  const v6 = family === AddressFamily.AF_INET6;
+  const full = v6 ? 128 : 32;
+  const invalid = (message?: string): GetRouteError =>
+    message === undefined ? { error: E.EINVAL } : { error: E.EINVAL, message };
+  if (body.length < RTMSG_LEN)
+    return invalid(
+      v6 ? 'ipv6: Invalid header for get route request' : 'ipv4: Invalid header for route get request',
+    );
+  const rtmFlags = new DataView(body.buffer, body.byteOffset).getUint32(8, true);
+  const tb = netlinkAttrs(body, RTMSG_LEN);
+  if (strict) {
+    const [, dstLen, srcLen, , table, protocol, scope, type] = body;
+    if (
+      (dstLen !== 0 && dstLen !== full) ||
+      (srcLen !== 0 && srcLen !== full) ||
+      table ||
+      protocol ||
+      scope ||
+      type
+    )
+      return invalid(
+        v6
+          ? 'ipv6: Invalid values in header for get route request'
+          : 'ipv4: Invalid values in header for route get request',
+      );
+    if ((rtmFlags & ~(v6 ? RTM_F_FIB_MATCH : RTM_F_NOTIFY | RTM_F_LOOKUP_TABLE | RTM_F_FIB_MATCH)) !== 0)
+      return invalid(
+        v6
+          ? 'ipv6: Invalid flags for get route request'
+          : 'ipv4: Unsupported rtm_flags for route get request',
+      );
+  }
+  // rtm_ipv4_policy and rtm_ipv6_policy: a u32 attribute shorter than 4 bytes fails.
+  const u32s = v6
+    ? [RTA_IIF, RTA_OIF, RTA_MARK, RTA_UID]
+    : [RTA_DST, RTA_SRC, RTA_IIF, RTA_OIF, RTA_MARK, RTA_UID];
+  if (u32s.some((t) => (tb.get(t)?.length ?? 4) < 4))
+    return { error: E.ERANGE, message: 'Attribute failed policy validation' };
+  if (strict) {
+    if ((tb.has(RTA_SRC) && body[2] === 0) || (tb.has(RTA_DST) && body[1] === 0))
+      return invalid(
+        v6
+          ? 'ipv6: rtm_src_len and rtm_dst_len must be 128 for IPv6'
+          : 'ipv4: rtm_src_len and rtm_dst_len must be 32 for IPv4',
+      );
+    const allowed = [
+      RTA_IIF,
+      RTA_OIF,
+      RTA_SRC,
+      RTA_DST,
+      RTA_IP_PROTO,
+      RTA_SPORT,
+      RTA_DPORT,
+      RTA_MARK,
+      RTA_UID,
+    ];
+    if ([...tb.keys()].some((t) => !allowed.includes(t)))
+      return invalid(
+        v6
+          ? 'ipv6: Unsupported attribute in get route request'
+          : 'ipv4: Unsupported attribute in route get request',
+      );
+  }
+  const len = v6 ? 16 : 4;
+  if (v6 && [RTA_SRC, RTA_DST].some((t) => (tb.get(t)?.length ?? len) < len)) return invalid();
+  const u32 = (t: number): number | undefined => {
+    const v = tb.get(t);
+    return v && new DataView(v.buffer, v.byteOffset).getUint32(0, true);
+  };
+  const dst = tb.get(RTA_DST)?.slice(0, len) ?? new Uint8Array(len);
+  const src = tb.get(RTA_SRC)?.slice(0, len);
+  const zero = (b: Uint8Array | undefined): boolean => b === undefined || b.every((x) => x === 0);
+  // The source asked for (IPv4's fl4.saddr when not 0.0.0.0).
+  const from = src && !zero(src) ? src : undefined;
+  const iif = u32(RTA_IIF) ?? 0;
+  if (iif !== 0) return { error: links.some((l) => l.index === iif) ? E.EOPNOTSUPP : E.ENODEV };
+  const oif = u32(RTA_OIF) ?? 0;
+  const out = links.find((l) => l.index === oif);
+  if (oif !== 0 && !out && !v6) return { error: E.ENODEV };
+  const lo = links.find((l) => (l.flags & IfFlag.IFF_LOOPBACK) !== 0);
+  const control = links.find((l) => l.routeControl)?.routeControl;
+  const ip = (b: Uint8Array): IpAddress => (v6 ? new Ipv6Address(b) : new Ipv4Address(b));
+  const routes = routesOf(links).filter((r) => r.family === family && (oif === 0 || r.oif === oif));
+  let route: Route | undefined;
+  if (v6) {
+    // fib6_rule_lookup without rules: the local table, then main.
+    const inTable = (t: number): Route[] => routes.filter((r) => r.table === t);
+    route = longestMatch(inTable(RT_TABLE_LOCAL), dst) ?? longestMatch(inTable(RT_TABLE_MAIN), dst);
+  } else {
+    // ip_route_output_key_hash_rcu: a source must be an address of this host.
+    if (from) {
+      const s = ip(from);
+      if (s.isMulticast() || s.isBroadcast() || from[0] === 0) return invalid();
+      if (longestMatch(routes, from)?.type !== RTN_LOCAL) return { error: E.ENETUNREACH };
+    }
+    if (out && (out.flags & IfFlag.IFF_UP) === 0) return { error: E.ENETUNREACH };
+    route = zero(dst) ? undefined : longestMatch(routes, dst);
+  }
+  const fibMatch = (rtmFlags & RTM_F_FIB_MATCH) !== 0;
+  // Without a route: to 0.0.0.0 a local route to lo, out of a given link one on it; else none.
+  if (!route && (v6 || (!zero(dst) && !out))) return { error: E.ENETUNREACH };
+  if (fibMatch) {
+    if (!route) return { error: E.EHOSTUNREACH };
+    return newRoute(v6 ? route : { ...route, table: RT_TABLE_MAIN }, 0, seq, pid);
+  }
+  // __mkroute_output: the limited broadcast address and multicast groups leave by the route's
+  // link, without its gateway (a multicast group keeps one of a route of a /4 or longer).
+  const lbcast = !v6 && dst.every((b) => b === 0xff);
+  const multicast = !v6 && (dst[0]! & 0xf0) === 0xe0;
+  let type = route?.type ?? (zero(dst) ? RTN_LOCAL : RTN_UNICAST);
+  if (lbcast) type = RTN_BROADCAST;
+  else if (multicast) type = RTN_MULTICAST;
+  const gateway = lbcast || (multicast && (route?.dstLen ?? 0) < 4) ? undefined : route?.gateway;
+  const viaLo = type === RTN_LOCAL || (route ? route.oif === lo?.index : out === lo);
+  // __mkroute_output: a loopback source leaves by lo only.
+  if (!v6 && from?.[0] === 127 && !viaLo) return invalid();
+  const oifOut = type === RTN_LOCAL ? (lo?.index ?? 0) : (route?.oif ?? oif);
+  const learnt = zero(dst) ? undefined : control?.pathMtu(ip(dst));
+  // The source (fl4->saddr, ip6_route_get_saddr): the route's preferred one, a local route's
+  // destination, else what the stack picks on the route's link.
+  let prefsrc: Uint8Array | undefined = route?.prefsrc;
+  if (!prefsrc && type === RTN_LOCAL) prefsrc = zero(dst) ? Ipv4Address.LOOPBACK.bytes : dst;
+  if (!prefsrc && route) prefsrc = control?.source(ip(dst))?.bytes;
+  if (!prefsrc && out)
+    prefsrc = out.addresses.find((c) => c.address.version === 4 && addrScope(c.address) !== RT_SCOPE_HOST)
+      ?.address.bytes;
+  if (prefsrc && zero(prefsrc)) prefsrc = undefined;
+  const w = new MessageWriter();
+  const table = v6 ? (route?.table ?? RT_TABLE_MAIN) : RT_TABLE_MAIN;
+  let flags = learnt || !v6 ? RTM_F_CLONED : 0;
+  if (!v6) {
+    // A multicast group is RTCF_LOCAL when this host is a member (ip_check_mc_rcu): of all
+    // hosts, 224.0.0.1, every link is (ip_mc_up); the groups sockets joined are not looked at.
+    if (type === RTN_BROADCAST) flags |= RTCF_BROADCAST | RTCF_LOCAL;
+    else if (type === RTN_MULTICAST)
+      flags |= RTCF_MULTICAST | (dst.join('.') === '224.0.0.1' ? RTCF_LOCAL : 0);
+    else if (viaLo) flags |= RTCF_LOCAL;
+    flags |= rtmFlags & RTM_F_NOTIFY;
+  }
+  w.bytes(
+    fixed(RTMSG_LEN, (dv) => {
+      dv.setUint8(0, family);
+      dv.setUint8(1, full);
+      dv.setUint8(2, v6 || from ? full : 0);
+      dv.setUint8(4, table);
+      dv.setUint8(5, v6 ? (route?.protocol ?? 0) : 0);
+      dv.setUint8(6, RT_SCOPE_UNIVERSE);
+      dv.setUint8(7, type);
+      dv.setUint32(8, flags >>> 0, true);
+    }),
+  );
+  w.u32(RTA_TABLE, table);
+  w.attr(RTA_DST, dst);
+  const mtu = learnt?.mtu ?? route?.mtu;
+  const locked = route?.mtuLocked === true || learnt?.locked === true;
+  // RTA_CACHEINFO: rta_clntref (the lookup's and the socket buffer's references, and the
+  // exception's), then rta_expires in USER_HZ ticks; the rest 0.
+  const cacheInfo = fixed(RTA_CACHEINFO_LEN, (dv) => {
+    dv.setUint32(0, learnt ? 3 : 2, true);
+    if (learnt) dv.setInt32(8, Math.floor(Math.max(learnt.expiresIn, 0) / 10), true);
+  });
+  if (v6) {
+    w.attr(RTA_SRC, src ?? new Uint8Array(16));
+    if (prefsrc) w.attr(RTA_PREFSRC, prefsrc);
+    if (route?.prefsrc) w.attr(RTA_PREFSRC, route.prefsrc);
+    putMetrics(w, mtu, locked);
+    w.u32(RTA_PRIORITY, route?.priority ?? 0);
+    if (route?.gateway) w.attr(RTA_GATEWAY, route.gateway);
+    w.u32(RTA_OIF, oifOut);
+    w.attr(RTA_CACHEINFO, cacheInfo);
+    w.u8(RTA_PREF, 0);
+  } else {
+    if (from) w.attr(RTA_SRC, from);
+    w.u32(RTA_OIF, oifOut);
+    // rt_fill_info names the source only when it is not the one asked for.
+    if (prefsrc && !from) w.attr(RTA_PREFSRC, prefsrc);
+    if (gateway) w.attr(RTA_GATEWAY, gateway);
+    putMetrics(w, mtu, locked);
+    const mark = u32(RTA_MARK) ?? 0;
+    if (mark !== 0) w.u32(RTA_MARK, mark);
+    w.u32(RTA_UID, u32(RTA_UID) ?? uid);
+    w.attr(RTA_CACHEINFO, cacheInfo);
+  }
+  return w.finish(RTM_NEWROUTE, 0, seq, pid);
 }
 
 /** Rule attributes (FRA_*) of include/uapi/linux/fib_rules.h and the rules' one action. */
@@ -1643,6 +1916,22 @@ export class NetlinkSocket {
           return E.EOPNOTSUPP;
       }
     }
+    if (type === RTM_GETROUTE) {
+      const r = getRoute(
+        links,
+        body,
+        (this.options.get(NETLINK_GET_STRICT_CHK) ?? 0) !== 0,
+        sender.uid ?? 0,
+        seq,
+        pid,
+      );
+      if (r instanceof Uint8Array) {
+        this.deliver({ data: r, from: 0 });
+        return undefined;
+      }
+      this.extackMessage = r.message;
+      return r.error;
+    }
     if (type !== RTM_GETLINK) return E.EOPNOTSUPP;
     // rtnl_getlink: by ifi_index, else by IFLA_IFNAME.
     if (body.length < 16) return E.EINVAL;
@@ -1802,8 +2091,9 @@ const IFF_OPER_BITS = IfFlag.IFF_RUNNING | IfFlag.IFF_LOWER_UP;
  * rtmsg_ifinfo; 0 for NETDEV_CHANGEMTU and NETDEV_CHANGE_TX_QUEUE_LEN); then what a link going
  * down or up did to addresses and routes: down, the IPv6 routes deleted (rt6_sync_down_dev),
  * then the IPv6 addresses (addrconf_ifdown), while IPv4 routes go silently (fib_sync_down_dev
- * flushes without a word); up, the IPv4 routes fib_add_ifaddr makes again, then each IPv6
- * address with its routes (init_loopback, addrconf).
+ * flushes without a word); up, the IPv4 address lo is given when it has none (inetdev_event)
+ * and the IPv4 routes fib_add_ifaddr makes (again), then each IPv6 address with its routes
+ * (init_loopback, addrconf).
  */
 function announceLinkChanges(
   d: NetlinkDomain,
@@ -1851,19 +2141,24 @@ function announceLinkChanges(
   };
   for (const a of gone.filter(route)) send(a, false);
   for (const a of gone.filter((a) => !route(a))) send(a, false);
-  // fib_add_ifaddr, address by address: a broadcast address it was given (as a configured
-  // address has) before its prefix route, the subnet's broadcast after.
+  // Address by address: one the link gained (lo's 127.0.0.1/8, which inetdev_event gives it
+  // when it comes up without IPv4 addresses, as in a new namespace) with inet_insert_ifa's
+  // RTM_NEWADDR, then fib_add_ifaddr's routes: the local route, a broadcast address it was given
+  // (as a configured address has), the prefix route, the subnet's broadcast.
   const given = new Set<string>();
   for (const l of d.links())
     for (const c of l.addresses)
       if (c.address.version === 4 && l.ipv4Detail?.(c).broadcast === true)
         given.add(c.address.bytes.join('.'));
   const owners = new Map<string, number>();
+  const order: readonly Announced['kind'][] = ['addr', 'local', 'broadcast', 'prefix'];
   const fresh4 = fresh
-    .filter((a) => !v6(a) && route(a))
+    .filter((a) => !v6(a))
     .map((a, i) => {
       if (!owners.has(a.owner)) owners.set(a.owner, owners.size);
-      const rank = a.kind === 'broadcast' ? (given.has(a.owner) ? 0 : 2) : a.kind === 'prefix' ? 1 : 3;
+      const kind = a.kind === 'broadcast' && !given.has(a.owner) ? 'subnet' : a.kind;
+      const rank =
+        kind === 'subnet' ? order.length : kind === 'other' ? order.length + 1 : order.indexOf(kind);
       return { a, i, group: owners.get(a.owner)!, rank };
     })
     .sort((x, y) => x.group - y.group || x.rank - y.rank || x.i - y.i);

@@ -266,7 +266,7 @@ export class NetState implements Namespace {
             this.loOpened ||= stack.loopbackUp;
           },
         },
-        routeControl: interfaceRouting(stack.iface, 1, 1),
+        routeControl: interfaceRouting(stack, 1, 1),
         // Flags and lifetimes on the clock kick() polls the stack with.
         ipv6: () => stack.iface.ipv6Addresses(),
         clock: () => performance.now(),

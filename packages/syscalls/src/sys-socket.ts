@@ -131,6 +131,7 @@ type Result = SyscallResult | Promise<SyscallResult>;
 function netlinkSender(t: Task): NetlinkSender {
   return {
     netAdmin: capable(t.creds, Capability.CAP_NET_ADMIN),
+    uid: t.creds.uid,
     taskAlive: (tid) => t.kernel.task(tid)?.state === 'alive',
     file: (fd) => fileAt(t, fd),
   };

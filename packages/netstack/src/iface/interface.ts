@@ -382,6 +382,11 @@ export interface StaticRoute {
   readonly src: IpAddress | undefined;
   /** The route's MTU (RTAX_MTU), if one was given: sockets to its destinations use it. */
   readonly mtu: number | undefined;
+  /**
+   * The MTU is locked (`mtu lock N`, RTAX_LOCK's RTAX_MTU bit): path MTU discovery leaves it as
+   * it is (ip_mtu_locked, dst_metric_locked). Absent: not locked.
+   */
+  readonly mtuLocked?: boolean;
   /** Who added it (RTPROT_*, as `ip route` shows it; `ip route add` says 3, boot); default 3. */
   readonly protocol?: number;
 }
@@ -392,6 +397,8 @@ export interface RouteChoice {
   readonly loopback: boolean;
   readonly src: IpAddress | undefined;
   readonly mtu: number | undefined;
+  /** The route's MTU is locked (see {@link StaticRoute.mtuLocked}). */
+  readonly mtuLocked?: boolean;
   /** The route is one of {@link Interface.routes} (else a prefix of an address, or a gateway). */
   readonly static: boolean;
 }
@@ -966,9 +973,11 @@ export class Interface {
       const onItsLink = same.filter((c) => this.addressInfo(c).loopback === route.loopback);
       const pick = (g && onItsLink.find((c) => c.contains(g))) ?? onItsLink[0] ?? same[0];
       if (pick) return pick.address;
-      // Only host-scoped addresses (the loopback range): Linux finds none and leaves the source
-      // unset, so the socket is named 0.0.0.0 (or ::).
-      return dst.version === 4 ? Ipv4Address.UNSPECIFIED : Ipv6Address.UNSPECIFIED;
+      // Only host-scoped addresses (the loopback range): IPv4 finds none (inet_select_addr wants
+      // link scope at most) and leaves the source unset, so the socket is named 0.0.0.0; IPv6's
+      // source selection (ipv6_dev_get_saddr) takes ::1 when nothing better is there.
+      if (dst.version === 4) return Ipv4Address.UNSPECIFIED;
+      return this.hasAddress(Ipv6Address.LOOPBACK) ? Ipv6Address.LOOPBACK : Ipv6Address.UNSPECIFIED;
     }
     const onLink = this.pickSource(same.filter((c) => c.contains(dst) && this.hasPrefixRoute(c)));
     if (onLink) return onLink.address;
@@ -1742,15 +1751,7 @@ export class Interface {
     whole: Uint8Array,
   ): void {
     if (src.version === 4 && dst.version === 4) {
-      // RFC 1812 §4.3.2.3: quote as much as fits in 576 bytes.
-      const invoking = whole.subarray(0, Math.min(whole.length, 576 - IPV4_HEADER_LEN - 8));
-      this.emit(now, device, {
-        kind: 'icmpv4',
-        src: dst,
-        dst: src,
-        hopLimit: 64,
-        icmp: { type: 'destUnreachable', code: Icmpv4Unreachable.PORT, nextHopMtu: 0, invoking },
-      });
+      this.sendUnreachable4(now, device, dst, src, Icmpv4Unreachable.PORT, 0, whole);
     } else if (src.version === 6 && dst.version === 6) {
       const invoking = whole.subarray(0, Math.min(whole.length, 1280 - IPV6_HEADER_LEN - 8));
       this.emit(now, device, {
@@ -1761,6 +1762,42 @@ export class Interface {
         icmp: { type: 'destUnreachable', code: Icmpv6Unreachable.PORT, invoking },
       });
     }
+  }
+
+  /**
+   * icmp_send's fragmentation needed about the IPv4 datagram `ip`, which may not be fragmented
+   * to `mtu`: to its source, from its destination when that is this host's (else the source
+   * the route back picks), quoting as much of it as fits in 576 bytes.
+   */
+  private sendFragNeeded(now: number, device: Device, ip: Uint8Array, mtu: number): void {
+    const src = new Ipv4Address(ip.slice(12, 16));
+    const dst = new Ipv4Address(ip.slice(16, 20));
+    const from = this.hasAddress(dst) ? dst : this.sourceAddressFor(src);
+    if (from?.version !== 4) return;
+    this.sendUnreachable4(now, device, from, src, Icmpv4Unreachable.FRAG_NEEDED, mtu, ip);
+  }
+
+  /**
+   * An ICMP destination unreachable of `code` from `from` to `to` about the IPv4 datagram
+   * `whole`, quoting as much of it as fits in 576 bytes (RFC 1812 §4.3.2.3).
+   */
+  private sendUnreachable4(
+    now: number,
+    device: Device,
+    from: Ipv4Address,
+    to: Ipv4Address,
+    code: number,
+    nextHopMtu: number,
+    whole: Uint8Array,
+  ): void {
+    const invoking = whole.subarray(0, Math.min(whole.length, 576 - IPV4_HEADER_LEN - 8));
+    this.emit(now, device, {
+      kind: 'icmpv4',
+      src: from,
+      dst: to,
+      hopLimit: 64,
+      icmp: { type: 'destUnreachable', code, nextHopMtu, invoking },
+    });
   }
 
   private drop(): void {
@@ -1813,7 +1850,7 @@ export class Interface {
     const ipMib = out.dst.version === 4 ? this.mib.ip : this.mib.ip6;
     // Packets to this host's own addresses on another device take lo, with lo's MTU.
     let mtu = viaDevice ? (this.deviceMtu ?? device.capabilities.mtu) : this.loopbackMtu;
-    if (out.kind === 'udp' && out.pathMtu !== undefined && out.pathMtu < mtu) mtu = out.pathMtu;
+    if (out.kind !== 'tcp' && out.pathMtu !== undefined && out.pathMtu < mtu) mtu = out.pathMtu;
     if (ipHeaderLen + transportLen > mtu) {
       // Datagrams are fragmented (TCP segments always fit the MSS).
       if (out.kind === 'tcp') return 'unroutable';
@@ -1872,6 +1909,7 @@ export class Interface {
           payloadLen: transportLen,
           ttl: out.hopLimit,
           tos: out.kind === 'udp' || out.kind === 'tcp' ? (out.trafficClass ?? 0) : 0,
+          ...(out.kind === 'icmpv4' && out.dontFragment === false ? { dontFragment: false } : {}),
         },
         Ipv4Packet.unchecked(ipBuf),
       );
@@ -2029,8 +2067,10 @@ export class Interface {
 
   /**
    * {@link emit} of a raw socket's whole IP datagram: routed as the others, fragmented when
-   * larger than the device's MTU (an IPv4 one only without DF; the socket refused what must
-   * not be fragmented), counted in the IP and ICMP output counters.
+   * larger than the device's MTU or the path MTU it was given, counted in the IP and ICMP
+   * output counters. An IPv4 one with DF is refused instead: the socket refused it when larger
+   * than the device's MTU, and one larger than the path MTU (an IP_HDRINCL header with DF)
+   * gets its source a fragmentation-needed message, as ip_fragment sends.
    */
   private emitIpDatagram(now: number, device: Device, out: Outgoing & { readonly kind: 'ip' }): EmitResult {
     const bytes = out.packet;
@@ -2056,9 +2096,13 @@ export class Interface {
     ipMib.OutRequests++;
     if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
     let pieces = [bytes];
-    const mtu = viaDevice ? (this.deviceMtu ?? device.capabilities.mtu) : this.loopbackMtu;
+    let mtu = viaDevice ? (this.deviceMtu ?? device.capabilities.mtu) : this.loopbackMtu;
+    if (out.pathMtu !== undefined && out.pathMtu < mtu) mtu = out.pathMtu;
     if (bytes.length > mtu) {
-      if (v4 && bytes[6]! & 0x40) return 'unroutable';
+      if (v4 && bytes[6]! & 0x40) {
+        if (out.pathMtu === mtu) this.sendFragNeeded(now, device, bytes, mtu);
+        return 'unroutable';
+      }
       pieces = this.fragmentDatagram(bytes, v4, mtu, ipMib);
     }
     const linkLen = ethernet ? ETHERNET_HEADER_LEN : 0;

@@ -58,6 +58,10 @@ export type Outgoing =
       readonly dst: Ipv4Address;
       readonly hopLimit: number;
       readonly icmp: Icmpv4Repr;
+      /** DF on a datagram that is not fragmented (IP_MTU_DISCOVER, __ip_make_skb); absent: set. */
+      readonly dontFragment?: boolean;
+      /** As the UDP variant's: a ping socket's path MTU. */
+      readonly pathMtu?: number;
     }
   | {
       readonly kind: 'icmpv6';
@@ -71,6 +75,8 @@ export type Outgoing =
        * without a route lookup (a solicitation is answered even when no route leads back).
        */
       readonly linkDst?: EthernetAddress;
+      /** As the UDP variant's: a ping socket's path MTU. */
+      readonly pathMtu?: number;
     }
   | {
       /**
@@ -82,6 +88,11 @@ export type Outgoing =
       readonly src: IpAddress;
       readonly dst: IpAddress;
       readonly packet: Uint8Array;
+      /**
+       * As the UDP variant's (ip_skb_dst_mtu): an IPv4 datagram larger than it is fragmented,
+       * or refused with DF set (ip_fragment answers its source with fragmentation needed).
+       */
+      readonly pathMtu?: number;
     };
 
 /**

@@ -6,36 +6,24 @@
 import { E, IpOption, IpProto, isError, SocketLevel, SocketOption, SockType, TcpOption } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import type { Device } from '../phy/device.js';
-import { linkPair } from '../phy/loopback.js';
-import { settle } from '../stack.test-util.js';
-import { Stack } from '../stack.js';
+import type { Stack } from '../stack.js';
 import {
   addr,
   far4,
   far6,
-  icmp4,
+  fragNeeded,
   icmp6,
   inetSocket,
+  relayedConnection,
   routerLink,
   seqOf,
   shifted,
 } from '../socket/icmp-router.test-util.js';
-import { InetSocket } from '../socket/inet-socket.js';
+import type { InetSocket } from '../socket/inet-socket.js';
 import { PmtuDisc } from '../socket/ip-options.js';
-import { Icmpv4Unreachable } from '../wire/icmpv4.js';
 import { Ipv4Address } from '../wire/ip-address.js';
 import { cidr } from './interface.js';
 import { PMTU_EXPIRES } from './pmtu.js';
-
-/** The router's fragmentation needed with next-hop MTU `mtu`, quoting `datagram` (576 bytes at most). */
-function fragNeeded(peer: Device, datagram: Uint8Array, mtu: number): void {
-  icmp4(peer, {
-    type: 'destUnreachable',
-    code: Icmpv4Unreachable.FRAG_NEEDED,
-    nextHopMtu: mtu,
-    invoking: datagram.subarray(0, 576 - 28),
-  });
-}
 
 /** The router's packet too big with MTU `mtu`, quoting `invoking`. */
 const packetTooBig = (peer: Device, invoking: Uint8Array, mtu: number): void =>
@@ -127,56 +115,45 @@ describe('path MTU of UDP sockets', () => {
   });
 });
 
+describe("a route's MTU lock and a learnt MTU's (Stack.pathMtu)", () => {
+  it("`mtu lock` keeps an IPv4 route's MTU from fragmentation needed; IPv6 learns all the same", () => {
+    const { stack, peer, sent } = routerLink(7);
+    const lock = { gateway: undefined, loopback: false, src: undefined, mtu: 1400, mtuLocked: true };
+    expect(stack.iface.addRoute({ ...lock, dst: cidr('10.0.0.8/29'), metric: 0 })).toBeUndefined();
+    expect(stack.iface.addRoute({ ...lock, dst: cidr('fd00::/120'), metric: 1024 })).toBeUndefined();
+    const udp4 = connectedUdp(4, stack, sent);
+    expect(udp4.s.getsockopt(SocketLevel.SOL_IP, IpOption.IP_MTU)).toBe(1400);
+    fragNeeded(peer, udp4.datagram, 1200);
+    sent();
+    expect(udp4.s.getsockopt(SocketLevel.SOL_IP, IpOption.IP_MTU)).toBe(1400);
+    expect(stack.pathMtu(far4)).toBeUndefined();
+    // IPv6's path MTU discovery is not optional: __ip6_rt_update_pmtu leaves the lock alone.
+    const udp6 = connectedUdp(6, stack, sent);
+    packetTooBig(peer, udp6.datagram, 1300);
+    sent();
+    expect(udp6.s.getsockopt(SocketLevel.SOL_IPV6, 24)).toBe(1300); // IPV6_MTU
+    expect(stack.pathMtu(far6)).toEqual({ mtu: 1300, locked: false, expiresIn: PMTU_EXPIRES });
+  });
+
+  it('an IPv4 report below min_pmtu locks the 552 it learns: later reports change nothing, nor its expiry', () => {
+    const { stack, peer, sent } = routerLink(7);
+    const { datagram } = connectedUdp(4, stack, sent);
+    fragNeeded(peer, datagram, 1200);
+    sent(0);
+    expect(stack.pathMtu(far4)).toEqual({ mtu: 1200, locked: false, expiresIn: PMTU_EXPIRES });
+    fragNeeded(peer, datagram, 300);
+    sent(1000);
+    expect(stack.pathMtu(far4)).toEqual({ mtu: 552, locked: true, expiresIn: PMTU_EXPIRES });
+    fragNeeded(peer, datagram, 400);
+    sent(5000);
+    expect(stack.pathMtu(far4)).toEqual({ mtu: 552, locked: true, expiresIn: PMTU_EXPIRES - 4000 });
+    sent(1000 + PMTU_EXPIRES);
+    expect(stack.pathMtu(far4)).toBeUndefined();
+  });
+});
+
 describe('path MTU of TCP connections', () => {
-  /**
-   * A connection from 10.0.0.1 to a stack at 10.0.0.9, the test relaying between their links.
-   */
-  function connection(): {
-    client: InetSocket;
-    server: InetSocket;
-    peer: Device;
-    both: (now: number) => void;
-    /** What the client sent, taken from the link: lost, or with `deliver` passed on. */
-    held: (now: number, deliver?: boolean) => Uint8Array[];
-  } {
-    const [dev, peer] = linkPair({ medium: 'ip', mtu: 1500 });
-    const a = new Stack({ device: dev, addresses: [cidr('10.0.0.1/24')], seed: 1 });
-    const [dev2, far] = linkPair({ medium: 'ip', mtu: 1500 });
-    const b = new Stack({ device: dev2, addresses: [cidr('10.0.0.9/24')], seed: 2 });
-    // `peer` is the client's far end, `far` the server's.
-    const relay = (now: number): boolean => {
-      let moved = false;
-      for (let p = peer.receive(now); p; p = peer.receive(now)) {
-        far.transmit(now, p);
-        moved = true;
-      }
-      for (let p = far.receive(now); p; p = far.receive(now)) {
-        peer.transmit(now, p);
-        moved = true;
-      }
-      return moved;
-    };
-    const both = (now: number): void => {
-      do settle([a, b], now);
-      while (relay(now));
-    };
-    const held = (now: number, deliver = false): Uint8Array[] => {
-      settle([a], now);
-      const out: Uint8Array[] = [];
-      for (let p = peer.receive(now); p; p = peer.receive(now)) out.push(p);
-      if (deliver) for (const p of out) far.transmit(now, p);
-      return out;
-    };
-    const listener = inetSocket(b, 4, SockType.SOCK_STREAM);
-    expect(listener.bind(addr(far4, 80))).toBe(0);
-    expect(listener.listen(1)).toBe(0);
-    const client = inetSocket(a, 4, SockType.SOCK_STREAM);
-    client.connect(addr(far4, 80));
-    both(0);
-    const server = listener.accept();
-    if (isError(server) || !(server instanceof InetSocket)) throw new Error('no connection');
-    return { client, server, peer, both, held };
-  }
+  const connection = relayedConnection;
 
   const maxseg = (s: InetSocket): unknown => s.getsockopt(IpProto.IPPROTO_TCP, TcpOption.TCP_MAXSEG);
 

@@ -37,6 +37,11 @@ export function acceptsPmtu(pmtuDisc6: number): boolean {
 /** One learnt path MTU. */
 interface PathMtu {
   readonly mtu: number;
+  /**
+   * Locked: an IPv4 report below min_pmtu was raised to it (rt_mtu_locked), so later reports
+   * change nothing until it expires, and `ip route get` shows "mtu lock".
+   */
+  readonly locked: boolean;
   /** When it is forgotten (the poll clock, ms). */
   readonly expires: number;
 }
@@ -61,14 +66,18 @@ export class PathMtuCache {
   /**
    * __ip_rt_update_pmtu / __ip6_rt_update_pmtu: a message reports `reported` as the MTU to
    * `dst`, whose path MTU is `current` (the route's, or what was learnt before). A report above
-   * it is ignored; IPv4 raises one below min_pmtu to it (never above `current`; Linux also
-   * locks it, which stops DF under IP_PMTUDISC_WANT: not modelled); IPv6 ignores one below
-   * 1280.
+   * it is ignored; so is an IPv4 report while the MTU is locked (`routeLocked`, the route's
+   * `mtu lock`, or a locked learnt one: ip_mtu_locked), not an IPv6 one (path MTU discovery is
+   * not optional there: __ip6_rt_update_pmtu leaves the lock alone). IPv4 raises one below
+   * min_pmtu to it (never above `current`) and locks it (Linux then also sends without DF under
+   * IP_PMTUDISC_WANT: not modelled); IPv6 ignores one below 1280.
    */
-  learn(dst: IpAddress, reported: number, current: number, now: number): void {
+  learn(dst: IpAddress, reported: number, current: number, now: number, routeLocked = false): void {
+    if (dst.version === 4 && (routeLocked || this.get(dst, now)?.locked === true)) return;
     if (reported > current) return;
     if (dst.version === 6 && (reported < IPV6_MIN_PMTU || reported === current)) return;
-    const mtu = dst.version === 4 && reported < IPV4_MIN_PMTU ? Math.min(current, IPV4_MIN_PMTU) : reported;
-    this.byDst.set(dst.key, { mtu, expires: now + PMTU_EXPIRES });
+    const locked = dst.version === 4 && reported < IPV4_MIN_PMTU;
+    const mtu = locked ? Math.min(current, IPV4_MIN_PMTU) : reported;
+    this.byDst.set(dst.key, { mtu, locked, expires: now + PMTU_EXPIRES });
   }
 }

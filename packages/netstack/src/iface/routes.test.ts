@@ -103,6 +103,19 @@ describe('Interface routes', () => {
     expect(stack.iface.deviceCounters.txPackets).toBe(1);
     expect(stack.mib.ip.InAddrErrors).toBe(1);
   });
+
+  it('an IPv6 route on lo sends from ::1 when lo has nothing better (ipv6_dev_get_saddr)', () => {
+    const stack = new Stack({
+      device: new LoopbackDevice(),
+      addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
+    });
+    const dst = Ipv6Address.parse('2001:db8:1::1')!;
+    expect(stack.iface.addRoute(route('2001:db8:1::/64', { loopback: true, metric: 1024 }))).toBeUndefined();
+    expect(stack.iface.sourceAddressFor(dst)?.toString()).toBe('::1');
+    const s = stack.udpSocket(6);
+    expect(s.connect({ addr: dst, port: 9 })).toBeUndefined();
+    expect(s.local?.addr.toString()).toBe('::1');
+  });
 });
 
 describe('an address assigned with IFA_F_NOPREFIXROUTE (ip addr add ... noprefixroute)', () => {

@@ -1,5 +1,5 @@
 // Duplicate address detection against the Linux stack over a TAP device, in a network namespace
-// this test creates (and deletes): when netstack's device comes up again, its link-local address
+// this test creates (and ends): when netstack's device comes up again, its link-local address
 // is tentative until its solicitation from :: went unanswered, and Linux, holding the same
 // address, defends it (ndisc_recv_ns answers a DAD solicitation for its own address to all
 // nodes), which leaves netstack's dadfailed.
@@ -17,7 +17,6 @@ let stack: Stack;
 
 beforeAll(async () => {
   net = await openTapNetns({
-    ns: `tsvdad-${process.pid}`,
     ifname: IF,
     addresses: ['fd0a::1/64'],
     tmpPrefix: 'tsvisor-tap-dad-',

@@ -1,20 +1,23 @@
 // Neighbor discovery against the Linux stack over a TAP device, each case also run with Linux
 // itself in netstack's place (two namespaces joined by a veth pair): all namespaces are made and
-// deleted by this test.
+// ended by this test.
 // - After netstack's link went down and up, its default route is gone; Linux solicits its
 //   global address from an address of another prefix, and gets the advertisement (Linux's
 //   ndisc_send_na answers on the device the solicitation came in by, with no route).
 // - Enhanced DAD (RFC 7527): a peer that reflects netstack's DAD solicitation, as a bridge that
 //   loops multicast does, leaves the address valid; the same solicitation with another nonce
 //   makes it dadfailed.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
 import { IfaFlag } from '../iface/slaac.js';
 import { Stack } from '../stack.js';
 import { EthernetAddress } from '../wire/ethernet.js';
 import { Ipv6Address } from '../wire/ip-address.js';
-import { openTapNetns, sleep, type TapNetns } from './tap-netns.test-util.js';
+import { createNetns, openTapNetns, sleep, type Netns, type TapNetns } from './tap-netns.test-util.js';
 
 const IF = 'tsv2';
 const MAC = '02:00:00:00:0a:02';
@@ -23,7 +26,6 @@ let stack: Stack;
 
 beforeAll(async () => {
   net = await openTapNetns({
-    ns: `tsvndp-${process.pid}`,
     ifname: IF,
     addresses: ['fd0a::1/64', 'fd0c::1/64'],
     tmpPrefix: 'tsvisor-tap-ndp-',
@@ -42,38 +44,57 @@ beforeAll(async () => {
 afterAll(() => net?.close());
 
 /**
- * Linux in netstack's place: namespaces `<name>-p` (the peer, as the TAP's namespace is) and
- * `<name>-h` (the host under test), joined by veth `vp` - `vh`, lo up in both.
+ * Linux in netstack's place: namespaces `peerNs` (as the TAP's namespace is) and the host under
+ * test, joined by veth `vp` - `vh`, lo up in both; `peer` and `host` run shell commands in them.
  */
-function linuxPair(name: string): {
+function linuxPair(): {
+  peerNs: Netns;
   peer: (cmd: string) => string;
   host: (cmd: string) => string;
   close(): void;
 } {
-  const p = `${name}-p`;
-  const h = `${name}-h`;
-  const run = (ns: string, cmd: string): string =>
-    execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', cmd], { encoding: 'utf8' });
+  const dir = mkdtempSync(join(tmpdir(), 'tsvisor-tap-ndp-linux-'));
+  let p: Netns | undefined;
+  let h: Netns | undefined;
   const close = (): void => {
-    for (const ns of [p, h]) {
+    try {
+      p?.close();
+    } finally {
       try {
-        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-      } catch {
-        // not made
+        h?.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     }
   };
+  const sh =
+    (ns: Netns) =>
+    (cmd: string): string =>
+      ns.run(['sh', '-c', cmd]);
   try {
-    execFileSync('ip', ['netns', 'add', p]);
-    execFileSync('ip', ['netns', 'add', h]);
-    execFileSync('ip', ['link', 'add', 'vp', 'netns', p, 'type', 'veth', 'peer', 'name', 'vh', 'netns', h]);
-    run(p, 'ip link set lo up && ip link set vp up');
-    run(h, 'ip link set lo up && ip link set vh up');
+    p = createNetns(join(dir, 'peer'));
+    h = createNetns(join(dir, 'host'));
+    execFileSync('ip', [
+      'link',
+      'add',
+      'vp',
+      'netns',
+      p.file,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'vh',
+      'netns',
+      h.file,
+    ]);
+    sh(p)('ip link set lo up && ip link set vp up');
+    sh(h)('ip link set lo up && ip link set vh up');
   } catch (e) {
     close();
     throw e;
   }
-  return { peer: (cmd) => run(p, cmd), host: (cmd) => run(h, cmd), close };
+  return { peerNs: p, peer: sh(p), host: sh(h), close };
 }
 
 /** Waits until no address of namespace `run` is tentative without having failed (DAD over). */
@@ -94,14 +115,15 @@ const PROBE = (dev: string): string =>
 
 describe('a solicitation is answered on the device it came in by', () => {
   it('Linux: after down and up, a solicitation from a prefix it has no route to is answered', async () => {
-    const l = linuxPair(`tsvndpl-${process.pid}`);
+    const l = linuxPair();
     try {
       l.peer('ip -6 addr add fd0a::1/64 dev vp nodad && ip -6 addr add fd0c::1/64 dev vp nodad');
       l.host('ip -6 addr add fd0a::2/64 dev vh nodad && ip -6 route add default via fd0a::1 dev vh');
       l.host('ip link set vh down && ip link set vh up && ip -6 addr add fd0a::2/64 dev vh nodad');
       expect(l.host('ip -6 route show default')).toBe('');
       await dadOver(l.host);
-      const mac = l.host('cat /sys/class/net/vh/address').trim();
+      // From ip, not /sys/class/net: the namespace sees the host's sysfs.
+      const mac = /link\/ether (\S+)/.exec(l.host('ip -o link show vh'))![1];
       expect(l.peer(PROBE('vp'))).toMatch(new RegExp(`lladdr ${mac} REACHABLE`));
     } finally {
       l.close();
@@ -147,15 +169,15 @@ if mode == 'other':
 s.send(bytes(f))
 `;
 
-/** Starts the reflector in namespace `ns`; resolves once it listens, with its exit (wrapped: not awaited yet). */
+/** Starts the reflector in `netns`; resolves once it listens, with its exit (wrapped: not awaited yet). */
 async function reflector(
-  ns: string,
+  netns: Netns,
   dev: string,
   target: string,
   mode: 'same' | 'other',
 ): Promise<{ exit: Promise<void> }> {
   const hex = Buffer.from(Ipv6Address.parse(target)!.bytes).toString('hex');
-  const p = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', REFLECT, dev, hex, mode]);
+  const p = netns.spawn(['python3', '-c', REFLECT, dev, hex, mode]);
   let out = '';
   let err = '';
   p.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -181,10 +203,9 @@ describe('enhanced DAD (RFC 7527): a reflected solicitation', () => {
 
   for (const { mode, addr, failed } of cases)
     it(`Linux: with ${mode === 'same' ? 'its own' : 'another'} nonce, the address is ${failed ? 'dadfailed' : 'valid'}`, async () => {
-      const name = `tsvdadl-${process.pid}-${mode}`;
-      const l = linuxPair(name);
+      const l = linuxPair();
       try {
-        const { exit } = await reflector(`${name}-p`, 'vp', addr, mode);
+        const { exit } = await reflector(l.peerNs, 'vp', addr, mode);
         l.host(`ip -6 addr add ${addr}/64 dev vh`);
         await exit;
         await dadOver(l.host);
@@ -198,7 +219,7 @@ describe('enhanced DAD (RFC 7527): a reflected solicitation', () => {
 
   for (const { mode, addr, failed } of cases)
     it(`netstack: with ${mode === 'same' ? 'its own' : 'another'} nonce, the address is ${failed ? 'dadfailed' : 'valid'}`, async () => {
-      const { exit } = await reflector(net.ns, IF, addr, mode);
+      const { exit } = await reflector(net.netns, IF, addr, mode);
       expect(stack.iface.addAddress(cidr(`${addr}/64`))).toBeUndefined();
       const flags = (): number | undefined =>
         stack.iface.ipv6Addresses().find((a) => a.cidr.address.toString() === addr)?.flags;

@@ -1,11 +1,11 @@
 // Helpers for tests against the real Linux stack over a TAP device: a network namespace the
-// test creates (and deletes), tap-relay.test-util.c owning the TAP inside it and relaying its
+// test creates (and ends), tap-relay.test-util.c owning the TAP inside it and relaying its
 // frames to a StreamDevice, and the stack driven on the real clock. Also the pieces such tests
 // share: a connect retried while Linux's listener starts, and Python peers that hash a transfer.
 import { isError } from '@tsvisor/abi';
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TcpListener, TcpSocket } from '../socket/tcp.js';
@@ -25,9 +25,49 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
+/**
+ * A network namespace with no name: `ip netns add` would make /run/netns/NAME, which tests run
+ * at the same time see (`ip monitor` asks the nsid of every file there), so the namespace is
+ * held by a bind mount on a file of the test's own instead.
+ */
+export interface Netns {
+  /** The file the namespace is bound to, which `ip link ... netns FILE` takes too. */
+  readonly file: string;
+  /** Starts `cmd` in the namespace (which sees the host's /sys, unlike `ip netns exec`). */
+  spawn(cmd: readonly string[]): ChildProcessWithoutNullStreams;
+  /** Runs `cmd` in the namespace to its end; returns its stdout, throws if it fails. */
+  run(cmd: readonly string[]): string;
+  /** Unbinds the namespace (it ends with the last process in it) and removes the file. */
+  close(): void;
+}
+
+/** Makes a namespace bound to `file`, which must not exist yet. */
+export function createNetns(file: string): Netns {
+  writeFileSync(file, '', { flag: 'wx' });
+  try {
+    execFileSync('unshare', [`--net=${file}`, 'true']);
+  } catch (e) {
+    rmSync(file);
+    throw e;
+  }
+  const enter = `--net=${file}`;
+  return {
+    file,
+    spawn: (cmd) => spawn('nsenter', [enter, ...cmd]),
+    run: (cmd) => execFileSync('nsenter', [enter, ...cmd], { encoding: 'utf8' }),
+    close: () => {
+      try {
+        execFileSync('umount', [file]);
+      } finally {
+        rmSync(file, { force: true });
+      }
+    },
+  };
+}
+
 /** A TAP in a namespace of its own, its frames relayed to `device`. */
 export interface TapNetns {
-  readonly ns: string;
+  readonly netns: Netns;
   readonly ifname: string;
   /** A temporary directory, removed by `close()`. */
   readonly dir: string;
@@ -45,22 +85,28 @@ export interface TapNetns {
   inNs(cmd: string[], limit?: number): Promise<string>;
   /** Connects to `dst`, on a fresh socket again each time Linux refuses (its listener not up yet). */
   connect(dst: IpEndpoint, limit?: number): Promise<TcpSocket>;
-  /** Stops the relay, deletes the namespace and the directory. */
+  /** Stops the relay, ends the namespace and removes the directory. */
   close(): void;
 }
 
 /**
- * Makes namespace `ns` with TAP `ifname` up in it and Linux's `addresses` on it (IPv6 ones
+ * Makes a namespace with TAP `ifname` up in it and Linux's `addresses` on it (IPv6 ones
  * without DAD), lo up too. Resolves once the relay runs.
  */
 export async function openTapNetns(options: {
-  readonly ns: string;
   readonly ifname: string;
   readonly addresses: readonly string[];
   readonly tmpPrefix: string;
 }): Promise<TapNetns> {
-  const { ns, ifname } = options;
+  const { ifname } = options;
   const dir = mkdtempSync(join(tmpdir(), options.tmpPrefix));
+  let netns: Netns;
+  try {
+    netns = createNetns(join(dir, 'netns'));
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const t0 = performance.now();
   const clock = (): number => performance.now() - t0;
   let stack: Stack | undefined;
@@ -70,7 +116,7 @@ export async function openTapNetns(options: {
     relay?.stdin.end();
     relay?.kill();
     try {
-      execFileSync('ip', ['netns', 'del', ns]);
+      netns.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -78,18 +124,13 @@ export async function openTapNetns(options: {
   try {
     await start();
   } catch (e) {
-    try {
-      close(); // whatever part was made
-    } catch {
-      // the namespace was not made yet
-    }
+    close(); // whatever part was made
     throw e;
   }
   async function start(): Promise<void> {
     const bin = join(dir, 'tap-relay');
     execFileSync('gcc', ['-O2', '-w', '-o', bin, join(import.meta.dirname, 'tap-relay.test-util.c')]);
-    execFileSync('ip', ['netns', 'add', ns]);
-    relay = spawn('ip', ['netns', 'exec', ns, bin, ifname]);
+    relay = netns.spawn([bin, ifname]);
     let ready = false;
     relay.stdout.on('data', (chunk: Buffer) => {
       ready = true;
@@ -100,14 +141,7 @@ export async function openTapNetns(options: {
     const addrs = options.addresses.map((a) =>
       a.includes(':') ? ` && ip -6 addr add ${a} dev ${ifname} nodad` : ` && ip addr add ${a} dev ${ifname}`,
     );
-    execFileSync('ip', [
-      'netns',
-      'exec',
-      ns,
-      'sh',
-      '-c',
-      `ip link set lo up && ip link set ${ifname} up${addrs.join('')}`,
-    ]);
+    netns.run(['sh', '-c', `ip link set lo up && ip link set ${ifname} up${addrs.join('')}`]);
   }
 
   const attached = (): Stack => {
@@ -125,7 +159,7 @@ export async function openTapNetns(options: {
     s.poll(clock());
   };
   const spawnInNs = (cmd: string[]): Promise<string> => {
-    const p = spawn('ip', ['netns', 'exec', ns, ...cmd]);
+    const p = netns.spawn(cmd);
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -158,7 +192,7 @@ export async function openTapNetns(options: {
     return c;
   };
   return {
-    ns,
+    netns,
     ifname,
     dir,
     device,

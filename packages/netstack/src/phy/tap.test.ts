@@ -1,9 +1,8 @@
 // Interop with the real Linux stack over a TAP device, in a network namespace this test creates
-// (and deletes): a C helper owns the TAP and relays frames to a StreamDevice; Linux pings the
+// (and ends): a C helper owns the TAP and relays frames to a StreamDevice; Linux pings the
 // stack (ICMP, and ICMPv6 after NDP), and TCP moves megabytes both ways and an HTTP response,
 // checked by SHA-256, while a fault injector drops and reorders frames on netstack's side.
 import { isError } from '@tsvisor/abi';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +32,6 @@ const inNs = (cmd: string[], limit?: number): Promise<string> => net.inNs(cmd, l
 
 beforeAll(async () => {
   net = await openTapNetns({
-    ns: `tsvh6-${process.pid}`,
     ifname: IF,
     addresses: ['10.9.0.1/24', 'fd09::1/64'],
     tmpPrefix: 'tsvisor-tap-',
@@ -119,10 +117,7 @@ describe('netstack behind a TAP, against the Linux stack', () => {
     const file = Uint8Array.from({ length: 500_000 }, () => Math.floor(rnd() * 256));
     const www = mkdtempSync(join(net.dir, 'www-'));
     writeFileSync(join(www, 'blob'), file);
-    const server = spawn('ip', [
-      'netns',
-      'exec',
-      net.ns,
+    const server = net.netns.spawn([
       'python3',
       '-m',
       'http.server',

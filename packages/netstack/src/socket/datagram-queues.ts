@@ -12,6 +12,7 @@ import { PacketBuffer } from '../storage/ring-buffer.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import { SocketErrors } from './error-queue.js';
+import { sizeReceiveQueue } from './skb-truesize.js';
 
 /**
  * A socket whose queued packets wait when the interface answers 'pending' (no link address for
@@ -38,10 +39,15 @@ export abstract class NeighborHold {
   }
 }
 
-/** A queued datagram's addresses. */
+/**
+ * A queued datagram's addresses, the MTU it is fragmented to where below the link's (Outgoing's
+ * pathMtu) and, for a ping socket's IPv4 request, whether DF is set when it is not fragmented.
+ */
 export interface DatagramTxMeta {
   readonly src: IpAddress;
   readonly dst: IpAddress;
+  readonly pathMtu?: number;
+  readonly dontFragment?: boolean;
 }
 
 /** A queued received datagram's sender (port 0) and the truesize it is charged (see skb-truesize.ts). */
@@ -67,8 +73,7 @@ export abstract class DatagramQueues extends NeighborHold {
   protected readonly tx: PacketBuffer<DatagramTxMeta>;
   /** The pending error and the error queue, which shares SO_RCVBUF with the receive queue. */
   readonly errors = new SocketErrors(() => this.rxTruesize);
-  /** SO_RCVBUF (Linux's doubled sk_rcvbuf): no datagram is queued while the receive memory has reached it. */
-  rcvLimit = Infinity;
+  private rcvLimitValue = Infinity;
   /** Datagrams dropped on a full receive queue (sk_drops: SO_MEMINFO's and /proc/net's drops). */
   drops = 0;
   /**
@@ -80,8 +85,9 @@ export abstract class DatagramQueues extends NeighborHold {
   private rxTruesize = 0;
 
   /**
-   * `rxSlots` datagrams at most wait to be read, 64 to be sent, each queue in `bytes`; the
-   * socket is writable while a datagram of `minSend` bytes fits.
+   * `rxSlots` datagrams at most wait to be read, 64 to be sent, each queue in `bytes`, until
+   * SO_RCVBUF sizes the receive queue ({@link rcvLimit}); the socket is writable while a
+   * datagram of `minSend` bytes fits.
    */
   constructor(
     rxSlots: number,
@@ -91,6 +97,15 @@ export abstract class DatagramQueues extends NeighborHold {
     super();
     this.rx = new PacketBuffer(rxSlots, new Uint8Array(bytes));
     this.tx = new PacketBuffer(64, new Uint8Array(bytes));
+  }
+
+  /** SO_RCVBUF (Linux's doubled sk_rcvbuf): no datagram is queued while the receive memory has reached it. */
+  get rcvLimit(): number {
+    return this.rcvLimitValue;
+  }
+  set rcvLimit(limit: number) {
+    this.rcvLimitValue = limit;
+    sizeReceiveQueue(this.rx, limit);
   }
 
   /**

@@ -138,10 +138,114 @@ describe('SO_RCVBUF and the truesize of queued datagrams', () => {
     ]);
   });
 
+  it('holds as many datagrams as the limit admits, however many that is', () => {
+    const { open, run } = setup();
+    const udp = open(SockType.SOCK_DGRAM, 0);
+    const sender = open(SockType.SOCK_DGRAM, 0);
+    expect(udp.bind(lo())).toBe(0);
+    const raw = open(SockType.SOCK_RAW, 253);
+    const ping = open(SockType.SOCK_DGRAM, IpProto.IPPROTO_ICMP);
+    for (const s of [udp, raw, ping])
+      expect(s.setsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_RCVBUF, 200000)).toBe(0); // 400000
+    for (let i = 0; i < 600; i++) {
+      sender.sendto(new Uint8Array(1), 0, udp.getsockname());
+      raw.sendto(new Uint8Array(1), 0, lo());
+      ping.sendto(echo(i & 0xff, 1), 0, lo());
+      if (i % 32 === 31) run();
+    }
+    run();
+    // 832 bytes each: UDP stops at 480 (399360; one more would pass 400000), raw and ping
+    // take the 481st, which finds the charge below the limit.
+    expect([udp, raw, ping].map(meminfo)).toEqual([
+      [480 * 832, 120],
+      [481 * 832, 119],
+      [481 * 832, 119],
+    ]);
+    expect([udp, raw, ping].map(readAll)).toEqual([480, 481, 481]);
+  });
+
   it('a ping socket answers FIONREAD and SIOCOUTQ with ENOTTY, as its protocol has no ioctl', () => {
     const { open } = setup();
     const ping = open(SockType.SOCK_DGRAM, IpProto.IPPROTO_ICMP);
     for (const v of [ping.inq(), ping.outq()]) expect(isError(v) ? v.name : v).toBe('ENOTTY');
+  });
+});
+
+describe('UDP gives back the memory of datagrams read a quarter of SO_RCVBUF at a time (udp_rmem_release)', () => {
+  const row = (stack: Stack, s: InetSocket) => stack.sockets().find((e) => e.owner === s)?.rxQueue;
+
+  it('SO_MEMINFO keeps the charge until a quarter of the limit was read; /proc/net/udp does not', () => {
+    const { stack, open, run } = setup();
+    const r = open(SockType.SOCK_DGRAM, 0);
+    const s = open(SockType.SOCK_DGRAM, 0);
+    expect(r.bind(lo())).toBe(0);
+    expect(r.setsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_RCVBUF, 100000)).toBe(0); // 200000: 50000
+    for (let i = 0; i < 100; i++) {
+      s.sendto(new Uint8Array(1), 0, r.getsockname());
+      if (i % 32 === 31) run();
+    }
+    run();
+    const read = (n: number) => {
+      for (let i = 0; i < n; i++) expect(typeof r.recvfrom(new Uint8Array(8))).toBe('object');
+      return [meminfo(r)[0], row(stack, r)];
+    };
+    // 60 reads are 49920 bytes, short of 50000: all still charged; the 61st gives them back.
+    expect(read(60)).toEqual([100 * 832, 40 * 832]);
+    expect(read(1)).toEqual([39 * 832, 39 * 832]);
+    // Emptying the reader queue gives back what is left.
+    expect(read(38)).toEqual([39 * 832, 832]);
+    expect(read(1)).toEqual([0, 0]);
+  });
+
+  it('a datagram that finds the charge of read ones at the limit is dropped', () => {
+    const { open, run } = setup();
+    const r = open(SockType.SOCK_DGRAM, 0);
+    const s = open(SockType.SOCK_DGRAM, 0);
+    expect(r.bind(lo())).toBe(0);
+    const send = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        s.sendto(new Uint8Array(1), 0, r.getsockname());
+        if (i % 32 === 31) run();
+      }
+      run();
+    };
+    send(300); // the default 212992 holds 256
+    expect(meminfo(r)).toEqual([212992, 44]);
+    expect(typeof r.recvfrom(new Uint8Array(8))).toBe('object');
+    send(1);
+    expect(meminfo(r)).toEqual([212992, 45]);
+    for (let i = 0; i < 63; i++) r.recvfrom(new Uint8Array(8));
+    expect(meminfo(r)).toEqual([212992 - 64 * 832, 45]);
+    send(3);
+    expect(meminfo(r)).toEqual([212992 - 61 * 832, 45]);
+    expect(readAll(r)).toBe(195);
+  });
+
+  it('the reader queue is what was queued when a read or FIONREAD last found it empty', () => {
+    const { open, run } = setup();
+    const r = open(SockType.SOCK_DGRAM, 0);
+    const s = open(SockType.SOCK_DGRAM, 0);
+    expect(r.bind(lo())).toBe(0);
+    const send = (n: number) => {
+      for (let i = 0; i < n; i++) s.sendto(new Uint8Array(1), 0, r.getsockname());
+      run();
+    };
+    const read = (n: number) => {
+      for (let i = 0; i < n; i++) expect(typeof r.recvfrom(new Uint8Array(8))).toBe('object');
+    };
+    send(10);
+    read(1); // takes the 10 into the reader queue
+    send(5);
+    read(9); // the reader queue is empty: everything read goes back
+    expect(meminfo(r)[0]).toBe(5 * 832);
+    read(5);
+    send(10);
+    expect(r.inq()).toBe(1); // FIONREAD takes the 10 into the reader queue
+    send(5);
+    read(9); // one left there: nothing goes back yet
+    expect(meminfo(r)[0]).toBe(15 * 832);
+    read(1);
+    expect(meminfo(r)[0]).toBe(5 * 832);
   });
 });
 

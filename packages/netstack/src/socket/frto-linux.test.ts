@@ -1,9 +1,8 @@
 // Spurious timeouts against the real Linux stack, over a TAP in a network namespace this test
-// creates (and deletes): a delay spike on netstack's side of the link (every frame it sends
+// creates (and ends): a delay spike on netstack's side of the link (every frame it sends
 // held past the sender's RTO, then released in order) must be recognised as a delay, both when
 // netstack sends (our Eifel detection reads Linux's timestamp echoes) and when Linux sends (Linux's
 // own detection reads ours: its TcpExt TCPLossUndo counts it). Transfers are checked by SHA-256.
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cidr } from '../iface/interface.js';
 import type { Device } from '../phy/device.js';
@@ -61,7 +60,7 @@ class SpikeDevice implements Device {
 
 /** Linux's TcpExt counters in the namespace (/proc/net/netstat). */
 function linuxTcpExt(): Record<string, number> {
-  const text = execFileSync('ip', ['netns', 'exec', net.ns, 'cat', '/proc/net/netstat']).toString();
+  const text = net.netns.run(['cat', '/proc/net/netstat']);
   const lines = text.split('\n').filter((l) => l.startsWith('TcpExt:'));
   const names = lines[0]!.split(/\s+/).slice(1);
   const values = lines[1]!.split(/\s+/).slice(1).map(Number);
@@ -70,7 +69,6 @@ function linuxTcpExt(): Record<string, number> {
 
 beforeAll(async () => {
   net = await openTapNetns({
-    ns: `tsvfrto-${process.pid}`,
     ifname: 'tsv1',
     addresses: ['10.8.0.1/24'],
     tmpPrefix: 'tsvisor-frto-',

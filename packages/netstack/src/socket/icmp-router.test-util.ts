@@ -1,13 +1,13 @@
 // Helpers for tests where a peer on an IP link plays the router that sends us ICMP errors
-// (error-queue, tcp-icmp-error, pmtu): one stack at 10.0.0.1 and fd00::1, a far host behind the
+// (error-queue, tcp-icmp-error, pmtu, tcp-mtu-reduced): one stack at 10.0.0.1 and fd00::1, a far host behind the
 // router, and the router's messages built byte for byte.
-import { AddressFamily, isError } from '@tsvisor/abi';
+import { AddressFamily, isError, SockType } from '@tsvisor/abi';
 import { cidr } from '../iface/interface.js';
 import type { Device } from '../phy/device.js';
 import { linkPair } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
 import { Stack } from '../stack.js';
-import { Icmpv4Packet, Icmpv4Repr } from '../wire/icmpv4.js';
+import { Icmpv4Packet, Icmpv4Repr, Icmpv4Unreachable } from '../wire/icmpv4.js';
 import { Icmpv6Packet, Icmpv6Repr } from '../wire/icmpv6.js';
 import { Ipv4Address, Ipv6Address, type IpAddress } from '../wire/ip-address.js';
 import { IpProtocol, Ipv4Packet, Ipv4Repr } from '../wire/ipv4.js';
@@ -97,4 +97,66 @@ export function inetSocket(stack: Stack, family: 4 | 6, type: number, protocol =
   );
   if (isError(s)) throw new Error(s.name);
   return s;
+}
+
+/** The router's fragmentation needed with next-hop MTU `mtu`, quoting `datagram` (576 bytes at most). */
+export function fragNeeded(peer: Device, datagram: Uint8Array, mtu: number): void {
+  icmp4(peer, {
+    type: 'destUnreachable',
+    code: Icmpv4Unreachable.FRAG_NEEDED,
+    nextHopMtu: mtu,
+    invoking: datagram.subarray(0, 576 - 28),
+  });
+}
+
+/**
+ * A TCP connection (SACK and timestamps on: MSS 1448) from a stack at 10.0.0.1 to one at
+ * 10.0.0.9, each on its own IP link of MTU 1500 whose far ends (`peer` the client's, `far` the
+ * server's) the test relays between.
+ */
+export function relayedConnection(): {
+  client: InetSocket;
+  server: InetSocket;
+  peer: Device;
+  far: Device;
+  /** Runs both stacks and relays until nothing moves. */
+  both: (now: number) => void;
+  /** What the client sent, taken from the link: lost, or with `deliver` passed on. */
+  held: (now: number, deliver?: boolean) => Uint8Array[];
+  /** The server's segments to the client, delivered (and nothing back). */
+  toClient: (now: number) => void;
+} {
+  const [dev, peer] = linkPair({ medium: 'ip', mtu: 1500 });
+  const a = new Stack({ device: dev, addresses: [cidr('10.0.0.1/24')], seed: 1 });
+  const [dev2, far] = linkPair({ medium: 'ip', mtu: 1500 });
+  const b = new Stack({ device: dev2, addresses: [cidr('10.0.0.9/24')], seed: 2 });
+  const relay = (now: number): boolean => {
+    let moved = false;
+    for (let p = peer.receive(now); p; p = peer.receive(now), moved = true) far.transmit(now, p);
+    for (let p = far.receive(now); p; p = far.receive(now), moved = true) peer.transmit(now, p);
+    return moved;
+  };
+  const both = (now: number): void => {
+    do settle([a, b], now);
+    while (relay(now));
+  };
+  const held = (now: number, deliver = false): Uint8Array[] => {
+    settle([a], now);
+    const out: Uint8Array[] = [];
+    for (let p = peer.receive(now); p; p = peer.receive(now)) out.push(p);
+    if (deliver) for (const p of out) far.transmit(now, p);
+    return out;
+  };
+  const toClient = (now: number): void => {
+    settle([b], now);
+    for (let p = far.receive(now); p; p = far.receive(now)) peer.transmit(now, p);
+  };
+  const listener = inetSocket(b, 4, SockType.SOCK_STREAM);
+  if (listener.bind(addr(far4, 80)) !== 0 || listener.listen(1) !== 0) throw new Error('no listener');
+  const client = inetSocket(a, 4, SockType.SOCK_STREAM);
+  client.connect(addr(far4, 80));
+  both(0);
+  const server = listener.accept();
+  if (isError(server) || !(server instanceof InetSocket)) throw new Error('no connection');
+  return { client, server, peer, far, both, held, toClient };
 }

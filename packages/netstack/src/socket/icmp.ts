@@ -123,7 +123,10 @@ export class IcmpSocket extends DatagramQueues {
     // ip_append_data's sock_alloc_send_skb reports the pending error.
     const pending = this.errors.take();
     if (pending) return pending;
-    if (!this.tx.enqueue({ src, dst: dst.addr }, message)) return WOULD_BLOCK;
+    // __ip_make_skb: DF under IP_PMTUDISC_WANT, DO and PROBE; ip_append_data fragments to `mtu`.
+    const dontFragment =
+      this.pmtuDisc === PmtuDisc.WANT || this.pmtuDisc === PmtuDisc.DO || this.pmtuDisc === PmtuDisc.PROBE;
+    if (!this.tx.enqueue({ src, dst: dst.addr, pathMtu: mtu, dontFragment }, message)) return WOULD_BLOCK;
     this.env.queued?.(this);
     return message.length;
   }
@@ -203,10 +206,26 @@ export class IcmpSocket extends DatagramQueues {
           seqNo: (msg[6]! << 8) | msg[7]!,
           data: msg.subarray(ICMP_HEADER_LEN),
         };
+        const path = m.pathMtu === undefined ? {} : { pathMtu: m.pathMtu };
         return m.src.version === 4 && m.dst.version === 4
-          ? ctx.emit({ kind: 'icmpv4', src: m.src, dst: m.dst, hopLimit: this.hopLimit, icmp: echo })
+          ? ctx.emit({
+              kind: 'icmpv4',
+              src: m.src,
+              dst: m.dst,
+              hopLimit: this.hopLimit,
+              icmp: echo,
+              dontFragment: m.dontFragment !== false,
+              ...path,
+            })
           : m.src.version === 6 && m.dst.version === 6
-            ? ctx.emit({ kind: 'icmpv6', src: m.src, dst: m.dst, hopLimit: this.hopLimit, icmp: echo })
+            ? ctx.emit({
+                kind: 'icmpv6',
+                src: m.src,
+                dst: m.dst,
+                hopLimit: this.hopLimit,
+                icmp: echo,
+                ...path,
+              })
             : 'unroutable';
       },
     );

@@ -885,8 +885,8 @@ export class InetSocket {
       const pmtu = this.family === 4 ? this.ipOpts.pmtuDisc : this.ipOpts.pmtuDisc6;
       return impl.sock.sendto(data, dst, {
         trafficClass: this.family === 4 ? this.ipTos : this.tclass,
-        // ip_dont_fragment: DF for IP_PMTUDISC_WANT and DO.
-        dontFragment: pmtu === PmtuDisc.WANT || pmtu === PmtuDisc.DO,
+        // __ip_make_skb: DF for IP_PMTUDISC_WANT and DO (ip_dont_fragment), and PROBE.
+        dontFragment: pmtu === PmtuDisc.WANT || pmtu === PmtuDisc.DO || pmtu === PmtuDisc.PROBE,
         refuseFragment: this.ipOpts.dontFragment(this.family),
       });
     }
@@ -946,7 +946,7 @@ export class InetSocket {
       errors.recvErrRfc4884 = (v) => (v === 4 ? o.recvErrRfc4884 : o.recvErrRfc4884v6) === 1;
     }
     if (impl.kind === 'icmp') {
-      impl.sock.pmtuDisc = o.pmtuDisc;
+      impl.sock.pmtuDisc = this.family === 4 ? o.pmtuDisc : o.pmtuDisc6;
       impl.sock.refuseFragment = o.dontFragment(this.family);
     }
     if (impl.kind === 'raw') impl.sock.pmtuDisc = this.family === 4 ? o.pmtuDisc : o.pmtuDisc6;

@@ -9,7 +9,7 @@ const una = 0;
 /** Three segments sent at t = 0, 1 and 2; the scoreboard SACKs those in `sacked`. */
 function threeSent(sacked: number[]): { rack: Rack; sb: SackScoreboard } {
   const rack = new Rack();
-  for (let i = 0; i < 3; i++) rack.sent(i * SEG, (i + 1) * SEG, i);
+  for (let i = 0; i < 3; i++) rack.sent(i * SEG, (i + 1) * SEG, i, SEG);
   const sb = new SackScoreboard();
   sb.update(
     sacked.map((i) => [i * SEG, (i + 1) * SEG] as const),
@@ -29,7 +29,7 @@ describe('RACK', () => {
     expect(rack.nextLost()).toEqual([0, SEG]);
     expect(rack.detectLoss(24, 5)).toEqual({ lost: SEG, wait: undefined });
     expect(rack.pipe()).toBe(0); // both lost, the third SACKed
-    rack.resent(0, SEG, 25);
+    rack.resent(0, SEG, 25, SEG);
     expect(rack.pipe()).toBe(SEG); // a resend in flight counts once
     expect(rack.nextLost()).toEqual([SEG, 2 * SEG]);
   });
@@ -38,9 +38,9 @@ describe('RACK', () => {
     const { rack, sb } = threeSent([2]);
     rack.onAck(una, sb, 20, 18);
     rack.detectLoss(30, 0);
-    rack.resent(0, SEG, 30);
-    rack.resent(SEG, 2 * SEG, 31);
-    rack.sent(3 * SEG, 4 * SEG, 32);
+    rack.resent(0, SEG, 30, SEG);
+    rack.resent(SEG, 2 * SEG, 31, SEG);
+    rack.sent(3 * SEG, 4 * SEG, 32, SEG);
     sb.update([[3 * SEG, 4 * SEG]], una, 4 * SEG);
     rack.onAck(una, sb, 52, 18); // new data sent after both resends arrived: they are overdue
     expect(rack.detectLoss(52, 0)).toEqual({ lost: 2 * SEG, wait: undefined });
@@ -55,7 +55,7 @@ describe('RACK', () => {
 
   it('has no window before reordering was seen once DupThresh segments are SACKed, or in recovery', () => {
     const rack = new Rack();
-    for (let i = 0; i < 5; i++) rack.sent(i * SEG, (i + 1) * SEG, i);
+    for (let i = 0; i < 5; i++) rack.sent(i * SEG, (i + 1) * SEG, i, SEG);
     const sb = new SackScoreboard();
     sb.update([[SEG, 4 * SEG]], una, 5 * SEG);
     rack.onAck(una, sb, 20, 20);
@@ -68,10 +68,10 @@ describe('RACK', () => {
 
   it('keeps ranges sent together as one, and splits them at SACK edges', () => {
     const rack = new Rack();
-    rack.sent(0, SEG, 0);
-    rack.sent(SEG, 2 * SEG, 0); // same time: one range
-    rack.sent(2 * SEG, 3 * SEG, 0);
-    rack.sent(3 * SEG, 4 * SEG, 1);
+    rack.sent(0, SEG, 0, SEG);
+    rack.sent(SEG, 2 * SEG, 0, SEG); // same time: one range
+    rack.sent(2 * SEG, 3 * SEG, 0, SEG);
+    rack.sent(3 * SEG, 4 * SEG, 1, SEG);
     const sb = new SackScoreboard();
     sb.update([[SEG, 2 * SEG]], una, 4 * SEG);
     rack.onAck(una, sb, 1, 1);

@@ -10,8 +10,9 @@
  * (packets_out - sacked_out - lost_out + retrans_out), and the next lost segment to resend.
  *
  * Segments are byte ranges of payload, kept in sequence order above SND.UNA. Ranges sent at the
- * same time are one entry (as Linux's TSO skbs: only the transmit time matters), split where a
- * retransmission or a SACK block ends inside one. Times are the stack's milliseconds.
+ * same time with the same MSS are one entry (as Linux's TSO skbs: only the transmit time
+ * matters; all but the last of its segments are full), split where a retransmission or a SACK
+ * block ends inside one. Times are the stack's milliseconds.
  *
  * @module
  */
@@ -31,6 +32,8 @@ interface Segment {
   /** Ever retransmitted (its delivery time is ambiguous; its late arrival is no reordering). */
   everRtx: boolean;
   sacked: boolean;
+  /** The MSS it was (last) sent with: its segments are that long, but for a short last one. */
+  mss: number;
 }
 
 /** RFC 8985 §6.2: the reordering window grows by this much per D-SACK round, up to this many steps. */
@@ -72,32 +75,42 @@ export class Rack {
     this.fack = undefined;
   }
 
-  /** New data [start, end) left at `now`. */
-  sent(start: number, end: number, now: number): void {
+  /** New data [start, end) left at `now` in segments of `mss`. */
+  sent(start: number, end: number, now: number, mss: number): void {
     // (seqLt written out here and in onAck: they run for every segment.)
     if (((end - start) | 0) <= 0) return;
     const last = this.segs[this.segs.length - 1];
     if (last && ((last.end - start) | 0) > 0) {
       // Overlaps what is tracked: a go-back-N resend, perhaps reaching past the highest byte sent.
       const top = last.end;
-      this.resent(start, seqLt(end, top) ? end : top, now);
-      if (seqLt(top, end)) this.sent(top, end, now);
+      this.resent(start, seqLt(end, top) ? end : top, now, mss);
+      if (seqLt(top, end)) this.sent(top, end, now, mss);
       return;
     }
-    if (last && last.end === start && last.xmit === now && !last.everRtx && !last.lost && !last.sacked) {
+    if (
+      last &&
+      last.end === start &&
+      last.xmit === now &&
+      last.mss === mss &&
+      ((last.end - last.start) | 0) % mss === 0 && // no short segment before this one
+      !last.everRtx &&
+      !last.lost &&
+      !last.sacked
+    ) {
       last.end = end; // sent together: one range, one allocation less per segment
       return;
     }
-    this.segs.push({ start, end, xmit: now, lost: false, rtx: false, everRtx: false, sacked: false });
+    this.segs.push({ start, end, xmit: now, lost: false, rtx: false, everRtx: false, sacked: false, mss });
   }
 
-  /** [start, end) was sent again at `now`. */
-  resent(start: number, end: number, now: number): void {
+  /** [start, end) was sent again at `now`, in segments of `mss`. */
+  resent(start: number, end: number, now: number, mss: number): void {
     this.split(start);
     this.split(end);
     for (const s of this.segs) {
       if (seqLe(end, s.start)) break;
       if (seqLe(s.end, start)) continue;
+      s.mss = mss;
       s.xmit = now; // still lost if it was (Linux keeps TCPCB_LOST): pipe counts the resend only
       s.rtx = true;
       if (!s.everRtx) this.countResent(1);
@@ -243,6 +256,25 @@ export class Rack {
    */
   undoTimeout(): void {
     for (const s of this.segs) s.lost = false;
+  }
+
+  /**
+   * tcp_simple_retransmit's marking once the path MTU fell: every unSACKed range whose segments
+   * are longer than `mss` (tcp_skb_seglen: the MSS it was sent with, or its length when that is
+   * shorter) is lost, a resend of it in flight too. Returns whether anything is lost now.
+   */
+  markLongerThan(mss: number): boolean {
+    let any = false;
+    for (const s of this.segs) {
+      if (s.sacked) continue;
+      const len = seqDiff(s.end, s.start);
+      if ((len < s.mss ? len : s.mss) > mss) {
+        s.lost = true;
+        s.rtx = false;
+      }
+      if (s.lost) any = true;
+    }
+    return any;
   }
 
   /** The first segment marked lost and not yet resent, as [start, end). */

@@ -42,7 +42,10 @@ export type RawReceived = DatagramReceived;
 export interface RawSendOptions {
   /** IP_TOS / IPV6_TCLASS. */
   readonly trafficClass: number;
-  /** Whether the IPv4 header carries DF (IP_MTU_DISCOVER other than IP_PMTUDISC_DONT). */
+  /**
+   * Whether an IPv4 datagram that fits the path MTU carries DF (__ip_make_skb: IP_MTU_DISCOVER's
+   * WANT, DO and PROBE).
+   */
   readonly dontFragment: boolean;
   /** IP_PMTUDISC_DO or PROBE: a datagram larger than the path MTU is EMSGSIZE, not fragmented. */
   readonly refuseFragment: boolean;
@@ -184,13 +187,13 @@ export class RawSocket extends DatagramQueues {
     const bound = this.local && !this.local.addr.isUnspecified() ? this.local.addr : undefined;
     const src = bound ?? this.env.sourceAddressFor(dst.addr);
     if (!src) return E.ENETUNREACH;
-    // raw_send_hdrinc holds the datagram to the device's MTU; ip_append_data (ip_sk_use_pmtu)
-    // to the path MTU below IP_PMTUDISC_PROBE.
-    const mtu = this.env.mtuFor(
-      dst.addr,
-      !(this.family === 4 && this.hdrincl) && this.pmtuDisc < PmtuDisc.PROBE,
-    );
+    // ip_sk_use_pmtu: the path MTU below IP_PMTUDISC_PROBE, else the device's; ip_append_data
+    // fragments to it, and so does the output path an IP_HDRINCL datagram (ip_skb_dst_mtu).
+    const pathMtu = this.env.mtuFor(dst.addr, this.pmtuDisc < PmtuDisc.PROBE);
+    // raw_send_hdrinc holds the datagram to the device's MTU.
+    const mtu = this.family === 4 && this.hdrincl ? this.env.mtuFor(dst.addr, false) : pathMtu;
     let packet: Uint8Array;
+    let refused = false;
     if (this.family === 4 && this.hdrincl) {
       // raw_send_hdrinc: the datagram must fit the device; the header is checked, then filled.
       if (message.length > mtu) return this.tooBig(dst, message, mtu);
@@ -214,6 +217,9 @@ export class RawSocket extends DatagramQueues {
       const sum = internetChecksum(packet, 0, ihl);
       packet[10] = sum >>> 8;
       packet[11] = sum & 0xff;
+      // ip_fragment: with DF, one larger than the path MTU is not sent, EMSGSIZE; the interface
+      // answers its source with fragmentation needed.
+      refused = (packet[6]! & 0x40) !== 0 && packet.length > pathMtu;
     } else if (this.family === 4) {
       // __ip_append_data: within IP's limit, or the path MTU where it may not be fragmented.
       if (IPV4_HEADER_LEN + message.length > (opts?.refuseFragment === true ? mtu : IPV4_MAX_MTU))
@@ -277,9 +283,12 @@ export class RawSocket extends DatagramQueues {
       }
     }
     if (packet.length > this.tx.payloadCapacity) return E.EMSGSIZE;
-    if (!this.tx.enqueue({ src, dst: dst.addr }, packet)) return WOULD_BLOCK;
+    // rawv6_send_hdrinc's datagram is not fragmented to the path MTU (ip6_fragment refuses it
+    // without ignore_df): not modelled, it leaves whole.
+    const meta = this.family === 6 && this.hdrincl ? { src, dst: dst.addr } : { src, dst: dst.addr, pathMtu };
+    if (!this.tx.enqueue(meta, packet)) return WOULD_BLOCK;
     this.env.queued?.(this);
-    return message.length;
+    return refused ? E.EMSGSIZE : message.length;
   }
 
   /**
@@ -405,7 +414,14 @@ export class RawSocket extends DatagramQueues {
     return this.dispatchQueued(
       ctx,
       (len) => new Uint8Array(len),
-      (m, packet) => ctx.emit({ kind: 'ip', src: m.src, dst: m.dst, packet }),
+      (m, packet) =>
+        ctx.emit({
+          kind: 'ip',
+          src: m.src,
+          dst: m.dst,
+          packet,
+          ...(m.pathMtu === undefined ? {} : { pathMtu: m.pathMtu }),
+        }),
     );
   }
 }

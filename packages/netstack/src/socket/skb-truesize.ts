@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { PacketBuffer } from '../storage/ring-buffer.js';
 import { transportHeaderLen } from './filter-packet.js';
 
 const SKB_STRUCT = 256;
@@ -23,6 +24,19 @@ const SKB_MAX_ALLOC = (4096 << 2) - SKB_SHINFO;
  * bytes of alignment slack.
  */
 export const LINK_ROOM = 31;
+
+/** The least an sk_buff is charged: a head from the small-head cache. */
+const MIN_TRUESIZE = SMALL_HEAD + SKB_STRUCT;
+
+/**
+ * Sizes a datagram socket's receive queue to SO_RCVBUF `limit`, which bounds it by truesize: so
+ * many datagrams of the least truesize, and one more (UDP takes one into an empty queue, the
+ * others one while the charge is below the limit); their payloads, each no larger than its
+ * truesize, and one datagram of IP's largest. Without a limit the queue keeps its size.
+ */
+export function sizeReceiveQueue(queue: PacketBuffer<unknown>, limit: number): void {
+  if (Number.isFinite(limit)) queue.resize(Math.floor(limit / MIN_TRUESIZE) + 1, limit + 0x10000);
+}
 
 /** The truesize of an sk_buff whose head holds `head` bytes and whose pages `paged` bytes. */
 export function skbTruesize(head: number, paged = 0): number {

@@ -331,6 +331,24 @@ describe('the error queue of a failed handshake', () => {
     }
   });
 
+  it('outlives the disconnect and a new connect (tcp_disconnect leaves sk_error_queue)', () => {
+    const { peer, sent, s, syn } = connecting(4);
+    icmp4(peer, unreachable4(Icmpv4Unreachable.PORT, syn));
+    sent(10);
+    expect(soError(s)).toBe(E.ECONNREFUSED.errno);
+    // The connect after SO_ERROR took the error reports ECONNABORTED and disconnects; the next
+    // one starts a new connection, and the old error is still queued.
+    expect(s.connect(addr(far4, 80))).toBe(E.ECONNABORTED);
+    expect(s.connect(addr(far4, 80))).toBe(E.EINPROGRESS);
+    expect(sent(20).length).toBe(1);
+    expect(s.readiness() & PollEvent.POLLERR).toBe(PollEvent.POLLERR);
+    // connect(AF_UNSPEC) too.
+    expect(s.connect(new Uint8Array(16))).toBe(0);
+    expect(dequeue(s)).toMatchObject({ errno: E.ECONNREFUSED.errno, type: 3, code: Icmpv4Unreachable.PORT });
+    expect(dequeue(s)).toBe(E.EAGAIN);
+    expect(s.readiness() & PollEvent.POLLERR).toBe(0);
+  });
+
   it('reading the queued error first clears the connection error', () => {
     const { peer, sent, s, syn } = connecting(4);
     icmp4(peer, { type: 'timeExceeded', code: 0, invoking: syn });

@@ -123,9 +123,15 @@ export interface TcpConfig {
   rtoMin: number;
   /** Upper bound of the RTO (Linux TCP_RTO_MAX: 120 s). */
   rtoMax: number;
-  /** Retransmissions of data before giving up with ETIMEDOUT (Linux tcp_retries2: 15). */
+  /**
+   * Linux's tcp_retries2 (15): data unacknowledged for the time this many retransmissions take
+   * from the first, the RTO doubling from `rtoMin`, fails the connection with ETIMEDOUT.
+   */
   maxRetries: number;
-  /** Retransmissions of a SYN before giving up (Linux tcp_syn_retries: 6). */
+  /**
+   * Linux's tcp_syn_retries (6): retransmissions of a SYN before giving up, 4 more for a
+   * connect (tcp_syn_linear_timeouts), and the time they take from the first SYN.
+   */
   synRetries: number;
   /** Time spent in TIME_WAIT (Linux: 60 s). */
   timeWait: number;
@@ -190,6 +196,11 @@ const TIMEWAIT_LEN = 60_000;
 const DELACK_MAX = 200;
 /** Linux TCP_TIMEOUT_MIN_US (ms): the least a loss probe waits beyond its two SRTTs. */
 const TIMEOUT_MIN = 2;
+/**
+ * Linux 6.18's net.ipv4.tcp_syn_linear_timeouts (4): a connect's first timeouts that keep the
+ * initial RTO, and the SYN retransmissions added to tcp_syn_retries for them.
+ */
+const SYN_LINEAR_TIMEOUTS = 4;
 
 /** Linux NR_ICMP_UNREACH: the last destination-unreachable code tcp_v4_err knows. */
 const NR_ICMP_UNREACH = 15;
@@ -257,6 +268,17 @@ interface TimeWaitFacts {
   readonly tsRecent: number;
   readonly tsRecentAt: number;
   readonly sndNxt: number;
+}
+
+/**
+ * Linux's tcp_model_timeout: how long `boundary` retransmissions take with the RTO starting at
+ * `rtoBase` and doubling up to `rtoMax` (ms), from the first retransmission to the timeout after
+ * the last.
+ */
+function modelTimeout(boundary: number, rtoBase: number, rtoMax: number): number {
+  const linearBackoffThresh = 31 - Math.clz32(Math.max(1, Math.floor(rtoMax / rtoBase)));
+  if (boundary <= linearBackoffThresh) return ((2 << boundary) - 1) * rtoBase;
+  return ((2 << linearBackoffThresh) - 1) * rtoBase + (boundary - linearBackoffThresh) * rtoMax;
 }
 
 /** A TCP connection endpoint; create it with `Stack.tcpSocket` (or get it from accept). */
@@ -489,9 +511,9 @@ export class TcpSocket {
   /**
    * The socket's error queue (sk_error_queue): an ICMP error that fails the handshake is kept
    * there, IP_RECVERR or not, for recvmsg(MSG_ERRQUEUE); its `pending` is unused (sk_err is
-   * {@link error}).
+   * {@link error}). A disconnect hands it on ({@link takeOver}).
    */
-  readonly errors = new SocketErrors();
+  errors = new SocketErrors();
 
   // send sequence space (RFC 9293 §3.3.1). Fields of sequence numbers and of times (ms) start
   // as DOUBLE_ZERO, the representation their values take (see there).
@@ -571,6 +593,14 @@ export class TcpSocket {
    * worked out from the RTT, which RFC 6069's revert undoes one at a time (see revertRto).
    */
   private rtoBackoff = 0;
+  /**
+   * Linux's retrans_stamp: when the first SYN left, or the first retransmission since no
+   * retransmitted data was outstanding; a timeout gives up once the time since passes what
+   * the retry limit allows ({@link writeTimedOut}).
+   */
+  private retransStamp: number | undefined;
+  /** The end of the highest retransmitted data: once acknowledged, none is outstanding. */
+  private retransHigh = DOUBLE_ZERO;
   /** When the segment at SND.UNA last left (tcp_skb_timestamp of the retransmit queue's head). */
   private headSentAt = DOUBLE_ZERO;
 
@@ -883,7 +913,8 @@ export class TcpSocket {
    * `old` is reset (RST to the peer, ECONNRESET pending here, as Linux sets sk_err); a
    * connection in TIME_WAIT finishes on its own. An address and a port bind(2) named stay (the
    * port moves here); automatic ones are forgotten, though getsockname still shows the old port
-   * with the unspecified address, as on Linux.
+   * with the unspecified address, as on Linux. The error queue stays: tcp_disconnect leaves
+   * sk_error_queue alone, so an error of the failed handshake is still there to read.
    */
   takeOver(old: TcpSocket): void {
     this.env.touch?.(this);
@@ -900,6 +931,8 @@ export class TcpSocket {
       this.error = E.ECONNRESET;
       this.errorReported = false;
     } else old.close();
+    this.errors = old.errors;
+    old.errors = new SocketErrors();
     this.reuseAddr = old.reuseAddr;
     this.reusePort = old.reusePort;
     this.reuseportGroup = old.reuseportGroup;
@@ -1625,7 +1658,9 @@ export class TcpSocket {
       caState: this.retries > 0 ? 4 : this.inRecovery || this.sackRecovery ? 3 : this.dupAcks > 0 ? 1 : 0,
       retransmits: this.retries,
       probes: this.probesOut,
-      backoff: this.retries > 0 ? this.retries : this.probeBackoff,
+      // icsk_backoff: the RTO's doublings (none under TCP_THIN_LINEAR_TIMEOUTS, one fewer after
+      // RFC 6069's revert) while retransmitting, else the zero-window probes'.
+      backoff: this.retries > 0 ? this.rtoBackoff : this.probeBackoff,
       options: (this.tsOk ? 1 : 0) | (this.sackOk ? 2 : 0) | (this.peerWs !== undefined ? 4 : 0),
       sndWscale: this.peerWs !== undefined ? this.sndShift : 0,
       rcvWscale: this.peerWs !== undefined ? this.rcvShift : 0,
@@ -1848,9 +1883,14 @@ export class TcpSocket {
   /**
    * @internal tcp_v4_mtu_reduced / tcp_v6_mtu_reduced: the path MTU to the peer was lowered.
    * Unless IPv4's IP_PMTUDISC_DONT, _INTERFACE or _OMIT keeps the connection off it, the MSS
-   * follows at once (tcp_sync_mss) and what is in flight, sent in larger segments, goes again
-   * now from SND.UNA (tcp_simple_retransmit, which resends the segments larger than the new
-   * MSS: all of them but a short tail). The window is left alone: nothing was lost to congestion.
+   * follows at once (tcp_sync_mss), and tcp_simple_retransmit marks lost the segments in flight
+   * that are longer than the new MSS (RACK's record of what was sent: a range sent at once, as
+   * a TSO skb, counts as long as the MSS it was sent with; SACKed ones stay), which then go
+   * again in smaller segments ({@link resendMtuLost}). With nothing lost it is done; else it
+   * enters the loss state (TCP_CA_Loss: no fast recovery for what was sent before) with no
+   * congestion response and nothing to undo: the units changed (the window keeps its number of
+   * segments), the data in flight did not.
+   * Without RACK (no SACK) netstack has no record of the segments: all the flight goes again.
    */
   mtuReduced(): void {
     const remote = this.remote;
@@ -1860,13 +1900,46 @@ export class TcpSocket {
       return;
     this.env.touch?.(this);
     const before = this.mssMtu;
+    const oldMss = this.sendMssNow;
     this.refreshMss();
-    if (before < 0 || this.mssMtu >= before || !this.connected || this.sndMax === this.sndUna) return;
-    this.sndNxt = this.sndUna;
-    this.rttSample = undefined; // Karn: a resent segment gives no sample
-    // Linux's high_seq of the TCP_CA_Loss state tcp_simple_retransmit enters: no fast recovery
-    // for what was sent before.
-    this.recover = this.sndMax;
+    if (before < 0 || this.mssMtu >= before || !this.connected) return;
+    // Linux counts cwnd and ssthresh in segments, which tcp_sync_mss leaves alone: as many
+    // segments, now smaller.
+    const cc = this.cc;
+    const mss = this.sendMssNow;
+    cc.cwnd = Math.max(1, Math.floor(cc.cwnd / oldMss)) * mss;
+    if (cc.ssthresh < 0x7fffffff) cc.ssthresh = Math.floor(cc.ssthresh / oldMss) * mss;
+    if (this.sndMax === this.sndUna) return;
+    if (!this.rackOn) {
+      this.sndNxt = this.sndUna;
+      this.rttSample = undefined; // Karn: a resent segment gives no sample
+    } else if (this.rack.markLongerThan(mss)) this.mtuLossDue = true;
+    else return;
+    // Linux's high_seq, set on entering TCP_CA_Loss.
+    if (!this.lossEpisode.inLoss) this.recover = this.sndMax;
+  }
+
+  /**
+   * tcp_xmit_retransmit_queue in the loss state {@link mtuReduced} entered: the segments marked
+   * lost go again, one MSS at a time, while the window has room (they left the pipe when
+   * marked); later ACKs send the rest. Resending SND.UNA's segment restarts the RTO in place of
+   * a pending loss probe (the two share Linux's timer). Clears {@link mtuLossDue} once none is
+   * left.
+   */
+  private resendMtuLost(ctx: DispatchContext, mss: number): boolean {
+    let sent = false;
+    for (let hole = this.rack.nextLost(); hole !== undefined; hole = this.rack.nextLost()) {
+      if (this.cc.cwnd - this.pipe(mss) < mss) return sent;
+      if (this.retransmitAt(ctx, hole[0], hole[1]) <= 0) return sent;
+      this.mib.tcpExt.TCPSlowStartRetrans++; // the loss state's count (tcp_xmit_retransmit_queue)
+      if (hole[0] === this.sndUna) {
+        this.tlpAt = undefined;
+        this.rtoAt = ctx.now + this.rto;
+      }
+      sent = true;
+    }
+    this.mtuLossDue = false;
+    return sent;
   }
 
   /**
@@ -1987,7 +2060,10 @@ export class TcpSocket {
     return len <= ((this.sndWnd - ((this.sndNxt - this.sndUna) | 0)) | 0);
   }
 
-  /** The number of SYN retransmissions this socket makes (TCP_SYNCNT's value when set). */
+  /**
+   * The SYN retransmissions this socket makes, before a connect's linear ones (TCP_SYNCNT's
+   * value when set).
+   */
   get synRetryLimit(): number {
     return this.synRetries ?? this.cfg.synRetries;
   }
@@ -2380,6 +2456,8 @@ export class TcpSocket {
       sb.advance(ack);
       if (this.retries > 0 || this.probeDue) this.rto = this.computedRto(); // new data acked: drop the backoff
       this.retries = 0;
+      if (this.retransStamp !== undefined && ((ack - this.retransHigh) | 0) >= 0)
+        this.retransStamp = undefined;
       this.rtoBackoff = 0;
       this.probeDue = false;
       this.probeBackoff = 0;
@@ -2456,6 +2534,7 @@ export class TcpSocket {
     this.lossEpisode.end(); // a reconnected socket starts with no timeout of its old connection
     this.recover = seqAdd(this.sndUna, -1); // below SND.UNA: the first loss may use fast retransmit
     this.lastAckSent = this.rcvNxt;
+    this.retransStamp = undefined; // the handshake's (tcp_rcv_state_process, tcp_finish_connect)
   }
 
   /**
@@ -2557,12 +2636,14 @@ export class TcpSocket {
 
   /** RACK-TLP and PRR are on: SACK was negotiated and the configuration asks for them. */
   private rackOn = false;
+  /** Segments a lower path MTU made too long are marked lost and wait to go again (mtuReduced). */
+  private mtuLossDue = false;
 
   /**
-   * Loss recovery's bookkeeping of payload [seq, seq + n) just sent (`resend`: again): the undo
-   * ranges, PRR's prr_out, RACK's transmit times.
+   * Loss recovery's bookkeeping of payload [seq, seq + n) just sent (`resend`: again) in
+   * segments of `mss`: the undo ranges, PRR's prr_out, RACK's transmit times.
    */
-  private noteSent(seq: number, n: number, now: number, resend: boolean): void {
+  private noteSent(seq: number, n: number, now: number, resend: boolean, mss: number): void {
     if (n === 0) return;
     if (resend && this.undoMarker !== undefined) this.noteRetransmitted(seq, n);
     if (resend && this.lossEpisode.inLoss)
@@ -2570,8 +2651,8 @@ export class TcpSocket {
     if (!this.rackOn) return;
     if (this.sackRecovery) this.prr.sent(n);
     const end = (seq + n) >>> 0;
-    if (resend && seqLe(end, this.sndMax)) this.rack.resent(seq, end, now);
-    else this.rack.sent(seq, end, now);
+    if (resend && seqLe(end, this.sndMax)) this.rack.resent(seq, end, now, mss);
+    else this.rack.sent(seq, end, now, mss);
   }
 
   /**
@@ -2654,7 +2735,7 @@ export class TcpSocket {
       const dataEnd = fin !== undefined && seqLt(fin, this.sndMax) ? fin : this.sndMax;
       const last = seqAdd(dataEnd, -mss);
       start = seqLt(last, this.sndUna) ? this.sndUna : last;
-      if (this.retransmitAt(ctx, start, this.sndMax) <= 0) return false;
+      if (this.retransmitAt(ctx, start, this.sndMax, true) <= 0) return false;
       retrans = true;
     }
     this.tlpRetrans = retrans;
@@ -2960,7 +3041,7 @@ export class TcpSocket {
    * Resends up to one MSS from `seq`, not beyond `limit` (the FIN too when it lies there).
    * Returns the sequence space sent, 0 when there was nothing, -1 when the next hop is pending.
    */
-  private retransmitAt(ctx: DispatchContext, seq: number, limit: number): number {
+  private retransmitAt(ctx: DispatchContext, seq: number, limit: number, probe = false): number {
     const offset = seqDiff(seq, this.txBase);
     const n = Math.max(0, Math.min(this.buffers.tx.length - offset, this.sendMssNow, seqDiff(limit, seq)));
     const finSeq = this.finSeqNo();
@@ -2975,8 +3056,21 @@ export class TcpSocket {
     this.tsRtxFloor = this.tsNow(ctx.now);
     this.stats.retransmits++;
     this.stats.bytesRetransmitted += n;
-    this.noteSent(seq, n, ctx.now, true);
+    this.noteSent(seq, n, ctx.now, true, this.sendMssNow);
+    if (!probe) this.stampRetransmit(seqAdd(seq, n + (withFin ? 1 : 0)), ctx.now);
     return n + (withFin ? 1 : 0);
+  }
+
+  /**
+   * tcp_retransmit_skb's retrans_stamp: the first retransmission while none is outstanding
+   * stamps it; `end` is where the resent data ends. (A loss probe resends by
+   * __tcp_retransmit_skb, which stamps nothing.)
+   */
+  private stampRetransmit(end: number, now: number): void {
+    if (this.retransStamp === undefined) {
+      this.retransStamp = now;
+      this.retransHigh = end;
+    } else if (((end - this.retransHigh) | 0) > 0) this.retransHigh = end;
   }
 
   /** Resends one segment from SND.UNA (fast retransmit, NewReno partial ACK). */
@@ -3651,10 +3745,10 @@ export class TcpSocket {
             this.rescueSegment(mss) !== undefined);
       } else {
         const offset = this.unsentOffset();
+        const mss = this.sendMssNow;
         ready =
-          count > 0 &&
-          this.fitsWindow(offset, this.sendMssNow) &&
-          !this.sendHolds(offset, this.sendMssNow, now);
+          (count > 0 && this.fitsWindow(offset, mss) && !this.sendHolds(offset, mss, now)) ||
+          (this.mtuLossDue && this.cc.cwnd - this.pipe(mss) >= mss && this.rack.nextLost() !== undefined);
       }
       if (ready || (this.finQueued && this.finDue())) return work;
       if (count > 0 && this.cork && this.corkedSince !== undefined) {
@@ -3739,6 +3833,7 @@ export class TcpSocket {
         if (r === 'pending') return false;
         this.setNxt(seqAdd(this.iss, 1));
         this.stallSince ??= now;
+        this.stampRetransmit(seqAdd(this.iss, 1), now); // tcp_connect's retrans_stamp: the first SYN
         if (this.retries === 0 && !this.rttSample) this.rttSample = { seq: this.iss, at: now };
         this.rtoAt ??= now + this.rto;
         this.ackDue = false;
@@ -3768,6 +3863,7 @@ export class TcpSocket {
           if (this.retransmitHead(ctx)) sent = true;
           else if (now < this.holdUntil) this.retransmitHeadDue = true; // try again after the neighbor answers
         }
+        if (this.mtuLossDue && this.resendMtuLost(ctx, mss)) sent = true;
         if (this.frtoNewDue && this.sendFrtoProbe(ctx, mss)) sent = true;
         // Most dispatches find no byte unsent (SND.NXT at the end of the ring), which needs no
         // look at the windows.
@@ -3875,10 +3971,11 @@ export class TcpSocket {
     if (withFin) flags |= TcpFlag.FIN;
     if (this.sndUna === this.sndMax) this.stallSince = now;
     if (this.emit(ctx, flags, this.sndNxt, payload, false, held) === 'pending') return 'pending';
-    this.noteSent(this.sndNxt, n, now, resend);
+    this.noteSent(this.sndNxt, n, now, resend, mss);
     if (this.sndNxt === this.sndUna) this.headSentAt = now;
     if (!this.rttSample && this.retries === 0) this.rttSample = { seq: this.sndNxt, at: now };
     if (resend) {
+      this.stampRetransmit((this.sndNxt + n + (withFin ? 1 : 0)) >>> 0, now);
       this.tsRtxFloor = this.tsNow(now);
       this.stats.retransmits++;
       this.stats.bytesRetransmitted += n;
@@ -3897,14 +3994,21 @@ export class TcpSocket {
 
   private onRetransmitTimeout(now: number): void {
     const inFlight = this.sndMax !== this.sndUna;
-    // TCP_USER_TIMEOUT: data unacknowledged (or a zero window probed) for that long fails the
-    // connection, whatever the retry count (Linux tcp_write_timeout / tcp_probe_timer).
-    if (this.userTimeout > 0 && this.stallSince !== undefined && now - this.stallSince >= this.userTimeout) {
-      if (this.stateNow === 'SYN_RECEIVED' && this.parent) this.toClosed();
+    const request = this.stateNow === 'SYN_RECEIVED' && this.parent !== undefined;
+    const persist = !inFlight || (this.sndWnd === 0 && this.connected);
+    // TCP_USER_TIMEOUT: a zero window probed (tcp_probe_timer) or a request's SYN-ACK unanswered
+    // for that long fails it, whatever the count; retransmissions time out in writeTimedOut.
+    if (
+      (persist || request) &&
+      this.userTimeout > 0 &&
+      this.stallSince !== undefined &&
+      now - this.stallSince >= this.userTimeout
+    ) {
+      if (request) this.toClosed();
       else this.timedOut();
       return;
     }
-    if (!inFlight || (this.sndWnd === 0 && this.connected)) {
+    if (persist) {
       // Persist timer: probe the zero window (dispatch sends the probe); probes answered by ACKs
       // never time out.
       this.stallSince ??= now;
@@ -3923,24 +4027,29 @@ export class TcpSocket {
     }
     // A listener's request: TCP_SYNCNT, else tcp_synack_retries, fewer while the request queue
     // is crowded with old requests (reqsk_timer_handler); worked out before this one ages.
-    const handshake =
-      this.stateNow === 'SYN_RECEIVED' && this.parent
-        ? this.parent.synAckRetryLimit(this.synRetries)
-        : this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED'
+    const handshake = request
+      ? this.parent!.synAckRetryLimit(this.synRetries)
+      : this.stateNow === 'SYN_SENT'
+        ? this.synRetryLimit + SYN_LINEAR_TIMEOUTS
+        : this.stateNow === 'SYN_RECEIVED'
           ? this.synRetryLimit
           : -1;
-    this.retries++;
     const limit =
       handshake >= 0
         ? this.deferredAck
           ? Math.max(handshake, this.deferAccept)
           : handshake
         : this.cfg.maxRetries;
-    if (this.retries > limit) {
-      if (this.stateNow === 'SYN_RECEIVED' && this.parent) this.toClosed();
+    if (
+      request ? this.retries >= limit : this.writeTimedOut(now, limit, handshake >= 0, this.synRetryLimit)
+    ) {
+      if (request) this.toClosed();
       else this.timedOut();
       return;
     }
+    this.retries++;
+    // The retransmission about to go from SND.UNA (Linux sends it here, before the clamp below).
+    this.stampRetransmit(seqAdd(this.sndUna, 1), now);
     // RFC 5681 §3.1: after a timeout, one segment at a time and half the flight as threshold.
     this.stats.timeouts++;
     this.mib.tcpExt.TCPTimeouts++;
@@ -3961,6 +4070,7 @@ export class TcpSocket {
         this.undoMarker === undefined ? probe : [...this.undoRanges, ...probe],
       );
       this.frtoNewDue = false;
+      this.mtuLossDue = false; // all of the flight goes again now
       this.cc.cwnd = mss;
       this.inRecovery = false;
       this.sackRecovery = false;
@@ -3977,16 +4087,20 @@ export class TcpSocket {
     }
     // RFC 6298 §5.4-5.6: back off, retransmit from SND.UNA, restart the timer. Karn: no sample.
     // A thin stream with TCP_THIN_LINEAR_TIMEOUTS keeps its RTO for the first 6 timeouts
-    // (Linux tcp_retransmit_timer, TCP_THIN_LINEAR_RETRIES).
+    // (Linux tcp_retransmit_timer, TCP_THIN_LINEAR_RETRIES), a connect for its first
+    // tcp_syn_linear_timeouts (tp->total_rto).
     const thin =
       this.thinLinearTimeouts &&
       this.stateNow === 'ESTABLISHED' &&
       this.retries <= 6 &&
       this.flightSize() < 4 * this.sendMssNow;
-    this.rto = thin
-      ? Math.min(Math.max(this.computedRto(), this.rtoMin), this.rtoMax)
-      : Math.min(this.rto * 2, this.rtoMax);
-    this.rtoBackoff = thin ? 0 : this.rtoBackoff + 1;
+    if (thin) {
+      this.rto = Math.min(Math.max(this.computedRto(), this.rtoMin), this.rtoMax);
+      this.rtoBackoff = 0;
+    } else if (this.stateNow !== 'SYN_SENT' || this.stats.timeouts > SYN_LINEAR_TIMEOUTS) {
+      this.rto = Math.min(this.rto * 2, this.rtoMax);
+      this.rtoBackoff++;
+    }
     this.rttSample = undefined;
     if (this.stateNow === 'SYN_SENT' || this.stateNow === 'SYN_RECEIVED') {
       // A deferred accept's SYN-ACK goes again only for its last round (syn_ack_recalc).
@@ -3996,8 +4110,31 @@ export class TcpSocket {
     }
     this.rtoAt = now + this.rto;
     // Linux tcp_clamp_rto_to_user_timeout: wake up when the user timeout expires, not later.
-    if (this.userTimeout > 0 && this.stallSince !== undefined)
-      this.rtoAt = Math.min(this.rtoAt, this.stallSince + this.userTimeout);
+    const since = request ? this.stallSince : this.retransStamp;
+    if (this.userTimeout > 0 && since !== undefined)
+      this.rtoAt = Math.min(this.rtoAt, since + this.userTimeout);
+  }
+
+  /**
+   * tcp_write_timeout: whether the retransmission timer gives up instead of sending again. A
+   * handshake gives up after `limit` retransmissions of its SYN (`handshake`); any connection
+   * once the time since {@link retransStamp} reaches TCP_USER_TIMEOUT, or else what `limit`
+   * retransmissions (`synRetries` in the handshake, without the linear ones) would take with
+   * the RTO doubling from TCP_RTO_MIN (the initial RTO in the handshake) up to the RTO's
+   * maximum (retransmits_timed_out, tcp_model_timeout). The time
+   * counts, not the number: a connection whose RTO is above TCP_RTO_MIN retransmits fewer
+   * times, one whose RTO stays low (TCP_THIN_LINEAR_TIMEOUTS, RFC 6069's revert) more. An
+   * orphan is held to tcp_orphan_retries (0, which means 8 while the RTO is below its maximum).
+   */
+  private writeTimedOut(now: number, limit: number, handshake: boolean, synRetries: number): boolean {
+    if (handshake && this.retries >= limit) return true;
+    if (this.retries === 0 || this.retransStamp === undefined) return false;
+    let timeout = this.userTimeout;
+    if (timeout === 0) {
+      const boundary = handshake ? synRetries : this.released ? (this.rto < this.rtoMax ? 8 : 0) : limit;
+      timeout = modelTimeout(boundary, handshake ? this.cfg.rtoInitial : this.cfg.rtoMin, this.rtoMax);
+    }
+    return now - this.retransStamp >= timeout;
   }
 
   /**

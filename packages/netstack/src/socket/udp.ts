@@ -24,7 +24,7 @@ import type { SocketFilter } from './cbpf.js';
 import { udpFilterPacket } from './filter-packet.js';
 import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
 import { icmpErrno, SocketErrors } from './error-queue.js';
-import { datagramTruesize } from './skb-truesize.js';
+import { datagramTruesize, sizeReceiveQueue } from './skb-truesize.js';
 import { IPV4_HEADER_LEN } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
 
@@ -118,11 +118,7 @@ export class UdpSocket extends NeighborHold {
   hopLimit = 64;
   /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of sent datagrams. */
   trafficClass = 0;
-  /**
-   * SO_RCVBUF (Linux's doubled sk_rcvbuf): a datagram whose truesize would take the receive
-   * memory (queued datagrams and errors) over it is dropped, unless that memory is empty.
-   */
-  rcvLimit = Infinity;
+  private rcvLimitValue = Infinity;
   /**
    * Datagrams dropped on arrival: over SO_RCVBUF, by the socket filter, or short of UDP-Lite's
    * coverage (sk_drops: SO_MEMINFO's and /proc/net/udp's drops).
@@ -179,9 +175,22 @@ export class UdpSocket extends NeighborHold {
   /** IP_MTU_DISCOVER / IPV6_MTU_DISCOVER (PmtuDisc): whether ICMP's "too big" is an error. */
   pmtuDisc: (v: 4 | 6) => number = () => PmtuDisc.WANT;
   /** Asynchronous errors (from ICMP, or an abort) and the error queue of IP_RECVERR. */
-  readonly errors = new SocketErrors(() => this.rxTruesize);
+  readonly errors = new SocketErrors(() => this.rxTruesize + this.forwardDeficit);
   /** The truesize of the queued datagrams. */
   private rxTruesize = 0;
+  /**
+   * How many of the queued datagrams, from the head, are in Linux's reader_queue: a read takes
+   * from there, and moves everything queued there when it finds it empty (__skb_recv_udp, and
+   * FIONREAD's first_packet_length).
+   */
+  private readerQueued = 0;
+  /**
+   * The truesize of datagrams read but still charged (udp_rmem_release's forward_deficit): it
+   * goes back once it reaches {@link forwardThreshold} or the reader queue empties.
+   */
+  private forwardDeficit = 0;
+  /** A quarter of SO_RCVBUF (forward_threshold). */
+  private forwardThreshold = Infinity;
   private closed = false;
   /**
    * bind(2) named an address / a port (Linux's SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): an abort
@@ -195,6 +204,21 @@ export class UdpSocket extends NeighborHold {
    * next automatic bind binds it again.
    */
   private heldAddr: IpAddress | undefined;
+
+  /**
+   * SO_RCVBUF (Linux's doubled sk_rcvbuf): a datagram whose truesize would take the receive
+   * memory (queued datagrams and errors, and what reads have not given back yet) over it is
+   * dropped, unless that memory is empty.
+   */
+  get rcvLimit(): number {
+    return this.rcvLimitValue;
+  }
+  set rcvLimit(limit: number) {
+    this.rcvLimitValue = limit;
+    // udp_lib_setsockopt sets forward_threshold with every SO_RCVBUF.
+    this.forwardThreshold = Math.floor(limit / 4);
+    sizeReceiveQueue(this.buffers.rx, limit);
+  }
 
   /** getsockname's endpoint: the bound one, or an address bind(2) named that lost its port; undefined when unbound. */
   get sockName(): IpEndpoint | undefined {
@@ -472,6 +496,7 @@ export class UdpSocket extends NeighborHold {
     if (this.closed) return E.EBADF;
     const err = this.takeError();
     if (err) return err;
+    if (this.readerQueued === 0) this.readerQueued = this.buffers.rx.length;
     if (peek) {
       const p = this.buffers.rx.peekAt(peekOff, out);
       if (!p) return WOULD_BLOCK;
@@ -481,9 +506,22 @@ export class UdpSocket extends NeighborHold {
     }
     const d = this.buffers.rx.dequeue(out);
     if (!d) return WOULD_BLOCK;
+    this.readerQueued--;
     this.rxTruesize -= d.meta.truesize;
+    this.releaseRmem(d.meta.truesize);
     this.mibFor(d.meta.dst.version).InDatagrams++; // udp_recvmsg counts what the application reads
     return { len: d.len, from: d.meta.from, truncated: d.truncated, meta: d.meta };
+  }
+
+  /**
+   * udp_rmem_release after a read: the datagram's truesize stays charged until the memory read
+   * since the last release reaches a quarter of SO_RCVBUF or the reader queue is empty, so
+   * SO_MEMINFO's rmem_alloc, and the room left for arrivals, lag reads.
+   */
+  private releaseRmem(truesize: number): void {
+    this.forwardDeficit += truesize;
+    if (this.forwardDeficit < this.forwardThreshold && this.readerQueued > 0) return;
+    this.forwardDeficit = 0;
   }
 
   /** Readiness for poll/epoll: POLLIN with a datagram or error queued, POLLOUT with room, POLLERR with an error. */
@@ -497,14 +535,20 @@ export class UdpSocket extends NeighborHold {
 
   /** FIONREAD for a datagram socket: the length of the next datagram (0 when none). */
   nextDatagramLength(): number {
+    if (this.readerQueued === 0) this.readerQueued = this.buffers.rx.length;
     return this.buffers.rx.peek()?.len ?? 0;
   }
 
   /**
-   * The receive memory: the truesize of the queued datagrams and errors (sk_rmem_alloc:
-   * SO_MEMINFO, /proc/net/udp's rx_queue).
+   * The receive memory: the truesize of the queued datagrams and errors, and of datagrams read
+   * but not given back yet (sk_rmem_alloc: SO_MEMINFO's rmem_alloc).
    */
   rmemAlloc(): number {
+    return this.rxTruesize + this.forwardDeficit + this.errors.charged;
+  }
+
+  /** /proc/net/udp's rx_queue (udp_rqueue_get): the receive memory less what reads have not given back. */
+  rqueue(): number {
     return this.rxTruesize + this.errors.charged;
   }
 

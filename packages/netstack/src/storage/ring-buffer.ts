@@ -262,6 +262,9 @@ export type SpanCopy = (span: Uint8Array) => number | LinuxError;
 /** Storage of a lazily allocated ring before its first write. */
 const EMPTY_STORAGE = new Uint8Array(0);
 
+/** The slots a {@link PacketBuffer} starts with (or all of them, when it may have fewer). */
+const SLOTS_MIN = 64;
+
 /** A queued datagram's metadata and its length in the payload ring. */
 interface Slot<H> {
   meta: H;
@@ -272,7 +275,9 @@ interface Slot<H> {
 
 /**
  * A queue of datagrams with metadata `H` (e.g. the peer's endpoint) over a caller-owned payload
- * ring and a fixed number of metadata slots.
+ * ring and at most `slotCount` metadata slots, which {@link resize} changes (the ring then grows
+ * as datagrams come): a datagram socket bounds its receive queue by the memory Linux charges,
+ * not by a count, and sizes the queue to what that memory can hold.
  *
  * @example
  * ```ts
@@ -283,14 +288,26 @@ interface Slot<H> {
  * ```
  */
 export class PacketBuffer<H> {
-  private readonly slots: (Slot<H> | undefined)[];
+  /** The slots in use and free; grown (up to {@link maxSlots}) when a datagram needs one more. */
+  private slots: (Slot<H> | undefined)[];
   private first = 0;
   private count = 0;
+  private maxSlots: number;
   private readonly payload: RingBuffer;
 
   constructor(slotCount: number, payloadStorage: Uint8Array) {
-    this.slots = new Array<Slot<H> | undefined>(slotCount);
+    this.maxSlots = slotCount;
+    this.slots = new Array<Slot<H> | undefined>(Math.min(slotCount, SLOTS_MIN));
     this.payload = new RingBuffer(payloadStorage);
+  }
+
+  /**
+   * Sets the most datagrams and payload bytes the queue holds. What is queued stays, even
+   * beyond smaller limits (nothing fits then until it drains below them).
+   */
+  resize(slotCount: number, payloadCapacity: number): void {
+    this.maxSlots = slotCount;
+    this.payload.resize(payloadCapacity);
   }
 
   /** Number of queued datagrams. */
@@ -310,12 +327,13 @@ export class PacketBuffer<H> {
   }
   /** True when a datagram of `len` bytes can be queued now. */
   canEnqueue(len: number): boolean {
-    return this.count < this.slots.length && len <= this.payload.window;
+    return this.count < this.maxSlots && len <= this.payload.window;
   }
 
   /** Queues a datagram; false (nothing queued) when a slot or payload space is missing. */
   enqueue(meta: H, data: Uint8Array): boolean {
     if (!this.canEnqueue(data.length)) return false;
+    if (this.count === this.slots.length) this.growSlots();
     this.payload.enqueue(data);
     this.slots[(this.first + this.count) % this.slots.length] = { meta, len: data.length };
     this.count++;
@@ -365,6 +383,15 @@ export class PacketBuffer<H> {
       return { meta: slot.meta, len: slot.len, skip, n };
     }
     return undefined;
+  }
+
+  /** Doubles the slots (to at most maxSlots), the queued ones first, in order. */
+  private growSlots(): void {
+    const n = this.slots.length;
+    const next = new Array<Slot<H> | undefined>(Math.min(Math.max(n * 2, SLOTS_MIN), this.maxSlots));
+    for (let i = 0; i < this.count; i++) next[i] = this.slots[(this.first + i) % n];
+    this.slots = next;
+    this.first = 0;
   }
 
   /** Copies the head datagram into `out` without removing it (MSG_PEEK). */

@@ -187,6 +187,24 @@ describe('PacketBuffer', () => {
     expect(Array.from(big.subarray(0, 4))).toEqual([8, 9, 10, 11]);
     expect(q.dequeue(big)).toBeUndefined();
   });
+
+  it('resize takes more datagrams and bytes, keeping the queued ones in order', () => {
+    const q = new PacketBuffer<number>(100, new Uint8Array(8));
+    const out = new Uint8Array(4);
+    for (let i = 0; i < 8; i++) expect(q.enqueue(i, Uint8Array.of(i))).toBe(true);
+    expect(q.enqueue(8, Uint8Array.of(8))).toBe(false); // the bytes
+    q.resize(200, 200);
+    // Past the ring's storage and the first slots, from a head that is not at their start.
+    for (let i = 0; i < 3; i++) q.dequeue(out);
+    for (let i = 8; i < 150; i++) expect(q.enqueue(i, Uint8Array.of(i))).toBe(true);
+    const got: number[] = [];
+    for (let d = q.dequeue(out); d; d = q.dequeue(out)) got.push(d.meta * 1000 + out[0]!);
+    expect(got).toEqual(Array.from({ length: 147 }, (_, k) => (k + 3) * 1001));
+    // A smaller limit keeps what is queued and takes nothing past it.
+    for (let i = 0; i < 3; i++) q.enqueue(i, Uint8Array.of(i));
+    q.resize(2, 200);
+    expect([q.length, q.enqueue(3, Uint8Array.of(3))]).toEqual([3, false]);
+  });
 });
 
 describe('Assembler', () => {

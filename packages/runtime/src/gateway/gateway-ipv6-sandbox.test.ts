@@ -87,6 +87,16 @@ describe('network sandbox with IPv6', () => {
     expect(want).toContain('ping rc=0\n');
   });
 
+  it('ip -6 route get: on link, through the default router, this host, as on such a veth', async () => {
+    const want = await sameAsVeth(
+      'exec 2>&1; ip -6 route get fd00::2; ip -6 route get 2001:db8::1; ip -6 route get fd00::100; ' +
+        'ip -6 route get fe80::42:aff:fe00:202 oif eth0; ip -6 route get fibmatch 2001:db8::1',
+    );
+    expect(want).toContain(
+      '2001:db8::1 from :: via fd00::2 dev eth0 proto static src fd00::100 metric 1024 pref medium\n',
+    );
+  });
+
   it('ip link set eth0 down and up with IPv6, as on such a veth', async () => {
     const want = await sameAsVeth(UPDOWN6_SCRIPT);
     expect(want).toMatch(/^rc=0\nlocal ::1 dev lo table local proto kernel metric 0 pref medium\n/);

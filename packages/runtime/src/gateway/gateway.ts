@@ -494,7 +494,7 @@ export class Gateway {
   links(): LinkInfo[] {
     const iface = this.stack.iface;
     // One route table for both links (rtnetlink lists its routes once).
-    const routeControl = interfaceRouting(iface, 1, 2);
+    const routeControl = interfaceRouting(this.stack, 1, 2);
     const lo = stackLinkControl(this.stack, true);
     const eth0 = stackLinkControl(this.stack, false);
     return [

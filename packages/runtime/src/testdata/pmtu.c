@@ -177,20 +177,10 @@ static void exchange(int c, int s, char *data, long n) {
 static void tcp(int raw) {
   int sniff = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
   timeo(sniff, SO_RCVTIMEO, 1, 0);
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.3")};
-  bind(l, (struct sockaddr *)&a, sizeof a);
-  listen(l, 1);
-  socklen_t al = sizeof a;
-  getsockname(l, (struct sockaddr *)&a, &al);
-  int c = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.1")};
-  bind(c, (struct sockaddr *)&me, sizeof me);
-  socklen_t ml = sizeof me;
-  getsockname(c, (struct sockaddr *)&me, &ml);
-  connect(c, (struct sockaddr *)&a, sizeof a);
-  int s = accept(l, NULL, NULL);
-  unsigned isn = syn_seq(sniff, me.sin_port);
+  struct sniffed_pair p = sniffed_connect(sniff);
+  int l = p.l, c = p.c, s = p.s;
+  struct sockaddr_in me = p.me, a = p.peer;
+  unsigned isn = p.isn;
   close(sniff);
   printf("tcp: SYN seen %s\n", isn ? "yes" : "no");
   /* Data first, so that the MSS is no longer held to half the peer's first window. */

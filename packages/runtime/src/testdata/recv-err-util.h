@@ -231,4 +231,31 @@ RECV_ERR_UTIL_UNUSED static unsigned syn_seq(int sniff, unsigned short port) {
   return 0;
 }
 
+/* A TCP connection on loopback whose first SYN the raw IPv4 TCP socket `sniff` saw. */
+struct sniffed_pair {
+  int l, c, s;                  /* the listener (127.0.0.3), the client (127.0.0.1), the accepted end */
+  struct sockaddr_in me, peer;  /* the client's address and the listener's */
+  unsigned isn;                 /* the SYN's sequence number, 0 when none was seen */
+};
+
+/* Connects a new client at 127.0.0.1 to a new listener at 127.0.0.3 and takes the connection;
+ * `sniff` (a raw IPv4 TCP socket made before) sees the SYN. */
+RECV_ERR_UTIL_UNUSED static struct sniffed_pair sniffed_connect(int sniff) {
+  struct sniffed_pair p = {.peer = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.3")},
+                           .me = {.sin_family = AF_INET, .sin_addr.s_addr = inet_addr("127.0.0.1")}};
+  p.l = socket(AF_INET, SOCK_STREAM, 0);
+  bind(p.l, (struct sockaddr *)&p.peer, sizeof p.peer);
+  listen(p.l, 1);
+  socklen_t al = sizeof p.peer;
+  getsockname(p.l, (struct sockaddr *)&p.peer, &al);
+  p.c = socket(AF_INET, SOCK_STREAM, 0);
+  bind(p.c, (struct sockaddr *)&p.me, sizeof p.me);
+  socklen_t ml = sizeof p.me;
+  getsockname(p.c, (struct sockaddr *)&p.me, &ml);
+  connect(p.c, (struct sockaddr *)&p.peer, sizeof p.peer);
+  p.s = accept(p.l, NULL, NULL);
+  p.isn = syn_seq(sniff, p.me.sin_port);
+  return p;
+}
+
 #endif

@@ -4,9 +4,9 @@
  * Connects in SYN_SENT stay there: the listener's accept queue (backlog 0) is full, so their
  * SYNs are dropped. Printed: what poll, SO_ERROR, recv and MSG_ERRQUEUE say after each error
  * (in the handshake, where Linux queues the error even without IP_RECVERR; about another
- * sequence number; on an established connection with and without IP_RECVERR), and TcpExt
- * OutOfWindowIcmps. Then the handshake again over IPv6 on ::1 with ICMPv6 errors, which are
- * queued only with IPV6_RECVERR. */
+ * sequence number; on an established connection with and without IP_RECVERR; after a
+ * reconnect of the socket, which keeps the queue), and TcpExt OutOfWindowIcmps. Then the
+ * handshake again over IPv6 on ::1 with ICMPv6 errors, which are queued only with IPV6_RECVERR. */
 #define _GNU_SOURCE
 #include <netinet/tcp.h>
 
@@ -201,6 +201,20 @@ int main(void) {
   c = connecting(sniff, &port, &isn);
   tcp_icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn);
   errqueue(c);
+  errqueue(c);
+  close(c);
+
+  /* The queue outlives tcp_disconnect: the connect after SO_ERROR took the error reports
+   * ECONNABORTED and disconnects, the next one starts a new connection, connect(AF_UNSPEC)
+   * ends that, and the error of the first is still there. */
+  c = connecting(sniff, &port, &isn);
+  tcp_icmp_error(raw, 3, 3, port, listener_addr.sin_port, isn);
+  report("reconnect, port unreachable", c);
+  printf("  connect %s", res_rc(connect(c, (struct sockaddr *)&listener_addr, sizeof listener_addr)));
+  printf(", %s\n", res_rc(connect(c, (struct sockaddr *)&listener_addr, sizeof listener_addr)));
+  report("  connecting again", c);
+  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+  printf("  connect(AF_UNSPEC) %s\n", res_rc(connect(c, &unspec, sizeof unspec)));
   errqueue(c);
   close(c);
 
