@@ -44,7 +44,7 @@ import type { FilterPacket } from './socket/cbpf.js';
 import { pastTransportHeader, tcpReuseportPacket, udpFilterPacket } from './socket/filter-packet.js';
 import { TimerHeap } from './socket/timer-heap.js';
 import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
-import type { NetMib } from './stats/mib.js';
+import type { NetMib, TcpExtMib } from './stats/mib.js';
 import { IpCidr, Ipv4Address, Ipv6Address, type IpAddress, type IpEndpoint } from './wire/ip-address.js';
 import { IPV4_MAX_MTU } from './wire/ipv4.js';
 import type { TcpRepr } from './wire/tcp.js';
@@ -1285,7 +1285,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   ): void {
     const bucket = this.tcpByPorts.get(localPort * 65536 + remotePort);
     const s = bucket?.find((c) => c.matches(local, localPort, remote, remotePort));
-    if (s === undefined || !s.takesIcmpError(seq)) return;
+    if (s === undefined || !s.takesIcmpError(seq, report)) return;
     const mtu = reportedMtu(report);
     if (mtu === undefined) return s.icmpError(seq, report);
     // tcp_req_err does nothing with it; tcp_v6_err ignores an MTU below IPv6's minimum, and the
@@ -1315,23 +1315,27 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
           !s.matches(dst, seg.dstPort, src, seg.srcPort)
         )
           continue;
-        if (belowMinHops(s, dst, hopLimit)) return undefined;
+        if (belowMinHops(s, dst, hopLimit, this.mib.tcpExt)) return undefined;
         // TCP_TW_SYN for a TIME_WAIT not parked yet (or still held by the application), as below.
         const isn = s.timeWaitSynIsn(now, seg);
         const listener = isn !== undefined ? this.listenerFor(src, dst, seg, iif) : undefined;
         if (listener === undefined) return s.process(now, seg);
         this.reuseTimeWait(s);
-        return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg, isn);
+        return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
+          ? undefined
+          : listener.process(now, src, dst, seg, isn);
       }
     for (let tw = this.parkedByPorts.get(key); tw !== undefined; tw = tw.nextSamePorts) {
       if (!sees(tw.boundDevIf, iif) || !tw.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
-      if (belowMinHops(tw, dst, hopLimit)) return undefined;
+      if (belowMinHops(tw, dst, hopLimit, this.mib.tcpExt)) return undefined;
       // TCP_TW_SYN: the connection ends, its listener takes the SYN; with no listener it is answered.
       const isn = tw.synIsn(now, seg);
       const listener = isn !== undefined ? this.listenerFor(src, dst, seg, iif) : undefined;
       if (listener !== undefined) {
         tw.close();
-        return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg, isn);
+        return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
+          ? undefined
+          : listener.process(now, src, dst, seg, isn);
       }
       const end = tw.end;
       const owed = tw.ackDue;
@@ -1343,7 +1347,9 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     }
     const listener = this.listenerFor(src, dst, seg, iif);
     if (listener)
-      return belowMinHops(listener, dst, hopLimit) ? undefined : listener.process(now, src, dst, seg);
+      return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
+        ? undefined
+        : listener.process(now, src, dst, seg);
     return rstFor(seg);
   }
 
@@ -1896,7 +1902,10 @@ function belowMinHops(
   s: { readonly minTtl: number; readonly minHopCount: number },
   dst: IpAddress,
   hopLimit: number,
+  mib: TcpExtMib,
 ): boolean {
   const min = dst.version === 4 ? s.minTtl : s.minHopCount;
-  return min > 0 && hopLimit < min;
+  if (min === 0 || hopLimit >= min) return false;
+  mib.TCPMinTTLDrop++;
+  return true;
 }

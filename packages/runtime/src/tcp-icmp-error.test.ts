@@ -1,8 +1,8 @@
 // TCP's answer to ICMP errors against Linux: testdata/tcp-icmp-error.c sends ICMP and ICMPv6
 // errors from raw sockets on lo quoting a connect's SYN (its sequence number seen by a raw TCP
 // socket) and a segment of an established connection, and prints what poll, SO_ERROR, recv
-// and MSG_ERRQUEUE say (also after a reconnect of the socket: the queue stays), and TcpExt
-// OutOfWindowIcmps. It runs natively in a fresh network namespace and under tsvisor
+// and MSG_ERRQUEUE say (also after a reconnect of the socket: the queue stays; and with
+// IP_MINTTL and IPV6_MINHOPCOUNT), and TcpExt OutOfWindowIcmps and TCPMinTTLDrop. It runs natively in a fresh network namespace and under tsvisor
 // --network none, and must print the same.
 import { describe, expect, it } from 'vitest';
 import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
@@ -53,6 +53,19 @@ describe('tcp-icmp-error.c', () => {
     );
     expect(native).toContain(
       'ipv6 administratively prohibited: revents POLLIN POLLOUT POLLERR POLLHUP SO_ERROR EACCES\n',
+    );
+    // IP_MINTTL reads the TTL the error quotes, IPV6_MINHOPCOUNT the ICMPv6 packet's own hop
+    // limit; both before the sequence number is looked at.
+    expect(native).toContain(
+      'IP_MINTTL 100, port unreachable quoting TTL 64: revents SO_ERROR 0\n' +
+        '  quoting TTL 99, ISN + 2: revents SO_ERROR 0\n' +
+        '  quoting TTL 100: revents POLLIN POLLOUT POLLERR POLLHUP SO_ERROR ECONNREFUSED\n' +
+        '  TCPMinTTLDrop +2\n',
+    );
+    expect(native).toContain(
+      'ipv6 IPV6_MINHOPCOUNT 100, port unreachable with hop limit 99: revents SO_ERROR 0\n' +
+        '  with hop limit 100: revents POLLIN POLLOUT POLLERR POLLHUP SO_ERROR ECONNREFUSED\n' +
+        '  TCPMinTTLDrop +1\n',
     );
     expect(native).toContain('OutOfWindowIcmps 4\n');
   });

@@ -95,6 +95,12 @@ export interface IcmpErrorReport {
   readonly info: number;
   /** The ICMP message's source (the offender of sock_extended_err). */
   readonly offender: IpAddress;
+  /**
+   * The hops IP_MINTTL and IPV6_MINHOPCOUNT are compared with (tcp_v4_err, tcp_v6_err): for
+   * ICMP the TTL of the IPv4 header the message quoted, for ICMPv6 the hop limit the ICMPv6
+   * packet itself arrived with.
+   */
+  readonly hops: number;
   /** What the message quoted of the datagram from its transport header on. */
   readonly quoted: Uint8Array;
   /**
@@ -1545,7 +1551,8 @@ export class Interface {
       // icmp_unreach's info: the next-hop MTU, a parameter problem's pointer.
       const info =
         icmp.type === 'destUnreachable' ? icmp.nextHopMtu : icmp.type === 'paramProblem' ? icmp.pointer : 0;
-      const report = { version: 4, type: p.msgType, code: p.code, info, offender: src } as const;
+      const hops = icmp.invoking.length > 8 ? icmp.invoking[8]! : 0;
+      const report = { version: 4, type: p.msgType, code: p.code, info, offender: src, hops } as const;
       // RFC 4884's length of the original datagram, in 32-bit words (all three types carry it).
       this.quotedError(icmp.invoking, report, sockets, payload[5]! * 4);
     }
@@ -1613,7 +1620,14 @@ export class Interface {
     ) {
       // icmpv6_notify's info: the 32 bits after the code (the MTU, the pointer).
       const info = icmp.type === 'packetTooBig' ? icmp.mtu : icmp.type === 'paramProblem' ? icmp.pointer : 0;
-      const report = { version: 6, type: p.msgType, code: p.code, info, offender: src } as const;
+      const report = {
+        version: 6,
+        type: p.msgType,
+        code: p.code,
+        info,
+        offender: src,
+        hops: hopLimit,
+      } as const;
       // RFC 4884's length of the original datagram, in 64-bit words: only these two carry it.
       const words = icmp.type === 'destUnreachable' || icmp.type === 'timeExceeded' ? payload[4]! : 0;
       this.quotedError(icmp.invoking, report, sockets, words * 8);

@@ -290,7 +290,7 @@ describe('bind and port options', () => {
 });
 
 describe('IP_MINTTL', () => {
-  it('a listener drops SYNs that arrive with a lower TTL; the accepted socket inherits it', () => {
+  it('a listener drops SYNs that arrive with a lower TTL (TcpExt TCPMinTTLDrop); the accepted socket inherits it', () => {
     const stack = loopback();
     const l = tcp(stack);
     expect(l.bind(sa4('127.0.0.1', 0))).toBe(0);
@@ -301,6 +301,7 @@ describe('IP_MINTTL', () => {
     low.connect(sa4('127.0.0.1', portOf(l)));
     settle([stack], 0);
     expect(l.accept()).not.toBeInstanceOf(InetSocket);
+    expect(stack.mib.tcpExt.TCPMinTTLDrop).toBe(1);
     const ok = tcp(stack);
     expect(ok.setsockopt(SOL_IP, IpOption.IP_TTL, 65)).toBe(0);
     ok.connect(sa4('127.0.0.1', portOf(l)));

@@ -19,6 +19,7 @@ function report(ext: Uint8Array, extension = 108): IcmpErrorReport {
     code: 0,
     info: 0,
     offender: Ipv4Address.LOOPBACK,
+    hops: 64,
     quoted,
     extension,
   };

@@ -1945,14 +1945,23 @@ export class TcpSocket {
   /**
    * @internal The checks tcp_v4_err / tcp_v6_err make before acting on an ICMP error about our
    * segment with sequence number `seq`: a closed or TIME_WAIT connection takes none, a
-   * listener's embryo only one about its SYN-ACK (tcp_req_err), any other connection one about
-   * a sequence number in [SND.UNA, SND.NXT] ({@link sentUnacknowledged}). An error that fails
-   * the last two checks is counted (TcpExt OutOfWindowIcmps).
+   * listener's embryo only one about its SYN-ACK (tcp_req_err), any other connection one that
+   * came with hops enough for IP_MINTTL or IPV6_MINHOPCOUNT (see IcmpErrorReport.hops; else
+   * TcpExt TCPMinTTLDrop) about a sequence number in [SND.UNA, SND.NXT]
+   * ({@link sentUnacknowledged}). An error about another sequence number is counted (TcpExt
+   * OutOfWindowIcmps).
    */
-  takesIcmpError(seq: number): boolean {
+  takesIcmpError(seq: number, report: IcmpErrorReport): boolean {
     const state = this.stateNow;
     if (state === 'CLOSED' || state === 'TIME_WAIT' || state === 'LISTEN') return false;
-    const ok = state === 'SYN_RECEIVED' && this.parent ? seq === this.iss : this.sentUnacknowledged(seq);
+    const request = state === 'SYN_RECEIVED' && this.parent !== undefined;
+    // IP_MINTTL / IPV6_MINHOPCOUNT, after tcp_req_err took a request's and before the window.
+    const min = report.version === 4 ? this.minTtl : this.minHopCount;
+    if (!request && min > 0 && report.hops < min) {
+      this.mib.tcpExt.TCPMinTTLDrop++;
+      return false;
+    }
+    const ok = request ? seq === this.iss : this.sentUnacknowledged(seq);
     if (!ok) this.mib.tcpExt.OutOfWindowIcmps++;
     return ok;
   }

@@ -150,6 +150,11 @@ export class TcpExtMib {
    * full request queue without cookies (tcp_listendrop).
    */
   ListenDrops = 0;
+  /**
+   * Segments, and ICMP errors about segments, dropped for arriving with fewer hops left than
+   * the socket's IP_MINTTL or IPV6_MINHOPCOUNT.
+   */
+  TCPMinTTLDrop = 0;
   /** Bare ACKs completing a handshake dropped while TCP_DEFER_ACCEPT waits for data. */
   TCPDeferAcceptDrop = 0;
   /** SYNs answered with a cookie because the request queue was full or cookies are forced. */

@@ -192,17 +192,23 @@ RECV_ERR_UTIL_UNUSED static void send_icmp(int raw, int family, const unsigned c
 
 /* Sends on the raw ICMP socket `raw`, from and to 127.0.0.1, an ICMP error of `type` and `code`
  * with `info` in bytes 4 to 7 (a next-hop MTU), quoting an IPv4 header (127.0.0.1 to `dst`,
- * `proto`, total length `tot_len`) and the 8 bytes `l4`. */
-RECV_ERR_UTIL_UNUSED static void icmp4_error(int raw, int type, int code, unsigned info, in_addr_t dst, int proto,
-                                             int tot_len, const unsigned char l4[8]) {
+ * `proto`, total length `tot_len`, TTL `ttl`) and the 8 bytes `l4`. */
+RECV_ERR_UTIL_UNUSED static void icmp4_error_ttl(int raw, int type, int code, unsigned info, in_addr_t dst,
+                                                 int proto, int tot_len, int ttl, const unsigned char l4[8]) {
   unsigned char m[8 + 20 + 8] = {type, code};
   info = htonl(info);
   memcpy(m + 4, &info, 4);
-  quoted_ip4(m + 8, dst, proto, tot_len, 64);
+  quoted_ip4(m + 8, dst, proto, tot_len, ttl);
   memcpy(m + 28, l4, 8);
   unsigned short c = csum(m, sizeof m);
   memcpy(m + 2, &c, 2);
   send_icmp(raw, AF_INET, m, sizeof m);
+}
+
+/* icmp4_error_ttl quoting TTL 64. */
+RECV_ERR_UTIL_UNUSED static void icmp4_error(int raw, int type, int code, unsigned info, in_addr_t dst, int proto,
+                                             int tot_len, const unsigned char l4[8]) {
+  icmp4_error_ttl(raw, type, code, info, dst, proto, tot_len, 64, l4);
 }
 
 /* Sends on the raw ICMPv6 socket `raw6`, from and to ::1, an ICMPv6 error of `type` and `code` with

@@ -6,7 +6,8 @@
  * (in the handshake, where Linux queues the error even without IP_RECVERR; about another
  * sequence number; on an established connection with and without IP_RECVERR; after a
  * reconnect of the socket, which keeps the queue), and TcpExt OutOfWindowIcmps. Then the
- * handshake again over IPv6 on ::1 with ICMPv6 errors, which are queued only with IPV6_RECVERR. */
+ * handshake again over IPv6 on ::1 with ICMPv6 errors, which are queued only with IPV6_RECVERR.
+ * IP_MINTTL and IPV6_MINHOPCOUNT drop errors with too few hops left (TcpExt TCPMinTTLDrop). */
 #define _GNU_SOURCE
 #include <netinet/tcp.h>
 
@@ -155,6 +156,21 @@ static void ipv6(void) {
   handshake6(raw6, sniff6, "ipv6 unreachable code 7", 1, 7, 0);
   handshake6(raw6, sniff6, "ipv6 time exceeded", 3, 0, 0);
   handshake6(raw6, sniff6, "ipv6 parameter problem", 4, 0, 0);
+
+  /* IPV6_MINHOPCOUNT: the ICMPv6 packet's own hop limit counts, not the quoted header's. */
+  long minttl_drops = tcpext("TCPMinTTLDrop");
+  c = connecting6(sniff6, &port, &isn);
+  int min = 100, hops = 99;
+  setsockopt(c, SOL_IPV6, IPV6_MINHOPCOUNT, &min, sizeof min);
+  setsockopt(raw6, SOL_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops);
+  tcp_icmp6_error(raw6, 1, 4, port, listener6.sin6_port, isn);
+  report("ipv6 IPV6_MINHOPCOUNT 100, port unreachable with hop limit 99", c);
+  hops = 100;
+  setsockopt(raw6, SOL_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops);
+  tcp_icmp6_error(raw6, 1, 4, port, listener6.sin6_port, isn);
+  report("  with hop limit 100", c);
+  close(c);
+  printf("  TCPMinTTLDrop +%ld\n", tcpext("TCPMinTTLDrop") - minttl_drops);
   out_of_window_icmps();
   close(c0);
   close(l);
@@ -217,6 +233,25 @@ int main(void) {
   printf("  connect(AF_UNSPEC) %s\n", res_rc(connect(c, &unspec, sizeof unspec)));
   errqueue(c);
   close(c);
+
+  /* IP_MINTTL: an error whose quoted IPv4 header has fewer hops than the minimum is dropped
+   * (TCPMinTTLDrop), even one about another sequence number; then one with enough is taken. */
+  long minttl_drops = tcpext("TCPMinTTLDrop");
+  c = connecting(sniff, &port, &isn);
+  int min = 100;
+  setsockopt(c, SOL_IP, IP_MINTTL, &min, sizeof min);
+  unsigned char l4[8];
+  tcp_quote(l4, port, listener_addr.sin_port, isn);
+  icmp4_error_ttl(raw, 3, 3, 0, inet_addr("127.0.0.2"), IPPROTO_TCP, 60, 64, l4);
+  report("IP_MINTTL 100, port unreachable quoting TTL 64", c);
+  tcp_quote(l4, port, listener_addr.sin_port, isn + 2);
+  icmp4_error_ttl(raw, 3, 3, 0, inet_addr("127.0.0.2"), IPPROTO_TCP, 60, 99, l4);
+  report("  quoting TTL 99, ISN + 2", c);
+  tcp_quote(l4, port, listener_addr.sin_port, isn);
+  icmp4_error_ttl(raw, 3, 3, 0, inet_addr("127.0.0.2"), IPPROTO_TCP, 60, 100, l4);
+  report("  quoting TTL 100", c);
+  close(c);
+  printf("  TCPMinTTLDrop +%ld\n", tcpext("TCPMinTTLDrop") - minttl_drops);
 
   handshake(raw, sniff, "net unreachable", 3, 0);
   handshake(raw, sniff, "host unreachable", 3, 1);
