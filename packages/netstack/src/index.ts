@@ -80,6 +80,7 @@ export type {
   IcmpErrorReport,
   InterfaceConfig,
   InterfaceStats,
+  Ipv4IfaceSysctl,
   LinkCounters,
   RouteChoice,
   SocketTable,

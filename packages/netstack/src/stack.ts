@@ -162,6 +162,22 @@ export interface StackSysctl {
    * sockets also set SO_REUSEPORT (inet_csk_find_open_port).
    */
   autobindReuse: number;
+  /**
+   * net.ipv4.ip_default_ttl (Linux: 64): the TTL of IPv4 packets from a socket whose IP_TTL is
+   * unset (or set to -1), read at each send (ip_select_ttl), so a change reaches such sockets
+   * at once.
+   */
+  defaultTtl: number;
+  /**
+   * net.ipv4.route.min_pmtu (Linux: 552): an ICMP fragmentation-needed report below it is raised
+   * to it and locks the path MTU. Read when a report comes.
+   */
+  minPmtu: number;
+  /**
+   * net.ipv4.route.mtu_expires (s, Linux: 600): how long a learnt IPv4 path MTU lasts, fixed
+   * when it is learnt.
+   */
+  mtuExpires: number;
   /** net.ipv4.tcp_congestion_control: the congestion control of new TCP sockets. */
   congestion: CongestionAlgorithm;
   /** net.ipv4.tcp_sack: offer SACK on new connections unless 0 (Linux: 1). */
@@ -227,6 +243,39 @@ export interface StackSysctl {
    * would be scheduled (tcp_schedule_loss_probe).
    */
   earlyRetrans: number;
+  /**
+   * net.ipv4.tcp_syn_retries (Linux: 6; StackConfig.tcp.synRetries): a connection's SYN
+   * retransmissions, unless TCP_SYNCNT says otherwise, read at each timeout (tcp_write_timeout).
+   */
+  synRetries: number;
+  /**
+   * net.ipv4.tcp_syn_linear_timeouts (Linux 6.18: 4): a connect's first timeouts that keep the
+   * initial RTO, which add as many SYN retransmissions; read at each timeout.
+   */
+  synLinearTimeouts: number;
+  /**
+   * net.ipv4.tcp_retries2 (Linux: 15; StackConfig.tcp.maxRetries): the retransmissions whose
+   * time, the RTO doubling from its minimum, unacknowledged data may take before the connection
+   * fails; also the cap of a zero-window probe's backoff. Read at each timeout.
+   */
+  retries2: number;
+  /**
+   * net.ipv4.tcp_orphan_retries (Linux: 0): what stands for tcp_retries2 once the application
+   * closed the connection; 0 means 8 while the RTO is below its maximum (tcp_orphan_retries).
+   */
+  orphanRetries: number;
+  /**
+   * net.ipv4.tcp_notsent_lowat (Linux: UINT_MAX): the unsent bytes past which a socket without
+   * TCP_NOTSENT_LOWAT takes no more and polls unwritable, read at each check.
+   */
+  notsentLowat: number;
+  /** net.ipv4.tcp_dsack (Linux: 1): 0 sends no D-SACK blocks (tcp_dsack_set); read per segment. */
+  dsack: number;
+  /**
+   * net.ipv4.tcp_invalid_ratelimit (ms, Linux: 500): the least time between a connection's ACKs
+   * to out-of-window segments, TIME_WAIT's included (__tcp_oow_rate_limited).
+   */
+  invalidRatelimit: number;
 }
 
 /** A connected UDP socket (Linux's TCP_ESTABLISHED), which an SO_REUSEPORT group's hash passes over. */
@@ -322,7 +371,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   }
   private deviceUniformMtu: number | undefined;
   /** The path MTUs ICMP errors taught (see {@link updatePmtu}). */
-  private readonly pmtu = new PathMtuCache();
+  private readonly pmtu = new PathMtuCache(() => this.sysctl);
   /** Set once a socket was bound to a device: from then on lookups work out arrival links. */
   private deviceBound = false;
 
@@ -349,6 +398,9 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       portRange: [EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX],
       reservedPorts: new Set(),
       autobindReuse: 0,
+      defaultTtl: 64,
+      minPmtu: 552,
+      mtuExpires: 600,
       congestion: this.tcpConfig.congestion ?? 'cubic',
       sack: this.tcpConfig.sack === false ? 0 : 1,
       timestamps: this.tcpConfig.timestamps === false ? 0 : 1,
@@ -365,6 +417,13 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       twReuse: 2,
       rfc1337: 0,
       earlyRetrans: 3,
+      synRetries: this.tcpConfig.synRetries ?? 6,
+      synLinearTimeouts: 4,
+      retries2: this.tcpConfig.maxRetries ?? 15,
+      orphanRetries: 0,
+      notsentLowat: 0xffffffff,
+      dsack: 1,
+      invalidRatelimit: 500,
     });
     const range = (): readonly [number, number] => this.sysctl.portRange;
     this.udpPorts = new PortSpace(this.random, range, this.sysctl);

@@ -19,6 +19,9 @@ describe('Stack.sysctl', () => {
       portRange: [32768, 60999],
       reservedPorts: new Set(),
       autobindReuse: 0,
+      defaultTtl: 64,
+      minPmtu: 552,
+      mtuExpires: 600,
       congestion: 'cubic',
       sack: 1,
       timestamps: 1,
@@ -35,6 +38,13 @@ describe('Stack.sysctl', () => {
       twReuse: 2,
       rfc1337: 0,
       earlyRetrans: 3,
+      synRetries: 6,
+      synLinearTimeouts: 4,
+      retries2: 15,
+      orphanRetries: 0,
+      notsentLowat: 0xffffffff,
+      dsack: 1,
+      invalidRatelimit: 500,
     });
   });
 

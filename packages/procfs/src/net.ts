@@ -323,6 +323,30 @@ export interface ProcNetSysctl {
    * once none is free. Absent: 0, Linux's default.
    */
   readonly ipAutobindReuse?: number;
+  /**
+   * ip_default_ttl: the TTL of packets from sockets that did not set IP_TTL, 1..255. Absent: 64,
+   * Linux's default.
+   */
+  readonly ipDefaultTtl?: number;
+  /**
+   * ip_no_pmtu_disc: unless 0, new sockets start with IP_PMTUDISC_DONT; it also says what a
+   * fragmentation-needed report does (0 to 3). Absent: 0, Linux's default.
+   */
+  readonly ipNoPmtuDisc?: number;
+  /** icmp_echo_ignore_all: 1 answers no echo request. Absent: 0, Linux's default. */
+  readonly icmpEchoIgnoreAll?: number;
+  /**
+   * icmp_echo_ignore_broadcasts: 1 drops echo requests to broadcast and multicast addresses.
+   * Absent: 1, Linux's default.
+   */
+  readonly icmpEchoIgnoreBroadcasts?: number;
+  /**
+   * route/min_pmtu: an ICMP fragmentation-needed report below it is raised to it and locks the
+   * path MTU. Absent: 552, Linux's default.
+   */
+  readonly routeMinPmtu?: number;
+  /** route/mtu_expires (s): how long a learnt path MTU lasts. Absent: 600, Linux's default. */
+  readonly routeMtuExpires?: number;
   /** tcp_congestion_control: the algorithm of new TCP sockets (Linux: cubic). */
   readonly tcpCongestionControl: string;
   /** tcp_available_congestion_control: the algorithms known, in Linux's listing order. */
@@ -368,6 +392,23 @@ export interface ProcNetSysctl {
    * tcp_early_retrans: tail loss probes with 3 or 4, none with 0-2 (Linux: 3). Absent: 3.
    */
   readonly tcpEarlyRetrans?: number;
+  /** tcp_syn_retries: a connect's SYN retransmissions, TCP_SYNCNT aside (Linux: 6). Absent: 6. */
+  readonly tcpSynRetries?: number;
+  /**
+   * tcp_syn_linear_timeouts: a connect's first timeouts that keep the initial RTO, each one SYN
+   * retransmission more (Linux 6.18: 4). Absent: 4.
+   */
+  readonly tcpSynLinearTimeouts?: number;
+  /** tcp_retries2: how many retransmissions' time unacknowledged data may take (Linux: 15). Absent: 15. */
+  readonly tcpRetries2?: number;
+  /** tcp_orphan_retries: tcp_retries2 of a closed connection, 0 meaning 8 (Linux: 0). Absent: 0. */
+  readonly tcpOrphanRetries?: number;
+  /** tcp_notsent_lowat: unsent bytes past which a socket without TCP_NOTSENT_LOWAT takes no more (Linux: UINT_MAX). */
+  readonly tcpNotsentLowat?: number;
+  /** tcp_dsack: D-SACK blocks sent for duplicates unless 0 (Linux: 1). Absent: 1. */
+  readonly tcpDsack?: number;
+  /** tcp_invalid_ratelimit (ms): the least time between ACKs to out-of-window segments (Linux: 500). */
+  readonly tcpInvalidRatelimit?: number;
   /**
    * net.core.somaxconn: the cap on listen backlogs of the namespace's sockets. Absent: the
    * `ProcSource` tunable (4096, what netstack applies).
@@ -388,7 +429,13 @@ export type ProcNetSysctlWrite =
   | { readonly key: 'tcpCongestionControl'; readonly value: string }
   | {
       readonly key:
+        | 'icmpEchoIgnoreAll'
+        | 'icmpEchoIgnoreBroadcasts'
         | 'ipAutobindReuse'
+        | 'ipDefaultTtl'
+        | 'ipNoPmtuDisc'
+        | 'routeMinPmtu'
+        | 'routeMtuExpires'
         | 'tcpSack'
         | 'tcpTimestamps'
         | 'tcpKeepaliveTime'
@@ -402,7 +449,14 @@ export type ProcNetSysctlWrite =
         | 'tcpAbortOnOverflow'
         | 'tcpTwReuse'
         | 'tcpRfc1337'
-        | 'tcpEarlyRetrans';
+        | 'tcpEarlyRetrans'
+        | 'tcpSynRetries'
+        | 'tcpSynLinearTimeouts'
+        | 'tcpRetries2'
+        | 'tcpOrphanRetries'
+        | 'tcpNotsentLowat'
+        | 'tcpDsack'
+        | 'tcpInvalidRatelimit';
       readonly value: number;
     };
 

@@ -66,23 +66,35 @@ describe('/proc/sys/net/ipv4', () => {
   it('lists the tunables with Linux defaults, writable ones 0644', () => {
     const { p } = mounted();
     expect(list(p, IPV4)).toEqual([
+      'icmp_echo_ignore_all',
+      'icmp_echo_ignore_broadcasts',
       'ip_autobind_reuse',
+      'ip_default_ttl',
       'ip_local_port_range',
       'ip_local_reserved_ports',
+      'ip_no_pmtu_disc',
       'ping_group_range',
+      'route',
       'tcp_abort_on_overflow',
       'tcp_allowed_congestion_control',
       'tcp_available_congestion_control',
       'tcp_congestion_control',
+      'tcp_dsack',
       'tcp_early_retrans',
       'tcp_fin_timeout',
       'tcp_frto',
+      'tcp_invalid_ratelimit',
       'tcp_keepalive_intvl',
       'tcp_keepalive_probes',
       'tcp_keepalive_time',
       'tcp_max_syn_backlog',
+      'tcp_notsent_lowat',
+      'tcp_orphan_retries',
+      'tcp_retries2',
       'tcp_rfc1337',
       'tcp_sack',
+      'tcp_syn_linear_timeouts',
+      'tcp_syn_retries',
       'tcp_synack_retries',
       'tcp_syncookies',
       'tcp_timestamps',
@@ -94,6 +106,13 @@ describe('/proc/sys/net/ipv4', () => {
     expect(readAll(p, `${IPV4}/tcp_early_retrans`)).toBe('3\n');
     expect(readAll(p, `${IPV4}/tcp_syncookies`)).toBe('1\n');
     expect(readAll(p, `${IPV4}/tcp_synack_retries`)).toBe('5\n');
+    expect(readAll(p, `${IPV4}/tcp_syn_retries`)).toBe('6\n');
+    expect(readAll(p, `${IPV4}/tcp_syn_linear_timeouts`)).toBe('4\n');
+    expect(readAll(p, `${IPV4}/tcp_retries2`)).toBe('15\n');
+    expect(readAll(p, `${IPV4}/tcp_orphan_retries`)).toBe('0\n');
+    expect(readAll(p, `${IPV4}/tcp_notsent_lowat`)).toBe('4294967295\n');
+    expect(readAll(p, `${IPV4}/tcp_dsack`)).toBe('1\n');
+    expect(readAll(p, `${IPV4}/tcp_invalid_ratelimit`)).toBe('500\n');
     expect(readAll(p, `${IPV4}/tcp_abort_on_overflow`)).toBe('0\n');
     expect(readAll(p, `${IPV4}/tcp_max_syn_backlog`)).toBe('128\n');
     expect(readAll(p, `${IPV4}/ip_local_port_range`)).toBe('32768\t60999\n');
@@ -213,6 +232,76 @@ describe('/proc/sys/net/ipv4', () => {
     expect(readAll(p, file)).toBe('1\n');
   });
 
+  it('takes the ICMP echo switches as 0 or 1 as Linux does (compared with the host kernel)', () => {
+    const files = ['icmp_echo_ignore_all', 'icmp_echo_ignore_broadcasts'];
+    const { p } = mounted();
+    expect(files.map((f) => readAll(p, `${IPV4}/${f}`))).toEqual(['0\n', '1\n']);
+    const inputs = ['0', '1', '2', '255', '256', '-1', ' 1 ', 'x'];
+    const mine = files.flatMap((f) =>
+      inputs.map((text) => {
+        const { p } = mounted();
+        const r = put(p, `${IPV4}/${f}`, text);
+        return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/${f}`) as string).trimEnd()}`;
+      }),
+    );
+    const flag = ['ok 0', 'ok 1', 'err', 'err', 'err', 'err', 'ok 1', 'err'];
+    expect(mine).toEqual([...flag, ...flag]);
+    const native = nativeSysctlWrites(
+      files.map((f) => `${IPV4}/${f}`),
+      inputs,
+    );
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it("parses route/min_pmtu and route/mtu_expires writes as Linux does (compared with the host's kernel)", () => {
+    const files = ['route/min_pmtu', 'route/mtu_expires'];
+    const { p } = mounted();
+    expect(list(p, `${IPV4}/route`)).toEqual(['min_pmtu', 'mtu_expires']);
+    expect(files.map((f) => readAll(p, `${IPV4}/${f}`))).toEqual(['552\n', '600\n']);
+    const inputs = ['552', '68', '67', '0', '-1', '2147483647', ' 600 ', '8589934', '8589935', 'x', '3 4'];
+    const mine = files.flatMap((f) =>
+      inputs.map((text) => {
+        const { p } = mounted();
+        const r = put(p, `${IPV4}/${f}`, text);
+        return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/${f}`) as string).trimEnd()}`;
+      }),
+    );
+    // What Linux 6.x gives (the expectations when the host cannot run `unshare -n`).
+    expect(mine).toEqual([
+      ...'ok 552|ok 68|err|err|err|ok 2147483647|ok 600|ok 8589934|ok 8589935|err|err'.split('|'),
+      ...'ok 552|ok 68|ok 67|ok 0|ok -1|err|ok 600|ok 8589934|err|err|ok 3'.split('|'),
+    ]);
+    const native = nativeSysctlWrites(
+      files.map((f) => `${IPV4}/${f}`),
+      inputs,
+    );
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('takes ip_no_pmtu_disc as a u8 as Linux does (compared with the host kernel)', () => {
+    const inputs = ['0', '1', '3', '4', '255', '256', '-1', ' 2 ', 'x'];
+    const mine = inputs.map((text) => {
+      const { p } = mounted();
+      const r = put(p, `${IPV4}/ip_no_pmtu_disc`, text);
+      return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/ip_no_pmtu_disc`) as string).trimEnd()}`;
+    });
+    expect(mine).toEqual(['ok 0', 'ok 1', 'ok 3', 'ok 4', 'ok 255', 'err', 'err', 'ok 2', 'err']);
+    const native = nativeSysctlWrites([`${IPV4}/ip_no_pmtu_disc`], inputs);
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('takes ip_default_ttl between 1 and 255 as Linux does (compared with the host kernel)', () => {
+    const inputs = ['64', '1', '0', '255', '256', '-1', ' 17 ', '0x20', '010', '3 4', 'x'];
+    const mine = inputs.map((text) => {
+      const { p } = mounted();
+      const r = put(p, `${IPV4}/ip_default_ttl`, text);
+      return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/ip_default_ttl`) as string).trimEnd()}`;
+    });
+    expect(mine).toEqual('ok 64|ok 1|err|ok 255|err|err|ok 17|ok 32|ok 8|ok 3|err'.split('|'));
+    const native = nativeSysctlWrites([`${IPV4}/ip_default_ttl`], inputs);
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
   it("parses keepalive and fin_timeout writes as Linux does (compared with the host's kernel)", () => {
     const files = ['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes', 'tcp_fin_timeout'];
     const mine = files.flatMap((f) =>
@@ -301,6 +390,66 @@ describe('/proc/sys/net/ipv4', () => {
     });
     expect(mine).toEqual(['ok 0', 'ok 4', 'err', 'err', 'err', 'err', 'ok 2', 'err']);
     const native = nativeSysctlWrites([`${IPV4}/tcp_early_retrans`], inputs);
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('takes the retransmission limits as Linux does (compared with the host kernel)', () => {
+    // tcp_syn_retries is 1..127 and tcp_syn_linear_timeouts 0..127 (MAX_TCP_SYNCNT); the
+    // retries2 and orphan_retries u8s have no bounds of their own.
+    const files = ['tcp_syn_retries', 'tcp_syn_linear_timeouts', 'tcp_retries2', 'tcp_orphan_retries'];
+    const inputs = ['0', '1', '127', '128', '255', '256', '-1', ' 9 ', '0x10', 'x'];
+    const mine = files.flatMap((f) =>
+      inputs.map((text) => {
+        const { p } = mounted();
+        const r = put(p, `${IPV4}/${f}`, text);
+        return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/${f}`) as string).trimEnd()}`;
+      }),
+    );
+    const capped = ['ok 0', 'ok 1', 'ok 127', 'err', 'err', 'err', 'err', 'ok 9', 'ok 16', 'err'];
+    const u8 = ['ok 0', 'ok 1', 'ok 127', 'ok 128', 'ok 255', 'err', 'err', 'ok 9', 'ok 16', 'err'];
+    expect(mine).toEqual([['err', ...capped.slice(1)], capped, u8, u8].flat());
+    const native = nativeSysctlWrites(
+      files.map((f) => `${IPV4}/${f}`),
+      inputs,
+    );
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('takes tcp_notsent_lowat as an unsigned int and tcp_dsack as a u8 as Linux does (compared with the host kernel)', () => {
+    const inputs = ['0', '2', '255', '256', '4294967295', '4294967296', '-1', ' 9 ', '0x10', '5 6', 'x'];
+    const files = ['tcp_notsent_lowat', 'tcp_dsack'];
+    const mine = files.flatMap((f) =>
+      inputs.map((text) => {
+        const { p } = mounted();
+        const r = put(p, `${IPV4}/${f}`, text);
+        return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/${f}`) as string).trimEnd()}`;
+      }),
+    );
+    expect(mine).toEqual(
+      [
+        'ok 0|ok 2|ok 255|ok 256|ok 4294967295|err|err|ok 9|ok 16|ok 5|err',
+        'ok 0|ok 2|ok 255|err|err|err|err|ok 9|ok 16|ok 5|err',
+      ].flatMap((l) => l.split('|')),
+    );
+    const native = nativeSysctlWrites(
+      files.map((f) => `${IPV4}/${f}`),
+      inputs,
+    );
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('takes tcp_invalid_ratelimit as milliseconds in jiffies as Linux does (compared with the host kernel)', () => {
+    // HZ 250: whole 4 ms jiffies, rounded up; the number cut to 32 bits, negative ones refused.
+    const inputs = ['0', '1', '5', '500', '501', '-1', ' 9 ', '0x10', '010', '5 6', 'x', '2147483647'];
+    const more = ['2147483648', '4294967312', '8589934591', '18446744073709551616', '-0'];
+    const mine = [...inputs, ...more].map((text) => {
+      const { p } = mounted();
+      const r = put(p, `${IPV4}/tcp_invalid_ratelimit`, text);
+      return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/tcp_invalid_ratelimit`) as string).trimEnd()}`;
+    });
+    const linux = 'ok 0|ok 4|ok 8|ok 500|ok 504|err|ok 12|ok 16|ok 8|ok 8|err|ok 2147483648';
+    expect(mine).toEqual([...linux.split('|'), 'err', 'ok 16', 'err', 'err', 'ok 0']);
+    const native = nativeSysctlWrites([`${IPV4}/tcp_invalid_ratelimit`], [...inputs, ...more]);
     if (native !== null) expect(mine).toEqual(native);
   });
 

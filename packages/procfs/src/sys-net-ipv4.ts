@@ -1,8 +1,9 @@
 /**
  * /proc/sys/net/ipv4: the IPv4/TCP sysctls of the reader's network namespace. The ones the
- * namespace's stack applies (the ephemeral port range and reserved ports, ip_autobind_reuse, the
- * default congestion control, SACK, timestamps, the keepalive timers, tcp_fin_timeout, tcp_frto,
- * and the listener queues' tcp_syncookies, tcp_max_syn_backlog, tcp_synack_retries,
+ * namespace's stack applies (the ICMP echo switches, the ephemeral port range and reserved
+ * ports, ip_autobind_reuse, ip_default_ttl, ip_no_pmtu_disc, route/min_pmtu and mtu_expires,
+ * the default congestion control, SACK, timestamps, the keepalive timers, tcp_fin_timeout,
+ * tcp_frto, and the listener queues' tcp_syncookies, tcp_max_syn_backlog, tcp_synack_retries,
  * tcp_abort_on_overflow) are read from and written to
  * {@link ProcNetSource.sysctl}; the others show Linux's defaults, read-only, since nothing would
  * honour a change. /proc/sys/net/core holds somaxconn. A namespace the reader does not own (the
@@ -44,6 +45,8 @@ export const DEFAULT_NET_SYSCTL: ProcNetSysctl = {
 
 /** net.ipv4.ip_unprivileged_port_start: the range's low end may not go below it (EINVAL). */
 const IP_PROT_SOCK = 1024;
+/** IPV4_MIN_MTU: net.ipv4.route.min_pmtu may not go below it. */
+const IPV4_MIN_MTU = 68;
 /** TCP_CA_NAME_MAX: congestion control names are at most 15 bytes. */
 const TCP_CA_NAME_MAX = 16;
 /**
@@ -83,6 +86,23 @@ export function parseIntVector(text: string, current: readonly number[]): number
   if (i === 0) return null;
   if (i < out.length && !/^[ \t\n\0]*$/.test(text.slice(pos))) return null;
   return out;
+}
+
+/**
+ * Parse a write to a proc_dointvec_ms_jiffies int (milliseconds), with Debian's HZ of 250: one
+ * number as proc_get_long reads it (an optional '-', strtoul's base 0, below 2^64), cut to the
+ * unsigned int msecs_to_jiffies takes; one that is negative as an int is EINVAL, else it is kept
+ * as whole jiffies, rounded up, and reads back as their milliseconds. Null: EINVAL.
+ */
+export function parseMsJiffies(text: string): number | null {
+  const m = /^[ \t\n]*(-?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(?=[ \t\n\0]|$)/.exec(text);
+  if (m === null) return null;
+  const digits = m[2] as string;
+  const big = BigInt(/^0[0-7]/.test(digits) ? `0o${digits.slice(1)}` : digits);
+  if (big >= 1n << 64n) return null;
+  const cut = Number((m[1] === '-' ? -big : big) & 0xffffffffn);
+  if (cut > 0x7fffffff) return null;
+  return Math.ceil(cut / 4) * 4;
 }
 
 /** Check and form a write to ip_local_port_range (ipv4_local_port_range): EINVAL or the value. */
@@ -291,15 +311,20 @@ function opensForWrite(flags: number): boolean {
  * A directory of net sysctls of the reader's namespace `net()`: when the reader does not own the
  * namespace ({@link ProcNetSource.sysctlOwned} false), the directory and its files show the
  * overflow owner and each file its `linuxMode` (the mode Linux declares, where ours differs
- * because a change would not be honoured), and no file opens for writing (EACCES).
+ * because a change would not be honoured), and no file opens for writing (EACCES). A
+ * subdirectory is taken as it is: make it with this function too.
  */
 export function netSysctlDir(
   net: () => ProcNetSource | null,
-  files: Readonly<Record<string, FileNode & { readonly linuxMode?: number }>>,
+  files: Readonly<Record<string, (FileNode & { readonly linuxMode?: number }) | DirNode>>,
 ): DirNode {
   const foreign = (): boolean => net()?.sysctlOwned === false;
   const entries: Record<string, TreeNode> = {};
   for (const [name, f] of Object.entries(files)) {
+    if (f.kind === 'dir') {
+      entries[name] = f;
+      continue;
+    }
     const shown = f.linuxMode ?? f.mode;
     entries[name] = {
       ...f,
@@ -372,7 +397,10 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
    */
   const u8 = (
     key:
+      | 'icmpEchoIgnoreAll'
+      | 'icmpEchoIgnoreBroadcasts'
       | 'ipAutobindReuse'
+      | 'ipNoPmtuDisc'
       | 'tcpSack'
       | 'tcpTimestamps'
       | 'tcpKeepaliveProbes'
@@ -382,15 +410,21 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       | 'tcpAbortOnOverflow'
       | 'tcpTwReuse'
       | 'tcpRfc1337'
-      | 'tcpEarlyRetrans',
+      | 'tcpEarlyRetrans'
+      | 'tcpSynRetries'
+      | 'tcpSynLinearTimeouts'
+      | 'tcpRetries2'
+      | 'tcpOrphanRetries'
+      | 'tcpDsack',
     max = 255,
     absent = 0,
+    min = 0,
   ): FileNode =>
     writable(
       () => `${get()[key] ?? absent}\n`,
       (text) => {
         const v = parseIntVector(text, [0]);
-        if (v === null || v[0] === undefined || v[0] < 0 || v[0] > max) return E.EINVAL;
+        if (v === null || v[0] === undefined || v[0] < min || v[0] > max) return E.EINVAL;
         return { key, value: v[0] };
       },
     );
@@ -417,8 +451,19 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
     );
 
   return netSysctlDir(net, {
-    // proc_dou8vec_minmax between SYSCTL_ZERO and SYSCTL_ONE.
+    // proc_dou8vec_minmax between SYSCTL_ZERO and SYSCTL_ONE, as ip_autobind_reuse below.
+    icmp_echo_ignore_all: u8('icmpEchoIgnoreAll', 1),
+    icmp_echo_ignore_broadcasts: u8('icmpEchoIgnoreBroadcasts', 1, 1),
     ip_autobind_reuse: u8('ipAutobindReuse', 1),
+    // proc_dou8vec_minmax between ip_ttl_min and ip_ttl_max.
+    ip_default_ttl: writable(
+      () => `${get().ipDefaultTtl ?? 64}\n`,
+      (text) => {
+        const v = parseIntVector(text, [0]);
+        if (v === null || v[0] === undefined || v[0] < 1 || v[0] > 255) return E.EINVAL;
+        return { key: 'ipDefaultTtl', value: v[0] };
+      },
+    ),
     ip_local_port_range: writable(
       () => get().ipLocalPortRange.join('\t') + '\n',
       (text) => parsePortRange(text, get().ipLocalPortRange),
@@ -438,10 +483,32 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
         return set({ key: 'ipLocalReservedPorts', value: ports }) ?? r.consumed;
       },
     },
+    ip_no_pmtu_disc: u8('ipNoPmtuDisc'),
     ping_group_range: writable(
       () => (get().pingGroupRange ?? PING_NOBODY).join('\t') + '\n',
       (text) => parsePingGroupRange(text, get().pingGroupRange ?? PING_NOBODY),
     ),
+    // ipv4_route_netns_table's entries that path MTU discovery reads.
+    route: netSysctlDir(net, {
+      // proc_dointvec_minmax from IPV4_MIN_MTU (68), no upper bound.
+      min_pmtu: writable(
+        () => `${get().routeMinPmtu ?? 552}\n`,
+        (text) => {
+          const v = parseIntVector(text, [get().routeMinPmtu ?? 552]);
+          if (v === null || v[0] === undefined || v[0] < IPV4_MIN_MTU) return E.EINVAL;
+          return { key: 'routeMinPmtu', value: v[0] };
+        },
+      ),
+      // proc_dointvec_jiffies: seconds, negative allowed.
+      mtu_expires: writable(
+        () => `${get().routeMtuExpires ?? 600}\n`,
+        (text) => {
+          const v = parseIntVector(text, [get().routeMtuExpires ?? 600]);
+          if (v === null || v[0] === undefined || Math.abs(v[0]) > JIFFIES_SECONDS_MAX) return E.EINVAL;
+          return { key: 'routeMtuExpires', value: v[0] };
+        },
+      ),
+    }),
     tcp_abort_on_overflow: u8('tcpAbortOnOverflow'),
     tcp_allowed_congestion_control: readOnly(() => {
       const s = get();
@@ -460,15 +527,39 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       },
     ),
     // proc_dou8vec_minmax between SYSCTL_ZERO and SYSCTL_FOUR.
+    tcp_dsack: u8('tcpDsack', 255, 1),
     tcp_early_retrans: u8('tcpEarlyRetrans', 4, 3),
     tcp_fin_timeout: jiffies('tcpFinTimeout'),
     tcp_frto: u8('tcpFrto'),
+    tcp_invalid_ratelimit: writable(
+      () => `${get().tcpInvalidRatelimit ?? 500}\n`,
+      (text) => {
+        const v = parseMsJiffies(text);
+        return v === null ? E.EINVAL : { key: 'tcpInvalidRatelimit', value: v };
+      },
+    ),
     tcp_keepalive_intvl: jiffies('tcpKeepaliveIntvl'),
     tcp_keepalive_probes: u8('tcpKeepaliveProbes'),
     tcp_keepalive_time: jiffies('tcpKeepaliveTime'),
     tcp_max_syn_backlog: int('tcpMaxSynBacklog'),
+    // proc_douintvec: one unsigned int, the first of several.
+    tcp_notsent_lowat: writable(
+      () => `${get().tcpNotsentLowat ?? 0xffffffff}\n`,
+      (text) => {
+        const start = text.search(/[^ \t\n\v\f\r]/);
+        const got = start < 0 ? null : procUnsigned(text, start);
+        if (got === null || got.value > 0xffffffff) return E.EINVAL;
+        return { key: 'tcpNotsentLowat', value: got.value };
+      },
+    ),
+    tcp_orphan_retries: u8('tcpOrphanRetries'),
+    tcp_retries2: u8('tcpRetries2', 255, 15),
     tcp_rfc1337: u8('tcpRfc1337'),
     tcp_sack: u8('tcpSack'),
+    // proc_dou8vec_minmax between SYSCTL_ONE and MAX_TCP_SYNCNT (127); 6.18's linear timeouts
+    // share that cap from 0.
+    tcp_syn_linear_timeouts: u8('tcpSynLinearTimeouts', 127, 4),
+    tcp_syn_retries: u8('tcpSynRetries', 127, 6, 1),
     tcp_synack_retries: u8('tcpSynackRetries'),
     tcp_syncookies: u8('tcpSyncookies'),
     tcp_timestamps: u8('tcpTimestamps'),

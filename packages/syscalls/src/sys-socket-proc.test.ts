@@ -131,6 +131,32 @@ describe('/proc/net over the sandbox sockets', () => {
     expect(net.sysctl?.()).toMatchObject({ tcpKeepaliveTime: 30, tcpFinTimeout: 5 });
   });
 
+  it("net.ipv4's TCP retransmission limits, tcp_notsent_lowat and tcp_dsack are the stack's", () => {
+    const net = procNetSource(harness().kernel);
+    const defaults = {
+      tcpSynRetries: 6,
+      tcpSynLinearTimeouts: 4,
+      tcpRetries2: 15,
+      tcpOrphanRetries: 0,
+      tcpNotsentLowat: 0xffffffff,
+      tcpDsack: 1,
+      tcpInvalidRatelimit: 500,
+    } as const;
+    expect(net.sysctl?.()).toMatchObject(defaults);
+    const written = {
+      tcpSynRetries: 2,
+      tcpSynLinearTimeouts: 0,
+      tcpRetries2: 3,
+      tcpOrphanRetries: 1,
+      tcpNotsentLowat: 16384,
+      tcpDsack: 0,
+      tcpInvalidRatelimit: 100,
+    } as const;
+    for (const [key, value] of Object.entries(written))
+      expect(net.setSysctl?.({ key: key as keyof typeof written, value })).toBeUndefined();
+    expect(net.sysctl?.()).toMatchObject(written);
+  });
+
   it('net.ipv4 ip_local_reserved_ports and ip_autobind_reuse reach the ephemeral searches', async () => {
     const h = harness();
     const net = procNetSource(h.kernel);

@@ -405,6 +405,12 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     ipLocalPortRange: s.portRange,
     ipLocalReservedPorts: s.reservedPorts,
     ipAutobindReuse: s.autobindReuse,
+    icmpEchoIgnoreAll: stack.iface.ipv4Sysctl.icmpEchoIgnoreAll,
+    icmpEchoIgnoreBroadcasts: stack.iface.ipv4Sysctl.icmpEchoIgnoreBroadcasts,
+    ipDefaultTtl: s.defaultTtl,
+    ipNoPmtuDisc: stack.iface.ipv4Sysctl.noPmtuDisc,
+    routeMinPmtu: s.minPmtu,
+    routeMtuExpires: s.mtuExpires,
     tcpCongestionControl: s.congestion,
     tcpAvailableCongestionControl: CONGESTION_ALGORITHMS,
     tcpSack: s.sack,
@@ -421,6 +427,13 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     tcpTwReuse: s.twReuse,
     tcpRfc1337: s.rfc1337,
     tcpEarlyRetrans: s.earlyRetrans,
+    tcpSynRetries: s.synRetries,
+    tcpSynLinearTimeouts: s.synLinearTimeouts,
+    tcpRetries2: s.retries2,
+    tcpOrphanRetries: s.orphanRetries,
+    tcpNotsentLowat: s.notsentLowat,
+    tcpDsack: s.dsack,
+    tcpInvalidRatelimit: s.invalidRatelimit,
     pingGroupRange: s.pingGroupRange,
   };
 }
@@ -473,6 +486,22 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
     case 'ipAutobindReuse':
       s.autobindReuse = w.value;
       break;
+    case 'ipDefaultTtl':
+      s.defaultTtl = w.value;
+      break;
+    case 'routeMinPmtu':
+      s.minPmtu = w.value;
+      break;
+    case 'routeMtuExpires':
+      s.mtuExpires = w.value;
+      break;
+    case 'icmpEchoIgnoreAll':
+    case 'icmpEchoIgnoreBroadcasts':
+      stack.iface.ipv4Sysctl[w.key] = w.value;
+      break;
+    case 'ipNoPmtuDisc':
+      stack.iface.ipv4Sysctl.noPmtuDisc = w.value;
+      break;
     case 'pingGroupRange':
       s.pingGroupRange = [w.value[0], w.value[1]];
       break;
@@ -521,6 +550,27 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
       break;
     case 'tcpEarlyRetrans':
       s.earlyRetrans = w.value;
+      break;
+    case 'tcpSynRetries':
+      s.synRetries = w.value;
+      break;
+    case 'tcpSynLinearTimeouts':
+      s.synLinearTimeouts = w.value;
+      break;
+    case 'tcpRetries2':
+      s.retries2 = w.value;
+      break;
+    case 'tcpOrphanRetries':
+      s.orphanRetries = w.value;
+      break;
+    case 'tcpNotsentLowat':
+      s.notsentLowat = w.value;
+      break;
+    case 'tcpDsack':
+      s.dsack = w.value;
+      break;
+    case 'tcpInvalidRatelimit':
+      s.invalidRatelimit = w.value;
       break;
   }
   return undefined;

@@ -67,6 +67,27 @@ import {
 } from './slaac.js';
 import { NetMib, type IcmpMib, type IpMib, type UdpMib } from '../stats/mib.js';
 
+/**
+ * The net.ipv4 sysctls an interface reads for each packet that comes in, so a change applies to
+ * the next one (and new sockets read ip_no_pmtu_disc).
+ */
+export interface Ipv4IfaceSysctl {
+  /** icmp_echo_ignore_all (Linux: 0): no answer to any echo request (icmp_echo). */
+  icmpEchoIgnoreAll: number;
+  /**
+   * icmp_echo_ignore_broadcasts (Linux: 1): an echo request to a broadcast or multicast address
+   * is dropped, counted in Icmp InErrors (icmp_rcv); with 0 it is answered.
+   */
+  icmpEchoIgnoreBroadcasts: number;
+  /**
+   * ip_no_pmtu_disc (Linux: 0): new IPv4 sockets start with IP_PMTUDISC_DONT unless 0
+   * (inet_create), and a fragmentation-needed report is used as it comes (0), taken as reporting
+   * no MTU, which min_pmtu raises and locks (1, 4 and above), dropped (2), or used for TCP only
+   * and dropped for the rest (3).
+   */
+  noPmtuDisc: number;
+}
+
 /** lo's hardware address, which is also its broadcast address. */
 const LO_MAC = new Uint8Array(6);
 
@@ -629,6 +650,8 @@ export class Interface {
    * them): a change applies to DAD runs that start later, as on Linux.
    */
   readonly ipv6Sysctl: Ipv6Sysctl;
+  /** The net.ipv4 sysctls read as packets arrive (/proc/sys/net/ipv4 sets them). */
+  readonly ipv4Sysctl: Ipv4IfaceSysctl = { icmpEchoIgnoreAll: 0, icmpEchoIgnoreBroadcasts: 1, noPmtuDisc: 0 };
   /** Random bytes for DAD's delay (the addrconf option's, else Web Crypto). */
   private readonly randomBytes: (n: number) => Uint8Array;
   /** The link-local address when RFC 7217 formed it (flagged stable-privacy, as on Linux). */
@@ -1535,12 +1558,16 @@ export class Interface {
     const icmp = Icmpv4Repr.parse(p, false);
     if (isWireError(icmp)) return this.drop();
     if (icmp.type === 'echoRequest') {
-      // Linux ignores broadcast echo by default (icmp_echo_ignore_broadcasts), as an error.
-      if (!unicastDst) return this.icmpError(im, false);
+      // icmp_rcv drops a broadcast or multicast echo as an error before icmp_echo looks at it.
+      if (!unicastDst && this.ipv4Sysctl.icmpEchoIgnoreBroadcasts !== 0) return this.icmpError(im, false);
+      if (this.ipv4Sysctl.icmpEchoIgnoreAll !== 0) return;
+      // icmp_reply answers from an address of the host, not from the group or broadcast one.
+      const from = unicastDst ? dst : this.sourceAddressFor(src);
+      if (from?.version !== 4 || from.isUnspecified()) return;
       this.stats.icmpEchoReplies++;
       this.emit(now, device, {
         kind: 'icmpv4',
-        src: dst,
+        src: from,
         dst: src,
         hopLimit: 64,
         icmp: { type: 'echoReply', ident: icmp.ident, seqNo: icmp.seqNo, data: icmp.data },
@@ -1549,8 +1576,15 @@ export class Interface {
       sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload);
     } else if ('invoking' in icmp) {
       // icmp_unreach's info: the next-hop MTU, a parameter problem's pointer.
-      const info =
+      let info =
         icmp.type === 'destUnreachable' ? icmp.nextHopMtu : icmp.type === 'paramProblem' ? icmp.pointer : 0;
+      if (icmp.type === 'destUnreachable' && p.code === Icmpv4Unreachable.FRAG_NEEDED) {
+        // ip_no_pmtu_disc: 2 drops the report, 3 keeps it for TCP only (the protocol that checks
+        // it against its sequence numbers), and modes other than 0 and 3 take no MTU from it.
+        const mode = this.ipv4Sysctl.noPmtuDisc;
+        if (mode === 2 || (mode === 3 && icmp.invoking[9] !== IpProtocol.TCP)) return;
+        if (mode !== 0 && mode !== 3) info = 0;
+      }
       const hops = icmp.invoking.length > 8 ? icmp.invoking[8]! : 0;
       const report = { version: 4, type: p.msgType, code: p.code, info, offender: src, hops } as const;
       // RFC 4884's length of the original datagram, in 32-bit words (all three types carry it).

@@ -86,6 +86,55 @@ describe('path MTU of UDP sockets', () => {
     expect(s.getsockopt(SocketLevel.SOL_IP, IpOption.IP_MTU)).toBe(1500);
   });
 
+  it('follows net.ipv4.route.min_pmtu and mtu_expires as reports come', () => {
+    const { stack, peer, sent } = routerLink(7);
+    const { s, datagram } = connectedUdp(4, stack, sent);
+    stack.sysctl.minPmtu = 1000;
+    stack.sysctl.mtuExpires = 5;
+    fragNeeded(peer, datagram, 900);
+    sent(1000);
+    expect(stack.pathMtu(far4)).toEqual({ mtu: 1000, locked: true, expiresIn: 5000 });
+    expect(s.getsockopt(SocketLevel.SOL_IP, IpOption.IP_MTU)).toBe(1000);
+    sent(1000 + 5000);
+    expect(s.getsockopt(SocketLevel.SOL_IP, IpOption.IP_MTU)).toBe(1500);
+    // A lower min_pmtu lets the same report through unlocked; IPv6 keeps its own 600 s.
+    stack.sysctl.minPmtu = 68;
+    fragNeeded(peer, datagram, 900);
+    sent(7000);
+    expect(stack.pathMtu(far4)).toEqual({ mtu: 900, locked: false, expiresIn: 5000 });
+    const six = connectedUdp(6, stack, sent);
+    packetTooBig(peer, six.datagram, 1300);
+    sent(7000);
+    expect(stack.pathMtu(far6)).toEqual({ mtu: 1300, locked: false, expiresIn: PMTU_EXPIRES });
+  });
+
+  it('ip_no_pmtu_disc: new sockets start with IP_PMTUDISC_DONT unless 0; 1 learns min_pmtu, 2 and 3 drop UDP reports', () => {
+    const { stack, peer, sent } = routerLink(7);
+    const { s, datagram } = connectedUdp(4, stack, sent);
+    expect(s.getsockopt(SocketLevel.SOL_IP, IpOption.IP_MTU_DISCOVER)).toBe(PmtuDisc.WANT);
+    stack.iface.ipv4Sysctl.noPmtuDisc = 1;
+    for (const type of [SockType.SOCK_DGRAM, SockType.SOCK_STREAM])
+      for (const family of [4, 6] as const)
+        expect(inetSocket(stack, family, type).getsockopt(SocketLevel.SOL_IP, IpOption.IP_MTU_DISCOVER)).toBe(
+          PmtuDisc.DONT,
+        );
+    // An existing socket keeps what it had (WANT): mode 1 takes no MTU from the report, so the
+    // path gets min_pmtu, locked, and the socket hears EMSGSIZE.
+    fragNeeded(peer, datagram, 1280);
+    sent();
+    expect(stack.pathMtu(far4)).toMatchObject({ mtu: 552, locked: true });
+    expect(s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(E.EMSGSIZE.errno);
+    for (const mode of [2, 3]) {
+      const fresh = routerLink(7);
+      const udp = connectedUdp(4, fresh.stack, fresh.sent);
+      fresh.stack.iface.ipv4Sysctl.noPmtuDisc = mode;
+      fragNeeded(fresh.peer, udp.datagram, 1280);
+      fresh.sent();
+      expect(fresh.stack.pathMtu(far4)).toBeUndefined();
+      expect(udp.s.getsockopt(SocketLevel.SOL_SOCKET, SocketOption.SO_ERROR)).toBe(0);
+    }
+  });
+
   it('IPv6 ignores packet too big below 1280 and above the path MTU', () => {
     const { stack, peer, sent } = routerLink(7);
     const { s, datagram } = connectedUdp(6, stack, sent);

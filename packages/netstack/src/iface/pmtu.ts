@@ -2,8 +2,9 @@
  * Path MTU discovery's memory: the MTU that ICMP fragmentation-needed and ICMPv6 packet-too-big
  * messages report for a destination, kept per destination address as Linux keeps a route
  * exception (the fib nexthop exception of __ip_rt_update_pmtu, the rt6 exception of
- * __ip6_rt_update_pmtu) until it expires (net.ipv4.route.mtu_expires, 600 s for both families).
- * The stack's routes give the MTU it may lower, never raise.
+ * __ip6_rt_update_pmtu) until it expires (net.ipv4.route.mtu_expires for IPv4, read when a
+ * report is learnt; IPv6's net.ipv6.route.mtu_expires stays Linux's 600 s). The stack's routes
+ * give the MTU it may lower, never raise.
  *
  * @module
  */
@@ -13,12 +14,24 @@ import { Icmpv6Type } from '../wire/icmpv6.js';
 import type { IpAddress } from '../wire/ip-address.js';
 import type { IcmpErrorReport } from './interface.js';
 
-/** net.ipv4.route.min_pmtu: an IPv4 report below it is raised to it, and the MTU locked. */
-const IPV4_MIN_PMTU = 552;
 /** IPv6's minimum link MTU (RFC 8200): a packet-too-big below it teaches nothing. */
 const IPV6_MIN_PMTU = 1280;
-/** net.ipv4.route.mtu_expires (and IPv6's ip6_rt_mtu_expires): 600 s, in ms. */
+/** Linux's net.ipv4.route.mtu_expires and IPv6's ip6_rt_mtu_expires: 600 s, in ms. */
 export const PMTU_EXPIRES = 600_000;
+
+/** The net.ipv4.route sysctls a {@link PathMtuCache} reads as reports come. */
+export interface PmtuSysctl {
+  /**
+   * net.ipv4.route.min_pmtu (Linux: 552): an IPv4 report below it is raised to it, and the MTU
+   * locked.
+   */
+  readonly minPmtu: number;
+  /**
+   * net.ipv4.route.mtu_expires (s, Linux: 600): how long an IPv4 path MTU is kept; 0 or less
+   * forgets it at once.
+   */
+  readonly mtuExpires: number;
+}
 
 /** The MTU a fragmentation-needed or packet-too-big message reports; undefined for other errors. */
 export function reportedMtu(r: IcmpErrorReport): number | undefined {
@@ -50,6 +63,9 @@ interface PathMtu {
 export class PathMtuCache {
   private readonly byDst = new Map<string, PathMtu>();
 
+  /** @param sysctl the stack's current min_pmtu and mtu_expires. */
+  constructor(private readonly sysctl: () => PmtuSysctl) {}
+
   /** How many destinations have one (expired ones included until they are looked up). */
   get size(): number {
     return this.byDst.size;
@@ -76,8 +92,10 @@ export class PathMtuCache {
     if (dst.version === 4 && (routeLocked || this.get(dst, now)?.locked === true)) return;
     if (reported > current) return;
     if (dst.version === 6 && (reported < IPV6_MIN_PMTU || reported === current)) return;
-    const locked = dst.version === 4 && reported < IPV4_MIN_PMTU;
-    const mtu = locked ? Math.min(current, IPV4_MIN_PMTU) : reported;
-    this.byDst.set(dst.key, { mtu, locked, expires: now + PMTU_EXPIRES });
+    const { minPmtu, mtuExpires } = this.sysctl();
+    const locked = dst.version === 4 && reported < minPmtu;
+    const mtu = locked ? Math.min(current, minPmtu) : reported;
+    const lifetime = dst.version === 4 ? mtuExpires * 1000 : PMTU_EXPIRES;
+    this.byDst.set(dst.key, { mtu, locked, expires: now + lifetime });
   }
 }

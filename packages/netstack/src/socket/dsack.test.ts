@@ -56,6 +56,24 @@ describe('D-SACK receiver (RFC 2883 §4)', () => {
     expect(sock.stats.dsacksSent).toBe(4);
   });
 
+  it('sends no D-SACK with net.ipv4.tcp_dsack 0, SACK blocks still', () => {
+    const { sock, peer } = connectToRawPeer({ sackPermitted: true });
+    peer.stack.sysctl.dsack = 0;
+    const s0 = peer.seq;
+    const deliver = (seq: number, len: number): TcpRepr => {
+      peer.send({ seqNumber: seq, payload: payload(len) });
+      settle([peer.stack], 0);
+      return lastAck(peer.drain());
+    };
+    deliver(s0, 100);
+    expect(deliver(s0, 100).sackBlocks).toBeUndefined();
+    const ooo = seqAdd(s0, 200);
+    expect(deliver(ooo, 100).sackBlocks).toEqual([[ooo, seqAdd(ooo, 100)]]);
+    expect(deliver(ooo, 100).sackBlocks).toEqual([[ooo, seqAdd(ooo, 100)]]);
+    expect(sock.stats.dsacksSent).toBe(0);
+    expect(peer.stack.mib.tcpExt.TCPDSACKOldSent + peer.stack.mib.tcpExt.TCPDSACKOfoSent).toBe(0);
+  });
+
   it('sends no D-SACK when SACK was not negotiated', () => {
     const { sock, peer } = connectToRawPeer();
     peer.send({ payload: payload(100) });

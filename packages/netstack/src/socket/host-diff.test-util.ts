@@ -84,13 +84,18 @@ export function virtualClock(stack: Stack): { sleep: (ms: number) => void; now: 
  * A connected TCP pair over a fresh loopback stack (127.0.0.1/8, seeded) on a virtual clock: `c`
  * connected to the listener's accepted `s` on 127.0.0.1:5000, both non-blocking and made with
  * `cfg`. `setup` runs on the listener before listen(2) and on the client before connect(2)
- * (options that must be in place before the handshake).
+ * (options that must be in place before the handshake). `stack` is theirs, for its sysctls.
  */
 export function loopbackTcpPair(
   seed: number,
   cfg: Partial<InetSocketConfig> = {},
   setup: { listener?: (l: InetSocket) => void; client?: (c: InetSocket) => void } = {},
-): { c: InetSocket; s: InetSocket; clock: { sleep: (ms: number) => void; now: () => number } } {
+): {
+  c: InetSocket;
+  s: InetSocket;
+  clock: { sleep: (ms: number) => void; now: () => number };
+  stack: Stack;
+} {
   const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed });
   const clock = virtualClock(stack);
   const mk = (): InetSocket =>
@@ -106,7 +111,7 @@ export function loopbackTcpPair(
   setup.client?.(c);
   c.connect(addr);
   clock.sleep(10);
-  return { c, s: mustSocket(l.accept()), clock };
+  return { c, s: mustSocket(l.accept()), clock, stack };
 }
 
 /**

@@ -226,9 +226,13 @@ export class InetSocket {
   private readonly tcpOpts = new TcpOptions();
   /** SO_LINGER: l_onoff and l_linger (seconds). */
   private linger = { onoff: 0, seconds: 0 };
+  /** IPV6_UNICAST_HOPS of an AF_INET6 socket. */
   private hopLimit = 64;
-  /** IP_TTL of an AF_INET6 socket (for its IPv4-mapped traffic); AF_INET uses hopLimit. */
-  private ipTtl = 64;
+  /**
+   * IP_TTL, -1 while unset: the namespace's net.ipv4.ip_default_ttl then, read at each send as
+   * ip_select_ttl does. An AF_INET6 socket keeps it for getsockopt only.
+   */
+  private ipTtl = -1;
   /**
    * IPV6_V6ONLY, off by default as Linux's net.ipv6.bindv6only=0: an AF_INET6 TCP socket on `::`
    * also takes IPv4 connections and may connect to ::ffff:a.b.c.d, and IPv4 peers show as
@@ -300,6 +304,7 @@ export class InetSocket {
     );
     this.impl.sock.owner = this;
     this.ipOpts = new IpOptions(family);
+    if (stack.iface.ipv4Sysctl.noPmtuDisc !== 0) this.ipOpts.pmtuDisc = PmtuDisc.DONT;
     const stream = type === SockType.SOCK_STREAM;
     this.sndBuf = stream ? config.sndBuf : LINUX_MEM_DEFAULT;
     this.rcvBuf = stream ? config.rcvBuf : LINUX_MEM_DEFAULT;
@@ -598,6 +603,7 @@ export class InetSocket {
     s.keepCnt = this.keepCnt;
     s.linger2 = this.linger2;
     s.hopLimit = this.hopLimit;
+    s.ipTtl = this.ipTtl;
     s.ipTos = this.ipTos;
     s.tclass = this.tclass;
     s.userTimeout = this.userTimeout;
@@ -870,7 +876,7 @@ export class InetSocket {
       if (isError(ep)) return ep;
       dst = this.toThisHost(ep);
     }
-    impl.sock.hopLimit = this.hopLimit;
+    impl.sock.hopLimit = this.sendHops();
     if (dst && (dst.addr.isBroadcast() || this.stack.iface.isDirectedBroadcast(dst.addr)) && !this.broadcast)
       return E.EACCES; // Linux needs SO_BROADCAST to send to a broadcast address
     // udp_sendmsg and ping_common_sendmsg find the destination first; SEND_SHUTDOWN is only seen
@@ -1428,7 +1434,7 @@ export class InetSocket {
       if (name === UDPLITE_RECV_CSCOV) return this.impl.sock.recvCoverage;
     }
     if (level === SocketLevel.SOL_IP && name === IpOption.IP_TTL)
-      return this.family === 4 ? this.hopLimit : this.ipTtl;
+      return this.ipTtl === -1 ? this.stack.sysctl.defaultTtl : this.ipTtl;
     const rx = this.rxFlag(level, name);
     if (rx) return rx.flags[rx.key] ? 1 : 0;
     if (level === SocketLevel.SOL_IP && name === IpOption.IP_TOS) return this.ipTos;
@@ -1554,9 +1560,7 @@ export class InetSocket {
       this.applyTcpOptions();
       return 0;
     }
-    const hops =
-      (level === SocketLevel.SOL_IP && this.family === 4 && name === IpOption.IP_TTL) ||
-      (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_UNICAST_HOPS);
+    const hops = level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_UNICAST_HOPS;
     const cscov = name === UDPLITE_SEND_CSCOV || name === UDPLITE_RECV_CSCOV;
     if (!tcp && (level === SOL_UDP || level === SOL_UDPLITE) && cscov && this.impl.kind === 'udp') {
       // udp_lib_setsockopt: UDP-Lite only; 1..7 become 8 (the header), above 65535 is 65535.
@@ -1570,16 +1574,16 @@ export class InetSocket {
       }
       return 0;
     }
-    if (level === SocketLevel.SOL_IP && this.family === 6 && name === IpOption.IP_TTL) {
-      if (value === -1) value = 64;
-      if (value < 1 || value > 255) return E.EINVAL;
+    if (level === SocketLevel.SOL_IP && name === IpOption.IP_TTL) {
+      // -1 returns to the namespace's default (do_ip_setsockopt).
+      if (value !== -1 && (value < 1 || value > 255)) return E.EINVAL;
       this.ipTtl = value;
+      if (this.family === 4 && this.impl.kind !== 'listener') this.impl.sock.hopLimit = this.sendHops();
       return 0;
     }
     if (hops) {
       if (value === -1) value = 64;
-      // IP_TTL is 1..255; IPV6_UNICAST_HOPS takes 0 too (do_ipv6_setsockopt).
-      if (value < (level === SocketLevel.SOL_IPV6 ? 0 : 1) || value > 255) return E.EINVAL;
+      if (value < 0 || value > 255) return E.EINVAL;
       this.hopLimit = value;
       if (this.impl.kind !== 'listener') this.impl.sock.hopLimit = value;
       return 0;
@@ -1652,6 +1656,15 @@ export class InetSocket {
     // A listener's sizes reach its connections through rings() as they are made.
   }
 
+  /**
+   * The hop limit of the socket's packets now: IPV6_UNICAST_HOPS for AF_INET6, IP_TTL or, while
+   * it is unset, net.ipv4.ip_default_ttl for AF_INET.
+   */
+  private sendHops(): number {
+    if (this.family === 6) return this.hopLimit;
+    return this.ipTtl === -1 ? this.stack.sysctl.defaultTtl : this.ipTtl;
+  }
+
   /** Pushes the keepalive settings and hop limit down to the TCP connection. */
   private applyTcpOptions(): void {
     if (this.impl.kind !== 'tcp') return;
@@ -1661,7 +1674,7 @@ export class InetSocket {
     s.keepIntvl = this.keepIntvl === undefined ? undefined : this.keepIntvl * 1000;
     s.keepCnt = this.keepCnt;
     s.linger2 = this.linger2 === undefined || this.linger2 < 0 ? this.linger2 : this.linger2 * 1000;
-    s.hopLimit = this.hopLimit;
+    s.hopLimit = this.sendHops();
     s.trafficClass = s.family === 4 ? this.ipTos : this.tclass;
     s.noDelay = this.noDelay;
     // TCP_QUICKACK=1 (Linux leaves delayed-ACK "pingpong" mode): here it means an ACK for every

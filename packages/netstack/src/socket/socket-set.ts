@@ -113,6 +113,20 @@ export interface SocketEnv {
     readonly rfc1337?: number;
     /** net.ipv4.tcp_early_retrans, read whenever a loss probe would be scheduled; absent: 3. */
     readonly earlyRetrans?: number;
+    /** net.ipv4.tcp_syn_retries, read at each timeout; absent: the socket's `TcpConfig.synRetries`. */
+    readonly synRetries?: number;
+    /** net.ipv4.tcp_syn_linear_timeouts, read at each timeout of a connect; absent: 4. */
+    readonly synLinearTimeouts?: number;
+    /** net.ipv4.tcp_retries2, read at each timeout; absent: the socket's `TcpConfig.maxRetries`. */
+    readonly retries2?: number;
+    /** net.ipv4.tcp_orphan_retries, read at each timeout of an orphan; absent: 0. */
+    readonly orphanRetries?: number;
+    /** net.ipv4.tcp_notsent_lowat, for a socket without TCP_NOTSENT_LOWAT; absent: UINT_MAX. */
+    readonly notsentLowat?: number;
+    /** net.ipv4.tcp_dsack, read per duplicate segment; absent: 1. */
+    readonly dsack?: number;
+    /** net.ipv4.tcp_invalid_ratelimit (ms), read per out-of-window segment; absent: 500. */
+    readonly invalidRatelimit?: number;
   };
   /** The poll clock's latest time (ms): what a TIME_WAIT's age is measured against. Absent: 0. */
   pollNow?(): number;

@@ -79,4 +79,29 @@ describe('POLLOUT of a TCP socket', () => {
     expect(c.setsockopt(TCP, TcpOption.TCP_NOTSENT_LOWAT, -1)).toBe(0);
     expect(c.getsockopt(TCP, TcpOption.TCP_NOTSENT_LOWAT)).toBe(-1);
   });
+
+  it('net.ipv4.tcp_notsent_lowat holds a socket without TCP_NOTSENT_LOWAT; the option overrides it', () => {
+    const { c, clock, stack } = pair(1 << 16, 1000);
+    const TCP = SocketLevel.SOL_TCP;
+    stack.sysctl.notsentLowat = 100;
+    expect(c.sendto(new Uint8Array(1000))).toBe(1000); // the peer's window: sent, none unsent
+    clock.sleep(10);
+    expect(c.sendto(new Uint8Array(49))).toBe(49);
+    clock.sleep(10);
+    expect(writable(c)).toBe(true);
+    expect(c.sendto(new Uint8Array(1))).toBe(1); // 2 x 50 unsent: not below 100
+    expect(writable(c)).toBe(false);
+    expect(c.sendto(new Uint8Array(60))).toBe(60);
+    expect(c.sendto(new Uint8Array(1))).toBe(WOULD_BLOCK); // 110 unsent
+    // The option reads back 0 (the sysctl is not the socket's); a value of its own wins.
+    expect(c.getsockopt(TCP, TcpOption.TCP_NOTSENT_LOWAT)).toBe(0);
+    expect(c.setsockopt(TCP, TcpOption.TCP_NOTSENT_LOWAT, 1000)).toBe(0);
+    expect(writable(c)).toBe(true);
+    expect(c.sendto(new Uint8Array(1))).toBe(1);
+    // A larger sysctl frees a socket back on it at once.
+    expect(c.setsockopt(TCP, TcpOption.TCP_NOTSENT_LOWAT, 0)).toBe(0);
+    expect(writable(c)).toBe(false);
+    stack.sysctl.notsentLowat = 1000;
+    expect(writable(c)).toBe(true);
+  });
 });

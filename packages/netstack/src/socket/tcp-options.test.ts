@@ -234,6 +234,20 @@ describe('PAWS as Linux (tcp_paws_discard)', () => {
     expect(peer.drain().length).toBe(1);
     expect(sock.recvQueue).toBe(0);
   });
+
+  it('answers every rejected pure ACK with net.ipv4.tcp_invalid_ratelimit 0', () => {
+    const { sock, peer } = connectToRawPeer({ timestamp: { tsVal: 100, tsEcr: 0 } });
+    peer.stack.sysctl.invalidRatelimit = 0;
+    peer.send({ timestamp: { tsVal: 300, tsEcr: 0 } });
+    settle([peer.stack], 1);
+    for (let t = 2; t < 5; t++) {
+      peer.send({ timestamp: { tsVal: 300 - 5000, tsEcr: 0 } });
+      settle([peer.stack], t);
+    }
+    expect(sock.stats.pawsRejected).toBe(3);
+    expect(peer.drain().length).toBe(3);
+    expect(peer.stack.mib.tcpExt.TCPACKSkippedPAWS).toBe(0);
+  });
 });
 
 describe('timestamps and lost ACKs (found by the transfer property)', () => {

@@ -215,6 +215,17 @@ describe('TIME_WAIT answers as tcp_timewait_state_process', () => {
       expect(p.stack.mib.tcpExt.TCPACKSkippedTimeWait).toBe(skipped + 2);
     });
 
+    it(`takes the interval from net.ipv4.tcp_invalid_ratelimit (after ${end})`, () => {
+      const p = parkedTimeWait({ end });
+      p.stack.sysctl.invalidRatelimit = 100;
+      const oldSyn = { ...SYN, seqNumber: (p.peer.seq - 1000) >>> 0, timestamp: { tsVal: 2000, tsEcr: 0 } };
+      expect(exchange(p, 1000, oldSyn)).toHaveLength(1);
+      expect(exchange(p, 1050, oldSyn)).toEqual([]);
+      expect(exchange(p, 1100, oldSyn)).toHaveLength(1);
+      p.stack.sysctl.invalidRatelimit = 0;
+      expect(exchange(p, 1101, oldSyn)).toHaveLength(1);
+    });
+
     it(`lets every TSval through PAWS while TS.Recent is 0 (tcp_paws_check; after ${end})`, () => {
       const p = parkedTimeWait({ end, synTsVal: 0, finTsVal: 0 });
       const paws = p.stack.mib.tcpExt.PAWSTimewait;

@@ -31,8 +31,8 @@ import type { PortBinding } from './socket-set.js';
 const PAWS_WRAP = Math.floor(0x7fffffff / 1e6) * 1000;
 /** TCP_PAWS_MSL (ms): a RST is let through PAWS once TS.Recent is this old. */
 const PAWS_MSL = 60_000;
-/** net.ipv4.tcp_invalid_ratelimit (ms): the least time between ACKs to out-of-window segments. */
-const OOW_RATELIMIT_MS = 500;
+/** Linux's default net.ipv4.tcp_invalid_ratelimit (ms): the least time between out-of-window ACKs. */
+export const OOW_RATELIMIT_MS = 500;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -80,10 +80,10 @@ export class SentTimestamp {
 
 /**
  * __tcp_oow_rate_limited's test: an ACK to an out-of-window segment went out less than
- * net.ipv4.tcp_invalid_ratelimit before `now` (at `last`), so this one is skipped.
+ * net.ipv4.tcp_invalid_ratelimit (`limit`, ms) before `now` (at `last`), so this one is skipped.
  */
-export function oowLimited(last: number | undefined, now: number): boolean {
-  return last !== undefined && now - last >= 0 && now - last < OOW_RATELIMIT_MS;
+export function oowLimited(last: number | undefined, now: number, limit: number): boolean {
+  return last !== undefined && now - last >= 0 && now - last < limit;
 }
 
 /**
@@ -173,8 +173,11 @@ export function timeWaitSynIsn(now: number, seg: TcpRepr, tw: TimeWaitSeqs): num
 /** What a record needs of its stack. */
 export interface TimeWaitHome {
   readonly mib: NetMib;
-  /** net.ipv4.tcp_rfc1337, read for each segment (see {@link timeWaitVerdict}). */
-  readonly sysctl: { readonly rfc1337: number };
+  /**
+   * net.ipv4.tcp_rfc1337, read for each segment (see {@link timeWaitVerdict}), and
+   * tcp_invalid_ratelimit (ms; absent: 500), read for each out-of-window one.
+   */
+  readonly sysctl: { readonly rfc1337: number; readonly invalidRatelimit?: number };
   /** The TSval clock less the poll clock (ms; see {@link tcpClockMs}). */
   readonly monotonicOffset: number;
   /**
@@ -426,7 +429,7 @@ export class TcpTimeWait implements PortBinding {
   private oowRateLimited(now: number, seg: TcpRepr): boolean {
     const occupies = seg.payload.length > 0 || (seg.flags & TcpFlag.FIN) !== 0;
     if (occupies && (seg.flags & TcpFlag.SYN) === 0) return false;
-    if (oowLimited(this.lastOowAck, now)) {
+    if (oowLimited(this.lastOowAck, now, this.home.sysctl.invalidRatelimit ?? OOW_RATELIMIT_MS)) {
       this.home.mib.tcpExt.TCPACKSkippedTimeWait++;
       return true;
     }

@@ -86,6 +86,7 @@ import { tcpFilterSegment } from './filter-packet.js';
 import { joinReuseport, leaveReuseport, type ReuseportGroup } from './reuseport.js';
 import {
   oowLimited,
+  OOW_RATELIMIT_MS,
   pawsCheck,
   SentTimestamp,
   tcpClockMs,
@@ -125,12 +126,14 @@ export interface TcpConfig {
   rtoMax: number;
   /**
    * Linux's tcp_retries2 (15): data unacknowledged for the time this many retransmissions take
-   * from the first, the RTO doubling from `rtoMin`, fails the connection with ETIMEDOUT.
+   * from the first, the RTO doubling from `rtoMin`, fails the connection with ETIMEDOUT. The
+   * stack's net.ipv4.tcp_retries2, where there is one, stands for it.
    */
   maxRetries: number;
   /**
-   * Linux's tcp_syn_retries (6): retransmissions of a SYN before giving up, 4 more for a
-   * connect (tcp_syn_linear_timeouts), and the time they take from the first SYN.
+   * Linux's tcp_syn_retries (6): retransmissions of a SYN before giving up, more for a connect
+   * (tcp_syn_linear_timeouts), and the time they take from the first SYN. The stack's
+   * net.ipv4.tcp_syn_retries, where there is one, stands for it.
    */
   synRetries: number;
   /** Time spent in TIME_WAIT (Linux: 60 s). */
@@ -197,8 +200,8 @@ const DELACK_MAX = 200;
 /** Linux TCP_TIMEOUT_MIN_US (ms): the least a loss probe waits beyond its two SRTTs. */
 const TIMEOUT_MIN = 2;
 /**
- * Linux 6.18's net.ipv4.tcp_syn_linear_timeouts (4): a connect's first timeouts that keep the
- * initial RTO, and the SYN retransmissions added to tcp_syn_retries for them.
+ * Linux 6.18's default net.ipv4.tcp_syn_linear_timeouts: a connect's first timeouts that keep
+ * the initial RTO, and the SYN retransmissions added to tcp_syn_retries for them.
  */
 const SYN_LINEAR_TIMEOUTS = 4;
 
@@ -1151,10 +1154,10 @@ export class TcpSocket {
     if (queued > 0 && this.error && !this.errorReported) return this.error;
     const refused = this.send(EMPTY); // the checks of send(2), which end in 0 for no bytes
     if (refused !== 0 || max === 0) return refused;
-    // As in send: notsentBytes() >= notsentLimit(), written out (the limit is at least 1).
+    // As in send: notsentBytes() >= notsentLimit(), written out.
     const lowat = this.notsentLowat;
     const unsent = this.buffers.tx.length - ((this.sndMax - this.txBase) | 0);
-    if (unsent >= (lowat === 0 ? 0xffffffff : lowat)) return WOULD_BLOCK;
+    if (unsent >= (lowat === 0 ? (this.env.sysctl?.notsentLowat ?? 0xffffffff) : lowat)) return WOULD_BLOCK;
     const n = this.buffers.tx.fillFrom(max, copy);
     if (n === 0) return WOULD_BLOCK;
     this.moreHeld = false;
@@ -1521,9 +1524,9 @@ export class TcpSocket {
     return Math.max(0, this.buffers.tx.length - seqDiff(this.sndMax, this.txBase));
   }
 
-  /** tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, or the sysctl's UINT_MAX when 0. */
+  /** tcp_notsent_lowat: the socket's TCP_NOTSENT_LOWAT, or else net.ipv4.tcp_notsent_lowat. */
   private notsentLimit(): number {
-    return this.notsentLowat === 0 ? 0xffffffff : this.notsentLowat;
+    return this.notsentLowat === 0 ? (this.env.sysctl?.notsentLowat ?? 0xffffffff) : this.notsentLowat;
   }
 
   /**
@@ -2074,7 +2077,17 @@ export class TcpSocket {
    * value when set).
    */
   get synRetryLimit(): number {
-    return this.synRetries ?? this.cfg.synRetries;
+    return this.synRetries ?? this.env.sysctl?.synRetries ?? this.cfg.synRetries;
+  }
+
+  /** net.ipv4.tcp_retries2 as tcp_write_timeout reads it, at each timeout. */
+  private get retries2(): number {
+    return this.env.sysctl?.retries2 ?? this.cfg.maxRetries;
+  }
+
+  /** net.ipv4.tcp_syn_linear_timeouts, read at each timeout of a connect. */
+  private get synLinearTimeouts(): number {
+    return this.env.sysctl?.synLinearTimeouts ?? SYN_LINEAR_TIMEOUTS;
   }
 
   /**
@@ -3207,12 +3220,12 @@ export class TcpSocket {
   }
 
   /**
-   * RFC 2883 §4 (Linux tcp_dsack_set/extend): with SACK on, a segment that brings bytes we
-   * already have is reported in a D-SACK block: its part below RCV.NXT, else its first overlap
-   * with the out-of-order queue.
+   * RFC 2883 §4 (Linux tcp_dsack_set/extend): with SACK and net.ipv4.tcp_dsack on, a segment
+   * that brings bytes we already have is reported in a D-SACK block: its part below RCV.NXT,
+   * else its first overlap with the out-of-order queue.
    */
   private noteDuplicate(seq: number, len: number): void {
-    if (!this.sackOk || len === 0) return;
+    if (!this.sackOk || len === 0 || this.env.sysctl?.dsack === 0) return;
     const off = seqDiff(seq, this.rcvNxt);
     if (off < 0) {
       this.dsack = [seq, seqAdd(seq, Math.min(len, -off))];
@@ -3354,10 +3367,10 @@ export class TcpSocket {
   /**
    * __tcp_oow_rate_limited: an out-of-window segment that could be part of an ACK loop (a
    * zero-window or keepalive probe, a stray ACK) is answered at most once per
-   * net.ipv4.tcp_invalid_ratelimit (500 ms); true when this one goes unanswered.
+   * net.ipv4.tcp_invalid_ratelimit (500 ms), read each time; true when this one goes unanswered.
    */
   private oowRateLimited(now: number): boolean {
-    if (oowLimited(this.lastOowAck, now)) return true;
+    if (oowLimited(this.lastOowAck, now, this.env.sysctl?.invalidRatelimit ?? OOW_RATELIMIT_MS)) return true;
     this.lastOowAck = now;
     return false;
   }
@@ -4030,7 +4043,7 @@ export class TcpSocket {
       // tcp_retries2); the next probe waits tcp_probe0_when, the RTO doubled per backoff, while
       // the RTO itself (/proc's rto column, tcpi_rto) stays.
       this.probesOut++;
-      if (this.probeBackoff < this.cfg.maxRetries) this.probeBackoff++;
+      if (this.probeBackoff < this.retries2) this.probeBackoff++;
       this.rtoAt = now + Math.min(Math.max(this.rto, this.cfg.rtoMin) * 2 ** this.probeBackoff, this.rtoMax);
       return;
     }
@@ -4039,16 +4052,12 @@ export class TcpSocket {
     const handshake = request
       ? this.parent!.synAckRetryLimit(this.synRetries)
       : this.stateNow === 'SYN_SENT'
-        ? this.synRetryLimit + SYN_LINEAR_TIMEOUTS
+        ? this.synRetryLimit + this.synLinearTimeouts
         : this.stateNow === 'SYN_RECEIVED'
           ? this.synRetryLimit
           : -1;
     const limit =
-      handshake >= 0
-        ? this.deferredAck
-          ? Math.max(handshake, this.deferAccept)
-          : handshake
-        : this.cfg.maxRetries;
+      handshake >= 0 ? (this.deferredAck ? Math.max(handshake, this.deferAccept) : handshake) : this.retries2;
     if (
       request ? this.retries >= limit : this.writeTimedOut(now, limit, handshake >= 0, this.synRetryLimit)
     ) {
@@ -4106,7 +4115,7 @@ export class TcpSocket {
     if (thin) {
       this.rto = Math.min(Math.max(this.computedRto(), this.rtoMin), this.rtoMax);
       this.rtoBackoff = 0;
-    } else if (this.stateNow !== 'SYN_SENT' || this.stats.timeouts > SYN_LINEAR_TIMEOUTS) {
+    } else if (this.stateNow !== 'SYN_SENT' || this.stats.timeouts > this.synLinearTimeouts) {
       this.rto = Math.min(this.rto * 2, this.rtoMax);
       this.rtoBackoff++;
     }
@@ -4133,17 +4142,25 @@ export class TcpSocket {
    * maximum (retransmits_timed_out, tcp_model_timeout). The time
    * counts, not the number: a connection whose RTO is above TCP_RTO_MIN retransmits fewer
    * times, one whose RTO stays low (TCP_THIN_LINEAR_TIMEOUTS, RFC 6069's revert) more. An
-   * orphan is held to tcp_orphan_retries (0, which means 8 while the RTO is below its maximum).
+   * orphan is held to tcp_orphan_retries instead, 0 meaning 8 while the RTO is below its
+   * maximum, and none left once it is there after an ICMP error (tcp_orphan_retries).
    */
   private writeTimedOut(now: number, limit: number, handshake: boolean, synRetries: number): boolean {
     if (handshake && this.retries >= limit) return true;
     if (this.retries === 0 || this.retransStamp === undefined) return false;
     let timeout = this.userTimeout;
     if (timeout === 0) {
-      const boundary = handshake ? synRetries : this.released ? (this.rto < this.rtoMax ? 8 : 0) : limit;
+      const boundary = handshake ? synRetries : this.released ? this.orphanRetries() : limit;
       timeout = modelTimeout(boundary, handshake ? this.cfg.rtoInitial : this.cfg.rtoMin, this.rtoMax);
     }
     return now - this.retransStamp >= timeout;
+  }
+
+  /** Linux's tcp_orphan_retries: the retransmissions an orphan's data may take. */
+  private orphanRetries(): number {
+    const alive = this.rto < this.rtoMax;
+    const retries = !alive && this.softError !== undefined ? 0 : (this.env.sysctl?.orphanRetries ?? 0);
+    return retries === 0 && alive ? 8 : retries;
   }
 
   /**

@@ -1,0 +1,34 @@
+// net.ipv4.ip_default_ttl, icmp_echo_ignore_all, icmp_echo_ignore_broadcasts, ip_no_pmtu_disc
+// and route/{min_pmtu,mtu_expires} against Linux:
+// testdata/ipv4-ip-sysctls.c runs in a fresh network namespace (lo up) and under tsvisor
+// --network none and must print the same.
+import { describe, expect, it } from 'vitest';
+import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
+
+let native = '';
+const bed = testbed((dir) => {
+  const exe = compile(dir, 'ipv4-ip-sysctls', ['-O1', '-Wall', '-Werror']);
+  native = runNativeInNetns(exe);
+});
+
+describe('ipv4-ip-sysctls.c', () => {
+  it('sockets follow ip_default_ttl and ip_no_pmtu_disc; the echo switches silence replies (host kernel)', () => {
+    expect(native).toBe(
+      [
+        'ip_default_ttl 64: udp IP_TTL 64, arrives 64',
+        'write 0: EINVAL, 256: EINVAL, 100: 0, reads 100',
+        'same sockets: udp IP_TTL 100, arrives 100; tcp IP_TTL 100',
+        'IP_TTL 0: EINVAL, 17: 0 -> IP_TTL 17, arrives 17; -1: 0 -> IP_TTL 100, arrives 100',
+        'ping_group_range: 0',
+        'echo_ignore_all 0, broadcasts 1: 127.0.0.1 reply, 127.255.255.255 none',
+        'write broadcasts 0: 0: 127.255.255.255 reply',
+        'write all 2: EINVAL, 1: 0: 127.0.0.1 none, 127.255.255.255 none',
+        'ip_no_pmtu_disc 0: udp 1; write 1: 0: new udp 0, tcp 0, udp6 0, old udp 1; write 3: 0: new udp 0; write 256: EINVAL, 0: 0: new udp 1',
+        'route/min_pmtu 552, mtu_expires 600; write min_pmtu 67: EINVAL, 1000: 0; mtu_expires -5: 0; read 1000 -5',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints the same under tsvisor', () => expectSameUnderTsvisor(bed, 'ipv4-ip-sysctls', native));
+});

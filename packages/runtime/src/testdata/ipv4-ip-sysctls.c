@@ -1,0 +1,163 @@
+/* net.ipv4.ip_default_ttl and the ICMP echo switches on loopback. A socket that leaves IP_TTL
+ * unset (or sets it to -1) sends with ip_default_ttl, read at each send, and getsockopt(IP_TTL)
+ * shows it; icmp_echo_ignore_all silences echo replies; icmp_echo_ignore_broadcasts decides
+ * whether an echo to 127.255.255.255 is answered; ip_no_pmtu_disc gives new sockets
+ * IP_PMTUDISC_DONT; the route directory holds min_pmtu and mtu_expires. Run in a fresh network namespace (lo up) and
+ * under tsvisor, the output must be the same. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *res(int r) {
+  return r == 0 ? "0" : strerrorname_np(errno);
+}
+
+/* What writing `value` to /proc/sys/net/ipv4/`name` gives: 0 or the errno's name. */
+static const char *sysctl(const char *name, const char *value) {
+  char path[128];
+  snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
+  int fd = open(path, O_WRONLY);
+  int r = fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value) ? -1 : 0;
+  const char *what = res(r);
+  if (fd >= 0) close(fd);
+  return what;
+}
+
+/* /proc/sys/net/ipv4/`name` without its newline. */
+static const char *show(const char *name) {
+  static char b[64];
+  char path[128];
+  snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
+  int fd = open(path, O_RDONLY);
+  ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
+  if (fd >= 0) close(fd);
+  if (n <= 0) return "?";
+  b[n] = 0;
+  b[strcspn(b, "\n")] = 0;
+  return b;
+}
+
+static int ttl_opt(int s) {
+  int v = 0;
+  socklen_t len = sizeof v;
+  return getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len) == 0 ? v : -errno;
+}
+
+/* The TTL a datagram from `s` arrives with at a fresh receiver on 127.0.0.1 (-1: none came). */
+static int arriving_ttl(int s) {
+  int r = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof a;
+  bind(r, (struct sockaddr *)&a, sizeof a);
+  getsockname(r, (struct sockaddr *)&a, &alen);
+  setsockopt(r, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+  sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
+  char data[8], ctl[64];
+  struct iovec iov = {data, sizeof data};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  struct pollfd p = {r, POLLIN, 0};
+  int ttl = -1;
+  if (poll(&p, 1, 1000) == 1 && recvmsg(r, &m, 0) >= 0)
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+  close(r);
+  return ttl;
+}
+
+/* Whether an echo request from a ping socket to `dst` gets a reply within 300 ms. */
+static const char *echo(const char *dst) {
+  int s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP), one = 1;
+  if (s < 0) return strerrorname_np(errno);
+  setsockopt(s, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  inet_pton(AF_INET, dst, &a.sin_addr);
+  struct icmphdr h = {.type = ICMP_ECHO, .un.echo.sequence = htons(1)};
+  if (sendto(s, &h, sizeof h, 0, (struct sockaddr *)&a, sizeof a) < 0) {
+    close(s);
+    return strerrorname_np(errno);
+  }
+  struct pollfd p = {s, POLLIN, 0};
+  char buf[64];
+  const char *got = poll(&p, 1, 300) == 1 && recv(s, buf, sizeof buf, 0) > 0 ? "reply" : "none";
+  close(s);
+  return got;
+}
+
+static int pmtudisc(int s) {
+  int v = 0;
+  socklen_t len = sizeof v;
+  return getsockopt(s, IPPROTO_IP, IP_MTU_DISCOVER, &v, &len) == 0 ? v : -errno;
+}
+
+/* IP_MTU_DISCOVER of a new socket of `domain` and `type`. */
+static int new_pmtudisc(int domain, int type) {
+  int s = socket(domain, type, 0), v = pmtudisc(s);
+  close(s);
+  return v;
+}
+
+/* Each call below is its own statement: C leaves the order of a call's arguments open. */
+int main(void) {
+  int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
+  printf("ip_default_ttl %s:", show("ip_default_ttl"));
+  printf(" udp IP_TTL %d,", ttl_opt(u));
+  printf(" arrives %d\n", arriving_ttl(u));
+  printf("write 0: %s,", sysctl("ip_default_ttl", "0"));
+  printf(" 256: %s,", sysctl("ip_default_ttl", "256"));
+  printf(" 100: %s,", sysctl("ip_default_ttl", "100"));
+  printf(" reads %s\n", show("ip_default_ttl"));
+  printf("same sockets: udp IP_TTL %d,", ttl_opt(u));
+  printf(" arrives %d;", arriving_ttl(u));
+  printf(" tcp IP_TTL %d\n", ttl_opt(t));
+  int v = 0;
+  printf("IP_TTL 0: %s,", res(setsockopt(u, IPPROTO_IP, IP_TTL, &v, sizeof v)));
+  v = 17;
+  printf(" 17: %s", res(setsockopt(u, IPPROTO_IP, IP_TTL, &v, sizeof v)));
+  printf(" -> IP_TTL %d,", ttl_opt(u));
+  printf(" arrives %d;", arriving_ttl(u));
+  v = -1;
+  printf(" -1: %s", res(setsockopt(u, IPPROTO_IP, IP_TTL, &v, sizeof v)));
+  printf(" -> IP_TTL %d,", ttl_opt(u));
+  printf(" arrives %d\n", arriving_ttl(u));
+
+  printf("ping_group_range: %s\n", sysctl("ping_group_range", "0 0"));
+  printf("echo_ignore_all %s,", show("icmp_echo_ignore_all"));
+  printf(" broadcasts %s:", show("icmp_echo_ignore_broadcasts"));
+  printf(" 127.0.0.1 %s,", echo("127.0.0.1"));
+  printf(" 127.255.255.255 %s\n", echo("127.255.255.255"));
+  printf("write broadcasts 0: %s:", sysctl("icmp_echo_ignore_broadcasts", "0"));
+  printf(" 127.255.255.255 %s\n", echo("127.255.255.255"));
+  printf("write all 2: %s,", sysctl("icmp_echo_ignore_all", "2"));
+  printf(" 1: %s:", sysctl("icmp_echo_ignore_all", "1"));
+  printf(" 127.0.0.1 %s,", echo("127.0.0.1"));
+  printf(" 127.255.255.255 %s\n", echo("127.255.255.255"));
+
+  printf("ip_no_pmtu_disc %s: udp %d;", show("ip_no_pmtu_disc"), pmtudisc(u));
+  printf(" write 1: %s:", sysctl("ip_no_pmtu_disc", "1"));
+  printf(" new udp %d,", new_pmtudisc(AF_INET, SOCK_DGRAM));
+  printf(" tcp %d,", new_pmtudisc(AF_INET, SOCK_STREAM));
+  printf(" udp6 %d,", new_pmtudisc(AF_INET6, SOCK_DGRAM));
+  printf(" old udp %d;", pmtudisc(u));
+  printf(" write 3: %s:", sysctl("ip_no_pmtu_disc", "3"));
+  printf(" new udp %d;", new_pmtudisc(AF_INET, SOCK_DGRAM));
+  printf(" write 256: %s,", sysctl("ip_no_pmtu_disc", "256"));
+  printf(" 0: %s:", sysctl("ip_no_pmtu_disc", "0"));
+  printf(" new udp %d\n", new_pmtudisc(AF_INET, SOCK_DGRAM));
+
+  printf("route/min_pmtu %s,", show("route/min_pmtu"));
+  printf(" mtu_expires %s;", show("route/mtu_expires"));
+  printf(" write min_pmtu 67: %s,", sysctl("route/min_pmtu", "67"));
+  printf(" 1000: %s;", sysctl("route/min_pmtu", "1000"));
+  printf(" mtu_expires -5: %s;", sysctl("route/mtu_expires", "-5"));
+  printf(" read %s", show("route/min_pmtu"));
+  printf(" %s\n", show("route/mtu_expires"));
+  return 0;
+}
