@@ -4,8 +4,9 @@
 import { AddressFamily, E } from '@tsvisor/abi';
 import { cidr, IfaFlag, LoopbackDevice, Stack, WOULD_BLOCK } from '@tsvisor/netstack';
 import { describe, expect, it } from 'vitest';
+import { loLink } from './sys-netlink.test-util.js';
 import { interfaceAddressing, rtnlChange } from './sys-netlink-change.js';
-import { ARPHRD_LOOPBACK, IfFlag, NetlinkDomain, NetlinkSocket, type LinkInfo } from './sys-netlink.js';
+import { NetlinkDomain, NetlinkSocket, type LinkInfo } from './sys-netlink.js';
 
 const RTM_NEWADDR = 20;
 const RTM_DELADDR = 21;
@@ -15,20 +16,10 @@ const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 
 function lo(stack: Stack, control = true): LinkInfo {
-  return {
-    index: 1,
-    name: 'lo',
-    flags: IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK,
-    mtu: 65536,
-    type: ARPHRD_LOOPBACK,
-    address: new Uint8Array(6),
-    broadcast: new Uint8Array(6),
-    addresses: stack.iface.addresses,
-    gateways: [],
-    stats: () => ({ rxPackets: 0, txPackets: 0 }),
+  return loLink(stack, {
     ipv6: () => stack.iface.ipv6Addresses(),
     ...(control ? interfaceAddressing(stack.iface, true) : {}),
-  };
+  });
 }
 
 /** A struct ifaddrmsg and attributes (type, bytes). */

@@ -5,15 +5,9 @@
 import { E, isError } from '@tsvisor/abi';
 import { cidr, EthernetAddress, linkPair, LoopbackDevice, Stack } from '@tsvisor/netstack';
 import { describe, expect, it } from 'vitest';
+import { loLink, loopbackStack } from './sys-netlink.test-util.js';
 import { changeLinkFlags, rtnlChange, stackLinkControl } from './sys-netlink-change.js';
-import {
-  ARPHRD_LOOPBACK,
-  IfFlag,
-  interfaceIoctl,
-  NetlinkDomain,
-  NetlinkSocket,
-  type LinkInfo,
-} from './sys-netlink.js';
+import { IfFlag, interfaceIoctl, NetlinkDomain, NetlinkSocket, type LinkInfo } from './sys-netlink.js';
 
 const RTM_NEWLINK = 16;
 const RTM_SETLINK = 19;
@@ -30,24 +24,12 @@ const IFF_DYNAMIC = 0x8000;
 /** lo of `stack`, as the sandbox builds it at each request (flags and queue from the control). */
 function lo(stack: Stack): LinkInfo {
   const control = stackLinkControl(stack, true);
-  return {
-    index: 1,
-    name: 'lo',
+  return loLink(stack, {
     flags: control.flags,
     txQueueLen: control.txQueueLen,
     mtu: stack.mtu(true),
-    type: ARPHRD_LOOPBACK,
-    address: new Uint8Array(6),
-    broadcast: new Uint8Array(6),
-    addresses: stack.iface.addresses,
-    gateways: [],
-    stats: () => ({ rxPackets: 0, txPackets: 0 }),
     linkControl: control,
-  };
-}
-
-function loopbackStack(): Stack {
-  return new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8'), cidr('::1/128')] });
+  });
 }
 
 /** A struct ifinfomsg (ifi_flags, ifi_change) with IFLA_TXQLEN `txq` when given. */

@@ -3,10 +3,11 @@
 // order), a route's `mtu lock` in answers and dumps, a learnt path MTU, and the request errors.
 // runtime's route-get.test.ts compares what `ip` prints from the same answers with Linux.
 import { AddressFamily, E } from '@tsvisor/abi';
-import { cidr, LoopbackDevice, Stack, WOULD_BLOCK } from '@tsvisor/netstack';
+import { LoopbackDevice, Stack, WOULD_BLOCK } from '@tsvisor/netstack';
 import { describe, expect, it } from 'vitest';
+import { loLink, loopbackStack } from './sys-netlink.test-util.js';
 import { interfaceAddressing, interfaceRouting, type RouteControl } from './sys-netlink-change.js';
-import { ARPHRD_LOOPBACK, IfFlag, NetlinkDomain, NetlinkSocket, type LinkInfo } from './sys-netlink.js';
+import { IfFlag, NetlinkDomain, NetlinkSocket, type LinkInfo } from './sys-netlink.js';
 
 const RTM_NEWROUTE = 24;
 const RTM_GETROUTE = 26;
@@ -34,25 +35,13 @@ const RTM_F_FIB_MATCH = 0x2000;
 const RTCF_LOCAL = 0x80000000;
 
 function lo(stack: Stack, routing: RouteControl = interfaceRouting(stack, 1, 1)): LinkInfo {
-  return {
-    index: 1,
-    name: 'lo',
+  return loLink(stack, {
     flags: stack.loopbackUp ? IfFlag.IFF_UP | IfFlag.IFF_LOOPBACK | IfFlag.IFF_RUNNING : IfFlag.IFF_LOOPBACK,
-    mtu: 65536,
-    type: ARPHRD_LOOPBACK,
-    address: new Uint8Array(6),
-    broadcast: new Uint8Array(6),
-    addresses: stack.iface.addresses,
-    gateways: [],
-    stats: () => ({ rxPackets: 0, txPackets: 0 }),
     ipv6: () => stack.iface.ipv6Addresses(),
     ...interfaceAddressing(stack.iface, true),
     routeControl: routing,
-  };
+  });
 }
-
-const loopbackStack = (): Stack =>
-  new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8'), cidr('::1/128')] });
 
 /** An attribute: its type and value. */
 type Attr = [number, number[] | Uint8Array];
