@@ -371,7 +371,11 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   }
   private deviceUniformMtu: number | undefined;
   /** The path MTUs ICMP errors taught (see {@link updatePmtu}). */
-  private readonly pmtu = new PathMtuCache(() => this.sysctl);
+  private readonly pmtu = new PathMtuCache(() => ({
+    minPmtu: this.sysctl.minPmtu,
+    mtuExpires: this.sysctl.mtuExpires,
+    mtuExpires6: this.iface.ipv6Sysctl.mtuExpires,
+  }));
   /** Set once a socket was bound to a device: from then on lookups work out arrival links. */
   private deviceBound = false;
 
@@ -388,6 +392,10 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     this.deviceUniformMtu =
       config.device.capabilities.loopback === true ? config.device.capabilities.mtu : undefined;
     this.iface.deviceMtu = config.device.capabilities.mtu;
+    // addrconf's ipv6_add_dev: a link's IPv6 MTU starts as its MTU.
+    const conf = this.iface.ipv6Sysctl.conf;
+    conf.lo.mtu = this.mtu(true);
+    conf.device.mtu = this.mtu(false);
     if (config.loopbackDown === true) this.setLoopbackUp(false);
     const seed = config.seed ?? Math.floor(Math.random() * 2 ** 32);
     this.random = seededRandom(seed);
@@ -915,11 +923,14 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
    */
   mtuFor(dst: IpAddress, learnt = true): number {
     const caps = this.device.capabilities;
+    // IPv6 takes the link's IPv6 MTU (ip6_mtu: net.ipv6.conf.<link>.mtu), at most the link's.
     // Own addresses on another device are reached through the interface's loop (lo's MTU).
     let mtu =
-      caps.loopback !== true && this.iface.hasAddress(dst)
-        ? this.iface.loopbackMtu
-        : (this.iface.deviceMtu ?? caps.mtu);
+      dst.version === 6
+        ? this.iface.ipv6ConfFor(dst, this.device).mtu
+        : caps.loopback !== true && this.iface.hasAddress(dst)
+          ? this.iface.loopbackMtu
+          : (this.iface.deviceMtu ?? caps.mtu);
     // A route with an MTU metric (`ip route add ... mtu N`) gives its destinations that MTU.
     if (this.iface.routes.length > 0 && !this.iface.hasAddress(dst))
       mtu = this.iface.lookupRoute(dst)?.mtu ?? mtu;
@@ -931,6 +942,17 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       if (p !== undefined && p.mtu < mtu) mtu = p.mtu;
     }
     return mtu;
+  }
+
+  /** SocketEnv.mtuLocked: a route's `mtu lock`, or a path MTU learnt locked (see PathMtuCache.learn). */
+  mtuLocked(dst: IpAddress): boolean {
+    if (
+      this.iface.routes.length > 0 &&
+      !this.iface.hasAddress(dst) &&
+      this.iface.lookupRoute(dst)?.mtuLocked === true
+    )
+      return true;
+    return this.pmtu.size > 0 && this.pmtu.get(dst, this.pollNow())?.locked === true;
   }
 
   /**
@@ -1003,6 +1025,10 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       this.iface.deviceMtu = mtu;
     } else if (loopback) this.iface.loopbackMtu = mtu;
     else this.iface.deviceMtu = mtu;
+    // NETDEV_CHANGEMTU sets the link's IPv6 MTU to the new MTU (rt6_mtu_change).
+    const conf = this.iface.ipv6Sysctl.conf;
+    if (loopback || this.device.capabilities.loopback === true) conf.lo.mtu = mtu;
+    if (!loopback || this.device.capabilities.loopback === true) conf.device.mtu = mtu;
     // Connections now work out their MSS from the route at each send, as tcp_current_mss does
     // (a uniform MTU is cached by each connection).
     this.deviceUniformMtu = undefined;
@@ -1056,8 +1082,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     if (this.deviceHasSlaac) return E.EOPNOTSUPP;
     iface.deviceUp = up;
     if (up) {
-      const ll = iface.linkLocal;
-      if (ll && !iface.hasAddress(ll)) iface.addAddress(new IpCidr(ll, 64));
+      if (iface.ipv6Sysctl.conf.device.disableIpv6 === 0) this.addLinkLocal();
       return undefined;
     }
     iface.gateways.length = 0;
@@ -1066,6 +1091,12 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     for (const c of iface.addresses.filter((c) => c.address.version === 6 && !iface.addressInfo(c).loopback))
       iface.removeAddress(c);
     return undefined;
+  }
+
+  /** addrconf_dev_config: the device's link-local address, unless it has it. */
+  private addLinkLocal(): void {
+    const ll = this.iface.linkLocal;
+    if (ll && !this.iface.hasAddress(ll)) this.iface.addAddress(new IpCidr(ll, 64));
   }
 
   /** The device has IPv6 autoconfiguration (SLAAC): {@link setDeviceUp} answers EOPNOTSUPP. */
@@ -1099,18 +1130,122 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     const wholeDevice = this.device.capabilities.loopback === true;
     iface.loopbackUp = up;
     if (wholeDevice) iface.deviceUp = up;
-    const onLo = (c: IpCidr): boolean => wholeDevice || iface.addressInfo(c).loopback;
     if (up) {
       if (!iface.hasAddress(Ipv4Address.LOOPBACK))
         iface.addAddress(new IpCidr(Ipv4Address.LOOPBACK, 8), { loopback: true });
-      const one = new IpCidr(Ipv6Address.LOOPBACK, 128);
-      return iface.addAddress(one, { loopback: true }) === undefined ? [one] : [];
+      return iface.ipv6Sysctl.conf.lo.disableIpv6 === 0 ? this.loopbackIpv6Up() : [];
     }
-    const gone = iface.addresses.filter((c) => c.address.version === 6 && onLo(c));
-    for (const c of gone) iface.removeAddress(c);
+    const gone = this.loopbackIpv6Down();
     for (const r of iface.routes.filter((r) => wholeDevice || r.loopback))
       iface.removeRoute({ dst: r.dst, metric: r.metric, loopback: r.loopback });
     return gone;
+  }
+
+  /** init_loopback: ::1 is lo's again. Returns it when it was not assigned. */
+  private loopbackIpv6Up(): IpCidr[] {
+    this.iface.loopback6 = true;
+    const one = new IpCidr(Ipv6Address.LOOPBACK, 128);
+    return this.iface.addAddress(one, { loopback: true }) === undefined ? [one] : [];
+  }
+
+  /** addrconf_ifdown of lo: its IPv6 addresses go (all of them on a loopback device). Returns them. */
+  private loopbackIpv6Down(): IpCidr[] {
+    const iface = this.iface;
+    iface.loopback6 = false;
+    const wholeDevice = this.device.capabilities.loopback === true;
+    const gone = iface.addresses.filter(
+      (c) => c.address.version === 6 && (wholeDevice || iface.addressInfo(c).loopback),
+    );
+    for (const c of gone) iface.removeAddress(c);
+    return gone;
+  }
+
+  /**
+   * The hop limit of IPv6 packets to `dst` from a socket that leaves IPV6_UNICAST_HOPS unset:
+   * net.ipv6.conf.<link>.hop_limit of the link they leave by (ip6_dst_hoplimit), read per
+   * packet; without a destination (getsockopt of a socket without a route) `all`'s.
+   *
+   * ```ts
+   * stack.ipv6HopLimit(Ipv6Address.LOOPBACK); // 64: net.ipv6.conf.lo.hop_limit
+   * ```
+   */
+  ipv6HopLimit(dst: IpAddress | undefined): number {
+    const conf = this.iface.ipv6Sysctl.conf;
+    return dst === undefined ? conf.all.hopLimit : this.iface.ipv6ConfFor(dst, this.device).hopLimit;
+  }
+
+  /**
+   * A write of `mtu` to net.ipv6.conf.`which`.mtu (addrconf_sysctl_mtu): at least 1280, and for
+   * a link at most its MTU (EINVAL otherwise). A link's is the MTU of its IPv6 packets from then
+   * on (datagrams are fragmented to it, IPV6_MTU and the MSS of connections follow it); `all`'s
+   * and `default`'s are kept and do nothing, as on Linux. On a loopback device lo is the device.
+   *
+   * ```ts
+   * stack.setIpv6Mtu('lo', 1400); // sysctl -w net.ipv6.conf.lo.mtu=1400
+   * ```
+   */
+  setIpv6Mtu(which: 'all' | 'default' | 'lo' | 'device', mtu: number): undefined | LinuxError {
+    const link = which === 'lo' || which === 'device';
+    if (!Number.isInteger(mtu) || mtu < IPV6_MIN_MTU || (link && mtu > this.mtu(which === 'lo')))
+      return E.EINVAL;
+    const conf = this.iface.ipv6Sysctl.conf;
+    conf[which].mtu = mtu;
+    if (link && this.device.capabilities.loopback === true) conf.lo.mtu = conf.device.mtu = mtu;
+    if (link) {
+      // As after setMtu: connections work out their MSS from the route at each send.
+      this.deviceUniformMtu = undefined;
+      this.touchAll();
+    }
+    return undefined;
+  }
+
+  /**
+   * A write of `value` to net.ipv6.conf.`which`.disable_ipv6 (addrconf_disable_ipv6): `default`'s
+   * is only kept; `all`'s is also written to `default` and to every link. A link whose value
+   * turns from 0 to another loses its IPv6 addresses (addrconf_ifdown: lo's ::1, the device's
+   * link-local and other IPv6 addresses, with their routes) and gets none while it stays so
+   * (a link coming up gets none); back to 0, lo gets ::1 and an up device its link-local
+   * address again (addrconf_notify's NETDEV_UP). EOPNOTSUPP for a device with SLAAC, whose
+   * autoconfiguration would have to start again (not modelled; see setDeviceUp).
+   *
+   * ```ts
+   * stack.setDisableIpv6('lo', 1); // ::1 is gone: bind(2) to it is EADDRNOTAVAIL
+   * ```
+   */
+  setDisableIpv6(which: 'all' | 'default' | 'lo' | 'device', value: number): undefined | LinuxError {
+    const conf = this.iface.ipv6Sysctl.conf;
+    const wholeDevice = this.device.capabilities.loopback === true;
+    // On a loopback device lo is the device: one link, whose value both keep.
+    const links: readonly ('lo' | 'device')[] =
+      which === 'all' ? (wholeDevice ? ['lo'] : ['lo', 'device']) : which === 'default' ? [] : [which];
+    const turns = (link: 'lo' | 'device'): boolean => (conf[link].disableIpv6 === 0) !== (value === 0);
+    if (!wholeDevice && links.includes('device') && turns('device') && this.deviceHasSlaac)
+      return E.EOPNOTSUPP;
+    if (which === 'all' || which === 'default') conf.default.disableIpv6 = value;
+    if (which === 'all') conf.all.disableIpv6 = value;
+    for (const link of links) {
+      const turned = turns(link);
+      if (wholeDevice) conf.lo.disableIpv6 = conf.device.disableIpv6 = value;
+      else conf[link].disableIpv6 = value;
+      if (!turned) continue;
+      if (link === 'lo' || wholeDevice) {
+        if (value !== 0) this.loopbackIpv6Down();
+        else if (this.iface.loopbackUp) this.loopbackIpv6Up();
+      } else if (value !== 0) this.deviceIpv6Down();
+      else if (this.iface.deviceUp) this.addLinkLocal();
+    }
+    return undefined;
+  }
+
+  /** addrconf_ifdown of the device: its IPv6 addresses, routes and gateways go. */
+  private deviceIpv6Down(): void {
+    const iface = this.iface;
+    for (let i = iface.gateways.length - 1; i >= 0; i--)
+      if (iface.gateways[i]!.version === 6) iface.gateways.splice(i, 1);
+    for (const r of iface.routes.filter((r) => !r.loopback && r.dst.address.version === 6))
+      iface.removeRoute({ dst: r.dst, metric: r.metric, loopback: false });
+    for (const c of iface.addresses.filter((c) => c.address.version === 6 && !iface.addressInfo(c).loopback))
+      iface.removeAddress(c);
   }
 
   // ---- SocketTable ----
@@ -1261,18 +1396,20 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     const raw = this.raw;
     // The link the ICMP message arrived on (its skb->dev), for sockets bound to a device.
     const iif = this.deviceBound ? this.arrivalIfindex(report.offender, local, () => 0) : -1;
-    let matched = false;
+    // raw_err / rawv6_err: a socket that took the error updates the path MTU, an IPv4 one
+    // unless it is under IP_PMTUDISC_INTERFACE or _OMIT (ipv4_sk_update_pmtu).
+    let learns = false;
     for (let i = 0; i < raw.length; i++) {
       const s = raw[i]!;
       if (
         s.protocol === protocol &&
         s.family === local.version &&
-        s.icmpError(local, remote, datagram, report, iif)
+        s.icmpError(local, remote, datagram, report, iif) &&
+        (s.family === 6 || acceptsPmtu(s.pmtuDisc))
       )
-        matched = true;
+        learns = true;
     }
-    // raw_err / rawv6_err: a socket that took the error updates the path MTU.
-    const mtu = matched ? reportedMtu(report) : undefined;
+    const mtu = learns ? reportedMtu(report) : undefined;
     if (mtu !== undefined) this.updatePmtu(remote, mtu);
   }
 
@@ -1307,22 +1444,22 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       }
     }
     if (best === undefined) return;
-    // __udp4_lib_err updates the path MTU whatever IP_MTU_DISCOVER says; __udp6_lib_err not
-    // under IPV6_PMTUDISC_INTERFACE or _OMIT (ip6_sk_accept_pmtu).
+    // Not under IP(V6)_PMTUDISC_INTERFACE or _OMIT (ipv4_sk_update_pmtu, __udp6_lib_err).
     const mtu = reportedMtu(report);
-    if (mtu !== undefined && (remote.version === 4 || acceptsPmtu(best.pmtuDisc(6))))
-      this.updatePmtu(remote, mtu);
+    if (mtu !== undefined && acceptsPmtu(best.pmtuDisc(remote.version))) this.updatePmtu(remote, mtu);
     best.icmpError({ addr: remote, port: remotePort }, report);
   }
 
   /** @internal ping_err: the ping socket of the echo request's identifier (ping_lookup) takes the error. */
   pingError(local: IpAddress, remote: IpAddress, ident: number, report: IcmpErrorReport): void {
     const mtu = reportedMtu(report);
-    // icmpv6_err updates the path MTU with or without a socket; ping_err (IPv4) for its socket.
+    // icmpv6_err updates the path MTU with or without a socket; ping_err (IPv4) for its socket,
+    // unless it is under IP_PMTUDISC_INTERFACE or _OMIT (ipv4_sk_update_pmtu).
     if (mtu !== undefined && remote.version === 6) this.updatePmtu(remote, mtu);
     for (const s of this.icmp)
       if (s.matches(local, ident, remote)) {
-        if (mtu !== undefined && remote.version === 4) this.updatePmtu(remote, mtu);
+        if (mtu !== undefined && remote.version === 4 && acceptsPmtu(s.pmtuDisc))
+          this.updatePmtu(remote, mtu);
         return s.icmpError(remote, report);
       }
   }

@@ -37,6 +37,42 @@ export function runNativeInNetns(exe: string, args: readonly string[] = [], time
 }
 
 /**
+ * Runs shell `script` natively in a network namespace whose eth0 is what the sandbox's looks
+ * like in network mode `sandbox`: a veth with the sandbox's MAC address, MTU, address and
+ * default route (10.0.2.15/24 via 10.0.2.2), IPv6 off on it (the sandbox's eth0 has none), its
+ * peer (the gateway) in another namespace; the script also has a mount namespace with its own
+ * /sys. Returns its stdout; throws when it fails or outlives 20 s.
+ */
+export function runNativeOnEth0(script: string, env?: NodeJS.ProcessEnv): string {
+  const setup = `
+set -e
+ip link set lo up
+ip link add gw0 type veth peer name eth0
+ip link set gw0 mtu 65520 up
+ip addr add 10.0.2.2/24 dev gw0
+unshare -n -m sh -c 'mount -t sysfs sysfs /sys; exec sleep 30' &
+child=$!
+sleep 0.3
+ip link set eth0 netns $child
+nsenter -t $child -n sh -c '
+sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+ip link set lo up
+ip link set eth0 address 02:42:0a:00:02:0f mtu 65520
+ip addr add 10.0.2.15/24 brd + dev eth0
+ip link set eth0 up
+ip route add default via 10.0.2.2 dev eth0 proto static
+sleep 0.5'
+nsenter -t $child -n -m sh -c "$0"
+kill $child
+`;
+  return execFileSync('unshare', ['-n', 'sh', '-c', setup, script], {
+    encoding: 'utf8',
+    ...(env ? { env } : {}),
+    timeout: 20_000,
+  });
+}
+
+/**
  * Runs `/test/<name>` (a program compiled into the testbed's dir, mounted read-only at /test)
  * under tsvisor, by default with `network: 'none'`, and expects it to print `want` to stdout,
  * nothing to stderr, and exit 0.

@@ -15,7 +15,7 @@
  */
 import type { Kernel } from '@tsvisor/kernel';
 import { IpCidr, LoopbackDevice, Stack, cidr, parseIpAddress, type IpAddress } from '@tsvisor/netstack';
-import type { ProcNetSysctl } from '@tsvisor/procfs';
+import type { ProcNetIpv6Conf, ProcNetIpv6Sysctl, ProcNetSysctl } from '@tsvisor/procfs';
 import { IfFlag, configureHostNetwork, configureNetwork, type LinkInfo } from '@tsvisor/syscalls';
 import { hostSockets } from '@tsvisor/trap-native';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -210,6 +210,50 @@ export function hostNetSysctl(): ProcNetSysctl {
     tcpInvalidRatelimit: one('tcp_invalid_ratelimit', 500),
     somaxconn: hostSomaxconn(),
     pingGroupRange: [pingLow, pingHigh],
+  };
+}
+
+/** An int sysctl of /proc/sys/net/ipv6, read now; `fallback` when absent or malformed. */
+function ipv6SysctlInt(name: string, fallback: number): number {
+  try {
+    const v = Number(readFileSync(`/proc/sys/net/ipv6/${name}`, 'utf8').trim());
+    return Number.isSafeInteger(v) ? v : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * The host's net.ipv6 sysctls that its sockets (the sandbox's, in network mode `host`) follow,
+ * read now, with a conf directory for `all`, `default` and each host link, for the sandbox's
+ * /proc/sys/net/ipv6; Linux's defaults for any the host hides (no conf directory of a link
+ * without IPv6).
+ */
+export function hostIpv6Sysctl(): ProcNetIpv6Sysctl {
+  let names: string[];
+  try {
+    names = readdirSync('/proc/sys/net/ipv6/conf');
+  } catch {
+    names = ['all', 'default'];
+  }
+  const conf: Record<string, ProcNetIpv6Conf> = {};
+  for (const name of names) {
+    const one = (key: string, fallback: number): number => ipv6SysctlInt(`conf/${name}/${key}`, fallback);
+    conf[name] = {
+      dadTransmits: one('dad_transmits', 1),
+      enhancedDad: one('enhanced_dad', 1),
+      hopLimit: one('hop_limit', 64),
+      mtu: one('mtu', 1280),
+      disableIpv6: one('disable_ipv6', 0),
+    };
+  }
+  return {
+    idgenRetries: ipv6SysctlInt('idgen_retries', 3),
+    idgenDelay: ipv6SysctlInt('idgen_delay', 1),
+    icmpEchoIgnoreAll: ipv6SysctlInt('icmp/echo_ignore_all', 0),
+    icmpEchoIgnoreMulticast: ipv6SysctlInt('icmp/echo_ignore_multicast', 0),
+    routeMtuExpires: ipv6SysctlInt('route/mtu_expires', 600),
+    conf,
   };
 }
 

@@ -2,7 +2,7 @@
 // up) and under tsvisor --network none, and `ip` must print the same.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { testbed } from './c-programs.test-util.js';
+import { runNativeOnEth0, testbed } from './c-programs.test-util.js';
 import { underIpMonitor } from './ip-monitor.test-util.js';
 
 const bed = testbed();
@@ -189,40 +189,11 @@ ip -s -s link show eth0 | grep -A1 transns
 `,
   'grep -v NEIGH',
 );
-/**
- * Runs \`script\` natively in a network namespace whose eth0 is what the sandbox's looks like: a
- * veth with the sandbox's MAC address, MTU, address and default route, its peer (the gateway,
- * 10.0.2.2) in another namespace, IPv6 off (the sandbox's eth0 has none); the peer's ifindex and
- * namespace id are taken out of \`ip\`'s output.
- */
+/** runNativeOnEth0 with `ip`'s environment, the peer's ifindex and namespace id taken out. */
 function nativeEth0(script: string): string {
-  const setup = `
-set -e
-ip link set lo up
-ip link add gw0 type veth peer name eth0
-ip link set gw0 mtu 65520 up
-ip addr add 10.0.2.2/24 dev gw0
-unshare -n -m sh -c 'mount -t sysfs sysfs /sys; exec sleep 30' &
-child=$!
-sleep 0.3
-ip link set eth0 netns $child
-nsenter -t $child -n sh -c '
-sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-ip link set lo up
-ip link set eth0 address 02:42:0a:00:02:0f mtu 65520
-ip addr add 10.0.2.15/24 brd + dev eth0
-ip link set eth0 up
-ip route add default via 10.0.2.2 dev eth0 proto static
-sleep 0.5'
-nsenter -t $child -n -m sh -c "$0"
-kill $child
-`;
-  const out = execFileSync('unshare', ['-n', 'sh', '-c', setup, script], {
-    encoding: 'utf8',
-    env: { PATH: ENV[0]!.slice(5), LC_ALL: 'C' },
-    timeout: 20_000,
-  });
-  return out.replace(/@if\d+/g, '').replace(/ link-netnsid \d+/g, '');
+  return runNativeOnEth0(script, { PATH: ENV[0]!.slice(5), LC_ALL: 'C' })
+    .replace(/@if\d+/g, '')
+    .replace(/ link-netnsid \d+/g, '');
 }
 
 describe('ip under tsvisor prints what it prints on Linux', () => {

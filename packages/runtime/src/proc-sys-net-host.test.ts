@@ -30,6 +30,11 @@ describe('/proc/sys/net in network mode host', () => {
         '] wronly EACCES rdwr EACCES trunc EACCES access r ok w EACCES x EACCES\n',
     );
     expect(native).toContain('core: dir 0555 65534:65534\n');
+    expect(native).toContain(
+      'ipv6/conf/lo/mtu: file 0644 65534:65534 [' +
+        readFileSync('/proc/sys/net/ipv6/conf/lo/mtu', 'utf8').trim() +
+        '] wronly EACCES rdwr EACCES trunc EACCES access r ok w EACCES x EACCES\n',
+    );
   });
 
   it('under tsvisor: the same modes, owners, values and open errors', async () => {

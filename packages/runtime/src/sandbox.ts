@@ -62,7 +62,7 @@ import {
   type PortForward,
   type Resolver,
 } from './gateway/gateway.js';
-import { enableHostNetwork, hostNetSysctl, hostTcpTable } from './host-network.js';
+import { enableHostNetwork, hostIpv6Sysctl, hostNetSysctl, hostTcpTable } from './host-network.js';
 import { hostStdio } from './host-stdio.js';
 import { Machine } from './machine.js';
 import { LimitedProcSource, createResourceControl, machineLimitTarget, type LimitMode } from './cgroup.js';
@@ -408,7 +408,7 @@ export function createSandbox(config: SandboxConfig): Sandbox {
     net: (t) =>
       procNetSource(
         kernel as Kernel,
-        config.network === 'host' ? { hostSysctl: hostNetSysctl, hostTcpTable } : {},
+        config.network === 'host' ? { hostSysctl: hostNetSysctl, hostIpv6Sysctl, hostTcpTable } : {},
         t,
       ),
   });

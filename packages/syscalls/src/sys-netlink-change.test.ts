@@ -77,7 +77,12 @@ describe('rtnlChange', () => {
     });
     // No RTM_NEWADDR handler for AF_UNSPEC; a short IFA_LOCAL fails the attribute policy.
     expect(add(v4(AddressFamily.AF_UNSPEC))).toEqual({ error: E.EOPNOTSUPP });
-    expect(add(body(AddressFamily.AF_INET, 24, 1, [[2, [10, 9]]]))).toEqual({ error: E.EINVAL });
+    expect(add(body(AddressFamily.AF_INET, 24, 1, [[2, [10, 9]]]))).toEqual({
+      error: E.ERANGE,
+      message: 'Attribute failed policy validation',
+      offset: 8,
+      policy: expect.any(Uint8Array),
+    });
     expect(rtnlChange(links, RTM_DELADDR, 0, v4(AddressFamily.AF_INET, 24))).toBeUndefined();
     expect(rtnlChange(links, RTM_DELADDR, 0, v4(AddressFamily.AF_INET, 24))).toEqual({
       error: E.EADDRNOTAVAIL,

@@ -23,6 +23,16 @@ import {
   type StaticRoute,
 } from '@tsvisor/netstack';
 import { cString, netlinkAttrs, type LinkInfo } from './sys-netlink.js';
+import {
+  IFA_IPV4_POLICY,
+  IFA_IPV6_POLICY,
+  IFLA_POLICY,
+  RTM_IPV4_POLICY,
+  RTM_IPV6_POLICY,
+  checkPolicy,
+  leftover,
+  type ExtAck,
+} from './sys-netlink-policy.js';
 
 const RTM_NEWLINK = 16;
 const RTM_SETLINK = 19;
@@ -78,12 +88,11 @@ const IPV6_NEW_FLAGS =
   IfaFlag.MCAUTOJOIN |
   IfaFlag.OPTIMISTIC;
 
-/** What a change request ends with: nothing (success), or an errno with its extended ACK message. */
-export interface ChangeResult {
-  readonly error: LinuxError;
-  /** NLMSGERR_ATTR_MSG, sent when the socket asked for extended ACKs (NETLINK_EXT_ACK). */
-  readonly message?: string;
-}
+/**
+ * What a change request ends with: nothing (success), or an errno with its extended ACK (sent
+ * when the socket asked for them: NETLINK_EXT_ACK).
+ */
+export type ChangeResult = ExtAck;
 
 /**
  * How a link's addresses change (netstack's Interface.addAddress and removeAddress on the link's
@@ -95,6 +104,16 @@ export interface AddressControl {
   add(cidr: IpCidr, flags: number): undefined | LinuxError;
   /** Removes `cidr` (and, for an IPv4 primary, its secondaries); EADDRNOTAVAIL when absent. */
   remove(cidr: IpCidr): readonly IpCidr[] | LinuxError;
+}
+
+/**
+ * The warning the ACK of a change that succeeded carries: bytes after the request's last whole
+ * attribute, which the handlers' parsing passed over.
+ */
+export function changeWarning(type: number, body: Uint8Array): string | undefined {
+  if (type === RTM_NEWLINK || type === RTM_SETLINK) return leftover(body, IFINFOMSG_LEN);
+  if (type === RTM_NEWADDR || type === RTM_DELADDR) return leftover(body, IFADDRMSG_LEN);
+  return leftover(body, RTMSG_LEN);
 }
 
 function fail(error: LinuxError, message?: string): ChangeResult {
@@ -130,12 +149,14 @@ export function rtnlChange(
   // The handlers are registered for AF_INET and AF_INET6 only (rtnl_get_link: none, EOPNOTSUPP).
   if (family !== AddressFamily.AF_INET && family !== AddressFamily.AF_INET6) return fail(E.EOPNOTSUPP);
   if (body.length < IFADDRMSG_LEN) return fail(E.EINVAL, 'Invalid header length');
+  const v6 = family === AddressFamily.AF_INET6;
+  const policyError = checkPolicy(body, IFADDRMSG_LEN, v6 ? IFA_IPV6_POLICY : IFA_IPV4_POLICY, false);
+  if (policyError) return policyError;
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const prefixLen = body[1]!;
   const ifaFlags = body[2]!;
   const index = dv.getInt32(4, true);
   const tb = netlinkAttrs(body, IFADDRMSG_LEN);
-  const v6 = family === AddressFamily.AF_INET6;
   const local = address(tb.get(IFA_LOCAL), v6);
   const addr = address(tb.get(IFA_ADDRESS), v6);
   if (local === 'short' || addr === 'short') return fail(E.EINVAL);
@@ -378,8 +399,11 @@ function routeChange(
   family: number,
 ): ChangeResult | undefined {
   if (family !== AddressFamily.AF_INET && family !== AddressFamily.AF_INET6) return fail(E.EOPNOTSUPP);
-  if (body.length < RTMSG_LEN) return fail(E.EINVAL, 'Invalid header length');
   const v6 = family === AddressFamily.AF_INET6;
+  // rtm_to_fib_config validates without a word for a short header; rtm_to_fib6_config parses.
+  if (body.length < RTMSG_LEN) return v6 ? fail(E.EINVAL, 'Invalid header length') : fail(E.EINVAL);
+  const policyError = checkPolicy(body, RTMSG_LEN, v6 ? RTM_IPV6_POLICY : RTM_IPV4_POLICY, false);
+  if (policyError) return policyError;
   const dstLen = body[1]!;
   const tableByte = body[4]!;
   const rtType = body[7]!;
@@ -391,6 +415,9 @@ function routeChange(
   const gwAttr = address(tb.get(RTA_GATEWAY), v6);
   const srcAttr = address(tb.get(RTA_PREFSRC), v6);
   if (dstAttr === 'short' || gwAttr === 'short' || srcAttr === 'short') return fail(E.EINVAL);
+  // rtm_to_fib_config: an IPv4 destination has no bits beyond its prefix (IPv6's are cleared).
+  if (!v6 && dstAttr !== undefined && dstLen < 32 && !prefixOf(dstAttr, dstLen).address.equals(dstAttr))
+    return fail(E.EINVAL, 'Invalid prefix for given prefix length');
   const dst = prefixOf(
     dstAttr ?? (v6 ? new Ipv6Address(new Uint8Array(16)) : Ipv4Address.UNSPECIFIED),
     dstLen,
@@ -559,12 +586,11 @@ function linkChange(
   const index = dv.getInt32(4, true);
   const ifiFlags = dv.getUint32(8, true);
   const ifiChange = dv.getUint32(12, true);
+  const policyError = checkPolicy(body, IFINFOMSG_LEN, IFLA_POLICY, false);
+  if (policyError) return policyError;
   const tb = netlinkAttrs(body, IFINFOMSG_LEN);
   const nameAttr = tb.get(IFLA_IFNAME);
   const mtuAttr = tb.get(IFLA_MTU);
-  // ifla_policy: IFLA_MTU is a u32, IFLA_IFNAME a string of less than IFNAMSIZ.
-  if (mtuAttr !== undefined && mtuAttr.length < 4) return fail(E.EINVAL);
-  if (nameAttr !== undefined && cString(nameAttr).length >= 16) return fail(E.EINVAL);
   let link: LinkInfo | undefined;
   if (index > 0) link = links.find((l) => l.index === index);
   else if (index < 0 && type === RTM_NEWLINK) return fail(E.EINVAL, "ifindex can't be negative");
@@ -572,7 +598,9 @@ function linkChange(
   // rtnl_setlink needs a link named; rtnl_newlink without one would create (or change a group).
   else if (type === RTM_SETLINK) return fail(E.EINVAL);
   if (!link) {
-    if (type === RTM_NEWLINK && (flags & NLM_F_CREATE) !== 0) return fail(E.EOPNOTSUPP);
+    // rtnl_newlink: the sandbox has no link types to make one of, as Linux without the kind's module.
+    if (type === RTM_NEWLINK && (flags & NLM_F_CREATE) !== 0)
+      return fail(E.EOPNOTSUPP, 'Unknown device type');
     return fail(E.ENODEV);
   }
   if (type === RTM_NEWLINK) {
@@ -581,9 +609,8 @@ function linkChange(
   }
   for (const t of tb.keys())
     if (t !== IFLA_IFNAME && t !== IFLA_MTU && t !== IFLA_TXQLEN) return fail(E.EOPNOTSUPP);
-  // ifla_policy: IFLA_TXQLEN is a u32; dev_change_tx_queue_len takes any.
+  // dev_change_tx_queue_len takes any u32.
   const txqAttr = tb.get(IFLA_TXQLEN);
-  if (txqAttr !== undefined && txqAttr.length < 4) return fail(E.EINVAL);
   const txq = txqAttr !== undefined ? u32(txqAttr) : undefined;
   if (txq !== undefined && txq !== (link.txQueueLen ?? 1000) && !link.linkControl) return fail(E.EOPNOTSUPP);
   // A name given with an ifindex renames the link (dev_change_name): the same name is no change.

@@ -271,8 +271,9 @@ describe('RTM_GETROUTE without NLM_F_DUMP (ip route get)', () => {
     expect(errno(rtmsg(AddressFamily.AF_INET6, 128, [[RTA_DST, [0, 0, 0, 1]]]))).toBe(-E.EINVAL.errno);
     expect(errno(rtmsg(AddressFamily.AF_UNSPEC, 32, [dst4]))).toBe(-E.EOPNOTSUPP.errno);
     expect(errno(rtmsg(AddressFamily.AF_INET, 32, [dst4, [RTA_OIF, u32(9)]]))).toBe(-E.ENODEV.errno);
-    // Input routes are not modelled.
-    expect(errno(rtmsg(AddressFamily.AF_INET, 32, [dst4, [RTA_IIF, u32(1)]]))).toBe(-E.EOPNOTSUPP.errno);
+    // An input route to a loopback destination is a martian's; an unknown link is ENODEV.
+    expect(errno(rtmsg(AddressFamily.AF_INET, 32, [dst4, [RTA_IIF, u32(1)]]))).toBe(-E.EINVAL.errno);
+    expect(errno(rtmsg(AddressFamily.AF_INET, 32, [dst4, [RTA_IIF, u32(9)]]))).toBe(-E.ENODEV.errno);
     // A source that is not this host's.
     expect(errno(rtmsg(AddressFamily.AF_INET, 32, [[RTA_SRC, [10, 1, 1, 1]], dst4], 0, 32))).toBe(
       -E.ENETUNREACH.errno,

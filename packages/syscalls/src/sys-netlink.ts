@@ -3,11 +3,13 @@
  * sandbox's network — RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE and RTM_GETNEIGH dumps (getifaddrs,
  * if_nameindex, `ip link`, `ip addr`, `ip route`, `ip neigh`), RTM_GETRULE dumps (`ip rule`: a fresh
  * namespace's default rules), RTM_GETLINK by index or name, RTM_GETROUTE of one destination (`ip
- * route get`), RTM_GETNSID (`ip netns list-id`; a sandbox gives no namespace ids), NLMSG_ERROR
- * answers and ACKs. Answers describe the interfaces of the sandbox's netstack, never the host's.
+ * route get`, and with RTA_IIF `ip route get ... iif DEV`: the input route), RTM_GETNSID (`ip
+ * netns list-id`; a sandbox gives no namespace ids), NLMSG_ERROR answers and ACKs, with extended
+ * ACKs (NETLINK_EXT_ACK: the text, the attribute at fault and its policy, sys-netlink-policy.ts).
+ * Answers describe the interfaces of the sandbox's netstack, never the host's.
  * Changes need CAP_NET_ADMIN (EPERM); addresses and main-table routes change (RTM_NEWADDR,
- * RTM_DELADDR, RTM_NEWROUTE, RTM_DELROUTE: sys-netlink-change.ts), with extended ACK messages
- * (NETLINK_EXT_ACK), and what they did is announced to the members of the address and route
+ * RTM_DELADDR, RTM_NEWROUTE, RTM_DELROUTE: sys-netlink-change.ts), with extended ACK messages,
+ * and what they did is announced to the members of the address and route
  * groups (`ip monitor`); the links themselves are fixed (RTM_NEWLINK, RTM_SETLINK: EOPNOTSUPP).
  *
  * Replies are built whole when the request is sent and queued as datagrams ("skbs") of at most
@@ -40,12 +42,14 @@ import { nsOf } from '@tsvisor/procfs';
 import type { FileDescription } from '@tsvisor/vfs';
 import {
   changeLinkFlags,
+  changeWarning,
   rtnlChange,
   type AddressControl,
   type LinkControl,
   type RouteControl,
 } from './sys-netlink-change.js';
 import { netlinkFilter, netlinkFiltered } from './socket-filter-options.js';
+import { RTM_IPV4_POLICY, RTM_IPV6_POLICY, checkPolicy, type ExtAck } from './sys-netlink-policy.js';
 
 /** rtnetlink's protocol number. */
 export const NETLINK_ROUTE = 0;
@@ -211,6 +215,9 @@ const NETLINK_EXT_ACK = 11;
 /** NLM_F_ACK_TLVS: the NLMSG_ERROR carries extended ACK attributes; NLMSGERR_ATTR_MSG is the text. */
 const NLM_F_ACK_TLVS = 0x200;
 const NLMSGERR_ATTR_MSG = 1;
+const NLMSGERR_ATTR_OFFS = 2;
+const NLMSGERR_ATTR_POLICY = 4;
+const NLA_F_NESTED = 0x8000;
 const NETLINK_MAX_OPTION = 12;
 const SOCKADDR_NL_LEN = 12;
 /** SKB_WITH_OVERHEAD(PAGE_SIZE) on x86-64: the size of one dump datagram. */
@@ -377,6 +384,11 @@ export class NetlinkDomain {
   readonly stamp = Math.floor(performance.now() / 10);
   /** Stamps of the links' autoconfigured IPv6 addresses, by `ifindex address`. */
   private readonly stamps = new Map<string, AddressStamps>();
+  /**
+   * The IPv4 input routes `ip route get ... iif` made, as Linux caches them.
+   * @internal
+   */
+  readonly inputRoutes: InputRouteCache = { generation: '', routes: new Map() };
   /** NETLINK_SOCK_DIAG's kernel end; without it that protocol answers EPROTONOSUPPORT. */
   sockDiag: SockDiagHandler | undefined;
 
@@ -1015,11 +1027,8 @@ const RTN_MULTICAST = 5;
 const RTMSG_LEN = 12;
 const RTA_CACHEINFO_LEN = 32;
 
-/** A failed RTM_GETROUTE: the errno and the extended ACK's text, if Linux gives one. */
-interface GetRouteError {
-  readonly error: LinuxError;
-  readonly message?: string;
-}
+/** A failed RTM_GETROUTE: the errno and its extended ACK. */
+type GetRouteError = ExtAck;
 
 /** The route of `routes` a packet to `dst` takes: the longest prefix, then the lowest metric. */
 function longestMatch(routes: readonly Route[], dst: Uint8Array): Route | undefined {
@@ -1051,7 +1060,8 @@ function longestMatch(routes: readonly Route[], dst: Uint8Array): Route | undefi
  * RTA_SRC ::). A path MTU the stack learnt is RTAX_MTU with the seconds it has left in
  * RTA_CACHEINFO ("expires 599sec mtu 1200"), locked below IPv4's min_pmtu; RTM_F_FIB_MATCH answers
  * the FIB route itself. Routes are the ones dumps list ({@link routesOf}); sources and path MTUs
- * are netstack's. Input routes (RTA_IIF) are not modelled: EOPNOTSUPP. No route: ENETUNREACH.
+ * are netstack's. With RTA_IIF the route a packet arriving on that link takes: see
+ * {@link inputRoute4} and {@link inputRoute6}. No route: ENETUNREACH.
  */
 function getRoute(
   links: readonly LinkInfo[],
@@ -1060,6 +1070,7 @@ function getRoute(
   uid: number,
   seq: number,
   pid: number,
+  cache: InputRouteCache,
 ): Uint8Array | GetRouteError {
   const family = body.length > 0 ? (body[0] as number) : AddressFamily.AF_UNSPEC;
   if (family !== AddressFamily.AF_INET && family !== AddressFamily.AF_INET6) return { error: E.EOPNOTSUPP };
@@ -1095,12 +1106,8 @@ function getRoute(
           : 'ipv4: Unsupported rtm_flags for route get request',
       );
   }
-  // rtm_ipv4_policy and rtm_ipv6_policy: a u32 attribute shorter than 4 bytes fails.
-  const u32s = v6
-    ? [RTA_IIF, RTA_OIF, RTA_MARK, RTA_UID]
-    : [RTA_DST, RTA_SRC, RTA_IIF, RTA_OIF, RTA_MARK, RTA_UID];
-  if (u32s.some((t) => (tb.get(t)?.length ?? 4) < 4))
-    return { error: E.ERANGE, message: 'Attribute failed policy validation' };
+  const policyError = checkPolicy(body, RTMSG_LEN, v6 ? RTM_IPV6_POLICY : RTM_IPV4_POLICY, strict);
+  if (policyError) return policyError;
   if (strict) {
     if ((tb.has(RTA_SRC) && body[2] === 0) || (tb.has(RTA_DST) && body[1] === 0))
       return invalid(
@@ -1138,7 +1145,22 @@ function getRoute(
   // The source asked for (IPv4's fl4.saddr when not 0.0.0.0).
   const from = src && !zero(src) ? src : undefined;
   const iif = u32(RTA_IIF) ?? 0;
-  if (iif !== 0) return { error: links.some((l) => l.index === iif) ? E.EOPNOTSUPP : E.ENODEV };
+  if (iif !== 0) {
+    const arriving = links.find((l) => l.index === iif);
+    if (!arriving) return { error: E.ENODEV };
+    const input = {
+      links,
+      arriving,
+      dst,
+      src,
+      rtmFlags,
+      mark: u32(RTA_MARK) ?? 0,
+      uid: u32(RTA_UID),
+      seq,
+      pid,
+    };
+    return v6 ? inputRoute6(input) : inputRoute4(input, cache);
+  }
   const oif = u32(RTA_OIF) ?? 0;
   const out = links.find((l) => l.index === oif);
   if (oif !== 0 && !out && !v6) return { error: E.ENODEV };
@@ -1247,6 +1269,224 @@ function getRoute(
     w.attr(RTA_CACHEINFO, cacheInfo);
   }
   return w.finish(RTM_NEWROUTE, 0, seq, pid);
+}
+
+/** What an input route lookup is asked: the arriving link, the addresses and what else the request gave. */
+interface InputRequest {
+  readonly links: readonly LinkInfo[];
+  readonly arriving: LinkInfo;
+  readonly dst: Uint8Array;
+  /** RTA_SRC, if given (0.0.0.0 and :: included). */
+  readonly src: Uint8Array | undefined;
+  readonly rtmFlags: number;
+  readonly mark: number;
+  /** RTA_UID, if given (without it an input route has no uid). */
+  readonly uid: number | undefined;
+  readonly seq: number;
+  readonly pid: number;
+}
+
+/**
+ * The IPv4 input routes Linux keeps on a FIB nexthop (nhc_rth_input), by the route they were made
+ * from (routes of equal attributes share one fib_info, so one nexthop): the first lookup through
+ * a nexthop makes one, which the answer and the cache hold (rta_clntref 2); later lookups borrow
+ * the cached one (1, and rta_lastuse counts the ticks since it was made), and RTM_F_NOTIFY marks
+ * it for good (RTCF_NOTIFY). A change of the routes drops them all (rt_cache_flush), so
+ * `generation` is the routes they were made with.
+ * @internal
+ */
+export interface InputRouteCache {
+  generation: string;
+  /** By route: when the cached route was made (performance.now() ms) and whether it notifies. */
+  readonly routes: Map<string, { readonly made: number; notify: boolean }>;
+}
+
+/** RTCF_NOTIFY: a route asked for with RTM_F_NOTIFY (rt_flags above the low 16 bits). */
+const RTCF_NOTIFY = 0x10000;
+/** The all-hosts group, which every IPv4 link joins (ip_mc_up). */
+const ALL_HOSTS = '224.0.0.1';
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * RTM_GETROUTE with RTA_IIF for IPv4: ip_route_input_rcu and ip_route_input_slow with the
+ * defaults of a fresh namespace (forwarding, rp_filter, route_localnet and accept_local off, no
+ * multicast routing), answered by rt_fill_info. EINVAL for martians: a multicast or limited
+ * broadcast source, a zero source (except to the limited broadcast), a zero destination, a
+ * loopback address arriving anywhere, a source that is one of this host's addresses, a group this
+ * host is not in (it is in 224.0.0.1 only). A local destination is delivered (RTN_LOCAL), a
+ * broadcast one too (RTN_BROADCAST), a group joined (RTN_MULTICAST), each by lo; anything else
+ * would be forwarded, and forwarding is off: EHOSTUNREACH. RTM_F_FIB_MATCH answers the FIB route
+ * (EHOSTUNREACH without one).
+ */
+function inputRoute4(q: InputRequest, cache: InputRouteCache): Uint8Array | GetRouteError {
+  const { links, dst } = q;
+  const src = q.src ?? new Uint8Array(4);
+  const invalid: GetRouteError = { error: E.EINVAL };
+  const zero = (b: Uint8Array): boolean => b.every((x) => x === 0);
+  const lbcast = (b: Uint8Array): boolean => b.every((x) => x === 0xff);
+  const multicast = (b: Uint8Array): boolean => (b[0]! & 0xf0) === 0xe0;
+  const loopback = (b: Uint8Array): boolean => b[0] === 127;
+  // fib_validate_source without rp_filter: a source may be anything but this host's own address.
+  const ours = (b: Uint8Array): boolean =>
+    links.some((l) => l.addresses.some((c) => c.address.version === 4 && sameBytes(c.address.bytes, b)));
+  const routes = routesOf(links).filter((r) => r.family === AddressFamily.AF_INET);
+  let type: number;
+  let rtFlags: number;
+  let fib: Route | undefined;
+  if (multicast(dst)) {
+    // ip_check_mc_rcu, then ip_mc_validate_source (a zero source only to a link-local group).
+    if (dst.join('.') !== ALL_HOSTS) return invalid;
+    if (multicast(src) || lbcast(src) || loopback(src)) return invalid;
+    if (!zero(src) && ours(src)) return invalid;
+    type = RTN_MULTICAST;
+    rtFlags = RTCF_MULTICAST | RTCF_LOCAL;
+  } else {
+    if (multicast(src) || lbcast(src)) return invalid;
+    if (!lbcast(dst) && !(zero(src) && zero(dst))) {
+      if (zero(src) || zero(dst) || loopback(dst) || loopback(src)) return invalid;
+      // fib_lookup through the default rules: the local table, then main.
+      const inTable = (t: number): Route[] => routes.filter((r) => r.table === t);
+      fib = longestMatch(inTable(RT_TABLE_LOCAL), dst) ?? longestMatch(inTable(RT_TABLE_MAIN), dst);
+      if (!fib || (fib.type !== RTN_LOCAL && fib.type !== RTN_BROADCAST)) return { error: E.EHOSTUNREACH };
+    }
+    if (!zero(src) && ours(src)) return invalid;
+    type = fib?.type ?? RTN_BROADCAST;
+    rtFlags = type === RTN_LOCAL ? RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL;
+  }
+  // Only a route made from a FIB route is cached on its nexthop.
+  let refs = 1;
+  let lastuse = 0;
+  const notify = (q.rtmFlags & RTM_F_NOTIFY) !== 0;
+  if (fib) {
+    const generation = routes
+      .map((r) => JSON.stringify(r, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v)))
+      .join();
+    if (cache.generation !== generation) {
+      cache.generation = generation;
+      cache.routes.clear();
+    }
+    const key = [fib.table, fib.type, fib.scope, fib.protocol, fib.oif, fib.prefsrc?.join('.')].join(' ');
+    const now = performanceNow();
+    let cached = cache.routes.get(key);
+    if (!cached) {
+      cached = { made: now, notify: false };
+      cache.routes.set(key, cached);
+      refs = 2;
+    }
+    lastuse = hundredths(now - cached.made);
+    if (notify) cached.notify = true;
+    if (cached.notify) rtFlags |= RTCF_NOTIFY;
+  } else if (notify) rtFlags |= RTCF_NOTIFY;
+  if ((q.rtmFlags & RTM_F_FIB_MATCH) !== 0) {
+    if (!fib) return { error: E.EHOSTUNREACH };
+    return newRoute({ ...fib, table: RT_TABLE_MAIN }, 0, q.seq, q.pid);
+  }
+  const lo = links.find((l) => (l.flags & IfFlag.IFF_LOOPBACK) !== 0);
+  const from = zero(src) ? undefined : src;
+  const w = new MessageWriter();
+  let flags = (rtFlags & ~0xffff) | RTM_F_CLONED;
+  if ((rtFlags & RTCF_NOTIFY) !== 0) flags |= RTM_F_NOTIFY;
+  w.bytes(
+    fixed(RTMSG_LEN, (dv) => {
+      dv.setUint8(0, AddressFamily.AF_INET);
+      dv.setUint8(1, 32);
+      dv.setUint8(2, from ? 32 : 0);
+      dv.setUint8(4, RT_TABLE_MAIN);
+      dv.setUint8(6, RT_SCOPE_UNIVERSE);
+      dv.setUint8(7, type);
+      dv.setUint32(8, flags >>> 0, true);
+    }),
+  );
+  w.u32(RTA_TABLE, RT_TABLE_MAIN);
+  w.attr(RTA_DST, dst);
+  if (from) w.attr(RTA_SRC, from);
+  // A delivered packet's route leaves by lo (ip_rt_get_dev without an L3 master device).
+  w.u32(RTA_OIF, lo?.index ?? 0);
+  if (q.mark !== 0) w.u32(RTA_MARK, q.mark);
+  if (q.uid !== undefined) w.u32(RTA_UID, q.uid);
+  w.u32(RTA_IIF, q.arriving.index);
+  w.attr(
+    RTA_CACHEINFO,
+    fixed(RTA_CACHEINFO_LEN, (dv) => {
+      dv.setUint32(0, refs, true);
+      dv.setUint32(4, lastuse, true);
+    }),
+  );
+  return w.finish(RTM_NEWROUTE, 0, q.seq, q.pid);
+}
+
+/**
+ * RTM_GETROUTE with RTA_IIF for IPv6: ip6_route_input_lookup through the local table, then main,
+ * answered by rt6_fill_node with RTA_IIF in place of the source it would pick. A loopback,
+ * link-local or multicast destination is looked up strictly, among the arriving link's routes
+ * (rt6_need_strict), so ::1 arrives on lo only. Forwarding does not matter to the lookup: a
+ * route to another link is answered. No route: ENETUNREACH. A multicast destination arriving on a
+ * link with IPv6 other than lo meets that link's ff00::/8 route, which rt6_fill_node asks
+ * multicast routing about (ip6mr_get_route): without its table Linux fails to fill the answer
+ * (EMSGSIZE).
+ */
+function inputRoute6(q: InputRequest): Uint8Array | GetRouteError {
+  const { links, dst, arriving } = q;
+  const lo = links.find((l) => (l.flags & IfFlag.IFF_LOOPBACK) !== 0);
+  const linkLocal = dst[0] === 0xfe && (dst[1]! & 0xc0) === 0x80;
+  const loopback = dst.every((b, i) => b === (i === 15 ? 1 : 0));
+  const strict = dst[0] === 0xff || linkLocal || loopback;
+  const routes = routesOf(links).filter(
+    (r) => r.family === AddressFamily.AF_INET6 && (!strict || r.oif === arriving.index),
+  );
+  const inTable = (t: number): Route[] => routes.filter((r) => r.table === t);
+  const route = longestMatch(inTable(RT_TABLE_LOCAL), dst) ?? longestMatch(inTable(RT_TABLE_MAIN), dst);
+  if (!route) {
+    const multicastRoute =
+      dst[0] === 0xff &&
+      arriving !== lo &&
+      (arriving.flags & IfFlag.IFF_UP) !== 0 &&
+      ipv6AddressesOf(arriving).length > 0;
+    return { error: multicastRoute ? E.EMSGSIZE : E.ENETUNREACH };
+  }
+  const fibMatch = (q.rtmFlags & RTM_F_FIB_MATCH) !== 0;
+  const learnt = fibMatch
+    ? undefined
+    : links.find((l) => l.routeControl)?.routeControl?.pathMtu(new Ipv6Address(dst));
+  const w = new MessageWriter();
+  w.bytes(
+    fixed(RTMSG_LEN, (dv) => {
+      dv.setUint8(0, AddressFamily.AF_INET6);
+      dv.setUint8(1, fibMatch ? route.dstLen : 128);
+      dv.setUint8(2, fibMatch ? 0 : 128);
+      dv.setUint8(4, route.table);
+      dv.setUint8(5, route.protocol);
+      dv.setUint8(6, RT_SCOPE_UNIVERSE);
+      dv.setUint8(7, route.type);
+      dv.setUint32(8, learnt ? RTM_F_CLONED : 0, true);
+    }),
+  );
+  w.u32(RTA_TABLE, route.table);
+  if (!fibMatch) w.attr(RTA_DST, dst);
+  else if (route.dst && route.dstLen > 0) w.attr(RTA_DST, route.dst);
+  if (!fibMatch) w.attr(RTA_SRC, q.src ?? new Uint8Array(16));
+  w.u32(RTA_IIF, arriving.index);
+  if (route.prefsrc) w.attr(RTA_PREFSRC, route.prefsrc);
+  putMetrics(w, learnt?.mtu ?? route.mtu, route.mtuLocked === true || learnt?.locked === true);
+  w.u32(RTA_PRIORITY, route.priority ?? 0);
+  if (route.gateway) w.attr(RTA_GATEWAY, route.gateway);
+  // The answer of a lookup is its dst, whose local routes leave by lo; the FIB route's own
+  // nexthop is the address's link.
+  w.u32(RTA_OIF, !fibMatch && route.type === RTN_LOCAL ? (lo?.index ?? 0) : route.oif);
+  // rta_clntref of a lookup's dst: the answer's reference and the per-CPU copy's (and an
+  // exception's); a FIB route has no dst: all 0.
+  w.attr(
+    RTA_CACHEINFO,
+    fixed(RTA_CACHEINFO_LEN, (dv) => {
+      if (fibMatch) return;
+      dv.setUint32(0, learnt ? 3 : 2, true);
+      if (learnt) dv.setInt32(8, Math.floor(Math.max(learnt.expiresIn, 0) / 10), true);
+    }),
+  );
+  w.u8(RTA_PREF, 0);
+  return w.finish(RTM_NEWROUTE, 0, q.seq, q.pid);
 }
 
 /** Rule attributes (FRA_*) of include/uapi/linux/fib_rules.h and the rules' one action. */
@@ -1387,8 +1627,8 @@ export class NetlinkSocket {
   private queued = 0;
   private listener: ((events: number) => void) | undefined;
   private readonly options = new Map<number, number>();
-  /** The extended ACK message of the request being answered (NLMSGERR_ATTR_MSG), if any. */
-  private extackMessage: string | undefined;
+  /** The extended ACK of the request being answered (its error's text, attribute, policy), if any. */
+  private extack: Omit<ExtAck, 'error'> | undefined;
   private closed = false;
   /** SO_RCVBUF / SO_SNDBUF as getsockopt reports them. */
   rcvbuf = SK_RMEM_DEFAULT;
@@ -1706,6 +1946,7 @@ export class NetlinkSocket {
       const flags = dv.getUint16(off + 6, true);
       let err: LinuxError | undefined;
       let dumped = false;
+      this.extack = undefined;
       if ((flags & NLM_F_REQUEST) !== 0 && type >= NLMSG_MIN_TYPE) {
         const r =
           this.protocol === NETLINK_SOCK_DIAG
@@ -1733,14 +1974,22 @@ export class NetlinkSocket {
       }),
     );
     let flags = capped ? NLM_F_CAPPED : 0;
-    const text = this.extackMessage;
-    this.extackMessage = undefined;
-    if (err !== undefined && text !== undefined && this.options.get(NETLINK_EXT_ACK)) {
-      // netlink_ack: the message as a NUL-terminated NLMSGERR_ATTR_MSG after the echoed request.
-      const b = new Uint8Array(text.length + 1);
-      for (let i = 0; i < text.length; i++) b[i] = text.charCodeAt(i) & 0xff;
-      w.attr(NLMSGERR_ATTR_MSG, b);
-      flags |= NLM_F_ACK_TLVS;
+    const extack = this.extack;
+    this.extack = undefined;
+    if (extack !== undefined && this.options.get(NETLINK_EXT_ACK)) {
+      // netlink_ack_tlv_fill: the text (NUL-terminated; an ACK's is a warning), and for an error
+      // the offset of the attribute at fault from the request's header and the policy it failed.
+      const text = extack.message;
+      if (text !== undefined) {
+        const b = new Uint8Array(text.length + 1);
+        for (let i = 0; i < text.length; i++) b[i] = text.charCodeAt(i) & 0xff;
+        w.attr(NLMSGERR_ATTR_MSG, b);
+      }
+      const at = err === undefined ? undefined : extack.offset;
+      if (at !== undefined) w.u32(NLMSGERR_ATTR_OFFS, NLMSG_HDRLEN + at);
+      if (err !== undefined && extack.policy !== undefined)
+        w.attr(NLMSGERR_ATTR_POLICY | NLA_F_NESTED, extack.policy);
+      if (text !== undefined || at !== undefined) flags |= NLM_F_ACK_TLVS;
     }
     this.deliver({ data: w.finish(NLMSG_ERROR, flags, dv.getUint32(8, true), this.portid), from: 0 });
   }
@@ -1801,7 +2050,7 @@ export class NetlinkSocket {
     const num = (t: number): number =>
       new DataView(tb.get(t)!.buffer, tb.get(t)!.byteOffset).getInt32(0, true);
     if (tb.has(NETNSA_TARGET_NSID)) {
-      this.extackMessage = 'Target netns reference is invalid';
+      this.extack = { message: 'Target netns reference is invalid' };
       return E.EINVAL;
     }
     let peer: LinuxError | undefined;
@@ -1809,11 +2058,11 @@ export class NetlinkSocket {
     else if (tb.has(NETNSA_FD)) peer = netnsFile(sender.file?.(num(NETNSA_FD)) ?? E.EBADF);
     else if (tb.has(NETNSA_NSID)) peer = E.ENOENT;
     else {
-      this.extackMessage = 'Peer netns reference is missing';
+      this.extack = { message: 'Peer netns reference is missing' };
       return E.EINVAL;
     }
     if (peer !== undefined) {
-      this.extackMessage = 'Peer netns reference is invalid';
+      this.extack = { message: 'Peer netns reference is invalid' };
       return peer;
     }
     const w = new MessageWriter();
@@ -1841,18 +2090,19 @@ export class NetlinkSocket {
       if (!this.netAdmin || !senderNetAdmin) return E.EPERM;
       if (type === RTM_NEWLINK || type === RTM_SETLINK) {
         const r = this.domain.changeLinks(() => rtnlChange(this.domain.links(), type, flags, body));
-        this.extackMessage = r?.message;
+        this.extack = r ?? warning(changeWarning(type, body));
         return r?.error;
       }
       const watched = this.domain.watched;
       const before = watched ? announced(this.domain, this.domain.links()) : undefined;
       const r = rtnlChange(this.domain.links(), type, flags, body);
       if (r !== undefined) {
-        this.extackMessage = r.message;
+        this.extack = r;
         return r.error;
       }
       if (before) announceChanges(this.domain, before, family, seq, this.portid);
       this.domain.changed();
+      this.extack = warning(changeWarning(type, body));
       return undefined;
     }
     if (type === RTM_GETNSID) return this.getNsid(body, flags, seq, sender);
@@ -1924,12 +2174,13 @@ export class NetlinkSocket {
         sender.uid ?? 0,
         seq,
         pid,
+        this.domain.inputRoutes,
       );
       if (r instanceof Uint8Array) {
         this.deliver({ data: r, from: 0 });
         return undefined;
       }
-      this.extackMessage = r.message;
+      this.extack = r;
       return r.error;
     }
     if (type !== RTM_GETLINK) return E.EOPNOTSUPP;
@@ -1948,6 +2199,11 @@ export class NetlinkSocket {
     this.deliver({ data: newLink(link, 0, seq, pid), from: 0 });
     return undefined;
   }
+}
+
+/** An extended ACK of only a warning's text, if there is one. */
+function warning(message: string | undefined): Omit<ExtAck, 'error'> | undefined {
+  return message === undefined ? undefined : { message };
 }
 
 /** Multicast groups of rtnetlink's announcements (RTNLGRP_*). */

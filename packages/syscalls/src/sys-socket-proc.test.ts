@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { E } from '@tsvisor/abi';
 import { BUF, harness, type Harness } from './harness.test-util.js';
-import { EthernetAddress, Stack, cidr, linkPair } from '@tsvisor/netstack';
+import { EthernetAddress, Ipv6Address, Stack, cidr, linkPair } from '@tsvisor/netstack';
 import { ARPHRD_LOOPBACK, IfFlag, type LinkInfo } from './sys-netlink.js';
 import { configureNetwork } from './sys-socket-file.js';
+import type { ProcNetSource } from '@tsvisor/procfs';
 import { procNetSource } from './sys-socket-proc.js';
 
 const AF_UNIX = 1;
@@ -348,47 +350,92 @@ describe('/proc/net over the sandbox sockets', () => {
   });
 });
 
+/**
+ * A stack on an Ethernet link (lo and eth0, with `ipv6LinkLocal` if asked) configured as the
+ * sandbox's network of `h`, and the /proc/net source procfs reads it through.
+ */
+function ethernetSandbox(h: Harness, ipv6LinkLocal = false): { stack: Stack; net: ProcNetSource } {
+  const stack = new Stack({
+    device: linkPair({ medium: 'ethernet', mtu: 1500 })[0],
+    addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
+    hardwareAddress: EthernetAddress.parse('02:00:00:00:00:01')!,
+    ipv6LinkLocal,
+  });
+  const link = (index: number, name: string, type: number): LinkInfo => ({
+    index,
+    name,
+    flags: IfFlag.IFF_UP,
+    mtu: 1500,
+    type,
+    address: new Uint8Array(6),
+    broadcast: new Uint8Array(6),
+    addresses: [],
+    gateways: [],
+    stats: () => ({ rxPackets: 0, txPackets: 0 }),
+  });
+  configureNetwork(h.kernel, {
+    stack,
+    links: () => [link(1, 'lo', ARPHRD_LOOPBACK), link(2, 'eth0', 1)],
+  });
+  return { stack, net: procNetSource(h.kernel) };
+}
+
 describe('/proc/sys/net/ipv6 over the sandbox stack', () => {
   it("shows conf/all, default and each link's, and a write reaches the stack's DAD settings", () => {
     const h = harness();
-    const stack = new Stack({
-      device: linkPair({ medium: 'ethernet', mtu: 1500 })[0],
-      addresses: [cidr('127.0.0.1/8'), cidr('::1/128')],
-      hardwareAddress: EthernetAddress.parse('02:00:00:00:00:01')!,
-    });
-    const link = (index: number, name: string, type: number): LinkInfo => ({
-      index,
-      name,
-      flags: IfFlag.IFF_UP,
-      mtu: 1500,
-      type,
-      address: new Uint8Array(6),
-      broadcast: new Uint8Array(6),
-      addresses: [],
-      gateways: [],
-      stats: () => ({ rxPackets: 0, txPackets: 0 }),
-    });
-    configureNetwork(h.kernel, {
-      stack,
-      links: () => [link(1, 'lo', ARPHRD_LOOPBACK), link(2, 'eth0', 1)],
-    });
-    const net = procNetSource(h.kernel);
+    const { stack, net } = ethernetSandbox(h);
     const sysctl = stack.iface.ipv6Sysctl;
+    const fresh = { dadTransmits: 1, enhancedDad: 1, hopLimit: 64, disableIpv6: 0 };
     expect(net.ipv6Sysctl?.()).toEqual({
       idgenRetries: 3,
       idgenDelay: 1,
-      conf: Object.fromEntries(
-        ['all', 'default', 'lo', 'eth0'].map((n) => [n, { dadTransmits: 1, enhancedDad: 1 }]),
-      ),
+      icmpEchoIgnoreAll: 0,
+      icmpEchoIgnoreMulticast: 0,
+      routeMtuExpires: 600,
+      conf: {
+        all: { ...fresh, mtu: 1280 },
+        default: { ...fresh, mtu: 1280 },
+        lo: { ...fresh, mtu: 65536 },
+        eth0: { ...fresh, mtu: 1500 },
+      },
     });
     expect(net.setIpv6Sysctl?.({ key: 'dadTransmits', conf: 'eth0', value: 4 })).toBeUndefined();
     expect(net.setIpv6Sysctl?.({ key: 'enhancedDad', conf: 'all', value: 0 })).toBeUndefined();
     expect(net.setIpv6Sysctl?.({ key: 'dadTransmits', conf: 'lo', value: 9 })).toBeUndefined();
     expect(net.setIpv6Sysctl?.({ key: 'idgenRetries', value: 0 })).toBeUndefined();
-    expect(sysctl.conf.device).toEqual({ dadTransmits: 4, enhancedDad: 1 });
-    expect(sysctl.conf.all).toEqual({ dadTransmits: 1, enhancedDad: 0 });
+    expect(sysctl.conf.device).toMatchObject({ dadTransmits: 4, enhancedDad: 1 });
+    expect(sysctl.conf.all).toMatchObject({ dadTransmits: 1, enhancedDad: 0 });
     expect(sysctl.conf.lo.dadTransmits).toBe(9);
     expect(sysctl.idgenRetries).toBe(0);
-    expect(net.ipv6Sysctl?.().conf['eth0']).toEqual({ dadTransmits: 4, enhancedDad: 1 });
+    expect(net.ipv6Sysctl?.().conf['eth0']).toMatchObject({ dadTransmits: 4, enhancedDad: 1 });
+  });
+
+  it('a write reaches the hop limit, the MTU and the switch of IPv6 of the link it names', () => {
+    const h = harness();
+    const { stack, net } = ethernetSandbox(h, true);
+    const far = Ipv6Address.parse('2001:db8::1')!;
+    expect(net.setIpv6Sysctl?.({ key: 'hopLimit', conf: 'eth0', value: 9 })).toBeUndefined();
+    expect([stack.ipv6HopLimit(far), stack.ipv6HopLimit(Ipv6Address.LOOPBACK)]).toEqual([9, 64]);
+    expect(net.setIpv6Sysctl?.({ key: 'mtu', conf: 'eth0', value: 1501 })).toBe(E.EINVAL);
+    expect(net.setIpv6Sysctl?.({ key: 'mtu', conf: 'eth0', value: 1400 })).toBeUndefined();
+    expect(stack.mtuFor(far)).toBe(1400);
+    expect(net.setIpv6Sysctl?.({ key: 'disableIpv6', conf: 'lo', value: 1 })).toBeUndefined();
+    expect(stack.isLocalAddress(Ipv6Address.LOOPBACK)).toBe(false);
+    expect(net.setIpv6Sysctl?.({ key: 'disableIpv6', conf: 'all', value: 1 })).toBeUndefined();
+    expect(stack.iface.ipv6Addresses()).toEqual([]);
+    expect(net.setIpv6Sysctl?.({ key: 'icmpEchoIgnoreAll', value: 1 })).toBeUndefined();
+    expect(net.setIpv6Sysctl?.({ key: 'icmpEchoIgnoreMulticast', value: 1 })).toBeUndefined();
+    expect(net.setIpv6Sysctl?.({ key: 'routeMtuExpires', value: -5 })).toBeUndefined();
+    expect(stack.iface.ipv6Sysctl).toMatchObject({
+      icmpEchoIgnoreAll: 1,
+      icmpEchoIgnoreMulticast: 1,
+      mtuExpires: -5,
+    });
+    expect(net.ipv6Sysctl?.()).toMatchObject({
+      icmpEchoIgnoreAll: 1,
+      routeMtuExpires: -5,
+      conf: { eth0: { hopLimit: 9, mtu: 1400, disableIpv6: 1 }, default: { disableIpv6: 1 } },
+    });
+    expect(net.setIpv6Sysctl?.({ key: 'hopLimit', conf: 'eth9', value: 9 })).toBe(E.ENOENT);
   });
 });

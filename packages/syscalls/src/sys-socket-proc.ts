@@ -48,6 +48,7 @@ import type {
   ProcSockstat,
   ProcNetDevice,
   ProcNetlinkSocket,
+  ProcNetIpv6Conf,
   ProcNetIpv6Sysctl,
   ProcNetIpv6SysctlWrite,
   ProcNetSource,
@@ -82,6 +83,12 @@ export interface ProcNetOptions {
    * defaults. Opening them for writing is refused with EACCES either way.
    */
   readonly hostSysctl?: () => ProcNetSysctl;
+  /**
+   * Network mode `host`: the host's net.ipv6 sysctls (a conf directory per host link), read when
+   * a program reads them. Without it, host mode shows Linux's defaults. Writes are refused with
+   * EACCES either way.
+   */
+  readonly hostIpv6Sysctl?: () => ProcNetIpv6Sysctl;
   /**
    * Network mode `host`: the host's /proc/net/tcp (family 4) or tcp6 (6) text, read now; only
    * the lines of connections the sandbox closed are taken from it (see
@@ -123,6 +130,8 @@ export function procNetSource(kernel: Kernel, options: ProcNetOptions = {}, t?: 
       ? {
           sysctl: () => hostSysctl?.() ?? DEFAULT_NET_SYSCTL,
           setSysctl: (): LinuxError => E.EACCES,
+          ...(options.hostIpv6Sysctl ? { ipv6Sysctl: options.hostIpv6Sysctl } : {}),
+          setIpv6Sysctl: (): LinuxError => E.EACCES,
           sysctlOwned: false,
         }
       : {
@@ -439,37 +448,58 @@ function netSysctl(stack: Stack): ProcNetSysctl {
 }
 
 /**
- * The stack's conf values of /proc/sys/net/ipv6/conf/`name`: `all`, `default`, or a link's (lo
- * or the device; undefined for a name that is neither).
+ * Which of the stack's conf sets /proc/sys/net/ipv6/conf/`name` is: `all`, `default`, or a
+ * link's (lo or the device; undefined for a name that is neither).
  */
-function ipv6DevConf(net: NetState, name: string): Ipv6DevConf | undefined {
-  const conf = net.stack.iface.ipv6Sysctl.conf;
-  if (name === 'all' || name === 'default') return conf[name];
+function ipv6ConfName(net: NetState, name: string): 'all' | 'default' | 'lo' | 'device' | undefined {
+  if (name === 'all' || name === 'default') return name;
   const link = net.links().find((l) => l.name === name);
   if (link === undefined) return undefined;
-  return link.type === ARPHRD_LOOPBACK ? conf.lo : conf.device;
+  return link.type === ARPHRD_LOOPBACK ? 'lo' : 'device';
 }
 
 /** /proc/sys/net/ipv6 from the stack's IPv6 sysctls, with a conf directory per link. */
 function netIpv6Sysctl(net: NetState): ProcNetIpv6Sysctl {
   const s = net.stack.iface.ipv6Sysctl;
-  const conf: Record<string, { dadTransmits: number; enhancedDad: number }> = {};
+  const conf: Record<string, ProcNetIpv6Conf> = {};
   for (const name of ['all', 'default', ...net.links().map((l) => l.name)]) {
-    const c = ipv6DevConf(net, name);
-    if (c) conf[name] = { dadTransmits: c.dadTransmits, enhancedDad: c.enhancedDad };
+    const which = ipv6ConfName(net, name);
+    if (which === undefined) continue;
+    const c: Ipv6DevConf = s.conf[which];
+    conf[name] = {
+      dadTransmits: c.dadTransmits,
+      enhancedDad: c.enhancedDad,
+      hopLimit: c.hopLimit,
+      mtu: c.mtu,
+      disableIpv6: c.disableIpv6,
+    };
   }
-  return { idgenRetries: s.idgenRetries, idgenDelay: s.idgenDelay, conf };
+  return {
+    idgenRetries: s.idgenRetries,
+    idgenDelay: s.idgenDelay,
+    icmpEchoIgnoreAll: s.icmpEchoIgnoreAll,
+    icmpEchoIgnoreMulticast: s.icmpEchoIgnoreMulticast,
+    routeMtuExpires: s.mtuExpires,
+    conf,
+  };
 }
 
-/** A /proc/sys/net/ipv6 write applied to the stack: DAD runs that start later follow it. */
+/**
+ * A /proc/sys/net/ipv6 write applied to the stack: DAD runs that start later follow it, the
+ * others the stack reads per packet or applies at once (mtu, disable_ipv6).
+ */
 function setNetIpv6Sysctl(net: NetState, w: ProcNetIpv6SysctlWrite): LinuxError | undefined {
+  const s = net.stack.iface.ipv6Sysctl;
   if (!('conf' in w)) {
-    net.stack.iface.ipv6Sysctl[w.key] = w.value;
+    if (w.key === 'routeMtuExpires') s.mtuExpires = w.value;
+    else s[w.key] = w.value;
     return undefined;
   }
-  const c = ipv6DevConf(net, w.conf);
-  if (c === undefined) return E.ENOENT; // the link went away while the file was open
-  c[w.key] = w.value;
+  const which = ipv6ConfName(net, w.conf);
+  if (which === undefined) return E.ENOENT; // the link went away while the file was open
+  if (w.key === 'mtu') return net.stack.setIpv6Mtu(which, w.value);
+  if (w.key === 'disableIpv6') return net.stack.setDisableIpv6(which, w.value);
+  s.conf[which][w.key] = w.value;
   return undefined;
 }
 

@@ -1490,10 +1490,14 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
   const level = int(a[1]);
   const name = int(a[2]);
   const lenp = ptr(a[4]);
-  const len = t.memory.readI32(lenp);
+  let len = t.memory.readI32(lenp);
   if (isError(len)) return len;
-  if (len < 0) return E.EINVAL;
   const sock = f.s.sock;
+  if (len < 0) {
+    // A few options read the length as unsigned: a negative one asks for the whole value.
+    if (!(sock instanceof InetSocket && sock.takesUnsignedOptlen(level, name))) return E.EINVAL;
+    len = 0x7fffffff;
+  }
   if (
     isFilterGetOption(level, name) &&
     (sock instanceof InetSocket || sock instanceof UnixSocket || sock instanceof NetlinkSocket)

@@ -60,6 +60,7 @@ import {
   idgenStart,
   loopedDadSolicit,
   newIpv6Sysctl,
+  type Ipv6DevConf,
   type Ipv6Sysctl,
   webCryptoBytes,
   type AddrconfOptions,
@@ -192,6 +193,12 @@ export interface SocketTable {
   ): void;
   /** Whether a raw socket of `family` takes `protocol`: only then is a looped TCP segment rebuilt for it. */
   rawWants?(family: 4 | 6, protocol: number): boolean;
+  /**
+   * The MTU to `dst`, lowered to a path MTU learnt from ICMP errors: what the stack's own echo
+   * replies are fragmented to, as icmp_reply and icmpv6_echo_reply build them with
+   * ip_append_data (ip6_append_data) on the route. Absent: the link's.
+   */
+  mtuFor?(dst: IpAddress): number;
   /** A neighbor answered: sockets holding packets for it may try again now. */
   neighborResolved(): void;
   /** Lets every socket send what it has; true when any packet left. */
@@ -571,6 +578,11 @@ export class Interface {
    */
   loopbackUp = true;
   /**
+   * ::1 is this host's: lo is up and IPv6 is not disabled on it (net.ipv6.conf.lo.disable_ipv6).
+   * Stack.setLoopbackUp and Stack.setDisableIpv6 keep it.
+   */
+  loopback6 = true;
+  /**
    * The device is up. Down, every packet it would carry is dropped (counted in txDropped). A
    * Stack keeps it equal to {@link loopbackUp} when the device is itself a loopback device.
    */
@@ -725,7 +737,7 @@ export class Interface {
    */
   hasAddress(addr: IpAddress): boolean {
     // ::1 is this host's while lo is up: a down lo loses it (addrconf_ifdown), 127/8 stays.
-    if (addr.isLoopback()) return addr.version === 4 ? this.loopback4 : this.loopbackUp;
+    if (addr.isLoopback()) return addr.version === 4 ? this.loopback4 : this.loopback6;
     const all = this.addresses;
     for (let i = 0; i < all.length; i++)
       if (all[i]!.address.equals(addr)) return this.dad.size === 0 || !this.dad.has(all[i]!);
@@ -753,11 +765,15 @@ export class Interface {
    * and on an IP-medium device (Linux's IFF_NOARP) there is no DAD.
    *
    * EEXIST when the address is assigned already (IPv4: the same address with the same prefix
-   * length; IPv6: the same address with any, tentative or not).
+   * length; IPv6: the same address with any, tentative or not); EACCES for an IPv6 address on a
+   * link whose net.ipv6.conf.<link>.disable_ipv6 is set (ipv6_add_addr).
    * Other addresses are usable at once: sockets may bind to them, and packets to them are received.
    */
   addAddress(cidr: IpCidr, options: { loopback?: boolean; flags?: number } = {}): undefined | LinuxError {
     const a = cidr.address;
+    const conf = this.ipv6Sysctl.conf;
+    if (a.version === 6 && (options.loopback === true ? conf.lo : conf.device).disableIpv6 !== 0)
+      return E.EACCES;
     let secondary = false;
     for (const c of this.addresses) {
       if (c.address.version !== a.version) continue;
@@ -977,6 +993,20 @@ export class Interface {
     return best;
   }
 
+  /**
+   * The net.ipv6.conf of the link packets to `dst` leave by: lo's for this host's own addresses
+   * and routes on lo, and for everything on a loopback `device` (which is lo); else the device's.
+   */
+  ipv6ConfFor(dst: IpAddress, device: Device): Ipv6DevConf {
+    const conf = this.ipv6Sysctl.conf;
+    const lo =
+      device.capabilities.loopback === true ||
+      dst.isLoopback() ||
+      this.hasAddress(dst) ||
+      this.routedToLoopback(dst);
+    return lo ? conf.lo : conf.device;
+  }
+
   /** True when a packet to `dst`, not this host's, leaves by lo (a route on lo takes it). */
   private routedToLoopback(dst: IpAddress): boolean {
     return this.staticRoutes.length > 0 && this.lookupRoute(dst)?.loopback === true;
@@ -986,7 +1016,7 @@ export class Interface {
   sourceAddressFor(dst: IpAddress): IpAddress | undefined {
     if (dst.isLoopback()) {
       if (dst.version === 4) return this.loopback4 ? Ipv4Address.LOOPBACK : undefined;
-      return this.loopbackUp ? Ipv6Address.LOOPBACK : undefined;
+      return this.loopback6 ? Ipv6Address.LOOPBACK : undefined;
     }
     if (this.hasAddress(dst)) return this.assigned.size > 0 ? this.localSource(dst) : dst;
     // A down device has no routes left: only this host and routes through lo are reached.
@@ -1571,6 +1601,7 @@ export class Interface {
         dst: src,
         hopLimit: 64,
         icmp: { type: 'echoReply', ident: icmp.ident, seqNo: icmp.seqNo, data: icmp.data },
+        ...replyMtu(sockets, src),
       });
     } else if (icmp.type === 'echoReply') {
       sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload);
@@ -1635,14 +1666,20 @@ export class Interface {
       return;
     }
     if (icmp.type === 'echoRequest') {
-      if (!unicastDst) return;
+      const sysctl = this.ipv6Sysctl;
+      if (sysctl.icmpEchoIgnoreAll !== 0 || (!unicastDst && sysctl.icmpEchoIgnoreMulticast !== 0)) return;
+      // A group's echo is answered from the address source selection picks for the requester.
+      const from = unicastDst ? dst : this.sourceAddressFor(src);
+      if (from?.version !== 6 || src.isUnspecified() || src.isMulticast()) return;
       this.stats.icmpEchoReplies++;
       this.emit(now, device, {
         kind: 'icmpv6',
-        src: dst,
+        src: from,
         dst: src,
-        hopLimit: 64,
+        // icmpv6_echo_reply's socket leaves its hop limit unset: the link's (ip6_sk_dst_hoplimit).
+        hopLimit: this.ipv6ConfFor(src, device).hopLimit,
         icmp: { type: 'echoReply', ident: icmp.ident, seqNo: icmp.seqNo, data: icmp.data },
+        ...replyMtu(sockets, src),
       });
     } else if (icmp.type === 'echoReply') {
       sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload);
@@ -1806,7 +1843,7 @@ export class Interface {
         kind: 'icmpv6',
         src: dst,
         dst: src,
-        hopLimit: 64,
+        hopLimit: this.ipv6ConfFor(src, device).hopLimit,
         icmp: { type: 'destUnreachable', code: Icmpv6Unreachable.PORT, invoking },
       });
     }
@@ -1823,6 +1860,27 @@ export class Interface {
     const from = this.hasAddress(dst) ? dst : this.sourceAddressFor(src);
     if (from?.version !== 4) return;
     this.sendUnreachable4(now, device, from, src, Icmpv4Unreachable.FRAG_NEEDED, mtu, ip);
+  }
+
+  /**
+   * icmpv6_send's packet too big about the IPv6 datagram `ip`, larger than `mtu`: to its
+   * source, from its destination when that is this host's (else the source the route back
+   * picks), quoting as much of it as fits in 1280 bytes.
+   */
+  private sendPacketTooBig(now: number, device: Device, ip: Uint8Array, mtu: number): void {
+    const src = new Ipv6Address(ip.slice(8, 24));
+    const dst = new Ipv6Address(ip.slice(24, 40));
+    if (src.isUnspecified() || src.isMulticast()) return;
+    const from = this.hasAddress(dst) ? dst : this.sourceAddressFor(src);
+    if (from?.version !== 6) return;
+    const invoking = ip.subarray(0, Math.min(ip.length, 1280 - IPV6_HEADER_LEN - 8));
+    this.emit(now, device, {
+      kind: 'icmpv6',
+      src: from,
+      dst: src,
+      hopLimit: this.ipv6ConfFor(src, device).hopLimit, // icmpv6_send: the link's, as port unreachable
+      icmp: { type: 'packetTooBig', mtu, invoking },
+    });
   }
 
   /**
@@ -1957,7 +2015,12 @@ export class Interface {
           payloadLen: transportLen,
           ttl: out.hopLimit,
           tos: out.kind === 'udp' || out.kind === 'tcp' ? (out.trafficClass ?? 0) : 0,
-          ...(out.kind === 'icmpv4' && out.dontFragment === false ? { dontFragment: false } : {}),
+          // DF as the sender's IP_MTU_DISCOVER asks; the stack's own ICMP messages go without. A
+          // datagram without it gets an identification (ip_select_ident).
+          ...((out.kind === 'icmpv4' && out.dontFragment !== true) ||
+          (out.kind === 'udp' && out.dontFragment === false)
+            ? { dontFragment: false, ident: (this.ipIdent = (this.ipIdent + 1) & 0xffff) }
+            : {}),
         },
         Ipv4Packet.unchecked(ipBuf),
       );
@@ -2116,9 +2179,10 @@ export class Interface {
   /**
    * {@link emit} of a raw socket's whole IP datagram: routed as the others, fragmented when
    * larger than the device's MTU or the path MTU it was given, counted in the IP and ICMP
-   * output counters. An IPv4 one with DF is refused instead: the socket refused it when larger
-   * than the device's MTU, and one larger than the path MTU (an IP_HDRINCL header with DF)
-   * gets its source a fragmentation-needed message, as ip_fragment sends.
+   * output counters. One whose header the caller wrote is refused instead when it has DF
+   * (IPv4) or is IPv6 (no ignore_df): the socket refused it when larger than the device's MTU,
+   * and one larger than the path MTU gets its source a fragmentation-needed or packet-too-big
+   * message, as ip_fragment and ip6_fragment send, counted in FragFails and OutDiscards.
    */
   private emitIpDatagram(now: number, device: Device, out: Outgoing & { readonly kind: 'ip' }): EmitResult {
     const bytes = out.packet;
@@ -2141,14 +2205,19 @@ export class Interface {
       im.OutMsgs++;
       im.outType[bytes[hl]!]!++;
     }
-    ipMib.OutRequests++;
+    if (!v4 || out.headerIncluded !== true) ipMib.OutRequests++;
     if (out.dst.isMulticast()) ipMib.OutMcastPkts++;
     let pieces = [bytes];
     let mtu = viaDevice ? (this.deviceMtu ?? device.capabilities.mtu) : this.loopbackMtu;
     if (out.pathMtu !== undefined && out.pathMtu < mtu) mtu = out.pathMtu;
     if (bytes.length > mtu) {
-      if (v4 && bytes[6]! & 0x40) {
-        if (out.pathMtu === mtu) this.sendFragNeeded(now, device, bytes, mtu);
+      if (v4 ? (bytes[6]! & 0x40) !== 0 : out.headerIncluded === true) {
+        ipMib.FragFails++;
+        ipMib.OutDiscards++;
+        if (out.pathMtu === mtu) {
+          if (v4) this.sendFragNeeded(now, device, bytes, mtu);
+          else this.sendPacketTooBig(now, device, bytes, mtu);
+        }
         return 'unroutable';
       }
       pieces = this.fragmentDatagram(bytes, v4, mtu, ipMib);
@@ -2337,6 +2406,7 @@ export class Interface {
         udp: seg,
         ...(out.trafficClass !== undefined ? { trafficClass: out.trafficClass } : {}),
         ...(out.noChecksum !== undefined ? { noChecksum: out.noChecksum } : {}),
+        ...(out.dontFragment !== undefined ? { dontFragment: out.dontFragment } : {}),
       });
     }
     return r;
@@ -2646,4 +2716,10 @@ export function cidr(text: string): IpCidr {
 
 function isLoopback4(c: IpCidr): boolean {
   return c.address.version === 4 && c.address.isLoopback();
+}
+
+/** The path MTU a reply of the stack's own to `dst` is fragmented to (SocketTable.mtuFor). */
+function replyMtu(sockets: SocketTable, dst: IpAddress): { readonly pathMtu?: number } {
+  const mtu = sockets.mtuFor?.(dst);
+  return mtu === undefined ? {} : { pathMtu: mtu };
 }

@@ -35,6 +35,11 @@ export type Outgoing =
        * where it is below the link's; absent: the link's.
        */
       readonly pathMtu?: number;
+      /**
+       * DF on an IPv4 datagram that is not fragmented (IP_MTU_DISCOVER's WANT, DO and PROBE,
+       * __ip_make_skb); absent: set.
+       */
+      readonly dontFragment?: boolean;
     }
   | {
       readonly kind: 'tcp';
@@ -58,7 +63,11 @@ export type Outgoing =
       readonly dst: Ipv4Address;
       readonly hopLimit: number;
       readonly icmp: Icmpv4Repr;
-      /** DF on a datagram that is not fragmented (IP_MTU_DISCOVER, __ip_make_skb); absent: set. */
+      /**
+       * DF on a datagram that is not fragmented (a ping socket's IP_MTU_DISCOVER, __ip_make_skb);
+       * absent: not set, as the stack's own messages leave from icmp_sk, which is
+       * IP_PMTUDISC_DONT.
+       */
       readonly dontFragment?: boolean;
       /** As the UDP variant's: a ping socket's path MTU. */
       readonly pathMtu?: number;
@@ -89,10 +98,17 @@ export type Outgoing =
       readonly dst: IpAddress;
       readonly packet: Uint8Array;
       /**
-       * As the UDP variant's (ip_skb_dst_mtu): an IPv4 datagram larger than it is fragmented,
-       * or refused with DF set (ip_fragment answers its source with fragmentation needed).
+       * As the UDP variant's (ip_skb_dst_mtu): a datagram larger than it is fragmented, or
+       * refused when its header was included with DF set or in IPv6 (ip_fragment, ip6_fragment:
+       * its source is answered with fragmentation needed or packet too big).
        */
       readonly pathMtu?: number;
+      /**
+       * The caller wrote the IP header (IP_HDRINCL, IPV6_HDRINCL): the datagram is refused
+       * rather than fragmented as above, and an IPv4 one is not counted in OutRequests
+       * (raw_send_hdrinc goes straight to dst_output, past __ip_local_out).
+       */
+      readonly headerIncluded?: boolean;
     };
 
 /**

@@ -3,7 +3,17 @@
 // IPv4, nothing below 1280 for IPv6, never above the route's), for 600 s; a TCP connection
 // takes it for a segment it has in flight, lowers its MSS and resends at once. Here a peer on
 // an IP link of MTU 1500 plays the router; runtime's pmtu test compares the same on lo with Linux.
-import { E, IpOption, IpProto, isError, SocketLevel, SocketOption, SockType, TcpOption } from '@tsvisor/abi';
+import {
+  E,
+  IpOption,
+  IpProto,
+  Ipv6Option,
+  isError,
+  SocketLevel,
+  SocketOption,
+  SockType,
+  TcpOption,
+} from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import type { Device } from '../phy/device.js';
 import type { Stack } from '../stack.js';
@@ -106,6 +116,28 @@ describe('path MTU of UDP sockets', () => {
     packetTooBig(peer, six.datagram, 1300);
     sent(7000);
     expect(stack.pathMtu(far6)).toEqual({ mtu: 1300, locked: false, expiresIn: PMTU_EXPIRES });
+  });
+
+  it('follows net.ipv6.route.mtu_expires as reports come; 0 or less forgets at once', () => {
+    const { stack, peer, sent } = routerLink(7);
+    const { s, datagram } = connectedUdp(6, stack, sent);
+    stack.iface.ipv6Sysctl.mtuExpires = 5;
+    packetTooBig(peer, datagram, 1300);
+    sent(1000);
+    expect(stack.pathMtu(far6)).toEqual({ mtu: 1300, locked: false, expiresIn: 5000 });
+    expect(s.getsockopt(SocketLevel.SOL_IPV6, Ipv6Option.IPV6_MTU)).toBe(1300);
+    sent(1000 + 5000);
+    expect(s.getsockopt(SocketLevel.SOL_IPV6, Ipv6Option.IPV6_MTU)).toBe(1500);
+    // IPv4 keeps net.ipv4.route.mtu_expires.
+    const four = connectedUdp(4, stack, sent);
+    fragNeeded(peer, four.datagram, 1200);
+    sent(7000);
+    expect(stack.pathMtu(far4)).toEqual({ mtu: 1200, locked: false, expiresIn: PMTU_EXPIRES });
+    stack.iface.ipv6Sysctl.mtuExpires = -5;
+    packetTooBig(peer, datagram, 1300);
+    sent(7000);
+    expect(stack.pathMtu(far6)).toBeUndefined();
+    expect(s.getsockopt(SocketLevel.SOL_IPV6, Ipv6Option.IPV6_MTU)).toBe(1500);
   });
 
   it('ip_no_pmtu_disc: new sockets start with IP_PMTUDISC_DONT unless 0; 1 learns min_pmtu, 2 and 3 drop UDP reports', () => {

@@ -2,9 +2,9 @@
  * Path MTU discovery's memory: the MTU that ICMP fragmentation-needed and ICMPv6 packet-too-big
  * messages report for a destination, kept per destination address as Linux keeps a route
  * exception (the fib nexthop exception of __ip_rt_update_pmtu, the rt6 exception of
- * __ip6_rt_update_pmtu) until it expires (net.ipv4.route.mtu_expires for IPv4, read when a
- * report is learnt; IPv6's net.ipv6.route.mtu_expires stays Linux's 600 s). The stack's routes
- * give the MTU it may lower, never raise.
+ * __ip6_rt_update_pmtu) until it expires (net.ipv4.route.mtu_expires for IPv4,
+ * net.ipv6.route.mtu_expires for IPv6, read when a report is learnt). The stack's routes give the
+ * MTU it may lower, never raise.
  *
  * @module
  */
@@ -19,7 +19,7 @@ const IPV6_MIN_PMTU = 1280;
 /** Linux's net.ipv4.route.mtu_expires and IPv6's ip6_rt_mtu_expires: 600 s, in ms. */
 export const PMTU_EXPIRES = 600_000;
 
-/** The net.ipv4.route sysctls a {@link PathMtuCache} reads as reports come. */
+/** The net.ipv4.route and net.ipv6.route sysctls a {@link PathMtuCache} reads as reports come. */
 export interface PmtuSysctl {
   /**
    * net.ipv4.route.min_pmtu (Linux: 552): an IPv4 report below it is raised to it, and the MTU
@@ -31,6 +31,8 @@ export interface PmtuSysctl {
    * forgets it at once.
    */
   readonly mtuExpires: number;
+  /** net.ipv6.route.mtu_expires (s, Linux: 600): the same for an IPv6 path MTU. */
+  readonly mtuExpires6: number;
 }
 
 /** The MTU a fragmentation-needed or packet-too-big message reports; undefined for other errors. */
@@ -42,7 +44,10 @@ export function reportedMtu(r: IcmpErrorReport): number | undefined {
   return r.type === Icmpv6Type.PACKET_TOO_BIG ? r.info : undefined;
 }
 
-/** ip6_sk_accept_pmtu: IPV6_PMTUDISC_INTERFACE and _OMIT take no path MTU from ICMPv6. */
+/**
+ * ip_sk_accept_pmtu / ip6_sk_accept_pmtu: a socket under IP(V6)_PMTUDISC_INTERFACE or _OMIT
+ * takes no path MTU from the ICMP errors about what it sent.
+ */
 export function acceptsPmtu(pmtuDisc6: number): boolean {
   return pmtuDisc6 !== PmtuDisc.INTERFACE && pmtuDisc6 !== PmtuDisc.OMIT;
 }
@@ -85,17 +90,17 @@ export class PathMtuCache {
    * it is ignored; so is an IPv4 report while the MTU is locked (`routeLocked`, the route's
    * `mtu lock`, or a locked learnt one: ip_mtu_locked), not an IPv6 one (path MTU discovery is
    * not optional there: __ip6_rt_update_pmtu leaves the lock alone). IPv4 raises one below
-   * min_pmtu to it (never above `current`) and locks it (Linux then also sends without DF under
-   * IP_PMTUDISC_WANT: not modelled); IPv6 ignores one below 1280.
+   * min_pmtu to it (never above `current`) and locks it (then datagrams there go without DF
+   * under IP_PMTUDISC_WANT: Stack.mtuLocked); IPv6 ignores one below 1280.
    */
   learn(dst: IpAddress, reported: number, current: number, now: number, routeLocked = false): void {
     if (dst.version === 4 && (routeLocked || this.get(dst, now)?.locked === true)) return;
     if (reported > current) return;
     if (dst.version === 6 && (reported < IPV6_MIN_PMTU || reported === current)) return;
-    const { minPmtu, mtuExpires } = this.sysctl();
+    const { minPmtu, mtuExpires, mtuExpires6 } = this.sysctl();
     const locked = dst.version === 4 && reported < minPmtu;
     const mtu = locked ? Math.min(current, minPmtu) : reported;
-    const lifetime = dst.version === 4 ? mtuExpires * 1000 : PMTU_EXPIRES;
+    const lifetime = (dst.version === 4 ? mtuExpires : mtuExpires6) * 1000;
     this.byDst.set(dst.key, { mtu, locked, expires: now + lifetime });
   }
 }

@@ -143,7 +143,10 @@ export interface AddrconfOptions {
   readonly randomBytes?: (n: number) => Uint8Array;
 }
 
-/** The net.ipv6.conf.<dev>.* values duplicate address detection reads (Linux's ipv6_devconf). */
+/**
+ * The net.ipv6.conf.<dev>.* values the stack reads (Linux's ipv6_devconf): duplicate address
+ * detection's, and the hop limit, MTU and switch of IPv6 on the link.
+ */
 export interface Ipv6DevConf {
   /**
    * dad_transmits (Linux: 1): the solicitations of a DAD run, read when the run starts and kept
@@ -156,13 +159,32 @@ export interface Ipv6DevConf {
    * not 0; without one, the link looping ours back looks like another node's DAD.
    */
   enhancedDad: number;
+  /**
+   * hop_limit (Linux: 64, 1..255): the hop limit of packets out of the link from sockets that
+   * leave IPV6_UNICAST_HOPS unset, and of the stack's own echo replies and errors, read per
+   * packet (ip6_dst_hoplimit); `all`'s is what getsockopt shows for a socket without a route.
+   */
+  hopLimit: number;
+  /**
+   * mtu (Linux: the link's MTU; `all` and `default` 1280 and unused): the IPv6 MTU of the link,
+   * at least 1280 and at most the link's MTU, which a change of the link's MTU sets again
+   * (Stack.setIpv6Mtu, Stack.setMtu).
+   */
+  mtu: number;
+  /**
+   * disable_ipv6 (Linux: 0): not 0 takes the link's IPv6 addresses away and keeps them away
+   * (Stack.setDisableIpv6).
+   */
+  disableIpv6: number;
 }
 
 /**
- * The IPv6 sysctls address configuration reads as it runs (what /proc/sys/net/ipv6 sets):
- * net.ipv6.idgen_retries and idgen_delay, and net.ipv6.conf.<dev> for `device` and `lo` beside
- * `all` and `default`. As on Linux, `all`'s dad_transmits changes no device and `default` only
- * seeds devices made later (a stack makes none); `all`'s enhanced_dad turns nonces on everywhere.
+ * The IPv6 sysctls the stack reads as it runs (what /proc/sys/net/ipv6 sets):
+ * net.ipv6.idgen_retries and idgen_delay, icmp/echo_ignore_all and echo_ignore_multicast,
+ * route/mtu_expires, and net.ipv6.conf.<dev> for `device` and `lo` beside `all` and `default`.
+ * As on Linux, `all`'s dad_transmits, hop_limit and mtu change no device and `default` only seeds
+ * devices made later (a stack makes none); `all`'s enhanced_dad turns nonces on everywhere, and
+ * `all`'s disable_ipv6 is written through to every link (Stack.setDisableIpv6).
  */
 export interface Ipv6Sysctl {
   /** idgen_retries (Linux: 3): how many times a stable address is formed again after conflicts. */
@@ -172,6 +194,18 @@ export interface Ipv6Sysctl {
    * starts. A negative delay is a huge unsigned one for Linux's timer: that DAD never starts.
    */
   idgenDelay: number;
+  /** icmp/echo_ignore_all (Linux: 0): no answer to any ICMPv6 echo request (icmpv6_rcv). */
+  icmpEchoIgnoreAll: number;
+  /**
+   * icmp/echo_ignore_multicast (Linux: 0): no answer to an echo request to a multicast group;
+   * with 0 it is answered from the address source selection picks (icmpv6_echo_reply).
+   */
+  icmpEchoIgnoreMulticast: number;
+  /**
+   * route/mtu_expires (s, Linux: 600): how long a path MTU a packet-too-big taught lasts, fixed
+   * when it is learnt; 0 or less forgets it at once.
+   */
+  mtuExpires: number;
   readonly conf: {
     readonly all: Ipv6DevConf;
     readonly default: Ipv6DevConf;
@@ -184,10 +218,19 @@ export interface Ipv6Sysctl {
 export function newIpv6Sysctl(
   o: { readonly idgenRetries?: number; readonly idgenDelay?: number } = {},
 ): Ipv6Sysctl {
-  const conf = (): Ipv6DevConf => ({ dadTransmits: 1, enhancedDad: 1 });
+  const conf = (): Ipv6DevConf => ({
+    dadTransmits: 1,
+    enhancedDad: 1,
+    hopLimit: 64,
+    mtu: 1280,
+    disableIpv6: 0,
+  });
   return {
     idgenRetries: o.idgenRetries ?? IDGEN_RETRIES,
     idgenDelay: o.idgenDelay ?? 1,
+    icmpEchoIgnoreAll: 0,
+    icmpEchoIgnoreMulticast: 0,
+    mtuExpires: 600,
     conf: { all: conf(), default: conf(), lo: conf(), device: conf() },
   };
 }

@@ -48,6 +48,8 @@ export interface DatagramTxMeta {
   readonly dst: IpAddress;
   readonly pathMtu?: number;
   readonly dontFragment?: boolean;
+  /** A raw socket's IP_HDRINCL (IPV6_HDRINCL) datagram: the caller wrote its IP header. */
+  readonly headerIncluded?: boolean;
 }
 
 /** A queued received datagram's sender (port 0) and the truesize it is charged (see skb-truesize.ts). */

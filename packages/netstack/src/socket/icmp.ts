@@ -50,6 +50,12 @@ export class IcmpSocket extends DatagramQueues {
    * it is EMSGSIZE.
    */
   refuseFragment = false;
+  /**
+   * The route an IPv6 socket holds since connect(2) (its sk_dst_cache): the destination's route,
+   * or the path MTU exception a packet too big had made for it; undefined once let go, or for
+   * IPv4 (ping_err updates an IPv4 socket's route, see {@link routeMtu}).
+   */
+  private heldRoute: 'route' | 'exception' | undefined;
 
   /** @internal created by the stack. */
   constructor(
@@ -82,12 +88,35 @@ export class IcmpSocket extends DatagramQueues {
       if (err) return err === E.EADDRINUSE ? E.EAGAIN : err;
     }
     this.remote = { addr: ep.addr, port: 0 };
+    if (this.family === 6) this.heldRoute = this.hasException(ep.addr) ? 'exception' : 'route';
     return undefined;
+  }
+
+  /** Whether a path MTU learnt from ICMP errors holds for `dst` (a route exception on Linux). */
+  private hasException(dst: IpAddress): boolean {
+    return this.env.mtuFor(dst) !== this.env.mtuFor(dst, false);
+  }
+
+  /**
+   * IP_MTU, IPV6_MTU and IPV6_PATHMTU of a connected socket: the MTU of the route it holds, 0
+   * when it holds none (ENOTCONN). An IPv6 socket that connected before a packet too big taught
+   * its destination a path MTU holds the route without it, whose MTU the link's still is; the
+   * next send finds that route obsolete and lets it go without storing the new one
+   * (ping_v6_sendmsg looks up with ip6_sk_dst_lookup_flow, not connected). ping_err updates no
+   * IPv6 socket's route, as ip6_sk_update_pmtu would.
+   */
+  routeMtu(): number {
+    const peer = this.remote?.addr;
+    if (!peer) return 0;
+    if (this.family === 4) return this.env.mtuFor(peer);
+    if (this.heldRoute === undefined) return 0;
+    return this.env.mtuFor(peer, this.heldRoute === 'exception');
   }
 
   /** connect(2) with AF_UNSPEC. */
   disconnect(): void {
     this.remote = undefined;
+    this.heldRoute = undefined;
   }
 
   /**
@@ -108,6 +137,9 @@ export class IcmpSocket extends DatagramQueues {
     // ping_common_sendmsg: at most 0xffff bytes; then ip_append_data / ip6_append_data hold
     // IPv4's total length to its limit, and either to the path MTU where it may not fragment.
     if (message.length > 0xffff) return E.EMSGSIZE;
+    // sk_dst_check: the held route is obsolete once an exception was made for its destination.
+    if (this.heldRoute === 'route' && this.remote && this.hasException(this.remote.addr))
+      this.heldRoute = undefined;
     const mtu = this.env.mtuFor(dst.addr, this.pmtuDisc < PmtuDisc.PROBE); // ip_sk_use_pmtu
     const header = this.family === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     const limit = this.refuseFragment ? mtu : this.family === 4 ? IPV4_MAX_MTU : Infinity;
@@ -123,9 +155,12 @@ export class IcmpSocket extends DatagramQueues {
     // ip_append_data's sock_alloc_send_skb reports the pending error.
     const pending = this.errors.take();
     if (pending) return pending;
-    // __ip_make_skb: DF under IP_PMTUDISC_WANT, DO and PROBE; ip_append_data fragments to `mtu`.
+    // __ip_make_skb: DF under IP_PMTUDISC_DO and PROBE, and WANT unless the MTU is locked
+    // (ip_dont_fragment); ip_append_data fragments to `mtu`.
     const dontFragment =
-      this.pmtuDisc === PmtuDisc.WANT || this.pmtuDisc === PmtuDisc.DO || this.pmtuDisc === PmtuDisc.PROBE;
+      this.pmtuDisc === PmtuDisc.DO ||
+      this.pmtuDisc === PmtuDisc.PROBE ||
+      (this.pmtuDisc === PmtuDisc.WANT && this.env.mtuLocked?.(dst.addr) !== true);
     if (!this.tx.enqueue({ src, dst: dst.addr, pathMtu: mtu, dontFragment }, message)) return WOULD_BLOCK;
     this.env.queued?.(this);
     return message.length;

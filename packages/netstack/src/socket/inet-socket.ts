@@ -26,7 +26,7 @@ import {
 } from '@tsvisor/abi';
 import { RingBuffer, type SpanCopy } from '../storage/ring-buffer.js';
 import { LOOPBACK_IFINDEX, type Stack } from '../stack.js';
-import type { IpEndpoint } from '../wire/ip-address.js';
+import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { Ipv4Address, Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
 import { CONGESTION_ALGORITHMS, type CongestionAlgorithm } from './congestion.js';
 import { ipRecvControl, noIpRecvFlags, parseIpSendControl, type IpRecvFlags } from './ip-cmsg.js';
@@ -226,11 +226,14 @@ export class InetSocket {
   private readonly tcpOpts = new TcpOptions();
   /** SO_LINGER: l_onoff and l_linger (seconds). */
   private linger = { onoff: 0, seconds: 0 };
-  /** IPV6_UNICAST_HOPS of an AF_INET6 socket. */
-  private hopLimit = 64;
+  /**
+   * IPV6_UNICAST_HOPS of an AF_INET6 socket, -1 while unset: then the hop limit of the link a
+   * packet leaves by (net.ipv6.conf.<link>.hop_limit), read at each send.
+   */
+  private hopLimit = -1;
   /**
    * IP_TTL, -1 while unset: the namespace's net.ipv4.ip_default_ttl then, read at each send as
-   * ip_select_ttl does. An AF_INET6 socket keeps it for getsockopt only.
+   * ip_select_ttl does. An AF_INET6 socket's IPv4-mapped traffic takes it too.
    */
   private ipTtl = -1;
   /**
@@ -697,6 +700,7 @@ export class InetSocket {
     this.applyTcpOptions();
     const err = conn.connect(ep);
     if (err) return err;
+    conn.hopLimit = this.sendHops(ep.addr);
     this.connecting = true;
     return this.nonBlocking ? E.EINPROGRESS : WOULD_BLOCK;
   }
@@ -876,7 +880,7 @@ export class InetSocket {
       if (isError(ep)) return ep;
       dst = this.toThisHost(ep);
     }
-    impl.sock.hopLimit = this.sendHops();
+    impl.sock.hopLimit = this.sendHops((dst ?? impl.sock.remote)?.addr);
     if (dst && (dst.addr.isBroadcast() || this.stack.iface.isDirectedBroadcast(dst.addr)) && !this.broadcast)
       return E.EACCES; // Linux needs SO_BROADCAST to send to a broadcast address
     // udp_sendmsg and ping_common_sendmsg find the destination first; SEND_SHUTDOWN is only seen
@@ -926,7 +930,11 @@ export class InetSocket {
         const impl = this.impl;
         if (impl.kind === 'listener' || (impl.kind === 'tcp' && !impl.sock.isConnected)) return undefined;
         const peer = impl.sock.remote;
-        return peer ? { peer: peer.addr.bytes, mtu: stack.mtuFor(peer.addr) } : undefined;
+        if (!peer) return undefined;
+        return {
+          peer: peer.addr.bytes,
+          mtu: impl.kind === 'icmp' ? impl.sock.routeMtu() : stack.mtuFor(peer.addr),
+        };
       },
       ifindexExists: exists,
       ifindexOfAddress: (bytes) => {
@@ -1167,8 +1175,9 @@ export class InetSocket {
   /**
    * The options only raw sockets have (raw_setsockopt, rawv6_setsockopt): IP_HDRINCL,
    * ICMP_FILTER (IPPROTO_ICMP sockets, else EOPNOTSUPP), IPV6_CHECKSUM (an even offset or -1;
-   * EINVAL on ICMPv6 sockets at SOL_IPV6) and ICMPV6_FILTER (IPPROTO_ICMPV6 sockets). Undefined:
-   * an option of the other levels, handled as for any inet socket.
+   * EINVAL on ICMPv6 sockets at SOL_IPV6), IPV6_HDRINCL (at SOL_IPV6 or SOL_RAW, as
+   * IPV6_CHECKSUM; IPPROTO_RAW sockets may turn it off too) and ICMPV6_FILTER (IPPROTO_ICMPV6
+   * sockets). Undefined: an option of the other levels, handled as for any inet socket.
    */
   private setRawOption(
     raw: RawSocket,
@@ -1199,15 +1208,34 @@ export class InetSocket {
       b.set(v.subarray(0, 32));
       return 0;
     }
+    const hdrincl = name === Ipv6Option.IPV6_HDRINCL && (level === SOL_RAW || level === SocketLevel.SOL_IPV6);
     const checksum = name === IPV6_CHECKSUM && (level === SOL_RAW || level === SocketLevel.SOL_IPV6);
-    if (level === SOL_RAW && !checksum) return E.ENOPROTOOPT;
-    if (!checksum) return undefined;
+    if (level === SOL_RAW && !checksum && !hdrincl) return E.ENOPROTOOPT;
+    if (!checksum && !hdrincl) return undefined;
     if (v.length < 4) return E.EINVAL;
+    if (hdrincl) {
+      raw.hdrincl = int() !== 0;
+      return 0;
+    }
     if (raw.protocol === IpProto.IPPROTO_ICMPV6 && level === SocketLevel.SOL_IPV6) return E.EINVAL;
     const off = int();
     if (off > 0 && off & 1) return E.EINVAL;
     raw.checksumOffset = off < 0 ? -1 : off;
     return 0;
+  }
+
+  /**
+   * Whether getsockopt(2) of option `name` at `level` reads a negative `*optlen` as the large
+   * unsigned length it also is, so the whole int is copied: do_rawv6_getsockopt's
+   * IPV6_HDRINCL and IPV6_CHECKSUM (min_t(unsigned int, ...)); every other option is EINVAL.
+   */
+  takesUnsignedOptlen(level: number, name: number): boolean {
+    return (
+      this.impl.kind === 'raw' &&
+      this.family === 6 &&
+      (level === SOL_RAW || level === SocketLevel.SOL_IPV6) &&
+      (name === Ipv6Option.IPV6_HDRINCL || name === IPV6_CHECKSUM)
+    );
   }
 
   /** getsockopt(2) of the options of {@link setRawOption}: the whole value, which the caller cuts. */
@@ -1224,9 +1252,10 @@ export class InetSocket {
       if (name !== ICMPV6_FILTER) return E.ENOPROTOOPT;
       return new Uint8Array(raw.icmp6Filter.buffer.slice(0));
     }
-    const checksum = name === IPV6_CHECKSUM && (level === SOL_RAW || level === SocketLevel.SOL_IPV6);
-    if (level === SOL_RAW && !checksum) return E.ENOPROTOOPT;
-    return checksum ? intBytes(raw.checksumOffset) : undefined;
+    if (level !== SOL_RAW && level !== SocketLevel.SOL_IPV6) return undefined;
+    if (name === Ipv6Option.IPV6_HDRINCL) return intBytes(raw.hdrincl ? 1 : 0);
+    if (name === IPV6_CHECKSUM) return intBytes(raw.checksumOffset);
+    return level === SOL_RAW ? E.ENOPROTOOPT : undefined;
   }
 
   /**
@@ -1441,7 +1470,8 @@ export class InetSocket {
     if (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_TCLASS)
       return this.tclass;
     if (level === SocketLevel.SOL_IPV6 && this.family === 6) {
-      if (name === Ipv6Option.IPV6_UNICAST_HOPS) return this.hopLimit;
+      if (name === Ipv6Option.IPV6_UNICAST_HOPS)
+        return this.hopLimit === -1 ? this.routeHopLimit() : this.hopLimit;
       if (name === Ipv6Option.IPV6_V6ONLY) return this.v6only ? 1 : 0;
     }
     // An AF_INET socket hands other levels to do_ip_getsockopt, which refuses any but SOL_IP
@@ -1578,14 +1608,14 @@ export class InetSocket {
       // -1 returns to the namespace's default (do_ip_setsockopt).
       if (value !== -1 && (value < 1 || value > 255)) return E.EINVAL;
       this.ipTtl = value;
-      if (this.family === 4 && this.impl.kind !== 'listener') this.impl.sock.hopLimit = this.sendHops();
+      if (this.impl.kind !== 'listener') this.impl.sock.hopLimit = this.sendHops(this.impl.sock.remote?.addr);
       return 0;
     }
     if (hops) {
-      if (value === -1) value = 64;
-      if (value < 0 || value > 255) return E.EINVAL;
+      // -1 hands the hop limit back to the link's (do_ipv6_setsockopt).
+      if (value < -1 || value > 255) return E.EINVAL;
       this.hopLimit = value;
-      if (this.impl.kind !== 'listener') this.impl.sock.hopLimit = value;
+      if (this.impl.kind !== 'listener') this.impl.sock.hopLimit = this.sendHops(this.impl.sock.remote?.addr);
       return 0;
     }
     if (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_V6ONLY) {
@@ -1657,12 +1687,26 @@ export class InetSocket {
   }
 
   /**
-   * The hop limit of the socket's packets now: IPV6_UNICAST_HOPS for AF_INET6, IP_TTL or, while
-   * it is unset, net.ipv4.ip_default_ttl for AF_INET.
+   * The hop limit of the socket's packets to `dst` now: for IPv6 IPV6_UNICAST_HOPS or, while it
+   * is unset, the hop_limit of the link to `dst`; for IPv4, an AF_INET6 socket's to an
+   * IPv4-mapped address included (udp_sendmsg's ip_select_ttl), IP_TTL or, while it is unset,
+   * net.ipv4.ip_default_ttl.
    */
-  private sendHops(): number {
-    if (this.family === 6) return this.hopLimit;
+  private sendHops(dst: IpAddress | undefined): number {
+    const v4 = dst !== undefined && (dst.version === 4 || dst.v4Mapped() !== undefined);
+    if (this.family === 6 && !v4) return this.hopLimit === -1 ? this.stack.ipv6HopLimit(dst) : this.hopLimit;
     return this.ipTtl === -1 ? this.stack.sysctl.defaultTtl : this.ipTtl;
+  }
+
+  /**
+   * What getsockopt(IPV6_UNICAST_HOPS) shows while it is unset: the hop limit of the route a
+   * connected socket holds, else net.ipv6.conf.all.hop_limit (ipv6_getsockopt).
+   */
+  private routeHopLimit(): number {
+    const impl = this.impl;
+    const connected = impl.kind !== 'listener' && (impl.kind !== 'tcp' || impl.sock.isConnected);
+    const peer = connected ? impl.sock.remote : undefined;
+    return this.stack.ipv6HopLimit(peer?.addr);
   }
 
   /** Pushes the keepalive settings and hop limit down to the TCP connection. */
@@ -1674,7 +1718,7 @@ export class InetSocket {
     s.keepIntvl = this.keepIntvl === undefined ? undefined : this.keepIntvl * 1000;
     s.keepCnt = this.keepCnt;
     s.linger2 = this.linger2 === undefined || this.linger2 < 0 ? this.linger2 : this.linger2 * 1000;
-    s.hopLimit = this.sendHops();
+    s.hopLimit = this.sendHops(s.remote?.addr);
     s.trafficClass = s.family === 4 ? this.ipTos : this.tclass;
     s.noDelay = this.noDelay;
     // TCP_QUICKACK=1 (Linux leaves delayed-ACK "pingpong" mode): here it means an ACK for every
@@ -1759,7 +1803,8 @@ export class InetSocket {
    * The SOL_SOCKET options whose value is not an int: SO_GET_FILTER (no filter: no bytes),
    * SO_TXTIME (struct sock_txtime, never set: zeros) and SO_MEMINFO (the 9 u32 of
    * sk_get_meminfo: the queues, the buffer sizes, the drops; a datagram socket's receive queue
-   * as the truesize Linux charges it, TCP's and every send queue as bytes). Undefined for others.
+   * as the truesize Linux charges it, TCP's and every send queue as bytes; UDP's forward
+   * allocation). Undefined for others.
    */
   private socketLevelBytes(name: number): Uint8Array | undefined {
     // The attached program (sk_get_filter; the syscall layer sizes it in instructions).
@@ -1772,8 +1817,9 @@ export class InetSocket {
     const tx =
       impl.kind === 'tcp' ? impl.sock.sendQueue : impl.kind === 'listener' ? 0 : impl.sock.queuedBytes();
     const drops = impl.kind === 'tcp' || impl.kind === 'listener' ? 0 : impl.sock.drops;
+    const fwd = impl.kind === 'udp' ? impl.sock.forwardAlloc : 0;
     // rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem, backlog, drops
-    return new Uint8Array(new Uint32Array([rx, this.rcvBuf, 0, this.sndBuf, 0, tx, 0, 0, drops]).buffer);
+    return new Uint8Array(new Uint32Array([rx, this.rcvBuf, 0, this.sndBuf, fwd, tx, 0, 0, drops]).buffer);
   }
 
   /**

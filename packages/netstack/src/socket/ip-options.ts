@@ -206,7 +206,10 @@ export interface IpOptionSocket {
   readonly stream: boolean;
   /** The bound local port, 0 when none (IP_PROTOCOL reads it, as Linux's inet_num). */
   readonly localPort: number;
-  /** The connected peer's address and the route MTU towards it, undefined when not connected. */
+  /**
+   * The connected peer's address and the MTU of the route the socket holds towards it (0: it
+   * holds none, see IcmpSocket.routeMtu), undefined when not connected.
+   */
   connectedPath(): { readonly peer: Uint8Array; readonly mtu: number } | undefined;
   /** True when a link has index `ifindex` (IP_UNICAST_IF, IPV6_MULTICAST_IF). */
   ifindexExists(ifindex: number): boolean;
@@ -396,7 +399,7 @@ export class IpOptions {
         return s.stream ? new Uint8Array(0) : E.ENOPROTOOPT;
       case IpOption.IP_MTU: {
         const p = s.connectedPath();
-        if (!p) return E.ENOTCONN;
+        if (!p || p.mtu === 0) return E.ENOTCONN;
         return p.peer.length === 4 ? Math.min(p.mtu, 0xffff) : p.mtu; // ipv4_mtu caps at IP_MAX_MTU
       }
       case IpOption.IP_RECVFRAGSIZE:
@@ -435,11 +438,11 @@ export class IpOptions {
         return 0;
       case Ipv6Option.IPV6_MTU: {
         const p = s.connectedPath();
-        return p ? p.mtu : E.ENOTCONN;
+        return p && p.mtu !== 0 ? p.mtu : E.ENOTCONN;
       }
       case Ipv6Option.IPV6_PATHMTU: {
         const p = s.connectedPath();
-        if (!p) return E.ENOTCONN;
+        if (!p || p.mtu === 0) return E.ENOTCONN;
         // struct ip6_mtuinfo: Linux fills in the MTU only, the sockaddr_in6 stays zero.
         const b = new Uint8Array(32);
         new DataView(b.buffer).setUint32(28, p.mtu, true);

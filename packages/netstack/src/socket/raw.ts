@@ -4,8 +4,9 @@
  * protocol addressed to this host, beside the stack's own handling of it (an echo request is
  * still answered, a TCP segment still reaches TCP): IPv4 copies carry their IP header, IPv6
  * ones only the payload. It sends its payload inside an IP header the stack builds, or, with
- * IP_HDRINCL (always for IPPROTO_RAW), the caller's own IPv4 header with the fields Linux fills
- * in (raw_send_hdrinc). ICMP errors about what it sent reach it as they reach UDP sockets
+ * IP_HDRINCL (on from the start for IPPROTO_RAW), the caller's own IPv4 header with the fields
+ * Linux fills in (raw_send_hdrinc), or with IPV6_HDRINCL the caller's IPv6 datagram as it is
+ * (rawv6_send_hdrinc). ICMP errors about what it sent reach it as they reach UDP sockets
  * (raw_err, rawv6_err; see error-queue.ts). Whether the caller may open one (CAP_NET_RAW) is the
  * kernel's decision.
  *
@@ -71,8 +72,8 @@ export class RawSocket extends DatagramQueues {
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
   /**
-   * IP_HDRINCL: the caller writes the IPv4 header (always on for IPPROTO_RAW, which in AF_INET6
-   * sends the caller's IPv6 header as given, as rawv6_send_hdrinc).
+   * IP_HDRINCL / IPV6_HDRINCL: the caller writes the IP header (on from the start for
+   * IPPROTO_RAW, as inet_create and inet6_create set it).
    */
   hdrincl: boolean;
   /**
@@ -168,30 +169,39 @@ export class RawSocket extends DatagramQueues {
   }
 
   /**
-   * Implements sendto(2): `message` is the payload (or, with IP_HDRINCL, the whole IPv4
-   * datagram). EDESTADDRREQ without a destination, EMSGSIZE beyond 64 KiB or (IP_HDRINCL, or
-   * IP_PMTUDISC_DO) the path MTU, EINVAL for an IP_HDRINCL header shorter than 20 bytes or than
-   * its IHL, or an IPV6_CHECKSUM offset past the payload. An EMSGSIZE for IP's limit or the path
-   * MTU is also a local error on the error queue ({@link tooBig}); one for the 64 KiB an IPv4
-   * send may be is not. With IP_HDRINCL a pending error fails the send (raw_send_hdrinc's
-   * sock_alloc_send_skb); without, it does not, as ip_append_data with no transport header
-   * allocates no socket buffer.
+   * Implements sendto(2): `message` is the payload (or, with IP_HDRINCL / IPV6_HDRINCL, the
+   * whole datagram). EDESTADDRREQ without a destination, EMSGSIZE beyond 64 KiB (IPv4), the
+   * device's MTU (a header included) or the path MTU (IP_PMTUDISC_DO, or a header included:
+   * IPv4 with DF, IPv6 always), EINVAL for an IP_HDRINCL header shorter than 20 bytes or than
+   * its IHL, an IPV6_HDRINCL datagram shorter than 40, an IPv6 destination port that names
+   * another protocol than the socket's (any is allowed to IPPROTO_RAW) or one above 255, or an
+   * IPV6_CHECKSUM offset past the payload. An EMSGSIZE for IP's limit or the device's MTU, or
+   * the path MTU under IP_PMTUDISC_DO, is also a local error on the error queue
+   * ({@link tooBig}); one for the 64 KiB an IPv4 send may be is not, and one refused on the way
+   * out gets an ICMP error to its source instead. With a header included a pending error fails
+   * the send (sock_alloc_send_skb); without, it does not, as ip_append_data with no transport
+   * header allocates no socket buffer.
    */
   sendto(message: Uint8Array, to?: IpEndpoint, opts?: RawSendOptions): number | LinuxError | WouldBlock {
     if (this.closed) return E.EBADF;
     const dst = to ?? this.remote;
     if (!dst) return E.EDESTADDRREQ;
     if (dst.addr.version !== this.family) return E.EAFNOSUPPORT;
+    // rawv6_sendmsg: the port, when given, names the next header.
+    const next = this.family === 6 ? to?.port || this.protocol : this.protocol;
+    if (this.family === 6 && ((next !== this.protocol && this.protocol !== IPPROTO_RAW) || next > 255))
+      return E.EINVAL;
     // raw_sendmsg: more than 64 KiB is no datagram at all (rawv6_sendmsg has no such check).
     if (this.family === 4 && message.length > 0xffff) return E.EMSGSIZE;
     const bound = this.local && !this.local.addr.isUnspecified() ? this.local.addr : undefined;
     const src = bound ?? this.env.sourceAddressFor(dst.addr);
     if (!src) return E.ENETUNREACH;
     // ip_sk_use_pmtu: the path MTU below IP_PMTUDISC_PROBE, else the device's; ip_append_data
-    // fragments to it, and so does the output path an IP_HDRINCL datagram (ip_skb_dst_mtu).
+    // fragments to it, and the output path a datagram with its header included
+    // (ip_skb_dst_mtu, ip6_skb_dst_mtu).
     const pathMtu = this.env.mtuFor(dst.addr, this.pmtuDisc < PmtuDisc.PROBE);
-    // raw_send_hdrinc holds the datagram to the device's MTU.
-    const mtu = this.family === 4 && this.hdrincl ? this.env.mtuFor(dst.addr, false) : pathMtu;
+    // raw_send_hdrinc and rawv6_send_hdrinc hold the datagram to the device's MTU.
+    const mtu = this.hdrincl ? this.env.mtuFor(dst.addr, false) : pathMtu;
     let packet: Uint8Array;
     let refused = false;
     if (this.family === 4 && this.hdrincl) {
@@ -225,7 +235,11 @@ export class RawSocket extends DatagramQueues {
       if (IPV4_HEADER_LEN + message.length > (opts?.refuseFragment === true ? mtu : IPV4_MAX_MTU))
         return this.tooBig(dst, message, mtu);
       // __ip_make_skb: DF only on a datagram that fits the path; one that does not is fragmented.
-      const df = (opts?.dontFragment ?? true) && IPV4_HEADER_LEN + message.length <= mtu;
+      // Under WANT a locked MTU takes it away too (ip_dont_fragment).
+      const df =
+        (opts?.dontFragment ?? true) &&
+        IPV4_HEADER_LEN + message.length <= mtu &&
+        !(this.pmtuDisc === PmtuDisc.WANT && this.env.mtuLocked?.(dst.addr) === true);
       packet = new Uint8Array(IPV4_HEADER_LEN + message.length);
       packet[0] = 0x45;
       packet[1] = opts?.trafficClass ?? 0;
@@ -246,14 +260,16 @@ export class RawSocket extends DatagramQueues {
       packet[11] = sum & 0xff;
       packet.set(message, IPV4_HEADER_LEN);
     } else if (this.hdrincl) {
+      // rawv6_send_hdrinc: the datagram leaves as written, nothing in its header filled in.
       if (message.length > mtu) return this.tooBig(dst, message, mtu);
+      if (message.length < IPV6_HEADER_LEN) return E.EINVAL;
       const pending = this.errors.take();
       if (pending) return pending;
       packet = message.slice();
+      // ip6_fragment: not fragmented (no ignore_df), one larger than the path MTU is not sent,
+      // EMSGSIZE; the interface answers its source with packet too big.
+      refused = packet.length > pathMtu;
     } else {
-      // rawv6_sendmsg: the port, when given, names the next header: this socket's protocol.
-      const next = to?.port || this.protocol;
-      if (next !== this.protocol || next > 255) return E.EINVAL;
       // __ip6_append_data: within IPv6's payload limit, or the path MTU where it may not be fragmented.
       if (message.length > (opts?.refuseFragment === true ? mtu - IPV6_HEADER_LEN : 0xffff))
         return this.tooBig(dst, message, mtu);
@@ -265,7 +281,7 @@ export class RawSocket extends DatagramQueues {
       packet[1] = (tc & 0x0f) << 4;
       packet[4] = message.length >>> 8;
       packet[5] = message.length & 0xff;
-      packet[6] = this.protocol;
+      packet[6] = next;
       packet[7] = this.hopLimit;
       packet.set(src.bytes, 8);
       packet.set(dst.addr.bytes, 24);
@@ -275,17 +291,15 @@ export class RawSocket extends DatagramQueues {
         const at = IPV6_HEADER_LEN + off;
         packet[at] = 0;
         packet[at + 1] = 0;
-        const pseudo = pseudoHeaderSum(src, dst.addr, this.protocol, message.length);
+        const pseudo = pseudoHeaderSum(src, dst.addr, next, message.length);
         let sum = internetChecksum(packet, IPV6_HEADER_LEN, packet.length, pseudo);
-        if (sum === 0 && this.protocol === 17) sum = 0xffff;
+        if (sum === 0 && next === 17) sum = 0xffff;
         packet[at] = sum >>> 8;
         packet[at + 1] = sum & 0xff;
       }
     }
     if (packet.length > this.tx.payloadCapacity) return E.EMSGSIZE;
-    // rawv6_send_hdrinc's datagram is not fragmented to the path MTU (ip6_fragment refuses it
-    // without ignore_df): not modelled, it leaves whole.
-    const meta = this.family === 6 && this.hdrincl ? { src, dst: dst.addr } : { src, dst: dst.addr, pathMtu };
+    const meta = { src, dst: dst.addr, pathMtu, headerIncluded: this.hdrincl };
     if (!this.tx.enqueue(meta, packet)) return WOULD_BLOCK;
     this.env.queued?.(this);
     return refused ? E.EMSGSIZE : message.length;
@@ -421,6 +435,7 @@ export class RawSocket extends DatagramQueues {
           dst: m.dst,
           packet,
           ...(m.pathMtu === undefined ? {} : { pathMtu: m.pathMtu }),
+          ...(m.headerIncluded === true ? { headerIncluded: true } : {}),
         }),
     );
   }

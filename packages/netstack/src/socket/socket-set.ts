@@ -49,6 +49,12 @@ export interface SocketEnv {
    */
   mtuFor(dst: IpAddress, learnt?: boolean): number;
   /**
+   * Whether the MTU to `dst` is locked (dst_metric_locked: a route's `mtu lock`, or an IPv4 path
+   * MTU raised to min_pmtu): an IPv4 datagram under IP_PMTUDISC_WANT then goes without DF
+   * (ip_dont_fragment). Absent: never.
+   */
+  mtuLocked?(dst: IpAddress): boolean;
+  /**
    * The MTU {@link mtuFor} gives for every destination, when it does not depend on the
    * destination and never changes (a stack on a loopback device): sockets then need not ask
    * for each segment. Absent: ask.

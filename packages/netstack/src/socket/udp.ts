@@ -75,6 +75,9 @@ export interface UdpSendOptions {
   readonly gsoSize?: number;
 }
 
+/** The page size receive memory is reserved in (sk_mem_pages). */
+const PAGE_SIZE = 4096;
+
 interface TxMeta {
   readonly src: IpAddress;
   readonly dst: IpEndpoint;
@@ -84,6 +87,8 @@ interface TxMeta {
   readonly gsoSize: number;
   /** The MTU the datagram is fragmented to where it is below the link's (Outgoing's pathMtu). */
   readonly pathMtu: number;
+  /** DF on an IPv4 datagram that is not fragmented (Outgoing's dontFragment). */
+  readonly dontFragment: boolean;
 }
 
 /** The caller-owned queues of a UDP socket. */
@@ -191,6 +196,12 @@ export class UdpSocket extends NeighborHold {
   private forwardDeficit = 0;
   /** A quarter of SO_RCVBUF (forward_threshold). */
   private forwardThreshold = Infinity;
+  /**
+   * sk_forward_alloc, SO_MEMINFO's fwd_alloc: receive memory reserved in whole pages and not
+   * charged yet. An arrival reserves the pages it lacks (udp_rmem_schedule); a release gives
+   * back the pages wholly free and keeps the rest (udp_rmem_release).
+   */
+  forwardAlloc = 0;
   private closed = false;
   /**
    * bind(2) named an address / a port (Linux's SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): an abort
@@ -419,8 +430,9 @@ export class UdpSocket extends NeighborHold {
     const v = dst.addr.version;
     const ipHeader = v === 4 ? 20 : 40;
     const gso = opts?.gsoSize ?? 0;
+    const pmtuDisc = this.pmtuDisc(v);
     // ip_sk_use_pmtu: IP_PMTUDISC_PROBE and above hold datagrams to the link's MTU.
-    const mtu = this.env.mtuFor(dst.addr, this.pmtuDisc(v) < PmtuDisc.PROBE);
+    const mtu = this.env.mtuFor(dst.addr, pmtuDisc < PmtuDisc.PROBE);
     if (gso === 0 && this.dontFragment(v) && ipHeader + UDP_HEADER_LEN + data.length > mtu)
       return this.tooBig(dst, mtu);
     // The pending error (ICMP, an abort) comes from ip_append_data's sock_alloc_send_skb, after
@@ -446,6 +458,11 @@ export class UdpSocket extends NeighborHold {
       // host, and hands it whole to a receiver on this host (see UdpSocket.process).
       gsoSize: gso > 0 && data.length > gso ? gso : 0,
       pathMtu: mtu,
+      // __ip_make_skb: DF under DO and PROBE, and WANT unless the MTU is locked (ip_dont_fragment).
+      dontFragment:
+        pmtuDisc === PmtuDisc.DO ||
+        pmtuDisc === PmtuDisc.PROBE ||
+        (pmtuDisc === PmtuDisc.WANT && this.env.mtuLocked?.(dst.addr) !== true),
     };
     if (!this.buffers.tx.enqueue(meta, data)) return WOULD_BLOCK;
     this.env.queued?.(this);
@@ -521,6 +538,9 @@ export class UdpSocket extends NeighborHold {
   private releaseRmem(truesize: number): void {
     this.forwardDeficit += truesize;
     if (this.forwardDeficit < this.forwardThreshold && this.readerQueued > 0) return;
+    // The pages wholly free go back; the last, partly free one stays reserved.
+    const fwd = this.forwardAlloc + this.forwardDeficit;
+    this.forwardAlloc = fwd - Math.floor((fwd - 1) / PAGE_SIZE) * PAGE_SIZE;
     this.forwardDeficit = 0;
   }
 
@@ -706,6 +726,9 @@ export class UdpSocket extends NeighborHold {
       this.drops++;
     } else {
       this.rxTruesize += truesize;
+      const lacking = truesize - this.forwardAlloc;
+      if (lacking > 0) this.forwardAlloc += Math.ceil(lacking / PAGE_SIZE) * PAGE_SIZE;
+      this.forwardAlloc -= truesize;
       this.arrivals++;
       this.env.touchOwner?.(this.owner); // readable now: the owner's watchers run
     }
@@ -736,6 +759,7 @@ export class UdpSocket extends NeighborHold {
         ...(this.noCheck6Tx && meta.dst.addr.version === 6 && !this.lite ? { noChecksum: true } : {}),
         ...(meta.gsoSize > 0 ? { gsoSize: meta.gsoSize } : {}),
         pathMtu: meta.pathMtu,
+        ...(meta.dontFragment ? {} : { dontFragment: false }),
         ...(this.lite ? { liteCoverage: this.sendCoverage } : {}),
       });
       if (r === 'pending') {

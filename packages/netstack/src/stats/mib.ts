@@ -35,12 +35,19 @@ export class IpMib {
   InDelivers = 0;
   /** Datagrams the transports asked to send (one per datagram, before fragmentation). */
   OutRequests = 0;
+  /**
+   * Datagrams a sender's call failed to send after building them: an IP_HDRINCL or
+   * IPV6_HDRINCL datagram refused on the way out (raw_send_hdrinc, rawv6_send_hdrinc).
+   */
+  OutDiscards = 0;
   /** Datagrams dropped for want of a route. */
   OutNoRoutes = 0;
   /** Fragments received for reassembly. */
   ReasmReqds = 0;
   /** Datagrams fragmented. */
   FragOKs = 0;
+  /** Datagrams too large for the MTU that were not fragmented (ip_fragment, ip6_fragment). */
+  FragFails = 0;
   /** Fragments made by fragmenting. */
   FragCreates = 0;
   /** Packets handed to the device (each fragment counts). */

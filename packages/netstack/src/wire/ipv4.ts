@@ -124,6 +124,8 @@ export interface Ipv4Repr {
   readonly tos?: number;
   /** DF; absent is set (emit only: parse leaves it out). */
   readonly dontFragment?: boolean;
+  /** The identification; absent is 0 (emit only). */
+  readonly ident?: number;
 }
 
 /** parse / bufferLen / emit for {@link Ipv4Repr}. */
@@ -149,13 +151,13 @@ export const Ipv4Repr = {
   bufferLen(_repr: Ipv4Repr): number {
     return IPV4_HEADER_LEN;
   },
-  /** Writes a 20-byte header with DF (unless `dontFragment` is false), ident 0, the TOS byte and the checksum. */
+  /** Writes a 20-byte header with DF (unless `dontFragment` is false), the ident (0 unless given), the TOS byte and the checksum. */
   emit(repr: Ipv4Repr, p: Ipv4Packet): void {
     const b = p.buffer;
     b[F.VER_IHL] = 0x45;
     b[F.DSCP_ECN] = (repr.tos ?? 0) & 0xff;
     set16(b, F.TOTAL_LEN, IPV4_HEADER_LEN + repr.payloadLen);
-    set16(b, F.IDENT, 0);
+    set16(b, F.IDENT, repr.ident ?? 0);
     set16(b, F.FLAGS_FRAG, repr.dontFragment === false ? 0 : 0x4000);
     b[F.TTL] = repr.ttl;
     b[F.PROTOCOL] = repr.protocol;

@@ -6,7 +6,9 @@
  * datagram's memory back only once a quarter of the limit was read or the reader queue, what a
  * read or FIONREAD found queued when that queue was empty, runs out (udp_rmem_release): until
  * then SO_MEMINFO's rmem_alloc keeps it, and so does the test that drops arrivals, while
- * /proc/net/udp's rx_queue does not (udp_rqueue_get). */
+ * /proc/net/udp's rx_queue does not (udp_rqueue_get). Its fwd_alloc is the memory reserved in
+ * whole pages but not charged: an arrival reserves the pages it lacks (udp_rmem_schedule), a
+ * release gives back the pages wholly free (udp_rmem_release). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,13 +25,14 @@
 
 static const struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = 0x0100007f};
 
-/* SO_MEMINFO's rmem_alloc and drops. */
-static void meminfo(int fd, unsigned *rmem, unsigned *drops) {
+/* SO_MEMINFO's rmem_alloc, drops and fwd_alloc. */
+static void meminfo(int fd, unsigned *rmem, unsigned *drops, unsigned *fwd) {
   unsigned mem[SK_MEMINFO_VARS] = {0};
   socklen_t ml = sizeof mem;
   getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &ml);
   *rmem = mem[SK_MEMINFO_RMEM_ALLOC];
   *drops = mem[SK_MEMINFO_DROPS];
+  *fwd = mem[SK_MEMINFO_FWD_ALLOC];
 }
 
 /* The rx_queue column of /proc/net/udp for the socket bound to `port` (-1 when not listed). */
@@ -83,9 +86,9 @@ static void large_buffer(void) {
     int got = 0;
     socklen_t gl = sizeof got;
     getsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &got, &gl);
-    unsigned rmem, drops;
-    meminfo(fds[i], &rmem, &drops);
-    printf("%s, SO_RCVBUF %d: rmem %u drops %u", names[i], got, rmem, drops);
+    unsigned rmem, drops, fwd;
+    meminfo(fds[i], &rmem, &drops, &fwd);
+    printf("%s, SO_RCVBUF %d: rmem %u drops %u fwd %u", names[i], got, rmem, drops, fwd);
     printf(", readable %d\n", readable(fds[i]));
     close(fds[i]);
   }
@@ -129,9 +132,10 @@ static void steps(const char *title, struct udp_pair p, const char *const *steps
     } else if (*st == 'p') {
       bad = recv(p.r, buf, sizeof buf, MSG_DONTWAIT | MSG_PEEK) < 0;
     }
-    unsigned rmem, drops;
-    meminfo(p.r, &rmem, &drops);
-    printf("  %-4s rmem %u rx_queue %ld drops %u%s\n", st, rmem, proc_rx_queue(p.port), drops, bad ? " (failed)" : "");
+    unsigned rmem, drops, fwd;
+    meminfo(p.r, &rmem, &drops, &fwd);
+    printf("  %-4s rmem %u rx_queue %ld drops %u fwd %u%s\n", st, rmem, proc_rx_queue(p.port), drops, fwd,
+           bad ? " (failed)" : "");
   }
   close(p.r);
   close(p.s);

@@ -16,34 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char *res(int r) {
-  return r == 0 ? "0" : strerrorname_np(errno);
-}
-
-/* What writing `value` to /proc/sys/net/ipv4/`name` gives: 0 or the errno's name. */
-static const char *sysctl(const char *name, const char *value) {
-  char path[128];
-  snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
-  int fd = open(path, O_WRONLY);
-  int r = fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value) ? -1 : 0;
-  const char *what = res(r);
-  if (fd >= 0) close(fd);
-  return what;
-}
-
-/* /proc/sys/net/ipv4/`name` without its newline. */
-static const char *show(const char *name) {
-  static char b[64];
-  char path[128];
-  snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
-  int fd = open(path, O_RDONLY);
-  ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
-  if (fd >= 0) close(fd);
-  if (n <= 0) return "?";
-  b[n] = 0;
-  b[strcspn(b, "\n")] = 0;
-  return b;
-}
+#include "sysctl-util.h"
 
 static int ttl_opt(int s) {
   int v = 0;
@@ -107,13 +80,13 @@ static int new_pmtudisc(int domain, int type) {
 /* Each call below is its own statement: C leaves the order of a call's arguments open. */
 int main(void) {
   int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
-  printf("ip_default_ttl %s:", show("ip_default_ttl"));
+  printf("ip_default_ttl %s:", show("ipv4/ip_default_ttl"));
   printf(" udp IP_TTL %d,", ttl_opt(u));
   printf(" arrives %d\n", arriving_ttl(u));
-  printf("write 0: %s,", sysctl("ip_default_ttl", "0"));
-  printf(" 256: %s,", sysctl("ip_default_ttl", "256"));
-  printf(" 100: %s,", sysctl("ip_default_ttl", "100"));
-  printf(" reads %s\n", show("ip_default_ttl"));
+  printf("write 0: %s,", sysctl("ipv4/ip_default_ttl", "0"));
+  printf(" 256: %s,", sysctl("ipv4/ip_default_ttl", "256"));
+  printf(" 100: %s,", sysctl("ipv4/ip_default_ttl", "100"));
+  printf(" reads %s\n", show("ipv4/ip_default_ttl"));
   printf("same sockets: udp IP_TTL %d,", ttl_opt(u));
   printf(" arrives %d;", arriving_ttl(u));
   printf(" tcp IP_TTL %d\n", ttl_opt(t));
@@ -128,36 +101,36 @@ int main(void) {
   printf(" -> IP_TTL %d,", ttl_opt(u));
   printf(" arrives %d\n", arriving_ttl(u));
 
-  printf("ping_group_range: %s\n", sysctl("ping_group_range", "0 0"));
-  printf("echo_ignore_all %s,", show("icmp_echo_ignore_all"));
-  printf(" broadcasts %s:", show("icmp_echo_ignore_broadcasts"));
+  printf("ping_group_range: %s\n", sysctl("ipv4/ping_group_range", "0 0"));
+  printf("echo_ignore_all %s,", show("ipv4/icmp_echo_ignore_all"));
+  printf(" broadcasts %s:", show("ipv4/icmp_echo_ignore_broadcasts"));
   printf(" 127.0.0.1 %s,", echo("127.0.0.1"));
   printf(" 127.255.255.255 %s\n", echo("127.255.255.255"));
-  printf("write broadcasts 0: %s:", sysctl("icmp_echo_ignore_broadcasts", "0"));
+  printf("write broadcasts 0: %s:", sysctl("ipv4/icmp_echo_ignore_broadcasts", "0"));
   printf(" 127.255.255.255 %s\n", echo("127.255.255.255"));
-  printf("write all 2: %s,", sysctl("icmp_echo_ignore_all", "2"));
-  printf(" 1: %s:", sysctl("icmp_echo_ignore_all", "1"));
+  printf("write all 2: %s,", sysctl("ipv4/icmp_echo_ignore_all", "2"));
+  printf(" 1: %s:", sysctl("ipv4/icmp_echo_ignore_all", "1"));
   printf(" 127.0.0.1 %s,", echo("127.0.0.1"));
   printf(" 127.255.255.255 %s\n", echo("127.255.255.255"));
 
-  printf("ip_no_pmtu_disc %s: udp %d;", show("ip_no_pmtu_disc"), pmtudisc(u));
-  printf(" write 1: %s:", sysctl("ip_no_pmtu_disc", "1"));
+  printf("ip_no_pmtu_disc %s: udp %d;", show("ipv4/ip_no_pmtu_disc"), pmtudisc(u));
+  printf(" write 1: %s:", sysctl("ipv4/ip_no_pmtu_disc", "1"));
   printf(" new udp %d,", new_pmtudisc(AF_INET, SOCK_DGRAM));
   printf(" tcp %d,", new_pmtudisc(AF_INET, SOCK_STREAM));
   printf(" udp6 %d,", new_pmtudisc(AF_INET6, SOCK_DGRAM));
   printf(" old udp %d;", pmtudisc(u));
-  printf(" write 3: %s:", sysctl("ip_no_pmtu_disc", "3"));
+  printf(" write 3: %s:", sysctl("ipv4/ip_no_pmtu_disc", "3"));
   printf(" new udp %d;", new_pmtudisc(AF_INET, SOCK_DGRAM));
-  printf(" write 256: %s,", sysctl("ip_no_pmtu_disc", "256"));
-  printf(" 0: %s:", sysctl("ip_no_pmtu_disc", "0"));
+  printf(" write 256: %s,", sysctl("ipv4/ip_no_pmtu_disc", "256"));
+  printf(" 0: %s:", sysctl("ipv4/ip_no_pmtu_disc", "0"));
   printf(" new udp %d\n", new_pmtudisc(AF_INET, SOCK_DGRAM));
 
-  printf("route/min_pmtu %s,", show("route/min_pmtu"));
-  printf(" mtu_expires %s;", show("route/mtu_expires"));
-  printf(" write min_pmtu 67: %s,", sysctl("route/min_pmtu", "67"));
-  printf(" 1000: %s;", sysctl("route/min_pmtu", "1000"));
-  printf(" mtu_expires -5: %s;", sysctl("route/mtu_expires", "-5"));
-  printf(" read %s", show("route/min_pmtu"));
-  printf(" %s\n", show("route/mtu_expires"));
+  printf("route/min_pmtu %s,", show("ipv4/route/min_pmtu"));
+  printf(" mtu_expires %s;", show("ipv4/route/mtu_expires"));
+  printf(" write min_pmtu 67: %s,", sysctl("ipv4/route/min_pmtu", "67"));
+  printf(" 1000: %s;", sysctl("ipv4/route/min_pmtu", "1000"));
+  printf(" mtu_expires -5: %s;", sysctl("ipv4/route/mtu_expires", "-5"));
+  printf(" read %s", show("ipv4/route/min_pmtu"));
+  printf(" %s\n", show("ipv4/route/mtu_expires"));
   return 0;
 }

@@ -1,4 +1,4 @@
-// /proc/sys/net/ipv4 and /proc/sys/net/core as root of a user namespace that does not own the
+// /proc/sys/net/ipv4, ipv6 and core as root of a user namespace that does not own the
 // network namespace sees them: for each directory and file, its mode and owner, its first line
 // (read-only open), what opening it for writing (O_WRONLY, O_RDWR, O_RDONLY|O_TRUNC) gives, and
 // what access(2) answers for reading, writing and executing.
@@ -36,6 +36,19 @@ static const char *const PATHS[] = {
     "ipv4/tcp_timestamps",
     "ipv4/tcp_window_scaling",
     "core/somaxconn",
+    "ipv6",
+    "ipv6/conf",
+    "ipv6/conf/lo",
+    "ipv6/conf/all/hop_limit",
+    "ipv6/conf/default/dad_transmits",
+    "ipv6/conf/lo/disable_ipv6",
+    "ipv6/conf/lo/hop_limit",
+    "ipv6/conf/lo/mtu",
+    "ipv6/icmp",
+    "ipv6/icmp/echo_ignore_all",
+    "ipv6/icmp/echo_ignore_multicast",
+    "ipv6/idgen_retries",
+    "ipv6/route/mtu_expires",
 };
 
 static const char *opened(const char *path, int flags) {

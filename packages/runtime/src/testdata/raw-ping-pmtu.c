@@ -6,10 +6,14 @@
  * link's (PROBE) or refuses it (DO: EMSGSIZE), and sets DF on what fits under WANT, DO and
  * PROBE (__ip_make_skb). With IP_HDRINCL the datagram is checked against the device's MTU only;
  * the output path then fragments one without DF to the path MTU and refuses one with DF
- * (ip_fragment: EMSGSIZE, and a fragmentation-needed message to its source). A packet socket on
- * lo shows each IP packet to those destinations: its length, DF, MF and fragment offset. Then an
- * ICMPv6 packet too big about a ping6 socket's request to ::1 makes its larger requests leave in
- * fragments. */
+ * (ip_fragment: EMSGSIZE, and a fragmentation-needed message to its source), counted in
+ * /proc/net/snmp's FragFails and OutDiscards, and such datagrams are not in OutRequests
+ * (raw_send_hdrinc passes __ip_local_out by). A packet socket on lo shows each IP packet to
+ * those destinations: its length, DF, MF and fragment offset. Then an ICMPv6 packet too big
+ * about a ping6 socket's request to ::1 makes its larger requests leave in fragments; IPV6_MTU
+ * of the connected ping6 socket shows the route it holds: the one from before the packet too
+ * big (ping_err does not update it), let go by the next send (ENOTCONN), then the new one after
+ * connect(2) again. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/if_packet.h>
@@ -44,6 +48,37 @@ static void read_queue(int fd) {
     printf("  errqueue: ee_errno %s origin %u type %u code %u info %u\n", ename(e->ee_errno), e->ee_origin,
            e->ee_type, e->ee_code, e->ee_info);
   }
+}
+
+/* A counter of the Ip group of /proc/net/snmp. */
+static long ip_counter(const char *name) {
+  char names[1024], values[1024];
+  long r = -1;
+  FILE *f = fopen("/proc/net/snmp", "r");
+  while (f && fgets(names, sizeof names, f) && fgets(values, sizeof values, f)) {
+    if (strncmp(names, "Ip:", 3) != 0) continue;
+    char *sn, *sv, *n = strtok_r(names, " \n", &sn), *v = strtok_r(values, " \n", &sv);
+    while ((n = strtok_r(NULL, " \n", &sn)) && (v = strtok_r(NULL, " \n", &sv)))
+      if (strcmp(n, name) == 0) r = atol(v);
+  }
+  if (f) fclose(f);
+  return r;
+}
+
+static const char *const OUT_COUNTERS[] = {"OutRequests", "OutDiscards", "FragOKs", "FragFails", "FragCreates"};
+#define N_OUT_COUNTERS (sizeof OUT_COUNTERS / sizeof *OUT_COUNTERS)
+
+static void read_out_counters(long *v) {
+  for (unsigned i = 0; i < N_OUT_COUNTERS; i++) v[i] = ip_counter(OUT_COUNTERS[i]);
+}
+
+/* How the output counters grew since `before`. */
+static void show_out_counters(const long *before) {
+  long now[N_OUT_COUNTERS];
+  read_out_counters(now);
+  printf("  Ip");
+  for (unsigned i = 0; i < N_OUT_COUNTERS; i++) printf(" %s +%ld", OUT_COUNTERS[i], now[i] - before[i]);
+  printf("\n");
 }
 
 static int ip_mtu(int fd) {
@@ -133,9 +168,14 @@ static void raw253(int raw) {
   static unsigned char pkt[1500];
   quoted_ip4(pkt, b.sin_addr.s_addr, 253, 1200, 64);
   pkt[6] = 0; /* no DF */
+  long counters[N_OUT_COUNTERS];
+  read_out_counters(counters);
   send_show("hdrincl 1200 without DF", h, pkt, 1200, "127.0.0.4");
+  show_out_counters(counters);
   pkt[6] = 0x40;
+  read_out_counters(counters);
   send_show("hdrincl 1200 with DF", h, pkt, 1200, "127.0.0.4");
+  show_out_counters(counters);
   read_queue(h);
   printf("  SO_ERROR %s\n", ename(so_error(h)));
   close(h);
@@ -144,24 +184,35 @@ static void raw253(int raw) {
 
 static int sniff6;
 
-/* Prints the echo requests among the IPv6 packets the packet socket saw since the last call:
- * payload length, and for a fragment its offset and MF. (The host's replies are not shown:
- * Linux fragments them to the path MTU, where tsvisor's interface sends them whole.) */
+/* Prints the echo requests and replies among the IPv6 packets the packet socket saw since the
+ * last call: payload length, and for a fragment its offset and MF. */
 static void show_packets6(void) {
   unsigned char p[70000];
-  unsigned request_id = 0;
+  unsigned request_id = 0, reply_id = 0;
   long n;
   while ((n = recv(sniff6, p, sizeof p, MSG_DONTWAIT)) >= 41) {
     if (p[6] == 44 && n >= 49) {
       unsigned off = p[42] << 8 | p[43], id;
       memcpy(&id, p + 44, 4);
       if ((off & ~7u) == 0 && p[48] == 128) request_id = id;
-      if (id != request_id) continue;
-      printf("  ipv6 payload %u fragment offset %u%s\n", p[4] << 8 | p[5], off & ~7u, off & 1 ? " MF" : "");
-    } else if (p[6] == 58 && p[40] == 128) {
-      printf("  ipv6 payload %u\n", p[4] << 8 | p[5]);
+      if ((off & ~7u) == 0 && p[48] == 129) reply_id = id;
+      if (id != request_id && id != reply_id) continue;
+      printf("  ipv6 %spayload %u fragment offset %u%s\n", id == reply_id ? "reply " : "", p[4] << 8 | p[5], off & ~7u,
+             off & 1 ? " MF" : "");
+    } else if (p[6] == 58 && (p[40] == 128 || p[40] == 129)) {
+      printf("  ipv6 %spayload %u\n", p[40] == 129 ? "reply " : "", p[4] << 8 | p[5]);
     }
   }
+}
+
+/* IPV6_MTU of `fd`, or the errno's name. */
+static const char *ipv6_mtu(int fd) {
+  static char b[16];
+  int v = -1;
+  socklen_t l = sizeof v;
+  if (getsockopt(fd, SOL_IPV6, IPV6_MTU, &v, &l) < 0) return err();
+  snprintf(b, sizeof b, "%d", v);
+  return b;
 }
 
 static void ping6(void) {
@@ -174,14 +225,19 @@ static void ping6(void) {
   getsockname(p, (struct sockaddr *)&me, &ml);
   unsigned char l4[8] = {128, 0, 0, 0};
   memcpy(l4 + 4, &me.sin6_port, 2);
+  printf("ping6 connected: IPV6_MTU %s\n", ipv6_mtu(p));
   icmp6_error(raw6, 2, 0, 1300, IPPROTO_ICMPV6, 1408, l4);
+  printf("packet too big 1300: IPV6_MTU %s\n", ipv6_mtu(p));
   static unsigned char req[1500] = {128};
   printf("echo6 of 1400 after packet too big 1300: %s\n", res(send(p, req, 1408, 0)));
   sleep_ms(20);
   show_packets6();
+  printf("  IPV6_MTU %s\n", ipv6_mtu(p));
   printf("echo6 of 1200: %s\n", res(send(p, req, 1208, 0)));
   sleep_ms(20);
   show_packets6();
+  connect(p, (struct sockaddr *)&a, sizeof a);
+  printf("connected again: IPV6_MTU %s\n", ipv6_mtu(p));
   close(p);
   close(raw6);
 }

@@ -14,6 +14,9 @@
 #define RTNL_UTIL_UNUSED __attribute__((unused))
 
 static unsigned rtnl_seq = 100;
+/* Set: RTA_CACHEINFO's rta_lastuse, the ticks since a cached route was made, is printed as x's
+ * (it depends on how fast the program runs). */
+static int rtnl_hide_lastuse;
 
 /* A NETLINK_ROUTE socket (bound to an automatic port id). */
 RTNL_UTIL_UNUSED static int rtnl_open(void) {
@@ -77,7 +80,10 @@ static void rtnl_print(const struct nlmsghdr *h, size_t fixed, unsigned seq, uns
         if (a->nla_len < sizeof *a || off + a->nla_len > len) break;
         if (a->nla_type == NLMSGERR_ATTR_MSG) printf(" msg \"%s\"", (const char *)(a + 1));
         else if (a->nla_type == NLMSGERR_ATTR_OFFS) printf(" offs %u", *(const unsigned *)(a + 1));
-        else printf(" tlv %d", a->nla_type);
+        else if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_POLICY) {
+          printf(" policy ");
+          rtnl_hex((const unsigned char *)(a + 1), a->nla_len - sizeof *a);
+        } else printf(" tlv %d", a->nla_type);
         off += NLA_ALIGN(a->nla_len);
       }
     }
@@ -101,7 +107,13 @@ static void rtnl_print(const struct nlmsghdr *h, size_t fixed, unsigned seq, uns
     const struct rtattr *a = (const void *)(body + off);
     if (a->rta_len < sizeof *a || off + a->rta_len > len) break;
     printf("    attr %d len %d: ", a->rta_type, a->rta_len);
-    rtnl_hex(RTA_DATA(a), RTA_PAYLOAD(a));
+    if (rtnl_hide_lastuse && h->nlmsg_type == RTM_NEWROUTE && a->rta_type == RTA_CACHEINFO &&
+        RTA_PAYLOAD(a) >= 8) {
+      rtnl_hex(RTA_DATA(a), 4);
+      printf("xxxxxxxx");
+      rtnl_hex((const unsigned char *)RTA_DATA(a) + 8, RTA_PAYLOAD(a) - 8);
+    } else
+      rtnl_hex(RTA_DATA(a), RTA_PAYLOAD(a));
     printf("\n");
     off += RTA_ALIGN(a->rta_len);
   }

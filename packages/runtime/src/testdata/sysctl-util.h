@@ -1,0 +1,43 @@
+/* /proc/sys/net helpers of the *-sysctls.c conformance programs: write a value and say what the
+ * kernel answered, read one back. Paths are relative to /proc/sys/net. */
+#ifndef SYSCTL_UTIL_H
+#define SYSCTL_UTIL_H
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* "0" for a call that returned 0, else the name of errno. */
+static const char *res(int r) {
+  return r == 0 ? "0" : strerrorname_np(errno);
+}
+
+/* What writing `value` to /proc/sys/net/`name` gives: 0 or the errno's name. */
+static const char *sysctl(const char *name, const char *value) {
+  char path[128];
+  snprintf(path, sizeof path, "/proc/sys/net/%s", name);
+  int fd = open(path, O_WRONLY);
+  int r = fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value) ? -1 : 0;
+  const char *what = res(r);
+  if (fd >= 0) close(fd);
+  return what;
+}
+
+/* /proc/sys/net/`name` without its newline ("?" if unreadable), in one of two buffers, so that a
+ * line may show two. */
+static const char *show(const char *name) {
+  static char bufs[2][64];
+  static int turn;
+  char *b = bufs[turn++ & 1];
+  char path[128];
+  snprintf(path, sizeof path, "/proc/sys/net/%s", name);
+  int fd = open(path, O_RDONLY);
+  ssize_t n = fd < 0 ? -1 : read(fd, b, 63);
+  if (fd >= 0) close(fd);
+  if (n <= 0) return "?";
+  b[n] = 0;
+  b[strcspn(b, "\n")] = 0;
+  return b;
+}
+#endif
