@@ -96,6 +96,36 @@ describe('event-driven poll', () => {
     expect(reads).toBeLessThan(20); // not 100 watchers per poll
   });
 
+  it('a quiet watcher takes the bits it starts with as known and reports only later changes', () => {
+    for (const auditQuiet of [true, false]) {
+      const stack = loopStack(auditQuiet);
+      const [c, s] = pair(stack, 3500, 0);
+      c.owner = {};
+      s.owner = {};
+      const heard: number[][] = [[], []];
+      stack.watch(
+        {},
+        () => c.readiness(),
+        (ev) => heard[0]!.push(ev),
+        c.owner,
+      );
+      stack.watch(
+        {},
+        () => c.readiness(),
+        (ev) => heard[1]!.push(ev),
+        c.owner,
+        true,
+      );
+      settle([stack], 1);
+      expect(heard[0]!.length).toBe(1); // writable from the start: reported at the next poll
+      expect(heard[1]).toEqual([]);
+      s.send(new Uint8Array([1]));
+      settle([stack], 2);
+      expect(heard[1]!.length).toBe(1); // now readable as well
+      expect(heard[1]![0]).toBe(heard[0]![1]);
+    }
+  });
+
   it('keeps every timer of a connection it does not look at (keepalive, TIME_WAIT, retransmission)', () => {
     const stack = loopStack();
     const [c, s] = pair(stack, 4000, 0);
