@@ -96,33 +96,34 @@ describe('event-driven poll', () => {
     expect(reads).toBeLessThan(20); // not 100 watchers per poll
   });
 
-  it('a quiet watcher takes the bits it starts with as known and reports only later changes', () => {
+  it('a paused watcher reads no readiness; resumed, it reports only what changes after', () => {
     for (const auditQuiet of [true, false]) {
       const stack = loopStack(auditQuiet);
       const [c, s] = pair(stack, 3500, 0);
       c.owner = {};
       s.owner = {};
-      const heard: number[][] = [[], []];
-      stack.watch(
-        {},
-        () => c.readiness(),
-        (ev) => heard[0]!.push(ev),
-        c.owner,
-      );
-      stack.watch(
-        {},
-        () => c.readiness(),
-        (ev) => heard[1]!.push(ev),
-        c.owner,
-        true,
-      );
-      settle([stack], 1);
-      expect(heard[0]!.length).toBe(1); // writable from the start: reported at the next poll
-      expect(heard[1]).toEqual([]);
+      const heard: number[] = [];
+      let reads = 0;
+      const key = {};
+      const readiness = (): number => {
+        reads++;
+        return c.readiness();
+      };
+      stack.watch(key, readiness, (ev) => heard.push(ev), c.owner);
+      stack.followWatcher(key, false);
       s.send(new Uint8Array([1]));
+      settle([stack], 1);
+      expect([reads, heard]).toEqual([0, []]); // paused: not even the first report
+      stack.followWatcher(key, true);
+      expect(reads).toBe(1); // the bits now, taken as known
       settle([stack], 2);
-      expect(heard[1]!.length).toBe(1); // now readable as well
-      expect(heard[1]![0]).toBe(heard[0]![1]);
+      expect(heard).toEqual([]);
+      s.send(new Uint8Array([2]));
+      c.recv(new Uint8Array(2));
+      s.close();
+      settle([stack], 3);
+      expect(heard.length).toBe(1); // the peer's FIN: readable (end of file) again
+      expect(heard[0]).toBe(c.readiness());
     }
   });
 

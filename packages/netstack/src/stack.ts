@@ -683,31 +683,36 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
    *
    * `owner`: the socket-layer object (the `owner` of a TCP connection or listener) whose state
    * `readiness` reads; the watcher then runs only after something happened to that object (see
-   * {@link touch}). Without one it runs at every poll.
-   *
-   * `quiet`: the current bits are taken as known, so only later changes are reported (for a
-   * caller that has just read them itself).
+   * {@link touch}). Without one it runs at every poll. {@link followWatcher} pauses and resumes it.
    */
-  watch(
-    key: object,
-    readiness: () => number,
-    wake: (events: number) => void,
-    owner?: object,
-    quiet = false,
-  ): () => void {
+  watch(key: object, readiness: () => number, wake: (events: number) => void, owner?: object): () => void {
     this.unwatch(key);
-    const w: Watcher = { readiness, last: quiet ? readiness() : 0, wake, owner };
+    const w: Watcher = { readiness, last: 0, wake, owner, on: true };
     this.watchers.set(key, w);
     if (owner === undefined) this.freeWatchers.add(w);
     else {
       let set = this.watchersByOwner.get(owner);
       if (!set) this.watchersByOwner.set(owner, (set = new Set()));
       set.add(w);
-      if (!quiet) this.touchedOwners.add(owner); // report the current bits at the next notification
+      this.touchedOwners.add(owner); // report the current bits at the next notification
     }
     return () => {
       if (this.watchers.get(key) === w) this.unwatch(key);
     };
+  }
+
+  /**
+   * Pauses (`on` false) or resumes the watcher registered under `key` (see {@link watch}): a
+   * paused one costs a notification nothing (its readiness is not read), and a resumed one takes
+   * the bits it has then as known, so only later changes wake. For a caller whose listener
+   * matters only at times (while a task waits on the socket) and who reads the readiness itself
+   * when one starts.
+   */
+  followWatcher(key: object, on: boolean): void {
+    const w = this.watchers.get(key);
+    if (w === undefined || w.on === on) return;
+    w.on = on;
+    if (on) w.last = w.readiness();
   }
 
   private unwatch(key: object): void {
@@ -1549,6 +1554,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     }
     this.auditLookup(report);
     this.watchers.forEach((w) => {
+      if (!w.on) return;
       const m = w.readiness();
       if (m === w.last) return;
       report(
@@ -1962,10 +1968,13 @@ interface Watcher {
   last: number;
   readonly wake: (events: number) => void;
   readonly owner: object | undefined;
+  /** False while paused (see Stack.followWatcher). */
+  on: boolean;
 }
 
 /** Runs one watcher's callback when its socket's readiness bits changed (see {@link Stack.watch}). */
 function notifyWatcher(w: Watcher): void {
+  if (!w.on) return;
   const m = w.readiness();
   if (m === w.last) return;
   w.last = m;

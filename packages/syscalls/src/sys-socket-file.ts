@@ -431,15 +431,13 @@ export class SocketImpl extends FileDescriptionImpl {
     // A socket's family and type never change.
     this.inet = sock instanceof InetSocket;
     this.tcp = this.inet && sock.type === SockType.SOCK_STREAM;
-    const notify = (ev: number): void => this.queue.notify(ev);
-    // The stack works out an inet socket's readiness for its listener after every poll, so it
-    // has one only while someone waits on the queue (blocked I/O, poll, epoll, O_ASYNC).
+    // The stack works out an inet socket's readiness for its listener after every poll: it does
+    // so only while someone waits on the queue (blocked I/O, poll, epoll, O_ASYNC).
     this.queue = this.inet
-      ? new WaitQueue((active) =>
-          (sock as InetSocket).setReadinessListener(active ? notify : undefined, true),
-        )
+      ? new WaitQueue((active) => (sock as InetSocket).followReadiness(active))
       : new WaitQueue();
-    if (!this.inet) sock.setReadinessListener(notify);
+    sock.setReadinessListener((ev) => this.queue.notify(ev));
+    if (this.inet) (sock as InetSocket).followReadiness(false);
     net.get();
     net.open.add(this);
     net.fileOf.set(sock, this);

@@ -1911,20 +1911,27 @@ export class InetSocket {
   /**
    * Registers `wake(events)` to run whenever this socket's readiness bits change (checked after
    * each `Stack.poll` and `Stack.notifyWatchers`); undefined unregisters. This is what an epoll
-   * or poll wait queue hangs on. `quiet`: the bits now are known to the caller, so `wake` first
-   * runs for a change (see Stack.watch); else it also runs for the bits now, if any are set.
+   * or poll wait queue hangs on.
    */
-  setReadinessListener(wake: ((events: number) => void) | undefined, quiet = false): void {
+  setReadinessListener(wake: ((events: number) => void) | undefined): void {
     this.unwatch?.();
     this.unwatchArrivals?.();
     this.unwatchArrivals = undefined;
     this.unwatchWakeups?.();
     this.wake = wake;
-    this.unwatch = wake
-      ? this.stack.watch(this, () => this.readiness(), wake, this.watchOwner, quiet)
-      : undefined;
-    this.unwatchWakeups = wake ? this.watchWakeups(wake, quiet) : undefined;
-    this.watchArrivals(quiet);
+    this.unwatch = wake ? this.stack.watch(this, () => this.readiness(), wake, this.watchOwner) : undefined;
+    this.unwatchWakeups = wake ? this.watchWakeups(wake) : undefined;
+    this.watchArrivals();
+  }
+
+  /**
+   * Whether the stack works out the readiness for the listener after each poll (on by default):
+   * off while nobody waits on the socket, the listener having no one to tell. Turned on, it
+   * reports changes from the bits at that moment on (see Stack.followWatcher). Datagram
+   * sockets' arrival watchers stay on.
+   */
+  followReadiness(on: boolean): void {
+    this.stack.followWatcher(this, on);
   }
 
   /** The pending error and error queue of a datagram socket (UDP, ping, raw), or a TCP connection's error queue. */
@@ -1940,7 +1947,7 @@ export class InetSocket {
    * error reported (sk_error_report), whether its readiness bits change or not, so an
    * edge-triggered epoll hears of each: its listener also runs whenever either count moves.
    */
-  private watchWakeups(wake: (events: number) => void, quiet: boolean): (() => void) | undefined {
+  private watchWakeups(wake: (events: number) => void): (() => void) | undefined {
     const impl = this.impl;
     if (impl.kind !== 'udp' && impl.kind !== 'icmp' && impl.kind !== 'raw') return undefined;
     const sock = impl.sock;
@@ -1949,7 +1956,6 @@ export class InetSocket {
       () => sock.arrivals + sock.errors.reports,
       () => wake(this.readiness()),
       this.watchOwner,
-      quiet,
     );
   }
 
@@ -1979,14 +1985,14 @@ export class InetSocket {
    * listener also runs whenever the receive queue changes, not only when the readiness bits do.
    * (A datagram socket's listener runs at every arrival anyway: see {@link watchWakeups}.)
    */
-  private watchArrivals(quiet = false): void {
+  private watchArrivals(): void {
     const wake = this.wake;
     if (!wake || this.peekOffset < 0 || this.unwatchArrivals) return;
     const queued = (): number => {
       const impl = this.impl;
       return impl.kind === 'tcp' ? impl.sock.recvQueue : 0;
     };
-    this.unwatchArrivals = this.stack.watch({}, queued, () => wake(this.readiness()), this.watchOwner, quiet);
+    this.unwatchArrivals = this.stack.watch({}, queued, () => wake(this.readiness()), this.watchOwner);
   }
 
   /**
