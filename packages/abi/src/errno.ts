@@ -346,7 +346,9 @@ export function errorOf(errno: number): LinuxError {
 
 /** True when `value` is a {@link LinuxError}; narrows `T | LinuxError` results. */
 export function isError(value: unknown): value is LinuxError {
-  return value instanceof LinuxError;
+  // Numbers first: in unoptimized code every `instanceof` looks its right side's
+  // Symbol.hasInstance up again, and most results tested here are counts.
+  return typeof value === 'object' && value instanceof LinuxError;
 }
 
 /** The canonical name of an errno number (`ENOENT`), or `undefined` if Linux does not define it. */

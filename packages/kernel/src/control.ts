@@ -54,5 +54,6 @@ export const TASK_GONE = new ControlResult('TASK_GONE', 0);
 
 /** True when `value` is a {@link ControlResult}. */
 export function isControl(value: unknown): value is ControlResult {
-  return value instanceof ControlResult;
+  // Numbers first, as in abi's isError: most syscall results are counts.
+  return typeof value === 'object' && value instanceof ControlResult;
 }

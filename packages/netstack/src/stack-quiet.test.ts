@@ -96,6 +96,37 @@ describe('event-driven poll', () => {
     expect(reads).toBeLessThan(20); // not 100 watchers per poll
   });
 
+  it('a paused watcher reads no readiness; resumed, it reports only what changes after', () => {
+    for (const auditQuiet of [true, false]) {
+      const stack = loopStack(auditQuiet);
+      const [c, s] = pair(stack, 3500, 0);
+      c.owner = {};
+      s.owner = {};
+      const heard: number[] = [];
+      let reads = 0;
+      const key = {};
+      const readiness = (): number => {
+        reads++;
+        return c.readiness();
+      };
+      stack.watch(key, readiness, (ev) => heard.push(ev), c.owner);
+      stack.followWatcher(key, false);
+      s.send(new Uint8Array([1]));
+      settle([stack], 1);
+      expect([reads, heard]).toEqual([0, []]); // paused: not even the first report
+      stack.followWatcher(key, true);
+      expect(reads).toBe(1); // the bits now, taken as known
+      settle([stack], 2);
+      expect(heard).toEqual([]);
+      s.send(new Uint8Array([2]));
+      c.recv(new Uint8Array(2));
+      s.close();
+      settle([stack], 3);
+      expect(heard.length).toBe(1); // the peer's FIN: readable (end of file) again
+      expect(heard[0]).toBe(c.readiness());
+    }
+  });
+
   it('keeps every timer of a connection it does not look at (keepalive, TIME_WAIT, retransmission)', () => {
     const stack = loopStack();
     const [c, s] = pair(stack, 4000, 0);

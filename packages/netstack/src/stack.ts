@@ -363,13 +363,16 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   /**
    * On a loopback device every destination has the device's MTU (see {@link mtuFor}), and the
    * device and its capabilities are fixed: sockets take it from here (SocketEnv.uniformMtu),
-   * until {@link setMtu} or a path MTU learnt from an ICMP error makes them ask each time.
+   * until {@link setMtu} or a path MTU learnt from an ICMP error makes them ask each time, or
+   * while a route (which may carry its own MTU) exists. Read-only: the stack keeps it (a field,
+   * not a getter: sockets read it at every dispatch, mostly in unoptimized code).
    */
-  get uniformMtu(): number | undefined {
-    // A route with its own MTU makes the MTU depend on the destination.
-    return this.iface.routes.length > 0 ? undefined : this.deviceUniformMtu;
-  }
+  uniformMtu: number | undefined;
   private deviceUniformMtu: number | undefined;
+
+  private refreshUniformMtu(): void {
+    this.uniformMtu = this.iface.routes.length > 0 ? undefined : this.deviceUniformMtu;
+  }
   /** The path MTUs ICMP errors taught (see {@link updatePmtu}). */
   private readonly pmtu = new PathMtuCache(() => ({
     minPmtu: this.sysctl.minPmtu,
@@ -391,6 +394,8 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     this.deviceIfindex = config.device.capabilities.loopback === true ? LOOPBACK_IFINDEX : 2;
     this.deviceUniformMtu =
       config.device.capabilities.loopback === true ? config.device.capabilities.mtu : undefined;
+    this.uniformMtu = this.deviceUniformMtu;
+    this.iface.onRoutesChange = () => this.refreshUniformMtu();
     this.iface.deviceMtu = config.device.capabilities.mtu;
     // addrconf's ipv6_add_dev: a link's IPv6 MTU starts as its MTU.
     const conf = this.iface.ipv6Sysctl.conf;
@@ -686,11 +691,11 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
    *
    * `owner`: the socket-layer object (the `owner` of a TCP connection or listener) whose state
    * `readiness` reads; the watcher then runs only after something happened to that object (see
-   * {@link touch}). Without one it runs at every poll.
+   * {@link touch}). Without one it runs at every poll. {@link followWatcher} pauses and resumes it.
    */
   watch(key: object, readiness: () => number, wake: (events: number) => void, owner?: object): () => void {
     this.unwatch(key);
-    const w: Watcher = { readiness, last: 0, wake, owner };
+    const w: Watcher = { readiness, last: 0, wake, owner, on: true };
     this.watchers.set(key, w);
     if (owner === undefined) this.freeWatchers.add(w);
     else {
@@ -702,6 +707,20 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     return () => {
       if (this.watchers.get(key) === w) this.unwatch(key);
     };
+  }
+
+  /**
+   * Pauses (`on` false) or resumes the watcher registered under `key` (see {@link watch}): a
+   * paused one costs a notification nothing (its readiness is not read), and a resumed one takes
+   * the bits it has then as known, so only later changes wake. For a caller whose listener
+   * matters only at times (while a task waits on the socket) and who reads the readiness itself
+   * when one starts.
+   */
+  followWatcher(key: object, on: boolean): void {
+    const w = this.watchers.get(key);
+    if (w === undefined || w.on === on) return;
+    w.on = on;
+    if (on) w.last = w.readiness();
   }
 
   private unwatch(key: object): void {
@@ -790,7 +809,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   /** @internal parked connection `tw` closed: it lets go of its port and leaves the lookup. */
   timeWaitClosed(tw: TcpTimeWait): void {
     this.tcpPorts.remove(tw, tw.local.port);
-    const key = tw.local.port * 65536 + tw.remote.port;
+    const key = portPair(tw.local.port, tw.remote.port);
     let prev: TcpTimeWait | undefined;
     for (let r = this.parkedByPorts.get(key); r !== undefined; prev = r, r = r.nextSamePorts) {
       if (r !== tw) continue;
@@ -987,6 +1006,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     // As after setMtu: connections work out their MSS at each send from now on, and so follow
     // a learnt MTU to their destination and its expiry.
     this.deviceUniformMtu = undefined;
+    this.uniformMtu = undefined;
   }
 
   /**
@@ -1032,6 +1052,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     // Connections now work out their MSS from the route at each send, as tcp_current_mss does
     // (a uniform MTU is cached by each connection).
     this.deviceUniformMtu = undefined;
+    this.uniformMtu = undefined;
     this.touchAll();
     return undefined;
   }
@@ -1349,7 +1370,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
 
   /** The device binding of the local connection or listener child that sent a looped segment. */
   private tcpSenderDev(src: IpAddress, dst: IpAddress, seg: TcpRepr): number {
-    for (const s of this.tcpByPorts.get(seg.srcPort * 65536 + seg.dstPort) ?? [])
+    for (const s of this.tcpByPorts.get(portPair(seg.srcPort, seg.dstPort)) ?? [])
       if (s.matches(src, seg.srcPort, dst, seg.dstPort)) return s.boundDevIf;
     return 0;
   }
@@ -1479,7 +1500,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     seq: number,
     report: IcmpErrorReport,
   ): void {
-    const bucket = this.tcpByPorts.get(localPort * 65536 + remotePort);
+    const bucket = this.tcpByPorts.get(portPair(localPort, remotePort));
     const s = bucket?.find((c) => c.matches(local, localPort, remote, remotePort));
     if (s === undefined || !s.takesIcmpError(seq, report)) return;
     const mtu = reportedMtu(report);
@@ -1500,7 +1521,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr, hopLimit = 255): TcpRepr | undefined {
     // -1: no socket is bound to a device, every socket sees the segment.
     const iif = this.deviceBound ? this.tcpArrivalIfindex(src, dst, seg) : -1;
-    const key = seg.dstPort * 65536 + seg.srcPort;
+    const key = portPair(seg.dstPort, seg.srcPort);
     const bucket = this.tcpByPorts.get(key);
     if (bucket !== undefined)
       for (let i = 0; i < bucket.length; i++) {
@@ -1670,6 +1691,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     }
     this.auditLookup(report);
     this.watchers.forEach((w) => {
+      if (!w.on) return;
       const m = w.readiness();
       if (m === w.last) return;
       report(
@@ -1704,7 +1726,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     this.parkedByPorts.forEach((first, key) => {
       for (let tw: TcpTimeWait | undefined = first; tw !== undefined; tw = tw.nextSamePorts) {
         chained++;
-        if (!queued.has(tw) || tw.local.port * 65536 + tw.remote.port !== key)
+        if (!queued.has(tw) || portPair(tw.local.port, tw.remote.port) !== key)
           report(
             `parked connection ${tw.local.port}->${tw.remote.port} ${tw.state}: lookup and queue disagree`,
           );
@@ -1721,15 +1743,21 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       for (const s of this.sending) if (s.wantsDispatch()) next = earlier(next, s.dispatchAt(now));
     if (!this.eventDriven) {
       const tcp = this.tcp;
-      for (let i = 0; i < tcp.length; i++) next = earlier(next, tcp[i]!.pollAt(now));
-      return earlier(next, this.parkedNext(now));
+      for (let i = 0; i < tcp.length; i++) {
+        const at = tcp[i]!.pollAt(now); // earlier(), written out: this runs after every poll
+        if (at !== undefined && (next === undefined || at < next)) next = at;
+      }
+    } else {
+      // The connections looked at in this poll tell their next time; the others' stands.
+      this.timeVisited(now);
+      this.visitedTimed = true;
+      if (this.tcpDirty.length > 0) next = now;
+      next = earlier(next, this.tcpTimers.peek());
     }
-    // The connections looked at in this poll tell their next time; the others' stands.
-    this.timeVisited(now);
-    this.visitedTimed = true;
-    if (this.tcpDirty.length > 0) next = now;
-    next = earlier(next, this.tcpTimers.peek());
-    return earlier(next, this.parkedNext(now));
+    // (parkedNext only with something parked: its queue is emptied when the last one goes.)
+    return this.tcpParked.length > 0 || this.timeWaitAcks.length > 0
+      ? earlier(next, this.parkedNext(now))
+      : next;
   }
 
   /**
@@ -1997,11 +2025,20 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
 }
 
 /**
+ * The key of a local port and a peer's in the maps by ports: one 32-bit integer, a small
+ * integer to V8 whatever the ports (a product past 2^31 would be a heap number, allocated at
+ * each lookup in unoptimized code).
+ */
+function portPair(local: number, remote: number): number {
+  return (local << 16) | remote;
+}
+
+/**
  * The key of connection `s` in the maps by ports: its local port and its peer's (0 for an end
  * it lacks; only a connection with both is filed in the map of live ones).
  */
 function portsKey(s: TcpSocket): number {
-  return (s.local?.port ?? 0) * 65536 + (s.remote?.port ?? 0);
+  return portPair(s.local?.port ?? 0, s.remote?.port ?? 0);
 }
 
 /** Adds `s` to the bucket of `key` in `map`. */
@@ -2068,10 +2105,13 @@ interface Watcher {
   last: number;
   readonly wake: (events: number) => void;
   readonly owner: object | undefined;
+  /** False while paused (see Stack.followWatcher). */
+  on: boolean;
 }
 
 /** Runs one watcher's callback when its socket's readiness bits changed (see {@link Stack.watch}). */
 function notifyWatcher(w: Watcher): void {
+  if (!w.on) return;
   const m = w.readiness();
   if (m === w.last) return;
   w.last = m;

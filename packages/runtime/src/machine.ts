@@ -85,9 +85,7 @@ const ESRCH = 3;
  */
 const NUDGE_SIGNAL = 23;
 const NUDGE_SIGNAL_NAME = 'SIGURG';
-const RAX = 10;
 const PAGE = 4096;
-const REG_COUNT = 27;
 const FP_XSTATE_MAGIC1 = 0x46505853;
 
 /** The strace state of one call: its line rendered before it ran, if it is an execve. */
@@ -102,13 +100,6 @@ interface Thread {
   host: HostTask;
   /** Scratch register set for the host copies (reused: no allocation per syscall). */
   readonly regs: Registers;
-  /** The registers as the host had them at the last stop, to find what a handler changed. */
-  readonly before: BigUint64Array;
-  /** `before` as 32-bit words: compared without reading BigInts (which allocate, unoptimized). */
-  readonly beforeWords: Int32Array;
-  /** The task's register array last compared, and its 32-bit view (rebuilt if the array changes). */
-  wordsOf: BigUint64Array | undefined;
-  words: Int32Array | undefined;
   /** The FP state object last synchronised with the host (pushed, or pulled). */
   fpSynced: FpState | undefined;
   /** True when the task's FP state was pulled since the host thread last ran. */
@@ -293,15 +284,10 @@ export class Machine {
 
   #newThread(task: Task, host: HostTask): Thread {
     const regs = new Registers();
-    const before = new BigUint64Array(REG_COUNT);
     const th: Thread = {
       task,
       host,
       regs,
-      before,
-      beforeWords: new Int32Array(before.buffer),
-      wordsOf: undefined,
-      words: undefined,
       fpSynced: task.regs.fp,
       fpFresh: false,
       running: false,
@@ -412,31 +398,20 @@ export class Machine {
   #pullRegs(th: Thread): void {
     th.host.getRegs(th.regs);
     th.task.regs.regs.set(th.regs.raw);
-    th.before.set(th.regs.raw);
     th.fpFresh = false;
   }
 
   /**
-   * The task's CpuState → host, writing only what changed: nothing, rax alone (the common
-   * syscall return), or the whole set; and the FP state if the kernel replaced it.
+   * The task's CpuState → host, writing only what changed (the platform compares: nothing, rax
+   * alone for the common syscall return, or the whole set), or everything when `all`; and the
+   * FP state if the kernel replaced it.
    */
   #pushRegs(th: Thread, all = false): void {
     const cur = th.task.regs.regs;
-    if (th.wordsOf !== cur) {
-      th.wordsOf = cur;
-      th.words = new Int32Array(cur.buffer, cur.byteOffset, REG_COUNT * 2);
-    }
-    const words = th.words!;
-    const before = th.beforeWords;
-    let others = all;
-    for (let i = 0; i < REG_COUNT * 2 && !others; i++)
-      if (i >> 1 !== RAX && words[i] !== before[i]) others = true;
-    if (others) {
+    if (all) {
       th.regs.raw.set(cur);
       th.host.setRegs(th.regs);
-    } else if (words[RAX * 2] !== before[RAX * 2] || words[RAX * 2 + 1] !== before[RAX * 2 + 1]) {
-      th.host.setSyscallResult(cur[RAX] as bigint);
-    }
+    } else th.host.syncRegs(cur);
     const fp = th.task.regs.fp;
     if (fp !== th.fpSynced || all) {
       // The kernel replaced the FP state (signal handler entry, rt_sigreturn, execve).
@@ -507,7 +482,8 @@ export class Machine {
     } finally {
       this.#current = undefined;
     }
-    if (res instanceof Promise) {
+    // A number first: unoptimized, `instanceof` looks Promise's Symbol.hasInstance up each time.
+    if (typeof res === 'object' && res instanceof Promise) {
       if (strace && trace && trace.exec === undefined) strace.begin(task.tid, nr, args, this.#reader(task));
       return res.then(
         (r) => this.#complete(th, nr, args, r, trace),
@@ -755,7 +731,6 @@ export class Machine {
     task.regs = cpu;
     th.regs.raw.set(cpu.regs);
     host.setRegs(th.regs);
-    th.before.set(cpu.regs);
     // The host clone copied the parent's FP state, which is the child's.
     th.fpSynced = cpu.fp;
     // The child starts when the parent's call completes (the kernel has then written the tids

@@ -1683,7 +1683,8 @@ function accounted(kind: 'read' | 'write', shape: IoShape, h: SyscallHandler): S
     p.then((v) => count(t, a, v));
   return (t, a) => {
     const r = h(t, a);
-    return r instanceof Promise ? later(r, t, a) : count(t, a, r);
+    // A count first: unoptimized, `instanceof` looks Promise's Symbol.hasInstance up each time.
+    return typeof r === 'object' && r instanceof Promise ? later(r, t, a) : count(t, a, r);
   };
 }
 

@@ -5,8 +5,9 @@
 // up to 32 KiB and fails a chunk whole, so on the host `write` of a buffer with 100 good bytes
 // gives EFAULT): this follows the byte-exact rule of the VFS's I/O sequences, as gVisor does.
 import { E } from '@tsvisor/abi';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BAD, BUF, BUF_SIZE, harness, type Harness } from './harness.test-util.js';
+import { initialNetOf } from './sys-socket-file.js';
 
 const AF_INET = 2;
 const SOCK_STREAM = 1;
@@ -152,5 +153,26 @@ describe('TCP read/write straight between app memory and the rings', () => {
     expect(await h.call('shutdown', c, 1)).toBe(0);
     const MSG_NOSIGNAL = 0x4000;
     expect(await h.call('sendto', c, BUF, 10, MSG_NOSIGNAL, 0, 0)).toBe(E.EPIPE);
+  });
+});
+
+describe('readiness followed for waiters only', () => {
+  it("the stack reads an inet socket's readiness while a task waits on it, not before or after", async () => {
+    const h = harness();
+    const [c, s] = await tcpPair(h);
+    const stack = initialNetOf(h.kernel).stack;
+    const follow = vi.spyOn(stack, 'followWatcher');
+    h.mem.write(BUF + 2000, letters(10));
+    expect(await h.call('write', c, BUF + 2000, 10)).toBe(10);
+    expect(await h.call('read', s, BUF + 3000, 10)).toBe(10);
+    expect(follow).not.toHaveBeenCalled(); // nobody waited
+    const read = h.call('read', s, BUF + 3000, 10); // blocks: nothing queued
+    await new Promise((r) => setImmediate(r));
+    expect(follow.mock.calls.map(([, on]) => on)).toEqual([true]);
+    expect(await h.call('write', c, BUF + 2000, 4)).toBe(4);
+    expect(await read).toBe(4);
+    expect(follow.mock.calls.map(([, on]) => on)).toEqual([true, false]);
+    expect(await h.call('write', c, BUF + 2000, 4)).toBe(4);
+    expect(follow).toHaveBeenCalledTimes(2);
   });
 });

@@ -391,7 +391,7 @@ export function vfsBlock<T>(r: T | typeof NET_WOULD_BLOCK): T | WouldBlock {
 
 /** The file side of a socket (Linux's socket_file_ops). */
 export class SocketImpl extends FileDescriptionImpl {
-  readonly queue = new WaitQueue();
+  readonly queue: WaitQueue;
 
   /** The socket's own inode number (`socket:[ino]`) and its owner's fsuid, for /proc/net. */
   inode = 0;
@@ -431,7 +431,13 @@ export class SocketImpl extends FileDescriptionImpl {
     // A socket's family and type never change.
     this.inet = sock instanceof InetSocket;
     this.tcp = this.inet && sock.type === SockType.SOCK_STREAM;
+    // The stack works out an inet socket's readiness for its listener after every poll: it does
+    // so only while someone waits on the queue (blocked I/O, poll, epoll, O_ASYNC).
+    this.queue = this.inet
+      ? new WaitQueue((active) => (sock as InetSocket).followReadiness(active))
+      : new WaitQueue();
     sock.setReadinessListener((ev) => this.queue.notify(ev));
+    if (this.inet) (sock as InetSocket).followReadiness(false);
     net.get();
     net.open.add(this);
     net.fileOf.set(sock, this);

@@ -12,6 +12,7 @@
 import { Capability, E, OpenFlag, isError } from '@tsvisor/abi';
 import {
   PTY_SLAVE_MAJOR,
+  PtySlave,
   TERMIOS_SIZE,
   Termios,
   capable,
@@ -278,9 +279,11 @@ function setForeground(t: Task, tty: Tty, master: boolean, addr: number): Syscal
  * pty slave pass.
  */
 export function ttyIoCheck(t: Task, file: FileDescription, write: boolean): SyscallResult | undefined {
-  const end = ttyOf(file);
-  if (!end || end.master || end.tty.hungUp) return undefined;
-  if (!write) return ttyCheckChange(t, end.tty, SIGTTIN);
-  if (!(end.tty.termios.lflag & TOSTOP)) return undefined;
-  return ttyCheckChange(t, end.tty, SIGTTOU);
+  // One instanceof, not ttyOf's two: this runs before every read and write.
+  const impl = file.impl;
+  if (!(impl instanceof PtySlave) || impl.tty.hungUp) return undefined;
+  const tty = impl.tty;
+  if (!write) return ttyCheckChange(t, tty, SIGTTIN);
+  if (!(tty.termios.lflag & TOSTOP)) return undefined;
+  return ttyCheckChange(t, tty, SIGTTOU);
 }

@@ -169,6 +169,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ClockOffset(const Napi::CallbackInfo& info);
   Napi::Value SetRegs(const Napi::CallbackInfo& info);
   Napi::Value SetSyscallResult(const Napi::CallbackInfo& info);
+  Napi::Value SyncRegs(const Napi::CallbackInfo& info);
+  void PutRegs(Napi::Env env, Task& t, const user_regs_struct& r);
   Napi::Value GetFpRegs(const Napi::CallbackInfo& info);
   Napi::Value SetFpRegs(const Napi::CallbackInfo& info);
   Napi::Value ReadMemory(const Napi::CallbackInfo& info);
@@ -300,6 +302,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceMethod("clockOffset", &Addon::ClockOffset),
                            InstanceMethod("setRegs", &Addon::SetRegs),
                            InstanceMethod("setSyscallResult", &Addon::SetSyscallResult),
+                           InstanceMethod("syncRegs", &Addon::SyncRegs),
                            InstanceMethod("getFpRegs", &Addon::GetFpRegs),
                            InstanceMethod("setFpRegs", &Addon::SetFpRegs),
                            InstanceMethod("readMemory", &Addon::ReadMemory),
@@ -1195,6 +1198,11 @@ Napi::Value Addon::SetRegs(const Napi::CallbackInfo& info) {
     Throw(env, "EINVAL", "Usage: setRegs(tid, regs: BigUint64Array(27))");
   user_regs_struct r;
   memcpy(&r, static_cast<uint8_t*>(info[1].As<Napi::TypedArray>().ArrayBuffer().Data()) + info[1].As<Napi::TypedArray>().ByteOffset(), sizeof r);
+  PutRegs(env, t, r);
+  return env.Undefined();
+}
+
+void Addon::PutRegs(Napi::Env env, Task& t, const user_regs_struct& r) {
   if (ptrace(PTRACE_SETREGS, t.tid, nullptr, &r) < 0) {
     int e = errno;
     t.regsValid = false;  // the kernel may have taken some registers before refusing one
@@ -1202,6 +1210,34 @@ Napi::Value Addon::SetRegs(const Napi::CallbackInfo& info) {
   }
   t.regs = r;
   t.regsValid = true;
+}
+
+// syncRegs(tid, regs: BigUint64Array(27)): gives the stopped thread the registers `regs` with
+// the fewest ptrace calls their difference from what the thread holds needs: none, rax alone
+// (PTRACE_POKEUSER: a syscall's answer, the usual case) or all of them (PTRACE_SETREGS). The
+// comparison is made here because in the caller's unoptimized JavaScript it cost more than the
+// system call it saves.
+Napi::Value Addon::SyncRegs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Task& t = StoppedTaskArg(info, 0);
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() != kRegCount)
+    Throw(env, "EINVAL", "Usage: syncRegs(tid, regs: BigUint64Array(27))");
+  user_regs_struct r;
+  memcpy(&r, static_cast<uint8_t*>(info[1].As<Napi::TypedArray>().ArrayBuffer().Data()) + info[1].As<Napi::TypedArray>().ByteOffset(), sizeof r);
+  if (t.regsValid) {
+    user_regs_struct held = t.regs;
+    held.rax = r.rax;
+    if (memcmp(&held, &r, sizeof r) == 0) {
+      if (t.regs.rax != r.rax) {
+        if (ptrace(PTRACE_POKEUSER, t.tid, reinterpret_cast<void*>(offsetof(user_regs_struct, rax)), reinterpret_cast<void*>(r.rax)) < 0)
+          ThrowErrno(env, errno, "PTRACE_POKEUSER");
+        t.regs.rax = r.rax;
+      }
+      return env.Undefined();
+    }
+  }
+  PutRegs(env, t, r);
   return env.Undefined();
 }
 

@@ -53,6 +53,7 @@ export interface NativeAddon {
   clockOffset(): bigint;
   setRegs(tid: number, regs: BigUint64Array): void;
   setSyscallResult(tid: number, value: number | bigint): void;
+  syncRegs(tid: number, regs: BigUint64Array): void;
   getFpRegs(tid: number, out: Uint8Array): number;
   setFpRegs(tid: number, state: Uint8Array): void;
   /** Bytes moved (possibly short), or -errno. */

@@ -121,6 +121,28 @@ describe('syscalls and memory', () => {
     expect(gone(task.tid)).toBe(true);
   });
 
+  it('syncRegs writes nothing, rax alone, or the whole set, as the registers differ', async () => {
+    // Unchanged: the call returns what the syscall-entry stop left in rax (-ENOSYS).
+    const same = startGuest(platform, 1).task;
+    expect(await same.switch()).toMatchObject({ kind: 'syscall', nr: SYS.getppid });
+    same.syncRegs(same.getRegs().raw);
+    expect(await nextReport(same)).toEqual([1, -E.ENOSYS.errno]);
+    expect(await next(same)).toEqual({ kind: 'exited', status: 1 });
+
+    const { task } = startGuest(platform, 1);
+    expect(await task.switch()).toMatchObject({ kind: 'syscall', nr: SYS.getppid });
+    const regs = task.getRegs();
+    // A register besides rax differs: the whole set goes, and the kernel refuses this one.
+    const cs = regs.get('cs');
+    regs.set('cs', 0x1234);
+    expect(() => task.syncRegs(regs.raw)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    regs.set('cs', cs);
+    regs.set('rax', 4242);
+    task.syncRegs(regs.raw);
+    expect(await nextReport(task)).toEqual([1, 4242]);
+    expect(await next(task)).toEqual({ kind: 'exited', status: 0 });
+  });
+
   it('reads and writes the task memory, with EFAULT and short counts at the edges', async () => {
     const { stub, task } = startGuest(platform, 2);
     const [tag, addr] = await nextReport(task);

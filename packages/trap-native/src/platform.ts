@@ -476,6 +476,15 @@ export class Task {
     this.#nat.addon.setSyscallResult(this.tid, value);
   }
 
+  /**
+   * Gives the thread the 27 words of `regs` (kernel order, as {@link Registers.raw}), writing
+   * only what differs from what it holds: nothing, rax alone (a system call's answer), or all
+   * of them as {@link setRegs} does (and with its errors).
+   */
+  syncRegs(regs: BigUint64Array): void {
+    this.#nat.addon.syncRegs(this.tid, regs);
+  }
+
   /** The XSAVE area (FP, SSE, AVX state) as bytes, {@link Platform.fpStateSize} long. */
   getFpRegs(out: Uint8Array = new Uint8Array(this.#nat.facts.xstateSize)): Uint8Array {
     const n = this.#nat.addon.getFpRegs(this.tid, out);

@@ -31,13 +31,23 @@ export interface Waiter {
 export class WaitQueue {
   private readonly waiters = new Set<Waiter>();
 
+  /**
+   * `onActive` runs when the first waiter comes (true) and when the last one goes (false): an
+   * object whose readiness costs work to follow follows it only while someone waits. Every
+   * waiter looks at the readiness itself before it waits, so changes before it came are not owed.
+   */
+  constructor(private readonly onActive?: (active: boolean) => void) {}
+
   /** Subscribe; keep the waiter to {@link WaitQueue.remove} it later. */
   add(waiter: Waiter): void {
+    const before = this.waiters.size;
     this.waiters.add(waiter);
+    if (before === 0 && this.onActive !== undefined) this.onActive(true);
   }
 
   remove(waiter: Waiter): void {
-    this.waiters.delete(waiter);
+    if (this.waiters.delete(waiter) && this.waiters.size === 0 && this.onActive !== undefined)
+      this.onActive(false);
   }
 
   /** True when someone waits (lets the notifier skip work). */

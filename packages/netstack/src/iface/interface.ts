@@ -901,6 +901,9 @@ export class Interface {
     return this.staticRoutes;
   }
 
+  /** Called after {@link addRoute} or {@link removeRoute} changed {@link routes}. */
+  onRoutesChange: (() => void) | undefined;
+
   /**
    * Adds a route to the main table (`ip route add`): EEXIST when one with the same prefix and
    * metric is there (fib_table_insert with NLM_F_EXCL; `replace` swaps it instead), ENETUNREACH
@@ -919,6 +922,7 @@ export class Interface {
       if (!replace) return E.EEXIST;
       this.staticRoutes[i] = route;
     } else this.staticRoutes.push(route);
+    this.onRoutesChange?.();
     return undefined;
   }
 
@@ -941,7 +945,9 @@ export class Interface {
         (match.loopback === undefined || r.loopback === match.loopback),
     );
     if (i < 0) return E.ESRCH;
-    return this.staticRoutes.splice(i, 1)[0]!;
+    const removed = this.staticRoutes.splice(i, 1)[0]!;
+    this.onRoutesChange?.();
+    return removed;
   }
 
   /**

@@ -91,6 +91,23 @@ describe('Interface routes', () => {
     expect(typeof got === 'object' && 'from' in got ? got.from.addr.toString() : got).toBe('192.168.7.2');
   });
 
+  it('on a loopback device, a route makes connections ask for the MTU per destination until it goes', () => {
+    const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 3 });
+    const uniform = stack.uniformMtu;
+    expect(uniform).toBe(stack.mtu(true));
+    const r = route('10.8.0.0/16', { loopback: true, mtu: 1400 });
+    expect(stack.iface.addRoute(r)).toBeUndefined();
+    expect(stack.uniformMtu).toBeUndefined();
+    expect(stack.mtuFor(v4('10.8.0.1'))).toBe(1400);
+    expect(stack.iface.addRoute(route('10.9.0.0/16', { loopback: true }))).toBeUndefined();
+    expect(stack.iface.removeRoute({ dst: r.dst })).toBe(r);
+    expect(stack.uniformMtu).toBeUndefined(); // one route is left
+    expect(stack.iface.removeRoute({ dst: cidr('10.9.0.0/16') })).not.toBe(E.ESRCH);
+    expect(stack.uniformMtu).toBe(uniform);
+    expect(stack.iface.removeRoute({ dst: r.dst })).toBe(E.ESRCH);
+    expect(stack.uniformMtu).toBe(uniform);
+  });
+
   it('a route on lo: its packets loop back and are dropped, not refused with ENETUNREACH', () => {
     const stack = new Stack({ device: new LoopbackDevice(), addresses: [cidr('127.0.0.1/8')], seed: 3 });
     const s = stack.udpSocket(4);

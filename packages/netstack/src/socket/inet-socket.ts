@@ -1970,6 +1970,16 @@ export class InetSocket {
     this.watchArrivals();
   }
 
+  /**
+   * Whether the stack works out the readiness for the listener after each poll (on by default):
+   * off while nobody waits on the socket, the listener having no one to tell. Turned on, it
+   * reports changes from the bits at that moment on (see Stack.followWatcher). Datagram
+   * sockets' arrival watchers stay on.
+   */
+  followReadiness(on: boolean): void {
+    this.stack.followWatcher(this, on);
+  }
+
   /** The pending error and error queue of a datagram socket (UDP, ping, raw), or a TCP connection's error queue. */
   private get errorQueue(): SocketErrors | undefined {
     const impl = this.impl;
