@@ -373,6 +373,12 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   private refreshUniformMtu(): void {
     this.uniformMtu = this.iface.routes.length > 0 ? undefined : this.deviceUniformMtu;
   }
+
+  /** The MTU now depends on more than the device, for good (setMtu, a path MTU, an IPv6 MTU). */
+  private dropUniformMtu(): void {
+    this.deviceUniformMtu = undefined;
+    this.uniformMtu = undefined;
+  }
   /** The path MTUs ICMP errors taught (see {@link updatePmtu}). */
   private readonly pmtu = new PathMtuCache(() => ({
     minPmtu: this.sysctl.minPmtu,
@@ -1005,8 +1011,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     this.pmtu.learn(dst, mtu, this.mtuFor(dst), this.pollNow(), locked);
     // As after setMtu: connections work out their MSS at each send from now on, and so follow
     // a learnt MTU to their destination and its expiry.
-    this.deviceUniformMtu = undefined;
-    this.uniformMtu = undefined;
+    this.dropUniformMtu();
   }
 
   /**
@@ -1051,8 +1056,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     if (!loopback || this.device.capabilities.loopback === true) conf.device.mtu = mtu;
     // Connections now work out their MSS from the route at each send, as tcp_current_mss does
     // (a uniform MTU is cached by each connection).
-    this.deviceUniformMtu = undefined;
-    this.uniformMtu = undefined;
+    this.dropUniformMtu();
     this.touchAll();
     return undefined;
   }
@@ -1214,7 +1218,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     if (link && this.device.capabilities.loopback === true) conf.lo.mtu = conf.device.mtu = mtu;
     if (link) {
       // As after setMtu: connections work out their MSS from the route at each send.
-      this.deviceUniformMtu = undefined;
+      this.dropUniformMtu();
       this.touchAll();
     }
     return undefined;
