@@ -77,6 +77,7 @@ export {
 export type { Ipv6FragmentHeader } from './iface/fragment.js';
 export type { ReassemblyLimits } from './iface/fragment.js';
 export type {
+  HopLimitConf,
   IcmpErrorReport,
   InterfaceConfig,
   InterfaceStats,

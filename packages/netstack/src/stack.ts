@@ -47,7 +47,7 @@ import { UdpSocket, udpBuffers, type UdpBuffers } from './socket/udp.js';
 import type { NetMib, TcpExtMib } from './stats/mib.js';
 import { IpCidr, Ipv4Address, Ipv6Address, type IpAddress, type IpEndpoint } from './wire/ip-address.js';
 import { IPV4_MAX_MTU } from './wire/ipv4.js';
-import type { TcpRepr } from './wire/tcp.js';
+import { TcpFlag, type TcpRepr } from './wire/tcp.js';
 import { UDP_HEADER_LEN, type UdpLiteRepr, type UdpRepr } from './wire/udp.js';
 
 const IPPROTO_UDP = 17;
@@ -413,7 +413,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     // Its own sequence, so that the stack's other random choices stay what a seed gave before.
     this.flowSecret = Math.floor(seededRandom(seed ^ 0x5bd1e995)() * 2 ** 32);
     this.tcpConfig = config.tcp ?? {};
-    this.sysctl = watchedSysctl(this, {
+    this.sysctl = watchedSysctl(this, this.iface.ipDefaultTtl, {
       portRange: [EPHEMERAL_PORT_MIN, EPHEMERAL_PORT_MAX],
       reservedPorts: new Set(),
       autobindReuse: 0,
@@ -812,6 +812,11 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   }
   private lastPeerAddress: IpAddress | undefined;
 
+  /** @internal (TimeWaitHome) the TTL or hop limit of the stack's own packets to `dst`. */
+  hopLimitFor(dst: IpAddress): number {
+    return this.iface.hopLimitConf(dst, this.device).hopLimit;
+  }
+
   /** @internal parked connection `tw` closed: it lets go of its port and leaves the lookup. */
   timeWaitClosed(tw: TcpTimeWait): void {
     this.tcpPorts.remove(tw, tw.local.port);
@@ -868,6 +873,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
    */
   endpointsSet(s: TcpSocket): void {
     if (!s.inTable || s.filed || s.local === undefined || s.remote === undefined) return;
+    s.hopsConf = this.iface.hopLimitConf(s.remote.addr, this.device);
     s.filed = true;
     fileUnder(this.tcpByPorts, portsKey(s), s);
   }
@@ -1523,6 +1529,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
    * to the next candidate, or draws a RST.
    */
   tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr, hopLimit = 255): TcpRepr | undefined {
+    this.tcpReplyHops = -1;
     // -1: no socket is bound to a device, every socket sees the segment.
     const iif = this.deviceBound ? this.tcpArrivalIfindex(src, dst, seg) : -1;
     const key = portPair(seg.dstPort, seg.srcPort);
@@ -1540,7 +1547,14 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         // TCP_TW_SYN for a TIME_WAIT not parked yet (or still held by the application), as below.
         const isn = s.timeWaitSynIsn(now, seg);
         const listener = isn !== undefined ? this.listenerFor(src, dst, seg, iif) : undefined;
-        if (listener === undefined) return s.process(now, seg);
+        if (listener === undefined) {
+          const reply = s.process(now, seg);
+          // An ACK leaves by the socket, with its TTL (tcp_send_ack); a RST by the control
+          // socket (tcp_v4_send_reset, tcp_v6_send_response), as for no socket.
+          if (reply !== undefined && (reply.flags & TcpFlag.RST) === 0)
+            this.tcpReplyHops = s.hopLimit < 0 ? s.hopsConf.hopLimit : s.hopLimit;
+          return reply;
+        }
         this.reuseTimeWait(s);
         return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
           ? undefined
@@ -1573,6 +1587,9 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         : listener.process(now, src, dst, seg);
     return rstFor(seg);
   }
+
+  /** @internal (SocketTable) the TTL or hop limit of {@link tcpInput}'s last reply, -1: the stack's own. */
+  tcpReplyHops = -1;
 
   /** The listener a segment with no connection goes to (inet_lookup_listener), if any. */
   private listenerFor(src: IpAddress, dst: IpAddress, seg: TcpRepr, iif: number): TcpListener | undefined {
@@ -2086,11 +2103,21 @@ function earlier(a: number | undefined, b: number | undefined): number | undefin
 
 /**
  * `values` as the stack's sysctl object: each field an accessor, whose setter makes the next poll
- * look at every connection (their timers read the values when they are computed).
+ * look at every connection (their timers read the values when they are computed). defaultTtl
+ * lives in `ttl`, where connections and the interface read it for each packet without a poll.
  */
-function watchedSysctl(stack: Stack, values: StackSysctl): StackSysctl {
+function watchedSysctl(stack: Stack, ttl: { hopLimit: number }, values: StackSysctl): StackSysctl {
   const out = {} as StackSysctl;
+  ttl.hopLimit = values.defaultTtl;
+  Object.defineProperty(out, 'defaultTtl', {
+    enumerable: true,
+    get: () => ttl.hopLimit,
+    set: (v: number) => {
+      ttl.hopLimit = v;
+    },
+  });
   for (const key of Object.keys(values) as (keyof StackSysctl)[]) {
+    if (key === 'defaultTtl') continue;
     Object.defineProperty(out, key, {
       enumerable: true,
       get: () => values[key],

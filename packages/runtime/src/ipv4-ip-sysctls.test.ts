@@ -1,5 +1,6 @@
-// net.ipv4.ip_default_ttl, icmp_echo_ignore_all, icmp_echo_ignore_broadcasts, ip_no_pmtu_disc
-// and route/{min_pmtu,mtu_expires} against Linux:
+// net.ipv4.ip_default_ttl (of sockets, TCP connections and the stack's own packets),
+// icmp_echo_ignore_all, icmp_echo_ignore_broadcasts, ip_no_pmtu_disc and
+// route/{min_pmtu,mtu_expires} against Linux:
 // testdata/ipv4-ip-sysctls.c runs in a fresh network namespace (lo up) and under tsvisor
 // --network none and must print the same.
 import { describe, expect, it } from 'vitest';
@@ -12,13 +13,15 @@ const bed = testbed((dir) => {
 });
 
 describe('ipv4-ip-sysctls.c', () => {
-  it('sockets follow ip_default_ttl and ip_no_pmtu_disc; the echo switches silence replies (host kernel)', () => {
+  it("sockets, connections and the stack's own packets follow ip_default_ttl, sockets ip_no_pmtu_disc; the echo switches silence replies (host kernel)", () => {
     expect(native).toBe(
       [
         'ip_default_ttl 64: udp IP_TTL 64, arrives 64',
         'write 0: EINVAL, 256: EINVAL, 100: 0, reads 100',
         'same sockets: udp IP_TTL 100, arrives 100; tcp IP_TTL 100',
         'IP_TTL 0: EINVAL, 17: 0 -> IP_TTL 17, arrives 17; -1: 0 -> IP_TTL 100, arrives 100',
+        'tcp: connected with 100; write ip_default_ttl 42: 0: client sends 42, server 42',
+        'IP_TTL 9, server closes first: FIN 9, its ACKs 9 42; closed port: RST 42; echo reply 42; port unreachable 42',
         'ping_group_range: 0',
         'echo_ignore_all 0, broadcasts 1: 127.0.0.1 reply, 127.255.255.255 none',
         'write broadcasts 0: 0: 127.255.255.255 reply',

@@ -89,6 +89,15 @@ export interface Ipv4IfaceSysctl {
   noPmtuDisc: number;
 }
 
+/**
+ * Where a default TTL or hop limit is kept, read per packet (ip_select_ttl, ip6_dst_hoplimit):
+ * {@link Interface.ipDefaultTtl} or an {@link Ipv6DevConf}. A TCP connection holds the one of
+ * its route and reads the field for each segment it sends.
+ */
+export interface HopLimitConf {
+  readonly hopLimit: number;
+}
+
 /** lo's hardware address, which is also its broadcast address. */
 const LO_MAC = new Uint8Array(6);
 
@@ -155,6 +164,11 @@ export interface SocketTable {
    * IPV6_MINHOPCOUNT drop it below theirs); returns a reply to send (e.g. a RST), if any.
    */
   tcpInput(now: number, src: IpAddress, dst: IpAddress, tcp: TcpRepr, hopLimit?: number): TcpRepr | undefined;
+  /**
+   * The TTL or hop limit of the reply {@link tcpInput} last returned when a connection sends it
+   * as its own segment (an ACK); -1 or absent: the stack sends it (a RST, a TIME_WAIT ACK).
+   */
+  readonly tcpReplyHops?: number;
   /**
    * Offers a received datagram of IP protocol `protocol` to the raw sockets: `packet` is the
    * whole IP datagram, `payload` what follows its IP header(s); true when one matched it (its
@@ -664,6 +678,8 @@ export class Interface {
   readonly ipv6Sysctl: Ipv6Sysctl;
   /** The net.ipv4 sysctls read as packets arrive (/proc/sys/net/ipv4 sets them). */
   readonly ipv4Sysctl: Ipv4IfaceSysctl = { icmpEchoIgnoreAll: 0, icmpEchoIgnoreBroadcasts: 1, noPmtuDisc: 0 };
+  /** net.ipv4.ip_default_ttl (Linux: 64; Stack.sysctl.defaultTtl sets it), in the shape of a link's hop_limit. */
+  readonly ipDefaultTtl: { hopLimit: number } = { hopLimit: 64 };
   /** Random bytes for DAD's delay (the addrconf option's, else Web Crypto). */
   private readonly randomBytes: (n: number) => Uint8Array;
   /** The link-local address when RFC 7217 formed it (flagged stable-privacy, as on Linux). */
@@ -1011,6 +1027,15 @@ export class Interface {
       this.hasAddress(dst) ||
       this.routedToLoopback(dst);
     return lo ? conf.lo : conf.device;
+  }
+
+  /**
+   * The TTL or hop limit of packets to `dst` from a socket that sets none (the stack's own
+   * control sockets among them): ip_default_ttl for IPv4, the hop_limit of the link to `dst`
+   * for IPv6.
+   */
+  hopLimitConf(dst: IpAddress, device: Device): HopLimitConf {
+    return dst.version === 4 ? this.ipDefaultTtl : this.ipv6ConfFor(dst, device);
   }
 
   /** True when a packet to `dst`, not this host's, leaves by lo (a route on lo takes it). */
@@ -1533,7 +1558,7 @@ export class Interface {
         this.rxTcpHeaderEnd = payload.byteOffset - whole.byteOffset + p.headerLen;
         this.rxTcpLoop = undefined;
         const reply = sockets.tcpInput(now, src, dst, tcp, hopLimit);
-        if (reply) this.sendTcpReply(now, device, dst, src, reply);
+        if (reply) this.sendTcpReply(now, device, dst, src, reply, sockets.tcpReplyHops);
         return;
       }
     }
@@ -1566,14 +1591,26 @@ export class Interface {
     this.sendPortUnreachable(now, device, src, dst, whole);
   }
 
-  /** Sends the segment the socket table answered with (a RST for a closed port, an ACK). */
-  private sendTcpReply(now: number, device: Device, src: IpAddress, dst: IpAddress, reply: TcpRepr): void {
+  /**
+   * Sends the segment the socket table answered with (a RST for a closed port, an ACK), with
+   * TTL or hop limit `hops` (-1: the stack's own, see {@link SocketTable.tcpReplyHops}).
+   */
+  private sendTcpReply(
+    now: number,
+    device: Device,
+    src: IpAddress,
+    dst: IpAddress,
+    reply: TcpRepr,
+    hops = -1,
+  ): void {
     const tm = this.mib.tcp;
     if (reply.flags & TcpFlag.RST) {
       this.stats.tcpResets++;
       tm.OutRsts++;
     }
-    if (this.emit(now, device, { kind: 'tcp', src, dst, hopLimit: 64, tcp: reply }) === 'sent') tm.OutSegs++;
+    // tcp_v4_send_reset and tcp_v6_send_response send from a control socket without IP_TTL.
+    const hopLimit = hops >= 0 ? hops : this.hopLimitConf(dst, device).hopLimit;
+    if (this.emit(now, device, { kind: 'tcp', src, dst, hopLimit, tcp: reply }) === 'sent') tm.OutSegs++;
   }
 
   private receiveIcmpv4(
@@ -1605,7 +1642,7 @@ export class Interface {
         kind: 'icmpv4',
         src: from,
         dst: src,
-        hopLimit: 64,
+        hopLimit: this.ipDefaultTtl.hopLimit, // icmp_reply's control socket sets no IP_TTL
         icmp: { type: 'echoReply', ident: icmp.ident, seqNo: icmp.seqNo, data: icmp.data },
         ...replyMtu(sockets, src),
       });
@@ -1907,7 +1944,7 @@ export class Interface {
       kind: 'icmpv4',
       src: from,
       dst: to,
-      hopLimit: 64,
+      hopLimit: this.ipDefaultTtl.hopLimit, // as icmp_send's control socket
       icmp: { type: 'destUnreachable', code, nextHopMtu, invoking },
     });
   }
@@ -2550,7 +2587,7 @@ export class Interface {
           sockets.rawInput?.(src, dst, IpProtocol.TCP, packet, packet.subarray(ipLen));
         }
         const reply = sockets.tcpInput(now, src, dst, tcp, seg.hopLimit);
-        if (reply) this.sendTcpReply(now, device, dst, src, reply);
+        if (reply) this.sendTcpReply(now, device, dst, src, reply, sockets.tcpReplyHops);
       }
     }
     // TCP copied the payload into its receive ring and keeps no view of it.

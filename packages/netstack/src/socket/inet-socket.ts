@@ -569,6 +569,9 @@ export class InetSocket {
       child.filter.copyFrom(this.filter);
       this.tcpOpts.apply(child, this.rcvBufLock);
       child.trafficClass = child.family === 4 ? this.ipTos : this.tclass;
+      // Its SYN-ACK already leaves with the listener's IP_TTL or IPV6_UNICAST_HOPS (ip_select_ttl
+      // and ip6_xmit on the listener), and the connection keeps them (sk_clone_lock).
+      child.hopLimit = child.family === 4 ? this.ipTtl : this.hopLimit;
       // tcp_reqsk_record_syn: the headers of the SYN being answered, as the listener asks now.
       const save = this.tcpOpts.saveSyn;
       if (save !== 0) child.savedSyn = this.stack.iface.receivedTcpHeaders(save === 2);
@@ -700,7 +703,7 @@ export class InetSocket {
     this.applyTcpOptions();
     const err = conn.connect(ep);
     if (err) return err;
-    conn.hopLimit = this.sendHops(ep.addr);
+    conn.hopLimit = this.ownHops(ep.addr);
     this.connecting = true;
     return this.nonBlocking ? E.EINPROGRESS : WOULD_BLOCK;
   }
@@ -1608,14 +1611,14 @@ export class InetSocket {
       // -1 returns to the namespace's default (do_ip_setsockopt).
       if (value !== -1 && (value < 1 || value > 255)) return E.EINVAL;
       this.ipTtl = value;
-      if (this.impl.kind !== 'listener') this.impl.sock.hopLimit = this.sendHops(this.impl.sock.remote?.addr);
+      this.applyHops();
       return 0;
     }
     if (hops) {
       // -1 hands the hop limit back to the link's (do_ipv6_setsockopt).
       if (value < -1 || value > 255) return E.EINVAL;
       this.hopLimit = value;
-      if (this.impl.kind !== 'listener') this.impl.sock.hopLimit = this.sendHops(this.impl.sock.remote?.addr);
+      this.applyHops();
       return 0;
     }
     if (level === SocketLevel.SOL_IPV6 && this.family === 6 && name === Ipv6Option.IPV6_V6ONLY) {
@@ -1693,9 +1696,26 @@ export class InetSocket {
    * net.ipv4.ip_default_ttl.
    */
   private sendHops(dst: IpAddress | undefined): number {
+    const own = this.ownHops(dst);
+    if (own !== -1) return own;
     const v4 = dst !== undefined && (dst.version === 4 || dst.v4Mapped() !== undefined);
-    if (this.family === 6 && !v4) return this.hopLimit === -1 ? this.stack.ipv6HopLimit(dst) : this.hopLimit;
-    return this.ipTtl === -1 ? this.stack.sysctl.defaultTtl : this.ipTtl;
+    return this.family === 6 && !v4 ? this.stack.ipv6HopLimit(dst) : this.stack.sysctl.defaultTtl;
+  }
+
+  /** The IP_TTL or IPV6_UNICAST_HOPS that applies to packets to `dst` (see {@link sendHops}); -1: unset. */
+  private ownHops(dst: IpAddress | undefined): number {
+    const v4 = dst !== undefined && (dst.version === 4 || dst.v4Mapped() !== undefined);
+    return this.family === 6 && !v4 ? this.hopLimit : this.ipTtl;
+  }
+
+  /**
+   * Hands a new IP_TTL or IPV6_UNICAST_HOPS to the connection or datagram socket: a connection
+   * keeps -1 for unset and reads the sysctl per segment (TcpSocket.hopsConf).
+   */
+  private applyHops(): void {
+    const impl = this.impl;
+    if (impl.kind === 'tcp') impl.sock.hopLimit = this.ownHops(impl.sock.remote?.addr);
+    else if (impl.kind !== 'listener') impl.sock.hopLimit = this.sendHops(impl.sock.remote?.addr);
   }
 
   /**
@@ -1718,7 +1738,7 @@ export class InetSocket {
     s.keepIntvl = this.keepIntvl === undefined ? undefined : this.keepIntvl * 1000;
     s.keepCnt = this.keepCnt;
     s.linger2 = this.linger2 === undefined || this.linger2 < 0 ? this.linger2 : this.linger2 * 1000;
-    s.hopLimit = this.sendHops(s.remote?.addr);
+    s.hopLimit = this.ownHops(s.remote?.addr);
     s.trafficClass = s.family === 4 ? this.ipTos : this.tclass;
     s.noDelay = this.noDelay;
     // TCP_QUICKACK=1 (Linux leaves delayed-ACK "pingpong" mode): here it means an ACK for every

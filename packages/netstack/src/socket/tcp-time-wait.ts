@@ -186,6 +186,11 @@ export interface TimeWaitHome {
    * a connect call are parsed afresh each time, some 200 bytes of heap each).
    */
   sharedAddress(a: IpAddress): IpAddress;
+  /**
+   * The TTL or hop limit of the ACKs to `dst`: they leave by the stack's control socket
+   * (tcp_v4_send_ack, tcp_v6_send_response), which sets none, so the sysctl's at that moment.
+   */
+  hopLimitFor(dst: IpAddress): number;
   /** `tw` closed (timer, RST, SOCK_DESTROY, taken over): the stack lets go of it and its port. */
   timeWaitClosed(tw: TcpTimeWait): void;
 }
@@ -209,7 +214,6 @@ export interface TimeWaitInit {
   readonly connectBound: boolean;
   readonly minTtl: number;
   readonly minHopCount: number;
-  readonly hopLimit: number;
   readonly trafficClass: number;
   readonly blackhole: boolean;
   readonly tsOk: boolean;
@@ -243,7 +247,7 @@ export class TcpTimeWait implements PortBinding {
   readonly remote: IpEndpoint;
   readonly boundDevIf: number;
   private flags: number;
-  /** IP_MINTTL, IPV6_MINHOPCOUNT, the hop limit and the traffic class, a byte each. */
+  /** IP_MINTTL, IPV6_MINHOPCOUNT and the traffic class, a byte each. */
   private readonly hops: number;
   // Sequence numbers and TSvals are kept as int32 (`| 0`): small integers cost no heap number.
   private readonly rcvNxt: number;
@@ -275,11 +279,7 @@ export class TcpTimeWait implements PortBinding {
       (init.connectBound ? CONNECT_BOUND : 0) |
       (init.blackhole ? BLACKHOLE : 0) |
       (init.tsOk ? TS_OK : 0);
-    this.hops =
-      (init.minTtl & 0xff) |
-      ((init.minHopCount & 0xff) << 8) |
-      ((init.hopLimit & 0xff) << 16) |
-      ((init.trafficClass & 0xff) << 24);
+    this.hops = (init.minTtl & 0xff) | ((init.minHopCount & 0xff) << 8) | ((init.trafficClass & 0xff) << 16);
     this.rcvNxt = init.rcvNxt | 0;
     this.sndNxtI32 = init.sndNxt | 0;
     this.windowLen = init.windowLen;
@@ -467,8 +467,8 @@ export class TcpTimeWait implements PortBinding {
             kind: 'tcp',
             src: this.local.addr,
             dst: this.remote.addr,
-            hopLimit: (this.hops >>> 16) & 0xff,
-            trafficClass: this.hops >>> 24,
+            hopLimit: this.home.hopLimitFor(this.remote.addr),
+            trafficClass: this.hops >>> 16,
             tcp,
             payloadHeld: false,
           });

@@ -56,7 +56,7 @@ import { unspecifiedAddress } from '../wire/ip-address.js';
 import { IPV4_MAX_MTU } from '../wire/ipv4.js';
 import { Icmpv4Type, Icmpv4Unreachable } from '../wire/icmpv4.js';
 import { Icmpv6Type, Icmpv6Unreachable } from '../wire/icmpv6.js';
-import type { IcmpErrorReport } from '../iface/interface.js';
+import type { HopLimitConf, IcmpErrorReport } from '../iface/interface.js';
 import { icmpErrno, SocketErrors, SoEeOrigin, type QueuedError } from './error-queue.js';
 import {
   segmentAcceptable,
@@ -195,6 +195,8 @@ const URG_NOTYET = 0x200;
 const URG_READ = 0x400;
 /** Linux TCP_TIMEWAIT_LEN: an orphan's FIN_WAIT_2 no longer than this is a timewait socket. */
 const TIMEWAIT_LEN = 60_000;
+/** The TTL and hop limit of a connection no stack gave a sysctl to (Linux's defaults). */
+const LINUX_DEFAULT_HOPS: HopLimitConf = { hopLimit: 64 };
 /** Linux TCP_DELACK_MAX: a lone segment's probe also waits out the peer's longest delayed ACK. */
 const DELACK_MAX = 200;
 /** Linux TCP_TIMEOUT_MIN_US (ms): the least a loss probe waits beyond its two SRTTs. */
@@ -322,6 +324,9 @@ export class TcpSocket {
       next === 'FIN_WAIT_1' ||
       next === 'CLOSING' ||
       next === 'LAST_ACK';
+    // A timewait sock answers from now on, by the stack's control socket (tcp_v4_send_ack,
+    // tcp_v6_send_response): the sysctl's TTL, not IP_TTL.
+    if (next === 'TIME_WAIT') this.hopLimit = -1;
     const tcp = this.mib.tcp;
     const was = prev === 'ESTABLISHED' || prev === 'CLOSE_WAIT';
     const is = next === 'ESTABLISHED' || next === 'CLOSE_WAIT';
@@ -368,8 +373,14 @@ export class TcpSocket {
   tablePos = -1;
   /** @internal filed by its ports in its stack's lookup of live connections (Stack.endpointsSet) */
   filed = false;
-  /** IP_TTL / IPV6_UNICAST_HOPS. */
-  hopLimit = 64;
+  /** IP_TTL / IPV6_UNICAST_HOPS; -1 while unset: the segments then take {@link hopsConf}'s. */
+  hopLimit = -1;
+  /**
+   * The sysctl an unset {@link hopLimit} stands for (ip_default_ttl, or the hop_limit of the
+   * link to the peer), which the stack hands the connection with its endpoints: read for each
+   * segment, as ip_select_ttl and ip6_dst_hoplimit do, so that a change reaches the connection.
+   */
+  hopsConf: HopLimitConf = LINUX_DEFAULT_HOPS;
   /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of the segments sent. */
   trafficClass = 0;
   /**
@@ -3649,7 +3660,6 @@ export class TcpSocket {
         connectBound: this.connectBound,
         minTtl: this.minTtl,
         minHopCount: this.minHopCount,
-        hopLimit: this.hopLimit,
         trafficClass: this.trafficClass,
         blackhole: this.blackhole,
         tsOk: this.tsOk,
@@ -4180,7 +4190,7 @@ export class TcpSocket {
           kind: 'tcp',
           src: this.local!.addr,
           dst: this.remote!.addr,
-          hopLimit: this.hopLimit,
+          hopLimit: this.hopLimit < 0 ? this.hopsConf.hopLimit : this.hopLimit,
           trafficClass: this.trafficClass,
           tcp,
           payloadHeld: held,

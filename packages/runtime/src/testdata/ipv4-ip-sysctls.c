@@ -1,14 +1,17 @@
 /* net.ipv4.ip_default_ttl and the ICMP echo switches on loopback. A socket that leaves IP_TTL
- * unset (or sets it to -1) sends with ip_default_ttl, read at each send, and getsockopt(IP_TTL)
- * shows it; icmp_echo_ignore_all silences echo replies; icmp_echo_ignore_broadcasts decides
- * whether an echo to 127.255.255.255 is answered; ip_no_pmtu_disc gives new sockets
- * IP_PMTUDISC_DONT; the route directory holds min_pmtu and mtu_expires. Run in a fresh network namespace (lo up) and
- * under tsvisor, the output must be the same. */
+ * unset (or sets it to -1) sends with ip_default_ttl, read at each send (a TCP connection's at
+ * each segment), and getsockopt(IP_TTL) shows it; the stack's own RSTs, TIME_WAIT ACKs, echo
+ * replies and ICMP errors take it too; icmp_echo_ignore_all silences echo replies;
+ * icmp_echo_ignore_broadcasts decides whether an echo to 127.255.255.255 is answered;
+ * ip_no_pmtu_disc gives new sockets IP_PMTUDISC_DONT; the route directory holds min_pmtu and
+ * mtu_expires. Run in a fresh network namespace (lo up) and under tsvisor, the output must be
+ * the same. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -43,6 +46,105 @@ static int arriving_ttl(int s) {
       if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
   close(r);
   return ttl;
+}
+
+/* The packets raw sockets took in (see capture): TCP source port or ICMP type, TCP flags, TTL. */
+static struct {
+  int key, flags, ttl;
+} seen[256];
+static int nseen;
+
+/* Waits a moment, then takes in what raw socket `raw` (SOCK_RAW of TCP or ICMP) received. */
+static void capture(int raw) {
+  unsigned char p[1500];
+  usleep(100000);
+  for (nseen = 0; nseen < 256 && recv(raw, p, sizeof p, MSG_DONTWAIT) > 20; nseen++) {
+    const unsigned char *l4 = p + (p[0] & 15) * 4;
+    int tcp = p[9] == IPPROTO_TCP;
+    seen[nseen].key = tcp ? l4[0] << 8 | l4[1] : l4[0];
+    seen[nseen].flags = tcp ? l4[13] : 0;
+    seen[nseen].ttl = p[8];
+  }
+}
+
+/* The distinct TTLs, as " 9 42", of the captured packets of `key` whose TCP flags include `flags`
+ * (how many segments a step takes is not what is compared). */
+static const char *ttls(int key, int flags) {
+  static char out[2][64];
+  static int turn;
+  char *b = out[turn++ & 1];
+  size_t n = 0;
+  b[0] = 0;
+  for (int ttl = 1; ttl < 256; ttl++)
+    for (int i = 0; i < nseen; i++)
+      if (seen[i].key == key && (seen[i].flags & flags) == flags && seen[i].ttl == ttl) {
+        n += snprintf(b + n, sizeof out[0] - n, " %d", ttl);
+        break;
+      }
+  return b;
+}
+
+static int port_of(int s) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  getsockname(s, (struct sockaddr *)&a, &len);
+  return ntohs(a.sin_port);
+}
+
+/* TCP and the stack's own packets after ip_default_ttl changes: an established connection takes
+ * the new value at its next segment; a RST for a closed port, the ACK of a connection in
+ * TIME_WAIT (even one that set IP_TTL), an echo reply and a port unreachable take it too. */
+static void own_packets(void) {
+  int rt = socket(AF_INET, SOCK_RAW, IPPROTO_TCP), ri = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  bind(l, (struct sockaddr *)&a, sizeof a);
+  listen(l, 1);
+  a.sin_port = htons(port_of(l));
+  setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  connect(c, (struct sockaddr *)&a, sizeof a);
+  int s = accept(l, NULL, NULL);
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  capture(rt);
+  printf("tcp: connected with%s;", ttls(port_of(c), 0));
+  printf(" write ip_default_ttl 42: %s:", sysctl("ipv4/ip_default_ttl", "42"));
+  char b[8];
+  send(c, "x", 1, 0);
+  recv(s, b, sizeof b, 0);
+  send(s, "y", 1, 0);
+  recv(c, b, sizeof b, 0);
+  capture(rt);
+  printf(" client sends%s,", ttls(port_of(c), 0));
+  printf(" server%s\n", ttls(ntohs(a.sin_port), 0));
+
+  int ttl = 9;
+  setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+  close(s);
+  usleep(100000);
+  close(c);
+  capture(rt);
+  printf("IP_TTL 9, server closes first: FIN%s,", ttls(ntohs(a.sin_port), TH_FIN));
+  printf(" its ACKs%s;", ttls(ntohs(a.sin_port), TH_ACK));
+  close(l);
+  int r = socket(AF_INET, SOCK_STREAM, 0);
+  connect(r, (struct sockaddr *)&a, sizeof a);
+  close(r);
+  capture(rt);
+  printf(" closed port: RST%s;", ttls(ntohs(a.sin_port), TH_RST));
+  struct icmphdr h = {.type = ICMP_ECHO, .checksum = htons(~(ICMP_ECHO << 8) & 0xffff)};
+  a.sin_port = 0;
+  sendto(ri, &h, sizeof h, 0, (struct sockaddr *)&a, sizeof a);
+  capture(ri);
+  printf(" echo reply%s;", ttls(ICMP_ECHOREPLY, 0));
+  int u = socket(AF_INET, SOCK_DGRAM, 0);
+  a.sin_port = htons(9);
+  sendto(u, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
+  capture(ri);
+  printf(" port unreachable%s\n", ttls(ICMP_DEST_UNREACH, 0));
+  close(u);
+  close(rt);
+  close(ri);
+  sysctl("ipv4/ip_default_ttl", "100");
 }
 
 /* Whether an echo request from a ping socket to `dst` gets a reply within 300 ms. */
@@ -100,6 +202,7 @@ int main(void) {
   printf(" -1: %s", res(setsockopt(u, IPPROTO_IP, IP_TTL, &v, sizeof v)));
   printf(" -> IP_TTL %d,", ttl_opt(u));
   printf(" arrives %d\n", arriving_ttl(u));
+  own_packets();
 
   printf("ping_group_range: %s\n", sysctl("ipv4/ping_group_range", "0 0"));
   printf("echo_ignore_all %s,", show("ipv4/icmp_echo_ignore_all"));
