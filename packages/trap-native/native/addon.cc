@@ -171,6 +171,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SetSyscallResult(const Napi::CallbackInfo& info);
   Napi::Value SyncRegs(const Napi::CallbackInfo& info);
   void PutRegs(Napi::Env env, Task& t, const user_regs_struct& r);
+  uint8_t* RegsArg(const Napi::CallbackInfo& info, const char* usage);
   Napi::Value GetFpRegs(const Napi::CallbackInfo& info);
   Napi::Value SetFpRegs(const Napi::CallbackInfo& info);
   Napi::Value ReadMemory(const Napi::CallbackInfo& info);
@@ -1179,25 +1180,29 @@ Napi::Value Addon::ClockOffset(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), best);
 }
 
+// The bytes of argument 1, a BigUint64Array of the 27 user registers (EINVAL with `usage` if it
+// is anything else).
+uint8_t* Addon::RegsArg(const Napi::CallbackInfo& info, const char* usage) {
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() != kRegCount)
+    Throw(info.Env(), "EINVAL", std::string("Usage: ") + usage);
+  return static_cast<uint8_t*>(info[1].As<Napi::TypedArray>().ArrayBuffer().Data()) + info[1].As<Napi::TypedArray>().ByteOffset();
+}
+
 Napi::Value Addon::GetRegs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Task& t = StoppedTaskArg(info, 0);
-  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
-      info[1].As<Napi::TypedArray>().ElementLength() != kRegCount)
-    Throw(env, "EINVAL", "Usage: getRegs(tid, out: BigUint64Array(27))");
+  uint8_t* out = RegsArg(info, "getRegs(tid, out: BigUint64Array(27))");
   EnsureRegs(env, t);
-  memcpy(static_cast<uint8_t*>(info[1].As<Napi::TypedArray>().ArrayBuffer().Data()) + info[1].As<Napi::TypedArray>().ByteOffset(), &t.regs, sizeof t.regs);
+  memcpy(out, &t.regs, sizeof t.regs);
   return env.Undefined();
 }
 
 Napi::Value Addon::SetRegs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Task& t = StoppedTaskArg(info, 0);
-  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
-      info[1].As<Napi::TypedArray>().ElementLength() != kRegCount)
-    Throw(env, "EINVAL", "Usage: setRegs(tid, regs: BigUint64Array(27))");
   user_regs_struct r;
-  memcpy(&r, static_cast<uint8_t*>(info[1].As<Napi::TypedArray>().ArrayBuffer().Data()) + info[1].As<Napi::TypedArray>().ByteOffset(), sizeof r);
+  memcpy(&r, RegsArg(info, "setRegs(tid, regs: BigUint64Array(27))"), sizeof r);
   PutRegs(env, t, r);
   return env.Undefined();
 }
@@ -1220,11 +1225,8 @@ void Addon::PutRegs(Napi::Env env, Task& t, const user_regs_struct& r) {
 Napi::Value Addon::SyncRegs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Task& t = StoppedTaskArg(info, 0);
-  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
-      info[1].As<Napi::TypedArray>().ElementLength() != kRegCount)
-    Throw(env, "EINVAL", "Usage: syncRegs(tid, regs: BigUint64Array(27))");
   user_regs_struct r;
-  memcpy(&r, static_cast<uint8_t*>(info[1].As<Napi::TypedArray>().ArrayBuffer().Data()) + info[1].As<Napi::TypedArray>().ByteOffset(), sizeof r);
+  memcpy(&r, RegsArg(info, "syncRegs(tid, regs: BigUint64Array(27))"), sizeof r);
   if (t.regsValid) {
     user_regs_struct held = t.regs;
     held.rax = r.rax;

@@ -36,16 +36,7 @@ static int arriving_ttl(int s) {
   getsockname(r, (struct sockaddr *)&a, &alen);
   setsockopt(r, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
   sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
-  char data[8], ctl[64];
-  struct iovec iov = {data, sizeof data};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-  struct pollfd p = {r, POLLIN, 0};
-  int ttl = -1;
-  if (poll(&p, 1, 1000) == 1 && recvmsg(r, &m, 0) >= 0)
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
-  close(r);
-  return ttl;
+  return recv_int_cmsg(r, IPPROTO_IP, IP_TTL);
 }
 
 /* The packets raw sockets took in (see capture): TCP source port or ICMP type, TCP flags, TTL. */

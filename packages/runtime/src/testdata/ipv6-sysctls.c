@@ -50,16 +50,7 @@ static int arriving_hops(int s) {
   struct sockaddr_in6 a;
   int r = receiver(&a);
   sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
-  char data[8], ctl[64];
-  struct iovec iov = {data, sizeof data};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-  struct pollfd p = {r, POLLIN, 0};
-  int hops = -1;
-  if (poll(&p, 1, 1000) == 1 && recvmsg(r, &m, 0) >= 0)
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-      if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) memcpy(&hops, CMSG_DATA(c), sizeof hops);
-  close(r);
-  return hops;
+  return recv_int_cmsg(r, IPPROTO_IPV6, IPV6_HOPLIMIT);
 }
 
 /* A UDP socket connected to a fresh receiver on ::1 (closed by the caller, with `*r`). */

@@ -4,8 +4,10 @@
 #define SYSCTL_UTIL_H
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* "0" for a call that returned 0, else the name of errno. */
@@ -39,5 +41,19 @@ static const char *show(const char *name) {
   b[n] = 0;
   b[strcspn(b, "\n")] = 0;
   return b;
+}
+/* The int control message (`level`, `type`: IP_TTL, IPV6_HOPLIMIT) of the next datagram socket
+ * `r` receives within a second, -1 if none came or it had none; closes `r`. */
+static int recv_int_cmsg(int r, int level, int type) {
+  char data[8], ctl[64];
+  struct iovec iov = {data, sizeof data};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  struct pollfd p = {r, POLLIN, 0};
+  int v = -1;
+  if (poll(&p, 1, 1000) == 1 && recvmsg(r, &m, 0) >= 0)
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+      if (c->cmsg_level == level && c->cmsg_type == type) memcpy(&v, CMSG_DATA(c), sizeof v);
+  close(r);
+  return v;
 }
 #endif
