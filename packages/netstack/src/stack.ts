@@ -40,6 +40,7 @@ import {
 import type { TcpTimeWait, TimeWaitHome } from './socket/tcp-time-wait.js';
 import { IcmpSocket } from './socket/icmp.js';
 import { RawSocket } from './socket/raw.js';
+import type { DatagramIpFields } from './socket/datagram-queues.js';
 import type { FilterPacket } from './socket/cbpf.js';
 import { pastTransportHeader, tcpReuseportPacket, udpFilterPacket } from './socket/filter-packet.js';
 import { TimerHeap } from './socket/timer-heap.js';
@@ -1391,8 +1392,20 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
   }
 
   /** @internal */
-  icmpEchoReplyInput(src: IpAddress, dst: IpAddress, ident: number, message: Uint8Array): void {
-    for (const s of this.icmp) if (s.matches(dst, ident, src)) s.process(src, message);
+  icmpEchoReplyInput(
+    src: IpAddress,
+    dst: IpAddress,
+    ident: number,
+    message: Uint8Array,
+    hopLimit: number,
+    trafficClass: number,
+  ): void {
+    let ip: DatagramIpFields | undefined;
+    for (const s of this.icmp) {
+      if (!s.matches(dst, ident, src)) continue;
+      ip ??= { dst, hopLimit, trafficClass, ifindex: this.arrivalIfindex(src, dst, () => 0) };
+      s.process(src, message, dst, ip);
+    }
   }
 
   /** @internal raw_v4_input / ipv6_raw_deliver: a copy for every raw socket that matches. */
@@ -1406,11 +1419,16 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     const raw = this.raw;
     if (raw.length === 0) return false;
     let taken = false;
-    // The arrival link, for sockets bound to a device (inet_iif; -1 while none is).
-    const iif = this.deviceBound ? this.arrivalIfindex(src, dst, () => 0) : -1;
+    // The arrival link (inet_iif), for IP_PKTINFO and for sockets bound to a device (-1 while none is).
+    const arrival = this.arrivalIfindex(src, dst, () => 0);
+    const iif = this.deviceBound ? arrival : -1;
     for (let i = 0; i < raw.length; i++) {
       const s = raw[i]!;
-      if (s.protocol === protocol && s.family === dst.version && s.input(src, dst, packet, payload, iif))
+      if (
+        s.protocol === protocol &&
+        s.family === dst.version &&
+        s.input(src, dst, packet, payload, iif, arrival)
+      )
         taken = true;
     }
     return taken;

@@ -144,7 +144,14 @@ export interface IcmpErrorReport {
 /** How the interface reaches the sockets (implemented by the stack's socket table). */
 export interface SocketTable {
   /** Delivers an ICMP echo reply (the whole ICMP message) to the ping socket with its identifier. */
-  icmpEchoReplyInput(src: IpAddress, dst: IpAddress, ident: number, message: Uint8Array): void;
+  icmpEchoReplyInput(
+    src: IpAddress,
+    dst: IpAddress,
+    ident: number,
+    message: Uint8Array,
+    hopLimit: number,
+    trafficClass: number,
+  ): void;
   /** Delivers a UDP datagram with its IP header's fields; false when no socket wants it. */
   udpInput(src: IpAddress, dst: IpAddress, udp: UdpRepr, ip: ReceivedIp): boolean;
   /** Delivers a UDP-Lite datagram with its IP header's fields; false when no socket wants it. */
@@ -1484,13 +1491,33 @@ export class Interface {
       case IpProtocol.ICMP:
         if (src.version === 4 && dst.version === 4) {
           ipMib.InDelivers++;
-          return this.receiveIcmpv4(now, device, src, dst, payload, unicastDst, sockets);
+          return this.receiveIcmpv4(
+            now,
+            device,
+            src,
+            dst,
+            payload,
+            unicastDst,
+            sockets,
+            hopLimit,
+            trafficClass,
+          );
         }
         break;
       case IpProtocol.ICMPV6:
         if (src.version === 6 && dst.version === 6) {
           ipMib.InDelivers++;
-          return this.receiveIcmpv6(now, device, src, dst, payload, unicastDst, sockets, hopLimit);
+          return this.receiveIcmpv6(
+            now,
+            device,
+            src,
+            dst,
+            payload,
+            unicastDst,
+            sockets,
+            hopLimit,
+            trafficClass,
+          );
         }
         break;
       case IpProtocol.UDP: {
@@ -1621,6 +1648,8 @@ export class Interface {
     payload: Uint8Array,
     unicastDst: boolean,
     sockets: SocketTable,
+    hopLimit: number,
+    trafficClass: number,
   ): void {
     const im = this.mib.icmp;
     im.InMsgs++;
@@ -1643,11 +1672,12 @@ export class Interface {
         src: from,
         dst: src,
         hopLimit: this.ipDefaultTtl.hopLimit, // icmp_reply's control socket sets no IP_TTL
+        trafficClass, // icmp_reply: the request's TOS
         icmp: { type: 'echoReply', ident: icmp.ident, seqNo: icmp.seqNo, data: icmp.data },
         ...replyMtu(sockets, src),
       });
     } else if (icmp.type === 'echoReply') {
-      sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload);
+      sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload, hopLimit, trafficClass);
     } else if ('invoking' in icmp) {
       // icmp_unreach's info: the next-hop MTU, a parameter problem's pointer.
       let info =
@@ -1675,6 +1705,7 @@ export class Interface {
     unicastDst: boolean,
     sockets: SocketTable,
     hopLimit: number,
+    trafficClass: number,
   ): void {
     const im = this.mib.icmp6;
     im.InMsgs++;
@@ -1721,11 +1752,12 @@ export class Interface {
         dst: src,
         // icmpv6_echo_reply's socket leaves its hop limit unset: the link's (ip6_sk_dst_hoplimit).
         hopLimit: this.ipv6ConfFor(src, device).hopLimit,
+        trafficClass, // icmpv6_echo_reply: the request's traffic class
         icmp: { type: 'echoReply', ident: icmp.ident, seqNo: icmp.seqNo, data: icmp.data },
         ...replyMtu(sockets, src),
       });
     } else if (icmp.type === 'echoReply') {
-      sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload);
+      sockets.icmpEchoReplyInput(src, dst, icmp.ident, payload, hopLimit, trafficClass);
     } else if (
       icmp.type === 'destUnreachable' ||
       icmp.type === 'packetTooBig' ||
@@ -2057,7 +2089,7 @@ export class Interface {
           protocol,
           payloadLen: transportLen,
           ttl: out.hopLimit,
-          tos: out.kind === 'udp' || out.kind === 'tcp' ? (out.trafficClass ?? 0) : 0,
+          tos: out.trafficClass ?? 0,
           // DF as the sender's IP_MTU_DISCOVER asks; the stack's own ICMP messages go without. A
           // datagram without it gets an identification (ip_select_ident).
           ...((out.kind === 'icmpv4' && out.dontFragment !== true) ||
@@ -2075,7 +2107,7 @@ export class Interface {
           nextHeader: protocol,
           payloadLen: transportLen,
           hopLimit: out.hopLimit,
-          trafficClass: out.kind === 'udp' || out.kind === 'tcp' ? (out.trafficClass ?? 0) : 0,
+          trafficClass: out.trafficClass ?? 0,
         },
         Ipv6Packet.unchecked(ipBuf),
       );

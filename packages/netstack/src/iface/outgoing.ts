@@ -62,6 +62,8 @@ export type Outgoing =
       readonly src: Ipv4Address;
       readonly dst: Ipv4Address;
       readonly hopLimit: number;
+      /** The TOS byte (a ping socket's IP_TOS; an echo reply's is its request's). */
+      readonly trafficClass?: number;
       readonly icmp: Icmpv4Repr;
       /**
        * DF on a datagram that is not fragmented (a ping socket's IP_MTU_DISCOVER, __ip_make_skb);
@@ -77,6 +79,8 @@ export type Outgoing =
       readonly src: Ipv6Address;
       readonly dst: Ipv6Address;
       readonly hopLimit: number;
+      /** The traffic class (a ping socket's IPV6_TCLASS; an echo reply's is its request's). */
+      readonly trafficClass?: number;
       readonly icmp: Icmpv6Repr;
       /**
        * Neighbor discovery's own messages: the frame leaves by the device to this link address,

@@ -56,6 +56,16 @@ export interface DatagramTxMeta {
 export interface DatagramRxMeta {
   readonly from: IpEndpoint;
   readonly truesize: number;
+  /** The IP header fields recvmsg's control messages report (see ip-cmsg.ts). */
+  readonly ip?: DatagramIpFields;
+}
+
+/** What a received datagram keeps of its IP header for IP_PKTINFO, IP_RECVTTL, IP_RECVTOS and their IPv6 kin. */
+export interface DatagramIpFields {
+  readonly dst: IpAddress;
+  readonly hopLimit: number;
+  readonly trafficClass: number;
+  readonly ifindex: number;
 }
 
 /** A received datagram: its length, sender (port 0) and whether it was cut to the buffer. */
@@ -63,6 +73,8 @@ export interface DatagramReceived {
   readonly len: number;
   readonly from: IpEndpoint;
   readonly truncated: boolean;
+  /** Absent for a datagram the subclass queued without them. */
+  readonly ip?: DatagramIpFields;
 }
 
 /**
@@ -120,12 +132,14 @@ export abstract class DatagramQueues extends NeighborHold {
     if (err) return err;
     if (peek) {
       const p = this.rx.peekInto(out);
-      return p ? { len: p.len, from: p.meta.from, truncated: p.len > out.length } : WOULD_BLOCK;
+      return p
+        ? { len: p.len, from: p.meta.from, truncated: p.len > out.length, ...ipOf(p.meta) }
+        : WOULD_BLOCK;
     }
     const d = this.rx.dequeue(out);
     if (!d) return WOULD_BLOCK;
     this.rxTruesize -= d.meta.truesize;
-    return { len: d.len, from: d.meta.from, truncated: d.truncated };
+    return { len: d.len, from: d.meta.from, truncated: d.truncated, ...ipOf(d.meta) };
   }
 
   /**
@@ -133,8 +147,16 @@ export abstract class DatagramQueues extends NeighborHold {
    * memory (queued datagrams and errors) has reached SO_RCVBUF or the queue is full (then it is
    * a drop). True when queued.
    */
-  protected queueReceived(from: IpEndpoint, data: Uint8Array, truesize: number): boolean {
-    if (this.rmemAlloc() >= this.rcvLimit || !this.rx.enqueue({ from, truesize }, data)) {
+  protected queueReceived(
+    from: IpEndpoint,
+    data: Uint8Array,
+    truesize: number,
+    ip?: DatagramIpFields,
+  ): boolean {
+    if (
+      this.rmemAlloc() >= this.rcvLimit ||
+      !this.rx.enqueue({ from, truesize, ...(ip ? { ip } : {}) }, data)
+    ) {
       this.drops++;
       return false;
     }
@@ -211,4 +233,8 @@ export abstract class DatagramQueues extends NeighborHold {
     }
     return sent;
   }
+}
+
+function ipOf(meta: DatagramRxMeta): { ip?: DatagramIpFields } {
+  return meta.ip ? { ip: meta.ip } : {};
 }

@@ -16,7 +16,7 @@ import { Icmpv4Type } from '../wire/icmpv4.js';
 import { Icmpv6Type } from '../wire/icmpv6.js';
 import { IPV4_HEADER_LEN, IPV4_MAX_MTU } from '../wire/ipv4.js';
 import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
-import { DatagramQueues, type DatagramReceived } from './datagram-queues.js';
+import { DatagramQueues, type DatagramIpFields, type DatagramReceived } from './datagram-queues.js';
 import type { PortSpace, SocketEnv } from './socket-set.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import type { SocketFilter } from './cbpf.js';
@@ -43,6 +43,8 @@ export class IcmpSocket extends DatagramQueues {
   owner: object | undefined;
   /** IP_TTL / IPV6_UNICAST_HOPS. */
   hopLimit = 64;
+  /** IP_TOS / IPV6_TCLASS of the requests. */
+  trafficClass = 0;
   /** IP_MTU_DISCOVER: under IP_PMTUDISC_DONT a fragmentation-needed message is no error. */
   pmtuDisc: number = PmtuDisc.WANT;
   /**
@@ -209,14 +211,24 @@ export class IcmpSocket extends DatagramQueues {
    * The filter runs first (cap 1) with skb->data at the ICMP header; `dst` is the reply's
    * destination.
    */
-  process(src: IpAddress, message: Uint8Array, dst?: IpAddress): void {
+  process(src: IpAddress, message: Uint8Array, dst?: IpAddress, ip?: DatagramIpFields): void {
     let m = message;
     const f = this.filter;
     if (f?.program) {
       const to = dst ?? (this.local && !this.local.addr.isUnspecified() ? this.local.addr : src);
       const protocol = src.version === 4 ? 1 : 58;
       const keep = f.keep(
-        ipFilterPacket({ src, dst: to, protocol, hopLimit: 64, trafficClass: 0, ifindex: 1 }, m),
+        ipFilterPacket(
+          {
+            src,
+            dst: to,
+            protocol,
+            hopLimit: ip?.hopLimit ?? 64,
+            trafficClass: ip?.trafficClass ?? 0,
+            ifindex: ip?.ifindex ?? 1,
+          },
+          m,
+        ),
         1,
       );
       if (keep < 0) return;
@@ -224,7 +236,7 @@ export class IcmpSocket extends DatagramQueues {
     }
     const ipHeader = src.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
     const truesize = datagramTruesize(ipHeader + ICMP_HEADER_LEN, message.length - ICMP_HEADER_LEN);
-    this.queueReceived({ addr: src, port: 0 }, m, truesize);
+    this.queueReceived({ addr: src, port: 0 }, m, truesize, ip);
   }
 
   /** @internal sends queued requests. */
@@ -248,6 +260,7 @@ export class IcmpSocket extends DatagramQueues {
               src: m.src,
               dst: m.dst,
               hopLimit: this.hopLimit,
+              trafficClass: this.trafficClass,
               icmp: echo,
               dontFragment: m.dontFragment !== false,
               ...path,
@@ -258,6 +271,7 @@ export class IcmpSocket extends DatagramQueues {
                 src: m.src,
                 dst: m.dst,
                 hopLimit: this.hopLimit,
+                trafficClass: this.trafficClass,
                 icmp: echo,
                 ...path,
               })

@@ -38,6 +38,7 @@ import type { TcpBuffers, TcpListener, TcpSocket } from './tcp.js';
 import type { IcmpSocket } from './icmp.js';
 import { IPPROTO_RAW, type RawSocket } from './raw.js';
 import { udpBuffers, type UdpReceived, type UdpSocket } from './udp.js';
+import type { DatagramReceived } from './datagram-queues.js';
 import { WOULD_BLOCK, type WouldBlock } from './would-block.js';
 import { SocketFilter, type ClassicProgram } from './cbpf.js';
 import { ReuseportGroup } from './reuseport.js';
@@ -893,7 +894,10 @@ export class InetSocket {
       if (impl.kind === 'udp' && dst?.port === 0) return E.EINVAL;
       return E.EPIPE;
     }
-    if (impl.kind === 'icmp') return dst ? impl.sock.sendto(data, dst) : impl.sock.sendto(data);
+    if (impl.kind === 'icmp') {
+      impl.sock.trafficClass = this.family === 4 ? this.ipTos : this.tclass;
+      return dst ? impl.sock.sendto(data, dst) : impl.sock.sendto(data);
+    }
     if (impl.kind === 'raw') {
       const pmtu = this.family === 4 ? this.ipOpts.pmtuDisc : this.ipOpts.pmtuDisc6;
       return impl.sock.sendto(data, dst, {
@@ -1156,12 +1160,28 @@ export class InetSocket {
     if (r === WOULD_BLOCK || isError(r)) return r;
     const n = Math.min(r.len - ((r as UdpReceived).skip ?? 0), buf.length);
     const res = { n, len: r.len, from: this.emit(r.from), truncated: r.truncated };
-    if (impl.kind !== 'udp') return res;
+    const on = (f: IpRecvFlags): boolean => f.pktinfo || f.hopLimit || f.trafficClass || f.origDst === true;
+    if (impl.kind !== 'udp') {
+      // raw_recvmsg / rawv6_recvmsg / ping_recvmsg: UDP's IP messages (ip_cmsg_recv,
+      // ip6_datagram_recv_ctl) for datagrams of the socket's own family. ORIGDSTADDR, which
+      // reads ports from the transport header, is not reported for them.
+      const ip = (r as DatagramReceived).ip;
+      const v4 = { ...this.rxFlags.v4, origDst: false };
+      const v6 = { ...this.rxFlags.v6, origDst: false };
+      if (!ip || !on(this.family === 4 ? v4 : v6)) return res;
+      // A ping socket's IP_PKTINFO has no ipi_spec_dst (0.0.0.0, measured: ping_queue_rcv_skb
+      // skips the ipv4_pktinfo_prepare raw_rcv_skb does).
+      const spec =
+        impl.kind === 'icmp'
+          ? unspecifiedAddress(this.family)
+          : (this.stack.sourceAddressFor(r.from.addr) ?? ip.dst);
+      const control = ipRecvControl(ip, { v4, v6 }, ip.ifindex, spec, this.family);
+      return control.length > 0 ? { ...res, control } : res;
+    }
     // udp_recvmsg moves the peek offset by what it returns: the datagram's length with MSG_TRUNC.
     const moved = flags & MsgFlag.MSG_TRUNC ? r.len : n;
     this.movePeekOff(peek ? moved : -moved);
     const meta = (r as UdpReceived).meta;
-    const on = (f: IpRecvFlags): boolean => f.pktinfo || f.hopLimit || f.trafficClass || f.origDst === true;
     // udp_recvmsg: the UDP_GRO message (the segment size of a datagram read whole) comes first.
     const gro: Cmsg[] =
       meta.gsoSize !== undefined

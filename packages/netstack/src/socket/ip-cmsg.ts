@@ -44,7 +44,7 @@ function int(v: number): Uint8Array {
  * IPv4-mapped destination (udpv6_recvmsg), but never IPV6_ORIGDSTADDR.
  */
 export function ipRecvControl(
-  meta: UdpRxMeta,
+  meta: Pick<UdpRxMeta, 'dst' | 'hopLimit' | 'trafficClass'>,
   flags: { readonly v4: IpRecvFlags; readonly v6: IpRecvFlags },
   ifindex: number,
   specDst: IpAddress,

@@ -359,19 +359,33 @@ export class RawSocket extends DatagramQueues {
 
   /**
    * @internal Offers a received datagram that arrived on link `iif` (raw_v4_input /
-   * ipv6_raw_deliver): `packet` is the whole IP datagram, `payload` what follows the IP header.
+   * ipv6_raw_deliver): `packet` is the whole IP datagram, `payload` what follows the IP header,
+   * `arrival` the link IP_PKTINFO reports (inet_iif).
    * True when the socket matches it ({@link matches}): Linux then counts it delivered, whatever
    * the socket's filters and receive queue make of it.
    */
-  input(src: IpAddress, dst: IpAddress, packet: Uint8Array, payload: Uint8Array, iif = -1): boolean {
+  input(
+    src: IpAddress,
+    dst: IpAddress,
+    packet: Uint8Array,
+    payload: Uint8Array,
+    iif = -1,
+    arrival = 1,
+  ): boolean {
     // IPPROTO_RAW sockets see only datagrams of protocol 255, as any other protocol's.
     if (!this.matches(dst, src, iif)) return false;
-    this.receive(src, dst, packet, payload);
+    this.receive(src, dst, packet, payload, arrival);
     return true;
   }
 
   /** Queues a datagram that matched, unless a filter drops it or the receive queue is full. */
-  private receive(src: IpAddress, dst: IpAddress, packet: Uint8Array, payload: Uint8Array): void {
+  private receive(
+    src: IpAddress,
+    dst: IpAddress,
+    packet: Uint8Array,
+    payload: Uint8Array,
+    ifindex: number,
+  ): void {
     if (this.family === 4) {
       if (this.protocol === IPPROTO_ICMP && payload.length > 0) {
         const type = payload[0]!;
@@ -404,7 +418,8 @@ export class RawSocket extends DatagramQueues {
     }
     // The copy is a clone of the datagram as it arrived: its truesize is the original's.
     const truesize = datagramTruesize(packet.length - payload.length, payload.length);
-    this.queueReceived({ addr: src, port: 0 }, data, truesize);
+    const { hopLimit, trafficClass } = this.filterIp(src, dst, packet);
+    this.queueReceived({ addr: src, port: 0 }, data, truesize, { dst, hopLimit, trafficClass, ifindex });
   }
 
   /** SO_ATTACH_FILTER's program and lock (shared with the InetSocket that owns this socket). */
