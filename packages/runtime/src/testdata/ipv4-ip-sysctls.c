@@ -29,12 +29,8 @@ static int ttl_opt(int s) {
 
 /* The TTL a datagram from `s` arrives with at a fresh receiver on 127.0.0.1 (-1: none came). */
 static int arriving_ttl(int s) {
-  int r = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t alen = sizeof a;
-  bind(r, (struct sockaddr *)&a, sizeof a);
-  getsockname(r, (struct sockaddr *)&a, &alen);
-  setsockopt(r, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+  struct sockaddr_in a;
+  int r = ttl_receiver(&a);
   sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
   return recv_int_cmsg(r, IPPROTO_IP, IP_TTL);
 }

@@ -145,25 +145,12 @@ static const char *set_lo_mtu(unsigned mtu) {
 
 /* The TTL a datagram from AF_INET6 socket `s` to ::ffff:127.0.0.1 arrives with (-1: none came). */
 static int arriving_ttl_mapped(int s) {
-  int r = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t alen = sizeof a;
-  bind(r, (struct sockaddr *)&a, sizeof a);
-  getsockname(r, (struct sockaddr *)&a, &alen);
-  setsockopt(r, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+  struct sockaddr_in a;
+  int r = ttl_receiver(&a);
   struct sockaddr_in6 m = {.sin6_family = AF_INET6, .sin6_port = a.sin_port};
   inet_pton(AF_INET6, "::ffff:127.0.0.1", &m.sin6_addr);
   sendto(s, "x", 1, 0, (struct sockaddr *)&m, sizeof m);
-  char data[8], ctl[64];
-  struct iovec iov = {data, sizeof data};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-  struct pollfd p = {r, POLLIN, 0};
-  int ttl = -1;
-  if (poll(&p, 1, 1000) == 1 && recvmsg(r, &msg, 0) >= 0)
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
-  close(r);
-  return ttl;
+  return recv_int_cmsg(r, IPPROTO_IP, IP_TTL);
 }
 
 /* An AF_INET6 socket's IPv4 traffic takes IP_TTL and ip_default_ttl, not the IPv6 hop limits. */

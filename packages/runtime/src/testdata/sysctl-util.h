@@ -3,7 +3,9 @@
 #ifndef SYSCTL_UTIL_H
 #define SYSCTL_UTIL_H
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,5 +57,15 @@ static int recv_int_cmsg(int r, int level, int type) {
       if (c->cmsg_level == level && c->cmsg_type == type) memcpy(&v, CMSG_DATA(c), sizeof v);
   close(r);
   return v;
+}
+/* A UDP socket bound to 127.0.0.1 that reports each datagram's TTL (IP_RECVTTL); its address in `a`. */
+static int ttl_receiver(struct sockaddr_in *a) {
+  int r = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+  *a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof *a;
+  bind(r, (struct sockaddr *)a, sizeof *a);
+  getsockname(r, (struct sockaddr *)a, &alen);
+  setsockopt(r, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+  return r;
 }
 #endif
