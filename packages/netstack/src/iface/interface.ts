@@ -101,6 +101,35 @@ export interface HopLimitConf {
 /** lo's hardware address, which is also its broadcast address. */
 const LO_MAC = new Uint8Array(6);
 
+/** The precedence of the stack's own ICMP errors (IPTOS_PREC_INTERNETCONTROL). */
+const IPTOS_PREC_INTERNETCONTROL = 0xc0;
+
+/** The RFC 1349 TOS bits of an IPv4 TOS byte that ICMP errors keep (IPTOS_TOS_MASK). */
+const IPTOS_TOS_MASK = 0x1e;
+
+/** The Next Header field's offset in the IPv6 fixed header. */
+const IPV6_NEXT_HEADER_OFFSET = 6;
+
+/** ICMPv6 parameter problem code 1 (RFC 4443 §3.4, Linux's ICMPV6_UNK_NEXTHDR). */
+const ICMPV6_UNRECOGNIZED_NEXT_HEADER = 1;
+
+/** IGMP: Linux always has a handler (igmp_rcv), which this stack leaves to raw sockets. */
+const IPPROTO_IGMP = 2;
+
+/** IPv6's No Next Header (RFC 8200 §4.7): Linux's handler discards it (ipv6_nodata_init). */
+const IPV6_NO_NEXT_HEADER = 59;
+
+/** Hop-by-Hop Options, Routing and Destination Options: extension headers this stack does not walk. */
+const IPV6_UNWALKED_HEADERS = new Set([0, 43, 60]);
+
+/**
+ * A protocol Linux has a handler for that drops what it does not want, so what no raw socket
+ * took is delivered (InDelivers) and not answered as unknown.
+ */
+function isSilentProtocol(version: 4 | 6, protocol: number): boolean {
+  return version === 4 ? protocol === IPPROTO_IGMP : protocol === IPV6_NO_NEXT_HEADER;
+}
+
 /** The IP header fields a received datagram carries up to its socket (IP_RECVTTL, IPV6_RECVTCLASS...). */
 export interface ReceivedIp {
   /** TTL (IPv4) or hop limit (IPv6). */
@@ -1433,6 +1462,7 @@ export class Interface {
             sockets,
             ip.hopLimit,
             ip.trafficClass,
+            IPV6_HEADER_LEN, // the Fragment header's own Next Header byte (ipv6_frag_rcv's nhoff)
           );
         }
         mib.ReasmReqds++;
@@ -1482,6 +1512,7 @@ export class Interface {
     sockets: SocketTable,
     hopLimit = 0,
     trafficClass = 0,
+    nextHeaderOffset = IPV6_NEXT_HEADER_OFFSET,
   ): void {
     const unicastDst = !dst.isMulticast() && !dst.isBroadcast() && !this.isDirectedBroadcast(dst);
     const ipMib = dst.version === 4 ? this.mib.ip : this.mib.ip6;
@@ -1589,12 +1620,48 @@ export class Interface {
         return;
       }
     }
-    if (raw) {
-      ipMib.InDelivers++; // ip_protocol_deliver_rcu: a raw socket took it, no protocol unreachable
+    if (raw || isSilentProtocol(dst.version, protocol)) {
+      // ip_protocol_deliver_rcu: a raw socket (or a handler that drops it) took it, no answer.
+      ipMib.InDelivers++;
       return;
     }
     ipMib.InUnknownProtos++;
-    return this.drop();
+    this.drop();
+    // Extension headers Linux walks (ipv6_parse_hopopts, ipv6_rthdr_rcv, ipv6_destopt_rcv) and
+    // this stack does not are dropped unanswered: they are no unknown next header.
+    const unwalked = dst.version === 6 && IPV6_UNWALKED_HEADERS.has(protocol);
+    if (unicastDst && !unwalked) this.sendProtocolUnknown(now, device, src, dst, whole, nextHeaderOffset);
+  }
+
+  /**
+   * Answers a unicast datagram whose protocol no handler and no raw socket took, as
+   * ip_protocol_deliver_rcu and ip6_protocol_deliver_rcu do: IPv4 with a destination
+   * unreachable, code 2 (protocol unreachable), IPv6 with a parameter problem, code 1
+   * (unrecognized next header) pointing at the Next Header byte at `nextHeaderOffset` that named
+   * it. Both quote as much of `whole` as port unreachable does; nothing goes to a source that
+   * names no single host (icmp_send's route to it, icmp6_send's source check). Like port
+   * unreachable, not rate limited: on lo Linux only has the global limit (icmp_global_allow).
+   */
+  private sendProtocolUnknown(
+    now: number,
+    device: Device,
+    src: IpAddress,
+    dst: IpAddress,
+    whole: Uint8Array,
+    nextHeaderOffset: number,
+  ): void {
+    if (src.isUnspecified() || src.isMulticast() || src.isBroadcast()) return;
+    if (src.version === 4 && dst.version === 4) {
+      if (this.isDirectedBroadcast(src)) return;
+      this.sendUnreachable4(now, device, dst, src, Icmpv4Unreachable.PROTOCOL, 0, whole);
+    } else if (src.version === 6 && dst.version === 6) {
+      this.sendError6(now, device, dst, src, whole, (invoking) => ({
+        type: 'paramProblem',
+        code: ICMPV6_UNRECOGNIZED_NEXT_HEADER,
+        pointer: nextHeaderOffset,
+        invoking,
+      }));
+    }
   }
 
   /**
@@ -1913,14 +1980,11 @@ export class Interface {
     if (src.version === 4 && dst.version === 4) {
       this.sendUnreachable4(now, device, dst, src, Icmpv4Unreachable.PORT, 0, whole);
     } else if (src.version === 6 && dst.version === 6) {
-      const invoking = whole.subarray(0, Math.min(whole.length, 1280 - IPV6_HEADER_LEN - 8));
-      this.emit(now, device, {
-        kind: 'icmpv6',
-        src: dst,
-        dst: src,
-        hopLimit: this.ipv6ConfFor(src, device).hopLimit,
-        icmp: { type: 'destUnreachable', code: Icmpv6Unreachable.PORT, invoking },
-      });
+      this.sendError6(now, device, dst, src, whole, (invoking) => ({
+        type: 'destUnreachable',
+        code: Icmpv6Unreachable.PORT,
+        invoking,
+      }));
     }
   }
 
@@ -1948,19 +2012,37 @@ export class Interface {
     if (src.isUnspecified() || src.isMulticast()) return;
     const from = this.hasAddress(dst) ? dst : this.sourceAddressFor(src);
     if (from?.version !== 6) return;
-    const invoking = ip.subarray(0, Math.min(ip.length, 1280 - IPV6_HEADER_LEN - 8));
+    this.sendError6(now, device, from, src, ip, (invoking) => ({ type: 'packetTooBig', mtu, invoking }));
+  }
+
+  /**
+   * An ICMPv6 error from `from` to `to` about the IPv6 datagram `whole`, quoting as much of it
+   * as fits in 1280 bytes (RFC 4443 §2.4 (c)), with the hop limit of the link towards `to`
+   * (icmpv6_send).
+   */
+  private sendError6(
+    now: number,
+    device: Device,
+    from: Ipv6Address,
+    to: Ipv6Address,
+    whole: Uint8Array,
+    icmp: (invoking: Uint8Array) => Icmpv6Repr,
+  ): void {
+    const invoking = whole.subarray(0, Math.min(whole.length, 1280 - IPV6_HEADER_LEN - 8));
     this.emit(now, device, {
       kind: 'icmpv6',
       src: from,
-      dst: src,
-      hopLimit: this.ipv6ConfFor(src, device).hopLimit, // icmpv6_send: the link's, as port unreachable
-      icmp: { type: 'packetTooBig', mtu, invoking },
+      dst: to,
+      hopLimit: this.ipv6ConfFor(to, device).hopLimit,
+      icmp: icmp(invoking),
     });
   }
 
   /**
    * An ICMP destination unreachable of `code` from `from` to `to` about the IPv4 datagram
-   * `whole`, quoting as much of it as fits in 576 bytes (RFC 1812 §4.3.2.3).
+   * `whole`, quoting as much of it as fits in 576 bytes (RFC 1812 §4.3.2.3). Its TOS is
+   * __icmp_send's for an error: internetwork control precedence and the datagram's TOS bits
+   * (IPTOS_TOS_MASK), no DSCP or ECN of it.
    */
   private sendUnreachable4(
     now: number,
@@ -1977,6 +2059,7 @@ export class Interface {
       src: from,
       dst: to,
       hopLimit: this.ipDefaultTtl.hopLimit, // as icmp_send's control socket
+      trafficClass: IPTOS_PREC_INTERNETCONTROL | ((whole[1] ?? 0) & IPTOS_TOS_MASK),
       icmp: { type: 'destUnreachable', code, nextHopMtu, invoking },
     });
   }

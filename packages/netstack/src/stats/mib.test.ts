@@ -258,7 +258,7 @@ describe('NetMib', () => {
     expect([m.udp.InCsumErrors, m.udp.InErrors, m.udp.NoPorts]).toEqual([1, 1, 0]);
     expect([m.tcp.InSegs, m.tcp.InCsumErrors, m.tcp.InErrs, m.tcp.OutRsts]).toEqual([1, 1, 1, 0]);
     expect([m.icmp.InMsgs, m.icmp.InCsumErrors, m.icmp.InErrors, m.icmp.inType[8], m.icmp.OutMsgs]).toEqual([
-      1, 1, 1, 0, 0,
+      1, 1, 1, 0, 1,
     ]);
     expect([
       m.ip.InReceives,
