@@ -1576,7 +1576,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         this.reuseTimeWait(s);
         return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
           ? undefined
-          : listener.process(now, src, dst, seg, isn);
+          : this.listenerInput(listener, now, src, dst, seg, isn);
       }
     for (let tw = this.parkedByPorts.get(key); tw !== undefined; tw = tw.nextSamePorts) {
       if (!sees(tw.boundDevIf, iif) || !tw.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
@@ -1588,7 +1588,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         tw.close();
         return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
           ? undefined
-          : listener.process(now, src, dst, seg, isn);
+          : this.listenerInput(listener, now, src, dst, seg, isn);
       }
       const end = tw.end;
       const owed = tw.ackDue;
@@ -1602,12 +1602,26 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     if (listener)
       return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
         ? undefined
-        : listener.process(now, src, dst, seg);
+        : this.listenerInput(listener, now, src, dst, seg);
     return rstFor(seg);
   }
 
   /** @internal (SocketTable) the TTL or hop limit of {@link tcpInput}'s last reply, -1: the stack's own. */
   tcpReplyHops = -1;
+
+  /** A segment for `listener`; its reply leaves with the TTL the listener gives it. */
+  private listenerInput(
+    listener: TcpListener,
+    now: number,
+    src: IpAddress,
+    dst: IpAddress,
+    seg: TcpRepr,
+    twIsn?: number,
+  ): TcpRepr | undefined {
+    const reply = listener.process(now, src, dst, seg, twIsn);
+    this.tcpReplyHops = listener.replyHops;
+    return reply;
+  }
 
   /** The listener a segment with no connection goes to (inet_lookup_listener), if any. */
   private listenerFor(src: IpAddress, dst: IpAddress, seg: TcpRepr, iif: number): TcpListener | undefined {

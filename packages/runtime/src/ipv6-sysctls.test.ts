@@ -1,6 +1,9 @@
 // net.ipv6.conf.<dev>.{hop_limit,mtu,disable_ipv6}, icmp/echo_ignore_{all,multicast} and
 // route/mtu_expires against Linux: testdata/ipv6-sysctls.c runs in a fresh network namespace
-// (lo up) and under tsvisor --network none and must print the same.
+// (lo up) and under tsvisor --network none and must print the same. The hop limits of UDP
+// datagrams and TCP segments over ::1 are read with IPV6_RECVHOPLIMIT (TCP's by a raw socket):
+// lo's hop_limit unless IPV6_UNICAST_HOPS is set, a listener's own on its SYN-ACKs (SYN cookies'
+// too), lo's from TIME_WAIT.
 import { describe, expect, it } from 'vitest';
 import { compile, expectSameUnderTsvisor, runNativeInNetns, testbed } from './c-programs.test-util.js';
 
@@ -18,8 +21,12 @@ describe('ipv6-sysctls.c', () => {
         'udp6 IPV6_UNICAST_HOPS 64, arrives 64',
         'write lo 0: EINVAL, 256: EINVAL, -1: EINVAL, 33: 0, reads 33',
         'same udp6: IPV6_UNICAST_HOPS 64, arrives 33; connected udp6 33; tcp6 33',
-        'write all 40: 0: udp6 40, arrives 33; connected udp6 33; default 200: 0: udp6 40',
+        'write all 40: 0: udp6 40, arrives 33; connected udp6 33; default 200: 0: udp6 40, arrives 33',
         'IPV6_UNICAST_HOPS 17: 0 -> 17, arrives 17; -1: 0 -> 40, arrives 33',
+        'tcp6: SYN 64, SYN-ACK 64; write lo 33: 0: client 33, server 33; all 40: 0, default 50: 0: client 33, server 33',
+        'IPV6_UNICAST_HOPS client 17, server 18: client 17, server 18; client -1: client 33',
+        'listener IPV6_UNICAST_HOPS 21: SYN-ACK 21; tcp_syncookies 2: 0: SYN-ACK 21, its connection 21; listener -1: SYN-ACK 33; cookies sent 2',
+        'server shuts down: FIN 18, ACKs 18; IPV6_UNICAST_HOPS 7, a SYN to TIME_WAIT: ACK 33',
         'udp6 to ::ffff:127.0.0.1 arrives 64; ip_default_ttl 100, lo hop_limit 33: 100; IPV6_UNICAST_HOPS 17: 100; IP_TTL 20: 20',
         'mtu all 1280 default 1280 lo 65536',
         'write lo 1279: EINVAL, 65537: EINVAL, 1400: 0, reads 1400',

@@ -1250,9 +1250,11 @@ export class InetSocket {
   /**
    * Whether getsockopt(2) of option `name` at `level` reads a negative `*optlen` as the large
    * unsigned length it also is, so the whole int is copied: do_rawv6_getsockopt's
-   * IPV6_HDRINCL and IPV6_CHECKSUM (min_t(unsigned int, ...)); every other option is EINVAL.
+   * IPV6_HDRINCL and IPV6_CHECKSUM (min_t(unsigned int, ...)), and every SOL_IPV6 option of an
+   * IPv6 socket ({@link IpOptions.takesUnsignedOptlen}); every other option is EINVAL.
    */
   takesUnsignedOptlen(level: number, name: number): boolean {
+    if (IpOptions.takesUnsignedOptlen(this.family, level)) return true;
     return (
       this.impl.kind === 'raw' &&
       this.family === 6 &&

@@ -9,7 +9,14 @@ import { Stack } from '../stack.js';
 import { settle } from '../stack.test-util.js';
 import { IpCidr, Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { InetSocket, type RecvResult } from './inet-socket.js';
-import { compileIpOptions, PmtuDisc, SOL_UDP, UdpOption, udpSegmentControl } from './ip-options.js';
+import {
+  compileIpOptions,
+  IpOptions,
+  PmtuDisc,
+  SOL_UDP,
+  UdpOption,
+  udpSegmentControl,
+} from './ip-options.js';
 import { emitSockaddr, parseSockaddr } from './sockaddr.js';
 
 const SOL_IP = 0;
@@ -436,6 +443,42 @@ describe('SO_ORIGINAL_DST', () => {
     expect(tcp(stack, 6).getsockoptBytes(SOL_IPV6, 80, 28)).toBe(E.ENOENT);
     expect(tcp(stack, 6).getsockoptBytes(SOL_IPV6, 80, 16)).toBe(E.EINVAL);
     expect(udp(stack).getsockoptBytes(SOL_IP, 80, 16)).toBe(E.ENOPROTOOPT);
+  });
+});
+
+describe('getsockopt with a negative optlen', () => {
+  // runtime's getsockopt-negative-len.c compares the same with Linux through the system call.
+  const SOL_SOCKET = 1;
+  const SOL_TCP = 6;
+  it("reads as unsigned only at SOL_IPV6 of an AF_INET6 socket (do_ipv6_getsockopt's min_t)", () => {
+    expect(IpOptions.takesUnsignedOptlen(6, SOL_IPV6)).toBe(true);
+    for (const level of [SOL_IP, SOL_TCP, SOL_UDP, SOL_SOCKET])
+      expect(IpOptions.takesUnsignedOptlen(6, level)).toBe(false);
+    for (const level of [SOL_IP, SOL_IPV6, SOL_TCP, SOL_UDP])
+      expect(IpOptions.takesUnsignedOptlen(4, level)).toBe(false);
+  });
+
+  it('the length it then stands for gives each IPv6 option whole: an int, a struct, or nothing', () => {
+    const huge = 0x7fffffff; // what (unsigned) -1 is cut to
+    const stack = loopback();
+    const int = (b: Uint8Array | unknown): number | undefined =>
+      b instanceof Uint8Array && b.length === 4
+        ? new DataView(b.buffer, b.byteOffset).getInt32(0, true)
+        : undefined;
+    for (const s of [udp(stack, 6), tcp(stack, 6)]) {
+      expect(int(s.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_UNICAST_HOPS, huge))).toBe(64);
+      expect(int(s.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_MULTICAST_HOPS, huge))).toBe(1);
+      expect(int(s.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_V6ONLY, huge))).toBe(0);
+      expect(int(s.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_MTU_DISCOVER, huge))).toBe(PmtuDisc.WANT);
+      expect(s.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_HOPOPTS, huge)).toEqual(new Uint8Array(0));
+      expect(s.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_MTU, huge)).toBe(E.ENOTCONN);
+      expect(s.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_PATHMTU, huge)).toBe(E.ENOTCONN);
+      expect(s.getsockoptBytes(SOL_IPV6, 12345, huge)).toBe(E.ENOPROTOOPT);
+    }
+    const { u } = udpPair(stack, 6);
+    expect(int(u.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_MTU, huge))).toBe(65536);
+    const pathMtu = u.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_PATHMTU, huge);
+    expect(pathMtu instanceof Uint8Array ? pathMtu.length : pathMtu).toBe(32); // struct ip6_mtuinfo
   });
 });
 

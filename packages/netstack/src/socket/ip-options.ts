@@ -842,6 +842,25 @@ export class IpOptions {
   }
 
   /**
+   * Whether getsockopt(2) at `level` of a socket of `family` reads a negative `*optlen` as the
+   * large unsigned length it also is, rather than failing with EINVAL: the SOL_IPV6 options of
+   * an AF_INET6 socket (TCP, UDP, raw, ping). do_ipv6_getsockopt never tests `len < 0`: an int
+   * option cuts the length with min_t(unsigned int, ...), so the whole int is copied and
+   * `*optlen` comes back 4; IPV6_PATHMTU compares it with a sizeof; the sticky headers and
+   * IPV6_2292PKTOPTIONS copy no more than they hold. do_ip_getsockopt (SOL_IP, also of an
+   * AF_INET6 socket), do_tcp_getsockopt, udp_lib_getsockopt and sk_getsockopt test it first.
+   *
+   * @example
+   * ```ts
+   * IpOptions.takesUnsignedOptlen(6, SocketLevel.SOL_IPV6); // true: IPV6_UNICAST_HOPS gives 4 bytes
+   * IpOptions.takesUnsignedOptlen(6, SocketLevel.SOL_IP); // false: IP_TTL is EINVAL
+   * ```
+   */
+  static takesUnsignedOptlen(family: 4 | 6, level: number): boolean {
+    return family === 6 && level === SOL_IPV6;
+  }
+
+  /**
    * Whether a setsockopt(2) needs CAP_NET_RAW or CAP_NET_ADMIN: IP_TRANSPARENT (its int or
    * byte) or IPV6_TRANSPARENT (an int) set to non-zero. Linux checks before the value's length
    * (IPv4) and after it (IPv6: a short value is EINVAL first, which the caller's length check

@@ -324,9 +324,6 @@ export class TcpSocket {
       next === 'FIN_WAIT_1' ||
       next === 'CLOSING' ||
       next === 'LAST_ACK';
-    // A timewait sock answers from now on, by the stack's control socket (tcp_v4_send_ack,
-    // tcp_v6_send_response): the sysctl's TTL, not IP_TTL.
-    if (next === 'TIME_WAIT') this.hopLimit = -1;
     const tcp = this.mib.tcp;
     const was = prev === 'ESTABLISHED' || prev === 'CLOSE_WAIT';
     const is = next === 'ESTABLISHED' || next === 'CLOSE_WAIT';
@@ -381,6 +378,13 @@ export class TcpSocket {
    * segment, as ip_select_ttl and ip6_dst_hoplimit do, so that a change reaches the connection.
    */
   hopsConf: HopLimitConf = LINUX_DEFAULT_HOPS;
+  /**
+   * In TIME_WAIT a timewait sock answers, by the stack's control socket (tcp_v4_send_ack,
+   * tcp_v6_send_response): with the sysctl's TTL, whatever IP_TTL the socket had or is given
+   * later; all but the ACK of the FIN that ended FIN_WAIT_2, which this socket still sends with
+   * its own (tcp_fin), while this is true.
+   */
+  private ownFinAck = false;
   /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of the segments sent. */
   trafficClass = 0;
   /**
@@ -2313,7 +2317,12 @@ export class TcpSocket {
         } else {
           this.ackDue = true;
           if (this.stateNow === 'FIN_WAIT_1') this.state = 'CLOSING';
-          else this.enterTimeWait(now);
+          else {
+            // tcp_fin's ACK leaves by this socket, with its own TTL, unless an orphan went to a
+            // FIN_WAIT2 timewait sock (see abortOnData), which answers as in TIME_WAIT.
+            this.ownFinAck = !this.released || finWait1 || this.finTime() > TIMEWAIT_LEN;
+            this.enterTimeWait(now);
+          }
         }
       }
       // tcp_data_queue calls tcp_data_ready once for a segment that brought in-order data, a
@@ -3263,6 +3272,13 @@ export class TcpSocket {
     if (r.length > 4) r.length = 4;
   }
 
+  /** Whether a segment sent now in TIME_WAIT is the ACK {@link ownFinAck} stands for (once). */
+  private takeOwnFinAck(): boolean {
+    const own = this.ownFinAck;
+    this.ownFinAck = false;
+    return own;
+  }
+
   private enterTimeWait(now: number): void {
     this.state = 'TIME_WAIT';
     this.timeWaitAt = now + this.cfg.timeWait;
@@ -4190,7 +4206,10 @@ export class TcpSocket {
           kind: 'tcp',
           src: this.local!.addr,
           dst: this.remote!.addr,
-          hopLimit: this.hopLimit < 0 ? this.hopsConf.hopLimit : this.hopLimit,
+          hopLimit:
+            (this.stateNow === 'TIME_WAIT' && !this.takeOwnFinAck()) || this.hopLimit < 0
+              ? this.hopsConf.hopLimit
+              : this.hopLimit,
           trafficClass: this.trafficClass,
           tcp,
           payloadHeld: held,
@@ -4381,6 +4400,14 @@ export class TcpListener {
    * a second); ACKs are checked as cookies for {@link SYNCOOKIE_VALID} after it.
    */
   private lastOverflow: number | undefined;
+  /**
+   * @internal The TTL or hop limit of the segment {@link process} last answered with, which the
+   * stack sends it with: a cookie's SYN-ACK leaves by the listener, with its IP_TTL or
+   * IPV6_UNICAST_HOPS (tcp_v4_send_synack's ip_build_and_send_pkt, tcp_v6_send_synack's
+   * ip6_xmit), the first answer of a cookie's connection by that connection; -1 for a RST (the
+   * control socket's) or when unset: the sysctl's.
+   */
+  replyHops = -1;
 
   /** @internal created by the stack. */
   constructor(
@@ -4631,6 +4658,7 @@ export class TcpListener {
     twIsn?: number,
   ): TcpRepr | undefined {
     this.env.touchOwner?.(this.owner);
+    this.replyHops = -1;
     // tcp_filter on what reaches the listener (SYNs, cookie ACKs): a dropped one is lost.
     const f = this.filter;
     const seg = f?.program ? tcpFilterSegment(f, received, src, dst, this.boundDevIf || 1) : received;
@@ -4759,6 +4787,7 @@ export class TcpListener {
       sack,
       ecn: false,
     });
+    this.replyHops = probe.hopLimit; // the listener's own (prepareChild), -1 when unset
     return probe.cookieSynAck(made.isn, tsClock);
   }
 
@@ -4815,7 +4844,9 @@ export class TcpListener {
     child.cookieSynAckSent();
     this.queue.push(child);
     this.adopt(child);
-    return child.process(now, seg);
+    const reply = child.process(now, seg);
+    if (reply !== undefined && (reply.flags & TcpFlag.RST) === 0) this.replyHops = child.hopLimit;
+    return reply;
   }
 }
 

@@ -1,11 +1,13 @@
 /* net.ipv6 sysctls on loopback: conf/<dev>/hop_limit is the hop limit of sockets that leave
  * IPV6_UNICAST_HOPS unset (getsockopt shows conf/all's until the socket has a route; IPv4-mapped
- * traffic takes IP_TTL and ip_default_ttl instead), conf/lo/mtu is the IPv6 MTU of lo (IPV6_MTU,
- * IPV6_DONTFRAG's limit, TCP's MSS; IPv4 keeps the link's) until a new link MTU sets it again,
- * conf/lo/disable_ipv6 takes ::1 away and gives it back, icmp/echo_ignore_all silences echo
- * replies, icmp/echo_ignore_multicast keeps a byte (lo answers no group's echo either way), and
- * route/mtu_expires takes negative values. Run in a fresh network namespace (lo up) and under
- * tsvisor, the output must be the same. */
+ * traffic takes IP_TTL and ip_default_ttl instead), of UDP datagrams and TCP segments alike
+ * (seen by IPV6_RECVHOPLIMIT, TCP's on a raw socket), except a listener's SYN-ACKs, SYN cookies'
+ * too, which take the listener's own, and TIME_WAIT's answers, which never do; conf/lo/mtu is
+ * the IPv6 MTU of lo (IPV6_MTU, IPV6_DONTFRAG's limit, TCP's MSS; IPv4 keeps the link's) until
+ * a new link MTU sets it again, conf/lo/disable_ipv6 takes ::1 away and gives it back,
+ * icmp/echo_ignore_all silences echo replies, icmp/echo_ignore_multicast keeps a byte (lo
+ * answers no group's echo either way), and route/mtu_expires takes negative values. Run in a
+ * fresh network namespace (lo up) and under tsvisor, the output must be the same. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,21 +37,10 @@ static struct sockaddr_in6 loopback6(void) {
   return a;
 }
 
-/* A UDP socket bound to ::1 (port chosen), its address in `a`. */
-static int receiver(struct sockaddr_in6 *a) {
-  int r = socket(AF_INET6, SOCK_DGRAM, 0), one = 1;
-  *a = loopback6();
-  socklen_t alen = sizeof *a;
-  bind(r, (struct sockaddr *)a, sizeof *a);
-  getsockname(r, (struct sockaddr *)a, &alen);
-  setsockopt(r, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
-  return r;
-}
-
 /* The hop limit a datagram from `s` arrives with at a fresh receiver on ::1 (-1: none came). */
 static int arriving_hops(int s) {
   struct sockaddr_in6 a;
-  int r = receiver(&a);
+  int r = hoplimit_receiver(&a);
   sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
   return recv_int_cmsg(r, IPPROTO_IPV6, IPV6_HOPLIMIT);
 }
@@ -56,7 +48,7 @@ static int arriving_hops(int s) {
 /* A UDP socket connected to a fresh receiver on ::1 (closed by the caller, with `*r`). */
 static int connected_udp(int *r) {
   struct sockaddr_in6 a;
-  *r = receiver(&a);
+  *r = hoplimit_receiver(&a);
   int s = socket(AF_INET6, SOCK_DGRAM, 0);
   connect(s, (struct sockaddr *)&a, sizeof a);
   return s;
@@ -102,7 +94,8 @@ static void hop_limit(void) {
   STEP(", arrives %d", arriving_hops(s));
   STEP("; connected udp6 %d", opt(c, IPPROTO_IPV6, IPV6_UNICAST_HOPS));
   STEP("; default 200: %s", sysctl("ipv6/conf/default/hop_limit", "200"));
-  STEP(": udp6 %d\n", opt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS));
+  STEP(": udp6 %d", opt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS));
+  STEP(", arrives %d\n", arriving_hops(s));
   int v = 17, minus = -1;
   STEP("IPV6_UNICAST_HOPS 17: %s", res(setsockopt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, sizeof v)));
   STEP(" -> %d", opt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS));
@@ -116,6 +109,156 @@ static void hop_limit(void) {
   close(c);
   close(r);
   close(t);
+}
+
+/* The TCP segments over ::1 the raw socket `raw6` took in at the last take(). */
+static struct segment segs[256];
+static int nsegs, raw6;
+
+static void take(void) {
+  nsegs = capture_segments(raw6, AF_INET6, segs, 256);
+}
+
+/* The hop limits of the segments taken from `port` whose flags include `flags`, as " 33 64". */
+static const char *from(int port, int flags) {
+  return segment_hops(segs, nsegs, port, flags);
+}
+
+static int port6(int s) {
+  struct sockaddr_in6 a;
+  socklen_t len = sizeof a;
+  getsockname(s, (struct sockaddr *)&a, &len);
+  return ntohs(a.sin6_port);
+}
+
+/* A TCP socket with TCP_NODELAY connecting to port `port` of ::1. */
+static int tcp_connect(int port) {
+  int c = socket(AF_INET6, SOCK_STREAM, 0), one = 1;
+  struct sockaddr_in6 a = loopback6();
+  a.sin6_port = htons(port);
+  setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  connect(c, (struct sockaddr *)&a, sizeof a);
+  return c;
+}
+
+/* A byte from `c` to `s` and one back. */
+static void exchange(int c, int s) {
+  char b;
+  send(c, "x", 1, 0);
+  recv(s, &b, 1, 0);
+  send(s, "y", 1, 0);
+  recv(c, &b, 1, 0);
+}
+
+static void set_hops(int s, int v) {
+  setsockopt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v, sizeof v);
+}
+
+/* TcpExt counter `name` of /proc/net/netstat (-1: not found). */
+static long tcpext(const char *name) {
+  FILE *f = fopen("/proc/net/netstat", "r");
+  char names[4096], values[4096];
+  long v = -1;
+  while (f && fgets(names, sizeof names, f) && fgets(values, sizeof values, f)) {
+    if (strncmp(names, "TcpExt:", 7) != 0) continue;
+    char *np, *vp, *n = strtok_r(names, " \n", &np), *val = strtok_r(values, " \n", &vp);
+    for (; n && val; n = strtok_r(NULL, " \n", &np), val = strtok_r(NULL, " \n", &vp))
+      if (strcmp(n, name) == 0) v = atol(val);
+  }
+  if (f) fclose(f);
+  return v;
+}
+
+/* TCP over ::1, as a raw socket sees it: a connection's segments take lo's hop_limit (not all's
+ * or default's) at each segment unless IPV6_UNICAST_HOPS is set; a listener's SYN-ACK, a SYN
+ * cookie's too, takes the listener's own (tcp_v6_send_synack); a connection still held by the
+ * application acknowledges the FIN that ends it with its own, and answers from TIME_WAIT with
+ * lo's hop_limit, also after a later IPV6_UNICAST_HOPS (tcp_v6_send_response's control socket). */
+static void tcp_hops(void) {
+  int one = 1;
+  raw6 = socket(AF_INET6, SOCK_RAW, IPPROTO_TCP);
+  setsockopt(raw6, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
+  int l = socket(AF_INET6, SOCK_STREAM, 0);
+  struct sockaddr_in6 a = loopback6();
+  bind(l, (struct sockaddr *)&a, sizeof a);
+  listen(l, 8);
+  int lport = port6(l), c = tcp_connect(lport), s = accept(l, NULL, NULL), cport = port6(c);
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  take();
+  STEP("tcp6: SYN%s", from(cport, TH_SYN));
+  STEP(", SYN-ACK%s", from(lport, TH_SYN | TH_ACK));
+  STEP("; write lo 33: %s", sysctl("ipv6/conf/lo/hop_limit", "33"));
+  exchange(c, s);
+  take();
+  STEP(": client%s", from(cport, 0));
+  STEP(", server%s", from(lport, 0));
+  STEP("; all 40: %s", sysctl("ipv6/conf/all/hop_limit", "40"));
+  STEP(", default 50: %s", sysctl("ipv6/conf/default/hop_limit", "50"));
+  exchange(c, s);
+  take();
+  STEP(": client%s", from(cport, 0));
+  STEP(", server%s\n", from(lport, 0));
+  set_hops(c, 17);
+  set_hops(s, 18);
+  exchange(c, s);
+  take();
+  STEP("IPV6_UNICAST_HOPS client 17, server 18: client%s", from(cport, 0));
+  STEP(", server%s", from(lport, 0));
+  set_hops(c, -1);
+  exchange(c, s);
+  take();
+  STEP("; client -1: client%s\n", from(cport, 0));
+
+  set_hops(l, 21);
+  int c2 = tcp_connect(lport), s2 = accept(l, NULL, NULL);
+  take();
+  STEP("listener IPV6_UNICAST_HOPS 21: SYN-ACK%s", from(lport, TH_SYN | TH_ACK));
+  long cookies = tcpext("SyncookiesSent");
+  STEP("; tcp_syncookies 2: %s", sysctl("ipv4/tcp_syncookies", "2"));
+  int c3 = tcp_connect(lport), s3 = accept(l, NULL, NULL);
+  take();
+  STEP(": SYN-ACK%s", from(lport, TH_SYN | TH_ACK));
+  exchange(c3, s3);
+  take();
+  STEP(", its connection%s", from(lport, 0));
+  set_hops(l, -1);
+  int c4 = tcp_connect(lport), s4 = accept(l, NULL, NULL);
+  take();
+  STEP("; listener -1: SYN-ACK%s", from(lport, TH_SYN | TH_ACK));
+  STEP("; cookies sent %ld\n", tcpext("SyncookiesSent") - cookies);
+  sysctl("ipv4/tcp_syncookies", "1");
+
+  /* The server ends first and keeps its socket (hop limit 18): it waits out TIME_WAIT. */
+  char b;
+  shutdown(s, SHUT_WR);
+  recv(c, &b, 1, 0);
+  close(c);
+  take();
+  STEP("server shuts down: FIN%s", from(lport, TH_FIN));
+  STEP(", ACKs%s", from(lport, TH_ACK));
+  set_hops(s, 7);
+  close(l);
+  /* With no listener, a SYN for the TIME_WAIT connection is answered with an ACK. */
+  int c5 = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  setsockopt(c5, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  a.sin6_port = htons(cport);
+  bind(c5, (struct sockaddr *)&a, sizeof a);
+  a.sin6_port = htons(lport);
+  connect(c5, (struct sockaddr *)&a, sizeof a);
+  take();
+  STEP("; IPV6_UNICAST_HOPS 7, a SYN to TIME_WAIT: ACK%s\n", from(lport, TH_ACK));
+  sysctl("ipv6/conf/lo/hop_limit", "64");
+  sysctl("ipv6/conf/all/hop_limit", "64");
+  sysctl("ipv6/conf/default/hop_limit", "64");
+  close(c5);
+  close(s);
+  close(c2);
+  close(s2);
+  close(c3);
+  close(s3);
+  close(c4);
+  close(s4);
+  close(raw6);
 }
 
 /* `ip link set lo mtu <mtu>` over rtnetlink (RTM_NEWLINK with IFLA_MTU): 0 or the errno's name. */
@@ -290,6 +433,7 @@ static const char *echo(void) {
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   hop_limit();
+  tcp_hops();
   mapped();
   mtu();
   disable_ipv6();

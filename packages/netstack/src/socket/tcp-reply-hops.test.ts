@@ -1,0 +1,164 @@
+// The TTL or hop limit of the segments a listener and a TIME_WAIT connection answer with, as
+// Linux picks it: a SYN-ACK, a cookie's too, leaves by the listener with its IP_TTL or
+// IPV6_UNICAST_HOPS (tcp_v4_send_synack's ip_build_and_send_pkt, tcp_v6_send_synack's ip6_xmit;
+// the sysctl when unset); TIME_WAIT answers by the stack's control socket (tcp_v4_send_ack,
+// tcp_v6_send_response), with the sysctl, whatever IP_TTL the application sets on the socket it
+// still holds. runtime's ipv6-sysctls.c compares the same on ::1 with Linux.
+import { IpOption, Ipv6Option, SockType, SocketLevel, isError } from '@tsvisor/abi';
+import { describe, expect, it } from 'vitest';
+import { cidr } from '../iface/interface.js';
+import { linkPair } from '../phy/loopback.js';
+import { settle } from '../stack.test-util.js';
+import { Stack } from '../stack.js';
+import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
+import { TcpFlag } from '../wire/tcp.js';
+import { addr, inetSocket } from './icmp-router.test-util.js';
+import { InetSocket } from './inet-socket.js';
+
+/** A packet the server sent: its TCP flags and its TTL or hop limit. */
+interface Sent {
+  readonly flags: number;
+  readonly hops: number;
+}
+
+/**
+ * A client stack at 10.0.0.1 / fd00::1 and a server stack at 10.0.0.9 / fd00::9 on one IP link,
+ * which `run` relays over until nothing moves; `taken()` gives what the server sent since the
+ * last call, `resendClientFin()` delivers the client's last FIN to the server again.
+ */
+function hosts(): {
+  client: Stack;
+  server: Stack;
+  run: () => void;
+  taken: () => Sent[];
+  resendClientFin: () => void;
+} {
+  const [dev1, end1] = linkPair({ medium: 'ip', mtu: 1500 });
+  const [dev2, end2] = linkPair({ medium: 'ip', mtu: 1500 });
+  const client = new Stack({ device: dev1, addresses: [cidr('10.0.0.1/24'), cidr('fd00::1/64')], seed: 1 });
+  const server = new Stack({ device: dev2, addresses: [cidr('10.0.0.9/24'), cidr('fd00::9/64')], seed: 2 });
+  const sent: Sent[] = [];
+  let lastFin: Uint8Array | undefined;
+  const v4 = (p: Uint8Array): boolean => p[0]! >> 4 === 4;
+  const flagsOf = (p: Uint8Array): number => p[(v4(p) ? (p[0]! & 15) * 4 : 40) + 13]!;
+  const run = (): void => {
+    for (let moved = true; moved;) {
+      moved = false;
+      settle([client, server], 0);
+      for (let p = end1.receive(0); p; p = end1.receive(0), moved = true) {
+        if (flagsOf(p) & TcpFlag.FIN) lastFin = p.slice();
+        end2.transmit(0, p);
+      }
+      for (let p = end2.receive(0); p; p = end2.receive(0), moved = true) {
+        sent.push({ flags: flagsOf(p), hops: v4(p) ? p[8]! : p[7]! });
+        end1.transmit(0, p);
+      }
+    }
+  };
+  const resendClientFin = (): void => {
+    if (!lastFin) throw new Error('the client sent no FIN');
+    end2.transmit(0, lastFin);
+    run();
+  };
+  return { client, server, run, taken: () => sent.splice(0), resendClientFin };
+}
+
+const hopsOf = (sent: readonly Sent[], flags: number): number[] =>
+  sent.filter((s) => (s.flags & flags) === flags).map((s) => s.hops);
+
+function accepted(listener: InetSocket): InetSocket {
+  const s = listener.accept();
+  if (isError(s) || !(s instanceof InetSocket)) throw new Error('no connection');
+  return s;
+}
+
+describe.each([
+  {
+    family: 4 as const,
+    serverAddr: Ipv4Address.parse('10.0.0.9')!,
+    own: [SocketLevel.SOL_IP, IpOption.IP_TTL] as const,
+    setDefault: (s: Stack, v: number) => (s.sysctl.defaultTtl = v),
+  },
+  {
+    family: 6 as const,
+    serverAddr: Ipv6Address.parse('fd00::9')!,
+    own: [SocketLevel.SOL_IPV6, Ipv6Option.IPV6_UNICAST_HOPS] as const,
+    setDefault: (s: Stack, v: number) => (s.iface.ipv6Sysctl.conf.device.hopLimit = v),
+  },
+])('IPv$family', ({ family, serverAddr, own, setDefault }) => {
+  it("a SYN cookie's SYN-ACK takes the listener's own TTL, else the sysctl; so does its connection", () => {
+    const { client, server, run, taken } = hosts();
+    server.sysctl.syncookies = 2; // every SYN is answered with a cookie
+    setDefault(server, 50);
+    const listener = inetSocket(server, family, SockType.SOCK_STREAM);
+    expect(listener.bind(addr(serverAddr, 80))).toBe(0);
+    expect(listener.listen(4)).toBe(0);
+    const first = inetSocket(client, family, SockType.SOCK_STREAM);
+    first.connect(addr(serverAddr, 80));
+    run();
+    expect(hopsOf(taken(), TcpFlag.SYN | TcpFlag.ACK)).toEqual([50]);
+    expect(listener.setsockopt(own[0], own[1], 13)).toBe(0);
+    const second = inetSocket(client, family, SockType.SOCK_STREAM);
+    second.connect(addr(serverAddr, 80));
+    run();
+    expect(hopsOf(taken(), TcpFlag.SYN | TcpFlag.ACK)).toEqual([13]);
+    expect(server.mib.tcpExt.SyncookiesSent).toBe(2);
+    expect(server.mib.tcpExt.SyncookiesRecv).toBe(2);
+    // Both connections were made from their cookies; each ACKs data with its own TTL.
+    expect(second.sendto(Uint8Array.of(1), 0)).toBe(1);
+    run();
+    expect(hopsOf(taken(), TcpFlag.ACK)).toEqual([13]);
+    expect(first.sendto(Uint8Array.of(1), 0)).toBe(1);
+    run();
+    expect(hopsOf(taken(), TcpFlag.ACK)).toEqual([50]);
+    accepted(listener);
+    accepted(listener);
+  });
+
+  it("an ordinary SYN-ACK takes the listener's own TTL", () => {
+    const { client, server, run, taken } = hosts();
+    setDefault(server, 50);
+    const listener = inetSocket(server, family, SockType.SOCK_STREAM);
+    expect(listener.bind(addr(serverAddr, 80))).toBe(0);
+    expect(listener.listen(4)).toBe(0);
+    expect(listener.setsockopt(own[0], own[1], 13)).toBe(0);
+    const c = inetSocket(client, family, SockType.SOCK_STREAM);
+    c.connect(addr(serverAddr, 80));
+    run();
+    expect(hopsOf(taken(), TcpFlag.SYN | TcpFlag.ACK)).toEqual([13]);
+    expect(server.mib.tcpExt.SyncookiesSent).toBe(0);
+    accepted(listener);
+  });
+
+  it('TIME_WAIT held by the application answers with the sysctl, also after a later IP_TTL, once the FIN is ACKed', () => {
+    const { client, server, run, taken, resendClientFin } = hosts();
+    setDefault(server, 33);
+    const listener = inetSocket(server, family, SockType.SOCK_STREAM);
+    expect(listener.bind(addr(serverAddr, 80))).toBe(0);
+    expect(listener.listen(1)).toBe(0);
+    const c = inetSocket(client, family, SockType.SOCK_STREAM);
+    c.connect(addr(serverAddr, 80));
+    run();
+    const s = accepted(listener);
+    expect(s.setsockopt(own[0], own[1], 7)).toBe(0);
+    taken();
+    // The server ends first and keeps its socket: it waits out TIME_WAIT.
+    expect(s.shutdown(1)).toBe(0);
+    run();
+    c.close();
+    run();
+    // Its FIN and the ACK of the peer's FIN leave by the socket (tcp_fin's tcp_send_ack).
+    expect(taken()).toEqual([
+      { flags: TcpFlag.FIN | TcpFlag.ACK, hops: 7 },
+      { flags: TcpFlag.ACK, hops: 7 },
+    ]);
+    expect(s.setsockopt(own[0], own[1], 9)).toBe(0);
+    resendClientFin();
+    expect(taken().map((p) => p.hops)).toEqual([33]);
+    expect(s.setsockopt(own[0], own[1], -1)).toBe(0);
+    setDefault(server, 34);
+    resendClientFin();
+    expect(taken().map((p) => p.hops)).toEqual([34]);
+    s.close();
+  });
+});
