@@ -220,7 +220,9 @@ export function parseCpuinfo(text: string): ProcCpu[] {
       stepping: num('stepping'),
       mhz: num('cpu MHz'),
       cacheSizeKb: num('cache size'),
-      flags: (f.get('flags') ?? '').split(/\s+/).filter((x) => x !== ''),
+      // Split on single spaces, so that the sandbox's line is the host's to the byte: some hosts
+      // print runs of spaces in it (seen on 6.18: "pti        vmmcall").
+      flags: f.get('flags')?.split(' ') ?? [],
       bogomips: num('bogomips'),
       addressSizes: f.get('address sizes') ?? '48 bits physical, 48 bits virtual',
       cpuidLevel: num('cpuid level'),
@@ -850,6 +852,7 @@ export class KernelProcSource implements ProcSource {
       mapped: Math.min(total, sums.mapped),
       shmem: Math.min(total, sums.shmem),
       committedAs: sums.committedAs,
+      gigabytePages: this.cpus()[0]?.flags.includes('pdpe1gb') ?? true,
     };
   }
 

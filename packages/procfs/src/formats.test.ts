@@ -300,7 +300,12 @@ describe('system files against the host', () => {
         .filter((l) => l.length > 0)
         .map((l) => [l.slice(0, l.indexOf(':')), l.length] as [string, number]);
     const theirs = rows(host('/proc/meminfo'));
-    const ours = rows(renderMeminfo({ memTotal: 2 ** 30, memFree: 2 ** 29, memAvailable: 2 ** 29 }));
+    // DirectMap1G is there only on a CPU with 1 GiB pages.
+    const gigabytePages = /^flags\s*:.* pdpe1gb( |$)/m.test(host('/proc/cpuinfo'));
+    const ours = rows(
+      renderMeminfo({ memTotal: 2 ** 30, memFree: 2 ** 29, memAvailable: 2 ** 29, gigabytePages }),
+    );
+    expect(ours.some(([k]) => k === 'DirectMap1G')).toBe(gigabytePages);
     // Rows that exist only with some kernel configurations (CMA, unaccepted memory...).
     const optional = new Set([
       'Unaccepted',

@@ -347,7 +347,10 @@ export function renderMounts(mounts: readonly ProcMount[]): string {
 }
 
 /** The rows of /proc/meminfo in Linux 6.x's order: label and the field feeding it. */
-const MEMINFO_ROWS: readonly [string, keyof ProcMeminfo | null][] = [
+/** The numeric fields of {@link ProcMeminfo} (bytes). */
+type MeminfoAmount = Exclude<keyof ProcMeminfo, 'gigabytePages'>;
+
+const MEMINFO_ROWS: readonly [string, MeminfoAmount | null][] = [
   ['MemTotal', 'memTotal'],
   ['MemFree', 'memFree'],
   ['MemAvailable', 'memAvailable'],
@@ -419,7 +422,7 @@ export function renderMeminfo(mi: ProcMeminfo): string {
   row('Hugetlb', 0);
   row('DirectMap4k', 0);
   row('DirectMap2M', 0);
-  row('DirectMap1G', 0);
+  if (mi.gigabytePages !== false) row('DirectMap1G', 0);
   return out;
 }
 

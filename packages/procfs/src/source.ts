@@ -405,6 +405,11 @@ export interface ProcMeminfo {
   readonly kernelStack?: number;
   readonly pageTables?: number;
   readonly committedAs?: number;
+  /**
+   * Whether the CPU maps memory with 1 GiB pages (cpuinfo flag `pdpe1gb`): only then does Linux
+   * print a DirectMap1G row. Default true.
+   */
+  readonly gigabytePages?: boolean;
 }
 
 /** Identity of the running kernel (uname fields and /proc/version). */

@@ -56,6 +56,10 @@ static long drain(int fd, long n) {
 static void threshold(void) {
   int c, s, l;
   tcp_pair(&c, &s, &l);
+  /* The reader's buffer fixed: receive autotuning (up to tcp_rmem[2], 32 MiB on some hosts)
+   * would let one read open the window for the sender's whole queue. */
+  int rcvbuf = 65536;
+  setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   nonblock(c);
   printf("fresh: pollout %d\n", pollout(c));
   fill(c);
