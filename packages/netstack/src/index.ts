@@ -88,6 +88,8 @@ export type {
   StaticRoute,
 } from './iface/interface.js';
 export { Slaac, IfaFlag, resolveAddrconf, linkLocalFor, eui64Address } from './iface/slaac.js';
+export { IcmpRateLimiter, defaultIcmp4RateSysctl, defaultIcmp6Ratemask } from './iface/icmp-limit.js';
+export type { Icmp4RateSysctl, Icmp6RateSysctl, IcmpLimitVerdict, IcmpPath } from './iface/icmp-limit.js';
 export type {
   SlaacTarget,
   AddrGenMode,

@@ -341,6 +341,17 @@ export interface ProcNetSysctl {
    */
   readonly icmpEchoIgnoreBroadcasts?: number;
   /**
+   * icmp_ratelimit (ms, whole jiffies): the interval of the per-destination ICMP limit, 0 none.
+   * Absent: 1000, Linux's default.
+   */
+  readonly icmpRatelimit?: number;
+  /** icmp_ratemask: bit N limits ICMP type N. Absent: 0x1818 (6168), Linux's default. */
+  readonly icmpRatemask?: number;
+  /** icmp_msgs_per_sec: the global ICMP bucket's refill rate. Absent: 1000, Linux's default. */
+  readonly icmpMsgsPerSec?: number;
+  /** icmp_msgs_burst: the global ICMP bucket's size. Absent: 50, Linux's default. */
+  readonly icmpMsgsBurst?: number;
+  /**
    * route/min_pmtu: an ICMP fragmentation-needed report below it is raised to it and locks the
    * path MTU. Absent: 552, Linux's default.
    */
@@ -431,6 +442,10 @@ export type ProcNetSysctlWrite =
       readonly key:
         | 'icmpEchoIgnoreAll'
         | 'icmpEchoIgnoreBroadcasts'
+        | 'icmpRatelimit'
+        | 'icmpRatemask'
+        | 'icmpMsgsPerSec'
+        | 'icmpMsgsBurst'
         | 'ipAutobindReuse'
         | 'ipDefaultTtl'
         | 'ipNoPmtuDisc'

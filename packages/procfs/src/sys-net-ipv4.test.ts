@@ -68,6 +68,10 @@ describe('/proc/sys/net/ipv4', () => {
     expect(list(p, IPV4)).toEqual([
       'icmp_echo_ignore_all',
       'icmp_echo_ignore_broadcasts',
+      'icmp_msgs_burst',
+      'icmp_msgs_per_sec',
+      'icmp_ratelimit',
+      'icmp_ratemask',
       'ip_autobind_reuse',
       'ip_default_ttl',
       'ip_local_port_range',
@@ -484,6 +488,67 @@ describe('/proc/sys/net/ipv4', () => {
     expect(readAll(p, `${IPV4}/tcp_timestamps`)).toBe('1\n');
   });
 
+  it('takes the ICMP rate limits as Linux does (compared with the host kernel)', () => {
+    const { p } = mounted();
+    const files = ['icmp_ratelimit', 'icmp_ratemask', 'icmp_msgs_per_sec', 'icmp_msgs_burst'];
+    expect(files.map((f) => readAll(p, `${IPV4}/${f}`))).toEqual(['1000\n', '6168\n', '1000\n', '50\n']);
+    const outcome = (f: string, inputs: readonly string[]): string[] =>
+      inputs.map((text) => {
+        const { p } = mounted();
+        const r = put(p, `${IPV4}/${f}`, text);
+        return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/${f}`) as string).trimEnd()}`;
+      });
+    // proc_dointvec_ms_jiffies: whole 4 ms jiffies of HZ 250, rounded up; cut to 32 bits.
+    const ms = [
+      '0',
+      '1',
+      '5',
+      '1001',
+      '-1',
+      ' 9 ',
+      '0x10',
+      '5 6',
+      'x',
+      '2147483647',
+      '2147483648',
+      '4294967296',
+      '-0',
+    ];
+    const msWant = 'ok 0|ok 4|ok 8|ok 1004|err|ok 12|ok 16|ok 8|err|ok 2147483648|err|ok 0|ok 0';
+    // proc_dointvec: any int, the first of several.
+    const mask = [
+      '0',
+      '-1',
+      '6169',
+      '2147483647',
+      '2147483648',
+      '-2147483648',
+      '-2147483649',
+      '0x10',
+      '077',
+      '1 2',
+      '+3',
+      'x',
+    ];
+    const maskWant = 'ok 0|ok -1|ok 6169|ok 2147483647|err|ok -2147483648|err|ok 16|ok 63|ok 1|err|err';
+    // proc_dointvec_minmax from 0.
+    const count = ['0', '-1', '7', '2147483647', '2147483648', ' 12 ', 'x'];
+    const countWant = 'ok 0|err|ok 7|ok 2147483647|err|ok 12|err';
+    const mine = [
+      ...outcome('icmp_ratelimit', ms),
+      ...outcome('icmp_ratemask', mask),
+      ...outcome('icmp_msgs_per_sec', count),
+      ...outcome('icmp_msgs_burst', count),
+    ];
+    expect(mine).toEqual([msWant, maskWant, countWant, countWant].flatMap((w) => w.split('|')));
+    const native = [
+      nativeSysctlWrites([`${IPV4}/icmp_ratelimit`], ms),
+      nativeSysctlWrites([`${IPV4}/icmp_ratemask`], mask),
+      nativeSysctlWrites([`${IPV4}/icmp_msgs_per_sec`, `${IPV4}/icmp_msgs_burst`], count),
+    ];
+    if (native.every((n) => n !== null)) expect(mine).toEqual(native.flat());
+  });
+
   it("reads and writes the namespace's sysctls; only root may write", () => {
     const src = FixtureProcSource.sample();
     const net = src.netValue;
@@ -524,11 +589,20 @@ describe('/proc/sys/net/ipv4', () => {
     expect(put(p, `${IPV4}/tcp_keepalive_time`, '30')).toBe(2);
     expect(readAll(p, `${IPV4}/tcp_keepalive_time`)).toBe('30\n');
     expect(put(p, `${IPV4}/tcp_fin_timeout`, '5')).toBe(1);
+    expect(put(p, `${IPV4}/icmp_ratelimit`, '250')).toBe(3);
+    expect(put(p, `${IPV4}/icmp_ratemask`, '6169')).toBe(4);
+    expect(put(p, `${IPV4}/icmp_msgs_per_sec`, '10')).toBe(2);
+    expect(put(p, `${IPV4}/icmp_msgs_burst`, '0')).toBe(1);
+    expect(readAll(p, `${IPV4}/icmp_ratemask`)).toBe('6169\n');
     expect(writes).toEqual([
       { key: 'ipLocalPortRange', value: [2500, 3000] },
       { key: 'tcpCongestionControl', value: 'cubic' },
       { key: 'tcpKeepaliveTime', value: 30 },
       { key: 'tcpFinTimeout', value: 5 },
+      { key: 'icmpRatelimit', value: 252 },
+      { key: 'icmpRatemask', value: 6169 },
+      { key: 'icmpMsgsPerSec', value: 10 },
+      { key: 'icmpMsgsBurst', value: 0 },
     ]);
     writes.splice(2);
     const user = mounted(userCreds(1000, 1000), src);

@@ -1,10 +1,10 @@
 /**
  * /proc/sys/net/ipv4: the IPv4/TCP sysctls of the reader's network namespace. The ones the
- * namespace's stack applies (the ICMP echo switches, the ephemeral port range and reserved
- * ports, ip_autobind_reuse, ip_default_ttl, ip_no_pmtu_disc, route/min_pmtu and mtu_expires,
- * the default congestion control, SACK, timestamps, the keepalive timers, tcp_fin_timeout,
- * tcp_frto, and the listener queues' tcp_syncookies, tcp_max_syn_backlog, tcp_synack_retries,
- * tcp_abort_on_overflow) are read from and written to
+ * namespace's stack applies (the ICMP echo switches and rate limits, the ephemeral port range
+ * and reserved ports, ip_autobind_reuse, ip_default_ttl, ip_no_pmtu_disc, route/min_pmtu and
+ * mtu_expires, the default congestion control, SACK, timestamps, the keepalive timers,
+ * tcp_fin_timeout, tcp_frto, and the listener queues' tcp_syncookies, tcp_max_syn_backlog,
+ * tcp_synack_retries, tcp_abort_on_overflow) are read from and written to
  * {@link ProcNetSource.sysctl}; the others show Linux's defaults, read-only, since nothing would
  * honour a change. /proc/sys/net/core holds somaxconn. A namespace the reader does not own (the
  * host's, in network mode `host`) shows and refuses them as Linux does to a user namespace that
@@ -156,14 +156,17 @@ function bitmapNumber(
 }
 
 /**
- * Parse a write to ip_local_reserved_ports as proc_do_large_bitmap does: port numbers and
- * inclusive ranges `low-high` (each below 65536, ranges not reversed) separated by commas or
- * newlines, with newlines allowed before and after the list and nothing else (no blanks); an
- * empty list is no port. A write longer than 4095 bytes is parsed up to the last item that ends
- * within them, and only that much is consumed: the caller writes the rest at a later offset.
- * EINVAL for anything malformed.
+ * Parse a write to ip_local_reserved_ports (or another bitmap of `size` bits, 65536 by default)
+ * as proc_do_large_bitmap does: port numbers and inclusive ranges `low-high` (each below `size`,
+ * ranges not reversed) separated by commas or newlines, with newlines allowed before and after
+ * the list and nothing else (no blanks); an empty list is no port. A write longer than 4095
+ * bytes is parsed up to the last item that ends within them, and only that much is consumed: the
+ * caller writes the rest at a later offset. EINVAL for anything malformed.
  */
-export function parseReservedPorts(text: string): { ports: Set<number>; consumed: number } | LinuxError {
+export function parseReservedPorts(
+  text: string,
+  size = PORTS,
+): { ports: Set<number>; consumed: number } | LinuxError {
   let left = Math.min(text.length, BITMAP_WRITE_MAX);
   const skipped = text.length - left;
   let pos = 0;
@@ -183,7 +186,7 @@ export function parseReservedPorts(text: string): { ports: Set<number>; consumed
       left = saved;
       break;
     }
-    if (a === null || a.negative || a.value >= PORTS) return E.EINVAL;
+    if (a === null || a.negative || a.value >= size) return E.EINVAL;
     pos += a.len;
     left -= a.len;
     const sep = left > 0 ? text[pos] : undefined;
@@ -198,7 +201,7 @@ export function parseReservedPorts(text: string): { ports: Set<number>; consumed
         left = saved;
         break;
       }
-      if (b === null || b.negative || b.value >= PORTS || b.value < a.value) return E.EINVAL;
+      if (b === null || b.negative || b.value >= size || b.value < a.value) return E.EINVAL;
       pos += b.len;
       left -= b.len;
       if (left > 0) {
@@ -450,10 +453,40 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       },
     );
 
+  /**
+   * A proc_dointvec value (proc_dointvec_minmax from `min`): one int, the first of several.
+   * One the namespace does not give shows `absent`, its Linux default.
+   */
+  const icmpInt = (
+    key: 'icmpRatemask' | 'icmpMsgsPerSec' | 'icmpMsgsBurst',
+    absent: number,
+    min = -0x80000000,
+  ): FileNode =>
+    writable(
+      () => `${get()[key] ?? absent}\n`,
+      (text) => {
+        const v = parseIntVector(text, [get()[key] ?? absent]);
+        if (v === null || v[0] === undefined || v[0] < min) return E.EINVAL;
+        return { key, value: v[0] };
+      },
+    );
+
   return netSysctlDir(net, {
     // proc_dou8vec_minmax between SYSCTL_ZERO and SYSCTL_ONE, as ip_autobind_reuse below.
     icmp_echo_ignore_all: u8('icmpEchoIgnoreAll', 1),
     icmp_echo_ignore_broadcasts: u8('icmpEchoIgnoreBroadcasts', 1, 1),
+    // ipv4_net_table: icmp_msgs_burst and icmp_msgs_per_sec are proc_dointvec_minmax from 0,
+    // icmp_ratelimit proc_dointvec_ms_jiffies, icmp_ratemask plain proc_dointvec.
+    icmp_msgs_burst: icmpInt('icmpMsgsBurst', 50, 0),
+    icmp_msgs_per_sec: icmpInt('icmpMsgsPerSec', 1000, 0),
+    icmp_ratelimit: writable(
+      () => `${get().icmpRatelimit ?? 1000}\n`,
+      (text) => {
+        const v = parseMsJiffies(text);
+        return v === null ? E.EINVAL : { key: 'icmpRatelimit', value: v };
+      },
+    ),
+    icmp_ratemask: icmpInt('icmpRatemask', 0x1818),
     ip_autobind_reuse: u8('ipAutobindReuse', 1),
     // proc_dou8vec_minmax between ip_ttl_min and ip_ttl_max.
     ip_default_ttl: writable(

@@ -93,7 +93,14 @@ describe('/proc/sys/net/ipv6', () => {
   it("lists idgen_*, icmp, route and a conf directory for all, default and each device, sorted as Linux's", () => {
     const { p } = mounted();
     expect(list(p, IPV6)).toEqual(['conf', 'icmp', 'idgen_delay', 'idgen_retries', 'route']);
-    expect(list(p, `${IPV6}/icmp`)).toEqual(['echo_ignore_all', 'echo_ignore_multicast']);
+    expect(list(p, `${IPV6}/icmp`)).toEqual([
+      'echo_ignore_all',
+      'echo_ignore_multicast',
+      'ratelimit',
+      'ratemask',
+    ]);
+    expect(readAll(p, `${IPV6}/icmp/ratelimit`)).toBe('100\n'); // Linux 6.18's HZ / 10
+    expect(readAll(p, `${IPV6}/icmp/ratemask`)).toBe('0-1,3-127\n');
     expect(readAll(p, `${IPV6}/icmp/echo_ignore_multicast`)).toBe('0\n');
     expect(list(p, `${IPV6}/route`)).toEqual(['mtu_expires']);
     expect(readAll(p, `${IPV6}/icmp/echo_ignore_all`)).toBe('0\n');
@@ -153,6 +160,30 @@ describe('/proc/sys/net/ipv6', () => {
     if (native !== null) expect(mine.map((m) => m.replace(/^err .*/, 'err'))).toEqual(native);
   });
 
+  it('takes icmp/ratelimit as milliseconds in jiffies and icmp/ratemask as a bitmap of types (compared with the host kernel)', () => {
+    const outcome = (f: string, inputs: readonly string[]): string[] =>
+      inputs.map((text) => {
+        const { p } = mounted();
+        const r = put(p, `${IPV6}/icmp/${f}`, text);
+        return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV6}/icmp/${f}`) as string).trimEnd()}`;
+      });
+    const ms = ['0', '1', '5', '1001', '-1', ' 9 ', '0x10', 'x', '2147483648', '4294967300'];
+    const msWant = 'ok 0|ok 4|ok 8|ok 1004|err|ok 12|ok 16|err|err|ok 4';
+    // proc_do_large_bitmap of 256 bits: no blanks, ranges not reversed, types below 256.
+    const masks = ['0', '3,1', '0-255', '256', '1-0', 'a', '1,,2', '1 2', '-1', '1-', '1,1-4', ' 1', '1\n'];
+    const moreMasks = ['\n', '0x81,010', '0-1,3-127,129', '255', '129-128', '1-256'];
+    const maskWant =
+      'ok 0|ok 1,3|ok 0-255|err|err|err|err|err|err|err|ok 1-4|err|ok 1|ok |ok 8,129|ok 0-1,3-127,129|ok 255|err|err';
+    const mine = [...outcome('ratelimit', ms), ...outcome('ratemask', [...masks, ...moreMasks])];
+    expect(mine).toEqual([...msWant.split('|'), ...maskWant.split('|')]);
+    const native = [
+      nativeSysctlWrites([`${IPV6}/icmp/ratelimit`], ms),
+      nativeSysctlWrites([`${IPV6}/icmp/ratemask`], [...masks, ...moreMasks]),
+    ];
+    if (native.every((n) => n !== null))
+      expect(mine.map((m) => m.trimEnd())).toEqual(native.flat().map((m) => m.trimEnd()));
+  });
+
   it("keeps conf/<dev>/mtu between 1280 and the device's MTU, `all`'s from 1280 (compared with the host's kernel)", () => {
     // Without the namespace's values: a device's mtu starts as its MTU.
     const src = FixtureProcSource.sample();
@@ -188,6 +219,14 @@ describe('/proc/sys/net/ipv6', () => {
     expect(put(p, `${IPV6}/icmp/echo_ignore_all`, '1')).toBe(1);
     expect(put(p, `${IPV6}/icmp/echo_ignore_multicast`, '1')).toBe(1);
     expect(put(p, `${IPV6}/route/mtu_expires`, '-5')).toBe(2);
+    expect(put(p, `${IPV6}/icmp/ratelimit`, '1000')).toBe(4);
+    expect(put(p, `${IPV6}/icmp/ratemask`, '1-4,129')).toBe(7);
+    expect(readAll(p, `${IPV6}/icmp/ratemask`)).toBe('1-4,129\n');
+    expect(writes.slice(-2)).toEqual([
+      { key: 'icmpRatelimit', value: 1000 },
+      { key: 'icmpRatemask', value: new Set([1, 2, 3, 4, 129]) },
+    ]);
+    writes.splice(-2);
     expect(writes).toEqual([
       { key: 'dadTransmits', conf: 'eth0', value: 3 },
       { key: 'enhancedDad', conf: 'all', value: 0 },

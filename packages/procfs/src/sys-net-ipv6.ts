@@ -2,7 +2,7 @@
  * /proc/sys/net/ipv6: the IPv6 sysctls of the reader's network namespace that its stack applies
  * (net/ipv6/sysctl_net_ipv6.c, route.c's ipv6_route_table_template, icmp.c's
  * ipv6_icmp_table_template and addrconf.c's per-device table): idgen_retries and idgen_delay,
- * icmp/echo_ignore_all and echo_ignore_multicast, route/mtu_expires, and in
+ * icmp/echo_ignore_all, echo_ignore_multicast, ratelimit and ratemask, route/mtu_expires, and in
  * conf/{all,default,<dev>} dad_transmits, disable_ipv6, enhanced_dad, hop_limit and mtu. They are
  * read from and written to {@link ProcNetSource.ipv6Sysctl}; without one, Linux's defaults, and
  * writes are kept by the mount. Like /proc/sys/net/ipv4, a namespace the reader does not own
@@ -15,7 +15,14 @@ import { E, isError, type LinuxError } from '@tsvisor/abi';
 import { byteString, dir } from './kernfs.js';
 import type { DirNode, FileNode } from './kernfs.js';
 import type { ProcNetSource } from './net.js';
-import { JIFFIES_SECONDS_MAX, netSysctlDir, parseIntVector } from './sys-net-ipv4.js';
+import {
+  formatReservedPorts,
+  JIFFIES_SECONDS_MAX,
+  netSysctlDir,
+  parseIntVector,
+  parseMsJiffies,
+  parseReservedPorts,
+} from './sys-net-ipv4.js';
 
 /** The net.ipv6.conf.<name> values of one `conf` directory. */
 export interface ProcNetIpv6Conf {
@@ -41,6 +48,13 @@ export interface ProcNetIpv6Sysctl {
   readonly icmpEchoIgnoreAll: number;
   /** icmp/echo_ignore_multicast: no echo request to a multicast group is answered (Linux: 0). */
   readonly icmpEchoIgnoreMulticast: number;
+  /**
+   * icmp/ratelimit (ms, whole jiffies): the interval of the per-destination ICMPv6 limit, 0
+   * none. Absent: 100, Linux 6.18's default.
+   */
+  readonly icmpRatelimit?: number;
+  /** icmp/ratemask: the ICMPv6 types (0-255) rate limited. Absent: 0-1,3-127, Linux's default. */
+  readonly icmpRatemask?: ReadonlySet<number>;
   /** route/mtu_expires in seconds: how long a learnt path MTU lasts (Linux: 600). */
   readonly routeMtuExpires: number;
   /** conf/<name>: `all`, `default`, and one per device of the namespace, by its name. */
@@ -51,14 +65,27 @@ export interface ProcNetIpv6Sysctl {
 export type ProcNetIpv6SysctlWrite =
   | {
       readonly key:
-        'idgenRetries' | 'idgenDelay' | 'icmpEchoIgnoreAll' | 'icmpEchoIgnoreMulticast' | 'routeMtuExpires';
+        | 'idgenRetries'
+        | 'idgenDelay'
+        | 'icmpEchoIgnoreAll'
+        | 'icmpEchoIgnoreMulticast'
+        | 'icmpRatelimit'
+        | 'routeMtuExpires';
       readonly value: number;
     }
+  | { readonly key: 'icmpRatemask'; readonly value: ReadonlySet<number> }
   | {
       readonly key: 'dadTransmits' | 'enhancedDad' | 'hopLimit' | 'mtu' | 'disableIpv6';
       readonly conf: string;
       readonly value: number;
     };
+
+/** ICMPv6 types run from 0 to ICMPV6_MSG_MAX (255): the ratemask's bits. */
+const ICMPV6_TYPES = 256;
+/** Linux's net.ipv6.icmp.ratemask: every type up to 127 but packet too big (2). */
+const DEFAULT_RATEMASK: ReadonlySet<number> = new Set(
+  Array.from({ length: 128 }, (_, t) => t).filter((t) => t !== 2),
+);
 
 /** IPV6_MIN_MTU: no conf directory's mtu may go below it. */
 const IPV6_MIN_MTU = 1280;
@@ -108,7 +135,7 @@ export function netIpv6Tree(net: () => ProcNetSource | null): DirNode {
   const set = (w: ProcNetIpv6SysctlWrite): LinuxError | undefined => {
     const n = net();
     if (n?.setIpv6Sysctl !== undefined) return n.setIpv6Sysctl(w);
-    if (!('conf' in w)) local = { ...local, [w.key]: w.value };
+    if (!('conf' in w)) local = { ...local, [w.key]: w.value } as ProcNetIpv6Sysctl;
     else {
       const was = local.conf[w.conf] ?? defaultConf(w.conf);
       local = { ...local, conf: { ...local.conf, [w.conf]: { ...was, [w.key]: w.value } } };
@@ -187,6 +214,37 @@ export function netIpv6Tree(net: () => ProcNetSource | null): DirNode {
         (value) => ({ key: 'icmpEchoIgnoreMulticast', value }),
         { min: 0, max: () => 255 },
       ),
+      // proc_dointvec_ms_jiffies, as net.ipv4.icmp_ratelimit.
+      ratelimit: {
+        kind: 'file',
+        mode: 0o644,
+        strictWrite: true,
+        read: () => `${get().icmpRatelimit ?? 100}\n`,
+        write: (data, offset) => {
+          if (offset !== 0) return data.length;
+          const v = parseMsJiffies(byteString(data));
+          if (v === null) return E.EINVAL;
+          const r = set({ key: 'icmpRatelimit', value: v });
+          return isError(r) ? r : data.length;
+        },
+      },
+      // proc_do_large_bitmap over the 256 types, as ip_local_reserved_ports over the ports: a
+      // write past offset 0 adds to the set.
+      ratemask: {
+        kind: 'file',
+        mode: 0o644,
+        strictWrite: true,
+        read: () => formatReservedPorts(get().icmpRatemask ?? DEFAULT_RATEMASK),
+        write: (data, offset) => {
+          if (data.length === 0) return 0;
+          const got = parseReservedPorts(byteString(data), ICMPV6_TYPES);
+          if (isError(got)) return got;
+          const types =
+            offset === 0 ? got.ports : new Set([...(get().icmpRatemask ?? DEFAULT_RATEMASK), ...got.ports]);
+          const r = set({ key: 'icmpRatemask', value: types });
+          return isError(r) ? r : got.consumed;
+        },
+      },
     }),
     idgen_delay: int(
       () => get().idgenDelay,

@@ -154,13 +154,18 @@ function ipv4SysctlInts(name: string, fallback: readonly number[]): number[] {
 
 /** The host's ip_local_reserved_ports (read back as `8080,9000-9010`), read now; none if absent. */
 function hostReservedPorts(): Set<number> {
-  const ports = new Set<number>();
-  for (const item of ipv4SysctlList('ip_local_reserved_ports').join(',').split(',')) {
+  return bitmapList(ipv4SysctlList('ip_local_reserved_ports').join(','), 65536);
+}
+
+/** A proc_do_large_bitmap list as Linux shows it (`0-1,3-127`): its numbers below `size`. */
+function bitmapList(text: string, size: number): Set<number> {
+  const out = new Set<number>();
+  for (const item of text.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(item);
     if (m === null) continue;
-    for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]) && p < 65536; p++) ports.add(p);
+    for (let p = Number(m[1]); p <= Number(m[2] ?? m[1]) && p < size; p++) out.add(p);
   }
-  return ports;
+  return out;
 }
 
 /**
@@ -180,6 +185,10 @@ export function hostNetSysctl(): ProcNetSysctl {
     ipAutobindReuse: one('ip_autobind_reuse', 0),
     icmpEchoIgnoreAll: one('icmp_echo_ignore_all', 0),
     icmpEchoIgnoreBroadcasts: one('icmp_echo_ignore_broadcasts', 1),
+    icmpRatelimit: one('icmp_ratelimit', 1000),
+    icmpRatemask: one('icmp_ratemask', 0x1818),
+    icmpMsgsPerSec: one('icmp_msgs_per_sec', 1000),
+    icmpMsgsBurst: one('icmp_msgs_burst', 50),
     ipDefaultTtl: one('ip_default_ttl', 64),
     ipNoPmtuDisc: one('ip_no_pmtu_disc', 0),
     routeMinPmtu: one('route/min_pmtu', 552),
@@ -223,6 +232,15 @@ function ipv6SysctlInt(name: string, fallback: number): number {
   }
 }
 
+/** The host's net.ipv6.icmp.ratemask, read now; nothing (procfs shows Linux's) if hidden. */
+function hostIcmp6Ratemask(): { icmpRatemask?: Set<number> } {
+  try {
+    return { icmpRatemask: bitmapList(readFileSync('/proc/sys/net/ipv6/icmp/ratemask', 'utf8').trim(), 256) };
+  } catch {
+    return {};
+  }
+}
+
 /**
  * The host's net.ipv6 sysctls that its sockets (the sandbox's, in network mode `host`) follow,
  * read now, with a conf directory for `all`, `default` and each host link, for the sandbox's
@@ -252,6 +270,8 @@ export function hostIpv6Sysctl(): ProcNetIpv6Sysctl {
     idgenDelay: ipv6SysctlInt('idgen_delay', 1),
     icmpEchoIgnoreAll: ipv6SysctlInt('icmp/echo_ignore_all', 0),
     icmpEchoIgnoreMulticast: ipv6SysctlInt('icmp/echo_ignore_multicast', 0),
+    icmpRatelimit: ipv6SysctlInt('icmp/ratelimit', 100),
+    ...hostIcmp6Ratemask(),
     routeMtuExpires: ipv6SysctlInt('route/mtu_expires', 600),
     conf,
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '@tsvisor/abi';
 import { BUF, harness, type Harness } from './harness.test-util.js';
-import { EthernetAddress, Ipv6Address, Stack, cidr, linkPair } from '@tsvisor/netstack';
+import { EthernetAddress, Ipv6Address, Stack, cidr, defaultIcmp6Ratemask, linkPair } from '@tsvisor/netstack';
 import { ARPHRD_LOOPBACK, IfFlag, type LinkInfo } from './sys-netlink.js';
 import { configureNetwork } from './sys-socket-file.js';
 import type { ProcNetSource } from '@tsvisor/procfs';
@@ -133,7 +133,7 @@ describe('/proc/net over the sandbox sockets', () => {
     expect(net.sysctl?.()).toMatchObject({ tcpKeepaliveTime: 30, tcpFinTimeout: 5 });
   });
 
-  it("net.ipv4's TCP retransmission limits, tcp_notsent_lowat and tcp_dsack are the stack's", () => {
+  it("net.ipv4's TCP retransmission limits, tcp_notsent_lowat, tcp_dsack and the ICMP rate limits are the stack's", () => {
     const net = procNetSource(harness().kernel);
     const defaults = {
       tcpSynRetries: 6,
@@ -143,6 +143,10 @@ describe('/proc/net over the sandbox sockets', () => {
       tcpNotsentLowat: 0xffffffff,
       tcpDsack: 1,
       tcpInvalidRatelimit: 500,
+      icmpRatelimit: 1000,
+      icmpRatemask: 0x1818,
+      icmpMsgsPerSec: 1000,
+      icmpMsgsBurst: 50,
     } as const;
     expect(net.sysctl?.()).toMatchObject(defaults);
     const written = {
@@ -153,6 +157,10 @@ describe('/proc/net over the sandbox sockets', () => {
       tcpNotsentLowat: 16384,
       tcpDsack: 0,
       tcpInvalidRatelimit: 100,
+      icmpRatelimit: 8,
+      icmpRatemask: -1,
+      icmpMsgsPerSec: 0,
+      icmpMsgsBurst: 7,
     } as const;
     for (const [key, value] of Object.entries(written))
       expect(net.setSysctl?.({ key: key as keyof typeof written, value })).toBeUndefined();
@@ -391,6 +399,8 @@ describe('/proc/sys/net/ipv6 over the sandbox stack', () => {
       idgenDelay: 1,
       icmpEchoIgnoreAll: 0,
       icmpEchoIgnoreMulticast: 0,
+      icmpRatelimit: 100,
+      icmpRatemask: defaultIcmp6Ratemask(),
       routeMtuExpires: 600,
       conf: {
         all: { ...fresh, mtu: 1280 },
@@ -426,10 +436,14 @@ describe('/proc/sys/net/ipv6 over the sandbox stack', () => {
     expect(net.setIpv6Sysctl?.({ key: 'icmpEchoIgnoreAll', value: 1 })).toBeUndefined();
     expect(net.setIpv6Sysctl?.({ key: 'icmpEchoIgnoreMulticast', value: 1 })).toBeUndefined();
     expect(net.setIpv6Sysctl?.({ key: 'routeMtuExpires', value: -5 })).toBeUndefined();
+    expect(net.setIpv6Sysctl?.({ key: 'icmpRatelimit', value: 8 })).toBeUndefined();
+    expect(net.setIpv6Sysctl?.({ key: 'icmpRatemask', value: new Set([1, 129]) })).toBeUndefined();
     expect(stack.iface.ipv6Sysctl).toMatchObject({
       icmpEchoIgnoreAll: 1,
       icmpEchoIgnoreMulticast: 1,
       mtuExpires: -5,
+      icmpRatelimit: 8,
+      icmpRatemask: new Set([1, 129]),
     });
     expect(net.ipv6Sysctl?.()).toMatchObject({
       icmpEchoIgnoreAll: 1,

@@ -416,6 +416,10 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     ipAutobindReuse: s.autobindReuse,
     icmpEchoIgnoreAll: stack.iface.ipv4Sysctl.icmpEchoIgnoreAll,
     icmpEchoIgnoreBroadcasts: stack.iface.ipv4Sysctl.icmpEchoIgnoreBroadcasts,
+    icmpRatelimit: stack.iface.ipv4Sysctl.icmpRatelimit,
+    icmpRatemask: stack.iface.ipv4Sysctl.icmpRatemask,
+    icmpMsgsPerSec: stack.iface.ipv4Sysctl.icmpMsgsPerSec,
+    icmpMsgsBurst: stack.iface.ipv4Sysctl.icmpMsgsBurst,
     ipDefaultTtl: s.defaultTtl,
     ipNoPmtuDisc: stack.iface.ipv4Sysctl.noPmtuDisc,
     routeMinPmtu: s.minPmtu,
@@ -479,6 +483,8 @@ function netIpv6Sysctl(net: NetState): ProcNetIpv6Sysctl {
     idgenDelay: s.idgenDelay,
     icmpEchoIgnoreAll: s.icmpEchoIgnoreAll,
     icmpEchoIgnoreMulticast: s.icmpEchoIgnoreMulticast,
+    icmpRatelimit: s.icmpRatelimit,
+    icmpRatemask: s.icmpRatemask,
     routeMtuExpires: s.mtuExpires,
     conf,
   };
@@ -492,6 +498,7 @@ function setNetIpv6Sysctl(net: NetState, w: ProcNetIpv6SysctlWrite): LinuxError 
   const s = net.stack.iface.ipv6Sysctl;
   if (!('conf' in w)) {
     if (w.key === 'routeMtuExpires') s.mtuExpires = w.value;
+    else if (w.key === 'icmpRatemask') s.icmpRatemask = new Set(w.value);
     else s[w.key] = w.value;
     return undefined;
   }
@@ -527,6 +534,10 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
       break;
     case 'icmpEchoIgnoreAll':
     case 'icmpEchoIgnoreBroadcasts':
+    case 'icmpRatelimit':
+    case 'icmpRatemask':
+    case 'icmpMsgsPerSec':
+    case 'icmpMsgsBurst':
       stack.iface.ipv4Sysctl[w.key] = w.value;
       break;
     case 'ipNoPmtuDisc':

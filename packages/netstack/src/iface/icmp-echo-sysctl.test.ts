@@ -45,7 +45,16 @@ describe('ICMP echo sysctls', () => {
   it('icmp_echo_ignore_all silences every echo, without counting an error', () => {
     const { stack, peer } = onLink();
     const sysctl = stack.iface.ipv4Sysctl;
-    expect(sysctl).toEqual({ icmpEchoIgnoreAll: 0, icmpEchoIgnoreBroadcasts: 1, noPmtuDisc: 0 });
+    expect(sysctl).toEqual({
+      icmpEchoIgnoreAll: 0,
+      icmpEchoIgnoreBroadcasts: 1,
+      noPmtuDisc: 0,
+      // The ICMP rate limits' (icmp-limit.test.ts), with Linux's defaults.
+      icmpRatelimit: 1000,
+      icmpRatemask: 0x1818,
+      icmpMsgsPerSec: 1000,
+      icmpMsgsBurst: 50,
+    });
     expect(ping(stack, peer, ME)).toBe('10.0.0.1');
     sysctl.icmpEchoIgnoreAll = 1;
     expect(ping(stack, peer, ME)).toBeUndefined();

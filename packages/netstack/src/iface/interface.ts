@@ -67,12 +67,15 @@ import {
   type Ipv6AddressInfo,
 } from './slaac.js';
 import { NetMib, type IcmpMib, type IpMib, type UdpMib } from '../stats/mib.js';
+import { defaultIcmp4RateSysctl, IcmpRateLimiter, randomCost, type Icmp4RateSysctl } from './icmp-limit.js';
 
 /**
  * The net.ipv4 sysctls an interface reads for each packet that comes in, so a change applies to
- * the next one (and new sockets read ip_no_pmtu_disc).
+ * the next one (and new sockets read ip_no_pmtu_disc). The ICMP rate limits (icmp_ratelimit,
+ * icmp_ratemask, icmp_msgs_per_sec, icmp_msgs_burst) are read for each message the stack sends:
+ * see icmp-limit.ts.
  */
-export interface Ipv4IfaceSysctl {
+export interface Ipv4IfaceSysctl extends Icmp4RateSysctl {
   /** icmp_echo_ignore_all (Linux: 0): no answer to any echo request (icmp_echo). */
   icmpEchoIgnoreAll: number;
   /**
@@ -673,6 +676,13 @@ export class Interface {
       config.slaac && addrconf && mac ? new Slaac(this, ll, mac, addrconf, this.ipv6Sysctl) : undefined;
     this.verify = config.verifyChecksums ?? true;
     this.randomBytes = config.addrconf?.randomBytes ?? webCryptoBytes;
+    this.icmpLimit = new IcmpRateLimiter(
+      this.ipv4Sysctl,
+      this.ipv6Sysctl,
+      this.mib.icmp,
+      this.mib.icmp6,
+      randomCost(this.randomBytes),
+    );
     this.broadcasts = this.addresses.flatMap((c) => c.broadcast() ?? []);
     this.loopback4Implicit = config.loopbackDown !== true;
     this.loopback4 = this.loopback4Implicit || this.addresses.some(isLoopback4);
@@ -713,7 +723,17 @@ export class Interface {
    */
   readonly ipv6Sysctl: Ipv6Sysctl;
   /** The net.ipv4 sysctls read as packets arrive (/proc/sys/net/ipv4 sets them). */
-  readonly ipv4Sysctl: Ipv4IfaceSysctl = { icmpEchoIgnoreAll: 0, icmpEchoIgnoreBroadcasts: 1, noPmtuDisc: 0 };
+  readonly ipv4Sysctl: Ipv4IfaceSysctl = {
+    icmpEchoIgnoreAll: 0,
+    icmpEchoIgnoreBroadcasts: 1,
+    noPmtuDisc: 0,
+    ...defaultIcmp4RateSysctl(),
+  };
+  /**
+   * Linux's ICMP rate limits over {@link ipv4Sysctl} and {@link ipv6Sysctl}: every ICMP error
+   * and echo reply the stack sends asks it first.
+   */
+  readonly icmpLimit: IcmpRateLimiter;
   /** net.ipv4.ip_default_ttl (Linux: 64; Stack.sysctl.defaultTtl sets it), in the shape of a link's hop_limit. */
   readonly ipDefaultTtl: { hopLimit: number } = { hopLimit: 64 };
   /** Random bytes for DAD's delay (the addrconf option's, else Web Crypto). */
@@ -1072,6 +1092,19 @@ export class Interface {
    */
   hopLimitConf(dst: IpAddress, device: Device): HopLimitConf {
     return dst.version === 4 ? this.ipDefaultTtl : this.ipv6ConfFor(dst, device);
+  }
+
+  /**
+   * Whether a packet to `dst` leaves by a loopback device (the ICMP rate limits' route device):
+   * one to this host, or routed to lo, or any when the device is itself a loopback one.
+   */
+  private leavesByLoopback(dst: IpAddress, device: Device): boolean {
+    return (
+      device.capabilities.loopback === true ||
+      dst.isLoopback() ||
+      this.hasAddress(dst) ||
+      this.routedToLoopback(dst)
+    );
   }
 
   /** True when a packet to `dst`, not this host's, leaves by lo (a route on lo takes it). */
@@ -1639,8 +1672,8 @@ export class Interface {
    * unreachable, code 2 (protocol unreachable), IPv6 with a parameter problem, code 1
    * (unrecognized next header) pointing at the Next Header byte at `nextHeaderOffset` that named
    * it. Both quote as much of `whole` as port unreachable does; nothing goes to a source that
-   * names no single host (icmp_send's route to it, icmp6_send's source check). Like port
-   * unreachable, not rate limited: on lo Linux only has the global limit (icmp_global_allow).
+   * names no single host (icmp_send's route to it, icmp6_send's source check). Rate limited
+   * as every ICMP error (icmp-limit.ts): not at all when it came in on lo.
    */
   private sendProtocolUnknown(
     now: number,
@@ -1653,14 +1686,32 @@ export class Interface {
     if (src.isUnspecified() || src.isMulticast() || src.isBroadcast()) return;
     if (src.version === 4 && dst.version === 4) {
       if (this.isDirectedBroadcast(src)) return;
-      this.sendUnreachable4(now, device, dst, src, Icmpv4Unreachable.PROTOCOL, 0, whole);
+      this.sendUnreachable4(
+        now,
+        device,
+        dst,
+        src,
+        Icmpv4Unreachable.PROTOCOL,
+        0,
+        whole,
+        this.rxLink === 'lo',
+      );
     } else if (src.version === 6 && dst.version === 6) {
-      this.sendError6(now, device, dst, src, whole, (invoking) => ({
-        type: 'paramProblem',
-        code: ICMPV6_UNRECOGNIZED_NEXT_HEADER,
-        pointer: nextHeaderOffset,
-        invoking,
-      }));
+      this.sendError6(
+        now,
+        device,
+        dst,
+        src,
+        whole,
+        Icmpv6Type.PARAM_PROBLEM,
+        this.rxLink === 'lo',
+        (invoking) => ({
+          type: 'paramProblem',
+          code: ICMPV6_UNRECOGNIZED_NEXT_HEADER,
+          pointer: nextHeaderOffset,
+          invoking,
+        }),
+      );
     }
   }
 
@@ -1733,6 +1784,9 @@ export class Interface {
       // icmp_reply answers from an address of the host, not from the group or broadcast one.
       const from = unicastDst ? dst : this.sourceAddressFor(src);
       if (from?.version !== 4 || from.isUnspecified()) return;
+      // icmp_reply asks the limits whatever link the request came in on (a ratemask with bit 0).
+      const path = { inLoopback: this.rxLink === 'lo', outLoopback: this.leavesByLoopback(src, device) };
+      if (this.icmpLimit.check4(now, Icmpv4Type.ECHO_REPLY, 0, src, path, true) !== 'send') return;
       this.stats.icmpEchoReplies++;
       this.emit(now, device, {
         kind: 'icmpv4',
@@ -1812,6 +1866,9 @@ export class Interface {
       // A group's echo is answered from the address source selection picks for the requester.
       const from = unicastDst ? dst : this.sourceAddressFor(src);
       if (from?.version !== 6 || src.isUnspecified() || src.isMulticast()) return;
+      // icmpv6_echo_reply: the limits of a ratemask with type 129, the global one not on lo.
+      const path = { inLoopback: this.rxLink === 'lo', outLoopback: this.leavesByLoopback(src, device) };
+      if (this.icmpLimit.check6(now, Icmpv6Type.ECHO_REPLY, src, path) !== 'send') return;
       this.stats.icmpEchoReplies++;
       this.emit(now, device, {
         kind: 'icmpv6',
@@ -1978,47 +2035,75 @@ export class Interface {
     whole: Uint8Array,
   ): void {
     if (src.version === 4 && dst.version === 4) {
-      this.sendUnreachable4(now, device, dst, src, Icmpv4Unreachable.PORT, 0, whole);
+      this.sendUnreachable4(now, device, dst, src, Icmpv4Unreachable.PORT, 0, whole, this.rxLink === 'lo');
     } else if (src.version === 6 && dst.version === 6) {
-      this.sendError6(now, device, dst, src, whole, (invoking) => ({
-        type: 'destUnreachable',
-        code: Icmpv6Unreachable.PORT,
-        invoking,
-      }));
+      this.sendError6(
+        now,
+        device,
+        dst,
+        src,
+        whole,
+        Icmpv6Type.DEST_UNREACHABLE,
+        this.rxLink === 'lo',
+        (invoking) => ({
+          type: 'destUnreachable',
+          code: Icmpv6Unreachable.PORT,
+          invoking,
+        }),
+      );
     }
   }
 
   /**
    * icmp_send's fragmentation needed about the IPv4 datagram `ip`, which may not be fragmented
    * to `mtu`: to its source, from its destination when that is this host's (else the source
-   * the route back picks), quoting as much of it as fits in 576 bytes.
+   * the route back picks), quoting as much of it as fits in 576 bytes. `inLoopback`: the
+   * datagram was leaving by lo (for the rate limits, which never hold this one back).
    */
-  private sendFragNeeded(now: number, device: Device, ip: Uint8Array, mtu: number): void {
+  private sendFragNeeded(
+    now: number,
+    device: Device,
+    ip: Uint8Array,
+    mtu: number,
+    inLoopback: boolean,
+  ): void {
     const src = new Ipv4Address(ip.slice(12, 16));
     const dst = new Ipv4Address(ip.slice(16, 20));
     const from = this.hasAddress(dst) ? dst : this.sourceAddressFor(src);
     if (from?.version !== 4) return;
-    this.sendUnreachable4(now, device, from, src, Icmpv4Unreachable.FRAG_NEEDED, mtu, ip);
+    this.sendUnreachable4(now, device, from, src, Icmpv4Unreachable.FRAG_NEEDED, mtu, ip, inLoopback);
   }
 
   /**
    * icmpv6_send's packet too big about the IPv6 datagram `ip`, larger than `mtu`: to its
    * source, from its destination when that is this host's (else the source the route back
-   * picks), quoting as much of it as fits in 1280 bytes.
+   * picks), quoting as much of it as fits in 1280 bytes. `inLoopback`: the datagram was leaving
+   * by lo (for the rate limits, which hold it back only when the ratemask has type 2).
    */
-  private sendPacketTooBig(now: number, device: Device, ip: Uint8Array, mtu: number): void {
+  private sendPacketTooBig(
+    now: number,
+    device: Device,
+    ip: Uint8Array,
+    mtu: number,
+    inLoopback: boolean,
+  ): void {
     const src = new Ipv6Address(ip.slice(8, 24));
     const dst = new Ipv6Address(ip.slice(24, 40));
     if (src.isUnspecified() || src.isMulticast()) return;
     const from = this.hasAddress(dst) ? dst : this.sourceAddressFor(src);
     if (from?.version !== 6) return;
-    this.sendError6(now, device, from, src, ip, (invoking) => ({ type: 'packetTooBig', mtu, invoking }));
+    this.sendError6(now, device, from, src, ip, Icmpv6Type.PACKET_TOO_BIG, inLoopback, (invoking) => ({
+      type: 'packetTooBig',
+      mtu,
+      invoking,
+    }));
   }
 
   /**
-   * An ICMPv6 error from `from` to `to` about the IPv6 datagram `whole`, quoting as much of it
-   * as fits in 1280 bytes (RFC 4443 §2.4 (c)), with the hop limit of the link towards `to`
-   * (icmpv6_send).
+   * An ICMPv6 error of `type` from `from` to `to` about the IPv6 datagram `whole`, quoting as
+   * much of it as fits in 1280 bytes (RFC 4443 §2.4 (c)), with the hop limit of the link towards
+   * `to` (icmpv6_send), unless the rate limits hold it back: the global one unless `inLoopback`
+   * (the datagram came in on lo, or was leaving by it), the destination's unless it leaves by lo.
    */
   private sendError6(
     now: number,
@@ -2026,8 +2111,12 @@ export class Interface {
     from: Ipv6Address,
     to: Ipv6Address,
     whole: Uint8Array,
+    type: number,
+    inLoopback: boolean,
     icmp: (invoking: Uint8Array) => Icmpv6Repr,
   ): void {
+    const path = { inLoopback, outLoopback: this.leavesByLoopback(to, device) };
+    if (this.icmpLimit.check6(now, type, to, path) !== 'send') return;
     const invoking = whole.subarray(0, Math.min(whole.length, 1280 - IPV6_HEADER_LEN - 8));
     this.emit(now, device, {
       kind: 'icmpv6',
@@ -2042,7 +2131,9 @@ export class Interface {
    * An ICMP destination unreachable of `code` from `from` to `to` about the IPv4 datagram
    * `whole`, quoting as much of it as fits in 576 bytes (RFC 1812 §4.3.2.3). Its TOS is
    * __icmp_send's for an error: internetwork control precedence and the datagram's TOS bits
-   * (IPTOS_TOS_MASK), no DSCP or ECN of it.
+   * (IPTOS_TOS_MASK), no DSCP or ECN of it. The rate limits may hold it back: the global one
+   * unless `inLoopback` (the datagram came in on lo, or was leaving by it), the destination's
+   * unless it leaves by lo; fragmentation needed never.
    */
   private sendUnreachable4(
     now: number,
@@ -2052,7 +2143,10 @@ export class Interface {
     code: number,
     nextHopMtu: number,
     whole: Uint8Array,
+    inLoopback: boolean,
   ): void {
+    const path = { inLoopback, outLoopback: this.leavesByLoopback(to, device) };
+    if (this.icmpLimit.check4(now, Icmpv4Type.DEST_UNREACHABLE, code, to, path) !== 'send') return;
     const invoking = whole.subarray(0, Math.min(whole.length, 576 - IPV4_HEADER_LEN - 8));
     this.emit(now, device, {
       kind: 'icmpv4',
@@ -2373,8 +2467,10 @@ export class Interface {
         ipMib.FragFails++;
         ipMib.OutDiscards++;
         if (out.pathMtu === mtu) {
-          if (v4) this.sendFragNeeded(now, device, bytes, mtu);
-          else this.sendPacketTooBig(now, device, bytes, mtu);
+          // skb->dev there is the device the datagram was leaving by: lo for this host's own.
+          const lo = !viaDevice || device.capabilities.loopback === true;
+          if (v4) this.sendFragNeeded(now, device, bytes, mtu, lo);
+          else this.sendPacketTooBig(now, device, bytes, mtu, lo);
         }
         return 'unroutable';
       }

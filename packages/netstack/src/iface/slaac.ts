@@ -44,6 +44,7 @@ import type { PrefixInfo } from '../wire/icmpv6.js';
 import { IpCidr, Ipv6Address, type IpAddress } from '../wire/ip-address.js';
 import { IDGEN_RETRIES, randomAddress, stableAddress } from './interface-id.js';
 import type { Outgoing } from './outgoing.js';
+import { defaultIcmp6Ratemask, type Icmp6RateSysctl } from './icmp-limit.js';
 
 /** RFC 4861 §10: host constants, and the RetransTimer default. */
 const MAX_RTR_SOLICITATIONS = 3;
@@ -181,12 +182,13 @@ export interface Ipv6DevConf {
 /**
  * The IPv6 sysctls the stack reads as it runs (what /proc/sys/net/ipv6 sets):
  * net.ipv6.idgen_retries and idgen_delay, icmp/echo_ignore_all and echo_ignore_multicast,
- * route/mtu_expires, and net.ipv6.conf.<dev> for `device` and `lo` beside `all` and `default`.
+ * icmp/ratelimit and ratemask (icmp-limit.ts), route/mtu_expires, and net.ipv6.conf.<dev> for
+ * `device` and `lo` beside `all` and `default`.
  * As on Linux, `all`'s dad_transmits, hop_limit and mtu change no device and `default` only seeds
  * devices made later (a stack makes none); `all`'s enhanced_dad turns nonces on everywhere, and
  * `all`'s disable_ipv6 is written through to every link (Stack.setDisableIpv6).
  */
-export interface Ipv6Sysctl {
+export interface Ipv6Sysctl extends Icmp6RateSysctl {
   /** idgen_retries (Linux: 3): how many times a stable address is formed again after conflicts. */
   idgenRetries: number;
   /**
@@ -230,6 +232,8 @@ export function newIpv6Sysctl(
     idgenDelay: o.idgenDelay ?? 1,
     icmpEchoIgnoreAll: 0,
     icmpEchoIgnoreMulticast: 0,
+    icmpRatelimit: 100,
+    icmpRatemask: defaultIcmp6Ratemask(),
     mtuExpires: 600,
     conf: { all: conf(), default: conf(), lo: conf(), device: conf() },
   };

@@ -91,6 +91,13 @@ export class IcmpMib {
   InCsumErrors = 0;
   /** Messages sent, by the stack (echo replies, errors, neighbor discovery) or by ping sockets. */
   OutMsgs = 0;
+  /**
+   * Messages the global limit held back (icmp_global_allow said no). Only the IPv4 group's
+   * counts, for ICMPv6 as well: the bucket is the namespace's (Icmp OutRateLimitGlobal).
+   */
+  OutRateLimitGlobal = 0;
+  /** Messages a destination's limit held back (inet_peer_xrlim_allow said no). */
+  OutRateLimitHost = 0;
   /** Messages received, by type. */
   readonly inType = new Float64Array(256);
   /** Messages sent, by type. */
@@ -406,6 +413,9 @@ function icmpGroup(
   out[`${name}.InErrors`] = icmp.InErrors;
   out[`${name}.InCsumErrors`] = icmp.InCsumErrors;
   out[`${name}.OutMsgs`] = icmp.OutMsgs;
+  // snmp6 has no global line: icmpv6_global_allow counts in the IPv4 group.
+  if (name === 'Icmp') out[`${name}.OutRateLimitGlobal`] = icmp.OutRateLimitGlobal;
+  out[`${name}.OutRateLimitHost`] = icmp.OutRateLimitHost;
   for (const [n, type] of names) {
     out[`${name}.In${n}`] = icmp.inType[type]!;
     out[`${name}.Out${n}`] = icmp.outType[type]!;

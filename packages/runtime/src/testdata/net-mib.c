@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "proc-util.h"
 
 #define MAXC 2048
 
@@ -43,19 +44,6 @@ static long long get(const struct mib *m, const char *name) {
   for (int i = 0; i < m->n; i++)
     if (strcmp(m->c[i].name, name) == 0) return m->c[i].value;
   return 0;
-}
-
-static char *slurp(const char *path) {
-  static char buf[65536];
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    printf("open %s: %s\n", path, strerrorname_np(errno));
-    exit(1);
-  }
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = 0;
-  fclose(f);
-  return buf;
 }
 
 /* /proc/net/snmp or netstat: pairs of "Group: names" and "Group: values" lines. */

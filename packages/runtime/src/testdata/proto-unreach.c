@@ -15,6 +15,7 @@
 #include <linux/rtnetlink.h>
 
 #include "recv-err-util.h"
+#include "proc-util.h"
 
 #define PROTO 253
 #define TEXT "unknown protocol"
@@ -30,19 +31,6 @@ static const char *const names4[] = {"Ip.InDelivers", "Ip.InUnknownProtos", "Icm
 static const char *const names6[] = {"Ip6InDelivers", "Ip6InUnknownProtos", "Icmp6InMsgs",
                                      "Icmp6InParmProblems", "Icmp6OutMsgs", "Icmp6OutParmProblems"};
 #define NCOUNTERS 6
-
-static char *slurp(const char *path) {
-  static char buf[65536];
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    printf("open %s: %s\n", path, err());
-    exit(1);
-  }
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = 0;
-  fclose(f);
-  return buf;
-}
 
 /* "Group.Name" from /proc/net/snmp's pairs of "Group: names" and "Group: values" lines. */
 static long long snmp(const char *dotted) {
