@@ -21,7 +21,7 @@ const { Script } = require('node:vm');
  * takes a code cache only under the flags it was made with, so the bundle has one cache for a
  * start with these flags and one for a plain `node bin/tsvisor.cjs`.
  */
-const COMMAND_FLAGS = ['--concurrent-sparkplug', '--v8-pool-size=1'];
+const COMMAND_FLAGS = ['--concurrent-sparkplug', '--v8-pool-size=1', '--max-semi-space-size=1'];
 
 /**
  * Variables the #! line of bin/tsvisor.cjs keeps from Node's start (which says why), each under
