@@ -1567,11 +1567,11 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         const listener = isn !== undefined ? this.listenerFor(src, dst, seg, iif) : undefined;
         if (listener === undefined) {
           const reply = s.process(now, seg);
-          // An ACK leaves by the socket, with its TTL (tcp_send_ack); a RST by the control
-          // socket (tcp_v4_send_reset, tcp_v6_send_response), as for no socket.
-          if (reply !== undefined && (reply.flags & TcpFlag.RST) === 0)
-            this.tcpReplyHops = s.hopLimit < 0 ? s.hopsConf.hopLimit : s.hopLimit;
-          return reply;
+          // An ACK leaves by the socket, with its TTL and TOS (tcp_send_ack); a RST by the
+          // control socket (tcp_v4_send_reset, tcp_v6_send_response), as for no socket.
+          if (reply === undefined || (reply.flags & TcpFlag.RST) !== 0) return reply;
+          const hops = s.hopLimit < 0 ? s.hopsConf.hopLimit : s.hopLimit;
+          return this.ownTcpReply(now, src, dst, reply, hops, s.trafficClass);
         }
         this.reuseTimeWait(s);
         return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
@@ -1619,8 +1619,32 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     twIsn?: number,
   ): TcpRepr | undefined {
     const reply = listener.process(now, src, dst, seg, twIsn);
-    this.tcpReplyHops = listener.replyHops;
-    return reply;
+    if (reply === undefined) return reply;
+    return this.ownTcpReply(now, src, dst, reply, listener.replyHops, listener.replyTrafficClass);
+  }
+
+  /**
+   * The reply of a socket to the segment from `src` to `dst` (an ACK, a SYN cookie's SYN-ACK),
+   * leaving with TTL or hop limit `hops` (-1: the stack's own) and TOS or traffic class
+   * `trafficClass`: {@link tcpInput} returns it for the interface to send when its TOS is 0 (the
+   * interface's replies carry none); one with a TOS is sent here.
+   */
+  private ownTcpReply(
+    now: number,
+    src: IpAddress,
+    dst: IpAddress,
+    reply: TcpRepr,
+    hops: number,
+    trafficClass: number,
+  ): TcpRepr | undefined {
+    if (trafficClass === 0) {
+      this.tcpReplyHops = hops;
+      return reply;
+    }
+    const hopLimit = hops >= 0 ? hops : this.iface.hopLimitConf(src, this.device).hopLimit;
+    const out = { kind: 'tcp', src: dst, dst: src, hopLimit, trafficClass, tcp: reply } as const;
+    if (this.iface.emit(now, this.device, out) === 'sent') this.mib.tcp.OutSegs++;
+    return undefined;
   }
 
   /** The listener a segment with no connection goes to (inet_lookup_listener), if any. */

@@ -95,6 +95,7 @@ describe('/proc/sys/net/ipv6', () => {
     expect(list(p, IPV6)).toEqual(['conf', 'icmp', 'idgen_delay', 'idgen_retries', 'route']);
     expect(list(p, `${IPV6}/icmp`)).toEqual([
       'echo_ignore_all',
+      'echo_ignore_anycast',
       'echo_ignore_multicast',
       'ratelimit',
       'ratemask',
@@ -102,6 +103,7 @@ describe('/proc/sys/net/ipv6', () => {
     expect(readAll(p, `${IPV6}/icmp/ratelimit`)).toBe('100\n'); // Linux 6.18's HZ / 10
     expect(readAll(p, `${IPV6}/icmp/ratemask`)).toBe('0-1,3-127\n');
     expect(readAll(p, `${IPV6}/icmp/echo_ignore_multicast`)).toBe('0\n');
+    expect(readAll(p, `${IPV6}/icmp/echo_ignore_anycast`)).toBe('0\n'); // Linux 6.18's default
     expect(list(p, `${IPV6}/route`)).toEqual(['mtu_expires']);
     expect(readAll(p, `${IPV6}/icmp/echo_ignore_all`)).toBe('0\n');
     expect(readAll(p, `${IPV6}/route/mtu_expires`)).toBe('600\n');
@@ -132,6 +134,7 @@ describe('/proc/sys/net/ipv6', () => {
       'conf/all/disable_ipv6',
       'icmp/echo_ignore_all',
       'icmp/echo_ignore_multicast',
+      'icmp/echo_ignore_anycast',
       'route/mtu_expires',
     ];
     const mine = files.flatMap((f) =>
@@ -149,6 +152,7 @@ describe('/proc/sys/net/ipv6', () => {
       ...want('1', true),
       ...want('64', false, 1, 255),
       ...want('0', false),
+      ...want('0', false, 0, 255),
       ...want('0', false, 0, 255),
       ...want('0', false, 0, 255),
       ...want('600', true),
@@ -218,6 +222,8 @@ describe('/proc/sys/net/ipv6', () => {
     expect(put(p, `${IPV6}/conf/lo/disable_ipv6`, '1')).toBe(1);
     expect(put(p, `${IPV6}/icmp/echo_ignore_all`, '1')).toBe(1);
     expect(put(p, `${IPV6}/icmp/echo_ignore_multicast`, '1')).toBe(1);
+    expect(put(p, `${IPV6}/icmp/echo_ignore_anycast`, '255')).toBe(3);
+    expect(put(p, `${IPV6}/icmp/echo_ignore_anycast`, '256')).toBe(E.EINVAL);
     expect(put(p, `${IPV6}/route/mtu_expires`, '-5')).toBe(2);
     expect(put(p, `${IPV6}/icmp/ratelimit`, '1000')).toBe(4);
     expect(put(p, `${IPV6}/icmp/ratemask`, '1-4,129')).toBe(7);
@@ -236,8 +242,10 @@ describe('/proc/sys/net/ipv6', () => {
       { key: 'disableIpv6', conf: 'lo', value: 1 },
       { key: 'icmpEchoIgnoreAll', value: 1 },
       { key: 'icmpEchoIgnoreMulticast', value: 1 },
+      { key: 'icmpEchoIgnoreAnycast', value: 255 },
       { key: 'routeMtuExpires', value: -5 },
     ]);
+    expect(readAll(p, `${IPV6}/icmp/echo_ignore_anycast`)).toBe('255\n');
     expect(readAll(p, `${IPV6}/conf/lo/hop_limit`)).toBe('33\n');
     expect(readAll(p, `${IPV6}/conf/eth0/mtu`)).toBe('1400\n');
     expect(readAll(p, `${IPV6}/route/mtu_expires`)).toBe('-5\n');

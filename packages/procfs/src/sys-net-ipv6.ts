@@ -2,8 +2,9 @@
  * /proc/sys/net/ipv6: the IPv6 sysctls of the reader's network namespace that its stack applies
  * (net/ipv6/sysctl_net_ipv6.c, route.c's ipv6_route_table_template, icmp.c's
  * ipv6_icmp_table_template and addrconf.c's per-device table): idgen_retries and idgen_delay,
- * icmp/echo_ignore_all, echo_ignore_multicast, ratelimit and ratemask, route/mtu_expires, and in
- * conf/{all,default,<dev>} dad_transmits, disable_ipv6, enhanced_dad, hop_limit and mtu. They are
+ * icmp/echo_ignore_all, echo_ignore_anycast, echo_ignore_multicast, ratelimit and ratemask,
+ * route/mtu_expires, and in conf/{all,default,<dev>} dad_transmits, disable_ipv6, enhanced_dad,
+ * hop_limit and mtu. They are
  * read from and written to {@link ProcNetSource.ipv6Sysctl}; without one, Linux's defaults, and
  * writes are kept by the mount. Like /proc/sys/net/ipv4, a namespace the reader does not own
  * (the host's, in network mode `host`) shows the overflow owner and refuses writes (see
@@ -49,6 +50,11 @@ export interface ProcNetIpv6Sysctl {
   /** icmp/echo_ignore_multicast: no echo request to a multicast group is answered (Linux: 0). */
   readonly icmpEchoIgnoreMulticast: number;
   /**
+   * icmp/echo_ignore_anycast: no echo request to an anycast address of the host is answered.
+   * Absent: 0, Linux's default.
+   */
+  readonly icmpEchoIgnoreAnycast?: number;
+  /**
    * icmp/ratelimit (ms, whole jiffies): the interval of the per-destination ICMPv6 limit, 0
    * none. Absent: 100, Linux 6.18's default.
    */
@@ -69,6 +75,7 @@ export type ProcNetIpv6SysctlWrite =
         | 'idgenDelay'
         | 'icmpEchoIgnoreAll'
         | 'icmpEchoIgnoreMulticast'
+        | 'icmpEchoIgnoreAnycast'
         | 'icmpRatelimit'
         | 'routeMtuExpires';
       readonly value: number;
@@ -207,6 +214,11 @@ export function netIpv6Tree(net: () => ProcNetSource | null): DirNode {
       echo_ignore_all: int(
         () => get().icmpEchoIgnoreAll,
         (value) => ({ key: 'icmpEchoIgnoreAll', value }),
+        { min: 0, max: () => 255 },
+      ),
+      echo_ignore_anycast: int(
+        () => get().icmpEchoIgnoreAnycast ?? 0,
+        (value) => ({ key: 'icmpEchoIgnoreAnycast', value }),
         { min: 0, max: () => 255 },
       ),
       echo_ignore_multicast: int(

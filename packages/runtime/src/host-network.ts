@@ -270,6 +270,7 @@ export function hostIpv6Sysctl(): ProcNetIpv6Sysctl {
     idgenDelay: ipv6SysctlInt('idgen_delay', 1),
     icmpEchoIgnoreAll: ipv6SysctlInt('icmp/echo_ignore_all', 0),
     icmpEchoIgnoreMulticast: ipv6SysctlInt('icmp/echo_ignore_multicast', 0),
+    icmpEchoIgnoreAnycast: ipv6SysctlInt('icmp/echo_ignore_anycast', 0),
     icmpRatelimit: ipv6SysctlInt('icmp/ratelimit', 100),
     ...hostIcmp6Ratemask(),
     routeMtuExpires: ipv6SysctlInt('route/mtu_expires', 600),

@@ -399,6 +399,7 @@ describe('/proc/sys/net/ipv6 over the sandbox stack', () => {
       idgenDelay: 1,
       icmpEchoIgnoreAll: 0,
       icmpEchoIgnoreMulticast: 0,
+      icmpEchoIgnoreAnycast: 0,
       icmpRatelimit: 100,
       icmpRatemask: defaultIcmp6Ratemask(),
       routeMtuExpires: 600,
@@ -435,18 +436,21 @@ describe('/proc/sys/net/ipv6 over the sandbox stack', () => {
     expect(stack.iface.ipv6Addresses()).toEqual([]);
     expect(net.setIpv6Sysctl?.({ key: 'icmpEchoIgnoreAll', value: 1 })).toBeUndefined();
     expect(net.setIpv6Sysctl?.({ key: 'icmpEchoIgnoreMulticast', value: 1 })).toBeUndefined();
+    expect(net.setIpv6Sysctl?.({ key: 'icmpEchoIgnoreAnycast', value: 7 })).toBeUndefined();
     expect(net.setIpv6Sysctl?.({ key: 'routeMtuExpires', value: -5 })).toBeUndefined();
     expect(net.setIpv6Sysctl?.({ key: 'icmpRatelimit', value: 8 })).toBeUndefined();
     expect(net.setIpv6Sysctl?.({ key: 'icmpRatemask', value: new Set([1, 129]) })).toBeUndefined();
     expect(stack.iface.ipv6Sysctl).toMatchObject({
       icmpEchoIgnoreAll: 1,
       icmpEchoIgnoreMulticast: 1,
+      icmpEchoIgnoreAnycast: 7,
       mtuExpires: -5,
       icmpRatelimit: 8,
       icmpRatemask: new Set([1, 129]),
     });
     expect(net.ipv6Sysctl?.()).toMatchObject({
       icmpEchoIgnoreAll: 1,
+      icmpEchoIgnoreAnycast: 7,
       routeMtuExpires: -5,
       conf: { eth0: { hopLimit: 9, mtu: 1400, disableIpv6: 1 }, default: { disableIpv6: 1 } },
     });

@@ -483,6 +483,7 @@ function netIpv6Sysctl(net: NetState): ProcNetIpv6Sysctl {
     idgenDelay: s.idgenDelay,
     icmpEchoIgnoreAll: s.icmpEchoIgnoreAll,
     icmpEchoIgnoreMulticast: s.icmpEchoIgnoreMulticast,
+    icmpEchoIgnoreAnycast: s.icmpEchoIgnoreAnycast,
     icmpRatelimit: s.icmpRatelimit,
     icmpRatemask: s.icmpRatemask,
     routeMtuExpires: s.mtuExpires,

@@ -1483,6 +1483,8 @@ export function lingerOnClose(t: Task, file: FileDescription): 0 | Promise<0> {
 /**
  * implements getsockopt(2): integer options, SO_PEERCRED as a struct ucred, SO_RCVTIMEO and
  * SO_SNDTIMEO as a timeval. A value longer than `*optlen` is cut to it, as sk_getsockopt does.
+ * A negative `*optlen` is EINVAL only once the level and the name are known to the socket
+ * (negativeOptlenError), or asks for the whole value where Linux reads it as unsigned.
  */
 function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
   const f = sockAt(t, int(a[0]));
@@ -1495,7 +1497,8 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
   const sock = f.s.sock;
   if (len < 0) {
     // A few options read the length as unsigned: a negative one asks for the whole value.
-    if (!(sock instanceof InetSocket && sock.takesUnsignedOptlen(level, name))) return E.EINVAL;
+    if (!(sock instanceof InetSocket && sock.takesUnsignedOptlen(level, name)))
+      return negativeOptlenError(sock, level, name);
     len = 0x7fffffff;
   }
   if (
@@ -1536,6 +1539,20 @@ function getsockopt(t: Task, a: SyscallArgs): SyscallResult {
   const err = t.memory.writeExact(ptr(a[3]), bytes.subarray(0, n));
   if (err) return err;
   return t.memory.writeI32(lenp, n) ?? 0;
+}
+
+/**
+ * The errno of getsockopt(2) with a negative `*optlen`: Linux tests the length where the level's
+ * handler reads it, after it has refused a level or a name it does not have. SOL_SOCKET
+ * (sk_getsockopt) reads it first: EINVAL. An AF_UNIX socket has no other handler
+ * (do_sock_getsockopt: EOPNOTSUPP); netlink_getsockopt refuses any level but SOL_NETLINK with
+ * ENOPROTOOPT; inet sockets: InetSocket.negativeOptlenError.
+ */
+function negativeOptlenError(sock: AnySocket, level: number, name: number): LinuxError {
+  if (level === SocketLevel.SOL_SOCKET) return E.EINVAL;
+  if (sock instanceof InetSocket) return sock.negativeOptlenError(level, name);
+  if (sock instanceof UnixSocket) return E.EOPNOTSUPP;
+  return level === SocketLevel.SOL_NETLINK ? E.EINVAL : E.ENOPROTOOPT;
 }
 
 function optionValue(sock: AnySocket, level: number, name: number): number | LinuxError {

@@ -334,6 +334,47 @@ export function solicitedNodeAddress(addr: Ipv6Address): Ipv6Address {
 /** The first 104 bits of every solicited-node multicast address (ff02::1:ff00:0/104). */
 const SOLICITED_NODE_PREFIX = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff];
 
+/** The IPv6 extension headers ipv6_ext_hdr knows (ipv6_skip_exthdr walks them). */
+function isIpv6ExtensionHeader(nextHeader: number): boolean {
+  return (
+    nextHeader === 0 || // hop-by-hop options
+    nextHeader === 43 || // routing
+    nextHeader === IPV6_FRAGMENT_HEADER ||
+    nextHeader === 51 || // authentication
+    nextHeader === 59 || // no next header
+    nextHeader === 60 // destination options
+  );
+}
+
+/**
+ * ipv6_skip_exthdr over the bytes `b` of an IPv6 datagram: from the header at `start`, named by
+ * `nextHeader`, past every extension header to the first that is none, or to a Fragment header
+ * whose offset is not 0 (what follows it is no header). Undefined where Linux answers -1: a "no
+ * next header", or a header cut short.
+ */
+function skipExtensionHeaders(
+  b: Uint8Array,
+  start: number,
+  nextHeader: number,
+): { readonly offset: number; readonly nextHeader: number } | undefined {
+  let at = start;
+  let nh = nextHeader;
+  while (isIpv6ExtensionHeader(nh)) {
+    if (nh === 59 || b.length < at + 2) return undefined;
+    let len: number;
+    if (nh === IPV6_FRAGMENT_HEADER) {
+      if (b.length < at + 4) return undefined;
+      if (((b[at + 2]! << 8) | b[at + 3]!) & ~0x7) break; // a fragment offset: stop here
+      len = 8;
+    } else if (nh === 51)
+      len = (b[at + 1]! + 2) << 2; // AH counts 32-bit words, less 2
+    else len = (b[at + 1]! + 1) << 3;
+    nh = b[at]!;
+    at += len;
+  }
+  return { offset: at, nextHeader: nh };
+}
+
 /** True when `addr` is a solicited-node multicast address (ipv6_addr_is_solict_mult). */
 function isSolicitedNode(addr: Ipv6Address): boolean {
   const b = addr.bytes;
@@ -601,6 +642,12 @@ export class Interface {
   private rxTcpLoop: LoopSegment | undefined;
   private rxFrame: Uint8Array | undefined;
   private rxLink: 'frame' | 'lo' | 'none' = 'none';
+  /**
+   * skb->pkt_type of the frame being received (eth_type_trans): HOST when its Ethernet
+   * destination is the device's address (always off Ethernet), else BROADCAST or MULTICAST.
+   * Linux answers no datagram of a link-level broadcast or multicast with an ICMP error or a RST.
+   */
+  private rxPktType: number = PacketType.HOST;
   /**
    * Large offloaded frames that came back and were consumed (TCP copies a segment's payload
    * into the receive ring and keeps no view of it), by length, for the next segments of that
@@ -1186,6 +1233,7 @@ export class Interface {
         if (this.packetTap !== undefined)
           tapDeviceFrame(this.packetTap, device, f, false, this.hardwareAddress?.bytes);
         this.receiveFrame(now, device, f, sockets);
+        this.rxPktType = PacketType.HOST;
         if (own) this.recycle(f);
         this.rxOffloaded = false;
         this.rxGso = 0;
@@ -1373,6 +1421,8 @@ export class Interface {
     const repr = EthernetRepr.parse(eth);
     const me = this.hardwareAddress;
     if (!me || !(repr.dst.equals(me) || repr.dst.isMulticast())) return this.drop();
+    if (!repr.dst.equals(me))
+      this.rxPktType = repr.dst.isBroadcast() ? PacketType.BROADCAST : PacketType.MULTICAST;
     switch (repr.ethertype) {
       case EtherType.ARP:
         return this.receiveArp(now, device, eth.payload, sockets);
@@ -1631,7 +1681,9 @@ export class Interface {
       }
       case IpProtocol.TCP: {
         ipMib.InDelivers++;
-        if (!unicastDst) return this.drop(); // tcp_v4_rcv: not PACKET_HOST, before InSegs
+        // tcp_v4_rcv / tcp_v6_rcv: a datagram not for this host's link address (pkt_type other
+        // than PACKET_HOST) is discarded before InSegs, unanswered.
+        if (!unicastDst || this.rxPktType !== PacketType.HOST) return this.drop();
         const tm = this.mib.tcp;
         tm.InSegs++; // "count it even if it's bad"
         const p = TcpPacket.checked(payload);
@@ -1672,8 +1724,11 @@ export class Interface {
    * unreachable, code 2 (protocol unreachable), IPv6 with a parameter problem, code 1
    * (unrecognized next header) pointing at the Next Header byte at `nextHeaderOffset` that named
    * it. Both quote as much of `whole` as port unreachable does; nothing goes to a source that
-   * names no single host (icmp_send's route to it, icmp6_send's source check). Rate limited
-   * as every ICMP error (icmp-limit.ts): not at all when it came in on lo.
+   * names no single host (icmp_send's route to it, icmp6_send's source check), nor about a
+   * datagram that came in a link-level broadcast or multicast frame (icmp_send's and
+   * icmp6_send's pkt_type check; icmp6_send's exception is a parameter problem about an unknown
+   * option, which this stack sends none of). Rate limited as every ICMP error (icmp-limit.ts):
+   * not at all when it came in on lo.
    */
   private sendProtocolUnknown(
     now: number,
@@ -1684,6 +1739,7 @@ export class Interface {
     nextHeaderOffset: number,
   ): void {
     if (src.isUnspecified() || src.isMulticast() || src.isBroadcast()) return;
+    if (this.rxPktType !== PacketType.HOST) return;
     if (src.version === 4 && dst.version === 4) {
       if (this.isDirectedBroadcast(src)) return;
       this.sendUnreachable4(
@@ -1863,6 +1919,8 @@ export class Interface {
     if (icmp.type === 'echoRequest') {
       const sysctl = this.ipv6Sysctl;
       if (sysctl.icmpEchoIgnoreAll !== 0 || (!unicastDst && sysctl.icmpEchoIgnoreMulticast !== 0)) return;
+      // echo_ignore_anycast would drop an echo to an anycast address of the host here; the stack
+      // has none (see Ipv6Sysctl.icmpEchoIgnoreAnycast), so every other echo is answered.
       // A group's echo is answered from the address source selection picks for the requester.
       const from = unicastDst ? dst : this.sourceAddressFor(src);
       if (from?.version !== 6 || src.isUnspecified() || src.isMulticast()) return;
@@ -2003,11 +2061,15 @@ export class Interface {
       src = new Ipv4Address(invoking.subarray(12, 16));
       dst = new Ipv4Address(invoking.subarray(16, 20));
       proto = invoking[9]!;
-    } else if (version === 6 && invoking.length >= IPV6_HEADER_LEN + 8) {
-      hl = IPV6_HEADER_LEN;
+    } else if (version === 6 && invoking.length >= IPV6_HEADER_LEN) {
+      // icmpv6_notify: past the extension headers to the transport header (or to a Fragment
+      // header of a later fragment, for protocol 44), whose first 8 bytes must be there.
+      const inner = skipExtensionHeaders(invoking, IPV6_HEADER_LEN, invoking[6]!);
+      if (inner === undefined || invoking.length < inner.offset + 8) return;
+      hl = inner.offset;
       src = new Ipv6Address(invoking.subarray(8, 24));
       dst = new Ipv6Address(invoking.subarray(24, 40));
-      proto = invoking[6]!;
+      proto = inner.nextHeader;
     } else return;
     const rest = invoking.subarray(hl);
     // RFC 4884 §4.1: an extension follows an original datagram of at least 128 bytes.
@@ -2027,6 +2089,11 @@ export class Interface {
       sockets.pingError?.(src, dst, (rest[4]! << 8) | rest[5]!, r);
   }
 
+  /**
+   * The port unreachable about a unicast UDP datagram no socket took; none when the datagram
+   * came in a link-level broadcast or multicast frame (icmp_send / icmp6_send: pkt_type other
+   * than PACKET_HOST), though it still counted in NoPorts (__udp4_lib_rcv goes by the route).
+   */
   private sendPortUnreachable(
     now: number,
     device: Device,
@@ -2034,6 +2101,7 @@ export class Interface {
     dst: IpAddress,
     whole: Uint8Array,
   ): void {
+    if (this.rxPktType !== PacketType.HOST) return;
     if (src.version === 4 && dst.version === 4) {
       this.sendUnreachable4(now, device, dst, src, Icmpv4Unreachable.PORT, 0, whole, this.rxLink === 'lo');
     } else if (src.version === 6 && dst.version === 6) {

@@ -264,3 +264,34 @@ describe('net.ipv6.icmp echo switches', () => {
     expect(icmpSent(sent)).toEqual([]);
   });
 });
+
+// net.ipv6.icmp.echo_ignore_anycast (Linux 6.18: 0) keeps icmpv6_echo_reply from answering an
+// echo request to an anycast address of the host. Linux's anycast addresses come from forwarding
+// (each prefix's subnet-router anycast address, RFC 4291 §2.6.1: checked in a namespace with a
+// veth, fd00:1::5/64 and forwarding 1, an echo to fd00:1:: is answered with 0 and not with 1) or
+// from IPV6_JOIN_ANYCAST; netstack has neither, so the sysctl is kept and changes no answer: a
+// unicast or multicast echo is answered whatever it says, and the subnet-router anycast address
+// of our own prefix is no address of ours (a host's: InAddrErrors, as ip6_forward with
+// forwarding off counts it).
+describe('net.ipv6.icmp.echo_ignore_anycast', () => {
+  it('is 0 at first, and with no anycast address of ours holds back no echo reply', () => {
+    const { stack, peer, sent } = routerLink(4);
+    const sysctl = stack.iface.ipv6Sysctl;
+    expect(sysctl.icmpEchoIgnoreAnycast).toBe(0);
+    const subnetRouter = Ipv6Address.parse('fd00::')!; // of our fd00::/64
+    const allNodes = Ipv6Address.parse('ff02::1')!;
+    const answers = (): string[][] =>
+      [me6, allNodes, subnetRouter].map((dst) => {
+        echoFromRouter(peer, dst);
+        return icmpSent(sent);
+      });
+    const before = stack.mib.ip6.InAddrErrors;
+    expect(answers()).toEqual([['echoReply from fd00::1'], ['echoReply from fd00::1'], []]);
+    sysctl.icmpEchoIgnoreAnycast = 1;
+    expect(answers()).toEqual([['echoReply from fd00::1'], ['echoReply from fd00::1'], []]);
+    expect(stack.mib.ip6.InAddrErrors - before).toBe(2);
+    // echo_ignore_all still silences them all.
+    sysctl.icmpEchoIgnoreAll = 1;
+    expect(answers()).toEqual([[], [], []]);
+  });
+});

@@ -204,6 +204,13 @@ export interface Ipv6Sysctl extends Icmp6RateSysctl {
    */
   icmpEchoIgnoreMulticast: number;
   /**
+   * icmp/echo_ignore_anycast (Linux: 0): no answer to an echo request to an anycast address of
+   * the host (icmpv6_echo_reply). This stack has none: Linux's come from forwarding (each
+   * prefix's subnet-router anycast address, RFC 4291 §2.6.1) or IPV6_JOIN_ANYCAST, and it does
+   * neither, so the value is kept and shown but holds no echo back.
+   */
+  icmpEchoIgnoreAnycast: number;
+  /**
    * route/mtu_expires (s, Linux: 600): how long a path MTU a packet-too-big taught lasts, fixed
    * when it is learnt; 0 or less forgets it at once.
    */
@@ -232,6 +239,7 @@ export function newIpv6Sysctl(
     idgenDelay: o.idgenDelay ?? 1,
     icmpEchoIgnoreAll: 0,
     icmpEchoIgnoreMulticast: 0,
+    icmpEchoIgnoreAnycast: 0,
     icmpRatelimit: 100,
     icmpRatemask: defaultIcmp6Ratemask(),
     mtuExpires: 600,

@@ -29,7 +29,14 @@ import { LOOPBACK_IFINDEX, type Stack } from '../stack.js';
 import type { IpAddress, IpEndpoint } from '../wire/ip-address.js';
 import { Ipv4Address, Ipv6Address, unspecifiedAddress } from '../wire/ip-address.js';
 import { CONGESTION_ALGORITHMS, type CongestionAlgorithm } from './congestion.js';
-import { ipRecvControl, noIpRecvFlags, parseIpSendControl, type IpRecvFlags } from './ip-cmsg.js';
+import {
+  ipRecvControl,
+  noIpRecvFlags,
+  parseIpSendControl,
+  TRANSPORT_PORT_REACH,
+  transportPort,
+  type IpRecvFlags,
+} from './ip-cmsg.js';
 import { IpOptions, PmtuDisc, UdpOption, udpSegmentControl, type IpOptionSocket } from './ip-options.js';
 import { emitSockaddr, parseSockaddr, sockaddrFamily } from './sockaddr.js';
 import { EMPTY_TCP_INFO, encodeTcpInfo, type TcpInfo } from './tcp-info.js';
@@ -565,13 +572,18 @@ export class InetSocket {
     l.localPortRange = this.ipOpts.localPortRange;
     l.minTtl = this.ipOpts.minTtl;
     l.minHopCount = this.ipOpts.minHopCount;
+    // What the listener's SYN-ACKs leave with, read each time one does (ip_select_ttl and
+    // ip6_xmit on the listener); a connection copies them as its handshake completes.
+    l.ipOptionsOf = (family) =>
+      family === 4
+        ? { hopLimit: this.ipTtl, trafficClass: this.ipTos }
+        : { hopLimit: this.hopLimit, trafficClass: this.tclass };
     l.prepareChild = (child) => {
       child.filter = new SocketFilter();
       child.filter.copyFrom(this.filter);
       this.tcpOpts.apply(child, this.rcvBufLock);
       child.trafficClass = child.family === 4 ? this.ipTos : this.tclass;
-      // Its SYN-ACK already leaves with the listener's IP_TTL or IPV6_UNICAST_HOPS (ip_select_ttl
-      // and ip6_xmit on the listener), and the connection keeps them (sk_clone_lock).
+      // Its first SYN-ACK leaves with the listener's IP_TTL or IPV6_UNICAST_HOPS, in the same poll.
       child.hopLimit = child.family === 4 ? this.ipTtl : this.hopLimit;
       // tcp_reqsk_record_syn: the headers of the SYN being answered, as the listener asks now.
       const save = this.tcpOpts.saveSyn;
@@ -624,6 +636,15 @@ export class InetSocket {
     s.linger = { ...this.linger };
     s.v6only = this.v6only;
     s.ipOpts.inherit(this.ipOpts); // sk_clone_lock copies the IP-level options too
+    // The TTL and TOS in effect are those the connection copied as its handshake completed
+    // (inet_csk_clone_lock), not the listener's now.
+    if (c.family === 4) {
+      s.ipTtl = c.hopLimit;
+      s.ipTos = c.trafficClass;
+    } else {
+      s.hopLimit = c.hopLimit;
+      s.tclass = c.trafficClass;
+    }
     // The buffer sizes too (sk_clone_lock copies them); the rings were made from them already.
     s.sndBuf = this.sndBuf;
     s.rcvBuf = this.rcvBuf;
@@ -1151,23 +1172,30 @@ export class InetSocket {
       }
       return { n: r, len: r, from: undefined, truncated: false };
     }
+    // ORIGDSTADDR reads its port from the datagram's transport header, which a raw or ping
+    // socket's buffer may be too short to hold: read into a bigger one, then hand over `buf`'s part.
+    const origDst =
+      impl.kind !== 'udp' && (this.family === 4 ? this.rxFlags.v4 : this.rxFlags.v6).origDst === true;
+    const into = origDst && buf.length < TRANSPORT_PORT_REACH ? new Uint8Array(TRANSPORT_PORT_REACH) : buf;
     const r =
-      impl.kind === 'udp' ? impl.sock.recvfrom(buf, peek, this.peekOff) : impl.sock.recvfrom(buf, peek);
+      impl.kind === 'udp' ? impl.sock.recvfrom(buf, peek, this.peekOff) : impl.sock.recvfrom(into, peek);
     // After SHUT_RD an empty queue reads as end of file, but only for a call that would wait.
     const wouldWait = !this.nonBlocking && (flags & MsgFlag.MSG_DONTWAIT) === 0;
     if (r === WOULD_BLOCK && this.shutRd && wouldWait)
       return { n: 0, len: 0, from: undefined, truncated: false };
     if (r === WOULD_BLOCK || isError(r)) return r;
     const n = Math.min(r.len - ((r as UdpReceived).skip ?? 0), buf.length);
-    const res = { n, len: r.len, from: this.emit(r.from), truncated: r.truncated };
+    if (into !== buf) buf.set(into.subarray(0, n));
+    const truncated = into === buf ? r.truncated : r.len > buf.length;
+    const res = { n, len: r.len, from: this.emit(r.from), truncated };
     const on = (f: IpRecvFlags): boolean => f.pktinfo || f.hopLimit || f.trafficClass || f.origDst === true;
     if (impl.kind !== 'udp') {
       // raw_recvmsg / rawv6_recvmsg / ping_recvmsg: UDP's IP messages (ip_cmsg_recv,
-      // ip6_datagram_recv_ctl) for datagrams of the socket's own family. ORIGDSTADDR, which
-      // reads ports from the transport header, is not reported for them.
+      // ip6_datagram_recv_ctl) for datagrams of the socket's own family, ORIGDSTADDR too: its
+      // port is what the transport header has where UDP's destination port is (measured, see
+      // raw-ping-cmsg.c: an ICMP message's checksum).
       const ip = (r as DatagramReceived).ip;
-      const v4 = { ...this.rxFlags.v4, origDst: false };
-      const v6 = { ...this.rxFlags.v6, origDst: false };
+      const { v4, v6 } = this.rxFlags;
       if (!ip || !on(this.family === 4 ? v4 : v6)) return res;
       // A ping socket's IP_PKTINFO has no ipi_spec_dst (0.0.0.0, measured: ping_queue_rcv_skb
       // skips the ipv4_pktinfo_prepare raw_rcv_skb does).
@@ -1175,7 +1203,8 @@ export class InetSocket {
         impl.kind === 'icmp'
           ? unspecifiedAddress(this.family)
           : (this.stack.sourceAddressFor(r.from.addr) ?? ip.dst);
-      const control = ipRecvControl(ip, { v4, v6 }, ip.ifindex, spec, this.family);
+      const port = origDst ? transportPort(into, r.len, impl.kind === 'raw' && this.family === 4) : 0;
+      const control = ipRecvControl(ip, { v4, v6 }, ip.ifindex, spec, this.family, port);
       return control.length > 0 ? { ...res, control } : res;
     }
     // udp_recvmsg moves the peek offset by what it returns: the datagram's length with MSG_TRUNC.
@@ -1251,7 +1280,8 @@ export class InetSocket {
    * Whether getsockopt(2) of option `name` at `level` reads a negative `*optlen` as the large
    * unsigned length it also is, so the whole int is copied: do_rawv6_getsockopt's
    * IPV6_HDRINCL and IPV6_CHECKSUM (min_t(unsigned int, ...)), and every SOL_IPV6 option of an
-   * IPv6 socket ({@link IpOptions.takesUnsignedOptlen}); every other option is EINVAL.
+   * IPv6 socket ({@link IpOptions.takesUnsignedOptlen}); every other option fails, with the
+   * errno of {@link negativeOptlenError}.
    */
   takesUnsignedOptlen(level: number, name: number): boolean {
     if (IpOptions.takesUnsignedOptlen(this.family, level)) return true;
@@ -1261,6 +1291,39 @@ export class InetSocket {
       (level === SOL_RAW || level === SocketLevel.SOL_IPV6) &&
       (name === Ipv6Option.IPV6_HDRINCL || name === IPV6_CHECKSUM)
     );
+  }
+
+  /**
+   * The errno of getsockopt(2) with a negative `*optlen` (one {@link takesUnsignedOptlen} does
+   * not take): Linux picks the handler by the level, and a level or a name the handler does not
+   * have is refused before the length is read. sk_getsockopt (SOL_SOCKET), do_tcp_getsockopt
+   * (SOL_TCP of a TCP socket) and udp_lib_getsockopt (SOL_UDP and SOL_UDPLITE of a UDP socket)
+   * test the length first: EINVAL even for an unknown name. A raw socket keeps SOL_RAW: IPv4's
+   * ICMP_FILTER is EOPNOTSUPP on a socket that is not IPPROTO_ICMP, then EINVAL; any other name
+   * ENOPROTOOPT (IPv6's IPV6_CHECKSUM and IPV6_HDRINCL take the length unsigned). An IPv6 raw
+   * socket keeps SOL_ICMPV6: EOPNOTSUPP unless IPPROTO_ICMPV6, ENOPROTOOPT but for
+   * ICMPV6_FILTER, which is EINVAL. Other levels: {@link IpOptions.negativeOptlenError}.
+   */
+  negativeOptlenError(level: number, name: number): LinuxError {
+    if (level === SocketLevel.SOL_SOCKET) return E.EINVAL;
+    const impl = this.impl;
+    if (this.type === SockType.SOCK_STREAM) {
+      if (level === SocketLevel.SOL_TCP) return E.EINVAL;
+    } else if (impl.kind === 'udp') {
+      if (level === SOL_UDP || level === SOL_UDPLITE) return E.EINVAL;
+    } else if (impl.kind === 'raw') {
+      const proto = impl.sock.protocol;
+      if (level === SOL_RAW && this.family === 4) {
+        if (name !== ICMP_FILTER) return E.ENOPROTOOPT;
+        return proto === IpProto.IPPROTO_ICMP ? E.EINVAL : E.EOPNOTSUPP;
+      }
+      if (level === SOL_RAW) return E.ENOPROTOOPT;
+      if (level === SOL_ICMPV6 && this.family === 6) {
+        if (proto !== IpProto.IPPROTO_ICMPV6) return E.EOPNOTSUPP;
+        return name === ICMPV6_FILTER ? E.EINVAL : E.ENOPROTOOPT;
+      }
+    }
+    return IpOptions.negativeOptlenError(this.family, impl.kind === 'raw', level, name);
   }
 
   /** getsockopt(2) of the options of {@link setRawOption}: the whole value, which the caller cuts. */

@@ -1,7 +1,7 @@
 /**
  * IP-level ancillary data of datagram sockets (RFC 3542 for IPv6, Linux's IP_* for IPv4):
- * the control messages recvmsg reports when IP_PKTINFO/IP_RECVTTL/IP_RECVTOS or
- * IPV6_RECVPKTINFO/IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS are on, and the per-datagram overrides
+ * the control messages recvmsg reports when IP_PKTINFO/IP_RECVTTL/IP_RECVTOS/IP_RECVORIGDSTADDR
+ * or IPV6_RECVPKTINFO/IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS/IPV6_RECVORIGDSTADDR are on, and the per-datagram overrides
  * sendmsg takes (ip_cmsg_send and ip6_datagram_send_ctl).
  *
  * @module
@@ -35,10 +35,39 @@ function int(v: number): Uint8Array {
 }
 
 /**
+ * How many bytes of a datagram as a raw or ping socket receives it {@link transportPort} needs
+ * at most: an IPv4 header with all its options (60) and 4 bytes of the transport header.
+ */
+export const TRANSPORT_PORT_REACH = 64;
+
+/**
+ * The port ORIGDSTADDR reports for a datagram: ip_cmsg_recv_dstaddr and
+ * ip6_datagram_recv_specific_ctl take bytes 2 and 3 of the transport header, where UDP and TCP
+ * keep the destination port, whatever the protocol (an ICMP message's checksum on raw and ping
+ * sockets). `datagram` is what the socket received, the first `len` bytes of it present; an
+ * IPv4 raw socket's starts with the IP header (`ipHeader`). Undefined when the transport header
+ * is shorter than 4 bytes: Linux then reports no ORIGDSTADDR (skb_header_pointer fails).
+ *
+ * @example
+ * ```ts
+ * transportPort(Uint8Array.of(0, 0, 0x12, 0x34), 4, false); // 0x1234
+ * transportPort(Uint8Array.of(0, 0, 0x12), 3, false); // undefined
+ * ```
+ */
+export function transportPort(datagram: Uint8Array, len: number, ipHeader: boolean): number | undefined {
+  const avail = Math.min(len, datagram.length);
+  if (ipHeader && avail < 1) return undefined;
+  const off = ipHeader ? (datagram[0]! & 15) * 4 : 0;
+  if (avail < off + 4) return undefined;
+  return (datagram[off + 2]! << 8) | datagram[off + 3]!;
+}
+
+/**
  * The control messages for one received datagram, in the order Linux writes them
  * (ip_cmsg_recv_offset: PKTINFO, TTL, TOS, ORIGDSTADDR; ip6_datagram_recv_specific_ctl: PKTINFO,
  * HOPLIMIT, TCLASS, ORIGDSTADDR). IP_TOS carries one byte, ORIGDSTADDR a sockaddr of the
- * destination and `localPort`, the others an int or a pktinfo struct. `specDst` is
+ * destination and `port` (see {@link transportPort}; undefined: no ORIGDSTADDR), the others an
+ * int or a pktinfo struct. `specDst` is
  * in_pktinfo's ipi_spec_dst, the local address that would answer the sender. An IPv4 datagram
  * on a dual-stack AF_INET6 socket gets the IPv4 messages and then the IPv6 ones, with the
  * IPv4-mapped destination (udpv6_recvmsg), but never IPV6_ORIGDSTADDR.
@@ -48,8 +77,8 @@ export function ipRecvControl(
   flags: { readonly v4: IpRecvFlags; readonly v6: IpRecvFlags },
   ifindex: number,
   specDst: IpAddress,
-  socketFamily: 4 | 6 = meta.dst.version,
-  localPort = 0,
+  socketFamily: 4 | 6,
+  port: number | undefined,
 ): Cmsg[] {
   const out: Cmsg[] = [];
   const dst6 = meta.dst.version === 4 ? Ipv6Address.mapped(meta.dst) : meta.dst;
@@ -66,12 +95,12 @@ export function ipRecvControl(
     if (f.hopLimit) out.push({ level: SocketLevel.SOL_IP, type: IpOption.IP_TTL, data: int(meta.hopLimit) });
     if (f.trafficClass)
       out.push({ level: SocketLevel.SOL_IP, type: IpOption.IP_TOS, data: Uint8Array.of(meta.trafficClass) });
-    if (f.origDst === true) {
+    if (f.origDst === true && port !== undefined) {
       // struct sockaddr_in of the destination
       const b = new Uint8Array(16);
       const dv = new DataView(b.buffer);
       dv.setUint16(0, 2, true); // AF_INET
-      dv.setUint16(2, localPort, false);
+      dv.setUint16(2, port, false);
       b.set(meta.dst.bytes, 4);
       out.push({ level: SocketLevel.SOL_IP, type: IpOption.IP_ORIGDSTADDR, data: b });
     }
@@ -89,12 +118,12 @@ export function ipRecvControl(
     out.push({ level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_HOPLIMIT, data: int(meta.hopLimit) });
   if (f.trafficClass)
     out.push({ level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_TCLASS, data: int(meta.trafficClass) });
-  if (f.origDst === true && meta.dst.version === 6) {
+  if (f.origDst === true && meta.dst.version === 6 && port !== undefined) {
     // struct sockaddr_in6 of the destination (flow info and scope 0)
     const b = new Uint8Array(28);
     const dv = new DataView(b.buffer);
     dv.setUint16(0, 10, true); // AF_INET6
-    dv.setUint16(2, localPort, false);
+    dv.setUint16(2, port, false);
     b.set(meta.dst.bytes, 8);
     out.push({ level: SocketLevel.SOL_IPV6, type: Ipv6Option.IPV6_ORIGDSTADDR, data: b });
   }

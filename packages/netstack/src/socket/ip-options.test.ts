@@ -1,7 +1,7 @@
 // The IP-, IPv6- and UDP-level options of ip-options.ts at the socket layer, on stacks whose
 // links and MTUs the test chooses (the runtime's ip-sockopts.test.ts compares the loopback
 // cases with Linux itself).
-import { AddressFamily, E, IpOption, Ipv6Option, SockType, type Cmsg } from '@tsvisor/abi';
+import { AddressFamily, E, IpOption, Ipv6Option, SockType, SocketOption, type Cmsg } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { linkPair, LoopbackDevice } from '../phy/loopback.js';
 import type { Device } from '../phy/device.js';
@@ -479,6 +479,103 @@ describe('getsockopt with a negative optlen', () => {
     expect(int(u.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_MTU, huge))).toBe(65536);
     const pathMtu = u.getsockoptBytes(SOL_IPV6, Ipv6Option.IPV6_PATHMTU, huge);
     expect(pathMtu instanceof Uint8Array ? pathMtu.length : pathMtu).toBe(32); // struct ip6_mtuinfo
+  });
+
+  // Linux refuses a level or a name the socket's protocol lacks before it reads the length.
+  const SOL_UDPLITE = 136;
+  const SOL_RAW = 255;
+  const SOL_ICMPV6 = 58;
+  const MRT_VERSION = 201;
+  const sockets = (stack: Stack, family: 4 | 6) => {
+    const make = (type: number, proto: number): InetSocket => {
+      const s = InetSocket.create(
+        stack,
+        family === 4 ? AddressFamily.AF_INET : AddressFamily.AF_INET6,
+        type,
+        proto,
+      );
+      if (!(s instanceof InetSocket)) throw new Error(`socket: ${s.name}`);
+      return s;
+    };
+    const icmp = family === 4 ? 1 : 58;
+    return {
+      tcp: make(SockType.SOCK_STREAM, 0),
+      udp: make(SockType.SOCK_DGRAM, 0),
+      udplite: make(SockType.SOCK_DGRAM, 136),
+      ping: make(SockType.SOCK_DGRAM, icmp),
+      rawIcmp: make(SockType.SOCK_RAW, icmp),
+      rawUdp: make(SockType.SOCK_RAW, 17),
+    };
+  };
+
+  it('IPv4: EOPNOTSUPP at a level ip_getsockopt lacks, EINVAL at SOL_IP and the protocol level', () => {
+    const s = sockets(loopback(), 4);
+    for (const sock of Object.values(s)) {
+      expect(sock.negativeOptlenError(SOL_SOCKET, 12345)).toBe(E.EINVAL); // sk_getsockopt
+      expect(sock.negativeOptlenError(SOL_IP, IpOption.IP_TTL)).toBe(E.EINVAL);
+      expect(sock.negativeOptlenError(SOL_IP, 12345)).toBe(E.EINVAL);
+      expect(sock.negativeOptlenError(SOL_IP, MRT_VERSION)).toBe(E.EOPNOTSUPP); // ip_mroute_getsockopt
+      expect(sock.negativeOptlenError(SOL_IPV6, Ipv6Option.IPV6_UNICAST_HOPS)).toBe(E.EOPNOTSUPP);
+      expect(sock.negativeOptlenError(SOL_ICMPV6, 1)).toBe(E.EOPNOTSUPP);
+      expect(sock.negativeOptlenError(999, 1)).toBe(E.EOPNOTSUPP);
+    }
+    expect(s.tcp.negativeOptlenError(SOL_TCP, 12345)).toBe(E.EINVAL);
+    expect(s.tcp.negativeOptlenError(SOL_UDP, 1)).toBe(E.EOPNOTSUPP);
+    for (const u of [s.udp, s.udplite]) {
+      expect(u.negativeOptlenError(SOL_UDP, 12345)).toBe(E.EINVAL);
+      expect(u.negativeOptlenError(SOL_UDPLITE, 12345)).toBe(E.EINVAL);
+      expect(u.negativeOptlenError(SOL_TCP, 1)).toBe(E.EOPNOTSUPP);
+    }
+    expect(s.ping.negativeOptlenError(SOL_UDP, 1)).toBe(E.EOPNOTSUPP);
+    expect(s.ping.negativeOptlenError(SOL_RAW, 1)).toBe(E.EOPNOTSUPP);
+    // raw_getsockopt: SOL_RAW's only name is ICMP_FILTER, of an IPPROTO_ICMP socket.
+    expect(s.rawIcmp.negativeOptlenError(SOL_RAW, 1)).toBe(E.EINVAL);
+    expect(s.rawUdp.negativeOptlenError(SOL_RAW, 1)).toBe(E.EOPNOTSUPP);
+    expect(s.rawIcmp.negativeOptlenError(SOL_RAW, 7)).toBe(E.ENOPROTOOPT);
+    expect(s.rawUdp.negativeOptlenError(SOL_RAW, 12345)).toBe(E.ENOPROTOOPT);
+    expect(s.rawIcmp.negativeOptlenError(SOL_TCP, 1)).toBe(E.EOPNOTSUPP);
+  });
+
+  it('IPv6: ENOPROTOOPT at a level ipv6_getsockopt lacks; SOL_IP goes to ip_getsockopt but on raw sockets', () => {
+    const s = sockets(loopback(), 6);
+    for (const sock of Object.values(s)) {
+      expect(sock.negativeOptlenError(SOL_SOCKET, SocketOption.SO_TYPE)).toBe(E.EINVAL);
+      expect(sock.negativeOptlenError(999, 1)).toBe(E.ENOPROTOOPT);
+    }
+    for (const sock of [s.tcp, s.udp, s.udplite, s.ping]) {
+      expect(sock.negativeOptlenError(SOL_IP, IpOption.IP_TTL)).toBe(E.EINVAL);
+      expect(sock.negativeOptlenError(SOL_IP, MRT_VERSION)).toBe(E.EOPNOTSUPP);
+      expect(sock.negativeOptlenError(SOL_RAW, 7)).toBe(E.ENOPROTOOPT);
+      expect(sock.negativeOptlenError(SOL_ICMPV6, 1)).toBe(E.ENOPROTOOPT);
+    }
+    for (const raw of [s.rawIcmp, s.rawUdp]) {
+      expect(raw.negativeOptlenError(SOL_IP, IpOption.IP_TTL)).toBe(E.ENOPROTOOPT);
+      expect(raw.negativeOptlenError(SOL_IP, MRT_VERSION)).toBe(E.ENOPROTOOPT);
+      expect(raw.negativeOptlenError(SOL_RAW, 12345)).toBe(E.ENOPROTOOPT);
+      expect(raw.takesUnsignedOptlen(SOL_RAW, 7)).toBe(true); // IPV6_CHECKSUM: do_rawv6_getsockopt
+    }
+    expect(s.tcp.negativeOptlenError(SOL_TCP, 12345)).toBe(E.EINVAL);
+    expect(s.tcp.negativeOptlenError(SOL_UDP, 1)).toBe(E.ENOPROTOOPT);
+    expect(s.udp.negativeOptlenError(SOL_UDP, 12345)).toBe(E.EINVAL);
+    expect(s.udp.negativeOptlenError(SOL_TCP, 1)).toBe(E.ENOPROTOOPT);
+    expect(s.ping.negativeOptlenError(SOL_UDP, 1)).toBe(E.ENOPROTOOPT);
+    // rawv6_getsockopt: SOL_ICMPV6 is an IPPROTO_ICMPV6 socket's, ICMPV6_FILTER its one name.
+    expect(s.rawIcmp.negativeOptlenError(SOL_ICMPV6, 1)).toBe(E.EINVAL);
+    expect(s.rawIcmp.negativeOptlenError(SOL_ICMPV6, 12345)).toBe(E.ENOPROTOOPT);
+    expect(s.rawUdp.negativeOptlenError(SOL_ICMPV6, 1)).toBe(E.EOPNOTSUPP);
+    expect(s.rawUdp.negativeOptlenError(SOL_ICMPV6, 12345)).toBe(E.EOPNOTSUPP);
+  });
+
+  it('IpOptions.negativeOptlenError, the IP part alone', () => {
+    expect(IpOptions.negativeOptlenError(4, false, SOL_IPV6, 16)).toBe(E.EOPNOTSUPP);
+    expect(IpOptions.negativeOptlenError(4, true, SOL_IP, IpOption.IP_TTL)).toBe(E.EINVAL);
+    expect(IpOptions.negativeOptlenError(6, true, SOL_IP, IpOption.IP_TTL)).toBe(E.ENOPROTOOPT);
+    expect(IpOptions.negativeOptlenError(6, false, SOL_IP, IpOption.IP_TTL)).toBe(E.EINVAL);
+    // MRT_BASE (200) to MRT_MAX (212).
+    for (const name of [199, 213])
+      expect(IpOptions.negativeOptlenError(4, false, SOL_IP, name)).toBe(E.EINVAL);
+    for (const name of [200, 212])
+      expect(IpOptions.negativeOptlenError(4, false, SOL_IP, name)).toBe(E.EOPNOTSUPP);
   });
 });
 

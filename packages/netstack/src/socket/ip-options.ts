@@ -861,6 +861,29 @@ export class IpOptions {
   }
 
   /**
+   * The errno of getsockopt(2) with a negative `*optlen` at `level` when the socket's own
+   * protocol does not take that level (the caller answers SOL_SOCKET and the protocol levels):
+   * what ip_getsockopt or ipv6_getsockopt say before they read the length. An AF_INET socket's
+   * do_ip_getsockopt refuses any level but SOL_IP with EOPNOTSUPP; an AF_INET6 socket's
+   * ipv6_getsockopt hands SOL_IP of a socket that is not raw to ip_getsockopt and refuses any
+   * other level but SOL_IPV6 with ENOPROTOOPT. At SOL_IP the multicast routing options go to
+   * ip_mroute_getsockopt, EOPNOTSUPP but for a raw IGMP socket (which netstack does not route
+   * for); every other SOL_IP name reaches the length test: EINVAL. Not for what
+   * {@link takesUnsignedOptlen} takes.
+   *
+   * @example
+   * ```ts
+   * IpOptions.negativeOptlenError(4, false, SocketLevel.SOL_IPV6, 16); // EOPNOTSUPP
+   * IpOptions.negativeOptlenError(6, true, SocketLevel.SOL_IP, IpOption.IP_TTL); // ENOPROTOOPT
+   * IpOptions.negativeOptlenError(6, false, SocketLevel.SOL_IP, IpOption.IP_TTL); // EINVAL
+   * ```
+   */
+  static negativeOptlenError(family: 4 | 6, raw: boolean, level: number, name: number): LinuxError {
+    if (level === SOL_IP && (family === 4 || !raw)) return isMroute(name) ? E.EOPNOTSUPP : E.EINVAL;
+    return family === 4 ? E.EOPNOTSUPP : E.ENOPROTOOPT;
+  }
+
+  /**
    * Whether a setsockopt(2) needs CAP_NET_RAW or CAP_NET_ADMIN: IP_TRANSPARENT (its int or
    * byte) or IPV6_TRANSPARENT (an int) set to non-zero. Linux checks before the value's length
    * (IPv4) and after it (IPv6: a short value is EINVAL first, which the caller's length check

@@ -332,6 +332,13 @@ export class TcpSocket {
       if (prev === 'SYN_RECEIVED' && this.parent) {
         tcp.PassiveOpens++;
         this.parent.arrivals++; // tcp_child_process: the listener's sk_data_ready
+        // Linux makes the connection now, a copy of the listener as it is (inet_csk_clone_lock):
+        // its IP_TTL and IP_TOS, changed since the SYN perhaps (TCP_DEFER_ACCEPT waits for data).
+        const listener = this.parent.ipOptionsNow(this.family);
+        if (listener !== undefined) {
+          this.hopLimit = listener.hopLimit;
+          this.trafficClass = listener.trafficClass;
+        }
       }
     } else if (was && !is) {
       tcp.CurrEstab--;
@@ -4199,6 +4206,20 @@ export class TcpSocket {
     held = false,
   ): 'sent' | 'pending' | 'unroutable' {
     this.quietIn = undefined; // a dispatch that tries to send is asked again (see dispatch)
+    let hops = this.hopLimit;
+    let trafficClass = this.trafficClass;
+    // A request's SYN-ACK leaves by its listener, with the IP_TTL and IP_TOS the listener has
+    // when it leaves (tcp_v4_send_synack, tcp_v6_send_synack). Those the connection took when
+    // the SYN came are the listener's for the first SYN-ACK, sent in the same poll; a
+    // retransmission (its end not past SND.MAX) asks again.
+    const request = this.stateNow === 'SYN_RECEIVED' && this.parent !== undefined;
+    if (request && tcp.flags & TcpFlag.SYN && ((tcp.seqNumber + 1 - this.sndMax) | 0) <= 0) {
+      const listener = this.parent!.ipOptionsNow(this.family);
+      if (listener !== undefined) {
+        hops = listener.hopLimit;
+        trafficClass = listener.trafficClass;
+      }
+    }
     // A blackholed segment leaves, to where nothing answers.
     const r = this.blackhole
       ? 'sent'
@@ -4207,10 +4228,10 @@ export class TcpSocket {
           src: this.local!.addr,
           dst: this.remote!.addr,
           hopLimit:
-            (this.stateNow === 'TIME_WAIT' && !this.takeOwnFinAck()) || this.hopLimit < 0
+            (this.stateNow === 'TIME_WAIT' && !this.takeOwnFinAck()) || hops < 0
               ? this.hopsConf.hopLimit
-              : this.hopLimit,
-          trafficClass: this.trafficClass,
+              : hops,
+          trafficClass,
           tcp,
           payloadHeld: held,
         });
@@ -4408,6 +4429,14 @@ export class TcpListener {
    * control socket's) or when unset: the sysctl's.
    */
   replyHops = -1;
+  /** @internal The TOS or traffic class of that segment (see {@link replyHops}); 0 for a RST. */
+  replyTrafficClass = 0;
+  /**
+   * @internal Set by the socket layer that listens: its IP_TTL or IPV6_UNICAST_HOPS (-1: unset)
+   * and IP_TOS or IPV6_TCLASS as they are now, for a connection of `family` (see
+   * {@link ipOptionsNow}).
+   */
+  ipOptionsOf: ((family: 4 | 6) => { readonly hopLimit: number; readonly trafficClass: number }) | undefined;
 
   /** @internal created by the stack. */
   constructor(
@@ -4489,6 +4518,18 @@ export class TcpListener {
       }
     }
     return max;
+  }
+
+  /**
+   * @internal The IP_TTL or IPV6_UNICAST_HOPS (-1: unset) and IP_TOS or IPV6_TCLASS that the
+   * socket that listens has now, for a connection of `family`; undefined when no socket layer
+   * hands options down ({@link prepareChild}). Linux reads them on the listener each time a
+   * SYN-ACK leaves, a retransmitted one or a SYN cookie's too (tcp_v4_send_synack's
+   * ip_build_and_send_pkt, tcp_v6_send_synack's ip6_xmit), and a connection copies them when its
+   * handshake completes (inet_csk_clone_lock).
+   */
+  ipOptionsNow(family: 4 | 6): { readonly hopLimit: number; readonly trafficClass: number } | undefined {
+    return this.ipOptionsOf?.(family);
   }
 
   /** Established connections waiting for accept. */
@@ -4659,6 +4700,7 @@ export class TcpListener {
   ): TcpRepr | undefined {
     this.env.touchOwner?.(this.owner);
     this.replyHops = -1;
+    this.replyTrafficClass = 0;
     // tcp_filter on what reaches the listener (SYNs, cookie ACKs): a dropped one is lost.
     const f = this.filter;
     const seg = f?.program ? tcpFilterSegment(f, received, src, dst, this.boundDevIf || 1) : received;
@@ -4787,7 +4829,9 @@ export class TcpListener {
       sack,
       ecn: false,
     });
-    this.replyHops = probe.hopLimit; // the listener's own (prepareChild), -1 when unset
+    // The listener's own (prepareChild): its IP_TTL (-1 when unset) and IP_TOS.
+    this.replyHops = probe.hopLimit;
+    this.replyTrafficClass = probe.trafficClass;
     return probe.cookieSynAck(made.isn, tsClock);
   }
 
@@ -4845,7 +4889,10 @@ export class TcpListener {
     this.queue.push(child);
     this.adopt(child);
     const reply = child.process(now, seg);
-    if (reply !== undefined && (reply.flags & TcpFlag.RST) === 0) this.replyHops = child.hopLimit;
+    if (reply !== undefined && (reply.flags & TcpFlag.RST) === 0) {
+      this.replyHops = child.hopLimit;
+      this.replyTrafficClass = child.trafficClass;
+    }
     return reply;
   }
 }

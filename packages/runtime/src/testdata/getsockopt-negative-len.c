@@ -4,10 +4,20 @@
  * options cut the length with min_t(unsigned int, ...), so -1 asks for the whole int and *optlen
  * comes back 4; IPV6_PATHMTU compares the length with a sizeof, unsigned too; the sticky headers
  * and IPV6_2292PKTOPTIONS copy nothing when there is nothing; an unknown option or an
- * unconnected socket's IPV6_MTU fails as with any length. Run in a fresh network namespace (lo
- * up) and under tsvisor, the output must be the same. */
+ * unconnected socket's IPV6_MTU fails as with any length. Last, levels and names a socket does
+ * not have, asked with *optlen -1 and INT_MIN: Linux picks the protocol's handler by the level
+ * and refuses a foreign level or an unknown name before it reads the length, so these give
+ * EOPNOTSUPP or ENOPROTOOPT as with any length (AF_UNIX has no handler but SOL_SOCKET's; an
+ * IPv4 socket's ip_getsockopt refuses levels other than SOL_IP with EOPNOTSUPP, an IPv6
+ * socket's ipv6_getsockopt with ENOPROTOOPT; raw sockets keep SOL_RAW, ICMP_FILTER and
+ * ICMPV6_FILTER to themselves; multicast routing options of SOL_IP are EOPNOTSUPP but on a raw
+ * IGMP socket; netlink refuses levels other than SOL_NETLINK with ENOPROTOOPT). Run in a fresh network namespace (lo up) and under tsvisor, the output must be
+ * the same. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
@@ -35,6 +45,48 @@ static void neg(int s, const char *name, int level, int opt) {
 }
 
 #define NEG(s, level, opt) neg(s, #opt, level, opt)
+
+#define SOL_RAW_ 255 /* SOL_RAW, from <linux/socket.h> */
+#define ICMP_FILTER_ 1 /* SOL_RAW's ICMP_FILTER, from <linux/icmp.h> */
+#define MRT_VERSION_ 201 /* from <linux/mroute.h> */
+
+/* Every level and name of the last part: the protocols' own names, known ones at a level a
+ * socket may lack, and unknown ones (12345 is no option anywhere). */
+static const struct {
+  const char *name;
+  int level, opt;
+} foreign[] = {
+    {"SOCKET.SO_TYPE", SOL_SOCKET, SO_TYPE},
+    {"SOCKET.12345", SOL_SOCKET, 12345},
+    {"IP.IP_TTL", IPPROTO_IP, IP_TTL},
+    {"IP.MRT_VERSION", IPPROTO_IP, MRT_VERSION_},
+    {"IP.12345", IPPROTO_IP, 12345},
+    {"IPV6.IPV6_UNICAST_HOPS", IPPROTO_IPV6, IPV6_UNICAST_HOPS},
+    {"IPV6.12345", IPPROTO_IPV6, 12345},
+    {"TCP.TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY},
+    {"TCP.12345", IPPROTO_TCP, 12345},
+    {"UDP.UDP_CORK", IPPROTO_UDP, UDP_CORK},
+    {"UDP.12345", IPPROTO_UDP, 12345},
+    {"RAW.ICMP_FILTER", SOL_RAW_, ICMP_FILTER_},
+    {"RAW.IPV6_CHECKSUM", SOL_RAW_, IPV6_CHECKSUM},
+    {"RAW.12345", SOL_RAW_, 12345},
+    {"ICMPV6.ICMP6_FILTER", IPPROTO_ICMPV6, ICMP6_FILTER},
+    {"ICMPV6.12345", IPPROTO_ICMPV6, 12345},
+    {"999.1", 999, 1},
+};
+
+/* Each of `foreign` with *optlen `len`: " NAME ERRNO optlen" or " NAME 0 optlen" (the value is
+ * the first part's business). */
+static void foreign_levels(int s, int len) {
+  for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+    int v[8];
+    socklen_t l = (socklen_t)len;
+    int r = getsockopt(s, foreign[i].level, foreign[i].opt, v, &l);
+    printf(" %s %s %d", foreign[i].name, r ? strerrorname_np(errno) : "0", (int)l);
+    if (i == 8) printf("\n   ");
+  }
+  printf("\n");
+}
 
 /* The IPv6-level options of an AF_INET6 socket. */
 static void ipv6_level(int s) {
@@ -104,5 +156,40 @@ int main(void) {
   close(c6);
   close(t6);
   close(r6);
+
+  /* Ping sockets for root: a fresh namespace lets no group in. */
+  int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
+  if (fd < 0 || write(fd, "0 0", 3) != 3) printf("ping_group_range: %s\n", strerrorname_np(errno));
+  if (fd >= 0) close(fd);
+  static const struct {
+    const char *name;
+    int family, type, protocol;
+  } kinds[] = {
+      {"tcp4", AF_INET, SOCK_STREAM, 0},
+      {"udp4", AF_INET, SOCK_DGRAM, 0},
+      {"raw4 icmp", AF_INET, SOCK_RAW, IPPROTO_ICMP},
+      {"raw4 udp", AF_INET, SOCK_RAW, IPPROTO_UDP},
+      {"ping4", AF_INET, SOCK_DGRAM, IPPROTO_ICMP},
+      {"tcp6", AF_INET6, SOCK_STREAM, 0},
+      {"udp6", AF_INET6, SOCK_DGRAM, 0},
+      {"raw6 icmpv6", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6},
+      {"raw6 udp", AF_INET6, SOCK_RAW, IPPROTO_UDP},
+      {"ping6", AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6},
+      {"unix stream", AF_UNIX, SOCK_STREAM, 0},
+      {"unix dgram", AF_UNIX, SOCK_DGRAM, 0},
+      {"netlink route", AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */},
+  };
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    int s = socket(kinds[i].family, kinds[i].type, kinds[i].protocol);
+    if (s < 0) {
+      printf("%s: socket %s\n", kinds[i].name, strerrorname_np(errno));
+      continue;
+    }
+    printf("%s, optlen -1:", kinds[i].name);
+    foreign_levels(s, -1);
+    printf("%s, optlen INT_MIN:", kinds[i].name);
+    foreign_levels(s, INT_MIN);
+    close(s);
+  }
   return 0;
 }

@@ -1,7 +1,9 @@
 /* net.ipv4.ip_default_ttl and the ICMP echo switches on loopback. A socket that leaves IP_TTL
  * unset (or sets it to -1) sends with ip_default_ttl, read at each send (a TCP connection's at
  * each segment), and getsockopt(IP_TTL) shows it; the stack's own RSTs, TIME_WAIT ACKs, echo
- * replies and ICMP errors take it too; icmp_echo_ignore_all silences echo replies;
+ * replies and ICMP errors take it too, a listener's SYN-ACKs (SYN cookies' and retransmitted ones
+ * too) its IP_TTL and IP_TOS of their time (see listener_synacks in sysctl-util.h);
+ * icmp_echo_ignore_all silences echo replies;
  * icmp_echo_ignore_broadcasts decides whether an echo to 127.255.255.255 is answered;
  * ip_no_pmtu_disc gives new sockets IP_PMTUDISC_DONT; the route directory holds min_pmtu and
  * mtu_expires. Run in a fresh network namespace (lo up) and under tsvisor, the output must be
@@ -35,103 +37,90 @@ static int arriving_ttl(int s) {
   return recv_int_cmsg(r, IPPROTO_IP, IP_TTL);
 }
 
-/* The packets raw sockets took in (see capture): TCP source port or ICMP type, TCP flags, TTL. */
-static struct {
-  int key, flags, ttl;
-} seen[256];
-static int nseen;
+/* The TCP segments raw socket `rt` took in at the last take(). */
+static struct segment segs[256];
+static int nsegs, rt;
 
-/* Waits a moment, then takes in what raw socket `raw` (SOCK_RAW of TCP or ICMP) received. */
-static void capture(int raw) {
+static void take(void) {
+  nsegs = capture_segments(rt, AF_INET, segs, 256);
+}
+
+/* The TTLs of the segments taken from `port` whose flags include `flags`, as " 9 42". */
+static const char *from(int port, int flags) {
+  return segment_hops(segs, nsegs, port, flags);
+}
+
+/* The distinct TTLs, as " 42", of the ICMP messages of `type` that raw socket `ri` (SOCK_RAW of
+ * IPPROTO_ICMP) holds after 100 ms. */
+static const char *icmp_ttls(int ri, int type) {
+  static char out[64];
   unsigned char p[1500];
-  usleep(100000);
-  for (nseen = 0; nseen < 256 && recv(raw, p, sizeof p, MSG_DONTWAIT) > 20; nseen++) {
-    const unsigned char *l4 = p + (p[0] & 15) * 4;
-    int tcp = p[9] == IPPROTO_TCP;
-    seen[nseen].key = tcp ? l4[0] << 8 | l4[1] : l4[0];
-    seen[nseen].flags = tcp ? l4[13] : 0;
-    seen[nseen].ttl = p[8];
-  }
-}
-
-/* The distinct TTLs, as " 9 42", of the captured packets of `key` whose TCP flags include `flags`
- * (how many segments a step takes is not what is compared). */
-static const char *ttls(int key, int flags) {
-  static char out[2][64];
-  static int turn;
-  char *b = out[turn++ & 1];
+  int seen[256] = {0};
   size_t n = 0;
-  b[0] = 0;
+  usleep(100000);
+  for (ssize_t len; (len = recv(ri, p, sizeof p, MSG_DONTWAIT)) > 20;)
+    if (len > (p[0] & 15) * 4 && p[(p[0] & 15) * 4] == type) seen[p[8]] = 1;
+  out[0] = 0;
   for (int ttl = 1; ttl < 256; ttl++)
-    for (int i = 0; i < nseen; i++)
-      if (seen[i].key == key && (seen[i].flags & flags) == flags && seen[i].ttl == ttl) {
-        n += snprintf(b + n, sizeof out[0] - n, " %d", ttl);
-        break;
-      }
-  return b;
-}
-
-static int port_of(int s) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  getsockname(s, (struct sockaddr *)&a, &len);
-  return ntohs(a.sin_port);
+    if (seen[ttl]) n += snprintf(out + n, sizeof out - n, " %d", ttl);
+  return out;
 }
 
 /* TCP and the stack's own packets after ip_default_ttl changes: an established connection takes
  * the new value at its next segment; a RST for a closed port, the ACK of a connection in
  * TIME_WAIT (even one that set IP_TTL), an echo reply and a port unreachable take it too. */
 static void own_packets(void) {
-  int rt = socket(AF_INET, SOCK_RAW, IPPROTO_TCP), ri = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  rt = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+  int ri = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
   bind(l, (struct sockaddr *)&a, sizeof a);
   listen(l, 1);
-  a.sin_port = htons(port_of(l));
+  int lport = bound_port(l);
+  a.sin_port = htons(lport);
   setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   connect(c, (struct sockaddr *)&a, sizeof a);
-  int s = accept(l, NULL, NULL);
+  int s = accept(l, NULL, NULL), cport = bound_port(c);
   setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  capture(rt);
-  printf("tcp: connected with%s;", ttls(port_of(c), 0));
+  take();
+  printf("tcp: connected with%s;", from(cport, 0));
   printf(" write ip_default_ttl 42: %s:", sysctl("ipv4/ip_default_ttl", "42"));
   char b[8];
   send(c, "x", 1, 0);
   recv(s, b, sizeof b, 0);
   send(s, "y", 1, 0);
   recv(c, b, sizeof b, 0);
-  capture(rt);
-  printf(" client sends%s,", ttls(port_of(c), 0));
-  printf(" server%s\n", ttls(ntohs(a.sin_port), 0));
+  take();
+  printf(" client sends%s,", from(cport, 0));
+  printf(" server%s\n", from(lport, 0));
 
   int ttl = 9;
   setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
   close(s);
   usleep(100000);
   close(c);
-  capture(rt);
-  printf("IP_TTL 9, server closes first: FIN%s,", ttls(ntohs(a.sin_port), TH_FIN));
-  printf(" its ACKs%s;", ttls(ntohs(a.sin_port), TH_ACK));
+  take();
+  printf("IP_TTL 9, server closes first: FIN%s,", from(lport, TH_FIN));
+  printf(" its ACKs%s;", from(lport, TH_ACK));
   close(l);
   int r = socket(AF_INET, SOCK_STREAM, 0);
   connect(r, (struct sockaddr *)&a, sizeof a);
   close(r);
-  capture(rt);
-  printf(" closed port: RST%s;", ttls(ntohs(a.sin_port), TH_RST));
+  take();
+  printf(" closed port: RST%s;", from(lport, TH_RST));
   struct icmphdr h = {.type = ICMP_ECHO, .checksum = htons(~(ICMP_ECHO << 8) & 0xffff)};
   a.sin_port = 0;
   sendto(ri, &h, sizeof h, 0, (struct sockaddr *)&a, sizeof a);
-  capture(ri);
-  printf(" echo reply%s;", ttls(ICMP_ECHOREPLY, 0));
+  printf(" echo reply%s;", icmp_ttls(ri, ICMP_ECHOREPLY));
   int u = socket(AF_INET, SOCK_DGRAM, 0);
   a.sin_port = htons(9);
   sendto(u, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
-  capture(ri);
-  printf(" port unreachable%s\n", ttls(ICMP_DEST_UNREACH, 0));
+  printf(" port unreachable%s\n", icmp_ttls(ri, ICMP_DEST_UNREACH));
   close(u);
-  close(rt);
   close(ri);
   sysctl("ipv4/ip_default_ttl", "100");
+  listener_synacks(AF_INET, rt);
+  close(rt);
 }
 
 /* Whether an echo request from a ping socket to `dst` gets a reply within 300 ms. */
@@ -166,8 +155,25 @@ static int new_pmtudisc(int domain, int type) {
   return v;
 }
 
+/* The sysctls this program writes, with what they held when it started: it puts them back at
+ * its end, should it run outside a network namespace of its own. */
+static struct {
+  const char *name;
+  char was[64];
+} written[] = {
+    {"ipv4/ip_default_ttl", ""},
+    {"ipv4/ping_group_range", ""},
+    {"ipv4/icmp_echo_ignore_all", ""},
+    {"ipv4/icmp_echo_ignore_broadcasts", ""},
+    {"ipv4/ip_no_pmtu_disc", ""},
+    {"ipv4/route/min_pmtu", ""},
+    {"ipv4/route/mtu_expires", ""},
+};
+
 /* Each call below is its own statement: C leaves the order of a call's arguments open. */
 int main(void) {
+  for (size_t i = 0; i < sizeof written / sizeof *written; i++)
+    snprintf(written[i].was, sizeof written[i].was, "%s", show(written[i].name));
   int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
   printf("ip_default_ttl %s:", show("ipv4/ip_default_ttl"));
   printf(" udp IP_TTL %d,", ttl_opt(u));
@@ -222,5 +228,7 @@ int main(void) {
   printf(" mtu_expires -5: %s;", sysctl("ipv4/route/mtu_expires", "-5"));
   printf(" read %s", show("ipv4/route/min_pmtu"));
   printf(" %s\n", show("ipv4/route/mtu_expires"));
+  for (size_t i = 0; i < sizeof written / sizeof *written; i++)
+    if (strcmp(written[i].was, "?") != 0) sysctl(written[i].name, written[i].was);
   return 0;
 }

@@ -2,7 +2,8 @@
  * IPV6_UNICAST_HOPS unset (getsockopt shows conf/all's until the socket has a route; IPv4-mapped
  * traffic takes IP_TTL and ip_default_ttl instead), of UDP datagrams and TCP segments alike
  * (seen by IPV6_RECVHOPLIMIT, TCP's on a raw socket), except a listener's SYN-ACKs, SYN cookies'
- * too, which take the listener's own, and TIME_WAIT's answers, which never do; conf/lo/mtu is
+ * too, which take the listener's own (and its IPV6_TCLASS) of their time, a retransmission's
+ * too (see listener_synacks in sysctl-util.h), and TIME_WAIT's answers, which never do; conf/lo/mtu is
  * the IPv6 MTU of lo (IPV6_MTU, IPV6_DONTFRAG's limit, TCP's MSS; IPv4 keeps the link's) until
  * a new link MTU sets it again, conf/lo/disable_ipv6 takes ::1 away and gives it back,
  * icmp/echo_ignore_all silences echo replies, icmp/echo_ignore_multicast keeps a byte (lo
@@ -178,6 +179,7 @@ static void tcp_hops(void) {
   int one = 1;
   raw6 = socket(AF_INET6, SOCK_RAW, IPPROTO_TCP);
   setsockopt(raw6, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
+  setsockopt(raw6, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
   int l = socket(AF_INET6, SOCK_STREAM, 0);
   struct sockaddr_in6 a = loopback6();
   bind(l, (struct sockaddr *)&a, sizeof a);
@@ -214,6 +216,8 @@ static void tcp_hops(void) {
   take();
   STEP("listener IPV6_UNICAST_HOPS 21: SYN-ACK%s", from(lport, TH_SYN | TH_ACK));
   long cookies = tcpext("SyncookiesSent");
+  char syncookies[16];
+  snprintf(syncookies, sizeof syncookies, "%s", show("ipv4/tcp_syncookies"));
   STEP("; tcp_syncookies 2: %s", sysctl("ipv4/tcp_syncookies", "2"));
   int c3 = tcp_connect(lport), s3 = accept(l, NULL, NULL);
   take();
@@ -226,7 +230,7 @@ static void tcp_hops(void) {
   take();
   STEP("; listener -1: SYN-ACK%s", from(lport, TH_SYN | TH_ACK));
   STEP("; cookies sent %ld\n", tcpext("SyncookiesSent") - cookies);
-  sysctl("ipv4/tcp_syncookies", "1");
+  sysctl("ipv4/tcp_syncookies", syncookies);
 
   /* The server ends first and keeps its socket (hop limit 18): it waits out TIME_WAIT. */
   char b;
@@ -258,6 +262,7 @@ static void tcp_hops(void) {
   close(s3);
   close(c4);
   close(s4);
+  listener_synacks(AF_INET6, raw6);
   close(raw6);
 }
 
@@ -450,6 +455,17 @@ int main(void) {
   STEP("; write 256: %s", sysctl("ipv6/icmp/echo_ignore_multicast", "256"));
   STEP(", 1: %s", sysctl("ipv6/icmp/echo_ignore_multicast", "1"));
   STEP(", reads %s\n", show("ipv6/icmp/echo_ignore_multicast"));
+  /* echo_ignore_anycast: proc_dou8vec_minmax's values (strtoul's bases); with 1 an echo to ::1,
+   * no anycast address (those come with forwarding or IPV6_JOIN_ANYCAST), is still answered. */
+  STEP("icmp/echo_ignore_anycast %s: ::1 %s\n", show("ipv6/icmp/echo_ignore_anycast"), echo());
+  const char *writes[] = {"1", "255", "256", "-1", "0x10", "010", "+3", "abc", " 4", "5 6", "7\n", "1,2"};
+  for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+    STEP("write \"%s\": %s", i == 10 ? "7\\n" : writes[i], sysctl("ipv6/icmp/echo_ignore_anycast", writes[i]));
+    STEP(", reads %s\n", show("ipv6/icmp/echo_ignore_anycast"));
+  }
+  STEP("write 1: %s", sysctl("ipv6/icmp/echo_ignore_anycast", "1"));
+  STEP(": ::1 %s", echo());
+  STEP("; 0: %s\n", sysctl("ipv6/icmp/echo_ignore_anycast", "0"));
   STEP("route/mtu_expires %s", show("ipv6/route/mtu_expires"));
   STEP("; write -5: %s", sysctl("ipv6/route/mtu_expires", "-5"));
   STEP(", reads %s\n", show("ipv6/route/mtu_expires"));

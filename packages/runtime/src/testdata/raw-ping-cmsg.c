@@ -19,7 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void print_cmsgs(struct msghdr *m) {
+/* `icmp`: the ICMP header of the datagram, whose checksum ORIGDSTADDR's port is compared with. */
+static void print_cmsgs(struct msghdr *m, const unsigned char *icmp) {
   for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
     size_t len = c->cmsg_len - CMSG_LEN(0);
     unsigned char *d = CMSG_DATA(c);
@@ -48,6 +49,25 @@ static void print_cmsgs(struct msghdr *m) {
       struct in6_pktinfo p;
       memcpy(&p, d, sizeof p);
       printf("IPV6_PKTINFO ifindex %d addr %s\n", p.ipi6_ifindex, inet_ntop(AF_INET6, &p.ipi6_addr, a, sizeof a));
+    } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_ORIGDSTADDR) ||
+               (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR)) {
+      /* The port is read where a UDP header has its destination port: a ping socket's id makes
+       * the checksum differ from run to run, so only whether they are equal is printed. */
+      unsigned short port, sum;
+      memcpy(&port, d + 2, 2);
+      memcpy(&sum, icmp + 2, 2);
+      if (c->cmsg_level == IPPROTO_IP) {
+        struct sockaddr_in sin;
+        memcpy(&sin, d, sizeof sin);
+        printf("IP_ORIGDSTADDR family %d addr %s", sin.sin_family, inet_ntop(AF_INET, &sin.sin_addr, a, sizeof a));
+      } else {
+        struct sockaddr_in6 sin6;
+        memcpy(&sin6, d, sizeof sin6);
+        printf("IPV6_ORIGDSTADDR family %d addr %s flowinfo %u scope %u", sin6.sin6_family,
+               inet_ntop(AF_INET6, &sin6.sin6_addr, a, sizeof a), sin6.sin6_flowinfo, sin6.sin6_scope_id);
+      }
+      if (port == sum) printf(" port: the ICMP checksum\n");
+      else printf(" port %u, ICMP checksum %u\n", ntohs(port), ntohs(sum));
     } else if (c->cmsg_level == IPPROTO_IPV6 && (c->cmsg_type == IPV6_HOPLIMIT || c->cmsg_type == IPV6_TCLASS)) {
       memcpy(&v, d, 4);
       printf("%s %d\n", c->cmsg_type == IPV6_HOPLIMIT ? "IPV6_HOPLIMIT" : "IPV6_TCLASS", v);
@@ -127,8 +147,52 @@ static void echo(const struct kind *k, int level, const int *opts, int nopts, si
     if (type == ICMP_ECHO || type == ICMP6_ECHO_REQUEST) continue;
     printf("  reply: %zd bytes, type %d, flags%s%s, controllen %zu\n", n, type, m.msg_flags & MSG_CTRUNC ? " CTRUNC" : "",
            m.msg_flags & MSG_TRUNC ? " TRUNC" : "", (size_t)m.msg_controllen);
-    print_cmsgs(&m);
+    print_cmsgs(&m, buf + off);
     break;
+  }
+  close(s);
+}
+
+/* A raw socket of protocol 253 (for experiments, RFC 3692) with IP_RECVORIGDSTADDR (or its
+ * IPv6 twin) sends itself `len` bytes over loopback and reads them into `space` bytes: the port
+ * comes from bytes 2 and 3 of the payload, whatever the buffer holds, and a payload shorter than
+ * 4 bytes gives no ORIGDSTADDR. */
+static void short_transport(int family, size_t len, size_t space) {
+  printf("raw %d proto 253, %zu bytes into %zu:\n", family == AF_INET ? 4 : 6, len, space);
+  int s = socket(family, SOCK_RAW, 253), one = 1;
+  if (s < 0) {
+    printf("  socket: %s\n", strerrorname_np(errno));
+    return;
+  }
+  if (family == AF_INET) setsockopt(s, IPPROTO_IP, IP_RECVORIGDSTADDR, &one, sizeof one);
+  else setsockopt(s, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, &one, sizeof one);
+  struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  const unsigned char payload[] = {0xab, 0xcd, 0x12, 0x34, 0x56};
+  if (sendto(s, payload, len, 0, family == AF_INET ? (struct sockaddr *)&a4 : (struct sockaddr *)&a6,
+             family == AF_INET ? sizeof a4 : sizeof a6) < 0)
+    printf("  sendto: %s\n", strerrorname_np(errno));
+  struct pollfd p = {.fd = s, .events = POLLIN};
+  if (poll(&p, 1, 2000) != 1) {
+    printf("  nothing\n");
+    close(s);
+    return;
+  }
+  unsigned char buf[64];
+  union {
+    char b[256];
+    struct cmsghdr align;
+  } ctl;
+  struct iovec iov = {buf, space};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+  ssize_t n = recvmsg(s, &m, 0);
+  if (n < 0) printf("  recvmsg: %s\n", strerrorname_np(errno));
+  printf("  %zd bytes, flags%s, controllen %zu\n", n, m.msg_flags & MSG_TRUNC ? " TRUNC" : "", (size_t)m.msg_controllen);
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    unsigned short port;
+    memcpy(&port, CMSG_DATA(c) + 2, 2);
+    printf("  level %d type %d len %zu port %#x\n", c->cmsg_level, c->cmsg_type, (size_t)(c->cmsg_len - CMSG_LEN(0)),
+           ntohs(port));
   }
   close(s);
 }
@@ -163,6 +227,17 @@ int main(void) {
     echo(k, level, opts, 3, CMSG_SPACE(sizeof(int)));
     printf("%s, all, no control buffer:\n", k->name);
     echo(k, level, opts, 3, 0);
+    const int orig[] = {k->family == AF_INET ? IP_RECVORIGDSTADDR : IPV6_RECVORIGDSTADDR, opts[0], opts[1], opts[2]};
+    printf("%s, ORIGDSTADDR:\n", k->name);
+    echo(k, level, orig, 1, 256);
+    printf("%s, ORIGDSTADDR and all:\n", k->name);
+    echo(k, level, orig, 4, 256);
+  }
+  for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+    short_transport(family, 5, 64);
+    short_transport(family, 4, 64);
+    short_transport(family, 3, 64);
+    short_transport(family, 4, 1);
   }
   return 0;
 }
