@@ -29,7 +29,7 @@ const PROGRAMS = [
   'stream-write',
   'netlink',
 ];
-const OWN = ['host-cmsg', 'epoll-edge'];
+const OWN = ['host-cmsg', 'epoll-edge', 'host-send-integrity'];
 /**
  * The longest the event loop may be held at once while a program runs. A wait done on the host
  * (a lingering close in linger.c lasts 1 s) would exceed it; the scheduling noise of a busy
