@@ -53,6 +53,8 @@ import { UDP_HEADER_LEN, type UdpLiteRepr, type UdpRepr } from './wire/udp.js';
 
 const IPPROTO_UDP = 17;
 const IPPROTO_UDPLITE = 136;
+/** The ECN field of a TOS byte or traffic class (INET_ECN_MASK). */
+const IP_ECN_MASK = 0x03;
 
 /** IPV6_MIN_MTU: the smallest MTU a link may have and keep IPv6 (RFC 8200). */
 const IPV6_MIN_MTU = 1280;
@@ -218,6 +220,13 @@ export interface StackSysctl {
    * queue drops it), 1 does when a listener's request queue is full, 2 always.
    */
   syncookies: number;
+  /**
+   * net.ipv4.tcp_reflect_tos (Linux: 0): 1 gives a listener's SYN-ACKs (SYN cookies' too) the
+   * SYN's DSCP with the listener's ECN bits, and the connection the SYN's DSCP as its IP_TOS or
+   * IPV6_TCLASS (tcp_v4_send_synack, tcp_v4_syn_recv_sock and their IPv6 twins); read as each
+   * SYN-ACK leaves and as each handshake completes.
+   */
+  reflectTos: number;
   /**
    * net.ipv4.tcp_max_syn_backlog (Linux: 128 or more, by the memory of the host): with cookies
    * off, a SYN is dropped once a listener's request queue is within a quarter of this.
@@ -431,6 +440,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
       frto: this.tcpConfig.frto === false ? 0 : 2,
       pingGroupRange: [1, 0],
       syncookies: 1,
+      reflectTos: 0,
       maxSynBacklog: 128,
       synackRetries: 5,
       abortOnOverflow: 0,
@@ -1546,7 +1556,14 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
    * than the segment's arrival link does not see it (inet_sk_bound_dev_eq): the segment goes on
    * to the next candidate, or draws a RST.
    */
-  tcpInput(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr, hopLimit = 255): TcpRepr | undefined {
+  tcpInput(
+    now: number,
+    src: IpAddress,
+    dst: IpAddress,
+    seg: TcpRepr,
+    hopLimit = 255,
+    trafficClass = 0,
+  ): TcpRepr | undefined {
     this.tcpReplyHops = -1;
     // -1: no socket is bound to a device, every socket sees the segment.
     const iif = this.deviceBound ? this.tcpArrivalIfindex(src, dst, seg) : -1;
@@ -1566,6 +1583,14 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         const isn = s.timeWaitSynIsn(now, seg);
         const listener = isn !== undefined ? this.listenerFor(src, dst, seg, iif) : undefined;
         if (listener === undefined) {
+          const request = s.state === 'SYN_RECEIVED' ? s.parent : undefined;
+          if (request !== undefined) {
+            // tcp_check_req: an ACK of something else than the SYN-ACK goes to the listener (a
+            // RST); the ACK a request owes leaves with the TOS of the segment it answers.
+            if (s.acksOtherThanSynAck(seg))
+              return this.listenerInput(request, now, src, dst, seg, trafficClass);
+            s.requestAckTos = trafficClass & ~IP_ECN_MASK;
+          }
           const reply = s.process(now, seg);
           // An ACK leaves by the socket, with its TTL and TOS (tcp_send_ack); a RST by the
           // control socket (tcp_v4_send_reset, tcp_v6_send_response), as for no socket.
@@ -1576,7 +1601,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         this.reuseTimeWait(s);
         return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
           ? undefined
-          : this.listenerInput(listener, now, src, dst, seg, isn);
+          : this.listenerInput(listener, now, src, dst, seg, trafficClass, isn);
       }
     for (let tw = this.parkedByPorts.get(key); tw !== undefined; tw = tw.nextSamePorts) {
       if (!sees(tw.boundDevIf, iif) || !tw.matches(dst, seg.dstPort, src, seg.srcPort)) continue;
@@ -1588,7 +1613,7 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
         tw.close();
         return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
           ? undefined
-          : this.listenerInput(listener, now, src, dst, seg, isn);
+          : this.listenerInput(listener, now, src, dst, seg, trafficClass, isn);
       }
       const end = tw.end;
       const owed = tw.ackDue;
@@ -1602,23 +1627,27 @@ export class Stack implements SocketTable, SocketEnv, TimeWaitHome {
     if (listener)
       return belowMinHops(listener, dst, hopLimit, this.mib.tcpExt)
         ? undefined
-        : this.listenerInput(listener, now, src, dst, seg);
+        : this.listenerInput(listener, now, src, dst, seg, trafficClass);
     return rstFor(seg);
   }
 
   /** @internal (SocketTable) the TTL or hop limit of {@link tcpInput}'s last reply, -1: the stack's own. */
   tcpReplyHops = -1;
 
-  /** A segment for `listener`; its reply leaves with the TTL the listener gives it. */
+  /**
+   * A segment for `listener` that came with TOS or traffic class `trafficClass`; its reply
+   * leaves with the TTL and TOS the listener gives it.
+   */
   private listenerInput(
     listener: TcpListener,
     now: number,
     src: IpAddress,
     dst: IpAddress,
     seg: TcpRepr,
+    trafficClass: number,
     twIsn?: number,
   ): TcpRepr | undefined {
-    const reply = listener.process(now, src, dst, seg, twIsn);
+    const reply = listener.process(now, src, dst, seg, twIsn, trafficClass);
     if (reply === undefined) return reply;
     return this.ownTcpReply(now, src, dst, reply, listener.replyHops, listener.replyTrafficClass);
   }

@@ -20,6 +20,7 @@ describe('Stack.sysctl', () => {
       reservedPorts: new Set(),
       autobindReuse: 0,
       defaultTtl: 64,
+      reflectTos: 0,
       minPmtu: 552,
       mtuExpires: 600,
       congestion: 'cubic',

@@ -416,6 +416,11 @@ export interface ProcNetSysctl {
   readonly tcpOrphanRetries?: number;
   /** tcp_notsent_lowat: unsent bytes past which a socket without TCP_NOTSENT_LOWAT takes no more (Linux: UINT_MAX). */
   readonly tcpNotsentLowat?: number;
+  /**
+   * tcp_reflect_tos: 1 gives a listener's SYN-ACKs and connections the DSCP of the SYN (Linux:
+   * 0). Absent: 0.
+   */
+  readonly tcpReflectTos?: number;
   /** tcp_dsack: D-SACK blocks sent for duplicates unless 0 (Linux: 1). Absent: 1. */
   readonly tcpDsack?: number;
   /** tcp_invalid_ratelimit (ms): the least time between ACKs to out-of-window segments (Linux: 500). */
@@ -471,6 +476,7 @@ export type ProcNetSysctlWrite =
         | 'tcpOrphanRetries'
         | 'tcpNotsentLowat'
         | 'tcpDsack'
+        | 'tcpReflectTos'
         | 'tcpInvalidRatelimit';
       readonly value: number;
     };

@@ -94,6 +94,7 @@ describe('/proc/sys/net/ipv4', () => {
       'tcp_max_syn_backlog',
       'tcp_notsent_lowat',
       'tcp_orphan_retries',
+      'tcp_reflect_tos',
       'tcp_retries2',
       'tcp_rfc1337',
       'tcp_sack',
@@ -107,6 +108,7 @@ describe('/proc/sys/net/ipv4', () => {
     ]);
     expect(readAll(p, `${IPV4}/tcp_tw_reuse`)).toBe('2\n');
     expect(readAll(p, `${IPV4}/tcp_rfc1337`)).toBe('0\n');
+    expect(readAll(p, `${IPV4}/tcp_reflect_tos`)).toBe('0\n');
     expect(readAll(p, `${IPV4}/tcp_early_retrans`)).toBe('3\n');
     expect(readAll(p, `${IPV4}/tcp_syncookies`)).toBe('1\n');
     expect(readAll(p, `${IPV4}/tcp_synack_retries`)).toBe('5\n');
@@ -454,6 +456,18 @@ describe('/proc/sys/net/ipv4', () => {
     const linux = 'ok 0|ok 4|ok 8|ok 500|ok 504|err|ok 12|ok 16|ok 8|ok 8|err|ok 2147483648';
     expect(mine).toEqual([...linux.split('|'), 'err', 'ok 16', 'err', 'err', 'ok 0']);
     const native = nativeSysctlWrites([`${IPV4}/tcp_invalid_ratelimit`], [...inputs, ...more]);
+    if (native !== null) expect(mine).toEqual(native);
+  });
+
+  it('takes tcp_reflect_tos as a u8 of 0 or 1 as Linux does (compared with the host kernel)', () => {
+    const inputs = ['0', '1', '2', '255', '256', '-1', ' 1 ', '0x1', '1 2', 'x'];
+    const mine = inputs.map((text) => {
+      const { p } = mounted();
+      const r = put(p, `${IPV4}/tcp_reflect_tos`, text);
+      return isError(r) ? 'err' : `ok ${(readAll(p, `${IPV4}/tcp_reflect_tos`) as string).trimEnd()}`;
+    });
+    expect(mine).toEqual(['ok 0', 'ok 1', 'err', 'err', 'err', 'err', 'ok 1', 'ok 1', 'ok 1', 'err']);
+    const native = nativeSysctlWrites([`${IPV4}/tcp_reflect_tos`], inputs);
     if (native !== null) expect(mine).toEqual(native);
   });
 

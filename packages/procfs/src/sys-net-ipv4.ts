@@ -4,7 +4,7 @@
  * and reserved ports, ip_autobind_reuse, ip_default_ttl, ip_no_pmtu_disc, route/min_pmtu and
  * mtu_expires, the default congestion control, SACK, timestamps, the keepalive timers,
  * tcp_fin_timeout, tcp_frto, and the listener queues' tcp_syncookies, tcp_max_syn_backlog,
- * tcp_synack_retries, tcp_abort_on_overflow) are read from and written to
+ * tcp_synack_retries, tcp_abort_on_overflow, tcp_reflect_tos) are read from and written to
  * {@link ProcNetSource.sysctl}; the others show Linux's defaults, read-only, since nothing would
  * honour a change. /proc/sys/net/core holds somaxconn. A namespace the reader does not own (the
  * host's, in network mode `host`) shows and refuses them as Linux does to a user namespace that
@@ -418,7 +418,8 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       | 'tcpSynLinearTimeouts'
       | 'tcpRetries2'
       | 'tcpOrphanRetries'
-      | 'tcpDsack',
+      | 'tcpDsack'
+      | 'tcpReflectTos',
     max = 255,
     absent = 0,
     min = 0,
@@ -586,6 +587,8 @@ export function netIpv4Tree(net: () => ProcNetSource | null): DirNode {
       },
     ),
     tcp_orphan_retries: u8('tcpOrphanRetries'),
+    // proc_dou8vec_minmax between SYSCTL_ZERO and SYSCTL_ONE.
+    tcp_reflect_tos: u8('tcpReflectTos', 1),
     tcp_retries2: u8('tcpRetries2', 255, 15),
     tcp_rfc1337: u8('tcpRfc1337'),
     tcp_sack: u8('tcpSack'),

@@ -133,7 +133,7 @@ describe('/proc/net over the sandbox sockets', () => {
     expect(net.sysctl?.()).toMatchObject({ tcpKeepaliveTime: 30, tcpFinTimeout: 5 });
   });
 
-  it("net.ipv4's TCP retransmission limits, tcp_notsent_lowat, tcp_dsack and the ICMP rate limits are the stack's", () => {
+  it("net.ipv4's TCP retransmission limits, tcp_notsent_lowat, tcp_dsack, tcp_reflect_tos and the ICMP rate limits are the stack's", () => {
     const net = procNetSource(harness().kernel);
     const defaults = {
       tcpSynRetries: 6,
@@ -142,6 +142,7 @@ describe('/proc/net over the sandbox sockets', () => {
       tcpOrphanRetries: 0,
       tcpNotsentLowat: 0xffffffff,
       tcpDsack: 1,
+      tcpReflectTos: 0,
       tcpInvalidRatelimit: 500,
       icmpRatelimit: 1000,
       icmpRatemask: 0x1818,
@@ -156,6 +157,7 @@ describe('/proc/net over the sandbox sockets', () => {
       tcpOrphanRetries: 1,
       tcpNotsentLowat: 16384,
       tcpDsack: 0,
+      tcpReflectTos: 1,
       tcpInvalidRatelimit: 100,
       icmpRatelimit: 8,
       icmpRatemask: -1,

@@ -446,6 +446,7 @@ function netSysctl(stack: Stack): ProcNetSysctl {
     tcpOrphanRetries: s.orphanRetries,
     tcpNotsentLowat: s.notsentLowat,
     tcpDsack: s.dsack,
+    tcpReflectTos: s.reflectTos,
     tcpInvalidRatelimit: s.invalidRatelimit,
     pingGroupRange: s.pingGroupRange,
   };
@@ -574,6 +575,9 @@ function setNetSysctl(stack: Stack, w: ProcNetSysctlWrite): undefined {
       break;
     case 'tcpSyncookies':
       s.syncookies = w.value;
+      break;
+    case 'tcpReflectTos':
+      s.reflectTos = w.value;
       break;
     case 'tcpMaxSynBacklog':
       s.maxSynBacklog = w.value;

@@ -109,6 +109,8 @@ const IPTOS_PREC_INTERNETCONTROL = 0xc0;
 
 /** The RFC 1349 TOS bits of an IPv4 TOS byte that ICMP errors keep (IPTOS_TOS_MASK). */
 const IPTOS_TOS_MASK = 0x1e;
+/** The ECN field of a TOS byte or traffic class (INET_ECN_MASK). */
+const IP_ECN_MASK = 0x03;
 
 /** The Next Header field's offset in the IPv6 fixed header. */
 const IPV6_NEXT_HEADER_OFFSET = 6;
@@ -200,9 +202,18 @@ export interface SocketTable {
   pingError?(local: IpAddress, remote: IpAddress, ident: number, report: IcmpErrorReport): void;
   /**
    * Delivers a TCP segment that arrived with TTL or hop limit `hopLimit` (IP_MINTTL and
-   * IPV6_MINHOPCOUNT drop it below theirs); returns a reply to send (e.g. a RST), if any.
+   * IPV6_MINHOPCOUNT drop it below theirs) and TOS or traffic class `trafficClass` (what a
+   * listener's SYN-ACK reflects with net.ipv4.tcp_reflect_tos); returns a reply to send (e.g. a
+   * RST), if any.
    */
-  tcpInput(now: number, src: IpAddress, dst: IpAddress, tcp: TcpRepr, hopLimit?: number): TcpRepr | undefined;
+  tcpInput(
+    now: number,
+    src: IpAddress,
+    dst: IpAddress,
+    tcp: TcpRepr,
+    hopLimit?: number,
+    trafficClass?: number,
+  ): TcpRepr | undefined;
   /**
    * The TTL or hop limit of the reply {@link tcpInput} last returned when a connection sends it
    * as its own segment (an ACK); -1 or absent: the stack sends it (a RST, a TIME_WAIT ACK).
@@ -1700,8 +1711,8 @@ export class Interface {
         this.rxTcpPacket = payload.buffer === whole.buffer ? whole : undefined;
         this.rxTcpHeaderEnd = payload.byteOffset - whole.byteOffset + p.headerLen;
         this.rxTcpLoop = undefined;
-        const reply = sockets.tcpInput(now, src, dst, tcp, hopLimit);
-        if (reply) this.sendTcpReply(now, device, dst, src, reply, sockets.tcpReplyHops);
+        const reply = sockets.tcpInput(now, src, dst, tcp, hopLimit, trafficClass);
+        if (reply) this.sendTcpReply(now, device, dst, src, reply, trafficClass, sockets.tcpReplyHops);
         return;
       }
     }
@@ -1793,8 +1804,9 @@ export class Interface {
   }
 
   /**
-   * Sends the segment the socket table answered with (a RST for a closed port, an ACK), with
-   * TTL or hop limit `hops` (-1: the stack's own, see {@link SocketTable.tcpReplyHops}).
+   * Sends the segment the socket table answered with (a RST for a closed port, an ACK) to the
+   * one that came with TOS or traffic class `received`, with TTL or hop limit `hops` (-1: the
+   * stack's own, see {@link SocketTable.tcpReplyHops}).
    */
   private sendTcpReply(
     now: number,
@@ -1802,16 +1814,22 @@ export class Interface {
     src: IpAddress,
     dst: IpAddress,
     reply: TcpRepr,
+    received: number,
     hops = -1,
   ): void {
     const tm = this.mib.tcp;
+    let trafficClass = 0;
     if (reply.flags & TcpFlag.RST) {
       this.stats.tcpResets++;
       tm.OutRsts++;
+      // tcp_v4_send_reset and tcp_v6_send_reset answer with the received TOS or traffic class
+      // less its ECN bits (ip_send_unicast_reply's and tcp_v6_send_response's mask).
+      trafficClass = received & ~IP_ECN_MASK;
     }
     // tcp_v4_send_reset and tcp_v6_send_response send from a control socket without IP_TTL.
     const hopLimit = hops >= 0 ? hops : this.hopLimitConf(dst, device).hopLimit;
-    if (this.emit(now, device, { kind: 'tcp', src, dst, hopLimit, tcp: reply }) === 'sent') tm.OutSegs++;
+    const out = { kind: 'tcp', src, dst, hopLimit, trafficClass, tcp: reply } as const;
+    if (this.emit(now, device, out) === 'sent') tm.OutSegs++;
   }
 
   private receiveIcmpv4(
@@ -2865,8 +2883,8 @@ export class Interface {
           const ipLen = dst.version === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
           sockets.rawInput?.(src, dst, IpProtocol.TCP, packet, packet.subarray(ipLen));
         }
-        const reply = sockets.tcpInput(now, src, dst, tcp, seg.hopLimit);
-        if (reply) this.sendTcpReply(now, device, dst, src, reply, sockets.tcpReplyHops);
+        const reply = sockets.tcpInput(now, src, dst, tcp, seg.hopLimit, seg.trafficClass);
+        if (reply) this.sendTcpReply(now, device, dst, src, reply, seg.trafficClass, sockets.tcpReplyHops);
       }
     }
     // TCP copied the payload into its receive ring and keeps no view of it.

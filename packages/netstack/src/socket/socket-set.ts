@@ -102,6 +102,8 @@ export interface SocketEnv {
     readonly frto?: number;
     /** net.ipv4.tcp_syncookies (0, 1, 2), read per SYN and per ACK to a listener; absent: 1. */
     readonly syncookies?: number;
+    /** net.ipv4.tcp_reflect_tos (0, 1), read as a SYN-ACK leaves and as a handshake completes; absent: 0. */
+    readonly reflectTos?: number;
     /** net.ipv4.tcp_max_syn_backlog, read per SYN; absent: 128. */
     readonly maxSynBacklog?: number;
     /** net.ipv4.tcp_synack_retries, read at each SYN-ACK timeout; absent: 5. */

@@ -7,16 +7,14 @@
 // (tcp_v4_send_ack, tcp_v6_send_response), with the sysctl, whatever IP_TTL the application sets
 // on the socket it still holds. runtime's ipv4-ip-sysctls.c and ipv6-sysctls.c compare the same
 // on loopback with Linux.
-import { IpOption, Ipv6Option, SockType, SocketLevel, TcpOption, isError } from '@tsvisor/abi';
+import { IpOption, Ipv6Option, SockType, SocketLevel, TcpOption } from '@tsvisor/abi';
 import { describe, expect, it } from 'vitest';
-import { cidr } from '../iface/interface.js';
-import { linkPair } from '../phy/loopback.js';
 import { settle } from '../stack.test-util.js';
-import { Stack } from '../stack.js';
+import type { Stack } from '../stack.js';
 import { Ipv4Address, Ipv6Address } from '../wire/ip-address.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { addr, inetSocket } from './icmp-router.test-util.js';
-import { InetSocket } from './inet-socket.js';
+import { accepted, flagsOf, hopLimitOf, tcpHosts, tosOf } from './tcp-reply.test-util.js';
 
 /** A packet the server sent: its TCP flags, its TTL or hop limit, its TOS or traffic class. */
 interface Sent {
@@ -38,15 +36,9 @@ function hosts(): {
   taken: () => Sent[];
   resendClientFin: () => void;
 } {
-  const [dev1, end1] = linkPair({ medium: 'ip', mtu: 1500 });
-  const [dev2, end2] = linkPair({ medium: 'ip', mtu: 1500 });
-  const client = new Stack({ device: dev1, addresses: [cidr('10.0.0.1/24'), cidr('fd00::1/64')], seed: 1 });
-  const server = new Stack({ device: dev2, addresses: [cidr('10.0.0.9/24'), cidr('fd00::9/64')], seed: 2 });
+  const { client, server, fromClient: end1, toServer: end2 } = tcpHosts();
   const sent: Sent[] = [];
   let lastFin: Uint8Array | undefined;
-  const v4 = (p: Uint8Array): boolean => p[0]! >> 4 === 4;
-  const flagsOf = (p: Uint8Array): number => p[(v4(p) ? (p[0]! & 15) * 4 : 40) + 13]!;
-  const tosOf = (p: Uint8Array): number => (v4(p) ? p[1]! : ((p[0]! & 15) << 4) | (p[1]! >> 4));
   const run = (now = 0, deaf = false): void => {
     for (let moved = true; moved;) {
       moved = false;
@@ -56,7 +48,7 @@ function hosts(): {
         end2.transmit(now, p);
       }
       for (let p = end2.receive(now); p; p = end2.receive(now), moved = true) {
-        sent.push({ flags: flagsOf(p), hops: v4(p) ? p[8]! : p[7]!, tos: tosOf(p) });
+        sent.push({ flags: flagsOf(p), hops: hopLimitOf(p), tos: tosOf(p) });
         if (!deaf) end1.transmit(now, p);
       }
     }
@@ -76,12 +68,6 @@ const hopsOf = (sent: readonly Sent[], flags: number): number[] =>
 const ipOf = (sent: readonly Sent[], flags: number): string[] => [
   ...new Set(sent.filter((s) => (s.flags & flags) === flags).map((s) => `${s.hops} 0x${s.tos.toString(16)}`)),
 ];
-
-function accepted(listener: InetSocket): InetSocket {
-  const s = listener.accept();
-  if (isError(s) || !(s instanceof InetSocket)) throw new Error('no connection');
-  return s;
-}
 
 describe.each([
   {

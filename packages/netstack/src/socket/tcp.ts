@@ -187,6 +187,8 @@ const DEFAULTS: TcpConfig = {
 
 /** What RACK's loss detection finds when there is nothing it could find. */
 const NO_LOSS = { lost: 0, wait: undefined } as const;
+/** The ECN field of a TOS byte or traffic class (INET_ECN_MASK). */
+const ECN_MASK = 0x03;
 /** Linux's tp->urg_data states: the urgent byte seen (its value in the low 8 bits), ... */
 const URG_VALID = 0x100;
 /** ... an urgent pointer seen but not yet its byte, ... */
@@ -339,6 +341,8 @@ export class TcpSocket {
           this.hopLimit = listener.hopLimit;
           this.trafficClass = listener.trafficClass;
         }
+        // tcp_v4_syn_recv_sock, tcp_v6_syn_recv_sock: tcp_reflect_tos gives it the SYN's DSCP.
+        if ((this.env.sysctl?.reflectTos ?? 0) !== 0) this.trafficClass = this.synTos & ~ECN_MASK;
       }
     } else if (was && !is) {
       tcp.CurrEstab--;
@@ -394,6 +398,18 @@ export class TcpSocket {
   private ownFinAck = false;
   /** IP_TOS / IPV6_TCLASS: the TOS byte or traffic class of the segments sent. */
   trafficClass = 0;
+  /**
+   * @internal For a listener's connection, the TOS or traffic class its SYN came with (for a SYN
+   * cookie's, the ACK that made it), as tcp_rsk(req)->syn_tos: net.ipv4.tcp_reflect_tos gives
+   * its DSCP to the SYN-ACKs and the connection (see {@link synAckTrafficClass}).
+   */
+  synTos = 0;
+  /**
+   * @internal For a listener's request (SYN_RECEIVED), the TOS or traffic class, less its ECN
+   * bits, of the segment its next ACK answers: that ACK leaves by the stack's control socket
+   * (tcp_v4_reqsk_send_ack, tcp_v6_reqsk_send_ack) with it and the sysctl's TTL.
+   */
+  requestAckTos = 0;
   /**
    * TCP_SAVE_SYN: the IP and TCP headers (and with 2, the link-layer header) of the SYN that
    * opened this connection, kept for one getsockopt(TCP_SAVED_SYN); undefined once read.
@@ -1838,6 +1854,25 @@ export class TcpSocket {
   cookieSynAck(iss: number, tsClock: number): TcpRepr {
     this.iss = iss;
     return this.synRepr((tsClock + this.tsOffset) >>> 0);
+  }
+
+  /**
+   * @internal The TOS or traffic class of a SYN-ACK of this request when its listener has
+   * `listener`: with net.ipv4.tcp_reflect_tos, the SYN's DSCP and the listener's ECN bits
+   * (tcp_v4_send_synack, tcp_v6_send_synack), else the listener's.
+   */
+  synAckTrafficClass(listener: number): number {
+    if ((this.env.sysctl?.reflectTos ?? 0) === 0) return listener;
+    return (this.synTos & ~ECN_MASK) | (listener & ECN_MASK);
+  }
+
+  /**
+   * @internal Whether `seg` carries an ACK of something else than this request's SYN-ACK:
+   * tcp_check_req hands such a segment to the listener (a RST, unless it is a SYN cookie's)
+   * before it looks at the sequence number.
+   */
+  acksOtherThanSynAck(seg: TcpRepr): boolean {
+    return seg.ackNumber !== undefined && seg.ackNumber !== (this.iss + 1) >>> 0;
   }
 
   /** @internal SYN-ACK timeouts so far (Linux's req->num_timeout) while in SYN_RECEIVED. */
@@ -4213,12 +4248,18 @@ export class TcpSocket {
     // the SYN came are the listener's for the first SYN-ACK, sent in the same poll; a
     // retransmission (its end not past SND.MAX) asks again.
     const request = this.stateNow === 'SYN_RECEIVED' && this.parent !== undefined;
-    if (request && tcp.flags & TcpFlag.SYN && ((tcp.seqNumber + 1 - this.sndMax) | 0) <= 0) {
-      const listener = this.parent!.ipOptionsNow(this.family);
-      if (listener !== undefined) {
-        hops = listener.hopLimit;
-        trafficClass = listener.trafficClass;
+    if (request && tcp.flags & TcpFlag.SYN) {
+      if (((tcp.seqNumber + 1 - this.sndMax) | 0) <= 0) {
+        const listener = this.parent!.ipOptionsNow(this.family);
+        if (listener !== undefined) {
+          hops = listener.hopLimit;
+          trafficClass = listener.trafficClass;
+        }
       }
+      trafficClass = this.synAckTrafficClass(trafficClass);
+    } else if (request) {
+      hops = -1;
+      trafficClass = this.requestAckTos;
     }
     // A blackholed segment leaves, to where nothing answers.
     const r = this.blackhole
@@ -4689,7 +4730,8 @@ export class TcpListener {
   /**
    * @internal a segment for the listening port with no connection (RFC 9293 §3.10.7.2).
    * `twIsn`: the SYN ended a TIME_WAIT connection of its addresses and ports (TCP_TW_SYN), and
-   * the new connection's ISN is this one (tcp_tw_isn) unless a cookie answers it.
+   * the new connection's ISN is this one (tcp_tw_isn) unless a cookie answers it. `synTos`: the
+   * TOS or traffic class the segment came with (see {@link TcpSocket.synTos}).
    */
   process(
     now: number,
@@ -4697,6 +4739,7 @@ export class TcpListener {
     dst: IpAddress,
     received: TcpRepr,
     twIsn?: number,
+    synTos = 0,
   ): TcpRepr | undefined {
     this.env.touchOwner?.(this.owner);
     this.replyHops = -1;
@@ -4710,7 +4753,7 @@ export class TcpListener {
       // tcp_v4_cookie_check: an ACK may carry a cookie; otherwise (and when the cookie is bad)
       // it is answered as if no socket existed.
       if (!(seg.flags & TcpFlag.SYN)) {
-        const r = this.cookieAck(now, src, dst, seg);
+        const r = this.cookieAck(now, src, dst, seg, synTos);
         if (r !== false) return r;
       }
       return rstFor(seg);
@@ -4739,7 +4782,7 @@ export class TcpListener {
       this.overflow();
       return undefined;
     }
-    if (wantCookie) return this.cookieSyn(now, src, dst, seg);
+    if (wantCookie) return this.cookieSyn(now, src, dst, seg, synTos);
     // Without cookies the last quarter of tcp_max_syn_backlog is kept for peers proven alive
     // (tcp_peer_is_proven, by the TCP metrics cache, which netstack does not keep: none is).
     // A TIME_WAIT's successor is let through (tcp_conn_request checks only when it has no ISN).
@@ -4752,18 +4795,22 @@ export class TcpListener {
       twIsn === undefined
         ? undefined
         : { iss: twIsn, tsOffset: this.tsOffsetFor(src, dst, seg), probe: false };
-    const child = this.newChild(now, src, dst, seg, fixed);
+    const child = this.newChild(now, src, dst, seg, synTos, fixed);
     this.queue.push(child);
     this.adopt(child);
     return undefined;
   }
 
-  /** A connection for this listener, set up from `seg` (a SYN, or for a cookie its stand-in). */
+  /**
+   * A connection for this listener, set up from `seg` (a SYN, or for a cookie its stand-in) that
+   * came with TOS or traffic class `synTos`.
+   */
   private newChild(
     now: number,
     src: IpAddress,
     dst: IpAddress,
     seg: TcpRepr,
+    synTos: number,
     fixed?: { readonly iss: number; readonly tsOffset: number; readonly probe: boolean },
   ): TcpSocket {
     // An IPv4 connection to a dual-stack listener is an IPv4 connection.
@@ -4775,6 +4822,7 @@ export class TcpListener {
     child.reusePort = this.reusePort;
     child.minTtl = this.minTtl;
     child.minHopCount = this.minHopCount;
+    child.synTos = synTos;
     this.prepareChild?.(child);
     child.acceptSyn(
       now,
@@ -4798,7 +4846,7 @@ export class TcpListener {
    * timestamps there is nowhere to keep its window scale and SACK, so the SYN-ACK offers
    * neither (tcp_clear_options).
    */
-  private cookieSyn(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr {
+  private cookieSyn(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr, synTos: number): TcpRepr {
     const cookies = synCookiesOf(this.env);
     const ts = seg.timestamp !== undefined && this.config.timestamps !== false;
     const syn: TcpRepr = ts
@@ -4806,7 +4854,7 @@ export class TcpListener {
       : { ...seg, windowScale: undefined, sackPermitted: undefined, timestamp: undefined };
     const tsOffset = this.tsOffsetFor(src, dst, seg);
     // A connection never kept: it has the listener's options, so it builds the SYN-ACK.
-    const probe = this.newChild(now, src, dst, syn, { iss: 0, tsOffset, probe: true });
+    const probe = this.newChild(now, src, dst, syn, synTos, { iss: 0, tsOffset, probe: true });
     // The MSS clamp of tcp_parse_options: the peer's option (else the family's default), at
     // most the listener's TCP_MAXSEG.
     const userMss = probe.userMss;
@@ -4829,9 +4877,10 @@ export class TcpListener {
       sack,
       ecn: false,
     });
-    // The listener's own (prepareChild): its IP_TTL (-1 when unset) and IP_TOS.
+    // The listener's own (prepareChild): its IP_TTL (-1 when unset) and IP_TOS, the SYN's
+    // DSCP with tcp_reflect_tos (tcp_conn_request keeps syn_tos before it picks a cookie).
     this.replyHops = probe.hopLimit;
-    this.replyTrafficClass = probe.trafficClass;
+    this.replyTrafficClass = probe.synAckTrafficClass(probe.trafficClass);
     return probe.cookieSynAck(made.isn, tsClock);
   }
 
@@ -4840,7 +4889,13 @@ export class TcpListener {
    * cookie makes the connection (cookie_v4_check, tcp_get_cookie_sock) unless the accept queue
    * is full, when the ACK is dropped; false when the ACK is no cookie's (it gets a RST).
    */
-  private cookieAck(now: number, src: IpAddress, dst: IpAddress, seg: TcpRepr): TcpRepr | undefined | false {
+  private cookieAck(
+    now: number,
+    src: IpAddress,
+    dst: IpAddress,
+    seg: TcpRepr,
+    synTos: number,
+  ): TcpRepr | undefined | false {
     if ((this.env.sysctl?.syncookies ?? 1) === 0) return false;
     const last = this.lastOverflow;
     if (last === undefined || now < last || now > last + SYNCOOKIE_VALID) return false;
@@ -4883,7 +4938,7 @@ export class TcpListener {
       timestamp: ts ? { tsVal: ts.tsVal, tsEcr: 0 } : undefined,
       payload: EMPTY,
     };
-    const child = this.newChild(now, src, dst, syn, { iss, tsOffset, probe: false });
+    const child = this.newChild(now, src, dst, syn, synTos, { iss, tsOffset, probe: false });
     child.savedSyn = undefined; // no SYN was kept (cookie_tcp_reqsk_alloc): TCP_SAVED_SYN has none
     child.cookieSynAckSent();
     this.queue.push(child);

@@ -63,7 +63,7 @@ static inline ssize_t recv_with_int_cmsg(int r, void *buf, size_t len, int flags
 }
 /* The int control message (`level`, `type`: IP_TTL, IPV6_HOPLIMIT) of the next datagram socket
  * `r` receives within a second, -1 if none came or it had none; closes `r`. */
-static int recv_int_cmsg(int r, int level, int type) {
+static inline int recv_int_cmsg(int r, int level, int type) {
   char data[8];
   struct pollfd p = {r, POLLIN, 0};
   int v = -1;
@@ -72,7 +72,7 @@ static int recv_int_cmsg(int r, int level, int type) {
   return v;
 }
 /* A UDP socket bound to 127.0.0.1 that reports each datagram's TTL (IP_RECVTTL); its address in `a`. */
-static int ttl_receiver(struct sockaddr_in *a) {
+static inline int ttl_receiver(struct sockaddr_in *a) {
   int r = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
   *a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t alen = sizeof *a;
@@ -127,10 +127,10 @@ static inline int capture_segments(int raw, int family, struct segment *out, int
 }
 
 /* The distinct values of field `hops` or `tos` (`tos` set), ascending, as " 9 42" (TOS in hex:
- * " 0x20"), of the `n` segments `s` from port `sport` whose flags include `flags` (how many
- * segments a step takes is not what is compared), in one of two buffers, so that a line may show
- * two. */
-static inline const char *segment_values(const struct segment *s, int n, int sport, int flags, int tos) {
+ * " 0x20"), of the `n` segments `s` from port `sport` whose flags include `flags` (are exactly
+ * `flags`, with `exact` set; how many segments a step takes is not what is compared), in one of
+ * two buffers, so that a line may show two. */
+static inline const char *segment_values(const struct segment *s, int n, int sport, int flags, int tos, int exact) {
   static char out[2][128];
   static int turn;
   char *b = out[turn++ & 1];
@@ -138,7 +138,8 @@ static inline const char *segment_values(const struct segment *s, int n, int spo
   b[0] = 0;
   for (int v = 0; v < 256; v++)
     for (int i = 0; i < n; i++)
-      if (s[i].sport == sport && (s[i].flags & flags) == flags && (tos ? s[i].tos : s[i].hops) == v) {
+      if (s[i].sport == sport && (exact ? s[i].flags : s[i].flags & flags) == flags &&
+          (tos ? s[i].tos : s[i].hops) == v) {
         len += snprintf(b + len, sizeof out[0] - len, tos ? " 0x%x" : " %d", v);
         break;
       }
@@ -147,12 +148,12 @@ static inline const char *segment_values(const struct segment *s, int n, int spo
 
 /* The distinct TTLs or hop limits (see segment_values). */
 static inline const char *segment_hops(const struct segment *s, int n, int sport, int flags) {
-  return segment_values(s, n, sport, flags, 0);
+  return segment_values(s, n, sport, flags, 0, 0);
 }
 
 /* The distinct TOS bytes or traffic classes, as " 0x20" (see segment_values). */
 static inline const char *segment_tos(const struct segment *s, int n, int sport, int flags) {
-  return segment_values(s, n, sport, flags, 1);
+  return segment_values(s, n, sport, flags, 1, 0);
 }
 
 /* The loopback address of `family` with port `port` in `a`; returns its length. */
